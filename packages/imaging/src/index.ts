@@ -1,1 +1,25 @@
-export {};
+export { ImagingError, isImagingError } from './errors.js';
+export {
+  MAX_PIXELS,
+  checkDimensions,
+  cloneImage,
+  createImage,
+  imageFromData,
+  imageFromGrey8,
+  toUint8,
+  type Channels,
+  type Image,
+} from './image.js';
+export { sniffFormat, type ImageFormat } from './sniff.js';
+export { decodeImage } from './decode.js';
+export { decodePng, encodePng, type PngEncodeOptions } from './codecs/png.js';
+export { decodeTiff } from './codecs/tiff.js';
+export { decodeJpeg } from './codecs/jpeg.js';
+export { decodeDicom } from './codecs/dicom.js';
+export { toGrey, toPlanar, toRgb } from './ops/convert.js';
+export { resize, resizeShorterSide } from './ops/resize.js';
+export { crop, flip, rotate, type Rect, type RotateOptions } from './ops/geometry.js';
+export { equaliseHistogram, normaliseMinMax, percentile, percentileWindow, standardise } from './ops/intensity.js';
+export { drawRect, fillRect } from './ops/draw.js';
+export { blendHeatmap, colormap, type ColormapName, type HeatmapOptions } from './ops/colormap.js';
+export { contactSheet, type ContactSheetOptions } from './ops/contact-sheet.js';

@@ -1,0 +1,106 @@
+import dicomParser from 'dicom-parser';
+import { ImagingError } from '../errors.js';
+import { checkDimensions, type Image } from '../image.js';
+
+/** Transfer syntaxes whose pixel data is stored raw ("native"), the only ones we decode. */
+const NATIVE_SYNTAXES = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2']);
+
+/**
+ * DICOM with native pixel data. Pixels go through the modality LUT (rescale slope/intercept), then
+ * the first VOI window (centre/width) when present, else a min-max stretch of the frame; MONOCHROME1
+ * (white = 0, common for CR films) is inverted so 1 is always bright bone. Only the first frame.
+ */
+export function decodeDicom(bytes: Uint8Array, file: string): Image {
+  let ds: dicomParser.DataSet;
+  try {
+    ds = dicomParser.parseDicom(bytes);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new ImagingError(file, `DICOM is corrupt or truncated (${msg})`, { cause: e });
+  }
+  const syntax = ds.string('x00020010')?.trim() ?? '1.2.840.10008.1.2';
+  const pixel = ds.elements['x7fe00010'];
+  if (!pixel) throw new ImagingError(file, 'DICOM has no pixel data (7FE0,0010)');
+  if (!NATIVE_SYNTAXES.has(syntax) || pixel.encapsulatedPixelData) {
+    throw new ImagingError(
+      file,
+      `unsupported DICOM compression (transfer syntax ${syntax}); convert to native/uncompressed pixel data, e.g. with dcmdjpeg`,
+    );
+  }
+  const bigEndian = syntax === '1.2.840.10008.1.2.2';
+  const height = ds.uint16('x00280010') ?? 0;
+  const width = ds.uint16('x00280011') ?? 0;
+  checkDimensions(width, height, file);
+  const spp = ds.uint16('x00280002') ?? 1;
+  const allocated = ds.uint16('x00280100') ?? 16;
+  const stored = ds.uint16('x00280101') ?? allocated;
+  const signed = (ds.uint16('x00280103') ?? 0) === 1;
+  const planar = (ds.uint16('x00280006') ?? 0) === 1;
+  const photometric = ds.string('x00280004')?.trim() ?? 'MONOCHROME2';
+  if (allocated !== 8 && allocated !== 16) {
+    throw new ImagingError(file, `unsupported DICOM bits allocated ${allocated} (need 8 or 16)`);
+  }
+  if (spp !== 1 && spp !== 3) throw new ImagingError(file, `unsupported DICOM samples per pixel ${spp}`);
+  if (spp === 3 && photometric !== 'RGB') {
+    throw new ImagingError(file, `unsupported DICOM colour space ${photometric}`);
+  }
+  const n = width * height * spp;
+  const bytesPer = allocated / 8;
+  if (pixel.dataOffset + n * bytesPer > bytes.length || pixel.length < n * bytesPer) {
+    throw new ImagingError(file, 'DICOM is truncated (pixel data shorter than rows x columns)');
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset + pixel.dataOffset, n * bytesPer);
+  const data = new Float32Array(n);
+  const shift = 32 - stored;
+  for (let i = 0; i < n; i++) {
+    let v = allocated === 8 ? view.getUint8(i) : view.getUint16(2 * i, !bigEndian);
+    // Keep only the stored bits; sign-extend when pixel representation is two's complement.
+    v = signed ? (v << shift) >> shift : (v << shift) >>> shift;
+    data[i] = v;
+  }
+  const slope = ds.floatString('x00281053') ?? 1;
+  const intercept = ds.floatString('x00281052') ?? 0;
+  if (slope !== 1 || intercept !== 0) for (let i = 0; i < n; i++) data[i] = data[i]! * slope + intercept;
+
+  const centre = ds.floatString('x00281050', 0);
+  const widthW = ds.floatString('x00281051', 0);
+  if (centre !== undefined && widthW !== undefined && Number.isFinite(centre) && widthW >= 1) {
+    applyLinearWindow(data, centre, widthW);
+  } else {
+    stretchMinMax(data);
+  }
+  if (photometric === 'MONOCHROME1') for (let i = 0; i < n; i++) data[i] = 1 - data[i]!;
+  const out = spp === 3 && planar ? interleavePlanes(data, width * height) : data;
+  return { width, height, channels: spp === 3 ? 3 : 1, data: out, bitDepth: stored };
+}
+
+/** DICOM PS3.3 C.11.2.1.2.1 "LINEAR" VOI function, mapped to [0, 1]. */
+function applyLinearWindow(data: Float32Array, c: number, w: number): void {
+  const lo = c - 0.5 - (w - 1) / 2;
+  const hi = c - 0.5 + (w - 1) / 2;
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i]!;
+    data[i] = x <= lo ? 0 : x > hi ? 1 : (x - (c - 0.5)) / (w - 1) + 0.5;
+  }
+}
+
+function stretchMinMax(data: Float32Array): void {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of data) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const scale = hi > lo ? 1 / (hi - lo) : 0;
+  for (let i = 0; i < data.length; i++) data[i] = (data[i]! - lo) * scale;
+}
+
+function interleavePlanes(data: Float32Array, plane: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < plane; i++) {
+    out[3 * i] = data[i]!;
+    out[3 * i + 1] = data[plane + i]!;
+    out[3 * i + 2] = data[2 * plane + i]!;
+  }
+  return out;
+}

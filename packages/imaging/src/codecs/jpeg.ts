@@ -1,0 +1,62 @@
+import jpeg from 'jpeg-js';
+import { ImagingError } from '../errors.js';
+import { checkDimensions, MAX_PIXELS, type Image } from '../image.js';
+
+/** Reads the SOF size, so absurd sizes are refused before jpeg-js allocates. */
+function jpegFrameSize(bytes: Uint8Array): { width: number; height: number } | undefined {
+  let i = 2;
+  while (i + 9 < bytes.length) {
+    if (bytes[i] !== 0xff) return undefined;
+    const marker = bytes[i + 1]!;
+    if (marker === 0xff) {
+      i++;
+      continue;
+    }
+    const len = (bytes[i + 2]! << 8) | bytes[i + 3]!;
+    // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC).
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: (bytes[i + 5]! << 8) | bytes[i + 6]!, width: (bytes[i + 7]! << 8) | bytes[i + 8]! };
+    }
+    i += 2 + len;
+  }
+  return undefined;
+}
+
+/**
+ * Baseline/progressive JPEG via jpeg-js (NLM distributes the NHANES films as JPEG). A JPEG whose
+ * three components are equal is returned as one grey channel, since x-rays are often saved as RGB.
+ */
+export function decodeJpeg(bytes: Uint8Array, file: string): Image {
+  const size = jpegFrameSize(bytes);
+  if (!size) throw new ImagingError(file, 'JPEG is corrupt or truncated (no frame header)');
+  checkDimensions(size.width, size.height, file);
+  let decoded: { width: number; height: number; data: Uint8Array };
+  try {
+    decoded = jpeg.decode(bytes, {
+      useTArray: true,
+      formatAsRGBA: false,
+      maxResolutionInMP: MAX_PIXELS / 1e6,
+      maxMemoryUsageInMB: 4096,
+    });
+  } catch (e) {
+    throw new ImagingError(file, `JPEG is corrupt or unsupported (${(e as Error).message})`, { cause: e });
+  }
+  const { width, height } = decoded;
+  checkDimensions(width, height, file);
+  const n = width * height;
+  const rgb = decoded.data;
+  if (rgb.length < n * 3) throw new ImagingError(file, 'JPEG is truncated (too few pixels)');
+  let grey = true;
+  for (let i = 0; i < n && grey; i++) {
+    const r = rgb[3 * i]!;
+    grey = r === rgb[3 * i + 1] && r === rgb[3 * i + 2];
+  }
+  if (grey) {
+    const data = new Float32Array(n);
+    for (let i = 0; i < n; i++) data[i] = rgb[3 * i]! / 255;
+    return { width, height, channels: 1, data, bitDepth: 8 };
+  }
+  const data = new Float32Array(n * 3);
+  for (let i = 0; i < n * 3; i++) data[i] = rgb[i]! / 255;
+  return { width, height, channels: 3, data, bitDepth: 8 };
+}

@@ -1,0 +1,50 @@
+/**
+ * The only file of @spine/imaging that touches Node APIs (fs, path). Everything else works on
+ * Uint8Array so a web page can import the package root; Node callers add `@spine/imaging/node`.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { encodePng, type PngEncodeOptions } from './codecs/png.js';
+import { decodeImage } from './decode.js';
+import { ImagingError } from './errors.js';
+import type { Image } from './image.js';
+
+/** Reads and decodes an image file, with ImagingErrors for missing files, directories and empties. */
+export async function readImage(path: string): Promise<Image> {
+  let bytes: Uint8Array;
+  try {
+    const stat = await fs.stat(path);
+    if (stat.isDirectory()) throw new ImagingError(path, 'is a directory, expected an image file');
+    bytes = await fs.readFile(path);
+  } catch (e) {
+    if (e instanceof ImagingError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new ImagingError(path, reason, { cause: e });
+  }
+  return decodeImage(bytes, path);
+}
+
+/**
+ * Writes bytes so readers never see a partial file and an existing result survives a crash:
+ * a temp file in the same directory (same filesystem, so rename is atomic), then rename.
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
+  const dir = dirname(path);
+  await fs.mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await fs.writeFile(tmp, bytes);
+    await fs.rename(tmp, path);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Encodes as PNG (8- or 16-bit) and writes atomically. */
+export async function writePng(path: string, image: Image, options?: PngEncodeOptions): Promise<void> {
+  await writeFileAtomic(path, encodePng(image, options));
+}
