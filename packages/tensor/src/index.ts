@@ -1,1 +1,30 @@
-export {};
+// @spine/tensor — browser-safe core. Node users import '@spine/tensor/node' (Dawn) instead,
+// which re-exports everything here.
+import { backward } from './backward.js';
+import { setBackwardHook } from './tensor.js';
+
+setBackwardHook(backward);
+
+export { Tensor, type DType } from './tensor.js';
+export { ready, releaseDevice, deviceInfo, setGpuProvider, getEngine, type DeviceOptions, type DeviceInfo, type GpuProvider, type GpuHandle } from './device.js';
+export { TensorError, ShapeError, NoAdapterError, WgslCompileError } from './errors.js';
+export { scope } from './scope.js';
+export { memory, resetPeakMemory, flush, sync } from './memory.js';
+export type { PoolStats } from './buffer-pool.js';
+export { noGrad, isGradEnabled, detach, defineOp, OpContext, GraphNode, type OpSpec, type BackwardRule } from './autograd.js';
+export { backward } from './backward.js';
+export { defineKernel, runKernel, Uniforms, uniformPreamble, grid1d, linearIndex, type Kernel, type KernelSpec, type RunArgs } from './kernel.js';
+export { manualSeed, getRngState, setRngState, rngU32, rngUniform, seedKeys, RNG_WGSL, type RngState } from './rng.js';
+export { numel, broadcastShapes, contiguousStrides, type Shape } from './shape.js';
+export { tensor, empty, zeros, ones, full, zerosLike, onesLike, fullLike, arange, rand, randn, bernoulli, setPoisonOutputs, type RandomOptions } from './ops/creation.js';
+export {
+  neg, exp, log, sqrt, rsqrt, relu, sigmoid, tanh, abs, square, reciprocal, sign, floor, ceil,
+  add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, where, clamp, cast, map,
+  type TensorLike,
+} from './ops/elementwise.js';
+export { ELEMENTWISE, type ElementwiseDef, type ElementwiseName } from './ops/elementwise-table.js';
+export { runElementwise, type Operand, type ElementwiseCall } from './ops/elementwise-kernel.js';
+export { sum, mean, max, min, argmax, argmin, variance, sumTo, type Axes } from './ops/reduce.js';
+export { reshape, flatten, squeeze, unsqueeze, permute, transpose, slice, narrow, concat, stack, pad, expand, clone, type SliceRange } from './ops/shape-ops.js';
+export { matmul, matmulRaw, setMatmulTiles, getMatmulTiles, type MatmulFlags } from './ops/matmul.js';
+export { softmax, logSoftmax } from './ops/softmax.js';

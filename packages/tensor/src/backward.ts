@@ -1,0 +1,90 @@
+// backward(): one topological order over the graph, walked in reverse (micrograd's loop),
+// gradients accumulated per node; each node's saved tensors go as soon as it has run.
+import type { GraphNode } from './autograd.js';
+import { TensorError } from './errors.js';
+import { onesLike } from './ops/creation.js';
+import { add } from './ops/elementwise.js';
+import { scope } from './scope.js';
+import { formatShape, sameShape } from './shape.js';
+import type { Tensor } from './tensor.js';
+
+function topologicalOrder(root: GraphNode): GraphNode[] {
+  const order: GraphNode[] = [];
+  const seen = new Set<GraphNode>([root]);
+  // Iterative post-order DFS: deep nets (DenseNet) must not hit the JS recursion limit.
+  const stack: [GraphNode, number][] = [[root, 0]];
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const [node, i] = top;
+    const edge = node.inputs[i];
+    if (i < node.inputs.length) {
+      top[1]++;
+      const child = edge?.node;
+      if (child && !seen.has(child)) {
+        seen.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(node);
+    }
+  }
+  return order;
+}
+
+function accumulate(prev: Tensor | undefined, g: Tensor): Tensor {
+  if (!prev) return g;
+  const sum = add(prev, g);
+  prev.dispose();
+  g.dispose();
+  return sum;
+}
+
+/**
+ * Gradients of `root` (seeded with `grad`, or ones for a scalar) with respect to every leaf
+ * that requires grad, accumulated into the leaves' `.grad` (kept tensors).
+ */
+export function backward(root: Tensor, grad?: Tensor): void {
+  if (!root.requiresGrad) throw new TensorError('backward(): the tensor does not require grad (no input had requiresGrad, or it was computed under noGrad)');
+  if (!grad && root.size !== 1) throw new TensorError(`backward(): pass a gradient for a non-scalar output (shape ${formatShape(root.shape)})`);
+  if (grad && !sameShape(grad.shape, root.shape)) throw new TensorError(`backward(): gradient shape ${formatShape(grad.shape)} differs from the output's ${formatShape(root.shape)}`);
+  const seed = grad ? grad.view(grad.shape, false) : scope(() => onesLike(root)).keep();
+  if (!root.gradFn) {
+    // A leaf: its gradient is the seed itself.
+    root.grad = accumulateLeaf(root.grad, seed);
+    return;
+  }
+  const grads = new Map<GraphNode, Tensor>([[root.gradFn, seed]]);
+  const order = topologicalOrder(root.gradFn);
+  for (let i = order.length - 1; i >= 0; i--) {
+    const node = order[i]!;
+    const g = grads.get(node);
+    grads.delete(node);
+    if (!g) {
+      node.releaseSaved();
+      continue;
+    }
+    const raw = scope(() => node.run(g));
+    // A rule may hand back its incoming gradient, or one tensor for two inputs (add: [g, g]);
+    // give each slot its own handle so disposing one never frees another.
+    const inputGrads = raw.map((gi, k) => (gi && (gi === g || raw.indexOf(gi) < k) ? gi.view(gi.shape, false) : gi));
+    g.dispose();
+    node.inputs.forEach((edge, k) => {
+      const gi = inputGrads[k];
+      if (!gi) return;
+      if (!edge) gi.dispose();
+      else if (edge.node) grads.set(edge.node, accumulate(grads.get(edge.node), gi));
+      else if (edge.leaf.isDisposed) gi.dispose();
+      else edge.leaf.grad = accumulateLeaf(edge.leaf.grad, gi);
+    });
+    for (const extra of inputGrads.slice(node.inputs.length)) extra?.dispose();
+  }
+}
+
+function accumulateLeaf(prev: Tensor | null, g: Tensor): Tensor {
+  if (!prev) return g.keep();
+  const sum = scope(() => add(prev, g));
+  prev.dispose();
+  g.dispose();
+  return sum.keep();
+}

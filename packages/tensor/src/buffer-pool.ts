@@ -1,0 +1,112 @@
+// Pooled GPU buffers bucketed by size. Creating and destroying GPU buffers is slow everywhere
+// and worse on lavapipe (it zero-fills), so released buffers wait here for the next op that
+// needs a buffer of the same bucket. A byte cap bounds what the pool holds on to.
+
+/** Bucket sizes: 2^k * {1, 1.25, 1.5, 1.75}, so at most 25% of a buffer is slack. */
+export function bucketSize(bytes: number): number {
+  const min = 256;
+  if (bytes <= min) return min;
+  const p = 2 ** Math.floor(Math.log2(bytes));
+  for (const f of [1, 1.25, 1.5, 1.75, 2]) {
+    const s = p * f;
+    if (s >= bytes) return s;
+  }
+  return 2 * p;
+}
+
+export interface PoolStats {
+  /** Bytes in buffers held by live tensors (bucket sizes). */
+  liveBytes: number;
+  /** Bytes in buffers waiting in the pool for reuse. */
+  pooledBytes: number;
+  /** Bytes released while a not-yet-submitted command still used them. */
+  pendingBytes: number;
+  /** Highest liveBytes seen since the last resetPeak(). */
+  peakLiveBytes: number;
+  /** GPU buffers created so far. */
+  buffersCreated: number;
+}
+
+export class BufferPool {
+  private readonly free = new Map<number, GPUBuffer[]>();
+  private readonly sizes = new WeakMap<GPUBuffer, number>();
+  private pending: GPUBuffer[] = [];
+  private stats: PoolStats = { liveBytes: 0, pooledBytes: 0, pendingBytes: 0, peakLiveBytes: 0, buffersCreated: 0 };
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly usage: number,
+    private readonly label: string,
+    public capBytes: number,
+  ) {}
+
+  acquire(bytes: number): GPUBuffer {
+    const size = bucketSize(bytes);
+    const list = this.free.get(size);
+    let buffer = list?.pop();
+    if (buffer) {
+      this.stats.pooledBytes -= size;
+    } else {
+      buffer = this.device.createBuffer({ size, usage: this.usage, label: `${this.label}:${size}` });
+      this.sizes.set(buffer, size);
+      this.stats.buffersCreated++;
+    }
+    this.stats.liveBytes += size;
+    if (this.stats.liveBytes > this.stats.peakLiveBytes) this.stats.peakLiveBytes = this.stats.liveBytes;
+    return buffer;
+  }
+
+  sizeOf(buffer: GPUBuffer): number {
+    return this.sizes.get(buffer) ?? buffer.size;
+  }
+
+  /**
+   * Give a buffer back. With `deferred`, an unsubmitted command may still use it: it becomes
+   * reusable only at the next `commit()` (after that submit), because a later
+   * `queue.writeBuffer` into it would otherwise land before the earlier command runs.
+   */
+  release(buffer: GPUBuffer, deferred: boolean): void {
+    const size = this.sizeOf(buffer);
+    this.stats.liveBytes -= size;
+    if (deferred) {
+      this.pending.push(buffer);
+      this.stats.pendingBytes += size;
+    } else {
+      this.toFreeList(buffer, size);
+    }
+  }
+
+  /** Called after a submit: deferred releases become reusable. */
+  commit(): void {
+    const pending = this.pending;
+    this.pending = [];
+    this.stats.pendingBytes = 0;
+    for (const b of pending) this.toFreeList(b, this.sizeOf(b));
+  }
+
+  private toFreeList(buffer: GPUBuffer, size: number): void {
+    if (this.stats.pooledBytes + size > this.capBytes) {
+      buffer.destroy();
+      return;
+    }
+    let list = this.free.get(size);
+    if (!list) this.free.set(size, (list = []));
+    list.push(buffer);
+    this.stats.pooledBytes += size;
+  }
+
+  /** Destroy every pooled buffer (live ones are untouched). */
+  trim(): void {
+    for (const list of this.free.values()) for (const b of list) b.destroy();
+    this.free.clear();
+    this.stats.pooledBytes = 0;
+  }
+
+  resetPeak(): void {
+    this.stats.peakLiveBytes = this.stats.liveBytes;
+  }
+
+  snapshot(): PoolStats {
+    return { ...this.stats };
+  }
+}

@@ -1,0 +1,130 @@
+// One WebGPU device per process, acquired lazily by `ready()`. The core never imports Node:
+// in a browser the adapter comes from navigator.gpu; `@spine/tensor/node` registers Dawn.
+import { Engine } from './engine.js';
+import { NO_ADAPTER_HELP, NoAdapterError, TensorError } from './errors.js';
+
+export interface DeviceOptions {
+  powerPreference?: 'high-performance' | 'low-power';
+  forceFallbackAdapter?: boolean;
+  /** Dawn (Node) only: backend to use, e.g. 'vulkan', 'metal', 'd3d12'. */
+  backend?: string;
+  /** Dawn (Node) only: pick the adapter whose name matches. */
+  adapterName?: string;
+  /**
+   * Kernel family. 'gpu': workgroup-tiled kernels for real GPUs; 'cpu': register-blocked kernels
+   * without workgroup memory for software rasterisers (lavapipe, SwiftShader). 'auto' decides
+   * from the adapter info.
+   */
+  kernels?: 'auto' | 'gpu' | 'cpu';
+  /** Dispatches recorded before the command buffer is submitted without a read (default 256). */
+  maxDispatchesPerSubmit?: number;
+  /** Bytes the buffer pool may keep for reuse (default 1 GiB, or a quarter of maxBufferSize). */
+  poolCapBytes?: number;
+}
+
+export interface GpuHandle {
+  gpu: GPU;
+  /** The backend name when the provider knows it ('vulkan', 'browser', ...). */
+  backend: string;
+  /** Drops the provider's references so the process can exit. */
+  release?: () => void;
+}
+
+export type GpuProvider = (options: DeviceOptions) => GpuHandle | Promise<GpuHandle>;
+
+const browserProvider: GpuProvider = () => {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (!nav?.gpu) throw new NoAdapterError(`This environment has no navigator.gpu. In Node, import '@spine/tensor/node' first.\n${NO_ADAPTER_HELP}`);
+  return { gpu: nav.gpu, backend: 'browser' };
+};
+
+let provider: GpuProvider = browserProvider;
+let engine: Engine | null = null;
+let pending: Promise<Engine> | null = null;
+
+/** Replace where the GPU comes from (the Node entry point installs Dawn here). */
+export function setGpuProvider(p: GpuProvider): void {
+  if (engine) throw new TensorError('setGpuProvider: the device is already acquired; call releaseDevice() first');
+  provider = p;
+}
+
+/** Acquire the device (once per process; later calls return the same engine). */
+export function ready(options: DeviceOptions = {}): Promise<Engine> {
+  if (engine) return Promise.resolve(engine);
+  if (!pending) {
+    pending = acquire(options).then(
+      (e) => (engine = e),
+      (err: unknown) => {
+        pending = null;
+        throw err;
+      },
+    );
+  }
+  return pending;
+}
+
+async function acquire(options: DeviceOptions): Promise<Engine> {
+  const handle = await provider(options);
+  const adapterOptions: GPURequestAdapterOptions = { powerPreference: options.powerPreference ?? 'high-performance' };
+  if (options.forceFallbackAdapter) adapterOptions.forceFallbackAdapter = true;
+  let adapter: GPUAdapter | null = null;
+  try {
+    adapter = await handle.gpu.requestAdapter(adapterOptions);
+  } catch (err) {
+    handle.release?.();
+    throw new NoAdapterError(`requestAdapter failed (${(err as Error).message}).\n${NO_ADAPTER_HELP}`);
+  }
+  if (!adapter) {
+    handle.release?.();
+    throw new NoAdapterError(NO_ADAPTER_HELP);
+  }
+  // Ask for the adapter's own limits: the defaults (128 MiB bindings, 8 storage buffers per
+  // stage) are too small for DenseNet activations and for the fused optimizer kernel.
+  const want = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX'] as const;
+  const requiredLimits: Record<string, number> = {};
+  for (const k of want) requiredLimits[k] = adapter.limits[k];
+  const device = await adapter.requestDevice({ requiredLimits });
+  return new Engine(device, adapter, handle, options);
+}
+
+/** The acquired engine, or a clear error when `await ready()` has not run yet. */
+export function getEngine(): Engine {
+  if (!engine) throw new TensorError('No device yet: call `await ready()` (from @spine/tensor or @spine/tensor/node) before creating tensors.');
+  return engine;
+}
+
+export function hasEngine(): boolean {
+  return engine !== null;
+}
+
+/** Adapter and device facts for logs, run records and `spine-cli doctor`. */
+export function deviceInfo(): DeviceInfo {
+  return getEngine().info;
+}
+
+export interface DeviceInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  backend: string;
+  isFallbackAdapter: boolean;
+  /** Which kernel family runs: 'gpu' (workgroup tiles) or 'cpu' (register blocks, lavapipe). */
+  kernels: 'gpu' | 'cpu';
+  limits: {
+    maxStorageBufferBindingSize: number;
+    maxBufferSize: number;
+    maxStorageBuffersPerShaderStage: number;
+    maxComputeWorkgroupsPerDimension: number;
+    maxComputeInvocationsPerWorkgroup: number;
+    maxComputeWorkgroupStorageSize: number;
+  };
+}
+
+/** Destroy the device and drop every reference, so Node can exit. Tensors become invalid. */
+export async function releaseDevice(): Promise<void> {
+  const e = engine ?? (pending ? await pending.catch(() => null) : null);
+  engine = null;
+  pending = null;
+  if (e) await e.destroy();
+}

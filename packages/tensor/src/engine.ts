@@ -1,0 +1,278 @@
+// The engine owns the device, the buffer pools, the pipeline cache and the open command
+// encoder. Ops record dispatches here; nothing is submitted until a read needs it or the
+// bound on recorded dispatches is reached ("batch, don't sync").
+import { BufferPool, type PoolStats } from './buffer-pool.js';
+import type { DeviceInfo, DeviceOptions, GpuHandle } from './device.js';
+import { TensorError, WgslCompileError } from './errors.js';
+import { BufferUsage, MapMode, ShaderStage } from './gpu-constants.js';
+
+/** Words (u32) of uniform data one dispatch may pass; see `uniformPreamble`. */
+export const UNIFORM_WORDS = 64;
+const UNIFORM_SLOT_BYTES = 256; // >= UNIFORM_WORDS * 4 and a valid dynamic/bind offset alignment
+
+export interface CompiledKernel {
+  readonly name: string;
+  readonly pipeline: GPUComputePipeline;
+  readonly layout: GPUBindGroupLayout;
+  readonly inputs: number;
+  readonly outputs: number;
+}
+
+export class Engine {
+  readonly info: DeviceInfo;
+  readonly storagePool: BufferPool;
+  private readonly readPool: BufferPool;
+  private readonly pipelines = new Map<string, CompiledKernel>();
+  private readonly layouts = new Map<string, GPUBindGroupLayout>();
+  private compileChecks: Promise<WgslCompileError | null>[] = [];
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private dispatches = 0;
+  private readonly maxDispatches: number;
+  private readonly uniformStaging: Uint32Array;
+  private readonly uniformRing: GPUBuffer;
+  private lost: string | null = null;
+  /** Counters for tests and benchmarks. */
+  readonly counters = { dispatches: 0, submits: 0, reads: 0, pipelinesCompiled: 0 };
+
+  constructor(
+    readonly device: GPUDevice,
+    adapter: GPUAdapter,
+    private readonly handle: GpuHandle,
+    options: DeviceOptions,
+  ) {
+    const ai = adapter.info;
+    const software = ai.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${ai.device} ${ai.description}`) || (ai as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+    const kernels = options.kernels && options.kernels !== 'auto' ? options.kernels : software ? 'cpu' : 'gpu';
+    const l = device.limits;
+    this.info = {
+      vendor: ai.vendor,
+      architecture: ai.architecture,
+      device: ai.device,
+      description: ai.description,
+      backend: handle.backend,
+      isFallbackAdapter: (ai as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
+      kernels,
+      limits: {
+        maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+        maxBufferSize: l.maxBufferSize,
+        maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+        maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+        maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+        maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      },
+    };
+    const cap = options.poolCapBytes ?? Math.min(1 << 30, Math.floor(l.maxBufferSize / 4) || 1 << 30);
+    this.storagePool = new BufferPool(device, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST, 'tensor', cap);
+    this.readPool = new BufferPool(device, BufferUsage.MAP_READ | BufferUsage.COPY_DST, 'readback', 256 << 20);
+    this.maxDispatches = Math.max(1, options.maxDispatchesPerSubmit ?? 256);
+    this.uniformStaging = new Uint32Array((this.maxDispatches * UNIFORM_SLOT_BYTES) / 4);
+    this.uniformRing = device.createBuffer({ size: this.uniformStaging.byteLength, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, label: 'uniform-ring' });
+    void device.lost.then((info) => {
+      if (this.lost === null) this.lost = info.message || String(info.reason);
+    });
+  }
+
+  // ---- kernels -------------------------------------------------------------------------
+
+  private layoutFor(inputs: number, outputs: number): GPUBindGroupLayout {
+    const key = `${inputs}/${outputs}`;
+    let layout = this.layouts.get(key);
+    if (!layout) {
+      const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: ShaderStage.COMPUTE, buffer: { type: 'uniform' } }];
+      for (let i = 0; i < inputs; i++) entries.push({ binding: 1 + i, visibility: ShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } });
+      for (let i = 0; i < outputs; i++) entries.push({ binding: 1 + inputs + i, visibility: ShaderStage.COMPUTE, buffer: { type: 'storage' } });
+      layout = this.device.createBindGroupLayout({ entries, label: `layout ${key}` });
+      this.layouts.set(key, layout);
+    }
+    return layout;
+  }
+
+  /**
+   * The compiled pipeline for `key`, compiling `source()` once. Compilation is synchronous
+   * (ops are synchronous); errors are collected and raised, with the WGSL line, by the next
+   * read or `checkCompilation()`.
+   */
+  pipeline(key: string, name: string, inputs: number, outputs: number, source: () => string): CompiledKernel {
+    const hit = this.pipelines.get(key);
+    if (hit) return hit;
+    const code = source();
+    const layout = this.layoutFor(inputs, outputs);
+    this.device.pushErrorScope('validation');
+    const module = this.device.createShaderModule({ code, label: name });
+    const pipeline = this.device.createComputePipeline({
+      layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+      compute: { module, entryPoint: 'main' },
+      label: name,
+    });
+    this.compileChecks.push(
+      this.device.popErrorScope().then(async (err) => {
+        if (!err) return null;
+        const info = await module.getCompilationInfo();
+        return new WgslCompileError(name, describeCompileError(code, info.messages, err.message));
+      }),
+    );
+    this.counters.pipelinesCompiled++;
+    const compiled = { name, pipeline, layout, inputs, outputs };
+    this.pipelines.set(key, compiled);
+    return compiled;
+  }
+
+  /** Resolve outstanding compile checks; throws the first WGSL error. */
+  async checkCompilation(): Promise<void> {
+    const checks = this.compileChecks;
+    this.compileChecks = [];
+    const errors = (await Promise.all(checks)).filter((e): e is WgslCompileError => e !== null);
+    if (errors.length) {
+      // The failed pipelines stay cached as invalid; forget them so a fixed source can retry.
+      for (const [k, v] of this.pipelines) if (errors.some((e) => e.kernel === v.name)) this.pipelines.delete(k);
+      throw errors[0];
+    }
+  }
+
+  // ---- recording -----------------------------------------------------------------------
+
+  private ensurePass(): GPUComputePassEncoder {
+    this.assertAlive();
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    return this.pass;
+  }
+
+  /** True while recorded commands wait for a submit (buffers they use must not be rewritten). */
+  get hasPendingCommands(): boolean {
+    return this.encoder !== null;
+  }
+
+  /**
+   * Record one dispatch. `uniforms` (at most UNIFORM_WORDS u32 words) reach the kernel through
+   * a slot of the uniform ring; buffers bind in order: inputs, then outputs.
+   */
+  dispatch(kernel: CompiledKernel, buffers: readonly GPUBuffer[], uniforms: Uint32Array, workgroups: readonly [number, number?, number?]): void {
+    if (uniforms.length > UNIFORM_WORDS) throw new TensorError(`kernel ${kernel.name}: ${uniforms.length} uniform words exceed the limit of ${UNIFORM_WORDS}`);
+    if (buffers.length !== kernel.inputs + kernel.outputs) throw new TensorError(`kernel ${kernel.name}: expected ${kernel.inputs + kernel.outputs} buffers, got ${buffers.length}`);
+    const pass = this.ensurePass();
+    const slot = this.dispatches;
+    this.uniformStaging.set(uniforms, (slot * UNIFORM_SLOT_BYTES) / 4);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformRing, offset: slot * UNIFORM_SLOT_BYTES, size: UNIFORM_WORDS * 4 } }];
+    for (let i = 0; i < buffers.length; i++) entries.push({ binding: 1 + i, resource: { buffer: buffers[i]! } });
+    pass.setPipeline(kernel.pipeline);
+    pass.setBindGroup(0, this.device.createBindGroup({ layout: kernel.layout, entries }));
+    pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
+    this.dispatches++;
+    this.counters.dispatches++;
+    if (this.dispatches >= this.maxDispatches) this.flush();
+  }
+
+  /** Record a buffer-to-buffer copy (outside any compute pass). */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.assertAlive();
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    this.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /** Submit everything recorded so far. */
+  flush(): void {
+    if (!this.encoder) return;
+    this.pass?.end();
+    this.pass = null;
+    if (this.dispatches > 0) this.device.queue.writeBuffer(this.uniformRing, 0, this.uniformStaging, 0, (this.dispatches * UNIFORM_SLOT_BYTES) / 4);
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.dispatches = 0;
+    this.counters.submits++;
+    this.storagePool.commit();
+  }
+
+  // ---- memory --------------------------------------------------------------------------
+
+  allocate(bytes: number): GPUBuffer {
+    this.assertAlive();
+    const limit = this.info.limits.maxStorageBufferBindingSize;
+    if (bytes > limit) throw new TensorError(`A tensor of ${bytes} bytes exceeds this adapter's maxStorageBufferBindingSize (${limit} bytes); use a smaller batch or input size.`);
+    return this.storagePool.acquire(bytes);
+  }
+
+  release(buffer: GPUBuffer): void {
+    if (this.lost === 'destroyed') return;
+    this.storagePool.release(buffer, this.encoder !== null);
+  }
+
+  upload(buffer: GPUBuffer, data: ArrayBufferView): void {
+    this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Copy `bytes` from `buffer` to the CPU. Submits pending work. */
+  async read(buffer: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+    const staging = this.readPool.acquire(Math.max(4, bytes));
+    if (bytes > 0) this.copy(buffer, 0, staging, 0, alignUp(bytes, 4));
+    this.flush();
+    this.counters.reads++;
+    try {
+      await this.checkCompilation();
+      await staging.mapAsync(MapMode.READ, 0, alignUp(Math.max(4, bytes), 4));
+      const out = staging.getMappedRange(0, alignUp(Math.max(4, bytes), 4)).slice(0, bytes);
+      staging.unmap();
+      return out;
+    } catch (err) {
+      this.assertAlive();
+      throw err;
+    } finally {
+      this.readPool.release(staging, false);
+    }
+  }
+
+  /** Wait until the GPU has finished everything submitted so far. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.checkCompilation();
+  }
+
+  memory(): PoolStats {
+    return this.storagePool.snapshot();
+  }
+
+  private assertAlive(): void {
+    if (this.lost !== null) throw new TensorError(`The GPU device is gone (${this.lost}); call ready() again to get a new one.`);
+  }
+
+  async destroy(): Promise<void> {
+    try {
+      this.flush();
+      await this.device.queue.onSubmittedWorkDone();
+    } catch {
+      /* the device may already be lost */
+    }
+    this.lost = 'destroyed';
+    this.storagePool.trim();
+    this.readPool.trim();
+    this.pipelines.clear();
+    this.device.destroy();
+    this.handle.release?.();
+  }
+}
+
+function alignUp(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
+}
+
+function describeCompileError(code: string, messages: readonly GPUCompilationMessage[], fallback: string): string {
+  const lines = code.split('\n');
+  const errs = messages.filter((m) => m.type === 'error');
+  if (!errs.length) return fallback;
+  return errs
+    .map((m) => {
+      const n = m.lineNum;
+      const context = [n - 1, n, n + 1]
+        .filter((i) => i >= 1 && i <= lines.length)
+        .map((i) => `${i === n ? '>' : ' '} ${String(i).padStart(4)} | ${lines[i - 1]}`)
+        .join('\n');
+      return `line ${n}:${m.linePos}: ${m.message}\n${context}`;
+    })
+    .join('\n');
+}

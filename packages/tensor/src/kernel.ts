@@ -1,0 +1,110 @@
+// The kernel half of the extension API. A kernel is WGSL generated from compile-time options;
+// the pipeline is cached per (kernel, options), never per tensor size: sizes travel as
+// uniforms, so DenseNet's dozens of channel counts share one pipeline.
+//
+// Binding convention: @binding(0) the uniform block `params` (read with pu/pi/pf), then one
+// binding per input (read-only storage), then one per output (read_write storage).
+import { getEngine } from './device.js';
+import { UNIFORM_WORDS } from './engine.js';
+import { TensorError } from './errors.js';
+import type { Tensor } from './tensor.js';
+
+export interface KernelSpec<O> {
+  name: string;
+  /** Number of input and output bindings (may depend on the options). */
+  inputs: number | ((options: O) => number);
+  outputs: number | ((options: O) => number);
+  /** The WGSL module for these options; must define `fn main` as the compute entry point. */
+  source: (options: O) => string;
+}
+
+export interface Kernel<O> extends KernelSpec<O> {
+  readonly __kernel: true;
+}
+
+export function defineKernel<O = Record<string, never>>(spec: KernelSpec<O>): Kernel<O> {
+  return { ...spec, __kernel: true };
+}
+
+/** Packs the u32/i32/f32 words a dispatch passes to its kernel as uniforms. */
+export class Uniforms {
+  private readonly words: number[] = [];
+  private readonly view = new DataView(new ArrayBuffer(4));
+
+  u32(...values: number[]): this {
+    for (const v of values) this.words.push(v >>> 0);
+    return this;
+  }
+
+  i32(...values: number[]): this {
+    for (const v of values) this.words.push(v | 0);
+    return this;
+  }
+
+  f32(...values: number[]): this {
+    for (const v of values) {
+      this.view.setFloat32(0, v, true);
+      this.words.push(this.view.getUint32(0, true));
+    }
+    return this;
+  }
+
+  get length(): number {
+    return this.words.length;
+  }
+
+  toArray(): Uint32Array {
+    return Uint32Array.from(this.words, (w) => w >>> 0);
+  }
+}
+
+/** WGSL that declares the uniform block; pu(i)/pi(i)/pf(i) read word i as u32/i32/f32. */
+export function uniformPreamble(): string {
+  return `struct Params { d: array<vec4<u32>, ${UNIFORM_WORDS / 4}> }
+@group(0) @binding(0) var<uniform> params: Params;
+fn pu(i: u32) -> u32 { return params.d[i / 4u][i % 4u]; }
+fn pi(i: u32) -> i32 { return bitcast<i32>(pu(i)); }
+fn pf(i: u32) -> f32 { return bitcast<f32>(pu(i)); }
+`;
+}
+
+/**
+ * Workgroup counts for `threads` invocations in workgroups of `size`, folded into 2-D when
+ * one dimension would exceed the 65,535 limit. Kernels recover the linear index with
+ * `linearIndex(gid, nwg, size)`.
+ */
+export function grid1d(threads: number, size: number): [number, number] {
+  const groups = Math.max(1, Math.ceil(threads / size));
+  const max = 65535;
+  if (groups <= max) return [groups, 1];
+  const y = Math.ceil(groups / max);
+  return [Math.ceil(groups / y), y];
+}
+
+/** WGSL expression for the linear invocation index of a grid made by grid1d. */
+export function linearIndex(size: number): string {
+  return `(gid.x + gid.y * nwg.x * ${size}u)`;
+}
+
+export interface RunArgs {
+  inputs: readonly Tensor[];
+  outputs: readonly Tensor[];
+  uniforms?: Uniforms | Uint32Array;
+  workgroups: readonly [number, number?, number?];
+}
+
+/** Record one dispatch of `kernel` compiled for `options`. */
+export function runKernel<O>(kernel: Kernel<O>, options: O, args: RunArgs): void {
+  const engine = getEngine();
+  const nIn = typeof kernel.inputs === 'function' ? kernel.inputs(options) : kernel.inputs;
+  const nOut = typeof kernel.outputs === 'function' ? kernel.outputs(options) : kernel.outputs;
+  if (args.inputs.length !== nIn || args.outputs.length !== nOut) {
+    throw new TensorError(`kernel ${kernel.name}: expects ${nIn} inputs and ${nOut} outputs, got ${args.inputs.length} and ${args.outputs.length}`);
+  }
+  const key = `${kernel.name}:${JSON.stringify(options ?? {})}`;
+  const compiled = engine.pipeline(key, kernel.name, nIn, nOut, () => kernel.source(options));
+  const u = args.uniforms instanceof Uniforms ? args.uniforms.toArray() : (args.uniforms ?? new Uint32Array(0));
+  const buffers = [...args.inputs.map((t) => t.buffer), ...args.outputs.map((t) => t.buffer)];
+  if ((args.workgroups[0] ?? 0) * (args.workgroups[1] ?? 1) * (args.workgroups[2] ?? 1) === 0) return;
+  engine.dispatch(compiled, buffers, u, args.workgroups);
+}

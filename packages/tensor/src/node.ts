@@ -1,0 +1,35 @@
+// @spine/tensor/node — the Node entry point: registers Dawn (npm `webgpu`) as the GPU provider
+// and re-exports the core. Everything Node-specific lives here, so the core stays browser-safe.
+import { create } from 'webgpu';
+import { setGpuProvider, type DeviceOptions, type GpuHandle } from './device.js';
+
+// The core builds without Node's types (so Node APIs cannot creep in); this is all we use.
+declare const process: { platform: string };
+
+function defaultBackend(): string {
+  switch (process.platform) {
+    case 'darwin':
+      return 'metal';
+    case 'win32':
+      return 'd3d12';
+    default:
+      return 'vulkan';
+  }
+}
+
+setGpuProvider((options: DeviceOptions): GpuHandle => {
+  const flags: string[] = [];
+  if (options.backend) flags.push(`backend=${options.backend}`);
+  if (options.adapterName) flags.push(`adapter=${options.adapterName}`);
+  let gpu: GPU | null = create(flags);
+  return {
+    gpu,
+    backend: options.backend ?? defaultBackend(),
+    // Dawn keeps the process alive while its instance is referenced: drop it on release.
+    release: () => {
+      gpu = null;
+    },
+  };
+});
+
+export * from './index.js';

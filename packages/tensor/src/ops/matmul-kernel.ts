@@ -1,0 +1,166 @@
+// Matmul kernels: C[b] = op(A[b]) · op(B[b]), op = identity or transpose, row-major f32.
+//
+// 'cpu' family (lavapipe, SwiftShader): no workgroup memory and no barriers (both are costly
+// when a workgroup runs as SIMD lanes on one CPU thread); each invocation keeps a TM x TN block
+// of C in registers and reads A and B with vec4 loads straight from storage. Out-of-range rows
+// and columns are read clamped and never stored, so no branch sits in the inner loop.
+// 'gpu' family: the classic workgroup-tiled kernel (shared-memory tiles, 4x4 per thread).
+import { defineKernel, uniformPreamble } from '../kernel.js';
+
+export interface MatmulOptions {
+  family: 'cpu' | 'gpu';
+  transA: boolean;
+  transB: boolean;
+  /** cpu family: vec4 loads along the contiguous axis (needs alignment, see canVec4). */
+  vec4: boolean;
+  tm: number;
+  tn: number;
+  wx: number;
+  wy: number;
+}
+
+// Uniform words: M, N, K, strideA, strideB, strideC (per batch entry, in elements).
+const HEAD = (t: string) => `${uniformPreamble()}
+@group(0) @binding(1) var<storage, read> A: array<${t}>;
+@group(0) @binding(2) var<storage, read> B: array<${t}>;
+@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+`;
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+/** Store the TM x TN register block acc_r_c (scalars) with bounds checks. */
+function storeBlock(o: MatmulOptions): string {
+  const lines: string[] = [];
+  for (const r of range(o.tm)) {
+    lines.push(`  if (row0 + ${r}u < M) {`);
+    for (const c of range(o.tn)) lines.push(`    if (col0 + ${c}u < N) { C[cBase + (row0 + ${r}u) * N + col0 + ${c}u] = acc_${r}_${c}; }`);
+    lines.push('  }');
+  }
+  return lines.join('\n');
+}
+
+function cpuVec4(o: MatmulOptions): string {
+  const { tm, tn } = o;
+  const L: string[] = [HEAD('vec4<f32>')];
+  L.push(`@compute @workgroup_size(${o.wx}, ${o.wy})`);
+  L.push('fn main(@builtin(global_invocation_id) gid: vec3<u32>) {');
+  L.push('  let M = pu(0u); let N = pu(1u); let K = pu(2u); let K4 = K / 4u;');
+  L.push(`  let col0 = gid.x * ${tn}u; let row0 = gid.y * ${tm}u;`);
+  L.push('  if (row0 >= M || col0 >= N) { return; }');
+  L.push('  let aBase = gid.z * (pu(3u) / 4u); let bBase = gid.z * (pu(4u) / 4u); let cBase = gid.z * pu(5u);');
+  for (const r of range(tm)) for (const c of range(tn)) L.push(`  var acc_${r}_${c} = 0.0;`);
+  // Clamped row/column addresses, hoisted out of the k loop.
+  if (!o.transA) for (const r of range(tm)) L.push(`  let ar${r} = aBase + min(row0 + ${r}u, M - 1u) * K4;`);
+  else L.push(`  let M4 = M / 4u;`, ...range(tm / 4).map((q) => `  let ac${q} = aBase + min(row0 / 4u + ${q}u, M4 - 1u);`));
+  if (!o.transB) L.push('  let N4 = N / 4u;', ...range(tn / 4).map((q) => `  let bc${q} = bBase + min(col0 / 4u + ${q}u, N4 - 1u);`));
+  else for (const c of range(tn)) L.push(`  let br${c} = bBase + min(col0 + ${c}u, N - 1u) * K4;`);
+  L.push('  for (var k = 0u; k < K4; k++) {');
+  // a_r: vec4 over kk for row r.
+  if (!o.transA) for (const r of range(tm)) L.push(`    let a${r} = A[ar${r} + k];`);
+  else {
+    for (const kk of range(4)) for (const q of range(tm / 4)) L.push(`    let at${kk}_${q} = A[ac${q} + (4u * k + ${kk}u) * M4];`);
+    for (const r of range(tm)) {
+      const q = Math.floor(r / 4);
+      const comp = 'xyzw'[r % 4];
+      L.push(`    let a${r} = vec4<f32>(at0_${q}.${comp}, at1_${q}.${comp}, at2_${q}.${comp}, at3_${q}.${comp});`);
+    }
+  }
+  if (!o.transB) {
+    for (const kk of range(4)) for (const q of range(tn / 4)) L.push(`    let b${kk}_${q} = B[bc${q} + (4u * k + ${kk}u) * N4];`);
+    for (const r of range(tm))
+      for (const c of range(tn)) {
+        const q = Math.floor(c / 4);
+        const comp = 'xyzw'[c % 4];
+        L.push(`    acc_${r}_${c} += a${r}.x * b0_${q}.${comp} + a${r}.y * b1_${q}.${comp} + a${r}.z * b2_${q}.${comp} + a${r}.w * b3_${q}.${comp};`);
+      }
+  } else {
+    for (const c of range(tn)) L.push(`    let b${c} = B[br${c} + k];`);
+    for (const r of range(tm)) for (const c of range(tn)) L.push(`    acc_${r}_${c} += dot(a${r}, b${c});`);
+  }
+  L.push('  }');
+  L.push(storeBlock(o));
+  L.push('}');
+  return L.join('\n');
+}
+
+function cpuScalar(o: MatmulOptions): string {
+  const { tm, tn } = o;
+  const L: string[] = [HEAD('f32')];
+  L.push(`@compute @workgroup_size(${o.wx}, ${o.wy})`);
+  L.push('fn main(@builtin(global_invocation_id) gid: vec3<u32>) {');
+  L.push('  let M = pu(0u); let N = pu(1u); let K = pu(2u);');
+  L.push(`  let col0 = gid.x * ${tn}u; let row0 = gid.y * ${tm}u;`);
+  L.push('  if (row0 >= M || col0 >= N) { return; }');
+  L.push('  let aBase = gid.z * pu(3u); let bBase = gid.z * pu(4u); let cBase = gid.z * pu(5u);');
+  for (const r of range(tm)) for (const c of range(tn)) L.push(`  var acc_${r}_${c} = 0.0;`);
+  for (const r of range(tm)) L.push(`  let ri${r} = min(row0 + ${r}u, M - 1u);`);
+  for (const c of range(tn)) L.push(`  let ci${c} = min(col0 + ${c}u, N - 1u);`);
+  L.push('  for (var k = 0u; k < K; k++) {');
+  for (const r of range(tm)) L.push(`    let a${r} = A[aBase + ${o.transA ? `k * M + ri${r}` : `ri${r} * K + k`}];`);
+  for (const c of range(tn)) L.push(`    let b${c} = B[bBase + ${o.transB ? `ci${c} * K + k` : `k * N + ci${c}`}];`);
+  for (const r of range(tm)) for (const c of range(tn)) L.push(`    acc_${r}_${c} += a${r} * b${c};`);
+  L.push('  }');
+  L.push(storeBlock(o));
+  L.push('}');
+  return L.join('\n');
+}
+
+/** Workgroup-tiled kernel for real GPUs: (wy*tm) x (wx*tn) tile of C, K in steps of 16. */
+function gpuTiled(o: MatmulOptions): string {
+  const { tm, tn, wx, wy } = o;
+  const BM = wy * tm;
+  const BN = wx * tn;
+  const BK = 16;
+  const threads = wx * wy;
+  const L: string[] = [HEAD('f32')];
+  L.push(`var<workgroup> As: array<f32, ${BM * BK}>;`, `var<workgroup> Bs: array<f32, ${BK * BN}>;`);
+  L.push(`@compute @workgroup_size(${wx}, ${wy})`);
+  L.push('fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {');
+  L.push('  let M = pu(0u); let N = pu(1u); let K = pu(2u);');
+  L.push('  let aBase = wid.z * pu(3u); let bBase = wid.z * pu(4u); let cBase = wid.z * pu(5u);');
+  L.push(`  let tileRow = wid.y * ${BM}u; let tileCol = wid.x * ${BN}u;`);
+  L.push(`  let tid = lid.y * ${wx}u + lid.x;`);
+  L.push(`  let row0 = tileRow + lid.y * ${tm}u; let col0 = tileCol + lid.x * ${tn}u;`);
+  for (const r of range(tm)) for (const c of range(tn)) L.push(`  var acc_${r}_${c} = 0.0;`);
+  L.push(`  for (var k0 = 0u; k0 < K; k0 += ${BK}u) {`);
+  L.push(`    for (var i = tid; i < ${BM * BK}u; i += ${threads}u) {`);
+  L.push(`      let r = i / ${BK}u; let kk = i % ${BK}u; let gr = tileRow + r; let gk = k0 + kk;`);
+  L.push(`      var v = 0.0;`);
+  L.push(`      if (gr < M && gk < K) { v = A[aBase + ${o.transA ? 'gk * M + gr' : 'gr * K + gk'}]; }`);
+  L.push('      As[i] = v;');
+  L.push('    }');
+  L.push(`    for (var i = tid; i < ${BK * BN}u; i += ${threads}u) {`);
+  L.push(`      let kk = i / ${BN}u; let c = i % ${BN}u; let gk = k0 + kk; let gc = tileCol + c;`);
+  L.push(`      var v = 0.0;`);
+  L.push(`      if (gk < K && gc < N) { v = B[bBase + ${o.transB ? 'gc * K + gk' : 'gk * N + gc'}]; }`);
+  L.push('      Bs[i] = v;');
+  L.push('    }');
+  L.push('    workgroupBarrier();');
+  L.push(`    for (var kk = 0u; kk < ${BK}u; kk++) {`);
+  for (const r of range(tm)) L.push(`      let a${r} = As[(lid.y * ${tm}u + ${r}u) * ${BK}u + kk];`);
+  for (const c of range(tn)) L.push(`      let b${c} = Bs[kk * ${BN}u + lid.x * ${tn}u + ${c}u];`);
+  for (const r of range(tm)) for (const c of range(tn)) L.push(`      acc_${r}_${c} += a${r} * b${c};`);
+  L.push('    }');
+  L.push('    workgroupBarrier();');
+  L.push('  }');
+  L.push(storeBlock(o));
+  L.push('}');
+  return L.join('\n');
+}
+
+export const matmulKernel = defineKernel<MatmulOptions>({
+  name: 'matmul',
+  inputs: 2,
+  outputs: 1,
+  source: (o) => (o.family === 'gpu' ? gpuTiled(o) : o.vec4 ? cpuVec4(o) : cpuScalar(o)),
+});
+
+/** vec4 loads need K and the contiguous non-K axes to be multiples of 4. */
+export function canVec4(M: number, N: number, K: number, transA: boolean, transB: boolean, tm: number, tn: number): boolean {
+  if (K % 4 !== 0) return false;
+  if (transA && (M % 4 !== 0 || tm % 4 !== 0)) return false;
+  if (!transB && (N % 4 !== 0 || tn % 4 !== 0)) return false;
+  return true;
+}

@@ -1,0 +1,113 @@
+// Batched matmul with optional transposed operands, PyTorch's broadcasting of batch dims.
+import { defineOp, type OpContext } from '../autograd.js';
+import { getEngine } from '../device.js';
+import { ShapeError, TensorError } from '../errors.js';
+import { runKernel, Uniforms } from '../kernel.js';
+import { broadcastShapes, formatShape, numel, sameShape, type Shape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { empty, full } from './creation.js';
+import { canVec4, matmulKernel, type MatmulOptions } from './matmul-kernel.js';
+import { sumTo } from './reduce.js';
+import { expand } from './shape-ops.js';
+
+export interface MatmulFlags {
+  transA?: boolean;
+  transB?: boolean;
+}
+
+/** Tile choices per kernel family; `setMatmulTiles` lets benchmarks try others. */
+const tiles = {
+  cpu: { tm: 4, tn: 8, wx: 8, wy: 8 },
+  gpu: { tm: 4, tn: 4, wx: 16, wy: 16 },
+};
+
+export function setMatmulTiles(family: 'cpu' | 'gpu', t: Partial<(typeof tiles)['cpu']>): void {
+  tiles[family] = { ...tiles[family], ...t };
+}
+
+export function getMatmulTiles(family: 'cpu' | 'gpu') {
+  return { ...tiles[family] };
+}
+
+interface Plan {
+  M: number;
+  N: number;
+  K: number;
+  batch: number[];
+}
+
+function plan(a: Shape, b: Shape, transA: boolean, transB: boolean): Plan {
+  if (a.length < 2 || b.length < 2) throw new ShapeError(`matmul: operands need rank >= 2, got ${formatShape(a)} and ${formatShape(b)}`);
+  const [ar, ac] = a.slice(-2) as [number, number];
+  const [br, bc] = b.slice(-2) as [number, number];
+  const [M, K] = transA ? [ac, ar] : [ar, ac];
+  const [K2, N] = transB ? [bc, br] : [br, bc];
+  if (K !== K2) throw new ShapeError(`matmul: inner dimensions differ: ${formatShape(a)}${transA ? 'ᵀ' : ''} · ${formatShape(b)}${transB ? 'ᵀ' : ''} (${K} vs ${K2})`);
+  const batch = broadcastShapes('matmul (batch dims)', a.slice(0, -2), b.slice(0, -2));
+  return { M, N, K, batch };
+}
+
+/** Record C = op(A) · op(B) into a new tensor (no autograd). */
+export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false): Tensor {
+  if (a.dtype !== 'f32' || b.dtype !== 'f32') throw new TensorError('matmul: operands must be f32');
+  const { M, N, K, batch } = plan(a.shape, b.shape, transA, transB);
+  const nb = numel(batch);
+  const out = empty([...batch, M, N]);
+  if (M * N * nb === 0) return out;
+  if (K === 0) {
+    const z = full(out.shape, 0);
+    out.dispose();
+    return z;
+  }
+  // A batch operand either matches the output batch (stride = matrix size) or is shared
+  // (stride 0); partial broadcasts are materialised first.
+  const operand = (t: Tensor, rows: number, cols: number): [Tensor, number, boolean] => {
+    const own = t.shape.slice(0, -2);
+    if (numel(own) === 1) return [t, 0, false];
+    const padded = [...new Array<number>(batch.length - own.length).fill(1), ...own];
+    if (sameShape(padded, batch)) return [t, rows * cols, false];
+    return [expand(t, [...batch, rows, cols]), rows * cols, true];
+  };
+  const [ta, sa, freeA] = operand(a, a.shape.at(-2)!, a.shape.at(-1)!);
+  const [tb, sb, freeB] = operand(b, b.shape.at(-2)!, b.shape.at(-1)!);
+  const family = getEngine().info.kernels;
+  const t = tiles[family];
+  const vec4 = family === 'cpu' && canVec4(M, N, K, transA, transB, t.tm, t.tn);
+  const options: MatmulOptions = { family, transA, transB, vec4, ...t };
+  if (nb > 65535) throw new TensorError(`matmul: ${nb} batch entries exceed the 65,535 dispatch limit`);
+  const wg: [number, number, number] = [Math.ceil(N / (t.tn * t.wx)), Math.ceil(M / (t.tm * t.wy)), nb];
+  runKernel(matmulKernel, options, { inputs: [ta, tb], outputs: [out], uniforms: new Uniforms().u32(M, N, K, sa, sb, M * N), workgroups: wg });
+  if (freeA) ta.dispose();
+  if (freeB) tb.dispose();
+  return out;
+}
+
+const matmulOp = defineOp({
+  name: 'matmul',
+  forward: (ctx: OpContext, a: Tensor, b: Tensor, transA: boolean, transB: boolean) => {
+    ctx.save(a, b);
+    ctx.transA = transA;
+    ctx.transB = transB;
+    return matmulRaw(a, b, transA, transB);
+  },
+  backward: (ctx, g) => {
+    const [a, b] = ctx.saved as [Tensor, Tensor];
+    const tA = ctx.transA as boolean;
+    const tB = ctx.transB as boolean;
+    const da = tA ? matmulRaw(b, g, tB, true) : matmulRaw(g, b, false, !tB);
+    const db = tB ? matmulRaw(g, a, true, tA) : matmulRaw(a, g, !tA, false);
+    return [reduceBatch(da, a.shape), reduceBatch(db, b.shape)];
+  },
+});
+
+function reduceBatch(g: Tensor, shape: Shape): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const out = sumTo(g, shape);
+  g.dispose();
+  return out;
+}
+
+/** op(a) · op(b) over the last two dims; leading dims broadcast like torch.matmul. */
+export function matmul(a: Tensor, b: Tensor, flags: MatmulFlags = {}): Tensor {
+  return matmulOp(a, b, flags.transA ?? false, flags.transB ?? false);
+}

@@ -1,0 +1,124 @@
+// The Tensor handle: shape, dtype, a reference on a Storage, and autograd links.
+// Operations live in ops/; this file knows only lifetimes and reading data back.
+import type { GraphNode } from './autograd.js';
+import { getEngine } from './device.js';
+import { TensorError } from './errors.js';
+import { formatShape, numel, type Shape } from './shape.js';
+import { Storage } from './storage.js';
+import { track } from './scope.js';
+
+export type DType = 'f32' | 'i32';
+export type TypedArrayFor<D extends DType> = D extends 'i32' ? Int32Array : Float32Array;
+
+let nextId = 1;
+let backwardHook: ((t: Tensor, grad?: Tensor) => void) | null = null;
+
+/** @internal Installed by backward.ts (kept apart to avoid an import cycle). */
+export function setBackwardHook(fn: (t: Tensor, grad?: Tensor) => void): void {
+  backwardHook = fn;
+}
+
+export class Tensor {
+  readonly id = nextId++;
+  readonly shape: readonly number[];
+  readonly size: number;
+  private storageRef: Storage | null;
+  private kept = false;
+  /** Set for leaves whose gradient should be accumulated into `.grad`. */
+  requiresGrad = false;
+  /** Accumulated gradient of a leaf after `backward()`. Kept until replaced or disposed. */
+  grad: Tensor | null = null;
+  /** The autograd node that produced this tensor (null for leaves and under noGrad). */
+  gradFn: GraphNode | null = null;
+
+  /** @internal Use the creation functions (tensor, zeros, ...) instead. */
+  constructor(
+    storage: Storage,
+    shape: Shape,
+    readonly dtype: DType = 'f32',
+    tracked = true,
+  ) {
+    this.storageRef = storage;
+    this.shape = Object.freeze([...shape]);
+    this.size = numel(shape);
+    if (tracked) track(this);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get storage(): Storage {
+    if (!this.storageRef) throw new TensorError(`Tensor #${this.id} ${formatShape(this.shape)} was disposed and cannot be used.`);
+    return this.storageRef;
+  }
+
+  get buffer(): GPUBuffer {
+    return this.storage.buffer;
+  }
+
+  get isDisposed(): boolean {
+    return this.storageRef === null;
+  }
+
+  get isKept(): boolean {
+    return this.kept;
+  }
+
+  /** Exempt from scope disposal (parameters, optimizer state, results you hold on to). */
+  keep(): this {
+    this.kept = true;
+    return this;
+  }
+
+  /** Give the storage reference back now; idempotent. */
+  dispose(): void {
+    if (!this.storageRef) return;
+    this.storageRef.release();
+    this.storageRef = null;
+    const node = this.gradFn;
+    this.gradFn = null;
+    node?.unref();
+  }
+
+  /** A new tensor handle on the same storage (no copy), tracked by the current scope. */
+  view(shape: Shape = this.shape, tracked = true): Tensor {
+    return new Tensor(this.storage.retain(), shape, this.dtype, tracked);
+  }
+
+  /**
+   * Accumulate d(this)/d(leaf) into every leaf's `.grad` (this must be a scalar unless `grad`
+   * is given). Saved activations are released as the walk passes them.
+   */
+  backward(grad?: Tensor): void {
+    if (!backwardHook) throw new TensorError('backward is not available (import from @spine/tensor)');
+    backwardHook(this, grad);
+  }
+
+  /** Read the values back (submits pending GPU work). */
+  async data(): Promise<Float32Array | Int32Array> {
+    const bytes = await getEngine().read(this.buffer, this.size * 4);
+    return this.dtype === 'i32' ? new Int32Array(bytes) : new Float32Array(bytes);
+  }
+
+  /** The value of a one-element tensor. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new TensorError(`item(): tensor has ${this.size} elements, expected 1 (shape ${formatShape(this.shape)})`);
+    return (await this.data())[0]!;
+  }
+
+  /** Nested arrays, like PyTorch's tolist() (for small tensors and debugging). */
+  async toArray(): Promise<unknown> {
+    const flat = Array.from(await this.data());
+    const build = (dim: number, offset: number): unknown => {
+      if (dim === this.shape.length) return flat[offset];
+      const stride = numel(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim]! }, (_, i) => build(dim + 1, offset + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  toString(): string {
+    return `Tensor(#${this.id}, ${this.dtype}, ${formatShape(this.shape)}${this.requiresGrad ? ', requiresGrad' : ''}${this.isDisposed ? ', disposed' : ''})`;
+  }
+}
