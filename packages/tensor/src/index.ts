@@ -26,5 +26,5 @@ export { ELEMENTWISE, type ElementwiseDef, type ElementwiseName } from './ops/el
 export { runElementwise, type Operand, type ElementwiseCall } from './ops/elementwise-kernel.js';
 export { sum, mean, max, min, argmax, argmin, variance, sumTo, type Axes } from './ops/reduce.js';
 export { reshape, flatten, squeeze, unsqueeze, permute, transpose, slice, narrow, concat, stack, pad, expand, clone, type SliceRange } from './ops/shape-ops.js';
-export { matmul, matmulRaw, setMatmulTiles, getMatmulTiles, type MatmulFlags } from './ops/matmul.js';
+export { matmul, matmulRaw, setMatmulTiles, getMatmulTiles, setMatmulFamily, type MatmulFlags } from './ops/matmul.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
