@@ -120,7 +120,11 @@ function argReduce(op: 'argmax' | 'argmin', x: Tensor, axis: number | undefined,
     const flat = reshape(x, [x.size]);
     const out = reduceRaw(op, flat, [0], false);
     flat.dispose();
-    return out;
+    if (!keepDims) return out;
+    // torch.argmax(x, keepdim=True) without a dim keeps every axis as 1.
+    const kept = reshape(out, x.shape.map(() => 1));
+    out.dispose();
+    return kept;
   }
   return reduceRaw(op, x, normalizeAxes(axis, x.rank, op), keepDims);
 }
