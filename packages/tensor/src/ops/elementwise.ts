@@ -70,14 +70,16 @@ const RULES: Partial<Record<ElementwiseName, { saveOut?: boolean; saveIn?: boole
   add: { rule: (g) => [g, g] },
   sub: { rule: (g) => [g, neg(g)] },
   mul: { saveIn: true, rule: (g, [a, b]) => [mul(g, b!), mul(g, a!)] },
-  div: { saveIn: true, rule: (g, [a, b]) => [div(g, b!), neg(div(mul(g, a!), mul(b!, b!)))] },
+  // A number operand gets no gradient, and an expression of numbers alone is no tensor op:
+  // div and pow compute each gradient only for tensor operands.
+  div: { saveIn: true, rule: (g, [a, b]) => [div(g, b!), b instanceof Tensor ? neg(div(mul(g, a!), mul(b, b))) : null] },
   pow: {
     saveIn: true,
     saveOut: true,
     rule: (g, [a, b], y) => [
-      mul(g, mul(b!, pow(a!, sub(b!, 1)))),
+      a instanceof Tensor ? mul(g, mul(b!, pow(a, typeof b === 'number' ? b - 1 : sub(b!, 1)))) : null,
       // d/db a^b = a^b log a; PyTorch defines it as 0 where a == 0.
-      where(eq(a!, 0), 0, mul(g, mul(y, log(a!)))),
+      !(b instanceof Tensor) ? null : a instanceof Tensor ? where(eq(a, 0), 0, mul(g, mul(y, log(a)))) : mul(g, mul(y, a === 0 ? 0 : Math.log(a!))),
     ],
   },
   // Ties split the gradient in half, as PyTorch does for maximum/minimum.
