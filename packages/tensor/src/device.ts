@@ -10,6 +10,8 @@ export interface DeviceOptions {
   backend?: string;
   /** Dawn (Node) only: pick the adapter whose name matches. */
   adapterName?: string;
+  /** Dawn (Node) only: extra instance flags, e.g. 'enable-dawn-features=...'. */
+  dawnFlags?: string[];
   /**
    * Kernel family. 'gpu': workgroup-tiled kernels for real GPUs; 'cpu': register-blocked kernels
    * without workgroup memory for software rasterisers (lavapipe, SwiftShader). 'auto' decides

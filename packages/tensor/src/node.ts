@@ -21,6 +21,7 @@ setGpuProvider((options: DeviceOptions): GpuHandle => {
   const flags: string[] = [];
   if (options.backend) flags.push(`backend=${options.backend}`);
   if (options.adapterName) flags.push(`adapter=${options.adapterName}`);
+  flags.push(...(options.dawnFlags ?? []));
   let gpu: GPU | null = create(flags);
   return {
     gpu,

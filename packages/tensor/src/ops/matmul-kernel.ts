@@ -45,10 +45,13 @@ function cpuVec4(o: MatmulOptions): string {
   const { tm, tn } = o;
   const L: string[] = [HEAD('vec4<f32>')];
   L.push(`@compute @workgroup_size(${o.wx}, ${o.wy})`);
-  L.push('fn main(@builtin(global_invocation_id) gid: vec3<u32>) {');
+  L.push('fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {');
   L.push('  let M = pu(0u); let N = pu(1u); let K = pu(2u); let K4 = K / 4u;');
-  L.push(`  let col0 = gid.x * ${tn}u; let row0 = gid.y * ${tm}u;`);
-  L.push('  if (row0 >= M || col0 >= N) { return; }');
+  // With one row of invocations per workgroup the row block comes from workgroup_id, which
+  // llvmpipe's divergence analysis sees as uniform: A is then read with one scalar load per
+  // value for all lanes instead of a per-lane loop. No early return either: lanes stay
+  // converged (clamped reads, guarded stores).
+  L.push(`  let col0 = gid.x * ${tn}u; let row0 = ${o.wy === 1 ? 'wid.y' : 'gid.y'} * ${tm}u;`);
   L.push('  let aBase = gid.z * (pu(3u) / 4u); let bBase = gid.z * (pu(4u) / 4u); let cBase = gid.z * pu(5u);');
   for (const r of range(tm)) for (const c of range(tn)) L.push(`  var acc_${r}_${c} = 0.0;`);
   // Clamped row/column addresses, hoisted out of the k loop.

@@ -1,0 +1,78 @@
+// Shared benchmark helpers: timing (median after warm-up), the TensorFlow.js webgpu peer on the
+// same Dawn adapter, machine facts, and writing results JSON atomically.
+import { execSync } from 'node:child_process';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const quick = process.argv.includes('--quick');
+
+/** Median wall time (ms) of `reps` runs after `warmup` runs; `run` must wait for the device. */
+export async function timeMedian(run, { warmup = 1, reps = quick ? 3 : 5 } = {}) {
+  for (let i = 0; i < warmup; i++) await run();
+  const times = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await run();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+/** TensorFlow.js 4.22 with its webgpu backend, on a Dawn instance of its own (same adapter). */
+export async function loadTfjsWebgpu() {
+  try {
+    const { create, globals } = await import('webgpu');
+    Object.assign(globalThis, globals);
+    globalThis.navigator = { gpu: create([]), userAgent: 'node' };
+    const tf = await import('@tensorflow/tfjs-core');
+    await import('@tensorflow/tfjs-backend-webgpu');
+    if (!(await tf.setBackend('webgpu'))) throw new Error('setBackend(webgpu) failed');
+    await tf.ready();
+    const backend = tf.backend();
+    const info = backend.adapterInfo ?? {};
+    /** Submit tfjs' pending commands and wait for the queue. */
+    const sync = async () => {
+      backend.ensureCommandEncoderReady();
+      backend.endComputePassEncoder();
+      backend.submitQueue();
+      await backend.device.queue.onSubmittedWorkDone();
+    };
+    return { tf, sync, version: tf.version_core, adapter: `${info.vendor ?? ''} ${info.architecture ?? ''}`.trim() };
+  } catch (err) {
+    console.warn(`tfjs webgpu peer unavailable: ${err.message}`);
+    return null;
+  }
+}
+
+export function machineFacts() {
+  let commit = 'unknown';
+  try {
+    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {}
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.platform()} ${os.release()}`,
+    commit,
+    quick,
+  };
+}
+
+export function writeResults(root, name, data) {
+  const dir = path.join(root, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.json`);
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(data, null, 2) + '\n');
+  renameSync(tmp, file);
+  return file;
+}
+
+export function slug(s) {
+  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40);
+}

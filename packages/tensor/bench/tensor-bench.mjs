@@ -1,0 +1,101 @@
+// Tensor kernel benchmarks: matmul (square and conv-like skinny shapes), elementwise
+// bandwidth, reductions, softmax. Each case runs on @spine/tensor and, in the same process
+// and on the same Dawn adapter, on TensorFlow.js's webgpu backend.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as T from '../dist/node.js';
+import { loadTfjsWebgpu, machineFacts, quick, slug, timeMedian, writeResults } from '../../../bench/harness.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+await T.ready();
+const info = T.deviceInfo();
+const peer = await loadTfjsWebgpu();
+const cases = [];
+
+/** Time `ops` (recording only) followed by a device sync, repeated `inner` times per sample. */
+async function measure(label, unit, work, ours, theirs, inner = 1) {
+  const runOurs = async () => {
+    for (let i = 0; i < inner; i++) T.scope(() => void ours());
+    await T.sync();
+  };
+  const msOurs = (await timeMedian(runOurs)) / inner;
+  let msPeer = null;
+  if (peer && theirs) {
+    const runPeer = async () => {
+      for (let i = 0; i < inner; i++) peer.tf.tidy(() => void theirs(peer.tf));
+      await peer.sync();
+    };
+    msPeer = (await timeMedian(runPeer)) / inner;
+  }
+  const rate = (ms) => (ms === null ? null : work / (ms / 1e3) / 1e9);
+  const row = { label, unit, ms: msOurs, rate: rate(msOurs), peerMs: msPeer, peerRate: rate(msPeer), ratio: msPeer === null ? null : msPeer / msOurs };
+  cases.push(row);
+  const fmt = (v) => (v === null ? '—' : v.toFixed(2));
+  console.log(`${label.padEnd(34)} ours ${fmt(row.rate).padStart(8)} ${unit}   tfjs ${fmt(row.peerRate).padStart(8)} ${unit}   ratio ${fmt(row.ratio)}x`);
+}
+
+function pair(shapeA, shapeB, seed) {
+  const a = T.rand(shapeA, { seed }).keep();
+  const b = T.rand(shapeB, { seed: seed + 1 }).keep();
+  const ta = peer?.tf.randomUniform(shapeA);
+  const tb = peer?.tf.randomUniform(shapeB);
+  return { a, b, ta, tb, free: () => [a, b, ta, tb].forEach((t) => t?.dispose()) };
+}
+
+// Matmul: M x K x N, GFLOP/s = 2MKN / t.
+const squares = quick ? [256, 512] : [256, 512, 1024, 2048];
+const skinny = quick ? [[3136, 128, 32]] : [[12544, 128, 256], [3136, 1024, 128], [3136, 128, 32], [4, 9216, 4096]];
+for (const [M, K, N] of [...squares.map((n) => [n, n, n]), ...skinny]) {
+  const p = pair([M, K], [K, N], M + K + N);
+  await measure(`matmul ${M}x${K}x${N}`, 'GFLOP/s', 2 * M * K * N, () => T.matmul(p.a, p.b), (tf) => tf.matMul(p.ta, p.tb));
+  p.free();
+}
+{
+  // Linear-layer shapes use a transposed weight (y = x Wᵀ).
+  const [M, K, N] = quick ? [64, 256, 256] : [256, 1024, 1024];
+  const p = pair([M, K], [N, K], 7);
+  await measure(`matmul ${M}x${K}x${N} (Bᵀ)`, 'GFLOP/s', 2 * M * K * N, () => T.matmul(p.a, p.b, { transB: true }), (tf) => tf.matMul(p.ta, p.tb, false, true));
+  p.free();
+}
+
+// Elementwise: GB/s counts bytes read + written.
+const n = quick ? 1 << 20 : 1 << 22;
+{
+  const p = pair([n], [n], 11);
+  await measure(`add (${n} f32)`, 'GB/s', 12 * n, () => T.add(p.a, p.b), (tf) => tf.add(p.ta, p.tb), 4);
+  await measure(`exp (${n} f32)`, 'GB/s', 8 * n, () => T.exp(p.a), (tf) => tf.exp(p.ta), 4);
+  await measure(`relu (${n} f32)`, 'GB/s', 8 * n, () => T.relu(p.a), (tf) => tf.relu(p.ta), 4);
+  p.free();
+}
+{
+  const [r, c] = [128, 1024];
+  const p = pair([r, 1, c], [1, r, c], 13);
+  await measure(`add broadcast ${r}x1x${c} + 1x${r}x${c}`, 'GB/s', 4 * (2 * r * c + r * r * c), () => T.add(p.a, p.b), (tf) => tf.add(p.ta, p.tb));
+  p.free();
+}
+
+// Reductions: GB/s over the input.
+{
+  const p = pair([n], [1024, n / 1024], 17);
+  await measure(`sum all (${n})`, 'GB/s', 4 * n, () => T.sum(p.a), (tf) => tf.sum(p.ta), 4);
+  await measure(`sum rows [1024, ${n / 1024}] axis 1`, 'GB/s', 4 * n, () => T.sum(p.b, 1), (tf) => tf.sum(p.tb, 1), 4);
+  await measure(`max cols [1024, ${n / 1024}] axis 0`, 'GB/s', 4 * n, () => T.max(p.b, 0), (tf) => tf.max(p.tb, 0), 4);
+  p.free();
+}
+{
+  const p = pair([quick ? 512 : 4096, 1000], [1], 19);
+  await measure(`softmax [${p.a.shape}] axis -1`, 'GB/s', 8 * p.a.size, () => T.softmax(p.a), (tf) => tf.softmax(p.ta), 2);
+  p.free();
+}
+
+const adapter = `${info.vendor} ${info.architecture} ${info.description}`.trim();
+const file = writeResults(root, `tensor-${slug(info.description || info.device || info.vendor)}`, {
+  suite: 'tensor',
+  machine: machineFacts(),
+  adapter: { ...info, summary: adapter },
+  peer: peer ? { name: `TensorFlow.js ${peer.version} webgpu`, adapter: peer.adapter } : null,
+  cases,
+});
+console.log(`wrote ${path.relative(root, file)}`);
+await T.releaseDevice();
+process.exit(0);
