@@ -5,6 +5,7 @@
 import { defineKernel, grid1d, linearIndex, runKernel, uniformPreamble, Uniforms } from '../kernel.js';
 import { contiguousStrides, mergeDims, type Shape } from '../shape.js';
 import type { Tensor, DType } from '../tensor.js';
+import { getEngine } from '../device.js';
 import { TensorError } from '../errors.js';
 
 export type ReduceOp = 'sum' | 'max' | 'min' | 'argmax' | 'argmin';
@@ -62,25 +63,29 @@ const reduceKernel = defineKernel<ReduceOptions>({
     const redFn: string[] = [`fn red_offset(r0: u32) -> u32 {`, '  var rem = r0; var off = 0u;'];
     for (let d = o.nr - 1; d >= 0; d--) redFn.push(`  { let c = rem % pu(${rs + d}u); rem = rem / pu(${rs + d}u); off += c * pu(${rst + d}u); }`);
     redFn.push('  return off;', '}');
-    const finish = o.op === 'sum' && o.dtype === 'f32' ? 'acc * pf(3u)' : 'acc';
     const head = `${uniformPreamble()}
 @group(0) @binding(1) var<storage, read> x: array<${o.dtype}>;
 @group(0) @binding(2) var<storage, read_write> out: array<${outType}>;
 ${redFn.join('\n')}`;
     if (o.mode === 'thread') {
+      // One invocation per (output, chunk): no workgroup memory, no barriers.
       return `${head}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let o = ${linearIndex(WG)};
-  if (o >= pu(0u)) { return; }
+  let chunks = max((pu(1u) + pu(2u) - 1u) / pu(2u), 1u);
+  let t = ${linearIndex(WG)};
+  if (t >= pu(0u) * chunks) { return; }
+  let o = t / chunks;
+  let start = (t % chunks) * pu(2u);
+  let end = min(start + pu(2u), pu(1u));
 ${decodeKept.join('\n')}
   var acc: ${o.dtype} = ${initial(o.op, o.dtype)};
   var idx = 0u;
-  for (var r = 0u; r < pu(1u); r++) {
+  for (var r = start; r < end; r++) {
     let v = x[${offsetOf('r')}];
     ${combine(o.op)}
   }
-  out[o] = ${isArg ? 'i32(idx)' : finish};
+  out[t] = ${isArg ? 'i32(idx)' : o.op === 'sum' && o.dtype === 'f32' ? 'select(acc, acc * pf(3u), chunks == 1u)' : 'acc'};
 }`;
     }
     // One workgroup per (output, chunk); workgroup id linearised like linearIndex.
@@ -150,20 +155,22 @@ export function runReduce(op: ReduceOp, x: Tensor, axes: readonly number[], out:
   if (kept.length > MAX_DIMS || red.length > MAX_DIMS) throw new TensorError(`reduce: too many non-mergeable dimensions (${kept.length} kept, ${red.length} reduced)`);
   const isArg = op === 'argmax' || op === 'argmin';
   if (nRed === 0 && op !== 'sum') throw new TensorError(`${op}: cannot reduce over an empty dimension`);
-  const grouped = nRed >= 256 && nOut < 2048;
-  // Split a long reduction into chunks reduced again in a second pass (not for arg ops,
-  // whose partial results would need their indices carried along).
-  const chunkLen = grouped && !isArg && nOut < 64 && nRed > 8192 ? Math.max(4096, Math.ceil(nRed / 256)) : Math.max(nRed, 1);
+  // GPUs: few outputs with long reductions get a workgroup each (tree in workgroup memory).
+  // Software adapters: workgroup memory and barriers are slow there, so long reductions are
+  // split into chunks, one invocation each. Either way a split reduction takes a second pass
+  // (not for arg ops, whose partial results would need their indices carried along).
+  const family = getEngine().info.kernels;
+  const grouped = family === 'gpu' && nRed >= 256 && nOut < 2048;
+  let chunkLen = Math.max(nRed, 1);
+  if (!isArg && grouped && nOut < 64 && nRed > 8192) chunkLen = Math.max(4096, Math.ceil(nRed / 256));
+  if (!isArg && !grouped && nOut < 512 && nRed >= 2048) chunkLen = Math.max(256, Math.ceil(nRed / Math.ceil(512 / nOut)));
   const chunks = Math.ceil(Math.max(nRed, 1) / chunkLen);
   const u = new Uniforms().u32(nOut, nRed, chunkLen).f32(scale);
   u.u32(...kept.map(([d]) => d), ...kept.map(([, s]) => s), ...red.map(([d]) => d), ...red.map(([, s]) => s));
   const options: ReduceOptions = { op, dtype: x.dtype, nk: kept.length, nr: red.length, mode: grouped ? 'group' : 'thread' };
-  if (!grouped) {
-    runKernel(reduceKernel, options, { inputs: [x], outputs: [out], uniforms: u, workgroups: grid1d(nOut, WG) });
-    return;
-  }
   const target = chunks > 1 ? allocate([nOut, chunks], x.dtype) : out;
-  runKernel(reduceKernel, options, { inputs: [x], outputs: [target], uniforms: u, workgroups: grid1d(nOut * chunks, 1) });
+  const workgroups = grouped ? grid1d(nOut * chunks, 1) : grid1d(nOut * chunks, WG);
+  runKernel(reduceKernel, options, { inputs: [x], outputs: [target], uniforms: u, workgroups });
   if (chunks > 1) {
     runReduce(op, target, [1], out, scale, allocate);
     target.dispose();
