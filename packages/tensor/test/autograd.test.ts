@@ -1,0 +1,136 @@
+// Autograd behaviour: accumulation, shared and diamond-shaped graphs, noGrad/detach, the
+// errors backward() raises, and saved tensors released once their node has run.
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as T from '../src/node.js';
+import { download, expectClose, upload } from './helpers/gpu.js';
+import { randomArr, seedFor } from './helpers/random.js';
+import { mapArr } from './reference/ndarray.js';
+
+beforeAll(async () => {
+  await T.ready();
+});
+
+function leaf(seed: string, shape = [3, 5]) {
+  const a = randomArr(shape, seedFor(seed), { lo: -1, hi: 1 });
+  const x = upload(a);
+  x.requiresGrad = true;
+  return { a, x };
+}
+
+describe('gradient flow', () => {
+  it('accumulates into .grad across two backward calls', async () => {
+    const { a, x } = leaf('accumulate');
+    T.sum(T.mul(x, 3)).backward();
+    T.sum(T.mul(x, x)).backward();
+    // 3 + 2x
+    expectClose(await download(x.grad!), mapArr(a, (v) => 3 + 2 * v), {}, 'accumulated');
+  });
+
+  it('a tensor used twice gets both contributions (x * x)', async () => {
+    const { a, x } = leaf('twice');
+    T.sum(T.mul(x, x)).backward();
+    expectClose(await download(x.grad!), mapArr(a, (v) => 2 * v), {}, 'x*x');
+  });
+
+  it('diamond graphs sum the gradients of both paths once', async () => {
+    const { a, x } = leaf('diamond');
+    const e = T.exp(x);
+    const top = T.mul(e, 2);
+    const bottom = T.square(e);
+    T.sum(T.add(top, bottom)).backward();
+    // d/dx (2 e^x + e^2x) = 2 e^x + 2 e^2x
+    expectClose(await download(x.grad!), mapArr(a, (v) => 2 * Math.exp(v) + 2 * Math.exp(2 * v)), { rtol: 1e-5 }, 'diamond');
+  });
+
+  it('a deep chain (3,000 nodes) needs no recursion', async () => {
+    const x = T.tensor([0.5, -1]);
+    x.requiresGrad = true;
+    let y = x;
+    for (let i = 0; i < 3000; i++) y = T.add(y, 0.001);
+    T.sum(y).backward();
+    expect(Array.from(await x.grad!.data())).toEqual([1, 1]);
+  });
+
+  it('a seed gradient for a non-scalar output weights each element', async () => {
+    const { x } = leaf('seeded');
+    const g = randomArr([3, 5], seedFor('seed-grad'));
+    T.mul(x, 2).backward(upload(g));
+    expectClose(await download(x.grad!), mapArr(g, (v) => 2 * v), {}, 'seeded');
+  });
+});
+
+describe('noGrad and detach', () => {
+  it('noGrad records nothing and restores the previous mode, even after a throw', () => {
+    const { x } = leaf('nograd');
+    const y = T.noGrad(() => {
+      expect(T.isGradEnabled()).toBe(false);
+      return T.mul(x, 2);
+    });
+    expect(y.requiresGrad).toBe(false);
+    expect(y.gradFn).toBeNull();
+    expect(T.isGradEnabled()).toBe(true);
+    expect(() =>
+      T.noGrad(() => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(T.isGradEnabled()).toBe(true);
+    expect(() => T.sum(y).backward()).toThrow(T.TensorError);
+  });
+
+  it('detach cuts the graph: gradient flows only through the attached path', async () => {
+    const { a, x } = leaf('detach');
+    const d = T.detach(T.mul(x, 2));
+    expect(d.requiresGrad).toBe(false);
+    T.sum(T.mul(d, x)).backward();
+    // d/dx (stop(2x) * x) = 2x, not 4x.
+    expectClose(await download(x.grad!), mapArr(a, (v) => 2 * v), {}, 'detach');
+  });
+});
+
+describe('backward errors', () => {
+  it('a non-scalar output without a gradient, or a gradient of the wrong shape, is rejected', () => {
+    const { x } = leaf('nonscalar');
+    const y = T.mul(x, 2);
+    expect(() => y.backward()).toThrow(/non-scalar/);
+    expect(() => y.backward(T.ones([5, 3]))).toThrow(T.TensorError);
+  });
+
+  it('a second backward through the same (freed) graph throws a clear error', () => {
+    const { x } = leaf('twice-backward');
+    const loss = T.sum(T.exp(x));
+    loss.backward();
+    expect(() => loss.backward()).toThrow(/a second time/);
+  });
+});
+
+describe('saved tensors', () => {
+  it('are released as backward passes their node', async () => {
+    const { x } = leaf('saved', [64, 64]);
+    await T.sync();
+    const before = T.memory().liveBytes;
+    const y = T.exp(x); // saves its output for backward
+    const loss = T.sum(y);
+    y.dispose(); // our handle goes; the node's saved view keeps the buffer alive
+    const during = T.memory().liveBytes;
+    expect(during).toBeGreaterThan(before + 64 * 64 * 4 - 1);
+    loss.backward();
+    const grad = x.grad!;
+    // Left: the loss (one element) and the gradient; exp's output is back in the pool.
+    const lossBytes = 256;
+    expect(T.memory().liveBytes).toBe(before + lossBytes + T.getEngine().storagePool.sizeOf(grad.buffer));
+    loss.dispose();
+    grad.dispose();
+    x.grad = null;
+    expect(T.memory().liveBytes).toBe(before);
+  });
+
+  it('are released when the outputs go without a backward', () => {
+    const { x } = leaf('unreached', [32, 32]);
+    const before = T.memory().liveBytes;
+    T.scope(() => {
+      T.sum(T.mul(T.exp(x), T.sigmoid(x)));
+    });
+    expect(T.memory().liveBytes).toBe(before);
+  });
+});

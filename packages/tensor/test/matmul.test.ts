@@ -1,0 +1,143 @@
+// Batched matmul against the float64 reference at sizes that divide no tile, all transpose
+// combinations, batch broadcasting, for both kernel families ('cpu': register blocks with
+// vec4 or scalar loads; 'gpu': workgroup tiles), with poisoned outputs.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import * as T from '../src/node.js';
+import { canVec4 } from '../src/ops/matmul-kernel.js';
+import { refMatmul, refMatmulAbs } from './reference/matmul.js';
+import { mapArr, type Arr } from './reference/ndarray.js';
+import { download, expectClose, upload } from './helpers/gpu.js';
+import { randomArr, seedFor } from './helpers/random.js';
+
+beforeAll(async () => {
+  await T.ready();
+  T.setPoisonOutputs(true);
+});
+afterAll(() => T.setPoisonOutputs(false));
+afterEach(() => T.setMatmulFamily(null));
+
+// (M, N, K) drawn from {1, 3, 5, 17, 31, 33, 64, 127, 130}: every value in every position,
+// K % 4 both 0 and not, and shapes where vec4 loads apply to some transposes only.
+const SIZES: [number, number, number][] = [
+  [1, 1, 1],
+  [3, 5, 17],
+  [17, 31, 33],
+  [33, 17, 5],
+  [5, 3, 130],
+  [64, 64, 64],
+  [17, 64, 64],
+  [64, 5, 64],
+  [127, 130, 31],
+  [130, 127, 64],
+  [31, 33, 127],
+  [1, 64, 3],
+  [64, 1, 128],
+];
+const TRANS: [boolean, boolean][] = [
+  [false, false],
+  [false, true],
+  [true, false],
+  [true, true],
+];
+const FAMILIES = ['cpu', 'gpu'] as const;
+
+interface Case {
+  a: Arr;
+  b: Arr;
+  transA: boolean;
+  transB: boolean;
+  want: Arr;
+  scale: Arr;
+  label: string;
+}
+
+function makeCase(aShape: number[], bShape: number[], transA: boolean, transB: boolean): Case {
+  const a = randomArr(aShape, seedFor('mm-a', aShape, bShape, transA, transB));
+  const b = randomArr(bShape, seedFor('mm-b', aShape, bShape, transA, transB));
+  const K = transA ? aShape.at(-2)! : aShape.at(-1)!;
+  // f32 dot products of length K: error grows like sqrt(K) times the sum of |a_k b_k|.
+  const scale = mapArr(refMatmulAbs(a, b, transA, transB), (v) => 1e-6 * Math.sqrt(K) * v);
+  return { a, b, transA, transB, want: refMatmul(a, b, transA, transB), scale, label: `[${aShape}]${transA ? 'ᵀ' : ''} · [${bShape}]${transB ? 'ᵀ' : ''}` };
+}
+
+function shapesFor(M: number, N: number, K: number, transA: boolean, transB: boolean): [number[], number[]] {
+  return [transA ? [K, M] : [M, K], transB ? [N, K] : [K, N]];
+}
+
+// Reference products are computed once and shared by both families.
+const CASES: Case[] = SIZES.flatMap(([M, N, K]) => TRANS.map(([ta, tb]) => makeCase(...shapesFor(M, N, K, ta, tb), ta, tb)));
+
+async function runCases(cases: Case[], family: 'cpu' | 'gpu', tag: string): Promise<void> {
+  T.setMatmulFamily(family);
+  // Record every product first, then read: one submit for the lot.
+  const outs = cases.map((c) => T.matmul(upload(c.a), upload(c.b), { transA: c.transA, transB: c.transB }));
+  for (let i = 0; i < cases.length; i++) {
+    const c = cases[i]!;
+    expectClose(await download(outs[i]!), c.want, { rtol: 0, atol: 1e-6, scale: c.scale }, `${tag} ${family} ${c.label}`);
+  }
+}
+
+describe('matmul against the reference', () => {
+  it('the size list reaches both cpu variants (vec4 and scalar) in every transpose combination', () => {
+    const { tm, tn } = T.getMatmulTiles('cpu');
+    for (const [ta, tb] of TRANS) {
+      const uses = SIZES.map(([M, N, K]) => canVec4(M, N, K, ta, tb, tm, tn));
+      expect(uses, `transA=${ta} transB=${tb}`).toContain(true);
+      expect(uses, `transA=${ta} transB=${tb}`).toContain(false);
+    }
+  });
+
+  for (const family of FAMILIES) {
+    it(`${family} kernels: awkward sizes, all transposes`, async () => {
+      await runCases(CASES, family, 'sizes');
+    });
+
+    it(`${family} kernels: batch broadcasting`, async () => {
+      const shapes: [number[], number[]][] = [
+        [[2, 1, 5, 7], [3, 7, 4]],
+        [[5, 7], [4, 7, 3]],
+        [[3, 5, 7], [3, 7, 4]],
+        [[2, 3, 5, 8], [8, 4]],
+        [[1, 3, 9, 6], [2, 1, 6, 5]],
+      ];
+      const cases = shapes.flatMap(([sa, sb]) =>
+        TRANS.map(([ta, tb]) => {
+          const swap = (s: number[], t: boolean) => (t ? [...s.slice(0, -2), s.at(-1)!, s.at(-2)!] : s);
+          return makeCase(swap(sa, ta), swap(sb, tb), ta, tb);
+        }),
+      );
+      await runCases(cases, family, 'batch');
+    });
+  }
+
+  it('odd register-block tiles on the cpu family', async () => {
+    const saved = T.getMatmulTiles('cpu');
+    try {
+      T.setMatmulTiles('cpu', { tm: 3, tn: 5, wx: 4, wy: 4 });
+      await runCases(CASES.filter((_, i) => i % 3 === 0), 'cpu', 'tiles 3x5');
+    } finally {
+      T.setMatmulTiles('cpu', saved);
+    }
+  });
+});
+
+describe('matmul edge cases', () => {
+  it('K = 0 gives zeros; M = 0 gives an empty result', async () => {
+    for (const family of FAMILIES) {
+      T.setMatmulFamily(family);
+      const z = T.matmul(T.empty([3, 0]), T.empty([0, 4]));
+      expect(z.shape).toEqual([3, 4]);
+      expect(Array.from(await z.data())).toEqual(new Array(12).fill(0));
+      const e = T.matmul(T.ones([0, 5]), T.ones([5, 3]));
+      expect(e.shape).toEqual([0, 3]);
+      expect((await e.data()).length).toBe(0);
+    }
+  });
+
+  it('mismatched shapes and dtypes are rejected with the shapes in the message', () => {
+    expect(() => T.matmul(T.ones([3, 4]), T.ones([5, 2]))).toThrow(/\[3, 4\].*\[5, 2\]/);
+    expect(() => T.matmul(T.ones([4]), T.ones([4, 2]))).toThrow(T.ShapeError);
+    expect(() => T.matmul(T.ones([2, 3, 4]), T.ones([5, 4, 2]))).toThrow(T.ShapeError);
+    expect(() => T.matmul(T.ones([2, 2], 'i32'), T.ones([2, 2], 'i32'))).toThrow(T.TensorError);
+  });
+});
