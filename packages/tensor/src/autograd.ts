@@ -101,6 +101,7 @@ export function defineOp<A extends unknown[]>(spec: OpSpec<A>): (...args: A) => 
   const { name, forward, backward } = spec;
   return (...args: A): Tensor => {
     const tensors = args.filter((a): a is Tensor => a instanceof Tensor);
+    for (const t of tensors) void t.storage; // a disposed input throws here, before any output is allocated
     const record = backward !== undefined && gradEnabled && tensors.some((t) => t.requiresGrad);
     const ctx = new OpContext(record);
     let out = noGrad(() => forward(ctx, ...args));

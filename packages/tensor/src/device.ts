@@ -123,6 +123,16 @@ export interface DeviceInfo {
   };
 }
 
+/**
+ * Run later kernels of the given family instead of the adapter's choice (null: back to the
+ * adapter's). Both families must be correct on every adapter, so tests and benchmarks use
+ * this to run the one the adapter would not pick.
+ */
+export function setKernelFamily(family: 'gpu' | 'cpu' | null): void {
+  const e = getEngine();
+  e.info.kernels = family ?? e.adapterKernels;
+}
+
 /** Destroy the device and drop every reference, so Node can exit. Tensors become invalid. */
 export async function releaseDevice(): Promise<void> {
   const e = engine ?? (pending ? await pending.catch(() => null) : null);

@@ -20,6 +20,8 @@ export interface CompiledKernel {
 
 export class Engine {
   readonly info: DeviceInfo;
+  /** The kernel family the adapter calls for (info.kernels may be overridden). */
+  readonly adapterKernels: 'gpu' | 'cpu';
   readonly storagePool: BufferPool;
   private readonly readPool: BufferPool;
   private readonly pipelines = new Map<string, CompiledKernel>();
@@ -32,6 +34,7 @@ export class Engine {
   private readonly uniformStaging: Uint32Array;
   private readonly uniformRing: GPUBuffer;
   private lost: string | null = null;
+  private uncaptured: string[] = [];
   /** Counters for tests and benchmarks. */
   readonly counters = { dispatches: 0, submits: 0, reads: 0, pipelinesCompiled: 0 };
 
@@ -44,6 +47,7 @@ export class Engine {
     const ai = adapter.info;
     const software = ai.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${ai.device} ${ai.description}`) || (ai as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
     const kernels = options.kernels && options.kernels !== 'auto' ? options.kernels : software ? 'cpu' : 'gpu';
+    this.adapterKernels = kernels;
     const l = device.limits;
     this.info = {
       vendor: ai.vendor,
@@ -68,6 +72,11 @@ export class Engine {
     this.maxDispatches = Math.max(1, options.maxDispatchesPerSubmit ?? 256);
     this.uniformStaging = new Uint32Array((this.maxDispatches * UNIFORM_SLOT_BYTES) / 4);
     this.uniformRing = device.createBuffer({ size: this.uniformStaging.byteLength, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, label: 'uniform-ring' });
+    // Errors outside our error scopes (e.g. a dispatch of a pipeline that failed to compile)
+    // would otherwise only be printed by Dawn; keep them for the next read to raise.
+    device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
+      if (this.uncaptured.length < 8) this.uncaptured.push(ev.error.message);
+    };
     void device.lost.then((info) => {
       if (this.lost === null) this.lost = info.message || String(info.reason);
     });
@@ -118,11 +127,17 @@ export class Engine {
     return compiled;
   }
 
-  /** Resolve outstanding compile checks; throws the first WGSL error. */
+  /**
+   * Resolve outstanding compile checks and raise the first problem: a WGSL error (with its
+   * line), else any uncaptured validation error since the last check.
+   */
   async checkCompilation(): Promise<void> {
     const checks = this.compileChecks;
     this.compileChecks = [];
     const errors = (await Promise.all(checks)).filter((e): e is WgslCompileError => e !== null);
+    const uncaptured = this.uncaptured;
+    this.uncaptured = [];
+    if (!errors.length && uncaptured.length) throw new TensorError(`GPU validation error: ${uncaptured.join('\n')}`);
     if (errors.length) {
       // The failed pipelines stay cached as invalid; forget them so a fixed source can retry.
       for (const [k, v] of this.pipelines) if (errors.some((e) => e.kernel === v.name)) this.pipelines.delete(k);

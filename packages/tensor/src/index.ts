@@ -6,7 +6,7 @@ import { setBackwardHook } from './tensor.js';
 setBackwardHook(backward);
 
 export { Tensor, type DType } from './tensor.js';
-export { ready, releaseDevice, deviceInfo, setGpuProvider, getEngine, type DeviceOptions, type DeviceInfo, type GpuProvider, type GpuHandle } from './device.js';
+export { ready, releaseDevice, deviceInfo, setGpuProvider, getEngine, setKernelFamily, type DeviceOptions, type DeviceInfo, type GpuProvider, type GpuHandle } from './device.js';
 export { TensorError, ShapeError, NoAdapterError, WgslCompileError } from './errors.js';
 export { scope } from './scope.js';
 export { memory, resetPeakMemory, flush, sync } from './memory.js';
@@ -26,5 +26,5 @@ export { ELEMENTWISE, type ElementwiseDef, type ElementwiseName } from './ops/el
 export { runElementwise, type Operand, type ElementwiseCall } from './ops/elementwise-kernel.js';
 export { sum, mean, max, min, argmax, argmin, variance, sumTo, type Axes } from './ops/reduce.js';
 export { reshape, flatten, squeeze, unsqueeze, permute, transpose, slice, narrow, concat, stack, pad, expand, clone, type SliceRange } from './ops/shape-ops.js';
-export { matmul, matmulRaw, setMatmulTiles, getMatmulTiles, setMatmulFamily, type MatmulFlags } from './ops/matmul.js';
+export { matmul, matmulRaw, setMatmulTiles, getMatmulTiles, type MatmulFlags } from './ops/matmul.js';
 export { softmax, logSoftmax } from './ops/softmax.js';

@@ -12,7 +12,7 @@ import { distinctArr, randomArr, seedFor } from './helpers/random.js';
 beforeAll(async () => {
   await T.ready();
 });
-afterEach(() => T.setMatmulFamily(null));
+afterEach(() => T.setKernelFamily(null));
 
 describe('reduction gradients', () => {
   // Distinct values 0.01 apart: max/min are differentiable there (the step is 1e-6).
@@ -46,7 +46,7 @@ describe('reduction gradients', () => {
 describe('matmul gradients', () => {
   for (const family of ['cpu', 'gpu'] as const) {
     it(`${family} kernels: all transpose combinations and batch broadcasting`, async () => {
-      T.setMatmulFamily(family);
+      T.setKernelFamily(family);
       const [M, N, K] = [5, 3, 7];
       for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
         const seed = seedFor('grad-mm', family, ta, tb);

@@ -14,7 +14,7 @@ beforeAll(async () => {
   T.setPoisonOutputs(true);
 });
 afterAll(() => T.setPoisonOutputs(false));
-afterEach(() => T.setMatmulFamily(null));
+afterEach(() => T.setKernelFamily(null));
 
 // (M, N, K) drawn from {1, 3, 5, 17, 31, 33, 64, 127, 130}: every value in every position,
 // K % 4 both 0 and not, and shapes where vec4 loads apply to some transposes only.
@@ -68,7 +68,7 @@ function shapesFor(M: number, N: number, K: number, transA: boolean, transB: boo
 const CASES: Case[] = SIZES.flatMap(([M, N, K]) => TRANS.map(([ta, tb]) => makeCase(...shapesFor(M, N, K, ta, tb), ta, tb)));
 
 async function runCases(cases: Case[], family: 'cpu' | 'gpu', tag: string): Promise<void> {
-  T.setMatmulFamily(family);
+  T.setKernelFamily(family);
   // Record every product first, then read: one submit for the lot.
   const outs = cases.map((c) => T.matmul(upload(c.a), upload(c.b), { transA: c.transA, transB: c.transB }));
   for (let i = 0; i < cases.length; i++) {
@@ -124,7 +124,7 @@ describe('matmul against the reference', () => {
 describe('matmul edge cases', () => {
   it('K = 0 gives zeros; M = 0 gives an empty result', async () => {
     for (const family of FAMILIES) {
-      T.setMatmulFamily(family);
+      T.setKernelFamily(family);
       const z = T.matmul(T.empty([3, 0]), T.empty([0, 4]));
       expect(z.shape).toEqual([3, 4]);
       expect(Array.from(await z.data())).toEqual(new Array(12).fill(0));

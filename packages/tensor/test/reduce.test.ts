@@ -75,13 +75,11 @@ describe('reductions over any axes (thread per output)', () => {
 // invocations on software adapters); both must be right everywhere, so the long cases run
 // under each by overriding the engine's choice for the duration of the test.
 async function withFamily(family: 'cpu' | 'gpu', fn: () => Promise<void>): Promise<void> {
-  const info = T.getEngine().info;
-  const saved = info.kernels;
-  info.kernels = family;
+  T.setKernelFamily(family);
   try {
     await fn();
   } finally {
-    info.kernels = saved;
+    T.setKernelFamily(null);
   }
 }
 

@@ -25,7 +25,10 @@ export function applyElementwise(name: ElementwiseName, args: readonly TensorLik
   if (dtype === 'i32' && !def.ints) throw new TensorError(`${name}: not defined for i32 tensors; cast(x, 'f32') first`);
   const shape = broadcastShapes(name, ...tensors.map((t) => t.shape));
   const operands: Operand[] = args.map((a) => {
-    if (!(a instanceof Tensor)) return { scalar: a, dtype };
+    if (!(a instanceof Tensor)) {
+      if (dtype === 'i32' && !Number.isInteger(a)) throw new TensorError(`${name}: ${a} is not an integer and the tensor is i32 (PyTorch would promote to float); cast(x, 'f32') first`);
+      return { scalar: a, dtype };
+    }
     const t = a.dtype === dtype ? a : cast(a, dtype);
     return broadcastOperand(t, shape);
   });

@@ -29,17 +29,6 @@ export function getMatmulTiles(family: 'cpu' | 'gpu') {
   return { ...tiles[family] };
 }
 
-let forcedFamily: 'cpu' | 'gpu' | null = null;
-
-/**
- * Run every later matmul with this kernel family instead of the adapter's choice (null: back
- * to the adapter's). Both families must stay correct everywhere, so tests and benchmarks run
- * the one the adapter would not pick.
- */
-export function setMatmulFamily(family: 'cpu' | 'gpu' | null): void {
-  forcedFamily = family;
-}
-
 interface Plan {
   M: number;
   N: number;
@@ -81,7 +70,7 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false):
   };
   const [ta, sa, freeA] = operand(a, a.shape.at(-2)!, a.shape.at(-1)!);
   const [tb, sb, freeB] = operand(b, b.shape.at(-2)!, b.shape.at(-1)!);
-  const family = forcedFamily ?? getEngine().info.kernels;
+  const family = getEngine().info.kernels;
   const t = tiles[family];
   const vec4 = family === 'cpu' && canVec4(M, N, K, transA, transB, t.tm, t.tn);
   const options: MatmulOptions = { family, transA, transB, vec4, ...t };
