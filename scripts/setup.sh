@@ -70,4 +70,4 @@ fi
 
 say "building"
 TURBO_TELEMETRY_DISABLED=1 npx turbo run build --output-logs=errors-only
-say "done. Try: npx spine-cli train    (tests: npm test)"
+say "done. Run the tests with: npm test"
