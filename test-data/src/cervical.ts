@@ -35,12 +35,18 @@ export function drawCervical(ctx: DrawContext, p: SubjectParams, filmHeightMm: n
   };
   const postSkin = (y: number): number => 0.5 * T + 6 + (y - levels[3]!.y) * -0.05;
   const bottom = filmHeightMm;
-  const skin: Point[] = [];
-  for (let y = top - 20; y <= bottom; y += 6) skin.push([antSkin(y), y]);
-  for (let y = bottom; y >= top - 160; y -= 8) skin.push([postSkin(y) + Math.max(0, top - y) * 0.6, y]);
-  ctx.poly(skin, 0.55);
+  // The neck is roughly a cylinder, so the path through it (and the film density) falls off toward
+  // the skin: draw the outline and seven inset copies (a terraced ramp the blur smooths).
+  for (let layer = 0; layer < 8; layer++) {
+    const d = layer * 0.035 * T;
+    const value = layer === 0 ? 0.27 : 0.045;
+    const skin: Point[] = [];
+    for (let y = top - 20; y <= bottom; y += 6) skin.push([antSkin(y) + d, y]);
+    for (let y = bottom; y >= top - 160; y -= 8) skin.push([postSkin(y) - d + Math.max(0, top - y) * 0.6, y]);
+    ctx.softPoly(skin, value);
+  }
   // Face and chin soft tissue, above and in front of the neck.
-  ctx.ellipse(antSkin(top) - 5, top - 50, 60, 55, 0.3, 0.35);
+  ctx.softEllipse(antSkin(top) - 5, top - 50, 60, 55, 0.3, 0.35);
 
   // Skull: rounded cranium top right, denser skull base, mastoid behind C1.
   const c2x = levels[0]!.x;
@@ -104,7 +110,7 @@ export function drawCervical(ctx: DrawContext, p: SubjectParams, filmHeightMm: n
   const sh: Point[] = [];
   for (let x = -200; x <= 200; x += 10) sh.push([x, sy + 0.0011 * (x - 10) ** 2]);
   sh.push([200, bottom + 200], [-200, bottom + 200]);
-  ctx.poly(sh, 0.75);
+  ctx.softPoly(sh, 0.75);
   ctx.ellipse(60, sy + 40, 28, 26, 0, 0.3 * p.boneDensity);
   ctx.band([[-90, sy + 35], [-20, sy + 18], [60, sy + 10]], 9, 0.25 * p.boneDensity);
 }

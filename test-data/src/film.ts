@@ -31,6 +31,8 @@ export function exposeFilm(canvas: Canvas, n: Nuisance, seed: number, fullWidth:
   const by0 = Math.round(b.top * h);
   const by1 = Math.round((1 - b.bottom) * h);
   for (let y = 0; y < h; y++) {
+    // Heel effect: scale attenuation per row (same LUT, shifted index).
+    const rowScale = lutScale * (1 + n.heel * (y / h - 0.5));
     const rowBorder = y < by0 || y >= by1;
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
@@ -52,7 +54,7 @@ export function exposeFilm(canvas: Canvas, n: Nuisance, seed: number, fullWidth:
       if (rowBorder || x < bx0 || x >= bx1) {
         v = 0.9 + 4 * sigma * g; // unexposed film under the collimator: clear, white on the light box
       } else {
-        const d = data[i]! * lutScale;
+        const d = data[i]! * rowScale;
         v = lut[d <= 0 ? 0 : d >= LUT_SIZE ? LUT_SIZE : d | 0]!;
         v += sigma * g * (0.4 + v);
       }

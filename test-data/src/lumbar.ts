@@ -29,11 +29,17 @@ export function drawLumbar(ctx: DrawContext, p: SubjectParams, filmHeightMm: num
   const bottom = filmHeightMm;
 
   // Trunk soft tissue (thick: the beam crosses the whole abdomen), a bulging belly, back muscles.
-  const trunk: Point[] = [];
-  for (let y = top; y <= bottom; y += 10) trunk.push([antSkin - 12 * Math.exp(-(((y - 40) / 120) ** 2)), y]);
-  for (let y = bottom; y >= top; y -= 10) trunk.push([postSkin + 4 * Math.sin(y / 60), y]);
-  ctx.poly(trunk, 0.6);
-  ctx.ellipse(back + p.canalDepth + 40, 0, 38, 220, 0, 0.12);
+  // Layered like the neck: the trunk is thickest across the middle of its AP depth.
+  const depth = postSkin - antSkin;
+  for (let layer = 0; layer < 8; layer++) {
+    const d = layer * 0.03 * depth;
+    const value = layer === 0 ? 0.27 : 0.048;
+    const trunk: Point[] = [];
+    for (let y = top; y <= bottom; y += 10) trunk.push([antSkin + d - 12 * Math.exp(-(((y - 40) / 120) ** 2)), y]);
+    for (let y = bottom; y >= top; y -= 10) trunk.push([postSkin - d + 4 * Math.sin(y / 60), y]);
+    ctx.softPoly(trunk, value);
+  }
+  ctx.softEllipse(back + p.canalDepth + 40, 0, 38, 220, 0, 0.12);
 
   // Bowel gas in front of the spine.
   const gas = createRng(mixSeed(Math.round(D * 1000), Math.round(Hb * 1000)));
@@ -43,7 +49,7 @@ export function drawLumbar(ctx: DrawContext, p: SubjectParams, filmHeightMm: num
   // Breast shadow over T12-L2, in front (mostly women; size from the phantom).
   if (p.breast > 0.05) {
     const r = 55 + 45 * p.breast;
-    ctx.ellipse(antSkin - r * 0.35, levels[0]!.y - 60 - r * 0.3, r * 1.05, r, 0.2, 0.18 + 0.12 * p.breast);
+    ctx.softEllipse(antSkin - r * 0.35, levels[0]!.y - 60 - r * 0.3, r * 1.05, r, 0.2, 0.18 + 0.12 * p.breast);
   }
   // Lower ribs crossing the thoracolumbar junction as arcs running down and forward.
   for (let r = 0; r < 3; r++) {
@@ -79,15 +85,18 @@ export function drawLumbar(ctx: DrawContext, p: SubjectParams, filmHeightMm: num
   });
   // Sacrum: a wedge tilted back and down from below L5, with S1's endplate on top.
   const l5 = levels[5]!;
-  const sTop = l5.y + Hb / 2 + disc + 4;
+  const sTop = l5.y + Hb / 2 + disc * 0.8;
   const sx = l5.x + 6;
   const sacrum: Point[] = [
     [sx - D / 2, sTop],
-    [sx + D / 2 + 8, sTop - 6],
-    [sx + D / 2 + 60, sTop + 95],
-    [sx + D / 2 + 45, sTop + 120],
-    [sx + 10, sTop + 60],
+    [sx + D / 2 + 4, sTop - 5],
+    [sx + D / 2 + 30, sTop + 45],
+    [sx + D / 2 + 48, sTop + 100],
+    [sx + D / 2 + 36, sTop + 118],
+    [sx + 8, sTop + 70],
+    [sx - D / 2 + 8, sTop + 30],
   ];
+
   ctx.poly(sacrum, 0.36 * bone, true);
   ctx.poly(sacrum.map(([x, y]) => [x * 0.92 + sx * 0.08 + 2, y * 0.92 + sTop * 0.08 + 3] as Point), -0.12 * bone);
 }

@@ -60,6 +60,8 @@ export interface Nuisance {
   offsetY: number;
   exposure: number;
   contrast: number;
+  /** Anode heel effect: exposure changes linearly from top to bottom by this fraction. */
+  heel: number;
   /** Blur radius in mm at film scale. */
   blurMm: number;
   noise: number;
@@ -113,6 +115,7 @@ function sampleNuisance(rng: Rng, region: Region): Nuisance {
     offsetY: rng.uniform(-0.05, 0.05),
     exposure: rng.uniform(0.75, 1.3),
     contrast: rng.uniform(0.8, 1.25),
+    heel: rng.uniform(-0.15, 0.15),
     blurMm: rng.uniform(0.15, 0.6),
     noise: rng.uniform(0.015, 0.045),
     borders: { top: border(), bottom: border(), left: border(), right: border() },

@@ -38,6 +38,7 @@ export function renderFilm(p: SubjectParams, seed: number, width?: number): Rend
   const ctx = new DrawContext(canvas, film.widthMm, n.scale, n.rotationDeg, ox, oy);
   if (p.region === 'cervical') drawCervical(ctx, p, heightMm);
   else drawLumbar(ctx, p, heightMm);
+  ctx.composeSoft();
   ctx.blurMm(n.blurMm);
   const pixels = exposeFilm(canvas, n, seed, film.width);
   return { width: w, height: h, pixels, roi: boundingBox(ctx.roiPoints, w, h) };
