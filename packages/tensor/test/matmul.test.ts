@@ -110,13 +110,14 @@ describe('matmul against the reference', () => {
     });
   }
 
-  it('odd register-block tiles on the cpu family', async () => {
-    const saved = T.getMatmulTiles('cpu');
+  it('odd register-block tiles and 2-D workgroups on the cpu family', async () => {
     try {
       T.setMatmulTiles('cpu', { tm: 3, tn: 5, wx: 4, wy: 4 });
       await runCases(CASES.filter((_, i) => i % 3 === 0), 'cpu', 'tiles 3x5');
+      T.setMatmulTiles('cpu', { tm: 4, tn: 8, wx: 8, wy: 8 });
+      await runCases(CASES.filter((_, i) => i % 3 === 1), 'cpu', 'tiles 4x8 in 8x8 workgroups');
     } finally {
-      T.setMatmulTiles('cpu', saved);
+      T.setMatmulTiles('cpu', null);
     }
   });
 });

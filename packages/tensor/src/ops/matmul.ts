@@ -15,18 +15,32 @@ export interface MatmulFlags {
   transB?: boolean;
 }
 
-/** Tile choices per kernel family; `setMatmulTiles` lets benchmarks try others. */
-const tiles = {
-  cpu: { tm: 4, tn: 8, wx: 8, wy: 8 },
-  gpu: { tm: 4, tn: 4, wx: 16, wy: 16 },
-};
+type Tiles = { tm: number; tn: number; wx: number; wy: number };
 
-export function setMatmulTiles(family: 'cpu' | 'gpu', t: Partial<(typeof tiles)['cpu']>): void {
-  tiles[family] = { ...tiles[family], ...t };
+/**
+ * Tile choices. GPUs: 64x64 workgroup tiles. Software adapters: one row of 8 invocations per
+ * workgroup (the rows then come from workgroup_id and llvmpipe loads A once per workgroup
+ * instead of once per lane) with a 16x8 register block, the best of the variants measured on
+ * lavapipe (bench/NOTES.md); short matrices (a batch of a few rows) take 4 rows so the block
+ * does not compute clamped duplicates. `setMatmulTiles` pins a choice (tests, tuning).
+ */
+const GPU_TILES: Tiles = { tm: 4, tn: 4, wx: 16, wy: 16 };
+const pinned: { cpu: Tiles | null; gpu: Tiles | null } = { cpu: null, gpu: null };
+
+function tilesFor(family: 'cpu' | 'gpu', M: number, N: number): Tiles {
+  const p = pinned[family];
+  if (p) return p;
+  if (family === 'gpu') return GPU_TILES;
+  return { tm: M >= 32 ? 16 : 4, tn: N >= 8 ? 8 : 4, wx: 8, wy: 1 };
 }
 
-export function getMatmulTiles(family: 'cpu' | 'gpu') {
-  return { ...tiles[family] };
+/** Pin the tiles of one family (null: back to the automatic choice). */
+export function setMatmulTiles(family: 'cpu' | 'gpu', t: Partial<Tiles> | null): void {
+  pinned[family] = t ? { ...(pinned[family] ?? tilesFor(family, 1024, 1024)), ...t } : null;
+}
+
+export function getMatmulTiles(family: 'cpu' | 'gpu', M = 1024, N = 1024): Tiles {
+  return { ...tilesFor(family, M, N) };
 }
 
 interface Plan {
@@ -71,7 +85,7 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false):
   const [ta, sa, freeA] = operand(a, a.shape.at(-2)!, a.shape.at(-1)!);
   const [tb, sb, freeB] = operand(b, b.shape.at(-2)!, b.shape.at(-1)!);
   const family = getEngine().info.kernels;
-  const t = tiles[family];
+  const t = tilesFor(family, M, N);
   const vec4 = family === 'cpu' && canVec4(M, N, K, transA, transB, t.tm, t.tn);
   const options: MatmulOptions = { family, transA, transB, vec4, ...t };
   if (nb > 65535) throw new TensorError(`matmul: ${nb} batch entries exceed the 65,535 dispatch limit`);
