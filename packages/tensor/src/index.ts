@@ -14,7 +14,7 @@ export type { PoolStats } from './buffer-pool.js';
 export { noGrad, isGradEnabled, detach, defineOp, OpContext, GraphNode, type OpSpec, type BackwardRule } from './autograd.js';
 export { backward } from './backward.js';
 export { defineKernel, runKernel, Uniforms, uniformPreamble, grid1d, linearIndex, type Kernel, type KernelSpec, type RunArgs } from './kernel.js';
-export { manualSeed, getRngState, setRngState, rngU32, rngUniform, seedKeys, RNG_WGSL, type RngState } from './rng.js';
+export { manualSeed, getRngState, setRngState, nextRngBlock, rngU32, rngUniform, seedKeys, RNG_WGSL, type RngState } from './rng.js';
 export { numel, broadcastShapes, contiguousStrides, type Shape } from './shape.js';
 export { tensor, empty, zeros, ones, full, zerosLike, onesLike, fullLike, arange, rand, randn, bernoulli, setPoisonOutputs, type RandomOptions } from './ops/creation.js';
 export {
@@ -28,3 +28,4 @@ export { sum, mean, max, min, argmax, argmin, variance, sumTo, type Axes } from 
 export { reshape, flatten, squeeze, unsqueeze, permute, transpose, slice, narrow, concat, stack, pad, expand, clone, type SliceRange } from './ops/shape-ops.js';
 export { matmul, matmulRaw, setMatmulTiles, getMatmulTiles, type MatmulFlags } from './ops/matmul.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
+export { assign, writeData } from './ops/assign.js';
