@@ -1,0 +1,46 @@
+import type * as T from '@spine/tensor';
+import { Module } from './module.js';
+
+/** Children named '0', '1', ... like torch.nn.Sequential; forward chains them. */
+export class Sequential extends Module {
+  private readonly order: Module[] = [];
+
+  constructor(...modules: Module[]) {
+    super();
+    for (const m of modules) this.append(m);
+  }
+
+  append(m: Module): this {
+    this.registerModule(String(this.order.length), m);
+    this.order.push(m);
+    return this;
+  }
+
+  /** A Sequential with named children (torchvision's `features` uses names like 'conv0'). */
+  static named(entries: [string, Module][]): Sequential {
+    const s = new Sequential();
+    for (const [name, m] of entries) {
+      s.registerModule(name, m);
+      s.order.push(m);
+    }
+    return s;
+  }
+
+  get length(): number {
+    return this.order.length;
+  }
+
+  at(i: number): Module {
+    return this.order[i < 0 ? i + this.order.length : i]!;
+  }
+
+  forward(x: T.Tensor): T.Tensor {
+    let y = x;
+    for (const m of this.order) {
+      const next = m.forward(y);
+      if (y !== x) y.dispose(); // intermediates go as soon as the next layer has them (autograd keeps what it saved)
+      y = next;
+    }
+    return y;
+  }
+}
