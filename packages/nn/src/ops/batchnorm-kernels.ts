@@ -1,0 +1,248 @@
+// WGSL for batch normalisation over [N, C, S] (S = H*W, any trailing dims). Four kernels:
+//
+//   partial   one invocation per (plane, chunk of the plane): forward, (count, mean, M2) of the
+//             chunk from shifted sums (shift = the chunk's first value, so f32 keeps its digits
+//             when |mean| >> std); backward, (sum dy, sum dy * (x - mean)).
+//   finalize  one invocation per channel: Chan's parallel combination of the chunk statistics,
+//             the running-stat update (written in place into the caller's tensors), and the
+//             per-channel coefficients the elementwise passes use.
+//   apply     forward y = x * scale + shift (then ReLU); backward dx = k1*dy + k2*(x-mean) + k3.
+//
+// The elementwise passes run one workgroup row per plane (workgroup_id.y/z = n*C + c) so the
+// per-channel coefficients are uniform loads: on llvmpipe a uniform load is one scalar load,
+// a per-lane load a loop over the SIMD lanes (bench/NOTES.md). No workgroup memory or barriers,
+// so the same kernels serve the 'gpu' and 'cpu' kernel families. `vec` 4 reads planes as vec4
+// when S % 4 == 0 (DenseNet's 56x56, 28x28, 14x14); 7x7 and odd planes use scalars.
+import { defineKernel, linearIndex, uniformPreamble } from '@spine/tensor';
+
+export const WG = 64;
+/** Chunk length of the partial kernels, in elements of the plane's vector type. */
+export const CHUNK = 64;
+
+export interface VecOptions {
+  vec: 1 | 4;
+}
+export interface ApplyOptions extends VecOptions {
+  relu: boolean;
+}
+
+const vtype = (vec: 1 | 4) => (vec === 4 ? 'vec4<f32>' : 'f32');
+const hsum = (vec: 1 | 4, e: string) => (vec === 4 ? `dot(${e}, vec4<f32>(1.0))` : e);
+
+// Both passes of the fused BN-ReLU recompute the pre-activation with this one expression, so
+// the backward's ReLU mask is bit-identical to the forward's (no saved output needed).
+const PRE = 'fn pre(v: V, s: vec4<f32>) -> V { return v * V(s.z) + V(s.w); }';
+
+/** Words: C, S (vectors per plane), chunks per plane, total invocations. */
+export const partialForwardKernel = defineKernel<VecOptions>({
+  name: 'bn_partial_forward',
+  inputs: 1,
+  outputs: 1,
+  source: ({ vec }) => `${uniformPreamble()}
+alias V = ${vtype(vec)};
+@group(0) @binding(1) var<storage, read> x: array<V>;
+@group(0) @binding(2) var<storage, read_write> part: array<vec4<f32>>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let t = ${linearIndex(WG)};
+  if (t >= pu(3u)) { return; }
+  let C = pu(0u); let S = pu(1u); let chunks = pu(2u);
+  let plane = t / chunks; let k = t % chunks;
+  let n = plane / C; let c = plane % C;
+  let start = plane * S + k * ${CHUNK}u;
+  let end = min(start + ${CHUNK}u, (plane + 1u) * S);
+  let shift = V(${vec === 4 ? 'x[start].x' : 'x[start]'});
+  var s1 = V(0.0); var s2 = V(0.0);
+  for (var i = start; i < end; i++) { let d = x[i] - shift; s1 += d; s2 += d * d; }
+  let cnt = f32((end - start) * ${vec}u);
+  let a = ${hsum(vec, 's1')}; let b = ${hsum(vec, 's2')};
+  let per = (pu(3u) / C);
+  part[c * per + n * chunks + k] = vec4<f32>(cnt, ${vec === 4 ? 'shift.x' : 'shift'} + a / cnt, max(b - a * a / cnt, 0.0), 0.0);
+}`,
+});
+
+/** Words: C, S, chunks, total invocations. stats[c] = (mean, invstd, scale, shift). */
+export const partialBackwardKernel = defineKernel<ApplyOptions>({
+  name: 'bn_partial_backward',
+  inputs: 3,
+  outputs: 1,
+  source: ({ vec, relu }) => `${uniformPreamble()}
+alias V = ${vtype(vec)};
+@group(0) @binding(1) var<storage, read> x: array<V>;
+@group(0) @binding(2) var<storage, read> g: array<V>;
+@group(0) @binding(3) var<storage, read> stats: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> part: array<vec2<f32>>;
+${PRE}
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let t = ${linearIndex(WG)};
+  if (t >= pu(3u)) { return; }
+  let C = pu(0u); let S = pu(1u); let chunks = pu(2u);
+  let plane = t / chunks; let k = t % chunks;
+  let n = plane / C; let c = plane % C;
+  let st = stats[c];
+  let start = plane * S + k * ${CHUNK}u;
+  let end = min(start + ${CHUNK}u, (plane + 1u) * S);
+  var sg = V(0.0); var sgx = V(0.0);
+  for (var i = start; i < end; i++) {
+    let v = x[i];
+    let dy = ${relu ? 'select(V(0.0), g[i], pre(v, st) > V(0.0))' : 'g[i]'};
+    sg += dy; sgx += dy * (v - V(st.x));
+  }
+  let per = (pu(3u) / C);
+  part[c * per + n * chunks + k] = vec2<f32>(${hsum(vec, 'sg')}, ${hsum(vec, 'sgx')});
+}`,
+});
+
+export interface FinalizeForwardOptions {
+  /** 'batch': statistics from the partials; 'running': from the running stats (eval). */
+  source: 'batch' | 'running';
+  /** Write the momentum update into the running stats (training with tracked stats). */
+  update: boolean;
+}
+
+/**
+ * Words: C, partials per channel, M = N*S (f32), momentum (f32), eps (f32).
+ * Bindings, batch: part, weight, bias -> stats[, runMean, runVar]; running: weight, bias,
+ * runMean, runVar -> stats. The running stats are outputs when updated: a dispatch may not
+ * bind one buffer both read-only and writable, and read_write lets the kernel read them.
+ */
+export const finalizeForwardKernel = defineKernel<FinalizeForwardOptions>({
+  name: 'bn_finalize_forward',
+  inputs: (o) => (o.source === 'batch' ? 3 : 4),
+  outputs: (o) => (o.update ? 3 : 1),
+  source: ({ source, update }) => {
+    const batch = source === 'batch';
+    const decl = batch
+      ? `@group(0) @binding(1) var<storage, read> part: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> weight: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> stats: array<vec4<f32>>;
+${update ? `@group(0) @binding(5) var<storage, read_write> runMean: array<f32>;
+@group(0) @binding(6) var<storage, read_write> runVar: array<f32>;` : ''}`
+      : `@group(0) @binding(1) var<storage, read> weight: array<f32>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read> runMean: array<f32>;
+@group(0) @binding(4) var<storage, read> runVar: array<f32>;
+@group(0) @binding(5) var<storage, read_write> stats: array<vec4<f32>>;`;
+    const body = batch
+      ? `  var cnt = 0.0; var mean = 0.0; var m2 = 0.0;
+  for (var p = 0u; p < pu(1u); p++) {
+    let q = part[c * pu(1u) + p];
+    let tot = cnt + q.x;
+    let d = q.y - mean;
+    mean += d * (q.x / tot);
+    m2 += q.z + d * d * (cnt * q.x / tot);
+    cnt = tot;
+  }
+  let M = pf(2u);
+  let variance = m2 / M;
+${update ? `  // PyTorch: running = (1 - momentum) * running + momentum * batch, with the unbiased variance.
+  let mom = pf(3u);
+  runMean[c] = (1.0 - mom) * runMean[c] + mom * mean;
+  runVar[c] = (1.0 - mom) * runVar[c] + mom * (m2 / (M - 1.0));` : ''}`
+      : `  let mean = runMean[c];
+  let variance = runVar[c];`;
+    return `${uniformPreamble()}
+${decl}
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let c = ${linearIndex(WG)};
+  if (c >= pu(0u)) { return; }
+${body}
+  let invstd = 1.0 / sqrt(variance + pf(4u));
+  let scale = weight[c] * invstd;
+  stats[c] = vec4<f32>(mean, invstd, scale, bias[c] - mean * scale);
+}`;
+  },
+});
+
+/**
+ * Words: C, partials per channel, M (f32). part -> dweight, dbias, coef with
+ * dx = coef.x * dy + coef.y * (x - coef.w) + coef.z. Training differentiates through the
+ * batch statistics; eval treats the running statistics as constants (coef.y = coef.z = 0).
+ */
+export const finalizeBackwardKernel = defineKernel<{ training: boolean }>({
+  name: 'bn_finalize_backward',
+  inputs: 2,
+  outputs: 3,
+  source: ({ training }) => `${uniformPreamble()}
+@group(0) @binding(1) var<storage, read> part: array<vec2<f32>>;
+@group(0) @binding(2) var<storage, read> stats: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> dweight: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dbias: array<f32>;
+@group(0) @binding(5) var<storage, read_write> coef: array<vec4<f32>>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let c = ${linearIndex(WG)};
+  if (c >= pu(0u)) { return; }
+  var sg = 0.0; var sgx = 0.0;
+  for (var p = 0u; p < pu(1u); p++) { let q = part[c * pu(1u) + p]; sg += q.x; sgx += q.y; }
+  let st = stats[c];
+  let dw = sgx * st.y;
+  dweight[c] = dw;
+  dbias[c] = sg;
+${
+  training
+    ? `  // dx = scale * (dy - mean(dy) - xhat * mean(dy * xhat))
+  let M = pf(2u);
+  coef[c] = vec4<f32>(st.z, -st.z * st.y * dw / M, -st.z * sg / M, st.x);`
+    : '  coef[c] = vec4<f32>(st.z, 0.0, 0.0, st.x);'
+}
+}`,
+});
+
+/** Workgroup x: 64 vectors of one plane; y (+ z fold): the plane n*C + c. Words: C, S, planes. */
+function planeMain(body: string): string {
+  return `@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let plane = wid.y + wid.z * nwg.y;
+  if (plane >= pu(2u)) { return; }
+  let c = plane % pu(0u);
+  let j = wid.x * ${WG}u + lid;
+  if (j >= pu(1u)) { return; }
+  let i = plane * pu(1u) + j;
+${body}
+}`;
+}
+
+export const applyForwardKernel = defineKernel<ApplyOptions>({
+  name: 'bn_apply_forward',
+  inputs: 2,
+  outputs: 1,
+  source: ({ vec, relu }) => `${uniformPreamble()}
+alias V = ${vtype(vec)};
+@group(0) @binding(1) var<storage, read> x: array<V>;
+@group(0) @binding(2) var<storage, read> stats: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> y: array<V>;
+${PRE}
+${planeMain(`  let st = stats[c];
+  let v = pre(x[i], st);
+  y[i] = ${relu ? 'max(v, V(0.0))' : 'v'};`)}`,
+});
+
+export const applyBackwardKernel = defineKernel<ApplyOptions>({
+  name: 'bn_apply_backward',
+  inputs: 4,
+  outputs: 1,
+  source: ({ vec, relu }) => `${uniformPreamble()}
+alias V = ${vtype(vec)};
+@group(0) @binding(1) var<storage, read> x: array<V>;
+@group(0) @binding(2) var<storage, read> g: array<V>;
+@group(0) @binding(3) var<storage, read> stats: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> coef: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> dx: array<V>;
+${PRE}
+${planeMain(`  let k = coef[c];
+  let v = x[i];
+  let dy = ${relu ? 'select(V(0.0), g[i], pre(v, stats[c]) > V(0.0))' : 'g[i]'};
+  dx[i] = V(k.x) * dy + V(k.y) * (v - V(k.w)) + V(k.z);`)}`,
+});
+
+/** Workgroups for the plane kernels: [vector blocks per plane, planes (folded past 65,535)]. */
+export function planeGrid(planes: number, perPlane: number): [number, number, number] {
+  const x = Math.max(1, Math.ceil(perPlane / WG));
+  if (planes <= 65535) return [x, Math.max(planes, 1), 1];
+  const z = Math.ceil(planes / 65535);
+  return [x, Math.ceil(planes / z), z];
+}

@@ -1,0 +1,135 @@
+// Batch normalisation with PyTorch's semantics (F.batch_norm): training normalises with the
+// biased batch variance over N and the spatial dims and moves the running statistics towards
+// the batch's with the unbiased variance; eval normalises with the running statistics.
+// `batchNormRelu` fuses the ReLU that DenseNet applies after every BN: the backward recomputes
+// the mask from x, so neither op keeps its output alive for the gradient.
+import { defineOp, empty, runKernel, ShapeError, TensorError, Uniforms, grid1d, type OpContext, type Tensor } from '@spine/tensor';
+import {
+  applyBackwardKernel,
+  applyForwardKernel,
+  CHUNK,
+  finalizeBackwardKernel,
+  finalizeForwardKernel,
+  partialBackwardKernel,
+  partialForwardKernel,
+  planeGrid,
+  WG,
+} from './batchnorm-kernels.js';
+
+export interface BatchNormOptions {
+  /** Batch statistics (and a running-stat update) when true; running statistics when false. */
+  training: boolean;
+  /** Weight of the batch in the running-stat update (PyTorch's default 0.1). */
+  momentum?: number;
+  /** Added to the variance before the square root (default 1e-5). */
+  eps?: number;
+}
+
+interface Layout {
+  N: number;
+  C: number;
+  /** Elements per (n, c) plane. */
+  S: number;
+  vec: 1 | 4;
+}
+
+function layoutOf(name: string, x: Tensor, weight: Tensor, bias: Tensor, rm: Tensor | null, rv: Tensor | null): Layout {
+  if (x.dtype !== 'f32' || x.rank < 2) throw new ShapeError(`${name}: x must be an f32 tensor [N, C, ...], got ${x.dtype} [${x.shape.join(', ')}]`);
+  const [N, C] = x.shape as [number, number];
+  const S = x.shape.slice(2).reduce((a, b) => a * b, 1);
+  const named: [string, Tensor | null][] = [['weight', weight], ['bias', bias], ['runningMean', rm], ['runningVar', rv]];
+  for (const [key, t] of named) {
+    if (t && (t.dtype !== 'f32' || t.rank !== 1 || t.shape[0] !== C)) {
+      throw new ShapeError(`${name}: ${key} must be f32 [${C}] for x [${x.shape.join(', ')}], got ${t.dtype} [${t.shape.join(', ')}]`);
+    }
+  }
+  if ((rm === null) !== (rv === null)) throw new TensorError(`${name}: pass both runningMean and runningVar, or neither`);
+  return { N, C, S, vec: S % 4 === 0 ? 4 : 1 };
+}
+
+function partialShape(l: Layout): { chunks: number; threads: number } {
+  const chunks = Math.ceil(l.S / l.vec / CHUNK);
+  return { chunks, threads: l.N * l.C * chunks };
+}
+
+function forward(relu: boolean) {
+  const name = relu ? 'batchNormRelu' : 'batchNorm2d';
+  return (ctx: OpContext, x: Tensor, weight: Tensor, bias: Tensor, rm: Tensor | null, rv: Tensor | null, options: BatchNormOptions): Tensor => {
+    const l = layoutOf(name, x, weight, bias, rm, rv);
+    const momentum = options.momentum ?? 0.1;
+    const eps = options.eps ?? 1e-5;
+    // PyTorch uses batch statistics whenever there are no running ones, even in eval.
+    const useBatch = options.training || rm === null;
+    const M = l.N * l.S;
+    if (useBatch && M <= 1) throw new TensorError(`${name}: expected more than 1 value per channel when training, got x [${x.shape.join(', ')}]`);
+    const stats = empty([l.C, 4]);
+    if (useBatch) {
+      const { chunks, threads } = partialShape(l);
+      const part = empty([l.C, l.N * chunks, 4]);
+      const pu = new Uniforms().u32(l.C, l.S / l.vec, chunks, threads);
+      runKernel(partialForwardKernel, { vec: l.vec }, { inputs: [x], outputs: [part], uniforms: pu, workgroups: grid1d(threads, WG) });
+      const update = options.training && rm !== null;
+      const fu = new Uniforms().u32(l.C, l.N * chunks).f32(M, momentum, eps);
+      const outputs = update ? [stats, rm!, rv!] : [stats];
+      runKernel(finalizeForwardKernel, { source: 'batch', update }, { inputs: [part, weight, bias], outputs, uniforms: fu, workgroups: grid1d(l.C, WG) });
+      part.dispose();
+    } else {
+      const fu = new Uniforms().u32(l.C, 0).f32(M, momentum, eps);
+      runKernel(finalizeForwardKernel, { source: 'running', update: false }, { inputs: [weight, bias, rm!, rv!], outputs: [stats], uniforms: fu, workgroups: grid1d(l.C, WG) });
+    }
+    const y = empty(x.shape);
+    const planes = l.N * l.C;
+    const au = new Uniforms().u32(l.C, l.S / l.vec, planes);
+    runKernel(applyForwardKernel, { vec: l.vec, relu }, { inputs: [x, stats], outputs: [y], uniforms: au, workgroups: planeGrid(planes, l.S / l.vec) });
+    ctx.save(x, stats);
+    Object.assign(ctx, { layout: l, useBatch, needDx: x.requiresGrad });
+    stats.dispose();
+    return y;
+  };
+}
+
+function backward(relu: boolean) {
+  return (ctx: OpContext, g: Tensor): (Tensor | null)[] => {
+    const [x, stats] = ctx.saved as [Tensor, Tensor];
+    const l = ctx.layout as Layout;
+    const { chunks, threads } = partialShape(l);
+    const part = empty([l.C, l.N * chunks, 2]);
+    const pu = new Uniforms().u32(l.C, l.S / l.vec, chunks, threads);
+    runKernel(partialBackwardKernel, { vec: l.vec, relu }, { inputs: [x, g, stats], outputs: [part], uniforms: pu, workgroups: grid1d(threads, WG) });
+    const dweight = empty([l.C]);
+    const dbias = empty([l.C]);
+    const coef = empty([l.C, 4]);
+    const fu = new Uniforms().u32(l.C, l.N * chunks).f32(l.N * l.S);
+    runKernel(finalizeBackwardKernel, { training: ctx.useBatch as boolean }, { inputs: [part, stats], outputs: [dweight, dbias, coef], uniforms: fu, workgroups: grid1d(l.C, WG) });
+    part.dispose();
+    let dx: Tensor | null = null;
+    if (ctx.needDx) {
+      dx = empty(x.shape);
+      const planes = l.N * l.C;
+      const au = new Uniforms().u32(l.C, l.S / l.vec, planes);
+      runKernel(applyBackwardKernel, { vec: l.vec, relu }, { inputs: [x, g, stats, coef], outputs: [dx], uniforms: au, workgroups: planeGrid(planes, l.S / l.vec) });
+    }
+    coef.dispose();
+    return [dx, dweight, dbias, null, null];
+  };
+}
+
+const batchNormOp = defineOp({ name: 'batchNorm2d', forward: forward(false), backward: backward(false) });
+const batchNormReluOp = defineOp({ name: 'batchNormRelu', forward: forward(true), backward: backward(true) });
+
+/**
+ * Batch normalisation of x [N, C, ...] per channel, as torch.nn.functional.batch_norm.
+ * Training: normalise with the batch mean and biased variance over N and the spatial dims, and
+ * (when running stats are given) update them in place:
+ * running = (1 - momentum) * running + momentum * batch, with the unbiased variance.
+ * Eval: normalise with the running statistics. Pass null for both running stats to always use
+ * batch statistics (track_running_stats=False). Differentiable in x, weight and bias.
+ */
+export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: BatchNormOptions): Tensor {
+  return batchNormOp(x, weight, bias, runningMean, runningVar, options);
+}
+
+/** relu(batchNorm2d(...)) in one pass forward and one backward (DenseNet's norm -> relu). */
+export function batchNormRelu(x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: BatchNormOptions): Tensor {
+  return batchNormReluOp(x, weight, bias, runningMean, runningVar, options);
+}

@@ -1,0 +1,2 @@
+// Public entry for the normalisation, regularisation, loss and optimizer-update ops.
+export { batchNorm2d, batchNormRelu, type BatchNormOptions } from './batchnorm.js';

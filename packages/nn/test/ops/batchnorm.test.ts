@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as T from '@spine/tensor/node';
+import { batchNorm2d, batchNormRelu } from '../../src/ops/norm-loss.js';
+import { arrayOf, expectGolden, loadGolden, toTensor, type GoldenArray, type GoldenCase } from '../helpers/golden.js';
+
+const cases = loadGolden('norm_loss_sgd').filter((c) => c.op === 'batchnorm');
+
+beforeAll(async () => {
+  await T.ready();
+  T.setPoisonOutputs(true);
+});
+afterAll(() => T.setPoisonOutputs(false));
+
+describe('batchNorm2d / batchNormRelu against PyTorch', () => {
+  for (const c of cases) {
+    it(c.name as string, async () => {
+      const w = toTensor(arrayOf(c, 'weight'), true).keep();
+      const b = toTensor(arrayOf(c, 'bias'), true).keep();
+      const rm = toTensor(arrayOf(c, 'running_mean')).keep();
+      const rv = toTensor(arrayOf(c, 'running_var')).keep();
+      const op = c.relu ? batchNormRelu : batchNorm2d;
+      const steps = c.steps as GoldenCase[];
+      for (const [k, s] of steps.entries()) {
+        const label = `${c.name} step ${k + 1}`;
+        const x = toTensor(arrayOf(s, 'x'), true);
+        const y = op(x, w, b, rm, rv, { training: c.training as boolean, momentum: c.momentum as number, eps: c.eps as number });
+        y.backward(toTensor(arrayOf(s, 'g')));
+        await expectGolden(y, arrayOf(s, 'y'), 1e-4, `${label} y`);
+        await expectGolden(rm, arrayOf(s, 'running_mean'), 1e-4, `${label} running_mean`);
+        await expectGolden(rv, arrayOf(s, 'running_var'), 1e-4, `${label} running_var`);
+        await expectGolden(x.grad!, arrayOf(s, 'dx'), 1e-3, `${label} dx`);
+        await expectGolden(w.grad!, arrayOf(s, 'dweight'), 1e-3, `${label} dweight`);
+        await expectGolden(b.grad!, arrayOf(s, 'dbias'), 1e-3, `${label} dbias`);
+        for (const t of [w, b, x]) {
+          t.grad?.dispose();
+          t.grad = null;
+        }
+        x.dispose();
+        y.dispose();
+      }
+      for (const t of [w, b, rm, rv]) t.dispose();
+    });
+  }
+});
+
+describe('batchNorm2d behaviour', () => {
+  const first = cases[0]!;
+  const step = (first.steps as GoldenCase[])[0]!;
+  const x0 = arrayOf(step, 'x');
+
+  it('eval leaves the running stats alone; training without running stats uses batch stats', async () => {
+    const w = toTensor(arrayOf(first, 'weight'));
+    const b = toTensor(arrayOf(first, 'bias'));
+    const rm = toTensor(arrayOf(first, 'running_mean'));
+    const rv = toTensor(arrayOf(first, 'running_var'));
+    batchNorm2d(toTensor(x0), w, b, rm, rv, { training: false });
+    await expectGolden(rm, arrayOf(first, 'running_mean'), 1e-7, 'running_mean after eval');
+    // Without running stats PyTorch normalises with the batch's, in either mode.
+    const y = batchNorm2d(toTensor(x0), w, b, null, null, { training: false });
+    await expectGolden(y, arrayOf(step, 'y'), 1e-4, 'untracked y');
+  });
+
+  it('computes only parameter gradients when x needs none, and frees its temporaries', async () => {
+    const w = toTensor(arrayOf(first, 'weight'), true).keep();
+    const b = toTensor(arrayOf(first, 'bias'), true).keep();
+    const x = toTensor(x0).keep();
+    const g = toTensor(arrayOf(step, 'g')).keep();
+    await T.sync();
+    const live = T.memory().liveBytes;
+    T.scope(() => batchNorm2d(x, w, b, null, null, { training: true }).backward(g));
+    await expectGolden(w.grad!, arrayOf(step, 'dweight'), 1e-3, 'dweight');
+    expect(x.grad).toBeNull();
+    w.grad!.dispose();
+    b.grad!.dispose();
+    await T.sync();
+    expect(T.memory().liveBytes).toBe(live);
+    for (const t of [w, b, x, g]) t.dispose();
+  });
+
+  it('rejects mismatched shapes and single-value channels in training', () => {
+    const x = T.randn([2, 3, 4, 4], { seed: 1 });
+    const w = T.ones([4]);
+    expect(() => batchNorm2d(x, w, T.zeros([3]), null, null, { training: true })).toThrow(/weight must be f32 \[3\]/);
+    expect(() => batchNorm2d(T.randn([1, 3, 1, 1], { seed: 2 }), T.ones([3]), T.zeros([3]), null, null, { training: true })).toThrow(/more than 1 value/);
+  });
+
+  it('matches a float64 reference on a DenseNet-sized plane count', async () => {
+    // Many chunks per plane and a 2-D plane grid: 3 x 8 planes of 28x28.
+    const shape = [3, 8, 28, 28];
+    const x = T.randn(shape, { seed: 5, mean: 1.5, std: 3 });
+    const y = batchNormRelu(x, T.full([8], 0.7), T.full([8], 0.2), null, null, { training: true });
+    const xs = await x.data();
+    const want: GoldenArray = { shape, data: new Array(xs.length) };
+    const S = 28 * 28;
+    for (let c = 0; c < 8; c++) {
+      let s = 0;
+      for (let n = 0; n < 3; n++) for (let i = 0; i < S; i++) s += xs[(n * 8 + c) * S + i]!;
+      const mean = s / (3 * S);
+      let v = 0;
+      for (let n = 0; n < 3; n++) for (let i = 0; i < S; i++) v += (xs[(n * 8 + c) * S + i]! - mean) ** 2;
+      const inv = 1 / Math.sqrt(v / (3 * S) + 1e-5);
+      for (let n = 0; n < 3; n++) for (let i = 0; i < S; i++) want.data[(n * 8 + c) * S + i] = Math.max(0, (xs[(n * 8 + c) * S + i]! - mean) * inv * 0.7 + 0.2);
+    }
+    await expectGolden(y, want, 1e-4, 'y');
+  });
+});
