@@ -1,2 +1,3 @@
 // Public entry for the normalisation, regularisation, loss and optimizer-update ops.
 export { batchNorm2d, batchNormRelu, type BatchNormOptions } from './batchnorm.js';
+export { localResponseNorm, type LrnOptions } from './lrn.js';
