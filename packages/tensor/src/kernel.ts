@@ -69,6 +69,24 @@ fn pf(i: u32) -> f32 { return bitcast<f32>(pu(i)); }
 }
 
 /**
+ * WGSL `fdiv(r, d, inv)`: r / d for r < 2^24 through a float reciprocal (inv = 1/d, passed as
+ * a uniform) and one exact correction step. Software adapters have no vector integer divide
+ * (LLVM splits it into one scalar division per lane), so index decoding with `/` and `%`
+ * dominated strided kernels there.
+ */
+export const FAST_DIV_WGSL = `
+fn fdiv(r: u32, d: u32, inv: f32) -> u32 {
+  var q = u32(f32(r) * inv);
+  q = q - select(0u, 1u, q * d > r);
+  q = q + select(0u, 1u, (q + 1u) * d <= r);
+  return q;
+}
+`;
+
+/** Largest index for which fdiv is exact. */
+export const FAST_DIV_LIMIT = 1 << 24;
+
+/**
  * Workgroup counts for `threads` invocations in workgroups of `size`, folded into 2-D when
  * one dimension would exceed the 65,535 limit. Kernels recover the linear index with
  * `linearIndex(gid, nwg, size)`.
