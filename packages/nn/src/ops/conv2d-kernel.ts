@@ -1,0 +1,91 @@
+// conv2d as implicit GEMM: Y[pixel, oc] = im2col(X)[pixel, k] · B[k, oc], k over (ic, kh, kw),
+// without materialising im2col. The same kernel computes the data gradient (a stride-1
+// convolution of the spread-out upstream gradient with flipped, transposed weights).
+//
+// The layout mirrors the tensor matmul's 'cpu' kernels (bench/NOTES.md): each invocation keeps
+// a TM x TN register block; the pixel rows come from workgroup_id, so on llvmpipe every X load
+// is uniform (one scalar load + broadcast for the 8 lanes) and only the weights are read per
+// lane, as vec4. X arrives zero-padded (conv2d-layout.ts), so the address of im2col(X)[p, k] is
+// rowBase[p] + kOff[k]: one add per value and no bounds test in the k loop. Rows past the end
+// are read clamped and never stored. For real GPUs ('gpu' family) the same code runs with
+// wy > 1 and smaller blocks.
+import { defineKernel, uniformPreamble } from '@spine/tensor';
+
+export interface GemmTiles {
+  tm: number;
+  tn: number;
+  wx: number;
+  wy: number;
+}
+
+export interface ConvKernelOptions extends GemmTiles {
+  bias: boolean;
+}
+
+export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+const COMP = 'xyzw';
+
+/** Row block index: folded over z when a dimension would exceed 65,535 workgroups. */
+export function rowBlockExpr(wy: number): string {
+  return wy === 1 ? 'wid.y + wid.z * nwg.y' : `gid.y + wid.z * nwg.y * ${wy}u`;
+}
+
+/** acc_r_c += a_r * b_q.comp for the whole register block. */
+export function fmaBlock(tm: number, tn: number, indent: string): string[] {
+  const L: string[] = [];
+  for (const r of range(tm)) for (const c of range(tn)) L.push(`${indent}acc_${r}_${c} += a${r} * b${Math.floor(c / 4)}.${COMP[c % 4]};`);
+  return L;
+}
+
+// Words: 0 M (= N*OH*OW), 1 OC, 2 C, 3 Hp, 4 Wp, 5 OH, 6 OW, 7 KH, 8 KW, 9 sh, 10 sw, 11 dh,
+// 12 dw, 13 OC padded / 4.
+export const convGemmKernel = defineKernel<ConvKernelOptions>({
+  name: 'nn_conv2d_gemm',
+  inputs: (o) => (o.bias ? 3 : 2),
+  outputs: 1,
+  source: (o) => {
+    const { tm, tn } = o;
+    const L: string[] = [uniformPreamble()];
+    L.push('@group(0) @binding(1) var<storage, read> X: array<f32>;');
+    L.push('@group(0) @binding(2) var<storage, read> B: array<vec4<f32>>;');
+    if (o.bias) L.push('@group(0) @binding(3) var<storage, read> bias: array<f32>;');
+    L.push(`@group(0) @binding(${o.bias ? 4 : 3}) var<storage, read_write> Y: array<f32>;`);
+    L.push(`@compute @workgroup_size(${o.wx}, ${o.wy})`);
+    L.push('fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {');
+    L.push('  let M = pu(0u); let OC = pu(1u); let C = pu(2u); let Hp = pu(3u); let Wp = pu(4u);');
+    L.push('  let OH = pu(5u); let OW = pu(6u); let KH = pu(7u); let KW = pu(8u);');
+    L.push('  let sh = pu(9u); let sw = pu(10u); let dh = pu(11u); let dw = pu(12u); let N4 = pu(13u);');
+    L.push('  let OHW = OH * OW; let plane = Hp * Wp;');
+    L.push(`  let row0 = (${rowBlockExpr(o.wy)}) * ${tm}u; let col0 = gid.x * ${tn}u;`);
+    for (const r of range(tm)) {
+      L.push(`  let p${r} = min(row0 + ${r}u, M - 1u); let n${r} = p${r} / OHW; let q${r} = p${r} % OHW;`);
+      L.push(`  let xb${r} = n${r} * C * plane + (q${r} / OW) * sh * Wp + (q${r} % OW) * sw;`);
+    }
+    for (const q of range(tn / 4)) L.push(`  let bc${q} = min(col0 / 4u + ${q}u, N4 - 1u);`);
+    for (const r of range(tm)) for (const c of range(tn)) L.push(`  var acc_${r}_${c} = 0.0;`);
+    L.push('  var bk = 0u;');
+    L.push('  for (var ic = 0u; ic < C; ic++) {');
+    L.push('    for (var kh = 0u; kh < KH; kh++) {');
+    L.push('      let rowOff = ic * plane + kh * dh * Wp;');
+    L.push('      for (var kw = 0u; kw < KW; kw++) {');
+    L.push('        let o = rowOff + kw * dw;');
+    for (const q of range(tn / 4)) L.push(`        let b${q} = B[bk + bc${q}];`);
+    L.push('        bk += N4;');
+    for (const r of range(tm)) L.push(`        let a${r} = X[xb${r} + o];`);
+    L.push(...fmaBlock(tm, tn, '        '));
+    L.push('      }');
+    L.push('    }');
+    L.push('  }');
+    for (const r of range(tm)) {
+      L.push(`  if (row0 + ${r}u < M) {`);
+      L.push(`    let yb = n${r} * OC * OHW + q${r};`);
+      for (const c of range(tn)) {
+        const b = o.bias ? ` + bias[col0 + ${c}u]` : '';
+        L.push(`    if (col0 + ${c}u < OC) { Y[yb + (col0 + ${c}u) * OHW] = acc_${r}_${c}${b}; }`);
+      }
+      L.push('  }');
+    }
+    L.push('}');
+    return L.join('\n');
+  },
+});

@@ -1,0 +1,194 @@
+// conv2d (NCHW input, OIHW weights, optional bias), forward and backward, PyTorch's semantics.
+// General convolutions run as implicit GEMM (conv2d-kernel.ts); 1x1 stride-1 unpadded ones are
+// a plain batched matmul on the tensor engine's own kernels: W[OC, IC] · X[n][IC, H*W] is
+// already NCHW, so no layout copy is needed at all.
+import { add, defineOp, getEngine, matmul, reshape, runKernel, scope, ShapeError, sum, empty, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
+import { convGemmKernel, type GemmTiles } from './conv2d-kernel.js';
+import { packWeights, pixelMajor, spread } from './conv2d-layout.js';
+import { convWgradKernel } from './conv2d-wgrad-kernel.js';
+
+export type IntPair = number | readonly [number, number];
+
+export interface Conv2dOptions {
+  stride?: IntPair;
+  padding?: IntPair;
+  dilation?: IntPair;
+}
+
+/** Everything the kernels need about one convolution. */
+export interface ConvGeometry {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  oc: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  dh: number;
+  dw: number;
+  oh: number;
+  ow: number;
+}
+
+export function pairOf(v: IntPair | undefined, fallback: number, what: string, min: number): [number, number] {
+  const p: [number, number] = v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
+  if (!p.every((x) => Number.isInteger(x) && x >= min)) throw new ShapeError(`${what} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+  return p;
+}
+
+export function convGeometry(x: Tensor, w: Tensor, b: Tensor | null, o: Conv2dOptions): ConvGeometry {
+  if (x.rank !== 4) throw new ShapeError(`conv2d: input must be NCHW (rank 4), got shape [${x.shape.join(', ')}]`);
+  if (w.rank !== 4) throw new ShapeError(`conv2d: weight must be [out, in, kH, kW], got shape [${w.shape.join(', ')}]`);
+  if (x.dtype !== 'f32' || w.dtype !== 'f32' || (b && b.dtype !== 'f32')) throw new ShapeError('conv2d: input, weight and bias must be f32');
+  const [n, c, h, wd] = x.shape as [number, number, number, number];
+  const [oc, ic, kh, kw] = w.shape as [number, number, number, number];
+  if (ic !== c) throw new ShapeError(`conv2d: weight expects ${ic} input channels, input has ${c} (groups are not supported)`);
+  if (b && (b.rank !== 1 || b.shape[0] !== oc)) throw new ShapeError(`conv2d: bias must have shape [${oc}], got [${b.shape.join(', ')}]`);
+  const [sh, sw] = pairOf(o.stride, 1, 'conv2d: stride', 1);
+  const [ph, pw] = pairOf(o.padding, 0, 'conv2d: padding', 0);
+  const [dh, dw] = pairOf(o.dilation, 1, 'conv2d: dilation', 1);
+  const oh = Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
+  const ow = Math.floor((wd + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+  if (oh < 1 || ow < 1) throw new ShapeError(`conv2d: the ${kh}x${kw} kernel (dilation ${dh}x${dw}) does not fit the padded ${h + 2 * ph}x${wd + 2 * pw} input`);
+  return { n, c, h, w: wd, oc, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow };
+}
+
+/**
+ * Register blocks. lavapipe: 16 pixels x 8 channels per invocation in 8x1 workgroups (the
+ * tensor matmul's best on llvmpipe), 4 channels when there are at most 32 so that lanes do
+ * not compute clamped duplicates. GPUs: 4x4 blocks in 16x4 workgroups.
+ */
+export function convTiles(cols: number): GemmTiles {
+  if (getEngine().info.kernels === 'gpu') return { tm: 4, tn: 4, wx: 16, wy: 4 };
+  return { tm: 16, tn: cols > 32 ? 8 : 4, wx: 8, wy: 1 };
+}
+
+interface GemmDims {
+  n: number;
+  c: number;
+  hp: number;
+  wp: number;
+  oc: number;
+  oh: number;
+  ow: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+}
+
+/** Y[n, oc, oh, ow] from a padded input and packed weights B[(c, kh, kw), ocPadded]. */
+function convGemm(xp: Tensor, packed: Tensor, bias: Tensor | null, d: GemmDims): Tensor {
+  const y = empty([d.n, d.oc, d.oh, d.ow]);
+  const M = d.n * d.oh * d.ow;
+  const cols = packed.shape[1]!;
+  const t = convTiles(cols);
+  const rowBlocks = Math.ceil(M / (t.tm * t.wy));
+  const gy = Math.min(rowBlocks, 65535);
+  const gz = Math.ceil(rowBlocks / gy);
+  const u = new Uniforms().u32(M, d.oc, d.c, d.hp, d.wp, d.oh, d.ow, d.kh, d.kw, d.sh, d.sw, d.dh, d.dw, cols / 4);
+  const inputs = bias ? [xp, packed, bias] : [xp, packed];
+  runKernel(convGemmKernel, { ...t, bias: bias !== null }, { inputs, outputs: [y], uniforms: u, workgroups: [Math.ceil(cols / (t.tn * t.wx)), gy, gz] });
+  return y;
+}
+
+function padInput(x: Tensor, g: ConvGeometry): Tensor {
+  if (g.ph === 0 && g.pw === 0) return x;
+  return spread(x, { hp: g.h + 2 * g.ph, wp: g.w + 2 * g.pw, offH: g.ph, offW: g.pw, sh: 1, sw: 1 });
+}
+
+/** Forward of the general (implicit GEMM) path; `xp` is the zero-padded input. */
+function convForward(xp: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry): Tensor {
+  return scope(() =>
+    convGemm(xp, packWeights(w, false), b, { n: g.n, c: g.c, hp: g.h + 2 * g.ph, wp: g.w + 2 * g.pw, oc: g.oc, oh: g.oh, ow: g.ow, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, dh: g.dh, dw: g.dw }),
+  );
+}
+
+/**
+ * Data gradient: dx[ih] = Σ_kh gz[ih + (KH-1)·d - p - kh'·d] · w[KH-1-kh'], gz the upstream
+ * gradient with s-1 zeros between rows (and columns). That is a stride-1 convolution of the
+ * spread, padded gradient with flipped weights whose in/out channels swap. At stride s it
+ * multiplies s² - 1 zeros per useful product; fine for the stride-2 layers of these networks.
+ */
+export function convDgrad(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
+  return scope(() => {
+    const offH = (g.kh - 1) * g.dh - g.ph;
+    const offW = (g.kw - 1) * g.dw - g.pw;
+    const hp = g.h + (g.kh - 1) * g.dh;
+    const wp = g.w + (g.kw - 1) * g.dw;
+    const gp = spread(gy, { hp, wp, offH, offW, sh: g.sh, sw: g.sw });
+    return convGemm(gp, packWeights(w, true), null, { n: g.n, c: g.oc, hp, wp, oc: g.c, oh: g.h, ow: g.w, kh: g.kh, kw: g.kw, sh: 1, sw: 1, dh: g.dh, dw: g.dw });
+  });
+}
+
+/** Weight gradient from the padded input and the upstream gradient. */
+export function convWgrad(xp: Tensor, gy: Tensor, g: ConvGeometry): Tensor {
+  return scope(() => {
+    const G = pixelMajor(gy);
+    const cols = G.shape[1]!;
+    const Kc = g.c * g.kh * g.kw;
+    const P = g.n * g.oh * g.ow;
+    const t = convTiles(cols);
+    const wx = Math.ceil(cols / (t.tn * t.wx));
+    const wy = Math.ceil(Kc / (t.tm * t.wy));
+    // Split the pixel sum when the weight tensor alone gives too few workgroups.
+    const target = getEngine().info.kernels === 'gpu' ? 256 : 16;
+    const want = Math.min(Math.ceil(target / (wx * wy)), Math.max(1, Math.floor(P / 256)));
+    const chunk = Math.ceil(P / Math.max(1, want));
+    const splits = Math.ceil(P / chunk);
+    const shape = [g.oc, g.c, g.kh, g.kw];
+    const partial = empty(splits > 1 ? [splits, ...shape] : shape);
+    const u = new Uniforms().u32(Kc, g.oc, g.c, g.h + 2 * g.ph, g.w + 2 * g.pw, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, cols / 4, P, chunk);
+    runKernel(convWgradKernel, t, { inputs: [xp, G], outputs: [partial], uniforms: u, workgroups: [wx, wy, splits] });
+    return splits > 1 ? sum(partial, 0) : partial;
+  });
+}
+
+const convOp = defineOp({
+  name: 'conv2d',
+  forward: (ctx: OpContext, x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry) => {
+    const xp = padInput(x, g);
+    const y = convForward(xp, w, b, g);
+    // Keep the padded input for the weight gradient: backward then needs no second padding pass.
+    ctx.save(xp, w);
+    ctx.geometry = g;
+    ctx.grads = [x.requiresGrad, w.requiresGrad, b?.requiresGrad ?? false];
+    // Gradients come back one per Tensor argument: no slot for a null bias.
+    ctx.hasBias = b !== null;
+    if (xp !== x) xp.dispose();
+    return y;
+  },
+  backward: (ctx, gy) => {
+    const [xp, w] = ctx.saved as [Tensor, Tensor];
+    const g = ctx.geometry as ConvGeometry;
+    const [needX, needW, needB] = ctx.grads as boolean[];
+    const out: (Tensor | null)[] = [needX ? convDgrad(gy, w, g) : null, needW ? convWgrad(xp, gy, g) : null];
+    if (ctx.hasBias) out.push(needB ? sum(gy, [0, 2, 3]) : null);
+    return out;
+  },
+});
+
+/**
+ * 2-D convolution, PyTorch's `F.conv2d(x, w, b, stride, padding, dilation)` (groups = 1):
+ * x [N, C, H, W], w [OC, C, kH, kW], b [OC] or null; stride/padding/dilation a number or
+ * [h, w]. Differentiable in x, w and b.
+ */
+export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, options: Conv2dOptions = {}): Tensor {
+  const g = convGeometry(x, w, b, options);
+  if (g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0) return conv1x1(x, w, b, g);
+  return convOp(x, w, b, g);
+}
+
+/** 1x1, stride 1, no padding: y[n] = W · x[n] on the tensor matmul (its autograd included). */
+function conv1x1(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry): Tensor {
+  return scope(() => {
+    const y = reshape(matmul(reshape(w, [g.oc, g.c]), reshape(x, [g.n, g.c, g.h * g.w])), [g.n, g.oc, g.h, g.w]);
+    return b ? add(y, reshape(b, [1, g.oc, 1, 1])) : y;
+  });
+}
