@@ -1,3 +1,4 @@
 // Public entry for the normalisation, regularisation, loss and optimizer-update ops.
 export { batchNorm2d, batchNormRelu, type BatchNormOptions } from './batchnorm.js';
 export { localResponseNorm, type LrnOptions } from './lrn.js';
+export { dropout, type DropoutOptions } from './dropout.js';
