@@ -2,7 +2,7 @@
 // reduced dimensions (merged where contiguous). Two variants: one invocation per output
 // (many outputs, or short reductions) and one workgroup per (output, chunk) with a tree in
 // workgroup memory (few outputs, long reductions); long single reductions go in two passes.
-import { defineKernel, grid1d, linearIndex, runKernel, uniformPreamble, Uniforms } from '../kernel.js';
+import { defineKernel, FAST_DIV_LIMIT, FAST_DIV_WGSL, grid1d, linearIndex, runKernel, uniformPreamble, Uniforms } from '../kernel.js';
 import { contiguousStrides, mergeDims, type Shape } from '../shape.js';
 import type { Tensor, DType } from '../tensor.js';
 import { getEngine } from '../device.js';
@@ -16,6 +16,8 @@ interface ReduceOptions {
   nk: number;
   nr: number;
   mode: 'thread' | 'group';
+  /** Index decoding by float reciprocal (exact below FAST_DIV_LIMIT). */
+  fastDiv: boolean;
 }
 
 const WG = 64;
@@ -54,16 +56,25 @@ const reduceKernel = defineKernel<ReduceOptions>({
     const kst = ks + o.nk;
     const rs = kst + o.nk;
     const rst = rs + o.nr;
+    // Reciprocals of the kept and reduced dims follow (fdiv: no per-lane integer division).
+    const krec = rst + o.nr;
+    const rrec = krec + o.nk;
+    const digit = (v: string, sizeWord: number, recWord: number, d: number) =>
+      d === 0
+        ? `let c = ${v};`
+        : o.fastDiv
+          ? `let q = fdiv(${v}, pu(${sizeWord}u), pf(${recWord}u)); let c = ${v} - q * pu(${sizeWord}u); ${v} = q;`
+          : `let c = ${v} % pu(${sizeWord}u); ${v} = ${v} / pu(${sizeWord}u);`;
     const decodeKept: string[] = ['  var rem = o; var base = 0u;'];
-    for (let d = o.nk - 1; d >= 0; d--) decodeKept.push(`  { let c = rem % pu(${ks + d}u); rem = rem / pu(${ks + d}u); base += c * pu(${kst + d}u); }`);
+    for (let d = o.nk - 1; d >= 0; d--) decodeKept.push(`  { ${digit('rem', ks + d, krec + d, d)} base += c * pu(${kst + d}u); }`);
     const offsetOf = (r: string) => {
       if (o.nr === 1) return `base + ${r} * pu(${rst}u)`;
       return `red_offset(${r}) + base`;
     };
     const redFn: string[] = [`fn red_offset(r0: u32) -> u32 {`, '  var rem = r0; var off = 0u;'];
-    for (let d = o.nr - 1; d >= 0; d--) redFn.push(`  { let c = rem % pu(${rs + d}u); rem = rem / pu(${rs + d}u); off += c * pu(${rst + d}u); }`);
+    for (let d = o.nr - 1; d >= 0; d--) redFn.push(`  { ${digit('rem', rs + d, rrec + d, d)} off += c * pu(${rst + d}u); }`);
     redFn.push('  return off;', '}');
-    const head = `${uniformPreamble()}
+    const head = `${uniformPreamble()}${FAST_DIV_WGSL}
 @group(0) @binding(1) var<storage, read> x: array<${o.dtype}>;
 @group(0) @binding(2) var<storage, read_write> out: array<${outType}>;
 ${redFn.join('\n')}`;
@@ -167,7 +178,8 @@ export function runReduce(op: ReduceOp, x: Tensor, axes: readonly number[], out:
   const chunks = Math.ceil(Math.max(nRed, 1) / chunkLen);
   const u = new Uniforms().u32(nOut, nRed, chunkLen).f32(scale);
   u.u32(...kept.map(([d]) => d), ...kept.map(([, s]) => s), ...red.map(([d]) => d), ...red.map(([, s]) => s));
-  const options: ReduceOptions = { op, dtype: x.dtype, nk: kept.length, nr: red.length, mode: grouped ? 'group' : 'thread' };
+  u.f32(...kept.map(([d]) => 1 / d), ...red.map(([d]) => 1 / d));
+  const options: ReduceOptions = { op, dtype: x.dtype, nk: kept.length, nr: red.length, mode: grouped ? 'group' : 'thread', fastDiv: Math.max(nOut, nRed) < FAST_DIV_LIMIT };
   const target = chunks > 1 ? allocate([nOut, chunks], x.dtype) : out;
   const workgroups = grouped ? grid1d(nOut * chunks, 1) : grid1d(nOut * chunks, WG);
   runKernel(reduceKernel, options, { inputs: [x], outputs: [target], uniforms: u, workgroups });
