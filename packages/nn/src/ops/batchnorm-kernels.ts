@@ -14,6 +14,7 @@
 // so the same kernels serve the 'gpu' and 'cpu' kernel families. `vec` 4 reads planes as vec4
 // when S % 4 == 0 (DenseNet's 56x56, 28x28, 14x14); 7x7 and odd planes use scalars.
 import { defineKernel, linearIndex, uniformPreamble } from '@spine/tensor';
+import { PLANE_INDEX } from './plane-grid.js';
 
 export const WG = 64;
 /** Chunk length of the partial kernels, in elements of the plane's vector type. */
@@ -196,7 +197,7 @@ ${
 function planeMain(body: string): string {
   return `@compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let plane = wid.y + wid.z * nwg.y;
+  let plane = ${PLANE_INDEX};
   if (plane >= pu(2u)) { return; }
   let c = plane % pu(0u);
   let j = wid.x * ${WG}u + lid;
@@ -238,11 +239,3 @@ ${planeMain(`  let k = coef[c];
   let dy = ${relu ? 'select(V(0.0), g[i], pre(v, stats[c]) > V(0.0))' : 'g[i]'};
   dx[i] = V(k.x) * dy + V(k.y) * (v - V(k.w)) + V(k.z);`)}`,
 });
-
-/** Workgroups for the plane kernels: [vector blocks per plane, planes (folded past 65,535)]. */
-export function planeGrid(planes: number, perPlane: number): [number, number, number] {
-  const x = Math.max(1, Math.ceil(perPlane / WG));
-  if (planes <= 65535) return [x, Math.max(planes, 1), 1];
-  const z = Math.ceil(planes / 65535);
-  return [x, Math.ceil(planes / z), z];
-}

@@ -12,9 +12,9 @@ import {
   finalizeForwardKernel,
   partialBackwardKernel,
   partialForwardKernel,
-  planeGrid,
   WG,
 } from './batchnorm-kernels.js';
+import { planeGrid } from './plane-grid.js';
 
 export interface BatchNormOptions {
   /** Batch statistics (and a running-stat update) when true; running statistics when false. */
