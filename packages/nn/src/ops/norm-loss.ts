@@ -2,3 +2,4 @@
 export { batchNorm2d, batchNormRelu, type BatchNormOptions } from './batchnorm.js';
 export { localResponseNorm, type LrnOptions } from './lrn.js';
 export { dropout, type DropoutOptions } from './dropout.js';
+export { softmaxCrossEntropy, type CrossEntropyOptions, type Reduction } from './cross-entropy.js';

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as T from '@spine/tensor/node';
+import { softmaxCrossEntropy, type Reduction } from '../../src/ops/norm-loss.js';
+import { arrayOf, expectGolden, loadGolden, toTensor } from '../helpers/golden.js';
+
+const cases = loadGolden('norm_loss_sgd').filter((c) => c.op === 'cross_entropy');
+
+beforeAll(async () => {
+  await T.ready();
+  T.setPoisonOutputs(true);
+});
+afterAll(() => T.setPoisonOutputs(false));
+
+describe('softmaxCrossEntropy against PyTorch', () => {
+  for (const c of cases) {
+    it(c.name as string, async () => {
+      const x = toTensor(arrayOf(c, 'logits'), true);
+      const targets = T.tensor(Int32Array.from(c.targets as number[]));
+      const weight = c.weight ? toTensor(arrayOf(c, 'weight')) : undefined;
+      const loss = softmaxCrossEntropy(x, targets, { weight, labelSmoothing: c.label_smoothing as number, reduction: c.reduction as Reduction });
+      loss.backward(toTensor(arrayOf(c, 'g')));
+      await expectGolden(loss, arrayOf(c, 'loss'), 1e-4, `${c.name} loss`);
+      await expectGolden(x.grad!, arrayOf(c, 'dlogits'), 1e-3, `${c.name} dlogits`);
+      x.grad!.dispose();
+    });
+  }
+});
+
+describe('softmaxCrossEntropy behaviour', () => {
+  it('gives a NaN loss for an out-of-range target instead of reading out of bounds', async () => {
+    const loss = softmaxCrossEntropy(T.randn([3, 4], { seed: 1 }), T.tensor(Int32Array.from([0, 4, 1])));
+    expect(await loss.item()).toBeNaN();
+  });
+
+  it('matches log-softmax + gather at ImageNet width (1000 classes, several workgroups per row)', async () => {
+    const x = T.randn([3, 1000], { seed: 2, std: 5 });
+    const t = [17, 999, 512];
+    const loss = await softmaxCrossEntropy(x, T.tensor(Int32Array.from(t))).item();
+    const xs = await x.data();
+    let want = 0;
+    for (let n = 0; n < 3; n++) {
+      const row = Array.from(xs.slice(n * 1000, (n + 1) * 1000));
+      const m = Math.max(...row);
+      const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+      want += (lse - row[t[n]!]!) / 3;
+    }
+    expect(Math.abs(loss - want) / want).toBeLessThan(1e-5);
+  });
+
+  it('rejects f32 targets, wrong weight sizes and unknown reductions', () => {
+    const x = T.randn([2, 3], { seed: 3 });
+    expect(() => softmaxCrossEntropy(x, T.tensor([0, 1]))).toThrow(/targets must be i32 \[2\]/);
+    expect(() => softmaxCrossEntropy(x, T.tensor(Int32Array.from([0, 1])), { weight: T.ones([2]) })).toThrow(/weight must be f32 \[3\]/);
+    expect(() => softmaxCrossEntropy(x, T.tensor(Int32Array.from([0, 1])), { reduction: 'avg' as Reduction })).toThrow(/reduction/);
+  });
+});
