@@ -3,3 +3,4 @@ export { batchNorm2d, batchNormRelu, type BatchNormOptions } from './batchnorm.j
 export { localResponseNorm, type LrnOptions } from './lrn.js';
 export { dropout, type DropoutOptions } from './dropout.js';
 export { softmaxCrossEntropy, type CrossEntropyOptions, type Reduction } from './cross-entropy.js';
+export { sgdStep, type SgdOptions } from './sgd.js';
