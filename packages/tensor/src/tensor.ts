@@ -81,7 +81,10 @@ export class Tensor {
     node?.unref();
   }
 
-  /** A new tensor handle on the same storage (no copy), tracked by the current scope. */
+  /**
+   * A new handle on the same storage (no copy), tracked by the current scope. Like detach(),
+   * it is NOT part of the autograd graph; use reshape() for a differentiable view.
+   */
   view(shape: Shape = this.shape, tracked = true): Tensor {
     return new Tensor(this.storage.retain(), shape, this.dtype, tracked);
   }

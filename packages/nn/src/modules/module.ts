@@ -141,6 +141,11 @@ export abstract class Module {
    * parameters, then its buffers, then its children). The tensors are the module's own.
    */
   stateDict(): Map<string, T.Tensor> {
+    for (const [, m] of this.namedModules()) m.beforeStateDict();
+    return this.collectState();
+  }
+
+  private collectState(): Map<string, T.Tensor> {
     const out = new Map<string, T.Tensor>();
     const visit = (m: Module, prefix: string) => {
       for (const [name, t] of m.params) if (t) out.set(prefix + name, t);
@@ -157,7 +162,8 @@ export abstract class Module {
    * Integer sources (e.g. PyTorch's int64 num_batches_tracked) load into i32 buffers.
    */
   loadStateDict(source: Map<string, StateSource>, strict = true): LoadResult {
-    const own = this.stateDict();
+    for (const [, m] of this.namedModules()) m.beforeStateDict();
+    const own = this.collectState();
     const missingKeys = [...own.keys()].filter((k) => !source.has(k) && !this.defaultsFor(k));
     const unexpectedKeys = [...source.keys()].filter((k) => !own.has(k));
     if (strict && (missingKeys.length || unexpectedKeys.length)) {
@@ -181,8 +187,15 @@ export abstract class Module {
         T.writeData(dst, toDtype(src.data, dst.dtype, key));
       }
     }
+    for (const [, m] of this.namedModules()) m.afterStateLoaded();
     return { missingKeys, unexpectedKeys };
   }
+
+  /** Hook: bring lazily kept buffers up to date before a state dict is taken. */
+  protected beforeStateDict(): void {}
+
+  /** Hook: a state dict was just loaded into this module's tensors. */
+  protected afterStateLoaded(): void {}
 
   /** Keys a module can do without in a checkpoint (BatchNorm's num_batches_tracked). */
   protected defaultsFor(_key: string): boolean {

@@ -1,0 +1,107 @@
+// DenseNet building blocks with torchvision's structure and names (models/densenet.py), so a
+// torchvision state dict loads with no key mapping: denselayer{i}.{norm1, conv1, norm2, conv2},
+// transition.{norm, conv}. BN + ReLU pairs run as one fused kernel.
+import * as T from '@spine/tensor';
+import { avgPool2d } from '../ops/conv-pool.js';
+import { dropout } from '../ops/norm-loss.js';
+import { Conv2d } from './conv.js';
+import { Module } from './module.js';
+import { BatchNorm2d } from './norm.js';
+
+export interface DenseLayerOptions {
+  growthRate: number;
+  bnSize: number;
+  dropRate?: number;
+}
+
+/** BN-ReLU-conv1x1 (bottleneck, bnSize * growth channels) then BN-ReLU-conv3x3 (growth channels). */
+export class DenseLayer extends Module {
+  readonly norm1: BatchNorm2d;
+  readonly conv1: Conv2d;
+  readonly norm2: BatchNorm2d;
+  readonly conv2: Conv2d;
+
+  constructor(
+    readonly numInputFeatures: number,
+    readonly o: DenseLayerOptions,
+  ) {
+    super();
+    const inner = o.bnSize * o.growthRate;
+    this.norm1 = this.registerModule('norm1', new BatchNorm2d(numInputFeatures));
+    this.conv1 = this.registerModule('conv1', new Conv2d(numInputFeatures, inner, 1, { bias: false }));
+    this.norm2 = this.registerModule('norm2', new BatchNorm2d(inner));
+    this.conv2 = this.registerModule('conv2', new Conv2d(inner, o.growthRate, 3, { padding: 1, bias: false }));
+  }
+
+  /** Takes every earlier feature map of the block; returns only the new growth-rate channels. */
+  forward(...features: T.Tensor[]): T.Tensor {
+    // A single input is used as it is (a plain view would cut it from the autograd graph).
+    const input = features.length === 1 ? features[0]! : T.concat(features, 1);
+    const a = this.norm1.forwardRelu(input);
+    if (input !== features[0]) input.dispose();
+    const b = this.conv1.forward(a);
+    a.dispose();
+    const c = this.norm2.forwardRelu(b);
+    b.dispose();
+    const out = this.conv2.forward(c);
+    c.dispose();
+    const p = this.o.dropRate ?? 0;
+    if (p <= 0) return out;
+    const dropped = dropout(out, p, { training: this.training });
+    out.dispose();
+    return dropped;
+  }
+}
+
+export interface DenseBlockOptions extends DenseLayerOptions {
+  numLayers: number;
+  numInputFeatures: number;
+}
+
+/** numLayers DenseLayers; each sees the concatenation of the block input and all new maps. */
+export class DenseBlock extends Module {
+  readonly layers: DenseLayer[] = [];
+
+  constructor(readonly o: DenseBlockOptions) {
+    super();
+    for (let i = 0; i < o.numLayers; i++) {
+      this.layers.push(this.registerModule(`denselayer${i + 1}`, new DenseLayer(o.numInputFeatures + i * o.growthRate, o)));
+    }
+  }
+
+  get numOutputFeatures(): number {
+    return this.o.numInputFeatures + this.o.numLayers * this.o.growthRate;
+  }
+
+  forward(x: T.Tensor): T.Tensor {
+    const features = [x];
+    for (const layer of this.layers) features.push(layer.forward(...features));
+    const out = T.concat(features, 1);
+    for (const f of features.slice(1)) f.dispose();
+    return out;
+  }
+}
+
+/** BN-ReLU-conv1x1 (usually halving channels) then 2x2 average pooling. */
+export class Transition extends Module {
+  readonly norm: BatchNorm2d;
+  readonly conv: Conv2d;
+
+  constructor(
+    readonly numInputFeatures: number,
+    readonly numOutputFeatures: number,
+  ) {
+    super();
+    this.norm = this.registerModule('norm', new BatchNorm2d(numInputFeatures));
+    this.conv = this.registerModule('conv', new Conv2d(numInputFeatures, numOutputFeatures, 1, { bias: false }));
+  }
+
+  forward(x: T.Tensor): T.Tensor {
+    const a = this.norm.forwardRelu(x);
+    const b = this.conv.forward(a);
+    a.dispose();
+    const out = avgPool2d(b, { kernel: 2, stride: 2 });
+    b.dispose();
+    return out;
+  }
+}
