@@ -5,6 +5,7 @@ export { Sequential } from './modules/sequential.js';
 export { Linear } from './modules/linear.js';
 export { ReLU, Flatten, Identity } from './modules/activation.js';
 export * as init from './init.js';
+export { SGD, type ParamGroup, type ParamGroupSpec, type SgdState } from './optim/sgd.js';
 export { LRScheduler, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau, type HasParamGroups, type PlateauOptions } from './optim/lr-scheduler.js';
 export { Conv2d, type Conv2dLayerOptions } from './modules/conv.js';
 export { BatchNorm2d, LocalResponseNorm, type BatchNormLayerOptions } from './modules/norm.js';
