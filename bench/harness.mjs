@@ -1,6 +1,6 @@
 // Shared benchmark helpers: timing (median after warm-up), the TensorFlow.js webgpu peer on the
 // same Dawn adapter, machine facts, and writing results JSON atomically.
-import { execSync } from 'node:child_process';
+import { execSync, spawnSync } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,6 +44,22 @@ export async function loadTfjsWebgpu() {
     console.warn(`tfjs webgpu peer unavailable: ${err.message}`);
     return null;
   }
+}
+
+/**
+ * PyTorch CPU on this machine as a second peer (Debian's /usr/bin/python3 with torch), for the
+ * same cases described as plain JSON (see bench/torch_peer.py). Returns null when torch is
+ * missing, so benchmarks still run without it.
+ */
+export function runTorchPeer(cases) {
+  const python = process.env.SPINE_TORCH_PYTHON ?? '/usr/bin/python3';
+  const script = new URL('./torch_peer.py', import.meta.url).pathname;
+  const r = spawnSync(python, [script, ...(quick ? ['--quick'] : [])], { input: JSON.stringify(cases), encoding: 'utf8', timeout: 600_000 });
+  if (r.status !== 0) {
+    console.warn(`PyTorch CPU peer unavailable (${(r.stderr || r.error?.message || '').trim().split('\n').at(-1)})`);
+    return null;
+  }
+  return JSON.parse(r.stdout);
 }
 
 export function machineFacts() {

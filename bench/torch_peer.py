@@ -1,0 +1,77 @@
+"""PyTorch CPU as a benchmark peer: reads a JSON list of cases on stdin, prints a JSON list of
+median milliseconds (null for a case it cannot run). Run by bench/harness.mjs with Debian's
+/usr/bin/python3 when torch is installed; the same shapes as our cases, on the same machine."""
+import json
+import os
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+QUICK = '--quick' in sys.argv
+
+
+def timed(fn, reps):
+    fn()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def make(case):
+    op = case['op']
+    back = case.get('backward', False)
+    if op == 'matmul':
+        a = torch.rand(case['M'], case['K'])
+        b = torch.rand(case['N'], case['K']) if case.get('transB') else torch.rand(case['K'], case['N'])
+        return lambda: a @ (b.t() if case.get('transB') else b)
+    if op == 'conv2d':
+        x = torch.randn(*case['x'], requires_grad=back)
+        w = torch.randn(*case['w'], requires_grad=back)
+        def run():
+            y = F.conv2d(x, w, None, case.get('stride', 1), case.get('padding', 0), case.get('dilation', 1))
+            if back:
+                y.backward(torch.ones_like(y))
+        return run
+    if op == 'batchnorm':
+        x = torch.randn(*case['x'], requires_grad=back)
+        c = case['x'][1]
+        w = torch.ones(c, requires_grad=back)
+        b = torch.zeros(c, requires_grad=back)
+        rm, rv = torch.zeros(c), torch.ones(c)
+        def run():
+            y = F.batch_norm(x, rm, rv, w, b, training=True)
+            if back:
+                y.backward(torch.ones_like(y))
+        return run
+    if op == 'lrn':
+        x = torch.randn(*case['x'], requires_grad=back)
+        def run():
+            y = F.local_response_norm(x, case['size'])
+            if back:
+                y.backward(torch.ones_like(y))
+        return run
+    if op == 'model':
+        return None  # models are timed by their own scripts
+    return None
+
+
+def main():
+    # Use every core, as our engine (lavapipe's worker threads) does; torch may default to 1 here.
+    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_grad_enabled(True)
+    cases = json.load(sys.stdin)
+    out = []
+    for case in cases:
+        fn = make(case)
+        out.append(None if fn is None else timed(fn, 3 if QUICK else 5))
+    json.dump({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'ms': out}, sys.stdout)
+
+
+if __name__ == '__main__':
+    main()
