@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '../dist/node.js';
-import { loadTfjsWebgpu, machineFacts, quick, slug, timeMedian, writeResults } from '../../../bench/harness.mjs';
+import { loadTfjsWebgpu, machineFacts, quick, runTorchPeer, slug, timeMedian, writeResults } from '../../../bench/harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 await T.ready();
@@ -13,7 +13,7 @@ const peer = await loadTfjsWebgpu();
 const cases = [];
 
 /** Time `ops` (recording only) followed by a device sync, repeated `inner` times per sample. */
-async function measure(label, unit, work, ours, theirs, inner = 1) {
+async function measure(label, unit, work, ours, theirs, inner = 1, torchCase = null) {
   const runOurs = async () => {
     for (let i = 0; i < inner; i++) T.scope(() => void ours());
     await T.sync();
@@ -28,7 +28,7 @@ async function measure(label, unit, work, ours, theirs, inner = 1) {
     msPeer = (await timeMedian(runPeer)) / inner;
   }
   const rate = (ms) => (ms === null ? null : work / (ms / 1e3) / 1e9);
-  const row = { label, unit, ms: msOurs, rate: rate(msOurs), peerMs: msPeer, peerRate: rate(msPeer), ratio: msPeer === null ? null : msPeer / msOurs };
+  const row = { label, unit, work, ms: msOurs, rate: rate(msOurs), peerMs: msPeer, peerRate: rate(msPeer), ratio: msPeer === null ? null : msPeer / msOurs, torchCase };
   cases.push(row);
   const fmt = (v) => (v === null ? '—' : v.toFixed(2));
   console.log(`${label.padEnd(34)} ours ${fmt(row.rate).padStart(8)} ${unit}   tfjs ${fmt(row.peerRate).padStart(8)} ${unit}   ratio ${fmt(row.ratio)}x`);
@@ -47,14 +47,14 @@ const squares = quick ? [256, 512] : [256, 512, 1024, 2048];
 const skinny = quick ? [[3136, 128, 32]] : [[12544, 128, 256], [3136, 1024, 128], [3136, 128, 32], [4, 9216, 4096]];
 for (const [M, K, N] of [...squares.map((n) => [n, n, n]), ...skinny]) {
   const p = pair([M, K], [K, N], M + K + N);
-  await measure(`matmul ${M}x${K}x${N}`, 'GFLOP/s', 2 * M * K * N, () => T.matmul(p.a, p.b), (tf) => tf.matMul(p.ta, p.tb));
+  await measure(`matmul ${M}x${K}x${N}`, 'GFLOP/s', 2 * M * K * N, () => T.matmul(p.a, p.b), (tf) => tf.matMul(p.ta, p.tb), 1, { op: 'matmul', M, K, N });
   p.free();
 }
 {
   // Linear-layer shapes use a transposed weight (y = x Wᵀ).
   const [M, K, N] = quick ? [64, 256, 256] : [256, 1024, 1024];
   const p = pair([M, K], [N, K], 7);
-  await measure(`matmul ${M}x${K}x${N} (Bᵀ)`, 'GFLOP/s', 2 * M * K * N, () => T.matmul(p.a, p.b, { transB: true }), (tf) => tf.matMul(p.ta, p.tb, false, true));
+  await measure(`matmul ${M}x${K}x${N} (Bᵀ)`, 'GFLOP/s', 2 * M * K * N, () => T.matmul(p.a, p.b, { transB: true }), (tf) => tf.matMul(p.ta, p.tb, false, true), 1, { op: 'matmul', M, K, N, transB: true });
   p.free();
 }
 
@@ -88,12 +88,18 @@ const n = quick ? 1 << 20 : 1 << 22;
   p.free();
 }
 
+// PyTorch CPU for the cases it can run (after our runs, so it never competes with them).
+const withTorch = cases.filter((c) => c.torchCase);
+const torch = runTorchPeer(withTorch.map((c) => c.torchCase));
+if (torch) withTorch.forEach((c, i) => (c.torchRate = torch.ms[i] == null ? null : c.work / (torch.ms[i] / 1e3) / 1e9));
+for (const c of cases) delete c.torchCase;
 const adapter = `${info.vendor} ${info.architecture} ${info.description}`.trim();
 const file = writeResults(root, `tensor-${slug(info.description || info.device || info.vendor)}`, {
   suite: 'tensor',
   machine: machineFacts(),
   adapter: { ...info, summary: adapter },
   peer: peer ? { name: `TensorFlow.js ${peer.version} webgpu`, adapter: peer.adapter } : null,
+  torch: torch ? { version: torch.torch, threads: torch.threads } : null,
   cases,
 });
 console.log(`wrote ${path.relative(root, file)}`);
