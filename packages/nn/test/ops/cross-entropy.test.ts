@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { softmaxCrossEntropy, type Reduction } from '../../src/ops/norm-loss.js';
+import { dropout, localResponseNorm, softmaxCrossEntropy, type Reduction } from '../../src/ops/norm-loss.js';
 import { arrayOf, expectGolden, loadGolden, toTensor } from '../helpers/golden.js';
 
 const cases = loadGolden('norm_loss_sgd').filter((c) => c.op === 'cross_entropy');
@@ -52,5 +52,31 @@ describe('softmaxCrossEntropy behaviour', () => {
     expect(() => softmaxCrossEntropy(x, T.tensor([0, 1]))).toThrow(/targets must be i32 \[2\]/);
     expect(() => softmaxCrossEntropy(x, T.tensor(Int32Array.from([0, 1])), { weight: T.ones([2]) })).toThrow(/weight must be f32 \[3\]/);
     expect(() => softmaxCrossEntropy(x, T.tensor(Int32Array.from([0, 1])), { reduction: 'avg' as Reduction })).toThrow(/reduction/);
+  });
+});
+
+describe('norm-loss ops together', () => {
+  it('LRN -> dropout -> cross-entropy trains through one backward and frees every temporary', async () => {
+    const x = T.randn([4, 6, 2, 2], { seed: 11 }).keep();
+    x.requiresGrad = true;
+    const targets = T.tensor(Int32Array.from([1, 0, 5, 3])).keep();
+    const weight = T.rand([6], { seed: 12, low: 0.5, high: 1 }).keep();
+    await T.sync();
+    const live = T.memory().liveBytes;
+    const loss = T.scope(() => {
+      const y = localResponseNorm(x, { size: 3, alpha: 0.5 });
+      const d = dropout(y, 0.25, { training: true, seed: 3 });
+      const l = softmaxCrossEntropy(T.reshape(T.mean(d, [2, 3]), [4, 6]), targets, { weight, labelSmoothing: 0.1 });
+      l.backward();
+      return l;
+    });
+    expect(Number.isFinite(await loss.item())).toBe(true);
+    const gs = await x.grad!.data();
+    expect(gs.every((v) => Number.isFinite(v))).toBe(true);
+    loss.dispose();
+    x.grad!.dispose();
+    await T.sync();
+    expect(T.memory().liveBytes).toBe(live);
+    for (const t of [x, targets, weight]) t.dispose();
   });
 });
