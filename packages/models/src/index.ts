@@ -1,1 +1,2 @@
-export {};
+// @spine/models — models, data and training for spine-cli.
+export { SequentialCNN, PAPER_SEQCNN, ALEXNET_LRN, sequentialCnnShapes, type SequentialCnnConfig, type LrnConfig } from './models/sequential-cnn.js';

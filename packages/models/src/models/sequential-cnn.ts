@@ -1,0 +1,123 @@
+// The paper's Approach I: a sequential AlexNet-like CNN trained from scratch (Xue et al.).
+// 5 conv + 3 FC, LRN after conv1 and conv2, max-pool 3x3/2 after each LRN and after conv5,
+// dropout 0.5 on FC6 and FC7, zero-mean Gaussian init. What the paper leaves open (conv2-5
+// widths and strides) defaults to AlexNet/ZFNet's choice: 256, 384, 384, 256 channels, conv2
+// stride 2 padding 1, so 227 -> 111 -> 55 -> 28 -> 13 -> 13 -> 6 and FC6 sees 256*6*6 = 9216
+// inputs (with conv2 at stride 1 it would see 43,264 and hold 177M weights). All configurable.
+import * as T from '@spine/tensor';
+import { Conv2d, Dropout, Flatten, init, Linear, LocalResponseNorm, MaxPool2d, Module, ReLU, Sequential, poolOutputSize } from '@spine/nn';
+
+export interface LrnConfig {
+  size: number;
+  /** PyTorch's alpha (divided by size inside the op). */
+  alpha: number;
+  beta: number;
+  k: number;
+}
+
+/**
+ * AlexNet's LRN (n 5, alpha 1e-4 *not* divided by n, beta 0.75, k 2) expressed in PyTorch's
+ * form, whose alpha is divided by n: alpha = 1e-4 * 5.
+ */
+export const ALEXNET_LRN: LrnConfig = { size: 5, alpha: 5e-4, beta: 0.75, k: 2 };
+
+export interface SequentialCnnConfig {
+  numClasses: number;
+  /** Square input size (227 in the paper). */
+  inputSize: number;
+  inChannels: number;
+  /** conv1..conv5 output channels. */
+  channels: [number, number, number, number, number];
+  /** FC6 and FC7 widths. */
+  hidden: [number, number];
+  conv1: { kernel: number; stride: number; padding: number };
+  conv2: { stride: number; padding: number };
+  lrn: LrnConfig;
+  dropout: number;
+  /** Std of the zero-mean Gaussian weight init (biases start at 0). */
+  initStd: number;
+}
+
+export const PAPER_SEQCNN: SequentialCnnConfig = {
+  numClasses: 2,
+  inputSize: 227,
+  inChannels: 3,
+  channels: [96, 256, 384, 384, 256],
+  hidden: [4096, 4096],
+  conv1: { kernel: 7, stride: 2, padding: 0 },
+  conv2: { stride: 2, padding: 1 },
+  lrn: ALEXNET_LRN,
+  dropout: 0.5,
+  initStd: 0.01,
+};
+
+/** Spatial size after every stage, for a config (also checks that it stays positive). */
+export function sequentialCnnShapes(c: SequentialCnnConfig): { conv1: number; pool1: number; conv2: number; pool2: number; pool5: number; fc6Inputs: number } {
+  const conv = (n: number, k: number, s: number, p: number) => Math.floor((n + 2 * p - k) / s) + 1;
+  const conv1 = conv(c.inputSize, c.conv1.kernel, c.conv1.stride, c.conv1.padding);
+  const pool1 = poolOutputSize(conv1, 3, 2, 0, false);
+  const conv2 = conv(pool1, 3, c.conv2.stride, c.conv2.padding);
+  const pool2 = poolOutputSize(conv2, 3, 2, 0, false);
+  const pool5 = poolOutputSize(pool2, 3, 2, 0, false);
+  if ([conv1, pool1, conv2, pool2, pool5].some((v) => !(v >= 1))) throw new Error(`input size ${c.inputSize} is too small for this network`);
+  return { conv1, pool1, conv2, pool2, pool5, fc6Inputs: c.channels[4] * pool5 * pool5 };
+}
+
+/** features (conv stack) and classifier (FC stack), named like torchvision's AlexNet. */
+export class SequentialCNN extends Module {
+  readonly features: Sequential;
+  readonly classifier: Sequential;
+
+  constructor(readonly config: SequentialCnnConfig = PAPER_SEQCNN) {
+    super();
+    const c = config;
+    const [c1, c2, c3, c4, c5] = c.channels;
+    const { fc6Inputs } = sequentialCnnShapes(c);
+    const lrn = () => new LocalResponseNorm(c.lrn.size, c.lrn.alpha, c.lrn.beta, c.lrn.k);
+    const pool = () => new MaxPool2d(3, { stride: 2 });
+    this.features = this.registerModule(
+      'features',
+      new Sequential(
+        new Conv2d(c.inChannels, c1, c.conv1.kernel, { stride: c.conv1.stride, padding: c.conv1.padding }),
+        new ReLU(),
+        lrn(),
+        pool(),
+        new Conv2d(c1, c2, 3, { stride: c.conv2.stride, padding: c.conv2.padding }),
+        new ReLU(),
+        lrn(),
+        pool(),
+        new Conv2d(c2, c3, 3, { padding: 1 }),
+        new ReLU(),
+        new Conv2d(c3, c4, 3, { padding: 1 }),
+        new ReLU(),
+        new Conv2d(c4, c5, 3, { padding: 1 }),
+        new ReLU(),
+        pool(),
+      ),
+    );
+    this.classifier = this.registerModule(
+      'classifier',
+      new Sequential(
+        new Flatten(),
+        new Linear(fc6Inputs, c.hidden[0]),
+        new ReLU(),
+        new Dropout(c.dropout),
+        new Linear(c.hidden[0], c.hidden[1]),
+        new ReLU(),
+        new Dropout(c.dropout),
+        new Linear(c.hidden[1], c.numClasses),
+      ),
+    );
+    for (const [name, p] of this.namedParameters()) {
+      if (name.endsWith('.bias')) init.zeros_(p);
+      else init.normal_(p, 0, c.initStd);
+    }
+  }
+
+  forward(x: T.Tensor): T.Tensor {
+    const f = this.features.forward(x);
+    const y = this.classifier.forward(f);
+    f.dispose();
+    return y;
+  }
+}
