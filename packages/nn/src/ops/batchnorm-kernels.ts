@@ -11,7 +11,7 @@
 // The elementwise passes run one workgroup row per plane (workgroup_id.y/z = n*C + c) so the
 // per-channel coefficients are uniform loads: on llvmpipe a uniform load is one scalar load,
 // a per-lane load a loop over the SIMD lanes (bench/NOTES.md). No workgroup memory or barriers,
-// so the same kernels serve the 'gpu' and 'cpu' kernel families. `vec` 4 reads planes as vec4
+// so the kernels serve both kernel families; only the partials' read order differs by family. `vec` 4 reads planes as vec4
 // when S % 4 == 0 (DenseNet's 56x56, 28x28, 14x14); 7x7 and odd planes use scalars.
 import { defineKernel, linearIndex, uniformPreamble } from '@spine/tensor';
 import { PLANE_INDEX } from './plane-grid.js';
@@ -22,6 +22,20 @@ export const CHUNK = 64;
 
 export interface VecOptions {
   vec: 1 | 4;
+}
+export interface PartialOptions extends VecOptions {
+  /**
+   * Which vectors of its plane a partial invocation reads: a contiguous chunk ('cpu' family:
+   * one lane streams through its own cache lines), or every chunks-th vector ('gpu' family:
+   * neighbouring invocations read neighbouring vectors, so the loads coalesce).
+   */
+  interleaved: boolean;
+}
+
+function chunkRange(interleaved: boolean): string {
+  return interleaved
+    ? '  let start = plane * S + k; let end = (plane + 1u) * S; let step = chunks; let count = (S - k + chunks - 1u) / chunks;'
+    : `  let start = plane * S + k * ${CHUNK}u; let end = min(start + ${CHUNK}u, (plane + 1u) * S); let step = 1u; let count = end - start;`;
 }
 export interface ApplyOptions extends VecOptions {
   relu: boolean;
@@ -35,11 +49,11 @@ const hsum = (vec: 1 | 4, e: string) => (vec === 4 ? `dot(${e}, vec4<f32>(1.0))`
 const PRE = 'fn pre(v: V, s: vec4<f32>) -> V { return v * V(s.z) + V(s.w); }';
 
 /** Words: C, S (vectors per plane), chunks per plane, total invocations. */
-export const partialForwardKernel = defineKernel<VecOptions>({
+export const partialForwardKernel = defineKernel<PartialOptions>({
   name: 'bn_partial_forward',
   inputs: 1,
   outputs: 1,
-  source: ({ vec }) => `${uniformPreamble()}
+  source: ({ vec, interleaved }) => `${uniformPreamble()}
 alias V = ${vtype(vec)};
 @group(0) @binding(1) var<storage, read> x: array<V>;
 @group(0) @binding(2) var<storage, read_write> part: array<vec4<f32>>;
@@ -50,12 +64,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let C = pu(0u); let S = pu(1u); let chunks = pu(2u);
   let plane = t / chunks; let k = t % chunks;
   let n = plane / C; let c = plane % C;
-  let start = plane * S + k * ${CHUNK}u;
-  let end = min(start + ${CHUNK}u, (plane + 1u) * S);
+${chunkRange(interleaved)}
   let shift = V(${vec === 4 ? 'x[start].x' : 'x[start]'});
   var s1 = V(0.0); var s2 = V(0.0);
-  for (var i = start; i < end; i++) { let d = x[i] - shift; s1 += d; s2 += d * d; }
-  let cnt = f32((end - start) * ${vec}u);
+  for (var i = start; i < end; i += step) { let d = x[i] - shift; s1 += d; s2 += d * d; }
+  let cnt = f32(count * ${vec}u);
   let a = ${hsum(vec, 's1')}; let b = ${hsum(vec, 's2')};
   let per = (pu(3u) / C);
   part[c * per + n * chunks + k] = vec4<f32>(cnt, ${vec === 4 ? 'shift.x' : 'shift'} + a / cnt, max(b - a * a / cnt, 0.0), 0.0);
@@ -63,11 +76,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 });
 
 /** Words: C, S, chunks, total invocations. stats[c] = (mean, invstd, scale, shift). */
-export const partialBackwardKernel = defineKernel<ApplyOptions>({
+export const partialBackwardKernel = defineKernel<ApplyOptions & PartialOptions>({
   name: 'bn_partial_backward',
   inputs: 3,
   outputs: 1,
-  source: ({ vec, relu }) => `${uniformPreamble()}
+  source: ({ vec, relu, interleaved }) => `${uniformPreamble()}
 alias V = ${vtype(vec)};
 @group(0) @binding(1) var<storage, read> x: array<V>;
 @group(0) @binding(2) var<storage, read> g: array<V>;
@@ -82,10 +95,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let plane = t / chunks; let k = t % chunks;
   let n = plane / C; let c = plane % C;
   let st = stats[c];
-  let start = plane * S + k * ${CHUNK}u;
-  let end = min(start + ${CHUNK}u, (plane + 1u) * S);
+${chunkRange(interleaved)}
   var sg = V(0.0); var sgx = V(0.0);
-  for (var i = start; i < end; i++) {
+  for (var i = start; i < end; i += step) {
     let v = x[i];
     let dy = ${relu ? 'select(V(0.0), g[i], pre(v, st) > V(0.0))' : 'g[i]'};
     sg += dy; sgx += dy * (v - V(st.x));

@@ -3,7 +3,7 @@
 // the batch's with the unbiased variance; eval normalises with the running statistics.
 // `batchNormRelu` fuses the ReLU that DenseNet applies after every BN: the backward recomputes
 // the mask from x, so neither op keeps its output alive for the gradient.
-import { defineOp, empty, runKernel, ShapeError, TensorError, Uniforms, grid1d, type OpContext, type Tensor } from '@spine/tensor';
+import { defineOp, empty, getEngine, runKernel, ShapeError, TensorError, Uniforms, grid1d, type OpContext, type Tensor } from '@spine/tensor';
 import {
   applyBackwardKernel,
   applyForwardKernel,
@@ -47,9 +47,9 @@ function layoutOf(name: string, x: Tensor, weight: Tensor, bias: Tensor, rm: Ten
   return { N, C, S, vec: S % 4 === 0 ? 4 : 1 };
 }
 
-function partialShape(l: Layout): { chunks: number; threads: number } {
+function partialShape(l: Layout): { chunks: number; threads: number; interleaved: boolean } {
   const chunks = Math.ceil(l.S / l.vec / CHUNK);
-  return { chunks, threads: l.N * l.C * chunks };
+  return { chunks, threads: l.N * l.C * chunks, interleaved: getEngine().info.kernels === 'gpu' };
 }
 
 function forward(relu: boolean) {
@@ -64,10 +64,10 @@ function forward(relu: boolean) {
     if (useBatch && M <= 1) throw new TensorError(`${name}: expected more than 1 value per channel when training, got x [${x.shape.join(', ')}]`);
     const stats = empty([l.C, 4]);
     if (useBatch) {
-      const { chunks, threads } = partialShape(l);
+      const { chunks, threads, interleaved } = partialShape(l);
       const part = empty([l.C, l.N * chunks, 4]);
       const pu = new Uniforms().u32(l.C, l.S / l.vec, chunks, threads);
-      runKernel(partialForwardKernel, { vec: l.vec }, { inputs: [x], outputs: [part], uniforms: pu, workgroups: grid1d(threads, WG) });
+      runKernel(partialForwardKernel, { vec: l.vec, interleaved }, { inputs: [x], outputs: [part], uniforms: pu, workgroups: grid1d(threads, WG) });
       const update = options.training && rm !== null;
       const fu = new Uniforms().u32(l.C, l.N * chunks).f32(M, momentum, eps);
       const outputs = update ? [stats, rm!, rv!] : [stats];
@@ -92,10 +92,10 @@ function backward(relu: boolean) {
   return (ctx: OpContext, g: Tensor): (Tensor | null)[] => {
     const [x, stats] = ctx.saved as [Tensor, Tensor];
     const l = ctx.layout as Layout;
-    const { chunks, threads } = partialShape(l);
+    const { chunks, threads, interleaved } = partialShape(l);
     const part = empty([l.C, l.N * chunks, 2]);
     const pu = new Uniforms().u32(l.C, l.S / l.vec, chunks, threads);
-    runKernel(partialBackwardKernel, { vec: l.vec, relu }, { inputs: [x, g, stats], outputs: [part], uniforms: pu, workgroups: grid1d(threads, WG) });
+    runKernel(partialBackwardKernel, { vec: l.vec, relu, interleaved }, { inputs: [x, g, stats], outputs: [part], uniforms: pu, workgroups: grid1d(threads, WG) });
     const dweight = empty([l.C]);
     const dbias = empty([l.C]);
     const coef = empty([l.C, 4]);

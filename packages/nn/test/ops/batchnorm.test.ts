@@ -11,7 +11,10 @@ beforeAll(async () => {
 });
 afterAll(() => T.setPoisonOutputs(false));
 
-describe('batchNorm2d / batchNormRelu against PyTorch', () => {
+// The 'gpu' kernel family reads the statistics' chunks interleaved; check both orders here.
+describe.each([['adapter default', null], ["'gpu'", 'gpu']] as const)('batchNorm2d / batchNormRelu against PyTorch, %s kernel family', (_, family) => {
+  beforeAll(() => T.setKernelFamily(family));
+  afterAll(() => T.setKernelFamily(null));
   for (const c of cases) {
     it(c.name as string, async () => {
       const w = toTensor(arrayOf(c, 'weight'), true).keep();
