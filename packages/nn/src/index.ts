@@ -14,3 +14,4 @@ export { Dropout } from './modules/dropout.js';
 export { DenseLayer, DenseBlock, Transition, type DenseLayerOptions, type DenseBlockOptions } from './modules/densenet-blocks.js';
 export * from './ops/conv-pool.js';
 export * from './ops/norm-loss.js';
+export * from './serialization/index.js';
