@@ -21,7 +21,7 @@ export function readTorchCheckpoint(bytes: Uint8Array, options: TorchReadOptions
   const archive = openArchive(bytes, file);
   const refs = stateDictOf(archive.object, file);
   // Materialise storage by storage, so each storage's bytes are extracted once even when several
-  // tensors share it, and only one storage's copy is alive at a time.
+  // tensors share it, and only a batch of storages' copies is alive at a time.
   const byStorage = new Map<string, string[]>();
   for (const [key, ref] of refs) {
     const list = byStorage.get(ref.storage.key);
@@ -29,11 +29,10 @@ export function readTorchCheckpoint(bytes: Uint8Array, options: TorchReadOptions
     else byStorage.set(ref.storage.key, [key]);
   }
   const data = new Map<string, TensorData>();
-  for (const keys of byStorage.values()) {
-    const first = refs.get(keys[0]!)!;
-    const raw = archive.storageBytes(first.storage);
-    for (const key of keys) data.set(key, materialise(refs.get(key)!, raw, archive.bigEndian, file, key, options.int64 ?? 'int32'));
-  }
+  const roots = [...byStorage.values()].map((keys) => refs.get(keys[0]!)!.storage);
+  archive.forEachStorage(roots, (root, raw) => {
+    for (const key of byStorage.get(root.key)!) data.set(key, materialise(refs.get(key)!, raw, archive.bigEndian, file, key, options.int64 ?? 'int32'));
+  });
   const out = new Map<string, TensorRecord>();
   for (const [key, ref] of refs) out.set(key, { dtype: ref.storage.dtype, shape: [...ref.shape], data: data.get(key)! });
   return out;

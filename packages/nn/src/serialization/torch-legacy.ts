@@ -64,11 +64,13 @@ export function readTorchLegacy(bytes: Uint8Array, file: string): TorchArchive {
   return {
     object: obj.value,
     bigEndian: false,
-    storageBytes(ref: StorageRef) {
-      const r = records.get(ref.key);
-      if (!r) throw new SerializationError(file, `storage ${ref.key} has no data record`);
-      if (r.numel < ref.rootNumel) throw new SerializationError(file, `storage ${ref.key} holds ${r.numel} elements, but ${ref.rootNumel} are referenced`);
-      return bytes.subarray(r.start, r.start + ref.rootNumel * DTYPE_BYTES[ref.dtype]);
+    forEachStorage(refs: readonly StorageRef[], visit: (ref: StorageRef, bytes: Uint8Array) => void) {
+      for (const ref of refs) {
+        const r = records.get(ref.key);
+        if (!r) throw new SerializationError(file, `storage ${ref.key} has no data record`);
+        if (r.numel < ref.rootNumel) throw new SerializationError(file, `storage ${ref.key} holds ${r.numel} elements, but ${ref.rootNumel} are referenced`);
+        visit(ref, bytes.subarray(r.start, r.start + ref.rootNumel * DTYPE_BYTES[ref.dtype]));
+      }
     },
   };
 }
