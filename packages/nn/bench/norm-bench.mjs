@@ -6,6 +6,7 @@
 // the peer's backward is written out: LRN through its LRNGrad kernel, batch norm with the
 // ops tfjs' own FusedBatchNorm gradient uses (sums over N, H, W and elementwise ops).
 // Run after `npm run build`: node packages/nn/bench/norm-bench.mjs [--quick]
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '@spine/tensor/node';
@@ -122,7 +123,8 @@ function backwardAndClear(y, dy, leaves) {
 const adapter = `${info.vendor} ${info.architecture} ${info.description}`.trim();
 const file = writeResults(root, `nn-norm-${slug(info.description || info.device || info.vendor)}`, {
   suite: 'nn-norm',
-  machine: machineFacts(),
+  // Rates on a shared software adapter swing with other load; the ratio column is in-process.
+  machine: { ...machineFacts(), loadAverage: os.loadavg().map((v) => Math.round(v * 100) / 100) },
   adapter: { ...info, summary: adapter },
   peer: peer ? { name: `TensorFlow.js ${peer.version} webgpu`, adapter: peer.adapter } : null,
   cases,
