@@ -63,8 +63,16 @@ export function convGeometry(x: Tensor, w: Tensor, b: Tensor | null, o: Conv2dOp
  * not compute clamped duplicates. GPUs: 4x4 blocks in 16x4 workgroups.
  */
 export function convTiles(cols: number): GemmTiles {
+  if (pinnedTiles) return pinnedTiles;
   if (getEngine().info.kernels === 'gpu') return { tm: 4, tn: 4, wx: 16, wy: 4 };
   return { tm: 16, tn: cols > 32 ? 8 : 4, wx: 8, wy: 1 };
+}
+
+let pinnedTiles: GemmTiles | null = null;
+
+/** Pin the register blocks of the conv GEMMs (benchmarks and tuning; null: automatic). */
+export function setConvTiles(t: GemmTiles | null): void {
+  pinnedTiles = t;
 }
 
 interface GemmDims {
