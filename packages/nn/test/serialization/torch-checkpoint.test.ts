@@ -1,6 +1,7 @@
 // The checkpoint reader against files written by torch.save (scripts/make-torch-files.py): every
 // key's dtype, shape and values must match what torch.load returned for the same file.
 import { existsSync } from 'node:fs';
+import { unzipSync, zipSync } from 'fflate';
 import { describe, expect, test } from 'vitest';
 import { isSerializationError, readTorchCheckpoint, remapLegacyDenseNetKeys, SerializationError } from '../../src/serialization/index.js';
 import { readTorchCheckpointFile } from '../../src/serialization/node.js';
@@ -100,6 +101,22 @@ describe('checkpoint contents', () => {
       'features.transition1.norm.weight',
       'features.denseblock1.denselayer1.norm.1.num_batches_tracked',
     ]);
+  });
+});
+
+describe('archives torch 1.13 does not write', () => {
+  test('big-endian storages (byteorder record, torch >= 2.1) in a re-compressed zip read the same', () => {
+    // Repack small.zip.pth: storages byte-swapped, a 'byteorder' record saying big, and deflate
+    // instead of torch's stored entries (as a zip tool re-saving the file would do).
+    const entries = unzipSync(fixtureBytes('small.zip.pth'));
+    const sizes: Record<string, number> = { 'small.zip/data/6': 8 }; // num_batches_tracked: int64
+    for (const [name, data] of Object.entries(entries)) {
+      if (!name.startsWith('small.zip/data/')) continue;
+      const size = sizes[name] ?? 4;
+      for (let i = 0; i < data.length; i += size) data.subarray(i, i + size).reverse();
+    }
+    const repacked = zipSync({ ...entries, 'small.zip/byteorder': new TextEncoder().encode('big') }, { level: 6 });
+    expect(readTorchCheckpoint(repacked)).toEqual(readTorchCheckpoint(fixtureBytes('small.zip.pth')));
   });
 });
 
