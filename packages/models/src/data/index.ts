@@ -1,0 +1,32 @@
+export { DatasetError, formatProblem, isDatasetError, type DatasetProblem } from './errors.js';
+export { CsvSyntaxError, parseCsv, parseCsvRecords, type CsvRow, type CsvTable } from './csv.js';
+export {
+  CLASS_NAMES,
+  DEFAULT_NUMERIC_SEX,
+  FEMALE,
+  MALE,
+  describeSexValues,
+  parseSex,
+  type ClassName,
+  type NumericSexCoding,
+  type SexLabel,
+} from './labels.js';
+export { classCounts, sortRecords, type Dataset, type DatasetRecord } from './dataset.js';
+export { AUTO_DECODE_LIMIT, validateDataset, type ImageCheck, type ValidateOptions } from './validate.js';
+export { loadCsvDataset, type CsvDatasetOptions } from './csv-dataset.js';
+export { IMAGE_EXTENSIONS, loadFolderDataset } from './folder-dataset.js';
+export { SeededRandom, deriveSeed, permutation } from './random.js';
+export {
+  DEFAULT_FRACTIONS,
+  PAPER_SPLITS,
+  SPLIT_NAMES,
+  countClasses,
+  largestRemainder,
+  stratifiedSplit,
+  type ClassCounts,
+  type DatasetSplit,
+  type SplitCounts,
+  type SplitName,
+  type SplitOptions,
+} from './split.js';
+export { SPLIT_FILE_VERSION, loadSplit, saveSplit, splitFromFile, toSplitFile, type SplitFile } from './split-file.js';
