@@ -32,6 +32,11 @@ export function toTensor(a: GoldenArray, requiresGrad = false): T.Tensor {
   return t;
 }
 
+/** A fixture's state dict as entries Module.loadStateDict accepts. */
+export function stateMap(state: Record<string, GoldenArray>): Map<string, { shape: number[]; data: Float32Array }> {
+  return new Map(Object.entries(state).map(([k, v]) => [k, { shape: v.shape, data: Float32Array.from(v.data) }]));
+}
+
 /**
  * Compare a tensor with a fixture array: max |got - want| / max(|want|_inf, floor) must be
  * under `rel` (the issue's bar: 1e-4 forward, 1e-3 gradients). Reports the worst element.

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, DenseBlock, Flatten, Linear, LocalResponseNorm, MaxPool2d, ReLU, Sequential, Transition } from '../../src/index.js';
-import { arrayOf, expectGolden, loadGolden, toTensor, type GoldenArray } from '../helpers/golden.js';
+import { arrayOf, expectGolden, loadGolden, stateMap, toTensor, type GoldenArray } from '../helpers/golden.js';
 
 beforeAll(async () => {
   await T.ready();
@@ -35,7 +35,7 @@ describe('a network of every layer type matches PyTorch/torchvision', () => {
 
   it('train-mode forward, every gradient, running statistics; then eval-mode forward', async () => {
     const net = build();
-    const missing = net.loadStateDict(new Map(Object.entries(state)), false).missingKeys;
+    const missing = net.loadStateDict(stateMap(state), false).missingKeys;
     expect(missing.every((k) => k.endsWith('num_batches_tracked'))).toBe(true);
     net.train();
     const x = toTensor(arrayOf(c, 'x'), true);

@@ -118,7 +118,7 @@ describe('Module bookkeeping', () => {
 describe('init', () => {
   it('kaiming normal (relu, fan_in) has std sqrt(2 / fan_in); constants fill', async () => {
     const w = init.kaimingNormal_(T.empty([64, 32, 3, 3]), { nonlinearity: 'relu' });
-    const d = await w.data();
+    const d = Array.from(await w.data());
     const mean = d.reduce((s, v) => s + v, 0) / d.length;
     const std = Math.sqrt(d.reduce((s, v) => s + (v - mean) ** 2, 0) / d.length);
     expect(std).toBeCloseTo(Math.sqrt(2 / (32 * 9)), 2);

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import { BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU, SGD, Sequential, softmaxCrossEntropy } from '../../src/index.js';
-import { arrayOf, expectGolden, loadGolden, toTensor, type GoldenArray } from '../helpers/golden.js';
+import { arrayOf, expectGolden, loadGolden, stateMap, toTensor, type GoldenArray } from '../helpers/golden.js';
 
 beforeAll(async () => {
   await T.ready();
@@ -14,7 +14,7 @@ const c = loadGolden('train_step')[0]!;
 
 function build(): Sequential {
   const net = new Sequential(new Conv2d(3, 6, 3, { stride: 2, padding: 1 }), new BatchNorm2d(6), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(96, 5), new ReLU(), new Linear(5, 3));
-  net.loadStateDict(new Map(Object.entries(c.init as Record<string, GoldenArray>)), false);
+  net.loadStateDict(stateMap(c.init as Record<string, GoldenArray>), false);
   return net;
 }
 
