@@ -36,7 +36,7 @@ describe('SequentialCNN (the paper’s Approach I)', () => {
     expect(y.shape).toEqual([2, 2]);
     T.sum(y).backward();
     expect(m.parameters().every((p) => p.grad !== null)).toBe(true);
-    const w = await m.stateDict().get('features.8.weight')!.data();
+    const w = Array.from(await m.stateDict().get("features.8.weight")!.data());
     const mean = w.reduce((s, v) => s + v, 0) / w.length;
     const std = Math.sqrt(w.reduce((s, v) => s + (v - mean) ** 2, 0) / w.length);
     expect(std).toBeGreaterThan(0.045);
