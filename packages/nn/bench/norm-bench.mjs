@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '@spine/tensor/node';
 import { batchNorm2d, batchNormRelu, localResponseNorm } from '../dist/ops/norm-loss.js';
-import { loadTfjsWebgpu, machineFacts, quick, slug, timeMedian, writeResults } from '../../../bench/harness.mjs';
+import { loadTfjsWebgpu, machineFacts, quick, runTorchPeer, slug, timeMedian, writeResults } from '../../../bench/harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 await T.ready();
@@ -21,7 +21,7 @@ const cases = [];
 const fmt = (v) => (v === null ? '—' : v.toFixed(2));
 
 /** `peerOpts`: a smaller peer problem (`bytes`, `shape`) and fewer timed runs (`reps`) where tfjs is very slow. */
-async function measure(label, bytes, ours, theirs, peerOpts = {}) {
+async function measure(label, bytes, ours, theirs, peerOpts = {}, torchCase = null) {
   const msOurs = await timeMedian(async () => {
     T.scope(ours);
     await T.sync();
@@ -38,6 +38,7 @@ async function measure(label, bytes, ours, theirs, peerOpts = {}) {
   const row = { label, unit: 'GB/s', ms: msOurs, rate: rate(msOurs, bytes), peerMs: msPeer, peerRate: rate(msPeer, peerOpts.bytes ?? bytes), ratio: null };
   if (row.peerRate) row.ratio = row.rate / row.peerRate;
   if (peerOpts.shape) row.peerShape = peerOpts.shape;
+  if (torchCase) Object.assign(row, { torchCase, work: bytes });
   cases.push(row);
   const at = peerOpts.shape ? ` (at ${peerOpts.shape})` : '';
   console.log(`${label.padEnd(42)} ours ${fmt(row.rate).padStart(6)} GB/s (${msOurs.toFixed(1)} ms)   tfjs ${fmt(row.peerRate).padStart(6)} GB/s${at}   ratio ${fmt(row.ratio)}x`);
@@ -86,9 +87,9 @@ function backwardAndClear(y, dy, leaves) {
   };
   const shape = `${N}x${C}x${H}x${W}`;
   const opts = { training: true };
-  await measure(`batchnorm train fwd ${shape}`, 8 * n, () => batchNorm2d(x, w, b, rm, rv, opts), (tf) => tfBn(tf, false).y);
+  await measure(`batchnorm train fwd ${shape}`, 8 * n, () => batchNorm2d(x, w, b, rm, rv, opts), (tf) => tfBn(tf, false).y, {}, { op: 'batchnorm', x: [N, C, H, W] });
   for (const t of leaves) t.requiresGrad = true;
-  await measure(`batchnorm train fwd+bwd ${shape}`, 20 * n, () => backwardAndClear(batchNorm2d(x, w, b, rm, rv, opts), dy, leaves), (tf) => tfBnBackward(tf, false));
+  await measure(`batchnorm train fwd+bwd ${shape}`, 20 * n, () => backwardAndClear(batchNorm2d(x, w, b, rm, rv, opts), dy, leaves), (tf) => tfBnBackward(tf, false), {}, { op: 'batchnorm', x: [N, C, H, W], backward: true });
   await measure(`batchnorm+relu train fwd+bwd ${shape}`, 20 * n, () => backwardAndClear(batchNormRelu(x, w, b, rm, rv, opts), dy, leaves), (tf) => tfBnBackward(tf, true));
   for (const t of [x, dy, w, b, rm, rv, tx, tdy, ts, to]) t?.dispose();
 }
@@ -110,16 +111,21 @@ function backwardAndClear(y, dy, leaves) {
   const tfAttrs = { depthRadius: 2, bias: lrn.k, alpha: lrn.alpha / lrn.size, beta: lrn.beta };
   const tfLrn = (tf, xx) => tf.localResponseNormalization(xx, tfAttrs.depthRadius, tfAttrs.bias, tfAttrs.alpha, tfAttrs.beta);
   const shape = `${N}x${C}x${H}x${W}`;
-  await measure(`lrn size 5 fwd ${shape}`, 8 * n, () => localResponseNorm(x, lrn), (tf) => tfLrn(tf, tx));
+  await measure(`lrn size 5 fwd ${shape}`, 8 * n, () => localResponseNorm(x, lrn), (tf) => tfLrn(tf, tx), {}, { op: 'lrn', x: [N, C, H, W], size: 5 });
   x.requiresGrad = true;
   await measure(`lrn size 5 fwd+bwd ${shape}`, 20 * n, () => backwardAndClear(localResponseNorm(x, lrn), dy, [x]), (tf) => tf.engine().runKernel('LRNGrad', { x: px, y: tfLrn(tf, px), dy: pdy }, tfAttrs), {
     bytes: 20 * C * pH * pW,
     shape: `1x${C}x${pH}x${pW}`,
     reps: 1,
-  });
+  }, { op: 'lrn', x: [N, C, H, W], size: 5, backward: true });
   for (const t of [x, dy, tx, px, pdy]) t?.dispose();
 }
 
+// PyTorch CPU for the same shapes, after our runs so it never competes with them.
+const withTorch = cases.filter((c) => c.torchCase);
+const torch = runTorchPeer(withTorch.map((c) => c.torchCase));
+if (torch) withTorch.forEach((c, i) => (c.torchRate = torch.ms[i] == null ? null : c.work / (torch.ms[i] / 1e3) / 1e9));
+for (const c of cases) delete c.torchCase;
 const adapter = `${info.vendor} ${info.architecture} ${info.description}`.trim();
 const file = writeResults(root, `nn-norm-${slug(info.description || info.device || info.vendor)}`, {
   suite: 'nn-norm',
@@ -127,6 +133,7 @@ const file = writeResults(root, `nn-norm-${slug(info.description || info.device 
   machine: { ...machineFacts(), loadAverage: os.loadavg().map((v) => Math.round(v * 100) / 100) },
   adapter: { ...info, summary: adapter },
   peer: peer ? { name: `TensorFlow.js ${peer.version} webgpu`, adapter: peer.adapter } : null,
+  torch: torch ? { version: torch.torch, threads: torch.threads } : null,
   cases,
 });
 console.log(`wrote ${path.relative(root, file)}`);
