@@ -30,3 +30,19 @@ export {
   type SplitOptions,
 } from './split.js';
 export { SPLIT_FILE_VERSION, loadSplit, saveSplit, splitFromFile, toSplitFile, type SplitFile } from './split-file.js';
+export { stableKey, stableStringify } from './stable-key.js';
+export {
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  preprocess,
+  preprocessKey,
+  resolveTransform,
+  toNetworkInput,
+  transformKey,
+  type ResizeMode,
+  type ResolvedTransform,
+  type TransformConfig,
+} from './transform.js';
+export { DEFAULT_AUGMENT, augmentImage, drawAugment, type AugmentConfig, type AugmentDraw } from './augment.js';
+export { PreprocessCache, type CacheStats } from './cache.js';
+export { loadNetworkInput } from './pipeline.js';
