@@ -46,3 +46,5 @@ export {
 export { DEFAULT_AUGMENT, augmentImage, drawAugment, type AugmentConfig, type AugmentDraw } from './augment.js';
 export { PreprocessCache, type CacheStats } from './cache.js';
 export { loadNetworkInput } from './pipeline.js';
+export { workerScript } from './worker-script.js';
+export { DataLoader, type Batch, type DataLoaderOptions, type LoaderState } from './loader.js';
