@@ -1,3 +1,9 @@
+/**
+ * The data layer of @spine/models: datasets (labels CSV or class folders, validated up front),
+ * stratified seeded splits saved as split.json, the input transforms, a disk cache of
+ * preprocessed films, and a worker-thread DataLoader producing CPU batches. Labels are 0 = female,
+ * 1 = male everywhere.
+ */
 export { DatasetError, formatProblem, isDatasetError, type DatasetProblem } from './errors.js';
 export { CsvSyntaxError, parseCsv, parseCsvRecords, type CsvRow, type CsvTable } from './csv.js';
 export {

@@ -1,4 +1,4 @@
-import { symlinkSync } from 'node:fs';
+import { readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -105,7 +105,9 @@ describe('loadCsvDataset', () => {
         'ok-f2.png,F,old', // 15 bad age (and missing)
       ].join('\n'),
     );
+    const before = readdirSync(d, { recursive: true }).sort();
     const problems = await problemsOf(loadCsvDataset(d));
+    expect(readdirSync(d, { recursive: true }).sort()).toEqual(before); // nothing written
     const byLine = new Map<number, string[]>();
     for (const p of problems) byLine.set(p.line!, [...(byLine.get(p.line!) ?? []), p.problem]);
     expect(byLine.get(4)).toEqual(['duplicate row: the same file is listed on line 2']);
