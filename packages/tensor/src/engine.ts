@@ -205,10 +205,12 @@ export class Engine {
 
   // ---- memory --------------------------------------------------------------------------
 
-  allocate(bytes: number): GPUBuffer {
+  allocate(bytes: number, what = 'A tensor'): GPUBuffer {
     this.assertAlive();
     const limit = this.info.limits.maxStorageBufferBindingSize;
-    if (bytes > limit) throw new TensorError(`A tensor of ${bytes} bytes exceeds this adapter's maxStorageBufferBindingSize (${limit} bytes); use a smaller batch or input size.`);
+    if (bytes > limit) {
+      throw new TensorError(`${what} of ${bytes} bytes exceeds this adapter's largest storage binding (maxStorageBufferBindingSize ${limit} bytes); make it smaller (batch, input size or layer width) or split it.`);
+    }
     return this.storagePool.acquire(bytes);
   }
 
