@@ -62,6 +62,19 @@ export function runTorchPeer(cases) {
   return JSON.parse(r.stdout);
 }
 
+/**
+ * Fill `torchRate` for the cases that carry a `torchCase` (and a `work` amount in the case's
+ * unit), by one run of the PyTorch peer after ours. Returns the peer's facts for the results
+ * file (null without torch).
+ */
+export function attachTorchRates(cases) {
+  const withTorch = cases.filter((c) => c.torchCase);
+  const torch = withTorch.length ? runTorchPeer(withTorch.map((c) => c.torchCase)) : null;
+  if (torch) withTorch.forEach((c, i) => (c.torchRate = torch.ms[i] == null ? null : c.work / (torch.ms[i] / 1e3) / 1e9));
+  for (const c of cases) delete c.torchCase;
+  return torch ? { version: torch.torch, threads: torch.threads } : null;
+}
+
 export function machineFacts() {
   let commit = 'unknown';
   try {

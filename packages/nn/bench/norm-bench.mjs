@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '@spine/tensor/node';
 import { batchNorm2d, batchNormRelu, localResponseNorm } from '../dist/ops/norm-loss.js';
-import { loadTfjsWebgpu, machineFacts, quick, runTorchPeer, slug, timeMedian, writeResults } from '../../../bench/harness.mjs';
+import { loadTfjsWebgpu, machineFacts, quick, attachTorchRates, slug, timeMedian, writeResults } from '../../../bench/harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 await T.ready();
@@ -121,11 +121,8 @@ function backwardAndClear(y, dy, leaves) {
   for (const t of [x, dy, tx, px, pdy]) t?.dispose();
 }
 
-// PyTorch CPU for the same shapes, after our runs so it never competes with them.
-const withTorch = cases.filter((c) => c.torchCase);
-const torch = runTorchPeer(withTorch.map((c) => c.torchCase));
-if (torch) withTorch.forEach((c, i) => (c.torchRate = torch.ms[i] == null ? null : c.work / (torch.ms[i] / 1e3) / 1e9));
-for (const c of cases) delete c.torchCase;
+// PyTorch CPU for the cases it can run, after ours so it never competes with them.
+const torch = attachTorchRates(cases);
 const adapter = `${info.vendor} ${info.architecture} ${info.description}`.trim();
 const file = writeResults(root, `nn-norm-${slug(info.description || info.device || info.vendor)}`, {
   suite: 'nn-norm',
@@ -133,7 +130,7 @@ const file = writeResults(root, `nn-norm-${slug(info.description || info.device 
   machine: { ...machineFacts(), loadAverage: os.loadavg().map((v) => Math.round(v * 100) / 100) },
   adapter: { ...info, summary: adapter },
   peer: peer ? { name: `TensorFlow.js ${peer.version} webgpu`, adapter: peer.adapter } : null,
-  torch: torch ? { version: torch.torch, threads: torch.threads } : null,
+  torch,
   cases,
 });
 console.log(`wrote ${path.relative(root, file)}`);

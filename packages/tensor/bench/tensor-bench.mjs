@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '../dist/node.js';
-import { loadTfjsWebgpu, machineFacts, quick, runTorchPeer, slug, timeMedian, writeResults } from '../../../bench/harness.mjs';
+import { loadTfjsWebgpu, machineFacts, quick, attachTorchRates, slug, timeMedian, writeResults } from '../../../bench/harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 await T.ready();
@@ -88,18 +88,15 @@ const n = quick ? 1 << 20 : 1 << 22;
   p.free();
 }
 
-// PyTorch CPU for the cases it can run (after our runs, so it never competes with them).
-const withTorch = cases.filter((c) => c.torchCase);
-const torch = runTorchPeer(withTorch.map((c) => c.torchCase));
-if (torch) withTorch.forEach((c, i) => (c.torchRate = torch.ms[i] == null ? null : c.work / (torch.ms[i] / 1e3) / 1e9));
-for (const c of cases) delete c.torchCase;
+// PyTorch CPU for the cases it can run, after ours so it never competes with them.
+const torch = attachTorchRates(cases);
 const adapter = `${info.vendor} ${info.architecture} ${info.description}`.trim();
 const file = writeResults(root, `tensor-${slug(info.description || info.device || info.vendor)}`, {
   suite: 'tensor',
   machine: machineFacts(),
   adapter: { ...info, summary: adapter },
   peer: peer ? { name: `TensorFlow.js ${peer.version} webgpu`, adapter: peer.adapter } : null,
-  torch: torch ? { version: torch.torch, threads: torch.threads } : null,
+  torch,
   cases,
 });
 console.log(`wrote ${path.relative(root, file)}`);

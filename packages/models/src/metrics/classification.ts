@@ -1,3 +1,5 @@
+import { SeededRandom } from '../data/random.js';
+
 // Evaluation metrics for the binary sex classifier, in the paper's vocabulary. Labels: 0 = female,
 // 1 = male. The confusion matrix uses the paper's layout: rows are the true class, columns the
 // predicted class, [[FF, FM], [MF, MM]].
@@ -80,28 +82,16 @@ export function rocCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): 
   return { fpr, tpr, thresholds };
 }
 
-/** Small seeded PRNG (mulberry32) so bootstrap intervals are reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Percentile bootstrap interval of the accuracy (resampling cases with replacement). */
 export function bootstrapAccuracyCI(correct: ArrayLike<boolean | number>, options: { samples?: number; seed?: number; level?: number } = {}): [number, number] {
   const n = correct.length;
   if (n === 0) return [NaN, NaN];
   const samples = options.samples ?? 2000;
-  const rand = mulberry32(options.seed ?? 12345);
+  const rng = new SeededRandom(options.seed ?? 12345);
   const accs = new Float64Array(samples);
   for (let s = 0; s < samples; s++) {
     let hits = 0;
-    for (let i = 0; i < n; i++) if (correct[Math.floor(rand() * n)]) hits++;
+    for (let i = 0; i < n; i++) if (correct[Math.floor(rng.float() * n)]) hits++;
     accs[s] = hits / n;
   }
   accs.sort();
