@@ -63,18 +63,18 @@ export const convGemmKernel = defineKernel<ConvKernelOptions>({
     }
     for (const q of range(tn / 4)) L.push(`  let bc${q} = min(col0 / 4u + ${q}u, N4 - 1u);`);
     for (const r of range(tm)) for (const c of range(tn)) L.push(`  var acc_${r}_${c} = 0.0;`);
-    L.push('  var bk = 0u;');
-    L.push('  for (var ic = 0u; ic < C; ic++) {');
-    L.push('    for (var kh = 0u; kh < KH; kh++) {');
-    L.push('      let rowOff = ic * plane + kh * dh * Wp;');
-    L.push('      for (var kw = 0u; kw < KW; kw++) {');
-    L.push('        let o = rowOff + kw * dw;');
-    for (const q of range(tn / 4)) L.push(`        let b${q} = B[bk + bc${q}];`);
-    L.push('        bk += N4;');
-    for (const r of range(tm)) L.push(`        let a${r} = X[xb${r} + o];`);
-    L.push(...fmaBlock(tm, tn, '        '));
-    L.push('      }');
-    L.push('    }');
+    // One flat loop over k = (ic, kh, kw) with the input offset advanced incrementally: on
+    // llvmpipe it ran about 2x faster than three nested loops (KW = 3), and also beat a
+    // variant with the kw steps unrolled at compile time (by about 1.8x). u32 wrap-around
+    // makes the "negative" steps exact.
+    L.push('  let K = C * KH * KW; let rowStep = dh * Wp - KW * dw; let icStep = plane - KH * dh * Wp;');
+    L.push('  var o = 0u; var kw = 0u; var kh = 0u;');
+    L.push('  for (var k = 0u; k < K; k++) {');
+    for (const q of range(tn / 4)) L.push(`    let b${q} = B[k * N4 + bc${q}];`);
+    for (const r of range(tm)) L.push(`    let a${r} = X[xb${r} + o];`);
+    L.push(...fmaBlock(tm, tn, '    '));
+    L.push('    o += dw; kw++;');
+    L.push('    if (kw == KW) { kw = 0u; o += rowStep; kh++; if (kh == KH) { kh = 0u; o += icStep; } }');
     L.push('  }');
     for (const r of range(tm)) {
       L.push(`  if (row0 + ${r}u < M) {`);

@@ -58,14 +58,17 @@ export function convGeometry(x: Tensor, w: Tensor, b: Tensor | null, o: Conv2dOp
 }
 
 /**
- * Register blocks. lavapipe: 16 pixels x 8 channels per invocation in 8x1 workgroups (the
- * tensor matmul's best on llvmpipe), 4 channels when there are at most 32 so that lanes do
- * not compute clamped duplicates. GPUs: 4x4 blocks in 16x4 workgroups.
+ * Register blocks. lavapipe: 8 pixels x 8 channels per invocation in 8x1 workgroups, 4
+ * channels when there are at most 32 so that lanes do not compute clamped duplicates.
+ * Measured against 16x8 (the tensor matmul's choice), 12x8, 16x4, 32x4, 4x8 and 4x4 on 3x3
+ * and 1x1-like shapes: 8x8 was fastest or tied in every round-robin run (the conv's A loads
+ * are scalar, not vec4, so a taller block buys less than in matmul and spills more).
+ * GPUs: 4x4 blocks in 16x4 workgroups.
  */
 export function convTiles(cols: number): GemmTiles {
   if (pinnedTiles) return pinnedTiles;
   if (getEngine().info.kernels === 'gpu') return { tm: 4, tn: 4, wx: 16, wy: 4 };
-  return { tm: 16, tn: cols > 32 ? 8 : 4, wx: 8, wy: 1 };
+  return { tm: 8, tn: cols > 32 ? 8 : 4, wx: 8, wy: 1 };
 }
 
 let pinnedTiles: GemmTiles | null = null;
@@ -163,20 +166,24 @@ const convOp = defineOp({
   forward: (ctx: OpContext, x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry) => {
     const xp = padInput(x, g);
     const y = convForward(xp, w, b, g);
-    // Keep the padded input for the weight gradient: backward then needs no second padding pass.
-    ctx.save(xp, w);
+    // Keep only what backward will use: the padded input for the weight gradient (so backward
+    // needs no second padding pass), the weights for the data gradient.
+    const needs = [x.requiresGrad, w.requiresGrad, b?.requiresGrad ?? false];
+    if (needs[1]) ctx.save(xp);
+    if (needs[0]) ctx.save(w);
+    ctx.needs = needs;
     ctx.geometry = g;
-    ctx.grads = [x.requiresGrad, w.requiresGrad, b?.requiresGrad ?? false];
     // Gradients come back one per Tensor argument: no slot for a null bias.
     ctx.hasBias = b !== null;
     if (xp !== x) xp.dispose();
     return y;
   },
   backward: (ctx, gy) => {
-    const [xp, w] = ctx.saved as [Tensor, Tensor];
+    const [needX, needW, needB] = ctx.needs as boolean[];
+    const xp = needW ? ctx.saved[0]! : null;
+    const w = needX ? ctx.saved[needW ? 1 : 0]! : null;
     const g = ctx.geometry as ConvGeometry;
-    const [needX, needW, needB] = ctx.grads as boolean[];
-    const out: (Tensor | null)[] = [needX ? convDgrad(gy, w, g) : null, needW ? convWgrad(xp, gy, g) : null];
+    const out: (Tensor | null)[] = [w ? convDgrad(gy, w, g) : null, xp ? convWgrad(xp, gy, g) : null];
     if (ctx.hasBias) out.push(needB ? sum(gy, [0, 2, 3]) : null);
     return out;
   },

@@ -1,0 +1,109 @@
+// conv2d benchmarks: forward and backward (data + weight gradient) GFLOP/s on DenseNet- and
+// AlexNet-like shapes, against TensorFlow.js's webgpu backend on the same Dawn adapter (NHWC
+// there: inputs are transposed once, outside the timing). Build first: npx tsc -p tsconfig.build.json
+// Usage: node bench/conv-bench.mjs [--quick] [--only <substring of a case name>]
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as T from '@spine/tensor/node';
+import { conv2d } from '../dist/ops/conv-pool.js';
+import { convDgrad, convGeometry, convWgrad } from '../dist/ops/conv2d.js';
+import { spread } from '../dist/ops/conv2d-layout.js';
+import { loadTfjsWebgpu, machineFacts, quick, slug, timeMedian, writeResults } from '../../../bench/harness.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+await T.ready();
+const info = T.deviceInfo();
+const peer = await loadTfjsWebgpu();
+const cases = [];
+
+async function measure(label, work, ours, theirs, inner = 1) {
+  const runOurs = async () => {
+    for (let i = 0; i < inner; i++) T.scope(() => void ours());
+    await T.sync();
+  };
+  const ms = (await timeMedian(runOurs)) / inner;
+  let peerMs = null;
+  if (peer && theirs) {
+    const runPeer = async () => {
+      for (let i = 0; i < inner; i++) peer.tf.tidy(() => void theirs(peer.tf));
+      await peer.sync();
+    };
+    peerMs = (await timeMedian(runPeer)) / inner;
+  }
+  const rate = (t) => (t === null ? null : work / (t / 1e3) / 1e9);
+  const row = { label, unit: 'GFLOP/s', ms, rate: rate(ms), peerMs, peerRate: rate(peerMs), ratio: peerMs === null ? null : peerMs / ms };
+  cases.push(row);
+  const fmt = (v) => (v === null ? '—' : v.toFixed(2));
+  console.log(`${label.padEnd(46)} ours ${fmt(row.rate).padStart(7)} GFLOP/s (${ms.toFixed(1)} ms)   tfjs ${fmt(row.peerRate).padStart(7)} GFLOP/s   ratio ${fmt(row.ratio)}x`);
+}
+
+// [name, N, C, H, W, OC, K, stride, pad, input needs a gradient]
+const shapes = quick
+  ? [
+      ['3x3 p1', 2, 32, 28, 28, 32, 3, 1, 1, true],
+      ['1x1', 2, 64, 14, 14, 32, 1, 1, 0, true],
+      ['7x7 s2 p3', 1, 3, 64, 64, 16, 7, 2, 3, false],
+    ]
+  : [
+      ['3x3 p1 (DenseNet conv2)', 4, 64, 56, 56, 64, 3, 1, 1, true],
+      ['1x1 (DenseNet bottleneck)', 4, 128, 28, 28, 32, 1, 1, 0, true],
+      ['7x7 s2 p3 (DenseNet conv0)', 4, 3, 224, 224, 64, 7, 2, 3, false],
+      ['7x7 s2 (paper conv1)', 10, 3, 227, 227, 96, 7, 2, 0, false],
+    ];
+
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt > 0 ? process.argv[onlyAt + 1] : null;
+
+for (const [name, n, c, h, w, oc, k, s, p, needX] of shapes.filter(([name]) => !only || name.includes(only))) {
+  const x = T.randn([n, c, h, w], { seed: 1 }).keep();
+  const wt = T.randn([oc, c, k, k], { seed: 2, std: 0.1 }).keep();
+  const g = convGeometry(x, wt, null, { stride: s, padding: p });
+  const gy = T.randn([n, oc, g.oh, g.ow], { seed: 3 }).keep();
+  const flops = 2 * n * g.oh * g.ow * oc * c * k * k;
+  const tag = `${n}x${c}x${h}x${w} ${name} ->${oc}`;
+  let tx, tw, tgy;
+  if (peer) {
+    const tf = peer.tf;
+    tx = tf.tidy(() => tf.transpose(tf.randomNormal([n, c, h, w]), [0, 2, 3, 1]));
+    tw = tf.tidy(() => tf.transpose(tf.randomNormal([oc, c, k, k], 0, 0.1), [2, 3, 1, 0]));
+    tgy = tf.tidy(() => tf.transpose(tf.randomNormal([n, oc, g.oh, g.ow]), [0, 2, 3, 1]));
+  }
+  const tfPad = p === 0 ? 'valid' : p;
+  await measure(`conv2d fwd ${tag}`, flops, () => conv2d(x, wt, null, { stride: s, padding: p }), (tf) => tf.conv2d(tx, tw, s, tfPad));
+  // Backward: data gradient (unless the input is the image) + weight gradient, the kernels
+  // autograd runs; the 1x1 path goes through matmul's backward instead.
+  const xp = p ? spread(x, { hp: h + 2 * p, wp: w + 2 * p, offH: p, offW: p, sh: 1, sw: 1 }).keep() : x;
+  const oursBack =
+    k === 1 && s === 1 && p === 0
+      ? () => {
+          const w2 = T.reshape(wt, [oc, c]);
+          const x3 = T.reshape(x, [n, c, h * w]);
+          const g3 = T.reshape(gy, [n, oc, h * w]);
+          T.matmulRaw(w2, g3, true, false);
+          T.sum(T.matmulRaw(g3, x3, false, true), 0);
+        }
+      : () => {
+          if (needX) convDgrad(gy, wt, g);
+          convWgrad(xp, gy, g);
+        };
+  const theirsBack = (tf) => {
+    const e = tf.engine();
+    const attrs = { strides: [s, s], pad: tfPad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+    if (needX) e.runKernel('Conv2DBackpropInput', { dy: tgy, filter: tw }, { ...attrs, inputShape: [n, h, w, c] });
+    e.runKernel('Conv2DBackpropFilter', { x: tx, dy: tgy }, { ...attrs, filterShape: [k, k, c, oc] });
+  };
+  await measure(`conv2d bwd ${needX ? 'dx+dw' : 'dw'} ${tag}`, flops * (needX ? 2 : 1), oursBack, theirsBack);
+  for (const t of [x, wt, gy, xp, tx, tw, tgy]) t?.dispose();
+}
+
+const adapter = `${info.vendor} ${info.architecture} ${info.description}`.trim();
+const file = writeResults(root, `nn-conv-${slug(info.description || info.device || info.vendor)}`, {
+  suite: 'nn-conv',
+  machine: machineFacts(),
+  adapter: { ...info, summary: adapter },
+  peer: peer ? { name: `TensorFlow.js ${peer.version} webgpu`, adapter: peer.adapter } : null,
+  cases,
+});
+console.log(`wrote ${path.relative(root, file)}`);
+await T.releaseDevice();
+process.exit(0);
