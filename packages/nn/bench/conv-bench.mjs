@@ -96,6 +96,11 @@ for (const [name, n, c, h, w, oc, k, s, p, needX] of shapes.filter(([name]) => !
   for (const t of [x, wt, gy, xp, tx, tw, tgy]) t?.dispose();
 }
 
+if (only) {
+  // A partial run must not replace the full results file.
+  await T.releaseDevice();
+  process.exit(0);
+}
 const adapter = `${info.vendor} ${info.architecture} ${info.description}`.trim();
 const file = writeResults(root, `nn-conv-${slug(info.description || info.device || info.vendor)}`, {
   suite: 'nn-conv',

@@ -41,6 +41,35 @@ export function conv2dRef(x: Arr, w: Arr, b: Arr | null, o: ConvRefOptions): Arr
   return { shape: [n, oc, oh, ow], data: y };
 }
 
+/** Exact gradients of sum(conv2d(x, w) * r) with respect to x and w. */
+export function conv2dGradRef(x: Arr, w: Arr, r: Arr, o: ConvRefOptions): { dx: Arr; dw: Arr } {
+  const [n, c, h, wd] = x.shape as [number, number, number, number];
+  const [oc, , kh, kw] = w.shape as [number, number, number, number];
+  const [, , oh, ow] = r.shape as [number, number, number, number];
+  const dx = new Float64Array(x.data.length);
+  const dw = new Float64Array(w.data.length);
+  for (let b0 = 0; b0 < n; b0++)
+    for (let o0 = 0; o0 < oc; o0++)
+      for (let i = 0; i < oh; i++)
+        for (let j = 0; j < ow; j++) {
+          const g = r.data[((b0 * oc + o0) * oh + i) * ow + j]!;
+          for (let ci = 0; ci < c; ci++)
+            for (let u = 0; u < kh; u++) {
+              const ih = i * o.stride[0] - o.padding[0] + u * o.dilation[0];
+              if (ih < 0 || ih >= h) continue;
+              for (let v = 0; v < kw; v++) {
+                const iw = j * o.stride[1] - o.padding[1] + v * o.dilation[1];
+                if (iw < 0 || iw >= wd) continue;
+                const xi = ((b0 * c + ci) * h + ih) * wd + iw;
+                const wi = ((o0 * c + ci) * kh + u) * kw + v;
+                dx[xi] += g * w.data[wi]!;
+                dw[wi] += g * x.data[xi]!;
+              }
+            }
+        }
+  return { dx: { shape: x.shape, data: dx }, dw: { shape: w.shape, data: dw } };
+}
+
 type Window = (o: number, size: number, outSize: number) => [number, number, number];
 
 /** Apply `reduce` over per-axis windows [start, end) (clipped to the input), divisor per cell. */

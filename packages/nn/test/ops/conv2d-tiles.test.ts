@@ -1,0 +1,78 @@
+// Every register-block shape the conv GEMMs can pick (and a few they could be pinned to),
+// forward and both gradients, against the float64 reference. The golden cases have few
+// channels and so exercise only the narrowest blocks.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as T from '@spine/tensor/node';
+import { conv2d } from '../../src/ops/conv-pool.js';
+import { convTiles, setConvTiles } from '../../src/ops/conv2d.js';
+import { conv2dGradRef, conv2dRef, type Arr, type ConvRefOptions } from './conv-pool-reference.js';
+
+function randomArr(shape: number[], seed: number): Arr {
+  let s = seed >>> 0;
+  const data = new Float64Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = Math.fround((s / 2 ** 32) * 2 - 1);
+  }
+  return { shape, data };
+}
+
+async function expectNear(t: T.Tensor, want: Arr, rel: number, label: string): Promise<void> {
+  expect(t.shape, label).toEqual(want.shape);
+  const got = await t.data();
+  const scale = want.data.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-12);
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want.data[i]!) / scale);
+  expect(worst, `${label}: worst relative error`).toBeLessThan(rel);
+}
+
+beforeAll(async () => {
+  await T.ready();
+  T.setPoisonOutputs(true);
+});
+afterAll(() => {
+  setConvTiles(null);
+  T.setKernelFamily(null);
+  T.setPoisonOutputs(false);
+});
+
+describe('conv2d register blocks', () => {
+  it('picks 12 channels per lane for 96 outputs, 8 for 64, 4 for 32 (cpu family)', () => {
+    T.setKernelFamily('cpu');
+    expect([convTiles(96).tn, convTiles(64).tn, convTiles(32).tn, convTiles(40).tn]).toEqual([12, 8, 4, 8]);
+  });
+
+  const o: ConvRefOptions = { stride: [2, 1], padding: [1, 2], dilation: [1, 2] };
+  const x = randomArr([2, 5, 9, 8], 11);
+  const tiles = [
+    { tm: 8, tn: 8, wx: 8, wy: 1 },
+    { tm: 8, tn: 12, wx: 8, wy: 1 },
+    { tm: 16, tn: 4, wx: 8, wy: 1 },
+    { tm: 4, tn: 4, wx: 16, wy: 4 },
+  ];
+  for (const t of tiles)
+    for (const oc of [40, 96]) {
+      it(`${t.tm}x${t.tn} in ${t.wx}x${t.wy} workgroups, ${oc} output channels`, async () => {
+        T.setKernelFamily('cpu');
+        setConvTiles(t);
+        const w = randomArr([oc, 5, 3, 3], 12 + oc);
+        const y = conv2dRef(x, w, null, o);
+        const r = randomArr(y.shape, 13);
+        const want = conv2dGradRef(x, w, r, o);
+        const [tx, tw] = [x, w].map((a) => {
+          const v = T.tensor(Float32Array.from(a.data), a.shape);
+          v.requiresGrad = true;
+          return v;
+        }) as [T.Tensor, T.Tensor];
+        const tr = T.tensor(Float32Array.from(r.data), r.shape);
+        const ty = conv2d(tx, tw, null, { stride: o.stride, padding: o.padding, dilation: o.dilation });
+        await expectNear(ty, y, 1e-5, 'y');
+        const loss = T.scope(() => T.sum(T.mul(ty, tr)));
+        loss.backward();
+        await expectNear(tx.grad!, want.dx, 1e-5, 'dx');
+        await expectNear(tw.grad!, want.dw, 1e-5, 'dw');
+        for (const v of [tx, tw, tr, ty, loss, tx.grad, tw.grad]) v?.dispose();
+        setConvTiles(null);
+      });
+    }
+});
