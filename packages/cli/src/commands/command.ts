@@ -1,0 +1,32 @@
+/** What every command declares: its flags (for parsing and for --help), examples, and `run`. */
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  /** Placeholder shown in help, e.g. 'DIR'. */
+  value?: string;
+  description: string;
+  /** Shown in help as "(default: ...)"; the command applies it. */
+  defaultText?: string;
+  required?: boolean;
+}
+
+export interface CommandContext {
+  /** --debug: show stacks, and extra detail where a command has it. */
+  debug: boolean;
+}
+
+export type Values = Record<string, string | boolean | undefined>;
+
+export interface Command {
+  name: string;
+  /** One line, for the command list. */
+  summary: string;
+  /** Usage line(s) after 'spine-cli '. */
+  usage: string;
+  /** A paragraph or two for --help. */
+  description?: string;
+  options: Record<string, OptionSpec>;
+  examples: string[];
+  /** Returns the exit code (0 success, 1 failure); throws UsageError / CliError for errors. */
+  run(values: Values, context: CommandContext): Promise<number>;
+}

@@ -1,0 +1,84 @@
+/** spine-cli doctor: is this machine ready to run spine-cli, and if not, what to install. */
+import { releaseDevice } from '@spine/tensor/node';
+import { EXIT_FAILURE, EXIT_OK } from '../ui/errors.js';
+import { packageVersions } from '../version.js';
+import type { Command } from './command.js';
+import { MIN_NODE_MAJOR, checkAdapter, checkNode, checkPytorch, kernelSelfTest, type AdapterCheck, type KernelCheck, type NodeCheck, type PytorchCheck } from './doctor-checks.js';
+
+export interface DoctorReport {
+  /** True when spine-cli can run here: Node, adapter and self-test all pass. PyTorch is optional. */
+  ok: boolean;
+  node: NodeCheck;
+  packages: Record<string, string>;
+  adapter: AdapterCheck;
+  selfTest: { ok: boolean; checks: KernelCheck[] };
+  pytorch: PytorchCheck;
+}
+
+export const doctorCommand: Command = {
+  name: 'doctor',
+  summary: 'Check Node, the WebGPU adapter and its kernels, and optional PyTorch; say what to install.',
+  usage: 'doctor [--json] [--skip-pytorch]',
+  description: [
+    'Reports the Node version, the WebGPU adapter Dawn finds (vendor, architecture, backend, the',
+    'kernel family chosen for it, key limits), a self-test of a matmul and a conv2d against float64',
+    'references, and whether PyTorch (used only by benchmarks and fixture generators) is installed.',
+    'Exits 1 when Node is too old, no adapter is found or the self-test fails.',
+  ].join('\n'),
+  options: {
+    json: { type: 'boolean', description: 'Print one JSON object instead of the report.' },
+    'skip-pytorch': { type: 'boolean', description: 'Do not look for PyTorch (importing it takes seconds).' },
+  },
+  examples: ['spine-cli doctor', 'spine-cli doctor --json > doctor.json', "spine-cli doctor --json | jq '.adapter.info.description'"],
+  async run(values) {
+    const report = await doctor(values['skip-pytorch'] === true);
+    process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+    return report.ok ? EXIT_OK : EXIT_FAILURE;
+  },
+};
+
+export async function doctor(skipPytorch = false): Promise<DoctorReport> {
+  const node = checkNode();
+  const adapter = await checkAdapter();
+  let checks: KernelCheck[] = [];
+  try {
+    checks = adapter.ok ? await kernelSelfTest() : [];
+  } finally {
+    // Dawn keeps the process alive while a device is held.
+    if (adapter.ok) await releaseDevice();
+  }
+  const selfTest = { ok: adapter.ok && checks.every((c) => c.ok), checks };
+  const pytorch: PytorchCheck = skipPytorch ? { available: false, python: '/usr/bin/python3', advice: 'not checked (--skip-pytorch)' } : checkPytorch();
+  return { ok: node.ok && adapter.ok && selfTest.ok, node, packages: packageVersions(), adapter, selfTest, pytorch };
+}
+
+function formatReport(r: DoctorReport): string {
+  const mark = (ok: boolean) => (ok ? 'ok  ' : 'FAIL');
+  const lines = [`${mark(r.node.ok)}  Node ${r.node.version} (${r.node.platform}/${r.node.arch})${r.node.ok ? '' : `: spine-cli needs Node >= ${MIN_NODE_MAJOR}`}`];
+  const a = r.adapter;
+  if (a.ok && a.info) {
+    const i = a.info;
+    const name = [i.vendor, i.architecture, i.device].filter(Boolean).join(' / ');
+    lines.push(`ok    WebGPU adapter: ${i.description || name}`);
+    lines.push(`        vendor/architecture: ${name || '(not reported)'}; backend ${i.backend}${i.isFallbackAdapter ? ' (fallback adapter)' : ''}; kernels '${i.kernels}'; ready in ${a.seconds!.toFixed(2)} s`);
+    const l = i.limits;
+    lines.push(`        limits: storage binding ${mib(l.maxStorageBufferBindingSize)}, buffer ${mib(l.maxBufferSize)}, ${l.maxStorageBuffersPerShaderStage} storage buffers/stage, ${l.maxComputeInvocationsPerWorkgroup} invocations/workgroup, ${l.maxComputeWorkgroupStorageSize} B workgroup memory, ${l.maxComputeWorkgroupsPerDimension} workgroups/dim`);
+  } else {
+    lines.push(`FAIL  WebGPU adapter: ${a.error ?? 'not found'}`);
+    if (a.advice) lines.push(...a.advice.split('\n').map((s) => `        ${s}`));
+  }
+  if (!a.ok) lines.push('--    kernel self-test: skipped (no adapter)');
+  for (const c of r.selfTest.checks) {
+    const detail = c.error ?? `max |error| ${c.maxAbsError!.toExponential(1)}`;
+    lines.push(`${mark(c.ok)}  self-test ${c.name} ${c.shape}: ${detail}${c.ms === undefined ? '' : `, ${c.ms.toFixed(0)} ms`}`);
+  }
+  const p = r.pytorch;
+  lines.push(p.available ? `ok    PyTorch ${p.version} (${p.python}), for benchmarks` : `--    PyTorch not available (optional): ${p.advice}`);
+  lines.push(`      packages: ${Object.entries(r.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  lines.push('', r.ok ? 'spine-cli is ready to run on this machine.' : 'spine-cli cannot run here yet: fix the FAIL lines above.');
+  return lines.join('\n');
+}
+
+function mib(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+}
