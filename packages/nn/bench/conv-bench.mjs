@@ -2,13 +2,14 @@
 // AlexNet-like shapes, against TensorFlow.js's webgpu backend on the same Dawn adapter (NHWC
 // there: inputs are transposed once, outside the timing). Build first: npx tsc -p tsconfig.build.json
 // Usage: node bench/conv-bench.mjs [--quick] [--only <substring of a case name>]
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '@spine/tensor/node';
 import { conv2d } from '../dist/ops/conv-pool.js';
 import { convDgrad, convGeometry, convWgrad } from '../dist/ops/conv2d.js';
 import { spread } from '../dist/ops/conv2d-layout.js';
-import { loadTfjsWebgpu, machineFacts, quick, slug, timeMedian, writeResults } from '../../../bench/harness.mjs';
+import { attachTorchRates, loadTfjsWebgpu, machineFacts, quick, slug, timeMedian, writeResults } from '../../../bench/harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 await T.ready();
@@ -16,22 +17,32 @@ const info = T.deviceInfo();
 const peer = await loadTfjsWebgpu();
 const cases = [];
 
-async function measure(label, work, ours, theirs, inner = 1) {
+/**
+ * Median ms of ours and of the peer, timed in alternation (one sample of each per round) so
+ * that load from other processes on this shared machine hits both sides alike.
+ */
+async function measure(label, work, ours, theirs, torchCase = null) {
   const runOurs = async () => {
-    for (let i = 0; i < inner; i++) T.scope(() => void ours());
+    T.scope(() => void ours());
     await T.sync();
   };
-  const ms = (await timeMedian(runOurs)) / inner;
-  let peerMs = null;
-  if (peer && theirs) {
-    const runPeer = async () => {
-      for (let i = 0; i < inner; i++) peer.tf.tidy(() => void theirs(peer.tf));
-      await peer.sync();
-    };
-    peerMs = (await timeMedian(runPeer)) / inner;
+  const runPeer = peer && theirs ? async () => {
+    peer.tf.tidy(() => void theirs(peer.tf));
+    await peer.sync();
+  } : null;
+  const rounds = quick ? 3 : 5;
+  const a = [];
+  const b = [];
+  for (let i = 0; i < rounds; i++) {
+    a.push(await timeMedian(runOurs, { warmup: i === 0 ? 1 : 0, reps: 1 }));
+    if (runPeer) b.push(await timeMedian(runPeer, { warmup: i === 0 ? 1 : 0, reps: 1 }));
   }
+  const median = (v) => v.sort((x, y) => x - y)[Math.floor(v.length / 2)];
+  const ms = median(a);
+  const peerMs = runPeer ? median(b) : null;
   const rate = (t) => (t === null ? null : work / (t / 1e3) / 1e9);
   const row = { label, unit: 'GFLOP/s', ms, rate: rate(ms), peerMs, peerRate: rate(peerMs), ratio: peerMs === null ? null : peerMs / ms };
+  if (torchCase) Object.assign(row, { torchCase, work });
   cases.push(row);
   const fmt = (v) => (v === null ? '—' : v.toFixed(2));
   console.log(`${label.padEnd(46)} ours ${fmt(row.rate).padStart(7)} GFLOP/s (${ms.toFixed(1)} ms)   tfjs ${fmt(row.peerRate).padStart(7)} GFLOP/s   ratio ${fmt(row.ratio)}x`);
@@ -69,7 +80,13 @@ for (const [name, n, c, h, w, oc, k, s, p, needX] of shapes.filter(([name]) => !
     tgy = tf.tidy(() => tf.transpose(tf.randomNormal([n, oc, g.oh, g.ow]), [0, 2, 3, 1]));
   }
   const tfPad = p === 0 ? 'valid' : p;
-  await measure(`conv2d fwd ${tag}`, flops, () => conv2d(x, wt, null, { stride: s, padding: p }), (tf) => tf.conv2d(tx, tw, s, tfPad));
+  await measure(`conv2d fwd ${tag}`, flops, () => conv2d(x, wt, null, { stride: s, padding: p }), (tf) => tf.conv2d(tx, tw, s, tfPad), {
+    op: 'conv2d',
+    x: [n, c, h, w],
+    w: [oc, c, k, k],
+    stride: s,
+    padding: p,
+  });
   // Backward: data gradient (unless the input is the image) + weight gradient, the kernels
   // autograd runs; the 1x1 path goes through matmul's backward instead.
   const xp = p ? spread(x, { hp: h + 2 * p, wp: w + 2 * p, offH: p, offW: p, sh: 1, sw: 1 }).keep() : x;
@@ -101,12 +118,17 @@ if (only) {
   await T.releaseDevice();
   process.exit(0);
 }
+// PyTorch CPU (when installed) for the forward rows only: its backward also recomputes the
+// forward and the input gradient, so those rows would not compare like with like.
+const torch = attachTorchRates(cases);
 const adapter = `${info.vendor} ${info.architecture} ${info.description}`.trim();
 const file = writeResults(root, `nn-conv-${slug(info.description || info.device || info.vendor)}`, {
   suite: 'nn-conv',
-  machine: machineFacts(),
+  // Rates on this shared software adapter swing with other load; the ratio column is in-process.
+  machine: { ...machineFacts(), loadAverage: os.loadavg().map((v) => Math.round(v * 100) / 100) },
   adapter: { ...info, summary: adapter },
   peer: peer ? { name: `TensorFlow.js ${peer.version} webgpu`, adapter: peer.adapter } : null,
+  torch,
   cases,
 });
 console.log(`wrote ${path.relative(root, file)}`);
