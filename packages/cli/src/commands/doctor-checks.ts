@@ -8,8 +8,6 @@ import { conv2d } from '@spine/nn';
 import { NoAdapterError, deviceInfo, matmul, ready, scope, tensor, type DeviceInfo, type Tensor } from '@spine/tensor/node';
 import { mulberry32 } from '@spine/test-data';
 
-export const MIN_NODE_MAJOR = 20;
-
 export interface NodeCheck {
   ok: boolean;
   version: string;
@@ -45,9 +43,9 @@ export interface PytorchCheck {
   advice?: string;
 }
 
-export function checkNode(): NodeCheck {
+export function checkNode(minMajor: number): NodeCheck {
   const major = Number(process.versions.node.split('.')[0]);
-  return { ok: major >= MIN_NODE_MAJOR, version: process.version, platform: process.platform, arch: process.arch };
+  return { ok: major >= minMajor, version: process.version, platform: process.platform, arch: process.arch };
 }
 
 export async function checkAdapter(): Promise<AdapterCheck> {

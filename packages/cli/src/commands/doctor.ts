@@ -1,9 +1,10 @@
 /** spine-cli doctor: is this machine ready to run spine-cli, and if not, what to install. */
-import { releaseDevice } from '@spine/tensor/node';
 import { EXIT_FAILURE, EXIT_OK } from '../ui/errors.js';
 import { packageVersions } from '../version.js';
 import type { Command } from './command.js';
-import { MIN_NODE_MAJOR, checkAdapter, checkNode, checkPytorch, kernelSelfTest, type AdapterCheck, type KernelCheck, type NodeCheck, type PytorchCheck } from './doctor-checks.js';
+import type { AdapterCheck, KernelCheck, NodeCheck, PytorchCheck } from './doctor-checks.js';
+
+const MIN_NODE_MAJOR = 20;
 
 export interface DoctorReport {
   /** True when spine-cli can run here: Node, adapter and self-test all pass. PyTorch is optional. */
@@ -38,7 +39,10 @@ export const doctorCommand: Command = {
 };
 
 export async function doctor(skipPytorch = false): Promise<DoctorReport> {
-  const node = checkNode();
+  // Loaded here, not at the top, so --help does not start the GPU stack.
+  const { checkAdapter, checkNode, checkPytorch, kernelSelfTest } = await import('./doctor-checks.js');
+  const { releaseDevice } = await import('@spine/tensor/node');
+  const node = checkNode(MIN_NODE_MAJOR);
   const adapter = await checkAdapter();
   let checks: KernelCheck[] = [];
   try {

@@ -1,21 +1,13 @@
 /** spine-cli split: a stratified, seeded train/val/test split of a dataset, saved as split.json. */
 import { existsSync, promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
-import {
-  PAPER_SPLITS,
-  SPLIT_NAMES,
-  countClasses,
-  loadCsvDataset,
-  loadFolderDataset,
-  saveSplit,
-  stratifiedSplit,
-  toSplitFile,
-  type ClassCounts,
-  type Dataset,
-  type DatasetSplit,
-  type NumericSexCoding,
-  type SplitCounts,
-  type SplitOptions,
+import type {
+  ClassCounts,
+  Dataset,
+  DatasetSplit,
+  NumericSexCoding,
+  SplitCounts,
+  SplitOptions,
 } from '@spine/models';
 import { choiceFlag, integerFlag } from '../ui/args.js';
 import { CliError, EXIT_OK, UsageError } from '../ui/errors.js';
@@ -23,6 +15,9 @@ import { formatTable } from '../ui/table.js';
 import type { Command, Values } from './command.js';
 
 const NAME = 'split';
+/** @spine/models, loaded on first use: --help and usage errors should not pay for the GPU stack behind it. */
+type Models = typeof import('@spine/models');
+
 const NUMERIC_SEX: readonly NumericSexCoding[] = ['0=female,1=male', '0=male,1=female'];
 
 export const splitCommand: Command = {
@@ -57,17 +52,18 @@ export const splitCommand: Command = {
     "spine-cli split --data films/ --counts 'train=40:40,val=5:5,test=5:5'",
   ],
   async run(values) {
-    const options = splitOptions(values);
+    const models = await import('@spine/models');
+    const options = splitOptions(models, values);
     const out = resolve((values.out as string | undefined) ?? 'split.json');
-    const dataset = await loadDataset(values);
-    const split = stratifiedSplit(dataset, options);
-    const status = await writeSplit(out, split, values.force === true);
-    process.stdout.write(`${describe(dataset, split)}\n\n${status}\n`);
+    const dataset = await loadDataset(models, values);
+    const split = models.stratifiedSplit(dataset, options);
+    const status = await writeSplit(models, out, split, values.force === true);
+    process.stdout.write(`${describe(models, dataset, split)}\n\n${status}\n`);
     return EXIT_OK;
   },
 };
 
-function splitOptions(values: Values): SplitOptions {
+function splitOptions(models: Models, values: Values): SplitOptions {
   const seed = integerFlag(NAME, 'seed', (values.seed as string | undefined) ?? '0', 0, 0xffffffff);
   const options: SplitOptions = { seed };
   if (values['ignore-subjects']) options.groupBySubject = false;
@@ -75,7 +71,7 @@ function splitOptions(values: Values): SplitOptions {
     throw new UsageError('--fractions and --counts cannot be used together (choose one way to size the splits)', NAME);
   }
   if (values.fractions !== undefined) options.fractions = parseFractions(values.fractions as string);
-  if (values.counts !== undefined) options.counts = parseCounts(values.counts as string);
+  if (values.counts !== undefined) options.counts = parseCounts(models, values.counts as string);
   return options;
 }
 
@@ -89,7 +85,7 @@ function parseFractions(text: string): [number, number, number] {
   return nums as [number, number, number];
 }
 
-function parseCounts(text: string): SplitCounts {
+function parseCounts({ PAPER_SPLITS, SPLIT_NAMES }: Models, text: string): SplitCounts {
   if (text === 'paper-cervical') return PAPER_SPLITS.cervical;
   if (text === 'paper-lumbar') return PAPER_SPLITS.lumbar;
   const bad = (why: string): never => {
@@ -109,7 +105,7 @@ function parseCounts(text: string): SplitCounts {
   return counts as SplitCounts;
 }
 
-async function loadDataset(values: Values): Promise<Dataset> {
+async function loadDataset({ loadCsvDataset, loadFolderDataset }: Models, values: Values): Promise<Dataset> {
   const root = resolve(values.data as string);
   const imageCheck = choiceFlag(NAME, 'image-check', (values['image-check'] as string | undefined) ?? 'auto', ['decode', 'header', 'auto'] as const);
   const numericSex = choiceFlag(NAME, 'numeric-sex', (values['numeric-sex'] as string | undefined) ?? NUMERIC_SEX[0]!, NUMERIC_SEX);
@@ -132,7 +128,7 @@ async function loadDataset(values: Values): Promise<Dataset> {
  * Writes split.json atomically. An existing file with the same split is left as is; a different one
  * is replaced only with --force, since runs may already depend on it.
  */
-async function writeSplit(path: string, split: DatasetSplit, force: boolean): Promise<string> {
+async function writeSplit({ saveSplit, toSplitFile }: Models, path: string, split: DatasetSplit, force: boolean): Promise<string> {
   const existing = await fs.readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return undefined;
     throw e;
@@ -153,7 +149,7 @@ async function writeSplit(path: string, split: DatasetSplit, force: boolean): Pr
   return `Wrote ${path}`;
 }
 
-function describe(dataset: Dataset, split: DatasetSplit): string {
+function describe({ SPLIT_NAMES, countClasses }: Models, dataset: Dataset, split: DatasetSplit): string {
   const rows: (string | number)[][] = [...SPLIT_NAMES, ...(split.unused.length > 0 ? (['unused'] as const) : [])].map((name) => {
     const c = countClasses(split[name]);
     return [name, c.female, c.male, c.female + c.male];

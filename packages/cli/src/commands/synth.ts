@@ -1,6 +1,6 @@
 /** spine-cli synth: synthetic lateral films from @spine/test-data's phantom, with labels.csv and rois.json. */
 import { resolve } from 'node:path';
-import { generateDataset, type Region } from '@spine/test-data';
+import type { Region } from '@spine/test-data';
 import { choiceFlag, integerFlag } from '../ui/args.js';
 import { EXIT_OK } from '../ui/errors.js';
 import { Progress, formatDuration } from '../ui/progress.js';
@@ -40,6 +40,8 @@ export const synthCommand: Command = {
     const start = integerFlag(NAME, 'start', (values.start as string | undefined) ?? '0', 0, 0xffffffff);
     const outDir = resolve(values.out as string);
 
+    // Loaded here, not at the top: --help and usage errors should not pay for the renderer.
+    const { generateDataset } = await import('@spine/test-data');
     const progress = new Progress(count, { unit: 'films', label: `synth ${region}` });
     const rows = await generateDataset({ region, count, seed, outDir, width, start, onProgress: (done) => progress.update(done) });
     progress.finish();

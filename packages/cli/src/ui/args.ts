@@ -42,6 +42,7 @@ function describeParseError(e: Error & { code?: string }): string {
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
       const flag = /'(-[^' ]+)/.exec(first)?.[1];
       if (flag && first.endsWith('argument missing')) return `flag ${flag} needs a value`;
+      if (flag && first.includes('ambiguous')) return `flag ${flag} needs a value; for one that starts with '-', write ${flag}=VALUE`;
       return first.replace(/^Option/, 'flag');
     }
     default:

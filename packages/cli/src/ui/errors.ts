@@ -3,7 +3,6 @@
  * `cli.ts` prints one message: what was wrong, where, what to do. Exit codes: 1 for a failure,
  * 2 for a usage error (bad or missing flags).
  */
-import { isDatasetError } from '@spine/models';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -75,6 +74,14 @@ function causes(e: Error): string[] {
   const out: string[] = [];
   for (let c = e.cause; c instanceof Error; c = c.cause) out.push(`caused by: ${c.stack ?? c.message}`);
   return out;
+}
+
+/**
+ * @spine/models' DatasetError, recognised the way its own isDatasetError does, without loading that
+ * package (and the GPU stack behind it) for every --help.
+ */
+function isDatasetError(e: unknown): e is Error & { problems: unknown[] } {
+  return e instanceof Error && e.name === 'DatasetError' && Array.isArray((e as { problems?: unknown }).problems);
 }
 
 function isSystemError(e: unknown): e is NodeJS.ErrnoException & { code: string } {

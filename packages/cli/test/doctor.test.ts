@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.js';
+
+describe('doctor', () => {
+  it('--json prints one object whose ok matches the exit code', async () => {
+    const r = await runCli(['doctor', '--json']);
+    const report = JSON.parse(r.stdout) as Record<string, any>;
+    expect(r.code).toBe(report.ok ? 0 : 1);
+    expect(report.node).toMatchObject({ ok: true, version: process.version });
+    expect(report.packages).toMatchObject({ 'spine-cli': '0.1.0', '@spine/tensor': '0.1.0', '@spine/models': '0.1.0' });
+    expect(typeof report.pytorch.available).toBe('boolean');
+    if (!report.pytorch.available) expect(report.pytorch.advice).toContain('python3-torch');
+    if (report.adapter.ok) {
+      expect(Object.keys(report.adapter.info)).toEqual(expect.arrayContaining(['vendor', 'architecture', 'description', 'backend', 'kernels', 'limits']));
+      expect(report.adapter.info.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
+      expect(report.selfTest.checks.map((c: { name: string }) => c.name)).toEqual(['matmul', 'conv2d']);
+      for (const c of report.selfTest.checks) {
+        expect(c.ok).toBe(true);
+        expect(c.maxAbsError).toBeLessThan(1e-4);
+      }
+      expect(report.ok).toBe(true);
+    } else {
+      // No adapter: the report says what to install (NoAdapterError's advice) and the command fails.
+      expect(report.adapter.advice).toMatch(/lavapipe|Vulkan|setup/);
+      expect(r.code).toBe(1);
+    }
+  });
+
+  it('prints a readable report', async () => {
+    const r = await runCli(['doctor', '--skip-pytorch']);
+    expect(r.stdout).toMatch(/^ok {4}Node v\d+/);
+    expect(r.stdout).toContain('WebGPU adapter');
+    expect(r.stdout).toContain('PyTorch not available (optional): not checked (--skip-pytorch)');
+    expect(r.stdout).toMatch(/spine-cli (is ready|cannot run here yet)/);
+  });
+});
