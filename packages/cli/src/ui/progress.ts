@@ -82,7 +82,8 @@ export class Progress {
 }
 
 function formatRate(r: number): string {
-  return r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2);
+  // Thresholds at the rounding points, so 9.999 reads 10.0, not 10.00.
+  return r >= 99.95 ? r.toFixed(0) : r >= 9.995 ? r.toFixed(1) : r.toFixed(2);
 }
 
 /** 42s, 3m05s, 1h02m. */
