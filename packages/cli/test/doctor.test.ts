@@ -26,6 +26,23 @@ describe('doctor', () => {
     }
   });
 
+  it('without an adapter: FAIL, what to install, exit 1', async () => {
+    // Dawn has no Direct3D 12 on Linux or macOS, so asking for it finds no adapter there.
+    if (process.platform === 'win32') return;
+    const json = await runCli(['doctor', '--json', '--skip-pytorch', '--backend', 'd3d12']);
+    expect(json.code).toBe(1);
+    const report = JSON.parse(json.stdout) as Record<string, any>;
+    expect(report).toMatchObject({ ok: false, adapter: { ok: false }, selfTest: { ok: false, checks: [] } });
+    expect(report.adapter.error).toContain('No WebGPU adapter');
+    expect(report.adapter.advice).toContain('lavapipe');
+    const text = await runCli(['doctor', '--skip-pytorch', '--backend', 'd3d12']);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/^FAIL {2}WebGPU adapter: No WebGPU adapter/m);
+    expect(text.stdout).toContain('mesa-vulkan-drivers');
+    expect(text.stdout).toContain('kernel self-test: skipped (no adapter)');
+    expect(text.stdout).toContain('spine-cli cannot run here yet');
+  });
+
   it('prints a readable report', async () => {
     const r = await runCli(['doctor', '--skip-pytorch']);
     expect(r.stdout).toMatch(/^ok {4}Node v\d+/);

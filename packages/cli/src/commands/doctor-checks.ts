@@ -48,17 +48,19 @@ export function checkNode(minMajor: number): NodeCheck {
   return { ok: major >= minMajor, version: process.version, platform: process.platform, arch: process.arch };
 }
 
-export async function checkAdapter(): Promise<AdapterCheck> {
+/** `backend`: a Dawn backend to ask for instead of the platform's default (e.g. 'vulkan'). */
+export async function checkAdapter(backend?: string): Promise<AdapterCheck> {
   const t0 = performance.now();
   try {
-    await ready();
+    await ready(backend ? { backend } : {});
     return { ok: true, info: deviceInfo(), seconds: (performance.now() - t0) / 1000 };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     if (e instanceof NoAdapterError || (e instanceof Error && e.name === 'NoAdapterError')) {
       // The message is a first line (what failed) followed by the install advice.
       const [first, ...rest] = message.split('\n');
-      return { ok: false, error: first ?? message, advice: rest.join('\n') || undefined };
+      const advice = [...rest, "Then run 'spine-cli doctor' again. In the spine-cli repository, 'npm run setup' (as root) installs lavapipe."];
+      return { ok: false, error: first ?? message, advice: advice.join('\n') };
     }
     return { ok: false, error: message, advice: "Run 'npm run setup' to install a WebGPU adapter, or 'node scripts/probe-adapter.mjs --verbose' to see what Dawn reports." };
   }

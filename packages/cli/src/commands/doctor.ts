@@ -19,7 +19,7 @@ export interface DoctorReport {
 export const doctorCommand: Command = {
   name: 'doctor',
   summary: 'Check Node, the WebGPU adapter and its kernels, and optional PyTorch; say what to install.',
-  usage: 'doctor [--json] [--skip-pytorch]',
+  usage: 'doctor [--json] [--skip-pytorch] [--backend NAME]',
   description: [
     'Reports the Node version, the WebGPU adapter Dawn finds (vendor, architecture, backend, the',
     'kernel family chosen for it, key limits), a self-test of a matmul and a conv2d against float64',
@@ -29,21 +29,22 @@ export const doctorCommand: Command = {
   options: {
     json: { type: 'boolean', description: 'Print one JSON object instead of the report.' },
     'skip-pytorch': { type: 'boolean', description: 'Do not look for PyTorch (importing it takes seconds).' },
+    backend: { type: 'string', value: 'NAME', description: 'Dawn backend to ask for: vulkan, metal, d3d12, opengl...', defaultText: "the platform's" },
   },
-  examples: ['spine-cli doctor', 'spine-cli doctor --json > doctor.json', "spine-cli doctor --json | jq '.adapter.info.description'"],
+  examples: ['spine-cli doctor', 'spine-cli doctor --json > doctor.json', "spine-cli doctor --json | jq '.adapter.info.description'", 'spine-cli doctor --backend vulkan --skip-pytorch'],
   async run(values) {
-    const report = await doctor(values['skip-pytorch'] === true);
+    const report = await doctor({ skipPytorch: values['skip-pytorch'] === true, backend: values.backend as string | undefined });
     process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
     return report.ok ? EXIT_OK : EXIT_FAILURE;
   },
 };
 
-export async function doctor(skipPytorch = false): Promise<DoctorReport> {
+export async function doctor({ skipPytorch = false, backend }: { skipPytorch?: boolean; backend?: string } = {}): Promise<DoctorReport> {
   // Loaded here, not at the top, so --help does not start the GPU stack.
   const { checkAdapter, checkNode, checkPytorch, kernelSelfTest } = await import('./doctor-checks.js');
   const { releaseDevice } = await import('@spine/tensor/node');
   const node = checkNode(MIN_NODE_MAJOR);
-  const adapter = await checkAdapter();
+  const adapter = await checkAdapter(backend);
   let checks: KernelCheck[] = [];
   try {
     checks = adapter.ok ? await kernelSelfTest() : [];
