@@ -1,22 +1,27 @@
 /**
  * Runs spine-cli as a child process, the way users run it. The sources are bundled with esbuild
- * (packages stay external, so @spine/* resolve to their built dist/ as for the real binary) into
- * `.cache/bin-<hash>.mjs`: one level below the package root like dist/bin.js, so the CLI finds its
- * package.json the same way. The content hash means an edited source never runs a stale bundle.
+ * (packages stay external, so @spine/* resolve to their built dist/ as for the real binary; code
+ * splitting keeps the commands' lazy imports lazy) into `.cache/`: one level below the package
+ * root like dist/bin.js, so the CLI finds its package.json the same way. Names carry content
+ * hashes, so an edited source never runs a stale bundle, and each file is written atomically.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
+const cacheDir = `${packageRoot}.cache`;
 let bundled: Promise<string> | undefined;
 
 async function bundle(): Promise<string> {
   const result = await build({
     entryPoints: [fileURLToPath(new URL('../src/bin.ts', import.meta.url))],
     bundle: true,
+    splitting: true,
+    outdir: cacheDir,
+    entryNames: 'bin-[hash]',
+    chunkNames: 'chunk-[hash]',
     platform: 'node',
     format: 'esm',
     target: 'node20',
@@ -24,16 +29,18 @@ async function bundle(): Promise<string> {
     write: false,
     logLevel: 'silent',
   });
-  const code = result.outputFiles[0]!.text;
-  const dir = `${packageRoot}.cache`;
-  const out = `${dir}/bin-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`;
-  if (!existsSync(out)) {
-    mkdirSync(dir, { recursive: true });
-    const tmp = `${out}.${process.pid}.tmp`;
-    writeFileSync(tmp, code);
-    renameSync(tmp, out);
+  mkdirSync(cacheDir, { recursive: true });
+  let entry = '';
+  for (const file of result.outputFiles) {
+    if (!existsSync(file.path)) {
+      const tmp = `${file.path}.${process.pid}.tmp`;
+      writeFileSync(tmp, file.contents);
+      renameSync(tmp, file.path);
+    }
+    if (/[\\/]bin-[^/\\]+\.js$/.test(file.path)) entry = file.path;
   }
-  return out;
+  if (!entry) throw new Error(`esbuild produced no bin-*.js in ${cacheDir}`);
+  return entry;
 }
 
 export interface CliResult {
