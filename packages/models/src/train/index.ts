@@ -18,6 +18,7 @@ export {
   type CheckpointName,
   type LoadedCheckpoint,
   type PartialEpoch,
+  type SaveInput,
 } from './checkpoint.js';
 export { StopRequest, type StopSignal } from './interrupt.js';
 export { evaluate, formatEvaluation, toReport, type EvaluateOptions, type EvaluationReport, type EvaluationResult, type Prediction } from './evaluate.js';

@@ -185,6 +185,7 @@ async function runEpoch(o: TrainOptions, st: RunState, ce: CrossEntropyOptions, 
       x.dispose();
       y.dispose();
       imagesNow += n;
+      batchesNow++;
       st.batch = b.index + 1;
       let value: number | undefined;
       if (st.step % lossEvery === 0) value = await loss.item();
@@ -194,7 +195,7 @@ async function runEpoch(o: TrainOptions, st: RunState, ce: CrossEntropyOptions, 
       }
       const seconds = (performance.now() - startedAt) / 1000;
       const rate = imagesNow / Math.max(seconds, 1e-9);
-      hooks.onBatch?.({ epoch: epochNo, epochs: o.epochs, batch: st.batch, batches, step: st.step, ...(value !== undefined ? { loss: value } : {}), imagesPerSecond: rate, etaSeconds: ((batches - st.batch) * seconds) / ++batchesNow });
+      hooks.onBatch?.({ epoch: epochNo, epochs: o.epochs, batch: st.batch, batches, step: st.step, ...(value !== undefined ? { loss: value } : {}), imagesPerSecond: rate, etaSeconds: ((batches - st.batch) * seconds) / batchesNow });
       // Stopping after the epoch's last batch would save a checkpoint the epoch end saves anyway.
       if (stop.requested && st.batch < batches) {
         stopped = true;
