@@ -83,6 +83,19 @@ describe('exact resume', () => {
     expect(got.meta).toEqual(reference.meta);
   });
 
+  it('leaves no tensors behind and no signal listeners installed', async () => {
+    const before = T.memory().liveBytes;
+    const listeners = [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+    const s = fresh();
+    let during: number[] = [];
+    await run(s, join(root, 'leak'), 1, { stopSignals: undefined, hooks: { onBatch: () => (during = [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]) } });
+    expect(during).toEqual(listeners.map((n) => n + 1));
+    expect([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]).toEqual(listeners);
+    // The model is disposed by close(); the optimizer's momentum buffers are its own to free.
+    for (const b of s.optimizer.stateDict().momentumBuffers.values()) b.dispose();
+    expect(T.memory().liveBytes).toBe(before);
+  });
+
   it('refuses to overwrite a run, to resume nothing, and to resume with another config', async () => {
     await expect(run(fresh(), full, 4)).rejects.toMatchObject({ code: 'run-exists' });
     await expect(run(fresh(), join(root, 'empty'), 4, { resume: true })).rejects.toMatchObject({ code: 'no-checkpoint' });
