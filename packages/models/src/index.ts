@@ -2,3 +2,4 @@
 export { SequentialCNN, PAPER_SEQCNN, ALEXNET_LRN, sequentialCnnShapes, type SequentialCnnConfig, type LrnConfig } from './models/sequential-cnn.js';
 export { binaryMetrics, confusionMatrix, rocAuc, rocCurve, bootstrapAccuracyCI, formatConfusion, type BinaryMetrics } from './metrics/classification.js';
 export * from './data/index.js';
+export * from './train/index.js';

@@ -4,27 +4,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import * as T from '@spine/tensor';
-import { SGD, Sequential, StepLR } from '@spine/nn';
+import { SGD, StepLR } from '@spine/nn';
 import type { DatasetRecord } from '../../src/data/dataset.js';
 import { DataLoader } from '../../src/data/loader.js';
 import { PAPER_SEQCNN, SequentialCNN, type SequentialCnnConfig } from '../../src/models/sequential-cnn.js';
-
-// WORKAROUND, remove once @spine/nn is fixed: Sequential.forward disposes the previous output
-// even when a layer returned its input unchanged (Dropout in eval mode or with p = 0, Identity),
-// so the next layer reads a disposed tensor and a SequentialCNN cannot run in eval mode. The fix
-// in packages/nn/src/modules/sequential.ts is `if (y !== x && y !== next) y.dispose();`; until it
-// lands, the trainer tests run with that one-line change patched in here.
-{
-  Sequential.prototype.forward = function (this: Sequential, x: T.Tensor): T.Tensor {
-    let y = x;
-    for (let i = 0; i < this.length; i++) {
-      const next = this.at(i).forward(y);
-      if (y !== x && y !== next) y.dispose();
-      y = next;
-    }
-    return y;
-  };
-}
 
 // The bundled child process of interrupt.test.ts lives elsewhere, so it is told the path.
 export const SAMPLE = process.env.SPINE_TEST_SAMPLE ?? fileURLToPath(new URL('../../../../test-data/sample/cervical/', import.meta.url));

@@ -38,7 +38,9 @@ export class Sequential extends Module {
     let y = x;
     for (const m of this.order) {
       const next = m.forward(y);
-      if (y !== x) y.dispose(); // intermediates go as soon as the next layer has them (autograd keeps what it saved)
+      // Intermediates go as soon as the next layer has them (autograd keeps what it saved); a
+      // layer may hand its input back unchanged (Dropout in eval), which must then live on.
+      if (y !== x && y !== next) y.dispose();
       y = next;
     }
     return y;

@@ -1,7 +1,7 @@
 // Module bookkeeping (names, state dicts, loading, modes) and Linear against PyTorch.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { Flatten, Linear, Module, NnError, ReLU, Sequential, init } from '../../src/index.js';
+import { Dropout, Flatten, Linear, Module, NnError, ReLU, Sequential, init } from '../../src/index.js';
 import { arrayOf, expectGolden, loadGolden, toTensor } from '../helpers/golden.js';
 
 beforeAll(async () => {
@@ -112,6 +112,15 @@ describe('Module bookkeeping', () => {
     y.dispose();
     expect(T.memory().liveBytes).toBeLessThanOrEqual(live + x.grad!.storage.byteLength + 4096);
     expect(m.toString()).toContain('(1): Linear(in_features=6, out_features=2, bias=true)');
+  });
+});
+
+describe('Sequential with layers that return their input', () => {
+  it('Dropout in eval mode (identity) between layers', async () => {
+    const m = new Sequential(new Linear(4, 3), new Dropout(0.5), new ReLU(), new Dropout(0.5), new Linear(3, 2)).eval();
+    const y = T.noGrad(() => m.forward(T.ones([2, 4])));
+    expect(y.shape).toEqual([2, 2]);
+    expect((await y.data()).every(Number.isFinite)).toBe(true);
   });
 });
 
