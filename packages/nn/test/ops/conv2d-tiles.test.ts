@@ -1,6 +1,6 @@
-// Every register-block shape the conv GEMMs can pick (and a few they could be pinned to),
-// forward and both gradients, against the float64 reference. The golden cases have few
-// channels and so exercise only the narrowest blocks.
+// The register blocks the conv GEMMs pick for many channels, forward and both gradients,
+// against the float64 reference. The golden cases have few channels and so exercise only the
+// narrowest blocks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import { conv2d } from '../../src/ops/conv-pool.js';
@@ -44,11 +44,11 @@ describe('conv2d register blocks', () => {
 
   const o: ConvRefOptions = { stride: [2, 1], padding: [1, 2], dilation: [1, 2] };
   const x = randomArr([2, 5, 9, 8], 11);
+  // The wide blocks the cpu family picks for many channels (8x4 and the gpu family's 4x4 in
+  // 16x4 workgroups already run in the golden tests).
   const tiles = [
     { tm: 8, tn: 8, wx: 8, wy: 1 },
     { tm: 8, tn: 12, wx: 8, wy: 1 },
-    { tm: 16, tn: 4, wx: 8, wy: 1 },
-    { tm: 4, tn: 4, wx: 16, wy: 4 },
   ];
   for (const t of tiles)
     for (const oc of [40, 96]) {
