@@ -88,10 +88,10 @@ for (const [name, n, c, h, w, oc, k, s, p, needX] of shapes.filter(([name]) => !
     padding: p,
   });
   // Backward: data gradient (unless the input is the image) + weight gradient, the kernels
-  // autograd runs; the 1x1 path goes through matmul's backward instead.
+  // autograd runs; on the 'gpu' family 1x1 convs go through matmul's backward instead.
   const xp = p ? spread(x, { hp: h + 2 * p, wp: w + 2 * p, offH: p, offW: p, sh: 1, sw: 1 }).keep() : x;
   const oursBack =
-    k === 1 && s === 1 && p === 0
+    k === 1 && s === 1 && p === 0 && info.kernels === 'gpu'
       ? () => {
           const w2 = T.reshape(wt, [oc, c]);
           const x3 = T.reshape(x, [n, c, h * w]);
