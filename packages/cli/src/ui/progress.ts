@@ -22,6 +22,7 @@ export class Progress {
   private lastPlain = -Infinity;
   private lastDraw = -Infinity;
   private done = 0;
+  private detail = '';
 
   constructor(
     readonly total: number,
@@ -33,9 +34,10 @@ export class Progress {
     this.start = this.now();
   }
 
-  /** Sets the number of finished items (monotonic) and redraws when due. */
-  update(done: number): void {
+  /** Sets the number of finished items (monotonic) and redraws when due; `detail` (e.g. 'loss 0.42') is shown after the counts. */
+  update(done: number, detail?: string): void {
     this.done = done;
+    if (detail !== undefined) this.detail = detail;
     const t = this.now();
     const last = done >= this.total;
     if (this.tty) {
@@ -70,14 +72,16 @@ export class Progress {
     const filled = Math.round((width * this.done) / Math.max(this.total, 1));
     const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
     const label = this.options.label ? `${this.options.label} ` : '';
-    return `${label}[${bar}] ${this.done}/${this.total} ${this.options.unit}  ${formatRate(rate)}/s  ETA ${formatDuration(eta)}`;
+    const detail = this.detail ? `  ${this.detail}` : '';
+    return `${label}[${bar}] ${this.done}/${this.total} ${this.options.unit}${detail}  ${formatRate(rate)}/s  ETA ${formatDuration(eta)}`;
   }
 
   private plainLine(t: number): string {
     const { rate, eta } = this.stats(t);
     const label = this.options.label ? `${this.options.label}: ` : '';
     const tail = this.done >= this.total ? `in ${formatDuration(t - this.start)}` : `ETA ${formatDuration(eta)}`;
-    return `${label}${this.done}/${this.total} ${this.options.unit}, ${formatRate(rate)}/s, ${tail}`;
+    const detail = this.detail ? `, ${this.detail}` : '';
+    return `${label}${this.done}/${this.total} ${this.options.unit}${detail}, ${formatRate(rate)}/s, ${tail}`;
   }
 }
 

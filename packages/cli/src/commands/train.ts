@@ -1,0 +1,247 @@
+/** spine-cli train: resolve a config (preset + flags), set up the run directory, train, evaluate the test split. */
+import { existsSync, promises as fs } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { EpochMetrics } from '@spine/models';
+import { PRESETS, hashedConfig, largestWeight, presetConfig, type RunConfig } from '../run/config.js';
+import { CONFIG_FILE, SPLIT_FILE, buildModel, evaluationLoader, gitCommit, loadData, readRunRecord, writeEvaluation, type RunRecord } from '../run/run-dir.js';
+import { choiceFlag, integerFlag } from '../ui/args.js';
+import { CliError, EXIT_OK, UsageError } from '../ui/errors.js';
+import { Progress, formatDuration } from '../ui/progress.js';
+import { packageVersions } from '../version.js';
+import type { Command, Values } from './command.js';
+
+const NAME = 'train';
+/** Flags that may change on --resume (they do not change what is computed). */
+const RESUMABLE = new Set(['out', 'resume', 'epochs', 'workers', 'cache', 'json']);
+
+export const trainCommand: Command = {
+  name: NAME,
+  summary: 'Train the sequential CNN on a dataset into a run directory, then evaluate it on the test split.',
+  usage: 'train [--preset quick|paper-seqcnn] [--data DIR] [--split FILE] [--epochs N] [--lr X] ... [--out RUN] [--resume]',
+  description: [
+    'With no flags this is the quick start: the quick preset on the bundled synthetic cervical sample',
+    '(a narrow SequentialCNN at 48 px; a few minutes on a CPU). --preset paper-seqcnn uses the paper\'s',
+    'settings: 227 px, batch 10, 60 epochs, SGD momentum 0.9, weight decay 5e-4, lr 0.001 reduced 10x',
+    'at epochs 15, 30 and 45 (the paper says "three times" without saying when). Flags override the preset.',
+    'The run directory holds config.json (resolved config, seed, versions, git commit, adapter), split.json',
+    '(made with --seed unless --split is given), metrics.jsonl, checkpoints/ (last, best) and eval/ (the test',
+    "set's metrics and predictions). Ctrl-C stops after the current batch and saves; --resume continues",
+    'exactly (only --epochs, --workers and --cache may change).',
+  ].join('\n'),
+  options: {
+    preset: { type: 'string', value: 'NAME', description: 'quick or paper-seqcnn.', defaultText: 'quick' },
+    data: { type: 'string', value: 'DIR', description: 'Data folder (labels.csv or female/ and male/ folders).', defaultText: 'the bundled cervical sample' },
+    labels: { type: 'string', value: 'CSV', description: 'Labels CSV.', defaultText: 'DIR/labels.csv' },
+    split: { type: 'string', value: 'FILE', description: 'A split.json from spine-cli split.', defaultText: 'a stratified split made with --seed' },
+    epochs: { type: 'string', value: 'N', description: 'Epochs in all (with --resume: extend the run to N).' },
+    'batch-size': { type: 'string', value: 'N', description: 'Images per batch.' },
+    lr: { type: 'string', value: 'X', description: 'Learning rate (the classifier group gets the preset\'s multiple of it).' },
+    momentum: { type: 'string', value: 'X', description: 'SGD momentum.' },
+    'weight-decay': { type: 'string', value: 'X', description: 'SGD weight decay.' },
+    'input-size': { type: 'string', value: 'N', description: 'Square network input in pixels.' },
+    hidden: { type: 'string', value: 'N[,N]', description: 'FC6 and FC7 widths.' },
+    seed: { type: 'string', value: 'S', description: 'Seed of the split, the weight init and the shuffles.', defaultText: '0' },
+    out: { type: 'string', value: 'RUN', description: 'Run directory.', defaultText: 'runs/<timestamp>' },
+    resume: { type: 'boolean', description: 'Continue the run in --out from its last checkpoint.' },
+    cache: { type: 'string', value: 'DIR', description: 'Cache of decoded, resized films.', defaultText: '.spine-cache beside RUN' },
+    workers: { type: 'string', value: 'N', description: 'Image loading threads (0: on the main thread).', defaultText: 'min(2, CPUs)' },
+    json: { type: 'boolean', description: 'Print the final summary as JSON on stdout (progress still on stderr).' },
+  },
+  examples: [
+    'spine-cli train',
+    'spine-cli train --out runs/q1 --epochs 20',
+    'spine-cli train --data films/ --split split.json --preset paper-seqcnn --out runs/paper',
+    'spine-cli train --out runs/q1 --resume --epochs 30',
+  ],
+  async run(values) {
+    const out = resolve((values.out as string | undefined) ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
+    const resume = values.resume === true;
+    if (resume && values.out === undefined) throw new UsageError('--resume needs --out RUN (the run to continue)', NAME);
+    const record = resume ? await resumeRecord(out, values) : await newRecord(out, values);
+    return trainRun(out, record, values, resume);
+  },
+};
+
+function numberFlag(flag: string, text: string, min: number, max: number): number {
+  const n = /^[+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text.trim()) ? Number(text) : NaN;
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${flag} must be a number from ${min} to ${max}, got '${text}'`, NAME);
+  return n;
+}
+
+/** The preset with the flags applied. */
+export function resolveConfig(values: Values): RunConfig {
+  const preset = choiceFlag(NAME, 'preset', (values.preset as string | undefined) ?? 'quick', PRESETS);
+  const c = presetConfig(preset);
+  const v = (k: string) => values[k] as string | undefined;
+  if (v('seed') !== undefined) c.seed = integerFlag(NAME, 'seed', v('seed')!, 0, 0xffffffff);
+  if (v('data') !== undefined) c.data = { root: resolve(v('data')!), labels: null };
+  if (v('labels') !== undefined) c.data.labels = resolve(v('labels')!);
+  if (v('epochs') !== undefined) c.epochs = integerFlag(NAME, 'epochs', v('epochs')!, 1, 100000);
+  if (v('batch-size') !== undefined) c.batchSize = integerFlag(NAME, 'batch-size', v('batch-size')!, 1, 4096);
+  if (v('lr') !== undefined) c.lr = numberFlag('lr', v('lr')!, 0, 10);
+  if (v('momentum') !== undefined) c.momentum = numberFlag('momentum', v('momentum')!, 0, 0.999);
+  if (v('weight-decay') !== undefined) c.weightDecay = numberFlag('weight-decay', v('weight-decay')!, 0, 1);
+  if (v('input-size') !== undefined) c.model = { ...c.model, inputSize: integerFlag(NAME, 'input-size', v('input-size')!, 16, 1024) };
+  if (v('hidden') !== undefined) {
+    const parts = v('hidden')!.split(',').map((s) => integerFlag(NAME, 'hidden', s, 1, 65536));
+    if (parts.length > 2) throw new UsageError(`--hidden takes one or two widths (FC6[,FC7]), got '${v('hidden')}'`, NAME);
+    c.model = { ...c.model, hidden: [parts[0]!, parts[1] ?? parts[0]!] };
+  }
+  return c;
+}
+
+async function newRecord(out: string, values: Values): Promise<RunRecord> {
+  const config = resolveConfig(values);
+  if (existsSync(join(out, CONFIG_FILE))) {
+    throw new CliError(`${out} already holds a run`, 'Continue it with --resume, or choose another --out.');
+  }
+  return { format: 'spine-run', version: 1, config, createdAt: new Date().toISOString(), command: process.argv.slice(2), packageVersions: packageVersions(), gitCommit: gitCommit(), adapter: null };
+}
+
+async function resumeRecord(out: string, values: Values): Promise<RunRecord> {
+  const changed = Object.keys(values).filter((k) => values[k] !== undefined && !RESUMABLE.has(k) && k !== 'help');
+  if (changed.length > 0) {
+    throw new UsageError(`--resume continues a run with its recorded settings; only --epochs, --workers and --cache may be given (not --${changed.join(', --')})`, NAME);
+  }
+  const record = await readRunRecord(out);
+  if (values.epochs !== undefined) record.config.epochs = integerFlag(NAME, 'epochs', values.epochs as string, 1, 100000);
+  return record;
+}
+
+async function trainRun(out: string, record: RunRecord, values: Values, resume: boolean): Promise<number> {
+  const config = record.config;
+  const workers = values.workers === undefined ? undefined : integerFlag(NAME, 'workers', values.workers as string, 0, 64);
+  const cacheDir = resolve((values.cache as string | undefined) ?? join(out, '..', '.spine-cache'));
+  const models = await import('@spine/models');
+  const tensor = await import('@spine/tensor/node');
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+
+  // The adapter first: a network that cannot fit the binding limit fails here, not in a kernel.
+  await tensor.ready();
+  const info = tensor.deviceInfo();
+  const shapes = (() => {
+    try {
+      return models.sequentialCnnShapes(config.model);
+    } catch (e) {
+      throw new CliError(`--input-size ${config.model.inputSize}: ${(e as Error).message}`, 'Use a larger --input-size (at least 32 for the quick network, 227 for the paper\'s).');
+    }
+  })();
+  const big = largestWeight(config.model, shapes.fc6Inputs);
+  const limit = info.limits.maxStorageBufferBindingSize;
+  if (big.bytes > limit) {
+    const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+    throw new CliError(
+      `${big.name} [${big.shape.join(', ')}] takes ${mib(big.bytes)}, over this adapter's storage-binding limit of ${mib(limit)} (maxStorageBufferBindingSize, ${info.description || info.device || info.backend})`,
+      `Run on a GPU whose limit is larger (spine-cli doctor shows it), or shrink the layer, e.g. --hidden ${Math.max(1, Math.floor(limit / 4 / Math.max(...big.shape) / 2))} or a smaller --input-size.`,
+    );
+  }
+  record.adapter = record.adapter ?? info;
+
+  const dataset = await loadData(models, config, resume ? 'header' : 'auto');
+  let split;
+  if (resume) {
+    split = await models.loadSplit(join(out, SPLIT_FILE), dataset);
+  } else if (values.split !== undefined) {
+    split = await models.loadSplit(resolve(values.split as string), dataset);
+  } else {
+    split = models.stratifiedSplit(dataset, { seed: config.seed, fractions: config.splitFractions });
+  }
+  if (split.train.length === 0) throw new CliError('the split has no training films', 'Use more data or other --fractions in spine-cli split.');
+  if (!resume) {
+    await fs.mkdir(out, { recursive: true });
+    await models.saveSplit(join(out, SPLIT_FILE), split);
+    await models.writeFileAtomic(join(out, CONFIG_FILE), JSON.stringify(record, null, 2) + '\n');
+  }
+
+  const size = config.model.inputSize;
+  const loaderCommon = { ...(workers !== undefined ? { workers } : {}), cacheDir };
+  const model = buildModel(models, tensor, config);
+  const { SGD, MultiStepLR } = await import('@spine/nn');
+  const optimizer = new SGD(
+    [
+      { params: model.features.parameters(), name: 'features' },
+      { params: model.classifier.parameters(), name: 'classifier', lr: config.lr * config.classifierLrFactor },
+    ],
+    { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay },
+  );
+  const scheduler = new MultiStepLR(optimizer, config.scheduler.milestones, config.scheduler.gamma);
+  const trainLoader = new models.DataLoader(split.train, { batchSize: config.batchSize, transform: { width: size, height: size, ...(config.augment ? { augment: true } : {}) }, seed: config.seed, ...loaderCommon });
+  const valLoader = split.val.length > 0 ? evaluationLoader(models, split.val, config, workers, cacheDir) : undefined;
+  const testLoader = split.test.length > 0 ? evaluationLoader(models, split.test, config, workers, cacheDir) : undefined;
+
+  log(`${resume ? 'Resuming' : 'Training'} ${out}: preset ${config.preset}, ${split.train.length} train / ${split.val.length} val / ${split.test.length} test films at ${size} px, ${config.epochs} epochs, batch ${config.batchSize}, lr ${config.lr}, seed ${config.seed}`);
+  log(`adapter: ${info.description || info.device || info.vendor} (${info.backend})`);
+  let bar: Progress | undefined;
+  let lastLoss: number | undefined;
+  const started = performance.now();
+  try {
+    const result = await models.train({
+      model,
+      optimizer,
+      scheduler,
+      trainLoader,
+      ...(valLoader ? { valLoader } : {}),
+      epochs: config.epochs,
+      runDir: out,
+      config: hashedConfig(config),
+      resume,
+      hooks: {
+        onEpochStart: (i) => {
+          bar = new Progress(i.batches, { unit: 'batches', label: `epoch ${i.epoch}/${i.epochs}`, plainEverySeconds: 30 });
+          lastLoss = undefined;
+        },
+        onBatch: (p) => {
+          if (p.loss !== undefined) lastLoss = p.loss;
+          bar?.update(p.batch, `${lastLoss === undefined ? '' : `loss ${lastLoss.toFixed(3)}, `}${p.imagesPerSecond.toFixed(1)} images/s`);
+        },
+        onEpochEnd: (m) => {
+          bar?.finish();
+          log(epochLine(m));
+        },
+        onStopRequested: (reason) => log(`\n${reason}: finishing the current batch and saving (press again to force)...`),
+      },
+    });
+    if (result.status === 'interrupted') {
+      log(`Stopped (${result.stopReason ?? 'interrupted'}) after ${result.epochsCompleted} complete epochs; the run is saved.`);
+      log(`Resume with: spine-cli train --out ${out} --resume`);
+      return 130;
+    }
+    log(`Trained ${result.epochsCompleted} epochs in ${formatDuration((performance.now() - started) / 1000)}${result.best ? `; best validation accuracy ${result.best.value.toFixed(3)} at epoch ${result.best.epoch}` : ''}`);
+    if (!testLoader) {
+      if (values.json) process.stdout.write(`${JSON.stringify({ run: out, status: result.status, epochs: result.epochsCompleted, best: result.best, test: null })}\n`);
+      return EXIT_OK;
+    }
+    // The test set is evaluated with the best checkpoint (highest validation accuracy).
+    const which = result.best ? 'best' : 'last';
+    const ckpt = await models.readCheckpoint(out, which);
+    if (ckpt) models.applyCheckpointTensors(ckpt, model);
+    const ev = await models.evaluate(model, testLoader, { bootstrapSeed: config.seed });
+    const files = await writeEvaluation(models, out, `test-${which}`, ev, { split: 'test', checkpoint: which, run: out });
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ run: out, status: result.status, epochs: result.epochsCompleted, best: result.best, test: { split: 'test', checkpoint: which, ...ev.report } }, null, 2)}\n`);
+    } else {
+      process.stdout.write(`\nTest set (${ev.report.n} films, ${which} checkpoint):\n${models.formatEvaluation(ev.report)}\n\nRun directory: ${out}\n  ${files.json}\n`);
+    }
+    return EXIT_OK;
+  } catch (e) {
+    if (models.isTrainingError(e)) {
+      const code = (e as { code?: string }).code;
+      if (code === 'run-exists') throw new CliError(e.message, 'Continue it with --resume, or choose another --out.');
+      if (code === 'config-mismatch') throw new CliError(e.message, 'The run was made with other settings; train into a new --out instead.');
+      throw new CliError(e.message, code === 'non-finite-loss' ? 'Try a smaller --lr.' : undefined, { cause: e });
+    }
+    throw e;
+  } finally {
+    await trainLoader.close();
+    await valLoader?.close();
+    await testLoader?.close();
+    model.dispose();
+    await tensor.releaseDevice();
+  }
+}
+
+function epochLine(m: EpochMetrics): string {
+  const val = m.valAccuracy !== undefined ? `, val loss ${m.valLoss!.toFixed(3)} acc ${m.valAccuracy.toFixed(3)}` : '';
+  return `epoch ${m.epoch}: lr ${m.lr.toPrecision(3)}, train loss ${m.trainLoss.toFixed(3)} acc ${m.trainAccuracy.toFixed(3)}${val}, ${m.imagesPerSecond.toFixed(1)} images/s, ${formatDuration(m.seconds)}`;
+}
+

@@ -1,0 +1,104 @@
+/**
+ * A run directory: config.json, split.json, metrics.jsonl, checkpoints/, eval/. Helpers shared by
+ * train, evaluate and predict: read the recorded config, rebuild the model, load the split,
+ * evaluate a split and write eval/ atomically.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Dataset, DatasetRecord, DatasetSplit, EvaluationResult, SequentialCNN } from '@spine/models';
+import { CliError } from '../ui/errors.js';
+import type { RunConfig } from './config.js';
+
+export type Models = typeof import('@spine/models');
+
+export const CONFIG_FILE = 'config.json';
+export const SPLIT_FILE = 'split.json';
+
+/** config.json: the resolved configuration plus provenance. */
+export interface RunRecord {
+  format: 'spine-run';
+  version: 1;
+  config: RunConfig;
+  createdAt: string;
+  command: string[];
+  packageVersions: Record<string, string>;
+  gitCommit: string | null;
+  adapter: unknown;
+}
+
+export async function readRunRecord(runDir: string): Promise<RunRecord> {
+  const path = join(runDir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = await fs.readFile(path, 'utf8');
+  } catch {
+    throw new CliError(`${resolve(runDir)} is not a spine-cli run directory (no ${CONFIG_FILE})`, "Pass the folder a 'spine-cli train --out RUN' wrote.");
+  }
+  try {
+    const record = JSON.parse(text) as RunRecord;
+    if (record.format !== 'spine-run' || typeof record.config !== 'object') throw new Error('not a run record');
+    return record;
+  } catch {
+    throw new CliError(`${path} is not a valid spine-cli run configuration`, 'It may be damaged; train again into a new --out.');
+  }
+}
+
+/** The git commit of the working directory's repository, or null. */
+export function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** The model of a run, seeded so the same config and seed start from the same weights. */
+export function buildModel(models: Models, tensor: typeof import('@spine/tensor'), config: RunConfig): SequentialCNN {
+  tensor.manualSeed(config.seed);
+  return new models.SequentialCNN(config.model);
+}
+
+/** The run's dataset (checked by header only: the run already validated it) and its split.json. */
+export async function loadRunSplit(models: Models, runDir: string, config: RunConfig): Promise<DatasetSplit> {
+  const path = join(runDir, SPLIT_FILE);
+  if (!existsSync(path)) throw new CliError(`${path} is missing`, 'The run directory is incomplete; train again into a new --out.');
+  const dataset = await loadData(models, config, 'header');
+  return models.loadSplit(path, dataset);
+}
+
+export async function loadData(models: Models, config: RunConfig, imageCheck: 'header' | 'auto'): Promise<Dataset> {
+  const root = config.data.root;
+  if (!existsSync(root)) throw new CliError(`data folder ${root} does not exist`, 'Pass the folder that holds the images with --data.');
+  if (config.data.labels !== null || existsSync(join(root, 'labels.csv'))) {
+    return models.loadCsvDataset(root, { ...(config.data.labels !== null ? { labels: config.data.labels } : {}), imageCheck });
+  }
+  return models.loadFolderDataset(root, { imageCheck });
+}
+
+export function evaluationLoader(models: Models, records: readonly DatasetRecord[], config: RunConfig, workers: number | undefined, cacheDir: string | undefined): InstanceType<Models['DataLoader']> {
+  const size = config.model.inputSize;
+  return new models.DataLoader(records, {
+    batchSize: Math.max(config.batchSize, 32),
+    transform: { width: size, height: size },
+    shuffle: false,
+    ...(workers !== undefined ? { workers } : {}),
+    ...(cacheDir !== undefined ? { cacheDir } : {}),
+  });
+}
+
+/** Writes eval/<split>-<checkpoint>.json and .csv (predictions) atomically; returns the paths. */
+export async function writeEvaluation(models: Models, runDir: string, name: string, ev: EvaluationResult, extra: Record<string, unknown>): Promise<{ json: string; csv: string }> {
+  const dir = join(runDir, 'eval');
+  await fs.mkdir(dir, { recursive: true });
+  const json = join(dir, `${name}.json`);
+  const csv = join(dir, `${name}-predictions.csv`);
+  const rows = ev.predictions.map((p) => `${csvField(p.file)},${p.label === 1 ? 'M' : 'F'},${p.probMale >= ev.report.threshold ? 'M' : 'F'},${p.probMale.toFixed(6)}`);
+  await models.writeFileAtomic(csv, ['file,true_sex,predicted_sex,probability_male', ...rows].join('\n') + '\n');
+  await models.writeFileAtomic(json, JSON.stringify({ ...extra, ...ev.report }, null, 2) + '\n');
+  return { json, csv };
+}
+
+export function csvField(s: string): string {
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
