@@ -5,6 +5,7 @@
  */
 import type { Command } from './commands/command.js';
 import { doctorCommand } from './commands/doctor.js';
+import { evaluateCommand } from './commands/evaluate.js';
 import { splitCommand } from './commands/split.js';
 import { synthCommand } from './commands/synth.js';
 import { trainCommand } from './commands/train.js';
@@ -13,10 +14,10 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, formatError } from './ui
 import { formatCommandHelp, formatMainHelp } from './ui/help.js';
 import { cliVersion } from './version.js';
 
-export const COMMANDS: readonly Command[] = [trainCommand, doctorCommand, synthCommand, splitCommand];
+export const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, doctorCommand, synthCommand, splitCommand];
 
 /** Commands of the goal (issue 5) that need the trainer and are not wired yet. */
-export const PLANNED_COMMANDS = ['evaluate', 'predict'] as const;
+export const PLANNED_COMMANDS = ['predict'] as const;
 
 export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, CliError } from './ui/errors.js';
 export { cliVersion, packageVersions } from './version.js';
