@@ -6,6 +6,7 @@
 import type { Command } from './commands/command.js';
 import { doctorCommand } from './commands/doctor.js';
 import { evaluateCommand } from './commands/evaluate.js';
+import { predictCommand } from './commands/predict.js';
 import { splitCommand } from './commands/split.js';
 import { synthCommand } from './commands/synth.js';
 import { trainCommand } from './commands/train.js';
@@ -14,10 +15,10 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, formatError } from './ui
 import { formatCommandHelp, formatMainHelp } from './ui/help.js';
 import { cliVersion } from './version.js';
 
-export const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, doctorCommand, synthCommand, splitCommand];
+export const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, predictCommand, doctorCommand, synthCommand, splitCommand];
 
 /** Commands of the goal (issue 5) that need the trainer and are not wired yet. */
-export const PLANNED_COMMANDS = ['predict'] as const;
+export const PLANNED_COMMANDS: readonly string[] = [];
 
 export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, CliError } from './ui/errors.js';
 export { cliVersion, packageVersions } from './version.js';
@@ -51,12 +52,12 @@ async function dispatch(args: string[], debug: boolean): Promise<number> {
   }
   if (first.startsWith('-')) throw new UsageError(`unknown flag '${first}' before the command`);
   const command = findCommand(first);
-  const values = parseCommandArgs(command, args.slice(1));
+  const { values, positionals } = parseCommandArgs(command, args.slice(1));
   if (values.help) {
     process.stdout.write(`${formatCommandHelp(command)}\n`);
     return EXIT_OK;
   }
-  return command.run(values, { debug });
+  return command.run(values, { debug, positionals });
 }
 
 function findCommand(name: string): Command {

@@ -19,7 +19,7 @@ beforeAll(async () => {
   if (r.code !== 0) throw new Error(`training failed: ${r.stderr}`);
 });
 
-describe('evaluate', () => {
+describe.sequential("evaluate", () => {
   it('--json reports accuracy, the paper-layout confusion matrix, n and the other metrics', async () => {
     const r = await runCli(['evaluate', '--run', run, '--split', 'test', '--json', '--workers', '0']);
     expect(r.code).toBe(0);
@@ -46,5 +46,50 @@ describe('evaluate', () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('--split must be one of test, val, train');
     expect((await runCli(['evaluate'])).stderr).toContain('missing --run RUN');
+  });
+});
+
+describe('predict', () => {
+  it('predicts folders recursively into a CSV, listing an unreadable file with its reason', async () => {
+    const films = join(dir, 'films');
+    mkdirSync(join(films, 'nested'), { recursive: true });
+    const names = readFileSync(join(data, 'labels.csv'), 'utf8').trim().split('\n').slice(1, 4).map((l) => l.split(',')[0]!);
+    copyFileSync(join(data, names[0]!), join(films, names[0]!));
+    copyFileSync(join(data, names[1]!), join(films, 'nested', names[1]!));
+    writeFileSync(join(films, 'broken.png'), 'not a png');
+    writeFileSync(join(films, 'notes.txt'), 'skipped: not an image extension');
+    const out = join(dir, 'predictions.csv');
+    const r = await runCli(['predict', '--run', run, films, join(data, names[2]!), '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/1 file\(s\) could not be read:\n\s+.*broken\.png: \S/);
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('file,predicted_sex,probability_male,uncertain,error');
+    expect(lines).toHaveLength(5);
+    const rows = lines.slice(1).map((l) => l.split(','));
+    const broken = rows.find((c) => c[0]!.endsWith('broken.png'))!;
+    expect(broken.slice(1, 4)).toEqual(['', '', '']);
+    expect(broken[4]!.length).toBeGreaterThan(0);
+    const good = rows.filter((c) => !c[0]!.endsWith('broken.png'));
+    expect(good.map((c) => c[0]!.split('/').pop())).toEqual(expect.arrayContaining(names));
+    for (const c of good) {
+      expect(c[1]).toMatch(/^[FM]$/);
+      const p = Number(c[2]);
+      expect(p).toBeGreaterThanOrEqual(0);
+      expect(p).toBeLessThanOrEqual(1);
+      expect(c[1]).toBe(p >= 0.5 ? 'M' : 'F');
+      expect(c[3]).toBe(Math.max(p, 1 - p) < 0.6 ? 'yes' : 'no');
+    }
+  });
+
+  it('usage: needs files; only unreadable files exit 1', async () => {
+    const none = await runCli(['predict', '--run', run]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('missing FILES_OR_DIRS...');
+    const bad = await runCli(['predict', '--run', run, join(dir, 'films', 'broken.png')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/broken\.png,,,,\S/);
+    const th = await runCli(['predict', '--run', run, data, '--threshold', '2']);
+    expect(th.code).toBe(2);
+    expect(th.stderr).toContain('--threshold must be a probability');
   });
 });

@@ -8,11 +8,11 @@ describe.concurrent('help and dispatch', () => {
   it('--help lists the commands, the planned ones and the exit codes', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['train', 'doctor', 'synth', 'split']) expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    for (const c of ['train', 'evaluate', 'predict', 'doctor', 'synth', 'split']) expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
     expect(r.stdout).toContain('2 usage error');
   });
 
-  it.each(['train', 'doctor', 'synth', 'split'])('%s --help shows usage, flags and examples', async (name) => {
+  it.each(['train', 'evaluate', 'predict', 'doctor', 'synth', 'split'])('%s --help shows usage, flags and examples', async (name) => {
     for (const args of [[name, '--help'], ['help', name], [name, '-h']]) {
       const r = await runCli(args);
       expect(r.code).toBe(0);

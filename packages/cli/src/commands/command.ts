@@ -13,6 +13,8 @@ export interface OptionSpec {
 export interface CommandContext {
   /** --debug: show stacks, and extra detail where a command has it. */
   debug: boolean;
+  /** Arguments that are not flags (only for commands that declare `positionals`). */
+  positionals: readonly string[];
 }
 
 export type Values = Record<string, string | boolean | undefined>;
@@ -26,6 +28,8 @@ export interface Command {
   /** A paragraph or two for --help. */
   description?: string;
   options: Record<string, OptionSpec>;
+  /** Placeholder of the positional arguments the command takes (e.g. 'FILES_OR_DIRS...'); none when absent. */
+  positionals?: string;
   examples: string[];
   /** Returns the exit code (0 success, 1 failure); throws UsageError / CliError for errors. */
   run(values: Values, context: CommandContext): Promise<number>;

@@ -4,7 +4,7 @@ import type { Command, Values } from '../commands/command.js';
 import { UsageError } from './errors.js';
 
 /** Parses a command's flags; `--help`/`-h` is added to every command. */
-export function parseCommandArgs(command: Command, argv: readonly string[]): Values & { help?: boolean } {
+export function parseCommandArgs(command: Command, argv: readonly string[]): { values: Values & { help?: boolean }; positionals: string[] } {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
   for (const [name, spec] of Object.entries(command.options)) {
     options[name] = spec.short ? { type: spec.type, short: spec.short } : { type: spec.type };
@@ -15,17 +15,21 @@ export function parseCommandArgs(command: Command, argv: readonly string[]): Val
   } catch (e) {
     throw new UsageError(describeParseError(e as Error & { code?: string }), command.name);
   }
-  if (parsed.positionals.length > 0) {
+  if (parsed.positionals.length > 0 && command.positionals === undefined) {
     throw new UsageError(`unexpected argument '${parsed.positionals[0]}' (${command.name} takes only flags)`, command.name);
   }
   const values = parsed.values as Values & { help?: boolean };
-  if (values.help) return values;
+  const result = { values, positionals: parsed.positionals };
+  if (values.help) return result;
   for (const [name, spec] of Object.entries(command.options)) {
     if (spec.required && values[name] === undefined) {
       throw new UsageError(`missing --${name}${spec.value ? ` ${spec.value}` : ''} (${lowerFirst(spec.description.replace(/\.$/, ''))})`, command.name);
     }
   }
-  return values;
+  if (command.positionals !== undefined && parsed.positionals.length === 0) {
+    throw new UsageError(`missing ${command.positionals}`, command.name);
+  }
+  return result;
 }
 
 function lowerFirst(s: string): string {
