@@ -40,6 +40,7 @@ export const trainCommand: Command = {
     'weight-decay': { type: 'string', value: 'X', description: 'SGD weight decay.' },
     'input-size': { type: 'string', value: 'N', description: 'Square network input in pixels.' },
     hidden: { type: 'string', value: 'N[,N]', description: 'FC6 and FC7 widths.' },
+    augment: { type: 'string', value: 'on|off', description: 'Random rotation/scale/shift/exposure of training films.' },
     seed: { type: 'string', value: 'S', description: 'Seed of the split, the weight init and the shuffles.', defaultText: '0' },
     out: { type: 'string', value: 'RUN', description: 'Run directory.', defaultText: 'runs/<timestamp>' },
     resume: { type: 'boolean', description: 'Continue the run in --out from its last checkpoint.' },
@@ -82,6 +83,7 @@ export function resolveConfig(values: Values): RunConfig {
   if (v('momentum') !== undefined) c.momentum = numberFlag('momentum', v('momentum')!, 0, 0.999);
   if (v('weight-decay') !== undefined) c.weightDecay = numberFlag('weight-decay', v('weight-decay')!, 0, 1);
   if (v('input-size') !== undefined) c.model = { ...c.model, inputSize: integerFlag(NAME, 'input-size', v('input-size')!, 16, 1024) };
+  if (v('augment') !== undefined) c.augment = choiceFlag(NAME, 'augment', v('augment')!, ['on', 'off'] as const) === 'on';
   if (v('hidden') !== undefined) {
     const parts = v('hidden')!.split(',').map((s) => integerFlag(NAME, 'hidden', s, 1, 65536));
     if (parts.length > 2) throw new UsageError(`--hidden takes one or two widths (FC6[,FC7]), got '${v('hidden')}'`, NAME);

@@ -93,14 +93,14 @@ export function presetConfig(name: PresetName): RunConfig {
     data: { root: bundledSample(), labels: null },
     splitFractions: [0.7, 0.1, 0.2],
     model: { ...PAPER_MODEL, inputSize: 48, channels: [8, 16, 16, 16, 16], hidden: [32, 32], conv1: { kernel: 5, stride: 1, padding: 2 }, dropout: 0, initStd: 0.15 },
-    epochs: 12,
+    epochs: 20,
     batchSize: 16,
-    lr: 0.02,
+    lr: 0.03,
     classifierLrFactor: 2,
     momentum: 0.9,
     weightDecay: 5e-4,
-    scheduler: { type: 'multistep', milestones: [6, 9], gamma: 0.5 },
-    augment: false,
+    scheduler: { type: 'multistep', milestones: [10, 15], gamma: 0.5 },
+    augment: true,
   };
 }
 
