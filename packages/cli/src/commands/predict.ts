@@ -1,6 +1,6 @@
 /** spine-cli predict: a trained run's predicted sex for image files and folders, as CSV. */
 import { promises as fs } from 'node:fs';
-import { extname, join, relative, resolve } from 'node:path';
+import { extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { csvField, buildModel, readRunRecord } from '../run/run-dir.js';
 import { choiceFlag } from '../ui/args.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, UsageError } from '../ui/errors.js';
@@ -81,7 +81,9 @@ export const predictCommand: Command = {
           p.dispose();
         }
         for (let i = 0; i < chunk.length; i++) {
-          const name = csvField(relative(base, chunk[i]!) || chunk[i]!);
+          // Relative to the current folder when below it, else absolute.
+          const rel = relative(base, chunk[i]!);
+          const name = csvField(rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : chunk[i]!);
           const k = ok.indexOf(i);
           if (k < 0) {
             failures.push(`${chunk[i]}: ${errors.get(i)}`);
