@@ -49,9 +49,14 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function runCli(args: readonly string[], options: { cwd?: string } = {}): Promise<CliResult> {
+/** Path of the bundled executable (built on first use), for tests that spawn it themselves. */
+export function cliBin(): Promise<string> {
   bundled ??= bundle();
-  const bin = await bundled;
+  return bundled;
+}
+
+export async function runCli(args: readonly string[], options: { cwd?: string } = {}): Promise<CliResult> {
+  const bin = await cliBin();
   return new Promise((resolve) => {
     execFile(process.execPath, [bin, ...args], { cwd: options.cwd ?? packageRoot, encoding: 'utf8', timeout: 120_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;

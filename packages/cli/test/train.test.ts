@@ -2,7 +2,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, runCli } from './run-cli.js';
+import { spawn } from 'node:child_process';
+import { cliBin, repoRoot, runCli } from './run-cli.js';
 
 const sample = join(repoRoot, 'test-data/sample/cervical');
 const dir = mkdtempSync(join(tmpdir(), 'spine-cli-train-'));
@@ -77,6 +78,30 @@ describe('train', () => {
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('not a spine-cli run directory');
     expect(existsSync(join(dir, 'nothing'))).toBe(false);
+  });
+
+  it('Ctrl-C saves the run, exits 130 and says how to resume; --resume then finishes it', async () => {
+    const run = join(dir, 'interrupted');
+    const child = spawn(process.execPath, [await cliBin(), 'train', ...tiny, '--epochs', '50', '--out', run], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let signalled = false;
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      // After the first epoch: its checkpoint exists, and the second epoch is under way.
+      if (!signalled && /epoch 1: lr/.test(stderr)) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+    expect(signalled).toBe(true);
+    expect(code).toBe(130);
+    expect(stderr).toContain('SIGINT: finishing the current batch and saving');
+    expect(stderr).toContain(`Resume with: spine-cli train --out ${run} --resume`);
+    expect(existsSync(join(run, 'checkpoints', 'last.json'))).toBe(true);
+    const resumed = await runCli(['train', '--out', run, '--resume', '--epochs', '3', '--workers', '0', '--cache', join(dir, 'cache')]);
+    expect(resumed.code).toBe(0);
+    expect(jsonl(join(run, 'metrics.jsonl')).map((m) => m.epoch)).toEqual([1, 2, 3]);
   });
 
   it('paper-seqcnn fails early, naming the storage-binding limit, where FC6 does not fit', async () => {

@@ -1,6 +1,6 @@
 /** spine-cli evaluate: a run's checkpoint on one of its splits; the paper's confusion matrix and metrics. */
 import { join, resolve } from 'node:path';
-import { buildModel, evaluationLoader, loadRunSplit, readRunRecord, writeEvaluation } from '../run/run-dir.js';
+import { buildModel, readyDevice, evaluationLoader, loadRunSplit, readRunRecord, writeEvaluation } from '../run/run-dir.js';
 import { choiceFlag, integerFlag } from '../ui/args.js';
 import { CliError, EXIT_OK } from '../ui/errors.js';
 import { Progress } from '../ui/progress.js';
@@ -44,7 +44,7 @@ export const evaluateCommand: Command = {
     const split = await loadRunSplit(models, run, record.config);
     const records = split[splitName];
     if (records.length === 0) throw new CliError(`the ${splitName} split of ${run} is empty`, 'Choose another --split.');
-    await tensor.ready();
+    await readyDevice(tensor);
     const model = buildModel(models, tensor, record.config);
     const loader = evaluationLoader(models, records, record.config, workers, cacheDir);
     try {

@@ -1,7 +1,7 @@
 /** spine-cli predict: a trained run's predicted sex for image files and folders, as CSV. */
 import { promises as fs } from 'node:fs';
 import { extname, isAbsolute, join, relative, resolve } from 'node:path';
-import { csvField, buildModel, readRunRecord } from '../run/run-dir.js';
+import { csvField, buildModel, readRunRecord, readyDevice } from '../run/run-dir.js';
 import { choiceFlag } from '../ui/args.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, UsageError } from '../ui/errors.js';
 import { Progress } from '../ui/progress.js';
@@ -47,7 +47,7 @@ export const predictCommand: Command = {
     const tensor = await import('@spine/tensor/node');
     const ckpt = await models.readCheckpoint(run, which);
     if (!ckpt) throw new CliError(`${run} has no '${which}' checkpoint`, 'Train it first (spine-cli train --out RUN).');
-    await tensor.ready();
+    await readyDevice(tensor);
     const model = buildModel(models, tensor, record.config);
     models.applyCheckpointTensors(ckpt, model);
     model.eval();

@@ -3,7 +3,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EpochMetrics } from '@spine/models';
 import { PRESETS, hashedConfig, largestWeight, presetConfig, type RunConfig } from '../run/config.js';
-import { CONFIG_FILE, SPLIT_FILE, buildModel, evaluationLoader, gitCommit, loadData, readRunRecord, writeEvaluation, type RunRecord } from '../run/run-dir.js';
+import { CONFIG_FILE, SPLIT_FILE, buildModel, readyDevice, evaluationLoader, gitCommit, loadData, readRunRecord, writeEvaluation, type RunRecord } from '../run/run-dir.js';
 import { choiceFlag, integerFlag } from '../ui/args.js';
 import { CliError, EXIT_OK, UsageError } from '../ui/errors.js';
 import { Progress, formatDuration } from '../ui/progress.js';
@@ -119,7 +119,7 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
   const log = (s: string) => process.stderr.write(`${s}\n`);
 
   // The adapter first: a network that cannot fit the binding limit fails here, not in a kernel.
-  await tensor.ready();
+  await readyDevice(tensor);
   const info = tensor.deviceInfo();
   const shapes = (() => {
     try {

@@ -44,6 +44,19 @@ export async function readRunRecord(runDir: string): Promise<RunRecord> {
   }
 }
 
+/**
+ * Acquires the device; no adapter becomes a CliError carrying @spine/tensor's install advice
+ * (its message), so the user sees what to install rather than a "bug" line.
+ */
+export async function readyDevice(tensor: typeof import('@spine/tensor/node')): Promise<void> {
+  try {
+    await tensor.ready();
+  } catch (e) {
+    if (e instanceof Error && e.name === 'NoAdapterError') throw new CliError(e.message, "Run 'spine-cli doctor' for details.", { cause: e });
+    throw e;
+  }
+}
+
 /** The git commit of the working directory's repository, or null. */
 export function gitCommit(): string | null {
   try {
