@@ -44,7 +44,7 @@ function pair(shapeA, shapeB, seed) {
 
 // Matmul: M x K x N, GFLOP/s = 2MKN / t.
 const squares = quick ? [256, 512] : [256, 512, 1024, 2048];
-const skinny = quick ? [[3136, 128, 32]] : [[12544, 128, 256], [3136, 1024, 128], [3136, 128, 32], [4, 9216, 4096]];
+const skinny = quick ? [[3136, 128, 32]] : [[12544, 128, 256], [3136, 1024, 128], [3136, 128, 32], [10, 4096, 4096]];
 for (const [M, K, N] of [...squares.map((n) => [n, n, n]), ...skinny]) {
   const p = pair([M, K], [K, N], M + K + N);
   await measure(`matmul ${M}x${K}x${N}`, 'GFLOP/s', 2 * M * K * N, () => T.matmul(p.a, p.b), (tf) => tf.matMul(p.ta, p.tb), 1, { op: 'matmul', M, K, N });
