@@ -31,7 +31,9 @@ function tilesFor(family: 'cpu' | 'gpu', M: number, N: number): Tiles {
   const p = pinned[family];
   if (p) return p;
   if (family === 'gpu') return GPU_TILES;
-  return { tm: M >= 32 ? 16 : 4, tn: N >= 8 ? 8 : 4, wx: 8, wy: 1 };
+  // 8 lanes x tn columns per workgroup: narrow outputs (N <= 32) take 4 columns per lane so
+  // fewer lanes compute clamped duplicates.
+  return { tm: M >= 32 ? 16 : 4, tn: N > 32 ? 8 : 4, wx: 8, wy: 1 };
 }
 
 /** Pin the tiles of one family (null: back to the automatic choice). */
