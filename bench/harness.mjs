@@ -102,6 +102,27 @@ export function writeResults(root, name, data) {
   return file;
 }
 
+/**
+ * The end of every suite: the PyTorch peer for the cases that have one (after ours, so it never
+ * competes with them), then `bench/results/<suite>-<adapter>.json` with the machine (and its
+ * load average: rates on a shared software adapter swing with other load), adapter and peers.
+ */
+export function finishSuite(root, suite, info, peer, cases) {
+  const torch = attachTorchRates(cases);
+  // A --quick smoke run never replaces a full run's results (report.mjs skips it).
+  const name = `${suite}-${slug(info.description || info.device || info.vendor)}${quick ? '-quick' : ''}`;
+  const file = writeResults(root, name, {
+    suite,
+    machine: { ...machineFacts(), loadAverage: os.loadavg().map((v) => Math.round(v * 100) / 100) },
+    adapter: { ...info, summary: `${info.vendor} ${info.architecture} ${info.description}`.trim() },
+    peer: peer ? { name: `TensorFlow.js ${peer.version} webgpu`, adapter: peer.adapter } : null,
+    torch,
+    cases,
+  });
+  console.log(`wrote ${path.relative(root, file)}`);
+  return file;
+}
+
 export function slug(s) {
   return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40);
 }

@@ -2,14 +2,13 @@
 // AlexNet-like shapes, against TensorFlow.js's webgpu backend on the same Dawn adapter (NHWC
 // there: inputs are transposed once, outside the timing). Build first: npx tsc -p tsconfig.build.json
 // Usage: node bench/conv-bench.mjs [--quick] [--only <substring of a case name>]
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '@spine/tensor/node';
 import { conv2d } from '../dist/ops/conv-pool.js';
 import { convDgrad, convGeometry, convWgrad } from '../dist/ops/conv2d.js';
 import { spread } from '../dist/ops/conv2d-layout.js';
-import { attachTorchRates, loadTfjsWebgpu, machineFacts, quick, slug, timeMedian, writeResults } from '../../../bench/harness.mjs';
+import { finishSuite, loadTfjsWebgpu, quick, timeMedian } from '../../../bench/harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 await T.ready();
@@ -118,19 +117,8 @@ if (only) {
   await T.releaseDevice();
   process.exit(0);
 }
-// PyTorch CPU (when installed) for the forward rows only: its backward also recomputes the
+// PyTorch CPU (when installed) runs the forward rows only: its backward also recomputes the
 // forward and the input gradient, so those rows would not compare like with like.
-const torch = attachTorchRates(cases);
-const adapter = `${info.vendor} ${info.architecture} ${info.description}`.trim();
-const file = writeResults(root, `nn-conv-${slug(info.description || info.device || info.vendor)}`, {
-  suite: 'nn-conv',
-  // Rates on this shared software adapter swing with other load; the ratio column is in-process.
-  machine: { ...machineFacts(), loadAverage: os.loadavg().map((v) => Math.round(v * 100) / 100) },
-  adapter: { ...info, summary: adapter },
-  peer: peer ? { name: `TensorFlow.js ${peer.version} webgpu`, adapter: peer.adapter } : null,
-  torch,
-  cases,
-});
-console.log(`wrote ${path.relative(root, file)}`);
+finishSuite(root, 'nn-conv', info, peer, cases);
 await T.releaseDevice();
 process.exit(0);

@@ -6,12 +6,11 @@
 // the peer's backward is written out: LRN through its LRNGrad kernel, batch norm with the
 // ops tfjs' own FusedBatchNorm gradient uses (sums over N, H, W and elementwise ops).
 // Run after `npm run build`: node packages/nn/bench/norm-bench.mjs [--quick]
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '@spine/tensor/node';
 import { batchNorm2d, batchNormRelu, localResponseNorm } from '../dist/ops/norm-loss.js';
-import { loadTfjsWebgpu, machineFacts, quick, attachTorchRates, slug, timeMedian, writeResults } from '../../../bench/harness.mjs';
+import { finishSuite, loadTfjsWebgpu, quick, timeMedian } from '../../../bench/harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 await T.ready();
@@ -121,18 +120,6 @@ function backwardAndClear(y, dy, leaves) {
   for (const t of [x, dy, tx, px, pdy]) t?.dispose();
 }
 
-// PyTorch CPU for the cases it can run, after ours so it never competes with them.
-const torch = attachTorchRates(cases);
-const adapter = `${info.vendor} ${info.architecture} ${info.description}`.trim();
-const file = writeResults(root, `nn-norm-${slug(info.description || info.device || info.vendor)}`, {
-  suite: 'nn-norm',
-  // Rates on a shared software adapter swing with other load; the ratio column is in-process.
-  machine: { ...machineFacts(), loadAverage: os.loadavg().map((v) => Math.round(v * 100) / 100) },
-  adapter: { ...info, summary: adapter },
-  peer: peer ? { name: `TensorFlow.js ${peer.version} webgpu`, adapter: peer.adapter } : null,
-  torch,
-  cases,
-});
-console.log(`wrote ${path.relative(root, file)}`);
+finishSuite(root, 'nn-norm', info, peer, cases);
 await T.releaseDevice();
 process.exit(0);

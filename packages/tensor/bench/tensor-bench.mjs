@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '../dist/node.js';
-import { loadTfjsWebgpu, machineFacts, quick, attachTorchRates, slug, timeMedian, writeResults } from '../../../bench/harness.mjs';
+import { finishSuite, loadTfjsWebgpu, quick, timeMedian } from '../../../bench/harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 await T.ready();
@@ -88,17 +88,6 @@ const n = quick ? 1 << 20 : 1 << 22;
   p.free();
 }
 
-// PyTorch CPU for the cases it can run, after ours so it never competes with them.
-const torch = attachTorchRates(cases);
-const adapter = `${info.vendor} ${info.architecture} ${info.description}`.trim();
-const file = writeResults(root, `tensor-${slug(info.description || info.device || info.vendor)}`, {
-  suite: 'tensor',
-  machine: machineFacts(),
-  adapter: { ...info, summary: adapter },
-  peer: peer ? { name: `TensorFlow.js ${peer.version} webgpu`, adapter: peer.adapter } : null,
-  torch,
-  cases,
-});
-console.log(`wrote ${path.relative(root, file)}`);
+finishSuite(root, 'tensor', info, peer, cases);
 await T.releaseDevice();
 process.exit(0);
