@@ -1,7 +1,7 @@
 /** spine-cli train: resolve a config (preset + flags), set up the run directory, train, evaluate the test split. */
 import { existsSync, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { EpochMetrics } from '@spine/models';
+import type { EpochMetrics, SequentialCnnConfig } from '@spine/models';
 import { PRESETS, hashedConfig, largestWeight, presetConfig, type RunConfig } from '../run/config.js';
 import { CONFIG_FILE, SPLIT_FILE, buildModel, readyDevice, evaluationLoader, gitCommit, loadData, readRunRecord, writeEvaluation, type RunRecord } from '../run/run-dir.js';
 import { choiceFlag, integerFlag } from '../ui/args.js';
@@ -70,9 +70,9 @@ function numberFlag(flag: string, text: string, min: number, max: number): numbe
 }
 
 /** The preset with the flags applied. */
-export function resolveConfig(values: Values): RunConfig {
+export function resolveConfig(values: Values, paperModel: SequentialCnnConfig): RunConfig {
   const preset = choiceFlag(NAME, 'preset', (values.preset as string | undefined) ?? 'quick', PRESETS);
-  const c = presetConfig(preset);
+  const c = presetConfig(preset, paperModel);
   const v = (k: string) => values[k] as string | undefined;
   if (v('seed') !== undefined) c.seed = integerFlag(NAME, 'seed', v('seed')!, 0, 0xffffffff);
   if (v('data') !== undefined) c.data = { root: resolve(v('data')!), labels: null };
@@ -93,7 +93,7 @@ export function resolveConfig(values: Values): RunConfig {
 }
 
 async function newRecord(out: string, values: Values): Promise<RunRecord> {
-  const config = resolveConfig(values);
+  const config = resolveConfig(values, (await import('@spine/models')).PAPER_SEQCNN);
   if (existsSync(join(out, CONFIG_FILE))) {
     throw new CliError(`${out} already holds a run`, 'Continue it with --resume, or choose another --out.');
   }

@@ -50,33 +50,22 @@ export function bundledSample(): string {
   return candidates.find((c) => existsSync(join(c, 'labels.csv'))) ?? candidates[candidates.length - 1]!;
 }
 
-const PAPER_MODEL: SequentialCnnConfig = {
-  numClasses: 2,
-  inputSize: 227,
-  inChannels: 3,
-  channels: [96, 256, 384, 384, 256],
-  hidden: [4096, 4096],
-  conv1: { kernel: 7, stride: 2, padding: 0 },
-  conv2: { stride: 2, padding: 1 },
-  lrn: { size: 5, alpha: 5e-4, beta: 0.75, k: 2 },
-  dropout: 0.5,
-  initStd: 0.01,
-};
-
 /**
  * The presets. paper-seqcnn: Xue et al.'s settings (227 px, batch 10, 60 epochs, SGD momentum 0.9,
  * weight decay 5e-4, lr 0.001 "reduced three times"); the paper does not say when, so the lr drops
  * by 10x at epochs 15, 30 and 45 (MultiStepLR), evenly over the 60 epochs. quick: a narrow
  * SequentialCNN on small inputs, tuned to learn the bundled sample within a few minutes on a CPU.
  */
-export function presetConfig(name: PresetName): RunConfig {
+// `paperModel` is @spine/models' PAPER_SEQCNN, passed in because this module is loaded eagerly
+// (for --help) and @spine/models brings the GPU engine with it.
+export function presetConfig(name: PresetName, paperModel: SequentialCnnConfig): RunConfig {
   if (name === 'paper-seqcnn') {
     return {
       preset: name,
       seed: 0,
       data: { root: bundledSample(), labels: null },
       splitFractions: [0.8, 0.1, 0.1],
-      model: PAPER_MODEL,
+      model: paperModel,
       epochs: 60,
       batchSize: 10,
       lr: 0.001,
@@ -92,7 +81,7 @@ export function presetConfig(name: PresetName): RunConfig {
     seed: 0,
     data: { root: bundledSample(), labels: null },
     splitFractions: [0.7, 0.1, 0.2],
-    model: { ...PAPER_MODEL, inputSize: 48, channels: [8, 16, 16, 16, 16], hidden: [32, 32], conv1: { kernel: 5, stride: 1, padding: 2 }, dropout: 0, initStd: 0.15 },
+    model: { ...paperModel, inputSize: 48, channels: [8, 16, 16, 16, 16], hidden: [32, 32], conv1: { kernel: 5, stride: 1, padding: 2 }, dropout: 0, initStd: 0.15 },
     epochs: 20,
     batchSize: 16,
     lr: 0.03,
