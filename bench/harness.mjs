@@ -20,6 +20,16 @@ export async function timeMedian(run, { warmup = 1, reps = quick ? 3 : 5 } = {})
   return times[Math.floor(times.length / 2)];
 }
 
+/**
+ * How many times one timed sample repeats a case before waiting for the device: 1 on software
+ * adapters (a case runs for milliseconds to seconds), more on real GPUs, where one submit-and-wait
+ * round trip (tens of microseconds) would otherwise be most of a small kernel's time. Both sides
+ * of a comparison use the same count.
+ */
+export function repeatsPerSample(info) {
+  return info.kernels === 'gpu' ? 20 : 1;
+}
+
 /** TensorFlow.js 4.22 with its webgpu backend, on a Dawn instance of its own (same adapter). */
 export async function loadTfjsWebgpu() {
   try {
@@ -72,7 +82,7 @@ export function attachTorchRates(cases) {
   const torch = withTorch.length ? runTorchPeer(withTorch.map((c) => c.torchCase)) : null;
   if (torch) withTorch.forEach((c, i) => (c.torchRate = torch.ms[i] == null ? null : c.work / (torch.ms[i] / 1e3) / 1e9));
   for (const c of cases) delete c.torchCase;
-  return torch ? { version: torch.torch, threads: torch.threads } : null;
+  return torch ? { version: torch.torch, threads: torch.threads, device: torch.device ?? 'CPU' } : null;
 }
 
 export function machineFacts() {

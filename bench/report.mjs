@@ -25,10 +25,11 @@ for (const f of files) {
   out.push(`- Adapter: ${r.adapter.summary} (backend ${r.adapter.backend}, kernel family \`${r.adapter.kernels}\`)`);
   out.push(`- Machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, ${m.platform}, Node ${m.node}`);
   out.push(`- Peer: ${r.peer ? `${r.peer.name} on ${r.peer.adapter || 'the same adapter'}` : 'not available'}`);
-  if (r.torch) out.push(`- Second peer: PyTorch ${r.torch.version} CPU, ${r.torch.threads} threads, same machine (where a case has a torch column)`);
+  const torchDevice = r.torch?.device ?? 'CPU';
+  if (r.torch) out.push(`- Second peer: PyTorch ${r.torch.version} on ${torchDevice === 'CPU' ? `the CPU, ${r.torch.threads} threads` : torchDevice}, same machine (where a case has a torch column)`);
   out.push(`- Run: ${m.date}, commit ${m.commit}${m.quick ? ', --quick' : ''}; raw data \`bench/results/${f}\``, '');
   const torch = r.cases.some((c) => c.torchRate !== undefined && c.torchRate !== null);
-  out.push(`| case | ours | peer | ours / peer |${torch ? ' PyTorch CPU | ours / PyTorch |' : ''}`, `|---|---:|---:|---:|${torch ? '---:|---:|' : ''}`);
+  out.push(`| case | ours | peer | ours / peer |${torch ? ` PyTorch ${torchDevice === 'CPU' ? 'CPU' : 'GPU'} | ours / PyTorch |` : ''}`, `|---|---:|---:|---:|${torch ? '---:|---:|' : ''}`);
   for (const c of r.cases) {
     const extra = torch ? ` ${c.torchRate == null ? '—' : `${fmt(c.torchRate)} ${c.unit}`} | ${c.torchRate == null ? '—' : `${fmt(c.rate / c.torchRate)}x`} |` : '';
     out.push(`| ${c.label} | ${fmt(c.rate)} ${c.unit} | ${fmt(c.peerRate)} ${c.unit} | ${fmt(c.ratio)}x |${extra}`);

@@ -1,6 +1,8 @@
-"""PyTorch CPU as a benchmark peer: reads a JSON list of cases on stdin, prints a JSON list of
-median milliseconds (null for a case it cannot run). Run by bench/harness.mjs with Debian's
-/usr/bin/python3 when torch is installed; the same shapes as our cases, on the same machine."""
+"""PyTorch as a benchmark peer: reads a JSON list of cases on stdin, prints a JSON list of median
+milliseconds (null for a case it cannot run). Run by bench/harness.mjs with Debian's
+/usr/bin/python3 when torch is installed; the same shapes as our cases, on the same machine.
+CPU by default; SPINE_TORCH_DEVICE=cuda runs it on the machine's GPU (each timed run then ends
+with a synchronize, as ours ends waiting for the queue)."""
 import json
 import os
 import statistics
@@ -11,15 +13,26 @@ import torch
 import torch.nn.functional as F
 
 QUICK = '--quick' in sys.argv
+DEVICE = torch.device(os.environ.get('SPINE_TORCH_DEVICE', 'cpu'))
+
+
+def sync():
+    if DEVICE.type == 'cuda':
+        torch.cuda.synchronize()
 
 
 def timed(fn, reps):
+    # On a GPU each sample repeats the case 20 times before synchronising, as our GPU runs do.
+    inner = 20 if DEVICE.type == 'cuda' else 1
     fn()
+    sync()
     times = []
     for _ in range(reps):
         t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
+        for _ in range(inner):
+            fn()
+        sync()
+        times.append((time.perf_counter() - t0) * 1e3 / inner)
     return statistics.median(times)
 
 
@@ -27,30 +40,30 @@ def make(case):
     op = case['op']
     back = case.get('backward', False)
     if op == 'matmul':
-        a = torch.rand(case['M'], case['K'])
-        b = torch.rand(case['N'], case['K']) if case.get('transB') else torch.rand(case['K'], case['N'])
+        a = torch.rand(case['M'], case['K'], device=DEVICE)
+        b = torch.rand(case['N'], case['K'], device=DEVICE) if case.get('transB') else torch.rand(case['K'], case['N'], device=DEVICE)
         return lambda: a @ (b.t() if case.get('transB') else b)
     if op == 'conv2d':
-        x = torch.randn(*case['x'], requires_grad=back)
-        w = torch.randn(*case['w'], requires_grad=back)
+        x = torch.randn(*case['x'], device=DEVICE, requires_grad=back)
+        w = torch.randn(*case['w'], device=DEVICE, requires_grad=back)
         def run():
             y = F.conv2d(x, w, None, case.get('stride', 1), case.get('padding', 0), case.get('dilation', 1))
             if back:
                 y.backward(torch.ones_like(y))
         return run
     if op == 'batchnorm':
-        x = torch.randn(*case['x'], requires_grad=back)
+        x = torch.randn(*case['x'], device=DEVICE, requires_grad=back)
         c = case['x'][1]
-        w = torch.ones(c, requires_grad=back)
-        b = torch.zeros(c, requires_grad=back)
-        rm, rv = torch.zeros(c), torch.ones(c)
+        w = torch.ones(c, device=DEVICE, requires_grad=back)
+        b = torch.zeros(c, device=DEVICE, requires_grad=back)
+        rm, rv = torch.zeros(c, device=DEVICE), torch.ones(c, device=DEVICE)
         def run():
             y = F.batch_norm(x, rm, rv, w, b, training=True)
             if back:
                 y.backward(torch.ones_like(y))
         return run
     if op == 'lrn':
-        x = torch.randn(*case['x'], requires_grad=back)
+        x = torch.randn(*case['x'], device=DEVICE, requires_grad=back)
         def run():
             y = F.local_response_norm(x, case['size'])
             if back:
@@ -70,7 +83,8 @@ def main():
     for case in cases:
         fn = make(case)
         out.append(None if fn is None else timed(fn, 3 if QUICK else 5))
-    json.dump({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'ms': out}, sys.stdout)
+    device = torch.cuda.get_device_name(DEVICE) if DEVICE.type == 'cuda' else 'CPU'
+    json.dump({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'device': device, 'ms': out}, sys.stdout)
 
 
 if __name__ == '__main__':

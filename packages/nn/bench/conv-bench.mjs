@@ -8,7 +8,7 @@ import * as T from '@spine/tensor/node';
 import { conv2d } from '../dist/ops/conv-pool.js';
 import { convDgrad, convGeometry, convWgrad } from '../dist/ops/conv2d.js';
 import { spread } from '../dist/ops/conv2d-layout.js';
-import { finishSuite, loadTfjsWebgpu, quick, timeMedian } from '../../../bench/harness.mjs';
+import { finishSuite, loadTfjsWebgpu, quick, repeatsPerSample, timeMedian } from '../../../bench/harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 await T.ready();
@@ -21,12 +21,13 @@ const cases = [];
  * that load from other processes on this shared machine hits both sides alike.
  */
 async function measure(label, work, ours, theirs, torchCase = null) {
+  const inner = repeatsPerSample(info);
   const runOurs = async () => {
-    T.scope(() => void ours());
+    for (let i = 0; i < inner; i++) T.scope(() => void ours());
     await T.sync();
   };
   const runPeer = peer && theirs ? async () => {
-    peer.tf.tidy(() => void theirs(peer.tf));
+    for (let i = 0; i < inner; i++) peer.tf.tidy(() => void theirs(peer.tf));
     await peer.sync();
   } : null;
   const rounds = quick ? 3 : 5;
@@ -37,8 +38,8 @@ async function measure(label, work, ours, theirs, torchCase = null) {
     if (runPeer) b.push(await timeMedian(runPeer, { warmup: i === 0 ? 1 : 0, reps: 1 }));
   }
   const median = (v) => v.sort((x, y) => x - y)[Math.floor(v.length / 2)];
-  const ms = median(a);
-  const peerMs = runPeer ? median(b) : null;
+  const ms = median(a) / inner;
+  const peerMs = runPeer ? median(b) / inner : null;
   const rate = (t) => (t === null ? null : work / (t / 1e3) / 1e9);
   const row = { label, unit: 'GFLOP/s', ms, rate: rate(ms), peerMs, peerRate: rate(peerMs), ratio: peerMs === null ? null : peerMs / ms };
   if (torchCase) Object.assign(row, { torchCase, work });

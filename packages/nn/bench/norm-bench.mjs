@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '@spine/tensor/node';
 import { batchNorm2d, batchNormRelu, localResponseNorm } from '../dist/ops/norm-loss.js';
-import { finishSuite, loadTfjsWebgpu, quick, timeMedian } from '../../../bench/harness.mjs';
+import { finishSuite, loadTfjsWebgpu, quick, repeatsPerSample, timeMedian } from '../../../bench/harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 await T.ready();
@@ -21,17 +21,18 @@ const fmt = (v) => (v === null ? '—' : v.toFixed(2));
 
 /** `peerOpts`: a smaller peer problem (`bytes`, `shape`) and fewer timed runs (`reps`) where tfjs is very slow. */
 async function measure(label, bytes, ours, theirs, peerOpts = {}, torchCase = null) {
-  const msOurs = await timeMedian(async () => {
-    T.scope(ours);
+  const inner = repeatsPerSample(info);
+  const msOurs = (await timeMedian(async () => {
+    for (let i = 0; i < inner; i++) T.scope(ours);
     await T.sync();
-  });
+  })) / inner;
   let msPeer = null;
   if (peer && theirs) {
     const run = async () => {
-      peer.tf.tidy(() => void theirs(peer.tf));
+      for (let i = 0; i < inner; i++) peer.tf.tidy(() => void theirs(peer.tf));
       await peer.sync();
     };
-    msPeer = await timeMedian(run, peerOpts.reps ? { warmup: 1, reps: peerOpts.reps } : undefined);
+    msPeer = (await timeMedian(run, peerOpts.reps ? { warmup: 1, reps: peerOpts.reps } : undefined)) / inner;
   }
   const rate = (ms, b) => (ms === null ? null : b / (ms / 1e3) / 1e9);
   const row = { label, unit: 'GB/s', ms: msOurs, rate: rate(msOurs, bytes), peerMs: msPeer, peerRate: rate(msPeer, peerOpts.bytes ?? bytes), ratio: null };

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '../dist/node.js';
-import { finishSuite, loadTfjsWebgpu, quick, timeMedian } from '../../../bench/harness.mjs';
+import { finishSuite, loadTfjsWebgpu, quick, repeatsPerSample, timeMedian } from '../../../bench/harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 await T.ready();
@@ -13,7 +13,8 @@ const peer = await loadTfjsWebgpu();
 const cases = [];
 
 /** Time `ops` (recording only) followed by a device sync, repeated `inner` times per sample. */
-async function measure(label, unit, work, ours, theirs, inner = 1, torchCase = null) {
+async function measure(label, unit, work, ours, theirs, repeats = 1, torchCase = null) {
+  const inner = repeats * repeatsPerSample(info);
   const runOurs = async () => {
     for (let i = 0; i < inner; i++) T.scope(() => void ours());
     await T.sync();
@@ -43,7 +44,7 @@ function pair(shapeA, shapeB, seed) {
 }
 
 // Matmul: M x K x N, GFLOP/s = 2MKN / t.
-const squares = quick ? [256, 512] : [256, 512, 1024, 2048];
+const squares = quick ? [256, 512] : info.kernels === 'gpu' ? [256, 512, 1024, 2048, 4096] : [256, 512, 1024, 2048];
 const skinny = quick ? [[3136, 128, 32]] : [[12544, 128, 256], [3136, 1024, 128], [3136, 128, 32], [10, 4096, 4096]];
 for (const [M, K, N] of [...squares.map((n) => [n, n, n]), ...skinny]) {
   const p = pair([M, K], [K, N], M + K + N);

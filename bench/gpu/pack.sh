@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Packs what the benchmark suites need on a machine that has a GPU but no npm registry (a lent
+# cloud GPU): this machine's Node binary, the built packages' dist/ folders, the workspace links,
+# and the few node_modules files the suites load (Dawn's linux-x64 binding and the Node bundles
+# of tfjs-core and tfjs-backend-webgpu). Output: .gpu/bundle.tar.xz (about 40 MB), unpacked
+# over a checkout of the same commit by bench/gpu/run.sh. Run `npm run build` first.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+
+mkdir -p "$stage/.gpu/bin"
+cp "$(command -v node)" "$stage/.gpu/bin/node"
+files=(
+  node_modules/webgpu/package.json node_modules/webgpu/index.js node_modules/webgpu/dist/linux-x64
+  node_modules/@tensorflow/tfjs-core/package.json node_modules/@tensorflow/tfjs-core/dist/tf-core.node.js
+  node_modules/@tensorflow/tfjs-backend-webgpu/package.json node_modules/@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.node.js
+)
+for pkg in packages/*/ test-data/; do
+  [ -d "$pkg/dist" ] && files+=("${pkg%/}/dist")
+done
+for link in node_modules/@spine/*; do files+=("$link"); done
+[ -L node_modules/spine-cli ] && files+=(node_modules/spine-cli)
+for f in "${files[@]}"; do
+  [ -e "$f" ] || { echo "pack.sh: missing $f (run npm ci && npm run build)" >&2; exit 1; }
+  mkdir -p "$stage/$(dirname "$f")"
+  cp -a "$f" "$stage/$(dirname "$f")/"
+done
+mkdir -p .gpu
+tar -C "$stage" -cf - . | xz -T2 -4 > .gpu/bundle.tar.xz.tmp
+mv .gpu/bundle.tar.xz.tmp .gpu/bundle.tar.xz
+echo "wrote .gpu/bundle.tar.xz ($(du -h .gpu/bundle.tar.xz | cut -f1))"
