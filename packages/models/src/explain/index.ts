@@ -1,0 +1,4 @@
+export { registerCamTarget, camTargetFor, runChildren, type CamTarget } from './cam-target.js';
+export { gradCam, camFromActivation, type GradCamResult, type GradCamOptions } from './grad-cam.js';
+export { upsampleBilinear, scaleToMax, camOverlay, heatOnImage, type OverlayOptions } from './heatmap.js';
+export { CamAverager, classAverageOverlay, type ClassAverage } from './class-average.js';
