@@ -12,6 +12,7 @@ export { BatchNorm2d, LocalResponseNorm, type BatchNormLayerOptions } from './mo
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, type PoolLayerOptions } from './modules/pooling.js';
 export { Dropout } from './modules/dropout.js';
 export { DenseLayer, DenseBlock, Transition, type DenseLayerOptions, type DenseBlockOptions } from './modules/densenet-blocks.js';
+export { denseBottleneckCheckpoint, type BottleneckParams } from './checkpoint.js';
 export * from './ops/conv-pool.js';
 export * from './ops/norm-loss.js';
 export * from './serialization/index.js';

@@ -2,6 +2,7 @@
 // torchvision state dict loads with no key mapping: denselayer{i}.{norm1, conv1, norm2, conv2},
 // transition.{norm, conv}. BN + ReLU pairs run as one fused kernel.
 import * as T from '@spine/tensor';
+import { denseBottleneckCheckpoint } from '../checkpoint.js';
 import { avgPool2d } from '../ops/conv-pool.js';
 import { dropout } from '../ops/norm-loss.js';
 import { Conv2d } from './conv.js';
@@ -12,6 +13,8 @@ export interface DenseLayerOptions {
   growthRate: number;
   bnSize: number;
   dropRate?: number;
+  /** torchvision's memory_efficient: recompute concat + norm1-relu1-conv1 in backward. */
+  memoryEfficient?: boolean;
 }
 
 /** BN-ReLU-conv1x1 (bottleneck, bnSize * growth channels) then BN-ReLU-conv3x3 (growth channels). */
@@ -21,11 +24,14 @@ export class DenseLayer extends Module {
   readonly norm2: BatchNorm2d;
   readonly conv2: Conv2d;
 
+  memoryEfficient: boolean;
+
   constructor(
     readonly numInputFeatures: number,
     readonly o: DenseLayerOptions,
   ) {
     super();
+    this.memoryEfficient = o.memoryEfficient ?? false;
     const inner = o.bnSize * o.growthRate;
     this.norm1 = this.registerModule('norm1', new BatchNorm2d(numInputFeatures));
     this.conv1 = this.registerModule('conv1', new Conv2d(numInputFeatures, inner, 1, { bias: false }));
@@ -35,12 +41,8 @@ export class DenseLayer extends Module {
 
   /** Takes every earlier feature map of the block; returns only the new growth-rate channels. */
   forward(...features: T.Tensor[]): T.Tensor {
-    // A single input is used as it is (a plain view would cut it from the autograd graph).
-    const input = features.length === 1 ? features[0]! : T.concat(features, 1);
-    const a = this.norm1.forwardRelu(input);
-    if (input !== features[0]) input.dispose();
-    const b = this.conv1.forward(a);
-    a.dispose();
+    // As torchvision: checkpoint only when a gradient will flow back into the features.
+    const b = this.memoryEfficient && T.isGradEnabled() && features.some((f) => f.requiresGrad) ? this.checkpointedBottleneck(features) : this.bottleneck(features);
     const c = this.norm2.forwardRelu(b);
     b.dispose();
     const out = this.conv2.forward(c);
@@ -50,6 +52,27 @@ export class DenseLayer extends Module {
     const dropped = dropout(out, p, { training: this.training });
     out.dispose();
     return dropped;
+  }
+
+  /** concat -> norm1 -> relu1 -> conv1, each result kept by autograd for backward. */
+  private bottleneck(features: T.Tensor[]): T.Tensor {
+    // A single input is used as it is (a plain view would cut it from the autograd graph).
+    const input = features.length === 1 ? features[0]! : T.concat(features, 1);
+    const a = this.norm1.forwardRelu(input);
+    if (input !== features[0]) input.dispose();
+    const b = this.conv1.forward(a);
+    a.dispose();
+    return b;
+  }
+
+  /** The same numbers; the concat and the BN-ReLU output are recomputed in backward. */
+  private checkpointedBottleneck(features: T.Tensor[]): T.Tensor {
+    const n = this.norm1;
+    return denseBottleneckCheckpoint(
+      features,
+      { normWeight: n.param('weight'), normBias: n.param('bias'), runningMean: n.buffer('running_mean'), runningVar: n.buffer('running_var'), convWeight: this.conv1.param('weight') },
+      n.batchNormOptions(),
+    );
   }
 }
 
@@ -67,6 +90,11 @@ export class DenseBlock extends Module {
     for (let i = 0; i < o.numLayers; i++) {
       this.layers.push(this.registerModule(`denselayer${i + 1}`, new DenseLayer(o.numInputFeatures + i * o.growthRate, o)));
     }
+  }
+
+  /** Switch every layer between the plain and the memory-efficient bottleneck. */
+  setMemoryEfficient(on: boolean): void {
+    for (const l of this.layers) l.memoryEfficient = on;
   }
 
   get numOutputFeatures(): number {

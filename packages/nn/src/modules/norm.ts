@@ -32,6 +32,15 @@ export class BatchNorm2d extends Module {
     return { training: this.training, momentum: this.options.momentum ?? 0.1, eps: this.options.eps ?? 1e-5 };
   }
 
+  /**
+   * The op options of the next call, counted as a training batch when training: for code that
+   * runs this module's tensors through a fused op (DenseNet's checkpointed bottleneck).
+   */
+  batchNormOptions(): { training: boolean; momentum: number; eps: number } {
+    if (this.training) this.pendingBatches++;
+    return this.opts();
+  }
+
   forward(x: T.Tensor): T.Tensor {
     if (this.training) this.pendingBatches++;
     return batchNorm2d(x, this.param('weight'), this.param('bias'), this.buffer('running_mean'), this.buffer('running_var'), this.opts());

@@ -52,7 +52,11 @@ function partialShape(l: Layout): { chunks: number; threads: number; interleaved
   return { chunks, threads: l.N * l.C * chunks, interleaved: getEngine().info.kernels === 'gpu' };
 }
 
-function forward(relu: boolean) {
+/**
+ * The op's forward for the plain or ReLU-fused variant, usable with a caller's own OpContext
+ * (checkpoint.ts recomputes BN-ReLU in backward and then calls batchNormBackward on it).
+ */
+export function batchNormForward(relu: boolean) {
   const name = relu ? 'batchNormRelu' : 'batchNorm2d';
   return (ctx: OpContext, x: Tensor, weight: Tensor, bias: Tensor, rm: Tensor | null, rv: Tensor | null, options: BatchNormOptions): Tensor => {
     const l = layoutOf(name, x, weight, bias, rm, rv);
@@ -88,7 +92,8 @@ function forward(relu: boolean) {
   };
 }
 
-function backward(relu: boolean) {
+/** The op's backward rule; `ctx` must come from batchNormForward of the same variant. */
+export function batchNormBackward(relu: boolean) {
   return (ctx: OpContext, g: Tensor): (Tensor | null)[] => {
     const [x, stats] = ctx.saved as [Tensor, Tensor];
     const l = ctx.layout as Layout;
@@ -114,8 +119,8 @@ function backward(relu: boolean) {
   };
 }
 
-const batchNormOp = defineOp({ name: 'batchNorm2d', forward: forward(false), backward: backward(false) });
-const batchNormReluOp = defineOp({ name: 'batchNormRelu', forward: forward(true), backward: backward(true) });
+const batchNormOp = defineOp({ name: 'batchNorm2d', forward: batchNormForward(false), backward: batchNormBackward(false) });
+const batchNormReluOp = defineOp({ name: 'batchNormRelu', forward: batchNormForward(true), backward: batchNormBackward(true) });
 
 /**
  * Batch normalisation of x [N, C, ...] per channel, as torch.nn.functional.batch_norm.

@@ -1,0 +1,86 @@
+// Gradient checkpointing for DenseNet's bottleneck (Pleiss et al., "Memory-Efficient
+// Implementation of DenseNets", 2017): concat(features) -> BN -> ReLU -> conv1x1 as one op that
+// keeps only its inputs (the features, which the block holds anyway) and recomputes the
+// concatenation and the BN-ReLU output in backward. A plain dense layer keeps two tensors the
+// width of everything before it (the concat, saved by BN; the BN-ReLU output, saved by the
+// conv), so a block's memory grows with the square of its depth; this op makes it linear.
+//
+// Why a fused op and not a generic torch.utils.checkpoint(fn): backward rules run with
+// recording off, so re-running `fn` could not build the graph a generic version would walk.
+// Here the recompute calls the BN kernels with a private OpContext and the conv's data/weight
+// gradient kernels directly, which also records nothing it does not need.
+import { concat, defineOp, narrow, OpContext, scope, type Tensor } from '@spine/tensor';
+import { NnError } from './errors.js';
+import { batchNormForward, batchNormBackward, batchNormRelu, type BatchNormOptions } from './ops/batchnorm.js';
+import { conv2d, convDgrad, convGeometry, convWgrad } from './ops/conv2d.js';
+
+export interface BottleneckParams {
+  normWeight: Tensor;
+  normBias: Tensor;
+  runningMean: Tensor | null;
+  runningVar: Tensor | null;
+  /** The 1x1 conv's weight [inner, sum of feature channels, 1, 1] (no bias). */
+  convWeight: Tensor;
+}
+
+const bnReluForward = batchNormForward(true);
+const bnReluBackward = batchNormBackward(true);
+
+const bottleneckOp = defineOp({
+  name: 'denseBottleneckCheckpoint',
+  forward: (ctx: OpContext, normWeight: Tensor, normBias: Tensor, rm: Tensor | null, rv: Tensor | null, convWeight: Tensor, bn: BatchNormOptions, ...features: Tensor[]) => {
+    const x = features.length === 1 ? features[0]! : concat(features, 1);
+    const a = batchNormRelu(x, normWeight, normBias, rm, rv, bn); // updates the running stats once
+    if (x !== features[0]) x.dispose();
+    const y = conv2d(a, convWeight, null);
+    a.dispose();
+    // Eval-mode recompute normalises with the running stats; training recomputes batch stats.
+    ctx.save(normWeight, normBias, convWeight, ...(bn.training ? [] : [rm!, rv!]), ...features);
+    Object.assign(ctx, { bn, featureCount: features.length, hasRunning: rm !== null });
+    return y;
+  },
+  backward: (ctx, gy) => {
+    const { bn, featureCount, hasRunning } = ctx as unknown as { bn: BatchNormOptions; featureCount: number; hasRunning: boolean };
+    const [normWeight, normBias, convWeight] = ctx.saved as [Tensor, Tensor, Tensor];
+    const running = bn.training ? null : (ctx.saved.slice(3, 5) as [Tensor, Tensor]);
+    const features = ctx.saved.slice(ctx.saved.length - featureCount);
+    return scope(() => {
+      // Recompute: the same concat, and BN-ReLU with the batch statistics the forward used
+      // (running stats withheld so they are not updated a second time).
+      const x = features.length === 1 ? features[0]!.view() : concat(features, 1);
+      x.requiresGrad = true; // ask the BN backward for dx (nothing records: backward runs without grad)
+      const bnCtx = new OpContext(true);
+      const a = bnReluForward(bnCtx, x, normWeight, normBias, running?.[0] ?? null, running?.[1] ?? null, bn);
+      const g = convGeometry(a, convWeight, null, {});
+      const dConv = convWgrad(a, gy, g); // 1x1, unpadded: a is its own padded input
+      const da = convDgrad(gy, convWeight, g);
+      a.dispose();
+      const [dx, dNormWeight, dNormBias] = bnReluBackward(bnCtx, da) as [Tensor, Tensor, Tensor];
+      for (const t of bnCtx.saved) t.dispose();
+      let at = 0;
+      const dFeatures = features.map((f) => {
+        const c = f.shape[1]!;
+        const d = featureCount === 1 ? dx : narrow(dx, 1, at, c);
+        at += c;
+        return d;
+      });
+      // One slot per Tensor argument: the running stats have (null) slots only when given.
+      return [dNormWeight, dNormBias, ...(hasRunning ? [null, null] : []), dConv, ...dFeatures];
+    });
+  },
+});
+
+/**
+ * conv2d(relu(batchNorm2d(concat(features, 1))), convWeight): DenseNet's norm1-relu1-conv1 with
+ * the concatenation and the BN-ReLU output recomputed in backward rather than kept. Values and
+ * gradients are those of the plain composition; running statistics are updated once (in the
+ * forward), where torch.utils.checkpoint would update them again during the recompute.
+ */
+export function denseBottleneckCheckpoint(features: readonly Tensor[], p: BottleneckParams, bn: BatchNormOptions): Tensor {
+  if (!features.length) throw new NnError('denseBottleneckCheckpoint: needs at least one feature map');
+  const { normWeight, normBias, runningMean, runningVar, convWeight } = p;
+  if (convWeight.rank !== 4 || convWeight.shape[2] !== 1 || convWeight.shape[3] !== 1) {
+    throw new NnError(`denseBottleneckCheckpoint: the bottleneck conv must be 1x1, got weight [${convWeight.shape.join(', ')}]`);
+  }
+  return bottleneckOp(normWeight, normBias, runningMean, runningVar, convWeight, bn, ...features);
+}
