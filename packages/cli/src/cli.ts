@@ -10,12 +10,13 @@ import { predictCommand } from './commands/predict.js';
 import { splitCommand } from './commands/split.js';
 import { synthCommand } from './commands/synth.js';
 import { trainCommand } from './commands/train.js';
+import { weightsCommand } from './commands/weights.js';
 import { parseCommandArgs } from './ui/args.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, formatError } from './ui/errors.js';
 import { formatCommandHelp, formatMainHelp } from './ui/help.js';
 import { cliVersion } from './version.js';
 
-export const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, predictCommand, doctorCommand, synthCommand, splitCommand];
+export const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, predictCommand, weightsCommand, doctorCommand, synthCommand, splitCommand];
 
 /** Commands of the goal (issue 5) that need the trainer and are not wired yet. */
 export const PLANNED_COMMANDS: readonly string[] = [];

@@ -4,3 +4,4 @@ export { DenseNet, densenet121, densenet169, densenet201, type DenseNetConfig, t
 export { binaryMetrics, confusionMatrix, rocAuc, rocCurve, bootstrapAccuracyCI, formatConfusion, type BinaryMetrics } from './metrics/classification.js';
 export * from './data/index.js';
 export * from './train/index.js';
+export * from './weights/index.js';
