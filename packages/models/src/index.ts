@@ -5,3 +5,4 @@ export { binaryMetrics, confusionMatrix, rocAuc, rocCurve, bootstrapAccuracyCI, 
 export * from './data/index.js';
 export * from './train/index.js';
 export * from './weights/index.js';
+export * from './explain/index.js';
