@@ -1,5 +1,6 @@
-import { resize, toGrey, type Image } from '@spine/imaging';
+import { toGrey, type Image } from '@spine/imaging';
 import { CbirError } from './errors.js';
+import { resizePlane } from './plane-ops.js';
 
 /**
  * An 8-bit grey plane, row-major: what MATLAB's anna_phog.m receives from imread (uint8 G, 0..255).
@@ -27,16 +28,15 @@ export function greyPlaneFromImage(image: Image): GreyPlane {
 }
 
 /**
- * The plane PHOG is computed on: the film resized (area averaging) to `workingWidth` with its
- * aspect kept, or the film itself when `workingWidth` is null (exact reference parity, full cost).
- * Every film of an index and every query must use the same working width, so their edge maps
- * describe anatomy at one scale.
+ * The plane PHOG is computed on: the film resized to `workingWidth` with its aspect kept (exact
+ * area averaging when shrinking, rounded to bytes), or the film itself when `workingWidth` is null
+ * (the reference code's behaviour, full cost). Every film of an index and every query must use the
+ * same working width, so that their edge maps describe anatomy at one scale.
  */
-export function workingPlane(image: Image, workingWidth: number | null): GreyPlane {
-  if (workingWidth === null || workingWidth === image.width) return greyPlaneFromImage(image);
+export function workingPlane(grey: GreyPlane, workingWidth: number | null): GreyPlane {
+  if (workingWidth === null || workingWidth === grey.width) return grey;
   if (!Number.isInteger(workingWidth) || workingWidth < 1) throw new CbirError('<memory>', `working width must be a positive integer, got ${workingWidth}`);
-  const height = workingHeight(image.width, image.height, workingWidth);
-  return greyPlaneFromImage(resize(toGrey(image), workingWidth, height));
+  return resizePlane(grey, workingWidth, workingHeight(grey.width, grey.height, workingWidth));
 }
 
 /** The height an image of width x height gets at `workingWidth` (aspect kept, at least 1). */
