@@ -3,6 +3,7 @@ import * as T from '@spine/tensor/node';
 import { Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential } from '@spine/nn';
 import { CamAverager, camOverlay, camTargetFor, gradCam, registerCamTarget, upsampleBilinear } from '../src/explain/index.js';
 import { PAPER_SEQCNN, SequentialCNN } from '../src/models/sequential-cnn.js';
+import { DenseNet } from '../src/models/densenet.js';
 
 beforeAll(async () => {
   await T.ready();
@@ -127,6 +128,22 @@ describe('gradCam', () => {
     const r = await gradCam(m, x);
     // 67 -> conv1 31 -> pool 15 -> conv2 8 -> pool 3 (conv3..5 keep 3x3)
     expect([r.height, r.width, r.maps.length]).toEqual([3, 3, 2]);
+    expect(r.maps.every((mp) => mp.every((v) => v >= 0 && Number.isFinite(v)))).toBe(true);
+    x.dispose();
+    m.dispose();
+  });
+
+  it('DenseNet explains features.norm5 + ReLU: head(features(x)) is forward(x)', async () => {
+    const m = new DenseNet({ growthRate: 4, blockConfig: [2, 2], numInitFeatures: 8, bnSize: 2, dropRate: 0, numClasses: 2, memoryEfficient: false }).eval();
+    const x = T.randn([2, 3, 32, 32], { seed: 4 });
+    const target = camTargetFor(m);
+    expect(target.layer).toBe('features.norm5 + ReLU');
+    const whole = await f64(T.noGrad(() => m.forward(x)));
+    const split = await f64(T.noGrad(() => T.scope(() => target.head(target.features(x)))));
+    expectClose(split, whole, 1e-6);
+    const r = await gradCam(m, x, { classes: 1 });
+    // 32 -> conv0/2 16 -> pool0/2 8 -> transition/2 4
+    expect([r.height, r.width, r.classes]).toEqual([4, 4, [1, 1]]);
     expect(r.maps.every((mp) => mp.every((v) => v >= 0 && Number.isFinite(v)))).toBe(true);
     x.dispose();
     m.dispose();

@@ -2,7 +2,9 @@
  * CAM targets of this package's models: the output of the last convolution block, the usual
  * Grad-CAM choice (the last layer that still has a spatial layout).
  */
-import { ReLU } from '@spine/nn';
+import * as T from '@spine/tensor';
+import { ReLU, globalAvgPool2d } from '@spine/nn';
+import { DenseNet } from '../models/densenet.js';
 import { SequentialCNN } from '../models/sequential-cnn.js';
 import { registerCamTarget, runChildren } from './cam-target.js';
 
@@ -23,3 +25,14 @@ registerCamTarget(SequentialCNN, (model) => {
     },
   };
 });
+
+/** DenseNet: features.norm5 and the ReLU forward applies after it; the head is the global average pool and the classifier. */
+registerCamTarget(DenseNet, (model) => ({
+  layer: 'features.norm5 + ReLU',
+  features: (x) => model.forwardFeatures(x, true),
+  head: (a) =>
+    T.scope(() => {
+      const flat = T.flatten(globalAvgPool2d(a), 1);
+      return model.classifier.forward(flat);
+    }),
+}));
