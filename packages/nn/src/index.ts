@@ -3,6 +3,8 @@ export { NnError } from './errors.js';
 export { Module, parameter, type StateEntry, type StateSource, type LoadResult } from './modules/module.js';
 export { Sequential } from './modules/sequential.js';
 export { Linear } from './modules/linear.js';
+export { ShardedLinear, shardRows, DEFAULT_SHARD_BYTES, type ShardedLinearOptions } from './modules/linear-sharded.js';
+export type { StateGroup } from './modules/state-groups.js';
 export { ReLU, Flatten, Identity } from './modules/activation.js';
 export * as init from './init.js';
 export { SGD, type ParamGroup, type ParamGroupSpec, type SgdState } from './optim/sgd.js';

@@ -2,6 +2,7 @@
 // state dict (torchvision's convention: `features.denseblock1.denselayer1.norm1.weight`).
 import * as T from '@spine/tensor';
 import { NnError } from '../errors.js';
+import { joinStateGroup, splitStateGroup, type StateGroup } from './state-groups.js';
 
 /** Values a state dict entry may come from: a tensor, or CPU data with its shape. */
 export interface StateEntry {
@@ -138,11 +139,40 @@ export abstract class Module {
 
   /**
    * Parameters and persistent buffers by key, in PyTorch's state_dict order (each module's own
-   * parameters, then its buffers, then its children). The tensors are the module's own.
+   * parameters, then its buffers, then its children). The tensors are the module's own. An entry
+   * a module keeps in pieces (stateGroups) is listed as its pieces; stateDictData joins them.
    */
   stateDict(): Map<string, T.Tensor> {
     for (const [, m] of this.namedModules()) m.beforeStateDict();
     return this.collectState();
+  }
+
+  /**
+   * The state dict read back to the CPU (one readback per tensor) with every entry that a module
+   * keeps in pieces joined under its one PyTorch key (ShardedLinear's weight): what checkpoints
+   * save, the same on every adapter. loadStateDict takes it back.
+   */
+  async stateDictData(): Promise<Map<string, StateEntry>> {
+    let out = new Map<string, StateEntry>();
+    for (const [key, t] of this.stateDict()) out.set(key, { shape: t.shape, data: await t.data() });
+    for (const [path, m] of this.namedModules()) for (const g of m.stateGroups()) out = joinStateGroup(out, path ? `${path}.` : '', g);
+    return out;
+  }
+
+  /** A source with every joined entry of a stateGroups module cut into the module's pieces. */
+  private splitStateGroups(source: Map<string, StateSource>): Map<string, StateSource> {
+    let out = source;
+    for (const [path, m] of this.namedModules()) {
+      for (const g of m.stateGroups()) {
+        const shapes = g.parts.map((p) => {
+          const t = m.params.get(p) ?? m.buffers.get(p)?.t;
+          if (!t) throw new NnError(`${m.constructor.name}: state group '${g.name}' names '${p}', which it does not hold`);
+          return t.shape;
+        });
+        out = splitStateGroup(out, path ? `${path}.` : '', g, shapes);
+      }
+    }
+    return out;
   }
 
   private collectState(): Map<string, T.Tensor> {
@@ -161,7 +191,18 @@ export abstract class Module {
    * attached). Shapes must match; with `strict`, missing and unexpected keys are errors.
    * Integer sources (e.g. PyTorch's int64 num_batches_tracked) load into i32 buffers.
    */
-  loadStateDict(source: Map<string, StateSource>, strict = true): LoadResult {
+  loadStateDict(given: Map<string, StateSource>, strict = true): LoadResult {
+    const source = this.splitStateGroups(given);
+    try {
+      return this.loadSplitStateDict(source, strict);
+    } finally {
+      // Pieces cut from a GPU tensor source are new tensors.
+      const mine = new Set(given.values());
+      for (const v of source.values()) if (v instanceof T.Tensor && !mine.has(v)) v.dispose();
+    }
+  }
+
+  private loadSplitStateDict(source: Map<string, StateSource>, strict: boolean): LoadResult {
     for (const [, m] of this.namedModules()) m.beforeStateDict();
     const own = this.collectState();
     const missingKeys = [...own.keys()].filter((k) => !source.has(k) && !this.defaultsFor(k));
@@ -196,6 +237,15 @@ export abstract class Module {
 
   /** Hook: a state dict was just loaded into this module's tensors. */
   protected afterStateLoaded(): void {}
+
+  /**
+   * Hook (what PyTorch's state-dict hooks do for sharded weights): entries this module keeps in
+   * pieces, each a block of rows of the one entry PyTorch has. stateDictData joins them;
+   * loadStateDict cuts a joined entry into them.
+   */
+  protected stateGroups(): readonly StateGroup[] {
+    return [];
+  }
 
   /** Keys a module can do without in a checkpoint (BatchNorm's num_batches_tracked). */
   protected defaultsFor(_key: string): boolean {
