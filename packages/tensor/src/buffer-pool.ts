@@ -56,6 +56,11 @@ export class BufferPool {
     return buffer;
   }
 
+  /** Bytes released while a command that may use them is unsubmitted. */
+  get pendingBytes(): number {
+    return this.stats.pendingBytes;
+  }
+
   sizeOf(buffer: GPUBuffer): number {
     return this.sizes.get(buffer) ?? buffer.size;
   }

@@ -22,6 +22,11 @@ export interface DeviceOptions {
   maxDispatchesPerSubmit?: number;
   /** Bytes the buffer pool may keep for reuse (default 1 GiB, or a quarter of maxBufferSize). */
   poolCapBytes?: number;
+  /**
+   * Bytes of released buffers that may wait for the unsubmitted command before it is submitted
+   * (default 256 MiB), so they return to the pool instead of new buffers being created.
+   */
+  maxPendingBytes?: number;
 }
 
 export interface GpuHandle {

@@ -31,6 +31,8 @@ export class Engine {
   private pass: GPUComputePassEncoder | null = null;
   private dispatches = 0;
   private readonly maxDispatches: number;
+  /** See DeviceOptions.maxPendingBytes; tests lower it. */
+  maxPendingBytes: number;
   private readonly uniformStaging: Uint32Array;
   private readonly uniformRing: GPUBuffer;
   private lost: string | null = null;
@@ -70,6 +72,7 @@ export class Engine {
     this.storagePool = new BufferPool(device, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST, 'tensor', cap);
     this.readPool = new BufferPool(device, BufferUsage.MAP_READ | BufferUsage.COPY_DST, 'readback', 256 << 20);
     this.maxDispatches = Math.max(1, options.maxDispatchesPerSubmit ?? 256);
+    this.maxPendingBytes = Math.max(0, options.maxPendingBytes ?? 256 << 20);
     this.uniformStaging = new Uint32Array((this.maxDispatches * UNIFORM_SLOT_BYTES) / 4);
     this.uniformRing = device.createBuffer({ size: this.uniformStaging.byteLength, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, label: 'uniform-ring' });
     // Errors outside our error scopes (e.g. a dispatch of a pipeline that failed to compile)
@@ -217,6 +220,10 @@ export class Engine {
   release(buffer: GPUBuffer): void {
     if (this.lost === 'destroyed') return;
     this.storagePool.release(buffer, this.encoder !== null);
+    // Released buffers wait for the submit before they can be reused; when many bytes wait, a
+    // loop of large ops would otherwise create fresh buffers (and on a GPU, fresh memory) each
+    // time. Submitting now recycles them; the GPU runs the commands in order either way.
+    if (this.storagePool.pendingBytes > this.maxPendingBytes) this.flush();
   }
 
   upload(buffer: GPUBuffer, data: ArrayBufferView): void {

@@ -89,6 +89,36 @@ describe('deferred release', () => {
   });
 });
 
+describe('pending releases', () => {
+  it('submits when released buffers waiting for the submit pass maxPendingBytes, so they are reused', async () => {
+    const engine = T.getEngine();
+    await T.sync();
+    const saved = engine.maxPendingBytes;
+    engine.maxPendingBytes = 64 * 1024;
+    try {
+      const x = T.rand([4096], { seed: 3 });
+      const created = T.memory().buffersCreated;
+      const submits = engine.counters.submits;
+      let last = T.zeros([4096]);
+      for (let i = 0; i < 40; i++) {
+        const y = T.add(x, i); // 16 KiB each, released at once but still used by the next add
+        last.dispose();
+        last = T.add(y, 0.5);
+        y.dispose();
+      }
+      // 80 outputs of 16 KiB: without the bound every one would be a new buffer.
+      expect(T.memory().buffersCreated - created).toBeLessThan(16);
+      expect(engine.counters.submits - submits).toBeGreaterThanOrEqual(8);
+      const [xs, ls] = [await x.data(), await last.data()];
+      ls.forEach((v, i) => expect(v).toBeCloseTo(xs[i]! + 39.5, 4));
+      x.dispose();
+      last.dispose();
+    } finally {
+      engine.maxPendingBytes = saved;
+    }
+  });
+});
+
 describe('testing aids and device facts', () => {
   it('poisoned outputs read as NaN (f32) or a sentinel (i32) until written', async () => {
     T.setPoisonOutputs(true);
