@@ -78,17 +78,28 @@ describe('views and copies', () => {
 });
 
 describe('softmax / logSoftmax', () => {
-  it('along every axis, stable for large logits', async () => {
-    const logits = randomArr([4, 7, 33], seedFor('softmax'), { lo: -5, hi: 5 });
-    // Shift one row by +80: exp would overflow without the max subtraction.
-    for (let i = 0; i < 33; i++) logits.data[i] = Math.fround(logits.data[i]! + 80);
-    for (const axis of [0, 1, 2, -1]) {
-      expectClose(await download(T.softmax(upload(logits), axis)), refSoftmax(logits, axis), { rtol: 1e-5, atol: 1e-7 }, `softmax axis ${axis}`);
-      expectClose(await download(T.logSoftmax(upload(logits), axis)), refSoftmax(logits, axis, true), { rtol: 1e-5, atol: 1e-5 }, `logSoftmax axis ${axis}`);
-    }
-    const long = randomArr([3, 1000], seedFor('softmax-long'));
-    expectClose(await download(T.softmax(upload(long))), refSoftmax(long), { rtol: 1e-5, atol: 1e-8 }, 'softmax rows of 1000');
-  });
+  // Rows run as one invocation each on software adapters and as one workgroup each on GPUs;
+  // both families must be right everywhere, so each runs here by overriding the engine's choice.
+  for (const family of ['cpu', 'gpu'] as const) {
+    it(`${family} family: along every axis, stable for large logits`, async () => {
+      T.setKernelFamily(family);
+      try {
+        const logits = randomArr([4, 7, 33], seedFor('softmax'), { lo: -5, hi: 5 });
+        // Shift one row by +80: exp would overflow without the max subtraction.
+        for (let i = 0; i < 33; i++) logits.data[i] = Math.fround(logits.data[i]! + 80);
+        for (const axis of [0, 1, 2, -1]) {
+          expectClose(await download(T.softmax(upload(logits), axis)), refSoftmax(logits, axis), { rtol: 1e-5, atol: 1e-7 }, `${family} softmax axis ${axis}`);
+          expectClose(await download(T.logSoftmax(upload(logits), axis)), refSoftmax(logits, axis, true), { rtol: 1e-5, atol: 1e-5 }, `${family} logSoftmax axis ${axis}`);
+        }
+        const long = randomArr([3, 1000], seedFor('softmax-long'));
+        expectClose(await download(T.softmax(upload(long))), refSoftmax(long), { rtol: 1e-5, atol: 1e-8 }, `${family} softmax rows of 1000`);
+        const short = randomArr([70, 5], seedFor('softmax-short'));
+        expectClose(await download(T.logSoftmax(upload(short))), refSoftmax(short, -1, true), { rtol: 1e-5, atol: 1e-5 }, `${family} logSoftmax rows of 5`);
+      } finally {
+        T.setKernelFamily(null);
+      }
+    });
+  }
 });
 
 describe('creation', () => {
