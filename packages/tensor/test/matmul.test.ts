@@ -120,6 +120,17 @@ describe('matmul against the reference', () => {
       T.setMatmulTiles('cpu', null);
     }
   });
+
+  it('the gpu family with its large tiles (8x8 per thread) and unequal ones', async () => {
+    try {
+      T.setMatmulTiles('gpu', { tm: 8, tn: 8, wx: 16, wy: 16 });
+      await runCases(CASES.filter((_, i) => i % 2 === 0), 'gpu', 'tiles 8x8 in 16x16');
+      T.setMatmulTiles('gpu', { tm: 4, tn: 8, wx: 8, wy: 4 });
+      await runCases(CASES.filter((_, i) => i % 2 === 1), 'gpu', 'tiles 4x8 in 8x4');
+    } finally {
+      T.setMatmulTiles('gpu', null);
+    }
+  });
 });
 
 describe('matmul edge cases', () => {

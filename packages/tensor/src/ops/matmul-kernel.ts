@@ -4,7 +4,7 @@
 // when a workgroup runs as SIMD lanes on one CPU thread); each invocation keeps a TM x TN block
 // of C in registers and reads A and B with vec4 loads straight from storage. Out-of-range rows
 // and columns are read clamped and never stored, so no branch sits in the inner loop.
-// 'gpu' family: the classic workgroup-tiled kernel (shared-memory tiles, 4x4 per thread).
+// 'gpu' family: the classic workgroup-tiled kernel (shared-memory tiles, vec4 register blocks).
 import { defineKernel, uniformPreamble } from '../kernel.js';
 
 export interface MatmulOptions {
@@ -110,7 +110,13 @@ function cpuScalar(o: MatmulOptions): string {
   return L.join('\n');
 }
 
-/** Workgroup-tiled kernel for real GPUs: (wy*tm) x (wx*tn) tile of C, K in steps of 16. */
+/**
+ * Workgroup-tiled kernel for real GPUs: a (wy*tm) x (wx*tn) tile of C per workgroup, K in steps
+ * of 16 through workgroup memory. Both tiles are stored k-major as vec4s, so the inner loop
+ * reads tm/4 + tn/4 vec4s (no bank conflicts: neighbouring threads read neighbouring vec4s) for
+ * tm*tn multiply-adds on vec4 accumulators. Global reads run along each operand's contiguous
+ * axis (coalesced), whichever way it is transposed. tm and tn are multiples of 4.
+ */
 function gpuTiled(o: MatmulOptions): string {
   const { tm, tn, wx, wy } = o;
   const BM = wy * tm;
@@ -118,37 +124,44 @@ function gpuTiled(o: MatmulOptions): string {
   const BK = 16;
   const threads = wx * wy;
   const L: string[] = [HEAD('f32')];
-  L.push(`var<workgroup> As: array<f32, ${BM * BK}>;`, `var<workgroup> Bs: array<f32, ${BK * BN}>;`);
+  L.push(`var<workgroup> As: array<vec4<f32>, ${(BM * BK) / 4}>;`, `var<workgroup> Bs: array<vec4<f32>, ${(BK * BN) / 4}>;`);
   L.push(`@compute @workgroup_size(${wx}, ${wy})`);
   L.push('fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {');
   L.push('  let M = pu(0u); let N = pu(1u); let K = pu(2u);');
   L.push('  let aBase = wid.z * pu(3u); let bBase = wid.z * pu(4u); let cBase = wid.z * pu(5u);');
   L.push(`  let tileRow = wid.y * ${BM}u; let tileCol = wid.x * ${BN}u;`);
   L.push(`  let tid = lid.y * ${wx}u + lid.x;`);
-  L.push(`  let row0 = tileRow + lid.y * ${tm}u; let col0 = tileCol + lid.x * ${tn}u;`);
-  for (const r of range(tm)) for (const c of range(tn)) L.push(`  var acc_${r}_${c} = 0.0;`);
+  for (const r of range(tm)) for (const q of range(tn / 4)) L.push(`  var acc_${r}_${q} = vec4<f32>(0.0);`);
   L.push(`  for (var k0 = 0u; k0 < K; k0 += ${BK}u) {`);
+  // A tile (BM rows x BK): consecutive threads take consecutive elements of A's contiguous axis.
   L.push(`    for (var i = tid; i < ${BM * BK}u; i += ${threads}u) {`);
-  L.push(`      let r = i / ${BK}u; let kk = i % ${BK}u; let gr = tileRow + r; let gk = k0 + kk;`);
-  L.push(`      var v = 0.0;`);
+  L.push(o.transA ? `      let r = i % ${BM}u; let kk = i / ${BM}u;` : `      let r = i / ${BK}u; let kk = i % ${BK}u;`);
+  L.push('      let gr = tileRow + r; let gk = k0 + kk;');
+  L.push('      var v = 0.0;');
   L.push(`      if (gr < M && gk < K) { v = A[aBase + ${o.transA ? 'gk * M + gr' : 'gr * K + gk'}]; }`);
-  L.push('      As[i] = v;');
+  L.push(`      As[kk * ${BM / 4}u + r / 4u][r % 4u] = v;`);
   L.push('    }');
   L.push(`    for (var i = tid; i < ${BK * BN}u; i += ${threads}u) {`);
-  L.push(`      let kk = i / ${BN}u; let c = i % ${BN}u; let gk = k0 + kk; let gc = tileCol + c;`);
-  L.push(`      var v = 0.0;`);
+  L.push(o.transB ? `      let c = i / ${BK}u; let kk = i % ${BK}u;` : `      let c = i % ${BN}u; let kk = i / ${BN}u;`);
+  L.push('      let gk = k0 + kk; let gc = tileCol + c;');
+  L.push('      var v = 0.0;');
   L.push(`      if (gk < K && gc < N) { v = B[bBase + ${o.transB ? 'gc * K + gk' : 'gk * N + gc'}]; }`);
-  L.push('      Bs[i] = v;');
+  L.push(`      Bs[kk * ${BN / 4}u + c / 4u][c % 4u] = v;`);
   L.push('    }');
   L.push('    workgroupBarrier();');
   L.push(`    for (var kk = 0u; kk < ${BK}u; kk++) {`);
-  for (const r of range(tm)) L.push(`      let a${r} = As[(lid.y * ${tm}u + ${r}u) * ${BK}u + kk];`);
-  for (const c of range(tn)) L.push(`      let b${c} = Bs[kk * ${BN}u + lid.x * ${tn}u + ${c}u];`);
-  for (const r of range(tm)) for (const c of range(tn)) L.push(`      acc_${r}_${c} += a${r} * b${c};`);
+  for (const p of range(tm / 4)) L.push(`      let a${p} = As[kk * ${BM / 4}u + lid.y * ${tm / 4}u + ${p}u];`);
+  for (const q of range(tn / 4)) L.push(`      let b${q} = Bs[kk * ${BN / 4}u + lid.x * ${tn / 4}u + ${q}u];`);
+  for (const r of range(tm)) for (const q of range(tn / 4)) L.push(`      acc_${r}_${q} += a${Math.floor(r / 4)}[${r % 4}] * b${q};`);
   L.push('    }');
   L.push('    workgroupBarrier();');
   L.push('  }');
-  L.push(storeBlock(o));
+  L.push(`  let row0 = tileRow + lid.y * ${tm}u; let col0 = tileCol + lid.x * ${tn}u;`);
+  for (const r of range(tm)) {
+    L.push(`  if (row0 + ${r}u < M) {`);
+    for (const c of range(tn)) L.push(`    if (col0 + ${c}u < N) { C[cBase + (row0 + ${r}u) * N + col0 + ${c}u] = acc_${r}_${Math.floor(c / 4)}[${c % 4}]; }`);
+    L.push('  }');
+  }
   L.push('}');
   return L.join('\n');
 }
