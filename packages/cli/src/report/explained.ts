@@ -1,0 +1,85 @@
+/**
+ * The report's Grad-CAM part: a gallery of test films (most confident right, most confident
+ * wrong) with the map of the predicted class over the film, and the class-averaged maps over the
+ * whole test split (each film explained for its true sex: where the evidence for that sex lies).
+ */
+import type { Module } from '@spine/nn';
+import { pickGallery } from './curves.js';
+import type { TestEvaluation, TestPrediction } from './run-data.js';
+import type { Models } from '../run/run-dir.js';
+
+export interface GalleryFilm {
+  /** Path relative to the data root. */
+  file: string;
+  truth: 'F' | 'M';
+  predicted: 'F' | 'M';
+  /** Probability of the predicted sex. */
+  confidence: number;
+  correct: boolean;
+  /** The overlay, PNG bytes. */
+  png: Uint8Array;
+}
+
+export interface ClassAverageFigure {
+  sex: 'female' | 'male';
+  films: number;
+  png: Uint8Array;
+}
+
+export interface ExplainedTestSet {
+  layer: string;
+  right: GalleryFilm[];
+  wrong: GalleryFilm[];
+  averages: ClassAverageFigure[];
+  /** Test films that could not be read (not in the pictures). */
+  unreadable: string[];
+}
+
+export interface ExplainOptions {
+  /** Films per gallery row (right and wrong). */
+  count: number;
+  transform: { width: number; height: number; resize?: 'stretch' | 'shorter-side-crop' };
+  /** Absolute path of each test film, by its data-relative name. */
+  pathOf: (file: string) => string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function explainTestSet(models: Models, model: Module, test: TestEvaluation, options: ExplainOptions): Promise<ExplainedTestSet> {
+  const { encodePng } = await import('@spine/imaging');
+  const { readImage } = await import('@spine/imaging/node');
+  const predictions = test.predictions;
+  const paths = predictions.map((p) => options.pathOf(p.file));
+  const averager = new models.CamAverager(options.transform.width, options.transform.height);
+  const unreadable: string[] = [];
+  let layer = '';
+  let done = 0;
+  for await (const r of models.explainFiles(model, paths, options.transform, { classFor: (i) => predictions[i]!.label })) {
+    options.onProgress?.(++done, paths.length);
+    if ('error' in r) {
+      unreadable.push(`${r.file}: ${r.error}`);
+      continue;
+    }
+    layer = r.layer;
+    averager.add(r.classIndex, r.map, r.height, r.width, r.grey);
+  }
+  const averages = averager.averages().map((a) => ({ sex: a.classIndex === 1 ? ('male' as const) : ('female' as const), films: a.films, png: encodePng(models.classAverageOverlay(a)) }));
+
+  const picks = pickGallery(predictions, options.count, test.report.threshold);
+  const chosen = [...picks.right, ...picks.wrong];
+  const films: GalleryFilm[] = [];
+  let k = 0;
+  for await (const r of models.explainFiles(model, chosen.map((c) => options.pathOf(c.item.file)), options.transform)) {
+    const pick = chosen[k++]!;
+    if ('error' in r) continue; // already listed as unreadable above
+    const film = await readImage(r.file);
+    const overlay = models.camOverlay(film, r.map, r.height, r.width, options.transform, { maxSide: 320 });
+    films.push(galleryFilm(pick.item, pick.correct, pick.confidence, encodePng(overlay)));
+  }
+  return { layer, right: films.filter((f) => f.correct), wrong: films.filter((f) => !f.correct), averages, unreadable };
+}
+
+function galleryFilm(p: TestPrediction, correct: boolean, confidence: number, png: Uint8Array): GalleryFilm {
+  const truth = p.label === 1 ? 'M' : 'F';
+  const predicted = correct ? truth : truth === 'M' ? 'F' : 'M';
+  return { file: p.file, truth, predicted, confidence, correct, png };
+}
