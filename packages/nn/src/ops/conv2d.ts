@@ -3,6 +3,7 @@
 // stride-1 unpadded ones are a plain batched matmul on the tensor engine's workgroup-tiled
 // kernel instead: W[OC, IC] · X[n][IC, H*W] is already NCHW, so no layout copy is needed.
 import { add, defineOp, getEngine, matmul, reshape, runKernel, scope, ShapeError, sum, empty, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
+import { convGemmTiledKernel } from './conv2d-gpu-kernel.js';
 import { convGemmKernel, type GemmTiles } from './conv2d-kernel.js';
 import { packWeights, pixelMajor, spread } from './conv2d-layout.js';
 import { convWgradKernel } from './conv2d-wgrad-kernel.js';
@@ -63,15 +64,22 @@ export function convGeometry(x: Tensor, w: Tensor, b: Tensor | null, o: Conv2dOp
  * Measured against 16x8 (the tensor matmul's choice), 12x8, 16x4, 32x4, 4x8 and 4x4 on 3x3
  * and 1x1-like shapes: 8x8 was fastest or tied in every round-robin run (the conv's A loads
  * are scalar, not vec4, so a taller block buys less than in matmul and spills more).
- * GPUs: 4x4 blocks in 16x4 workgroups.
+ * GPUs: the workgroup-tiled kernel (conv2d-gpu-kernel.ts), 4x4 blocks in 16x16 workgroups
+ * (64 pixels x 64 channels), 8x16 workgroups (x 32 channels) when there are at most 32.
  */
 export function convTiles(cols: number): GemmTiles {
   if (pinnedTiles) return pinnedTiles;
-  if (getEngine().info.kernels === 'gpu') return { tm: 4, tn: 4, wx: 16, wy: 4 };
+  if (getEngine().info.kernels === 'gpu') return { tm: 4, tn: 4, wx: cols <= 32 ? 8 : 16, wy: 16 };
   // 12 channels per lane when that wastes fewer clamped columns (96 = 8 lanes x 12: the paper's
   // conv1 ran ~1.2x faster than with 8, whose second workgroup column was half empty).
   const waste = (tn: number) => Math.ceil(cols / (8 * tn)) * 8 * tn - cols;
   return { tm: 8, tn: cols <= 32 ? 4 : waste(12) < waste(8) ? 12 : 8, wx: 8, wy: 1 };
+}
+
+/** The weight-gradient kernel's blocks: register blocks without workgroup memory everywhere (4x4 in 16x4 workgroups on GPUs). */
+function wgradTiles(cols: number): GemmTiles {
+  if (pinnedTiles) return pinnedTiles;
+  return getEngine().info.kernels === 'gpu' ? { tm: 4, tn: 4, wx: 16, wy: 4 } : convTiles(cols);
 }
 
 let pinnedTiles: GemmTiles | null = null;
@@ -108,7 +116,8 @@ function convGemm(xp: Tensor, packed: Tensor, bias: Tensor | null, d: GemmDims):
   const gz = Math.ceil(rowBlocks / gy);
   const u = new Uniforms().u32(M, d.oc, d.c, d.hp, d.wp, d.oh, d.ow, d.kh, d.kw, d.sh, d.sw, d.dh, d.dw, cols / 4);
   const inputs = bias ? [xp, packed, bias] : [xp, packed];
-  runKernel(convGemmKernel, { ...t, bias: bias !== null }, { inputs, outputs: [y], uniforms: u, workgroups: [Math.ceil(cols / (t.tn * t.wx)), gy, gz] });
+  const kernel = getEngine().info.kernels === 'gpu' ? convGemmTiledKernel : convGemmKernel;
+  runKernel(kernel, { ...t, bias: bias !== null }, { inputs, outputs: [y], uniforms: u, workgroups: [Math.ceil(cols / (t.tn * t.wx)), gy, gz] });
   return y;
 }
 
@@ -150,7 +159,7 @@ export function convWgrad(xp: Tensor, gy: Tensor, g: ConvGeometry): Tensor {
     const cols = G.shape[1]!;
     const Kc = g.c * g.kh * g.kw;
     const P = g.n * g.oh * g.ow;
-    const t = convTiles(cols);
+    const t = wgradTiles(cols);
     const wx = Math.ceil(cols / (t.tn * t.wx));
     const wy = Math.ceil(Kc / (t.tm * t.wy));
     // Split the pixel sum when the weight tensor alone gives too few workgroups.

@@ -44,8 +44,8 @@ describe('conv2d register blocks', () => {
 
   const o: ConvRefOptions = { stride: [2, 1], padding: [1, 2], dilation: [1, 2] };
   const x = randomArr([2, 5, 9, 8], 11);
-  // The wide blocks the cpu family picks for many channels (8x4 and the gpu family's 4x4 in
-  // 16x4 workgroups already run in the golden tests).
+  // The wide blocks the cpu family picks for many channels (8x4 and the gpu family's kernels
+  // already run in the golden tests, with few channels).
   const tiles = [
     { tm: 8, tn: 8, wx: 8, wy: 1 },
     { tm: 8, tn: 12, wx: 8, wy: 1 },
@@ -75,4 +75,30 @@ describe('conv2d register blocks', () => {
         setConvTiles(null);
       });
     }
+
+  // The gpu family's workgroup-tiled forward (and data gradient) with its automatic tiles:
+  // 64-channel tiles for 40 and 96 outputs (partial and two tiles), 32 for 24.
+  for (const oc of [24, 40, 96])
+    it(`gpu family, workgroup tiles, ${oc} output channels`, async () => {
+      T.setKernelFamily('gpu');
+      setConvTiles(null);
+      const w = randomArr([oc, 5, 3, 3], 40 + oc);
+      const y = conv2dRef(x, w, null, o);
+      const r = randomArr(y.shape, 41);
+      const want = conv2dGradRef(x, w, r, o);
+      const [tx, tw] = [x, w].map((a) => {
+        const v = T.tensor(Float32Array.from(a.data), a.shape);
+        v.requiresGrad = true;
+        return v;
+      }) as [T.Tensor, T.Tensor];
+      const tr = T.tensor(Float32Array.from(r.data), r.shape);
+      const ty = conv2d(tx, tw, null, { stride: o.stride, padding: o.padding, dilation: o.dilation });
+      await expectNear(ty, y, 1e-5, 'y');
+      const loss = T.scope(() => T.sum(T.mul(ty, tr)));
+      loss.backward();
+      await expectNear(tx.grad!, want.dx, 1e-5, 'dx');
+      await expectNear(tw.grad!, want.dw, 1e-5, 'dw');
+      for (const v of [tx, tw, tr, ty, loss, tx.grad, tw.grad]) v?.dispose();
+      T.setKernelFamily(null);
+    });
 });
