@@ -83,7 +83,12 @@ describe.sequential('report', () => {
         expect(box!.height, name).toBeGreaterThan(100);
       }
       // Every picture decoded (a broken data URI has naturalWidth 0).
-      const images = await page.$$eval('img', (els) => els.map((e) => ({ alt: e.getAttribute('alt'), ok: (e as HTMLImageElement).complete && (e as HTMLImageElement).naturalWidth > 0 })));
+      const images = await page.$$eval('img', (els) =>
+        els.map((e) => {
+          const img = e as unknown as { complete: boolean; naturalWidth: number }; // no DOM lib in this tsconfig
+          return { alt: e.getAttribute('alt'), ok: img.complete && img.naturalWidth > 0 };
+        }),
+      );
       expect(images.length).toBeGreaterThanOrEqual(3);
       expect(images.filter((i) => !i.ok)).toEqual([]);
       // Charts drew marks: the ROC line and the confusion cells are in the DOM as SVG paths.
