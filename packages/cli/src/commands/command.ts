@@ -30,6 +30,8 @@ export interface Command {
   options: Record<string, OptionSpec>;
   /** Placeholder of the positional arguments the command takes (e.g. 'FILES_OR_DIRS...'); none when absent. */
   positionals?: string;
+  /** The positionals may be left out (the command checks what it needs, e.g. predict with --input). */
+  positionalsOptional?: boolean;
   examples: string[];
   /** Returns the exit code (0 success, 1 failure); throws UsageError / CliError for errors. */
   run(values: Values, context: CommandContext): Promise<number>;

@@ -26,7 +26,7 @@ export function parseCommandArgs(command: Command, argv: readonly string[]): { v
       throw new UsageError(`missing --${name}${spec.value ? ` ${spec.value}` : ''} (${lowerFirst(spec.description.replace(/\.$/, ''))})`, command.name);
     }
   }
-  if (command.positionals !== undefined && parsed.positionals.length === 0) {
+  if (command.positionals !== undefined && !command.positionalsOptional && parsed.positionals.length === 0) {
     throw new UsageError(`missing ${command.positionals}`, command.name);
   }
   return result;
