@@ -125,3 +125,16 @@ describe('freezing and the classifier learning rate', () => {
     model.dispose();
   });
 });
+
+describe('unwrapModelKeys', () => {
+  it("strips DataParallel's 'module.' and a checkpoint's 'model.' (dropping 'optimizer.'); a plain state dict is kept", async () => {
+    const { unwrapModelKeys } = await import('../src/weights/index.js');
+    const plain = new Map([['features.conv0.weight', 1], ['classifier.bias', 2]]);
+    expect(unwrapModelKeys(plain)).toBe(plain);
+    expect([...unwrapModelKeys(new Map([['module.features.x', 1], ['module.classifier.bias', 2]]))]).toEqual([['features.x', 1], ['classifier.bias', 2]]);
+    expect([...unwrapModelKeys(new Map([['model.features.x', 1], ['optimizer.momentum.0', 3], ['model.classifier.bias', 2]]))]).toEqual([['features.x', 1], ['classifier.bias', 2]]);
+    // Only some keys prefixed: not a wrapper, left alone.
+    const mixed = new Map([['model.a', 1], ['b', 2]]);
+    expect(unwrapModelKeys(mixed)).toBe(mixed);
+  });
+});

@@ -2,13 +2,14 @@
 import { existsSync, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EpochMetrics, SequentialCnnConfig } from '@spine/models';
-import { PRESETS, hashedConfig, largestWeight, presetConfig, type RunConfig } from '../run/config.js';
+import { DENSENET_ARCHS, PRESETS, denseNetModel, hashedConfig, inputTransform, isDenseNetConfig, largestWeight, presetConfig, type RunConfig } from '../run/config.js';
 import { CONFIG_FILE, SPLIT_FILE, buildModel, readyDevice, evaluationLoader, gitCommit, loadData, readRunRecord, writeEvaluation, type RunRecord } from '../run/run-dir.js';
 import { choiceFlag, integerFlag } from '../ui/args.js';
 import { CliError, EXIT_OK, UsageError } from '../ui/errors.js';
 import { Progress, formatDuration } from '../ui/progress.js';
 import { packageVersions } from '../version.js';
 import type { Command, Values } from './command.js';
+import { applyModelFlags, loadRunWeights, resolveRunWeights } from './weights-train.js';
 
 const NAME = 'train';
 /** Flags that may change on --resume (they do not change what is computed). */
@@ -16,20 +17,33 @@ const RESUMABLE = new Set(['out', 'resume', 'epochs', 'workers', 'cache', 'json'
 
 export const trainCommand: Command = {
   name: NAME,
-  summary: 'Train the sequential CNN on a dataset into a run directory, then evaluate it on the test split.',
-  usage: 'train [--preset quick|paper-seqcnn] [--data DIR] [--split FILE] [--epochs N] [--lr X] ... [--out RUN] [--resume]',
+  summary: 'Train the sequential CNN or a DenseNet on a dataset into a run directory, then evaluate it on the test split.',
+  usage: 'train [--preset NAME] [--model seqcnn|densenet121|...] [--weights imagenet|none|PATH] [--data DIR] [--split FILE] [--epochs N] [--lr X] ... [--out RUN] [--resume]',
   description: [
     'With no flags this is the quick start: the quick preset on the bundled synthetic cervical sample',
     '(a narrow SequentialCNN at 48 px; a few minutes on a CPU). --preset paper-seqcnn uses the paper\'s',
     'settings: 227 px, batch 10, 60 epochs, SGD momentum 0.9, weight decay 5e-4, lr 0.001 reduced 10x',
-    'at epochs 15, 30 and 45 (the paper says "three times" without saying when). Flags override the preset.',
+    'at epochs 15, 30 and 45 (the paper says "three times" without saying when). --preset paper-densenet-cervical',
+    '(or -lumbar, on the bundled lumbar sample) is the paper\'s Approach II: ImageNet DenseNet-121 with a new',
+    'Linear(1024, 2) head, 224 px with ImageNet preprocessing (shorter side 256, centre crop 224, ImageNet mean/std),',
+    'batch 4, 60 epochs, SGD momentum 0.9, weight decay 1e-4, lr 0.001 reduced 10x at epochs 20 and 40 (the paper',
+    'says only "decaying"). --weights imagenet takes torchvision\'s checkpoint from the weights cache (get it',
+    "once with 'spine-cli weights fetch densenet121'); none trains from torchvision's random init; a PATH",
+    '(.pth or .safetensors) loads every weight but the classifier. --model densenet121 alone implies that preset.',
+    'Flags override the preset.',
     'The run directory holds config.json (resolved config, seed, versions, git commit, adapter), split.json',
     '(made with --seed unless --split is given), metrics.jsonl, checkpoints/ (last, best) and eval/ (the test',
     "set's metrics and predictions). Ctrl-C stops after the current batch and saves; --resume continues",
     'exactly (only --epochs, --workers and --cache may change).',
   ].join('\n'),
   options: {
-    preset: { type: 'string', value: 'NAME', description: 'quick or paper-seqcnn.', defaultText: 'quick' },
+    preset: { type: 'string', value: 'NAME', description: `${PRESETS.join(', ')}.`, defaultText: 'quick; paper-densenet-cervical with --model densenet*' },
+    model: { type: 'string', value: 'NAME', description: `The network: seqcnn or ${DENSENET_ARCHS.join(', ')}.`, defaultText: "the preset's" },
+    weights: { type: 'string', value: 'imagenet|none|PATH', description: 'DenseNet starting weights: the cached ImageNet checkpoint, random init, or a .pth/.safetensors file.', defaultText: 'imagenet' },
+    'weights-cache': { type: 'string', value: 'DIR', description: 'Where --weights imagenet is looked for (the cache of spine-cli weights fetch).', defaultText: '$SPINE_CLI_CACHE_DIR, $XDG_CACHE_HOME/spine-cli or ~/.cache/spine-cli' },
+    'freeze-features': { type: 'string', value: 'N', description: 'DenseNet: train only the classifier for the first N epochs.', defaultText: '0' },
+    'classifier-lr-factor': { type: 'string', value: 'X', description: "The classifier's learning rate as a multiple of --lr.", defaultText: "the preset's (1 for the paper presets)" },
+    'memory-efficient': { type: 'string', value: 'on|off', description: 'DenseNet: recompute concatenations in backward (less memory, more time).', defaultText: 'off' },
     data: { type: 'string', value: 'DIR', description: 'Data folder (labels.csv or female/ and male/ folders).', defaultText: 'the bundled cervical sample' },
     labels: { type: 'string', value: 'CSV', description: 'Labels CSV.', defaultText: 'DIR/labels.csv' },
     split: { type: 'string', value: 'FILE', description: 'A split.json from spine-cli split.', defaultText: 'a stratified split made with --seed' },
@@ -52,6 +66,8 @@ export const trainCommand: Command = {
     'spine-cli train',
     'spine-cli train --out runs/q1 --epochs 20',
     'spine-cli train --data films/ --split split.json --preset paper-seqcnn --out runs/paper',
+    'spine-cli weights fetch densenet121 && spine-cli train --preset paper-densenet-cervical --out runs/densenet',
+    'spine-cli train --model densenet121 --weights none --data films/ --out runs/densenet-scratch',
     'spine-cli train --out runs/q1 --resume --epochs 30',
   ],
   async run(values) {
@@ -71,9 +87,13 @@ function numberFlag(flag: string, text: string, min: number, max: number): numbe
 
 /** The preset with the flags applied. */
 export function resolveConfig(values: Values, paperModel: SequentialCnnConfig): RunConfig {
-  const preset = choiceFlag(NAME, 'preset', (values.preset as string | undefined) ?? 'quick', PRESETS);
-  const c = presetConfig(preset, paperModel);
   const v = (k: string) => values[k] as string | undefined;
+  const modelName = v('model') === undefined ? undefined : choiceFlag(NAME, 'model', v('model')!, ['seqcnn', ...DENSENET_ARCHS] as const);
+  const preset = choiceFlag(NAME, 'preset', v('preset') ?? (modelName && modelName !== 'seqcnn' ? 'paper-densenet-cervical' : 'quick'), PRESETS);
+  const c = presetConfig(preset, paperModel);
+  if (modelName === 'seqcnn' && isDenseNetConfig(c.model)) c.model = { ...paperModel };
+  if (modelName && modelName !== 'seqcnn') c.model = isDenseNetConfig(c.model) ? { ...c.model, arch: modelName } : denseNetModel(modelName);
+  applyModelFlags(c, values);
   if (v('seed') !== undefined) c.seed = integerFlag(NAME, 'seed', v('seed')!, 0, 0xffffffff);
   if (v('data') !== undefined) c.data = { root: resolve(v('data')!), labels: null };
   if (v('labels') !== undefined) c.data.labels = resolve(v('labels')!);
@@ -82,9 +102,11 @@ export function resolveConfig(values: Values, paperModel: SequentialCnnConfig): 
   if (v('lr') !== undefined) c.lr = numberFlag('lr', v('lr')!, 0, 10);
   if (v('momentum') !== undefined) c.momentum = numberFlag('momentum', v('momentum')!, 0, 0.999);
   if (v('weight-decay') !== undefined) c.weightDecay = numberFlag('weight-decay', v('weight-decay')!, 0, 1);
-  if (v('input-size') !== undefined) c.model = { ...c.model, inputSize: integerFlag(NAME, 'input-size', v('input-size')!, 16, 1024) };
+  if (v('input-size') !== undefined) c.model = { ...c.model, inputSize: integerFlag(NAME, 'input-size', v('input-size')!, isDenseNetConfig(c.model) ? 32 : 16, 1024) };
+  if (v('classifier-lr-factor') !== undefined) c.classifierLrFactor = numberFlag('classifier-lr-factor', v('classifier-lr-factor')!, 0, 1000);
   if (v('augment') !== undefined) c.augment = choiceFlag(NAME, 'augment', v('augment')!, ['on', 'off'] as const) === 'on';
   if (v('hidden') !== undefined) {
+    if (isDenseNetConfig(c.model)) throw new UsageError(`--hidden sets the sequential CNN's FC widths; ${c.model.arch} has one Linear classifier`, NAME);
     const parts = v('hidden')!.split(',').map((s) => integerFlag(NAME, 'hidden', s, 1, 65536));
     if (parts.length > 2) throw new UsageError(`--hidden takes one or two widths (FC6[,FC7]), got '${v('hidden')}'`, NAME);
     c.model = { ...c.model, hidden: [parts[0]!, parts[1] ?? parts[0]!] };
@@ -97,7 +119,8 @@ async function newRecord(out: string, values: Values): Promise<RunRecord> {
   if (existsSync(join(out, CONFIG_FILE))) {
     throw new CliError(`${out} already holds a run`, 'Continue it with --resume, or choose another --out.');
   }
-  return { format: 'spine-run', version: 1, config, createdAt: new Date().toISOString(), command: process.argv.slice(2), packageVersions: packageVersions(), gitCommit: gitCommit(), adapter: null };
+  const pretrained = await resolveRunWeights(config, values['weights-cache'] as string | undefined);
+  return { format: 'spine-run', version: 1, config, createdAt: new Date().toISOString(), command: process.argv.slice(2), packageVersions: packageVersions(), gitCommit: gitCommit(), adapter: null, pretrained };
 }
 
 async function resumeRecord(out: string, values: Values): Promise<RunRecord> {
@@ -121,14 +144,18 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
   // The adapter first: a network that cannot fit the binding limit fails here, not in a kernel.
   await readyDevice(tensor);
   const info = tensor.deviceInfo();
+  // A DenseNet's largest weight is a few MB at most (its classifier is 1024 x 2), so only the
+  // sequential CNN's FC6 can exceed the binding limit.
+  const seq = isDenseNetConfig(config.model) ? null : config.model;
   const shapes = (() => {
+    if (!seq) return null;
     try {
-      return models.sequentialCnnShapes(config.model);
+      return models.sequentialCnnShapes(seq);
     } catch (e) {
-      throw new CliError(`--input-size ${config.model.inputSize}: ${(e as Error).message}`, 'Use a larger --input-size (at least 32 for the quick network, 227 for the paper\'s).');
+      throw new CliError(`--input-size ${seq.inputSize}: ${(e as Error).message}`, 'Use a larger --input-size (at least 32 for the quick network, 227 for the paper\'s).');
     }
   })();
-  const big = largestWeight(config.model, shapes.fc6Inputs);
+  const big = seq && shapes ? largestWeight(seq, shapes.fc6Inputs) : { name: '', bytes: 0, shape: [] };
   const limit = info.limits.maxStorageBufferBindingSize;
   if (big.bytes > limit) {
     const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
@@ -158,6 +185,12 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
   const size = config.model.inputSize;
   const loaderCommon = { ...(workers !== undefined ? { workers } : {}), cacheDir };
   const model = buildModel(models, tensor, config);
+  // A resumed run takes every weight from its checkpoint; only a new one loads pretrained weights.
+  const weightsLine = !resume && record.pretrained ? await loadRunWeights(models, model, record.pretrained).catch((e: unknown) => {
+    model.dispose();
+    throw e;
+  }) : undefined;
+  const freezeEpochs = isDenseNetConfig(config.model) ? config.model.freezeFeaturesEpochs : 0;
   const { SGD, MultiStepLR } = await import('@spine/nn');
   const optimizer = new SGD(
     [
@@ -167,12 +200,14 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
     { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay },
   );
   const scheduler = new MultiStepLR(optimizer, config.scheduler.milestones, config.scheduler.gamma);
-  const trainLoader = new models.DataLoader(split.train, { batchSize: config.batchSize, transform: { width: size, height: size, ...(config.augment ? { augment: true } : {}) }, seed: config.seed, ...loaderCommon });
+  const trainLoader = new models.DataLoader(split.train, { batchSize: config.batchSize, transform: { ...inputTransform(config), ...(config.augment ? { augment: true } : {}) }, seed: config.seed, ...loaderCommon });
   const valLoader = split.val.length > 0 ? evaluationLoader(models, split.val, config, workers, cacheDir) : undefined;
   const testLoader = split.test.length > 0 ? evaluationLoader(models, split.test, config, workers, cacheDir) : undefined;
 
   log(`${resume ? 'Resuming' : 'Training'} ${out}: preset ${config.preset}, ${split.train.length} train / ${split.val.length} val / ${split.test.length} test films at ${size} px, ${config.epochs} epochs, batch ${config.batchSize}, lr ${config.lr}, seed ${config.seed}`);
   log(`adapter: ${info.description || info.device || info.vendor} (${info.backend})`);
+  log(`model: ${describeModel(config)}`);
+  if (weightsLine) log(weightsLine);
   let bar: Progress | undefined;
   let lastLoss: number | undefined;
   const started = performance.now();
@@ -189,6 +224,10 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
       resume,
       hooks: {
         onEpochStart: (i) => {
+          if (freezeEpochs > 0 && model instanceof models.DenseNet) {
+            models.applyFeatureFreeze(model, i.epoch, freezeEpochs);
+            if (i.epoch === 1 || i.epoch === freezeEpochs + 1) log(i.epoch <= freezeEpochs ? `features frozen for epochs 1-${freezeEpochs}: training the classifier only` : 'features unfrozen: training every layer');
+          }
           bar = new Progress(i.batches, { unit: 'batches', label: `epoch ${i.epoch}/${i.epochs}`, plainEverySeconds: 30 });
           lastLoss = undefined;
         },
@@ -240,6 +279,13 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
     model.dispose();
     await tensor.releaseDevice();
   }
+}
+
+function describeModel(c: RunConfig): string {
+  const m = c.model;
+  if (!isDenseNetConfig(m)) return `sequential CNN, ${m.inputSize} px, channels ${m.channels.join('/')}, FC ${m.hidden.join('/')}`;
+  const freeze = m.freezeFeaturesEpochs > 0 ? `, features frozen for ${m.freezeFeaturesEpochs} epochs` : '';
+  return `${m.arch}, ${m.inputSize} px (${m.resize === 'shorter-side-crop' ? 'shorter side scaled, centre crop' : 'stretched'}), weights ${m.weights}${m.memoryEfficient ? ', memory-efficient' : ''}${freeze}, classifier lr x${c.classifierLrFactor}`;
 }
 
 function epochLine(m: EpochMetrics): string {

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SequentialCnnConfig } from '@spine/models';
 
-export const PRESETS = ['quick', 'paper-seqcnn'] as const;
+export const PRESETS = ['quick', 'paper-seqcnn', 'paper-densenet-cervical', 'paper-densenet-lumbar'] as const;
 export type PresetName = (typeof PRESETS)[number];
 
 export interface SchedulerConfig {
@@ -17,6 +17,38 @@ export interface SchedulerConfig {
   gamma: number;
 }
 
+export const DENSENET_ARCHS = ['densenet121', 'densenet169', 'densenet201'] as const;
+export type DenseNetArch = (typeof DENSENET_ARCHS)[number];
+
+/**
+ * A torchvision DenseNet with a 2-class head. `weights`: 'imagenet' (torchvision's checkpoint from the
+ * weights cache, classifier replaced), 'none' (torchvision's random init), or a path to a .pth or
+ * .safetensors file (every key but the classifier is loaded).
+ */
+export interface DenseNetModelConfig {
+  kind: 'densenet';
+  arch: DenseNetArch;
+  inputSize: number;
+  numClasses: number;
+  dropRate: number;
+  memoryEfficient: boolean;
+  weights: string;
+  /** The features get no gradient in epochs 1..N (the new head warms up first). */
+  freezeFeaturesEpochs: number;
+  /** How a film becomes the square input: torchvision's ImageNet recipe for pretrained weights. */
+  resize: 'stretch' | 'shorter-side-crop';
+}
+
+/**
+ * The network of a run. The sequential CNN's config carries no `kind` (or 'seqcnn'): config.json
+ * files written before DenseNet existed load unchanged and hash the same, so those runs still resume.
+ */
+export type ModelConfig = (SequentialCnnConfig & { kind?: 'seqcnn' }) | DenseNetModelConfig;
+
+export function isDenseNetConfig(m: ModelConfig): m is DenseNetModelConfig {
+  return m.kind === 'densenet';
+}
+
 /** Everything that defines a run; config.json holds it (plus provenance). */
 export interface RunConfig {
   preset: PresetName;
@@ -24,7 +56,7 @@ export interface RunConfig {
   data: { root: string; labels: string | null };
   /** Fractions used when the split is made here (no --split given). */
   splitFractions: [number, number, number];
-  model: SequentialCnnConfig;
+  model: ModelConfig;
   epochs: number;
   batchSize: number;
   lr: number;
@@ -36,17 +68,17 @@ export interface RunConfig {
   augment: boolean;
 }
 
-/** Where the committed synthetic cervical sample lives (the quick start's data). */
-export function bundledSample(): string {
+/** Where the committed synthetic cervical (or lumbar) sample lives (the quick start's data). */
+export function bundledSample(region: 'cervical' | 'lumbar' = 'cervical'): string {
   const candidates: string[] = [];
   try {
     let dir = dirname(fileURLToPath(import.meta.resolve('@spine/test-data')));
-    for (let i = 0; i < 3; i++, dir = dirname(dir)) candidates.push(join(dir, 'sample', 'cervical'));
+    for (let i = 0; i < 3; i++, dir = dirname(dir)) candidates.push(join(dir, 'sample', region));
   } catch {
     // not installed: fall back to the repository layout below
   }
-  candidates.push(fileURLToPath(new URL('../../../../test-data/sample/cervical', import.meta.url)));
-  candidates.push(resolve('test-data/sample/cervical'));
+  candidates.push(fileURLToPath(new URL(`../../../../test-data/sample/${region}`, import.meta.url)));
+  candidates.push(resolve(`test-data/sample/${region}`));
   return candidates.find((c) => existsSync(join(c, 'labels.csv'))) ?? candidates[candidates.length - 1]!;
 }
 
@@ -59,6 +91,7 @@ export function bundledSample(): string {
 // `paperModel` is @spine/models' PAPER_SEQCNN, passed in because this module is loaded eagerly
 // (for --help) and @spine/models brings the GPU engine with it.
 export function presetConfig(name: PresetName, paperModel: SequentialCnnConfig): RunConfig {
+  if (name === 'paper-densenet-cervical' || name === 'paper-densenet-lumbar') return paperDenseNetPreset(name);
   if (name === 'paper-seqcnn') {
     return {
       preset: name,
@@ -113,4 +146,43 @@ export function largestWeight(c: SequentialCnnConfig, fc6Inputs: number): { name
     { name: 'classifier.4.weight (FC7)', shape: [c.hidden[1], c.hidden[0]] },
   ].map((w) => ({ ...w, bytes: 4 * w.shape.reduce((a, b) => a * b, 1) }));
   return all.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+}
+
+/** A DenseNet model config with the paper's settings: 224 px, ImageNet weights and preprocessing. */
+export function denseNetModel(arch: DenseNetArch = 'densenet121'): DenseNetModelConfig {
+  return { kind: 'densenet', arch, inputSize: 224, numClasses: 2, dropRate: 0, memoryEfficient: false, weights: 'imagenet', freezeFeaturesEpochs: 0, resize: 'shorter-side-crop' };
+}
+
+/**
+ * Xue et al.'s Approach II: ImageNet DenseNet-121 with a new Linear(1024, 2), 224x224x3 input, SGD
+ * momentum 0.9, lr 0.001 "decaying over time", batch 4, 60 epochs, cross-entropy. The paper gives no
+ * schedule; the lr drops 10x at epochs 20 and 40 (MultiStepLR), two steps at even thirds of the run,
+ * as the paper-seqcnn preset spaces its three: a pretrained body starts near a good solution, so two
+ * reductions suffice. Weight decay is not given either; 1e-4 is what DenseNet was trained with (Huang
+ * et al.). Films are resized as torchvision's ImageNet evaluation recipe (shorter side to 256, centre
+ * 224 crop, ImageNet mean/std, grey replicated to three channels). No augmentation: the paper names
+ * none. Data: the bundled synthetic sample of the region unless --data is given.
+ */
+function paperDenseNetPreset(name: 'paper-densenet-cervical' | 'paper-densenet-lumbar'): RunConfig {
+  return {
+    preset: name,
+    seed: 0,
+    data: { root: bundledSample(name === 'paper-densenet-lumbar' ? 'lumbar' : 'cervical'), labels: null },
+    splitFractions: [0.8, 0.1, 0.1],
+    model: denseNetModel('densenet121'),
+    epochs: 60,
+    batchSize: 4,
+    lr: 0.001,
+    classifierLrFactor: 1,
+    momentum: 0.9,
+    weightDecay: 1e-4,
+    scheduler: { type: 'multistep', milestones: [20, 40], gamma: 0.1 },
+    augment: false,
+  };
+}
+
+/** The input pipeline of a run's network (what training, evaluation and predict all use). */
+export function inputTransform(c: RunConfig): { width: number; height: number; resize: 'stretch' | 'shorter-side-crop' } {
+  const size = c.model.inputSize;
+  return { width: size, height: size, resize: isDenseNetConfig(c.model) ? c.model.resize : 'stretch' };
 }

@@ -6,9 +6,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Dataset, DatasetRecord, DatasetSplit, EvaluationResult, SequentialCNN } from '@spine/models';
+import type { Dataset, DatasetRecord, DatasetSplit, DenseNet, EvaluationResult, SequentialCNN } from '@spine/models';
 import { CliError } from '../ui/errors.js';
-import type { RunConfig } from './config.js';
+import { inputTransform, isDenseNetConfig, type RunConfig } from './config.js';
 
 export type Models = typeof import('@spine/models');
 
@@ -25,6 +25,8 @@ export interface RunRecord {
   packageVersions: Record<string, string>;
   gitCommit: string | null;
   adapter: unknown;
+  /** The weights a DenseNet run started from (absent in older runs and for random init). */
+  pretrained?: { file: string; label: string } | null;
 }
 
 export async function readRunRecord(runDir: string): Promise<RunRecord> {
@@ -66,10 +68,19 @@ export function gitCommit(): string | null {
   }
 }
 
-/** The model of a run, seeded so the same config and seed start from the same weights. */
-export function buildModel(models: Models, tensor: typeof import('@spine/tensor'), config: RunConfig): SequentialCNN {
+/** The networks a run can have; both are a `features` body and a `classifier` head. */
+export type RunModel = SequentialCNN | DenseNet;
+
+/**
+ * The model of a run, seeded so the same config and seed start from the same weights. A DenseNet
+ * starts from torchvision's random init here; train loads its pretrained weights, and evaluate and
+ * predict replace everything with a checkpoint.
+ */
+export function buildModel(models: Models, tensor: typeof import('@spine/tensor'), config: RunConfig): RunModel {
   tensor.manualSeed(config.seed);
-  return new models.SequentialCNN(config.model);
+  const m = config.model;
+  if (isDenseNetConfig(m)) return models[m.arch]({ numClasses: m.numClasses, memoryEfficient: m.memoryEfficient, dropRate: m.dropRate });
+  return new models.SequentialCNN(m);
 }
 
 /** The run's dataset (checked by header only: the run already validated it) and its split.json. */
@@ -90,10 +101,9 @@ export async function loadData(models: Models, config: RunConfig, imageCheck: 'h
 }
 
 export function evaluationLoader(models: Models, records: readonly DatasetRecord[], config: RunConfig, workers: number | undefined, cacheDir: string | undefined): InstanceType<Models['DataLoader']> {
-  const size = config.model.inputSize;
   return new models.DataLoader(records, {
     batchSize: Math.max(config.batchSize, 32),
-    transform: { width: size, height: size },
+    transform: inputTransform(config),
     shuffle: false,
     ...(workers !== undefined ? { workers } : {}),
     ...(cacheDir !== undefined ? { cacheDir } : {}),

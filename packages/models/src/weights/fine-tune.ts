@@ -31,7 +31,8 @@ export interface PretrainedLoad {
  * classifier. Every feature key of the model must be in the file and vice versa (weights for
  * another depth, say densenet169 into densenet121, are refused by name); shapes must match.
  */
-export function loadPretrainedFeatures(model: FineTunable, weights: ReadonlyMap<string, TensorRecord>, file: string): PretrainedLoad {
+export function loadPretrainedFeatures(model: FineTunable, fileWeights: ReadonlyMap<string, TensorRecord>, file: string): PretrainedLoad {
+  const weights = unwrapModelKeys(fileWeights);
   const own = [...model.stateDict().keys()].filter((k) => !HEAD.test(k));
   const missing = own.filter((k) => !weights.has(k) && !OPTIONAL.test(k));
   const source = new Map([...weights].filter(([k]) => !HEAD.test(k)));
@@ -50,6 +51,21 @@ export function loadPretrainedFeatures(model: FineTunable, weights: ReadonlyMap<
   }
   resetClassifier(model);
   return { loaded: source.size, skipped: [...weights.keys()].filter((k) => HEAD.test(k)) };
+}
+
+/**
+ * The model's own keys from a state dict saved through a wrapper: nn.DataParallel ('module.'),
+ * PyTorch Lightning or a spine-cli checkpoint ('model.', beside 'optimizer.' entries, which are
+ * dropped). A plain state dict comes back as it is.
+ */
+export function unwrapModelKeys<T>(tensors: ReadonlyMap<string, T>): ReadonlyMap<string, T> {
+  const keys = [...tensors.keys()];
+  for (const prefix of ['model.', 'module.']) {
+    if (keys.some((k) => k.startsWith(prefix)) && keys.every((k) => k.startsWith(prefix) || k.startsWith('optimizer.'))) {
+      return new Map(keys.filter((k) => k.startsWith(prefix)).map((k) => [k.slice(prefix.length), tensors.get(k)!]));
+    }
+  }
+  return tensors;
 }
 
 /** Re-initialise the head as a new torch.nn.Linear (reset_parameters), in place. */

@@ -9,4 +9,4 @@ export { downloadResumable, type DownloadOptions, type DownloadProgress, type Do
 export { fetchPretrainedWeights, sha256File, type FetchWeightsOptions, type FetchWeightsResult } from './fetch-weights.js';
 export { convertToSafetensors, parameterCountOf, type ConvertResult } from './convert.js';
 export { detectWeightsFormat, inspectWeightsFile, isBufferKey, readWeightsFile, type WeightsFile, type WeightsFormat, type WeightsSummary, type WeightsSummaryEntry } from './weights-file.js';
-export { applyFeatureFreeze, featuresFrozenIn, loadPretrainedFeatures, resetClassifier, setFeaturesTrainable, type FineTunable, type PretrainedLoad } from './fine-tune.js';
+export { applyFeatureFreeze, featuresFrozenIn, loadPretrainedFeatures, resetClassifier, setFeaturesTrainable, unwrapModelKeys, type FineTunable, type PretrainedLoad } from './fine-tune.js';
