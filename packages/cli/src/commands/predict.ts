@@ -1,50 +1,91 @@
-/** spine-cli predict: a trained run's predicted sex for image files and folders, as CSV. */
-import { promises as fs } from 'node:fs';
-import { extname, isAbsolute, join, relative, resolve } from 'node:path';
+/**
+ * spine-cli predict: a trained run's predicted sex for image files and folders, as CSV; or, with
+ * --input DIR --out FILE, for a whole archive, batched and resumable.
+ */
+import { resolve } from 'node:path';
 import { inputTransform } from '../run/config.js';
-import { csvField, buildModel, readRunRecord, readyDevice } from '../run/run-dir.js';
-import { choiceFlag } from '../ui/args.js';
+import { buildModel, readRunRecord, readyDevice } from '../run/run-dir.js';
+import { collectImageFiles, displayPath, IMAGE_EXTENSIONS, walkImages } from '../report/image-files.js';
+import { appendLines, formatPredictionRow, openArchiveCsv, PREDICTION_HEADER, type PredictionRow, type Verdict } from '../report/prediction-csv.js';
+import { choiceFlag, integerFlag } from '../ui/args.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, UsageError } from '../ui/errors.js';
 import { Progress } from '../ui/progress.js';
 import type { Command } from './command.js';
 
 const NAME = 'predict';
-/** Looked for inside folders; a file named on the command line is tried whatever its name. */
-const EXTENSIONS = new Set(['.png', '.tif', '.tiff', '.jpg', '.jpeg', '.dcm', '.dicom']);
-const BATCH = 16;
 
 export const predictCommand: Command = {
   name: NAME,
-  summary: "Predict the sex for radiographs (files or folders, searched recursively) with a trained run's network.",
-  usage: 'predict --run RUN FILES_OR_DIRS... [--out FILE] [--threshold P] [--uncertain-below P] [--checkpoint best|last]',
+  summary: "Predict the sex for radiographs (files, folders, or a whole archive, resumable) with a trained run's network.",
+  usage: 'predict --run RUN FILES_OR_DIRS... [--out FILE] | predict --run RUN --input DIR --out FILE  [--threshold P] [--uncertain-below P] [--batch-size N] [--checkpoint best|last]',
   positionals: 'FILES_OR_DIRS...',
+  positionalsOptional: true,
   description: [
     'Folders are searched recursively for PNG, TIFF, JPEG and DICOM files (.png .tif .tiff .jpg .jpeg .dcm',
     '.dicom). Each film is preprocessed as in training (grey, resized to the run\'s input size). The CSV has',
     'the columns file, predicted_sex (F or M), probability_male, uncertain and error: predicted_sex is M when',
-    'probability_male >= --threshold; uncertain is "yes" when the larger of P(male) and P(female) is below',
-    '--uncertain-below (default 0.6, i.e. the network gives neither sex 60%). A file that cannot be read is',
-    'listed with the reason in the error column (and on stderr) and the batch goes on. The CSV is written',
-    'atomically to --out, or printed on stdout without --out. Exit 0 when at least one film was predicted,',
-    '1 when none could be.',
+    'probability_male >= --threshold; uncertain is "yes" when the probability of the predicted sex (the larger',
+    'of P(male) and P(female)) is below --uncertain-below (default 0.6: the network gives neither sex 60%).',
+    'A file that cannot be read is listed with the reason in the error column (and on stderr) and the batch',
+    'goes on. The CSV is written atomically to --out, or printed on stdout without --out.',
+    '',
+    'Archives: --input DIR --out FILE predicts every image under DIR (file column relative to DIR) and appends',
+    'each batch to FILE as it is done (one write + fsync per batch). Running the same command again skips',
+    'every file FILE already lists, unreadable ones included (delete their rows to retry them), so an',
+    'interrupted run continues where it stopped. Exit 0 when at least one film was predicted (or nothing was',
+    'left to do), 1 when none could be.',
   ].join('\n'),
   options: {
     run: { type: 'string', value: 'RUN', description: 'The run directory train wrote.', required: true },
+    input: { type: 'string', value: 'DIR', description: 'An archive folder to predict (recursively), resumable; needs --out.' },
     out: { type: 'string', value: 'FILE', description: 'Where to write the CSV.', defaultText: 'stdout' },
     threshold: { type: 'string', value: 'P', description: 'P(male) at or above which a film is called M.', defaultText: '0.5' },
-    'uncertain-below': { type: 'string', value: 'P', description: 'Mark a prediction uncertain when its larger class probability is below P.', defaultText: '0.6' },
+    'uncertain-below': { type: 'string', value: 'P', description: 'Mark a prediction uncertain when the probability of the predicted sex is below P.', defaultText: '0.6' },
+    'batch-size': { type: 'string', value: 'N', description: 'Films per batch (and per CSV append with --input).', defaultText: '16' },
     checkpoint: { type: 'string', value: 'NAME', description: 'best or last.', defaultText: 'best' },
   },
-  examples: ['spine-cli predict --run runs/q1 films/ --out predictions.csv', 'spine-cli predict --run runs/q1 film1.png film2.dcm'],
+  examples: [
+    'spine-cli predict --run runs/q1 films/ --out predictions.csv',
+    'spine-cli predict --run runs/q1 film1.png film2.dcm',
+    'spine-cli predict --run runs/q1 --input /archive/nhanes --out nhanes-predictions.csv',
+  ],
   async run(values, context) {
     const run = resolve(values.run as string);
-    const threshold = probabilityFlag('threshold', (values.threshold as string | undefined) ?? '0.5');
-    const uncertainBelow = probabilityFlag('uncertain-below', (values['uncertain-below'] as string | undefined) ?? '0.6');
+    const verdict: Verdict = {
+      threshold: probabilityFlag('threshold', (values.threshold as string | undefined) ?? '0.5'),
+      uncertainBelow: probabilityFlag('uncertain-below', (values['uncertain-below'] as string | undefined) ?? '0.6'),
+    };
+    const batchSize = integerFlag(NAME, 'batch-size', (values['batch-size'] as string | undefined) ?? '16', 1, 4096);
     const which = choiceFlag(NAME, 'checkpoint', (values.checkpoint as string | undefined) ?? 'best', ['best', 'last'] as const);
+    const input = values.input as string | undefined;
+    if (input !== undefined && context.positionals.length > 0) throw new UsageError(`give either --input DIR or files and folders, not both (got '${context.positionals[0]}')`, NAME);
+    if (input === undefined && context.positionals.length === 0) throw new UsageError('missing FILES_OR_DIRS... (or --input DIR)', NAME);
+    if (input !== undefined && values.out === undefined) throw new UsageError('--input needs --out FILE (the CSV that a rerun continues)', NAME);
     const record = await readRunRecord(run);
-    const files = await collectFiles(context.positionals);
-    if (files.length === 0) throw new CliError(`no image files found in ${context.positionals.join(', ')}`, `Name image files, or folders holding ${[...EXTENSIONS].join(' ')} files.`);
     const models = await import('@spine/models');
+
+    // What to predict, and how each file is named in the CSV.
+    let files: string[];
+    let nameOf: (file: string) => string;
+    let done = new Set<string>();
+    const out = values.out === undefined ? undefined : resolve(values.out as string);
+    if (input !== undefined) {
+      const root = resolve(input);
+      const stat = await import('node:fs').then((fs) => fs.promises.stat(root).catch(() => undefined));
+      if (!stat?.isDirectory()) throw new CliError(`--input ${root} is not a folder`, 'Pass the folder that holds the archive.');
+      nameOf = (file) => displayPath(file, root);
+      done = await openArchiveCsv(models, out!);
+      const all = await walkImages(root);
+      files = all.filter((f) => !done.has(nameOf(f)));
+      if (all.length === 0) throw new CliError(`no image files under ${root}`, `The archive should hold ${[...IMAGE_EXTENSIONS].join(' ')} files.`);
+      if (done.size > 0) process.stderr.write(`${out} already lists ${done.size} file(s); ${files.length} left to predict\n`);
+      if (files.length === 0) return EXIT_OK;
+    } else {
+      files = await collectImageFiles(context.positionals);
+      nameOf = (file) => displayPath(file);
+      if (files.length === 0) throw new CliError(`no image files found in ${context.positionals.join(', ')}`, `Name image files, or folders holding ${[...IMAGE_EXTENSIONS].join(' ')} files.`);
+    }
+
     const tensor = await import('@spine/tensor/node');
     const ckpt = await models.readCheckpoint(run, which);
     if (!ckpt) throw new CliError(`${run} has no '${which}' checkpoint`, 'Train it first (spine-cli train --out RUN).');
@@ -52,48 +93,38 @@ export const predictCommand: Command = {
     const model = buildModel(models, tensor, record.config);
     models.applyCheckpointTensors(ckpt, model);
     model.eval();
-    const size = record.config.model.inputSize;
     const transform = inputTransform(record.config);
-    const plane = 3 * size * size;
+    const plane = 3 * transform.width * transform.height;
     const rows: string[] = [];
     const failures: string[] = [];
     const bar = new Progress(files.length, { unit: 'films' });
-    const base = process.cwd();
     try {
-      for (let start = 0; start < files.length; start += BATCH) {
-        const chunk = files.slice(start, start + BATCH);
+      for (let start = 0; start < files.length; start += batchSize) {
+        const chunk = files.slice(start, start + batchSize);
         const inputs = new Float32Array(chunk.length * plane);
+        const results: PredictionRow[] = [];
         const ok: number[] = [];
-        const errors = new Map<number, string>();
         for (let i = 0; i < chunk.length; i++) {
+          results.push({ file: nameOf(chunk[i]!) });
           try {
             await models.loadNetworkInput(chunk[i]!, transform, { out: inputs, offset: ok.length * plane });
             ok.push(i);
           } catch (e) {
-            errors.set(i, oneLine(e));
+            results[i]!.error = oneLine(e);
+            failures.push(`${chunk[i]}: ${results[i]!.error}`);
           }
         }
-        let probs: ArrayLike<number> = [];
         if (ok.length > 0) {
-          const x = tensor.tensor(inputs.subarray(0, ok.length * plane), [ok.length, 3, size, size]);
+          const x = tensor.tensor(inputs.subarray(0, ok.length * plane), [ok.length, 3, transform.height, transform.width]);
           const p = tensor.noGrad(() => tensor.scope(() => tensor.softmax(model.forward(x), 1)));
           x.dispose();
-          probs = await p.data();
+          const probs = await p.data();
           p.dispose();
+          ok.forEach((i, k) => (results[i]!.probMale = probs[2 * k + 1]!));
         }
-        for (let i = 0; i < chunk.length; i++) {
-          // Relative to the current folder when below it, else absolute.
-          const rel = relative(base, chunk[i]!);
-          const name = csvField(rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : chunk[i]!);
-          const k = ok.indexOf(i);
-          if (k < 0) {
-            failures.push(`${chunk[i]}: ${errors.get(i)}`);
-            rows.push(`${name},,,,${csvField(errors.get(i)!)}`);
-            continue;
-          }
-          const pm = probs[2 * k + 1]!;
-          rows.push(`${name},${pm >= threshold ? 'M' : 'F'},${pm.toFixed(6)},${Math.max(pm, 1 - pm) < uncertainBelow ? 'yes' : 'no'},`);
-        }
+        const lines = results.map((r) => formatPredictionRow(r, verdict));
+        if (input !== undefined) await appendLines(out!, lines);
+        else rows.push(...lines);
         bar.update(start + chunk.length);
       }
       bar.finish();
@@ -101,14 +132,12 @@ export const predictCommand: Command = {
       model.dispose();
       await tensor.releaseDevice();
     }
-    const csv = ['file,predicted_sex,probability_male,uncertain,error', ...rows].join('\n') + '\n';
-    if (values.out !== undefined) {
-      const out = resolve(values.out as string);
-      await models.writeFileAtomic(out, csv);
-      process.stderr.write(`Wrote ${out}: ${files.length - failures.length} films predicted${failures.length ? `, ${failures.length} unreadable` : ''}\n`);
-    } else {
-      process.stdout.write(csv);
+    if (input === undefined) {
+      const csv = [PREDICTION_HEADER, ...rows].join('\n') + '\n';
+      if (out !== undefined) await models.writeFileAtomic(out, csv);
+      else process.stdout.write(csv);
     }
+    if (out !== undefined) process.stderr.write(`Wrote ${out}: ${files.length - failures.length} films predicted${failures.length ? `, ${failures.length} unreadable` : ''}\n`);
     if (failures.length > 0) process.stderr.write(`${failures.length} file(s) could not be read:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
     return failures.length === files.length ? EXIT_FAILURE : EXIT_OK;
   },
@@ -122,28 +151,4 @@ function probabilityFlag(flag: string, text: string): number {
 
 function oneLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
-}
-
-/** Files named, and image files under folders named (recursively, sorted); a missing path is an error. */
-async function collectFiles(paths: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const p of paths) {
-    const abs = resolve(p);
-    const st = await fs.stat(abs).catch(() => undefined);
-    if (!st) throw new CliError(`${abs} does not exist`, 'Name image files or folders that exist.');
-    if (st.isDirectory()) out.push(...(await walk(abs)));
-    else out.push(abs);
-  }
-  return out;
-}
-
-async function walk(dir: string): Promise<string[]> {
-  const entries = (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const out: string[] = [];
-  for (const e of entries) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await walk(path)));
-    else if (e.isFile() && EXTENSIONS.has(extname(e.name).toLowerCase())) out.push(path);
-  }
-  return out;
 }

@@ -1,0 +1,77 @@
+/**
+ * predict's CSV: one row per film (file, predicted_sex, probability_male, uncertain, error). For an
+ * archive (--input DIR --out FILE) the file grows by one append per batch, each a single write
+ * followed by fsync: rewriting the whole file per batch (temp + rename) would cost O(n^2) bytes
+ * on a large archive. A crash can at worst leave the last line torn; resuming drops a torn tail
+ * (rows are independent, so its films are simply predicted again) and skips every listed file.
+ */
+import { existsSync, promises as fs } from 'node:fs';
+import { csvField } from '../run/run-dir.js';
+import { CliError } from '../ui/errors.js';
+import type { Models } from '../run/run-dir.js';
+
+export const PREDICTION_HEADER = 'file,predicted_sex,probability_male,uncertain,error';
+
+export interface PredictionRow {
+  file: string;
+  /** Absent when the film could not be read. */
+  probMale?: number;
+  error?: string;
+}
+
+export interface Verdict {
+  /** P(male) at or above which a film is called M. */
+  threshold: number;
+  /** A call is uncertain when the larger of P(male) and P(female) is below this. */
+  uncertainBelow: number;
+}
+
+export function formatPredictionRow(row: PredictionRow, v: Verdict): string {
+  const name = csvField(row.file);
+  if (row.probMale === undefined) return `${name},,,,${csvField(row.error ?? 'unreadable')}`;
+  const pm = row.probMale;
+  return `${name},${pm >= v.threshold ? 'M' : 'F'},${pm.toFixed(6)},${Math.max(pm, 1 - pm) < v.uncertainBelow ? 'yes' : 'no'},`;
+}
+
+/**
+ * The files an existing archive CSV already lists (its torn last line, if any, cut off first);
+ * a missing file is created with the header. A CSV with another header is refused.
+ */
+export async function openArchiveCsv(models: Models, path: string): Promise<Set<string>> {
+  if (!existsSync(path)) {
+    await models.writeFileAtomic(path, `${PREDICTION_HEADER}\n`);
+    return new Set();
+  }
+  let text = await fs.readFile(path, 'utf8');
+  if (text.length > 0 && !text.endsWith('\n')) {
+    // A torn append: keep the complete lines only.
+    text = text.slice(0, text.lastIndexOf('\n') + 1);
+    await fs.truncate(path, Buffer.byteLength(text));
+  }
+  if (text.trim() === '') {
+    await models.writeFileAtomic(path, `${PREDICTION_HEADER}\n`);
+    return new Set();
+  }
+  let table;
+  try {
+    table = models.parseCsv(text);
+  } catch (e) {
+    throw new CliError(`${path} is not a readable CSV (${(e as Error).message})`, 'Move it away or choose another --out; a rerun continues a CSV that predict wrote.');
+  }
+  if (table.header.join(',') !== PREDICTION_HEADER) {
+    throw new CliError(`${path} has the columns '${table.header.join(',')}', not predict's '${PREDICTION_HEADER}'`, 'Choose another --out; a rerun continues only a CSV that predict wrote.');
+  }
+  return new Set(table.rows.map((r) => r.fields[0]!));
+}
+
+/** Appends lines in one write and makes them durable before the next batch starts. */
+export async function appendLines(path: string, lines: readonly string[]): Promise<void> {
+  if (lines.length === 0) return;
+  const handle = await fs.open(path, 'a');
+  try {
+    await handle.write(lines.join('\n') + '\n');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

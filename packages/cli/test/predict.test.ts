@@ -1,0 +1,102 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot, runCli } from './run-cli.js';
+
+const sample = join(repoRoot, 'test-data/sample/cervical');
+const fixtures = join(repoRoot, 'packages/imaging/test/fixtures');
+const dir = mkdtempSync(join(tmpdir(), 'spine-cli-predict-'));
+const data = join(dir, 'data');
+const run = join(dir, 'run');
+const archive = join(dir, 'archive');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The archive: PNG films at two depths, a TIFF, a JPEG and a DICOM from the imaging fixtures, one broken PNG, one text file. */
+const EXPECTED = ['a/b/film-3.png', 'a/film-2.png', 'broken.png', 'dicom/mono2-8bit.dcm', 'film-1.png', 'jpeg/grey-baseline.jpg', 'tiff/grey8-lzw.tif'];
+
+beforeAll(async () => {
+  mkdirSync(data);
+  const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
+  writeFileSync(join(data, 'labels.csv'), [lines[0], ...lines.slice(1, 41)].join('\n') + '\n');
+  for (const line of lines.slice(1, 41)) copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
+  const r = await runCli(['train', '--data', data, '--input-size', '32', '--workers', '0', '--epochs', '1', '--out', run]);
+  if (r.code !== 0) throw new Error(`training failed: ${r.stderr}`);
+  for (const d of ['a/b', 'tiff', 'jpeg', 'dicom']) mkdirSync(join(archive, d), { recursive: true });
+  const film = (i: number) => join(sample, lines[50 + i]!.split(',')[0]!);
+  copyFileSync(film(1), join(archive, 'film-1.png'));
+  copyFileSync(film(2), join(archive, 'a', 'film-2.png'));
+  copyFileSync(film(3), join(archive, 'a', 'b', 'film-3.png'));
+  copyFileSync(join(fixtures, 'grey8-lzw.tif'), join(archive, 'tiff', 'grey8-lzw.tif'));
+  copyFileSync(join(fixtures, 'grey-baseline.jpg'), join(archive, 'jpeg', 'grey-baseline.jpg'));
+  copyFileSync(join(fixtures, 'mono2-8bit.dcm'), join(archive, 'dicom', 'mono2-8bit.dcm'));
+  writeFileSync(join(archive, 'broken.png'), 'not a png');
+  writeFileSync(join(archive, 'notes.txt'), 'not an image extension: not listed');
+});
+
+const rowsOf = (path: string) => readFileSync(path, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+
+describe.sequential('predict --input (archives)', () => {
+  it('predicts every image under the folder in batches, listing the unreadable one with its reason', async () => {
+    const out = join(dir, 'all.csv');
+    const r = await runCli(['predict', '--run', run, '--input', archive, '--out', out, '--batch-size', '2']);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/Wrote .*all\.csv: 6 films predicted, 1 unreadable/);
+    expect(readFileSync(out, 'utf8').split('\n')[0]).toBe('file,predicted_sex,probability_male,uncertain,error');
+    const rows = rowsOf(out);
+    expect(rows.map((c) => c[0]).sort()).toEqual(EXPECTED);
+    for (const c of rows) {
+      if (c[0] === 'broken.png') {
+        expect(c.slice(1, 4)).toEqual(['', '', '']);
+        expect(c[4]!.length).toBeGreaterThan(0);
+        continue;
+      }
+      const p = Number(c[2]);
+      expect(p).toBeGreaterThanOrEqual(0);
+      expect(p).toBeLessThanOrEqual(1);
+      expect(c[1]).toBe(p >= 0.5 ? 'M' : 'F');
+      expect(c[3]).toBe(Math.max(p, 1 - p) < 0.6 ? 'yes' : 'no');
+      expect(c[4]).toBe('');
+    }
+  });
+
+  it('resumes: a rerun skips listed files, re-predicts a torn last line, and leaves a finished CSV alone', async () => {
+    const full = rowsOf(join(dir, 'all.csv'));
+    const out = join(dir, 'resumed.csv');
+    const text = readFileSync(join(dir, 'all.csv'), 'utf8').split('\n');
+    // As if stopped while appending the third batch: 3 whole rows and half of the fourth.
+    writeFileSync(out, [...text.slice(0, 4), text[4]!.slice(0, 9)].join('\n'));
+    const r = await runCli(['predict', '--run', run, '--input', archive, '--out', out, '--batch-size', '2']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('already lists 3 file(s); 4 left to predict');
+    const rows = rowsOf(out);
+    expect(rows.map((c) => c[0]).sort()).toEqual(EXPECTED); // each file once
+    const byFile = (rs: string[][]) => Object.fromEntries(rs.map((c) => [c[0], c.slice(1, 4).join(',')]));
+    expect(byFile(rows)).toEqual(byFile(full));
+    const before = readFileSync(out, 'utf8');
+    const again = await runCli(['predict', '--run', run, '--input', archive, '--out', out]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('already lists 7 file(s); 0 left to predict');
+    expect(readFileSync(out, 'utf8')).toBe(before);
+  });
+
+  it('usage: --input needs --out, excludes file arguments, refuses a CSV it did not write', async () => {
+    const noOut = await runCli(['predict', '--run', run, '--input', archive]);
+    expect(noOut.code).toBe(2);
+    expect(noOut.stderr).toContain('--input needs --out FILE');
+    const both = await runCli(['predict', '--run', run, '--input', archive, join(archive, 'film-1.png'), '--out', join(dir, 'x.csv')]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('either --input DIR or files');
+    const foreign = join(dir, 'foreign.csv');
+    writeFileSync(foreign, 'name,score\na.png,1\n');
+    const r = await runCli(['predict', '--run', run, '--input', archive, '--out', foreign]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${foreign} has the columns 'name,score'`);
+    expect(readFileSync(foreign, 'utf8')).toBe('name,score\na.png,1\n');
+    const notDir = await runCli(['predict', '--run', run, '--input', join(archive, 'film-1.png'), '--out', join(dir, 'y.csv')]);
+    expect(notDir.code).toBe(1);
+    expect(notDir.stderr).toContain('is not a folder');
+    expect((await runCli(['predict', '--run', run])).stderr).toContain('missing FILES_OR_DIRS... (or --input DIR)');
+  });
+});
