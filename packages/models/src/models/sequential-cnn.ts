@@ -4,8 +4,11 @@
 // widths and strides) defaults to AlexNet/ZFNet's choice: 256, 384, 384, 256 channels, conv2
 // stride 2 padding 1, so 227 -> 111 -> 55 -> 28 -> 13 -> 13 -> 6 and FC6 sees 256*6*6 = 9216
 // inputs (with conv2 at stride 1 it would see 43,264 and hold 177M weights). All configurable.
+// The FC layers are ShardedLinear: FC6's weight (4096 x 9216 floats, 144 MiB) is over the
+// 128 MiB storage binding of lavapipe and WebGPU's default limit, so it is kept as two row
+// blocks; its state-dict key is still `classifier.1.weight` in checkpoints (stateDictData).
 import * as T from '@spine/tensor';
-import { Conv2d, Dropout, Flatten, init, Linear, LocalResponseNorm, MaxPool2d, Module, ReLU, Sequential, poolOutputSize } from '@spine/nn';
+import { Conv2d, Dropout, Flatten, init, LocalResponseNorm, MaxPool2d, Module, ReLU, Sequential, ShardedLinear, poolOutputSize } from '@spine/nn';
 
 export interface LrnConfig {
   size: number;
@@ -99,13 +102,13 @@ export class SequentialCNN extends Module {
       'classifier',
       new Sequential(
         new Flatten(),
-        new Linear(fc6Inputs, c.hidden[0]),
+        new ShardedLinear(fc6Inputs, c.hidden[0]),
         new ReLU(),
         new Dropout(c.dropout),
-        new Linear(c.hidden[0], c.hidden[1]),
+        new ShardedLinear(c.hidden[0], c.hidden[1]),
         new ReLU(),
         new Dropout(c.dropout),
-        new Linear(c.hidden[1], c.numClasses),
+        new ShardedLinear(c.hidden[1], c.numClasses),
       ),
     );
     for (const [name, p] of this.namedParameters()) {

@@ -85,10 +85,14 @@ export function readCheckpointMeta(runDir: string, name: CheckpointName): Promis
   return readMeta(join(checkpointDir(runDir), `${name}.json`));
 }
 
-/** Model and momentum tensors as CPU arrays (one readback each; only at checkpoint time). */
+/**
+ * Model and momentum tensors as CPU arrays (one readback each; only at checkpoint time). The
+ * model's entries are stateDictData's: a weight kept in row blocks (FC6) is saved joined, under
+ * its PyTorch key; momentum buffers follow the optimizer's parameters, i.e. the blocks.
+ */
 async function collectTensors(model: Module, optimizer: SGD): Promise<{ tensors: Map<string, TensorLike>; groups: SgdState['paramGroups'] }> {
   const tensors = new Map<string, TensorLike>();
-  for (const [key, t] of model.stateDict()) tensors.set(`model.${key}`, { shape: t.shape, data: await t.data() });
+  for (const [key, e] of await model.stateDictData()) tensors.set(`model.${key}`, e);
   const state = optimizer.stateDict();
   for (const [i, b] of [...state.momentumBuffers].sort((a, c) => a[0] - c[0])) tensors.set(`optimizer.momentum.${i}`, { shape: b.shape, data: await b.data() });
   return { tensors, groups: state.paramGroups };

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
+import { SGD, ShardedLinear } from '@spine/nn';
 import { PAPER_SEQCNN, SequentialCNN, sequentialCnnShapes, type SequentialCnnConfig } from '../../src/models/sequential-cnn.js';
 
 beforeAll(async () => {
@@ -43,4 +44,36 @@ describe('SequentialCNN (the paper’s Approach I)', () => {
     expect(std).toBeLessThan(0.055);
     expect(Array.from(await m.stateDict().get('features.8.bias')!.data()).every((v) => v === 0)).toBe(true);
   });
+
+  it('the paper’s FC6 (4096 x 9216, 144 MiB, over a 128 MiB binding limit) trains in two blocks and saves as one `classifier.1.weight`', async () => {
+    // The paper's classifier and input size; narrow conv1-4 keep the test fast (FC6 only
+    // depends on conv5's 256 channels at 6 x 6).
+    const m = new SequentialCNN({ ...PAPER_SEQCNN, channels: [8, 8, 8, 8, 256] });
+    try {
+      const fc6 = m.classifier.at(1) as ShardedLinear;
+      expect(fc6.shardRows).toEqual([2048, 2048]);
+      expect(m.classifier.parameters().reduce((s, p) => s + p.size, 0)).toBe(9216 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 * 2 + 2);
+      const opt = new SGD(m.parameters(), { lr: 0.001, momentum: 0.9 });
+      const x = T.randn([1, 3, 227, 227], { seed: 2 });
+      const loss = T.scope(() => T.sum(m.forward(x)));
+      loss.backward();
+      opt.step();
+      expect(Number.isFinite(await loss.item())).toBe(true);
+      expect(fc6.shards().every((w) => w.grad !== null)).toBe(true);
+
+      const state = await m.stateDictData();
+      expect(state.get('classifier.1.weight')!.shape).toEqual([4096, 9216]);
+      expect([...state.keys()].filter((k) => k.startsWith('classifier.1.'))).toEqual(['classifier.1.weight', 'classifier.1.bias']);
+      // Row 2048 is the first row of the second block: a joined entry loads there.
+      const w = state.get('classifier.1.weight')!.data as Float32Array;
+      w.fill(0.25, 2048 * 9216, 2049 * 9216);
+      m.loadStateDict(state);
+      const block = await fc6.shards()[1]!.data();
+      expect(Array.from(block.subarray(0, 9216)).every((v) => v === 0.25)).toBe(true);
+      expect(block[9216]).toBe(w[2049 * 9216]);
+      opt.zeroGrad();
+    } finally {
+      m.dispose();
+    }
+  }, 120_000);
 });
