@@ -4,7 +4,7 @@
  * job the CLI and the benchmark run (in worker threads, see crop-pool.ts).
  */
 import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { decodeImage, encodePng, imageFromGrey8 } from '@spine/imaging';
 import { writeFileAtomic } from '@spine/imaging/node';
 import { decodeGreyPng, encodeGreyPng } from './grey-png.js';
@@ -110,7 +110,7 @@ export async function buildIndexFromFolder(dir: string, options: BuildIndexOptio
   };
   const references = options.pool ? await Promise.all(names.map(describe)) : [];
   if (!options.pool) for (const file of names) references.push(await describe(file));
-  return new RoiIndex(settings, references);
+  return new RoiIndex(settings, references, resolve(dir));
 }
 
 export async function describeInline(path: string, settings: DescriptorSettings): Promise<{ width: number; height: number; descriptor: Float64Array }> {

@@ -56,6 +56,8 @@ export class RoiIndex {
   constructor(
     readonly settings: DescriptorSettings,
     readonly references: readonly ReferenceFilm[],
+    /** The reference folder the films were read from (recorded for figures; optional). */
+    readonly root?: string,
   ) {
     if (references.length === 0) throw new CbirError('<memory>', 'an ROI index needs at least one reference film');
     this.dimension = phogLength(settings.bins, settings.levels);
@@ -106,6 +108,7 @@ export class RoiIndex {
       format: INDEX_FORMAT,
       version: INDEX_VERSION,
       settings: this.settings,
+      ...(this.root !== undefined ? { root: this.root } : {}),
       references: this.references.map((r) => ({ file: r.file, width: r.width, height: r.height, roi: r.roi, descriptor: Array.from(r.descriptor) })),
     };
   }
@@ -146,9 +149,11 @@ export class RoiIndex {
         descriptor: Float64Array.from(o.descriptor as number[]),
       };
     });
+    if (v.root !== undefined && typeof v.root !== 'string') bad('"root" must be a string (the reference folder)');
     return new RoiIndex(
       { bins: settings.bins as number, angle: settings.angle as 180 | 360, levels: settings.levels as number, workingWidth: settings.workingWidth as number | null },
       references,
+      v.root as string | undefined,
     );
   }
 }
