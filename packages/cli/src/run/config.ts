@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SequentialCnnConfig } from '@spine/models';
 
-export const PRESETS = ['quick', 'paper-seqcnn', 'paper-densenet-cervical', 'paper-densenet-lumbar'] as const;
+export const PRESETS = ['quick', 'paper-seqcnn', 'paper-seqcnn-roi', 'paper-densenet-cervical', 'paper-densenet-lumbar'] as const;
 export type PresetName = (typeof PRESETS)[number];
 
 export interface SchedulerConfig {
@@ -92,11 +92,13 @@ export function bundledSample(region: 'cervical' | 'lumbar' = 'cervical'): strin
 // (for --help) and @spine/models brings the GPU engine with it.
 export function presetConfig(name: PresetName, paperModel: SequentialCnnConfig): RunConfig {
   if (name === 'paper-densenet-cervical' || name === 'paper-densenet-lumbar') return paperDenseNetPreset(name);
-  if (name === 'paper-seqcnn') {
+  // paper-seqcnn-roi: the same settings on ROI crops (Table 3); the crops are made by
+  // `spine-cli roi crop ... --out data/cervical-roi-crops`, where this preset looks by default.
+  if (name === 'paper-seqcnn' || name === 'paper-seqcnn-roi') {
     return {
       preset: name,
       seed: 0,
-      data: { root: bundledSample(), labels: null },
+      data: { root: name === 'paper-seqcnn-roi' ? resolve('data/cervical-roi-crops') : bundledSample(), labels: null },
       splitFractions: [0.8, 0.1, 0.1],
       model: paperModel,
       epochs: 60,
