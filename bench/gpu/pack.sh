@@ -28,6 +28,6 @@ for f in "${files[@]}"; do
   cp -a "$f" "$stage/$(dirname "$f")/"
 done
 mkdir -p .gpu
-tar -C "$stage" -cf - . | xz -T2 -4 > .gpu/bundle.tar.xz.tmp
+tar -C "$stage" -cf - . | xz -T2 -1 > .gpu/bundle.tar.xz.tmp
 mv .gpu/bundle.tar.xz.tmp .gpu/bundle.tar.xz
 echo "wrote .gpu/bundle.tar.xz ($(du -h .gpu/bundle.tar.xz | cut -f1))"

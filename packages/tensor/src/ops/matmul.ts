@@ -18,22 +18,21 @@ export interface MatmulFlags {
 type Tiles = { tm: number; tn: number; wx: number; wy: number };
 
 /**
- * Tile choices. GPUs: 64x64 workgroup tiles, 128x128 for outputs of a million elements or more. Software adapters: one row of 8 invocations per
+ * Tile choices. GPUs: 64x64 workgroup tiles. Software adapters: one row of 8 invocations per
  * workgroup (the rows then come from workgroup_id and llvmpipe loads A once per workgroup
  * instead of once per lane) with a 16x8 register block, the best of the variants measured on
  * lavapipe (bench/NOTES.md); short matrices (a batch of a few rows) take 4 rows so the block
  * does not compute clamped duplicates. `setMatmulTiles` pins a choice (tests, tuning).
  */
+// On an H200 (mm-probe, 1024³ and 4096³) 4x4 in 16x16 beat 8x8 in 16x16 (0.94x/0.77x tfjs
+// against 0.55x/0.65x), 4x8, 8x4 and 8x8 workgroups.
 const GPU_TILES: Tiles = { tm: 4, tn: 4, wx: 16, wy: 16 };
-/** Large outputs on GPUs: 128x128 tiles, 8x8 per thread (twice the reuse per shared-memory read). */
-const GPU_TILES_LARGE: Tiles = { tm: 8, tn: 8, wx: 16, wy: 16 };
 const pinned: { cpu: Tiles | null; gpu: Tiles | null } = { cpu: null, gpu: null };
 
 function tilesFor(family: 'cpu' | 'gpu', M: number, N: number): Tiles {
   const p = pinned[family];
   if (p) return p;
-  // Large tiles only where they still leave a few hundred workgroups to spread over the GPU.
-  if (family === 'gpu') return M * N >= 1024 * 1024 ? GPU_TILES_LARGE : GPU_TILES;
+  if (family === 'gpu') return GPU_TILES;
   // 8 lanes x tn columns per workgroup: narrow outputs (N <= 32) take 4 columns per lane so
   // fewer lanes compute clamped duplicates.
   return { tm: M >= 32 ? 16 : 4, tn: N > 32 ? 8 : 4, wx: 8, wy: 1 };
