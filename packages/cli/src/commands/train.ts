@@ -176,6 +176,13 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
     split = models.stratifiedSplit(dataset, { seed: config.seed, fractions: config.splitFractions });
   }
   if (split.train.length === 0) throw new CliError('the split has no training films', 'Use more data or other --fractions in spine-cli split.');
+  const model = buildModel(models, tensor, config);
+  // A resumed run takes every weight from its checkpoint; only a new one loads pretrained weights,
+  // before the run directory exists, so weights that do not fit leave nothing behind.
+  const weightsLine = !resume && record.pretrained ? await loadRunWeights(models, model, record.pretrained).catch((e: unknown) => {
+    model.dispose();
+    throw e;
+  }) : undefined;
   if (!resume) {
     await fs.mkdir(out, { recursive: true });
     await models.saveSplit(join(out, SPLIT_FILE), split);
@@ -184,12 +191,6 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
 
   const size = config.model.inputSize;
   const loaderCommon = { ...(workers !== undefined ? { workers } : {}), cacheDir };
-  const model = buildModel(models, tensor, config);
-  // A resumed run takes every weight from its checkpoint; only a new one loads pretrained weights.
-  const weightsLine = !resume && record.pretrained ? await loadRunWeights(models, model, record.pretrained).catch((e: unknown) => {
-    model.dispose();
-    throw e;
-  }) : undefined;
   const freezeEpochs = isDenseNetConfig(config.model) ? config.model.freezeFeaturesEpochs : 0;
   const { SGD, MultiStepLR } = await import('@spine/nn');
   const optimizer = new SGD(
