@@ -10,6 +10,7 @@ const dir = mkdtempSync(join(tmpdir(), 'spine-cli-report-'));
 const data = join(dir, 'data');
 const run = join(dir, 'run');
 const report = join(run, 'report');
+let trainStderr = '';
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const CHARTS = ['split-counts', 'loss', 'accuracy', 'learning-rate', 'confusion', 'roc', 'calibration'];
@@ -23,6 +24,7 @@ beforeAll(async () => {
   for (const line of lines.slice(1, 61)) copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
   const r = await runCli(['train', '--data', data, '--input-size', '32', '--workers', '0', '--epochs', '2', '--out', run]);
   if (r.code !== 0) throw new Error(`training failed: ${r.stderr}`);
+  trainStderr = r.stderr;
 });
 
 const isPng = (path: string) => readFileSync(path).subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
@@ -100,6 +102,19 @@ describe.sequential('report', () => {
     } finally {
       await browser.close();
     }
+  });
+
+  it('train wrote the report at the end of the run; a report that cannot be written only warns', async () => {
+    // beforeAll's train call already wrote it (the explicit report call above rewrote it).
+    expect(trainStderr).toContain(`Report: ${join(report, 'report.html')}`);
+    const blocked = join(dir, 'blocked');
+    mkdirSync(blocked);
+    writeFileSync(join(blocked, 'report'), 'a file where the report folder would go');
+    const r = await runCli(['train', '--data', data, '--input-size', '32', '--workers', '0', '--epochs', '1', '--out', blocked]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: the report could not be written \(.+\); the run itself is saved\. Retry with: spine-cli report /);
+    expect(existsSync(join(blocked, 'checkpoints', 'best.json'))).toBe(true);
+    expect(existsSync(join(blocked, 'eval', 'test-best.json'))).toBe(true);
   });
 
   it('usage: needs one run directory; a folder without a run is a clear error', async () => {

@@ -7,6 +7,7 @@ import { CONFIG_FILE, SPLIT_FILE, buildModel, readyDevice, evaluationLoader, git
 import { choiceFlag, integerFlag } from '../ui/args.js';
 import { CliError, EXIT_OK, UsageError } from '../ui/errors.js';
 import { Progress, formatDuration } from '../ui/progress.js';
+import { reportAfterTraining } from '../report/after-training.js';
 import { packageVersions } from '../version.js';
 import type { Command, Values } from './command.js';
 import { applyModelFlags, loadRunWeights, resolveRunWeights } from './weights-train.js';
@@ -250,6 +251,7 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
     }
     log(`Trained ${result.epochsCompleted} epochs in ${formatDuration((performance.now() - started) / 1000)}${result.best ? `; best validation accuracy ${result.best.value.toFixed(3)} at epoch ${result.best.epoch}` : ''}`);
     if (!testLoader) {
+      await reportAfterTraining(models, out, model, log);
       if (values.json) process.stdout.write(`${JSON.stringify({ run: out, status: result.status, epochs: result.epochsCompleted, best: result.best, test: null })}\n`);
       return EXIT_OK;
     }
@@ -264,6 +266,7 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
     } else {
       process.stdout.write(`\nTest set (${ev.report.n} films, ${which} checkpoint):\n${models.formatEvaluation(ev.report)}\n\nRun directory: ${out}\n  ${files.json}\n`);
     }
+    await reportAfterTraining(models, out, model, log);
     return EXIT_OK;
   } catch (e) {
     if (models.isTrainingError(e)) {

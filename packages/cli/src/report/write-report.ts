@@ -12,6 +12,7 @@ import { renderReportHtml, type ReportFigure } from './html.js';
 import { renderChart } from './render.js';
 import { readRunData, type RunData } from './run-data.js';
 import * as specs from './specs.js';
+import { inputTransform } from '../run/config.js';
 import { loadRunSplit, type Models } from '../run/run-dir.js';
 
 export const REPORT_DIR = 'report';
@@ -58,13 +59,14 @@ export async function writeReport(models: Models, runDir: string, options: Repor
   else {
     const split = await loadRunSplit(models, runDir, data.record.config);
     const byFile = new Map(split.test.map((r) => [r.file, r.path]));
-    const size = data.record.config.model.inputSize;
     explained = await explainTestSet(models, options.model, data.test, {
       count: options.galleryCount ?? 6,
-      transform: { width: size, height: size },
+      transform: inputTransform(data.record.config),
       pathOf: (file) => byFile.get(file) ?? join(data.record.config.data.root, file),
       onProgress: (d, t) => options.onProgress?.('Grad-CAM', d, t),
     });
+    // The gallery is regenerated whole: films of an earlier report must not linger beside the new ones.
+    await fs.rm(join(out, 'gallery'), { recursive: true, force: true });
     for (const a of explained.averages) await write(`gradcam-average-${a.sex}.png`, a.png);
     for (const [i, f] of [...explained.right, ...explained.wrong].entries()) await write(`gallery/${String(i + 1).padStart(2, '0')}-${f.correct ? 'right' : 'wrong'}-${safeName(f.file)}.png`, f.png);
   }

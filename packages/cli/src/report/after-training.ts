@@ -1,0 +1,19 @@
+/**
+ * train's last step: the run's report. A report that cannot be rendered must never cost the
+ * trained run (checkpoints and eval/ are already on disk), so any failure becomes a warning that
+ * says how to retry.
+ */
+import type { Module } from '@spine/nn';
+import type { Models } from '../run/run-dir.js';
+
+export async function reportAfterTraining(models: Models, runDir: string, model: Module, log: (line: string) => void): Promise<void> {
+  try {
+    const { writeReport } = await import('./write-report.js');
+    model.eval();
+    const result = await writeReport(models, runDir, { model });
+    log(`Report: ${result.html}`);
+  } catch (e) {
+    const reason = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    log(`warning: the report could not be written (${reason}); the run itself is saved. Retry with: spine-cli report ${runDir}`);
+  }
+}
