@@ -11,7 +11,10 @@ export interface MatmulOptions {
   family: 'cpu' | 'gpu';
   transA: boolean;
   transB: boolean;
-  /** cpu family: vec4 loads along the contiguous axis (needs alignment, see canVec4). */
+  /**
+   * cpu family: vec4 loads along the contiguous axis (needs alignment, see canVec4). gpu family:
+   * vec4 stores of C (needs N % 4 == 0).
+   */
   vec4: boolean;
   tm: number;
   tn: number;
@@ -20,10 +23,10 @@ export interface MatmulOptions {
 }
 
 // Uniform words: M, N, K, strideA, strideB, strideC (per batch entry, in elements).
-const HEAD = (t: string) => `${uniformPreamble()}
+const HEAD = (t: string, c = 'f32') => `${uniformPreamble()}
 @group(0) @binding(1) var<storage, read> A: array<${t}>;
 @group(0) @binding(2) var<storage, read> B: array<${t}>;
-@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+@group(0) @binding(3) var<storage, read_write> C: array<${c}>;
 `;
 
 function range(n: number): number[] {
@@ -123,7 +126,7 @@ function gpuTiled(o: MatmulOptions): string {
   const BN = wx * tn;
   const BK = 16;
   const threads = wx * wy;
-  const L: string[] = [HEAD('f32')];
+  const L: string[] = [HEAD('f32', o.vec4 ? 'vec4<f32>' : 'f32')];
   L.push(`var<workgroup> As: array<vec4<f32>, ${(BM * BK) / 4}>;`, `var<workgroup> Bs: array<vec4<f32>, ${(BK * BN) / 4}>;`);
   L.push(`@compute @workgroup_size(${wx}, ${wy})`);
   L.push('fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {');
@@ -159,7 +162,9 @@ function gpuTiled(o: MatmulOptions): string {
   L.push(`  let row0 = tileRow + lid.y * ${tm}u; let col0 = tileCol + lid.x * ${tn}u;`);
   for (const r of range(tm)) {
     L.push(`  if (row0 + ${r}u < M) {`);
-    for (const c of range(tn)) L.push(`    if (col0 + ${c}u < N) { C[cBase + (row0 + ${r}u) * N + col0 + ${c}u] = acc_${r}_${Math.floor(c / 4)}[${c % 4}]; }`);
+    // vec4 stores: one 16-byte write per accumulator (N % 4 == 0, so a vec4 is all in or all out).
+    if (o.vec4) for (const q of range(tn / 4)) L.push(`    if (col0 + ${4 * q}u < N) { C[(cBase + (row0 + ${r}u) * N + col0) / 4u + ${q}u] = acc_${r}_${q}; }`);
+    else for (const c of range(tn)) L.push(`    if (col0 + ${c}u < N) { C[cBase + (row0 + ${r}u) * N + col0 + ${c}u] = acc_${r}_${Math.floor(c / 4)}[${c % 4}]; }`);
     L.push('  }');
   }
   L.push('}');

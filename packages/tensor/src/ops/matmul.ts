@@ -90,7 +90,7 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false):
   const [tb, sb, freeB] = operand(b, b.shape.at(-2)!, b.shape.at(-1)!);
   const family = getEngine().info.kernels;
   const t = tilesFor(family, M, N);
-  const vec4 = family === 'cpu' && canVec4(M, N, K, transA, transB, t.tm, t.tn);
+  const vec4 = family === 'cpu' ? canVec4(M, N, K, transA, transB, t.tm, t.tn) : N % 4 === 0;
   const options: MatmulOptions = { family, transA, transB, vec4, ...t };
   if (nb > 65535) throw new TensorError(`matmul: ${nb} batch entries exceed the 65,535 dispatch limit`);
   const wg: [number, number, number] = [Math.ceil(N / (t.tn * t.wx)), Math.ceil(M / (t.tm * t.wy)), nb];
