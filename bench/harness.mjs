@@ -120,11 +120,13 @@ export function writeResults(root, name, data) {
 export function finishSuite(root, suite, info, peer, cases) {
   const torch = attachTorchRates(cases);
   // A --quick smoke run never replaces a full run's results (report.mjs skips it).
-  const name = `${suite}-${slug(info.description || info.device || info.vendor)}${quick ? '-quick' : ''}`;
+  // Real GPUs' descriptions name only the driver: the card (adapter info's device) goes first.
+  const card = info.isFallbackAdapter ? '' : info.device ?? '';
+  const name = `${suite}-${slug(`${card} ${info.description || info.device || info.vendor}`)}${quick ? '-quick' : ''}`;
   const file = writeResults(root, name, {
     suite,
     machine: { ...machineFacts(), loadAverage: os.loadavg().map((v) => Math.round(v * 100) / 100) },
-    adapter: { ...info, summary: `${info.vendor} ${info.architecture} ${info.description}`.trim() },
+    adapter: { ...info, summary: `${info.vendor} ${card || info.architecture} ${info.description}`.replace(/\s+/g, ' ').trim() },
     peer: peer ? { name: `TensorFlow.js ${peer.version} webgpu`, adapter: peer.adapter } : null,
     torch,
     cases,
