@@ -104,12 +104,19 @@ describe('train', () => {
     expect(jsonl(join(run, 'metrics.jsonl')).map((m) => m.epoch)).toEqual([1, 2, 3]);
   });
 
-  it('paper-seqcnn fails early, naming the storage-binding limit, where FC6 does not fit', async () => {
-    const r = await runCli(['train', '--preset', 'paper-seqcnn', '--data', data, '--out', join(dir, 'paper')]);
-    if (r.code === 0) return; // an adapter with a larger limit trains it (not lavapipe's 128 MiB)
-    expect(r.stderr).toMatch(/FC6\) \[4096, 9216\] takes 144 MiB, over this adapter's storage-binding limit of 128 MiB/);
-    expect(r.stderr).toContain('--hidden');
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(existsSync(join(dir, 'paper', 'config.json'))).toBe(false);
-  });
+  it('paper-seqcnn starts training on any adapter: FC6 (144 MiB) is kept in row blocks under the binding limit', async () => {
+    // The full network trains in @spine/models' tests; here only that the CLI's binding check lets
+    // it through and the network is built (then the process is killed: a step takes minutes here).
+    const run = join(dir, 'paper');
+    const child = spawn(process.execPath, [await cliBin(), 'train', '--preset', 'paper-seqcnn', ...tiny.slice(0, 2), '--workers', '0', '--out', run], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (/\nadapter: /.test(stderr)) child.kill('SIGKILL');
+    });
+    await new Promise((done) => child.on('close', done));
+    expect(stderr).not.toContain('storage-binding limit');
+    expect(stderr).toMatch(/preset paper-seqcnn, \d+ train .* at 227 px, 60 epochs, batch 10/);
+    expect(JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')).config.model.hidden).toEqual([4096, 4096]);
+  }, 120_000);
 });

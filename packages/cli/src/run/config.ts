@@ -134,7 +134,20 @@ export function hashedConfig(c: RunConfig): unknown {
   return rest;
 }
 
-/** Bytes of the largest single weight tensor (FC6 in practice), for the adapter's binding limit. */
+/**
+ * Rows of the largest block an FC weight [out, in] is kept in: @spine/nn's ShardedLinear cuts it
+ * into even row blocks of at most 128 MiB (WebGPU's default binding limit), never under one row.
+ */
+function fcBlockRows(out: number, inputs: number): number {
+  const perBlock = Math.max(1, Math.floor((128 * 2 ** 20) / (4 * inputs)));
+  return Math.ceil(out / Math.ceil(out / perBlock));
+}
+
+/**
+ * The largest single weight tensor as bound by a kernel, for the adapter's binding limit. FC
+ * weights count by their largest row block (FC6's 144 MiB is two 72 MiB blocks), so in practice
+ * only a layer with one row over 128 MiB, or a huge conv, is refused.
+ */
 export function largestWeight(c: SequentialCnnConfig, fc6Inputs: number): { name: string; bytes: number; shape: number[] } {
   const [c1, c2, c3, c4, c5] = c.channels;
   const k1 = c.conv1.kernel;
@@ -144,8 +157,8 @@ export function largestWeight(c: SequentialCnnConfig, fc6Inputs: number): { name
     { name: 'features.8.weight (conv3)', shape: [c3, c2, 3, 3] },
     { name: 'features.10.weight (conv4)', shape: [c4, c3, 3, 3] },
     { name: 'features.12.weight (conv5)', shape: [c5, c4, 3, 3] },
-    { name: 'classifier.1.weight (FC6)', shape: [c.hidden[0], fc6Inputs] },
-    { name: 'classifier.4.weight (FC7)', shape: [c.hidden[1], c.hidden[0]] },
+    { name: 'classifier.1.weight (FC6, one row block)', shape: [fcBlockRows(c.hidden[0], fc6Inputs), fc6Inputs] },
+    { name: 'classifier.4.weight (FC7, one row block)', shape: [fcBlockRows(c.hidden[1], c.hidden[0]), c.hidden[0]] },
   ].map((w) => ({ ...w, bytes: 4 * w.shape.reduce((a, b) => a * b, 1) }));
   return all.reduce((a, b) => (b.bytes > a.bytes ? b : a));
 }
