@@ -1,0 +1,96 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodePng } from '@spine/imaging';
+import { repoRoot, runCli } from './run-cli.js';
+
+const sample = join(repoRoot, 'test-data/sample/cervical');
+const dir = mkdtempSync(join(tmpdir(), 'spine-cli-explain-'));
+const data = join(dir, 'data');
+const run = join(dir, 'run');
+const films = join(dir, 'films');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+beforeAll(async () => {
+  mkdirSync(data);
+  const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
+  writeFileSync(join(data, 'labels.csv'), [lines[0], ...lines.slice(1, 41)].join('\n') + '\n');
+  for (const line of lines.slice(1, 41)) copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
+  const r = await runCli(['train', '--data', data, '--input-size', '32', '--workers', '0', '--epochs', '1', '--out', run]);
+  if (r.code !== 0) throw new Error(`training failed: ${r.stderr}`);
+  mkdirSync(join(films, 'nested'), { recursive: true });
+  copyFileSync(join(sample, lines[60]!.split(',')[0]!), join(films, 'a.png'));
+  copyFileSync(join(sample, lines[61]!.split(',')[0]!), join(films, 'nested', 'b.png'));
+  writeFileSync(join(films, 'broken.png'), 'not a png');
+});
+
+const csvRows = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => l.split(','));
+
+describe.sequential('explain', () => {
+  it('writes an overlay per film at the film aspect and a CSV whose predictions agree with predict', async () => {
+    const out = join(dir, 'cams');
+    const r = await runCli(['explain', '--run', run, films, '--out', out, '--max-side', '100'], { cwd: dir });
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/broken\.png: \S/);
+    const [header, ...rows] = csvRows(join(out, 'explain.csv'));
+    expect(header).toEqual(['file', 'predicted_sex', 'probability_male', 'explained_class', 'overlay', 'error']);
+    expect(rows.map((c) => c[0])).toEqual(['films/a.png', 'films/broken.png', 'films/nested/b.png']);
+    expect(rows[1]!.slice(1, 5)).toEqual(['', '', '', '']);
+    for (const c of [rows[0]!, rows[2]!]) {
+      expect(c[3]).toBe(c[1]); // the predicted sex is the one explained
+      const png = decodePng(readFileSync(join(out, c[4]!)));
+      // 128x154 films scaled to a longest side of 100, colour
+      expect([png.width, png.height, png.channels]).toEqual([83, 100, 3]);
+    }
+    expect(rows.map((c) => c[4])).toEqual(['films__a-gradcam.png', '', 'films__nested__b-gradcam.png']);
+    const predicted = await runCli(['predict', '--run', run, films], { cwd: dir });
+    const byFile = Object.fromEntries(csvRows(writeTmp(predicted.stdout)).slice(1).map((c) => [c[0], c.slice(1, 3)]));
+    for (const c of [rows[0]!, rows[2]!]) {
+      expect(c[1]).toBe(byFile[c[0]!]![0]);
+      expect(Math.abs(Number(c[2]) - Number(byFile[c[0]!]![1]))).toBeLessThan(1e-5);
+    }
+  });
+
+  it('--class M explains the male logit for every film', async () => {
+    const out = join(dir, 'cams-m');
+    const r = await runCli(['explain', '--run', run, join(films, 'a.png'), join(films, 'nested', 'b.png'), '--class', 'M', '--out', out]);
+    expect(r.code).toBe(0);
+    expect(csvRows(join(out, 'explain.csv')).slice(1).map((c) => c[3])).toEqual(['M', 'M']);
+  });
+
+  it('--average writes the mean map per sex over the test split', async () => {
+    const out = join(dir, 'avg');
+    const r = await runCli(['explain', '--run', run, '--average', '--out', out]);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, 'average.json'), 'utf8'));
+    const split = JSON.parse(readFileSync(join(run, 'split.json'), 'utf8'));
+    expect(summary.layer).toBe('features.13 (conv5 + ReLU)');
+    expect(summary.classes).toEqual([
+      { sex: 'female', films: split.splits.test.counts.female, picture: 'average-female.png' },
+      { sex: 'male', films: split.splits.test.counts.male, picture: 'average-male.png' },
+    ]);
+    for (const sex of ['female', 'male']) {
+      const png = decodePng(readFileSync(join(out, `average-${sex}.png`)));
+      expect([png.width, png.height, png.channels]).toEqual([512, 512, 3]); // min(--max-side 768, 512)
+    }
+  });
+
+  it('usage: needs films or --average; a bad --class is a usage error', async () => {
+    const none = await runCli(['explain', '--run', run]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('missing FILES_OR_DIRS... (or --average)');
+    const bad = await runCli(['explain', '--run', run, films, '--class', 'X']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--class must be one of predicted, F, M');
+    const only = await runCli(['explain', '--run', run, join(films, 'broken.png'), '--out', join(dir, 'x')]);
+    expect(only.code).toBe(1);
+  });
+});
+
+function writeTmp(text: string): string {
+  const path = join(dir, `predict-${Math.random().toString(36).slice(2)}.csv`);
+  writeFileSync(path, text);
+  return path;
+}
