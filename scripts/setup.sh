@@ -5,7 +5,8 @@
 #   3. A WebGPU adapter for Dawn. Without a GPU that is Mesa's lavapipe >= 24; on Debian bookworm it
 #      comes from bookworm-backports (plain bookworm's Mesa 22 is not found by Dawn). Installed
 #      only when no adapter is found, and only as root with apt; otherwise we say what to install.
-#   4. The build (turbo caches it, so a second run is fast).
+#   4. Debian's chromium for the report test (root + apt), or what to install.
+#   5. The build (turbo caches it, so a second run is fast).
 # Idempotent: every step checks before it acts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,6 +67,18 @@ Then run 'npm run setup' again. 'node scripts/probe-adapter.mjs --verbose' shows
 MSG
     exit 1
   fi
+fi
+
+# Debian's chromium: the report test opens report.html in it headless (the CLI itself never needs it).
+if [ -x /usr/bin/chromium ]; then
+  say "chromium for the report test: $(/usr/bin/chromium --version 2>/dev/null | head -n1)"
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  say "installing Debian's chromium (the report test opens report.html in it, headless)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+else
+  say "chromium is missing: the report test (packages/cli/test/report.test.ts) will fail until it is installed."
+  say "  On Debian/Ubuntu, as root: apt-get install -y chromium   (or point CHROMIUM at a chromium binary)"
 fi
 
 say "building"
