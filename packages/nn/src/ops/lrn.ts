@@ -12,7 +12,7 @@
 // The backward streams the same way, n - 1 channels ahead of the gradient it writes:
 //   dx_i = g_i D_i^-beta - (2 alpha beta / n) x_i sum_{c: i in window(c)} g_c x_c D_c^(-beta-1)
 // where window(c) contains i for c in i - (n-1)//2 .. i + n//2 (mirrored for even n).
-import { defineKernel, defineOp, empty, grid1d, linearIndex, runKernel, ShapeError, TensorError, uniformPreamble, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
+import { defineKernel, defineOp, empty, getEngine, grid1d, linearIndex, runKernel, ShapeError, TensorError, uniformPreamble, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
 
 const WG = 64;
 
@@ -100,9 +100,43 @@ export interface LrnOptions {
   k?: number;
 }
 
+/**
+ * Forward on real GPUs: one invocation per output element summing its own window. The channel
+ * walk above leaves a GPU mostly idle (one invocation per spatial position, each a long chain of
+ * dependent loads); here the window's loads are served by the cache. Words: total, C, S, alpha / n, beta, k.
+ */
+const lrnDirectKernel = defineKernel<{ size: number }>({
+  name: 'lrn_direct',
+  inputs: 1,
+  outputs: 1,
+  source: ({ size: n }) => `${uniformPreamble()}
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = ${linearIndex(WG)};
+  if (i >= pu(0u)) { return; }
+  let C = i32(pu(1u)); let S = pu(2u);
+  let c = i32((i / S) % u32(C));
+  let plane = i - u32(c) * S;
+  var sq = 0.0;
+  for (var cc = max(c - ${Math.floor(n / 2)}, 0); cc <= min(c + ${Math.floor((n - 1) / 2)}, C - 1); cc++) {
+    let v = x[plane + u32(cc) * S];
+    sq += v * v;
+  }
+  out[i] = x[i] * pow(pf(5u) + pf(3u) * sq, -pf(4u));
+}`,
+});
+
 function launch(x: Tensor, g: Tensor | null, size: number, alpha: number, beta: number, k: number): Tensor {
   const [N, C] = x.shape as [number, number];
   const S = x.shape.slice(2).reduce((a, b) => a * b, 1);
+  if (g === null && getEngine().info.kernels === 'gpu') {
+    const out = empty(x.shape);
+    const u = new Uniforms().u32(x.size, C, S).f32(alpha / size, beta, k);
+    runKernel(lrnDirectKernel, { size }, { inputs: [x], outputs: [out], uniforms: u, workgroups: grid1d(x.size, WG) });
+    return out;
+  }
   const vec = S % 4 === 0 ? 4 : 1;
   const positions = (N * S) / vec;
   const out = empty(x.shape);

@@ -9,18 +9,28 @@ beforeAll(async () => {
   await T.ready();
   T.setPoisonOutputs(true);
 });
-afterAll(() => T.setPoisonOutputs(false));
+afterAll(() => {
+  T.setPoisonOutputs(false);
+  T.setKernelFamily(null);
+});
+
+// The forward has a channel-walking kernel (software adapters) and a per-element one (GPUs):
+// every case runs under both families.
+const FAMILIES = ['cpu', 'gpu'] as const;
 
 describe('localResponseNorm against PyTorch', () => {
-  for (const c of cases) {
-    it(c.name as string, async () => {
-      const x = toTensor(arrayOf(c, 'x'), true);
-      const y = localResponseNorm(x, { size: c.size as number, alpha: c.alpha as number, beta: c.beta as number, k: c.k as number });
-      y.backward(toTensor(arrayOf(c, 'g')));
-      await expectGolden(y, arrayOf(c, 'y'), 1e-4, `${c.name} y`);
-      await expectGolden(x.grad!, arrayOf(c, 'dx'), 1e-3, `${c.name} dx`);
-      x.grad!.dispose();
-    });
+  for (const family of FAMILIES) {
+    for (const c of cases) {
+      it(`${family}: ${c.name as string}`, async () => {
+        T.setKernelFamily(family);
+        const x = toTensor(arrayOf(c, 'x'), true);
+        const y = localResponseNorm(x, { size: c.size as number, alpha: c.alpha as number, beta: c.beta as number, k: c.k as number });
+        y.backward(toTensor(arrayOf(c, 'g')));
+        await expectGolden(y, arrayOf(c, 'y'), 1e-4, `${c.name} y`);
+        await expectGolden(x.grad!, arrayOf(c, 'dx'), 1e-3, `${c.name} dx`);
+        x.grad!.dispose();
+      });
+    }
   }
 });
 
@@ -38,13 +48,16 @@ function reference(x: Float32Array, [N, C, S]: number[], size: number, alpha: nu
 }
 
 describe('localResponseNorm at AlexNet shapes', () => {
-  it('matches a float64 reference at 96 channels, 13x13 planes, size 5, the paper variant', async () => {
-    const shape = [2, 96, 13, 13];
-    const x = T.randn(shape, { seed: 3, std: 4 });
-    const y = localResponseNorm(x, { size: 5, alpha: 5e-4, k: 2 });
-    const want: GoldenArray = { shape, data: reference((await x.data()) as Float32Array, [2, 96, 169], 5, 5e-4, 0.75, 2) };
-    await expectGolden(y, want, 1e-4, 'y');
-  });
+  for (const family of FAMILIES) {
+    it(`${family}: matches a float64 reference at 96 channels, 13x13 planes, size 5, the paper variant`, async () => {
+      T.setKernelFamily(family);
+      const shape = [2, 96, 13, 13];
+      const x = T.randn(shape, { seed: 3, std: 4 });
+      const y = localResponseNorm(x, { size: 5, alpha: 5e-4, k: 2 });
+      const want: GoldenArray = { shape, data: reference((await x.data()) as Float32Array, [2, 96, 169], 5, 5e-4, 0.75, 2) };
+      await expectGolden(y, want, 1e-4, 'y');
+    });
+  }
 
   it('rejects a size outside 1..64 and inputs without spatial dims', () => {
     expect(() => localResponseNorm(T.ones([2, 3, 4]), { size: 0 })).toThrow(/size must be/);
