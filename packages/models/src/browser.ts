@@ -1,0 +1,20 @@
+/**
+ * @spine/models/browser: the parts of @spine/models a web page can run. The main entry also
+ * exports the data loaders (fs, worker_threads), the trainer and the weight downloads; this one
+ * re-exports only code that needs nothing but WebGPU and ECMAScript: the models, Grad-CAM and its
+ * pictures, the metrics, the labels and the evaluation input transform. The names are the same
+ * objects as the main entry's, so a page and `spine-cli predict` run one implementation.
+ *
+ * Not here: `preprocessKey`/`transformKey`/`stableKey` (they hash with node:crypto), augmentation
+ * (training only), and `explainFiles` (it reads files). test/browser-entry.test.ts bundles this
+ * file for the browser and checks that no Node built-in reaches the bundle.
+ */
+export { SequentialCNN, PAPER_SEQCNN, ALEXNET_LRN, sequentialCnnShapes, type SequentialCnnConfig, type LrnConfig } from './models/sequential-cnn.js';
+export { DenseNet, densenet121, densenet169, densenet201, type DenseNetConfig, type DenseNetOptions } from './models/densenet.js';
+export { binaryMetrics, confusionMatrix, rocAuc, rocCurve, bootstrapAccuracyCI, formatConfusion, type BinaryMetrics } from './metrics/classification.js';
+export { CLASS_NAMES, FEMALE, MALE, type ClassName, type SexLabel } from './data/labels.js';
+export { IMAGENET_MEAN, IMAGENET_STD, preprocess, resolveTransform, toNetworkInput, type ResizeMode, type ResolvedTransform, type TransformConfig } from './data/transform.js';
+export { registerCamTarget, camTargetFor, runChildren, type CamTarget } from './explain/cam-target.js';
+export { gradCam, camFromActivation, type GradCamResult, type GradCamOptions } from './explain/grad-cam.js';
+export { upsampleBilinear, scaleToMax, camOverlay, heatOnImage, type OverlayOptions } from './explain/heatmap.js';
+export { CamAverager, classAverageOverlay, type ClassAverage } from './explain/class-average.js';
