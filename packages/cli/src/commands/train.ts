@@ -2,8 +2,8 @@
 import { existsSync, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EpochMetrics, SequentialCnnConfig } from '@spine/models';
-import { DENSENET_ARCHS, PRESETS, denseNetModel, hashedConfig, inputTransform, isDenseNetConfig, largestWeight, presetConfig, type RunConfig } from '../run/config.js';
-import { CONFIG_FILE, SPLIT_FILE, buildModel, readyDevice, evaluationLoader, gitCommit, loadData, readRunRecord, writeEvaluation, type RunRecord } from '../run/run-dir.js';
+import { DENSENET_ARCHS, PRESETS, denseNetModel, inputTransform, isDenseNetConfig, largestWeight, presetConfig, type RunConfig } from '../run/config.js';
+import { CONFIG_FILE, SPLIT_FILE, buildModel, readyDevice, evaluationLoader, gitCommit, loadData, readRunRecord, runConfigHashInput, runRecordJson, writeEvaluation, type RunRecord } from '../run/run-dir.js';
 import { choiceFlag, integerFlag } from '../ui/args.js';
 import { CliError, EXIT_OK, UsageError } from '../ui/errors.js';
 import { Progress, formatDuration } from '../ui/progress.js';
@@ -121,7 +121,7 @@ async function newRecord(out: string, values: Values): Promise<RunRecord> {
     throw new CliError(`${out} already holds a run`, 'Continue it with --resume, or choose another --out.');
   }
   const pretrained = await resolveRunWeights(config, values['weights-cache'] as string | undefined);
-  return { format: 'spine-run', version: 1, config, createdAt: new Date().toISOString(), command: process.argv.slice(2), packageVersions: packageVersions(), gitCommit: gitCommit(), adapter: null, pretrained };
+  return { format: 'spine-run', version: 2, config, createdAt: new Date().toISOString(), command: process.argv.slice(2), packageVersions: packageVersions(), gitCommit: gitCommit(), adapter: null, pretrained };
 }
 
 async function resumeRecord(out: string, values: Values): Promise<RunRecord> {
@@ -187,7 +187,7 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
   if (!resume) {
     await fs.mkdir(out, { recursive: true });
     await models.saveSplit(join(out, SPLIT_FILE), split);
-    await models.writeFileAtomic(join(out, CONFIG_FILE), JSON.stringify(record, null, 2) + '\n');
+    await models.writeFileAtomic(join(out, CONFIG_FILE), runRecordJson(record, out));
   }
 
   const size = config.model.inputSize;
@@ -222,7 +222,7 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
       ...(valLoader ? { valLoader } : {}),
       epochs: config.epochs,
       runDir: out,
-      config: hashedConfig(config),
+      config: runConfigHashInput(record, out),
       resume,
       hooks: {
         onEpochStart: (i) => {

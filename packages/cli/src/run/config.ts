@@ -3,7 +3,7 @@
  * pieces every run command rebuilds from it: the model, the data loaders and the split.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SequentialCnnConfig } from '@spine/models';
 
@@ -128,10 +128,53 @@ export function presetConfig(name: PresetName, paperModel: SequentialCnnConfig):
   };
 }
 
-/** What the trainer hashes into checkpoints: everything but the epoch count (a resume may extend it). */
-export function hashedConfig(c: RunConfig): unknown {
+/**
+ * What the trainer hashes into checkpoints: everything but the epoch count (a resume may extend
+ * it). With `runDir` the data paths are hashed as config.json stores them (storedDataPaths), so a
+ * run moved with its repository still resumes; without it (runs recorded before that) as given.
+ */
+export function hashedConfig(c: RunConfig, runDir?: string): unknown {
   const { epochs: _epochs, ...rest } = c;
-  return rest;
+  return runDir === undefined ? rest : { ...rest, data: storedDataPaths(c.data, runDir) };
+}
+
+/** The nearest folder at or above `dir` that holds `.git` (a repository's work tree), or null. */
+function repositoryRoot(dir: string): string | null {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (existsSync(join(d, '.git'))) return d;
+    if (dirname(d) === d) return null;
+  }
+}
+
+/**
+ * Data paths as config.json holds them. Relative to the run directory when the data folder is in
+ * the repository (git work tree) that holds the run: the repository moves or is cloned as a whole,
+ * runs/ and test-data/ (the quick start) or data/ with it, so the run keeps finding its films.
+ * Absolute otherwise: a folder outside the repository (/data/nhanes) stays where it is when a run
+ * directory is moved or copied, so the absolute path is the one that survives.
+ */
+export function storedDataPaths(data: RunConfig['data'], runDir: string): RunConfig['data'] {
+  const repo = repositoryRoot(runDir);
+  const store = (p: string) => {
+    const abs = resolve(p);
+    if (repo === null || !(abs === repo || abs.startsWith(repo + sep))) return abs;
+    return relative(resolve(runDir), abs).split(sep).join('/') || '.';
+  };
+  return { root: store(data.root), labels: data.labels === null ? null : store(data.labels) };
+}
+
+/**
+ * config.json's data paths -> absolute: a relative one is resolved against the run directory.
+ * When that folder does not exist (the run directory was copied out of its repository) but the
+ * absolute path recorded at creation (`atCreation`) does, that one is used.
+ */
+export function resolveStoredDataPaths(stored: RunConfig['data'], runDir: string, atCreation?: RunConfig['data']): RunConfig['data'] {
+  const resolveOne = (p: string, fallback: string | null | undefined) => {
+    if (isAbsolute(p)) return p;
+    const here = resolve(runDir, p);
+    return !existsSync(here) && fallback && existsSync(fallback) ? fallback : here;
+  };
+  return { root: resolveOne(stored.root, atCreation?.root), labels: stored.labels === null ? null : resolveOne(stored.labels, atCreation?.labels) };
 }
 
 /**

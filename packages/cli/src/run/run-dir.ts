@@ -8,18 +8,24 @@ import { existsSync, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Dataset, DatasetRecord, DatasetSplit, DenseNet, EvaluationResult, SequentialCNN } from '@spine/models';
 import { CliError } from '../ui/errors.js';
-import { inputTransform, isDenseNetConfig, type RunConfig } from './config.js';
+import { hashedConfig, inputTransform, isDenseNetConfig, resolveStoredDataPaths, storedDataPaths, type RunConfig } from './config.js';
 
 export type Models = typeof import('@spine/models');
 
 export const CONFIG_FILE = 'config.json';
 export const SPLIT_FILE = 'split.json';
 
-/** config.json: the resolved configuration plus provenance. */
+/**
+ * config.json: the resolved configuration plus provenance. Version 2 stores the data paths
+ * portably (storedDataPaths: relative to the run directory inside its repository); in memory,
+ * after readRunRecord, they are absolute.
+ */
 export interface RunRecord {
   format: 'spine-run';
-  version: 1;
+  version: 1 | 2;
   config: RunConfig;
+  /** The data paths, absolute, when the run was made (version 2): the fallback if a relative one no longer resolves. */
+  dataAtCreation?: RunConfig['data'];
   createdAt: string;
   command: string[];
   packageVersions: Record<string, string>;
@@ -40,10 +46,22 @@ export async function readRunRecord(runDir: string): Promise<RunRecord> {
   try {
     const record = JSON.parse(text) as RunRecord;
     if (record.format !== 'spine-run' || typeof record.config !== 'object') throw new Error('not a run record');
+    record.config.data = resolveStoredDataPaths(record.config.data, runDir, record.dataAtCreation);
     return record;
   } catch {
     throw new CliError(`${path} is not a valid spine-cli run configuration`, 'It may be damaged; train again into a new --out.');
   }
+}
+
+/** config.json's text for a record whose paths are absolute (in memory): data paths stored portably. */
+export function runRecordJson(record: RunRecord, runDir: string): string {
+  const onDisk: RunRecord = record.version === 1 ? record : { ...record, config: { ...record.config, data: storedDataPaths(record.config.data, runDir) }, dataAtCreation: record.config.data };
+  return JSON.stringify(onDisk, null, 2) + '\n';
+}
+
+/** The configuration the trainer hashes into checkpoints, for a record read or made here. */
+export function runConfigHashInput(record: RunRecord, runDir: string): unknown {
+  return hashedConfig(record.config, record.version === 1 ? undefined : runDir);
 }
 
 /**
