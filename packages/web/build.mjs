@@ -1,0 +1,67 @@
+// Builds the static page into dist/: index.html, style.css, app.js (+ source map). One esbuild
+// bundle of src/main.ts with @spine/* unchanged; three bundler settings make their Node-leaning
+// dependencies run in a browser:
+// - pngjs (inside @spine/imaging) is aliased to pngjs/browser.js, the browser build pngjs ships;
+// - a bare `Buffer` is injected from the npm `buffer` package (imaging wraps PNG bytes in one);
+// - any Node built-in that is still imported resolves to a module that throws when evaluated and
+//   has no side effects, so it disappears when nothing uses it (node:crypto in @spine/models'
+//   stable-key, which the page never calls) and fails loudly if something does. test/bundle.test.ts
+//   checks that none survives.
+import { builtinModules } from 'node:module';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const root = dirname(fileURLToPath(import.meta.url));
+const builtins = new Set(builtinModules);
+
+export const NODE_STUB_NAMESPACE = 'node-builtin';
+
+const stubNodeBuiltins = {
+  name: 'stub-node-builtins',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (a) => {
+      if (a.pluginData === 'inner' || !(a.path.startsWith('node:') || builtins.has(a.path))) return undefined;
+      // A package's own "browser" field comes first (dicom-parser maps zlib to false, i.e. empty).
+      const own = await b.resolve(a.path, { kind: a.kind, importer: a.importer, resolveDir: a.resolveDir, pluginData: 'inner' });
+      if (own.errors.length === 0) return own.namespace === 'file' ? { path: own.path } : { path: a.path, namespace: 'browser-disabled' };
+      return { path: a.path, namespace: NODE_STUB_NAMESPACE, sideEffects: false };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'browser-disabled' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: NODE_STUB_NAMESPACE }, (a) => ({ contents: `throw new Error(${JSON.stringify(`the Node module ${a.path} was reached in the browser`)});`, loader: 'js' }));
+  },
+};
+
+/** Builds the page into `outdir` (default dist/); returns esbuild's metafile. */
+export async function buildPage({ outdir = join(root, 'dist'), minify = true } = {}) {
+  await rm(outdir, { recursive: true, force: true });
+  await mkdir(outdir, { recursive: true });
+  const result = await build({
+    entryPoints: { app: join(root, 'src/main.ts') },
+    outdir,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    // WebGPU browsers (Chrome 113, Safari 26, Firefox 141) all run ES2022.
+    target: 'es2022',
+    minify,
+    sourcemap: true,
+    metafile: true,
+    logLevel: 'warning',
+    // Imports from stubbed built-ins are undefined by design (see above); the bundle test checks none is used.
+    logOverride: { 'import-is-undefined': 'silent' },
+    alias: { pngjs: 'pngjs/browser.js' },
+    inject: [join(root, 'browser-shims/buffer.js')],
+    plugins: [stubNodeBuiltins],
+    legalComments: 'linked',
+  });
+  for (const f of ['index.html', 'style.css']) await copyFile(join(root, 'static', f), join(outdir, f));
+  return result.metafile;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const meta = await buildPage();
+  const bytes = Object.values(meta.outputs).reduce((s, o) => s + o.bytes, 0);
+  console.log(`packages/web/dist: ${(bytes / 1e6).toFixed(2)} MB`);
+}
