@@ -7,6 +7,7 @@ import type { Command } from './commands/command.js';
 import { doctorCommand } from './commands/doctor.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { explainCommand } from './commands/explain.js';
+import { exportWebCommand } from './commands/export-web.js';
 import { predictCommand } from './commands/predict.js';
 import { roiCommand } from './commands/roi.js';
 import { reportCommand } from './commands/report.js';
@@ -19,7 +20,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, formatError } from './ui
 import { formatCommandHelp, formatMainHelp } from './ui/help.js';
 import { cliVersion } from './version.js';
 
-export const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, predictCommand, reportCommand, explainCommand, weightsCommand, roiCommand, doctorCommand, synthCommand, splitCommand];
+export const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, predictCommand, reportCommand, explainCommand, exportWebCommand, weightsCommand, roiCommand, doctorCommand, synthCommand, splitCommand];
 
 /** Commands of the goal (issue 5) that need the trainer and are not wired yet. */
 export const PLANNED_COMMANDS: readonly string[] = [];
