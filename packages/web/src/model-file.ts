@@ -48,7 +48,7 @@ export interface Verdict {
 export const DEFAULT_VERDICT: Verdict = { threshold: 0.5, uncertainBelow: 0.6 };
 
 export interface WeightEntry {
-  shape: number[];
+  shape: readonly number[];
   data: Float32Array | Int32Array | BigInt64Array;
 }
 
