@@ -10,6 +10,7 @@ export async function reportAfterTraining(models: Models, runDir: string, model:
   try {
     const { writeReport } = await import('./write-report.js');
     model.eval();
+    log('Writing the report (charts; Grad-CAM over the test films)...');
     const result = await writeReport(models, runDir, { model });
     log(`Report: ${result.html}`);
   } catch (e) {

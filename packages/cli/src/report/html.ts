@@ -39,7 +39,7 @@ h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { border-bottom: 1px solid #d
 table { border-collapse: collapse; margin: .5rem 0 1rem; } th, td { border: 1px solid #ccc; padding: .25rem .6rem; text-align: left; font-size: .9rem; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .figures { display: flex; flex-wrap: wrap; gap: 1.2rem; } figure { margin: 0; } figcaption { font-size: .85rem; color: #555; max-width: 480px; }
-.gallery { display: flex; flex-wrap: wrap; gap: .8rem; } .film { width: 200px; font-size: .8rem; } .film img { width: 200px; border: 3px solid #27ae60; }
+.gallery { display: flex; flex-wrap: wrap; gap: .8rem; } .film { width: 165px; font-size: .8rem; } .film img { width: 165px; border: 3px solid #27ae60; box-sizing: border-box; }
 .film.wrong img { border-color: #c0392b; } .avg img { width: 320px; } .path { color: #777; word-break: break-all; }
 `;
 

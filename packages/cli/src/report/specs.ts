@@ -140,12 +140,14 @@ export function calibrationSpec(bins: readonly CalibrationBin[], ece: number): T
       { data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] }, mark: { type: 'line', strokeDash: [4, 4], color: '#999' }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } } },
       {
         data: { values: bins.map((b) => ({ ...b })) },
-        mark: { type: 'line', point: { filled: true }, color: '#2471a3' },
         encoding: {
           x: { field: 'meanPredicted', type: 'quantitative', title: 'mean predicted P(male)', scale: { domain: [0, 1] } },
           y: { field: 'fractionMale', type: 'quantitative', title: 'fraction male', scale: { domain: [0, 1] } },
-          size: { field: 'films', type: 'quantitative', title: 'films' },
         },
+        layer: [
+          { mark: { type: 'line', color: '#2471a3' } },
+          { mark: { type: 'circle', color: '#2471a3', opacity: 0.9 }, encoding: { size: { field: 'films', type: 'quantitative', title: 'films', scale: { range: [20, 300] } } } },
+        ],
       },
     ],
   };
