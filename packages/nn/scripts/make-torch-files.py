@@ -176,6 +176,9 @@ def main():
     # A training-script checkpoint: the state dict sits under 'state_dict' next to plain values.
     save('wrapped.zip.pth', {'epoch': 3, 'lr': 0.001, 'arch': 'small', 'state_dict': sd},
          tensors=lambda o: o['state_dict'])
+    # Another common layout: {'model': state_dict, 'optimizer': ...} (a dict, not tensors).
+    save('wrapped-model.legacy.pth', {'epoch': 7, 'model': sd, 'optimizer': {'lr': 0.01}}, legacy=True,
+         tensors=lambda o: o['model'])
     # Old torchvision DenseNet names ('norm.1'), and a Parameter (pickled via _rebuild_parameter).
     g = torch.Generator().manual_seed(4)
     dn = collections.OrderedDict()

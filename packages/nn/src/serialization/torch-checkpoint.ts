@@ -1,6 +1,6 @@
 // Reading a PyTorch checkpoint (a .pth/.pt file written by torch.save) into name -> tensor, in
 // the state dict's order. Browser-safe: it takes the file's bytes. Only state dicts are read —
-// an (Ordered)Dict of tensors, or a dict holding one under 'state_dict' as training scripts save
+// an (Ordered)Dict of tensors, or a dict holding one under 'state_dict' or 'model' as training scripts save
 // it; the unpickler refuses everything else before it could run (see torch-pickle.ts).
 import { DTYPE_BYTES, decodeElements, int64To32, shapeSize, type Int64Mode, type TensorData, type TensorRecord } from './dtypes.js';
 import { SerializationError } from './errors.js';
@@ -47,10 +47,10 @@ function openArchive(bytes: Uint8Array, file: string): TorchArchive {
   throw new SerializationError(file, 'not a PyTorch checkpoint: neither a zip archive (torch >= 1.6) nor a legacy pickle stream');
 }
 
-/** The tensors of a state dict, or of the dict found under 'state_dict'. */
+/** The tensors of a state dict, or of the dict found under 'state_dict' or 'model' (training-script checkpoints). */
 function stateDictOf(obj: unknown, file: string): Map<string, TensorRef> {
   if (!(obj instanceof Map)) throw new SerializationError(file, 'the checkpoint holds a single object, not a state dict (a dict of tensors)');
-  const inner = obj.get('state_dict');
+  const inner = [obj.get('state_dict'), obj.get('model')].find((v) => v instanceof Map);
   const dict: Map<unknown, unknown> = inner instanceof Map ? inner : obj;
   const out = new Map<string, TensorRef>();
   for (const [key, value] of dict) {

@@ -71,6 +71,10 @@ describe('checkpoint contents', () => {
     expect(await readTorchCheckpointFile(fixturePath('wrapped.zip.pth'))).toEqual(await readTorchCheckpointFile(fixturePath('small.zip.pth')));
   });
 
+  test("a {model: ..., optimizer: ...} checkpoint gives the dict under 'model'", async () => {
+    expect(await readTorchCheckpointFile(fixturePath('wrapped-model.legacy.pth'))).toEqual(await readTorchCheckpointFile(fixturePath('small.zip.pth')));
+  });
+
   test('old DenseNet names are left alone, and remapLegacyDenseNetKeys renames them in order', () => {
     const sd = readTorchCheckpoint(fixtureBytes('densenet-legacy-names.zip.pth'));
     expect([...sd.keys()]).toEqual([
