@@ -13,6 +13,27 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli } from './run-cli.js';
 
+// The functions given to page.evaluate run in chromium; this tsconfig has no DOM lib, so the few
+// browser globals they use are declared here (module-scoped, types only).
+interface PageElement {
+  textContent: string | null;
+  hidden: boolean;
+  style: { opacity: string };
+  classList: { contains(name: string): boolean };
+  closest(selector: string): PageElement;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } };
+}
+interface PageResult {
+  file: string;
+  probMale?: number;
+  error?: string;
+}
+declare const document: { body: { dataset: Record<string, string | undefined> }; documentElement: { scrollWidth: number }; getElementById(id: string): PageElement };
+declare const window: { spineWeb: { results(): PageResult[] } };
+declare const DataTransfer: new () => { items: { add(file: unknown): void } };
+declare const File: new (parts: unknown[], name: string) => unknown;
+declare const Navigator: { prototype: { gpu?: unknown } };
+
 const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const screenshots = process.env.SPINE_WEB_SCREENSHOTS === '1' ? join(repoRoot, 'docs') : undefined;
 const sample = join(repoRoot, 'test-data/sample/cervical');
@@ -173,23 +194,23 @@ describe.sequential('the exported page in chromium', () => {
     expect((await page.textContent('#uncertain'))!.startsWith(uncertain === 'yes' ? 'Uncertain' : 'Confident')).toBe(true);
     // The map layer is drawn (not blank) and differs from the film under it.
     const layers = await page.evaluate(() => {
-      const px = (id: string) => Array.from((document.getElementById(id) as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 64, 64).data);
+      const px = (id: string) => Array.from(document.getElementById(id).getContext('2d').getImageData(0, 0, 64, 64).data);
       return { film: px('film-canvas'), cam: px('cam-canvas') };
     });
     expect(layers.cam.some((v, i) => i % 4 !== 3 && Math.abs(v - layers.film[i]!) > 40)).toBe(true);
-    expect(await page.$eval('#cam-canvas', (c) => (c as HTMLElement).style.opacity)).toBe('0.45');
+    expect(await page.$eval('#cam-canvas', (c) => (c as unknown as PageElement).style.opacity)).toBe('0.45');
     await page.focus('#opacity');
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('ArrowRight');
-    expect(await page.$eval('#cam-canvas', (c) => (c as HTMLElement).style.opacity)).toBe('0.55');
+    expect(await page.$eval('#cam-canvas', (c) => (c as unknown as PageElement).style.opacity)).toBe('0.55');
     expect(await page.textContent('#opacity-value')).toBe('55%');
     if (screenshots) await page.locator('#result').screenshot({ path: join(screenshots, 'web-result.png') });
     // Show the third film: Tab to its button and press Enter.
     const third = [...films.map((f) => basename(f))].sort()[2]!;
     await page.focus(`button[aria-label="Show ${third}"]`);
     await page.keyboard.press('Enter');
-    await page.waitForFunction((name) => document.getElementById('result-file')!.textContent === name, third);
-    expect(await page.$eval(`button[aria-label="Show ${third}"]`, (b) => b.closest('tr')!.classList.contains('current'))).toBe(true);
+    await page.waitForFunction((name) => document.getElementById('result-file').textContent === name, third);
+    expect(await page.$eval(`button[aria-label="Show ${third}"]`, (b) => (b as unknown as PageElement).closest('tr').classList.contains('current'))).toBe(true);
     if (screenshots) await page.screenshot({ path: join(screenshots, 'web-batch.png'), fullPage: true });
     expect(errors).toEqual([]);
   });
@@ -197,7 +218,7 @@ describe.sequential('the exported page in chromium', () => {
   it('says so when the chosen model file is wrong, and keeps the loaded model', async () => {
     const { page, errors } = main;
     await page.setInputFiles('#model-input', [films[0]!]);
-    await page.waitForFunction(() => !document.getElementById('alert')!.hidden);
+    await page.waitForFunction(() => !document.getElementById('alert').hidden);
     const alert = await page.textContent('#alert');
     expect(alert).toContain(`${basename(films[0]!)} is not a model this page can run: not a readable safetensors file`);
     expect(alert).toContain("Load the model.safetensors that 'spine-cli export-web RUN --out DIR' wrote");
@@ -210,7 +231,7 @@ describe.sequential('the exported page in chromium', () => {
     const { page } = main;
     const checkpoint = readdirSync(join(run, 'checkpoints')).find((f) => f.startsWith('best-') && f.endsWith('.safetensors'))!;
     await page.setInputFiles('#model-input', [join(run, 'checkpoints', checkpoint), join(run, 'config.json')]);
-    await page.waitForFunction((name) => (document.getElementById('model-info')!.textContent ?? '').startsWith(name), `${checkpoint} + config.json`);
+    await page.waitForFunction((name) => (document.getElementById('model-info').textContent ?? '').startsWith(name), `${checkpoint} + config.json`);
     await dropFiles(page, films.slice(0, 2));
     const results = await waitForResults(page, 2);
     for (const r of results) expect(Math.abs(r.probMale! - expected.get(r.file)![1])).toBeLessThan(1e-3);
@@ -219,7 +240,7 @@ describe.sequential('the exported page in chromium', () => {
 
   it('explains what is missing when the browser has no WebGPU', async () => {
     const { page, errors } = await openPage('', () => {
-      delete (Navigator.prototype as { gpu?: unknown }).gpu;
+      delete Navigator.prototype.gpu;
     });
     expect(await page.evaluate(() => document.body.dataset.state)).toBe('no-webgpu');
     expect(await page.textContent('#alert')).toMatch(/This browser does not offer WebGPU, which the classifier needs/);
