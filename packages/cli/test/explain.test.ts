@@ -40,7 +40,7 @@ describe.sequential('explain', () => {
     expect(rows[1]!.slice(1, 5)).toEqual(['', '', '', '']);
     for (const c of [rows[0]!, rows[2]!]) {
       expect(c[3]).toBe(c[1]); // the predicted sex is the one explained
-      const png = decodePng(readFileSync(join(out, c[4]!)));
+      const png = decodePng(readFileSync(join(out, c[4]!)), c[4]!);
       // 128x154 films scaled to a longest side of 100, colour
       expect([png.width, png.height, png.channels]).toEqual([83, 100, 3]);
     }
@@ -72,7 +72,7 @@ describe.sequential('explain', () => {
       { sex: 'male', films: split.splits.test.counts.male, picture: 'average-male.png' },
     ]);
     for (const sex of ['female', 'male']) {
-      const png = decodePng(readFileSync(join(out, `average-${sex}.png`)));
+      const png = decodePng(readFileSync(join(out, `average-${sex}.png`)), `average-${sex}.png`);
       expect([png.width, png.height, png.channels]).toEqual([512, 512, 3]); // min(--max-side 768, 512)
     }
   });

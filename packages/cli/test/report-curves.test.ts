@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { calibrationBins, expectedCalibrationError, pickGallery } from '../src/report/curves.js';
+import { averageSubset } from '../src/report/explained.js';
 import { confusionSpec, lossSpec } from '../src/report/specs.js';
 
 describe('report numbers', () => {
@@ -31,6 +32,13 @@ describe('report numbers', () => {
     expect(wrong.map((r) => r.item)).toEqual([films[3], films[6]]);
     expect(wrong[0]!.confidence).toBeCloseTo(0.99, 12);
     expect(pickGallery([p(1, 0.9)], 3).wrong).toEqual([]);
+  });
+
+  it('averages over at most N films per sex, evenly spaced through the split (0: all)', () => {
+    const films = Array.from({ length: 10 }, (_, i) => ({ id: i, label: i < 6 ? 0 : 1 }));
+    expect(averageSubset(films, 3).map((f) => f.id)).toEqual([0, 2, 4, 6, 7, 8]);
+    expect(averageSubset(films, 0)).toEqual(films);
+    expect(averageSubset(films, 50)).toEqual(films);
   });
 
   it('puts the confusion matrix in the paper layout and the per-epoch series in the loss spec', () => {

@@ -31,7 +31,7 @@ const isPng = (path: string) => readFileSync(path).subarray(0, 8).equals(Buffer.
 
 describe.sequential('report', () => {
   it('writes report.html, every chart as SVG (from Vega) and PNG, and the Grad-CAM pictures', async () => {
-    const r = await runCli(['report', run, '--workers', '0', '--gallery', '3']);
+    const r = await runCli(['report', run, '--workers', '0', '--gallery', '3', '--average-films', '2']);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`Wrote ${join(report, 'report.html')}`);
@@ -58,6 +58,7 @@ describe.sequential('report', () => {
     expect(html).toContain(`<tr><td>test</td><td class="num">${split.splits.test.counts.female}</td><td class="num">${split.splits.test.counts.male}</td>`);
     expect(html).toContain(`${(100 * ev.accuracy).toFixed(1)}%`);
     expect(html).toContain('synthetic phantoms');
+    expect(html).toContain(`mean map over 2 of the ${split.splits.test.counts.female} female test films`);
   });
 
   it("opens in Debian's headless chromium: no console errors, no network requests, every figure drawn", async () => {

@@ -11,12 +11,13 @@ const NAME = 'report';
 export const reportCommand: Command = {
   name: NAME,
   summary: "Write a run's report: RUN/report/report.html (self-contained) and every figure as SVG and PNG.",
-  usage: 'report RUN [--gallery N] [--workers N] [--cache DIR]',
+  usage: 'report RUN [--gallery N] [--average-films N] [--workers N] [--cache DIR]',
   positionals: 'RUN',
   description: [
     'The page holds the configuration, the split table (films per sex per split, like the paper\'s Tables 1',
     'and 5), loss, accuracy and learning rate per epoch, the confusion matrix in the paper\'s layout, the ROC',
-    'curve with its AUC, a calibration curve, and Grad-CAM pictures: the mean map per sex over the test set and',
+    'curve with its AUC, a calibration curve, and Grad-CAM pictures: the mean map per sex over the test set (at',
+    'most --average-films per sex, evenly spaced, since Grad-CAM takes seconds per film on a CPU adapter) and',
     'a gallery of the most confident right and wrong test films. Charts are Vega-Lite rendered on Node; the',
     'page has no scripts and fetches nothing, so it opens offline. Each chart is also written as RUN/report/',
     '<name>.svg and .png, the Grad-CAM pictures as PNG. train writes this report at the end of every run.',
@@ -24,6 +25,7 @@ export const reportCommand: Command = {
   ].join('\n'),
   options: {
     gallery: { type: 'string', value: 'N', description: 'Films in each gallery row (0: no Grad-CAM pictures).', defaultText: '6' },
+    'average-films': { type: 'string', value: 'N', description: 'Test films per sex in the Grad-CAM averages, evenly spaced (0: all).', defaultText: '100' },
     workers: { type: 'string', value: 'N', description: 'Image loading threads for an evaluation (0: on the main thread).', defaultText: 'min(2, CPUs)' },
     cache: { type: 'string', value: 'DIR', description: 'Cache of decoded, resized films.', defaultText: '.spine-cache beside RUN' },
   },
@@ -32,6 +34,7 @@ export const reportCommand: Command = {
     if (context.positionals.length !== 1) throw new UsageError(`report takes one run directory, got ${context.positionals.length}`, NAME);
     const run = resolve(context.positionals[0]!);
     const gallery = integerFlag(NAME, 'gallery', (values.gallery as string | undefined) ?? '6', 0, 100);
+    const averageFilms = integerFlag(NAME, 'average-films', (values['average-films'] as string | undefined) ?? '100', 0, 1_000_000);
     const workers = values.workers === undefined ? undefined : integerFlag(NAME, 'workers', values.workers as string, 0, 64);
     const cacheDir = resolve((values.cache as string | undefined) ?? join(run, '..', '.spine-cache'));
     const record = await readRunRecord(run);
@@ -44,7 +47,7 @@ export const reportCommand: Command = {
     let ckpt = await models.readCheckpoint(run, which);
     if (!ckpt && existing === null) ckpt = await models.readCheckpoint(run, (which = 'last'));
     if (!ckpt || (gallery === 0 && existing !== null)) {
-      const result = await writeReport(models, run, { galleryCount: gallery });
+      const result = await writeReport(models, run, { galleryCount: gallery, averageFilms });
       process.stderr.write(`Wrote ${result.html} (${result.files.length} files)\n`);
       return EXIT_OK;
     }
@@ -70,6 +73,7 @@ export const reportCommand: Command = {
       const result = await writeReport(models, run, {
         ...(gallery > 0 ? { model } : {}),
         galleryCount: gallery,
+        averageFilms,
         onProgress: (what, done, total) => {
           bar ??= new Progress(total, { unit: 'films', label: what });
           bar.update(done);

@@ -22,7 +22,9 @@ export interface GalleryFilm {
 
 export interface ClassAverageFigure {
   sex: 'female' | 'male';
+  /** Films averaged, of the test films of this sex. */
   films: number;
+  of: number;
   png: Uint8Array;
 }
 
@@ -38,6 +40,12 @@ export interface ExplainedTestSet {
 export interface ExplainOptions {
   /** Films per gallery row (right and wrong). */
   count: number;
+  /**
+   * At most this many test films per sex go into the class averages (evenly spaced through the
+   * test split; 0: all). Grad-CAM costs a forward and a partial backward per film, which is
+   * seconds per film for the paper's network on a software adapter.
+   */
+  averageFilms: number;
   transform: { width: number; height: number; resize?: 'stretch' | 'shorter-side-crop' };
   /** Absolute path of each test film, by its data-relative name. */
   pathOf: (file: string) => string;
@@ -47,7 +55,7 @@ export interface ExplainOptions {
 export async function explainTestSet(models: Models, model: Module, test: TestEvaluation, options: ExplainOptions): Promise<ExplainedTestSet> {
   const { encodePng } = await import('@spine/imaging');
   const { readImage } = await import('@spine/imaging/node');
-  const predictions = test.predictions;
+  const predictions = averageSubset(test.predictions, options.averageFilms);
   const paths = predictions.map((p) => options.pathOf(p.file));
   const averager = new models.CamAverager(options.transform.width, options.transform.height);
   const unreadable: string[] = [];
@@ -62,9 +70,9 @@ export async function explainTestSet(models: Models, model: Module, test: TestEv
     layer = r.layer;
     averager.add(r.classIndex, r.map, r.height, r.width, r.grey);
   }
-  const averages = averager.averages().map((a) => ({ sex: a.classIndex === 1 ? ('male' as const) : ('female' as const), films: a.films, png: encodePng(models.classAverageOverlay(a)) }));
+  const averages = averager.averages().map((a) => ({ sex: a.classIndex === 1 ? ('male' as const) : ('female' as const), films: a.films, of: test.predictions.filter((p) => p.label === a.classIndex).length, png: encodePng(models.classAverageOverlay(a)) }));
 
-  const picks = pickGallery(predictions, options.count, test.report.threshold);
+  const picks = pickGallery(test.predictions, options.count, test.report.threshold);
   const chosen = [...picks.right, ...picks.wrong];
   const films: GalleryFilm[] = [];
   let k = 0;
@@ -82,4 +90,16 @@ function galleryFilm(p: TestPrediction, correct: boolean, confidence: number, pn
   const truth = p.label === 1 ? 'M' : 'F';
   const predicted = correct ? truth : truth === 'M' ? 'F' : 'M';
   return { file: p.file, truth, predicted, confidence, correct, png };
+}
+
+/** Up to `perClass` films of each sex, evenly spaced through the list (all when perClass is 0). */
+export function averageSubset<P extends { label: number }>(predictions: readonly P[], perClass: number): P[] {
+  if (perClass <= 0) return [...predictions];
+  const out: P[] = [];
+  for (const label of [0, 1]) {
+    const films = predictions.filter((p) => p.label === label);
+    const step = Math.max(1, films.length / perClass);
+    for (let k = 0; k < Math.min(perClass, films.length); k++) out.push(films[Math.floor(k * step)]!);
+  }
+  return out;
 }

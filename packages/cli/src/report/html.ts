@@ -96,7 +96,7 @@ function explainedSection(page: ReportPage): string {
   const film = (f: GalleryFilm) =>
     `<figure class="film${f.correct ? '' : ' wrong'}" data-film="${e(f.file)}"><img alt="Grad-CAM of ${e(f.file)}" src="${dataUri(f.png)}"><figcaption>true ${f.truth}, predicted ${f.predicted} (${(100 * f.confidence).toFixed(1)}%)<br><span class="path">${e(f.file)}</span></figcaption></figure>`;
   const averages = x.averages
-    .map((a) => `<figure class="avg" data-figure="average-${a.sex}"><img alt="mean Grad-CAM, ${a.sex} films" src="${dataUri(a.png)}"><figcaption><b>${a.sex}</b>: mean map over ${a.films} test films (each for its true sex), on their mean film</figcaption></figure>`)
+    .map((a) => `<figure class="avg" data-figure="average-${a.sex}"><img alt="mean Grad-CAM, ${a.sex} films" src="${dataUri(a.png)}"><figcaption><b>${a.sex}</b>: mean map over ${a.films === a.of ? `the ${a.films}` : `${a.films} of the ${a.of}`} ${a.sex} test films (each explained for its true sex), on their mean film</figcaption></figure>`)
     .join('\n');
   return `<p>Grad-CAM of ${e(x.layer)}: the class logit's gradient, averaged over each channel, weights the channels of that activation; red is where the evidence for the class is strongest. Maps are scaled to their own maximum.</p>
 <h3>Per class, over the test set</h3>

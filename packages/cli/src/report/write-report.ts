@@ -25,6 +25,8 @@ export interface ReportOptions {
   model?: Module;
   /** Films in each gallery row (default 6). */
   galleryCount?: number;
+  /** Test films per sex in the Grad-CAM class averages (default 100; 0: all). */
+  averageFilms?: number;
   onProgress?: (what: string, done: number, total: number) => void;
 }
 
@@ -61,6 +63,7 @@ export async function writeReport(models: Models, runDir: string, options: Repor
     const byFile = new Map(split.test.map((r) => [r.file, r.path]));
     explained = await explainTestSet(models, options.model, data.test, {
       count: options.galleryCount ?? 6,
+      averageFilms: options.averageFilms ?? 100,
       transform: inputTransform(data.record.config),
       pathOf: (file) => byFile.get(file) ?? join(data.record.config.data.root, file),
       onProgress: (d, t) => options.onProgress?.('Grad-CAM', d, t),
