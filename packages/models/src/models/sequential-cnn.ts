@@ -8,7 +8,7 @@
 // 128 MiB storage binding of lavapipe and WebGPU's default limit, so it is kept as two row
 // blocks; its state-dict key is still `classifier.1.weight` in checkpoints (stateDictData).
 import * as T from '@spine/tensor';
-import { Conv2d, Dropout, Flatten, init, LocalResponseNorm, MaxPool2d, Module, ReLU, Sequential, ShardedLinear, poolOutputSize } from '@spine/nn';
+import { BatchNorm2d, Conv2d, Dropout, Flatten, init, LocalResponseNorm, MaxPool2d, Module, ReLU, Sequential, ShardedLinear, poolOutputSize } from '@spine/nn';
 
 export interface LrnConfig {
   size: number;
@@ -39,6 +39,12 @@ export interface SequentialCnnConfig {
   dropout: number;
   /** Std of the zero-mean Gaussian weight init (biases start at 0). */
   initStd: number;
+  /**
+   * Not the paper's: batch norm after every conv (conv without bias -> BatchNorm2d -> ReLU) in
+   * place of LRN, for small fast networks that SGD must train in a few epochs (the quick preset).
+   * Absent or false: the paper's layout.
+   */
+  batchNorm?: boolean;
 }
 
 export const PAPER_SEQCNN: SequentialCnnConfig = {
@@ -76,25 +82,23 @@ export class SequentialCNN extends Module {
     const c = config;
     const [c1, c2, c3, c4, c5] = c.channels;
     const { fc6Inputs } = sequentialCnnShapes(c);
-    const lrn = () => new LocalResponseNorm(c.lrn.size, c.lrn.alpha, c.lrn.beta, c.lrn.k);
     const pool = () => new MaxPool2d(3, { stride: 2 });
+    const bn = c.batchNorm === true;
+    // conv -> ReLU (-> LRN where the paper has it), or conv -> BN -> ReLU.
+    const conv = (i: number, o: number, k: number, stride: number, padding: number, withLrn: boolean) =>
+      bn
+        ? [new Conv2d(i, o, k, { stride, padding, bias: false }), new BatchNorm2d(o), new ReLU()]
+        : [new Conv2d(i, o, k, { stride, padding }), new ReLU(), ...(withLrn ? [new LocalResponseNorm(c.lrn.size, c.lrn.alpha, c.lrn.beta, c.lrn.k)] : [])];
     this.features = this.registerModule(
       'features',
       new Sequential(
-        new Conv2d(c.inChannels, c1, c.conv1.kernel, { stride: c.conv1.stride, padding: c.conv1.padding }),
-        new ReLU(),
-        lrn(),
+        ...conv(c.inChannels, c1, c.conv1.kernel, c.conv1.stride, c.conv1.padding, true),
         pool(),
-        new Conv2d(c1, c2, 3, { stride: c.conv2.stride, padding: c.conv2.padding }),
-        new ReLU(),
-        lrn(),
+        ...conv(c1, c2, 3, c.conv2.stride, c.conv2.padding, true),
         pool(),
-        new Conv2d(c2, c3, 3, { padding: 1 }),
-        new ReLU(),
-        new Conv2d(c3, c4, 3, { padding: 1 }),
-        new ReLU(),
-        new Conv2d(c4, c5, 3, { padding: 1 }),
-        new ReLU(),
+        ...conv(c2, c3, 3, 1, 1, false),
+        ...conv(c3, c4, 3, 1, 1, false),
+        ...conv(c4, c5, 3, 1, 1, false),
         pool(),
       ),
     );
@@ -111,7 +115,10 @@ export class SequentialCNN extends Module {
         new ShardedLinear(c.hidden[1], c.numClasses),
       ),
     );
+    // Batch norm keeps its own init (weight 1, bias 0).
+    const normParams = new Set([...this.namedModules()].flatMap(([, m]) => (m instanceof BatchNorm2d ? m.parameters() : [])));
     for (const [name, p] of this.namedParameters()) {
+      if (normParams.has(p)) continue;
       if (name.endsWith('.bias')) init.zeros_(p);
       else init.normal_(p, 0, c.initStd);
     }

@@ -45,6 +45,22 @@ describe('SequentialCNN (the paper’s Approach I)', () => {
     expect(Array.from(await m.stateDict().get('features.8.bias')!.data()).every((v) => v === 0)).toBe(true);
   });
 
+  it('batchNorm: conv (no bias) -> BatchNorm2d -> ReLU in place of LRN; BN keeps weight 1, bias 0', async () => {
+    const cfg: SequentialCnnConfig = { ...PAPER_SEQCNN, inputSize: 48, channels: [4, 8, 8, 8, 8], hidden: [16, 16], conv1: { kernel: 5, stride: 2, padding: 2 }, conv2: { stride: 1, padding: 1 }, batchNorm: true };
+    const m = new SequentialCNN(cfg);
+    const keys = [...m.stateDict().keys()];
+    expect(keys.slice(0, 6)).toEqual(['features.0.weight', 'features.1.weight', 'features.1.bias', 'features.1.running_mean', 'features.1.running_var', 'features.1.num_batches_tracked']);
+    expect(keys.some((k) => k === 'features.0.bias')).toBe(false);
+    expect(m.features.toString()).not.toContain('LocalResponseNorm');
+    expect(Array.from(await m.stateDict().get('features.1.weight')!.data())).toEqual([1, 1, 1, 1]);
+    expect(Array.from(await m.stateDict().get('features.1.bias')!.data())).toEqual([0, 0, 0, 0]);
+    const y = m.forward(T.randn([2, 3, 48, 48], { seed: 4 }));
+    expect(y.shape).toEqual([2, 2]);
+    T.sum(y).backward();
+    expect(m.parameters().every((p) => p.grad !== null)).toBe(true);
+    m.dispose();
+  });
+
   it('the paper’s FC6 (4096 x 9216, 144 MiB, over a 128 MiB binding limit) trains in two blocks and saves as one `classifier.1.weight`', async () => {
     // The paper's classifier and input size; narrow conv1-4 keep the test fast (FC6 only
     // depends on conv5's 256 channels at 6 x 6).
