@@ -71,7 +71,30 @@ def make(case):
         return run
     if op == 'model':
         return None  # models are timed by their own scripts
+    if op == 'densenet121':
+        return densenet121_step(case)
     return None
+
+
+def densenet121_step(case):
+    """torchvision's DenseNet-121: a training step (cross-entropy, backward, SGD momentum 0.9) or
+    an eval-mode forward without grad, on a batch of case['batch'] images of case['size'] px."""
+    import torchvision
+    m = torchvision.models.densenet121(num_classes=case.get('classes', 2), memory_efficient=case.get('memoryEfficient', False)).to(DEVICE)
+    x = torch.randn(case['batch'], 3, case['size'], case['size'], device=DEVICE)
+    if not case.get('train'):
+        m.eval()
+        def infer():
+            with torch.no_grad():
+                m(x)
+        return infer
+    labels = (torch.arange(case['batch']) % 2).to(DEVICE)
+    opt = torch.optim.SGD(m.parameters(), lr=1e-3, momentum=0.9)
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(m(x), labels).backward()
+        opt.step()
+    return step
 
 
 def main():
