@@ -98,7 +98,7 @@ try {
   const predict = nodeFigures('predict');
   const explain = nodeFigures('explain');
   const result = { run: basename(run), films: films.length, modelMiB: Number(modelMiB.toFixed(2)), reps, browser, node: { predict, explain } };
-  console.log(`run ${basename(run)}, ${films.length} films, model ${modelMiB.toFixed(1)} MiB; ${browser.adapter}`);
+  console.log(`run ${basename(run)}, ${films.length} films, model ${modelMiB >= 1 ? `${modelMiB.toFixed(1)} MiB` : `${Math.ceil(modelMiB * 1024)} KiB`}; ${browser.adapter}`);
   console.log('| where | ready (s) | per film (s) |');
   console.log('|---|---|---|');
   console.log(`| browser page (network + Grad-CAM, batches of 4) | ${seconds(browser.loadMs)} | ${seconds(browser.coldPerFilmMs)} first pass, ${seconds(browser.warmPerFilmMs)} warm |`);
