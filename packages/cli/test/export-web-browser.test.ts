@@ -2,7 +2,7 @@
 // SwiftShader with --enable-unsafe-webgpu) opens it from a localhost server, films are dropped
 // on it, and its predictions must equal `spine-cli predict`'s for the same run and films
 // (probabilities within 1e-3). Also: the CSV download, the Grad-CAM panel with its opacity
-// slider driven from the keyboard, the "Show" buttons, a wrong model file, a training checkpoint
+// slider driven from the keyboard, the "Show" buttons, a chosen folder, a wrong model file, a training checkpoint
 // picked with its config.json, no WebGPU, and no model next to the page.
 // SPINE_WEB_SCREENSHOTS=1 also writes docs/web-*.png.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -225,6 +225,20 @@ describe.sequential('the exported page in chromium', () => {
     expect(await page.evaluate(() => document.body.dataset.state)).toBe('ready');
     expect(await page.textContent('#status')).toBe('The previous model is still loaded.');
     expect(errors).toEqual([]);
+  });
+
+  it('classifies a chosen folder, naming films by their path inside it and skipping other files', async () => {
+    const { page } = main;
+    const folder = join(dir, 'folder');
+    mkdirSync(join(folder, 'sub'), { recursive: true });
+    copyFileSync(films[0]!, join(folder, 'a.png'));
+    copyFileSync(films[1]!, join(folder, 'sub', 'b.png'));
+    writeFileSync(join(folder, 'notes.txt'), 'not a film');
+    await page.setInputFiles('#folder-input', folder);
+    const results = await waitForResults(page, 2);
+    expect(results.map((r) => r.file)).toEqual(['folder/a.png', 'folder/sub/b.png']);
+    expect(Math.abs(results[0]!.probMale! - expected.get(basename(films[0]!))![1])).toBeLessThan(1e-3);
+    expect(Math.abs(results[1]!.probMale! - expected.get(basename(films[1]!))![1])).toBeLessThan(1e-3);
   });
 
   it("loads a training checkpoint picked with the run's config.json and predicts the same", async () => {

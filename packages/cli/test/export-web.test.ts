@@ -95,6 +95,10 @@ describe.sequential('export-web', () => {
     expect(noOut.code).toBe(2);
     expect(noOut.stderr).toContain('missing --out DIR');
     const help = await runCli(['--help']);
-    expect(help.stdout).toMatch(/export-web\s+Write a static web page/);
+    expect(help.stdout).toMatch(/^  export-web\s+Write a static web page/m);
+    const own = await runCli(['export-web', '--help']);
+    expect(own.code).toBe(0);
+    expect(own.stdout).toContain('Usage: spine-cli export-web RUN --out DIR');
+    expect(own.stdout).toMatch(/Examples:\n  spine-cli export-web runs\/q1 --out site\//);
   });
 });

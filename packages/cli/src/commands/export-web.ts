@@ -39,7 +39,7 @@ export const exportWebCommand: Command = {
     threshold: { type: 'string', value: 'P', description: 'P(male) at or above which a film is called M.', defaultText: '0.5' },
     'uncertain-below': { type: 'string', value: 'P', description: 'A call is uncertain when the probability of the predicted sex is below P.', defaultText: '0.6' },
   },
-  examples: ['spine-cli export-web runs/q1 --out site/', 'npx http-server site/   # then open http://localhost:8080'],
+  examples: ['spine-cli export-web runs/q1 --out site/', 'spine-cli export-web runs/q1 --out site/ --checkpoint last --uncertain-below 0.7'],
   async run(values, context) {
     if (context.positionals.length !== 1) throw new UsageError(`export-web takes one RUN folder, got ${context.positionals.length}`, NAME);
     const run = resolve(context.positionals[0]!);
