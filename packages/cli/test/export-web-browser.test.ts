@@ -2,8 +2,8 @@
 // SwiftShader with --enable-unsafe-webgpu) opens it from a localhost server, films are dropped
 // on it, and its predictions must equal `spine-cli predict`'s for the same run and films
 // (probabilities within 1e-3). Also: the CSV download, the Grad-CAM panel with its opacity
-// slider driven from the keyboard, the "Show" buttons, a chosen folder, a wrong model file, a training checkpoint
-// picked with its config.json, no WebGPU, and no model next to the page.
+// slider driven from the keyboard, the "Show" buttons, a chosen folder, a wrong model file, a
+// training checkpoint picked with its config.json, no WebGPU, and no model next to the page.
 // SPINE_WEB_SCREENSHOTS=1 also writes docs/web-*.png.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
