@@ -16,6 +16,7 @@ import { View } from './view.js';
 /** Films per GPU batch: large enough to amortise a submit, small enough to show progress often. */
 const BATCH = 4;
 const DISPLAY_SIDE = 512;
+const NO_MODEL_YET = 'Load a model first (the Load a model file button): the page has none yet.';
 
 interface Timings {
   /** ms from navigation start until WebGPU was acquired, until the model was ready. */
@@ -98,7 +99,7 @@ async function loadModel(files: NamedBytes[]): Promise<void> {
 
 async function classifyFilms(list: FilmFile[]): Promise<void> {
   if (list.length === 0) return void view.showAlert('No PNG, JPEG, TIFF or DICOM files were found in what was dropped or chosen.');
-  if (!classifier || busy) return void view.showAlert(classifier ? 'Still working on the previous films; wait for them to finish.' : 'Load a model first: the page has none yet.');
+  if (!classifier || busy) return void view.showAlert(classifier ? 'Still working on the previous films; wait for them to finish.' : NO_MODEL_YET);
   const model = classifier;
   busy = true;
   films = list;
@@ -191,7 +192,9 @@ function wireEvents(): void {
   document.addEventListener('drop', (e) => {
     e.preventDefault();
     zone.classList.remove('over');
-    if (e.dataTransfer && enabled()) void filmsFromDrop(e.dataTransfer).then(classifyFilms);
+    if (!e.dataTransfer) return;
+    if (enabled()) void filmsFromDrop(e.dataTransfer).then(classifyFilms);
+    else if (document.body.dataset.state === 'no-model') view.showAlert(NO_MODEL_YET);
   });
   view.filmInput.addEventListener('change', () => {
     if (view.filmInput.files) void classifyFilms(filmsFromInput(view.filmInput.files, false));
