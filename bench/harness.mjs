@@ -58,12 +58,12 @@ export async function loadTfjsWebgpu() {
 
 /**
  * PyTorch CPU on this machine as a second peer (Debian's /usr/bin/python3 with torch), for the
- * same cases described as plain JSON (see bench/torch_peer.py). Returns null when torch is
- * missing, so benchmarks still run without it.
+ * same cases described as plain JSON (see bench/torch_peer.py; a suite may bring its own script
+ * with the same protocol, e.g. a whole model's). Returns null when torch is missing, so
+ * benchmarks still run without it.
  */
-export function runTorchPeer(cases) {
+export function runTorchPeer(cases, script = new URL('./torch_peer.py', import.meta.url).pathname) {
   const python = process.env.SPINE_TORCH_PYTHON ?? '/usr/bin/python3';
-  const script = new URL('./torch_peer.py', import.meta.url).pathname;
   const r = spawnSync(python, [script, ...(quick ? ['--quick'] : [])], { input: JSON.stringify(cases), encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0) {
     console.warn(`PyTorch CPU peer unavailable (${(r.stderr || r.error?.message || '').trim().split('\n').at(-1)})`);
@@ -73,14 +73,14 @@ export function runTorchPeer(cases) {
 }
 
 /**
- * Fill `torchRate` for the cases that carry a `torchCase` (and a `work` amount in the case's
- * unit), by one run of the PyTorch peer after ours. Returns the peer's facts for the results
- * file (null without torch).
+ * Fill `torchRate` for the cases that carry a `torchCase` (and a `work` amount: FLOPs for a
+ * GFLOP/s case; with `workScale: 1`, units of the case's own, e.g. images for images/s), by one
+ * run of the PyTorch peer after ours. Returns the peer's facts for the results file (null without torch).
  */
-export function attachTorchRates(cases) {
+export function attachTorchRates(cases, script) {
   const withTorch = cases.filter((c) => c.torchCase);
-  const torch = withTorch.length ? runTorchPeer(withTorch.map((c) => c.torchCase)) : null;
-  if (torch) withTorch.forEach((c, i) => (c.torchRate = torch.ms[i] == null ? null : c.work / (torch.ms[i] / 1e3) / 1e9));
+  const torch = withTorch.length ? runTorchPeer(withTorch.map((c) => c.torchCase), script) : null;
+  if (torch) withTorch.forEach((c, i) => (c.torchRate = torch.ms[i] == null ? null : c.work / (torch.ms[i] / 1e3) / (c.workScale ?? 1e9)));
   for (const c of cases) delete c.torchCase;
   return torch ? { version: torch.torch, threads: torch.threads, device: torch.device ?? 'CPU' } : null;
 }
@@ -116,9 +116,10 @@ export function writeResults(root, name, data) {
  * The end of every suite: the PyTorch peer for the cases that have one (after ours, so it never
  * competes with them), then `bench/results/<suite>-<adapter>.json` with the machine (and its
  * load average: rates on a shared software adapter swing with other load), adapter and peers.
+ * `torchScript`: a suite's own PyTorch peer script (bench/torch_peer.py's protocol) for its cases.
  */
-export function finishSuite(root, suite, info, peer, cases) {
-  const torch = attachTorchRates(cases);
+export function finishSuite(root, suite, info, peer, cases, { torchScript } = {}) {
+  const torch = attachTorchRates(cases, torchScript);
   // A --quick smoke run never replaces a full run's results (report.mjs skips it).
   // Real GPUs' descriptions name only the driver: the card (adapter info's device) goes first.
   const card = info.isFallbackAdapter ? '' : info.device ?? '';
