@@ -156,7 +156,7 @@ result.adapter.summary = `CPU only (${os.cpus()[0]?.model ?? 'unknown CPU'}, ${o
 result.peer = peerRates ? { name: 'numpy/scipy port of anna_phog.m + Pillow (bench/cbir_peer.py, one Python thread)', adapter: 'the same CPU' } : null;
 result.notes = [
   `Full-size synthetic cervical films (1462x1755) from @spine/test-data. ${workers} workers = worker threads of the crop pool. Target: 10 films/s for index + crop on the 2-core development machine.`,
-  `Rates on a shared machine move with other load: the load average at the start of this run was ${result.machine.loadAverage.join(', ')}. The films/CPU-s rows count CPU time of this process (all its threads), which other load barely changes; times ${cores} cores they give ${(bothCpu.rate * cores).toFixed(1)} films/s for index + crop on an idle machine (measured wall rate here: ${both.rate.toFixed(1)} films/s).`,
+  `Rates on a shared machine move with other load: the load average (1, 5, 15 min) as the run finished was ${result.machine.loadAverage.join(', ')}. The films/CPU-s rows count CPU time of this process (all its threads), which other load barely changes; times ${cores} cores they give ${(bothCpu.rate * cores).toFixed(1)} films/s for index + crop on an idle machine (measured wall rate here: ${both.rate.toFixed(1)} films/s).`,
 ];
 writeFileSync(`${file}.tmp`, `${JSON.stringify(result, null, 2)}\n`);
 renameSync(`${file}.tmp`, file);
