@@ -32,7 +32,7 @@ export const roiCommand: Command = {
     'the next run, the others go on. --preview adds preview/NAME.png like the paper\'s Figure 6.',
     '',
     'Descriptors are computed on films resized to the index\'s working width (default 256 px, or the first',
-    'reference film\'s width when smaller): at native size PHOG costs about 25x more and matches no better on',
+    'reference film\'s width when smaller): at native size PHOG costs ~40x more and matched worse on',
     'the synthetic films; --working-width native reproduces the reference code exactly.',
   ].join('\n'),
   options: {
