@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeImage } from '@spine/imaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PRESETS, presetConfig } from '../src/run/config.js';
 import { repoRoot, runCli } from './run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spine-cli-roi-'));
@@ -163,5 +164,16 @@ describe('roi crop', () => {
     expect(r.stdout).toContain('Usage: spine-cli roi index --db DIR --out INDEX.json');
     expect(r.stdout).toContain('roi crop --index INDEX.json --data DIR --out DIR');
     expect(r.stdout).toContain('spine-cli roi crop --index roi-index.json --data test-data/sample/cervical --out data/cervical-roi-crops');
+  });
+});
+
+describe('preset paper-seqcnn-roi', () => {
+  it("is paper-seqcnn's recipe on the crops folder roi crop's help suggests", () => {
+    const model = { inChannels: 3 } as unknown as Parameters<typeof presetConfig>[1];
+    expect(PRESETS).toContain('paper-seqcnn-roi');
+    const roi = presetConfig('paper-seqcnn-roi', model);
+    const paper = presetConfig('paper-seqcnn', model);
+    expect({ ...roi, preset: 'paper-seqcnn', data: paper.data }).toEqual(paper);
+    expect(roi.data.root).toBe(join(process.cwd(), 'data', 'cervical-roi-crops'));
   });
 });
