@@ -1,7 +1,7 @@
 // The sequential CNN end to end: training steps (forward, cross-entropy, backward, SGD with
 // momentum and weight decay) and inference (eval mode, no autograd) in images/s, for the paper's
-// network (PAPER_SEQCNN: 227 px, batch 10, FC6 kept in two row blocks under a 128 MiB binding) and
-// the quick preset's. Peer: PyTorch CPU running the same architecture on the same machine
+// network (PAPER_SEQCNN: 227 px, batch 10, FC6 kept in two row blocks under a 128 MiB binding).
+// Peer: PyTorch CPU running the same architecture on the same machine
 // (seqcnn_peer.py, after ours so they never compete); there is no TensorFlow.js model peer.
 // Build first (npx turbo run build --filter=@spine/models...). Usage: node bench/seqcnn-bench.mjs [--quick]
 import path from 'node:path';
@@ -10,11 +10,6 @@ import * as T from '@spine/tensor/node';
 import { SGD, softmaxCrossEntropy } from '@spine/nn';
 import { PAPER_SEQCNN, SequentialCNN } from '../dist/index.js';
 import { finishSuite, quick, timeMedian } from '../../../bench/harness.mjs';
-// The quick preset lives in the CLI (its run configuration); read it from the CLI's build so the
-// benchmark follows the preset.
-const { presetConfig } = await import('../../cli/dist/run/config.js');
-const QUICK_BENCH_MODEL = presetConfig('quick', PAPER_SEQCNN).model;
-const QUICK_BATCH = presetConfig('quick', PAPER_SEQCNN).batchSize;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
@@ -55,7 +50,5 @@ async function measure(label, config, batch, train) {
 
 await measure('paper SequentialCNN training step, 227 px, batch 10', PAPER_SEQCNN, 10, true);
 await measure('paper SequentialCNN inference, 227 px, batch 10', PAPER_SEQCNN, 10, false);
-await measure(`quick preset's network training step, ${QUICK_BENCH_MODEL.inputSize} px, batch ${QUICK_BATCH}`, QUICK_BENCH_MODEL, QUICK_BATCH, true);
-await measure(`quick preset's network inference, ${QUICK_BENCH_MODEL.inputSize} px, batch ${QUICK_BATCH}`, QUICK_BENCH_MODEL, QUICK_BATCH, false);
 await T.releaseDevice();
 finishSuite(root, 'models-seqcnn', info, null, cases, { torchScript: path.join(here, 'seqcnn_peer.py') });
