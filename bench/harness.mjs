@@ -137,5 +137,5 @@ export function finishSuite(root, suite, info, peer, cases, { torchScript } = {}
 }
 
 export function slug(s) {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40);
+  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40).replace(/-$/, '');
 }

@@ -17,6 +17,13 @@ files=(
   node_modules/@tensorflow/tfjs-core/package.json node_modules/@tensorflow/tfjs-core/dist/tf-core.node.js
   node_modules/@tensorflow/tfjs-backend-webgpu/package.json node_modules/@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.node.js
 )
+# Runtime dependencies of the engine and model packages (small pure-JS libraries).
+for dep in $(node -e "
+  const deps = new Set();
+  for (const p of ['tensor', 'nn', 'imaging', 'models']) for (const d of Object.keys(require('./packages/' + p + '/package.json').dependencies ?? {})) if (!d.startsWith('@spine/') && d !== 'webgpu') deps.add(d);
+  console.log([...deps].join(' '));"); do
+  files+=("node_modules/$dep")
+done
 for pkg in packages/*/ test-data/; do
   [ -d "$pkg/dist" ] && files+=("${pkg%/}/dist")
 done

@@ -20,11 +20,9 @@ nvidia-smi -L 2>/dev/null || true
 node -e "import('@spine/tensor/node').then(async T => { await T.ready(); console.log(JSON.stringify(T.deviceInfo())); process.exit(0); })"
 suites=("${@:-tensor nn}")
 for suite in ${suites[@]}; do
-  case $suite in
-    tensor) (cd packages/tensor && node bench/tensor-bench.mjs) ;;
-    nn) (cd packages/nn && node bench/nn-bench.mjs) ;;
-    *) (cd "packages/$suite" && node "bench/$suite-bench.mjs") ;;
-  esac
+  # Each package's `bench` script is a plain `node ...` command (no npm on such machines).
+  script=$(node -p "require('./packages/$suite/package.json').scripts.bench")
+  (cd "packages/$suite" && eval "$script")
 done
 dest=${OUT:-bench/results}
 for f in bench/results/*.json; do
