@@ -159,7 +159,9 @@ export function littleEndianBytes(data: TensorData): Uint8Array {
 }
 
 function copyBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.slice().buffer;
+  // Uint8Array's slice, not the argument's own: a Node buffer's slice() is a view of its (pooled)
+  // memory, whose .buffer would be the whole pool.
+  return Uint8Array.prototype.slice.call(bytes).buffer;
 }
 
 function fill<A extends Float32Array | Int32Array>(out: A, at: (i: number) => number): A {

@@ -163,9 +163,9 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, start = 0): Un
       // Python 2 str (old legacy checkpoints): torch.load decodes it as text too.
       case 0x55: stack.push(utf8.decode(take(u8()))); break; // SHORT_BINSTRING
       case 0x54: stack.push(utf8.decode(take(u32()))); break; // BINSTRING
-      case 0x43: stack.push(take(u8()).slice()); break; // SHORT_BINBYTES
-      case 0x42: stack.push(take(u32()).slice()); break; // BINBYTES
-      case 0x8e: stack.push(take(u64()).slice()); break; // BINBYTES8
+      case 0x43: stack.push(copyBytes(take(u8()))); break; // SHORT_BINBYTES
+      case 0x42: stack.push(copyBytes(take(u32()))); break; // BINBYTES
+      case 0x8e: stack.push(copyBytes(take(u64()))); break; // BINBYTES8
       case 0x4a: stack.push(view.getInt32(need(4), true)); break; // BININT
       case 0x4b: stack.push(u8()); break; // BININT1
       case 0x4d: stack.push(view.getUint16(need(2), true)); break; // BININT2
@@ -239,3 +239,8 @@ const OPCODE_NAMES: Record<number, string> = {
   0x46: 'FLOAT', 0x53: 'STRING', 0x56: 'UNICODE', 0x67: 'GET', 0x70: 'PUT', 0x8f: 'EMPTY_SET', 0x90: 'ADDITEMS',
   0x91: 'FROZENSET', 0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4', 0x96: 'BYTEARRAY8', 0x97: 'NEXT_BUFFER',
 };
+
+/** A copy that owns its memory (a Node buffer's own slice() would be a view). */
+function copyBytes(bytes: Uint8Array): Uint8Array {
+  return Uint8Array.prototype.slice.call(bytes);
+}

@@ -30,6 +30,15 @@ describe('files', () => {
     expect((await readSafetensorsFile(path)).tensors.get('bn.num_batches_tracked')!.data).toEqual(new Int32Array([12]));
   });
 
+  test('decodeSafetensors reads a Node Buffer that sits inside a larger pool (readFileSync output)', () => {
+    const encoded = encodeSafetensors(small);
+    // A Buffer at an offset into shared memory: Buffer's own slice() would return a view of it.
+    const pool = Buffer.alloc(encoded.byteLength + 24, 0x7f);
+    pool.set(encoded, 16);
+    const buffer = pool.subarray(16, 16 + encoded.byteLength);
+    expect(decodeSafetensors(buffer, { int64: 'bigint' })).toEqual(decodeSafetensors(new Uint8Array(encoded), { int64: 'bigint' }));
+  });
+
   test('the reader reads tensors on demand, in any order', async () => {
     const path = join(dir, 'lazy.safetensors');
     await writeSafetensorsFile(path, small);
