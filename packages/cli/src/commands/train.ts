@@ -22,7 +22,7 @@ export const trainCommand: Command = {
   usage: 'train [--preset NAME] [--model seqcnn|densenet121|...] [--weights imagenet|none|PATH] [--data DIR] [--split FILE] [--epochs N] [--lr X] ... [--out RUN] [--resume]',
   description: [
     'With no flags this is the quick start: the quick preset on the bundled synthetic cervical sample',
-    '(a narrow SequentialCNN at 48 px; a few minutes on a CPU). --preset paper-seqcnn uses the paper\'s',
+    '(a small SequentialCNN with batch norm at 64 px; a few minutes on a CPU). --preset paper-seqcnn uses the paper\'s',
     'settings: 227 px, batch 10, 60 epochs, SGD momentum 0.9, weight decay 5e-4, lr 0.001 reduced 10x',
     'at epochs 15, 30 and 45 (the paper says "three times" without saying when). --preset paper-densenet-cervical',
     '(or -lumbar, on the bundled lumbar sample) is the paper\'s Approach II: ImageNet DenseNet-121 with a new',

@@ -116,14 +116,14 @@ export function presetConfig(name: PresetName, paperModel: SequentialCnnConfig):
     seed: 0,
     data: { root: bundledSample(), labels: null },
     splitFractions: [0.7, 0.1, 0.2],
-    model: { ...paperModel, inputSize: 48, channels: [8, 16, 16, 16, 16], hidden: [32, 32], conv1: { kernel: 5, stride: 1, padding: 2 }, dropout: 0, initStd: 0.15 },
+    model: { ...paperModel, inputSize: 64, channels: [16, 32, 48, 64, 64], hidden: [64, 64], conv1: { kernel: 5, stride: 2, padding: 2 }, conv2: { stride: 1, padding: 1 }, dropout: 0, initStd: 0.1, batchNorm: true },
     epochs: 20,
     batchSize: 16,
-    lr: 0.03,
-    classifierLrFactor: 2,
+    lr: 0.02,
+    classifierLrFactor: 1,
     momentum: 0.9,
     weightDecay: 5e-4,
-    scheduler: { type: 'multistep', milestones: [10, 15], gamma: 0.5 },
+    scheduler: { type: 'multistep', milestones: [12, 16], gamma: 0.2 },
     augment: true,
   };
 }
