@@ -68,9 +68,9 @@ async function throughput(label, memoryEfficient, train) {
   );
   s.dispose();
   const rate = BATCH / (ms / 1e3);
-  // attachTorchRates reports work / seconds / 1e9: images x 1e9 makes that images/s.
+  // The PyTorch peer's rate is work / seconds / workScale: images per second.
   const torchCase = { op: 'densenet121', batch: BATCH, size: SIZE, train, memoryEfficient };
-  cases.push({ label, unit: 'img/s', ms, rate, peerMs: null, peerRate: null, ratio: null, torchCase, work: BATCH * 1e9 });
+  cases.push({ label, unit: 'img/s', ms, rate, peerMs: null, peerRate: null, ratio: null, torchCase, work: BATCH, workScale: 1 });
   console.log(`${label.padEnd(58)} ${rate.toFixed(3)} img/s (${ms.toFixed(0)} ms per batch)`);
 }
 
