@@ -36,8 +36,12 @@ export class DenseNet extends Module {
   /** Channels into the classifier (1024 for DenseNet-121). */
   readonly numFeatures: number;
 
-  constructor(readonly config: DenseNetConfig) {
+  /** A copy of the config the model was built with; memoryEfficient follows setMemoryEfficient. */
+  readonly config: DenseNetConfig;
+
+  constructor(config: DenseNetConfig) {
     super();
+    this.config = { ...config, blockConfig: [...config.blockConfig] };
     const c = config;
     if (!c.blockConfig.length || !c.blockConfig.every((n) => Number.isInteger(n) && n > 0)) {
       throw new RangeError(`DenseNet: blockConfig must be positive integers, got [${c.blockConfig.join(', ')}]`);
@@ -77,6 +81,7 @@ export class DenseNet extends Module {
 
   /** Sets every dense layer's mode (the features keep their parameters). */
   setMemoryEfficient(on: boolean): this {
+    this.config.memoryEfficient = on;
     for (const [, m] of this.features.namedChildren()) if (m instanceof DenseBlock) m.setMemoryEfficient(on);
     return this;
   }

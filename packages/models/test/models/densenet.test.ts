@@ -176,6 +176,7 @@ describe('memory-efficient DenseNet (Pleiss et al.)', () => {
     };
     const plainBytes = savedBytes();
     m.setMemoryEfficient(true);
+    expect(m.config.memoryEfficient).toBe(true);
     expect(savedBytes()).toBeLessThan(plainBytes);
     m.dispose();
   });
