@@ -66,7 +66,7 @@ describe.sequential('explain', () => {
     expect(r.code).toBe(0);
     const summary = JSON.parse(readFileSync(join(out, 'average.json'), 'utf8'));
     const split = JSON.parse(readFileSync(join(run, 'split.json'), 'utf8'));
-    expect(summary.layer).toBe('features.13 (conv5 + ReLU)');
+    expect(summary.layer).toBe('features.16 (conv5 + ReLU)'); // the quick preset's network has batch norm: conv, BN, ReLU per stage
     expect(summary.classes).toEqual([
       { sex: 'female', films: split.splits.test.counts.female, picture: 'average-female.png' },
       { sex: 'male', films: split.splits.test.counts.male, picture: 'average-male.png' },
