@@ -65,8 +65,8 @@ describe('ShardedLinear', () => {
     const joined = await sharded.stateDictData();
     expect([...joined.keys()]).toEqual(['weight', 'bias']);
     expect(joined.get('weight')!.shape).toEqual([OUT, IN]);
-    expect(Array.from(joined.get('weight')!.data)).toEqual(Array.from(await plain.param('weight').data()));
-    expect(Array.from(joined.get('bias')!.data)).toEqual(Array.from(await plain.param('bias').data()));
+    expect(Array.from(joined.get('weight')!.data as Float32Array)).toEqual(Array.from(await plain.param('weight').data()));
+    expect(Array.from(joined.get('bias')!.data as Float32Array)).toEqual(Array.from(await plain.param('bias').data()));
   });
 
   it('forward and gradients equal the plain Linear with the same weights', async () => {
@@ -124,8 +124,8 @@ describe('ShardedLinear', () => {
     expect((other.at(0) as ShardedLinear).shardRows).toEqual([5, 5]);
     const plain = new Sequential(new Linear(IN, OUT));
     plain.loadStateDict(saved);
-    expect(Array.from((await other.stateDictData()).get('0.weight')!.data)).toEqual(Array.from(saved.get('0.weight')!.data));
-    expect(Array.from(await plain.at(0).param('weight').data())).toEqual(Array.from(saved.get('0.weight')!.data));
+    expect(Array.from((await other.stateDictData()).get('0.weight')!.data as Float32Array)).toEqual(Array.from(saved.get('0.weight')!.data as Float32Array));
+    expect(Array.from(await plain.at(0).param('weight').data())).toEqual(Array.from(saved.get('0.weight')!.data as Float32Array));
     const wrong = new Map(saved).set('0.weight', { shape: [OUT + 1, IN], data: new Float32Array((OUT + 1) * IN) });
     expect(() => a.loadStateDict(wrong)).toThrow(/'0\.weight' has shape \[11, 13\] in the checkpoint but \[10, 13\] in the model/);
   });
