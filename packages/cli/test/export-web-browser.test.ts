@@ -276,6 +276,9 @@ describe.sequential('the exported page in chromium', () => {
 
   it('asks for a model when none is beside the page; films come from the keyboard; usable at phone width', async () => {
     const { page } = await openPage('?model=missing.safetensors');
+    // Intercept file choosers from here on: waitForEvent('filechooser') turns interception on
+    // asynchronously, and under load the key press below could open the chooser first (a flake).
+    page.on('filechooser', () => undefined);
     expect(await page.evaluate(() => document.body.dataset.state)).toBe('no-model');
     expect(await page.textContent('#model-info')).toBe('No model was found next to this page (missing.safetensors: HTTP 404). Load a model file.');
     expect(await page.getAttribute('#drop-zone', 'aria-disabled')).toBe('true');
