@@ -44,6 +44,28 @@ describe('conv2d register blocks', () => {
 
   const o: ConvRefOptions = { stride: [2, 1], padding: [1, 2], dilation: [1, 2] };
   const x = randomArr([2, 5, 9, 8], 11);
+
+  /** Forward and both gradients of a 3x3 conv with `oc` outputs against the float64 reference. */
+  async function checkAgainstReference(oc: number, seed: number): Promise<void> {
+    const w = randomArr([oc, 5, 3, 3], seed);
+    const y = conv2dRef(x, w, null, o);
+    const r = randomArr(y.shape, seed + 1);
+    const want = conv2dGradRef(x, w, r, o);
+    const [tx, tw] = [x, w].map((a) => {
+      const v = T.tensor(Float32Array.from(a.data), a.shape);
+      v.requiresGrad = true;
+      return v;
+    }) as [T.Tensor, T.Tensor];
+    const tr = T.tensor(Float32Array.from(r.data), r.shape);
+    const ty = conv2d(tx, tw, null, { stride: o.stride, padding: o.padding, dilation: o.dilation });
+    await expectNear(ty, y, 1e-5, 'y');
+    const loss = T.scope(() => T.sum(T.mul(ty, tr)));
+    loss.backward();
+    await expectNear(tx.grad!, want.dx, 1e-5, 'dx');
+    await expectNear(tw.grad!, want.dw, 1e-5, 'dw');
+    for (const v of [tx, tw, tr, ty, loss, tx.grad, tw.grad]) v?.dispose();
+  }
+
   // The wide blocks the cpu family picks for many channels (8x4 and the gpu family's kernels
   // already run in the golden tests, with few channels).
   const tiles = [
@@ -55,23 +77,7 @@ describe('conv2d register blocks', () => {
       it(`${t.tm}x${t.tn} in ${t.wx}x${t.wy} workgroups, ${oc} output channels`, async () => {
         T.setKernelFamily('cpu');
         setConvTiles(t);
-        const w = randomArr([oc, 5, 3, 3], 12 + oc);
-        const y = conv2dRef(x, w, null, o);
-        const r = randomArr(y.shape, 13);
-        const want = conv2dGradRef(x, w, r, o);
-        const [tx, tw] = [x, w].map((a) => {
-          const v = T.tensor(Float32Array.from(a.data), a.shape);
-          v.requiresGrad = true;
-          return v;
-        }) as [T.Tensor, T.Tensor];
-        const tr = T.tensor(Float32Array.from(r.data), r.shape);
-        const ty = conv2d(tx, tw, null, { stride: o.stride, padding: o.padding, dilation: o.dilation });
-        await expectNear(ty, y, 1e-5, 'y');
-        const loss = T.scope(() => T.sum(T.mul(ty, tr)));
-        loss.backward();
-        await expectNear(tx.grad!, want.dx, 1e-5, 'dx');
-        await expectNear(tw.grad!, want.dw, 1e-5, 'dw');
-        for (const v of [tx, tw, tr, ty, loss, tx.grad, tw.grad]) v?.dispose();
+        await checkAgainstReference(oc, 12 + oc);
         setConvTiles(null);
       });
     }
@@ -82,23 +88,7 @@ describe('conv2d register blocks', () => {
     it(`gpu family, workgroup tiles, ${oc} output channels`, async () => {
       T.setKernelFamily('gpu');
       setConvTiles(null);
-      const w = randomArr([oc, 5, 3, 3], 40 + oc);
-      const y = conv2dRef(x, w, null, o);
-      const r = randomArr(y.shape, 41);
-      const want = conv2dGradRef(x, w, r, o);
-      const [tx, tw] = [x, w].map((a) => {
-        const v = T.tensor(Float32Array.from(a.data), a.shape);
-        v.requiresGrad = true;
-        return v;
-      }) as [T.Tensor, T.Tensor];
-      const tr = T.tensor(Float32Array.from(r.data), r.shape);
-      const ty = conv2d(tx, tw, null, { stride: o.stride, padding: o.padding, dilation: o.dilation });
-      await expectNear(ty, y, 1e-5, 'y');
-      const loss = T.scope(() => T.sum(T.mul(ty, tr)));
-      loss.backward();
-      await expectNear(tx.grad!, want.dx, 1e-5, 'dx');
-      await expectNear(tw.grad!, want.dw, 1e-5, 'dw');
-      for (const v of [tx, tw, tr, ty, loss, tx.grad, tw.grad]) v?.dispose();
+      await checkAgainstReference(oc, 40 + oc);
       T.setKernelFamily(null);
     });
 });
