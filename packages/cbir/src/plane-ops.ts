@@ -2,47 +2,19 @@
  * Resize and crop on 8-bit grey planes. The crop pipeline stays in bytes from decode to encode:
  * on a full cervical film (2.6 Mpixel) a float copy per step costs as much as the PHOG itself.
  */
+import { resampleTaps } from '@spine/imaging';
 import { CbirError } from './errors.js';
 import type { GreyPlane } from './grey.js';
 import type { PixelBox } from './phog.js';
-
-/** Source taps and weights for one axis: exact area averaging when shrinking, bilinear (half-pixel centres) when enlarging, as @spine/imaging's resize. */
-function axisTaps(src: number, dst: number): { start: Int32Array; count: Int32Array; index: Int32Array; weight: Float64Array } {
-  const scale = src / dst;
-  const idx: number[] = [];
-  const wts: number[] = [];
-  const start = new Int32Array(dst);
-  const count = new Int32Array(dst);
-  for (let i = 0; i < dst; i++) {
-    start[i] = idx.length;
-    if (scale <= 1) {
-      const x = Math.min(Math.max((i + 0.5) * scale - 0.5, 0), src - 1);
-      const x0 = Math.floor(x);
-      idx.push(x0, Math.min(x0 + 1, src - 1));
-      wts.push(1 - (x - x0), x - x0);
-    } else {
-      const a = i * scale;
-      const b = Math.min((i + 1) * scale, src);
-      for (let s = Math.floor(a); s < b; s++) {
-        const overlap = Math.min(b, s + 1) - Math.max(a, s);
-        if (overlap > 1e-9) {
-          idx.push(s);
-          wts.push(overlap / (b - a));
-        }
-      }
-    }
-    count[i] = idx.length - start[i]!;
-  }
-  return { start, count, index: Int32Array.from(idx), weight: Float64Array.from(wts) };
-}
 
 /** Resamples a grey plane to width x height (rows, then columns), rounding to bytes at the end. */
 export function resizePlane(plane: GreyPlane, width: number, height: number): GreyPlane {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new CbirError('<memory>', `cannot resize to ${width}x${height}`);
   const { width: sw, height: sh, data } = plane;
   if (sw === width && sh === height) return { width, height, data: data.slice() };
-  const tx = axisTaps(sw, width);
-  const ty = axisTaps(sh, height);
+  // @spine/imaging's taps (area averaging when shrinking, bilinear when enlarging), float64.
+  const tx = resampleTaps(sw, width);
+  const ty = resampleTaps(sh, height);
   const mid = new Float64Array(sh * width);
   for (let y = 0; y < sh; y++) {
     const rowIn = y * sw;

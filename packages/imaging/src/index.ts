@@ -17,7 +17,7 @@ export { decodeTiff } from './codecs/tiff.js';
 export { decodeJpeg } from './codecs/jpeg.js';
 export { decodeDicom } from './codecs/dicom.js';
 export { toGrey, toPlanar, toRgb } from './ops/convert.js';
-export { resize, resizeShorterSide } from './ops/resize.js';
+export { resize, resizeShorterSide, resampleTaps, type ResampleTaps } from './ops/resize.js';
 export { crop, flip, rotate, type Rect, type RotateOptions } from './ops/geometry.js';
 export { equaliseHistogram, normaliseMinMax, percentile, percentileWindow, standardise } from './ops/intensity.js';
 export { drawRect, fillRect } from './ops/draw.js';

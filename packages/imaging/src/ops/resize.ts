@@ -1,11 +1,11 @@
 import { checkDimensions, type Image } from '../image.js';
 
-/** Source taps for one output sample along one axis. */
-interface Taps {
+/** Source taps for every output sample along one axis. */
+export interface ResampleTaps<W extends Float32Array | Float64Array = Float64Array> {
   start: Int32Array; // first tap index per output
   count: Int32Array; // taps per output
   index: Int32Array; // flattened source indices
-  weight: Float32Array; // flattened weights (each output's sum to 1)
+  weight: W; // flattened weights (each output's sum to 1)
 }
 
 /**
@@ -14,7 +14,7 @@ interface Taps {
  * area under each output pixel: a plain bilinear 2048 -> 224 would sample 2 of every ~9 pixels and
  * alias film grain and thin cortical lines into moire.
  */
-function axisTaps(src: number, dst: number): Taps {
+export function resampleTaps(src: number, dst: number): ResampleTaps {
   const scale = src / dst;
   const idx: number[] = [];
   const wts: number[] = [];
@@ -42,7 +42,13 @@ function axisTaps(src: number, dst: number): Taps {
     }
     count[i] = idx.length - start[i]!;
   }
-  return { start, count, index: Int32Array.from(idx), weight: Float32Array.from(wts) };
+  return { start, count, index: Int32Array.from(idx), weight: Float64Array.from(wts) };
+}
+
+/** The taps with float32 weights, as this module's float32 image passes use them. */
+function axisTaps(src: number, dst: number): ResampleTaps<Float32Array> {
+  const t = resampleTaps(src, dst);
+  return { ...t, weight: Float32Array.from(t.weight) };
 }
 
 /** Resamples to width x height (separable: rows, then columns). */
