@@ -82,14 +82,20 @@ def densenet121_step(case):
     import torchvision
     m = torchvision.models.densenet121(num_classes=case.get('classes', 2), memory_efficient=case.get('memoryEfficient', False)).to(DEVICE)
     x = torch.randn(case['batch'], 3, case['size'], case['size'], device=DEVICE)
-    if not case.get('train'):
+    return model_runner(m, x, case.get('train', False))
+
+
+def model_runner(m, x, train, weight_decay=0.0):
+    """A timed call for a whole network: an eval-mode forward without grad, or a training step
+    (cross-entropy on alternating labels, backward, SGD momentum 0.9)."""
+    if not train:
         m.eval()
         def infer():
             with torch.no_grad():
                 m(x)
         return infer
-    labels = (torch.arange(case['batch']) % 2).to(DEVICE)
-    opt = torch.optim.SGD(m.parameters(), lr=1e-3, momentum=0.9)
+    labels = (torch.arange(x.shape[0]) % 2).to(DEVICE)
+    opt = torch.optim.SGD(m.parameters(), lr=1e-3, momentum=0.9, weight_decay=weight_decay)
     def step():
         opt.zero_grad()
         F.cross_entropy(m(x), labels).backward()
@@ -97,17 +103,22 @@ def densenet121_step(case):
     return step
 
 
-def main():
+def run_peer(make_case):
+    """Read the cases (JSON on stdin), time each (None where make_case returns None), print the result."""
     # Use every core, as our engine (lavapipe's worker threads) does; torch may default to 1 here.
     torch.set_num_threads(os.cpu_count() or 1)
     torch.set_grad_enabled(True)
     cases = json.load(sys.stdin)
     out = []
     for case in cases:
-        fn = make(case)
+        fn = make_case(case)
         out.append(None if fn is None else timed(fn, 3 if QUICK else 5))
     device = torch.cuda.get_device_name(DEVICE) if DEVICE.type == 'cuda' else 'CPU'
     json.dump({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'device': device, 'ms': out}, sys.stdout)
+
+
+def main():
+    run_peer(make)
 
 
 if __name__ == '__main__':

@@ -2,17 +2,15 @@
 built with torch.nn, timed as a training step (cross-entropy, backward, SGD momentum 0.9, weight
 decay 5e-4) and as an eval-mode forward without grad. Reads the cases as JSON on stdin (each with
 'batch', 'size', 'train' and the model config 'model'), prints {'torch', 'threads', 'device', 'ms'}
-like bench/torch_peer.py, whose timing it uses. Run by seqcnn-bench.mjs with /usr/bin/python3."""
-import json
+like bench/torch_peer.py, whose timing and runner it uses. Run by seqcnn-bench.mjs with /usr/bin/python3."""
 import os
 import sys
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'bench'))
-from torch_peer import DEVICE, QUICK, timed  # noqa: E402
+from torch_peer import DEVICE, model_runner, run_peer  # noqa: E402
 
 
 def sequential_cnn(c):
@@ -41,27 +39,11 @@ def sequential_cnn(c):
 def make(case):
     m = sequential_cnn(case['model'])
     x = torch.randn(case['batch'], case['model']['inChannels'], case['size'], case['size'], device=DEVICE)
-    if not case['train']:
-        m.eval()
-        def infer():
-            with torch.no_grad():
-                m(x)
-        return infer
-    labels = (torch.arange(case['batch']) % 2).to(DEVICE)
-    opt = torch.optim.SGD(m.parameters(), lr=1e-3, momentum=0.9, weight_decay=5e-4)
-    def step():
-        opt.zero_grad()
-        F.cross_entropy(m(x), labels).backward()
-        opt.step()
-    return step
+    return model_runner(m, x, case['train'], weight_decay=5e-4)
 
 
 def main():
-    torch.set_num_threads(os.cpu_count() or 1)
-    cases = json.load(sys.stdin)
-    ms = [timed(make(c), 3 if QUICK else 5) for c in cases]
-    device = torch.cuda.get_device_name(DEVICE) if DEVICE.type == 'cuda' else 'CPU'
-    json.dump({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'device': device, 'ms': ms}, sys.stdout)
+    run_peer(make)
 
 
 if __name__ == '__main__':
