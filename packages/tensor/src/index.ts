@@ -14,6 +14,7 @@ export type { PoolStats } from './buffer-pool.js';
 export { noGrad, isGradEnabled, detach, defineOp, OpContext, GraphNode, type OpSpec, type BackwardRule } from './autograd.js';
 export { backward } from './backward.js';
 export { defineKernel, runKernel, Uniforms, uniformPreamble, grid1d, linearIndex, type Kernel, type KernelSpec, type RunArgs } from './kernel.js';
+export { tileAccumulators, tileInnerProduct } from './tile-codegen.js';
 export { manualSeed, getRngState, setRngState, nextRngBlock, rngU32, rngUniform, seedKeys, RNG_WGSL, type RngState } from './rng.js';
 export { numel, broadcastShapes, contiguousStrides, type Shape } from './shape.js';
 export { tensor, empty, zeros, ones, full, zerosLike, onesLike, fullLike, arange, rand, randn, bernoulli, setPoisonOutputs, type RandomOptions } from './ops/creation.js';

@@ -2,10 +2,11 @@
 // conv2d-kernel.ts. Each workgroup computes a BM-pixel x BN-channel tile of Y, stepping K =
 // (ic, kh, kw) 16 at a time through workgroup memory: the im2col tile of the zero-padded input
 // (pixels along the fast axis, so neighbouring threads read neighbouring columns of X) and the
-// packed weights as vec4s, both k-major so the inner loop reads tm/4 + tn/4 vec4s per 4*tn*tm/4
-// multiply-adds without bank conflicts. The k -> input offset decode (two divisions) runs once
-// per k per workgroup into a small table; each thread's pixel base is computed once.
-import { defineKernel, uniformPreamble } from '@spine/tensor';
+// packed weights as vec4s, both k-major, so the inner loop (@spine/tensor's tileInnerProduct,
+// shared with the GPU matmul) reads tm/4 + tn/4 vec4s per tm*tn/4 vec4 multiply-adds without
+// bank conflicts. The k -> input offset decode (two divisions) runs once per k per workgroup into
+// a small table; each thread's pixel base is computed once.
+import { defineKernel, tileAccumulators, tileInnerProduct, uniformPreamble } from '@spine/tensor';
 import { range, type ConvKernelOptions } from './conv2d-kernel.js';
 
 const BK = 16;
@@ -41,7 +42,7 @@ export const convGemmTiledKernel = defineKernel<ConvKernelOptions>({
     L.push(`  let ar = tid % ${BM}u; let ak = tid / ${BM}u; let ap = tileRow + ar;`);
     L.push('  let apc = min(ap, M - 1u); let an = apc / OHW; let aq = apc % OHW;');
     L.push('  let xBase = an * C * plane + (aq / OW) * sh * Wp + (aq % OW) * sw;');
-    for (const r of range(tm)) for (const q of range(tn / 4)) L.push(`  var acc_${r}_${q} = vec4<f32>(0.0);`);
+    L.push(...tileAccumulators(tm, tn));
     L.push(`  for (var k0 = 0u; k0 < K; k0 += ${BK}u) {`);
     L.push(`    if (tid < ${BK}u) {`);
     L.push('      let k = k0 + tid; let ic = k / KHW; let rem = k % KHW;');
@@ -61,11 +62,7 @@ export const convGemmTiledKernel = defineKernel<ConvKernelOptions>({
     L.push('      Bs[i] = v;');
     L.push('    }');
     L.push('    workgroupBarrier();');
-    L.push(`    for (var kk = 0u; kk < ${BK}u; kk++) {`);
-    for (const p of range(tm / 4)) L.push(`      let a${p} = As[kk * ${BM / 4}u + lid.y * ${tm / 4}u + ${p}u];`);
-    for (const q of range(tn / 4)) L.push(`      let b${q} = Bs[kk * ${BN / 4}u + lid.x * ${tn / 4}u + ${q}u];`);
-    for (const r of range(tm)) for (const q of range(tn / 4)) L.push(`      acc_${r}_${q} += a${Math.floor(r / 4)}[${r % 4}] * b${q};`);
-    L.push('    }');
+    L.push(...tileInnerProduct({ tm, tn, bm: BM, bn: BN, bk: BK }));
     L.push('    workgroupBarrier();');
     L.push('  }');
     L.push(`  let row0 = tileRow + lid.y * ${tm}u; let col0 = tileCol + lid.x * ${tn}u;`);

@@ -6,6 +6,7 @@
 // and columns are read clamped and never stored, so no branch sits in the inner loop.
 // 'gpu' family: the classic workgroup-tiled kernel (shared-memory tiles, vec4 register blocks).
 import { defineKernel, uniformPreamble } from '../kernel.js';
+import { tileAccumulators, tileInnerProduct } from '../tile-codegen.js';
 
 export interface MatmulOptions {
   family: 'cpu' | 'gpu';
@@ -134,7 +135,7 @@ function gpuTiled(o: MatmulOptions): string {
   L.push('  let aBase = wid.z * pu(3u); let bBase = wid.z * pu(4u); let cBase = wid.z * pu(5u);');
   L.push(`  let tileRow = wid.y * ${BM}u; let tileCol = wid.x * ${BN}u;`);
   L.push(`  let tid = lid.y * ${wx}u + lid.x;`);
-  for (const r of range(tm)) for (const q of range(tn / 4)) L.push(`  var acc_${r}_${q} = vec4<f32>(0.0);`);
+  L.push(...tileAccumulators(tm, tn));
   L.push(`  for (var k0 = 0u; k0 < K; k0 += ${BK}u) {`);
   // A tile (BM rows x BK): consecutive threads take consecutive elements of A's contiguous axis.
   L.push(`    for (var i = tid; i < ${BM * BK}u; i += ${threads}u) {`);
@@ -152,11 +153,7 @@ function gpuTiled(o: MatmulOptions): string {
   L.push(`      Bs[kk * ${BN / 4}u + c / 4u][c % 4u] = v;`);
   L.push('    }');
   L.push('    workgroupBarrier();');
-  L.push(`    for (var kk = 0u; kk < ${BK}u; kk++) {`);
-  for (const p of range(tm / 4)) L.push(`      let a${p} = As[kk * ${BM / 4}u + lid.y * ${tm / 4}u + ${p}u];`);
-  for (const q of range(tn / 4)) L.push(`      let b${q} = Bs[kk * ${BN / 4}u + lid.x * ${tn / 4}u + ${q}u];`);
-  for (const r of range(tm)) for (const q of range(tn / 4)) L.push(`      acc_${r}_${q} += a${Math.floor(r / 4)}[${r % 4}] * b${q};`);
-  L.push('    }');
+  L.push(...tileInnerProduct({ tm, tn, bm: BM, bn: BN, bk: BK }));
   L.push('    workgroupBarrier();');
   L.push('  }');
   L.push(`  let row0 = tileRow + lid.y * ${tm}u; let col0 = tileCol + lid.x * ${tn}u;`);
