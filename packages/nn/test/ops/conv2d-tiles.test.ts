@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import { conv2d } from '../../src/ops/conv-pool.js';
-import { convTiles, setConvTiles } from '../../src/ops/conv2d.js';
+import { convTiles, pixelLaneTiles, setConvTiles, wgradKLaneTiles } from '../../src/ops/conv2d.js';
 import { conv2dGradRef, conv2dRef, type Arr, type ConvRefOptions } from './conv-pool-reference.js';
 
 function randomArr(shape: number[], seed: number): Arr {
@@ -81,6 +81,40 @@ describe('conv2d register blocks', () => {
         setConvTiles(null);
       });
     }
+
+  // Few output channels on the cpu family: lanes over pixels (conv2d-pixel-kernel.ts) for the
+  // forward and, since x has 5 channels, the data gradient too; k rows on the lanes for the weight
+  // gradient (conv2d-wgrad-klane-kernel.ts). 5 and 12 leave part of a channel block empty.
+  it('takes lanes over pixels / k rows for at most 16 output channels (cpu family only)', () => {
+    T.setKernelFamily('cpu');
+    expect([pixelLaneTiles(4), pixelLaneTiles(16), pixelLaneTiles(20)]).toEqual([{ toc: 8, tp: 4 }, { toc: 8, tp: 4 }, null]);
+    expect([wgradKLaneTiles(8), wgradKLaneTiles(12), wgradKLaneTiles(20)]).toEqual([{ toc: 8, tk: 1 }, { toc: 16, tk: 1 }, null]);
+    T.setKernelFamily('gpu');
+    expect([pixelLaneTiles(16), wgradKLaneTiles(16)]).toEqual([null, null]);
+    T.setKernelFamily(null);
+  });
+  for (const oc of [5, 12, 16])
+    it(`lanes over pixels and k rows, ${oc} output channels`, async () => {
+      T.setKernelFamily('cpu');
+      setConvTiles(null);
+      await checkAgainstReference(oc, 70 + oc);
+      T.setKernelFamily(null);
+    });
+
+  it('lanes over pixels past 65,535 workgroups of pixels (folded over z), with bias', async () => {
+    T.setKernelFamily('cpu');
+    const side = 1500; // 2.25M pixels / 32 per workgroup = 70,313 workgroups
+    const xs = Float32Array.from({ length: side * side }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+    const x = T.tensor(xs, [1, 1, side, side]);
+    const w = T.tensor(Float32Array.of(2, -3), [2, 1, 1, 1]);
+    const b = T.tensor(Float32Array.of(0.5, 0.25), [2]);
+    const y = await conv2d(x, w, b).data();
+    let worst = 0;
+    for (let i = 0; i < xs.length; i++) worst = Math.max(worst, Math.abs(y[i]! - (2 * xs[i]! + 0.5)), Math.abs(y[xs.length + i]! - (-3 * xs[i]! + 0.25)));
+    expect(worst).toBeLessThan(1e-6);
+    for (const t of [x, w, b]) t.dispose();
+    T.setKernelFamily(null);
+  });
 
   // The gpu family's workgroup-tiled forward (and data gradient) with its automatic tiles:
   // 64-channel tiles for 40 and 96 outputs (partial and two tiles), 32 for 24.
