@@ -29,9 +29,9 @@ describe('train', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/true F\s+\d+\s+\d+\ntrue M\s+\d+\s+\d+/);
     expect(r.stdout).toMatch(/accuracy\s+\d+\.\d%/);
-    expect(r.stderr).toMatch(/epoch 1: lr 0\.0200, train loss \d\.\d+ acc/);
+    expect(r.stderr).toMatch(/epoch 1: lr 0\.0400, train loss \d\.\d+ acc/);
     const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
-    expect(config.config).toMatchObject({ preset: 'quick', seed: 0, epochs: 1, batchSize: 16, lr: 0.02, data: { root: data } });
+    expect(config.config).toMatchObject({ preset: 'quick', seed: 0, epochs: 1, batchSize: 32, lr: 0.04, data: { root: data } });
     expect(config.config.model.inputSize).toBe(32);
     expect(config.packageVersions['@spine/models']).toMatch(/^\d+\.\d+\.\d+/);
     expect(config.adapter.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SequentialCnnConfig } from '@spine/models';
+import { quickStartDataDir } from './quick-data.js';
 
 export const PRESETS = ['quick', 'paper-seqcnn', 'paper-seqcnn-roi', 'paper-densenet-cervical', 'paper-densenet-lumbar'] as const;
 export type PresetName = (typeof PRESETS)[number];
@@ -86,7 +87,8 @@ export function bundledSample(region: 'cervical' | 'lumbar' = 'cervical'): strin
  * The presets. paper-seqcnn: Xue et al.'s settings (227 px, batch 10, 60 epochs, SGD momentum 0.9,
  * weight decay 5e-4, lr 0.001 "reduced three times"); the paper does not say when, so the lr drops
  * by 10x at epochs 15, 30 and 45 (MultiStepLR), evenly over the 60 epochs. quick: a narrow
- * SequentialCNN on small inputs, tuned to learn the bundled sample within a few minutes on a CPU.
+ * SequentialCNN with batch norm at 64 px on 2000 generated synthetic films (quick-data.ts), sized
+ * to learn them within a few minutes on a CPU (packages/cli/README.md#quick-start).
  */
 // `paperModel` is @spine/models' PAPER_SEQCNN, passed in because this module is loaded eagerly
 // (for --help) and @spine/models brings the GPU engine with it.
@@ -114,16 +116,16 @@ export function presetConfig(name: PresetName, paperModel: SequentialCnnConfig):
   return {
     preset: name,
     seed: 0,
-    data: { root: bundledSample(), labels: null },
+    data: { root: quickStartDataDir(), labels: null },
     splitFractions: [0.7, 0.1, 0.2],
-    model: { ...paperModel, inputSize: 64, channels: [16, 32, 48, 64, 64], hidden: [64, 64], conv1: { kernel: 5, stride: 2, padding: 2 }, conv2: { stride: 1, padding: 1 }, dropout: 0, initStd: 0.1, batchNorm: true },
-    epochs: 20,
-    batchSize: 16,
-    lr: 0.02,
+    model: { ...paperModel, inputSize: 64, channels: [16, 32, 32, 32, 32], hidden: [64, 64], conv1: { kernel: 5, stride: 2, padding: 2 }, conv2: { stride: 1, padding: 1 }, dropout: 0, initStd: 0.1, batchNorm: true },
+    epochs: 16,
+    batchSize: 32,
+    lr: 0.04,
     classifierLrFactor: 1,
     momentum: 0.9,
     weightDecay: 5e-4,
-    scheduler: { type: 'multistep', milestones: [12, 16], gamma: 0.2 },
+    scheduler: { type: 'multistep', milestones: [10, 13], gamma: 0.2 },
     augment: true,
   };
 }
