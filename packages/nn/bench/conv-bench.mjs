@@ -60,6 +60,8 @@ const shapes = quick
       ['1x1 (DenseNet bottleneck)', 4, 128, 28, 28, 32, 1, 1, 0, true],
       ['7x7 s2 p3 (DenseNet conv0)', 4, 3, 224, 224, 64, 7, 2, 3, false],
       ['7x7 s2 (paper conv1)', 10, 3, 227, 227, 96, 7, 2, 0, false],
+      // Few output channels: the pixel-lane forward and k-lane weight gradient on software adapters.
+      ['5x5 s2 p2 (quick preset conv1)', 32, 3, 64, 64, 16, 5, 2, 2, false],
     ];
 
 const onlyAt = process.argv.indexOf('--only');
