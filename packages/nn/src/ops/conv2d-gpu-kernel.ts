@@ -7,7 +7,7 @@
 // bank conflicts. The k -> input offset decode (two divisions) runs once per k per workgroup into
 // a small table; each thread's pixel base is computed once.
 import { defineKernel, tileAccumulators, tileInnerProduct, uniformPreamble } from '@spine/tensor';
-import { range, type ConvKernelOptions } from './conv2d-kernel.js';
+import { GEMM_UNIFORM_LETS, range, type ConvKernelOptions } from './conv2d-kernel.js';
 
 const BK = 16;
 
@@ -32,9 +32,7 @@ export const convGemmTiledKernel = defineKernel<ConvKernelOptions>({
     L.push(`var<workgroup> kOff: array<u32, ${BK}>;`);
     L.push(`@compute @workgroup_size(${wx}, ${wy})`);
     L.push('fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {');
-    L.push('  let M = pu(0u); let OC = pu(1u); let C = pu(2u); let Hp = pu(3u); let Wp = pu(4u);');
-    L.push('  let OH = pu(5u); let OW = pu(6u); let KH = pu(7u); let KW = pu(8u);');
-    L.push('  let sh = pu(9u); let sw = pu(10u); let dh = pu(11u); let dw = pu(12u); let N4 = pu(13u);');
+    L.push(...GEMM_UNIFORM_LETS);
     L.push('  let OHW = OH * OW; let plane = Hp * Wp; let KHW = KH * KW; let K = C * KHW;');
     L.push(`  let tileRow = (wid.y + wid.z * nwg.y) * ${BM}u; let tileCol = wid.x * ${BN}u;`);
     L.push(`  let tid = lid.y * ${wx}u + lid.x;`);

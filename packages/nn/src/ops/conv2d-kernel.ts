@@ -39,6 +39,39 @@ export function fmaBlock(tm: number, tn: number, indent: string): string[] {
 
 // Words: 0 M (= N*OH*OW), 1 OC, 2 C, 3 Hp, 4 Wp, 5 OH, 6 OW, 7 KH, 8 KW, 9 sh, 10 sw, 11 dh,
 // 12 dw, 13 OC padded / 4.
+/** The GEMM's uniform words as WGSL lets (shared by the conv GEMM kernels of every family). */
+export const GEMM_UNIFORM_LETS: readonly string[] = [
+  '  let M = pu(0u); let OC = pu(1u); let C = pu(2u); let Hp = pu(3u); let Wp = pu(4u);',
+  '  let OH = pu(5u); let OW = pu(6u); let KH = pu(7u); let KW = pu(8u);',
+  '  let sh = pu(9u); let sw = pu(10u); let dh = pu(11u); let dw = pu(12u); let N4 = pu(13u);',
+];
+
+/** Output pixel `p{r}` (clamped to M - 1), its image `n{r}`, in-plane index `q{r}` and input origin `xb{r}`. */
+export function pixelOrigin(r: number, expr: string): string[] {
+  return [
+    `  let p${r} = min(${expr}, M - 1u); let n${r} = p${r} / OHW; let q${r} = p${r} % OHW;`,
+    `  let xb${r} = n${r} * C * plane + (q${r} / OW) * sh * Wp + (q${r} % OW) * sw;`,
+  ];
+}
+
+/**
+ * One flat loop over k = (ic, kh, kw) with the input offset `o` advanced incrementally: on
+ * llvmpipe it ran about 2x faster than three nested loops (KW = 3), and also beat a variant with
+ * the kw steps unrolled at compile time (by about 1.8x). u32 wrap-around makes the "negative"
+ * steps exact. `body` reads X[xb + o] and row k of the packed weights.
+ */
+export function flatKLoop(body: readonly string[]): string[] {
+  return [
+    '  let K = C * KH * KW; let rowStep = dh * Wp - KW * dw; let icStep = plane - KH * dh * Wp;',
+    '  var o = 0u; var kw = 0u; var kh = 0u;',
+    '  for (var k = 0u; k < K; k++) {',
+    ...body,
+    '    o += dw; kw++;',
+    '    if (kw == KW) { kw = 0u; o += rowStep; kh++; if (kh == KH) { kh = 0u; o += icStep; } }',
+    '  }',
+  ];
+}
+
 export const convGemmKernel = defineKernel<ConvKernelOptions>({
   name: 'nn_conv2d_gemm',
   inputs: (o) => (o.bias ? 3 : 2),
@@ -52,30 +85,19 @@ export const convGemmKernel = defineKernel<ConvKernelOptions>({
     L.push(`@group(0) @binding(${o.bias ? 4 : 3}) var<storage, read_write> Y: array<f32>;`);
     L.push(`@compute @workgroup_size(${o.wx}, ${o.wy})`);
     L.push('fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {');
-    L.push('  let M = pu(0u); let OC = pu(1u); let C = pu(2u); let Hp = pu(3u); let Wp = pu(4u);');
-    L.push('  let OH = pu(5u); let OW = pu(6u); let KH = pu(7u); let KW = pu(8u);');
-    L.push('  let sh = pu(9u); let sw = pu(10u); let dh = pu(11u); let dw = pu(12u); let N4 = pu(13u);');
+    L.push(...GEMM_UNIFORM_LETS);
     L.push('  let OHW = OH * OW; let plane = Hp * Wp;');
     L.push(`  let row0 = (${rowBlockExpr(o.wy)}) * ${tm}u; let col0 = gid.x * ${tn}u;`);
-    for (const r of range(tm)) {
-      L.push(`  let p${r} = min(row0 + ${r}u, M - 1u); let n${r} = p${r} / OHW; let q${r} = p${r} % OHW;`);
-      L.push(`  let xb${r} = n${r} * C * plane + (q${r} / OW) * sh * Wp + (q${r} % OW) * sw;`);
-    }
+    for (const r of range(tm)) L.push(...pixelOrigin(r, `row0 + ${r}u`));
     for (const q of range(tn / 4)) L.push(`  let bc${q} = min(col0 / 4u + ${q}u, N4 - 1u);`);
     for (const r of range(tm)) for (const c of range(tn)) L.push(`  var acc_${r}_${c} = 0.0;`);
-    // One flat loop over k = (ic, kh, kw) with the input offset advanced incrementally: on
-    // llvmpipe it ran about 2x faster than three nested loops (KW = 3), and also beat a
-    // variant with the kw steps unrolled at compile time (by about 1.8x). u32 wrap-around
-    // makes the "negative" steps exact.
-    L.push('  let K = C * KH * KW; let rowStep = dh * Wp - KW * dw; let icStep = plane - KH * dh * Wp;');
-    L.push('  var o = 0u; var kw = 0u; var kh = 0u;');
-    L.push('  for (var k = 0u; k < K; k++) {');
-    for (const q of range(tn / 4)) L.push(`    let b${q} = B[k * N4 + bc${q}];`);
-    for (const r of range(tm)) L.push(`    let a${r} = X[xb${r} + o];`);
-    L.push(...fmaBlock(tm, tn, '    '));
-    L.push('    o += dw; kw++;');
-    L.push('    if (kw == KW) { kw = 0u; o += rowStep; kh++; if (kh == KH) { kh = 0u; o += icStep; } }');
-    L.push('  }');
+    L.push(
+      ...flatKLoop([
+        ...range(tn / 4).map((q) => `    let b${q} = B[k * N4 + bc${q}];`),
+        ...range(tm).map((r) => `    let a${r} = X[xb${r} + o];`),
+        ...fmaBlock(tm, tn, '    '),
+      ]),
+    );
     for (const r of range(tm)) {
       L.push(`  if (row0 + ${r}u < M) {`);
       L.push(`    let yb = n${r} * OC * OHW + q${r};`);

@@ -9,7 +9,7 @@
 // Same uniforms and zero-padded input as convGemmKernel; B is the packed weights
 // [(c, kh, kw), ocPadded] as vec4.
 import { defineKernel, uniformPreamble } from '@spine/tensor';
-import { range } from './conv2d-kernel.js';
+import { flatKLoop, GEMM_UNIFORM_LETS, pixelOrigin, range } from './conv2d-kernel.js';
 
 export interface PixelLaneTiles {
   /** Output channels per workgroup (a multiple of 4). */
@@ -43,31 +43,19 @@ export const convGemmPixelLanesKernel = defineKernel<PixelLaneOptions>({
     L.push(`@group(0) @binding(${o.bias ? 4 : 3}) var<storage, read_write> Y: array<f32>;`);
     L.push(`@compute @workgroup_size(${PIXEL_LANES})`);
     L.push('fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {');
-    L.push('  let M = pu(0u); let OC = pu(1u); let C = pu(2u); let Hp = pu(3u); let Wp = pu(4u);');
-    L.push('  let OH = pu(5u); let OW = pu(6u); let KH = pu(7u); let KW = pu(8u);');
-    L.push('  let sh = pu(9u); let sw = pu(10u); let dh = pu(11u); let dw = pu(12u); let N4 = pu(13u);');
+    L.push(...GEMM_UNIFORM_LETS);
     L.push('  let OHW = OH * OW; let plane = Hp * Wp;');
     // Pixel blocks fold over z past 65,535 workgroups; channel blocks run along y.
     L.push(`  let pix0 = ((wid.x + wid.z * nwg.x) * ${PIXEL_LANES}u + lid.x) * ${tp}u; let col0 = wid.y * ${toc}u;`);
-    for (const t of range(tp)) {
-      L.push(`  let p${t} = min(pix0 + ${t}u, M - 1u); let n${t} = p${t} / OHW; let q${t} = p${t} % OHW;`);
-      L.push(`  let xb${t} = n${t} * C * plane + (q${t} / OW) * sh * Wp + (q${t} % OW) * sw;`);
-    }
+    for (const t of range(tp)) L.push(...pixelOrigin(t, `pix0 + ${t}u`));
     for (const j of range(q4)) L.push(`  let bc${j} = min(col0 / 4u + ${j}u, N4 - 1u);`);
     for (const t of range(tp)) for (const j of range(q4)) L.push(`  var acc${t}_${j} = vec4<f32>(0.0);`);
-    // The same flat (ic, kh, kw) loop with an incrementally advanced input offset as the
-    // register-block kernel (u32 wrap-around makes the "negative" steps exact).
-    L.push('  let K = C * KH * KW; let rowStep = dh * Wp - KW * dw; let icStep = plane - KH * dh * Wp;');
-    L.push('  var o = 0u; var kw = 0u; var kh = 0u;');
-    L.push('  for (var k = 0u; k < K; k++) {');
-    for (const t of range(tp)) L.push(`    let a${t} = X[xb${t} + o];`);
-    for (const j of range(q4)) {
-      L.push(`    let b${j} = B[k * N4 + bc${j}];`);
-      for (const t of range(tp)) L.push(`    acc${t}_${j} += a${t} * b${j};`);
-    }
-    L.push('    o += dw; kw++;');
-    L.push('    if (kw == KW) { kw = 0u; o += rowStep; kh++; if (kh == KH) { kh = 0u; o += icStep; } }');
-    L.push('  }');
+    L.push(
+      ...flatKLoop([
+        ...range(tp).map((t) => `    let a${t} = X[xb${t} + o];`),
+        ...range(q4).flatMap((j) => [`    let b${j} = B[k * N4 + bc${j}];`, ...range(tp).map((t) => `    acc${t}_${j} += a${t} * b${j};`)]),
+      ]),
+    );
     for (const t of range(tp)) {
       L.push(`  if (pix0 + ${t}u < M) {`);
       L.push(`    let yb = n${t} * OC * OHW + q${t};`);
