@@ -86,10 +86,14 @@ export function attachTorchRates(cases, script) {
 }
 
 export function machineFacts() {
-  let commit = 'unknown';
-  try {
-    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-  } catch {}
+  // A lent GPU machine's checkout may report an older HEAD than the code it runs: bench/gpu/pack.sh
+  // records the commit the bundle was built from and bench/gpu/setup.sh exports it.
+  let commit = process.env.SPINE_BENCH_COMMIT || 'unknown';
+  if (!process.env.SPINE_BENCH_COMMIT) {
+    try {
+      commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    } catch {}
+  }
   return {
     date: new Date().toISOString(),
     node: process.version,

@@ -11,4 +11,5 @@ if [ -z "$(ls /usr/share/vulkan/icd.d/ /etc/vulkan/icd.d/ 2>/dev/null | grep -i 
 fi
 tar -xJf .gpu/bundle.tar.xz -C .
 export PATH="$PWD/.gpu/bin:$PATH"
+[ -f .gpu/commit ] && export SPINE_BENCH_COMMIT="$(cat .gpu/commit)"
 nvidia-smi -L 2>/dev/null || true
