@@ -23,7 +23,8 @@ const fmt = (v) => (v === null ? '—' : v.toFixed(2));
 async function measure(label, bytes, ours, theirs, peerOpts = {}, torchCase = null) {
   const inner = repeatsPerSample(info);
   const msOurs = (await timeMedian(async () => {
-    for (let i = 0; i < inner; i++) T.scope(ours);
+    // `void`: a returned tensor would outlive the scope, so every call would need a fresh buffer.
+    for (let i = 0; i < inner; i++) T.scope(() => void ours());
     await T.sync();
   })) / inner;
   let msPeer = null;
