@@ -35,7 +35,7 @@ for f in "${files[@]}"; do
   cp -a "$f" "$stage/$(dirname "$f")/"
 done
 # The commit the bundle was built from (a lent machine's checkout may report an older HEAD).
-echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- packages test-data bench || echo '+changes')" > "$stage/.gpu/commit"
+echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- packages test-data || echo '+changes')" > "$stage/.gpu/commit"
 mkdir -p .gpu
 tar -C "$stage" -cf - . | xz -T2 -1 > .gpu/bundle.tar.xz.tmp
 mv .gpu/bundle.tar.xz.tmp .gpu/bundle.tar.xz
