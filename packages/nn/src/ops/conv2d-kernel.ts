@@ -23,7 +23,8 @@ export interface ConvKernelOptions extends GemmTiles {
 }
 
 export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
-const COMP = 'xyzw';
+/** vec4 component names, for generated code. */
+export const COMP = 'xyzw';
 
 /** Row block index: folded over z when a dimension would exceed 65,535 workgroups. */
 export function rowBlockExpr(wy: number): string {

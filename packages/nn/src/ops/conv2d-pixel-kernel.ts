@@ -9,7 +9,7 @@
 // Same uniforms and zero-padded input as convGemmKernel; B is the packed weights
 // [(c, kh, kw), ocPadded] as vec4.
 import { defineKernel, uniformPreamble } from '@spine/tensor';
-import { flatKLoop, GEMM_UNIFORM_LETS, pixelOrigin, range } from './conv2d-kernel.js';
+import { COMP, flatKLoop, GEMM_UNIFORM_LETS, pixelOrigin, range } from './conv2d-kernel.js';
 
 export interface PixelLaneTiles {
   /** Output channels per workgroup (a multiple of 4). */
@@ -25,7 +25,6 @@ export interface PixelLaneOptions extends PixelLaneTiles {
 /** Lanes per workgroup: llvmpipe's 8-wide SIMD on AVX2. */
 export const PIXEL_LANES = 8;
 
-const COMP = 'xyzw';
 
 // Words: 0 M (= N*OH*OW), 1 OC, 2 C, 3 Hp, 4 Wp, 5 OH, 6 OW, 7 KH, 8 KW, 9 sh, 10 sw, 11 dh,
 // 12 dw, 13 OC padded / 4.
