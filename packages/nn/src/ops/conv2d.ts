@@ -9,6 +9,7 @@ import { convGemmPixelLanesKernel, PIXEL_LANES, type PixelLaneTiles } from './co
 import { packWeights, pixelMajor, spread } from './conv2d-layout.js';
 import { convWgradKernel } from './conv2d-wgrad-kernel.js';
 import { convWgradKLanesKernel, type KLaneTiles } from './conv2d-wgrad-klane-kernel.js';
+import { winogradConv, winogradWeights } from './conv2d-winograd.js';
 
 export type IntPair = number | readonly [number, number];
 
@@ -103,6 +104,30 @@ function wgradTiles(cols: number): GemmTiles {
 
 let pinnedTiles: GemmTiles | null = null;
 
+/** How 3x3 stride-1 convolutions run: 'auto' (Winograd where it pays), or one path forced. */
+export type ConvAlgorithm = 'auto' | 'winograd' | 'gemm';
+let algorithm: ConvAlgorithm = 'auto';
+
+/** Force the 3x3 algorithm (tests and benchmarks; 'auto' restores the measured choice). */
+export function setConvAlgorithm(a: ConvAlgorithm): void {
+  algorithm = a;
+}
+
+/**
+ * Whether a 3x3, stride-1, undilated convolution from `cin` to `cout` channels takes Winograd
+ * F(2x2, 3x3) (conv2d-winograd.ts). Software adapters only: there it does 2.25x fewer
+ * multiply-adds and reads the input far less (bench/NOTES.md); with few channels the transforms
+ * cost more than the GEMM saves. Real GPUs keep the tiled implicit GEMM (not measured there).
+ */
+export function winogradApplies(kh: number, kw: number, stride: [number, number], dilation: [number, number], cin: number, cout: number): boolean {
+  if (kh !== 3 || kw !== 3 || stride[0] !== 1 || stride[1] !== 1 || dilation[0] !== 1 || dilation[1] !== 1) return false;
+  if (algorithm !== 'auto') return algorithm === 'winograd';
+  if (pinnedTiles || getEngine().info.kernels === 'gpu') return false;
+  return cin >= WINOGRAD_MIN_CHANNELS && cout >= WINOGRAD_MIN_CHANNELS;
+}
+
+const WINOGRAD_MIN_CHANNELS = 16;
+
 /** Pin the register blocks of the conv GEMMs (benchmarks and tuning; null: automatic). */
 export function setConvTiles(t: GemmTiles | null): void {
   pinnedTiles = t;
@@ -167,6 +192,10 @@ function convForward(xp: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry): 
  */
 export function convDgrad(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
   return scope(() => {
+    // Stride 1: the same 3x3 convolution shape (padding 2 - p), so Winograd serves it too.
+    if (g.ph <= 2 && g.pw <= 2 && winogradApplies(g.kh, g.kw, [g.sh, g.sw], [g.dh, g.dw], g.oc, g.c)) {
+      return winogradConv(gy, winogradWeights(w, true), null, { ph: 2 - g.ph, pw: 2 - g.pw, oh: g.h, ow: g.w });
+    }
     const offH = (g.kh - 1) * g.dh - g.ph;
     const offW = (g.kw - 1) * g.dw - g.pw;
     const hp = g.h + (g.kh - 1) * g.dh;
@@ -207,8 +236,10 @@ export function convWgrad(xp: Tensor, gy: Tensor, g: ConvGeometry): Tensor {
 const convOp = defineOp({
   name: 'conv2d',
   forward: (ctx: OpContext, x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry) => {
-    const xp = padInput(x, g);
-    const y = convForward(xp, w, b, g);
+    const winograd = winogradApplies(g.kh, g.kw, [g.sh, g.sw], [g.dh, g.dw], g.c, g.oc);
+    // Winograd pads as it reads; the padded copy is then made only for the weight gradient.
+    const xp = winograd && !w.requiresGrad ? x : padInput(x, g);
+    const y = winograd ? scope(() => winogradConv(x, winogradWeights(w, false), b, { ph: g.ph, pw: g.pw, oh: g.oh, ow: g.ow })) : convForward(xp, w, b, g);
     // Keep only what backward will use: the padded input for the weight gradient (so backward
     // needs no second padding pass), the weights for the data gradient.
     const needs = [x.requiresGrad, w.requiresGrad, b?.requiresGrad ?? false];

@@ -1,0 +1,136 @@
+// Winograd F(2x2, 3x3) (conv2d-winograd.ts): the forward and the data gradient it serves, and
+// the weight gradient beside them, against the float64 reference at sizes that divide no tile
+// (odd heights and widths, tile rows of 4 cut short), paddings 0-2, with and without bias, in
+// chunks of tile groups and whole, on both kernel families; outputs poisoned before each run.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as T from '@spine/tensor/node';
+import { conv2d } from '../../src/ops/conv-pool.js';
+import { setConvAlgorithm, setConvTiles, winogradApplies } from '../../src/ops/conv2d.js';
+import { setWinogradChunkFloats } from '../../src/ops/conv2d-winograd.js';
+import { conv2dGradRef, conv2dRef, type Arr, type ConvRefOptions } from './conv-pool-reference.js';
+
+function randomArr(shape: number[], seed: number): Arr {
+  let s = (seed * 2654435761) >>> 0;
+  const data = new Float64Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = Math.fround((s / 2 ** 32) * 2 - 1);
+  }
+  return { shape, data };
+}
+
+async function expectNear(t: T.Tensor, want: Arr, rel: number, label: string): Promise<void> {
+  expect(t.shape, label).toEqual(want.shape);
+  const got = await t.data();
+  const scale = want.data.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-12);
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want.data[i]!) / scale);
+  expect(worst, `${label}: worst relative error`).toBeLessThan(rel);
+}
+
+beforeAll(async () => {
+  await T.ready();
+  T.setPoisonOutputs(true);
+});
+afterAll(() => {
+  setConvAlgorithm('auto');
+  setWinogradChunkFloats(null);
+  T.setKernelFamily(null);
+  T.setPoisonOutputs(false);
+});
+
+/** y, dx, dw (and db) of a 3x3 stride-1 conv against the float64 reference. */
+async function check(shape: [number, number, number, number], oc: number, padding: [number, number], bias: boolean, seed: number): Promise<void> {
+  const o: ConvRefOptions = { stride: [1, 1], padding, dilation: [1, 1] };
+  const x = randomArr(shape, seed);
+  const w = randomArr([oc, shape[1], 3, 3], seed + 1);
+  const b = bias ? randomArr([oc], seed + 2) : null;
+  const y = conv2dRef(x, w, b, o);
+  const r = randomArr(y.shape, seed + 3);
+  const want = conv2dGradRef(x, w, r, o);
+  const leaf = (a: Arr) => {
+    const v = T.tensor(Float32Array.from(a.data), a.shape);
+    v.requiresGrad = true;
+    return v;
+  };
+  const [tx, tw] = [leaf(x), leaf(w)];
+  const tb = b ? leaf(b) : null;
+  const tr = T.tensor(Float32Array.from(r.data), r.shape);
+  const ty = conv2d(tx, tw, tb, { padding });
+  await expectNear(ty, y, 1e-5, 'y');
+  const loss = T.scope(() => T.sum(T.mul(ty, tr)));
+  loss.backward();
+  await expectNear(tx.grad!, want.dx, 1e-5, 'dx');
+  await expectNear(tw.grad!, want.dw, 1e-5, 'dw');
+  if (tb) {
+    const db = new Float64Array(oc);
+    const plane = y.shape[2]! * y.shape[3]!;
+    r.data.forEach((v, i) => (db[Math.floor(i / plane) % oc] += v));
+    await expectNear(tb.grad!, { shape: [oc], data: db }, 1e-5, 'db');
+  }
+  for (const v of [tx, tw, tb, tr, ty, loss, tx.grad, tw.grad, tb?.grad]) v?.dispose();
+}
+
+describe('conv2d by Winograd F(2x2, 3x3)', () => {
+  it('serves 3x3 stride-1 undilated convs with 16+ channels on the cpu family only', () => {
+    T.setKernelFamily('cpu');
+    setConvAlgorithm('auto');
+    expect(winogradApplies(3, 3, [1, 1], [1, 1], 16, 16)).toBe(true);
+    expect(winogradApplies(3, 3, [1, 1], [1, 1], 8, 64)).toBe(false);
+    expect(winogradApplies(3, 3, [2, 2], [1, 1], 64, 64)).toBe(false);
+    expect(winogradApplies(3, 3, [1, 1], [2, 2], 64, 64)).toBe(false);
+    expect(winogradApplies(5, 5, [1, 1], [1, 1], 64, 64)).toBe(false);
+    setConvTiles({ tm: 8, tn: 8, wx: 8, wy: 1 });
+    expect(winogradApplies(3, 3, [1, 1], [1, 1], 64, 64), 'pinned GEMM tiles test the GEMM').toBe(false);
+    setConvTiles(null);
+    T.setKernelFamily('gpu');
+    expect(winogradApplies(3, 3, [1, 1], [1, 1], 64, 64)).toBe(false);
+    T.setKernelFamily(null);
+  });
+
+  // [N, C, H, W], out channels, padding, bias. Output widths 7, 9, 13, 12 and 1: tile rows of 4
+  // cut short; odd heights: the last tile row half outside.
+  const cases: [[number, number, number, number], number, [number, number], boolean][] = [
+    [[2, 5, 7, 7], 6, [1, 1], true],
+    [[1, 17, 9, 11], 20, [0, 0], false],
+    [[3, 4, 5, 13], 3, [2, 1], true],
+    [[1, 8, 12, 24], 12, [1, 1], false],
+    [[2, 3, 3, 3], 5, [0, 0], true],
+  ];
+  for (const [shape, oc, pad, bias] of cases)
+    it(`[${shape}] -> ${oc}, padding ${pad}${bias ? ', bias' : ''}`, async () => {
+      T.setKernelFamily('cpu');
+      setConvAlgorithm('winograd');
+      await check(shape, oc, pad, bias, shape[1] * 31 + oc);
+      setConvAlgorithm('auto');
+      T.setKernelFamily(null);
+    });
+
+  it('in chunks of one and of three tile groups (intermediates bounded)', async () => {
+    T.setKernelFamily('cpu');
+    setConvAlgorithm('winograd');
+    // One group of 4 tiles needs 16 * 6 * 4 floats per chunk; a budget below that still takes one.
+    setWinogradChunkFloats(1);
+    await check([2, 5, 7, 9], 6, [1, 1], true, 901);
+    setWinogradChunkFloats(16 * 6 * 4 * 3);
+    await check([2, 5, 7, 9], 6, [1, 1], false, 902);
+    setWinogradChunkFloats(null);
+    setConvAlgorithm('auto');
+    T.setKernelFamily(null);
+  });
+
+  it('on the gpu family (its tiled matmul under the transforms)', async () => {
+    T.setKernelFamily('gpu');
+    setConvAlgorithm('winograd');
+    await check([2, 6, 9, 10], 7, [1, 1], true, 77);
+    setConvAlgorithm('auto');
+    T.setKernelFamily(null);
+  });
+
+  it('by the automatic choice at 16 channels, as the layers use it', async () => {
+    T.setKernelFamily('cpu');
+    setConvAlgorithm('auto');
+    await check([2, 16, 10, 9], 16, [1, 1], true, 1616);
+    T.setKernelFamily(null);
+  });
+});
