@@ -3,6 +3,7 @@
 // process; prints each variant's median GFLOP/s and median ratio to tfjs per shape. Meant for
 // the 'gpu' kernel family on a real GPU (bench/gpu/setup.sh), where each sample runs 20 convs.
 // Usage: node bench/conv-tiles-probe.mjs ['[{"tm":4,"tn":4,"wx":16,"wy":16}, ...]'] [rounds]
+// (SHAPES='[[name, N, C, H, W, OC, K, stride, pad], ...]' replaces the shape list.)
 import { create, globals } from 'webgpu';
 import * as T from '@spine/tensor/node';
 import { conv2d } from '../dist/index.js';
@@ -21,7 +22,7 @@ await tf.setBackend('webgpu');
 await tf.ready();
 const be = tf.backend();
 // [name, N, C, H, W, OC, K, stride, pad]
-const shapes = [
+const shapes = process.env.SHAPES ? JSON.parse(process.env.SHAPES) : [
   ['3x3 p1 (DenseNet conv2)', 4, 64, 56, 56, 64, 3, 1, 1],
   ['7x7 s2 p3 (DenseNet conv0)', 4, 3, 224, 224, 64, 7, 2, 3],
   ['7x7 s2 (paper conv1)', 10, 3, 227, 227, 96, 7, 2, 0],
