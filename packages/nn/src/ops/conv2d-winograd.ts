@@ -4,9 +4,9 @@
 // multiply-adds than the implicit GEMM. The 16 element-wise products summed over input
 // channels are 16 independent GEMMs, U[ξ] (out x in) · V[ξ] (in x tiles), which run on the
 // tensor engine's batched matmul; three light kernels transform the weights (U), the input
-// patches (V) and the products back into output tiles. On lavapipe the per-lane loads, not the
-// arithmetic, dominate (bench/NOTES.md), and the GEMMs here read 16·C values per 4 output
-// pixels per output channel block where the implicit GEMM reads 9·C per pixel.
+// patches (V) and the products back into output tiles. On lavapipe the GEMMs get the matmul's
+// wide register blocks (bench/NOTES.md) and read 16 transformed values per 2x2 tile and input
+// channel, 4 per output pixel, where the implicit GEMM reads 9 per output pixel.
 //
 // Numerics: the transforms only add, subtract and halve, so results differ from the direct sum
 // by a few ulps of the partial sums (measured against float64 in test/ops/conv2d-winograd.test.ts).
@@ -105,12 +105,11 @@ const inputKernel = defineKernel({
       }
       L.push(`  let live${t} = tx0 + ${t}u < tW;`);
     }
-    L.push('  let colv = gl;');
-    L.push(`  let plane = C * Gc;`);
+    L.push('  let plane = C * Gc;');
     for (const a of range(4))
       for (const b of range(4)) {
         const parts = range(T).map((t) => `select(0.0, v${t}_${a}${b}, live${t})`);
-        L.push(`  V[${a * 4 + b}u * plane + c * Gc + colv] = vec4<f32>(${parts.join(', ')});`);
+        L.push(`  V[${a * 4 + b}u * plane + c * Gc + gl] = vec4<f32>(${parts.join(', ')});`);
       }
     L.push('}');
     return L.join('\n');
