@@ -12,6 +12,7 @@ import { predictCommand } from './commands/predict.js';
 import { roiCommand } from './commands/roi.js';
 import { reportCommand } from './commands/report.js';
 import { splitCommand } from './commands/split.js';
+import { cacheCommand } from './commands/cache.js';
 import { synthCommand } from './commands/synth.js';
 import { trainCommand } from './commands/train.js';
 import { weightsCommand } from './commands/weights.js';
@@ -20,7 +21,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, formatError } from './ui
 import { formatCommandHelp, formatMainHelp } from './ui/help.js';
 import { cliVersion } from './version.js';
 
-export const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, predictCommand, reportCommand, explainCommand, exportWebCommand, weightsCommand, roiCommand, doctorCommand, synthCommand, splitCommand];
+export const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, predictCommand, reportCommand, explainCommand, exportWebCommand, weightsCommand, roiCommand, doctorCommand, synthCommand, splitCommand, cacheCommand];
 
 /** Commands of the goal (issue 5) that need the trainer and are not wired yet. */
 export const PLANNED_COMMANDS: readonly string[] = [];
