@@ -8,25 +8,7 @@ import { conv2d } from '../../src/ops/conv-pool.js';
 import { setConvAlgorithm, setConvTiles, winogradApplies } from '../../src/ops/conv2d.js';
 import { setWinogradChunkFloats } from '../../src/ops/conv2d-winograd.js';
 import { conv2dGradRef, conv2dRef, type Arr, type ConvRefOptions } from './conv-pool-reference.js';
-
-function randomArr(shape: number[], seed: number): Arr {
-  let s = (seed * 2654435761) >>> 0;
-  const data = new Float64Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < data.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    data[i] = Math.fround((s / 2 ** 32) * 2 - 1);
-  }
-  return { shape, data };
-}
-
-async function expectNear(t: T.Tensor, want: Arr, rel: number, label: string): Promise<void> {
-  expect(t.shape, label).toEqual(want.shape);
-  const got = await t.data();
-  const scale = want.data.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-12);
-  let worst = 0;
-  for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want.data[i]!) / scale);
-  expect(worst, `${label}: worst relative error`).toBeLessThan(rel);
-}
+import { expectNear, randomArr } from '../helpers/near.js';
 
 beforeAll(async () => {
   await T.ready();
