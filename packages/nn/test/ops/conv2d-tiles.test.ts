@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import { conv2d } from '../../src/ops/conv-pool.js';
 import { convTiles, pixelLaneTiles, setConvTiles, wgradKLaneTiles } from '../../src/ops/conv2d.js';
-import { conv2dGradRef, conv2dRef, type Arr, type ConvRefOptions } from './conv-pool-reference.js';
+import { conv2dGradRef, conv2dRef, type ConvRefOptions } from './conv-pool-reference.js';
 import { expectNear, randomArr } from '../helpers/near.js';
 
 beforeAll(async () => {
