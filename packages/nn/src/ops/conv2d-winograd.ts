@@ -17,6 +17,13 @@ const WG = 64;
 /** Output tiles per invocation of the transforms, along a row (the GEMM's 4-column vec4 loads line up with it). */
 export const TILES_PER_LANE = 4;
 
+/** The entry point of the three transforms: one invocation per linear index `i`. */
+const ENTRY = [
+  `@compute @workgroup_size(${WG})`,
+  'fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {',
+  `  let i = ${linearIndex(WG)};`,
+];
+
 function head(): string {
   return `${uniformPreamble()}
 @group(0) @binding(1) var<storage, read> src: array<f32>;
@@ -35,9 +42,7 @@ const weightKernel = defineKernel<{ flip: boolean }>({
   outputs: 1,
   source: ({ flip }) => {
     const L = [head(), '@group(0) @binding(2) var<storage, read_write> U: array<f32>;'];
-    L.push(`@compute @workgroup_size(${WG})`);
-    L.push('fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {');
-    L.push(`  let i = ${linearIndex(WG)};`);
+    L.push(...ENTRY);
     L.push('  let R = pu(1u); let K = pu(2u);');
     L.push('  if (i >= pu(0u)) { return; }');
     L.push('  let k = i % K; let r = i / K;');
@@ -74,9 +79,7 @@ const inputKernel = defineKernel({
     const T = TILES_PER_LANE;
     const cols = 2 * T + 2;
     const L = [head(), '@group(0) @binding(2) var<storage, read_write> V: array<vec4<f32>>;'];
-    L.push(`@compute @workgroup_size(${WG})`);
-    L.push('fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {');
-    L.push(`  let i = ${linearIndex(WG)};`);
+    L.push(...ENTRY);
     L.push('  let C = pu(1u); let H = pi(2u); let W = pi(3u); let tH = pu(4u); let tW = pu(5u);');
     L.push('  let TXG = pu(6u); let Gc = pu(8u);');
     L.push('  if (i >= pu(0u)) { return; }');
@@ -131,9 +134,7 @@ const outputKernel = defineKernel<{ bias: boolean }>({
     const L = [uniformPreamble(), '@group(0) @binding(1) var<storage, read> M: array<vec4<f32>>;'];
     if (bias) L.push('@group(0) @binding(2) var<storage, read> bias: array<f32>;');
     L.push(`@group(0) @binding(${bias ? 3 : 2}) var<storage, read_write> Y: array<f32>;`);
-    L.push(`@compute @workgroup_size(${WG})`);
-    L.push('fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {');
-    L.push(`  let i = ${linearIndex(WG)};`);
+    L.push(...ENTRY);
     L.push('  let OC = pu(1u); let OH = pu(2u); let OW = pu(3u); let tH = pu(4u); let tW = pu(5u);');
     L.push('  let TXG = pu(6u); let Gc = pu(8u);');
     L.push('  if (i >= pu(0u)) { return; }');
