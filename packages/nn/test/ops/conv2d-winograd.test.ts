@@ -21,6 +21,19 @@ afterAll(() => {
   T.setPoisonOutputs(false);
 });
 
+/** Run `body` on one kernel family with one conv algorithm; settings restored even when it fails. */
+async function on(family: 'cpu' | 'gpu', algorithm: 'auto' | 'winograd', body: () => Promise<void>): Promise<void> {
+  T.setKernelFamily(family);
+  setConvAlgorithm(algorithm);
+  try {
+    await body();
+  } finally {
+    setWinogradChunkFloats(null);
+    setConvAlgorithm('auto');
+    T.setKernelFamily(null);
+  }
+}
+
 /** y, dx, dw (and db) of a 3x3 stride-1 conv against the float64 reference. */
 async function check(shape: [number, number, number, number], oc: number, padding: [number, number], bias: boolean, seed: number): Promise<void> {
   const o: ConvRefOptions = { stride: [1, 1], padding, dilation: [1, 1] };
@@ -80,39 +93,18 @@ describe('conv2d by Winograd F(2x2, 3x3)', () => {
     [[2, 3, 3, 3], 5, [0, 0], true],
   ];
   for (const [shape, oc, pad, bias] of cases)
-    it(`[${shape}] -> ${oc}, padding ${pad}${bias ? ', bias' : ''}`, async () => {
-      T.setKernelFamily('cpu');
-      setConvAlgorithm('winograd');
-      await check(shape, oc, pad, bias, shape[1] * 31 + oc);
-      setConvAlgorithm('auto');
-      T.setKernelFamily(null);
-    });
+    it(`[${shape}] -> ${oc}, padding ${pad}${bias ? ', bias' : ''}`, () => on('cpu', 'winograd', () => check(shape, oc, pad, bias, shape[1] * 31 + oc)));
 
-  it('in chunks of one and of three tile groups (intermediates bounded)', async () => {
-    T.setKernelFamily('cpu');
-    setConvAlgorithm('winograd');
-    // One group of 4 tiles needs 16 * 6 * 4 floats per chunk; a budget below that still takes one.
-    setWinogradChunkFloats(1);
-    await check([2, 5, 7, 9], 6, [1, 1], true, 901);
-    setWinogradChunkFloats(16 * 6 * 4 * 3);
-    await check([2, 5, 7, 9], 6, [1, 1], false, 902);
-    setWinogradChunkFloats(null);
-    setConvAlgorithm('auto');
-    T.setKernelFamily(null);
-  });
+  it('in chunks of one and of three tile groups (intermediates bounded)', () =>
+    on('cpu', 'winograd', async () => {
+      // One group of 4 tiles needs 16 * 6 * 4 floats per chunk; a budget below that still takes one.
+      setWinogradChunkFloats(1);
+      await check([2, 5, 7, 9], 6, [1, 1], true, 901);
+      setWinogradChunkFloats(16 * 6 * 4 * 3);
+      await check([2, 5, 7, 9], 6, [1, 1], false, 902);
+    }));
 
-  it('on the gpu family (its tiled matmul under the transforms)', async () => {
-    T.setKernelFamily('gpu');
-    setConvAlgorithm('winograd');
-    await check([2, 6, 9, 10], 7, [1, 1], true, 77);
-    setConvAlgorithm('auto');
-    T.setKernelFamily(null);
-  });
+  it('on the gpu family (its tiled matmul under the transforms)', () => on('gpu', 'winograd', () => check([2, 6, 9, 10], 7, [1, 1], true, 77)));
 
-  it('by the automatic choice at 16 channels, as the layers use it', async () => {
-    T.setKernelFamily('cpu');
-    setConvAlgorithm('auto');
-    await check([2, 16, 10, 9], 16, [1, 1], true, 1616);
-    T.setKernelFamily(null);
-  });
+  it('by the automatic choice at 16 channels, as the layers use it', () => on('cpu', 'auto', () => check([2, 16, 10, 9], 16, [1, 1], true, 1616)));
 });
