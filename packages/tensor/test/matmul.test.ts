@@ -17,7 +17,7 @@ afterAll(() => T.setPoisonOutputs(false));
 afterEach(() => T.setKernelFamily(null));
 
 // (M, N, K) drawn from {1, 3, 5, 17, 31, 33, 64, 127, 130}: every value in every position,
-// plus three products large enough for the cpu family's widest blocks;
+// plus three larger products;
 // K % 4 both 0 and not, and shapes where vec4 loads apply to some transposes only.
 const SIZES: [number, number, number][] = [
   [1, 1, 1],
@@ -33,7 +33,7 @@ const SIZES: [number, number, number][] = [
   [31, 33, 127],
   [1, 64, 3],
   [64, 1, 128],
-  // The software adapters' large register blocks: 32x16 and 64x32 with partial blocks.
+  // Larger products: several workgroups of 16x8 blocks each way, with partial blocks.
   [40, 140, 36],
   [67, 261, 20],
   [130, 300, 64],

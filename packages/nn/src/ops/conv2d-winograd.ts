@@ -4,9 +4,9 @@
 // multiply-adds than the implicit GEMM. The 16 element-wise products summed over input
 // channels are 16 independent GEMMs, U[ξ] (out x in) · V[ξ] (in x tiles), which run on the
 // tensor engine's batched matmul; three light kernels transform the weights (U), the input
-// patches (V) and the products back into output tiles. On lavapipe the GEMMs get the matmul's
-// wide register blocks (bench/NOTES.md) and read 16 transformed values per 2x2 tile and input
-// channel, 4 per output pixel, where the implicit GEMM reads 9 per output pixel.
+// patches (V) and the products back into output tiles. On lavapipe the GEMMs read 16
+// transformed values per 2x2 tile and input channel, 4 per output pixel, where the implicit
+// GEMM reads 9 per output pixel (bench/NOTES.md).
 //
 // Numerics: the transforms only add, subtract and halve, so results differ from the direct sum
 // by a few ulps of the partial sums (measured against float64 in test/ops/conv2d-winograd.test.ts).

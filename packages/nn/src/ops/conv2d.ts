@@ -106,8 +106,8 @@ function wgradTiles(cols: number): GemmTiles {
 
 let pinnedTiles: GemmTiles | null = null;
 
-// Measured on lavapipe (bench/NOTES.md): 1.5x faster at 16 -> 32 and 32 -> 32 channels, 2.3-2.6x
-// at 64 and 128; not tried below 16, where the transforms' share grows.
+// Measured on lavapipe (bench/NOTES.md): forward 1.5-1.6x faster at 16 -> 32 and 32 -> 32
+// channels, 1.5-1.9x at 64 and 128; not tried below 16, where the transforms' share grows.
 const WINOGRAD_MIN_CHANNELS = 16;
 
 /** How 3x3 stride-1 convolutions run: 'auto' (Winograd where it pays), or one path forced. */

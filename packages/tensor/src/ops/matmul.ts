@@ -20,15 +20,12 @@ type Tiles = { tm: number; tn: number; wx: number; wy: number };
 /**
  * Tile choices. GPUs: 64x64 workgroup tiles. Software adapters: one row of 8 invocations per
  * workgroup (the rows then come from workgroup_id and llvmpipe loads A once per workgroup
- * instead of once per lane) with large register blocks: up to 64 rows x 32 columns per
- * invocation. On lavapipe a per-lane load costs a loop over the lanes with a bounds branch per
- * component, far more than the spilled accumulators' L1 traffic, so the block that reads B
- * least per multiply-add wins: at 1024³, round-robin against tfjs-webgpu, 64x32 ran at
- * 3.3-3.6x tfjs, 32x32 3.25x, 64x16 2.8x, the earlier 16x8 1.6-1.85x (bench/NOTES.md). Blocks
- * shrink with the matrix so lanes do not compute clamped duplicates. Only the plain vec4
- * kernel (neither operand transposed) takes them: LLVM needed from 10 s to minutes to compile
- * the transposed variants at 16x16 and above, so those, and the scalar-load kernel (unaligned K
- * or columns), keep the earlier 16x8 at most. `setMatmulTiles` pins a choice (tests, tuning).
+ * instead of once per lane) with a 16x8 register block; short matrices (a batch of a few rows)
+ * take 4 rows so the block does not compute clamped duplicates. Wider blocks run faster on
+ * lavapipe once compiled (64x32: 3.3-3.6x tfjs at 1024³ against 16x8's 1.6-1.85x) but LLVM
+ * compiles them far too slowly on a cold shader cache: 16x8 3.5 s, 32x8 12 s, 32x16 30 s, 32x32
+ * and 64x32 over a minute (bench/NOTES.md, `bench/mm-compile-probe.mjs`), so they are not the
+ * default. `setMatmulTiles` pins a choice (tests, tuning, long runs that amortise the compile).
  */
 // On an H200 (mm-probe, 1024³ and 4096³) 4x4 in 16x16 beat 8x8 in 16x16 (0.94x/0.77x tfjs
 // against 0.55x/0.65x), 4x8, 8x4 and 8x8 workgroups.
@@ -39,15 +36,9 @@ function tilesFor(family: 'cpu' | 'gpu', M: number, N: number): Tiles {
   const p = pinned[family];
   if (p) return p;
   if (family === 'gpu') return GPU_TILES;
-  const tm = M >= 64 ? 64 : M >= 32 ? 32 : M >= 16 ? 16 : 4;
-  // 8 lanes x tn columns per workgroup: no wider than the matrix.
-  const tn = N >= 256 ? 32 : N >= 128 ? 16 : N > 32 ? 8 : 4;
-  return { tm, tn, wx: 8, wy: 1 };
-}
-
-/** Transposed operands or scalar loads on the cpu family: at most 16x8 (see above). */
-function smallTiles(t: Tiles): Tiles {
-  return pinned.cpu ?? { ...t, tm: t.tm >= 32 ? 16 : 4, tn: Math.min(t.tn, 8) };
+  // 8 lanes x tn columns per workgroup: narrow outputs (N <= 32) take 4 columns per lane so
+  // fewer lanes compute clamped duplicates.
+  return { tm: M >= 32 ? 16 : 4, tn: N > 32 ? 8 : 4, wx: 8, wy: 1 };
 }
 
 /** Pin the tiles of one family (null: back to the automatic choice). */
@@ -101,9 +92,8 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false):
   const [ta, sa, freeA] = operand(a, a.shape.at(-2)!, a.shape.at(-1)!);
   const [tb, sb, freeB] = operand(b, b.shape.at(-2)!, b.shape.at(-1)!);
   const family = getEngine().info.kernels;
-  const big = tilesFor(family, M, N);
-  const vec4 = family === 'cpu' ? canVec4(M, N, K, transA, transB, big.tm, big.tn) : N % 4 === 0;
-  const t = family === 'cpu' && (!vec4 || transA || transB) ? smallTiles(big) : big;
+  const t = tilesFor(family, M, N);
+  const vec4 = family === 'cpu' ? canVec4(M, N, K, transA, transB, t.tm, t.tn) : N % 4 === 0;
   const options: MatmulOptions = { family, transA, transB, vec4, ...t };
   if (nb > 65535) throw new TensorError(`matmul: ${nb} batch entries exceed the 65,535 dispatch limit`);
   const wg: [number, number, number] = [Math.ceil(N / (t.tn * t.wx)), Math.ceil(M / (t.tm * t.wy)), nb];
