@@ -2,5 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // One worker: the GPU tests share the one adapter (lavapipe's CPU threads here).
 export default defineConfig({
-  test: { pool: 'forks', maxWorkers: 1, testTimeout: 120_000, hookTimeout: 120_000 },
+  // No kernel warmer (a detached process compiling wide matmul blocks): a test that crossed its
+  // work threshold would leave one running; test/matmul-tiers.test.ts covers it on purpose.
+  test: { pool: 'forks', maxWorkers: 1, testTimeout: 120_000, hookTimeout: 120_000, env: { SPINE_TENSOR_WARMER: '0' } },
 });

@@ -44,7 +44,8 @@ export class Engine {
     readonly device: GPUDevice,
     adapter: GPUAdapter,
     private readonly handle: GpuHandle,
-    options: DeviceOptions,
+    /** The options the device was acquired with (a kernel warmer makes its device the same way). */
+    readonly options: DeviceOptions,
   ) {
     const ai = adapter.info;
     const software = ai.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${ai.device} ${ai.description}`) || (ai as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;

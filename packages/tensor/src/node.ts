@@ -2,6 +2,8 @@
 // and re-exports the core. Everything Node-specific lives here, so the core stays browser-safe.
 import { create } from 'webgpu';
 import { setGpuProvider, type DeviceOptions, type GpuHandle } from './device.js';
+import { setKernelWarmer } from './kernel-warmer.js';
+import { NodeKernelWarmer, warmerUnavailable } from './kernel-warmer-node.js';
 
 // The core builds without Node's types (so Node APIs cannot creep in); this is all we use.
 declare const process: { platform: string };
@@ -33,4 +35,9 @@ setGpuProvider((options: DeviceOptions): GpuHandle => {
   };
 });
 
+// Wide matmul blocks compile in another process where Mesa's disk cache lets that pay
+// (ops/matmul-tiers.ts); SPINE_TENSOR_WARMER=0 turns it off.
+if (warmerUnavailable() === null) setKernelWarmer(new NodeKernelWarmer());
+
+export { NodeKernelWarmer, warmerUnavailable };
 export * from './index.js';

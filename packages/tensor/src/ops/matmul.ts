@@ -7,6 +7,7 @@ import { broadcastShapes, formatShape, numel, sameShape, type Shape } from '../s
 import type { Tensor } from '../tensor.js';
 import { empty, full } from './creation.js';
 import { canVec4, matmulKernel, type MatmulOptions } from './matmul-kernel.js';
+import { tieredTiles, type Tiles } from './matmul-tiers.js';
 import { sumTo } from './reduce.js';
 import { expand } from './shape-ops.js';
 
@@ -15,8 +16,6 @@ export interface MatmulFlags {
   transB?: boolean;
 }
 
-type Tiles = { tm: number; tn: number; wx: number; wy: number };
-
 /**
  * Tile choices. GPUs: 64x64 workgroup tiles. Software adapters: one row of 8 invocations per
  * workgroup (the rows then come from workgroup_id and llvmpipe loads A once per workgroup
@@ -24,8 +23,9 @@ type Tiles = { tm: number; tn: number; wx: number; wy: number };
  * take 4 rows so the block does not compute clamped duplicates. Wider blocks run faster on
  * lavapipe once compiled (64x32: 3.3-3.6x tfjs at 1024³ against 16x8's 1.6-1.85x) but LLVM
  * compiles them far too slowly on a cold shader cache: 16x8 3.5 s, 32x8 12 s, 32x16 30 s, 32x32
- * and 64x32 over a minute (bench/NOTES.md, `bench/mm-compile-probe.mjs`), so they are not the
- * default. `setMatmulTiles` pins a choice (tests, tuning, long runs that amortise the compile).
+ * and 64x32 minutes (bench/NOTES.md, `bench/mm-compile-probe.mjs`), so products start on 16x8
+ * and take the wide block only once a kernel warmer has compiled it elsewhere (matmul-tiers.ts).
+ * `setMatmulTiles` pins a choice (tests, tuning) and bypasses the tiers.
  */
 // On an H200 (mm-probe, 1024³ and 4096³) 4x4 in 16x16 beat 8x8 in 16x16 (0.94x/0.77x tfjs
 // against 0.55x/0.65x), 4x8, 8x4 and 8x8 workgroups.
@@ -92,7 +92,7 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false):
   const [ta, sa, freeA] = operand(a, a.shape.at(-2)!, a.shape.at(-1)!);
   const [tb, sb, freeB] = operand(b, b.shape.at(-2)!, b.shape.at(-1)!);
   const family = getEngine().info.kernels;
-  const t = tilesFor(family, M, N);
+  const t = (family === 'cpu' && !pinned.cpu ? tieredTiles(M, N, K, nb, transA, transB) : null) ?? tilesFor(family, M, N);
   const vec4 = family === 'cpu' ? canVec4(M, N, K, transA, transB, t.tm, t.tn) : N % 4 === 0;
   const options: MatmulOptions = { family, transA, transB, vec4, ...t };
   if (nb > 65535) throw new TensorError(`matmul: ${nb} batch entries exceed the 65,535 dispatch limit`);

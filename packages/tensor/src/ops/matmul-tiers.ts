@@ -1,0 +1,137 @@
+// Tiered register blocks for the cpu-family matmul (lavapipe), like a JIT's tier-up.
+//
+// The 16x8 baseline compiles in ~3.5 s. A 32x32 block runs about twice as fast (mm-probe 1024³:
+// 3.2-3.3x tfjs-webgpu against 1.6-1.85x) but LLVM needs minutes to compile it on a cold shader
+// cache (3.3 min in the background of other work; 64x32, hardly faster, over 9: bench/NOTES.md). So every product starts on the baseline; a (transA, transB) variant
+// that has done `hotFlops` of work there is handed to the kernel warmer (another process fills
+// Mesa's on-disk cache), and its products take the wide block once that is done, when this
+// process's own compile of it is a cache hit. Without a warmer nothing changes.
+import { getEngine } from '../device.js';
+import { getKernelWarmer } from '../kernel-warmer.js';
+import { canVec4, type MatmulOptions } from './matmul-kernel.js';
+
+export interface Tiles {
+  tm: number;
+  tn: number;
+  wx: number;
+  wy: number;
+}
+
+export type TierState = 'baseline' | 'warming' | 'ready' | 'failed';
+
+interface Variant {
+  transA: boolean;
+  transB: boolean;
+  flops: number;
+  state: TierState;
+  warmSeconds?: number;
+  error?: string;
+  pending?: Promise<void>;
+}
+
+export interface TierUpSettings {
+  /** The wide block (vec4 path; tm and tn multiples of 4, wy 1). */
+  tiles: Tiles;
+  /** Work (2·M·N·K summed) a variant does on the baseline before it is warmed: 1e12, ~100 s. */
+  hotFlops: number;
+  enabled: boolean;
+}
+
+const settings: TierUpSettings = { tiles: { tm: 32, tn: 32, wx: 8, wy: 1 }, hotFlops: 1e12, enabled: true };
+const variants = new Map<string, Variant>();
+
+function variant(transA: boolean, transB: boolean): Variant {
+  const k = `${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}`;
+  let v = variants.get(k);
+  if (!v) variants.set(k, (v = { transA, transB, flops: 0, state: 'baseline' }));
+  return v;
+}
+
+/** Warming pays only where Mesa's llvmpipe keeps compiled shaders on disk. */
+function warmable(): boolean {
+  if (!settings.enabled || !getKernelWarmer()) return false;
+  const info = getEngine().info;
+  return info.kernels === 'cpu' && /llvmpipe/i.test(`${info.device} ${info.description}`);
+}
+
+function eligible(M: number, N: number, K: number, transA: boolean, transB: boolean): boolean {
+  const t = settings.tiles;
+  return M >= t.tm && N >= t.wx * t.tn && canVec4(M, N, K, transA, transB, t.tm, t.tn);
+}
+
+function warm(v: Variant, hold: boolean): Promise<void> {
+  const warmer = getKernelWarmer();
+  if (!warmer || v.state === 'ready') return Promise.resolve();
+  if (v.pending && !hold) return v.pending;
+  const options: MatmulOptions = { family: 'cpu', transA: v.transA, transB: v.transB, vec4: true, ...settings.tiles };
+  const t0 = Date.now();
+  const tiles = settings.tiles;
+  v.state = 'warming';
+  // Asked again with hold, the warmer shares the running compile and only holds the process.
+  v.pending = warmer.warm({ kernel: 'matmul', options }, getEngine().options, hold).then(
+    () => {
+      if (settings.tiles !== tiles) return; // the settings changed meanwhile: this block is not the one in use
+      v.state = 'ready';
+      v.warmSeconds ??= (Date.now() - t0) / 1000;
+    },
+    (err: unknown) => {
+      v.state = 'failed';
+      v.error = err instanceof Error ? err.message : String(err);
+    },
+  );
+  return v.pending;
+}
+
+/**
+ * The wide tiles if this product's variant is warm, else null (use the baseline); counts the
+ * product's work toward warming its variant.
+ */
+export function tieredTiles(M: number, N: number, K: number, batch: number, transA: boolean, transB: boolean): Tiles | null {
+  if (!eligible(M, N, K, transA, transB)) return null;
+  const v = variant(transA, transB);
+  if (v.state === 'ready') return settings.tiles;
+  v.flops += 2 * M * N * K * batch;
+  if (v.state === 'baseline' && v.flops >= settings.hotFlops && warmable()) void warm(v, false);
+  return null;
+}
+
+const ALL = [
+  { transA: false, transB: false },
+  { transA: true, transB: false },
+  { transA: false, transB: true },
+  { transA: true, transB: true },
+];
+
+/**
+ * Warm the wide matmul block for these variants now (default: all four) and wait; true when all
+ * of them will use it. For runs that know they are long, and for benchmarks that measure steady
+ * state. On a cold cache this takes minutes per variant; afterwards it is quick.
+ */
+export async function warmMatmul(which: { transA?: boolean; transB?: boolean }[] = ALL): Promise<boolean> {
+  if (!warmable()) return false;
+  const vs = which.map((w) => variant(w.transA ?? false, w.transB ?? false));
+  await Promise.all(vs.map((v) => warm(v, true)));
+  return vs.every((v) => v.state === 'ready');
+}
+
+/** The tier-up as it stands: one row per variant seen. */
+export function matmulTiers(): { variant: string; state: TierState; gflop: number; warmSeconds?: number; error?: string }[] {
+  return [...variants.entries()].map(([k, v]) => ({
+    variant: k,
+    state: v.state,
+    gflop: v.flops / 1e9,
+    ...(v.warmSeconds !== undefined ? { warmSeconds: v.warmSeconds } : {}),
+    ...(v.error !== undefined ? { error: v.error } : {}),
+  }));
+}
+
+export function getMatmulTierUp(): TierUpSettings {
+  return { ...settings, tiles: { ...settings.tiles } };
+}
+
+/** Tuning and tests: change the wide block, the hot threshold, or turn tier-up off. Resets it. */
+export function setMatmulTierUp(s: Partial<TierUpSettings>): void {
+  Object.assign(settings, s);
+  if (s.tiles) settings.tiles = { ...s.tiles };
+  variants.clear();
+}
