@@ -121,8 +121,9 @@ export function writeResults(root, name, data) {
  * competes with them), then `bench/results/<suite>-<adapter>.json` with the machine (and its
  * load average: rates on a shared software adapter swing with other load), adapter and peers.
  * `torchScript`: a suite's own PyTorch peer script (bench/torch_peer.py's protocol) for its cases.
+ * `notes`: markdown lines the report prints under the suite's table (how the run was set up).
  */
-export function finishSuite(root, suite, info, peer, cases, { torchScript } = {}) {
+export function finishSuite(root, suite, info, peer, cases, { torchScript, notes } = {}) {
   const torch = attachTorchRates(cases, torchScript);
   // A --quick smoke run never replaces a full run's results (report.mjs skips it).
   // Real GPUs' descriptions name only the driver: the card (adapter info's device) goes first.
@@ -135,6 +136,7 @@ export function finishSuite(root, suite, info, peer, cases, { torchScript } = {}
     peer: peer ? { name: `TensorFlow.js ${peer.version} webgpu`, adapter: peer.adapter } : null,
     torch,
     cases,
+    ...(notes?.length ? { notes } : {}),
   });
   console.log(`wrote ${path.relative(root, file)}`);
   return file;
@@ -142,4 +144,22 @@ export function finishSuite(root, suite, info, peer, cases, { torchScript } = {}
 
 export function slug(s) {
   return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40).replace(/-$/, '');
+}
+
+/**
+ * On lavapipe, warm the tiered wide matmul block for these transpose variants before timing
+ * (steady state; a long run gets there by itself after its first ~100 s of matmul work) and
+ * return a note saying so, with how long it took. Elsewhere, nothing.
+ */
+export async function warmMatmulForBench(T, info, variants) {
+  if (info.kernels !== 'cpu') return [];
+  const t0 = performance.now();
+  const warmed = await T.warmMatmul(variants);
+  const s = ((performance.now() - t0) / 1000).toFixed(1);
+  const { tm, tn } = T.getMatmulTierUp().tiles;
+  const line = warmed
+    ? `- Matmul (${variants.map((v) => `${v.transA ? 'Aᵀ' : 'A'}·${v.transB ? 'Bᵀ' : 'B'}`).join(', ')}) ran the tiered ${tm}x${tn} block, warmed before timing by \`warmMatmul\` in ${s} s (a one-time compile per machine: minutes on a cold Mesa shader cache); until a variant is warm it runs the 16x8 baseline.`
+    : `- Matmul ran the 16x8 baseline: no kernel warmer here (${T.warmerUnavailable?.() ?? 'not llvmpipe'}).`;
+  console.log(line.slice(2));
+  return [line];
 }

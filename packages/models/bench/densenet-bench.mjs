@@ -13,11 +13,12 @@ import { fileURLToPath } from 'node:url';
 import * as T from '@spine/tensor/node';
 import { SGD, softmaxCrossEntropy } from '@spine/nn';
 import { densenet121 } from '../dist/models/densenet.js'; // not the package index: it loads the image codecs
-import { finishSuite, quick, timeMedian } from '../../../bench/harness.mjs';
+import { finishSuite, quick, timeMedian, warmMatmulForBench } from '../../../bench/harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 await T.ready();
 const info = T.deviceInfo();
+const notes = await warmMatmulForBench(T, info, [{}, { transA: true }, { transB: true }, { transA: true, transB: true }]);
 const SIZE = quick ? 112 : 224;
 const BATCH = quick ? 2 : 4;
 const MEMORY_BATCHES = quick ? [2, 4] : [4, 16];
@@ -98,4 +99,4 @@ for (const batch of MEMORY_BATCHES) {
 }
 await peakMemory(`densenet121 inference peak memory, ${shape}`, false, BATCH, false);
 
-finishSuite(root, 'models-densenet', info, null, cases);
+finishSuite(root, 'models-densenet', info, null, cases, { notes });

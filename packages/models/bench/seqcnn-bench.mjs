@@ -9,12 +9,13 @@ import { fileURLToPath } from 'node:url';
 import * as T from '@spine/tensor/node';
 import { SGD, softmaxCrossEntropy } from '@spine/nn';
 import { PAPER_SEQCNN, SequentialCNN } from '../dist/index.js';
-import { finishSuite, quick, timeMedian } from '../../../bench/harness.mjs';
+import { finishSuite, quick, timeMedian, warmMatmulForBench } from '../../../bench/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
 await T.ready();
 const info = T.deviceInfo();
+const notes = await warmMatmulForBench(T, info, [{}, { transA: true }, { transB: true }, { transA: true, transB: true }]);
 const cases = [];
 
 /** Median ms of `run` (each ends waiting for the device); a paper-sized step takes seconds here. */
@@ -51,4 +52,4 @@ async function measure(label, config, batch, train) {
 await measure('paper SequentialCNN training step, 227 px, batch 10', PAPER_SEQCNN, 10, true);
 await measure('paper SequentialCNN inference, 227 px, batch 10', PAPER_SEQCNN, 10, false);
 await T.releaseDevice();
-finishSuite(root, 'models-seqcnn', info, null, cases, { torchScript: path.join(here, 'seqcnn_peer.py') });
+finishSuite(root, 'models-seqcnn', info, null, cases, { torchScript: path.join(here, 'seqcnn_peer.py'), notes });

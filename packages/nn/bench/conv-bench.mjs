@@ -8,11 +8,12 @@ import * as T from '@spine/tensor/node';
 import { conv2d } from '../dist/ops/conv-pool.js';
 import { convDgrad, convGeometry, convWgrad } from '../dist/ops/conv2d.js';
 import { spread } from '../dist/ops/conv2d-layout.js';
-import { finishSuite, loadTfjsWebgpu, quick, repeatsPerSample, timeMedian } from '../../../bench/harness.mjs';
+import { finishSuite, loadTfjsWebgpu, quick, repeatsPerSample, timeMedian, warmMatmulForBench } from '../../../bench/harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 await T.ready();
 const info = T.deviceInfo();
+const notes = await warmMatmulForBench(T, info, [{}]);
 const peer = await loadTfjsWebgpu();
 const cases = [];
 
@@ -122,6 +123,6 @@ if (only) {
 }
 // PyTorch CPU (when installed) runs the forward rows only: its backward also recomputes the
 // forward and the input gradient, so those rows would not compare like with like.
-finishSuite(root, 'nn-conv', info, peer, cases);
+finishSuite(root, 'nn-conv', info, peer, cases, { notes });
 await T.releaseDevice();
 process.exit(0);

@@ -4,13 +4,14 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '../dist/node.js';
-import { finishSuite, loadTfjsWebgpu, quick, repeatsPerSample, timeMedian } from '../../../bench/harness.mjs';
+import { finishSuite, loadTfjsWebgpu, quick, repeatsPerSample, timeMedian, warmMatmulForBench } from '../../../bench/harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 await T.ready();
 const info = T.deviceInfo();
 const peer = await loadTfjsWebgpu();
 const cases = [];
+const notes = await warmMatmulForBench(T, info, [{}, { transB: true }]);
 
 /** Time `ops` (recording only) followed by a device sync, repeated `inner` times per sample. */
 async function measure(label, unit, work, ours, theirs, repeats = 1, torchCase = null) {
@@ -89,6 +90,6 @@ const n = quick ? 1 << 20 : 1 << 22;
   p.free();
 }
 
-finishSuite(root, 'tensor', info, peer, cases);
+finishSuite(root, 'tensor', info, peer, cases, { notes });
 await T.releaseDevice();
 process.exit(0);
