@@ -14,6 +14,8 @@ export interface DoctorReport {
   adapter: AdapterCheck;
   selfTest: { ok: boolean; checks: KernelCheck[] };
   pytorch: PytorchCheck;
+  /** The matmul tier-up (lavapipe only): whether wide blocks get compiled in the background. */
+  matmulTierUp: { active: boolean; detail: string };
 }
 
 export const doctorCommand: Command = {
@@ -23,7 +25,8 @@ export const doctorCommand: Command = {
   description: [
     'Reports the Node version, the WebGPU adapter Dawn finds (vendor, architecture, backend, the',
     'kernel family chosen for it, key limits), a self-test of a matmul and a conv2d against float64',
-    'references, and whether PyTorch (used only by benchmarks and fixture generators) is installed.',
+    'references, whether hot matmuls get wider blocks compiled in the background (lavapipe), and',
+    'whether PyTorch (used only by benchmarks and fixture generators) is installed.',
     'Exits 1 when Node is too old, no adapter is found or the self-test fails.',
   ].join('\n'),
   options: {
@@ -42,7 +45,7 @@ export const doctorCommand: Command = {
 export async function doctor({ skipPytorch = false, backend }: { skipPytorch?: boolean; backend?: string } = {}): Promise<DoctorReport> {
   // Loaded here, not at the top, so --help does not start the GPU stack.
   const { checkAdapter, checkNode, checkPytorch, kernelSelfTest } = await import('./doctor-checks.js');
-  const { releaseDevice } = await import('@spine/tensor/node');
+  const { releaseDevice, warmerUnavailable } = await import('@spine/tensor/node');
   const node = checkNode(MIN_NODE_MAJOR);
   const adapter = await checkAdapter(backend);
   let checks: KernelCheck[] = [];
@@ -54,7 +57,14 @@ export async function doctor({ skipPytorch = false, backend }: { skipPytorch?: b
   }
   const selfTest = { ok: adapter.ok && checks.every((c) => c.ok), checks };
   const pytorch: PytorchCheck = skipPytorch ? { available: false, python: '/usr/bin/python3', advice: 'not checked (--skip-pytorch)' } : checkPytorch();
-  return { ok: node.ok && adapter.ok && selfTest.ok, node, packages: packageVersions(), adapter, selfTest, pytorch };
+  const llvmpipe = adapter.info?.kernels === 'cpu' && /llvmpipe/i.test(`${adapter.info.device} ${adapter.info.description}`);
+  const why = warmerUnavailable();
+  const matmulTierUp = !llvmpipe
+    ? { active: false, detail: 'not used on this adapter (only llvmpipe caches compiled shaders on disk)' }
+    : why === null
+      ? { active: true, detail: 'hot matmul variants get 32x32 blocks compiled in a background process (a one-time cost per machine)' }
+      : { active: false, detail: `off (${why}): matmul keeps 16x8 blocks` };
+  return { ok: node.ok && adapter.ok && selfTest.ok, node, packages: packageVersions(), adapter, selfTest, pytorch, matmulTierUp };
 }
 
 function formatReport(r: DoctorReport): string {
@@ -77,6 +87,7 @@ function formatReport(r: DoctorReport): string {
     const detail = c.error ?? `max |error| ${c.maxAbsError!.toExponential(1)}`;
     lines.push(`${mark(c.ok)}  self-test ${c.name} ${c.shape}: ${detail}${c.ms === undefined ? '' : `, ${c.ms.toFixed(0)} ms`}`);
   }
+  if (a.ok) lines.push(`--    matmul tier-up: ${r.matmulTierUp.detail}`);
   const p = r.pytorch;
   lines.push(p.available ? `ok    PyTorch ${p.version} (${p.python}), for benchmarks` : `--    PyTorch not available (optional): ${p.advice}`);
   lines.push(`      packages: ${Object.entries(r.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`);
