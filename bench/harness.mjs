@@ -148,7 +148,7 @@ export function slug(s) {
 
 /**
  * On lavapipe, warm the tiered wide matmul block for these transpose variants before timing
- * (steady state; a long run gets there by itself after its first ~100 s of matmul work) and
+ * (steady state; a long run gets there by itself after some 15 minutes of matmul work) and
  * return a note saying so, with how long it took. Elsewhere, nothing.
  */
 export async function warmMatmulForBench(T, info, variants) {

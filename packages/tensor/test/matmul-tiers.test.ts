@@ -88,6 +88,21 @@ describe('matmul tier-up', () => {
     expect(T.matmulTiers().map((t) => t.state)).toEqual(['ready', 'ready', 'ready', 'ready']);
   });
 
+  it('warmMatmul with wait: false returns at once and the variant switches when ready', async (ctx) => {
+    if (!llvmpipe) ctx.skip();
+    let finish!: () => void;
+    const calls = fakeWarmer(() => new Promise<void>((r) => (finish = r)));
+    T.setMatmulTierUp({ tiles: { tm: 16, tn: 16, wx: 8, wy: 1 } });
+    expect(await T.warmMatmul([{ transA: true }], { wait: false })).toBe(false);
+    expect(calls.map((c) => c.hold)).toEqual([false]);
+    expect(state('TN')).toBe('warming');
+    await checkProduct(true, false); // still the baseline
+    finish();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(state('TN')).toBe('ready');
+    await checkProduct(true, false);
+  });
+
   it('leaves products that cannot take the wide block out of the count', async (ctx) => {
     if (!llvmpipe) ctx.skip();
     const calls = fakeWarmer();

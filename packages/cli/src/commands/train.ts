@@ -214,6 +214,11 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
   log(`adapter: ${info.description || info.device || info.vendor} (${info.backend})`);
   log(`model: ${describeModel(config)}`);
   if (weightsLine) log(weightsLine);
+  // DenseNet on lavapipe trains for hours: warm the wide matmul blocks from the start (in a
+  // background process) instead of after the tier-up's work threshold. No-op elsewhere.
+  if (isDenseNetConfig(config.model) && !(await tensor.warmMatmul(undefined, { wait: false })) && tensor.matmulTiers().some((t) => t.state === 'warming')) {
+    log('matmul: compiling wider blocks in a background process; they take over when ready (once per machine)');
+  }
   let bar: Progress | undefined;
   let lastLoss: number | undefined;
   const started = performance.now();

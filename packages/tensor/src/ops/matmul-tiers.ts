@@ -32,12 +32,18 @@ interface Variant {
 export interface TierUpSettings {
   /** The wide block (vec4 path; tm and tn multiples of 4, wy 1). */
   tiles: Tiles;
-  /** Work (2·M·N·K summed) a variant does on the baseline before it is warmed: 1e12, ~100 s. */
+  /**
+   * Work (2·M·N·K summed) a variant does on the baseline before it is warmed: 1e13, some 15
+   * minutes of matmul on lavapipe, well past a cold compile's 3-4 minutes, so a run that gets
+   * there is likely long enough to repay it. At 1e12 the 4-minute quick start warmed a variant,
+   * gained nothing and took 54 s longer (bench/NOTES.md). Runs that know they are long call
+   * `warmMatmul()` up front.
+   */
   hotFlops: number;
   enabled: boolean;
 }
 
-const settings: TierUpSettings = { tiles: { tm: 32, tn: 32, wx: 8, wy: 1 }, hotFlops: 1e12, enabled: true };
+const settings: TierUpSettings = { tiles: { tm: 32, tn: 32, wx: 8, wy: 1 }, hotFlops: 1e13, enabled: true };
 const variants = new Map<string, Variant>();
 
 function variant(transA: boolean, transB: boolean): Variant {
@@ -103,14 +109,17 @@ const ALL = [
 ];
 
 /**
- * Warm the wide matmul block for these variants now (default: all four) and wait; true when all
- * of them will use it. For runs that know they are long, and for benchmarks that measure steady
- * state. On a cold cache this takes minutes per variant; afterwards it is quick.
+ * Warm the wide matmul block for these variants now (default: all four); true when all of them
+ * will use it. For runs that know they are long, and for benchmarks that measure steady state.
+ * On a cold cache this takes minutes per variant; afterwards it is quick. `wait: false` starts
+ * the warming and returns at once (each variant switches when it is ready; the process may exit
+ * meanwhile).
  */
-export async function warmMatmul(which: { transA?: boolean; transB?: boolean }[] = ALL): Promise<boolean> {
+export async function warmMatmul(which: { transA?: boolean; transB?: boolean }[] = ALL, { wait = true }: { wait?: boolean } = {}): Promise<boolean> {
   if (!warmable()) return false;
   const vs = which.map((w) => variant(w.transA ?? false, w.transB ?? false));
-  await Promise.all(vs.map((v) => warm(v, true)));
+  const all = Promise.all(vs.map((v) => warm(v, wait)));
+  if (wait) await all;
   return vs.every((v) => v.state === 'ready');
 }
 
