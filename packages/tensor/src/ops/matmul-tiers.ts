@@ -1,11 +1,12 @@
 // Tiered register blocks for the cpu-family matmul (lavapipe), like a JIT's tier-up.
 //
-// The 16x8 baseline compiles in ~3.5 s. A 32x32 block runs about twice as fast (mm-probe 1024³:
-// 3.2-3.3x tfjs-webgpu against 1.6-1.85x) but LLVM needs minutes to compile it on a cold shader
-// cache (3.3 min in the background of other work; 64x32, hardly faster, over 9: bench/NOTES.md). So every product starts on the baseline; a (transA, transB) variant
-// that has done `hotFlops` of work there is handed to the kernel warmer (another process fills
-// Mesa's on-disk cache), and its products take the wide block once that is done, when this
-// process's own compile of it is a cache hit. Without a warmer nothing changes.
+// The 16x8 baseline compiles in ~3.5 s. A 32x32 block runs about 1.6-1.7x faster (1024³: about
+// 3x tfjs-webgpu against 1.7-2x) but LLVM needs minutes to compile it on a cold shader cache
+// (3.3 min in the background of other work; 64x32, hardly faster, over 9: bench/NOTES.md). So
+// every product starts on the baseline; a (transA, transB) variant that has done `hotFlops` of
+// work there is handed to the kernel warmer (another process fills Mesa's on-disk cache), and
+// its products take the wide block once that is done, when this process's own compile of it is
+// a cache hit. Without a warmer nothing changes.
 import { getEngine } from '../device.js';
 import { getKernelWarmer } from '../kernel-warmer.js';
 import { canVec4, type MatmulOptions } from './matmul-kernel.js';
