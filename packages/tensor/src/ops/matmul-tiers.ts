@@ -1,7 +1,7 @@
 // Tiered register blocks for the cpu-family matmul (lavapipe), like a JIT's tier-up.
 //
-// The 16x8 baseline compiles in ~3.5 s. A 32x32 block runs about 1.6-1.7x faster (1024³: about
-// 3x tfjs-webgpu against 1.7-2x) but LLVM needs minutes to compile it on a cold shader cache
+// The 16x8 baseline compiles in ~3.5 s. A 32x32 block runs about 1.6-1.7x faster (1024³: 2.7-3.5x
+// tfjs-webgpu against 1.6-2x) but LLVM needs minutes to compile it on a cold shader cache
 // (3.3 min in the background of other work; 64x32, hardly faster, over 9: bench/NOTES.md). So
 // every product starts on the baseline; a (transA, transB) variant that has done `hotFlops` of
 // work there is handed to the kernel warmer (another process fills Mesa's on-disk cache), and
