@@ -2,7 +2,7 @@
 //
 // The 16x8 baseline compiles in ~3.5 s. A 32x32 block runs about 1.6-1.7x faster (1024³: 2.7-3.5x
 // tfjs-webgpu against 1.6-2x) but LLVM needs minutes to compile it on a cold shader cache
-// (3.3 min in the background of other work; 64x32, hardly faster, over 9: bench/NOTES.md). So
+// (4.4 min in the background of other work; 64x32, hardly faster, over 9: bench/NOTES.md). So
 // every product starts on the baseline; a (transA, transB) variant that has done `hotFlops` of
 // work there is handed to the kernel warmer (another process fills Mesa's on-disk cache), and
 // its products take the wide block once that is done, when this process's own compile of it is
