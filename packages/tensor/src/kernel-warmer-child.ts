@@ -11,7 +11,7 @@ interface Stdio {
   write(s: string): boolean;
   setEncoding(enc: string): void;
 }
-declare const process: { stdin: Stdio; stdout: Stdio; exitCode?: number };
+declare const process: { stdin: Stdio; stdout: Stdio };
 
 async function run(job: WarmJob, device: DeviceOptions): Promise<void> {
   await T.ready(device);

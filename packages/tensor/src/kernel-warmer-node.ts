@@ -20,7 +20,6 @@ interface Stream {
 interface Child {
   stdin: Stream;
   stdout: Stream;
-  pid?: number;
   unref(): void;
   on(event: string, cb: (arg: never) => void): void;
 }
@@ -36,6 +35,7 @@ interface Pending {
   reject: (e: Error) => void;
   promise: Promise<void>;
   holds: number;
+  settled: boolean;
 }
 
 /** Why warming is off here, or null when a warmer can run. */
@@ -65,7 +65,7 @@ export class NodeKernelWarmer implements KernelWarmer {
       let resolve!: () => void;
       let reject!: (e: Error) => void;
       const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
-      p = { resolve, reject, promise, holds: 0 };
+      p = { resolve, reject, promise, holds: 0, settled: false };
       this.jobs.set(key, p);
       const id = this.nextId++;
       this.ids.set(id, key);
@@ -75,7 +75,7 @@ export class NodeKernelWarmer implements KernelWarmer {
         this.settle(id, err instanceof Error ? err.message : String(err));
       }
     }
-    if (hold && this.ids.size && [...this.ids.values()].includes(key)) {
+    if (hold && !p.settled) {
       p.holds++;
       this.setHeld(+1);
     }
@@ -131,6 +131,7 @@ export class NodeKernelWarmer implements KernelWarmer {
     const p = this.jobs.get(key)!;
     this.setHeld(-p.holds);
     p.holds = 0;
+    p.settled = true;
     if (error === null) p.resolve();
     else {
       this.jobs.delete(key); // a later request may try again

@@ -57,6 +57,7 @@ describe('matmul tier-up', () => {
     const calls = fakeWarmer();
     const tiles = { tm: 16, tn: 16, wx: 8, wy: 1 };
     T.setMatmulTierUp({ tiles, hotFlops: 3 * 2 * M * N * K });
+    expect(T.matmulTierUpActive()).toBe(true);
     await checkProduct(false, false);
     await checkProduct(false, false);
     expect(calls).toHaveLength(0);
@@ -127,8 +128,18 @@ describe('matmul tier-up', () => {
     await checkProduct(false, true);
   });
 
+  it('is off when turned off, even with a warmer', async () => {
+    const calls = fakeWarmer();
+    T.setMatmulTierUp({ enabled: false, hotFlops: 1 });
+    expect(T.matmulTierUpActive()).toBe(false);
+    expect(await T.warmMatmul()).toBe(false);
+    await checkProduct(false, false);
+    expect(calls).toHaveLength(0);
+  });
+
   it('does nothing without a warmer', async () => {
     T.setMatmulTierUp({ hotFlops: 1 });
+    expect(T.matmulTierUpActive()).toBe(false);
     expect(await T.warmMatmul()).toBe(false);
     await checkProduct(true, false);
     expect(T.matmulTiers().every((t) => t.state === 'baseline')).toBe(true);

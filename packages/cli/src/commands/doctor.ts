@@ -45,25 +45,27 @@ export const doctorCommand: Command = {
 export async function doctor({ skipPytorch = false, backend }: { skipPytorch?: boolean; backend?: string } = {}): Promise<DoctorReport> {
   // Loaded here, not at the top, so --help does not start the GPU stack.
   const { checkAdapter, checkNode, checkPytorch, kernelSelfTest } = await import('./doctor-checks.js');
-  const { releaseDevice, warmerUnavailable } = await import('@spine/tensor/node');
+  const { releaseDevice, warmerUnavailable, matmulTierUpActive, getMatmulTierUp } = await import('@spine/tensor/node');
   const node = checkNode(MIN_NODE_MAJOR);
   const adapter = await checkAdapter(backend);
   let checks: KernelCheck[] = [];
+  let tierUpActive = false;
   try {
     checks = adapter.ok ? await kernelSelfTest() : [];
+    tierUpActive = adapter.ok && matmulTierUpActive();
   } finally {
     // Dawn keeps the process alive while a device is held.
     if (adapter.ok) await releaseDevice();
   }
   const selfTest = { ok: adapter.ok && checks.every((c) => c.ok), checks };
   const pytorch: PytorchCheck = skipPytorch ? { available: false, python: '/usr/bin/python3', advice: 'not checked (--skip-pytorch)' } : checkPytorch();
-  const llvmpipe = adapter.info?.kernels === 'cpu' && /llvmpipe/i.test(`${adapter.info.device} ${adapter.info.description}`);
   const why = warmerUnavailable();
-  const matmulTierUp = !llvmpipe
-    ? { active: false, detail: 'not used on this adapter (only llvmpipe caches compiled shaders on disk)' }
-    : why === null
-      ? { active: true, detail: 'hot matmul variants get 32x32 blocks compiled in a background process (a one-time cost per machine)' }
-      : { active: false, detail: `off (${why}): matmul keeps 16x8 blocks` };
+  const { tm, tn } = getMatmulTierUp().tiles;
+  const matmulTierUp = tierUpActive
+    ? { active: true, detail: `hot matmul variants get ${tm}x${tn} blocks compiled in a background process (a one-time cost per machine)` }
+    : why !== null
+      ? { active: false, detail: `off (${why}): matmul keeps its baseline blocks` }
+      : { active: false, detail: 'not used on this adapter (only llvmpipe caches compiled shaders on disk)' };
   return { ok: node.ok && adapter.ok && selfTest.ok, node, packages: packageVersions(), adapter, selfTest, pytorch, matmulTierUp };
 }
 

@@ -54,7 +54,14 @@ function variant(transA: boolean, transB: boolean): Variant {
   return v;
 }
 
-/** Warming pays only where Mesa's llvmpipe keeps compiled shaders on disk. */
+/**
+ * Whether hot variants will get the wide block here: a warmer is installed, tier-up is on, and
+ * the adapter is llvmpipe (warming pays only where Mesa keeps compiled shaders on disk).
+ */
+export function matmulTierUpActive(): boolean {
+  return warmable();
+}
+
 function warmable(): boolean {
   if (!settings.enabled || !getKernelWarmer()) return false;
   const info = getEngine().info;
