@@ -27,6 +27,12 @@ export interface DeviceOptions {
    * (default 256 MiB), so they return to the pool instead of new buffers being created.
    */
   maxPendingBytes?: number;
+  /**
+   * Dawn (Node) only: while waiting for the GPU, poll it once a millisecond instead of in a busy
+   * loop (dawn-quiet-wait.ts). 'auto' (the default) does so on software adapters, whose kernels
+   * run on the same CPU cores that the busy loop would take from them.
+   */
+  quietWait?: 'auto' | boolean;
 }
 
 export interface GpuHandle {
@@ -35,6 +41,8 @@ export interface GpuHandle {
   backend: string;
   /** Drops the provider's references so the process can exit. */
   release?: () => void;
+  /** Runs `fn`, which awaits GPU promises, without the provider busy-polling (Dawn in Node). */
+  quietly?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 export type GpuProvider = (options: DeviceOptions) => GpuHandle | Promise<GpuHandle>;
@@ -118,6 +126,8 @@ export interface DeviceInfo {
   isFallbackAdapter: boolean;
   /** Which kernel family runs: 'gpu' (workgroup tiles) or 'cpu' (register blocks, lavapipe). */
   kernels: 'gpu' | 'cpu';
+  /** Whether waits for the GPU poll once a millisecond instead of busy-polling (DeviceOptions.quietWait). */
+  quietWait: boolean;
   limits: {
     maxStorageBufferBindingSize: number;
     maxBufferSize: number;

@@ -36,6 +36,8 @@ export class Engine {
   private readonly uniformStaging: Uint32Array;
   private readonly uniformRing: GPUBuffer;
   private lost: string | null = null;
+  /** DeviceOptions.quietWait resolved for this adapter. */
+  private readonly quiet: boolean;
   private uncaptured: string[] = [];
   /** Counters for tests and benchmarks. */
   readonly counters = { dispatches: 0, submits: 0, reads: 0, pipelinesCompiled: 0 };
@@ -51,6 +53,7 @@ export class Engine {
     const software = ai.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${ai.device} ${ai.description}`) || (ai as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
     const kernels = options.kernels && options.kernels !== 'auto' ? options.kernels : software ? 'cpu' : 'gpu';
     this.adapterKernels = kernels;
+    this.quiet = options.quietWait === true || ((options.quietWait ?? 'auto') === 'auto' && software);
     const l = device.limits;
     this.info = {
       vendor: ai.vendor,
@@ -60,6 +63,7 @@ export class Engine {
       backend: handle.backend,
       isFallbackAdapter: (ai as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
       kernels,
+      quietWait: this.quiet && handle.quietly !== undefined,
       limits: {
         maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
         maxBufferSize: l.maxBufferSize,
@@ -238,8 +242,10 @@ export class Engine {
     this.flush();
     this.counters.reads++;
     try {
-      await this.checkCompilation();
-      await staging.mapAsync(MapMode.READ, 0, alignUp(Math.max(4, bytes), 4));
+      await this.settle(async () => {
+        await this.checkCompilation();
+        await staging.mapAsync(MapMode.READ, 0, alignUp(Math.max(4, bytes), 4));
+      });
       const out = staging.getMappedRange(0, alignUp(Math.max(4, bytes), 4)).slice(0, bytes);
       staging.unmap();
       return out;
@@ -254,8 +260,15 @@ export class Engine {
   /** Wait until the GPU has finished everything submitted so far. */
   async sync(): Promise<void> {
     this.flush();
-    await this.device.queue.onSubmittedWorkDone();
-    await this.checkCompilation();
+    await this.settle(async () => {
+      await this.device.queue.onSubmittedWorkDone();
+      await this.checkCompilation();
+    });
+  }
+
+  /** Await GPU promises without the provider busy-polling where that takes CPU from the kernels. */
+  private settle<T>(fn: () => Promise<T>): Promise<T> {
+    return this.quiet && this.handle.quietly ? this.handle.quietly(fn) : fn();
   }
 
   memory(): PoolStats {

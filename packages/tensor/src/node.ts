@@ -4,6 +4,7 @@ import { create } from 'webgpu';
 import { setGpuProvider, type DeviceOptions, type GpuHandle } from './device.js';
 import { setKernelWarmer } from './kernel-warmer.js';
 import { NodeKernelWarmer, warmerUnavailable } from './kernel-warmer-node.js';
+import { quietly } from './dawn-quiet-wait.js';
 
 // The core builds without Node's types (so Node APIs cannot creep in); this is all we use.
 declare const process: { platform: string };
@@ -32,6 +33,7 @@ setGpuProvider((options: DeviceOptions): GpuHandle => {
     release: () => {
       gpu = null;
     },
+    quietly,
   };
 });
 

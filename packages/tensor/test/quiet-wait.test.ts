@@ -1,0 +1,76 @@
+// Waiting for the GPU without dawn.node's busy poll (dawn-quiet-wait.ts): the poll is slowed
+// only inside a quiet region, only after SPIN_MS, only for dawn's kind of callback (a native
+// function queued without arguments), and the real setImmediate comes back afterwards.
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as T from '../src/node.js';
+import { quietDepth, quietly, SPIN_MS } from '../src/dawn-quiet-wait.js';
+
+type SI = (cb: (...args: unknown[]) => void, ...args: unknown[]) => unknown;
+const g = globalThis as unknown as { setImmediate: SI };
+
+function busyWait(ms: number): void {
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms) {
+    /* spin */
+  }
+}
+
+beforeAll(async () => {
+  await T.ready();
+});
+
+describe('quiet waits', () => {
+  it('restores setImmediate after nested regions, also when the body throws', async () => {
+    const before = g.setImmediate;
+    await quietly(async () => {
+      expect(g.setImmediate).not.toBe(before);
+      await quietly(async () => expect(quietDepth()).toBe(2));
+      expect(quietDepth()).toBe(1);
+    });
+    expect(g.setImmediate).toBe(before);
+    await expect(quietly(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(g.setImmediate).toBe(before);
+    expect(quietDepth()).toBe(0);
+  });
+
+  it('defers a native no-argument callback after SPIN_MS and leaves everything else immediate', async () => {
+    const order: string[] = [];
+    const native = (() => order.push('native')).bind(null); // a bound function prints as native code
+    await quietly(async () => {
+      busyWait(SPIN_MS + 1);
+      g.setImmediate(native);
+      g.setImmediate(() => order.push('js'));
+      g.setImmediate((tag: unknown) => order.push(String(tag)), 'with-arg');
+      await new Promise((r) => g.setImmediate(r, undefined));
+      expect(order).toEqual(['js', 'with-arg']);
+      await new Promise((r) => setTimeout(r, 5));
+      expect(order).toEqual(['js', 'with-arg', 'native']);
+    });
+  });
+
+  it('on a software adapter, a long GPU wait polls Dawn a few times instead of thousands', async () => {
+    if (T.deviceInfo().kernels !== 'cpu') return; // quietWait 'auto' is for software adapters
+    expect(T.deviceInfo().quietWait).toBe(true);
+    const a = T.rand([384, 384], { seed: 1 });
+    const b = T.rand([384, 384], { seed: 2 });
+    await T.sync();
+    const real = g.setImmediate;
+    let polls = 0;
+    g.setImmediate = (cb, ...args) => {
+      if (args.length === 0) polls++;
+      return real(cb, ...args);
+    };
+    try {
+      let c = T.matmul(a, b);
+      for (let i = 0; i < 3; i++) c = T.matmul(c, b);
+      const t0 = performance.now();
+      await c.data();
+      const ms = performance.now() - t0;
+      // A busy poll runs every few microseconds; the quiet one once a millisecond after the first.
+      expect(ms).toBeGreaterThan(20);
+      expect(polls).toBeLessThan(50 + ms / 4);
+    } finally {
+      g.setImmediate = real;
+    }
+  });
+});
