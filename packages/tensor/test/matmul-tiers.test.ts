@@ -63,14 +63,15 @@ describe('matmul tier-up', () => {
     expect(calls).toHaveLength(0);
     expect(state('NN')).toBe('baseline');
     await checkProduct(false, false); // the third crosses the threshold
-    expect(calls).toEqual([{ job: { kernel: 'matmul', options: { family: 'cpu', transA: false, transB: false, vec4: true, ...tiles } }, hold: false }]);
+    expect(calls).toEqual([{ job: { kernel: 'matmul', options: { family: 'cpu', transA: false, transB: false, vec4: true, packedB: true, ...tiles } }, hold: false }]);
     await new Promise((r) => setTimeout(r, 0));
     expect(state('NN')).toBe('ready');
     const compiled = T.getEngine().counters.pipelinesCompiled;
     await checkProduct(false, false);
-    expect(T.getEngine().counters.pipelinesCompiled).toBe(compiled + 1); // the wide block's pipeline
+    // The wide block's pipeline, and the B packer for its wider panels.
+    expect(T.getEngine().counters.pipelinesCompiled).toBe(compiled + 2);
     await checkProduct(false, false);
-    expect(T.getEngine().counters.pipelinesCompiled).toBe(compiled + 1);
+    expect(T.getEngine().counters.pipelinesCompiled).toBe(compiled + 2);
     expect(calls).toHaveLength(1);
   });
 

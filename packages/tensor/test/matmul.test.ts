@@ -1,9 +1,11 @@
 // Batched matmul against the float64 reference at sizes that divide no tile, all transpose
 // combinations, batch broadcasting, for both kernel families ('cpu': register blocks with
-// vec4 or scalar loads; 'gpu': workgroup tiles), with poisoned outputs.
+// vec4 or scalar loads, B packed into panels or read in place; 'gpu': workgroup tiles), with
+// poisoned outputs.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '../src/node.js';
 import { canVec4 } from '../src/ops/matmul-kernel.js';
+import { canPackB } from '../src/ops/matmul-pack.js';
 import { refMatmul, refMatmulAbs } from './reference/matmul.js';
 import { mapArr, type Arr } from './reference/ndarray.js';
 import { download, expectClose, upload } from './helpers/gpu.js';
@@ -83,12 +85,13 @@ async function runCases(cases: Case[], family: 'cpu' | 'gpu', tag: string): Prom
 }
 
 describe('matmul against the reference', () => {
-  it('the size list reaches both cpu variants (vec4 and scalar) in every transpose combination', () => {
-    const { tm, tn } = T.getMatmulTiles('cpu');
+  it('the size list reaches every cpu variant (packed B, vec4 in place, scalar) in every transpose combination', () => {
     for (const [ta, tb] of TRANS) {
-      const uses = SIZES.map(([M, N, K]) => canVec4(M, N, K, ta, tb, tm, tn));
-      expect(uses, `transA=${ta} transB=${tb}`).toContain(true);
-      expect(uses, `transA=${ta} transB=${tb}`).toContain(false);
+      const route = SIZES.map(([M, N, K]) => {
+        const { tm, tn, wy } = T.getMatmulTiles('cpu', M, N);
+        return canPackB(M, K, ta, tm, tn, wy) ? 'packed' : canVec4(M, N, K, ta, tb, tm, tn) ? 'vec4' : 'scalar';
+      });
+      for (const r of ['packed', 'vec4', 'scalar']) expect(route, `transA=${ta} transB=${tb}`).toContain(r);
     }
   });
 
@@ -104,6 +107,11 @@ describe('matmul against the reference', () => {
         [[3, 5, 7], [3, 7, 4]],
         [[2, 3, 5, 8], [8, 4]],
         [[1, 3, 9, 6], [2, 1, 6, 5]],
+        // Enough rows for packed B panels: B shared by the batch (packed once), B per entry,
+        // and a partial broadcast of both.
+        [[2, 68, 12], [12, 70]],
+        [[3, 64, 8], [3, 8, 36]],
+        [[2, 1, 64, 8], [3, 8, 5]],
       ];
       const cases = shapes.flatMap(([sa, sb]) =>
         TRANS.map(([ta, tb]) => {

@@ -21,6 +21,11 @@ export interface MatmulOptions {
   tn: number;
   wx: number;
   wy: number;
+  /**
+   * cpu family, vec4 path: B comes packed in k-major column panels (matmul-pack.ts), read as one
+   * sequential stream per workgroup; transB then no longer changes this kernel.
+   */
+  packedB?: boolean;
 }
 
 // Uniform words: M, N, K, strideA, strideB, strideC (per batch entry, in elements).
@@ -49,19 +54,32 @@ function cpuVec4(o: MatmulOptions): string {
   const { tm, tn } = o;
   const L: string[] = [HEAD('vec4<f32>')];
   L.push(`@compute @workgroup_size(${o.wx}, ${o.wy})`);
-  L.push('fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {');
+  const packed = o.packedB === true;
+  L.push(`fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>${packed ? ', @builtin(local_invocation_id) lid: vec3<u32>' : ''}) {`);
   L.push('  let M = pu(0u); let N = pu(1u); let K = pu(2u); let K4 = K / 4u;');
+  const w4 = (o.wx * tn) / 4;
+  if (packed) {
+    // Row blocks along workgroup x, so consecutive workgroups read the same B panel while it is
+    // still in cache; the panel along y; the batch entry along z.
+    L.push(`  let row0 = wid.x * ${tm}u; let col0 = (wid.y * ${o.wx}u + lid.x) * ${tn}u;`);
+    L.push('  let aBase = wid.z * (pu(3u) / 4u); let cBase = wid.z * pu(5u);');
+    L.push(`  let pb = wid.z * (pu(4u) / 4u) + wid.y * K * ${w4}u + lid.x * ${tn / 4}u;`);
+  }
   // With one row of invocations per workgroup the row block comes from workgroup_id, which
   // llvmpipe's divergence analysis sees as uniform: A is then read with one scalar load per
   // value for all lanes instead of a per-lane loop. No early return either: lanes stay
   // converged (clamped reads, guarded stores).
-  L.push(`  let col0 = gid.x * ${tn}u; let row0 = ${o.wy === 1 ? 'wid.y' : 'gid.y'} * ${tm}u;`);
-  L.push('  let aBase = gid.z * (pu(3u) / 4u); let bBase = gid.z * (pu(4u) / 4u); let cBase = gid.z * pu(5u);');
+  if (!packed) {
+    L.push(`  let col0 = gid.x * ${tn}u; let row0 = ${o.wy === 1 ? 'wid.y' : 'gid.y'} * ${tm}u;`);
+    L.push('  let aBase = gid.z * (pu(3u) / 4u); let bBase = gid.z * (pu(4u) / 4u); let cBase = gid.z * pu(5u);');
+  }
   for (const r of range(tm)) for (const c of range(tn)) L.push(`  var acc_${r}_${c} = 0.0;`);
   // Clamped row/column addresses, hoisted out of the k loop.
   if (!o.transA) for (const r of range(tm)) L.push(`  let ar${r} = aBase + min(row0 + ${r}u, M - 1u) * K4;`);
   else L.push(`  let M4 = M / 4u;`, ...range(tm / 4).map((q) => `  let ac${q} = aBase + min(row0 / 4u + ${q}u, M4 - 1u);`));
-  if (!o.transB) L.push('  let N4 = N / 4u;', ...range(tn / 4).map((q) => `  let bc${q} = bBase + min(col0 / 4u + ${q}u, N4 - 1u);`));
+  if (packed) {
+    /* B addresses come from pb */
+  } else if (!o.transB) L.push('  let N4 = N / 4u;', ...range(tn / 4).map((q) => `  let bc${q} = bBase + min(col0 / 4u + ${q}u, N4 - 1u);`));
   else for (const c of range(tn)) L.push(`  let br${c} = bBase + min(col0 + ${c}u, N - 1u) * K4;`);
   L.push('  for (var k = 0u; k < K4; k++) {');
   // a_r: vec4 over kk for row r.
@@ -74,8 +92,10 @@ function cpuVec4(o: MatmulOptions): string {
       L.push(`    let a${r} = vec4<f32>(at0_${q}.${comp}, at1_${q}.${comp}, at2_${q}.${comp}, at3_${q}.${comp});`);
     }
   }
-  if (!o.transB) {
-    for (const kk of range(4)) for (const q of range(tn / 4)) L.push(`    let b${kk}_${q} = B[bc${q} + (4u * k + ${kk}u) * N4];`);
+  if (packed || !o.transB) {
+    for (const kk of range(4))
+      for (const q of range(tn / 4))
+        L.push(packed ? `    let b${kk}_${q} = B[pb + (4u * k + ${kk}u) * ${w4}u + ${q}u];` : `    let b${kk}_${q} = B[bc${q} + (4u * k + ${kk}u) * N4];`);
     for (const r of range(tm))
       for (const c of range(tn)) {
         const q = Math.floor(c / 4);

@@ -9,7 +9,8 @@
 // a cache hit. Without a warmer nothing changes.
 import { getEngine } from '../device.js';
 import { getKernelWarmer } from '../kernel-warmer.js';
-import { canVec4, type MatmulOptions } from './matmul-kernel.js';
+import type { MatmulOptions } from './matmul-kernel.js';
+import { canPackB } from './matmul-pack.js';
 
 export interface Tiles {
   tm: number;
@@ -68,16 +69,16 @@ function warmable(): boolean {
   return info.kernels === 'cpu' && /llvmpipe/i.test(`${info.device} ${info.description}`);
 }
 
-function eligible(M: number, N: number, K: number, transA: boolean, transB: boolean): boolean {
+function eligible(M: number, N: number, K: number, transA: boolean): boolean {
   const t = settings.tiles;
-  return M >= t.tm && N >= t.wx * t.tn && canVec4(M, N, K, transA, transB, t.tm, t.tn);
+  return M >= t.tm && N >= t.wx * t.tn && canPackB(M, K, transA, t.tm, t.tn, t.wy);
 }
 
 function warm(v: Variant, hold: boolean): Promise<void> {
   const warmer = getKernelWarmer();
   if (!warmer || v.state === 'ready') return Promise.resolve();
   if (v.pending && !hold) return v.pending;
-  const options: MatmulOptions = { family: 'cpu', transA: v.transA, transB: v.transB, vec4: true, ...settings.tiles };
+  const options: MatmulOptions = { family: 'cpu', transA: v.transA, transB: v.transB, vec4: true, packedB: true, ...settings.tiles };
   const t0 = Date.now();
   const tiles = settings.tiles;
   v.state = 'warming';
@@ -101,7 +102,7 @@ function warm(v: Variant, hold: boolean): Promise<void> {
  * product's work toward warming its variant.
  */
 export function tieredTiles(M: number, N: number, K: number, batch: number, transA: boolean, transB: boolean): Tiles | null {
-  if (!eligible(M, N, K, transA, transB)) return null;
+  if (!eligible(M, N, K, transA)) return null;
   const v = variant(transA, transB);
   if (v.state === 'ready') return settings.tiles;
   v.flops += 2 * M * N * K * batch;

@@ -7,6 +7,7 @@ import { broadcastShapes, formatShape, numel, sameShape, type Shape } from '../s
 import type { Tensor } from '../tensor.js';
 import { empty, full } from './creation.js';
 import { canVec4, matmulKernel, type MatmulOptions } from './matmul-kernel.js';
+import { canPackB, matmulPackKernel, PACK_K_CHUNK } from './matmul-pack.js';
 import { tieredTiles, type Tiles } from './matmul-tiers.js';
 import { sumTo } from './reduce.js';
 import { expand } from './shape-ops.js';
@@ -93,14 +94,38 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false):
   const [tb, sb, freeB] = operand(b, b.shape.at(-2)!, b.shape.at(-1)!);
   const family = getEngine().info.kernels;
   const t = (family === 'cpu' && !pinned.cpu ? tieredTiles(M, N, K, nb, transA, transB) : null) ?? tilesFor(family, M, N);
-  const vec4 = family === 'cpu' ? canVec4(M, N, K, transA, transB, t.tm, t.tn) : N % 4 === 0;
-  const options: MatmulOptions = { family, transA, transB, vec4, ...t };
   if (nb > 65535) throw new TensorError(`matmul: ${nb} batch entries exceed the 65,535 dispatch limit`);
-  const wg: [number, number, number] = [Math.ceil(N / (t.tn * t.wx)), Math.ceil(M / (t.tm * t.wy)), nb];
-  runKernel(matmulKernel, options, { inputs: [ta, tb], outputs: [out], uniforms: new Uniforms().u32(M, N, K, sa, sb, M * N), workgroups: wg });
+  if (family === 'cpu' && canPackB(M, K, transA, t.tm, t.tn, t.wy)) {
+    const packed = packB(tb, sb, N, K, transB, t.wx * t.tn, nb);
+    // transB is folded into the panels: one main kernel serves NN and NT (and TN and TT).
+    const options: MatmulOptions = { family, transA, transB: false, vec4: true, packedB: true, ...t };
+    const wg: [number, number, number] = [Math.ceil(M / t.tm), Math.ceil(N / (t.wx * t.tn)), nb];
+    runKernel(matmulKernel, options, { inputs: [ta, packed.tensor], outputs: [out], uniforms: new Uniforms().u32(M, N, K, sa, packed.stride, M * N), workgroups: wg });
+    packed.tensor.dispose();
+  } else {
+    const vec4 = family === 'cpu' ? canVec4(M, N, K, transA, transB, t.tm, t.tn) : N % 4 === 0;
+    const options: MatmulOptions = { family, transA, transB, vec4, ...t };
+    const wg: [number, number, number] = [Math.ceil(N / (t.tn * t.wx)), Math.ceil(M / (t.tm * t.wy)), nb];
+    runKernel(matmulKernel, options, { inputs: [ta, tb], outputs: [out], uniforms: new Uniforms().u32(M, N, K, sa, sb, M * N), workgroups: wg });
+  }
   if (freeA) ta.dispose();
   if (freeB) tb.dispose();
   return out;
+}
+
+/**
+ * op(B) in k-major panels of `width` columns (matmul-pack.ts); `stride` is the packed size of
+ * one batch entry, or 0 when B is shared by the whole batch (then it is packed once).
+ */
+function packB(b: Tensor, sb: number, N: number, K: number, transB: boolean, width: number, nb: number): { tensor: Tensor; stride: number } {
+  const panels = Math.ceil(N / width);
+  const entries = sb === 0 ? 1 : nb;
+  const size = panels * K * width;
+  const tensor = empty([entries * size]);
+  const w4 = width / 4;
+  const wg: [number, number, number] = [Math.ceil((panels * w4) / 8), Math.ceil(K / PACK_K_CHUNK), entries];
+  runKernel(matmulPackKernel, { transB, w4 }, { inputs: [b], outputs: [tensor], uniforms: new Uniforms().u32(N, K, sb, panels), workgroups: wg });
+  return { tensor, stride: sb === 0 ? 0 : size };
 }
 
 const matmulOp = defineOp({
