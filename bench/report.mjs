@@ -29,10 +29,14 @@ for (const f of files) {
   if (r.torch) out.push(`- Second peer: PyTorch ${r.torch.version} on ${torchDevice === 'CPU' ? `the CPU, ${r.torch.threads} threads` : torchDevice}, same machine (where a case has a torch column)`);
   out.push(`- Run: ${m.date}, commit ${m.commit}${m.quick ? ', --quick' : ''}; raw data \`bench/results/${f}\``, '');
   const torch = r.cases.some((c) => c.torchRate !== undefined && c.torchRate !== null);
-  out.push(`| case | ours | peer | ours / peer |${torch ? ` PyTorch ${torchDevice === 'CPU' ? 'CPU' : 'GPU'} | ours / PyTorch |` : ''}`, `|---|---:|---:|---:|${torch ? '---:|---:|' : ''}`);
+  // Peer timed again with our quiet wait (tensor suite on software adapters): kernels alone.
+  const quiet = r.cases.some((c) => c.peerQuietRate != null);
+  const head = `| case | ours | peer | ours / peer |${quiet ? ' peer, quiet wait | ours / that |' : ''}${torch ? ` PyTorch ${torchDevice === 'CPU' ? 'CPU' : 'GPU'} | ours / PyTorch |` : ''}`;
+  out.push(head, `|---|---:|---:|---:|${quiet ? '---:|---:|' : ''}${torch ? '---:|---:|' : ''}`);
   for (const c of r.cases) {
+    const q = quiet ? ` ${c.peerQuietRate == null ? '—' : `${fmt(c.peerQuietRate)} ${c.unit}`} | ${c.ratioQuiet == null ? '—' : `${fmt(c.ratioQuiet)}x`} |` : '';
     const extra = torch ? ` ${c.torchRate == null ? '—' : `${fmt(c.torchRate)} ${c.unit}`} | ${c.torchRate == null ? '—' : `${fmt(c.rate / c.torchRate)}x`} |` : '';
-    out.push(`| ${c.label} | ${fmt(c.rate)} ${c.unit} | ${fmt(c.peerRate)} ${c.unit} | ${fmt(c.ratio)}x |${extra}`);
+    out.push(`| ${c.label} | ${fmt(c.rate)} ${c.unit} | ${fmt(c.peerRate)} ${c.unit} | ${fmt(c.ratio)}x |${q}${extra}`);
   }
   out.push('');
   if (r.notes) out.push(...r.notes, '');

@@ -2,13 +2,15 @@
 // gradient) against the same products on the tensor matmul (W · x[n]; Wᵀ · gy[n]; gy[n] ·
 // pixel-major x[n] summed over n), alternating in one process on DenseNet's bottleneck shapes.
 // A tuning aid, not part of `npm run bench`. Build first. Usage: node bench/conv1x1-matmul-probe.mjs
-// (TILES=64x32 pins the matmul's register block; the default is the automatic choice.)
+// (TILES=64x32 pins the matmul's register block; the default is the automatic choice; WARM=1
+// warms the tier-up's wide block first.)
 import * as T from '@spine/tensor/node';
 import { conv2d } from '../dist/ops/conv-pool.js';
 import { convDgrad, convGeometry, convWgrad } from '../dist/ops/conv2d.js';
 import { pixelMajor } from '../dist/ops/conv2d-layout.js';
 
 await T.ready();
+if (process.env.WARM) console.log('tier-up warmed:', await T.warmMatmul()); // the wide block, as a long run would have
 if (process.env.TILES) {
   const [tm, tn] = process.env.TILES.split('x').map(Number);
   T.setMatmulTiles('cpu', { tm, tn, wx: 8, wy: 1 });

@@ -15,6 +15,8 @@ const notes = await warmMatmulForBench(T, info, [{}, { transB: true }]);
 
 /** Time `ops` (recording only) followed by a device sync, repeated `inner` times per sample. */
 async function measure(label, unit, work, ours, theirs, repeats = 1, torchCase = null) {
+  const quietPeer = info.quietWait && label.startsWith('matmul');
+  let msPeerQuiet = null;
   const inner = repeats * repeatsPerSample(info);
   const runOurs = async () => {
     for (let i = 0; i < inner; i++) T.scope(() => void ours());
@@ -28,12 +30,17 @@ async function measure(label, unit, work, ours, theirs, repeats = 1, torchCase =
       await peer.sync();
     };
     msPeer = (await timeMedian(runPeer)) / inner;
+    // Our waits skip dawn.node's busy poll on software adapters (DeviceOptions.quietWait), which
+    // tfjs keeps; timing tfjs inside T.quietly() as well separates the kernels from the waiting.
+    if (quietPeer) msPeerQuiet = (await timeMedian(() => T.quietly(runPeer))) / inner;
   }
   const rate = (ms) => (ms === null ? null : work / (ms / 1e3) / 1e9);
   const row = { label, unit, work, ms: msOurs, rate: rate(msOurs), peerMs: msPeer, peerRate: rate(msPeer), ratio: msPeer === null ? null : msPeer / msOurs, torchCase };
+  if (msPeerQuiet !== null) Object.assign(row, { peerQuietMs: msPeerQuiet, peerQuietRate: rate(msPeerQuiet), ratioQuiet: msPeerQuiet / msOurs });
   cases.push(row);
-  const fmt = (v) => (v === null ? '—' : v.toFixed(2));
-  console.log(`${label.padEnd(34)} ours ${fmt(row.rate).padStart(8)} ${unit}   tfjs ${fmt(row.peerRate).padStart(8)} ${unit}   ratio ${fmt(row.ratio)}x`);
+  const fmt = (v) => (v === null || v === undefined ? '—' : v.toFixed(2));
+  const quietCol = msPeerQuiet === null ? '' : `   (tfjs waiting quietly ${fmt(row.peerQuietRate)}, ratio ${fmt(row.ratioQuiet)}x)`;
+  console.log(`${label.padEnd(34)} ours ${fmt(row.rate).padStart(8)} ${unit}   tfjs ${fmt(row.peerRate).padStart(8)} ${unit}   ratio ${fmt(row.ratio)}x${quietCol}`);
 }
 
 function pair(shapeA, shapeB, seed) {

@@ -41,5 +41,5 @@ setGpuProvider((options: DeviceOptions): GpuHandle => {
 // (ops/matmul-tiers.ts); SPINE_TENSOR_WARMER=0 turns it off.
 if (warmerUnavailable() === null) setKernelWarmer(new NodeKernelWarmer());
 
-export { NodeKernelWarmer, warmerUnavailable };
+export { NodeKernelWarmer, warmerUnavailable, quietly };
 export * from './index.js';
