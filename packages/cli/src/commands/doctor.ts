@@ -77,7 +77,7 @@ function formatReport(r: DoctorReport): string {
     const i = a.info;
     const name = [i.vendor, i.architecture, i.device].filter(Boolean).join(' / ');
     lines.push(`ok    WebGPU adapter: ${i.description || name}`);
-    lines.push(`        vendor/architecture: ${name || '(not reported)'}; backend ${i.backend}${i.isFallbackAdapter ? ' (fallback adapter)' : ''}; kernels '${i.kernels}'; ready in ${a.seconds!.toFixed(2)} s`);
+    lines.push(`        vendor/architecture: ${name || '(not reported)'}; backend ${i.backend}${i.isFallbackAdapter ? ' (fallback adapter)' : ''}; kernels '${i.kernels}'${i.quietWait ? ', quiet waits (no busy poll)' : ''}; ready in ${a.seconds!.toFixed(2)} s`);
     const l = i.limits;
     lines.push(`        limits: storage binding ${mib(l.maxStorageBufferBindingSize)}, buffer ${mib(l.maxBufferSize)}, ${l.maxStorageBuffersPerShaderStage} storage buffers/stage, ${l.maxComputeInvocationsPerWorkgroup} invocations/workgroup, ${l.maxComputeWorkgroupStorageSize} B workgroup memory, ${l.maxComputeWorkgroupsPerDimension} workgroups/dim`);
   } else {
