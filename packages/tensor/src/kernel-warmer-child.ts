@@ -18,8 +18,8 @@ async function run(job: WarmJob, device: DeviceOptions): Promise<void> {
   const o = job.options;
   T.setMatmulTiles(o.family, { tm: o.tm, tn: o.tn, wx: o.wx, wy: o.wy });
   try {
-    // 64 rows (PACK_MIN_ROWS) by 8 by 8 keeps every vec4 and packing condition true, so the
-    // kernel is the one the job names.
+    // 64 rows (at least PACK_MIN_ROWS) by 8 by 8 keeps every vec4 and packing condition true,
+    // so the kernel is the one the job names.
     const a = o.transA ? T.zeros([8, 64]) : T.zeros([64, 8]);
     await T.matmulRaw(a, T.zeros([8, 8]), o.transA, o.transB).data();
   } finally {

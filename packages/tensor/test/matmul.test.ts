@@ -35,6 +35,8 @@ const SIZES: [number, number, number][] = [
   [31, 33, 127],
   [1, 64, 3],
   [64, 1, 128],
+  // Under the packing threshold and vec4-aligned in every transpose.
+  [20, 36, 24],
   // Larger products: several workgroups of 16x8 blocks each way, with partial blocks.
   [40, 140, 36],
   [67, 261, 20],

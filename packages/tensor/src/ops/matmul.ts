@@ -26,7 +26,7 @@ export interface MatmulFlags {
  * compiles them far too slowly on a cold shader cache: 16x8 3.5 s, 32x8 12 s, 32x16 30 s, 32x32
  * and 64x32 minutes (bench/NOTES.md, `bench/mm-compile-probe.mjs`), so products start on 16x8
  * and take the wide block only once a kernel warmer has compiled it elsewhere (matmul-tiers.ts).
- * Products with at least 64 rows read B from packed panels (matmul-pack.ts).
+ * Products with at least 32 rows read B from packed panels (matmul-pack.ts).
  * `setMatmulTiles` pins a choice (tests, tuning) and bypasses the tiers.
  */
 // On an H200 (mm-probe, 1024³ and 4096³) 4x4 in 16x16 beat 8x8 in 16x16 (0.94x/0.77x tfjs
