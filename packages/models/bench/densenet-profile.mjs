@@ -4,11 +4,13 @@
 // forward + backward, then multiplied by how often the network runs it. Dense layers of a block
 // differ only in input width, so each block is sampled at its first, middle and last layer and
 // interpolated. Not a results suite (no peer, nothing written): a guide for optimisation.
-// Run after `npm run build`: node packages/models/bench/densenet-profile.mjs [size] [batch]
+// Run after `npm run build`: [WARM=1] node packages/models/bench/densenet-profile.mjs [size] [batch]
 import * as T from '@spine/tensor/node';
 import { avgPool2d, batchNormRelu, conv2d, denseBottleneckCheckpoint, globalAvgPool2d, maxPool2d } from '@spine/nn';
 
 await T.ready();
+// WARM=1: the tier-up's wide matmul block first, as a long training run (or the benchmark) has it.
+if (process.env.WARM) console.log('matmul tier-up warmed:', await T.warmMatmul());
 const SIZE = Number(process.argv[2] ?? 224);
 const N = Number(process.argv[3] ?? 4);
 const REPS = 2;
