@@ -1,12 +1,14 @@
 // Tiered register blocks for the cpu-family matmul (lavapipe), like a JIT's tier-up.
 //
-// The 16x8 baseline compiles in ~3.5 s. A 32x32 block runs about 1.6-1.7x faster (1024³: 2.7-3.5x
-// tfjs-webgpu against 1.6-2x) but LLVM needs minutes to compile it on a cold shader cache
-// (4.4 min in the background of other work; 64x32, hardly faster, over 9: bench/NOTES.md). So
-// every product starts on the baseline; a (transA, transB) variant that has done `hotFlops` of
-// work there is handed to the kernel warmer (another process fills Mesa's on-disk cache), and
-// its products take the wide block once that is done, when this process's own compile of it is
-// a cache hit. Without a warmer nothing changes.
+// The 16x8 baseline compiles in ~3.5 s. A 32x32 block runs about twice as fast (1024³, B packed:
+// 4.6x tfjs-webgpu as shipped against 2.5x) but LLVM needs minutes to compile it on a cold shader
+// cache (138 s for the packed NN kernel; 64x32, slower with packed B, about 13 min:
+// bench/NOTES.md). So every product starts on the baseline; a (transA, transB) variant that has
+// done `hotFlops` of work there is handed to the kernel warmer (another process fills Mesa's
+// on-disk cache), and its products take the wide block once that is done, when this process's own
+// compile of it is a cache hit. The wide block always reads packed B (matmul-pack.ts), so NT and
+// TT share NN's and TN's kernels, and only products that pack are eligible. Without a warmer
+// nothing changes.
 import { getEngine } from '../device.js';
 import { getKernelWarmer } from '../kernel-warmer.js';
 import type { MatmulOptions } from './matmul-kernel.js';
