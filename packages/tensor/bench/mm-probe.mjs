@@ -3,7 +3,8 @@
 // of them alike; prints each variant's median GFLOP/s and median ratio to tfjs per round.
 import { create, globals } from 'webgpu';
 import * as T from '../dist/node.js';
-await T.ready();
+// QUIET=0: our waits busy-poll like tfjs's (DeviceOptions.quietWait false).
+await T.ready(process.env.QUIET === '0' ? { quietWait: false } : {});
 const family = T.deviceInfo().kernels;
 // Real GPUs: 20 products per sample, so the submit-and-wait round trip does not dominate.
 const inner = family === 'gpu' ? 20 : 1;
@@ -18,7 +19,8 @@ await tf.setBackend('webgpu'); await tf.ready();
 const ta = tf.randomUniform([n, n]), tb = tf.randomUniform([n, n]);
 const be = tf.backend();
 const runs = [async () => { const cs = []; for (let i = 0; i < inner; i++) cs.push(tf.matMul(ta, tb)); be.ensureCommandEncoderReady(); be.endComputePassEncoder(); be.submitQueue(); await be.device.queue.onSubmittedWorkDone(); cs.forEach((c) => c.dispose()); }];
-for (const v of variants) runs.push(async () => { T.setMatmulTiles(family, v); for (let i = 0; i < inner; i++) T.matmulRaw(a, b, v.ta ?? false, v.tb ?? false).dispose(); await T.sync(); });
+// A variant may set "packB": false (B read in place instead of packed; cpu family).
+for (const v of variants) runs.push(async () => { T.setMatmulTiles(family, null); T.setMatmulTiles(family, v); for (let i = 0; i < inner; i++) T.matmulRaw(a, b, v.ta ?? false, v.tb ?? false).dispose(); await T.sync(); });
 for (const r of runs) await r();
 const times = runs.map(() => []);
 for (let k = 0; k < rounds; k++) for (let i = 0; i < runs.length; i++) { const t0 = performance.now(); await runs[i](); times[i].push(performance.now() - t0); }

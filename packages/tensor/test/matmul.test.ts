@@ -131,6 +131,9 @@ describe('matmul against the reference', () => {
       await runCases(CASES.filter((_, i) => i % 3 === 0), 'cpu', 'tiles 3x5');
       T.setMatmulTiles('cpu', { tm: 4, tn: 8, wx: 8, wy: 8 });
       await runCases(CASES.filter((_, i) => i % 3 === 1), 'cpu', 'tiles 4x8 in 8x8 workgroups');
+      T.setMatmulTiles('cpu', null);
+      T.setMatmulTiles('cpu', { tm: 16, tn: 8, wx: 8, wy: 1, packB: false });
+      await runCases(CASES.filter((_, i) => i % 3 === 2), 'cpu', '16x8 with B read in place');
     } finally {
       T.setMatmulTiles('cpu', null);
     }

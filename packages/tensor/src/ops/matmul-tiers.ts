@@ -19,6 +19,8 @@ export interface Tiles {
   tn: number;
   wx: number;
   wy: number;
+  /** cpu family, pinned tiles only: false reads B in place instead of packed (tuning, probes). */
+  packB?: boolean;
 }
 
 export type TierState = 'baseline' | 'warming' | 'ready' | 'failed';
