@@ -8,8 +8,9 @@
 //
 // `quietly(fn)` marks a region in which that poll, after the first SPIN_MS of spinning (so short
 // waits keep their latency), is re-queued with a 1 ms timer instead. Only dawn.node's callback
-// is slowed: it is the one native function queued without arguments; every other caller gets
-// the real setImmediate.
+// is slowed: a native function without name or parameters, queued without arguments. Every
+// other caller gets the real setImmediate, including `await new Promise((r) => setImmediate(r))`
+// (a promise's resolve function is native and nameless too, but takes one parameter).
 
 declare const performance: { now(): number };
 declare function setTimeout(cb: () => void, ms: number): unknown;
@@ -28,7 +29,7 @@ let since = 0;
 let original: SetImmediate | undefined;
 
 function isDawnPoll(cb: unknown, args: unknown[]): boolean {
-  return args.length === 0 && typeof cb === 'function' && nativeSource.call(cb).endsWith('{ [native code] }');
+  return args.length === 0 && typeof cb === 'function' && cb.length === 0 && cb.name === '' && nativeSource.call(cb).endsWith('{ [native code] }');
 }
 
 const throttled: SetImmediate = (cb, ...args) => {
