@@ -19,7 +19,7 @@ export interface PackOptions {
  * Pack only when the product has this many rows: below it the pass costs too large a share. At
  * 32 rows (two 16-row blocks, e.g. Winograd's GEMMs with 32 output channels) the 16x8 block ran
  * about as fast packed as in place, and packing lets those products take the tier-up's 32x32
- * block: 1.6-1.8x at that shape (`bench/mm-shape-probe.mjs 16x32x128x3136`, bench/NOTES.md).
+ * block: about 1.6x at that shape (`bench/mm-shape-probe.mjs 16x32x128x3136`, bench/NOTES.md).
  */
 export const PACK_MIN_ROWS = 32;
 /** Rows of k per invocation of the pack kernel. */

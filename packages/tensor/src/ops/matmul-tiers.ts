@@ -2,7 +2,7 @@
 //
 // The 16x8 baseline compiles in ~3.5 s. A 32x32 block runs about twice as fast (1024³, B packed:
 // 4.6x tfjs-webgpu as shipped against 2.5x) but LLVM needs minutes to compile it on a cold shader
-// cache (138 s for the packed NN kernel; 64x32, slower with packed B, about 13 min:
+// cache (103 s for the packed NN kernel, bench/warmer-probe.mjs; 64x32, slower with packed B, about 13 min:
 // bench/NOTES.md). So every product starts on the baseline; a (transA, transB) variant that has
 // done `hotFlops` of work there is handed to the kernel warmer (another process fills Mesa's
 // on-disk cache), and its products take the wide block once that is done, when this process's own
