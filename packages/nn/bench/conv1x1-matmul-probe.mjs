@@ -7,7 +7,6 @@
 import * as T from '@spine/tensor/node';
 import { conv2d } from '../dist/ops/conv-pool.js';
 import { convDgrad, convGeometry, convWgrad } from '../dist/ops/conv2d.js';
-import { pixelMajor } from '../dist/ops/conv2d-layout.js';
 
 await T.ready();
 if (process.env.WARM) console.log('tier-up warmed:', await T.warmMatmul()); // the wide block, as a long run would have
@@ -42,8 +41,8 @@ for (const [n, c, h, w, oc] of shapes) {
   const g = convGeometry(x, wt, null, {});
   const pairs = {
     fwd: [() => conv2d(x, wt), () => T.reshape(T.matmulRaw(T.reshape(wt, [oc, c]), T.reshape(x, [n, c, h * w])), [n, oc, h, w])],
-    dgrad: [() => convDgrad(gy, wt, g), () => T.reshape(T.matmulRaw(T.transpose(T.reshape(wt, [oc, c]), 0, 1), T.reshape(gy, [n, oc, h * w])), [n, c, h, w])],
-    wgrad: [() => convWgrad(x, gy, g), () => T.reshape(T.sum(T.matmulRaw(T.reshape(gy, [n, oc, h * w]), T.reshape(pixelMajor(x), [n, h * w, c])), 0), [oc, c, 1, 1])],
+    dgrad: [() => convDgrad(gy, wt, g), () => T.reshape(T.matmulRaw(T.reshape(wt, [oc, c]), T.reshape(gy, [n, oc, h * w]), true), [n, c, h, w])],
+    wgrad: [() => convWgrad(x, gy, g), () => T.reshape(T.sum(T.matmulRaw(T.reshape(gy, [n, oc, h * w]), T.reshape(x, [n, c, h * w]), false, true), 0), [oc, c, 1, 1])],
   };
   const parts = [];
   for (const [name, [ours, mm]] of Object.entries(pairs)) {

@@ -25,13 +25,15 @@ export interface PoolStats {
   peakLiveBytes: number;
   /** GPU buffers created so far. */
   buffersCreated: number;
+  /** Bytes in the engine's scratch textures (cpu-family matmul operands); 0 for a bare pool. */
+  scratchTextureBytes: number;
 }
 
 export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private readonly sizes = new WeakMap<GPUBuffer, number>();
   private pending: GPUBuffer[] = [];
-  private stats: PoolStats = { liveBytes: 0, pooledBytes: 0, pendingBytes: 0, peakLiveBytes: 0, buffersCreated: 0 };
+  private stats: Omit<PoolStats, 'scratchTextureBytes'> = { liveBytes: 0, pooledBytes: 0, pendingBytes: 0, peakLiveBytes: 0, buffersCreated: 0 };
 
   constructor(
     private readonly device: GPUDevice,
@@ -112,6 +114,6 @@ export class BufferPool {
   }
 
   snapshot(): PoolStats {
-    return { ...this.stats };
+    return { ...this.stats, scratchTextureBytes: 0 };
   }
 }

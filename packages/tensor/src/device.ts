@@ -28,6 +28,11 @@ export interface DeviceOptions {
    */
   maxPendingBytes?: number;
   /**
+   * Bytes of scratch textures (the cpu-family matmul's staged operands, kept per shape for
+   * reuse) beyond which the least recently used are destroyed (default 512 MiB).
+   */
+  scratchTextureCapBytes?: number;
+  /**
    * Dawn (Node) only: while waiting for the GPU, poll it once a millisecond instead of in a busy
    * loop (dawn-quiet-wait.ts). 'auto' (the default) does so on software adapters, whose kernels
    * run on the same CPU cores that the busy loop would take from them.
@@ -95,7 +100,7 @@ async function acquire(options: DeviceOptions): Promise<Engine> {
   }
   // Ask for the adapter's own limits: the defaults (128 MiB bindings, 8 storage buffers per
   // stage) are too small for DenseNet activations and for the fused optimizer kernel.
-  const want = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX'] as const;
+  const want = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxTextureDimension2D'] as const;
   const requiredLimits: Record<string, number> = {};
   for (const k of want) requiredLimits[k] = adapter.limits[k];
   const device = await adapter.requestDevice({ requiredLimits });
@@ -135,6 +140,7 @@ export interface DeviceInfo {
     maxComputeWorkgroupsPerDimension: number;
     maxComputeInvocationsPerWorkgroup: number;
     maxComputeWorkgroupStorageSize: number;
+    maxTextureDimension2D: number;
   };
 }
 

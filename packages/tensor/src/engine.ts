@@ -5,10 +5,17 @@ import { BufferPool, type PoolStats } from './buffer-pool.js';
 import type { DeviceInfo, DeviceOptions, GpuHandle } from './device.js';
 import { TensorError, WgslCompileError } from './errors.js';
 import { BufferUsage, MapMode, ShaderStage } from './gpu-constants.js';
+import { ScratchTextures } from './scratch-textures.js';
 
 /** Words (u32) of uniform data one dispatch may pass; see `uniformPreamble`. */
 export const UNIFORM_WORDS = 64;
 const UNIFORM_SLOT_BYTES = 256; // >= UNIFORM_WORDS * 4 and a valid dynamic/bind offset alignment
+
+/**
+ * A texture binding after a kernel's buffers: 'sampled' is `texture_2d<f32>` (read with
+ * textureLoad), 'storage' is `texture_storage_2d<rgba32float, write>`.
+ */
+export type TextureBinding = 'sampled' | 'storage';
 
 export interface CompiledKernel {
   readonly name: string;
@@ -16,6 +23,7 @@ export interface CompiledKernel {
   readonly layout: GPUBindGroupLayout;
   readonly inputs: number;
   readonly outputs: number;
+  readonly textures: readonly TextureBinding[];
 }
 
 export class Engine {
@@ -24,6 +32,8 @@ export class Engine {
   readonly adapterKernels: 'gpu' | 'cpu';
   readonly storagePool: BufferPool;
   private readonly readPool: BufferPool;
+  /** Operand textures of the cpu-family matmul (scratch-textures.ts). */
+  readonly scratch: ScratchTextures;
   private readonly pipelines = new Map<string, CompiledKernel>();
   private readonly layouts = new Map<string, GPUBindGroupLayout>();
   private compileChecks: Promise<WgslCompileError | null>[] = [];
@@ -71,11 +81,13 @@ export class Engine {
         maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
         maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
         maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+        maxTextureDimension2D: l.maxTextureDimension2D,
       },
     };
     const cap = options.poolCapBytes ?? Math.min(1 << 30, Math.floor(l.maxBufferSize / 4) || 1 << 30);
     this.storagePool = new BufferPool(device, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST, 'tensor', cap);
     this.readPool = new BufferPool(device, BufferUsage.MAP_READ | BufferUsage.COPY_DST, 'readback', 256 << 20);
+    this.scratch = new ScratchTextures(device, options.scratchTextureCapBytes ?? 512 << 20);
     this.maxDispatches = Math.max(1, options.maxDispatchesPerSubmit ?? 256);
     this.maxPendingBytes = Math.max(0, options.maxPendingBytes ?? 256 << 20);
     this.uniformStaging = new Uint32Array((this.maxDispatches * UNIFORM_SLOT_BYTES) / 4);
@@ -92,13 +104,18 @@ export class Engine {
 
   // ---- kernels -------------------------------------------------------------------------
 
-  private layoutFor(inputs: number, outputs: number): GPUBindGroupLayout {
-    const key = `${inputs}/${outputs}`;
+  private layoutFor(inputs: number, outputs: number, textures: readonly TextureBinding[]): GPUBindGroupLayout {
+    const key = `${inputs}/${outputs}/${textures.join(',')}`;
     let layout = this.layouts.get(key);
     if (!layout) {
       const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: ShaderStage.COMPUTE, buffer: { type: 'uniform' } }];
       for (let i = 0; i < inputs; i++) entries.push({ binding: 1 + i, visibility: ShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } });
       for (let i = 0; i < outputs; i++) entries.push({ binding: 1 + inputs + i, visibility: ShaderStage.COMPUTE, buffer: { type: 'storage' } });
+      textures.forEach((kind, i) => {
+        const binding = 1 + inputs + outputs + i;
+        if (kind === 'sampled') entries.push({ binding, visibility: ShaderStage.COMPUTE, texture: { sampleType: 'unfilterable-float' } });
+        else entries.push({ binding, visibility: ShaderStage.COMPUTE, storageTexture: { access: 'write-only', format: 'rgba32float' } });
+      });
       layout = this.device.createBindGroupLayout({ entries, label: `layout ${key}` });
       this.layouts.set(key, layout);
     }
@@ -110,11 +127,11 @@ export class Engine {
    * (ops are synchronous); errors are collected and raised, with the WGSL line, by the next
    * read or `checkCompilation()`.
    */
-  pipeline(key: string, name: string, inputs: number, outputs: number, source: () => string): CompiledKernel {
+  pipeline(key: string, name: string, inputs: number, outputs: number, source: () => string, textures: readonly TextureBinding[] = []): CompiledKernel {
     const hit = this.pipelines.get(key);
     if (hit) return hit;
     const code = source();
-    const layout = this.layoutFor(inputs, outputs);
+    const layout = this.layoutFor(inputs, outputs, textures);
     this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ code, label: name });
     const pipeline = this.device.createComputePipeline({
@@ -130,7 +147,7 @@ export class Engine {
       }),
     );
     this.counters.pipelinesCompiled++;
-    const compiled = { name, pipeline, layout, inputs, outputs };
+    const compiled = { name, pipeline, layout, inputs, outputs, textures };
     this.pipelines.set(key, compiled);
     return compiled;
   }
@@ -169,16 +186,19 @@ export class Engine {
 
   /**
    * Record one dispatch. `uniforms` (at most UNIFORM_WORDS u32 words) reach the kernel through
-   * a slot of the uniform ring; buffers bind in order: inputs, then outputs.
+   * a slot of the uniform ring; buffers bind in order: inputs, then outputs, then `views` for
+   * the kernel's texture bindings.
    */
-  dispatch(kernel: CompiledKernel, buffers: readonly GPUBuffer[], uniforms: Uint32Array, workgroups: readonly [number, number?, number?]): void {
+  dispatch(kernel: CompiledKernel, buffers: readonly GPUBuffer[], uniforms: Uint32Array, workgroups: readonly [number, number?, number?], views: readonly GPUTextureView[] = []): void {
     if (uniforms.length > UNIFORM_WORDS) throw new TensorError(`kernel ${kernel.name}: ${uniforms.length} uniform words exceed the limit of ${UNIFORM_WORDS}`);
     if (buffers.length !== kernel.inputs + kernel.outputs) throw new TensorError(`kernel ${kernel.name}: expected ${kernel.inputs + kernel.outputs} buffers, got ${buffers.length}`);
+    if (views.length !== kernel.textures.length) throw new TensorError(`kernel ${kernel.name}: expected ${kernel.textures.length} textures, got ${views.length}`);
     const pass = this.ensurePass();
     const slot = this.dispatches;
     this.uniformStaging.set(uniforms, (slot * UNIFORM_SLOT_BYTES) / 4);
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformRing, offset: slot * UNIFORM_SLOT_BYTES, size: UNIFORM_WORDS * 4 } }];
     for (let i = 0; i < buffers.length; i++) entries.push({ binding: 1 + i, resource: { buffer: buffers[i]! } });
+    for (let i = 0; i < views.length; i++) entries.push({ binding: 1 + buffers.length + i, resource: views[i]! });
     pass.setPipeline(kernel.pipeline);
     pass.setBindGroup(0, this.device.createBindGroup({ layout: kernel.layout, entries }));
     pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
@@ -209,6 +229,7 @@ export class Engine {
     this.dispatches = 0;
     this.counters.submits++;
     this.storagePool.commit();
+    this.scratch.afterSubmit();
   }
 
   // ---- memory --------------------------------------------------------------------------
@@ -272,7 +293,7 @@ export class Engine {
   }
 
   memory(): PoolStats {
-    return this.storagePool.snapshot();
+    return { ...this.storagePool.snapshot(), scratchTextureBytes: this.scratch.bytes };
   }
 
   private assertAlive(): void {
@@ -289,6 +310,7 @@ export class Engine {
     this.lost = 'destroyed';
     this.storagePool.trim();
     this.readPool.trim();
+    this.scratch.destroyAll();
     this.pipelines.clear();
     this.device.destroy();
     this.handle.release?.();

@@ -14,6 +14,7 @@ export type { PoolStats } from './buffer-pool.js';
 export { noGrad, isGradEnabled, detach, defineOp, OpContext, GraphNode, type OpSpec, type BackwardRule } from './autograd.js';
 export { backward } from './backward.js';
 export { defineKernel, runKernel, Uniforms, uniformPreamble, grid1d, linearIndex, type Kernel, type KernelSpec, type RunArgs } from './kernel.js';
+export type { TextureBinding } from './engine.js';
 export { tileAccumulators, tileInnerProduct } from './tile-codegen.js';
 export { manualSeed, getRngState, setRngState, nextRngBlock, rngU32, rngUniform, seedKeys, RNG_WGSL, type RngState } from './rng.js';
 export { numel, broadcastShapes, contiguousStrides, type Shape } from './shape.js';
@@ -27,7 +28,7 @@ export { ELEMENTWISE, type ElementwiseDef, type ElementwiseName } from './ops/el
 export { runElementwise, type Operand, type ElementwiseCall } from './ops/elementwise-kernel.js';
 export { sum, mean, max, min, argmax, argmin, variance, sumTo, type Axes } from './ops/reduce.js';
 export { reshape, flatten, squeeze, unsqueeze, permute, transpose, slice, narrow, concat, stack, pad, expand, clone, type SliceRange } from './ops/shape-ops.js';
-export { matmul, matmulRaw, setMatmulTiles, getMatmulTiles, type MatmulFlags } from './ops/matmul.js';
+export { matmul, matmulRaw, setMatmulTiles, getMatmulTiles, setMatmulTextures, matmulRoute, TEXTURE_MIN_FLOPS, type MatmulFlags } from './ops/matmul.js';
 export { warmMatmul, matmulTiers, matmulTierUpActive, setMatmulTierUp, getMatmulTierUp, type TierState, type TierUpSettings } from './ops/matmul-tiers.js';
 export { setKernelWarmer, getKernelWarmer, type KernelWarmer, type WarmJob } from './kernel-warmer.js';
 export { softmax, logSoftmax } from './ops/softmax.js';

@@ -3,9 +3,10 @@
 // uniforms, so DenseNet's dozens of channel counts share one pipeline.
 //
 // Binding convention: @binding(0) the uniform block `params` (read with pu/pi/pf), then one
-// binding per input (read-only storage), then one per output (read_write storage).
+// binding per input (read-only storage), then one per output (read_write storage), then the
+// kernel's texture bindings, if it declares any.
 import { getEngine } from './device.js';
-import { UNIFORM_WORDS } from './engine.js';
+import { UNIFORM_WORDS, type TextureBinding } from './engine.js';
 import { TensorError } from './errors.js';
 import type { Tensor } from './tensor.js';
 
@@ -14,6 +15,8 @@ export interface KernelSpec<O> {
   /** Number of input and output bindings (may depend on the options). */
   inputs: number | ((options: O) => number);
   outputs: number | ((options: O) => number);
+  /** Texture bindings after the buffers (RunArgs.textures supplies their views). */
+  textures?: readonly TextureBinding[] | ((options: O) => readonly TextureBinding[]);
   /** The WGSL module for these options; must define `fn main` as the compute entry point. */
   source: (options: O) => string;
 }
@@ -109,6 +112,8 @@ export interface RunArgs {
   outputs: readonly Tensor[];
   uniforms?: Uniforms | Uint32Array;
   workgroups: readonly [number, number?, number?];
+  /** Views for the kernel's texture bindings, in order. */
+  textures?: readonly GPUTextureView[];
 }
 
 /** Record one dispatch of `kernel` compiled for `options`. */
@@ -120,9 +125,10 @@ export function runKernel<O>(kernel: Kernel<O>, options: O, args: RunArgs): void
     throw new TensorError(`kernel ${kernel.name}: expects ${nIn} inputs and ${nOut} outputs, got ${args.inputs.length} and ${args.outputs.length}`);
   }
   const key = `${kernel.name}:${JSON.stringify(options ?? {})}`;
-  const compiled = engine.pipeline(key, kernel.name, nIn, nOut, () => kernel.source(options));
+  const textures = typeof kernel.textures === 'function' ? kernel.textures(options) : (kernel.textures ?? []);
+  const compiled = engine.pipeline(key, kernel.name, nIn, nOut, () => kernel.source(options), textures);
   const u = args.uniforms instanceof Uniforms ? args.uniforms.toArray() : (args.uniforms ?? new Uint32Array(0));
   const buffers = [...args.inputs.map((t) => t.buffer), ...args.outputs.map((t) => t.buffer)];
   if ((args.workgroups[0] ?? 0) * (args.workgroups[1] ?? 1) * (args.workgroups[2] ?? 1) === 0) return;
-  engine.dispatch(compiled, buffers, u, args.workgroups);
+  engine.dispatch(compiled, buffers, u, args.workgroups, args.textures ?? []);
 }

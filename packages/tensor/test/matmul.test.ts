@@ -1,11 +1,13 @@
 // Batched matmul against the float64 reference at sizes that divide no tile, all transpose
-// combinations, batch broadcasting, for both kernel families ('cpu': register blocks with
-// vec4 or scalar loads, B packed into panels or read in place; 'gpu': workgroup tiles), with
-// poisoned outputs.
+// combinations, batch broadcasting, for both kernel families ('cpu': operands staged in
+// textures, or register blocks with vec4 or scalar loads from buffers, B packed into panels or
+// read in place; 'gpu': workgroup tiles), with poisoned outputs. The cpu family runs three ways:
+// its automatic choice, every product through textures, and every product on buffers.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '../src/node.js';
 import { canVec4 } from '../src/ops/matmul-kernel.js';
 import { canPackB } from '../src/ops/matmul-pack.js';
+import { textureTiles } from '../src/ops/matmul-texture.js';
 import { refMatmul, refMatmulAbs } from './reference/matmul.js';
 import { mapArr, type Arr } from './reference/ndarray.js';
 import { download, expectClose, upload } from './helpers/gpu.js';
@@ -16,7 +18,10 @@ beforeAll(async () => {
   T.setPoisonOutputs(true);
 });
 afterAll(() => T.setPoisonOutputs(false));
-afterEach(() => T.setKernelFamily(null));
+afterEach(() => {
+  T.setKernelFamily(null);
+  T.setMatmulTextures('auto');
+});
 
 // (M, N, K) drawn from {1, 3, 5, 17, 31, 33, 64, 127, 130}: every value in every position,
 // plus three larger products;
@@ -49,6 +54,13 @@ const TRANS: [boolean, boolean][] = [
   [true, true],
 ];
 const FAMILIES = ['cpu', 'gpu'] as const;
+/** cpu-family texture modes: the automatic choice, textures forced, buffers forced. */
+const CPU_MODES = [
+  ['cpu', 'auto'],
+  ['cpu', true],
+  ['cpu', false],
+  ['gpu', 'auto'],
+] as const;
 
 interface Case {
   a: Arr;
@@ -76,33 +88,54 @@ function shapesFor(M: number, N: number, K: number, transA: boolean, transB: boo
 // Reference products are computed once and shared by both families.
 const CASES: Case[] = SIZES.flatMap(([M, N, K]) => TRANS.map(([ta, tb]) => makeCase(...shapesFor(M, N, K, ta, tb), ta, tb)));
 
-async function runCases(cases: Case[], family: 'cpu' | 'gpu', tag: string): Promise<void> {
+async function runCases(cases: Case[], family: 'cpu' | 'gpu', tag: string, textures: boolean | 'auto' = 'auto'): Promise<void> {
   T.setKernelFamily(family);
+  T.setMatmulTextures(textures);
   // Record every product first, then read: one submit for the lot.
   const outs = cases.map((c) => T.matmul(upload(c.a), upload(c.b), { transA: c.transA, transB: c.transB }));
   for (let i = 0; i < cases.length; i++) {
     const c = cases[i]!;
-    expectClose(await download(outs[i]!), c.want, { rtol: 0, atol: 1e-6, scale: c.scale }, `${tag} ${family} ${c.label}`);
+    expectClose(await download(outs[i]!), c.want, { rtol: 0, atol: 1e-6, scale: c.scale }, `${tag} ${family} (textures ${textures}) ${c.label}`);
   }
 }
 
 describe('matmul against the reference', () => {
-  it('the size list reaches every cpu variant (packed B, vec4 in place, scalar) in every transpose combination', () => {
+  it('the size list reaches every cpu route (textures; packed B, vec4 in place, scalar on buffers) in every transpose combination', () => {
+    T.setKernelFamily('cpu');
     for (const [ta, tb] of TRANS) {
-      const route = SIZES.map(([M, N, K]) => {
-        const { tm, tn, wy } = T.getMatmulTiles('cpu', M, N);
-        return canPackB(M, K, ta, tm, tn, wy) ? 'packed' : canVec4(M, N, K, ta, tb, tm, tn) ? 'vec4' : 'scalar';
-      });
+      expect(SIZES.map(([M, N, K]) => T.matmulRoute(M, N, K, 1, ta, tb)), `transA=${ta} transB=${tb}`).toContain('texture');
+      T.setMatmulTextures(false);
+      const route = SIZES.map(([M, N, K]) => T.matmulRoute(M, N, K, 1, ta, tb));
+      T.setMatmulTextures('auto');
+      const { tm, tn, wy } = T.getMatmulTiles('cpu', 64, 64);
+      expect(route.includes('packed')).toBe(SIZES.some(([M, , K]) => canPackB(M, K, ta, tm, tn, wy)));
       for (const r of ['packed', 'vec4', 'scalar']) expect(route, `transA=${ta} transB=${tb}`).toContain(r);
+      expect(canVec4(64, 64, 64, ta, tb, 16, 8)).toBe(true);
     }
   });
 
-  for (const family of FAMILIES) {
-    it(`${family} kernels: awkward sizes, all transposes`, async () => {
-      await runCases(CASES, family, 'sizes');
+  it('texture products read B in place when they have few rows, and stage it otherwise', () => {
+    T.setKernelFamily('cpu');
+    expect(T.matmulRoute(32, 3136, 128, 16)).toBe('texture');
+    expect(T.matmulRoute(1024, 1024, 1024)).toBe('texture');
+    expect(textureTiles(32, 3136, 128, false).bBuffer).toBe(true);
+    expect(textureTiles(32, 3136, 128, true).bBuffer).toBe(false); // transposed B is staged
+    expect(textureTiles(1024, 1024, 1024, false).bBuffer).toBe(false);
+    // The size list runs both ways when textures are forced.
+    const paths = CASES.map((c) => textureTiles(c.want.shape.at(-2)!, c.want.shape.at(-1)!, c.transA ? c.a.shape.at(-2)! : c.a.shape.at(-1)!, c.transB).bBuffer);
+    expect(paths).toContain(true);
+    expect(paths).toContain(false);
+    // Too small to pay for staging: buffers.
+    expect(T.matmulRoute(8, 8, 8)).not.toBe('texture');
+  });
+
+  for (const [family, textures] of CPU_MODES) {
+    const name = family === 'gpu' ? 'gpu kernels' : `cpu kernels (textures ${textures})`;
+    it(`${name}: awkward sizes, all transposes`, async () => {
+      await runCases(CASES, family, 'sizes', textures);
     });
 
-    it(`${family} kernels: batch broadcasting`, async () => {
+    it(`${name}: batch broadcasting`, async () => {
       const shapes: [number[], number[]][] = [
         [[2, 1, 5, 7], [3, 7, 4]],
         [[5, 7], [4, 7, 3]],
@@ -121,9 +154,23 @@ describe('matmul against the reference', () => {
           return makeCase(swap(sa, ta), swap(sb, tb), ta, tb);
         }),
       );
-      await runCases(cases, family, 'batch');
+      await runCases(cases, family, 'batch', textures);
     });
   }
+
+  it('texture products stay correct when every scratch texture is evicted as soon as another is made', async () => {
+    const scratch = T.getEngine().scratch;
+    const cap = scratch.capBytes;
+    try {
+      // Cap 0: each product's B texture retires its A texture, and the next product's A
+      // texture retires that B, all before the commands that read them are submitted.
+      scratch.capBytes = 0;
+      await runCases(CASES.filter((_, i) => i % 2 === 0), 'cpu', 'evicting', true);
+      expect(scratch.count).toBe(1);
+    } finally {
+      scratch.capBytes = cap;
+    }
+  });
 
   it('odd register-block tiles and 2-D workgroups on the cpu family', async () => {
     try {

@@ -1,10 +1,11 @@
 // conv2d (NCHW input, OIHW weights, optional bias), forward and backward, PyTorch's semantics.
 // Convolutions run as implicit GEMM (conv2d-kernel.ts); on software adapters 3x3 stride-1 ones
 // with 16+ channels run their forward and data gradient by Winograd F(2x2, 3x3) instead
-// (conv2d-winograd.ts). On real GPUs ('gpu' family) 1x1 stride-1 unpadded ones are a plain
-// batched matmul on the tensor engine's workgroup-tiled kernel instead: W[OC, IC] · X[n][IC, H*W]
-// is already NCHW, so no layout copy is needed.
-import { add, defineOp, getEngine, matmul, reshape, runKernel, scope, ShapeError, sum, empty, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
+// (conv2d-winograd.ts). 1x1 stride-1 unpadded ones are a plain batched matmul on the tensor
+// engine instead, on real GPUs always and on software adapters where its texture-operand kernel
+// applies (pointwiseOnMatmul): W[OC, IC] · X[n][IC, H*W] is already NCHW, so no layout copy is
+// needed.
+import { add, defineOp, getEngine, matmul, matmulRoute, reshape, runKernel, scope, ShapeError, sum, empty, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
 import { convGemmTiledKernel } from './conv2d-gpu-kernel.js';
 import { convGemmKernel, type GemmTiles } from './conv2d-kernel.js';
 import { convGemmPixelLanesKernel, PIXEL_LANES, type PixelLaneTiles } from './conv2d-pixel-kernel.js';
@@ -105,6 +106,7 @@ function wgradTiles(cols: number): GemmTiles {
 }
 
 let pinnedTiles: GemmTiles | null = null;
+
 
 // Measured on lavapipe (bench/NOTES.md): forward 1.5-1.6x faster at 16 -> 32 and 32 -> 32
 // channels, 1.5-1.9x at 64 and 128; not tried below 16, where the transforms' share grows.
@@ -275,10 +277,22 @@ const convOp = defineOp({
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, options: Conv2dOptions = {}): Tensor {
   const g = convGeometry(x, w, b, options);
   const pointwise = g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0;
-  // On lavapipe the implicit GEMM beat the tensor matmul on 1x1 convs too (forward 1.4-2.8x on
-  // 4x{64..512}x{56..7}² -> 32/128, backward about even), so only real GPUs take matmul.
-  if (pointwise && getEngine().info.kernels === 'gpu') return conv1x1(x, w, b, g);
+  if (pointwise && pointwiseOnMatmul(g)) return conv1x1(x, w, b, g);
   return convOp(x, w, b, g);
+}
+
+/**
+ * Whether a 1x1 convolution runs on the tensor matmul. Real GPUs: always. Software adapters:
+ * when the matmul stages its operands in textures (matmul-texture.ts in @spine/tensor) and the
+ * product is wide and tall enough; on DenseNet's bottleneck shapes that was 1.3-1.7x faster
+ * than the implicit GEMM in all three directions from 14² pixels and 64 output channels up,
+ * about even at 7², and slower backward with 32 output channels
+ * (`bench/conv1x1-matmul-probe.mjs`, bench/NOTES.md).
+ */
+export function pointwiseOnMatmul(g: ConvGeometry): boolean {
+  if (getEngine().info.kernels === 'gpu') return true;
+  if (pinnedTiles || g.oc < 64 || g.h * g.w < 64) return false;
+  return matmulRoute(g.oc, g.h * g.w, g.c, g.n, false, false, [1, g.n]) === 'texture';
 }
 
 /** 1x1, stride 1, no padding: y[n] = W · x[n] on the tensor matmul (its autograd included). */

@@ -8,6 +8,7 @@ import type { Tensor } from '../tensor.js';
 import { empty, full } from './creation.js';
 import { canVec4, matmulKernel, type MatmulOptions } from './matmul-kernel.js';
 import { canPackB, matmulPackKernel, PACK_K_CHUNK } from './matmul-pack.js';
+import { textureMatmul, textureMatmulFits } from './matmul-texture.js';
 import { tieredTiles, type Tiles } from './matmul-tiers.js';
 import { sumTo } from './reduce.js';
 import { expand } from './shape-ops.js';
@@ -28,6 +29,11 @@ export interface MatmulFlags {
  * and take the wide block only once a kernel warmer has compiled it elsewhere (matmul-tiers.ts).
  * Products with at least 32 rows read B from packed panels (matmul-pack.ts).
  * `setMatmulTiles` pins a choice (tests, tuning) and bypasses the tiers.
+ *
+ * On software adapters most products skip all of that: they stage both operands in textures and
+ * run a 16x16 block that reads them with textureLoad, about twice as fast as the best buffer
+ * kernel and quick to compile (matmul-texture.ts). The buffer kernels remain for small products,
+ * operands larger than a texture, pinned tiles, and `setMatmulTextures(false)`.
  */
 // On an H200 (mm-probe, 1024³ and 4096³) 4x4 in 16x16 beat 8x8 in 16x16 (0.94x/0.77x tfjs
 // against 0.55x/0.65x), 4x8, 8x4 and 8x8 workgroups.
@@ -41,6 +47,32 @@ function tilesFor(family: 'cpu' | 'gpu', M: number, N: number): Tiles {
   // 8 lanes x tn columns per workgroup: narrow outputs (N <= 32) take 4 columns per lane so
   // fewer lanes compute clamped duplicates.
   return { tm: M >= 32 ? 16 : 4, tn: N > 32 ? 8 : 4, wx: 8, wy: 1 };
+}
+
+/**
+ * Products below this many flops (2·M·N·K over the batch) keep the buffer kernels: staging two
+ * textures costs two extra dispatches, which only pays once there is work to save.
+ */
+export const TEXTURE_MIN_FLOPS = 1 << 20;
+let textures: boolean | 'auto' = 'auto';
+
+/** Texture operands for the cpu family: 'auto' (default) uses them where they fit and pay. */
+export function setMatmulTextures(mode: boolean | 'auto'): void {
+  textures = mode;
+}
+
+/** Which kernel a cpu-family product of this shape takes (tests, probes). */
+export function matmulRoute(M: number, N: number, K: number, nb = 1, transA = false, transB = false, entries: [number, number] = [nb, nb]): 'texture' | 'packed' | 'vec4' | 'scalar' {
+  if (usesTextures(M, N, K, nb, entries[0], entries[1], transB)) return 'texture';
+  const t = tilesFor('cpu', M, N);
+  if ((t.packB ?? true) && canPackB(M, K, transA, t.tm, t.tn, t.wy)) return 'packed';
+  return canVec4(M, N, K, transA, transB, t.tm, t.tn) ? 'vec4' : 'scalar';
+}
+
+function usesTextures(M: number, N: number, K: number, nb: number, entriesA: number, entriesB: number, transB: boolean): boolean {
+  if (textures === false || pinned.cpu) return false;
+  if (textures === 'auto' && 2 * M * N * K * nb < TEXTURE_MIN_FLOPS) return false;
+  return textureMatmulFits(M, N, K, entriesA, entriesB, transB);
 }
 
 /** Pin the tiles of one family (null: back to the automatic choice). */
@@ -94,6 +126,12 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false):
   const [ta, sa, freeA] = operand(a, a.shape.at(-2)!, a.shape.at(-1)!);
   const [tb, sb, freeB] = operand(b, b.shape.at(-2)!, b.shape.at(-1)!);
   const family = getEngine().info.kernels;
+  if (family === 'cpu' && usesTextures(M, N, K, nb, sa === 0 ? 1 : nb, sb === 0 ? 1 : nb, transB)) {
+    textureMatmul(ta, sa, tb, sb, out, M, N, K, nb, transA, transB);
+    if (freeA) ta.dispose();
+    if (freeB) tb.dispose();
+    return out;
+  }
   const { packB: allowPack = true, ...t } = (family === 'cpu' && !pinned.cpu ? tieredTiles(M, N, K, nb, transA, transB) : null) ?? tilesFor(family, M, N);
   if (nb > 65535) throw new TensorError(`matmul: ${nb} batch entries exceed the 65,535 dispatch limit`);
   if (family === 'cpu' && allowPack && canPackB(M, K, transA, t.tm, t.tn, t.wy)) {

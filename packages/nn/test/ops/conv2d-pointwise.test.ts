@@ -1,0 +1,75 @@
+// 1x1 convolutions on the tensor matmul: on software adapters its texture-operand kernel takes
+// the wide ones (pointwiseOnMatmul); forward, both gradients and the bias gradient against the
+// float64 reference, and the choice itself.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as T from '@spine/tensor/node';
+import { conv2d } from '../../src/ops/conv-pool.js';
+import { convGeometry, pointwiseOnMatmul, setConvTiles } from '../../src/ops/conv2d.js';
+import { conv2dGradRef, conv2dRef, type Arr, type ConvRefOptions } from './conv-pool-reference.js';
+import { expectNear, randomArr } from '../helpers/near.js';
+
+beforeAll(async () => {
+  await T.ready();
+  T.setPoisonOutputs(true);
+});
+afterAll(() => {
+  setConvTiles(null);
+  T.setKernelFamily(null);
+  T.setPoisonOutputs(false);
+});
+
+const o: ConvRefOptions = { stride: [1, 1], padding: [0, 0], dilation: [1, 1] };
+
+function geometry(x: number[], oc: number) {
+  return convGeometry(T.empty(x), T.empty([oc, x[1]!, 1, 1]), null, {});
+}
+
+describe('1x1 convolutions on the matmul (cpu family)', () => {
+  it('take the matmul from 64 output channels and 64 pixels, when its texture kernel applies', () => {
+    T.setKernelFamily('cpu');
+    expect(pointwiseOnMatmul(geometry([2, 40, 12, 12], 72))).toBe(true);
+    expect(pointwiseOnMatmul(geometry([2, 40, 12, 12], 32))).toBe(false); // few output channels
+    expect(pointwiseOnMatmul(geometry([2, 40, 7, 7], 72))).toBe(false); // few pixels
+    T.setMatmulTextures(false);
+    expect(pointwiseOnMatmul(geometry([2, 40, 12, 12], 72))).toBe(false);
+    T.setMatmulTextures('auto');
+    T.setKernelFamily('gpu');
+    expect(pointwiseOnMatmul(geometry([2, 40, 7, 7], 8))).toBe(true); // real GPUs: always
+    T.setKernelFamily(null);
+  });
+
+  for (const bias of [false, true]) {
+    it(`forward, data, weight${bias ? ' and bias' : ''} gradients against the reference`, async () => {
+      T.setKernelFamily('cpu');
+      const x = randomArr([2, 40, 12, 11], 5);
+      const w = randomArr([72, 40, 1, 1], 6);
+      const b = bias ? randomArr([72], 7) : null;
+      expect(pointwiseOnMatmul(geometry(x.shape, 72))).toBe(true);
+      const y = conv2dRef(x, w, b, o);
+      const r = randomArr(y.shape, 8);
+      const want = conv2dGradRef(x, w, r, o);
+      const leaf = (a: Arr) => {
+        const v = T.tensor(Float32Array.from(a.data), a.shape);
+        v.requiresGrad = true;
+        return v;
+      };
+      const [tx, tw] = [leaf(x), leaf(w)];
+      const tb = b ? leaf(b) : null;
+      const tr = T.tensor(Float32Array.from(r.data), r.shape);
+      const ty = conv2d(tx, tw, tb);
+      await expectNear(ty, y, 1e-5, 'y');
+      const loss = T.scope(() => T.sum(T.mul(ty, tr)));
+      loss.backward();
+      await expectNear(tx.grad!, want.dx, 1e-5, 'dx');
+      await expectNear(tw.grad!, want.dw, 1e-5, 'dw');
+      if (tb) {
+        // db[oc] = Σ over batch and pixels of the upstream gradient.
+        const db: Arr = { data: new Float64Array(72), shape: [72] };
+        for (let i = 0; i < r.data.length; i++) db.data[Math.floor(i / (12 * 11)) % 72]! += r.data[i]!;
+        await expectNear(tb.grad!, db, 1e-5, 'db');
+      }
+      for (const v of [tx, tw, tb, tr, ty, loss, tx.grad, tw.grad, tb?.grad]) v?.dispose();
+      T.setKernelFamily(null);
+    });
+  }
+});

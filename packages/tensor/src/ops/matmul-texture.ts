@@ -1,0 +1,187 @@
+// The cpu-family matmul with both operands in textures (llvmpipe).
+//
+// On llvmpipe a workgroup runs as SIMD lanes on one CPU thread. A storage-buffer load whose
+// address differs per lane becomes a loop over the lanes with a bounds check and a branch per
+// element; even a load every lane shares goes through a bounds-checked branch. A texel fetch is
+// a vectorised gather with clamped coordinates and no branches. With the same 16x16 register
+// block, reading A and B with textureLoad ran 2.2-2.4x faster than reading them from storage
+// buffers (1024³: ~24 against ~10 GFLOP/s; bench/NOTES.md, "Texture operands"), and the kernel
+// compiles in a few seconds, where the buffer kernel needed a 32x32 block (minutes of LLVM) to get
+// half as far.
+//
+// So each product first stages op(A) and op(B) into rgba32float scratch textures (one pass over
+// each operand, which also folds in the transposes and zero-pads both to whole blocks), then one
+// kernel reads them:
+//   A texture: texel (k4, b·Mp + r) = op(A)[b][r][4·k4 .. 4·k4 + 3]   (Mp = M rounded up to tm)
+//   B texture: texel (c4, b·Kp + k) = op(B)[b][k][4·c4 .. 4·c4 + 3]   (Kp = K rounded up to 4)
+// Padding is zero, so the inner loop needs neither clamps nor guards; only C's stores are.
+import { getEngine } from '../device.js';
+import { defineKernel, runKernel, uniformPreamble, Uniforms } from '../kernel.js';
+import type { Tensor } from '../tensor.js';
+
+export interface StageOptions {
+  /**
+   * The source holds the logical [R, C] matrix transposed (as [C, R] row-major). The lanes then
+   * run along r, the source's contiguous axis, so a workgroup touches 4 cache lines, not 32.
+   */
+  trans: boolean;
+  /**
+   * Not transposed, C and the batch stride multiples of 4: one vec4 load per texel (one pass of
+   * llvmpipe's per-lane load loop instead of four), about 2x faster.
+   */
+  vec4: boolean;
+}
+
+// Uniform words: R, C, source stride per batch entry, texels per row, rows per entry (padded).
+export const matmulStageKernel = defineKernel<StageOptions>({
+  name: 'matmul-stage',
+  inputs: 1,
+  outputs: 0,
+  textures: ['storage'],
+  source: (o) => {
+    const at = (c: string) => (o.trans ? `${c} * R + r` : `r * C + ${c}`);
+    const body = o.vec4
+      ? '    if (4u * x < C) { v = S[(src + r * C) / 4u + x]; }'
+      : `    let c0 = 4u * x;
+    if (c0 < C) { v.x = S[src + ${at('c0')}]; }
+    if (c0 + 1u < C) { v.y = S[src + ${at('(c0 + 1u)')}]; }
+    if (c0 + 2u < C) { v.z = S[src + ${at('(c0 + 2u)')}]; }
+    if (c0 + 3u < C) { v.w = S[src + ${at('(c0 + 3u)')}]; }`;
+    return `${uniformPreamble()}
+@group(0) @binding(1) var<storage, read> S: array<${o.vec4 ? 'vec4<f32>' : 'f32'}>;
+@group(0) @binding(2) var T: texture_storage_2d<rgba32float, write>;
+@compute @workgroup_size(${o.trans ? '1, 8' : '8, 1'})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let R = pu(0u); let C = pu(1u);
+  let x = gid.x; let r = gid.y;
+  if (x >= pu(3u) || r >= pu(4u)) { return; }
+  let src = gid.z * pu(2u);
+  var v = vec4<f32>(0.0);
+  if (r < R) {
+${body}
+  }
+  textureStore(T, vec2<u32>(x, gid.z * pu(4u) + r), v);
+}
+`;
+  },
+});
+
+export interface TextureMatmulOptions {
+  /** Register block: tm rows x tn columns per invocation (tn a multiple of 4). */
+  tm: number;
+  tn: number;
+  /** Invocations per workgroup, all in one row (the row block then comes from workgroup_id). */
+  wx: number;
+  /**
+   * B read in place from its buffer (row-major [K, N], N and K multiples of 4) instead of a
+   * staged texture: for products with few rows, where staging B would cost more than it saves.
+   */
+  bBuffer: boolean;
+}
+
+// Uniform words: M, N, K/4 (rounded up), A rows per batch entry (0: shared), B rows (texture) or
+// elements (buffer) per entry (0: shared), C stride per entry.
+export const matmulTextureKernel = defineKernel<TextureMatmulOptions>({
+  name: 'matmul-texture',
+  inputs: (o) => (o.bBuffer ? 1 : 0),
+  outputs: 1,
+  textures: (o) => (o.bBuffer ? ['sampled'] : ['sampled', 'sampled']),
+  source: ({ tm, tn, wx, bBuffer }) => {
+    const R = (n: number) => Array.from({ length: n }, (_, i) => i);
+    const L: string[] = [uniformPreamble()];
+    if (bBuffer) {
+      L.push('@group(0) @binding(1) var<storage, read> B: array<vec4<f32>>;', '@group(0) @binding(2) var<storage, read_write> C: array<f32>;');
+      L.push('@group(0) @binding(3) var At: texture_2d<f32>;');
+    } else {
+      L.push('@group(0) @binding(1) var<storage, read_write> C: array<f32>;');
+      L.push('@group(0) @binding(2) var At: texture_2d<f32>;', '@group(0) @binding(3) var Bt: texture_2d<f32>;');
+    }
+    L.push(`@compute @workgroup_size(${wx}, 1)`);
+    L.push('fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {');
+    L.push('  let M = pu(0u); let N = pu(1u); let K4 = pu(2u);');
+    L.push(`  let row0 = wid.x * ${tm}u; let col0 = (wid.y * ${wx}u + lid.x) * ${tn}u;`);
+    L.push('  let ay = wid.z * pu(3u) + row0; let by = wid.z * pu(4u); let bx = col0 / 4u;');
+    // In place, out-of-range columns read the last vec4 (finite data; their results are not stored).
+    if (bBuffer) L.push('  let N4 = N / 4u; let b4 = by / 4u;', ...R(tn / 4).map((q) => `  let bc${q} = b4 + min(bx + ${q}u, N4 - 1u);`));
+    for (const r of R(tm)) for (const c of R(tn)) L.push(`  var acc_${r}_${c} = 0.0;`);
+    L.push('  for (var k = 0u; k < K4; k++) {');
+    for (const r of R(tm)) L.push(`    let a${r} = textureLoad(At, vec2<u32>(k, ay + ${r}u), 0);`);
+    for (const kk of R(4))
+      for (const q of R(tn / 4)) L.push(bBuffer ? `    let b${kk}_${q} = B[bc${q} + (4u * k + ${kk}u) * N4];` : `    let b${kk}_${q} = textureLoad(Bt, vec2<u32>(bx + ${q}u, by + 4u * k + ${kk}u), 0);`);
+    for (const r of R(tm))
+      for (const c of R(tn)) {
+        const q = Math.floor(c / 4);
+        const s = 'xyzw'[c % 4];
+        L.push(`    acc_${r}_${c} += a${r}.x * b0_${q}.${s} + a${r}.y * b1_${q}.${s} + a${r}.z * b2_${q}.${s} + a${r}.w * b3_${q}.${s};`);
+      }
+    L.push('  }');
+    L.push('  let cBase = wid.z * pu(5u);');
+    for (const r of R(tm)) {
+      L.push(`  if (row0 + ${r}u < M) {`);
+      for (const c of R(tn)) L.push(`    if (col0 + ${c}u < N) { C[cBase + (row0 + ${r}u) * N + col0 + ${c}u] = acc_${r}_${c}; }`);
+      L.push('  }');
+    }
+    L.push('}');
+    return L.join('\n');
+  },
+});
+
+/**
+ * Products with fewer rows read B in place: staging B costs about as much per element as
+ * 2·M flops save at the texture kernel's rate when M is ~100 (bench/NOTES.md).
+ */
+export const STAGE_B_MIN_ROWS = 128;
+
+/** The block for a product: 16x16 (8 lanes) where it fills, narrower for short or thin outputs. */
+export function textureTiles(M: number, N: number, K: number, transB: boolean): TextureMatmulOptions {
+  const bBuffer = M < STAGE_B_MIN_ROWS && !transB && N % 4 === 0 && K % 4 === 0;
+  return { tm: M >= 16 ? 16 : M >= 8 ? 8 : 4, tn: N > 64 ? 16 : N > 32 ? 8 : 4, wx: 8, bBuffer };
+}
+
+interface Geometry {
+  tiles: TextureMatmulOptions;
+  mp: number;
+  kp: number;
+  np: number;
+}
+
+function geometry(M: number, N: number, K: number, transB: boolean): Geometry {
+  const tiles = textureTiles(M, N, K, transB);
+  const wide = tiles.wx * tiles.tn;
+  return { tiles, mp: Math.ceil(M / tiles.tm) * tiles.tm, kp: Math.ceil(K / 4) * 4, np: Math.ceil(N / wide) * wide };
+}
+
+/** Whether both staged operands fit the adapter's texture size (entries: batch entries staged). */
+export function textureMatmulFits(M: number, N: number, K: number, entriesA: number, entriesB: number, transB: boolean): boolean {
+  const max = getEngine().info.limits.maxTextureDimension2D;
+  const { tiles, mp, kp, np } = geometry(M, N, K, transB);
+  if (kp / 4 > max || entriesA * mp > max || entriesA * entriesB === 0) return false;
+  return tiles.bBuffer || (np / 4 <= max && entriesB * kp <= max);
+}
+
+/**
+ * C[b] = op(A[b]) · op(B[b]) through textures. sa / sb: elements per batch entry of A and B in
+ * their buffers (0: one matrix shared by the batch, staged once). `out` is [nb, M, N].
+ */
+export function textureMatmul(a: Tensor, sa: number, b: Tensor, sb: number, out: Tensor, M: number, N: number, K: number, nb: number, transA: boolean, transB: boolean): void {
+  const { tiles, mp, kp, np } = geometry(M, N, K, transB);
+  const ea = sa === 0 ? 1 : nb;
+  const eb = sb === 0 ? 1 : nb;
+  const scratch = getEngine().scratch;
+  const at = scratch.view('matmul-a', kp / 4, ea * mp);
+  stage(a, at, M, K, sa, transA, kp / 4, mp, ea);
+  const wg: [number, number, number] = [mp / tiles.tm, np / (tiles.wx * tiles.tn), nb];
+  if (tiles.bBuffer) {
+    runKernel(matmulTextureKernel, tiles, { inputs: [b], outputs: [out], textures: [at], uniforms: new Uniforms().u32(M, N, kp / 4, sa === 0 ? 0 : mp, sb, M * N), workgroups: wg });
+    return;
+  }
+  const bt = scratch.view('matmul-b', np / 4, eb * kp);
+  stage(b, bt, K, N, sb, transB, np / 4, kp, eb);
+  runKernel(matmulTextureKernel, tiles, { inputs: [], outputs: [out], textures: [at, bt], uniforms: new Uniforms().u32(M, N, kp / 4, sa === 0 ? 0 : mp, sb === 0 ? 0 : kp, M * N), workgroups: wg });
+}
+
+/** Write the logical [R, C] matrices of `src` (stride per entry) into `view`, zero-padded. */
+function stage(src: Tensor, view: GPUTextureView, R: number, C: number, stride: number, trans: boolean, texels: number, rowsPerEntry: number, entries: number): void {
+  const vec4 = !trans && C % 4 === 0 && stride % 4 === 0;
+  runKernel(matmulStageKernel, { trans, vec4 }, { inputs: [src], outputs: [], textures: [view], uniforms: new Uniforms().u32(R, C, stride, texels, rowsPerEntry), workgroups: trans ? [texels, Math.ceil(rowsPerEntry / 8), entries] : [Math.ceil(texels / 8), rowsPerEntry, entries] });
+}
