@@ -2,8 +2,9 @@
 // variant is handed to the kernel warmer once it has done enough work, and then runs the wide
 // block, with results still matching the float64 reference. The blocks here are small (16x16,
 // 8x8) so that CI compiles them in seconds on a cold shader cache; the logic is the same for the
-// default 64x32. A fake warmer checks the bookkeeping; the real one runs a child process.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+// default 32x32. A fake warmer checks the bookkeeping; the real one runs a child process. The
+// tier-up serves the buffer kernels, so texture operands are off here except where a test says.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '../src/node.js';
 import { refMatmul, refMatmulAbs } from './reference/matmul.js';
 import { mapArr } from './reference/ndarray.js';
@@ -17,7 +18,9 @@ beforeAll(async () => {
   await T.ready();
   llvmpipe = T.deviceInfo().kernels === 'cpu' && /llvmpipe/i.test(`${T.deviceInfo().device} ${T.deviceInfo().description}`);
   T.setPoisonOutputs(true);
+  T.setMatmulTextures(false);
 });
+afterAll(() => T.setMatmulTextures('auto'));
 afterEach(() => {
   T.setKernelWarmer(null);
   T.setMatmulTierUp(DEFAULTS);
@@ -136,6 +139,22 @@ describe('matmul tier-up', () => {
     expect(await T.warmMatmul()).toBe(false);
     await checkProduct(false, false);
     expect(calls).toHaveLength(0);
+  });
+
+  it('is inactive while texture operands are on: the products it would serve take the texture kernel', async (ctx) => {
+    if (!llvmpipe) ctx.skip();
+    const calls = fakeWarmer();
+    T.setMatmulTierUp({ hotFlops: 1 });
+    expect(T.matmulTierUpActive()).toBe(true);
+    T.setMatmulTextures('auto');
+    try {
+      expect(T.matmulTierUpActive()).toBe(false);
+      expect(await T.warmMatmul()).toBe(false);
+      await checkProduct(false, false);
+      expect(calls).toHaveLength(0);
+    } finally {
+      T.setMatmulTextures(false);
+    }
   });
 
   it('does nothing without a warmer', async () => {

@@ -45,14 +45,16 @@ export const doctorCommand: Command = {
 export async function doctor({ skipPytorch = false, backend }: { skipPytorch?: boolean; backend?: string } = {}): Promise<DoctorReport> {
   // Loaded here, not at the top, so --help does not start the GPU stack.
   const { checkAdapter, checkNode, checkPytorch, kernelSelfTest } = await import('./doctor-checks.js');
-  const { releaseDevice, warmerUnavailable, matmulTierUpActive, getMatmulTierUp } = await import('@spine/tensor/node');
+  const { releaseDevice, warmerUnavailable, matmulTierUpActive, getMatmulTierUp, matmulTexturesMode } = await import('@spine/tensor/node');
   const node = checkNode(MIN_NODE_MAJOR);
   const adapter = await checkAdapter(backend);
   let checks: KernelCheck[] = [];
   let tierUpActive = false;
+  let textureOperands = false;
   try {
     checks = adapter.ok ? await kernelSelfTest() : [];
     tierUpActive = adapter.ok && matmulTierUpActive();
+    textureOperands = adapter.ok && adapter.info?.kernels === 'cpu' && matmulTexturesMode() !== false;
   } finally {
     // Dawn keeps the process alive while a device is held.
     if (adapter.ok) await releaseDevice();
@@ -65,7 +67,9 @@ export async function doctor({ skipPytorch = false, backend }: { skipPytorch?: b
     ? { active: true, detail: `hot matmul variants get ${tm}x${tn} blocks compiled in a background process (a one-time cost per machine)` }
     : why !== null
       ? { active: false, detail: `off (${why}): matmul keeps its baseline blocks` }
-      : { active: false, detail: 'not used on this adapter (only llvmpipe caches compiled shaders on disk)' };
+      : textureOperands
+        ? { active: false, detail: 'not needed: large products read their operands from textures, a kernel that compiles in seconds' }
+        : { active: false, detail: 'not used on this adapter (only llvmpipe caches compiled shaders on disk)' };
   return { ok: node.ok && adapter.ok && selfTest.ok, node, packages: packageVersions(), adapter, selfTest, pytorch, matmulTierUp };
 }
 

@@ -19,6 +19,20 @@ import { getEngine } from '../device.js';
 import { defineKernel, runKernel, uniformPreamble, Uniforms } from '../kernel.js';
 import type { Tensor } from '../tensor.js';
 
+let mode: boolean | 'auto' = 'auto';
+
+/**
+ * Texture operands for the cpu family: 'auto' (the default) for products where they fit and
+ * pay, true for every product that fits, false never (the buffer kernels and their tier-up).
+ */
+export function setMatmulTextures(m: boolean | 'auto'): void {
+  mode = m;
+}
+
+export function matmulTexturesMode(): boolean | 'auto' {
+  return mode;
+}
+
 export interface StageOptions {
   /**
    * The source holds the logical [R, C] matrix transposed (as [C, R] row-major). The lanes then

@@ -8,11 +8,14 @@
 // on-disk cache), and its products take the wide block once that is done, when this process's own
 // compile of it is a cache hit. The wide block always reads packed B (matmul-pack.ts), so NT and
 // TT share NN's and TN's kernels, and only products that pack are eligible. Without a warmer
-// nothing changes.
+// nothing changes. Since the texture-operand kernel (matmul-texture.ts) ran twice as fast as the
+// buffer kernels and compiles in seconds, the tier-up is active only with
+// `setMatmulTextures(false)`.
 import { getEngine } from '../device.js';
 import { getKernelWarmer } from '../kernel-warmer.js';
 import type { MatmulOptions } from './matmul-kernel.js';
 import { canPackB } from './matmul-pack.js';
+import { matmulTexturesMode } from './matmul-texture.js';
 
 export interface Tiles {
   tm: number;
@@ -68,7 +71,9 @@ export function matmulTierUpActive(): boolean {
 }
 
 function warmable(): boolean {
-  if (!settings.enabled || !getKernelWarmer()) return false;
+  // With texture operands on, the products that could use a wide block take the texture kernel
+  // instead (it compiles in seconds): nothing to warm.
+  if (!settings.enabled || !getKernelWarmer() || matmulTexturesMode() !== false) return false;
   const info = getEngine().info;
   return info.kernels === 'cpu' && /llvmpipe/i.test(`${info.device} ${info.description}`);
 }

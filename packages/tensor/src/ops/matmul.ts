@@ -8,7 +8,7 @@ import type { Tensor } from '../tensor.js';
 import { empty, full } from './creation.js';
 import { canVec4, matmulKernel, type MatmulOptions } from './matmul-kernel.js';
 import { canPackB, matmulPackKernel, PACK_K_CHUNK } from './matmul-pack.js';
-import { textureMatmul, textureMatmulFits } from './matmul-texture.js';
+import { matmulTexturesMode, textureMatmul, textureMatmulFits } from './matmul-texture.js';
 import { tieredTiles, type Tiles } from './matmul-tiers.js';
 import { sumTo } from './reduce.js';
 import { expand } from './shape-ops.js';
@@ -54,12 +54,6 @@ function tilesFor(family: 'cpu' | 'gpu', M: number, N: number): Tiles {
  * textures costs two extra dispatches, which only pays once there is work to save.
  */
 export const TEXTURE_MIN_FLOPS = 1 << 20;
-let textures: boolean | 'auto' = 'auto';
-
-/** Texture operands for the cpu family: 'auto' (default) uses them where they fit and pay. */
-export function setMatmulTextures(mode: boolean | 'auto'): void {
-  textures = mode;
-}
 
 /** Which kernel a cpu-family product of this shape takes (tests, probes). */
 export function matmulRoute(M: number, N: number, K: number, nb = 1, transA = false, transB = false, entries: [number, number] = [nb, nb]): 'texture' | 'packed' | 'vec4' | 'scalar' {
@@ -70,8 +64,9 @@ export function matmulRoute(M: number, N: number, K: number, nb = 1, transA = fa
 }
 
 function usesTextures(M: number, N: number, K: number, nb: number, entriesA: number, entriesB: number, transB: boolean): boolean {
-  if (textures === false || pinned.cpu) return false;
-  if (textures === 'auto' && 2 * M * N * K * nb < TEXTURE_MIN_FLOPS) return false;
+  const mode = matmulTexturesMode();
+  if (mode === false || pinned.cpu) return false;
+  if (mode === 'auto' && 2 * M * N * K * nb < TEXTURE_MIN_FLOPS) return false;
   return textureMatmulFits(M, N, K, entriesA, entriesB, transB);
 }
 
