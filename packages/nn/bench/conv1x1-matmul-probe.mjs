@@ -1,12 +1,13 @@
 // 1x1 convolutions: the conv kernels (implicit GEMM forward and data gradient, split-K weight
-// gradient) against the same products on the tensor matmul (W · x[n]; Wᵀ · gy[n]; gy[n] ·
+// gradient; their tiles pinned so that conv2d does not route the 1x1 to the matmul itself)
+// against the same products on the tensor matmul (W · x[n]; Wᵀ · gy[n]; gy[n] ·
 // pixel-major x[n] summed over n), alternating in one process on DenseNet's bottleneck shapes.
 // A tuning aid, not part of `npm run bench`. Build first. Usage: node bench/conv1x1-matmul-probe.mjs
 // (TILES=64x32 pins the matmul's register block; the default is the automatic choice; WARM=1
 // warms the tier-up's wide block first.)
 import * as T from '@spine/tensor/node';
 import { conv2d } from '../dist/ops/conv-pool.js';
-import { convDgrad, convGeometry, convWgrad } from '../dist/ops/conv2d.js';
+import { convDgrad, convGeometry, convTiles, convWgrad, setConvTiles } from '../dist/ops/conv2d.js';
 
 await T.ready();
 if (process.env.WARM) console.log('tier-up warmed:', await T.warmMatmul()); // the wide block, as a long run would have
@@ -39,10 +40,19 @@ for (const [n, c, h, w, oc] of shapes) {
   const wt = T.randn([oc, c, 1, 1], { seed: 2 }).keep();
   const gy = T.randn([n, oc, h, w], { seed: 3 }).keep();
   const g = convGeometry(x, wt, null, {});
+  // The conv kernels with their automatic tiles pinned, so that no 1x1 takes the matmul.
+  const gemm = (fn) => () => {
+    setConvTiles(convTiles(oc));
+    try {
+      return fn();
+    } finally {
+      setConvTiles(null);
+    }
+  };
   const pairs = {
-    fwd: [() => conv2d(x, wt), () => T.reshape(T.matmulRaw(T.reshape(wt, [oc, c]), T.reshape(x, [n, c, h * w])), [n, oc, h, w])],
-    dgrad: [() => convDgrad(gy, wt, g), () => T.reshape(T.matmulRaw(T.reshape(wt, [oc, c]), T.reshape(gy, [n, oc, h * w]), true), [n, c, h, w])],
-    wgrad: [() => convWgrad(x, gy, g), () => T.reshape(T.sum(T.matmulRaw(T.reshape(gy, [n, oc, h * w]), T.reshape(x, [n, c, h * w]), false, true), 0), [oc, c, 1, 1])],
+    fwd: [gemm(() => conv2d(x, wt)), () => T.reshape(T.matmulRaw(T.reshape(wt, [oc, c]), T.reshape(x, [n, c, h * w])), [n, oc, h, w])],
+    dgrad: [gemm(() => convDgrad(gy, wt, g)), () => T.reshape(T.matmulRaw(T.reshape(wt, [oc, c]), T.reshape(gy, [n, oc, h * w]), true), [n, c, h, w])],
+    wgrad: [gemm(() => convWgrad(x, gy, g)), () => T.reshape(T.sum(T.matmulRaw(T.reshape(gy, [n, oc, h * w]), T.reshape(x, [n, c, h * w]), false, true), 0), [oc, c, 1, 1])],
   };
   const parts = [];
   for (const [name, [ours, mm]] of Object.entries(pairs)) {

@@ -5,7 +5,7 @@
 // engine instead, on real GPUs always and on software adapters where its texture-operand kernel
 // applies (pointwiseOnMatmul): W[OC, IC] · X[n][IC, H*W] is already NCHW, so no layout copy is
 // needed.
-import { add, defineOp, getEngine, matmul, matmulRoute, reshape, runKernel, scope, ShapeError, sum, empty, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
+import { add, defineOp, getEngine, matmul, matmulRaw, matmulRoute, reshape, runKernel, scope, ShapeError, sum, empty, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
 import { convGemmTiledKernel } from './conv2d-gpu-kernel.js';
 import { convGemmKernel, type GemmTiles } from './conv2d-kernel.js';
 import { convGemmPixelLanesKernel, PIXEL_LANES, type PixelLaneTiles } from './conv2d-pixel-kernel.js';
@@ -198,6 +198,10 @@ function convForward(xp: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry): 
  */
 export function convDgrad(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
   return scope(() => {
+    // 1x1 on the matmul: dx[n] = Wᵀ · gy[n].
+    if (isPointwise(g) && pointwiseOnMatmul(g)) {
+      return reshape(matmulRaw(reshape(w, [g.oc, g.c]), reshape(gy, [g.n, g.oc, g.h * g.w]), true, false), [g.n, g.c, g.h, g.w]);
+    }
     // Stride 1: the same 3x3 convolution shape (padding 2 - p), so Winograd serves it too.
     if (g.ph <= 2 && g.pw <= 2 && winogradApplies(g.kh, g.kw, [g.sh, g.sw], [g.dh, g.dw], g.oc, g.c)) {
       return winogradConv(gy, winogradWeights(w, true), null, { ph: 2 - g.ph, pw: 2 - g.pw, oh: g.h, ow: g.w });
@@ -216,6 +220,11 @@ export function convDgrad(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
 /** Weight gradient from the padded input and the upstream gradient. */
 export function convWgrad(xp: Tensor, gy: Tensor, g: ConvGeometry): Tensor {
   return scope(() => {
+    // 1x1 on the matmul: dW = Σ_n gy[n] · x[n]ᵀ (x is its own padded input).
+    if (isPointwise(g) && pointwiseOnMatmul(g)) {
+      const perImage = matmulRaw(reshape(gy, [g.n, g.oc, g.h * g.w]), reshape(xp, [g.n, g.c, g.h * g.w]), false, true);
+      return reshape(g.n > 1 ? sum(perImage, 0) : perImage, [g.oc, g.c, 1, 1]);
+    }
     const G = pixelMajor(gy);
     const cols = G.shape[1]!;
     const Kc = g.c * g.kh * g.kw;
@@ -276,17 +285,22 @@ const convOp = defineOp({
  */
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, options: Conv2dOptions = {}): Tensor {
   const g = convGeometry(x, w, b, options);
-  const pointwise = g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0;
-  if (pointwise && pointwiseOnMatmul(g)) return conv1x1(x, w, b, g);
+  if (isPointwise(g) && pointwiseOnMatmul(g)) return conv1x1(x, w, b, g);
   return convOp(x, w, b, g);
 }
 
+/** 1x1, stride 1, unpadded (dilation is then irrelevant). */
+function isPointwise(g: ConvGeometry): boolean {
+  return g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0;
+}
+
 /**
- * Whether a 1x1 convolution runs on the tensor matmul. Real GPUs: always. Software adapters:
- * when the matmul stages its operands in textures (matmul-texture.ts in @spine/tensor) and the
- * product is wide and tall enough; on DenseNet's bottleneck shapes that was 1.3-1.7x faster
- * than the implicit GEMM in all three directions from 14² pixels and 64 output channels up,
- * about even at 7², and slower backward with 32 output channels
+ * Whether a 1x1 convolution (forward, and the data and weight gradients that
+ * denseBottleneckCheckpoint calls directly) runs on the tensor matmul. Real GPUs: always.
+ * Software adapters: when the matmul stages its operands in textures (matmul-texture.ts in
+ * @spine/tensor) and the product is wide and tall enough; on DenseNet's bottleneck shapes that
+ * was 1.3-1.7x faster than the implicit GEMM in all three directions from 14² pixels and 64
+ * output channels up, about even at 7², and slower backward with 32 output channels
  * (`bench/conv1x1-matmul-probe.mjs`, bench/NOTES.md).
  */
 export function pointwiseOnMatmul(g: ConvGeometry): boolean {

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import { conv2d } from '../../src/ops/conv-pool.js';
-import { convGeometry, pointwiseOnMatmul, setConvTiles } from '../../src/ops/conv2d.js';
+import { convDgrad, convGeometry, convWgrad, pointwiseOnMatmul, setConvTiles } from '../../src/ops/conv2d.js';
 import { conv2dGradRef, conv2dRef, type Arr, type ConvRefOptions } from './conv-pool-reference.js';
 import { expectNear, randomArr } from '../helpers/near.js';
 
@@ -35,6 +35,28 @@ describe('1x1 convolutions on the matmul (cpu family)', () => {
     T.setMatmulTextures('auto');
     T.setKernelFamily('gpu');
     expect(pointwiseOnMatmul(geometry([2, 40, 7, 7], 8))).toBe(true); // real GPUs: always
+    T.setKernelFamily(null);
+  });
+
+  it('convDgrad and convWgrad, which denseBottleneckCheckpoint calls directly, take the matmul too and agree with the conv kernels', async () => {
+    T.setKernelFamily('cpu');
+    const x = T.randn([2, 40, 12, 11], { seed: 1 });
+    const w = T.randn([72, 40, 1, 1], { seed: 2 });
+    const gy = T.randn([2, 72, 12, 11], { seed: 3 });
+    const g = convGeometry(x, w, null, {});
+    expect(pointwiseOnMatmul(g)).toBe(true);
+    const onMatmul = [convDgrad(gy, w, g), convWgrad(x, gy, g)];
+    setConvTiles({ tm: 8, tn: 8, wx: 8, wy: 1 }); // pinned tiles: the conv kernels
+    expect(pointwiseOnMatmul(g)).toBe(false);
+    const onKernels = [convDgrad(gy, w, g), convWgrad(x, gy, g)];
+    setConvTiles(null);
+    for (let i = 0; i < 2; i++) {
+      const [a, b] = [await onMatmul[i]!.data(), await onKernels[i]!.data()];
+      expect(onMatmul[i]!.shape).toEqual(onKernels[i]!.shape);
+      const scale = b.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      expect(Math.max(...a.map((v, j) => Math.abs(v - b[j]!))) / scale, i ? 'dW' : 'dx').toBeLessThan(1e-5);
+    }
+    for (const t of [x, w, gy, ...onMatmul, ...onKernels]) t.dispose();
     T.setKernelFamily(null);
   });
 
