@@ -98,5 +98,12 @@ for (const batch of MEMORY_BATCHES) {
   }
 }
 await peakMemory(`densenet121 inference peak memory, ${shape}`, false, BATCH, false);
+// On software adapters the matmul also holds its staged operands in scratch textures, outside the
+// tensor pool (kept per shape for reuse, up to DeviceOptions.scratchTextureCapBytes).
+const scratch = T.memory().scratchTextureBytes / MiB;
+if (scratch > 0) {
+  notes.push(`- Peak memory counts the tensor pool only; the matmul's scratch textures (staged operands, kept per shape) held another ${scratch.toFixed(0)} MiB at the end of the run (all batch sizes and modes together).`);
+  console.log(notes.at(-1).slice(2));
+}
 
 finishSuite(root, 'models-densenet', info, null, cases, { notes });

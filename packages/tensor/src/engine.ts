@@ -218,6 +218,20 @@ export class Engine {
     this.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
   }
 
+  /**
+   * Record a copy of `rows` rows of `bytesPerRow` (a multiple of 256) from `src` at `srcOffset`
+   * into `dst` from texel row `originY`, outside any compute pass.
+   */
+  copyToTexture(src: GPUBuffer, srcOffset: number, bytesPerRow: number, dst: GPUTexture, originY: number, texelsPerRow: number, rows: number): void {
+    this.assertAlive();
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    this.encoder.copyBufferToTexture({ buffer: src, offset: srcOffset, bytesPerRow }, { texture: dst, origin: [0, originY] }, [texelsPerRow, rows]);
+  }
+
   /** Submit everything recorded so far. */
   flush(): void {
     if (!this.encoder) return;

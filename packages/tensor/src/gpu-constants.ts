@@ -9,4 +9,4 @@ export const BufferUsage = {
 } as const;
 export const MapMode = { READ: 0x0001 } as const;
 export const ShaderStage = { COMPUTE: 0x4 } as const;
-export const TextureUsage = { TEXTURE_BINDING: 0x04, STORAGE_BINDING: 0x08 } as const;
+export const TextureUsage = { COPY_DST: 0x02, TEXTURE_BINDING: 0x04, STORAGE_BINDING: 0x08 } as const;

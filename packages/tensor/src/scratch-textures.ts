@@ -13,6 +13,11 @@
 // recorded but not yet submitted may still use them).
 import { TextureUsage } from './gpu-constants.js';
 
+export interface ScratchTexture {
+  texture: GPUTexture;
+  view: GPUTextureView;
+}
+
 interface Entry {
   texture: GPUTexture;
   view: GPUTextureView;
@@ -37,15 +42,15 @@ export class ScratchTextures {
     return this.entries.size;
   }
 
-  /** A width x height rgba32float texture for `slot`, usable as sampled and storage texture. */
-  view(slot: string, width: number, height: number): GPUTextureView {
+  /** A width x height rgba32float texture for `slot`: sampled, storage texture and copy target. */
+  get(slot: string, width: number, height: number): ScratchTexture {
     const key = `${slot}:${width}x${height}`;
     let e = this.entries.get(key);
     if (!e) {
       const texture = this.device.createTexture({
         size: [width, height],
         format: 'rgba32float',
-        usage: TextureUsage.TEXTURE_BINDING | TextureUsage.STORAGE_BINDING,
+        usage: TextureUsage.TEXTURE_BINDING | TextureUsage.STORAGE_BINDING | TextureUsage.COPY_DST,
         label: `scratch ${key}`,
       });
       e = { texture, view: texture.createView(), bytes: width * height * 16, used: 0 };
@@ -54,7 +59,7 @@ export class ScratchTextures {
     }
     this.evict(key);
     e.used = ++this.clock;
-    return e.view;
+    return e;
   }
 
   /** Retire least recently used textures (never `keep`) until the total fits the cap. */

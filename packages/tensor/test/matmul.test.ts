@@ -46,6 +46,10 @@ const SIZES: [number, number, number][] = [
   [40, 140, 36],
   [67, 261, 20],
   [130, 300, 64],
+  // Rows of whole 256-byte multiples: texture products copy A (K % 64 == 0) or B (N % 64 == 0,
+  // 128+ rows so that B is staged) instead of running the stage kernel.
+  [132, 128, 36],
+  [68, 20, 128],
 ];
 const TRANS: [boolean, boolean][] = [
   [false, false],
@@ -147,6 +151,9 @@ describe('matmul against the reference', () => {
         [[2, 68, 12], [12, 70]],
         [[3, 64, 8], [3, 8, 36]],
         [[2, 1, 64, 8], [3, 8, 5]],
+        // Texture copies per batch entry (68 rows padded to 80) and of a whole batch at once.
+        [[2, 68, 64], [2, 64, 20]],
+        [[2, 128, 8], [2, 8, 192]],
       ];
       const cases = shapes.flatMap(([sa, sb]) =>
         TRANS.map(([ta, tb]) => {
