@@ -34,6 +34,13 @@ export function matmulTexturesMode(): boolean | 'auto' {
   return mode;
 }
 
+let copies = true;
+
+/** Probes only (bench/texture-staging-probe.mjs): false stages every operand with the kernel. */
+export function setTextureCopies(on: boolean): void {
+  copies = on;
+}
+
 export interface StageOptions {
   /**
    * The source holds the logical [R, C] matrix transposed (as [C, R] row-major). The lanes then
@@ -204,7 +211,7 @@ export function textureMatmul(a: Tensor, sa: number, b: Tensor, sb: number, out:
  * along K, which does reach stored outputs, does not exist when C (= K for A) is a multiple of 4.
  */
 function stage(src: Tensor, dst: ScratchTexture, R: number, C: number, stride: number, trans: boolean, texels: number, rowsPerEntry: number, entries: number): void {
-  if (!trans && C % 64 === 0 && stride % 4 === 0 && R % 4 === 0) {
+  if (copies && !trans && C % 64 === 0 && stride % 4 === 0 && R % 4 === 0) {
     const engine = getEngine();
     if (rowsPerEntry === R && (entries === 1 || stride === R * C)) engine.copyToTexture(src.buffer, 0, C * 4, dst.texture, 0, C / 4, entries * R);
     else for (let e = 0; e < entries; e++) engine.copyToTexture(src.buffer, e * stride * 4, C * 4, dst.texture, e * rowsPerEntry, C / 4, R);
