@@ -118,17 +118,20 @@ describe('matmul against the reference', () => {
     }
   });
 
-  it('texture products read B in place when they have few rows, and stage it otherwise', () => {
+  it('texture products read B in place (transposed or not) when they have few rows, and stage it otherwise', () => {
     T.setKernelFamily('cpu');
     expect(T.matmulRoute(32, 3136, 128, 16)).toBe('texture');
     expect(T.matmulRoute(1024, 1024, 1024)).toBe('texture');
     expect(textureTiles(32, 3136, 128, false).bBuffer).toBe(true);
-    expect(textureTiles(32, 3136, 128, true).bBuffer).toBe(false); // transposed B is staged
+    expect(textureTiles(32, 3136, 128, true)).toMatchObject({ bBuffer: true, bTrans: true }); // read along k
+    expect(textureTiles(32, 3136, 130, true).bBuffer).toBe(false); // K % 4 != 0: staged
     expect(textureTiles(1024, 1024, 1024, false).bBuffer).toBe(false);
     // The size list runs both ways when textures are forced.
-    const paths = CASES.map((c) => textureTiles(c.want.shape.at(-2)!, c.want.shape.at(-1)!, c.transA ? c.a.shape.at(-2)! : c.a.shape.at(-1)!, c.transB).bBuffer);
-    expect(paths).toContain(true);
-    expect(paths).toContain(false);
+    const paths = CASES.map((c) => {
+      const t = textureTiles(c.want.shape.at(-2)!, c.want.shape.at(-1)!, c.transA ? c.a.shape.at(-2)! : c.a.shape.at(-1)!, c.transB);
+      return t.bBuffer ? (t.bTrans ? 'in place, transposed' : 'in place') : 'staged';
+    });
+    for (const p of ['in place, transposed', 'in place', 'staged']) expect(paths).toContain(p);
     // Too small to pay for staging: buffers.
     expect(T.matmulRoute(8, 8, 8)).not.toBe('texture');
   });

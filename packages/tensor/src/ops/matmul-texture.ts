@@ -99,6 +99,11 @@ export interface TextureMatmulOptions {
    * staged texture: for products with few rows, where staging B would cost more than it saves.
    */
   bBuffer: boolean;
+  /**
+   * With bBuffer: B is stored transposed ([N, K] row-major, K a multiple of 4), read as vec4s
+   * along k and combined with dot products (Linear layers' x · Wᵀ with a small batch).
+   */
+  bTrans?: boolean;
 }
 
 // Uniform words: M, N, K/4 (rounded up), A rows per batch entry (0: shared), B rows (texture) or
@@ -108,7 +113,7 @@ export const matmulTextureKernel = defineKernel<TextureMatmulOptions>({
   inputs: (o) => (o.bBuffer ? 1 : 0),
   outputs: 1,
   textures: (o) => (o.bBuffer ? ['sampled'] : ['sampled', 'sampled']),
-  source: ({ tm, tn, wx, bBuffer }) => {
+  source: ({ tm, tn, wx, bBuffer, bTrans }) => {
     const R = (n: number) => Array.from({ length: n }, (_, i) => i);
     const L: string[] = [uniformPreamble()];
     if (bBuffer) {
@@ -124,13 +129,19 @@ export const matmulTextureKernel = defineKernel<TextureMatmulOptions>({
     L.push(`  let row0 = wid.x * ${tm}u; let col0 = (wid.y * ${wx}u + lid.x) * ${tn}u;`);
     L.push('  let ay = wid.z * pu(3u) + row0; let by = wid.z * pu(4u); let bx = col0 / 4u;');
     // In place, out-of-range columns read the last vec4 (finite data; their results are not stored).
-    if (bBuffer) L.push('  let N4 = N / 4u; let b4 = by / 4u;', ...R(tn / 4).map((q) => `  let bc${q} = b4 + min(bx + ${q}u, N4 - 1u);`));
+    if (bBuffer && bTrans) L.push('  let b4 = by / 4u;', ...R(tn).map((c) => `  let br${c} = b4 + min(col0 + ${c}u, N - 1u) * K4;`));
+    else if (bBuffer) L.push('  let N4 = N / 4u; let b4 = by / 4u;', ...R(tn / 4).map((q) => `  let bc${q} = b4 + min(bx + ${q}u, N4 - 1u);`));
     for (const r of R(tm)) for (const c of R(tn)) L.push(`  var acc_${r}_${c} = 0.0;`);
     L.push('  for (var k = 0u; k < K4; k++) {');
     for (const r of R(tm)) L.push(`    let a${r} = textureLoad(At, vec2<u32>(k, ay + ${r}u), 0);`);
-    for (const kk of R(4))
-      for (const q of R(tn / 4)) L.push(bBuffer ? `    let b${kk}_${q} = B[bc${q} + (4u * k + ${kk}u) * N4];` : `    let b${kk}_${q} = textureLoad(Bt, vec2<u32>(bx + ${q}u, by + 4u * k + ${kk}u), 0);`);
-    for (const r of R(tm))
+    if (bBuffer && bTrans) {
+      for (const c of R(tn)) L.push(`    let b${c} = B[br${c} + k];`);
+      for (const r of R(tm)) for (const c of R(tn)) L.push(`    acc_${r}_${c} += dot(a${r}, b${c});`);
+    } else {
+      for (const kk of R(4))
+        for (const q of R(tn / 4)) L.push(bBuffer ? `    let b${kk}_${q} = B[bc${q} + (4u * k + ${kk}u) * N4];` : `    let b${kk}_${q} = textureLoad(Bt, vec2<u32>(bx + ${q}u, by + 4u * k + ${kk}u), 0);`);
+    }
+    for (const r of R(bBuffer && bTrans ? 0 : tm))
       for (const c of R(tn)) {
         const q = Math.floor(c / 4);
         const s = 'xyzw'[c % 4];
@@ -156,8 +167,8 @@ export const STAGE_B_MIN_ROWS = 128;
 
 /** The block for a product: 16x16 (8 lanes) where it fills, narrower for short or thin outputs. */
 export function textureTiles(M: number, N: number, K: number, transB: boolean): TextureMatmulOptions {
-  const bBuffer = M < STAGE_B_MIN_ROWS && !transB && N % 4 === 0 && K % 4 === 0;
-  return { tm: M >= 16 ? 16 : M >= 8 ? 8 : 4, tn: N > 64 ? 16 : N > 32 ? 8 : 4, wx: 8, bBuffer };
+  const bBuffer = M < STAGE_B_MIN_ROWS && K % 4 === 0 && (transB || N % 4 === 0);
+  return { tm: M >= 16 ? 16 : M >= 8 ? 8 : 4, tn: N > 64 ? 16 : N > 32 ? 8 : 4, wx: 8, bBuffer, ...(bBuffer && transB ? { bTrans: true } : {}) };
 }
 
 interface Geometry {
