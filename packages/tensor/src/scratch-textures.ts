@@ -3,8 +3,7 @@
 //
 // Why textures at all: on llvmpipe a storage-buffer load whose address differs per lane runs
 // as a loop over the lanes with a bounds check and a branch per element, while a texel fetch is
-// a vectorised gather. The same 16x16 register-blocked matmul ran 2.2-2.4x faster reading both
-// operands with textureLoad (bench/NOTES.md, "Texture operands").
+// a vectorised gather (ops/matmul-texture.ts; bench/NOTES.md, "Texture operands").
 //
 // Textures are kept per (slot, width, height): a training loop repeats the same shapes, so after
 // the first step every request is a hit. Reuse needs no fence: WebGPU orders the dispatches of a

@@ -3,11 +3,11 @@
 // On llvmpipe a workgroup runs as SIMD lanes on one CPU thread. A storage-buffer load whose
 // address differs per lane becomes a loop over the lanes with a bounds check and a branch per
 // element; even a load every lane shares goes through a bounds-checked branch. A texel fetch is
-// a vectorised gather with clamped coordinates and no branches. With the same 16x16 register
-// block, reading A and B with textureLoad ran 2.2-2.4x faster than reading them from storage
-// buffers (1024³: ~24 against ~10 GFLOP/s; bench/NOTES.md, "Texture operands"), and the kernel
-// compiles in a few seconds, where the buffer kernel needed a 32x32 block (minutes of LLVM) to get
-// half as far.
+// a vectorised gather with clamped coordinates and no branches. This kernel, a 16x16 block reading
+// both operands with textureLoad, staging included, ran 2.8-3.2x as fast as the 16x8 buffer
+// kernel at 1024³ and 1.2-1.75x as fast as the packed 32x32 one (`bench/mm-shape-probe.mjs`;
+// bench/NOTES.md, "Texture operands"), and it compiles in seconds where the 32x32 block takes LLVM
+// minutes.
 //
 // So each product first stages op(A) and op(B) into rgba32float scratch textures (one pass over
 // each operand, which also folds in the transposes and zero-pads both to whole blocks), then one
@@ -160,8 +160,10 @@ export const matmulTextureKernel = defineKernel<TextureMatmulOptions>({
 });
 
 /**
- * Products with fewer rows read B in place: staging B costs about as much per element as
- * 2·M flops save at the texture kernel's rate when M is ~100 (bench/NOTES.md).
+ * Products with fewer rows read B in place. An estimate, not a tuned value: staging costs 2-8 ns
+ * per element of B on lavapipe (copy or stage kernel, `bench/texture-staging-probe.mjs`), and
+ * each element then feeds 2·M flops, which a staged B makes roughly 1.4x cheaper; the two
+ * balance at M of about 100.
  */
 export const STAGE_B_MIN_ROWS = 128;
 
