@@ -1,5 +1,6 @@
 // How the texture matmul stages operands whose rows are whole 256-byte multiples: copied with
-// copyBufferToTexture (the default) against the stage kernel, alternating in one process.
+// copyBufferToTexture (the default) against no copies (the stage kernel, or for a B with fewer
+// than 128 rows, B read in place), alternating in one process.
 // A tuning aid, not part of `npm run bench`. Build first.
 // Usage: node bench/texture-staging-probe.mjs [BxMxKxN ...] (default: 1024³ and two 1x1-conv shapes)
 import * as T from '../dist/node.js';
@@ -26,7 +27,7 @@ for (const s of shapes) {
       await run(copy);
       t[copy ? 'copy' : 'kernel'].push(performance.now() - t0);
     }
-  console.log(`${s}: copied ${median(t.copy).toFixed(1)} ms, stage kernel ${median(t.kernel).toFixed(1)} ms`);
+  console.log(`${s}: copied ${median(t.copy).toFixed(1)} ms, without copies ${median(t.kernel).toFixed(1)} ms`);
   a.dispose();
   b.dispose();
 }

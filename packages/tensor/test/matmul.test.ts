@@ -122,7 +122,8 @@ describe('matmul against the reference', () => {
     T.setKernelFamily('cpu');
     expect(T.matmulRoute(32, 3136, 128, 16)).toBe('texture');
     expect(T.matmulRoute(1024, 1024, 1024)).toBe('texture');
-    expect(textureTiles(32, 3136, 128, false).bBuffer).toBe(true);
+    expect(textureTiles(32, 784, 128, false).bBuffer).toBe(true);
+    expect(textureTiles(32, 3136, 128, false).bBuffer).toBe(false); // rows of whole 256 bytes: copied
     expect(textureTiles(32, 3136, 128, true)).toMatchObject({ bBuffer: true, bTrans: true }); // read along k
     expect(textureTiles(32, 3136, 130, true).bBuffer).toBe(false); // K % 4 != 0: staged
     expect(textureTiles(1024, 1024, 1024, false).bBuffer).toBe(false);

@@ -36,7 +36,10 @@ export function matmulTexturesMode(): boolean | 'auto' {
 
 let copies = true;
 
-/** Probes only (bench/texture-staging-probe.mjs): false stages every operand with the kernel. */
+/**
+ * Probes only (bench/texture-staging-probe.mjs): false stages every operand with the kernel (and
+ * reads B in place below STAGE_B_MIN_ROWS rows).
+ */
 export function setTextureCopies(on: boolean): void {
   copies = on;
 }
@@ -169,7 +172,11 @@ export const STAGE_B_MIN_ROWS = 128;
 
 /** The block for a product: 16x16 (8 lanes) where it fills, narrower for short or thin outputs. */
 export function textureTiles(M: number, N: number, K: number, transB: boolean): TextureMatmulOptions {
-  const bBuffer = M < STAGE_B_MIN_ROWS && K % 4 === 0 && (transB || N % 4 === 0);
+  // A B that a copy can stage (about 2 ns per element) pays from 16 rows: Winograd's 32-row GEMM
+  // at DenseNet's block 1 took 35 ms so against 43 reading B in place, 11 against 15 at block 2
+  // (`bench/texture-staging-probe.mjs 16x32x128x3136 16x32x128x896`).
+  const copied = copies && !transB && N % 64 === 0 && K % 4 === 0 && M >= 16;
+  const bBuffer = M < STAGE_B_MIN_ROWS && !copied && K % 4 === 0 && (transB || N % 4 === 0);
   return { tm: M >= 16 ? 16 : M >= 8 ? 8 : 4, tn: N > 64 ? 16 : N > 32 ? 8 : 4, wx: 8, bBuffer, ...(bBuffer && transB ? { bTrans: true } : {}) };
 }
 
