@@ -1,7 +1,8 @@
 // Finite-difference checks of reductions, matmul (both kernel families), softmax and the
 // shape ops, at awkward sizes.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '../src/node.js';
+import { setBlockCopies } from '../src/ops/block-copy.js';
 import { refMatmul } from './reference/matmul.js';
 import { refReduce, refVariance } from './reference/reduce.js';
 import { refConcat, refExpand, refPad, refPermute, refReshape, refSlice, refStack, refTranspose } from './reference/shape-ops.js';
@@ -73,7 +74,10 @@ describe('softmax gradients', () => {
   });
 });
 
-describe('shape op gradients', () => {
+for (const blockCopies of ['auto', true] as const)
+describe(`shape op gradients (block copies ${blockCopies})`, () => {
+  beforeAll(() => setBlockCopies(blockCopies));
+  afterAll(() => setBlockCopies('auto'));
   const x = randomArr([3, 4, 5], seedFor('grad-shape'));
   const one = (label: string, gpu: (a: T.Tensor) => T.Tensor, ref: (a: typeof x) => typeof x) =>
     gradCheck({ label, seed: seedFor('grad-shape', label), inputs: [x], gpu: ([a]) => gpu(a!), ref: ([a]) => ref(a!) });

@@ -1,6 +1,7 @@
 // Data-movement ops, softmax and arange against the float64 reference. Copies must be exact.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '../src/node.js';
+import { setBlockCopies } from '../src/ops/block-copy.js';
 import { refArange, refConcat, refExpand, refPad, refPermute, refReshape, refSlice, refStack, refTranspose } from './reference/shape-ops.js';
 import { refSoftmax } from './reference/softmax.js';
 import { download, expectClose, expectEqual, upload } from './helpers/gpu.js';
@@ -14,7 +15,14 @@ afterAll(() => T.setPoisonOutputs(false));
 
 const x = randomArr([3, 4, 5, 2], seedFor('shape-x'));
 
-describe('views and copies', () => {
+// Block copies (ops/block-copy.ts) take concat, one-axis slices and pads on software adapters
+// from 256 elements per block; the cases below are smaller, so they run once as the engine
+// chooses (the copy kernel) and once with block copies forced wherever the region allows.
+for (const blockCopies of ['auto', true] as const)
+describe(`views and copies (block copies ${blockCopies})`, () => {
+  beforeAll(() => setBlockCopies(blockCopies));
+  afterAll(() => setBlockCopies('auto'));
+
   it('reshape (with -1), flatten, squeeze, unsqueeze share data', async () => {
     expectEqual(await download(T.reshape(upload(x), [12, -1])), refReshape(x, [12, -1]), 'reshape');
     expect(T.flatten(upload(x), 1, 2).shape).toEqual([3, 20, 2]);

@@ -5,6 +5,7 @@ import { ShapeError } from '../errors.js';
 import { broadcastShapes, contiguousStrides, formatShape, normalizeAxis, numel, sameShape, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { empty, full } from './creation.js';
+import { tryBlockCopy } from './block-copy.js';
 import { broadcastOperand, runElementwise } from './elementwise-kernel.js';
 import { sumTo } from './reduce.js';
 
@@ -89,6 +90,7 @@ export function transpose(x: Tensor, a = -2, b = -1): Tensor {
 
 /** Copy `src` into the region of `dst` at `offset` with `strides` (region shape = src shape). */
 function writeRegion(dst: Tensor, src: Tensor, offset: number, strides: readonly number[]): void {
+  if (sameShape(strides, contiguousStrides(dst.shape)) && tryBlockCopy(src, src.shape, 0, dst, dst.shape, offset, src.shape)) return;
   runElementwise({ expr: 'a', operands: [broadcastOperand(src, src.shape)], shape: src.shape, out: dst, outOffset: offset, outStrides: strides });
 }
 
@@ -128,6 +130,7 @@ const sliceOp = defineOp({
     ctx.spec = spec;
     ctx.inShape = x.shape;
     const out = empty(spec.shape, x.dtype);
+    if (sameShape(spec.strides, contiguousStrides(x.shape)) && tryBlockCopy(x, x.shape, spec.offset, out, out.shape, 0, spec.shape)) return out;
     runElementwise({ expr: 'a', operands: [{ tensor: x, offset: spec.offset, strides: spec.strides }], shape: spec.shape, out });
     return out;
   },
