@@ -3,10 +3,9 @@
 // float64 reference, and the choice itself.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { conv2d } from '../../src/ops/conv-pool.js';
 import { convDgrad, convGeometry, convWgrad, pointwiseOnMatmul, setConvTiles } from '../../src/ops/conv2d.js';
-import { conv2dGradRef, conv2dRef, type Arr, type ConvRefOptions } from './conv-pool-reference.js';
-import { expectNear, randomArr } from '../helpers/near.js';
+import type { ConvRefOptions } from './conv-pool-reference.js';
+import { checkConv2d } from '../helpers/conv-check.js';
 
 beforeAll(async () => {
   await T.ready();
@@ -51,9 +50,10 @@ describe('1x1 convolutions on the matmul (cpu family)', () => {
     const onKernels = [convDgrad(gy, w, g), convWgrad(x, gy, g)];
     setConvTiles(null);
     for (let i = 0; i < 2; i++) {
-      const [a, b] = [await onMatmul[i]!.data(), await onKernels[i]!.data()];
+      const a = Array.from(await onMatmul[i]!.data());
+      const b = Array.from(await onKernels[i]!.data());
       expect(onMatmul[i]!.shape).toEqual(onKernels[i]!.shape);
-      const scale = b.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      const scale = Math.max(...b.map(Math.abs));
       expect(Math.max(...a.map((v, j) => Math.abs(v - b[j]!))) / scale, i ? 'dW' : 'dx').toBeLessThan(1e-5);
     }
     for (const t of [x, w, gy, ...onMatmul, ...onKernels]) t.dispose();
@@ -63,34 +63,8 @@ describe('1x1 convolutions on the matmul (cpu family)', () => {
   for (const bias of [false, true]) {
     it(`forward, data, weight${bias ? ' and bias' : ''} gradients against the reference`, async () => {
       T.setKernelFamily('cpu');
-      const x = randomArr([2, 40, 12, 11], 5);
-      const w = randomArr([72, 40, 1, 1], 6);
-      const b = bias ? randomArr([72], 7) : null;
-      expect(pointwiseOnMatmul(geometry(x.shape, 72))).toBe(true);
-      const y = conv2dRef(x, w, b, o);
-      const r = randomArr(y.shape, 8);
-      const want = conv2dGradRef(x, w, r, o);
-      const leaf = (a: Arr) => {
-        const v = T.tensor(Float32Array.from(a.data), a.shape);
-        v.requiresGrad = true;
-        return v;
-      };
-      const [tx, tw] = [leaf(x), leaf(w)];
-      const tb = b ? leaf(b) : null;
-      const tr = T.tensor(Float32Array.from(r.data), r.shape);
-      const ty = conv2d(tx, tw, tb);
-      await expectNear(ty, y, 1e-5, 'y');
-      const loss = T.scope(() => T.sum(T.mul(ty, tr)));
-      loss.backward();
-      await expectNear(tx.grad!, want.dx, 1e-5, 'dx');
-      await expectNear(tw.grad!, want.dw, 1e-5, 'dw');
-      if (tb) {
-        // db[oc] = Σ over batch and pixels of the upstream gradient.
-        const db: Arr = { data: new Float64Array(72), shape: [72] };
-        for (let i = 0; i < r.data.length; i++) db.data[Math.floor(i / (12 * 11)) % 72]! += r.data[i]!;
-        await expectNear(tb.grad!, db, 1e-5, 'db');
-      }
-      for (const v of [tx, tw, tb, tr, ty, loss, tx.grad, tw.grad, tb?.grad]) v?.dispose();
+      expect(pointwiseOnMatmul(geometry([2, 40, 12, 11], 72))).toBe(true);
+      await checkConv2d([2, 40, 12, 11], [72, 40, 1, 1], o, bias, 5);
       T.setKernelFamily(null);
     });
   }

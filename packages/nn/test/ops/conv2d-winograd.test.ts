@@ -4,11 +4,9 @@
 // chunks of tile groups and whole, on both kernel families; outputs poisoned before each run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { conv2d } from '../../src/ops/conv-pool.js';
 import { setConvAlgorithm, setConvTiles, winogradApplies } from '../../src/ops/conv2d.js';
 import { setWinogradChunkFloats } from '../../src/ops/conv2d-winograd.js';
-import { conv2dGradRef, conv2dRef, type Arr, type ConvRefOptions } from './conv-pool-reference.js';
-import { expectNear, randomArr } from '../helpers/near.js';
+import { checkConv2d } from '../helpers/conv-check.js';
 
 beforeAll(async () => {
   await T.ready();
@@ -35,35 +33,8 @@ async function on(family: 'cpu' | 'gpu', algorithm: 'auto' | 'winograd', body: (
 }
 
 /** y, dx, dw (and db) of a 3x3 stride-1 conv against the float64 reference. */
-async function check(shape: [number, number, number, number], oc: number, padding: [number, number], bias: boolean, seed: number): Promise<void> {
-  const o: ConvRefOptions = { stride: [1, 1], padding, dilation: [1, 1] };
-  const x = randomArr(shape, seed);
-  const w = randomArr([oc, shape[1], 3, 3], seed + 1);
-  const b = bias ? randomArr([oc], seed + 2) : null;
-  const y = conv2dRef(x, w, b, o);
-  const r = randomArr(y.shape, seed + 3);
-  const want = conv2dGradRef(x, w, r, o);
-  const leaf = (a: Arr) => {
-    const v = T.tensor(Float32Array.from(a.data), a.shape);
-    v.requiresGrad = true;
-    return v;
-  };
-  const [tx, tw] = [leaf(x), leaf(w)];
-  const tb = b ? leaf(b) : null;
-  const tr = T.tensor(Float32Array.from(r.data), r.shape);
-  const ty = conv2d(tx, tw, tb, { padding });
-  await expectNear(ty, y, 1e-5, 'y');
-  const loss = T.scope(() => T.sum(T.mul(ty, tr)));
-  loss.backward();
-  await expectNear(tx.grad!, want.dx, 1e-5, 'dx');
-  await expectNear(tw.grad!, want.dw, 1e-5, 'dw');
-  if (tb) {
-    const db = new Float64Array(oc);
-    const plane = y.shape[2]! * y.shape[3]!;
-    r.data.forEach((v, i) => (db[Math.floor(i / plane) % oc] += v));
-    await expectNear(tb.grad!, { shape: [oc], data: db }, 1e-5, 'db');
-  }
-  for (const v of [tx, tw, tb, tr, ty, loss, tx.grad, tw.grad, tb?.grad]) v?.dispose();
+function check(shape: [number, number, number, number], oc: number, padding: [number, number], bias: boolean, seed: number): Promise<void> {
+  return checkConv2d(shape, [oc, shape[1], 3, 3], { stride: [1, 1], padding, dilation: [1, 1] }, bias, seed);
 }
 
 describe('conv2d by Winograd F(2x2, 3x3)', () => {
