@@ -9,12 +9,13 @@
 // bench/NOTES.md, "Texture operands"), and it compiles in seconds where the 32x32 block takes LLVM
 // minutes.
 //
-// So each product first stages op(A) and op(B) into rgba32float scratch textures (one pass over
-// each operand, which also folds in the transposes and zero-pads both to whole blocks), then one
-// kernel reads them:
+// So each product first stages op(A), and op(B) unless it reads B in place (few rows), into
+// rgba32float scratch textures (one pass over each operand, which also folds in the transposes
+// and pads both to whole blocks), then one kernel reads them:
 //   A texture: texel (k4, b·Mp + r) = op(A)[b][r][4·k4 .. 4·k4 + 3]   (Mp = M rounded up to tm)
 //   B texture: texel (c4, b·Kp + k) = op(B)[b][k][4·c4 .. 4·c4 + 3]   (Kp = K rounded up to 4)
-// Padding is zero, so the inner loop needs neither clamps nor guards; only C's stores are.
+// Padding along K is zero; the rest of the padding only reaches outputs that are not stored (see
+// `stage`), so the inner loop needs neither clamps nor guards; only C's stores are.
 import { getEngine } from '../device.js';
 import { defineKernel, runKernel, uniformPreamble, Uniforms } from '../kernel.js';
 import type { ScratchTexture } from '../scratch-textures.js';

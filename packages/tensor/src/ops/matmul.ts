@@ -121,6 +121,7 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false):
   const [ta, sa, freeA] = operand(a, a.shape.at(-2)!, a.shape.at(-1)!);
   const [tb, sb, freeB] = operand(b, b.shape.at(-2)!, b.shape.at(-1)!);
   const family = getEngine().info.kernels;
+  if (nb > 65535) throw new TensorError(`matmul: ${nb} batch entries exceed the 65,535 dispatch limit`);
   if (family === 'cpu' && usesTextures(M, N, K, nb, sa === 0 ? 1 : nb, sb === 0 ? 1 : nb, transB)) {
     textureMatmul(ta, sa, tb, sb, out, M, N, K, nb, transA, transB);
     if (freeA) ta.dispose();
@@ -128,7 +129,6 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false):
     return out;
   }
   const { packB: allowPack = true, ...t } = (family === 'cpu' && !pinned.cpu ? tieredTiles(M, N, K, nb, transA, transB) : null) ?? tilesFor(family, M, N);
-  if (nb > 65535) throw new TensorError(`matmul: ${nb} batch entries exceed the 65,535 dispatch limit`);
   if (family === 'cpu' && allowPack && canPackB(M, K, transA, t.tm, t.tn, t.wy)) {
     const packed = packB(tb, sb, N, K, transB, t.wx * t.tn, nb);
     // transB is folded into the panels: one main kernel serves NN and NT (and TN and TT).
