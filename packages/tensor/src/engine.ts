@@ -87,7 +87,7 @@ export class Engine {
     const cap = options.poolCapBytes ?? Math.min(1 << 30, Math.floor(l.maxBufferSize / 4) || 1 << 30);
     this.storagePool = new BufferPool(device, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST, 'tensor', cap);
     this.readPool = new BufferPool(device, BufferUsage.MAP_READ | BufferUsage.COPY_DST, 'readback', 256 << 20);
-    this.scratch = new ScratchTextures(device, options.scratchTextureCapBytes ?? 512 << 20);
+    this.scratch = new ScratchTextures(device, options.scratchTextureCapBytes ?? 512 << 20, l.maxTextureDimension2D);
     this.maxDispatches = Math.max(1, options.maxDispatchesPerSubmit ?? 256);
     this.maxPendingBytes = Math.max(0, options.maxPendingBytes ?? 256 << 20);
     this.uniformStaging = new Uint32Array((this.maxDispatches * UNIFORM_SLOT_BYTES) / 4);
