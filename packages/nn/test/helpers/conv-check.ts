@@ -1,5 +1,5 @@
 // y, dx, dw (and db) of one conv2d against the float64 reference: shared by the conv tests that
-// check a path (Winograd, 1x1 on the matmul) end to end through autograd.
+// check a path (register blocks, Winograd, 1x1 on the matmul) end to end through autograd.
 import * as T from '@spine/tensor/node';
 import { conv2d } from '../../src/ops/conv-pool.js';
 import { conv2dGradRef, conv2dRef, type Arr, type ConvRefOptions } from '../ops/conv-pool-reference.js';

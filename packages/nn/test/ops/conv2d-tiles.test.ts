@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import { conv2d } from '../../src/ops/conv-pool.js';
 import { convTiles, pixelLaneTiles, setConvTiles, wgradKLaneTiles } from '../../src/ops/conv2d.js';
-import { conv2dGradRef, conv2dRef, type ConvRefOptions } from './conv-pool-reference.js';
-import { expectNear, randomArr } from '../helpers/near.js';
+import type { ConvRefOptions } from './conv-pool-reference.js';
+import { checkConv2d } from '../helpers/conv-check.js';
 
 beforeAll(async () => {
   await T.ready();
@@ -25,28 +25,8 @@ describe('conv2d register blocks', () => {
   });
 
   const o: ConvRefOptions = { stride: [2, 1], padding: [1, 2], dilation: [1, 2] };
-  const x = randomArr([2, 5, 9, 8], 11);
-
-  /** Forward and both gradients of a 3x3 conv with `oc` outputs against the float64 reference. */
-  async function checkAgainstReference(oc: number, seed: number): Promise<void> {
-    const w = randomArr([oc, 5, 3, 3], seed);
-    const y = conv2dRef(x, w, null, o);
-    const r = randomArr(y.shape, seed + 1);
-    const want = conv2dGradRef(x, w, r, o);
-    const [tx, tw] = [x, w].map((a) => {
-      const v = T.tensor(Float32Array.from(a.data), a.shape);
-      v.requiresGrad = true;
-      return v;
-    }) as [T.Tensor, T.Tensor];
-    const tr = T.tensor(Float32Array.from(r.data), r.shape);
-    const ty = conv2d(tx, tw, null, { stride: o.stride, padding: o.padding, dilation: o.dilation });
-    await expectNear(ty, y, 1e-5, 'y');
-    const loss = T.scope(() => T.sum(T.mul(ty, tr)));
-    loss.backward();
-    await expectNear(tx.grad!, want.dx, 1e-5, 'dx');
-    await expectNear(tw.grad!, want.dw, 1e-5, 'dw');
-    for (const v of [tx, tw, tr, ty, loss, tx.grad, tw.grad]) v?.dispose();
-  }
+  /** Forward and both gradients of a 3x3 conv of a [2, 5, 9, 8] input to `oc` channels against the float64 reference. */
+  const checkAgainstReference = (oc: number, seed: number) => checkConv2d([2, 5, 9, 8], [oc, 5, 3, 3], o, false, seed);
 
   // The wide blocks the cpu family picks for many channels (8x4 and the gpu family's kernels
   // already run in the golden tests, with few channels).
