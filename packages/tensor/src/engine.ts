@@ -5,6 +5,7 @@ import { BufferPool, type PoolStats } from './buffer-pool.js';
 import type { DeviceInfo, DeviceOptions, GpuHandle } from './device.js';
 import { TensorError, WgslCompileError } from './errors.js';
 import { BufferUsage, MapMode, ShaderStage } from './gpu-constants.js';
+import { KernelProfiler, type KernelProfile } from './kernel-profiler.js';
 import { ScratchTextures } from './scratch-textures.js';
 
 /** Words (u32) of uniform data one dispatch may pass; see `uniformPreamble`. */
@@ -49,6 +50,8 @@ export class Engine {
   /** DeviceOptions.quietWait resolved for this adapter. */
   private readonly quiet: boolean;
   private uncaptured: string[] = [];
+  /** Set while a kernel profile runs (startKernelProfile). */
+  private profiler: KernelProfiler | null = null;
   /** Counters for tests and benchmarks. */
   readonly counters = { dispatches: 0, submits: 0, reads: 0, pipelinesCompiled: 0 };
 
@@ -193,6 +196,16 @@ export class Engine {
     if (uniforms.length > UNIFORM_WORDS) throw new TensorError(`kernel ${kernel.name}: ${uniforms.length} uniform words exceed the limit of ${UNIFORM_WORDS}`);
     if (buffers.length !== kernel.inputs + kernel.outputs) throw new TensorError(`kernel ${kernel.name}: expected ${kernel.inputs + kernel.outputs} buffers, got ${buffers.length}`);
     if (views.length !== kernel.textures.length) throw new TensorError(`kernel ${kernel.name}: expected ${kernel.textures.length} textures, got ${views.length}`);
+    if (this.profiler && this.pass) {
+      // Profiling: every dispatch in its own pass, whose ends write the timestamps.
+      this.pass.end();
+      this.pass = null;
+    }
+    if (this.profiler && !this.pass) {
+      this.assertAlive();
+      if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+      this.pass = this.encoder.beginComputePass(this.profiler.passFor(kernel.name, [workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1], uniforms));
+    }
     const pass = this.ensurePass();
     const slot = this.dispatches;
     this.uniformStaging.set(uniforms, (slot * UNIFORM_SLOT_BYTES) / 4);
@@ -238,12 +251,41 @@ export class Engine {
     this.pass?.end();
     this.pass = null;
     if (this.dispatches > 0) this.device.queue.writeBuffer(this.uniformRing, 0, this.uniformStaging, 0, (this.dispatches * UNIFORM_SLOT_BYTES) / 4);
+    this.profiler?.beforeSubmit(this.encoder);
     this.device.queue.submit([this.encoder.finish()]);
+    this.profiler?.afterSubmit();
     this.encoder = null;
     this.dispatches = 0;
     this.counters.submits++;
     this.storagePool.commit();
     this.scratch.afterSubmit();
+  }
+
+  // ---- profiling -----------------------------------------------------------------------
+
+  /** Whether this device can time kernels (the adapter offers 'timestamp-query'). */
+  get canProfileKernels(): boolean {
+    return this.device.features.has('timestamp-query');
+  }
+
+  /**
+   * Start timing every dispatch (submits what was recorded before, so that is not counted);
+   * `perDispatch` also keeps each dispatch's time, workgroups and first uniform words.
+   */
+  startKernelProfile(perDispatch = false): void {
+    if (!this.canProfileKernels) throw new TensorError(`kernel profiling needs the 'timestamp-query' feature, which this adapter (${this.info.device || this.info.description}) does not offer`);
+    if (this.profiler) throw new TensorError('a kernel profile is already running');
+    this.flush();
+    this.profiler = new KernelProfiler(this.device, this.maxDispatches, perDispatch);
+  }
+
+  /** Stop timing, wait for the device, and report the kernels' times. */
+  async stopKernelProfile(): Promise<KernelProfile> {
+    const profiler = this.profiler;
+    if (!profiler) throw new TensorError('no kernel profile is running (call startKernelProfile first)');
+    this.flush();
+    this.profiler = null;
+    return this.settle(() => profiler.finish());
   }
 
   // ---- memory --------------------------------------------------------------------------

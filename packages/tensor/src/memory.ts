@@ -1,5 +1,6 @@
 import { getEngine } from './device.js';
 import type { PoolStats } from './buffer-pool.js';
+import type { KernelProfile } from './kernel-profiler.js';
 
 /** Live, pooled, pending and peak bytes of tensor storage on the device. */
 export function memory(): PoolStats {
@@ -19,4 +20,23 @@ export function flush(): void {
 /** Wait until the device has finished all submitted work (for timing). */
 export function sync(): Promise<void> {
   return getEngine().sync();
+}
+
+/**
+ * Device time per kernel while `fn` runs (kernel-profiler.ts): every dispatch is timed with
+ * timestamp queries, which puts each in its own compute pass, so the whole runs a little
+ * slower than unprofiled. Work recorded before `fn` is submitted first and not counted.
+ * `perDispatch`: also list every dispatch (time, workgroups, first uniform words).
+ */
+export async function profileKernels<T>(fn: () => T | Promise<T>, options: { perDispatch?: boolean } = {}): Promise<{ result: T } & KernelProfile> {
+  const engine = getEngine();
+  engine.startKernelProfile(options.perDispatch ?? false);
+  let result: T;
+  try {
+    result = await fn();
+  } catch (err) {
+    await engine.stopKernelProfile();
+    throw err;
+  }
+  return { result, ...(await engine.stopKernelProfile()) };
 }
