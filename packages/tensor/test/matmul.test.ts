@@ -118,7 +118,7 @@ describe('matmul against the reference', () => {
     }
   });
 
-  it('texture products read B in place (transposed or not) when they have few rows, and stage it otherwise', () => {
+  it('texture products read B in place (transposed or not) when they have few rows, and stage it otherwise; C is stored as vec4s where N % 4 == 0', () => {
     T.setKernelFamily('cpu');
     expect(T.matmulRoute(32, 3136, 128, 16)).toBe('texture');
     expect(T.matmulRoute(1024, 1024, 1024)).toBe('texture');
@@ -133,6 +133,12 @@ describe('matmul against the reference', () => {
       return t.bBuffer ? (t.bTrans ? 'in place, transposed' : 'in place') : 'staged';
     });
     for (const p of ['in place, transposed', 'in place', 'staged']) expect(paths).toContain(p);
+    // C as vec4s where N % 4 == 0; the size list has both kinds.
+    expect(textureTiles(32, 784, 128, false).vec4Out).toBe(true);
+    expect(textureTiles(32, 783, 128, false).vec4Out).toBeUndefined();
+    const stores = CASES.map((c) => textureTiles(c.want.shape.at(-2)!, c.want.shape.at(-1)!, c.transA ? c.a.shape.at(-2)! : c.a.shape.at(-1)!, c.transB).vec4Out === true);
+    expect(stores).toContain(true);
+    expect(stores).toContain(false);
     // Too small to pay for staging: buffers.
     expect(T.matmulRoute(8, 8, 8)).not.toBe('texture');
   });

@@ -45,6 +45,13 @@ export function setTextureCopies(on: boolean): void {
   copies = on;
 }
 
+let vec4Stores = true;
+
+/** Probes and tests: false writes C one float at a time even where N % 4 == 0. */
+export function setTextureVec4Stores(on: boolean): void {
+  vec4Stores = on;
+}
+
 export interface StageOptions {
   /**
    * The source holds the logical [R, C] matrix transposed (as [C, R] row-major). The lanes then
@@ -56,6 +63,15 @@ export interface StageOptions {
    * llvmpipe's per-lane load loop instead of four), about 2x faster.
    */
   vec4: boolean;
+  /** Invocations per workgroup, along r (trans) or along the texels. */
+  lanes: number;
+}
+
+let stageLanes = 8;
+
+/** Probes only: invocations per workgroup of the stage kernel. */
+export function setStageLanes(n: number): void {
+  stageLanes = n;
 }
 
 // Uniform words: R, C, source stride per batch entry, texels per row, rows per entry (padded).
@@ -76,7 +92,7 @@ export const matmulStageKernel = defineKernel<StageOptions>({
     return `${uniformPreamble()}
 @group(0) @binding(1) var<storage, read> S: array<${o.vec4 ? 'vec4<f32>' : 'f32'}>;
 @group(0) @binding(2) var T: texture_storage_2d<rgba32float, write>;
-@compute @workgroup_size(${o.trans ? '1, 8' : '8, 1'})
+@compute @workgroup_size(${o.trans ? `1, ${o.lanes}` : `${o.lanes}, 1`})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let R = pu(0u); let C = pu(1u);
   let x = gid.x; let r = gid.y;
@@ -108,6 +124,11 @@ export interface TextureMatmulOptions {
    * along k and combined with dot products (Linear layers' x · Wᵀ with a small batch).
    */
   bTrans?: boolean;
+  /**
+   * C written as vec4s (N a multiple of 4, so a group of 4 columns is all in range or all out):
+   * a quarter of the stores, each a per-lane scatter with a bounds branch on llvmpipe.
+   */
+  vec4Out?: boolean;
 }
 
 // Uniform words: M, N, K/4 (rounded up), A rows per batch entry (0: shared), B rows (texture) or
@@ -117,14 +138,15 @@ export const matmulTextureKernel = defineKernel<TextureMatmulOptions>({
   inputs: (o) => (o.bBuffer ? 1 : 0),
   outputs: 1,
   textures: (o) => (o.bBuffer ? ['sampled'] : ['sampled', 'sampled']),
-  source: ({ tm, tn, wx, bBuffer, bTrans }) => {
+  source: ({ tm, tn, wx, bBuffer, bTrans, vec4Out }) => {
     const R = (n: number) => Array.from({ length: n }, (_, i) => i);
     const L: string[] = [uniformPreamble()];
+    const cType = vec4Out ? 'vec4<f32>' : 'f32';
     if (bBuffer) {
-      L.push('@group(0) @binding(1) var<storage, read> B: array<vec4<f32>>;', '@group(0) @binding(2) var<storage, read_write> C: array<f32>;');
+      L.push('@group(0) @binding(1) var<storage, read> B: array<vec4<f32>>;', `@group(0) @binding(2) var<storage, read_write> C: array<${cType}>;`);
       L.push('@group(0) @binding(3) var At: texture_2d<f32>;');
     } else {
-      L.push('@group(0) @binding(1) var<storage, read_write> C: array<f32>;');
+      L.push(`@group(0) @binding(1) var<storage, read_write> C: array<${cType}>;`);
       L.push('@group(0) @binding(2) var At: texture_2d<f32>;', '@group(0) @binding(3) var Bt: texture_2d<f32>;');
     }
     L.push(`@compute @workgroup_size(${wx}, 1)`);
@@ -155,7 +177,12 @@ export const matmulTextureKernel = defineKernel<TextureMatmulOptions>({
     L.push('  let cBase = wid.z * pu(5u);');
     for (const r of R(tm)) {
       L.push(`  if (row0 + ${r}u < M) {`);
-      for (const c of R(tn)) L.push(`    if (col0 + ${c}u < N) { C[cBase + (row0 + ${r}u) * N + col0 + ${c}u] = acc_${r}_${c}; }`);
+      if (vec4Out) {
+        for (const q of R(tn / 4)) {
+          const acc = R(4).map((j) => `acc_${r}_${4 * q + j}`);
+          L.push(`    if (col0 + ${4 * q}u < N) { C[(cBase + (row0 + ${r}u) * N + col0) / 4u + ${q}u] = vec4<f32>(${acc.join(', ')}); }`);
+        }
+      } else for (const c of R(tn)) L.push(`    if (col0 + ${c}u < N) { C[cBase + (row0 + ${r}u) * N + col0 + ${c}u] = acc_${r}_${c}; }`);
       L.push('  }');
     }
     L.push('}');
@@ -178,7 +205,7 @@ export function textureTiles(M: number, N: number, K: number, transB: boolean): 
   // (`bench/texture-staging-probe.mjs 16x32x128x3136 16x32x128x896`).
   const copied = copies && !transB && N % 64 === 0 && K % 4 === 0 && M >= 16;
   const bBuffer = M < STAGE_B_MIN_ROWS && !copied && K % 4 === 0 && (transB || N % 4 === 0);
-  return { tm: M >= 16 ? 16 : M >= 8 ? 8 : 4, tn: N > 64 ? 16 : N > 32 ? 8 : 4, wx: 8, bBuffer, ...(bBuffer && transB ? { bTrans: true } : {}) };
+  return { tm: M >= 16 ? 16 : M >= 8 ? 8 : 4, tn: N > 64 ? 16 : N > 32 ? 8 : 4, wx: 8, bBuffer, ...(bBuffer && transB ? { bTrans: true } : {}), ...(vec4Stores && N % 4 === 0 ? { vec4Out: true } : {}) };
 }
 
 interface Geometry {
@@ -239,5 +266,6 @@ function stage(src: Tensor, dst: ScratchTexture, R: number, C: number, stride: n
     return;
   }
   const vec4 = !trans && C % 4 === 0 && stride % 4 === 0;
-  runKernel(matmulStageKernel, { trans, vec4 }, { inputs: [src], outputs: [], textures: [dst.view], uniforms: new Uniforms().u32(R, C, stride, texels, rowsPerEntry), workgroups: trans ? [texels, Math.ceil(rowsPerEntry / 8), entries] : [Math.ceil(texels / 8), rowsPerEntry, entries] });
+  const lanes = stageLanes;
+  runKernel(matmulStageKernel, { trans, vec4, lanes }, { inputs: [src], outputs: [], textures: [dst.view], uniforms: new Uniforms().u32(R, C, stride, texels, rowsPerEntry), workgroups: trans ? [texels, Math.ceil(rowsPerEntry / lanes), entries] : [Math.ceil(texels / lanes), rowsPerEntry, entries] });
 }
