@@ -12,7 +12,8 @@ import { convGemmPixelLanesKernel, PIXEL_LANES, type PixelLaneTiles } from './co
 import { packWeights, pixelMajor, spread } from './conv2d-layout.js';
 import { convWgradKernel } from './conv2d-wgrad-kernel.js';
 import { convWgradKLanesKernel, type KLaneTiles } from './conv2d-wgrad-klane-kernel.js';
-import { winogradConv, winogradWeights } from './conv2d-winograd.js';
+import { im2colApplies, im2colConv } from './conv2d-im2col.js';
+import { winogradConv, winogradTile, winogradWeights, winogradWgrad } from './conv2d-winograd.js';
 
 export type IntPair = number | readonly [number, number];
 
@@ -204,7 +205,7 @@ export function convDgrad(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
     }
     // Stride 1: the same 3x3 convolution shape (padding 2 - p), so Winograd serves it too.
     if (g.ph <= 2 && g.pw <= 2 && winogradApplies(g.kh, g.kw, [g.sh, g.sw], [g.dh, g.dw], g.oc, g.c)) {
-      return winogradConv(gy, winogradWeights(w, true), null, { ph: 2 - g.ph, pw: 2 - g.pw, oh: g.h, ow: g.w });
+      return winogradConv(gy, winogradWeights(w, true, winogradTile(g.h, g.w)), null, { ph: 2 - g.ph, pw: 2 - g.pw, oh: g.h, ow: g.w });
     }
     const offH = (g.kh - 1) * g.dh - g.ph;
     const offW = (g.kw - 1) * g.dw - g.pw;
@@ -252,9 +253,15 @@ const convOp = defineOp({
   name: 'conv2d',
   forward: (ctx: OpContext, x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry) => {
     const winograd = winogradApplies(g.kh, g.kw, [g.sh, g.sw], [g.dh, g.dw], g.c, g.oc);
-    // Winograd pads as it reads; the padded copy is then made only for the weight gradient.
-    const xp = winograd && !w.requiresGrad ? x : padInput(x, g);
-    const y = winograd ? scope(() => winogradConv(x, winogradWeights(w, false), b, { ph: g.ph, pw: g.pw, oh: g.oh, ow: g.ow })) : convForward(xp, w, b, g);
+    const im2col = !winograd && algorithm === 'auto' && !pinnedTiles && im2colApplies(g);
+    // Winograd pads as it reads, in the forward and in its weight gradient, im2col in the
+    // forward: the padded copy is then made only where the direct weight gradient needs it.
+    const xp = winograd || (im2col && !w.requiresGrad) ? x : padInput(x, g);
+    const y = winograd
+      ? scope(() => winogradConv(x, winogradWeights(w, false, winogradTile(g.oh, g.ow)), b, { ph: g.ph, pw: g.pw, oh: g.oh, ow: g.ow }))
+      : im2col
+        ? im2colConv(x, w, b, g)
+        : convForward(xp, w, b, g);
     // Keep only what backward will use: the padded input for the weight gradient (so backward
     // needs no second padding pass), the weights for the data gradient.
     const needs = [x.requiresGrad, w.requiresGrad, b?.requiresGrad ?? false];
@@ -262,6 +269,7 @@ const convOp = defineOp({
     if (needs[0]) ctx.save(w);
     ctx.needs = needs;
     ctx.geometry = g;
+    ctx.winograd = winograd;
     // Gradients come back one per Tensor argument: no slot for a null bias.
     ctx.hasBias = b !== null;
     if (xp !== x) xp.dispose();
@@ -272,7 +280,9 @@ const convOp = defineOp({
     const xp = needW ? ctx.saved[0]! : null;
     const w = needX ? ctx.saved[needW ? 1 : 0]! : null;
     const g = ctx.geometry as ConvGeometry;
-    const out: (Tensor | null)[] = [w ? convDgrad(gy, w, g) : null, xp ? convWgrad(xp, gy, g) : null];
+    // A Winograd forward saved the unpadded input; its weight gradient is by Winograd too.
+    const wgrad = (x: Tensor) => (ctx.winograd ? scope(() => winogradWgrad(x, gy, { ph: g.ph, pw: g.pw, oh: g.oh, ow: g.ow }, winogradTile(g.oh, g.ow))) : convWgrad(x, gy, g));
+    const out: (Tensor | null)[] = [w ? convDgrad(gy, w, g) : null, xp ? wgrad(xp) : null];
     if (ctx.hasBias) out.push(needB ? sum(gy, [0, 2, 3]) : null);
     return out;
   },

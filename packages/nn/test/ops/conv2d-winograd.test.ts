@@ -1,11 +1,12 @@
-// Winograd F(2x2, 3x3) (conv2d-winograd.ts): the forward and the data gradient it serves, and
-// the weight gradient beside them, against the float64 reference at sizes that divide no tile
+// Winograd F(2x2, 3x3) and F(4x4, 3x3) (conv2d-winograd.ts): the forward and the data and weight
+// gradients it serves, against the float64 reference at sizes that divide no tile
 // (odd heights and widths, tile rows of 4 cut short), paddings 0-2, with and without bias, in
 // chunks of tile groups and whole, on both kernel families; outputs poisoned before each run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
+import { conv2d } from '../../src/ops/conv-pool.js';
 import { setConvAlgorithm, setConvTiles, winogradApplies } from '../../src/ops/conv2d.js';
-import { setWinogradChunkFloats } from '../../src/ops/conv2d-winograd.js';
+import { setWinogradChunkFloats, setWinogradTile, winogradTile, type WinogradTile } from '../../src/ops/conv2d-winograd.js';
 import { checkConv2d } from '../helpers/conv-check.js';
 
 beforeAll(async () => {
@@ -14,18 +15,21 @@ beforeAll(async () => {
 });
 afterAll(() => {
   setConvAlgorithm('auto');
+  setWinogradTile(null);
   setWinogradChunkFloats(null);
   T.setKernelFamily(null);
   T.setPoisonOutputs(false);
 });
 
-/** Run `body` on one kernel family with one conv algorithm; settings restored even when it fails. */
-async function on(family: 'cpu' | 'gpu', algorithm: 'auto' | 'winograd', body: () => Promise<void>): Promise<void> {
+/** Run `body` on one kernel family with one conv algorithm (and tile); settings restored even when it fails. */
+async function on(family: 'cpu' | 'gpu', algorithm: 'auto' | 'winograd', body: () => Promise<void>, tile: WinogradTile | null = null): Promise<void> {
   T.setKernelFamily(family);
   setConvAlgorithm(algorithm);
+  setWinogradTile(tile);
   try {
     await body();
   } finally {
+    setWinogradTile(null);
     setWinogradChunkFloats(null);
     setConvAlgorithm('auto');
     T.setKernelFamily(null);
@@ -63,19 +67,53 @@ describe('conv2d by Winograd F(2x2, 3x3)', () => {
     [[1, 8, 12, 24], 12, [1, 1], false],
     [[2, 3, 3, 3], 5, [0, 0], true],
   ];
-  for (const [shape, oc, pad, bias] of cases)
-    it(`[${shape}] -> ${oc}, padding ${pad}${bias ? ', bias' : ''}`, () => on('cpu', 'winograd', () => check(shape, oc, pad, bias, shape[1] * 31 + oc)));
+  for (const m of [2, 4] as const) {
+    for (const [shape, oc, pad, bias] of cases)
+      it(`F(${m}x${m}): [${shape}] -> ${oc}, padding ${pad}${bias ? ', bias' : ''}`, () => on('cpu', 'winograd', () => check(shape, oc, pad, bias, shape[1] * 31 + oc + m), m));
 
-  it('in chunks of one and of three tile groups (intermediates bounded)', () =>
-    on('cpu', 'winograd', async () => {
-      // One group of 4 tiles needs 16 * 6 * 4 floats per chunk; a budget below that still takes one.
-      setWinogradChunkFloats(1);
-      await check([2, 5, 7, 9], 6, [1, 1], true, 901);
-      setWinogradChunkFloats(16 * 6 * 4 * 3);
-      await check([2, 5, 7, 9], 6, [1, 1], false, 902);
-    }));
+    it(`F(${m}x${m}): in chunks of one and of three tile groups (intermediates bounded)`, () =>
+      on(
+        'cpu',
+        'winograd',
+        async () => {
+          // One group of 4 tiles needs α² * 6 * 4 floats per chunk; a budget below that still takes one.
+          setWinogradChunkFloats(1);
+          await check([2, 5, 7, 9], 6, [1, 1], true, 901);
+          setWinogradChunkFloats((m + 2) ** 2 * 6 * 4 * 3);
+          await check([2, 5, 15, 17], 6, [1, 1], false, 902);
+        },
+        m,
+      ));
 
-  it('on the gpu family (its tiled matmul under the transforms)', () => on('gpu', 'winograd', () => check([2, 6, 9, 10], 7, [1, 1], true, 77)));
+    it(`F(${m}x${m}): on the gpu family (its tiled matmul under the transforms)`, () => on('gpu', 'winograd', () => check([2, 6, 9, 10], 7, [1, 1], true, 77), m));
+  }
+
+  it('F(4x4) at 128 input channels (DenseNet\'s 3x3 convs): within 1e-5 of float64', () => on('cpu', 'winograd', () => check([1, 128, 12, 12], 8, [1, 1], false, 128), 4));
+
+  it('picks the tile with fewer GEMM columns x products: F(4x4) at DenseNet\'s 56², 28², 14² (and 12²), F(2x2) at 8² and 7²', () => {
+    expect([56, 28, 14, 12].map((s) => winogradTile(s, s))).toEqual([4, 4, 4, 4]);
+    expect([8, 7, 4, 1].map((s) => winogradTile(s, s))).toEqual([2, 2, 2, 2]);
+    setWinogradTile(2);
+    expect(winogradTile(56, 56)).toBe(2);
+    setWinogradTile(null);
+  });
 
   it('by the automatic choice at 16 channels, as the layers use it', () => on('cpu', 'auto', () => check([2, 16, 10, 9], 16, [1, 1], true, 1616)));
+
+  it('takes the weight gradient by Winograd too, from the unpadded input', () =>
+    on('cpu', 'auto', async () => {
+      const x = T.randn([2, 16, 10, 9], { seed: 5 });
+      const w = T.randn([16, 16, 3, 3], { seed: 6 });
+      for (const t of [x, w]) t.requiresGrad = true;
+      const p = await T.profileKernels(async () => {
+        T.scope(() => T.sum(conv2d(x, w, null, { padding: 1 })).backward());
+        await T.sync();
+      });
+      const names = p.kernels.map((k) => k.name);
+      expect(names).toContain('nn_winograd_grad_output');
+      expect(names).toContain('nn_winograd_weight_grad');
+      expect(names, 'no direct weight gradient').not.toContain('nn_conv2d_wgrad');
+      expect(names).not.toContain('nn_conv_spread');
+      for (const t of [x, w, x.grad, w.grad]) t?.dispose();
+    }));
 });

@@ -1,0 +1,282 @@
+// The five transform kernels of Winograd's minimal filtering F(m x m, 3x3) (Lavin & Gray 2015),
+// generated from the transform matrices for m = 2 (4x4 patches, 16 products per tile) or m = 4
+// (6x6 patches, 36 per tile): an m x m output tile is A^T [(G g G^T) ⊙ (B^T d B)] A. The
+// GEMMs between them run on the tensor matmul (conv2d-winograd.ts).
+//
+//   weights      U = G g G^T per (out, in) channel pair           [α², R, K]
+//   input        V = B^T d B per input channel and tile           [α², K, cols]
+//   output       Y = A^T M A (+ bias) from the products M          [N, R, OH, OW]
+//   grad-output  dM = A dY A^T, the adjoint of output (weight gradient)
+//   weight-grad  dw = G^T dU G, the adjoint of weights
+//
+// Tiles are grouped TILES_PER_LANE along a row: one invocation transforms a group and writes
+// one vec4 per ξ (the GEMM's 4-column loads line up with it); neighbouring patches share the
+// columns they overlap. Out-of-image reads are the zero padding; tiles past the row end are
+// zeros, and outputs past the image edge are not written.
+import { defineKernel, linearIndex, uniformPreamble } from '@spine/tensor';
+import { range } from './conv2d-kernel.js';
+
+export const WG = 64;
+/** Output tiles per invocation of the transforms, along a row. */
+export const TILES_PER_LANE = 4;
+
+export type WinogradTile = 2 | 4;
+
+interface Matrices {
+  /** α x α. */
+  BT: number[][];
+  /** α x 3. */
+  G: number[][];
+  /** m x α. */
+  AT: number[][];
+}
+
+// F(2x2, 3x3): interpolation points 0, 1, -1, ∞.
+const F2: Matrices = {
+  BT: [
+    [1, 0, -1, 0],
+    [0, 1, 1, 0],
+    [0, -1, 1, 0],
+    [0, 1, 0, -1],
+  ],
+  G: [
+    [1, 0, 0],
+    [1 / 2, 1 / 2, 1 / 2],
+    [1 / 2, -1 / 2, 1 / 2],
+    [0, 0, 1],
+  ],
+  AT: [
+    [1, 1, 1, 0],
+    [0, 1, -1, -1],
+  ],
+};
+
+// F(4x4, 3x3): points 0, 1, -1, 2, -2, ∞ (Lavin & Gray's matrices). About 10x the rounding
+// error of F(2x2) in f32 (a few 1e-6 of the largest output at 128 input channels).
+const F4: Matrices = {
+  BT: [
+    [4, 0, -5, 0, 1, 0],
+    [0, -4, -4, 1, 1, 0],
+    [0, 4, -4, -1, 1, 0],
+    [0, -2, -1, 2, 1, 0],
+    [0, 2, -1, -2, 1, 0],
+    [0, 4, 0, -5, 0, 1],
+  ],
+  G: [
+    [1 / 4, 0, 0],
+    [-1 / 6, -1 / 6, -1 / 6],
+    [-1 / 6, 1 / 6, -1 / 6],
+    [1 / 24, 1 / 12, 1 / 6],
+    [1 / 24, -1 / 12, 1 / 6],
+    [0, 0, 1],
+  ],
+  AT: [
+    [1, 1, 1, 1, 1, 0],
+    [0, 1, -1, 2, -2, 0],
+    [0, 1, 1, 4, 4, 0],
+    [0, 1, -1, 8, -8, 1],
+  ],
+};
+
+export const matricesOf = (m: WinogradTile): Matrices => (m === 2 ? F2 : F4);
+export const alphaOf = (m: WinogradTile): number => m + 2;
+
+const literal = (v: number): string => (Number.isInteger(v) ? `${v}.0` : String(v));
+
+/** Σ coeffs[i] · terms[i] as WGSL, zero terms left out and ±1 without a multiply. */
+export function lin(coeffs: readonly number[], terms: readonly string[]): string {
+  let out = '';
+  coeffs.forEach((c, i) => {
+    if (c === 0) return;
+    const body = Math.abs(c) === 1 ? terms[i]! : `${literal(Math.abs(c))} * ${terms[i]}`;
+    out += out ? `${c < 0 ? ' - ' : ' + '}${body}` : c < 0 ? `-${body}` : body;
+  });
+  return out ? `(${out})` : '0.0';
+}
+
+const column = (M: number[][], j: number): number[] => M.map((row) => row[j]!);
+
+/** The entry point of every transform: one invocation per linear index `i`. */
+const ENTRY = [`@compute @workgroup_size(${WG})`, 'fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {', `  let i = ${linearIndex(WG)};`];
+
+function head(): string {
+  return `${uniformPreamble()}
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+`;
+}
+
+/** Tile-group coordinates from the linear index; words 6-8 are groups per row, g0, Gc. */
+function groupCoordinates(channel: string): string[] {
+  return [
+    '  let TXG = pu(6u); let Gc = pu(8u);',
+    '  if (i >= pu(0u)) { return; }',
+    `  let gl = i % Gc; let ${channel} = i / Gc; let gg = pu(7u) + gl;`,
+    '  let txg = gg % TXG; let rowg = gg / TXG; let ty = rowg % tH; let n = rowg / tH;',
+    `  let tx0 = txg * ${TILES_PER_LANE}u;`,
+  ];
+}
+
+/**
+ * U[ξ, r, k] = (G g G^T)[ξ] for the 3x3 kernel g from input channel k to output channel r.
+ * `flip` (the data gradient, a convolution of the upstream gradient): g[i][j] = w[k, r, 2-i, 2-j].
+ * Words: total (R*K), R, K.
+ */
+export const weightKernel = defineKernel<{ m: WinogradTile; flip: boolean }>({
+  name: 'nn_winograd_weights',
+  inputs: 1,
+  outputs: 1,
+  source: ({ m, flip }) => {
+    const { G } = matricesOf(m);
+    const a = alphaOf(m);
+    const L = [head(), '@group(0) @binding(2) var<storage, read_write> U: array<f32>;', ...ENTRY];
+    L.push('  let R = pu(1u); let K = pu(2u);');
+    L.push('  if (i >= pu(0u)) { return; }');
+    L.push('  let k = i % K; let r = i / K;');
+    L.push(flip ? '  let base = (k * R + r) * 9u;' : '  let base = (r * K + k) * 9u;');
+    for (const x of range(3)) for (const y of range(3)) L.push(`  let g${x}${y} = src[base + ${flip ? (2 - x) * 3 + (2 - y) : x * 3 + y}u];`);
+    // G g (α x 3), then each row times G^T.
+    for (const p of range(a)) for (const y of range(3)) L.push(`  let t${p}_${y} = ${lin(G[p]!, range(3).map((x) => `g${x}${y}`))};`);
+    for (const p of range(a)) for (const q of range(a)) L.push(`  U[(${p * a + q}u * R + r) * K + k] = ${lin(G[q]!, range(3).map((y) => `t${p}_${y}`))};`);
+    L.push('}');
+    return L.join('\n');
+  },
+});
+
+/**
+ * V[ξ, c, col] = (B^T d B)[ξ] for the α x α patch d of input channel c under one tile; column
+ * col = (g - g0) * TILES_PER_LANE + t for tile group g. Words: total (C*Gc), C, H, W, tH, tW,
+ * groups per row, g0, Gc, ph, pw.
+ */
+export const inputKernel = defineKernel<{ m: WinogradTile }>({
+  name: 'nn_winograd_input',
+  inputs: 1,
+  outputs: 1,
+  source: ({ m }) => {
+    const { BT } = matricesOf(m);
+    const a = alphaOf(m);
+    const T = TILES_PER_LANE;
+    const cols = m * T + 2;
+    const L = [head(), '@group(0) @binding(2) var<storage, read_write> V: array<vec4<f32>>;', ...ENTRY];
+    L.push('  let C = pu(1u); let H = pi(2u); let W = pi(3u); let tH = pu(4u); let tW = pu(5u);');
+    L.push(...groupCoordinates('c'));
+    L.push(`  let top = i32(${m}u * ty) - pi(9u); let left = i32(${m}u * tx0) - pi(10u);`);
+    L.push('  let base = (n * C + c) * u32(H * W);');
+    for (const b of range(cols)) L.push(`  let iw${b} = left + ${b}; let okw${b} = iw${b} >= 0 && iw${b} < W; let cw${b} = u32(clamp(iw${b}, 0, W - 1));`);
+    for (const p of range(a)) {
+      L.push(`  let ih${p} = top + ${p}; let okh${p} = ih${p} >= 0 && ih${p} < H; let rb${p} = base + u32(clamp(ih${p}, 0, H - 1) * W);`);
+      for (const b of range(cols)) L.push(`  let d${p}_${b} = select(0.0, src[rb${p} + cw${b}], okh${p} && okw${b});`);
+    }
+    // B^T d for every loaded column, then (B^T d) B per tile over its α columns.
+    for (const p of range(a)) for (const b of range(cols)) L.push(`  let e${p}_${b} = ${lin(BT[p]!, range(a).map((x) => `d${x}_${b}`))};`);
+    for (const t of range(T)) {
+      L.push(`  let live${t} = tx0 + ${t}u < tW;`);
+      for (const p of range(a)) for (const q of range(a)) L.push(`  let v${t}_${p}_${q} = ${lin(BT[q]!, range(a).map((y) => `e${p}_${m * t + y}`))};`);
+    }
+    L.push('  let plane = C * Gc;');
+    for (const p of range(a))
+      for (const q of range(a)) {
+        const parts = range(T).map((t) => `select(0.0, v${t}_${p}_${q}, live${t})`);
+        L.push(`  V[${p * a + q}u * plane + c * Gc + gl] = vec4<f32>(${parts.join(', ')});`);
+      }
+    L.push('}');
+    return L.join('\n');
+  },
+});
+
+/**
+ * Y tiles from the GEMM products M[ξ, oc, col]: Y = A^T m A, plus the bias; outputs past the
+ * image edge are not written. Words: total (OC*Gc), OC, OH, OW, tH, tW, groups per row, g0, Gc.
+ */
+export const outputKernel = defineKernel<{ m: WinogradTile; bias: boolean }>({
+  name: 'nn_winograd_output',
+  inputs: (o) => (o.bias ? 2 : 1),
+  outputs: 1,
+  source: ({ m, bias }) => {
+    const { AT } = matricesOf(m);
+    const a = alphaOf(m);
+    const L = [uniformPreamble(), '@group(0) @binding(1) var<storage, read> M: array<vec4<f32>>;'];
+    if (bias) L.push('@group(0) @binding(2) var<storage, read> bias: array<f32>;');
+    L.push(`@group(0) @binding(${bias ? 3 : 2}) var<storage, read_write> Y: array<f32>;`, ...ENTRY);
+    L.push('  let OC = pu(1u); let OH = pu(2u); let OW = pu(3u); let tH = pu(4u); let tW = pu(5u);');
+    L.push(...groupCoordinates('oc'));
+    L.push('  let plane = OC * Gc;');
+    for (const x of range(a * a)) L.push(`  let m${x} = M[${x}u * plane + oc * Gc + gl];`);
+    // A^T m: m rows of α, then times A: m values each.
+    for (const r of range(m)) for (const q of range(a)) L.push(`  let r${r}_${q} = ${lin(AT[r]!, range(a).map((p) => `m${p * a + q}`))};`);
+    L.push(bias ? '  let bv = vec4<f32>(bias[oc]);' : '  let bv = vec4<f32>(0.0);');
+    for (const r of range(m)) for (const s of range(m)) L.push(`  let y${r}${s} = ${lin(AT[s]!, range(a).map((q) => `r${r}_${q}`))} + bv;`);
+    L.push(`  let oh0 = ${m}u * ty; let yb = ((n * OC + oc) * OH + oh0) * OW;`);
+    for (const t of range(TILES_PER_LANE)) {
+      const comp = 'xyzw'[t]!;
+      L.push(`  if (tx0 + ${t}u < tW) {`);
+      L.push(`    let ow = ${m}u * (tx0 + ${t}u);`);
+      for (const r of range(m)) {
+        L.push(`    if (oh0 + ${r}u < OH) {`);
+        for (const s of range(m)) L.push(`      if (ow + ${s}u < OW) { Y[yb + ${r}u * OW + ow + ${s}u] = y${r}${s}.${comp}; }`);
+        L.push('    }');
+      }
+      L.push('  }');
+    }
+    L.push('}');
+    return L.join('\n');
+  },
+});
+
+/**
+ * The weight gradient's transform of the upstream gradient: dM[ξ, r, col] = (A dy A^T)[ξ] for
+ * the m x m gradient tile dy of output channel r (the adjoint of outputKernel). Outputs past the
+ * image edge, and tiles past the row end, contribute zeros, as the forward never wrote them.
+ * Words: total (R*Gc), R, OH, OW, tH, tW, groups per row, g0, Gc.
+ */
+export const gradOutputKernel = defineKernel<{ m: WinogradTile }>({
+  name: 'nn_winograd_grad_output',
+  inputs: 1,
+  outputs: 1,
+  source: ({ m }) => {
+    const { AT } = matricesOf(m);
+    const a = alphaOf(m);
+    const T = TILES_PER_LANE;
+    const L = [head(), '@group(0) @binding(2) var<storage, read_write> D: array<vec4<f32>>;', ...ENTRY];
+    L.push('  let R = pu(1u); let OH = pu(2u); let OW = pu(3u); let tH = pu(4u); let tW = pu(5u);');
+    L.push(...groupCoordinates('r'));
+    L.push(`  let oh0 = ${m}u * ty; let base = (n * R + r) * OH * OW;`);
+    for (const x of range(m)) L.push(`  let okh${x} = oh0 + ${x}u < OH; let rb${x} = base + min(oh0 + ${x}u, OH - 1u) * OW;`);
+    for (const t of range(T)) {
+      L.push(`  let live${t} = tx0 + ${t}u < tW; let ow${t} = ${m}u * (tx0 + ${t}u);`);
+      for (const y of range(m)) L.push(`  let okw${t}_${y} = live${t} && ow${t} + ${y}u < OW; let cw${t}_${y} = min(ow${t} + ${y}u, OW - 1u);`);
+      for (const x of range(m)) for (const y of range(m)) L.push(`  let dy${t}_${x}${y} = select(0.0, src[rb${x} + cw${t}_${y}], okh${x} && okw${t}_${y});`);
+      // dy A^T per row (α values), then A (dy A^T): dM[p][q] = Σ_x AT[x][p] h[x][q].
+      for (const x of range(m)) for (const q of range(a)) L.push(`  let h${t}_${x}_${q} = ${lin(column(AT, q), range(m).map((y) => `dy${t}_${x}${y}`))};`);
+    }
+    L.push('  let plane = R * Gc;');
+    for (const p of range(a))
+      for (const q of range(a)) {
+        const parts = range(T).map((t) => lin(column(AT, p), range(m).map((x) => `h${t}_${x}_${q}`)));
+        L.push(`  D[${p * a + q}u * plane + r * Gc + gl] = vec4<f32>(${parts.join(', ')});`);
+      }
+    L.push('}');
+    return L.join('\n');
+  },
+});
+
+/** dw[r, k] (3x3) = G^T dU[·, r, k] G from the α² products dU [α², R, K]. Words: total (R*K), R, K. */
+export const weightGradKernel = defineKernel<{ m: WinogradTile }>({
+  name: 'nn_winograd_weight_grad',
+  inputs: 1,
+  outputs: 1,
+  source: ({ m }) => {
+    const { G } = matricesOf(m);
+    const a = alphaOf(m);
+    const L = [head(), '@group(0) @binding(2) var<storage, read_write> dw: array<f32>;', ...ENTRY];
+    L.push('  let R = pu(1u); let K = pu(2u);');
+    L.push('  if (i >= pu(0u)) { return; }');
+    L.push('  let k = i % K; let r = i / K;');
+    for (const x of range(a * a)) L.push(`  let u${x} = src[(${x}u * R + r) * K + k];`);
+    // G^T dU (3 x α), then times G.
+    for (const x of range(3)) for (const q of range(a)) L.push(`  let t${x}_${q} = ${lin(column(G, x), range(a).map((p) => `u${p * a + q}`))};`);
+    L.push('  let base = i * 9u;');
+    for (const x of range(3)) for (const y of range(3)) L.push(`  dw[base + ${x * 3 + y}u] = ${lin(column(G, y), range(a).map((q) => `t${x}_${q}`))};`);
+    L.push('}');
+    return L.join('\n');
+  },
+});
