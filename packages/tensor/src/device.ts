@@ -20,7 +20,11 @@ export interface DeviceOptions {
   kernels?: 'auto' | 'gpu' | 'cpu';
   /** Dispatches recorded before the command buffer is submitted without a read (default 256). */
   maxDispatchesPerSubmit?: number;
-  /** Bytes the buffer pool may keep for reuse (default 1 GiB, or a quarter of maxBufferSize). */
+  /**
+   * Bytes the buffer pool may keep for reuse (default 1 GiB, or a quarter of maxBufferSize; on
+   * software adapters the default grows to twice the highest live bytes, see BufferPool). The
+   * buffers pooled longest ago go first when it is exceeded.
+   */
   poolCapBytes?: number;
   /**
    * Bytes of released buffers that may wait for the unsubmitted command before it is submitted

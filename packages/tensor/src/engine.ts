@@ -88,7 +88,9 @@ export class Engine {
       },
     };
     const cap = options.poolCapBytes ?? Math.min(1 << 30, Math.floor(l.maxBufferSize / 4) || 1 << 30);
-    this.storagePool = new BufferPool(device, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST, 'tensor', cap);
+    // Software adapters: system memory, and every new buffer is zero-filled on the CPU; let the
+    // default cap grow with the working set there (BufferPool.growWithPeak).
+    this.storagePool = new BufferPool(device, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST, 'tensor', cap, options.poolCapBytes === undefined && software);
     this.readPool = new BufferPool(device, BufferUsage.MAP_READ | BufferUsage.COPY_DST, 'readback', 256 << 20);
     this.scratch = new ScratchTextures(device, options.scratchTextureCapBytes ?? 512 << 20, l.maxTextureDimension2D);
     this.maxDispatches = Math.max(1, options.maxDispatchesPerSubmit ?? 256);
