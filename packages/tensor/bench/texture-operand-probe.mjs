@@ -3,8 +3,9 @@
 // (c/4, r) holds row r, columns c..c+3), round-robin, 1024³. The experiment behind the texture
 // matmul (src/ops/matmul-texture.ts; bench/NOTES.md, "Texture operands"). A tuning aid, not part
 // of `npm run bench`. Usage: node bench/texture-operand-probe.mjs [variant ...] (N=, ROUNDS=)
-// Variants: buf16x8 (A, B buffers), texA16x16 (A texture, B buffer), tex16x16, tex32x16 (both
-// textures); TMxTN suffixes may be changed, e.g. tex8x16.
+// Variants: buf16x8 (A, B buffers), texA16x16 (A texture, B buffer), texB16x16 (A buffer, whose
+// loads are uniform across a workgroup's lanes, B texture), tex16x16, tex32x16 (both textures);
+// TMxTN suffixes may be changed, e.g. tex8x16.
 import { create, globals } from 'webgpu';
 
 Object.assign(globalThis, globals);
@@ -48,10 +49,12 @@ function kernel(texA, texB, tm, tn) {
 }
 
 function variant(name) {
-  const m = /^(buf|texA|tex)(\d+)x(\d+)$/.exec(name);
+  const m = /^(buf|texA|texB|tex)(\d+)x(\d+)$/.exec(name);
   if (!m) throw new Error(`unknown variant ${name}`);
   const [tm, tn] = [Number(m[2]), Number(m[3])];
-  return { name, texA: m[1] !== 'buf', texB: m[1] === 'tex', tm, tn, wgsl: kernel(m[1] !== 'buf', m[1] === 'tex', tm, tn), dispatch: [Math.ceil(n / tm), Math.ceil(n / (8 * tn)), 1] };
+  const texA = m[1] === 'texA' || m[1] === 'tex';
+  const texB = m[1] === 'texB' || m[1] === 'tex';
+  return { name, texA, texB, tm, tn, wgsl: kernel(texA, texB, tm, tn), dispatch: [Math.ceil(n / tm), Math.ceil(n / (8 * tn)), 1] };
 }
 
 const gpu = create([]); // keep the instance referenced: collecting it tears Dawn down mid-run
