@@ -3,6 +3,7 @@
 // transition.{norm, conv}. BN + ReLU pairs run as one fused kernel.
 import * as T from '@spine/tensor';
 import { denseBottleneckCheckpoint } from '../checkpoint.js';
+import { batchNormReluConv2d } from '../ops/bn-relu-conv.js';
 import { avgPool2d } from '../ops/conv-pool.js';
 import { dropout } from '../ops/norm-loss.js';
 import { Conv2d } from './conv.js';
@@ -43,10 +44,12 @@ export class DenseLayer extends Module {
   forward(...features: T.Tensor[]): T.Tensor {
     // As torchvision: checkpoint only when a gradient will flow back into the features.
     const b = this.memoryEfficient && T.isGradEnabled() && features.some((f) => f.requiresGrad) ? this.checkpointedBottleneck(features) : this.bottleneck(features);
-    const c = this.norm2.forwardRelu(b);
+    // norm2 -> relu2 -> conv2 as one op: on software adapters the BN-ReLU happens inside the
+    // conv's Winograd input transform and its output is never stored (bn-relu-conv.ts).
+    const n = this.norm2;
+    const conv = this.conv2;
+    const out = batchNormReluConv2d(b, n.param('weight'), n.param('bias'), n.buffer('running_mean'), n.buffer('running_var'), n.batchNormOptions(), conv.param('weight'), { padding: conv.options.padding, stride: conv.options.stride, dilation: conv.options.dilation });
     b.dispose();
-    const out = this.conv2.forward(c);
-    c.dispose();
     const p = this.o.dropRate ?? 0;
     if (p <= 0) return out;
     const dropped = dropout(out, p, { training: this.training });

@@ -53,40 +53,53 @@ function partialShape(l: Layout): { chunks: number; threads: number; interleaved
 }
 
 /**
+ * The statistics half of the forward: stats [C, 4] = (mean, invstd, scale, shift) per channel,
+ * the running statistics updated when training, and `ctx` prepared for batchNormBackward (x and
+ * stats saved when it records). The caller disposes the returned stats. Consumers that apply
+ * scale, shift (and the ReLU) as they read x use it in place of the forward (the Winograd
+ * transform behind batchNormReluConv2d).
+ */
+export function batchNormStatsForward(name: string, ctx: OpContext, x: Tensor, weight: Tensor, bias: Tensor, rm: Tensor | null, rv: Tensor | null, options: BatchNormOptions): Tensor {
+  const l = layoutOf(name, x, weight, bias, rm, rv);
+  const momentum = options.momentum ?? 0.1;
+  const eps = options.eps ?? 1e-5;
+  // PyTorch uses batch statistics whenever there are no running ones, even in eval.
+  const useBatch = options.training || rm === null;
+  const M = l.N * l.S;
+  if (useBatch && M <= 1) throw new TensorError(`${name}: expected more than 1 value per channel when training, got x [${x.shape.join(', ')}]`);
+  const stats = empty([l.C, 4]);
+  if (useBatch) {
+    const { chunks, threads, interleaved } = partialShape(l);
+    const part = empty([l.C, l.N * chunks, 4]);
+    const pu = new Uniforms().u32(l.C, l.S / l.vec, chunks, threads);
+    runKernel(partialForwardKernel, { vec: l.vec, interleaved }, { inputs: [x], outputs: [part], uniforms: pu, workgroups: grid1d(threads, WG) });
+    const update = options.training && rm !== null;
+    const fu = new Uniforms().u32(l.C, l.N * chunks).f32(M, momentum, eps);
+    const outputs = update ? [stats, rm!, rv!] : [stats];
+    runKernel(finalizeForwardKernel, { source: 'batch', update }, { inputs: [part, weight, bias], outputs, uniforms: fu, workgroups: grid1d(l.C, WG) });
+    part.dispose();
+  } else {
+    const fu = new Uniforms().u32(l.C, 0).f32(M, momentum, eps);
+    runKernel(finalizeForwardKernel, { source: 'running', update: false }, { inputs: [weight, bias, rm!, rv!], outputs: [stats], uniforms: fu, workgroups: grid1d(l.C, WG) });
+  }
+  ctx.save(x, stats);
+  Object.assign(ctx, { layout: l, useBatch, needDx: x.requiresGrad });
+  return stats;
+}
+
+/**
  * The op's forward for the plain or ReLU-fused variant, usable with a caller's own OpContext
  * (checkpoint.ts recomputes BN-ReLU in backward and then calls batchNormBackward on it).
  */
 export function batchNormForward(relu: boolean) {
   const name = relu ? 'batchNormRelu' : 'batchNorm2d';
   return (ctx: OpContext, x: Tensor, weight: Tensor, bias: Tensor, rm: Tensor | null, rv: Tensor | null, options: BatchNormOptions): Tensor => {
-    const l = layoutOf(name, x, weight, bias, rm, rv);
-    const momentum = options.momentum ?? 0.1;
-    const eps = options.eps ?? 1e-5;
-    // PyTorch uses batch statistics whenever there are no running ones, even in eval.
-    const useBatch = options.training || rm === null;
-    const M = l.N * l.S;
-    if (useBatch && M <= 1) throw new TensorError(`${name}: expected more than 1 value per channel when training, got x [${x.shape.join(', ')}]`);
-    const stats = empty([l.C, 4]);
-    if (useBatch) {
-      const { chunks, threads, interleaved } = partialShape(l);
-      const part = empty([l.C, l.N * chunks, 4]);
-      const pu = new Uniforms().u32(l.C, l.S / l.vec, chunks, threads);
-      runKernel(partialForwardKernel, { vec: l.vec, interleaved }, { inputs: [x], outputs: [part], uniforms: pu, workgroups: grid1d(threads, WG) });
-      const update = options.training && rm !== null;
-      const fu = new Uniforms().u32(l.C, l.N * chunks).f32(M, momentum, eps);
-      const outputs = update ? [stats, rm!, rv!] : [stats];
-      runKernel(finalizeForwardKernel, { source: 'batch', update }, { inputs: [part, weight, bias], outputs, uniforms: fu, workgroups: grid1d(l.C, WG) });
-      part.dispose();
-    } else {
-      const fu = new Uniforms().u32(l.C, 0).f32(M, momentum, eps);
-      runKernel(finalizeForwardKernel, { source: 'running', update: false }, { inputs: [weight, bias, rm!, rv!], outputs: [stats], uniforms: fu, workgroups: grid1d(l.C, WG) });
-    }
+    const stats = batchNormStatsForward(name, ctx, x, weight, bias, rm, rv, options);
+    const l = ctx.layout as Layout;
     const y = empty(x.shape);
     const planes = l.N * l.C;
     const au = new Uniforms().u32(l.C, l.S / l.vec, planes);
     runKernel(applyForwardKernel, { vec: l.vec, relu }, { inputs: [x, stats], outputs: [y], uniforms: au, workgroups: planeGrid(planes, l.S / l.vec) });
-    ctx.save(x, stats);
-    Object.assign(ctx, { layout: l, useBatch, needDx: x.requiresGrad });
     stats.dispose();
     return y;
   };

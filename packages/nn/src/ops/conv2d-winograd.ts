@@ -87,28 +87,33 @@ function forChunks(m: WinogradTile, channels: number, s: WinogradShape, n: numbe
   }
 }
 
-/** V [α², C, gc · TILES_PER_LANE] of x's tile groups g0 .. g0 + gc - 1. */
-function inputTransform(x: Tensor, m: WinogradTile, s: WinogradShape, gc: number, words: number[]): Tensor {
+/**
+ * V [α², C, gc · TILES_PER_LANE] of x's tile groups g0 .. g0 + gc - 1; of relu(BN(x)) when the
+ * BN statistics are given (inputKernel's bnRelu).
+ */
+function inputTransform(x: Tensor, m: WinogradTile, s: WinogradShape, gc: number, words: number[], bnStats: Tensor | null): Tensor {
   const [, c, h, w] = x.shape as [number, number, number, number];
   const v = empty([alphaOf(m) ** 2, c, gc * TILES_PER_LANE]);
   const u = new Uniforms().u32(c * gc, c, h, w, ...words, s.ph, s.pw);
-  runKernel(inputKernel, { m }, { inputs: [x], outputs: [v], uniforms: u, workgroups: grid1d(c * gc, WG) });
+  const inputs = bnStats ? [x, bnStats] : [x];
+  runKernel(inputKernel, { m, ...(bnStats ? { bnRelu: true } : {}) }, { inputs, outputs: [v], uniforms: u, workgroups: grid1d(c * gc, WG) });
   return v;
 }
 
 /**
  * y[n, r] = Σ_k conv3x3(x[n, k], kernel(r, k)) + bias[r] at stride 1, the kernels given
  * transformed (`winogradWeights`, [α², R, K]; α² = 16 for F(2x2), 36 for F(4x4)). x is
- * [N, K, H, W]; the result [N, R, OH, OW].
+ * [N, K, H, W]; the result [N, R, OH, OW]. With `bnStats` (batchnorm.ts's per-channel stats),
+ * the convolution is of relu(BN(x)), applied as the input transform reads x.
  */
-export function winogradConv(x: Tensor, u: Tensor, bias: Tensor | null, s: WinogradShape): Tensor {
+export function winogradConv(x: Tensor, u: Tensor, bias: Tensor | null, s: WinogradShape, bnStats: Tensor | null = null): Tensor {
   const m: WinogradTile = u.shape[0] === 16 ? 2 : 4;
   const [n, c] = x.shape as [number, number];
   const r = u.shape[1]!;
   const y = empty([n, r, s.oh, s.ow]);
   forChunks(m, Math.max(c, r), s, n, (_g0, gc, words) =>
     scope(() => {
-      const prod = matmulRaw(u, inputTransform(x, m, s, gc, words));
+      const prod = matmulRaw(u, inputTransform(x, m, s, gc, words, bnStats));
       const uo = new Uniforms().u32(r * gc, r, s.oh, s.ow, ...words);
       runKernel(outputKernel, { m, bias: bias !== null }, { inputs: bias ? [prod, bias] : [prod], outputs: [y], uniforms: uo, workgroups: grid1d(r * gc, WG) });
     }),
@@ -122,9 +127,9 @@ export function winogradConv(x: Tensor, u: Tensor, bias: Tensor | null, s: Winog
  * adjoint of the forward, step by step: dU[ξ] = Σ over tiles dM[ξ] · V[ξ]^T (α² GEMMs of
  * R x K over the tiles, on the tensor matmul) with V the input transform of the forward and
  * dM the upstream gradient's (gradOutputKernel), then dw = G^T dU G. No padded copy of x: the
- * input transform pads as it reads.
+ * input transform pads as it reads. `bnStats`: of relu(BN(x)), as in winogradConv.
  */
-export function winogradWgrad(x: Tensor, gy: Tensor, s: WinogradShape, m: WinogradTile): Tensor {
+export function winogradWgrad(x: Tensor, gy: Tensor, s: WinogradShape, m: WinogradTile, bnStats: Tensor | null = null): Tensor {
   const [n, c] = x.shape as [number, number];
   const r = gy.shape[1]!;
   let du: Tensor | null = null;
@@ -133,7 +138,7 @@ export function winogradWgrad(x: Tensor, gy: Tensor, s: WinogradShape, m: Winogr
       const dm = empty([alphaOf(m) ** 2, r, gc * TILES_PER_LANE]);
       const ug = new Uniforms().u32(r * gc, r, s.oh, s.ow, ...words);
       runKernel(gradOutputKernel, { m }, { inputs: [gy], outputs: [dm], uniforms: ug, workgroups: grid1d(r * gc, WG) });
-      const part = matmulRaw(dm, inputTransform(x, m, s, gc, words), false, true);
+      const part = matmulRaw(dm, inputTransform(x, m, s, gc, words, bnStats), false, true);
       return du ? add(du, part) : part;
     });
     du?.dispose();

@@ -146,25 +146,32 @@ export const weightKernel = defineKernel<{ m: WinogradTile; flip: boolean }>({
  * V[ξ, c, col] = (B^T d B)[ξ] for the α x α patch d of input channel c under one tile; column
  * col = (g - g0) * TILES_PER_LANE + t for tile group g. Words: total (C*Gc), C, H, W, tH, tW,
  * groups per row, g0, Gc, ph, pw.
+ * `bnRelu`: d is relu(x · scale + shift) of the input x, with the per-channel (mean, invstd,
+ * scale, shift) of a second input (batchnorm.ts's stats, the same expression as its apply
+ * kernel), so a BN-ReLU before the convolution is never written out; the padding stays zero.
  */
-export const inputKernel = defineKernel<{ m: WinogradTile }>({
+export const inputKernel = defineKernel<{ m: WinogradTile; bnRelu?: boolean }>({
   name: 'nn_winograd_input',
-  inputs: 1,
+  inputs: (o) => (o.bnRelu ? 2 : 1),
   outputs: 1,
-  source: ({ m }) => {
+  source: ({ m, bnRelu }) => {
     const { BT } = matricesOf(m);
     const a = alphaOf(m);
     const T = TILES_PER_LANE;
     const cols = m * T + 2;
-    const L = [head(), '@group(0) @binding(2) var<storage, read_write> V: array<vec4<f32>>;', ...ENTRY];
+    const L = [head()];
+    if (bnRelu) L.push('@group(0) @binding(2) var<storage, read> stats: array<vec4<f32>>;');
+    L.push(`@group(0) @binding(${bnRelu ? 3 : 2}) var<storage, read_write> V: array<vec4<f32>>;`, ...ENTRY);
     L.push('  let C = pu(1u); let H = pi(2u); let W = pi(3u); let tH = pu(4u); let tW = pu(5u);');
     L.push(...groupCoordinates('c'));
+    if (bnRelu) L.push('  let st = stats[c];');
+    const load = (addr: string) => (bnRelu ? `max(src[${addr}] * st.z + st.w, 0.0)` : `src[${addr}]`);
     L.push(`  let top = i32(${m}u * ty) - pi(9u); let left = i32(${m}u * tx0) - pi(10u);`);
     L.push('  let base = (n * C + c) * u32(H * W);');
     for (const b of range(cols)) L.push(`  let iw${b} = left + ${b}; let okw${b} = iw${b} >= 0 && iw${b} < W; let cw${b} = u32(clamp(iw${b}, 0, W - 1));`);
     for (const p of range(a)) {
       L.push(`  let ih${p} = top + ${p}; let okh${p} = ih${p} >= 0 && ih${p} < H; let rb${p} = base + u32(clamp(ih${p}, 0, H - 1) * W);`);
-      for (const b of range(cols)) L.push(`  let d${p}_${b} = select(0.0, src[rb${p} + cw${b}], okh${p} && okw${b});`);
+      for (const b of range(cols)) L.push(`  let d${p}_${b} = select(0.0, ${load(`rb${p} + cw${b}`)}, okh${p} && okw${b});`);
     }
     // B^T d for every loaded column, then (B^T d) B per tile over its α columns.
     for (const p of range(a)) for (const b of range(cols)) L.push(`  let e${p}_${b} = ${lin(BT[p]!, range(a).map((x) => `d${x}_${b}`))};`);

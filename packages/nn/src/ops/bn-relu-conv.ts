@@ -1,0 +1,58 @@
+// conv2d(relu(batchNorm2d(x)), w): DenseNet's norm2 -> relu2 -> conv2 (and any BN-ReLU before a
+// bias-free 3x3 stride-1 conv). Where the conv runs by Winograd (software adapters), the BN-ReLU
+// is applied inside Winograd's input transform as it reads x: its output, the width of the
+// layer's bottleneck, is never written, read back or kept for backward. Only the BN statistics
+// are computed first. Backward: the conv's data gradient (Winograd), its weight gradient from x
+// through the same fused transform, then the BN-ReLU backward with the saved statistics.
+// Elsewhere (GPUs, other convolutions) it is the plain composition of the two ops.
+import { defineOp, OpContext, scope, type Tensor } from '@spine/tensor';
+import { batchNormBackward, batchNormRelu, batchNormStatsForward, type BatchNormOptions } from './batchnorm.js';
+import { conv2d, convDgrad, convGeometry, winogradApplies, type Conv2dOptions, type ConvGeometry } from './conv2d.js';
+import { winogradConv, winogradTile, winogradWeights, winogradWgrad, type WinogradShape } from './conv2d-winograd.js';
+
+const bnReluBackward = batchNormBackward(true);
+/** The fields batchNormStatsForward leaves on its context for the backward. */
+const BN_FIELDS = ['layout', 'useBatch', 'needDx'] as const;
+
+const shapeOf = (g: ConvGeometry): WinogradShape => ({ ph: g.ph, pw: g.pw, oh: g.oh, ow: g.ow });
+
+const fusedOp = defineOp({
+  name: 'batchNormReluConv2d',
+  forward: (ctx: OpContext, x: Tensor, weight: Tensor, bias: Tensor, rm: Tensor | null, rv: Tensor | null, w: Tensor, bn: BatchNormOptions, g: ConvGeometry) => {
+    // Statistics only (and the running-stat update); x and the stats are saved on ctx itself so
+    // the graph node frees them with everything else it saved.
+    const stats = batchNormStatsForward('batchNormReluConv2d', ctx, x, weight, bias, rm, rv, bn);
+    const y = scope(() => winogradConv(x, winogradWeights(w, false, winogradTile(g.oh, g.ow)), null, shapeOf(g), stats));
+    stats.dispose();
+    ctx.save(w);
+    Object.assign(ctx, { geometry: g, hasRunning: rm !== null, needW: w.requiresGrad });
+    return y;
+  },
+  backward: (ctx, gy) => {
+    const [x, stats, w] = ctx.saved as [Tensor, Tensor, Tensor];
+    const g = ctx.geometry as ConvGeometry;
+    return scope(() => {
+      const da = convDgrad(gy, w, g); // the gradient at relu(BN(x)), by Winograd too
+      const dw = ctx.needW ? winogradWgrad(x, gy, shapeOf(g), winogradTile(g.oh, g.ow), stats) : null;
+      // The BN-ReLU backward with the forward's statistics: a context shaped as its forward leaves it.
+      const bnCtx = new OpContext(false);
+      bnCtx.saved.push(x, stats);
+      for (const k of BN_FIELDS) bnCtx[k] = ctx[k];
+      const [dx, dWeight, dBias] = bnReluBackward(bnCtx, da) as [Tensor | null, Tensor, Tensor];
+      // One slot per Tensor argument: the running stats have (null) slots only when given.
+      return [dx, dWeight, dBias, ...(ctx.hasRunning ? [null, null] : []), dw];
+    });
+  },
+});
+
+/**
+ * conv2d(relu(batchNorm2d(x, weight, bias, runningMean, runningVar, bn)), convWeight, null,
+ * convOptions), with the BN-ReLU inside the Winograd input transform where the convolution runs
+ * by Winograd (and has no bias); otherwise the two ops in turn. Values and gradients are the
+ * composition's; the running statistics are updated once.
+ */
+export function batchNormReluConv2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, bn: BatchNormOptions, convWeight: Tensor, convOptions: Conv2dOptions = {}): Tensor {
+  const g = convGeometry(x, convWeight, null, convOptions);
+  if (winogradApplies(g.kh, g.kw, [g.sh, g.sw], [g.dh, g.dw], g.c, g.oc)) return fusedOp(x, weight, bias, runningMean, runningVar, convWeight, bn, g);
+  return scope(() => conv2d(batchNormRelu(x, weight, bias, runningMean, runningVar, bn), convWeight, null, convOptions));
+}
