@@ -1,6 +1,7 @@
 // DenseNet building blocks with torchvision's structure and names (models/densenet.py), so a
 // torchvision state dict loads with no key mapping: denselayer{i}.{norm1, conv1, norm2, conv2},
-// transition.{norm, conv}. BN + ReLU pairs run as one fused kernel.
+// transition.{norm, conv}. BN + ReLU pairs run as one fused kernel; norm2-relu2-conv2 is one op
+// (batchNormReluConv2d), which on software adapters never stores the BN-ReLU output.
 import * as T from '@spine/tensor';
 import { denseBottleneckCheckpoint } from '../checkpoint.js';
 import { batchNormReluConv2d } from '../ops/bn-relu-conv.js';
