@@ -6,7 +6,7 @@
 // (winograd-transforms.ts) prepare the weights (U) and the input patches (V) and turn the
 // products back into output tiles. F(2x2) does 2.25x fewer multiply-adds than the direct
 // convolution, F(4x4) 4x fewer and moves 1.8x fewer transformed values; winogradTile picks the
-// one with fewer GEMM columns x products for the output size (F(2x2) at 7x7, F(4x4) above).
+// one with fewer GEMM columns x products for the output size (F(4x4) from 12x12 outputs up).
 //
 // Numerics: the transforms only add, subtract and scale, so results differ from the direct sum
 // by rounding: F(2x2) a few ulps of the partial sums, F(4x4) about 10x more (measured against
@@ -73,17 +73,18 @@ export interface WinogradShape {
 }
 
 /**
- * Run `body(g0, gc)` over the tile groups of an output in chunks whose intermediates (α² x
- * channels x columns) stay under the chunk budget, one group of TILES_PER_LANE tiles at the least.
+ * Run `body(gc, words)` over the tile groups of an output in chunks of gc groups whose
+ * intermediates (α² x channels x columns) stay under the chunk budget, one group of
+ * TILES_PER_LANE tiles at the least; `words` are the tile words every transform shares.
  */
-function forChunks(m: WinogradTile, channels: number, s: WinogradShape, n: number, body: (g0: number, gc: number, words: number[]) => void): void {
+function forChunks(m: WinogradTile, channels: number, s: WinogradShape, n: number, body: (gc: number, words: number[]) => void): void {
   const { tH, tW, txg } = tileGroups(m, s.oh, s.ow);
   const groups = n * tH * txg;
   const perChunk = Math.max(1, Math.floor(chunkFloats / (alphaOf(m) ** 2 * channels * TILES_PER_LANE)));
   for (let g0 = 0; g0 < groups; g0 += perChunk) {
     const gc = Math.min(perChunk, groups - g0);
-    // The tile words every transform shares: tH, tW, groups per row, g0, Gc.
-    body(g0, gc, [tH, tW, txg, g0, gc]);
+    // tH, tW, groups per row, g0, Gc.
+    body(gc, [tH, tW, txg, g0, gc]);
   }
 }
 
@@ -111,7 +112,7 @@ export function winogradConv(x: Tensor, u: Tensor, bias: Tensor | null, s: Winog
   const [n, c] = x.shape as [number, number];
   const r = u.shape[1]!;
   const y = empty([n, r, s.oh, s.ow]);
-  forChunks(m, Math.max(c, r), s, n, (_g0, gc, words) =>
+  forChunks(m, Math.max(c, r), s, n, (gc, words) =>
     scope(() => {
       const prod = matmulRaw(u, inputTransform(x, m, s, gc, words, bnStats));
       const uo = new Uniforms().u32(r * gc, r, s.oh, s.ow, ...words);
@@ -133,7 +134,7 @@ export function winogradWgrad(x: Tensor, gy: Tensor, s: WinogradShape, m: Winogr
   const [n, c] = x.shape as [number, number];
   const r = gy.shape[1]!;
   let du: Tensor | null = null;
-  forChunks(m, Math.max(c, r), s, n, (_g0, gc, words) => {
+  forChunks(m, Math.max(c, r), s, n, (gc, words) => {
     const sum = scope(() => {
       const dm = empty([alphaOf(m) ** 2, r, gc * TILES_PER_LANE]);
       const ug = new Uniforms().u32(r * gc, r, s.oh, s.ow, ...words);
