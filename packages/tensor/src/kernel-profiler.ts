@@ -7,11 +7,11 @@
 //
 // Only adapters with the 'timestamp-query' feature (lavapipe and the GPUs here have it) can
 // profile. Dawn quantises timestamps (to 2^16 ns by default), so single short kernels read
-// coarse; sums over many dispatches are what the report is for. A pass per dispatch also
-// serialises work the device might otherwise overlap: on lavapipe a stream of 50 independent
-// 1M-element multiplies read 6.6 ms each profiled against 2.7 ms of wall time unprofiled, while
-// a DenseNet-121 training step, whose dispatches mostly depend on the one before, ran within
-// 1-3% of its unprofiled time. Compare shares, and profiled runs with profiled runs.
+// coarse; sums over many dispatches are what the report is for. On lavapipe the pass per
+// dispatch costs nothing measurable: 1M-element multiplies read 2.7-2.9 ms each profiled
+// against 2.7-2.8 ms of wall time unprofiled (`bench/profiler-overhead-probe.mjs`), and a
+// DenseNet-121 step's profiled wall time was within its run-to-run noise of the unprofiled one
+// (-5% to +11% over six runs of `models/bench/densenet-kernel-profile.mjs`).
 import { TensorError } from './errors.js';
 import { BufferUsage, MapMode } from './gpu-constants.js';
 

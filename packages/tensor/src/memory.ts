@@ -24,8 +24,8 @@ export function sync(): Promise<void> {
 
 /**
  * Device time per kernel while `fn` runs (kernel-profiler.ts): every dispatch is timed with
- * timestamp queries, which puts each in its own compute pass, so the whole runs a little
- * slower than unprofiled. Work recorded before `fn` is submitted first and not counted.
+ * timestamp queries, each in its own compute pass (kernel-profiler.ts says what that costs).
+ * Work recorded before `fn` is submitted first and not counted.
  * `perDispatch`: also list every dispatch (time, workgroups, first uniform words).
  */
 export async function profileKernels<T>(fn: () => T | Promise<T>, options: { perDispatch?: boolean } = {}): Promise<{ result: T } & KernelProfile> {
