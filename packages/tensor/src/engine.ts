@@ -198,12 +198,9 @@ export class Engine {
     if (uniforms.length > UNIFORM_WORDS) throw new TensorError(`kernel ${kernel.name}: ${uniforms.length} uniform words exceed the limit of ${UNIFORM_WORDS}`);
     if (buffers.length !== kernel.inputs + kernel.outputs) throw new TensorError(`kernel ${kernel.name}: expected ${kernel.inputs + kernel.outputs} buffers, got ${buffers.length}`);
     if (views.length !== kernel.textures.length) throw new TensorError(`kernel ${kernel.name}: expected ${kernel.textures.length} textures, got ${views.length}`);
-    if (this.profiler && this.pass) {
+    if (this.profiler) {
       // Profiling: every dispatch in its own pass, whose ends write the timestamps.
-      this.pass.end();
-      this.pass = null;
-    }
-    if (this.profiler && !this.pass) {
+      this.pass?.end();
       this.assertAlive();
       if (!this.encoder) this.encoder = this.device.createCommandEncoder();
       this.pass = this.encoder.beginComputePass(this.profiler.passFor(kernel.name, [workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1], uniforms));

@@ -48,7 +48,9 @@ describe('profileKernels', () => {
     const d = p.dispatches!.find((e) => e.name === 'elementwise')!;
     expect(d.workgroups.length).toBe(3);
     expect(d.words.length).toBeGreaterThan(0);
-    expect(d.ms).toBeGreaterThanOrEqual(0);
+    // The per-dispatch list is the same timing the totals fold: one entry per dispatch, same sums.
+    expect(p.dispatches!.length).toBe(p.kernels.reduce((s, k) => s + k.dispatches, 0));
+    expect(p.dispatches!.reduce((s, e) => s + e.ms, 0)).toBeCloseTo(p.kernelMs, 9);
     x.dispose();
   });
 
