@@ -9,8 +9,8 @@
 // one with fewer GEMM columns x products for the output size (F(4x4) from 12x12 outputs up).
 //
 // Numerics: the transforms only add, subtract and scale, so results differ from the direct sum
-// by rounding: F(2x2) a few ulps of the partial sums, F(4x4) about 10x more (measured against
-// float64 in test/ops/conv2d-winograd.test.ts).
+// by rounding: F(2x2) a few ulps of the partial sums, F(4x4) more (its transforms scale by up to
+// 8 and 1/24); test/ops/conv2d-winograd.test.ts checks both against float64.
 import { add, empty, grid1d, matmulRaw, runKernel, scope, Uniforms, type Tensor } from '@spine/tensor';
 import { alphaOf, gradOutputKernel, inputKernel, outputKernel, TILES_PER_LANE, WG, weightGradKernel, weightKernel, type WinogradTile } from './winograd-transforms.js';
 
