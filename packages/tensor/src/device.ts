@@ -108,7 +108,8 @@ async function acquire(options: DeviceOptions): Promise<Engine> {
   const requiredLimits: Record<string, number> = {};
   for (const k of want) requiredLimits[k] = adapter.limits[k];
   // Timestamps cost nothing until a kernel profile asks for them (kernel-profiler.ts).
-  const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+  // Subgroups let the texture matmul fetch A once per workgroup and broadcast it (matmul-texture.ts).
+  const requiredFeatures = (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   return new Engine(device, adapter, handle, options);
 }
@@ -139,6 +140,8 @@ export interface DeviceInfo {
   kernels: 'gpu' | 'cpu';
   /** Whether waits for the GPU poll once a millisecond instead of busy-polling (DeviceOptions.quietWait). */
   quietWait: boolean;
+  /** The smallest subgroup the device may run, 0 without the 'subgroups' feature. */
+  subgroupMinSize: number;
   limits: {
     maxStorageBufferBindingSize: number;
     maxBufferSize: number;

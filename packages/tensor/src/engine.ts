@@ -77,6 +77,7 @@ export class Engine {
       isFallbackAdapter: (ai as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
       kernels,
       quietWait: this.quiet && handle.quietly !== undefined,
+      subgroupMinSize: device.features.has('subgroups') ? ((ai as { subgroupMinSize?: number }).subgroupMinSize ?? 0) : 0,
       limits: {
         maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
         maxBufferSize: l.maxBufferSize,

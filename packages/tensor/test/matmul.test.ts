@@ -21,6 +21,7 @@ afterAll(() => T.setPoisonOutputs(false));
 afterEach(() => {
   T.setKernelFamily(null);
   T.setMatmulTextures('auto');
+  T.setTextureSubgroups('auto');
 });
 
 // (M, N, K) drawn from {1, 3, 5, 17, 31, 33, 64, 127, 130}: every value in every position,
@@ -62,6 +63,7 @@ const FAMILIES = ['cpu', 'gpu'] as const;
 const CPU_MODES = [
   ['cpu', 'auto'],
   ['cpu', true],
+  ['cpu', 'no-subgroups'],
   ['cpu', false],
   ['gpu', 'auto'],
 ] as const;
@@ -92,9 +94,11 @@ function shapesFor(M: number, N: number, K: number, transA: boolean, transB: boo
 // Reference products are computed once and shared by both families.
 const CASES: Case[] = SIZES.flatMap(([M, N, K]) => TRANS.map(([ta, tb]) => makeCase(...shapesFor(M, N, K, ta, tb), ta, tb)));
 
-async function runCases(cases: Case[], family: 'cpu' | 'gpu', tag: string, textures: boolean | 'auto' = 'auto'): Promise<void> {
+/** Texture modes: 'no-subgroups' forces textures with A fetched by every lane (no broadcast). */
+async function runCases(cases: Case[], family: 'cpu' | 'gpu', tag: string, textures: boolean | 'auto' | 'no-subgroups' = 'auto'): Promise<void> {
   T.setKernelFamily(family);
-  T.setMatmulTextures(textures);
+  T.setMatmulTextures(textures === 'no-subgroups' ? true : textures);
+  T.setTextureSubgroups(textures === 'no-subgroups' ? false : 'auto');
   // Record every product first, then read: one submit for the lot.
   const outs = cases.map((c) => T.matmul(upload(c.a), upload(c.b), { transA: c.transA, transB: c.transB }));
   for (let i = 0; i < cases.length; i++) {
@@ -141,6 +145,22 @@ describe('matmul against the reference', () => {
     expect(stores).toContain(false);
     // Too small to pay for staging: buffers.
     expect(T.matmulRoute(8, 8, 8)).not.toBe('texture');
+  });
+
+  it('texture products broadcast A across the lanes where subgroups hold the 8 lanes, in blocks of 32, 16 or 8 rows', () => {
+    T.setKernelFamily('cpu');
+    const tiles = (M: number) => textureTiles(M, 1024, 1024, false);
+    if (T.deviceInfo().subgroupMinSize < 8) {
+      expect(tiles(1024).subgroupA).toBeUndefined();
+      return;
+    }
+    expect(tiles(1024)).toMatchObject({ tm: 32, tn: 8, wx: 8, subgroupA: true });
+    expect([tiles(130).tm, tiles(67).tm, tiles(4).subgroupA]).toEqual([16, 8, undefined]); // padding at most 1/8 of the rows
+    const rows = new Set(CASES.map((c) => textureTiles(c.want.shape.at(-2)!, c.want.shape.at(-1)!, 8, c.transB)).filter((t) => t.subgroupA).map((t) => t.tm));
+    expect([...rows].sort((a, b) => a - b)).toEqual([8, 16, 32]);
+    T.setTextureSubgroups(false);
+    expect(tiles(1024)).toMatchObject({ tm: 16, tn: 16 });
+    expect(tiles(1024).subgroupA).toBeUndefined();
   });
 
   for (const [family, textures] of CPU_MODES) {

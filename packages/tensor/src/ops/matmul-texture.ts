@@ -16,6 +16,14 @@
 //   B texture: texel (c4, b·Kp + k) = op(B)[b][k][4·c4 .. 4·c4 + 3]   (Kp = K rounded up to 4)
 // Padding along K is zero; the rest of the padding only reaches outputs that are not stored (see
 // `stage`), so the inner loop needs neither clamps nor guards; only C's stores are.
+//
+// Where the device has subgroups of 8 or more lanes, A is fetched once per workgroup: the 8 lanes
+// share their rows of A, so lane l fetches row l of each group of 8 and subgroupBroadcast hands
+// it to the others. A's fetches then cost 1/8 of what they did, which lets the block grow in
+// rows (32x8 instead of 16x16: the same 256 accumulators, half the B fetches per flop). The
+// fetches are most of this kernel's time on llvmpipe: with synthetic operands instead of both
+// fetches the 16x16 block ran 3.9x as fast (bench/subgroup-matmul-probe.mjs); the 32x8 block with
+// broadcast A ran 1.3-1.55x as fast as the 16x16 one from DenseNet's shapes to 1024³.
 import { getEngine } from '../device.js';
 import { defineKernel, runKernel, uniformPreamble, Uniforms } from '../kernel.js';
 import type { ScratchTexture } from '../scratch-textures.js';
@@ -44,6 +52,23 @@ let copies = true;
 export function setTextureCopies(on: boolean): void {
   copies = on;
 }
+
+let subgroups: boolean | 'auto' = 'auto';
+
+/**
+ * Broadcast A across the workgroup's lanes: 'auto' (the default) where the device runs
+ * subgroups of at least the workgroup's 8 lanes, false never (tests and probes run both).
+ */
+export function setTextureSubgroups(on: boolean | 'auto'): void {
+  subgroups = on;
+}
+
+function subgroupsUsable(): boolean {
+  return subgroups !== false && getEngine().info.subgroupMinSize >= LANES;
+}
+
+/** Invocations per texture-matmul workgroup, all along N: llvmpipe's SIMD width (8 lanes). */
+const LANES = 8;
 
 let vec4Stores = true;
 
@@ -133,6 +158,11 @@ export interface TextureMatmulOptions {
    * a quarter of the stores, each a per-lane scatter with a bounds branch on llvmpipe.
    */
   vec4Out?: boolean;
+  /**
+   * A fetched once per workgroup: lane l reads row l of each group of 8 and subgroupBroadcast
+   * shares it (tm a multiple of wx, wx lanes within one subgroup).
+   */
+  subgroupA?: boolean;
 }
 
 // Uniform words: M, N, K/4 (rounded up), A rows per batch entry (0: shared), B rows (texture) or
@@ -142,9 +172,9 @@ export const matmulTextureKernel = defineKernel<TextureMatmulOptions>({
   inputs: (o) => (o.bBuffer ? 1 : 0),
   outputs: 1,
   textures: (o) => (o.bBuffer ? ['sampled'] : ['sampled', 'sampled']),
-  source: ({ tm, tn, wx, bBuffer, bTrans, vec4Out }) => {
+  source: ({ tm, tn, wx, bBuffer, bTrans, vec4Out, subgroupA }) => {
     const R = (n: number) => Array.from({ length: n }, (_, i) => i);
-    const L: string[] = [uniformPreamble()];
+    const L: string[] = subgroupA ? ['enable subgroups;', uniformPreamble()] : [uniformPreamble()];
     const cType = vec4Out ? 'vec4<f32>' : 'f32';
     if (bBuffer) {
       L.push('@group(0) @binding(1) var<storage, read> B: array<vec4<f32>>;', `@group(0) @binding(2) var<storage, read_write> C: array<${cType}>;`);
@@ -154,7 +184,7 @@ export const matmulTextureKernel = defineKernel<TextureMatmulOptions>({
       L.push('@group(0) @binding(2) var At: texture_2d<f32>;', '@group(0) @binding(3) var Bt: texture_2d<f32>;');
     }
     L.push(`@compute @workgroup_size(${wx}, 1)`);
-    L.push('fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {');
+    L.push(`fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>${subgroupA ? ', @builtin(subgroup_invocation_id) sid: u32' : ''}) {`);
     L.push('  let M = pu(0u); let N = pu(1u); let K4 = pu(2u);');
     L.push(`  let row0 = wid.x * ${tm}u; let col0 = (wid.y * ${wx}u + lid.x) * ${tn}u;`);
     L.push('  let ay = wid.z * pu(3u) + row0; let by = wid.z * pu(4u); let bx = col0 / 4u;');
@@ -163,7 +193,11 @@ export const matmulTextureKernel = defineKernel<TextureMatmulOptions>({
     else if (bBuffer) L.push('  let N4 = N / 4u; let b4 = by / 4u;', ...R(tn / 4).map((q) => `  let bc${q} = b4 + min(bx + ${q}u, N4 - 1u);`));
     for (const r of R(tm)) for (const c of R(tn)) L.push(`  var acc_${r}_${c} = 0.0;`);
     L.push('  for (var k = 0u; k < K4; k++) {');
-    for (const r of R(tm)) L.push(`    let a${r} = textureLoad(At, vec2<u32>(k, ay + ${r}u), 0);`);
+    if (subgroupA) {
+      // The loop is uniform (K4 is), so every lane reaches the broadcasts.
+      for (const h of R(tm / wx)) L.push(`    let al${h} = textureLoad(At, vec2<u32>(k, ay + ${h * wx}u + sid), 0);`);
+      for (const r of R(tm)) L.push(`    let a${r} = subgroupBroadcast(al${Math.floor(r / wx)}, ${r % wx}u);`);
+    } else for (const r of R(tm)) L.push(`    let a${r} = textureLoad(At, vec2<u32>(k, ay + ${r}u), 0);`);
     if (bBuffer && bTrans) {
       for (const c of R(tn)) L.push(`    let b${c} = B[br${c} + k];`);
       for (const r of R(tm)) for (const c of R(tn)) L.push(`    acc_${r}_${c} += dot(a${r}, b${c});`);
@@ -202,14 +236,28 @@ export const matmulTextureKernel = defineKernel<TextureMatmulOptions>({
  */
 export const STAGE_B_MIN_ROWS = 128;
 
-/** The block for a product: 16x16 (8 lanes) where it fills, narrower for short or thin outputs. */
+/**
+ * Rows per block with A broadcast: 32 where padding M to whole blocks wastes at most 1/8 of the
+ * rows, else 16, else 8 (tm must be a multiple of the 8 lanes); 0 below 8 rows.
+ */
+function subgroupRows(M: number): number {
+  for (const tm of [32, 16, 8]) if (M >= tm && (Math.ceil(M / tm) * tm - M) * 8 <= M) return tm;
+  return M >= 8 ? 8 : 0;
+}
+
+/**
+ * The block for a product: with A broadcast, 32x8 (8 lanes) where it fills; otherwise 16x16;
+ * narrower for short or thin outputs.
+ */
 export function textureTiles(M: number, N: number, K: number, transB: boolean): TextureMatmulOptions {
   // A B that a copy can stage (about 2 ns per element) pays from 16 rows: Winograd's 32-row GEMM
   // at DenseNet's block 1 took 35 ms so against 43 reading B in place, 11 against 15 at block 2
   // (`bench/texture-staging-probe.mjs 16x32x128x3136 16x32x128x896`).
   const copied = copies && !transB && N % 64 === 0 && K % 4 === 0 && M >= 16;
   const bBuffer = M < STAGE_B_MIN_ROWS && !copied && K % 4 === 0 && (transB || N % 4 === 0);
-  return { tm: M >= 16 ? 16 : M >= 8 ? 8 : 4, tn: N > 64 ? 16 : N > 32 ? 8 : 4, wx: 8, bBuffer, ...(bBuffer && transB ? { bTrans: true } : {}), ...(vec4Stores && N % 4 === 0 ? { vec4Out: true } : {}) };
+  const sgRows = subgroupsUsable() ? subgroupRows(M) : 0;
+  const shape = sgRows > 0 ? { tm: sgRows, tn: N > 32 ? 8 : 4, subgroupA: true } : { tm: M >= 16 ? 16 : M >= 8 ? 8 : 4, tn: N > 64 ? 16 : N > 32 ? 8 : 4 };
+  return { ...shape, wx: LANES, bBuffer, ...(bBuffer && transB ? { bTrans: true } : {}), ...(vec4Stores && N % 4 === 0 ? { vec4Out: true } : {}) };
 }
 
 interface Geometry {
