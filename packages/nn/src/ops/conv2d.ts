@@ -308,14 +308,14 @@ function isPointwise(g: ConvGeometry): boolean {
  * Whether a 1x1 convolution (forward, and the data and weight gradients that
  * denseBottleneckCheckpoint calls directly) runs on the tensor matmul. Real GPUs: always.
  * Software adapters: when the matmul stages its operands in textures (matmul-texture.ts in
- * @spine/tensor) and the product is wide and tall enough; on DenseNet's bottleneck shapes that
- * was 1.3-1.7x faster than the implicit GEMM in all three directions from 14² pixels and 64
- * output channels up, about even at 7², and slower backward with 32 output channels
- * (`bench/conv1x1-matmul-probe.mjs`, bench/NOTES.md).
+ * @spine/tensor). Since that kernel broadcasts A across its subgroup, the matmul beat the
+ * implicit GEMM on every DenseNet bottleneck shape of `bench/conv1x1-matmul-probe.mjs`, taking
+ * the three directions together: 1.9-2.8x at 56², 1.17x at 7² (1024 channels to 128), 1.8x with
+ * 32 output channels; only the weight gradient at 14² and 7² was slower (0.81x, 0.92x).
  */
 export function pointwiseOnMatmul(g: ConvGeometry): boolean {
   if (getEngine().info.kernels === 'gpu') return true;
-  if (pinnedTiles || g.oc < 64 || g.h * g.w < 64) return false;
+  if (pinnedTiles) return false;
   return matmulRoute(g.oc, g.h * g.w, g.c, g.n, false, false, [1, g.n]) === 'texture';
 }
 

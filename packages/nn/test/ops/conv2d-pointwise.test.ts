@@ -24,11 +24,12 @@ function geometry(x: number[], oc: number) {
 }
 
 describe('1x1 convolutions on the matmul (cpu family)', () => {
-  it('take the matmul from 64 output channels and 64 pixels, when its texture kernel applies', () => {
+  it('take the matmul when its texture kernel applies', () => {
     T.setKernelFamily('cpu');
     expect(pointwiseOnMatmul(geometry([2, 40, 12, 12], 72))).toBe(true);
-    expect(pointwiseOnMatmul(geometry([2, 40, 12, 12], 32))).toBe(false); // few output channels
-    expect(pointwiseOnMatmul(geometry([2, 40, 7, 7], 72))).toBe(false); // few pixels
+    expect(pointwiseOnMatmul(geometry([4, 1024, 7, 7], 128))).toBe(true); // DenseNet's block 4
+    expect(pointwiseOnMatmul(geometry([4, 128, 28, 28], 32))).toBe(true); // few output channels
+    expect(pointwiseOnMatmul(geometry([2, 8, 7, 7], 8))).toBe(false); // too small for textures
     T.setMatmulTextures(false);
     expect(pointwiseOnMatmul(geometry([2, 40, 12, 12], 72))).toBe(false);
     T.setMatmulTextures('auto');
