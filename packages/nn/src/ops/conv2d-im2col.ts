@@ -5,7 +5,7 @@
 // (conv2d-kernel.ts) reads its input one scalar at a time, which is what these short, wide
 // products spend their time on. K is padded to a multiple of 4 with zero rows (and the
 // weights with zero columns) so that the matmul can stage cols by a plain copy.
-import { add, defineKernel, empty, getEngine, grid1d, linearIndex, matmulRaw, matmulRoute, pad, reshape, runKernel, scope, uniformPreamble, Uniforms, type Tensor } from '@spine/tensor';
+import { add, defineKernel, empty, getEngine, matmulRaw, matmulRoute, pad, reshape, runKernel, scope, uniformPreamble, Uniforms, type Tensor } from '@spine/tensor';
 import type { ConvGeometry } from './conv2d.js';
 
 const WG = 64;
@@ -15,7 +15,8 @@ export const IM2COL_MAX_K = 160;
 
 /**
  * cols[n, k, p] for k = (c, i, j) < K (zero for the padding rows up to Kp) and output pixel p,
- * four pixels per invocation. Words: total (N·Kp·P/4), Kp, K, P/4, C, H, W, OW, kh, kw, sh, sw,
+ * four pixels per invocation; workgroups [P/4 in blocks of 64, Kp, N], so that k and n come
+ * from the workgroup id instead of divisions of a linear index. Words: total (N·Kp·P/4), Kp, K, P/4, C, H, W, OW, kh, kw, sh, sw,
  * ph, pw, dh, dw.
  */
 const im2colKernel = defineKernel({
@@ -26,13 +27,13 @@ const im2colKernel = defineKernel({
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> cols: array<vec4<f32>>;
 @compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = ${linearIndex(WG)};
-  if (i >= pu(0u)) { return; }
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let Kp = pu(1u); let K = pu(2u); let P4 = pu(3u);
   let C = pu(4u); let H = pi(5u); let W = pi(6u); let OW = pu(7u);
   let KH = pu(8u); let KW = pu(9u);
-  let q = i % P4; let k = (i / P4) % Kp; let n = i / (P4 * Kp);
+  let q = wid.x * ${WG}u + lid; let k = wid.y; let n = wid.z;
+  if (q >= P4) { return; }
+  let i = (n * Kp + k) * P4 + q;
   var v = vec4<f32>(0.0);
   if (k < K) {
     let c = k / (KH * KW); let ki = (k / KW) % KH; let kj = k % KW;
@@ -62,6 +63,7 @@ export function im2colApplies(g: ConvGeometry): boolean {
   const K = g.c * g.kh * g.kw;
   const P = g.oh * g.ow;
   if (K > IM2COL_MAX_K || P % 64 !== 0 || g.ow % 4 !== 0 || g.oc < 64) return false;
+  if (g.n > 65535 || P / 4 / WG > 65535) return false; // the kernel's grid dimensions
   return matmulRoute(g.oc, P, Math.ceil(K / 4) * 4, g.n, false, false, [1, g.n]) === 'texture';
 }
 
@@ -74,7 +76,7 @@ export function im2colConv(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeomet
     const cols = empty([g.n, Kp, P]);
     const total = (g.n * Kp * P) / 4;
     const u = new Uniforms().u32(total, Kp, K, P / 4, g.c, g.h, g.w, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw);
-    runKernel(im2colKernel, {}, { inputs: [x], outputs: [cols], uniforms: u, workgroups: grid1d(total, WG) });
+    runKernel(im2colKernel, {}, { inputs: [x], outputs: [cols], uniforms: u, workgroups: [Math.ceil(P / 4 / WG), Kp, g.n] });
     const wm = reshape(w, [g.oc, K]);
     const wp = Kp === K ? wm : pad(wm, [[0, 0], [0, Kp - K]]);
     const y = reshape(matmulRaw(wp, cols), [g.n, g.oc, g.oh, g.ow]);
