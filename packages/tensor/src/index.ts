@@ -29,8 +29,8 @@ export { ELEMENTWISE, type ElementwiseDef, type ElementwiseName } from './ops/el
 export { runElementwise, type Operand, type ElementwiseCall } from './ops/elementwise-kernel.js';
 export { sum, mean, max, min, argmax, argmin, variance, sumTo, type Axes } from './ops/reduce.js';
 export { reshape, flatten, squeeze, unsqueeze, permute, transpose, slice, narrow, concat, stack, pad, expand, clone, type SliceRange } from './ops/shape-ops.js';
-export { matmul, matmulRaw, setMatmulTiles, getMatmulTiles, matmulRoute, TEXTURE_MIN_FLOPS, type MatmulFlags } from './ops/matmul.js';
-export { setMatmulTextures, matmulTexturesMode, setTextureSubgroups } from './ops/matmul-texture.js';
+export { matmul, matmulRaw, setMatmulTiles, getMatmulTiles, matmulRoute, stagesBAffine, TEXTURE_MIN_FLOPS, type MatmulFlags } from './ops/matmul.js';
+export { setMatmulTextures, matmulTexturesMode, setTextureSubgroups, type BAffine } from './ops/matmul-texture.js';
 export { warmMatmul, matmulTiers, matmulTierUpActive, setMatmulTierUp, getMatmulTierUp, type TierState, type TierUpSettings } from './ops/matmul-tiers.js';
 export { setKernelWarmer, getKernelWarmer, type KernelWarmer, type WarmJob } from './kernel-warmer.js';
 export { softmax, logSoftmax } from './ops/softmax.js';

@@ -195,6 +195,48 @@ describe('matmul against the reference', () => {
     });
   }
 
+  for (const [family, textures] of CPU_MODES) {
+    const name = family === 'gpu' ? 'gpu kernels' : `cpu kernels (textures ${textures})`;
+    it(`${name}: B mapped by a per-row affine map and ReLU (bAffine) as the texture route stages it, or by elementwise passes`, async () => {
+      T.setKernelFamily(family);
+      T.setMatmulTextures(textures === 'no-subgroups' ? true : textures);
+      T.setTextureSubgroups(textures === 'no-subgroups' ? false : 'auto');
+      // Every size and transpose of B, plus batches; stored rows of B = its K (NN) or N (NT).
+      const shapes: [number[], number[], boolean][] = [
+        ...SIZES.flatMap(([M, N, K]) => [[[M, K], [K, N], false] as [number[], number[], boolean], [[M, K], [N, K], true] as [number[], number[], boolean]]),
+        [[4, 128, 36], [4, 36, 196], false],
+        [[4, 128, 196], [4, 64, 196], true],
+        [[128, 36], [4, 36, 196], false],
+      ];
+      const routes = new Set<boolean>();
+      const outs: { got: T.Tensor; want: Arr; scale: Arr; label: string }[] = [];
+      for (const [i, [sa, sb, tb]] of shapes.entries()) {
+        const relu = i % 3 !== 2;
+        const a = randomArr(sa, seedFor('aff-a', sa, sb, tb));
+        const b = randomArr(sb, seedFor('aff-b', sa, sb, tb));
+        const rows = sb.at(-2)!;
+        const coef = randomArr([rows, 4], seedFor('aff-c', sa, sb, tb));
+        const cols = sb.at(-1)!;
+        const mapped = { ...b, data: b.data.map((v, j) => {
+          const r = Math.floor(j / cols) % rows;
+          const y = v * coef.data[4 * r + 2]! + coef.data[4 * r + 3]!;
+          return relu ? Math.max(y, 0) : y;
+        }) };
+        const K = tb ? sb.at(-1)! : sb.at(-2)!;
+        const M = sa.at(-2)!;
+        const N = tb ? sb.at(-2)! : sb.at(-1)!;
+        const nb = Math.max(sa.length > 2 ? sa[0]! : 1, sb.length > 2 ? sb[0]! : 1);
+        if (family === 'cpu') routes.add(T.stagesBAffine(M, N, K, nb, tb, [sa.length > 2 ? nb : 1, sb.length > 2 ? nb : 1]));
+        const got = T.matmulRaw(upload(a), upload(b), false, tb, { coef: upload(coef), relu });
+        const scale = mapArr(refMatmulAbs(a, mapped, false, tb), (v) => 1e-6 * Math.sqrt(K) * v + 1e-7);
+        outs.push({ got, want: refMatmul(a, mapped, false, tb), scale, label: `[${sa}] · [${sb}]${tb ? 'ᵀ' : ''} relu ${relu}` });
+      }
+      for (const o of outs) expectClose(await download(o.got), o.want, { rtol: 0, atol: 1e-6, scale: o.scale }, `${name} bAffine ${o.label}`);
+      // Staged with the map: every product when textures are forced, some automatically, none without.
+      if (family === 'cpu') expect([...routes].sort()).toEqual(textures === false ? [false] : textures === 'auto' ? [false, true] : [true]);
+    });
+  }
+
   it('texture products stay correct when every scratch texture is evicted as soon as another is made', async () => {
     const scratch = T.getEngine().scratch;
     const cap = scratch.capBytes;

@@ -102,7 +102,22 @@ export interface StageOptions {
    * workgroup's lanes past the row's end.
    */
   rows?: number;
+  /** Stage max(v · scale + shift, 0) per stored row of the source (BAffine). */
+  affine?: boolean;
 }
+
+/**
+ * An affine map and ReLU applied to B as it is staged: row i of b as stored (its second-to-last
+ * dim, whether or not the product reads it transposed) becomes max(b · coef[i].z + coef[i].w, 0)
+ * (with relu; without, just the affine map). coef is [rows, 4] in the layout of @spine/nn's
+ * batch-norm statistics (mean, invstd, scale, shift): a BN-ReLU in front of a 1x1 convolution
+ * then costs no pass of its own, and its output is never stored.
+ */
+export interface BAffine {
+  coef: Tensor;
+  relu: boolean;
+}
+
 
 let stageLanes = 64;
 
@@ -111,56 +126,68 @@ export function setStageLanes(n: number): void {
   stageLanes = n;
 }
 
-// Uniform words: R, C, source stride per batch entry, texels per row, rows per entry (padded).
+// Uniform words: R, C, source stride per batch entry, texels per row, rows per entry (padded),
+// relu (with affine).
 export const matmulStageKernel = defineKernel<StageOptions>({
   name: 'matmul-stage',
-  inputs: 1,
+  inputs: (o) => (o.affine ? 2 : 1),
   outputs: 0,
   textures: ['storage'],
-  source: (o) => {
-    if (o.trans && o.vec4) return stageTransVec4(o.lanes);
-    const at = (c: string) => (o.trans ? `${c} * R + r` : `r * C + ${c}`);
-    const body = o.vec4
-      ? '    if (4u * x < C) { v = S[(src + r * C) / 4u + x]; }'
-      : `    let c0 = 4u * x;
+  source: (o) => (o.trans && o.vec4 ? stageTransVec4(o) : stagePlain(o)),
+});
+
+function stageHeader(o: StageOptions, workgroup: string): string {
+  const affine = `@group(0) @binding(2) var<storage, read> coef: array<vec4<f32>>;
+fn affine(v: vec4<f32>, k: vec4<f32>) -> vec4<f32> { let y = v * vec4<f32>(k.z) + vec4<f32>(k.w); return select(y, max(y, vec4<f32>(0.0)), pu(5u) != 0u); }
+fn affine4(v: vec4<f32>, s: vec4<f32>, t: vec4<f32>) -> vec4<f32> { let y = v * s + t; return select(y, max(y, vec4<f32>(0.0)), pu(5u) != 0u); }`;
+  return `${uniformPreamble()}
+@group(0) @binding(1) var<storage, read> S: array<${o.vec4 ? 'vec4<f32>' : 'f32'}>;
+${o.affine ? affine : ''}
+@group(0) @binding(${o.affine ? 3 : 2}) var T: texture_storage_2d<rgba32float, write>;
+@compute @workgroup_size(${workgroup})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let R = pu(0u); let C = pu(1u);
+  let src = gid.z * pu(2u);`;
+}
+
+/** One texel per lane: (x, r) from 4 loads (or one vec4 load), zero past the matrix. */
+function stagePlain(o: StageOptions): string {
+  const at = (c: string) => (o.trans ? `${c} * R + r` : `r * C + ${c}`);
+  const load = o.vec4
+    ? '    if (4u * x < C) { v = S[(src + r * C) / 4u + x]; }'
+    : `    let c0 = 4u * x;
     if (c0 < C) { v.x = S[src + ${at('c0')}]; }
     if (c0 + 1u < C) { v.y = S[src + ${at('(c0 + 1u)')}]; }
     if (c0 + 2u < C) { v.z = S[src + ${at('(c0 + 2u)')}]; }
     if (c0 + 3u < C) { v.w = S[src + ${at('(c0 + 3u)')}]; }`;
-    return `${uniformPreamble()}
-@group(0) @binding(1) var<storage, read> S: array<${o.vec4 ? 'vec4<f32>' : 'f32'}>;
-@group(0) @binding(2) var T: texture_storage_2d<rgba32float, write>;
-@compute @workgroup_size(${o.trans ? `1, ${o.lanes}` : `${o.lanes / (o.rows ?? 1)}, ${o.rows ?? 1}`})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let R = pu(0u); let C = pu(1u);
+  // Stored rows: r (not transposed) or the texel's four columns (transposed).
+  const q = [0, 1, 2, 3];
+  const k = (j: number) => `coef[min(4u * x + ${j}u, C - 1u)]`;
+  const map = o.trans ? `affine4(v, vec4<f32>(${q.map((j) => `${k(j)}.z`).join(', ')}), vec4<f32>(${q.map((j) => `${k(j)}.w`).join(', ')}))` : 'affine(v, coef[r])';
+  const affine = o.affine ? `\n    v = ${map};` : '';
+  return `${stageHeader(o, o.trans ? `1, ${o.lanes}` : `${o.lanes / (o.rows ?? 1)}, ${o.rows ?? 1}`)}
   let x = gid.x; let r = gid.y;
   if (x >= pu(3u) || r >= pu(4u)) { return; }
-  let src = gid.z * pu(2u);
   var v = vec4<f32>(0.0);
   if (r < R) {
-${body}
+${load}${affine}
   }
   textureStore(T, vec2<u32>(x, gid.z * pu(4u) + r), v);
 }
 `;
-  },
-});
+}
 
 /** The transposed stage with vec4 loads: a lane writes texels (x, r0 .. r0 + 3). */
-function stageTransVec4(lanes: number): string {
+function stageTransVec4(o: StageOptions): string {
   const q = [0, 1, 2, 3];
-  return `${uniformPreamble()}
-@group(0) @binding(1) var<storage, read> S: array<vec4<f32>>;
-@group(0) @binding(2) var T: texture_storage_2d<rgba32float, write>;
-@compute @workgroup_size(1, ${lanes})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let R = pu(0u); let C = pu(1u);
+  // Each vec4 holds 4 rows r0.. of one stored row (channel) 4x + j: one affine map for all 4.
+  const affine = (j: number) => (o.affine ? ` v${j} = affine(v${j}, coef[4u * x + ${j}u]);` : '');
+  return `${stageHeader(o, `1, ${o.lanes}`)}
   let x = gid.x; let r0 = 4u * gid.y;
   if (x >= pu(3u) || r0 >= pu(4u)) { return; }
-  let src = gid.z * pu(2u);
 ${q.map((j) => `  var v${j} = vec4<f32>(0.0);`).join('\n')}
   if (r0 < R) {
-${q.map((j) => `    if (4u * x + ${j}u < C) { v${j} = S[(src + (4u * x + ${j}u) * R + r0) / 4u]; }`).join('\n')}
+${q.map((j) => `    if (4u * x + ${j}u < C) { v${j} = S[(src + (4u * x + ${j}u) * R + r0) / 4u];${affine(j)} }`).join('\n')}
   }
   let row = gid.z * pu(4u) + r0;
 ${q.map((i) => `  textureStore(T, vec2<u32>(x, row + ${i}u), vec4<f32>(v0[${i}], v1[${i}], v2[${i}], v3[${i}]));`).join('\n')}
@@ -280,12 +307,12 @@ function subgroupRows(M: number): number {
  * The block for a product: with A broadcast, 32x8 (8 lanes) where it fills; otherwise 16x16;
  * narrower for short or thin outputs.
  */
-export function textureTiles(M: number, N: number, K: number, transB: boolean): TextureMatmulOptions {
+export function textureTiles(M: number, N: number, K: number, transB: boolean, stageB = false): TextureMatmulOptions {
   // A B that a copy can stage (about 2 ns per element) pays from 16 rows: Winograd's 32-row GEMM
   // at DenseNet's block 1 took 35 ms so against 43 reading B in place, 11 against 15 at block 2
   // (`bench/texture-staging-probe.mjs 16x32x128x3136 16x32x128x896`).
   const copied = copies && !transB && N % 64 === 0 && K % 4 === 0 && M >= 16;
-  const bBuffer = M < STAGE_B_MIN_ROWS && !copied && K % 4 === 0 && (transB || N % 4 === 0);
+  const bBuffer = !stageB && M < STAGE_B_MIN_ROWS && !copied && K % 4 === 0 && (transB || N % 4 === 0);
   const sgRows = subgroupsUsable() ? subgroupRows(M) : 0;
   const shape = sgRows > 0 ? { tm: sgRows, tn: N > 32 ? 8 : 4, subgroupA: true } : { tm: M >= 16 ? 16 : M >= 8 ? 8 : 4, tn: N > 64 ? 16 : N > 32 ? 8 : 4 };
   return { ...shape, wx: LANES, bBuffer, ...(bBuffer && transB ? { bTrans: true } : {}), ...(vec4Stores && N % 4 === 0 ? { vec4Out: true } : {}) };
@@ -298,26 +325,30 @@ interface Geometry {
   np: number;
 }
 
-function geometry(M: number, N: number, K: number, transB: boolean): Geometry {
-  const tiles = textureTiles(M, N, K, transB);
+function geometry(M: number, N: number, K: number, transB: boolean, stageB = false): Geometry {
+  const tiles = textureTiles(M, N, K, transB, stageB);
   const wide = tiles.wx * tiles.tn;
   return { tiles, mp: Math.ceil(M / tiles.tm) * tiles.tm, kp: Math.ceil(K / 4) * 4, np: Math.ceil(N / wide) * wide };
 }
 
-/** Whether both staged operands fit the adapter's texture size (entries: batch entries staged). */
-export function textureMatmulFits(M: number, N: number, K: number, entriesA: number, entriesB: number, transB: boolean): boolean {
+/**
+ * Whether both staged operands fit the adapter's texture size (entries: batch entries staged;
+ * stageB: B must be staged, as with a BAffine).
+ */
+export function textureMatmulFits(M: number, N: number, K: number, entriesA: number, entriesB: number, transB: boolean, stageB = false): boolean {
   const max = getEngine().info.limits.maxTextureDimension2D;
-  const { tiles, mp, kp, np } = geometry(M, N, K, transB);
+  const { tiles, mp, kp, np } = geometry(M, N, K, transB, stageB);
   if (kp / 4 > max || entriesA * mp > max || entriesA * entriesB === 0) return false;
   return tiles.bBuffer || (np / 4 <= max && entriesB * kp <= max);
 }
 
 /**
  * C[b] = op(A[b]) · op(B[b]) through textures. sa / sb: elements per batch entry of A and B in
- * their buffers (0: one matrix shared by the batch, staged once). `out` is [nb, M, N].
+ * their buffers (0: one matrix shared by the batch, staged once). `out` is [nb, M, N]. With
+ * `bAffine`, B is staged through its affine map (and ReLU).
  */
-export function textureMatmul(a: Tensor, sa: number, b: Tensor, sb: number, out: Tensor, M: number, N: number, K: number, nb: number, transA: boolean, transB: boolean): void {
-  const { tiles, mp, kp, np } = geometry(M, N, K, transB);
+export function textureMatmul(a: Tensor, sa: number, b: Tensor, sb: number, out: Tensor, M: number, N: number, K: number, nb: number, transA: boolean, transB: boolean, bAffine: BAffine | null = null): void {
+  const { tiles, mp, kp, np } = geometry(M, N, K, transB, bAffine !== null);
   const ea = sa === 0 ? 1 : nb;
   const eb = sb === 0 ? 1 : nb;
   const scratch = getEngine().scratch;
@@ -329,7 +360,7 @@ export function textureMatmul(a: Tensor, sa: number, b: Tensor, sb: number, out:
     return;
   }
   const bt = scratch.get('matmul-b', np / 4, eb * kp);
-  stage(b, bt, K, N, sb, transB, np / 4, kp, eb);
+  stage(b, bt, K, N, sb, transB, np / 4, kp, eb, bAffine);
   runKernel(matmulTextureKernel, tiles, { inputs: [], outputs: [out], textures: [at.view, bt.view], uniforms: new Uniforms().u32(M, N, kp / 4, sa === 0 ? 0 : mp, sb === 0 ? 0 : kp, M * N), workgroups: wg });
 }
 
@@ -341,8 +372,8 @@ export function textureMatmul(a: Tensor, sa: number, b: Tensor, sb: number, out:
  * are rows of C past M (A) and texels past C/4 are columns of C past N (B), while the padding
  * along K, which does reach stored outputs, does not exist when C (= K for A) is a multiple of 4.
  */
-function stage(src: Tensor, dst: ScratchTexture, R: number, C: number, stride: number, trans: boolean, texels: number, rowsPerEntry: number, entries: number): void {
-  if (copies && !trans && C % 64 === 0 && stride % 4 === 0 && R % 4 === 0) {
+function stage(src: Tensor, dst: ScratchTexture, R: number, C: number, stride: number, trans: boolean, texels: number, rowsPerEntry: number, entries: number, affine: BAffine | null = null): void {
+  if (!affine && copies && !trans && C % 64 === 0 && stride % 4 === 0 && R % 4 === 0) {
     const engine = getEngine();
     if (rowsPerEntry === R && (entries === 1 || stride === R * C)) engine.copyToTexture(src.buffer, 0, C * 4, dst.texture, 0, C / 4, entries * R);
     else for (let e = 0; e < entries; e++) engine.copyToTexture(src.buffer, e * stride * 4, C * 4, dst.texture, e * rowsPerEntry, C / 4, R);
@@ -353,7 +384,8 @@ function stage(src: Tensor, dst: ScratchTexture, R: number, C: number, stride: n
   const lanes = stageLanes;
   // Narrow rows: a workgroup spans several rows, each at least as wide as the texels of a row.
   const rows = trans ? 1 : Math.max(1, lanes / Math.max(4, 2 ** Math.ceil(Math.log2(texels))));
-  const opts: StageOptions = { trans, vec4, lanes, ...(rows > 1 ? { rows } : {}) };
+  const opts: StageOptions = { trans, vec4, lanes, ...(rows > 1 ? { rows } : {}), ...(affine ? { affine: true } : {}) };
   const workgroups: [number, number, number] = trans ? [texels, Math.ceil(rowsPerEntry / (vec4 ? 4 * lanes : lanes)), entries] : [Math.ceil(texels / (lanes / rows)), Math.ceil(rowsPerEntry / rows), entries];
-  runKernel(matmulStageKernel, opts, { inputs: [src], outputs: [], textures: [dst.view], uniforms: new Uniforms().u32(R, C, stride, texels, rowsPerEntry), workgroups });
+  const uniforms = new Uniforms().u32(R, C, stride, texels, rowsPerEntry, affine?.relu ? 1 : 0);
+  runKernel(matmulStageKernel, opts, { inputs: affine ? [src, affine.coef] : [src], outputs: [], textures: [dst.view], uniforms, workgroups });
 }

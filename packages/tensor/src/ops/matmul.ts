@@ -8,7 +8,10 @@ import type { Tensor } from '../tensor.js';
 import { empty, full } from './creation.js';
 import { canVec4, matmulKernel, type MatmulOptions } from './matmul-kernel.js';
 import { canPackB, matmulPackKernel, PACK_K_CHUNK } from './matmul-pack.js';
-import { matmulTexturesMode, textureMatmul, textureMatmulFits } from './matmul-texture.js';
+import { matmulTexturesMode, textureMatmul, textureMatmulFits, type BAffine } from './matmul-texture.js';
+import { add, mul, relu } from './elementwise.js';
+import { reshape, slice } from './shape-ops.js';
+import { noGrad } from '../autograd.js';
 import { tieredTiles, type Tiles } from './matmul-tiers.js';
 import { sumTo } from './reduce.js';
 import { expand } from './shape-ops.js';
@@ -63,11 +66,29 @@ export function matmulRoute(M: number, N: number, K: number, nb = 1, transA = fa
   return canVec4(M, N, K, transA, transB, t.tm, t.tn) ? 'vec4' : 'scalar';
 }
 
-function usesTextures(M: number, N: number, K: number, nb: number, entriesA: number, entriesB: number, transB: boolean): boolean {
+function usesTextures(M: number, N: number, K: number, nb: number, entriesA: number, entriesB: number, transB: boolean, stageB = false): boolean {
   const mode = matmulTexturesMode();
   if (mode === false || pinned.cpu) return false;
   if (mode === 'auto' && 2 * M * N * K * nb < TEXTURE_MIN_FLOPS) return false;
-  return textureMatmulFits(M, N, K, entriesA, entriesB, transB);
+  return textureMatmulFits(M, N, K, entriesA, entriesB, transB, stageB);
+}
+
+/**
+ * Whether matmulRaw with a BAffine applies it as it stages B (cpu family, texture route) rather
+ * than through separate elementwise passes: callers fusing an op into B check this first.
+ */
+export function stagesBAffine(M: number, N: number, K: number, nb = 1, transB = false, entries: [number, number] = [nb, nb]): boolean {
+  return getEngine().info.kernels === 'cpu' && usesTextures(M, N, K, nb, entries[0], entries[1], transB, true);
+}
+
+/** b with its BAffine applied, by elementwise ops (the routes that cannot stage it). */
+function applyBAffine(b: Tensor, { coef, relu: withRelu }: BAffine): Tensor {
+  return noGrad(() => {
+    const rows = b.shape.at(-2)!;
+    const column = (c: number) => reshape(slice(coef, [[0, rows], [c, c + 1]]), [rows, 1]);
+    const y = add(mul(b, column(2)), column(3));
+    return withRelu ? relu(y) : y;
+  });
 }
 
 /** Pin the tiles of one family (null: back to the automatic choice). */
@@ -97,9 +118,18 @@ function plan(a: Shape, b: Shape, transA: boolean, transB: boolean): Plan {
   return { M, N, K, batch };
 }
 
-/** Record C = op(A) · op(B) into a new tensor (no autograd). */
-export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false): Tensor {
+/**
+ * Record C = op(A) · op(B) into a new tensor (no autograd). With `bAffine`, B is first mapped
+ * row by row (as stored) and ReLU'd: in the staging of the texture route where it applies
+ * (stagesBAffine), by elementwise passes elsewhere.
+ */
+export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, bAffine: BAffine | null = null): Tensor {
   if (a.dtype !== 'f32' || b.dtype !== 'f32') throw new TensorError('matmul: operands must be f32');
+  if (bAffine) {
+    const rows = b.shape.at(-2)!;
+    const c = bAffine.coef;
+    if (c.dtype !== 'f32' || c.rank !== 2 || c.shape[0]! < rows || c.shape[1] !== 4) throw new ShapeError(`matmul: bAffine.coef must be f32 [${rows}, 4] for b ${formatShape(b.shape)}, got ${c.dtype} ${formatShape(c.shape)}`);
+  }
   const { M, N, K, batch } = plan(a.shape, b.shape, transA, transB);
   const nb = numel(batch);
   const out = empty([...batch, M, N]);
@@ -122,11 +152,20 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false):
   const [tb, sb, freeB] = operand(b, b.shape.at(-2)!, b.shape.at(-1)!);
   const family = getEngine().info.kernels;
   if (nb > 65535) throw new TensorError(`matmul: ${nb} batch entries exceed the 65,535 dispatch limit`);
-  if (family === 'cpu' && usesTextures(M, N, K, nb, sa === 0 ? 1 : nb, sb === 0 ? 1 : nb, transB)) {
-    textureMatmul(ta, sa, tb, sb, out, M, N, K, nb, transA, transB);
+  if (family === 'cpu' && usesTextures(M, N, K, nb, sa === 0 ? 1 : nb, sb === 0 ? 1 : nb, transB, bAffine !== null)) {
+    textureMatmul(ta, sa, tb, sb, out, M, N, K, nb, transA, transB, bAffine);
     if (freeA) ta.dispose();
     if (freeB) tb.dispose();
     return out;
+  }
+  if (bAffine) {
+    out.dispose();
+    const mapped = applyBAffine(b, bAffine);
+    const result = matmulRaw(a, mapped, transA, transB);
+    mapped.dispose();
+    if (freeA) ta.dispose();
+    if (freeB) tb.dispose();
+    return result;
   }
   const { packB: allowPack = true, ...t } = (family === 'cpu' && !pinned.cpu ? tieredTiles(M, N, K, nb, transA, transB) : null) ?? tilesFor(family, M, N);
   if (family === 'cpu' && allowPack && canPackB(M, K, transA, t.tm, t.tn, t.wy)) {
