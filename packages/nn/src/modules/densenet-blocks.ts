@@ -1,10 +1,11 @@
 // DenseNet building blocks with torchvision's structure and names (models/densenet.py), so a
 // torchvision state dict loads with no key mapping: denselayer{i}.{norm1, conv1, norm2, conv2},
-// transition.{norm, conv}. BN + ReLU pairs run as one fused kernel; norm2-relu2-conv2 is one op
-// (batchNormReluConv2d), which on software adapters never stores the BN-ReLU output.
+// transition.{norm, conv}. Each BN-ReLU-conv is one op (batchNormReluConv1x1 for norm1-relu1-
+// conv1 and the transitions, batchNormReluConv2d for norm2-relu2-conv2), which on software
+// adapters never stores the BN-ReLU output; the memory-efficient bottleneck recomputes instead.
 import * as T from '@spine/tensor';
 import { denseBottleneckCheckpoint } from '../checkpoint.js';
-import { batchNormReluConv2d } from '../ops/bn-relu-conv.js';
+import { batchNormReluConv1x1, batchNormReluConv2d } from '../ops/bn-relu-conv.js';
 import { avgPool2d } from '../ops/conv-pool.js';
 import { dropout } from '../ops/norm-loss.js';
 import { Conv2d } from './conv.js';
@@ -58,14 +59,17 @@ export class DenseLayer extends Module {
     return dropped;
   }
 
-  /** concat -> norm1 -> relu1 -> conv1, each result kept by autograd for backward. */
+  /**
+   * concat -> norm1 -> relu1 -> conv1, the concat kept by autograd for backward. On software
+   * adapters the BN-ReLU is applied as the 1x1 conv's matmul stages its input, so its output
+   * is never stored (bn-relu-conv.ts).
+   */
   private bottleneck(features: T.Tensor[]): T.Tensor {
     // A single input is used as it is (a plain view would cut it from the autograd graph).
     const input = features.length === 1 ? features[0]! : T.concat(features, 1);
-    const a = this.norm1.forwardRelu(input);
+    const n = this.norm1;
+    const b = batchNormReluConv1x1(input, n.param('weight'), n.param('bias'), n.buffer('running_mean'), n.buffer('running_var'), n.batchNormOptions(), this.conv1.param('weight'));
     if (input !== features[0]) input.dispose();
-    const b = this.conv1.forward(a);
-    a.dispose();
     return b;
   }
 
@@ -129,9 +133,8 @@ export class Transition extends Module {
   }
 
   forward(x: T.Tensor): T.Tensor {
-    const a = this.norm.forwardRelu(x);
-    const b = this.conv.forward(a);
-    a.dispose();
+    const n = this.norm;
+    const b = batchNormReluConv1x1(x, n.param('weight'), n.param('bias'), n.buffer('running_mean'), n.buffer('running_var'), n.batchNormOptions(), this.conv.param('weight'));
     const out = avgPool2d(b, { kernel: 2, stride: 2 });
     b.dispose();
     return out;

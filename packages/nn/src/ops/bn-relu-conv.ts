@@ -5,7 +5,12 @@
 // are computed first. Backward: the conv's data gradient (Winograd), its weight gradient from x
 // through the same fused transform, then the BN-ReLU backward with the saved statistics.
 // Elsewhere (GPUs, other convolutions) it is the plain composition of the two ops.
-import { defineOp, OpContext, scope, type Tensor } from '@spine/tensor';
+//
+// batchNormReluConv1x1 does the same for a 1x1 convolution (DenseNet's norm1 -> relu1 -> conv1
+// and each transition's norm -> relu -> conv): on the matmul's texture route the BN-ReLU is
+// applied as the matmul stages x (its BAffine), in the forward and again for the weight
+// gradient, so its output is never written either.
+import { defineOp, getEngine, matmulRaw, OpContext, reshape, scope, ShapeError, stagesBAffine, sum, type Tensor } from '@spine/tensor';
 import { batchNormBackward, batchNormRelu, batchNormStatsForward, type BatchNormOptions } from './batchnorm.js';
 import { conv2d, convDgrad, convGeometry, winogradApplies, type Conv2dOptions, type ConvGeometry } from './conv2d.js';
 import { winogradConv, winogradTile, winogradWeights, winogradWgrad, type WinogradShape } from './conv2d-winograd.js';
@@ -34,16 +39,62 @@ const fusedOp = defineOp({
     return scope(() => {
       const da = convDgrad(gy, w, g); // the gradient at relu(BN(x)), by Winograd too
       const dw = ctx.needW ? winogradWgrad(x, gy, shapeOf(g), winogradTile(g.oh, g.ow), stats) : null;
-      // The BN-ReLU backward with the forward's statistics: a context shaped as its forward leaves it.
-      const bnCtx = new OpContext(false);
-      bnCtx.saved.push(x, stats);
-      for (const k of BN_FIELDS) bnCtx[k] = ctx[k];
-      const [dx, dWeight, dBias] = bnReluBackward(bnCtx, da) as [Tensor | null, Tensor, Tensor];
-      // One slot per Tensor argument: the running stats have (null) slots only when given.
-      return [dx, dWeight, dBias, ...(ctx.hasRunning ? [null, null] : []), dw];
+      return bnReluGrads(ctx, x, stats, da, dw);
     });
   },
 });
+
+/** The BN-ReLU backward from the forward's statistics, then the op's gradient slots. */
+function bnReluGrads(ctx: OpContext, x: Tensor, stats: Tensor, da: Tensor, dw: Tensor | null): (Tensor | null)[] {
+  // A context shaped as the BN forward leaves it.
+  const bnCtx = new OpContext(false);
+  bnCtx.saved.push(x, stats);
+  for (const k of BN_FIELDS) bnCtx[k] = ctx[k];
+  const [dx, dWeight, dBias] = bnReluBackward(bnCtx, da) as [Tensor | null, Tensor, Tensor];
+  // One slot per Tensor argument: the running stats have (null) slots only when given.
+  return [dx, dWeight, dBias, ...(ctx.hasRunning ? [null, null] : []), dw];
+}
+
+const fused1x1Op = defineOp({
+  name: 'batchNormReluConv1x1',
+  forward: (ctx: OpContext, x: Tensor, weight: Tensor, bias: Tensor, rm: Tensor | null, rv: Tensor | null, w: Tensor, bn: BatchNormOptions, g: ConvGeometry) => {
+    const stats = batchNormStatsForward('batchNormReluConv1x1', ctx, x, weight, bias, rm, rv, bn);
+    const y = scope(() => reshape(matmulRaw(reshape(w, [g.oc, g.c]), reshape(x, [g.n, g.c, g.h * g.w]), false, false, { coef: stats, relu: true }), [g.n, g.oc, g.h, g.w]));
+    stats.dispose();
+    ctx.save(w);
+    Object.assign(ctx, { geometry: g, hasRunning: rm !== null, needW: w.requiresGrad });
+    return y;
+  },
+  backward: (ctx, gy) => {
+    const [x, stats, w] = ctx.saved as [Tensor, Tensor, Tensor];
+    const g = ctx.geometry as ConvGeometry;
+    return scope(() => {
+      const gm = reshape(gy, [g.n, g.oc, g.h * g.w]);
+      const da = reshape(matmulRaw(reshape(w, [g.oc, g.c]), gm, true, false), [g.n, g.c, g.h, g.w]);
+      // dW = Σ_n gy[n] · relu(BN(x[n]))ᵀ, the BN-ReLU applied again as x is staged.
+      let dw: Tensor | null = null;
+      if (ctx.needW) {
+        const perImage = matmulRaw(gm, reshape(x, [g.n, g.c, g.h * g.w]), false, true, { coef: stats, relu: true });
+        dw = reshape(g.n > 1 ? sum(perImage, 0) : perImage, [g.oc, g.c, 1, 1]);
+      }
+      return bnReluGrads(ctx, x, stats, da, dw);
+    });
+  },
+});
+
+/**
+ * conv2d(relu(batchNorm2d(x, weight, bias, runningMean, runningVar, bn)), convWeight) for a 1x1
+ * convolution (stride 1, no padding, no bias). On software adapters, where the matmul's texture
+ * route stages x through the BN-ReLU (stagesBAffine), its output is never stored; otherwise the
+ * two ops in turn. Values and gradients are the composition's; the running statistics are
+ * updated once.
+ */
+export function batchNormReluConv1x1(x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, bn: BatchNormOptions, convWeight: Tensor): Tensor {
+  const g = convGeometry(x, convWeight, null, {});
+  if (g.kh !== 1 || g.kw !== 1) throw new ShapeError(`batchNormReluConv1x1: the convolution must be 1x1, got a ${g.kh}x${g.kw} weight [${convWeight.shape.join(', ')}]`);
+  if (getEngine().info.kernels === 'cpu' && stagesBAffine(g.oc, g.h * g.w, g.c, g.n, false, [1, g.n])) return fused1x1Op(x, weight, bias, runningMean, runningVar, convWeight, bn, g);
+  return scope(() => conv2d(batchNormRelu(x, weight, bias, runningMean, runningVar, bn), convWeight));
+}
 
 /**
  * conv2d(relu(batchNorm2d(x, weight, bias, runningMean, runningVar, bn)), convWeight, null,

@@ -1,12 +1,14 @@
-// batchNormReluConv2d (bn-relu-conv.ts): on the cpu family the BN-ReLU runs inside the Winograd
-// input transform. Against the composition conv2d(batchNormRelu(x)) on fresh random inputs at
-// sizes that divide no tile: the output, the gradients of x, the BN weight and bias and the
-// conv weight, and the running statistics, in training and eval, with both Winograd tiles and
-// without running statistics; and the fused forward writes no BN output.
+// batchNormReluConv2d and batchNormReluConv1x1 (bn-relu-conv.ts): on the cpu family the BN-ReLU
+// runs inside the Winograd input transform (3x3) or as the matmul stages x (1x1). Against the
+// composition conv2d(batchNormRelu(x)) on fresh random inputs at sizes that divide no tile: the
+// output, the gradients of x, the BN weight and bias and the conv weight, and the running
+// statistics, in training and eval, with both Winograd tiles, with textures forced or automatic,
+// on both kernel families and without running statistics; and the fused forwards write no BN
+// output.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import { batchNormRelu } from '../../src/ops/batchnorm.js';
-import { batchNormReluConv2d } from '../../src/ops/bn-relu-conv.js';
+import { batchNormReluConv1x1, batchNormReluConv2d } from '../../src/ops/bn-relu-conv.js';
 import { conv2d } from '../../src/ops/conv-pool.js';
 import { setWinogradTile, type WinogradTile } from '../../src/ops/conv2d-winograd.js';
 
@@ -16,6 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => {
   setWinogradTile(null);
+  T.setMatmulTextures('auto');
   T.setKernelFamily(null);
   T.setPoisonOutputs(false);
 });
@@ -38,10 +41,15 @@ interface Case {
   training: boolean;
   running: boolean;
   tile: WinogradTile;
+  /** 1: batchNormReluConv1x1 (tile unused); 3 (default): batchNormReluConv2d. */
+  k?: 1 | 3;
+  family?: 'cpu' | 'gpu';
+  textures?: boolean | 'auto';
 }
 
-async function compare({ shape, oc, training, running, tile }: Case, seed: number): Promise<void> {
-  T.setKernelFamily('cpu');
+async function compare({ shape, oc, training, running, tile, k = 3, family = 'cpu', textures = 'auto' }: Case, seed: number): Promise<void> {
+  T.setKernelFamily(family);
+  T.setMatmulTextures(textures);
   setWinogradTile(tile);
   try {
     const c = shape[1];
@@ -52,14 +60,19 @@ async function compare({ shape, oc, training, running, tile }: Case, seed: numbe
     const x = leaf(T.randn(shape, { seed }));
     const gamma = leaf(T.add(T.rand([c], { seed: seed + 1 }), 0.5));
     const beta = leaf(T.randn([c], { seed: seed + 2 }));
-    const w = leaf(T.mul(T.randn([oc, c, 3, 3], { seed: seed + 3 }), 0.2));
+    const w = leaf(T.mul(T.randn([oc, c, k, k], { seed: seed + 3 }), 0.2));
+    const pad = k === 3 ? 1 : 0;
     const r = T.randn([shape[0], oc, shape[2], shape[3]], { seed: seed + 4 });
     const stats = () => (running ? [T.randn([c], { seed: seed + 5 }), T.add(T.rand([c], { seed: seed + 6 }), 0.5)] : [null, null]);
     const [rmA, rvA] = stats();
     const [rmB, rvB] = stats();
     const bn = { training, momentum: 0.1, eps: 1e-5 };
     const run = (fused: boolean, rm: T.Tensor | null, rv: T.Tensor | null) => {
-      const y = fused ? batchNormReluConv2d(x, gamma, beta, rm, rv, bn, w, { padding: 1 }) : conv2d(batchNormRelu(x, gamma, beta, rm, rv, bn), w, null, { padding: 1 });
+      const y = !fused
+        ? conv2d(batchNormRelu(x, gamma, beta, rm, rv, bn), w, null, { padding: pad })
+        : k === 3
+          ? batchNormReluConv2d(x, gamma, beta, rm, rv, bn, w, { padding: 1 })
+          : batchNormReluConv1x1(x, gamma, beta, rm, rv, bn, w);
       T.scope(() => T.sum(T.mul(y, r)).backward());
       const grads = [x, gamma, beta, w].map((t) => {
         const g = t.grad!;
@@ -70,7 +83,7 @@ async function compare({ shape, oc, training, running, tile }: Case, seed: numbe
     };
     const fused = run(true, rmA, rvA);
     const plain = run(false, rmB, rvB);
-    const label = `${shape} -> ${oc}, F(${tile}), ${training ? 'training' : 'eval'}${running ? '' : ', no running stats'}`;
+    const label = `${shape} -> ${oc}, ${k === 3 ? `F(${tile})` : `1x1, ${family}, textures ${textures}`}, ${training ? 'training' : 'eval'}${running ? '' : ', no running stats'}`;
     expect(await rel(fused.y, plain.y), `${label}: y`).toBeLessThan(1e-5);
     const names = ['dx', 'dgamma', 'dbeta', 'dw'];
     for (let i = 0; i < 4; i++) expect(await rel(fused.grads[i]!, plain.grads[i]!), `${label}: ${names[i]}`).toBeLessThan(2e-5);
@@ -80,6 +93,7 @@ async function compare({ shape, oc, training, running, tile }: Case, seed: numbe
     }
   } finally {
     setWinogradTile(null);
+    T.setMatmulTextures('auto');
     T.setKernelFamily(null);
   }
 }
@@ -107,5 +121,40 @@ describe('batchNormReluConv2d', () => {
     } finally {
       T.setKernelFamily(null);
     }
+  });
+});
+
+describe('batchNormReluConv1x1', () => {
+  const cases: Case[] = [
+    { shape: [2, 40, 12, 11], oc: 72, training: true, running: true, tile: 2, k: 1 },
+    { shape: [3, 33, 7, 5], oc: 17, training: true, running: true, tile: 2, k: 1, textures: true },
+    { shape: [2, 36, 9, 9], oc: 20, training: false, running: true, tile: 2, k: 1, textures: true },
+    { shape: [2, 24, 8, 8], oc: 12, training: true, running: false, tile: 2, k: 1, textures: true },
+    { shape: [2, 40, 12, 11], oc: 72, training: true, running: true, tile: 2, k: 1, textures: false },
+    { shape: [2, 40, 12, 11], oc: 72, training: true, running: true, tile: 2, k: 1, family: 'gpu' },
+  ];
+  cases.forEach((c, i) =>
+    it(`matches the composition: [${c.shape}] -> ${c.oc}, ${c.family ?? 'cpu'} kernels, textures ${c.textures ?? 'auto'}, ${c.training ? 'training' : 'eval'}${c.running ? '' : ', no running stats'}`, () => compare(c, 500 + 10 * i)),
+  );
+
+  it('stages x through the BN-ReLU on the texture route: no BN apply kernel in the forward', async () => {
+    T.setKernelFamily('cpu');
+    try {
+      const x = T.randn([2, 40, 12, 11], { seed: 11 });
+      const [gamma, beta] = [T.ones([40]), T.zeros([40])];
+      const w = T.randn([72, 40, 1, 1], { seed: 12 });
+      expect(T.stagesBAffine(72, 132, 40, 2, false, [1, 2])).toBe(true);
+      const p = await T.profileKernels(() => batchNormReluConv1x1(x, gamma, beta, null, null, { training: true }, w).data());
+      const names = p.kernels.map((k) => k.name);
+      expect(names).toContain('matmul-texture');
+      expect(names).toContain('bn_partial_forward');
+      expect(names).not.toContain('bn_apply_forward');
+    } finally {
+      T.setKernelFamily(null);
+    }
+  });
+
+  it('refuses a convolution that is not 1x1', () => {
+    expect(() => batchNormReluConv1x1(T.zeros([1, 4, 5, 5]), T.ones([4]), T.zeros([4]), null, null, { training: true }, T.zeros([8, 4, 3, 3]))).toThrow(/must be 1x1/);
   });
 });
