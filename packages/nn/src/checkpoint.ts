@@ -8,11 +8,14 @@
 // Why a fused op and not a generic torch.utils.checkpoint(fn): backward rules run with
 // recording off, so re-running `fn` could not build the graph a generic version would walk.
 // Here the recompute calls the BN kernels with a private OpContext and the conv's data/weight
-// gradient kernels directly, which also records nothing it does not need.
+// gradient kernels directly, which also records nothing it does not need. On software adapters
+// the BN-ReLU output is not even recomputed: the 1x1 conv's matmul applies the BN-ReLU as it
+// stages x (bn-relu-conv.ts), in the forward and for the weight gradient.
 import { concat, defineOp, narrow, OpContext, scope, type Tensor } from '@spine/tensor';
 import { NnError } from './errors.js';
-import { batchNormForward, batchNormBackward, batchNormRelu, type BatchNormOptions } from './ops/batchnorm.js';
-import { conv2d, convDgrad, convGeometry, convWgrad } from './ops/conv2d.js';
+import { batchNormForward, batchNormBackward, batchNormStatsForward, type BatchNormOptions } from './ops/batchnorm.js';
+import { batchNormReluConv1x1, bnReluConv1x1Wgrad, fusesBnReluConv1x1 } from './ops/bn-relu-conv.js';
+import { convDgrad, convGeometry, convWgrad } from './ops/conv2d.js';
 
 export interface BottleneckParams {
   normWeight: Tensor;
@@ -30,10 +33,8 @@ const bottleneckOp = defineOp({
   name: 'denseBottleneckCheckpoint',
   forward: (ctx: OpContext, normWeight: Tensor, normBias: Tensor, rm: Tensor | null, rv: Tensor | null, convWeight: Tensor, bn: BatchNormOptions, ...features: Tensor[]) => {
     const x = features.length === 1 ? features[0]! : concat(features, 1);
-    const a = batchNormRelu(x, normWeight, normBias, rm, rv, bn); // updates the running stats once
+    const y = batchNormReluConv1x1(x, normWeight, normBias, rm, rv, bn, convWeight); // updates the running stats once
     if (x !== features[0]) x.dispose();
-    const y = conv2d(a, convWeight, null);
-    a.dispose();
     // Eval-mode recompute normalises with the running stats; training recomputes batch stats.
     ctx.save(normWeight, normBias, convWeight, ...(bn.training ? [] : [rm!, rv!]), ...features);
     Object.assign(ctx, { bn, featureCount: features.length, hasRunning: rm !== null });
@@ -50,11 +51,19 @@ const bottleneckOp = defineOp({
       const x = features.length === 1 ? features[0]!.view() : concat(features, 1);
       x.requiresGrad = true; // ask the BN backward for dx (nothing records: backward runs without grad)
       const bnCtx = new OpContext(true);
-      const a = bnReluForward(bnCtx, x, normWeight, normBias, running?.[0] ?? null, running?.[1] ?? null, bn);
-      const g = convGeometry(a, convWeight, null, {});
-      const dConv = convWgrad(a, gy, g); // 1x1, unpadded: a is its own padded input
+      const g = convGeometry(x, convWeight, null, {});
+      let dConv: Tensor;
+      if (fusesBnReluConv1x1(g)) {
+        // Statistics only; the weight gradient's matmul applies the BN-ReLU as it stages x.
+        const stats = batchNormStatsForward('denseBottleneckCheckpoint', bnCtx, x, normWeight, normBias, running?.[0] ?? null, running?.[1] ?? null, bn);
+        dConv = bnReluConv1x1Wgrad(gy, x, stats, g);
+        stats.dispose();
+      } else {
+        const a = bnReluForward(bnCtx, x, normWeight, normBias, running?.[0] ?? null, running?.[1] ?? null, bn);
+        dConv = convWgrad(a, gy, g); // 1x1, unpadded: a is its own padded input
+        a.dispose();
+      }
       const da = convDgrad(gy, convWeight, g);
-      a.dispose();
       const [dx, dNormWeight, dNormBias] = bnReluBackward(bnCtx, da) as [Tensor, Tensor, Tensor];
       for (const t of bnCtx.saved) t.dispose();
       let at = 0;

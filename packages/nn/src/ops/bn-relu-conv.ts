@@ -71,16 +71,27 @@ const fused1x1Op = defineOp({
     return scope(() => {
       const gm = reshape(gy, [g.n, g.oc, g.h * g.w]);
       const da = reshape(matmulRaw(reshape(w, [g.oc, g.c]), gm, true, false), [g.n, g.c, g.h, g.w]);
-      // dW = Σ_n gy[n] · relu(BN(x[n]))ᵀ, the BN-ReLU applied again as x is staged.
-      let dw: Tensor | null = null;
-      if (ctx.needW) {
-        const perImage = matmulRaw(gm, reshape(x, [g.n, g.c, g.h * g.w]), false, true, { coef: stats, relu: true });
-        dw = reshape(g.n > 1 ? sum(perImage, 0) : perImage, [g.oc, g.c, 1, 1]);
-      }
+      const dw = ctx.needW ? bnReluConv1x1Wgrad(gy, x, stats, g) : null;
       return bnReluGrads(ctx, x, stats, da, dw);
     });
   },
 });
+
+/**
+ * The weight gradient of a 1x1 conv of relu(BN(x)) from x and the BN statistics:
+ * dW = Σ_n gy[n] · relu(BN(x[n]))ᵀ, the BN-ReLU applied as the matmul stages x.
+ */
+export function bnReluConv1x1Wgrad(gy: Tensor, x: Tensor, stats: Tensor, g: ConvGeometry): Tensor {
+  return scope(() => {
+    const perImage = matmulRaw(reshape(gy, [g.n, g.oc, g.h * g.w]), reshape(x, [g.n, g.c, g.h * g.w]), false, true, { coef: stats, relu: true });
+    return reshape(g.n > 1 ? sum(perImage, 0) : perImage, [g.oc, g.c, 1, 1]);
+  });
+}
+
+/** Whether batchNormReluConv1x1 fuses for this geometry (software adapters, texture route). */
+export function fusesBnReluConv1x1(g: ConvGeometry): boolean {
+  return getEngine().info.kernels === 'cpu' && stagesBAffine(g.oc, g.h * g.w, g.c, g.n, false, [1, g.n]);
+}
 
 /**
  * conv2d(relu(batchNorm2d(x, weight, bias, runningMean, runningVar, bn)), convWeight) for a 1x1
@@ -92,7 +103,7 @@ const fused1x1Op = defineOp({
 export function batchNormReluConv1x1(x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, bn: BatchNormOptions, convWeight: Tensor): Tensor {
   const g = convGeometry(x, convWeight, null, {});
   if (g.kh !== 1 || g.kw !== 1) throw new ShapeError(`batchNormReluConv1x1: the convolution must be 1x1, got a ${g.kh}x${g.kw} weight [${convWeight.shape.join(', ')}]`);
-  if (getEngine().info.kernels === 'cpu' && stagesBAffine(g.oc, g.h * g.w, g.c, g.n, false, [1, g.n])) return fused1x1Op(x, weight, bias, runningMean, runningVar, convWeight, bn, g);
+  if (fusesBnReluConv1x1(g)) return fused1x1Op(x, weight, bias, runningMean, runningVar, convWeight, bn, g);
   return scope(() => conv2d(batchNormRelu(x, weight, bias, runningMean, runningVar, bn), convWeight));
 }
 
