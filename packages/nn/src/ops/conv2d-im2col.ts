@@ -5,7 +5,7 @@
 // (conv2d-kernel.ts) reads its input one scalar at a time, which is what these short, wide
 // products spend their time on. K is padded to a multiple of 4 with zero rows (and the
 // weights with zero columns) so that the matmul can stage cols by a plain copy.
-import { add, defineKernel, empty, getEngine, matmulRaw, matmulRoute, pad, reshape, runKernel, scope, uniformPreamble, Uniforms, type Tensor } from '@spine/tensor';
+import { add, defineKernel, empty, getEngine, matmulRaw, narrow, sum, matmulRoute, pad, reshape, runKernel, scope, uniformPreamble, Uniforms, type Tensor } from '@spine/tensor';
 import type { ConvGeometry } from './conv2d.js';
 
 const WG = 64;
@@ -67,19 +67,39 @@ export function im2colApplies(g: ConvGeometry): boolean {
   return matmulRoute(g.oc, P, Math.ceil(K / 4) * 4, g.n, false, false, [1, g.n]) === 'texture';
 }
 
+/** cols [N, Kp, OH·OW] of x (unpadded), K = c·kh·kw padded with zero rows to Kp. */
+function columns(x: Tensor, g: ConvGeometry): { cols: Tensor; K: number; Kp: number } {
+  const K = g.c * g.kh * g.kw;
+  const Kp = Math.ceil(K / 4) * 4;
+  const P = g.oh * g.ow;
+  const cols = empty([g.n, Kp, P]);
+  const total = (g.n * Kp * P) / 4;
+  const u = new Uniforms().u32(total, Kp, K, P / 4, g.c, g.h, g.w, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw);
+  runKernel(im2colKernel, {}, { inputs: [x], outputs: [cols], uniforms: u, workgroups: [Math.ceil(P / 4 / WG), Kp, g.n] });
+  return { cols, K, Kp };
+}
+
 /** y [N, OC, OH, OW] = conv2d(x, w) (+ bias) by im2col and the tensor matmul; x unpadded. */
 export function im2colConv(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry): Tensor {
   return scope(() => {
-    const K = g.c * g.kh * g.kw;
-    const Kp = Math.ceil(K / 4) * 4;
-    const P = g.oh * g.ow;
-    const cols = empty([g.n, Kp, P]);
-    const total = (g.n * Kp * P) / 4;
-    const u = new Uniforms().u32(total, Kp, K, P / 4, g.c, g.h, g.w, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw);
-    runKernel(im2colKernel, {}, { inputs: [x], outputs: [cols], uniforms: u, workgroups: [Math.ceil(P / 4 / WG), Kp, g.n] });
+    const { cols, K, Kp } = columns(x, g);
     const wm = reshape(w, [g.oc, K]);
     const wp = Kp === K ? wm : pad(wm, [[0, 0], [0, Kp - K]]);
     const y = reshape(matmulRaw(wp, cols), [g.n, g.oc, g.oh, g.ow]);
     return b ? add(y, reshape(b, [1, g.oc, 1, 1])) : y;
+  });
+}
+
+/**
+ * The weight gradient of im2colConv: dW = Σ_n gy[n] · cols[n]ᵀ with the columns written again
+ * (x unpadded), on the tensor matmul, instead of the direct weight-gradient kernel, which reads
+ * its operands one scalar at a time and needs a padded copy of x.
+ */
+export function im2colWgrad(x: Tensor, gy: Tensor, g: ConvGeometry): Tensor {
+  return scope(() => {
+    const { cols, K, Kp } = columns(x, g);
+    const perImage = matmulRaw(reshape(gy, [g.n, g.oc, g.oh * g.ow]), cols, false, true);
+    const dw = g.n > 1 ? sum(perImage, 0) : reshape(perImage, [g.oc, Kp]);
+    return reshape(Kp === K ? dw : narrow(dw, 1, 0, K), [g.oc, g.c, g.kh, g.kw]);
   });
 }

@@ -12,7 +12,7 @@ import { convGemmPixelLanesKernel, PIXEL_LANES, type PixelLaneTiles } from './co
 import { packWeights, pixelMajor, spread } from './conv2d-layout.js';
 import { convWgradKernel } from './conv2d-wgrad-kernel.js';
 import { convWgradKLanesKernel, type KLaneTiles } from './conv2d-wgrad-klane-kernel.js';
-import { im2colApplies, im2colConv } from './conv2d-im2col.js';
+import { im2colApplies, im2colConv, im2colWgrad } from './conv2d-im2col.js';
 import { winogradConv, winogradTile, winogradWeights, winogradWgrad } from './conv2d-winograd.js';
 
 export type IntPair = number | readonly [number, number];
@@ -254,9 +254,9 @@ const convOp = defineOp({
   forward: (ctx: OpContext, x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry) => {
     const winograd = winogradApplies(g.kh, g.kw, [g.sh, g.sw], [g.dh, g.dw], g.c, g.oc);
     const im2col = !winograd && algorithm === 'auto' && !pinnedTiles && im2colApplies(g);
-    // Winograd pads as it reads, in the forward and in its weight gradient, im2col in the
-    // forward: the padded copy is then made only where the direct weight gradient needs it.
-    const xp = winograd || (im2col && !w.requiresGrad) ? x : padInput(x, g);
+    // Winograd and im2col pad as they read, in the forward and in their weight gradients: the
+    // padded copy is made only where the direct weight gradient needs it.
+    const xp = winograd || im2col ? x : padInput(x, g);
     const y = winograd
       ? scope(() => winogradConv(x, winogradWeights(w, false, winogradTile(g.oh, g.ow)), b, { ph: g.ph, pw: g.pw, oh: g.oh, ow: g.ow }))
       : im2col
@@ -270,6 +270,7 @@ const convOp = defineOp({
     ctx.needs = needs;
     ctx.geometry = g;
     ctx.winograd = winograd;
+    ctx.im2col = im2col;
     // Gradients come back one per Tensor argument: no slot for a null bias.
     ctx.hasBias = b !== null;
     if (xp !== x) xp.dispose();
@@ -280,8 +281,9 @@ const convOp = defineOp({
     const xp = needW ? ctx.saved[0]! : null;
     const w = needX ? ctx.saved[needW ? 1 : 0]! : null;
     const g = ctx.geometry as ConvGeometry;
-    // A Winograd forward saved the unpadded input; its weight gradient is by Winograd too.
-    const wgrad = (x: Tensor) => (ctx.winograd ? scope(() => winogradWgrad(x, gy, { ph: g.ph, pw: g.pw, oh: g.oh, ow: g.ow }, winogradTile(g.oh, g.ow))) : convWgrad(x, gy, g));
+    // Winograd and im2col forwards saved the unpadded input; their weight gradients take the same route.
+    const wgrad = (x: Tensor) =>
+      ctx.winograd ? scope(() => winogradWgrad(x, gy, { ph: g.ph, pw: g.pw, oh: g.oh, ow: g.ow }, winogradTile(g.oh, g.ow))) : ctx.im2col ? im2colWgrad(x, gy, g) : convWgrad(x, gy, g);
     const out: (Tensor | null)[] = [w ? convDgrad(gy, w, g) : null, xp ? wgrad(xp) : null];
     if (ctx.hasBias) out.push(needB ? sum(gy, [0, 2, 3]) : null);
     return out;

@@ -52,6 +52,18 @@ describe('conv2d by im2col + matmul (cpu family)', () => {
     const kernels = async () => (await T.profileKernels(() => conv2d(x, w, null, { stride: 2, padding: 3 }).data())).kernels.map((k) => k.name);
     try {
       expect(await kernels()).toContain('nn_conv_im2col');
+      // The weight gradient takes it too: no direct weight-gradient kernel, no padded copy.
+      w.requiresGrad = true;
+      const backward = await T.profileKernels(async () => {
+        T.scope(() => T.sum(conv2d(x, w, null, { stride: 2, padding: 3 })).backward());
+        await w.grad!.data();
+      });
+      const names = backward.kernels.map((k) => k.name);
+      expect(names.filter((n) => n === 'nn_conv_im2col').length).toBe(1);
+      expect(backward.kernels.find((k) => k.name === 'nn_conv_im2col')!.dispatches).toBe(2);
+      expect(names).not.toContain('nn_conv2d_wgrad');
+      w.requiresGrad = false;
+      w.grad = null;
       setConvAlgorithm('gemm');
       const gemm = await kernels();
       expect(gemm).not.toContain('nn_conv_im2col');
