@@ -3,7 +3,7 @@
 import type { GraphNode } from './autograd.js';
 import { TensorError } from './errors.js';
 import { onesLike } from './ops/creation.js';
-import { add } from './ops/elementwise.js';
+import { add, addSame } from './ops/elementwise.js';
 import { scope } from './scope.js';
 import { formatShape, sameShape } from './shape.js';
 import type { Tensor } from './tensor.js';
@@ -32,11 +32,24 @@ function topologicalOrder(root: GraphNode): GraphNode[] {
   return order;
 }
 
-function accumulate(prev: Tensor | undefined, g: Tensor): Tensor {
-  if (!prev) return g;
-  const sum = add(prev, g);
-  prev.dispose();
-  g.dispose();
+/**
+ * A node's incoming gradients wait in a list (the running sum first, then arrivals in order)
+ * and are summed four at a time (addSame), in the order pairwise adds would take: a DenseNet
+ * feature map receives a gradient from every later layer of its block, and its 541 two-operand
+ * adds were mostly per-dispatch cost on lavapipe. At most three gradients wait beside the sum.
+ */
+const PENDING = 4;
+
+function accumulate(pending: Tensor[] | undefined, g: Tensor): Tensor[] {
+  const list = pending ?? [];
+  list.push(g);
+  return list.length === PENDING ? [sumPending(list)] : list;
+}
+
+function sumPending(list: Tensor[]): Tensor {
+  if (list.length === 1) return list[0]!;
+  const sum = sameShape(list[0]!.shape, list[1]!.shape) && list.every((t) => sameShape(t.shape, list[0]!.shape) && t.dtype === list[0]!.dtype) ? addSame(list) : list.slice(1).reduce((s, t) => add(s, t), list[0]!);
+  for (const t of list) t.dispose();
   return sum;
 }
 
@@ -54,16 +67,17 @@ export function backward(root: Tensor, grad?: Tensor): void {
     root.grad = accumulateLeaf(root.grad, seed);
     return;
   }
-  const grads = new Map<GraphNode, Tensor>([[root.gradFn, seed]]);
+  const grads = new Map<GraphNode, Tensor[]>([[root.gradFn, [seed]]]);
   const order = topologicalOrder(root.gradFn);
   for (let i = order.length - 1; i >= 0; i--) {
     const node = order[i]!;
-    const g = grads.get(node);
+    const pending = grads.get(node);
     grads.delete(node);
-    if (!g) {
+    if (!pending) {
       node.releaseSaved();
       continue;
     }
+    const g = sumPending(pending);
     const raw = scope(() => node.run(g));
     // A rule may hand back its incoming gradient, or one tensor for two inputs (add: [g, g]);
     // give each slot its own handle so disposing one never frees another.

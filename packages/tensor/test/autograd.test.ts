@@ -42,6 +42,57 @@ describe('gradient flow', () => {
     expectClose(await download(x.grad!), mapArr(a, (v) => 2 * Math.exp(v) + 2 * Math.exp(2 * v)), { rtol: 1e-5 }, 'diamond');
   });
 
+  it('a node feeding many others sums their gradients four at a time, as exactly as pairwise adds would', async () => {
+    // e = exp(x) feeds k products e * c_j: its incoming gradients are the c_j, summed in arrival
+    // order. 2, 3, 4, 5 and 11 uses cover every remainder of the groups of four.
+    const counts = new Map<number, number>();
+    for (const k of [2, 3, 4, 5, 11]) {
+      const { a, x } = leaf(`fan-${k}`, [4, 37]);
+      const cs = Array.from({ length: k }, (_, j) => randomArr([4, 37], seedFor(`fan-c-${k}-${j}`), { lo: -1, hi: 1 }));
+      const e = T.exp(x);
+      let total: T.Tensor | null = null;
+      for (const c of cs) {
+        const term = T.sum(T.mul(e, upload(c)));
+        total = total ? T.add(total, term) : term;
+      }
+      const p = await T.profileKernels(async () => {
+        total!.backward();
+        await x.grad!.data();
+      });
+      counts.set(k, p.kernels.find((kk) => kk.name === 'elementwise')!.dispatches);
+      // The gradient at e: Σ c_j in the backward's (reverse) order, one f32 add at a time.
+      const order = [...cs].reverse();
+      const want = mapArr(a, () => 0);
+      for (let i = 0; i < want.data.length; i++) {
+        let s = Math.fround(order[0]!.data[i]!);
+        for (const c of order.slice(1)) s = Math.fround(s + Math.fround(c.data[i]!));
+        want.data[i] = Math.fround(s * Math.fround(Math.exp(a.data[i]!)));
+      }
+      expectClose(await download(x.grad!), want, { rtol: 1e-6 }, `${k} uses`);
+    }
+    // Each use costs the same kernels (u) apart from the summing: one kernel per three arrivals
+    // after the first (ceil((k - 1) / 3)), where pairwise adds would take k - 1.
+    const c = (k: number) => counts.get(k)!;
+    const u = c(3) - c(2);
+    for (const k of [4, 5, 11]) expect(c(k) - c(2), `${k} uses`).toBe((k - 2) * u + Math.ceil((k - 1) / 3) - 1);
+  });
+
+  it('addSame sums 1-4 tensors of one shape in one kernel and refuses others', async () => {
+    const xs = [0, 1, 2, 3].map((j) => randomArr([3, 7], seedFor(`addsame-${j}`), { lo: -1, hi: 1 }));
+    for (const n of [1, 2, 3, 4]) {
+      const got = T.addSame(xs.slice(0, n).map((x) => upload(x)));
+      const want = mapArr(xs[0]!, () => 0);
+      for (let i = 0; i < want.data.length; i++) {
+        let s = Math.fround(xs[0]!.data[i]!);
+        for (const x of xs.slice(1, n)) s = Math.fround(s + Math.fround(x.data[i]!));
+        want.data[i] = s;
+      }
+      expectClose(await download(got), want, { rtol: 0, atol: 0 }, `${n} operands`);
+    }
+    expect(() => T.addSame([T.zeros([2, 3]), T.zeros([3, 2])])).toThrow(/one shape/);
+    expect(() => T.addSame(Array.from({ length: 5 }, () => T.zeros([2])))).toThrow(/1-4 tensors/);
+  });
+
   it('a deep chain (3,000 nodes) needs no recursion', async () => {
     const x = T.tensor([0.5, -1]);
     x.requiresGrad = true;

@@ -11,6 +11,22 @@ import { sumTo } from './reduce.js';
 
 export type TensorLike = Tensor | number;
 
+/**
+ * a + b (+ c (+ d)) for 2-4 tensors of one shape and dtype, in one kernel (no autograd): the
+ * sum ((a + b) + c) + d, the order sequential adds give. backward() sums a node's incoming
+ * gradients with it, a dispatch per four instead of one per gradient.
+ */
+export function addSame(ts: readonly Tensor[]): Tensor {
+  const [first] = ts;
+  if (!first || ts.length > 4 || ts.some((t) => !sameShape(t.shape, first.shape) || t.dtype !== first.dtype)) {
+    throw new TensorError(`addSame: expected 1-4 tensors of one shape and dtype, got ${ts.map((t) => `${t.dtype} [${t.shape.join(', ')}]`).join(', ')}`);
+  }
+  const out = empty(first.shape, first.dtype);
+  const expr = ['a', 'b', 'c', 'd'].slice(0, ts.length).join(' + ');
+  runElementwise({ expr, operands: ts.map((t) => broadcastOperand(t, first.shape)), shape: first.shape, out, t: first.dtype, helpers: '' });
+  return out;
+}
+
 /** Forward of any table op over tensors and scalars, with broadcasting. */
 export function applyElementwise(name: ElementwiseName, args: readonly TensorLike[]): Tensor {
   const def: ElementwiseDef = ELEMENTWISE[name];
