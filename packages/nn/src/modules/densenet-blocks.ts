@@ -50,7 +50,10 @@ export class DenseLayer extends Module {
     // conv's Winograd input transform and its output is never stored (bn-relu-conv.ts).
     const n = this.norm2;
     const conv = this.conv2;
-    const out = batchNormReluConv2d(b, n.param('weight'), n.param('bias'), n.buffer('running_mean'), n.buffer('running_var'), n.batchNormOptions(), conv.param('weight'), { padding: conv.options.padding, stride: conv.options.stride, dilation: conv.options.dilation });
+    // The plain mode keeps the conv's Winograd input transform for its weight gradient; the
+    // memory-efficient mode transforms the input again in backward.
+    const convOptions = { padding: conv.options.padding, stride: conv.options.stride, dilation: conv.options.dilation };
+    const out = batchNormReluConv2d(b, n.param('weight'), n.param('bias'), n.buffer('running_mean'), n.buffer('running_var'), n.batchNormOptions(), conv.param('weight'), convOptions, { keepInputTransform: !this.memoryEfficient });
     b.dispose();
     const p = this.o.dropRate ?? 0;
     if (p <= 0) return out;

@@ -108,29 +108,50 @@ function inputTransform(x: Tensor, m: WinogradTile, s: WinogradShape, gc: number
  * the convolution is of relu(BN(x)), applied as the input transform reads x.
  */
 export function winogradConv(x: Tensor, u: Tensor, bias: Tensor | null, s: WinogradShape, bnStats: Tensor | null = null): Tensor {
-  const m: WinogradTile = u.shape[0] === 16 ? 2 : 4;
-  const [n, c] = x.shape as [number, number];
-  const r = u.shape[1]!;
-  const y = empty([n, r, s.oh, s.ow]);
-  forChunks(m, Math.max(c, r), s, n, (gc, words) =>
-    scope(() => {
-      const prod = matmulRaw(u, inputTransform(x, m, s, gc, words, bnStats));
-      const uo = new Uniforms().u32(r * gc, r, s.oh, s.ow, ...words);
-      runKernel(outputKernel, { m, bias: bias !== null }, { inputs: bias ? [prod, bias] : [prod], outputs: [y], uniforms: uo, workgroups: grid1d(r * gc, WG) });
-    }),
-  );
+  const { y } = winogradConvKeep(x, u, bias, s, bnStats, false);
   return y;
 }
 
 /**
- * The weight gradient of y = winogradConv(x, winogradWeights(w, false, m), ·, s):
+ * winogradConv that can also hand back V, the input transform, for winogradWgrad to reuse
+ * instead of recomputing it (`keepV`, and only when V is one chunk; otherwise v is null).
+ */
+export function winogradConvKeep(x: Tensor, u: Tensor, bias: Tensor | null, s: WinogradShape, bnStats: Tensor | null, keepV: boolean): { y: Tensor; v: Tensor | null } {
+  const m: WinogradTile = u.shape[0] === 16 ? 2 : 4;
+  const [n, c] = x.shape as [number, number];
+  const r = u.shape[1]!;
+  const y = empty([n, r, s.oh, s.ow]);
+  let chunks = 0;
+  let kept: Tensor | null = null;
+  forChunks(m, Math.max(c, r), s, n, (gc, words) => {
+    chunks++;
+    const v = scope(() => {
+      const vt = inputTransform(x, m, s, gc, words, bnStats);
+      const prod = matmulRaw(u, vt);
+      const uo = new Uniforms().u32(r * gc, r, s.oh, s.ow, ...words);
+      runKernel(outputKernel, { m, bias: bias !== null }, { inputs: bias ? [prod, bias] : [prod], outputs: [y], uniforms: uo, workgroups: grid1d(r * gc, WG) });
+      return keepV ? vt : null;
+    });
+    kept?.dispose();
+    kept = v;
+  });
+  if (chunks > 1) {
+    (kept as Tensor | null)?.dispose();
+    kept = null;
+  }
+  return { y, v: kept };
+}
+
+/**
+ * The weight gradient of y = winogradConv(x, winogradWeights(w, false, m), ·, s) (keptV: the
+ * forward's V from winogradConvKeep, used instead of transforming x again):
  * dw [R, K, 3, 3] from x [N, K, H, W] and the upstream gradient gy [N, R, OH, OW]. The
  * adjoint of the forward, step by step: dU[ξ] = Σ over tiles dM[ξ] · V[ξ]^T (α² GEMMs of
  * R x K over the tiles, on the tensor matmul) with V the input transform of the forward and
  * dM the upstream gradient's (gradOutputKernel), then dw = G^T dU G. No padded copy of x: the
  * input transform pads as it reads. `bnStats`: of relu(BN(x)), as in winogradConv.
  */
-export function winogradWgrad(x: Tensor, gy: Tensor, s: WinogradShape, m: WinogradTile, bnStats: Tensor | null = null): Tensor {
+export function winogradWgrad(x: Tensor, gy: Tensor, s: WinogradShape, m: WinogradTile, bnStats: Tensor | null = null, keptV: Tensor | null = null): Tensor {
   const [n, c] = x.shape as [number, number];
   const r = gy.shape[1]!;
   let du: Tensor | null = null;
@@ -139,7 +160,8 @@ export function winogradWgrad(x: Tensor, gy: Tensor, s: WinogradShape, m: Winogr
       const dm = empty([alphaOf(m) ** 2, r, gc * TILES_PER_LANE]);
       const ug = new Uniforms().u32(r * gc, r, s.oh, s.ow, ...words);
       runKernel(gradOutputKernel, { m }, { inputs: [gy], outputs: [dm], uniforms: ug, workgroups: grid1d(r * gc, WG) });
-      const part = matmulRaw(dm, inputTransform(x, m, s, gc, words, bnStats), false, true);
+      // keptV: the forward's V (winogradConvKeep), whole when it was kept at all.
+      const part = matmulRaw(dm, keptV ?? inputTransform(x, m, s, gc, words, bnStats), false, true);
       return du ? add(du, part) : part;
     });
     du?.dispose();

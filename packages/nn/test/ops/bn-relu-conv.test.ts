@@ -45,9 +45,11 @@ interface Case {
   k?: 1 | 3;
   family?: 'cpu' | 'gpu';
   textures?: boolean | 'auto';
+  /** batchNormReluConv2d keeps its Winograd input transform for the weight gradient. */
+  keep?: boolean;
 }
 
-async function compare({ shape, oc, training, running, tile, k = 3, family = 'cpu', textures = 'auto' }: Case, seed: number): Promise<void> {
+async function compare({ shape, oc, training, running, tile, k = 3, family = 'cpu', textures = 'auto', keep = false }: Case, seed: number): Promise<void> {
   T.setKernelFamily(family);
   T.setMatmulTextures(textures);
   setWinogradTile(tile);
@@ -71,7 +73,7 @@ async function compare({ shape, oc, training, running, tile, k = 3, family = 'cp
       const y = !fused
         ? conv2d(batchNormRelu(x, gamma, beta, rm, rv, bn), w, null, { padding: pad })
         : k === 3
-          ? batchNormReluConv2d(x, gamma, beta, rm, rv, bn, w, { padding: 1 })
+          ? batchNormReluConv2d(x, gamma, beta, rm, rv, bn, w, { padding: 1 }, { keepInputTransform: keep })
           : batchNormReluConv1x1(x, gamma, beta, rm, rv, bn, w);
       T.scope(() => T.sum(T.mul(y, r)).backward());
       const grads = [x, gamma, beta, w].map((t) => {
@@ -83,7 +85,7 @@ async function compare({ shape, oc, training, running, tile, k = 3, family = 'cp
     };
     const fused = run(true, rmA, rvA);
     const plain = run(false, rmB, rvB);
-    const label = `${shape} -> ${oc}, ${k === 3 ? `F(${tile})` : `1x1, ${family}, textures ${textures}`}, ${training ? 'training' : 'eval'}${running ? '' : ', no running stats'}`;
+    const label = `${shape} -> ${oc}, ${k === 3 ? `F(${tile})${keep ? ' keeping V' : ''}` : `1x1, ${family}, textures ${textures}`}, ${training ? 'training' : 'eval'}${running ? '' : ', no running stats'}`;
     expect(await rel(fused.y, plain.y), `${label}: y`).toBeLessThan(1e-5);
     const names = ['dx', 'dgamma', 'dbeta', 'dw'];
     for (let i = 0; i < 4; i++) expect(await rel(fused.grads[i]!, plain.grads[i]!), `${label}: ${names[i]}`).toBeLessThan(2e-5);
@@ -104,8 +106,34 @@ describe('batchNormReluConv2d', () => {
     { shape: [2, 16, 13, 14], oc: 20, training: true, running: true, tile: 4 },
     { shape: [3, 24, 7, 12], oc: 16, training: false, running: true, tile: 4 },
     { shape: [1, 16, 9, 9], oc: 32, training: true, running: false, tile: 2 },
+    { shape: [2, 16, 13, 14], oc: 20, training: true, running: true, tile: 4, keep: true },
+    { shape: [2, 16, 10, 9], oc: 16, training: true, running: true, tile: 2, keep: true },
   ];
-  cases.forEach((c, i) => it(`matches the composition: [${c.shape}] -> ${c.oc}, F(${c.tile}x${c.tile}), ${c.training ? 'training' : 'eval'}${c.running ? '' : ', no running stats'}`, () => compare(c, 300 + 10 * i)));
+  cases.forEach((c, i) =>
+    it(`matches the composition: [${c.shape}] -> ${c.oc}, F(${c.tile}x${c.tile})${c.keep ? ', keeping its input transform' : ''}, ${c.training ? 'training' : 'eval'}${c.running ? '' : ', no running stats'}`, () => compare(c, 300 + 10 * i)),
+  );
+
+  it('with keepInputTransform, the backward transforms only the upstream gradient, not x again', async () => {
+    T.setKernelFamily('cpu');
+    try {
+      const inputTransforms = async (keep: boolean) => {
+        const x = T.randn([2, 16, 12, 12], { seed: 21 });
+        const w = T.randn([16, 16, 3, 3], { seed: 22 });
+        w.requiresGrad = true;
+        const y = batchNormReluConv2d(x, T.ones([16]), T.zeros([16]), null, null, { training: true }, w, { padding: 1 }, { keepInputTransform: keep });
+        const p = await T.profileKernels(async () => {
+          T.scope(() => T.sum(y).backward());
+          await w.grad!.data();
+        });
+        return p.kernels.find((k) => k.name === 'nn_winograd_input')!.dispatches;
+      };
+      // Backward: the data gradient's transform of gy, plus the weight gradient's of x unless kept.
+      expect(await inputTransforms(false)).toBe(2);
+      expect(await inputTransforms(true)).toBe(1);
+    } finally {
+      T.setKernelFamily(null);
+    }
+  });
 
   it('never writes the BN-ReLU output on the cpu family (no BN apply kernel in the forward)', async () => {
     T.setKernelFamily('cpu');
