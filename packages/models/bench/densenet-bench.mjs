@@ -59,13 +59,13 @@ function setup(memoryEfficient, batch) {
 
 async function throughput(label, memoryEfficient, train) {
   const s = setup(memoryEfficient, BATCH);
-  // A step on lavapipe takes seconds: one warm-up (pipelines compile), then the median of 3.
+  // One warm-up (pipelines compile), then the median of 5, as the PyTorch peer takes.
   const ms = await timeMedian(
     async () => {
       (train ? s.step : s.infer)();
       await T.sync();
     },
-    { warmup: 1, reps: 3 },
+    { warmup: 1, reps: 5 },
   );
   s.dispose();
   const rate = BATCH / (ms / 1e3);
