@@ -48,7 +48,10 @@ function accumulate(pending: Tensor[] | undefined, g: Tensor): Tensor[] {
 
 function sumPending(list: Tensor[]): Tensor {
   if (list.length === 1) return list[0]!;
-  const sum = sameShape(list[0]!.shape, list[1]!.shape) && list.every((t) => sameShape(t.shape, list[0]!.shape) && t.dtype === list[0]!.dtype) ? addSame(list) : list.slice(1).reduce((s, t) => add(s, t), list[0]!);
+  const [first] = list as [Tensor];
+  // Gradients of one node share its shape; pairwise adds only if a rule ever broke that.
+  const same = list.every((t) => sameShape(t.shape, first.shape) && t.dtype === first.dtype);
+  const sum = same ? addSame(list) : list.slice(1).reduce((s, t) => add(s, t), first);
   for (const t of list) t.dispose();
   return sum;
 }

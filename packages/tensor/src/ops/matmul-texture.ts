@@ -102,7 +102,7 @@ export interface StageOptions {
    * workgroup's lanes past the row's end.
    */
   rows?: number;
-  /** Stage max(v · scale + shift, 0) per stored row of the source (BAffine). */
+  /** Stage v · scale + shift per stored row of the source, then ReLU if uniform word 5 says so (BAffine). */
   affine?: boolean;
 }
 
@@ -117,7 +117,6 @@ export interface BAffine {
   coef: Tensor;
   relu: boolean;
 }
-
 
 let stageLanes = 64;
 
