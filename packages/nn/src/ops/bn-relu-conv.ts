@@ -10,7 +10,7 @@
 // and each transition's norm -> relu -> conv): on the matmul's texture route the BN-ReLU is
 // applied as the matmul stages x (its BAffine), in the forward and again for the weight
 // gradient, so its output is never written either.
-import { defineOp, getEngine, matmulRaw, OpContext, reshape, scope, ShapeError, stagesBAffine, sum, type Tensor } from '@spine/tensor';
+import { defineOp, matmulRaw, OpContext, reshape, scope, ShapeError, stagesBAffine, sum, type Tensor } from '@spine/tensor';
 import { batchNormBackward, batchNormRelu, batchNormStatsForward, type BatchNormOptions } from './batchnorm.js';
 import { conv2d, convDgrad, convGeometry, winogradApplies, type Conv2dOptions, type ConvGeometry } from './conv2d.js';
 import { winogradConvKeep, winogradTile, winogradWeights, winogradWgrad, type WinogradShape } from './conv2d-winograd.js';
@@ -95,7 +95,7 @@ export function bnReluConv1x1Wgrad(gy: Tensor, x: Tensor, stats: Tensor, g: Conv
 
 /** Whether batchNormReluConv1x1 fuses for this geometry (software adapters, texture route). */
 export function fusesBnReluConv1x1(g: ConvGeometry): boolean {
-  return getEngine().info.kernels === 'cpu' && stagesBAffine(g.oc, g.h * g.w, g.c, g.n, false, [1, g.n]);
+  return stagesBAffine(g.oc, g.h * g.w, g.c, g.n, false, [1, g.n]);
 }
 
 /**

@@ -100,6 +100,21 @@ async function compare({ shape, oc, training, running, tile, k = 3, family = 'cp
   }
 }
 
+/** The forward's kernels on the cpu family: the BN statistics and `conv`, but no BN apply pass. */
+async function expectNoBnApply(c: number, shape: number[], forward: (x: T.Tensor, gamma: T.Tensor, beta: T.Tensor) => T.Tensor, conv: string): Promise<void> {
+  T.setKernelFamily('cpu');
+  try {
+    const x = T.randn(shape, { seed: 9 });
+    const p = await T.profileKernels(() => forward(x, T.ones([c]), T.zeros([c])).data());
+    const names = p.kernels.map((k) => k.name);
+    expect(names).toContain(conv);
+    expect(names).toContain('bn_partial_forward');
+    expect(names).not.toContain('bn_apply_forward');
+  } finally {
+    T.setKernelFamily(null);
+  }
+}
+
 describe('batchNormReluConv2d', () => {
   const cases: Case[] = [
     { shape: [2, 16, 10, 9], oc: 16, training: true, running: true, tile: 2 },
@@ -136,19 +151,8 @@ describe('batchNormReluConv2d', () => {
   });
 
   it('never writes the BN-ReLU output on the cpu family (no BN apply kernel in the forward)', async () => {
-    T.setKernelFamily('cpu');
-    try {
-      const x = T.randn([2, 16, 12, 12], { seed: 9 });
-      const [gamma, beta] = [T.ones([16]), T.zeros([16])];
-      const w = T.randn([16, 16, 3, 3], { seed: 10 });
-      const p = await T.profileKernels(() => batchNormReluConv2d(x, gamma, beta, null, null, { training: true }, w, { padding: 1 }).data());
-      const names = p.kernels.map((k) => k.name);
-      expect(names).toContain('nn_winograd_input');
-      expect(names).toContain('bn_partial_forward');
-      expect(names).not.toContain('bn_apply_forward');
-    } finally {
-      T.setKernelFamily(null);
-    }
+    const w = T.randn([16, 16, 3, 3], { seed: 10 });
+    await expectNoBnApply(16, [2, 16, 12, 12], (x, gamma, beta) => batchNormReluConv2d(x, gamma, beta, null, null, { training: true }, w, { padding: 1 }), 'nn_winograd_input');
   });
 });
 
@@ -167,19 +171,9 @@ describe('batchNormReluConv1x1', () => {
 
   it('stages x through the BN-ReLU on the texture route: no BN apply kernel in the forward', async () => {
     T.setKernelFamily('cpu');
-    try {
-      const x = T.randn([2, 40, 12, 11], { seed: 11 });
-      const [gamma, beta] = [T.ones([40]), T.zeros([40])];
-      const w = T.randn([72, 40, 1, 1], { seed: 12 });
-      expect(T.stagesBAffine(72, 132, 40, 2, false, [1, 2])).toBe(true);
-      const p = await T.profileKernels(() => batchNormReluConv1x1(x, gamma, beta, null, null, { training: true }, w).data());
-      const names = p.kernels.map((k) => k.name);
-      expect(names).toContain('matmul-texture');
-      expect(names).toContain('bn_partial_forward');
-      expect(names).not.toContain('bn_apply_forward');
-    } finally {
-      T.setKernelFamily(null);
-    }
+    expect(T.stagesBAffine(72, 132, 40, 2, false, [1, 2])).toBe(true);
+    const w = T.randn([72, 40, 1, 1], { seed: 12 });
+    await expectNoBnApply(40, [2, 40, 12, 11], (x, gamma, beta) => batchNormReluConv1x1(x, gamma, beta, null, null, { training: true }, w), 'matmul-texture');
   });
 
   it('refuses a convolution that is not 1x1', () => {

@@ -132,6 +132,16 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
   }
   const { M, N, K, batch } = plan(a.shape, b.shape, transA, transB);
   const nb = numel(batch);
+  if (bAffine) {
+    const entries = (t: Tensor) => (numel(t.shape.slice(0, -2)) === 1 ? 1 : nb);
+    if (!stagesBAffine(M, N, K, nb, transB, [entries(a), entries(b)])) {
+      // Routes that cannot stage the map: apply it first, then the plain product.
+      const mapped = applyBAffine(b, bAffine);
+      const result = matmulRaw(a, mapped, transA, transB);
+      mapped.dispose();
+      return result;
+    }
+  }
   const out = empty([...batch, M, N]);
   if (M * N * nb === 0) return out;
   if (K === 0) {
@@ -157,15 +167,6 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
     if (freeA) ta.dispose();
     if (freeB) tb.dispose();
     return out;
-  }
-  if (bAffine) {
-    out.dispose();
-    const mapped = applyBAffine(b, bAffine);
-    const result = matmulRaw(a, mapped, transA, transB);
-    mapped.dispose();
-    if (freeA) ta.dispose();
-    if (freeB) tb.dispose();
-    return result;
   }
   const { packB: allowPack = true, ...t } = (family === 'cpu' && !pinned.cpu ? tieredTiles(M, N, K, nb, transA, transB) : null) ?? tilesFor(family, M, N);
   if (family === 'cpu' && allowPack && canPackB(M, K, transA, t.tm, t.tn, t.wy)) {
