@@ -1,5 +1,8 @@
 // @spine/tensor — browser-safe core. Node users import '@spine/tensor/node' (Dawn) instead,
 // which re-exports everything here.
+// The declarations name WebGPU's types (GPUDevice, GPUBuffer): the reference below is kept in the
+// emitted index.d.ts so that a consumer type-checking its dependencies finds them.
+/// <reference types="@webgpu/types" preserve="true" />
 import { backward } from './backward.js';
 import { setBackwardHook } from './tensor.js';
 
