@@ -105,7 +105,11 @@ export function defineOp<A extends unknown[]>(spec: OpSpec<A>): (...args: A) => 
     const record = backward !== undefined && gradEnabled && tensors.some((t) => t.requiresGrad);
     const ctx = new OpContext(record);
     let out = noGrad(() => forward(ctx, ...args));
-    if (!record) return out;
+    // Integer results carry no gradient (PyTorch: only floating-point tensors require grad).
+    if (!record || out.dtype !== 'f32') {
+      ctx.saved.forEach((t) => t.dispose());
+      return out;
+    }
     if (tensors.includes(out)) out = out.view();
     const edges = tensors.map((t): Edge | null => (!t.requiresGrad ? null : t.gradFn ? { node: t.gradFn } : { leaf: t }));
     const node = new GraphNode(name, ctx, edges, backward);

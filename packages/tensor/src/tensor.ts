@@ -24,8 +24,7 @@ export class Tensor {
   readonly size: number;
   private storageRef: Storage | null;
   private kept = false;
-  /** Set for leaves whose gradient should be accumulated into `.grad`. */
-  requiresGrad = false;
+  private needsGrad = false;
   /** Accumulated gradient of a leaf after `backward()`. Kept until replaced or disposed. */
   grad: Tensor | null = null;
   /** The autograd node that produced this tensor (null for leaves and under noGrad). */
@@ -42,6 +41,16 @@ export class Tensor {
     this.shape = Object.freeze([...shape]);
     this.size = numel(shape);
     if (tracked) track(this);
+  }
+
+  /** Set for leaves whose gradient should be accumulated into `.grad` (f32 only, as in PyTorch). */
+  get requiresGrad(): boolean {
+    return this.needsGrad;
+  }
+
+  set requiresGrad(on: boolean) {
+    if (on && this.dtype !== 'f32') throw new TensorError(`only f32 tensors can require gradients; this one is ${this.dtype} (Tensor #${this.id} ${formatShape(this.shape)})`);
+    this.needsGrad = on;
   }
 
   get rank(): number {

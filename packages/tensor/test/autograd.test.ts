@@ -153,6 +153,21 @@ describe('backward errors', () => {
     loss.backward();
     expect(() => loss.backward()).toThrow(/a second time/);
   });
+
+  it('only floating-point tensors can require gradients, as in PyTorch', () => {
+    const xi = T.tensor(Int32Array.from([1, 2, 3]));
+    expect(() => {
+      xi.requiresGrad = true;
+    }).toThrow('only f32 tensors can require gradients; this one is i32');
+    expect(xi.requiresGrad).toBe(false);
+    xi.requiresGrad = false; // turning it off is always allowed
+    // An op with a backward rule whose result is integer records nothing (torch.round(x).long()).
+    const truncate = T.defineOp({ name: 'truncate', forward: (_ctx, t: T.Tensor) => T.cast(t, 'i32'), backward: (_ctx, g) => [g] });
+    const { x } = leaf('int-output');
+    const idx = truncate(x);
+    expect(idx.requiresGrad).toBe(false);
+    expect(idx.gradFn).toBeNull();
+  });
 });
 
 describe('saved tensors', () => {

@@ -71,6 +71,14 @@ describe('i32 tensors', () => {
     expect(() => T.div(xi, xi)).toThrow(/cast/);
     expect(() => T.add(xf, xi)).toThrow(T.TensorError);
   });
+
+  it('names mixed dtypes in the order of the operands', () => {
+    const xi = T.tensor(Int32Array.from([1, 2, 3]));
+    const xf = T.tensor([1, 2, 3]);
+    expect(() => T.add(xi, xf)).toThrow('add: operands have dtypes i32 and f32');
+    expect(() => T.mul(xf, xi)).toThrow('mul: operands have dtypes f32 and i32');
+    expect(() => T.where(xi, xf, xi)).toThrow('where: operands have dtypes f32 and i32');
+  });
 });
 
 describe('0-size and rank-0 tensors', () => {

@@ -35,8 +35,8 @@ export function applyElementwise(name: ElementwiseName, args: readonly TensorLik
   // `where` takes its condition as a mask in any dtype; the values decide the dtype.
   const valueTensors = name === 'where' ? args.slice(1).filter((a): a is Tensor => a instanceof Tensor) : tensors;
   const dtype: DType = valueTensors[0]?.dtype ?? 'f32';
-  for (const t of valueTensors) {
-    if (t.dtype !== dtype) throw new TensorError(`${name}: operands have dtypes ${t.dtype} and ${dtype}; cast one with cast()`);
+  if (valueTensors.some((t) => t.dtype !== dtype)) {
+    throw new TensorError(`${name}: operands have dtypes ${valueTensors.map((t) => t.dtype).join(' and ')}; cast one with cast()`);
   }
   if (dtype === 'i32' && !def.ints) throw new TensorError(`${name}: not defined for i32 tensors; cast(x, 'f32') first`);
   const shape = broadcastShapes(name, ...tensors.map((t) => t.shape));
