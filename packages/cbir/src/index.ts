@@ -13,7 +13,7 @@ export {
   type Match,
   type ReferenceFilm,
 } from './roi-index.js';
-export { PAPER_CROP, cropSide, cropSquare, transferRoi, type CropSettings, type RoiTransfer } from './roi-transfer.js';
+export { PAPER_CROP, cropSide, cropSquare, paddingFraction, shiftInside, transferRoi, type CropSettings, type RoiTransfer } from './roi-transfer.js';
 export { centreDistance, containment, distribution, iou, type Distribution } from './evaluation.js';
 export { roiPreview, type PreviewOptions } from './preview.js';
 export { cropPlane, resizePlane } from './plane-ops.js';

@@ -13,7 +13,7 @@ import { cropPlane, resizePlane } from './plane-ops.js';
 import { CbirError } from './errors.js';
 import type { PixelBox } from './phog.js';
 import { DEFAULT_DESCRIPTOR_SETTINGS, DEFAULT_WORKING_WIDTH, RoiIndex, describeFilm, type DescriptorSettings, type ReferenceFilm } from './roi-index.js';
-import { PAPER_CROP, transferRoi, type CropSettings } from './roi-transfer.js';
+import { PAPER_CROP, paddingFraction, transferRoi, type CropSettings } from './roi-transfer.js';
 import { roiPreview } from './preview.js';
 import type { CropPool } from './crop-pool.js';
 
@@ -168,6 +168,8 @@ export interface CropRecord {
   box: PixelBox;
   /** The match's ROI mapped into the film (for evaluation). */
   roi: PixelBox;
+  /** The share of the crop outside the film, padded black (0 when the square lies on the film). */
+  padding: number;
 }
 
 /** Reads a film, finds its nearest reference, cuts the square and writes it as an 8-bit grey PNG (atomically). */
@@ -184,7 +186,7 @@ export async function cropFilm(job: CropJob, index: RoiIndex, options: CropJobOp
     const figure = roiPreview(imageFromGrey8(grey.width, grey.height, grey.data), t, imageFromGrey8(refGrey.width, refGrey.height, refGrey.data), ref.roi);
     await writeFileAtomic(job.preview, encodePng(figure));
   }
-  return { source: job.source, out: job.out, width: grey.width, height: grey.height, match: ref.file, distance: match!.distance, centre: t.centre, box: t.box, roi: t.roi };
+  return { source: job.source, out: job.out, width: grey.width, height: grey.height, match: ref.file, distance: match!.distance, centre: t.centre, box: t.box, roi: t.roi, padding: paddingFraction(t.box, grey) };
 }
 
 export { CropPool } from './crop-pool.js';
