@@ -6,13 +6,26 @@ import * as T from '../src/node.js';
 import { quietDepth, quietly, SPIN_MS } from '../src/dawn-quiet-wait.js';
 
 type SI = (cb: (...args: unknown[]) => void, ...args: unknown[]) => unknown;
-const g = globalThis as unknown as { setImmediate: SI };
+type ST = (cb: () => void, ms?: number) => unknown;
+const g = globalThis as unknown as { setImmediate: SI; setTimeout: ST };
 
-function busyWait(ms: number): void {
-  const t0 = performance.now();
-  while (performance.now() - t0 < ms) {
-    /* spin */
+/**
+ * Run `fn` with performance.now() reading `clock.ms`, a clock the test moves by hand: whether
+ * a wait is past its spin then depends on what the test says, not on how fast this machine is.
+ */
+async function withFakeClock<R>(fn: (clock: { ms: number }) => Promise<R>): Promise<R> {
+  const clock = { ms: 0 };
+  Object.defineProperty(performance, 'now', { value: () => clock.ms, configurable: true, writable: true });
+  try {
+    return await fn(clock);
+  } finally {
+    delete (performance as { now?: unknown }).now; // the prototype's own now() again
   }
+}
+
+/** Dawn's kind of poll, as dawn-quiet-wait.ts recognises it: native, nameless, no parameters. */
+function looksLikeDawnPoll(cb: unknown, args: unknown[]): boolean {
+  return args.length === 0 && typeof cb === 'function' && cb.length === 0 && cb.name === '' && Function.prototype.toString.call(cb).endsWith('{ [native code] }');
 }
 
 beforeAll(async () => {
@@ -48,51 +61,75 @@ describe('quiet waits', () => {
       return real(cb, ...args);
     };
     try {
-      await quietly(async () => {
-        busyWait(SPIN_MS + 1);
-        for (const cb of [dawnLike, bound, js]) g.setImmediate(cb);
-        g.setImmediate(withArg, 'with-arg');
-        // A promise's resolve function is native and nameless but takes a parameter.
-        let resolve: unknown;
-        await new Promise((r) => {
-          resolve = r;
-          g.setImmediate(r);
-        });
-        expect(immediate).toEqual([bound, js, withArg, resolve]);
-        expect(ran).toEqual(['bound', 'js', 'with-arg']);
-        await new Promise((r) => setTimeout(r, 5));
-        expect(ran).toEqual(['bound', 'js', 'with-arg', 'dawn-like']);
-      });
+      await withFakeClock((clock) =>
+        quietly(async () => {
+          // Within the spin even Dawn's poll runs at once.
+          g.setImmediate(dawnLike);
+          expect(immediate).toEqual([dawnLike]);
+          await new Promise((r) => real(r));
+          immediate.length = 0;
+          clock.ms = SPIN_MS + 1;
+          for (const cb of [dawnLike, bound, js]) g.setImmediate(cb);
+          g.setImmediate(withArg, 'with-arg');
+          // A promise's resolve function is native and nameless but takes a parameter.
+          let resolve: unknown;
+          await new Promise((r) => {
+            resolve = r;
+            g.setImmediate(r);
+          });
+          expect(immediate).toEqual([bound, js, withArg, resolve]);
+          expect(ran).toEqual(['dawn-like', 'bound', 'js', 'with-arg']);
+          await new Promise((r) => setTimeout(r, 5));
+          expect(ran).toEqual(['dawn-like', 'bound', 'js', 'with-arg', 'dawn-like']);
+        }),
+      );
     } finally {
       g.setImmediate = real;
     }
   });
 
-  it('on a software adapter, a long GPU wait polls Dawn a few times instead of thousands', async () => {
+  it('on a software adapter, every poll of a GPU wait past its spin goes through a 1 ms timer', async () => {
     if (T.deviceInfo().kernels !== 'cpu') return; // quietWait 'auto' is for software adapters
     expect(T.deviceInfo().quietWait).toBe(true);
-    const a = T.rand([384, 384], { seed: 1 });
-    const b = T.rand([384, 384], { seed: 2 });
+    const a = T.rand([256, 256], { seed: 1 });
+    const b = T.rand([256, 256], { seed: 2 });
+    // A wait long enough for Dawn to poll many times: a chain of dependent products sized from
+    // one product's time (sizing only; nothing below depends on how long anything took).
+    await T.matmul(a, b).data(); // compiles the kernel
+    let t0 = performance.now();
+    await T.matmul(a, b).data();
+    t0 = performance.now() - t0;
+    const chain = Math.min(64, Math.max(4, Math.ceil(50 / Math.max(t0, 0.1))));
     await T.sync();
-    const real = g.setImmediate;
-    let polls = 0;
+    const realImmediate = g.setImmediate;
+    const realTimeout = g.setTimeout;
+    let immediatePolls = 0;
+    let timerPolls = 0;
     g.setImmediate = (cb, ...args) => {
-      if (args.length === 0) polls++;
-      return real(cb, ...args);
+      if (looksLikeDawnPoll(cb, args)) immediatePolls++;
+      return realImmediate(cb, ...args);
+    };
+    g.setTimeout = (cb, ms) => {
+      if (ms === 1) timerPolls++;
+      return realTimeout(cb, ms);
     };
     try {
-      let c = T.matmul(a, b);
-      for (let i = 0; i < 7; i++) c = T.matmul(c, b);
-      const t0 = performance.now();
-      await c.data();
-      const ms = performance.now() - t0;
-      // Only polls that reach the real setImmediate are counted: a busy wait re-queues one every
-      // few microseconds (20-80 per ms on the machines we have seen), a quiet one only during
-      // its first SPIN_MS, however fast the host polls, and then on a 1 ms timer.
-      expect(ms).toBeGreaterThan(40);
-      expect(polls).toBeLessThan(150 + 2 * ms);
+      await withFakeClock((clock) =>
+        // The outer region starts the spin at 0; the engine's own region nests inside it.
+        quietly(async () => {
+          let c = T.matmul(a, b);
+          for (let i = 1; i < chain; i++) c = T.matmul(c, b);
+          clock.ms = SPIN_MS + 1; // the wait below is past its spin from its first poll
+          await c.data();
+        }),
+      );
     } finally {
-      g.setImmediate = real;
+      g.setImmediate = realImmediate;
+      g.setTimeout = realTimeout;
     }
+    // A busy wait would re-queue Dawn's poll with setImmediate every few microseconds and never
+    // use a timer; a quiet one past its spin never takes the immediate queue.
+    expect(immediatePolls).toBe(0);
+    expect(timerPolls).toBeGreaterThan(0);
   });
 });
