@@ -93,6 +93,40 @@ describe('roi crop', () => {
     expect([fig.height, fig.channels]).toEqual([496, 3]);
   });
 
+  it('roi-accuracy.json gives the padded share of each crop; --keep-inside moves the squares onto the films', async () => {
+    type Acc = { padding: { mean: number; max: number }; perFilm: { file: string; padding: number }[] };
+    const centred = JSON.parse(readFileSync(join(out, 'roi-accuracy.json'), 'utf8')) as Acc;
+    const manifest = csv(join(out, 'manifest.csv')).slice(1);
+    // The padded share follows from the box and the film: 128x154 films, 123 px squares.
+    for (const f of centred.perFilm) {
+      const row = manifest.find((m) => m[0] === f.file)!;
+      const [x, y] = [Number(row[8]), Number(row[9])];
+      const inX = Math.min(x + 123, 128) - Math.max(x, 0);
+      const inY = Math.min(y + 123, 154) - Math.max(y, 0);
+      expect(f.padding).toBeCloseTo(1 - (inX * inY) / (123 * 123), 12);
+    }
+    expect(centred.padding.max).toBe(Math.max(...centred.perFilm.map((f) => f.padding)));
+    expect(centred.padding.max).toBeGreaterThan(0); // the paper's centred square leaves these films
+    const inside = join(dir, 'crops-inside');
+    const r = await runCli(['roi', 'crop', '--index', index, '--data', films, '--out', inside, '--keep-inside', '--workers', '0']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('kept inside the film');
+    expect(r.stdout).toContain('Padding: none, every square lies on its film');
+    const kept = JSON.parse(readFileSync(join(inside, 'roi-accuracy.json'), 'utf8')) as Acc;
+    expect(kept.perFilm.map((f) => f.padding)).toEqual(centred.perFilm.map(() => 0));
+    expect([kept.padding.mean, kept.padding.max]).toEqual([0, 0]);
+    for (const m of csv(join(inside, 'manifest.csv')).slice(1)) {
+      expect(Number(m[8])).toBeGreaterThanOrEqual(0);
+      expect(Number(m[8]) + 123).toBeLessThanOrEqual(128);
+      expect(Number(m[9])).toBeGreaterThanOrEqual(0);
+      expect(Number(m[9]) + 123).toBeLessThanOrEqual(154);
+    }
+    // A padded film's crop now holds film where the centred one held black.
+    const worst = centred.perFilm.reduce((a, b) => (b.padding > a.padding ? b : a)).file;
+    const black = (path: string) => decodeImage(readFileSync(path), 'crop').data.filter((v) => v === 0).length;
+    expect(black(join(inside, worst))).toBeLessThan(black(join(out, worst)));
+  });
+
   it('a rerun resumes: only missing crops are made again, identical to the first run', async () => {
     const victim = join(out, 'cervical-0001-00003.png');
     const before = readFileSync(victim);
@@ -163,6 +197,7 @@ describe('roi crop', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Usage: spine-cli roi index --db DIR --out INDEX.json');
     expect(r.stdout).toContain('roi crop --index INDEX.json --data DIR --out DIR');
+    expect(r.stdout).toMatch(/--keep-inside\s+crop: shift the square onto the film instead of padding it with black/);
     expect(r.stdout).toContain('spine-cli roi crop --index roi-index.json --data test-data/sample/cervical --out data/cervical-roi-crops');
   });
 });

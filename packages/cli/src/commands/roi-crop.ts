@@ -23,6 +23,7 @@ export async function runRoiCrop(values: Values, workers: number): Promise<numbe
   const atWidth = integerFlag(ROI, 'at-width', (values['at-width'] as string | undefined) ?? '1462', 1, 65535);
   const size = values.size === undefined ? undefined : integerFlag(ROI, 'size', values.size as string, 8, 8192);
   const preview = values.preview === true;
+  const keepInside = values['keep-inside'] === true;
   if (resolve(data) === out) throw new UsageError('--out must differ from --data (crops keep the films\' names)', ROI);
 
   const cbir = await import('@spine/cbir/node');
@@ -36,7 +37,7 @@ export async function runRoiCrop(values: Values, workers: number): Promise<numbe
   if (films.files.length === 0) throw new CliError(`no films found in ${data}`, 'Give a folder with labels.csv, or with PNG/TIFF/JPEG/DICOM files.');
 
   // A rerun must use the same settings, or the folder would mix two kinds of crop.
-  const settings = { index: indexPath, descriptor: index.settings, references: index.references.length, side, atWidth, size: size ?? null };
+  const settings = { index: indexPath, descriptor: index.settings, references: index.references.length, side, atWidth, size: size ?? null, ...(keepInside ? { keepInside } : {}) };
   await fs.mkdir(out, { recursive: true });
   const settingsPath = join(out, SETTINGS);
   if (existsSync(settingsPath)) {
@@ -52,7 +53,7 @@ export async function runRoiCrop(values: Values, workers: number): Promise<numbe
   const skipped = films.files.length - todo.length;
   if (skipped > 0) process.stderr.write(`Resuming: ${skipped} of ${films.files.length} films already cropped in ${out}\n`);
 
-  const pool = await cbir.CropPool.create(index, { crop: { side, atWidth }, ...(size !== undefined ? { outputSize: size } : {}) }, workers);
+  const pool = await cbir.CropPool.create(index, { crop: { side, atWidth, keepInside }, ...(size !== undefined ? { outputSize: size } : {}) }, workers);
   const progress = new Progress(todo.length, { unit: 'films', label: 'roi crop' });
   const journalFile = await fs.open(join(out, JOURNAL), 'a');
   let done = 0;
@@ -89,11 +90,16 @@ export async function runRoiCrop(values: Values, workers: number): Promise<numbe
   await writeFileAtomic(join(out, 'manifest.csv'), manifestCsv(entries));
   const cropped = entries.filter((e) => e.crop !== undefined);
   const lines = [`Cropped ${cropped.length} of ${films.files.length} films into ${out}${todo.length ? ` (${todo.length} this run in ${formatDuration(progress.elapsedSeconds())}, ${(todo.length / Math.max(progress.elapsedSeconds(), 1e-9)).toFixed(1)} films/s, ${pool.workers} workers)` : ''}`];
-  lines.push(`Square: ${side} px at width ${atWidth} (scaled per film)${size !== undefined ? `, written at ${size}x${size}` : ''}; manifest: ${join(out, 'manifest.csv')}`);
+  lines.push(`Square: ${side} px at width ${atWidth} (scaled per film)${keepInside ? ', kept inside the film' : ''}${size !== undefined ? `, written at ${size}x${size}` : ''}; manifest: ${join(out, 'manifest.csv')}`);
+  const cbirRoot = await import('@spine/cbir');
+  const padded = cropped.map((e) => cbirRoot.paddingFraction(e.box!, { width: e.width!, height: e.height! }));
+  const overhanging = padded.filter((p) => p > 0).length;
+  if (overhanging > 0) lines.push(`Padding: ${overhanging} of ${cropped.length} crops reach past their film (black on up to ${(100 * Math.max(...padded)).toFixed(1)}% of a crop)${keepInside ? '' : '; --keep-inside shifts the square onto the film'}`);
+  else if (cropped.length > 0) lines.push('Padding: none, every square lies on its film');
   if (films.labels) {
     await writeFileAtomic(join(out, 'labels.csv'), croppedLabels(films.labels, journal, size));
     lines.push(`Labels for the crops: ${join(out, 'labels.csv')}`);
-    const accuracy = accuracyReport(films.labels, journal, await import('@spine/cbir'));
+    const accuracy = accuracyReport(films.labels, journal, cbirRoot);
     if (accuracy) {
       await writeFileAtomic(join(out, 'roi-accuracy.json'), `${JSON.stringify(accuracy, null, 2)}\n`);
       const row = (name: string, d: { mean: number; median: number; p90: number; max: number; min: number }): (string | number)[] => [name, d.mean, d.median, d.p90, d.min, d.max];
@@ -107,6 +113,7 @@ export async function runRoiCrop(values: Values, workers: number): Promise<numbe
             row('centre error (% of film width)', accuracy.centreErrorPercentWidth),
             row('IoU, match ROI vs true ROI', accuracy.iou),
             row('true ROI inside the crop', accuracy.containment),
+            row('padding (share of the crop)', accuracy.padding),
           ],
         ),
         `Films whose whole true ROI is inside the crop: ${accuracy.fullyContained} of ${accuracy.films}`,

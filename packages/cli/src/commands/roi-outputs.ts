@@ -134,8 +134,10 @@ export interface AccuracyReport {
   centreErrorPercentWidth: ReturnType<Cbir['distribution']>;
   iou: ReturnType<Cbir['distribution']>;
   containment: ReturnType<Cbir['distribution']>;
+  /** The share of each crop outside its film (black padding). */
+  padding: ReturnType<Cbir['distribution']>;
   fullyContained: number;
-  perFilm: { file: string; centreErrorPx: number; iou: number; containment: number }[];
+  perFilm: { file: string; centreErrorPx: number; iou: number; containment: number; padding: number }[];
 }
 
 /** Transferred ROI against the true ROI of every cropped film whose labels carry one; null without roi_* columns. */
@@ -148,12 +150,12 @@ export function accuracyReport(labels: LabelsTable, journal: Journal, cbir: Cbir
   const percent: number[] = [];
   for (const row of labels.rows) {
     const e = journal.get(row[fileCol]!);
-    if (e?.crop === undefined || e.box === undefined || e.roi === undefined || e.width === undefined) continue;
+    if (e?.crop === undefined || e.box === undefined || e.roi === undefined || e.width === undefined || e.height === undefined) continue;
     const [x, y, width, height] = roiCols.map((c) => Number(row[c]));
     if (![x, y, width, height].every((v) => Number.isFinite(v))) continue;
     const truth = { x: x!, y: y!, width: width!, height: height! };
     const err = cbir.centreDistance(e.roi, truth);
-    perFilm.push({ file: e.file, centreErrorPx: err, iou: cbir.iou(e.roi, truth), containment: cbir.containment(e.box, truth) });
+    perFilm.push({ file: e.file, centreErrorPx: err, iou: cbir.iou(e.roi, truth), containment: cbir.containment(e.box, truth), padding: cbir.paddingFraction(e.box, { width: e.width, height: e.height }) });
     fullSize.push((err * 1462) / e.width);
     percent.push((100 * err) / e.width);
   }
@@ -164,6 +166,7 @@ export function accuracyReport(labels: LabelsTable, journal: Journal, cbir: Cbir
     centreErrorPercentWidth: cbir.distribution(percent),
     iou: cbir.distribution(perFilm.map((p) => p.iou)),
     containment: cbir.distribution(perFilm.map((p) => p.containment)),
+    padding: cbir.distribution(perFilm.map((p) => p.padding)),
     fullyContained: perFilm.filter((p) => p.containment >= 1 - 1e-9).length,
     perFilm,
   };

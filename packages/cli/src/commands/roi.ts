@@ -8,12 +8,12 @@ import { ROI } from './roi-flags.js';
 import { runRoiIndex } from './roi-index.js';
 
 const INDEX_FLAGS = ['db', 'out', 'working-width', 'bins', 'angle', 'levels', 'workers'];
-const CROP_FLAGS = ['index', 'data', 'out', 'side', 'at-width', 'size', 'preview', 'db', 'workers'];
+const CROP_FLAGS = ['index', 'data', 'out', 'side', 'at-width', 'keep-inside', 'size', 'preview', 'db', 'workers'];
 
 export const roiCommand: Command = {
   name: ROI,
   summary: 'Find the spinal ROI by image retrieval (PHOG + nearest neighbour) and cut square crops (paper, Approach I on ROIs).',
-  usage: ['roi index --db DIR --out INDEX.json [--working-width N|native] [--bins B] [--angle 180|360] [--levels L]', '       roi crop --index INDEX.json --data DIR --out DIR [--side PX] [--at-width PX] [--size N] [--preview]'].join('\n'),
+  usage: ['roi index --db DIR --out INDEX.json [--working-width N|native] [--bins B] [--angle 180|360] [--levels L]', '       roi crop --index INDEX.json --data DIR --out DIR [--side PX] [--at-width PX] [--keep-inside] [--size N] [--preview]'].join('\n'),
   positionals: 'index|crop',
   description: [
     'roi index describes every film listed in DIR/rois.json (film name -> ROI box {x, y, width, height}, the',
@@ -23,11 +23,14 @@ export const roiCommand: Command = {
     'roi crop finds each film\'s nearest reference by Euclidean distance between descriptors, takes the centre of',
     'that reference\'s ROI (scaled to the film), and cuts a square centred there: --side pixels on a film',
     '--at-width pixels wide (the paper: 1400 on the 1462 px cervical films), scaled with the film\'s width,',
-    'padded with black where it leaves the film. Films come from DIR/labels.csv when it exists (else every',
-    'image file in DIR). OUT gets the crops (8-bit grey PNG, same relative names, so a split.json made for DIR',
-    'applies), manifest.csv (source, crop, match, distance, centre, box, error), labels.csv for the crops (ROI',
-    'columns moved into crop coordinates) and, when the labels carry true ROI boxes (synthetic films do),',
-    'roi-accuracy.json with the centre error, IoU and the share of the true box inside the crop. A rerun',
+    'padded with black where it leaves the film. --keep-inside instead shifts the square the least distance',
+    'that keeps it on the film (not the paper\'s rule: the ROI is then off-centre near the edges); only where',
+    'the square is longer than the film is it centred on the film and padded, along that side alone. Films',
+    'come from DIR/labels.csv when it exists (else every image file in DIR). OUT gets the crops (8-bit grey',
+    'PNG, same relative names, so a split.json made for DIR applies), manifest.csv (source, crop, match,',
+    'distance, centre, box, error), labels.csv for the crops (ROI columns moved into crop coordinates) and,',
+    'when the labels carry true ROI boxes (synthetic films do), roi-accuracy.json with the centre error, IoU,',
+    'the share of the true box inside the crop and the share of each crop that is padding. A rerun',
     'skips films already cropped (manifest.jsonl is the journal); a film that fails is recorded and retried on',
     'the next run, the others go on. --preview adds preview/NAME.png like the paper\'s Figure 6.',
     '',
@@ -46,6 +49,7 @@ export const roiCommand: Command = {
     levels: { type: 'string', value: 'L', description: 'index: PHOG pyramid levels.', defaultText: '3' },
     side: { type: 'string', value: 'PX', description: 'crop: side of the square on a film --at-width wide.', defaultText: '1400' },
     'at-width': { type: 'string', value: 'PX', description: 'crop: the film width --side refers to.', defaultText: '1462' },
+    'keep-inside': { type: 'boolean', description: 'crop: shift the square onto the film instead of padding it with black (default: centred on the ROI, as in the paper).' },
     size: { type: 'string', value: 'N', description: 'crop: resize each crop to N x N before writing.', defaultText: 'keep the cut size' },
     preview: { type: 'boolean', description: 'crop: also write preview/NAME.png (film + crop box beside the matched reference + its ROI).' },
     workers: { type: 'string', value: 'N', description: 'Worker threads (0 = none).', defaultText: `${Math.min(8, availableParallelism())} (one per core)` },
@@ -54,6 +58,7 @@ export const roiCommand: Command = {
     'spine-cli roi index --db test-data/sample/cervical-roi --out roi-index.json',
     'spine-cli roi crop --index roi-index.json --data test-data/sample/cervical --out data/cervical-roi-crops',
     'spine-cli roi crop --index roi-index.json --data films/ --out crops/ --size 256 --preview',
+    'spine-cli roi crop --index roi-index.json --data films/ --out crops-inside/ --keep-inside',
     'spine-cli train --data data/cervical-roi-crops --preset paper-seqcnn-roi --out runs/roi',
   ],
   async run(values, context) {
