@@ -53,6 +53,21 @@ describe('DenseNet structure matches torchvision 0.14', () => {
     m.dispose();
   });
 
+  it('strictly loads a state dict without num_batches_tracked (torchvision’s ImageNet files), every count 0', async () => {
+    const source = densenet121();
+    const withoutCounters = new Map([...source.stateDict()].filter(([k]) => !k.endsWith('num_batches_tracked')));
+    expect(source.stateDict().size - withoutCounters.size).toBe(121); // one per BatchNorm
+    const m = densenet121();
+    expect(m.loadStateDict(withoutCounters)).toEqual({ missingKeys: [], unexpectedKeys: [] });
+    const counters = [...m.stateDict()].filter(([k]) => k.endsWith('num_batches_tracked'));
+    expect(counters).toHaveLength(121);
+    for (const [, t] of counters) expect(await t.item()).toBe(0);
+    const key = 'features.denseblock3.denselayer24.conv2.weight';
+    expect(await m.stateDict().get(key)!.data()).toEqual(await source.stateDict().get(key)!.data());
+    source.dispose();
+    m.dispose();
+  });
+
   it('rejects a bad config with a clear error', () => {
     const base: DenseNetConfig = { growthRate: 4, blockConfig: [2], numInitFeatures: 8, bnSize: 2, dropRate: 0, numClasses: 2, memoryEfficient: false };
     expect(() => new DenseNet({ ...base, blockConfig: [] })).toThrow(/blockConfig/);

@@ -177,12 +177,26 @@ export abstract class Module {
 
   private collectState(): Map<string, T.Tensor> {
     const out = new Map<string, T.Tensor>();
+    this.visitState((key, t) => out.set(key, t));
+    return out;
+  }
+
+  /** Every state entry with its key and the module that holds it under `name`. */
+  private visitState(fn: (key: string, t: T.Tensor, owner: Module, name: string) => void): void {
     const visit = (m: Module, prefix: string) => {
-      for (const [name, t] of m.params) if (t) out.set(prefix + name, t);
-      for (const [name, b] of m.buffers) if (b.t && b.persistent) out.set(prefix + name, b.t);
+      for (const [name, t] of m.params) if (t) fn(prefix + name, t, m, name);
+      for (const [name, b] of m.buffers) if (b.t && b.persistent) fn(prefix + name, b.t, m, name);
       for (const [name, c] of m.children) visit(c, `${prefix}${name}.`);
     };
     visit(this, '');
+  }
+
+  /** Keys whose owning module (at any depth) can do without them in a checkpoint. */
+  private defaultableKeys(): Set<string> {
+    const out = new Set<string>();
+    this.visitState((key, _t, owner, name) => {
+      if (owner.defaultsFor(name)) out.add(key);
+    });
     return out;
   }
 
@@ -205,7 +219,8 @@ export abstract class Module {
   private loadSplitStateDict(source: Map<string, StateSource>, strict: boolean): LoadResult {
     for (const [, m] of this.namedModules()) m.beforeStateDict();
     const own = this.collectState();
-    const missingKeys = [...own.keys()].filter((k) => !source.has(k) && !this.defaultsFor(k));
+    const defaultable = this.defaultableKeys();
+    const missingKeys = [...own.keys()].filter((k) => !source.has(k) && !defaultable.has(k));
     const unexpectedKeys = [...source.keys()].filter((k) => !own.has(k));
     if (strict && (missingKeys.length || unexpectedKeys.length)) {
       const parts = [];
@@ -247,8 +262,11 @@ export abstract class Module {
     return [];
   }
 
-  /** Keys a module can do without in a checkpoint (BatchNorm's num_batches_tracked). */
-  protected defaultsFor(_key: string): boolean {
+  /**
+   * Whether this module can do without its own entry `name` (a key relative to this module) in
+   * a checkpoint, keeping its current value (BatchNorm's num_batches_tracked).
+   */
+  protected defaultsFor(_name: string): boolean {
     return false;
   }
 

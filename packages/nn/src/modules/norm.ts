@@ -59,9 +59,10 @@ export class BatchNorm2d extends Module {
     this.pendingBatches = 0;
   }
 
-  // Old checkpoints have no num_batches_tracked; PyTorch loads them with 0.
-  protected override defaultsFor(key: string): boolean {
-    return key.endsWith('num_batches_tracked');
+  // Old checkpoints (torchvision's ImageNet files among them) have no num_batches_tracked;
+  // PyTorch loads them keeping the module's own count, 0 in a new model.
+  protected override defaultsFor(name: string): boolean {
+    return name === 'num_batches_tracked';
   }
 
   protected override extraRepr(): string {

@@ -1,7 +1,7 @@
 // Module bookkeeping (names, state dicts, loading, modes) and Linear against PyTorch.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { Dropout, Flatten, Linear, Module, NnError, ReLU, Sequential, init } from '../../src/index.js';
+import { BatchNorm2d, Conv2d, Dropout, Flatten, Linear, Module, NnError, ReLU, Sequential, init } from '../../src/index.js';
 import { arrayOf, expectGolden, loadGolden, toTensor } from '../helpers/golden.js';
 
 beforeAll(async () => {
@@ -76,6 +76,25 @@ describe('Module bookkeeping', () => {
     expect(() => b.loadStateDict(wrong)).toThrow(/'0\.bias' has shape \[7\] in the checkpoint but \[8\]/);
     b.loadStateDict(new Map([['0.bias', { shape: [8], data: new Float32Array(8).fill(2) }]]), false);
     expect(Array.from(await b.stateDict().get('0.bias')!.data())).toEqual(new Array(8).fill(2));
+  });
+
+  it('strict loadStateDict accepts a state dict without num_batches_tracked at any depth, keeping each count (0 when new)', async () => {
+    const build = () => new Sequential(new BatchNorm2d(2), new Sequential(new Conv2d(2, 2, 1), new Sequential(new BatchNorm2d(2), new ReLU())));
+    const source = build();
+    const withoutCounters = new Map([...source.stateDict()].filter(([k]) => !k.endsWith('num_batches_tracked')));
+    expect(withoutCounters.size).toBe(source.stateDict().size - 2);
+    const fresh = build();
+    expect(fresh.loadStateDict(withoutCounters)).toEqual({ missingKeys: [], unexpectedKeys: [] });
+    expect(await fresh.stateDict().get('1.1.0.num_batches_tracked')!.item()).toBe(0);
+    // A model that has trained keeps its counts, as torch's BatchNorm does for such files.
+    const trained = build().train();
+    T.noGrad(() => T.scope(() => trained.forward(T.rand([2, 2, 3, 3], { seed: 1 }))));
+    trained.loadStateDict(withoutCounters);
+    expect(await trained.stateDict().get('1.1.0.num_batches_tracked')!.item()).toBe(1);
+    // Only the counter may be left out: any other key missing at depth is still an error.
+    const noMean = new Map(withoutCounters);
+    noMean.delete('1.1.0.running_mean');
+    expect(() => build().loadStateDict(noMean)).toThrow(/missing keys: 1\.1\.0\.running_mean$/);
   });
 
   it('train/eval reach every submodule; zeroGrad drops gradients; names are checked', () => {
