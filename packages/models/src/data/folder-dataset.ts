@@ -4,6 +4,7 @@ import type { Dataset, DatasetRecord } from './dataset.js';
 import { DatasetError, type DatasetProblem } from './errors.js';
 import { CLASS_NAMES } from './labels.js';
 import { validateDataset, type ValidateOptions } from './validate.js';
+import { walkFiles } from './walk.js';
 
 /**
  * Extensions taken as images in class folders. Content decides the format, so the list only keeps
@@ -14,7 +15,7 @@ export const IMAGE_EXTENSIONS = ['.png', '.tif', '.tiff', '.jpg', '.jpeg', '.dcm
 /**
  * Loads a dataset from class subfolders `female/` and `male/` (names case-insensitive), searched
  * recursively. Hidden entries and files with other extensions are skipped and listed in
- * `dataset.skipped`; symlinks are followed only to files, and must stay inside the folder.
+ * `dataset.skipped`; symlinks are followed (walk.ts), and what they lead to must stay inside the folder.
  */
 export async function loadFolderDataset(root: string, options: ValidateOptions = {}): Promise<Dataset> {
   const absRoot = resolve(root);
@@ -31,9 +32,13 @@ export async function loadFolderDataset(root: string, options: ValidateOptions =
       problems.push({ file: absRoot, problem: `more than one folder for class ${name}: ${matches.map((m) => m.name).join(', ')}` });
     }
     for (const dir of matches) {
-      for (const path of await walk(join(absRoot, dir.name), skipped)) {
-        records.push({ path, file: relative(absRoot, path).split(sep).join('/'), label: label as 0 | 1 });
-      }
+      const walked = await walkFiles(join(absRoot, dir.name), { accept: (n) => IMAGE_EXTENSIONS.includes(extname(n).toLowerCase()), skipHidden: true }).catch((e: NodeJS.ErrnoException) => {
+        problems.push({ file: dir.name, problem: e.code === 'ENOTDIR' ? 'not a folder' : e.code === 'ENOENT' ? 'symlink points to a missing folder' : `cannot read the folder (${e.message})` });
+        return { files: [], skipped: [], problems: [] };
+      });
+      for (const path of walked.files) records.push({ path, file: relative(absRoot, path).split(sep).join('/'), label: label as 0 | 1 });
+      skipped.push(...walked.skipped);
+      for (const p of walked.problems) problems.push({ file: relative(absRoot, p.path).split(sep).join('/'), problem: p.problem });
     }
   }
   if (records.length === 0 && problems.length === 0) {
@@ -43,22 +48,4 @@ export async function loadFolderDataset(root: string, options: ValidateOptions =
     ]);
   }
   return validateDataset(absRoot, absRoot, records, problems, skipped.map((p) => relative(absRoot, p)), options);
-}
-
-async function walk(dir: string, skipped: string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, e.name);
-    if (e.name.startsWith('.')) {
-      skipped.push(path);
-    } else if (e.isDirectory()) {
-      out.push(...(await walk(path, skipped)));
-    } else if (!IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase())) {
-      skipped.push(path);
-    } else {
-      // Regular files and symlinks alike; validation follows links and rejects ones leaving the folder.
-      out.push(path);
-    }
-  }
-  return out;
 }

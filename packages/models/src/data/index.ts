@@ -21,6 +21,7 @@ export { classCounts, sortRecords, type Dataset, type DatasetRecord } from './da
 export { AUTO_DECODE_LIMIT, validateDataset, type ImageCheck, type ValidateOptions } from './validate.js';
 export { loadCsvDataset, type CsvDatasetOptions } from './csv-dataset.js';
 export { IMAGE_EXTENSIONS, loadFolderDataset } from './folder-dataset.js';
+export { walkFiles, type WalkOptions, type WalkProblem, type WalkResult } from './walk.js';
 export { SeededRandom, deriveSeed, permutation } from './random.js';
 export {
   DEFAULT_FRACTIONS,
@@ -52,5 +53,6 @@ export {
 export { DEFAULT_AUGMENT, augmentImage, drawAugment, type AugmentConfig, type AugmentDraw } from './augment.js';
 export { PreprocessCache, type CacheStats } from './cache.js';
 export { loadNetworkInput } from './pipeline.js';
+export { fileErrorReason } from './file-error.js';
 export { workerScript } from './worker-script.js';
 export { DataLoader, type Batch, type DataLoaderOptions, type LoaderState } from './loader.js';

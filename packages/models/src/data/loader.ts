@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
-import { isImagingError } from '@spine/imaging';
 import { PreprocessCache, type CacheStats } from './cache.js';
 import { sortRecords, type DatasetRecord } from './dataset.js';
 import { DatasetError } from './errors.js';
+import { fileErrorReason } from './file-error.js';
 import { loadNetworkInput } from './pipeline.js';
 import { deriveSeed, permutation } from './random.js';
 import { resolveTransform, type ResolvedTransform, type TransformConfig } from './transform.js';
@@ -161,7 +161,7 @@ export class DataLoader {
           images.set(await (await this.workers()).run(r.path, seed), slot * plane);
         }
       } catch (e) {
-        const reason = e instanceof TaskError || isImagingError(e) ? e.reason : (e as Error).message;
+        const reason = e instanceof TaskError ? e.reason : fileErrorReason(e);
         const problem = { file: r.file, problem: `could not load image: ${reason}` };
         throw new DatasetError(`loading batch ${index} of epoch ${epoch} failed`, [r.line === undefined ? problem : { ...problem, line: r.line }], { cause: e });
       }

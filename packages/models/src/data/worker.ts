@@ -4,8 +4,8 @@
  * loader itself runs from TypeScript sources (tests), worker-script.ts bundles this file instead.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isImagingError } from '@spine/imaging';
 import { PreprocessCache } from './cache.js';
+import { fileErrorReason } from './file-error.js';
 import { loadNetworkInput } from './pipeline.js';
 import type { WorkerInit, WorkerReply, WorkerTask } from './worker-protocol.js';
 
@@ -23,7 +23,7 @@ port.on('message', (task: WorkerTask) => {
       const reply: WorkerReply = { id: task.id, data, stats: { ...stats } };
       port.postMessage(reply, [data.buffer as ArrayBuffer]);
     } catch (e) {
-      const error = isImagingError(e) ? e.reason : e instanceof Error ? e.message : String(e);
+      const error = fileErrorReason(e);
       const reply: WorkerReply = { id: task.id, error, stats: { ...stats } };
       port.postMessage(reply);
     }

@@ -1,9 +1,11 @@
 /**
  * Grad-CAM over image files in batches, preprocessed exactly as for evaluation (no augmentation).
- * Yields one result per readable file; an unreadable file yields its error and the batch goes on.
+ * Yields one result per readable file; an unreadable file yields why (without its path) and the
+ * batch goes on.
  */
 import * as T from '@spine/tensor';
 import type { Module } from '@spine/nn';
+import { fileErrorReason } from '../data/file-error.js';
 import { loadNetworkInput } from '../data/pipeline.js';
 import { resolveTransform, type TransformConfig } from '../data/transform.js';
 import { gradCam } from './grad-cam.js';
@@ -23,6 +25,7 @@ export interface FileCam {
 
 export interface FileCamError {
   file: string;
+  /** Why the file could not be read, without its path (that is `file`). */
   error: string;
 }
 
@@ -46,7 +49,7 @@ export async function* explainFiles(model: Module, files: readonly string[], tra
         await loadNetworkInput(chunk[i]!, r, { out: inputs, offset: ok.length * 3 * plane });
         ok.push(i);
       } catch (e) {
-        errors.set(i, (e instanceof Error ? e.message : String(e)).split('\n')[0]!);
+        errors.set(i, fileErrorReason(e));
       }
     }
     let result: Awaited<ReturnType<typeof gradCam>> | undefined;

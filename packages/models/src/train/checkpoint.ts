@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as T from '@spine/tensor';
-import { readSafetensorsFile, writeSafetensorsFile, type Module, type SGD, type SgdState, type TensorLike } from '@spine/nn/node';
+import { isSerializationError, readSafetensorsFile, writeSafetensorsFile, type Module, type SGD, type SgdState, type TensorLike } from '@spine/nn/node';
 import { syncDir, writeFileAtomic } from './durable-file.js';
 import { TrainingError } from './errors.js';
 import type { EpochMetrics } from './history.js';
@@ -68,16 +68,33 @@ async function readMeta(path: string): Promise<CheckpointMeta | undefined> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-  let meta: CheckpointMeta;
+  const bad = (what: string, cause?: unknown) => new TrainingError('bad-checkpoint', `${path}: ${what}`, { file: path, ...(cause === undefined ? {} : { cause }) });
+  let meta: unknown;
   try {
-    meta = JSON.parse(text) as CheckpointMeta;
+    meta = JSON.parse(text);
   } catch (e) {
-    throw new TrainingError('bad-checkpoint', `checkpoint ${path} is not valid JSON; delete it to start over`, { cause: e });
+    throw bad(`not valid JSON (${(e as Error).message}); the checkpoint sidecar is damaged`, e);
   }
-  if (meta.format !== CHECKPOINT_FORMAT || meta.version !== CHECKPOINT_VERSION) {
-    throw new TrainingError('bad-checkpoint', `${path} is not a spine checkpoint of version ${CHECKPOINT_VERSION} (format ${String(meta.format)}, version ${String(meta.version)})`);
+  const m = meta as Partial<CheckpointMeta> | null;
+  if (typeof m !== 'object' || m === null || m.format !== CHECKPOINT_FORMAT || m.version !== CHECKPOINT_VERSION) {
+    const found = typeof m === 'object' && m !== null ? `format ${String(m.format)}, version ${String(m.version)}` : `a JSON ${m === null ? 'null' : typeof m}`;
+    throw bad(`not a spine checkpoint of version ${CHECKPOINT_VERSION} (found ${found})`);
   }
-  return meta;
+  const problem = metaProblem(m);
+  if (problem) throw bad(`${problem}; the checkpoint sidecar is damaged`);
+  return m as CheckpointMeta;
+}
+
+/** The first field a reader relies on that is missing or of the wrong kind, or undefined. */
+function metaProblem(m: Partial<CheckpointMeta>): string | undefined {
+  const count = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+  if (typeof m.tensors !== 'string' || !/^[^/\\]+\.safetensors$/.test(m.tensors)) return `'tensors' is ${JSON.stringify(m.tensors)}, not the name of a .safetensors file beside it`;
+  for (const k of ['tensorsBytes', 'epoch', 'batch', 'step'] as const) if (!count(m[k])) return `'${k}' is ${JSON.stringify(m[k])}, not a count`;
+  if (!Array.isArray(m.optimizer?.paramGroups)) return "'optimizer.paramGroups' is missing";
+  if (typeof m.loaders !== 'object' || m.loaders === null || typeof m.loaders.train !== 'object') return "'loaders' is missing";
+  if (!Array.isArray(m.history)) return "'history' is missing";
+  if (typeof m.configHash !== 'string') return "'configHash' is missing";
+  return undefined;
 }
 
 /** The sidecar of a checkpoint, or undefined when there is none. */
@@ -150,6 +167,8 @@ async function removeStale(dir: string, name: CheckpointName, keep: string): Pro
 
 export interface LoadedCheckpoint {
   meta: CheckpointMeta;
+  /** The safetensors file the tensors came from. */
+  file: string;
   /** Model state dict entries (keys without the `model.` prefix). */
   model: Map<string, { shape: number[]; data: Float32Array | Int32Array | BigInt64Array }>;
   momentum: Map<number, { shape: number[]; data: Float32Array | Int32Array | BigInt64Array }>;
@@ -160,31 +179,54 @@ export async function readCheckpoint(runDir: string, name: CheckpointName): Prom
   const meta = await readCheckpointMeta(runDir, name);
   if (!meta) return undefined;
   const path = join(checkpointDir(runDir), meta.tensors);
+  const bad = (what: string, cause?: unknown) => new TrainingError('bad-checkpoint', `${path} (named by ${name}.json): ${what}`, { file: path, ...(cause === undefined ? {} : { cause }) });
+  const size = await stat(path).then(
+    (s) => s.size,
+    (e: NodeJS.ErrnoException) => {
+      throw bad(e.code === 'ENOENT' ? 'the file is missing' : `cannot be read (${e.code ?? e.message})`, e);
+    },
+  );
+  if (size !== meta.tensorsBytes) throw bad(`the file is ${size} bytes, ${name}.json records ${meta.tensorsBytes}; it is ${size < meta.tensorsBytes ? 'truncated' : 'not the file the sidecar describes'}`);
   let file;
   try {
     file = await readSafetensorsFile(path);
   } catch (e) {
-    throw new TrainingError('bad-checkpoint', `cannot read ${path}, named by ${name}.json: ${(e as Error).message}`, { cause: e });
+    throw bad(isSerializationError(e) ? `${e.key === undefined ? '' : `tensor '${e.key}': `}${e.reason}` : (e as Error).message, e);
   }
   const model = new Map<string, { shape: number[]; data: Float32Array | Int32Array | BigInt64Array }>();
   const momentum = new Map<number, { shape: number[]; data: Float32Array | Int32Array | BigInt64Array }>();
   for (const [key, rec] of file.tensors) {
     if (key.startsWith('model.')) model.set(key.slice('model.'.length), { shape: rec.shape, data: rec.data });
     else if (key.startsWith('optimizer.momentum.')) momentum.set(Number(key.slice('optimizer.momentum.'.length)), { shape: rec.shape, data: rec.data });
-    else throw new TrainingError('bad-checkpoint', `${path}: unexpected tensor '${key}'`);
+    else throw bad(`unexpected tensor '${key}'`);
   }
-  return { meta, model, momentum };
+  return { meta, file: path, model, momentum };
 }
 
-/** Load a checkpoint's weights and momentum buffers into a model and its optimizer. */
+/**
+ * Load a checkpoint's weights and momentum buffers into a model and its optimizer. A checkpoint
+ * of another network (keys or shapes that differ) is a TrainingError 'wrong-model' naming the file.
+ */
 export function applyCheckpointTensors(ckpt: LoadedCheckpoint, model: Module, optimizer?: SGD): void {
-  model.loadStateDict(ckpt.model);
+  const wrongModel = (e: unknown) => new TrainingError('wrong-model', `${ckpt.file}: does not fit this ${model.constructor.name} (${(e as Error).message})`, { file: ckpt.file, cause: e });
+  try {
+    model.loadStateDict(ckpt.model);
+  } catch (e) {
+    throw isNnError(e) ? wrongModel(e) : e;
+  }
   if (!optimizer) return;
   const momentumBuffers = new Map<number, T.Tensor>();
   try {
     for (const [i, m] of ckpt.momentum) momentumBuffers.set(i, T.tensor(m.data as Float32Array, m.shape));
     optimizer.loadStateDict({ paramGroups: ckpt.meta.optimizer.paramGroups, momentumBuffers });
+  } catch (e) {
+    throw isNnError(e) ? wrongModel(e) : e;
   } finally {
     for (const t of momentumBuffers.values()) t.dispose();
   }
+}
+
+/** @spine/nn's errors for a state dict that does not fit (by name: bundles may hold two copies). */
+function isNnError(e: unknown): e is Error {
+  return e instanceof Error && e.name === 'NnError';
 }

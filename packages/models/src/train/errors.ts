@@ -1,18 +1,21 @@
 /**
- * Why a training run stopped without finishing: a non-finite loss, a checkpoint that cannot be
- * read or belongs to another configuration. The message says what happened, where (epoch, step,
- * file) and what to do; `code` lets the CLI pick an exit status.
+ * Why a training run stopped without finishing, or a checkpoint could not be used: a non-finite
+ * loss, a checkpoint that is damaged, belongs to another configuration or does not fit the model.
+ * The message says what happened and where (epoch, step, file); `code` lets the CLI pick the advice.
  */
-export type TrainingErrorCode = 'non-finite-loss' | 'bad-checkpoint' | 'config-mismatch' | 'no-checkpoint' | 'run-exists';
+export type TrainingErrorCode = 'non-finite-loss' | 'bad-checkpoint' | 'wrong-model' | 'config-mismatch' | 'no-checkpoint' | 'run-exists';
 
 export class TrainingError extends Error {
   override readonly name = 'TrainingError';
+  /** The checkpoint file concerned ('bad-checkpoint', 'wrong-model'). */
+  readonly file: string | undefined;
   constructor(
     readonly code: TrainingErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; file?: string },
   ) {
     super(message, options);
+    this.file = options?.file;
   }
 }
 

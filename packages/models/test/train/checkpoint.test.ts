@@ -1,10 +1,10 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import { Linear, SGD, softmaxCrossEntropy } from '@spine/nn';
-import { applyCheckpointTensors, checkpointDir, readCheckpoint, saveCheckpoint, type SaveInput } from '../../src/train/index.js';
+import { applyCheckpointTensors, checkpointDir, readCheckpoint, saveCheckpoint, type SaveInput, type TrainingError } from '../../src/train/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'spine-ckpt-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -87,5 +87,42 @@ describe('checkpoints', () => {
     await expect(readCheckpoint(dir, 'last')).rejects.toMatchObject({ code: 'bad-checkpoint', message: expect.stringContaining(meta.tensors) });
     writeFileSync(join(checkpointDir(dir), 'last.json'), '{"format":"other"}');
     await expect(readCheckpoint(dir, 'last')).rejects.toMatchObject({ code: 'bad-checkpoint' });
+  });
+
+  it('a truncated tensor file or a damaged sidecar is a bad-checkpoint error naming the file once', async () => {
+    const dir = join(root, 'damaged');
+    const meta = await saveCheckpoint(dir, input(trained(5), 1), ['last']);
+    const tensors = join(checkpointDir(dir), meta.tensors);
+    const sidecar = join(checkpointDir(dir), 'last.json');
+    const good = readFileSync(sidecar, 'utf8');
+    truncateSync(tensors, meta.tensorsBytes - 7);
+    const cut = await readCheckpoint(dir, 'last').catch((e: unknown) => e as TrainingError);
+    expect(cut).toMatchObject({ code: 'bad-checkpoint', file: tensors });
+    expect((cut as Error).message).toContain('truncated');
+    expect((cut as Error).message.split(tensors)).toHaveLength(2);
+    for (const [text, words] of [
+      [good.slice(0, 40), 'not valid JSON'],
+      ['null', 'not a spine checkpoint'],
+      [JSON.stringify({ ...JSON.parse(good), tensors: undefined }), "'tensors'"],
+      [JSON.stringify({ ...JSON.parse(good), tensors: '../../elsewhere.safetensors' }), "'tensors'"],
+      [JSON.stringify({ ...JSON.parse(good), epoch: -1 }), "'epoch'"],
+      [JSON.stringify({ ...JSON.parse(good), history: 3 }), "'history'"],
+    ] as const) {
+      writeFileSync(sidecar, text);
+      const e = await readCheckpoint(dir, 'last').catch((err: unknown) => err as TrainingError);
+      expect(e).toMatchObject({ name: 'TrainingError', code: 'bad-checkpoint', file: sidecar });
+      expect((e as Error).message).toContain(words);
+      expect((e as Error).message.split(sidecar)).toHaveLength(2);
+    }
+  });
+
+  it("a checkpoint of another network is a wrong-model error naming the file", async () => {
+    const dir = join(root, 'other-model');
+    const meta = await saveCheckpoint(dir, input(trained(6), 1), ['best']);
+    const ckpt = (await readCheckpoint(dir, 'best'))!;
+    const other = new Linear(4, 2);
+    expect(() => applyCheckpointTensors(ckpt, other)).toThrow(expect.objectContaining({ name: 'TrainingError', code: 'wrong-model', file: join(checkpointDir(dir), meta.tensors) }));
+    expect(() => applyCheckpointTensors(ckpt, other)).toThrow(/'weight' has shape \[2, 3\] in the checkpoint but \[2, 4\] in the model/);
+    other.dispose();
   });
 });
