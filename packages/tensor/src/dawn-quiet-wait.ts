@@ -3,8 +3,8 @@
 // dawn.node settles its promises (mapAsync, onSubmittedWorkDone, popErrorScope) by polling Dawn
 // from a callback it re-queues with the global `setImmediate` for as long as one is pending. That
 // keeps a core at 100% for the whole wait. On a software adapter (lavapipe) the "GPU" is the
-// other cores, so on this project's 2-core machine the poll took a third of the CPU from the
-// kernels: a 1024³ matmul ran ~1.5x faster with the polling slowed (bench/NOTES.md).
+// other cores, so on a 2-core machine the poll takes a third of the CPU from the kernels
+// (docs/PERFORMANCE.md, "Waiting").
 //
 // `quietly(fn)` marks a region in which that poll, after the first SPIN_MS of spinning (so short
 // waits keep their latency), is re-queued with a 1 ms timer instead. Only dawn.node's callback

@@ -2,7 +2,7 @@
 //
 // On lavapipe, LLVM compiles a shader at its first dispatch, on the thread that runs the queue,
 // and Mesa keeps the result in an on-disk cache. Kernels that run fast there can take minutes to
-// compile (wide matmul register blocks: bench/NOTES.md). A warmer compiles such a kernel in
+// compile (wide matmul register blocks: docs/PERFORMANCE.md). A warmer compiles such a kernel in
 // another process; once that is done, the same WGSL on this process's device is a cache hit
 // (under a second) instead of a stall. The core only defines the hook; `@spine/tensor/node`
 // installs a warmer where it can (Node >= 20.16, Mesa's shader cache not disabled).

@@ -9,7 +9,7 @@ import { urlFileName, type PretrainedWeights } from './registry.js';
 
 export const CACHE_DIR_ENV = 'SPINE_CLI_CACHE_DIR';
 
-export function resolveCacheDir(options: { dir?: string; env?: NodeJS.ProcessEnv } = {}): string {
+export function resolveCacheDir(options: { dir?: string; env?: Record<string, string | undefined> } = {}): string {
   const env = options.env ?? process.env;
   if (options.dir) return resolve(options.dir);
   if (env[CACHE_DIR_ENV]) return resolve(env[CACHE_DIR_ENV]);

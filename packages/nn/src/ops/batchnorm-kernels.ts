@@ -10,7 +10,7 @@
 //
 // The elementwise passes run one workgroup row per plane (workgroup_id.y/z = n*C + c) so the
 // per-channel coefficients are uniform loads: on llvmpipe a uniform load is one scalar load,
-// a per-lane load a loop over the SIMD lanes (bench/NOTES.md). No workgroup memory or barriers,
+// a per-lane load a loop over the SIMD lanes (docs/PERFORMANCE.md). No workgroup memory or barriers,
 // so the kernels serve both kernel families; only the partials' read order differs by family. `vec` 4 reads planes as vec4
 // when S % 4 == 0 (DenseNet's 56x56, 28x28, 14x14); 7x7 and odd planes use scalars.
 import { defineKernel, linearIndex, uniformPreamble } from '@spine/tensor';

@@ -2,7 +2,7 @@
 // without materialising im2col. The same kernel computes the data gradient (a stride-1
 // convolution of the spread-out upstream gradient with flipped, transposed weights).
 //
-// The layout mirrors the tensor matmul's 'cpu' kernels (bench/NOTES.md): each invocation keeps
+// The layout mirrors the tensor matmul's 'cpu' kernels (docs/PERFORMANCE.md): each invocation keeps
 // a TM x TN register block; the pixel rows come from workgroup_id, so on llvmpipe every X load
 // is uniform (one scalar load + broadcast for the 8 lanes) and only the weights are read per
 // lane, as vec4. X arrives zero-padded (conv2d-layout.ts), so the address of im2col(X)[p, k] is

@@ -109,8 +109,9 @@ function wgradTiles(cols: number): GemmTiles {
 let pinnedTiles: GemmTiles | null = null;
 
 
-// Measured on lavapipe (bench/NOTES.md): forward 1.5-1.6x faster at 16 -> 32 and 32 -> 32
-// channels, 1.5-1.9x at 64 and 128; not tried below 16, where the transforms' share grows.
+// On lavapipe F(2x2)'s forward runs 1.5-1.6x faster than the GEMM at 16 -> 32 and 32 -> 32
+// channels, 1.5-1.9x at 64 and 128 (`bench/winograd-probe.mjs`); not tried below 16, where the
+// transforms' share grows.
 const WINOGRAD_MIN_CHANNELS = 16;
 
 /** How 3x3 stride-1 convolutions run: 'auto' (Winograd where it pays), or one path forced. */
@@ -125,7 +126,7 @@ export function setConvAlgorithm(a: ConvAlgorithm): void {
 /**
  * Whether a 3x3, stride-1, undilated convolution from `cin` to `cout` channels takes Winograd
  * F(2x2, 3x3) (conv2d-winograd.ts). Software adapters only: there it does 2.25x fewer
- * multiply-adds and reads the input far less (bench/NOTES.md); with few channels the transforms
+ * multiply-adds and reads the input far less (docs/PERFORMANCE.md); with few channels the transforms
  * cost more than the GEMM saves. Real GPUs keep the tiled implicit GEMM (not measured there).
  */
 export function winogradApplies(kh: number, kw: number, stride: [number, number], dilation: [number, number], cin: number, cout: number): boolean {

@@ -1,6 +1,6 @@
 // Grids whose workgroup row is one "plane" (an (n, c) image plane, a row of logits): the plane
 // index comes from workgroup_id, so everything per plane is a uniform load. On llvmpipe that is
-// one scalar load instead of a loop over the SIMD lanes (bench/NOTES.md).
+// one scalar load instead of a loop over the SIMD lanes (docs/PERFORMANCE.md).
 
 /** Workgroups [blocks of `wg` per plane, planes (folded into z past 65,535)]. */
 export function planeGrid(planes: number, perPlane: number, wg = 64): [number, number, number] {

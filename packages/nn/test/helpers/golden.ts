@@ -39,7 +39,7 @@ export function stateMap(state: Record<string, GoldenArray>): Map<string, { shap
 
 /**
  * Compare a tensor with a fixture array: max |got - want| / max(|want|_inf, floor) must be
- * under `rel` (the issue's bar: 1e-4 forward, 1e-3 gradients). Reports the worst element.
+ * under `rel` (the parity bar against PyTorch: 1e-4 forward, 1e-3 gradients). Reports the worst element.
  * `floor` is for quantities that are zero in exact arithmetic (e.g. the gradient of a conv
  * bias followed by train-mode BatchNorm): pass the scale of their neighbours.
  */

@@ -1,7 +1,7 @@
 // Region copies as buffer copies (software adapters): a concat along an axis, a slice of one
 // axis, or writing a tensor into such a region of another, moves `outer` contiguous blocks, which
 // copyBufferToBuffer does as memcpys. The strided copy kernel would read every element per lane,
-// which on llvmpipe is a lane loop with a bounds branch per element (bench/NOTES.md).
+// which on llvmpipe is a lane loop with a bounds branch per element (docs/PERFORMANCE.md).
 import { getEngine } from '../device.js';
 import type { Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';

@@ -23,7 +23,7 @@ export interface MatmulOptions {
   wy: number;
   /**
    * cpu family, vec4 path: B comes packed in k-major column panels (matmul-pack.ts), read as one
-   * sequential stream per workgroup; transB then no longer changes this kernel.
+   * sequential stream per workgroup, so transB does not change this kernel.
    */
   packedB?: boolean;
 }

@@ -3,7 +3,7 @@
 //
 // Why: with B row-major, each workgroup walked B's rows a full row apart (4 KiB at N = 1024),
 // so every k step touched a new page, which the hardware prefetcher does not follow; profiling
-// on lavapipe put the time on the first load of each row (bench/NOTES.md). In a panel the
+// on lavapipe put the time on the first load of each row (docs/PERFORMANCE.md). In a panel the
 // workgroup's reads are one sequential stream. The pack is one pass over B (K·N), small beside
 // the product's M·N·K once M is a few row blocks, and it also turns transposed B into the same
 // layout, so all four transpose variants share one main kernel per block size.
@@ -17,9 +17,9 @@ export interface PackOptions {
 
 /**
  * Pack only when the product has this many rows: below it the pass costs too large a share. At
- * 32 rows (two 16-row blocks, e.g. Winograd's GEMMs with 32 output channels) the 16x8 block ran
+ * 32 rows (two 16-row blocks, e.g. Winograd's GEMMs with 32 output channels) the 16x8 block runs
  * about as fast packed as in place, and packing lets those products take the tier-up's 32x32
- * block: about 1.6x at that shape (`bench/mm-shape-probe.mjs 16x32x128x3136`, bench/NOTES.md).
+ * block: about 1.6x at that shape (`bench/mm-shape-probe.mjs 16x32x128x3136`, docs/PERFORMANCE.md).
  */
 export const PACK_MIN_ROWS = 32;
 /** Rows of k per invocation of the pack kernel. */

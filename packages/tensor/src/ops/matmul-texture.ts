@@ -6,7 +6,7 @@
 // a vectorised gather with clamped coordinates and no branches. This kernel, a 16x16 block reading
 // both operands with textureLoad, staging included, ran 2.8-3.2x as fast as the 16x8 buffer
 // kernel at 1024³ and 1.2-1.75x as fast as the packed 32x32 one (`bench/mm-shape-probe.mjs`;
-// bench/NOTES.md, "Texture operands"), and it compiles in seconds where the 32x32 block takes LLVM
+// docs/PERFORMANCE.md, "Texture operands"), and it compiles in seconds where the 32x32 block takes LLVM
 // minutes.
 //
 // So each product first stages op(A), and op(B) unless it reads B in place (few rows), into
@@ -307,8 +307,8 @@ function subgroupRows(M: number): number {
  * narrower for short or thin outputs.
  */
 export function textureTiles(M: number, N: number, K: number, transB: boolean, stageB = false): TextureMatmulOptions {
-  // A B that a copy can stage (about 2 ns per element) pays from 16 rows: Winograd's 32-row GEMM
-  // at DenseNet's block 1 took 35 ms so against 43 reading B in place, 11 against 15 at block 2
+  // A B that a copy can stage (about 2 ns per element) pays from 16 rows: Winograd's 32-row GEMMs
+  // at DenseNet's blocks 1 and 2 run faster staged than reading B in place
   // (`bench/texture-staging-probe.mjs 16x32x128x3136 16x32x128x896`).
   const copied = copies && !transB && N % 64 === 0 && K % 4 === 0 && M >= 16;
   const bBuffer = !stageB && M < STAGE_B_MIN_ROWS && !copied && K % 4 === 0 && (transB || N % 4 === 0);

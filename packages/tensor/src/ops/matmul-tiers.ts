@@ -3,13 +3,13 @@
 // The 16x8 baseline compiles in ~3.5 s. A 32x32 block runs about twice as fast (1024³, B packed:
 // 4.6x tfjs-webgpu as shipped against 2.5x) but LLVM needs minutes to compile it on a cold shader
 // cache (103 s for the packed NN kernel, bench/warmer-probe.mjs; 64x32, slower with packed B, about 13 min:
-// bench/NOTES.md). So every product starts on the baseline; a (transA, transB) variant that has
+// docs/PERFORMANCE.md). So every product starts on the baseline; a (transA, transB) variant that has
 // done `hotFlops` of work there is handed to the kernel warmer (another process fills Mesa's
 // on-disk cache), and its products take the wide block once that is done, when this process's own
 // compile of it is a cache hit. The wide block always reads packed B (matmul-pack.ts), so NT and
 // TT share NN's and TN's kernels, and only products that pack are eligible. Without a warmer
-// nothing changes. Since the texture-operand kernel (matmul-texture.ts) outran even the 32x32
-// block (1.2-1.75x at 1024³) and compiles in seconds, the tier-up is active only with
+// nothing changes. The texture-operand kernel (matmul-texture.ts) outruns even the 32x32 block
+// (1.2-1.75x at 1024³) and compiles in seconds, so the tier-up is active only with
 // `setMatmulTextures(false)`.
 import { getEngine } from '../device.js';
 import { getKernelWarmer } from '../kernel-warmer.js';
@@ -44,8 +44,8 @@ export interface TierUpSettings {
   /**
    * Work (2·M·N·K summed) a variant does on the baseline before it is warmed: 1e13, some 15
    * minutes of matmul on lavapipe, well past a cold compile's 3-4 minutes, so a run that gets
-   * there is likely long enough to repay it. At 1e12 the 4-minute quick start warmed a variant,
-   * gained nothing and took 54 s longer (bench/NOTES.md). Runs that know they are long call
+   * there is likely long enough to repay it. At 1e12 the quick start warms a variant, gains
+   * nothing and takes longer (docs/PERFORMANCE.md, "Wide blocks"). Runs that know they are long call
    * `warmMatmul()` up front.
    */
   hotFlops: number;

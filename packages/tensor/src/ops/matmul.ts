@@ -26,9 +26,9 @@ export interface MatmulFlags {
  * workgroup (the rows then come from workgroup_id and llvmpipe loads A once per workgroup
  * instead of once per lane) with a 16x8 register block; short matrices (a batch of a few rows)
  * take 4 rows so the block does not compute clamped duplicates. Wider blocks run faster on
- * lavapipe once compiled (64x32: 3.3-3.6x tfjs at 1024³ against 16x8's 1.6-1.85x) but LLVM
+ * lavapipe once compiled (B in place, 64x32 ran about twice 16x8's rate at 1024³) but LLVM
  * compiles them far too slowly on a cold shader cache: 16x8 3.5 s, 32x8 12 s, 32x16 30 s, 32x32
- * and 64x32 minutes (bench/NOTES.md, `bench/mm-compile-probe.mjs`), so products start on 16x8
+ * and 64x32 minutes (docs/PERFORMANCE.md, `bench/mm-compile-probe.mjs`), so products start on 16x8
  * and take the wide block only once a kernel warmer has compiled it elsewhere (matmul-tiers.ts).
  * Products with at least 32 rows read B from packed panels (matmul-pack.ts).
  * `setMatmulTiles` pins a choice (tests, tuning) and bypasses the tiers.
