@@ -4,8 +4,8 @@
 // lanes compute clamped duplicates. Here each lane owns `tp` output pixels and every invocation
 // of a workgroup shares one block of `toc` channels (from workgroup_id), so the weight loads are
 // uniform (a scalar load and a broadcast on llvmpipe) and only the input values are read per
-// lane. Measured on lavapipe (bench/NOTES.md): 2-5x the register-block kernel for 8-16 outputs
-// (the sequential CNN's conv1, 3 -> 16 channels 5x5 stride 2, went from ~1 to ~3-5 GFLOP/s).
+// lane. On lavapipe that runs 2-5x the register-block kernel for 8-16 outputs, e.g. the quick
+// preset's conv1, 3 -> 16 channels 5x5 stride 2 (docs/PERFORMANCE.md, "Convolution").
 // Same uniforms and zero-padded input as convGemmKernel; B is the packed weights
 // [(c, kh, kw), ocPadded] as vec4.
 import { defineKernel, uniformPreamble } from '@spine/tensor';
