@@ -21,7 +21,7 @@ describe('report numbers', () => {
     expect(Number.isNaN(expectedCalibrationError([]))).toBe(true);
   });
 
-  it('picks the most confident right and wrong films, highest confidence first', () => {
+  it('picks the most confident right and wrong films of each sex, female then male, highest confidence first', () => {
     const p = (label: number, probMale: number) => ({ label, probMale });
     const films = [p(1, 0.9), p(0, 0.2), p(1, 0.3), p(0, 0.99), p(0, 0.01), p(1, 0.6), p(0, 0.75)];
     const { right, wrong } = pickGallery(films, 2);
@@ -29,9 +29,24 @@ describe('report numbers', () => {
       [films[4], 0.99],
       [films[0], 0.9],
     ]);
-    expect(wrong.map((r) => r.item)).toEqual([films[3], films[6]]);
+    // The second most confident wrong film is female (0.75), but the male one (0.7) takes the place.
+    expect(wrong.map((r) => r.item)).toEqual([films[3], films[2]]);
     expect(wrong[0]!.confidence).toBeCloseTo(0.99, 12);
     expect(pickGallery([p(1, 0.9)], 3).wrong).toEqual([]);
+  });
+
+  it('shows both sexes when the surest correct films are all of one sex; a sex with too few leaves its places to the other', () => {
+    const p = (label: number, probMale: number) => ({ label, probMale });
+    // Every male film is surer than every female film.
+    const males = [0.99, 0.98, 0.97, 0.96, 0.95, 0.94, 0.93].map((q) => p(1, q));
+    const females = [0.2, 0.3, 0.35, 0.4].map((q) => p(0, q));
+    const { right } = pickGallery([...males, ...females], 6);
+    expect(right.map((r) => r.item)).toEqual([females[0], females[1], females[2], males[0], males[1], males[2]]);
+    // Odd counts: the surer sex of each round goes first.
+    expect(pickGallery([...males, ...females], 3).right.map((r) => r.item)).toEqual([females[0], males[0], males[1]]);
+    // One female film only: the rest of the row is male.
+    const few = pickGallery([...males, females[0]!], 6).right.map((r) => r.item);
+    expect(few).toEqual([females[0], ...males.slice(0, 5)]);
   });
 
   it('averages over at most N films per sex, evenly spaced through the split (0: all)', () => {

@@ -48,14 +48,26 @@ export interface GalleryPick<P> {
 }
 
 /**
- * The gallery's films: the `count` most confident correct predictions and the `count` most
- * confident wrong ones (fewer when the test set has fewer), each sorted by confidence, highest first.
+ * The gallery's films: `count` correct predictions and `count` wrong ones (fewer when the test set
+ * has fewer), half of each row per true sex: the most confident of each sex in turn, so a network
+ * that is surest about one sex still shows the other; a sex with too few films leaves its places to
+ * the other. Each row lists female films, then male, each by confidence, highest first.
  */
 export function pickGallery<P extends { label: number; probMale: number }>(predictions: readonly P[], count: number, threshold = 0.5): { right: GalleryPick<P>[]; wrong: GalleryPick<P>[] } {
   const all = predictions.map((item) => {
     const predicted = item.probMale >= threshold ? 1 : 0;
     return { item, correct: predicted === item.label, confidence: predicted === 1 ? item.probMale : 1 - item.probMale };
   });
-  const top = (xs: GalleryPick<P>[]) => xs.sort((a, b) => b.confidence - a.confidence).slice(0, count);
-  return { right: top(all.filter((p) => p.correct)), wrong: top(all.filter((p) => !p.correct)) };
+  const byConfidence = (a: GalleryPick<P>, b: GalleryPick<P>) => b.confidence - a.confidence;
+  const row = (xs: GalleryPick<P>[]) => {
+    const bySex = [0, 1].map((label) => xs.filter((p) => p.item.label === label).sort(byConfidence));
+    const picked: GalleryPick<P>[] = [];
+    for (let i = 0; picked.length < count && i < Math.max(bySex[0]!.length, bySex[1]!.length); i++) {
+      // In each round the surer of the two films goes first, so an odd count favours it.
+      const round = bySex.flatMap((s) => (i < s.length ? [s[i]!] : [])).sort(byConfidence);
+      picked.push(...round.slice(0, count - picked.length));
+    }
+    return picked.sort((a, b) => a.item.label - b.item.label || byConfidence(a, b));
+  };
+  return { right: row(all.filter((p) => p.correct)), wrong: row(all.filter((p) => !p.correct)) };
 }

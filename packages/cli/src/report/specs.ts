@@ -68,9 +68,39 @@ export function accuracySpec(epochs: readonly EpochMetrics[]): TopLevelSpec {
   return epochLines('Accuracy per epoch', 'accuracy', perEpoch(epochs, (m) => m.trainAccuracy, (m) => m.valAccuracy), [0, 1]);
 }
 
+/** Axis tick labels' font size in pixels, set on the axes that choose their own ticks below. */
+export const AXIS_LABEL_FONT_SIZE = 10;
+/** Least distance between two tick labels stacked on a vertical axis: a label's height plus leading. */
+export const TICK_LABEL_SPACING = 1.6 * AXIS_LABEL_FONT_SIZE;
+
+/**
+ * Ticks for a log axis `pixels` long over [min, max] (both positive): the domain widened to whole
+ * decades, and the densest of 1-2-5, 1-3 or 1 per decade (then every k-th decade) whose labels lie at
+ * least `spacing` pixels apart. Vega's own log ticks label 1..9 in every decade and let the labels
+ * run into each other near the top of each decade.
+ */
+export function logTicks(min: number, max: number, pixels: number, spacing = TICK_LABEL_SPACING): { domain: [number, number]; values: number[] } {
+  const lo = Math.floor(Math.log10(min));
+  const hi = Math.max(lo + 1, Math.ceil(Math.log10(max)));
+  const perDecade = pixels / (hi - lo);
+  const clean = (v: number) => Number(v.toPrecision(12));
+  const domain: [number, number] = [clean(10 ** lo), clean(10 ** hi)];
+  for (const mantissas of [[1, 2, 5], [1, 3]]) {
+    const logs = [...mantissas.map(Math.log10), 1];
+    const gap = Math.min(...logs.slice(1).map((l, i) => l - logs[i]!)) * perDecade;
+    if (gap >= spacing) return { domain, values: [...Array.from({ length: hi - lo }, (_, d) => mantissas.map((m) => clean(m * 10 ** (lo + d)))).flat(), domain[1]] };
+  }
+  const step = Math.ceil(spacing / perDecade - 1e-9);
+  const values: number[] = [];
+  for (let e = lo; e <= hi; e += step) values.push(clean(10 ** e));
+  return { domain, values };
+}
+
 /** The first parameter group's learning rate (the features'; the classifier's is a fixed multiple). */
 export function learningRateSpec(epochs: readonly EpochMetrics[]): TopLevelSpec {
-  const positive = epochs.every((m) => m.lr > 0);
+  const positive = epochs.length > 0 && epochs.every((m) => m.lr > 0);
+  const lrs = epochs.map((m) => m.lr);
+  const log = positive ? logTicks(Math.min(...lrs), Math.max(...lrs), HEIGHT) : null;
   return {
     ...base,
     title: 'Learning rate per epoch',
@@ -80,7 +110,9 @@ export function learningRateSpec(epochs: readonly EpochMetrics[]): TopLevelSpec 
     mark: { type: 'line', point: true, interpolate: 'step-after', color: '#2471a3' },
     encoding: {
       x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
-      y: { field: 'lr', type: 'quantitative', title: 'learning rate', scale: positive ? { type: 'log' } : { zero: true }, axis: { format: '.1e' } },
+      y: log
+        ? { field: 'lr', type: 'quantitative', title: 'learning rate', scale: { type: 'log', domain: log.domain, nice: false }, axis: { values: log.values, format: '.0e', labelFontSize: AXIS_LABEL_FONT_SIZE } }
+        : { field: 'lr', type: 'quantitative', title: 'learning rate', scale: { zero: true }, axis: { format: '.1e', labelFontSize: AXIS_LABEL_FONT_SIZE } },
     },
   };
 }
@@ -146,9 +178,19 @@ export function calibrationSpec(bins: readonly CalibrationBin[], ece: number): T
         },
         layer: [
           { mark: { type: 'line', color: '#2471a3' } },
-          { mark: { type: 'circle', color: '#2471a3', opacity: 0.9 }, encoding: { size: { field: 'films', type: 'quantitative', title: 'films', scale: { range: [20, 300] } } } },
+          { mark: { type: 'circle', color: '#2471a3', opacity: 0.9 }, encoding: { size: { field: 'films', type: 'quantitative', title: 'films', scale: { range: [20, 300] }, legend: { values: legendCounts(bins.map((b) => b.films)) } } } },
         ],
       },
     ],
   };
+}
+
+/**
+ * The size legend's entries: film counts that bins actually have (at most `most`, smallest and
+ * largest always), so the legend never shows a size no point has, such as vega's default 0.
+ */
+export function legendCounts(counts: readonly number[], most = 5): number[] {
+  const distinct = [...new Set(counts)].sort((a, b) => a - b);
+  if (distinct.length <= most) return distinct;
+  return [...new Set(Array.from({ length: most }, (_, i) => distinct[Math.round((i * (distinct.length - 1)) / (most - 1))]!))];
 }

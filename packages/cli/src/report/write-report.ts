@@ -12,7 +12,7 @@ import { renderReportHtml, type ReportFigure } from './html.js';
 import { renderChart } from './render.js';
 import { readRunData, type RunData } from './run-data.js';
 import * as specs from './specs.js';
-import { inputTransform } from '../run/config.js';
+import { inputTransform, isDenseNetConfig } from '../run/config.js';
 import { loadRunSplit, type Models } from '../run/run-dir.js';
 
 export const REPORT_DIR = 'report';
@@ -139,11 +139,16 @@ function notes(data: RunData): string[] {
   return out;
 }
 
-function configRows(data: RunData): [string, string][] {
+/** The configuration table: every set entry of the run's config that applies to its network, then where and with what it ran. */
+export function configRows(data: RunData): [string, string][] {
   const r = data.record;
   const rows: [string, string][] = [];
+  const model = r.config.model;
+  // A batch-norm sequential CNN has no LRN layers; its lrn settings are a default nothing reads.
+  const inapplicable = new Set(!isDenseNetConfig(model) && model.batchNorm === true ? ['model.lrn'] : []);
   const flat = (prefix: string, v: unknown) => {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) flat(prefix ? `${prefix}.${k}` : k, x);
+    if (v === null || v === undefined || inapplicable.has(prefix)) return;
+    if (typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) flat(prefix ? `${prefix}.${k}` : k, x);
     else rows.push([prefix, Array.isArray(v) ? v.join(', ') : String(v)]);
   };
   flat('', r.config);
