@@ -2,7 +2,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EpochMetrics, SequentialCnnConfig } from '@spine/models';
-import { ensureQuickStartData, quickStartDataDir } from '../run/quick-data.js';
+import { ensureSyntheticSet, syntheticSetAt } from '../run/synthetic-sets.js';
 import { DENSENET_ARCHS, PRESETS, denseNetModel, inputTransform, isDenseNetConfig, largestWeight, presetConfig, type RunConfig } from '../run/config.js';
 import { CONFIG_FILE, SPLIT_FILE, buildModel, readyDevice, evaluationLoader, gitCommit, loadData, readRunRecord, runConfigHashInput, runRecordJson, writeEvaluation, type RunRecord } from '../run/run-dir.js';
 import { choiceFlag, integerFlag } from '../ui/args.js';
@@ -169,8 +169,10 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
   }
   record.adapter = record.adapter ?? info;
 
-  // The quick start's films are generated on first use (and again if the cache was cleared).
-  if (config.data.root === quickStartDataDir()) await ensureQuickStartData(config.data.root, log);
+  // Synthetic sets in the cache (the quick start's films, the sample outside a checkout) are
+  // generated on first use, and again if the cache was cleared.
+  const synthetic = syntheticSetAt(config.data.root);
+  if (synthetic) await ensureSyntheticSet(synthetic, config.data.root, log);
   const dataset = await loadData(models, config, resume ? 'header' : 'auto');
   let split;
   if (resume) {

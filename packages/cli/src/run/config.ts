@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SequentialCnnConfig } from '@spine/models';
-import { quickStartDataDir } from './quick-data.js';
+import { SAMPLE } from '@spine/test-data/sample-spec';
+import { quickStartDataDir, syntheticSetDir } from './synthetic-sets.js';
 
 export const PRESETS = ['quick', 'paper-seqcnn', 'paper-seqcnn-roi', 'paper-densenet-cervical', 'paper-densenet-lumbar'] as const;
 export type PresetName = (typeof PRESETS)[number];
@@ -69,25 +70,21 @@ export interface RunConfig {
   augment: boolean;
 }
 
-/** Where the committed synthetic cervical (or lumbar) sample lives (the quick start's data). */
+/**
+ * The synthetic cervical (or lumbar) sample that the paper presets default to: the committed one
+ * in a repository checkout, otherwise the same films generated into the cache on first use
+ * (synthetic-sets.ts; an installed spine-cli does not ship the sample).
+ */
 export function bundledSample(region: 'cervical' | 'lumbar' = 'cervical'): string {
-  const candidates: string[] = [];
-  try {
-    let dir = dirname(fileURLToPath(import.meta.resolve('@spine/test-data')));
-    for (let i = 0; i < 3; i++, dir = dirname(dir)) candidates.push(join(dir, 'sample', region));
-  } catch {
-    // not installed: fall back to the repository layout below
-  }
-  candidates.push(fileURLToPath(new URL(`../../../../test-data/sample/${region}`, import.meta.url)));
-  candidates.push(resolve(`test-data/sample/${region}`));
-  return candidates.find((c) => existsSync(join(c, 'labels.csv'))) ?? candidates[candidates.length - 1]!;
+  const candidates = [fileURLToPath(new URL(`../../../../test-data/sample/${region}`, import.meta.url)), resolve(`test-data/sample/${region}`)];
+  return candidates.find((c) => existsSync(join(c, 'labels.csv'))) ?? syntheticSetDir({ region, ...SAMPLE[region] });
 }
 
 /**
  * The presets. paper-seqcnn: Xue et al.'s settings (227 px, batch 10, 60 epochs, SGD momentum 0.9,
  * weight decay 5e-4, lr 0.001 "reduced three times"); the paper does not say when, so the lr drops
  * by 10x at epochs 15, 30 and 45 (MultiStepLR), evenly over the 60 epochs. quick: a narrow
- * SequentialCNN with batch norm at 64 px on 2000 generated synthetic films (quick-data.ts), sized
+ * SequentialCNN with batch norm at 64 px on 2000 generated synthetic films (synthetic-sets.ts), sized
  * to learn them within a few minutes on a CPU (packages/cli/README.md#quick-start).
  */
 // `paperModel` is @spine/models' PAPER_SEQCNN, passed in because this module is loaded eagerly
