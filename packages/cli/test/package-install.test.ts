@@ -6,7 +6,7 @@
 // that needs an undeclared @types package, a file left out of "files" or a private package that a
 // public one needs at run time fails here, not on a user's machine.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,10 @@ describe('the packed packages in an empty folder', () => {
       const { name } = JSON.parse(readFileSync(join(root, w, 'package.json'), 'utf8')) as { name: string };
       expect(installed(name).name).toBe(name);
     }
+  });
+
+  it('installs no synthetic films (the sample stays in the repository; an install generates them on use)', () => {
+    expect(existsSync(join(dir, 'app', 'node_modules', '@spine', 'test-data', 'sample'))).toBe(false);
   });
 
   it("the library READMEs' examples compile under strict TypeScript with the packages' declarations checked", () => {
