@@ -11,7 +11,7 @@ export abstract class LRScheduler {
   lastEpoch = 0;
   protected readonly baseLrs: number[];
 
-  constructor(protected readonly optimizer: HasParamGroups) {
+  constructor(readonly optimizer: HasParamGroups) {
     for (const g of optimizer.paramGroups) g.initialLr ??= g.lr;
     this.baseLrs = optimizer.paramGroups.map((g) => g.initialLr!);
   }
@@ -19,9 +19,9 @@ export abstract class LRScheduler {
   /** The learning rate of each group at `epoch`. */
   protected abstract lrAt(epoch: number, base: number, groupIndex: number): number;
 
-  /** Advance one epoch and set the groups' learning rates. */
-  step(): void {
-    this.lastEpoch++;
+  /** Advance one epoch (or jump to `epoch`, as PyTorch's step(epoch)) and set the groups' learning rates. */
+  step(epoch?: number): void {
+    this.lastEpoch = epoch ?? this.lastEpoch + 1;
     this.apply();
   }
 
