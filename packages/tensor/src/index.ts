@@ -12,6 +12,8 @@ export { Tensor, type DType } from './tensor.js';
 export { ready, releaseDevice, deviceInfo, setGpuProvider, getEngine, setKernelFamily, type DeviceOptions, type DeviceInfo, type GpuProvider, type GpuHandle } from './device.js';
 export { TensorError, ShapeError, NoAdapterError, WgslCompileError } from './errors.js';
 export { scope } from './scope.js';
+export { format, formatTensor, formatValues, type FormatNotes } from './format.js';
+export { checkAtNextRead, pendingDeviceCheck, type ExplainFlag } from './device-checks.js';
 export { memory, resetPeakMemory, flush, sync, profileKernels } from './memory.js';
 export type { DispatchTiming, KernelProfile, KernelTiming } from './kernel-profiler.js';
 export type { PoolStats } from './buffer-pool.js';

@@ -131,4 +131,5 @@ export function runKernel<O>(kernel: Kernel<O>, options: O, args: RunArgs): void
   const buffers = [...args.inputs.map((t) => t.buffer), ...args.outputs.map((t) => t.buffer)];
   if ((args.workgroups[0] ?? 0) * (args.workgroups[1] ?? 1) * (args.workgroups[2] ?? 1) === 0) return;
   engine.dispatch(compiled, buffers, u, args.workgroups, args.textures ?? []);
+  for (const t of args.outputs) t.storage.written(); // host copies of what it writes are stale
 }

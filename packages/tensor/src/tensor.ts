@@ -1,14 +1,19 @@
 // The Tensor handle: shape, dtype, a reference on a Storage, and autograd links.
 // Operations live in ops/; this file knows only lifetimes and reading data back.
 import type { GraphNode } from './autograd.js';
+import { runDeviceChecks } from './device-checks.js';
 import { getEngine } from './device.js';
 import { TensorError } from './errors.js';
+import { formatTensor, formatValues } from './format.js';
 import { formatShape, numel, type Shape } from './shape.js';
 import { Storage } from './storage.js';
 import { track } from './scope.js';
 
 export type DType = 'f32' | 'i32';
 export type TypedArrayFor<D extends DType> = D extends 'i32' ? Int32Array : Float32Array;
+
+// The core builds without DOM or Node types; print() is all that needs the console.
+declare const console: { log(...args: unknown[]): void };
 
 let nextId = 1;
 let backwardHook: ((t: Tensor, grad?: Tensor) => void) | null = null;
@@ -107,10 +112,37 @@ export class Tensor {
     backwardHook(this, grad);
   }
 
-  /** Read the values back (submits pending GPU work). */
+  /**
+   * Read the values back (submits pending GPU work). Problems that kernels recorded on the
+   * device since the last read (e.g. a class index out of range) are thrown here.
+   */
   async data(): Promise<Float32Array | Int32Array> {
-    const bytes = await getEngine().read(this.buffer, this.size * 4);
-    return this.dtype === 'i32' ? new Int32Array(bytes) : new Float32Array(bytes);
+    const storage = this.storage;
+    const asOf = storage.writeCount;
+    const bytes = await getEngine().read(storage.buffer, this.size * 4);
+    const values = this.dtype === 'i32' ? new Int32Array(bytes) : new Float32Array(bytes);
+    storage.keepRead(values, asOf);
+    await runDeviceChecks();
+    return values;
+  }
+
+  /**
+   * The values without a readback when they are already on the host (the tensor was made from
+   * host values, written with writeData, or read since its last write; small tensors only), a
+   * copy; otherwise null.
+   */
+  cachedData(): Float32Array | Int32Array | null {
+    return this.storageRef?.hostCopy?.slice() ?? null;
+  }
+
+  /** PyTorch's layout of the values, e.g. `tensor([[1., 2.], [3., 4.]], requiresGrad=true)` (reads them back). */
+  async format(): Promise<string> {
+    return formatTensor(await this.data(), this.shape, this.dtype, { requiresGrad: this.requiresGrad, gradFn: this.gradFn?.name ?? null });
+  }
+
+  /** console.log the values as PyTorch prints them (reads them back). */
+  async print(): Promise<void> {
+    console.log(await this.format());
   }
 
   /** The value of a one-element tensor. */
@@ -130,7 +162,19 @@ export class Tensor {
     return build(0, 0);
   }
 
+  /** `Tensor(f32, [2, 3], #12)`, with `requiresGrad`, `gradFn=<op>` or `disposed` when they apply. */
   toString(): string {
-    return `Tensor(#${this.id}, ${this.dtype}, ${formatShape(this.shape)}${this.requiresGrad ? ', requiresGrad' : ''}${this.isDisposed ? ', disposed' : ''})`;
+    const notes = this.isDisposed ? ', disposed' : this.gradFn ? `, gradFn=<${this.gradFn.name}>` : this.requiresGrad ? ', requiresGrad' : '';
+    return `Tensor(${this.dtype}, ${formatShape(this.shape)}, #${this.id}${notes})`;
+  }
+
+  /**
+   * What console.log and util.inspect show: toString(), then the values when they are already
+   * on the host (see cachedData), laid out as PyTorch prints them. Never reads from the device.
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const head = this.toString();
+    const values = this.storageRef?.hostCopy;
+    return values ? `${head} ${formatValues(values, this.shape, this.dtype, head.length + 1)}` : head;
   }
 }

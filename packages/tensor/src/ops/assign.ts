@@ -12,6 +12,7 @@ export function assign(dst: Tensor, src: Tensor): void {
   }
   if (dst.size === 0 || dst.buffer === src.buffer) return;
   getEngine().copy(src.buffer, 0, dst.buffer, 0, dst.size * 4);
+  dst.storage.written();
 }
 
 /** Overwrite `dst` with CPU values (length must equal dst.size). */
@@ -23,4 +24,5 @@ export function writeData(dst: Tensor, data: Float32Array | Int32Array): void {
   // commands that read the old values run before the new ones arrive.
   engine.flush();
   if (data.length) engine.upload(dst.buffer, data);
+  dst.storage.written(data);
 }

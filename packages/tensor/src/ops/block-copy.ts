@@ -38,6 +38,7 @@ export function tryBlockCopy(src: Tensor, srcShape: Shape, srcOffset: number, ds
   const srcStride = prod(srcShape, a, srcShape.length);
   const dstStride = prod(dstShape, a, dstShape.length);
   const engine = getEngine();
+  dst.storage.written();
   for (let o = 0; o < outer; o++) engine.copy(src.buffer, (srcOffset + o * srcStride) * 4, dst.buffer, (dstOffset + o * dstStride) * 4, block * 4);
   return true;
 }

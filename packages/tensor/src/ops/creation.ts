@@ -52,6 +52,7 @@ export function tensor(values: Float32Array | Int32Array | NestedNumbers, shape?
   const engine = getEngine();
   const t = new Tensor(new Storage(engine, engine.allocate(Math.max(flat.byteLength, 4)), flat.byteLength), s, flat instanceof Int32Array ? 'i32' : 'f32');
   if (flat.byteLength > 0) engine.upload(t.buffer, flat);
+  t.storage.written(flat);
   return t;
 }
 
