@@ -60,7 +60,7 @@ describe.sequential('explain', () => {
     expect(csvRows(join(out, 'explain.csv')).slice(1).map((c) => c[3])).toEqual(['M', 'M']);
   });
 
-  it('--average writes the mean map per sex over the test split', async () => {
+  it("--average writes the mean film and the mean map over it per sex over the test split, at the films' aspect", async () => {
     const out = join(dir, 'avg');
     const r = await runCli(['explain', '--run', run, '--average', '--out', out]);
     expect(r.code).toBe(0);
@@ -73,7 +73,13 @@ describe.sequential('explain', () => {
     ]);
     for (const sex of ['female', 'male']) {
       const png = decodePng(readFileSync(join(out, `average-${sex}.png`)), `average-${sex}.png`);
-      expect([png.width, png.height, png.channels]).toEqual([512, 512, 3]); // min(--max-side 768, 512)
+      expect([png.height, png.channels]).toEqual([512, 3]); // min(--max-side 768, 512)
+      // Two panels at the films' aspect (128x154) with a white gap between them.
+      const whiteColumn = (x: number) => Array.from({ length: png.height }, (_, y) => png.data.subarray(3 * (y * png.width + x), 3 * (y * png.width + x) + 3)).every((p) => p.every((v) => v === 1));
+      const panel = Array.from({ length: png.width }, (_, x) => x).find(whiteColumn)!;
+      expect(panel).toBe(Math.round((512 * 128) / 154));
+      expect(png.width).toBeGreaterThan(2 * panel);
+      expect(whiteColumn(png.width - panel - 1) && !whiteColumn(png.width - panel)).toBe(true);
     }
   });
 

@@ -2,6 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { decodeImage } from '@spine/imaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli } from './run-cli.js';
 
@@ -58,7 +59,25 @@ describe.sequential('report', () => {
     expect(html).toContain(`<tr><td>test</td><td class="num">${split.splits.test.counts.female}</td><td class="num">${split.splits.test.counts.male}</td>`);
     expect(html).toContain(`${(100 * ev.accuracy).toFixed(1)}%`);
     expect(html).toContain('synthetic phantoms');
-    expect(html).toContain(`mean map over 2 of the ${split.splits.test.counts.female} female test films`);
+    expect(html).toContain(`left, the mean of 2 of the ${split.splits.test.counts.female} female test films`);
+    // The class averages are drawn at the films' aspect (128x154): the mean film (grey), a white gap, the heat over it.
+    for (const sex of ['female', 'male']) {
+      const img = decodeImage(readFileSync(join(report, `gradcam-average-${sex}.png`)), sex);
+      const px = (x: number, y: number) => Array.from(img.data.subarray(3 * (y * img.width + x), 3 * (y * img.width + x) + 3));
+      const white = (x: number) => Array.from({ length: img.height }, (_, y) => px(x, y)).every((p) => p.every((v) => v === 1));
+      const panel = Array.from({ length: img.width }, (_, x) => x).find(white)!;
+      expect(Math.abs(panel - Math.round((img.height * 128) / 154)), sex).toBeLessThanOrEqual(1);
+      let gap = panel;
+      while (white(gap)) gap++;
+      expect(img.width - gap, sex).toBe(panel);
+      let grey = true;
+      let coloured = false;
+      for (let y = 0; y < img.height; y++) {
+        for (let x = 0; x < panel; x++) grey &&= new Set(px(x, y)).size === 1;
+        for (let x = gap; x < img.width; x++) coloured ||= new Set(px(x, y)).size > 1;
+      }
+      expect([grey, coloured], sex).toEqual([true, true]);
+    }
   });
 
   it("opens in Debian's headless chromium: no console errors, no network requests, every figure drawn", async () => {

@@ -17,4 +17,4 @@ export { IMAGENET_MEAN, IMAGENET_STD, preprocess, resolveTransform, toNetworkInp
 export { registerCamTarget, camTargetFor, runChildren, type CamTarget } from './explain/cam-target.js';
 export { gradCam, camFromActivation, type GradCamResult, type GradCamOptions } from './explain/grad-cam.js';
 export { upsampleBilinear, scaleToMax, camOverlay, heatOnImage, type OverlayOptions } from './explain/heatmap.js';
-export { CamAverager, classAverageOverlay, type ClassAverage } from './explain/class-average.js';
+export { CamAverager, classAverageOverlay, type ClassAverage, type ClassAverageFigureOptions } from './explain/class-average.js';

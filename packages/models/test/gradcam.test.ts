@@ -1,7 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import { Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential } from '@spine/nn';
-import { CamAverager, camOverlay, camTargetFor, gradCam, registerCamTarget, upsampleBilinear } from '../src/explain/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writePng } from '@spine/imaging/node';
+import { CamAverager, camOverlay, camTargetFor, classAverageOverlay, explainFiles, gradCam, registerCamTarget, upsampleBilinear, type FileCam } from '../src/explain/index.js';
 import { PAPER_SEQCNN, SequentialCNN } from '../src/models/sequential-cnn.js';
 import { DenseNet } from '../src/models/densenet.js';
 
@@ -164,6 +168,29 @@ describe('gradCam', () => {
   });
 });
 
+describe('explainFiles', () => {
+  it("reports each film's undistorted aspect: its own when stretched to the input, the input's for a centre crop", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spine-explain-files-'));
+    try {
+      const files = [join(dir, 'tall.png'), join(dir, 'wide.png')];
+      await writePng(files[0]!, { width: 60, height: 80, channels: 1, data: new Float32Array(60 * 80).fill(0.4), bitDepth: 8 });
+      await writePng(files[1]!, { width: 90, height: 30, channels: 1, data: new Float32Array(90 * 30).fill(0.6), bitDepth: 8 });
+      const m = new SequentialCNN({ ...PAPER_SEQCNN, inputSize: 32, channels: [4, 4, 4, 4, 4], hidden: [8, 8], conv1: { kernel: 5, stride: 2, padding: 2 }, conv2: { stride: 1, padding: 1 }, dropout: 0, batchNorm: true });
+      m.eval();
+      const run = async (resize: 'stretch' | 'shorter-side-crop') => {
+        const out: FileCam[] = [];
+        for await (const r of explainFiles(m, files, { width: 32, height: 32, resize })) if (!('error' in r)) out.push(r);
+        return out.map((r) => r.aspect);
+      };
+      expect(await run('stretch')).toEqual([0.75, 3]);
+      expect(await run('shorter-side-crop')).toEqual([1, 1]);
+      m.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('heat maps', () => {
   it('upsamples like torch.nn.functional.interpolate(bilinear, align_corners=False)', () => {
     // torch.nn.functional.interpolate(torch.tensor([[[[1., 2.], [3., 4.]]]]), size=(4, 4), mode='bilinear', align_corners=False)
@@ -184,6 +211,45 @@ describe('heat maps', () => {
     expect(a1!.films).toBe(2);
     expectClose(a1!.map, [0.5, 0.75, 0.5, 1], 1e-7);
     expectClose(a1!.film, [0.3, 0.3, 0.3, 0.3], 1e-7);
+    expect(a1!.aspect).toBe(1); // no aspect given: the input's
+  });
+
+  it("draws the class average at the films' median aspect: the mean film beside the mean map over it", () => {
+    // A 16x16 input; the films were 120x160 (aspect 0.75) but for one outlier.
+    const avg = new CamAverager(16, 16);
+    const film = Float32Array.from({ length: 256 }, (_, i) => ((i % 16) + Math.floor(i / 16)) / 30); // a ramp
+    const map = [0, 0, 0, 1]; // evidence in the bottom-right quarter
+    for (const aspect of [0.75, 0.74, 0.76, 2]) avg.add(1, map, 2, 2, film, aspect);
+    const [a] = avg.averages();
+    expect(a!.aspect).toBeCloseTo(0.755, 12); // median of 0.74, 0.75, 0.76, 2
+    const fig = classAverageOverlay(a!, { maxSide: 200 });
+    // Two panels 200 high and round(200 x 0.755) = 151 wide, a white gap between them.
+    const panel = 151;
+    const gap = fig.width - 2 * panel;
+    expect([fig.height, fig.channels]).toEqual([200, 3]);
+    expect(gap).toBeGreaterThan(0);
+    expect(gap).toBeLessThan(10);
+    expect(panel / fig.height).toBeCloseTo(a!.aspect, 2);
+    // Left panel: exactly the mean film (grey: R = G = B), upsampled to the panel.
+    const mean = upsampleBilinear(a!.film, 16, 16, 200, panel);
+    const px = (x: number, y: number) => Array.from(fig.data.subarray(3 * (y * fig.width + x), 3 * (y * fig.width + x) + 3));
+    let worst = 0;
+    for (let y = 0; y < 200; y++) for (let x = 0; x < panel; x++) for (const v of px(x, y)) worst = Math.max(worst, Math.abs(v - mean[y * panel + x]!));
+    expect(worst).toBeLessThan(1e-6);
+    for (let y = 0; y < 200; y += 17) for (let x = panel; x < panel + gap; x++) expect(px(x, y)).toEqual([1, 1, 1]);
+    // Right panel: the heat, red where the map peaks (bottom right), blue where it is zero (top left).
+    const [rHot, , bHot] = px(panel + gap + panel - 3, 197);
+    const [rCold, , bCold] = px(panel + gap + 2, 2);
+    expect(rHot!).toBeGreaterThan(bHot!);
+    expect(bCold!).toBeGreaterThan(rCold!);
+    // Wider than high: the width is maxSide.
+    const wide = new CamAverager(4, 4);
+    wide.add(0, [1], 1, 1, new Float32Array(16), 2);
+    const w = classAverageOverlay(wide.averages()[0]!, { maxSide: 100 });
+    expect(w.height).toBe(50);
+    const at = (x: number) => Array.from(w.data.subarray(3 * (10 * w.width + x), 3 * (10 * w.width + x) + 3));
+    expect([at(99), at(100)]).toEqual([[0, 0, 0], [1, 1, 1]]); // a black (all-zero) film 100 wide, then the gap
+    expect(() => wide.add(0, [1], 1, 1, new Float32Array(16), 0)).toThrow(/aspect must be a positive number/);
   });
 
   it('overlays a map on the film at the film aspect; heat shows where the map peaks', () => {

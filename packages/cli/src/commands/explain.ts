@@ -26,7 +26,8 @@ export const explainCommand: Command = {
     'searched recursively for PNG, TIFF, JPEG and DICOM) it writes DIR/<name>-gradcam.png and a line of',
     'DIR/explain.csv (file, predicted_sex, probability_male, explained_class, overlay, error). --average runs over',
     "the run's test split, explaining every film for its true sex, and writes DIR/average-female.png and",
-    'average-male.png: the mean map over the mean film of each sex, i.e. where the network finds each sex.',
+    "average-male.png: each sex's mean film beside the mean map drawn over it, at the films' aspect, i.e.",
+    'where the network finds each sex and on which anatomy.',
   ].join('\n'),
   options: {
     run: { type: 'string', value: 'RUN', description: 'The run directory train wrote.', required: true },
@@ -103,7 +104,7 @@ export const explainCommand: Command = {
             continue;
           }
           layer = r.layer;
-          averager.add(r.classIndex, r.map, r.height, r.width, r.grey);
+          averager.add(r.classIndex, r.map, r.height, r.width, r.grey, r.aspect);
         }
         bar.finish();
         const summary = [];

@@ -68,7 +68,7 @@ export async function explainTestSet(models: Models, model: Module, test: TestEv
       continue;
     }
     layer = r.layer;
-    averager.add(r.classIndex, r.map, r.height, r.width, r.grey);
+    averager.add(r.classIndex, r.map, r.height, r.width, r.grey, r.aspect);
   }
   const averages = averager.averages().map((a) => ({ sex: a.classIndex === 1 ? ('male' as const) : ('female' as const), films: a.films, of: test.predictions.filter((p) => p.label === a.classIndex).length, png: encodePng(models.classAverageOverlay(a)) }));
 

@@ -40,7 +40,7 @@ table { border-collapse: collapse; margin: .5rem 0 1rem; } th, td { border: 1px 
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .figures { display: flex; flex-wrap: wrap; gap: 1.2rem; } figure { margin: 0; } figcaption { font-size: .85rem; color: #555; max-width: 480px; }
 .gallery { display: flex; flex-wrap: wrap; gap: .8rem; } .film { width: 165px; font-size: .8rem; } .film img { width: 165px; border: 3px solid #27ae60; box-sizing: border-box; }
-.film.wrong img { border-color: #c0392b; } .avg img { width: 320px; } .path { color: #777; word-break: break-all; }
+.film.wrong img { border-color: #c0392b; } .avg img { height: 320px; max-width: 100%; object-fit: contain; } .path { color: #777; word-break: break-all; }
 `;
 
 export function renderReportHtml(page: ReportPage): string {
@@ -96,7 +96,7 @@ function explainedSection(page: ReportPage): string {
   const film = (f: GalleryFilm) =>
     `<figure class="film${f.correct ? '' : ' wrong'}" data-film="${e(f.file)}"><img alt="Grad-CAM of ${e(f.file)}" src="${dataUri(f.png)}"><figcaption>true ${f.truth}, predicted ${f.predicted} (${(100 * f.confidence).toFixed(1)}%)<br><span class="path">${e(f.file)}</span></figcaption></figure>`;
   const averages = x.averages
-    .map((a) => `<figure class="avg" data-figure="average-${a.sex}"><img alt="mean Grad-CAM, ${a.sex} films" src="${dataUri(a.png)}"><figcaption><b>${a.sex}</b>: mean map over ${a.films === a.of ? `the ${a.films}` : `${a.films} of the ${a.of}`} ${a.sex} test films (each explained for its true sex), on their mean film</figcaption></figure>`)
+    .map((a) => `<figure class="avg" data-figure="average-${a.sex}"><img alt="mean Grad-CAM, ${a.sex} films" src="${dataUri(a.png)}"><figcaption><b>${a.sex}</b>: left, the mean of ${a.films === a.of ? `the ${a.films}` : `${a.films} of the ${a.of}`} ${a.sex} test films; right, their mean map (each film explained for its true sex) over that mean film</figcaption></figure>`)
     .join('\n');
   return `<p>Grad-CAM of ${e(x.layer)}: the class logit's gradient, averaged over each channel, weights the channels of that activation; red is where the evidence for the class is strongest. Maps are scaled to their own maximum.</p>
 <h3>Per class, over the test set</h3>

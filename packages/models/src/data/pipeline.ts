@@ -12,10 +12,22 @@ import { preprocess, resolveTransform, toNetworkInput, type ResolvedTransform, t
 export async function loadNetworkInput(
   path: string,
   config: TransformConfig | ResolvedTransform,
-  options: { cache?: PreprocessCache; seed?: number; out?: Float32Array; offset?: number } = {},
+  options: {
+    cache?: PreprocessCache;
+    seed?: number;
+    out?: Float32Array;
+    offset?: number;
+    /** Called with the decoded film's size, before it is resized (not called when the cache serves the film). */
+    onDecoded?: (film: { width: number; height: number }) => void;
+  } = {},
 ): Promise<Float32Array> {
   const r = resolveTransform(config);
-  let grey: Image = options.cache ? await options.cache.load(path, r) : preprocess(decodeImage(await fs.readFile(path), path), r);
+  const decode = async () => {
+    const film = decodeImage(await fs.readFile(path), path);
+    options.onDecoded?.(film);
+    return preprocess(film, r);
+  };
+  let grey: Image = options.cache ? await options.cache.load(path, r) : await decode();
   if (r.augment) grey = augmentImage(grey, r.augment, options.seed ?? 0);
   return toNetworkInput(grey, r, options.out, options.offset);
 }

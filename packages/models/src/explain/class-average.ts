@@ -1,8 +1,10 @@
 /**
  * Where a model looks, per class: the mean over films of each film's Grad-CAM map (scaled to its
  * own maximum first, so every film weighs the same) and the mean of the films themselves, both at
- * the network's input size. Overlaying one on the other shows the regions that carry a class's
- * evidence across the set, e.g. whether the neck or the breast shadow matters (the paper's guess).
+ * the network's input size, and the films' median aspect. The figure puts the mean film beside the
+ * mean map drawn over it, both at that aspect, so the anatomy under the heat is plain to see: the
+ * regions that carry a class's evidence across the set, e.g. whether the neck or the breast shadow
+ * matters (the paper's guess).
  */
 import type { Image } from '@spine/imaging';
 import { heatOnImage, scaleToMax, upsampleBilinear, type OverlayOptions } from './heatmap.js';
@@ -16,10 +18,12 @@ export interface ClassAverage {
   map: Float32Array;
   /** Mean grey film in [0, 1], width*height. */
   film: Float32Array;
+  /** Median width / height of the films as the network saw them (a stretched input's film keeps its own). */
+  aspect: number;
 }
 
 export class CamAverager {
-  private readonly sums = new Map<number, { n: number; map: Float64Array; film: Float64Array }>();
+  private readonly sums = new Map<number, { n: number; map: Float64Array; film: Float64Array; aspects: number[] }>();
 
   /** width x height: the network input size (maps are upsampled to it). */
   constructor(
@@ -27,12 +31,17 @@ export class CamAverager {
     readonly height: number,
   ) {}
 
-  /** Adds one film: its map [h, w] for `classIndex` and its grey input plane (width*height, in [0, 1]). */
-  add(classIndex: number, map: ArrayLike<number>, h: number, w: number, grey: ArrayLike<number>): void {
+  /**
+   * Adds one film: its map [h, w] for `classIndex`, its grey input plane (width*height, in [0, 1])
+   * and its undistorted width / height (`FileCam.aspect`; default: the input's).
+   */
+  add(classIndex: number, map: ArrayLike<number>, h: number, w: number, grey: ArrayLike<number>, aspect = this.width / this.height): void {
     const n = this.width * this.height;
     if (grey.length !== n) throw new RangeError(`CamAverager: grey plane of ${grey.length} values, expected ${this.width}x${this.height}`);
+    if (!(aspect > 0 && Number.isFinite(aspect))) throw new RangeError(`CamAverager: aspect must be a positive number, got ${aspect}`);
     let s = this.sums.get(classIndex);
-    if (!s) this.sums.set(classIndex, (s = { n: 0, map: new Float64Array(n), film: new Float64Array(n) }));
+    if (!s) this.sums.set(classIndex, (s = { n: 0, map: new Float64Array(n), film: new Float64Array(n), aspects: [] }));
+    s.aspects.push(aspect);
     const up = upsampleBilinear(scaleToMax(map), h, w, this.height, this.width);
     for (let i = 0; i < n; i++) {
       s.map[i] += up[i]!;
@@ -52,16 +61,48 @@ export class CamAverager {
         height: this.height,
         map: Float32Array.from(s.map, (v) => v / s.n),
         film: Float32Array.from(s.film, (v) => v / s.n),
+        aspect: median(s.aspects),
       }));
   }
 }
 
-/** The class's mean map over its mean film, enlarged to options.maxSide (default 384) on the longer side. */
-export function classAverageOverlay(avg: ClassAverage, options: OverlayOptions = {}): Image {
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export interface ClassAverageFigureOptions extends Pick<OverlayOptions, 'alpha' | 'colormap'> {
+  /** Height of each panel, or its width where the films are wider than high (default 384). */
+  maxSide?: number;
+}
+
+/**
+ * The class average as a figure: two panels at the films' median aspect, the mean film on the left
+ * and the mean map over it on the right (heat at `alpha`, default 0.45), a white gap between
+ * them. The left panel is the mean film itself (upsampled), so the anatomy the heat sits on can be
+ * read off beside it. Returns RGB.
+ */
+export function classAverageOverlay(avg: ClassAverage, options: ClassAverageFigureOptions = {}): Image {
   const side = options.maxSide ?? 384;
-  const s = side / Math.max(avg.width, avg.height);
-  const w = Math.max(1, Math.round(avg.width * s));
-  const h = Math.max(1, Math.round(avg.height * s));
+  const h = Math.max(1, Math.round(avg.aspect > 1 ? side / avg.aspect : side));
+  const w = Math.max(1, Math.round(h * avg.aspect));
   const film = upsampleBilinear(avg.film, avg.height, avg.width, h, w);
-  return heatOnImage({ width: w, height: h, channels: 1, data: film, bitDepth: 8 }, avg.map, avg.height, avg.width, options);
+  const heat = heatOnImage({ width: w, height: h, channels: 1, data: film, bitDepth: 8 }, avg.map, avg.height, avg.width, options);
+  const gap = Math.max(2, Math.round(side / 48));
+  const width = 2 * w + gap;
+  const out = new Float32Array(3 * width * h).fill(1);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const o = 3 * (y * width + x);
+      const v = film[y * w + x]!;
+      out[o] = out[o + 1] = out[o + 2] = v;
+      const r = 3 * (y * width + w + gap + x);
+      const i = 3 * (y * w + x);
+      out[r] = heat.data[i]!;
+      out[r + 1] = heat.data[i + 1]!;
+      out[r + 2] = heat.data[i + 2]!;
+    }
+  }
+  return { width, height: h, channels: 3, data: out, bitDepth: 8 };
 }

@@ -20,6 +20,11 @@ export interface FileCam {
   probabilities: number[];
   /** The film as the network saw it: one grey plane at the input size, in [0, 1]. */
   grey: Float32Array;
+  /**
+   * Width / height of the film as the network saw it, undistorted: the film's own aspect when it
+   * was stretched to the input, the input's when the input is a centre crop.
+   */
+  aspect: number;
   layer: string;
 }
 
@@ -43,11 +48,17 @@ export async function* explainFiles(model: Module, files: readonly string[], tra
     const chunk = files.slice(start, start + batch);
     const inputs = new Float32Array(chunk.length * 3 * plane);
     const ok: number[] = [];
+    const aspects: number[] = [];
     const errors = new Map<number, string>();
     for (let i = 0; i < chunk.length; i++) {
       try {
-        await loadNetworkInput(chunk[i]!, r, { out: inputs, offset: ok.length * 3 * plane });
+        let aspect = r.width / r.height;
+        await loadNetworkInput(chunk[i]!, r, { out: inputs, offset: ok.length * 3 * plane, onDecoded: (film) => {
+            if (r.resize === 'stretch') aspect = film.width / film.height;
+          },
+        });
         ok.push(i);
+        aspects.push(aspect);
       } catch (e) {
         errors.set(i, fileErrorReason(e));
       }
@@ -70,7 +81,7 @@ export async function* explainFiles(model: Module, files: readonly string[], tra
       }
       // Plane 0 of the normalised input, back to [0, 1] grey.
       const grey = Float32Array.from(inputs.subarray(k * 3 * plane, k * 3 * plane + plane), (v) => v * r.std[0] + r.mean[0]);
-      yield { file: chunk[i]!, classIndex: result.classes[k]!, map: result.maps[k]!, height: result.height, width: result.width, probabilities: result.probabilities[k]!, grey, layer: result.layer };
+      yield { file: chunk[i]!, classIndex: result.classes[k]!, map: result.maps[k]!, height: result.height, width: result.width, probabilities: result.probabilities[k]!, grey, aspect: aspects[k]!, layer: result.layer };
     }
   }
 }
