@@ -23,7 +23,7 @@ import { cliVersion } from './version.js';
 
 export const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, predictCommand, reportCommand, explainCommand, exportWebCommand, weightsCommand, roiCommand, doctorCommand, synthCommand, splitCommand, cacheCommand];
 
-/** Commands that --help lists as not in this build and that answer with a usage error (none: every command is wired). */
+/** Commands --help lists as not in this build; they answer with a usage error (none: all are wired). */
 export const PLANNED_COMMANDS: readonly string[] = [];
 
 export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, CliError } from './ui/errors.js';
