@@ -19,3 +19,8 @@ export class ImagingError extends Error {
 export function isImagingError(e: unknown): e is ImagingError {
   return e instanceof Error && e.name === 'ImagingError' && 'reason' in e;
 }
+
+/** A count with thousands separators ("9,830"), the way error messages print byte and pixel counts. */
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}

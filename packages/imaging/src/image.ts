@@ -1,4 +1,4 @@
-import { ImagingError } from './errors.js';
+import { formatCount, ImagingError } from './errors.js';
 
 /**
  * A decoded image: interleaved channels (grey, grey+alpha, RGB, RGBA) as Float32 in [0, 1]
@@ -17,21 +17,60 @@ export interface Image {
 export type Channels = Image['channels'];
 
 /**
- * Largest image we agree to allocate: 2^28 pixels (16384 x 16384) is far above any radiograph
- * (NHANES films are ~2.5k x 3k), and stops a corrupt header from asking for gigabytes.
+ * Largest image we agree to allocate at all: 2^28 pixels (16384 x 16384). Operations that create
+ * images (resize, crop, contact sheets) check against this; decoding uses the lower DEFAULT_MAX_PIXELS.
  */
 export const MAX_PIXELS = 1 << 28;
 export const MAX_SIDE = 65535;
 
-/** Throws an ImagingError when dimensions are zero, non-integer or absurdly large. */
-export function checkDimensions(width: number, height: number, file = '<memory>'): void {
+/**
+ * Default limit on the pixels a decoder accepts. Radiographs need far fewer: a 14 x 17 inch film
+ * at 0.1 mm is 3556 x 4318 (15 Mpixel), a detector at 0.085 mm about 4100 x 5000 (21 Mpixel), and
+ * NHANES films are about 2.5k x 3k. 30 Mpixel leaves room for the largest films (~25 Mpixel)
+ * while refusing decompression bombs (a few hundred KB of zeros claiming 16384 x 16384) from the
+ * header, before anything is allocated; decoding a film at the limit stays well under 1 GB.
+ */
+export const DEFAULT_MAX_PIXELS = 30_000_000;
+
+/** Options every decoder takes. */
+export interface DecodeOptions {
+  /**
+   * Largest width x height accepted (default DEFAULT_MAX_PIXELS, at most MAX_PIXELS). Checked
+   * against the header before any pixel memory is allocated.
+   */
+  maxPixels?: number;
+  /**
+   * Decode straight to one grey channel (what `toGrey` of the full decode gives, bit for bit),
+   * converting row by row so no full-size colour or alpha copy is ever made.
+   */
+  grey?: boolean;
+}
+
+/** The pixel limit `options` asks for, validated (a bad value is a programming error, not bad input). */
+export function decodeLimit(options: DecodeOptions = {}): number {
+  const limit = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PIXELS) {
+    throw new RangeError(`maxPixels must be an integer from 1 to ${MAX_PIXELS}, got ${limit}`);
+  }
+  return limit;
+}
+
+/**
+ * Throws an ImagingError when dimensions are zero, non-integer or above `maxPixels` (for
+ * decoders: `decodeLimit(options)`; elsewhere the allocation bound MAX_PIXELS).
+ */
+export function checkDimensions(width: number, height: number, file = '<memory>', maxPixels = MAX_PIXELS): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
     throw new ImagingError(file, `invalid image size ${width}x${height} (must be positive integers)`);
   }
-  if (width > MAX_SIDE || height > MAX_SIDE || width * height > MAX_PIXELS) {
+  if (width > MAX_SIDE || height > MAX_SIDE) {
+    throw new ImagingError(file, `image size ${width}x${height} has a side above ${formatCount(MAX_SIDE)} pixels (corrupt header?)`);
+  }
+  if (width * height > maxPixels) {
     throw new ImagingError(
       file,
-      `image size ${width}x${height} exceeds the limit of ${MAX_PIXELS} pixels (corrupt header?)`,
+      `image size ${width}x${height} (${formatCount(width * height)} pixels) is above the limit of ${formatCount(maxPixels)} pixels ` +
+        '(a corrupt header or a decompression bomb; if the image is real, raise maxPixels, --max-pixels on the command line)',
     );
   }
 }

@@ -1,13 +1,16 @@
 export { ImagingError, isImagingError } from './errors.js';
 export {
+  DEFAULT_MAX_PIXELS,
   MAX_PIXELS,
   checkDimensions,
+  decodeLimit,
   cloneImage,
   createImage,
   imageFromData,
   imageFromGrey8,
   toUint8,
   type Channels,
+  type DecodeOptions,
   type Image,
 } from './image.js';
 export { sniffFormat, type ImageFormat } from './sniff.js';

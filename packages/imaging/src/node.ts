@@ -8,10 +8,13 @@ import { basename, dirname, join } from 'node:path';
 import { encodePng, type PngEncodeOptions } from './codecs/png.js';
 import { decodeImage } from './decode.js';
 import { ImagingError } from './errors.js';
-import type { Image } from './image.js';
+import type { DecodeOptions, Image } from './image.js';
 
-/** Reads and decodes an image file, with ImagingErrors for missing files, directories and empties. */
-export async function readImage(path: string): Promise<Image> {
+/**
+ * Reads and decodes an image file, with ImagingErrors for missing files, directories and empties.
+ * Every error names `path` once (in `file` and at the start of the message), never in `reason`.
+ */
+export async function readImage(path: string, options: DecodeOptions = {}): Promise<Image> {
   let bytes: Uint8Array;
   try {
     const stat = await fs.stat(path);
@@ -24,7 +27,7 @@ export async function readImage(path: string): Promise<Image> {
       code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
     throw new ImagingError(path, reason, { cause: e });
   }
-  return decodeImage(bytes, path);
+  return decodeImage(bytes, path, options);
 }
 
 /**

@@ -2,8 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createImage, decodeImage, encodePng, ImagingError } from '../src/index.js';
+import { decodeImage, ImagingError } from '../src/index.js';
 import { readImage } from '../src/node.js';
+import { chunk, concat, ihdr, SIGNATURE } from './png-writer.js';
 
 const dir = join(import.meta.dirname, 'fixtures');
 const fixtures = readdirSync(dir).filter((f) => !f.endsWith('.py') && !f.includes('jpeg-encapsulated') && !f.includes('-jpeg.'));
@@ -38,16 +39,11 @@ describe('bad input gives an ImagingError naming the file', () => {
     }
   });
   it('PNG claiming zero or absurd dimensions', () => {
-    const png = encodePng(createImage(3, 2));
-    const view = new DataView(png.buffer, png.byteOffset);
-    const zero = png.slice();
-    new DataView(zero.buffer).setUint32(16, 0);
-    expect(reasonOf(() => decodeImage(zero, 'z.png'))).toMatch(/invalid image size 0x2/);
-    const huge = png.slice();
-    new DataView(huge.buffer).setUint32(16, 60000);
-    new DataView(huge.buffer).setUint32(20, 60000);
-    expect(reasonOf(() => decodeImage(huge, 'h.png'))).toMatch(/exceeds the limit/);
-    expect(view.getUint32(16)).toBe(3);
+    const withHeader = (w: number, h: number) =>
+      concat([SIGNATURE, ihdr(w, h, 8, 0), chunk('IDAT', new Uint8Array([120, 156, 3, 0, 0, 0, 0, 1])), chunk('IEND', new Uint8Array(0))]);
+    expect(reasonOf(() => decodeImage(withHeader(0, 2), 'z.png'))).toMatch(/invalid image size 0x2/);
+    expect(reasonOf(() => decodeImage(withHeader(60000, 60000), 'h.png'))).toMatch(/above the limit/);
+    expect(reasonOf(() => decodeImage(withHeader(70000, 2), 'h.png'))).toMatch(/side above 65,535 pixels/);
   });
   it('TIFF with an absurd width', () => {
     const tif = readFileSync(join(dir, 'grey8-raw.tif'));
@@ -62,7 +58,7 @@ describe('bad input gives an ImagingError naming the file', () => {
         v.setUint32(e + 8, 2 ** 31, true);
       }
     }
-    expect(reasonOf(() => decodeImage(tif, 'w.tif'))).toMatch(/exceeds the limit|invalid image size/);
+    expect(reasonOf(() => decodeImage(tif, 'w.tif'))).toMatch(/side above|invalid image size/);
   });
 });
 

@@ -1,6 +1,6 @@
 import dicomParser from 'dicom-parser';
-import { ImagingError } from '../errors.js';
-import { checkDimensions, type Image } from '../image.js';
+import { formatCount, ImagingError } from '../errors.js';
+import { checkDimensions, decodeLimit, type DecodeOptions, type Image } from '../image.js';
 
 /** Transfer syntaxes whose pixel data is stored raw ("native"), the only ones we decode. */
 const NATIVE_SYNTAXES = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2']);
@@ -9,14 +9,15 @@ const NATIVE_SYNTAXES = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.
  * DICOM with native pixel data. Pixels go through the modality LUT (rescale slope/intercept), then
  * the first VOI window (centre/width) when present, else a min-max stretch of the frame; MONOCHROME1
  * (white = 0, common for CR films) is inverted so 1 is always bright bone. Only the first frame.
+ * The size is checked against the pixel limit before the pixel data is converted.
  */
-export function decodeDicom(bytes: Uint8Array, file: string): Image {
+export function decodeDicom(bytes: Uint8Array, file = '<memory>', options: DecodeOptions = {}): Image {
+  const maxPixels = decodeLimit(options);
   let ds: dicomParser.DataSet;
   try {
     ds = dicomParser.parseDicom(bytes);
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    throw new ImagingError(file, `DICOM is corrupt or truncated (${msg})`, { cause: e });
+    throw parseError(e, bytes, file);
   }
   const syntax = ds.string('x00020010')?.trim() ?? '1.2.840.10008.1.2';
   const pixel = ds.elements['x7fe00010'];
@@ -30,7 +31,7 @@ export function decodeDicom(bytes: Uint8Array, file: string): Image {
   const bigEndian = syntax === '1.2.840.10008.1.2.2';
   const height = ds.uint16('x00280010') ?? 0;
   const width = ds.uint16('x00280011') ?? 0;
-  checkDimensions(width, height, file);
+  checkDimensions(width, height, file, maxPixels);
   const spp = ds.uint16('x00280002') ?? 1;
   const allocated = ds.uint16('x00280100') ?? 16;
   const stored = ds.uint16('x00280101') ?? allocated;
@@ -46,8 +47,11 @@ export function decodeDicom(bytes: Uint8Array, file: string): Image {
   }
   const n = width * height * spp;
   const bytesPer = allocated / 8;
-  if (pixel.dataOffset + n * bytesPer > bytes.length || pixel.length < n * bytesPer) {
-    throw new ImagingError(file, 'DICOM is truncated (pixel data shorter than rows x columns)');
+  if (pixel.dataOffset + n * bytesPer > bytes.length) {
+    throw new ImagingError(file, `DICOM is truncated after ${formatCount(bytes.length)} of ${formatCount(pixel.dataOffset + n * bytesPer)} bytes (the pixel data is cut off)`);
+  }
+  if (pixel.length < n * bytesPer) {
+    throw new ImagingError(file, `DICOM is corrupt (the pixel data holds ${formatCount(pixel.length)} bytes, ${width}x${height} needs ${formatCount(n * bytesPer)})`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset + pixel.dataOffset, n * bytesPer);
   const data = new Float32Array(n);
@@ -70,8 +74,51 @@ export function decodeDicom(bytes: Uint8Array, file: string): Image {
     stretchMinMax(data);
   }
   if (photometric === 'MONOCHROME1') for (let i = 0; i < n; i++) data[i] = 1 - data[i]!;
+  if (spp === 3 && options.grey) return { width, height, channels: 1, data: lumaOf(data, width * height, planar), bitDepth: stored };
   const out = spp === 3 && planar ? interleavePlanes(data, width * height) : data;
   return { width, height, channels: spp === 3 ? 3 : 1, data: out, bitDepth: stored };
+}
+
+/**
+ * dicom-parser throws strings, Errors, or `{ exception, dataSet }` with what it read so far. A
+ * read past the end is truncation: the elements read so far (or the meta header's group length)
+ * say how long the file should be.
+ */
+function parseError(e: unknown, bytes: Uint8Array, file: string): ImagingError {
+  const detail = typeof e === 'string' ? e : e instanceof Error ? e.message : String((e as { exception?: unknown })?.exception ?? e);
+  const partial = (e as { dataSet?: dicomParser.DataSet } | undefined)?.dataSet;
+  let expected = metaHeaderEnd(bytes);
+  let last = '';
+  for (const el of Object.values(partial?.elements ?? {})) {
+    if (!el.hadUndefinedLength && el.dataOffset + el.length > expected) {
+      expected = el.dataOffset + el.length;
+      last = el.tag;
+    }
+  }
+  if (expected > bytes.length || /past end|overrun/.test(detail)) {
+    const of = expected > bytes.length ? ` of at least ${formatCount(expected)}` : '';
+    const what = expected > bytes.length && last === 'x7fe00010' ? ' (the pixel data is cut off)' : '';
+    return new ImagingError(file, `DICOM is truncated after ${formatCount(bytes.length)}${of} bytes${what}`, { cause: e });
+  }
+  return new ImagingError(file, `DICOM is corrupt (${detail.replace(/^dicomParser[.:]\w+: /, '')})`, { cause: e });
+}
+
+/** End of the Part 10 meta header from its group length (0002,0000), or 0 when unreadable. */
+function metaHeaderEnd(bytes: Uint8Array): number {
+  // 128-byte preamble, "DICM", then (0002,0000) UL with a 2-byte length and a 4-byte value.
+  if (bytes.length < 144 || bytes[132] !== 2 || bytes[133] !== 0 || bytes[134] !== 0 || bytes[135] !== 0) return 0;
+  return 144 + new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(140, true);
+}
+
+/** BT.601 luma of RGB samples (interleaved or planar), with `toGrey`'s float32 rounding. */
+function lumaOf(data: Float32Array, plane: number, planar: boolean): Float32Array {
+  const out = new Float32Array(plane);
+  const [dr, dg, db, step] = planar ? [0, plane, 2 * plane, 1] : [0, 1, 2, 3];
+  for (let i = 0; i < plane; i++) {
+    const s = i * step;
+    out[i] = 0.299 * data[s + dr]! + 0.587 * data[s + dg]! + 0.114 * data[s + db]!;
+  }
+  return out;
 }
 
 /** DICOM PS3.3 C.11.2.1.2.1 "LINEAR" VOI function, mapped to [0, 1]. */

@@ -1,6 +1,6 @@
 import jpeg from 'jpeg-js';
-import { ImagingError } from '../errors.js';
-import { checkDimensions, MAX_PIXELS, type Image } from '../image.js';
+import { formatCount, ImagingError } from '../errors.js';
+import { checkDimensions, decodeLimit, type DecodeOptions, type Image } from '../image.js';
 
 /** Reads the SOF size, so absurd sizes are refused before jpeg-js allocates. */
 function jpegFrameSize(bytes: Uint8Array): { width: number; height: number } | undefined {
@@ -24,25 +24,31 @@ function jpegFrameSize(bytes: Uint8Array): { width: number; height: number } | u
 
 /**
  * Baseline/progressive JPEG via jpeg-js (NLM distributes the NHANES films as JPEG). A JPEG whose
- * three components are equal is returned as one grey channel, since x-rays are often saved as RGB.
+ * three components are equal is returned as one grey channel, since x-rays are often saved as RGB;
+ * with `options.grey` colour is reduced to BT.601 luma too.
  */
-export function decodeJpeg(bytes: Uint8Array, file: string): Image {
+export function decodeJpeg(bytes: Uint8Array, file = '<memory>', options: DecodeOptions = {}): Image {
+  const maxPixels = decodeLimit(options);
   const size = jpegFrameSize(bytes);
   if (!size) throw new ImagingError(file, 'JPEG is corrupt or truncated (no frame header)');
-  checkDimensions(size.width, size.height, file);
+  checkDimensions(size.width, size.height, file, maxPixels);
   let decoded: { width: number; height: number; data: Uint8Array };
   try {
     decoded = jpeg.decode(bytes, {
       useTArray: true,
       formatAsRGBA: false,
-      maxResolutionInMP: MAX_PIXELS / 1e6,
+      maxResolutionInMP: maxPixels / 1e6,
       maxMemoryUsageInMB: 4096,
     });
   } catch (e) {
+    // Entropy-coded data never holds FF D9, so a file that does not end with it was cut short.
+    if (bytes[bytes.length - 2] !== 0xff || bytes[bytes.length - 1] !== 0xd9) {
+      throw new ImagingError(file, `JPEG is truncated after ${formatCount(bytes.length)} bytes (no end-of-image marker)`, { cause: e });
+    }
     throw new ImagingError(file, `JPEG is corrupt or unsupported (${(e as Error).message})`, { cause: e });
   }
   const { width, height } = decoded;
-  checkDimensions(width, height, file);
+  checkDimensions(width, height, file, maxPixels);
   const n = width * height;
   const rgb = decoded.data;
   if (rgb.length < n * 3) throw new ImagingError(file, 'JPEG is truncated (too few pixels)');
@@ -54,6 +60,12 @@ export function decodeJpeg(bytes: Uint8Array, file: string): Image {
   if (grey) {
     const data = new Float32Array(n);
     for (let i = 0; i < n; i++) data[i] = rgb[3 * i]! / 255;
+    return { width, height, channels: 1, data, bitDepth: 8 };
+  }
+  if (options.grey) {
+    const data = new Float32Array(n);
+    const f = Math.fround;
+    for (let i = 0; i < n; i++) data[i] = 0.299 * f(rgb[3 * i]! / 255) + 0.587 * f(rgb[3 * i + 1]! / 255) + 0.114 * f(rgb[3 * i + 2]! / 255);
     return { width, height, channels: 1, data, bitDepth: 8 };
   }
   const data = new Float32Array(n * 3);

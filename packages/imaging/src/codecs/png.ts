@@ -1,59 +1,94 @@
+import pako, { type Inflate } from 'pako';
 import pngjs from 'pngjs';
-import { ImagingError } from '../errors.js';
-import { checkDimensions, type Channels, type Image } from '../image.js';
+import { formatCount, ImagingError } from '../errors.js';
+import { checkDimensions, decodeLimit, type Channels, type DecodeOptions, type Image } from '../image.js';
+import { pngChunks } from './png-chunks.js';
+import { COLOUR_TYPES, PngRowDecoder, type PngHeader } from './png-rows.js';
 
 const { PNG } = pngjs;
 
-/** Reads the IHDR size without inflating, so absurd sizes are refused before allocation. */
-function pngHeaderSize(bytes: Uint8Array, file: string): { width: number; height: number } {
-  if (bytes.length < 33) throw new ImagingError(file, 'PNG is truncated (no complete IHDR chunk)');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const type = String.fromCharCode(bytes[12]!, bytes[13]!, bytes[14]!, bytes[15]!);
-  if (type !== 'IHDR') throw new ImagingError(file, 'PNG is corrupt (first chunk is not IHDR)');
-  return { width: view.getUint32(16), height: view.getUint32(20) };
-}
+/** Compressed bytes handed to the inflater at a time, so a bomb's excess is never inflated past the last row. */
+const INFLATE_SLICE = 1 << 16;
+const Z_SYNC_FLUSH = 2;
 
 /**
- * PNG via pngjs. pngjs always expands to RGBA, so the source colour type decides how many channels
- * we keep: grey stays 1 channel (x-rays), grey+alpha 2, RGB 3, RGBA 4; palette becomes RGB(A).
+ * PNG of any colour type and depth, interlaced or not. The size is checked against the pixel
+ * limit from IHDR before anything is allocated; the image data is then inflated a slice at a time
+ * and converted row by row (see PngRowDecoder), so no full-size raw, RGBA or float intermediate
+ * exists. Grey stays 1 channel (x-rays), grey+alpha 2, RGB 3, RGBA 4, palette RGB; with
+ * `options.grey` always 1. Truncation, CRC and zlib errors are reported in their own words.
  */
-export function decodePng(bytes: Uint8Array, file: string): Image {
-  const { width, height } = pngHeaderSize(bytes, file);
-  checkDimensions(width, height, file);
-  let png: pngjs.PNGWithMetadata;
-  try {
-    // skipRescale keeps 16-bit samples as 0..65535 instead of cutting them to 8 bits.
-    png = PNG.sync.read(toBuffer(bytes), { skipRescale: true });
-  } catch (e) {
-    throw new ImagingError(file, `PNG is corrupt or truncated (${(e as Error).message})`, { cause: e });
-  }
-  const depth = png.depth;
-  const palette = png.palette;
-  const src = png.data as unknown as ArrayLike<number>;
-  // Palette entries come out already expanded to 8 bits; sub-byte greys keep their raw values.
-  const max = palette ? 255 : 2 ** depth - 1;
-  const colorType = png.colorType as number;
-  const channels: Channels =
-    colorType === 0 ? 1 : colorType === 4 ? 2 : colorType === 2 ? 3 : colorType === 6 ? 4 : png.alpha ? 4 : 3;
-  const n = width * height;
-  if (src.length < n * 4) throw new ImagingError(file, 'PNG is truncated (too few pixels decoded)');
-  const data = new Float32Array(n * channels);
-  const inv = 1 / max;
-  for (let i = 0; i < n; i++) {
-    const s = i * 4;
-    const o = i * channels;
-    if (channels === 1) data[o] = src[s]! * inv;
-    else if (channels === 2) {
-      data[o] = src[s]! * inv;
-      data[o + 1] = src[s + 3]! * inv;
-    } else {
-      data[o] = src[s]! * inv;
-      data[o + 1] = src[s + 1]! * inv;
-      data[o + 2] = src[s + 2]! * inv;
-      if (channels === 4) data[o + 3] = src[s + 3]! * inv;
+export function decodePng(bytes: Uint8Array, file = '<memory>', options: DecodeOptions = {}): Image {
+  const maxPixels = decodeLimit(options);
+  let header: PngHeader | undefined;
+  let palette: Uint8Array | undefined;
+  let rows: PngRowDecoder | undefined;
+  let inflater: Inflate | undefined;
+  let inflateError = '';
+  let sawEnd = false;
+  const corrupt = (why: string): ImagingError => new ImagingError(file, `PNG is corrupt (${why})`);
+  for (const chunk of pngChunks(bytes, file)) {
+    const { type, data } = chunk;
+    if (!header) {
+      if (type !== 'IHDR') throw corrupt(`the first chunk is ${type}, not IHDR`);
+      header = readHeader(data, file, maxPixels);
+    } else if (type === 'IHDR') {
+      throw corrupt('a second IHDR chunk');
+    } else if (type === 'PLTE') {
+      if (data.length === 0 || data.length % 3 !== 0 || data.length > 768) throw corrupt(`PLTE chunk of ${data.length} bytes`);
+      palette = data;
+    } else if (type === 'IDAT') {
+      if (!rows) {
+        if (header.colourType === 3 && !palette) throw corrupt('a palette image without a PLTE chunk before its data');
+        rows = new PngRowDecoder(header, palette, options.grey === true, file);
+        const sink = rows;
+        inflater = new pako.Inflate({ chunkSize: INFLATE_SLICE });
+        inflater.onData = (out) => sink.write(out);
+        inflater.onEnd = (status) => {
+          if (status < 0) inflateError = inflater!.strm.msg || `zlib status ${status}`;
+        };
+      }
+      for (let at = 0; at < data.length && !rows.done && !inflater!.ended; at += INFLATE_SLICE) {
+        inflater!.push(data.subarray(at, at + INFLATE_SLICE), Z_SYNC_FLUSH);
+      }
+      if (inflateError) throw corrupt(`its compressed image data is damaged: ${inflateError}, at ${rows.position}`);
+      if (rows.done) break;
+      if (inflater!.ended) throw corrupt(`the compressed image data ends at ${rows.position}`);
+    } else if (type === 'IEND') {
+      sawEnd = true;
+      break;
+    } else if (isCritical(type)) {
+      throw new ImagingError(file, `PNG uses an unsupported critical chunk '${type}'`);
     }
   }
-  return { width, height, channels, data, bitDepth: palette ? 8 : depth };
+  if (rows?.done) return rows.image;
+  const where = !header ? 'no IHDR chunk' : rows ? `the image data stops at ${rows.position}` : 'no image data';
+  if (!sawEnd) throw new ImagingError(file, `PNG is truncated after ${formatCount(bytes.length)} bytes (${where})`);
+  if (!rows) throw new ImagingError(file, 'PNG has no image data (no IDAT chunk)');
+  throw corrupt(where);
+}
+
+function readHeader(data: Uint8Array, file: string, maxPixels: number): PngHeader {
+  if (data.length !== 13) throw new ImagingError(file, `PNG is corrupt (IHDR chunk of ${data.length} bytes, expected 13)`);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const width = view.getUint32(0);
+  const height = view.getUint32(4);
+  checkDimensions(width, height, file, maxPixels);
+  const [bitDepth, colourType, compression, filter, interlace] = [data[8]!, data[9]!, data[10]!, data[11]!, data[12]!];
+  const kind = COLOUR_TYPES[colourType];
+  if (!kind) throw new ImagingError(file, `PNG is corrupt (unknown colour type ${colourType})`);
+  if (!kind.depths.includes(bitDepth)) {
+    throw new ImagingError(file, `PNG is corrupt (bit depth ${bitDepth} is not allowed for colour type ${colourType})`);
+  }
+  if (compression !== 0 || filter !== 0 || interlace > 1) {
+    throw new ImagingError(file, `PNG is corrupt (unknown compression ${compression}, filter ${filter} or interlace ${interlace} method)`);
+  }
+  return { width, height, bitDepth, colourType, interlaced: interlace === 1 };
+}
+
+/** Chunks whose type starts with a capital letter must be understood to read the image. */
+function isCritical(type: string): boolean {
+  return type.charCodeAt(0) < 0x61;
 }
 
 export interface PngEncodeOptions {
@@ -91,8 +126,4 @@ export function encodePng(image: Image, options: PngEncodeOptions = {}): Uint8Ar
     filterType: options.filterType ?? 1,
   } as pngjs.PNGOptions);
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-}
-
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -1,4 +1,4 @@
-import { ImagingError } from '../errors.js';
+import { formatCount, ImagingError } from '../errors.js';
 
 /** Tags of the first image directory that the TIFF decoder needs. */
 const WANTED = new Set([256, 257, 258, 259, 262, 273, 277, 278, 279, 284, 317, 322, 323, 324, 325, 339]);
@@ -18,16 +18,20 @@ export interface TiffDirectory {
  * values, which hangs or throws) and also follows EXIF/sub-IFD links we never need.
  */
 export function readFirstDirectory(bytes: Uint8Array, file: string): TiffDirectory {
-  const corrupt = (why: string): ImagingError => new ImagingError(file, `TIFF is corrupt or truncated (${why})`);
-  if (bytes.length < 8) throw corrupt('header');
+  const corrupt = (why: string): ImagingError => new ImagingError(file, `TIFF is corrupt (${why})`);
+  const truncated = (needed: number, what: string): ImagingError =>
+    new ImagingError(file, `TIFF is truncated after ${formatCount(bytes.length)} of at least ${formatCount(needed)} bytes (${what} runs past the end)`);
+  if (bytes.length < 8) throw truncated(8, 'the header');
   const le = bytes[0] === 0x49;
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const u16 = (o: number): number => v.getUint16(o, le);
   const u32 = (o: number): number => v.getUint32(o, le);
   const ifd = u32(4);
-  if (ifd < 8 || ifd + 2 > bytes.length) throw corrupt('directory offset');
+  if (ifd < 8) throw corrupt(`the image directory offset ${ifd} points into the header`);
+  if (ifd + 2 > bytes.length) throw truncated(ifd + 2, 'the image directory');
   const n = u16(ifd);
-  if (n === 0 || n > MAX_ENTRIES || ifd + 2 + n * 12 > bytes.length) throw corrupt('directory entries');
+  if (n === 0 || n > MAX_ENTRIES) throw corrupt(`the image directory claims ${n} entries`);
+  if (ifd + 2 + n * 12 > bytes.length) throw truncated(ifd + 2 + n * 12, 'the image directory');
   const tags: Record<string, number[]> = {};
   for (let i = 0; i < n; i++) {
     const e = ifd + 2 + i * 12;
@@ -40,7 +44,7 @@ export function readFirstDirectory(bytes: Uint8Array, file: string): TiffDirecto
     if (count === 0 || count > MAX_VALUES) throw corrupt(`tag ${tag} has ${count} values`);
     const inline = count * size <= 4;
     const at = inline ? e + 8 : u32(e + 8);
-    if (at + count * size > bytes.length) throw corrupt(`tag ${tag} points past the end of the file`);
+    if (at + count * size > bytes.length) throw truncated(at + count * size, `the values of tag ${tag}`);
     const values = new Array<number>(count);
     for (let k = 0; k < count; k++) {
       const o = at + k * size;
