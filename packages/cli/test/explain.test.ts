@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +51,30 @@ describe.sequential('explain', () => {
       expect(c[1]).toBe(byFile[c[0]!]![0]);
       expect(Math.abs(Number(c[2]) - Number(byFile[c[0]!]![1]))).toBeLessThan(1e-5);
     }
+  });
+
+  it('follows symlinked films and folders like predict; a broken link is a row with its reason, named once on stderr', async () => {
+    const links = join(dir, 'links');
+    mkdirSync(links);
+    symlinkSync(join(films, 'a.png'), join(links, 'a.png'));
+    symlinkSync(join(films, 'nested'), join(links, 'nested'));
+    symlinkSync(join(dir, 'nowhere.png'), join(links, 'dead.png'));
+    const out = join(dir, 'cams-links');
+    const r = await runCli(['explain', '--run', run, links, '--out', out], { cwd: dir });
+    expect(r.code).toBe(0);
+    const rows = csvRows(join(out, 'explain.csv')).slice(1);
+    expect(rows.map((c) => [c[0], c[5]])).toEqual([
+      ['links/dead.png', 'symlink points to a missing file'],
+      ['links/a.png', ''],
+      ['links/nested/b.png', ''],
+    ]);
+    expect(r.stderr.split('\n').filter((l) => l.includes('dead.png'))).toEqual([`${join(links, 'dead.png')}: symlink points to a missing file`]);
+    // A decoding failure too: the path once on stderr, not at all in the error column.
+    const again = await runCli(['explain', '--run', run, join(films, 'broken.png'), join(films, 'a.png'), '--out', join(dir, 'cams-broken')]);
+    const line = again.stderr.split('\n').find((l) => l.includes('broken.png'))!;
+    expect(line.split('broken.png')).toHaveLength(2);
+    const row = csvRows(join(dir, 'cams-broken', 'explain.csv')).find((c) => c[0]!.endsWith('broken.png'))!;
+    expect(row[5]).not.toContain('broken.png');
   });
 
   it('--class M explains the male logit for every film', async () => {

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,5 +98,66 @@ describe.sequential('predict --input (archives)', () => {
     expect(notDir.code).toBe(1);
     expect(notDir.stderr).toContain('is not a folder');
     expect((await runCli(['predict', '--run', run])).stderr).toContain('missing FILES_OR_DIRS... (or --input DIR)');
+  });
+});
+
+describe.sequential('predict: symlinks, unreadable files, failed runs', () => {
+  it('follows symlinked films and folders as the dataset loader does; a broken link gets a row saying so', async () => {
+    const links = join(dir, 'links');
+    mkdirSync(links);
+    symlinkSync(join(archive, 'film-1.png'), join(links, 'one.png'));
+    symlinkSync(join(archive, 'a'), join(links, 'a-folder'));
+    symlinkSync(join(dir, 'nowhere.png'), join(links, 'dead.png'));
+    symlinkSync(links, join(links, 'loop'));
+    const out = join(dir, 'links.csv');
+    const r = await runCli(['predict', '--run', run, '--input', links, '--out', out]);
+    expect(r.code).toBe(0);
+    const rows = rowsOf(out);
+    expect(rows.map((c) => c[0]).sort()).toEqual(['a-folder/b/film-3.png', 'a-folder/film-2.png', 'dead.png', 'one.png']);
+    for (const c of rows) expect(c[4]).toBe(c[0] === 'dead.png' ? 'symlink points to a missing file' : '');
+    expect(r.stderr).toContain(`${join(links, 'dead.png')}: symlink points to a missing file`);
+    expect(r.stderr).toMatch(new RegExp(`${join(links, 'loop')}: leads to .*a folder already walked`));
+    // A folder holding only links to films, given as a positional folder.
+    const only = join(dir, 'only-links');
+    mkdirSync(only);
+    symlinkSync(join(archive, 'film-1.png'), join(only, 'x.png'));
+    symlinkSync(join(archive, 'a', 'film-2.png'), join(only, 'y.png'));
+    const plain = await runCli(['predict', '--run', run, only]);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout.trim().split('\n').slice(1).map((l) => l.split(',')[0])).toEqual([join(only, 'x.png'), join(only, 'y.png')]);
+  });
+
+  it('an unreadable film is named once: `path: reason` on stderr, the reason alone in the error column', async () => {
+    const films = join(dir, 'corrupt');
+    mkdirSync(films);
+    const good = readFileSync(join(archive, 'film-1.png'));
+    writeFileSync(join(films, 'cut.png'), good.subarray(0, 200));
+    copyFileSync(join(archive, 'film-1.png'), join(films, 'ok.png'));
+    const out = join(dir, 'corrupt.csv');
+    const r = await runCli(['predict', '--run', run, films, '--out', out]);
+    expect(r.code).toBe(0);
+    const path = join(films, 'cut.png');
+    const line = r.stderr.split('\n').find((l) => l.includes('cut.png'))!;
+    expect(line.trim().startsWith(`${path}: `)).toBe(true);
+    expect(line.split('cut.png')).toHaveLength(2);
+    const text = readFileSync(out, 'utf8');
+    expect(text.split('cut.png')).toHaveLength(2);
+    const row = rowsOf(out).find((c) => c[0]!.endsWith('cut.png'))!;
+    expect(row[4]!.length).toBeGreaterThan(0);
+  });
+
+  it('a folder without images fails and leaves no CSV, with --input and without', async () => {
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    writeFileSync(join(empty, 'notes.txt'), 'no films here');
+    const archived = join(dir, 'empty-archive.csv');
+    const r = await runCli(['predict', '--run', run, '--input', empty, '--out', archived]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`no image files under ${empty}`);
+    expect(existsSync(archived)).toBe(false);
+    const listed = join(dir, 'empty-files.csv');
+    const f = await runCli(['predict', '--run', run, empty, '--out', listed]);
+    expect(f.code).toBe(1);
+    expect(existsSync(listed)).toBe(false);
   });
 });

@@ -58,6 +58,31 @@ describe('train', () => {
     expect(a.map((m) => m.trainLoss)).toEqual(b.map((m) => m.trainLoss));
   });
 
+  it('a run killed before its first checkpoint starts again from epoch 1 with --resume, as trained straight', async () => {
+    const run = join(dir, 'killed');
+    const child = spawn(process.execPath, [await cliBin(), 'train', ...tiny, '--epochs', '1', '--out', run], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    // config.json and split.json are written before this line; the first checkpoint only after an epoch.
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (/^Training /m.test(stderr)) child.kill('SIGKILL');
+    });
+    await new Promise((done) => child.on('close', done));
+    expect(existsSync(join(run, 'config.json'))).toBe(true);
+    expect(existsSync(join(run, 'checkpoints', 'last.json'))).toBe(false);
+    const again = await runCli(['train', ...tiny, '--epochs', '1', '--out', run]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already holds a run that stopped before its first checkpoint');
+    expect(again.stderr).toContain('--resume starts it again from epoch 1');
+    const resumed = await runCli(['train', '--out', run, '--resume', '--workers', '0', '--cache', join(dir, 'cache')]);
+    expect(resumed.stderr).not.toContain('nothing to resume');
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr.split('\n').filter((l) => l.includes('starting it again from epoch 1 with its saved settings'))).toHaveLength(1);
+    // The saved settings (32 px, the data, seed 0) and the same start: epoch 1 equals that of run2, trained straight.
+    expect(jsonl(join(run, 'metrics.jsonl')).map((m) => [m.epoch, m.trainLoss])).toEqual(jsonl(join(dir, 'run2', 'metrics.jsonl')).slice(0, 1).map((m) => [m.epoch, m.trainLoss]));
+    expect(readdirSync(join(run, 'checkpoints'))).toEqual(expect.arrayContaining(['last.json', 'best.json']));
+  });
+
   it('usage errors: bad numbers, unknown preset, --resume without --out or with changed settings, existing run', async () => {
     const cases: [string[], RegExp][] = [
       [['train', '--epochs', '0'], /--epochs must be an integer from 1/],

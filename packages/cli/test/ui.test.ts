@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { formatError } from '../src/ui/errors.js';
 import { Progress, formatDuration } from '../src/ui/progress.js';
 import { formatTable } from '../src/ui/table.js';
 
@@ -61,5 +62,22 @@ describe('launcher', () => {
       execFile(process.execPath, [launcher, '--version'], { encoding: 'utf8' }, (e, out) => (e ? reject(e) : resolve(out))),
     );
     expect(stdout).toMatch(/^spine-cli \d+\.\d+\.\d+\n$/);
+  });
+});
+
+describe('error messages', () => {
+  it("the packages' errors for bad input are printed as they are, never as a bug; an internal error is", () => {
+    for (const name of ['TrainingError', 'SerializationError', 'ImagingError', 'CbirError', 'DatasetError']) {
+      const e = Object.assign(new Error('/runs/a/checkpoints/best.json: not valid JSON'), { name });
+      expect(formatError(e, false)).toBe('error: /runs/a/checkpoints/best.json: not valid JSON');
+    }
+    const weights = Object.assign(new Error('/w.pth: truncated'), { name: 'WeightsError', hint: 'Fetch it again.' });
+    expect(formatError(weights, false)).toBe('error: /w.pth: truncated\nFetch it again.');
+    expect(formatError(new TypeError("Cannot read properties of null (reading 'format')"), false)).toContain('This looks like a bug');
+  });
+
+  it('a system error without a path says what failed without an empty path', () => {
+    const e = Object.assign(new Error('EISDIR: illegal operation on a directory, read'), { code: 'EISDIR', syscall: 'read' });
+    expect(formatError(e, false)).toBe('error: cannot read: is a folder, expected a file');
   });
 });

@@ -60,6 +60,19 @@ describe('reading torch.save files', () => {
     await expect(readWeightsFile(junk)).rejects.toThrow(`${junk}: not a weights file (neither a PyTorch checkpoint, zip or legacy, nor safetensors)`);
     await expect(readWeightsFile(join(tmp, 'absent.pth'))).rejects.toThrow(/absent\.pth: no such file/);
   });
+
+  it('a truncated .safetensors is reported as truncated, naming the file once', async () => {
+    const whole = join(tmp, 'whole.safetensors');
+    await convertToSafetensors(fx('tiny.zip.pth'), whole);
+    const cut = join(tmp, 'cut.safetensors');
+    writeFileSync(cut, readFileSync(whole).subarray(0, 40));
+    for (const read of [readWeightsFile, inspectWeightsFile]) {
+      const e = await read(cut).catch((x: unknown) => x as Error);
+      expect(isWeightsError(e)).toBe(true);
+      expect(e.message).toMatch(/truncated/);
+      expect(e.message.split(cut)).toHaveLength(2);
+    }
+  });
 });
 
 describe('convert and inspect', () => {

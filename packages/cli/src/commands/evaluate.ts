@@ -1,6 +1,6 @@
 /** spine-cli evaluate: a run's checkpoint on one of its splits; the paper's confusion matrix and metrics. */
 import { join, resolve } from 'node:path';
-import { buildModel, readyDevice, evaluationLoader, loadRunSplit, readRunRecord, writeEvaluation } from '../run/run-dir.js';
+import { applyRunCheckpoint, buildModel, readyDevice, evaluationLoader, loadRunSplit, readRunCheckpoint, readRunRecord, writeEvaluation } from '../run/run-dir.js';
 import { choiceFlag, integerFlag } from '../ui/args.js';
 import { CliError, EXIT_OK } from '../ui/errors.js';
 import { Progress } from '../ui/progress.js';
@@ -39,8 +39,7 @@ export const evaluateCommand: Command = {
     const record = await readRunRecord(run);
     const models = await import('@spine/models');
     const tensor = await import('@spine/tensor/node');
-    const ckpt = await models.readCheckpoint(run, which);
-    if (!ckpt) throw new CliError(`${run} has no '${which}' checkpoint`, 'Train it first (spine-cli train --out RUN), or resume it with --resume.');
+    const ckpt = await readRunCheckpoint(models, run, which);
     const split = await loadRunSplit(models, run, record.config);
     const records = split[splitName];
     if (records.length === 0) throw new CliError(`the ${splitName} split of ${run} is empty`, 'Choose another --split.');
@@ -48,7 +47,7 @@ export const evaluateCommand: Command = {
     const model = buildModel(models, tensor, record.config);
     const loader = evaluationLoader(models, records, record.config, workers, cacheDir);
     try {
-      models.applyCheckpointTensors(ckpt, model);
+      applyRunCheckpoint(models, run, ckpt, model);
       const bar = new Progress(loader.batchesPerEpoch, { unit: 'batches', label: `evaluate ${splitName}` });
       const ev = await models.evaluate(model, loader, { bootstrapSeed: record.config.seed, onBatch: (d) => bar.update(d) });
       bar.finish();

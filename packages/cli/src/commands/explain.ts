@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { inputTransform } from '../run/config.js';
-import { buildModel, csvField, loadRunSplit, readRunRecord, readyDevice } from '../run/run-dir.js';
+import { applyRunCheckpoint, buildModel, csvField, loadRunSplit, readRunCheckpoint, readRunRecord, readyDevice } from '../run/run-dir.js';
 import { collectImageFiles, displayPath } from '../report/image-files.js';
 import { choiceFlag, integerFlag } from '../ui/args.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, UsageError } from '../ui/errors.js';
@@ -47,13 +47,14 @@ export const explainCommand: Command = {
     const maxSide = integerFlag(NAME, 'max-side', (values['max-side'] as string | undefined) ?? '768', 16, 8192);
     const which = choiceFlag(NAME, 'checkpoint', (values.checkpoint as string | undefined) ?? 'best', ['best', 'last'] as const);
     const record = await readRunRecord(run);
-    const files = context.positionals.length > 0 ? await collectImageFiles(context.positionals) : [];
-    if (context.positionals.length > 0 && files.length === 0) throw new CliError(`no image files found in ${context.positionals.join(', ')}`, 'Name image files, or folders that hold some.');
+    const inputs = context.positionals.length > 0 ? await collectImageFiles(context.positionals) : { files: [], problems: [] };
+    const files = inputs.files;
+    const unlisted = inputs.problems.filter((p) => p.kind === 'file');
+    if (context.positionals.length > 0 && files.length + unlisted.length === 0) throw new CliError(`no image files found in ${context.positionals.join(', ')}`, 'Name image files, or folders that hold some.');
     const models = await import('@spine/models');
     const split = average ? await loadRunSplit(models, run, record.config) : undefined;
     if (split && split.test.length === 0) throw new CliError(`the test split of ${run} is empty`, '--average needs test films.');
-    const ckpt = await models.readCheckpoint(run, which);
-    if (!ckpt) throw new CliError(`${run} has no '${which}' checkpoint`, 'Train it first (spine-cli train --out RUN).');
+    const ckpt = await readRunCheckpoint(models, run, which);
     const { encodePng } = await import('@spine/imaging');
     const { readImage } = await import('@spine/imaging/node');
     const tensor = await import('@spine/tensor/node');
@@ -61,12 +62,18 @@ export const explainCommand: Command = {
     const model = buildModel(models, tensor, record.config);
     const transform = inputTransform(record.config);
     let failures = 0;
+    for (const p of inputs.problems.filter((q) => q.kind === 'folder')) process.stderr.write(`${p.path}: ${p.problem}\n`);
     try {
-      models.applyCheckpointTensors(ckpt, model);
+      applyRunCheckpoint(models, run, ckpt, model);
       model.eval();
       await fs.mkdir(out, { recursive: true });
-      if (files.length > 0) {
+      if (files.length + unlisted.length > 0) {
         const rows = ['file,predicted_sex,probability_male,explained_class,overlay,error'];
+        for (const p of unlisted) {
+          failures++;
+          rows.push(`${csvField(displayPath(p.path))},,,,,${csvField(p.problem)}`);
+          process.stderr.write(`${p.path}: ${p.problem}\n`);
+        }
         const bar = new Progress(files.length, { unit: 'films', label: 'Grad-CAM' });
         let done = 0;
         const fixed = classChoice === 'predicted' ? undefined : SEX.indexOf(classChoice);
@@ -120,6 +127,6 @@ export const explainCommand: Command = {
       await tensor.releaseDevice();
     }
     process.stderr.write(`Wrote ${out}${failures ? ` (${failures} film(s) could not be read)` : ''}\n`);
-    return failures > 0 && failures === files.length + (split?.test.length ?? 0) ? EXIT_FAILURE : EXIT_OK;
+    return failures > 0 && failures === files.length + unlisted.length + (split?.test.length ?? 0) ? EXIT_FAILURE : EXIT_OK;
   },
 };

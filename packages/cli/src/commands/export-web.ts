@@ -7,7 +7,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inputTransform } from '../run/config.js';
-import { readRunRecord } from '../run/run-dir.js';
+import { readRunCheckpoint, readRunRecord } from '../run/run-dir.js';
 import { choiceFlag } from '../ui/args.js';
 import { CliError, EXIT_OK, UsageError } from '../ui/errors.js';
 import { cliVersion } from '../version.js';
@@ -54,8 +54,7 @@ export const exportWebCommand: Command = {
     await checkOutDir(out);
     const models = await import('@spine/models');
     const { encodeSafetensors } = await import('@spine/nn');
-    const ckpt = await models.readCheckpoint(run, which);
-    if (!ckpt) throw new CliError(`${run} has no '${which}' checkpoint`, 'Train it first (spine-cli train --out RUN).');
+    const ckpt = await readRunCheckpoint(models, run, which);
     const metadata = {
       format: 'spine-web-model',
       version: '1',

@@ -2,11 +2,12 @@
  * spine-cli predict: a trained run's predicted sex for image files and folders, as CSV; or, with
  * --input DIR --out FILE, for a whole archive, batched and resumable.
  */
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { inputTransform } from '../run/config.js';
-import { buildModel, readRunRecord, readyDevice } from '../run/run-dir.js';
-import { collectImageFiles, displayPath, IMAGE_EXTENSIONS, walkImages } from '../report/image-files.js';
-import { appendLines, formatPredictionRow, openArchiveCsv, PREDICTION_HEADER, type PredictionRow, type Verdict } from '../report/prediction-csv.js';
+import { applyRunCheckpoint, buildModel, readRunCheckpoint, readRunRecord, readyDevice } from '../run/run-dir.js';
+import { collectImageFiles, displayPath, IMAGE_EXTENSIONS, walkImages, type ImageInputs } from '../report/image-files.js';
+import { appendLines, formatPredictionRow, readArchiveCsv, PREDICTION_HEADER, type PredictionRow, type Verdict } from '../report/prediction-csv.js';
 import { choiceFlag, integerFlag } from '../ui/args.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, UsageError } from '../ui/errors.js';
 import { Progress } from '../ui/progress.js';
@@ -65,40 +66,52 @@ export const predictCommand: Command = {
     const models = await import('@spine/models');
 
     // What to predict, and how each file is named in the CSV.
-    let files: string[];
+    // Files the walk could not list (a broken link) get a row with the reason, like unreadable ones.
+    let inputs: ImageInputs;
     let nameOf: (file: string) => string;
     let done = new Set<string>();
     const out = values.out === undefined ? undefined : resolve(values.out as string);
+    if (out !== undefined && (await stat(out).catch(() => undefined))?.isDirectory()) throw new CliError(`--out ${out} is a folder`, 'Give the CSV file to write, e.g. --out predictions.csv.');
     if (input !== undefined) {
       const root = resolve(input);
-      const stat = await import('node:fs').then((fs) => fs.promises.stat(root).catch(() => undefined));
-      if (!stat?.isDirectory()) throw new CliError(`--input ${root} is not a folder`, 'Pass the folder that holds the archive.');
+      if (!(await stat(root).catch(() => undefined))?.isDirectory()) throw new CliError(`--input ${root} is not a folder`, 'Pass the folder that holds the archive.');
       nameOf = (file) => displayPath(file, root);
-      done = await openArchiveCsv(models, out!);
+      done = await readArchiveCsv(models, out!);
       const all = await walkImages(root);
-      files = all.filter((f) => !done.has(nameOf(f)));
-      if (all.length === 0) throw new CliError(`no image files under ${root}`, `The archive should hold ${[...IMAGE_EXTENSIONS].join(' ')} files.`);
-      if (done.size > 0) process.stderr.write(`${out} already lists ${done.size} file(s); ${files.length} left to predict\n`);
-      if (files.length === 0) return EXIT_OK;
+      reportFolders(all);
+      if (all.files.length + fileProblems(all).length === 0) throw new CliError(`no image files under ${root}`, `The archive should hold ${[...IMAGE_EXTENSIONS].join(' ')} files.`);
+      inputs = { files: all.files.filter((f) => !done.has(nameOf(f))), problems: fileProblems(all).filter((p) => !done.has(nameOf(p.path))) };
+      const left = inputs.files.length + inputs.problems.length;
+      if (done.size > 0) process.stderr.write(`${out} already lists ${done.size} file(s); ${left} left to predict\n`);
+      if (left === 0) return EXIT_OK;
     } else {
-      files = await collectImageFiles(context.positionals);
+      const all = await collectImageFiles(context.positionals);
+      reportFolders(all);
+      inputs = { files: all.files, problems: fileProblems(all) };
       nameOf = (file) => displayPath(file);
-      if (files.length === 0) throw new CliError(`no image files found in ${context.positionals.join(', ')}`, `Name image files, or folders holding ${[...IMAGE_EXTENSIONS].join(' ')} files.`);
+      if (inputs.files.length + inputs.problems.length === 0) throw new CliError(`no image files found in ${context.positionals.join(', ')}`, `Name image files, or folders holding ${[...IMAGE_EXTENSIONS].join(' ')} files.`);
     }
+    const files = inputs.files;
+    const total = files.length + inputs.problems.length;
 
     const tensor = await import('@spine/tensor/node');
-    const ckpt = await models.readCheckpoint(run, which);
-    if (!ckpt) throw new CliError(`${run} has no '${which}' checkpoint`, 'Train it first (spine-cli train --out RUN).');
+    const ckpt = await readRunCheckpoint(models, run, which);
     await readyDevice(tensor);
     const model = buildModel(models, tensor, record.config);
-    models.applyCheckpointTensors(ckpt, model);
-    model.eval();
     const transform = inputTransform(record.config);
     const plane = 3 * transform.width * transform.height;
     const rows: string[] = [];
     const failures: string[] = [];
-    const bar = new Progress(files.length, { unit: 'films' });
+    const unlisted = inputs.problems.map((p) => {
+      failures.push(`${p.path}: ${p.problem}`);
+      return formatPredictionRow({ file: nameOf(p.path), error: p.problem }, verdict);
+    });
+    const bar = new Progress(total, { unit: 'films' });
     try {
+      applyRunCheckpoint(models, run, ckpt, model);
+      model.eval();
+      if (input !== undefined) await appendLines(out!, unlisted);
+      else rows.push(...unlisted);
       for (let start = 0; start < files.length; start += batchSize) {
         const chunk = files.slice(start, start + batchSize);
         const inputs = new Float32Array(chunk.length * plane);
@@ -110,7 +123,8 @@ export const predictCommand: Command = {
             await models.loadNetworkInput(chunk[i]!, transform, { out: inputs, offset: ok.length * plane });
             ok.push(i);
           } catch (e) {
-            results[i]!.error = oneLine(e);
+            // The reason alone: the CSV has the file in its own column, stderr puts it in front once.
+            results[i]!.error = models.fileErrorReason(e);
             failures.push(`${chunk[i]}: ${results[i]!.error}`);
           }
         }
@@ -125,7 +139,7 @@ export const predictCommand: Command = {
         const lines = results.map((r) => formatPredictionRow(r, verdict));
         if (input !== undefined) await appendLines(out!, lines);
         else rows.push(...lines);
-        bar.update(start + chunk.length);
+        bar.update(unlisted.length + start + chunk.length);
       }
       bar.finish();
     } finally {
@@ -137,9 +151,9 @@ export const predictCommand: Command = {
       if (out !== undefined) await models.writeFileAtomic(out, csv);
       else process.stdout.write(csv);
     }
-    if (out !== undefined) process.stderr.write(`Wrote ${out}: ${files.length - failures.length} films predicted${failures.length ? `, ${failures.length} unreadable` : ''}\n`);
+    if (out !== undefined) process.stderr.write(`Wrote ${out}: ${total - failures.length} films predicted${failures.length ? `, ${failures.length} unreadable` : ''}\n`);
     if (failures.length > 0) process.stderr.write(`${failures.length} file(s) could not be read:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
-    return failures.length === files.length ? EXIT_FAILURE : EXIT_OK;
+    return failures.length === total ? EXIT_FAILURE : EXIT_OK;
   },
 };
 
@@ -149,6 +163,11 @@ function probabilityFlag(flag: string, text: string): number {
   return n;
 }
 
-function oneLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+function fileProblems(inputs: ImageInputs): ImageInputs['problems'] {
+  return inputs.problems.filter((p) => p.kind === 'file');
+}
+
+/** Folders a walk did not enter (a loop, no permission): a line each, as they hold no row. */
+function reportFolders(inputs: ImageInputs): void {
+  for (const p of inputs.problems) if (p.kind === 'folder') process.stderr.write(`${p.path}: ${p.problem}\n`);
 }

@@ -1,6 +1,6 @@
 /** spine-cli report: a run's self-contained HTML report with its figures as SVG and PNG. */
 import { join, resolve } from 'node:path';
-import { buildModel, evaluationLoader, loadRunSplit, readRunRecord, readyDevice, writeEvaluation } from '../run/run-dir.js';
+import { applyRunCheckpoint, buildModel, evaluationLoader, loadRunSplit, readRunRecord, readyDevice, tryReadRunCheckpoint, writeEvaluation } from '../run/run-dir.js';
 import { integerFlag } from '../ui/args.js';
 import { EXIT_OK, UsageError } from '../ui/errors.js';
 import { Progress } from '../ui/progress.js';
@@ -42,11 +42,17 @@ export const reportCommand: Command = {
     const { readTestEvaluation } = await import('../report/run-data.js');
     const { writeReport } = await import('../report/write-report.js');
     const existing = await readTestEvaluation(models, run);
-    // The checkpoint the test evaluation used, else best (highest validation accuracy), else last.
+    // The checkpoint the test evaluation used, else best (highest validation accuracy), else last;
+    // none is needed when the evaluation exists and no Grad-CAM pictures are wanted.
+    const needsModel = !(gallery === 0 && existing !== null);
     let which: 'best' | 'last' = existing?.checkpoint ?? 'best';
-    let ckpt = await models.readCheckpoint(run, which);
-    if (!ckpt && existing === null) ckpt = await models.readCheckpoint(run, (which = 'last'));
-    if (!ckpt || (gallery === 0 && existing !== null)) {
+    const advice =
+      existing === null
+        ? `Evaluate the run with its other checkpoint ('spine-cli evaluate --run ${run} --checkpoint last'; the report then uses it), or train the run again into a new --out.`
+        : `'spine-cli report ${run} --gallery 0' writes the report from the test evaluation, without Grad-CAM pictures; or train the run again into a new --out.`;
+    let ckpt = needsModel ? await tryReadRunCheckpoint(models, run, which, advice) : undefined;
+    if (needsModel && !ckpt && existing === null) ckpt = await tryReadRunCheckpoint(models, run, (which = 'last'), 'Train the run again into a new --out.');
+    if (!ckpt) {
       const result = await writeReport(models, run, { galleryCount: gallery, averageFilms });
       process.stderr.write(`Wrote ${result.html} (${result.files.length} files)\n`);
       return EXIT_OK;
@@ -55,7 +61,7 @@ export const reportCommand: Command = {
     await readyDevice(tensor);
     const model = buildModel(models, tensor, record.config);
     try {
-      models.applyCheckpointTensors(ckpt, model);
+      applyRunCheckpoint(models, run, ckpt, model);
       model.eval();
       if (existing === null) {
         const split = await loadRunSplit(models, run, record.config);

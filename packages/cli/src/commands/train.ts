@@ -37,7 +37,8 @@ export const trainCommand: Command = {
     'The run directory holds config.json (resolved config, seed, versions, git commit, adapter), split.json',
     '(made with --seed unless --split is given), metrics.jsonl, checkpoints/ (last, best) and eval/ (the test',
     "set's metrics and predictions). Ctrl-C stops after the current batch and saves; --resume continues",
-    'exactly (only --epochs, --workers and --cache may change).',
+    'exactly (only --epochs, --workers and --cache may change); a run killed before its first checkpoint starts',
+    'again from epoch 1 with its saved settings.',
   ].join('\n'),
   options: {
     preset: { type: 'string', value: 'NAME', description: `${PRESETS.join(', ')}.`, defaultText: 'quick; paper-densenet-cervical with --model densenet*' },
@@ -60,7 +61,7 @@ export const trainCommand: Command = {
     augment: { type: 'string', value: 'on|off', description: 'Random rotation/scale/shift/exposure of training films.' },
     seed: { type: 'string', value: 'S', description: 'Seed of the split, the weight init and the shuffles.', defaultText: '0' },
     out: { type: 'string', value: 'RUN', description: 'Run directory.', defaultText: 'runs/<timestamp>' },
-    resume: { type: 'boolean', description: 'Continue the run in --out from its last checkpoint.' },
+    resume: { type: 'boolean', description: 'Continue the run in --out from its last checkpoint (from epoch 1 if it has none yet).' },
     cache: { type: 'string', value: 'DIR', description: 'Cache of decoded, resized films.', defaultText: '.spine-cache beside RUN' },
     workers: { type: 'string', value: 'N', description: 'Image loading threads (0: on the main thread).', defaultText: 'min(2, CPUs)' },
     json: { type: 'boolean', description: 'Print the final summary as JSON on stdout (progress still on stderr).' },
@@ -120,7 +121,11 @@ export function resolveConfig(values: Values, paperModel: SequentialCnnConfig): 
 async function newRecord(out: string, values: Values): Promise<RunRecord> {
   const config = resolveConfig(values, (await import('@spine/models')).PAPER_SEQCNN);
   if (existsSync(join(out, CONFIG_FILE))) {
-    throw new CliError(`${out} already holds a run`, 'Continue it with --resume, or choose another --out.');
+    const started = existsSync(join(out, 'checkpoints', 'last.json'));
+    throw new CliError(
+      `${out} already holds a run${started ? '' : ' that stopped before its first checkpoint'}`,
+      started ? 'Continue it with --resume, or choose another --out.' : '--resume starts it again from epoch 1 with its saved settings; or choose another --out.',
+    );
   }
   const pretrained = await resolveRunWeights(config, values['weights-cache'] as string | undefined);
   return { format: 'spine-run', version: 2, config, createdAt: new Date().toISOString(), command: process.argv.slice(2), packageVersions: packageVersions(), gitCommit: gitCommit(), adapter: null, pretrained };
@@ -143,6 +148,10 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
   const models = await import('@spine/models');
   const tensor = await import('@spine/tensor/node');
   const log = (s: string) => process.stderr.write(`${s}\n`);
+  // A run killed before its first checkpoint has its config.json and split.json and nothing to
+  // continue from: --resume starts it again at epoch 1 with its recorded settings.
+  const fromCheckpoint = resume && (await lastCheckpointExists(models, out));
+  if (resume && !fromCheckpoint) log(`${out} stopped before its first checkpoint: starting it again from epoch 1 with its saved settings`);
 
   // The adapter first: a network that cannot fit the binding limit fails here, not in a kernel.
   await readyDevice(tensor);
@@ -184,9 +193,9 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
   }
   if (split.train.length === 0) throw new CliError('the split has no training films', 'Use more data or other --fractions in spine-cli split.');
   const model = buildModel(models, tensor, config);
-  // A resumed run takes every weight from its checkpoint; only a new one loads pretrained weights,
-  // before the run directory exists, so weights that do not fit leave nothing behind.
-  const weightsLine = !resume && record.pretrained ? await loadRunWeights(models, model, record.pretrained).catch((e: unknown) => {
+  // A resumed run takes every weight from its checkpoint; a new (or restarted) one loads pretrained
+  // weights, a new one before the run directory exists, so weights that do not fit leave nothing behind.
+  const weightsLine = !fromCheckpoint && record.pretrained ? await loadRunWeights(models, model, record.pretrained).catch((e: unknown) => {
     model.dispose();
     throw e;
   }) : undefined;
@@ -212,7 +221,7 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
   const valLoader = split.val.length > 0 ? evaluationLoader(models, split.val, config, workers, cacheDir) : undefined;
   const testLoader = split.test.length > 0 ? evaluationLoader(models, split.test, config, workers, cacheDir) : undefined;
 
-  log(`${resume ? 'Resuming' : 'Training'} ${out}: preset ${config.preset}, ${split.train.length} train / ${split.val.length} val / ${split.test.length} test films at ${size} px, ${config.epochs} epochs, batch ${config.batchSize}, lr ${config.lr}, seed ${config.seed}`);
+  log(`${fromCheckpoint ? 'Resuming' : 'Training'} ${out}: preset ${config.preset}, ${split.train.length} train / ${split.val.length} val / ${split.test.length} test films at ${size} px, ${config.epochs} epochs, batch ${config.batchSize}, lr ${config.lr}, seed ${config.seed}`);
   log(`adapter: ${info.description || info.device || info.vendor} (${info.backend})`);
   log(`model: ${describeModel(config)}`);
   if (weightsLine) log(weightsLine);
@@ -235,7 +244,7 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
       epochs: config.epochs,
       runDir: out,
       config: runConfigHashInput(record, out),
-      resume,
+      resume: fromCheckpoint,
       hooks: {
         onEpochStart: (i) => {
           if (freezeEpochs > 0 && model instanceof models.DenseNet) {
@@ -285,6 +294,7 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
       const code = (e as { code?: string }).code;
       if (code === 'run-exists') throw new CliError(e.message, 'Continue it with --resume, or choose another --out.');
       if (code === 'config-mismatch') throw new CliError(e.message, 'The run was made with other settings; train into a new --out instead.');
+      if (code === 'bad-checkpoint') throw new CliError(e.message, DAMAGED_LAST, { cause: e });
       throw new CliError(e.message, code === 'non-finite-loss' ? 'Try a smaller --lr.' : undefined, { cause: e });
     }
     throw e;
@@ -294,6 +304,17 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
     await testLoader?.close();
     model.dispose();
     await tensor.releaseDevice();
+  }
+}
+
+const DAMAGED_LAST = "The run's last checkpoint is damaged and cannot be continued; train again into a new --out.";
+
+async function lastCheckpointExists(models: typeof import('@spine/models'), out: string): Promise<boolean> {
+  try {
+    return (await models.readCheckpointMeta(out, 'last')) !== undefined;
+  } catch (e) {
+    if (models.isTrainingError(e)) throw new CliError(e.message, DAMAGED_LAST, { cause: e });
+    throw e;
   }
 }
 

@@ -35,13 +35,11 @@ export function formatPredictionRow(row: PredictionRow, v: Verdict): string {
 
 /**
  * The files an existing archive CSV already lists (its torn last line, if any, cut off first);
- * a missing file is created with the header. A CSV with another header is refused.
+ * none when there is no file yet: it is created by the first append, so a run that fails before
+ * predicting anything leaves no CSV behind. A CSV with another header is refused.
  */
-export async function openArchiveCsv(models: Models, path: string): Promise<Set<string>> {
-  if (!existsSync(path)) {
-    await models.writeFileAtomic(path, `${PREDICTION_HEADER}\n`);
-    return new Set();
-  }
+export async function readArchiveCsv(models: Models, path: string): Promise<Set<string>> {
+  if (!existsSync(path)) return new Set();
   let text = await fs.readFile(path, 'utf8');
   if (text.length > 0 && !text.endsWith('\n')) {
     // A torn append: keep the complete lines only.
@@ -49,7 +47,8 @@ export async function openArchiveCsv(models: Models, path: string): Promise<Set<
     await fs.truncate(path, Buffer.byteLength(text));
   }
   if (text.trim() === '') {
-    await models.writeFileAtomic(path, `${PREDICTION_HEADER}\n`);
+    // Nothing but a torn header: the next append starts the file again.
+    await fs.truncate(path, 0);
     return new Set();
   }
   let table;
@@ -64,12 +63,16 @@ export async function openArchiveCsv(models: Models, path: string): Promise<Set<
   return new Set(table.rows.map((r) => r.fields[0]!));
 }
 
-/** Appends lines in one write and makes them durable before the next batch starts. */
+/**
+ * Appends lines in one write (after the header when the file is new or empty) and makes them
+ * durable before the next batch starts.
+ */
 export async function appendLines(path: string, lines: readonly string[]): Promise<void> {
   if (lines.length === 0) return;
   const handle = await fs.open(path, 'a');
   try {
-    await handle.write(lines.join('\n') + '\n');
+    const header = (await handle.stat()).size === 0 ? `${PREDICTION_HEADER}\n` : '';
+    await handle.write(header + lines.join('\n') + '\n');
     await handle.sync();
   } finally {
     await handle.close();

@@ -54,12 +54,14 @@ export function formatError(e: unknown, debug: boolean): string {
   } else if (e instanceof CliError) {
     lines.push(`error: ${e.message}`);
     if (e.hint) lines.push(e.hint);
-  } else if (isDatasetError(e)) {
-    // The message already lists every problem as "line N: file: problem".
+  } else if (isInputError(e)) {
+    // The packages' errors for bad input already name the file and the problem (a DatasetError
+    // lists every problem as "line N: file: problem"); a WeightsError adds what to do.
     lines.push(`error: ${e.message}`);
+    if (typeof e.hint === 'string' && e.hint) lines.push(e.hint);
   } else if (isSystemError(e)) {
     const what = SYSTEM_ERRORS[e.code] ?? e.code;
-    lines.push(`error: cannot ${e.syscall ?? 'access'} ${e.path ?? ''}: ${what}`.replace(/ {2,}/g, ' '));
+    lines.push(`error: cannot ${e.syscall ?? 'access'}${e.path ? ` ${e.path}` : ''}: ${what}`);
   } else if (e instanceof Error) {
     lines.push(`error: ${e.message}`);
     if (!debug) lines.push("This looks like a bug in spine-cli or a package it uses; rerun with --debug for the stack and report it.");
@@ -77,11 +79,14 @@ function causes(e: Error): string[] {
 }
 
 /**
- * @spine/models' DatasetError, recognised the way its own isDatasetError does, without loading that
- * package (and the GPU stack behind it) for every --help.
+ * The packages' typed errors for bad input (damaged, truncated or foreign files, bad data), as
+ * opposed to internal failures. Recognised by name, as each package's own is*Error does, without
+ * loading those packages (and the GPU stack behind them) for every --help.
  */
-function isDatasetError(e: unknown): e is Error & { problems: unknown[] } {
-  return e instanceof Error && e.name === 'DatasetError' && Array.isArray((e as { problems?: unknown }).problems);
+const INPUT_ERRORS = new Set(['DatasetError', 'TrainingError', 'WeightsError', 'SerializationError', 'ImagingError', 'CbirError', 'CsvSyntaxError']);
+
+function isInputError(e: unknown): e is Error & { hint?: unknown } {
+  return e instanceof Error && INPUT_ERRORS.has(e.name);
 }
 
 function isSystemError(e: unknown): e is NodeJS.ErrnoException & { code: string } {

@@ -33,13 +33,14 @@ export async function detectWeightsFormat(path: string): Promise<WeightsFormat |
   try {
     const head = new Uint8Array(16);
     const { bytesRead } = await fh.read(head, 0, 16, 0);
-    const size = (await fh.stat()).size;
     if (bytesRead >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return 'torch-zip';
     // Legacy torch.save: a protocol-2 pickle (0x80 0x02) of the magic number 0x1950a86a20f9469cfc6c as a LONG1 (0x8a 0x0a).
     if (bytesRead >= 4 && head[0] === 0x80 && head[1] === 0x02 && head[2] === 0x8a && head[3] === 0x0a) return 'torch-legacy';
     if (bytesRead >= 9) {
       const n = Number(new DataView(head.buffer).getBigUint64(0, true));
-      if (n > 0 && 8 + n <= size && head[8] === 0x7b /* '{' */) return 'safetensors';
+      // A header length that runs past the end still says safetensors: the reader then reports
+      // the file as truncated, rather than as no weights file at all.
+      if (n > 0 && n < 2 ** 32 && head[8] === 0x7b /* '{' */) return 'safetensors';
     }
     return null;
   } finally {
