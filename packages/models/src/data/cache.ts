@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { decodeImage, type Image } from '@spine/imaging';
+import { decodeImage, type DecodeOptions, type Image } from '@spine/imaging';
 import { writeFileAtomic } from '@spine/imaging/node';
 import { preprocess, preprocessKey, resolveTransform, type TransformConfig } from './transform.js';
 
@@ -33,8 +33,12 @@ export class PreprocessCache {
 
   constructor(readonly dir: string) {}
 
-  /** The preprocessed grey image for `path` under `config`, from cache or by decoding (then cached). */
-  async load(path: string, config: TransformConfig): Promise<Image> {
+  /**
+   * The preprocessed grey image for `path` under `config`, from cache or by decoding with
+   * `decodeOptions` (then cached). The options only decide whether a film is accepted, not its
+   * pixels, so they are not part of the key.
+   */
+  async load(path: string, config: TransformConfig, decodeOptions: DecodeOptions = { grey: true }): Promise<Image> {
     const key = preprocessKey(config);
     const stat = await fs.stat(path);
     const known = this.hashes.get(path);
@@ -57,7 +61,7 @@ export class PreprocessCache {
     }
     bytes ??= await fs.readFile(path);
     this.stats.decodes++;
-    const image = preprocess(decodeImage(bytes, path), r);
+    const image = preprocess(decodeImage(bytes, path, decodeOptions), r);
     await writeFileAtomic(entry, encodeEntry(image));
     return image;
   }

@@ -24,6 +24,8 @@ export interface DataLoaderOptions {
   prefetch?: number;
   /** Disk cache of preprocessed images (see PreprocessCache); none by default. */
   cacheDir?: string;
+  /** Largest film (width x height) to decode; default @spine/imaging's DEFAULT_MAX_PIXELS. */
+  maxPixels?: number;
 }
 
 /** Everything needed to continue exactly where a run stopped; JSON-able, for checkpoints. */
@@ -56,7 +58,7 @@ export interface Batch {
 export class DataLoader {
   private readonly records: DatasetRecord[];
   private readonly transform: ResolvedTransform;
-  private readonly opts: Required<Omit<DataLoaderOptions, 'cacheDir' | 'transform'>> & { cacheDir?: string };
+  private readonly opts: Required<Omit<DataLoaderOptions, 'cacheDir' | 'transform' | 'maxPixels'>> & { cacheDir?: string; maxPixels?: number };
   private position: LoaderState;
   private pool: Promise<WorkerPool> | undefined;
   private inlineCache: PreprocessCache | undefined;
@@ -75,6 +77,7 @@ export class DataLoader {
       workers: options.workers ?? Math.min(2, availableParallelism()),
       prefetch: Math.max(1, options.prefetch ?? 2),
       ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+      ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}),
     };
     if (!Number.isInteger(this.opts.workers) || this.opts.workers < 0) throw new RangeError(`workers must be a non-negative integer, got ${this.opts.workers}`);
     this.position = { seed: this.opts.seed >>> 0, epoch: 0, batch: 0 };
@@ -155,7 +158,7 @@ export class DataLoader {
       try {
         if (this.opts.workers === 0) {
           const cache = this.inlineCache;
-          await loadNetworkInput(r.path, this.transform, { ...(cache ? { cache } : {}), seed, out: images, offset: slot * plane });
+          await loadNetworkInput(r.path, this.transform, { ...(cache ? { cache } : {}), seed, out: images, offset: slot * plane, maxPixels: this.opts.maxPixels });
           if (!cache) this.inlineDecodes++;
         } else {
           images.set(await (await this.workers()).run(r.path, seed), slot * plane);
@@ -172,7 +175,12 @@ export class DataLoader {
 
   private workers(): Promise<WorkerPool> {
     this.pool ??= workerScript().then(
-      (script) => new WorkerPool(script, this.opts.workers, { transform: this.transform, ...(this.opts.cacheDir !== undefined ? { cacheDir: this.opts.cacheDir } : {}) }),
+      (script) =>
+        new WorkerPool(script, this.opts.workers, {
+          transform: this.transform,
+          ...(this.opts.cacheDir !== undefined ? { cacheDir: this.opts.cacheDir } : {}),
+          ...(this.opts.maxPixels !== undefined ? { maxPixels: this.opts.maxPixels } : {}),
+        }),
     );
     return this.pool;
   }

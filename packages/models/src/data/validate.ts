@@ -3,6 +3,7 @@ import { decodeImage, isImagingError, sniffFormat } from '@spine/imaging';
 import { sortRecords, type Dataset, type DatasetRecord } from './dataset.js';
 import { DatasetError, type DatasetProblem } from './errors.js';
 import { CLASS_NAMES } from './labels.js';
+import { filmDecodeOptions } from './pipeline.js';
 import { checkFileInside } from './paths.js';
 
 /**
@@ -18,6 +19,8 @@ export const AUTO_DECODE_LIMIT = 2000;
 export interface ValidateOptions {
   /** Default 'auto'. */
   imageCheck?: ImageCheck;
+  /** Largest film (width x height) a decode check accepts; default @spine/imaging's DEFAULT_MAX_PIXELS. */
+  maxPixels?: number;
 }
 
 /** A file to check although its row is already rejected (so one run reports all of its problems). */
@@ -45,7 +48,7 @@ export async function validateDataset(
   const mode = resolveCheck(options.imageCheck ?? 'auto', files.length);
   const results = await mapLimit(files, 8, async (r) => {
     const fileProblem = await checkFileInside(realRoot, r.path);
-    return fileProblem ?? (await checkImage(r.path, mode));
+    return fileProblem ?? (await checkImage(r.path, mode, options.maxPixels));
   });
   files.forEach((r, i) => {
     const problem = results[i];
@@ -69,10 +72,10 @@ function resolveCheck(check: ImageCheck, n: number): 'decode' | 'header' {
   return check;
 }
 
-async function checkImage(path: string, mode: 'decode' | 'header'): Promise<string | undefined> {
+async function checkImage(path: string, mode: 'decode' | 'header', maxPixels: number | undefined): Promise<string | undefined> {
   try {
     if (mode === 'decode') {
-      decodeImage(await fs.readFile(path), path);
+      decodeImage(await fs.readFile(path), path, filmDecodeOptions(maxPixels));
       return undefined;
     }
     const handle = await fs.open(path, 'r');

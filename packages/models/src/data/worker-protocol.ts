@@ -5,6 +5,7 @@ import type { ResolvedTransform } from './transform.js';
 export interface WorkerInit {
   transform: ResolvedTransform;
   cacheDir?: string;
+  maxPixels?: number;
 }
 
 /** One image to load: `seed` drives its augmentation. */

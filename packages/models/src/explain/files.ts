@@ -38,6 +38,8 @@ export interface ExplainFilesOptions {
   batchSize?: number;
   /** Class to explain for the i-th file ('predicted' by default). */
   classFor?: (index: number, file: string) => number | 'predicted';
+  /** Largest film (width x height) to decode; default @spine/imaging's DEFAULT_MAX_PIXELS. */
+  maxPixels?: number;
 }
 
 export async function* explainFiles(model: Module, files: readonly string[], transform: Omit<TransformConfig, 'augment'>, options: ExplainFilesOptions = {}): AsyncGenerator<FileCam | FileCamError> {
@@ -53,7 +55,7 @@ export async function* explainFiles(model: Module, files: readonly string[], tra
     for (let i = 0; i < chunk.length; i++) {
       try {
         let aspect = r.width / r.height;
-        await loadNetworkInput(chunk[i]!, r, { out: inputs, offset: ok.length * 3 * plane, onDecoded: (film) => {
+        await loadNetworkInput(chunk[i]!, r, { out: inputs, offset: ok.length * 3 * plane, maxPixels: options.maxPixels, onDecoded: (film) => {
             if (r.resize === 'stretch') aspect = film.width / film.height;
           },
         });

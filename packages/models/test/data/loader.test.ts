@@ -148,4 +148,29 @@ describe('DataLoader', () => {
       d.cleanup();
     }
   });
+
+  it('maxPixels reaches the decoder, from workers and inline, and the dataset check', async () => {
+    const d = tempDir();
+    try {
+      const path = put(d.dir, 'film.png', pngBytes(40, 30));
+      const rs: DatasetRecord[] = [{ path, file: 'film.png', label: 0 }];
+      for (const workers of [1, 0]) {
+        const refusing = new DataLoader(rs, { batchSize: 1, transform, workers, maxPixels: 1199 });
+        const err = await collect(refusing).catch((e: unknown) => e);
+        await refusing.close();
+        expect((err as { problems: unknown[] }).problems).toEqual([
+          { file: 'film.png', problem: expect.stringMatching(/^could not load image: image size 40x30 \(1,200 pixels\) is above the limit of 1,199 pixels/) },
+        ]);
+        const accepting = new DataLoader(rs, { batchSize: 1, transform, workers, maxPixels: 1200 });
+        expect((await collect(accepting))[0]!.images).toEqual(await loadNetworkInput(path, transform));
+        await accepting.close();
+      }
+      put(d.dir, 'labels.csv', 'file,sex\nfilm.png,F\n');
+      const check = await loadCsvDataset(d.dir, { imageCheck: 'decode', maxPixels: 1199 }).catch((e: unknown) => e);
+      expect(isDatasetError(check)).toBe(true);
+      expect(JSON.stringify((check as { problems: unknown[] }).problems)).toMatch(/above the limit of 1,199 pixels/);
+    } finally {
+      d.cleanup();
+    }
+  });
 });
