@@ -1,0 +1,200 @@
+// Host cost of recording a step: the JavaScript milliseconds one call of a training step (or an
+// inference forward) takes to record its dispatches, the dispatches per step and the
+// microseconds of JavaScript per dispatch, for DenseNet-121 (224 px, batch 4: plain,
+// memory-efficient, inference) and the quick start's SequentialCNN (64 px, batch 32). On a real
+// GPU this is the step's floor when the device is fast; on a software adapter the device's
+// threads compete with the recording for the cores (the recording submits every 256 dispatches),
+// and so does any other load on the machine: the recording is therefore also measured as the CPU
+// time of the JavaScript thread alone (Linux's per-thread schedstat), which neither changes.
+// Beside them, from the same process: the whole step's wall time (recording and device, median),
+// a quick-start epoch (44 steps of batch 32, the preset's 1,400 training films) on random inputs,
+// `memory()`'s peak live bytes of a DenseNet step and what the pool holds afterwards, and the
+// pool of a quick-start network trained without reading the loss (the bytes that wait for a
+// submit, relative to the live ones).
+// Results: bench/results/models-host-<adapter>.json -> docs/BENCHMARKS.md.
+// Run after `npm run build`: node packages/models/bench/host-recording-bench.mjs [--quick]
+// (--quick: DenseNet at 112 px batch 2, 2 timed steps; results go to *-quick.json.)
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as T from '@spine/tensor/node';
+import { SGD, softmaxCrossEntropy } from '@spine/nn';
+import { densenet121 } from '../dist/models/densenet.js'; // not the package index: it loads the image codecs
+import { PAPER_SEQCNN, SequentialCNN } from '../dist/models/sequential-cnn.js';
+import { finishSuite, quick, warmMatmulForBench } from '../../../bench/harness.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+await T.ready();
+const info = T.deviceInfo();
+const notes = await warmMatmulForBench(T, info, [{}, { transA: true }, { transB: true }, { transA: true, transB: true }]);
+const engine = T.getEngine();
+const SIZE = quick ? 112 : 224;
+const BATCH = quick ? 2 : 4;
+const REPS = quick ? 2 : 5;
+const MiB = 2 ** 20;
+const cases = [];
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** CPU milliseconds the main (JavaScript) thread has run, or null where Linux's schedstat is absent. */
+function threadCpuMs() {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Median recording ms (the synchronous call alone, started on an idle device), median wall ms
+ * (recording plus waiting for the device) and dispatches of `run`, after one warm-up call.
+ */
+async function recordAndRun(run) {
+  run();
+  await T.sync();
+  const rec = [];
+  const cpu = [];
+  const wall = [];
+  let dispatches = 0;
+  for (let i = 0; i < REPS; i++) {
+    const d0 = engine.counters.dispatches;
+    const c0 = threadCpuMs();
+    const t0 = performance.now();
+    run();
+    rec.push(performance.now() - t0);
+    if (c0 !== null) cpu.push(threadCpuMs() - c0);
+    await T.sync();
+    wall.push(performance.now() - t0);
+    dispatches = engine.counters.dispatches - d0;
+  }
+  return { recordMs: median(rec), cpuMs: cpu.length ? median(cpu) : null, wallMs: median(wall), dispatches };
+}
+
+function addRows(label, r, { wall = true } = {}) {
+  const usPer = (1e3 * r.recordMs) / r.dispatches;
+  cases.push({ label: `${label}: JavaScript recording (wall)`, unit: 'ms', ms: r.recordMs, rate: r.recordMs, peerMs: null, peerRate: null, ratio: null });
+  if (r.cpuMs !== null) cases.push({ label: `${label}: JavaScript recording (thread CPU)`, unit: 'ms', ms: r.cpuMs, rate: r.cpuMs, peerMs: null, peerRate: null, ratio: null });
+  cases.push({ label: `${label}: dispatches`, unit: 'dispatches', ms: null, rate: r.dispatches, peerMs: null, peerRate: null, ratio: null });
+  cases.push({ label: `${label}: JavaScript per dispatch (wall)`, unit: 'us', ms: null, rate: usPer, peerMs: null, peerRate: null, ratio: null });
+  if (r.cpuMs !== null) cases.push({ label: `${label}: JavaScript per dispatch (thread CPU)`, unit: 'us', ms: null, rate: (1e3 * r.cpuMs) / r.dispatches, peerMs: null, peerRate: null, ratio: null });
+  if (wall) cases.push({ label: `${label}: whole step (recording and device)`, unit: 'ms', ms: r.wallMs, rate: r.wallMs, peerMs: null, peerRate: null, ratio: null });
+  const cpu = r.cpuMs === null ? '' : ` (thread CPU ${r.cpuMs.toFixed(1)} ms, ${((1e3 * r.cpuMs) / r.dispatches).toFixed(1)} us each)`;
+  console.log(`${label.padEnd(52)} recording ${r.recordMs.toFixed(1).padStart(7)} ms, ${String(r.dispatches).padStart(5)} dispatches, ${usPer.toFixed(1).padStart(6)} us each${cpu}; step ${r.wallMs.toFixed(0)} ms`);
+}
+
+function row(label, unit, value) {
+  cases.push({ label, unit, ms: null, rate: value, peerMs: null, peerRate: null, ratio: null });
+  console.log(`${label.padEnd(80)} ${value.toFixed(unit === 'MiB' ? 1 : 2)} ${unit}`);
+}
+
+// ---- DenseNet-121 -----------------------------------------------------------------------
+
+async function densenet(memoryEfficient) {
+  T.manualSeed(1);
+  const model = densenet121({ numClasses: 2, memoryEfficient });
+  const opt = new SGD(model.parameters(), { lr: 1e-3, momentum: 0.9 });
+  const x = T.randn([BATCH, 3, SIZE, SIZE], { seed: 2 }).keep();
+  const labels = T.tensor(Int32Array.from({ length: BATCH }, (_, i) => i % 2), [BATCH], 'i32').keep();
+  const step = () =>
+    T.scope(() => {
+      model.train();
+      softmaxCrossEntropy(model.forward(x), labels).backward();
+      opt.step();
+      model.zeroGrad();
+    });
+  const infer = () =>
+    T.scope(() => {
+      model.eval();
+      T.noGrad(() => model.forward(x));
+    });
+  const shape = `${SIZE} px batch ${BATCH}`;
+  addRows(`densenet121 train step ${shape}${memoryEfficient ? ', memory-efficient' : ''}`, await recordAndRun(step));
+  if (!memoryEfficient) {
+    // Peak live bytes of one step and what the pool holds once it is over.
+    await T.sync();
+    T.resetPeakMemory();
+    step();
+    await T.sync();
+    const m = T.memory();
+    row(`densenet121 train step ${shape}: peak live tensor bytes`, 'MiB', m.peakLiveBytes / MiB);
+    row(`densenet121 train step ${shape}: pooled bytes after the step`, 'MiB', m.pooledBytes / MiB);
+  }
+  if (!memoryEfficient) addRows(`densenet121 inference ${shape}`, await recordAndRun(infer));
+  model.dispose();
+  for (const b of opt.stateDict().momentumBuffers.values()) b.dispose();
+  x.dispose();
+  labels.dispose();
+}
+
+await densenet(false);
+await densenet(true);
+
+// ---- the quick start's network ------------------------------------------------------------
+
+// The quick preset's model (packages/cli/src/run/config.ts) at its batch of 32.
+const QUICK_MODEL = { ...PAPER_SEQCNN, inputSize: 64, channels: [16, 32, 32, 32, 32], hidden: [64, 64], conv1: { kernel: 5, stride: 2, padding: 2 }, conv2: { stride: 1, padding: 1 }, dropout: 0, initStd: 0.1, batchNorm: true };
+const QUICK_BATCH = 32;
+const QUICK_STEPS_PER_EPOCH = Math.ceil(1400 / QUICK_BATCH);
+
+function quickNet() {
+  T.manualSeed(0);
+  const model = new SequentialCNN(QUICK_MODEL);
+  const opt = new SGD(model.parameters(), { lr: 0.04, momentum: 0.9, weightDecay: 5e-4 });
+  const x = T.randn([QUICK_BATCH, 3, 64, 64], { seed: 1 }).keep();
+  const y = T.tensor(Int32Array.from({ length: QUICK_BATCH }, (_, i) => i % 2)).keep();
+  model.train();
+  // The trainer's step: the loss is kept (to be read later or not at all).
+  const step = () => {
+    const loss = T.scope(() => softmaxCrossEntropy(model.forward(x), y));
+    loss.backward();
+    opt.step();
+    opt.zeroGrad();
+    return loss;
+  };
+  const dispose = () => {
+    model.dispose();
+    for (const b of opt.stateDict().momentumBuffers.values()) b.dispose();
+    x.dispose();
+    y.dispose();
+  };
+  return { step, dispose };
+}
+
+{
+  const q = quickNet();
+  addRows(`quick-start SequentialCNN train step 64 px batch ${QUICK_BATCH}`, await recordAndRun(() => q.step().dispose()));
+  const epochs = [];
+  for (let e = 0; e < (quick ? 1 : 3); e++) {
+    const t0 = performance.now();
+    for (let i = 0; i < QUICK_STEPS_PER_EPOCH; i++) {
+      const loss = q.step();
+      await loss.item(); // the trainer reads every step's loss
+      loss.dispose();
+    }
+    epochs.push(performance.now() - t0);
+  }
+  row(`quick-start epoch (${QUICK_STEPS_PER_EPOCH} steps of batch ${QUICK_BATCH}, random inputs, loss read every step)`, 'ms', median(epochs));
+  q.dispose();
+}
+{
+  // Losses kept and read only at the end: released buffers wait for a submit.
+  T.getEngine().storagePool.trim();
+  const q = quickNet();
+  await T.sync();
+  T.resetPeakMemory();
+  const losses = [];
+  let pooledMax = 0;
+  for (let i = 0; i < 40; i++) {
+    losses.push(q.step());
+    const m = T.memory();
+    pooledMax = Math.max(pooledMax, m.pooledBytes + m.pendingBytes);
+  }
+  await T.sync();
+  for (const l of losses) l.dispose();
+  const m = T.memory();
+  row('quick-start 40 steps, loss not read: peak live tensor bytes', 'MiB', m.peakLiveBytes / MiB);
+  row('quick-start 40 steps, loss not read: pooled and pending bytes', 'MiB', pooledMax / MiB);
+  q.dispose();
+}
+
+await T.releaseDevice();
+finishSuite(root, 'models-host', info, null, cases, { notes });
