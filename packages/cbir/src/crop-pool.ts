@@ -65,7 +65,7 @@ export class CropPool {
 
   /** Reads and describes one film (for building an index in parallel). */
   async describe(file: string, settings: DescriptorSettings): Promise<{ width: number; height: number; descriptor: Float64Array }> {
-    if (this.slots.length === 0) return describeInline(file, settings);
+    if (this.slots.length === 0) return describeInline(file, settings, this.options.maxPixels);
     const reply = await this.send({ id: 0, kind: 'describe', file, settings });
     return (reply as { described: { width: number; height: number; descriptor: Float64Array } }).described;
   }

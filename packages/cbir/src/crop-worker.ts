@@ -22,5 +22,5 @@ async function handle(task: PoolTask): Promise<PoolReply> {
     if (index === null) throw new Error('this pool was started without an index');
     return { id: task.id, record: await cropFilm(task.job, index, init.options) };
   }
-  return { id: task.id, described: await describeInline(task.file, task.settings) };
+  return { id: task.id, described: await describeInline(task.file, task.settings, init.options.maxPixels) };
 }

@@ -7,12 +7,16 @@
  * decoded by @spine/imaging, which also owns the error messages for broken files.
  */
 import { constants, crc32, deflateSync, inflateSync } from 'node:zlib';
+import { DEFAULT_MAX_PIXELS } from '@spine/imaging';
 import type { GreyPlane } from './grey.js';
 
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 
-/** The plane of an 8-bit grey non-interlaced PNG, or null when the bytes are anything else. */
-export function decodeGreyPng(bytes: Uint8Array): GreyPlane | null {
+/**
+ * The plane of an 8-bit grey non-interlaced PNG, or null when the bytes are anything else or the
+ * size is above `maxPixels` (then @spine/imaging refuses it from the header, in its own words).
+ */
+export function decodeGreyPng(bytes: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): GreyPlane | null {
   if (bytes.length < 45 || SIGNATURE.some((b, i) => bytes[i] !== b)) return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = 8;
@@ -37,14 +41,15 @@ export function decodeGreyPng(bytes: Uint8Array): GreyPlane | null {
     }
     pos = body + length + 4;
   }
-  if (width === 0 || height === 0 || idat.length === 0 || width * height > 1 << 28) return null;
+  if (width === 0 || height === 0 || idat.length === 0 || width * height > maxPixels) return null;
+  const stride = width + 1;
   let raw: Uint8Array;
   try {
-    raw = inflateSync(idat.length === 1 ? idat[0]! : Buffer.concat(idat));
+    // Bounded by what the header promises, so data beyond the last row is never inflated.
+    raw = inflateSync(idat.length === 1 ? idat[0]! : Buffer.concat(idat), { maxOutputLength: stride * height });
   } catch {
     return null;
   }
-  const stride = width + 1;
   if (raw.length < stride * height) return null;
   const out = new Uint8Array(width * height);
   for (let y = 0; y < height; y++) {

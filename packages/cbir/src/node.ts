@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { decodeImage, encodePng, imageFromGrey8 } from '@spine/imaging';
+import { decodeImage, decodeLimit, encodePng, imageFromGrey8 } from '@spine/imaging';
 import { writeFileAtomic } from '@spine/imaging/node';
 import { decodeGreyPng, encodeGreyPng } from './grey-png.js';
 import { greyPlaneFromImage, type GreyPlane } from './grey.js';
@@ -21,9 +21,10 @@ export const ROIS_FILE = 'rois.json';
 
 /**
  * A film file as an 8-bit grey plane: 8-bit grey PNGs through the fast path, every other format
- * (and any PNG the fast path declines) through @spine/imaging, whose ImagingError names the file.
+ * (and any PNG the fast path declines) through @spine/imaging, decoded straight to grey, whose
+ * ImagingError names the file. `maxPixels` defaults to @spine/imaging's DEFAULT_MAX_PIXELS.
  */
-export async function readGreyPlane(path: string): Promise<GreyPlane> {
+export async function readGreyPlane(path: string, maxPixels?: number): Promise<GreyPlane> {
   let bytes: Uint8Array;
   try {
     const stat = await fs.stat(path);
@@ -34,7 +35,8 @@ export async function readGreyPlane(path: string): Promise<GreyPlane> {
     const code = (e as NodeJS.ErrnoException).code;
     throw new CbirError(path, code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : (e as Error).message, { cause: e });
   }
-  return decodeGreyPng(bytes) ?? greyPlaneFromImage(decodeImage(bytes, path));
+  const options = maxPixels === undefined ? { grey: true } : { grey: true, maxPixels };
+  return decodeGreyPng(bytes, decodeLimit(options)) ?? greyPlaneFromImage(decodeImage(bytes, path, options));
 }
 
 /** rois.json of a reference folder: film name -> ROI box {x, y, width, height} in that film's pixels. */
@@ -72,8 +74,10 @@ export interface BuildIndexOptions {
    * never enlarged, and a set of small films is described at its own size.
    */
   settings?: Partial<DescriptorSettings>;
-  /** Describe films on this pool's workers (default: inline, one at a time). */
+  /** Describe films on this pool's workers (default: inline, one at a time); the pool's maxPixels applies there. */
   pool?: CropPool;
+  /** Largest film (width x height) to decode; default @spine/imaging's DEFAULT_MAX_PIXELS. */
+  maxPixels?: number;
   /** Called after each film with (done, total). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -88,7 +92,7 @@ export async function buildIndexFromFolder(dir: string, options: BuildIndexOptio
   const names = [...boxes.keys()].sort();
   const settings = { ...DEFAULT_DESCRIPTOR_SETTINGS, ...options.settings };
   if (options.settings?.workingWidth === undefined) {
-    const first = await readGreyPlane(join(dir, names[0]!));
+    const first = await readGreyPlane(join(dir, names[0]!), options.maxPixels);
     settings.workingWidth = Math.min(DEFAULT_WORKING_WIDTH, first.width);
   }
   let done = 0;
@@ -96,7 +100,7 @@ export async function buildIndexFromFolder(dir: string, options: BuildIndexOptio
     const path = join(dir, file);
     let described: { width: number; height: number; descriptor: Float64Array };
     try {
-      described = options.pool ? await options.pool.describe(path, settings) : await describeInline(path, settings);
+      described = options.pool ? await options.pool.describe(path, settings) : await describeInline(path, settings, options.maxPixels);
     } catch (e) {
       if (e instanceof CbirError) throw new CbirError(path, e.reason, { cause: e });
       throw e;
@@ -113,8 +117,8 @@ export async function buildIndexFromFolder(dir: string, options: BuildIndexOptio
   return new RoiIndex(settings, references, resolve(dir));
 }
 
-export async function describeInline(path: string, settings: DescriptorSettings): Promise<{ width: number; height: number; descriptor: Float64Array }> {
-  const grey = await readGreyPlane(path);
+export async function describeInline(path: string, settings: DescriptorSettings, maxPixels?: number): Promise<{ width: number; height: number; descriptor: Float64Array }> {
+  const grey = await readGreyPlane(path, maxPixels);
   return { width: grey.width, height: grey.height, descriptor: describeFilm(grey, settings) };
 }
 
@@ -154,6 +158,8 @@ export interface CropJobOptions {
   crop?: CropSettings;
   /** Resize the crop to this many pixels square before writing (default: keep the cut size). */
   outputSize?: number;
+  /** Largest film (width x height) to decode; default @spine/imaging's DEFAULT_MAX_PIXELS. */
+  maxPixels?: number;
 }
 
 /** What the manifest records for one film. */
@@ -174,7 +180,7 @@ export interface CropRecord {
 
 /** Reads a film, finds its nearest reference, cuts the square and writes it as an 8-bit grey PNG (atomically). */
 export async function cropFilm(job: CropJob, index: RoiIndex, options: CropJobOptions = {}): Promise<CropRecord> {
-  const grey = await readGreyPlane(job.source);
+  const grey = await readGreyPlane(job.source, options.maxPixels);
   const [match] = index.nearest([index.describe(grey)], 1)[0]!;
   const ref = match!.reference;
   const t = transferRoi(ref, grey, options.crop ?? PAPER_CROP);
@@ -182,7 +188,7 @@ export async function cropFilm(job: CropJob, index: RoiIndex, options: CropJobOp
   if (options.outputSize !== undefined && options.outputSize !== piece.width) piece = resizePlane(piece, options.outputSize, options.outputSize);
   await writeFileAtomic(job.out, encodeGreyPng(piece));
   if (job.preview !== undefined && job.referenceDir !== undefined) {
-    const refGrey = await readGreyPlane(join(job.referenceDir, ref.file));
+    const refGrey = await readGreyPlane(join(job.referenceDir, ref.file), options.maxPixels);
     const figure = roiPreview(imageFromGrey8(grey.width, grey.height, grey.data), t, imageFromGrey8(refGrey.width, refGrey.height, refGrey.data), ref.roi);
     await writeFileAtomic(job.preview, encodePng(figure));
   }

@@ -1,8 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { decodeImage, encodePng, imageFromData, resize } from '@spine/imaging';
 import { describe, expect, it } from 'vitest';
 import { decodeGreyPng, encodeGreyPng } from '../src/grey-png.js';
+import { readGreyPlane } from '../src/node.js';
 import { cropPlane, greyPlaneFromImage, resizePlane, workingPlane, type GreyPlane } from '../src/index.js';
 
 const sample = join(import.meta.dirname, '..', '..', '..', 'test-data', 'sample');
@@ -44,6 +47,27 @@ describe('grey PNG fast path', () => {
     const deep = encodePng(imageFromData(4, 3, 1, new Float32Array(12).fill(0.5)), { bitDepth: 16 });
     const good = encodeGreyPng(plane(20, 10));
     for (const bytes of [rgb, deep, new Uint8Array(100), good.subarray(0, good.length - 30)]) expect(decodeGreyPng(bytes)).toBeNull();
+  });
+
+  it('leaves a film above the pixel limit to @spine/imaging, which refuses it from the header', async () => {
+    // 20000x20000 claimed over one row of data: inflating it all would be the bomb.
+    const bomb = Buffer.from(encodeGreyPng(plane(20000, 1)));
+    bomb.writeUInt32BE(20000, 20);
+    bomb.writeUInt32BE(crc32(bomb.subarray(12, 29)), 29);
+    expect(decodeGreyPng(bomb)).toBeNull();
+    const small = encodeGreyPng(plane(50, 40));
+    expect(decodeGreyPng(small, 2000)?.width).toBe(50);
+    expect(decodeGreyPng(small, 1999)).toBeNull();
+    const dir = mkdtempSync(join(tmpdir(), 'cbir-limit-'));
+    try {
+      writeFileSync(join(dir, 'bomb.png'), bomb);
+      await expect(readGreyPlane(join(dir, 'bomb.png'))).rejects.toThrow(/bomb\.png: image size 20000x20000 \(400,000,000 pixels\) is above the limit of 30,000,000 pixels/);
+      writeFileSync(join(dir, 'film.png'), encodeGreyPng(plane(50, 40)));
+      expect((await readGreyPlane(join(dir, 'film.png'), 2000)).width).toBe(50);
+      await expect(readGreyPlane(join(dir, 'film.png'), 1999)).rejects.toThrow(/image size 50x40 \(2,000 pixels\) is above the limit of 1,999 pixels/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('decodes all five PNG row filters (pngjs writes them when asked to try each)', () => {
