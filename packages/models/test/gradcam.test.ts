@@ -4,6 +4,7 @@ import { Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential } from '@s
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { colormap } from '@spine/imaging';
 import { writePng } from '@spine/imaging/node';
 import { CamAverager, camOverlay, camTargetFor, classAverageOverlay, explainFiles, gradCam, registerCamTarget, upsampleBilinear, type FileCam } from '../src/explain/index.js';
 import { PAPER_SEQCNN, SequentialCNN } from '../src/models/sequential-cnn.js';
@@ -230,12 +231,28 @@ describe('heat maps', () => {
     expect(gap).toBeGreaterThan(0);
     expect(gap).toBeLessThan(10);
     expect(panel / fig.height).toBeCloseTo(a!.aspect, 2);
-    // Left panel: exactly the mean film (grey: R = G = B), upsampled to the panel.
+    // Left panel: the mean film (grey: R = G = B), upsampled to the panel, but for one-pixel contours
+    // of the heat at 0.5 and 0.8 in jet's colours of those levels.
     const mean = upsampleBilinear(a!.film, 16, 16, 200, panel);
+    const heat = upsampleBilinear(a!.map, 16, 16, 200, panel); // the mean map peaks at 1 already
     const px = (x: number, y: number) => Array.from(fig.data.subarray(3 * (y * fig.width + x), 3 * (y * fig.width + x) + 3));
+    const inside = (x: number, y: number, l: number) => x >= 0 && y >= 0 && x < panel && y < 200 && heat[y * panel + x]! >= l;
+    const edge = (x: number, y: number, l: number) => inside(x, y, l) && [[x - 1, y], [x + 1, y], [x, y - 1], [x, y + 1]].some(([u, v]) => u! >= 0 && v! >= 0 && u! < panel && v! < 200 && !inside(u!, v!, l));
     let worst = 0;
-    for (let y = 0; y < 200; y++) for (let x = 0; x < panel; x++) for (const v of px(x, y)) worst = Math.max(worst, Math.abs(v - mean[y * panel + x]!));
+    let contour = 0;
+    for (let y = 0; y < 200; y++) {
+      for (let x = 0; x < panel; x++) {
+        const level = edge(x, y, 0.8) ? 0.8 : edge(x, y, 0.5) ? 0.5 : null;
+        if (level === null) for (const v of px(x, y)) worst = Math.max(worst, Math.abs(v - mean[y * panel + x]!));
+        else {
+          contour++;
+          expect(px(x, y)).toEqual(colormap('jet', level).map((v) => Math.fround(v)));
+        }
+      }
+    }
     expect(worst).toBeLessThan(1e-6);
+    expect(contour).toBeGreaterThan(0);
+    expect(contour / (200 * panel)).toBeLessThan(0.03); // lines, not a wash over the film
     for (let y = 0; y < 200; y += 17) for (let x = panel; x < panel + gap; x++) expect(px(x, y)).toEqual([1, 1, 1]);
     // Right panel: the heat, red where the map peaks (bottom right), blue where it is zero (top left).
     const [rHot, , bHot] = px(panel + gap + panel - 3, 197);

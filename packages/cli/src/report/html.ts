@@ -96,7 +96,7 @@ function explainedSection(page: ReportPage): string {
   const film = (f: GalleryFilm) =>
     `<figure class="film${f.correct ? '' : ' wrong'}" data-film="${e(f.file)}"><img alt="Grad-CAM of ${e(f.file)}" src="${dataUri(f.png)}"><figcaption>true ${f.truth}, predicted ${f.predicted} (${(100 * f.confidence).toFixed(1)}%)<br><span class="path">${e(f.file)}</span></figcaption></figure>`;
   const averages = x.averages
-    .map((a) => `<figure class="avg" data-figure="average-${a.sex}"><img alt="mean Grad-CAM, ${a.sex} films" src="${dataUri(a.png)}"><figcaption><b>${a.sex}</b>: left, the mean of ${a.films === a.of ? `the ${a.films}` : `${a.films} of the ${a.of}`} ${a.sex} test films; right, their mean map (each film explained for its true sex) over that mean film</figcaption></figure>`)
+    .map((a) => `<figure class="avg" data-figure="average-${a.sex}"><img alt="mean Grad-CAM, ${a.sex} films" src="${dataUri(a.png)}"><figcaption><b>${a.sex}</b>: left, the mean of ${a.films === a.of ? `the ${a.films}` : `${a.films} of the ${a.of}`} ${a.sex} test films with their mean map's 50% (green) and 80% (orange) contours; right, the mean map over that mean film (each film explained for its true sex)</figcaption></figure>`)
     .join('\n');
   return `<p>Grad-CAM of ${e(x.layer)}: the class logit's gradient, averaged over each channel, weights the channels of that activation; red is where the evidence for the class is strongest. Maps are scaled to their own maximum.</p>
 <h3>Per class, over the test set</h3>

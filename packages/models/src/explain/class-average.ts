@@ -6,7 +6,7 @@
  * regions that carry a class's evidence across the set, e.g. whether the neck or the breast shadow
  * matters (the paper's guess).
  */
-import type { Image } from '@spine/imaging';
+import { colormap, type Image } from '@spine/imaging';
 import { heatOnImage, scaleToMax, upsampleBilinear, type OverlayOptions } from './heatmap.js';
 
 export interface ClassAverage {
@@ -75,34 +75,53 @@ function median(xs: readonly number[]): number {
 export interface ClassAverageFigureOptions extends Pick<OverlayOptions, 'alpha' | 'colormap'> {
   /** Height of each panel, or its width where the films are wider than high (default 384). */
   maxSide?: number;
+  /** Heat levels (of the map scaled to its maximum) outlined on the mean film (default 0.5 and 0.8). */
+  contours?: readonly number[];
 }
 
 /**
  * The class average as a figure: two panels at the films' median aspect, the mean film on the left
  * and the mean map over it on the right (heat at `alpha`, default 0.45), a white gap between
- * them. The left panel is the mean film itself (upsampled), so the anatomy the heat sits on can be
- * read off beside it. Returns RGB.
+ * them. The left panel is the mean film itself (upsampled) with only the `contours` of the heat
+ * drawn on it, thin lines in the colour map's colour of their level, so the anatomy the
+ * evidence sits on stays in plain view. Returns RGB.
  */
 export function classAverageOverlay(avg: ClassAverage, options: ClassAverageFigureOptions = {}): Image {
   const side = options.maxSide ?? 384;
   const h = Math.max(1, Math.round(avg.aspect > 1 ? side / avg.aspect : side));
   const w = Math.max(1, Math.round(h * avg.aspect));
   const film = upsampleBilinear(avg.film, avg.height, avg.width, h, w);
-  const heat = heatOnImage({ width: w, height: h, channels: 1, data: film, bitDepth: 8 }, avg.map, avg.height, avg.width, options);
+  const overlay = heatOnImage({ width: w, height: h, channels: 1, data: film, bitDepth: 8 }, avg.map, avg.height, avg.width, options);
+  const heat = upsampleBilinear(scaleToMax(avg.map), avg.height, avg.width, h, w);
+  const levels = [...(options.contours ?? [0.5, 0.8])].sort((a, b) => b - a);
   const gap = Math.max(2, Math.round(side / 48));
+  // Two pixels at the report's 384 px, so a line survives the page scaling the picture down.
+  const line = Math.max(1, Math.round(side / 256));
   const width = 2 * w + gap;
   const out = new Float32Array(3 * width * h).fill(1);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
+      const i = y * w + x;
       const o = 3 * (y * width + x);
-      const v = film[y * w + x]!;
-      out[o] = out[o + 1] = out[o + 2] = v;
-      const r = 3 * (y * width + w + gap + x);
-      const i = 3 * (y * w + x);
-      out[r] = heat.data[i]!;
-      out[r + 1] = heat.data[i + 1]!;
-      out[r + 2] = heat.data[i + 2]!;
+      const level = levels.find((l) => onContour(heat, w, h, x, y, l, line));
+      const [r, g, b] = level === undefined ? [film[i]!, film[i]!, film[i]!] : colormap(options.colormap ?? 'jet', level);
+      out[o] = r;
+      out[o + 1] = g;
+      out[o + 2] = b;
+      const q = 3 * (y * width + w + gap + x);
+      out[q] = overlay.data[3 * i]!;
+      out[q + 1] = overlay.data[3 * i + 1]!;
+      out[q + 2] = overlay.data[3 * i + 2]!;
     }
   }
   return { width, height: h, channels: 3, data: out, bitDepth: 8 };
+}
+
+/** Whether (x, y) is on the inner edge, `line` pixels wide, of the region where heat >= level: inside, with a pixel outside at most `line` away along a row or column. */
+function onContour(heat: ArrayLike<number>, w: number, h: number, x: number, y: number, level: number, line: number): boolean {
+  if (heat[y * w + x]! < level) return false;
+  for (let d = 1; d <= line; d++) {
+    if ((x >= d && heat[y * w + x - d]! < level) || (x + d < w && heat[y * w + x + d]! < level) || (y >= d && heat[(y - d) * w + x]! < level) || (y + d < h && heat[(y + d) * w + x]! < level)) return true;
+  }
+  return false;
 }
