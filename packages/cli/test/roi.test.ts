@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeImage } from '@spine/imaging';
@@ -167,6 +167,27 @@ describe('roi crop', () => {
     expect(csv(join(out2, 'labels.csv'))).toHaveLength(3);
     const crop = decodeImage(readFileSync(join(out2, 'cervical-0001-00000.png')), 'crop');
     expect([crop.width, crop.height]).toEqual([64, 64]);
+  });
+
+  it('a folder without labels.csv: links to films are cropped like files, a broken link is named', async () => {
+    const linked = join(dir, 'linked');
+    mkdirSync(linked);
+    const [first, second] = csv(join(films, 'labels.csv')).slice(1).map((c) => c[0]!);
+    copyFileSync(join(films, first!), join(linked, first!));
+    symlinkSync(join(films, second!), join(linked, second!));
+    symlinkSync(join(dir, 'nowhere.png'), join(linked, 'gone.png'));
+    const out3 = join(dir, 'crops-linked');
+    const r = await runCli(['roi', 'crop', '--index', index, '--data', linked, '--out', out3, '--size', '32', '--workers', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Cropped 2 of 2 films');
+    expect(existsSync(join(out3, second!))).toBe(true);
+    expect(r.stderr).toContain(`${join(linked, 'gone.png')}: symlink points to a missing file`);
+    // A damaged settings file of that folder is named, not taken for a bug.
+    writeFileSync(join(out3, 'roi-crop.json'), '{"index": ');
+    const again = await runCli(['roi', 'crop', '--index', index, '--data', linked, '--out', out3, '--size', '32', '--workers', '1']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`error: ${join(out3, 'roi-crop.json')} is not valid JSON`);
+    expect(again.stderr).not.toContain('This looks like a bug');
   });
 
   it('usage mistakes exit 2 with the reason', async () => {

@@ -41,7 +41,12 @@ export async function runRoiCrop(values: Values, workers: number): Promise<numbe
   await fs.mkdir(out, { recursive: true });
   const settingsPath = join(out, SETTINGS);
   if (existsSync(settingsPath)) {
-    const before = JSON.parse(await fs.readFile(settingsPath, 'utf8')) as unknown;
+    let before: unknown;
+    try {
+      before = JSON.parse(await fs.readFile(settingsPath, 'utf8'));
+    } catch (e) {
+      throw new CliError(`${settingsPath} is not valid JSON (${(e as Error).message}), so the crops in ${out} cannot be continued`, 'Use another --out, or delete that folder to start over.', { cause: e });
+    }
     if (JSON.stringify(before) !== JSON.stringify(settings)) {
       throw new CliError(`${out} holds crops made with other settings (${settingsPath})`, 'Use another --out, or delete that folder to start over.');
     }

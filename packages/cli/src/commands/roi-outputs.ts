@@ -1,6 +1,8 @@
 /** What roi crop reads and writes besides the crops: the film list, manifest.csv, labels.csv for the crops, accuracy against true ROIs. */
 import { existsSync, promises as fs } from 'node:fs';
-import { extname, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
+import { walkFiles } from '@spine/models/walk';
+import { IMAGE_EXTENSIONS } from '../report/image-files.js';
 import { CliError } from '../ui/errors.js';
 
 type Box = { x: number; y: number; width: number; height: number };
@@ -30,7 +32,6 @@ export interface LabelsTable {
   rows: string[][];
 }
 
-const IMAGE_EXTENSIONS = new Set(['.png', '.tif', '.tiff', '.jpg', '.jpeg', '.dcm', '.dicom']);
 const ROI_COLUMNS = ['roi_x', 'roi_y', 'roi_width', 'roi_height'] as const;
 
 /** The films of --data: the file column of labels.csv when there is one, else the image files in the folder (sorted). */
@@ -44,8 +45,10 @@ export async function readFilmList(dir: string): Promise<{ files: string[]; labe
     if (col < 0) throw new CliError(`${labelsPath}: no 'file' column (header: ${table.header.join(',')})`);
     return { files: table.rows.map((r) => r[col]!), labels: table };
   }
-  const names = (await fs.readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase())).map((e) => e.name);
-  return { files: names.sort(), labels: null };
+  // Links to films count as films, as in predict and the dataset loader; a broken one is named.
+  const walked = await walkFiles(dir, { accept: (name) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase()), recursive: false });
+  for (const p of walked.problems) process.stderr.write(`${p.path}: ${p.problem}\n`);
+  return { files: walked.files.map((f) => basename(f)), labels: null };
 }
 
 /** A small RFC 4180 reader (quoted fields, doubled quotes); every row must have the header's width. */

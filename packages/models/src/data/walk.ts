@@ -13,6 +13,8 @@ export interface WalkOptions {
   accept(name: string): boolean;
   /** Skip entries whose name starts with '.' (listed in `skipped`) instead of walking them. */
   skipHidden?: boolean;
+  /** Walk subfolders (default); false lists only `dir`'s own files, its subfolders in `skipped`. */
+  recursive?: boolean;
 }
 
 export interface WalkProblem {
@@ -25,7 +27,7 @@ export interface WalkProblem {
 export interface WalkResult {
   /** Wanted files, depth first, each folder's entries sorted by name. */
   files: string[];
-  /** Entries left out on purpose: names not accepted, hidden entries. */
+  /** Entries left out on purpose: names not accepted, hidden entries, subfolders when not recursive. */
   skipped: string[];
   problems: WalkProblem[];
 }
@@ -58,7 +60,9 @@ async function walkFolder(dir: string, real: string, o: WalkOptions, seen: Set<s
       isDir = target.isDirectory();
       isFile = target.isFile();
     }
-    if (isDir) {
+    if (isDir && o.recursive === false) {
+      r.skipped.push(path);
+    } else if (isDir) {
       const realDir = await fs.realpath(path).catch(() => path);
       if (seen.has(realDir)) {
         r.problems.push({ path, kind: 'folder', problem: `leads to ${realDir}, a folder already walked (a symlink loop or a second link to it); not walked again` });

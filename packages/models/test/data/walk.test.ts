@@ -31,6 +31,18 @@ describe('walkFiles', () => {
     expect(r.problems).toEqual([{ path: join(d, 'sub', 'loop'), kind: 'folder', problem: expect.stringMatching(/a folder already walked/) }]);
   });
 
+  it('lists only the folder\'s own files, links to files included, when not recursive', async () => {
+    const d = dir();
+    const elsewhere = dir();
+    put(elsewhere, 'far.png', 'x');
+    put(d, 'b.png', 'x');
+    put(d, 'sub/c.png', 'x');
+    symlinkSync(join(elsewhere, 'far.png'), join(d, 'a.png'));
+    const r = await walkFiles(d, { ...png, recursive: false });
+    expect(r.files).toEqual([join(d, 'a.png'), join(d, 'b.png')]);
+    expect(r.skipped).toEqual([join(d, 'sub')]);
+  });
+
   it('reports a broken link and a self-referencing link among wanted names, skips unwanted ones', async () => {
     const d = dir();
     symlinkSync(join(d, 'gone.png'), join(d, 'broken.png'));
