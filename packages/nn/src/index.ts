@@ -18,6 +18,8 @@ export { SequentialLR } from './optim/sequential-lr.js';
 export { LRScheduler, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau, type HasParamGroups, type PlateauOptions } from './optim/lr-scheduler.js';
 export { Conv2d, type Conv2dLayerOptions } from './modules/conv.js';
 export { BatchNorm2d, LocalResponseNorm, type BatchNormLayerOptions } from './modules/norm.js';
+export { BatchNorm1d } from './modules/batchnorm1d.js';
+export { LayerNorm, GroupNorm, InstanceNorm2d, type LayerNormLayerOptions, type GroupNormLayerOptions, type InstanceNormLayerOptions } from './modules/sample-norm.js';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, type PoolLayerOptions } from './modules/pooling.js';
 export { Dropout } from './modules/dropout.js';
 export { DenseLayer, DenseBlock, Transition, type DenseLayerOptions, type DenseBlockOptions } from './modules/densenet-blocks.js';
@@ -30,4 +32,6 @@ export { mseLoss, l1Loss, smoothL1Loss, type RegressionLossOptions, type SmoothL
 export { binaryCrossEntropyWithLogits, type BceWithLogitsOptions } from './ops/bce-with-logits.js';
 export { nllLoss, type NllLossOptions } from './ops/nll-loss.js';
 export { diceLoss, type DiceLossOptions } from './ops/dice-loss.js';
+export { layerNorm, type LayerNormOptions } from './ops/layer-norm.js';
+export { groupNorm, instanceNorm, type GroupNormOptions } from './ops/group-norm.js';
 export * from './serialization/index.js';
