@@ -6,9 +6,10 @@
 //
 // One kernel gathers l_i and w[y_i] per sample position; the backward scatters -w[y] g into a
 // zero gradient, one invocation per input element. A target outside [0, C) that is not
-// ignoreIndex gives NaN (a kernel cannot raise, and a check would need a readback).
+// ignoreIndex is refused as PyTorch refuses it (class-targets.ts); the kernel writes NaN there.
 import { defineKernel, defineOp, div, empty, grid1d, linearIndex, runKernel, ShapeError, sum, TensorError, uniformPreamble, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
 import type { Reduction } from './norm-loss.js';
+import { checkClassTargets } from './class-targets.js';
 import { checkReduction } from './loss-reduction.js';
 
 const WG = 64;
@@ -120,6 +121,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
   }
   if (weight && (weight.dtype !== 'f32' || weight.rank !== 1 || weight.shape[0] !== C)) throw new ShapeError(`nllLoss: weight must be f32 [${C}], got ${weight.dtype} [${weight.shape.join(', ')}]`);
   if (!Number.isInteger(ignoreIndex)) throw new TensorError(`nllLoss: ignoreIndex must be an integer, got ${ignoreIndex}`);
+  checkClassTargets('nllLoss', target, C, ignoreIndex);
   const o: GatherOptions = { ignoreIndex };
   const rows = gatherOp(input, target, weight, o);
   const wy = o.weightsOut!;
