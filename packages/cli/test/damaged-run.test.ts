@@ -2,6 +2,9 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PAPER_SEQCNN } from '@spine/models';
+import { resolveConfig } from '../src/commands/train.js';
+import { PRESETS, runConfigProblem } from '../src/run/config.js';
 import { repoRoot, runCli } from './run-cli.js';
 
 const sample = join(repoRoot, 'test-data/sample/cervical');
@@ -87,6 +90,26 @@ describe.sequential('damaged checkpoints are bad input, named with what to do', 
     const report = await runCli(['report', cut.run, '--gallery', '0']);
     expect(report.code).toBe(0);
     expect(existsSync(join(cut.run, 'report', 'report.html'))).toBe(true);
+  });
+
+  it("a config.json whose model section is damaged is named, in every command that reads it; every preset's config passes", async () => {
+    const copy = join(dir, 'bad-config');
+    cpSync(run, copy, { recursive: true });
+    const config = JSON.parse(readFileSync(join(copy, 'config.json'), 'utf8'));
+    delete config.config.model.channels;
+    writeFileSync(join(copy, 'config.json'), JSON.stringify(config));
+    for (const args of [...Object.values(COMMANDS).map((c) => c(copy)), ['train', '--out', copy, '--resume']]) {
+      const r = await runCli(args);
+      expect(r.code, args[0]).toBe(1);
+      expect(r.stderr).toContain(`error: ${join(copy, 'config.json')}: config.model.channels is missing or not valid`);
+      expect(r.stderr).not.toContain('This looks like a bug');
+    }
+    for (const preset of PRESETS) {
+      for (const model of ['seqcnn', 'densenet121']) {
+        const c = resolveConfig({ preset, model }, PAPER_SEQCNN);
+        expect(runConfigProblem(c), `${preset} ${model}`).toBeUndefined();
+      }
+    }
   });
 
   it('predict --input with a damaged checkpoint leaves no CSV behind', async () => {

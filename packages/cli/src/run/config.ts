@@ -238,6 +238,60 @@ function paperDenseNetPreset(name: 'paper-densenet-cervical' | 'paper-densenet-l
   };
 }
 
+/**
+ * The first field of a recorded configuration that is missing or of the wrong kind, or undefined:
+ * config.json is read back by every command, and a damaged one must be named, not fail deep in
+ * model construction.
+ */
+export function runConfigProblem(c: RunConfig): string | undefined {
+  const count = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+  const number = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  const counts = (v: unknown, n: number) => Array.isArray(v) && v.length === n && v.every(count);
+  const checks: [string, boolean][] = [
+    ['seed', Number.isInteger(c.seed)],
+    ['epochs', count(c.epochs)],
+    ['batchSize', count(c.batchSize)],
+    ['lr', number(c.lr)],
+    ['classifierLrFactor', number(c.classifierLrFactor)],
+    ['momentum', number(c.momentum)],
+    ['weightDecay', number(c.weightDecay)],
+    ['augment', typeof c.augment === 'boolean'],
+    ['scheduler', typeof c.scheduler === 'object' && c.scheduler !== null && Array.isArray(c.scheduler.milestones) && number(c.scheduler.gamma)],
+    ['model', typeof c.model === 'object' && c.model !== null],
+  ];
+  const m = c.model as unknown as Record<string, unknown>;
+  if (checks.at(-1)![1] && isDenseNetConfig(c.model)) {
+    checks.push(
+      ['model.arch', (DENSENET_ARCHS as readonly unknown[]).includes(m.arch)],
+      ['model.inputSize', count(m.inputSize)],
+      ['model.numClasses', count(m.numClasses)],
+      ['model.dropRate', number(m.dropRate)],
+      ['model.memoryEfficient', typeof m.memoryEfficient === 'boolean'],
+      ['model.freezeFeaturesEpochs', Number.isInteger(m.freezeFeaturesEpochs)],
+      ['model.resize', m.resize === 'stretch' || m.resize === 'shorter-side-crop'],
+    );
+  } else if (checks.at(-1)![1]) {
+    const conv1 = m.conv1 as Record<string, unknown> | undefined;
+    const conv2 = m.conv2 as Record<string, unknown> | undefined;
+    const lrn = m.lrn as Record<string, unknown> | undefined;
+    checks.push(
+      ['model.kind', m.kind === undefined || m.kind === 'seqcnn'],
+      ['model.inputSize', count(m.inputSize)],
+      ['model.numClasses', count(m.numClasses)],
+      ['model.inChannels', count(m.inChannels)],
+      ['model.channels', counts(m.channels, 5)],
+      ['model.hidden', counts(m.hidden, 2)],
+      ['model.conv1', count(conv1?.kernel) && count(conv1?.stride) && Number.isInteger(conv1?.padding)],
+      ['model.conv2', count(conv2?.stride) && Number.isInteger(conv2?.padding)],
+      ['model.dropout', number(m.dropout)],
+      ['model.initStd', number(m.initStd)],
+      ['model.lrn', m.batchNorm === true || (count(lrn?.size) && number(lrn?.alpha) && number(lrn?.beta) && number(lrn?.k))],
+    );
+  }
+  const bad = checks.find(([, ok]) => !ok);
+  return bad ? `config.${bad[0]} is missing or not valid` : undefined;
+}
+
 /** The input pipeline of a run's network (what training, evaluation and predict all use). */
 export function inputTransform(c: RunConfig): { width: number; height: number; resize: 'stretch' | 'shorter-side-crop' } {
   const size = c.model.inputSize;

@@ -8,7 +8,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Dataset, DatasetRecord, DatasetSplit, DenseNet, EvaluationResult, SequentialCNN } from '@spine/models';
 import { CliError } from '../ui/errors.js';
-import { hashedConfig, inputTransform, isDenseNetConfig, resolveStoredDataPaths, storedDataPaths, type RunConfig } from './config.js';
+import { hashedConfig, inputTransform, isDenseNetConfig, resolveStoredDataPaths, runConfigProblem, storedDataPaths, type RunConfig } from './config.js';
 
 export type Models = typeof import('@spine/models');
 
@@ -43,14 +43,17 @@ export async function readRunRecord(runDir: string): Promise<RunRecord> {
   } catch {
     throw new CliError(`${resolve(runDir)} is not a spine-cli run directory (no ${CONFIG_FILE})`, "Pass the folder a 'spine-cli train --out RUN' wrote.");
   }
+  let record: RunRecord;
   try {
-    const record = JSON.parse(text) as RunRecord;
+    record = JSON.parse(text) as RunRecord;
     if (record.format !== 'spine-run' || typeof record.config !== 'object') throw new Error('not a run record');
     record.config.data = resolveStoredDataPaths(record.config.data, runDir, record.dataAtCreation);
-    return record;
   } catch {
     throw new CliError(`${path} is not a valid spine-cli run configuration`, 'It may be damaged; train again into a new --out.');
   }
+  const problem = runConfigProblem(record.config);
+  if (problem) throw new CliError(`${path}: ${problem}`, 'The run configuration is damaged; train again into a new --out.');
+  return record;
 }
 
 /** config.json's text for a record whose paths are absolute (in memory): data paths stored portably. */
@@ -146,22 +149,23 @@ export async function loadRunSplit(models: Models, runDir: string, config: RunCo
   return models.loadSplit(path, dataset);
 }
 
-export async function loadData(models: Models, config: RunConfig, imageCheck: 'header' | 'auto'): Promise<Dataset> {
+export async function loadData(models: Models, config: RunConfig, imageCheck: 'header' | 'auto', maxPixels?: number): Promise<Dataset> {
   const root = config.data.root;
   if (!existsSync(root)) throw new CliError(`data folder ${root} does not exist`, 'Pass the folder that holds the images with --data.');
   if (config.data.labels !== null || existsSync(join(root, 'labels.csv'))) {
-    return models.loadCsvDataset(root, { ...(config.data.labels !== null ? { labels: config.data.labels } : {}), imageCheck });
+    return models.loadCsvDataset(root, { ...(config.data.labels !== null ? { labels: config.data.labels } : {}), imageCheck, maxPixels });
   }
-  return models.loadFolderDataset(root, { imageCheck });
+  return models.loadFolderDataset(root, { imageCheck, maxPixels });
 }
 
-export function evaluationLoader(models: Models, records: readonly DatasetRecord[], config: RunConfig, workers: number | undefined, cacheDir: string | undefined): InstanceType<Models['DataLoader']> {
+export function evaluationLoader(models: Models, records: readonly DatasetRecord[], config: RunConfig, workers: number | undefined, cacheDir: string | undefined, maxPixels?: number): InstanceType<Models['DataLoader']> {
   return new models.DataLoader(records, {
     batchSize: Math.max(config.batchSize, 32),
     transform: inputTransform(config),
     shuffle: false,
     ...(workers !== undefined ? { workers } : {}),
     ...(cacheDir !== undefined ? { cacheDir } : {}),
+    ...(maxPixels !== undefined ? { maxPixels } : {}),
   });
 }
 
