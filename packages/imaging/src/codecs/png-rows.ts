@@ -128,6 +128,13 @@ export class PngRowDecoder {
     const row = this.cur;
     const out = this.image.data;
     const { samples, channels, scale, palette } = this;
+    if (colourType === 0 && bitDepth >= 8) {
+      // Grey films, the common case, without the per-sample reader.
+      const n = this.passWidth;
+      if (bitDepth === 8) for (let i = 0; i < n; i++) out[start + i * step] = row[i + 1]! * scale;
+      else for (let i = 0; i < n; i++) out[start + i * step] = ((row[2 * i + 1]! << 8) | row[2 * i + 2]!) * scale;
+      return;
+    }
     const sample = sampleReader(bitDepth);
     const f = Math.fround;
     for (let i = 0; i < this.passWidth; i++) {
