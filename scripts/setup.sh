@@ -23,7 +23,10 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$lock_sha" ]; then
   say "npm dependencies up to date"
 else
   say "installing npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund
+  # onnxruntime-node (the benchmarks' ONNX Runtime peer) bundles its CPU and WebGPU providers; its
+  # install script would only download CUDA files from outside the npm registry. package.json's
+  # allowScripts denies it where npm honours that; the variable makes older npm skip it too.
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
   echo "$lock_sha" > "$stamp"
 fi
 
