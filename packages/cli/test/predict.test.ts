@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli } from './run-cli.js';
 
@@ -159,5 +160,43 @@ describe.sequential('predict: symlinks, unreadable files, failed runs', () => {
     const f = await runCli(['predict', '--run', run, empty, '--out', listed]);
     expect(f.code).toBe(1);
     expect(existsSync(listed)).toBe(false);
+  });
+});
+
+/** A grey PNG whose IHDR claims width x height over a few bytes of zeros: a decompression bomb's header. */
+function headerBomb(width: number, height: number): Buffer {
+  const chunk = (type: string, body: Buffer) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(body.length);
+    head.write(type, 4, 'latin1');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), body])));
+    return Buffer.concat([head, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))]);
+}
+
+describe.sequential('predict: the pixel limit', () => {
+  it('refuses a film above the limit from its header, and --max-pixels moves the limit', async () => {
+    const films = join(dir, 'limit');
+    mkdirSync(films);
+    writeFileSync(join(films, 'bomb.png'), headerBomb(20000, 20000));
+    copyFileSync(join(archive, 'film-1.png'), join(films, 'film.png'));
+    const r = await runCli(['predict', '--run', run, films]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.find((l) => l.includes('bomb.png'))).toMatch(/,,,,"image size 20000x20000 \(400,000,000 pixels\) is above the limit of 30,000,000 pixels/);
+    expect(lines.find((l) => l.includes('film.png'))).toMatch(/,[FM],[\d.]+,(yes|no),$/);
+    // The sample films are 128x154 = 19,712 pixels.
+    const low = await runCli(['predict', '--run', run, join(films, 'film.png'), '--max-pixels', '19711']);
+    expect(low.code).toBe(1);
+    expect(low.stdout + low.stderr).toMatch(/image size 128x154 \(19,712 pixels\) is above the limit of 19,711 pixels/);
+    const bad = await runCli(['predict', '--run', run, films, '--max-pixels', 'many']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--max-pixels must be an integer from 1 to 268435456, got 'many'/);
   });
 });

@@ -17,6 +17,8 @@ export { OneCycleLR, type OneCycleOptions, type HasMomentumGroups } from './opti
 export { SequentialLR } from './optim/sequential-lr.js';
 export { LRScheduler, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau, type HasParamGroups, type PlateauOptions } from './optim/lr-scheduler.js';
 export { Conv2d, type Conv2dLayerOptions } from './modules/conv.js';
+export { Conv1d, type Conv1dLayerOptions } from './modules/conv1d.js';
+export { Embedding, type EmbeddingLayerOptions } from './modules/embedding.js';
 export { BatchNorm2d, LocalResponseNorm, type BatchNormLayerOptions } from './modules/norm.js';
 export { BatchNorm1d } from './modules/batchnorm1d.js';
 export { LayerNorm, GroupNorm, InstanceNorm2d, type LayerNormLayerOptions, type GroupNormLayerOptions, type InstanceNormLayerOptions } from './modules/sample-norm.js';
@@ -34,4 +36,6 @@ export { nllLoss, type NllLossOptions } from './ops/nll-loss.js';
 export { diceLoss, type DiceLossOptions } from './ops/dice-loss.js';
 export { layerNorm, type LayerNormOptions } from './ops/layer-norm.js';
 export { groupNorm, instanceNorm, type GroupNormOptions } from './ops/group-norm.js';
+export { conv1d, type Conv1dOptions } from './ops/conv1d.js';
+export { embedding, type EmbeddingOptions } from './ops/embedding.js';
 export * from './serialization/index.js';

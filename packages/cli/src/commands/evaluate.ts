@@ -2,6 +2,7 @@
 import { join, resolve } from 'node:path';
 import { applyRunCheckpoint, buildModel, readyDevice, evaluationLoader, loadRunSplit, readRunCheckpoint, readRunRecord, writeEvaluation } from '../run/run-dir.js';
 import { choiceFlag, integerFlag } from '../ui/args.js';
+import { MAX_PIXELS_OPTION, maxPixelsFlag } from '../ui/max-pixels.js';
 import { CliError, EXIT_OK } from '../ui/errors.js';
 import { Progress } from '../ui/progress.js';
 import type { Command } from './command.js';
@@ -27,6 +28,7 @@ export const evaluateCommand: Command = {
     checkpoint: { type: 'string', value: 'NAME', description: 'best or last.', defaultText: 'best' },
     workers: { type: 'string', value: 'N', description: 'Image loading threads (0: on the main thread).', defaultText: 'min(2, CPUs)' },
     cache: { type: 'string', value: 'DIR', description: 'Cache of decoded, resized films.', defaultText: '.spine-cache beside RUN' },
+    'max-pixels': MAX_PIXELS_OPTION,
     json: { type: 'boolean', description: 'Print the report as JSON on stdout.' },
   },
   examples: ['spine-cli evaluate --run runs/q1', 'spine-cli evaluate --run runs/q1 --split val --checkpoint last --json'],
@@ -35,6 +37,7 @@ export const evaluateCommand: Command = {
     const splitName = choiceFlag(NAME, 'split', (values.split as string | undefined) ?? 'test', ['test', 'val', 'train'] as const);
     const which = choiceFlag(NAME, 'checkpoint', (values.checkpoint as string | undefined) ?? 'best', ['best', 'last'] as const);
     const workers = values.workers === undefined ? undefined : integerFlag(NAME, 'workers', values.workers as string, 0, 64);
+    const maxPixels = await maxPixelsFlag(NAME, values);
     const cacheDir = resolve((values.cache as string | undefined) ?? join(run, '..', '.spine-cache'));
     const record = await readRunRecord(run);
     const models = await import('@spine/models');
@@ -45,7 +48,7 @@ export const evaluateCommand: Command = {
     if (records.length === 0) throw new CliError(`the ${splitName} split of ${run} is empty`, 'Choose another --split.');
     await readyDevice(tensor);
     const model = buildModel(models, tensor, record.config);
-    const loader = evaluationLoader(models, records, record.config, workers, cacheDir);
+    const loader = evaluationLoader(models, records, record.config, workers, cacheDir, maxPixels);
     try {
       applyRunCheckpoint(models, run, ckpt, model);
       const bar = new Progress(loader.batchesPerEpoch, { unit: 'batches', label: `evaluate ${splitName}` });

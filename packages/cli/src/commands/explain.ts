@@ -5,6 +5,7 @@ import { inputTransform } from '../run/config.js';
 import { applyRunCheckpoint, buildModel, csvField, loadRunSplit, readRunCheckpoint, readRunRecord, readyDevice } from '../run/run-dir.js';
 import { collectImageFiles, displayPath } from '../report/image-files.js';
 import { choiceFlag, integerFlag } from '../ui/args.js';
+import { MAX_PIXELS_OPTION, maxPixelsFlag } from '../ui/max-pixels.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, UsageError } from '../ui/errors.js';
 import { Progress } from '../ui/progress.js';
 import type { Command } from './command.js';
@@ -36,6 +37,7 @@ export const explainCommand: Command = {
     class: { type: 'string', value: 'C', description: 'Explain the predicted sex, or F or M for every film.', defaultText: 'predicted' },
     'max-side': { type: 'string', value: 'N', description: 'Longest side of an overlay in pixels (never above the film\'s).', defaultText: '768' },
     checkpoint: { type: 'string', value: 'NAME', description: 'best or last.', defaultText: 'best' },
+    'max-pixels': MAX_PIXELS_OPTION,
   },
   examples: ['spine-cli explain --run runs/q1 films/a.png films/b.dcm --out cams/', 'spine-cli explain --run runs/q1 --average'],
   async run(values, context) {
@@ -46,6 +48,7 @@ export const explainCommand: Command = {
     const classChoice = choiceFlag(NAME, 'class', (values.class as string | undefined) ?? 'predicted', ['predicted', 'F', 'M'] as const);
     const maxSide = integerFlag(NAME, 'max-side', (values['max-side'] as string | undefined) ?? '768', 16, 8192);
     const which = choiceFlag(NAME, 'checkpoint', (values.checkpoint as string | undefined) ?? 'best', ['best', 'last'] as const);
+    const maxPixels = await maxPixelsFlag(NAME, values);
     const record = await readRunRecord(run);
     const inputs = context.positionals.length > 0 ? await collectImageFiles(context.positionals) : { files: [], problems: [] };
     const files = inputs.files;
@@ -77,7 +80,7 @@ export const explainCommand: Command = {
         const bar = new Progress(files.length, { unit: 'films', label: 'Grad-CAM' });
         let done = 0;
         const fixed = classChoice === 'predicted' ? undefined : SEX.indexOf(classChoice);
-        for await (const r of models.explainFiles(model, files, transform, fixed === undefined ? {} : { classFor: () => fixed })) {
+        for await (const r of models.explainFiles(model, files, transform, fixed === undefined ? { maxPixels } : { classFor: () => fixed, maxPixels })) {
           const name = displayPath(r.file);
           if ('error' in r) {
             failures++;
@@ -85,7 +88,7 @@ export const explainCommand: Command = {
             process.stderr.write(`${r.file}: ${r.error}\n`);
           } else {
             const overlayName = `${name.replace(/\.[A-Za-z0-9]+$/, '').replace(/[\\/]+/g, '__').replace(/^[._]+/, '')}-gradcam.png`;
-            const film = await readImage(r.file);
+            const film = await readImage(r.file, { grey: true, maxPixels });
             const overlay = models.camOverlay(film, r.map, r.height, r.width, transform, { maxSide });
             await models.writeFileAtomic(join(out, overlayName), encodePng(overlay));
             const pm = r.probabilities[1]!;
@@ -103,7 +106,7 @@ export const explainCommand: Command = {
         let done = 0;
         let layer = '';
         const paths = split.test.map((r) => r.path);
-        for await (const r of models.explainFiles(model, paths, transform, { classFor: (_i, file) => labels.get(file)! })) {
+        for await (const r of models.explainFiles(model, paths, transform, { classFor: (_i, file) => labels.get(file)!, maxPixels })) {
           bar.update(++done);
           if ('error' in r) {
             failures++;

@@ -9,6 +9,7 @@ import { applyRunCheckpoint, buildModel, readRunCheckpoint, readRunRecord, ready
 import { collectImageFiles, displayPath, IMAGE_EXTENSIONS, walkImages, type ImageInputs } from '../report/image-files.js';
 import { appendLines, formatPredictionRow, readArchiveCsv, PREDICTION_HEADER, type PredictionRow, type Verdict } from '../report/prediction-csv.js';
 import { choiceFlag, integerFlag } from '../ui/args.js';
+import { MAX_PIXELS_OPTION, maxPixelsFlag } from '../ui/max-pixels.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, UsageError } from '../ui/errors.js';
 import { Progress } from '../ui/progress.js';
 import type { Command } from './command.js';
@@ -44,6 +45,7 @@ export const predictCommand: Command = {
     'uncertain-below': { type: 'string', value: 'P', description: 'Mark a prediction uncertain when the probability of the predicted sex is below P.', defaultText: '0.6' },
     'batch-size': { type: 'string', value: 'N', description: 'Films per batch (and per CSV append with --input).', defaultText: '16' },
     checkpoint: { type: 'string', value: 'NAME', description: 'best or last.', defaultText: 'best' },
+    'max-pixels': MAX_PIXELS_OPTION,
   },
   examples: [
     'spine-cli predict --run runs/q1 films/ --out predictions.csv',
@@ -58,6 +60,7 @@ export const predictCommand: Command = {
     };
     const batchSize = integerFlag(NAME, 'batch-size', (values['batch-size'] as string | undefined) ?? '16', 1, 4096);
     const which = choiceFlag(NAME, 'checkpoint', (values.checkpoint as string | undefined) ?? 'best', ['best', 'last'] as const);
+    const maxPixels = await maxPixelsFlag(NAME, values);
     const input = values.input as string | undefined;
     if (input !== undefined && context.positionals.length > 0) throw new UsageError(`give either --input DIR or files and folders, not both (got '${context.positionals[0]}')`, NAME);
     if (input === undefined && context.positionals.length === 0) throw new UsageError('missing FILES_OR_DIRS... (or --input DIR)', NAME);
@@ -120,7 +123,7 @@ export const predictCommand: Command = {
         for (let i = 0; i < chunk.length; i++) {
           results.push({ file: nameOf(chunk[i]!) });
           try {
-            await models.loadNetworkInput(chunk[i]!, transform, { out: inputs, offset: ok.length * plane });
+            await models.loadNetworkInput(chunk[i]!, transform, { out: inputs, offset: ok.length * plane, maxPixels });
             ok.push(i);
           } catch (e) {
             // The reason alone: the CSV has the file in its own column, stderr puts it in front once.

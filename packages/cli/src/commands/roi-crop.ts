@@ -6,6 +6,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { CliError, EXIT_FAILURE, EXIT_OK, UsageError } from '../ui/errors.js';
 import { integerFlag } from '../ui/args.js';
+import { maxPixelsFlag } from '../ui/max-pixels.js';
 import { Progress, formatDuration } from '../ui/progress.js';
 import { formatTable } from '../ui/table.js';
 import type { Values } from './command.js';
@@ -24,6 +25,7 @@ export async function runRoiCrop(values: Values, workers: number): Promise<numbe
   const size = values.size === undefined ? undefined : integerFlag(ROI, 'size', values.size as string, 8, 8192);
   const preview = values.preview === true;
   const keepInside = values['keep-inside'] === true;
+  const maxPixels = await maxPixelsFlag(ROI, values);
   if (resolve(data) === out) throw new UsageError('--out must differ from --data (crops keep the films\' names)', ROI);
 
   const cbir = await import('@spine/cbir/node');
@@ -58,7 +60,7 @@ export async function runRoiCrop(values: Values, workers: number): Promise<numbe
   const skipped = films.files.length - todo.length;
   if (skipped > 0) process.stderr.write(`Resuming: ${skipped} of ${films.files.length} films already cropped in ${out}\n`);
 
-  const pool = await cbir.CropPool.create(index, { crop: { side, atWidth, keepInside }, ...(size !== undefined ? { outputSize: size } : {}) }, workers);
+  const pool = await cbir.CropPool.create(index, { crop: { side, atWidth, keepInside }, maxPixels, ...(size !== undefined ? { outputSize: size } : {}) }, workers);
   const progress = new Progress(todo.length, { unit: 'films', label: 'roi crop' });
   const journalFile = await fs.open(join(out, JOURNAL), 'a');
   let done = 0;

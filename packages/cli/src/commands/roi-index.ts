@@ -1,6 +1,7 @@
 /** spine-cli roi index: PHOG descriptors of ROI-marked reference films, saved as an index file. */
 import { resolve } from 'node:path';
 import { choiceFlag, integerFlag } from '../ui/args.js';
+import { maxPixelsFlag } from '../ui/max-pixels.js';
 import { EXIT_OK } from '../ui/errors.js';
 import { Progress, formatDuration } from '../ui/progress.js';
 import type { Values } from './command.js';
@@ -16,13 +17,15 @@ export async function runRoiIndex(values: Values, workers: number): Promise<numb
   if (values.angle !== undefined) settings.angle = Number(choiceFlag(ROI, 'angle', values.angle as string, ['180', '360']));
   if (values.levels !== undefined) settings.levels = integerFlag(ROI, 'levels', values.levels as string, 0, 6);
 
+  const maxPixels = await maxPixelsFlag(ROI, values);
   const cbir = await import('@spine/cbir/node');
-  const pool = workers > 0 ? await cbir.CropPool.create(null, {}, workers) : undefined;
+  const pool = workers > 0 ? await cbir.CropPool.create(null, { maxPixels }, workers) : undefined;
   let progress: Progress | undefined;
   let index;
   try {
     index = await cbir.buildIndexFromFolder(db, {
       settings,
+      maxPixels,
       ...(pool ? { pool } : {}),
       onProgress: (done, total) => {
         progress ??= new Progress(total, { unit: 'films', label: 'roi index' });

@@ -1,14 +1,15 @@
 /** spine-cli roi: the paper's CBIR ROI step, `roi index` (reference films -> index) and `roi crop` (films -> square crops). */
 import { availableParallelism } from 'node:os';
 import { integerFlag } from '../ui/args.js';
+import { MAX_PIXELS_OPTION } from '../ui/max-pixels.js';
 import { UsageError } from '../ui/errors.js';
 import type { Command, Values } from './command.js';
 import { runRoiCrop } from './roi-crop.js';
 import { ROI } from './roi-flags.js';
 import { runRoiIndex } from './roi-index.js';
 
-const INDEX_FLAGS = ['db', 'out', 'working-width', 'bins', 'angle', 'levels', 'workers'];
-const CROP_FLAGS = ['index', 'data', 'out', 'side', 'at-width', 'keep-inside', 'size', 'preview', 'db', 'workers'];
+const INDEX_FLAGS = ['db', 'out', 'working-width', 'bins', 'angle', 'levels', 'workers', 'max-pixels'];
+const CROP_FLAGS = ['index', 'data', 'out', 'side', 'at-width', 'keep-inside', 'size', 'preview', 'db', 'workers', 'max-pixels'];
 
 export const roiCommand: Command = {
   name: ROI,
@@ -53,6 +54,7 @@ export const roiCommand: Command = {
     size: { type: 'string', value: 'N', description: 'crop: resize each crop to N x N before writing.', defaultText: 'keep the cut size' },
     preview: { type: 'boolean', description: 'crop: also write preview/NAME.png (film + crop box beside the matched reference + its ROI).' },
     workers: { type: 'string', value: 'N', description: 'Worker threads (0 = none).', defaultText: `${Math.min(8, availableParallelism())} (one per core)` },
+    'max-pixels': MAX_PIXELS_OPTION,
   },
   examples: [
     'spine-cli roi index --db test-data/sample/cervical-roi --out roi-index.json',

@@ -6,6 +6,7 @@ import { ensureSyntheticSet, syntheticSetAt } from '../run/synthetic-sets.js';
 import { DENSENET_ARCHS, PRESETS, denseNetModel, inputTransform, isDenseNetConfig, largestWeight, presetConfig, type RunConfig } from '../run/config.js';
 import { CONFIG_FILE, SPLIT_FILE, buildModel, readyDevice, evaluationLoader, gitCommit, loadData, readRunRecord, runConfigHashInput, runRecordJson, writeEvaluation, type RunRecord } from '../run/run-dir.js';
 import { choiceFlag, integerFlag } from '../ui/args.js';
+import { MAX_PIXELS_OPTION, maxPixelsFlag } from '../ui/max-pixels.js';
 import { CliError, EXIT_OK, UsageError } from '../ui/errors.js';
 import { Progress, formatDuration } from '../ui/progress.js';
 import { reportAfterTraining } from '../report/after-training.js';
@@ -15,7 +16,7 @@ import { applyModelFlags, loadRunWeights, resolveRunWeights } from './weights-tr
 
 const NAME = 'train';
 /** Flags that may change on --resume (they do not change what is computed). */
-const RESUMABLE = new Set(['out', 'resume', 'epochs', 'workers', 'cache', 'json']);
+const RESUMABLE = new Set(['out', 'resume', 'epochs', 'workers', 'cache', 'json', 'max-pixels']);
 
 export const trainCommand: Command = {
   name: NAME,
@@ -37,7 +38,7 @@ export const trainCommand: Command = {
     'The run directory holds config.json (resolved config, seed, versions, git commit, adapter), split.json',
     '(made with --seed unless --split is given), metrics.jsonl, checkpoints/ (last, best) and eval/ (the test',
     "set's metrics and predictions). Ctrl-C stops after the current batch and saves; --resume continues",
-    'exactly (only --epochs, --workers and --cache may change); a run killed before its first checkpoint starts',
+    'exactly (only --epochs, --workers, --cache and --max-pixels may change); a run killed before its first checkpoint starts',
     'again from epoch 1 with its saved settings.',
   ].join('\n'),
   options: {
@@ -64,6 +65,7 @@ export const trainCommand: Command = {
     resume: { type: 'boolean', description: 'Continue the run in --out from its last checkpoint (from epoch 1 if it has none yet).' },
     cache: { type: 'string', value: 'DIR', description: 'Cache of decoded, resized films.', defaultText: '.spine-cache beside RUN' },
     workers: { type: 'string', value: 'N', description: 'Image loading threads (0: on the main thread).', defaultText: 'min(2, CPUs)' },
+    'max-pixels': MAX_PIXELS_OPTION,
     json: { type: 'boolean', description: 'Print the final summary as JSON on stdout (progress still on stderr).' },
   },
   examples: [
@@ -134,7 +136,7 @@ async function newRecord(out: string, values: Values): Promise<RunRecord> {
 async function resumeRecord(out: string, values: Values): Promise<RunRecord> {
   const changed = Object.keys(values).filter((k) => values[k] !== undefined && !RESUMABLE.has(k) && k !== 'help');
   if (changed.length > 0) {
-    throw new UsageError(`--resume continues a run with its recorded settings; only --epochs, --workers and --cache may be given (not --${changed.join(', --')})`, NAME);
+    throw new UsageError(`--resume continues a run with its recorded settings; only --epochs, --workers, --cache and --max-pixels may be given (not --${changed.join(', --')})`, NAME);
   }
   const record = await readRunRecord(out);
   if (values.epochs !== undefined) record.config.epochs = integerFlag(NAME, 'epochs', values.epochs as string, 1, 100000);
@@ -144,6 +146,7 @@ async function resumeRecord(out: string, values: Values): Promise<RunRecord> {
 async function trainRun(out: string, record: RunRecord, values: Values, resume: boolean): Promise<number> {
   const config = record.config;
   const workers = values.workers === undefined ? undefined : integerFlag(NAME, 'workers', values.workers as string, 0, 64);
+  const maxPixels = await maxPixelsFlag(NAME, values);
   const cacheDir = resolve((values.cache as string | undefined) ?? join(out, '..', '.spine-cache'));
   const models = await import('@spine/models');
   const tensor = await import('@spine/tensor/node');
@@ -182,7 +185,7 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
   // generated on first use, and again if the cache was cleared.
   const synthetic = syntheticSetAt(config.data.root);
   if (synthetic) await ensureSyntheticSet(synthetic, config.data.root, log);
-  const dataset = await loadData(models, config, resume ? 'header' : 'auto');
+  const dataset = await loadData(models, config, resume ? 'header' : 'auto', maxPixels);
   let split;
   if (resume) {
     split = await models.loadSplit(join(out, SPLIT_FILE), dataset);
@@ -206,7 +209,7 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
   }
 
   const size = config.model.inputSize;
-  const loaderCommon = { ...(workers !== undefined ? { workers } : {}), cacheDir };
+  const loaderCommon = { ...(workers !== undefined ? { workers } : {}), cacheDir, maxPixels };
   const freezeEpochs = isDenseNetConfig(config.model) ? config.model.freezeFeaturesEpochs : 0;
   const { SGD, MultiStepLR } = await import('@spine/nn');
   const optimizer = new SGD(
@@ -218,8 +221,8 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
   );
   const scheduler = new MultiStepLR(optimizer, config.scheduler.milestones, config.scheduler.gamma);
   const trainLoader = new models.DataLoader(split.train, { batchSize: config.batchSize, transform: { ...inputTransform(config), ...(config.augment ? { augment: true } : {}) }, seed: config.seed, ...loaderCommon });
-  const valLoader = split.val.length > 0 ? evaluationLoader(models, split.val, config, workers, cacheDir) : undefined;
-  const testLoader = split.test.length > 0 ? evaluationLoader(models, split.test, config, workers, cacheDir) : undefined;
+  const valLoader = split.val.length > 0 ? evaluationLoader(models, split.val, config, workers, cacheDir, maxPixels) : undefined;
+  const testLoader = split.test.length > 0 ? evaluationLoader(models, split.test, config, workers, cacheDir, maxPixels) : undefined;
 
   log(`${fromCheckpoint ? 'Resuming' : 'Training'} ${out}: preset ${config.preset}, ${split.train.length} train / ${split.val.length} val / ${split.test.length} test films at ${size} px, ${config.epochs} epochs, batch ${config.batchSize}, lr ${config.lr}, seed ${config.seed}`);
   log(`adapter: ${info.description || info.device || info.vendor} (${info.backend})`);

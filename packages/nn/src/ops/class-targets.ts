@@ -26,9 +26,12 @@ fn main() {
 }`,
 });
 
-/** Refuse (now, or at the next read) a target outside [0, C) that is not `ignoreIndex`, naming the op, its index and value. */
-export function checkClassTargets(op: string, targets: Tensor, C: number, ignoreIndex: number | null): void {
-  const outside = (index: number, target: number, classes: number) => `${op}: target ${target} at index ${index} is outside [0, ${classes})${ignoreIndex === null ? '' : ` and is not the ignore index ${ignoreIndex}`}`;
+/**
+ * Refuse (now, or at the next read) a target outside [0, C) that is not `ignoreIndex`, naming
+ * the op, its position and value (`noun` says what the values are: 'target', 'index').
+ */
+export function checkClassTargets(op: string, targets: Tensor, C: number, ignoreIndex: number | null, noun = 'target'): void {
+  const outside = (index: number, target: number, classes: number) => `${op}: ${noun} ${target} at position ${index} is outside [0, ${classes})${ignoreIndex === null ? '' : ` and is not the ignore index ${ignoreIndex}`}`;
   const bad = (t: number) => t !== ignoreIndex && (t < 0 || t >= C);
   const known = targets.cachedData();
   if (known) {

@@ -167,12 +167,12 @@ describe('loss arguments', () => {
   });
 
   it('nllLoss refuses a class index out of range as PyTorch does: at the call for host targets, else at the next read', async () => {
-    expect(() => nllLoss(T.zeros([2, 3]), T.tensor(Int32Array.of(0, 3)))).toThrow(/nllLoss: target 3 at index 1 is outside \[0, 3\) and is not the ignore index -100/);
+    expect(() => nllLoss(T.zeros([2, 3]), T.tensor(Int32Array.of(0, 3)))).toThrow(/nllLoss: target 3 at position 1 is outside \[0, 3\) and is not the ignore index -100/);
     expect(() => nllLoss(T.zeros([2, 3]), T.tensor(Int32Array.of(-100, 2)))).not.toThrow();
     // Targets computed on the device: the check waits for the next read (of anything).
     const onDevice = (values: number[]) => T.cast(T.tensor(values), 'i32');
     const loss = nllLoss(T.zeros([3, 4, 2]), T.reshape(onDevice([0, 1, 5, 2, 3, 0]), [3, 2]), { ignoreIndex: 1 });
-    await expect(loss.item()).rejects.toThrow(/nllLoss: target 5 at index 2 is outside \[0, 4\) and is not the ignore index 1/);
+    await expect(loss.item()).rejects.toThrow(/nllLoss: target 5 at position 2 is outside \[0, 4\) and is not the ignore index 1/);
     const fine = nllLoss(T.zeros([2, 4]), onDevice([3, 1]), { ignoreIndex: 1 });
     expect(await fine.item()).toBe(0);
   });

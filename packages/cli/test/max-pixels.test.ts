@@ -1,0 +1,26 @@
+import { DEFAULT_MAX_PIXELS } from '@spine/imaging';
+import { describe, expect, it } from 'vitest';
+import { evaluateCommand } from '../src/commands/evaluate.js';
+import { explainCommand } from '../src/commands/explain.js';
+import { predictCommand } from '../src/commands/predict.js';
+import { roiCommand } from '../src/commands/roi.js';
+import { trainCommand } from '../src/commands/train.js';
+import { MAX_PIXELS_OPTION, maxPixelsFlag } from '../src/ui/max-pixels.js';
+
+describe('--max-pixels', () => {
+  it('shows the library default as its default', () => {
+    expect(MAX_PIXELS_OPTION.defaultText).toBe(String(DEFAULT_MAX_PIXELS));
+  });
+
+  it.each([predictCommand, explainCommand, trainCommand, evaluateCommand, roiCommand])('$name declares it', (command) => {
+    expect(command.options['max-pixels']).toBe(MAX_PIXELS_OPTION);
+  });
+
+  it('parses a positive integer up to 2^28, and leaves the default to the library when absent', async () => {
+    expect(await maxPixelsFlag('predict', {})).toBeUndefined();
+    expect(await maxPixelsFlag('predict', { 'max-pixels': '50000000' })).toBe(50_000_000);
+    for (const bad of ['0', '-5', '1e6', String(2 ** 28 + 1)]) {
+      await expect(maxPixelsFlag('predict', { 'max-pixels': bad })).rejects.toThrow(/--max-pixels must be an integer from 1 to 268435456/);
+    }
+  });
+});
