@@ -110,11 +110,25 @@ export function decodePackBits(src: Uint8Array, out: Uint8Array): number {
   return o;
 }
 
-/** zlib-wrapped Deflate (compression 8 and the old 32946). */
+/**
+ * zlib-wrapped Deflate (compression 8 and the old 32946), inflated a slice at a time straight into
+ * `out`: no second strip-sized buffer, and nothing inflated past the strip's end.
+ */
 export function decodeDeflate(src: Uint8Array, out: Uint8Array): number {
-  const bytes = pako.inflate(src);
-  const n = Math.min(bytes.length, out.length);
-  out.set(bytes.subarray(0, n));
+  const SLICE = 1 << 16;
+  let n = 0;
+  let failure = '';
+  const inflater = new pako.Inflate({ chunkSize: SLICE });
+  inflater.onData = (chunk) => {
+    const take = Math.min(chunk.length, out.length - n);
+    out.set(chunk.subarray(0, take), n);
+    n += take;
+  };
+  inflater.onEnd = (status) => {
+    if (status < 0) failure = inflater.strm.msg || `zlib status ${status}`;
+  };
+  for (let at = 0; at < src.length && n < out.length && !inflater.ended; at += SLICE) inflater.push(src.subarray(at, at + SLICE), 2);
+  if (failure) throw new Error(failure);
   return n;
 }
 
