@@ -89,7 +89,7 @@ describe('train', () => {
       [['train', '--lr', 'fast'], /--lr must be a number/],
       [['train', '--preset', 'huge'], /--preset must be one of quick, paper-seqcnn/],
       [['train', '--resume'], /--resume needs --out RUN/],
-      [['train', '--resume', '--out', join(dir, 'run1'), '--lr', '0.1'], /only --epochs, --workers and --cache may be given \(not --lr\)/],
+      [['train', '--resume', '--out', join(dir, 'run1'), '--lr', '0.1'], /only --epochs, --workers, --cache and --max-pixels may be given \(not --lr\)/],
     ];
     for (const [args, message] of cases) {
       const r = await runCli(args);
