@@ -19,6 +19,7 @@ export { LRScheduler, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, Red
 export { Conv2d, type Conv2dLayerOptions } from './modules/conv.js';
 export { Conv1d, type Conv1dLayerOptions } from './modules/conv1d.js';
 export { Embedding, type EmbeddingLayerOptions } from './modules/embedding.js';
+export { Upsample } from './modules/upsample.js';
 export { BatchNorm2d, LocalResponseNorm, type BatchNormLayerOptions } from './modules/norm.js';
 export { BatchNorm1d } from './modules/batchnorm1d.js';
 export { LayerNorm, GroupNorm, InstanceNorm2d, type LayerNormLayerOptions, type GroupNormLayerOptions, type InstanceNormLayerOptions } from './modules/sample-norm.js';
@@ -38,4 +39,5 @@ export { layerNorm, type LayerNormOptions } from './ops/layer-norm.js';
 export { groupNorm, instanceNorm, type GroupNormOptions } from './ops/group-norm.js';
 export { conv1d, type Conv1dOptions } from './ops/conv1d.js';
 export { embedding, type EmbeddingOptions } from './ops/embedding.js';
+export { interpolate, type UpsampleOptions, type UpsampleMode } from './ops/upsample.js';
 export * from './serialization/index.js';
