@@ -108,4 +108,12 @@ describe('split', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`error: data folder ${join(dir, 'nope')} does not exist`);
   });
+
+  it('an --out that is a folder is named as such', async () => {
+    const folder = join(dir, 'a-folder');
+    mkdirSync(folder);
+    const r = await runCli(['split', '--data', sample, '--out', folder]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error: --out ${folder} is a folder`);
+  });
 });

@@ -131,6 +131,8 @@ async function loadDataset({ loadCsvDataset, loadFolderDataset }: Models, values
 async function writeSplit({ saveSplit, toSplitFile }: Models, path: string, split: DatasetSplit, force: boolean): Promise<string> {
   const existing = await fs.readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return undefined;
+    // Node's EISDIR from a read names no path.
+    if (e.code === 'EISDIR') throw new CliError(`--out ${path} is a folder`, 'Give the file to write, e.g. --out split.json.');
     throw e;
   });
   if (existing !== undefined) {
