@@ -98,11 +98,22 @@ describe('the pixel limit is checked from the header, before decoding', () => {
     expect(reasonOf(() => decodeImage(bomb, 'bomb', { maxPixels: 10_000 }))).toBe('PNG is corrupt (the compressed image data ends at row 0 of 100)');
   });
 
-  const names = readdirSync(fixtures).filter((f) => !f.endsWith('.py') && !f.includes('jpeg-encapsulated') && !f.includes('-jpeg.'));
+  // rgb-baseline.jpg has full-resolution chroma, so its samples, not its pixels, meet the limit first (below).
+  const names = readdirSync(fixtures).filter((f) => !f.endsWith('.py') && !f.includes('jpeg-encapsulated') && !f.includes('-jpeg.') && f !== 'rgb-baseline.jpg');
   it.each(names)('%s (37x23 = 851 pixels) decodes at maxPixels 851 and is refused at 850', (name) => {
     const bytes = readFileSync(join(fixtures, name));
     expect(decodeImage(bytes, name, { maxPixels: 851 }).width).toBe(37);
     expect(reasonOf(() => decodeImage(bytes, name, { maxPixels: 850 }))).toMatch(/image size 37x23 \(851 pixels\) is above the limit of 850 pixels/);
+  });
+
+  it('a colour JPEG counts its samples: 1.5 per pixel of the limit (jpeg-js holds every block of every component)', () => {
+    const bytes = readFileSync(join(fixtures, 'rgb-baseline.jpg')); // 37x23, three components at full resolution
+    expect(decodeImage(bytes, 'c.jpg', { maxPixels: 1702 }).width).toBe(37);
+    expect(reasonOf(() => decodeImage(bytes, 'c.jpg', { maxPixels: 1701 }))).toBe(
+      'JPEG of 37x23 with 3 colour components holds 2,553 samples, above the limit of 2,551 (1.5 per pixel of the 1,701 pixel limit); re-save it as grey, or raise maxPixels',
+    );
+    // A grey JPEG is one sample per pixel: the pixel limit is what applies.
+    expect(decodeImage(readFileSync(join(fixtures, 'grey-baseline.jpg')), 'g.jpg', { maxPixels: 851 }).width).toBe(37);
   });
 
   it('a film exactly at the default limit still decodes; one row more is refused', () => {

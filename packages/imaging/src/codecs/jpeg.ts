@@ -2,8 +2,17 @@ import jpeg from 'jpeg-js';
 import { formatCount, ImagingError } from '../errors.js';
 import { checkDimensions, decodeLimit, type DecodeOptions, type Image } from '../image.js';
 
-/** Reads the SOF size, so absurd sizes are refused before jpeg-js allocates. */
-function jpegFrameSize(bytes: Uint8Array): { width: number; height: number } | undefined {
+/** Size and component samples (each component's share of full resolution summed) from the SOF. */
+interface JpegFrame {
+  width: number;
+  height: number;
+  components: number;
+  /** Samples per pixel the decoder holds: 1 for grey, 1.5 for 4:2:0 colour, 3 for 4:4:4. */
+  samplesPerPixel: number;
+}
+
+/** Reads the SOF, so absurd sizes are refused before jpeg-js allocates. */
+function jpegFrame(bytes: Uint8Array): JpegFrame | undefined {
   let i = 2;
   while (i + 9 < bytes.length) {
     if (bytes[i] !== 0xff) return undefined;
@@ -15,12 +24,29 @@ function jpegFrameSize(bytes: Uint8Array): { width: number; height: number } | u
     const len = (bytes[i + 2]! << 8) | bytes[i + 3]!;
     // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC).
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      return { height: (bytes[i + 5]! << 8) | bytes[i + 6]!, width: (bytes[i + 7]! << 8) | bytes[i + 8]! };
+      const components = bytes[i + 9] ?? 0;
+      const factors: [number, number][] = [];
+      for (let c = 0; c < components && i + 12 + 3 * c < bytes.length; c++) {
+        const hv = bytes[i + 11 + 3 * c]!;
+        factors.push([Math.max(1, hv >> 4), Math.max(1, hv & 15)]);
+      }
+      const hMax = Math.max(1, ...factors.map((f) => f[0]));
+      const vMax = Math.max(1, ...factors.map((f) => f[1]));
+      const samplesPerPixel = factors.reduce((sum, [h, v]) => sum + (h * v) / (hMax * vMax), 0);
+      return { height: (bytes[i + 5]! << 8) | bytes[i + 6]!, width: (bytes[i + 7]! << 8) | bytes[i + 8]!, components, samplesPerPixel };
     }
     i += 2 + len;
   }
   return undefined;
 }
+
+/**
+ * jpeg-js keeps every 8x8 block of every component as its own small array (about 7 bytes per
+ * sample), so its memory follows samples, not pixels: the limit allows 1.5 samples per pixel
+ * (grey, or colour with 4:2:0 chroma, at the full pixel limit; full-resolution colour at half of
+ * it), which keeps decoding any JPEG the limit admits under 1 GB.
+ */
+const SAMPLES_PER_LIMIT_PIXEL = 1.5;
 
 /**
  * Baseline/progressive JPEG via jpeg-js (NLM distributes the NHANES films as JPEG). A JPEG whose
@@ -29,9 +55,18 @@ function jpegFrameSize(bytes: Uint8Array): { width: number; height: number } | u
  */
 export function decodeJpeg(bytes: Uint8Array, file = '<memory>', options: DecodeOptions = {}): Image {
   const maxPixels = decodeLimit(options);
-  const size = jpegFrameSize(bytes);
-  if (!size) throw new ImagingError(file, 'JPEG is corrupt or truncated (no frame header)');
-  checkDimensions(size.width, size.height, file, maxPixels);
+  const frame = jpegFrame(bytes);
+  if (!frame) throw new ImagingError(file, 'JPEG is corrupt or truncated (no frame header)');
+  checkDimensions(frame.width, frame.height, file, maxPixels);
+  const samples = Math.ceil(frame.width * frame.height * frame.samplesPerPixel);
+  const maxSamples = Math.floor(maxPixels * SAMPLES_PER_LIMIT_PIXEL);
+  if (samples > maxSamples) {
+    throw new ImagingError(
+      file,
+      `JPEG of ${frame.width}x${frame.height} with ${frame.components} colour components holds ${formatCount(samples)} samples, above the limit of ` +
+        `${formatCount(maxSamples)} (${SAMPLES_PER_LIMIT_PIXEL} per pixel of the ${formatCount(maxPixels)} pixel limit); re-save it as grey, or raise maxPixels`,
+    );
+  }
   let decoded: { width: number; height: number; data: Uint8Array };
   try {
     decoded = jpeg.decode(bytes, {
