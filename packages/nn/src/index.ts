@@ -20,6 +20,7 @@ export { Conv2d, type Conv2dLayerOptions } from './modules/conv.js';
 export { Conv1d, type Conv1dLayerOptions } from './modules/conv1d.js';
 export { Embedding, type EmbeddingLayerOptions } from './modules/embedding.js';
 export { Upsample } from './modules/upsample.js';
+export { ConvTranspose2d, type ConvTranspose2dLayerOptions } from './modules/conv-transpose2d.js';
 export { BatchNorm2d, LocalResponseNorm, type BatchNormLayerOptions } from './modules/norm.js';
 export { BatchNorm1d } from './modules/batchnorm1d.js';
 export { LayerNorm, GroupNorm, InstanceNorm2d, type LayerNormLayerOptions, type GroupNormLayerOptions, type InstanceNormLayerOptions } from './modules/sample-norm.js';
@@ -40,4 +41,5 @@ export { groupNorm, instanceNorm, type GroupNormOptions } from './ops/group-norm
 export { conv1d, type Conv1dOptions } from './ops/conv1d.js';
 export { embedding, type EmbeddingOptions } from './ops/embedding.js';
 export { interpolate, type UpsampleOptions, type UpsampleMode } from './ops/upsample.js';
+export { convTranspose2d, type ConvTranspose2dOptions } from './ops/conv-transpose2d.js';
 export * from './serialization/index.js';
