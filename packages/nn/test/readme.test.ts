@@ -10,24 +10,39 @@ import { expect, it } from 'vitest';
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = join(pkg, '.cache', 'readme');
 
-it('the README example trains and prints PyTorch-style keys', async () => {
-  const code = /```ts\n([\s\S]*?)```/.exec(readFileSync(join(pkg, 'README.md'), 'utf8'))![1]!;
+/** Bundle and run the README's `index`-th ts block; its stdout. */
+async function runExample(index: number): Promise<string> {
+  const code = [...readFileSync(join(pkg, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)][index]![1]!;
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'example.ts'), code);
+  const name = `example${index}`;
+  writeFileSync(join(dir, `${name}.ts`), code);
   await build({
-    entryPoints: [join(dir, 'example.ts')],
+    entryPoints: [join(dir, `${name}.ts`)],
     bundle: true,
     platform: 'node',
     format: 'esm',
     external: ['webgpu'],
-    outfile: join(dir, 'example.mjs'),
+    outfile: join(dir, `${name}.mjs`),
     logLevel: 'silent',
     alias: { '@spine/nn': join(pkg, 'src', 'index.ts'), '@spine/tensor/node': join(pkg, '..', 'tensor', 'src', 'node.ts'), '@spine/tensor': join(pkg, '..', 'tensor', 'src', 'node.ts') },
   });
-  const r = spawnSync(process.execPath, [join(dir, 'example.mjs')], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [join(dir, `${name}.mjs`)], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
   expect(r.status, r.stderr).toBe(0);
-  const losses = r.stdout.trim().split('\n').slice(0, 4).map((l) => Number(l.split(' ')[1]));
+  return r.stdout;
+}
+
+it('the README example trains and prints PyTorch-style keys', async () => {
+  const stdout = await runExample(0);
+  const losses = stdout.trim().split('\n').slice(0, 4).map((l) => Number(l.split(' ')[1]));
   expect(losses.every(Number.isFinite)).toBe(true);
   expect(losses[3]!).toBeLessThan(losses[0]!);
-  expect(r.stdout).toContain('0.weight 0.bias 1.weight 1.bias 1.running_mean 1.running_var 1.num_batches_tracked 5.weight 5.bias');
+  expect(stdout).toContain('0.weight 0.bias 1.weight 1.bias 1.running_mean 1.running_var 1.num_batches_tracked 5.weight 5.bias');
+});
+
+it('the README segmentation example trains a U-Net with AdamW and BCE + Dice to a high Dice score', async () => {
+  const lines = (await runExample(1)).trim().split('\n');
+  const losses = lines.slice(0, 4).map((l) => Number(l.split(' ')[1]));
+  expect(losses.every(Number.isFinite)).toBe(true);
+  expect(losses[3]!).toBeLessThan(losses[0]! / 2);
+  expect(Number(lines[4]!.split(' ')[1])).toBeGreaterThan(0.9);
 });
