@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { writeFileAtomic } from '@spine/imaging/node';
 import type { PoolInit, PoolReply, PoolTask } from './crop-protocol.js';
+import { CbirError } from './errors.js';
 import { cropFilm, describeInline, type CropJob, type CropJobOptions, type CropRecord } from './node.js';
 import type { DescriptorSettings, RoiIndex } from './roi-index.js';
 
@@ -91,7 +92,7 @@ export class CropPool {
     if (!p) return;
     slot.pending.delete(reply.id);
     if (slot.pending.size === 0) slot.worker.unref();
-    if ('error' in reply) p.reject(new Error(reply.error));
+    if ('error' in reply) p.reject(reply.file !== undefined && reply.reason !== undefined ? new CbirError(reply.file, reply.reason) : new Error(reply.error));
     else p.resolve(reply);
   }
 

@@ -13,4 +13,5 @@ export type PoolTask = { id: number; kind: 'crop'; job: CropJob } | { id: number
 export type PoolReply =
   | { id: number; record: CropRecord }
   | { id: number; described: { width: number; height: number; descriptor: Float64Array } }
-  | { id: number; error: string };
+  /** A failed task; `file` and `reason` apart for a bad film (CbirError, ImagingError), so the path is said once. */
+  | { id: number; error: string; file?: string; reason?: string };

@@ -93,6 +93,14 @@ describe('building an index from a reference folder', () => {
     try {
       const threaded = await buildIndexFromFolder(small, { pool });
       expect(threaded.toJSON()).toEqual(inline.toJSON());
+      // A film that cannot be read fails as inline: a CbirError, its file and reason apart.
+      const bad = join(small, 'bad.png');
+      writeFileSync(bad, 'not an image');
+      const e = (await pool.describe(bad, inline.settings).then(() => undefined, (x: unknown) => x)) as CbirError;
+      expect(e).toBeInstanceOf(CbirError);
+      expect(e.file).toBe(bad);
+      expect(e.reason).not.toContain('bad.png');
+      expect(e.message.split('bad.png')).toHaveLength(2);
     } finally {
       await pool.close();
     }

@@ -30,6 +30,8 @@ export async function runRoiCrop(values: Values, workers: number): Promise<numbe
 
   const cbir = await import('@spine/cbir/node');
   const { writeFileAtomic } = await import('@spine/imaging/node');
+  const { isImagingError } = await import('@spine/imaging');
+  const { isCbirError } = await import('@spine/cbir');
   const index = await cbir.readIndex(indexPath);
   const referenceDir = values.db !== undefined ? resolve(values.db as string) : index.root;
   if (preview && (referenceDir === undefined || !existsSync(referenceDir))) {
@@ -79,7 +81,8 @@ export async function runRoiCrop(values: Values, workers: number): Promise<numbe
           entry = { file, crop, match: r.match, distance: r.distance, width: r.width, height: r.height, centre: r.centre, box: r.box, roi: r.roi };
         } catch (e) {
           failed++;
-          entry = { file, error: (e instanceof Error ? e.message : String(e)).split('\n')[0]! };
+          // The reason alone: the manifest has the film in its own column, the summary puts it in front once.
+          entry = { file, error: isCbirError(e) || isImagingError(e) ? e.reason : (e instanceof Error ? e.message : String(e)).split('\n')[0]! };
         }
         journal.set(file, entry);
         await journalFile.appendFile(`${JSON.stringify(entry)}\n`);
