@@ -30,7 +30,16 @@ export interface PoolStats {
 }
 
 export class BufferPool {
+  /**
+   * Free buffers per bucket, newest first: acquire takes the oldest (the lowest serial). The
+   * choice depends only on which buffers are free, not on the order they came back, so a
+   * repeated step gets the same buffers for the same tensors every time and the engine's cached
+   * bind groups recur (a last-in-first-out list permuted them from step to step).
+   */
   private readonly free = new Map<number, GPUBuffer[]>();
+  /** Creation order of every buffer the pool made. */
+  private readonly serials = new WeakMap<GPUBuffer, number>();
+  private nextSerial = 0;
   /** Every pooled buffer with its bucket size, oldest release first (the eviction order). */
   private readonly order = new Map<GPUBuffer, number>();
   private readonly sizes = new WeakMap<GPUBuffer, number>();
@@ -39,6 +48,9 @@ export class BufferPool {
 
   /** Highest liveBytes ever (resetPeak leaves it): the growing cap's measure of the working set. */
   private highestLive = 0;
+
+  /** Told about every buffer the pool destroys (the engine forgets bind groups that bind it). */
+  onDestroy: ((buffer: GPUBuffer) => void) | null = null;
 
   constructor(
     private readonly device: GPUDevice,
@@ -69,6 +81,7 @@ export class BufferPool {
     } else {
       buffer = this.device.createBuffer({ size, usage: this.usage, label: `${this.label}:${size}` });
       this.sizes.set(buffer, size);
+      this.serials.set(buffer, this.nextSerial++);
       this.stats.buffersCreated++;
     }
     this.stats.liveBytes += size;
@@ -80,6 +93,11 @@ export class BufferPool {
   /** Bytes released while a command that may use them is unsubmitted. */
   get pendingBytes(): number {
     return this.stats.pendingBytes;
+  }
+
+  /** Bytes held by live tensors. */
+  get liveBytes(): number {
+    return this.stats.liveBytes;
   }
 
   sizeOf(buffer: GPUBuffer): number {
@@ -119,7 +137,7 @@ export class BufferPool {
   private toFreeList(buffer: GPUBuffer, size: number): void {
     const cap = this.effectiveCapBytes;
     if (size > cap) {
-      buffer.destroy();
+      this.destroy(buffer);
       return;
     }
     for (const [old, oldSize] of this.order) {
@@ -127,22 +145,36 @@ export class BufferPool {
       this.order.delete(old);
       const list = this.free.get(oldSize)!;
       list.splice(list.indexOf(old), 1);
-      old.destroy();
+      this.destroy(old);
       this.stats.pooledBytes -= oldSize;
     }
     let list = this.free.get(size);
     if (!list) this.free.set(size, (list = []));
-    list.push(buffer);
+    // Insert by descending serial (binary search), so pop() returns the oldest.
+    const serial = this.serials.get(buffer) ?? -1;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.serials.get(list[mid]!) ?? -1) > serial) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, buffer);
     this.order.set(buffer, size);
     this.stats.pooledBytes += size;
   }
 
   /** Destroy every pooled buffer (live ones are untouched). */
   trim(): void {
-    for (const list of this.free.values()) for (const b of list) b.destroy();
+    for (const list of this.free.values()) for (const b of list) this.destroy(b);
     this.free.clear();
     this.order.clear();
     this.stats.pooledBytes = 0;
+  }
+
+  private destroy(buffer: GPUBuffer): void {
+    this.onDestroy?.(buffer);
+    buffer.destroy();
   }
 
   resetPeak(): void {

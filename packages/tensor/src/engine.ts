@@ -11,6 +11,8 @@ import { ScratchTextures } from './scratch-textures.js';
 /** Words (u32) of uniform data one dispatch may pass; see `uniformPreamble`. */
 export const UNIFORM_WORDS = 64;
 const UNIFORM_SLOT_BYTES = 256; // >= UNIFORM_WORDS * 4 and a valid dynamic/bind offset alignment
+/** Cached bind groups before the cache starts again (a DenseNet-121 step uses about 2,000). */
+const MAX_CACHED_BIND_GROUPS = 16384;
 
 /**
  * A texture binding after a kernel's buffers: 'sampled' is `texture_2d<f32>` (read with
@@ -22,6 +24,8 @@ export interface CompiledKernel {
   readonly name: string;
   readonly pipeline: GPUComputePipeline;
   readonly layout: GPUBindGroupLayout;
+  /** Identifies `layout` in bind group cache keys. */
+  readonly layoutId: number;
   readonly inputs: number;
   readonly outputs: number;
   readonly textures: readonly TextureBinding[];
@@ -36,7 +40,21 @@ export class Engine {
   /** Operand textures of the cpu-family matmul (scratch-textures.ts). */
   readonly scratch: ScratchTextures;
   private readonly pipelines = new Map<string, CompiledKernel>();
-  private readonly layouts = new Map<string, GPUBindGroupLayout>();
+  private readonly layouts = new Map<string, { layout: GPUBindGroupLayout; id: number }>();
+  /**
+   * Bind groups by layout and bound resources (kernel.ts's key), reused across steps: the pool
+   * hands a training step the same buffers in the same order every time, and creating a bind
+   * group is most of a dispatch's host cost (tens of microseconds on lavapipe). The uniform
+   * ring is bound with a dynamic offset, so a bind group does not depend on the ring slot.
+   */
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  /** Cache keys naming each resource id, to forget them when the resource is destroyed. */
+  private readonly keysByResource = new Map<number, string[]>();
+  private readonly resourceIds = new WeakMap<object, number>();
+  private nextResourceId = 1;
+  private readonly dynamicOffset = new Uint32Array(1);
+  /** The pipeline last set in the open pass (setPipeline is skipped when it repeats). */
+  private passPipeline: GPUComputePipeline | null = null;
   private compileChecks: Promise<WgslCompileError | null>[] = [];
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -44,6 +62,14 @@ export class Engine {
   private readonly maxDispatches: number;
   /** See DeviceOptions.maxPendingBytes; tests lower it. */
   maxPendingBytes: number;
+  /**
+   * Released bytes may wait for the submit up to `pendingLiveRatio` times the live bytes (and
+   * always up to `minPendingBytes`) before release() submits. Without the ratio, a small network
+   * whose loss is not read every step left a few steps' worth of temporaries waiting, and the
+   * pool grew to hold them all (a 15 MiB working set in a 125 MiB pool).
+   */
+  pendingLiveRatio = 1;
+  minPendingBytes = 4 << 20;
   private readonly uniformStaging: Uint32Array;
   private readonly uniformRing: GPUBuffer;
   private lost: string | null = null;
@@ -53,7 +79,7 @@ export class Engine {
   /** Set while a kernel profile runs (startKernelProfile). */
   private profiler: KernelProfiler | null = null;
   /** Counters for tests and benchmarks. */
-  readonly counters = { dispatches: 0, submits: 0, reads: 0, pipelinesCompiled: 0 };
+  readonly counters = { dispatches: 0, submits: 0, reads: 0, pipelinesCompiled: 0, bindGroupsCreated: 0, bindGroupHits: 0 };
 
   constructor(
     readonly device: GPUDevice,
@@ -92,8 +118,10 @@ export class Engine {
     // Software adapters: system memory, and every new buffer is zero-filled on the CPU; let the
     // default cap grow with the working set there (BufferPool.growWithPeak).
     this.storagePool = new BufferPool(device, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST, 'tensor', cap, options.poolCapBytes === undefined && software);
+    this.storagePool.onDestroy = (buffer) => this.forgetBindings(buffer);
     this.readPool = new BufferPool(device, BufferUsage.MAP_READ | BufferUsage.COPY_DST, 'readback', 256 << 20);
     this.scratch = new ScratchTextures(device, options.scratchTextureCapBytes ?? 512 << 20, l.maxTextureDimension2D);
+    this.scratch.onDestroy = (view) => this.forgetBindings(view);
     this.maxDispatches = Math.max(1, options.maxDispatchesPerSubmit ?? 256);
     this.maxPendingBytes = Math.max(0, options.maxPendingBytes ?? 256 << 20);
     this.uniformStaging = new Uint32Array((this.maxDispatches * UNIFORM_SLOT_BYTES) / 4);
@@ -110,11 +138,11 @@ export class Engine {
 
   // ---- kernels -------------------------------------------------------------------------
 
-  private layoutFor(inputs: number, outputs: number, textures: readonly TextureBinding[]): GPUBindGroupLayout {
+  private layoutFor(inputs: number, outputs: number, textures: readonly TextureBinding[]): { layout: GPUBindGroupLayout; id: number } {
     const key = `${inputs}/${outputs}/${textures.join(',')}`;
     let layout = this.layouts.get(key);
     if (!layout) {
-      const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: ShaderStage.COMPUTE, buffer: { type: 'uniform' } }];
+      const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: ShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } }];
       for (let i = 0; i < inputs; i++) entries.push({ binding: 1 + i, visibility: ShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } });
       for (let i = 0; i < outputs; i++) entries.push({ binding: 1 + inputs + i, visibility: ShaderStage.COMPUTE, buffer: { type: 'storage' } });
       textures.forEach((kind, i) => {
@@ -122,7 +150,7 @@ export class Engine {
         if (kind === 'sampled') entries.push({ binding, visibility: ShaderStage.COMPUTE, texture: { sampleType: 'unfilterable-float' } });
         else entries.push({ binding, visibility: ShaderStage.COMPUTE, storageTexture: { access: 'write-only', format: 'rgba32float' } });
       });
-      layout = this.device.createBindGroupLayout({ entries, label: `layout ${key}` });
+      layout = { layout: this.device.createBindGroupLayout({ entries, label: `layout ${key}` }), id: this.layouts.size + 1 };
       this.layouts.set(key, layout);
     }
     return layout;
@@ -137,7 +165,7 @@ export class Engine {
     const hit = this.pipelines.get(key);
     if (hit) return hit;
     const code = source();
-    const layout = this.layoutFor(inputs, outputs, textures);
+    const { layout, id: layoutId } = this.layoutFor(inputs, outputs, textures);
     this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ code, label: name });
     const pipeline = this.device.createComputePipeline({
@@ -153,7 +181,7 @@ export class Engine {
       }),
     );
     this.counters.pipelinesCompiled++;
-    const compiled = { name, pipeline, layout, inputs, outputs, textures };
+    const compiled = { name, pipeline, layout, layoutId, inputs, outputs, textures };
     this.pipelines.set(key, compiled);
     return compiled;
   }
@@ -181,8 +209,73 @@ export class Engine {
   private ensurePass(): GPUComputePassEncoder {
     this.assertAlive();
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
-    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    if (!this.pass) {
+      this.pass = this.encoder.beginComputePass();
+      this.passPipeline = null;
+    }
     return this.pass;
+  }
+
+  private endPass(): void {
+    if (!this.pass) return;
+    this.pass.end();
+    this.pass = null;
+    this.passPipeline = null;
+  }
+
+  private resourceId(resource: object): number {
+    let id = this.resourceIds.get(resource);
+    if (id === undefined) this.resourceIds.set(resource, (id = this.nextResourceId++));
+    return id;
+  }
+
+  /** The cached bind group of `kernel`'s layout over these resources, created on a miss. */
+  private bindGroupFor(kernel: CompiledKernel, buffers: readonly GPUBuffer[], views: readonly GPUTextureView[]): GPUBindGroup {
+    let key = `${kernel.layoutId}`;
+    for (let i = 0; i < buffers.length; i++) key += `,${this.resourceId(buffers[i]!)}`;
+    for (let i = 0; i < views.length; i++) key += `,${this.resourceId(views[i]!)}`;
+    const hit = this.bindGroups.get(key);
+    if (hit) {
+      this.counters.bindGroupHits++;
+      return hit;
+    }
+    // A bound on the cache (a long run through changing shapes): start again from empty.
+    if (this.bindGroups.size >= MAX_CACHED_BIND_GROUPS) {
+      this.bindGroups.clear();
+      this.keysByResource.clear();
+    }
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformRing, offset: 0, size: UNIFORM_WORDS * 4 } }];
+    for (let i = 0; i < buffers.length; i++) entries.push({ binding: 1 + i, resource: { buffer: buffers[i]! } });
+    for (let i = 0; i < views.length; i++) entries.push({ binding: 1 + buffers.length + i, resource: views[i]! });
+    const group = this.device.createBindGroup({ layout: kernel.layout, entries });
+    this.counters.bindGroupsCreated++;
+    this.bindGroups.set(key, group);
+    for (const resource of [...buffers, ...views]) {
+      const id = this.resourceId(resource);
+      const keys = this.keysByResource.get(id);
+      if (keys) keys.push(key);
+      else this.keysByResource.set(id, [key]);
+    }
+    return group;
+  }
+
+  /**
+   * Drop the cached bind groups that bind `resource` (a buffer or texture view being
+   * destroyed). Its id is never given to another object, so a cached group can only be stale
+   * through a destroyed resource, and those are forgotten here.
+   */
+  forgetBindings(resource: object): void {
+    const id = this.resourceIds.get(resource);
+    if (id === undefined) return;
+    const keys = this.keysByResource.get(id);
+    if (!keys) return;
+    this.keysByResource.delete(id);
+    for (const key of keys) this.bindGroups.delete(key);
+  }
+
+  /** Bind groups held for reuse (for tests and diagnostics). */
+  get cachedBindGroups(): number {
+    return this.bindGroups.size;
   }
 
   /** True while recorded commands wait for a submit (buffers they use must not be rewritten). */
@@ -195,25 +288,26 @@ export class Engine {
    * a slot of the uniform ring; buffers bind in order: inputs, then outputs, then `views` for
    * the kernel's texture bindings.
    */
-  dispatch(kernel: CompiledKernel, buffers: readonly GPUBuffer[], uniforms: Uint32Array, workgroups: readonly [number, number?, number?], views: readonly GPUTextureView[] = []): void {
+  dispatch(kernel: CompiledKernel, buffers: readonly GPUBuffer[], uniforms: Uint32Array | readonly number[], workgroups: readonly [number, number?, number?], views: readonly GPUTextureView[] = []): void {
     if (uniforms.length > UNIFORM_WORDS) throw new TensorError(`kernel ${kernel.name}: ${uniforms.length} uniform words exceed the limit of ${UNIFORM_WORDS}`);
     if (buffers.length !== kernel.inputs + kernel.outputs) throw new TensorError(`kernel ${kernel.name}: expected ${kernel.inputs + kernel.outputs} buffers, got ${buffers.length}`);
     if (views.length !== kernel.textures.length) throw new TensorError(`kernel ${kernel.name}: expected ${kernel.textures.length} textures, got ${views.length}`);
     if (this.profiler) {
       // Profiling: every dispatch in its own pass, whose ends write the timestamps.
-      this.pass?.end();
+      this.endPass();
       this.assertAlive();
       if (!this.encoder) this.encoder = this.device.createCommandEncoder();
-      this.pass = this.encoder.beginComputePass(this.profiler.passFor(kernel.name, [workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1], uniforms));
+      this.pass = this.encoder.beginComputePass(this.profiler.passFor(kernel.name, [workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1], Uint32Array.from(uniforms)));
     }
     const pass = this.ensurePass();
     const slot = this.dispatches;
     this.uniformStaging.set(uniforms, (slot * UNIFORM_SLOT_BYTES) / 4);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformRing, offset: slot * UNIFORM_SLOT_BYTES, size: UNIFORM_WORDS * 4 } }];
-    for (let i = 0; i < buffers.length; i++) entries.push({ binding: 1 + i, resource: { buffer: buffers[i]! } });
-    for (let i = 0; i < views.length; i++) entries.push({ binding: 1 + buffers.length + i, resource: views[i]! });
-    pass.setPipeline(kernel.pipeline);
-    pass.setBindGroup(0, this.device.createBindGroup({ layout: kernel.layout, entries }));
+    if (this.passPipeline !== kernel.pipeline) {
+      pass.setPipeline(kernel.pipeline);
+      this.passPipeline = kernel.pipeline;
+    }
+    this.dynamicOffset[0] = slot * UNIFORM_SLOT_BYTES;
+    pass.setBindGroup(0, this.bindGroupFor(kernel, buffers, views), this.dynamicOffset, 0, 1);
     pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
     this.dispatches++;
     this.counters.dispatches++;
@@ -224,10 +318,7 @@ export class Engine {
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
     this.assertAlive();
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
-    if (this.pass) {
-      this.pass.end();
-      this.pass = null;
-    }
+    this.endPass();
     this.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
   }
 
@@ -238,18 +329,14 @@ export class Engine {
   copyToTexture(src: GPUBuffer, srcOffset: number, bytesPerRow: number, dst: GPUTexture, originY: number, texelsPerRow: number, rows: number): void {
     this.assertAlive();
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
-    if (this.pass) {
-      this.pass.end();
-      this.pass = null;
-    }
+    this.endPass();
     this.encoder.copyBufferToTexture({ buffer: src, offset: srcOffset, bytesPerRow }, { texture: dst, origin: [0, originY] }, [texelsPerRow, rows]);
   }
 
   /** Submit everything recorded so far. */
   flush(): void {
     if (!this.encoder) return;
-    this.pass?.end();
-    this.pass = null;
+    this.endPass();
     if (this.dispatches > 0) this.device.queue.writeBuffer(this.uniformRing, 0, this.uniformStaging, 0, (this.dispatches * UNIFORM_SLOT_BYTES) / 4);
     this.profiler?.beforeSubmit(this.encoder);
     this.device.queue.submit([this.encoder.finish()]);
@@ -305,7 +392,9 @@ export class Engine {
     // Released buffers wait for the submit before they can be reused; when many bytes wait, a
     // loop of large ops would otherwise create fresh buffers (and on a GPU, fresh memory) each
     // time. Submitting now recycles them; the GPU runs the commands in order either way.
-    if (this.storagePool.pendingBytes > this.maxPendingBytes) this.flush();
+    // A bound relative to the live bytes keeps the pool near the working set when reads are rare.
+    const pending = this.storagePool.pendingBytes;
+    if (pending > this.maxPendingBytes || (pending > this.minPendingBytes && pending > this.pendingLiveRatio * this.storagePool.liveBytes)) this.flush();
   }
 
   upload(buffer: GPUBuffer, data: ArrayBufferView): void {
@@ -368,6 +457,8 @@ export class Engine {
     this.readPool.trim();
     this.scratch.destroyAll();
     this.pipelines.clear();
+    this.bindGroups.clear();
+    this.keysByResource.clear();
     this.device.destroy();
     this.handle.release?.();
   }

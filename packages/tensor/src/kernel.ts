@@ -29,10 +29,13 @@ export function defineKernel<O = Record<string, never>>(spec: KernelSpec<O>): Ke
   return { ...spec, __kernel: true };
 }
 
+/** One float's bits, shared by every Uniforms (packing is synchronous). */
+const f32Bits = new DataView(new ArrayBuffer(4));
+
 /** Packs the u32/i32/f32 words a dispatch passes to its kernel as uniforms. */
 export class Uniforms {
-  private readonly words: number[] = [];
-  private readonly view = new DataView(new ArrayBuffer(4));
+  /** The packed words (i32 words may be negative: the engine stores them modulo 2^32). */
+  readonly words: number[] = [];
 
   u32(...values: number[]): this {
     for (const v of values) this.words.push(v >>> 0);
@@ -46,8 +49,8 @@ export class Uniforms {
 
   f32(...values: number[]): this {
     for (const v of values) {
-      this.view.setFloat32(0, v, true);
-      this.words.push(this.view.getUint32(0, true));
+      f32Bits.setFloat32(0, v, true);
+      this.words.push(f32Bits.getUint32(0, true));
     }
     return this;
   }
@@ -116,6 +119,9 @@ export interface RunArgs {
   textures?: readonly GPUTextureView[];
 }
 
+const NO_UNIFORMS = new Uint32Array(0);
+const NO_VIEWS: readonly GPUTextureView[] = [];
+
 /** Record one dispatch of `kernel` compiled for `options`. */
 export function runKernel<O>(kernel: Kernel<O>, options: O, args: RunArgs): void {
   const engine = getEngine();
@@ -127,9 +133,11 @@ export function runKernel<O>(kernel: Kernel<O>, options: O, args: RunArgs): void
   const key = `${kernel.name}:${JSON.stringify(options ?? {})}`;
   const textures = typeof kernel.textures === 'function' ? kernel.textures(options) : (kernel.textures ?? []);
   const compiled = engine.pipeline(key, kernel.name, nIn, nOut, () => kernel.source(options), textures);
-  const u = args.uniforms instanceof Uniforms ? args.uniforms.toArray() : (args.uniforms ?? new Uint32Array(0));
-  const buffers = [...args.inputs.map((t) => t.buffer), ...args.outputs.map((t) => t.buffer)];
   if ((args.workgroups[0] ?? 0) * (args.workgroups[1] ?? 1) * (args.workgroups[2] ?? 1) === 0) return;
-  engine.dispatch(compiled, buffers, u, args.workgroups, args.textures ?? []);
+  const u = args.uniforms instanceof Uniforms ? args.uniforms.words : (args.uniforms ?? NO_UNIFORMS);
+  const buffers: GPUBuffer[] = [];
+  for (const t of args.inputs) buffers.push(t.buffer);
+  for (const t of args.outputs) buffers.push(t.buffer);
+  engine.dispatch(compiled, buffers, u, args.workgroups, args.textures ?? NO_VIEWS);
   for (const t of args.outputs) t.storage.written(); // host copies of what it writes are stale
 }

@@ -36,9 +36,11 @@ interface Entry {
 
 export class ScratchTextures {
   private readonly entries = new Map<string, Entry>();
-  private retired: GPUTexture[] = [];
+  private retired: Entry[] = [];
   private clock = 0;
   bytes = 0;
+  /** Told about the view of every texture destroyed (the engine forgets bind groups that bind it). */
+  onDestroy: ((view: GPUTextureView) => void) | null = null;
 
   constructor(
     private readonly device: GPUDevice,
@@ -85,7 +87,7 @@ export class ScratchTextures {
   private retire(key: string, e: Entry): void {
     this.entries.delete(key);
     this.bytes -= e.bytes;
-    this.retired.push(e.texture);
+    this.retired.push(e);
   }
 
   /** Retire least recently used textures (never `keep`) until the total fits the cap. */
@@ -100,13 +102,18 @@ export class ScratchTextures {
 
   /** After a submit: destroy retired textures (their last uses are queued, so this is safe). */
   afterSubmit(): void {
-    for (const t of this.retired) t.destroy();
+    for (const e of this.retired) this.destroy(e);
     this.retired = [];
   }
 
+  private destroy(e: Entry): void {
+    this.onDestroy?.(e.view);
+    e.texture.destroy();
+  }
+
   destroyAll(): void {
-    for (const e of this.entries.values()) e.texture.destroy();
-    for (const t of this.retired) t.destroy();
+    for (const e of this.entries.values()) this.destroy(e);
+    for (const e of this.retired) this.destroy(e);
     this.entries.clear();
     this.retired = [];
     this.bytes = 0;

@@ -26,6 +26,33 @@ describe('BufferPool', () => {
     p.trim();
   });
 
+  it('hands out the oldest free buffer of a bucket, so a repeated step gets the same buffers whatever order they came back in', () => {
+    const p = pool(64 * MiB);
+    const step = (releaseOrder: number[]) => {
+      const xs = [p.acquire(MiB), p.acquire(MiB), p.acquire(MiB)];
+      for (const i of releaseOrder) p.release(xs[i]!, false);
+      return xs;
+    };
+    const first = step([0, 1, 2]);
+    expect(step([2, 0, 1])).toEqual(first);
+    expect(step([1, 2, 0])).toEqual(first);
+    expect(p.snapshot().buffersCreated).toBe(3);
+    p.trim();
+  });
+
+  it('tells onDestroy about every buffer it destroys', () => {
+    const p = pool(MiB);
+    const destroyed: GPUBuffer[] = [];
+    p.onDestroy = (b) => destroyed.push(b);
+    const [a, b, c] = [p.acquire(MiB), p.acquire(MiB), p.acquire(2 * MiB)];
+    p.release(a, false);
+    p.release(b, false); // over the cap: a goes
+    p.release(c, false); // larger than the cap: destroyed at once
+    expect(destroyed).toEqual([a, c]);
+    p.trim();
+    expect(destroyed).toEqual([a, c, b]);
+  });
+
   it('over the cap destroys the buffers pooled longest ago, keeping the one just released', () => {
     const p = pool(3 * MiB);
     const [a, b, c, d] = [p.acquire(MiB), p.acquire(MiB), p.acquire(MiB), p.acquire(MiB)];
