@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_MAX_PIXELS } from '@spine/imaging';
 import { describe, expect, it } from 'vitest';
 import { evaluateCommand } from '../src/commands/evaluate.js';
@@ -6,6 +8,7 @@ import { predictCommand } from '../src/commands/predict.js';
 import { roiCommand } from '../src/commands/roi.js';
 import { trainCommand } from '../src/commands/train.js';
 import { MAX_PIXELS_OPTION, maxPixelsFlag } from '../src/ui/max-pixels.js';
+import { runCli } from './run-cli.js';
 
 describe('--max-pixels', () => {
   it('shows the library default as its default', () => {
@@ -22,5 +25,15 @@ describe('--max-pixels', () => {
     for (const bad of ['0', '-5', '1e6', String(2 ** 28 + 1)]) {
       await expect(maxPixelsFlag('predict', { 'max-pixels': bad })).rejects.toThrow(/--max-pixels must be an integer from 1 to 268435456/);
     }
+  });
+});
+
+describe('--max-pixels with train --resume', () => {
+  it('may be given, like --workers and --cache (it decides which films are accepted, not the run)', async () => {
+    const missing = join(tmpdir(), 'spine-cli-no-such-run');
+    const r = await runCli(['train', '--resume', '--out', missing, '--max-pixels', '1000']);
+    expect(r.stderr).not.toMatch(/may be given/);
+    const other = await runCli(['train', '--resume', '--out', missing, '--lr', '0.1']);
+    expect(other.stderr).toMatch(/only --epochs, --workers, --cache and --max-pixels may be given \(not --lr\)/);
   });
 });
