@@ -1,8 +1,9 @@
 /**
  * A fast path for the common case of 8-bit grey, non-interlaced PNG films (what the synthetic
  * generator and most converted NHANES films are): zlib inflate straight into a byte plane, and a
- * grey PNG writer for the crops. @spine/imaging's general decoder goes through pngjs, which expands
- * every pixel to RGBA and then to float; on a 2.6 Mpixel film that is most of the crop time.
+ * grey PNG writer for the crops. @spine/imaging's general decoder inflates with pako (JavaScript)
+ * into float samples, which the crop job would then turn back into bytes; Node's native inflate
+ * straight into bytes skips both.
  * Anything else (other PNG types, TIFF, JPEG, DICOM, or any irregularity) returns null here and is
  * decoded by @spine/imaging, which also owns the error messages for broken files.
  */
