@@ -42,4 +42,5 @@ export { conv1d, type Conv1dOptions } from './ops/conv1d.js';
 export { embedding, type EmbeddingOptions } from './ops/embedding.js';
 export { interpolate, type UpsampleOptions, type UpsampleMode } from './ops/upsample.js';
 export { convTranspose2d, type ConvTranspose2dOptions } from './ops/conv-transpose2d.js';
+export { conv2dGroups, type GroupedConv2dOptions } from './ops/conv2d-grouped.js';
 export * from './serialization/index.js';
