@@ -112,6 +112,17 @@ describe.sequential('damaged checkpoints are bad input, named with what to do', 
     }
   });
 
+  it("report: a damaged test evaluation CSV is named with its line", async () => {
+    const copy = join(dir, 'bad-eval');
+    cpSync(run, copy, { recursive: true });
+    const csv = join(copy, 'eval', 'test-best-predictions.csv');
+    writeFileSync(csv, 'file,true_sex,predicted_sex,probability_male\n"a.png,F,M,0.5\n');
+    const r = await runCli(['report', copy, '--gallery', '0']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error: ${csv} line 2: a quoted field is never closed`);
+    expect(r.stderr).toContain('Evaluate the run again');
+  });
+
   it('predict --input with a damaged checkpoint leaves no CSV behind', async () => {
     const cut = damaged('truncated');
     const out = join(dir, 'archive.csv');

@@ -71,7 +71,12 @@ export async function readTestEvaluation(models: Models, runDir: string): Promis
     const csv = join(runDir, 'eval', `test-${checkpoint}-predictions.csv`);
     if (!existsSync(json) || !existsSync(csv)) continue;
     const report = parseJson(json, await fs.readFile(json, 'utf8')) as EvaluationReport;
-    const table = models.parseCsv(await fs.readFile(csv, 'utf8'));
+    let table;
+    try {
+      table = models.parseCsv(await fs.readFile(csv, 'utf8'));
+    } catch (e) {
+      throw new CliError(`${csv} ${(e as Error).message} (not a readable CSV)`, 'Evaluate the run again: spine-cli evaluate --run RUN.', { cause: e });
+    }
     const col = (name: string) => {
       const i = table.header.indexOf(name);
       if (i < 0) throw new CliError(`${csv} has no '${name}' column`, 'Evaluate the run again: spine-cli evaluate --run RUN.');
