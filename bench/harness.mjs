@@ -57,6 +57,25 @@ export async function loadTfjsWebgpu() {
 }
 
 /**
+ * ONNX Runtime for Node (onnxruntime-node, a devDependency of @spine/models) as a whole-model
+ * peer, or null when it is not installed. Its WebGPU execution provider runs on a Dawn of its own,
+ * built into libonnxruntime: the Node binding takes no device from outside, so it picks its own
+ * adapter (the default one; on a machine with one GPU, or only lavapipe, the same physical adapter
+ * as ours). Its CPU provider uses a thread per physical core unless told otherwise.
+ */
+export async function loadOnnxRuntime() {
+  try {
+    const mod = await import('onnxruntime-node');
+    const ort = mod.default ?? mod;
+    const backends = ort.listSupportedBackends?.().filter((b) => b.bundled).map((b) => b.name) ?? ['cpu'];
+    return { ort, version: ort.env.versions?.node ?? ort.env.versions?.common ?? 'unknown', backends };
+  } catch (err) {
+    console.warn(`ONNX Runtime peer unavailable: ${err.message}`);
+    return null;
+  }
+}
+
+/**
  * PyTorch CPU on this machine as a second peer (Debian's /usr/bin/python3 with torch), for the
  * same cases described as plain JSON (see bench/torch_peer.py; a suite may bring its own script
  * with the same protocol, e.g. a whole model's). Returns null when torch is missing, so
@@ -122,8 +141,10 @@ export function writeResults(root, name, data) {
  * load average: rates on a shared software adapter swing with other load), adapter and peers.
  * `torchScript`: a suite's own PyTorch peer script (bench/torch_peer.py's protocol) for its cases.
  * `notes`: markdown lines the report prints under the suite's table (how the run was set up).
+ * `peers`: further peers, `{ id, name, column }` each (column: the table's short heading), whose
+ * rates the cases carry as `peers[id] = { ms, rate }`.
  */
-export function finishSuite(root, suite, info, peer, cases, { torchScript, notes } = {}) {
+export function finishSuite(root, suite, info, peer, cases, { torchScript, notes, peers } = {}) {
   const torch = attachTorchRates(cases, torchScript);
   // A --quick smoke run never replaces a full run's results (report.mjs skips it).
   // Real GPUs' descriptions name only the driver: the card (adapter info's device) goes first.
@@ -135,6 +156,7 @@ export function finishSuite(root, suite, info, peer, cases, { torchScript, notes
     adapter: { ...info, summary: `${info.vendor} ${card || info.architecture} ${info.description}`.replace(/\s+/g, ' ').trim() },
     peer: peer ? { name: `TensorFlow.js ${peer.version} webgpu`, adapter: peer.adapter } : null,
     torch,
+    ...(peers?.length ? { peers } : {}),
     cases,
     ...(notes?.length ? { notes } : {}),
   });

@@ -25,7 +25,10 @@ for (const f of files) {
   out.push(`## ${r.suite}: ${r.adapter.summary}`, '');
   out.push(`- Adapter: ${r.adapter.summary} (backend ${r.adapter.backend}, kernel family \`${r.adapter.kernels}\`)`);
   out.push(`- Machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, ${m.platform}, Node ${m.node}`);
-  out.push(`- Peer: ${r.peer ? `${r.peer.name} on ${r.peer.adapter || 'the same adapter'}` : 'not available'}`);
+  // Suites with peers of their own (whole-model engines) have no TensorFlow.js column.
+  const tfjs = r.peer || !r.peers;
+  if (tfjs) out.push(`- Peer: ${r.peer ? `${r.peer.name} on ${r.peer.adapter || 'the same adapter'}` : 'not available'}`);
+  for (const p of r.peers ?? []) out.push(`- Peer: ${p.name}, same machine`);
   const torchDevice = r.torch?.device ?? 'CPU';
   if (r.torch) out.push(`- Second peer: PyTorch ${r.torch.version} on ${torchDevice === 'CPU' ? `the CPU, ${r.torch.threads} threads` : torchDevice}, same machine (where a case has a torch column)`);
   // The run's date and commit stay in the raw data; the page describes the numbers, not their history.
@@ -33,12 +36,15 @@ for (const f of files) {
   const torch = r.cases.some((c) => c.torchRate !== undefined && c.torchRate !== null);
   // Peer timed again with our quiet wait (tensor suite on software adapters): kernels alone.
   const quiet = r.cases.some((c) => c.peerQuietRate != null);
-  const head = `| case | ours | peer | ours / peer |${quiet ? ' peer, quiet wait | ours / that |' : ''}${torch ? ` PyTorch ${torchDevice === 'CPU' ? 'CPU' : 'GPU'} | ours / PyTorch |` : ''}`;
-  out.push(head, `|---|---:|---:|---:|${quiet ? '---:|---:|' : ''}${torch ? '---:|---:|' : ''}`);
+  const more = r.peers ?? [];
+  const head = `| case | ours |${tfjs ? ' peer | ours / peer |' : ''}${quiet ? ' peer, quiet wait | ours / that |' : ''}${more.map((p) => ` ${p.column} | ours / that |`).join('')}${torch ? ` PyTorch ${torchDevice === 'CPU' ? 'CPU' : 'GPU'} | ours / PyTorch |` : ''}`;
+  out.push(head, `|---|---:|${tfjs ? '---:|---:|' : ''}${quiet ? '---:|---:|' : ''}${'---:|---:|'.repeat(more.length)}${torch ? '---:|---:|' : ''}`);
   for (const c of r.cases) {
     const q = quiet ? ` ${c.peerQuietRate == null ? '—' : `${fmt(c.peerQuietRate)} ${c.unit}`} | ${c.ratioQuiet == null ? '—' : `${fmt(c.ratioQuiet)}x`} |` : '';
     const extra = torch ? ` ${c.torchRate == null ? '—' : `${fmt(c.torchRate)} ${c.unit}`} | ${c.torchRate == null ? '—' : `${fmt(c.rate / c.torchRate)}x`} |` : '';
-    out.push(`| ${c.label} | ${fmt(c.rate)} ${c.unit} | ${fmt(c.peerRate)} ${c.unit} | ${fmt(c.ratio)}x |${q}${extra}`);
+    const others = more.map((p) => ` ${c.peers?.[p.id] ? `${fmt(c.peers[p.id].rate)} ${c.unit} | ${fmt(c.rate / c.peers[p.id].rate)}x` : '— | —'} |`).join('');
+    const tf = tfjs ? ` ${fmt(c.peerRate)} ${c.unit} | ${fmt(c.ratio)}x |` : '';
+    out.push(`| ${c.label} | ${fmt(c.rate)} ${c.unit} |${tf}${q}${others}${extra}`);
   }
   out.push('');
   if (r.notes) out.push(...r.notes, '');

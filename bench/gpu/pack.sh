@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Packs what the benchmark suites need on a machine that has a GPU but no npm registry (a lent
 # cloud GPU): this machine's Node binary, the built packages' dist/ folders, the workspace links,
-# and the few node_modules files the suites load (Dawn's linux-x64 binding and the Node bundles
-# of tfjs-core and tfjs-backend-webgpu). Output: .gpu/bundle.tar.xz (about 40 MB), unpacked
-# over a checkout of the same commit by bench/gpu/run.sh. Run `npm run build` first.
+# and the few node_modules files the suites load (Dawn's linux-x64 binding, the Node bundles
+# of tfjs-core and tfjs-backend-webgpu, and onnxruntime-node's JavaScript with its linux-x64
+# binaries, whose CPU and WebGPU providers need nothing else). Output: .gpu/bundle.tar.xz
+# (about 50 MB), unpacked over a checkout of the same commit by bench/gpu/run.sh. Run
+# `npm run build` first.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -16,6 +18,8 @@ files=(
   node_modules/webgpu/package.json node_modules/webgpu/index.js node_modules/webgpu/dist/linux-x64
   node_modules/@tensorflow/tfjs-core/package.json node_modules/@tensorflow/tfjs-core/dist/tf-core.node.js
   node_modules/@tensorflow/tfjs-backend-webgpu/package.json node_modules/@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.node.js
+  node_modules/onnxruntime-node/package.json node_modules/onnxruntime-node/dist node_modules/onnxruntime-node/bin/napi-v6/linux/x64
+  node_modules/onnxruntime-common/package.json node_modules/onnxruntime-common/dist
 )
 # Runtime dependencies of the engine and model packages (small pure-JS libraries).
 for dep in $(node -e "
