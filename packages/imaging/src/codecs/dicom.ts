@@ -54,27 +54,35 @@ export function decodeDicom(bytes: Uint8Array, file = '<memory>', options: Decod
     throw new ImagingError(file, `DICOM is corrupt (the pixel data holds ${formatCount(pixel.length)} bytes, ${width}x${height} needs ${formatCount(n * bytesPer)})`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset + pixel.dataOffset, n * bytesPer);
-  const data = new Float32Array(n);
   const shift = 32 - stored;
-  for (let i = 0; i < n; i++) {
-    let v = allocated === 8 ? view.getUint8(i) : view.getUint16(2 * i, !bigEndian);
-    // Keep only the stored bits; sign-extend when pixel representation is two's complement.
-    v = signed ? (v << shift) >> shift : (v << shift) >>> shift;
-    data[i] = v;
-  }
+  // Only the stored bits, sign-extended when pixel representation is two's complement.
+  const storedValue = (i: number): number => {
+    const v = allocated === 8 ? view.getUint8(i) : view.getUint16(2 * i, !bigEndian);
+    return signed ? (v << shift) >> shift : (v << shift) >>> shift;
+  };
   const slope = ds.floatString('x00281053') ?? 1;
   const intercept = ds.floatString('x00281052') ?? 0;
-  if (slope !== 1 || intercept !== 0) for (let i = 0; i < n; i++) data[i] = data[i]! * slope + intercept;
-
+  // The modality LUT, rounded to float32 as the samples are stored.
+  const modality = slope !== 1 || intercept !== 0 ? (i: number) => Math.fround(storedValue(i) * slope + intercept) : storedValue;
   const centre = ds.floatString('x00281050', 0);
   const widthW = ds.floatString('x00281051', 0);
-  if (centre !== undefined && widthW !== undefined && Number.isFinite(centre) && widthW >= 1) {
-    applyLinearWindow(data, centre, widthW);
-  } else {
-    stretchMinMax(data);
+  const voi =
+    centre !== undefined && widthW !== undefined && Number.isFinite(centre) && widthW >= 1 ? linearWindow(centre, widthW) : minMaxStretch(modality, n);
+  if (spp === 3 && options.grey) {
+    // Luma per pixel straight from the stored samples: no three-plane float copy.
+    const plane = width * height;
+    const [dr, dg, db, step] = planar ? [0, plane, 2 * plane, 1] : [0, 1, 2, 3];
+    const out = new Float32Array(plane);
+    const f = Math.fround;
+    for (let p = 0; p < plane; p++) {
+      const s = p * step;
+      out[p] = 0.299 * f(voi(modality(s + dr))) + 0.587 * f(voi(modality(s + dg))) + 0.114 * f(voi(modality(s + db)));
+    }
+    return { width, height, channels: 1, data: out, bitDepth: stored };
   }
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = voi(modality(i));
   if (photometric === 'MONOCHROME1') for (let i = 0; i < n; i++) data[i] = 1 - data[i]!;
-  if (spp === 3 && options.grey) return { width, height, channels: 1, data: lumaOf(data, width * height, planar), bitDepth: stored };
   const out = spp === 3 && planar ? interleavePlanes(data, width * height) : data;
   return { width, height, channels: spp === 3 ? 3 : 1, data: out, bitDepth: stored };
 }
@@ -110,36 +118,25 @@ function metaHeaderEnd(bytes: Uint8Array): number {
   return 144 + new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(140, true);
 }
 
-/** BT.601 luma of RGB samples (interleaved or planar), with `toGrey`'s float32 rounding. */
-function lumaOf(data: Float32Array, plane: number, planar: boolean): Float32Array {
-  const out = new Float32Array(plane);
-  const [dr, dg, db, step] = planar ? [0, plane, 2 * plane, 1] : [0, 1, 2, 3];
-  for (let i = 0; i < plane; i++) {
-    const s = i * step;
-    out[i] = 0.299 * data[s + dr]! + 0.587 * data[s + dg]! + 0.114 * data[s + db]!;
-  }
-  return out;
-}
 
 /** DICOM PS3.3 C.11.2.1.2.1 "LINEAR" VOI function, mapped to [0, 1]. */
-function applyLinearWindow(data: Float32Array, c: number, w: number): void {
+function linearWindow(c: number, w: number): (x: number) => number {
   const lo = c - 0.5 - (w - 1) / 2;
   const hi = c - 0.5 + (w - 1) / 2;
-  for (let i = 0; i < data.length; i++) {
-    const x = data[i]!;
-    data[i] = x <= lo ? 0 : x > hi ? 1 : (x - (c - 0.5)) / (w - 1) + 0.5;
-  }
+  return (x) => (x <= lo ? 0 : x > hi ? 1 : (x - (c - 0.5)) / (w - 1) + 0.5);
 }
 
-function stretchMinMax(data: Float32Array): void {
+/** Without a VOI window, the frame's own range (over every sample after the modality LUT) maps to [0, 1]. */
+function minMaxStretch(value: (i: number) => number, n: number): (x: number) => number {
   let lo = Infinity;
   let hi = -Infinity;
-  for (const v of data) {
+  for (let i = 0; i < n; i++) {
+    const v = value(i);
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
   const scale = hi > lo ? 1 / (hi - lo) : 0;
-  for (let i = 0; i < data.length; i++) data[i] = (data[i]! - lo) * scale;
+  return (x) => (x - lo) * scale;
 }
 
 function interleavePlanes(data: Float32Array, plane: number): Float32Array {
