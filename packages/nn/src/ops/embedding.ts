@@ -2,9 +2,10 @@
 // giving [...indices.shape, D]. The weight's gradient sums the upstream rows of every position
 // holding an index (none for paddingIdx). Without float atomics that sum is a gather: when the
 // indices are on the host (token ids usually are) their positions are grouped by index there
-// (a CSR of M + V + 1 integers), and one invocation per (index, column) sums its group; indices
-// only on the device are scanned whole by every invocation instead (V x D x M: for small
-// vocabularies).
+// (a CSR of M + V + 1 integers), and one invocation per (index, column) sums its group; for
+// indices only on the device one invocation per row scans them all and adds the matching rows
+// (V x M comparisons: fine for modest vocabularies and batches). Both sum in position order,
+// so the result does not depend on scheduling.
 import { defineKernel, defineOp, empty, grid1d, linearIndex, runKernel, ShapeError, tensor, TensorError, uniformPreamble, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
 import { checkClassTargets } from './class-targets.js';
 
@@ -30,12 +31,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 }`,
 });
 
-// Words: V * D, D, M, paddingIdx (i32; -1 for none). csr: the CSR's starts [V + 1], then the positions.
-const sumKernel = defineKernel<{ csr: boolean }>({
-  name: 'embedding_backward',
+// Words: V * D, D, M, paddingIdx (i32; -1 for none). idx: the CSR's starts [V + 1], then the
+// positions. One invocation per (row, column).
+const csrSumKernel = defineKernel({
+  name: 'embedding_backward_csr',
   inputs: 2,
   outputs: 1,
-  source: ({ csr }) => `${uniformPreamble()}
+  source: () => `${uniformPreamble()}
 @group(0) @binding(1) var<storage, read> g: array<f32>;
 @group(0) @binding(2) var<storage, read> idx: array<i32>;
 @group(0) @binding(3) var<storage, read_write> dw: array<f32>;
@@ -45,16 +47,35 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if (i >= pu(0u)) { return; }
   let D = pu(1u);
   let v = i / D; let d = i % D;
+  let V = pu(0u) / D;
   var s = 0.0;
   if (i32(v) != pi(3u)) {
-${
-  csr
-    ? `    let V = pu(0u) / D;
-    for (var k = u32(idx[v]); k < u32(idx[v + 1u]); k++) { s += g[u32(idx[V + 1u + k]) * D + d]; }`
-    : `    for (var m = 0u; m < pu(2u); m++) { if (idx[m] == i32(v)) { s += g[m * D + d]; } }`
-}
+    for (var k = u32(idx[v]); k < u32(idx[v + 1u]); k++) { s += g[u32(idx[V + 1u + k]) * D + d]; }
   }
   dw[i] = s;
+}`,
+});
+
+// Words: V, D, M, paddingIdx. idx: the indices themselves. One invocation per row.
+const scanSumKernel = defineKernel({
+  name: 'embedding_backward_scan',
+  inputs: 2,
+  outputs: 1,
+  source: () => `${uniformPreamble()}
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read> idx: array<i32>;
+@group(0) @binding(3) var<storage, read_write> dw: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let v = ${linearIndex(WG)};
+  if (v >= pu(0u)) { return; }
+  let D = pu(1u);
+  for (var d = 0u; d < D; d++) { dw[v * D + d] = 0.0; }
+  if (i32(v) == pi(3u)) { return; }
+  for (var m = 0u; m < pu(2u); m++) {
+    if (idx[m] != i32(v)) { continue; }
+    for (var d = 0u; d < D; d++) { dw[v * D + d] += g[m * D + d]; }
+  }
 }`,
 });
 
@@ -85,7 +106,8 @@ const embeddingOp = defineOp({
     const [idx] = ctx.saved as [Tensor];
     const { V, D, M, paddingIdx, csr } = ctx as unknown as { V: number; D: number; M: number; paddingIdx: number; csr: boolean };
     const dw = empty([V, D]);
-    runKernel(sumKernel, { csr }, { inputs: [g, idx], outputs: [dw], uniforms: new Uniforms().u32(V * D, D, M).i32(paddingIdx), workgroups: grid1d(V * D, WG) });
+    if (csr) runKernel(csrSumKernel, {}, { inputs: [g, idx], outputs: [dw], uniforms: new Uniforms().u32(V * D, D, M).i32(paddingIdx), workgroups: grid1d(V * D, WG) });
+    else runKernel(scanSumKernel, {}, { inputs: [g, idx], outputs: [dw], uniforms: new Uniforms().u32(V, D, M).i32(paddingIdx), workgroups: grid1d(V, WG) });
     return [dw, null];
   },
 });

@@ -56,14 +56,26 @@ export abstract class Optimizer<O extends { lr: number }> {
   /** One update of every parameter that has a gradient; state starts on a parameter's first step. */
   abstract step(): void;
 
-  /** A parameter's state, created (zeros, step 0) on its first step. */
+  /**
+   * A parameter's state, created (zeros, step 0) on its first step. The buffers follow the
+   * group's options: one that options turned on later (amsgrad, momentum) starts at zeros then
+   * (PyTorch would fail with a KeyError), one they turned off goes, so the state always has the
+   * keys `loadStateDict` expects for those options.
+   */
   protected stateOf(p: T.Tensor, group: O): ParamState {
     let s = this.state.get(p);
     if (!s) {
       s = { step: 0 };
-      for (const k of this.stateKeys(group)) s[k] = T.zeros(p.shape).keep();
       this.state.set(p, s);
     }
+    const keys = this.stateKeys(group);
+    for (const [k, v] of Object.entries(s)) {
+      if (k !== 'step' && !keys.includes(k)) {
+        (v as T.Tensor).dispose();
+        delete s[k];
+      }
+    }
+    for (const k of keys) s[k] ??= T.zeros(p.shape).keep();
     return s;
   }
 

@@ -140,6 +140,25 @@ describe('optimizer state dicts and dispatches', () => {
     expect(sd.param_groups[0]).toMatchObject({ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 1e-2, amsgrad: false, maximize: false, params: [0, 1] });
   });
 
+  it('keeps the state buffers the options ask for when they change between steps', async () => {
+    const p = T.zeros([3]).keep();
+    p.grad = T.ones([3]).keep();
+    const opt = new RMSprop([p], { momentum: 0 });
+    opt.step();
+    opt.paramGroups[0]!.momentum = 0.9;
+    opt.paramGroups[0]!.centered = true;
+    opt.step();
+    expect(Object.keys(opt.stateDict().state.get(0)!).sort()).toEqual(['grad_avg', 'momentum_buffer', 'square_avg', 'step']);
+    opt.paramGroups[0]!.momentum = 0;
+    opt.step();
+    const sd = opt.stateDict();
+    expect(Object.keys(sd.state.get(0)!).sort()).toEqual(['grad_avg', 'square_avg', 'step']);
+    const q = T.zeros([3]).keep();
+    const other = new RMSprop([q]);
+    other.loadStateDict(sd);
+    expect(other.paramGroups[0]).toMatchObject({ momentum: 0, centered: true });
+  });
+
   it('refuses state that does not fit, naming the parameter and the key', () => {
     const p = T.zeros([4]).keep();
     p.grad = T.ones([4]).keep();
