@@ -45,4 +45,5 @@ export { interpolate, type UpsampleOptions, type UpsampleMode } from './ops/upsa
 export { convTranspose2d, type ConvTranspose2dOptions } from './ops/conv-transpose2d.js';
 export { conv2dGroups, type GroupedConv2dOptions } from './ops/conv2d-grouped.js';
 export { attention, scaledDotProductAttention, type AttentionOptions } from './ops/attention.js';
+export { fusedAttention, type FusedAttentionOptions } from './ops/attention-fused.js';
 export * from './serialization/index.js';

@@ -5,6 +5,7 @@ import * as T from '@spine/tensor';
 import { NnError } from '../errors.js';
 import { fans, uniform_ } from '../init.js';
 import { attention } from '../ops/attention.js';
+import { fusedAttention } from '../ops/attention-fused.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
 
@@ -23,6 +24,11 @@ export interface AttentionCallOptions {
   attnMask?: T.Tensor | null;
   /** Average the returned weights over the heads (default true): [N, L, S], else [N, numHeads, L, S]. */
   averageAttnWeights?: boolean;
+  /**
+   * Return the attention weights (default true). Without them the attention runs as one fused
+   * op that never stores the probabilities (unless attention dropout is active in training).
+   */
+  needWeights?: boolean;
 }
 
 export class MultiheadAttention extends Module {
@@ -47,15 +53,13 @@ export class MultiheadAttention extends Module {
     if (bias) T.noGrad(() => T.assign(this.outProj.param('bias'), T.zeros([embedDim])));
   }
 
-  /** The attention output only ([L, N, E], or [N, L, E] with batchFirst); see forwardWithWeights. */
+  /** The attention output only ([L, N, E], or [N, L, E] with batchFirst), by the fused op; see forwardWithWeights. */
   forward(query: T.Tensor, key?: T.Tensor, value?: T.Tensor): T.Tensor {
-    const { output, weights } = this.forwardWithWeights(query, key ?? query, value ?? key ?? query);
-    weights.dispose();
-    return output;
+    return this.forwardWithWeights(query, key ?? query, value ?? key ?? query, { needWeights: false }).output;
   }
 
-  /** PyTorch's (attn_output, attn_output_weights) pair. */
-  forwardWithWeights(query: T.Tensor, key: T.Tensor, value: T.Tensor, o: AttentionCallOptions = {}): { output: T.Tensor; weights: T.Tensor } {
+  /** PyTorch's (attn_output, attn_output_weights) pair; weights null with needWeights false. */
+  forwardWithWeights(query: T.Tensor, key: T.Tensor, value: T.Tensor, o: AttentionCallOptions = {}): { output: T.Tensor; weights: T.Tensor | null } {
     const E = this.embedDim;
     const H = this.numHeads;
     const d = this.headDim;
@@ -90,12 +94,16 @@ export class MultiheadAttention extends Module {
         const additive = T.reshape(T.where(T.cast(p, 'f32'), -Infinity, 0), [N, 1, 1, S]);
         mask = mask ? T.add(mask, additive) : additive;
       }
-      const { output, weights } = attention(q, k, v, { attnMask: mask, dropoutP: this.options.dropout ?? 0, training: this.training });
+      const dropoutP = this.options.dropout ?? 0;
+      const fused = !(o.needWeights ?? true) && !(dropoutP > 0 && this.training);
+      // The fused op takes a mask of [L, S] or the full [N, H, L, S].
+      const full = mask && mask.rank === 4 && !(mask.shape[0] === N && mask.shape[1] === H && mask.shape[2] === L) ? T.expand(mask, [N, H, L, S]) : mask;
+      const { output, weights } = fused ? { output: fusedAttention(q, k, v, { attnMask: full }), weights: null } : attention(q, k, v, { attnMask: mask, dropoutP, training: this.training });
       const merged = T.reshape(T.permute(output, [0, 2, 1, 3]), [N, L, E]);
       const out = this.outProj.forward(merged);
       return {
         output: this.options.batchFirst ? out : T.transpose(out, 0, 1),
-        weights: (o.averageAttnWeights ?? true) ? T.mean(weights, 1) : weights,
+        weights: weights && (o.averageAttnWeights ?? true) ? T.mean(weights, 1) : weights,
       };
     });
   }

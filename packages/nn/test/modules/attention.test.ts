@@ -30,8 +30,9 @@ describe('attention against PyTorch (float64 goldens)', () => {
         for (const [n, t] of [['dq', q], ['dk', k], ['dv', v]] as const) await expectGolden(t.grad!, arrayOf(c, n), 1e-3, n);
       });
     }
-    for (const c of cases.filter((c) => c.op === 'mha')) {
-      it(`${family}: ${c.name as string}`, async () => {
+    const mhaRuns = cases.filter((c) => c.op === 'mha').flatMap((c) => [true, false].map((needWeights) => ({ c, needWeights })));
+    for (const { c, needWeights } of mhaRuns) {
+      it(`${family}: ${c.name as string}${needWeights ? '' : ', fused (no weights)'}`, async () => {
         T.setKernelFamily(family);
         const mha = new MultiheadAttention(c.embedDim as number, c.numHeads as number, { batchFirst: c.batchFirst as boolean });
         const state = c.state as Record<string, GoldenArray>;
@@ -42,10 +43,11 @@ describe('attention against PyTorch (float64 goldens)', () => {
         const S = key.shape[c.batchFirst ? 1 : 0]!;
         const N = key.shape[c.batchFirst ? 0 : 1]!;
         const keyPaddingMask = c.keyPaddingMask ? T.tensor(Int32Array.from(c.keyPaddingMask as number[]), [N, S]) : null;
-        const { output, weights } = mha.forwardWithWeights(query, key, value, { keyPaddingMask, attnMask: c.attnMask ? toTensor(arrayOf(c, 'attnMask')) : null });
+        const { output, weights } = mha.forwardWithWeights(query, key, value, { keyPaddingMask, attnMask: c.attnMask ? toTensor(arrayOf(c, 'attnMask')) : null, needWeights });
         output.backward(toTensor(arrayOf(c, 'g')));
         await expectGolden(output, arrayOf(c, 'y'), 1e-4, 'output');
-        await expectGolden(weights, arrayOf(c, 'weights'), 1e-4, 'weights');
+        if (needWeights) await expectGolden(weights!, arrayOf(c, 'weights'), 1e-4, 'weights');
+        else expect(weights).toBeNull();
         await expectGolden(query.grad!, arrayOf(c, 'dquery'), 1e-3, 'dquery');
         if (!c.self) {
           await expectGolden(key.grad!, arrayOf(c, 'dkey'), 1e-3, 'dkey');
