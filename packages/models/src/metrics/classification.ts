@@ -82,22 +82,60 @@ export function rocCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): 
   return { fpr, tpr, thresholds };
 }
 
-/** Percentile bootstrap interval of the accuracy (resampling cases with replacement). */
-export function bootstrapAccuracyCI(correct: ArrayLike<boolean | number>, options: { samples?: number; seed?: number; level?: number } = {}): [number, number] {
-  const n = correct.length;
+/**
+ * Percentile bootstrap interval of a statistic of n cases: `statistic` gets the indices of one
+ * resample (drawn with replacement) and returns its value; resamples where it is not finite (e.g.
+ * an AUC of a resample with one class only) are left out of the percentiles.
+ */
+export function bootstrapCI(n: number, statistic: (indices: Uint32Array) => number, options: { samples?: number; seed?: number; level?: number } = {}): [number, number] {
   if (n === 0) return [NaN, NaN];
   const samples = options.samples ?? 2000;
   const rng = new SeededRandom(options.seed ?? 12345);
-  const accs = new Float64Array(samples);
+  const values = new Float64Array(samples);
+  const indices = new Uint32Array(n);
+  let kept = 0;
   for (let s = 0; s < samples; s++) {
-    let hits = 0;
-    for (let i = 0; i < n; i++) if (correct[Math.floor(rng.float() * n)]) hits++;
-    accs[s] = hits / n;
+    for (let i = 0; i < n; i++) indices[i] = Math.floor(rng.float() * n);
+    const v = statistic(indices);
+    if (Number.isFinite(v)) values[kept++] = v;
   }
-  accs.sort();
+  if (kept === 0) return [NaN, NaN];
+  const sorted = values.subarray(0, kept).sort();
   const alpha = (1 - (options.level ?? 0.95)) / 2;
-  const at = (q: number) => accs[Math.min(samples - 1, Math.max(0, Math.round(q * (samples - 1))))]!;
+  const at = (q: number) => sorted[Math.min(kept - 1, Math.max(0, Math.round(q * (kept - 1))))]!;
   return [at(alpha), at(1 - alpha)];
+}
+
+/** Percentile bootstrap interval of the accuracy (resampling cases with replacement). */
+export function bootstrapAccuracyCI(correct: ArrayLike<boolean | number>, options: { samples?: number; seed?: number; level?: number } = {}): [number, number] {
+  const n = correct.length;
+  return bootstrapCI(
+    n,
+    (idx) => {
+      let hits = 0;
+      for (let i = 0; i < n; i++) if (correct[idx[i]!]) hits++;
+      return hits / n;
+    },
+    options,
+  );
+}
+
+/** Percentile bootstrap interval of the ROC AUC of P(male) (resampling cases; one-class resamples skipped). */
+export function bootstrapAucCI(labels: ArrayLike<number>, scores: ArrayLike<number>, options: { samples?: number; seed?: number; level?: number } = {}): [number, number] {
+  const n = labels.length;
+  const l = new Float64Array(n);
+  const s = new Float64Array(n);
+  return bootstrapCI(
+    n,
+    (idx) => {
+      for (let i = 0; i < n; i++) {
+        l[i] = labels[idx[i]!]!;
+        s[i] = scores[idx[i]!]!;
+      }
+      return rocAuc(l, s);
+    },
+    options,
+  );
 }
 
 /**
