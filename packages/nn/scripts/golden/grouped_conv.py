@@ -11,6 +11,7 @@ for xs, ws, groups, stride, padding, dilation, bias in [
     ((1, 3, 6, 5), (3, 1, 3, 3), 3, 2, 1, 1, True),
     ((2, 2, 4, 4), (4, 1, 3, 3), 2, 1, 2, 2, False),
     ((1, 6, 3, 4), (3, 2, 1, 1), 3, 1, 0, 1, True),
+    ((1, 10, 4, 4), (4, 5, 3, 3), 2, 1, 1, 1, True),
 ]:
     x32, w32 = rand(g, *xs), rand(g, *ws, scale=0.5)
     b32 = rand(g, ws[0]) if bias else None
