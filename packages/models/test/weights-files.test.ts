@@ -67,7 +67,7 @@ describe('reading torch.save files', () => {
     const cut = join(tmp, 'cut.safetensors');
     writeFileSync(cut, readFileSync(whole).subarray(0, 40));
     for (const read of [readWeightsFile, inspectWeightsFile]) {
-      const e = await read(cut).catch((x: unknown) => x as Error);
+      const e = (await read(cut).then(() => undefined, (x: unknown) => x)) as Error;
       expect(isWeightsError(e)).toBe(true);
       expect(e.message).toMatch(/truncated/);
       expect(e.message.split(cut)).toHaveLength(2);
