@@ -3,9 +3,11 @@
 //
 //   y = (x - mean) / sqrt(var + eps) * weight + bias
 //
-// Composed of differentiable tensor ops (reductions and elementwise kernels), so the gradient
-// is autograd's; group and instance norm reuse `normalizeOver`.
+// One fused op (layer-norm-kernels.ts: a kernel per row forward and for the input gradient,
+// one per column for the weight and bias gradients). `normalizeOver`, the same normalisation
+// composed of tensor ops with autograd's gradient, serves group and instance norm.
 import * as T from '@spine/tensor';
+import { layerNormFused } from './layer-norm-kernels.js';
 
 /** (x - mean) / sqrt(var + eps) over `axes` (biased variance), differentiable. */
 export function normalizeOver(x: T.Tensor, axes: number[], eps: number): T.Tensor {
@@ -35,10 +37,6 @@ export function layerNorm(x: T.Tensor, normalizedShape: readonly number[], optio
     if (t && !same(t.shape, normalizedShape)) throw new T.ShapeError(`layerNorm: ${name} must be [${normalizedShape.join(', ')}], got [${t.shape.join(', ')}]`);
   }
   if (!(eps >= 0)) throw new T.TensorError(`layerNorm: eps must be >= 0, got ${eps}`);
-  return T.scope(() => {
-    let y = normalizeOver(x, Array.from({ length: k }, (_, i) => x.rank - k + i), eps);
-    if (weight) y = T.mul(y, weight);
-    if (bias) y = T.add(y, bias);
-    return y;
-  });
+  if (x.dtype !== 'f32') throw new T.ShapeError(`layerNorm: input must be f32, got ${x.dtype}`);
+  return layerNormFused(x, weight, bias, normalizedShape, eps);
 }

@@ -96,6 +96,13 @@ describe('layerNorm and groupNorm against float64 references at awkward shapes',
         gpu: ([a, wt, bs]) => layerNorm(a!, shape.slice(2), { weight: wt!, bias: bs!, eps: 1e-4 }),
         ref: ([a, wt, bs]) => normRef(a!, inner, 1e-4, (k, n) => n * wt!.data[k % inner]! + bs!.data[k % inner]!),
       });
+      await gradCheck({
+        label: `layerNorm [${shape.join(', ')}], weight only`,
+        inputs: [x, w],
+        wrt: [0, 1],
+        gpu: ([a, wt]) => layerNorm(a!, shape.slice(2), { weight: wt! }),
+        ref: ([a, wt]) => normRef(a!, inner, 1e-5, (k, n) => n * wt!.data[k % inner]!),
+      });
     });
 
     it(`${family}: groupNorm of an odd plane`, async () => {
