@@ -38,8 +38,12 @@ export abstract class Optimizer<O extends { lr: number }> {
         if (seen.has(p)) throw new NnError(`${kind}: a parameter appears in more than one group`);
         seen.add(p);
       }
-      const group = { ...defaults } as GroupOf<O>;
-      for (const k of Object.keys(defaults) as (keyof O)[]) if (s[k] !== undefined) (group as O)[k] = s[k] as O[keyof O];
+      const group = {} as GroupOf<O>;
+      // Arrays (betas) are copied: groups must not share one that a scheduler or user changes.
+      for (const k of Object.keys(defaults) as (keyof O)[]) {
+        const v = (s[k] ?? defaults[k]) as unknown;
+        (group as O)[k] = (Array.isArray(v) ? [...(v as unknown[])] : v) as O[keyof O];
+      }
       group.params = [...s.params];
       if (s.name !== undefined) group.name = s.name;
       this.validate(group);

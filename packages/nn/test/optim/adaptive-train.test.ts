@@ -128,6 +128,12 @@ describe('optimizer state dicts and dispatches', () => {
     expect(slots).toBeGreaterThanOrEqual(1);
   });
 
+  it('gives each group its own options (betas are not shared)', () => {
+    const opt = new Adam([{ params: [T.zeros([1]).keep()] }, { params: [T.zeros([1]).keep()], lr: 0.5 }], { betas: [0.8, 0.9] });
+    opt.paramGroups[0]!.betas[0] = 0.5;
+    expect(opt.paramGroups[1]).toMatchObject({ lr: 0.5, betas: [0.8, 0.9] });
+  });
+
   it('skips parameters without a gradient: no state, no step', () => {
     const p = T.zeros([3]).keep();
     const q = T.zeros([2]).keep();
