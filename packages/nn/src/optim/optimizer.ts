@@ -31,7 +31,8 @@ export abstract class Optimizer<O extends { lr: number }> {
     params: T.Tensor[] | GroupSpec<O>[],
     defaults: O,
   ) {
-    const specs: GroupSpec<O>[] = params.length && params[0] instanceof T.Tensor ? [{ params: params as T.Tensor[] } as GroupSpec<O>] : (params as GroupSpec<O>[]);
+    if (!params.length) throw new NnError(`${kind}: got an empty parameter list`);
+    const specs: GroupSpec<O>[] = params[0] instanceof T.Tensor ? [{ params: params as T.Tensor[] } as GroupSpec<O>] : (params as GroupSpec<O>[]);
     const seen = new Set<T.Tensor>();
     this.paramGroups = specs.map((s) => {
       for (const p of s.params) {

@@ -183,5 +183,6 @@ describe('optimizer state dicts and dispatches', () => {
     expect(() => dst().loadStateDict({ ...sd, state: new Map([[3, sd.state.get(0)!]]) })).toThrow(/state for parameter 3, the optimizer has 1/);
     expect(() => new Adam([p], { betas: [0.9, 1] })).toThrow(/betas\[1\] must be a number in \[0, 1\)/);
     expect(() => new RMSprop([p], { lr: -1 })).toThrow(/lr must be/);
+    expect(() => new AdamW([])).toThrow(/AdamW: got an empty parameter list/);
   });
 });
