@@ -11,7 +11,8 @@
 // Kernels: one invocation per row (three passes over the row), a one-invocation reduction
 // (batches are small), and a backward with one workgroup row per logits row so the row's
 // constants are uniform loads.
-import { checkAtNextRead, defineKernel, defineOp, empty, grid1d, linearIndex, pendingDeviceCheck, runKernel, ShapeError, TensorError, uniformPreamble, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
+import { defineKernel, defineOp, empty, grid1d, linearIndex, runKernel, ShapeError, TensorError, uniformPreamble, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
+import { checkClassTargets } from './class-targets.js';
 import { PLANE_INDEX, planeGrid } from './plane-grid.js';
 
 const WG = 64;
@@ -109,48 +110,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   },
 });
 
-// Words: N, C. flag = (first bad row, its target, C), or (-1, 0, C) when every target is in
-// [0, C); with `chained`, a problem the previous flag reports is kept instead (one flag waits).
-const targetCheckKernel = defineKernel<{ chained: boolean }>({
-  name: 'ce_target_check',
-  inputs: (o) => (o.chained ? 2 : 1),
-  outputs: 1,
-  source: ({ chained }) => `${uniformPreamble()}
-@group(0) @binding(1) var<storage, read> tgt: array<i32>;
-${chained ? '@group(0) @binding(2) var<storage, read> prev: array<i32>;' : ''}
-@group(0) @binding(${chained ? 3 : 2}) var<storage, read_write> flag: array<i32>;
-@compute @workgroup_size(1)
-fn main() {
-  ${chained ? 'if (prev[0] >= 0) { flag[0] = prev[0]; flag[1] = prev[1]; flag[2] = prev[2]; return; }' : ''}
-  let C = pu(1u);
-  flag[0] = -1; flag[1] = 0; flag[2] = i32(C);
-  for (var n = 0u; n < pu(0u); n++) {
-    let t = tgt[n];
-    if (t < 0 || u32(t) >= C) { flag[0] = i32(n); flag[1] = t; return; }
-  }
-}`,
-});
-
-const CHECK_KEY = 'softmaxCrossEntropy targets';
-const outside = (index: number, target: number, C: number) => `softmaxCrossEntropy: target ${target} at index ${index} is outside [0, ${C})`;
-
-/**
- * PyTorch raises for a target outside [0, C). Targets known on the host are checked here; the
- * others by a one-invocation kernel whose flag the next read of any tensor checks.
- */
-function checkTargets(targets: Tensor, C: number): void {
-  const known = targets.cachedData();
-  if (known) {
-    const bad = known.findIndex((t) => t < 0 || t >= C);
-    if (bad >= 0) throw new TensorError(outside(bad, known[bad]!, C));
-    return;
-  }
-  const prev = pendingDeviceCheck(CHECK_KEY);
-  const flag = empty([3], 'i32');
-  runKernel(targetCheckKernel, { chained: prev !== null }, { inputs: prev ? [targets, prev] : [targets], outputs: [flag], uniforms: new Uniforms().u32(targets.size, C), workgroups: [1] });
-  checkAtNextRead(CHECK_KEY, flag, (f) => (f[0]! >= 0 ? outside(f[0]!, f[1]!, f[2]!) : null));
-}
-
 interface CeOptions {
   reduction: Reduction;
   labelSmoothing: number;
@@ -218,6 +177,6 @@ export function softmaxCrossEntropy(logits: Tensor, targets: Tensor, options: Cr
   if (weight && (weight.dtype !== 'f32' || weight.rank !== 1 || weight.shape[0] !== C)) throw new ShapeError(`softmaxCrossEntropy: weight must be f32 [${C}], got ${weight.dtype} [${weight.shape.join(', ')}]`);
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new TensorError(`softmaxCrossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
   if (!['mean', 'sum', 'none'].includes(reduction)) throw new TensorError(`softmaxCrossEntropy: reduction must be 'mean', 'sum' or 'none', got '${reduction}'`);
-  if (N > 0) checkTargets(targets, C);
+  if (N > 0) checkClassTargets('softmaxCrossEntropy', targets, C, null);
   return crossEntropyOp(logits, targets, weight, { reduction, labelSmoothing });
 }

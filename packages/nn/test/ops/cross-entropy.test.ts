@@ -27,23 +27,23 @@ describe('softmaxCrossEntropy against PyTorch', () => {
 });
 
 describe('softmaxCrossEntropy behaviour', () => {
-  it('refuses a target outside [0, C) known on the host at the call, naming its index and value', () => {
+  it('refuses a target outside [0, C) known on the host at the call, naming its position and value', () => {
     const x = T.randn([4, 2], { seed: 1 });
-    expect(() => softmaxCrossEntropy(x, T.tensor(Int32Array.from([1, 0, 1, 7])))).toThrow('softmaxCrossEntropy: target 7 at index 3 is outside [0, 2)');
-    expect(() => softmaxCrossEntropy(x, T.tensor(Int32Array.from([1, -1, 1, 0])), { reduction: 'none' })).toThrow('softmaxCrossEntropy: target -1 at index 1 is outside [0, 2)');
+    expect(() => softmaxCrossEntropy(x, T.tensor(Int32Array.from([1, 0, 1, 7])))).toThrow('softmaxCrossEntropy: target 7 at position 3 is outside [0, 2)');
+    expect(() => softmaxCrossEntropy(x, T.tensor(Int32Array.from([1, -1, 1, 0])), { reduction: 'none' })).toThrow('softmaxCrossEntropy: target -1 at position 1 is outside [0, 2)');
   });
 
   it('refuses a target outside [0, C) computed on the device at the next read, without reading out of bounds', async () => {
     const x = T.randn([3, 4], { seed: 1 });
     const onDevice = (v: number[]) => T.cast(T.tensor(v), 'i32'); // a kernel's output: not on the host
     const loss = softmaxCrossEntropy(x, onDevice([0, 4, 1]));
-    await expect(loss.item()).rejects.toThrow('softmaxCrossEntropy: target 4 at index 1 is outside [0, 4)');
+    await expect(loss.item()).rejects.toThrow('softmaxCrossEntropy: target 4 at position 1 is outside [0, 4)');
     expect(await loss.item()).toBeNaN(); // reported once; the loss itself is NaN
     // Calls without a read in between: the first problem is the one reported.
     softmaxCrossEntropy(x, onDevice([3, 2, -5]));
     softmaxCrossEntropy(x, onDevice([9, 0, 0]));
     const fine = softmaxCrossEntropy(x, onDevice([3, 0, 2]));
-    await expect(fine.item()).rejects.toThrow('softmaxCrossEntropy: target -5 at index 2 is outside [0, 4)');
+    await expect(fine.item()).rejects.toThrow('softmaxCrossEntropy: target -5 at position 2 is outside [0, 4)');
     expect(Number.isFinite(await softmaxCrossEntropy(x, onDevice([3, 0, 2])).item())).toBe(true);
   });
 
