@@ -8,6 +8,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dir = path.join(root, 'bench', 'results');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json') && !f.endsWith('-quick.json')).sort();
 const fmt = (v, d = 2) => (v === null || v === undefined ? '—' : Number(v).toFixed(d));
+/** ours / a peer's rate, '—' where either side has none. */
+const times = (ours, theirs) => (ours == null || theirs == null ? '—' : `${fmt(ours / theirs)}x`);
 
 const out = [
   '# Benchmarks',
@@ -41,8 +43,8 @@ for (const f of files) {
   out.push(head, `|---|---:|${tfjs ? '---:|---:|' : ''}${quiet ? '---:|---:|' : ''}${'---:|---:|'.repeat(more.length)}${torch ? '---:|---:|' : ''}`);
   for (const c of r.cases) {
     const q = quiet ? ` ${c.peerQuietRate == null ? '—' : `${fmt(c.peerQuietRate)} ${c.unit}`} | ${c.ratioQuiet == null ? '—' : `${fmt(c.ratioQuiet)}x`} |` : '';
-    const extra = torch ? ` ${c.torchRate == null ? '—' : `${fmt(c.torchRate)} ${c.unit}`} | ${c.torchRate == null ? '—' : `${fmt(c.rate / c.torchRate)}x`} |` : '';
-    const others = more.map((p) => ` ${c.peers?.[p.id] ? `${fmt(c.peers[p.id].rate)} ${c.unit} | ${fmt(c.rate / c.peers[p.id].rate)}x` : '— | —'} |`).join('');
+    const extra = torch ? ` ${c.torchRate == null ? '—' : `${fmt(c.torchRate)} ${c.unit}`} | ${times(c.rate, c.torchRate)} |` : '';
+    const others = more.map((p) => ` ${c.peers?.[p.id] ? `${fmt(c.peers[p.id].rate)} ${c.unit}` : '—'} | ${times(c.rate, c.peers?.[p.id]?.rate)} |`).join('');
     const tf = tfjs ? ` ${fmt(c.peerRate)} ${c.unit} | ${fmt(c.ratio)}x |` : '';
     out.push(`| ${c.label} | ${fmt(c.rate)} ${c.unit} |${tf}${q}${others}${extra}`);
   }

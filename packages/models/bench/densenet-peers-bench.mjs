@@ -85,6 +85,13 @@ async function inputFor(batch) {
   return inputs.get(batch);
 }
 
+/** A case one engine could not run: said in the results' notes, the others still run it. */
+function failed(c, engine, err) {
+  const why = String(err?.message ?? err).split('\n')[0];
+  console.warn(`${engine}: ${c.label} failed: ${why}`);
+  notes.push(`- ${engine} could not run ${c.label}: ${why}`);
+}
+
 /** Largest |a - b| over largest |b|: the logits' agreement on their own scale. */
 function relativeDifference(a, b) {
   let diff = 0;
@@ -109,14 +116,19 @@ for (const c of cases) {
   const host = await inputFor(batch);
   const shape = [batch, 3, SIZE, SIZE];
   let logits;
-  c.ms = await timeMedian(
-    async () => {
-      const y = T.noGrad(() => T.scope(() => model.forward(T.tensor(host, shape))));
-      logits = await y.data();
-      y.dispose();
-    },
-    { warmup: 1, reps: REPS },
-  );
+  try {
+    c.ms = await timeMedian(
+      async () => {
+        const y = T.noGrad(() => T.scope(() => model.forward(T.tensor(host, shape))));
+        logits = await y.data();
+        y.dispose();
+      },
+      { warmup: 1, reps: REPS },
+    );
+  } catch (err) {
+    failed(c, 'ours', err);
+    continue;
+  }
   c.rate = batch / (c.ms / 1e3);
   ourLogits.set(batch, logits);
   console.log(`${`ours: ${c.label}`.padEnd(64)} ${c.rate.toFixed(3)} img/s (${c.ms.toFixed(0)} ms per batch)`);
@@ -143,23 +155,32 @@ if (onnx) {
       const batch = c.torchCase.batch;
       const feed = { input: new ort.Tensor('float32', await inputFor(batch), [batch, 3, SIZE, SIZE]) };
       let logits;
-      const ms = await timeMedian(
-        async () => {
-          logits = (await session.run(feed)).logits.data;
-        },
-        { warmup: 1, reps: REPS },
-      );
+      let ms;
+      try {
+        ms = await timeMedian(
+          async () => {
+            logits = (await session.run(feed)).logits.data;
+          },
+          { warmup: 1, reps: REPS },
+        );
+      } catch (err) {
+        failed(c, p.column, err);
+        continue;
+      }
       c.peers[p.id] = { ms, rate: batch / (ms / 1e3) };
-      const agreement = relativeDifference(ourLogits.get(batch), logits);
-      c.peers[p.id].logitsRelDiff = agreement;
-      console.log(`${`${p.column}: ${c.label}`.padEnd(64)} ${c.peers[p.id].rate.toFixed(3)} img/s (${ms.toFixed(0)} ms per batch); logits vs ours ${agreement.toExponential(1)}`);
+      const ours = ourLogits.get(batch);
+      if (ours) c.peers[p.id].logitsRelDiff = relativeDifference(ours, logits);
+      const agreement = ours ? `; logits vs ours ${c.peers[p.id].logitsRelDiff.toExponential(1)}` : '';
+      console.log(`${`${p.column}: ${c.label}`.padEnd(64)} ${c.peers[p.id].rate.toFixed(3)} img/s (${ms.toFixed(0)} ms per batch)${agreement}`);
     }
     await session.release();
   }
-  const worst = Math.max(...cases.flatMap((c) => Object.values(c.peers).map((r) => r.logitsRelDiff)));
+  const diffs = cases.flatMap((c) => Object.values(c.peers).flatMap((r) => (r.logitsRelDiff == null ? [] : [r.logitsRelDiff])));
+  const worst = diffs.length ? Math.max(...diffs) : null;
+  const agreement = worst == null ? 'not compared (ours did not run)' : `largest |difference| / largest |logit| ${worst.toExponential(1)} (${worst <= 1e-3 ? 'within' : 'OUTSIDE'} 1e-3)`;
   if (peers.length) {
     notes.push(
-      `- Same network, same weights in every engine: torchvision ${exported.meta.torchvision}'s densenet121 with seeded weights, exported to ONNX (opset ${exported.meta.opset}) by \`packages/models/bench/export_densenet_onnx.py\`, its state dict loaded into ours. Ours' logits against ONNX Runtime's on the same batch: largest |difference| / largest |logit| ${worst.toExponential(1)} (${worst <= 1e-3 ? 'within' : 'OUTSIDE'} 1e-3).`,
+      `- Same network, same weights in every engine: torchvision ${exported.meta.torchvision}'s densenet121 with seeded weights, exported to ONNX (opset ${exported.meta.opset}) by \`packages/models/bench/export_densenet_onnx.py\`, its state dict loaded into ours. Ours' logits against ONNX Runtime's on the same batch: ${agreement}.`,
       `- A timed run of ours and of ONNX Runtime includes uploading the batch and reading back the logits (the Node binding of ONNX Runtime keeps no tensor on the device). ONNX Runtime's WebGPU provider runs on the Dawn built into libonnxruntime, not ours; it takes the default adapter.`,
     );
   }
