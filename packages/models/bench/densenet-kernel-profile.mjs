@@ -7,7 +7,7 @@
 // Run after `npm run build`: node packages/models/bench/densenet-kernel-profile.mjs [size] [batch] [--efficient] [--top N] [--shapes]
 import * as T from '@spine/tensor/node';
 import { SGD, softmaxCrossEntropy } from '@spine/nn';
-import { densenet121 } from '../dist/models/densenet.js'; // not the package index: it loads the image codecs
+import { densenet121 } from '../dist/models/densenet/densenet.js'; // not the package index: it loads the image codecs
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);

@@ -18,7 +18,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '@spine/tensor/node';
-import { densenet121 } from '../dist/models/densenet.js'; // not the package index: it loads the image codecs
+import { densenet121 } from '../dist/models/densenet/densenet.js'; // not the package index: it loads the image codecs
 import { readWeightsFile } from '../dist/weights/weights-file.js';
 import { finishSuite, loadOnnxRuntime, quick, timeMedian } from '../../../bench/harness.mjs';
 

@@ -6,7 +6,7 @@
 // interpolated. Not a results suite (no peer, nothing written): a guide for optimisation.
 // Run after `npm run build`: [WARM=1] node packages/models/bench/densenet-profile.mjs [size] [batch]
 import * as T from '@spine/tensor/node';
-import { avgPool2d, batchNormRelu, conv2d, denseBottleneckCheckpoint, globalAvgPool2d, maxPool2d } from '@spine/nn';
+import { avgPool2d, batchNormRelu, conv2d, concatBatchNormReluConv1x1Recomputed, globalAvgPool2d, maxPool2d } from '@spine/nn';
 
 await T.ready();
 // WARM=1: the tier-up's wide matmul block first, as a long training run (or the benchmark) has it.
@@ -90,7 +90,7 @@ for (const [bi, layers] of blocks.entries()) {
     };
     await t('concat', () => (feats.length === 1 ? T.mul(feats[0], 1) : T.concat(feats, 1)), feats);
     await t('bottleneck', bottleneck, [...feats, p1.w, p1.b, w1]);
-    await t('bottleneckEfficient', () => denseBottleneckCheckpoint(feats, { normWeight: p1.w, normBias: p1.b, runningMean: p1.rm, runningVar: p1.rv, convWeight: w1 }, train), [...feats, p1.w, p1.b, w1]);
+    await t('bottleneckEfficient', () => concatBatchNormReluConv1x1Recomputed(feats, { normWeight: p1.w, normBias: p1.b, runningMean: p1.rm, runningVar: p1.rv, convWeight: w1 }, train), [...feats, p1.w, p1.b, w1]);
     const a1 = leaf([N, cin, hw, hw], 11);
     await t('conv1x1', () => conv2d(a1, w1), [a1, w1]);
     await t('bnrelu2+conv3x3', () => conv2d(batchNormRelu(b, p2.w, p2.b, p2.rm, p2.rv, train), w2, null, { padding: 1 }), [b, p2.w, p2.b, w2]);

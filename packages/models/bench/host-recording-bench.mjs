@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '@spine/tensor/node';
 import { SGD, softmaxCrossEntropy } from '@spine/nn';
-import { densenet121 } from '../dist/models/densenet.js'; // not the package index: it loads the image codecs
+import { densenet121 } from '../dist/models/densenet/densenet.js'; // not the package index: it loads the image codecs
 import { PAPER_SEQCNN, SequentialCNN } from '../dist/models/sequential-cnn.js';
 import { finishSuite, quick, warmMatmulForBench } from '../../../bench/harness.mjs';
 

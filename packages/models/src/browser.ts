@@ -10,7 +10,9 @@
  * file for the browser and checks that no Node built-in reaches the bundle.
  */
 export { SequentialCNN, PAPER_SEQCNN, ALEXNET_LRN, sequentialCnnShapes, type SequentialCnnConfig, type LrnConfig } from './models/sequential-cnn.js';
-export { DenseNet, densenet121, densenet169, densenet201, type DenseNetConfig, type DenseNetOptions } from './models/densenet.js';
+export { DenseNet, densenet121, densenet169, densenet201, type DenseNetConfig, type DenseNetOptions } from './models/densenet/densenet.js';
+export { DenseLayer, DenseBlock, Transition, type DenseLayerOptions, type DenseBlockOptions } from './models/densenet/blocks.js';
+export { remapLegacyDenseNetKeys } from './models/densenet/legacy-keys.js';
 export { binaryMetrics, confusionMatrix, rocAuc, rocCurve, bootstrapAccuracyCI, formatConfusion, type BinaryMetrics } from './metrics/classification.js';
 export { CLASS_NAMES, FEMALE, MALE, type ClassName, type SexLabel } from './data/labels.js';
 export { IMAGENET_MEAN, IMAGENET_STD, preprocess, resolveTransform, toNetworkInput, type ResizeMode, type ResolvedTransform, type TransformConfig } from './data/transform.js';

@@ -1,6 +1,8 @@
 // @spine/models — models, data and training for spine-cli.
 export { SequentialCNN, PAPER_SEQCNN, ALEXNET_LRN, sequentialCnnShapes, type SequentialCnnConfig, type LrnConfig } from './models/sequential-cnn.js';
-export { DenseNet, densenet121, densenet169, densenet201, type DenseNetConfig, type DenseNetOptions } from './models/densenet.js';
+export { DenseNet, densenet121, densenet169, densenet201, type DenseNetConfig, type DenseNetOptions } from './models/densenet/densenet.js';
+export { DenseLayer, DenseBlock, Transition, type DenseLayerOptions, type DenseBlockOptions } from './models/densenet/blocks.js';
+export { remapLegacyDenseNetKeys } from './models/densenet/legacy-keys.js';
 export { binaryMetrics, confusionMatrix, rocAuc, rocCurve, bootstrapCI, bootstrapAccuracyCI, bootstrapAucCI, formatConfusion, type BinaryMetrics } from './metrics/classification.js';
 export { mcnemarTest, mcnemarFromCounts, type McNemarResult } from './metrics/mcnemar.js';
 export { delongAuc, delongTest, midranks, erfc, type DeLongAuc, type DeLongComparison } from './metrics/delong.js';

@@ -47,7 +47,7 @@ describe('@spine/models/browser', () => {
     expect(bundled.filter((f) => f.startsWith('node-builtin:'))).toEqual([]);
     expect(NODE_PATTERNS.filter(([, re]) => re.test(code)).map(([name]) => name)).toEqual([]);
     // The models and Grad-CAM are really in it (not tree-shaken away).
-    for (const file of ['src/models/sequential-cnn.ts', 'src/models/densenet.ts', 'src/explain/grad-cam.ts', 'src/explain/heatmap.ts', 'src/data/transform.ts']) expect(bundled).toContain(file);
+    for (const file of ['src/models/sequential-cnn.ts', 'src/models/densenet/densenet.ts', 'src/explain/grad-cam.ts', 'src/explain/heatmap.ts', 'src/data/transform.ts']) expect(bundled).toContain(file);
   });
 
   it('the check does flag the main entry (loaders, trainer, downloads)', async () => {

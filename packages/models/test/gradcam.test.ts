@@ -8,7 +8,7 @@ import { colormap } from '@spine/imaging';
 import { writePng } from '@spine/imaging/node';
 import { CamAverager, camOverlay, camTargetFor, classAverageOverlay, explainFiles, gradCam, registerCamTarget, upsampleBilinear, type FileCam } from '../src/explain/index.js';
 import { PAPER_SEQCNN, SequentialCNN } from '../src/models/sequential-cnn.js';
-import { DenseNet } from '../src/models/densenet.js';
+import { DenseNet } from '../src/models/densenet/densenet.js';
 
 beforeAll(async () => {
   await T.ready();

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { DenseNet, type DenseNetConfig } from '../src/models/densenet.js';
+import { DenseNet, type DenseNetConfig } from '../src/models/densenet/densenet.js';
 import { readWeightsFile } from '../src/weights/index.js';
 
 type Ort = typeof import('onnxruntime-node');

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import { SGD, softmaxCrossEntropy } from '@spine/nn';
-import { DenseNet, type DenseNetConfig } from '../src/models/densenet.js';
+import { DenseNet, type DenseNetConfig } from '../src/models/densenet/densenet.js';
 import { applyFeatureFreeze, featuresFrozenIn, loadPretrainedFeatures, readWeightsFile } from '../src/weights/index.js';
 
 const fixtures = new URL('../fixtures/weights/', import.meta.url).pathname;

@@ -4,7 +4,7 @@
  */
 import * as T from '@spine/tensor';
 import { ReLU, globalAvgPool2d } from '@spine/nn';
-import { DenseNet } from '../models/densenet.js';
+import { DenseNet } from '../models/densenet/densenet.js';
 import { SequentialCNN } from '../models/sequential-cnn.js';
 import { registerCamTarget, runChildren } from './cam-target.js';
 

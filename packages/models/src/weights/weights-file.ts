@@ -6,7 +6,8 @@
  * on the way in, exactly as torchvision's loader does, so every consumer sees one naming.
  */
 import { open } from 'node:fs/promises';
-import { SafetensorsFileReader, isSerializationError, readSafetensorsFile, readTorchCheckpointFile, remapLegacyDenseNetKeys, type DType, type TensorRecord } from '@spine/nn/node';
+import { SafetensorsFileReader, isSerializationError, readSafetensorsFile, readTorchCheckpointFile, type DType, type TensorRecord } from '@spine/nn/node';
+import { remapLegacyDenseNetKeys } from '../models/densenet/legacy-keys.js';
 import { WeightsError } from './errors.js';
 
 export type WeightsFormat = 'torch-zip' | 'torch-legacy' | 'safetensors';

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import type { StateEntry } from '@spine/nn';
-import { densenet121, type DenseNet } from '../../src/models/densenet.js';
+import { densenet121, type DenseNet } from '../../src/models/densenet/densenet.js';
 
 interface Summary {
   /** How far PyTorch's float32 gradient lies from its float64 one (gradients only). */

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { DenseNet, densenet121, densenet169, densenet201, type DenseNetConfig } from '../../src/models/densenet.js';
+import { DenseNet, densenet121, densenet169, densenet201, type DenseNetConfig } from '../../src/models/densenet/densenet.js';
 
 beforeAll(async () => {
   await T.ready();

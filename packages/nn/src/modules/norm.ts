@@ -34,7 +34,7 @@ export class BatchNorm2d extends Module {
 
   /**
    * The op options of the next call, counted as a training batch when training: for code that
-   * runs this module's tensors through a fused op (DenseNet's checkpointed bottleneck).
+   * runs this module's tensors through a fused op (DenseNet's fused BN-ReLU-conv layers).
    */
   batchNormOptions(): { training: boolean; momentum: number; eps: number } {
     if (this.training) this.pendingBatches++;

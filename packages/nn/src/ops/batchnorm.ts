@@ -89,7 +89,7 @@ export function batchNormStatsForward(name: string, ctx: OpContext, x: Tensor, w
 
 /**
  * The op's forward for the plain or ReLU-fused variant, usable with a caller's own OpContext
- * (checkpoint.ts recomputes BN-ReLU in backward and then calls batchNormBackward on it).
+ * (recompute-bn-relu-conv.ts recomputes BN-ReLU in backward and then calls batchNormBackward on it).
  */
 export function batchNormForward(relu: boolean) {
   const name = relu ? 'batchNormRelu' : 'batchNorm2d';

@@ -309,7 +309,7 @@ function isPointwise(g: ConvGeometry): boolean {
 
 /**
  * Whether a 1x1 convolution (forward, and the data and weight gradients that
- * denseBottleneckCheckpoint calls directly) runs on the tensor matmul. Real GPUs: always.
+ * concatBatchNormReluConv1x1Recomputed calls directly) runs on the tensor matmul. Real GPUs: always.
  * Software adapters: when the matmul stages its operands in textures (matmul-texture.ts in
  * @spine/tensor). Since that kernel broadcasts A across its subgroup, the matmul beat the
  * implicit GEMM on every DenseNet bottleneck shape of `bench/conv1x1-matmul-probe.mjs`, taking

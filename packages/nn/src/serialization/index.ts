@@ -17,4 +17,3 @@ export {
   type TensorSource,
 } from './safetensors.js';
 export { readTorchCheckpoint, type TorchReadOptions } from './torch-checkpoint.js';
-export { remapLegacyDenseNetKeys } from './densenet-keys.js';

@@ -38,7 +38,7 @@ describe('1x1 convolutions on the matmul (cpu family)', () => {
     T.setKernelFamily(null);
   });
 
-  it('convDgrad and convWgrad, which denseBottleneckCheckpoint calls directly, take the matmul too and agree with the conv kernels', async () => {
+  it('convDgrad and convWgrad, which concatBatchNormReluConv1x1Recomputed calls directly, take the matmul too and agree with the conv kernels', async () => {
     T.setKernelFamily('cpu');
     const x = T.randn([2, 40, 12, 11], { seed: 1 });
     const w = T.randn([72, 40, 1, 1], { seed: 2 });

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { unzipSync, zipSync } from 'fflate';
 import { describe, expect, test } from 'vitest';
-import { isSerializationError, readTorchCheckpoint, remapLegacyDenseNetKeys, SerializationError } from '../../src/serialization/index.js';
+import { isSerializationError, readTorchCheckpoint, SerializationError } from '../../src/serialization/index.js';
 import { readTorchCheckpointFile } from '../../src/serialization/node.js';
 import { dtypeOfTorch, expectedFor, expectedValues, fixtureBytes, fixturePath, valuesOf } from './helpers.js';
 
@@ -75,35 +75,12 @@ describe('checkpoint contents', () => {
     expect(await readTorchCheckpointFile(fixturePath('wrapped-model.legacy.pth'))).toEqual(await readTorchCheckpointFile(fixturePath('small.zip.pth')));
   });
 
-  test('old DenseNet names are left alone, and remapLegacyDenseNetKeys renames them in order', () => {
+  test("old DenseNet names (norm.1) are read as stored; renaming them is the model's concern", () => {
     const sd = readTorchCheckpoint(fixtureBytes('densenet-legacy-names.zip.pth'));
     expect([...sd.keys()]).toEqual([
       'features.denseblock1.denselayer1.norm.1.weight',
       'features.denseblock1.denselayer1.conv.2.weight',
       'features.norm5.bias',
-    ]);
-    const remapped = remapLegacyDenseNetKeys(sd);
-    expect([...remapped.keys()]).toEqual(['features.denseblock1.denselayer1.norm1.weight', 'features.denseblock1.denselayer1.conv2.weight', 'features.norm5.bias']);
-    expect(remapped.get('features.denseblock1.denselayer1.conv2.weight')).toBe(sd.get('features.denseblock1.denselayer1.conv.2.weight'));
-  });
-
-  test('remapLegacyDenseNetKeys covers every kind of key the regex names', () => {
-    const keys = [
-      'features.denseblock4.denselayer16.norm.2.running_var',
-      'features.denseblock2.denselayer12.conv.1.weight',
-      'features.denseblock1.denselayer1.relu.1.bias',
-      'features.denseblock1.denselayer1.norm.3.weight', // only .1 and .2 are layer indices
-      'features.transition1.norm.weight',
-      'features.denseblock1.denselayer1.norm.1.num_batches_tracked', // not in torchvision's regex
-    ];
-    const out = [...remapLegacyDenseNetKeys(new Map(keys.map((k) => [k, 0]))).keys()];
-    expect(out).toEqual([
-      'features.denseblock4.denselayer16.norm2.running_var',
-      'features.denseblock2.denselayer12.conv1.weight',
-      'features.denseblock1.denselayer1.relu1.bias',
-      'features.denseblock1.denselayer1.norm.3.weight',
-      'features.transition1.norm.weight',
-      'features.denseblock1.denselayer1.norm.1.num_batches_tracked',
     ]);
   });
 });

@@ -1,7 +1,7 @@
-// Gradient checkpointing for DenseNet's bottleneck (Pleiss et al., "Memory-Efficient
-// Implementation of DenseNets", 2017): concat(features) -> BN -> ReLU -> conv1x1 as one op that
-// keeps only its inputs (the features, which the block holds anyway) and recomputes the
-// concatenation and the BN-ReLU output in backward. A plain dense layer keeps two tensors the
+// concat(features) -> BN -> ReLU -> conv1x1 as one op that keeps only its inputs and recomputes
+// the concatenation and the BN-ReLU output in backward (gradient checkpointing, as DenseNet's
+// memory-efficient bottleneck does it: Pleiss et al., "Memory-Efficient Implementation of
+// DenseNets", 2017). The features are held by the caller anyway (a dense block keeps them). A plain dense layer keeps two tensors the
 // width of everything before it (the concat, saved by BN; the BN-ReLU output, saved by the
 // conv), so a block's memory grows with the square of its depth; this op makes it linear.
 //
@@ -12,12 +12,12 @@
 // the BN-ReLU output is not even recomputed: the 1x1 conv's matmul applies the BN-ReLU as it
 // stages x (bn-relu-conv.ts), in the forward and for the weight gradient.
 import { concat, defineOp, narrow, OpContext, scope, type Tensor } from '@spine/tensor';
-import { NnError } from './errors.js';
-import { batchNormForward, batchNormBackward, batchNormStatsForward, type BatchNormOptions } from './ops/batchnorm.js';
-import { batchNormReluConv1x1, bnReluConv1x1Wgrad, fusesBnReluConv1x1 } from './ops/bn-relu-conv.js';
-import { convDgrad, convGeometry, convWgrad } from './ops/conv2d.js';
+import { NnError } from '../errors.js';
+import { batchNormForward, batchNormBackward, batchNormStatsForward, type BatchNormOptions } from './batchnorm.js';
+import { batchNormReluConv1x1, bnReluConv1x1Wgrad, fusesBnReluConv1x1 } from './bn-relu-conv.js';
+import { convDgrad, convGeometry, convWgrad } from './conv2d.js';
 
-export interface BottleneckParams {
+export interface BatchNormReluConv1x1Params {
   normWeight: Tensor;
   normBias: Tensor;
   runningMean: Tensor | null;
@@ -29,8 +29,8 @@ export interface BottleneckParams {
 const bnReluForward = batchNormForward(true);
 const bnReluBackward = batchNormBackward(true);
 
-const bottleneckOp = defineOp({
-  name: 'denseBottleneckCheckpoint',
+const recomputedOp = defineOp({
+  name: 'concatBatchNormReluConv1x1Recomputed',
   forward: (ctx: OpContext, normWeight: Tensor, normBias: Tensor, rm: Tensor | null, rv: Tensor | null, convWeight: Tensor, bn: BatchNormOptions, ...features: Tensor[]) => {
     const x = features.length === 1 ? features[0]! : concat(features, 1);
     const y = batchNormReluConv1x1(x, normWeight, normBias, rm, rv, bn, convWeight); // updates the running stats once
@@ -55,7 +55,7 @@ const bottleneckOp = defineOp({
       let dConv: Tensor;
       if (fusesBnReluConv1x1(g)) {
         // Statistics only; the weight gradient's matmul applies the BN-ReLU as it stages x.
-        const stats = batchNormStatsForward('denseBottleneckCheckpoint', bnCtx, x, normWeight, normBias, running?.[0] ?? null, running?.[1] ?? null, bn);
+        const stats = batchNormStatsForward('concatBatchNormReluConv1x1Recomputed', bnCtx, x, normWeight, normBias, running?.[0] ?? null, running?.[1] ?? null, bn);
         dConv = bnReluConv1x1Wgrad(gy, x, stats, g);
         stats.dispose();
       } else {
@@ -85,11 +85,11 @@ const bottleneckOp = defineOp({
  * gradients are those of the plain composition; running statistics are updated once (in the
  * forward), where torch.utils.checkpoint would update them again during the recompute.
  */
-export function denseBottleneckCheckpoint(features: readonly Tensor[], p: BottleneckParams, bn: BatchNormOptions): Tensor {
-  if (!features.length) throw new NnError('denseBottleneckCheckpoint: needs at least one feature map');
+export function concatBatchNormReluConv1x1Recomputed(features: readonly Tensor[], p: BatchNormReluConv1x1Params, bn: BatchNormOptions): Tensor {
+  if (!features.length) throw new NnError('concatBatchNormReluConv1x1Recomputed: needs at least one feature map');
   const { normWeight, normBias, runningMean, runningVar, convWeight } = p;
   if (convWeight.rank !== 4 || convWeight.shape[2] !== 1 || convWeight.shape[3] !== 1) {
-    throw new NnError(`denseBottleneckCheckpoint: the bottleneck conv must be 1x1, got weight [${convWeight.shape.join(', ')}]`);
+    throw new NnError(`concatBatchNormReluConv1x1Recomputed: the conv must be 1x1, got weight [${convWeight.shape.join(', ')}]`);
   }
-  return bottleneckOp(normWeight, normBias, runningMean, runningVar, convWeight, bn, ...features);
+  return recomputedOp(normWeight, normBias, runningMean, runningVar, convWeight, bn, ...features);
 }

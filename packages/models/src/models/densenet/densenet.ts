@@ -1,13 +1,14 @@
 // DenseNet-121/169/201 (Huang et al.) with torchvision 0.14's structure, state-dict keys and
-// initialisation (torchvision/models/densenet.py), built from @spine/nn's DenseLayer,
-// DenseBlock and Transition, so a torchvision checkpoint loads with strict key matching:
+// initialisation (torchvision/models/densenet.py), built from DenseLayer, DenseBlock and
+// Transition (blocks.ts), so torchvision's weight files load with strict key matching:
 //   features.{conv0, norm0, relu0, pool0, denseblock1, transition1, ..., denseblock4, norm5}
 //   classifier
 // memoryEfficient recomputes each dense layer's concatenation and norm1-relu1-conv1 bottleneck
 // in backward instead of keeping them (Pleiss et al., "Memory-Efficient Implementation of
 // DenseNets"), so activation memory grows linearly with depth instead of quadratically.
 import * as T from '@spine/tensor';
-import { BatchNorm2d, Conv2d, DenseBlock, globalAvgPool2d, init, Linear, MaxPool2d, Module, ReLU, Sequential, Transition } from '@spine/nn';
+import { BatchNorm2d, Conv2d, globalAvgPool2d, init, Linear, MaxPool2d, Module, ReLU, Sequential } from '@spine/nn';
+import { DenseBlock, Transition } from './blocks.js';
 
 export interface DenseNetConfig {
   /** New channels per dense layer (k in the paper). */

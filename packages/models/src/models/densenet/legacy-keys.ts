@@ -1,4 +1,4 @@
-// torchvision's first DenseNet checkpoints (densenet121-a639ec97.pth and siblings) name the
+// torchvision's first DenseNet weight files (densenet121-a639ec97.pth and siblings) name the
 // layers inside a dense layer `norm.1`, `conv.2`; the current module tree says `norm1`, `conv2`.
 // torchvision's own loader (`_load_state_dict` in models/densenet.py) renames with this regex.
 const LEGACY_DENSE_LAYER_KEY = /^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:1|2)\.(?:weight|bias|running_mean|running_var))$/;

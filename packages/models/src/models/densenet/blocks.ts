@@ -1,16 +1,11 @@
 // DenseNet building blocks with torchvision's structure and names (models/densenet.py), so a
 // torchvision state dict loads with no key mapping: denselayer{i}.{norm1, conv1, norm2, conv2},
-// transition.{norm, conv}. Each BN-ReLU-conv is one op (batchNormReluConv1x1 for norm1-relu1-
-// conv1 and the transitions, batchNormReluConv2d for norm2-relu2-conv2), which on software
-// adapters never stores the BN-ReLU output; the memory-efficient bottleneck recomputes instead.
+// transition.{norm, conv}. Each BN-ReLU-conv is one of @spine/nn's fused ops
+// (batchNormReluConv1x1 for norm1-relu1-conv1 and the transitions, batchNormReluConv2d for
+// norm2-relu2-conv2), which on software adapters never stores the BN-ReLU output; the
+// memory-efficient bottleneck recomputes instead (concatBatchNormReluConv1x1Recomputed).
 import * as T from '@spine/tensor';
-import { denseBottleneckCheckpoint } from '../checkpoint.js';
-import { batchNormReluConv1x1, batchNormReluConv2d } from '../ops/bn-relu-conv.js';
-import { avgPool2d } from '../ops/conv-pool.js';
-import { dropout } from '../ops/norm-loss.js';
-import { Conv2d } from './conv.js';
-import { Module } from './module.js';
-import { BatchNorm2d } from './norm.js';
+import { avgPool2d, BatchNorm2d, batchNormReluConv1x1, batchNormReluConv2d, concatBatchNormReluConv1x1Recomputed, Conv2d, dropout, Module } from '@spine/nn';
 
 export interface DenseLayerOptions {
   growthRate: number;
@@ -44,10 +39,10 @@ export class DenseLayer extends Module {
 
   /** Takes every earlier feature map of the block; returns only the new growth-rate channels. */
   forward(...features: T.Tensor[]): T.Tensor {
-    // As torchvision: checkpoint only when a gradient will flow back into the features.
-    const b = this.memoryEfficient && T.isGradEnabled() && features.some((f) => f.requiresGrad) ? this.checkpointedBottleneck(features) : this.bottleneck(features);
+    // As torchvision: recompute only when a gradient will flow back into the features.
+    const b = this.memoryEfficient && T.isGradEnabled() && features.some((f) => f.requiresGrad) ? this.recomputedBottleneck(features) : this.bottleneck(features);
     // norm2 -> relu2 -> conv2 as one op: on software adapters the BN-ReLU happens inside the
-    // conv's Winograd input transform and its output is never stored (bn-relu-conv.ts).
+    // conv's Winograd input transform and its output is never stored (nn's bn-relu-conv.ts).
     const n = this.norm2;
     const conv = this.conv2;
     // The plain mode keeps the conv's Winograd input transform for its weight gradient; the
@@ -65,7 +60,7 @@ export class DenseLayer extends Module {
   /**
    * concat -> norm1 -> relu1 -> conv1, the concat kept by autograd for backward. On software
    * adapters the BN-ReLU is applied as the 1x1 conv's matmul stages its input, so its output
-   * is never stored (bn-relu-conv.ts).
+   * is never stored (nn's bn-relu-conv.ts).
    */
   private bottleneck(features: T.Tensor[]): T.Tensor {
     // A single input is used as it is (a plain view would cut it from the autograd graph).
@@ -77,9 +72,9 @@ export class DenseLayer extends Module {
   }
 
   /** The same numbers; the concat and the BN-ReLU output are recomputed in backward. */
-  private checkpointedBottleneck(features: T.Tensor[]): T.Tensor {
+  private recomputedBottleneck(features: T.Tensor[]): T.Tensor {
     const n = this.norm1;
-    return denseBottleneckCheckpoint(
+    return concatBatchNormReluConv1x1Recomputed(
       features,
       { normWeight: n.param('weight'), normBias: n.param('bias'), runningMean: n.buffer('running_mean'), runningVar: n.buffer('running_var'), convWeight: this.conv1.param('weight') },
       n.batchNormOptions(),
