@@ -125,7 +125,12 @@ export class DataLoader {
     let next = start;
     try {
       for (let k = start; k < count; k++) {
-        while (next < count && ahead.length < this.opts.prefetch) ahead.push(this.loadBatch(order, epoch, next++));
+        while (next < count && ahead.length < this.opts.prefetch) {
+          const loading = this.loadBatch(order, epoch, next++);
+          // A batch may fail before its turn; it is reported when awaited, not as an unhandled rejection now.
+          loading.catch(() => undefined);
+          ahead.push(loading);
+        }
         const b = await ahead.shift()!;
         this.position = { ...this.position, batch: k + 1 };
         yield b;

@@ -149,6 +149,34 @@ describe('DataLoader', () => {
     }
   });
 
+  it('a batch loaded ahead that fails is reported when its turn comes, not as an unhandled rejection meanwhile', async () => {
+    const d = tempDir();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => void unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const good = put(d.dir, 'a.png', pngBytes(10, 10));
+      const bad = put(d.dir, 'b.png', 'not a png');
+      const rs: DatasetRecord[] = [
+        { path: good, file: 'a.png', label: 0 },
+        { path: bad, file: 'b.png', label: 1 },
+      ];
+      const loader = new DataLoader(rs, { batchSize: 1, transform, workers: 1, shuffle: false, prefetch: 2 });
+      const it = loader.epoch();
+      expect((await it.next()).value.files).toEqual(['a.png']);
+      // The consumer is busy with batch 0 while batch 1 fails in the worker.
+      await new Promise((r) => setTimeout(r, 500));
+      const err = await it.next().catch((e: unknown) => e);
+      await loader.close();
+      expect(isDatasetError(err)).toBe(true);
+      expect(loader.state()).toEqual({ seed: 0, epoch: 0, batch: 1 });
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      d.cleanup();
+    }
+  });
+
   it('maxPixels reaches the decoder, from workers and inline, and the dataset check', async () => {
     const d = tempDir();
     try {
