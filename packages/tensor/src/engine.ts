@@ -377,11 +377,12 @@ export class Engine {
 
   // ---- memory --------------------------------------------------------------------------
 
-  allocate(bytes: number, what = 'A tensor'): GPUBuffer {
+  /** A pooled storage buffer; `what` names it in the error (a function: formatted only then). */
+  allocate(bytes: number, what: string | (() => string) = 'A tensor'): GPUBuffer {
     this.assertAlive();
     const limit = this.info.limits.maxStorageBufferBindingSize;
     if (bytes > limit) {
-      throw new TensorError(`${what} of ${bytes} bytes exceeds this adapter's largest storage binding (maxStorageBufferBindingSize ${limit} bytes); make it smaller (batch, input size or layer width) or split it.`);
+      throw new TensorError(`${typeof what === 'function' ? what() : what} of ${bytes} bytes exceeds this adapter's largest storage binding (maxStorageBufferBindingSize ${limit} bytes); make it smaller (batch, input size or layer width) or split it.`);
     }
     return this.storagePool.acquire(bytes);
   }

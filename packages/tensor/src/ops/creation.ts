@@ -23,7 +23,7 @@ export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
   const s = checkShape(shape, 'empty');
   const engine = getEngine();
   const bytes = numel(s) * 4;
-  const t = new Tensor(new Storage(engine, engine.allocate(Math.max(bytes, 4), `A ${dtype} tensor of shape ${formatShape(s)}`), bytes), s, dtype);
+  const t = new Tensor(new Storage(engine, engine.allocate(Math.max(bytes, 4), () => `A ${dtype} tensor of shape ${formatShape(s)}`), bytes), s, dtype);
   if (poison) fillInto(t, dtype === 'f32' ? NaN : -123456789);
   return t;
 }
