@@ -19,6 +19,7 @@ export { decodePng, encodePng, type PngEncodeOptions } from './codecs/png.js';
 export { decodeTiff } from './codecs/tiff.js';
 export { decodeJpeg } from './codecs/jpeg.js';
 export { decodeDicom } from './codecs/dicom.js';
+export { readDicomPatientTags, type DicomPatientTags } from './codecs/dicom-tags.js';
 export { toGrey, toPlanar, toRgb } from './ops/convert.js';
 export { resize, resizeShorterSide, resampleTaps, type ResampleTaps } from './ops/resize.js';
 export { crop, flip, rotate, type Rect, type RotateOptions } from './ops/geometry.js';
