@@ -30,21 +30,41 @@ export async function readImage(path: string, options: DecodeOptions = {}): Prom
   return decodeImage(bytes, path, options);
 }
 
+/** fsync a directory so a rename into it is on disk (a no-op where directories cannot be opened). */
+export async function syncDir(dir: string): Promise<void> {
+  let fh;
+  try {
+    fh = await fs.open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // Windows cannot open directories; its renames are durable enough for our purpose.
+  } finally {
+    await fh?.close();
+  }
+}
+
 /**
- * Writes bytes so readers never see a partial file and an existing result survives a crash:
- * a temp file in the same directory (same filesystem, so rename is atomic), then rename.
+ * Replaces `path` with `bytes` atomically and durably, creating its folder: a temp file in the
+ * same folder (same filesystem, so the rename is atomic) is written and fsynced, renamed over
+ * the target, and the folder fsynced so the rename itself survives a crash. A reader sees the
+ * old file or the new one, never a mix; a failed write leaves no temp file behind.
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
   const dir = dirname(path);
   await fs.mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const fh = await fs.open(tmp, 'wx');
   try {
-    await fs.writeFile(tmp, bytes);
+    await fh.writeFile(bytes);
+    await fh.sync();
+    await fh.close();
     await fs.rename(tmp, path);
   } catch (e) {
+    await fh.close().catch(() => undefined);
     await fs.rm(tmp, { force: true });
     throw e;
   }
+  await syncDir(dir);
 }
 
 /** Encodes as PNG (8- or 16-bit) and writes atomically. */

@@ -15,7 +15,7 @@ import { link, mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as T from '@spine/tensor';
 import { isSerializationError, readSafetensorsFile, writeSafetensorsFile, type Module, type SGD, type SgdState, type TensorLike } from '@spine/nn/node';
-import { syncDir, writeFileAtomic } from './durable-file.js';
+import { syncDir, writeFileAtomic } from '@spine/imaging/node';
 import { TrainingError } from './errors.js';
 import type { EpochMetrics } from './history.js';
 import type { LoaderState } from '../data/loader.js';

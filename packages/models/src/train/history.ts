@@ -3,7 +3,7 @@
 // every epoch, so after a crash or a resume metrics.jsonl never lists an epoch the weights on
 // disk have not seen, and never lists one twice.
 import { join } from 'node:path';
-import { writeFileAtomic } from './durable-file.js';
+import { writeFileAtomic } from '@spine/imaging/node';
 
 export interface EpochMetrics {
   /** 1-based epoch number. */

@@ -22,4 +22,4 @@ export {
 } from './checkpoint.js';
 export { StopRequest, type StopSignal } from './interrupt.js';
 export { evaluate, formatEvaluation, toReport, type EvaluateOptions, type EvaluationReport, type EvaluationResult, type Prediction } from './evaluate.js';
-export { syncDir, writeFileAtomic } from './durable-file.js';
+export { syncDir, writeFileAtomic } from '@spine/imaging/node';
