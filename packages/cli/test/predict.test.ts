@@ -44,13 +44,13 @@ describe.sequential('predict --input (archives)', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/Wrote .*all\.csv: 6 films predicted, 1 unreadable/);
-    expect(readFileSync(out, 'utf8').split('\n')[0]).toBe('file,predicted_sex,probability_male,uncertain,error');
+    expect(readFileSync(out, 'utf8').split('\n')[0]).toBe('file,predicted_sex,probability_male,uncertain,recorded_sex,recorded_age,agrees,error');
     const rows = rowsOf(out);
     expect(rows.map((c) => c[0]).sort()).toEqual(EXPECTED);
     for (const c of rows) {
       if (c[0] === 'broken.png') {
-        expect(c.slice(1, 4)).toEqual(['', '', '']);
-        expect(c[4]!.length).toBeGreaterThan(0);
+        expect(c.slice(1, 7)).toEqual(['', '', '', '', '', '']);
+        expect(c[7]!.length).toBeGreaterThan(0);
         continue;
       }
       const p = Number(c[2]);
@@ -58,7 +58,8 @@ describe.sequential('predict --input (archives)', () => {
       expect(p).toBeLessThanOrEqual(1);
       expect(c[1]).toBe(p >= 0.5 ? 'M' : 'F');
       expect(c[3]).toBe(Math.max(p, 1 - p) < 0.6 ? 'yes' : 'no');
-      expect(c[4]).toBe('');
+      // No film here records a sex (the DICOM fixture has no patient module).
+      expect(c.slice(4)).toEqual(['', '', '', '']);
     }
   });
 
@@ -115,7 +116,7 @@ describe.sequential('predict: symlinks, unreadable files, failed runs', () => {
     expect(r.code).toBe(0);
     const rows = rowsOf(out);
     expect(rows.map((c) => c[0]).sort()).toEqual(['a-folder/b/film-3.png', 'a-folder/film-2.png', 'dead.png', 'one.png']);
-    for (const c of rows) expect(c[4]).toBe(c[0] === 'dead.png' ? 'symlink points to a missing file' : '');
+    for (const c of rows) expect(c[7]).toBe(c[0] === 'dead.png' ? 'symlink points to a missing file' : '');
     expect(r.stderr).toContain(`${join(links, 'dead.png')}: symlink points to a missing file`);
     expect(r.stderr).toMatch(new RegExp(`${join(links, 'loop')}: leads to .*a folder already walked`));
     // A folder holding only links to films, given as a positional folder.
@@ -144,7 +145,7 @@ describe.sequential('predict: symlinks, unreadable files, failed runs', () => {
     const text = readFileSync(out, 'utf8');
     expect(text.split('cut.png')).toHaveLength(2);
     const row = rowsOf(out).find((c) => c[0]!.endsWith('cut.png'))!;
-    expect(row[4]!.length).toBeGreaterThan(0);
+    expect(row[7]!.length).toBeGreaterThan(0);
   });
 
   it('a folder without images fails and leaves no CSV, with --input and without', async () => {
@@ -189,8 +190,8 @@ describe.sequential('predict: the pixel limit', () => {
     const r = await runCli(['predict', '--run', run, films]);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines.find((l) => l.includes('bomb.png'))).toMatch(/,,,,"image size 20000x20000 \(400,000,000 pixels\) is above the limit of 30,000,000 pixels/);
-    expect(lines.find((l) => l.includes('film.png'))).toMatch(/,[FM],[\d.]+,(yes|no),$/);
+    expect(lines.find((l) => l.includes('bomb.png'))).toMatch(/,,,,,,,"image size 20000x20000 \(400,000,000 pixels\) is above the limit of 30,000,000 pixels/);
+    expect(lines.find((l) => l.includes('film.png'))).toMatch(/,[FM],[\d.]+,(yes|no),,,,$/);
     // The sample films are 128x154 = 19,712 pixels.
     const low = await runCli(['predict', '--run', run, join(films, 'film.png'), '--max-pixels', '19711']);
     expect(low.code).toBe(1);

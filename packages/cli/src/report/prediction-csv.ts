@@ -1,5 +1,6 @@
 /**
- * predict's CSV: one row per film (file, predicted_sex, probability_male, uncertain, error). For an
+ * predict's CSV: one row per film (file, predicted_sex, probability_male, uncertain, recorded_sex,
+ * recorded_age, agrees, error; see recorded-sex.ts for the recorded columns). For an
  * archive (--input DIR --out FILE) the file grows by one append per batch, each a single write
  * followed by fsync: rewriting the whole file per batch (temp + rename) would cost O(n^2) bytes
  * on a large archive. A crash can at worst leave the last line torn; resuming drops a torn tail
@@ -9,14 +10,20 @@ import { existsSync, promises as fs } from 'node:fs';
 import { csvField } from '../run/run-dir.js';
 import { CliError } from '../ui/errors.js';
 import type { Models } from '../run/run-dir.js';
+import type { RecordedInfo } from './recorded-sex.js';
 
-export const PREDICTION_HEADER = 'file,predicted_sex,probability_male,uncertain,error';
+export const PREDICTION_HEADER = 'file,predicted_sex,probability_male,uncertain,recorded_sex,recorded_age,agrees,error';
+
+/** Column positions in PREDICTION_HEADER. */
+export const COLUMN = { file: 0, predictedSex: 1, probabilityMale: 2, recordedSex: 4, agrees: 6, error: 7 } as const;
 
 export interface PredictionRow {
   file: string;
   /** Absent when the film could not be read. */
   probMale?: number;
   error?: string;
+  /** What the archive records for the film; none for a file that was never opened. */
+  recorded?: RecordedInfo;
 }
 
 export interface Verdict {
@@ -28,9 +35,30 @@ export interface Verdict {
 
 export function formatPredictionRow(row: PredictionRow, v: Verdict): string {
   const name = csvField(row.file);
-  if (row.probMale === undefined) return `${name},,,,${csvField(row.error ?? 'unreadable')}`;
+  const sex = row.recorded?.sex ?? '';
+  const recorded = `${sex},${csvField(row.recorded?.age ?? '')}`;
+  if (row.probMale === undefined) return `${name},,,,${recorded},,${csvField(row.error ?? 'unreadable')}`;
   const pm = row.probMale;
-  return `${name},${pm >= v.threshold ? 'M' : 'F'},${pm.toFixed(6)},${Math.max(pm, 1 - pm) < v.uncertainBelow ? 'yes' : 'no'},`;
+  const predicted = pm >= v.threshold ? 'M' : 'F';
+  const agrees = sex === 'M' || sex === 'F' ? (sex === predicted ? 'yes' : 'no') : '';
+  return `${name},${predicted},${pm.toFixed(6)},${Math.max(pm, 1 - pm) < v.uncertainBelow ? 'yes' : 'no'},${recorded},${agrees},`;
+}
+
+/**
+ * The rows of a CSV predict wrote (a complete one: no torn tail), each its fields in
+ * PREDICTION_HEADER's order; a CSV with other columns is refused, with `hint` as the way out.
+ */
+export function parsePredictionCsv(models: Models, path: string, text: string, hint: string): { line: number; fields: readonly string[] }[] {
+  let table;
+  try {
+    table = models.parseCsv(text);
+  } catch (e) {
+    throw new CliError(`${path} is not a readable CSV (${(e as Error).message})`, hint);
+  }
+  if (table.header.join(',') !== PREDICTION_HEADER) {
+    throw new CliError(`${path} has the columns '${table.header.join(',')}', not predict's '${PREDICTION_HEADER}'`, hint);
+  }
+  return table.rows.filter((r) => r.fields.some((f) => f !== ''));
 }
 
 /**
@@ -39,7 +67,12 @@ export function formatPredictionRow(row: PredictionRow, v: Verdict): string {
  * predicting anything leaves no CSV behind. A CSV with another header is refused.
  */
 export async function readArchiveCsv(models: Models, path: string): Promise<Set<string>> {
-  if (!existsSync(path)) return new Set();
+  return new Set((await readArchiveRows(models, path)).map((r) => r.fields[0]!));
+}
+
+/** The complete rows of an archive CSV (see readArchiveCsv), torn tail cut off. */
+export async function readArchiveRows(models: Models, path: string): Promise<{ line: number; fields: readonly string[] }[]> {
+  if (!existsSync(path)) return [];
   let text = await fs.readFile(path, 'utf8');
   if (text.length > 0 && !text.endsWith('\n')) {
     // A torn append: keep the complete lines only.
@@ -49,18 +82,9 @@ export async function readArchiveCsv(models: Models, path: string): Promise<Set<
   if (text.trim() === '') {
     // Nothing but a torn header: the next append starts the file again.
     await fs.truncate(path, 0);
-    return new Set();
+    return [];
   }
-  let table;
-  try {
-    table = models.parseCsv(text);
-  } catch (e) {
-    throw new CliError(`${path} is not a readable CSV (${(e as Error).message})`, 'Move it away or choose another --out; a rerun continues a CSV that predict wrote.');
-  }
-  if (table.header.join(',') !== PREDICTION_HEADER) {
-    throw new CliError(`${path} has the columns '${table.header.join(',')}', not predict's '${PREDICTION_HEADER}'`, 'Choose another --out; a rerun continues only a CSV that predict wrote.');
-  }
-  return new Set(table.rows.map((r) => r.fields[0]!));
+  return parsePredictionCsv(models, path, text, 'Move it away or choose another --out; a rerun continues only a CSV that predict wrote.');
 }
 
 /**
