@@ -12,6 +12,7 @@ import { predictCommand } from './commands/predict.js';
 import { roiCommand } from './commands/roi.js';
 import { reportCommand } from './commands/report.js';
 import { splitCommand } from './commands/split.js';
+import { studyCommand } from './commands/study.js';
 import { cacheCommand } from './commands/cache.js';
 import { synthCommand } from './commands/synth.js';
 import { trainCommand } from './commands/train.js';
@@ -21,7 +22,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, formatError } from './ui
 import { formatCommandHelp, formatMainHelp } from './ui/help.js';
 import { cliVersion } from './version.js';
 
-export const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, predictCommand, reportCommand, explainCommand, exportWebCommand, weightsCommand, roiCommand, doctorCommand, synthCommand, splitCommand, cacheCommand];
+export const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, predictCommand, reportCommand, explainCommand, exportWebCommand, weightsCommand, roiCommand, studyCommand, doctorCommand, synthCommand, splitCommand, cacheCommand];
 
 /** Commands --help lists as not in this build; they answer with a usage error (none: all are wired). */
 export const PLANNED_COMMANDS: readonly string[] = [];
