@@ -11,7 +11,8 @@
 // Results: bench/results/models-densenet-peers-<adapter>.json -> docs/BENCHMARKS.md.
 // Run after `npm run build`: node packages/models/bench/densenet-peers-bench.mjs [--batches 4,32] [--quick]
 // (batches: 4 and 32 on GPUs, 4 on software adapters, where ONNX Runtime's WebGPU provider needs
-// minutes per batch of 32; --quick: batch 1, 3 timed runs, results go to *-quick.json.)
+// minutes per batch of 32 and ours runs batches of up to 18; a case an engine cannot run is noted
+// and the others still run it. --quick: batch 1, 3 timed runs, results go to *-quick.json.)
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
