@@ -96,11 +96,15 @@ describe('weights fetch', () => {
       ['densenet121', 'https://download.pytorch.org/models/densenet121-a639ec97.pth', null],
       ['densenet169', 'https://download.pytorch.org/models/densenet169-b2777c0a.pth', null],
       ['densenet201', 'https://download.pytorch.org/models/densenet201-c1103571.pth', null],
+      ['resnet18', 'https://download.pytorch.org/models/resnet18-f37072fd.pth', null],
+      ['resnet34', 'https://download.pytorch.org/models/resnet34-b627a593.pth', null],
+      ['resnet50', 'https://download.pytorch.org/models/resnet50-0676ba61.pth', null],
+      ['resnet50-v2', 'https://download.pytorch.org/models/resnet50-11ad3fa6.pth', null],
     ]);
     const cases: [string[], RegExp][] = [
       [['weights'], /missing ACTION/],
       [['weights', 'download', 'x'], /first argument must be one of fetch, import, inspect, list/],
-      [['weights', 'fetch', 'resnet50'], /unknown weights 'resnet50'; available: densenet121, densenet169, densenet201/],
+      [['weights', 'fetch', 'resnet101'], /unknown weights 'resnet101'; available: densenet121, densenet169, densenet201, resnet18, resnet34, resnet50, resnet50-v2/],
       [['weights', 'import'], /weights import needs a FILE/],
       [['weights', 'inspect', 'a', 'b'], /unexpected argument 'b'/],
       [['weights', 'inspect', 'a', '--url', 'x'], /weights inspect does not take --url/],

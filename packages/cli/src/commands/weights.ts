@@ -1,6 +1,6 @@
 /**
- * spine-cli weights: pretrained weights. `fetch NAME` downloads torchvision's ImageNet DenseNet
- * checkpoint into the cache (resumable, SHA-256 checked, stored as safetensors), `import FILE`
+ * spine-cli weights: pretrained weights. `fetch NAME` downloads torchvision's ImageNet DenseNet or
+ * ResNet checkpoint into the cache (resumable, SHA-256 checked, stored as safetensors), `import FILE`
  * converts any PyTorch checkpoint to safetensors, `inspect FILE` lists what a weights file holds,
  * `list` shows the registry and what is cached. The work is in @spine/models' weights module.
  */
@@ -14,10 +14,11 @@ const ACTIONS = ['fetch', 'import', 'inspect', 'list'] as const;
 
 export const weightsCommand: Command = {
   name: NAME,
-  summary: "Pretrained weights: fetch torchvision's ImageNet DenseNets, import .pth files, inspect weight files.",
-  usage: ['weights fetch densenet121|densenet169|densenet201 [--cache-dir DIR] [--url URL]', 'weights import FILE.pth [--out FILE.safetensors] [--force]', 'weights inspect FILE [--json]', 'weights list [--cache-dir DIR]'].join('\n       spine-cli '),
+  summary: "Pretrained weights: fetch torchvision's ImageNet DenseNets and ResNets, import .pth files, inspect weight files.",
+  usage: ['weights fetch NAME [--cache-dir DIR] [--url URL]', 'weights import FILE.pth [--out FILE.safetensors] [--force]', 'weights inspect FILE [--json]', 'weights list [--cache-dir DIR]'].join('\n       spine-cli '),
   positionals: 'ACTION [NAME|FILE]',
   description: [
+    'NAME is densenet121, densenet169, densenet201, resnet18, resnet34, resnet50 or resnet50-v2 (ImageNet-1k).',
     "fetch downloads torchvision's checkpoint (https://download.pytorch.org/models/<name>-<hash>.pth) with",
     'progress on stderr, into CACHE/weights/<name>-<hash>.pth.part; a cut-off download is resumed by the next',
     'run (HTTP Range). The SHA-256 must start with the <hash> in the file name, as torchvision checks it; a',
@@ -51,7 +52,7 @@ export const weightsCommand: Command = {
     const [action, target, ...extra] = context.positionals;
     if (!(ACTIONS as readonly string[]).includes(action!)) throw new UsageError(`the first argument must be one of ${ACTIONS.join(', ')}, got '${action}'`, NAME);
     const needsTarget = action !== 'list';
-    if (needsTarget && target === undefined) throw new UsageError(`weights ${action} needs ${action === 'fetch' ? 'a NAME (densenet121, densenet169 or densenet201)' : 'a FILE'}`, NAME);
+    if (needsTarget && target === undefined) throw new UsageError(`weights ${action} needs ${action === 'fetch' ? 'a NAME (densenet121, densenet169, densenet201, resnet18, resnet34, resnet50 or resnet50-v2)' : 'a FILE'}`, NAME);
     if ((needsTarget ? extra.length : target !== undefined ? 1 : 0) > 0) throw new UsageError(`unexpected argument '${needsTarget ? extra[0] : target}'`, NAME);
     const flags = (allowed: string[]) => {
       const given = Object.keys(values).filter((k) => values[k] !== undefined && k !== 'help' && !allowed.includes(k));
