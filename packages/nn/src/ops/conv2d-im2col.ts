@@ -56,7 +56,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
  * Whether the forward of this convolution runs as im2col + matmul: software adapters, at most
  * IM2COL_MAX_K values per output, OH·OW a multiple of 64 (the columns' rows then copy straight
  * into the matmul's texture), OW a multiple of 4 (a lane's four pixels share a row) and 64+
- * output channels, where the texture route applies.
+ * output channels, where the texture route applies, and the columns fit one storage binding.
  */
 export function im2colApplies(g: ConvGeometry): boolean {
   if (getEngine().info.kernels === 'gpu') return false;
@@ -64,6 +64,9 @@ export function im2colApplies(g: ConvGeometry): boolean {
   const P = g.oh * g.ow;
   if (K > IM2COL_MAX_K || P % 64 !== 0 || g.ow % 4 !== 0 || g.oc < 64) return false;
   if (g.n > 65535 || P / 4 / WG > 65535) return false; // the kernel's grid dimensions
+  // The columns are one tensor bound whole (DenseNet's stem at batch 20 writes 149 MB of them,
+  // over lavapipe's 128 MiB binding limit): larger batches take the implicit GEMM.
+  if (g.n * Math.ceil(K / 4) * 4 * P * 4 > getEngine().info.limits.maxStorageBufferBindingSize) return false;
   return matmulRoute(g.oc, P, Math.ceil(K / 4) * 4, g.n, false, false, [1, g.n]) === 'texture';
 }
 

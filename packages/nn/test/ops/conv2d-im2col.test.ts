@@ -29,6 +29,10 @@ describe('conv2d by im2col + matmul (cpu family)', () => {
     expect(im2colApplies(geometry([2, 4, 32, 32], [64, 4, 7, 7], 2, 3))).toBe(false); // K = 196
     expect(im2colApplies(geometry([2, 3, 32, 32], [32, 3, 7, 7], 2, 3))).toBe(false); // few output channels
     expect(im2colApplies(geometry([2, 3, 30, 30], [64, 3, 7, 7], 2, 3))).toBe(false); // 15x15 outputs
+    // Columns of N·148·112² floats bound whole: past the adapter's storage binding limit, the GEMM.
+    const fits = Math.floor(T.deviceInfo().limits.maxStorageBufferBindingSize / (148 * 112 * 112 * 4));
+    expect(im2colApplies(geometry([fits, 3, 224, 224], [64, 3, 7, 7], 2, 3))).toBe(true);
+    expect(im2colApplies(geometry([fits + 1, 3, 224, 224], [64, 3, 7, 7], 2, 3))).toBe(false);
     T.setKernelFamily('gpu');
     expect(im2colApplies(geometry([4, 3, 224, 224], [64, 3, 7, 7], 2, 3))).toBe(false);
     T.setKernelFamily(null);
