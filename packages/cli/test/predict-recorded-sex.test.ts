@@ -84,6 +84,23 @@ describe.sequential('predict: the sex the archive records', () => {
     expect(csvRows(readFileSync(out, 'utf8'))).toEqual(rows);
   });
 
+  it('merge of --only-missing shards: films recorded as M or F may be absent only with --only-missing', async () => {
+    const shards = [0, 1].map((k) => join(dir, `missing-${k}.csv`));
+    for (const [k, out] of shards.entries()) {
+      const r = await runCli(['predict', '--run', run, '--input', archive, '--out', out, '--only-missing', '--shard', `${k}/2`]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const merged = join(dir, 'missing-merged.csv');
+    const strict = await runCli(['predict', 'merge', ...shards, '--input', archive, '--out', merged]);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain('3 film(s) of');
+    const r = await runCli(['predict', 'merge', ...shards, '--input', archive, '--out', merged, '--only-missing']);
+    expect(r.code, r.stderr).toBe(0);
+    // The same rows as the unsharded --only-missing run, sorted by file.
+    const [header, ...rows] = readFileSync(join(dir, 'missing.csv'), 'utf8').trim().split('\n');
+    expect(readFileSync(merged, 'utf8')).toBe([header, ...rows.sort()].join('\n') + '\n');
+  });
+
   it('--labels compares with a labels CSV (train\'s format) instead of the header', async () => {
     const labels = join(dir, 'labels.csv');
     writeFileSync(labels, 'file,sex,age\nm.dcm,female,40\nfilm.png,1,\nother.dcm,0,\n');
