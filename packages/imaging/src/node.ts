@@ -1,5 +1,6 @@
 /**
- * The only file of @spine/imaging that touches Node APIs (fs, path). Everything else works on
+ * The entry of @spine/imaging that touches Node APIs (fs, path; worker threads through
+ * worker-pool.ts and worker-script.ts, reached only from here). Everything else works on
  * Uint8Array so a web page can import the package root; Node callers add `@spine/imaging/node`.
  */
 import { randomBytes } from 'node:crypto';
@@ -9,6 +10,9 @@ import { encodePng, type PngEncodeOptions } from './codecs/png.js';
 import { decodeImage } from './decode.js';
 import { ImagingError } from './errors.js';
 import type { DecodeOptions, Image } from './image.js';
+
+export { WorkerPool, type WithoutId, type WorkerPoolOptions } from './worker-pool.js';
+export { workerScript } from './worker-script.js';
 
 /**
  * Reads and decodes an image file, with ImagingErrors for missing files, directories and empties.

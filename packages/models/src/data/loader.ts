@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { WorkerPool } from '@spine/imaging/node';
 import { PreprocessCache, type CacheStats } from './cache.js';
 import { sortRecords, type DatasetRecord } from './dataset.js';
 import { DatasetError } from './errors.js';
@@ -6,7 +7,7 @@ import { fileErrorReason } from './file-error.js';
 import { loadNetworkInput } from './pipeline.js';
 import { deriveSeed, permutation } from './random.js';
 import { resolveTransform, type ResolvedTransform, type TransformConfig } from './transform.js';
-import { TaskError, WorkerPool } from './worker-pool.js';
+import type { WorkerInit, WorkerReply, WorkerTask } from './worker-protocol.js';
 import { workerScript } from './worker-script.js';
 
 export interface DataLoaderOptions {
@@ -60,7 +61,9 @@ export class DataLoader {
   private readonly transform: ResolvedTransform;
   private readonly opts: Required<Omit<DataLoaderOptions, 'cacheDir' | 'transform' | 'maxPixels'>> & { cacheDir?: string; maxPixels?: number };
   private position: LoaderState;
-  private pool: Promise<WorkerPool> | undefined;
+  private pool: Promise<WorkerPool<WorkerTask, WorkerReply>> | undefined;
+  /** Each worker's latest cache counters (every reply carries them). */
+  private workerStats: CacheStats[] = [];
   private inlineCache: PreprocessCache | undefined;
   private inlineDecodes = 0;
 
@@ -104,7 +107,14 @@ export class DataLoader {
   /** Cache counters (decodes, hits, corrupt entries) over all workers so far. */
   async cacheStats(): Promise<CacheStats> {
     if (this.opts.workers === 0) return this.inlineCache ? { ...this.inlineCache.stats } : { hits: 0, decodes: this.inlineDecodes, corrupt: 0 };
-    return this.pool ? (await this.pool).stats : { hits: 0, decodes: 0, corrupt: 0 };
+    if (this.pool) await this.pool;
+    const sum = { hits: 0, decodes: 0, corrupt: 0 };
+    for (const s of this.workerStats) {
+      sum.hits += s.hits;
+      sum.decodes += s.decodes;
+      sum.corrupt += s.corrupt;
+    }
+    return sum;
   }
 
   /** The record order of an epoch (indices into the sorted records). */
@@ -145,7 +155,7 @@ export class DataLoader {
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
-    if (pool) await pool.then((p) => p.close(), () => undefined);
+    if (pool) await pool.then((p) => p.close('the data loader was closed'), () => undefined);
   }
 
   private async loadBatch(order: Int32Array, epoch: number, index: number): Promise<Batch> {
@@ -166,7 +176,9 @@ export class DataLoader {
           await loadNetworkInput(r.path, this.transform, { ...(cache ? { cache } : {}), seed, out: images, offset: slot * plane, maxPixels: this.opts.maxPixels });
           if (!cache) this.inlineDecodes++;
         } else {
-          images.set(await (await this.workers()).run(r.path, seed), slot * plane);
+          const reply = await (await this.workers()).run({ path: r.path, seed });
+          if ('error' in reply) throw new TaskError(reply.error);
+          images.set(reply.data, slot * plane);
         }
       } catch (e) {
         const reason = e instanceof TaskError ? e.reason : fileErrorReason(e);
@@ -178,15 +190,27 @@ export class DataLoader {
     return { images, labels, files, shape: [members.length, 3, h, w], epoch, index };
   }
 
-  private workers(): Promise<WorkerPool> {
-    this.pool ??= workerScript().then(
-      (script) =>
-        new WorkerPool(script, this.opts.workers, {
-          transform: this.transform,
-          ...(this.opts.cacheDir !== undefined ? { cacheDir: this.opts.cacheDir } : {}),
-          ...(this.opts.maxPixels !== undefined ? { maxPixels: this.opts.maxPixels } : {}),
-        }),
-    );
+  private workers(): Promise<WorkerPool<WorkerTask, WorkerReply>> {
+    this.pool ??= workerScript().then((script) => {
+      const init: WorkerInit = {
+        transform: this.transform,
+        ...(this.opts.cacheDir !== undefined ? { cacheDir: this.opts.cacheDir } : {}),
+        ...(this.opts.maxPixels !== undefined ? { maxPixels: this.opts.maxPixels } : {}),
+      };
+      return new WorkerPool<WorkerTask, WorkerReply>(script, this.opts.workers, init, {
+        what: 'a loader worker',
+        onReply: (reply, worker) => {
+          this.workerStats[worker] = reply.stats;
+        },
+      });
+    });
     return this.pool;
+  }
+}
+
+/** A task whose image failed; `reason` is the worker's sentence about the file. */
+class TaskError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
   }
 }

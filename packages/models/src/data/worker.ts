@@ -1,7 +1,7 @@
 /**
  * Loader worker entry: loads images with the same pipeline the inline mode runs and sends the
  * planes back as transferred buffers. Compiled to dist/data/worker.js by the package build; when the
- * loader itself runs from TypeScript sources (tests), worker-script.ts bundles this file instead.
+ * loader itself runs from TypeScript sources (tests), worker-script.ts has it bundled instead.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PreprocessCache } from './cache.js';

@@ -32,7 +32,7 @@ async function collect(loader: DataLoader): Promise<Batch[]> {
 describe('workerScript', () => {
   it('bundles worker.ts from sources into a content-addressed file under the package', async () => {
     const script = await workerScript();
-    expect(script).toMatch(/node_modules\/\.cache\/spine-models\/worker-[0-9a-f]{16}\.mjs$/);
+    expect(script).toMatch(/node_modules\/\.cache\/spine-workers\/worker-[0-9a-f]{16}\.mjs$/);
     expect(existsSync(script)).toBe(true);
     expect(readFileSync(script, 'utf8')).toMatch(/from "@spine\/imaging"/); // packages stay external
     expect(await workerScript()).toBe(script);
