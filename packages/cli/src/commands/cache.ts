@@ -1,6 +1,6 @@
 /**
  * spine-cli cache: what spine-cli keeps in its cache folder, and removing it. Two things live
- * there: `weights/` (ImageNet DenseNets from `weights fetch`, ~30-80 MB each) and `synthetic/` (the
+ * there: `weights/` (ImageNet DenseNets and ResNets from `weights fetch`, ~30-100 MB each) and `synthetic/` (the
  * quick start's generated films, ~17 MB). `clear` removes only those two folders, never anything
  * else in the folder, so a cache pointed at a shared directory stays safe.
  */
@@ -51,7 +51,7 @@ export const cacheCommand: Command = {
   positionalsOptional: true,
   description: [
     'list (the default) prints the cache folder and each item in it with its size: weights/ holds the',
-    'ImageNet DenseNets of `spine-cli weights fetch` (and a partial download, resumed by the next fetch),',
+    'ImageNet DenseNets and ResNets of `spine-cli weights fetch` (and a partial download, resumed by the next fetch),',
     "synthetic/ the quick start's films, generated again on the next `spine-cli train` without flags.",
     'clear removes weights/, synthetic/ or both, and nothing else in the folder.',
     'The folder is --cache-dir, else $SPINE_CLI_CACHE_DIR, else $XDG_CACHE_HOME/spine-cli, else ~/.cache/spine-cli.',

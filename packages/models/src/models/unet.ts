@@ -8,7 +8,7 @@
 //   head          Conv2d(B -> outChannels, 1) with bias: per-pixel logits
 //   DoubleConv    conv1 (3x3, padding 1, no bias), bn1, ReLU, conv2 (same), bn2, ReLU
 // Height and width must be divisible by 2^D. Every layer keeps PyTorch's default init; the keys
-// are those of the same network written in PyTorch (scripts/make-resnet-unet-golden.py).
+// are those of the same network written in PyTorch (scripts/make-resnet-unet-fixtures.py).
 import * as T from '@spine/tensor';
 import { BatchNorm2d, Conv2d, ConvTranspose2d, maxPool2d, Module, Sequential } from '@spine/nn';
 
