@@ -4,7 +4,7 @@ import { runCli } from './run-cli.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-const ALL_COMMANDS = ['train', 'evaluate', 'predict', 'report', 'explain', 'export-web', 'weights', 'roi', 'doctor', 'synth', 'split', 'cache'];
+const ALL_COMMANDS = ['train', 'evaluate', 'predict', 'report', 'explain', 'export-web', 'weights', 'roi', 'study', 'doctor', 'synth', 'split', 'cache'];
 
 describe.concurrent('help and dispatch', () => {
   it('--help lists every command and the exit codes', async () => {

@@ -33,7 +33,7 @@ export interface StudyOptions {
   argv: string[];
 }
 
-type Outcome = { status: 'done'; note?: string } | { status: 'skipped'; note: string } | { status: 'stopped'; code: number };
+type Outcome = { status: 'done'; note?: string; command?: string[] } | { status: 'skipped'; note: string } | { status: 'stopped'; code: number };
 
 interface Step {
   id: string;
@@ -91,7 +91,7 @@ async function runLocked(o: StudyOptions, lock: StudyLock): Promise<number> {
       log(`Continue with: spine-cli ${o.argv.join(' ')}`);
       return outcome.code;
     }
-    state.steps[step.id] = { status: outcome.status, command: step.command, startedAt, finishedAt: new Date().toISOString(), seconds, ...(outcome.note ? { note: outcome.note } : {}) };
+    state.steps[step.id] = { status: outcome.status, command: (outcome.status === 'done' && outcome.command) || step.command, startedAt, finishedAt: new Date().toISOString(), seconds, ...(outcome.note ? { note: outcome.note } : {}) };
     await writeStudyState(o.out, state);
     log(`${tag}: ${outcome.status === 'done' ? `done in ${formatDuration(seconds)}` : `skipped: ${outcome.note}`}`);
   }
@@ -149,18 +149,19 @@ function regionSteps(models: Models, o: StudyOptions, region: Region, onSpawn: (
   };
 
   const steps: Step[] = [];
-  const plan = { split: '' };
   steps.push({
     id: `${region}/split`,
-    // The split command that makes the same file (the study makes it in-process: it chooses counts or fractions from the data first).
+    // Made in-process (counts or fractions are chosen from the data first); recorded as the split
+    // command that makes the same file.
     command: ['split', ...dataFlags, '--seed', String(SEED), '--out', splitPath],
     finished: () => existsSync(splitPath),
     async execute() {
       await ensure(data);
       await fs.mkdir(dir, { recursive: true });
       const { split, plan: how } = await writeRegionSplit(models, region, data, splitPath, SEED);
-      plan.split = how.how === 'paper counts' ? `the paper's counts (--counts paper-${region})` : `the paper's fractions ${how.fractions!.map((f) => f.toFixed(4)).join('/')}`;
-      return { status: 'done', note: `${plan.split}: ${split.train.length} train / ${split.val.length} val / ${split.test.length} test films` };
+      const sized = how.counts ? `the paper's counts (--counts paper-${region})` : `the paper's fractions ${how.fractions!.map((f) => f.toFixed(4)).join('/')}`;
+      const sizing = how.counts ? ['--counts', `paper-${region}`] : ['--fractions', how.fractions!.map(String).join(',')];
+      return { status: 'done', note: `${sized}: ${split.train.length} train / ${split.val.length} val / ${split.test.length} test films`, command: ['split', ...dataFlags, ...sizing, '--seed', String(SEED), '--out', splitPath] };
     },
   });
   steps.push(trainStep('seqcnn-full', [...dataFlags, '--split', splitPath, ...spec.seqcnn]));
@@ -216,7 +217,14 @@ async function regionSection(models: Models, o: StudyOptions, state: StudyState,
     const result = await readRunResult(models, o.out, region, approach, SEED);
     const st = state.steps[`${region}/${approach}`];
     if (result && st?.status === 'done') runs[approach] = result;
-    else if (approach === 'seqcnn-roi' && !o.settings.roiReference[region]) runs[approach] = { missing: `No ROI reference films for the ${region} films, so no crops: the paper's CBIR database is of cervical films; give --roi-reference DIR (films and rois.json) for your cervical data.` };
+    else if (approach === 'seqcnn-roi' && !o.settings.roiReference[region]) {
+      runs[approach] = {
+        missing:
+          region === 'cervical'
+            ? 'No ROI reference films, so no crops: give --roi-reference DIR (reference films and their rois.json, as the paper\'s 136 marked cervical films).'
+            : "No ROI reference films for lumbar films of your own (the paper's CBIR step is cervical only), so no crops.",
+      };
+    }
     else runs[approach] = { missing: st?.status === 'skipped' ? `Not run: ${st.note}.` : 'Not finished yet: run the same command again to continue.' };
   }
   const done = approaches.map((a) => runs[a]).filter((r): r is RunResult => r !== undefined && 'report' in r);
