@@ -1,12 +1,8 @@
 // Builds the static page into dist/: index.html, style.css, app.js (+ source map). One esbuild
-// bundle of src/main.ts with @spine/* unchanged; three bundler settings make their Node-leaning
-// dependencies run in a browser:
-// - pngjs (inside @spine/imaging) is aliased to pngjs/browser.js, the browser build pngjs ships;
-// - a bare `Buffer` is injected from the npm `buffer` package (imaging wraps PNG bytes in one);
-// - any Node built-in that is still imported resolves to a module that throws when evaluated and
-//   has no side effects, so it disappears when nothing uses it (node:crypto in @spine/models'
-//   stable-key, which the page never calls) and fails loudly if something does. test/bundle.test.ts
-//   checks that none survives.
+// bundle of src/main.ts with @spine/* unchanged. Any Node built-in that is still imported
+// resolves to a module that throws when evaluated and has no side effects, so it disappears when
+// nothing uses it (node:crypto in @spine/models' stable-key, which the page never calls) and
+// fails loudly if something does. test/bundle.test.ts checks that none survives.
 import { builtinModules } from 'node:module';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -54,8 +50,6 @@ export async function buildPage({ outdir = join(root, 'dist'), minify = true, en
     sourcemap: true,
     metafile: true,
     logLevel: 'warning',
-    alias: { pngjs: 'pngjs/browser.js' },
-    inject: [join(root, 'browser-shims/buffer.js')],
     plugins: [stubNodeBuiltins],
     legalComments: 'linked',
   });

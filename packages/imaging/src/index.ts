@@ -15,7 +15,8 @@ export {
 } from './image.js';
 export { sniffFormat, type ImageFormat } from './sniff.js';
 export { decodeImage } from './decode.js';
-export { decodePng, encodePng, type PngEncodeOptions } from './codecs/png.js';
+export { decodePng } from './codecs/png.js';
+export { encodePng, encodePngSamples, type PngEncodeOptions, type PngSamples } from './codecs/png-encode.js';
 export { decodeTiff } from './codecs/tiff.js';
 export { decodeJpeg } from './codecs/jpeg.js';
 export { decodeDicom } from './codecs/dicom.js';

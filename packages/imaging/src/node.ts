@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { encodePng, type PngEncodeOptions } from './codecs/png.js';
+import { encodePng, type PngEncodeOptions } from './codecs/png-encode.js';
 import { decodeImage } from './decode.js';
 import { ImagingError } from './errors.js';
 import type { DecodeOptions, Image } from './image.js';

@@ -1,15 +1,11 @@
-import pako, { type Inflate } from 'pako';
-import pngjs from 'pngjs';
+import { Unzlib } from 'fflate';
 import { formatCount, ImagingError } from '../errors.js';
-import { checkDimensions, decodeLimit, type Channels, type DecodeOptions, type Image } from '../image.js';
+import { checkDimensions, decodeLimit, type DecodeOptions, type Image } from '../image.js';
 import { pngChunks } from './png-chunks.js';
 import { COLOUR_TYPES, PngRowDecoder, type PngHeader } from './png-rows.js';
 
-const { PNG } = pngjs;
-
 /** Compressed bytes handed to the inflater at a time, so a bomb's excess is never inflated past the last row. */
 const INFLATE_SLICE = 1 << 16;
-const Z_SYNC_FLUSH = 2;
 
 /**
  * PNG of any colour type and depth, interlaced or not. The size is checked against the pixel
@@ -23,12 +19,27 @@ export function decodePng(bytes: Uint8Array, file = '<memory>', options: DecodeO
   let header: PngHeader | undefined;
   let palette: Uint8Array | undefined;
   let rows: PngRowDecoder | undefined;
-  let inflater: Inflate | undefined;
-  let inflateError = '';
+  let inflater: Unzlib | undefined;
   let sawEnd = false;
   const corrupt = (why: string): ImagingError => new ImagingError(file, `PNG is corrupt (${why})`);
+  const inflate = (data: Uint8Array, final: boolean): void => {
+    try {
+      inflater!.push(data, final);
+    } catch (e) {
+      if (e instanceof ImagingError) throw e; // from the row decoder
+      const why = (e as Error).message;
+      // A stream that ends cleanly or is cut short both leave rows missing.
+      throw corrupt(final && why === 'unexpected EOF' ? `the compressed image data ends at ${rows!.position}` : `its compressed image data is damaged: ${why}, at ${rows!.position}`);
+    }
+  };
   for (const chunk of pngChunks(bytes, file)) {
     const { type, data } = chunk;
+    if (rows && !rows.done && type !== 'IDAT') {
+      // The image data is over (IDAT chunks are consecutive): whatever the inflater still holds
+      // goes to the rows, and a complete stream that is still short of them ends too early.
+      inflate(new Uint8Array(0), true);
+      if (!rows.done) throw corrupt(`the compressed image data ends at ${rows.position}`);
+    }
     if (!header) {
       if (type !== 'IHDR') throw corrupt(`the first chunk is ${type}, not IHDR`);
       header = readHeader(data, file, maxPixels);
@@ -42,18 +53,10 @@ export function decodePng(bytes: Uint8Array, file = '<memory>', options: DecodeO
         if (header.colourType === 3 && !palette) throw corrupt('a palette image without a PLTE chunk before its data');
         rows = new PngRowDecoder(header, palette, options.grey === true, file);
         const sink = rows;
-        inflater = new pako.Inflate({ chunkSize: INFLATE_SLICE });
-        inflater.onData = (out) => sink.write(out);
-        inflater.onEnd = (status) => {
-          if (status < 0) inflateError = inflater!.strm.msg || `zlib status ${status}`;
-        };
+        inflater = new Unzlib((out) => sink.write(out));
       }
-      for (let at = 0; at < data.length && !rows.done && !inflater!.ended; at += INFLATE_SLICE) {
-        inflater!.push(data.subarray(at, at + INFLATE_SLICE), Z_SYNC_FLUSH);
-      }
-      if (inflateError) throw corrupt(`its compressed image data is damaged: ${inflateError}, at ${rows.position}`);
+      for (let at = 0; at < data.length && !rows.done; at += INFLATE_SLICE) inflate(data.subarray(at, at + INFLATE_SLICE), false);
       if (rows.done) break;
-      if (inflater!.ended) throw corrupt(`the compressed image data ends at ${rows.position}`);
     } else if (type === 'IEND') {
       sawEnd = true;
       break;
@@ -89,41 +92,4 @@ function readHeader(data: Uint8Array, file: string, maxPixels: number): PngHeade
 /** Chunks whose type starts with a capital letter must be understood to read the image. */
 function isCritical(type: string): boolean {
   return type.charCodeAt(0) < 0x61;
-}
-
-export interface PngEncodeOptions {
-  /** 8 (default) or 16 bits per sample. */
-  bitDepth?: 8 | 16;
-  /** zlib level 0-9; 6 is the usual size/speed balance (pngjs defaults to a slow 9). */
-  deflateLevel?: number;
-  /** PNG row filter; 1 ("sub") is fast and compresses smooth radiographs well. -1 tries all. */
-  filterType?: number;
-}
-
-const COLOR_TYPE: Record<Channels, number> = { 1: 0, 2: 4, 3: 2, 4: 6 };
-
-/** Encodes samples in [0, 1] (clamped) as an 8- or 16-bit PNG of the image's channel layout. */
-export function encodePng(image: Image, options: PngEncodeOptions = {}): Uint8Array {
-  const bitDepth = options.bitDepth ?? 8;
-  const { width, height, channels } = image;
-  const d = image.data;
-  const max = bitDepth === 16 ? 65535 : 255;
-  const samples = bitDepth === 16 ? new Uint16Array(d.length) : new Uint8Array(d.length);
-  for (let i = 0; i < d.length; i++) {
-    const v = d[i]!;
-    samples[i] = v > 0 ? (v >= 1 ? max : Math.round(v * max)) : 0;
-  }
-  const colorType = COLOR_TYPE[channels];
-  const png = new PNG({ width, height, colorType, inputColorType: colorType, bitDepth, inputHasAlpha: channels % 2 === 0 } as pngjs.PNGOptions);
-  // pngjs reinterprets 16-bit input through `new Uint16Array(buffer)`, so hand it a fresh buffer.
-  png.data = Buffer.from(samples.buffer, 0, samples.byteLength);
-  const out = PNG.sync.write(png, {
-    colorType,
-    inputColorType: colorType,
-    bitDepth,
-    inputHasAlpha: channels % 2 === 0,
-    deflateLevel: options.deflateLevel ?? 6,
-    filterType: options.filterType ?? 1,
-  } as pngjs.PNGOptions);
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
