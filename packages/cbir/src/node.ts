@@ -5,9 +5,8 @@
  */
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { decodeImage, decodeLimit, encodePng, imageFromGrey8 } from '@spine/imaging';
+import { decodeImage, encodePng, encodePngSamples, imageFromGrey8 } from '@spine/imaging';
 import { writeFileAtomic } from '@spine/imaging/node';
-import { decodeGreyPng, encodeGreyPng } from './grey-png.js';
 import { greyPlaneFromImage, type GreyPlane } from './grey.js';
 import { cropPlane, resizePlane } from './plane-ops.js';
 import { CbirError } from './errors.js';
@@ -20,8 +19,7 @@ import type { CropPool } from './crop-pool.js';
 export const ROIS_FILE = 'rois.json';
 
 /**
- * A film file as an 8-bit grey plane: 8-bit grey PNGs through the fast path, every other format
- * (and any PNG the fast path declines) through @spine/imaging, decoded straight to grey, whose
+ * A film file as an 8-bit grey plane, decoded by @spine/imaging straight to grey, whose
  * ImagingError names the file. `maxPixels` defaults to @spine/imaging's DEFAULT_MAX_PIXELS.
  */
 export async function readGreyPlane(path: string, maxPixels?: number): Promise<GreyPlane> {
@@ -36,7 +34,7 @@ export async function readGreyPlane(path: string, maxPixels?: number): Promise<G
     throw new CbirError(path, code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : (e as Error).message, { cause: e });
   }
   const options = maxPixels === undefined ? { grey: true } : { grey: true, maxPixels };
-  return decodeGreyPng(bytes, decodeLimit(options)) ?? greyPlaneFromImage(decodeImage(bytes, path, options));
+  return greyPlaneFromImage(decodeImage(bytes, path, options));
 }
 
 /** rois.json of a reference folder: film name -> ROI box {x, y, width, height} in that film's pixels. */
@@ -186,7 +184,7 @@ export async function cropFilm(job: CropJob, index: RoiIndex, options: CropJobOp
   const t = transferRoi(ref, grey, options.crop ?? PAPER_CROP);
   let piece = cropPlane(grey, t.box);
   if (options.outputSize !== undefined && options.outputSize !== piece.width) piece = resizePlane(piece, options.outputSize, options.outputSize);
-  await writeFileAtomic(job.out, encodeGreyPng(piece));
+  await writeFileAtomic(job.out, encodePngSamples({ ...piece, channels: 1 }));
   if (job.preview !== undefined && job.referenceDir !== undefined) {
     const refGrey = await readGreyPlane(join(job.referenceDir, ref.file), options.maxPixels);
     const figure = roiPreview(imageFromGrey8(grey.width, grey.height, grey.data), t, imageFromGrey8(refGrey.width, refGrey.height, refGrey.data), ref.roi);
