@@ -63,7 +63,7 @@ const RUNS: [string, string][] = [
 ];
 
 describe('spine-cli study --scale smoke', () => {
-  it('killed during its first training step, the same command continues it; the tables are the runs\' evaluate --json', async () => {
+  it('killed during its first training step, the same command continues it; DenseNet waits for weights or --densenet-from-scratch; the tables are the runs\' evaluate --json', async () => {
     // SIGKILL once the first network has finished an epoch: the study dies without a word, and its
     // train child (which holds an IPC channel to it) exits when the channel closes.
     const killed = await cli(args, /cervical\/seqcnn-full: running[\s\S]*epoch 1: lr/);
@@ -75,12 +75,25 @@ describe('spine-cli study --scale smoke', () => {
     expect(state.steps['cervical/seqcnn-full']!.status).toBe('started');
     const splitTime = statSync(join(study, 'cervical', 'split.json')).mtimeMs;
 
-    const resumed = await cli(args);
+    // Continued without --densenet-from-scratch: the cache has no ImageNet weights, so DenseNet-121 is skipped, saying why.
+    const withoutDenseNet = args.filter((a) => a !== '--densenet-from-scratch');
+    const resumed = await cli(withoutDenseNet);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain('[1/12] cervical/split: done (kept)');
     expect(resumed.stderr).toMatch(/\[2\/12\] cervical\/seqcnn-full: continuing spine-cli train/);
+    expect(resumed.stderr).toMatch(/\[6\/12\] cervical\/densenet121: skipped: no ImageNet weights of DenseNet-121 in the weights cache \(.*densenet121-a639ec97\.safetensors\): fetch them with 'spine-cli weights fetch densenet121'/);
     expect(statSync(join(study, 'cervical', 'split.json')).mtimeMs).toBe(splitTime);
     expect(existsSync(join(study, '.study.lock'))).toBe(false);
+    expect(section(readFileSync(join(study, 'study.md'), 'utf8'), '## Table 6.')).toContain('Not run: no ImageNet weights of DenseNet-121');
+    expect(resumed.stdout).toMatch(/lumbar +DenseNet-121 +- +not run/);
+
+    // --densenet-from-scratch added later runs the skipped steps only.
+    const trainedTime = statSync(join(study, 'lumbar', 'seqcnn-roi', 'checkpoints', 'best.json')).mtimeMs;
+    const scratch = await cli(args);
+    expect(scratch.code, scratch.stderr).toBe(0);
+    expect(scratch.stderr).toContain('[11/12] lumbar/seqcnn-roi: done (kept)');
+    expect(scratch.stderr).toMatch(/\[12\/12\] lumbar\/densenet121: running spine-cli train .*--weights none/);
+    expect(statSync(join(study, 'lumbar', 'seqcnn-roi', 'checkpoints', 'best.json')).mtimeMs).toBe(trainedTime);
 
     const md = readFileSync(join(study, 'study.md'), 'utf8');
     expect(md).toContain('**The data is synthetic.** The films are rendered by @spine/test-data');
