@@ -73,6 +73,8 @@ def make(case):
         return None  # models are timed by their own scripts
     if op == 'densenet121':
         return densenet121_step(case)
+    if op == 'resnet50':
+        return resnet50_step(case)
     return None
 
 
@@ -81,6 +83,15 @@ def densenet121_step(case):
     an eval-mode forward without grad, on a batch of case['batch'] images of case['size'] px."""
     import torchvision
     m = torchvision.models.densenet121(num_classes=case.get('classes', 2), memory_efficient=case.get('memoryEfficient', False)).to(DEVICE)
+    x = torch.randn(case['batch'], 3, case['size'], case['size'], device=DEVICE)
+    return model_runner(m, x, case.get('train', False))
+
+
+def resnet50_step(case):
+    """torchvision's ResNet-50 (case['classes'] outputs): a training step or an eval-mode forward,
+    as densenet121_step."""
+    import torchvision
+    m = torchvision.models.resnet50(num_classes=case.get('classes', 1000)).to(DEVICE)
     x = torch.randn(case['batch'], 3, case['size'], case['size'], device=DEVICE)
     return model_runner(m, x, case.get('train', False))
 
