@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -143,9 +143,15 @@ describe('spine-cli study --scale smoke', () => {
     expect(fewer.stderr).toContain('--regions was cervical,lumbar, now cervical');
   }, 120_000);
 
-  it('bad flags are usage errors', async () => {
+  it('bad flags are usage errors; a folder of other things is not taken over', async () => {
     const bad = await runCli(['study', '--out', join(dir, 'x'), '--regions', 'thoracic']);
     expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('--regions must be one of cervical, lumbar')]);
+    mkdirSync(join(dir, 'other'));
+    writeFileSync(join(dir, 'other', 'notes.txt'), 'not a study\n');
+    const taken = await runCli(['study', '--out', join(dir, 'other'), '--scale', 'smoke']);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toMatch(/error: .*other is not empty and holds no study \(no study\.json\)/);
+    expect(readdirSync(join(dir, 'other'))).toEqual(['notes.txt']);
     const missing = await runCli(['study', '--out', join(dir, 'y'), '--cervical', join(dir, 'nope')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/--cervical .*nope: no such file or folder/);

@@ -17,7 +17,7 @@ import { renderHtml, renderMarkdown } from './document.js';
 import { APPROACH_NAMES, readRunResult, regionPairs, type Approach, type RunResult } from './results.js';
 import { SCALE_SPECS, settingsChanges, type DataSource, type Region, type StudySettings } from './settings.js';
 import { writeCropSplit, writeRegionSplit } from './split-step.js';
-import { StudyLock, readStudyState, writeStudyState, type StudyState } from './state.js';
+import { LOCK_FILE, STATE_FILE, StudyLock, readStudyState, writeStudyState, type StudyState } from './state.js';
 import { fmt3, fmtCI, PAPER_RESULTS, studyBlocks, type RegionSection } from './tables.js';
 
 type Models = typeof import('@spine/models');
@@ -47,6 +47,11 @@ const SEED = 0;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 export async function runStudy(o: StudyOptions): Promise<number> {
+  // A folder of other things is not taken over: the study writes region folders and study.md into it.
+  const entries = existsSync(o.out) ? (await fs.readdir(o.out)).filter((e) => e !== LOCK_FILE) : [];
+  if (entries.length > 0 && !entries.includes(STATE_FILE)) {
+    throw new CliError(`${o.out} is not empty and holds no study (no ${STATE_FILE})`, 'Give a new or empty folder with --out, or the folder of an earlier spine-cli study to continue it.');
+  }
   await fs.mkdir(o.out, { recursive: true });
   const lock = await StudyLock.acquire(o.out);
   try {

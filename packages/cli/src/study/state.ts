@@ -11,7 +11,7 @@ import { CliError } from '../ui/errors.js';
 import type { StudySettings } from './settings.js';
 
 export const STATE_FILE = 'study.json';
-const LOCK_FILE = '.study.lock';
+export const LOCK_FILE = '.study.lock';
 
 export type StepStatus = 'started' | 'done' | 'skipped';
 
