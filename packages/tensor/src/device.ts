@@ -2,6 +2,7 @@
 // in a browser the adapter comes from navigator.gpu; `@spine/tensor/node` registers Dawn.
 import { Engine } from './engine.js';
 import { NO_ADAPTER_HELP, NoAdapterError, TensorError } from './errors.js';
+import type { SubgroupMatrixConfig } from './adapter-facts.js';
 
 export interface DeviceOptions {
   powerPreference?: 'high-performance' | 'low-power';
@@ -142,6 +143,10 @@ export interface DeviceInfo {
   quietWait: boolean;
   /** The smallest subgroup the device may run, 0 without the 'subgroups' feature. */
   subgroupMinSize: number;
+  /** The adapter's optional features, sorted (the device asks for the few it uses). */
+  features: string[];
+  /** Subgroup-matrix shapes the adapter reports (empty without 'chromium-experimental-subgroup-matrix'). */
+  subgroupMatrixConfigs: SubgroupMatrixConfig[];
   limits: {
     maxStorageBufferBindingSize: number;
     maxBufferSize: number;

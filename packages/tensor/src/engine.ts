@@ -2,6 +2,7 @@
 // encoder. Ops record dispatches here; nothing is submitted until a read needs it or the
 // bound on recorded dispatches is reached ("batch, don't sync").
 import { BufferPool, type PoolStats } from './buffer-pool.js';
+import { subgroupMatrixConfigs } from './adapter-facts.js';
 import type { DeviceInfo, DeviceOptions, GpuHandle } from './device.js';
 import { TensorError, WgslCompileError } from './errors.js';
 import { BufferUsage, MapMode, ShaderStage } from './gpu-constants.js';
@@ -104,6 +105,8 @@ export class Engine {
       kernels,
       quietWait: this.quiet && handle.quietly !== undefined,
       subgroupMinSize: device.features.has('subgroups') ? ((ai as { subgroupMinSize?: number }).subgroupMinSize ?? 0) : 0,
+      features: [...adapter.features].sort(),
+      subgroupMatrixConfigs: subgroupMatrixConfigs(ai),
       limits: {
         maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
         maxBufferSize: l.maxBufferSize,

@@ -10,6 +10,7 @@ setBackwardHook(backward);
 
 export { Tensor, type DType } from './tensor.js';
 export { ready, releaseDevice, deviceInfo, setGpuProvider, getEngine, setKernelFamily, type DeviceOptions, type DeviceInfo, type GpuProvider, type GpuHandle } from './device.js';
+export type { SubgroupMatrixConfig } from './adapter-facts.js';
 export { TensorError, ShapeError, NoAdapterError, WgslCompileError } from './errors.js';
 export { scope } from './scope.js';
 export { format, formatTensor, formatValues, type FormatNotes } from './format.js';
@@ -21,7 +22,7 @@ export { noGrad, isGradEnabled, detach, defineOp, OpContext, GraphNode, type OpS
 export { backward } from './backward.js';
 export { defineKernel, runKernel, Uniforms, uniformPreamble, grid1d, linearIndex, type Kernel, type KernelSpec, type RunArgs } from './kernel.js';
 export type { TextureBinding } from './engine.js';
-export { tileAccumulators, tileInnerProduct } from './tile-codegen.js';
+export { tileAccumulators, tileInnerProduct, tiledKLoop, stagingRegisters, stagingLoad, stagingStore, type TileStaging } from './tile-codegen.js';
 export { manualSeed, getRngState, setRngState, nextRngBlock, rngU32, rngUniform, seedKeys, RNG_WGSL, type RngState } from './rng.js';
 export { numel, broadcastShapes, contiguousStrides, type Shape } from './shape.js';
 export { tensor, empty, zeros, ones, full, zerosLike, onesLike, fullLike, arange, rand, randn, bernoulli, setPoisonOutputs, type RandomOptions } from './ops/creation.js';
@@ -34,7 +35,8 @@ export { ELEMENTWISE, type ElementwiseDef, type ElementwiseName } from './ops/el
 export { runElementwise, type Operand, type ElementwiseCall } from './ops/elementwise-kernel.js';
 export { sum, mean, max, min, argmax, argmin, variance, sumTo, type Axes } from './ops/reduce.js';
 export { reshape, flatten, squeeze, unsqueeze, permute, transpose, slice, narrow, concat, stack, pad, expand, clone, type SliceRange } from './ops/shape-ops.js';
-export { matmul, matmulRaw, setMatmulTiles, getMatmulTiles, matmulRoute, stagesBAffine, TEXTURE_MIN_FLOPS, type MatmulFlags } from './ops/matmul.js';
+export { matmul, matmulRaw, setMatmulTiles, getMatmulTiles, matmulRoute, matmulGpuPlan, stagesBAffine, TEXTURE_MIN_FLOPS, type MatmulFlags } from './ops/matmul.js';
+export { getGpuTileTable, setGpuTileTable, gpuSizeClass, GPU_SIZE_CLASSES, type GpuTiles, type GpuTileRow, type GpuSizeClass, type GpuMatmulPlan } from './ops/matmul-gpu-tiles.js';
 export { setMatmulTextures, matmulTexturesMode, setTextureSubgroups, type BAffine } from './ops/matmul-texture.js';
 export { warmMatmul, matmulTiers, matmulTierUpActive, setMatmulTierUp, getMatmulTierUp, type TierState, type TierUpSettings } from './ops/matmul-tiers.js';
 export { setKernelWarmer, getKernelWarmer, type KernelWarmer, type WarmJob } from './kernel-warmer.js';

@@ -23,3 +23,138 @@ export function tileInnerProduct(o: { tm: number; tn: number; bm: number; bn: nu
   L.push(`${indent}}`);
   return L;
 }
+
+/**
+ * One operand's tile staged from global memory into a k-major workgroup tile, through registers:
+ * `load` reads this thread's share of the tile at k step `k0` into registers (issued before the
+ * previous step's arithmetic, so the reads are in flight while it runs), `store` writes them to
+ * workgroup memory. Consecutive threads take consecutive units along the operand's contiguous
+ * axis (coalesced reads), whichever axis that is: 'k' (row-major A, transposed B) or 'mn'
+ * (transposed A, row-major B). With `vec4` a unit is four values along that axis (the axis
+ * length must then be a multiple of 4, so a vec4 is wholly in bounds or wholly out); values
+ * along k are scattered into the k-major tile, values along m/n are stored as one vec4.
+ */
+export interface TileStaging {
+  /** Workgroup array (k-major vec4s: tile[kk * width/4 + mn/4]). */
+  tile: string;
+  /** Tile extent along m (or n); a multiple of 4. */
+  width: number;
+  bk: number;
+  threads: number;
+  along: 'k' | 'mn';
+  vec4: boolean;
+  /** Register name prefix (unique per operand). */
+  reg: string;
+  /**
+   * The read of tile element (mn, kk) (vec4: the unit starting there) as WGSL: `ok`, whether it
+   * is in bounds, and `at`, the index into the global array (vec4 units when vec4).
+   */
+  read: (mn: string, kk: string) => { ok: string; at: string; array: string };
+}
+
+function stagingUnits(s: TileStaging): { count: number; perThread: number } {
+  const count = (s.width * s.bk) / (s.vec4 ? 4 : 1);
+  return { count, perThread: Math.ceil(count / s.threads) };
+}
+
+/** (mn, kk) of unit `i` of the tile, as WGSL lets. */
+function unitCoords(s: TileStaging, i: string): string {
+  if (s.along === 'k') {
+    const per = s.vec4 ? s.bk / 4 : s.bk;
+    return `let mn = ${i} / ${per}u; let kk = (${i} % ${per}u)${s.vec4 ? ' * 4u' : ''};`;
+  }
+  const per = s.vec4 ? s.width / 4 : s.width;
+  return `let mn = (${i} % ${per}u)${s.vec4 ? ' * 4u' : ''}; let kk = ${i} / ${per}u;`;
+}
+
+/** Declarations of the staging registers (before the k loop). */
+export function stagingRegisters(s: TileStaging, indent = '  '): string[] {
+  const t = s.vec4 ? 'vec4<f32>' : 'f32';
+  return range(stagingUnits(s).perThread).map((j) => `${indent}var ${s.reg}${j}: ${t};`);
+}
+
+/** Read this thread's units of the tile at k step `k0` (a WGSL expression) into the registers. */
+export function stagingLoad(s: TileStaging, indent: string): string[] {
+  const { count, perThread } = stagingUnits(s);
+  const L: string[] = [];
+  for (const j of range(perThread)) {
+    const i = `tid + ${j * s.threads}u`;
+    const r = s.read('mn', 'kk');
+    const tail = (j + 1) * s.threads > count ? ` && ${i} < ${count}u` : '';
+    L.push(`${indent}{`, `${indent}  ${unitCoords(s, `(${i})`)}`);
+    L.push(`${indent}  ${s.reg}${j} = ${s.vec4 ? 'vec4<f32>(0.0)' : '0.0'};`);
+    L.push(`${indent}  if (${r.ok}${tail}) { ${s.reg}${j} = ${r.array}[${r.at}]; }`);
+    L.push(`${indent}}`);
+  }
+  return L;
+}
+
+/** Write the registers into the workgroup tile. */
+export function stagingStore(s: TileStaging, indent: string): string[] {
+  const { count, perThread } = stagingUnits(s);
+  const w4 = s.width / 4;
+  const L: string[] = [];
+  for (const j of range(perThread)) {
+    const i = `tid + ${j * s.threads}u`;
+    const body: string[] = [unitCoords(s, `(${i})`)];
+    const v = `${s.reg}${j}`;
+    if (!s.vec4) body.push(`${s.tile}[kk * ${w4}u + mn / 4u][mn % 4u] = ${v};`);
+    else if (s.along === 'mn') body.push(`${s.tile}[kk * ${w4}u + mn / 4u] = ${v};`);
+    else for (const c of range(4)) body.push(`${s.tile}[(kk + ${c}u) * ${w4}u + mn / 4u][mn % 4u] = ${v}[${c}];`);
+    const guard = (j + 1) * s.threads > count ? `if (${i} < ${count}u) ` : '';
+    L.push(`${indent}${guard}{ ${body.join(' ')} }`);
+  }
+  return L;
+}
+
+/**
+ * Scalar staging straight from global to workgroup memory in a loop (no prefetch registers):
+ * the fallback for operands whose contiguous axis is not a multiple of 4 long, kept short so
+ * that it compiles quickly.
+ */
+export function stagingDirect(s: TileStaging, indent: string): string[] {
+  const { count } = stagingUnits(s);
+  const r = s.read('mn', 'kk');
+  return [
+    `${indent}for (var i = tid; i < ${count}u; i += ${s.threads}u) {`,
+    `${indent}  ${unitCoords(s, 'i')}`,
+    `${indent}  var v = 0.0;`,
+    `${indent}  if (${r.ok}) { v = ${r.array}[${r.at}]; }`,
+    `${indent}  ${s.tile}[kk * ${s.width / 4}u + mn / 4u][mn % 4u] = v;`,
+    `${indent}}`,
+  ];
+}
+
+/**
+ * The k loop of a workgroup-tiled GEMM over [kStart, kEnd) (WGSL names). vec4 stagings use
+ * register prefetch: the next step's global reads are issued before this step's arithmetic.
+ * Scalar ones load in place (stagingDirect). Expects `tid` and the accumulators declared;
+ * staging reads may use `k0`, which is the step being loaded.
+ */
+export function tiledKLoop(stagings: readonly TileStaging[], o: { tm: number; tn: number; bm: number; bn: number; bk: number }): string[] {
+  const pre = stagings.filter((s) => s.vec4);
+  const direct = stagings.filter((s) => !s.vec4);
+  const L: string[] = [];
+  for (const s of pre) L.push(...stagingRegisters(s));
+  L.push('  var k0 = kStart;');
+  if (pre.length) {
+    L.push('  if (k0 < kEnd) {');
+    for (const s of pre) L.push(...stagingLoad(s, '    '));
+    L.push('  }');
+  }
+  L.push('  loop {');
+  L.push('    if (k0 >= kEnd) { break; }');
+  for (const s of pre) L.push(...stagingStore(s, '    '));
+  for (const s of direct) L.push(...stagingDirect(s, '    '));
+  L.push('    workgroupBarrier();');
+  L.push(`    k0 += ${o.bk}u;`);
+  if (pre.length) {
+    L.push('    if (k0 < kEnd) {');
+    for (const s of pre) L.push(...stagingLoad(s, '      '));
+    L.push('    }');
+  }
+  L.push(...tileInnerProduct(o));
+  L.push('    workgroupBarrier();');
+  L.push('  }');
+  return L;
+}

@@ -165,7 +165,9 @@ describe('matmul against the reference', () => {
 
   for (const [family, textures] of CPU_MODES) {
     const name = family === 'gpu' ? 'gpu kernels' : `cpu kernels (textures ${textures})`;
-    it(`${name}: awkward sizes, all transposes`, async () => {
+    // The gpu family compiles a kernel per size class, transpose and alignment: minutes on
+    // lavapipe with a cold shader cache, seconds once Mesa has cached them.
+    it(`${name}: awkward sizes, all transposes`, { timeout: 600_000 }, async () => {
       await runCases(CASES, family, 'sizes', textures);
     });
 
@@ -265,15 +267,81 @@ describe('matmul against the reference', () => {
     }
   });
 
-  it('the gpu family with its large tiles (8x8 per thread) and unequal ones', async () => {
+  it('the gpu family sorts products into size classes and splits K where too few output tiles would fill the device', () => {
+    T.setKernelFamily('gpu');
+    const plan = (M: number, N: number, K: number, nb = 1) => T.matmulGpuPlan(M, N, K, nb);
+    expect([plan(256, 256, 256), plan(1024, 1024, 1024), plan(4096, 4096, 4096), plan(10, 4096, 4096), plan(3136, 32, 128)].map((p) => p.sizeClass)).toEqual(['small', 'mid', 'large', 'short', 'narrow']);
+    expect(plan(4096, 4096, 4096).tiles).toMatchObject({ tm: 8, tn: 4, wx: 16, wy: 16 }); // 128x64, 256 threads
+    expect(plan(12544, 256, 128).sizeClass).toBe('mid');
+    // 10x4096x4096: 64 output tiles, so K goes in chunks of at least 256 (a multiple of bk).
+    const skinny = plan(10, 4096, 4096);
+    expect(skinny.splits).toBeGreaterThan(1);
+    expect(skinny.chunk % skinny.tiles.bk).toBe(0);
+    expect(skinny.chunk * skinny.splits).toBeGreaterThanOrEqual(4096);
+    expect(skinny.chunk * (skinny.splits - 1)).toBeLessThan(4096);
+    expect(plan(10, 4096, 300).splits).toBe(1); // K too short to split
+    expect(plan(4096, 4096, 4096).splits).toBe(1);
+    expect(plan(3136, 128, 1024).splits).toBeGreaterThan(1); // 98 tiles of 64x64
+    // Pinned tiles and a custom table row take effect.
     try {
-      T.setMatmulTiles('gpu', { tm: 8, tn: 8, wx: 16, wy: 16 });
-      await runCases(CASES.filter((_, i) => i % 2 === 0), 'gpu', 'tiles 8x8 in 16x16');
-      T.setMatmulTiles('gpu', { tm: 4, tn: 8, wx: 8, wy: 4 });
-      await runCases(CASES.filter((_, i) => i % 2 === 1), 'gpu', 'tiles 4x8 in 8x4');
+      T.setGpuTileTable({ short: { tiles: { tm: 4, tn: 8, wx: 8, wy: 2, bk: 8 }, splitBelow: 0 } });
+      expect(plan(10, 4096, 4096)).toMatchObject({ sizeClass: 'short', tiles: { tm: 4, tn: 8, wx: 8, wy: 2, bk: 8 }, splits: 1 });
+      T.setMatmulTiles('gpu', { tm: 4, tn: 4, wx: 4, wy: 4, splits: 3 });
+      expect(plan(8, 8, 100)).toMatchObject({ sizeClass: 'pinned', splits: 3, chunk: 48 });
+    } finally {
+      T.setGpuTileTable(null);
+      T.setMatmulTiles('gpu', null);
+    }
+    expect(T.getGpuTileTable().short.tiles.bk).toBe(16);
+  });
+
+  // Every tile configuration of the gpu table (and odd ones: 8x8 per thread, a k step of 8 with
+  // fewer staging units than threads), each on part of the size list in all four transposes.
+  const gpuConfigs: [string, Partial<T.GpuTiles> & { splits?: number }][] = [
+    ...T.GPU_SIZE_CLASSES.filter((c) => c !== 'small').map((c) => [`table row ${c}`, T.getGpuTileTable()[c].tiles] as [string, T.GpuTiles]),
+    ['8x8 in 16x16', { tm: 8, tn: 8, wx: 16, wy: 16, bk: 16 }],
+    ['4x8 in 8x4, k steps of 8', { tm: 4, tn: 8, wx: 8, wy: 4, bk: 8 }],
+  ];
+  for (const [i, [label, tiles]] of gpuConfigs.entries())
+    it(`the gpu family in tiles ${label} (${tiles.tm}x${tiles.tn} per thread in ${tiles.wx}x${tiles.wy})`, async () => {
+      try {
+        T.setMatmulTiles('gpu', tiles);
+        await runCases(CASES.filter((_, j) => j % gpuConfigs.length === i), 'gpu', label);
+      } finally {
+        T.setMatmulTiles('gpu', null);
+      }
+    });
+
+  it('the gpu family split over K: chunks that do not divide K, a batch, shared operands, all transposes, automatic and pinned', async () => {
+    T.setKernelFamily('gpu');
+    const shapes: [number[], number[]][] = [
+      [[3, 1000], [1000, 67]], // short class: 2 output tiles
+      [[2, 5, 777], [2, 777, 9]], // a batch of two, K not a multiple of 4
+      [[67, 600], [3, 600, 5]], // A shared by the batch
+    ];
+    const cases = shapes.flatMap(([sa, sb]) =>
+      TRANS.map(([ta, tb]) => {
+        const swap = (sh: number[], t: boolean) => (t ? [...sh.slice(0, -2), sh.at(-1)!, sh.at(-2)!] : sh);
+        return makeCase(swap(sa, ta), swap(sb, tb), ta, tb);
+      }),
+    );
+    expect(T.matmulGpuPlan(3, 67, 1000).splits).toBeGreaterThan(1);
+    expect(T.matmulGpuPlan(5, 9, 777, 2).splits).toBeGreaterThan(1);
+    await runCases(cases, 'gpu', 'split-K');
+    try {
+      T.setMatmulTiles('gpu', { tm: 4, tn: 4, wx: 8, wy: 8, bk: 16, splits: 5 });
+      await runCases(cases.filter((_, j) => j % 2 === 0), 'gpu', 'split-K pinned');
     } finally {
       T.setMatmulTiles('gpu', null);
     }
+  });
+
+  it('the gpu family routes mid and large products to their table rows', async () => {
+    T.setKernelFamily('gpu');
+    // Outputs past 2^18 (mid) and 2^22 (large), K short so the reference stays quick.
+    const cases = [makeCase([513, 6], [6, 517], false, false), makeCase([6, 2049], [2051, 6], true, true)];
+    expect([T.matmulGpuPlan(513, 517, 6).sizeClass, T.matmulGpuPlan(2049, 2051, 6).sizeClass]).toEqual(['mid', 'large']);
+    await runCases(cases, 'gpu', 'classes');
   });
 });
 

@@ -4,9 +4,10 @@
 // when a workgroup runs as SIMD lanes on one CPU thread); each invocation keeps a TM x TN block
 // of C in registers and reads A and B with vec4 loads straight from storage. Out-of-range rows
 // and columns are read clamped and never stored, so no branch sits in the inner loop.
-// 'gpu' family: the classic workgroup-tiled kernel (shared-memory tiles, vec4 register blocks).
+// 'gpu' family: workgroup-tiled kernels (workgroup-memory tiles, vec4 register blocks), in tile
+// shapes chosen per problem size (matmul-gpu-tiles.ts).
 import { defineKernel, uniformPreamble } from '../kernel.js';
-import { tileAccumulators, tileInnerProduct } from '../tile-codegen.js';
+import { tileAccumulators, tiledKLoop, type TileStaging } from '../tile-codegen.js';
 
 export interface MatmulOptions {
   family: 'cpu' | 'gpu';
@@ -26,9 +27,16 @@ export interface MatmulOptions {
    * sequential stream per workgroup, so transB does not change this kernel.
    */
   packedB?: boolean;
+  /** gpu family: k per workgroup-memory step (default 16). */
+  bk?: number;
+  /** gpu family: vec4 global reads of A / B along their contiguous axis (its length % 4 == 0). */
+  vecA?: boolean;
+  vecB?: boolean;
+  /** gpu family: K split over workgroup z into partial products (split-K). */
+  split?: boolean;
 }
 
-// Uniform words: M, N, K, strideA, strideB, strideC (per batch entry, in elements).
+// Uniform words: M, N, K, strideA, strideB, strideC (per batch entry, in elements); gpu split-K: splits, k per chunk.
 const HEAD = (t: string, c = 'f32') => `${uniformPreamble()}
 @group(0) @binding(1) var<storage, read> A: array<${t}>;
 @group(0) @binding(2) var<storage, read> B: array<${t}>;
@@ -136,51 +144,70 @@ function cpuScalar(o: MatmulOptions): string {
 
 /**
  * Workgroup-tiled kernel for real GPUs: a (wy*tm) x (wx*tn) tile of C per workgroup, K in steps
- * of 16 through workgroup memory. Both tiles are stored k-major as vec4s, so the inner loop
- * reads tm/4 + tn/4 vec4s (no bank conflicts: neighbouring threads read neighbouring vec4s) for
- * tm*tn multiply-adds on vec4 accumulators. Global reads run along each operand's contiguous
- * axis (coalesced), whichever way it is transposed. tm and tn are multiples of 4.
+ * of bk through workgroup memory (tile-codegen.ts). Both tiles are k-major vec4s, so the inner
+ * loop reads tm/4 + tn/4 vec4s (neighbouring threads read neighbouring vec4s, or the same one)
+ * for tm*tn multiply-adds on vec4 accumulators. Global reads run along each operand's
+ * contiguous axis (coalesced), as vec4s where that axis is a multiple of 4 long, and the next
+ * k step's reads are issued before this step's arithmetic. With `split`, workgroup z also
+ * splits K into chunks (split-K for products with too few output tiles to fill the device):
+ * each chunk writes its partial product to its own slice of C, [splits, batch, M, N], summed
+ * afterwards. tm and tn are multiples of 4.
  */
 function gpuTiled(o: MatmulOptions): string {
   const { tm, tn, wx, wy } = o;
   const BM = wy * tm;
   const BN = wx * tn;
-  const BK = 16;
+  const bk = o.bk ?? 16;
   const threads = wx * wy;
-  const L: string[] = [HEAD('f32', o.vec4 ? 'vec4<f32>' : 'f32')];
-  L.push(`var<workgroup> As: array<vec4<f32>, ${(BM * BK) / 4}>;`, `var<workgroup> Bs: array<vec4<f32>, ${(BK * BN) / 4}>;`);
+  const vecA = o.vecA === true;
+  const vecB = o.vecB === true;
+  const L: string[] = [uniformPreamble()];
+  L.push(`@group(0) @binding(1) var<storage, read> A: array<${vecA ? 'vec4<f32>' : 'f32'}>;`);
+  L.push(`@group(0) @binding(2) var<storage, read> B: array<${vecB ? 'vec4<f32>' : 'f32'}>;`);
+  L.push(`@group(0) @binding(3) var<storage, read_write> C: array<${o.vec4 ? 'vec4<f32>' : 'f32'}>;`);
+  L.push(`var<workgroup> As: array<vec4<f32>, ${(BM * bk) / 4}>;`, `var<workgroup> Bs: array<vec4<f32>, ${(bk * BN) / 4}>;`);
   L.push(`@compute @workgroup_size(${wx}, ${wy})`);
-  L.push('fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {');
+  L.push('fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {');
   L.push('  let M = pu(0u); let N = pu(1u); let K = pu(2u);');
-  L.push('  let aBase = wid.z * pu(3u); let bBase = wid.z * pu(4u); let cBase = wid.z * pu(5u);');
+  if (o.split) {
+    // Words 6 and 7: splits, k per chunk (a multiple of bk).
+    L.push('  let splits = pu(6u); let entry = wid.z / splits; let part = wid.z % splits;');
+    L.push('  let kStart = part * pu(7u); let kEnd = min(K, kStart + pu(7u));');
+    L.push('  let cBase = (part * (nwg.z / splits) + entry) * pu(5u);');
+  } else {
+    L.push('  let entry = wid.z; let kStart = 0u; let kEnd = K; let cBase = entry * pu(5u);');
+  }
+  L.push('  let aBase = entry * pu(3u); let bBase = entry * pu(4u);');
   L.push(`  let tileRow = wid.y * ${BM}u; let tileCol = wid.x * ${BN}u;`);
   L.push(`  let tid = lid.y * ${wx}u + lid.x;`);
   L.push(...tileAccumulators(tm, tn));
-  L.push(`  for (var k0 = 0u; k0 < K; k0 += ${BK}u) {`);
-  // A tile (BM rows x BK): consecutive threads take consecutive elements of A's contiguous axis.
-  L.push(`    for (var i = tid; i < ${BM * BK}u; i += ${threads}u) {`);
-  L.push(o.transA ? `      let r = i % ${BM}u; let kk = i / ${BM}u;` : `      let r = i / ${BK}u; let kk = i % ${BK}u;`);
-  L.push('      let gr = tileRow + r; let gk = k0 + kk;');
-  L.push('      var v = 0.0;');
-  L.push(`      if (gr < M && gk < K) { v = A[aBase + ${o.transA ? 'gk * M + gr' : 'gr * K + gk'}]; }`);
-  L.push(`      As[kk * ${BM / 4}u + r / 4u][r % 4u] = v;`);
-  L.push('    }');
-  L.push(`    for (var i = tid; i < ${BK * BN}u; i += ${threads}u) {`);
-  L.push(o.transB ? `      let c = i / ${BK}u; let kk = i % ${BK}u;` : `      let c = i % ${BN}u; let kk = i / ${BN}u;`);
-  L.push('      let gk = k0 + kk; let gc = tileCol + c;');
-  L.push('      var v = 0.0;');
-  L.push(`      if (gk < K && gc < N) { v = B[bBase + ${o.transB ? 'gc * K + gk' : 'gk * N + gc'}]; }`);
-  L.push(`      Bs[kk * ${BN / 4}u + c / 4u][c % 4u] = v;`);
-  L.push('    }');
-  L.push('    workgroupBarrier();');
-  L.push(...tileInnerProduct({ tm, tn, bm: BM, bn: BN, bk: BK }));
-  L.push('    workgroupBarrier();');
-  L.push('  }');
+  const q = (v: boolean, e: string) => (v ? `(${e}) / 4u` : e);
+  const stagingA: TileStaging = {
+    tile: 'As',
+    width: BM,
+    bk,
+    threads,
+    along: o.transA ? 'mn' : 'k',
+    vec4: vecA,
+    reg: 'ra',
+    read: (mn, kk) => ({ ok: `tileRow + ${mn} < M && k0 + ${kk} < kEnd`, at: q(vecA, o.transA ? `aBase + (k0 + ${kk}) * M + tileRow + ${mn}` : `aBase + (tileRow + ${mn}) * K + k0 + ${kk}`), array: 'A' }),
+  };
+  const stagingB: TileStaging = {
+    tile: 'Bs',
+    width: BN,
+    bk,
+    threads,
+    along: o.transB ? 'k' : 'mn',
+    vec4: vecB,
+    reg: 'rb',
+    read: (mn, kk) => ({ ok: `tileCol + ${mn} < N && k0 + ${kk} < kEnd`, at: q(vecB, o.transB ? `bBase + (tileCol + ${mn}) * K + k0 + ${kk}` : `bBase + (k0 + ${kk}) * N + tileCol + ${mn}`), array: 'B' }),
+  };
+  L.push(...tiledKLoop([stagingA, stagingB], { tm, tn, bm: BM, bn: BN, bk }));
   L.push(`  let row0 = tileRow + lid.y * ${tm}u; let col0 = tileCol + lid.x * ${tn}u;`);
   for (const r of range(tm)) {
     L.push(`  if (row0 + ${r}u < M) {`);
     // vec4 stores: one 16-byte write per accumulator (N % 4 == 0, so a vec4 is all in or all out).
-    if (o.vec4) for (const q of range(tn / 4)) L.push(`    if (col0 + ${4 * q}u < N) { C[(cBase + (row0 + ${r}u) * N + col0) / 4u + ${q}u] = acc_${r}_${q}; }`);
+    if (o.vec4) for (const c4 of range(tn / 4)) L.push(`    if (col0 + ${4 * c4}u < N) { C[(cBase + (row0 + ${r}u) * N + col0) / 4u + ${c4}u] = acc_${r}_${c4}; }`);
     else for (const c of range(tn)) L.push(`    if (col0 + ${c}u < N) { C[cBase + (row0 + ${r}u) * N + col0 + ${c}u] = acc_${r}_${Math.floor(c / 4)}[${c % 4}]; }`);
     L.push('  }');
   }

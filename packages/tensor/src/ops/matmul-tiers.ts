@@ -24,6 +24,10 @@ export interface Tiles {
   wy: number;
   /** cpu family, pinned tiles only: false reads B in place instead of packed (tuning, probes). */
   packB?: boolean;
+  /** gpu family: k per workgroup-memory step (default 16). */
+  bk?: number;
+  /** gpu family, pinned tiles: split K into this many chunks (split-K). */
+  splits?: number;
 }
 
 export type TierState = 'baseline' | 'warming' | 'ready' | 'failed';

@@ -13,7 +13,8 @@ import { add, mul, relu } from './elementwise.js';
 import { reshape, slice } from './shape-ops.js';
 import { noGrad } from '../autograd.js';
 import { tieredTiles, type Tiles } from './matmul-tiers.js';
-import { sumTo } from './reduce.js';
+import { gpuMatmulPlan, type GpuMatmulPlan } from './matmul-gpu-tiles.js';
+import { sum, sumTo } from './reduce.js';
 import { expand } from './shape-ops.js';
 
 export interface MatmulFlags {
@@ -22,7 +23,7 @@ export interface MatmulFlags {
 }
 
 /**
- * Tile choices. GPUs: 64x64 workgroup tiles. Software adapters: one row of 8 invocations per
+ * Tile choices. GPUs: workgroup tiles from a size-class table (matmul-gpu-tiles.ts). Software adapters: one row of 8 invocations per
  * workgroup (the rows then come from workgroup_id and llvmpipe loads A once per workgroup
  * instead of once per lane) with a 16x8 register block; short matrices (a batch of a few rows)
  * take 4 rows so the block does not compute clamped duplicates. Wider blocks run faster on
@@ -38,15 +39,15 @@ export interface MatmulFlags {
  * 32x32 one at 1024³, and quick to compile (matmul-texture.ts). The buffer kernels remain for
  * small products, operands larger than a texture, pinned tiles, and `setMatmulTextures(false)`.
  */
-// On an H200 (mm-probe, 1024³ and 4096³) 4x4 in 16x16 beat 8x8 in 16x16 (0.94x/0.77x tfjs
-// against 0.55x/0.65x), 4x8, 8x4 and 8x8 workgroups.
-const GPU_TILES: Tiles = { tm: 4, tn: 4, wx: 16, wy: 16 };
 const pinned: { cpu: Tiles | null; gpu: Tiles | null } = { cpu: null, gpu: null };
 
-function tilesFor(family: 'cpu' | 'gpu', M: number, N: number): Tiles {
+function tilesFor(family: 'cpu' | 'gpu', M: number, N: number, K = 1024, nb = 1): Tiles {
   const p = pinned[family];
   if (p) return p;
-  if (family === 'gpu') return GPU_TILES;
+  if (family === 'gpu') {
+    const plan = gpuMatmulPlan(M, N, K, nb);
+    return { ...plan.tiles, ...(plan.splits > 1 ? { splits: plan.splits } : {}) };
+  }
   // 8 lanes x tn columns per workgroup: narrow outputs (N <= 32) take 4 columns per lane so
   // fewer lanes compute clamped duplicates.
   return { tm: M >= 32 ? 16 : 4, tn: N > 32 ? 8 : 4, wx: 8, wy: 1 };
@@ -96,8 +97,13 @@ export function setMatmulTiles(family: 'cpu' | 'gpu', t: Partial<Tiles> | null):
   pinned[family] = t ? { ...(pinned[family] ?? tilesFor(family, 1024, 1024)), ...t } : null;
 }
 
-export function getMatmulTiles(family: 'cpu' | 'gpu', M = 1024, N = 1024): Tiles {
-  return { ...tilesFor(family, M, N) };
+export function getMatmulTiles(family: 'cpu' | 'gpu', M = 1024, N = 1024, K = 1024, nb = 1): Tiles {
+  return { ...tilesFor(family, M, N, K, nb) };
+}
+
+/** The gpu family's tiles, size class and split-K for a product (tests, probes). */
+export function matmulGpuPlan(M: number, N: number, K: number, nb = 1): GpuMatmulPlan {
+  return gpuMatmulPlan(M, N, K, nb, pinned.gpu);
 }
 
 interface Plan {
@@ -168,8 +174,14 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
     if (freeB) tb.dispose();
     return out;
   }
-  const { packB: allowPack = true, ...t } = (family === 'cpu' && !pinned.cpu ? tieredTiles(M, N, K, nb, transA, transB) : null) ?? tilesFor(family, M, N);
-  if (family === 'cpu' && allowPack && canPackB(M, K, transA, t.tm, t.tn, t.wy)) {
+  if (family === 'gpu') {
+    const result = gpuMatmul(ta, sa, tb, sb, out, M, N, K, nb, transA, transB);
+    if (freeA) ta.dispose();
+    if (freeB) tb.dispose();
+    return result;
+  }
+  const { packB: allowPack = true, ...t } = (!pinned.cpu ? tieredTiles(M, N, K, nb, transA, transB) : null) ?? tilesFor(family, M, N);
+  if (allowPack && canPackB(M, K, transA, t.tm, t.tn, t.wy)) {
     const packed = packB(tb, sb, N, K, transB, t.wx * t.tn, nb);
     // transB is folded into the panels: one main kernel serves NN and NT (and TN and TT).
     const options: MatmulOptions = { family, transA, transB: false, vec4: true, packedB: true, ...t };
@@ -177,7 +189,7 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
     runKernel(matmulKernel, options, { inputs: [ta, packed.tensor], outputs: [out], uniforms: new Uniforms().u32(M, N, K, sa, packed.stride, M * N), workgroups: wg });
     packed.tensor.dispose();
   } else {
-    const vec4 = family === 'cpu' ? canVec4(M, N, K, transA, transB, t.tm, t.tn) : N % 4 === 0;
+    const vec4 = canVec4(M, N, K, transA, transB, t.tm, t.tn);
     const options: MatmulOptions = { family, transA, transB, vec4, ...t };
     const wg: [number, number, number] = [Math.ceil(N / (t.tn * t.wx)), Math.ceil(M / (t.tm * t.wy)), nb];
     runKernel(matmulKernel, options, { inputs: [ta, tb], outputs: [out], uniforms: new Uniforms().u32(M, N, K, sa, sb, M * N), workgroups: wg });
@@ -185,6 +197,37 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
   if (freeA) ta.dispose();
   if (freeB) tb.dispose();
   return out;
+}
+
+/**
+ * The gpu family's product: tiles and split-K from the size table (matmul-gpu-tiles.ts); vec4
+ * global reads of an operand whose contiguous axis is a multiple of 4 long, vec4 stores of C
+ * where N is. Split products write [splits, batch, M, N] partials and sum them.
+ */
+function gpuMatmul(ta: Tensor, sa: number, tb: Tensor, sb: number, out: Tensor, M: number, N: number, K: number, nb: number, transA: boolean, transB: boolean): Tensor {
+  const { tiles: t, splits, chunk } = gpuMatmulPlan(M, N, K, nb, pinned.gpu);
+  const options: MatmulOptions = {
+    family: 'gpu',
+    transA,
+    transB,
+    tm: t.tm,
+    tn: t.tn,
+    wx: t.wx,
+    wy: t.wy,
+    bk: t.bk,
+    vec4: N % 4 === 0,
+    vecA: (transA ? M : K) % 4 === 0,
+    vecB: (transB ? K : N) % 4 === 0,
+    split: splits > 1,
+  };
+  const wg: [number, number, number] = [Math.ceil(N / (t.tn * t.wx)), Math.ceil(M / (t.tm * t.wy)), nb * splits];
+  const target = splits > 1 ? empty([splits, ...out.shape]) : out;
+  runKernel(matmulKernel, options, { inputs: [ta, tb], outputs: [target], uniforms: new Uniforms().u32(M, N, K, sa, sb, M * N, splits, chunk), workgroups: wg });
+  if (splits === 1) return out;
+  out.dispose();
+  const result = sum(target, 0);
+  target.dispose();
+  return result;
 }
 
 /**
