@@ -13,6 +13,11 @@ describe('doctor', () => {
     if (report.adapter.ok) {
       expect(Object.keys(report.adapter.info)).toEqual(expect.arrayContaining(['vendor', 'architecture', 'description', 'backend', 'kernels', 'limits']));
       expect(report.adapter.info.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
+      // The adapter's optional features and subgroup-matrix shapes (none on lavapipe).
+      expect(report.adapter.info.features).toEqual([...report.adapter.info.features].sort());
+      expect(report.adapter.info.features.length).toBeGreaterThan(0);
+      expect(Array.isArray(report.adapter.info.subgroupMatrixConfigs)).toBe(true);
+      for (const c of report.adapter.info.subgroupMatrixConfigs) expect(Object.keys(c).sort()).toEqual(['K', 'M', 'N', 'componentType', 'resultComponentType']);
       expect(report.selfTest.checks.map((c: { name: string }) => c.name)).toEqual(['matmul', 'conv2d']);
       for (const c of report.selfTest.checks) {
         expect(c.ok).toBe(true);
@@ -50,6 +55,9 @@ describe('doctor', () => {
     const r = await runCli(['doctor', '--skip-pytorch']);
     expect(r.stdout).toMatch(/^ok {4}Node v\d+/);
     expect(r.stdout).toContain('WebGPU adapter');
+    expect(r.stdout).toMatch(/^ {8}features: \S/m);
+    expect(r.stdout).toMatch(/^ {8}subgroup matrices: /m);
+    if (/llvmpipe/.test(r.stdout)) expect(r.stdout).toMatch(/^ {8}subgroup matrices: none/m);
     expect(r.stdout).toContain('PyTorch not available (optional): not checked (--skip-pytorch)');
     expect(r.stdout).toMatch(/spine-cli (is ready|cannot run here yet)/);
   });

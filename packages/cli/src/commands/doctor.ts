@@ -84,6 +84,11 @@ function formatReport(r: DoctorReport): string {
     lines.push(`        vendor/architecture: ${name || '(not reported)'}; backend ${i.backend}${i.isFallbackAdapter ? ' (fallback adapter)' : ''}; kernels '${i.kernels}'${i.quietWait ? ', quiet waits (no busy poll)' : ''}; ready in ${a.seconds!.toFixed(2)} s`);
     const l = i.limits;
     lines.push(`        limits: storage binding ${mib(l.maxStorageBufferBindingSize)}, buffer ${mib(l.maxBufferSize)}, ${l.maxStorageBuffersPerShaderStage} storage buffers/stage, ${l.maxComputeInvocationsPerWorkgroup} invocations/workgroup, ${l.maxComputeWorkgroupStorageSize} B workgroup memory, ${l.maxComputeWorkgroupsPerDimension} workgroups/dim`);
+    lines.push(`        features: ${i.features.length ? i.features.join(', ') : 'none'}`);
+    const sm = i.subgroupMatrixConfigs;
+    // Dawn lists the experimental feature, and fills the configurations, only for an instance made with allow_unsafe_apis.
+    const hidden = i.features.includes('chromium-experimental-subgroup-matrix') ? '' : " (the feature is listed only with the Dawn flag 'enable-dawn-features=allow_unsafe_apis')";
+    lines.push(`        subgroup matrices: ${sm.length ? sm.map((c) => `${c.componentType}->${c.resultComponentType} ${c.M}x${c.N}x${c.K}`).join(', ') : `none${hidden}`}`);
   } else {
     lines.push(`FAIL  WebGPU adapter: ${a.error ?? 'not found'}`);
     if (a.advice) lines.push(...a.advice.split('\n').map((s) => `        ${s}`));
