@@ -10,8 +10,9 @@
 //
 // The elementwise passes run one workgroup row per plane (workgroup_id.y/z = n*C + c) so the
 // per-channel coefficients are uniform loads: on llvmpipe a uniform load is one scalar load,
-// a per-lane load a loop over the SIMD lanes (docs/PERFORMANCE.md). No workgroup memory or barriers,
-// so the kernels serve both kernel families; only the partials' read order differs by family. `vec` 4 reads planes as vec4
+// a per-lane load a loop over the SIMD lanes (docs/PERFORMANCE.md). Both kernel families run
+// them; only the partials' read order differs by family. Channels of at most SINGLE_PASS_MAX
+// values take the single-pass kernels at the end instead. `vec` 4 reads planes as vec4
 // when S % 4 == 0 (DenseNet's 56x56, 28x28, 14x14); 7x7 and odd planes use scalars.
 import { defineKernel, linearIndex, uniformPreamble } from '@spine/tensor';
 import { PLANE_INDEX } from './plane-grid.js';
@@ -250,4 +251,138 @@ ${planeMain(`  let k = coef[c];
   let v = x[i];
   let dy = ${relu ? 'select(V(0.0), g[i], pre(v, stats[c]) > V(0.0))' : 'g[i]'};
   dx[i] = V(k.x) * dy + V(k.y) * (v - V(k.w)) + V(k.z);`)}`,
+});
+
+// ---- Single-pass variants: one workgroup per channel --------------------------------------
+//
+// Where a channel holds few enough values (SINGLE_PASS_MAX), one workgroup reads the whole
+// channel: the forward's statistics and the backward's sums and coefficients are then one
+// dispatch each instead of two. dx stays the plane-parallel apply kernel (folding it into the
+// channel's workgroup measured slower on lavapipe). The lanes' partial results meet in workgroup memory
+// (Chan's combination, as the finalize kernels do across chunks).
+
+/** Values per channel (N * S) up to which the single-pass kernels run. */
+export const SINGLE_PASS_MAX = 65536;
+
+/**
+ * WGSL: `body` for each vector j of the channel's plane `base` that lane `lid` owns, every WG-th
+ * from j = lid: neighbouring lanes read neighbouring vectors (on lavapipe a contiguous run per
+ * lane, or a workgroup-uniform loop with a bounds branch inside, measured up to twice as slow).
+ */
+function forLaneVectors(body: string): string {
+  return `  for (var n = 0u; n < N; n++) {
+    let base = (n * C + c) * Sv;
+    for (var j = lid; j < Sv; j += ${WG}u) {
+${body}
+    }
+  }`;
+}
+
+function channelMain(body: string): string {
+  return `@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let c = ${PLANE_INDEX};
+  if (c >= pu(0u)) { return; }
+  let C = pu(0u); let Sv = pu(1u); let N = pu(2u);
+${body}
+}`;
+}
+
+export interface SinglePassForwardOptions extends VecOptions {
+  /** Write the momentum update into the running stats (training with tracked stats). */
+  update: boolean;
+}
+
+/**
+ * Words: C, S (vectors per plane), N, M = N*S (f32), momentum (f32), eps (f32). x, weight, bias
+ * -> stats[, runMean, runVar], as partial + finalize (source 'batch') compute them.
+ */
+export const singlePassForwardKernel = defineKernel<SinglePassForwardOptions>({
+  name: 'bn_stats_forward',
+  inputs: 3,
+  outputs: (o) => (o.update ? 3 : 1),
+  source: ({ vec, update }) => `${uniformPreamble()}
+alias V = ${vtype(vec)};
+@group(0) @binding(1) var<storage, read> x: array<V>;
+@group(0) @binding(2) var<storage, read> weight: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> stats: array<vec4<f32>>;
+${update ? `@group(0) @binding(5) var<storage, read_write> runMean: array<f32>;
+@group(0) @binding(6) var<storage, read_write> runVar: array<f32>;` : ''}
+var<workgroup> wc: array<f32, ${WG}>;
+var<workgroup> wm: array<f32, ${WG}>;
+var<workgroup> wq: array<f32, ${WG}>;
+${channelMain(`  // Shifted sums (shift = the channel's first value) keep f32's digits when |mean| >> std.
+  let shift = V(${vec === 4 ? 'x[c * Sv].x' : 'x[c * Sv]'});
+  var s1 = V(0.0); var s2 = V(0.0);
+${forLaneVectors('        let d = x[base + j] - shift; s1 += d; s2 += d * d;')}
+  let cnt = f32(N * ((Sv + ${WG - 1}u - min(lid, Sv)) / ${WG}u) * ${vec}u);
+  let a = ${hsum(vec, 's1')}; let b = ${hsum(vec, 's2')};
+  wc[lid] = cnt;
+  wm[lid] = select(0.0, ${vec === 4 ? 'shift.x' : 'shift'} + a / cnt, cnt > 0.0);
+  wq[lid] = select(0.0, max(b - a * a / cnt, 0.0), cnt > 0.0);
+  workgroupBarrier();
+  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
+    if (lid < s && wc[lid + s] > 0.0) {
+      let na = wc[lid]; let nb = wc[lid + s]; let tot = na + nb;
+      let d = wm[lid + s] - wm[lid];
+      wm[lid] += d * (nb / tot);
+      wq[lid] += wq[lid + s] + d * d * (na * nb / tot);
+      wc[lid] = tot;
+    }
+    workgroupBarrier();
+  }
+  if (lid != 0u) { return; }
+  let mean = wm[0]; let m2 = wq[0];
+  let M = pf(3u);
+  let variance = m2 / M;
+${update ? `  let mom = pf(4u);
+  runMean[c] = (1.0 - mom) * runMean[c] + mom * mean;
+  runVar[c] = (1.0 - mom) * runVar[c] + mom * (m2 / (M - 1.0));` : ''}
+  let invstd = 1.0 / sqrt(variance + pf(5u));
+  let scale = weight[c] * invstd;
+  stats[c] = vec4<f32>(mean, invstd, scale, bias[c] - mean * scale);`)}`,
+});
+
+/**
+ * Words: C, S (vectors per plane), N, M (f32). x, g, stats -> dweight, dbias, coef: partial and
+ * finalize backward in one dispatch; applyBackwardKernel then writes dx from coef.
+ */
+export const singlePassBackwardKernel = defineKernel<ApplyOptions & { training: boolean }>({
+  name: 'bn_backward_sums',
+  inputs: 3,
+  outputs: 3,
+  source: ({ vec, relu, training }) => `${uniformPreamble()}
+alias V = ${vtype(vec)};
+@group(0) @binding(1) var<storage, read> x: array<V>;
+@group(0) @binding(2) var<storage, read> g: array<V>;
+@group(0) @binding(3) var<storage, read> stats: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> dweight: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dbias: array<f32>;
+@group(0) @binding(6) var<storage, read_write> coef: array<vec4<f32>>;
+var<workgroup> wa: array<f32, ${WG}>;
+var<workgroup> wb: array<f32, ${WG}>;
+${PRE}
+${channelMain(`  let st = stats[c];
+  var sg = V(0.0); var sgx = V(0.0);
+${forLaneVectors(`      let v = x[base + j];
+      let dy = ${relu ? 'select(V(0.0), g[base + j], pre(v, st) > V(0.0))' : 'g[base + j]'};
+      sg += dy; sgx += dy * (v - V(st.x));`)}
+  wa[lid] = ${hsum(vec, 'sg')}; wb[lid] = ${hsum(vec, 'sgx')};
+  workgroupBarrier();
+  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
+    if (lid < s) { wa[lid] += wa[lid + s]; wb[lid] += wb[lid + s]; }
+    workgroupBarrier();
+  }
+  if (lid != 0u) { return; }
+  let dw = wb[0] * st.y;
+  dweight[c] = dw;
+  dbias[c] = wa[0];
+${
+  training
+    ? `  // dx = scale * (dy - mean(dy) - xhat * mean(dy * xhat))
+  let M = pf(3u);
+  coef[c] = vec4<f32>(st.z, -st.z * st.y * dw / M, -st.z * wa[0] / M, st.x);`
+    : '  coef[c] = vec4<f32>(st.z, 0.0, 0.0, st.x);'
+}`)}`,
 });

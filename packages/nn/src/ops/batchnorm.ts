@@ -12,6 +12,9 @@ import {
   finalizeForwardKernel,
   partialBackwardKernel,
   partialForwardKernel,
+  SINGLE_PASS_MAX,
+  singlePassBackwardKernel,
+  singlePassForwardKernel,
   WG,
 } from './batchnorm-kernels.js';
 import { planeGrid } from './plane-grid.js';
@@ -47,6 +50,23 @@ function layoutOf(name: string, x: Tensor, weight: Tensor, bias: Tensor, rm: Ten
   return { N, C, S, vec: S % 4 === 0 ? 4 : 1 };
 }
 
+let singlePassMode: boolean | 'auto' = 'auto';
+
+/**
+ * 'auto': on the 'gpu' kernel family, one workgroup per channel (statistics, and the backward's
+ * sums, one dispatch each) where a channel holds at most SINGLE_PASS_MAX values; on the 'cpu'
+ * family the partial/finalize pairs, which lavapipe runs faster (a workgroup per channel and its
+ * barriers cost 1.3-2.5x the pair's device time at DenseNet-121's shapes). true/false force
+ * either (tests, probes).
+ */
+export function setBatchNormSinglePass(mode: boolean | 'auto'): void {
+  singlePassMode = mode;
+}
+
+function singlePass(l: Layout): boolean {
+  return singlePassMode === 'auto' ? getEngine().info.kernels === 'gpu' && l.N * l.S <= SINGLE_PASS_MAX : singlePassMode;
+}
+
 function partialShape(l: Layout): { chunks: number; threads: number; interleaved: boolean } {
   const chunks = Math.ceil(l.S / l.vec / CHUNK);
   return { chunks, threads: l.N * l.C * chunks, interleaved: getEngine().info.kernels === 'gpu' };
@@ -68,7 +88,11 @@ export function batchNormStatsForward(name: string, ctx: OpContext, x: Tensor, w
   const M = l.N * l.S;
   if (useBatch && M <= 1) throw new TensorError(`${name}: expected more than 1 value per channel when training, got x [${x.shape.join(', ')}]`);
   const stats = empty([l.C, 4]);
-  if (useBatch) {
+  if (useBatch && singlePass(l)) {
+    const update = options.training && rm !== null;
+    const u = new Uniforms().u32(l.C, l.S / l.vec, l.N).f32(M, momentum, eps);
+    runKernel(singlePassForwardKernel, { vec: l.vec, update }, { inputs: [x, weight, bias], outputs: update ? [stats, rm!, rv!] : [stats], uniforms: u, workgroups: planeGrid(l.C, 1) });
+  } else if (useBatch) {
     const { chunks, threads, interleaved } = partialShape(l);
     const part = empty([l.C, l.N * chunks, 4]);
     const pu = new Uniforms().u32(l.C, l.S / l.vec, chunks, threads);
@@ -110,16 +134,21 @@ export function batchNormBackward(relu: boolean) {
   return (ctx: OpContext, g: Tensor): (Tensor | null)[] => {
     const [x, stats] = ctx.saved as [Tensor, Tensor];
     const l = ctx.layout as Layout;
-    const { chunks, threads, interleaved } = partialShape(l);
-    const part = empty([l.C, l.N * chunks, 2]);
-    const pu = new Uniforms().u32(l.C, l.S / l.vec, chunks, threads);
-    runKernel(partialBackwardKernel, { vec: l.vec, relu, interleaved }, { inputs: [x, g, stats], outputs: [part], uniforms: pu, workgroups: grid1d(threads, WG) });
     const dweight = empty([l.C]);
     const dbias = empty([l.C]);
     const coef = empty([l.C, 4]);
-    const fu = new Uniforms().u32(l.C, l.N * chunks).f32(l.N * l.S);
-    runKernel(finalizeBackwardKernel, { training: ctx.useBatch as boolean }, { inputs: [part, stats], outputs: [dweight, dbias, coef], uniforms: fu, workgroups: grid1d(l.C, WG) });
-    part.dispose();
+    if (singlePass(l)) {
+      const u = new Uniforms().u32(l.C, l.S / l.vec, l.N).f32(l.N * l.S);
+      runKernel(singlePassBackwardKernel, { vec: l.vec, relu, training: ctx.useBatch as boolean }, { inputs: [x, g, stats], outputs: [dweight, dbias, coef], uniforms: u, workgroups: planeGrid(l.C, 1) });
+    } else {
+      const { chunks, threads, interleaved } = partialShape(l);
+      const part = empty([l.C, l.N * chunks, 2]);
+      const pu = new Uniforms().u32(l.C, l.S / l.vec, chunks, threads);
+      runKernel(partialBackwardKernel, { vec: l.vec, relu, interleaved }, { inputs: [x, g, stats], outputs: [part], uniforms: pu, workgroups: grid1d(threads, WG) });
+      const fu = new Uniforms().u32(l.C, l.N * chunks).f32(l.N * l.S);
+      runKernel(finalizeBackwardKernel, { training: ctx.useBatch as boolean }, { inputs: [part, stats], outputs: [dweight, dbias, coef], uniforms: fu, workgroups: grid1d(l.C, WG) });
+      part.dispose();
+    }
     let dx: Tensor | null = null;
     if (ctx.needDx) {
       dx = empty(x.shape);

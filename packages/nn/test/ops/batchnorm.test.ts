@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { batchNorm2d, batchNormRelu } from '../../src/ops/norm-loss.js';
+import { batchNorm2d, batchNormRelu, setBatchNormSinglePass } from '../../src/ops/norm-loss.js';
 import { arrayOf, expectGolden, loadGolden, toTensor, type GoldenArray, type GoldenCase } from '../helpers/golden.js';
 
 const cases = loadGolden('norm_loss_sgd').filter((c) => c.op === 'batchnorm');
@@ -106,4 +106,88 @@ describe('batchNorm2d behaviour', () => {
     }
     await expectGolden(y, want, 1e-4, 'y');
   });
+});
+
+/** relu(batchNorm) forward and backward in float64 (batch statistics, no running stats). */
+function bnReluReference(xs: Float32Array, gs: Float32Array, shape: number[], w: number, b: number) {
+  const [N, C] = shape as [number, number];
+  const S = shape.slice(2).reduce((p, d) => p * d, 1);
+  const M = N * S;
+  const y = new Array<number>(xs.length);
+  const dx = new Array<number>(xs.length);
+  const dw = new Array<number>(C);
+  const db = new Array<number>(C);
+  const at = (n: number, c: number, i: number) => (n * C + c) * S + i;
+  for (let c = 0; c < C; c++) {
+    let s = 0;
+    for (let n = 0; n < N; n++) for (let i = 0; i < S; i++) s += xs[at(n, c, i)]!;
+    const mean = s / M;
+    let v = 0;
+    for (let n = 0; n < N; n++) for (let i = 0; i < S; i++) v += (xs[at(n, c, i)]! - mean) ** 2;
+    const inv = 1 / Math.sqrt(v / M + 1e-5);
+    let sg = 0;
+    let sgh = 0;
+    for (let n = 0; n < N; n++) {
+      for (let i = 0; i < S; i++) {
+        const k = at(n, c, i);
+        const h = (xs[k]! - mean) * inv;
+        const pre = h * w + b;
+        y[k] = Math.max(0, pre);
+        const dy = pre > 0 ? gs[k]! : 0;
+        dx[k] = dy; // the pre-activation gradient, finished below
+        sg += dy;
+        sgh += dy * h;
+      }
+    }
+    dw[c] = sgh;
+    db[c] = sg;
+    for (let n = 0; n < N; n++) {
+      for (let i = 0; i < S; i++) {
+        const k = at(n, c, i);
+        const h = (xs[k]! - mean) * inv;
+        dx[k] = w * inv * (dx[k]! - sg / M - (h * sgh) / M);
+      }
+    }
+  }
+  return { y, dx, dw, db };
+}
+
+// The single-pass kernels (one workgroup per channel: the statistics, and the backward's sums and
+// coefficients, one dispatch each) and the partial/finalize pairs, forced on both families.
+describe.each([
+  ['adapter default', null, true],
+  ['adapter default', null, false],
+  ["'gpu'", 'gpu', true],
+  ["'gpu'", 'gpu', false],
+] as const)('batchNormRelu against float64, %s kernel family, single pass %s', (_, family, single) => {
+  beforeAll(() => {
+    T.setKernelFamily(family);
+    setBatchNormSinglePass(single);
+  });
+  afterAll(() => {
+    T.setKernelFamily(null);
+    setBatchNormSinglePass('auto');
+  });
+  const shapes: [string, number[]][] = [
+    ['vec4 planes', [3, 5, 28, 28]],
+    ['odd planes', [4, 6, 7, 7]],
+    ['90x90 planes, many vectors per lane', [2, 3, 90, 90]],
+  ];
+  for (const [label, shape] of shapes) {
+    it(`${label}: [${shape.join(', ')}]`, async () => {
+      const C = shape[1]!;
+      const x = T.randn(shape, { seed: 11, mean: 40, std: 3 });
+      const g = T.randn(shape, { seed: 12 });
+      const w = T.full([C], 0.7);
+      const b = T.full([C], 0.2);
+      for (const t of [x, w, b]) t.requiresGrad = true;
+      const y = batchNormRelu(x, w, b, null, null, { training: true });
+      y.backward(g);
+      const ref = bnReluReference(await x.data(), await g.data(), shape, 0.7, 0.2);
+      await expectGolden(y, { shape, data: ref.y }, 1e-4, 'y');
+      await expectGolden(x.grad!, { shape, data: ref.dx }, 1e-3, 'dx');
+      await expectGolden(w.grad!, { shape: [C], data: ref.dw }, 1e-3, 'dweight');
+      await expectGolden(b.grad!, { shape: [C], data: ref.db }, 1e-3, 'dbias');
+    });
+  }
 });
