@@ -109,7 +109,7 @@ describe('batchNorm2d behaviour', () => {
 });
 
 /** relu(batchNorm) forward and backward in float64 (batch statistics, no running stats). */
-function bnReluReference(xs: Float32Array, gs: Float32Array, shape: number[], w: number, b: number) {
+function bnReluReference(xs: ArrayLike<number>, gs: ArrayLike<number>, shape: number[], w: number, b: number) {
   const [N, C] = shape as [number, number];
   const S = shape.slice(2).reduce((p, d) => p * d, 1);
   const M = N * S;
