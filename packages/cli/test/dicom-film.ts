@@ -14,6 +14,8 @@ export interface DicomFilmOptions {
   /** Pixel pattern, so films differ. */
   seed?: number;
   size?: number;
+  /** Bytes of a private element (0009,1000) before the patient module: a header longer than a quick read. */
+  privateBytes?: number;
 }
 
 export function dicomFilm(options: DicomFilmOptions = {}): Buffer {
@@ -34,6 +36,15 @@ export function dicomFilm(options: DicomFilmOptions = {}): Buffer {
   };
   const n = options.size ?? 16;
   element(0x0002, 0x0010, 'UI', text('1.2.840.10008.1.2.1', '\0'));
+  if (options.privateBytes !== undefined) {
+    const head = Buffer.alloc(12);
+    head.writeUInt16LE(0x0009, 0);
+    head.writeUInt16LE(0x1000, 2);
+    head.write('OB', 4, 'latin1');
+    const n = options.privateBytes + (options.privateBytes % 2);
+    head.writeUInt32LE(n, 8);
+    parts.push(head, Buffer.alloc(n, 0x55));
+  }
   if (options.sex !== undefined) element(0x0010, 0x0040, 'CS', text(options.sex));
   if (options.age !== undefined) element(0x0010, 0x1010, 'AS', text(options.age));
   element(0x0028, 0x0002, 'US', us(1));

@@ -14,8 +14,9 @@ const archive = join(dir, 'archive');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Each film's PatientSex as written, and what recorded_sex must say. */
-const FILMS: { file: string; sex?: string; age?: string; recorded: string }[] = [
+const FILMS: { file: string; sex?: string; age?: string; recorded: string; privateBytes?: number }[] = [
   { file: 'm.dcm', sex: 'M', age: '045Y', recorded: 'M' },
+  { file: 'big-header.dcm', sex: 'M', recorded: 'M', privateBytes: 100_000 },
   { file: 'f.dcm', sex: 'F', recorded: 'F' }, // stored padded, 'F '
   { file: 'lower.dcm', sex: 'f', age: '061Y', recorded: 'F' },
   { file: 'other.dcm', sex: 'O', recorded: 'O' },
@@ -35,7 +36,7 @@ beforeAll(async () => {
   mkdirSync(archive);
   FILMS.forEach((f, i) => {
     if (f.file.endsWith('.png')) copyFileSync(join(sample, lines[50]!.split(',')[0]!), join(archive, f.file));
-    else writeDicomFilm(join(archive, f.file), { seed: i, ...(f.sex !== undefined ? { sex: f.sex } : {}), ...(f.age !== undefined ? { age: f.age } : {}) });
+    else writeDicomFilm(join(archive, f.file), { seed: i, ...f });
   });
 });
 
@@ -64,7 +65,7 @@ describe.sequential('predict: the sex the archive records', () => {
     const [lo, hi] = bootstrapAccuracyCI(agreement, { seed: 12345 });
     const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
     expect(r.stderr).toContain('Recorded sex (DICOM PatientSex):');
-    expect(r.stderr).toContain(`M or F: 3 film(s) (1 M, 2 F); the prediction agrees for ${hits} of 3 (${pct(hits / 3)}, 95% CI ${pct(lo)} to ${pct(hi)})`);
+    expect(r.stderr).toContain(`M or F: 4 film(s) (2 M, 2 F); the prediction agrees for ${hits} of 4 (${pct(hits / 4)}, 95% CI ${pct(lo)} to ${pct(hi)})`);
     expect(r.stderr).toContain('O:      1 film(s)');
     expect(r.stderr).toContain('none:   4 film(s) with no recorded sex: the ones to fill in');
     expect(r.stderr).toContain('1 of them hold a value that is not M, F or O, counted as none: long.dcm "FEMALE"');
@@ -76,11 +77,11 @@ describe.sequential('predict: the sex the archive records', () => {
     expect(r.code).toBe(0);
     const rows = csvRows(readFileSync(out, 'utf8'));
     expect(rows.map((c) => c[0]).sort()).toEqual(['absent.dcm', 'empty.dcm', 'film.png', 'long.dcm', 'other.dcm']);
-    expect(r.stderr).toContain('skipped (--only-missing, sex recorded as M or F, not in the CSV): 3 film(s): f.dcm, lower.dcm, m.dcm');
+    expect(r.stderr).toContain('skipped (--only-missing, sex recorded as M or F, not in the CSV): 4 film(s): big-header.dcm, f.dcm, lower.dcm, m.dcm');
     // A rerun finds nothing left, and still says what it skipped.
     const again = await runCli(['predict', '--run', run, '--input', archive, '--out', out, '--only-missing']);
     expect(again.code).toBe(0);
-    expect(again.stderr).toContain('3 film(s): f.dcm, lower.dcm, m.dcm');
+    expect(again.stderr).toContain('4 film(s): big-header.dcm, f.dcm, lower.dcm, m.dcm');
     expect(csvRows(readFileSync(out, 'utf8'))).toEqual(rows);
   });
 
@@ -93,7 +94,7 @@ describe.sequential('predict: the sex the archive records', () => {
     const merged = join(dir, 'missing-merged.csv');
     const strict = await runCli(['predict', 'merge', ...shards, '--input', archive, '--out', merged]);
     expect(strict.code).toBe(1);
-    expect(strict.stderr).toContain('3 film(s) of');
+    expect(strict.stderr).toContain('4 film(s) of');
     const r = await runCli(['predict', 'merge', ...shards, '--input', archive, '--out', merged, '--only-missing']);
     expect(r.code, r.stderr).toBe(0);
     // The same rows as the unsharded --only-missing run, sorted by file.

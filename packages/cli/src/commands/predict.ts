@@ -162,10 +162,11 @@ export const predictCommand: Command = {
     const skipped: string[] = [];
     if (onlyMissing) {
       const keep: string[] = [];
-      for (const f of files) {
-        const sex = (await recordedFor(f)).sex;
-        if (sex === 'M' || sex === 'F') skipped.push(nameOf(f));
-        else keep.push(f);
+      // Headers a few dozen at a time: an archive's files are often on network storage.
+      for (let i = 0; i < files.length; i += 64) {
+        const chunk = files.slice(i, i + 64);
+        const sexes = await Promise.all(chunk.map(async (f) => (await recordedFor(f)).sex));
+        chunk.forEach((f, k) => (sexes[k] === 'M' || sexes[k] === 'F' ? skipped.push(nameOf(f)) : keep.push(f)));
       }
       files = keep;
     }
@@ -197,6 +198,8 @@ export const predictCommand: Command = {
       else rows.push(...unlisted);
       await predictBatches(models, tensor, model, files, { batchSize, transform, workers, ...(maxPixels !== undefined ? { maxPixels } : {}) }, async (batch) => {
         const infos = await Promise.all(batch.files.map(recordedFor));
+        // Each film is seen once from here on: an archive of millions keeps no per-film state.
+        for (const f of batch.files) recorded.delete(f);
         const lines = batch.files.map((file, i) => {
           const error = batch.errors.get(i);
           // The reason alone: the CSV has the file in its own column, stderr puts it in front once.

@@ -48,7 +48,8 @@ export function recordedSexSummary(models: Models, t: RecordedSexTally): string 
   lines.push(`  O:      ${count.O} film(s) (recorded as other)`);
   lines.push(`  none:   ${count.none} film(s) with no recorded sex: the ones to fill in`);
   if (t.malformed.length > 0) {
-    const named = t.malformed.slice(0, NAMED).map((m) => `${m.file} ${JSON.stringify(m.value)}`);
+    const sorted = [...t.malformed].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    const named = sorted.slice(0, NAMED).map((m) => `${m.file} ${JSON.stringify(m.value)}`);
     const more = t.malformed.length > NAMED ? `, and ${t.malformed.length - NAMED} more` : '';
     lines.push(`          ${t.malformed.length} of them hold a value that is not M, F or O, counted as none: ${named.join(', ')}${more}`);
   }
