@@ -11,7 +11,7 @@ const args = process.argv.slice(2);
 const run = (cmd, argv, cwd = root) => execFileSync(cmd, argv, { cwd, stdio: 'inherit', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } });
 
 run('npx', ['turbo', 'run', 'build', '--output-logs=errors-only']);
-for (const dir of ['packages/tensor', 'packages/nn', 'packages/cbir', 'packages/models']) {
+for (const dir of ['packages/tensor', 'packages/nn', 'packages/cbir', 'packages/models', 'packages/cli']) {
   const pkgFile = path.join(root, dir, 'package.json');
   if (!existsSync(pkgFile)) continue;
   const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
