@@ -1,6 +1,6 @@
 /**
  * Regenerates the committed sample (npm run sample -w @spine/test-data): deterministic, so a rerun
- * reproduces the committed files byte for byte.
+ * reproduces the committed films pixel for pixel (and byte for byte with the same PNG encoder).
  *   sample/cervical/       labelled cervical films (sizes in sample-spec.ts)
  *   sample/lumbar/         labelled lumbar films
  *   sample/cervical-roi/   136 ROI-marked cervical reference films (boxes in rois.json)

@@ -2,7 +2,7 @@
 // weights) and read from there afterwards: the quick start's 2000 cervical films, and the sample
 // sets that the paper presets default to when the repository's committed sample is not there (an
 // installed spine-cli does not ship it). Phantom film k depends only on (seed, k), so films 0-799
-// of seed 1 are byte for byte the committed sample (test-data/sample/cervical).
+// of seed 1 are the committed sample's films (test-data/sample/cervical), pixel for pixel.
 // Why the quick start takes 2000 and not the 800 committed: with 560 training films the quick
 // network's test accuracy spread from 0.79 to 0.89 between splits; with 1400 it reached 0.88-0.91
 // in the same number of image steps (packages/cli/README.md, quick start).
