@@ -63,12 +63,12 @@ describe('predict', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/1 file\(s\) could not be read:\n\s+.*broken\.png: \S/);
     const lines = readFileSync(out, 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('file,predicted_sex,probability_male,uncertain,error');
+    expect(lines[0]).toBe('file,predicted_sex,probability_male,uncertain,recorded_sex,recorded_age,agrees,error');
     expect(lines).toHaveLength(5);
     const rows = lines.slice(1).map((l) => l.split(','));
     const broken = rows.find((c) => c[0]!.endsWith('broken.png'))!;
-    expect(broken.slice(1, 4)).toEqual(['', '', '']);
-    expect(broken[4]!.length).toBeGreaterThan(0);
+    expect(broken.slice(1, 7)).toEqual(['', '', '', '', '', '']);
+    expect(broken[7]!.length).toBeGreaterThan(0);
     const good = rows.filter((c) => !c[0]!.endsWith('broken.png'));
     expect(good.map((c) => c[0]!.split('/').pop())).toEqual(expect.arrayContaining(names));
     for (const c of good) {
@@ -87,7 +87,7 @@ describe('predict', () => {
     expect(none.stderr).toContain('missing FILES_OR_DIRS...');
     const bad = await runCli(['predict', '--run', run, join(dir, 'films', 'broken.png')]);
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toMatch(/broken\.png,,,,\S/);
+    expect(bad.stdout).toMatch(/broken\.png,,,,,,,\S/);
     const th = await runCli(['predict', '--run', run, data, '--threshold', '2']);
     expect(th.code).toBe(2);
     expect(th.stderr).toContain('--threshold must be a probability');

@@ -47,9 +47,9 @@ describe('train --model densenet121', () => {
     const pr = await runCli(['predict', '--run', run, data, '--checkpoint', 'last']);
     expect(pr.code).toBe(0);
     const rows = pr.stdout.trim().split('\n');
-    expect(rows[0]).toBe('file,predicted_sex,probability_male,uncertain,error');
+    expect(rows[0]).toBe('file,predicted_sex,probability_male,uncertain,recorded_sex,recorded_age,agrees,error');
     expect(rows).toHaveLength(17);
-    expect(rows.slice(1).every((l) => /,[FM],0\.\d{6},(yes|no),$/.test(l))).toBe(true);
+    expect(rows.slice(1).every((l) => /,[FM],0\.\d{6},(yes|no),,,,$/.test(l))).toBe(true);
 
     // Fine-tune from run1's checkpoint: every weight but the classifier comes from it; with the
     // features frozen for the one epoch, its conv weights come out unchanged and the head moves.

@@ -1,11 +1,12 @@
 /**
  * The page's verdict per film and its CSV, in the columns and number format of `spine-cli
- * predict` (file, predicted_sex, probability_male, uncertain, error), so a CSV from the page and
- * one from the command line can be compared or concatenated.
+ * predict` (file, predicted_sex, probability_male, uncertain, recorded_sex, recorded_age, agrees,
+ * error), so a CSV from the page and one from the command line can be compared or concatenated.
+ * The page does not read what a film records about the patient: those three columns stay empty.
  */
 import type { Verdict } from './model-file.js';
 
-export const CSV_HEADER = 'file,predicted_sex,probability_male,uncertain,error';
+export const CSV_HEADER = 'file,predicted_sex,probability_male,uncertain,recorded_sex,recorded_age,agrees,error';
 
 export interface FilmResult {
   /** The film's name (its path inside a dropped or chosen folder). */
@@ -34,9 +35,9 @@ export function csvField(s: string): string {
 
 export function csvRow(r: FilmResult, v: Verdict): string {
   const name = csvField(r.file);
-  if (r.probMale === undefined) return `${name},,,,${csvField(r.error ?? 'unreadable')}`;
+  if (r.probMale === undefined) return `${name},,,,,,,${csvField(r.error ?? 'unreadable')}`;
   const c = callFor(r.probMale, v);
-  return `${name},${c.sex},${r.probMale.toFixed(6)},${c.uncertain ? 'yes' : 'no'},`;
+  return `${name},${c.sex},${r.probMale.toFixed(6)},${c.uncertain ? 'yes' : 'no'},,,,`;
 }
 
 export function resultsCsv(rows: readonly FilmResult[], v: Verdict): string {

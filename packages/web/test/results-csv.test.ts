@@ -16,7 +16,7 @@ describe('verdict and CSV', () => {
 
   it("writes predict's columns, quoting names with commas and quotes, errors in the last column", () => {
     const csv = resultsCsv([{ file: 'a/b.png', probMale: 0.123456789 }, { file: 'x,"y".dcm', error: 'not an image' }, { file: 'm.tif', probMale: 0.9 }], v);
-    expect(csv).toBe([CSV_HEADER, 'a/b.png,F,0.123457,no,', '"x,""y"".dcm",,,,not an image', 'm.tif,M,0.900000,no,', ''].join('\n'));
-    expect(CSV_HEADER).toBe('file,predicted_sex,probability_male,uncertain,error');
+    expect(CSV_HEADER).toBe('file,predicted_sex,probability_male,uncertain,recorded_sex,recorded_age,agrees,error');
+    expect(csv).toBe([CSV_HEADER, 'a/b.png,F,0.123457,no,,,,', '"x,""y"".dcm",,,,,,,not an image', 'm.tif,M,0.900000,no,,,,', ''].join('\n'));
   });
 });
