@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootstrapAccuracyCI } from '@spine/models';
@@ -123,6 +123,11 @@ describe.sequential('predict: the sex the archive records', () => {
     const refused = await runCli(['predict', '--run', run, '--input', archive, '--out', join(dir, 'never.csv'), '--labels', bad]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`${bad} line 2: unknown sex "X" for m.dcm`);
+    writeFileSync(bad, 'File,Sex\nm.dcm,M\nf.dcm,F\nm.dcm,F\n');
+    const twice = await runCli(['predict', '--run', run, '--input', archive, '--out', join(dir, 'never.csv'), '--labels', bad]);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toContain(`${bad} line 4: m.dcm is listed again (first on line 2)`);
+    expect(existsSync(join(dir, 'never.csv'))).toBe(false);
   });
 
   it('files named on the command line: DICOM tags too, in the order given', async () => {

@@ -98,13 +98,18 @@ export async function readLabelSexes(models: Models, csvPath: string, base: stri
   const iSex = table.header.indexOf('sex');
   if (iFile < 0 || iSex < 0) throw new CliError(`--labels ${csvPath} has no '${iFile < 0 ? 'file' : 'sex'}' column (header: ${table.header.join(', ')})`, 'A labels CSV has the columns file and sex, as train reads it.');
   const out = new Map<string, 'M' | 'F'>();
+  const firstLine = new Map<string, number>();
   for (const row of table.rows) {
     const f = row.fields;
     if (f.every((v) => v.trim() === '')) continue;
     const name = (f[iFile] ?? '').trim();
+    const path = resolve(base, name);
+    const seen = firstLine.get(path);
+    if (seen !== undefined) throw new CliError(`${csvPath} line ${row.line}: ${name} is listed again (first on line ${seen})`, 'A labels CSV lists each film once, as train requires.');
+    firstLine.set(path, row.line);
     const label = models.parseSex(f[iSex] ?? '');
     if (label === undefined) throw new CliError(`${csvPath} line ${row.line}: unknown sex ${JSON.stringify((f[iSex] ?? '').trim())} for ${name}`, `Accepted: ${models.describeSexValues(models.DEFAULT_NUMERIC_SEX)}.`);
-    out.set(resolve(base, name), label === models.MALE ? 'M' : 'F');
+    out.set(path, label === models.MALE ? 'M' : 'F');
   }
   return out;
 }
