@@ -20,7 +20,9 @@ const stubNodeBuiltins: Plugin = {
   name: 'stub-node-builtins',
   setup(b) {
     b.onResolve({ filter: /.*/ }, (a) => (isNodeBuiltin(a.path) ? { path: a.path, namespace: 'node-builtin', sideEffects: false } : undefined));
-    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (a) => ({ contents: `throw new Error(${JSON.stringify(`${a.path} in a browser bundle`)});`, loader: 'js' }));
+    // CommonJS, so a named import keeps the stub in the bundle (an ESM stub without exports would
+    // turn the import into a silent undefined and drop the stub).
+    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (a) => ({ contents: `module.exports = (() => { throw new Error(${JSON.stringify(`${a.path} in a browser bundle`)}); })();`, loader: 'js' }));
   },
 };
 
