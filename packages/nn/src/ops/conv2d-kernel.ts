@@ -7,8 +7,8 @@
 // is uniform (one scalar load + broadcast for the 8 lanes) and only the weights are read per
 // lane, as vec4. X arrives zero-padded (conv2d-layout.ts), so the address of im2col(X)[p, k] is
 // rowBase[p] + kOff[k]: one add per value and no bounds test in the k loop. Rows past the end
-// are read clamped and never stored. For real GPUs ('gpu' family) the same code runs with
-// wy > 1 and smaller blocks.
+// are read clamped and never stored. Real GPUs ('gpu' family) take the workgroup-tiled kernels
+// of conv2d-gpu-kernel.ts instead.
 import { defineKernel, uniformPreamble } from '@spine/tensor';
 
 export interface GemmTiles {

@@ -1,12 +1,14 @@
 // conv2d (NCHW input, OIHW weights, optional bias), forward and backward, PyTorch's semantics.
-// Convolutions run as implicit GEMM (conv2d-kernel.ts); on software adapters 3x3 stride-1 ones
+// Convolutions run as implicit GEMM (conv2d-kernel.ts on software adapters; on real GPUs the
+// workgroup-tiled forward, data and weight gradients of conv2d-gpu-kernel.ts, in the tensor
+// matmul's tile table); on software adapters 3x3 stride-1 ones
 // with 16+ channels run their forward and data gradient by Winograd F(2x2, 3x3) instead
 // (conv2d-winograd.ts). 1x1 stride-1 unpadded ones are a plain batched matmul on the tensor
 // engine instead, on real GPUs always and on software adapters where its texture-operand kernel
 // applies (pointwiseOnMatmul): W[OC, IC] · X[n][IC, H*W] is already NCHW, so no layout copy is
 // needed.
-import { add, defineOp, getEngine, matmul, matmulRaw, matmulRoute, reshape, runKernel, scope, ShapeError, sum, empty, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
-import { convGemmTiledKernel } from './conv2d-gpu-kernel.js';
+import { add, defineOp, getEngine, gpuMatmulPlan, matmul, matmulRaw, matmulRoute, reshape, runKernel, scope, ShapeError, sum, empty, Uniforms, type GpuMatmulPlan, type OpContext, type Tensor } from '@spine/tensor';
+import { convTiledKernel } from './conv2d-gpu-kernel.js';
 import { convGemmKernel, type GemmTiles } from './conv2d-kernel.js';
 import { convGemmPixelLanesKernel, PIXEL_LANES, type PixelLaneTiles } from './conv2d-pixel-kernel.js';
 import { packWeights, pixelMajor, spread } from './conv2d-layout.js';
@@ -71,12 +73,10 @@ export function convGeometry(x: Tensor, w: Tensor, b: Tensor | null, o: Conv2dOp
  * Measured against 16x8 (the tensor matmul's choice), 12x8, 16x4, 32x4, 4x8 and 4x4 on 3x3
  * and 1x1-like shapes: 8x8 was fastest or tied in every round-robin run (the conv's A loads
  * are scalar, not vec4, so a taller block buys less than in matmul and spills more).
- * GPUs: the workgroup-tiled kernel (conv2d-gpu-kernel.ts), 4x4 blocks in 16x16 workgroups
- * (64 pixels x 64 channels), 8x16 workgroups (x 32 channels) when there are at most 32.
+ * GPUs: the workgroup-tiled kernels (conv2d-gpu-kernel.ts) in the tiles gpuConvPlan picks.
  */
 export function convTiles(cols: number): GemmTiles {
   if (pinnedTiles) return pinnedTiles;
-  if (getEngine().info.kernels === 'gpu') return { tm: 4, tn: 4, wx: cols <= 32 ? 8 : 16, wy: 16 };
   // 12 channels per lane when that wastes fewer clamped columns (96 = 8 lanes x 12: the paper's
   // conv1 ran ~1.2x faster than with 8, whose second workgroup column was half empty).
   const waste = (tn: number) => Math.ceil(cols / (8 * tn)) * 8 * tn - cols;
@@ -100,10 +100,13 @@ export function wgradKLaneTiles(cols: number): KLaneTiles | null {
   return { toc: cols <= 8 ? 8 : 16, tk: 1 };
 }
 
-/** The weight-gradient kernel's blocks: register blocks without workgroup memory everywhere (4x4 in 16x4 workgroups on GPUs). */
-function wgradTiles(cols: number): GemmTiles {
-  if (pinnedTiles) return pinnedTiles;
-  return getEngine().info.kernels === 'gpu' ? { tm: 4, tn: 4, wx: 16, wy: 4 } : convTiles(cols);
+/**
+ * The gpu family's tiles and reduction split for a conv GEMM of `rows` x `cols` over `red`: the
+ * tensor matmul's size table (a conv GEMM is a matmul whose A operand is gathered), or the
+ * pinned tiles (setConvTiles), unsplit.
+ */
+export function gpuConvPlan(rows: number, cols: number, red: number): GpuMatmulPlan {
+  return gpuMatmulPlan(rows, cols, red, 1, pinnedTiles);
 }
 
 let pinnedTiles: GemmTiles | null = null;
@@ -160,6 +163,7 @@ interface GemmDims {
 /** Y[n, oc, oh, ow] from a padded input and packed weights B[(c, kh, kw), ocPadded]. */
 function convGemm(xp: Tensor, packed: Tensor, bias: Tensor | null, d: GemmDims): Tensor {
   const y = empty([d.n, d.oc, d.oh, d.ow]);
+  if (getEngine().info.kernels === 'gpu') return convGemmGpu(xp, packed, bias, d, y);
   const M = d.n * d.oh * d.ow;
   const cols = packed.shape[1]!;
   const t = convTiles(cols);
@@ -175,9 +179,28 @@ function convGemm(xp: Tensor, packed: Tensor, bias: Tensor | null, d: GemmDims):
     runKernel(convGemmPixelLanesKernel, { ...px, bias: bias !== null }, { inputs, outputs: [y], uniforms: u, workgroups: [gx, Math.ceil(cols / px.toc), Math.ceil(blocks / gx)] });
     return y;
   }
-  const kernel = getEngine().info.kernels === 'gpu' ? convGemmTiledKernel : convGemmKernel;
-  runKernel(kernel, { ...t, bias: bias !== null }, { inputs, outputs: [y], uniforms: u, workgroups: [Math.ceil(cols / (t.tn * t.wx)), gy, gz] });
+  runKernel(convGemmKernel, { ...t, bias: bias !== null }, { inputs, outputs: [y], uniforms: u, workgroups: [Math.ceil(cols / (t.tn * t.wx)), gy, gz] });
   return y;
+}
+
+/** convGemm on the gpu family: the tiled kernel, K split over workgroup z where its plan says. */
+function convGemmGpu(xp: Tensor, packed: Tensor, bias: Tensor | null, d: GemmDims, y: Tensor): Tensor {
+  const M = d.n * d.oh * d.ow;
+  const cols = packed.shape[1]!;
+  const { tiles: t, splits, chunk } = gpuConvPlan(M, cols, d.c * d.kh * d.kw);
+  const rowBlocks = Math.ceil(M / (t.tm * t.wy));
+  const gy = Math.min(rowBlocks, 65535);
+  const fold = Math.ceil(rowBlocks / gy);
+  const u = new Uniforms().u32(M, d.oc, d.c, d.hp, d.wp, d.oh, d.ow, d.kh, d.kw, d.sh, d.sw, d.dh, d.dw, cols / 4, fold, splits, chunk);
+  const split = splits > 1 && fold * splits <= 65535;
+  const target = split ? empty([splits, ...y.shape]) : y;
+  const workgroups: [number, number, number] = [Math.ceil(cols / (t.tn * t.wx)), gy, fold * (split ? splits : 1)];
+  runKernel(convTiledKernel, { mode: 'forward', ...t, bias: bias !== null, split }, { inputs: bias ? [xp, packed, bias] : [xp, packed], outputs: [target], uniforms: u, workgroups });
+  if (!split) return y;
+  y.dispose();
+  const out = sum(target, 0);
+  target.dispose();
+  return out;
 }
 
 function padInput(x: Tensor, g: ConvGeometry): Tensor {
@@ -231,21 +254,28 @@ export function convWgrad(xp: Tensor, gy: Tensor, g: ConvGeometry): Tensor {
     const cols = G.shape[1]!;
     const Kc = g.c * g.kh * g.kw;
     const P = g.n * g.oh * g.ow;
+    const shape = [g.oc, g.c, g.kh, g.kw];
+    const u = (chunk: number) => new Uniforms().u32(Kc, g.oc, g.c, g.h + 2 * g.ph, g.w + 2 * g.pw, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, cols / 4, P, chunk);
+    if (getEngine().info.kernels === 'gpu') {
+      // Rows k, columns oc, the pixel sum split over workgroup z as the plan says.
+      const { tiles: t, splits, chunk } = gpuConvPlan(Kc, cols, P);
+      const partial = empty(splits > 1 ? [splits, ...shape] : shape);
+      const workgroups: [number, number, number] = [Math.ceil(cols / (t.tn * t.wx)), Math.ceil(Kc / (t.tm * t.wy)), splits];
+      runKernel(convTiledKernel, { mode: 'wgrad', ...t, bias: false, split: splits > 1 }, { inputs: [xp, G], outputs: [partial], uniforms: u(chunk), workgroups });
+      return splits > 1 ? sum(partial, 0) : partial;
+    }
     const kl = wgradKLaneTiles(cols);
-    const t = wgradTiles(cols);
+    const t = convTiles(cols);
     // Workgroups along x and y before the pixel split: channel-lane blocks, or k-lane blocks.
     const wx = kl ? Math.ceil(Kc / (PIXEL_LANES * kl.tk)) : Math.ceil(cols / (t.tn * t.wx));
     const wy = kl ? Math.ceil(cols / kl.toc) : Math.ceil(Kc / (t.tm * t.wy));
     // Split the pixel sum when the weight tensor alone gives too few workgroups.
-    const target = getEngine().info.kernels === 'gpu' ? 256 : 16;
-    const want = Math.min(Math.ceil(target / (wx * wy)), Math.max(1, Math.floor(P / 256)));
+    const want = Math.min(Math.ceil(16 / (wx * wy)), Math.max(1, Math.floor(P / 256)));
     const chunk = Math.ceil(P / Math.max(1, want));
     const splits = Math.ceil(P / chunk);
-    const shape = [g.oc, g.c, g.kh, g.kw];
     const partial = empty(splits > 1 ? [splits, ...shape] : shape);
-    const u = new Uniforms().u32(Kc, g.oc, g.c, g.h + 2 * g.ph, g.w + 2 * g.pw, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, cols / 4, P, chunk);
-    if (kl) runKernel(convWgradKLanesKernel, kl, { inputs: [xp, G], outputs: [partial], uniforms: u, workgroups: [wx, wy, splits] });
-    else runKernel(convWgradKernel, t, { inputs: [xp, G], outputs: [partial], uniforms: u, workgroups: [wx, wy, splits] });
+    if (kl) runKernel(convWgradKLanesKernel, kl, { inputs: [xp, G], outputs: [partial], uniforms: u(chunk), workgroups: [wx, wy, splits] });
+    else runKernel(convWgradKernel, t, { inputs: [xp, G], outputs: [partial], uniforms: u(chunk), workgroups: [wx, wy, splits] });
     return splits > 1 ? sum(partial, 0) : partial;
   });
 }

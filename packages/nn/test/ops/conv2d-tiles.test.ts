@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import { conv2d } from '../../src/ops/conv-pool.js';
-import { convTiles, pixelLaneTiles, setConvTiles, wgradKLaneTiles } from '../../src/ops/conv2d.js';
+import { convTiles, gpuConvPlan, pixelLaneTiles, setConvTiles, wgradKLaneTiles } from '../../src/ops/conv2d.js';
 import type { ConvRefOptions } from './conv-pool-reference.js';
 import { checkConv2d } from '../helpers/conv-check.js';
 
@@ -78,8 +78,9 @@ describe('conv2d register blocks', () => {
     T.setKernelFamily(null);
   });
 
-  // The gpu family's workgroup-tiled forward (and data gradient) with its automatic tiles:
-  // 64-channel tiles for 40 and 96 outputs (partial and two tiles), 32 for 24.
+  // The gpu family's workgroup-tiled forward, data and weight gradients with their automatic
+  // tiles (the tensor matmul's size table): 24 outputs take the narrow row, 40 and 96 partial and
+  // several column tiles.
   for (const oc of [24, 40, 96])
     it(`gpu family, workgroup tiles, ${oc} output channels`, async () => {
       T.setKernelFamily('gpu');
@@ -87,4 +88,32 @@ describe('conv2d register blocks', () => {
       await checkAgainstReference(oc, 40 + oc);
       T.setKernelFamily(null);
     });
+
+  // Every tile shape of the table (and a k step of 8), pinned, on an input whose pixel count and
+  // reduction divide none of them: forward, data and weight gradients against the reference.
+  const table = T.getGpuTileTable();
+  const shapes: [string, T.GpuTiles][] = [...T.GPU_SIZE_CLASSES.map((c) => [`table row ${c}`, table[c].tiles] as [string, T.GpuTiles]), ['4x8 in 8x4, k steps of 8', { tm: 4, tn: 8, wx: 8, wy: 4, bk: 8 }]];
+  for (const [label, tiles] of shapes)
+    it(`gpu family in tiles ${label} (${tiles.tm}x${tiles.tn} per thread in ${tiles.wx}x${tiles.wy}, k step ${tiles.bk})`, async () => {
+      T.setKernelFamily('gpu');
+      setConvTiles(tiles);
+      try {
+        await checkConv2d([2, 7, 9, 8], [37, 7, 3, 3], o, true, 90 + tiles.tm * tiles.wx);
+      } finally {
+        setConvTiles(null);
+        T.setKernelFamily(null);
+      }
+    });
+
+  it('gpu family splits the reduction where the output has few tiles: the forward over k, the weight gradient over pixels', async () => {
+    T.setKernelFamily('gpu');
+    setConvTiles(null);
+    // Forward: 25 output pixels x 5 channels over k = 64·9 = 576.
+    expect(gpuConvPlan(25, 8, 576).splits).toBeGreaterThan(1);
+    await checkConv2d([1, 64, 5, 5], [5, 64, 3, 3], { stride: [1, 1], padding: [1, 1], dilation: [1, 1] }, true, 95);
+    // Weight gradient: 27 rows (3·3·3) x 4 channels over 2·20·20 = 800 pixels.
+    expect(gpuConvPlan(27, 4, 800).splits).toBeGreaterThan(1);
+    await checkConv2d([2, 3, 20, 20], [4, 3, 3, 3], { stride: [1, 1], padding: [1, 1], dilation: [1, 1] }, false, 96);
+    T.setKernelFamily(null);
+  });
 });
