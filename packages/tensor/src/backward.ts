@@ -3,7 +3,7 @@
 import type { GraphNode } from './autograd.js';
 import { TensorError } from './errors.js';
 import { onesLike } from './ops/creation.js';
-import { add, addSame } from './ops/elementwise.js';
+import { add, addSame, addSameMax } from './ops/elementwise.js';
 import { scope } from './scope.js';
 import { formatShape, sameShape } from './shape.js';
 import type { Tensor } from './tensor.js';
@@ -34,16 +34,16 @@ function topologicalOrder(root: GraphNode): GraphNode[] {
 
 /**
  * A node's incoming gradients wait in a list (the running sum first, then arrivals in order)
- * and are summed four at a time (addSame), in the order pairwise adds would take: a DenseNet
- * feature map receives a gradient from every later layer of its block, and its 541 two-operand
- * adds were mostly per-dispatch cost on lavapipe. At most three gradients wait beside the sum.
+ * and are summed addSameMax() (8 where the adapter binds 9 storage buffers) at a time, in the
+ * order pairwise adds would take: a DenseNet feature map receives a gradient from every later
+ * layer of its block, and its 541 two-operand adds were mostly per-dispatch cost (a DenseNet-121
+ * step: 198 sums four at a time, 104 eight at a time). At most addSameMax() - 1 gradients wait
+ * beside the sum.
  */
-const PENDING = 4;
-
 function accumulate(pending: Tensor[] | undefined, g: Tensor): Tensor[] {
   const list = pending ?? [];
   list.push(g);
-  return list.length === PENDING ? [sumPending(list)] : list;
+  return list.length >= addSameMax() ? [sumPending(list)] : list;
 }
 
 function sumPending(list: Tensor[]): Tensor {

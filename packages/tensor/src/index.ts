@@ -28,7 +28,7 @@ export { numel, broadcastShapes, contiguousStrides, type Shape } from './shape.j
 export { tensor, empty, zeros, ones, full, zerosLike, onesLike, fullLike, arange, rand, randn, bernoulli, setPoisonOutputs, type RandomOptions } from './ops/creation.js';
 export {
   neg, exp, log, sqrt, rsqrt, relu, sigmoid, tanh, abs, square, reciprocal, sign, floor, ceil,
-  add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, where, clamp, cast, map, addSame,
+  add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, where, clamp, cast, map, addSame, addSameMax,
   type TensorLike,
 } from './ops/elementwise.js';
 export { ELEMENTWISE, type ElementwiseDef, type ElementwiseName } from './ops/elementwise-table.js';

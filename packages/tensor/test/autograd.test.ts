@@ -42,11 +42,13 @@ describe('gradient flow', () => {
     expectClose(await download(x.grad!), mapArr(a, (v) => 2 * Math.exp(v) + 2 * Math.exp(2 * v)), { rtol: 1e-5 }, 'diamond');
   });
 
-  it('a node feeding many others sums their gradients four at a time, as exactly as pairwise adds would', async () => {
+  it('a node feeding many others sums their gradients addSameMax() at a time, as exactly as pairwise adds would', async () => {
     // e = exp(x) feeds k products e * c_j: its incoming gradients are the c_j, summed in arrival
-    // order. 2, 3, 4, 5 and 11 uses cover every remainder of the groups of four.
+    // order. 2, 3, K, K + 1 and 2K + 3 uses cover the remainders of the groups of K.
+    const K = T.addSameMax();
+    const uses = [2, 3, K, K + 1, 2 * K + 3];
     const counts = new Map<number, number>();
-    for (const k of [2, 3, 4, 5, 11]) {
+    for (const k of uses) {
       const { a, x } = leaf(`fan-${k}`, [4, 37]);
       const cs = Array.from({ length: k }, (_, j) => randomArr([4, 37], seedFor(`fan-c-${k}-${j}`), { lo: -1, hi: 1 }));
       const e = T.exp(x);
@@ -70,16 +72,18 @@ describe('gradient flow', () => {
       }
       expectClose(await download(x.grad!), want, { rtol: 1e-6 }, `${k} uses`);
     }
-    // Each use costs the same kernels (u) apart from the summing: one kernel per three arrivals
-    // after the first (ceil((k - 1) / 3)), where pairwise adds would take k - 1.
+    // Each use costs the same kernels (u) apart from the summing: one kernel per K - 1 arrivals
+    // after the first (ceil((k - 1) / (K - 1))), where pairwise adds would take k - 1.
     const c = (k: number) => counts.get(k)!;
     const u = c(3) - c(2);
-    for (const k of [4, 5, 11]) expect(c(k) - c(2), `${k} uses`).toBe((k - 2) * u + Math.ceil((k - 1) / 3) - 1);
+    for (const k of uses.slice(2)) expect(c(k) - c(2), `${k} uses`).toBe((k - 2) * u + Math.ceil((k - 1) / (K - 1)) - 1);
   });
 
-  it('addSame sums 1-4 tensors of one shape in one kernel and refuses others', async () => {
-    const xs = [0, 1, 2, 3].map((j) => randomArr([3, 7], seedFor(`addsame-${j}`), { lo: -1, hi: 1 }));
-    for (const n of [1, 2, 3, 4]) {
+  it('addSame sums 1 to addSameMax() tensors of one shape in one kernel and refuses others', async () => {
+    const K = T.addSameMax();
+    expect(K).toBe(Math.min(8, T.deviceInfo().limits.maxStorageBuffersPerShaderStage - 1));
+    const xs = Array.from({ length: K }, (_, j) => randomArr([3, 7], seedFor(`addsame-${j}`), { lo: -1, hi: 1 }));
+    for (let n = 1; n <= K; n++) {
       const got = T.addSame(xs.slice(0, n).map((x) => upload(x)));
       const want = mapArr(xs[0]!, () => 0);
       for (let i = 0; i < want.data.length; i++) {
@@ -90,7 +94,7 @@ describe('gradient flow', () => {
       expectClose(await download(got), want, { rtol: 0, atol: 0 }, `${n} operands`);
     }
     expect(() => T.addSame([T.zeros([2, 3]), T.zeros([3, 2])])).toThrow(/one shape/);
-    expect(() => T.addSame(Array.from({ length: 5 }, () => T.zeros([2])))).toThrow(/1-4 tensors/);
+    expect(() => T.addSame(Array.from({ length: K + 1 }, () => T.zeros([2])))).toThrow(new RegExp(`1-${K} tensors`));
   });
 
   it('a deep chain (3,000 nodes) needs no recursion', async () => {

@@ -1,4 +1,4 @@
-// One kernel template for every elementwise op: a WGSL expression over operands a, b, c, d
+// One kernel template for every elementwise op: a WGSL expression over operands a, b, ..., h
 // (each a strided buffer view or a uniform scalar), written to a (possibly strided) output.
 // Copies, permutes, slices, broadcasts, fills and casts are the same kernel with expression `a`.
 import { defineKernel, FAST_DIV_LIMIT, FAST_DIV_WGSL, grid1d, linearIndex, runKernel, uniformPreamble, Uniforms } from '../kernel.js';
@@ -7,7 +7,9 @@ import { Tensor, type DType } from '../tensor.js';
 import { TensorError } from '../errors.js';
 
 const WG = 64;
-const NAMES = ['a', 'b', 'c', 'd'] as const;
+const NAMES = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'] as const;
+/** The most operands one elementwise expression may name. */
+export const MAX_OPERANDS = NAMES.length;
 
 /** A buffer read with its own offset and strides (0 strides broadcast). */
 export interface BufferOperand {

@@ -1,28 +1,37 @@
 // Public elementwise ops with broadcasting and their backward rules (tinygrad-style: the
 // rules are a table keyed by op name; the kernels come from ELEMENTWISE).
 import { defineOp, type OpContext } from '../autograd.js';
+import { getEngine } from '../device.js';
 import { TensorError } from '../errors.js';
 import { broadcastShapes, sameShape, type Shape } from '../shape.js';
 import { Tensor, type DType } from '../tensor.js';
 import { empty } from './creation.js';
 import { ELEMENTWISE, type ElementwiseDef, type ElementwiseName } from './elementwise-table.js';
-import { broadcastOperand, runElementwise, type Operand } from './elementwise-kernel.js';
+import { broadcastOperand, MAX_OPERANDS, runElementwise, type Operand } from './elementwise-kernel.js';
 import { sumTo } from './reduce.js';
 
 export type TensorLike = Tensor | number;
 
 /**
- * a + b (+ c (+ d)) for 2-4 tensors of one shape and dtype, in one kernel (no autograd): the
- * sum ((a + b) + c) + d, the order sequential adds give. backward() sums a node's incoming
- * gradients with it, a dispatch per four instead of one per gradient.
+ * How many same-shape tensors addSame sums in one kernel: up to 8, fewer where the adapter
+ * binds fewer storage buffers per shader stage (the inputs and the output).
+ */
+export function addSameMax(): number {
+  return Math.max(2, Math.min(MAX_OPERANDS, getEngine().info.limits.maxStorageBuffersPerShaderStage - 1));
+}
+
+/**
+ * a + b (+ c ...) for 1 to addSameMax() tensors of one shape and dtype, in one kernel (no
+ * autograd): the sum ((a + b) + c) + ..., the order sequential adds give. backward() sums a
+ * node's incoming gradients with it, one dispatch for several gradients instead of one each.
  */
 export function addSame(ts: readonly Tensor[]): Tensor {
   const [first] = ts;
-  if (!first || ts.length > 4 || ts.some((t) => !sameShape(t.shape, first.shape) || t.dtype !== first.dtype)) {
-    throw new TensorError(`addSame: expected 1-4 tensors of one shape and dtype, got ${ts.map((t) => `${t.dtype} [${t.shape.join(', ')}]`).join(', ')}`);
+  if (!first || ts.length > addSameMax() || ts.some((t) => !sameShape(t.shape, first.shape) || t.dtype !== first.dtype)) {
+    throw new TensorError(`addSame: expected 1-${addSameMax()} tensors of one shape and dtype, got ${ts.map((t) => `${t.dtype} [${t.shape.join(', ')}]`).join(', ')}`);
   }
   const out = empty(first.shape, first.dtype);
-  const expr = ['a', 'b', 'c', 'd'].slice(0, ts.length).join(' + ');
+  const expr = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].slice(0, ts.length).join(' + ');
   runElementwise({ expr, operands: ts.map((t) => broadcastOperand(t, first.shape)), shape: first.shape, out, t: first.dtype, helpers: '' });
   return out;
 }
