@@ -18,6 +18,13 @@ export function setBlockCopies(mode: boolean | 'auto'): void {
   enabled = mode;
 }
 
+/** The product of s[from..to) (no slice: a step records thousands of region copies). */
+function prod(s: Shape, from: number, to: number): number {
+  let p = 1;
+  for (let i = from; i < to; i++) p *= s[i]!;
+  return p;
+}
+
 /**
  * Copy the region `shape` of contiguous `src` (shape `srcShape`, region starting at element
  * `srcOffset`) to the same region shape in contiguous `dst` (shape `dstShape`, at `dstOffset`)
@@ -30,7 +37,6 @@ export function tryBlockCopy(src: Tensor, srcShape: Shape, srcOffset: number, ds
   let a = shape.findIndex((d, i) => d !== srcShape[i] || d !== dstShape[i]);
   if (a < 0) a = 0; // the whole tensor: one block
   for (let i = a + 1; i < shape.length; i++) if (shape[i] !== srcShape[i] || shape[i] !== dstShape[i]) return false;
-  const prod = (s: Shape, from: number, to: number) => s.slice(from, to).reduce((p, d) => p * d, 1);
   const outer = prod(shape, 0, a);
   const block = prod(shape, a, shape.length);
   if (block === 0 || outer === 0) return true;
