@@ -108,11 +108,30 @@ export class DenseBlock extends Module {
   }
 
   forward(x: T.Tensor): T.Tensor {
+    if (!T.isGradEnabled()) return this.forwardGrowing(x);
     const features = [x];
     for (const layer of this.layers) features.push(layer.forward(...features));
     const out = T.concat(features, 1);
     for (const f of features.slice(1)) f.dispose();
     return out;
+  }
+
+  /**
+   * Without autograd the features grow by one two-part concat per layer (everything so far, then
+   * the new maps), and each layer reads that concat whole: a layer copies two regions per image
+   * instead of one per earlier feature map, and the block needs no final concat. Under autograd
+   * the per-layer concats stay: growing them there makes the backward's gradients full-width.
+   */
+  private forwardGrowing(x: T.Tensor): T.Tensor {
+    let all = x;
+    for (const layer of this.layers) {
+      const f = layer.forward(all);
+      const next = T.concat([all, f], 1);
+      f.dispose();
+      if (all !== x) all.dispose();
+      all = next;
+    }
+    return all;
   }
 }
 
