@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # On a lent GPU machine (root, no registry): unpack the Vulkan loader (.gl/*.deb, see the device
 # notes in docs/BENCHMARKS.md) and .gpu/bundle.tar.xz from bench/gpu/pack.sh, then run the
-# benchmark suites named as arguments (default: tensor nn) with PyTorch on the same GPU as the
-# second peer, and copy the results to $OUT (or bench/results). A suite is a package (all of its
-# benchmarks) or package:name for one of them, e.g. models:densenet-peers for
+# benchmark suites named as arguments (default: tensor nn tile-probe) with PyTorch on the same GPU
+# as the second peer, and copy the results to $OUT (or bench/results). A suite is a package (all of
+# its benchmarks: tensor's matmul cases beside tfjs, nn's conv forward and gradients beside tfjs),
+# tile-probe (the gpu matmul's tile table timed per size class on this card,
+# packages/tensor/bench/gpu-tile-probe.mjs: it prints the table to record), or package:name for
+# one benchmark, e.g. models:densenet-peers for
 # packages/models/bench/densenet-peers-bench.mjs (DenseNet-121 inference beside ONNX Runtime's
 # WebGPU and CPU providers; it exports the ONNX file with this machine's PyTorch first).
 set -euo pipefail
@@ -12,8 +15,15 @@ cd "$root"
 source bench/gpu/setup.sh
 export SPINE_TORCH_PYTHON=${SPINE_TORCH_PYTHON:-python3} SPINE_TORCH_DEVICE=${SPINE_TORCH_DEVICE:-cuda}
 node -e "import('@spine/tensor/node').then(async T => { await T.ready(); console.log(JSON.stringify(T.deviceInfo())); process.exit(0); })"
-suites=("${@:-tensor nn}")
+# The same adapter with Dawn's experimental features listed (subgroup matrices, f16 on NVIDIA):
+# its features and subgroup-matrix configurations, for the record.
+node -e "import('@spine/tensor/node').then(async T => { await T.ready({ dawnFlags: ['enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia'] }); const i = T.deviceInfo(); console.log(JSON.stringify({ unsafeApis: true, features: i.features, subgroupMatrixConfigs: i.subgroupMatrixConfigs })); process.exit(0); })" || true
+suites=("${@:-tensor nn tile-probe}")
 for suite in ${suites[@]}; do
+  if [[ $suite == tile-probe ]]; then
+    node packages/tensor/bench/gpu-tile-probe.mjs
+    continue
+  fi
   if [[ $suite == *:* ]]; then
     node "packages/${suite%%:*}/bench/${suite#*:}-bench.mjs"
     continue
