@@ -100,6 +100,8 @@ export function attachTorchRates(cases, script) {
   const withTorch = cases.filter((c) => c.torchCase);
   const torch = withTorch.length ? runTorchPeer(withTorch.map((c) => c.torchCase), script) : null;
   if (torch) withTorch.forEach((c, i) => (c.torchRate = torch.ms[i] == null ? null : c.work / (torch.ms[i] / 1e3) / (c.workScale ?? 1e9)));
+  // The peer's process CPU time per run, kept where the case records its own (cpuMs).
+  if (torch?.cpuMs) withTorch.forEach((c, i) => c.cpuMs !== undefined && (c.torchCpuMs = torch.cpuMs[i] ?? null));
   for (const c of cases) delete c.torchCase;
   return torch ? { version: torch.torch, threads: torch.threads, device: torch.device ?? 'CPU' } : null;
 }

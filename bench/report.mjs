@@ -49,6 +49,11 @@ for (const f of files) {
     out.push(`| ${c.label} | ${fmt(c.rate)} ${c.unit} |${tf}${q}${others}${extra}`);
   }
   out.push('');
+  // Process CPU time per run, where a suite records it for both sides: on a shared machine the
+  // wall-time rates above move with other load, the CPU time far less.
+  const cpu = r.cases.filter((c) => c.cpuMs != null && c.torchCpuMs != null);
+  for (const c of cpu) out.push(`- ${c.label}: ${fmt(c.cpuMs / 1e3, 1)} s of process CPU time per run (all threads), PyTorch ${fmt(c.torchCpuMs / 1e3, 1)} s: ours / PyTorch ${fmt(c.torchCpuMs / c.cpuMs)}x in work done per CPU second.`);
+  if (cpu.length) out.push('');
   if (r.notes) out.push(...r.notes, '');
 }
 const target = path.join(root, 'docs', 'BENCHMARKS.md');
