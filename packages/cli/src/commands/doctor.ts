@@ -24,7 +24,8 @@ export const doctorCommand: Command = {
   usage: 'doctor [--json] [--skip-pytorch] [--backend NAME]',
   description: [
     'Reports the Node version, the WebGPU adapter Dawn finds (vendor, architecture, backend, the',
-    'kernel family chosen for it, key limits), a self-test of a matmul and a conv2d against float64',
+    'kernel family chosen for it, key limits, its optional features and subgroup-matrix',
+    'configurations), a self-test of a matmul and a conv2d against float64',
     'references, whether hot matmuls get wider blocks compiled in the background (lavapipe), and',
     'whether PyTorch (used only by benchmarks and fixture generators) is installed.',
     'Exits 1 when Node is too old, no adapter is found or the self-test fails.',
