@@ -6,7 +6,9 @@
 // the WGSL f32 FMA ceiling on an A100 (large products); 64x64 with 4x4 per thread was our best
 // square shape on an H200 at 1024³ (mid); tfjs's 32x32 with 64 threads keeps small products
 // spread over many workgroups; products with few rows (M <= 32, e.g. 10x4096x4096) or few columns
-// take narrow tiles so that no workgroup computes mostly padding. A product whose tiles would
+// take narrow tiles so that no workgroup computes mostly padding; many outputs over a short K
+// (K <= 256, e.g. 12544x128x256, a 1x1 conv's shape) spend a large share of each tile's time
+// outside the k loop, so they keep tfjs's small tiles until a probe says otherwise. A product whose tiles would
 // leave the device idle (fewer workgroups than the class's `splitBelow`) splits K over extra
 // workgroups and adds the partial products afterwards (split-K). `bench/gpu-tile-probe.mjs`
 // times every candidate per class on the adapter at hand and prints a table to put here.
@@ -21,7 +23,7 @@ export interface GpuTiles {
   bk: number;
 }
 
-export type GpuSizeClass = 'small' | 'mid' | 'large' | 'short' | 'narrow';
+export type GpuSizeClass = 'small' | 'mid' | 'large' | 'short' | 'narrow' | 'shallow';
 
 export interface GpuTileRow {
   tiles: GpuTiles;
@@ -29,7 +31,7 @@ export interface GpuTileRow {
   splitBelow: number;
 }
 
-export const GPU_SIZE_CLASSES: readonly GpuSizeClass[] = ['small', 'mid', 'large', 'short', 'narrow'];
+export const GPU_SIZE_CLASSES: readonly GpuSizeClass[] = ['small', 'mid', 'large', 'short', 'narrow', 'shallow'];
 
 const DEFAULT_TABLE: Record<GpuSizeClass, GpuTileRow> = {
   small: { tiles: { tm: 4, tn: 4, wx: 8, wy: 8, bk: 16 }, splitBelow: 128 },
@@ -37,6 +39,7 @@ const DEFAULT_TABLE: Record<GpuSizeClass, GpuTileRow> = {
   large: { tiles: { tm: 8, tn: 4, wx: 16, wy: 16, bk: 16 }, splitBelow: 0 },
   short: { tiles: { tm: 4, tn: 4, wx: 16, wy: 4, bk: 16 }, splitBelow: 256 },
   narrow: { tiles: { tm: 4, tn: 4, wx: 8, wy: 16, bk: 16 }, splitBelow: 128 },
+  shallow: { tiles: { tm: 4, tn: 4, wx: 8, wy: 8, bk: 16 }, splitBelow: 0 },
 };
 
 /** A deep copy of table rows (the core has no DOM or Node globals such as structuredClone). */
@@ -51,13 +54,15 @@ export const SPLIT_MIN_CHUNK = 256;
 
 /**
  * The class of a product: few rows or few columns first (their tiles are shaped for that), then
- * by output size over the batch: below 2^18 outputs (512²) small, from 2^22 (2048²) large.
+ * by output size over the batch: below 2^18 outputs (512²) small, from 2^22 (2048²) large; from
+ * 2^18 outputs with K <= 256, shallow.
  */
-export function gpuSizeClass(M: number, N: number, nb = 1): GpuSizeClass {
+export function gpuSizeClass(M: number, N: number, nb = 1, K = Infinity): GpuSizeClass {
   if (M <= 32) return 'short';
   if (N <= 32) return 'narrow';
   const outputs = M * N * nb;
   if (outputs < 1 << 18) return 'small';
+  if (K <= 256) return 'shallow';
   return outputs >= 1 << 22 ? 'large' : 'mid';
 }
 
@@ -95,7 +100,7 @@ export function gpuMatmulPlan(M: number, N: number, K: number, nb: number, pinne
     const chunk = Math.max(tiles.bk, Math.ceil(K / want / tiles.bk) * tiles.bk);
     return { sizeClass: 'pinned', tiles, splits: Math.ceil(K / chunk), chunk };
   }
-  const sizeClass = gpuSizeClass(M, N, nb);
+  const sizeClass = gpuSizeClass(M, N, nb, K);
   const row = table[sizeClass];
   return { sizeClass, tiles: { ...row.tiles }, ...splitK(K, nb, gpuWorkgroups(M, N, nb, row.tiles), row.splitBelow, row.tiles.bk) };
 }
