@@ -36,7 +36,7 @@ export { runElementwise, type Operand, type ElementwiseCall } from './ops/elemen
 export { sum, mean, max, min, argmax, argmin, variance, sumTo, type Axes } from './ops/reduce.js';
 export { reshape, flatten, squeeze, unsqueeze, permute, transpose, slice, narrow, concat, stack, pad, expand, clone, type SliceRange } from './ops/shape-ops.js';
 export { matmul, matmulRaw, setMatmulTiles, getMatmulTiles, matmulRoute, matmulGpuPlan, stagesBAffine, TEXTURE_MIN_FLOPS, type MatmulFlags } from './ops/matmul.js';
-export { getGpuTileTable, setGpuTileTable, gpuSizeClass, GPU_SIZE_CLASSES, type GpuTiles, type GpuTileRow, type GpuSizeClass, type GpuMatmulPlan } from './ops/matmul-gpu-tiles.js';
+export { getGpuTileTable, setGpuTileTable, gpuSizeClass, gpuMatmulPlan, GPU_SIZE_CLASSES, type GpuTiles, type GpuTileRow, type GpuSizeClass, type GpuMatmulPlan } from './ops/matmul-gpu-tiles.js';
 export { setMatmulTextures, matmulTexturesMode, setTextureSubgroups, type BAffine } from './ops/matmul-texture.js';
 export { warmMatmul, matmulTiers, matmulTierUpActive, setMatmulTierUp, getMatmulTierUp, type TierState, type TierUpSettings } from './ops/matmul-tiers.js';
 export { setKernelWarmer, getKernelWarmer, type KernelWarmer, type WarmJob } from './kernel-warmer.js';
