@@ -23,7 +23,7 @@ export interface DeviceOptions {
   maxDispatchesPerSubmit?: number;
   /**
    * Bytes the buffer pool may keep for reuse (default 1 GiB, or a quarter of maxBufferSize; on
-   * software adapters the default grows to twice the highest live bytes, see BufferPool). The
+   * software adapters the default grows to 2.5 times the highest live bytes, see BufferPool). The
    * buffers pooled longest ago go first when it is exceeded.
    */
   poolCapBytes?: number;
