@@ -184,7 +184,9 @@ export async function cropFilm(job: CropJob, index: RoiIndex, options: CropJobOp
   const t = transferRoi(ref, grey, options.crop ?? PAPER_CROP);
   let piece = cropPlane(grey, t.box);
   if (options.outputSize !== undefined && options.outputSize !== piece.width) piece = resizePlane(piece, options.outputSize, options.outputSize);
-  await writeFileAtomic(job.out, encodePngSamples({ ...piece, channels: 1 }));
+  // Huffman-only: film grain defeats LZ77's string matching, so skipping it keeps the crop as small
+  // and writes it several times faster (node:zlib; fflate in a browser has no such mode).
+  await writeFileAtomic(job.out, encodePngSamples({ ...piece, channels: 1 }, { strategy: 'huffman-only' }));
   if (job.preview !== undefined && job.referenceDir !== undefined) {
     const refGrey = await readGreyPlane(join(job.referenceDir, ref.file), options.maxPixels);
     const figure = roiPreview(imageFromGrey8(grey.width, grey.height, grey.data), t, imageFromGrey8(refGrey.width, refGrey.height, refGrey.data), ref.roi);

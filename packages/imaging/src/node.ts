@@ -1,7 +1,8 @@
 /**
- * The entry of @spine/imaging that touches Node APIs (fs, path; worker threads through
+ * The entry of @spine/imaging that touches Node APIs (fs, path, zlib; worker threads through
  * worker-pool.ts and worker-script.ts, reached only from here). Everything else works on
  * Uint8Array so a web page can import the package root; Node callers add `@spine/imaging/node`.
+ * Importing it makes node:zlib the codecs' zlib (native, several times faster than fflate).
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -10,9 +11,14 @@ import { encodePng, type PngEncodeOptions } from './codecs/png-encode.js';
 import { decodeImage } from './decode.js';
 import { ImagingError } from './errors.js';
 import type { DecodeOptions, Image } from './image.js';
+import { setZlibBackend } from './codecs/zlib-backend.js';
+import { nodeZlibBackend } from './node-zlib.js';
+
+setZlibBackend(nodeZlibBackend);
 
 export { WorkerPool, type WithoutId, type WorkerPoolOptions } from './worker-pool.js';
 export { workerScript } from './worker-script.js';
+export { nodeZlibBackend } from './node-zlib.js';
 
 /**
  * Reads and decodes an image file, with ImagingErrors for missing files, directories and empties.

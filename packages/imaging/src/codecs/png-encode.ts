@@ -1,14 +1,19 @@
-// PNG writer: row filters, zlib (fflate's deflate, which runs in Node and browsers) and chunk
-// CRCs. Every image is written as one IDAT chunk, non-interlaced.
-import { zlibSync } from 'fflate';
+// PNG writer: row filters, zlib (the codecs' zlib backend: fflate, or node:zlib under
+// @spine/imaging/node) and chunk CRCs. Every image is written as one IDAT chunk, non-interlaced.
 import type { Channels, Image } from '../image.js';
 import { crc32 } from './crc32.js';
+import { zlibBackend, type DeflateStrategy } from './zlib-backend.js';
 
 export interface PngEncodeOptions {
   /** 8 (default) or 16 bits per sample. */
   bitDepth?: 8 | 16;
   /** zlib level 0-9 (default 6). */
   deflateLevel?: number;
+  /**
+   * zlib strategy (default 'default'). 'huffman-only' suits noisy images such as film crops, whose
+   * grain defeats string matching; fflate (the browser backend) has no such mode and ignores it.
+   */
+  strategy?: DeflateStrategy;
   /** PNG row filter 0-4; 1 ("sub", default) is fast and compresses smooth radiographs well. -1 picks per row. */
   filterType?: number;
 }
@@ -43,6 +48,10 @@ export function encodePngSamples(s: PngSamples, options: Omit<PngEncodeOptions, 
   if (data.length !== width * height * channels) throw new RangeError(`encodePngSamples: ${data.length} samples for ${width}x${height}x${channels}`);
   const filter = options.filterType ?? 1;
   if (!Number.isInteger(filter) || filter < -1 || filter > 4) throw new RangeError(`filterType must be -1 or 0-4, got ${filter}`);
+  const level = options.deflateLevel ?? 6;
+  if (!Number.isInteger(level) || level < 0 || level > 9) throw new RangeError(`deflateLevel must be 0-9, got ${level}`);
+  const strategy = options.strategy ?? 'default';
+  if (strategy !== 'default' && strategy !== 'huffman-only') throw new RangeError(`strategy must be 'default' or 'huffman-only', got ${String(strategy)}`);
   const wide = data instanceof Uint16Array;
   const bpp = channels * (wide ? 2 : 1);
   const rowBytes = width * bpp;
@@ -85,8 +94,8 @@ export function encodePngSamples(s: PngSamples, options: Omit<PngEncodeOptions, 
   view.setUint32(4, height);
   ihdr[8] = wide ? 16 : 8;
   ihdr[9] = COLOUR_TYPE[channels]; // compression 0, filter 0, interlace 0 follow as zeros
-  const level = (options.deflateLevel ?? 6) as 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
-  const parts = [Uint8Array.from(SIGNATURE), chunk('IHDR', ihdr), chunk('IDAT', zlibSync(raw, { level })), chunk('IEND', new Uint8Array(0))];
+  const idat = zlibBackend().deflate(raw, level, strategy);
+  const parts = [Uint8Array.from(SIGNATURE), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))];
   const png = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {

@@ -33,6 +33,19 @@ const ADAM7 = [
   [0, 1, 1, 2],
 ] as const;
 
+/** Bytes of inflated image data (filter byte plus packed samples per row, over every pass). */
+export function rawSize(header: PngHeader): number {
+  const { width, height, bitDepth, colourType } = header;
+  const bitsPerPixel = COLOUR_TYPES[colourType]!.samples * bitDepth;
+  let size = 0;
+  for (const [x0, y0, dx, dy] of header.interlaced ? ADAM7 : ([[0, 0, 1, 1]] as const)) {
+    const w = Math.ceil((width - x0) / dx);
+    const h = Math.ceil((height - y0) / dy);
+    if (w > 0 && h > 0) size += h * (1 + Math.ceil((w * bitsPerPixel) / 8));
+  }
+  return size;
+}
+
 /**
  * Turns inflated PNG scanlines into an Image as they arrive: each row is unfiltered against the
  * previous one and converted straight into the float output, so memory is the output plus two

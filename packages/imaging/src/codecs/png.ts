@@ -2,7 +2,8 @@ import { Unzlib } from 'fflate';
 import { formatCount, ImagingError } from '../errors.js';
 import { checkDimensions, decodeLimit, type DecodeOptions, type Image } from '../image.js';
 import { pngChunks } from './png-chunks.js';
-import { COLOUR_TYPES, PngRowDecoder, type PngHeader } from './png-rows.js';
+import { COLOUR_TYPES, PngRowDecoder, rawSize, type PngHeader } from './png-rows.js';
+import { inflateExact, zlibBackend } from './zlib-backend.js';
 
 /** Compressed bytes handed to the inflater at a time, so a bomb's excess is never inflated past the last row. */
 const INFLATE_SLICE = 1 << 16;
@@ -13,8 +14,47 @@ const INFLATE_SLICE = 1 << 16;
  * and converted row by row (see PngRowDecoder), so no full-size raw, RGBA or float intermediate
  * exists. Grey stays 1 channel (x-rays), grey+alpha 2, RGB 3, RGBA 4, palette RGB; with
  * `options.grey` always 1. Truncation, CRC and zlib errors are reported in their own words.
+ * Where the zlib backend inflates in one shot (node:zlib) and the raw scanlines are modest, a
+ * well-formed file takes that faster path instead (see decodeOneShot).
  */
 export function decodePng(bytes: Uint8Array, file = '<memory>', options: DecodeOptions = {}): Image {
+  return decodeOneShot(bytes, file, options) ?? decodeStreaming(bytes, file, options);
+}
+
+/**
+ * The image data of a plainly laid-out PNG inflated in one call, bounded at exactly the size its
+ * rows need. Anything unusual (a damaged, short or over-long stream, odd chunk order, an error of
+ * any kind) gives undefined and the streaming path decodes the file from the start, so the pixels
+ * accepted and every error message are the streaming path's.
+ */
+function decodeOneShot(bytes: Uint8Array, file: string, options: DecodeOptions): Image | undefined {
+  if (!zlibBackend().inflateExact) return undefined;
+  try {
+    let header: PngHeader | undefined;
+    let palette: Uint8Array | undefined;
+    const idat: Uint8Array[] = [];
+    for (const { type, data } of pngChunks(bytes, file)) {
+      if (idat.length > 0 && type !== 'IDAT') break;
+      if (!header) {
+        if (type !== 'IHDR') return undefined;
+        header = readHeader(data, file, decodeLimit(options));
+      } else if (type === 'IDAT') idat.push(data);
+      else if (type === 'PLTE') palette = data;
+      else if (type === 'IHDR' || type === 'IEND' || isCritical(type)) return undefined;
+    }
+    if (!header || idat.length === 0) return undefined;
+    if (header.colourType === 3 && (!palette || palette.length === 0 || palette.length % 3 !== 0 || palette.length > 768)) return undefined;
+    const raw = inflateExact(idat, rawSize(header));
+    if (!raw) return undefined;
+    const rows = new PngRowDecoder(header, palette, options.grey === true, file);
+    rows.write(raw);
+    return rows.done ? rows.image : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function decodeStreaming(bytes: Uint8Array, file: string, options: DecodeOptions): Image {
   const maxPixels = decodeLimit(options);
   let header: PngHeader | undefined;
   let palette: Uint8Array | undefined;

@@ -1,4 +1,5 @@
 import { Unzlib } from 'fflate';
+import { inflateExact } from './zlib-backend.js';
 
 /**
  * Strip decompressors for TIFF. They are written here rather than borrowed from utif2 because
@@ -111,10 +112,17 @@ export function decodePackBits(src: Uint8Array, out: Uint8Array): number {
 }
 
 /**
- * zlib-wrapped Deflate (compression 8 and the old 32946), inflated a slice at a time straight into
- * `out`: no second strip-sized buffer, and nothing inflated past the strip's end.
+ * zlib-wrapped Deflate (compression 8 and the old 32946). A strip that the zlib backend inflates in
+ * one shot to exactly its size is copied in; otherwise (fflate, a huge strip, a short or damaged
+ * stream) it is inflated a slice at a time straight into `out`: no second strip-sized buffer, and
+ * nothing inflated past the strip's end.
  */
 export function decodeDeflate(src: Uint8Array, out: Uint8Array): number {
+  const whole = inflateExact([src], out.length);
+  if (whole) {
+    out.set(whole);
+    return out.length;
+  }
   const SLICE = 1 << 16;
   let n = 0;
   const inflater = new Unzlib((chunk) => {
