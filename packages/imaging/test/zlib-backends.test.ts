@@ -149,6 +149,17 @@ describe('damaged, truncated and over-long image data: the same result and wordi
     // The over-long stream is still a valid image under both (the extra bytes are ignored).
     expect(typeof under(nodeZlibBackend, () => decodePng(cases[41]!, 'x.png'))).toBe('object');
   });
+  it('raw data up to 64 MiB is inflated in one shot, anything larger streams (no full-size intermediate)', () => {
+    // 16-bit RGBA: 2896 x 2896 needs 67,096,224 raw bytes (under 64 MiB), 2900 x 2900 67,282,900 (over).
+    for (const [side, oneShots] of [[2896, 1], [2900, 0]] as const) {
+      const z = deflateSync(new Uint8Array(side * (1 + side * 8)));
+      const png = concat([SIGNATURE, ihdr(side, side, 16, 6), chunk('IDAT', z), chunk('IEND', new Uint8Array(0))]);
+      const node = countingNode();
+      const img = under(node, () => decodePng(png, 'big.png', { grey: true })) as Image;
+      expect([img.width, img.height, img.channels]).toEqual([side, side, 1]);
+      expect(node.oneShots).toBe(oneShots);
+    }
+  });
   it('node:zlib never inflates past the size asked for: a longer stream is refused, not grown', () => {
     const bomb = deflateSync(new Uint8Array(8 << 20));
     expect(nodeZlibBackend.inflateExact!([bomb], 1000)).toBeUndefined();

@@ -3,7 +3,7 @@ import { formatCount, ImagingError } from '../errors.js';
 import { checkDimensions, decodeLimit, type DecodeOptions, type Image } from '../image.js';
 import { pngChunks } from './png-chunks.js';
 import { COLOUR_TYPES, PngRowDecoder, rawSize, type PngHeader } from './png-rows.js';
-import { inflateExact, zlibBackend } from './zlib-backend.js';
+import { inflateExact, ONE_SHOT_INFLATE_LIMIT, zlibBackend } from './zlib-backend.js';
 
 /** Compressed bytes handed to the inflater at a time, so a bomb's excess is never inflated past the last row. */
 const INFLATE_SLICE = 1 << 16;
@@ -38,6 +38,8 @@ function decodeOneShot(bytes: Uint8Array, file: string, options: DecodeOptions):
       if (!header) {
         if (type !== 'IHDR') return undefined;
         header = readHeader(data, file, decodeLimit(options));
+        // Too big to inflate at once: stream it from the start, without a pass over its chunks first.
+        if (rawSize(header) > ONE_SHOT_INFLATE_LIMIT) return undefined;
       } else if (type === 'IDAT') idat.push(data);
       else if (type === 'PLTE') palette = data;
       else if (type === 'IHDR' || type === 'IEND' || isCritical(type)) return undefined;
