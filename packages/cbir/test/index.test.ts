@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, copyFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { constants, deflateSync, inflateSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CbirError, RoiIndex, phogLength, type ReferenceFilm } from '../src/index.js';
-import { CropPool, buildIndexFromFolder, readGreyPlane, readIndex, readRoiBoxes, writeIndex } from '../src/node.js';
+import { CropPool, buildIndexFromFolder, cropFilm, readGreyPlane, readIndex, readRoiBoxes, writeIndex } from '../src/node.js';
 
 const sample = join(import.meta.dirname, '..', '..', '..', 'test-data', 'sample');
 const refs = join(sample, 'cervical-roi');
@@ -79,6 +80,20 @@ describe('building an index from a reference folder', () => {
     await writeIndex(out, index);
     const back = await readIndex(out);
     expect(back.nearest([index.describe(film)], 1)[0]![0]!.index).toBe(20);
+  });
+
+  it('cropFilm writes its crop with the sub filter and Huffman-only deflate (node:zlib, level 6)', async () => {
+    const index = await buildIndexFromFolder(refs);
+    const out = join(dir, 'crop.png');
+    await cropFilm({ source: join(refs, index.references[3]!.file), out }, index);
+    const png = readFileSync(out);
+    const idat = png.subarray(8 + 25 + 8, png.length - 12 - 4);
+    expect(png.toString('latin1', 8 + 25 + 4, 8 + 25 + 8)).toBe('IDAT');
+    const raw = inflateSync(idat);
+    const side = png.readUInt32BE(16);
+    for (let y = 0; y < side; y++) expect(raw[y * (side + 1)]).toBe(1);
+    // The same scanlines deflated Huffman-only by the same zlib give the same bytes.
+    expect(Buffer.compare(deflateSync(raw, { level: 6, strategy: constants.Z_HUFFMAN_ONLY }), idat)).toBe(0);
   });
 
   it('describing on worker threads gives the same index as inline', async () => {
