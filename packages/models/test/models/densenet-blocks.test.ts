@@ -58,8 +58,8 @@ describe('DenseBlock and Transition match torchvision', () => {
   }
 });
 
-describe('DenseBlock without autograd', () => {
-  it('grows its features by one two-part concat per layer: the same output bit for bit, fewer copies', async () => {
+describe('DenseBlock feature growth', () => {
+  it('grows its features by one two-part concat per layer, with or without autograd; the memory-efficient mode keeps per-layer concats', async () => {
     // On the 'gpu' kernel family each concatenated part is one copy kernel, so the count shows
     // how many regions the block's concats copy.
     T.setKernelFamily('gpu');
@@ -68,16 +68,20 @@ describe('DenseBlock without autograd', () => {
       const block = new DenseBlock({ numLayers: 4, numInputFeatures: 6, bnSize: 2, growthRate: 3 });
       block.eval();
       const x = T.randn([2, 6, 5, 5], { seed: 4 });
+      x.requiresGrad = true;
       const copies = async (run: () => T.Tensor) => {
         const p = await T.profileKernels(() => run().data());
-        return { data: p.result, kernels: p.kernels.find((k) => k.name === 'elementwise')?.dispatches ?? 0 };
+        return { data: Array.from(p.result), kernels: p.kernels.find((k) => k.name === 'elementwise')?.dispatches ?? 0 };
       };
       const recorded = await copies(() => block.forward(x));
-      const growing = await copies(() => T.noGrad(() => block.forward(x)));
-      expect(Array.from(growing.data)).toEqual(Array.from(recorded.data));
-      // Recorded: the last three layers' concats of 2, 3 and 4 parts (the first reads x itself)
+      const unrecorded = await copies(() => T.noGrad(() => block.forward(x)));
+      block.setMemoryEfficient(true);
+      const perLayer = await copies(() => block.forward(x));
+      expect(recorded.data).toEqual(unrecorded.data);
+      expect(recorded.kernels).toBe(unrecorded.kernels);
+      // Per layer: the last three layers' concats of 2, 3 and 4 parts (the first reads x itself)
       // and the block's of 5. Growing: a concat of 2 parts after each of the four layers.
-      expect(recorded.kernels - growing.kernels).toBe(2 + 3 + 4 + 5 - 4 * 2);
+      expect(perLayer.kernels - recorded.kernels).toBe(2 + 3 + 4 + 5 - 4 * 2);
     } finally {
       T.setKernelFamily(null);
     }

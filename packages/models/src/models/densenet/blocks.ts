@@ -108,7 +108,7 @@ export class DenseBlock extends Module {
   }
 
   forward(x: T.Tensor): T.Tensor {
-    if (!T.isGradEnabled()) return this.forwardGrowing(x);
+    if (!T.isGradEnabled() || !this.layers.some((l) => l.memoryEfficient)) return this.forwardGrowing(x);
     const features = [x];
     for (const layer of this.layers) features.push(layer.forward(...features));
     const out = T.concat(features, 1);
@@ -117,10 +117,11 @@ export class DenseBlock extends Module {
   }
 
   /**
-   * Without autograd the features grow by one two-part concat per layer (everything so far, then
-   * the new maps), and each layer reads that concat whole: a layer copies two regions per image
-   * instead of one per earlier feature map, and the block needs no final concat. Under autograd
-   * the per-layer concats stay: growing them there makes the backward's gradients full-width.
+   * The features grow by one two-part concat per layer (everything so far, then the new maps),
+   * and each layer reads that concat whole: a layer copies two regions per image instead of one
+   * per earlier feature map, and the block needs no final concat. The memory-efficient mode
+   * under autograd keeps the per-layer concats: its recomputed bottleneck saves its inputs, and
+   * a grown concat saved per layer would be the memory it exists to avoid.
    */
   private forwardGrowing(x: T.Tensor): T.Tensor {
     let all = x;
