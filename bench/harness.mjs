@@ -67,7 +67,10 @@ export async function loadOnnxRuntime() {
   try {
     const mod = await import('onnxruntime-node');
     const ort = mod.default ?? mod;
-    const backends = ort.listSupportedBackends?.().filter((b) => b.bundled).map((b) => b.name) ?? ['cpu'];
+    const backends = ort
+      .listSupportedBackends?.()
+      .filter((b) => b.bundled)
+      .map((b) => b.name) ?? ['cpu'];
     return { ort, version: ort.env.versions?.node ?? ort.env.versions?.common ?? 'unknown', backends };
   } catch (err) {
     console.warn(`ONNX Runtime peer unavailable: ${err.message}`);
@@ -83,7 +86,11 @@ export async function loadOnnxRuntime() {
  */
 export function runTorchPeer(cases, script = new URL('./torch_peer.py', import.meta.url).pathname) {
   const python = process.env.SPINE_TORCH_PYTHON ?? '/usr/bin/python3';
-  const r = spawnSync(python, [script, ...(quick ? ['--quick'] : [])], { input: JSON.stringify(cases), encoding: 'utf8', timeout: 600_000 });
+  const r = spawnSync(python, [script, ...(quick ? ['--quick'] : [])], {
+    input: JSON.stringify(cases),
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
   if (r.status !== 0) {
     console.warn(`PyTorch CPU peer unavailable (${(r.stderr || r.error?.message || '').trim().split('\n').at(-1)})`);
     return null;
@@ -98,8 +105,16 @@ export function runTorchPeer(cases, script = new URL('./torch_peer.py', import.m
  */
 export function attachTorchRates(cases, script) {
   const withTorch = cases.filter((c) => c.torchCase);
-  const torch = withTorch.length ? runTorchPeer(withTorch.map((c) => c.torchCase), script) : null;
-  if (torch) withTorch.forEach((c, i) => (c.torchRate = torch.ms[i] == null ? null : c.work / (torch.ms[i] / 1e3) / (c.workScale ?? 1e9)));
+  const torch = withTorch.length
+    ? runTorchPeer(
+        withTorch.map((c) => c.torchCase),
+        script,
+      )
+    : null;
+  if (torch)
+    withTorch.forEach(
+      (c, i) => (c.torchRate = torch.ms[i] == null ? null : c.work / (torch.ms[i] / 1e3) / (c.workScale ?? 1e9)),
+    );
   // The peer's process CPU time per run, kept where the case records its own (cpuMs).
   if (torch?.cpuMs) withTorch.forEach((c, i) => c.cpuMs !== undefined && (c.torchCpuMs = torch.cpuMs[i] ?? null));
   for (const c of cases) delete c.torchCase;
@@ -112,7 +127,9 @@ export function machineFacts() {
   let commit = process.env.SPINE_BENCH_COMMIT || 'unknown';
   if (!process.env.SPINE_BENCH_COMMIT) {
     try {
-      commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+      commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim();
     } catch {}
   }
   return {
@@ -150,12 +167,15 @@ export function finishSuite(root, suite, info, peer, cases, { torchScript, notes
   const torch = attachTorchRates(cases, torchScript);
   // A --quick smoke run never replaces a full run's results (report.mjs skips it).
   // Real GPUs' descriptions name only the driver: the card (adapter info's device) goes first.
-  const card = info.isFallbackAdapter ? '' : info.device ?? '';
+  const card = info.isFallbackAdapter ? '' : (info.device ?? '');
   const name = `${suite}-${slug(`${card} ${info.description || info.device || info.vendor}`)}${quick ? '-quick' : ''}`;
   const file = writeResults(root, name, {
     suite,
     machine: { ...machineFacts(), loadAverage: os.loadavg().map((v) => Math.round(v * 100) / 100) },
-    adapter: { ...info, summary: `${info.vendor} ${card || info.architecture} ${info.description}`.replace(/\s+/g, ' ').trim() },
+    adapter: {
+      ...info,
+      summary: `${info.vendor} ${card || info.architecture} ${info.description}`.replace(/\s+/g, ' ').trim(),
+    },
     peer: peer ? { name: `TensorFlow.js ${peer.version} webgpu`, adapter: peer.adapter } : null,
     torch,
     ...(peers?.length ? { peers } : {}),
@@ -167,7 +187,12 @@ export function finishSuite(root, suite, info, peer, cases, { torchScript, notes
 }
 
 export function slug(s) {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40).replace(/-$/, '');
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 40)
+    .replace(/-$/, '');
 }
 
 /**
@@ -184,7 +209,7 @@ export async function warmMatmulForBench(T, info, variants) {
   const line = warmed
     ? `- Matmul (${variants.map((v) => `${v.transA ? 'Aᵀ' : 'A'}·${v.transB ? 'Bᵀ' : 'B'}`).join(', ')}) ran the tiered ${tm}x${tn} block, warmed before timing by \`warmMatmul\` in ${s} s (a one-time compile per machine: minutes on a cold Mesa shader cache); until a variant is warm it runs the 16x8 baseline.`
     : T.matmulTexturesMode?.() !== false
-      ? `- Matmul read its operands from textures (${info.subgroupMinSize >= 8 ? 'the 32x8 texture-operand kernel, A broadcast across each workgroup\'s subgroup' : 'the 16x16 texture-operand kernel'}) wherever they fit; products under 1 MFLOP ran the 16x8 buffer baseline.`
+      ? `- Matmul read its operands from textures (${info.subgroupMinSize >= 8 ? "the 32x8 texture-operand kernel, A broadcast across each workgroup's subgroup" : 'the 16x16 texture-operand kernel'}) wherever they fit; products under 1 MFLOP ran the 16x8 buffer baseline.`
       : `- Matmul ran the 16x8 baseline: no kernel warmer here (${T.warmerUnavailable?.() ?? 'not llvmpipe'}).`;
   console.log(line.slice(2));
   return [line];

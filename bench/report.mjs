@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dir = path.join(root, 'bench', 'results');
-const files = readdirSync(dir).filter((f) => f.endsWith('.json') && !f.endsWith('-quick.json')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.json') && !f.endsWith('-quick.json'))
+  .sort();
 const fmt = (v, d = 2) => (v === null || v === undefined ? '—' : Number(v).toFixed(d));
 /** ours / a peer's rate, '—' where either side has none. */
 const times = (ours, theirs) => (ours == null || theirs == null ? '—' : `${fmt(ours / theirs)}x`);
@@ -29,10 +31,14 @@ for (const f of files) {
   out.push(`- Machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, ${m.platform}, Node ${m.node}`);
   // Suites with peers of their own (whole-model engines) have no TensorFlow.js column.
   const tfjs = r.peer || !r.peers;
-  if (tfjs) out.push(`- Peer: ${r.peer ? `${r.peer.name} on ${r.peer.adapter || 'the same adapter'}` : 'not available'}`);
+  if (tfjs)
+    out.push(`- Peer: ${r.peer ? `${r.peer.name} on ${r.peer.adapter || 'the same adapter'}` : 'not available'}`);
   for (const p of r.peers ?? []) out.push(`- Peer: ${p.name}, same machine`);
   const torchDevice = r.torch?.device ?? 'CPU';
-  if (r.torch) out.push(`- Second peer: PyTorch ${r.torch.version} on ${torchDevice === 'CPU' ? `the CPU, ${r.torch.threads} threads` : torchDevice}, same machine (where a case has a torch column)`);
+  if (r.torch)
+    out.push(
+      `- Second peer: PyTorch ${r.torch.version} on ${torchDevice === 'CPU' ? `the CPU, ${r.torch.threads} threads` : torchDevice}, same machine (where a case has a torch column)`,
+    );
   // The run's date and commit stay in the raw data; the page describes the numbers, not their history.
   out.push(`- Raw data: \`bench/results/${f}\`${m.quick ? ' (--quick)' : ''}`, '');
   const torch = r.cases.some((c) => c.torchRate !== undefined && c.torchRate !== null);
@@ -40,11 +46,23 @@ for (const f of files) {
   const quiet = r.cases.some((c) => c.peerQuietRate != null);
   const more = r.peers ?? [];
   const head = `| case | ours |${tfjs ? ' peer | ours / peer |' : ''}${quiet ? ' peer, quiet wait | ours / that |' : ''}${more.map((p) => ` ${p.column} | ours / that |`).join('')}${torch ? ` PyTorch ${torchDevice === 'CPU' ? 'CPU' : 'GPU'} | ours / PyTorch |` : ''}`;
-  out.push(head, `|---|---:|${tfjs ? '---:|---:|' : ''}${quiet ? '---:|---:|' : ''}${'---:|---:|'.repeat(more.length)}${torch ? '---:|---:|' : ''}`);
+  out.push(
+    head,
+    `|---|---:|${tfjs ? '---:|---:|' : ''}${quiet ? '---:|---:|' : ''}${'---:|---:|'.repeat(more.length)}${torch ? '---:|---:|' : ''}`,
+  );
   for (const c of r.cases) {
-    const q = quiet ? ` ${c.peerQuietRate == null ? '—' : `${fmt(c.peerQuietRate)} ${c.unit}`} | ${c.ratioQuiet == null ? '—' : `${fmt(c.ratioQuiet)}x`} |` : '';
-    const extra = torch ? ` ${c.torchRate == null ? '—' : `${fmt(c.torchRate)} ${c.unit}`} | ${times(c.rate, c.torchRate)} |` : '';
-    const others = more.map((p) => ` ${c.peers?.[p.id] ? `${fmt(c.peers[p.id].rate)} ${c.unit}` : '—'} | ${times(c.rate, c.peers?.[p.id]?.rate)} |`).join('');
+    const q = quiet
+      ? ` ${c.peerQuietRate == null ? '—' : `${fmt(c.peerQuietRate)} ${c.unit}`} | ${c.ratioQuiet == null ? '—' : `${fmt(c.ratioQuiet)}x`} |`
+      : '';
+    const extra = torch
+      ? ` ${c.torchRate == null ? '—' : `${fmt(c.torchRate)} ${c.unit}`} | ${times(c.rate, c.torchRate)} |`
+      : '';
+    const others = more
+      .map(
+        (p) =>
+          ` ${c.peers?.[p.id] ? `${fmt(c.peers[p.id].rate)} ${c.unit}` : '—'} | ${times(c.rate, c.peers?.[p.id]?.rate)} |`,
+      )
+      .join('');
     const tf = tfjs ? ` ${fmt(c.peerRate)} ${c.unit} | ${fmt(c.ratio)}x |` : '';
     out.push(`| ${c.label} | ${fmt(c.rate)} ${c.unit} |${tf}${q}${others}${extra}`);
   }
@@ -52,7 +70,10 @@ for (const f of files) {
   // Process CPU time per run, where a suite records it for both sides: on a shared machine the
   // wall-time rates above move with other load, the CPU time far less.
   const cpu = r.cases.filter((c) => c.cpuMs != null && c.torchCpuMs != null);
-  for (const c of cpu) out.push(`- ${c.label}: ${fmt(c.cpuMs / 1e3, 1)} s of process CPU time per run (all threads), PyTorch ${fmt(c.torchCpuMs / 1e3, 1)} s: ours / PyTorch ${fmt(c.torchCpuMs / c.cpuMs)}x in work done per CPU second.`);
+  for (const c of cpu)
+    out.push(
+      `- ${c.label}: ${fmt(c.cpuMs / 1e3, 1)} s of process CPU time per run (all threads), PyTorch ${fmt(c.torchCpuMs / 1e3, 1)} s: ours / PyTorch ${fmt(c.torchCpuMs / c.cpuMs)}x in work done per CPU second.`,
+    );
   if (cpu.length) out.push('');
   if (r.notes) out.push(...r.notes, '');
 }

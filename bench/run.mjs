@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-const run = (cmd, argv, cwd = root) => execFileSync(cmd, argv, { cwd, stdio: 'inherit', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } });
+const run = (cmd, argv, cwd = root) =>
+  execFileSync(cmd, argv, { cwd, stdio: 'inherit', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } });
 
 run('npx', ['turbo', 'run', 'build', '--output-logs=errors-only']);
 for (const dir of ['packages/tensor', 'packages/nn', 'packages/cbir', 'packages/models', 'packages/cli']) {

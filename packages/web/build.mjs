@@ -22,20 +22,36 @@ const stubNodeBuiltins = {
       // For a bare name, a package's own "browser" field comes first (dicom-parser maps zlib to
       // false, i.e. an empty module).
       if (!a.path.startsWith('node:')) {
-        const own = await b.resolve(a.path, { kind: a.kind, importer: a.importer, resolveDir: a.resolveDir, pluginData: 'inner' });
-        if (own.errors.length === 0 && !own.external) return own.namespace === 'file' ? { path: own.path } : { path: a.path, namespace: 'browser-disabled' };
+        const own = await b.resolve(a.path, {
+          kind: a.kind,
+          importer: a.importer,
+          resolveDir: a.resolveDir,
+          pluginData: 'inner',
+        });
+        if (own.errors.length === 0 && !own.external)
+          return own.namespace === 'file' ? { path: own.path } : { path: a.path, namespace: 'browser-disabled' };
       }
       return { path: a.path, namespace: NODE_STUB_NAMESPACE, sideEffects: false };
     });
-    b.onLoad({ filter: /.*/, namespace: 'browser-disabled' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'browser-disabled' }, () => ({
+      contents: 'module.exports = {};',
+      loader: 'js',
+    }));
     // CommonJS, so that any named import of it keeps it in the bundle (an ESM stub without exports
     // would turn the import into a silent undefined).
-    b.onLoad({ filter: /.*/, namespace: NODE_STUB_NAMESPACE }, (a) => ({ contents: `module.exports = (() => { throw new Error(${JSON.stringify(`the Node module ${a.path} was reached in the browser`)}); })();`, loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: NODE_STUB_NAMESPACE }, (a) => ({
+      contents: `module.exports = (() => { throw new Error(${JSON.stringify(`the Node module ${a.path} was reached in the browser`)}); })();`,
+      loader: 'js',
+    }));
   },
 };
 
 /** Builds the page into `outdir` (default dist/); returns esbuild's metafile. `entry` is for the bundle test. */
-export async function buildPage({ outdir = join(root, 'dist'), minify = true, entry = join(root, 'src/main.ts') } = {}) {
+export async function buildPage({
+  outdir = join(root, 'dist'),
+  minify = true,
+  entry = join(root, 'src/main.ts'),
+} = {}) {
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
   const result = await build({

@@ -14,6 +14,8 @@ for (const region of ['cervical', 'lumbar'] as Region[]) {
   for (let i = 0; i < count; i++) renderFilm(sampleSubject(region, 1, i), 1 + i, width);
   const s = (performance.now() - t0) / 1000;
   results[region] = count / s;
-  console.log(`${region.padEnd(9)} ${String(count).padStart(4)} films  ${(count / s).toFixed(2).padStart(6)} films/s  ${((s / count) * 1000).toFixed(0)} ms/film`);
+  console.log(
+    `${region.padEnd(9)} ${String(count).padStart(4)} films  ${(count / s).toFixed(2).padStart(6)} films/s  ${((s / count) * 1000).toFixed(0)} ms/film`,
+  );
 }
 console.log(JSON.stringify({ width: width ?? 'native', count, filmsPerSecond: results }));

@@ -21,7 +21,7 @@ export function drawCervical(ctx: DrawContext, p: SubjectParams, filmHeightMm: n
     const y = (k - 2) * step - (k === 0 ? Hb * 0.25 : 0);
     const t = (k + 0.5) / 6;
     const x = -p.lordosis * Math.sin(Math.PI * t) + (k - 2.5) * 2.2;
-    const slope = -p.lordosis * Math.PI * Math.cos(Math.PI * t) / (6 * step) + 2.2 / step;
+    const slope = (-p.lordosis * Math.PI * Math.cos(Math.PI * t)) / (6 * step) + 2.2 / step;
     return { x, y, angle: -Math.atan(slope) * 0.9 };
   });
   const top = levels[0]!.y - Hb * 1.6;
@@ -51,12 +51,31 @@ export function drawCervical(ctx: DrawContext, p: SubjectParams, filmHeightMm: n
   // Skull: rounded cranium top right, denser skull base, mastoid behind C1.
   const c2x = levels[0]!.x;
   ctx.ellipse(c2x + 25, top - 105, 120, 90, -0.15, 0.55 * p.boneDensity);
-  ctx.poly([[c2x - 30, top - 30], [c2x + D / 2 + p.canalDepth + 30, top - 10], [postSkin(top) + 30, top - 40], [postSkin(top), top - 120], [c2x - 30, top - 90]], 0.35 * p.boneDensity);
+  ctx.poly(
+    [
+      [c2x - 30, top - 30],
+      [c2x + D / 2 + p.canalDepth + 30, top - 10],
+      [postSkin(top) + 30, top - 40],
+      [postSkin(top), top - 120],
+      [c2x - 30, top - 90],
+    ],
+    0.35 * p.boneDensity,
+  );
   ctx.ellipse(c2x + D / 2 + 16, top - 12, 9, 13, 0.2, 0.3 * p.boneDensity);
   // Mandible: ramus rising to the skull base, angle near C2-C3, body running forward.
   const angX = front(1) - 28;
   const angY = levels[1]!.y - 6;
-  ctx.band([[c2x - 14, top - 30], [angX + 4, angY - 12], [angX - 4, angY], [angX - 40, angY - 8], [angX - 85, angY - 18]], 12, 0.4 * p.boneDensity);
+  ctx.band(
+    [
+      [c2x - 14, top - 30],
+      [angX + 4, angY - 12],
+      [angX - 4, angY],
+      [angX - 40, angY - 8],
+      [angX - 85, angY - 18],
+    ],
+    12,
+    0.4 * p.boneDensity,
+  );
   // Hyoid at C3, in front of the airway.
   ctx.ellipse(front(1) - 34, levels[1]!.y + step * 0.6, 7, 2.6, -0.3, 0.4 * p.boneDensity);
 
@@ -112,5 +131,13 @@ export function drawCervical(ctx: DrawContext, p: SubjectParams, filmHeightMm: n
   sh.push([200, bottom + 200], [-200, bottom + 200]);
   ctx.softPoly(sh, 0.75);
   ctx.ellipse(60, sy + 40, 28, 26, 0, 0.3 * p.boneDensity);
-  ctx.band([[-90, sy + 35], [-20, sy + 18], [60, sy + 10]], 9, 0.25 * p.boneDensity);
+  ctx.band(
+    [
+      [-90, sy + 35],
+      [-20, sy + 18],
+      [60, sy + 10],
+    ],
+    9,
+    0.25 * p.boneDensity,
+  );
 }

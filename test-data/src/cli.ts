@@ -35,7 +35,16 @@ async function main(): Promise<number> {
   const seed = Number(values.seed);
   const width = values.width === undefined ? undefined : Number(values.width);
   const start = values.start === undefined ? undefined : Number(values.start);
-  if ((region !== 'cervical' && region !== 'lumbar') || !values.out || !Number.isInteger(count) || count < 1 || !Number.isInteger(seed) || seed < 0 || (width !== undefined && !(Number.isInteger(width) && width >= 16 && width <= 8192)) || (start !== undefined && !(Number.isInteger(start) && start >= 0))) {
+  if (
+    (region !== 'cervical' && region !== 'lumbar') ||
+    !values.out ||
+    !Number.isInteger(count) ||
+    count < 1 ||
+    !Number.isInteger(seed) ||
+    seed < 0 ||
+    (width !== undefined && !(Number.isInteger(width) && width >= 16 && width <= 8192)) ||
+    (start !== undefined && !(Number.isInteger(start) && start >= 0))
+  ) {
     console.error(`invalid arguments\n${USAGE}`);
     return 2;
   }
@@ -50,7 +59,7 @@ async function main(): Promise<number> {
     start,
     onProgress(done, total) {
       const s = (Date.now() - t0) / 1000;
-      const line = `${done}/${total} films, ${(done / s).toFixed(1)}/s, ETA ${((total - done) * s / done).toFixed(0)}s`;
+      const line = `${done}/${total} films, ${(done / s).toFixed(1)}/s, ETA ${(((total - done) * s) / done).toFixed(0)}s`;
       if (tty) process.stderr.write(`\r${line}`);
       else if (done === total || done % 50 === 0) console.error(line);
     },

@@ -34,15 +34,22 @@ export class DrawContext {
     this.cos = Math.cos(t);
     this.sin = Math.sin(t);
     this.softScale = softFactor(canvas.width);
-    this.soft = createCanvas(Math.ceil(canvas.width / this.softScale) + 1, Math.ceil(canvas.height / this.softScale) + 1);
+    this.soft = createCanvas(
+      Math.ceil(canvas.width / this.softScale) + 1,
+      Math.ceil(canvas.height / this.softScale) + 1,
+    );
   }
 
   /** Adds `value` inside a polygon on the low-resolution soft-tissue layer. */
   softPoly(ptsMm: readonly Point[], value: number): void {
-    fillPolygon(this.soft, ptsMm.map((p) => {
-      const [x, y] = this.toPx(p);
-      return [x / this.softScale, y / this.softScale] as Point;
-    }), value);
+    fillPolygon(
+      this.soft,
+      ptsMm.map((p) => {
+        const [x, y] = this.toPx(p);
+        return [x / this.softScale, y / this.softScale] as Point;
+      }),
+      value,
+    );
   }
 
   softEllipse(cx: number, cy: number, rx: number, ry: number, rot: number, value: number): void {

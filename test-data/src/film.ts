@@ -21,7 +21,8 @@ export function exposeFilm(canvas: Canvas, n: Nuisance, seed: number, fullWidth:
   const LUT_MAX = 6;
   const LUT_SIZE = 4096;
   const lut = new Float32Array(LUT_SIZE + 1);
-  for (let j = 0; j <= LUT_SIZE; j++) lut[j] = fog + (1 - fog) * Math.pow(1 - Math.exp((-k * j * LUT_MAX) / LUT_SIZE), gamma);
+  for (let j = 0; j <= LUT_SIZE; j++)
+    lut[j] = fog + (1 - fog) * Math.pow(1 - Math.exp((-k * j * LUT_MAX) / LUT_SIZE), gamma);
   const lutScale = LUT_SIZE / LUT_MAX;
   let s = mixSeed(seed, 0x5eed) | 1;
   const out = new Uint8Array(w * h);
@@ -66,7 +67,16 @@ export function exposeFilm(canvas: Canvas, n: Nuisance, seed: number, fullWidth:
   return out;
 }
 
-function fillRectBytes(out: Uint8Array, w: number, h: number, x0: number, y0: number, x1: number, y1: number, v: number): void {
+function fillRectBytes(
+  out: Uint8Array,
+  w: number,
+  h: number,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  v: number,
+): void {
   for (let y = Math.max(0, Math.round(y0)); y < Math.min(h, Math.round(y1)); y++) {
     out.fill(v, y * w + Math.max(0, Math.round(x0)), y * w + Math.min(w, Math.round(x1)));
   }
@@ -98,4 +108,3 @@ function drawMarker(out: Uint8Array, w: number, h: number, m: { x: number; y: nu
     fillRectBytes(out, w, h, x0 + 3 * u, y0 + 3.4 * u, x0 + 4.5 * u, y0 + 5 * u, 40);
   }
 }
-

@@ -44,7 +44,14 @@ export function drawLumbar(ctx: DrawContext, p: SubjectParams, filmHeightMm: num
   // Bowel gas in front of the spine.
   const gas = createRng(mixSeed(Math.round(D * 1000), Math.round(Hb * 1000)));
   for (let g = 0; g < p.nuisance.gasPockets; g++) {
-    ctx.ellipse(gas.uniform(antSkin + 25, -D / 2 - 10), gas.uniform(-60, 130), gas.uniform(8, 22), gas.uniform(6, 14), gas.uniform(0, 3), -0.18);
+    ctx.ellipse(
+      gas.uniform(antSkin + 25, -D / 2 - 10),
+      gas.uniform(-60, 130),
+      gas.uniform(8, 22),
+      gas.uniform(6, 14),
+      gas.uniform(0, 3),
+      -0.18,
+    );
   }
   // Breast shadow over T12-L2, in front (mostly women; size from the phantom).
   if (p.breast > 0.05) {
@@ -98,5 +105,8 @@ export function drawLumbar(ctx: DrawContext, p: SubjectParams, filmHeightMm: num
   ];
 
   ctx.poly(sacrum, 0.36 * bone, true);
-  ctx.poly(sacrum.map(([x, y]) => [x * 0.92 + sx * 0.08 + 2, y * 0.92 + sTop * 0.08 + 3] as Point), -0.12 * bone);
+  ctx.poly(
+    sacrum.map(([x, y]) => [x * 0.92 + sx * 0.08 + 2, y * 0.92 + sTop * 0.08 + 3] as Point),
+    -0.12 * bone,
+  );
 }

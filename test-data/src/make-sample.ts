@@ -14,8 +14,6 @@ import { sampleSubject, type Region } from './phantom.js';
 import { renderFilm } from './render.js';
 import { SAMPLE } from './sample-spec.js';
 
-
-
 async function main(): Promise<void> {
   const root = process.argv[2] ?? join(import.meta.dirname, '..', 'sample');
   for (const region of ['cervical', 'lumbar'] as Region[]) {
@@ -23,7 +21,13 @@ async function main(): Promise<void> {
     await generateDataset({ region, count, seed, outDir: join(root, region), width });
   }
   const ref = SAMPLE.roiReference;
-  await generateDataset({ region: 'cervical', count: ref.count, seed: ref.seed, outDir: join(root, 'cervical-roi'), width: ref.width });
+  await generateDataset({
+    region: 'cervical',
+    count: ref.count,
+    seed: ref.seed,
+    outDir: join(root, 'cervical-roi'),
+    width: ref.width,
+  });
   // Contact sheet: 8 cervical and 8 lumbar films with their ROI boxes in red, rendered larger.
   const tiles = [];
   for (const region of ['cervical', 'lumbar'] as Region[]) {

@@ -15,7 +15,17 @@ export interface SeparabilityResult {
 }
 
 const FEATURE_NAMES: Record<Region, string[]> = {
-  cervical: ['bodyDepth', 'bodyHeight', 'canalDepth', 'neckDepth', 'age', 'discFactor', 'osteophytes', 'larynx', 'thyroidCalcified'],
+  cervical: [
+    'bodyDepth',
+    'bodyHeight',
+    'canalDepth',
+    'neckDepth',
+    'age',
+    'discFactor',
+    'osteophytes',
+    'larynx',
+    'thyroidCalcified',
+  ],
   lumbar: ['bodyDepth', 'bodyHeight', 'canalDepth', 'abdomenDepth', 'age', 'discFactor', 'osteophytes', 'breast'],
 };
 

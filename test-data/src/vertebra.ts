@@ -38,17 +38,49 @@ export function drawVertebra(ctx: DrawContext, s: VertebraSpec): void {
   ctx.poly(at(roundedRect(hw - rim, hh - rim, Math.min(hw, hh) * 0.18)), -0.2 * s.bone);
   if (s.osteophyte > 0.3) {
     const o = s.osteophyte;
-    ctx.poly(at([[-hw + 1, hh - 2], [-hw - o, hh + o * 0.35], [-hw + 2, hh]]), 0.45 * s.bone);
-    ctx.poly(at([[-hw + 1, -hh + 2], [-hw - o * 0.8, -hh - o * 0.3], [-hw + 2, -hh]]), 0.45 * s.bone);
+    ctx.poly(
+      at([
+        [-hw + 1, hh - 2],
+        [-hw - o, hh + o * 0.35],
+        [-hw + 2, hh],
+      ]),
+      0.45 * s.bone,
+    );
+    ctx.poly(
+      at([
+        [-hw + 1, -hh + 2],
+        [-hw - o * 0.8, -hh - o * 0.3],
+        [-hw + 2, -hh],
+      ]),
+      0.45 * s.bone,
+    );
   }
   const back = hw;
   const lam = back + s.canal;
   // Pedicle bridging body and posterior arch.
-  ctx.poly(at([[back - 1, -hh * 0.55], [lam - 2, -hh * 0.45], [lam - 2, hh * 0.1], [back - 1, hh * 0.05]]), 0.28 * s.bone, true);
+  ctx.poly(
+    at([
+      [back - 1, -hh * 0.55],
+      [lam - 2, -hh * 0.45],
+      [lam - 2, hh * 0.1],
+      [back - 1, hh * 0.05],
+    ]),
+    0.28 * s.bone,
+    true,
+  );
   // Articular pillar / facets (lateral masses project over the canal's back half).
   const pw = s.lumbar ? 7 : 5.5;
   const pc = back + s.canal * 0.72;
-  ctx.poly(at([[pc - pw, -hh - 2], [pc + pw, -hh - 0.5], [pc + pw, hh + 1.5], [pc - pw, hh]]), 0.38 * s.bone, true);
+  ctx.poly(
+    at([
+      [pc - pw, -hh - 2],
+      [pc + pw, -hh - 0.5],
+      [pc + pw, hh + 1.5],
+      [pc - pw, hh],
+    ]),
+    0.38 * s.bone,
+    true,
+  );
   // Lamina and spinous process as one tapering polygon pointing back and down.
   const L = s.spinousLength;
   const dy = Math.tan(s.spinousSlope) * L;

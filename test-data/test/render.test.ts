@@ -15,7 +15,8 @@ describe('renderFilm', () => {
     // A film has dark background, mid-grey soft tissue and bright bone.
     const hist = new Uint32Array(256);
     for (const v of film.pixels) hist[v]!++;
-    const share = (lo: number, hi: number): number => hist.slice(lo, hi).reduce((a, b) => a + b, 0) / film.pixels.length;
+    const share = (lo: number, hi: number): number =>
+      hist.slice(lo, hi).reduce((a, b) => a + b, 0) / film.pixels.length;
     expect(share(0, 40)).toBeGreaterThan(0.02);
     expect(share(60, 200)).toBeGreaterThan(0.2);
   });

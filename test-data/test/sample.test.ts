@@ -17,7 +17,11 @@ function dirBytes(dir: string): number {
 describe.skipIf(!existsSync(sample))('committed sample', () => {
   it('is under 10 MB and has the promised sets', () => {
     expect(dirBytes(sample)).toBeLessThan(10 * 1024 * 1024);
-    const rows = (set: string): string[] => readFileSync(join(sample, set, 'labels.csv'), 'utf8').trim().split('\n').slice(1);
+    const rows = (set: string): string[] =>
+      readFileSync(join(sample, set, 'labels.csv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1);
     expect(rows('cervical')).toHaveLength(SAMPLE.cervical.count);
     expect(rows('lumbar')).toHaveLength(SAMPLE.lumbar.count);
     expect(rows('cervical-roi')).toHaveLength(136);
@@ -33,7 +37,14 @@ describe.skipIf(!existsSync(sample))('committed sample', () => {
     const film = renderFilm(sampleSubject('cervical', seed, 7), seed + 7, width);
     const file = join(sample, 'cervical', 'cervical-0001-00007.png');
     const committed = decodePng(readFileSync(file), file, { grey: true });
-    expect([committed.width, committed.height, committed.channels, committed.bitDepth]).toEqual([film.width, film.height, 1, 8]);
-    expect(Buffer.from(Uint8Array.from(committed.data, (v) => Math.round(v * 255))).equals(Buffer.from(film.pixels))).toBe(true);
+    expect([committed.width, committed.height, committed.channels, committed.bitDepth]).toEqual([
+      film.width,
+      film.height,
+      1,
+      8,
+    ]);
+    expect(
+      Buffer.from(Uint8Array.from(committed.data, (v) => Math.round(v * 255))).equals(Buffer.from(film.pixels)),
+    ).toBe(true);
   });
 });

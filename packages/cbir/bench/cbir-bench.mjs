@@ -31,7 +31,10 @@ async function films(name, seed, count) {
     console.log(`rendering ${count} full-size cervical films into ${path.relative(root, dir)} ...`);
     await generateDataset({ region: 'cervical', count, seed, outDir: dir });
   }
-  const files = readdirSync(dir).filter((f) => f.endsWith('.png')).sort().slice(0, count);
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.png'))
+    .sort()
+    .slice(0, count);
   return { dir, files: files.map((f) => path.join(dir, f)) };
 }
 
@@ -50,7 +53,9 @@ async function cpuSeconds(fn) {
 const row = (label, unit, count, ms, extra = {}) => {
   const r = { label, unit, ms, rate: count / (ms / 1e3), peerRate: null, ratio: null, ...extra };
   cases.push(r);
-  console.log(`${label.padEnd(58)} ${r.rate.toFixed(2).padStart(8)} ${unit}  (${(ms / 1e3).toFixed(2)} s for ${count})`);
+  console.log(
+    `${label.padEnd(58)} ${r.rate.toFixed(2).padStart(8)} ${unit}  (${(ms / 1e3).toFixed(2)} s for ${count})`,
+  );
   return r;
 };
 
@@ -58,7 +63,9 @@ const row = (label, unit, count, ms, extra = {}) => {
 const phogFiles = queries.files.slice(0, quick ? 2 : 4);
 const full = await Promise.all(phogFiles.map((f) => readGreyPlane(f)));
 const msNative = await timeMedian(() => full.forEach((p) => phogDescriptor(p)), { warmup: 1, reps: quick ? 1 : 3 });
-row('PHOG descriptor, native 1462x1755 (reference-exact)', 'descriptors/s', full.length, msNative, { peerKey: 'phog-native' });
+row('PHOG descriptor, native 1462x1755 (reference-exact)', 'descriptors/s', full.length, msNative, {
+  peerKey: 'phog-native',
+});
 peerCases.push({ label: 'phog-native', kind: 'phog', files: phogFiles, workingWidth: null });
 const small = full.map((p) => workingPlane(p, 256));
 const msSmall = await timeMedian(() => small.forEach((p) => phogDescriptor(p)), { warmup: 2, reps: quick ? 3 : 7 });
@@ -69,9 +76,14 @@ peerCases.push({ label: 'phog-256', kind: 'phog', files: phogFiles, workingWidth
 const settings = { workingWidth: 256 };
 let pool = await CropPool.create(null, {}, workers);
 let index;
-const { r: msIndex, cpu: cpuIndex } = await cpuSeconds(() => timeMedian(async () => {
-  index = await buildIndexFromFolder(refs.dir, { settings, pool });
-}, { warmup: 0, reps: 1 }));
+const { r: msIndex, cpu: cpuIndex } = await cpuSeconds(() =>
+  timeMedian(
+    async () => {
+      index = await buildIndexFromFolder(refs.dir, { settings, pool });
+    },
+    { warmup: 0, reps: 1 },
+  ),
+);
 await pool.close();
 row(`index build, ${REFS} full-size films, ${workers} workers`, 'films/s', REFS, msIndex);
 
@@ -92,20 +104,39 @@ async function cropAll(idx, n, options, files) {
 
 const msCrop1 = await cropAll(index, 0, {}, queries.files);
 row('crop, 1400 px PNG out, 1 thread', 'films/s', QUERIES, msCrop1, { peerKey: 'crop-1400' });
-const refSizes = Object.fromEntries(index.references.map((r) => [r.file, [r.width, r.height, r.roi.x, r.roi.y, r.roi.width, r.roi.height]]));
-peerCases.push({ label: 'crop-1400', kind: 'crop', files: queries.files, workingWidth: 256, refDir: refs.dir, refs: refSizes, side: 1400, atWidth: 1462, out: path.join(tmp, 'peer-crops') });
+const refSizes = Object.fromEntries(
+  index.references.map((r) => [r.file, [r.width, r.height, r.roi.x, r.roi.y, r.roi.width, r.roi.height]]),
+);
+peerCases.push({
+  label: 'crop-1400',
+  kind: 'crop',
+  files: queries.files,
+  workingWidth: 256,
+  refDir: refs.dir,
+  refs: refSizes,
+  side: 1400,
+  atWidth: 1462,
+  out: path.join(tmp, 'peer-crops'),
+});
 const { r: msCropN, cpu: cpuCropN } = await cpuSeconds(() => cropAll(index, workers, {}, queries.files));
 const cropN = row(`crop, 1400 px PNG out, ${workers} workers`, 'films/s', QUERIES, msCropN);
 const msCropSmall = await cropAll(index, workers, { outputSize: 256 }, queries.files);
 row(`crop, written at 256 px, ${workers} workers`, 'films/s', QUERIES, msCropSmall);
-const both = row(`index + crop (${REFS} refs + ${QUERIES} films, 1400 px out), ${workers} workers`, 'films/s', REFS + QUERIES, msIndex + msCropN);
+const both = row(
+  `index + crop (${REFS} refs + ${QUERIES} films, 1400 px out), ${workers} workers`,
+  'films/s',
+  REFS + QUERIES,
+  msIndex + msCropN,
+);
 // Wall time on a shared machine says more about the other load than about this code; CPU time per
 // film does not, and times the core count it bounds what the machine does when it is ours alone.
 const cores = os.availableParallelism();
 const perCpu = (label, count, cpu) => {
   const r = { label, unit: 'films/CPU-s', ms: cpu * 1e3, rate: count / cpu, peerRate: null, ratio: null };
   cases.push(r);
-  console.log(`${label.padEnd(58)} ${r.rate.toFixed(2).padStart(8)} films per CPU-second (x ${cores} cores = ${(r.rate * cores).toFixed(1)} films/s on an idle machine)`);
+  console.log(
+    `${label.padEnd(58)} ${r.rate.toFixed(2).padStart(8)} films per CPU-second (x ${cores} cores = ${(r.rate * cores).toFixed(1)} films/s on an idle machine)`,
+  );
   return r;
 };
 perCpu('index build, per CPU-second', REFS, cpuIndex);
@@ -123,18 +154,37 @@ const t0 = performance.now();
 const described = await Promise.all(nativeNames.map((n) => pool.describe(path.join(refs.dir, n), nativeSettings)));
 const msNativeIndex = performance.now() - t0;
 await pool.close();
-const nativeIndex = new RoiIndex(nativeSettings, described.map((d, i) => ({ file: nativeNames[i], width: d.width, height: d.height, roi: boxesByName.get(nativeNames[i]), descriptor: d.descriptor })));
+const nativeIndex = new RoiIndex(
+  nativeSettings,
+  described.map((d, i) => ({
+    file: nativeNames[i],
+    width: d.width,
+    height: d.height,
+    roi: boxesByName.get(nativeNames[i]),
+    descriptor: d.descriptor,
+  })),
+);
 row(`index build at native size, ${workers} workers`, 'films/s', NATIVE_REFS, msNativeIndex);
 const msNativeCrop = await cropAll(nativeIndex, workers, {}, queries.files.slice(0, NATIVE_QUERIES));
 row(`crop at native size, 1400 px out, ${workers} workers`, 'films/s', NATIVE_QUERIES, msNativeCrop);
-row(`index + crop at native size, ${workers} workers`, 'films/s', NATIVE_REFS + NATIVE_QUERIES, msNativeIndex + msNativeCrop);
+row(
+  `index + crop at native size, ${workers} workers`,
+  'films/s',
+  NATIVE_REFS + NATIVE_QUERIES,
+  msNativeIndex + msNativeCrop,
+);
 
 // The peer, after ours so it never competes with them.
 const casesFile = path.join(tmp, 'peer-cases.json');
 writeFileSync(casesFile, JSON.stringify(peerCases));
 let peerRates = null;
 try {
-  peerRates = JSON.parse(execFileSync('/usr/bin/python3', [path.join(root, 'packages', 'cbir', 'bench', 'cbir_peer.py'), casesFile], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+  peerRates = JSON.parse(
+    execFileSync('/usr/bin/python3', [path.join(root, 'packages', 'cbir', 'bench', 'cbir_peer.py'), casesFile], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
 } catch (e) {
   console.warn(`numpy peer unavailable: ${e.message.split('\n')[0]}`);
 }
@@ -148,12 +198,25 @@ for (const c of cases) {
 }
 rmSync(tmp, { recursive: true, force: true });
 
-const info = { vendor: 'CPU', architecture: '', device: '', description: 'cpu', backend: 'none (CPU code)', kernels: 'cpu', isFallbackAdapter: true };
+const info = {
+  vendor: 'CPU',
+  architecture: '',
+  device: '',
+  description: 'cpu',
+  backend: 'none (CPU code)',
+  kernels: 'cpu',
+  isFallbackAdapter: true,
+};
 const file = finishSuite(root, 'cbir', info, null, cases);
 // finishSuite names only the TensorFlow.js peer; this suite's peer is the numpy port.
 const result = JSON.parse(readFileSync(file, 'utf8'));
 result.adapter.summary = `CPU only (${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores)`;
-result.peer = peerRates ? { name: 'numpy/scipy port of anna_phog.m + Pillow (bench/cbir_peer.py, one Python thread)', adapter: 'the same CPU' } : null;
+result.peer = peerRates
+  ? {
+      name: 'numpy/scipy port of anna_phog.m + Pillow (bench/cbir_peer.py, one Python thread)',
+      adapter: 'the same CPU',
+    }
+  : null;
 result.notes = [
   `Full-size synthetic cervical films (1462x1755) from @spine/test-data. ${workers} workers = worker threads of the crop pool. Target: 10 films/s for index + crop on the 2-core development machine.`,
   `Rates on a shared machine move with other load: the load average (1, 5, 15 min) as the run finished was ${result.machine.loadAverage.join(', ')}. The films/CPU-s rows count CPU time of this process (all its threads), which other load barely changes; times ${cores} cores they give ${(bothCpu.rate * cores).toFixed(1)} films/s for index + crop on an idle machine (measured wall rate here: ${both.rate.toFixed(1)} films/s).`,

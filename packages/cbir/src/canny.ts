@@ -38,7 +38,8 @@ const HIST_BINS = 64;
  * central-difference derivative with the positive and negative halves each normalised to sum 1.
  */
 export function cannyKernels(sigma: number): { gauss: Float64Array; deriv: Float64Array } {
-  if (!(sigma > 0) || !Number.isFinite(sigma)) throw new RangeError(`Canny sigma must be a positive number, got ${sigma}`);
+  if (!(sigma > 0) || !Number.isFinite(sigma))
+    throw new RangeError(`Canny sigma must be a positive number, got ${sigma}`);
   const extent = Math.ceil(4 * sigma);
   const n = 2 * extent + 1;
   const gauss = new Float64Array(n);

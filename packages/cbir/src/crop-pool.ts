@@ -20,11 +20,20 @@ export class CropPool {
   ) {}
 
   /** A pool of `workers` threads (default: one per core, at most 8; 0 = inline). */
-  static async create(index: RoiIndex | null, options: CropJobOptions = {}, workers = Math.min(8, availableParallelism())): Promise<CropPool> {
+  static async create(
+    index: RoiIndex | null,
+    options: CropJobOptions = {},
+    workers = Math.min(8, availableParallelism()),
+  ): Promise<CropPool> {
     const pool = new CropPool(index, options);
     if (workers > 0) {
       const init: PoolInit = { index: index === null ? null : index.toJSON(), options };
-      pool.pool = new WorkerPool<PoolTask, PoolReply>(await workerScript(import.meta.url, 'crop-worker'), workers, init, { what: 'a crop worker' });
+      pool.pool = new WorkerPool<PoolTask, PoolReply>(
+        await workerScript(import.meta.url, 'crop-worker'),
+        workers,
+        init,
+        { what: 'a crop worker' },
+      );
     }
     return pool;
   }
@@ -44,7 +53,10 @@ export class CropPool {
   }
 
   /** Reads and describes one film (for building an index in parallel). */
-  async describe(file: string, settings: DescriptorSettings): Promise<{ width: number; height: number; descriptor: Float64Array }> {
+  async describe(
+    file: string,
+    settings: DescriptorSettings,
+  ): Promise<{ width: number; height: number; descriptor: Float64Array }> {
     if (this.pool === null) return describeInline(file, settings, this.options.maxPixels);
     const reply = await this.send(this.pool, { kind: 'describe', file, settings });
     return (reply as { described: { width: number; height: number; descriptor: Float64Array } }).described;
@@ -57,7 +69,10 @@ export class CropPool {
   /** One task on the workers; a failed film comes back as its CbirError (file and reason apart). */
   private async send(pool: WorkerPool<PoolTask, PoolReply>, task: WithoutId<PoolTask>): Promise<PoolReply> {
     const reply = await pool.run(task);
-    if ('error' in reply) throw reply.file !== undefined && reply.reason !== undefined ? new CbirError(reply.file, reply.reason) : new Error(reply.error);
+    if ('error' in reply)
+      throw reply.file !== undefined && reply.reason !== undefined
+        ? new CbirError(reply.file, reply.reason)
+        : new Error(reply.error);
     return reply;
   }
 }

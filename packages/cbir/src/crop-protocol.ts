@@ -8,7 +8,9 @@ export interface PoolInit {
   options: CropJobOptions;
 }
 
-export type PoolTask = { id: number; kind: 'crop'; job: CropJob } | { id: number; kind: 'describe'; file: string; settings: DescriptorSettings };
+export type PoolTask =
+  | { id: number; kind: 'crop'; job: CropJob }
+  | { id: number; kind: 'describe'; file: string; settings: DescriptorSettings };
 
 export type PoolReply =
   | { id: number; record: CropRecord }

@@ -16,7 +16,12 @@ const index = init.index === null ? null : RoiIndex.fromJSON(init.index, 'index'
 parentPort!.on('message', (task: PoolTask) => {
   void handle(task).then(
     (reply) => parentPort!.postMessage(reply),
-    (e: unknown) => parentPort!.postMessage({ id: task.id, error: e instanceof Error ? e.message : String(e), ...(isInputError(e) ? { file: e.file, reason: e.reason } : {}) } satisfies PoolReply),
+    (e: unknown) =>
+      parentPort!.postMessage({
+        id: task.id,
+        error: e instanceof Error ? e.message : String(e),
+        ...(isInputError(e) ? { file: e.file, reason: e.reason } : {}),
+      } satisfies PoolReply),
   );
 });
 

@@ -48,5 +48,13 @@ export function distribution(values: readonly number[]): Distribution {
     const hi = Math.min(lo + 1, s.length - 1);
     return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
   };
-  return { n: s.length, mean: s.reduce((a, b) => a + b, 0) / s.length, min: s[0]!, p10: q(0.1), median: q(0.5), p90: q(0.9), max: s[s.length - 1]! };
+  return {
+    n: s.length,
+    mean: s.reduce((a, b) => a + b, 0) / s.length,
+    min: s[0]!,
+    p10: q(0.1),
+    median: q(0.5),
+    p90: q(0.9),
+    max: s[s.length - 1]!,
+  };
 }

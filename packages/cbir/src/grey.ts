@@ -35,7 +35,8 @@ export function greyPlaneFromImage(image: Image): GreyPlane {
  */
 export function workingPlane(grey: GreyPlane, workingWidth: number | null): GreyPlane {
   if (workingWidth === null || workingWidth === grey.width) return grey;
-  if (!Number.isInteger(workingWidth) || workingWidth < 1) throw new CbirError('<memory>', `working width must be a positive integer, got ${workingWidth}`);
+  if (!Number.isInteger(workingWidth) || workingWidth < 1)
+    throw new CbirError('<memory>', `working width must be a positive integer, got ${workingWidth}`);
   return resizePlane(grey, workingWidth, workingHeight(grey.width, grey.height, workingWidth));
 }
 

@@ -1,7 +1,16 @@
 export { CbirError, isCbirError } from './errors.js';
 export { greyPlaneFromImage, workingHeight, workingPlane, type GreyPlane } from './grey.js';
 export { cannyEdges, cannyKernels, type CannyOptions, type CannyResult } from './canny.js';
-export { PHOG_DEFAULTS, orientationVotes, phogDescriptor, phogFromVotes, phogLength, type OrientationVotes, type PhogOptions, type PixelBox } from './phog.js';
+export {
+  PHOG_DEFAULTS,
+  orientationVotes,
+  phogDescriptor,
+  phogFromVotes,
+  phogLength,
+  type OrientationVotes,
+  type PhogOptions,
+  type PixelBox,
+} from './phog.js';
 export {
   DEFAULT_DESCRIPTOR_SETTINGS,
   DEFAULT_WORKING_WIDTH,
@@ -13,7 +22,16 @@ export {
   type Match,
   type ReferenceFilm,
 } from './roi-index.js';
-export { PAPER_CROP, cropSide, cropSquare, paddingFraction, shiftInside, transferRoi, type CropSettings, type RoiTransfer } from './roi-transfer.js';
+export {
+  PAPER_CROP,
+  cropSide,
+  cropSquare,
+  paddingFraction,
+  shiftInside,
+  transferRoi,
+  type CropSettings,
+  type RoiTransfer,
+} from './roi-transfer.js';
 export { centreDistance, containment, distribution, iou, type Distribution } from './evaluation.js';
 export { roiPreview, type PreviewOptions } from './preview.js';
 export { cropPlane, resizePlane } from './plane-ops.js';

@@ -11,7 +11,14 @@ import { greyPlaneFromImage, type GreyPlane } from './grey.js';
 import { cropPlane, resizePlane } from './plane-ops.js';
 import { CbirError } from './errors.js';
 import type { PixelBox } from './phog.js';
-import { DEFAULT_DESCRIPTOR_SETTINGS, DEFAULT_WORKING_WIDTH, RoiIndex, describeFilm, type DescriptorSettings, type ReferenceFilm } from './roi-index.js';
+import {
+  DEFAULT_DESCRIPTOR_SETTINGS,
+  DEFAULT_WORKING_WIDTH,
+  RoiIndex,
+  describeFilm,
+  type DescriptorSettings,
+  type ReferenceFilm,
+} from './roi-index.js';
 import { PAPER_CROP, paddingFraction, transferRoi, type CropSettings } from './roi-transfer.js';
 import { roiPreview } from './preview.js';
 import type { CropPool } from './crop-pool.js';
@@ -31,7 +38,11 @@ export async function readGreyPlane(path: string, maxPixels?: number): Promise<G
   } catch (e) {
     if (e instanceof CbirError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new CbirError(path, code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : (e as Error).message, { cause: e });
+    throw new CbirError(
+      path,
+      code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : (e as Error).message,
+      { cause: e },
+    );
   }
   const options = maxPixels === undefined ? { grey: true } : { grey: true, maxPixels };
   return greyPlaneFromImage(decodeImage(bytes, path, options));
@@ -45,7 +56,13 @@ export async function readRoiBoxes(dir: string): Promise<Map<string, PixelBox>> 
     text = await fs.readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new CbirError(path, code === 'ENOENT' ? `not found: a reference folder holds its films and a ${ROIS_FILE} mapping each film name to its ROI box {x, y, width, height}` : (e as Error).message, { cause: e });
+    throw new CbirError(
+      path,
+      code === 'ENOENT'
+        ? `not found: a reference folder holds its films and a ${ROIS_FILE} mapping each film name to its ROI box {x, y, width, height}`
+        : (e as Error).message,
+      { cause: e },
+    );
   }
   let value: unknown;
   try {
@@ -53,12 +70,22 @@ export async function readRoiBoxes(dir: string): Promise<Map<string, PixelBox>> 
   } catch (e) {
     throw new CbirError(path, `is not valid JSON (${(e as Error).message})`, { cause: e });
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CbirError(path, 'must be an object mapping film names to ROI boxes');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new CbirError(path, 'must be an object mapping film names to ROI boxes');
   const boxes = new Map<string, PixelBox>();
   for (const [file, box] of Object.entries(value as Record<string, unknown>)) {
     const b = box as Record<string, unknown> | null;
-    const ok = typeof b === 'object' && b !== null && [b.x, b.y, b.width, b.height].every((v) => typeof v === 'number' && Number.isFinite(v)) && (b.width as number) > 0 && (b.height as number) > 0;
-    if (!ok) throw new CbirError(path, `entry "${file}" must be {x, y, width, height} with finite numbers and positive width and height`);
+    const ok =
+      typeof b === 'object' &&
+      b !== null &&
+      [b.x, b.y, b.width, b.height].every((v) => typeof v === 'number' && Number.isFinite(v)) &&
+      (b.width as number) > 0 &&
+      (b.height as number) > 0;
+    if (!ok)
+      throw new CbirError(
+        path,
+        `entry "${file}" must be {x, y, width, height} with finite numbers and positive width and height`,
+      );
     boxes.set(file, { x: b.x as number, y: b.y as number, width: b.width as number, height: b.height as number });
   }
   if (boxes.size === 0) throw new CbirError(path, 'lists no films');
@@ -98,14 +125,19 @@ export async function buildIndexFromFolder(dir: string, options: BuildIndexOptio
     const path = join(dir, file);
     let described: { width: number; height: number; descriptor: Float64Array };
     try {
-      described = options.pool ? await options.pool.describe(path, settings) : await describeInline(path, settings, options.maxPixels);
+      described = options.pool
+        ? await options.pool.describe(path, settings)
+        : await describeInline(path, settings, options.maxPixels);
     } catch (e) {
       if (e instanceof CbirError) throw new CbirError(path, e.reason, { cause: e });
       throw e;
     }
     const roi = boxes.get(file)!;
     if (roi.x < 0 || roi.y < 0 || roi.x + roi.width > described.width || roi.y + roi.height > described.height) {
-      throw new CbirError(path, `ROI ${roi.width}x${roi.height} at (${roi.x}, ${roi.y}) in ${ROIS_FILE} leaves the ${described.width}x${described.height} film`);
+      throw new CbirError(
+        path,
+        `ROI ${roi.width}x${roi.height} at (${roi.x}, ${roi.y}) in ${ROIS_FILE} leaves the ${described.width}x${described.height} film`,
+      );
     }
     options.onProgress?.(++done, names.length);
     return { file, width: described.width, height: described.height, roi, descriptor: described.descriptor };
@@ -115,7 +147,11 @@ export async function buildIndexFromFolder(dir: string, options: BuildIndexOptio
   return new RoiIndex(settings, references, resolve(dir));
 }
 
-export async function describeInline(path: string, settings: DescriptorSettings, maxPixels?: number): Promise<{ width: number; height: number; descriptor: Float64Array }> {
+export async function describeInline(
+  path: string,
+  settings: DescriptorSettings,
+  maxPixels?: number,
+): Promise<{ width: number; height: number; descriptor: Float64Array }> {
   const grey = await readGreyPlane(path, maxPixels);
   return { width: grey.width, height: grey.height, descriptor: describeFilm(grey, settings) };
 }
@@ -130,7 +166,11 @@ export async function readIndex(path: string): Promise<RoiIndex> {
     text = await fs.readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new CbirError(path, code === 'ENOENT' ? "not found (make an index with 'spine-cli roi index')" : (e as Error).message, { cause: e });
+    throw new CbirError(
+      path,
+      code === 'ENOENT' ? "not found (make an index with 'spine-cli roi index')" : (e as Error).message,
+      { cause: e },
+    );
   }
   let value: unknown;
   try {
@@ -183,16 +223,33 @@ export async function cropFilm(job: CropJob, index: RoiIndex, options: CropJobOp
   const ref = match!.reference;
   const t = transferRoi(ref, grey, options.crop ?? PAPER_CROP);
   let piece = cropPlane(grey, t.box);
-  if (options.outputSize !== undefined && options.outputSize !== piece.width) piece = resizePlane(piece, options.outputSize, options.outputSize);
+  if (options.outputSize !== undefined && options.outputSize !== piece.width)
+    piece = resizePlane(piece, options.outputSize, options.outputSize);
   // Huffman-only: film grain defeats LZ77's string matching, so skipping it keeps the crop as small
   // and writes it several times faster (node:zlib; fflate in a browser has no such mode).
   await writeFileAtomic(job.out, encodePngSamples({ ...piece, channels: 1 }, { strategy: 'huffman-only' }));
   if (job.preview !== undefined && job.referenceDir !== undefined) {
     const refGrey = await readGreyPlane(join(job.referenceDir, ref.file), options.maxPixels);
-    const figure = roiPreview(imageFromGrey8(grey.width, grey.height, grey.data), t, imageFromGrey8(refGrey.width, refGrey.height, refGrey.data), ref.roi);
+    const figure = roiPreview(
+      imageFromGrey8(grey.width, grey.height, grey.data),
+      t,
+      imageFromGrey8(refGrey.width, refGrey.height, refGrey.data),
+      ref.roi,
+    );
     await writeFileAtomic(job.preview, encodePng(figure));
   }
-  return { source: job.source, out: job.out, width: grey.width, height: grey.height, match: ref.file, distance: match!.distance, centre: t.centre, box: t.box, roi: t.roi, padding: paddingFraction(t.box, grey) };
+  return {
+    source: job.source,
+    out: job.out,
+    width: grey.width,
+    height: grey.height,
+    match: ref.file,
+    distance: match!.distance,
+    centre: t.centre,
+    box: t.box,
+    roi: t.roi,
+    padding: paddingFraction(t.box, grey),
+  };
 }
 
 export { CropPool } from './crop-pool.js';

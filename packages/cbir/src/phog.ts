@@ -58,7 +58,12 @@ export interface OrientationVotes {
  * anna_phog.m up to anna_binMatrix: Canny edges, the central-difference gradient, the bin of each
  * edge pixel with a non-zero magnitude and its magnitude as weight.
  */
-export function orientationVotes(grey: GreyPlane, bins: number, angle: 180 | 360, canny?: CannyOptions): OrientationVotes {
+export function orientationVotes(
+  grey: GreyPlane,
+  bins: number,
+  angle: 180 | 360,
+  canny?: CannyOptions,
+): OrientationVotes {
   const { width: w, height: h, data } = grey;
   const n = w * h;
   const bin = new Uint8Array(n);
@@ -87,7 +92,10 @@ export function orientationVotes(grey: GreyPlane, bins: number, angle: 180 | 360
       const magnitude = Math.sqrt(gx * gx + gy * gy);
       if (!(magnitude > 0)) continue;
       if (gx === 0) gx = 1e-5;
-      const a = angle === 360 ? ((Math.atan2(gy, gx) + Math.PI) * 180) / Math.PI : ((Math.atan(gy / gx) + Math.PI / 2) * 180) / Math.PI;
+      const a =
+        angle === 360
+          ? ((Math.atan2(gy, gx) + Math.PI) * 180) / Math.PI
+          : ((Math.atan(gy / gx) + Math.PI / 2) * 180) / Math.PI;
       const b = Math.ceil(a / step);
       if (b <= 0) continue;
       bin[i] = b;
@@ -97,17 +105,31 @@ export function orientationVotes(grey: GreyPlane, bins: number, angle: 180 | 360
   return { bin, weight };
 }
 
-function checkOptions(grey: GreyPlane, options: PhogOptions): { bins: number; angle: 180 | 360; levels: number; roi: PixelBox } {
+function checkOptions(
+  grey: GreyPlane,
+  options: PhogOptions,
+): { bins: number; angle: 180 | 360; levels: number; roi: PixelBox } {
   const bins = options.bins ?? PHOG_DEFAULTS.bins;
   const angle = options.angle ?? PHOG_DEFAULTS.angle;
   const levels = options.levels ?? PHOG_DEFAULTS.levels;
-  if (!Number.isInteger(bins) || bins < 1 || bins > 255) throw new CbirError('<memory>', `PHOG bins must be an integer from 1 to 255, got ${bins}`);
-  if (angle !== 180 && angle !== 360) throw new CbirError('<memory>', `PHOG angle must be 180 or 360, got ${String(angle)}`);
-  if (!Number.isInteger(levels) || levels < 0 || levels > 8) throw new CbirError('<memory>', `PHOG levels must be an integer from 0 to 8, got ${levels}`);
+  if (!Number.isInteger(bins) || bins < 1 || bins > 255)
+    throw new CbirError('<memory>', `PHOG bins must be an integer from 1 to 255, got ${bins}`);
+  if (angle !== 180 && angle !== 360)
+    throw new CbirError('<memory>', `PHOG angle must be 180 or 360, got ${String(angle)}`);
+  if (!Number.isInteger(levels) || levels < 0 || levels > 8)
+    throw new CbirError('<memory>', `PHOG levels must be an integer from 0 to 8, got ${levels}`);
   const roi = options.roi ?? { x: 0, y: 0, width: grey.width, height: grey.height };
-  const inside = [roi.x, roi.y, roi.width, roi.height].every(Number.isInteger) && roi.x >= 0 && roi.y >= 0 && roi.width >= 1 && roi.height >= 1;
+  const inside =
+    [roi.x, roi.y, roi.width, roi.height].every(Number.isInteger) &&
+    roi.x >= 0 &&
+    roi.y >= 0 &&
+    roi.width >= 1 &&
+    roi.height >= 1;
   if (!inside || roi.x + roi.width > grey.width || roi.y + roi.height > grey.height) {
-    throw new CbirError('<memory>', `PHOG ROI ${roi.width}x${roi.height} at (${roi.x}, ${roi.y}) is not an integer box inside the ${grey.width}x${grey.height} image`);
+    throw new CbirError(
+      '<memory>',
+      `PHOG ROI ${roi.width}x${roi.height} at (${roi.x}, ${roi.y}) is not an integer box inside the ${grey.width}x${grey.height} image`,
+    );
   }
   const minSide = 4 ** levels;
   if (roi.width < minSide || roi.height < minSide) {
@@ -127,7 +149,13 @@ export function phogDescriptor(grey: GreyPlane, options: PhogOptions = {}): Floa
 }
 
 /** anna_phogDescriptor over the ROI of a vote map. */
-export function phogFromVotes(votes: OrientationVotes, width: number, roi: PixelBox, bins: number, levels: number): Float64Array {
+export function phogFromVotes(
+  votes: OrientationVotes,
+  width: number,
+  roi: PixelBox,
+  bins: number,
+  levels: number,
+): Float64Array {
   const out = new Float64Array(phogLength(bins, levels));
   // Voting pixels of the ROI, gathered once: usually a few percent of the pixels.
   const xs: number[] = [];

@@ -9,7 +9,8 @@ import type { PixelBox } from './phog.js';
 
 /** Resamples a grey plane to width x height (rows, then columns), rounding to bytes at the end. */
 export function resizePlane(plane: GreyPlane, width: number, height: number): GreyPlane {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new CbirError('<memory>', `cannot resize to ${width}x${height}`);
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
+    throw new CbirError('<memory>', `cannot resize to ${width}x${height}`);
   const { width: sw, height: sh, data } = plane;
   if (sw === width && sh === height) return { width, height, data: data.slice() };
   // @spine/imaging's taps (area averaging when shrinking, bilinear when enlarging), float64.
@@ -50,7 +51,8 @@ export function resizePlane(plane: GreyPlane, width: number, height: number): Gr
 /** Cuts `box` out of the plane; the parts outside it are `fill` (default 0). */
 export function cropPlane(plane: GreyPlane, box: PixelBox, fill = 0): GreyPlane {
   const { x: x0, y: y0, width: w, height: h } = box;
-  if (![x0, y0, w, h].every(Number.isInteger) || w < 1 || h < 1) throw new CbirError('<memory>', `crop box must be integers with positive size, got ${w}x${h} at (${x0}, ${y0})`);
+  if (![x0, y0, w, h].every(Number.isInteger) || w < 1 || h < 1)
+    throw new CbirError('<memory>', `crop box must be integers with positive size, got ${w}x${h} at (${x0}, ${y0})`);
   const out = new Uint8Array(w * h);
   if (fill !== 0) out.fill(fill);
   const xs = Math.max(0, x0);

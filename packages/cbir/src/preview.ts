@@ -42,7 +42,12 @@ function panel(image: Image, height: number, boxes: { box: PixelBox; color: numb
   const out = toRgb(resize(image, width, height));
   const thickness = Math.max(2, Math.round(height / 160));
   for (const { box, color } of boxes) {
-    drawRect(out, { x: box.x * scale, y: box.y * scale, width: box.width * scale, height: box.height * scale }, color, thickness);
+    drawRect(
+      out,
+      { x: box.x * scale, y: box.y * scale, width: box.width * scale, height: box.height * scale },
+      color,
+      thickness,
+    );
   }
   return out;
 }

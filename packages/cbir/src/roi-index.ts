@@ -24,7 +24,10 @@ export interface DescriptorSettings {
 }
 
 export const DEFAULT_WORKING_WIDTH = 256;
-export const DEFAULT_DESCRIPTOR_SETTINGS: DescriptorSettings = { ...PHOG_DEFAULTS, workingWidth: DEFAULT_WORKING_WIDTH };
+export const DEFAULT_DESCRIPTOR_SETTINGS: DescriptorSettings = {
+  ...PHOG_DEFAULTS,
+  workingWidth: DEFAULT_WORKING_WIDTH,
+};
 
 export interface ReferenceFilm {
   /** Name of the film, relative to the reference folder. */
@@ -45,7 +48,11 @@ export interface Match {
 
 /** The descriptor of a film's grey plane under the given settings (working size, then PHOG). */
 export function describeFilm(grey: GreyPlane, settings: DescriptorSettings): Float64Array {
-  return phogDescriptor(workingPlane(grey, settings.workingWidth), { bins: settings.bins, angle: settings.angle, levels: settings.levels });
+  return phogDescriptor(workingPlane(grey, settings.workingWidth), {
+    bins: settings.bins,
+    angle: settings.angle,
+    levels: settings.levels,
+  });
 }
 
 export class RoiIndex {
@@ -64,7 +71,10 @@ export class RoiIndex {
     this.matrix = new Float64Array(references.length * this.dimension);
     references.forEach((r, i) => {
       if (r.descriptor.length !== this.dimension) {
-        throw new CbirError(r.file, `descriptor has ${r.descriptor.length} values, the index settings give ${this.dimension}`);
+        throw new CbirError(
+          r.file,
+          `descriptor has ${r.descriptor.length} values, the index settings give ${this.dimension}`,
+        );
       }
       this.matrix.set(r.descriptor, i * this.dimension);
     });
@@ -97,7 +107,9 @@ export class RoiIndex {
         dist[r] = Math.sqrt(s);
         order[r] = r;
       }
-      const top = Array.from(order).sort((a, b) => dist[a]! - dist[b]! || a - b).slice(0, kk);
+      const top = Array.from(order)
+        .sort((a, b) => dist[a]! - dist[b]! || a - b)
+        .slice(0, kk);
       return top.map((index) => ({ index, reference: this.references[index]!, distance: dist[index]! }));
     });
   }
@@ -109,7 +121,13 @@ export class RoiIndex {
       version: INDEX_VERSION,
       settings: this.settings,
       ...(this.root !== undefined ? { root: this.root } : {}),
-      references: this.references.map((r) => ({ file: r.file, width: r.width, height: r.height, roi: r.roi, descriptor: Array.from(r.descriptor) })),
+      references: this.references.map((r) => ({
+        file: r.file,
+        width: r.width,
+        height: r.height,
+        roi: r.roi,
+        descriptor: Array.from(r.descriptor),
+      })),
     };
   }
 
@@ -118,15 +136,21 @@ export class RoiIndex {
     const bad = (reason: string): never => {
       throw new CbirError(file, reason);
     };
-    if (!isObject(value) || value.format !== INDEX_FORMAT) bad(`not an ROI index (expected "format": "${INDEX_FORMAT}"; make one with 'spine-cli roi index')`);
+    if (!isObject(value) || value.format !== INDEX_FORMAT)
+      bad(`not an ROI index (expected "format": "${INDEX_FORMAT}"; make one with 'spine-cli roi index')`);
     const v = value as Record<string, unknown>;
-    if (v.version !== INDEX_VERSION) bad(`ROI index version ${String(v.version)} is not supported (this build reads version ${INDEX_VERSION}); rebuild it with 'spine-cli roi index'`);
+    if (v.version !== INDEX_VERSION)
+      bad(
+        `ROI index version ${String(v.version)} is not supported (this build reads version ${INDEX_VERSION}); rebuild it with 'spine-cli roi index'`,
+      );
     const s = v.settings;
     if (!isObject(s)) bad('has no "settings"');
     const settings = s as Record<string, unknown>;
     const int = (x: unknown, min: number): boolean => Number.isInteger(x) && (x as number) >= min;
-    if (!int(settings.bins, 1) || !int(settings.levels, 0) || (settings.angle !== 180 && settings.angle !== 360)) bad('"settings" needs integer bins >= 1, levels >= 0 and angle 180 or 360');
-    if (settings.workingWidth !== null && !int(settings.workingWidth, 1)) bad('"settings.workingWidth" must be a positive integer or null');
+    if (!int(settings.bins, 1) || !int(settings.levels, 0) || (settings.angle !== 180 && settings.angle !== 360))
+      bad('"settings" needs integer bins >= 1, levels >= 0 and angle 180 or 360');
+    if (settings.workingWidth !== null && !int(settings.workingWidth, 1))
+      bad('"settings.workingWidth" must be a positive integer or null');
     const refs = v.references;
     if (!Array.isArray(refs) || refs.length === 0) bad('has no "references"');
     const references = (refs as unknown[]).map((r, i): ReferenceFilm => {
@@ -134,12 +158,18 @@ export class RoiIndex {
       if (!isObject(r)) return bad(`${where} is not an object`);
       const o = r as Record<string, unknown>;
       if (typeof o.file !== 'string' || o.file === '') bad(`${where} has no "file"`);
-      if (!int(o.width, 1) || !int(o.height, 1)) bad(`${where} (${String(o.file)}) needs positive integer width and height`);
+      if (!int(o.width, 1) || !int(o.height, 1))
+        bad(`${where} (${String(o.file)}) needs positive integer width and height`);
       const roi = o.roi as Record<string, unknown> | undefined;
-      if (!isObject(roi) || ![roi.x, roi.y, roi.width, roi.height].every((x) => typeof x === 'number' && Number.isFinite(x)) || !((roi.width as number) > 0 && (roi.height as number) > 0)) {
+      if (
+        !isObject(roi) ||
+        ![roi.x, roi.y, roi.width, roi.height].every((x) => typeof x === 'number' && Number.isFinite(x)) ||
+        !((roi.width as number) > 0 && (roi.height as number) > 0)
+      ) {
         bad(`${where} (${String(o.file)}) needs an "roi" with finite x, y and positive width, height`);
       }
-      if (!Array.isArray(o.descriptor) || !o.descriptor.every((x) => typeof x === 'number' && Number.isFinite(x))) bad(`${where} (${String(o.file)}) needs a "descriptor" of finite numbers`);
+      if (!Array.isArray(o.descriptor) || !o.descriptor.every((x) => typeof x === 'number' && Number.isFinite(x)))
+        bad(`${where} (${String(o.file)}) needs a "descriptor" of finite numbers`);
       const box = roi as unknown as PixelBox;
       return {
         file: o.file as string,
@@ -151,7 +181,12 @@ export class RoiIndex {
     });
     if (v.root !== undefined && typeof v.root !== 'string') bad('"root" must be a string (the reference folder)');
     return new RoiIndex(
-      { bins: settings.bins as number, angle: settings.angle as 180 | 360, levels: settings.levels as number, workingWidth: settings.workingWidth as number | null },
+      {
+        bins: settings.bins as number,
+        angle: settings.angle as 180 | 360,
+        levels: settings.levels as number,
+        workingWidth: settings.workingWidth as number | null,
+      },
       references,
       v.root as string | undefined,
     );

@@ -37,7 +37,11 @@ export interface RoiTransfer {
 
 /** The side of the crop square for a film `width` pixels wide (at least 1). */
 export function cropSide(width: number, settings: CropSettings = PAPER_CROP): number {
-  if (!(settings.side > 0) || !(settings.atWidth > 0)) throw new CbirError('<memory>', `crop side and reference width must be positive, got ${settings.side} at ${settings.atWidth}`);
+  if (!(settings.side > 0) || !(settings.atWidth > 0))
+    throw new CbirError(
+      '<memory>',
+      `crop side and reference width must be positive, got ${settings.side} at ${settings.atWidth}`,
+    );
   return Math.max(1, Math.round((settings.side * width) / settings.atWidth));
 }
 
@@ -63,8 +67,14 @@ export function transferRoi(
  * evenly, the odd pixel after the film).
  */
 export function shiftInside(box: PixelBox, film: { width: number; height: number }): PixelBox {
-  const axis = (start: number, size: number, extent: number) => (size >= extent ? Math.floor((extent - size + 1) / 2) : Math.min(Math.max(start, 0), extent - size));
-  return { x: axis(box.x, box.width, film.width), y: axis(box.y, box.height, film.height), width: box.width, height: box.height };
+  const axis = (start: number, size: number, extent: number) =>
+    size >= extent ? Math.floor((extent - size + 1) / 2) : Math.min(Math.max(start, 0), extent - size);
+  return {
+    x: axis(box.x, box.width, film.width),
+    y: axis(box.y, box.height, film.height),
+    width: box.width,
+    height: box.height,
+  };
 }
 
 /** The share of `box`'s pixels that lie outside a `film`-sized film: what a crop of it pads. */

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { constants, deflateSync, inflateSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CbirError, RoiIndex, phogLength, type ReferenceFilm } from '../src/index.js';
-import { CropPool, buildIndexFromFolder, cropFilm, readGreyPlane, readIndex, readRoiBoxes, writeIndex } from '../src/node.js';
+import {
+  CropPool,
+  buildIndexFromFolder,
+  cropFilm,
+  readGreyPlane,
+  readIndex,
+  readRoiBoxes,
+  writeIndex,
+} from '../src/node.js';
 
 const sample = join(import.meta.dirname, '..', '..', '..', 'test-data', 'sample');
 const refs = join(sample, 'cervical-roi');
@@ -13,7 +21,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function seeded(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 function randomIndex(n: number, d: number, seed: number): RoiIndex {
@@ -54,14 +62,20 @@ describe('RoiIndex', () => {
     const index = randomIndex(3, 10, 5);
     const back = RoiIndex.fromJSON(JSON.parse(JSON.stringify(index.toJSON())), 'i.json');
     expect(back.settings).toEqual(index.settings);
-    expect(back.references.map((r) => Array.from(r.descriptor))).toEqual(index.references.map((r) => Array.from(r.descriptor)));
+    expect(back.references.map((r) => Array.from(r.descriptor))).toEqual(
+      index.references.map((r) => Array.from(r.descriptor)),
+    );
     const json = index.toJSON() as Record<string, unknown>;
-    expect(() => RoiIndex.fromJSON({ ...json, version: 99 }, 'i.json')).toThrow(/i\.json: ROI index version 99 is not supported/);
+    expect(() => RoiIndex.fromJSON({ ...json, version: 99 }, 'i.json')).toThrow(
+      /i\.json: ROI index version 99 is not supported/,
+    );
     expect(() => RoiIndex.fromJSON({ hello: 1 }, 'i.json')).toThrow(/not an ROI index/);
     const refsJson = (json.references as Record<string, unknown>[]).map((r) => ({ ...r }));
     refsJson[1]!.descriptor = [1, 2];
     expect(() => RoiIndex.fromJSON({ ...json, references: refsJson }, 'i.json')).toThrow(CbirError);
-    expect(() => RoiIndex.fromJSON({ ...json, references: refsJson }, 'i.json')).toThrow(/f1\.png: descriptor has 2 values, the index settings give 10/);
+    expect(() => RoiIndex.fromJSON({ ...json, references: refsJson }, 'i.json')).toThrow(
+      /f1\.png: descriptor has 2 values, the index settings give 10/,
+    );
     expect(() => index.nearest([new Float64Array(3)])).toThrow(/query 0 has 3 values, the index expects 10/);
   });
 });
@@ -111,7 +125,10 @@ describe('building an index from a reference folder', () => {
       // A film that cannot be read fails as inline: a CbirError, its file and reason apart.
       const bad = join(small, 'bad.png');
       writeFileSync(bad, 'not an image');
-      const e = (await pool.describe(bad, inline.settings).then(() => undefined, (x: unknown) => x)) as CbirError;
+      const e = (await pool.describe(bad, inline.settings).then(
+        () => undefined,
+        (x: unknown) => x,
+      )) as CbirError;
       expect(e).toBeInstanceOf(CbirError);
       expect(e.file).toBe(bad);
       expect(e.reason).not.toContain('bad.png');
@@ -124,14 +141,18 @@ describe('building an index from a reference folder', () => {
   it('bad reference folders are clear errors naming the file', async () => {
     const bad = join(dir, 'bad');
     mkdirSync(bad);
-    await expect(readRoiBoxes(bad)).rejects.toThrow(/rois\.json: not found: a reference folder holds its films and a rois\.json/);
+    await expect(readRoiBoxes(bad)).rejects.toThrow(
+      /rois\.json: not found: a reference folder holds its films and a rois\.json/,
+    );
     writeFileSync(join(bad, 'rois.json'), '{"a.png": {"x": 1}}');
     await expect(readRoiBoxes(bad)).rejects.toThrow(/entry "a\.png" must be \{x, y, width, height\}/);
     writeFileSync(join(bad, 'rois.json'), '{"a.png": {"x": 1, "y": 1, "width": 5, "height": 5}}');
     await expect(buildIndexFromFolder(bad)).rejects.toThrow(/a\.png: file not found/);
     copyFileSync(join(refs, 'cervical-0003-00000.png'), join(bad, 'a.png'));
     writeFileSync(join(bad, 'rois.json'), '{"a.png": {"x": 100, "y": 1, "width": 50, "height": 5}}');
-    await expect(buildIndexFromFolder(bad)).rejects.toThrow(/a\.png: ROI 50x5 at \(100, 1\) in rois\.json leaves the 128x154 film/);
+    await expect(buildIndexFromFolder(bad)).rejects.toThrow(
+      /a\.png: ROI 50x5 at \(100, 1\) in rois\.json leaves the 128x154 film/,
+    );
     writeFileSync(join(bad, 'i.json'), 'nope');
     await expect(readIndex(join(bad, 'i.json'))).rejects.toThrow(/i\.json: is not valid JSON/);
   });

@@ -2,7 +2,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readImage } from '@spine/imaging/node';
 import { describe, expect, it } from 'vitest';
-import { cannyEdges, cannyKernels, greyPlaneFromImage, phogDescriptor, phogLength, type GreyPlane, type PhogOptions } from '../src/index.js';
+import {
+  cannyEdges,
+  cannyKernels,
+  greyPlaneFromImage,
+  phogDescriptor,
+  phogLength,
+  type GreyPlane,
+  type PhogOptions,
+} from '../src/index.js';
 
 /** Written by scripts/make-phog-golden.py, a numpy/scipy port of anna_phog.m and MATLAB's Canny. */
 interface GoldenCase {
@@ -29,7 +37,8 @@ async function input(c: GoldenCase): Promise<GreyPlane> {
     const w = film.width * 3;
     const h = film.height * 3;
     const data = new Uint8Array(w * h);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data[y * w + x] = film.data[Math.floor(y / 3) * film.width + Math.floor(x / 3)]!;
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) data[y * w + x] = film.data[Math.floor(y / 3) * film.width + Math.floor(x / 3)]!;
     return { width: w, height: h, data };
   }
   const [x0, y0, w, h] = c.transform.replace('crop:', '').split(',').map(Number) as [number, number, number, number];
@@ -56,15 +65,18 @@ describe('Canny and PHOG against the numpy port of the reference MATLAB', () => 
     expect(ours).toEqual(c.canny.edges);
   });
 
-  it.each(golden.cases.map((c) => [c.name, c] as const))('%s: descriptor length and values within 1e-5', async (_name, c) => {
-    const p = phogDescriptor(await input(c), c.options);
-    expect(p.length).toBe(c.descriptor.length);
-    expect(p.length).toBe(phogLength(c.options.bins, c.options.levels));
-    let worst = 0;
-    for (let i = 0; i < p.length; i++) worst = Math.max(worst, Math.abs(p[i]! - c.descriptor[i]!));
-    expect(worst).toBeLessThan(1e-5);
-    // Not a vector of zeros that trivially matches: it is L1-normalised with many non-zero cells.
-    expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
-    expect(p.filter((v) => v > 0).length).toBeGreaterThan(p.length / 4);
-  });
+  it.each(golden.cases.map((c) => [c.name, c] as const))(
+    '%s: descriptor length and values within 1e-5',
+    async (_name, c) => {
+      const p = phogDescriptor(await input(c), c.options);
+      expect(p.length).toBe(c.descriptor.length);
+      expect(p.length).toBe(phogLength(c.options.bins, c.options.levels));
+      let worst = 0;
+      for (let i = 0; i < p.length; i++) worst = Math.max(worst, Math.abs(p[i]! - c.descriptor[i]!));
+      expect(worst).toBeLessThan(1e-5);
+      // Not a vector of zeros that trivially matches: it is L1-normalised with many non-zero cells.
+      expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+      expect(p.filter((v) => v > 0).length).toBeGreaterThan(p.length / 4);
+    },
+  );
 });

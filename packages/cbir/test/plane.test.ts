@@ -14,7 +14,10 @@ function plane(width: number, height: number, seed = 1): GreyPlane {
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       s = (s * 1103515245 + 12345) >>> 0;
-      data[y * width + x] = Math.max(0, Math.min(255, Math.round(120 + 80 * Math.sin(x / 7) * Math.cos(y / 11) + ((s >>> 16) % 31) - 15)));
+      data[y * width + x] = Math.max(
+        0,
+        Math.min(255, Math.round(120 + 80 * Math.sin(x / 7) * Math.cos(y / 11) + ((s >>> 16) % 31) - 15)),
+      );
     }
   }
   return { width, height, data };
@@ -42,10 +45,14 @@ describe('grey planes through @spine/imaging', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cbir-limit-'));
     try {
       writeFileSync(join(dir, 'bomb.png'), bomb);
-      await expect(readGreyPlane(join(dir, 'bomb.png'))).rejects.toThrow(/bomb\.png: image size 20000x20000 \(400,000,000 pixels\) is above the limit of 30,000,000 pixels/);
+      await expect(readGreyPlane(join(dir, 'bomb.png'))).rejects.toThrow(
+        /bomb\.png: image size 20000x20000 \(400,000,000 pixels\) is above the limit of 30,000,000 pixels/,
+      );
       writeFileSync(join(dir, 'film.png'), encodePngSamples({ ...plane(50, 40), channels: 1 }));
       expect((await readGreyPlane(join(dir, 'film.png'), 2000)).width).toBe(50);
-      await expect(readGreyPlane(join(dir, 'film.png'), 1999)).rejects.toThrow(/image size 50x40 \(2,000 pixels\) is above the limit of 1,999 pixels/);
+      await expect(readGreyPlane(join(dir, 'film.png'), 1999)).rejects.toThrow(
+        /image size 50x40 \(2,000 pixels\) is above the limit of 1,999 pixels/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -55,8 +62,17 @@ describe('grey planes through @spine/imaging', () => {
 describe('plane operations', () => {
   it('resizePlane agrees with @spine/imaging resize to within rounding, shrinking and enlarging', () => {
     const p = plane(301, 173);
-    const img = imageFromData(301, 173, 1, Float32Array.from(p.data, (v) => v / 255));
-    for (const [w, h] of [[64, 37], [128, 74], [450, 259]] as const) {
+    const img = imageFromData(
+      301,
+      173,
+      1,
+      Float32Array.from(p.data, (v) => v / 255),
+    );
+    for (const [w, h] of [
+      [64, 37],
+      [128, 74],
+      [450, 259],
+    ] as const) {
       const ours = resizePlane(p, w, h);
       const ref = resize(img, w, h).data;
       let worst = 0;

@@ -1,9 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { PAPER_CROP, centreDistance, containment, cropSide, distribution, iou, paddingFraction, shiftInside, transferRoi } from '../src/index.js';
+import {
+  PAPER_CROP,
+  centreDistance,
+  containment,
+  cropSide,
+  distribution,
+  iou,
+  paddingFraction,
+  shiftInside,
+  transferRoi,
+} from '../src/index.js';
 
 describe('ROI transfer', () => {
   it('maps the match ROI centre into a query of the same size and centres a 1400 px square on it', () => {
-    const t = transferRoi({ width: 1462, height: 1755, roi: { x: 600, y: 400, width: 500, height: 900 } }, { width: 1462, height: 1755 });
+    const t = transferRoi(
+      { width: 1462, height: 1755, roi: { x: 600, y: 400, width: 500, height: 900 } },
+      { width: 1462, height: 1755 },
+    );
     expect(t.centre).toEqual({ x: 850, y: 850 });
     expect(t.box).toEqual({ x: 150, y: 150, width: 1400, height: 1400 });
     expect(t.roi).toEqual({ x: 600, y: 400, width: 500, height: 900 });
@@ -11,19 +24,29 @@ describe('ROI transfer', () => {
 
   it('scales the centre by each axis and the square by the query width when sizes differ', () => {
     // A 128x154 reference matched to a full-size query: x scales by 1462/128, y by 1755/154.
-    const t = transferRoi({ width: 128, height: 154, roi: { x: 60, y: 30, width: 50, height: 80 } }, { width: 1462, height: 1755 });
+    const t = transferRoi(
+      { width: 128, height: 154, roi: { x: 60, y: 30, width: 50, height: 80 } },
+      { width: 1462, height: 1755 },
+    );
     expect(t.centre.x).toBeCloseTo(85 * (1462 / 128), 10);
     expect(t.centre.y).toBeCloseTo(70 * (1755 / 154), 10);
     expect(t.box.width).toBe(1400);
     // The other way round: the square shrinks with the film (1400 * 128 / 1462 = 122.6 -> 123).
-    const small = transferRoi({ width: 1462, height: 1755, roi: { x: 600, y: 400, width: 500, height: 900 } }, { width: 128, height: 154 });
+    const small = transferRoi(
+      { width: 1462, height: 1755, roi: { x: 600, y: 400, width: 500, height: 900 } },
+      { width: 128, height: 154 },
+    );
     expect(small.box.width).toBe(123);
     expect(cropSide(128, PAPER_CROP)).toBe(123);
     expect(cropSide(256, { side: 100, atWidth: 128 })).toBe(200);
   });
 
   it('lets the square leave the film (the crop pads it) rather than moving the centre', () => {
-    const t = transferRoi({ width: 100, height: 100, roi: { x: 0, y: 0, width: 10, height: 10 } }, { width: 100, height: 100 }, { side: 50, atWidth: 100 });
+    const t = transferRoi(
+      { width: 100, height: 100, roi: { x: 0, y: 0, width: 10, height: 10 } },
+      { width: 100, height: 100 },
+      { side: 50, atWidth: 100 },
+    );
     expect(t.box).toEqual({ x: -20, y: -20, width: 50, height: 50 });
     expect(paddingFraction(t.box, { width: 100, height: 100 })).toBeCloseTo(1 - (30 * 30) / (50 * 50), 12);
   });
@@ -37,7 +60,14 @@ describe('ROI transfer', () => {
     expect(at(51, 31)).toEqual({ x: 50, y: 30, width: 50, height: 50 });
     expect(at(50, 30)).toEqual({ x: 50, y: 30, width: 50, height: 50 }); // touching the far edges: already inside
     expect(at(10, 12)).toEqual({ x: 10, y: 12, width: 50, height: 50 });
-    for (const [x, y] of [[-20, -7], [70, 45], [-1, 30], [51, 31], [10, 12]] as const) expect(paddingFraction(at(x, y), film)).toBe(0);
+    for (const [x, y] of [
+      [-20, -7],
+      [70, 45],
+      [-1, 30],
+      [51, 31],
+      [10, 12],
+    ] as const)
+      expect(paddingFraction(at(x, y), film)).toBe(0);
     // Through transferRoi: the paper's square on a full-size film with the ROI near the left edge.
     const reference = { width: 1462, height: 1755, roi: { x: 0, y: 600, width: 400, height: 500 } };
     const centred = transferRoi(reference, { width: 1462, height: 1755 });
@@ -55,7 +85,12 @@ describe('ROI transfer', () => {
     expect(box).toEqual({ x: 0, y: -11, width: 123, height: 123 }); // 11 rows padded above, 12 below
     expect(paddingFraction(box, { width: 128, height: 100 })).toBeCloseTo(1 - 100 / 123, 12);
     // Longer than the film both ways: centred both ways.
-    expect(shiftInside({ x: 5, y: 5, width: 10, height: 10 }, { width: 6, height: 9 })).toEqual({ x: -2, y: 0, width: 10, height: 10 });
+    expect(shiftInside({ x: 5, y: 5, width: 10, height: 10 }, { width: 6, height: 9 })).toEqual({
+      x: -2,
+      y: 0,
+      width: 10,
+      height: 10,
+    });
     // A box wholly off the film is all padding.
     expect(paddingFraction({ x: 200, y: 0, width: 10, height: 10 }, { width: 100, height: 100 })).toBe(1);
   });

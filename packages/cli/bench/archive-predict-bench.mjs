@@ -25,7 +25,9 @@ const root = path.resolve(here, '../../..');
 const W = 1024;
 const H = 1280;
 
-const loadAtStart = loadavg().map((v) => v.toFixed(2)).join(', ');
+const loadAtStart = loadavg()
+  .map((v) => v.toFixed(2))
+  .join(', ');
 await T.ready();
 const info = T.deviceInfo();
 const dir = mkdtempSync(path.join(tmpdir(), 'spine-archive-bench-'));
@@ -40,16 +42,26 @@ try {
     for (let y = 0; y < H; y++) {
       for (let x = 0; x < W; x++) {
         s = (s * 1103515245 + 12345) >>> 0;
-        px[y * W + x] = Math.max(0, Math.min(255, Math.round(128 + 90 * Math.sin((x + 7 * i) / 97) * Math.cos(y / 131) + ((s >>> 24) % 16) - 8)));
+        px[y * W + x] = Math.max(
+          0,
+          Math.min(255, Math.round(128 + 90 * Math.sin((x + 7 * i) / 97) * Math.cos(y / 131) + ((s >>> 24) % 16) - 8)),
+        );
       }
     }
     const file = path.join(dir, `film-${String(i).padStart(3, '0')}.png`);
-    writeFileSync(file, encodePng({ width: W, height: H, channels: 1, data: Float32Array.from(px, (v) => v / 255), bitDepth: 8 }));
+    writeFileSync(
+      file,
+      encodePng({ width: W, height: H, channels: 1, data: Float32Array.from(px, (v) => v / 255), bitDepth: 8 }),
+    );
     films.push(file);
   }
 
   const setups = [
-    { name: 'DenseNet-121, 224 px (paper-densenet presets)', config: presetConfig('paper-densenet-cervical', models.PAPER_SEQCNN), films: films.slice(0, quick ? 8 : 16) },
+    {
+      name: 'DenseNet-121, 224 px (paper-densenet presets)',
+      config: presetConfig('paper-densenet-cervical', models.PAPER_SEQCNN),
+      films: films.slice(0, quick ? 8 : 16),
+    },
     { name: 'quick preset network, 64 px', config: presetConfig('quick', models.PAPER_SEQCNN), films },
   ];
   for (const setup of setups) {
@@ -58,7 +70,8 @@ try {
     const transform = inputTransform(setup.config);
     const batchSize = setup.config.batchSize;
     for (const workers of [2, 0]) {
-      const pass = () => predictBatches(models, T, model, setup.films, { batchSize, transform, workers }, async () => {});
+      const pass = () =>
+        predictBatches(models, T, model, setup.films, { batchSize, transform, workers }, async () => {});
       const ms = await timeMedian(pass, { warmup: 1, reps: quick ? 2 : 3 });
       const rate = setup.films.length / (ms / 1e3);
       const label = `archive predict, ${setup.name}, batch ${batchSize}, ${W}x${H} PNG films, ${workers ? `decode on ${workers} workers` : 'decode on the main thread'}`;
@@ -73,7 +86,14 @@ try {
         ratio: null,
         work: setup.films.length,
         workScale: 1,
-        torchCase: { films: setup.films, batch: batchSize, workers, size: transform.width, resize: transform.resize, model: m.kind === 'densenet' ? { densenet: m.arch } : m },
+        torchCase: {
+          films: setup.films,
+          batch: batchSize,
+          workers,
+          size: transform.width,
+          resize: transform.resize,
+          model: m.kind === 'densenet' ? { densenet: m.arch } : m,
+        },
       });
       console.log(`${label.padEnd(110)} ours ${rate.toFixed(2).padStart(7)} films/s`);
     }

@@ -22,7 +22,21 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, formatError } from './ui
 import { formatCommandHelp, formatMainHelp } from './ui/help.js';
 import { cliVersion } from './version.js';
 
-export const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, predictCommand, reportCommand, explainCommand, exportWebCommand, weightsCommand, roiCommand, studyCommand, doctorCommand, synthCommand, splitCommand, cacheCommand];
+export const COMMANDS: readonly Command[] = [
+  trainCommand,
+  evaluateCommand,
+  predictCommand,
+  reportCommand,
+  explainCommand,
+  exportWebCommand,
+  weightsCommand,
+  roiCommand,
+  studyCommand,
+  doctorCommand,
+  synthCommand,
+  splitCommand,
+  cacheCommand,
+];
 
 /** Commands --help lists as not in this build; they answer with a usage error (none: all are wired). */
 export const PLANNED_COMMANDS: readonly string[] = [];
@@ -71,7 +85,9 @@ function findCommand(name: string): Command {
   const command = COMMANDS.find((c) => c.name === name);
   if (command) return command;
   if ((PLANNED_COMMANDS as readonly string[]).includes(name)) {
-    throw new UsageError(`'${name}' is planned but not in this build of spine-cli yet; available: ${COMMANDS.map((c) => c.name).join(', ')}`);
+    throw new UsageError(
+      `'${name}' is planned but not in this build of spine-cli yet; available: ${COMMANDS.map((c) => c.name).join(', ')}`,
+    );
   }
   const near = COMMANDS.filter((c) => editDistance(c.name, name) <= 2).map((c) => c.name);
   throw new UsageError(`unknown command '${name}'${near.length ? ` (did you mean ${near.join(' or ')}?)` : ''}`);
@@ -81,7 +97,8 @@ function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     prev = row;
   }
   return prev[b.length]!;

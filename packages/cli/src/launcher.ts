@@ -18,8 +18,11 @@
 import { spawn } from 'node:child_process';
 
 /** Dawn's two notices, one line each; nothing else is dropped. */
-const DAWN_NOTICE = /^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\r?$/;
-const NOTICE_HEADS = ['Uniform', 'Storage'].map((kind) => `Warning: maxDynamic${kind}BuffersPerPipelineLayout artificially reduced from `);
+const DAWN_NOTICE =
+  /^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\r?$/;
+const NOTICE_HEADS = ['Uniform', 'Storage'].map(
+  (kind) => `Warning: maxDynamic${kind}BuffersPerPipelineLayout artificially reduced from `,
+);
 
 /** Whether an unfinished line may still turn out to be one of the notices. */
 function mayBeNotice(line: string): boolean {

@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const SPINE_PACKAGES = ['@spine/tensor', '@spine/nn', '@spine/imaging', '@spine/models', '@spine/test-data'] as const;
+export const SPINE_PACKAGES = [
+  '@spine/tensor',
+  '@spine/nn',
+  '@spine/imaging',
+  '@spine/models',
+  '@spine/test-data',
+] as const;
 
 /** spine-cli's own version: package.json one level above this file (dist/ or src/). */
 export function cliVersion(): string {
@@ -18,7 +24,8 @@ export function packageVersions(): Record<string, string> {
     try {
       // Entry points are <package>/dist/index.js; package.json is not in their `exports`.
       let dir = dirname(fileURLToPath(import.meta.resolve(name)));
-      for (let i = 0; i < 3 && version === undefined; i++, dir = dirname(dir)) version = readVersion(join(dir, 'package.json'), name);
+      for (let i = 0; i < 3 && version === undefined; i++, dir = dirname(dir))
+        version = readVersion(join(dir, 'package.json'), name);
     } catch {
       version = undefined;
     }

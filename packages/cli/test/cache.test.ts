@@ -30,7 +30,11 @@ describe('cache', () => {
     expect(r.stdout).toMatch(/synthetic\s+cervical-s1-n2000-w128\s+1\.5 MiB/);
     expect(r.stdout).toContain('4.5 MiB in all');
     const j = await runCli(['cache', 'list', '--cache-dir', cache, '--json']);
-    const parsed = JSON.parse(j.stdout) as { cacheDir: string; totalBytes: number; entries: { part: string; name: string; bytes: number }[] };
+    const parsed = JSON.parse(j.stdout) as {
+      cacheDir: string;
+      totalBytes: number;
+      entries: { part: string; name: string; bytes: number }[];
+    };
     expect(parsed.cacheDir).toBe(cache);
     expect(parsed.totalBytes).toBe(4.5 * 2 ** 20);
     expect(parsed.entries.map((e) => [e.part, e.name, e.bytes])).toEqual([

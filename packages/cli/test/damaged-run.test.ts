@@ -1,4 +1,15 @@
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,12 +28,26 @@ beforeAll(async () => {
   mkdirSync(data);
   const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
   writeFileSync(join(data, 'labels.csv'), [lines[0], ...lines.slice(1, 41)].join('\n') + '\n');
-  for (const line of lines.slice(1, 41)) copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
-  const r = await runCli(['train', '--data', data, '--input-size', '32', '--workers', '0', '--epochs', '1', '--out', run]);
+  for (const line of lines.slice(1, 41))
+    copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
+  const r = await runCli([
+    'train',
+    '--data',
+    data,
+    '--input-size',
+    '32',
+    '--workers',
+    '0',
+    '--epochs',
+    '1',
+    '--out',
+    run,
+  ]);
   if (r.code !== 0) throw new Error(`training failed: ${r.stderr}`);
 });
 
-const tensorFile = (r: string, name: 'best' | 'last') => join(r, 'checkpoints', JSON.parse(readFileSync(join(r, 'checkpoints', `${name}.json`), 'utf8')).tensors as string);
+const tensorFile = (r: string, name: 'best' | 'last') =>
+  join(r, 'checkpoints', JSON.parse(readFileSync(join(r, 'checkpoints', `${name}.json`), 'utf8')).tensors as string);
 
 /** A copy of the run with one thing broken; returns it and the file the error must name. */
 function damaged(kind: 'truncated' | 'sidecar' | 'wrong-model'): { run: string; file: string } {
@@ -48,7 +73,14 @@ function damaged(kind: 'truncated' | 'sidecar' | 'wrong-model'): { run: string; 
 const COMMANDS: Record<string, (r: string) => string[]> = {
   evaluate: (r) => ['evaluate', '--run', r, '--workers', '0'],
   predict: (r) => ['predict', '--run', r, join(data, readdirSync(data).find((f) => f.endsWith('.png'))!)],
-  explain: (r) => ['explain', '--run', r, join(data, readdirSync(data).find((f) => f.endsWith('.png'))!), '--out', join(r, 'cams')],
+  explain: (r) => [
+    'explain',
+    '--run',
+    r,
+    join(data, readdirSync(data).find((f) => f.endsWith('.png'))!),
+    '--out',
+    join(r, 'cams'),
+  ],
   report: (r) => ['report', r, '--workers', '0'],
 };
 
@@ -72,7 +104,12 @@ describe.sequential('damaged checkpoints are bad input, named with what to do', 
       const side = damaged('sidecar');
       expectInputError(await runCli(COMMANDS[name]!(side.run)), side.file, /not valid JSON/, todo);
       const wrong = damaged('wrong-model');
-      expectInputError(await runCli(COMMANDS[name]!(wrong.run)), wrong.file, /does not fit .*'classifier\.1\.weight' has shape \[64, 32\] in the checkpoint but \[8, 32\]/, /another network than .*config\.json/);
+      expectInputError(
+        await runCli(COMMANDS[name]!(wrong.run)),
+        wrong.file,
+        /does not fit .*'classifier\.1\.weight' has shape \[64, 32\] in the checkpoint but \[8, 32\]/,
+        /another network than .*config\.json/,
+      );
       expect(existsSync(join(cut.run, 'cams'))).toBe(false);
     });
   }
@@ -112,7 +149,7 @@ describe.sequential('damaged checkpoints are bad input, named with what to do', 
     }
   });
 
-  it("report: a damaged test evaluation CSV is named with its line", async () => {
+  it('report: a damaged test evaluation CSV is named with its line', async () => {
     const copy = join(dir, 'bad-eval');
     cpSync(run, copy, { recursive: true });
     const csv = join(copy, 'eval', 'test-best-predictions.csv');

@@ -11,13 +11,16 @@ describe('doctor', () => {
     expect(typeof report.pytorch.available).toBe('boolean');
     if (!report.pytorch.available) expect(report.pytorch.advice).toContain('python3-torch');
     if (report.adapter.ok) {
-      expect(Object.keys(report.adapter.info)).toEqual(expect.arrayContaining(['vendor', 'architecture', 'description', 'backend', 'kernels', 'limits']));
+      expect(Object.keys(report.adapter.info)).toEqual(
+        expect.arrayContaining(['vendor', 'architecture', 'description', 'backend', 'kernels', 'limits']),
+      );
       expect(report.adapter.info.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
       // The adapter's optional features and subgroup-matrix shapes (none on lavapipe).
       expect(report.adapter.info.features).toEqual([...report.adapter.info.features].sort());
       expect(report.adapter.info.features.length).toBeGreaterThan(0);
       expect(Array.isArray(report.adapter.info.subgroupMatrixConfigs)).toBe(true);
-      for (const c of report.adapter.info.subgroupMatrixConfigs) expect(Object.keys(c).sort()).toEqual(['K', 'M', 'N', 'componentType', 'resultComponentType']);
+      for (const c of report.adapter.info.subgroupMatrixConfigs)
+        expect(Object.keys(c).sort()).toEqual(['K', 'M', 'N', 'componentType', 'resultComponentType']);
       expect(report.selfTest.checks.map((c: { name: string }) => c.name)).toEqual(['matmul', 'conv2d']);
       for (const c of report.selfTest.checks) {
         expect(c.ok).toBe(true);

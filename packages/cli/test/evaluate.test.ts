@@ -14,12 +14,25 @@ beforeAll(async () => {
   mkdirSync(data);
   const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
   writeFileSync(join(data, 'labels.csv'), [lines[0], ...lines.slice(1, 61)].join('\n') + '\n');
-  for (const line of lines.slice(1, 61)) copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
-  const r = await runCli(['train', '--data', data, '--input-size', '32', '--workers', '0', '--epochs', '1', '--out', run]);
+  for (const line of lines.slice(1, 61))
+    copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
+  const r = await runCli([
+    'train',
+    '--data',
+    data,
+    '--input-size',
+    '32',
+    '--workers',
+    '0',
+    '--epochs',
+    '1',
+    '--out',
+    run,
+  ]);
   if (r.code !== 0) throw new Error(`training failed: ${r.stderr}`);
 });
 
-describe.sequential("evaluate", () => {
+describe.sequential('evaluate', () => {
   it('--json reports accuracy, the paper-layout confusion matrix, n and the other metrics', async () => {
     const r = await runCli(['evaluate', '--run', run, '--split', 'test', '--json', '--workers', '0']);
     expect(r.code).toBe(0);
@@ -29,7 +42,8 @@ describe.sequential("evaluate", () => {
     expect(report.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(report.n);
     expect(report.confusion[0][0] + report.confusion[0][1]).toBe(split.splits.test.counts.female);
     expect(report.accuracy).toBeCloseTo((report.confusion[0][0] + report.confusion[1][1]) / report.n, 10);
-    for (const k of ['sensitivityMale', 'specificityMale', 'balancedAccuracy', 'rocAuc', 'accuracyCI95']) expect(k in report).toBe(true);
+    for (const k of ['sensitivityMale', 'specificityMale', 'balancedAccuracy', 'rocAuc', 'accuracyCI95'])
+      expect(k in report).toBe(true);
     expect(report).toMatchObject({ split: 'test', checkpoint: 'best', threshold: 0.5 });
     expect(JSON.parse(readFileSync(join(run, 'eval', 'test-best.json'), 'utf8')).accuracy).toBe(report.accuracy);
   });
@@ -53,7 +67,11 @@ describe('predict', () => {
   it('predicts folders recursively into a CSV, listing an unreadable file with its reason', async () => {
     const films = join(dir, 'films');
     mkdirSync(join(films, 'nested'), { recursive: true });
-    const names = readFileSync(join(data, 'labels.csv'), 'utf8').trim().split('\n').slice(1, 4).map((l) => l.split(',')[0]!);
+    const names = readFileSync(join(data, 'labels.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1, 4)
+      .map((l) => l.split(',')[0]!);
     copyFileSync(join(data, names[0]!), join(films, names[0]!));
     copyFileSync(join(data, names[1]!), join(films, 'nested', names[1]!));
     writeFileSync(join(films, 'broken.png'), 'not a png');

@@ -16,8 +16,21 @@ beforeAll(async () => {
   mkdirSync(data);
   const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
   writeFileSync(join(data, 'labels.csv'), [lines[0], ...lines.slice(1, 41)].join('\n') + '\n');
-  for (const line of lines.slice(1, 41)) copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
-  const r = await runCli(['train', '--data', data, '--input-size', '32', '--workers', '0', '--epochs', '1', '--out', run]);
+  for (const line of lines.slice(1, 41))
+    copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
+  const r = await runCli([
+    'train',
+    '--data',
+    data,
+    '--input-size',
+    '32',
+    '--workers',
+    '0',
+    '--epochs',
+    '1',
+    '--out',
+    run,
+  ]);
   if (r.code !== 0) throw new Error(`training failed: ${r.stderr}`);
   mkdirSync(join(films, 'nested'), { recursive: true });
   copyFileSync(join(sample, lines[60]!.split(',')[0]!), join(films, 'a.png'));
@@ -25,7 +38,11 @@ beforeAll(async () => {
   writeFileSync(join(films, 'broken.png'), 'not a png');
 });
 
-const csvRows = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => l.split(','));
+const csvRows = (path: string) =>
+  readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(','));
 
 describe.sequential('explain', () => {
   it('writes an overlay per film at the film aspect and a CSV whose predictions agree with predict', async () => {
@@ -46,7 +63,11 @@ describe.sequential('explain', () => {
     }
     expect(rows.map((c) => c[4])).toEqual(['films__a-gradcam.png', '', 'films__nested__b-gradcam.png']);
     const predicted = await runCli(['predict', '--run', run, films], { cwd: dir });
-    const byFile = Object.fromEntries(csvRows(writeTmp(predicted.stdout)).slice(1).map((c) => [c[0], c.slice(1, 3)]));
+    const byFile = Object.fromEntries(
+      csvRows(writeTmp(predicted.stdout))
+        .slice(1)
+        .map((c) => [c[0], c.slice(1, 3)]),
+    );
     for (const c of [rows[0]!, rows[2]!]) {
       expect(c[1]).toBe(byFile[c[0]!]![0]);
       expect(Math.abs(Number(c[2]) - Number(byFile[c[0]!]![1]))).toBeLessThan(1e-5);
@@ -68,9 +89,19 @@ describe.sequential('explain', () => {
       ['links/a.png', ''],
       ['links/nested/b.png', ''],
     ]);
-    expect(r.stderr.split('\n').filter((l) => l.includes('dead.png'))).toEqual([`${join(links, 'dead.png')}: symlink points to a missing file`]);
+    expect(r.stderr.split('\n').filter((l) => l.includes('dead.png'))).toEqual([
+      `${join(links, 'dead.png')}: symlink points to a missing file`,
+    ]);
     // A decoding failure too: the path once on stderr, not at all in the error column.
-    const again = await runCli(['explain', '--run', run, join(films, 'broken.png'), join(films, 'a.png'), '--out', join(dir, 'cams-broken')]);
+    const again = await runCli([
+      'explain',
+      '--run',
+      run,
+      join(films, 'broken.png'),
+      join(films, 'a.png'),
+      '--out',
+      join(dir, 'cams-broken'),
+    ]);
     const line = again.stderr.split('\n').find((l) => l.includes('broken.png'))!;
     expect(line.split('broken.png')).toHaveLength(2);
     const row = csvRows(join(dir, 'cams-broken', 'explain.csv')).find((c) => c[0]!.endsWith('broken.png'))!;
@@ -79,9 +110,23 @@ describe.sequential('explain', () => {
 
   it('--class M explains the male logit for every film', async () => {
     const out = join(dir, 'cams-m');
-    const r = await runCli(['explain', '--run', run, join(films, 'a.png'), join(films, 'nested', 'b.png'), '--class', 'M', '--out', out]);
+    const r = await runCli([
+      'explain',
+      '--run',
+      run,
+      join(films, 'a.png'),
+      join(films, 'nested', 'b.png'),
+      '--class',
+      'M',
+      '--out',
+      out,
+    ]);
     expect(r.code).toBe(0);
-    expect(csvRows(join(out, 'explain.csv')).slice(1).map((c) => c[3])).toEqual(['M', 'M']);
+    expect(
+      csvRows(join(out, 'explain.csv'))
+        .slice(1)
+        .map((c) => c[3]),
+    ).toEqual(['M', 'M']);
   });
 
   it("--average writes the mean film and the mean map over it per sex over the test split, at the films' aspect", async () => {
@@ -99,7 +144,10 @@ describe.sequential('explain', () => {
       const png = decodePng(readFileSync(join(out, `average-${sex}.png`)), `average-${sex}.png`);
       expect([png.height, png.channels]).toEqual([512, 3]); // min(--max-side 768, 512)
       // Two panels at the films' aspect (128x154) with a white gap between them.
-      const whiteColumn = (x: number) => Array.from({ length: png.height }, (_, y) => png.data.subarray(3 * (y * png.width + x), 3 * (y * png.width + x) + 3)).every((p) => p.every((v) => v === 1));
+      const whiteColumn = (x: number) =>
+        Array.from({ length: png.height }, (_, y) =>
+          png.data.subarray(3 * (y * png.width + x), 3 * (y * png.width + x) + 3),
+        ).every((p) => p.every((v) => v === 1));
       const panel = Array.from({ length: png.width }, (_, x) => x).find(whiteColumn)!;
       expect(panel).toBe(Math.round((512 * 128) / 154));
       expect(png.width).toBeGreaterThan(2 * panel);

@@ -5,7 +5,16 @@
 // slider driven from the keyboard, the "Show" buttons, a chosen folder, a wrong model file, a
 // training checkpoint picked with its config.json, no WebGPU, and no model next to the page.
 // SPINE_WEB_SCREENSHOTS=1 also writes docs/web-*.png.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
@@ -28,7 +37,11 @@ interface PageResult {
   probMale?: number;
   error?: string;
 }
-declare const document: { body: { dataset: Record<string, string | undefined> }; documentElement: { scrollWidth: number }; getElementById(id: string): PageElement };
+declare const document: {
+  body: { dataset: Record<string, string | undefined> };
+  documentElement: { scrollWidth: number };
+  getElementById(id: string): PageElement;
+};
 declare const window: { spineWeb: { results(): PageResult[] } };
 declare const DataTransfer: new () => { items: { add(file: unknown): void } };
 declare const File: new (parts: unknown[], name: string) => unknown;
@@ -52,20 +65,39 @@ let browser: Browser;
 
 beforeAll(async () => {
   if (!existsSync(chromiumPath)) {
-    throw new Error(`${chromiumPath} is missing: this test drives Debian's chromium. Install it with 'apt-get install -y chromium' (npm run setup does this as root), or set CHROMIUM to a chromium binary.`);
+    throw new Error(
+      `${chromiumPath} is missing: this test drives Debian's chromium. Install it with 'apt-get install -y chromium' (npm run setup does this as root), or set CHROMIUM to a chromium binary.`,
+    );
   }
   const data = join(dir, 'data');
   mkdirSync(data);
   mkdirSync(filmsDir);
   const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
   writeFileSync(join(data, 'labels.csv'), [lines[0], ...lines.slice(1, 41)].join('\n') + '\n');
-  for (const line of lines.slice(1, 41)) copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
-  const trained = await runCli(['train', '--data', data, '--input-size', '32', '--workers', '0', '--epochs', '2', '--out', run]);
+  for (const line of lines.slice(1, 41))
+    copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
+  const trained = await runCli([
+    'train',
+    '--data',
+    data,
+    '--input-size',
+    '32',
+    '--workers',
+    '0',
+    '--epochs',
+    '2',
+    '--out',
+    run,
+  ]);
   if (trained.code !== 0) throw new Error(`training failed: ${trained.stderr}`);
   // Films the run has not seen, and one of each other format.
-  for (const line of lines.slice(60, 65)) copyFileSync(join(sample, line.split(',')[0]!), join(filmsDir, line.split(',')[0]!));
-  for (const f of ['grey8-lzw.tif', 'grey-baseline.jpg', 'mono2-8bit.dcm']) copyFileSync(join(fixtures, f), join(filmsDir, f));
-  films = readdirSync(filmsDir).sort().map((f) => join(filmsDir, f));
+  for (const line of lines.slice(60, 65))
+    copyFileSync(join(sample, line.split(',')[0]!), join(filmsDir, line.split(',')[0]!));
+  for (const f of ['grey8-lzw.tif', 'grey-baseline.jpg', 'mono2-8bit.dcm'])
+    copyFileSync(join(fixtures, f), join(filmsDir, f));
+  films = readdirSync(filmsDir)
+    .sort()
+    .map((f) => join(filmsDir, f));
   const predicted = await runCli(['predict', '--run', run, ...films, '--out', join(dir, 'predict.csv')]);
   if (predicted.code !== 0) throw new Error(`predict failed: ${predicted.stderr}`);
   for (const row of readFileSync(join(dir, 'predict.csv'), 'utf8').trim().split('\n').slice(1)) {
@@ -90,7 +122,12 @@ afterAll(async () => {
 
 /** A localhost static server over the exported folder; every request is recorded. */
 function serveStatic(root: string): Server {
-  const types: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.txt': 'text/plain' };
+  const types: Record<string, string> = {
+    '.html': 'text/html; charset=utf-8',
+    '.js': 'text/javascript',
+    '.css': 'text/css',
+    '.txt': 'text/plain',
+  };
   return createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
     requests.push(path);
@@ -115,7 +152,11 @@ async function openPage(query = '', init?: () => void): Promise<Watched> {
   page.on('pageerror', (e) => errors.push(e.message));
   if (init) await page.addInitScript(init);
   await page.goto(`${origin}/${query}`);
-  await page.waitForFunction(() => ['ready', 'no-model', 'no-webgpu'].includes(document.body.dataset.state ?? ''), null, { timeout: 120_000 });
+  await page.waitForFunction(
+    () => ['ready', 'no-model', 'no-webgpu'].includes(document.body.dataset.state ?? ''),
+    null,
+    { timeout: 120_000 },
+  );
   return { page, errors };
 }
 
@@ -137,7 +178,11 @@ async function waitForResults(page: Page, names: readonly string[]) {
   await page.waitForFunction(
     (w) => {
       const rs = window.spineWeb.results();
-      return document.body.dataset.state === 'ready' && JSON.stringify(rs.map((r) => r.file)) === w && rs.every((r) => r.probMale !== undefined || r.error !== undefined);
+      return (
+        document.body.dataset.state === 'ready' &&
+        JSON.stringify(rs.map((r) => r.file)) === w &&
+        rs.every((r) => r.probMale !== undefined || r.error !== undefined)
+      );
     },
     want,
     { timeout: 120_000 },
@@ -152,7 +197,9 @@ describe.sequential('the exported page in chromium', () => {
     main = await openPage();
     const { page, errors } = main;
     expect(await page.evaluate(() => document.body.dataset.state)).toBe('ready');
-    expect(await page.textContent('#model-info')).toMatch(/model\.safetensors \(run run, best checkpoint, epoch \d+\): sequential CNN, 32x32 input \(stretch\)/);
+    expect(await page.textContent('#model-info')).toMatch(
+      /model\.safetensors \(run run, best checkpoint, epoch \d+\): sequential CNN, 32x32 input \(stretch\)/,
+    );
     const notImage = join(dir, 'notes.txt');
     writeFileSync(notImage, 'not a film');
     await dropFiles(page, [...films, notImage]);
@@ -168,7 +215,9 @@ describe.sequential('the exported page in chromium', () => {
       expect(Math.abs(r.probMale! - probMale), r.file).toBeLessThan(1e-3);
     }
     // The probabilities differ between films, so equality with predict is not a coincidence.
-    expect(new Set(results.filter((r) => r.probMale !== undefined).map((r) => r.probMale!.toFixed(4))).size).toBeGreaterThan(3);
+    expect(
+      new Set(results.filter((r) => r.probMale !== undefined).map((r) => r.probMale!.toFixed(4))).size,
+    ).toBeGreaterThan(3);
     expect(await page.textContent('#alert')).toContain('1 of 9 files could not be classified');
     expect(await page.textContent('#status')).toBe('Done: 8 of 9 films classified.');
     expect(errors).toEqual([]);
@@ -200,10 +249,13 @@ describe.sequential('the exported page in chromium', () => {
     const [sex, probMale, uncertain] = expected.get(first)!;
     expect(await page.textContent('#prediction')).toBe(sex === 'M' ? 'Male' : 'Female');
     expect(Number(await page.textContent('#prob-male'))).toBeCloseTo(probMale, 3);
-    expect((await page.textContent('#uncertain'))!.startsWith(uncertain === 'yes' ? 'Uncertain' : 'Confident')).toBe(true);
+    expect((await page.textContent('#uncertain'))!.startsWith(uncertain === 'yes' ? 'Uncertain' : 'Confident')).toBe(
+      true,
+    );
     // The map layer is drawn (not blank) and differs from the film under it.
     const layers = await page.evaluate(() => {
-      const px = (id: string) => Array.from(document.getElementById(id).getContext('2d').getImageData(0, 0, 64, 64).data);
+      const px = (id: string) =>
+        Array.from(document.getElementById(id).getContext('2d').getImageData(0, 0, 64, 64).data);
       return { film: px('film-canvas'), cam: px('cam-canvas') };
     });
     expect(layers.cam.some((v, i) => i % 4 !== 3 && Math.abs(v - layers.film[i]!) > 40)).toBe(true);
@@ -219,7 +271,11 @@ describe.sequential('the exported page in chromium', () => {
     await page.focus(`button[aria-label="Show ${third}"]`);
     await page.keyboard.press('Enter');
     await page.waitForFunction((name) => document.getElementById('result-file').textContent === name, third);
-    expect(await page.$eval(`button[aria-label="Show ${third}"]`, (b) => (b as unknown as PageElement).closest('tr').classList.contains('current'))).toBe(true);
+    expect(
+      await page.$eval(`button[aria-label="Show ${third}"]`, (b) =>
+        (b as unknown as PageElement).closest('tr').classList.contains('current'),
+      ),
+    ).toBe(true);
     if (screenshots) await page.screenshot({ path: join(screenshots, 'web-batch.png'), fullPage: true });
     expect(errors).toEqual([]);
   });
@@ -228,7 +284,9 @@ describe.sequential('the exported page in chromium', () => {
     const { page, errors } = main;
     await page.setInputFiles('#model-input', [films[0]!]);
     // The alert still shows the batch's problem until the model file has been read.
-    await page.waitForFunction(() => (document.getElementById('alert').textContent ?? '').includes('is not a model this page can run'));
+    await page.waitForFunction(() =>
+      (document.getElementById('alert').textContent ?? '').includes('is not a model this page can run'),
+    );
     const alert = await page.textContent('#alert');
     expect(alert).toContain(`${basename(films[0]!)} is not a model this page can run: not a readable safetensors file`);
     expect(alert).toContain("Load the model.safetensors that 'spine-cli export-web RUN --out DIR' wrote");
@@ -252,11 +310,19 @@ describe.sequential('the exported page in chromium', () => {
 
   it("loads a training checkpoint picked with the run's config.json and predicts the same", async () => {
     const { page } = main;
-    const checkpoint = readdirSync(join(run, 'checkpoints')).find((f) => f.startsWith('best-') && f.endsWith('.safetensors'))!;
+    const checkpoint = readdirSync(join(run, 'checkpoints')).find(
+      (f) => f.startsWith('best-') && f.endsWith('.safetensors'),
+    )!;
     await page.setInputFiles('#model-input', [join(run, 'checkpoints', checkpoint), join(run, 'config.json')]);
-    await page.waitForFunction((name) => (document.getElementById('model-info').textContent ?? '').startsWith(name), `${checkpoint} + config.json`);
+    await page.waitForFunction(
+      (name) => (document.getElementById('model-info').textContent ?? '').startsWith(name),
+      `${checkpoint} + config.json`,
+    );
     await dropFiles(page, films.slice(0, 2));
-    const results = await waitForResults(page, films.slice(0, 2).map((f) => basename(f)));
+    const results = await waitForResults(
+      page,
+      films.slice(0, 2).map((f) => basename(f)),
+    );
     for (const r of results) expect(Math.abs(r.probMale! - expected.get(r.file)![1])).toBeLessThan(1e-3);
     await page.close();
   });
@@ -280,10 +346,14 @@ describe.sequential('the exported page in chromium', () => {
     // asynchronously, and under load the key press below could open the chooser first (a flake).
     page.on('filechooser', () => undefined);
     expect(await page.evaluate(() => document.body.dataset.state)).toBe('no-model');
-    expect(await page.textContent('#model-info')).toBe('No model was found next to this page (missing.safetensors: HTTP 404). Load a model file.');
+    expect(await page.textContent('#model-info')).toBe(
+      'No model was found next to this page (missing.safetensors: HTTP 404). Load a model file.',
+    );
     expect(await page.getAttribute('#drop-zone', 'aria-disabled')).toBe('true');
     await dropFiles(page, [films[0]!]);
-    expect(await page.textContent('#alert')).toBe('Load a model first (the Load a model file button): the page has none yet.');
+    expect(await page.textContent('#alert')).toBe(
+      'Load a model first (the Load a model file button): the page has none yet.',
+    );
     await page.setViewportSize({ width: 390, height: 844 });
     await page.setInputFiles('#model-input', [join(site, 'model.safetensors')]);
     await page.waitForFunction(() => document.body.dataset.state === 'ready');

@@ -24,7 +24,19 @@ beforeAll(async () => {
   const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
   writeFileSync(join(data, 'labels.csv'), [lines[0], ...lines.slice(1, 31)].join('\n') + '\n');
   for (const line of lines.slice(1, 31)) cpSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
-  const r = await runCli(['train', '--data', data, '--input-size', '32', '--workers', '0', '--epochs', '1', '--out', run]);
+  const r = await runCli([
+    'train',
+    '--data',
+    data,
+    '--input-size',
+    '32',
+    '--workers',
+    '0',
+    '--epochs',
+    '1',
+    '--out',
+    run,
+  ]);
   if (r.code !== 0) throw new Error(`training failed: ${r.stderr}`);
   config = (JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as { config: RunConfig }).config;
 }, 300_000);
@@ -63,7 +75,9 @@ describe.sequential('export-web', () => {
     const r = await runCli(['export-web', run, '--out', site, '--checkpoint', 'last']);
     expect(r.code).toBe(0);
     expect(readFileSync(join(site, 'app.js'), 'utf8')).not.toBe('stale');
-    expect(JSON.parse(decodeSafetensors(bytesOf(join(site, 'model.safetensors'))).metadata.source!).checkpoint).toBe('last');
+    expect(JSON.parse(decodeSafetensors(bytesOf(join(site, 'model.safetensors'))).metadata.source!).checkpoint).toBe(
+      'last',
+    );
   });
 
   it('refuses a folder that holds something else, and changes nothing in it', async () => {

@@ -2,9 +2,24 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
 
-const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
 
-const ALL_COMMANDS = ['train', 'evaluate', 'predict', 'report', 'explain', 'export-web', 'weights', 'roi', 'study', 'doctor', 'synth', 'split', 'cache'];
+const ALL_COMMANDS = [
+  'train',
+  'evaluate',
+  'predict',
+  'report',
+  'explain',
+  'export-web',
+  'weights',
+  'roi',
+  'study',
+  'doctor',
+  'synth',
+  'split',
+  'cache',
+];
 
 describe.concurrent('help and dispatch', () => {
   it('--help lists every command and the exit codes', async () => {
@@ -15,7 +30,11 @@ describe.concurrent('help and dispatch', () => {
   });
 
   it.each(ALL_COMMANDS)('%s --help shows usage, flags and examples', async (name) => {
-    for (const args of [[name, '--help'], ['help', name], [name, '-h']]) {
+    for (const args of [
+      [name, '--help'],
+      ['help', name],
+      [name, '-h'],
+    ]) {
       const r = await runCli(args);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`Usage: spine-cli ${name}`);
@@ -46,5 +65,4 @@ describe.concurrent('help and dispatch', () => {
     expect(r.stderr).toContain("error: unknown command 'splt' (did you mean split?)");
     expect(r.stderr).toContain("Run 'spine-cli --help' for usage.");
   });
-
 });

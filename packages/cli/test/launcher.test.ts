@@ -6,8 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { dawnNoticeFilter } from '../src/launcher.js';
 
-const NOTICE_U = 'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.';
-const NOTICE_S = 'Warning: maxDynamicStorageBuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.';
+const NOTICE_U =
+  'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.';
+const NOTICE_S =
+  'Warning: maxDynamicStorageBuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.';
 
 function filtered(chunks: string[]): { out: string; writes: string[] } {
   const writes: string[] = [];
@@ -22,7 +24,8 @@ describe("the launcher's stderr filter", () => {
     const text = `${NOTICE_U}\n${NOTICE_S}\nerror: /x/a.png: PNG is truncated\nWarning: maxDynamic is not this\n`;
     const expected = 'error: /x/a.png: PNG is truncated\nWarning: maxDynamic is not this\n';
     expect(filtered([text]).out).toBe(expected);
-    for (let cut = 1; cut < text.length; cut += 7) expect(filtered([text.slice(0, cut), text.slice(cut)]).out).toBe(expected);
+    for (let cut = 1; cut < text.length; cut += 7)
+      expect(filtered([text.slice(0, cut), text.slice(cut)]).out).toBe(expected);
     expect(filtered([...text]).out).toBe(expected); // one character at a time
   });
 
@@ -63,7 +66,11 @@ describe.skipIf(!built)('bin/spine-cli.js', () => {
 
   it('passes SIGTERM on to the CLI and ends by that signal', async () => {
     const out = fileURLToPath(new URL('../.cache/launcher-sigterm', import.meta.url));
-    const child = spawn(process.execPath, [launcher, 'synth', '--region', 'cervical', '--count', '100000', '--out', out], { stdio: 'pipe' });
+    const child = spawn(
+      process.execPath,
+      [launcher, 'synth', '--region', 'cervical', '--count', '100000', '--out', out],
+      { stdio: 'pipe' },
+    );
     await new Promise((r) => child.stderr.once('data', r)); // the CLI is running
     child.kill('SIGTERM');
     const signal = await new Promise((r) => child.on('exit', (_code, s) => r(s)));

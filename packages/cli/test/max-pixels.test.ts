@@ -15,15 +15,20 @@ describe('--max-pixels', () => {
     expect(MAX_PIXELS_OPTION.defaultText).toBe(String(DEFAULT_MAX_PIXELS));
   });
 
-  it.each([predictCommand, explainCommand, trainCommand, evaluateCommand, roiCommand])('$name declares it', (command) => {
-    expect(command.options['max-pixels']).toBe(MAX_PIXELS_OPTION);
-  });
+  it.each([predictCommand, explainCommand, trainCommand, evaluateCommand, roiCommand])(
+    '$name declares it',
+    (command) => {
+      expect(command.options['max-pixels']).toBe(MAX_PIXELS_OPTION);
+    },
+  );
 
   it('parses a positive integer up to 2^28, and leaves the default to the library when absent', async () => {
     expect(await maxPixelsFlag('predict', {})).toBeUndefined();
     expect(await maxPixelsFlag('predict', { 'max-pixels': '50000000' })).toBe(50_000_000);
     for (const bad of ['0', '-5', '1e6', String(2 ** 28 + 1)]) {
-      await expect(maxPixelsFlag('predict', { 'max-pixels': bad })).rejects.toThrow(/--max-pixels must be an integer from 1 to 268435456/);
+      await expect(maxPixelsFlag('predict', { 'max-pixels': bad })).rejects.toThrow(
+        /--max-pixels must be an integer from 1 to 268435456/,
+      );
     }
   });
 });

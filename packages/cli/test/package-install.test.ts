@@ -13,12 +13,36 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const workspaces = ['packages/tensor', 'packages/nn', 'packages/imaging', 'packages/cbir', 'packages/models', 'packages/web', 'packages/cli', 'test-data'];
-const readmeExamples = ['packages/tensor', 'packages/nn', 'packages/imaging', 'packages/cbir', 'packages/models', 'test-data'];
-const typescript = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies['typescript']!;
+const workspaces = [
+  'packages/tensor',
+  'packages/nn',
+  'packages/imaging',
+  'packages/cbir',
+  'packages/models',
+  'packages/web',
+  'packages/cli',
+  'test-data',
+];
+const readmeExamples = [
+  'packages/tensor',
+  'packages/nn',
+  'packages/imaging',
+  'packages/cbir',
+  'packages/models',
+  'test-data',
+];
+const typescript = (
+  JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }
+).devDependencies['typescript']!;
 
 let dir = '';
-const npm = (args: string[], cwd: string): string => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' } });
+const npm = (args: string[], cwd: string): string =>
+  execFileSync('npm', args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' },
+  });
 
 function firstTsBlock(readme: string): string {
   const m = /```ts\n([\s\S]*?)```/.exec(readme);
@@ -45,7 +69,8 @@ afterAll(() => {
 
 describe('the packed packages in an empty folder', () => {
   it('every workspace package is installed from its tarball', () => {
-    const installed = (name: string) => JSON.parse(readFileSync(join(dir, 'app', 'node_modules', name, 'package.json'), 'utf8')) as { name: string };
+    const installed = (name: string) =>
+      JSON.parse(readFileSync(join(dir, 'app', 'node_modules', name, 'package.json'), 'utf8')) as { name: string };
     for (const w of workspaces) {
       const { name } = JSON.parse(readFileSync(join(root, w, 'package.json'), 'utf8')) as { name: string };
       expect(installed(name).name).toBe(name);
@@ -58,10 +83,28 @@ describe('the packed packages in an empty folder', () => {
 
   it("the library READMEs' examples compile under strict TypeScript with the packages' declarations checked", () => {
     const app = join(dir, 'app');
-    for (const w of readmeExamples) writeFileSync(join(app, `${w.split('/').pop()}.ts`), firstTsBlock(readFileSync(join(root, w, 'README.md'), 'utf8')));
-    const tsconfig = { compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: false, outDir: 'out', types: [] }, include: ['*.ts'] };
+    for (const w of readmeExamples)
+      writeFileSync(
+        join(app, `${w.split('/').pop()}.ts`),
+        firstTsBlock(readFileSync(join(root, w, 'README.md'), 'utf8')),
+      );
+    const tsconfig = {
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        skipLibCheck: false,
+        outDir: 'out',
+        types: [],
+      },
+      include: ['*.ts'],
+    };
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(tsconfig));
-    const tsc = spawnSync(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app], { cwd: app, encoding: 'utf8' });
+    const tsc = spawnSync(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app], {
+      cwd: app,
+      encoding: 'utf8',
+    });
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
   });
@@ -70,7 +113,11 @@ describe('the packed packages in an empty folder', () => {
     const out = join(dir, 'app', 'out');
     for (const w of readmeExamples) {
       const name = w.split('/').pop()!;
-      const r = spawnSync(process.execPath, [join(out, `${name}.js`)], { cwd: out, encoding: 'utf8', timeout: 120_000 });
+      const r = spawnSync(process.execPath, [join(out, `${name}.js`)], {
+        cwd: out,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
       expect(r.status, `${name}: ${r.stderr}`).toBe(0);
       expect(r.stdout.trim().length, `${name} printed nothing`).toBeGreaterThan(0);
     }

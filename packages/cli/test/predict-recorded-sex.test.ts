@@ -30,8 +30,21 @@ beforeAll(async () => {
   mkdirSync(data);
   const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
   writeFileSync(join(data, 'labels.csv'), [lines[0], ...lines.slice(1, 41)].join('\n') + '\n');
-  for (const line of lines.slice(1, 41)) copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
-  const r = await runCli(['train', '--data', data, '--input-size', '32', '--workers', '0', '--epochs', '1', '--out', run]);
+  for (const line of lines.slice(1, 41))
+    copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
+  const r = await runCli([
+    'train',
+    '--data',
+    data,
+    '--input-size',
+    '32',
+    '--workers',
+    '0',
+    '--epochs',
+    '1',
+    '--out',
+    run,
+  ]);
   if (r.code !== 0) throw new Error(`training failed: ${r.stderr}`);
   mkdirSync(archive);
   FILMS.forEach((f, i) => {
@@ -40,7 +53,12 @@ beforeAll(async () => {
   });
 });
 
-const csvRows = (text: string) => text.trim().split('\n').slice(1).map((l) => l.split(','));
+const csvRows = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','));
 const byFile = (rows: string[][]) => new Map(rows.map((c) => [c[0]!, c]));
 
 describe.sequential('predict: the sex the archive records', () => {
@@ -65,7 +83,9 @@ describe.sequential('predict: the sex the archive records', () => {
     const [lo, hi] = bootstrapAccuracyCI(agreement, { seed: 12345 });
     const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
     expect(r.stderr).toContain('Recorded sex (DICOM PatientSex):');
-    expect(r.stderr).toContain(`M or F: 4 film(s) (2 M, 2 F); the prediction agrees for ${hits} of 4 (${pct(hits / 4)}, 95% CI ${pct(lo)} to ${pct(hi)})`);
+    expect(r.stderr).toContain(
+      `M or F: 4 film(s) (2 M, 2 F); the prediction agrees for ${hits} of 4 (${pct(hits / 4)}, 95% CI ${pct(lo)} to ${pct(hi)})`,
+    );
     expect(r.stderr).toContain('O:      1 film(s)');
     expect(r.stderr).toContain('none:   4 film(s) with no recorded sex: the ones to fill in');
     expect(r.stderr).toContain('1 of them hold a value that is not M, F or O, counted as none: long.dcm "FEMALE"');
@@ -77,7 +97,9 @@ describe.sequential('predict: the sex the archive records', () => {
     expect(r.code).toBe(0);
     const rows = csvRows(readFileSync(out, 'utf8'));
     expect(rows.map((c) => c[0]).sort()).toEqual(['absent.dcm', 'empty.dcm', 'film.png', 'long.dcm', 'other.dcm']);
-    expect(r.stderr).toContain('skipped (--only-missing, sex recorded as M or F, not in the CSV): 4 film(s): big-header.dcm, f.dcm, lower.dcm, m.dcm');
+    expect(r.stderr).toContain(
+      'skipped (--only-missing, sex recorded as M or F, not in the CSV): 4 film(s): big-header.dcm, f.dcm, lower.dcm, m.dcm',
+    );
     // A rerun finds nothing left, and still says what it skipped.
     const again = await runCli(['predict', '--run', run, '--input', archive, '--out', out, '--only-missing']);
     expect(again.code).toBe(0);
@@ -88,7 +110,18 @@ describe.sequential('predict: the sex the archive records', () => {
   it('merge of --only-missing shards: films recorded as M or F may be absent only with --only-missing', async () => {
     const shards = [0, 1].map((k) => join(dir, `missing-${k}.csv`));
     for (const [k, out] of shards.entries()) {
-      const r = await runCli(['predict', '--run', run, '--input', archive, '--out', out, '--only-missing', '--shard', `${k}/2`]);
+      const r = await runCli([
+        'predict',
+        '--run',
+        run,
+        '--input',
+        archive,
+        '--out',
+        out,
+        '--only-missing',
+        '--shard',
+        `${k}/2`,
+      ]);
       expect(r.code, r.stderr).toBe(0);
     }
     const merged = join(dir, 'missing-merged.csv');
@@ -102,7 +135,7 @@ describe.sequential('predict: the sex the archive records', () => {
     expect(readFileSync(merged, 'utf8')).toBe([header, ...rows.sort()].join('\n') + '\n');
   });
 
-  it('--labels compares with a labels CSV (train\'s format) instead of the header', async () => {
+  it("--labels compares with a labels CSV (train's format) instead of the header", async () => {
     const labels = join(dir, 'labels.csv');
     writeFileSync(labels, 'file,sex,age\nm.dcm,female,40\nfilm.png,1,\nother.dcm,0,\n');
     const out = join(dir, 'labelled.csv');
@@ -120,18 +153,45 @@ describe.sequential('predict: the sex the archive records', () => {
     expect(r.stderr).toContain('M or F: 3 film(s) (1 M, 2 F)');
     const bad = join(dir, 'bad-labels.csv');
     writeFileSync(bad, 'file,sex\nm.dcm,X\n');
-    const refused = await runCli(['predict', '--run', run, '--input', archive, '--out', join(dir, 'never.csv'), '--labels', bad]);
+    const refused = await runCli([
+      'predict',
+      '--run',
+      run,
+      '--input',
+      archive,
+      '--out',
+      join(dir, 'never.csv'),
+      '--labels',
+      bad,
+    ]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`${bad} line 2: unknown sex "X" for m.dcm`);
     writeFileSync(bad, 'File,Sex\nm.dcm,M\nf.dcm,F\nm.dcm,F\n');
-    const twice = await runCli(['predict', '--run', run, '--input', archive, '--out', join(dir, 'never.csv'), '--labels', bad]);
+    const twice = await runCli([
+      'predict',
+      '--run',
+      run,
+      '--input',
+      archive,
+      '--out',
+      join(dir, 'never.csv'),
+      '--labels',
+      bad,
+    ]);
     expect(twice.code).toBe(1);
     expect(twice.stderr).toContain(`${bad} line 4: m.dcm is listed again (first on line 2)`);
     expect(existsSync(join(dir, 'never.csv'))).toBe(false);
   });
 
   it('files named on the command line: DICOM tags too, in the order given', async () => {
-    const r = await runCli(['predict', '--run', run, join(archive, 'lower.dcm'), join(archive, 'film.png'), join(archive, 'm.dcm')]);
+    const r = await runCli([
+      'predict',
+      '--run',
+      run,
+      join(archive, 'lower.dcm'),
+      join(archive, 'film.png'),
+      join(archive, 'm.dcm'),
+    ]);
     expect(r.code).toBe(0);
     const rows = csvRows(r.stdout);
     expect(rows.map((c) => [c[0]!.split('/').pop(), c[4], c[5]])).toEqual([

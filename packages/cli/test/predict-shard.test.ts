@@ -19,11 +19,28 @@ beforeAll(async () => {
   mkdirSync(data);
   const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
   writeFileSync(join(data, 'labels.csv'), [lines[0], ...lines.slice(1, 41)].join('\n') + '\n');
-  for (const line of lines.slice(1, 41)) copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
-  const r = await runCli(['train', '--data', data, '--input-size', '32', '--workers', '0', '--epochs', '1', '--out', run]);
+  for (const line of lines.slice(1, 41))
+    copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
+  const r = await runCli([
+    'train',
+    '--data',
+    data,
+    '--input-size',
+    '32',
+    '--workers',
+    '0',
+    '--epochs',
+    '1',
+    '--out',
+    run,
+  ]);
   if (r.code !== 0) throw new Error(`training failed: ${r.stderr}`);
   for (const d of ['x', 'y/z']) mkdirSync(join(archive, d), { recursive: true });
-  for (let i = 0; i < 15; i++) copyFileSync(join(sample, lines[45 + i]!.split(',')[0]!), join(archive, ['', 'x/', 'y/z/'][i % 3]!, `film-${i}.png`));
+  for (let i = 0; i < 15; i++)
+    copyFileSync(
+      join(sample, lines[45 + i]!.split(',')[0]!),
+      join(archive, ['', 'x/', 'y/z/'][i % 3]!, `film-${i}.png`),
+    );
   writeFileSync(join(archive, 'x', 'broken.png'), 'not a png');
   const out = join(dir, 'whole.csv');
   const w = await runCli(['predict', '--run', run, '--input', archive, '--out', out, '--batch-size', '4']);
@@ -37,8 +54,12 @@ const sorted = (text: string) => {
   return [header, ...rows.sort()].join('\n') + '\n';
 };
 const predictShard = (shard: string, out: string, env?: NodeJS.ProcessEnv) =>
-  runCli(['predict', '--run', run, '--input', archive, '--out', out, '--shard', shard, '--batch-size', '2'], env ? { env } : {});
-const merge = (shards: string[], out: string) => runCli(['predict', 'merge', ...shards, '--input', archive, '--out', out]);
+  runCli(
+    ['predict', '--run', run, '--input', archive, '--out', out, '--shard', shard, '--batch-size', '2'],
+    env ? { env } : {},
+  );
+const merge = (shards: string[], out: string) =>
+  runCli(['predict', 'merge', ...shards, '--input', archive, '--out', out]);
 
 describe.sequential('predict --shard and predict merge', () => {
   it(`${N} shards run side by side, merged, equal one unsharded run row for row`, async () => {
@@ -59,7 +80,11 @@ describe.sequential('predict --shard and predict merge', () => {
     const slurm = Array.from({ length: N }, (_, k) => join(dir, `slurm-${k}.csv`));
     const k8s = Array.from({ length: N }, (_, k) => join(dir, `k8s-${k}.csv`));
     for (let k = 0; k < N; k++) {
-      const s = await predictShard('auto', slurm[k]!, { SLURM_ARRAY_TASK_ID: String(5 + k), SLURM_ARRAY_TASK_MIN: '5', SLURM_ARRAY_TASK_COUNT: String(N) });
+      const s = await predictShard('auto', slurm[k]!, {
+        SLURM_ARRAY_TASK_ID: String(5 + k),
+        SLURM_ARRAY_TASK_MIN: '5',
+        SLURM_ARRAY_TASK_COUNT: String(N),
+      });
       expect(s.code, s.stderr).toBe(0);
       expect(s.stderr).toContain(`Shard ${k}/${N} (Slurm array task ${5 + k}`);
       const j = await predictShard('auto', k8s[k]!, { JOB_COMPLETION_INDEX: String(k), SPINE_SHARD_COUNT: String(N) });
@@ -74,14 +99,26 @@ describe.sequential('predict --shard and predict merge', () => {
   });
 
   it('--shard auto without a scheduler, or with an incomplete one, is a usage error', async () => {
-    const none = await predictShard('auto', join(dir, 'never.csv'), { SLURM_ARRAY_TASK_ID: undefined, JOB_COMPLETION_INDEX: undefined });
+    const none = await predictShard('auto', join(dir, 'never.csv'), {
+      SLURM_ARRAY_TASK_ID: undefined,
+      JOB_COMPLETION_INDEX: undefined,
+    });
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('--shard auto finds no scheduler: neither SLURM_ARRAY_TASK_ID');
-    const k8s = await predictShard('auto', join(dir, 'never.csv'), { JOB_COMPLETION_INDEX: '1', SPINE_SHARD_COUNT: undefined });
+    const k8s = await predictShard('auto', join(dir, 'never.csv'), {
+      JOB_COMPLETION_INDEX: '1',
+      SPINE_SHARD_COUNT: undefined,
+    });
     expect(k8s.stderr).toContain('JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job) but SPINE_SHARD_COUNT is not');
-    const stepped = await predictShard('auto', join(dir, 'never.csv'), { SLURM_ARRAY_TASK_ID: '2', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_COUNT: '4', SLURM_ARRAY_TASK_STEP: '2' });
+    const stepped = await predictShard('auto', join(dir, 'never.csv'), {
+      SLURM_ARRAY_TASK_ID: '2',
+      SLURM_ARRAY_TASK_MIN: '0',
+      SLURM_ARRAY_TASK_COUNT: '4',
+      SLURM_ARRAY_TASK_STEP: '2',
+    });
     expect(stepped.stderr).toContain('the Slurm array has step 2');
-    for (const bad of ['3/3', '1/0', '1', 'a/b']) expect((await predictShard(bad, join(dir, 'never.csv'))).code).toBe(2);
+    for (const bad of ['3/3', '1/0', '1', 'a/b'])
+      expect((await predictShard(bad, join(dir, 'never.csv'))).code).toBe(2);
     expect(existsSync(join(dir, 'never.csv'))).toBe(false);
   });
 
@@ -89,22 +126,36 @@ describe.sequential('predict --shard and predict merge', () => {
     const out = join(dir, 'bad-merge.csv');
     const missing = await merge([join(dir, 'shard-0.csv'), join(dir, 'shard-1.csv')], out);
     expect(missing.code).toBe(1);
-    const lost = readFileSync(join(dir, 'shard-2.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]!);
+    const lost = readFileSync(join(dir, 'shard-2.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',')[0]!);
     expect(missing.stderr).toContain(`${lost.length} film(s) of ${archive} are in no shard:`);
     for (const f of lost) expect(missing.stderr).toContain(`  ${f}\n`);
-    const twice = await merge([join(dir, 'shard-0.csv'), join(dir, 'shard-1.csv'), join(dir, 'shard-2.csv'), join(dir, 'slurm-1.csv')], out);
+    const twice = await merge(
+      [join(dir, 'shard-0.csv'), join(dir, 'shard-1.csv'), join(dir, 'shard-2.csv'), join(dir, 'slurm-1.csv')],
+      out,
+    );
     expect(twice.code).toBe(1);
-    expect(twice.stderr).toMatch(/film\(s\) are listed more than once:\n {2}\S+: \S*shard-1\.csv line 2, \S*slurm-1\.csv line 2\n/);
+    expect(twice.stderr).toMatch(
+      /film\(s\) are listed more than once:\n {2}\S+: \S*shard-1\.csv line 2, \S*slurm-1\.csv line 2\n/,
+    );
     expect(existsSync(out)).toBe(false);
   });
 
   it('a shard killed mid-run continues when started again, and the merge is still the unsharded run', async () => {
     const out = join(dir, 'killed-0.csv');
     const bin = await cliBin();
-    const child = spawn(process.execPath, [bin, 'predict', '--run', run, '--input', archive, '--out', out, '--shard', `0/${N}`, '--batch-size', '1'], { stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      [bin, 'predict', '--run', run, '--input', archive, '--out', out, '--shard', `0/${N}`, '--batch-size', '1'],
+      { stdio: 'ignore' },
+    );
     const exited = new Promise((resolve) => child.on('exit', resolve));
     // Kill it as soon as its first row is durable (or let it be, if it finishes first).
-    while (child.exitCode === null && !(existsSync(out) && readFileSync(out, 'utf8').split('\n').length > 2)) await new Promise((r) => setTimeout(r, 10));
+    while (child.exitCode === null && !(existsSync(out) && readFileSync(out, 'utf8').split('\n').length > 2))
+      await new Promise((r) => setTimeout(r, 10));
     child.kill('SIGKILL');
     await exited;
     const again = await predictShard(`0/${N}`, out);

@@ -1,4 +1,13 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
@@ -14,14 +23,35 @@ const archive = join(dir, 'archive');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The archive: PNG films at two depths, a TIFF, a JPEG and a DICOM from the imaging fixtures, one broken PNG, one text file. */
-const EXPECTED = ['a/b/film-3.png', 'a/film-2.png', 'broken.png', 'dicom/mono2-8bit.dcm', 'film-1.png', 'jpeg/grey-baseline.jpg', 'tiff/grey8-lzw.tif'];
+const EXPECTED = [
+  'a/b/film-3.png',
+  'a/film-2.png',
+  'broken.png',
+  'dicom/mono2-8bit.dcm',
+  'film-1.png',
+  'jpeg/grey-baseline.jpg',
+  'tiff/grey8-lzw.tif',
+];
 
 beforeAll(async () => {
   mkdirSync(data);
   const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
   writeFileSync(join(data, 'labels.csv'), [lines[0], ...lines.slice(1, 41)].join('\n') + '\n');
-  for (const line of lines.slice(1, 41)) copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
-  const r = await runCli(['train', '--data', data, '--input-size', '32', '--workers', '0', '--epochs', '1', '--out', run]);
+  for (const line of lines.slice(1, 41))
+    copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
+  const r = await runCli([
+    'train',
+    '--data',
+    data,
+    '--input-size',
+    '32',
+    '--workers',
+    '0',
+    '--epochs',
+    '1',
+    '--out',
+    run,
+  ]);
   if (r.code !== 0) throw new Error(`training failed: ${r.stderr}`);
   for (const d of ['a/b', 'tiff', 'jpeg', 'dicom']) mkdirSync(join(archive, d), { recursive: true });
   const film = (i: number) => join(sample, lines[50 + i]!.split(',')[0]!);
@@ -35,7 +65,12 @@ beforeAll(async () => {
   writeFileSync(join(archive, 'notes.txt'), 'not an image extension: not listed');
 });
 
-const rowsOf = (path: string) => readFileSync(path, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+const rowsOf = (path: string) =>
+  readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','));
 
 describe.sequential('predict --input (archives)', () => {
   it('predicts every image under the folder in batches, listing the unreadable one with its reason', async () => {
@@ -44,7 +79,9 @@ describe.sequential('predict --input (archives)', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/Wrote .*all\.csv: 6 films predicted, 1 unreadable/);
-    expect(readFileSync(out, 'utf8').split('\n')[0]).toBe('file,predicted_sex,probability_male,uncertain,recorded_sex,recorded_age,agrees,error');
+    expect(readFileSync(out, 'utf8').split('\n')[0]).toBe(
+      'file,predicted_sex,probability_male,uncertain,recorded_sex,recorded_age,agrees,error',
+    );
     const rows = rowsOf(out);
     expect(rows.map((c) => c[0]).sort()).toEqual(EXPECTED);
     for (const c of rows) {
@@ -87,7 +124,16 @@ describe.sequential('predict --input (archives)', () => {
     const noOut = await runCli(['predict', '--run', run, '--input', archive]);
     expect(noOut.code).toBe(2);
     expect(noOut.stderr).toContain('--input needs --out FILE');
-    const both = await runCli(['predict', '--run', run, '--input', archive, join(archive, 'film-1.png'), '--out', join(dir, 'x.csv')]);
+    const both = await runCli([
+      'predict',
+      '--run',
+      run,
+      '--input',
+      archive,
+      join(archive, 'film-1.png'),
+      '--out',
+      join(dir, 'x.csv'),
+    ]);
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('either --input DIR or files');
     const foreign = join(dir, 'foreign.csv');
@@ -96,7 +142,15 @@ describe.sequential('predict --input (archives)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${foreign} has the columns 'name,score'`);
     expect(readFileSync(foreign, 'utf8')).toBe('name,score\na.png,1\n');
-    const notDir = await runCli(['predict', '--run', run, '--input', join(archive, 'film-1.png'), '--out', join(dir, 'y.csv')]);
+    const notDir = await runCli([
+      'predict',
+      '--run',
+      run,
+      '--input',
+      join(archive, 'film-1.png'),
+      '--out',
+      join(dir, 'y.csv'),
+    ]);
     expect(notDir.code).toBe(1);
     expect(notDir.stderr).toContain('is not a folder');
     expect((await runCli(['predict', '--run', run])).stderr).toContain('missing FILES_OR_DIRS... (or --input DIR)');
@@ -115,7 +169,12 @@ describe.sequential('predict: symlinks, unreadable files, failed runs', () => {
     const r = await runCli(['predict', '--run', run, '--input', links, '--out', out]);
     expect(r.code).toBe(0);
     const rows = rowsOf(out);
-    expect(rows.map((c) => c[0]).sort()).toEqual(['a-folder/b/film-3.png', 'a-folder/film-2.png', 'dead.png', 'one.png']);
+    expect(rows.map((c) => c[0]).sort()).toEqual([
+      'a-folder/b/film-3.png',
+      'a-folder/film-2.png',
+      'dead.png',
+      'one.png',
+    ]);
     for (const c of rows) expect(c[7]).toBe(c[0] === 'dead.png' ? 'symlink points to a missing file' : '');
     expect(r.stderr).toContain(`${join(links, 'dead.png')}: symlink points to a missing file`);
     expect(r.stderr).toMatch(new RegExp(`${join(links, 'loop')}: leads to .*a folder already walked`));
@@ -126,7 +185,13 @@ describe.sequential('predict: symlinks, unreadable files, failed runs', () => {
     symlinkSync(join(archive, 'a', 'film-2.png'), join(only, 'y.png'));
     const plain = await runCli(['predict', '--run', run, only]);
     expect(plain.code).toBe(0);
-    expect(plain.stdout.trim().split('\n').slice(1).map((l) => l.split(',')[0])).toEqual([join(only, 'x.png'), join(only, 'y.png')]);
+    expect(
+      plain.stdout
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(',')[0]),
+    ).toEqual([join(only, 'x.png'), join(only, 'y.png')]);
   });
 
   it('an unreadable film is named once: `path: reason` on stderr, the reason alone in the error column', async () => {
@@ -178,7 +243,12 @@ function headerBomb(width: number, height: number): Buffer {
   ihdr.writeUInt32BE(width);
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8;
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc(64))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 describe.sequential('predict: the pixel limit', () => {
@@ -190,7 +260,9 @@ describe.sequential('predict: the pixel limit', () => {
     const r = await runCli(['predict', '--run', run, films]);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines.find((l) => l.includes('bomb.png'))).toMatch(/,,,,,,,"image size 20000x20000 \(400,000,000 pixels\) is above the limit of 30,000,000 pixels/);
+    expect(lines.find((l) => l.includes('bomb.png'))).toMatch(
+      /,,,,,,,"image size 20000x20000 \(400,000,000 pixels\) is above the limit of 30,000,000 pixels/,
+    );
     expect(lines.find((l) => l.includes('film.png'))).toMatch(/,[FM],[\d.]+,(yes|no),,,,$/);
     // The sample films are 128x154 = 19,712 pixels.
     const low = await runCli(['predict', '--run', run, join(films, 'film.png'), '--max-pixels', '19711']);

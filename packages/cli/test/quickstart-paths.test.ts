@@ -19,7 +19,8 @@ function fakeRepo(name: string, n: number): string {
   const sample = join(repoRoot, 'test-data/sample/cervical');
   const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
   writeFileSync(join(repo, 'data', 'labels.csv'), [lines[0], ...lines.slice(1, n + 1)].join('\n') + '\n');
-  for (const line of lines.slice(1, n + 1)) copyFileSync(join(sample, line.split(',')[0]!), join(repo, 'data', line.split(',')[0]!));
+  for (const line of lines.slice(1, n + 1))
+    copyFileSync(join(sample, line.split(',')[0]!), join(repo, 'data', line.split(',')[0]!));
   return repo;
 }
 
@@ -28,14 +29,28 @@ describe('data paths in config.json', () => {
     const repo = join(dir, 'unit');
     mkdirSync(join(repo, '.git'), { recursive: true });
     const run = join(repo, 'runs', 'r1');
-    expect(storedDataPaths({ root: join(repo, 'data', 'films'), labels: join(repo, 'data', 'films.csv') }, run)).toEqual({ root: '../../data/films', labels: '../../data/films.csv' });
-    expect(storedDataPaths({ root: '/srv/nhanes/cervical', labels: null }, run)).toEqual({ root: '/srv/nhanes/cervical', labels: null });
+    expect(
+      storedDataPaths({ root: join(repo, 'data', 'films'), labels: join(repo, 'data', 'films.csv') }, run),
+    ).toEqual({ root: '../../data/films', labels: '../../data/films.csv' });
+    expect(storedDataPaths({ root: '/srv/nhanes/cervical', labels: null }, run)).toEqual({
+      root: '/srv/nhanes/cervical',
+      labels: null,
+    });
     // A run outside any repository keeps absolute paths even for data beside it.
-    expect(storedDataPaths({ root: join(dir, 'loose', 'data'), labels: null }, join(dir, 'loose', 'runs', 'r1'))).toEqual({ root: join(dir, 'loose', 'data'), labels: null });
-    expect(resolveStoredDataPaths({ root: '../../data/films', labels: null }, run)).toEqual({ root: join(repo, 'data', 'films'), labels: null });
+    expect(
+      storedDataPaths({ root: join(dir, 'loose', 'data'), labels: null }, join(dir, 'loose', 'runs', 'r1')),
+    ).toEqual({ root: join(dir, 'loose', 'data'), labels: null });
+    expect(resolveStoredDataPaths({ root: '../../data/films', labels: null }, run)).toEqual({
+      root: join(repo, 'data', 'films'),
+      labels: null,
+    });
     // The hash sees the stored form, so the same run in a moved repository hashes the same.
-    const config = { data: { root: join(repo, 'data'), labels: null }, epochs: 3 } as unknown as Parameters<typeof hashedConfig>[0];
-    const moved = { data: { root: join(dir, 'elsewhere', 'data'), labels: null }, epochs: 5 } as unknown as Parameters<typeof hashedConfig>[0];
+    const config = { data: { root: join(repo, 'data'), labels: null }, epochs: 3 } as unknown as Parameters<
+      typeof hashedConfig
+    >[0];
+    const moved = { data: { root: join(dir, 'elsewhere', 'data'), labels: null }, epochs: 5 } as unknown as Parameters<
+      typeof hashedConfig
+    >[0];
     expect(hashedConfig(moved, join(dir, 'elsewhere', 'runs', 'r1'))).not.toEqual(hashedConfig(config, run)); // no repository there
     mkdirSync(join(dir, 'elsewhere', '.git'), { recursive: true });
     expect(hashedConfig(moved, join(dir, 'elsewhere', 'runs', 'r1'))).toEqual(hashedConfig(config, run));
@@ -45,7 +60,16 @@ describe('data paths in config.json', () => {
     const repo = fakeRepo('project', 24);
     const cache = join(dir, 'cache');
     const tiny = ['--input-size', '32', '--workers', '0', '--cache', cache];
-    const made = await runCli(['train', '--data', join(repo, 'data'), '--epochs', '1', '--out', join(repo, 'runs', 'r1'), ...tiny]);
+    const made = await runCli([
+      'train',
+      '--data',
+      join(repo, 'data'),
+      '--epochs',
+      '1',
+      '--out',
+      join(repo, 'runs', 'r1'),
+      ...tiny,
+    ]);
     expect(made.stderr).not.toMatch(/\n\s+at /);
     expect(made.code).toBe(0);
     const record = JSON.parse(readFileSync(join(repo, 'runs', 'r1', 'config.json'), 'utf8'));
@@ -60,7 +84,18 @@ describe('data paths in config.json', () => {
     expect(ev.stderr).not.toMatch(/does not exist/);
     expect(ev.code).toBe(0);
     expect(JSON.parse(ev.stdout).n).toBeGreaterThan(0);
-    const resumed = await runCli(['train', '--out', run, '--resume', '--epochs', '2', '--workers', '0', '--cache', cache]);
+    const resumed = await runCli([
+      'train',
+      '--out',
+      run,
+      '--resume',
+      '--epochs',
+      '2',
+      '--workers',
+      '0',
+      '--cache',
+      cache,
+    ]);
     expect(resumed.stderr).toContain('Resuming');
     expect(resumed.code).toBe(0);
 

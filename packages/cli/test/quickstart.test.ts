@@ -28,9 +28,14 @@ function train(args: string[]): Promise<{ code: number; stdout: string; stderr: 
     (bin) =>
       new Promise((done) => {
         // From the repository root, as a user runs `npx spine-cli train` there.
-        execFile(process.execPath, [bin, 'train', ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 900_000, env: { ...process.env, SPINE_CLI_CACHE_DIR: cacheDir } }, (error, stdout, stderr) => {
-          done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-        });
+        execFile(
+          process.execPath,
+          [bin, 'train', ...args],
+          { cwd: repoRoot, encoding: 'utf8', timeout: 900_000, env: { ...process.env, SPINE_CLI_CACHE_DIR: cacheDir } },
+          (error, stdout, stderr) => {
+            done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+          },
+        );
       }),
   );
 }
@@ -61,15 +66,28 @@ describe('quick start', () => {
     // Written: the run directory with the preset's configuration and the test evaluation.
     const record = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
     const preset = presetConfig('quick', record.config.model);
-    expect(record.config).toMatchObject({ preset: 'quick', seed: 0, epochs: EPOCHS, batchSize: preset.batchSize, lr: preset.lr, splitFractions: preset.splitFractions, augment: preset.augment });
+    expect(record.config).toMatchObject({
+      preset: 'quick',
+      seed: 0,
+      epochs: EPOCHS,
+      batchSize: preset.batchSize,
+      lr: preset.lr,
+      splitFractions: preset.splitFractions,
+      augment: preset.augment,
+    });
     expect(record.config.data.root).toBe(films);
     const split = JSON.parse(readFileSync(join(run, 'split.json'), 'utf8'));
-    expect([split.splits.train.files.length, split.splits.val.files.length, split.splits.test.files.length]).toEqual([1400, 200, 400]);
+    expect([split.splits.train.files.length, split.splits.val.files.length, split.splits.test.files.length]).toEqual([
+      1400, 200, 400,
+    ]);
     expect(readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(EPOCHS);
     expect(readdirSync(join(run, 'checkpoints'))).toEqual(expect.arrayContaining(['last.json', 'best.json']));
     const ev = JSON.parse(readFileSync(join(run, 'eval', 'test-best.json'), 'utf8'));
     expect(ev.n).toBe(400);
-    expect(ev.confusion).toEqual([[ff, fm], [mf, mm]]);
+    expect(ev.confusion).toEqual([
+      [ff, fm],
+      [mf, mm],
+    ]);
     expect(ev.accuracy).toBeCloseTo((ff + mm) / 400, 10);
     expect(printed).toBeCloseTo(ev.accuracy, 3);
     expect(existsSync(join(run, 'eval', 'test-best-predictions.csv'))).toBe(true);

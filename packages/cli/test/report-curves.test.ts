@@ -67,7 +67,17 @@ describe('report numbers', () => {
       { truth: 'male', predicted: 'female', films: 2 },
       { truth: 'male', predicted: 'male', films: 7 },
     ]);
-    const epoch = (e: number, val: boolean) => ({ epoch: e, lr: 0.1, lrs: [0.1], trainLoss: e, trainAccuracy: 0.5, trainImages: 1, imagesPerSecond: 1, seconds: 1, ...(val ? { valLoss: 10 * e, valAccuracy: 0.6 } : {}) });
+    const epoch = (e: number, val: boolean) => ({
+      epoch: e,
+      lr: 0.1,
+      lrs: [0.1],
+      trainLoss: e,
+      trainAccuracy: 0.5,
+      trainImages: 1,
+      imagesPerSecond: 1,
+      seconds: 1,
+      ...(val ? { valLoss: 10 * e, valAccuracy: 0.6 } : {}),
+    });
     const loss = lossSpec([epoch(1, true), epoch(2, false)]) as unknown as { data: { values: unknown[] } };
     expect(loss.data.values).toEqual([
       { epoch: 1, series: 'train', value: 1 },

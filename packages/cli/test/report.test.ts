@@ -1,4 +1,13 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,13 +31,29 @@ beforeAll(async () => {
   mkdirSync(data);
   const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
   writeFileSync(join(data, 'labels.csv'), [lines[0], ...lines.slice(1, 61)].join('\n') + '\n');
-  for (const line of lines.slice(1, 61)) copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
-  const r = await runCli(['train', '--data', data, '--input-size', '32', '--workers', '0', '--epochs', '2', '--out', run]);
+  for (const line of lines.slice(1, 61))
+    copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
+  const r = await runCli([
+    'train',
+    '--data',
+    data,
+    '--input-size',
+    '32',
+    '--workers',
+    '0',
+    '--epochs',
+    '2',
+    '--out',
+    run,
+  ]);
   if (r.code !== 0) throw new Error(`training failed: ${r.stderr}`);
   trainStderr = r.stderr;
 });
 
-const isPng = (path: string) => readFileSync(path).subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+const isPng = (path: string) =>
+  readFileSync(path)
+    .subarray(0, 8)
+    .equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
 
 describe.sequential('report', () => {
   it('writes report.html, every chart as SVG (from Vega) and PNG, and the Grad-CAM pictures', async () => {
@@ -41,7 +66,9 @@ describe.sequential('report', () => {
       expect(svg).toMatch(/^<svg [^>]*class="marks"/); // rendered by vega's SVG renderer
       expect(isPng(join(report, `${name}.png`))).toBe(true);
     }
-    expect(isPng(join(report, 'gradcam-average-female.png')) && isPng(join(report, 'gradcam-average-male.png'))).toBe(true);
+    expect(isPng(join(report, 'gradcam-average-female.png')) && isPng(join(report, 'gradcam-average-male.png'))).toBe(
+      true,
+    );
     const gallery = readdirSync(join(report, 'gallery'));
     const ev = JSON.parse(readFileSync(join(run, 'eval', 'test-best.json'), 'utf8'));
     const wrong = ev.confusion[0][1] + ev.confusion[1][0];
@@ -56,15 +83,19 @@ describe.sequential('report', () => {
     expect(html).not.toMatch(/<script|@import|url\((?!#)/);
     // The tables carry the run's numbers.
     const split = JSON.parse(readFileSync(join(run, 'split.json'), 'utf8'));
-    expect(html).toContain(`<tr><td>test</td><td class="num">${split.splits.test.counts.female}</td><td class="num">${split.splits.test.counts.male}</td>`);
+    expect(html).toContain(
+      `<tr><td>test</td><td class="num">${split.splits.test.counts.female}</td><td class="num">${split.splits.test.counts.male}</td>`,
+    );
     expect(html).toContain(`${(100 * ev.accuracy).toFixed(1)}%`);
     expect(html).toContain('synthetic phantoms');
     expect(html).toContain(`left, the mean of 2 of the ${split.splits.test.counts.female} female test films`);
     // The class averages are drawn at the films' aspect (128x154): the mean film (grey but for thin contour lines), a white gap, the heat over it.
     for (const sex of ['female', 'male']) {
       const img = decodeImage(readFileSync(join(report, `gradcam-average-${sex}.png`)), sex);
-      const px = (x: number, y: number) => Array.from(img.data.subarray(3 * (y * img.width + x), 3 * (y * img.width + x) + 3));
-      const white = (x: number) => Array.from({ length: img.height }, (_, y) => px(x, y)).every((p) => p.every((v) => v === 1));
+      const px = (x: number, y: number) =>
+        Array.from(img.data.subarray(3 * (y * img.width + x), 3 * (y * img.width + x) + 3));
+      const white = (x: number) =>
+        Array.from({ length: img.height }, (_, y) => px(x, y)).every((p) => p.every((v) => v === 1));
       const panel = Array.from({ length: img.width }, (_, x) => x).find(white)!;
       expect(Math.abs(panel - Math.round((img.height * 128) / 154)), sex).toBeLessThanOrEqual(1);
       let gap = panel;
@@ -83,7 +114,9 @@ describe.sequential('report', () => {
 
   it("opens in Debian's headless chromium: no console errors, no network requests, every figure drawn", async () => {
     if (!existsSync(chromiumPath)) {
-      throw new Error(`${chromiumPath} is missing: the report test drives Debian's chromium. Install it with 'apt-get install -y chromium' (npm run setup does this as root), or set CHROMIUM to a chromium binary.`);
+      throw new Error(
+        `${chromiumPath} is missing: the report test drives Debian's chromium. Install it with 'apt-get install -y chromium' (npm run setup does this as root), or set CHROMIUM to a chromium binary.`,
+      );
     }
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu'] });
@@ -131,9 +164,23 @@ describe.sequential('report', () => {
     const blocked = join(dir, 'blocked');
     mkdirSync(blocked);
     writeFileSync(join(blocked, 'report'), 'a file where the report folder would go');
-    const r = await runCli(['train', '--data', data, '--input-size', '32', '--workers', '0', '--epochs', '1', '--out', blocked]);
+    const r = await runCli([
+      'train',
+      '--data',
+      data,
+      '--input-size',
+      '32',
+      '--workers',
+      '0',
+      '--epochs',
+      '1',
+      '--out',
+      blocked,
+    ]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/warning: the report could not be written \(.+\); the run itself is saved\. Retry with: spine-cli report /);
+    expect(r.stderr).toMatch(
+      /warning: the report could not be written \(.+\); the run itself is saved\. Retry with: spine-cli report /,
+    );
     expect(existsSync(join(blocked, 'checkpoints', 'best.json'))).toBe(true);
     expect(existsSync(join(blocked, 'eval', 'test-best.json'))).toBe(true);
   });

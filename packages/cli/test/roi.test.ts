@@ -1,4 +1,15 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeImage } from '@spine/imaging';
@@ -21,13 +32,19 @@ beforeAll(() => {
   for (const n of names) copyFileSync(join(sample, 'cervical-roi', n), join(db, n));
   writeFileSync(join(db, 'rois.json'), JSON.stringify(Object.fromEntries(names.map((n) => [n, rois[n]]))));
   mkdirSync(films);
-  const labels = readFileSync(join(sample, 'cervical', 'labels.csv'), 'utf8').trim().split('\n');
-  for (const line of labels.slice(1, 9)) copyFileSync(join(sample, 'cervical', line.split(',')[0]!), join(films, line.split(',')[0]!));
+  const labels = readFileSync(join(sample, 'cervical', 'labels.csv'), 'utf8')
+    .trim()
+    .split('\n');
+  for (const line of labels.slice(1, 9))
+    copyFileSync(join(sample, 'cervical', line.split(',')[0]!), join(films, line.split(',')[0]!));
   writeFileSync(join(films, 'labels.csv'), `${labels.slice(0, 9).join('\n')}\n`);
 });
 
 function csv(path: string): string[][] {
-  return readFileSync(path, 'utf8').trim().split('\n').map((l) => l.split(','));
+  return readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(','));
 }
 
 describe('roi index', () => {
@@ -36,20 +53,48 @@ describe('roi index', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`Wrote ${index}: 16 reference films from ${db}`);
     expect(r.stdout).toContain('PHOG: 8 bins over 360 degrees, 3 levels (680 values), working width 128');
-    const json = JSON.parse(readFileSync(index, 'utf8')) as { format: string; version: number; references: { descriptor: number[] }[] };
-    expect([json.format, json.version, json.references.length, json.references[0]!.descriptor.length]).toEqual(['spine-cbir-roi-index', 1, 16, 680]);
+    const json = JSON.parse(readFileSync(index, 'utf8')) as {
+      format: string;
+      version: number;
+      references: { descriptor: number[] }[];
+    };
+    expect([json.format, json.version, json.references.length, json.references[0]!.descriptor.length]).toEqual([
+      'spine-cbir-roi-index',
+      1,
+      16,
+      680,
+    ]);
   });
 
   it('PHOG options are recorded; bad values and missing folders are clear errors', async () => {
     const other = join(dir, 'index-180.json');
-    const r = await runCli(['roi', 'index', '--db', db, '--out', other, '--bins', '9', '--angle', '180', '--levels', '2', '--working-width', '64', '--workers', '0']);
+    const r = await runCli([
+      'roi',
+      'index',
+      '--db',
+      db,
+      '--out',
+      other,
+      '--bins',
+      '9',
+      '--angle',
+      '180',
+      '--levels',
+      '2',
+      '--working-width',
+      '64',
+      '--workers',
+      '0',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('PHOG: 9 bins over 180 degrees, 2 levels (189 values), working width 64');
     const bad = await runCli(['roi', 'index', '--db', db, '--out', other, '--angle', '90']);
     expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('--angle must be one of 180, 360')]);
     const missing = await runCli(['roi', 'index', '--db', join(dir, 'nope'), '--out', other]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/error: .*nope\/rois\.json: not found: a reference folder holds its films and a rois\.json/);
+    expect(missing.stderr).toMatch(
+      /error: .*nope\/rois\.json: not found: a reference folder holds its films and a rois\.json/,
+    );
     expect(missing.stderr).not.toMatch(/\n\s+at /);
   });
 });
@@ -58,7 +103,19 @@ describe('roi crop', () => {
   const out = join(dir, 'crops');
 
   it('crops every film, writes manifest, labels for the crops, accuracy and previews', async () => {
-    const r = await runCli(['roi', 'crop', '--index', index, '--data', films, '--out', out, '--preview', '--workers', '2']);
+    const r = await runCli([
+      'roi',
+      'crop',
+      '--index',
+      index,
+      '--data',
+      films,
+      '--out',
+      out,
+      '--preview',
+      '--workers',
+      '2',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^Cropped 8 of 8 films into .*crops \(8 this run in .*, 2 workers\)/);
     expect(r.stdout).toMatch(/Against the true ROI boxes in labels\.csv \(8 films\):/);
@@ -67,7 +124,20 @@ describe('roi crop', () => {
     const crop = decodeImage(readFileSync(join(out, 'cervical-0001-00000.png')), 'crop');
     expect([crop.width, crop.height, crop.channels]).toEqual([123, 123, 1]);
     const manifest = csv(join(out, 'manifest.csv'));
-    expect(manifest[0]).toEqual(['source', 'crop', 'match', 'distance', 'film_width', 'film_height', 'centre_x', 'centre_y', 'box_x', 'box_y', 'box_size', 'error']);
+    expect(manifest[0]).toEqual([
+      'source',
+      'crop',
+      'match',
+      'distance',
+      'film_width',
+      'film_height',
+      'centre_x',
+      'centre_y',
+      'box_x',
+      'box_y',
+      'box_size',
+      'error',
+    ]);
     expect(manifest).toHaveLength(9);
     for (const row of manifest.slice(1)) {
       expect(existsSync(join(db, row[2]!))).toBe(true); // the match is a reference film
@@ -84,11 +154,20 @@ describe('roi crop', () => {
     const m1 = manifest[1]!;
     expect(Number(lab[1]![5])).toBe(Number(src[1]![5]) - Number(m1[8]));
     expect(Number(lab[1]![6])).toBe(Number(src[1]![6]) - Number(m1[9]));
-    const acc = JSON.parse(readFileSync(join(out, 'roi-accuracy.json'), 'utf8')) as { films: number; iou: { median: number }; perFilm: unknown[] };
+    const acc = JSON.parse(readFileSync(join(out, 'roi-accuracy.json'), 'utf8')) as {
+      films: number;
+      iou: { median: number };
+      perFilm: unknown[];
+    };
     expect(acc.films).toBe(8);
     expect(acc.perFilm).toHaveLength(8);
     expect(acc.iou.median).toBeGreaterThan(0.3);
-    expect(readdirSync(join(out, 'preview')).sort()).toEqual(src.slice(1).map((l) => l[0]).sort());
+    expect(readdirSync(join(out, 'preview')).sort()).toEqual(
+      src
+        .slice(1)
+        .map((l) => l[0])
+        .sort(),
+    );
     const fig = decodeImage(readFileSync(join(out, 'preview', 'cervical-0001-00000.png')), 'preview');
     expect([fig.height, fig.channels]).toEqual([496, 3]);
   });
@@ -108,7 +187,19 @@ describe('roi crop', () => {
     expect(centred.padding.max).toBe(Math.max(...centred.perFilm.map((f) => f.padding)));
     expect(centred.padding.max).toBeGreaterThan(0); // the paper's centred square leaves these films
     const inside = join(dir, 'crops-inside');
-    const r = await runCli(['roi', 'crop', '--index', index, '--data', films, '--out', inside, '--keep-inside', '--workers', '0']);
+    const r = await runCli([
+      'roi',
+      'crop',
+      '--index',
+      index,
+      '--data',
+      films,
+      '--out',
+      inside,
+      '--keep-inside',
+      '--workers',
+      '0',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('kept inside the film');
     expect(r.stdout).toContain('Padding: none, every square lies on its film');
@@ -152,11 +243,25 @@ describe('roi crop', () => {
     const broken = join(dir, 'broken');
     mkdirSync(broken);
     const src = readFileSync(join(films, 'labels.csv'), 'utf8').trim().split('\n');
-    for (const line of src.slice(1, 4)) copyFileSync(join(films, line.split(',')[0]!), join(broken, line.split(',')[0]!));
+    for (const line of src.slice(1, 4))
+      copyFileSync(join(films, line.split(',')[0]!), join(broken, line.split(',')[0]!));
     writeFileSync(join(broken, src[2]!.split(',')[0]!), 'not an image');
     writeFileSync(join(broken, 'labels.csv'), `${src.slice(0, 4).join('\n')}\n`);
     const out2 = join(dir, 'crops-broken');
-    const r = await runCli(['roi', 'crop', '--index', index, '--data', broken, '--out', out2, '--size', '64', '--workers', '1']);
+    const r = await runCli([
+      'roi',
+      'crop',
+      '--index',
+      index,
+      '--data',
+      broken,
+      '--out',
+      out2,
+      '--size',
+      '64',
+      '--workers',
+      '1',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Cropped 2 of 3 films');
     // The film named once: in front of the reason here, in its own column in the manifest.
@@ -175,19 +280,47 @@ describe('roi crop', () => {
   it('a folder without labels.csv: links to films are cropped like files, a broken link is named', async () => {
     const linked = join(dir, 'linked');
     mkdirSync(linked);
-    const [first, second] = csv(join(films, 'labels.csv')).slice(1).map((c) => c[0]!);
+    const [first, second] = csv(join(films, 'labels.csv'))
+      .slice(1)
+      .map((c) => c[0]!);
     copyFileSync(join(films, first!), join(linked, first!));
     symlinkSync(join(films, second!), join(linked, second!));
     symlinkSync(join(dir, 'nowhere.png'), join(linked, 'gone.png'));
     const out3 = join(dir, 'crops-linked');
-    const r = await runCli(['roi', 'crop', '--index', index, '--data', linked, '--out', out3, '--size', '32', '--workers', '1']);
+    const r = await runCli([
+      'roi',
+      'crop',
+      '--index',
+      index,
+      '--data',
+      linked,
+      '--out',
+      out3,
+      '--size',
+      '32',
+      '--workers',
+      '1',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Cropped 2 of 2 films');
     expect(existsSync(join(out3, second!))).toBe(true);
     expect(r.stderr).toContain(`${join(linked, 'gone.png')}: symlink points to a missing file`);
     // A damaged settings file of that folder is named, not taken for a bug.
     writeFileSync(join(out3, 'roi-crop.json'), '{"index": ');
-    const again = await runCli(['roi', 'crop', '--index', index, '--data', linked, '--out', out3, '--size', '32', '--workers', '1']);
+    const again = await runCli([
+      'roi',
+      'crop',
+      '--index',
+      index,
+      '--data',
+      linked,
+      '--out',
+      out3,
+      '--size',
+      '32',
+      '--workers',
+      '1',
+    ]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(`error: ${join(out3, 'roi-crop.json')} is not valid JSON`);
     expect(again.stderr).not.toContain('This looks like a bug');
@@ -195,7 +328,10 @@ describe('roi crop', () => {
 
   it('usage mistakes exit 2 with the reason', async () => {
     const cases: [string[], RegExp][] = [
-      [['roi', 'crop', '--data', films, '--out', out], /missing --index \(the index made by roi index\) for 'roi crop'/],
+      [
+        ['roi', 'crop', '--data', films, '--out', out],
+        /missing --index \(the index made by roi index\) for 'roi crop'/,
+      ],
       [['roi', 'index', '--db', db, '--out', index, '--side', '3'], /--side is not a flag of 'roi index'/],
       [['roi', 'nonsense'], /unknown roi subcommand 'nonsense' \(use 'roi index' or 'roi crop'\)/],
       [['roi'], /missing index\|crop/],
@@ -213,7 +349,9 @@ describe('roi crop', () => {
     writeFileSync(wrong, '{"format": "something-else"}');
     const r = await runCli(['roi', 'crop', '--index', wrong, '--data', films, '--out', join(dir, 'x')]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/error: .*wrong\.json: not an ROI index \(expected "format": "spine-cbir-roi-index"; make one with 'spine-cli roi index'\)/);
+    expect(r.stderr).toMatch(
+      /error: .*wrong\.json: not an ROI index \(expected "format": "spine-cbir-roi-index"; make one with 'spine-cli roi index'\)/,
+    );
   });
 
   it('--help shows both subcommands with examples', async () => {
@@ -222,7 +360,9 @@ describe('roi crop', () => {
     expect(r.stdout).toContain('Usage: spine-cli roi index --db DIR --out INDEX.json');
     expect(r.stdout).toContain('roi crop --index INDEX.json --data DIR --out DIR');
     expect(r.stdout).toMatch(/--keep-inside\s+crop: shift the square onto the film instead of padding it with black/);
-    expect(r.stdout).toContain('spine-cli roi crop --index roi-index.json --data test-data/sample/cervical --out data/cervical-roi-crops');
+    expect(r.stdout).toContain(
+      'spine-cli roi crop --index roi-index.json --data test-data/sample/cervical --out data/cervical-roi-crops',
+    );
   });
 });
 

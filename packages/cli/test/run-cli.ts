@@ -55,14 +55,22 @@ export function cliBin(): Promise<string> {
   return bundled;
 }
 
-export async function runCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export async function runCli(
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   const bin = await cliBin();
   return new Promise((resolve) => {
     const env = options.env === undefined ? process.env : { ...process.env, ...options.env };
-    execFile(process.execPath, [bin, ...args], { cwd: options.cwd ?? packageRoot, encoding: 'utf8', timeout: 120_000, env }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd: options.cwd ?? packageRoot, encoding: 'utf8', timeout: 120_000, env },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 

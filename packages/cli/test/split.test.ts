@@ -68,9 +68,15 @@ describe('split', () => {
 
   it('reads class folders when there is no labels.csv', async () => {
     const root = join(dir, 'folders');
-    for (const [cls, sex] of [['female', 'F'], ['male', 'M']] as const) {
+    for (const [cls, sex] of [
+      ['female', 'F'],
+      ['male', 'M'],
+    ] as const) {
       mkdirSync(join(root, cls), { recursive: true });
-      const files = readFileSync(join(sample, 'labels.csv'), 'utf8').split('\n').filter((l) => l.split(',')[1] === sex).slice(0, 10);
+      const files = readFileSync(join(sample, 'labels.csv'), 'utf8')
+        .split('\n')
+        .filter((l) => l.split(',')[1] === sex)
+        .slice(0, 10);
       for (const line of files) copyFileSync(join(sample, line.split(',')[0]!), join(root, cls, line.split(',')[0]!));
     }
     const out = join(dir, 'folders.json');

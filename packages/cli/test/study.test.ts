@@ -1,5 +1,14 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -50,7 +59,10 @@ function section(md: string, heading: string): string {
 const cells = (text: string, first: string) => {
   const line = text.split('\n').find((l) => l.startsWith(`| ${first} |`));
   expect(line, `no row '${first}'`).toBeDefined();
-  return line!.split('|').slice(2, -1).map((c) => c.trim());
+  return line!
+    .split('|')
+    .slice(2, -1)
+    .map((c) => c.trim());
 };
 
 const RUNS: [string, string][] = [
@@ -63,14 +75,17 @@ const RUNS: [string, string][] = [
 ];
 
 describe('spine-cli study --scale smoke', () => {
-  it('killed during its first training step, the same command continues it; DenseNet waits for weights or --densenet-from-scratch; the tables are the runs\' evaluate --json', async () => {
+  it("killed during its first training step, the same command continues it; DenseNet waits for weights or --densenet-from-scratch; the tables are the runs' evaluate --json", async () => {
     // SIGKILL once the first network has finished an epoch: the study dies without a word, and its
     // train child (which holds an IPC channel to it) exits when the channel closes.
     const killed = await cli(args, /cervical\/seqcnn-full: running[\s\S]*epoch 1: lr/);
     expect(killed.code, killed.stderr).toBe(137);
     const lock = JSON.parse(readFileSync(join(study, '.study.lock'), 'utf8')) as { pid: number; child?: number };
-    for (let i = 0; i < 100 && lock.child !== undefined && alive(lock.child); i++) await new Promise((r) => setTimeout(r, 100));
-    const state = JSON.parse(readFileSync(join(study, 'study.json'), 'utf8')) as { steps: Record<string, { status: string }> };
+    for (let i = 0; i < 100 && lock.child !== undefined && alive(lock.child); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    const state = JSON.parse(readFileSync(join(study, 'study.json'), 'utf8')) as {
+      steps: Record<string, { status: string }>;
+    };
     expect(state.steps['cervical/split']!.status).toBe('done');
     expect(state.steps['cervical/seqcnn-full']!.status).toBe('started');
     const splitTime = statSync(join(study, 'cervical', 'split.json')).mtimeMs;
@@ -81,10 +96,14 @@ describe('spine-cli study --scale smoke', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain('[1/12] cervical/split: done (kept)');
     expect(resumed.stderr).toMatch(/\[2\/12\] cervical\/seqcnn-full: continuing spine-cli train/);
-    expect(resumed.stderr).toMatch(/\[6\/12\] cervical\/densenet121: skipped: no ImageNet weights of DenseNet-121 in the weights cache \(.*densenet121-a639ec97\.safetensors\): fetch them with 'spine-cli weights fetch densenet121'/);
+    expect(resumed.stderr).toMatch(
+      /\[6\/12\] cervical\/densenet121: skipped: no ImageNet weights of DenseNet-121 in the weights cache \(.*densenet121-a639ec97\.safetensors\): fetch them with 'spine-cli weights fetch densenet121'/,
+    );
     expect(statSync(join(study, 'cervical', 'split.json')).mtimeMs).toBe(splitTime);
     expect(existsSync(join(study, '.study.lock'))).toBe(false);
-    expect(section(readFileSync(join(study, 'study.md'), 'utf8'), '## Table 6.')).toContain('Not run: no ImageNet weights of DenseNet-121');
+    expect(section(readFileSync(join(study, 'study.md'), 'utf8'), '## Table 6.')).toContain(
+      'Not run: no ImageNet weights of DenseNet-121',
+    );
     expect(resumed.stdout).toMatch(/lumbar +DenseNet-121 +- +not run/);
 
     // --densenet-from-scratch added later runs the skipped steps only.
@@ -100,11 +119,19 @@ describe('spine-cli study --scale smoke', () => {
     for (const [run, heading] of RUNS) {
       const ev = await runCli(['evaluate', '--run', join(study, run), '--json', '--workers', '0']);
       expect(ev.code, ev.stderr).toBe(0);
-      const r = JSON.parse(ev.stdout) as { n: number; accuracy: number; accuracyCI95: [number, number]; confusion: number[][]; rocAuc: number };
+      const r = JSON.parse(ev.stdout) as {
+        n: number;
+        accuracy: number;
+        accuracyCI95: [number, number];
+        confusion: number[][];
+        rocAuc: number;
+      };
       const text = section(md, heading);
       expect(cells(text, 'true F').slice(0, 2), run).toEqual(r.confusion[0]!.map(String));
       expect(cells(text, 'true M').slice(0, 2), run).toEqual(r.confusion[1]!.map(String));
-      expect(text, run).toContain(`ours **${r.accuracy.toFixed(3)}** (95% bootstrap CI ${r.accuracyCI95[0].toFixed(3)}-${r.accuracyCI95[1].toFixed(3)}, ${r.n} test films)`);
+      expect(text, run).toContain(
+        `ours **${r.accuracy.toFixed(3)}** (95% bootstrap CI ${r.accuracyCI95[0].toFixed(3)}-${r.accuracyCI95[1].toFixed(3)}, ${r.n} test films)`,
+      );
       expect(text, run).toContain(`ROC AUC: ours ${r.rocAuc.toFixed(3)} (95% bootstrap CI `);
       expect(text, run).toContain(`](${run}/report/report.html)`);
     }
@@ -112,10 +139,19 @@ describe('spine-cli study --scale smoke', () => {
     expect(cells(section(md, '## Table 2.'), 'true F').slice(2)).toEqual(['506', '47']);
     expect(cells(section(md, '## Table 6.'), 'true M').slice(2)).toEqual(['7', '468']);
     // Tables 1 and 5: the split files' counts beside the paper's.
-    for (const [region, table, paperTest] of [['cervical', '## Table 1.', ['553', '474']], ['lumbar', '## Table 5.', ['293', '475']]] as const) {
-      const split = JSON.parse(readFileSync(join(study, region, 'split.json'), 'utf8')) as { splits: Record<string, { counts: { female: number; male: number } }> };
+    for (const [region, table, paperTest] of [
+      ['cervical', '## Table 1.', ['553', '474']],
+      ['lumbar', '## Table 5.', ['293', '475']],
+    ] as const) {
+      const split = JSON.parse(readFileSync(join(study, region, 'split.json'), 'utf8')) as {
+        splits: Record<string, { counts: { female: number; male: number } }>;
+      };
       const test = cells(section(md, table), 'test');
-      expect(test).toEqual([String(split.splits.test!.counts.female), String(split.splits.test!.counts.male), ...paperTest]);
+      expect(test).toEqual([
+        String(split.splits.test!.counts.female),
+        String(split.splits.test!.counts.male),
+        ...paperTest,
+      ]);
     }
     const paired = section(md, '## Paired tests on the same test films');
     expect(paired.split('\n').filter((l) => /^\| (cervical|lumbar) \|/.test(l))).toHaveLength(6);

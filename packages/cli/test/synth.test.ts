@@ -10,10 +10,29 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('synth', () => {
   it('writes small films, labels.csv and rois.json, with progress lines off a terminal', async () => {
     const out = join(dir, 'cervical');
-    const r = await runCli(['synth', '--region', 'cervical', '--count', '4', '--seed', '3', '--width', '64', '--out', out]);
+    const r = await runCli([
+      'synth',
+      '--region',
+      'cervical',
+      '--count',
+      '4',
+      '--seed',
+      '3',
+      '--width',
+      '64',
+      '--out',
+      out,
+    ]);
     expect(r.code).toBe(0);
     const files = readdirSync(out).sort();
-    expect(files).toEqual(['cervical-0003-00000.png', 'cervical-0003-00001.png', 'cervical-0003-00002.png', 'cervical-0003-00003.png', 'labels.csv', 'rois.json']);
+    expect(files).toEqual([
+      'cervical-0003-00000.png',
+      'cervical-0003-00001.png',
+      'cervical-0003-00002.png',
+      'cervical-0003-00003.png',
+      'labels.csv',
+      'rois.json',
+    ]);
     const rows = readFileSync(join(out, 'labels.csv'), 'utf8').trim().split('\n');
     expect(rows[0]).toMatch(/^file,sex,age,subject_id,region/);
     expect(rows).toHaveLength(5);
@@ -30,13 +49,26 @@ describe('synth', () => {
   it('the same flags give byte-identical films', async () => {
     const a = join(dir, 'a');
     const b = join(dir, 'b');
-    for (const out of [a, b]) expect((await runCli(['synth', '--region', 'lumbar', '--count', '2', '--width', '64', '--out', out])).code).toBe(0);
+    for (const out of [a, b])
+      expect((await runCli(['synth', '--region', 'lumbar', '--count', '2', '--width', '64', '--out', out])).code).toBe(
+        0,
+      );
     for (const f of readdirSync(a)) expect(readFileSync(join(b, f)).equals(readFileSync(join(a, f)))).toBe(true);
   });
 
   it('an unwritable output folder is one clear error, exit 1', async () => {
     const blocker = join(dir, 'a', 'labels.csv');
-    const r = await runCli(['synth', '--region', 'lumbar', '--count', '1', '--width', '64', '--out', join(blocker, 'sub')]);
+    const r = await runCli([
+      'synth',
+      '--region',
+      'lumbar',
+      '--count',
+      '1',
+      '--width',
+      '64',
+      '--out',
+      join(blocker, 'sub'),
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: cannot \w+ .*labels\.csv.*: /m);
     expect(r.stderr).not.toMatch(/\n\s+at /);

@@ -7,7 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { samePixels } from './png-pixels.js';
-import { ensureSyntheticSet, QUICK_DATA, quickStartDataDir, syntheticSetAt, syntheticSetDir, syntheticSetReady } from '../src/run/synthetic-sets.js';
+import {
+  ensureSyntheticSet,
+  QUICK_DATA,
+  quickStartDataDir,
+  syntheticSetAt,
+  syntheticSetDir,
+  syntheticSetReady,
+} from '../src/run/synthetic-sets.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spine-cli-synthetic-sets-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -15,12 +22,19 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('synthetic sets in the cache', () => {
   it('lives under the cache folder, named by region, seed, count and width', () => {
     expect(quickStartDataDir('/cache')).toBe('/cache/synthetic/cervical-s1-n2000-w128');
-    expect(syntheticSetDir({ region: 'lumbar', seed: 2, count: 600, width: 128 }, '/cache')).toBe('/cache/synthetic/lumbar-s2-n600-w128');
+    expect(syntheticSetDir({ region: 'lumbar', seed: 2, count: 600, width: 128 }, '/cache')).toBe(
+      '/cache/synthetic/lumbar-s2-n600-w128',
+    );
   });
 
-  it('a data folder names a set only when it is one of the cache\'s synthetic folders', () => {
+  it("a data folder names a set only when it is one of the cache's synthetic folders", () => {
     expect(syntheticSetAt('/cache/synthetic/cervical-s1-n2000-w128', '/cache')).toEqual(QUICK_DATA);
-    expect(syntheticSetAt('/cache/synthetic/lumbar-s2-n600-w128', '/cache')).toEqual({ region: 'lumbar', seed: 2, count: 600, width: 128 });
+    expect(syntheticSetAt('/cache/synthetic/lumbar-s2-n600-w128', '/cache')).toEqual({
+      region: 'lumbar',
+      seed: 2,
+      count: 600,
+      width: 128,
+    });
     expect(syntheticSetAt('/data/synthetic/cervical-s1-n2000-w128', '/cache')).toBeUndefined();
     expect(syntheticSetAt('/cache/synthetic/cervical-s1-n2000', '/cache')).toBeUndefined();
     expect(syntheticSetAt('/cache/synthetic/cervical-s1-n2000-w128/sub', '/cache')).toBeUndefined();
@@ -39,7 +53,7 @@ describe('synthetic sets in the cache', () => {
     for (const f of pngs) expect(samePixels(join(films, f), join(sample, f)), f).toBe(true);
   });
 
-  it('a finished set is used as it is; abandoned temporary folders go, a live run\'s stays', async () => {
+  it("a finished set is used as it is; abandoned temporary folders go, a live run's stays", async () => {
     const films = quickStartDataDir(dir);
     mkdirSync(films, { recursive: true });
     writeFileSync(join(films, 'labels.csv'), 'file,sex\n');

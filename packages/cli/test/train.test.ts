@@ -1,4 +1,13 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,11 +24,16 @@ beforeAll(() => {
   mkdirSync(data);
   const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
   writeFileSync(join(data, 'labels.csv'), [lines[0], ...lines.slice(1, 61)].join('\n') + '\n');
-  for (const line of lines.slice(1, 61)) copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
+  for (const line of lines.slice(1, 61))
+    copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
 });
 
 const tiny = ['--data', data, '--input-size', '32', '--workers', '0', '--cache', join(dir, 'cache')];
-const jsonl = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; trainLoss: number });
+const jsonl = (path: string) =>
+  readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { epoch: number; trainLoss: number });
 
 describe('train', () => {
   it('trains into a run directory: config, split, metrics, checkpoints, test evaluation; resume extends it exactly', async () => {
@@ -31,7 +45,14 @@ describe('train', () => {
     expect(r.stdout).toMatch(/accuracy\s+\d+\.\d%/);
     expect(r.stderr).toMatch(/epoch 1: lr 0\.0400, train loss \d\.\d+ acc/);
     const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
-    expect(config.config).toMatchObject({ preset: 'quick', seed: 0, epochs: 1, batchSize: 32, lr: 0.04, data: { root: data } });
+    expect(config.config).toMatchObject({
+      preset: 'quick',
+      seed: 0,
+      epochs: 1,
+      batchSize: 32,
+      lr: 0.04,
+      data: { root: data },
+    });
     expect(config.config.model.inputSize).toBe(32);
     expect(config.packageVersions['@spine/models']).toMatch(/^\d+\.\d+\.\d+/);
     expect(config.adapter.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
@@ -42,14 +63,27 @@ describe('train', () => {
     expect(readdirSync(join(run, 'checkpoints'))).toEqual(expect.arrayContaining(['last.json', 'best.json']));
     const ev = JSON.parse(readFileSync(join(run, 'eval', 'test-best.json'), 'utf8'));
     expect(ev.n).toBe(split.splits.test.files.length);
-    const csv = readFileSync(join(run, 'eval', 'test-best-predictions.csv'), 'utf8').trim().split('\n');
+    const csv = readFileSync(join(run, 'eval', 'test-best-predictions.csv'), 'utf8')
+      .trim()
+      .split('\n');
     expect(csv[0]).toBe('file,true_sex,predicted_sex,probability_male');
     expect(csv).toHaveLength(ev.n + 1);
 
     // The same run trained for 2 epochs in one go equals the 1-epoch run resumed to 2.
     const straight = join(dir, 'run2');
     expect((await runCli(['train', ...tiny, '--epochs', '2', '--out', straight])).code).toBe(0);
-    const resumed = await runCli(['train', '--out', run, '--resume', '--epochs', '2', '--workers', '0', '--cache', join(dir, 'cache')]);
+    const resumed = await runCli([
+      'train',
+      '--out',
+      run,
+      '--resume',
+      '--epochs',
+      '2',
+      '--workers',
+      '0',
+      '--cache',
+      join(dir, 'cache'),
+    ]);
     expect(resumed.stderr).toContain('Resuming');
     expect(resumed.code).toBe(0);
     const a = jsonl(join(run, 'metrics.jsonl'));
@@ -60,7 +94,9 @@ describe('train', () => {
 
   it('a run killed before its first checkpoint starts again from epoch 1 with --resume, as trained straight', async () => {
     const run = join(dir, 'killed');
-    const child = spawn(process.execPath, [await cliBin(), 'train', ...tiny, '--epochs', '1', '--out', run], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [await cliBin(), 'train', ...tiny, '--epochs', '1', '--out', run], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     // config.json and split.json are written before this line; the first checkpoint only after an epoch.
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
@@ -77,9 +113,15 @@ describe('train', () => {
     const resumed = await runCli(['train', '--out', run, '--resume', '--workers', '0', '--cache', join(dir, 'cache')]);
     expect(resumed.stderr).not.toContain('nothing to resume');
     expect(resumed.code).toBe(0);
-    expect(resumed.stderr.split('\n').filter((l) => l.includes('starting it again from epoch 1 with its saved settings'))).toHaveLength(1);
+    expect(
+      resumed.stderr.split('\n').filter((l) => l.includes('starting it again from epoch 1 with its saved settings')),
+    ).toHaveLength(1);
     // The saved settings (32 px, the data, seed 0) and the same start: epoch 1 equals that of run2, trained straight.
-    expect(jsonl(join(run, 'metrics.jsonl')).map((m) => [m.epoch, m.trainLoss])).toEqual(jsonl(join(dir, 'run2', 'metrics.jsonl')).slice(0, 1).map((m) => [m.epoch, m.trainLoss]));
+    expect(jsonl(join(run, 'metrics.jsonl')).map((m) => [m.epoch, m.trainLoss])).toEqual(
+      jsonl(join(dir, 'run2', 'metrics.jsonl'))
+        .slice(0, 1)
+        .map((m) => [m.epoch, m.trainLoss]),
+    );
     expect(readdirSync(join(run, 'checkpoints'))).toEqual(expect.arrayContaining(['last.json', 'best.json']));
   });
 
@@ -89,7 +131,10 @@ describe('train', () => {
       [['train', '--lr', 'fast'], /--lr must be a number/],
       [['train', '--preset', 'huge'], /--preset must be one of quick, paper-seqcnn/],
       [['train', '--resume'], /--resume needs --out RUN/],
-      [['train', '--resume', '--out', join(dir, 'run1'), '--lr', '0.1'], /only --epochs, --workers, --cache and --max-pixels may be given \(not --lr\)/],
+      [
+        ['train', '--resume', '--out', join(dir, 'run1'), '--lr', '0.1'],
+        /only --epochs, --workers, --cache and --max-pixels may be given \(not --lr\)/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = await runCli(args);
@@ -107,7 +152,9 @@ describe('train', () => {
 
   it('Ctrl-C saves the run, exits 130 and says how to resume; --resume then finishes it', async () => {
     const run = join(dir, 'interrupted');
-    const child = spawn(process.execPath, [await cliBin(), 'train', ...tiny, '--epochs', '50', '--out', run], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [await cliBin(), 'train', ...tiny, '--epochs', '50', '--out', run], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let signalled = false;
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
@@ -124,7 +171,18 @@ describe('train', () => {
     expect(stderr).toContain('SIGINT: finishing the current batch and saving');
     expect(stderr).toContain(`Resume with: spine-cli train --out ${run} --resume`);
     expect(existsSync(join(run, 'checkpoints', 'last.json'))).toBe(true);
-    const resumed = await runCli(['train', '--out', run, '--resume', '--epochs', '3', '--workers', '0', '--cache', join(dir, 'cache')]);
+    const resumed = await runCli([
+      'train',
+      '--out',
+      run,
+      '--resume',
+      '--epochs',
+      '3',
+      '--workers',
+      '0',
+      '--cache',
+      join(dir, 'cache'),
+    ]);
     expect(resumed.code).toBe(0);
     expect(jsonl(join(run, 'metrics.jsonl')).map((m) => m.epoch)).toEqual([1, 2, 3]);
   });
@@ -133,7 +191,11 @@ describe('train', () => {
     // The full network trains in @spine/models' tests; here only that the CLI's binding check lets
     // it through and the network is built (then the process is killed: a step takes minutes here).
     const run = join(dir, 'paper');
-    const child = spawn(process.execPath, [await cliBin(), 'train', '--preset', 'paper-seqcnn', ...tiny.slice(0, 2), '--workers', '0', '--out', run], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [await cliBin(), 'train', '--preset', 'paper-seqcnn', ...tiny.slice(0, 2), '--workers', '0', '--out', run],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;

@@ -9,7 +9,10 @@ import { formatTable } from '../src/ui/table.js';
 /** A stream stand-in that records writes. */
 function sink(): { stream: NodeJS.WriteStream; text: () => string } {
   const chunks: string[] = [];
-  return { stream: { write: (s: string) => (chunks.push(s), true) } as unknown as NodeJS.WriteStream, text: () => chunks.join('') };
+  return {
+    stream: { write: (s: string) => (chunks.push(s), true) } as unknown as NodeJS.WriteStream,
+    text: () => chunks.join(''),
+  };
 }
 
 describe('progress', () => {
@@ -23,7 +26,8 @@ describe('progress', () => {
     p.update(4);
     p.finish();
     expect(out.text()).toBe(
-      '\rsynth [######..................] 1/4 films  1.00/s  ETA 3.0s\x1b[K' + '\rsynth [########################] 4/4 films  2.00/s  ETA 0.0s\x1b[K\n',
+      '\rsynth [######..................] 1/4 films  1.00/s  ETA 3.0s\x1b[K' +
+        '\rsynth [########################] 4/4 films  2.00/s  ETA 0.0s\x1b[K\n',
     );
   });
 
@@ -36,18 +40,45 @@ describe('progress', () => {
       p.update(i);
     }
     p.finish();
-    expect(out.text().split('\n').filter(Boolean)).toEqual(['1/100 films, 10.0/s, ETA 9.9s', '51/100 films, 10.0/s, ETA 4.9s', '100/100 films, 10.0/s, in 10s']);
+    expect(out.text().split('\n').filter(Boolean)).toEqual([
+      '1/100 films, 10.0/s, ETA 9.9s',
+      '51/100 films, 10.0/s, ETA 4.9s',
+      '100/100 films, 10.0/s, in 10s',
+    ]);
   });
 
   it('formats durations for people', () => {
-    expect([formatDuration(3.21), formatDuration(42), formatDuration(185), formatDuration(3720), formatDuration(Infinity)]).toEqual(['3.2s', '42s', '3m05s', '1h02m', '--']);
+    expect([
+      formatDuration(3.21),
+      formatDuration(42),
+      formatDuration(185),
+      formatDuration(3720),
+      formatDuration(Infinity),
+    ]).toEqual(['3.2s', '42s', '3m05s', '1h02m', '--']);
   });
 });
 
 describe('table', () => {
   it('right-aligns numbers, left-aligns text, and rules before a total', () => {
-    expect(formatTable(['split', 'female', 'male'], [['train', 320, 32], ['test', 4, 40], ['total', 324, 72]], { ruleBefore: [2] })).toBe(
-      ['split  female  male', '-----  ------  ----', 'train     320    32', 'test        4    40', '-----  ------  ----', 'total     324    72'].join('\n'),
+    expect(
+      formatTable(
+        ['split', 'female', 'male'],
+        [
+          ['train', 320, 32],
+          ['test', 4, 40],
+          ['total', 324, 72],
+        ],
+        { ruleBefore: [2] },
+      ),
+    ).toBe(
+      [
+        'split  female  male',
+        '-----  ------  ----',
+        'train     320    32',
+        'test        4    40',
+        '-----  ------  ----',
+        'total     324    72',
+      ].join('\n'),
     );
   });
 });
@@ -59,7 +90,9 @@ describe('launcher', () => {
   // The committed bin/spine-cli.js runs dist/bin.js; only meaningful once the package is built.
   it.skipIf(!built)('bin/spine-cli.js runs the built CLI', async () => {
     const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [launcher, '--version'], { encoding: 'utf8' }, (e, out) => (e ? reject(e) : resolve(out))),
+      execFile(process.execPath, [launcher, '--version'], { encoding: 'utf8' }, (e, out) =>
+        e ? reject(e) : resolve(out),
+      ),
     );
     expect(stdout).toMatch(/^spine-cli \d+\.\d+\.\d+\n$/);
   });
@@ -73,11 +106,16 @@ describe('error messages', () => {
     }
     const weights = Object.assign(new Error('/w.pth: truncated'), { name: 'WeightsError', hint: 'Fetch it again.' });
     expect(formatError(weights, false)).toBe('error: /w.pth: truncated\nFetch it again.');
-    expect(formatError(new TypeError("Cannot read properties of null (reading 'format')"), false)).toContain('This looks like a bug');
+    expect(formatError(new TypeError("Cannot read properties of null (reading 'format')"), false)).toContain(
+      'This looks like a bug',
+    );
   });
 
   it('a system error without a path says what failed without an empty path', () => {
-    const e = Object.assign(new Error('EISDIR: illegal operation on a directory, read'), { code: 'EISDIR', syscall: 'read' });
+    const e = Object.assign(new Error('EISDIR: illegal operation on a directory, read'), {
+      code: 'EISDIR',
+      syscall: 'read',
+    });
     expect(formatError(e, false)).toBe('error: cannot read: is a folder, expected a file');
   });
 });

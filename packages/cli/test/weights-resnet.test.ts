@@ -25,12 +25,20 @@ interface Logits {
 }
 
 /** Import `pth` with the CLI, load the result strictly into `model`, compare eval logits. */
-async function importAndCompare(pth: string, model: ResNet, input: Logits, want: Logits, parameterCount: number): Promise<void> {
+async function importAndCompare(
+  pth: string,
+  model: ResNet,
+  input: Logits,
+  want: Logits,
+  parameterCount: number,
+): Promise<void> {
   const out = join(dir, `${model.config.block}-${model.parameterCount()}.safetensors`);
   const r = await runCli(['weights', 'import', pth, '--out', out, '--force']);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
-  expect(r.stdout).toContain(`(torch-zip): ${model.stateDict().size} tensors, ${parameterCount.toLocaleString('en-US')} parameters\nWrote ${out}\n`);
+  expect(r.stdout).toContain(
+    `(torch-zip): ${model.stateDict().size} tensors, ${parameterCount.toLocaleString('en-US')} parameters\nWrote ${out}\n`,
+  );
   const file = await readWeightsFile(out);
   expect(file.format).toBe('safetensors');
   expect(model.loadStateDict(file.tensors, true)).toEqual({ missingKeys: [], unexpectedKeys: [] });
@@ -45,7 +53,8 @@ async function importAndCompare(pth: string, model: ResNet, input: Logits, want:
     worst = Math.max(worst, Math.abs(got[i]! - v));
     scale = Math.max(scale, Math.abs(v));
   });
-  if (process.env.SPINE_PARITY_REPORT) console.info(`${pth}: max |ours - torchvision| / max |torchvision| = ${(worst / scale).toExponential(2)}`);
+  if (process.env.SPINE_PARITY_REPORT)
+    console.info(`${pth}: max |ours - torchvision| / max |torchvision| = ${(worst / scale).toExponential(2)}`);
   expect(worst / scale, 'max |ours - torchvision| / max |torchvision|').toBeLessThan(1e-4);
   x.dispose();
   y.dispose();
@@ -55,13 +64,23 @@ async function importAndCompare(pth: string, model: ResNet, input: Logits, want:
 describe('weights import: torchvision ResNet checkpoints', () => {
   const tiny = JSON.parse(readFileSync(join(fixtures, 'tiny.json'), 'utf8')) as {
     input: Logits;
-    files: Record<string, { config: Pick<ResNetConfig, 'block' | 'layers' | 'widths' | 'numClasses'>; parameterCount: number; logits: Logits }>;
+    files: Record<
+      string,
+      {
+        config: Pick<ResNetConfig, 'block' | 'layers' | 'widths' | 'numClasses'>;
+        parameterCount: number;
+        logits: Logits;
+      }
+    >;
   };
-  it.each(Object.keys(tiny.files))('%s.pth (torch.save of torchvision blocks): imported file gives torchvision’s logits', async (name) => {
-    const f = tiny.files[name]!;
-    const model = new ResNet({ ...f.config, zeroInitResidual: false, groups: 1, widthPerGroup: 64 });
-    await importAndCompare(join(fixtures, `${name}.pth`), model, tiny.input, f.logits, f.parameterCount);
-  });
+  it.each(Object.keys(tiny.files))(
+    '%s.pth (torch.save of torchvision blocks): imported file gives torchvision’s logits',
+    async (name) => {
+      const f = tiny.files[name]!;
+      const model = new ResNet({ ...f.config, zeroInitResidual: false, groups: 1, widthPerGroup: 64 });
+      await importAndCompare(join(fixtures, `${name}.pth`), model, tiny.input, f.logits, f.parameterCount);
+    },
+  );
 });
 
 function hasTorchvision(): boolean {
@@ -73,16 +92,31 @@ function hasTorchvision(): boolean {
   }
 }
 
-describe.skipIf(!hasTorchvision())('weights import: full-size resnet18 and resnet50 written by torch.save (needs PyTorch)', () => {
-  beforeAll(() => {
-    execFileSync('/usr/bin/python3', [join(repoRoot, 'packages/models/scripts/make-resnet-checkpoint.py'), dir, 'resnet18', 'resnet50'], { stdio: 'inherit' });
-  }, 300_000);
+describe.skipIf(!hasTorchvision())(
+  'weights import: full-size resnet18 and resnet50 written by torch.save (needs PyTorch)',
+  () => {
+    beforeAll(() => {
+      execFileSync(
+        '/usr/bin/python3',
+        [join(repoRoot, 'packages/models/scripts/make-resnet-checkpoint.py'), dir, 'resnet18', 'resnet50'],
+        { stdio: 'inherit' },
+      );
+    }, 300_000);
 
-  it.each([
-    ['resnet18', resnet18],
-    ['resnet50', resnet50],
-  ] as const)('%s: imported checkpoint gives torchvision’s eval logits at 224 px within 1e-4', { timeout: 300_000 }, async (arch, make) => {
-    const ref = JSON.parse(readFileSync(join(dir, `${arch}.json`), 'utf8')) as { parameterCount: number; input: Logits; logits: Logits };
-    await importAndCompare(join(dir, `${arch}.pth`), make(), ref.input, ref.logits, ref.parameterCount);
-  });
-});
+    it.each([
+      ['resnet18', resnet18],
+      ['resnet50', resnet50],
+    ] as const)(
+      '%s: imported checkpoint gives torchvision’s eval logits at 224 px within 1e-4',
+      { timeout: 300_000 },
+      async (arch, make) => {
+        const ref = JSON.parse(readFileSync(join(dir, `${arch}.json`), 'utf8')) as {
+          parameterCount: number;
+          input: Logits;
+          logits: Logits;
+        };
+        await importAndCompare(join(dir, `${arch}.pth`), make(), ref.input, ref.logits, ref.parameterCount);
+      },
+    );
+  },
+);

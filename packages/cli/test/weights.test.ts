@@ -9,7 +9,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli } from './run-cli.js';
 
 const fixtures = join(repoRoot, 'packages/models/fixtures/weights');
-const expected = JSON.parse(readFileSync(join(fixtures, 'expected.json'), 'utf8')) as { parameterCount: number; tensors: Record<string, unknown> };
+const expected = JSON.parse(readFileSync(join(fixtures, 'expected.json'), 'utf8')) as {
+  parameterCount: number;
+  tensors: Record<string, unknown>;
+};
 const dir = mkdtempSync(join(tmpdir(), 'spine-cli-weights-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -19,7 +22,9 @@ describe('weights import / inspect', () => {
     const r = await runCli(['weights', 'import', join(fixtures, 'tiny-legacy-names.legacy.pth'), '--out', out]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`(torch-legacy): ${Object.keys(expected.tensors).filter((k) => !k.endsWith('num_batches_tracked')).length} tensors, ${expected.parameterCount.toLocaleString('en-US')} parameters; 30 legacy DenseNet keys renamed (norm.1 -> norm1)`);
+    expect(r.stdout).toContain(
+      `(torch-legacy): ${Object.keys(expected.tensors).filter((k) => !k.endsWith('num_batches_tracked')).length} tensors, ${expected.parameterCount.toLocaleString('en-US')} parameters; 30 legacy DenseNet keys renamed (norm.1 -> norm1)`,
+    );
     expect(r.stdout).toContain(`Wrote ${out}`);
 
     const table = await runCli(['weights', 'inspect', out]);
@@ -31,7 +36,11 @@ describe('weights import / inspect', () => {
 
     const json = await runCli(['weights', 'inspect', join(fixtures, 'tiny.zip.pth'), '--json']);
     expect(json.code).toBe(0);
-    const s = JSON.parse(json.stdout) as { format: string; parameterCount: number; tensors: { key: string; dtype: string }[] };
+    const s = JSON.parse(json.stdout) as {
+      format: string;
+      parameterCount: number;
+      tensors: { key: string; dtype: string }[];
+    };
     expect(s.format).toBe('torch-zip');
     expect(s.parameterCount).toBe(expected.parameterCount);
     expect(s.tensors.map((t) => t.key)).toEqual(Object.keys(expected.tensors));
@@ -62,13 +71,23 @@ describe('weights import / inspect', () => {
 describe('weights fetch', () => {
   it('server down: exit 1 with the URL to download by hand, where to put it, and the import alternative', async () => {
     const cache = join(dir, 'cache-down');
-    const r = await runCli(['weights', 'fetch', 'densenet121', '--cache-dir', cache, '--url', 'http://127.0.0.1:9/densenet121-a639ec97.pth']);
+    const r = await runCli([
+      'weights',
+      'fetch',
+      'densenet121',
+      '--cache-dir',
+      cache,
+      '--url',
+      'http://127.0.0.1:9/densenet121-a639ec97.pth',
+    ]);
     expect(r.code).toBe(1);
     const pth = join(cache, 'weights', 'densenet121-a639ec97.pth');
     expect(r.stderr).toContain('error: cannot reach http://127.0.0.1:9/densenet121-a639ec97.pth');
     expect(r.stderr).toContain('Download https://download.pytorch.org/models/densenet121-a639ec97.pth by hand');
     expect(r.stderr).toContain(`  ${pth}\nand run 'spine-cli weights fetch densenet121' again`);
-    expect(r.stderr).toContain(`spine-cli weights import FILE --out ${join(cache, 'weights', 'densenet121-a639ec97.safetensors')}`);
+    expect(r.stderr).toContain(
+      `spine-cli weights import FILE --out ${join(cache, 'weights', 'densenet121-a639ec97.safetensors')}`,
+    );
   });
 
   it('a file whose SHA-256 does not start with a639ec97 is refused and nothing stays in the cache', async () => {
@@ -90,7 +109,10 @@ describe('weights fetch', () => {
   it('list shows the registry and the cache; usage errors exit 2', async () => {
     const list = await runCli(['weights', 'list', '--cache-dir', join(dir, 'cache-list'), '--json']);
     expect(list.code).toBe(0);
-    const l = JSON.parse(list.stdout) as { cacheDir: string; weights: { name: string; url: string; cached: string | null }[] };
+    const l = JSON.parse(list.stdout) as {
+      cacheDir: string;
+      weights: { name: string; url: string; cached: string | null }[];
+    };
     expect(l.cacheDir).toBe(join(dir, 'cache-list'));
     expect(l.weights.map((w) => [w.name, w.url, w.cached])).toEqual([
       ['densenet121', 'https://download.pytorch.org/models/densenet121-a639ec97.pth', null],
@@ -104,7 +126,10 @@ describe('weights fetch', () => {
     const cases: [string[], RegExp][] = [
       [['weights'], /missing ACTION/],
       [['weights', 'download', 'x'], /first argument must be one of fetch, import, inspect, list/],
-      [['weights', 'fetch', 'resnet101'], /unknown weights 'resnet101'; available: densenet121, densenet169, densenet201, resnet18, resnet34, resnet50, resnet50-v2/],
+      [
+        ['weights', 'fetch', 'resnet101'],
+        /unknown weights 'resnet101'; available: densenet121, densenet169, densenet201, resnet18, resnet34, resnet50, resnet50-v2/,
+      ],
       [['weights', 'import'], /weights import needs a FILE/],
       [['weights', 'inspect', 'a', 'b'], /unexpected argument 'b'/],
       [['weights', 'inspect', 'a', '--url', 'x'], /weights inspect does not take --url/],

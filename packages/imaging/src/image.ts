@@ -64,7 +64,10 @@ export function checkDimensions(width: number, height: number, file = '<memory>'
     throw new ImagingError(file, `invalid image size ${width}x${height} (must be positive integers)`);
   }
   if (width > MAX_SIDE || height > MAX_SIDE) {
-    throw new ImagingError(file, `image size ${width}x${height} has a side above ${formatCount(MAX_SIDE)} pixels (corrupt header?)`);
+    throw new ImagingError(
+      file,
+      `image size ${width}x${height} has a side above ${formatCount(MAX_SIDE)} pixels (corrupt header?)`,
+    );
   }
   if (width * height > maxPixels) {
     throw new ImagingError(
@@ -76,13 +79,7 @@ export function checkDimensions(width: number, height: number, file = '<memory>'
 }
 
 /** A new image filled with `fill` (default 0). */
-export function createImage(
-  width: number,
-  height: number,
-  channels: Channels = 1,
-  fill = 0,
-  bitDepth = 8,
-): Image {
+export function createImage(width: number, height: number, channels: Channels = 1, fill = 0, bitDepth = 8): Image {
   checkDimensions(width, height);
   const data = new Float32Array(width * height * channels);
   if (fill !== 0) data.fill(fill);

@@ -17,7 +17,13 @@ export { sniffFormat, type ImageFormat } from './sniff.js';
 export { decodeImage } from './decode.js';
 export { decodePng } from './codecs/png.js';
 export { encodePng, encodePngSamples, type PngEncodeOptions, type PngSamples } from './codecs/png-encode.js';
-export { fflateBackend, setZlibBackend, zlibBackend, type DeflateStrategy, type ZlibBackend } from './codecs/zlib-backend.js';
+export {
+  fflateBackend,
+  setZlibBackend,
+  zlibBackend,
+  type DeflateStrategy,
+  type ZlibBackend,
+} from './codecs/zlib-backend.js';
 export { decodeTiff } from './codecs/tiff.js';
 export { decodeJpeg } from './codecs/jpeg.js';
 export { decodeDicom } from './codecs/dicom.js';

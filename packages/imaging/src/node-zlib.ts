@@ -8,7 +8,10 @@ import type { ZlibBackend } from './codecs/zlib-backend.js';
 export const nodeZlibBackend: ZlibBackend = {
   name: 'node:zlib',
   deflate: (raw, level, strategy) =>
-    deflateSync(raw, { level, strategy: strategy === 'huffman-only' ? constants.Z_HUFFMAN_ONLY : constants.Z_DEFAULT_STRATEGY }),
+    deflateSync(raw, {
+      level,
+      strategy: strategy === 'huffman-only' ? constants.Z_HUFFMAN_ONLY : constants.Z_DEFAULT_STRATEGY,
+    }),
   inflateExact(parts, size) {
     const input = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     try {

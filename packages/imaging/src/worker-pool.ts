@@ -34,7 +34,12 @@ export class WorkerPool<Task extends { id: number }, Reply extends { id: number 
   private broken: Error | undefined;
 
   /** `size` workers running `script`, each started with `workerData`. */
-  constructor(script: string, size: number, workerData: unknown, private readonly options: WorkerPoolOptions<Reply>) {
+  constructor(
+    script: string,
+    size: number,
+    workerData: unknown,
+    private readonly options: WorkerPoolOptions<Reply>,
+  ) {
     this.slots = Array.from({ length: size }, (_, i) => {
       const slot: Slot<Reply> = { worker: new Worker(script, { workerData }), pending: new Map() };
       slot.worker.unref();

@@ -20,7 +20,8 @@ const bundles = new Map<string, Promise<string>>();
 
 /** The worker `<name>` beside the module at `callerUrl` (pass `import.meta.url`). */
 export function workerScript(callerUrl: string, name: string): Promise<string> {
-  if (fileURLToPath(callerUrl).endsWith('.js')) return Promise.resolve(fileURLToPath(new URL(`./${name}.js`, callerUrl)));
+  if (fileURLToPath(callerUrl).endsWith('.js'))
+    return Promise.resolve(fileURLToPath(new URL(`./${name}.js`, callerUrl)));
   const source = fileURLToPath(new URL(`./${name}.ts`, callerUrl));
   let bundled = bundles.get(source);
   if (!bundled) {
@@ -38,9 +39,21 @@ async function bundleWorker(source: string, name: string): Promise<string> {
   try {
     esbuild = await import('esbuild');
   } catch (e) {
-    throw new Error(`${source} runs from TypeScript sources and needs esbuild to build its worker; install the repository devDependencies or build the package (npm run build)`, { cause: e });
+    throw new Error(
+      `${source} runs from TypeScript sources and needs esbuild to build its worker; install the repository devDependencies or build the package (npm run build)`,
+      { cause: e },
+    );
   }
-  const result = await esbuild.build({ entryPoints: [source], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', write: false, logLevel: 'silent' });
+  const result = await esbuild.build({
+    entryPoints: [source],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    write: false,
+    logLevel: 'silent',
+  });
   const code = result.outputFiles[0]!.text;
   const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
   const out = join(packageRoot(source), 'node_modules', '.cache', 'spine-workers', `${name}-${hash}.mjs`);

@@ -7,7 +7,9 @@ import { readImage } from '../src/node.js';
 import { chunk, concat, ihdr, SIGNATURE } from './png-writer.js';
 
 const dir = join(import.meta.dirname, 'fixtures');
-const fixtures = readdirSync(dir).filter((f) => !f.endsWith('.py') && !f.includes('jpeg-encapsulated') && !f.includes('-jpeg.'));
+const fixtures = readdirSync(dir).filter(
+  (f) => !f.endsWith('.py') && !f.includes('jpeg-encapsulated') && !f.includes('-jpeg.'),
+);
 
 function reasonOf(fn: () => unknown): string {
   try {
@@ -24,7 +26,9 @@ describe('bad input gives an ImagingError naming the file', () => {
     expect(reasonOf(() => decodeImage(new Uint8Array(0), 'x.png'))).toBe('file is empty');
   });
   it('unknown content', () => {
-    expect(reasonOf(() => decodeImage(new TextEncoder().encode('hello world'), 'x.png'))).toMatch(/not a recognised image/);
+    expect(reasonOf(() => decodeImage(new TextEncoder().encode('hello world'), 'x.png'))).toMatch(
+      /not a recognised image/,
+    );
   });
   it.each(fixtures)('%s truncated at several points', (name) => {
     const bytes = readFileSync(join(dir, name));
@@ -40,7 +44,12 @@ describe('bad input gives an ImagingError naming the file', () => {
   });
   it('PNG claiming zero or absurd dimensions', () => {
     const withHeader = (w: number, h: number) =>
-      concat([SIGNATURE, ihdr(w, h, 8, 0), chunk('IDAT', new Uint8Array([120, 156, 3, 0, 0, 0, 0, 1])), chunk('IEND', new Uint8Array(0))]);
+      concat([
+        SIGNATURE,
+        ihdr(w, h, 8, 0),
+        chunk('IDAT', new Uint8Array([120, 156, 3, 0, 0, 0, 0, 1])),
+        chunk('IEND', new Uint8Array(0)),
+      ]);
     expect(reasonOf(() => decodeImage(withHeader(0, 2), 'z.png'))).toMatch(/invalid image size 0x2/);
     expect(reasonOf(() => decodeImage(withHeader(60000, 60000), 'h.png'))).toMatch(/above the limit/);
     expect(reasonOf(() => decodeImage(withHeader(70000, 2), 'h.png'))).toMatch(/side above 65,535 pixels/);

@@ -6,7 +6,8 @@ import { decodeImage, DEFAULT_MAX_PIXELS, ImagingError } from '../src/index.js';
 import { chunk, concat, ihdr, SIGNATURE } from './png-writer.js';
 
 const fixtures = join(import.meta.dirname, 'fixtures');
-const LIMIT = /is above the limit of ([\d,]+) pixels \(a corrupt header or a decompression bomb; if the image is real, raise maxPixels/;
+const LIMIT =
+  /is above the limit of ([\d,]+) pixels \(a corrupt header or a decompression bomb; if the image is real, raise maxPixels/;
 
 function reasonOf(fn: () => unknown): string {
   try {
@@ -20,7 +21,12 @@ function reasonOf(fn: () => unknown): string {
 
 /** A PNG whose IHDR claims `width` x `height` over a few bytes of image data that could never fill it. */
 function pngHeaderBomb(width: number, height: number, bitDepth = 8, colourType = 0): Uint8Array {
-  return concat([SIGNATURE, ihdr(width, height, bitDepth, colourType), chunk('IDAT', deflateSync(new Uint8Array(64))), chunk('IEND', new Uint8Array(0))]);
+  return concat([
+    SIGNATURE,
+    ihdr(width, height, bitDepth, colourType),
+    chunk('IDAT', deflateSync(new Uint8Array(64))),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
 }
 
 /** A little-endian TIFF with one 8-bit grey strip of `stripBytes` bytes whose header claims `width` x `height`. */
@@ -54,7 +60,10 @@ function tiffHeaderBomb(width: number, height: number, stripBytes = 16): Uint8Ar
 function dicomHeaderBomb(rows: number, columns: number): Uint8Array {
   const dcm = new Uint8Array(readFileSync(join(fixtures, 'mono2-8bit.dcm')));
   const v = new DataView(dcm.buffer);
-  for (const [element, value] of [[0x10, rows], [0x11, columns]] as const) {
+  for (const [element, value] of [
+    [0x10, rows],
+    [0x11, columns],
+  ] as const) {
     const at = Buffer.from(dcm).indexOf(Buffer.from([0x28, 0, element, 0, 0x55, 0x53, 2, 0]));
     expect(at).toBeGreaterThan(0);
     v.setUint16(at + 8, value, true);
@@ -93,17 +102,25 @@ describe('the pixel limit is checked from the header, before decoding', () => {
 
   it('maxPixels lowers or raises the limit', () => {
     const bomb = pngHeaderBomb(100, 100);
-    expect(reasonOf(() => decodeImage(bomb, 'bomb', { maxPixels: 9_999 }))).toMatch(/image size 100x100 \(10,000 pixels\) is above the limit of 9,999 pixels/);
+    expect(reasonOf(() => decodeImage(bomb, 'bomb', { maxPixels: 9_999 }))).toMatch(
+      /image size 100x100 \(10,000 pixels\) is above the limit of 9,999 pixels/,
+    );
     // At the claimed size the header passes, and the missing data is what is reported.
-    expect(reasonOf(() => decodeImage(bomb, 'bomb', { maxPixels: 10_000 }))).toBe('PNG is corrupt (the compressed image data ends at row 0 of 100)');
+    expect(reasonOf(() => decodeImage(bomb, 'bomb', { maxPixels: 10_000 }))).toBe(
+      'PNG is corrupt (the compressed image data ends at row 0 of 100)',
+    );
   });
 
   // rgb-baseline.jpg has full-resolution chroma, so its samples, not its pixels, meet the limit first (below).
-  const names = readdirSync(fixtures).filter((f) => !f.endsWith('.py') && !f.includes('jpeg-encapsulated') && !f.includes('-jpeg.') && f !== 'rgb-baseline.jpg');
+  const names = readdirSync(fixtures).filter(
+    (f) => !f.endsWith('.py') && !f.includes('jpeg-encapsulated') && !f.includes('-jpeg.') && f !== 'rgb-baseline.jpg',
+  );
   it.each(names)('%s (37x23 = 851 pixels) decodes at maxPixels 851 and is refused at 850', (name) => {
     const bytes = readFileSync(join(fixtures, name));
     expect(decodeImage(bytes, name, { maxPixels: 851 }).width).toBe(37);
-    expect(reasonOf(() => decodeImage(bytes, name, { maxPixels: 850 }))).toMatch(/image size 37x23 \(851 pixels\) is above the limit of 850 pixels/);
+    expect(reasonOf(() => decodeImage(bytes, name, { maxPixels: 850 }))).toMatch(
+      /image size 37x23 \(851 pixels\) is above the limit of 850 pixels/,
+    );
   });
 
   it('a colour JPEG counts its samples: 1.5 per pixel of the limit (jpeg-js holds every block of every component)', () => {
@@ -120,14 +137,26 @@ describe('the pixel limit is checked from the header, before decoding', () => {
     const [width, height] = [5000, 6000];
     const rows = new Uint8Array((width + 1) * height);
     for (let y = 0; y < height; y++) rows[y * (width + 1) + 1 + (y % width)] = 255;
-    const img = decodeImage(concat([SIGNATURE, ihdr(width, height, 8, 0), chunk('IDAT', deflateSync(rows)), chunk('IEND', new Uint8Array(0))]), 'edge.png', { grey: true });
+    const img = decodeImage(
+      concat([
+        SIGNATURE,
+        ihdr(width, height, 8, 0),
+        chunk('IDAT', deflateSync(rows)),
+        chunk('IEND', new Uint8Array(0)),
+      ]),
+      'edge.png',
+      { grey: true },
+    );
     expect(img.width * img.height).toBe(DEFAULT_MAX_PIXELS);
     expect(img.data[5999 * 5000 + 999]).toBe(1);
-    expect(reasonOf(() => decodeImage(pngHeaderBomb(5000, 6001), 'over.png'))).toMatch(/image size 5000x6001 \(30,005,000 pixels\) is above the limit of 30,000,000/);
+    expect(reasonOf(() => decodeImage(pngHeaderBomb(5000, 6001), 'over.png'))).toMatch(
+      /image size 5000x6001 \(30,005,000 pixels\) is above the limit of 30,000,000/,
+    );
   });
 
   it('a maxPixels that is not a positive integer up to 2^28 is a programming error', () => {
     const png = pngHeaderBomb(2, 2);
-    for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 28 + 1]) expect(() => decodeImage(png, 'x', { maxPixels: bad })).toThrow(RangeError);
+    for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 28 + 1])
+      expect(() => decodeImage(png, 'x', { maxPixels: bad })).toThrow(RangeError);
   });
 });

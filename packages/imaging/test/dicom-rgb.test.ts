@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { decodeImage, toGrey } from '../src/index.js';
 
 /** A minimal Part 10 DICOM (explicit VR little endian) with RGB native pixel data. */
-function rgbDicom(width: number, height: number, bits: 8 | 16, planar: boolean, sample: (i: number) => number): Uint8Array {
+function rgbDicom(
+  width: number,
+  height: number,
+  bits: 8 | 16,
+  planar: boolean,
+  sample: (i: number) => number,
+): Uint8Array {
   const parts: Uint8Array[] = [];
   const element = (group: number, el: number, vr: string, value: Uint8Array) => {
     const long = vr === 'OB' || vr === 'OW';
@@ -29,7 +35,10 @@ function rgbDicom(width: number, height: number, bits: 8 | 16, planar: boolean, 
   element(0x28, 0x101, 'US', us(bits));
   element(0x28, 0x103, 'US', us(0));
   const n = width * height * 3;
-  const pixels = bits === 8 ? Uint8Array.from({ length: n }, (_, i) => sample(i)) : new Uint8Array(Uint16Array.from({ length: n }, (_, i) => sample(i)).buffer);
+  const pixels =
+    bits === 8
+      ? Uint8Array.from({ length: n }, (_, i) => sample(i))
+      : new Uint8Array(Uint16Array.from({ length: n }, (_, i) => sample(i)).buffer);
   element(0x7fe0, 0x10, bits === 8 ? 'OB' : 'OW', pixels);
   const out = new Uint8Array(132 + parts.reduce((s, p) => s + p.length, 0));
   out.set(new TextEncoder().encode('DICM'), 128);
@@ -47,23 +56,26 @@ describe('RGB DICOM', () => {
     [8, true],
     [16, false],
     [16, true],
-  ] as const)('%i-bit, planar %s: colour as stored, and straight to grey equal to toGrey bit for bit', (bits, planar) => {
-    const [w, h] = [7, 5];
-    const max = bits === 8 ? 250 : 60000;
-    const sample = (i: number) => 10 + ((i * 7919) % (max - 10));
-    const img = decodeImage(rgbDicom(w, h, bits, planar, sample), 'rgb.dcm');
-    expect([img.width, img.height, img.channels]).toEqual([w, h, 3]);
-    // No VOI window: the samples' own range is stretched to [0, 1].
-    const values = Array.from({ length: w * h * 3 }, (_, i) => sample(i));
-    const [lo, hi] = [Math.min(...values), Math.max(...values)];
-    for (let p = 0; p < w * h; p++) {
-      for (let c = 0; c < 3; c++) {
-        const stored = sample(planar ? c * w * h + p : 3 * p + c);
-        expect(img.data[3 * p + c]).toBeCloseTo((stored - lo) / (hi - lo), 6);
+  ] as const)(
+    '%i-bit, planar %s: colour as stored, and straight to grey equal to toGrey bit for bit',
+    (bits, planar) => {
+      const [w, h] = [7, 5];
+      const max = bits === 8 ? 250 : 60000;
+      const sample = (i: number) => 10 + ((i * 7919) % (max - 10));
+      const img = decodeImage(rgbDicom(w, h, bits, planar, sample), 'rgb.dcm');
+      expect([img.width, img.height, img.channels]).toEqual([w, h, 3]);
+      // No VOI window: the samples' own range is stretched to [0, 1].
+      const values = Array.from({ length: w * h * 3 }, (_, i) => sample(i));
+      const [lo, hi] = [Math.min(...values), Math.max(...values)];
+      for (let p = 0; p < w * h; p++) {
+        for (let c = 0; c < 3; c++) {
+          const stored = sample(planar ? c * w * h + p : 3 * p + c);
+          expect(img.data[3 * p + c]).toBeCloseTo((stored - lo) / (hi - lo), 6);
+        }
       }
-    }
-    const grey = decodeImage(rgbDicom(w, h, bits, planar, sample), 'rgb.dcm', { grey: true });
-    expect(grey.channels).toBe(1);
-    expect(Buffer.from(grey.data.buffer).equals(Buffer.from(toGrey(img).data.buffer))).toBe(true);
-  });
+      const grey = decodeImage(rgbDicom(w, h, bits, planar, sample), 'rgb.dcm', { grey: true });
+      expect(grey.channels).toBe(1);
+      expect(Buffer.from(grey.data.buffer).equals(Buffer.from(toGrey(img).data.buffer))).toBe(true);
+    },
+  );
 });

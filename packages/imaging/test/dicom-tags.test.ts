@@ -29,7 +29,10 @@ function withPatient(tags: { sex?: string; age?: string }): Uint8Array {
 
 describe('readDicomPatientTags', () => {
   it('returns PatientSex and PatientAge as recorded, padding trimmed, nothing interpreted', () => {
-    expect(readDicomPatientTags(withPatient({ sex: 'F', age: '045Y' }))).toEqual({ patientSex: 'F', patientAge: '045Y' });
+    expect(readDicomPatientTags(withPatient({ sex: 'F', age: '045Y' }))).toEqual({
+      patientSex: 'F',
+      patientAge: '045Y',
+    });
     expect(readDicomPatientTags(withPatient({ sex: 'f' }))).toEqual({ patientSex: 'f' });
     expect(readDicomPatientTags(withPatient({ sex: 'FEMALE' }))).toEqual({ patientSex: 'FEMALE' });
     expect(readDicomPatientTags(withPatient({ sex: '' }))).toEqual({ patientSex: '' });

@@ -96,10 +96,11 @@ describe('DICOM (explicit VR little endian, native pixels)', () => {
     expect(img.bitDepth).toBe(12);
     let lo = 4096;
     let hi = 0;
-    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-      lo = Math.min(lo, value12(x, y));
-      hi = Math.max(hi, value12(x, y));
-    }
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) {
+        lo = Math.min(lo, value12(x, y));
+        hi = Math.max(hi, value12(x, y));
+      }
     expectPattern(img, 1, (x, y) => [((value12(x, y) - lo) / (hi - lo)) * 4095], 4095);
   });
   it('applies rescale slope/intercept then the VOI window', () => {

@@ -24,12 +24,22 @@ import {
 } from '../src/index.js';
 
 const ramp = (w: number, h: number): Image =>
-  imageFromData(w, h, 1, Float32Array.from({ length: w * h }, (_, i) => (i % w) / (w - 1)));
+  imageFromData(
+    w,
+    h,
+    1,
+    Float32Array.from({ length: w * h }, (_, i) => (i % w) / (w - 1)),
+  );
 
 describe('PNG encode round trip', () => {
   it('8-bit and 16-bit, 1-4 channels', () => {
     for (const channels of [1, 2, 3, 4] as const) {
-      const img = imageFromData(5, 3, channels, Float32Array.from({ length: 15 * channels }, (_, i) => (i * 37) % 101 / 100));
+      const img = imageFromData(
+        5,
+        3,
+        channels,
+        Float32Array.from({ length: 15 * channels }, (_, i) => ((i * 37) % 101) / 100),
+      );
       for (const bitDepth of [8, 16] as const) {
         const back = decodeImage(encodePng(img, { bitDepth }));
         expect([back.channels, back.bitDepth]).toEqual([channels, bitDepth]);
@@ -104,7 +114,12 @@ describe('intensity', () => {
     expect(w.data[999]).toBe(1);
   });
   it('histogram equalisation spreads a narrow range over [0, 1]', () => {
-    const img = imageFromData(256, 1, 1, Float32Array.from({ length: 256 }, (_, i) => 0.4 + (i / 255) * 0.1));
+    const img = imageFromData(
+      256,
+      1,
+      1,
+      Float32Array.from({ length: 256 }, (_, i) => 0.4 + (i / 255) * 0.1),
+    );
     const eq = equaliseHistogram(img);
     expect(eq.data[0]).toBe(0);
     expect(eq.data[255]).toBe(1);

@@ -30,7 +30,8 @@ function expected(s: PngSpec): { channels: number; data: Float64Array } {
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
       for (let c = 0; c < channels; c++) {
-        const v = s.colourType === 3 ? s.palette![3 * s.sample(x, y, 0) + c]! / 255 : s.sample(x, y, c) / (2 ** s.bitDepth - 1);
+        const v =
+          s.colourType === 3 ? s.palette![3 * s.sample(x, y, 0) + c]! / 255 : s.sample(x, y, c) / (2 ** s.bitDepth - 1);
         data[(y * W + x) * channels + c] = v;
       }
     }
@@ -39,11 +40,21 @@ function expected(s: PngSpec): { channels: number; data: Float64Array } {
 }
 
 const CASES: [PngSpec['colourType'], number][] = [
-  [0, 1], [0, 2], [0, 4], [0, 8], [0, 16],
-  [2, 8], [2, 16],
-  [3, 1], [3, 2], [3, 4], [3, 8],
-  [4, 8], [4, 16],
-  [6, 8], [6, 16],
+  [0, 1],
+  [0, 2],
+  [0, 4],
+  [0, 8],
+  [0, 16],
+  [2, 8],
+  [2, 16],
+  [3, 1],
+  [3, 2],
+  [3, 4],
+  [3, 8],
+  [4, 8],
+  [4, 16],
+  [6, 8],
+  [6, 16],
 ];
 
 describe('PNG decoder: every colour type, depth, filter and interlacing', () => {
@@ -69,7 +80,9 @@ describe('decoding straight to grey', () => {
     same(decodePng(bytes, 'x.png', { grey: true }), toGrey(decodePng(bytes, 'x.png')));
   });
   const dir = join(import.meta.dirname, 'fixtures');
-  const fixtures = readdirSync(dir).filter((f) => !f.endsWith('.py') && !f.includes('jpeg-encapsulated') && !f.includes('-jpeg.'));
+  const fixtures = readdirSync(dir).filter(
+    (f) => !f.endsWith('.py') && !f.includes('jpeg-encapsulated') && !f.includes('-jpeg.'),
+  );
   it.each(fixtures)('%s equals toGrey of the full decode bit for bit', (name) => {
     const bytes = readFileSync(join(dir, name));
     same(decodeImage(bytes, name, { grey: true }), toGrey(decodeImage(bytes, name)));
@@ -102,24 +115,39 @@ describe('PNG decoder: damaged image data behind valid CRCs', () => {
   }
   function withRows(s: PngSpec, rows: Uint8Array): Uint8Array {
     const palette = s.palette ? [chunk('PLTE', s.palette)] : [];
-    return concat([SIGNATURE, ihdr(s.width, s.height, s.bitDepth, s.colourType, s.interlaced ? 1 : 0), ...palette, chunk('IDAT', deflateSync(rows)), chunk('IEND', new Uint8Array(0))]);
+    return concat([
+      SIGNATURE,
+      ihdr(s.width, s.height, s.bitDepth, s.colourType, s.interlaced ? 1 : 0),
+      ...palette,
+      chunk('IDAT', deflateSync(rows)),
+      chunk('IEND', new Uint8Array(0)),
+    ]);
   }
-  it.each(CASES.filter((_, i) => i % 2 === 0))('colour type %i, %i-bit, plain and Adam7: decodes or throws an ImagingError', (colourType, bitDepth) => {
-    for (const interlaced of [false, true]) {
-      const s = spec(colourType, bitDepth, interlaced);
-      const png = writePng({ ...s, idatSize: 1 << 20 });
-      const rows = scanlines(s);
-      const rand = rng(colourType * 100 + bitDepth + (interlaced ? 7 : 0));
-      for (let i = 0; i < 100; i++) {
-        // Odd iterations damage the scanlines before compression: bad filter types, palette indices out of range.
-        const bytes = i % 2 === 0 ? damage(png, rand) : withRows(s, rows.map((b) => (rand() < 0.02 ? Math.floor(rand() * 256) : b)));
-        try {
-          const img = decodePng(bytes, 'x.png');
-          expect(img.data.length).toBe(img.width * img.height * img.channels);
-        } catch (e) {
-          if (!(e instanceof ImagingError)) throw new Error(`iteration ${i}: ${String(e)}`);
+  it.each(CASES.filter((_, i) => i % 2 === 0))(
+    'colour type %i, %i-bit, plain and Adam7: decodes or throws an ImagingError',
+    (colourType, bitDepth) => {
+      for (const interlaced of [false, true]) {
+        const s = spec(colourType, bitDepth, interlaced);
+        const png = writePng({ ...s, idatSize: 1 << 20 });
+        const rows = scanlines(s);
+        const rand = rng(colourType * 100 + bitDepth + (interlaced ? 7 : 0));
+        for (let i = 0; i < 100; i++) {
+          // Odd iterations damage the scanlines before compression: bad filter types, palette indices out of range.
+          const bytes =
+            i % 2 === 0
+              ? damage(png, rand)
+              : withRows(
+                  s,
+                  rows.map((b) => (rand() < 0.02 ? Math.floor(rand() * 256) : b)),
+                );
+          try {
+            const img = decodePng(bytes, 'x.png');
+            expect(img.data.length).toBe(img.width * img.height * img.channels);
+          } catch (e) {
+            if (!(e instanceof ImagingError)) throw new Error(`iteration ${i}: ${String(e)}`);
+          }
         }
       }
-    }
-  });
+    },
+  );
 });

@@ -34,7 +34,12 @@ function rowsOf(png: Uint8Array, rowBytes: number, bpp: number): { bytes: Uint8A
       const b = y > 0 ? out[(y - 1) * rowBytes + x]! : 0;
       const c = x >= bpp && y > 0 ? out[(y - 1) * rowBytes + x - bpp]! : 0;
       const p = a + b - c;
-      const paeth = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+      const paeth =
+        Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c)
+          ? a
+          : Math.abs(p - b) <= Math.abs(p - c)
+            ? b
+            : c;
       out[y * rowBytes + x] = (v + [0, a, b, (a + b) >> 1, paeth][f]!) & 255;
     }
   }
@@ -55,13 +60,21 @@ describe('encodePngSamples', () => {
       it(`${channels} channel(s), ${wide ? 16 : 8}-bit, every filter type: valid chunks, exact samples`, () => {
         const [w, h] = [13, 9];
         const max = wide ? 65535 : 255;
-        const values = noise(w * h * channels, channels * 10 + (wide ? 1 : 0), max).map((v) => Math.min(max, Math.max(0, v)));
+        const values = noise(w * h * channels, channels * 10 + (wide ? 1 : 0), max).map((v) =>
+          Math.min(max, Math.max(0, v)),
+        );
         const data = wide ? Uint16Array.from(values) : Uint8Array.from(values);
         for (const filterType of [0, 1, 2, 3, 4, -1]) {
           const png = encodePngSamples({ width: w, height: h, channels, data }, { filterType });
           const ihdr = chunks(png)[0]!;
           expect(ihdr.type).toBe('IHDR');
-          expect([...ihdr.data.subarray(8, 13)]).toEqual([wide ? 16 : 8, { 1: 0, 2: 4, 3: 2, 4: 6 }[channels], 0, 0, 0]);
+          expect([...ihdr.data.subarray(8, 13)]).toEqual([
+            wide ? 16 : 8,
+            { 1: 0, 2: 4, 3: 2, 4: 6 }[channels],
+            0,
+            0,
+            0,
+          ]);
           const bpp = channels * (wide ? 2 : 1);
           const { bytes, filters } = rowsOf(png, w * bpp, bpp);
           const want = wide ? Uint8Array.from(values.flatMap((v) => [v >> 8, v & 255])) : Uint8Array.from(values);
@@ -77,14 +90,21 @@ describe('encodePngSamples', () => {
 
   it('the adaptive filter picks among all five on a varied image', () => {
     const [w, h] = [64, 40];
-    const data = Uint8Array.from({ length: w * h }, (_, i) => ((i % w) * 3 + Math.floor(i / w) * ((i % 7) + 1) + (i % 13 === 0 ? 90 : 0)) & 255);
+    const data = Uint8Array.from(
+      { length: w * h },
+      (_, i) => ((i % w) * 3 + Math.floor(i / w) * ((i % 7) + 1) + (i % 13 === 0 ? 90 : 0)) & 255,
+    );
     const { filters } = rowsOf(encodePngSamples({ width: w, height: h, channels: 1, data }, { filterType: -1 }), w, 1);
     expect(filters.size).toBeGreaterThan(1);
   });
 
   it('refuses a sample count that does not fit the size, and unknown filters', () => {
-    expect(() => encodePngSamples({ width: 3, height: 3, channels: 1, data: new Uint8Array(8) })).toThrow(/8 samples for 3x3x1/);
-    expect(() => encodePngSamples({ width: 1, height: 1, channels: 1, data: new Uint8Array(1) }, { filterType: 5 })).toThrow(/filterType/);
+    expect(() => encodePngSamples({ width: 3, height: 3, channels: 1, data: new Uint8Array(8) })).toThrow(
+      /8 samples for 3x3x1/,
+    );
+    expect(() =>
+      encodePngSamples({ width: 1, height: 1, channels: 1, data: new Uint8Array(1) }, { filterType: 5 }),
+    ).toThrow(/filterType/);
   });
 });
 
@@ -92,6 +112,8 @@ describe('encodePng', () => {
   it('clamps to [0, 1] and rounds to the bit depth', () => {
     const img = imageFromData(4, 1, 1, Float32Array.from([-0.5, 0.2, 0.5, 1.7]));
     expect(Array.from(decodePng(encodePng(img)).data, (v) => Math.round(v * 255))).toEqual([0, 51, 128, 255]);
-    expect(Array.from(decodePng(encodePng(img, { bitDepth: 16 })).data, (v) => Math.round(v * 65535))).toEqual([0, 13107, 32768, 65535]);
+    expect(Array.from(decodePng(encodePng(img, { bitDepth: 16 })).data, (v) => Math.round(v * 65535))).toEqual([
+      0, 13107, 32768, 65535,
+    ]);
   });
 });

@@ -24,7 +24,12 @@ parentPort.on('message', (t) => {
 describe('WorkerPool', () => {
   it('answers each task with its own reply, error replies included, and reports each reply with its worker', async () => {
     const seen: number[] = [];
-    const pool = new WorkerPool<Task, Reply>(script, 3, { tag: 7 }, { what: 'a test worker', onReply: (_, w) => seen.push(w) });
+    const pool = new WorkerPool<Task, Reply>(
+      script,
+      3,
+      { tag: 7 },
+      { what: 'a test worker', onReply: (_, w) => seen.push(w) },
+    );
     const replies = await Promise.all([1, 2, 3, 4, 5, 6, -2].map((n) => pool.run({ n })));
     expect(replies.map((r) => ('error' in r ? r.error : r.square))).toEqual([1, 4, 9, 16, 25, 36, 'negative -2']);
     expect(new Set(seen)).toEqual(new Set([0, 1, 2]));

@@ -4,7 +4,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodeImage, decodePng, encodePngSamples, fflateBackend, ImagingError, setZlibBackend, zlibBackend, type Image, type ZlibBackend } from '../src/index.js';
+import {
+  decodeImage,
+  decodePng,
+  encodePngSamples,
+  fflateBackend,
+  ImagingError,
+  setZlibBackend,
+  zlibBackend,
+  type Image,
+  type ZlibBackend,
+} from '../src/index.js';
 import { chunk, concat, ihdr, scanlines, SIGNATURE, writePng, type PngSpec } from './png-writer.js';
 
 // Before the Node entry is imported the package root runs on fflate alone, as in a browser.
@@ -44,13 +54,31 @@ function expectSame(a: Image | string, b: Image | string): void {
     return;
   }
   expect([a.width, a.height, a.channels, a.bitDepth]).toEqual([b.width, b.height, b.channels, b.bitDepth]);
-  expect(Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength))).toBe(true);
+  expect(
+    Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(
+      Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength),
+    ),
+  ).toBe(true);
 }
 
 const W = 29;
 const H = 19;
 const CASES: [PngSpec['colourType'], number][] = [
-  [0, 1], [0, 2], [0, 4], [0, 8], [0, 16], [2, 8], [2, 16], [3, 1], [3, 2], [3, 4], [3, 8], [4, 8], [4, 16], [6, 8], [6, 16],
+  [0, 1],
+  [0, 2],
+  [0, 4],
+  [0, 8],
+  [0, 16],
+  [2, 8],
+  [2, 16],
+  [3, 1],
+  [3, 2],
+  [3, 4],
+  [3, 8],
+  [4, 8],
+  [4, 16],
+  [6, 8],
+  [6, 16],
 ];
 function spec(colourType: PngSpec['colourType'], bitDepth: number, interlaced: boolean): PngSpec {
   const max = colourType === 3 ? Math.min(15, 2 ** bitDepth - 1) : 2 ** bitDepth - 1;
@@ -76,15 +104,21 @@ describe('which zlib', () => {
 
 describe('PNG decoding: node:zlib and fflate give the same pixels', () => {
   for (const interlaced of [false, true]) {
-    it.each(CASES)(`colour type %i, %i-bit${interlaced ? ', Adam7' : ''}, full and grey, inflated in one shot by node:zlib`, (colourType, bitDepth) => {
-      const bytes = writePng(spec(colourType, bitDepth, interlaced));
-      for (const grey of [false, true]) {
-        const node = countingNode();
-        const fast = under(node, () => decodePng(bytes, 'x.png', { grey }));
-        expect(node.oneShots).toBe(1);
-        expectSame(fast, under(fflateBackend, () => decodePng(bytes, 'x.png', { grey })));
-      }
-    });
+    it.each(CASES)(
+      `colour type %i, %i-bit${interlaced ? ', Adam7' : ''}, full and grey, inflated in one shot by node:zlib`,
+      (colourType, bitDepth) => {
+        const bytes = writePng(spec(colourType, bitDepth, interlaced));
+        for (const grey of [false, true]) {
+          const node = countingNode();
+          const fast = under(node, () => decodePng(bytes, 'x.png', { grey }));
+          expect(node.oneShots).toBe(1);
+          expectSame(
+            fast,
+            under(fflateBackend, () => decodePng(bytes, 'x.png', { grey })),
+          );
+        }
+      },
+    );
   }
   const dir = join(import.meta.dirname, 'fixtures');
   const fixtures = readdirSync(dir).filter((f) => f.endsWith('.png') || f.endsWith('.tif'));
@@ -95,7 +129,10 @@ describe('PNG decoding: node:zlib and fflate give the same pixels', () => {
       const fast = under(node, () => decodeImage(bytes, name, { grey }));
       // Every PNG fixture and every Deflate TIFF strip takes the one-shot path.
       if (name.endsWith('.png') || name.includes('deflate')) expect(node.oneShots).toBeGreaterThan(0);
-      expectSame(fast, under(fflateBackend, () => decodeImage(bytes, name, { grey })));
+      expectSame(
+        fast,
+        under(fflateBackend, () => decodeImage(bytes, name, { grey })),
+      );
     }
   });
 });
@@ -124,17 +161,29 @@ describe('damaged, truncated and over-long image data: the same result and wordi
     return out;
   }
   const withData = (s: PngSpec, z: Uint8Array): Uint8Array =>
-    concat([SIGNATURE, ihdr(s.width, s.height, s.bitDepth, s.colourType, s.interlaced ? 1 : 0), ...(s.palette ? [chunk('PLTE', s.palette)] : []), chunk('IDAT', z), chunk('IEND', new Uint8Array(0))]);
+    concat([
+      SIGNATURE,
+      ihdr(s.width, s.height, s.bitDepth, s.colourType, s.interlaced ? 1 : 0),
+      ...(s.palette ? [chunk('PLTE', s.palette)] : []),
+      chunk('IDAT', z),
+      chunk('IEND', new Uint8Array(0)),
+    ]);
 
-  it.each(CASES.filter((_, i) => i % 3 === 0))('colour type %i, %i-bit: randomly damaged files', (colourType, bitDepth) => {
-    const s = spec(colourType, bitDepth, colourType % 2 === 0);
-    const png = writePng({ ...s, idatSize: 1 << 20 });
-    const rand = rng(colourType * 100 + bitDepth);
-    for (let i = 0; i < 60; i++) {
-      const bytes = damage(png, rand);
-      expectSame(under(nodeZlibBackend, () => decodePng(bytes, 'x.png')), under(fflateBackend, () => decodePng(bytes, 'x.png')));
-    }
-  });
+  it.each(CASES.filter((_, i) => i % 3 === 0))(
+    'colour type %i, %i-bit: randomly damaged files',
+    (colourType, bitDepth) => {
+      const s = spec(colourType, bitDepth, colourType % 2 === 0);
+      const png = writePng({ ...s, idatSize: 1 << 20 });
+      const rand = rng(colourType * 100 + bitDepth);
+      for (let i = 0; i < 60; i++) {
+        const bytes = damage(png, rand);
+        expectSame(
+          under(nodeZlibBackend, () => decodePng(bytes, 'x.png')),
+          under(fflateBackend, () => decodePng(bytes, 'x.png')),
+        );
+      }
+    },
+  );
   it('cut at every length inside the image data, a stream that ends early, and one that runs on past the rows', () => {
     const s = spec(0, 8, false);
     const rows = scanlines(s);
@@ -145,13 +194,20 @@ describe('damaged, truncated and over-long image data: the same result and wordi
       withData(s, deflateSync(concat([rows, new Uint8Array(5000)]))),
       withData(s, deflateSync(rows).subarray(0, 60)),
     ];
-    for (const bytes of cases) expectSame(under(nodeZlibBackend, () => decodePng(bytes, 'x.png')), under(fflateBackend, () => decodePng(bytes, 'x.png')));
+    for (const bytes of cases)
+      expectSame(
+        under(nodeZlibBackend, () => decodePng(bytes, 'x.png')),
+        under(fflateBackend, () => decodePng(bytes, 'x.png')),
+      );
     // The over-long stream is still a valid image under both (the extra bytes are ignored).
     expect(typeof under(nodeZlibBackend, () => decodePng(cases[41]!, 'x.png'))).toBe('object');
   });
   it('raw data up to 64 MiB is inflated in one shot, anything larger streams (no full-size intermediate)', () => {
     // 16-bit RGBA: 2896 x 2896 needs 67,096,224 raw bytes (under 64 MiB), 2900 x 2900 67,282,900 (over).
-    for (const [side, oneShots] of [[2896, 1], [2900, 0]] as const) {
+    for (const [side, oneShots] of [
+      [2896, 1],
+      [2900, 0],
+    ] as const) {
       const z = deflateSync(new Uint8Array(side * (1 + side * 8)));
       const png = concat([SIGNATURE, ihdr(side, side, 16, 6), chunk('IDAT', z), chunk('IEND', new Uint8Array(0))]);
       const node = countingNode();
@@ -179,26 +235,42 @@ describe('PNG encoding under both backends', () => {
     [1, true],
     [3, false],
     [3, true],
-  ] as const)('%i channel(s), 16-bit %s: every backend, level and strategy decodes to the same pixels under both', (channels, wide) => {
-    const s = samples(channels, wide);
-    const reference = under(fflateBackend, () => decodePng(encodePngSamples(s), 'ref.png'));
-    for (const writer of [fflateBackend, nodeZlibBackend]) {
-      for (const options of [{}, { deflateLevel: 0 }, { deflateLevel: 9 }, { strategy: 'huffman-only' as const }]) {
-        const png = under(writer, () => encodePngSamples(s, options)) as Uint8Array;
-        for (const reader of [fflateBackend, nodeZlibBackend]) expectSame(under(reader, () => decodePng(png, 'x.png')), reference);
+  ] as const)(
+    '%i channel(s), 16-bit %s: every backend, level and strategy decodes to the same pixels under both',
+    (channels, wide) => {
+      const s = samples(channels, wide);
+      const reference = under(fflateBackend, () => decodePng(encodePngSamples(s), 'ref.png'));
+      for (const writer of [fflateBackend, nodeZlibBackend]) {
+        for (const options of [{}, { deflateLevel: 0 }, { deflateLevel: 9 }, { strategy: 'huffman-only' as const }]) {
+          const png = under(writer, () => encodePngSamples(s, options)) as Uint8Array;
+          for (const reader of [fflateBackend, nodeZlibBackend])
+            expectSame(
+              under(reader, () => decodePng(png, 'x.png')),
+              reference,
+            );
+        }
       }
-    }
-  });
+    },
+  );
   it('node:zlib honours the Huffman-only strategy (no back-references: a repeated row costs as much as a new one)', () => {
     const row = Uint8Array.from({ length: 512 }, (_, i) => (i * 97) & 255);
-    const s = { width: 512, height: 64, channels: 1 as const, data: new Uint8Array(512 * 64).map((_, i) => row[i % 512]!) };
+    const s = {
+      width: 512,
+      height: 64,
+      channels: 1 as const,
+      data: new Uint8Array(512 * 64).map((_, i) => row[i % 512]!),
+    };
     const plain = under(nodeZlibBackend, () => encodePngSamples(s, { filterType: 0 })) as Uint8Array;
-    const huffman = under(nodeZlibBackend, () => encodePngSamples(s, { filterType: 0, strategy: 'huffman-only' })) as Uint8Array;
+    const huffman = under(nodeZlibBackend, () =>
+      encodePngSamples(s, { filterType: 0, strategy: 'huffman-only' }),
+    ) as Uint8Array;
     expect(huffman.length).toBeGreaterThan(4 * plain.length);
   });
   it('rejects a level or strategy zlib does not have', () => {
     const s = samples(1, false);
     expect(() => encodePngSamples(s, { deflateLevel: 10 })).toThrow(/deflateLevel must be 0-9, got 10/);
-    expect(() => encodePngSamples(s, { strategy: 'rle' as never })).toThrow(/strategy must be 'default' or 'huffman-only', got rle/);
+    expect(() => encodePngSamples(s, { strategy: 'rle' as never })).toThrow(
+      /strategy must be 'default' or 'huffman-only', got rle/,
+    );
   });
 });

@@ -18,7 +18,12 @@ import { finishSuite, quick, timeMedian, warmMatmulForBench } from '../../../ben
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 await T.ready();
 const info = T.deviceInfo();
-const notes = await warmMatmulForBench(T, info, [{}, { transA: true }, { transB: true }, { transA: true, transB: true }]);
+const notes = await warmMatmulForBench(T, info, [
+  {},
+  { transA: true },
+  { transB: true },
+  { transA: true, transB: true },
+]);
 const SIZE = quick ? 112 : 224;
 const BATCH = quick ? 2 : 4;
 const MEMORY_BATCHES = quick ? [2, 4] : [4, 16];
@@ -31,7 +36,11 @@ function setup(memoryEfficient, batch) {
   const model = densenet121({ numClasses: 2, memoryEfficient });
   const opt = new SGD(model.parameters(), { lr: 1e-3, momentum: 0.9 });
   const x = T.randn([batch, 3, SIZE, SIZE], { seed: 2 }).keep();
-  const labels = T.tensor(Int32Array.from({ length: batch }, (_, i) => i % 2), [batch], 'i32').keep();
+  const labels = T.tensor(
+    Int32Array.from({ length: batch }, (_, i) => i % 2),
+    [batch],
+    'i32',
+  ).keep();
   const trainOn = (input, targets) =>
     T.scope(() => {
       model.train();
@@ -71,7 +80,18 @@ async function throughput(label, memoryEfficient, train) {
   const rate = BATCH / (ms / 1e3);
   // The PyTorch peer's rate is work / seconds / workScale: images per second.
   const torchCase = { op: 'densenet121', batch: BATCH, size: SIZE, train, memoryEfficient };
-  cases.push({ label, unit: 'img/s', ms, rate, peerMs: null, peerRate: null, ratio: null, torchCase, work: BATCH, workScale: 1 });
+  cases.push({
+    label,
+    unit: 'img/s',
+    ms,
+    rate,
+    peerMs: null,
+    peerRate: null,
+    ratio: null,
+    torchCase,
+    work: BATCH,
+    workScale: 1,
+  });
   console.log(`${label.padEnd(58)} ${rate.toFixed(3)} img/s (${ms.toFixed(0)} ms per batch)`);
 }
 
@@ -95,7 +115,12 @@ await throughput(`densenet121 train step ${shape}, memory-efficient`, true, true
 await throughput(`densenet121 inference ${shape}`, false, false);
 for (const batch of MEMORY_BATCHES) {
   for (const efficient of [false, true]) {
-    await peakMemory(`densenet121 train step peak memory, ${SIZE} px batch ${batch}${efficient ? ', memory-efficient' : ''}`, efficient, batch, true);
+    await peakMemory(
+      `densenet121 train step peak memory, ${SIZE} px batch ${batch}${efficient ? ', memory-efficient' : ''}`,
+      efficient,
+      batch,
+      true,
+    );
   }
 }
 await peakMemory(`densenet121 inference peak memory, ${shape}`, false, BATCH, false);

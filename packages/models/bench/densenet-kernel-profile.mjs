@@ -22,7 +22,11 @@ T.manualSeed(1);
 const model = densenet121({ numClasses: 2, memoryEfficient: flag('--efficient') });
 const opt = new SGD(model.parameters(), { lr: 1e-3, momentum: 0.9 });
 const x = T.randn([BATCH, 3, SIZE, SIZE], { seed: 2 }).keep();
-const labels = T.tensor(Int32Array.from({ length: BATCH }, (_, i) => i % 2), [BATCH], 'i32').keep();
+const labels = T.tensor(
+  Int32Array.from({ length: BATCH }, (_, i) => i % 2),
+  [BATCH],
+  'i32',
+).keep();
 const step = () =>
   T.scope(() => {
     model.train();
@@ -51,17 +55,35 @@ const p = await T.profileKernels(
 );
 const wallMs = performance.now() - t1;
 const info = T.deviceInfo();
-console.log(`${info.device || info.description} (${info.backend}), densenet121 ${SIZE} px batch ${BATCH}${flag('--efficient') ? ', memory-efficient' : ''}`);
-console.log(`step unprofiled ${plainMs.toFixed(0)} ms; profiled ${wallMs.toFixed(0)} ms wall, device busy ${p.deviceMs.toFixed(0)} ms, kernels ${p.kernelMs.toFixed(0)} ms`);
-console.log(`(device busy minus kernels = copies and gaps between passes; wall minus device busy = time the device waited for JavaScript)`);
+console.log(
+  `${info.device || info.description} (${info.backend}), densenet121 ${SIZE} px batch ${BATCH}${flag('--efficient') ? ', memory-efficient' : ''}`,
+);
+console.log(
+  `step unprofiled ${plainMs.toFixed(0)} ms; profiled ${wallMs.toFixed(0)} ms wall, device busy ${p.deviceMs.toFixed(0)} ms, kernels ${p.kernelMs.toFixed(0)} ms`,
+);
+console.log(
+  `(device busy minus kernels = copies and gaps between passes; wall minus device busy = time the device waited for JavaScript)`,
+);
 console.log(`JavaScript recorded the unprofiled step's ${stepDispatches} dispatches in ${recordMs.toFixed(0)} ms`);
-console.log(`GPU buffers created during the profiled step: ${T.memory().buffersCreated - created} (the pool recycles the rest)`);
-console.log(`${'kernel'.padEnd(34)} ${'dispatches'.padStart(10)} ${'ms'.padStart(8)} ${'share'.padStart(6)} ${'ms each'.padStart(8)}`);
+console.log(
+  `GPU buffers created during the profiled step: ${T.memory().buffersCreated - created} (the pool recycles the rest)`,
+);
+console.log(
+  `${'kernel'.padEnd(34)} ${'dispatches'.padStart(10)} ${'ms'.padStart(8)} ${'share'.padStart(6)} ${'ms each'.padStart(8)}`,
+);
 for (const k of p.kernels.slice(0, TOP)) {
-  console.log(`${k.name.padEnd(34)} ${String(k.dispatches).padStart(10)} ${k.ms.toFixed(1).padStart(8)} ${((100 * k.ms) / p.kernelMs).toFixed(1).padStart(5)}% ${(k.ms / k.dispatches).toFixed(3).padStart(8)}`);
+  console.log(
+    `${k.name.padEnd(34)} ${String(k.dispatches).padStart(10)} ${k.ms.toFixed(1).padStart(8)} ${((100 * k.ms) / p.kernelMs).toFixed(1).padStart(5)}% ${(k.ms / k.dispatches).toFixed(3).padStart(8)}`,
+  );
 }
 const rest = p.kernels.slice(TOP);
-if (rest.length) console.log(`${`(${rest.length} more)`.padEnd(34)} ${String(rest.reduce((s, k) => s + k.dispatches, 0)).padStart(10)} ${rest.reduce((s, k) => s + k.ms, 0).toFixed(1).padStart(8)}`);
+if (rest.length)
+  console.log(
+    `${`(${rest.length} more)`.padEnd(34)} ${String(rest.reduce((s, k) => s + k.dispatches, 0)).padStart(10)} ${rest
+      .reduce((s, k) => s + k.ms, 0)
+      .toFixed(1)
+      .padStart(8)}`,
+  );
 
 if (p.dispatches) {
   // matmul-texture's words: M, N, K/4 (padded); the batch is workgroup z.
@@ -76,7 +98,9 @@ if (p.dispatches) {
   }
   console.log(`\nmatmul-texture by shape (batch x M x N x K):`);
   for (const e of [...shapes.values()].sort((a, b) => b.ms - a.ms).slice(0, TOP)) {
-    console.log(`${e.key.padEnd(24)} x${String(e.n).padStart(3)} ${e.ms.toFixed(1).padStart(8)} ms ${((e.flops * e.n) / e.ms / 1e6).toFixed(1).padStart(6)} GFLOP/s`);
+    console.log(
+      `${e.key.padEnd(24)} x${String(e.n).padStart(3)} ${e.ms.toFixed(1).padStart(8)} ms ${((e.flops * e.n) / e.ms / 1e6).toFixed(1).padStart(6)} GFLOP/s`,
+    );
   }
 }
 if (p.dispatches) {
@@ -90,5 +114,6 @@ if (p.dispatches) {
     groups.set(key, e);
   }
   console.log(`\nother dispatches by kernel and first uniform words:`);
-  for (const e of [...groups.values()].sort((a, b) => b.ms - a.ms).slice(0, TOP)) console.log(`${e.key.padEnd(64)} x${String(e.n).padStart(3)} ${e.ms.toFixed(1).padStart(8)} ms`);
+  for (const e of [...groups.values()].sort((a, b) => b.ms - a.ms).slice(0, TOP))
+    console.log(`${e.key.padEnd(64)} x${String(e.n).padStart(3)} ${e.ms.toFixed(1).padStart(8)} ms`);
 }

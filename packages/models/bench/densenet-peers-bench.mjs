@@ -51,7 +51,9 @@ function batchesFlag() {
   if (i < 0) return null;
   const list = (process.argv[i + 1] ?? '').split(',').map(Number);
   if (!list.length || !list.every((b) => Number.isInteger(b) && b > 0)) {
-    console.error(`densenet-peers-bench: --batches wants positive integers separated by commas, got '${process.argv[i + 1] ?? ''}'`);
+    console.error(
+      `densenet-peers-bench: --batches wants positive integers separated by commas, got '${process.argv[i + 1] ?? ''}'`,
+    );
     process.exit(2);
   }
   return list;
@@ -62,13 +64,23 @@ function exportedModel() {
   const script = path.join(here, 'export_densenet_onnx.py');
   const version = createHash('sha256').update(readFileSync(script)).digest('hex').slice(0, 12);
   const dir = path.join(root, '.cache', 'bench', `densenet121-onnx-${version}`);
-  const files = { onnx: path.join(dir, 'densenet121.onnx'), pth: path.join(dir, 'densenet121.pth'), meta: path.join(dir, 'densenet121.json') };
+  const files = {
+    onnx: path.join(dir, 'densenet121.onnx'),
+    pth: path.join(dir, 'densenet121.pth'),
+    meta: path.join(dir, 'densenet121.json'),
+  };
   if (!existsSync(files.meta)) {
     const python = process.env.SPINE_TORCH_PYTHON ?? '/usr/bin/python3';
     console.log(`exporting torchvision's densenet121 to ONNX with ${python} (${path.relative(root, dir)})`);
-    const r = spawnSync(python, [script, dir], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8', timeout: 600_000 });
+    const r = spawnSync(python, [script, dir], {
+      stdio: ['ignore', 'inherit', 'pipe'],
+      encoding: 'utf8',
+      timeout: 600_000,
+    });
     if (r.status !== 0) {
-      console.warn(`no ONNX export (${(r.stderr || r.error?.message || '').trim().split('\n').at(-1)}): the ONNX Runtime rows are left out`);
+      console.warn(
+        `no ONNX export (${(r.stderr || r.error?.message || '').trim().split('\n').at(-1)}): the ONNX Runtime rows are left out`,
+      );
       return null;
     }
   }
@@ -140,8 +152,18 @@ const peers = [];
 if (onnx) {
   const { ort, version } = onnx;
   const providers = [
-    { id: 'ortWebgpu', ep: 'webgpu', name: `ONNX Runtime ${version} webgpu (its own Dawn, default adapter)`, column: 'ONNX Runtime webgpu' },
-    { id: 'ortCpu', ep: 'cpu', name: `ONNX Runtime ${version} CPU (a thread per physical core)`, column: 'ONNX Runtime CPU' },
+    {
+      id: 'ortWebgpu',
+      ep: 'webgpu',
+      name: `ONNX Runtime ${version} webgpu (its own Dawn, default adapter)`,
+      column: 'ONNX Runtime webgpu',
+    },
+    {
+      id: 'ortCpu',
+      ep: 'cpu',
+      name: `ONNX Runtime ${version} CPU (a thread per physical core)`,
+      column: 'ONNX Runtime CPU',
+    },
   ].filter((p) => onnx.backends.includes(p.ep));
   for (const p of providers) {
     let session;
@@ -172,13 +194,20 @@ if (onnx) {
       const ours = ourLogits.get(batch);
       if (ours) c.peers[p.id].logitsRelDiff = relativeDifference(ours, logits);
       const agreement = ours ? `; logits vs ours ${c.peers[p.id].logitsRelDiff.toExponential(1)}` : '';
-      console.log(`${`${p.column}: ${c.label}`.padEnd(64)} ${c.peers[p.id].rate.toFixed(3)} img/s (${ms.toFixed(0)} ms per batch)${agreement}`);
+      console.log(
+        `${`${p.column}: ${c.label}`.padEnd(64)} ${c.peers[p.id].rate.toFixed(3)} img/s (${ms.toFixed(0)} ms per batch)${agreement}`,
+      );
     }
     await session.release();
   }
-  const diffs = cases.flatMap((c) => Object.values(c.peers).flatMap((r) => (r.logitsRelDiff == null ? [] : [r.logitsRelDiff])));
+  const diffs = cases.flatMap((c) =>
+    Object.values(c.peers).flatMap((r) => (r.logitsRelDiff == null ? [] : [r.logitsRelDiff])),
+  );
   const worst = diffs.length ? Math.max(...diffs) : null;
-  const agreement = worst == null ? 'not compared (ours did not run)' : `largest |difference| / largest |logit| ${worst.toExponential(1)} (${worst <= 1e-3 ? 'within' : 'OUTSIDE'} 1e-3)`;
+  const agreement =
+    worst == null
+      ? 'not compared (ours did not run)'
+      : `largest |difference| / largest |logit| ${worst.toExponential(1)} (${worst <= 1e-3 ? 'within' : 'OUTSIDE'} 1e-3)`;
   if (peers.length) {
     notes.push(
       `- Same network, same weights in every engine: torchvision ${exported.meta.torchvision}'s densenet121 with seeded weights, exported to ONNX (opset ${exported.meta.opset}) by \`packages/models/bench/export_densenet_onnx.py\`, its state dict loaded into ours. Ours' logits against ONNX Runtime's on the same batch: ${agreement}.`,
@@ -186,6 +215,9 @@ if (onnx) {
     );
   }
 }
-if (!peers.length) notes.push('- ONNX Runtime was not available (onnxruntime-node not installed, or no ONNX export: needs PyTorch with torchvision).');
+if (!peers.length)
+  notes.push(
+    '- ONNX Runtime was not available (onnxruntime-node not installed, or no ONNX export: needs PyTorch with torchvision).',
+  );
 
 finishSuite(root, 'models-densenet-peers', info, null, cases, { notes, peers });

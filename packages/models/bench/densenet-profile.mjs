@@ -6,7 +6,14 @@
 // interpolated. Not a results suite (no peer, nothing written): a guide for optimisation.
 // Run after `npm run build`: [WARM=1] node packages/models/bench/densenet-profile.mjs [size] [batch]
 import * as T from '@spine/tensor/node';
-import { avgPool2d, batchNormRelu, conv2d, concatBatchNormReluConv1x1Recomputed, globalAvgPool2d, maxPool2d } from '@spine/nn';
+import {
+  avgPool2d,
+  batchNormRelu,
+  conv2d,
+  concatBatchNormReluConv1x1Recomputed,
+  globalAvgPool2d,
+  maxPool2d,
+} from '@spine/nn';
 
 await T.ready();
 // WARM=1: the tier-up's wide matmul block first, as a long training run (or the benchmark) has it.
@@ -51,7 +58,9 @@ async function op(name, count, fn, leaves) {
   const fwd = await time(fn, leaves, false);
   const both = await time(fn, leaves, true);
   rows.push({ name, count, fwd, both });
-  console.log(`${name.padEnd(52)} x${String(count).padStart(2)}  fwd ${fwd.toFixed(0).padStart(6)} ms  fwd+bwd ${both.toFixed(0).padStart(6)} ms`);
+  console.log(
+    `${name.padEnd(52)} x${String(count).padStart(2)}  fwd ${fwd.toFixed(0).padStart(6)} ms  fwd+bwd ${both.toFixed(0).padStart(6)} ms`,
+  );
 }
 
 const train = { training: true };
@@ -90,14 +99,33 @@ for (const [bi, layers] of blocks.entries()) {
     };
     await t('concat', () => (feats.length === 1 ? T.mul(feats[0], 1) : T.concat(feats, 1)), feats);
     await t('bottleneck', bottleneck, [...feats, p1.w, p1.b, w1]);
-    await t('bottleneckEfficient', () => concatBatchNormReluConv1x1Recomputed(feats, { normWeight: p1.w, normBias: p1.b, runningMean: p1.rm, runningVar: p1.rv, convWeight: w1 }, train), [...feats, p1.w, p1.b, w1]);
+    await t(
+      'bottleneckEfficient',
+      () =>
+        concatBatchNormReluConv1x1Recomputed(
+          feats,
+          { normWeight: p1.w, normBias: p1.b, runningMean: p1.rm, runningVar: p1.rv, convWeight: w1 },
+          train,
+        ),
+      [...feats, p1.w, p1.b, w1],
+    );
     const a1 = leaf([N, cin, hw, hw], 11);
     await t('conv1x1', () => conv2d(a1, w1), [a1, w1]);
-    await t('bnrelu2+conv3x3', () => conv2d(batchNormRelu(b, p2.w, p2.b, p2.rm, p2.rv, train), w2, null, { padding: 1 }), [b, p2.w, p2.b, w2]);
+    await t(
+      'bnrelu2+conv3x3',
+      () => conv2d(batchNormRelu(b, p2.w, p2.b, p2.rm, p2.rv, train), w2, null, { padding: 1 }),
+      [b, p2.w, p2.b, w2],
+    );
     await t('conv3x3', () => conv2d(b, w2, null, { padding: 1 }), [b, w2]);
     for (const x of [...feats, p1.w, p1.b, p1.rm, p1.rv, w1, b, p2.w, p2.b, p2.rm, p2.rv, w2, a1]) x.dispose();
     measured.push({ i, cin, r });
-    console.log(`block${bi + 1} layer${i + 1} (${N}x${cin}x${hw}²): ` + Object.entries(r).map(([k, v]) => `${k} ${v.fwd.toFixed(0)}/${v.both.toFixed(0)}`).join(', ') + ' ms (fwd/fwd+bwd)');
+    console.log(
+      `block${bi + 1} layer${i + 1} (${N}x${cin}x${hw}²): ` +
+        Object.entries(r)
+          .map(([k, v]) => `${k} ${v.fwd.toFixed(0)}/${v.both.toFixed(0)}`)
+          .join(', ') +
+        ' ms (fwd/fwd+bwd)',
+    );
   }
   // Sum over the block's layers by linear interpolation between samples.
   for (const key of ['concat', 'bottleneck', 'bottleneckEfficient', 'conv1x1', 'bnrelu2+conv3x3', 'conv3x3']) {
@@ -111,14 +139,25 @@ for (const [bi, layers] of blocks.entries()) {
       fwd += a.r[key].fwd + f * (z.r[key].fwd - a.r[key].fwd);
       both += a.r[key].both + f * (z.r[key].both - a.r[key].both);
     }
-    rows.push({ name: `block${bi + 1} ${key} (${N}x${c}..${c + 32 * (layers - 1)}x${hw}²)`, count: 1, fwd, both, part: key });
+    rows.push({
+      name: `block${bi + 1} ${key} (${N}x${c}..${c + 32 * (layers - 1)}x${hw}²)`,
+      count: 1,
+      fwd,
+      both,
+      part: key,
+    });
   }
   c += 32 * layers;
   if (bi < blocks.length - 1) {
     const x = leaf([N, c, hw, hw], 12);
     const p = bnParams(c);
     const w = kaiming([c / 2, c, 1, 1], 13);
-    await op(`transition${bi + 1} bn-relu-conv1x1-avgpool ${N}x${c}x${hw}²`, 1, () => avgPool2d(conv2d(batchNormRelu(x, p.w, p.b, p.rm, p.rv, train), w), { kernel: 2, stride: 2 }), [x, p.w, p.b, w]);
+    await op(
+      `transition${bi + 1} bn-relu-conv1x1-avgpool ${N}x${c}x${hw}²`,
+      1,
+      () => avgPool2d(conv2d(batchNormRelu(x, p.w, p.b, p.rm, p.rv, train), w), { kernel: 2, stride: 2 }),
+      [x, p.w, p.b, w],
+    );
     c /= 2;
     hw /= 2;
   }
@@ -126,14 +165,24 @@ for (const [bi, layers] of blocks.entries()) {
 {
   const x = leaf([N, c, hw, hw], 14);
   const p = bnParams(c);
-  await op(`norm5+relu+pool ${N}x${c}x${hw}²`, 1, () => globalAvgPool2d(batchNormRelu(x, p.w, p.b, p.rm, p.rv, train)), [x, p.w, p.b]);
+  await op(
+    `norm5+relu+pool ${N}x${c}x${hw}²`,
+    1,
+    () => globalAvgPool2d(batchNormRelu(x, p.w, p.b, p.rm, p.rv, train)),
+    [x, p.w, p.b],
+  );
 }
 
 console.log('\nestimated training step (fwd+bwd, no optimizer), plain bottleneck:');
 const parts = rows.filter((r) => !r.part || r.part === 'bottleneck' || r.part === 'bnrelu2+conv3x3');
 const sum = parts.reduce((s, r) => s + r.count * r.both, 0);
-for (const r of parts.sort((a, b) => b.count * b.both - a.count * a.both)) console.log(`  ${(r.count * r.both).toFixed(0).padStart(7)} ms  ${((100 * r.count * r.both) / sum).toFixed(1).padStart(5)}%  ${r.name}`);
-console.log(`  ${sum.toFixed(0).padStart(7)} ms  total (${((N / sum) * 1e3).toFixed(2)} img/s); parts of the dense layers:`);
+for (const r of parts.sort((a, b) => b.count * b.both - a.count * a.both))
+  console.log(
+    `  ${(r.count * r.both).toFixed(0).padStart(7)} ms  ${((100 * r.count * r.both) / sum).toFixed(1).padStart(5)}%  ${r.name}`,
+  );
+console.log(
+  `  ${sum.toFixed(0).padStart(7)} ms  total (${((N / sum) * 1e3).toFixed(2)} img/s); parts of the dense layers:`,
+);
 for (const key of ['concat', 'conv1x1', 'conv3x3', 'bottleneckEfficient']) {
   const s = rows.filter((r) => r.part === key).reduce((a, r) => a + r.both, 0);
   console.log(`  ${s.toFixed(0).padStart(7)} ms  ${key} (all blocks)`);

@@ -26,7 +26,12 @@ import { finishSuite, quick, warmMatmulForBench } from '../../../bench/harness.m
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 await T.ready();
 const info = T.deviceInfo();
-const notes = await warmMatmulForBench(T, info, [{}, { transA: true }, { transB: true }, { transA: true, transB: true }]);
+const notes = await warmMatmulForBench(T, info, [
+  {},
+  { transA: true },
+  { transB: true },
+  { transA: true, transB: true },
+]);
 const engine = T.getEngine();
 const SIZE = quick ? 112 : 224;
 const BATCH = quick ? 2 : 4;
@@ -71,14 +76,70 @@ async function recordAndRun(run) {
 
 function addRows(label, r, { wall = true } = {}) {
   const usPer = (1e3 * r.recordMs) / r.dispatches;
-  cases.push({ label: `${label}: JavaScript recording (wall)`, unit: 'ms', ms: r.recordMs, rate: r.recordMs, peerMs: null, peerRate: null, ratio: null });
-  if (r.cpuMs !== null) cases.push({ label: `${label}: JavaScript recording (thread CPU)`, unit: 'ms', ms: r.cpuMs, rate: r.cpuMs, peerMs: null, peerRate: null, ratio: null });
-  cases.push({ label: `${label}: dispatches`, unit: 'dispatches', ms: null, rate: r.dispatches, peerMs: null, peerRate: null, ratio: null });
-  cases.push({ label: `${label}: JavaScript per dispatch (wall)`, unit: 'us', ms: null, rate: usPer, peerMs: null, peerRate: null, ratio: null });
-  if (r.cpuMs !== null) cases.push({ label: `${label}: JavaScript per dispatch (thread CPU)`, unit: 'us', ms: null, rate: (1e3 * r.cpuMs) / r.dispatches, peerMs: null, peerRate: null, ratio: null });
-  if (wall) cases.push({ label: `${label}: whole step (recording and device)`, unit: 'ms', ms: r.wallMs, rate: r.wallMs, peerMs: null, peerRate: null, ratio: null });
-  const cpu = r.cpuMs === null ? '' : ` (thread CPU ${r.cpuMs.toFixed(1)} ms, ${((1e3 * r.cpuMs) / r.dispatches).toFixed(1)} us each)`;
-  console.log(`${label.padEnd(52)} recording ${r.recordMs.toFixed(1).padStart(7)} ms, ${String(r.dispatches).padStart(5)} dispatches, ${usPer.toFixed(1).padStart(6)} us each${cpu}; step ${r.wallMs.toFixed(0)} ms`);
+  cases.push({
+    label: `${label}: JavaScript recording (wall)`,
+    unit: 'ms',
+    ms: r.recordMs,
+    rate: r.recordMs,
+    peerMs: null,
+    peerRate: null,
+    ratio: null,
+  });
+  if (r.cpuMs !== null)
+    cases.push({
+      label: `${label}: JavaScript recording (thread CPU)`,
+      unit: 'ms',
+      ms: r.cpuMs,
+      rate: r.cpuMs,
+      peerMs: null,
+      peerRate: null,
+      ratio: null,
+    });
+  cases.push({
+    label: `${label}: dispatches`,
+    unit: 'dispatches',
+    ms: null,
+    rate: r.dispatches,
+    peerMs: null,
+    peerRate: null,
+    ratio: null,
+  });
+  cases.push({
+    label: `${label}: JavaScript per dispatch (wall)`,
+    unit: 'us',
+    ms: null,
+    rate: usPer,
+    peerMs: null,
+    peerRate: null,
+    ratio: null,
+  });
+  if (r.cpuMs !== null)
+    cases.push({
+      label: `${label}: JavaScript per dispatch (thread CPU)`,
+      unit: 'us',
+      ms: null,
+      rate: (1e3 * r.cpuMs) / r.dispatches,
+      peerMs: null,
+      peerRate: null,
+      ratio: null,
+    });
+  if (wall)
+    cases.push({
+      label: `${label}: whole step (recording and device)`,
+      unit: 'ms',
+      ms: r.wallMs,
+      rate: r.wallMs,
+      peerMs: null,
+      peerRate: null,
+      ratio: null,
+    });
+  const cpu =
+    r.cpuMs === null
+      ? ''
+      : ` (thread CPU ${r.cpuMs.toFixed(1)} ms, ${((1e3 * r.cpuMs) / r.dispatches).toFixed(1)} us each)`;
+  console.log(
+    `${label.padEnd(52)} recording ${r.recordMs.toFixed(1).padStart(7)} ms, ${String(r.dispatches).padStart(5)} dispatches, ${usPer.toFixed(1).padStart(6)} us each${cpu}; step ${r.wallMs.toFixed(0)} ms`,
+  );
 }
 
 function row(label, unit, value) {
@@ -93,7 +154,11 @@ async function densenet(memoryEfficient) {
   const model = densenet121({ numClasses: 2, memoryEfficient });
   const opt = new SGD(model.parameters(), { lr: 1e-3, momentum: 0.9 });
   const x = T.randn([BATCH, 3, SIZE, SIZE], { seed: 2 }).keep();
-  const labels = T.tensor(Int32Array.from({ length: BATCH }, (_, i) => i % 2), [BATCH], 'i32').keep();
+  const labels = T.tensor(
+    Int32Array.from({ length: BATCH }, (_, i) => i % 2),
+    [BATCH],
+    'i32',
+  ).keep();
   const step = () =>
     T.scope(() => {
       model.train();
@@ -131,7 +196,17 @@ await densenet(true);
 // ---- the quick start's network ------------------------------------------------------------
 
 // The quick preset's model (packages/cli/src/run/config.ts) at its batch of 32.
-const QUICK_MODEL = { ...PAPER_SEQCNN, inputSize: 64, channels: [16, 32, 32, 32, 32], hidden: [64, 64], conv1: { kernel: 5, stride: 2, padding: 2 }, conv2: { stride: 1, padding: 1 }, dropout: 0, initStd: 0.1, batchNorm: true };
+const QUICK_MODEL = {
+  ...PAPER_SEQCNN,
+  inputSize: 64,
+  channels: [16, 32, 32, 32, 32],
+  hidden: [64, 64],
+  conv1: { kernel: 5, stride: 2, padding: 2 },
+  conv2: { stride: 1, padding: 1 },
+  dropout: 0,
+  initStd: 0.1,
+  batchNorm: true,
+};
 const QUICK_BATCH = 32;
 const QUICK_STEPS_PER_EPOCH = Math.ceil(1400 / QUICK_BATCH);
 
@@ -161,7 +236,10 @@ function quickNet() {
 
 {
   const q = quickNet();
-  addRows(`quick-start SequentialCNN train step 64 px batch ${QUICK_BATCH}`, await recordAndRun(() => q.step().dispose()));
+  addRows(
+    `quick-start SequentialCNN train step 64 px batch ${QUICK_BATCH}`,
+    await recordAndRun(() => q.step().dispose()),
+  );
   const epochs = [];
   for (let e = 0; e < (quick ? 1 : 3); e++) {
     const t0 = performance.now();
@@ -172,7 +250,11 @@ function quickNet() {
     }
     epochs.push(performance.now() - t0);
   }
-  row(`quick-start epoch (${QUICK_STEPS_PER_EPOCH} steps of batch ${QUICK_BATCH}, random inputs, loss read every step)`, 'ms', median(epochs));
+  row(
+    `quick-start epoch (${QUICK_STEPS_PER_EPOCH} steps of batch ${QUICK_BATCH}, random inputs, loss read every step)`,
+    'ms',
+    median(epochs),
+  );
   q.dispose();
 }
 {

@@ -12,7 +12,17 @@ await T.ready();
 const batch = Number(process.argv[2] ?? 32);
 const channels = (process.argv[3] ?? '16,32,32,32,32').split(',').map(Number);
 const k1 = Number(process.argv[4] ?? 5);
-const cfg = { ...PAPER_SEQCNN, inputSize: 64, channels, hidden: [64, 64], conv1: { kernel: k1, stride: 2, padding: Math.floor(k1 / 2) }, conv2: { stride: 1, padding: 1 }, dropout: 0, initStd: 0.1, batchNorm: true };
+const cfg = {
+  ...PAPER_SEQCNN,
+  inputSize: 64,
+  channels,
+  hidden: [64, 64],
+  conv1: { kernel: k1, stride: 2, padding: Math.floor(k1 / 2) },
+  conv2: { stride: 1, padding: 1 },
+  dropout: 0,
+  initStd: 0.1,
+  batchNorm: true,
+};
 T.manualSeed(0);
 const model = new SequentialCNN(cfg);
 const x = T.randn([batch, 3, 64, 64], { seed: 1 }).keep();
@@ -40,7 +50,9 @@ for (let i = 0; i < 10; i++) {
   times.push(performance.now() - t0);
 }
 const ms = median(times);
-console.log(`batch ${batch}, channels ${channels.join('-')}, conv1 ${k1}x${k1}: step ${ms.toFixed(1)} ms (median of 10), ${((batch / ms) * 1e3).toFixed(1)} images/s`);
+console.log(
+  `batch ${batch}, channels ${channels.join('-')}, conv1 ${k1}x${k1}: step ${ms.toFixed(1)} ms (median of 10), ${((batch / ms) * 1e3).toFixed(1)} images/s`,
+);
 if (process.env.NOREPLAY) process.exit(0);
 
 // Record one step's dispatches, then replay each alone (5 times in one submit).
@@ -67,5 +79,6 @@ for (const [kernel, buffers, uniforms, workgroups] of recorded) {
 }
 const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
 console.log(`replayed one step: ${total.toFixed(1)} ms; per kernel and grid (ms):`);
-for (const [k, v] of [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${v.toFixed(2).padStart(8)}  ${k}`);
+for (const [k, v] of [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 25))
+  console.log(`${v.toFixed(2).padStart(8)}  ${k}`);
 process.exit(0);

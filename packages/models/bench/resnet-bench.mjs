@@ -20,7 +20,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const loadAtStart = os.loadavg();
 await T.ready();
 const info = T.deviceInfo();
-const notes = await warmMatmulForBench(T, info, [{}, { transA: true }, { transB: true }, { transA: true, transB: true }]);
+const notes = await warmMatmulForBench(T, info, [
+  {},
+  { transA: true },
+  { transB: true },
+  { transA: true, transB: true },
+]);
 const SIZE = quick ? 112 : 224;
 const BATCH = quick ? 2 : 8;
 const CLASSES = 1000;
@@ -34,7 +39,11 @@ function setup() {
   const model = resnet50({ numClasses: CLASSES });
   const opt = new SGD(model.parameters(), { lr: 1e-3, momentum: 0.9 });
   const x = T.randn([BATCH, 3, SIZE, SIZE], { seed: 2 }).keep();
-  const labels = T.tensor(Int32Array.from({ length: BATCH }, (_, i) => i % 2), [BATCH], 'i32').keep();
+  const labels = T.tensor(
+    Int32Array.from({ length: BATCH }, (_, i) => i % 2),
+    [BATCH],
+    'i32',
+  ).keep();
   const step = () =>
     T.scope(() => {
       model.train();
@@ -78,8 +87,22 @@ for (const [label, train] of [
   const cpuMs = median(cpu.slice(1));
   const rate = BATCH / (ms / 1e3);
   const torchCase = { op: 'resnet50', batch: BATCH, size: SIZE, classes: CLASSES, train };
-  cases.push({ label, unit: 'img/s', ms, cpuMs, rate, peerMs: null, peerRate: null, ratio: null, torchCase, work: BATCH, workScale: 1 });
-  console.log(`${label.padEnd(48)} ${rate.toFixed(3)} img/s (${ms.toFixed(0)} ms per batch, ${cpuMs.toFixed(0)} ms of CPU)`);
+  cases.push({
+    label,
+    unit: 'img/s',
+    ms,
+    cpuMs,
+    rate,
+    peerMs: null,
+    peerRate: null,
+    ratio: null,
+    torchCase,
+    work: BATCH,
+    workScale: 1,
+  });
+  console.log(
+    `${label.padEnd(48)} ${rate.toFixed(3)} img/s (${ms.toFixed(0)} ms per batch, ${cpuMs.toFixed(0)} ms of CPU)`,
+  );
 }
 // The momentum buffers exist after the timed steps, so the peak is that of a steady-state step.
 await T.sync();
@@ -87,11 +110,21 @@ T.resetPeakMemory();
 s.step();
 await T.sync();
 const peak = T.memory().peakLiveBytes / MiB;
-cases.push({ label: `resnet50 train step peak memory, ${shape}`, unit: 'MiB', ms: null, rate: peak, peerMs: null, peerRate: null, ratio: null });
+cases.push({
+  label: `resnet50 train step peak memory, ${shape}`,
+  unit: 'MiB',
+  ms: null,
+  rate: peak,
+  peerMs: null,
+  peerRate: null,
+  ratio: null,
+});
 console.log(`resnet50 train step peak memory, ${shape}: ${peak.toFixed(0)} MiB`);
 s.dispose();
 
 const load = (l) => l.map((v) => v.toFixed(2)).join(', ');
-notes.push(`- Load average (1, 5, 15 min) on this ${os.cpus().length}-core machine: ${load(loadAtStart)} when the suite started, ${load(os.loadavg())} after our cases (before the PyTorch peer); other work on the machine slows both sides.`);
+notes.push(
+  `- Load average (1, 5, 15 min) on this ${os.cpus().length}-core machine: ${load(loadAtStart)} when the suite started, ${load(os.loadavg())} after our cases (before the PyTorch peer); other work on the machine slows both sides.`,
+);
 console.log(notes.at(-1).slice(2));
 finishSuite(root, 'models-resnet', info, null, cases, { notes });

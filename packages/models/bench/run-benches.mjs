@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 let failed = false;
-for (const script of readdirSync(here).filter((f) => f.endsWith('-bench.mjs')).sort()) {
+for (const script of readdirSync(here)
+  .filter((f) => f.endsWith('-bench.mjs'))
+  .sort()) {
   const r = spawnSync(process.execPath, [join(here, script), ...process.argv.slice(2)], { stdio: 'inherit' });
   failed ||= r.status !== 0;
 }

@@ -15,7 +15,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
 await T.ready();
 const info = T.deviceInfo();
-const notes = await warmMatmulForBench(T, info, [{}, { transA: true }, { transB: true }, { transA: true, transB: true }]);
+const notes = await warmMatmulForBench(T, info, [
+  {},
+  { transA: true },
+  { transB: true },
+  { transA: true, transB: true },
+]);
 const cases = [];
 
 /** Median ms of `run` (each ends waiting for the device); a paper-sized step takes seconds here. */
@@ -45,7 +50,18 @@ async function measure(label, config, batch, train) {
   x.dispose();
   y.dispose();
   const rate = batch / (ms / 1e3);
-  cases.push({ label, unit: 'images/s', ms, rate, peerMs: null, peerRate: null, ratio: null, work: batch, workScale: 1, torchCase: { batch, size, train, model: config } });
+  cases.push({
+    label,
+    unit: 'images/s',
+    ms,
+    rate,
+    peerMs: null,
+    peerRate: null,
+    ratio: null,
+    work: batch,
+    workScale: 1,
+    torchCase: { batch, size, train, model: config },
+  });
   console.log(`${label.padEnd(58)} ours ${rate.toFixed(2).padStart(8)} images/s (${ms.toFixed(0)} ms per batch)`);
 }
 

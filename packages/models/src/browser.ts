@@ -9,14 +9,56 @@
  * (training only), and `explainFiles` (it reads files). test/browser-entry.test.ts bundles this
  * file for the browser and checks that no Node built-in reaches the bundle.
  */
-export { SequentialCNN, PAPER_SEQCNN, ALEXNET_LRN, sequentialCnnShapes, type SequentialCnnConfig, type LrnConfig } from './models/sequential-cnn.js';
-export { DenseNet, densenet121, densenet169, densenet201, type DenseNetConfig, type DenseNetOptions } from './models/densenet/densenet.js';
-export { DenseLayer, DenseBlock, Transition, type DenseLayerOptions, type DenseBlockOptions } from './models/densenet/blocks.js';
+export {
+  SequentialCNN,
+  PAPER_SEQCNN,
+  ALEXNET_LRN,
+  sequentialCnnShapes,
+  type SequentialCnnConfig,
+  type LrnConfig,
+} from './models/sequential-cnn.js';
+export {
+  DenseNet,
+  densenet121,
+  densenet169,
+  densenet201,
+  type DenseNetConfig,
+  type DenseNetOptions,
+} from './models/densenet/densenet.js';
+export {
+  DenseLayer,
+  DenseBlock,
+  Transition,
+  type DenseLayerOptions,
+  type DenseBlockOptions,
+} from './models/densenet/blocks.js';
 export { remapLegacyDenseNetKeys } from './models/densenet/legacy-keys.js';
-export { binaryMetrics, confusionMatrix, rocAuc, rocCurve, bootstrapAccuracyCI, formatConfusion, type BinaryMetrics } from './metrics/classification.js';
+export {
+  binaryMetrics,
+  confusionMatrix,
+  rocAuc,
+  rocCurve,
+  bootstrapAccuracyCI,
+  formatConfusion,
+  type BinaryMetrics,
+} from './metrics/classification.js';
 export { CLASS_NAMES, FEMALE, MALE, type ClassName, type SexLabel } from './data/labels.js';
-export { IMAGENET_MEAN, IMAGENET_STD, preprocess, resolveTransform, toNetworkInput, type ResizeMode, type ResolvedTransform, type TransformConfig } from './data/transform.js';
+export {
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  preprocess,
+  resolveTransform,
+  toNetworkInput,
+  type ResizeMode,
+  type ResolvedTransform,
+  type TransformConfig,
+} from './data/transform.js';
 export { registerCamTarget, camTargetFor, runChildren, type CamTarget } from './explain/cam-target.js';
 export { gradCam, camFromActivation, type GradCamResult, type GradCamOptions } from './explain/grad-cam.js';
 export { upsampleBilinear, scaleToMax, camOverlay, heatOnImage, type OverlayOptions } from './explain/heatmap.js';
-export { CamAverager, classAverageOverlay, type ClassAverage, type ClassAverageFigureOptions } from './explain/class-average.js';
+export {
+  CamAverager,
+  classAverageOverlay,
+  type ClassAverage,
+  type ClassAverageFigureOptions,
+} from './explain/class-average.js';

@@ -19,10 +19,15 @@ const isNodeBuiltin = (path: string) => path.startsWith('node:') || builtins.has
 const stubNodeBuiltins: Plugin = {
   name: 'stub-node-builtins',
   setup(b) {
-    b.onResolve({ filter: /.*/ }, (a) => (isNodeBuiltin(a.path) ? { path: a.path, namespace: 'node-builtin', sideEffects: false } : undefined));
+    b.onResolve({ filter: /.*/ }, (a) =>
+      isNodeBuiltin(a.path) ? { path: a.path, namespace: 'node-builtin', sideEffects: false } : undefined,
+    );
     // CommonJS, so a named import keeps the stub in the bundle (an ESM stub without exports would
     // turn the import into a silent undefined and drop the stub).
-    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (a) => ({ contents: `module.exports = (() => { throw new Error(${JSON.stringify(`${a.path} in a browser bundle`)}); })();`, loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (a) => ({
+      contents: `module.exports = (() => { throw new Error(${JSON.stringify(`${a.path} in a browser bundle`)}); })();`,
+      loader: 'js',
+    }));
   },
 };
 
@@ -38,7 +43,17 @@ const NODE_PATTERNS: [string, RegExp][] = [
 async function bundle(entry: string) {
   // @spine/* stay external: tensor and nn have their own browser-bundle tests, and imaging's
   // PNG decoder needs a bundler alias (packages/web's build shows how).
-  const result = await build({ entryPoints: [join(src, entry)], bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent', external: ['@spine/*'], plugins: [stubNodeBuiltins] });
+  const result = await build({
+    entryPoints: [join(src, entry)],
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    external: ['@spine/*'],
+    plugins: [stubNodeBuiltins],
+  });
   const output = Object.values(result.metafile.outputs)[0]!;
   return { code: result.outputFiles[0]!.text, bundled: Object.keys(output.inputs) };
 }
@@ -49,7 +64,14 @@ describe('@spine/models/browser', () => {
     expect(bundled.filter((f) => f.startsWith('node-builtin:'))).toEqual([]);
     expect(NODE_PATTERNS.filter(([, re]) => re.test(code)).map(([name]) => name)).toEqual([]);
     // The models and Grad-CAM are really in it (not tree-shaken away).
-    for (const file of ['src/models/sequential-cnn.ts', 'src/models/densenet/densenet.ts', 'src/explain/grad-cam.ts', 'src/explain/heatmap.ts', 'src/data/transform.ts']) expect(bundled).toContain(file);
+    for (const file of [
+      'src/models/sequential-cnn.ts',
+      'src/models/densenet/densenet.ts',
+      'src/explain/grad-cam.ts',
+      'src/explain/heatmap.ts',
+      'src/data/transform.ts',
+    ])
+      expect(bundled).toContain(file);
   });
 
   it('the check does flag the main entry (loaders, trainer, downloads)', async () => {
@@ -61,7 +83,11 @@ describe('@spine/models/browser', () => {
   it("exports the main entry's own objects", () => {
     const names = Object.keys(browserEntry);
     expect(names.length).toBeGreaterThan(20);
-    for (const name of names) expect([name, (mainEntry as Record<string, unknown>)[name]]).toEqual([name, (browserEntry as Record<string, unknown>)[name]]);
+    for (const name of names)
+      expect([name, (mainEntry as Record<string, unknown>)[name]]).toEqual([
+        name,
+        (browserEntry as Record<string, unknown>)[name],
+      ]);
     expect(names).not.toContain('DataLoader');
     expect(names).not.toContain('explainFiles');
   });

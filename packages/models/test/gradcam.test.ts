@@ -6,7 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { colormap } from '@spine/imaging';
 import { writePng } from '@spine/imaging/node';
-import { CamAverager, camOverlay, camTargetFor, classAverageOverlay, explainFiles, gradCam, registerCamTarget, upsampleBilinear, type FileCam } from '../src/explain/index.js';
+import {
+  CamAverager,
+  camOverlay,
+  camTargetFor,
+  classAverageOverlay,
+  explainFiles,
+  gradCam,
+  registerCamTarget,
+  upsampleBilinear,
+  type FileCam,
+} from '../src/explain/index.js';
 import { PAPER_SEQCNN, SequentialCNN } from '../src/models/sequential-cnn.js';
 import { DenseNet } from '../src/models/densenet/densenet.js';
 
@@ -18,7 +28,10 @@ beforeAll(async () => {
 /** conv 2->3 (3x3, pad 1) + ReLU is the explained activation; max pool 2, FC 27->4, ReLU, FC 4->2 the head. */
 class TinyCamNet extends Module {
   readonly features = this.registerModule('features', new Sequential(new Conv2d(2, 3, 3, { padding: 1 }), new ReLU()));
-  readonly head = this.registerModule('head', new Sequential(new MaxPool2d(2), new Flatten(), new Linear(27, 4), new ReLU(), new Linear(4, 2)));
+  readonly head = this.registerModule(
+    'head',
+    new Sequential(new MaxPool2d(2), new Flatten(), new Linear(27, 4), new ReLU(), new Linear(4, 2)),
+  );
   forward(x: T.Tensor): T.Tensor {
     const a = this.features.forward(x);
     const y = this.head.forward(a);
@@ -26,14 +39,22 @@ class TinyCamNet extends Module {
     return y;
   }
 }
-registerCamTarget(TinyCamNet, (m) => ({ layer: 'features.1', features: (x) => m.features.forward(x), head: (a) => m.head.forward(a) }));
+registerCamTarget(TinyCamNet, (m) => ({
+  layer: 'features.1',
+  features: (x) => m.features.forward(x),
+  head: (a) => m.head.forward(a),
+}));
 
 const f64 = async (t: T.Tensor) => Float64Array.from(await t.data());
 
 /** Grad-CAM of TinyCamNet in float64, forward and backward written out by hand. */
 async function referenceCam(m: TinyCamNet, input: Float64Array, n: number, classes: number[]) {
   const sd = m.stateDict();
-  const [cw, cb, w1, b1, w2, b2] = await Promise.all(['features.0.weight', 'features.0.bias', 'head.2.weight', 'head.2.bias', 'head.4.weight', 'head.4.bias'].map((k) => f64(sd.get(k)!)));
+  const [cw, cb, w1, b1, w2, b2] = await Promise.all(
+    ['features.0.weight', 'features.0.bias', 'head.2.weight', 'head.2.bias', 'head.4.weight', 'head.4.bias'].map((k) =>
+      f64(sd.get(k)!),
+    ),
+  );
   const maps: number[][] = [];
   const logits: number[][] = [];
   for (let s = 0; s < n; s++) {
@@ -48,7 +69,8 @@ async function referenceCam(m: TinyCamNet, input: Float64Array, n: number, class
               for (let kx = 0; kx < 3; kx++) {
                 const yy = y + ky - 1;
                 const xx = x + kx - 1;
-                if (yy >= 0 && yy < 6 && xx >= 0 && xx < 6) v += cw[((o * 2 + i) * 3 + ky) * 3 + kx]! * input[((s * 2 + i) * 6 + yy) * 6 + xx]!;
+                if (yy >= 0 && yy < 6 && xx >= 0 && xx < 6)
+                  v += cw[((o * 2 + i) * 3 + ky) * 3 + kx]! * input[((s * 2 + i) * 6 + yy) * 6 + xx]!;
               }
           A[o * 36 + y * 6 + x] = Math.max(0, v);
         }
@@ -93,7 +115,8 @@ async function referenceCam(m: TinyCamNet, input: Float64Array, n: number, class
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number) {
   expect(actual.length).toBe(expected.length);
   const scale = Math.max(1e-6, ...Array.from(expected, Math.abs));
-  for (let i = 0; i < expected.length; i++) expect(Math.abs(actual[i]! - expected[i]!)).toBeLessThanOrEqual(tol * scale);
+  for (let i = 0; i < expected.length; i++)
+    expect(Math.abs(actual[i]! - expected[i]!)).toBeLessThanOrEqual(tol * scale);
 }
 
 describe('gradCam', () => {
@@ -112,7 +135,11 @@ describe('gradCam', () => {
       for (let s = 0; s < n; s++) {
         expectClose(r.maps[s]!, ref.maps[s]!, 1e-4);
         const e = ref.logits[s]!.map((v) => Math.exp(v - Math.max(...ref.logits[s]!)));
-        expectClose(r.probabilities[s]!, e.map((v) => v / (e[0]! + e[1]!)), 1e-5);
+        expectClose(
+          r.probabilities[s]!,
+          e.map((v) => v / (e[0]! + e[1]!)),
+          1e-5,
+        );
       }
       // Not a trivially flat map: the reference has structure, and we reproduce it.
       expect(Math.max(...ref.maps.flat())).toBeGreaterThan(0);
@@ -139,7 +166,15 @@ describe('gradCam', () => {
   });
 
   it('DenseNet explains features.norm5 + ReLU: head(features(x)) is forward(x)', async () => {
-    const m = new DenseNet({ growthRate: 4, blockConfig: [2, 2], numInitFeatures: 8, bnSize: 2, dropRate: 0, numClasses: 2, memoryEfficient: false }).eval();
+    const m = new DenseNet({
+      growthRate: 4,
+      blockConfig: [2, 2],
+      numInitFeatures: 8,
+      bnSize: 2,
+      dropRate: 0,
+      numClasses: 2,
+      memoryEfficient: false,
+    }).eval();
     const x = T.randn([2, 3, 32, 32], { seed: 4 });
     const target = camTargetFor(m);
     expect(target.layer).toBe('features.norm5 + ReLU');
@@ -160,7 +195,9 @@ describe('gradCam', () => {
         return x;
       }
     }
-    expect(() => camTargetFor(new Unregistered())).toThrow(/no CAM target is registered for Unregistered \(registered: .*SequentialCNN/);
+    expect(() => camTargetFor(new Unregistered())).toThrow(
+      /no CAM target is registered for Unregistered \(registered: .*SequentialCNN/,
+    );
     const m = new TinyCamNet().eval();
     const x = T.randn([1, 2, 6, 6], { seed: 1 });
     await expect(gradCam(m, x, { classes: 2 })).rejects.toThrow(/class 2 is outside 0\.\.1/);
@@ -174,13 +211,35 @@ describe('explainFiles', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spine-explain-files-'));
     try {
       const files = [join(dir, 'tall.png'), join(dir, 'wide.png')];
-      await writePng(files[0]!, { width: 60, height: 80, channels: 1, data: new Float32Array(60 * 80).fill(0.4), bitDepth: 8 });
-      await writePng(files[1]!, { width: 90, height: 30, channels: 1, data: new Float32Array(90 * 30).fill(0.6), bitDepth: 8 });
-      const m = new SequentialCNN({ ...PAPER_SEQCNN, inputSize: 32, channels: [4, 4, 4, 4, 4], hidden: [8, 8], conv1: { kernel: 5, stride: 2, padding: 2 }, conv2: { stride: 1, padding: 1 }, dropout: 0, batchNorm: true });
+      await writePng(files[0]!, {
+        width: 60,
+        height: 80,
+        channels: 1,
+        data: new Float32Array(60 * 80).fill(0.4),
+        bitDepth: 8,
+      });
+      await writePng(files[1]!, {
+        width: 90,
+        height: 30,
+        channels: 1,
+        data: new Float32Array(90 * 30).fill(0.6),
+        bitDepth: 8,
+      });
+      const m = new SequentialCNN({
+        ...PAPER_SEQCNN,
+        inputSize: 32,
+        channels: [4, 4, 4, 4, 4],
+        hidden: [8, 8],
+        conv1: { kernel: 5, stride: 2, padding: 2 },
+        conv2: { stride: 1, padding: 1 },
+        dropout: 0,
+        batchNorm: true,
+      });
       m.eval();
       const run = async (resize: 'stretch' | 'shorter-side-crop') => {
         const out: FileCam[] = [];
-        for await (const r of explainFiles(m, files, { width: 32, height: 32, resize })) if (!('error' in r)) out.push(r);
+        for await (const r of explainFiles(m, files, { width: 32, height: 32, resize }))
+          if (!('error' in r)) out.push(r);
         return out.map((r) => r.aspect);
       };
       expect(await run('stretch')).toEqual([0.75, 3]);
@@ -235,9 +294,18 @@ describe('heat maps', () => {
     // of the heat at 0.5 and 0.8 in jet's colours of those levels.
     const mean = upsampleBilinear(a!.film, 16, 16, 200, panel);
     const heat = upsampleBilinear(a!.map, 16, 16, 200, panel); // the mean map peaks at 1 already
-    const px = (x: number, y: number) => Array.from(fig.data.subarray(3 * (y * fig.width + x), 3 * (y * fig.width + x) + 3));
-    const inside = (x: number, y: number, l: number) => x >= 0 && y >= 0 && x < panel && y < 200 && heat[y * panel + x]! >= l;
-    const edge = (x: number, y: number, l: number) => inside(x, y, l) && [[x - 1, y], [x + 1, y], [x, y - 1], [x, y + 1]].some(([u, v]) => u! >= 0 && v! >= 0 && u! < panel && v! < 200 && !inside(u!, v!, l));
+    const px = (x: number, y: number) =>
+      Array.from(fig.data.subarray(3 * (y * fig.width + x), 3 * (y * fig.width + x) + 3));
+    const inside = (x: number, y: number, l: number) =>
+      x >= 0 && y >= 0 && x < panel && y < 200 && heat[y * panel + x]! >= l;
+    const edge = (x: number, y: number, l: number) =>
+      inside(x, y, l) &&
+      [
+        [x - 1, y],
+        [x + 1, y],
+        [x, y - 1],
+        [x, y + 1],
+      ].some(([u, v]) => u! >= 0 && v! >= 0 && u! < panel && v! < 200 && !inside(u!, v!, l));
     let worst = 0;
     let contour = 0;
     for (let y = 0; y < 200; y++) {
@@ -265,12 +333,21 @@ describe('heat maps', () => {
     const w = classAverageOverlay(wide.averages()[0]!, { maxSide: 100 });
     expect(w.height).toBe(50);
     const at = (x: number) => Array.from(w.data.subarray(3 * (10 * w.width + x), 3 * (10 * w.width + x) + 3));
-    expect([at(99), at(100)]).toEqual([[0, 0, 0], [1, 1, 1]]); // a black (all-zero) film 100 wide, then the gap
+    expect([at(99), at(100)]).toEqual([
+      [0, 0, 0],
+      [1, 1, 1],
+    ]); // a black (all-zero) film 100 wide, then the gap
     expect(() => wide.add(0, [1], 1, 1, new Float32Array(16), 0)).toThrow(/aspect must be a positive number/);
   });
 
   it('overlays a map on the film at the film aspect; heat shows where the map peaks', () => {
-    const film = { width: 300, height: 200, channels: 1 as const, data: new Float32Array(300 * 200).fill(0.5), bitDepth: 8 };
+    const film = {
+      width: 300,
+      height: 200,
+      channels: 1 as const,
+      data: new Float32Array(300 * 200).fill(0.5),
+      bitDepth: 8,
+    };
     // peak in the top-left cell of a 2x2 map
     const out = camOverlay(film, [1, 0, 0, 0], 2, 2, { width: 32, height: 32 }, { maxSide: 150 });
     expect([out.width, out.height, out.channels]).toEqual([150, 100, 3]);

@@ -10,7 +10,9 @@ import { DenseNet, type DenseNetConfig } from '../src/models/densenet/densenet.j
 import { readWeightsFile } from '../src/weights/index.js';
 
 type Ort = typeof import('onnxruntime-node');
-const ort: Ort | null = await import('onnxruntime-node').then((m) => (m as { default?: Ort }).default ?? m).catch(() => null);
+const ort: Ort | null = await import('onnxruntime-node')
+  .then((m) => (m as { default?: Ort }).default ?? m)
+  .catch(() => null);
 
 const fixtures = new URL('../fixtures/', import.meta.url).pathname;
 const expected = JSON.parse(readFileSync(`${fixtures}weights/expected.json`, 'utf8')) as {
@@ -34,7 +36,10 @@ describe.skipIf(!ort)('ONNX Runtime peer', () => {
   // A batch of three: the fixture's image and two variations of it (the export has a dynamic batch).
   const [, c, h, w] = expected.input.shape as [number, number, number, number];
   const image = Float32Array.from(expected.input.data);
-  const batch = Float32Array.from({ length: 3 * image.length }, (_, i) => image[i % image.length]! * (1 + Math.floor(i / image.length)) - 0.25 * Math.floor(i / image.length));
+  const batch = Float32Array.from(
+    { length: 3 * image.length },
+    (_, i) => image[i % image.length]! * (1 + Math.floor(i / image.length)) - 0.25 * Math.floor(i / image.length),
+  );
   const shape = [3, c, h, w];
   let ours: Float32Array;
 
@@ -52,9 +57,15 @@ describe.skipIf(!ort)('ONNX Runtime peer', () => {
   });
 
   for (const provider of ['cpu', 'webgpu']) {
-    it(`the ${provider} provider's logits match ours on the same weights within 1e-4 of their scale`, async ({ skip }) => {
-      if (!ort!.listSupportedBackends().some((b) => b.name === provider && b.bundled)) skip(`onnxruntime-node has no bundled ${provider} provider here`);
-      const session = await ort!.InferenceSession.create(`${fixtures}onnx/tiny-densenet.onnx`, { executionProviders: [provider], logSeverityLevel: 3 });
+    it(`the ${provider} provider's logits match ours on the same weights within 1e-4 of their scale`, async ({
+      skip,
+    }) => {
+      if (!ort!.listSupportedBackends().some((b) => b.name === provider && b.bundled))
+        skip(`onnxruntime-node has no bundled ${provider} provider here`);
+      const session = await ort!.InferenceSession.create(`${fixtures}onnx/tiny-densenet.onnx`, {
+        executionProviders: [provider],
+        logSeverityLevel: 3,
+      });
       const out = await session.run({ input: new ort!.Tensor('float32', batch, shape) });
       await session.release();
       const logits = out.logits!;

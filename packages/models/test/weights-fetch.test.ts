@@ -1,17 +1,34 @@
 // `weights fetch` against a local HTTP server on 127.0.0.1: success, hash mismatch, a connection
 // dropped mid-body then resumed with Range, server down, a file placed by hand, the cache folder.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { fetchPretrainedWeights, readWeightsFile, resolveCacheDir, weightsPaths, type PretrainedWeights } from '../src/weights/index.js';
+import {
+  fetchPretrainedWeights,
+  readWeightsFile,
+  resolveCacheDir,
+  weightsPaths,
+  type PretrainedWeights,
+} from '../src/weights/index.js';
 
 const body = readFileSync(new URL('../fixtures/weights/tiny-legacy-names.legacy.pth', import.meta.url));
 const sha256 = createHash('sha256').update(body).digest('hex');
-const expected = JSON.parse(readFileSync(new URL('../fixtures/weights/expected.json', import.meta.url), 'utf8')) as { parameterCount: number };
+const expected = JSON.parse(readFileSync(new URL('../fixtures/weights/expected.json', import.meta.url), 'utf8')) as {
+  parameterCount: number;
+};
 const tmp = mkdtempSync(join(tmpdir(), 'spine-weights-fetch-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -22,7 +39,9 @@ afterEach(async () => {
 });
 
 /** Serves `body` at /tiny-<hash>.pth through `handler`; returns the URL and the requests seen. */
-async function serve(handler: (req: IncomingMessage, res: ServerResponse, n: number) => void): Promise<{ url: string; requests: IncomingMessage[] }> {
+async function serve(
+  handler: (req: IncomingMessage, res: ServerResponse, n: number) => void,
+): Promise<{ url: string; requests: IncomingMessage[] }> {
   const requests: IncomingMessage[] = [];
   server = createServer((req, res) => {
     requests.push(req);
@@ -41,11 +60,21 @@ function rangeHandler(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(416, { 'Content-Range': `bytes */${body.length}` }).end();
     return;
   }
-  res.writeHead(m ? 206 : 200, { 'Content-Length': body.length - from, ...(m ? { 'Content-Range': `bytes ${from}-${body.length - 1}/${body.length}` } : {}) });
+  res.writeHead(m ? 206 : 200, {
+    'Content-Length': body.length - from,
+    ...(m ? { 'Content-Range': `bytes ${from}-${body.length - 1}/${body.length}` } : {}),
+  });
   res.end(body.subarray(from));
 }
 
-const entryFor = (url: string, prefix = sha256.slice(0, 8)): PretrainedWeights => ({ name: 'tiny', arch: 'densenet121', url, sha256Prefix: prefix, parameterCount: expected.parameterCount, dataset: 'ImageNet-1k' });
+const entryFor = (url: string, prefix = sha256.slice(0, 8)): PretrainedWeights => ({
+  name: 'tiny',
+  arch: 'densenet121',
+  url,
+  sha256Prefix: prefix,
+  parameterCount: expected.parameterCount,
+  dataset: 'ImageNet-1k',
+});
 let n = 0;
 const freshCache = () => join(tmp, `cache${n++}`);
 
@@ -73,7 +102,9 @@ describe('fetchPretrainedWeights', () => {
     const cacheDir = freshCache();
     const e = await fetchPretrainedWeights(entryFor(url, 'deadbeef'), { cacheDir }).catch((x: unknown) => x);
     expect(e).toMatchObject({ name: 'WeightsError', code: 'hash-mismatch' });
-    expect((e as Error).message).toContain(`has SHA-256 ${sha256}, but tiny must start with deadbeef; it was deleted and nothing was stored`);
+    expect((e as Error).message).toContain(
+      `has SHA-256 ${sha256}, but tiny must start with deadbeef; it was deleted and nothing was stored`,
+    );
     expect(readdirSync(join(cacheDir, 'weights'))).toEqual([]);
   });
 
@@ -109,7 +140,10 @@ describe('fetchPretrainedWeights', () => {
     const { url, requests } = await serve((req, res, i) => {
       if (i <= 2) {
         const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
-        res.writeHead(from ? 206 : 200, { 'Content-Length': body.length - from, ...(from ? { 'Content-Range': `bytes ${from}-${body.length - 1}/${body.length}` } : {}) });
+        res.writeHead(from ? 206 : 200, {
+          'Content-Length': body.length - from,
+          ...(from ? { 'Content-Range': `bytes ${from}-${body.length - 1}/${body.length}` } : {}),
+        });
         res.write(body.subarray(from, from + 4000), () => setTimeout(() => res.destroy(), 50));
         return;
       }
@@ -133,7 +167,9 @@ describe('fetchPretrainedWeights', () => {
 
   it('an HTTP error status is reported with the status', async () => {
     const { url } = await serve((_req, res) => res.writeHead(404, 'Not Found').end());
-    await expect(fetchPretrainedWeights(entryFor(url), { cacheDir: freshCache() })).rejects.toThrow(/answered HTTP 404 Not Found/);
+    await expect(fetchPretrainedWeights(entryFor(url), { cacheDir: freshCache() })).rejects.toThrow(
+      /answered HTTP 404 Not Found/,
+    );
   });
 
   it('a .pth placed in the cache folder by hand is checked and converted without the network', async () => {
@@ -149,7 +185,9 @@ describe('fetchPretrainedWeights', () => {
     const wrongPaths = weightsPaths(wrong, { ...entry, sha256Prefix: '00000000' });
     mkdirSync(wrongPaths.folder, { recursive: true });
     writeFileSync(wrongPaths.pth, body);
-    await expect(fetchPretrainedWeights({ ...entry, sha256Prefix: '00000000' }, { cacheDir: wrong })).rejects.toThrow(/must start with 00000000/);
+    await expect(fetchPretrainedWeights({ ...entry, sha256Prefix: '00000000' }, { cacheDir: wrong })).rejects.toThrow(
+      /must start with 00000000/,
+    );
   });
 });
 

@@ -16,7 +16,10 @@ const keys = Object.keys(expected.tensors);
 const tmp = mkdtempSync(join(tmpdir(), 'spine-weights-files-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function expectTensorsAsTorch(tensors: Map<string, { shape: number[]; data: ArrayLike<number | bigint> }>, skip: (k: string) => boolean = () => false) {
+function expectTensorsAsTorch(
+  tensors: Map<string, { shape: number[]; data: ArrayLike<number | bigint> }>,
+  skip: (k: string) => boolean = () => false,
+) {
   const want = keys.filter((k) => !skip(k));
   expect([...tensors.keys()]).toEqual(want);
   for (const k of want) {
@@ -57,7 +60,9 @@ describe('reading torch.save files', () => {
   it('a file that is no checkpoint, and a missing file, are clear errors', async () => {
     const junk = join(tmp, 'junk.pth');
     writeFileSync(junk, 'not weights at all\n');
-    await expect(readWeightsFile(junk)).rejects.toThrow(`${junk}: not a weights file (neither a PyTorch checkpoint, zip or legacy, nor safetensors)`);
+    await expect(readWeightsFile(junk)).rejects.toThrow(
+      `${junk}: not a weights file (neither a PyTorch checkpoint, zip or legacy, nor safetensors)`,
+    );
     await expect(readWeightsFile(join(tmp, 'absent.pth'))).rejects.toThrow(/absent\.pth: no such file/);
   });
 
@@ -67,7 +72,10 @@ describe('reading torch.save files', () => {
     const cut = join(tmp, 'cut.safetensors');
     writeFileSync(cut, readFileSync(whole).subarray(0, 40));
     for (const read of [readWeightsFile, inspectWeightsFile]) {
-      const e = (await read(cut).then(() => undefined, (x: unknown) => x)) as Error;
+      const e = (await read(cut).then(
+        () => undefined,
+        (x: unknown) => x,
+      )) as Error;
       expect(isWeightsError(e)).toBe(true);
       expect(e.message).toMatch(/truncated/);
       expect(e.message.split(cut)).toHaveLength(2);
@@ -82,11 +90,19 @@ describe('convert and inspect', () => {
     expect(r).toMatchObject({ sourceFormat: 'torch-legacy', renamedKeys: 30, parameterCount: expected.parameterCount });
     const back = await readWeightsFile(out);
     expect(back.format).toBe('safetensors');
-    expect(back.metadata).toMatchObject({ format: 'pt', source: 'tiny-legacy-names.legacy.pth', source_format: 'torch-legacy', renamed_legacy_keys: '30', arch: 'tiny' });
+    expect(back.metadata).toMatchObject({
+      format: 'pt',
+      source: 'tiny-legacy-names.legacy.pth',
+      source_format: 'torch-legacy',
+      renamed_legacy_keys: '30',
+      arch: 'tiny',
+    });
     expectTensorsAsTorch(back.tensors, (k) => k.endsWith('num_batches_tracked'));
     // A wrong expected parameter count writes nothing.
     const refused = join(tmp, 'refused.safetensors');
-    await expect(convertToSafetensors(fx('tiny.zip.pth'), refused, { expectParameters: 7_978_856 })).rejects.toThrow(/holds [\d,]+ parameters, expected 7,978,856/);
+    await expect(convertToSafetensors(fx('tiny.zip.pth'), refused, { expectParameters: 7_978_856 })).rejects.toThrow(
+      /holds [\d,]+ parameters, expected 7,978,856/,
+    );
     expect(() => readFileSync(refused)).toThrow();
   });
 
@@ -96,7 +112,9 @@ describe('convert and inspect', () => {
     expect(pth.parameterCount).toBe(expected.parameterCount);
     const conv0 = pth.tensors.find((t) => t.key === 'features.conv0.weight')!;
     expect(conv0).toEqual({ key: 'features.conv0.weight', dtype: 'F32', shape: [8, 3, 7, 7], numel: 8 * 3 * 49 });
-    const bn = keys.filter((k) => /running_(mean|var)$/.test(k)).reduce((s, k) => s + expected.tensors[k]!.data.length, 0);
+    const bn = keys
+      .filter((k) => /running_(mean|var)$/.test(k))
+      .reduce((s, k) => s + expected.tensors[k]!.data.length, 0);
     expect(pth.bufferCount).toBe(bn + keys.filter((k) => k.endsWith('num_batches_tracked')).length);
     const out = join(tmp, 'inspect.safetensors');
     await convertToSafetensors(fx('tiny.zip.pth'), out);

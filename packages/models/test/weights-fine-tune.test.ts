@@ -35,13 +35,19 @@ describe('loadPretrainedFeatures', () => {
     expect(r.skipped).toEqual(['classifier.weight', 'classifier.bias']);
     expect(r.loaded).toBe(weights.size - 2);
     const sd = model.stateDict();
-    expect(await values(sd.get('features.denseblock2.denselayer2.conv1.weight')!)).toEqual(expected.tensors['features.denseblock2.denselayer2.conv1.weight']!.data.map(Math.fround));
+    expect(await values(sd.get('features.denseblock2.denselayer2.conv1.weight')!)).toEqual(
+      expected.tensors['features.denseblock2.denselayer2.conv1.weight']!.data.map(Math.fround),
+    );
 
     model.eval();
     const x = T.tensor(Float32Array.from(expected.input.data), expected.input.shape);
     const pooled = T.noGrad(() => T.scope(() => T.mean(model.forwardFeatures(x, true), [2, 3])));
     const got = await values(pooled);
-    got.forEach((v, i) => expect(Math.abs(v - expected.pooledFeatures[i]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(expected.pooledFeatures[i]!))));
+    got.forEach((v, i) =>
+      expect(Math.abs(v - expected.pooledFeatures[i]!)).toBeLessThan(
+        1e-4 * Math.max(1, Math.abs(expected.pooledFeatures[i]!)),
+      ),
+    );
 
     // nn.Linear(14, 2): weight and bias U(-1/sqrt(14), 1/sqrt(14)); torchvision's DenseNet init would have left the bias at 0.
     const bound = 1 / Math.sqrt(14);
@@ -58,7 +64,9 @@ describe('loadPretrainedFeatures', () => {
     const file = `${fixtures}tiny-other-depth.zip.pth`;
     const weights = (await readWeightsFile(file)).tensors;
     const model = tiny();
-    expect(() => loadPretrainedFeatures(model, weights, file)).toThrow(/tiny-other-depth\.zip\.pth does not fit this network: the model's features\.denseblock2\.denselayer2\.norm1\.weight.* (is|are) not in the file/);
+    expect(() => loadPretrainedFeatures(model, weights, file)).toThrow(
+      /tiny-other-depth\.zip\.pth does not fit this network: the model's features\.denseblock2\.denselayer2\.norm1\.weight.* (is|are) not in the file/,
+    );
     model.dispose();
   });
 });
@@ -129,12 +137,39 @@ describe('freezing and the classifier learning rate', () => {
 describe('unwrapModelKeys', () => {
   it("strips DataParallel's 'module.' and a checkpoint's 'model.' (dropping 'optimizer.'); a plain state dict is kept", async () => {
     const { unwrapModelKeys } = await import('../src/weights/index.js');
-    const plain = new Map([['features.conv0.weight', 1], ['classifier.bias', 2]]);
+    const plain = new Map([
+      ['features.conv0.weight', 1],
+      ['classifier.bias', 2],
+    ]);
     expect(unwrapModelKeys(plain)).toBe(plain);
-    expect([...unwrapModelKeys(new Map([['module.features.x', 1], ['module.classifier.bias', 2]]))]).toEqual([['features.x', 1], ['classifier.bias', 2]]);
-    expect([...unwrapModelKeys(new Map([['model.features.x', 1], ['optimizer.momentum.0', 3], ['model.classifier.bias', 2]]))]).toEqual([['features.x', 1], ['classifier.bias', 2]]);
+    expect([
+      ...unwrapModelKeys(
+        new Map([
+          ['module.features.x', 1],
+          ['module.classifier.bias', 2],
+        ]),
+      ),
+    ]).toEqual([
+      ['features.x', 1],
+      ['classifier.bias', 2],
+    ]);
+    expect([
+      ...unwrapModelKeys(
+        new Map([
+          ['model.features.x', 1],
+          ['optimizer.momentum.0', 3],
+          ['model.classifier.bias', 2],
+        ]),
+      ),
+    ]).toEqual([
+      ['features.x', 1],
+      ['classifier.bias', 2],
+    ]);
     // Only some keys prefixed: not a wrapper, left alone.
-    const mixed = new Map([['model.a', 1], ['b', 2]]);
+    const mixed = new Map([
+      ['model.a', 1],
+      ['b', 2],
+    ]);
     expect(unwrapModelKeys(mixed)).toBe(mixed);
   });
 });

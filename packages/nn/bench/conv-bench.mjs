@@ -8,7 +8,14 @@ import * as T from '@spine/tensor/node';
 import { conv2d } from '../dist/ops/conv-pool.js';
 import { convDgrad, convGeometry, convWgrad } from '../dist/ops/conv2d.js';
 import { spread } from '../dist/ops/conv2d-layout.js';
-import { finishSuite, loadTfjsWebgpu, quick, repeatsPerSample, timeMedian, warmMatmulForBench } from '../../../bench/harness.mjs';
+import {
+  finishSuite,
+  loadTfjsWebgpu,
+  quick,
+  repeatsPerSample,
+  timeMedian,
+  warmMatmulForBench,
+} from '../../../bench/harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 await T.ready();
@@ -27,10 +34,13 @@ async function measure(label, work, ours, theirs, torchCase = null) {
     for (let i = 0; i < inner; i++) T.scope(() => void ours());
     await T.sync();
   };
-  const runPeer = peer && theirs ? async () => {
-    for (let i = 0; i < inner; i++) peer.tf.tidy(() => void theirs(peer.tf));
-    await peer.sync();
-  } : null;
+  const runPeer =
+    peer && theirs
+      ? async () => {
+          for (let i = 0; i < inner; i++) peer.tf.tidy(() => void theirs(peer.tf));
+          await peer.sync();
+        }
+      : null;
   const rounds = quick ? 3 : 5;
   const a = [];
   const b = [];
@@ -42,11 +52,21 @@ async function measure(label, work, ours, theirs, torchCase = null) {
   const ms = median(a) / inner;
   const peerMs = runPeer ? median(b) / inner : null;
   const rate = (t) => (t === null ? null : work / (t / 1e3) / 1e9);
-  const row = { label, unit: 'GFLOP/s', ms, rate: rate(ms), peerMs, peerRate: rate(peerMs), ratio: peerMs === null ? null : peerMs / ms };
+  const row = {
+    label,
+    unit: 'GFLOP/s',
+    ms,
+    rate: rate(ms),
+    peerMs,
+    peerRate: rate(peerMs),
+    ratio: peerMs === null ? null : peerMs / ms,
+  };
   if (torchCase) Object.assign(row, { torchCase, work });
   cases.push(row);
   const fmt = (v) => (v === null ? '—' : v.toFixed(2));
-  console.log(`${label.padEnd(46)} ours ${fmt(row.rate).padStart(7)} GFLOP/s (${ms.toFixed(1)} ms)   tfjs ${fmt(row.peerRate).padStart(7)} GFLOP/s   ratio ${fmt(row.ratio)}x`);
+  console.log(
+    `${label.padEnd(46)} ours ${fmt(row.rate).padStart(7)} GFLOP/s (${ms.toFixed(1)} ms)   tfjs ${fmt(row.peerRate).padStart(7)} GFLOP/s   ratio ${fmt(row.ratio)}x`,
+  );
 }
 
 // [name, N, C, H, W, OC, K, stride, pad, input needs a gradient]
@@ -83,13 +103,19 @@ for (const [name, n, c, h, w, oc, k, s, p, needX] of shapes.filter(([name]) => !
     tgy = tf.tidy(() => tf.transpose(tf.randomNormal([n, oc, g.oh, g.ow]), [0, 2, 3, 1]));
   }
   const tfPad = p === 0 ? 'valid' : p;
-  await measure(`conv2d fwd ${tag}`, flops, () => conv2d(x, wt, null, { stride: s, padding: p }), (tf) => tf.conv2d(tx, tw, s, tfPad), {
-    op: 'conv2d',
-    x: [n, c, h, w],
-    w: [oc, c, k, k],
-    stride: s,
-    padding: p,
-  });
+  await measure(
+    `conv2d fwd ${tag}`,
+    flops,
+    () => conv2d(x, wt, null, { stride: s, padding: p }),
+    (tf) => tf.conv2d(tx, tw, s, tfPad),
+    {
+      op: 'conv2d',
+      x: [n, c, h, w],
+      w: [oc, c, k, k],
+      stride: s,
+      padding: p,
+    },
+  );
   // Backward: data gradient (unless the input is the image) + weight gradient, the kernels
   // autograd runs; on the 'gpu' family 1x1 convs go through matmul's backward instead.
   const xp = p ? spread(x, { hp: h + 2 * p, wp: w + 2 * p, offH: p, offW: p, sh: 1, sw: 1 }).keep() : x;

@@ -16,7 +16,15 @@ if (process.env.TILES) {
   T.setMatmulTiles('cpu', { tm, tn, wx: 8, wy: 1 });
 }
 // [N, C, H, W, OC]
-const shapes = [[4, 128, 56, 56, 128], [4, 256, 56, 56, 128], [4, 256, 28, 28, 128], [4, 512, 28, 28, 128], [4, 768, 14, 14, 128], [4, 1024, 7, 7, 128], [4, 128, 28, 28, 32]];
+const shapes = [
+  [4, 128, 56, 56, 128],
+  [4, 256, 56, 56, 128],
+  [4, 256, 28, 28, 128],
+  [4, 512, 28, 28, 128],
+  [4, 768, 14, 14, 128],
+  [4, 1024, 7, 7, 128],
+  [4, 128, 28, 28, 32],
+];
 
 async function time(fn) {
   T.scope(() => void fn());
@@ -29,8 +37,12 @@ async function time(fn) {
 async function relDiff(f1, f2) {
   const a = await T.scope(() => f1().keep()).data();
   const b = await T.scope(() => f2().keep()).data();
-  let d = 0, s = 0;
-  for (let i = 0; i < a.length; i++) { d = Math.max(d, Math.abs(a[i] - b[i])); s = Math.max(s, Math.abs(a[i])); }
+  let d = 0,
+    s = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    s = Math.max(s, Math.abs(a[i]));
+  }
   return d / s;
 }
 const median = (v) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)];
@@ -50,16 +62,37 @@ for (const [n, c, h, w, oc] of shapes) {
     }
   };
   const pairs = {
-    fwd: [gemm(() => conv2d(x, wt)), () => T.reshape(T.matmulRaw(T.reshape(wt, [oc, c]), T.reshape(x, [n, c, h * w])), [n, oc, h, w])],
-    dgrad: [gemm(() => convDgrad(gy, wt, g)), () => T.reshape(T.matmulRaw(T.reshape(wt, [oc, c]), T.reshape(gy, [n, oc, h * w]), true), [n, c, h, w])],
-    wgrad: [gemm(() => convWgrad(x, gy, g)), () => T.reshape(T.sum(T.matmulRaw(T.reshape(gy, [n, oc, h * w]), T.reshape(x, [n, c, h * w]), false, true), 0), [oc, c, 1, 1])],
+    fwd: [
+      gemm(() => conv2d(x, wt)),
+      () => T.reshape(T.matmulRaw(T.reshape(wt, [oc, c]), T.reshape(x, [n, c, h * w])), [n, oc, h, w]),
+    ],
+    dgrad: [
+      gemm(() => convDgrad(gy, wt, g)),
+      () => T.reshape(T.matmulRaw(T.reshape(wt, [oc, c]), T.reshape(gy, [n, oc, h * w]), true), [n, c, h, w]),
+    ],
+    wgrad: [
+      gemm(() => convWgrad(x, gy, g)),
+      () =>
+        T.reshape(T.sum(T.matmulRaw(T.reshape(gy, [n, oc, h * w]), T.reshape(x, [n, c, h * w]), false, true), 0), [
+          oc,
+          c,
+          1,
+          1,
+        ]),
+    ],
   };
   const parts = [];
   for (const [name, [ours, mm]] of Object.entries(pairs)) {
     const diff = await relDiff(ours, mm);
-    const a = [], b = [];
-    for (let r = 0; r < 3; r++) { a.push(await time(ours)); b.push(await time(mm)); }
-    parts.push(`${name} ${median(a).toFixed(1)} -> ${median(b).toFixed(1)} ms x${(median(a) / median(b)).toFixed(2)} (diff ${diff.toExponential(1)})`);
+    const a = [],
+      b = [];
+    for (let r = 0; r < 3; r++) {
+      a.push(await time(ours));
+      b.push(await time(mm));
+    }
+    parts.push(
+      `${name} ${median(a).toFixed(1)} -> ${median(b).toFixed(1)} ms x${(median(a) / median(b)).toFixed(2)} (diff ${diff.toExponential(1)})`,
+    );
   }
   console.log(`${n}x${c}x${h}x${w}->${oc}: ${parts.join(' | ')}`);
   for (const t of [x, wt, gy]) t.dispose();

@@ -22,11 +22,12 @@ const fmt = (v) => (v === null ? '—' : v.toFixed(2));
 /** `peerOpts`: a smaller peer problem (`bytes`, `shape`) and fewer timed runs (`reps`) where tfjs is very slow. */
 async function measure(label, bytes, ours, theirs, peerOpts = {}, torchCase = null) {
   const inner = repeatsPerSample(info);
-  const msOurs = (await timeMedian(async () => {
-    // `void`: a returned tensor would outlive the scope, so every call would need a fresh buffer.
-    for (let i = 0; i < inner; i++) T.scope(() => void ours());
-    await T.sync();
-  })) / inner;
+  const msOurs =
+    (await timeMedian(async () => {
+      // `void`: a returned tensor would outlive the scope, so every call would need a fresh buffer.
+      for (let i = 0; i < inner; i++) T.scope(() => void ours());
+      await T.sync();
+    })) / inner;
   let msPeer = null;
   if (peer && theirs) {
     const run = async () => {
@@ -36,13 +37,23 @@ async function measure(label, bytes, ours, theirs, peerOpts = {}, torchCase = nu
     msPeer = (await timeMedian(run, peerOpts.reps ? { warmup: 1, reps: peerOpts.reps } : undefined)) / inner;
   }
   const rate = (ms, b) => (ms === null ? null : b / (ms / 1e3) / 1e9);
-  const row = { label, unit: 'GB/s', ms: msOurs, rate: rate(msOurs, bytes), peerMs: msPeer, peerRate: rate(msPeer, peerOpts.bytes ?? bytes), ratio: null };
+  const row = {
+    label,
+    unit: 'GB/s',
+    ms: msOurs,
+    rate: rate(msOurs, bytes),
+    peerMs: msPeer,
+    peerRate: rate(msPeer, peerOpts.bytes ?? bytes),
+    ratio: null,
+  };
   if (row.peerRate) row.ratio = row.rate / row.peerRate;
   if (peerOpts.shape) row.peerShape = peerOpts.shape;
   if (torchCase) Object.assign(row, { torchCase, work: bytes });
   cases.push(row);
   const at = peerOpts.shape ? ` (at ${peerOpts.shape})` : '';
-  console.log(`${label.padEnd(42)} ours ${fmt(row.rate).padStart(6)} GB/s (${msOurs.toFixed(1)} ms)   tfjs ${fmt(row.peerRate).padStart(6)} GB/s${at}   ratio ${fmt(row.ratio)}x`);
+  console.log(
+    `${label.padEnd(42)} ours ${fmt(row.rate).padStart(6)} GB/s (${msOurs.toFixed(1)} ms)   tfjs ${fmt(row.peerRate).padStart(6)} GB/s${at}   ratio ${fmt(row.ratio)}x`,
+  );
 }
 
 /** Run backward from y with dy and drop the accumulated leaf gradients. */
@@ -83,15 +94,37 @@ function backwardAndClear(y, dy, leaves) {
     const xhat = tf.mul(tf.sub(tx, mean), invstd);
     const dscale = tf.sum(tf.mul(g, xhat), axes);
     const doffset = tf.sum(g, axes);
-    const dx = tf.mul(tf.mul(ts, invstd), tf.sub(tf.sub(g, tf.div(doffset, n / C)), tf.mul(xhat, tf.div(dscale, n / C))));
+    const dx = tf.mul(
+      tf.mul(ts, invstd),
+      tf.sub(tf.sub(g, tf.div(doffset, n / C)), tf.mul(xhat, tf.div(dscale, n / C))),
+    );
     return [dx, dscale, doffset];
   };
   const shape = `${N}x${C}x${H}x${W}`;
   const opts = { training: true };
-  await measure(`batchnorm train fwd ${shape}`, 8 * n, () => batchNorm2d(x, w, b, rm, rv, opts), (tf) => tfBn(tf, false).y, {}, { op: 'batchnorm', x: [N, C, H, W] });
+  await measure(
+    `batchnorm train fwd ${shape}`,
+    8 * n,
+    () => batchNorm2d(x, w, b, rm, rv, opts),
+    (tf) => tfBn(tf, false).y,
+    {},
+    { op: 'batchnorm', x: [N, C, H, W] },
+  );
   for (const t of leaves) t.requiresGrad = true;
-  await measure(`batchnorm train fwd+bwd ${shape}`, 20 * n, () => backwardAndClear(batchNorm2d(x, w, b, rm, rv, opts), dy, leaves), (tf) => tfBnBackward(tf, false), {}, { op: 'batchnorm', x: [N, C, H, W], backward: true });
-  await measure(`batchnorm+relu train fwd+bwd ${shape}`, 20 * n, () => backwardAndClear(batchNormRelu(x, w, b, rm, rv, opts), dy, leaves), (tf) => tfBnBackward(tf, true));
+  await measure(
+    `batchnorm train fwd+bwd ${shape}`,
+    20 * n,
+    () => backwardAndClear(batchNorm2d(x, w, b, rm, rv, opts), dy, leaves),
+    (tf) => tfBnBackward(tf, false),
+    {},
+    { op: 'batchnorm', x: [N, C, H, W], backward: true },
+  );
+  await measure(
+    `batchnorm+relu train fwd+bwd ${shape}`,
+    20 * n,
+    () => backwardAndClear(batchNormRelu(x, w, b, rm, rv, opts), dy, leaves),
+    (tf) => tfBnBackward(tf, true),
+  );
   for (const t of [x, dy, w, b, rm, rv, tx, tdy, ts, to]) t?.dispose();
 }
 
@@ -110,15 +143,30 @@ function backwardAndClear(y, dy, leaves) {
   // PyTorch's alpha is divided by the window; tfjs' is not, and its window is 2 * radius + 1.
   const lrn = { size: 5, alpha: 1e-4, beta: 0.75, k: 2 };
   const tfAttrs = { depthRadius: 2, bias: lrn.k, alpha: lrn.alpha / lrn.size, beta: lrn.beta };
-  const tfLrn = (tf, xx) => tf.localResponseNormalization(xx, tfAttrs.depthRadius, tfAttrs.bias, tfAttrs.alpha, tfAttrs.beta);
+  const tfLrn = (tf, xx) =>
+    tf.localResponseNormalization(xx, tfAttrs.depthRadius, tfAttrs.bias, tfAttrs.alpha, tfAttrs.beta);
   const shape = `${N}x${C}x${H}x${W}`;
-  await measure(`lrn size 5 fwd ${shape}`, 8 * n, () => localResponseNorm(x, lrn), (tf) => tfLrn(tf, tx), {}, { op: 'lrn', x: [N, C, H, W], size: 5 });
+  await measure(
+    `lrn size 5 fwd ${shape}`,
+    8 * n,
+    () => localResponseNorm(x, lrn),
+    (tf) => tfLrn(tf, tx),
+    {},
+    { op: 'lrn', x: [N, C, H, W], size: 5 },
+  );
   x.requiresGrad = true;
-  await measure(`lrn size 5 fwd+bwd ${shape}`, 20 * n, () => backwardAndClear(localResponseNorm(x, lrn), dy, [x]), (tf) => tf.engine().runKernel('LRNGrad', { x: px, y: tfLrn(tf, px), dy: pdy }, tfAttrs), {
-    bytes: 20 * C * pH * pW,
-    shape: `1x${C}x${pH}x${pW}`,
-    reps: 1,
-  }, { op: 'lrn', x: [N, C, H, W], size: 5, backward: true });
+  await measure(
+    `lrn size 5 fwd+bwd ${shape}`,
+    20 * n,
+    () => backwardAndClear(localResponseNorm(x, lrn), dy, [x]),
+    (tf) => tf.engine().runKernel('LRNGrad', { x: px, y: tfLrn(tf, px), dy: pdy }, tfAttrs),
+    {
+      bytes: 20 * C * pH * pW,
+      shape: `1x${C}x${pH}x${pW}`,
+      reps: 1,
+    },
+    { op: 'lrn', x: [N, C, H, W], size: 5, backward: true },
+  );
   for (const t of [x, dy, tx, px, pdy]) t?.dispose();
 }
 

@@ -8,15 +8,31 @@ await T.ready();
 // 364 tensors totalling ~8M values (DenseNet-121's count and size), sizes spread like its convs and BNs.
 const sizes = Array.from({ length: 364 }, (_, i) => (i % 3 === 0 ? 128 * 9 * 32 : i % 3 === 1 ? 256 : 128 * 256));
 const total = sizes.reduce((a, b) => a + b, 0);
-const params = sizes.map((n, i) => { const p = T.randn([n], { seed: i }).keep(); p.grad = T.randn([n], { seed: 1000 + i }).keep(); return p; });
-for (const [name, make] of [['SGD momentum', () => new SGD(params, { lr: 0.1, momentum: 0.9 })], ['Adam', () => new Adam(params)], ['AdamW amsgrad', () => new AdamW(params, { amsgrad: true })], ['RMSprop centered momentum', () => new RMSprop(params, { momentum: 0.9, centered: true })]]) {
+const params = sizes.map((n, i) => {
+  const p = T.randn([n], { seed: i }).keep();
+  p.grad = T.randn([n], { seed: 1000 + i }).keep();
+  return p;
+});
+for (const [name, make] of [
+  ['SGD momentum', () => new SGD(params, { lr: 0.1, momentum: 0.9 })],
+  ['Adam', () => new Adam(params)],
+  ['AdamW amsgrad', () => new AdamW(params, { amsgrad: true })],
+  ['RMSprop centered momentum', () => new RMSprop(params, { momentum: 0.9, centered: true })],
+]) {
   const opt = make();
-  opt.step(); await T.sync();
+  opt.step();
+  await T.sync();
   const d0 = T.getEngine().counters.dispatches;
-  opt.step(); await T.sync();
+  opt.step();
+  await T.sync();
   const disp = T.getEngine().counters.dispatches - d0;
   const times = [];
-  for (let r = 0; r < 5; r++) { const t0 = performance.now(); opt.step(); await T.sync(); times.push(performance.now() - t0); }
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    opt.step();
+    await T.sync();
+    times.push(performance.now() - t0);
+  }
   times.sort((a, b) => a - b);
   console.log(`${name.padEnd(28)} ${disp} dispatches, median ${times[2].toFixed(1)} ms per step (${total} values)`);
 }

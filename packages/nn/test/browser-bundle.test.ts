@@ -6,7 +6,8 @@ import { build } from 'esbuild';
 import { expect, it } from 'vitest';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
-const NODE = /\b(?:require\(|from\s*)["'](?:node:[\w/]+|fs|path|os|crypto|worker_threads|child_process)(?:\/[\w/]*)?["']/;
+const NODE =
+  /\b(?:require\(|from\s*)["'](?:node:[\w/]+|fs|path|os|crypto|worker_threads|child_process)(?:\/[\w/]*)?["']/;
 
 async function bundle(entry: string): Promise<string> {
   const r = await build({

@@ -24,7 +24,11 @@ async function runExample(index: number): Promise<string> {
     external: ['webgpu'],
     outfile: join(dir, `${name}.mjs`),
     logLevel: 'silent',
-    alias: { '@spine/nn': join(pkg, 'src', 'index.ts'), '@spine/tensor/node': join(pkg, '..', 'tensor', 'src', 'node.ts'), '@spine/tensor': join(pkg, '..', 'tensor', 'src', 'node.ts') },
+    alias: {
+      '@spine/nn': join(pkg, 'src', 'index.ts'),
+      '@spine/tensor/node': join(pkg, '..', 'tensor', 'src', 'node.ts'),
+      '@spine/tensor': join(pkg, '..', 'tensor', 'src', 'node.ts'),
+    },
   });
   const r = spawnSync(process.execPath, [join(dir, `${name}.mjs`)], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
   expect(r.status, r.stderr).toBe(0);
@@ -33,10 +37,16 @@ async function runExample(index: number): Promise<string> {
 
 it('the README example trains and prints PyTorch-style keys', async () => {
   const stdout = await runExample(0);
-  const losses = stdout.trim().split('\n').slice(0, 4).map((l) => Number(l.split(' ')[1]));
+  const losses = stdout
+    .trim()
+    .split('\n')
+    .slice(0, 4)
+    .map((l) => Number(l.split(' ')[1]));
   expect(losses.every(Number.isFinite)).toBe(true);
   expect(losses[3]!).toBeLessThan(losses[0]!);
-  expect(stdout).toContain('0.weight 0.bias 1.weight 1.bias 1.running_mean 1.running_var 1.num_batches_tracked 5.weight 5.bias');
+  expect(stdout).toContain(
+    '0.weight 0.bias 1.weight 1.bias 1.running_mean 1.running_var 1.num_batches_tracked 5.weight 5.bias',
+  );
 });
 
 it('the README segmentation example trains a U-Net with AdamW and BCE + Dice to a high Dice score', async () => {

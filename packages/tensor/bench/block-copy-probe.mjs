@@ -13,7 +13,10 @@ const cases = [
 ];
 const median = (xs) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
 for (const [n, c0, k, layers, hw] of cases) {
-  const parts = [T.randn([n, c0, hw, hw], { seed: 1 }).keep(), ...Array.from({ length: layers }, (_, i) => T.randn([n, k, hw, hw], { seed: 2 + i }).keep())];
+  const parts = [
+    T.randn([n, c0, hw, hw], { seed: 1 }).keep(),
+    ...Array.from({ length: layers }, (_, i) => T.randn([n, k, hw, hw], { seed: 2 + i }).keep()),
+  ];
   const run = async (copies) => {
     setBlockCopies(copies);
     const y = T.concat(parts, 1);
@@ -31,7 +34,9 @@ for (const [n, c0, k, layers, hw] of cases) {
       t[copies ? 'copies' : 'kernel'].push(performance.now() - t0);
     }
   const mib = (2 * n * (c0 + layers * k) * hw * hw * 4) / 2 ** 20;
-  console.log(`concat + narrow back, ${parts.length} inputs -> [${n}, ${c0 + layers * k}, ${hw}, ${hw}] (${mib.toFixed(0)} MiB moved): copies ${median(t.copies).toFixed(1)} ms, kernel ${median(t.kernel).toFixed(1)} ms`);
+  console.log(
+    `concat + narrow back, ${parts.length} inputs -> [${n}, ${c0 + layers * k}, ${hw}, ${hw}] (${mib.toFixed(0)} MiB moved): copies ${median(t.copies).toFixed(1)} ms, kernel ${median(t.kernel).toFixed(1)} ms`,
+  );
   for (const p of parts) p.dispose();
 }
 setBlockCopies('auto');

@@ -18,18 +18,46 @@ const info = T.deviceInfo();
 const software = info.kernels === 'cpu';
 T.setKernelFamily('gpu');
 const small = software || process.argv.includes('--quick');
-const only = process.argv.find((a) => a.startsWith('--classes='))?.slice(10).split(',');
+const only = process.argv
+  .find((a) => a.startsWith('--classes='))
+  ?.slice(10)
+  .split(',');
 
 // Representative products per class, [M, K, N] (the tensor suite's matmul cases among them).
 const SHAPES = small
-  ? { small: [[64, 64, 64]], mid: [[516, 264, 516]], large: [[2050, 260, 2050]], short: [[10, 512, 512]], narrow: [[520, 256, 16]], shallow: [[520, 64, 520]] }
+  ? {
+      small: [[64, 64, 64]],
+      mid: [[516, 264, 516]],
+      large: [[2050, 260, 2050]],
+      short: [[10, 512, 512]],
+      narrow: [[520, 256, 16]],
+      shallow: [[520, 64, 520]],
+    }
   : {
-      small: [[256, 256, 256], [384, 1024, 384]],
-      mid: [[1024, 1024, 1024], [3136, 1024, 128]],
-      large: [[2048, 2048, 2048], [4096, 4096, 4096]],
-      short: [[10, 4096, 4096], [32, 1024, 1024]],
-      narrow: [[3136, 128, 32], [12544, 256, 32]],
-      shallow: [[12544, 128, 256], [3136, 256, 128]],
+      small: [
+        [256, 256, 256],
+        [384, 1024, 384],
+      ],
+      mid: [
+        [1024, 1024, 1024],
+        [3136, 1024, 128],
+      ],
+      large: [
+        [2048, 2048, 2048],
+        [4096, 4096, 4096],
+      ],
+      short: [
+        [10, 4096, 4096],
+        [32, 1024, 1024],
+      ],
+      narrow: [
+        [3136, 128, 32],
+        [12544, 256, 32],
+      ],
+      shallow: [
+        [12544, 128, 256],
+        [3136, 256, 128],
+      ],
     };
 
 const t = (tm, tn, wx, wy, bk = 16) => ({ tm, tn, wx, wy, bk });
@@ -38,7 +66,14 @@ const t = (tm, tn, wx, wy, bk = 16) => ({ tm, tn, wx, wy, bk });
 const TILES = {
   small: [t(4, 4, 8, 8), t(4, 4, 8, 8, 32), t(4, 4, 16, 16), t(4, 4, 16, 8)],
   mid: [t(4, 4, 16, 16), t(4, 4, 16, 16, 32), t(8, 4, 16, 16), t(4, 8, 16, 16), t(4, 4, 8, 8)],
-  large: [t(8, 4, 16, 16), t(8, 4, 16, 16, 8), t(8, 4, 16, 16, 32), t(8, 8, 16, 16, 8), t(4, 8, 16, 16), t(4, 4, 16, 16)],
+  large: [
+    t(8, 4, 16, 16),
+    t(8, 4, 16, 16, 8),
+    t(8, 4, 16, 16, 32),
+    t(8, 8, 16, 16, 8),
+    t(4, 8, 16, 16),
+    t(4, 4, 16, 16),
+  ],
   short: [t(4, 4, 16, 4), t(4, 4, 16, 4, 32), t(4, 4, 32, 2), t(4, 8, 16, 4), t(4, 4, 16, 8)],
   narrow: [t(4, 4, 8, 16), t(8, 4, 8, 16), t(4, 4, 8, 32), t(4, 4, 4, 16)],
   shallow: [t(4, 4, 8, 8), t(4, 4, 16, 16), t(8, 4, 16, 16), t(4, 4, 8, 16), t(4, 4, 16, 8)],
@@ -57,7 +92,15 @@ const notes = [];
 for (const cls of T.GPU_SIZE_CLASSES) {
   if (only && !only.includes(cls)) continue;
   const shapes = SHAPES[cls];
-  const ops = shapes.map(([M, K, N]) => ({ M, K, N, a: T.rand([M, K], { seed: M + K }).keep(), b: T.rand([K, N], { seed: K + N }).keep(), ta: peer?.tf.randomUniform([M, K]), tb: peer?.tf.randomUniform([K, N]) }));
+  const ops = shapes.map(([M, K, N]) => ({
+    M,
+    K,
+    N,
+    a: T.rand([M, K], { seed: M + K }).keep(),
+    b: T.rand([K, N], { seed: K + N }).keep(),
+    ta: peer?.tf.randomUniform([M, K]),
+    tb: peer?.tf.randomUniform([K, N]),
+  }));
   // Candidates: tiles x split thresholds, keeping one per distinct plan on these shapes.
   const seen = new Set();
   const candidates = [];
@@ -73,10 +116,11 @@ for (const cls of T.GPU_SIZE_CLASSES) {
     await T.sync();
   };
   const runs = candidates.map(runOurs);
-  const shapeRuns = (run) => ops.map((o) => async () => {
-    for (let i = 0; i < inner; i++) run(o);
-    await T.sync();
-  });
+  const shapeRuns = (run) =>
+    ops.map((o) => async () => {
+      for (let i = 0; i < inner; i++) run(o);
+      await T.sync();
+    });
   // Per candidate and shape, so that each shape's winner can be reported.
   const times = candidates.map(() => ops.map(() => []));
   for (const r of runs) await r(); // compile and warm every candidate first
@@ -96,7 +140,9 @@ for (const cls of T.GPU_SIZE_CLASSES) {
   T.setGpuTileTable({ [cls]: candidates[best] });
   console.log(`${cls}: ${candidates.length} candidates`);
   for (const [ci, c] of candidates.entries())
-    console.log(`  ${ci === best ? '*' : ' '} ${label(c.tiles).padEnd(34)} split below ${String(c.splitBelow).padStart(3)}  ${ops.map((o, si) => `${((2 * o.M * o.N * o.K) / (med(times[ci][si]) / inner) / 1e6).toFixed(1)}`).join(' / ')} GFLOP/s`);
+    console.log(
+      `  ${ci === best ? '*' : ' '} ${label(c.tiles).padEnd(34)} split below ${String(c.splitBelow).padStart(3)}  ${ops.map((o, si) => `${((2 * o.M * o.N * o.K) / (med(times[ci][si]) / inner) / 1e6).toFixed(1)}`).join(' / ')} GFLOP/s`,
+    );
   for (const [si, o] of ops.entries()) {
     const ms = med(times[best][si]) / inner;
     let peerMs = null;
@@ -113,16 +159,38 @@ for (const cls of T.GPU_SIZE_CLASSES) {
     const work = 2 * o.M * o.N * o.K;
     const rate = (m) => (m === null ? null : work / (m / 1e3) / 1e9);
     const plan = T.matmulGpuPlan(o.M, o.N, o.K);
-    cases.push({ label: `${cls} ${o.M}x${o.K}x${o.N}: ${label(plan.tiles)}${plan.splits > 1 ? `, split ${plan.splits}` : ''}`, unit: 'GFLOP/s', work, ms, rate: rate(ms), peerMs, peerRate: rate(peerMs), ratio: peerMs === null ? null : peerMs / ms });
-    console.log(`    ${o.M}x${o.K}x${o.N}: ${rate(ms).toFixed(1)} GFLOP/s${peerMs === null ? '' : `, tfjs ${rate(peerMs).toFixed(1)}, ratio ${(peerMs / ms).toFixed(2)}x`}`);
+    cases.push({
+      label: `${cls} ${o.M}x${o.K}x${o.N}: ${label(plan.tiles)}${plan.splits > 1 ? `, split ${plan.splits}` : ''}`,
+      unit: 'GFLOP/s',
+      work,
+      ms,
+      rate: rate(ms),
+      peerMs,
+      peerRate: rate(peerMs),
+      ratio: peerMs === null ? null : peerMs / ms,
+    });
+    console.log(
+      `    ${o.M}x${o.K}x${o.N}: ${rate(ms).toFixed(1)} GFLOP/s${peerMs === null ? '' : `, tfjs ${rate(peerMs).toFixed(1)}, ratio ${(peerMs / ms).toFixed(2)}x`}`,
+    );
   }
   for (const o of ops) [o.a, o.b, o.ta, o.tb].forEach((x) => x?.dispose());
 }
 
-const rows = T.GPU_SIZE_CLASSES.map((c) => `  ${c}: { tiles: { tm: ${table[c].tiles.tm}, tn: ${table[c].tiles.tn}, wx: ${table[c].tiles.wx}, wy: ${table[c].tiles.wy}, bk: ${table[c].tiles.bk} }, splitBelow: ${table[c].splitBelow} },`);
-console.log(`\nTile table for ${info.device || info.description} (${software ? 'software adapter, gpu family forced: not a measurement' : 'paste into DEFAULT_TABLE in src/ops/matmul-gpu-tiles.ts'}):`);
+const rows = T.GPU_SIZE_CLASSES.map(
+  (c) =>
+    `  ${c}: { tiles: { tm: ${table[c].tiles.tm}, tn: ${table[c].tiles.tn}, wx: ${table[c].tiles.wx}, wy: ${table[c].tiles.wy}, bk: ${table[c].tiles.bk} }, splitBelow: ${table[c].splitBelow} },`,
+);
+console.log(
+  `\nTile table for ${info.device || info.description} (${software ? 'software adapter, gpu family forced: not a measurement' : 'paste into DEFAULT_TABLE in src/ops/matmul-gpu-tiles.ts'}):`,
+);
 console.log(rows.join('\n'));
-notes.push('Winning tile table (`packages/tensor/bench/gpu-tile-probe.mjs`, for `DEFAULT_TABLE` in `src/ops/matmul-gpu-tiles.ts`):', '', '```', ...rows, '```');
+notes.push(
+  'Winning tile table (`packages/tensor/bench/gpu-tile-probe.mjs`, for `DEFAULT_TABLE` in `src/ops/matmul-gpu-tiles.ts`):',
+  '',
+  '```',
+  ...rows,
+  '```',
+);
 if (!software) finishSuite(root, 'gpu-tile-probe', info, peer, cases, { notes });
 await T.releaseDevice();
 process.exit(0);

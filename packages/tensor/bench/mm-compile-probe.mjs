@@ -12,6 +12,8 @@ const transB = process.argv.includes('transB');
 T.setMatmulTiles('cpu', { tm, tn, wx: 8, wy: 1 });
 const t0 = performance.now();
 await T.matmulRaw(T.randn([8, 8]), T.randn([8, 8]), transA, transB).data();
-console.log(`${tm}x${tn}${transA ? ' transA' : ''}${transB ? ' transB' : ''}: first call (compile) ${(performance.now() - t0).toFixed(0)} ms`);
+console.log(
+  `${tm}x${tn}${transA ? ' transA' : ''}${transB ? ' transB' : ''}: first call (compile) ${(performance.now() - t0).toFixed(0)} ms`,
+);
 await T.releaseDevice();
 process.exit(0);

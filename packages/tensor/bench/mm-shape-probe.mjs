@@ -31,6 +31,10 @@ for (let r = 0; r < rounds; r++)
 T.setMatmulTiles('cpu', null);
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const flops = 2 * B * M * K * N;
-variants.forEach((v, i) => console.log(`${JSON.stringify(v).padEnd(24)} ${(flops / median(times[i]) / 1e6).toFixed(2)} GFLOP/s (${median(times[i]).toFixed(1)} ms)`));
+variants.forEach((v, i) =>
+  console.log(
+    `${JSON.stringify(v).padEnd(24)} ${(flops / median(times[i]) / 1e6).toFixed(2)} GFLOP/s (${median(times[i]).toFixed(1)} ms)`,
+  ),
+);
 await T.releaseDevice();
 process.exit(0);

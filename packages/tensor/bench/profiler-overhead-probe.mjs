@@ -17,7 +17,9 @@ for (const n of [4, 1000, 100000, 1000000]) {
   const t0 = performance.now();
   await run();
   const wall = (performance.now() - t0) / REPS;
-  console.log(`n=${String(n).padStart(7)}: profiled ${(p.kernelMs / REPS).toFixed(3)} ms per dispatch (device span ${(p.deviceMs / REPS).toFixed(3)}); unprofiled ${wall.toFixed(3)} ms of wall time per op`);
+  console.log(
+    `n=${String(n).padStart(7)}: profiled ${(p.kernelMs / REPS).toFixed(3)} ms per dispatch (device span ${(p.deviceMs / REPS).toFixed(3)}); unprofiled ${wall.toFixed(3)} ms of wall time per op`,
+  );
   x.dispose();
 }
 await T.releaseDevice();

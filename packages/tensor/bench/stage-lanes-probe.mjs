@@ -29,7 +29,11 @@ for (const [label, as, bs, ta, tb] of cases) {
     const ms = (p.kernels.find((k) => k.name === 'matmul-stage')?.ms ?? 0) / 3;
     best[lanes] = Math.min(best[lanes] ?? Infinity, ms);
   }
-  console.log(`${label.padEnd(26)} ${Object.entries(best).map(([l, ms]) => `${l} lanes ${ms.toFixed(2)} ms`).join(', ')}`);
+  console.log(
+    `${label.padEnd(26)} ${Object.entries(best)
+      .map(([l, ms]) => `${l} lanes ${ms.toFixed(2)} ms`)
+      .join(', ')}`,
+  );
   a.dispose();
   b.dispose();
 }

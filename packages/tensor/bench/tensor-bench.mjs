@@ -4,7 +4,14 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '../dist/node.js';
-import { finishSuite, loadTfjsWebgpu, quick, repeatsPerSample, timeMedian, warmMatmulForBench } from '../../../bench/harness.mjs';
+import {
+  finishSuite,
+  loadTfjsWebgpu,
+  quick,
+  repeatsPerSample,
+  timeMedian,
+  warmMatmulForBench,
+} from '../../../bench/harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 await T.ready();
@@ -35,12 +42,30 @@ async function measure(label, unit, work, ours, theirs, repeats = 1, torchCase =
     if (quietPeer) msPeerQuiet = (await timeMedian(() => T.quietly(runPeer))) / inner;
   }
   const rate = (ms) => (ms === null ? null : work / (ms / 1e3) / 1e9);
-  const row = { label, unit, work, ms: msOurs, rate: rate(msOurs), peerMs: msPeer, peerRate: rate(msPeer), ratio: msPeer === null ? null : msPeer / msOurs, torchCase };
-  if (msPeerQuiet !== null) Object.assign(row, { peerQuietMs: msPeerQuiet, peerQuietRate: rate(msPeerQuiet), ratioQuiet: msPeerQuiet / msOurs });
+  const row = {
+    label,
+    unit,
+    work,
+    ms: msOurs,
+    rate: rate(msOurs),
+    peerMs: msPeer,
+    peerRate: rate(msPeer),
+    ratio: msPeer === null ? null : msPeer / msOurs,
+    torchCase,
+  };
+  if (msPeerQuiet !== null)
+    Object.assign(row, {
+      peerQuietMs: msPeerQuiet,
+      peerQuietRate: rate(msPeerQuiet),
+      ratioQuiet: msPeerQuiet / msOurs,
+    });
   cases.push(row);
   const fmt = (v) => (v === null || v === undefined ? '—' : v.toFixed(2));
-  const quietCol = msPeerQuiet === null ? '' : `   (tfjs waiting quietly ${fmt(row.peerQuietRate)}, ratio ${fmt(row.ratioQuiet)}x)`;
-  console.log(`${label.padEnd(34)} ours ${fmt(row.rate).padStart(8)} ${unit}   tfjs ${fmt(row.peerRate).padStart(8)} ${unit}   ratio ${fmt(row.ratio)}x${quietCol}`);
+  const quietCol =
+    msPeerQuiet === null ? '' : `   (tfjs waiting quietly ${fmt(row.peerQuietRate)}, ratio ${fmt(row.ratioQuiet)}x)`;
+  console.log(
+    `${label.padEnd(34)} ours ${fmt(row.rate).padStart(8)} ${unit}   tfjs ${fmt(row.peerRate).padStart(8)} ${unit}   ratio ${fmt(row.ratio)}x${quietCol}`,
+  );
 }
 
 function pair(shapeA, shapeB, seed) {
@@ -53,17 +78,40 @@ function pair(shapeA, shapeB, seed) {
 
 // Matmul: M x K x N, GFLOP/s = 2MKN / t.
 const squares = quick ? [256, 512] : info.kernels === 'gpu' ? [256, 512, 1024, 2048, 4096] : [256, 512, 1024, 2048];
-const skinny = quick ? [[3136, 128, 32]] : [[12544, 128, 256], [3136, 1024, 128], [3136, 128, 32], [10, 4096, 4096]];
+const skinny = quick
+  ? [[3136, 128, 32]]
+  : [
+      [12544, 128, 256],
+      [3136, 1024, 128],
+      [3136, 128, 32],
+      [10, 4096, 4096],
+    ];
 for (const [M, K, N] of [...squares.map((n) => [n, n, n]), ...skinny]) {
   const p = pair([M, K], [K, N], M + K + N);
-  await measure(`matmul ${M}x${K}x${N}`, 'GFLOP/s', 2 * M * K * N, () => T.matmul(p.a, p.b), (tf) => tf.matMul(p.ta, p.tb), 1, { op: 'matmul', M, K, N });
+  await measure(
+    `matmul ${M}x${K}x${N}`,
+    'GFLOP/s',
+    2 * M * K * N,
+    () => T.matmul(p.a, p.b),
+    (tf) => tf.matMul(p.ta, p.tb),
+    1,
+    { op: 'matmul', M, K, N },
+  );
   p.free();
 }
 {
   // Linear-layer shapes use a transposed weight (y = x Wᵀ).
   const [M, K, N] = quick ? [64, 256, 256] : [256, 1024, 1024];
   const p = pair([M, K], [N, K], 7);
-  await measure(`matmul ${M}x${K}x${N} (Bᵀ)`, 'GFLOP/s', 2 * M * K * N, () => T.matmul(p.a, p.b, { transB: true }), (tf) => tf.matMul(p.ta, p.tb, false, true), 1, { op: 'matmul', M, K, N, transB: true });
+  await measure(
+    `matmul ${M}x${K}x${N} (Bᵀ)`,
+    'GFLOP/s',
+    2 * M * K * N,
+    () => T.matmul(p.a, p.b, { transB: true }),
+    (tf) => tf.matMul(p.ta, p.tb, false, true),
+    1,
+    { op: 'matmul', M, K, N, transB: true },
+  );
   p.free();
 }
 
@@ -71,29 +119,84 @@ for (const [M, K, N] of [...squares.map((n) => [n, n, n]), ...skinny]) {
 const n = quick ? 1 << 20 : 1 << 22;
 {
   const p = pair([n], [n], 11);
-  await measure(`add (${n} f32)`, 'GB/s', 12 * n, () => T.add(p.a, p.b), (tf) => tf.add(p.ta, p.tb), 4);
-  await measure(`exp (${n} f32)`, 'GB/s', 8 * n, () => T.exp(p.a), (tf) => tf.exp(p.ta), 4);
-  await measure(`relu (${n} f32)`, 'GB/s', 8 * n, () => T.relu(p.a), (tf) => tf.relu(p.ta), 4);
+  await measure(
+    `add (${n} f32)`,
+    'GB/s',
+    12 * n,
+    () => T.add(p.a, p.b),
+    (tf) => tf.add(p.ta, p.tb),
+    4,
+  );
+  await measure(
+    `exp (${n} f32)`,
+    'GB/s',
+    8 * n,
+    () => T.exp(p.a),
+    (tf) => tf.exp(p.ta),
+    4,
+  );
+  await measure(
+    `relu (${n} f32)`,
+    'GB/s',
+    8 * n,
+    () => T.relu(p.a),
+    (tf) => tf.relu(p.ta),
+    4,
+  );
   p.free();
 }
 {
   const [r, c] = [128, 1024];
   const p = pair([r, 1, c], [1, r, c], 13);
-  await measure(`add broadcast ${r}x1x${c} + 1x${r}x${c}`, 'GB/s', 4 * (2 * r * c + r * r * c), () => T.add(p.a, p.b), (tf) => tf.add(p.ta, p.tb));
+  await measure(
+    `add broadcast ${r}x1x${c} + 1x${r}x${c}`,
+    'GB/s',
+    4 * (2 * r * c + r * r * c),
+    () => T.add(p.a, p.b),
+    (tf) => tf.add(p.ta, p.tb),
+  );
   p.free();
 }
 
 // Reductions: GB/s over the input.
 {
   const p = pair([n], [1024, n / 1024], 17);
-  await measure(`sum all (${n})`, 'GB/s', 4 * n, () => T.sum(p.a), (tf) => tf.sum(p.ta), 4);
-  await measure(`sum rows [1024, ${n / 1024}] axis 1`, 'GB/s', 4 * n, () => T.sum(p.b, 1), (tf) => tf.sum(p.tb, 1), 4);
-  await measure(`max cols [1024, ${n / 1024}] axis 0`, 'GB/s', 4 * n, () => T.max(p.b, 0), (tf) => tf.max(p.tb, 0), 4);
+  await measure(
+    `sum all (${n})`,
+    'GB/s',
+    4 * n,
+    () => T.sum(p.a),
+    (tf) => tf.sum(p.ta),
+    4,
+  );
+  await measure(
+    `sum rows [1024, ${n / 1024}] axis 1`,
+    'GB/s',
+    4 * n,
+    () => T.sum(p.b, 1),
+    (tf) => tf.sum(p.tb, 1),
+    4,
+  );
+  await measure(
+    `max cols [1024, ${n / 1024}] axis 0`,
+    'GB/s',
+    4 * n,
+    () => T.max(p.b, 0),
+    (tf) => tf.max(p.tb, 0),
+    4,
+  );
   p.free();
 }
 {
   const p = pair([quick ? 512 : 4096, 1000], [1], 19);
-  await measure(`softmax [${p.a.shape}] axis -1`, 'GB/s', 8 * p.a.size, () => T.softmax(p.a), (tf) => tf.softmax(p.ta), 2);
+  await measure(
+    `softmax [${p.a.shape}] axis -1`,
+    'GB/s',
+    8 * p.a.size,
+    () => T.softmax(p.a),
+    (tf) => tf.softmax(p.ta),
+    2,
+  );
   p.free();
 }
 

@@ -21,8 +21,12 @@ function kernel(texA, texB, tm, tn) {
   const L = [
     'struct Params { d: array<vec4<u32>, 1> }',
     '@group(0) @binding(0) var<uniform> params: Params;',
-    texA ? '@group(0) @binding(1) var At: texture_2d<f32>;' : '@group(0) @binding(1) var<storage, read> A: array<vec4<f32>>;',
-    texB ? '@group(0) @binding(2) var Bt: texture_2d<f32>;' : '@group(0) @binding(2) var<storage, read> B: array<vec4<f32>>;',
+    texA
+      ? '@group(0) @binding(1) var At: texture_2d<f32>;'
+      : '@group(0) @binding(1) var<storage, read> A: array<vec4<f32>>;',
+    texB
+      ? '@group(0) @binding(2) var Bt: texture_2d<f32>;'
+      : '@group(0) @binding(2) var<storage, read> B: array<vec4<f32>>;',
     '@group(0) @binding(3) var<storage, read_write> C: array<f32>;',
     '@compute @workgroup_size(8, 1)',
     'fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {',
@@ -33,17 +37,27 @@ function kernel(texA, texB, tm, tn) {
   for (const r of R(tm)) L.push(`  let ar${r} = min(row0 + ${r}u, M - 1u);`);
   for (const q of R(tn / 4)) L.push(`  let bc${q} = min(col0 / 4u + ${q}u, N4 - 1u);`);
   L.push('  for (var k = 0u; k < K4; k++) {');
-  for (const r of R(tm)) L.push(texA ? `    let a${r} = textureLoad(At, vec2<u32>(k, ar${r}), 0);` : `    let a${r} = A[ar${r} * K4 + k];`);
+  for (const r of R(tm))
+    L.push(texA ? `    let a${r} = textureLoad(At, vec2<u32>(k, ar${r}), 0);` : `    let a${r} = A[ar${r} * K4 + k];`);
   for (const kk of R(4))
-    for (const q of R(tn / 4)) L.push(texB ? `    let b${kk}_${q} = textureLoad(Bt, vec2<u32>(bc${q}, 4u * k + ${kk}u), 0);` : `    let b${kk}_${q} = B[bc${q} + (4u * k + ${kk}u) * N4];`);
+    for (const q of R(tn / 4))
+      L.push(
+        texB
+          ? `    let b${kk}_${q} = textureLoad(Bt, vec2<u32>(bc${q}, 4u * k + ${kk}u), 0);`
+          : `    let b${kk}_${q} = B[bc${q} + (4u * k + ${kk}u) * N4];`,
+      );
   for (const r of R(tm))
     for (const c of R(tn)) {
       const q = c >> 2;
       const s = 'xyzw'[c & 3];
-      L.push(`    acc_${r}_${c} += a${r}.x * b0_${q}.${s} + a${r}.y * b1_${q}.${s} + a${r}.z * b2_${q}.${s} + a${r}.w * b3_${q}.${s};`);
+      L.push(
+        `    acc_${r}_${c} += a${r}.x * b0_${q}.${s} + a${r}.y * b1_${q}.${s} + a${r}.z * b2_${q}.${s} + a${r}.w * b3_${q}.${s};`,
+      );
     }
   L.push('  }');
-  for (const r of R(tm)) for (const c of R(tn)) L.push(`  if (row0 + ${r}u < M && col0 + ${c}u < N) { C[(row0 + ${r}u) * N + col0 + ${c}u] = acc_${r}_${c}; }`);
+  for (const r of R(tm))
+    for (const c of R(tn))
+      L.push(`  if (row0 + ${r}u < M && col0 + ${c}u < N) { C[(row0 + ${r}u) * N + col0 + ${c}u] = acc_${r}_${c}; }`);
   L.push('}');
   return L.join('\n');
 }
@@ -54,12 +68,22 @@ function variant(name) {
   const [tm, tn] = [Number(m[2]), Number(m[3])];
   const texA = m[1] === 'texA' || m[1] === 'tex';
   const texB = m[1] === 'texB' || m[1] === 'tex';
-  return { name, texA, texB, tm, tn, wgsl: kernel(texA, texB, tm, tn), dispatch: [Math.ceil(n / tm), Math.ceil(n / (8 * tn)), 1] };
+  return {
+    name,
+    texA,
+    texB,
+    tm,
+    tn,
+    wgsl: kernel(texA, texB, tm, tn),
+    dispatch: [Math.ceil(n / tm), Math.ceil(n / (8 * tn)), 1],
+  };
 }
 
 const gpu = create([]); // keep the instance referenced: collecting it tears Dawn down mid-run
 const adapter = await gpu.requestAdapter();
-const device = await adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize } });
+const device = await adapter.requestDevice({
+  requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize },
+});
 const S = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 const buffer = (data, usage) => {
   const b = device.createBuffer({ size: data.byteLength, usage, mappedAtCreation: true });
@@ -68,7 +92,11 @@ const buffer = (data, usage) => {
   return b;
 };
 const texture = (data) => {
-  const t = device.createTexture({ size: [n / 4, n], format: 'rgba32float', usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST });
+  const t = device.createTexture({
+    size: [n / 4, n],
+    format: 'rgba32float',
+    usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+  });
   device.queue.writeTexture({ texture: t }, data, { bytesPerRow: n * 4 }, [n / 4, n]);
   return t;
 };
@@ -87,9 +115,20 @@ const ref = (i, j) => {
 const runs = [];
 for (const v of names.map(variant)) {
   const t0 = performance.now();
-  const pipe = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: v.wgsl }), entryPoint: 'main' } });
-  const res = [{ buffer: params }, v.texA ? ops.At.createView() : { buffer: ops.A }, v.texB ? ops.Bt.createView() : { buffer: ops.B }, { buffer: C }];
-  const bg = device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: res.map((resource, binding) => ({ binding, resource })) });
+  const pipe = device.createComputePipeline({
+    layout: 'auto',
+    compute: { module: device.createShaderModule({ code: v.wgsl }), entryPoint: 'main' },
+  });
+  const res = [
+    { buffer: params },
+    v.texA ? ops.At.createView() : { buffer: ops.A },
+    v.texB ? ops.Bt.createView() : { buffer: ops.B },
+    { buffer: C },
+  ];
+  const bg = device.createBindGroup({
+    layout: pipe.getBindGroupLayout(0),
+    entries: res.map((resource, binding) => ({ binding, resource })),
+  });
   const go = async () => {
     const e = device.createCommandEncoder();
     const p = e.beginComputePass();
@@ -108,8 +147,16 @@ for (const v of names.map(variant)) {
   const out = new Float32Array(read.getMappedRange().slice(0));
   read.unmap();
   let err = 0;
-  for (const [i, j] of [[0, 0], [n - 1, n - 1], [17, 300], [513, 77]]) err = Math.max(err, Math.abs(out[i * n + j] - ref(i, j)));
-  console.log(`${v.name}: compile + first run ${(performance.now() - t0).toFixed(0)} ms, max error ${err.toExponential(1)}`);
+  for (const [i, j] of [
+    [0, 0],
+    [n - 1, n - 1],
+    [17, 300],
+    [513, 77],
+  ])
+    err = Math.max(err, Math.abs(out[i * n + j] - ref(i, j)));
+  console.log(
+    `${v.name}: compile + first run ${(performance.now() - t0).toFixed(0)} ms, max error ${err.toExponential(1)}`,
+  );
   runs.push({ name: v.name, go, t: [] });
 }
 for (let r = 0; r < rounds; r++)

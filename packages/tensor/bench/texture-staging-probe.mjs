@@ -7,7 +7,8 @@ import * as T from '../dist/node.js';
 import { setTextureCopies } from '../dist/ops/matmul-texture.js';
 
 await T.ready();
-const shapes = process.argv.length > 2 ? process.argv.slice(2) : ['1x1024x1024x1024', '4x128x224x3136', '4x128x128x3136'];
+const shapes =
+  process.argv.length > 2 ? process.argv.slice(2) : ['1x1024x1024x1024', '4x128x224x3136', '4x128x128x3136'];
 const median = (xs) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
 for (const s of shapes) {
   const [B, M, K, N] = s.split('x').map(Number);

@@ -31,7 +31,9 @@ for (const shape of shapes.length ? shapes : ['36x128x896x32', '36x32x896x128', 
   const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
   const gf = (ms) => ((2 * B * M * N * K) / ms / 1e6).toFixed(1);
   const [v, s] = [median(times.vec4), median(times.scalar)];
-  console.log(`${shape.padEnd(18)} vec4 stores ${v.toFixed(1)} ms (${gf(v)} GFLOP/s), scalar ${s.toFixed(1)} ms (${gf(s)} GFLOP/s): ${(s / v).toFixed(2)}x`);
+  console.log(
+    `${shape.padEnd(18)} vec4 stores ${v.toFixed(1)} ms (${gf(v)} GFLOP/s), scalar ${s.toFixed(1)} ms (${gf(s)} GFLOP/s): ${(s / v).toFixed(2)}x`,
+  );
   a.dispose();
   b.dispose();
 }

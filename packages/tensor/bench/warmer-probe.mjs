@@ -21,7 +21,9 @@ while (!done) {
   products++;
 }
 const seconds = ((performance.now() - t0) / 1000).toFixed(1);
-console.log(`${tm}x${tn}: warmed ${await warmed} in ${seconds} s in the child; meanwhile this process ran ${products} 256³ products`);
+console.log(
+  `${tm}x${tn}: warmed ${await warmed} in ${seconds} s in the child; meanwhile this process ran ${products} 256³ products`,
+);
 T.setMatmulTiles('cpu', tiles);
 const t1 = performance.now();
 await T.matmulRaw(T.rand([64, 64]), T.rand([64, 64])).data();

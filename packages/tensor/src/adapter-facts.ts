@@ -18,5 +18,11 @@ export interface SubgroupMatrixConfig {
 export function subgroupMatrixConfigs(info: GPUAdapterInfo): SubgroupMatrixConfig[] {
   const raw = (info as { subgroupMatrixConfigs?: Iterable<Partial<SubgroupMatrixConfig>> }).subgroupMatrixConfigs;
   if (!raw) return [];
-  return [...raw].map((c) => ({ componentType: String(c.componentType), resultComponentType: String(c.resultComponentType), M: Number(c.M), N: Number(c.N), K: Number(c.K) }));
+  return [...raw].map((c) => ({
+    componentType: String(c.componentType),
+    resultComponentType: String(c.resultComponentType),
+    M: Number(c.M),
+    N: Number(c.N),
+    K: Number(c.K),
+  }));
 }

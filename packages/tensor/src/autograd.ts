@@ -75,7 +75,8 @@ export class GraphNode {
 
   /** Apply the backward rule once; saved tensors are released right after. */
   run(grad: Tensor): readonly (Tensor | null | undefined)[] {
-    if (this.ran) throw new TensorError(`backward through '${this.name}' a second time: its saved tensors were already released`);
+    if (this.ran)
+      throw new TensorError(`backward through '${this.name}' a second time: its saved tensors were already released`);
     this.ran = true;
     try {
       return noGrad(() => this.rule(this.ctx, grad));
@@ -111,7 +112,9 @@ export function defineOp<A extends unknown[]>(spec: OpSpec<A>): (...args: A) => 
       return out;
     }
     if (tensors.includes(out)) out = out.view();
-    const edges = tensors.map((t): Edge | null => (!t.requiresGrad ? null : t.gradFn ? { node: t.gradFn } : { leaf: t }));
+    const edges = tensors.map((t): Edge | null =>
+      !t.requiresGrad ? null : t.gradFn ? { node: t.gradFn } : { leaf: t },
+    );
     const node = new GraphNode(name, ctx, edges, backward);
     node.ref();
     out.gradFn = node;

@@ -61,9 +61,16 @@ function sumPending(list: Tensor[]): Tensor {
  * that requires grad, accumulated into the leaves' `.grad` (kept tensors).
  */
 export function backward(root: Tensor, grad?: Tensor): void {
-  if (!root.requiresGrad) throw new TensorError('backward(): the tensor does not require grad (no input had requiresGrad, or it was computed under noGrad)');
-  if (!grad && root.size !== 1) throw new TensorError(`backward(): pass a gradient for a non-scalar output (shape ${formatShape(root.shape)})`);
-  if (grad && !sameShape(grad.shape, root.shape)) throw new TensorError(`backward(): gradient shape ${formatShape(grad.shape)} differs from the output's ${formatShape(root.shape)}`);
+  if (!root.requiresGrad)
+    throw new TensorError(
+      'backward(): the tensor does not require grad (no input had requiresGrad, or it was computed under noGrad)',
+    );
+  if (!grad && root.size !== 1)
+    throw new TensorError(`backward(): pass a gradient for a non-scalar output (shape ${formatShape(root.shape)})`);
+  if (grad && !sameShape(grad.shape, root.shape))
+    throw new TensorError(
+      `backward(): gradient shape ${formatShape(grad.shape)} differs from the output's ${formatShape(root.shape)}`,
+    );
   const seed = grad ? grad.view(grad.shape, false) : scope(() => onesLike(root)).keep();
   if (!root.gradFn) {
     // A leaf: its gradient is the seed itself.

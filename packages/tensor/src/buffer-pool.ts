@@ -47,7 +47,13 @@ export class BufferPool {
   private readonly order = new Map<GPUBuffer, number>();
   private readonly sizes = new WeakMap<GPUBuffer, number>();
   private pending: GPUBuffer[] = [];
-  private stats: Omit<PoolStats, 'scratchTextureBytes'> = { liveBytes: 0, pooledBytes: 0, pendingBytes: 0, peakLiveBytes: 0, buffersCreated: 0 };
+  private stats: Omit<PoolStats, 'scratchTextureBytes'> = {
+    liveBytes: 0,
+    pooledBytes: 0,
+    pendingBytes: 0,
+    peakLiveBytes: 0,
+    buffersCreated: 0,
+  };
 
   /** Highest liveBytes ever (resetPeak leaves it): the growing cap's measure of the working set. */
   private highestLive = 0;

@@ -29,7 +29,13 @@ let since = 0;
 let original: SetImmediate | undefined;
 
 function isDawnPoll(cb: unknown, args: unknown[]): boolean {
-  return args.length === 0 && typeof cb === 'function' && cb.length === 0 && cb.name === '' && nativeSource.call(cb).endsWith('{ [native code] }');
+  return (
+    args.length === 0 &&
+    typeof cb === 'function' &&
+    cb.length === 0 &&
+    cb.name === '' &&
+    nativeSource.call(cb).endsWith('{ [native code] }')
+  );
 }
 
 const throttled: SetImmediate = (cb, ...args) => {

@@ -19,7 +19,8 @@ const pending = new Map<string, { flag: Tensor; explain: ExplainFlag }>();
  * (`pendingDeviceCheck(key)` gives it to that kernel as an input).
  */
 export function checkAtNextRead(key: string, flag: Tensor, explain: ExplainFlag): void {
-  if (flag.dtype !== 'i32') throw new TensorError(`checkAtNextRead('${key}'): the flag must be an i32 tensor, got ${flag.dtype}`);
+  if (flag.dtype !== 'i32')
+    throw new TensorError(`checkAtNextRead('${key}'): the flag must be an i32 tensor, got ${flag.dtype}`);
   pending.get(key)?.flag.dispose();
   pending.set(key, { flag: flag.keep(), explain });
 }

@@ -59,7 +59,10 @@ export type GpuProvider = (options: DeviceOptions) => GpuHandle | Promise<GpuHan
 
 const browserProvider: GpuProvider = () => {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  if (!nav?.gpu) throw new NoAdapterError(`This environment has no navigator.gpu. In Node, import '@spine/tensor/node' first.\n${NO_ADAPTER_HELP}`);
+  if (!nav?.gpu)
+    throw new NoAdapterError(
+      `This environment has no navigator.gpu. In Node, import '@spine/tensor/node' first.\n${NO_ADAPTER_HELP}`,
+    );
   return { gpu: nav.gpu, backend: 'browser' };
 };
 
@@ -105,19 +108,32 @@ async function acquire(options: DeviceOptions): Promise<Engine> {
   }
   // Ask for the adapter's own limits: the defaults (128 MiB bindings, 8 storage buffers per
   // stage) are too small for DenseNet activations and for the fused optimizer kernel.
-  const want = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxTextureDimension2D'] as const;
+  const want = [
+    'maxStorageBufferBindingSize',
+    'maxBufferSize',
+    'maxStorageBuffersPerShaderStage',
+    'maxComputeWorkgroupStorageSize',
+    'maxComputeInvocationsPerWorkgroup',
+    'maxComputeWorkgroupSizeX',
+    'maxTextureDimension2D',
+  ] as const;
   const requiredLimits: Record<string, number> = {};
   for (const k of want) requiredLimits[k] = adapter.limits[k];
   // Timestamps cost nothing until a kernel profile asks for them (kernel-profiler.ts).
   // Subgroups let the texture matmul fetch A once per workgroup and broadcast it (matmul-texture.ts).
-  const requiredFeatures = (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
+  const requiredFeatures = (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) =>
+    adapter.features.has(f),
+  );
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   return new Engine(device, adapter, handle, options);
 }
 
 /** The acquired engine, or a clear error when `await ready()` has not run yet. */
 export function getEngine(): Engine {
-  if (!engine) throw new TensorError('No device yet: call `await ready()` (from @spine/tensor or @spine/tensor/node) before creating tensors.');
+  if (!engine)
+    throw new TensorError(
+      'No device yet: call `await ready()` (from @spine/tensor or @spine/tensor/node) before creating tensors.',
+    );
   return engine;
 }
 

@@ -80,7 +80,14 @@ export class Engine {
   /** Set while a kernel profile runs (startKernelProfile). */
   private profiler: KernelProfiler | null = null;
   /** Counters for tests and benchmarks. */
-  readonly counters = { dispatches: 0, submits: 0, reads: 0, pipelinesCompiled: 0, bindGroupsCreated: 0, bindGroupHits: 0 };
+  readonly counters = {
+    dispatches: 0,
+    submits: 0,
+    reads: 0,
+    pipelinesCompiled: 0,
+    bindGroupsCreated: 0,
+    bindGroupHits: 0,
+  };
 
   constructor(
     readonly device: GPUDevice,
@@ -90,7 +97,10 @@ export class Engine {
     readonly options: DeviceOptions,
   ) {
     const ai = adapter.info;
-    const software = ai.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${ai.device} ${ai.description}`) || (ai as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+    const software =
+      ai.architecture === 'software' ||
+      /llvmpipe|lavapipe|swiftshader/i.test(`${ai.device} ${ai.description}`) ||
+      (ai as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
     const kernels = options.kernels && options.kernels !== 'auto' ? options.kernels : software ? 'cpu' : 'gpu';
     this.adapterKernels = kernels;
     this.quiet = options.quietWait === true || ((options.quietWait ?? 'auto') === 'auto' && software);
@@ -104,7 +114,9 @@ export class Engine {
       isFallbackAdapter: (ai as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
       kernels,
       quietWait: this.quiet && handle.quietly !== undefined,
-      subgroupMinSize: device.features.has('subgroups') ? ((ai as { subgroupMinSize?: number }).subgroupMinSize ?? 0) : 0,
+      subgroupMinSize: device.features.has('subgroups')
+        ? ((ai as { subgroupMinSize?: number }).subgroupMinSize ?? 0)
+        : 0,
       features: [...adapter.features].sort(),
       subgroupMatrixConfigs: subgroupMatrixConfigs(ai),
       limits: {
@@ -120,7 +132,13 @@ export class Engine {
     const cap = options.poolCapBytes ?? Math.min(1 << 30, Math.floor(l.maxBufferSize / 4) || 1 << 30);
     // Software adapters: system memory, and every new buffer is zero-filled on the CPU; let the
     // default cap grow with the working set there (BufferPool.growWithPeak).
-    this.storagePool = new BufferPool(device, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST, 'tensor', cap, options.poolCapBytes === undefined && software);
+    this.storagePool = new BufferPool(
+      device,
+      BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
+      'tensor',
+      cap,
+      options.poolCapBytes === undefined && software,
+    );
     this.storagePool.onDestroy = (buffer) => this.forgetBindings(buffer);
     this.readPool = new BufferPool(device, BufferUsage.MAP_READ | BufferUsage.COPY_DST, 'readback', 256 << 20);
     this.scratch = new ScratchTextures(device, options.scratchTextureCapBytes ?? 512 << 20, l.maxTextureDimension2D);
@@ -128,7 +146,11 @@ export class Engine {
     this.maxDispatches = Math.max(1, options.maxDispatchesPerSubmit ?? 256);
     this.maxPendingBytes = Math.max(0, options.maxPendingBytes ?? 256 << 20);
     this.uniformStaging = new Uint32Array((this.maxDispatches * UNIFORM_SLOT_BYTES) / 4);
-    this.uniformRing = device.createBuffer({ size: this.uniformStaging.byteLength, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, label: 'uniform-ring' });
+    this.uniformRing = device.createBuffer({
+      size: this.uniformStaging.byteLength,
+      usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
+      label: 'uniform-ring',
+    });
     // Errors outside our error scopes (e.g. a dispatch of a pipeline that failed to compile)
     // would otherwise only be printed by Dawn; keep them for the next read to raise.
     device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
@@ -141,19 +163,36 @@ export class Engine {
 
   // ---- kernels -------------------------------------------------------------------------
 
-  private layoutFor(inputs: number, outputs: number, textures: readonly TextureBinding[]): { layout: GPUBindGroupLayout; id: number } {
+  private layoutFor(
+    inputs: number,
+    outputs: number,
+    textures: readonly TextureBinding[],
+  ): { layout: GPUBindGroupLayout; id: number } {
     const key = `${inputs}/${outputs}/${textures.join(',')}`;
     let layout = this.layouts.get(key);
     if (!layout) {
-      const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: ShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } }];
-      for (let i = 0; i < inputs; i++) entries.push({ binding: 1 + i, visibility: ShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } });
-      for (let i = 0; i < outputs; i++) entries.push({ binding: 1 + inputs + i, visibility: ShaderStage.COMPUTE, buffer: { type: 'storage' } });
+      const entries: GPUBindGroupLayoutEntry[] = [
+        { binding: 0, visibility: ShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } },
+      ];
+      for (let i = 0; i < inputs; i++)
+        entries.push({ binding: 1 + i, visibility: ShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } });
+      for (let i = 0; i < outputs; i++)
+        entries.push({ binding: 1 + inputs + i, visibility: ShaderStage.COMPUTE, buffer: { type: 'storage' } });
       textures.forEach((kind, i) => {
         const binding = 1 + inputs + outputs + i;
-        if (kind === 'sampled') entries.push({ binding, visibility: ShaderStage.COMPUTE, texture: { sampleType: 'unfilterable-float' } });
-        else entries.push({ binding, visibility: ShaderStage.COMPUTE, storageTexture: { access: 'write-only', format: 'rgba32float' } });
+        if (kind === 'sampled')
+          entries.push({ binding, visibility: ShaderStage.COMPUTE, texture: { sampleType: 'unfilterable-float' } });
+        else
+          entries.push({
+            binding,
+            visibility: ShaderStage.COMPUTE,
+            storageTexture: { access: 'write-only', format: 'rgba32float' },
+          });
       });
-      layout = { layout: this.device.createBindGroupLayout({ entries, label: `layout ${key}` }), id: this.layouts.size + 1 };
+      layout = {
+        layout: this.device.createBindGroupLayout({ entries, label: `layout ${key}` }),
+        id: this.layouts.size + 1,
+      };
       this.layouts.set(key, layout);
     }
     return layout;
@@ -164,7 +203,14 @@ export class Engine {
    * (ops are synchronous); errors are collected and raised, with the WGSL line, by the next
    * read or `checkCompilation()`.
    */
-  pipeline(key: string, name: string, inputs: number, outputs: number, source: () => string, textures: readonly TextureBinding[] = []): CompiledKernel {
+  pipeline(
+    key: string,
+    name: string,
+    inputs: number,
+    outputs: number,
+    source: () => string,
+    textures: readonly TextureBinding[] = [],
+  ): CompiledKernel {
     const hit = this.pipelines.get(key);
     if (hit) return hit;
     const code = source();
@@ -233,7 +279,11 @@ export class Engine {
   }
 
   /** The cached bind group of `kernel`'s layout over these resources, created on a miss. */
-  private bindGroupFor(kernel: CompiledKernel, buffers: readonly GPUBuffer[], views: readonly GPUTextureView[]): GPUBindGroup {
+  private bindGroupFor(
+    kernel: CompiledKernel,
+    buffers: readonly GPUBuffer[],
+    views: readonly GPUTextureView[],
+  ): GPUBindGroup {
     let key = `${kernel.layoutId}`;
     for (let i = 0; i < buffers.length; i++) key += `,${this.resourceId(buffers[i]!)}`;
     for (let i = 0; i < views.length; i++) key += `,${this.resourceId(views[i]!)}`;
@@ -247,7 +297,9 @@ export class Engine {
       this.bindGroups.clear();
       this.keysByResource.clear();
     }
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformRing, offset: 0, size: UNIFORM_WORDS * 4 } }];
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: this.uniformRing, offset: 0, size: UNIFORM_WORDS * 4 } },
+    ];
     for (let i = 0; i < buffers.length; i++) entries.push({ binding: 1 + i, resource: { buffer: buffers[i]! } });
     for (let i = 0; i < views.length; i++) entries.push({ binding: 1 + buffers.length + i, resource: views[i]! });
     const group = this.device.createBindGroup({ layout: kernel.layout, entries });
@@ -291,16 +343,35 @@ export class Engine {
    * a slot of the uniform ring; buffers bind in order: inputs, then outputs, then `views` for
    * the kernel's texture bindings.
    */
-  dispatch(kernel: CompiledKernel, buffers: readonly GPUBuffer[], uniforms: Uint32Array | readonly number[], workgroups: readonly [number, number?, number?], views: readonly GPUTextureView[] = []): void {
-    if (uniforms.length > UNIFORM_WORDS) throw new TensorError(`kernel ${kernel.name}: ${uniforms.length} uniform words exceed the limit of ${UNIFORM_WORDS}`);
-    if (buffers.length !== kernel.inputs + kernel.outputs) throw new TensorError(`kernel ${kernel.name}: expected ${kernel.inputs + kernel.outputs} buffers, got ${buffers.length}`);
-    if (views.length !== kernel.textures.length) throw new TensorError(`kernel ${kernel.name}: expected ${kernel.textures.length} textures, got ${views.length}`);
+  dispatch(
+    kernel: CompiledKernel,
+    buffers: readonly GPUBuffer[],
+    uniforms: Uint32Array | readonly number[],
+    workgroups: readonly [number, number?, number?],
+    views: readonly GPUTextureView[] = [],
+  ): void {
+    if (uniforms.length > UNIFORM_WORDS)
+      throw new TensorError(
+        `kernel ${kernel.name}: ${uniforms.length} uniform words exceed the limit of ${UNIFORM_WORDS}`,
+      );
+    if (buffers.length !== kernel.inputs + kernel.outputs)
+      throw new TensorError(
+        `kernel ${kernel.name}: expected ${kernel.inputs + kernel.outputs} buffers, got ${buffers.length}`,
+      );
+    if (views.length !== kernel.textures.length)
+      throw new TensorError(`kernel ${kernel.name}: expected ${kernel.textures.length} textures, got ${views.length}`);
     if (this.profiler) {
       // Profiling: every dispatch in its own pass, whose ends write the timestamps.
       this.endPass();
       this.assertAlive();
       if (!this.encoder) this.encoder = this.device.createCommandEncoder();
-      this.pass = this.encoder.beginComputePass(this.profiler.passFor(kernel.name, [workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1], Uint32Array.from(uniforms)));
+      this.pass = this.encoder.beginComputePass(
+        this.profiler.passFor(
+          kernel.name,
+          [workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1],
+          Uint32Array.from(uniforms),
+        ),
+      );
     }
     const pass = this.ensurePass();
     const slot = this.dispatches;
@@ -329,18 +400,37 @@ export class Engine {
    * Record a copy of `rows` rows of `bytesPerRow` (a multiple of 256) from `src` at `srcOffset`
    * into `dst` from texel row `originY`, outside any compute pass.
    */
-  copyToTexture(src: GPUBuffer, srcOffset: number, bytesPerRow: number, dst: GPUTexture, originY: number, texelsPerRow: number, rows: number): void {
+  copyToTexture(
+    src: GPUBuffer,
+    srcOffset: number,
+    bytesPerRow: number,
+    dst: GPUTexture,
+    originY: number,
+    texelsPerRow: number,
+    rows: number,
+  ): void {
     this.assertAlive();
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     this.endPass();
-    this.encoder.copyBufferToTexture({ buffer: src, offset: srcOffset, bytesPerRow }, { texture: dst, origin: [0, originY] }, [texelsPerRow, rows]);
+    this.encoder.copyBufferToTexture(
+      { buffer: src, offset: srcOffset, bytesPerRow },
+      { texture: dst, origin: [0, originY] },
+      [texelsPerRow, rows],
+    );
   }
 
   /** Submit everything recorded so far. */
   flush(): void {
     if (!this.encoder) return;
     this.endPass();
-    if (this.dispatches > 0) this.device.queue.writeBuffer(this.uniformRing, 0, this.uniformStaging, 0, (this.dispatches * UNIFORM_SLOT_BYTES) / 4);
+    if (this.dispatches > 0)
+      this.device.queue.writeBuffer(
+        this.uniformRing,
+        0,
+        this.uniformStaging,
+        0,
+        (this.dispatches * UNIFORM_SLOT_BYTES) / 4,
+      );
     this.profiler?.beforeSubmit(this.encoder);
     this.device.queue.submit([this.encoder.finish()]);
     this.profiler?.afterSubmit();
@@ -363,7 +453,10 @@ export class Engine {
    * `perDispatch` also keeps each dispatch's time, workgroups and first uniform words.
    */
   startKernelProfile(perDispatch = false): void {
-    if (!this.canProfileKernels) throw new TensorError(`kernel profiling needs the 'timestamp-query' feature, which this adapter (${this.info.device || this.info.description}) does not offer`);
+    if (!this.canProfileKernels)
+      throw new TensorError(
+        `kernel profiling needs the 'timestamp-query' feature, which this adapter (${this.info.device || this.info.description}) does not offer`,
+      );
     if (this.profiler) throw new TensorError('a kernel profile is already running');
     this.flush();
     this.profiler = new KernelProfiler(this.device, this.maxDispatches, perDispatch);
@@ -385,7 +478,9 @@ export class Engine {
     this.assertAlive();
     const limit = this.info.limits.maxStorageBufferBindingSize;
     if (bytes > limit) {
-      throw new TensorError(`${typeof what === 'function' ? what() : what} of ${bytes} bytes exceeds this adapter's largest storage binding (maxStorageBufferBindingSize ${limit} bytes); make it smaller (batch, input size or layer width) or split it.`);
+      throw new TensorError(
+        `${typeof what === 'function' ? what() : what} of ${bytes} bytes exceeds this adapter's largest storage binding (maxStorageBufferBindingSize ${limit} bytes); make it smaller (batch, input size or layer width) or split it.`,
+      );
     }
     return this.storagePool.acquire(bytes);
   }
@@ -398,7 +493,11 @@ export class Engine {
     // time. Submitting now recycles them; the GPU runs the commands in order either way.
     // A bound relative to the live bytes keeps the pool near the working set when reads are rare.
     const pending = this.storagePool.pendingBytes;
-    if (pending > this.maxPendingBytes || (pending > this.minPendingBytes && pending > this.pendingLiveRatio * this.storagePool.liveBytes)) this.flush();
+    if (
+      pending > this.maxPendingBytes ||
+      (pending > this.minPendingBytes && pending > this.pendingLiveRatio * this.storagePool.liveBytes)
+    )
+      this.flush();
   }
 
   upload(buffer: GPUBuffer, data: ArrayBufferView): void {
@@ -446,7 +545,8 @@ export class Engine {
   }
 
   private assertAlive(): void {
-    if (this.lost !== null) throw new TensorError(`The GPU device is gone (${this.lost}); call ready() again to get a new one.`);
+    if (this.lost !== null)
+      throw new TensorError(`The GPU device is gone (${this.lost}); call ready() again to get a new one.`);
   }
 
   async destroy(): Promise<void> {

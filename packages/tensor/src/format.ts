@@ -142,7 +142,10 @@ function summarised(values: Values, shape: Shape, summarise: boolean): number[] 
       return;
     }
     const n = shape[dim]!;
-    const idx = summarise && n > 2 * EDGE ? [...Array(EDGE).keys(), ...Array.from({ length: EDGE }, (_, i) => n - EDGE + i)] : [...Array(n).keys()];
+    const idx =
+      summarise && n > 2 * EDGE
+        ? [...Array(EDGE).keys(), ...Array.from({ length: EDGE }, (_, i) => n - EDGE + i)]
+        : [...Array(n).keys()];
     for (const i of idx) walk(dim + 1, offset + i * strides[dim]!);
   };
   walk(0, 0);
@@ -165,7 +168,11 @@ export function formatValues(values: Values, shape: Shape, dtype: DType, indent:
     const at = (i: number) => formatter.format(values[offset + i * stride]!);
     const items =
       summarise && n > 2 * EDGE
-        ? [...Array.from({ length: EDGE }, (_, i) => at(i)), ' ...', ...Array.from({ length: EDGE }, (_, i) => at(n - EDGE + i))]
+        ? [
+            ...Array.from({ length: EDGE }, (_, i) => at(i)),
+            ' ...',
+            ...Array.from({ length: EDGE }, (_, i) => at(n - EDGE + i)),
+          ]
         : Array.from({ length: n }, (_, i) => at(i));
     const lines: string[] = [];
     for (let i = 0; i < items.length; i += perLine) lines.push(items.slice(i, i + perLine).join(', '));
@@ -179,7 +186,11 @@ export function formatValues(values: Values, shape: Shape, dtype: DType, indent:
     const sub = (i: number) => nested(dim + 1, offset + i * strides[dim]!, ind + 1);
     const slices =
       summarise && n > 2 * EDGE
-        ? [...Array.from({ length: EDGE }, (_, i) => sub(i)), '...', ...Array.from({ length: EDGE }, (_, i) => sub(n - EDGE + i))]
+        ? [
+            ...Array.from({ length: EDGE }, (_, i) => sub(i)),
+            '...',
+            ...Array.from({ length: EDGE }, (_, i) => sub(n - EDGE + i)),
+          ]
         : Array.from({ length: n }, (_, i) => sub(i));
     return `[${slices.join(`,${'\n'.repeat(rank - 1)}${' '.repeat(ind + 1)}`)}]`;
   };

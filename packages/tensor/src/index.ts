@@ -9,7 +9,18 @@ import { setBackwardHook } from './tensor.js';
 setBackwardHook(backward);
 
 export { Tensor, type DType } from './tensor.js';
-export { ready, releaseDevice, deviceInfo, setGpuProvider, getEngine, setKernelFamily, type DeviceOptions, type DeviceInfo, type GpuProvider, type GpuHandle } from './device.js';
+export {
+  ready,
+  releaseDevice,
+  deviceInfo,
+  setGpuProvider,
+  getEngine,
+  setKernelFamily,
+  type DeviceOptions,
+  type DeviceInfo,
+  type GpuProvider,
+  type GpuHandle,
+} from './device.js';
 export type { SubgroupMatrixConfig } from './adapter-facts.js';
 export { TensorError, ShapeError, NoAdapterError, WgslCompileError } from './errors.js';
 export { scope } from './scope.js';
@@ -18,27 +29,153 @@ export { checkAtNextRead, pendingDeviceCheck, type ExplainFlag } from './device-
 export { memory, resetPeakMemory, flush, sync, profileKernels } from './memory.js';
 export type { DispatchTiming, KernelProfile, KernelTiming } from './kernel-profiler.js';
 export type { PoolStats } from './buffer-pool.js';
-export { noGrad, isGradEnabled, detach, defineOp, OpContext, GraphNode, type OpSpec, type BackwardRule } from './autograd.js';
-export { backward } from './backward.js';
-export { defineKernel, runKernel, Uniforms, uniformPreamble, grid1d, linearIndex, type Kernel, type KernelSpec, type RunArgs } from './kernel.js';
-export type { TextureBinding } from './engine.js';
-export { tileAccumulators, tileInnerProduct, tiledKLoop, stagingRegisters, stagingLoad, stagingStore, type TileStaging } from './tile-codegen.js';
-export { manualSeed, getRngState, setRngState, nextRngBlock, rngU32, rngUniform, seedKeys, RNG_WGSL, type RngState } from './rng.js';
-export { numel, broadcastShapes, contiguousStrides, type Shape } from './shape.js';
-export { tensor, empty, zeros, ones, full, zerosLike, onesLike, fullLike, arange, rand, randn, bernoulli, setPoisonOutputs, type RandomOptions } from './ops/creation.js';
 export {
-  neg, exp, log, sqrt, rsqrt, relu, sigmoid, tanh, abs, square, reciprocal, sign, floor, ceil,
-  add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, where, clamp, cast, map, addSame, addSameMax,
+  noGrad,
+  isGradEnabled,
+  detach,
+  defineOp,
+  OpContext,
+  GraphNode,
+  type OpSpec,
+  type BackwardRule,
+} from './autograd.js';
+export { backward } from './backward.js';
+export {
+  defineKernel,
+  runKernel,
+  Uniforms,
+  uniformPreamble,
+  grid1d,
+  linearIndex,
+  type Kernel,
+  type KernelSpec,
+  type RunArgs,
+} from './kernel.js';
+export type { TextureBinding } from './engine.js';
+export {
+  tileAccumulators,
+  tileInnerProduct,
+  tiledKLoop,
+  stagingRegisters,
+  stagingLoad,
+  stagingStore,
+  type TileStaging,
+} from './tile-codegen.js';
+export {
+  manualSeed,
+  getRngState,
+  setRngState,
+  nextRngBlock,
+  rngU32,
+  rngUniform,
+  seedKeys,
+  RNG_WGSL,
+  type RngState,
+} from './rng.js';
+export { numel, broadcastShapes, contiguousStrides, type Shape } from './shape.js';
+export {
+  tensor,
+  empty,
+  zeros,
+  ones,
+  full,
+  zerosLike,
+  onesLike,
+  fullLike,
+  arange,
+  rand,
+  randn,
+  bernoulli,
+  setPoisonOutputs,
+  type RandomOptions,
+} from './ops/creation.js';
+export {
+  neg,
+  exp,
+  log,
+  sqrt,
+  rsqrt,
+  relu,
+  sigmoid,
+  tanh,
+  abs,
+  square,
+  reciprocal,
+  sign,
+  floor,
+  ceil,
+  add,
+  sub,
+  mul,
+  div,
+  pow,
+  maximum,
+  minimum,
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  where,
+  clamp,
+  cast,
+  map,
+  addSame,
+  addSameMax,
   type TensorLike,
 } from './ops/elementwise.js';
 export { ELEMENTWISE, type ElementwiseDef, type ElementwiseName } from './ops/elementwise-table.js';
 export { runElementwise, type Operand, type ElementwiseCall } from './ops/elementwise-kernel.js';
 export { sum, mean, max, min, argmax, argmin, variance, sumTo, type Axes } from './ops/reduce.js';
-export { reshape, flatten, squeeze, unsqueeze, permute, transpose, slice, narrow, concat, stack, pad, expand, clone, type SliceRange } from './ops/shape-ops.js';
-export { matmul, matmulRaw, setMatmulTiles, getMatmulTiles, matmulRoute, matmulGpuPlan, stagesBAffine, TEXTURE_MIN_FLOPS, type MatmulFlags } from './ops/matmul.js';
-export { getGpuTileTable, setGpuTileTable, gpuSizeClass, gpuMatmulPlan, GPU_SIZE_CLASSES, type GpuTiles, type GpuTileRow, type GpuSizeClass, type GpuMatmulPlan } from './ops/matmul-gpu-tiles.js';
+export {
+  reshape,
+  flatten,
+  squeeze,
+  unsqueeze,
+  permute,
+  transpose,
+  slice,
+  narrow,
+  concat,
+  stack,
+  pad,
+  expand,
+  clone,
+  type SliceRange,
+} from './ops/shape-ops.js';
+export {
+  matmul,
+  matmulRaw,
+  setMatmulTiles,
+  getMatmulTiles,
+  matmulRoute,
+  matmulGpuPlan,
+  stagesBAffine,
+  TEXTURE_MIN_FLOPS,
+  type MatmulFlags,
+} from './ops/matmul.js';
+export {
+  getGpuTileTable,
+  setGpuTileTable,
+  gpuSizeClass,
+  gpuMatmulPlan,
+  GPU_SIZE_CLASSES,
+  type GpuTiles,
+  type GpuTileRow,
+  type GpuSizeClass,
+  type GpuMatmulPlan,
+} from './ops/matmul-gpu-tiles.js';
 export { setMatmulTextures, matmulTexturesMode, setTextureSubgroups, type BAffine } from './ops/matmul-texture.js';
-export { warmMatmul, matmulTiers, matmulTierUpActive, setMatmulTierUp, getMatmulTierUp, type TierState, type TierUpSettings } from './ops/matmul-tiers.js';
+export {
+  warmMatmul,
+  matmulTiers,
+  matmulTierUpActive,
+  setMatmulTierUp,
+  getMatmulTierUp,
+  type TierState,
+  type TierUpSettings,
+} from './ops/matmul-tiers.js';
 export { setKernelWarmer, getKernelWarmer, type KernelWarmer, type WarmJob } from './kernel-warmer.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { assign, writeData } from './ops/assign.js';

@@ -72,15 +72,26 @@ export class KernelProfiler {
   ) {
     this.detail = perDispatch ? [] : null;
     this.querySet = device.createQuerySet({ type: 'timestamp', count: 2 * capacity, label: 'kernel-profiler' });
-    this.resolve = device.createBuffer({ size: 16 * capacity, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC, label: 'kernel-profiler-resolve' });
+    this.resolve = device.createBuffer({
+      size: 16 * capacity,
+      usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC,
+      label: 'kernel-profiler-resolve',
+    });
   }
 
   /** The timestamp writes for the next dispatch's own pass. */
   passFor(name: string, workgroups: readonly number[], uniforms: Uint32Array): GPUComputePassDescriptor {
-    if (this.names.length >= this.capacity) throw new TensorError(`kernel profiler: more than ${this.capacity} dispatches in one submit`);
+    if (this.names.length >= this.capacity)
+      throw new TensorError(`kernel profiler: more than ${this.capacity} dispatches in one submit`);
     const i = this.names.length;
-    this.names.push({ name, workgroups: [...workgroups], words: this.detail ? Array.from(uniforms.subarray(0, 8)) : [] });
-    return { timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } };
+    this.names.push({
+      name,
+      workgroups: [...workgroups],
+      words: this.detail ? Array.from(uniforms.subarray(0, 8)) : [],
+    });
+    return {
+      timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+    };
   }
 
   /** Before the encoder finishes: resolve this submit's timestamps into a readable copy. */
@@ -88,7 +99,11 @@ export class KernelProfiler {
     const n = this.names.length;
     if (n === 0) return;
     const bytes = 16 * n;
-    const buffer = this.device.createBuffer({ size: bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'kernel-profiler-read' });
+    const buffer = this.device.createBuffer({
+      size: bytes,
+      usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
+      label: 'kernel-profiler-read',
+    });
     encoder.resolveQuerySet(this.querySet, 0, 2 * n, this.resolve, 0);
     encoder.copyBufferToBuffer(this.resolve, 0, buffer, 0, bytes);
     this.unmapped.push({ names: this.names, buffer });
@@ -133,7 +148,11 @@ export class KernelProfiler {
     this.querySet.destroy();
     this.resolve.destroy();
     const kernels = [...this.totals.values()].sort((a, b) => b.ms - a.ms);
-    const profile: KernelProfile = { kernels, kernelMs: kernels.reduce((s, k) => s + k.ms, 0), deviceMs: this.deviceNs / 1e6 };
+    const profile: KernelProfile = {
+      kernels,
+      kernelMs: kernels.reduce((s, k) => s + k.ms, 0),
+      deviceMs: this.deviceNs / 1e6,
+    };
     if (this.detail) profile.dispatches = this.detail;
     return profile;
   }

@@ -35,7 +35,11 @@ process.stdin.on('data', (chunk: never) => {
   buffered += chunk as string;
   let nl: number;
   while ((nl = buffered.indexOf('\n')) >= 0) {
-    const { id, job, device } = JSON.parse(buffered.slice(0, nl)) as { id: number; job: WarmJob; device: DeviceOptions };
+    const { id, job, device } = JSON.parse(buffered.slice(0, nl)) as {
+      id: number;
+      job: WarmJob;
+      device: DeviceOptions;
+    };
     buffered = buffered.slice(nl + 1);
     queue = queue.then(async () => {
       try {

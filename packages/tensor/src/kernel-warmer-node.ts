@@ -42,7 +42,8 @@ interface Pending {
 export function warmerUnavailable(): string | null {
   const env = process.env;
   if (env.SPINE_TENSOR_WARMER === '0') return 'SPINE_TENSOR_WARMER=0';
-  if (/^(1|true|yes)$/i.test(env.MESA_SHADER_CACHE_DISABLE ?? '') || env.MESA_SHADER_CACHE_MAX_SIZE === '0') return "Mesa's shader cache is disabled";
+  if (/^(1|true|yes)$/i.test(env.MESA_SHADER_CACHE_DISABLE ?? '') || env.MESA_SHADER_CACHE_MAX_SIZE === '0')
+    return "Mesa's shader cache is disabled";
   if (typeof process.getBuiltinModule !== 'function') return 'needs Node >= 20.16 (process.getBuiltinModule)';
   return null;
 }
@@ -84,10 +85,17 @@ export class NodeKernelWarmer implements KernelWarmer {
 
   private spawn(): Child {
     if (this.child) return this.child;
-    const cp = process.getBuiltinModule!('node:child_process') as { spawn(cmd: string, args: string[], o: object): Child };
+    const cp = process.getBuiltinModule!('node:child_process') as {
+      spawn(cmd: string, args: string[], o: object): Child;
+    };
     const { fileURLToPath } = process.getBuiltinModule!('node:url') as { fileURLToPath(u: string): string };
-    const { dirname, join } = process.getBuiltinModule!('node:path') as { dirname(p: string): string; join(...p: string[]): string };
-    const script = this.script ?? join(dirname(fileURLToPath((import.meta as unknown as { url: string }).url)), 'kernel-warmer-child.js');
+    const { dirname, join } = process.getBuiltinModule!('node:path') as {
+      dirname(p: string): string;
+      join(...p: string[]): string;
+    };
+    const script =
+      this.script ??
+      join(dirname(fileURLToPath((import.meta as unknown as { url: string }).url)), 'kernel-warmer-child.js');
     const child = cp.spawn(process.execPath, [script], {
       stdio: ['pipe', 'pipe', 'ignore'],
       detached: true,

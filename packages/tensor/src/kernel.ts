@@ -128,7 +128,9 @@ export function runKernel<O>(kernel: Kernel<O>, options: O, args: RunArgs): void
   const nIn = typeof kernel.inputs === 'function' ? kernel.inputs(options) : kernel.inputs;
   const nOut = typeof kernel.outputs === 'function' ? kernel.outputs(options) : kernel.outputs;
   if (args.inputs.length !== nIn || args.outputs.length !== nOut) {
-    throw new TensorError(`kernel ${kernel.name}: expects ${nIn} inputs and ${nOut} outputs, got ${args.inputs.length} and ${args.outputs.length}`);
+    throw new TensorError(
+      `kernel ${kernel.name}: expects ${nIn} inputs and ${nOut} outputs, got ${args.inputs.length} and ${args.outputs.length}`,
+    );
   }
   const key = `${kernel.name}:${JSON.stringify(options ?? {})}`;
   const textures = typeof kernel.textures === 'function' ? kernel.textures(options) : (kernel.textures ?? []);

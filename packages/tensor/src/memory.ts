@@ -28,7 +28,10 @@ export function sync(): Promise<void> {
  * Work recorded before `fn` is submitted first and not counted.
  * `perDispatch`: also list every dispatch (time, workgroups, first uniform words).
  */
-export async function profileKernels<T>(fn: () => T | Promise<T>, options: { perDispatch?: boolean } = {}): Promise<{ result: T } & KernelProfile> {
+export async function profileKernels<T>(
+  fn: () => T | Promise<T>,
+  options: { perDispatch?: boolean } = {},
+): Promise<{ result: T } & KernelProfile> {
   const engine = getEngine();
   engine.startKernelProfile(options.perDispatch ?? false);
   let result: T;

@@ -31,7 +31,8 @@ export function scope<T>(fn: () => T): T {
     throw err;
   }
   stack.pop();
-  if (result instanceof Promise) throw new Error('scope(fn): fn must be synchronous (await outside the scope, or dispose by hand)');
+  if (result instanceof Promise)
+    throw new Error('scope(fn): fn must be synchronous (await outside the scope, or dispose by hand)');
   const returned = new Set<Disposable>();
   collect(result, returned, 0);
   for (const t of tracked) {
@@ -51,7 +52,8 @@ function collect(value: unknown, out: Set<Disposable>, depth: number): void {
   }
   if (Array.isArray(value)) for (const v of value) collect(v, out, depth + 1);
   else if (value instanceof Map) for (const v of value.values()) collect(v, out, depth + 1);
-  else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collect(v, out, depth + 1);
+  else if (Object.getPrototypeOf(value) === Object.prototype)
+    for (const v of Object.values(value)) collect(v, out, depth + 1);
 }
 
 function isDisposable(v: object): v is Disposable {

@@ -29,7 +29,8 @@ export function formatShape(shape: Shape): string {
 
 export function checkShape(shape: Shape, op: string): number[] {
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`${op}: invalid shape ${formatShape(shape)} (dimensions must be non-negative integers)`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new ShapeError(`${op}: invalid shape ${formatShape(shape)} (dimensions must be non-negative integers)`);
   }
   return [...shape];
 }
@@ -44,7 +45,9 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
       const d = s[i]!;
       if (out[o] === 1) out[o] = d;
       else if (d !== 1 && d !== out[o]) {
-        throw new ShapeError(`${op}: shapes ${shapes.map(formatShape).join(' and ')} cannot be broadcast together (dimension ${o}: ${out[o]} vs ${d})`);
+        throw new ShapeError(
+          `${op}: shapes ${shapes.map(formatShape).join(' and ')} cannot be broadcast together (dimension ${o}: ${out[o]} vs ${d})`,
+        );
       }
     }
   }
@@ -64,7 +67,8 @@ export function broadcastStrides(shape: Shape, target: Shape): number[] {
 
 export function normalizeAxis(axis: number, rank: number, op: string): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= Math.max(rank, 1)) throw new ShapeError(`${op}: axis ${axis} is out of range for a tensor of rank ${rank}`);
+  if (!Number.isInteger(a) || a < 0 || a >= Math.max(rank, 1))
+    throw new ShapeError(`${op}: axis ${axis} is out of range for a tensor of rank ${rank}`);
   return a;
 }
 
@@ -81,7 +85,11 @@ export function normalizeAxes(axes: number | readonly number[] | undefined, rank
  * "class" and the outer stride equals inner stride * inner size for every operand.
  * Fewer dimensions mean less index arithmetic per element in the kernels.
  */
-export function mergeDims(shape: Shape, strideSets: number[][], classes?: readonly number[]): { shape: number[]; strides: number[][]; classes: number[] } {
+export function mergeDims(
+  shape: Shape,
+  strideSets: number[][],
+  classes?: readonly number[],
+): { shape: number[]; strides: number[][]; classes: number[] } {
   const outShape: number[] = [];
   const outStrides: number[][] = strideSets.map(() => []);
   const outClasses: number[] = [];
@@ -91,9 +99,7 @@ export function mergeDims(shape: Shape, strideSets: number[][], classes?: readon
     const cls = classes?.[i] ?? 0;
     const last = outShape.length - 1;
     const canMerge =
-      last >= 0 &&
-      outClasses[last] === cls &&
-      strideSets.every((s, k) => outStrides[k]![last] === s[i]! * d);
+      last >= 0 && outClasses[last] === cls && strideSets.every((s, k) => outStrides[k]![last] === s[i]! * d);
     if (canMerge) {
       outShape[last] = outShape[last]! * d;
       strideSets.forEach((s, k) => (outStrides[k]![last] = s[i]!));

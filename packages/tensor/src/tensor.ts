@@ -54,7 +54,10 @@ export class Tensor {
   }
 
   set requiresGrad(on: boolean) {
-    if (on && this.dtype !== 'f32') throw new TensorError(`only f32 tensors can require gradients; this one is ${this.dtype} (Tensor #${this.id} ${formatShape(this.shape)})`);
+    if (on && this.dtype !== 'f32')
+      throw new TensorError(
+        `only f32 tensors can require gradients; this one is ${this.dtype} (Tensor #${this.id} ${formatShape(this.shape)})`,
+      );
     this.needsGrad = on;
   }
 
@@ -63,7 +66,8 @@ export class Tensor {
   }
 
   get storage(): Storage {
-    if (!this.storageRef) throw new TensorError(`Tensor #${this.id} ${formatShape(this.shape)} was disposed and cannot be used.`);
+    if (!this.storageRef)
+      throw new TensorError(`Tensor #${this.id} ${formatShape(this.shape)} was disposed and cannot be used.`);
     return this.storageRef;
   }
 
@@ -137,7 +141,10 @@ export class Tensor {
 
   /** PyTorch's layout of the values, e.g. `tensor([[1., 2.], [3., 4.]], requiresGrad=true)` (reads them back). */
   async format(): Promise<string> {
-    return formatTensor(await this.data(), this.shape, this.dtype, { requiresGrad: this.requiresGrad, gradFn: this.gradFn?.name ?? null });
+    return formatTensor(await this.data(), this.shape, this.dtype, {
+      requiresGrad: this.requiresGrad,
+      gradFn: this.gradFn?.name ?? null,
+    });
   }
 
   /** console.log the values as PyTorch prints them (reads them back). */
@@ -147,7 +154,8 @@ export class Tensor {
 
   /** The value of a one-element tensor. */
   async item(): Promise<number> {
-    if (this.size !== 1) throw new TensorError(`item(): tensor has ${this.size} elements, expected 1 (shape ${formatShape(this.shape)})`);
+    if (this.size !== 1)
+      throw new TensorError(`item(): tensor has ${this.size} elements, expected 1 (shape ${formatShape(this.shape)})`);
     return (await this.data())[0]!;
   }
 
@@ -164,7 +172,13 @@ export class Tensor {
 
   /** `Tensor(f32, [2, 3], #12)`, with `requiresGrad`, `gradFn=<op>` or `disposed` when they apply. */
   toString(): string {
-    const notes = this.isDisposed ? ', disposed' : this.gradFn ? `, gradFn=<${this.gradFn.name}>` : this.requiresGrad ? ', requiresGrad' : '';
+    const notes = this.isDisposed
+      ? ', disposed'
+      : this.gradFn
+        ? `, gradFn=<${this.gradFn.name}>`
+        : this.requiresGrad
+          ? ', requiresGrad'
+          : '';
     return `Tensor(${this.dtype}, ${formatShape(this.shape)}, #${this.id}${notes})`;
   }
 

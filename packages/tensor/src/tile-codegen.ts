@@ -14,12 +14,16 @@ export function tileAccumulators(tm: number, tn: number, indent = '  '): string[
  * The loop over one staged k step of `bk`: per kk, tm/4 + tn/4 vec4 reads from As and Bs (the
  * tiles are bm and bn wide), then tm * tn/4 vec4 multiply-adds into the accumulators.
  */
-export function tileInnerProduct(o: { tm: number; tn: number; bm: number; bn: number; bk: number }, indent = '    '): string[] {
+export function tileInnerProduct(
+  o: { tm: number; tn: number; bm: number; bn: number; bk: number },
+  indent = '    ',
+): string[] {
   const { tm, tn, bm, bn, bk } = o;
   const L = [`${indent}for (var kk = 0u; kk < ${bk}u; kk++) {`];
   for (const p of range(tm / 4)) L.push(`${indent}  let a${p} = As[kk * ${bm / 4}u + lid.y * ${tm / 4}u + ${p}u];`);
   for (const q of range(tn / 4)) L.push(`${indent}  let b${q} = Bs[kk * ${bn / 4}u + lid.x * ${tn / 4}u + ${q}u];`);
-  for (const r of range(tm)) for (const q of range(tn / 4)) L.push(`${indent}  acc_${r}_${q} += a${Math.floor(r / 4)}[${r % 4}] * b${q};`);
+  for (const r of range(tm))
+    for (const q of range(tn / 4)) L.push(`${indent}  acc_${r}_${q} += a${Math.floor(r / 4)}[${r % 4}] * b${q};`);
   L.push(`${indent}}`);
   return L;
 }
@@ -131,7 +135,10 @@ export function stagingDirect(s: TileStaging, indent: string): string[] {
  * Scalar ones load in place (stagingDirect). Expects `tid` and the accumulators declared;
  * staging reads may use `k0`, which is the step being loaded.
  */
-export function tiledKLoop(stagings: readonly TileStaging[], o: { tm: number; tn: number; bm: number; bn: number; bk: number }): string[] {
+export function tiledKLoop(
+  stagings: readonly TileStaging[],
+  o: { tm: number; tn: number; bm: number; bn: number; bk: number },
+): string[] {
   const pre = stagings.filter((s) => s.vec4);
   const direct = stagings.filter((s) => !s.vec4);
   const L: string[] = [];

@@ -23,13 +23,23 @@ describe('gradient flow', () => {
     T.sum(T.mul(x, 3)).backward();
     T.sum(T.mul(x, x)).backward();
     // 3 + 2x
-    expectClose(await download(x.grad!), mapArr(a, (v) => 3 + 2 * v), {}, 'accumulated');
+    expectClose(
+      await download(x.grad!),
+      mapArr(a, (v) => 3 + 2 * v),
+      {},
+      'accumulated',
+    );
   });
 
   it('a tensor used twice gets both contributions (x * x)', async () => {
     const { a, x } = leaf('twice');
     T.sum(T.mul(x, x)).backward();
-    expectClose(await download(x.grad!), mapArr(a, (v) => 2 * v), {}, 'x*x');
+    expectClose(
+      await download(x.grad!),
+      mapArr(a, (v) => 2 * v),
+      {},
+      'x*x',
+    );
   });
 
   it('diamond graphs sum the gradients of both paths once', async () => {
@@ -39,7 +49,12 @@ describe('gradient flow', () => {
     const bottom = T.square(e);
     T.sum(T.add(top, bottom)).backward();
     // d/dx (2 e^x + e^2x) = 2 e^x + 2 e^2x
-    expectClose(await download(x.grad!), mapArr(a, (v) => 2 * Math.exp(v) + 2 * Math.exp(2 * v)), { rtol: 1e-5 }, 'diamond');
+    expectClose(
+      await download(x.grad!),
+      mapArr(a, (v) => 2 * Math.exp(v) + 2 * Math.exp(2 * v)),
+      { rtol: 1e-5 },
+      'diamond',
+    );
   });
 
   it('a node feeding many others sums their gradients addSameMax() at a time, as exactly as pairwise adds would', async () => {
@@ -76,7 +91,8 @@ describe('gradient flow', () => {
     // after the first (ceil((k - 1) / (K - 1))), where pairwise adds would take k - 1.
     const c = (k: number) => counts.get(k)!;
     const u = c(3) - c(2);
-    for (const k of uses.slice(2)) expect(c(k) - c(2), `${k} uses`).toBe((k - 2) * u + Math.ceil((k - 1) / (K - 1)) - 1);
+    for (const k of uses.slice(2))
+      expect(c(k) - c(2), `${k} uses`).toBe((k - 2) * u + Math.ceil((k - 1) / (K - 1)) - 1);
   });
 
   it('addSame sums 1 to addSameMax() tensors of one shape in one kernel and refuses others', async () => {
@@ -110,7 +126,12 @@ describe('gradient flow', () => {
     const { x } = leaf('seeded');
     const g = randomArr([3, 5], seedFor('seed-grad'));
     T.mul(x, 2).backward(upload(g));
-    expectClose(await download(x.grad!), mapArr(g, (v) => 2 * v), {}, 'seeded');
+    expectClose(
+      await download(x.grad!),
+      mapArr(g, (v) => 2 * v),
+      {},
+      'seeded',
+    );
   });
 });
 
@@ -139,7 +160,12 @@ describe('noGrad and detach', () => {
     expect(d.requiresGrad).toBe(false);
     T.sum(T.mul(d, x)).backward();
     // d/dx (stop(2x) * x) = 2x, not 4x.
-    expectClose(await download(x.grad!), mapArr(a, (v) => 2 * v), {}, 'detach');
+    expectClose(
+      await download(x.grad!),
+      mapArr(a, (v) => 2 * v),
+      {},
+      'detach',
+    );
   });
 });
 
@@ -166,7 +192,11 @@ describe('backward errors', () => {
     expect(xi.requiresGrad).toBe(false);
     xi.requiresGrad = false; // turning it off is always allowed
     // An op with a backward rule whose result is integer records nothing (torch.round(x).long()).
-    const truncate = T.defineOp({ name: 'truncate', forward: (_ctx, t: T.Tensor) => T.cast(t, 'i32'), backward: (_ctx, g) => [g] });
+    const truncate = T.defineOp({
+      name: 'truncate',
+      forward: (_ctx, t: T.Tensor) => T.cast(t, 'i32'),
+      backward: (_ctx, g) => [g],
+    });
     const { x } = leaf('int-output');
     const idx = truncate(x);
     expect(idx.requiresGrad).toBe(false);

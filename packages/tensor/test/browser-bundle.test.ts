@@ -23,7 +23,16 @@ function nodeReferences(code: string): string[] {
 }
 
 async function bundle(entry: string, external: string[] = []) {
-  return build({ entryPoints: [join(src, entry)], bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent', external });
+  return build({
+    entryPoints: [join(src, entry)],
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    external,
+  });
 }
 
 describe('browser bundle', () => {

@@ -24,7 +24,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   y[i] = y[i] + pf(1u) * x[i];
 }`,
 });
-const runAxpy = (x: T.Tensor, y: T.Tensor, a: number) => T.runKernel(axpy, {}, { inputs: [x], outputs: [y], uniforms: new T.Uniforms().u32(x.size).f32(a), workgroups: T.grid1d(x.size, 64) });
+const runAxpy = (x: T.Tensor, y: T.Tensor, a: number) =>
+  T.runKernel(
+    axpy,
+    {},
+    { inputs: [x], outputs: [y], uniforms: new T.Uniforms().u32(x.size).f32(a), workgroups: T.grid1d(x.size, 64) },
+  );
 
 describe('bind group cache', () => {
   it('one bind group serves dispatches over the same buffers, each reading its own uniforms', async () => {

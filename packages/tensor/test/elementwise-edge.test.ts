@@ -31,7 +31,10 @@ describe('i32 tensors', () => {
     const c = randomInts([5, 1, 3], seedFor('i32-c'), -9, 9);
     const d = randomInts([4, 1], seedFor('i32-d'), -9, 9);
     for (const name of ['add', 'sub', 'mul', 'maximum', 'minimum'] as const) {
-      for (const [x, y] of [[a, b], [c, d]] as const) {
+      for (const [x, y] of [
+        [a, b],
+        [c, d],
+      ] as const) {
         const out = (T[name] as (p: T.Tensor, q: T.Tensor) => T.Tensor)(upload(x, 'i32'), upload(y, 'i32'));
         expect(out.dtype).toBe('i32');
         expectEqual(await download(out), refElementwise(name, [x, y]), `i32 ${name}`);
@@ -111,10 +114,11 @@ describe('large grids', () => {
     const y = T.sub(T.mul(x, 2), 1);
     const got = await y.data();
     let bad = -1;
-    for (let i = 0; i < n; i++) if (got[i] !== 2 * i - 1) {
-      bad = i;
-      break;
-    }
+    for (let i = 0; i < n; i++)
+      if (got[i] !== 2 * i - 1) {
+        bad = i;
+        break;
+      }
     expect(bad, `first wrong element at ${bad}: ${got[bad]}`).toBe(-1);
     // The strided path as well: a broadcast over the same count.
     const col = T.reshape(T.arange(4), [4, 1]);
@@ -130,7 +134,9 @@ describe('strided vec4 and reciprocal index decoding', () => {
     const a = Float32Array.from({ length: 3 * 8 }, (_, i) => Math.sin(i + 1));
     const b = Float32Array.from({ length: 5 * 8 }, (_, i) => Math.cos(i + 2));
     const got = await T.sub(T.tensor(a, [3, 1, 8]), T.tensor(b, [1, 5, 8])).data();
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 5; j++) for (let k = 0; k < 8; k++) expect(got[(i * 5 + j) * 8 + k]).toBeCloseTo(a[i * 8 + k]! - b[j * 8 + k]!, 6);
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 5; j++)
+        for (let k = 0; k < 8; k++) expect(got[(i * 5 + j) * 8 + k]).toBeCloseTo(a[i * 8 + k]! - b[j * 8 + k]!, 6);
   });
 
   it('permute and concat through many dims decode indices exactly', async () => {
@@ -138,10 +144,13 @@ describe('strided vec4 and reciprocal index decoding', () => {
     const x = Float32Array.from({ length: 7 * 13 * 17 * 19 }, (_, i) => i);
     const got = await T.permute(T.tensor(x, shape), [3, 1, 0, 2]).data();
     let bad = 0;
-    for (let d3 = 0; d3 < 19; d3++) for (let d1 = 0; d1 < 13; d1++) for (let d0 = 0; d0 < 7; d0++) for (let d2 = 0; d2 < 17; d2++) {
-      const o = ((d3 * 13 + d1) * 7 + d0) * 17 + d2;
-      if (got[o] !== ((d0 * 13 + d1) * 17 + d2) * 19 + d3) bad++;
-    }
+    for (let d3 = 0; d3 < 19; d3++)
+      for (let d1 = 0; d1 < 13; d1++)
+        for (let d0 = 0; d0 < 7; d0++)
+          for (let d2 = 0; d2 < 17; d2++) {
+            const o = ((d3 * 13 + d1) * 7 + d0) * 17 + d2;
+            if (got[o] !== ((d0 * 13 + d1) * 17 + d2) * 19 + d3) bad++;
+          }
     expect(bad).toBe(0);
     const c = await T.concat([T.ones([2, 4, 8]), T.zeros([2, 4, 4])], 2).data();
     expect(Array.from(c.slice(0, 12))).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]);

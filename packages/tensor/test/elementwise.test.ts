@@ -30,7 +30,10 @@ const DOMAIN: Partial<Record<ElementwiseName, UniformOptions[]>> = {
   floor: [{ lo: -5, hi: 5 }],
   ceil: [{ lo: -5, hi: 5 }],
   div: [{}, { minAbs: 0.5 }],
-  pow: [{ lo: 0.2, hi: 2 }, { lo: -2, hi: 2 }],
+  pow: [
+    { lo: 0.2, hi: 2 },
+    { lo: -2, hi: 2 },
+  ],
 };
 const COMPARISONS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
 
@@ -60,7 +63,8 @@ describe('unary ops', () => {
   for (const name of unary) {
     it(name, async () => {
       // 1000: vec4 path; [3, 37]: scalar linear path (111 elements); [] rank 0.
-      for (const shape of [[1000], [3, 37], []]) await check(name, inputs(name, [shape], shape.join('x')), `[${shape}]`);
+      for (const shape of [[1000], [3, 37], []])
+        await check(name, inputs(name, [shape], shape.join('x')), `[${shape}]`);
     });
   }
 });
@@ -68,16 +72,34 @@ describe('unary ops', () => {
 // Broadcasting in every position: equal shapes, size-1 dims on either side, missing leading
 // dims, rank 0, outer products.
 const BINARY_SHAPES: [number[], number[]][] = [
-  [[8, 16], [8, 16]],
-  [[5, 7], [5, 7]],
-  [[3, 1, 5], [4, 1]],
-  [[4, 1], [3, 1, 5]],
-  [[6, 1], [1, 7]],
+  [
+    [8, 16],
+    [8, 16],
+  ],
+  [
+    [5, 7],
+    [5, 7],
+  ],
+  [
+    [3, 1, 5],
+    [4, 1],
+  ],
+  [
+    [4, 1],
+    [3, 1, 5],
+  ],
+  [
+    [6, 1],
+    [1, 7],
+  ],
   [[1], [2, 3]],
   [[2, 3], []],
   [[], [2, 3]],
   [[], []],
-  [[2, 1, 3, 1], [5, 1, 4]],
+  [
+    [2, 1, 3, 1],
+    [5, 1, 4],
+  ],
 ];
 
 describe('binary ops with broadcasting', () => {
@@ -86,7 +108,9 @@ describe('binary ops with broadcasting', () => {
       // Every broadcast position for the ops whose kernels differ only by expression would
       // mostly re-test the indexing: add, mul and maximum get all shapes, the rest a
       // vec4, a strided and a rank-0 case.
-      const shapes = ['add', 'mul', 'maximum'].includes(name) ? BINARY_SHAPES : [BINARY_SHAPES[0]!, BINARY_SHAPES[2]!, BINARY_SHAPES[6]!];
+      const shapes = ['add', 'mul', 'maximum'].includes(name)
+        ? BINARY_SHAPES
+        : [BINARY_SHAPES[0]!, BINARY_SHAPES[2]!, BINARY_SHAPES[6]!];
       for (const [sa, sb] of shapes) {
         const [a, b] = inputs(name, [sa, sb], `${sa}|${sb}`);
         await check(name, [a!, b!], `[${sa}] ∘ [${sb}]`);
@@ -120,7 +144,15 @@ describe('ternary ops', () => {
     const a = randomArr([1, 4, 1], seedFor('where-a'));
     const b = randomArr([5], seedFor('where-b'));
     await check('where', [mask, a, b], 'broadcast');
-    await check('where', [randomInts([6, 10], seedFor('where-m2'), 0, 1), randomArr([6, 10], seedFor('w-a2')), randomArr([6, 10], seedFor('w-b2'))], 'same shape');
+    await check(
+      'where',
+      [
+        randomInts([6, 10], seedFor('where-m2'), 0, 1),
+        randomArr([6, 10], seedFor('w-a2')),
+        randomArr([6, 10], seedFor('w-b2')),
+      ],
+      'same shape',
+    );
     await check('where', [mask, 2.5, b], 'scalar a');
     await check('where', [mask, a, -1], 'scalar b');
     const mi = T.tensor(Int32Array.from([0, 3, 0, -1]), [4, 1]);
@@ -130,7 +162,12 @@ describe('ternary ops', () => {
 
   it('clamp with both, one or no bound', async () => {
     const x = randomArr([9, 13], seedFor('clamp'), { lo: -3, hi: 3 });
-    for (const [lo, hi] of [[-1, 0.5], [-0.25, Infinity], [-Infinity, 1.25], [-Infinity, Infinity]] as const) {
+    for (const [lo, hi] of [
+      [-1, 0.5],
+      [-0.25, Infinity],
+      [-Infinity, 1.25],
+      [-Infinity, Infinity],
+    ] as const) {
       const t = upload(x);
       const y = T.clamp(t, lo, hi);
       expectClose(await download(y), refElementwise('clamp', [x, lo, hi]), { rtol: 0, atol: 0 }, `clamp(${lo}, ${hi})`);

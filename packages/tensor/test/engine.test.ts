@@ -60,7 +60,11 @@ describe('batching', () => {
     const compiled = c.pipelinesCompiled;
     for (const n of [17, 2, 1001]) await run(n).data();
     // Same tile class (M < 32, N > 32) and the scalar variant (K % 4 != 0): one pipeline.
-    for (const [m, k, n] of [[5, 7, 40], [9, 17, 33]]) await T.matmul(T.ones([m, k]), T.ones([k, n])).data();
+    for (const [m, k, n] of [
+      [5, 7, 40],
+      [9, 17, 33],
+    ])
+      await T.matmul(T.ones([m, k]), T.ones([k, n])).data();
     const afterFirstMatmul = c.pipelinesCompiled;
     await T.matmul(T.ones([3, 11]), T.ones([11, 130])).data();
     expect(afterFirstMatmul - compiled).toBe(1);

@@ -3,7 +3,17 @@
 // into the README (import from '@spine/tensor' there).
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as T from '../src/node.js';
-import { defineKernel, defineOp, empty, grid1d, linearIndex, runKernel, uniformPreamble, Uniforms, type Tensor } from '../src/node.js';
+import {
+  defineKernel,
+  defineOp,
+  empty,
+  grid1d,
+  linearIndex,
+  runKernel,
+  uniformPreamble,
+  Uniforms,
+  type Tensor,
+} from '../src/node.js';
 import { gradCheck } from './helpers/gradcheck.js';
 import { download, expectClose, upload } from './helpers/gpu.js';
 import { randomArr, seedFor } from './helpers/random.js';
@@ -33,7 +43,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 function launchLeakyRelu(inputs: Tensor[], slope: number): Tensor {
   const y = empty(inputs[0]!.shape);
   const uniforms = new Uniforms().u32(y.size).f32(slope);
-  runKernel(leakyReluKernel, { backward: inputs.length === 2 }, { inputs, outputs: [y], uniforms, workgroups: grid1d(y.size, 64) });
+  runKernel(
+    leakyReluKernel,
+    { backward: inputs.length === 2 },
+    { inputs, outputs: [y], uniforms, workgroups: grid1d(y.size, 64) },
+  );
   return y;
 }
 
@@ -59,12 +73,23 @@ beforeAll(async () => {
 describe('a custom op through the extension API', () => {
   it('forward matches the reference at an awkward size', async () => {
     const x = randomArr([7, 33], seedFor('leaky'), { minAbs: 0.05 });
-    expectClose(await download(leakyRelu(upload(x), 0.1)), mapArr(x, refLeaky(0.1)), { rtol: 1e-6, atol: 0 }, 'leakyRelu');
+    expectClose(
+      await download(leakyRelu(upload(x), 0.1)),
+      mapArr(x, refLeaky(0.1)),
+      { rtol: 1e-6, atol: 0 },
+      'leakyRelu',
+    );
   });
 
   it('backward passes a gradient check and composes with core ops', async () => {
     const x = randomArr([5, 9], seedFor('leaky-grad'), { minAbs: 0.1 });
-    await gradCheck({ label: 'leakyRelu', seed: seedFor('leaky-grad'), inputs: [x], gpu: ([a]) => T.exp(leakyRelu(T.mul(a!, 2), 0.2)), ref: ([a]) => mapArr(a!, (v) => Math.exp(refLeaky(0.2)(2 * v))) });
+    await gradCheck({
+      label: 'leakyRelu',
+      seed: seedFor('leaky-grad'),
+      inputs: [x],
+      gpu: ([a]) => T.exp(leakyRelu(T.mul(a!, 2), 0.2)),
+      ref: ([a]) => mapArr(a!, (v) => Math.exp(refLeaky(0.2)(2 * v))),
+    });
   });
 
   it('records no graph without requiresGrad or under noGrad', () => {

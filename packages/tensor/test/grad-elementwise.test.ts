@@ -34,7 +34,13 @@ describe('unary gradients', () => {
   for (const [name, domain] of UNARY) {
     it(name, async () => {
       const seed = seedFor('grad', name);
-      await gradCheck({ label: name, seed, inputs: [randomArr([3, 7], seed, domain)], gpu: ([x]) => fn(name)(x!), ref: ([x]) => refElementwise(name, [x!]) });
+      await gradCheck({
+        label: name,
+        seed,
+        inputs: [randomArr([3, 7], seed, domain)],
+        gpu: ([x]) => fn(name)(x!),
+        ref: ([x]) => refElementwise(name, [x!]),
+      });
     });
   }
 });
@@ -52,10 +58,27 @@ const BINARY: [ElementwiseName, UniformOptions, UniformOptions][] = [
 describe('binary gradients with broadcasting', () => {
   for (const [name, da, db] of BINARY) {
     it(name, async () => {
-      for (const [sa, sb] of [[[4, 5], [4, 5]], [[3, 1, 5], [4, 1]], [[6], [2, 3, 1]], [[], [3, 2]]] as number[][][]) {
+      for (const [sa, sb] of [
+        [
+          [4, 5],
+          [4, 5],
+        ],
+        [
+          [3, 1, 5],
+          [4, 1],
+        ],
+        [[6], [2, 3, 1]],
+        [[], [3, 2]],
+      ] as number[][][]) {
         const seed = seedFor('grad', name, sa, sb);
         const inputs = [randomArr(sa!, seed, da), randomArr(sb!, seed + 1, db)];
-        await gradCheck({ label: `${name} [${sa}] [${sb}]`, seed, inputs, gpu: ([a, b]) => fn(name)(a!, b!), ref: ([a, b]) => refElementwise(name, [a!, b!]) });
+        await gradCheck({
+          label: `${name} [${sa}] [${sb}]`,
+          seed,
+          inputs,
+          gpu: ([a, b]) => fn(name)(a!, b!),
+          ref: ([a, b]) => refElementwise(name, [a!, b!]),
+        });
       }
     });
   }
@@ -66,7 +89,13 @@ describe('binary gradients with broadcasting', () => {
       const seed = seedFor('grad-ties', name);
       const inputs = [randomInts([5, 6], seed, -2, 2), randomInts([5, 6], seed + 1, -2, 2)];
       expect(inputs[0]!.data.some((v, i) => v === inputs[1]!.data[i])).toBe(true);
-      await gradCheck({ label: `${name} ties`, seed, inputs, gpu: ([a, b]) => fn(name)(a!, b!), ref: ([a, b]) => refElementwise(name, [a!, b!]) });
+      await gradCheck({
+        label: `${name} ties`,
+        seed,
+        inputs,
+        gpu: ([a, b]) => fn(name)(a!, b!),
+        ref: ([a, b]) => refElementwise(name, [a!, b!]),
+      });
     }
   });
 
@@ -83,7 +112,13 @@ describe('binary gradients with broadcasting', () => {
       ['maximum(x, 0.5)', (a) => T.maximum(a, 0.5), (a) => refElementwise('maximum', [a, 0.5])],
     ];
     for (const [label, gpu, ref] of cases) {
-      await gradCheck({ label, seed: seedFor('grad-scalar', label), inputs: [x], gpu: ([a]) => gpu(a!), ref: ([a]) => ref(a!) });
+      await gradCheck({
+        label,
+        seed: seedFor('grad-scalar', label),
+        inputs: [x],
+        gpu: ([a]) => gpu(a!),
+        ref: ([a]) => ref(a!),
+      });
     }
   });
 });
@@ -93,15 +128,29 @@ describe('ternary gradients', () => {
     const seed = seedFor('grad-where');
     const mask = randomInts([3, 1, 5], seed, 0, 1);
     const inputs = [mask, randomArr([4, 1], seed + 1), randomArr([5], seed + 2)];
-    await gradCheck({ label: 'where', seed, inputs, wrt: [1, 2], gpu: ([c, a, b]) => T.where(c!, a!, b!), ref: ([c, a, b]) => refElementwise('where', [c!, a!, b!]) });
+    await gradCheck({
+      label: 'where',
+      seed,
+      inputs,
+      wrt: [1, 2],
+      gpu: ([c, a, b]) => T.where(c!, a!, b!),
+      ref: ([c, a, b]) => refElementwise('where', [c!, a!, b!]),
+    });
   });
 
   it('clamp: 1 inside the bounds, 0 outside', async () => {
     const seed = seedFor('grad-clamp');
     const x = randomArr([6, 7], seed);
     // Keep inputs off the bounds themselves (the derivative jumps there).
-    for (let i = 0; i < x.data.length; i++) if (Math.abs(x.data[i]! + 0.5) < 0.02 || Math.abs(x.data[i]! - 0.7) < 0.02) x.data[i] = 0.1;
-    await gradCheck({ label: 'clamp', seed, inputs: [x], gpu: ([a]) => T.clamp(a!, -0.5, 0.7), ref: ([a]) => refElementwise('clamp', [a!, -0.5, 0.7]) });
+    for (let i = 0; i < x.data.length; i++)
+      if (Math.abs(x.data[i]! + 0.5) < 0.02 || Math.abs(x.data[i]! - 0.7) < 0.02) x.data[i] = 0.1;
+    await gradCheck({
+      label: 'clamp',
+      seed,
+      inputs: [x],
+      gpu: ([a]) => T.clamp(a!, -0.5, 0.7),
+      ref: ([a]) => refElementwise('clamp', [a!, -0.5, 0.7]),
+    });
     const g = T.tensor([-2, 0, 2]);
     g.requiresGrad = true;
     T.sum(T.clamp(g, -1)).backward();

@@ -11,8 +11,14 @@ afterAll(() => T.setKernelFamily(null));
 
 describe('profileKernels', () => {
   it('counts every dispatch under its kernel, across submits, and leaves results right', async () => {
-    const a = T.tensor(Float32Array.from({ length: 64 * 64 }, (_, i) => (i % 7) - 3), [64, 64]);
-    const b = T.tensor(Float32Array.from({ length: 64 * 64 }, (_, i) => (i % 5) - 2), [64, 64]);
+    const a = T.tensor(
+      Float32Array.from({ length: 64 * 64 }, (_, i) => (i % 7) - 3),
+      [64, 64],
+    );
+    const b = T.tensor(
+      Float32Array.from({ length: 64 * 64 }, (_, i) => (i % 5) - 2),
+      [64, 64],
+    );
     const before = T.getEngine().counters.submits;
     const p = await T.profileKernels(async () => {
       let acc = T.matmulRaw(a, b);
@@ -34,7 +40,11 @@ describe('profileKernels', () => {
     expect(p.dispatches).toBeUndefined();
     // The values: A·B + 3A, against a CPU sum.
     const [av, bv] = [await a.data(), await b.data()];
-    for (const [r, c] of [[0, 0], [17, 40], [63, 63]] as const) {
+    for (const [r, c] of [
+      [0, 0],
+      [17, 40],
+      [63, 63],
+    ] as const) {
       let s = 3 * av[r * 64 + c]!;
       for (let k = 0; k < 64; k++) s += av[r * 64 + k]! * bv[k * 64 + c]!;
       expect(p.result[r * 64 + c]).toBe(s);

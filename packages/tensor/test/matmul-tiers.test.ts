@@ -16,7 +16,8 @@ let llvmpipe = false;
 
 beforeAll(async () => {
   await T.ready();
-  llvmpipe = T.deviceInfo().kernels === 'cpu' && /llvmpipe/i.test(`${T.deviceInfo().device} ${T.deviceInfo().description}`);
+  llvmpipe =
+    T.deviceInfo().kernels === 'cpu' && /llvmpipe/i.test(`${T.deviceInfo().device} ${T.deviceInfo().description}`);
   T.setPoisonOutputs(true);
   T.setMatmulTextures(false);
 });
@@ -37,7 +38,12 @@ async function checkProduct(transA: boolean, transB: boolean): Promise<void> {
   const b = randomArr(transB ? [N, K] : [K, N], seedFor('tiers b', transA, transB));
   const c = T.matmulRaw(upload(a), upload(b), transA, transB);
   const scale = mapArr(refMatmulAbs(a, b, transA, transB), (v) => 1e-6 * Math.sqrt(K) * v);
-  expectClose(await download(c), refMatmul(a, b, transA, transB), { rtol: 0, atol: 1e-6, scale }, `tiers ${transA} ${transB}`);
+  expectClose(
+    await download(c),
+    refMatmul(a, b, transA, transB),
+    { rtol: 0, atol: 1e-6, scale },
+    `tiers ${transA} ${transB}`,
+  );
   c.dispose();
 }
 
@@ -66,7 +72,15 @@ describe('matmul tier-up', () => {
     expect(calls).toHaveLength(0);
     expect(state('NN')).toBe('baseline');
     await checkProduct(false, false); // the third crosses the threshold
-    expect(calls).toEqual([{ job: { kernel: 'matmul', options: { family: 'cpu', transA: false, transB: false, vec4: true, packedB: true, ...tiles } }, hold: false }]);
+    expect(calls).toEqual([
+      {
+        job: {
+          kernel: 'matmul',
+          options: { family: 'cpu', transA: false, transB: false, vec4: true, packedB: true, ...tiles },
+        },
+        hold: false,
+      },
+    ]);
     await new Promise((r) => setTimeout(r, 0));
     expect(state('NN')).toBe('ready');
     const compiled = T.getEngine().counters.pipelinesCompiled;
@@ -89,7 +103,13 @@ describe('matmul tier-up', () => {
       [false, true, true],
       [true, true, true],
     ]);
-    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) await checkProduct(ta, tb);
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const)
+      await checkProduct(ta, tb);
     expect(T.matmulTiers().map((t) => t.state)).toEqual(['ready', 'ready', 'ready', 'ready']);
   });
 
@@ -112,7 +132,8 @@ describe('matmul tier-up', () => {
     if (!llvmpipe) ctx.skip();
     const calls = fakeWarmer();
     T.setMatmulTierUp({ tiles: { tm: 16, tn: 16, wx: 8, wy: 1 }, hotFlops: 1 });
-    const run = async (m: number, n: number, k: number) => (await T.matmulRaw(T.ones([m, k]), T.ones([k, n])).data())[0];
+    const run = async (m: number, n: number, k: number) =>
+      (await T.matmulRaw(T.ones([m, k]), T.ones([k, n])).data())[0];
     expect(await run(68, 136, 37)).toBe(37); // K % 4 != 0: no vec4 path
     expect(await run(12, 136, 36)).toBe(36); // fewer rows than the block
     expect(await run(68, 100, 36)).toBe(36); // fewer columns than one workgroup covers
@@ -128,7 +149,9 @@ describe('matmul tier-up', () => {
     T.setMatmulTierUp({ tiles: { tm: 16, tn: 16, wx: 8, wy: 1 }, hotFlops: 1 });
     await checkProduct(false, true);
     await new Promise((r) => setTimeout(r, 0));
-    expect(T.matmulTiers()).toEqual([{ variant: 'NT', state: 'failed', gflop: (2 * M * N * K) / 1e9, error: 'no adapter in the child' }]);
+    expect(T.matmulTiers()).toEqual([
+      { variant: 'NT', state: 'failed', gflop: (2 * M * N * K) / 1e9, error: 'no adapter in the child' },
+    ]);
     await checkProduct(false, true);
   });
 

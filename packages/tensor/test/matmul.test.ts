@@ -84,7 +84,15 @@ function makeCase(aShape: number[], bShape: number[], transA: boolean, transB: b
   const K = transA ? aShape.at(-2)! : aShape.at(-1)!;
   // f32 dot products of length K: error grows like sqrt(K) times the sum of |a_k b_k|.
   const scale = mapArr(refMatmulAbs(a, b, transA, transB), (v) => 1e-6 * Math.sqrt(K) * v);
-  return { a, b, transA, transB, want: refMatmul(a, b, transA, transB), scale, label: `[${aShape}]${transA ? 'ᵀ' : ''} · [${bShape}]${transB ? 'ᵀ' : ''}` };
+  return {
+    a,
+    b,
+    transA,
+    transB,
+    want: refMatmul(a, b, transA, transB),
+    scale,
+    label: `[${aShape}]${transA ? 'ᵀ' : ''} · [${bShape}]${transB ? 'ᵀ' : ''}`,
+  };
 }
 
 function shapesFor(M: number, N: number, K: number, transA: boolean, transB: boolean): [number[], number[]] {
@@ -92,10 +100,17 @@ function shapesFor(M: number, N: number, K: number, transA: boolean, transB: boo
 }
 
 // Reference products are computed once and shared by both families.
-const CASES: Case[] = SIZES.flatMap(([M, N, K]) => TRANS.map(([ta, tb]) => makeCase(...shapesFor(M, N, K, ta, tb), ta, tb)));
+const CASES: Case[] = SIZES.flatMap(([M, N, K]) =>
+  TRANS.map(([ta, tb]) => makeCase(...shapesFor(M, N, K, ta, tb), ta, tb)),
+);
 
 /** Texture modes: 'no-subgroups' forces textures with A fetched by every lane (no broadcast). */
-async function runCases(cases: Case[], family: 'cpu' | 'gpu', tag: string, textures: boolean | 'auto' | 'no-subgroups' = 'auto'): Promise<void> {
+async function runCases(
+  cases: Case[],
+  family: 'cpu' | 'gpu',
+  tag: string,
+  textures: boolean | 'auto' | 'no-subgroups' = 'auto',
+): Promise<void> {
   T.setKernelFamily(family);
   T.setMatmulTextures(textures === 'no-subgroups' ? true : textures);
   T.setTextureSubgroups(textures === 'no-subgroups' ? false : 'auto');
@@ -103,7 +118,12 @@ async function runCases(cases: Case[], family: 'cpu' | 'gpu', tag: string, textu
   const outs = cases.map((c) => T.matmul(upload(c.a), upload(c.b), { transA: c.transA, transB: c.transB }));
   for (let i = 0; i < cases.length; i++) {
     const c = cases[i]!;
-    expectClose(await download(outs[i]!), c.want, { rtol: 0, atol: 1e-6, scale: c.scale }, `${tag} ${family} (textures ${textures}) ${c.label}`);
+    expectClose(
+      await download(outs[i]!),
+      c.want,
+      { rtol: 0, atol: 1e-6, scale: c.scale },
+      `${tag} ${family} (textures ${textures}) ${c.label}`,
+    );
   }
 }
 
@@ -111,7 +131,10 @@ describe('matmul against the reference', () => {
   it('the size list reaches every cpu route (textures; packed B, vec4 in place, scalar on buffers) in every transpose combination', () => {
     T.setKernelFamily('cpu');
     for (const [ta, tb] of TRANS) {
-      expect(SIZES.map(([M, N, K]) => T.matmulRoute(M, N, K, 1, ta, tb)), `transA=${ta} transB=${tb}`).toContain('texture');
+      expect(
+        SIZES.map(([M, N, K]) => T.matmulRoute(M, N, K, 1, ta, tb)),
+        `transA=${ta} transB=${tb}`,
+      ).toContain('texture');
       T.setMatmulTextures(false);
       const route = SIZES.map(([M, N, K]) => T.matmulRoute(M, N, K, 1, ta, tb));
       T.setMatmulTextures('auto');
@@ -133,14 +156,27 @@ describe('matmul against the reference', () => {
     expect(textureTiles(1024, 1024, 1024, false).bBuffer).toBe(false);
     // The size list runs both ways when textures are forced.
     const paths = CASES.map((c) => {
-      const t = textureTiles(c.want.shape.at(-2)!, c.want.shape.at(-1)!, c.transA ? c.a.shape.at(-2)! : c.a.shape.at(-1)!, c.transB);
+      const t = textureTiles(
+        c.want.shape.at(-2)!,
+        c.want.shape.at(-1)!,
+        c.transA ? c.a.shape.at(-2)! : c.a.shape.at(-1)!,
+        c.transB,
+      );
       return t.bBuffer ? (t.bTrans ? 'in place, transposed' : 'in place') : 'staged';
     });
     for (const p of ['in place, transposed', 'in place', 'staged']) expect(paths).toContain(p);
     // C as vec4s where N % 4 == 0; the size list has both kinds.
     expect(textureTiles(32, 784, 128, false).vec4Out).toBe(true);
     expect(textureTiles(32, 783, 128, false).vec4Out).toBeUndefined();
-    const stores = CASES.map((c) => textureTiles(c.want.shape.at(-2)!, c.want.shape.at(-1)!, c.transA ? c.a.shape.at(-2)! : c.a.shape.at(-1)!, c.transB).vec4Out === true);
+    const stores = CASES.map(
+      (c) =>
+        textureTiles(
+          c.want.shape.at(-2)!,
+          c.want.shape.at(-1)!,
+          c.transA ? c.a.shape.at(-2)! : c.a.shape.at(-1)!,
+          c.transB,
+        ).vec4Out === true,
+    );
     expect(stores).toContain(true);
     expect(stores).toContain(false);
     // Too small to pay for staging: buffers.
@@ -156,7 +192,11 @@ describe('matmul against the reference', () => {
     }
     expect(tiles(1024)).toMatchObject({ tm: 32, tn: 8, wx: 8, subgroupA: true });
     expect([tiles(130).tm, tiles(67).tm, tiles(4).subgroupA]).toEqual([16, 8, undefined]); // padding at most 1/8 of the rows
-    const rows = new Set(CASES.map((c) => textureTiles(c.want.shape.at(-2)!, c.want.shape.at(-1)!, 8, c.transB)).filter((t) => t.subgroupA).map((t) => t.tm));
+    const rows = new Set(
+      CASES.map((c) => textureTiles(c.want.shape.at(-2)!, c.want.shape.at(-1)!, 8, c.transB))
+        .filter((t) => t.subgroupA)
+        .map((t) => t.tm),
+    );
     expect([...rows].sort((a, b) => a - b)).toEqual([8, 16, 32]);
     T.setTextureSubgroups(false);
     expect(tiles(1024)).toMatchObject({ tm: 16, tn: 16 });
@@ -173,19 +213,49 @@ describe('matmul against the reference', () => {
 
     it(`${name}: batch broadcasting`, async () => {
       const shapes: [number[], number[]][] = [
-        [[2, 1, 5, 7], [3, 7, 4]],
-        [[5, 7], [4, 7, 3]],
-        [[3, 5, 7], [3, 7, 4]],
-        [[2, 3, 5, 8], [8, 4]],
-        [[1, 3, 9, 6], [2, 1, 6, 5]],
+        [
+          [2, 1, 5, 7],
+          [3, 7, 4],
+        ],
+        [
+          [5, 7],
+          [4, 7, 3],
+        ],
+        [
+          [3, 5, 7],
+          [3, 7, 4],
+        ],
+        [
+          [2, 3, 5, 8],
+          [8, 4],
+        ],
+        [
+          [1, 3, 9, 6],
+          [2, 1, 6, 5],
+        ],
         // Enough rows for packed B panels: B shared by the batch (packed once), B per entry,
         // and a partial broadcast of both.
-        [[2, 68, 12], [12, 70]],
-        [[3, 64, 8], [3, 8, 36]],
-        [[2, 1, 64, 8], [3, 8, 5]],
+        [
+          [2, 68, 12],
+          [12, 70],
+        ],
+        [
+          [3, 64, 8],
+          [3, 8, 36],
+        ],
+        [
+          [2, 1, 64, 8],
+          [3, 8, 5],
+        ],
         // Texture copies per batch entry (68 rows padded to 80) and of a whole batch at once.
-        [[2, 68, 64], [2, 64, 20]],
-        [[2, 128, 8], [2, 8, 192]],
+        [
+          [2, 68, 64],
+          [2, 64, 20],
+        ],
+        [
+          [2, 128, 8],
+          [2, 8, 192],
+        ],
       ];
       const cases = shapes.flatMap(([sa, sb]) =>
         TRANS.map(([ta, tb]) => {
@@ -205,7 +275,10 @@ describe('matmul against the reference', () => {
       T.setTextureSubgroups(textures === 'no-subgroups' ? false : 'auto');
       // Every size and transpose of B, plus batches; stored rows of B = its K (NN) or N (NT).
       const shapes: [number[], number[], boolean][] = [
-        ...SIZES.flatMap(([M, N, K]) => [[[M, K], [K, N], false] as [number[], number[], boolean], [[M, K], [N, K], true] as [number[], number[], boolean]]),
+        ...SIZES.flatMap(([M, N, K]) => [
+          [[M, K], [K, N], false] as [number[], number[], boolean],
+          [[M, K], [N, K], true] as [number[], number[], boolean],
+        ]),
         [[4, 128, 36], [4, 36, 196], false],
         [[4, 128, 196], [4, 64, 196], true],
         [[128, 36], [4, 36, 196], false],
@@ -219,23 +292,39 @@ describe('matmul against the reference', () => {
         const rows = sb.at(-2)!;
         const coef = randomArr([rows, 4], seedFor('aff-c', sa, sb, tb));
         const cols = sb.at(-1)!;
-        const mapped = { ...b, data: b.data.map((v, j) => {
-          const r = Math.floor(j / cols) % rows;
-          const y = v * coef.data[4 * r + 2]! + coef.data[4 * r + 3]!;
-          return relu ? Math.max(y, 0) : y;
-        }) };
+        const mapped = {
+          ...b,
+          data: b.data.map((v, j) => {
+            const r = Math.floor(j / cols) % rows;
+            const y = v * coef.data[4 * r + 2]! + coef.data[4 * r + 3]!;
+            return relu ? Math.max(y, 0) : y;
+          }),
+        };
         const K = tb ? sb.at(-1)! : sb.at(-2)!;
         const M = sa.at(-2)!;
         const N = tb ? sb.at(-2)! : sb.at(-1)!;
         const nb = Math.max(sa.length > 2 ? sa[0]! : 1, sb.length > 2 ? sb[0]! : 1);
-        if (family === 'cpu') routes.add(T.stagesBAffine(M, N, K, nb, tb, [sa.length > 2 ? nb : 1, sb.length > 2 ? nb : 1]));
+        if (family === 'cpu')
+          routes.add(T.stagesBAffine(M, N, K, nb, tb, [sa.length > 2 ? nb : 1, sb.length > 2 ? nb : 1]));
         const got = T.matmulRaw(upload(a), upload(b), false, tb, { coef: upload(coef), relu });
         const scale = mapArr(refMatmulAbs(a, mapped, false, tb), (v) => 1e-6 * Math.sqrt(K) * v + 1e-7);
-        outs.push({ got, want: refMatmul(a, mapped, false, tb), scale, label: `[${sa}] · [${sb}]${tb ? 'ᵀ' : ''} relu ${relu}` });
+        outs.push({
+          got,
+          want: refMatmul(a, mapped, false, tb),
+          scale,
+          label: `[${sa}] · [${sb}]${tb ? 'ᵀ' : ''} relu ${relu}`,
+        });
       }
-      for (const o of outs) expectClose(await download(o.got), o.want, { rtol: 0, atol: 1e-6, scale: o.scale }, `${name} bAffine ${o.label}`);
+      for (const o of outs)
+        expectClose(
+          await download(o.got),
+          o.want,
+          { rtol: 0, atol: 1e-6, scale: o.scale },
+          `${name} bAffine ${o.label}`,
+        );
       // Staged with the map: every product when textures are forced, some automatically, none without.
-      if (family === 'cpu') expect([...routes].sort()).toEqual(textures === false ? [false] : textures === 'auto' ? [false, true] : [true]);
+      if (family === 'cpu')
+        expect([...routes].sort()).toEqual(textures === false ? [false] : textures === 'auto' ? [false, true] : [true]);
     });
   }
 
@@ -246,7 +335,12 @@ describe('matmul against the reference', () => {
       // Cap 0: each product's B texture retires its A texture, and the next product's A
       // texture retires that B, all before the commands that read them are submitted.
       scratch.capBytes = 0;
-      await runCases(CASES.filter((_, i) => i % 2 === 0), 'cpu', 'evicting', true);
+      await runCases(
+        CASES.filter((_, i) => i % 2 === 0),
+        'cpu',
+        'evicting',
+        true,
+      );
       expect(scratch.count).toBe(1);
     } finally {
       scratch.capBytes = cap;
@@ -256,12 +350,24 @@ describe('matmul against the reference', () => {
   it('odd register-block tiles and 2-D workgroups on the cpu family', async () => {
     try {
       T.setMatmulTiles('cpu', { tm: 3, tn: 5, wx: 4, wy: 4 });
-      await runCases(CASES.filter((_, i) => i % 3 === 0), 'cpu', 'tiles 3x5');
+      await runCases(
+        CASES.filter((_, i) => i % 3 === 0),
+        'cpu',
+        'tiles 3x5',
+      );
       T.setMatmulTiles('cpu', { tm: 4, tn: 8, wx: 8, wy: 8 });
-      await runCases(CASES.filter((_, i) => i % 3 === 1), 'cpu', 'tiles 4x8 in 8x8 workgroups');
+      await runCases(
+        CASES.filter((_, i) => i % 3 === 1),
+        'cpu',
+        'tiles 4x8 in 8x8 workgroups',
+      );
       T.setMatmulTiles('cpu', null);
       T.setMatmulTiles('cpu', { tm: 16, tn: 8, wx: 8, wy: 1, packB: false });
-      await runCases(CASES.filter((_, i) => i % 3 === 2), 'cpu', '16x8 with B read in place');
+      await runCases(
+        CASES.filter((_, i) => i % 3 === 2),
+        'cpu',
+        '16x8 with B read in place',
+      );
     } finally {
       T.setMatmulTiles('cpu', null);
     }
@@ -270,7 +376,15 @@ describe('matmul against the reference', () => {
   it('the gpu family sorts products into size classes and splits K where too few output tiles would fill the device', () => {
     T.setKernelFamily('gpu');
     const plan = (M: number, N: number, K: number, nb = 1) => T.matmulGpuPlan(M, N, K, nb);
-    expect([plan(256, 256, 256), plan(1024, 1024, 1024), plan(4096, 4096, 4096), plan(10, 4096, 4096), plan(3136, 32, 128)].map((p) => p.sizeClass)).toEqual(['small', 'mid', 'large', 'short', 'narrow']);
+    expect(
+      [
+        plan(256, 256, 256),
+        plan(1024, 1024, 1024),
+        plan(4096, 4096, 4096),
+        plan(10, 4096, 4096),
+        plan(3136, 32, 128),
+      ].map((p) => p.sizeClass),
+    ).toEqual(['small', 'mid', 'large', 'short', 'narrow']);
     expect(plan(4096, 4096, 4096).tiles).toMatchObject({ tm: 8, tn: 4, wx: 16, wy: 16 }); // 128x64, 256 threads
     expect([plan(12544, 256, 128).sizeClass, plan(12544, 256, 257).sizeClass]).toEqual(['shallow', 'mid']);
     // 10x4096x4096: 64 output tiles, so K goes in chunks of at least 256 (a multiple of bk).
@@ -285,7 +399,11 @@ describe('matmul against the reference', () => {
     // Pinned tiles and a custom table row take effect.
     try {
       T.setGpuTileTable({ short: { tiles: { tm: 4, tn: 8, wx: 8, wy: 2, bk: 8 }, splitBelow: 0 } });
-      expect(plan(10, 4096, 4096)).toMatchObject({ sizeClass: 'short', tiles: { tm: 4, tn: 8, wx: 8, wy: 2, bk: 8 }, splits: 1 });
+      expect(plan(10, 4096, 4096)).toMatchObject({
+        sizeClass: 'short',
+        tiles: { tm: 4, tn: 8, wx: 8, wy: 2, bk: 8 },
+        splits: 1,
+      });
       T.setMatmulTiles('gpu', { tm: 4, tn: 4, wx: 4, wy: 4, splits: 3 });
       expect(plan(8, 8, 100)).toMatchObject({ sizeClass: 'pinned', splits: 3, chunk: 48 });
     } finally {
@@ -300,7 +418,9 @@ describe('matmul against the reference', () => {
   const gpuConfigs: [string, Partial<T.GpuTiles> & { splits?: number }][] = [
     // Each distinct shape of the table once (the automatic choice runs the small row above).
     ...T.GPU_SIZE_CLASSES.map((c) => [`table row ${c}`, T.getGpuTileTable()[c].tiles] as [string, T.GpuTiles]).filter(
-      ([, t], i, all) => JSON.stringify(t) !== JSON.stringify(T.getGpuTileTable().small.tiles) && all.findIndex(([, u]) => JSON.stringify(u) === JSON.stringify(t)) === i,
+      ([, t], i, all) =>
+        JSON.stringify(t) !== JSON.stringify(T.getGpuTileTable().small.tiles) &&
+        all.findIndex(([, u]) => JSON.stringify(u) === JSON.stringify(t)) === i,
     ),
     ['8x8 in 16x16', { tm: 8, tn: 8, wx: 16, wy: 16, bk: 16 }],
     ['4x8 in 8x4, k steps of 8', { tm: 4, tn: 8, wx: 8, wy: 4, bk: 8 }],
@@ -309,7 +429,11 @@ describe('matmul against the reference', () => {
     it(`the gpu family in tiles ${label} (${tiles.tm}x${tiles.tn} per thread in ${tiles.wx}x${tiles.wy})`, async () => {
       try {
         T.setMatmulTiles('gpu', tiles);
-        await runCases(CASES.filter((_, j) => j % gpuConfigs.length === i), 'gpu', label);
+        await runCases(
+          CASES.filter((_, j) => j % gpuConfigs.length === i),
+          'gpu',
+          label,
+        );
       } finally {
         T.setMatmulTiles('gpu', null);
       }
@@ -318,9 +442,18 @@ describe('matmul against the reference', () => {
   it('the gpu family split over K: chunks that do not divide K, a batch, shared operands, all transposes, automatic and pinned', async () => {
     T.setKernelFamily('gpu');
     const shapes: [number[], number[]][] = [
-      [[3, 1000], [1000, 67]], // short class: 2 output tiles
-      [[2, 5, 777], [2, 777, 9]], // a batch of two, K not a multiple of 4
-      [[67, 600], [3, 600, 5]], // A shared by the batch
+      [
+        [3, 1000],
+        [1000, 67],
+      ], // short class: 2 output tiles
+      [
+        [2, 5, 777],
+        [2, 777, 9],
+      ], // a batch of two, K not a multiple of 4
+      [
+        [67, 600],
+        [3, 600, 5],
+      ], // A shared by the batch
     ];
     const cases = shapes.flatMap(([sa, sb]) =>
       TRANS.map(([ta, tb]) => {
@@ -333,7 +466,11 @@ describe('matmul against the reference', () => {
     await runCases(cases, 'gpu', 'split-K');
     try {
       T.setMatmulTiles('gpu', { tm: 4, tn: 4, wx: 8, wy: 8, bk: 16, splits: 5 });
-      await runCases(cases.filter((_, j) => j % 2 === 0), 'gpu', 'split-K pinned');
+      await runCases(
+        cases.filter((_, j) => j % 2 === 0),
+        'gpu',
+        'split-K pinned',
+      );
     } finally {
       T.setMatmulTiles('gpu', null);
     }
@@ -343,8 +480,15 @@ describe('matmul against the reference', () => {
     T.setKernelFamily('gpu');
     // Outputs past 2^18: shallow with K <= 256, mid above (large, past 2^22 outputs, runs its
     // tiles pinned above: at a long K its reference would be slow).
-    expect([T.matmulGpuPlan(513, 517, 6).sizeClass, T.matmulGpuPlan(513, 517, 260).sizeClass]).toEqual(['shallow', 'mid']);
-    await runCases([makeCase([513, 6], [6, 517], false, false), makeCase([260, 513], [517, 260], true, true)], 'gpu', 'classes');
+    expect([T.matmulGpuPlan(513, 517, 6).sizeClass, T.matmulGpuPlan(513, 517, 260).sizeClass]).toEqual([
+      'shallow',
+      'mid',
+    ]);
+    await runCases(
+      [makeCase([513, 6], [6, 517], false, false), makeCase([260, 513], [517, 260], true, true)],
+      'gpu',
+      'classes',
+    );
   });
 });
 

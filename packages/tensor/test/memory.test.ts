@@ -22,7 +22,8 @@ describe('scope', () => {
     });
     expect(inner.every((t) => t.isDisposed)).toBe(true);
     expect(kept!.isDisposed).toBe(false);
-    for (const t of [out.direct, out.list[0] as T.Tensor, (out.list[1] as { deep: T.Tensor }).deep, out.map.get('m')!]) expect(t.isDisposed).toBe(false);
+    for (const t of [out.direct, out.list[0] as T.Tensor, (out.list[1] as { deep: T.Tensor }).deep, out.map.get('m')!])
+      expect(t.isDisposed).toBe(false);
   });
 
   it('returned tensors move to the enclosing scope', () => {

@@ -14,7 +14,15 @@ const dir = join(pkg, '.cache', 'process-exit');
 
 beforeAll(async () => {
   mkdirSync(dir, { recursive: true });
-  await build({ entryPoints: [join(pkg, 'src', 'node.ts')], bundle: true, platform: 'node', format: 'esm', external: ['webgpu'], outfile: join(dir, 'tensor-node.mjs'), logLevel: 'silent' });
+  await build({
+    entryPoints: [join(pkg, 'src', 'node.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    external: ['webgpu'],
+    outfile: join(dir, 'tensor-node.mjs'),
+    logLevel: 'silent',
+  });
 });
 
 interface Exit {

@@ -25,7 +25,13 @@ async function withFakeClock<R>(fn: (clock: { ms: number }) => Promise<R>): Prom
 
 /** Dawn's kind of poll, as dawn-quiet-wait.ts recognises it: native, nameless, no parameters. */
 function looksLikeDawnPoll(cb: unknown, args: unknown[]): boolean {
-  return args.length === 0 && typeof cb === 'function' && cb.length === 0 && cb.name === '' && Function.prototype.toString.call(cb).endsWith('{ [native code] }');
+  return (
+    args.length === 0 &&
+    typeof cb === 'function' &&
+    cb.length === 0 &&
+    cb.name === '' &&
+    Function.prototype.toString.call(cb).endsWith('{ [native code] }')
+  );
 }
 
 beforeAll(async () => {

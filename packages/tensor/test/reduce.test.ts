@@ -50,7 +50,8 @@ describe('reductions over any axes (thread per output)', () => {
       for (const axes of axesList) {
         // arg ops take one axis (or none: the flattened index).
         if (op.startsWith('arg') && Array.isArray(axes)) continue;
-        for (const keepDims of [false, true]) await check(op, x, axes, keepDims, `${op} axes=${JSON.stringify(axes)} keep=${keepDims}`);
+        for (const keepDims of [false, true])
+          await check(op, x, axes, keepDims, `${op} axes=${JSON.stringify(axes)} keep=${keepDims}`);
       }
     });
   }
@@ -64,9 +65,19 @@ describe('reductions over any axes (thread per output)', () => {
 
   it('variance with corrections 0, 1, 2 and keepDims', async () => {
     const v = randomArr([4, 9, 6], seedFor('variance'), { lo: -3, hi: 5 });
-    for (const [axes, correction, keepDims] of [[undefined, 1, false], [1, 0, false], [[0, 2], 2, true], [-1, 1, true]] as [Axes, number, boolean][]) {
+    for (const [axes, correction, keepDims] of [
+      [undefined, 1, false],
+      [1, 0, false],
+      [[0, 2], 2, true],
+      [-1, 1, true],
+    ] as [Axes, number, boolean][]) {
       const y = T.variance(upload(v), axes, { correction, keepDims });
-      expectClose(await download(y), refVariance(v, axes, correction, keepDims), { rtol: 1e-5, atol: 1e-6 }, `var axes=${JSON.stringify(axes)} c=${correction}`);
+      expectClose(
+        await download(y),
+        refVariance(v, axes, correction, keepDims),
+        { rtol: 1e-5, atol: 1e-6 },
+        `var axes=${JSON.stringify(axes)} c=${correction}`,
+      );
     }
   });
 });
@@ -102,7 +113,8 @@ describe('long reductions (workgroup trees, chunks and two passes)', () => {
         // Small integers: every partial sum is exact in f32, so any element read twice or
         // skipped changes the result.
         const ints = randomInts([3, 20011], seedFor('two-pass'), -8, 8);
-        for (const op of ['sum', 'max', 'min', 'argmax', 'argmin'] as const) await check(op, ints, 1, false, `${family} ${op} [3,20011] axis 1`);
+        for (const op of ['sum', 'max', 'min', 'argmax', 'argmin'] as const)
+          await check(op, ints, 1, false, `${family} ${op} [3,20011] axis 1`);
         const flat = randomInts([130, 131], seedFor('two-pass-all'), -8, 8);
         await check('sum', flat, undefined, false, `${family} sum of all 17030`);
         await check('max', flat, undefined, false, `${family} max of all 17030`);
@@ -143,7 +155,12 @@ describe('integer and empty reductions', () => {
 
   it('sumTo undoes broadcasting', async () => {
     const g = randomArr([3, 4, 5], seedFor('sumTo'));
-    expectClose(await download(T.sumTo(upload(g), [4, 1])), reshape(refReduce('sum', g, [0, 2]), [4, 1]), { atol: 1e-5 }, 'sumTo [4,1]');
+    expectClose(
+      await download(T.sumTo(upload(g), [4, 1])),
+      reshape(refReduce('sum', g, [0, 2]), [4, 1]),
+      { atol: 1e-5 },
+      'sumTo [4,1]',
+    );
     expectClose(await download(T.sumTo(upload(g), [5])), refReduce('sum', g, [0, 1]), { atol: 1e-5 }, 'sumTo [5]');
   });
 });

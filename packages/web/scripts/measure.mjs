@@ -21,12 +21,23 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
-const { values } = parseArgs({ options: { run: { type: 'string' }, films: { type: 'string' }, reps: { type: 'string', default: '3' }, chromium: { type: 'string', default: '/usr/bin/chromium' } } });
-if (!values.run || !values.films) throw new Error('usage: measure.mjs --run RUN --films DIR [--reps N] [--chromium PATH]');
+const { values } = parseArgs({
+  options: {
+    run: { type: 'string' },
+    films: { type: 'string' },
+    reps: { type: 'string', default: '3' },
+    chromium: { type: 'string', default: '/usr/bin/chromium' },
+  },
+});
+if (!values.run || !values.films)
+  throw new Error('usage: measure.mjs --run RUN --films DIR [--reps N] [--chromium PATH]');
 const run = resolve(values.run);
 const reps = Number(values.reps);
 const cli = fileURLToPath(new URL('../../cli/bin/spine-cli.js', import.meta.url));
-const films = readdirSync(resolve(values.films)).filter((f) => /\.(png|jpe?g|tiff?|dcm)$/i.test(f)).sort().map((f) => join(resolve(values.films), f));
+const films = readdirSync(resolve(values.films))
+  .filter((f) => /\.(png|jpe?g|tiff?|dcm)$/i.test(f))
+  .sort()
+  .map((f) => join(resolve(values.films), f));
 if (films.length < 2) throw new Error('--films needs at least two films');
 const tmp = mkdtempSync(join(tmpdir(), 'spine-web-measure-'));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -65,18 +76,33 @@ async function browserFigures(site) {
   let adapter = '';
   try {
     for (let i = 0; i < reps; i++) {
-      const browser = await chromium.launch({ executablePath: values.chromium, args: ['--no-sandbox', '--enable-unsafe-webgpu'] });
+      const browser = await chromium.launch({
+        executablePath: values.chromium,
+        args: ['--no-sandbox', '--enable-unsafe-webgpu'],
+      });
       try {
         const page = await browser.newPage();
         await page.goto(url);
-        await page.waitForFunction(() => document.body.dataset.state === 'ready' || document.body.dataset.state === 'no-webgpu' || document.body.dataset.state === 'no-model', null, { timeout: 600_000 });
-        if ((await page.evaluate(() => document.body.dataset.state)) !== 'ready') throw new Error(`the page did not get ready: ${await page.textContent('#alert')}`);
+        await page.waitForFunction(
+          () =>
+            document.body.dataset.state === 'ready' ||
+            document.body.dataset.state === 'no-webgpu' ||
+            document.body.dataset.state === 'no-model',
+          null,
+          { timeout: 600_000 },
+        );
+        if ((await page.evaluate(() => document.body.dataset.state)) !== 'ready')
+          throw new Error(`the page did not get ready: ${await page.textContent('#alert')}`);
         load.push(await page.evaluate(() => window.spineWeb.timings.modelReadyMs));
         adapter = await page.textContent('#device-info');
         for (const pass of [cold, warm]) {
           const before = await page.evaluate(() => window.spineWeb.timings.perFilmMs.length);
           await page.setInputFiles('#film-input', films);
-          await page.waitForFunction((n) => window.spineWeb.timings.perFilmMs.length >= n && document.body.dataset.state === 'ready', before + films.length, { timeout: 1_800_000 });
+          await page.waitForFunction(
+            (n) => window.spineWeb.timings.perFilmMs.length >= n && document.body.dataset.state === 'ready',
+            before + films.length,
+            { timeout: 1_800_000 },
+          );
           const t = await page.evaluate((b) => window.spineWeb.timings.perFilmMs.slice(b), before);
           pass.push(t.reduce((s, v) => s + v, 0) / t.length);
         }
@@ -97,13 +123,28 @@ try {
   const browser = await browserFigures(site);
   const predict = nodeFigures('predict');
   const explain = nodeFigures('explain');
-  const result = { run: basename(run), films: films.length, modelMiB: Number(modelMiB.toFixed(2)), reps, browser, node: { predict, explain } };
-  console.log(`run ${basename(run)}, ${films.length} films, model ${modelMiB >= 1 ? `${modelMiB.toFixed(1)} MiB` : `${Math.ceil(modelMiB * 1024)} KiB`}; ${browser.adapter}`);
+  const result = {
+    run: basename(run),
+    films: films.length,
+    modelMiB: Number(modelMiB.toFixed(2)),
+    reps,
+    browser,
+    node: { predict, explain },
+  };
+  console.log(
+    `run ${basename(run)}, ${films.length} films, model ${modelMiB >= 1 ? `${modelMiB.toFixed(1)} MiB` : `${Math.ceil(modelMiB * 1024)} KiB`}; ${browser.adapter}`,
+  );
   console.log('| where | ready (s) | per film (s) |');
   console.log('|---|---|---|');
-  console.log(`| browser page (network + Grad-CAM, batches of 4) | ${seconds(browser.loadMs)} | ${seconds(browser.coldPerFilmMs)} first pass, ${seconds(browser.warmPerFilmMs)} warm |`);
-  console.log(`| Node, spine-cli predict (network, batch 16) | ${seconds(predict.readyMs)} | ${seconds(predict.perFilmMs)} |`);
-  console.log(`| Node, spine-cli explain (network + Grad-CAM + PNG) | ${seconds(explain.readyMs)} | ${seconds(explain.perFilmMs)} |`);
+  console.log(
+    `| browser page (network + Grad-CAM, batches of 4) | ${seconds(browser.loadMs)} | ${seconds(browser.coldPerFilmMs)} first pass, ${seconds(browser.warmPerFilmMs)} warm |`,
+  );
+  console.log(
+    `| Node, spine-cli predict (network, batch 16) | ${seconds(predict.readyMs)} | ${seconds(predict.perFilmMs)} |`,
+  );
+  console.log(
+    `| Node, spine-cli explain (network + Grad-CAM + PNG) | ${seconds(explain.readyMs)} | ${seconds(explain.perFilmMs)} |`,
+  );
   console.log(JSON.stringify(result));
 } finally {
   rmSync(tmp, { recursive: true, force: true });

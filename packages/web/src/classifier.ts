@@ -9,7 +9,19 @@
 import * as T from '@spine/tensor';
 import type { Module } from '@spine/nn';
 import type { Image } from '@spine/imaging';
-import { DenseNet, SequentialCNN, camOverlay, densenet121, densenet169, densenet201, gradCam, preprocess, resolveTransform, toNetworkInput, type ResolvedTransform } from '@spine/models/browser';
+import {
+  DenseNet,
+  SequentialCNN,
+  camOverlay,
+  densenet121,
+  densenet169,
+  densenet201,
+  gradCam,
+  preprocess,
+  resolveTransform,
+  toNetworkInput,
+  type ResolvedTransform,
+} from '@spine/models/browser';
 import { ModelFileError, type ModelConfig, type WebModel } from './model-file.js';
 
 export interface FilmCam {
@@ -25,7 +37,8 @@ export interface FilmCam {
 const DENSENETS = { densenet121, densenet169, densenet201 } as const;
 
 function buildNetwork(m: ModelConfig): SequentialCNN | DenseNet {
-  if (m.kind === 'densenet') return DENSENETS[m.arch]({ numClasses: m.numClasses, dropRate: m.dropRate, memoryEfficient: false });
+  if (m.kind === 'densenet')
+    return DENSENETS[m.arch]({ numClasses: m.numClasses, dropRate: m.dropRate, memoryEfficient: false });
   return new SequentialCNN(m);
 }
 
@@ -69,7 +82,13 @@ export class Classifier {
     const x = T.tensor(inputs, [films.length, 3, height, width]);
     try {
       const cam = await gradCam(this.network, x);
-      return cam.maps.map((map, i) => ({ probMale: cam.probabilities[i]![1]!, map, height: cam.height, width: cam.width, layer: cam.layer }));
+      return cam.maps.map((map, i) => ({
+        probMale: cam.probabilities[i]![1]!,
+        map,
+        height: cam.height,
+        width: cam.width,
+        layer: cam.layer,
+      }));
     } finally {
       x.dispose();
     }

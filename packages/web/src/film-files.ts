@@ -44,7 +44,8 @@ async function walk(dir: FileSystemDirectoryEntry, out: FilmFile[]): Promise<voi
     if (part.length === 0) return;
     for (const e of part) {
       if (e.isDirectory) await walk(e as FileSystemDirectoryEntry, out);
-      else if (isImageName(e.name)) out.push({ name: e.fullPath.replace(/^\//, ''), file: await fileOf(e as FileSystemFileEntry) });
+      else if (isImageName(e.name))
+        out.push({ name: e.fullPath.replace(/^\//, ''), file: await fileOf(e as FileSystemFileEntry) });
     }
   }
 }

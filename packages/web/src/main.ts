@@ -36,7 +36,13 @@ let busy = false;
 
 declare global {
   interface Window {
-    spineWeb: { state: () => string | undefined; results: () => FilmResult[]; csv: () => string; timings: Timings; model: () => string | undefined };
+    spineWeb: {
+      state: () => string | undefined;
+      results: () => FilmResult[];
+      csv: () => string;
+      timings: Timings;
+      model: () => string | undefined;
+    };
   }
 }
 window.spineWeb = {
@@ -63,7 +69,9 @@ async function start(): Promise<void> {
   }
   timings.deviceReadyMs = performance.now();
   const info = T.deviceInfo();
-  view.setDevice(`WebGPU adapter: ${[info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unnamed'} (${info.kernels} kernels)`);
+  view.setDevice(
+    `WebGPU adapter: ${[info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unnamed'} (${info.kernels} kernels)`,
+  );
   const url = new URLSearchParams(location.search).get('model') ?? 'model.safetensors';
   let response: Response | undefined;
   try {
@@ -93,13 +101,20 @@ async function loadModel(files: NamedBytes[]): Promise<void> {
     view.setState('ready', 'Ready: drop films or choose them.');
   } catch (e) {
     view.showAlert(modelProblem(e));
-    view.setState(classifier ? 'ready' : 'no-model', classifier ? 'The previous model is still loaded.' : 'Load a model to start.');
+    view.setState(
+      classifier ? 'ready' : 'no-model',
+      classifier ? 'The previous model is still loaded.' : 'Load a model to start.',
+    );
   }
 }
 
 async function classifyFilms(list: FilmFile[]): Promise<void> {
-  if (list.length === 0) return void view.showAlert('No PNG, JPEG, TIFF or DICOM files were found in what was dropped or chosen.');
-  if (!classifier || busy) return void view.showAlert(classifier ? 'Still working on the previous films; wait for them to finish.' : NO_MODEL_YET);
+  if (list.length === 0)
+    return void view.showAlert('No PNG, JPEG, TIFF or DICOM files were found in what was dropped or chosen.');
+  if (!classifier || busy)
+    return void view.showAlert(
+      classifier ? 'Still working on the previous films; wait for them to finish.' : NO_MODEL_YET,
+    );
   const model = classifier;
   busy = true;
   films = list;
@@ -107,7 +122,10 @@ async function classifyFilms(list: FilmFile[]): Promise<void> {
   cams = list.map(() => undefined);
   view.showAlert(null);
   view.hideFilm();
-  view.startTable(list.map((f) => f.name), (i) => void showFilm(i));
+  view.startTable(
+    list.map((f) => f.name),
+    (i) => void showFilm(i),
+  );
   view.setState('busy', `Classifying ${list.length} film${list.length === 1 ? '' : 's'}…`);
   let shown = false;
   try {
@@ -117,7 +135,10 @@ async function classifyFilms(list: FilmFile[]): Promise<void> {
       const decoded: { index: number; image: Image }[] = [];
       for (let k = 0; k < chunk.length; k++) {
         try {
-          decoded.push({ index: start + k, image: decodeImage(new Uint8Array(await chunk[k]!.file.arrayBuffer()), chunk[k]!.name) });
+          decoded.push({
+            index: start + k,
+            image: decodeImage(new Uint8Array(await chunk[k]!.file.arrayBuffer()), chunk[k]!.name),
+          });
         } catch (e) {
           results[start + k]!.error = filmProblem(e);
         }
@@ -149,7 +170,10 @@ async function classifyFilms(list: FilmFile[]): Promise<void> {
   const failed = results.flatMap((r) => (r.error !== undefined ? [{ name: r.file, error: r.error }] : []));
   if (failed.length > 0) view.showAlert(filmAlert(failed, list.length));
   view.downloadCsv.disabled = false;
-  view.setState('ready', `Done: ${list.length - failed.length} of ${list.length} film${list.length === 1 ? '' : 's'} classified.`);
+  view.setState(
+    'ready',
+    `Done: ${list.length - failed.length} of ${list.length} film${list.length === 1 ? '' : 's'} classified.`,
+  );
 }
 
 async function showFilm(i: number): Promise<void> {
@@ -160,7 +184,13 @@ async function showFilm(i: number): Promise<void> {
 
 function render(i: number, image: Image): void {
   const cam = cams[i]!;
-  view.showFilm(films[i]!.name, classifier!.pictures(image, cam, DISPLAY_SIDE), { probMale: cam.probMale }, cam.layer, classifier!.spec.verdict);
+  view.showFilm(
+    films[i]!.name,
+    classifier!.pictures(image, cam, DISPLAY_SIDE),
+    { probMale: cam.probMale },
+    cam.layer,
+    classifier!.spec.verdict,
+  );
   view.markCurrent(i);
 }
 
@@ -207,7 +237,10 @@ function wireEvents(): void {
   view.modelInput.addEventListener('change', () => {
     const list = [...(view.modelInput.files ?? [])];
     view.modelInput.value = '';
-    if (list.length > 0) void Promise.all(list.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) }))).then(loadModel);
+    if (list.length > 0)
+      void Promise.all(list.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) }))).then(
+        loadModel,
+      );
   });
   view.downloadCsv.addEventListener('click', downloadCsv);
 }

@@ -6,7 +6,7 @@ import { isImagingError } from '@spine/imaging';
 import { MODEL_FILE_ADVICE, ModelFileError } from './model-file.js';
 
 export const NO_WEBGPU =
-  'This browser does not offer WebGPU, which the classifier needs: the network runs on this computer\'s graphics processor, so no film is sent anywhere.\n' +
+  "This browser does not offer WebGPU, which the classifier needs: the network runs on this computer's graphics processor, so no film is sent anywhere.\n" +
   'Use a current Chrome or Edge (version 113 or later) on Windows, macOS or ChromeOS, or Chrome on Linux or Android with WebGPU enabled (chrome://flags/#enable-unsafe-webgpu), ' +
   'or Safari 26 / Firefox 141 or later. The page must be opened from https:// or http://localhost.';
 
@@ -30,7 +30,8 @@ export function filmProblem(e: unknown): string {
 }
 
 export function filmAlert(failed: { name: string; error: string }[], total: number): string {
-  if (failed.length === 1 && total === 1) return `${failed[0]!.name} is ${failed[0]!.error}. Drop PNG, JPEG, TIFF or DICOM films.`;
+  if (failed.length === 1 && total === 1)
+    return `${failed[0]!.name} is ${failed[0]!.error}. Drop PNG, JPEG, TIFF or DICOM films.`;
   const first = failed.slice(0, 3).map((f) => `${f.name}: ${f.error}`);
   return `${failed.length} of ${total} files could not be classified (see the Problem column):\n${first.join('\n')}${failed.length > 3 ? '\n…' : ''}`;
 }

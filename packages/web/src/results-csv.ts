@@ -26,7 +26,11 @@ export interface Call {
 /** predict's rule: M when P(male) >= threshold; uncertain when neither sex reaches uncertainBelow. */
 export function callFor(probMale: number, v: Verdict): Call {
   const sex = probMale >= v.threshold ? 'M' : 'F';
-  return { sex, confidence: sex === 'M' ? probMale : 1 - probMale, uncertain: Math.max(probMale, 1 - probMale) < v.uncertainBelow };
+  return {
+    sex,
+    confidence: sex === 'M' ? probMale : 1 - probMale,
+    uncertain: Math.max(probMale, 1 - probMale) < v.uncertainBelow,
+  };
 }
 
 export function csvField(s: string): string {

@@ -57,7 +57,13 @@ export class View {
   }
 
   /** The film and its map at full opacity; the slider sets the map layer's opacity. */
-  showFilm(name: string, pictures: { film: Image; heat: Image }, result: Required<Pick<FilmResult, 'probMale'>>, layer: string, verdict: Verdict): void {
+  showFilm(
+    name: string,
+    pictures: { film: Image; heat: Image },
+    result: Required<Pick<FilmResult, 'probMale'>>,
+    layer: string,
+    verdict: Verdict,
+  ): void {
     drawImage(this.filmCanvas, pictures.film);
     drawImage(this.camCanvas, pictures.heat);
     this.filmCanvas.setAttribute('aria-label', `${name} as the network saw it, with its Grad-CAM map`);
@@ -67,7 +73,9 @@ export class View {
     byId('probability').textContent = `${(100 * call.confidence).toFixed(1)}% ${call.sex === 'M' ? 'male' : 'female'}`;
     byId('prob-male').textContent = result.probMale.toFixed(4);
     const u = byId('uncertain');
-    u.textContent = call.uncertain ? `Uncertain: neither sex reaches ${Math.round(100 * verdict.uncertainBelow)}%` : `Confident (at least ${Math.round(100 * verdict.uncertainBelow)}%)`;
+    u.textContent = call.uncertain
+      ? `Uncertain: neither sex reaches ${Math.round(100 * verdict.uncertainBelow)}%`
+      : `Confident (at least ${Math.round(100 * verdict.uncertainBelow)}%)`;
     u.className = call.uncertain ? 'uncertain' : '';
     byId('cam-layer').textContent = layer;
     this.result.hidden = false;

@@ -29,8 +29,18 @@ beforeAll(async () => {
 describe('the page bundle', () => {
   it('holds the packages unchanged and reaches no Node built-in', () => {
     // Inputs are named relative to packages/web: the workspace packages' built dist/ files.
-    for (const part of ['../tensor/dist/', '../nn/dist/', '../models/dist/browser.js', '../models/dist/explain/grad-cam.js', '../imaging/dist/', 'fflate']) {
-      expect(bundled.some((f) => f.includes(part)), part).toBe(true);
+    for (const part of [
+      '../tensor/dist/',
+      '../nn/dist/',
+      '../models/dist/browser.js',
+      '../models/dist/explain/grad-cam.js',
+      '../imaging/dist/',
+      'fflate',
+    ]) {
+      expect(
+        bundled.some((f) => f.includes(part)),
+        part,
+      ).toBe(true);
     }
     expect(bundled.filter((f) => f.startsWith(`${NODE_STUB_NAMESPACE}:`))).toEqual([]);
     expect(bundled.filter((f) => /models\/dist\/(data\/(loader|worker|cache)|train|weights)/.test(f))).toEqual([]);
@@ -41,7 +51,8 @@ describe('the page bundle', () => {
   it('has no WGSL of its own: every kernel comes from @spine/tensor and @spine/nn', () => {
     const ours = bundled.filter((f) => f.startsWith('src/'));
     expect(ours.length).toBeGreaterThan(4);
-    for (const f of ours) expect(readFileSync(join(root, f), 'utf8')).not.toMatch(/@compute|@workgroup_size|var<storage/);
+    for (const f of ours)
+      expect(readFileSync(join(root, f), 'utf8')).not.toMatch(/@compute|@workgroup_size|var<storage/);
   });
 
   it('the stub check catches an entry that uses a Node built-in', async () => {

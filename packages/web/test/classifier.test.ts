@@ -13,8 +13,21 @@ import { Classifier } from '../src/classifier.js';
 import { ModelFileError, type WebModel } from '../src/model-file.js';
 
 const sample = fileURLToPath(new URL('../../../test-data/sample/cervical/', import.meta.url));
-const films = ['cervical-0001-00000.png', 'cervical-0001-00001.png', 'cervical-0001-00002.png'].map((f) => join(sample, f));
-const CONFIG: SequentialCnnConfig = { numClasses: 2, inputSize: 40, inChannels: 3, channels: [6, 8, 8, 8, 8], hidden: [16, 16], conv1: { kernel: 5, stride: 1, padding: 2 }, conv2: { stride: 1, padding: 1 }, lrn: { size: 5, alpha: 5e-4, beta: 0.75, k: 2 }, dropout: 0.5, initStd: 0.2 };
+const films = ['cervical-0001-00000.png', 'cervical-0001-00001.png', 'cervical-0001-00002.png'].map((f) =>
+  join(sample, f),
+);
+const CONFIG: SequentialCnnConfig = {
+  numClasses: 2,
+  inputSize: 40,
+  inChannels: 3,
+  channels: [6, 8, 8, 8, 8],
+  hidden: [16, 16],
+  conv1: { kernel: 5, stride: 1, padding: 2 },
+  conv2: { stride: 1, padding: 1 },
+  lrn: { size: 5, alpha: 5e-4, beta: 0.75, k: 2 },
+  dropout: 0.5,
+  initStd: 0.2,
+};
 const transform = { width: 40, height: 40, resize: 'stretch' as const };
 let webModel: WebModel;
 let reference: number[];
@@ -24,11 +37,18 @@ beforeAll(async () => {
   T.manualSeed(5);
   const net = new SequentialCNN(CONFIG);
   net.eval();
-  webModel = { label: 'test model', model: CONFIG, transform, verdict: { threshold: 0.5, uncertainBelow: 0.6 }, weights: new Map((await net.stateDictData()).entries()) };
+  webModel = {
+    label: 'test model',
+    model: CONFIG,
+    transform,
+    verdict: { threshold: 0.5, uncertainBelow: 0.6 },
+    weights: new Map((await net.stateDictData()).entries()),
+  };
   // predict's path: loadNetworkInput per file, one batch, forward, softmax.
   const plane = 3 * 40 * 40;
   const inputs = new Float32Array(films.length * plane);
-  for (let i = 0; i < films.length; i++) await loadNetworkInput(films[i]!, transform, { out: inputs, offset: i * plane });
+  for (let i = 0; i < films.length; i++)
+    await loadNetworkInput(films[i]!, transform, { out: inputs, offset: i * plane });
   const x = T.tensor(inputs, [films.length, 3, 40, 40]);
   const p = T.noGrad(() => T.scope(() => T.softmax(net.forward(x), 1)));
   const probs = await p.data();

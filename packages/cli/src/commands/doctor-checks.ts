@@ -5,7 +5,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { conv2d } from '@spine/nn';
-import { NoAdapterError, deviceInfo, matmul, ready, scope, tensor, type DeviceInfo, type Tensor } from '@spine/tensor/node';
+import {
+  NoAdapterError,
+  deviceInfo,
+  matmul,
+  ready,
+  scope,
+  tensor,
+  type DeviceInfo,
+  type Tensor,
+} from '@spine/tensor/node';
 import { mulberry32 } from '@spine/test-data';
 
 export interface NodeCheck {
@@ -59,10 +68,18 @@ export async function checkAdapter(backend?: string): Promise<AdapterCheck> {
     if (e instanceof NoAdapterError || (e instanceof Error && e.name === 'NoAdapterError')) {
       // The message is a first line (what failed) followed by the install advice.
       const [first, ...rest] = message.split('\n');
-      const advice = [...rest, "Then run 'spine-cli doctor' again. In the spine-cli repository, 'npm run setup' (as root) installs lavapipe."];
+      const advice = [
+        ...rest,
+        "Then run 'spine-cli doctor' again. In the spine-cli repository, 'npm run setup' (as root) installs lavapipe.",
+      ];
       return { ok: false, error: first ?? message, advice: advice.join('\n') };
     }
-    return { ok: false, error: message, advice: "Run 'npm run setup' to install a WebGPU adapter, or 'node scripts/probe-adapter.mjs --verbose' to see what Dawn reports." };
+    return {
+      ok: false,
+      error: message,
+      advice:
+        "Run 'npm run setup' to install a WebGPU adapter, or 'node scripts/probe-adapter.mjs --verbose' to see what Dawn reports.",
+    };
   }
 }
 
@@ -76,11 +93,18 @@ export async function kernelSelfTest(): Promise<KernelCheck[]> {
   const a = values(M * K);
   const b = values(K * N);
   checks.push(
-    await runCheck('matmul', `[${M},${K}] x [${K},${N}]`, 1e-4, () => matmul(tensor(Float32Array.from(a), [M, K]), tensor(Float32Array.from(b), [K, N])), () => {
-      const out = new Float64Array(M * N);
-      for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) out[i * N + j]! += a[i * K + k]! * b[k * N + j]!;
-      return out;
-    }),
+    await runCheck(
+      'matmul',
+      `[${M},${K}] x [${K},${N}]`,
+      1e-4,
+      () => matmul(tensor(Float32Array.from(a), [M, K]), tensor(Float32Array.from(b), [K, N])),
+      () => {
+        const out = new Float64Array(M * N);
+        for (let i = 0; i < M; i++)
+          for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) out[i * N + j]! += a[i * K + k]! * b[k * N + j]!;
+        return out;
+      },
+    ),
   );
 
   const [n, c, h, w, oc, kh, kw, stride, pad] = [2, 3, 11, 13, 5, 3, 3, 2, 1];
@@ -94,7 +118,13 @@ export async function kernelSelfTest(): Promise<KernelCheck[]> {
       'conv2d',
       `x [${n},${c},${h},${w}], w [${oc},${c},${kh},${kw}], stride ${stride}, padding ${pad}`,
       1e-4,
-      () => conv2d(tensor(Float32Array.from(x), [n, c, h, w]), tensor(Float32Array.from(wt), [oc, c, kh, kw]), tensor(Float32Array.from(bias), [oc]), { stride, padding: pad }),
+      () =>
+        conv2d(
+          tensor(Float32Array.from(x), [n, c, h, w]),
+          tensor(Float32Array.from(wt), [oc, c, kh, kw]),
+          tensor(Float32Array.from(bias), [oc]),
+          { stride, padding: pad },
+        ),
       () => {
         const out = new Float64Array(n * oc * oh * ow);
         for (let b0 = 0; b0 < n; b0++)
@@ -107,7 +137,8 @@ export async function kernelSelfTest(): Promise<KernelCheck[]> {
                     for (let j = 0; j < kw; j++) {
                       const yy = y * stride - pad + i;
                       const zz = z * stride - pad + j;
-                      if (yy >= 0 && yy < h && zz >= 0 && zz < w) s += x[((b0 * c + ci) * h + yy) * w + zz]! * wt[((o * c + ci) * kh + i) * kw + j]!;
+                      if (yy >= 0 && yy < h && zz >= 0 && zz < w)
+                        s += x[((b0 * c + ci) * h + yy) * w + zz]! * wt[((o * c + ci) * kh + i) * kw + j]!;
                     }
                 out[((b0 * oc + o) * oh + y) * ow + z] = s;
               }
@@ -118,7 +149,13 @@ export async function kernelSelfTest(): Promise<KernelCheck[]> {
   return checks;
 }
 
-async function runCheck(name: string, shape: string, tolerance: number, gpu: () => Tensor, cpu: () => Float64Array): Promise<KernelCheck> {
+async function runCheck(
+  name: string,
+  shape: string,
+  tolerance: number,
+  gpu: () => Tensor,
+  cpu: () => Float64Array,
+): Promise<KernelCheck> {
   try {
     const t0 = performance.now();
     const y = scope(gpu);
@@ -126,7 +163,15 @@ async function runCheck(name: string, shape: string, tolerance: number, gpu: () 
     const ms = performance.now() - t0;
     y.dispose();
     const want = cpu();
-    if (got.length !== want.length) return { name, ok: false, shape, tolerance, ms, error: `output has ${got.length} values, expected ${want.length}` };
+    if (got.length !== want.length)
+      return {
+        name,
+        ok: false,
+        shape,
+        tolerance,
+        ms,
+        error: `output has ${got.length} values, expected ${want.length}`,
+      };
     let maxAbsError = 0;
     let ok = true;
     let nonFinite = 0;
@@ -137,7 +182,12 @@ async function runCheck(name: string, shape: string, tolerance: number, gpu: () 
       // Written so that NaN fails too.
       if (!(err <= tolerance * (1 + Math.abs(want[i]!)))) ok = false;
     }
-    const error = nonFinite > 0 ? `${nonFinite} of ${want.length} outputs are not finite` : ok ? undefined : `error above tolerance (relative ${tolerance})`;
+    const error =
+      nonFinite > 0
+        ? `${nonFinite} of ${want.length} outputs are not finite`
+        : ok
+          ? undefined
+          : `error above tolerance (relative ${tolerance})`;
     return { name, ok, shape, maxAbsError, tolerance, ms, ...(error ? { error } : {}) };
   } catch (e) {
     return { name, ok: false, shape, tolerance, error: e instanceof Error ? e.message : String(e) };

@@ -33,20 +33,41 @@ export const doctorCommand: Command = {
   options: {
     json: { type: 'boolean', description: 'Print one JSON object instead of the report.' },
     'skip-pytorch': { type: 'boolean', description: 'Do not look for PyTorch (importing it takes seconds).' },
-    backend: { type: 'string', value: 'NAME', description: 'Dawn backend to ask for: vulkan, metal, d3d12, opengl...', defaultText: "the platform's" },
+    backend: {
+      type: 'string',
+      value: 'NAME',
+      description: 'Dawn backend to ask for: vulkan, metal, d3d12, opengl...',
+      defaultText: "the platform's",
+    },
   },
-  examples: ['spine-cli doctor', 'spine-cli doctor --json > doctor.json', "spine-cli doctor --json | jq '.adapter.info.description'", 'spine-cli doctor --backend vulkan --skip-pytorch'],
+  examples: [
+    'spine-cli doctor',
+    'spine-cli doctor --json > doctor.json',
+    "spine-cli doctor --json | jq '.adapter.info.description'",
+    'spine-cli doctor --backend vulkan --skip-pytorch',
+  ],
   async run(values) {
-    const report = await doctor({ skipPytorch: values['skip-pytorch'] === true, backend: values.backend as string | undefined });
+    const report = await doctor({
+      skipPytorch: values['skip-pytorch'] === true,
+      backend: values.backend as string | undefined,
+    });
     process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
     return report.ok ? EXIT_OK : EXIT_FAILURE;
   },
 };
 
-export async function doctor({ skipPytorch = false, backend }: { skipPytorch?: boolean; backend?: string } = {}): Promise<DoctorReport> {
+export async function doctor({
+  skipPytorch = false,
+  backend,
+}: {
+  skipPytorch?: boolean;
+  backend?: string;
+} = {}): Promise<DoctorReport> {
   // Loaded here, not at the top, so --help does not start the GPU stack.
   const { checkAdapter, checkNode, checkPytorch, kernelSelfTest } = await import('./doctor-checks.js');
-  const { releaseDevice, warmerUnavailable, matmulTierUpActive, getMatmulTierUp, matmulTexturesMode } = await import('@spine/tensor/node');
+  const { releaseDevice, warmerUnavailable, matmulTierUpActive, getMatmulTierUp, matmulTexturesMode } = await import(
+    '@spine/tensor/node'
+  );
   const node = checkNode(MIN_NODE_MAJOR);
   const adapter = await checkAdapter(backend);
   let checks: KernelCheck[] = [];
@@ -61,35 +82,61 @@ export async function doctor({ skipPytorch = false, backend }: { skipPytorch?: b
     if (adapter.ok) await releaseDevice();
   }
   const selfTest = { ok: adapter.ok && checks.every((c) => c.ok), checks };
-  const pytorch: PytorchCheck = skipPytorch ? { available: false, python: '/usr/bin/python3', advice: 'not checked (--skip-pytorch)' } : checkPytorch();
+  const pytorch: PytorchCheck = skipPytorch
+    ? { available: false, python: '/usr/bin/python3', advice: 'not checked (--skip-pytorch)' }
+    : checkPytorch();
   const why = warmerUnavailable();
   const { tm, tn } = getMatmulTierUp().tiles;
   const matmulTierUp = tierUpActive
-    ? { active: true, detail: `hot matmul variants get ${tm}x${tn} blocks compiled in a background process (a one-time cost per machine)` }
+    ? {
+        active: true,
+        detail: `hot matmul variants get ${tm}x${tn} blocks compiled in a background process (a one-time cost per machine)`,
+      }
     : why !== null
       ? { active: false, detail: `off (${why}): matmul keeps its baseline blocks` }
       : textureOperands
-        ? { active: false, detail: 'not needed: large products read their operands from textures, a kernel that compiles in seconds' }
+        ? {
+            active: false,
+            detail: 'not needed: large products read their operands from textures, a kernel that compiles in seconds',
+          }
         : { active: false, detail: 'not used on this adapter (only llvmpipe caches compiled shaders on disk)' };
-  return { ok: node.ok && adapter.ok && selfTest.ok, node, packages: packageVersions(), adapter, selfTest, pytorch, matmulTierUp };
+  return {
+    ok: node.ok && adapter.ok && selfTest.ok,
+    node,
+    packages: packageVersions(),
+    adapter,
+    selfTest,
+    pytorch,
+    matmulTierUp,
+  };
 }
 
 function formatReport(r: DoctorReport): string {
   const mark = (ok: boolean) => (ok ? 'ok  ' : 'FAIL');
-  const lines = [`${mark(r.node.ok)}  Node ${r.node.version} (${r.node.platform}/${r.node.arch})${r.node.ok ? '' : `: spine-cli needs Node >= ${MIN_NODE_MAJOR}`}`];
+  const lines = [
+    `${mark(r.node.ok)}  Node ${r.node.version} (${r.node.platform}/${r.node.arch})${r.node.ok ? '' : `: spine-cli needs Node >= ${MIN_NODE_MAJOR}`}`,
+  ];
   const a = r.adapter;
   if (a.ok && a.info) {
     const i = a.info;
     const name = [i.vendor, i.architecture, i.device].filter(Boolean).join(' / ');
     lines.push(`ok    WebGPU adapter: ${i.description || name}`);
-    lines.push(`        vendor/architecture: ${name || '(not reported)'}; backend ${i.backend}${i.isFallbackAdapter ? ' (fallback adapter)' : ''}; kernels '${i.kernels}'${i.quietWait ? ', quiet waits (no busy poll)' : ''}; ready in ${a.seconds!.toFixed(2)} s`);
+    lines.push(
+      `        vendor/architecture: ${name || '(not reported)'}; backend ${i.backend}${i.isFallbackAdapter ? ' (fallback adapter)' : ''}; kernels '${i.kernels}'${i.quietWait ? ', quiet waits (no busy poll)' : ''}; ready in ${a.seconds!.toFixed(2)} s`,
+    );
     const l = i.limits;
-    lines.push(`        limits: storage binding ${mib(l.maxStorageBufferBindingSize)}, buffer ${mib(l.maxBufferSize)}, ${l.maxStorageBuffersPerShaderStage} storage buffers/stage, ${l.maxComputeInvocationsPerWorkgroup} invocations/workgroup, ${l.maxComputeWorkgroupStorageSize} B workgroup memory, ${l.maxComputeWorkgroupsPerDimension} workgroups/dim`);
+    lines.push(
+      `        limits: storage binding ${mib(l.maxStorageBufferBindingSize)}, buffer ${mib(l.maxBufferSize)}, ${l.maxStorageBuffersPerShaderStage} storage buffers/stage, ${l.maxComputeInvocationsPerWorkgroup} invocations/workgroup, ${l.maxComputeWorkgroupStorageSize} B workgroup memory, ${l.maxComputeWorkgroupsPerDimension} workgroups/dim`,
+    );
     lines.push(`        features: ${i.features.length ? i.features.join(', ') : 'none'}`);
     const sm = i.subgroupMatrixConfigs;
     // Dawn lists the experimental feature, and fills the configurations, only for an instance made with allow_unsafe_apis.
-    const hidden = i.features.includes('chromium-experimental-subgroup-matrix') ? '' : " (the feature is listed only with the Dawn flag 'enable-dawn-features=allow_unsafe_apis')";
-    lines.push(`        subgroup matrices: ${sm.length ? sm.map((c) => `${c.componentType}->${c.resultComponentType} ${c.M}x${c.N}x${c.K}`).join(', ') : `none${hidden}`}`);
+    const hidden = i.features.includes('chromium-experimental-subgroup-matrix')
+      ? ''
+      : " (the feature is listed only with the Dawn flag 'enable-dawn-features=allow_unsafe_apis')";
+    lines.push(
+      `        subgroup matrices: ${sm.length ? sm.map((c) => `${c.componentType}->${c.resultComponentType} ${c.M}x${c.N}x${c.K}`).join(', ') : `none${hidden}`}`,
+    );
   } else {
     lines.push(`FAIL  WebGPU adapter: ${a.error ?? 'not found'}`);
     if (a.advice) lines.push(...a.advice.split('\n').map((s) => `        ${s}`));
@@ -97,13 +144,26 @@ function formatReport(r: DoctorReport): string {
   if (!a.ok) lines.push('--    kernel self-test: skipped (no adapter)');
   for (const c of r.selfTest.checks) {
     const detail = c.error ?? `max |error| ${c.maxAbsError!.toExponential(1)}`;
-    lines.push(`${mark(c.ok)}  self-test ${c.name} ${c.shape}: ${detail}${c.ms === undefined ? '' : `, ${c.ms.toFixed(0)} ms`}`);
+    lines.push(
+      `${mark(c.ok)}  self-test ${c.name} ${c.shape}: ${detail}${c.ms === undefined ? '' : `, ${c.ms.toFixed(0)} ms`}`,
+    );
   }
   if (a.ok) lines.push(`--    matmul tier-up: ${r.matmulTierUp.detail}`);
   const p = r.pytorch;
-  lines.push(p.available ? `ok    PyTorch ${p.version} (${p.python}), for benchmarks` : `--    PyTorch not available (optional): ${p.advice}`);
-  lines.push(`      packages: ${Object.entries(r.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  lines.push('', r.ok ? 'spine-cli is ready to run on this machine.' : 'spine-cli cannot run here yet: fix the FAIL lines above.');
+  lines.push(
+    p.available
+      ? `ok    PyTorch ${p.version} (${p.python}), for benchmarks`
+      : `--    PyTorch not available (optional): ${p.advice}`,
+  );
+  lines.push(
+    `      packages: ${Object.entries(r.packages)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  lines.push(
+    '',
+    r.ok ? 'spine-cli is ready to run on this machine.' : 'spine-cli cannot run here yet: fix the FAIL lines above.',
+  );
   return lines.join('\n');
 }
 

@@ -20,31 +20,49 @@ export const WEB_MODEL_FILE = 'model.safetensors';
 
 export const exportWebCommand: Command = {
   name: NAME,
-  summary: 'Write a static web page that runs a trained run in the browser (WebGPU), plus its model, for any static host.',
+  summary:
+    'Write a static web page that runs a trained run in the browser (WebGPU), plus its model, for any static host.',
   usage: 'export-web RUN --out DIR [--checkpoint best|last] [--threshold P] [--uncertain-below P]',
   positionals: 'RUN',
   description: [
-    'DIR gets index.html, app.js, style.css and model.safetensors (the checkpoint\'s network weights, with the network',
+    "DIR gets index.html, app.js, style.css and model.safetensors (the checkpoint's network weights, with the network",
     'configuration, the input transform and the verdict rule in its metadata; no optimizer state). Serve DIR from any',
     'static web server and open it: the page loads model.safetensors from beside itself, takes PNG, JPEG, TIFF and DICOM',
     'films by drag and drop or file picker, and shows the predicted sex, its probability, the uncertainty flag and a',
-    'Grad-CAM overlay; many films at once give a table and a CSV in predict\'s columns. Everything runs in the browser',
+    "Grad-CAM overlay; many films at once give a table and a CSV in predict's columns. Everything runs in the browser",
     'through WebGPU (Chrome/Edge 113+, Safari 26+, Firefox 141+), over https:// or http://localhost.',
-    '--threshold and --uncertain-below set the page\'s verdict rule exactly as for predict. DIR must be empty, new, or a',
+    "--threshold and --uncertain-below set the page's verdict rule exactly as for predict. DIR must be empty, new, or a",
     'previous export (its files are replaced, each atomically).',
   ].join('\n'),
   options: {
     out: { type: 'string', value: 'DIR', description: 'The folder to write the page into.', required: true },
     checkpoint: { type: 'string', value: 'NAME', description: 'best or last.', defaultText: 'best' },
-    threshold: { type: 'string', value: 'P', description: 'P(male) at or above which a film is called M.', defaultText: '0.5' },
-    'uncertain-below': { type: 'string', value: 'P', description: 'A call is uncertain when the probability of the predicted sex is below P.', defaultText: '0.6' },
+    threshold: {
+      type: 'string',
+      value: 'P',
+      description: 'P(male) at or above which a film is called M.',
+      defaultText: '0.5',
+    },
+    'uncertain-below': {
+      type: 'string',
+      value: 'P',
+      description: 'A call is uncertain when the probability of the predicted sex is below P.',
+      defaultText: '0.6',
+    },
   },
-  examples: ['spine-cli export-web runs/q1 --out site/', 'spine-cli export-web runs/q1 --out site/ --checkpoint last --uncertain-below 0.7'],
+  examples: [
+    'spine-cli export-web runs/q1 --out site/',
+    'spine-cli export-web runs/q1 --out site/ --checkpoint last --uncertain-below 0.7',
+  ],
   async run(values, context) {
-    if (context.positionals.length !== 1) throw new UsageError(`export-web takes one RUN folder, got ${context.positionals.length}`, NAME);
+    if (context.positionals.length !== 1)
+      throw new UsageError(`export-web takes one RUN folder, got ${context.positionals.length}`, NAME);
     const run = resolve(context.positionals[0]!);
     const out = resolve(values.out as string);
-    const which = choiceFlag(NAME, 'checkpoint', (values.checkpoint as string | undefined) ?? 'best', ['best', 'last'] as const);
+    const which = choiceFlag(NAME, 'checkpoint', (values.checkpoint as string | undefined) ?? 'best', [
+      'best',
+      'last',
+    ] as const);
     const verdict = {
       threshold: probabilityFlag('threshold', (values.threshold as string | undefined) ?? '0.5'),
       uncertainBelow: probabilityFlag('uncertain-below', (values['uncertain-below'] as string | undefined) ?? '0.6'),
@@ -61,7 +79,14 @@ export const exportWebCommand: Command = {
       model: JSON.stringify(record.config.model),
       transform: JSON.stringify(inputTransform(record.config)),
       verdict: JSON.stringify(verdict),
-      source: JSON.stringify({ run: basename(run), checkpoint: which, epoch: ckpt.meta.epoch, savedAt: ckpt.meta.savedAt, gitCommit: record.gitCommit, spineCli: cliVersion() }),
+      source: JSON.stringify({
+        run: basename(run),
+        checkpoint: which,
+        epoch: ckpt.meta.epoch,
+        savedAt: ckpt.meta.savedAt,
+        gitCommit: record.gitCommit,
+        spineCli: cliVersion(),
+      }),
     };
     const model = encodeSafetensors(ckpt.model, metadata);
     await fs.mkdir(out, { recursive: true });
@@ -70,7 +95,10 @@ export const exportWebCommand: Command = {
     for (const file of [...page].sort((a, b) => Number(a.endsWith('index.html')) - Number(b.endsWith('index.html')))) {
       await models.writeFileAtomic(join(out, basename(file)), await fs.readFile(file));
     }
-    const size = model.byteLength >= 2 ** 20 ? `${(model.byteLength / 2 ** 20).toFixed(1)} MiB` : `${Math.ceil(model.byteLength / 1024)} KiB`;
+    const size =
+      model.byteLength >= 2 ** 20
+        ? `${(model.byteLength / 2 ** 20).toFixed(1)} MiB`
+        : `${Math.ceil(model.byteLength / 1024)} KiB`;
     process.stderr.write(
       `Wrote ${out}: ${page.map((f) => basename(f)).join(', ')}, ${WEB_MODEL_FILE} (${size}, ${which} checkpoint, epoch ${ckpt.meta.epoch}).\n` +
         `Serve the folder with any static web server and open it over http://localhost or https://, e.g. 'npx http-server ${out}' or 'python3 -m http.server -d ${out}'.\n`,
@@ -85,21 +113,34 @@ async function pageFiles(): Promise<string[]> {
   try {
     dist = join(dirname(fileURLToPath(import.meta.resolve('@spine/web/package.json'))), 'dist');
   } catch (e) {
-    throw new CliError('the web page package @spine/web is not installed', 'Install spine-cli with its workspace (npm ci at the repository root).', { cause: e });
+    throw new CliError(
+      'the web page package @spine/web is not installed',
+      'Install spine-cli with its workspace (npm ci at the repository root).',
+      { cause: e },
+    );
   }
   const files = existsSync(dist) ? (await fs.readdir(dist)).filter((f) => !f.endsWith('.map')) : [];
-  if (!files.includes('index.html') || !files.includes('app.js')) throw new CliError(`the web page is not built (${dist} has no index.html and app.js)`, "Build it: 'npm run build -w @spine/web' (or 'npm run build' at the repository root).");
+  if (!files.includes('index.html') || !files.includes('app.js'))
+    throw new CliError(
+      `the web page is not built (${dist} has no index.html and app.js)`,
+      "Build it: 'npm run build -w @spine/web' (or 'npm run build' at the repository root).",
+    );
   return files.map((f) => join(dist, f));
 }
 
 async function checkOutDir(out: string): Promise<void> {
   const stat = await fs.stat(out).catch(() => undefined);
   if (!stat) return;
-  if (!stat.isDirectory()) throw new CliError(`--out ${out} exists and is not a folder`, 'Choose a new or empty folder.');
+  if (!stat.isDirectory())
+    throw new CliError(`--out ${out} exists and is not a folder`, 'Choose a new or empty folder.');
   const entries = await fs.readdir(out);
   if (entries.length === 0) return;
   const index = entries.includes('index.html') ? await fs.readFile(join(out, 'index.html'), 'utf8') : '';
-  if (!index.includes(PAGE_MARKER)) throw new CliError(`--out ${out} is not empty and holds no page from export-web`, 'Choose a new or empty folder (nothing there was changed).');
+  if (!index.includes(PAGE_MARKER))
+    throw new CliError(
+      `--out ${out} is not empty and holds no page from export-web`,
+      'Choose a new or empty folder (nothing there was changed).',
+    );
 }
 
 function probabilityFlag(flag: string, text: string): number {

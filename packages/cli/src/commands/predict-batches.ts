@@ -73,14 +73,23 @@ export async function predictBatches(
   }
 }
 
-async function filmByFilm(models: Models, chunk: string[], options: PredictBatchesOptions, forward: (images: Float32Array, count: number) => Promise<Float32Array>): Promise<BatchResult> {
+async function filmByFilm(
+  models: Models,
+  chunk: string[],
+  options: PredictBatchesOptions,
+  forward: (images: Float32Array, count: number) => Promise<Float32Array>,
+): Promise<BatchResult> {
   const plane = 3 * options.transform.width * options.transform.height;
   const images = new Float32Array(chunk.length * plane);
   const errors = new Map<number, string>();
   const ok: number[] = [];
   for (let i = 0; i < chunk.length; i++) {
     try {
-      await models.loadNetworkInput(chunk[i]!, options.transform, { out: images, offset: ok.length * plane, maxPixels: options.maxPixels });
+      await models.loadNetworkInput(chunk[i]!, options.transform, {
+        out: images,
+        offset: ok.length * plane,
+        maxPixels: options.maxPixels,
+      });
       ok.push(i);
     } catch (e) {
       errors.set(i, models.fileErrorReason(e));

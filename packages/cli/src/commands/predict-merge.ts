@@ -14,29 +14,56 @@ import type { Values } from './command.js';
 const NAME = 'predict';
 
 export async function runPredictMerge(values: Values, shards: readonly string[]): Promise<number> {
-  if (shards.length === 0) throw new UsageError('predict merge needs the shards\' CSVs (predict merge SHARD.csv... --input DIR --out FILE)', NAME);
-  if (values.input === undefined) throw new UsageError('predict merge needs --input DIR (the archive the shards predicted, to check every film is there)', NAME);
+  if (shards.length === 0)
+    throw new UsageError(
+      "predict merge needs the shards' CSVs (predict merge SHARD.csv... --input DIR --out FILE)",
+      NAME,
+    );
+  if (values.input === undefined)
+    throw new UsageError(
+      'predict merge needs --input DIR (the archive the shards predicted, to check every film is there)',
+      NAME,
+    );
   if (values.out === undefined) throw new UsageError('predict merge needs --out FILE (the merged CSV)', NAME);
-  for (const flag of ['run', 'shard', 'threshold', 'uncertain-below', 'batch-size', 'checkpoint', 'workers', 'max-pixels']) {
-    if (values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to predict merge (it only joins CSVs)`, NAME);
+  for (const flag of [
+    'run',
+    'shard',
+    'threshold',
+    'uncertain-below',
+    'batch-size',
+    'checkpoint',
+    'workers',
+    'max-pixels',
+  ]) {
+    if (values[flag] !== undefined)
+      throw new UsageError(`--${flag} does not apply to predict merge (it only joins CSVs)`, NAME);
   }
   const models = await import('@spine/models');
   const root = resolve(values.input as string);
-  if (!(await stat(root).catch(() => undefined))?.isDirectory()) throw new CliError(`--input ${root} is not a folder`, 'Pass the archive folder the shards predicted.');
+  if (!(await stat(root).catch(() => undefined))?.isDirectory())
+    throw new CliError(`--input ${root} is not a folder`, 'Pass the archive folder the shards predicted.');
   const out = resolve(values.out as string);
 
   // Where each film is listed: shard CSV and line.
   const seen = new Map<string, { shard: string; line: number; row: readonly string[] }[]>();
   for (const shard of shards) {
     const path = resolve(shard);
-    if (path === out) throw new UsageError(`--out ${out} is also one of the shards to merge; write the merged CSV elsewhere`, NAME);
+    if (path === out)
+      throw new UsageError(`--out ${out} is also one of the shards to merge; write the merged CSV elsewhere`, NAME);
     let text: string;
     try {
       text = await readFile(path, 'utf8');
     } catch (e) {
-      throw new CliError(`${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'Name the CSVs that predict --shard wrote.');
+      throw new CliError(
+        `${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        'Name the CSVs that predict --shard wrote.',
+      );
     }
-    if (text.length > 0 && !text.endsWith('\n')) throw new CliError(`${path} ends in a cut-off line: that shard stopped while writing`, 'Run its predict command again (it continues where it stopped), then merge.');
+    if (text.length > 0 && !text.endsWith('\n'))
+      throw new CliError(
+        `${path} ends in a cut-off line: that shard stopped while writing`,
+        'Run its predict command again (it continues where it stopped), then merge.',
+      );
     for (const r of parsePredictionCsv(models, path, text, 'Name the CSVs that predict --shard wrote.')) {
       const file = r.fields[0]!;
       const list = seen.get(file) ?? [];
@@ -46,23 +73,37 @@ export async function runPredictMerge(values: Values, shards: readonly string[])
   }
 
   const walk = await walkImages(root);
-  const films = [...walk.files, ...walk.problems.filter((p) => p.kind === 'file').map((p) => p.path)].map((f) => ({ path: f, name: displayPath(f, root) }));
+  const films = [...walk.files, ...walk.problems.filter((p) => p.kind === 'file').map((p) => p.path)].map((f) => ({
+    path: f,
+    name: displayPath(f, root),
+  }));
   const inArchive = new Set(films.map((f) => f.name));
   let missing = films.filter((f) => !seen.has(f.name));
   if (values['only-missing'] === true && missing.length > 0) {
     // Films --only-missing skipped are absent by design: those whose sex is recorded as M or F.
-    const labels = values.labels === undefined ? undefined : await readLabelSexes(models, resolve(values.labels as string), root);
-    const skippedByDesign = await Promise.all(missing.map(async (f) => (labels ? labels.get(f.path) : (await readRecordedInfo(f.path)).sex)));
+    const labels =
+      values.labels === undefined ? undefined : await readLabelSexes(models, resolve(values.labels as string), root);
+    const skippedByDesign = await Promise.all(
+      missing.map(async (f) => (labels ? labels.get(f.path) : (await readRecordedInfo(f.path)).sex)),
+    );
     missing = missing.filter((_, i) => skippedByDesign[i] !== 'M' && skippedByDesign[i] !== 'F');
   }
   const duplicated = [...seen].filter(([, where]) => where.length > 1);
   const unknown = [...seen.keys()].filter((f) => !inArchive.has(f));
   if (missing.length + duplicated.length + unknown.length > 0) {
     const lines: string[] = [];
-    if (missing.length > 0) lines.push(`${missing.length} film(s) of ${root} are in no shard:`, ...missing.map((f) => `  ${f.name}`));
-    if (duplicated.length > 0) lines.push(`${duplicated.length} film(s) are listed more than once:`, ...duplicated.map(([f, where]) => `  ${f}: ${where.map((w) => `${w.shard} line ${w.line}`).join(', ')}`));
-    if (unknown.length > 0) lines.push(`${unknown.length} listed film(s) are not in ${root}:`, ...unknown.map((f) => `  ${f}`));
-    process.stderr.write(`${lines.join('\n')}\nNothing written. Rerun the shards that miss films (each continues where it stopped), and check that every shard predicted the same --input with the same N.\n`);
+    if (missing.length > 0)
+      lines.push(`${missing.length} film(s) of ${root} are in no shard:`, ...missing.map((f) => `  ${f.name}`));
+    if (duplicated.length > 0)
+      lines.push(
+        `${duplicated.length} film(s) are listed more than once:`,
+        ...duplicated.map(([f, where]) => `  ${f}: ${where.map((w) => `${w.shard} line ${w.line}`).join(', ')}`),
+      );
+    if (unknown.length > 0)
+      lines.push(`${unknown.length} listed film(s) are not in ${root}:`, ...unknown.map((f) => `  ${f}`));
+    process.stderr.write(
+      `${lines.join('\n')}\nNothing written. Rerun the shards that miss films (each continues where it stopped), and check that every shard predicted the same --input with the same N.\n`,
+    );
     return EXIT_FAILURE;
   }
   const rows = [...seen.keys()].sort().map((f) => seen.get(f)![0]!.row.map(csvField).join(','));

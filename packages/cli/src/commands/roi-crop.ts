@@ -11,7 +11,14 @@ import { Progress, formatDuration } from '../ui/progress.js';
 import { formatTable } from '../ui/table.js';
 import type { Values } from './command.js';
 import { ROI, required } from './roi-flags.js';
-import { accuracyReport, croppedLabels, manifestCsv, readFilmList, type Journal, type JournalEntry } from './roi-outputs.js';
+import {
+  accuracyReport,
+  croppedLabels,
+  manifestCsv,
+  readFilmList,
+  type Journal,
+  type JournalEntry,
+} from './roi-outputs.js';
 
 const JOURNAL = 'manifest.jsonl';
 const SETTINGS = 'roi-crop.json';
@@ -26,7 +33,7 @@ export async function runRoiCrop(values: Values, workers: number): Promise<numbe
   const preview = values.preview === true;
   const keepInside = values['keep-inside'] === true;
   const maxPixels = await maxPixelsFlag(ROI, values);
-  if (resolve(data) === out) throw new UsageError('--out must differ from --data (crops keep the films\' names)', ROI);
+  if (resolve(data) === out) throw new UsageError("--out must differ from --data (crops keep the films' names)", ROI);
 
   const cbir = await import('@spine/cbir/node');
   const { writeFileAtomic } = await import('@spine/imaging/node');
@@ -35,13 +42,28 @@ export async function runRoiCrop(values: Values, workers: number): Promise<numbe
   const index = await cbir.readIndex(indexPath);
   const referenceDir = values.db !== undefined ? resolve(values.db as string) : index.root;
   if (preview && (referenceDir === undefined || !existsSync(referenceDir))) {
-    throw new CliError(`--preview needs the reference films, and ${referenceDir ?? 'the index'} ${referenceDir ? 'does not exist' : 'does not record their folder'}`, 'Pass --db DIR (the folder roi index read).');
+    throw new CliError(
+      `--preview needs the reference films, and ${referenceDir ?? 'the index'} ${referenceDir ? 'does not exist' : 'does not record their folder'}`,
+      'Pass --db DIR (the folder roi index read).',
+    );
   }
   const films = await readFilmList(data);
-  if (films.files.length === 0) throw new CliError(`no films found in ${data}`, 'Give a folder with labels.csv, or with PNG/TIFF/JPEG/DICOM files.');
+  if (films.files.length === 0)
+    throw new CliError(
+      `no films found in ${data}`,
+      'Give a folder with labels.csv, or with PNG/TIFF/JPEG/DICOM files.',
+    );
 
   // A rerun must use the same settings, or the folder would mix two kinds of crop.
-  const settings = { index: indexPath, descriptor: index.settings, references: index.references.length, side, atWidth, size: size ?? null, ...(keepInside ? { keepInside } : {}) };
+  const settings = {
+    index: indexPath,
+    descriptor: index.settings,
+    references: index.references.length,
+    side,
+    atWidth,
+    size: size ?? null,
+    ...(keepInside ? { keepInside } : {}),
+  };
   await fs.mkdir(out, { recursive: true });
   const settingsPath = join(out, SETTINGS);
   if (existsSync(settingsPath)) {
@@ -49,10 +71,17 @@ export async function runRoiCrop(values: Values, workers: number): Promise<numbe
     try {
       before = JSON.parse(await fs.readFile(settingsPath, 'utf8'));
     } catch (e) {
-      throw new CliError(`${settingsPath} is not valid JSON (${(e as Error).message}), so the crops in ${out} cannot be continued`, 'Use another --out, or delete that folder to start over.', { cause: e });
+      throw new CliError(
+        `${settingsPath} is not valid JSON (${(e as Error).message}), so the crops in ${out} cannot be continued`,
+        'Use another --out, or delete that folder to start over.',
+        { cause: e },
+      );
     }
     if (JSON.stringify(before) !== JSON.stringify(settings)) {
-      throw new CliError(`${out} holds crops made with other settings (${settingsPath})`, 'Use another --out, or delete that folder to start over.');
+      throw new CliError(
+        `${out} holds crops made with other settings (${settingsPath})`,
+        'Use another --out, or delete that folder to start over.',
+      );
     }
   } else {
     await writeFileAtomic(settingsPath, `${JSON.stringify(settings, null, 2)}\n`);
@@ -60,9 +89,14 @@ export async function runRoiCrop(values: Values, workers: number): Promise<numbe
   const journal = await readJournal(join(out, JOURNAL), out);
   const todo = films.files.filter((f) => journal.get(f)?.crop === undefined);
   const skipped = films.files.length - todo.length;
-  if (skipped > 0) process.stderr.write(`Resuming: ${skipped} of ${films.files.length} films already cropped in ${out}\n`);
+  if (skipped > 0)
+    process.stderr.write(`Resuming: ${skipped} of ${films.files.length} films already cropped in ${out}\n`);
 
-  const pool = await cbir.CropPool.create(index, { crop: { side, atWidth, keepInside }, maxPixels, ...(size !== undefined ? { outputSize: size } : {}) }, workers);
+  const pool = await cbir.CropPool.create(
+    index,
+    { crop: { side, atWidth, keepInside }, maxPixels, ...(size !== undefined ? { outputSize: size } : {}) },
+    workers,
+  );
   const progress = new Progress(todo.length, { unit: 'films', label: 'roi crop' });
   const journalFile = await fs.open(join(out, JOURNAL), 'a');
   let done = 0;
@@ -77,12 +111,32 @@ export async function runRoiCrop(values: Values, workers: number): Promise<numbe
         const crop = cropName(file);
         let entry: JournalEntry;
         try {
-          const r = await pool.crop({ source: join(data, file), out: join(out, crop), ...(preview ? { preview: join(out, 'preview', crop), referenceDir: referenceDir! } : {}) });
-          entry = { file, crop, match: r.match, distance: r.distance, width: r.width, height: r.height, centre: r.centre, box: r.box, roi: r.roi };
+          const r = await pool.crop({
+            source: join(data, file),
+            out: join(out, crop),
+            ...(preview ? { preview: join(out, 'preview', crop), referenceDir: referenceDir! } : {}),
+          });
+          entry = {
+            file,
+            crop,
+            match: r.match,
+            distance: r.distance,
+            width: r.width,
+            height: r.height,
+            centre: r.centre,
+            box: r.box,
+            roi: r.roi,
+          };
         } catch (e) {
           failed++;
           // The reason alone: the manifest has the film in its own column, the summary puts it in front once.
-          entry = { file, error: isCbirError(e) || isImagingError(e) ? e.reason : (e instanceof Error ? e.message : String(e)).split('\n')[0]! };
+          entry = {
+            file,
+            error:
+              isCbirError(e) || isImagingError(e)
+                ? e.reason
+                : (e instanceof Error ? e.message : String(e)).split('\n')[0]!,
+          };
         }
         journal.set(file, entry);
         await journalFile.appendFile(`${JSON.stringify(entry)}\n`);
@@ -99,12 +153,19 @@ export async function runRoiCrop(values: Values, workers: number): Promise<numbe
   const entries = films.files.map((f) => journal.get(f)).filter((e): e is JournalEntry => e !== undefined);
   await writeFileAtomic(join(out, 'manifest.csv'), manifestCsv(entries));
   const cropped = entries.filter((e) => e.crop !== undefined);
-  const lines = [`Cropped ${cropped.length} of ${films.files.length} films into ${out}${todo.length ? ` (${todo.length} this run in ${formatDuration(progress.elapsedSeconds())}, ${(todo.length / Math.max(progress.elapsedSeconds(), 1e-9)).toFixed(1)} films/s, ${pool.workers} workers)` : ''}`];
-  lines.push(`Square: ${side} px at width ${atWidth} (scaled per film)${keepInside ? ', kept inside the film' : ''}${size !== undefined ? `, written at ${size}x${size}` : ''}; manifest: ${join(out, 'manifest.csv')}`);
+  const lines = [
+    `Cropped ${cropped.length} of ${films.files.length} films into ${out}${todo.length ? ` (${todo.length} this run in ${formatDuration(progress.elapsedSeconds())}, ${(todo.length / Math.max(progress.elapsedSeconds(), 1e-9)).toFixed(1)} films/s, ${pool.workers} workers)` : ''}`,
+  ];
+  lines.push(
+    `Square: ${side} px at width ${atWidth} (scaled per film)${keepInside ? ', kept inside the film' : ''}${size !== undefined ? `, written at ${size}x${size}` : ''}; manifest: ${join(out, 'manifest.csv')}`,
+  );
   const cbirRoot = await import('@spine/cbir');
   const padded = cropped.map((e) => cbirRoot.paddingFraction(e.box!, { width: e.width!, height: e.height! }));
   const overhanging = padded.filter((p) => p > 0).length;
-  if (overhanging > 0) lines.push(`Padding: ${overhanging} of ${cropped.length} crops reach past their film (black on up to ${(100 * Math.max(...padded)).toFixed(1)}% of a crop)${keepInside ? '' : '; --keep-inside shifts the square onto the film'}`);
+  if (overhanging > 0)
+    lines.push(
+      `Padding: ${overhanging} of ${cropped.length} crops reach past their film (black on up to ${(100 * Math.max(...padded)).toFixed(1)}% of a crop)${keepInside ? '' : '; --keep-inside shifts the square onto the film'}`,
+    );
   else if (cropped.length > 0) lines.push('Padding: none, every square lies on its film');
   if (films.labels) {
     await writeFileAtomic(join(out, 'labels.csv'), croppedLabels(films.labels, journal, size));
@@ -112,7 +173,10 @@ export async function runRoiCrop(values: Values, workers: number): Promise<numbe
     const accuracy = accuracyReport(films.labels, journal, cbirRoot);
     if (accuracy) {
       await writeFileAtomic(join(out, 'roi-accuracy.json'), `${JSON.stringify(accuracy, null, 2)}\n`);
-      const row = (name: string, d: { mean: number; median: number; p90: number; max: number; min: number }): (string | number)[] => [name, d.mean, d.median, d.p90, d.min, d.max];
+      const row = (
+        name: string,
+        d: { mean: number; median: number; p90: number; max: number; min: number },
+      ): (string | number)[] => [name, d.mean, d.median, d.p90, d.min, d.max];
       lines.push(
         '',
         `Against the true ROI boxes in labels.csv (${accuracy.films} films):`,
@@ -132,7 +196,11 @@ export async function runRoiCrop(values: Values, workers: number): Promise<numbe
   }
   if (failed > 0 || cropped.length < films.files.length) {
     const bad = entries.filter((e) => e.error !== undefined);
-    lines.push('', `${bad.length} film(s) could not be cropped (listed in manifest.csv; a rerun retries them):`, ...bad.slice(0, 10).map((e) => `  ${e.file}: ${e.error}`));
+    lines.push(
+      '',
+      `${bad.length} film(s) could not be cropped (listed in manifest.csv; a rerun retries them):`,
+      ...bad.slice(0, 10).map((e) => `  ${e.file}: ${e.error}`),
+    );
     if (bad.length > 10) lines.push(`  ... and ${bad.length - 10} more`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -12,9 +12,11 @@ export async function runRoiIndex(values: Values, workers: number): Promise<numb
   const out = resolve(required(values, 'out', 'index', 'the index file to write'));
   const settings: Record<string, unknown> = {};
   const ww = values['working-width'] as string | undefined;
-  if (ww !== undefined) settings.workingWidth = ww === 'native' ? null : integerFlag(ROI, 'working-width', ww, 16, 65535);
+  if (ww !== undefined)
+    settings.workingWidth = ww === 'native' ? null : integerFlag(ROI, 'working-width', ww, 16, 65535);
   if (values.bins !== undefined) settings.bins = integerFlag(ROI, 'bins', values.bins as string, 1, 255);
-  if (values.angle !== undefined) settings.angle = Number(choiceFlag(ROI, 'angle', values.angle as string, ['180', '360']));
+  if (values.angle !== undefined)
+    settings.angle = Number(choiceFlag(ROI, 'angle', values.angle as string, ['180', '360']));
   if (values.levels !== undefined) settings.levels = integerFlag(ROI, 'levels', values.levels as string, 0, 6);
 
   const maxPixels = await maxPixelsFlag(ROI, values);

@@ -46,7 +46,10 @@ export async function readFilmList(dir: string): Promise<{ files: string[]; labe
     return { files: table.rows.map((r) => r[col]!), labels: table };
   }
   // Links to films count as films, as in predict and the dataset loader; a broken one is named.
-  const walked = await walkFiles(dir, { accept: (name) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase()), recursive: false });
+  const walked = await walkFiles(dir, {
+    accept: (name) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase()),
+    recursive: false,
+  });
   for (const p of walked.problems) process.stderr.write(`${p.path}: ${p.problem}\n`);
   return { files: walked.files.map((f) => basename(f)), labels: null };
 }
@@ -82,7 +85,8 @@ function parseCsv(text: string, path: string): LabelsTable {
   const [header, ...body] = rows;
   if (!header) throw new CliError(`${path} is empty`);
   body.forEach((r, i) => {
-    if (r.length !== header.length) throw new CliError(`${path}: line ${i + 2} has ${r.length} fields, the header has ${header.length}`);
+    if (r.length !== header.length)
+      throw new CliError(`${path}: line ${i + 2} has ${r.length} fields, the header has ${header.length}`);
   });
   return { path, header, rows: body };
 }
@@ -91,12 +95,26 @@ function csvField(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-const num = (v: number | undefined, digits = 2): string => (v === undefined ? '' : Number.isInteger(v) ? String(v) : v.toFixed(digits));
+const num = (v: number | undefined, digits = 2): string =>
+  v === undefined ? '' : Number.isInteger(v) ? String(v) : v.toFixed(digits);
 
 export function manifestCsv(entries: readonly JournalEntry[]): string {
   const header = 'source,crop,match,distance,film_width,film_height,centre_x,centre_y,box_x,box_y,box_size,error';
   const rows = entries.map((e) =>
-    [csvField(e.file), csvField(e.crop ?? ''), csvField(e.match ?? ''), e.distance === undefined ? '' : e.distance.toFixed(6), num(e.width), num(e.height), num(e.centre?.x), num(e.centre?.y), num(e.box?.x), num(e.box?.y), num(e.box?.width), csvField(e.error ?? '')].join(','),
+    [
+      csvField(e.file),
+      csvField(e.crop ?? ''),
+      csvField(e.match ?? ''),
+      e.distance === undefined ? '' : e.distance.toFixed(6),
+      num(e.width),
+      num(e.height),
+      num(e.centre?.x),
+      num(e.centre?.y),
+      num(e.box?.x),
+      num(e.box?.y),
+      num(e.box?.width),
+      csvField(e.error ?? ''),
+    ].join(','),
   );
   return `${[header, ...rows].join('\n')}\n`;
 }
@@ -153,12 +171,25 @@ export function accuracyReport(labels: LabelsTable, journal: Journal, cbir: Cbir
   const percent: number[] = [];
   for (const row of labels.rows) {
     const e = journal.get(row[fileCol]!);
-    if (e?.crop === undefined || e.box === undefined || e.roi === undefined || e.width === undefined || e.height === undefined) continue;
+    if (
+      e?.crop === undefined ||
+      e.box === undefined ||
+      e.roi === undefined ||
+      e.width === undefined ||
+      e.height === undefined
+    )
+      continue;
     const [x, y, width, height] = roiCols.map((c) => Number(row[c]));
     if (![x, y, width, height].every((v) => Number.isFinite(v))) continue;
     const truth = { x: x!, y: y!, width: width!, height: height! };
     const err = cbir.centreDistance(e.roi, truth);
-    perFilm.push({ file: e.file, centreErrorPx: err, iou: cbir.iou(e.roi, truth), containment: cbir.containment(e.box, truth), padding: cbir.paddingFraction(e.box, { width: e.width, height: e.height }) });
+    perFilm.push({
+      file: e.file,
+      centreErrorPx: err,
+      iou: cbir.iou(e.roi, truth),
+      containment: cbir.containment(e.box, truth),
+      padding: cbir.paddingFraction(e.box, { width: e.width, height: e.height }),
+    });
     fullSize.push((err * 1462) / e.width);
     percent.push((100 * err) / e.width);
   }

@@ -1,14 +1,7 @@
 /** spine-cli split: a stratified, seeded train/val/test split of a dataset, saved as split.json. */
 import { existsSync, promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
-import type {
-  ClassCounts,
-  Dataset,
-  DatasetSplit,
-  NumericSexCoding,
-  SplitCounts,
-  SplitOptions,
-} from '@spine/models';
+import type { ClassCounts, Dataset, DatasetSplit, NumericSexCoding, SplitCounts, SplitOptions } from '@spine/models';
 import { choiceFlag, integerFlag } from '../ui/args.js';
 import { CliError, EXIT_OK, UsageError } from '../ui/errors.js';
 import { formatTable } from '../ui/table.js';
@@ -35,15 +28,39 @@ export const splitCommand: Command = {
   ].join('\n'),
   options: {
     data: { type: 'string', value: 'DIR', description: 'The data folder.', required: true },
-    labels: { type: 'string', value: 'FILE', description: 'Labels CSV.', defaultText: 'DIR/labels.csv if present, else class folders' },
+    labels: {
+      type: 'string',
+      value: 'FILE',
+      description: 'Labels CSV.',
+      defaultText: 'DIR/labels.csv if present, else class folders',
+    },
     seed: { type: 'string', value: 'S', description: 'Seed of the shuffle.', defaultText: '0' },
-    fractions: { type: 'string', value: 'T,V,E', description: 'Fractions of each class for train, val, test.', defaultText: '0.8,0.1,0.1' },
-    counts: { type: 'string', value: 'PRESET|SPEC', description: "Exact counts: paper-cervical, paper-lumbar, or 'train=F:M,val=F:M,test=F:M'." },
+    fractions: {
+      type: 'string',
+      value: 'T,V,E',
+      description: 'Fractions of each class for train, val, test.',
+      defaultText: '0.8,0.1,0.1',
+    },
+    counts: {
+      type: 'string',
+      value: 'PRESET|SPEC',
+      description: "Exact counts: paper-cervical, paper-lumbar, or 'train=F:M,val=F:M,test=F:M'.",
+    },
     out: { type: 'string', value: 'FILE', description: 'Where to write the split.', defaultText: 'split.json' },
     force: { type: 'boolean', description: 'Replace an existing, different split file.' },
-    'numeric-sex': { type: 'string', value: 'CODING', description: 'Meaning of 0/1 in the sex column: 0=female,1=male or 0=male,1=female.', defaultText: '0=female,1=male' },
+    'numeric-sex': {
+      type: 'string',
+      value: 'CODING',
+      description: 'Meaning of 0/1 in the sex column: 0=female,1=male or 0=male,1=female.',
+      defaultText: '0=female,1=male',
+    },
     'ignore-subjects': { type: 'boolean', description: 'Split images independently even when subject ids exist.' },
-    'image-check': { type: 'string', value: 'MODE', description: 'decode (every image), header (format only) or auto (decode up to 2000 images).', defaultText: 'auto' },
+    'image-check': {
+      type: 'string',
+      value: 'MODE',
+      description: 'decode (every image), header (format only) or auto (decode up to 2000 images).',
+      defaultText: 'auto',
+    },
   },
   examples: [
     'spine-cli split --data test-data/sample/cervical --out runs/cervical-split.json',
@@ -80,7 +97,10 @@ function parseFractions(text: string): [number, number, number] {
   const nums = parts.map((s) => (/^\d*\.?\d+$/.test(s) ? Number(s) : NaN));
   const sum = nums.reduce((a, b) => a + b, 0);
   if (nums.length !== 3 || nums.some((n) => !Number.isFinite(n)) || Math.abs(sum - 1) > 1e-6) {
-    throw new UsageError(`--fractions must be three non-negative numbers for train,val,test that sum to 1 (e.g. 0.8,0.1,0.1), got '${text}'`, NAME);
+    throw new UsageError(
+      `--fractions must be three non-negative numbers for train,val,test that sum to 1 (e.g. 0.8,0.1,0.1), got '${text}'`,
+      NAME,
+    );
   }
   return nums as [number, number, number];
 }
@@ -89,7 +109,10 @@ function parseCounts({ PAPER_SPLITS, SPLIT_NAMES }: Models, text: string): Split
   if (text === 'paper-cervical') return PAPER_SPLITS.cervical;
   if (text === 'paper-lumbar') return PAPER_SPLITS.lumbar;
   const bad = (why: string): never => {
-    throw new UsageError(`--counts ${why}: expected paper-cervical, paper-lumbar or 'train=F:M,val=F:M,test=F:M' (images per class), got '${text}'`, NAME);
+    throw new UsageError(
+      `--counts ${why}: expected paper-cervical, paper-lumbar or 'train=F:M,val=F:M,test=F:M' (images per class), got '${text}'`,
+      NAME,
+    );
   };
   const counts: Partial<Record<string, ClassCounts>> = {};
   for (const part of text.split(',')) {
@@ -107,16 +130,32 @@ function parseCounts({ PAPER_SPLITS, SPLIT_NAMES }: Models, text: string): Split
 
 async function loadDataset({ loadCsvDataset, loadFolderDataset }: Models, values: Values): Promise<Dataset> {
   const root = resolve(values.data as string);
-  const imageCheck = choiceFlag(NAME, 'image-check', (values['image-check'] as string | undefined) ?? 'auto', ['decode', 'header', 'auto'] as const);
-  const numericSex = choiceFlag(NAME, 'numeric-sex', (values['numeric-sex'] as string | undefined) ?? NUMERIC_SEX[0]!, NUMERIC_SEX);
+  const imageCheck = choiceFlag(NAME, 'image-check', (values['image-check'] as string | undefined) ?? 'auto', [
+    'decode',
+    'header',
+    'auto',
+  ] as const);
+  const numericSex = choiceFlag(
+    NAME,
+    'numeric-sex',
+    (values['numeric-sex'] as string | undefined) ?? NUMERIC_SEX[0]!,
+    NUMERIC_SEX,
+  );
   const labels = values.labels as string | undefined;
   if (!existsSync(root)) {
-    throw new CliError(`data folder ${root} does not exist`, 'Pass the folder that holds the images with --data (spine-cli synth makes a synthetic one).');
+    throw new CliError(
+      `data folder ${root} does not exist`,
+      'Pass the folder that holds the images with --data (spine-cli synth makes a synthetic one).',
+    );
   }
   if (process.stderr.isTTY) process.stderr.write(`checking ${root} ...\r`);
   try {
     if (labels !== undefined || existsSync(resolve(root, 'labels.csv'))) {
-      return await loadCsvDataset(root, { labels: labels === undefined ? undefined : resolve(labels), numericSex, imageCheck });
+      return await loadCsvDataset(root, {
+        labels: labels === undefined ? undefined : resolve(labels),
+        numericSex,
+        imageCheck,
+      });
     }
     return await loadFolderDataset(root, { imageCheck });
   } finally {
@@ -128,11 +167,17 @@ async function loadDataset({ loadCsvDataset, loadFolderDataset }: Models, values
  * Writes split.json atomically. An existing file with the same split is left as is; a different one
  * is replaced only with --force, since runs may already depend on it.
  */
-async function writeSplit({ saveSplit, toSplitFile }: Models, path: string, split: DatasetSplit, force: boolean): Promise<string> {
+async function writeSplit(
+  { saveSplit, toSplitFile }: Models,
+  path: string,
+  split: DatasetSplit,
+  force: boolean,
+): Promise<string> {
   const existing = await fs.readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return undefined;
     // Node's EISDIR from a read names no path.
-    if (e.code === 'EISDIR') throw new CliError(`--out ${path} is a folder`, 'Give the file to write, e.g. --out split.json.');
+    if (e.code === 'EISDIR')
+      throw new CliError(`--out ${path} is a folder`, 'Give the file to write, e.g. --out split.json.');
     throw e;
   });
   if (existing !== undefined) {
@@ -144,7 +189,10 @@ async function writeSplit({ saveSplit, toSplitFile }: Models, path: string, spli
     }
     if (same) return `${path} already holds this split; left unchanged.`;
     if (!force) {
-      throw new CliError(`${path} already exists and holds a different split`, 'Runs may depend on it: choose another --out, or pass --force to replace it.');
+      throw new CliError(
+        `${path} already exists and holds a different split`,
+        'Runs may depend on it: choose another --out, or pass --force to replace it.',
+      );
     }
   }
   await saveSplit(path, split);
@@ -152,16 +200,21 @@ async function writeSplit({ saveSplit, toSplitFile }: Models, path: string, spli
 }
 
 function describe({ SPLIT_NAMES, countClasses }: Models, dataset: Dataset, split: DatasetSplit): string {
-  const rows: (string | number)[][] = [...SPLIT_NAMES, ...(split.unused.length > 0 ? (['unused'] as const) : [])].map((name) => {
-    const c = countClasses(split[name]);
-    return [name, c.female, c.male, c.female + c.male];
-  });
+  const rows: (string | number)[][] = [...SPLIT_NAMES, ...(split.unused.length > 0 ? (['unused'] as const) : [])].map(
+    (name) => {
+      const c = countClasses(split[name]);
+      return [name, c.female, c.male, c.female + c.male];
+    },
+  );
   const all = countClasses(dataset.records);
   rows.push(['total', all.female, all.male, all.female + all.male]);
   const how = split.counts ? 'exact counts' : `fractions ${split.fractions!.join('/')}`;
   const grouping = split.groupedBySubject ? ', grouped by subject' : '';
   const source = dataset.source === 'folders' || dataset.source === dataset.root ? 'class folders' : dataset.source;
-  const skipped = dataset.skipped.length > 0 ? `\n(${dataset.skipped.length} non-image files skipped, e.g. ${dataset.skipped[0]})` : '';
+  const skipped =
+    dataset.skipped.length > 0
+      ? `\n(${dataset.skipped.length} non-image files skipped, e.g. ${dataset.skipped[0]})`
+      : '';
   return [
     `Dataset ${dataset.root}: ${dataset.records.length} images, labels from ${source}${skipped}`,
     `Split: seed ${split.seed}, ${how}${grouping}`,

@@ -24,8 +24,18 @@ export const synthCommand: Command = {
     count: { type: 'string', value: 'N', description: 'Number of films.', required: true },
     out: { type: 'string', value: 'DIR', description: 'Output folder (created if missing).', required: true },
     seed: { type: 'string', value: 'S', description: 'Seed of the subjects and the rendering.', defaultText: '0' },
-    width: { type: 'string', value: 'W', description: 'Film width in pixels, 16 to 8192 (height keeps the aspect).', defaultText: 'native' },
-    start: { type: 'string', value: 'I', description: 'Index of the first subject, to extend a set reproducibly.', defaultText: '0' },
+    width: {
+      type: 'string',
+      value: 'W',
+      description: 'Film width in pixels, 16 to 8192 (height keeps the aspect).',
+      defaultText: 'native',
+    },
+    start: {
+      type: 'string',
+      value: 'I',
+      description: 'Index of the first subject, to extend a set reproducibly.',
+      defaultText: '0',
+    },
   },
   examples: [
     'spine-cli synth --region cervical --count 800 --seed 1 --width 128 --out data/cervical',
@@ -43,7 +53,15 @@ export const synthCommand: Command = {
     // Loaded here, not at the top: --help and usage errors should not pay for the renderer.
     const { generateDataset } = await import('@spine/test-data');
     const progress = new Progress(count, { unit: 'films', label: `synth ${region}` });
-    const rows = await generateDataset({ region, count, seed, outDir, width, start, onProgress: (done) => progress.update(done) });
+    const rows = await generateDataset({
+      region,
+      count,
+      seed,
+      outDir,
+      width,
+      start,
+      onProgress: (done) => progress.update(done),
+    });
     progress.finish();
 
     const female = rows.filter((r) => r.sex === 'F').length;
@@ -51,7 +69,15 @@ export const synthCommand: Command = {
       [
         `Wrote ${count} ${region} films (seed ${seed}, width ${width ?? 'native'}) to ${outDir} in ${formatDuration(progress.elapsedSeconds())}`,
         '',
-        formatTable(['sex', 'films'], [['female', female], ['male', count - female], ['total', count]], { ruleBefore: [2] }),
+        formatTable(
+          ['sex', 'films'],
+          [
+            ['female', female],
+            ['male', count - female],
+            ['total', count],
+          ],
+          { ruleBefore: [2] },
+        ),
         '',
         `Labels: ${resolve(outDir, 'labels.csv')} (file, sex, age, subject_id, region, ROI box)`,
         `Next:   spine-cli split --data ${values.out as string}`,

@@ -3,8 +3,30 @@ import { existsSync, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EpochMetrics, SequentialCnnConfig } from '@spine/models';
 import { ensureSyntheticSet, syntheticSetAt } from '../run/synthetic-sets.js';
-import { DENSENET_ARCHS, PRESETS, denseNetModel, inputTransform, isDenseNetConfig, largestWeight, presetConfig, type RunConfig } from '../run/config.js';
-import { CONFIG_FILE, SPLIT_FILE, buildModel, readyDevice, evaluationLoader, gitCommit, loadData, readRunRecord, runConfigHashInput, runRecordJson, writeEvaluation, type RunRecord } from '../run/run-dir.js';
+import {
+  DENSENET_ARCHS,
+  PRESETS,
+  denseNetModel,
+  inputTransform,
+  isDenseNetConfig,
+  largestWeight,
+  presetConfig,
+  type RunConfig,
+} from '../run/config.js';
+import {
+  CONFIG_FILE,
+  SPLIT_FILE,
+  buildModel,
+  readyDevice,
+  evaluationLoader,
+  gitCommit,
+  loadData,
+  readRunRecord,
+  runConfigHashInput,
+  runRecordJson,
+  writeEvaluation,
+  type RunRecord,
+} from '../run/run-dir.js';
 import { choiceFlag, integerFlag } from '../ui/args.js';
 import { MAX_PIXELS_OPTION, maxPixelsFlag } from '../ui/max-pixels.js';
 import { CliError, EXIT_OK, UsageError } from '../ui/errors.js';
@@ -20,15 +42,17 @@ const RESUMABLE = new Set(['out', 'resume', 'epochs', 'workers', 'cache', 'json'
 
 export const trainCommand: Command = {
   name: NAME,
-  summary: 'Train the sequential CNN or a DenseNet on a dataset into a run directory, then evaluate it on the test split.',
-  usage: 'train [--preset NAME] [--model seqcnn|densenet121|...] [--weights imagenet|none|PATH] [--data DIR] [--split FILE] [--epochs N] [--lr X] ... [--out RUN] [--resume]',
+  summary:
+    'Train the sequential CNN or a DenseNet on a dataset into a run directory, then evaluate it on the test split.',
+  usage:
+    'train [--preset NAME] [--model seqcnn|densenet121|...] [--weights imagenet|none|PATH] [--data DIR] [--split FILE] [--epochs N] [--lr X] ... [--out RUN] [--resume]',
   description: [
     'With no flags this is the quick start: the quick preset on 2000 synthetic cervical films from the bundled',
     'phantom (generated once into the cache folder; the first 800 are the committed sample), a small SequentialCNN',
-    'with batch norm at 64 px; a few minutes on a CPU. --preset paper-seqcnn uses the paper\'s',
+    "with batch norm at 64 px; a few minutes on a CPU. --preset paper-seqcnn uses the paper's",
     'settings: 227 px, batch 10, 60 epochs, SGD momentum 0.9, weight decay 5e-4, lr 0.001 reduced 10x',
     'at epochs 15, 30 and 45 (the paper says "three times" without saying when). --preset paper-densenet-cervical',
-    '(or -lumbar, on the bundled lumbar sample) is the paper\'s Approach II: ImageNet DenseNet-121 with a new',
+    "(or -lumbar, on the bundled lumbar sample) is the paper's Approach II: ImageNet DenseNet-121 with a new",
     'Linear(1024, 2) head, 224 px with ImageNet preprocessing (shorter side 256, centre crop 224, ImageNet mean/std),',
     'batch 4, 60 epochs, SGD momentum 0.9, weight decay 1e-4, lr 0.001 reduced 10x at epochs 20 and 40 (the paper',
     'says only "decaying"). --weights imagenet takes torchvision\'s checkpoint from the weights cache (get it',
@@ -42,29 +66,102 @@ export const trainCommand: Command = {
     'again from epoch 1 with its saved settings.',
   ].join('\n'),
   options: {
-    preset: { type: 'string', value: 'NAME', description: `${PRESETS.join(', ')}.`, defaultText: 'quick; paper-densenet-cervical with --model densenet*' },
-    model: { type: 'string', value: 'NAME', description: `The network: seqcnn or ${DENSENET_ARCHS.join(', ')}.`, defaultText: "the preset's" },
-    weights: { type: 'string', value: 'imagenet|none|PATH', description: 'DenseNet starting weights: the cached ImageNet checkpoint, random init, or a .pth/.safetensors file.', defaultText: 'imagenet' },
-    'weights-cache': { type: 'string', value: 'DIR', description: 'Where --weights imagenet is looked for (the cache of spine-cli weights fetch).', defaultText: '$SPINE_CLI_CACHE_DIR, $XDG_CACHE_HOME/spine-cli or ~/.cache/spine-cli' },
-    'freeze-features': { type: 'string', value: 'N', description: 'DenseNet: train only the classifier for the first N epochs.', defaultText: '0' },
-    'classifier-lr-factor': { type: 'string', value: 'X', description: "The classifier's learning rate as a multiple of --lr.", defaultText: "the preset's (1 for the paper presets)" },
-    'memory-efficient': { type: 'string', value: 'on|off', description: 'DenseNet: recompute concatenations in backward (less memory, more time).', defaultText: 'off' },
-    data: { type: 'string', value: 'DIR', description: 'Data folder (labels.csv or female/ and male/ folders).', defaultText: "quick: 2000 synthetic cervical films generated once into the cache folder; other presets: the bundled cervical sample" },
+    preset: {
+      type: 'string',
+      value: 'NAME',
+      description: `${PRESETS.join(', ')}.`,
+      defaultText: 'quick; paper-densenet-cervical with --model densenet*',
+    },
+    model: {
+      type: 'string',
+      value: 'NAME',
+      description: `The network: seqcnn or ${DENSENET_ARCHS.join(', ')}.`,
+      defaultText: "the preset's",
+    },
+    weights: {
+      type: 'string',
+      value: 'imagenet|none|PATH',
+      description:
+        'DenseNet starting weights: the cached ImageNet checkpoint, random init, or a .pth/.safetensors file.',
+      defaultText: 'imagenet',
+    },
+    'weights-cache': {
+      type: 'string',
+      value: 'DIR',
+      description: 'Where --weights imagenet is looked for (the cache of spine-cli weights fetch).',
+      defaultText: '$SPINE_CLI_CACHE_DIR, $XDG_CACHE_HOME/spine-cli or ~/.cache/spine-cli',
+    },
+    'freeze-features': {
+      type: 'string',
+      value: 'N',
+      description: 'DenseNet: train only the classifier for the first N epochs.',
+      defaultText: '0',
+    },
+    'classifier-lr-factor': {
+      type: 'string',
+      value: 'X',
+      description: "The classifier's learning rate as a multiple of --lr.",
+      defaultText: "the preset's (1 for the paper presets)",
+    },
+    'memory-efficient': {
+      type: 'string',
+      value: 'on|off',
+      description: 'DenseNet: recompute concatenations in backward (less memory, more time).',
+      defaultText: 'off',
+    },
+    data: {
+      type: 'string',
+      value: 'DIR',
+      description: 'Data folder (labels.csv or female/ and male/ folders).',
+      defaultText:
+        'quick: 2000 synthetic cervical films generated once into the cache folder; other presets: the bundled cervical sample',
+    },
     labels: { type: 'string', value: 'CSV', description: 'Labels CSV.', defaultText: 'DIR/labels.csv' },
-    split: { type: 'string', value: 'FILE', description: 'A split.json from spine-cli split.', defaultText: 'a stratified split made with --seed' },
+    split: {
+      type: 'string',
+      value: 'FILE',
+      description: 'A split.json from spine-cli split.',
+      defaultText: 'a stratified split made with --seed',
+    },
     epochs: { type: 'string', value: 'N', description: 'Epochs in all (with --resume: extend the run to N).' },
     'batch-size': { type: 'string', value: 'N', description: 'Images per batch.' },
-    lr: { type: 'string', value: 'X', description: 'Learning rate (the classifier group gets the preset\'s multiple of it).' },
+    lr: {
+      type: 'string',
+      value: 'X',
+      description: "Learning rate (the classifier group gets the preset's multiple of it).",
+    },
     momentum: { type: 'string', value: 'X', description: 'SGD momentum.' },
     'weight-decay': { type: 'string', value: 'X', description: 'SGD weight decay.' },
     'input-size': { type: 'string', value: 'N', description: 'Square network input in pixels.' },
     hidden: { type: 'string', value: 'N[,N]', description: 'FC6 and FC7 widths.' },
-    augment: { type: 'string', value: 'on|off', description: 'Random rotation/scale/shift/exposure of training films.' },
-    seed: { type: 'string', value: 'S', description: 'Seed of the split, the weight init and the shuffles.', defaultText: '0' },
+    augment: {
+      type: 'string',
+      value: 'on|off',
+      description: 'Random rotation/scale/shift/exposure of training films.',
+    },
+    seed: {
+      type: 'string',
+      value: 'S',
+      description: 'Seed of the split, the weight init and the shuffles.',
+      defaultText: '0',
+    },
     out: { type: 'string', value: 'RUN', description: 'Run directory.', defaultText: 'runs/<timestamp>' },
-    resume: { type: 'boolean', description: 'Continue the run in --out from its last checkpoint (from epoch 1 if it has none yet).' },
-    cache: { type: 'string', value: 'DIR', description: 'Cache of decoded, resized films.', defaultText: '.spine-cache beside RUN' },
-    workers: { type: 'string', value: 'N', description: 'Image loading threads (0: on the main thread).', defaultText: 'min(2, CPUs)' },
+    resume: {
+      type: 'boolean',
+      description: 'Continue the run in --out from its last checkpoint (from epoch 1 if it has none yet).',
+    },
+    cache: {
+      type: 'string',
+      value: 'DIR',
+      description: 'Cache of decoded, resized films.',
+      defaultText: '.spine-cache beside RUN',
+    },
+    workers: {
+      type: 'string',
+      value: 'N',
+      description: 'Image loading threads (0: on the main thread).',
+      defaultText: 'min(2, CPUs)',
+    },
     'max-pixels': MAX_PIXELS_OPTION,
     json: { type: 'boolean', description: 'Print the final summary as JSON on stdout (progress still on stderr).' },
   },
@@ -77,9 +174,12 @@ export const trainCommand: Command = {
     'spine-cli train --out runs/q1 --resume --epochs 30',
   ],
   async run(values) {
-    const out = resolve((values.out as string | undefined) ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
+    const out = resolve(
+      (values.out as string | undefined) ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')),
+    );
     const resume = values.resume === true;
-    if (resume && values.out === undefined) throw new UsageError('--resume needs --out RUN (the run to continue)', NAME);
+    if (resume && values.out === undefined)
+      throw new UsageError('--resume needs --out RUN (the run to continue)', NAME);
     const record = resume ? await resumeRecord(out, values) : await newRecord(out, values);
     return trainRun(out, record, values, resume);
   },
@@ -87,18 +187,28 @@ export const trainCommand: Command = {
 
 function numberFlag(flag: string, text: string, min: number, max: number): number {
   const n = /^[+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text.trim()) ? Number(text) : NaN;
-  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${flag} must be a number from ${min} to ${max}, got '${text}'`, NAME);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`--${flag} must be a number from ${min} to ${max}, got '${text}'`, NAME);
   return n;
 }
 
 /** The preset with the flags applied. */
 export function resolveConfig(values: Values, paperModel: SequentialCnnConfig): RunConfig {
   const v = (k: string) => values[k] as string | undefined;
-  const modelName = v('model') === undefined ? undefined : choiceFlag(NAME, 'model', v('model')!, ['seqcnn', ...DENSENET_ARCHS] as const);
-  const preset = choiceFlag(NAME, 'preset', v('preset') ?? (modelName && modelName !== 'seqcnn' ? 'paper-densenet-cervical' : 'quick'), PRESETS);
+  const modelName =
+    v('model') === undefined
+      ? undefined
+      : choiceFlag(NAME, 'model', v('model')!, ['seqcnn', ...DENSENET_ARCHS] as const);
+  const preset = choiceFlag(
+    NAME,
+    'preset',
+    v('preset') ?? (modelName && modelName !== 'seqcnn' ? 'paper-densenet-cervical' : 'quick'),
+    PRESETS,
+  );
   const c = presetConfig(preset, paperModel);
   if (modelName === 'seqcnn' && isDenseNetConfig(c.model)) c.model = { ...paperModel };
-  if (modelName && modelName !== 'seqcnn') c.model = isDenseNetConfig(c.model) ? { ...c.model, arch: modelName } : denseNetModel(modelName);
+  if (modelName && modelName !== 'seqcnn')
+    c.model = isDenseNetConfig(c.model) ? { ...c.model, arch: modelName } : denseNetModel(modelName);
   applyModelFlags(c, values);
   if (v('seed') !== undefined) c.seed = integerFlag(NAME, 'seed', v('seed')!, 0, 0xffffffff);
   if (v('data') !== undefined) c.data = { root: resolve(v('data')!), labels: null };
@@ -108,13 +218,26 @@ export function resolveConfig(values: Values, paperModel: SequentialCnnConfig): 
   if (v('lr') !== undefined) c.lr = numberFlag('lr', v('lr')!, 0, 10);
   if (v('momentum') !== undefined) c.momentum = numberFlag('momentum', v('momentum')!, 0, 0.999);
   if (v('weight-decay') !== undefined) c.weightDecay = numberFlag('weight-decay', v('weight-decay')!, 0, 1);
-  if (v('input-size') !== undefined) c.model = { ...c.model, inputSize: integerFlag(NAME, 'input-size', v('input-size')!, isDenseNetConfig(c.model) ? 32 : 16, 1024) };
-  if (v('classifier-lr-factor') !== undefined) c.classifierLrFactor = numberFlag('classifier-lr-factor', v('classifier-lr-factor')!, 0, 1000);
-  if (v('augment') !== undefined) c.augment = choiceFlag(NAME, 'augment', v('augment')!, ['on', 'off'] as const) === 'on';
+  if (v('input-size') !== undefined)
+    c.model = {
+      ...c.model,
+      inputSize: integerFlag(NAME, 'input-size', v('input-size')!, isDenseNetConfig(c.model) ? 32 : 16, 1024),
+    };
+  if (v('classifier-lr-factor') !== undefined)
+    c.classifierLrFactor = numberFlag('classifier-lr-factor', v('classifier-lr-factor')!, 0, 1000);
+  if (v('augment') !== undefined)
+    c.augment = choiceFlag(NAME, 'augment', v('augment')!, ['on', 'off'] as const) === 'on';
   if (v('hidden') !== undefined) {
-    if (isDenseNetConfig(c.model)) throw new UsageError(`--hidden sets the sequential CNN's FC widths; ${c.model.arch} has one Linear classifier`, NAME);
-    const parts = v('hidden')!.split(',').map((s) => integerFlag(NAME, 'hidden', s, 1, 65536));
-    if (parts.length > 2) throw new UsageError(`--hidden takes one or two widths (FC6[,FC7]), got '${v('hidden')}'`, NAME);
+    if (isDenseNetConfig(c.model))
+      throw new UsageError(
+        `--hidden sets the sequential CNN's FC widths; ${c.model.arch} has one Linear classifier`,
+        NAME,
+      );
+    const parts = v('hidden')!
+      .split(',')
+      .map((s) => integerFlag(NAME, 'hidden', s, 1, 65536));
+    if (parts.length > 2)
+      throw new UsageError(`--hidden takes one or two widths (FC6[,FC7]), got '${v('hidden')}'`, NAME);
     c.model = { ...c.model, hidden: [parts[0]!, parts[1] ?? parts[0]!] };
   }
   return c;
@@ -126,26 +249,43 @@ async function newRecord(out: string, values: Values): Promise<RunRecord> {
     const started = existsSync(join(out, 'checkpoints', 'last.json'));
     throw new CliError(
       `${out} already holds a run${started ? '' : ' that stopped before its first checkpoint'}`,
-      started ? 'Continue it with --resume, or choose another --out.' : '--resume starts it again from epoch 1 with its saved settings; or choose another --out.',
+      started
+        ? 'Continue it with --resume, or choose another --out.'
+        : '--resume starts it again from epoch 1 with its saved settings; or choose another --out.',
     );
   }
   const pretrained = await resolveRunWeights(config, values['weights-cache'] as string | undefined);
-  return { format: 'spine-run', version: 2, config, createdAt: new Date().toISOString(), command: process.argv.slice(2), packageVersions: packageVersions(), gitCommit: gitCommit(), adapter: null, pretrained };
+  return {
+    format: 'spine-run',
+    version: 2,
+    config,
+    createdAt: new Date().toISOString(),
+    command: process.argv.slice(2),
+    packageVersions: packageVersions(),
+    gitCommit: gitCommit(),
+    adapter: null,
+    pretrained,
+  };
 }
 
 async function resumeRecord(out: string, values: Values): Promise<RunRecord> {
   const changed = Object.keys(values).filter((k) => values[k] !== undefined && !RESUMABLE.has(k) && k !== 'help');
   if (changed.length > 0) {
-    throw new UsageError(`--resume continues a run with its recorded settings; only --epochs, --workers, --cache and --max-pixels may be given (not --${changed.join(', --')})`, NAME);
+    throw new UsageError(
+      `--resume continues a run with its recorded settings; only --epochs, --workers, --cache and --max-pixels may be given (not --${changed.join(', --')})`,
+      NAME,
+    );
   }
   const record = await readRunRecord(out);
-  if (values.epochs !== undefined) record.config.epochs = integerFlag(NAME, 'epochs', values.epochs as string, 1, 100000);
+  if (values.epochs !== undefined)
+    record.config.epochs = integerFlag(NAME, 'epochs', values.epochs as string, 1, 100000);
   return record;
 }
 
 async function trainRun(out: string, record: RunRecord, values: Values, resume: boolean): Promise<number> {
   const config = record.config;
-  const workers = values.workers === undefined ? undefined : integerFlag(NAME, 'workers', values.workers as string, 0, 64);
+  const workers =
+    values.workers === undefined ? undefined : integerFlag(NAME, 'workers', values.workers as string, 0, 64);
   const maxPixels = await maxPixelsFlag(NAME, values);
   const cacheDir = resolve((values.cache as string | undefined) ?? join(out, '..', '.spine-cache'));
   const models = await import('@spine/models');
@@ -154,7 +294,8 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
   // A run killed before its first checkpoint has its config.json and split.json and nothing to
   // continue from: --resume starts it again at epoch 1 with its recorded settings.
   const fromCheckpoint = resume && (await lastCheckpointExists(models, out));
-  if (resume && !fromCheckpoint) log(`${out} stopped before its first checkpoint: starting it again from epoch 1 with its saved settings`);
+  if (resume && !fromCheckpoint)
+    log(`${out} stopped before its first checkpoint: starting it again from epoch 1 with its saved settings`);
 
   // The adapter first: a network that cannot fit the binding limit fails here, not in a kernel.
   await readyDevice(tensor);
@@ -167,7 +308,10 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
     try {
       return models.sequentialCnnShapes(seq);
     } catch (e) {
-      throw new CliError(`--input-size ${seq.inputSize}: ${(e as Error).message}`, 'Use a larger --input-size (at least 32 for the quick network, 227 for the paper\'s).');
+      throw new CliError(
+        `--input-size ${seq.inputSize}: ${(e as Error).message}`,
+        "Use a larger --input-size (at least 32 for the quick network, 227 for the paper's).",
+      );
     }
   })();
   const big = seq && shapes ? largestWeight(seq, shapes.fc6Inputs) : { name: '', bytes: 0, shape: [] };
@@ -194,14 +338,18 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
   } else {
     split = models.stratifiedSplit(dataset, { seed: config.seed, fractions: config.splitFractions });
   }
-  if (split.train.length === 0) throw new CliError('the split has no training films', 'Use more data or other --fractions in spine-cli split.');
+  if (split.train.length === 0)
+    throw new CliError('the split has no training films', 'Use more data or other --fractions in spine-cli split.');
   const model = buildModel(models, tensor, config);
   // A resumed run takes every weight from its checkpoint; a new (or restarted) one loads pretrained
   // weights, a new one before the run directory exists, so weights that do not fit leave nothing behind.
-  const weightsLine = !fromCheckpoint && record.pretrained ? await loadRunWeights(models, model, record.pretrained).catch((e: unknown) => {
-    model.dispose();
-    throw e;
-  }) : undefined;
+  const weightsLine =
+    !fromCheckpoint && record.pretrained
+      ? await loadRunWeights(models, model, record.pretrained).catch((e: unknown) => {
+          model.dispose();
+          throw e;
+        })
+      : undefined;
   if (!resume) {
     await fs.mkdir(out, { recursive: true });
     await models.saveSplit(join(out, SPLIT_FILE), split);
@@ -220,18 +368,31 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
     { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay },
   );
   const scheduler = new MultiStepLR(optimizer, config.scheduler.milestones, config.scheduler.gamma);
-  const trainLoader = new models.DataLoader(split.train, { batchSize: config.batchSize, transform: { ...inputTransform(config), ...(config.augment ? { augment: true } : {}) }, seed: config.seed, ...loaderCommon });
-  const valLoader = split.val.length > 0 ? evaluationLoader(models, split.val, config, workers, cacheDir, maxPixels) : undefined;
-  const testLoader = split.test.length > 0 ? evaluationLoader(models, split.test, config, workers, cacheDir, maxPixels) : undefined;
+  const trainLoader = new models.DataLoader(split.train, {
+    batchSize: config.batchSize,
+    transform: { ...inputTransform(config), ...(config.augment ? { augment: true } : {}) },
+    seed: config.seed,
+    ...loaderCommon,
+  });
+  const valLoader =
+    split.val.length > 0 ? evaluationLoader(models, split.val, config, workers, cacheDir, maxPixels) : undefined;
+  const testLoader =
+    split.test.length > 0 ? evaluationLoader(models, split.test, config, workers, cacheDir, maxPixels) : undefined;
 
-  log(`${fromCheckpoint ? 'Resuming' : 'Training'} ${out}: preset ${config.preset}, ${split.train.length} train / ${split.val.length} val / ${split.test.length} test films at ${size} px, ${config.epochs} epochs, batch ${config.batchSize}, lr ${config.lr}, seed ${config.seed}`);
+  log(
+    `${fromCheckpoint ? 'Resuming' : 'Training'} ${out}: preset ${config.preset}, ${split.train.length} train / ${split.val.length} val / ${split.test.length} test films at ${size} px, ${config.epochs} epochs, batch ${config.batchSize}, lr ${config.lr}, seed ${config.seed}`,
+  );
   log(`adapter: ${info.description || info.device || info.vendor} (${info.backend})`);
   log(`model: ${describeModel(config)}`);
   if (weightsLine) log(weightsLine);
   // DenseNet on lavapipe trains for hours: warm the wide matmul blocks from the start (in a
   // background process) instead of after the tier-up's work threshold. No-op elsewhere, and while
   // the matmul reads texture operands (the default), which need no wide blocks.
-  if (isDenseNetConfig(config.model) && !(await tensor.warmMatmul(undefined, { wait: false })) && tensor.matmulTiers().some((t) => t.state === 'warming')) {
+  if (
+    isDenseNetConfig(config.model) &&
+    !(await tensor.warmMatmul(undefined, { wait: false })) &&
+    tensor.matmulTiers().some((t) => t.state === 'warming')
+  ) {
     log('matmul: compiling wider blocks in a background process; they take over when ready (once per machine)');
   }
   let bar: Progress | undefined;
@@ -252,31 +413,51 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
         onEpochStart: (i) => {
           if (freezeEpochs > 0 && model instanceof models.DenseNet) {
             models.applyFeatureFreeze(model, i.epoch, freezeEpochs);
-            if (i.epoch === 1 || i.epoch === freezeEpochs + 1) log(i.epoch <= freezeEpochs ? `features frozen for epochs 1-${freezeEpochs}: training the classifier only` : 'features unfrozen: training every layer');
+            if (i.epoch === 1 || i.epoch === freezeEpochs + 1)
+              log(
+                i.epoch <= freezeEpochs
+                  ? `features frozen for epochs 1-${freezeEpochs}: training the classifier only`
+                  : 'features unfrozen: training every layer',
+              );
           }
-          bar = new Progress(i.batches, { unit: 'batches', label: `epoch ${i.epoch}/${i.epochs}`, plainEverySeconds: 30 });
+          bar = new Progress(i.batches, {
+            unit: 'batches',
+            label: `epoch ${i.epoch}/${i.epochs}`,
+            plainEverySeconds: 30,
+          });
           lastLoss = undefined;
         },
         onBatch: (p) => {
           if (p.loss !== undefined) lastLoss = p.loss;
-          bar?.update(p.batch, `${lastLoss === undefined ? '' : `loss ${lastLoss.toFixed(3)}, `}${p.imagesPerSecond.toFixed(1)} images/s`);
+          bar?.update(
+            p.batch,
+            `${lastLoss === undefined ? '' : `loss ${lastLoss.toFixed(3)}, `}${p.imagesPerSecond.toFixed(1)} images/s`,
+          );
         },
         onEpochEnd: (m) => {
           bar?.finish();
           log(epochLine(m));
         },
-        onStopRequested: (reason) => log(`\n${reason}: finishing the current batch and saving (press again to force)...`),
+        onStopRequested: (reason) =>
+          log(`\n${reason}: finishing the current batch and saving (press again to force)...`),
       },
     });
     if (result.status === 'interrupted') {
-      log(`Stopped (${result.stopReason ?? 'interrupted'}) after ${result.epochsCompleted} complete epochs; the run is saved.`);
+      log(
+        `Stopped (${result.stopReason ?? 'interrupted'}) after ${result.epochsCompleted} complete epochs; the run is saved.`,
+      );
       log(`Resume with: spine-cli train --out ${out} --resume`);
       return 130;
     }
-    log(`Trained ${result.epochsCompleted} epochs in ${formatDuration((performance.now() - started) / 1000)}${result.best ? `; best validation accuracy ${result.best.value.toFixed(3)} at epoch ${result.best.epoch}` : ''}`);
+    log(
+      `Trained ${result.epochsCompleted} epochs in ${formatDuration((performance.now() - started) / 1000)}${result.best ? `; best validation accuracy ${result.best.value.toFixed(3)} at epoch ${result.best.epoch}` : ''}`,
+    );
     if (!testLoader) {
       await reportAfterTraining(models, out, model, log);
-      if (values.json) process.stdout.write(`${JSON.stringify({ run: out, status: result.status, epochs: result.epochsCompleted, best: result.best, test: null })}\n`);
+      if (values.json)
+        process.stdout.write(
+          `${JSON.stringify({ run: out, status: result.status, epochs: result.epochsCompleted, best: result.best, test: null })}\n`,
+        );
       return EXIT_OK;
     }
     // The test set is evaluated with the best checkpoint (highest validation accuracy).
@@ -284,11 +465,19 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
     const ckpt = await models.readCheckpoint(out, which);
     if (ckpt) models.applyCheckpointTensors(ckpt, model);
     const ev = await models.evaluate(model, testLoader, { bootstrapSeed: config.seed });
-    const files = await writeEvaluation(models, out, `test-${which}`, ev, { split: 'test', checkpoint: which, run: out });
+    const files = await writeEvaluation(models, out, `test-${which}`, ev, {
+      split: 'test',
+      checkpoint: which,
+      run: out,
+    });
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ run: out, status: result.status, epochs: result.epochsCompleted, best: result.best, test: { split: 'test', checkpoint: which, ...ev.report } }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ run: out, status: result.status, epochs: result.epochsCompleted, best: result.best, test: { split: 'test', checkpoint: which, ...ev.report } }, null, 2)}\n`,
+      );
     } else {
-      process.stdout.write(`\nTest set (${ev.report.n} films, ${which} checkpoint):\n${models.formatEvaluation(ev.report)}\n\nRun directory: ${out}\n  ${files.json}\n`);
+      process.stdout.write(
+        `\nTest set (${ev.report.n} films, ${which} checkpoint):\n${models.formatEvaluation(ev.report)}\n\nRun directory: ${out}\n  ${files.json}\n`,
+      );
     }
     await reportAfterTraining(models, out, model, log);
     return EXIT_OK;
@@ -296,7 +485,8 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
     if (models.isTrainingError(e)) {
       const code = (e as { code?: string }).code;
       if (code === 'run-exists') throw new CliError(e.message, 'Continue it with --resume, or choose another --out.');
-      if (code === 'config-mismatch') throw new CliError(e.message, 'The run was made with other settings; train into a new --out instead.');
+      if (code === 'config-mismatch')
+        throw new CliError(e.message, 'The run was made with other settings; train into a new --out instead.');
       if (code === 'bad-checkpoint') throw new CliError(e.message, DAMAGED_LAST, { cause: e });
       throw new CliError(e.message, code === 'non-finite-loss' ? 'Try a smaller --lr.' : undefined, { cause: e });
     }
@@ -323,7 +513,8 @@ async function lastCheckpointExists(models: typeof import('@spine/models'), out:
 
 function describeModel(c: RunConfig): string {
   const m = c.model;
-  if (!isDenseNetConfig(m)) return `sequential CNN, ${m.inputSize} px, channels ${m.channels.join('/')}, FC ${m.hidden.join('/')}`;
+  if (!isDenseNetConfig(m))
+    return `sequential CNN, ${m.inputSize} px, channels ${m.channels.join('/')}, FC ${m.hidden.join('/')}`;
   const freeze = m.freezeFeaturesEpochs > 0 ? `, features frozen for ${m.freezeFeaturesEpochs} epochs` : '';
   return `${m.arch}, ${m.inputSize} px (${m.resize === 'shorter-side-crop' ? 'shorter side scaled, centre crop' : 'stretched'}), weights ${m.weights}${m.memoryEfficient ? ', memory-efficient' : ''}${freeze}, classifier lr x${c.classifierLrFactor}`;
 }
@@ -332,4 +523,3 @@ function epochLine(m: EpochMetrics): string {
   const val = m.valAccuracy !== undefined ? `, val loss ${m.valLoss!.toFixed(3)} acc ${m.valAccuracy.toFixed(3)}` : '';
   return `epoch ${m.epoch}: lr ${m.lr.toPrecision(3)}, train loss ${m.trainLoss.toFixed(3)} acc ${m.trainAccuracy.toFixed(3)}${val}, ${m.imagesPerSecond.toFixed(1)} images/s, ${formatDuration(m.seconds)}`;
 }
-

@@ -26,7 +26,8 @@ export function manualDownloadHint(name: string, url: string, pth: string, safet
 export async function weightsFetch(name: string, o: { cacheDir?: string; url?: string }): Promise<number> {
   const models = await import('@spine/models');
   const entry = models.findPretrained(name);
-  if (!entry) throw new UsageError(`unknown weights '${name}'; available: ${models.PRETRAINED_NAMES.join(', ')}`, 'weights');
+  if (!entry)
+    throw new UsageError(`unknown weights '${name}'; available: ${models.PRETRAINED_NAMES.join(', ')}`, 'weights');
   const cacheDir = models.resolveCacheDir(o.cacheDir ? { dir: o.cacheDir } : {});
   const paths = models.weightsPaths(cacheDir, entry);
   const url = o.url ?? entry.url;
@@ -50,13 +51,20 @@ export async function weightsFetch(name: string, o: { cacheDir?: string; url?: s
       },
     });
     bar?.finish();
-    const how = r.source === 'cached' ? 'already in the cache' : r.source === 'local' ? `converted from ${paths.pth} (SHA-256 ${r.sha256})` : `downloaded and verified (SHA-256 ${r.sha256})`;
+    const how =
+      r.source === 'cached'
+        ? 'already in the cache'
+        : r.source === 'local'
+          ? `converted from ${paths.pth} (SHA-256 ${r.sha256})`
+          : `downloaded and verified (SHA-256 ${r.sha256})`;
     process.stdout.write(`${entry.name}: ${how}\n${r.path}\n`);
     return EXIT_OK;
   } catch (e) {
     bar?.finish();
     if (models.isWeightsError(e) && (e.code === 'offline' || e.code === 'http')) {
-      throw new CliError(e.message, manualDownloadHint(entry.name, entry.url, paths.pth, paths.safetensors), { cause: e });
+      throw new CliError(e.message, manualDownloadHint(entry.name, entry.url, paths.pth, paths.safetensors), {
+        cause: e,
+      });
     }
     throw weightsCliError(models, e);
   }
@@ -66,11 +74,14 @@ export async function weightsImport(file: string, o: { out?: string; force: bool
   const models = await import('@spine/models');
   const out = o.out ?? file.replace(/\.(pth|pt|bin|ckpt|tar)$/i, '') + '.safetensors';
   if (out === file) throw new UsageError(`--out must differ from the input file (${file})`, 'weights');
-  if (existsSync(out) && !o.force) throw new CliError(`${out} already exists`, 'Pass --force to replace it, or choose another --out.');
+  if (existsSync(out) && !o.force)
+    throw new CliError(`${out} already exists`, 'Pass --force to replace it, or choose another --out.');
   try {
     const r = await models.convertToSafetensors(file, out);
     const renamed = r.renamedKeys ? `; ${r.renamedKeys} legacy DenseNet keys renamed (norm.1 -> norm1)` : '';
-    process.stdout.write(`${file} (${r.sourceFormat}): ${r.tensorCount} tensors, ${r.parameterCount.toLocaleString('en-US')} parameters${renamed}\nWrote ${out}\n`);
+    process.stdout.write(
+      `${file} (${r.sourceFormat}): ${r.tensorCount} tensors, ${r.parameterCount.toLocaleString('en-US')} parameters${renamed}\nWrote ${out}\n`,
+    );
     return EXIT_OK;
   } catch (e) {
     throw weightsCliError(models, e);
@@ -110,7 +121,13 @@ export async function weightsList(o: { cacheDir?: string; json: boolean }): Prom
   const cacheDir = models.resolveCacheDir(o.cacheDir ? { dir: o.cacheDir } : {});
   const list = models.PRETRAINED_WEIGHTS.map((w) => {
     const p = models.weightsPaths(cacheDir, w);
-    return { name: w.name, url: w.url, sha256Prefix: w.sha256Prefix, parameterCount: w.parameterCount, cached: existsSync(p.safetensors) ? p.safetensors : null };
+    return {
+      name: w.name,
+      url: w.url,
+      sha256Prefix: w.sha256Prefix,
+      parameterCount: w.parameterCount,
+      cached: existsSync(p.safetensors) ? p.safetensors : null,
+    };
   });
   if (o.json) {
     process.stdout.write(`${JSON.stringify({ cacheDir, weights: list }, null, 2)}\n`);

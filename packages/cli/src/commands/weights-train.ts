@@ -20,7 +20,11 @@ export function applyModelFlags(c: RunConfig, values: Values): void {
   const v = (k: string) => values[k] as string | undefined;
   const only = ['weights', 'weights-cache', 'freeze-features', 'memory-efficient'].filter((k) => v(k) !== undefined);
   if (!isDenseNetConfig(c.model)) {
-    if (only.length) throw new UsageError(`--${only[0]} is for a DenseNet (--model densenet121 or a paper-densenet preset), not the sequential CNN`, NAME);
+    if (only.length)
+      throw new UsageError(
+        `--${only[0]} is for a DenseNet (--model densenet121 or a paper-densenet preset), not the sequential CNN`,
+        NAME,
+      );
     return;
   }
   const m = c.model;
@@ -28,16 +32,25 @@ export function applyModelFlags(c: RunConfig, values: Values): void {
     const w = v('weights')!;
     m.weights = w === 'imagenet' || w === 'none' ? w : resolve(w);
   }
-  if (v('freeze-features') !== undefined) m.freezeFeaturesEpochs = integerFlag(NAME, 'freeze-features', v('freeze-features')!, 0, 100000);
-  if (v('memory-efficient') !== undefined) m.memoryEfficient = choiceFlag(NAME, 'memory-efficient', v('memory-efficient')!, ['on', 'off'] as const) === 'on';
+  if (v('freeze-features') !== undefined)
+    m.freezeFeaturesEpochs = integerFlag(NAME, 'freeze-features', v('freeze-features')!, 0, 100000);
+  if (v('memory-efficient') !== undefined)
+    m.memoryEfficient = choiceFlag(NAME, 'memory-efficient', v('memory-efficient')!, ['on', 'off'] as const) === 'on';
 }
 
 /** What a new run will load: null for none; the file otherwise (an error now if it is not there). */
-export async function resolveRunWeights(config: RunConfig, cacheDir?: string): Promise<{ file: string; label: string } | null> {
+export async function resolveRunWeights(
+  config: RunConfig,
+  cacheDir?: string,
+): Promise<{ file: string; label: string } | null> {
   const m = config.model;
   if (!isDenseNetConfig(m) || m.weights === 'none') return null;
   if (m.weights !== 'imagenet') {
-    if (!existsSync(m.weights)) throw new CliError(`--weights ${m.weights}: no such file`, "Pass a .pth or .safetensors file, 'imagenet' or 'none'.");
+    if (!existsSync(m.weights))
+      throw new CliError(
+        `--weights ${m.weights}: no such file`,
+        "Pass a .pth or .safetensors file, 'imagenet' or 'none'.",
+      );
     return { file: m.weights, label: m.weights };
   }
   const models: Models = await import('@spine/models');
@@ -54,7 +67,11 @@ export async function resolveRunWeights(config: RunConfig, cacheDir?: string): P
 }
 
 /** Load the run's starting weights into a freshly built DenseNet; returns a line for the log. */
-export async function loadRunWeights(models: Models, model: RunModel, weights: { file: string; label: string }): Promise<string> {
+export async function loadRunWeights(
+  models: Models,
+  model: RunModel,
+  weights: { file: string; label: string },
+): Promise<string> {
   if (!(model instanceof models.DenseNet)) throw new Error('pretrained weights are only loaded into a DenseNet');
   try {
     const file = await models.readWeightsFile(weights.file);

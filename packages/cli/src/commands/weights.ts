@@ -14,8 +14,14 @@ const ACTIONS = ['fetch', 'import', 'inspect', 'list'] as const;
 
 export const weightsCommand: Command = {
   name: NAME,
-  summary: "Pretrained weights: fetch torchvision's ImageNet DenseNets and ResNets, import .pth files, inspect weight files.",
-  usage: ['weights fetch NAME [--cache-dir DIR] [--url URL]', 'weights import FILE.pth [--out FILE.safetensors] [--force]', 'weights inspect FILE [--json]', 'weights list [--cache-dir DIR]'].join('\n       spine-cli '),
+  summary:
+    "Pretrained weights: fetch torchvision's ImageNet DenseNets and ResNets, import .pth files, inspect weight files.",
+  usage: [
+    'weights fetch NAME [--cache-dir DIR] [--url URL]',
+    'weights import FILE.pth [--out FILE.safetensors] [--force]',
+    'weights inspect FILE [--json]',
+    'weights list [--cache-dir DIR]',
+  ].join('\n       spine-cli '),
   positionals: 'ACTION [NAME|FILE]',
   description: [
     'NAME is densenet121, densenet169, densenet201, resnet18, resnet34, resnet50 or resnet50-v2 (ImageNet-1k).',
@@ -36,9 +42,23 @@ export const weightsCommand: Command = {
     'numel }], parameterCount, bufferCount, renamedKeys }.',
   ].join('\n'),
   options: {
-    'cache-dir': { type: 'string', value: 'DIR', description: 'Weights cache (fetch, list).', defaultText: '$SPINE_CLI_CACHE_DIR, $XDG_CACHE_HOME/spine-cli or ~/.cache/spine-cli' },
-    url: { type: 'string', value: 'URL', description: "Download from a mirror instead of download.pytorch.org (fetch; the hash check is the same)." },
-    out: { type: 'string', value: 'FILE', description: 'Where import writes the safetensors file.', defaultText: 'FILE with .safetensors' },
+    'cache-dir': {
+      type: 'string',
+      value: 'DIR',
+      description: 'Weights cache (fetch, list).',
+      defaultText: '$SPINE_CLI_CACHE_DIR, $XDG_CACHE_HOME/spine-cli or ~/.cache/spine-cli',
+    },
+    url: {
+      type: 'string',
+      value: 'URL',
+      description: 'Download from a mirror instead of download.pytorch.org (fetch; the hash check is the same).',
+    },
+    out: {
+      type: 'string',
+      value: 'FILE',
+      description: 'Where import writes the safetensors file.',
+      defaultText: 'FILE with .safetensors',
+    },
     force: { type: 'boolean', description: 'Let import replace an existing --out file.' },
     json: { type: 'boolean', description: 'inspect, list: print JSON on stdout.' },
   },
@@ -50,10 +70,16 @@ export const weightsCommand: Command = {
   ],
   async run(values, context) {
     const [action, target, ...extra] = context.positionals;
-    if (!(ACTIONS as readonly string[]).includes(action!)) throw new UsageError(`the first argument must be one of ${ACTIONS.join(', ')}, got '${action}'`, NAME);
+    if (!(ACTIONS as readonly string[]).includes(action!))
+      throw new UsageError(`the first argument must be one of ${ACTIONS.join(', ')}, got '${action}'`, NAME);
     const needsTarget = action !== 'list';
-    if (needsTarget && target === undefined) throw new UsageError(`weights ${action} needs ${action === 'fetch' ? 'a NAME (densenet121, densenet169, densenet201, resnet18, resnet34, resnet50 or resnet50-v2)' : 'a FILE'}`, NAME);
-    if ((needsTarget ? extra.length : target !== undefined ? 1 : 0) > 0) throw new UsageError(`unexpected argument '${needsTarget ? extra[0] : target}'`, NAME);
+    if (needsTarget && target === undefined)
+      throw new UsageError(
+        `weights ${action} needs ${action === 'fetch' ? 'a NAME (densenet121, densenet169, densenet201, resnet18, resnet34, resnet50 or resnet50-v2)' : 'a FILE'}`,
+        NAME,
+      );
+    if ((needsTarget ? extra.length : target !== undefined ? 1 : 0) > 0)
+      throw new UsageError(`unexpected argument '${needsTarget ? extra[0] : target}'`, NAME);
     const flags = (allowed: string[]) => {
       const given = Object.keys(values).filter((k) => values[k] !== undefined && k !== 'help' && !allowed.includes(k));
       if (given.length) throw new UsageError(`weights ${action} does not take --${given.join(', --')}`, NAME);
@@ -62,10 +88,16 @@ export const weightsCommand: Command = {
     switch (action) {
       case 'fetch':
         flags(['cache-dir', 'url']);
-        return weightsFetch(target!, { ...(cacheDir ? { cacheDir } : {}), ...(values.url ? { url: values.url as string } : {}) });
+        return weightsFetch(target!, {
+          ...(cacheDir ? { cacheDir } : {}),
+          ...(values.url ? { url: values.url as string } : {}),
+        });
       case 'import':
         flags(['out', 'force']);
-        return weightsImport(resolve(target!), { ...(values.out ? { out: resolve(values.out as string) } : {}), force: values.force === true });
+        return weightsImport(resolve(target!), {
+          ...(values.out ? { out: resolve(values.out as string) } : {}),
+          force: values.force === true,
+        });
       case 'inspect':
         flags(['json']);
         return weightsInspect(resolve(target!), values.json === true);

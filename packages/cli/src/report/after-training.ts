@@ -6,7 +6,12 @@
 import type { Module } from '@spine/nn';
 import type { Models } from '../run/run-dir.js';
 
-export async function reportAfterTraining(models: Models, runDir: string, model: Module, log: (line: string) => void): Promise<void> {
+export async function reportAfterTraining(
+  models: Models,
+  runDir: string,
+  model: Module,
+  log: (line: string) => void,
+): Promise<void> {
   try {
     const { writeReport } = await import('./write-report.js');
     model.eval();
@@ -15,6 +20,8 @@ export async function reportAfterTraining(models: Models, runDir: string, model:
     log(`Report: ${result.html}`);
   } catch (e) {
     const reason = (e instanceof Error ? e.message : String(e)).split('\n')[0];
-    log(`warning: the report could not be written (${reason}); the run itself is saved. Retry with: spine-cli report ${runDir}`);
+    log(
+      `warning: the report could not be written (${reason}); the run itself is saved. Retry with: spine-cli report ${runDir}`,
+    );
   }
 }

@@ -42,16 +42,31 @@ export function shardFromEnvironment(command: string, env: NodeJS.ProcessEnv): S
   };
   if (env.SLURM_ARRAY_TASK_ID !== undefined) {
     const missing = ['SLURM_ARRAY_TASK_COUNT', 'SLURM_ARRAY_TASK_MIN'].filter((n) => env[n] === undefined);
-    if (missing.length > 0) throw new UsageError(`--shard auto: SLURM_ARRAY_TASK_ID is set but ${missing.join(' and ')} is not (Slurm sets them for job arrays, sbatch --array)`, command);
+    if (missing.length > 0)
+      throw new UsageError(
+        `--shard auto: SLURM_ARRAY_TASK_ID is set but ${missing.join(' and ')} is not (Slurm sets them for job arrays, sbatch --array)`,
+        command,
+      );
     if (env.SLURM_ARRAY_TASK_STEP !== undefined && num('SLURM_ARRAY_TASK_STEP') !== 1) {
-      throw new UsageError(`--shard auto: the Slurm array has step ${env.SLURM_ARRAY_TASK_STEP}; use a contiguous array (e.g. --array=0-15) so the tasks are shards 0..N-1`, command);
+      throw new UsageError(
+        `--shard auto: the Slurm array has step ${env.SLURM_ARRAY_TASK_STEP}; use a contiguous array (e.g. --array=0-15) so the tasks are shards 0..N-1`,
+        command,
+      );
     }
     const source = `Slurm array task ${env.SLURM_ARRAY_TASK_ID} (min ${env.SLURM_ARRAY_TASK_MIN}, count ${env.SLURM_ARRAY_TASK_COUNT})`;
-    return checked(num('SLURM_ARRAY_TASK_ID') - num('SLURM_ARRAY_TASK_MIN'), num('SLURM_ARRAY_TASK_COUNT'), source, command);
+    return checked(
+      num('SLURM_ARRAY_TASK_ID') - num('SLURM_ARRAY_TASK_MIN'),
+      num('SLURM_ARRAY_TASK_COUNT'),
+      source,
+      command,
+    );
   }
   if (env.JOB_COMPLETION_INDEX !== undefined) {
     if (env.SPINE_SHARD_COUNT === undefined) {
-      throw new UsageError('--shard auto: JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job) but SPINE_SHARD_COUNT is not; set it in the pod template to the Job\'s completions', command);
+      throw new UsageError(
+        "--shard auto: JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job) but SPINE_SHARD_COUNT is not; set it in the pod template to the Job's completions",
+        command,
+      );
     }
     const source = `Kubernetes Indexed Job completion ${env.JOB_COMPLETION_INDEX} of SPINE_SHARD_COUNT=${env.SPINE_SHARD_COUNT}`;
     return checked(num('JOB_COMPLETION_INDEX'), num('SPINE_SHARD_COUNT'), source, command);
@@ -64,6 +79,7 @@ export function shardFromEnvironment(command: string, env: NodeJS.ProcessEnv): S
 
 function checked(index: number, count: number, source: string, command: string): Shard {
   if (!(count >= 1)) throw new UsageError(`${source}: the shard count must be at least 1`, command);
-  if (!(index >= 0 && index < count)) throw new UsageError(`${source}: shard ${index} is outside 0..${count - 1}`, command);
+  if (!(index >= 0 && index < count))
+    throw new UsageError(`${source}: shard ${index} is outside 0..${count - 1}`, command);
   return { index, count, source };
 }

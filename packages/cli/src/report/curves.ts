@@ -29,7 +29,13 @@ export function calibrationBins(labels: ArrayLike<number>, probMale: ArrayLike<n
   const out: CalibrationBin[] = [];
   for (let b = 0; b < bins; b++) {
     if (n[b] === 0) continue;
-    out.push({ lower: b / bins, upper: (b + 1) / bins, films: n[b]!, meanPredicted: sumP[b]! / n[b]!, fractionMale: male[b]! / n[b]! });
+    out.push({
+      lower: b / bins,
+      upper: (b + 1) / bins,
+      films: n[b]!,
+      meanPredicted: sumP[b]! / n[b]!,
+      fractionMale: male[b]! / n[b]!,
+    });
   }
   return out;
 }
@@ -37,7 +43,9 @@ export function calibrationBins(labels: ArrayLike<number>, probMale: ArrayLike<n
 /** Expected calibration error: the film-weighted mean |fractionMale - meanPredicted| over bins. */
 export function expectedCalibrationError(bins: readonly CalibrationBin[]): number {
   const total = bins.reduce((s, b) => s + b.films, 0);
-  return total === 0 ? NaN : bins.reduce((s, b) => s + (b.films / total) * Math.abs(b.fractionMale - b.meanPredicted), 0);
+  return total === 0
+    ? NaN
+    : bins.reduce((s, b) => s + (b.films / total) * Math.abs(b.fractionMale - b.meanPredicted), 0);
 }
 
 export interface GalleryPick<P> {
@@ -53,7 +61,11 @@ export interface GalleryPick<P> {
  * that is surest about one sex still shows the other; a sex with too few films leaves its places to
  * the other. Each row lists female films, then male, each by confidence, highest first.
  */
-export function pickGallery<P extends { label: number; probMale: number }>(predictions: readonly P[], count: number, threshold = 0.5): { right: GalleryPick<P>[]; wrong: GalleryPick<P>[] } {
+export function pickGallery<P extends { label: number; probMale: number }>(
+  predictions: readonly P[],
+  count: number,
+  threshold = 0.5,
+): { right: GalleryPick<P>[]; wrong: GalleryPick<P>[] } {
   const all = predictions.map((item) => {
     const predicted = item.probMale >= threshold ? 1 : 0;
     return { item, correct: predicted === item.label, confidence: predicted === 1 ? item.probMale : 1 - item.probMale };

@@ -52,7 +52,12 @@ export interface ExplainOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export async function explainTestSet(models: Models, model: Module, test: TestEvaluation, options: ExplainOptions): Promise<ExplainedTestSet> {
+export async function explainTestSet(
+  models: Models,
+  model: Module,
+  test: TestEvaluation,
+  options: ExplainOptions,
+): Promise<ExplainedTestSet> {
   const { encodePng } = await import('@spine/imaging');
   const { readImage } = await import('@spine/imaging/node');
   const predictions = averageSubset(test.predictions, options.averageFilms);
@@ -61,7 +66,9 @@ export async function explainTestSet(models: Models, model: Module, test: TestEv
   const unreadable: string[] = [];
   let layer = '';
   let done = 0;
-  for await (const r of models.explainFiles(model, paths, options.transform, { classFor: (i) => predictions[i]!.label })) {
+  for await (const r of models.explainFiles(model, paths, options.transform, {
+    classFor: (i) => predictions[i]!.label,
+  })) {
     options.onProgress?.(++done, paths.length);
     if ('error' in r) {
       unreadable.push(`${r.file}: ${r.error}`);
@@ -70,13 +77,24 @@ export async function explainTestSet(models: Models, model: Module, test: TestEv
     layer = r.layer;
     averager.add(r.classIndex, r.map, r.height, r.width, r.grey, r.aspect);
   }
-  const averages = averager.averages().map((a) => ({ sex: a.classIndex === 1 ? ('male' as const) : ('female' as const), films: a.films, of: test.predictions.filter((p) => p.label === a.classIndex).length, png: encodePng(models.classAverageOverlay(a)) }));
+  const averages = averager
+    .averages()
+    .map((a) => ({
+      sex: a.classIndex === 1 ? ('male' as const) : ('female' as const),
+      films: a.films,
+      of: test.predictions.filter((p) => p.label === a.classIndex).length,
+      png: encodePng(models.classAverageOverlay(a)),
+    }));
 
   const picks = pickGallery(test.predictions, options.count, test.report.threshold);
   const chosen = [...picks.right, ...picks.wrong];
   const films: GalleryFilm[] = [];
   let k = 0;
-  for await (const r of models.explainFiles(model, chosen.map((c) => options.pathOf(c.item.file)), options.transform)) {
+  for await (const r of models.explainFiles(
+    model,
+    chosen.map((c) => options.pathOf(c.item.file)),
+    options.transform,
+  )) {
     const pick = chosen[k++]!;
     if ('error' in r) continue; // already listed as unreadable above
     const film = await readImage(r.file);

@@ -45,17 +45,25 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 
 export function renderReportHtml(page: ReportPage): string {
   const e = escapeHtml;
-  const figure = (f: ReportFigure) => `<figure id="figure-${e(f.name)}" data-figure="${e(f.name)}">${f.svg}<figcaption><b>${e(f.title)}.</b> ${e(f.caption)}</figcaption></figure>`;
+  const figure = (f: ReportFigure) =>
+    `<figure id="figure-${e(f.name)}" data-figure="${e(f.name)}">${f.svg}<figcaption><b>${e(f.title)}.</b> ${e(f.caption)}</figcaption></figure>`;
   const byName = new Map(page.figures.map((f) => [f.name, f]));
-  const figures = (names: string[]) => `<div class="figures">${names.flatMap((n) => (byName.has(n) ? [figure(byName.get(n)!)] : [])).join('\n')}</div>`;
+  const figures = (names: string[]) =>
+    `<div class="figures">${names.flatMap((n) => (byName.has(n) ? [figure(byName.get(n)!)] : [])).join('\n')}</div>`;
   const total = (r: SplitRow) => r.female + r.male;
   const sum = (k: 'female' | 'male') => page.splits.reduce((s, r) => s + r[k], 0);
   const splitTable = page.splits.length
     ? `<table id="table-split"><tr><th>split</th><th class="num">female</th><th class="num">male</th><th class="num">total</th></tr>${page.splits
-        .map((r) => `<tr><td>${r.split}</td><td class="num">${r.female}</td><td class="num">${r.male}</td><td class="num">${total(r)}</td></tr>`)
-        .join('')}<tr><th>all</th><th class="num">${sum('female')}</th><th class="num">${sum('male')}</th><th class="num">${sum('female') + sum('male')}</th></tr></table>`
+        .map(
+          (r) =>
+            `<tr><td>${r.split}</td><td class="num">${r.female}</td><td class="num">${r.male}</td><td class="num">${total(r)}</td></tr>`,
+        )
+        .join(
+          '',
+        )}<tr><th>all</th><th class="num">${sum('female')}</th><th class="num">${sum('male')}</th><th class="num">${sum('female') + sum('male')}</th></tr></table>`
     : '<p>No split.json in the run.</p>';
-  const rows = (pairs: [string, string][], id: string) => `<table id="${id}">${pairs.map(([k, v]) => `<tr><th>${e(k)}</th><td>${e(v)}</td></tr>`).join('')}</table>`;
+  const rows = (pairs: [string, string][], id: string) =>
+    `<table id="${id}">${pairs.map(([k, v]) => `<tr><th>${e(k)}</th><td>${e(v)}</td></tr>`).join('')}</table>`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -96,7 +104,10 @@ function explainedSection(page: ReportPage): string {
   const film = (f: GalleryFilm) =>
     `<figure class="film${f.correct ? '' : ' wrong'}" data-film="${e(f.file)}"><img alt="Grad-CAM of ${e(f.file)}" src="${dataUri(f.png)}"><figcaption>true ${f.truth}, predicted ${f.predicted} (${(100 * f.confidence).toFixed(1)}%)<br><span class="path">${e(f.file)}</span></figcaption></figure>`;
   const averages = x.averages
-    .map((a) => `<figure class="avg" data-figure="average-${a.sex}"><img alt="mean Grad-CAM, ${a.sex} films" src="${dataUri(a.png)}"><figcaption><b>${a.sex}</b>: left, the mean of ${a.films === a.of ? `the ${a.films}` : `${a.films} of the ${a.of}`} ${a.sex} test films with their mean map's 50% (green) and 80% (orange) contours; right, the mean map over that mean film (each film explained for its true sex)</figcaption></figure>`)
+    .map(
+      (a) =>
+        `<figure class="avg" data-figure="average-${a.sex}"><img alt="mean Grad-CAM, ${a.sex} films" src="${dataUri(a.png)}"><figcaption><b>${a.sex}</b>: left, the mean of ${a.films === a.of ? `the ${a.films}` : `${a.films} of the ${a.of}`} ${a.sex} test films with their mean map's 50% (green) and 80% (orange) contours; right, the mean map over that mean film (each film explained for its true sex)</figcaption></figure>`,
+    )
     .join('\n');
   return `<p>Grad-CAM of ${e(x.layer)}: the class logit's gradient, averaged over each channel, weights the channels of that activation; red is where the evidence for the class is strongest. Maps are scaled to their own maximum.</p>
 <h3>Per class, over the test set</h3>

@@ -34,7 +34,9 @@ export async function collectImageFiles(paths: readonly string[]): Promise<Image
 
 /** Image files under dir, recursively, symlinks followed as everywhere (@spine/models' walkFiles). */
 export async function walkImages(dir: string): Promise<ImageInputs> {
-  const { files, problems } = await walkFiles(dir, { accept: (name) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase()) });
+  const { files, problems } = await walkFiles(dir, {
+    accept: (name) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase()),
+  });
   return { files, problems };
 }
 

@@ -48,7 +48,12 @@ export function formatPredictionRow(row: PredictionRow, v: Verdict): string {
  * The rows of a CSV predict wrote (a complete one: no torn tail), each its fields in
  * PREDICTION_HEADER's order; a CSV with other columns is refused, with `hint` as the way out.
  */
-export function parsePredictionCsv(models: Models, path: string, text: string, hint: string): { line: number; fields: readonly string[] }[] {
+export function parsePredictionCsv(
+  models: Models,
+  path: string,
+  text: string,
+  hint: string,
+): { line: number; fields: readonly string[] }[] {
   let table;
   try {
     table = models.parseCsv(text);
@@ -56,7 +61,10 @@ export function parsePredictionCsv(models: Models, path: string, text: string, h
     throw new CliError(`${path} is not a readable CSV (${(e as Error).message})`, hint);
   }
   if (table.header.join(',') !== PREDICTION_HEADER) {
-    throw new CliError(`${path} has the columns '${table.header.join(',')}', not predict's '${PREDICTION_HEADER}'`, hint);
+    throw new CliError(
+      `${path} has the columns '${table.header.join(',')}', not predict's '${PREDICTION_HEADER}'`,
+      hint,
+    );
   }
   return table.rows.filter((r) => r.fields.some((f) => f !== ''));
 }
@@ -71,7 +79,10 @@ export async function readArchiveCsv(models: Models, path: string): Promise<Set<
 }
 
 /** The complete rows of an archive CSV (see readArchiveCsv), torn tail cut off. */
-export async function readArchiveRows(models: Models, path: string): Promise<{ line: number; fields: readonly string[] }[]> {
+export async function readArchiveRows(
+  models: Models,
+  path: string,
+): Promise<{ line: number; fields: readonly string[] }[]> {
   if (!existsSync(path)) return [];
   let text = await fs.readFile(path, 'utf8');
   if (text.length > 0 && !text.endsWith('\n')) {
@@ -84,7 +95,12 @@ export async function readArchiveRows(models: Models, path: string): Promise<{ l
     await fs.truncate(path, 0);
     return [];
   }
-  return parsePredictionCsv(models, path, text, 'Move it away or choose another --out; a rerun continues only a CSV that predict wrote.');
+  return parsePredictionCsv(
+    models,
+    path,
+    text,
+    'Move it away or choose another --out; a rerun continues only a CSV that predict wrote.',
+  );
 }
 
 /**

@@ -51,11 +51,15 @@ export function recordedSexSummary(models: Models, t: RecordedSexTally): string 
     const sorted = [...t.malformed].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
     const named = sorted.slice(0, NAMED).map((m) => `${m.file} ${JSON.stringify(m.value)}`);
     const more = t.malformed.length > NAMED ? `, and ${t.malformed.length - NAMED} more` : '';
-    lines.push(`          ${t.malformed.length} of them hold a value that is not M, F or O, counted as none: ${named.join(', ')}${more}`);
+    lines.push(
+      `          ${t.malformed.length} of them hold a value that is not M, F or O, counted as none: ${named.join(', ')}${more}`,
+    );
   }
   if (t.skipped.length > 0) {
     const more = t.skipped.length > NAMED ? `, and ${t.skipped.length - NAMED} more` : '';
-    lines.push(`  skipped (--only-missing, sex recorded as M or F, not in the CSV): ${t.skipped.length} film(s): ${t.skipped.slice(0, NAMED).join(', ')}${more}`);
+    lines.push(
+      `  skipped (--only-missing, sex recorded as M or F, not in the CSV): ${t.skipped.length} film(s): ${t.skipped.slice(0, NAMED).join(', ')}${more}`,
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -86,17 +86,27 @@ export async function readLabelSexes(models: Models, csvPath: string, base: stri
   try {
     text = await readFile(csvPath, 'utf8');
   } catch (e) {
-    throw new CliError(`--labels ${csvPath} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'Pass the labels CSV (columns file and sex).');
+    throw new CliError(
+      `--labels ${csvPath} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      'Pass the labels CSV (columns file and sex).',
+    );
   }
   let table;
   try {
     table = models.parseCsv(text);
   } catch (e) {
-    throw new CliError(`--labels ${csvPath} is not a readable CSV (${(e as Error).message})`, 'Pass the labels CSV (columns file and sex).');
+    throw new CliError(
+      `--labels ${csvPath} is not a readable CSV (${(e as Error).message})`,
+      'Pass the labels CSV (columns file and sex).',
+    );
   }
   const iFile = table.header.indexOf('file');
   const iSex = table.header.indexOf('sex');
-  if (iFile < 0 || iSex < 0) throw new CliError(`--labels ${csvPath} has no '${iFile < 0 ? 'file' : 'sex'}' column (header: ${table.header.join(', ')})`, 'A labels CSV has the columns file and sex, as train reads it.');
+  if (iFile < 0 || iSex < 0)
+    throw new CliError(
+      `--labels ${csvPath} has no '${iFile < 0 ? 'file' : 'sex'}' column (header: ${table.header.join(', ')})`,
+      'A labels CSV has the columns file and sex, as train reads it.',
+    );
   const out = new Map<string, 'M' | 'F'>();
   const firstLine = new Map<string, number>();
   for (const row of table.rows) {
@@ -105,10 +115,18 @@ export async function readLabelSexes(models: Models, csvPath: string, base: stri
     const name = (f[iFile] ?? '').trim();
     const path = resolve(base, name);
     const seen = firstLine.get(path);
-    if (seen !== undefined) throw new CliError(`${csvPath} line ${row.line}: ${name} is listed again (first on line ${seen})`, 'A labels CSV lists each film once, as train requires.');
+    if (seen !== undefined)
+      throw new CliError(
+        `${csvPath} line ${row.line}: ${name} is listed again (first on line ${seen})`,
+        'A labels CSV lists each film once, as train requires.',
+      );
     firstLine.set(path, row.line);
     const label = models.parseSex(f[iSex] ?? '');
-    if (label === undefined) throw new CliError(`${csvPath} line ${row.line}: unknown sex ${JSON.stringify((f[iSex] ?? '').trim())} for ${name}`, `Accepted: ${models.describeSexValues(models.DEFAULT_NUMERIC_SEX)}.`);
+    if (label === undefined)
+      throw new CliError(
+        `${csvPath} line ${row.line}: unknown sex ${JSON.stringify((f[iSex] ?? '').trim())} for ${name}`,
+        `Accepted: ${models.describeSexValues(models.DEFAULT_NUMERIC_SEX)}.`,
+      );
     out.set(path, label === models.MALE ? 'M' : 'F');
   }
   return out;

@@ -13,7 +13,11 @@ export interface RenderedChart {
 const FONT_FAMILY = 'DejaVu Sans';
 
 export async function renderChart(spec: TopLevelSpec, pngScale = 2): Promise<RenderedChart> {
-  const [vega, vegaLite, { Resvg }] = await Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]);
+  const [vega, vegaLite, { Resvg }] = await Promise.all([
+    import('vega'),
+    import('vega-lite'),
+    import('@resvg/resvg-js'),
+  ]);
   const compiled = vegaLite.compile(spec).spec;
   // The loader refuses every fetch: specs carry their data inline, and a report never goes online.
   const loader = vega.loader();
@@ -23,7 +27,12 @@ export async function renderChart(spec: TopLevelSpec, pngScale = 2): Promise<Ren
   const view = new vega.View(vega.parse(compiled), { renderer: 'none', loader, logLevel: vega.Warn });
   try {
     const svg = await view.toSVG();
-    const png = new Resvg(svg, { fitTo: { mode: 'zoom', value: pngScale }, font: { loadSystemFonts: true, defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY } }).render().asPng();
+    const png = new Resvg(svg, {
+      fitTo: { mode: 'zoom', value: pngScale },
+      font: { loadSystemFonts: true, defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY },
+    })
+      .render()
+      .asPng();
     return { svg, png: new Uint8Array(png.buffer, png.byteOffset, png.byteLength) };
   } finally {
     view.finalize();

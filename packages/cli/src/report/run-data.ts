@@ -39,16 +39,28 @@ export interface RunData {
 
 export async function readRunData(models: Models, runDir: string): Promise<RunData> {
   const record = await readRunRecord(runDir);
-  return { runDir, record, splits: await readSplitCounts(runDir), epochs: await readEpochs(runDir), test: await readTestEvaluation(models, runDir) };
+  return {
+    runDir,
+    record,
+    splits: await readSplitCounts(runDir),
+    epochs: await readEpochs(runDir),
+    test: await readTestEvaluation(models, runDir),
+  };
 }
 
 async function readSplitCounts(runDir: string): Promise<SplitRow[]> {
   const path = join(runDir, SPLIT_FILE);
   if (!existsSync(path)) return [];
-  const file = parseJson(path, await fs.readFile(path, 'utf8')) as { splits?: Record<string, { counts?: { female?: number; male?: number } }> };
+  const file = parseJson(path, await fs.readFile(path, 'utf8')) as {
+    splits?: Record<string, { counts?: { female?: number; male?: number } }>;
+  };
   return (['train', 'val', 'test'] as const).map((split) => {
     const c = file.splits?.[split]?.counts;
-    if (!c || !Number.isInteger(c.female) || !Number.isInteger(c.male)) throw new CliError(`${path}: no per-class counts for the ${split} split`, 'The run directory is damaged; train again into a new --out.');
+    if (!c || !Number.isInteger(c.female) || !Number.isInteger(c.male))
+      throw new CliError(
+        `${path}: no per-class counts for the ${split} split`,
+        'The run directory is damaged; train again into a new --out.',
+      );
     return { split, female: c.female!, male: c.male! };
   });
 }
@@ -59,7 +71,8 @@ async function readEpochs(runDir: string): Promise<EpochMetrics[]> {
   const lines = (await fs.readFile(path, 'utf8')).split('\n').filter((l) => l.trim() !== '');
   return lines.map((l, i) => {
     const m = parseJson(`${path} line ${i + 1}`, l) as EpochMetrics;
-    if (!Number.isInteger(m.epoch) || typeof m.trainLoss !== 'number') throw new CliError(`${path} line ${i + 1} is not an epoch record`, 'The run directory is damaged.');
+    if (!Number.isInteger(m.epoch) || typeof m.trainLoss !== 'number')
+      throw new CliError(`${path} line ${i + 1} is not an epoch record`, 'The run directory is damaged.');
     return m;
   });
 }
@@ -75,18 +88,27 @@ export async function readTestEvaluation(models: Models, runDir: string): Promis
     try {
       table = models.parseCsv(await fs.readFile(csv, 'utf8'));
     } catch (e) {
-      throw new CliError(`${csv} ${(e as Error).message} (not a readable CSV)`, 'Evaluate the run again: spine-cli evaluate --run RUN.', { cause: e });
+      throw new CliError(
+        `${csv} ${(e as Error).message} (not a readable CSV)`,
+        'Evaluate the run again: spine-cli evaluate --run RUN.',
+        { cause: e },
+      );
     }
     const col = (name: string) => {
       const i = table.header.indexOf(name);
-      if (i < 0) throw new CliError(`${csv} has no '${name}' column`, 'Evaluate the run again: spine-cli evaluate --run RUN.');
+      if (i < 0)
+        throw new CliError(`${csv} has no '${name}' column`, 'Evaluate the run again: spine-cli evaluate --run RUN.');
       return i;
     };
     const [fileCol, sexCol, probCol] = [col('file'), col('true_sex'), col('probability_male')];
     const predictions = table.rows.map((row): TestPrediction => {
       const probMale = Number(row.fields[probCol]);
       const sex = row.fields[sexCol];
-      if (!(probMale >= 0 && probMale <= 1) || (sex !== 'F' && sex !== 'M')) throw new CliError(`${csv} line ${row.line}: expected true_sex F/M and probability_male in [0, 1]`, 'Evaluate the run again: spine-cli evaluate --run RUN.');
+      if (!(probMale >= 0 && probMale <= 1) || (sex !== 'F' && sex !== 'M'))
+        throw new CliError(
+          `${csv} line ${row.line}: expected true_sex F/M and probability_male in [0, 1]`,
+          'Evaluate the run again: spine-cli evaluate --run RUN.',
+        );
       return { file: row.fields[fileCol] ?? '', label: sex === 'M' ? 1 : 0, probMale };
     });
     return { checkpoint, report, predictions };
@@ -98,6 +120,9 @@ function parseJson(where: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new CliError(`${where} is not valid JSON (${(e as Error).message})`, 'The run directory is damaged; train again into a new --out.');
+    throw new CliError(
+      `${where} is not valid JSON (${(e as Error).message})`,
+      'The run directory is damaged; train again into a new --out.',
+    );
   }
 }

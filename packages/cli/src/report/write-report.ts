@@ -71,7 +71,11 @@ export async function writeReport(models: Models, runDir: string, options: Repor
     // The gallery is regenerated whole: films of an earlier report must not linger beside the new ones.
     await fs.rm(join(out, 'gallery'), { recursive: true, force: true });
     for (const a of explained.averages) await write(`gradcam-average-${a.sex}.png`, a.png);
-    for (const [i, f] of [...explained.right, ...explained.wrong].entries()) await write(`gallery/${String(i + 1).padStart(2, '0')}-${f.correct ? 'right' : 'wrong'}-${safeName(f.file)}.png`, f.png);
+    for (const [i, f] of [...explained.right, ...explained.wrong].entries())
+      await write(
+        `gallery/${String(i + 1).padStart(2, '0')}-${f.correct ? 'right' : 'wrong'}-${safeName(f.file)}.png`,
+        f.png,
+      );
   }
 
   const html = renderReportHtml({
@@ -99,12 +103,34 @@ interface Chart {
 
 function chartList(models: Models, data: RunData): Chart[] {
   const charts: Chart[] = [];
-  if (data.splits.length) charts.push({ name: 'split-counts', title: 'Split', caption: 'Films per sex in the train, validation and test splits.', spec: specs.splitCountsSpec(data.splits) });
+  if (data.splits.length)
+    charts.push({
+      name: 'split-counts',
+      title: 'Split',
+      caption: 'Films per sex in the train, validation and test splits.',
+      spec: specs.splitCountsSpec(data.splits),
+    });
   if (data.epochs.length) {
     charts.push(
-      { name: 'loss', title: 'Loss', caption: 'Training loss is the mean over each epoch\'s batches (dropout and augmentation on); validation loss is measured after the epoch.', spec: specs.lossSpec(data.epochs) },
-      { name: 'accuracy', title: 'Accuracy', caption: 'Training accuracy over the epoch\'s batches; validation accuracy after the epoch.', spec: specs.accuracySpec(data.epochs) },
-      { name: 'learning-rate', title: 'Learning rate', caption: 'The convolution layers\' learning rate (the classifier group uses a fixed multiple of it).', spec: specs.learningRateSpec(data.epochs) },
+      {
+        name: 'loss',
+        title: 'Loss',
+        caption:
+          "Training loss is the mean over each epoch's batches (dropout and augmentation on); validation loss is measured after the epoch.",
+        spec: specs.lossSpec(data.epochs),
+      },
+      {
+        name: 'accuracy',
+        title: 'Accuracy',
+        caption: "Training accuracy over the epoch's batches; validation accuracy after the epoch.",
+        spec: specs.accuracySpec(data.epochs),
+      },
+      {
+        name: 'learning-rate',
+        title: 'Learning rate',
+        caption: "The convolution layers' learning rate (the classifier group uses a fixed multiple of it).",
+        spec: specs.learningRateSpec(data.epochs),
+      },
     );
   }
   const t = data.test;
@@ -114,9 +140,25 @@ function chartList(models: Models, data: RunData): Chart[] {
     const roc = models.rocCurve(labels, probs);
     const bins = calibrationBins(labels, probs);
     charts.push(
-      { name: 'confusion', title: 'Confusion matrix', caption: `Rows: true sex; columns: predicted sex (the paper's layout), ${t.checkpoint} checkpoint, P(male) threshold ${t.report.threshold}.`, spec: specs.confusionSpec(t.report.confusion) },
-      { name: 'roc', title: 'ROC curve', caption: 'P(male) as the score; male is the positive class. The dashed line is chance.', spec: specs.rocSpec(roc.fpr, roc.tpr, t.report.rocAuc) },
-      { name: 'calibration', title: 'Calibration', caption: 'Test films in ten bins of predicted P(male); point size is the number of films. On the dashed line the probabilities mean what they say.', spec: specs.calibrationSpec(bins, expectedCalibrationError(bins)) },
+      {
+        name: 'confusion',
+        title: 'Confusion matrix',
+        caption: `Rows: true sex; columns: predicted sex (the paper's layout), ${t.checkpoint} checkpoint, P(male) threshold ${t.report.threshold}.`,
+        spec: specs.confusionSpec(t.report.confusion),
+      },
+      {
+        name: 'roc',
+        title: 'ROC curve',
+        caption: 'P(male) as the score; male is the positive class. The dashed line is chance.',
+        spec: specs.rocSpec(roc.fpr, roc.tpr, t.report.rocAuc),
+      },
+      {
+        name: 'calibration',
+        title: 'Calibration',
+        caption:
+          'Test films in ten bins of predicted P(male); point size is the number of films. On the dashed line the probabilities mean what they say.',
+        spec: specs.calibrationSpec(bins, expectedCalibrationError(bins)),
+      },
     );
   }
   return charts;
@@ -125,7 +167,9 @@ function chartList(models: Models, data: RunData): Chart[] {
 function headline(data: RunData): string {
   const c = data.record.config;
   const trained = data.epochs.length ? `${data.epochs.length} of ${c.epochs} epochs trained` : 'not trained yet';
-  const test = data.test ? `; test accuracy ${(100 * data.test.report.accuracy).toFixed(1)}% on ${data.test.report.n} films (${data.test.checkpoint} checkpoint)` : '';
+  const test = data.test
+    ? `; test accuracy ${(100 * data.test.report.accuracy).toFixed(1)}% on ${data.test.report.n} films (${data.test.checkpoint} checkpoint)`
+    : '';
   return `Preset ${c.preset}, ${c.model.inputSize} px input, ${trained}${test}.`;
 }
 
@@ -133,9 +177,19 @@ function notes(data: RunData): string[] {
   const out: string[] = [];
   // @spine/test-data's films carry no marker in the file; its folder and its naming scheme are the tell.
   const generatorNames = /^(cervical|lumbar)(-roi)?-\d{4}-\d{5}\.png$/;
-  const synthetic = /[\\/]test-data[\\/]/.test(data.record.config.data.root) || (data.test !== null && data.test.predictions.length > 0 && data.test.predictions.every((p) => generatorNames.test(p.file)));
-  if (synthetic) out.push('These films look like synthetic phantoms rendered by @spine/test-data (by their folder or file names), not radiographs: the numbers then show the software working, not how well sex can be read from real spines.');
-  if (data.epochs.length < data.record.config.epochs) out.push(`Training stopped after ${data.epochs.length} of ${data.record.config.epochs} epochs; resume it with spine-cli train --out RUN --resume.`);
+  const synthetic =
+    /[\\/]test-data[\\/]/.test(data.record.config.data.root) ||
+    (data.test !== null &&
+      data.test.predictions.length > 0 &&
+      data.test.predictions.every((p) => generatorNames.test(p.file)));
+  if (synthetic)
+    out.push(
+      'These films look like synthetic phantoms rendered by @spine/test-data (by their folder or file names), not radiographs: the numbers then show the software working, not how well sex can be read from real spines.',
+    );
+  if (data.epochs.length < data.record.config.epochs)
+    out.push(
+      `Training stopped after ${data.epochs.length} of ${data.record.config.epochs} epochs; resume it with spine-cli train --out RUN --resume.`,
+    );
   return out;
 }
 
@@ -148,12 +202,20 @@ export function configRows(data: RunData): [string, string][] {
   const inapplicable = new Set(!isDenseNetConfig(model) && model.batchNorm === true ? ['model.lrn'] : []);
   const flat = (prefix: string, v: unknown) => {
     if (v === null || v === undefined || inapplicable.has(prefix)) return;
-    if (typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) flat(prefix ? `${prefix}.${k}` : k, x);
+    if (typeof v === 'object' && !Array.isArray(v))
+      for (const [k, x] of Object.entries(v)) flat(prefix ? `${prefix}.${k}` : k, x);
     else rows.push([prefix, Array.isArray(v) ? v.join(', ') : String(v)]);
   };
   flat('', r.config);
   const adapter = r.adapter as { description?: string; device?: string; backend?: string } | null;
-  rows.push(['created', r.createdAt], ['git commit', r.gitCommit ?? 'unknown'], ['adapter', adapter ? `${adapter.description || adapter.device || 'unknown'} (${adapter.backend ?? '?'})` : 'unknown']);
+  rows.push(
+    ['created', r.createdAt],
+    ['git commit', r.gitCommit ?? 'unknown'],
+    [
+      'adapter',
+      adapter ? `${adapter.description || adapter.device || 'unknown'} (${adapter.backend ?? '?'})` : 'unknown',
+    ],
+  );
   for (const [k, v] of Object.entries(r.packageVersions)) rows.push([`version ${k}`, v]);
   return rows;
 }
@@ -166,7 +228,10 @@ function metricRows(data: RunData): [string, string][] {
   return [
     ['films', String(r.n)],
     ['checkpoint', t.checkpoint],
-    ['accuracy', `${pct(r.accuracy)}${r.accuracyCI95 ? ` (95% bootstrap CI ${pct(r.accuracyCI95[0])} to ${pct(r.accuracyCI95[1])})` : ''}`],
+    [
+      'accuracy',
+      `${pct(r.accuracy)}${r.accuracyCI95 ? ` (95% bootstrap CI ${pct(r.accuracyCI95[0])} to ${pct(r.accuracyCI95[1])})` : ''}`,
+    ],
     ['sensitivity (male)', pct(r.sensitivityMale)],
     ['specificity (female)', pct(r.specificityMale)],
     ['balanced accuracy', pct(r.balancedAccuracy)],
@@ -176,9 +241,15 @@ function metricRows(data: RunData): [string, string][] {
 
 /** Vega numbers its clip paths and gradients per view; inline SVGs on one page need distinct ids. */
 function scopeSvgIds(svg: string, prefix: string): string {
-  return svg.replace(/\bid="([^"]+)"/g, `id="${prefix}-$1"`).replace(/url\(#([^)]+)\)/g, `url(#${prefix}-$1)`).replace(/href="#([^"]+)"/g, `href="#${prefix}-$1"`);
+  return svg
+    .replace(/\bid="([^"]+)"/g, `id="${prefix}-$1"`)
+    .replace(/url\(#([^)]+)\)/g, `url(#${prefix}-$1)`)
+    .replace(/href="#([^"]+)"/g, `href="#${prefix}-$1"`);
 }
 
 function safeName(file: string): string {
-  return file.replace(/\.[A-Za-z0-9]+$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(-80);
+  return file
+    .replace(/\.[A-Za-z0-9]+$/, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .slice(-80);
 }

@@ -9,7 +9,13 @@ import type { SequentialCnnConfig } from '@spine/models';
 import { SAMPLE } from '@spine/test-data/sample-spec';
 import { quickStartDataDir, syntheticSetDir } from './synthetic-sets.js';
 
-export const PRESETS = ['quick', 'paper-seqcnn', 'paper-seqcnn-roi', 'paper-densenet-cervical', 'paper-densenet-lumbar'] as const;
+export const PRESETS = [
+  'quick',
+  'paper-seqcnn',
+  'paper-seqcnn-roi',
+  'paper-densenet-cervical',
+  'paper-densenet-lumbar',
+] as const;
 export type PresetName = (typeof PRESETS)[number];
 
 export interface SchedulerConfig {
@@ -76,7 +82,10 @@ export interface RunConfig {
  * (synthetic-sets.ts; an installed spine-cli does not ship the sample).
  */
 export function bundledSample(region: 'cervical' | 'lumbar' = 'cervical'): string {
-  const candidates = [fileURLToPath(new URL(`../../../../test-data/sample/${region}`, import.meta.url)), resolve(`test-data/sample/${region}`)];
+  const candidates = [
+    fileURLToPath(new URL(`../../../../test-data/sample/${region}`, import.meta.url)),
+    resolve(`test-data/sample/${region}`),
+  ];
   return candidates.find((c) => existsSync(join(c, 'labels.csv'))) ?? syntheticSetDir({ region, ...SAMPLE[region] });
 }
 
@@ -115,7 +124,17 @@ export function presetConfig(name: PresetName, paperModel: SequentialCnnConfig):
     seed: 0,
     data: { root: quickStartDataDir(), labels: null },
     splitFractions: [0.7, 0.1, 0.2],
-    model: { ...paperModel, inputSize: 64, channels: [16, 32, 32, 32, 32], hidden: [64, 64], conv1: { kernel: 5, stride: 2, padding: 2 }, conv2: { stride: 1, padding: 1 }, dropout: 0, initStd: 0.1, batchNorm: true },
+    model: {
+      ...paperModel,
+      inputSize: 64,
+      channels: [16, 32, 32, 32, 32],
+      hidden: [64, 64],
+      conv1: { kernel: 5, stride: 2, padding: 2 },
+      conv2: { stride: 1, padding: 1 },
+      dropout: 0,
+      initStd: 0.1,
+      batchNorm: true,
+    },
     epochs: 16,
     batchSize: 32,
     lr: 0.04,
@@ -167,13 +186,20 @@ export function storedDataPaths(data: RunConfig['data'], runDir: string): RunCon
  * When that folder does not exist (the run directory was copied out of its repository) but the
  * absolute path recorded at creation (`atCreation`) does, that one is used.
  */
-export function resolveStoredDataPaths(stored: RunConfig['data'], runDir: string, atCreation?: RunConfig['data']): RunConfig['data'] {
+export function resolveStoredDataPaths(
+  stored: RunConfig['data'],
+  runDir: string,
+  atCreation?: RunConfig['data'],
+): RunConfig['data'] {
   const resolveOne = (p: string, fallback: string | null | undefined) => {
     if (isAbsolute(p)) return p;
     const here = resolve(runDir, p);
     return !existsSync(here) && fallback && existsSync(fallback) ? fallback : here;
   };
-  return { root: resolveOne(stored.root, atCreation?.root), labels: stored.labels === null ? null : resolveOne(stored.labels, atCreation?.labels) };
+  return {
+    root: resolveOne(stored.root, atCreation?.root),
+    labels: stored.labels === null ? null : resolveOne(stored.labels, atCreation?.labels),
+  };
 }
 
 /**
@@ -190,7 +216,10 @@ function fcBlockRows(out: number, inputs: number): number {
  * weights count by their largest row block (FC6's 144 MiB is two 72 MiB blocks), so in practice
  * only a layer with one row over 128 MiB, or a huge conv, is refused.
  */
-export function largestWeight(c: SequentialCnnConfig, fc6Inputs: number): { name: string; bytes: number; shape: number[] } {
+export function largestWeight(
+  c: SequentialCnnConfig,
+  fc6Inputs: number,
+): { name: string; bytes: number; shape: number[] } {
   const [c1, c2, c3, c4, c5] = c.channels;
   const k1 = c.conv1.kernel;
   const all = [
@@ -207,7 +236,17 @@ export function largestWeight(c: SequentialCnnConfig, fc6Inputs: number): { name
 
 /** A DenseNet model config with the paper's settings: 224 px, ImageNet weights and preprocessing. */
 export function denseNetModel(arch: DenseNetArch = 'densenet121'): DenseNetModelConfig {
-  return { kind: 'densenet', arch, inputSize: 224, numClasses: 2, dropRate: 0, memoryEfficient: false, weights: 'imagenet', freezeFeaturesEpochs: 0, resize: 'shorter-side-crop' };
+  return {
+    kind: 'densenet',
+    arch,
+    inputSize: 224,
+    numClasses: 2,
+    dropRate: 0,
+    memoryEfficient: false,
+    weights: 'imagenet',
+    freezeFeaturesEpochs: 0,
+    resize: 'shorter-side-crop',
+  };
 }
 
 /**
@@ -256,7 +295,13 @@ export function runConfigProblem(c: RunConfig): string | undefined {
     ['momentum', number(c.momentum)],
     ['weightDecay', number(c.weightDecay)],
     ['augment', typeof c.augment === 'boolean'],
-    ['scheduler', typeof c.scheduler === 'object' && c.scheduler !== null && Array.isArray(c.scheduler.milestones) && number(c.scheduler.gamma)],
+    [
+      'scheduler',
+      typeof c.scheduler === 'object' &&
+        c.scheduler !== null &&
+        Array.isArray(c.scheduler.milestones) &&
+        number(c.scheduler.gamma),
+    ],
     ['model', typeof c.model === 'object' && c.model !== null],
   ];
   const m = c.model as unknown as Record<string, unknown>;
@@ -285,7 +330,10 @@ export function runConfigProblem(c: RunConfig): string | undefined {
       ['model.conv2', count(conv2?.stride) && Number.isInteger(conv2?.padding)],
       ['model.dropout', number(m.dropout)],
       ['model.initStd', number(m.initStd)],
-      ['model.lrn', m.batchNorm === true || (count(lrn?.size) && number(lrn?.alpha) && number(lrn?.beta) && number(lrn?.k))],
+      [
+        'model.lrn',
+        m.batchNorm === true || (count(lrn?.size) && number(lrn?.alpha) && number(lrn?.beta) && number(lrn?.k)),
+      ],
     );
   }
   const bad = checks.find(([, ok]) => !ok);
@@ -293,7 +341,11 @@ export function runConfigProblem(c: RunConfig): string | undefined {
 }
 
 /** The input pipeline of a run's network (what training, evaluation and predict all use). */
-export function inputTransform(c: RunConfig): { width: number; height: number; resize: 'stretch' | 'shorter-side-crop' } {
+export function inputTransform(c: RunConfig): {
+  width: number;
+  height: number;
+  resize: 'stretch' | 'shorter-side-crop';
+} {
   const size = c.model.inputSize;
   return { width: size, height: size, resize: isDenseNetConfig(c.model) ? c.model.resize : 'stretch' };
 }

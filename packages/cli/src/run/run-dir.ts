@@ -8,7 +8,15 @@ import { existsSync, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Dataset, DatasetRecord, DatasetSplit, DenseNet, EvaluationResult, SequentialCNN } from '@spine/models';
 import { CliError } from '../ui/errors.js';
-import { hashedConfig, inputTransform, isDenseNetConfig, resolveStoredDataPaths, runConfigProblem, storedDataPaths, type RunConfig } from './config.js';
+import {
+  hashedConfig,
+  inputTransform,
+  isDenseNetConfig,
+  resolveStoredDataPaths,
+  runConfigProblem,
+  storedDataPaths,
+  type RunConfig,
+} from './config.js';
 
 export type Models = typeof import('@spine/models');
 
@@ -41,7 +49,10 @@ export async function readRunRecord(runDir: string): Promise<RunRecord> {
   try {
     text = await fs.readFile(path, 'utf8');
   } catch {
-    throw new CliError(`${resolve(runDir)} is not a spine-cli run directory (no ${CONFIG_FILE})`, "Pass the folder a 'spine-cli train --out RUN' wrote.");
+    throw new CliError(
+      `${resolve(runDir)} is not a spine-cli run directory (no ${CONFIG_FILE})`,
+      "Pass the folder a 'spine-cli train --out RUN' wrote.",
+    );
   }
   let record: RunRecord;
   try {
@@ -49,16 +60,27 @@ export async function readRunRecord(runDir: string): Promise<RunRecord> {
     if (record.format !== 'spine-run' || typeof record.config !== 'object') throw new Error('not a run record');
     record.config.data = resolveStoredDataPaths(record.config.data, runDir, record.dataAtCreation);
   } catch {
-    throw new CliError(`${path} is not a valid spine-cli run configuration`, 'It may be damaged; train again into a new --out.');
+    throw new CliError(
+      `${path} is not a valid spine-cli run configuration`,
+      'It may be damaged; train again into a new --out.',
+    );
   }
   const problem = runConfigProblem(record.config);
-  if (problem) throw new CliError(`${path}: ${problem}`, 'The run configuration is damaged; train again into a new --out.');
+  if (problem)
+    throw new CliError(`${path}: ${problem}`, 'The run configuration is damaged; train again into a new --out.');
   return record;
 }
 
 /** config.json's text for a record whose paths are absolute (in memory): data paths stored portably. */
 export function runRecordJson(record: RunRecord, runDir: string): string {
-  const onDisk: RunRecord = record.version === 1 ? record : { ...record, config: { ...record.config, data: storedDataPaths(record.config.data, runDir) }, dataAtCreation: record.config.data };
+  const onDisk: RunRecord =
+    record.version === 1
+      ? record
+      : {
+          ...record,
+          config: { ...record.config, data: storedDataPaths(record.config.data, runDir) },
+          dataAtCreation: record.config.data,
+        };
   return JSON.stringify(onDisk, null, 2) + '\n';
 }
 
@@ -75,7 +97,8 @@ export async function readyDevice(tensor: typeof import('@spine/tensor/node')): 
   try {
     await tensor.ready();
   } catch (e) {
-    if (e instanceof Error && e.name === 'NoAdapterError') throw new CliError(e.message, "Run 'spine-cli doctor' for details.", { cause: e });
+    if (e instanceof Error && e.name === 'NoAdapterError')
+      throw new CliError(e.message, "Run 'spine-cli doctor' for details.", { cause: e });
     throw e;
   }
 }
@@ -83,7 +106,13 @@ export async function readyDevice(tensor: typeof import('@spine/tensor/node')): 
 /** The git commit of the working directory's repository, or null. */
 export function gitCommit(): string | null {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim() || null;
+    return (
+      execFileSync('git', ['rev-parse', 'HEAD'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        timeout: 5000,
+      }).trim() || null
+    );
   } catch {
     return null;
   }
@@ -100,7 +129,8 @@ export type RunModel = SequentialCNN | DenseNet;
 export function buildModel(models: Models, tensor: typeof import('@spine/tensor'), config: RunConfig): RunModel {
   tensor.manualSeed(config.seed);
   const m = config.model;
-  if (isDenseNetConfig(m)) return models[m.arch]({ numClasses: m.numClasses, memoryEfficient: m.memoryEfficient, dropRate: m.dropRate });
+  if (isDenseNetConfig(m))
+    return models[m.arch]({ numClasses: m.numClasses, memoryEfficient: m.memoryEfficient, dropRate: m.dropRate });
   return new models.SequentialCNN(m);
 }
 
@@ -111,7 +141,12 @@ type Checkpoint = NonNullable<Awaited<ReturnType<Models['readCheckpoint']>>>;
  * file) is a CliError naming the file and what is wrong, with `advice` (default: use the other
  * checkpoint, or train again).
  */
-export async function tryReadRunCheckpoint(models: Models, run: string, which: 'best' | 'last', advice = otherCheckpointAdvice(which)): Promise<Checkpoint | undefined> {
+export async function tryReadRunCheckpoint(
+  models: Models,
+  run: string,
+  which: 'best' | 'last',
+  advice = otherCheckpointAdvice(which),
+): Promise<Checkpoint | undefined> {
   try {
     return await models.readCheckpoint(run, which);
   } catch (e) {
@@ -120,9 +155,18 @@ export async function tryReadRunCheckpoint(models: Models, run: string, which: '
 }
 
 /** tryReadRunCheckpoint for commands that need the checkpoint: a missing one is a CliError too. */
-export async function readRunCheckpoint(models: Models, run: string, which: 'best' | 'last', advice?: string): Promise<Checkpoint> {
+export async function readRunCheckpoint(
+  models: Models,
+  run: string,
+  which: 'best' | 'last',
+  advice?: string,
+): Promise<Checkpoint> {
   const ckpt = await tryReadRunCheckpoint(models, run, which, advice);
-  if (!ckpt) throw new CliError(`${run} has no '${which}' checkpoint`, `Train it first (spine-cli train --out RUN), or finish it with 'spine-cli train --out ${run} --resume'.`);
+  if (!ckpt)
+    throw new CliError(
+      `${run} has no '${which}' checkpoint`,
+      `Train it first (spine-cli train --out RUN), or finish it with 'spine-cli train --out ${run} --resume'.`,
+    );
   return ckpt;
 }
 
@@ -132,7 +176,11 @@ export function applyRunCheckpoint(models: Models, run: string, ckpt: Checkpoint
     models.applyCheckpointTensors(ckpt, model);
   } catch (e) {
     if (!models.isTrainingError(e) || e.code !== 'wrong-model') throw e;
-    throw new CliError(e.message, `The checkpoint belongs to another network than ${join(run, CONFIG_FILE)} describes (copied from another run, or config.json edited); use the run's own checkpoints, or train again into a new --out.`, { cause: e });
+    throw new CliError(
+      e.message,
+      `The checkpoint belongs to another network than ${join(run, CONFIG_FILE)} describes (copied from another run, or config.json edited); use the run's own checkpoints, or train again into a new --out.`,
+      { cause: e },
+    );
   }
 }
 
@@ -144,21 +192,39 @@ function otherCheckpointAdvice(which: 'best' | 'last'): string {
 /** The run's dataset (checked by header only: the run already validated it) and its split.json. */
 export async function loadRunSplit(models: Models, runDir: string, config: RunConfig): Promise<DatasetSplit> {
   const path = join(runDir, SPLIT_FILE);
-  if (!existsSync(path)) throw new CliError(`${path} is missing`, 'The run directory is incomplete; train again into a new --out.');
+  if (!existsSync(path))
+    throw new CliError(`${path} is missing`, 'The run directory is incomplete; train again into a new --out.');
   const dataset = await loadData(models, config, 'header');
   return models.loadSplit(path, dataset);
 }
 
-export async function loadData(models: Models, config: RunConfig, imageCheck: 'header' | 'auto', maxPixels?: number): Promise<Dataset> {
+export async function loadData(
+  models: Models,
+  config: RunConfig,
+  imageCheck: 'header' | 'auto',
+  maxPixels?: number,
+): Promise<Dataset> {
   const root = config.data.root;
-  if (!existsSync(root)) throw new CliError(`data folder ${root} does not exist`, 'Pass the folder that holds the images with --data.');
+  if (!existsSync(root))
+    throw new CliError(`data folder ${root} does not exist`, 'Pass the folder that holds the images with --data.');
   if (config.data.labels !== null || existsSync(join(root, 'labels.csv'))) {
-    return models.loadCsvDataset(root, { ...(config.data.labels !== null ? { labels: config.data.labels } : {}), imageCheck, maxPixels });
+    return models.loadCsvDataset(root, {
+      ...(config.data.labels !== null ? { labels: config.data.labels } : {}),
+      imageCheck,
+      maxPixels,
+    });
   }
   return models.loadFolderDataset(root, { imageCheck, maxPixels });
 }
 
-export function evaluationLoader(models: Models, records: readonly DatasetRecord[], config: RunConfig, workers: number | undefined, cacheDir: string | undefined, maxPixels?: number): InstanceType<Models['DataLoader']> {
+export function evaluationLoader(
+  models: Models,
+  records: readonly DatasetRecord[],
+  config: RunConfig,
+  workers: number | undefined,
+  cacheDir: string | undefined,
+  maxPixels?: number,
+): InstanceType<Models['DataLoader']> {
   return new models.DataLoader(records, {
     batchSize: Math.max(config.batchSize, 32),
     transform: inputTransform(config),
@@ -170,12 +236,21 @@ export function evaluationLoader(models: Models, records: readonly DatasetRecord
 }
 
 /** Writes eval/<split>-<checkpoint>.json and .csv (predictions) atomically; returns the paths. */
-export async function writeEvaluation(models: Models, runDir: string, name: string, ev: EvaluationResult, extra: Record<string, unknown>): Promise<{ json: string; csv: string }> {
+export async function writeEvaluation(
+  models: Models,
+  runDir: string,
+  name: string,
+  ev: EvaluationResult,
+  extra: Record<string, unknown>,
+): Promise<{ json: string; csv: string }> {
   const dir = join(runDir, 'eval');
   await fs.mkdir(dir, { recursive: true });
   const json = join(dir, `${name}.json`);
   const csv = join(dir, `${name}-predictions.csv`);
-  const rows = ev.predictions.map((p) => `${csvField(p.file)},${p.label === 1 ? 'M' : 'F'},${p.probMale >= ev.report.threshold ? 'M' : 'F'},${p.probMale.toFixed(6)}`);
+  const rows = ev.predictions.map(
+    (p) =>
+      `${csvField(p.file)},${p.label === 1 ? 'M' : 'F'},${p.probMale >= ev.report.threshold ? 'M' : 'F'},${p.probMale.toFixed(6)}`,
+  );
   await models.writeFileAtomic(csv, ['file,true_sex,predicted_sex,probability_male', ...rows].join('\n') + '\n');
   await models.writeFileAtomic(json, JSON.stringify({ ...extra, ...ev.report }, null, 2) + '\n');
   return { json, csv };

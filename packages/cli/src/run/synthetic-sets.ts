@@ -55,7 +55,9 @@ export async function ensureSyntheticSet(q: SyntheticSet, dir: string, log: (lin
   const { generateDataset } = await import('@spine/test-data');
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  log(`Generating synthetic films once: ${q.count} ${q.region} films (phantom seed ${q.seed}, ${q.width} px wide) into ${dir}`);
+  log(
+    `Generating synthetic films once: ${q.count} ${q.region} films (phantom seed ${q.seed}, ${q.width} px wide) into ${dir}`,
+  );
   const t0 = performance.now();
   let next = 0.25;
   await generateDataset({
@@ -86,7 +88,8 @@ function removeAbandoned(dir: string): void {
   for (const name of readdirSync(parent)) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length));
-    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) rmSync(join(parent, name), { recursive: true, force: true });
+    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid))
+      rmSync(join(parent, name), { recursive: true, force: true });
   }
 }
 

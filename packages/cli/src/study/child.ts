@@ -31,13 +31,20 @@ function selfCommand(): { node: string; args: string[] } {
   return { node: process.execPath, args: [...process.execArgv, script] };
 }
 
-export async function runChild(args: readonly string[], log: string, onSpawn?: (pid: number | undefined) => Promise<void> | void): Promise<ChildResult> {
+export async function runChild(
+  args: readonly string[],
+  log: string,
+  onSpawn?: (pid: number | undefined) => Promise<void> | void,
+): Promise<ChildResult> {
   mkdirSync(dirname(log), { recursive: true });
   const logStream = createWriteStream(log, { flags: 'a' });
   logStream.write(`$ spine-cli ${args.join(' ')}\n`);
   const self = selfCommand();
   const stderr = process.stderr as NodeJS.WriteStream;
-  const env = { ...process.env, ...(stderr.isTTY && stderr.columns ? { SPINE_CLI_STDERR_TTY: String(stderr.columns) } : {}) };
+  const env = {
+    ...process.env,
+    ...(stderr.isTTY && stderr.columns ? { SPINE_CLI_STDERR_TTY: String(stderr.columns) } : {}),
+  };
   const child = spawn(self.node, [...self.args, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env });
   await onSpawn?.(child.pid);
   const relay = (chunk: Buffer) => {

@@ -51,7 +51,13 @@ export interface PairedResult {
   delong: DeLongComparison | null;
 }
 
-export async function readRunResult(models: Models, studyDir: string, region: Region, approach: Approach, seed: number): Promise<RunResult | null> {
+export async function readRunResult(
+  models: Models,
+  studyDir: string,
+  region: Region,
+  approach: Approach,
+  seed: number,
+): Promise<RunResult | null> {
   const run = `${region}/${approach}`;
   const dir = join(studyDir, run);
   if (!existsSync(dir)) return null;
@@ -61,8 +67,24 @@ export async function readRunResult(models: Models, studyDir: string, region: Re
   const labels = test.predictions.map((p) => p.label);
   const probs = test.predictions.map((p) => p.probMale);
   const m = record.config.model;
-  const startedFrom = isDenseNetConfig(m) && m.weights !== 'none' ? (m.weights === 'imagenet' ? 'ImageNet weights' : m.weights) : 'random init';
-  return { region, approach, run, checkpoint: test.checkpoint, report: test.report, aucCI95: models.bootstrapAucCI(labels, probs, { seed }), predictions: test.predictions, startedFrom, inputSize: m.inputSize, epochs: record.config.epochs };
+  const startedFrom =
+    isDenseNetConfig(m) && m.weights !== 'none'
+      ? m.weights === 'imagenet'
+        ? 'ImageNet weights'
+        : m.weights
+      : 'random init';
+  return {
+    region,
+    approach,
+    run,
+    checkpoint: test.checkpoint,
+    report: test.report,
+    aucCI95: models.bootstrapAucCI(labels, probs, { seed }),
+    predictions: test.predictions,
+    startedFrom,
+    inputSize: m.inputSize,
+    epochs: record.config.epochs,
+  };
 }
 
 const stem = (file: string) => (extname(file) ? file.slice(0, -extname(file).length) : file);
@@ -78,14 +100,31 @@ export function pairedResult(models: Models, a: RunResult, b: RunResult): Paired
   const cb = pairs.map(([, q]) => correct(q, b.report.threshold));
   const labels = pairs.map(([p]) => p.label);
   const males = labels.filter((l) => l === 1).length;
-  const delong = males >= 2 && labels.length - males >= 2 ? models.delongTest(labels, pairs.map(([p]) => p.probMale), pairs.map(([, q]) => q.probMale)) : null;
+  const delong =
+    males >= 2 && labels.length - males >= 2
+      ? models.delongTest(
+          labels,
+          pairs.map(([p]) => p.probMale),
+          pairs.map(([, q]) => q.probMale),
+        )
+      : null;
   const share = (c: boolean[]) => (c.length ? c.filter(Boolean).length / c.length : NaN);
-  return { region: a.region, a: a.approach, b: b.approach, films: pairs.length, accuracyA: share(ca), accuracyB: share(cb), mcnemar: models.mcnemarTest(ca, cb), delong };
+  return {
+    region: a.region,
+    a: a.approach,
+    b: b.approach,
+    films: pairs.length,
+    accuracyA: share(ca),
+    accuracyB: share(cb),
+    mcnemar: models.mcnemarTest(ca, cb),
+    delong,
+  };
 }
 
 /** Every pair of a region's approaches that both have results, in APPROACHES order. */
 export function regionPairs(models: Models, results: readonly RunResult[]): PairedResult[] {
   const out: PairedResult[] = [];
-  for (let i = 0; i < results.length; i++) for (let j = i + 1; j < results.length; j++) out.push(pairedResult(models, results[i]!, results[j]!));
+  for (let i = 0; i < results.length; i++)
+    for (let j = i + 1; j < results.length; j++) out.push(pairedResult(models, results[i]!, results[j]!));
   return out;
 }

@@ -53,7 +53,16 @@ export const SCALE_SPECS: Record<Scale, ScaleSpec> = {
     references: { count: 40, width: 64 },
     seqcnn: ['--preset', 'quick', '--input-size', '32', '--epochs', '8', '--batch-size', '16'],
     seqcnnRoi: ['--preset', 'quick', '--input-size', '32', '--epochs', '8', '--batch-size', '16'],
-    densenet: (region) => ['--preset', `paper-densenet-${region}`, '--input-size', '32', '--epochs', '1', '--batch-size', '16'],
+    densenet: (region) => [
+      '--preset',
+      `paper-densenet-${region}`,
+      '--input-size',
+      '32',
+      '--epochs',
+      '1',
+      '--batch-size',
+      '16',
+    ],
     crop: [],
   },
   paper: {
@@ -83,9 +92,17 @@ export function defaultReferenceSet(region: Region, scale: Scale): SyntheticSet 
 /** --cervical / --lumbar: a data folder, or a labels CSV whose folder holds the films. */
 export function dataSourceFlag(flag: string, value: string): DataSource {
   const path = resolve(value);
-  if (!existsSync(path)) throw new CliError(`--${flag} ${path}: no such file or folder`, 'Give the folder of films (with labels.csv or female/ and male/ folders) or a labels CSV.');
+  if (!existsSync(path))
+    throw new CliError(
+      `--${flag} ${path}: no such file or folder`,
+      'Give the folder of films (with labels.csv or female/ and male/ folders) or a labels CSV.',
+    );
   if (statSync(path).isDirectory()) return { root: path, labels: null, synthetic: null };
-  if (!/\.csv$/i.test(path)) throw new CliError(`--${flag} ${path} is neither a folder nor a .csv file`, 'Give the folder of films or its labels CSV.');
+  if (!/\.csv$/i.test(path))
+    throw new CliError(
+      `--${flag} ${path} is neither a folder nor a .csv file`,
+      'Give the folder of films or its labels CSV.',
+    );
   return { root: dirname(path), labels: path, synthetic: null };
 }
 
@@ -99,7 +116,8 @@ export function settingsChanges(before: StudySettings, now: StudySettings): stri
   const show = (v: unknown) => (v === undefined || v === null ? 'none' : typeof v === 'string' ? v : JSON.stringify(v));
   const source = (s: DataSource | null | undefined) => (s ? (s.labels ?? s.root) : null);
   if (before.scale !== now.scale) changes.push(`--scale was ${before.scale}, now ${now.scale}`);
-  if (before.regions.join(',') !== now.regions.join(',')) changes.push(`--regions was ${before.regions.join(',')}, now ${now.regions.join(',')}`);
+  if (before.regions.join(',') !== now.regions.join(','))
+    changes.push(`--regions was ${before.regions.join(',')}, now ${now.regions.join(',')}`);
   for (const region of REGIONS) {
     const [a, b] = [source(before.data[region]), source(now.data[region])];
     if (a !== b) changes.push(`--${region} was ${show(a)}, now ${show(b)}`);

@@ -35,18 +35,34 @@ export function planSplit(models: Models, region: Region, dataset: Dataset): Pla
 }
 
 export async function loadSource(models: Models, source: DataSource): Promise<Dataset> {
-  if (!existsSync(source.root)) throw new CliError(`data folder ${source.root} does not exist`, 'Pass the folder that holds the films (--cervical, --lumbar).');
+  if (!existsSync(source.root))
+    throw new CliError(
+      `data folder ${source.root} does not exist`,
+      'Pass the folder that holds the films (--cervical, --lumbar).',
+    );
   if (source.labels !== null || existsSync(join(source.root, 'labels.csv'))) {
-    return models.loadCsvDataset(source.root, { ...(source.labels !== null ? { labels: source.labels } : {}), imageCheck: 'header' });
+    return models.loadCsvDataset(source.root, {
+      ...(source.labels !== null ? { labels: source.labels } : {}),
+      imageCheck: 'header',
+    });
   }
   return models.loadFolderDataset(source.root, { imageCheck: 'header' });
 }
 
 /** Makes (or keeps, when it is already there) the region's split.json; returns the split. */
-export async function writeRegionSplit(models: Models, region: Region, source: DataSource, path: string, seed: number): Promise<{ split: DatasetSplit; plan: PlannedSplit }> {
+export async function writeRegionSplit(
+  models: Models,
+  region: Region,
+  source: DataSource,
+  path: string,
+  seed: number,
+): Promise<{ split: DatasetSplit; plan: PlannedSplit }> {
   const dataset = await loadSource(models, source);
   const plan = planSplit(models, region, dataset);
-  const split = models.stratifiedSplit(dataset, { seed, ...(plan.counts ? { counts: plan.counts } : { fractions: plan.fractions! }) });
+  const split = models.stratifiedSplit(dataset, {
+    seed,
+    ...(plan.counts ? { counts: plan.counts } : { fractions: plan.fractions! }),
+  });
   await models.saveSplit(path, split);
   return { split, plan };
 }
@@ -58,7 +74,13 @@ export function cropFileName(file: string): string {
 }
 
 /** The region's split carried over to the crops: each film's crop in its film's part. */
-export async function writeCropSplit(models: Models, filmSplitPath: string, films: DataSource, crops: DataSource, path: string): Promise<DatasetSplit> {
+export async function writeCropSplit(
+  models: Models,
+  filmSplitPath: string,
+  films: DataSource,
+  crops: DataSource,
+  path: string,
+): Promise<DatasetSplit> {
   const filmSplit = await models.loadSplit(filmSplitPath, await loadSource(models, films));
   const cropData = await loadSource(models, crops);
   const byName = new Map(cropData.records.map((r) => [r.file, r]));

@@ -42,10 +42,23 @@ export async function readStudyState(dir: string): Promise<StudyState | undefine
   try {
     state = JSON.parse(await fs.readFile(path, 'utf8')) as StudyState;
   } catch (e) {
-    throw new CliError(`${path} is not valid JSON (${(e as Error).message})`, 'The study state is damaged; use another --out (the run folders inside can still be evaluated one by one).', { cause: e });
+    throw new CliError(
+      `${path} is not valid JSON (${(e as Error).message})`,
+      'The study state is damaged; use another --out (the run folders inside can still be evaluated one by one).',
+      { cause: e },
+    );
   }
-  if (state.format !== 'spine-study' || state.version !== 1 || typeof state.settings !== 'object' || typeof state.steps !== 'object' || state.steps === null) {
-    throw new CliError(`${path} is not a spine-cli study state (format spine-study, version 1)`, 'Use another --out for a new study.');
+  if (
+    state.format !== 'spine-study' ||
+    state.version !== 1 ||
+    typeof state.settings !== 'object' ||
+    typeof state.steps !== 'object' ||
+    state.steps === null
+  ) {
+    throw new CliError(
+      `${path} is not a spine-cli study state (format spine-study, version 1)`,
+      'Use another --out for a new study.',
+    );
   }
   return state;
 }
@@ -84,7 +97,10 @@ export class StudyLock {
       }
       const running = [held?.pid, held?.child].filter((p) => p !== process.pid && alive(p));
       if (running.length > 0) {
-        throw new CliError(`${dir} is in use by another spine-cli study (process ${running.join(', ')})`, 'Wait for it to finish or stop it; then run the same command again to continue.');
+        throw new CliError(
+          `${dir} is in use by another spine-cli study (process ${running.join(', ')})`,
+          'Wait for it to finish or stop it; then run the same command again to continue.',
+        );
       }
     }
     const lock = new StudyLock(path);

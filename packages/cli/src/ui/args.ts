@@ -4,8 +4,13 @@ import type { Command, Values } from '../commands/command.js';
 import { UsageError } from './errors.js';
 
 /** Parses a command's flags; `--help`/`-h` is added to every command. */
-export function parseCommandArgs(command: Command, argv: readonly string[]): { values: Values & { help?: boolean }; positionals: string[] } {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+export function parseCommandArgs(
+  command: Command,
+  argv: readonly string[],
+): { values: Values & { help?: boolean }; positionals: string[] } {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
   for (const [name, spec] of Object.entries(command.options)) {
     options[name] = spec.short ? { type: spec.type, short: spec.short } : { type: spec.type };
   }
@@ -16,14 +21,20 @@ export function parseCommandArgs(command: Command, argv: readonly string[]): { v
     throw new UsageError(describeParseError(e as Error & { code?: string }), command.name);
   }
   if (parsed.positionals.length > 0 && command.positionals === undefined) {
-    throw new UsageError(`unexpected argument '${parsed.positionals[0]}' (${command.name} takes only flags)`, command.name);
+    throw new UsageError(
+      `unexpected argument '${parsed.positionals[0]}' (${command.name} takes only flags)`,
+      command.name,
+    );
   }
   const values = parsed.values as Values & { help?: boolean };
   const result = { values, positionals: parsed.positionals };
   if (values.help) return result;
   for (const [name, spec] of Object.entries(command.options)) {
     if (spec.required && values[name] === undefined) {
-      throw new UsageError(`missing --${name}${spec.value ? ` ${spec.value}` : ''} (${lowerFirst(spec.description.replace(/\.$/, ''))})`, command.name);
+      throw new UsageError(
+        `missing --${name}${spec.value ? ` ${spec.value}` : ''} (${lowerFirst(spec.description.replace(/\.$/, ''))})`,
+        command.name,
+      );
     }
   }
   if (command.positionals !== undefined && !command.positionalsOptional && parsed.positionals.length === 0) {
@@ -46,7 +57,8 @@ function describeParseError(e: Error & { code?: string }): string {
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
       const flag = /'(-[^' ]+)/.exec(first)?.[1];
       if (flag && first.endsWith('argument missing')) return `flag ${flag} needs a value`;
-      if (flag && first.includes('ambiguous')) return `flag ${flag} needs a value; for one that starts with '-', write ${flag}=VALUE`;
+      if (flag && first.includes('ambiguous'))
+        return `flag ${flag} needs a value; for one that starts with '-', write ${flag}=VALUE`;
       return first.replace(/^Option/, 'flag');
     }
     default:
@@ -55,7 +67,13 @@ function describeParseError(e: Error & { code?: string }): string {
 }
 
 /** An integer flag within [min, max]. */
-export function integerFlag(command: string, flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+export function integerFlag(
+  command: string,
+  flag: string,
+  text: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const n = /^[+]?\d+$/.test(text.trim()) ? Number(text) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;

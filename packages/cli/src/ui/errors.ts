@@ -64,7 +64,10 @@ export function formatError(e: unknown, debug: boolean): string {
     lines.push(`error: cannot ${e.syscall ?? 'access'}${e.path ? ` ${e.path}` : ''}: ${what}`);
   } else if (e instanceof Error) {
     lines.push(`error: ${e.message}`);
-    if (!debug) lines.push("This looks like a bug in spine-cli or a package it uses; rerun with --debug for the stack and report it.");
+    if (!debug)
+      lines.push(
+        'This looks like a bug in spine-cli or a package it uses; rerun with --debug for the stack and report it.',
+      );
   } else {
     lines.push(`error: ${String(e)}`);
   }
@@ -83,12 +86,24 @@ function causes(e: Error): string[] {
  * opposed to internal failures. Recognised by name, as each package's own is*Error does, without
  * loading those packages (and the GPU stack behind them) for every --help.
  */
-const INPUT_ERRORS = new Set(['DatasetError', 'TrainingError', 'WeightsError', 'SerializationError', 'ImagingError', 'CbirError', 'CsvSyntaxError']);
+const INPUT_ERRORS = new Set([
+  'DatasetError',
+  'TrainingError',
+  'WeightsError',
+  'SerializationError',
+  'ImagingError',
+  'CbirError',
+  'CsvSyntaxError',
+]);
 
 function isInputError(e: unknown): e is Error & { hint?: unknown } {
   return e instanceof Error && INPUT_ERRORS.has(e.name);
 }
 
 function isSystemError(e: unknown): e is NodeJS.ErrnoException & { code: string } {
-  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code!);
+  return (
+    e instanceof Error &&
+    typeof (e as NodeJS.ErrnoException).code === 'string' &&
+    /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code!)
+  );
 }

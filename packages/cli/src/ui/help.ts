@@ -29,7 +29,9 @@ export function formatMainHelp(commands: readonly Command[], planned: readonly s
 export function formatCommandHelp(c: Command): string {
   const flags: [string, string][] = Object.entries(c.options).map(([name, o]) => {
     const left = `--${name}${o.value ? ` ${o.value}` : ''}${o.short ? `, -${o.short}` : ''}`;
-    const notes = [o.required ? 'required' : '', o.defaultText ? `default: ${o.defaultText}` : ''].filter(Boolean).join('; ');
+    const notes = [o.required ? 'required' : '', o.defaultText ? `default: ${o.defaultText}` : '']
+      .filter(Boolean)
+      .join('; ');
     return [left, `${o.description}${notes ? ` (${notes})` : ''}`];
   });
   return [

@@ -5,7 +5,8 @@ import { integerFlag } from './args.js';
 export const MAX_PIXELS_OPTION: OptionSpec = {
   type: 'string',
   value: 'N',
-  description: 'Refuse images of more than N pixels (width x height), from their header before decoding; films need at most ~25 million.',
+  description:
+    'Refuse images of more than N pixels (width x height), from their header before decoding; films need at most ~25 million.',
   // @spine/imaging's DEFAULT_MAX_PIXELS (a test keeps the two equal; importing it here would load the decoders for --help).
   defaultText: '30000000',
 };

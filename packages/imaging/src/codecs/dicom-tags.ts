@@ -24,8 +24,15 @@ export function readDicomPatientTags(bytes: Uint8Array, file = '<memory>'): Dico
   try {
     ds = dicomParser.parseDicom(bytes, { untilTag: 'x7fe00010' });
   } catch (e) {
-    const detail = typeof e === 'string' ? e : e instanceof Error ? e.message : String((e as { exception?: unknown })?.exception ?? e);
-    throw new ImagingError(file, `DICOM header is unreadable (${detail.replace(/^dicomParser[.:]\w+: /, '')})`, { cause: e });
+    const detail =
+      typeof e === 'string'
+        ? e
+        : e instanceof Error
+          ? e.message
+          : String((e as { exception?: unknown })?.exception ?? e);
+    throw new ImagingError(file, `DICOM header is unreadable (${detail.replace(/^dicomParser[.:]\w+: /, '')})`, {
+      cause: e,
+    });
   }
   const text = (tag: string): string | undefined => (ds.elements[tag] ? (ds.string(tag) ?? '').trim() : undefined);
   const out: DicomPatientTags = {};

@@ -48,10 +48,16 @@ export function decodeDicom(bytes: Uint8Array, file = '<memory>', options: Decod
   const n = width * height * spp;
   const bytesPer = allocated / 8;
   if (pixel.dataOffset + n * bytesPer > bytes.length) {
-    throw new ImagingError(file, `DICOM is truncated after ${formatCount(bytes.length)} of ${formatCount(pixel.dataOffset + n * bytesPer)} bytes (the pixel data is cut off)`);
+    throw new ImagingError(
+      file,
+      `DICOM is truncated after ${formatCount(bytes.length)} of ${formatCount(pixel.dataOffset + n * bytesPer)} bytes (the pixel data is cut off)`,
+    );
   }
   if (pixel.length < n * bytesPer) {
-    throw new ImagingError(file, `DICOM is corrupt (the pixel data holds ${formatCount(pixel.length)} bytes, ${width}x${height} needs ${formatCount(n * bytesPer)})`);
+    throw new ImagingError(
+      file,
+      `DICOM is corrupt (the pixel data holds ${formatCount(pixel.length)} bytes, ${width}x${height} needs ${formatCount(n * bytesPer)})`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset + pixel.dataOffset, n * bytesPer);
   const shift = 32 - stored;
@@ -63,11 +69,14 @@ export function decodeDicom(bytes: Uint8Array, file = '<memory>', options: Decod
   const slope = ds.floatString('x00281053') ?? 1;
   const intercept = ds.floatString('x00281052') ?? 0;
   // The modality LUT, rounded to float32 as the samples are stored.
-  const modality = slope !== 1 || intercept !== 0 ? (i: number) => Math.fround(storedValue(i) * slope + intercept) : storedValue;
+  const modality =
+    slope !== 1 || intercept !== 0 ? (i: number) => Math.fround(storedValue(i) * slope + intercept) : storedValue;
   const centre = ds.floatString('x00281050', 0);
   const widthW = ds.floatString('x00281051', 0);
   const voi =
-    centre !== undefined && widthW !== undefined && Number.isFinite(centre) && widthW >= 1 ? linearWindow(centre, widthW) : minMaxStretch(modality, n);
+    centre !== undefined && widthW !== undefined && Number.isFinite(centre) && widthW >= 1
+      ? linearWindow(centre, widthW)
+      : minMaxStretch(modality, n);
   if (spp === 3 && options.grey) {
     // Luma per pixel straight from the stored samples: no three-plane float copy.
     const plane = width * height;
@@ -93,7 +102,8 @@ export function decodeDicom(bytes: Uint8Array, file = '<memory>', options: Decod
  * say how long the file should be.
  */
 function parseError(e: unknown, bytes: Uint8Array, file: string): ImagingError {
-  const detail = typeof e === 'string' ? e : e instanceof Error ? e.message : String((e as { exception?: unknown })?.exception ?? e);
+  const detail =
+    typeof e === 'string' ? e : e instanceof Error ? e.message : String((e as { exception?: unknown })?.exception ?? e);
   const partial = (e as { dataSet?: dicomParser.DataSet } | undefined)?.dataSet;
   let expected = metaHeaderEnd(bytes);
   let last = '';
@@ -106,7 +116,9 @@ function parseError(e: unknown, bytes: Uint8Array, file: string): ImagingError {
   if (expected > bytes.length || /past end|overrun/.test(detail)) {
     const of = expected > bytes.length ? ` of at least ${formatCount(expected)}` : '';
     const what = expected > bytes.length && last === 'x7fe00010' ? ' (the pixel data is cut off)' : '';
-    return new ImagingError(file, `DICOM is truncated after ${formatCount(bytes.length)}${of} bytes${what}`, { cause: e });
+    return new ImagingError(file, `DICOM is truncated after ${formatCount(bytes.length)}${of} bytes${what}`, {
+      cause: e,
+    });
   }
   return new ImagingError(file, `DICOM is corrupt (${detail.replace(/^dicomParser[.:]\w+: /, '')})`, { cause: e });
 }
@@ -117,7 +129,6 @@ function metaHeaderEnd(bytes: Uint8Array): number {
   if (bytes.length < 144 || bytes[132] !== 2 || bytes[133] !== 0 || bytes[134] !== 0 || bytes[135] !== 0) return 0;
   return 144 + new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(140, true);
 }
-
 
 /** DICOM PS3.3 C.11.2.1.2.1 "LINEAR" VOI function, mapped to [0, 1]. */
 function linearWindow(c: number, w: number): (x: number) => number {

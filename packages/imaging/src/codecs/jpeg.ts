@@ -33,7 +33,12 @@ function jpegFrame(bytes: Uint8Array): JpegFrame | undefined {
       const hMax = Math.max(1, ...factors.map((f) => f[0]));
       const vMax = Math.max(1, ...factors.map((f) => f[1]));
       const samplesPerPixel = factors.reduce((sum, [h, v]) => sum + (h * v) / (hMax * vMax), 0);
-      return { height: (bytes[i + 5]! << 8) | bytes[i + 6]!, width: (bytes[i + 7]! << 8) | bytes[i + 8]!, components, samplesPerPixel };
+      return {
+        height: (bytes[i + 5]! << 8) | bytes[i + 6]!,
+        width: (bytes[i + 7]! << 8) | bytes[i + 8]!,
+        components,
+        samplesPerPixel,
+      };
     }
     i += 2 + len;
   }
@@ -78,7 +83,11 @@ export function decodeJpeg(bytes: Uint8Array, file = '<memory>', options: Decode
   } catch (e) {
     // Entropy-coded data never holds FF D9, so a file that does not end with it was cut short.
     if (bytes[bytes.length - 2] !== 0xff || bytes[bytes.length - 1] !== 0xd9) {
-      throw new ImagingError(file, `JPEG is truncated after ${formatCount(bytes.length)} bytes (no end-of-image marker)`, { cause: e });
+      throw new ImagingError(
+        file,
+        `JPEG is truncated after ${formatCount(bytes.length)} bytes (no end-of-image marker)`,
+        { cause: e },
+      );
     }
     throw new ImagingError(file, `JPEG is corrupt or unsupported (${(e as Error).message})`, { cause: e });
   }
@@ -100,7 +109,8 @@ export function decodeJpeg(bytes: Uint8Array, file = '<memory>', options: Decode
   if (options.grey) {
     const data = new Float32Array(n);
     const f = Math.fround;
-    for (let i = 0; i < n; i++) data[i] = 0.299 * f(rgb[3 * i]! / 255) + 0.587 * f(rgb[3 * i + 1]! / 255) + 0.114 * f(rgb[3 * i + 2]! / 255);
+    for (let i = 0; i < n; i++)
+      data[i] = 0.299 * f(rgb[3 * i]! / 255) + 0.587 * f(rgb[3 * i + 1]! / 255) + 0.114 * f(rgb[3 * i + 2]! / 255);
     return { width, height, channels: 1, data, bitDepth: 8 };
   }
   const data = new Float32Array(n * 3);

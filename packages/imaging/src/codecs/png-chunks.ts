@@ -17,18 +17,27 @@ export interface PngChunk {
  * caller decides whether what it got by then was enough.
  */
 export function* pngChunks(bytes: Uint8Array, file: string): Generator<PngChunk> {
-  if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) throw new ImagingError(file, 'not a PNG (signature missing)');
+  if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b))
+    throw new ImagingError(file, 'not a PNG (signature missing)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const total = bytes.length;
   let at = 8;
   while (at < total) {
     if (at + 8 > total) {
-      throw new ImagingError(file, `PNG is truncated after ${formatCount(total)} of at least ${formatCount(at + 12)} bytes (a chunk header is cut off)`);
+      throw new ImagingError(
+        file,
+        `PNG is truncated after ${formatCount(total)} of at least ${formatCount(at + 12)} bytes (a chunk header is cut off)`,
+      );
     }
     const length = view.getUint32(at);
     const type = String.fromCharCode(bytes[at + 4]!, bytes[at + 5]!, bytes[at + 6]!, bytes[at + 7]!);
-    if (!/^[A-Za-z]{4}$/.test(type)) throw new ImagingError(file, `PNG is corrupt (no valid chunk at byte ${formatCount(at)})`);
-    if (length > 0x7fffffff) throw new ImagingError(file, `PNG is corrupt (the ${type} chunk at byte ${formatCount(at)} claims ${formatCount(length)} bytes)`);
+    if (!/^[A-Za-z]{4}$/.test(type))
+      throw new ImagingError(file, `PNG is corrupt (no valid chunk at byte ${formatCount(at)})`);
+    if (length > 0x7fffffff)
+      throw new ImagingError(
+        file,
+        `PNG is corrupt (the ${type} chunk at byte ${formatCount(at)} claims ${formatCount(length)} bytes)`,
+      );
     const end = at + 12 + length;
     if (end > total) {
       // A well-formed file still needs its IEND chunk (12 bytes) after this one.

@@ -39,19 +39,26 @@ export function encodePng(image: Image, options: PngEncodeOptions = {}): Uint8Ar
     const v = d[i]!;
     samples[i] = v > 0 ? (v >= 1 ? max : Math.round(v * max)) : 0;
   }
-  return encodePngSamples({ width: image.width, height: image.height, channels: image.channels, data: samples }, options);
+  return encodePngSamples(
+    { width: image.width, height: image.height, channels: image.channels, data: samples },
+    options,
+  );
 }
 
 /** Encodes raw 8- or 16-bit samples (the bit depth follows the array type) as a PNG. */
 export function encodePngSamples(s: PngSamples, options: Omit<PngEncodeOptions, 'bitDepth'> = {}): Uint8Array {
   const { width, height, channels, data } = s;
-  if (data.length !== width * height * channels) throw new RangeError(`encodePngSamples: ${data.length} samples for ${width}x${height}x${channels}`);
+  if (data.length !== width * height * channels)
+    throw new RangeError(`encodePngSamples: ${data.length} samples for ${width}x${height}x${channels}`);
   const filter = options.filterType ?? 1;
-  if (!Number.isInteger(filter) || filter < -1 || filter > 4) throw new RangeError(`filterType must be -1 or 0-4, got ${filter}`);
+  if (!Number.isInteger(filter) || filter < -1 || filter > 4)
+    throw new RangeError(`filterType must be -1 or 0-4, got ${filter}`);
   const level = options.deflateLevel ?? 6;
-  if (!Number.isInteger(level) || level < 0 || level > 9) throw new RangeError(`deflateLevel must be 0-9, got ${level}`);
+  if (!Number.isInteger(level) || level < 0 || level > 9)
+    throw new RangeError(`deflateLevel must be 0-9, got ${level}`);
   const strategy = options.strategy ?? 'default';
-  if (strategy !== 'default' && strategy !== 'huffman-only') throw new RangeError(`strategy must be 'default' or 'huffman-only', got ${String(strategy)}`);
+  if (strategy !== 'default' && strategy !== 'huffman-only')
+    throw new RangeError(`strategy must be 'default' or 'huffman-only', got ${String(strategy)}`);
   const wide = data instanceof Uint16Array;
   const bpp = channels * (wide ? 2 : 1);
   const rowBytes = width * bpp;
@@ -95,7 +102,12 @@ export function encodePngSamples(s: PngSamples, options: Omit<PngEncodeOptions, 
   ihdr[8] = wide ? 16 : 8;
   ihdr[9] = COLOUR_TYPE[channels]; // compression 0, filter 0, interlace 0 follow as zeros
   const idat = zlibBackend().deflate(raw, level, strategy);
-  const parts = [Uint8Array.from(SIGNATURE), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))];
+  const parts = [
+    Uint8Array.from(SIGNATURE),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', idat),
+    chunk('IEND', new Uint8Array(0)),
+  ];
   const png = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {

@@ -156,7 +156,10 @@ export class PngRowDecoder {
       if (colourType === 3) {
         const index = sample(row, k);
         if (3 * index + 2 >= palette!.length) {
-          throw new ImagingError(this.file, `PNG is corrupt (a pixel uses palette entry ${index} of ${palette!.length / 3})`);
+          throw new ImagingError(
+            this.file,
+            `PNG is corrupt (a pixel uses palette entry ${index} of ${palette!.length / 3})`,
+          );
         }
         const r = f(palette![3 * index]! * scale);
         const g = f(palette![3 * index + 1]! * scale);

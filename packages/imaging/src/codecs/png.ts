@@ -45,7 +45,11 @@ function decodeOneShot(bytes: Uint8Array, file: string, options: DecodeOptions):
       else if (type === 'IHDR' || type === 'IEND' || isCritical(type)) return undefined;
     }
     if (!header || idat.length === 0) return undefined;
-    if (header.colourType === 3 && (!palette || palette.length === 0 || palette.length % 3 !== 0 || palette.length > 768)) return undefined;
+    if (
+      header.colourType === 3 &&
+      (!palette || palette.length === 0 || palette.length % 3 !== 0 || palette.length > 768)
+    )
+      return undefined;
     const raw = inflateExact(idat, rawSize(header));
     if (!raw) return undefined;
     const rows = new PngRowDecoder(header, palette, options.grey === true, file);
@@ -71,7 +75,11 @@ function decodeStreaming(bytes: Uint8Array, file: string, options: DecodeOptions
       if (e instanceof ImagingError) throw e; // from the row decoder
       const why = (e as Error).message;
       // A stream that ends cleanly or is cut short both leave rows missing.
-      throw corrupt(final && why === 'unexpected EOF' ? `the compressed image data ends at ${rows!.position}` : `its compressed image data is damaged: ${why}, at ${rows!.position}`);
+      throw corrupt(
+        final && why === 'unexpected EOF'
+          ? `the compressed image data ends at ${rows!.position}`
+          : `its compressed image data is damaged: ${why}, at ${rows!.position}`,
+      );
     }
   };
   for (const chunk of pngChunks(bytes, file)) {
@@ -88,7 +96,8 @@ function decodeStreaming(bytes: Uint8Array, file: string, options: DecodeOptions
     } else if (type === 'IHDR') {
       throw corrupt('a second IHDR chunk');
     } else if (type === 'PLTE') {
-      if (data.length === 0 || data.length % 3 !== 0 || data.length > 768) throw corrupt(`PLTE chunk of ${data.length} bytes`);
+      if (data.length === 0 || data.length % 3 !== 0 || data.length > 768)
+        throw corrupt(`PLTE chunk of ${data.length} bytes`);
       palette = data;
     } else if (type === 'IDAT') {
       if (!rows) {
@@ -97,7 +106,8 @@ function decodeStreaming(bytes: Uint8Array, file: string, options: DecodeOptions
         const sink = rows;
         inflater = new Unzlib((out) => sink.write(out));
       }
-      for (let at = 0; at < data.length && !rows.done; at += INFLATE_SLICE) inflate(data.subarray(at, at + INFLATE_SLICE), false);
+      for (let at = 0; at < data.length && !rows.done; at += INFLATE_SLICE)
+        inflate(data.subarray(at, at + INFLATE_SLICE), false);
       if (rows.done) break;
     } else if (type === 'IEND') {
       sawEnd = true;
@@ -114,7 +124,8 @@ function decodeStreaming(bytes: Uint8Array, file: string, options: DecodeOptions
 }
 
 function readHeader(data: Uint8Array, file: string, maxPixels: number): PngHeader {
-  if (data.length !== 13) throw new ImagingError(file, `PNG is corrupt (IHDR chunk of ${data.length} bytes, expected 13)`);
+  if (data.length !== 13)
+    throw new ImagingError(file, `PNG is corrupt (IHDR chunk of ${data.length} bytes, expected 13)`);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const width = view.getUint32(0);
   const height = view.getUint32(4);
@@ -126,7 +137,10 @@ function readHeader(data: Uint8Array, file: string, maxPixels: number): PngHeade
     throw new ImagingError(file, `PNG is corrupt (bit depth ${bitDepth} is not allowed for colour type ${colourType})`);
   }
   if (compression !== 0 || filter !== 0 || interlace > 1) {
-    throw new ImagingError(file, `PNG is corrupt (unknown compression ${compression}, filter ${filter} or interlace ${interlace} method)`);
+    throw new ImagingError(
+      file,
+      `PNG is corrupt (unknown compression ${compression}, filter ${filter} or interlace ${interlace} method)`,
+    );
   }
   return { width, height, bitDepth, colourType, interlaced: interlace === 1 };
 }

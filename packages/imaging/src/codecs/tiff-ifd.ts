@@ -20,7 +20,10 @@ export interface TiffDirectory {
 export function readFirstDirectory(bytes: Uint8Array, file: string): TiffDirectory {
   const corrupt = (why: string): ImagingError => new ImagingError(file, `TIFF is corrupt (${why})`);
   const truncated = (needed: number, what: string): ImagingError =>
-    new ImagingError(file, `TIFF is truncated after ${formatCount(bytes.length)} of at least ${formatCount(needed)} bytes (${what} runs past the end)`);
+    new ImagingError(
+      file,
+      `TIFF is truncated after ${formatCount(bytes.length)} of at least ${formatCount(needed)} bytes (${what} runs past the end)`,
+    );
   if (bytes.length < 8) throw truncated(8, 'the header');
   const le = bytes[0] === 0x49;
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -61,7 +61,10 @@ export function decodeTiff(bytes: Uint8Array, file = '<memory>', options: Decode
   let expected = 0;
   for (let s = 0; s < stripCount; s++) expected = Math.max(expected, offsets[s]! + counts[s]!);
   if (expected > bytes.length) {
-    throw new ImagingError(file, `TIFF is truncated after ${formatCount(bytes.length)} of ${formatCount(expected)} bytes (the image data runs past the end)`);
+    throw new ImagingError(
+      file,
+      `TIFF is truncated after ${formatCount(bytes.length)} of ${formatCount(expected)} bytes (the image data runs past the end)`,
+    );
   }
   const rowBytes = width * spp * (bits / 8);
   const out = new StripConverter(width, height, spp, bits, options.grey === true, one(262, 1) === 0);
@@ -77,7 +80,10 @@ export function decodeTiff(bytes: Uint8Array, file = '<memory>', options: Decode
       throw new ImagingError(file, `TIFF ${codec[0]} data is corrupt in strip ${s} (${msg})`, { cause: e });
     }
     if (got < target.length) {
-      throw new ImagingError(file, `TIFF is corrupt (strip ${s} holds ${formatCount(got)} of its ${formatCount(target.length)} bytes of pixels)`);
+      throw new ImagingError(
+        file,
+        `TIFF is corrupt (strip ${s} holds ${formatCount(got)} of its ${formatCount(target.length)} bytes of pixels)`,
+      );
     }
     if (bits === 16 && !littleEndian) {
       for (let i = 0; i + 1 < target.length; i += 2) {
@@ -116,7 +122,8 @@ class StripConverter {
     const { spp, bits, whiteIsZero } = this;
     const { width, channels, data } = this.image;
     const scale = 1 / (bits === 8 ? 255 : 65535);
-    const at = bits === 8 ? (k: number) => raw[k]! * scale : (k: number) => (raw[2 * k]! | (raw[2 * k + 1]! << 8)) * scale;
+    const at =
+      bits === 8 ? (k: number) => raw[k]! * scale : (k: number) => (raw[2 * k]! | (raw[2 * k + 1]! << 8)) * scale;
     const n = width * rows;
     const base = firstRow * width;
     const f = Math.fround;

@@ -74,7 +74,10 @@ export function blendHeatmap(base: Image, heat: Image, options: HeatmapOptions =
   const name = options.colormap ?? 'jet';
   const alpha = options.alpha ?? 0.5;
   const rgb = toRgb(base);
-  const h1 = heat.channels === 1 ? heat : { ...heat, channels: 1 as const, data: heat.data.filter((_, i) => i % heat.channels === 0) };
+  const h1 =
+    heat.channels === 1
+      ? heat
+      : { ...heat, channels: 1 as const, data: heat.data.filter((_, i) => i % heat.channels === 0) };
   const hm = h1.width === base.width && h1.height === base.height ? h1 : resize(h1, base.width, base.height);
   let lo = 0;
   let hi = 1;

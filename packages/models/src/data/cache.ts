@@ -92,7 +92,8 @@ async function readEntry(path: string): Promise<Image | undefined | 'corrupt'> {
   const width = v.getUint32(4, true);
   const height = v.getUint32(8, true);
   const channels = v.getUint32(12, true);
-  if (v.getUint32(0, true) !== MAGIC || v.getUint32(16, true) !== DTYPE_F32 || channels < 1 || channels > 4) return 'corrupt';
+  if (v.getUint32(0, true) !== MAGIC || v.getUint32(16, true) !== DTYPE_F32 || channels < 1 || channels > 4)
+    return 'corrupt';
   if (buf.length !== HEADER_BYTES + width * height * channels * 4) return 'corrupt';
   // Copy into a fresh, aligned buffer (Buffer's pool offset need not be a multiple of 4).
   const data = new Float32Array(width * height * channels);

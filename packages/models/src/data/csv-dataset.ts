@@ -39,7 +39,11 @@ export async function loadCsvDataset(root: string, options: CsvDatasetOptions = 
     text = await fs.readFile(labelsPath, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    fail(code === 'ENOENT' ? 'labels file not found (pass its path, or use class folders female/ and male/)' : (e as Error).message);
+    fail(
+      code === 'ENOENT'
+        ? 'labels file not found (pass its path, or use class folders female/ and male/)'
+        : (e as Error).message,
+    );
   }
   let table: ReturnType<typeof parseCsv> = { header: [], headerLine: 1, rows: [] };
   try {
@@ -51,10 +55,17 @@ export async function loadCsvDataset(root: string, options: CsvDatasetOptions = 
   const col = (name: string): number => table.header.indexOf(name);
   const missing = REQUIRED.filter((c) => col(c) < 0);
   if (missing.length > 0) {
-    fail(`missing column(s) ${missing.join(', ')}; header is: ${table.header.join(', ') || '(empty)'}`, table.headerLine);
+    fail(
+      `missing column(s) ${missing.join(', ')}; header is: ${table.header.join(', ') || '(empty)'}`,
+      table.headerLine,
+    );
   }
   const [iFile, iSex, iSubject, iAge, iRegion] = ['file', 'sex', 'subject_id', 'age', 'region'].map(col) as [
-    number, number, number, number, number,
+    number,
+    number,
+    number,
+    number,
+    number,
   ];
   const problems: DatasetProblem[] = [];
   const records: DatasetRecord[] = [];
@@ -64,7 +75,8 @@ export async function loadCsvDataset(root: string, options: CsvDatasetOptions = 
     const f = row.fields;
     if (f.every((v) => v.trim() === '')) continue;
     const name = (f[iFile] ?? '').trim();
-    const report = (problem: string): void => void problems.push({ file: name || '(no file)', line: row.line, problem });
+    const report = (problem: string): void =>
+      void problems.push({ file: name || '(no file)', line: row.line, problem });
     if (f.length !== table.header.length) {
       report(`has ${f.length} fields but the header has ${table.header.length}`);
       continue;

@@ -29,16 +29,32 @@ export async function loadFolderDataset(root: string, options: ValidateOptions =
   for (const [label, name] of CLASS_NAMES.entries()) {
     const matches = entries.filter((e) => e.name.toLowerCase() === name && (e.isDirectory() || e.isSymbolicLink()));
     if (matches.length > 1) {
-      problems.push({ file: absRoot, problem: `more than one folder for class ${name}: ${matches.map((m) => m.name).join(', ')}` });
+      problems.push({
+        file: absRoot,
+        problem: `more than one folder for class ${name}: ${matches.map((m) => m.name).join(', ')}`,
+      });
     }
     for (const dir of matches) {
-      const walked = await walkFiles(join(absRoot, dir.name), { accept: (n) => IMAGE_EXTENSIONS.includes(extname(n).toLowerCase()), skipHidden: true }).catch((e: NodeJS.ErrnoException) => {
-        problems.push({ file: dir.name, problem: e.code === 'ENOTDIR' ? 'not a folder' : e.code === 'ENOENT' ? 'symlink points to a missing folder' : `cannot read the folder (${e.message})` });
+      const walked = await walkFiles(join(absRoot, dir.name), {
+        accept: (n) => IMAGE_EXTENSIONS.includes(extname(n).toLowerCase()),
+        skipHidden: true,
+      }).catch((e: NodeJS.ErrnoException) => {
+        problems.push({
+          file: dir.name,
+          problem:
+            e.code === 'ENOTDIR'
+              ? 'not a folder'
+              : e.code === 'ENOENT'
+                ? 'symlink points to a missing folder'
+                : `cannot read the folder (${e.message})`,
+        });
         return { files: [], skipped: [], problems: [] };
       });
-      for (const path of walked.files) records.push({ path, file: relative(absRoot, path).split(sep).join('/'), label: label as 0 | 1 });
+      for (const path of walked.files)
+        records.push({ path, file: relative(absRoot, path).split(sep).join('/'), label: label as 0 | 1 });
       skipped.push(...walked.skipped);
-      for (const p of walked.problems) problems.push({ file: relative(absRoot, p.path).split(sep).join('/'), problem: p.problem });
+      for (const p of walked.problems)
+        problems.push({ file: relative(absRoot, p.path).split(sep).join('/'), problem: p.problem });
     }
   }
   if (records.length === 0 && problems.length === 0) {
@@ -47,5 +63,12 @@ export async function loadFolderDataset(root: string, options: ValidateOptions =
       { file: absRoot, problem: `expected subfolders female/ and male/ (or a labels CSV); found: ${found}` },
     ]);
   }
-  return validateDataset(absRoot, absRoot, records, problems, skipped.map((p) => relative(absRoot, p)), options);
+  return validateDataset(
+    absRoot,
+    absRoot,
+    records,
+    problems,
+    skipped.map((p) => relative(absRoot, p)),
+    options,
+  );
 }

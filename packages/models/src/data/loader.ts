@@ -59,7 +59,10 @@ export interface Batch {
 export class DataLoader {
   private readonly records: DatasetRecord[];
   private readonly transform: ResolvedTransform;
-  private readonly opts: Required<Omit<DataLoaderOptions, 'cacheDir' | 'transform' | 'maxPixels'>> & { cacheDir?: string; maxPixels?: number };
+  private readonly opts: Required<Omit<DataLoaderOptions, 'cacheDir' | 'transform' | 'maxPixels'>> & {
+    cacheDir?: string;
+    maxPixels?: number;
+  };
   private position: LoaderState;
   private pool: Promise<WorkerPool<WorkerTask, WorkerReply>> | undefined;
   /** Each worker's latest cache counters (every reply carries them). */
@@ -69,7 +72,8 @@ export class DataLoader {
 
   constructor(records: readonly DatasetRecord[], options: DataLoaderOptions) {
     if (records.length === 0) throw new RangeError('DataLoader needs at least one record');
-    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${options.batchSize}`);
+    if (!Number.isInteger(options.batchSize) || options.batchSize < 1)
+      throw new RangeError(`batchSize must be a positive integer, got ${options.batchSize}`);
     this.records = sortRecords(records);
     this.transform = resolveTransform(options.transform);
     this.opts = {
@@ -82,9 +86,11 @@ export class DataLoader {
       ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
       ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}),
     };
-    if (!Number.isInteger(this.opts.workers) || this.opts.workers < 0) throw new RangeError(`workers must be a non-negative integer, got ${this.opts.workers}`);
+    if (!Number.isInteger(this.opts.workers) || this.opts.workers < 0)
+      throw new RangeError(`workers must be a non-negative integer, got ${this.opts.workers}`);
     this.position = { seed: this.opts.seed >>> 0, epoch: 0, batch: 0 };
-    if (this.opts.workers === 0 && options.cacheDir !== undefined) this.inlineCache = new PreprocessCache(options.cacheDir);
+    if (this.opts.workers === 0 && options.cacheDir !== undefined)
+      this.inlineCache = new PreprocessCache(options.cacheDir);
   }
 
   /** Batches in one epoch. */
@@ -100,13 +106,15 @@ export class DataLoader {
   /** Continue from a saved state: the next batch is batch `state.batch` of epoch `state.epoch`. */
   restore(state: LoaderState): void {
     const ok = [state.seed, state.epoch, state.batch].every((v) => Number.isInteger(v) && v >= 0);
-    if (!ok || state.batch > this.batchesPerEpoch) throw new RangeError(`invalid loader state ${JSON.stringify(state)}`);
+    if (!ok || state.batch > this.batchesPerEpoch)
+      throw new RangeError(`invalid loader state ${JSON.stringify(state)}`);
     this.position = { ...state };
   }
 
   /** Cache counters (decodes, hits, corrupt entries) over all workers so far. */
   async cacheStats(): Promise<CacheStats> {
-    if (this.opts.workers === 0) return this.inlineCache ? { ...this.inlineCache.stats } : { hits: 0, decodes: this.inlineDecodes, corrupt: 0 };
+    if (this.opts.workers === 0)
+      return this.inlineCache ? { ...this.inlineCache.stats } : { hits: 0, decodes: this.inlineDecodes, corrupt: 0 };
     if (this.pool) await this.pool;
     const sum = { hits: 0, decodes: 0, corrupt: 0 };
     for (const s of this.workerStats) {
@@ -120,7 +128,9 @@ export class DataLoader {
   /** The record order of an epoch (indices into the sorted records). */
   order(epoch: number): Int32Array {
     const n = this.records.length;
-    return this.opts.shuffle ? permutation(n, deriveSeed(this.position.seed, epoch, 0)) : Int32Array.from({ length: n }, (_, i) => i);
+    return this.opts.shuffle
+      ? permutation(n, deriveSeed(this.position.seed, epoch, 0))
+      : Int32Array.from({ length: n }, (_, i) => i);
   }
 
   /**
@@ -155,7 +165,11 @@ export class DataLoader {
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
-    if (pool) await pool.then((p) => p.close('the data loader was closed'), () => undefined);
+    if (pool)
+      await pool.then(
+        (p) => p.close('the data loader was closed'),
+        () => undefined,
+      );
   }
 
   private async loadBatch(order: Int32Array, epoch: number, index: number): Promise<Batch> {
@@ -173,7 +187,13 @@ export class DataLoader {
       try {
         if (this.opts.workers === 0) {
           const cache = this.inlineCache;
-          await loadNetworkInput(r.path, this.transform, { ...(cache ? { cache } : {}), seed, out: images, offset: slot * plane, maxPixels: this.opts.maxPixels });
+          await loadNetworkInput(r.path, this.transform, {
+            ...(cache ? { cache } : {}),
+            seed,
+            out: images,
+            offset: slot * plane,
+            maxPixels: this.opts.maxPixels,
+          });
           if (!cache) this.inlineDecodes++;
         } else {
           const reply = await (await this.workers()).run({ path: r.path, seed });
@@ -183,7 +203,11 @@ export class DataLoader {
       } catch (e) {
         const reason = e instanceof TaskError ? e.reason : fileErrorReason(e);
         const problem = { file: r.file, problem: `could not load image: ${reason}` };
-        throw new DatasetError(`loading batch ${index} of epoch ${epoch} failed`, [r.line === undefined ? problem : { ...problem, line: r.line }], { cause: e });
+        throw new DatasetError(
+          `loading batch ${index} of epoch ${epoch} failed`,
+          [r.line === undefined ? problem : { ...problem, line: r.line }],
+          { cause: e },
+        );
       }
     };
     await Promise.all(members.map((i, slot) => loadOne(i, slot)));

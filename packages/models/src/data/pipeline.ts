@@ -2,7 +2,13 @@ import { promises as fs } from 'node:fs';
 import { decodeImage, type DecodeOptions, type Image } from '@spine/imaging';
 import { augmentImage } from './augment.js';
 import type { PreprocessCache } from './cache.js';
-import { preprocess, resolveTransform, toNetworkInput, type ResolvedTransform, type TransformConfig } from './transform.js';
+import {
+  preprocess,
+  resolveTransform,
+  toNetworkInput,
+  type ResolvedTransform,
+  type TransformConfig,
+} from './transform.js';
 
 /**
  * The whole per-image pipeline: file -> (cache | decode -> grey -> resize) -> augmentation with

@@ -3,7 +3,14 @@ import { writeFileAtomic } from '@spine/imaging/node';
 import type { Dataset, DatasetRecord } from './dataset.js';
 import { DatasetError, type DatasetProblem } from './errors.js';
 import { CLASS_NAMES } from './labels.js';
-import { SPLIT_NAMES, countClasses, type ClassCounts, type DatasetSplit, type SplitCounts, type SplitName } from './split.js';
+import {
+  SPLIT_NAMES,
+  countClasses,
+  type ClassCounts,
+  type DatasetSplit,
+  type SplitCounts,
+  type SplitName,
+} from './split.js';
 
 export const SPLIT_FILE_VERSION = 1;
 
@@ -20,7 +27,10 @@ export interface SplitFile {
 }
 
 export function toSplitFile(split: DatasetSplit): SplitFile {
-  const part = (records: readonly DatasetRecord[]) => ({ counts: countClasses(records), files: records.map((r) => r.file) });
+  const part = (records: readonly DatasetRecord[]) => ({
+    counts: countClasses(records),
+    files: records.map((r) => r.file),
+  });
   return {
     version: SPLIT_FILE_VERSION,
     seed: split.seed,
@@ -62,7 +72,8 @@ export function splitFromFile(json: unknown, dataset: Dataset, path = 'split.jso
   };
   const f = json as Partial<SplitFile>;
   if (typeof f !== 'object' || f === null) bad('not a JSON object');
-  if (f.version !== SPLIT_FILE_VERSION) bad(`unsupported version ${String(f.version)} (this program reads version ${SPLIT_FILE_VERSION})`);
+  if (f.version !== SPLIT_FILE_VERSION)
+    bad(`unsupported version ${String(f.version)} (this program reads version ${SPLIT_FILE_VERSION})`);
   if (typeof f.seed !== 'number' || typeof f.splits !== 'object' || f.splits === null) bad('missing seed or splits');
   const byFile = new Map(dataset.records.map((r) => [r.file, r]));
   const placed = new Map<string, string>();
@@ -104,7 +115,10 @@ export function splitFromFile(json: unknown, dataset: Dataset, path = 'split.jso
     }
   }
   if (problems.length > 0) {
-    throw new DatasetError(`split ${path} does not match the dataset ${dataset.root} (make a new split or fix the data)`, problems);
+    throw new DatasetError(
+      `split ${path} does not match the dataset ${dataset.root} (make a new split or fix the data)`,
+      problems,
+    );
   }
   return {
     seed: f.seed!,

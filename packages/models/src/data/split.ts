@@ -74,7 +74,10 @@ export function stratifiedSplit(dataset: Dataset | readonly DatasetRecord[], opt
   const problems: DatasetProblem[] = [];
   for (const label of [0, 1] as const) {
     const name = CLASS_NAMES[label];
-    const groups = groupRecords(records.filter((r) => r.label === label), grouped);
+    const groups = groupRecords(
+      records.filter((r) => r.label === label),
+      grouped,
+    );
     new SeededRandom(deriveSeed(seed, label)).shuffle(groups);
     const targets = options.counts
       ? SPLIT_NAMES.map((s) => options.counts![s][name])
@@ -117,7 +120,9 @@ function splitError(problem: string): DatasetError {
 function checkFractions(f: readonly number[]): [number, number, number] {
   const sum = f.reduce((a, b) => a + b, 0);
   if (f.length !== 3 || f.some((x) => !Number.isFinite(x) || x < 0) || Math.abs(sum - 1) > 1e-6) {
-    throw splitError(`fractions must be three non-negative numbers (train, val, test) summing to 1, got ${f.join('/')}`);
+    throw splitError(
+      `fractions must be three non-negative numbers (train, val, test) summing to 1, got ${f.join('/')}`,
+    );
   }
   return [f[0]!, f[1]!, f[2]!];
 }
@@ -128,7 +133,10 @@ function checkCounts(counts: SplitCounts, available: [number, number]): void {
     const name = CLASS_NAMES[label];
     const asked = SPLIT_NAMES.map((s) => counts[s]?.[name]);
     if (asked.some((n) => !Number.isInteger(n) || n! < 0)) {
-      problems.push({ file: 'split', problem: `counts for ${name} must be non-negative integers for train, val and test, got ${asked.join('/')}` });
+      problems.push({
+        file: 'split',
+        problem: `counts for ${name} must be non-negative integers for train, val and test, got ${asked.join('/')}`,
+      });
       continue;
     }
     const total = asked.reduce((a, b) => a! + b!, 0)!;
@@ -162,7 +170,9 @@ export function largestRemainder(n: number, fractions: readonly number[]): numbe
   const out = exact.map(Math.floor);
   let left = n - out.reduce((a, b) => a + b, 0);
   // Remainders rounded so float noise (53 * 0.1 vs 53 * 0.1 + 1e-16) never breaks a tie the wrong way.
-  const order = exact.map((e, i) => ({ i, r: Math.round((e - Math.floor(e)) * 1e9) })).sort((a, b) => b.r - a.r || a.i - b.i);
+  const order = exact
+    .map((e, i) => ({ i, r: Math.round((e - Math.floor(e)) * 1e9) }))
+    .sort((a, b) => b.r - a.r || a.i - b.i);
   for (const { i } of order) {
     if (left-- <= 0) break;
     out[i]!++;

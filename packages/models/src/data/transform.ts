@@ -45,15 +45,22 @@ const PREPROCESS_VERSION = 1;
 
 export function resolveTransform(config: TransformConfig): ResolvedTransform {
   const { width, height } = config;
-  for (const [name, v] of [['width', width], ['height', height]] as const) {
-    if (!Number.isInteger(v) || v < 1 || v > 8192) throw new RangeError(`transform ${name} must be an integer in 1..8192, got ${v}`);
+  for (const [name, v] of [
+    ['width', width],
+    ['height', height],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1 || v > 8192)
+      throw new RangeError(`transform ${name} must be an integer in 1..8192, got ${v}`);
   }
   const resizeMode = config.resize ?? 'stretch';
-  if (resizeMode !== 'stretch' && resizeMode !== 'shorter-side-crop') throw new RangeError(`unknown resize mode ${String(resizeMode)}`);
+  if (resizeMode !== 'stretch' && resizeMode !== 'shorter-side-crop')
+    throw new RangeError(`unknown resize mode ${String(resizeMode)}`);
   const std = [...(config.std ?? IMAGENET_STD)] as [number, number, number];
-  if (std.length !== 3 || std.some((s) => !(s > 0))) throw new RangeError(`std must be three positive numbers, got ${std.join(', ')}`);
+  if (std.length !== 3 || std.some((s) => !(s > 0)))
+    throw new RangeError(`std must be three positive numbers, got ${std.join(', ')}`);
   const mean = [...(config.mean ?? IMAGENET_MEAN)] as [number, number, number];
-  if (mean.length !== 3 || mean.some((m) => !Number.isFinite(m))) throw new RangeError(`mean must be three numbers, got ${mean.join(', ')}`);
+  if (mean.length !== 3 || mean.some((m) => !Number.isFinite(m)))
+    throw new RangeError(`mean must be three numbers, got ${mean.join(', ')}`);
   const a = config.augment === true ? DEFAULT_AUGMENT : config.augment || null;
   return { width, height, resize: resizeMode, mean, std, augment: a ? { ...DEFAULT_AUGMENT, ...a } : null };
 }
@@ -85,7 +92,12 @@ export function preprocess(image: Image, config: TransformConfig | ResolvedTrans
   const h = Math.max(coverH, Math.floor(grey.height * scale));
   const scaled = resize(grey, w, h);
   // torchvision CenterCrop rounds the offset.
-  return crop(scaled, { x: Math.round((w - r.width) / 2), y: Math.round((h - r.height) / 2), width: r.width, height: r.height });
+  return crop(scaled, {
+    x: Math.round((w - r.width) / 2),
+    y: Math.round((h - r.height) / 2),
+    width: r.width,
+    height: r.height,
+  });
 }
 
 /**
@@ -101,7 +113,9 @@ export function toNetworkInput(
 ): Float32Array {
   const r = resolveTransform(config);
   if (grey.channels !== 1 || grey.width !== r.width || grey.height !== r.height) {
-    throw new RangeError(`expected a ${r.width}x${r.height} grey image, got ${grey.width}x${grey.height}x${grey.channels}`);
+    throw new RangeError(
+      `expected a ${r.width}x${r.height} grey image, got ${grey.width}x${grey.height}x${grey.channels}`,
+    );
   }
   const n = r.width * r.height;
   const dst = out ?? new Float32Array(3 * n);

@@ -72,7 +72,11 @@ function resolveCheck(check: ImageCheck, n: number): 'decode' | 'header' {
   return check;
 }
 
-async function checkImage(path: string, mode: 'decode' | 'header', maxPixels: number | undefined): Promise<string | undefined> {
+async function checkImage(
+  path: string,
+  mode: 'decode' | 'header',
+  maxPixels: number | undefined,
+): Promise<string | undefined> {
   try {
     if (mode === 'decode') {
       decodeImage(await fs.readFile(path), path, filmDecodeOptions(maxPixels));

@@ -41,7 +41,9 @@ export async function walkFiles(dir: string, options: WalkOptions): Promise<Walk
 
 async function walkFolder(dir: string, real: string, o: WalkOptions, seen: Set<string>, r: WalkResult): Promise<void> {
   seen.add(real);
-  const entries = (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const entries = (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
   for (const e of entries) {
     const path = join(dir, e.name);
     if (o.skipHidden && e.name.startsWith('.')) {
@@ -65,7 +67,11 @@ async function walkFolder(dir: string, real: string, o: WalkOptions, seen: Set<s
     } else if (isDir) {
       const realDir = await fs.realpath(path).catch(() => path);
       if (seen.has(realDir)) {
-        r.problems.push({ path, kind: 'folder', problem: `leads to ${realDir}, a folder already walked (a symlink loop or a second link to it); not walked again` });
+        r.problems.push({
+          path,
+          kind: 'folder',
+          problem: `leads to ${realDir}, a folder already walked (a symlink loop or a second link to it); not walked again`,
+        });
         continue;
       }
       try {
@@ -91,5 +97,9 @@ function brokenLink(e: NodeJS.ErrnoException): string {
 
 function systemReason(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
-  return code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOENT' ? 'no longer exists' : (e as Error).message;
+  return code === 'EACCES' || code === 'EPERM'
+    ? 'permission denied'
+    : code === 'ENOENT'
+      ? 'no longer exists'
+      : (e as Error).message;
 }

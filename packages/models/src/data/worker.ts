@@ -18,7 +18,11 @@ const port = parentPort!;
 port.on('message', (task: WorkerTask) => {
   void (async () => {
     try {
-      const data = await loadNetworkInput(task.path, init.transform, { ...(cache ? { cache } : {}), seed: task.seed, maxPixels: init.maxPixels });
+      const data = await loadNetworkInput(task.path, init.transform, {
+        ...(cache ? { cache } : {}),
+        seed: task.seed,
+        maxPixels: init.maxPixels,
+      });
       if (!cache) stats.decodes++;
       const reply: WorkerReply = { id: task.id, data, stats: { ...stats } };
       port.postMessage(reply, [data.buffer as ArrayBuffer]);

@@ -31,7 +31,9 @@ export function camTargetFor(model: Module): CamTarget {
   const entry = registry.find((r) => model instanceof r.ctor);
   if (!entry) {
     const known = registry.map((r) => r.ctor.name).join(', ') || 'none';
-    throw new Error(`Grad-CAM: no CAM target is registered for ${model.constructor.name} (registered: ${known}); call registerCamTarget for it`);
+    throw new Error(
+      `Grad-CAM: no CAM target is registered for ${model.constructor.name} (registered: ${known}); call registerCamTarget for it`,
+    );
   }
   return entry.make(model);
 }

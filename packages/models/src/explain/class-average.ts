@@ -35,10 +35,19 @@ export class CamAverager {
    * Adds one film: its map [h, w] for `classIndex`, its grey input plane (width*height, in [0, 1])
    * and its undistorted width / height (`FileCam.aspect`; default: the input's).
    */
-  add(classIndex: number, map: ArrayLike<number>, h: number, w: number, grey: ArrayLike<number>, aspect = this.width / this.height): void {
+  add(
+    classIndex: number,
+    map: ArrayLike<number>,
+    h: number,
+    w: number,
+    grey: ArrayLike<number>,
+    aspect = this.width / this.height,
+  ): void {
     const n = this.width * this.height;
-    if (grey.length !== n) throw new RangeError(`CamAverager: grey plane of ${grey.length} values, expected ${this.width}x${this.height}`);
-    if (!(aspect > 0 && Number.isFinite(aspect))) throw new RangeError(`CamAverager: aspect must be a positive number, got ${aspect}`);
+    if (grey.length !== n)
+      throw new RangeError(`CamAverager: grey plane of ${grey.length} values, expected ${this.width}x${this.height}`);
+    if (!(aspect > 0 && Number.isFinite(aspect)))
+      throw new RangeError(`CamAverager: aspect must be a positive number, got ${aspect}`);
     let s = this.sums.get(classIndex);
     if (!s) this.sums.set(classIndex, (s = { n: 0, map: new Float64Array(n), film: new Float64Array(n), aspects: [] }));
     s.aspects.push(aspect);
@@ -91,7 +100,13 @@ export function classAverageOverlay(avg: ClassAverage, options: ClassAverageFigu
   const h = Math.max(1, Math.round(avg.aspect > 1 ? side / avg.aspect : side));
   const w = Math.max(1, Math.round(h * avg.aspect));
   const film = upsampleBilinear(avg.film, avg.height, avg.width, h, w);
-  const overlay = heatOnImage({ width: w, height: h, channels: 1, data: film, bitDepth: 8 }, avg.map, avg.height, avg.width, options);
+  const overlay = heatOnImage(
+    { width: w, height: h, channels: 1, data: film, bitDepth: 8 },
+    avg.map,
+    avg.height,
+    avg.width,
+    options,
+  );
   const heat = upsampleBilinear(scaleToMax(avg.map), avg.height, avg.width, h, w);
   const levels = [...(options.contours ?? [0.5, 0.8])].sort((a, b) => b - a);
   const gap = Math.max(2, Math.round(side / 48));
@@ -104,7 +119,8 @@ export function classAverageOverlay(avg: ClassAverage, options: ClassAverageFigu
       const i = y * w + x;
       const o = 3 * (y * width + x);
       const level = levels.find((l) => onContour(heat, w, h, x, y, l, line));
-      const [r, g, b] = level === undefined ? [film[i]!, film[i]!, film[i]!] : colormap(options.colormap ?? 'jet', level);
+      const [r, g, b] =
+        level === undefined ? [film[i]!, film[i]!, film[i]!] : colormap(options.colormap ?? 'jet', level);
       out[o] = r;
       out[o + 1] = g;
       out[o + 2] = b;
@@ -118,10 +134,24 @@ export function classAverageOverlay(avg: ClassAverage, options: ClassAverageFigu
 }
 
 /** Whether (x, y) is on the inner edge, `line` pixels wide, of the region where heat >= level: inside, with a pixel outside at most `line` away along a row or column. */
-function onContour(heat: ArrayLike<number>, w: number, h: number, x: number, y: number, level: number, line: number): boolean {
+function onContour(
+  heat: ArrayLike<number>,
+  w: number,
+  h: number,
+  x: number,
+  y: number,
+  level: number,
+  line: number,
+): boolean {
   if (heat[y * w + x]! < level) return false;
   for (let d = 1; d <= line; d++) {
-    if ((x >= d && heat[y * w + x - d]! < level) || (x + d < w && heat[y * w + x + d]! < level) || (y >= d && heat[(y - d) * w + x]! < level) || (y + d < h && heat[(y + d) * w + x]! < level)) return true;
+    if (
+      (x >= d && heat[y * w + x - d]! < level) ||
+      (x + d < w && heat[y * w + x + d]! < level) ||
+      (y >= d && heat[(y - d) * w + x]! < level) ||
+      (y + d < h && heat[(y + d) * w + x]! < level)
+    )
+      return true;
   }
   return false;
 }

@@ -42,7 +42,12 @@ export interface ExplainFilesOptions {
   maxPixels?: number;
 }
 
-export async function* explainFiles(model: Module, files: readonly string[], transform: Omit<TransformConfig, 'augment'>, options: ExplainFilesOptions = {}): AsyncGenerator<FileCam | FileCamError> {
+export async function* explainFiles(
+  model: Module,
+  files: readonly string[],
+  transform: Omit<TransformConfig, 'augment'>,
+  options: ExplainFilesOptions = {},
+): AsyncGenerator<FileCam | FileCamError> {
   const r = resolveTransform({ ...transform, augment: false });
   const batch = options.batchSize ?? 16;
   const plane = r.width * r.height;
@@ -55,7 +60,11 @@ export async function* explainFiles(model: Module, files: readonly string[], tra
     for (let i = 0; i < chunk.length; i++) {
       try {
         let aspect = r.width / r.height;
-        await loadNetworkInput(chunk[i]!, r, { out: inputs, offset: ok.length * 3 * plane, maxPixels: options.maxPixels, onDecoded: (film) => {
+        await loadNetworkInput(chunk[i]!, r, {
+          out: inputs,
+          offset: ok.length * 3 * plane,
+          maxPixels: options.maxPixels,
+          onDecoded: (film) => {
             if (r.resize === 'stretch') aspect = film.width / film.height;
           },
         });
@@ -70,7 +79,9 @@ export async function* explainFiles(model: Module, files: readonly string[], tra
       const x = T.tensor(inputs.subarray(0, ok.length * 3 * plane), [ok.length, 3, r.height, r.width]);
       try {
         const wanted = ok.map((i) => options.classFor?.(start + i, chunk[i]!) ?? 'predicted');
-        result = await gradCam(model, x, { classes: wanted.every((c) => c === 'predicted') ? 'predicted' : await resolveMixed(model, x, wanted) });
+        result = await gradCam(model, x, {
+          classes: wanted.every((c) => c === 'predicted') ? 'predicted' : await resolveMixed(model, x, wanted),
+        });
       } finally {
         x.dispose();
       }
@@ -82,8 +93,21 @@ export async function* explainFiles(model: Module, files: readonly string[], tra
         continue;
       }
       // Plane 0 of the normalised input, back to [0, 1] grey.
-      const grey = Float32Array.from(inputs.subarray(k * 3 * plane, k * 3 * plane + plane), (v) => v * r.std[0] + r.mean[0]);
-      yield { file: chunk[i]!, classIndex: result.classes[k]!, map: result.maps[k]!, height: result.height, width: result.width, probabilities: result.probabilities[k]!, grey, aspect: aspects[k]!, layer: result.layer };
+      const grey = Float32Array.from(
+        inputs.subarray(k * 3 * plane, k * 3 * plane + plane),
+        (v) => v * r.std[0] + r.mean[0],
+      );
+      yield {
+        file: chunk[i]!,
+        classIndex: result.classes[k]!,
+        map: result.maps[k]!,
+        height: result.height,
+        width: result.width,
+        probabilities: result.probabilities[k]!,
+        grey,
+        aspect: aspects[k]!,
+        layer: result.layer,
+      };
     }
   }
 }

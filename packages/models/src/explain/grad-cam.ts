@@ -39,7 +39,8 @@ export async function gradCam(model: Module, x: T.Tensor, options: GradCamOption
   let logits: T.Tensor | undefined;
   try {
     activation = T.noGrad(() => T.scope(() => target.features(x)));
-    if (activation.rank !== 4) throw new Error(`Grad-CAM: ${target.layer} gives shape [${activation.shape.join(', ')}], expected [N, K, h, w]`);
+    if (activation.rank !== 4)
+      throw new Error(`Grad-CAM: ${target.layer} gives shape [${activation.shape.join(', ')}], expected [N, K, h, w]`);
     activation.requiresGrad = true;
     const a = activation;
     logits = T.scope(() => target.head(a));
@@ -68,7 +69,14 @@ export async function gradCam(model: Module, x: T.Tensor, options: GradCamOption
 }
 
 /** ReLU(sum_k mean(grad_k) * A_k) for film i, accumulated in float64. */
-export function camFromActivation(activation: ArrayLike<number>, gradient: ArrayLike<number>, i: number, channels: number, h: number, w: number): Float32Array {
+export function camFromActivation(
+  activation: ArrayLike<number>,
+  gradient: ArrayLike<number>,
+  i: number,
+  channels: number,
+  h: number,
+  w: number,
+): Float32Array {
   const plane = h * w;
   const acc = new Float64Array(plane);
   for (let c = 0; c < channels; c++) {
@@ -94,8 +102,14 @@ function softmaxRow(z: ArrayLike<number>, offset: number, k: number): number[] {
 
 function pickClasses(choice: NonNullable<GradCamOptions['classes']>, probabilities: number[][], k: number): number[] {
   const n = probabilities.length;
-  const classes = choice === 'predicted' ? probabilities.map((p) => p.indexOf(Math.max(...p))) : typeof choice === 'number' ? new Array<number>(n).fill(choice) : [...choice];
+  const classes =
+    choice === 'predicted'
+      ? probabilities.map((p) => p.indexOf(Math.max(...p)))
+      : typeof choice === 'number'
+        ? new Array<number>(n).fill(choice)
+        : [...choice];
   if (classes.length !== n) throw new Error(`Grad-CAM: ${classes.length} classes given for ${n} films`);
-  for (const c of classes) if (!Number.isInteger(c) || c < 0 || c >= k) throw new Error(`Grad-CAM: class ${c} is outside 0..${k - 1}`);
+  for (const c of classes)
+    if (!Number.isInteger(c) || c < 0 || c >= k) throw new Error(`Grad-CAM: class ${c} is outside 0..${k - 1}`);
   return classes;
 }

@@ -7,7 +7,13 @@ import { blendHeatmap, resize, toGrey, type ColormapName, type Image } from '@sp
 import { preprocess, type TransformConfig } from '../data/transform.js';
 
 /** map [h, w] -> [outH, outW], bilinear with half-pixel centres (align_corners=False). */
-export function upsampleBilinear(map: ArrayLike<number>, h: number, w: number, outH: number, outW: number): Float32Array {
+export function upsampleBilinear(
+  map: ArrayLike<number>,
+  h: number,
+  w: number,
+  outH: number,
+  outW: number,
+): Float32Array {
   if (map.length !== h * w) throw new RangeError(`upsampleBilinear: ${map.length} values for ${h}x${w}`);
   const ys = axis(h, outH);
   const xs = axis(w, outW);
@@ -56,21 +62,45 @@ export interface OverlayOptions {
  * aspect, a centre crop is repeated at display size) with the map upsampled onto it. The map is
  * scaled to its own maximum. Returns RGB.
  */
-export function camOverlay(film: Image, map: ArrayLike<number>, h: number, w: number, transform: Pick<TransformConfig, 'width' | 'height' | 'resize'>, options: OverlayOptions = {}): Image {
+export function camOverlay(
+  film: Image,
+  map: ArrayLike<number>,
+  h: number,
+  w: number,
+  transform: Pick<TransformConfig, 'width' | 'height' | 'resize'>,
+  options: OverlayOptions = {},
+): Image {
   const maxSide = options.maxSide ?? 512;
   let base: Image;
   if ((transform.resize ?? 'stretch') === 'stretch') {
     const s = Math.min(1, maxSide / Math.max(film.width, film.height));
     base = resize(toGrey(film), Math.max(1, Math.round(film.width * s)), Math.max(1, Math.round(film.height * s)));
   } else {
-    const s = Math.min(maxSide / Math.max(transform.width, transform.height), Math.max(film.width, film.height) / Math.max(transform.width, transform.height));
-    base = preprocess(film, { ...transform, width: Math.max(1, Math.round(transform.width * s)), height: Math.max(1, Math.round(transform.height * s)) });
+    const s = Math.min(
+      maxSide / Math.max(transform.width, transform.height),
+      Math.max(film.width, film.height) / Math.max(transform.width, transform.height),
+    );
+    base = preprocess(film, {
+      ...transform,
+      width: Math.max(1, Math.round(transform.width * s)),
+      height: Math.max(1, Math.round(transform.height * s)),
+    });
   }
   return heatOnImage(base, map, h, w, options);
 }
 
 /** A grey image with a [h, w] map upsampled onto it (the map scaled to its maximum). */
-export function heatOnImage(base: Image, map: ArrayLike<number>, h: number, w: number, options: Pick<OverlayOptions, 'alpha' | 'colormap'> = {}): Image {
+export function heatOnImage(
+  base: Image,
+  map: ArrayLike<number>,
+  h: number,
+  w: number,
+  options: Pick<OverlayOptions, 'alpha' | 'colormap'> = {},
+): Image {
   const heat = upsampleBilinear(scaleToMax(map), h, w, base.height, base.width);
-  return blendHeatmap(base, { width: base.width, height: base.height, channels: 1, data: heat, bitDepth: 8 }, { alpha: options.alpha ?? 0.45, colormap: options.colormap ?? 'jet', normalise: false });
+  return blendHeatmap(
+    base,
+    { width: base.width, height: base.height, channels: 1, data: heat, bitDepth: 8 },
+    { alpha: options.alpha ?? 0.45, colormap: options.colormap ?? 'jet', normalise: false },
+  );
 }

@@ -19,8 +19,12 @@ export interface BinaryMetrics {
   accuracyCI95: [number, number];
 }
 
-export function confusionMatrix(labels: ArrayLike<number>, predicted: ArrayLike<number>): [[number, number], [number, number]] {
-  if (labels.length !== predicted.length) throw new Error(`confusionMatrix: ${labels.length} labels but ${predicted.length} predictions`);
+export function confusionMatrix(
+  labels: ArrayLike<number>,
+  predicted: ArrayLike<number>,
+): [[number, number], [number, number]] {
+  if (labels.length !== predicted.length)
+    throw new Error(`confusionMatrix: ${labels.length} labels but ${predicted.length} predictions`);
   const m: [[number, number], [number, number]] = [
     [0, 0],
     [0, 0],
@@ -28,7 +32,8 @@ export function confusionMatrix(labels: ArrayLike<number>, predicted: ArrayLike<
   for (let i = 0; i < labels.length; i++) {
     const t = labels[i]!;
     const p = predicted[i]!;
-    if ((t !== 0 && t !== 1) || (p !== 0 && p !== 1)) throw new Error(`confusionMatrix: labels must be 0 (F) or 1 (M); got ${t} / ${p} at ${i}`);
+    if ((t !== 0 && t !== 1) || (p !== 0 && p !== 1))
+      throw new Error(`confusionMatrix: labels must be 0 (F) or 1 (M); got ${t} / ${p} at ${i}`);
     m[t]![p]!++;
   }
   return m;
@@ -62,7 +67,10 @@ export function rocAuc(labels: ArrayLike<number>, scores: ArrayLike<number>): nu
 }
 
 /** ROC curve points (false-positive rate, true-positive rate) for P(male), thresholds descending. */
-export function rocCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): { fpr: number[]; tpr: number[]; thresholds: number[] } {
+export function rocCurve(
+  labels: ArrayLike<number>,
+  scores: ArrayLike<number>,
+): { fpr: number[]; tpr: number[]; thresholds: number[] } {
   const order = Array.from({ length: labels.length }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
   const pos = Array.from(labels).filter((l) => l === 1).length;
   const neg = labels.length - pos;
@@ -87,7 +95,11 @@ export function rocCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): 
  * resample (drawn with replacement) and returns its value; resamples where it is not finite (e.g.
  * an AUC of a resample with one class only) are left out of the percentiles.
  */
-export function bootstrapCI(n: number, statistic: (indices: Uint32Array) => number, options: { samples?: number; seed?: number; level?: number } = {}): [number, number] {
+export function bootstrapCI(
+  n: number,
+  statistic: (indices: Uint32Array) => number,
+  options: { samples?: number; seed?: number; level?: number } = {},
+): [number, number] {
   if (n === 0) return [NaN, NaN];
   const samples = options.samples ?? 2000;
   const rng = new SeededRandom(options.seed ?? 12345);
@@ -107,7 +119,10 @@ export function bootstrapCI(n: number, statistic: (indices: Uint32Array) => numb
 }
 
 /** Percentile bootstrap interval of the accuracy (resampling cases with replacement). */
-export function bootstrapAccuracyCI(correct: ArrayLike<boolean | number>, options: { samples?: number; seed?: number; level?: number } = {}): [number, number] {
+export function bootstrapAccuracyCI(
+  correct: ArrayLike<boolean | number>,
+  options: { samples?: number; seed?: number; level?: number } = {},
+): [number, number] {
   const n = correct.length;
   return bootstrapCI(
     n,
@@ -121,7 +136,11 @@ export function bootstrapAccuracyCI(correct: ArrayLike<boolean | number>, option
 }
 
 /** Percentile bootstrap interval of the ROC AUC of P(male) (resampling cases; one-class resamples skipped). */
-export function bootstrapAucCI(labels: ArrayLike<number>, scores: ArrayLike<number>, options: { samples?: number; seed?: number; level?: number } = {}): [number, number] {
+export function bootstrapAucCI(
+  labels: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  options: { samples?: number; seed?: number; level?: number } = {},
+): [number, number] {
   const n = labels.length;
   const l = new Float64Array(n);
   const s = new Float64Array(n);
@@ -142,7 +161,11 @@ export function bootstrapAucCI(labels: ArrayLike<number>, scores: ArrayLike<numb
  * All metrics from true labels and P(male) (the predicted class is P >= threshold, default
  * 0.5: the argmax of two softmax outputs).
  */
-export function binaryMetrics(labels: ArrayLike<number>, probMale: ArrayLike<number>, options: { threshold?: number; bootstrapSeed?: number } = {}): BinaryMetrics {
+export function binaryMetrics(
+  labels: ArrayLike<number>,
+  probMale: ArrayLike<number>,
+  options: { threshold?: number; bootstrapSeed?: number } = {},
+): BinaryMetrics {
   const threshold = options.threshold ?? 0.5;
   const predicted = Array.from(probMale, (p) => (p >= threshold ? 1 : 0));
   const confusion = confusionMatrix(labels, predicted);
@@ -167,5 +190,9 @@ export function binaryMetrics(labels: ArrayLike<number>, probMale: ArrayLike<num
 export function formatConfusion(m: [[number, number], [number, number]]): string {
   const w = Math.max(6, ...m.flat().map((v) => String(v).length));
   const cell = (v: number | string) => String(v).padStart(w);
-  return [`${''.padEnd(8)}${cell('F')} ${cell('M')}   <- predicted`, `true F  ${cell(m[0][0])} ${cell(m[0][1])}`, `true M  ${cell(m[1][0])} ${cell(m[1][1])}`].join('\n');
+  return [
+    `${''.padEnd(8)}${cell('F')} ${cell('M')}   <- predicted`,
+    `true F  ${cell(m[0][0])} ${cell(m[0][1])}`,
+    `true M  ${cell(m[1][0])} ${cell(m[1][1])}`,
+  ].join('\n');
 }

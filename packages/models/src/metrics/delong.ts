@@ -56,7 +56,8 @@ function components(labels: ArrayLike<number>, scores: ArrayLike<number>): Compo
   }
   const m = pos.length;
   const n = neg.length;
-  if (m < 2 || n < 2) throw new RangeError(`delong: needs at least 2 cases of each class (got ${m} positive, ${n} negative)`);
+  if (m < 2 || n < 2)
+    throw new RangeError(`delong: needs at least 2 cases of each class (got ${m} positive, ${n} negative)`);
   const all = midranks([...pos, ...neg]);
   const withinPos = midranks(pos);
   const withinNeg = midranks(neg);
@@ -90,11 +91,18 @@ function covariance(a: Float64Array, b: Float64Array): number {
 /** The AUC of one classifier and its DeLong standard error. */
 export function delongAuc(labels: ArrayLike<number>, scores: ArrayLike<number>): DeLongAuc {
   const c = components(labels, scores);
-  return { auc: c.auc, se: Math.sqrt(covariance(c.v10, c.v10) / c.v10.length + covariance(c.v01, c.v01) / c.v01.length) };
+  return {
+    auc: c.auc,
+    se: Math.sqrt(covariance(c.v10, c.v10) / c.v10.length + covariance(c.v01, c.v01) / c.v01.length),
+  };
 }
 
 /** DeLong's paired test of two classifiers' AUCs on the same cases (same labels, same order). */
-export function delongTest(labels: ArrayLike<number>, scoresA: ArrayLike<number>, scoresB: ArrayLike<number>): DeLongComparison {
+export function delongTest(
+  labels: ArrayLike<number>,
+  scoresA: ArrayLike<number>,
+  scoresB: ArrayLike<number>,
+): DeLongComparison {
   const a = components(labels, scoresA);
   const b = components(labels, scoresB);
   const m = a.v10.length;
@@ -122,7 +130,16 @@ export function erfc(x: number): number {
     Math.exp(
       -z * z -
         1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? r : 2 - r;
 }

@@ -29,8 +29,12 @@ function halfBinomialPmf(n: number, k: number): number {
 
 /** McNemar's test from the discordant counts. */
 export function mcnemarFromCounts(b: number, c: number, bothRight = 0, bothWrong = 0): McNemarResult {
-  for (const [name, v] of [['b', b], ['c', c]] as const) {
-    if (!Number.isInteger(v) || v < 0) throw new RangeError(`mcnemar: ${name} must be a non-negative integer, got ${v}`);
+  for (const [name, v] of [
+    ['b', b],
+    ['c', c],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 0)
+      throw new RangeError(`mcnemar: ${name} must be a non-negative integer, got ${v}`);
   }
   const n = b + c;
   const k = Math.min(b, c);
@@ -45,7 +49,8 @@ export function mcnemarFromCounts(b: number, c: number, bothRight = 0, bothWrong
 
 /** McNemar's test of two classifiers from whether each got each case right (same cases, same order). */
 export function mcnemarTest(correctA: ArrayLike<boolean>, correctB: ArrayLike<boolean>): McNemarResult {
-  if (correctA.length !== correctB.length) throw new Error(`mcnemar: ${correctA.length} cases for A but ${correctB.length} for B`);
+  if (correctA.length !== correctB.length)
+    throw new Error(`mcnemar: ${correctA.length} cases for A but ${correctB.length} for B`);
   let b = 0;
   let c = 0;
   let bothRight = 0;

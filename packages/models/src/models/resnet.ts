@@ -6,7 +6,18 @@
 //          downsample = Sequential(conv1x1 with the block's stride, BatchNorm2d) where shape changes
 // Bottleneck puts the stride on its 3x3 conv (torchvision's "ResNet V1.5").
 import * as T from '@spine/tensor';
-import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, globalAvgPool2d, init, Linear, MaxPool2d, Module, ReLU, Sequential } from '@spine/nn';
+import {
+  AdaptiveAvgPool2d,
+  BatchNorm2d,
+  Conv2d,
+  globalAvgPool2d,
+  init,
+  Linear,
+  MaxPool2d,
+  Module,
+  ReLU,
+  Sequential,
+} from '@spine/nn';
 
 export type ResNetBlock = 'basic' | 'bottleneck';
 
@@ -32,7 +43,8 @@ export type ResNetOptions = Partial<Pick<ResNetConfig, 'numClasses' | 'zeroInitR
 
 const TORCHVISION_WIDTHS = [64, 128, 256, 512] as const;
 
-const conv3x3 = (inC: number, outC: number, stride = 1, groups = 1) => new Conv2d(inC, outC, 3, { stride, padding: 1, groups, bias: false });
+const conv3x3 = (inC: number, outC: number, stride = 1, groups = 1) =>
+  new Conv2d(inC, outC, 3, { stride, padding: 1, groups, bias: false });
 const conv1x1 = (inC: number, outC: number, stride = 1) => new Conv2d(inC, outC, 1, { stride, bias: false });
 
 /** The block's input mapped to its output shape: `downsample` when there is one, else the input. */
@@ -97,7 +109,14 @@ export class Bottleneck extends Module {
   readonly bn3: BatchNorm2d;
   readonly downsample: Sequential | null;
 
-  constructor(inplanes: number, planes: number, stride: number, downsample: Sequential | null, groups: number, baseWidth: number) {
+  constructor(
+    inplanes: number,
+    planes: number,
+    stride: number,
+    downsample: Sequential | null,
+    groups: number,
+    baseWidth: number,
+  ) {
     super();
     const width = Math.floor(planes * (baseWidth / 64)) * groups;
     this.conv1 = this.registerModule('conv1', conv1x1(inplanes, width));
@@ -146,9 +165,12 @@ export class ResNet extends Module {
   constructor(config: ResNetConfig) {
     super();
     const c = (this.config = { ...config, layers: [...config.layers], widths: [...config.widths] });
-    if (c.layers.length !== 4 || !c.layers.every((n) => Number.isInteger(n) && n > 0)) throw new RangeError(`ResNet: layers must be four positive integers, got [${c.layers.join(', ')}]`);
-    if (c.widths.length !== 4 || !c.widths.every((n) => Number.isInteger(n) && n > 0)) throw new RangeError(`ResNet: widths must be four positive integers, got [${c.widths.join(', ')}]`);
-    if (c.block === 'basic' && (c.groups !== 1 || c.widthPerGroup !== 64)) throw new RangeError('ResNet: BasicBlock only supports groups=1 and widthPerGroup=64 (as torchvision)');
+    if (c.layers.length !== 4 || !c.layers.every((n) => Number.isInteger(n) && n > 0))
+      throw new RangeError(`ResNet: layers must be four positive integers, got [${c.layers.join(', ')}]`);
+    if (c.widths.length !== 4 || !c.widths.every((n) => Number.isInteger(n) && n > 0))
+      throw new RangeError(`ResNet: widths must be four positive integers, got [${c.widths.join(', ')}]`);
+    if (c.block === 'basic' && (c.groups !== 1 || c.widthPerGroup !== 64))
+      throw new RangeError('ResNet: BasicBlock only supports groups=1 and widthPerGroup=64 (as torchvision)');
     const expansion = c.block === 'basic' ? BasicBlock.expansion : Bottleneck.expansion;
     let inplanes = c.widths[0];
     this.conv1 = this.registerModule('conv1', new Conv2d(3, inplanes, 7, { stride: 2, padding: 3, bias: false }));
@@ -157,12 +179,17 @@ export class ResNet extends Module {
     this.maxpool = this.registerModule('maxpool', new MaxPool2d(3, { stride: 2, padding: 1 }));
     const makeLayer = (planes: number, blocks: number, stride: number): Sequential => {
       const out = planes * expansion;
-      const downsample = stride !== 1 || inplanes !== out ? new Sequential(conv1x1(inplanes, out, stride), new BatchNorm2d(out)) : null;
+      const downsample =
+        stride !== 1 || inplanes !== out ? new Sequential(conv1x1(inplanes, out, stride), new BatchNorm2d(out)) : null;
       const seq = new Sequential();
       for (let i = 0; i < blocks; i++) {
         const s = i === 0 ? stride : 1;
         const ds = i === 0 ? downsample : null;
-        seq.append(c.block === 'basic' ? new BasicBlock(inplanes, planes, s, ds) : new Bottleneck(inplanes, planes, s, ds, c.groups, c.widthPerGroup));
+        seq.append(
+          c.block === 'basic'
+            ? new BasicBlock(inplanes, planes, s, ds)
+            : new Bottleneck(inplanes, planes, s, ds, c.groups, c.widthPerGroup),
+        );
         inplanes = out;
       }
       return seq;
@@ -184,7 +211,8 @@ export class ResNet extends Module {
       }
     }
     if (c.zeroInitResidual) {
-      for (const [, m] of this.namedModules()) if (m instanceof BasicBlock || m instanceof Bottleneck) init.zeros_(m.lastNorm.param('weight'));
+      for (const [, m] of this.namedModules())
+        if (m instanceof BasicBlock || m instanceof Bottleneck) init.zeros_(m.lastNorm.param('weight'));
     }
   }
 

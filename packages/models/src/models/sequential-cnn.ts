@@ -8,7 +8,20 @@
 // 128 MiB storage binding of lavapipe and WebGPU's default limit, so it is kept as two row
 // blocks; its state-dict key is still `classifier.1.weight` in checkpoints (stateDictData).
 import * as T from '@spine/tensor';
-import { BatchNorm2d, Conv2d, Dropout, Flatten, init, LocalResponseNorm, MaxPool2d, Module, ReLU, Sequential, ShardedLinear, poolOutputSize } from '@spine/nn';
+import {
+  BatchNorm2d,
+  Conv2d,
+  Dropout,
+  Flatten,
+  init,
+  LocalResponseNorm,
+  MaxPool2d,
+  Module,
+  ReLU,
+  Sequential,
+  ShardedLinear,
+  poolOutputSize,
+} from '@spine/nn';
 
 export interface LrnConfig {
   size: number;
@@ -61,14 +74,22 @@ export const PAPER_SEQCNN: SequentialCnnConfig = {
 };
 
 /** Spatial size after every stage, for a config (also checks that it stays positive). */
-export function sequentialCnnShapes(c: SequentialCnnConfig): { conv1: number; pool1: number; conv2: number; pool2: number; pool5: number; fc6Inputs: number } {
+export function sequentialCnnShapes(c: SequentialCnnConfig): {
+  conv1: number;
+  pool1: number;
+  conv2: number;
+  pool2: number;
+  pool5: number;
+  fc6Inputs: number;
+} {
   const conv = (n: number, k: number, s: number, p: number) => Math.floor((n + 2 * p - k) / s) + 1;
   const conv1 = conv(c.inputSize, c.conv1.kernel, c.conv1.stride, c.conv1.padding);
   const pool1 = poolOutputSize(conv1, 3, 2, 0, false);
   const conv2 = conv(pool1, 3, c.conv2.stride, c.conv2.padding);
   const pool2 = poolOutputSize(conv2, 3, 2, 0, false);
   const pool5 = poolOutputSize(pool2, 3, 2, 0, false);
-  if ([conv1, pool1, conv2, pool2, pool5].some((v) => !(v >= 1))) throw new Error(`input size ${c.inputSize} is too small for this network`);
+  if ([conv1, pool1, conv2, pool2, pool5].some((v) => !(v >= 1)))
+    throw new Error(`input size ${c.inputSize} is too small for this network`);
   return { conv1, pool1, conv2, pool2, pool5, fc6Inputs: c.channels[4] * pool5 * pool5 };
 }
 
@@ -88,7 +109,11 @@ export class SequentialCNN extends Module {
     const conv = (i: number, o: number, k: number, stride: number, padding: number, withLrn: boolean) =>
       bn
         ? [new Conv2d(i, o, k, { stride, padding, bias: false }), new BatchNorm2d(o), new ReLU()]
-        : [new Conv2d(i, o, k, { stride, padding }), new ReLU(), ...(withLrn ? [new LocalResponseNorm(c.lrn.size, c.lrn.alpha, c.lrn.beta, c.lrn.k)] : [])];
+        : [
+            new Conv2d(i, o, k, { stride, padding }),
+            new ReLU(),
+            ...(withLrn ? [new LocalResponseNorm(c.lrn.size, c.lrn.alpha, c.lrn.beta, c.lrn.k)] : []),
+          ];
     this.features = this.registerModule(
       'features',
       new Sequential(
@@ -116,7 +141,9 @@ export class SequentialCNN extends Module {
       ),
     );
     // Batch norm keeps its own init (weight 1, bias 0).
-    const normParams = new Set([...this.namedModules()].flatMap(([, m]) => (m instanceof BatchNorm2d ? m.parameters() : [])));
+    const normParams = new Set(
+      [...this.namedModules()].flatMap(([, m]) => (m instanceof BatchNorm2d ? m.parameters() : [])),
+    );
     for (const [name, p] of this.namedParameters()) {
       if (normParams.has(p)) continue;
       if (name.endsWith('.bias')) init.zeros_(p);

@@ -82,7 +82,10 @@ export class UNet extends Module {
     super();
     const c = (this.config = { ...config });
     for (const k of ['inChannels', 'outChannels', 'base', 'depth'] as const) {
-      if (!Number.isInteger(c[k]) || c[k] < (k === 'depth' ? 0 : 1)) throw new RangeError(`UNet: ${k} must be a ${k === 'depth' ? 'non-negative' : 'positive'} integer, got ${c[k]}`);
+      if (!Number.isInteger(c[k]) || c[k] < (k === 'depth' ? 0 : 1))
+        throw new RangeError(
+          `UNet: ${k} must be a ${k === 'depth' ? 'non-negative' : 'positive'} integer, got ${c[k]}`,
+        );
     }
     this.encoder = this.registerModule('encoder', new Sequential(new DoubleConv(c.inChannels, c.base)));
     for (let i = 1; i <= c.depth; i++) this.encoder.append(new DoubleConv(c.base * 2 ** (i - 1), c.base * 2 ** i));
@@ -96,8 +99,10 @@ export class UNet extends Module {
     const { depth, inChannels } = this.config;
     const [, ch, h, w] = x.shape;
     const step = 2 ** depth;
-    if (x.rank !== 4 || ch !== inChannels) throw new RangeError(`UNet: expected input [N, ${inChannels}, H, W], got [${x.shape.join(', ')}]`);
-    if (h! % step !== 0 || w! % step !== 0) throw new RangeError(`UNet: height and width must be divisible by 2^depth = ${step}, got ${h}x${w}`);
+    if (x.rank !== 4 || ch !== inChannels)
+      throw new RangeError(`UNet: expected input [N, ${inChannels}, H, W], got [${x.shape.join(', ')}]`);
+    if (h! % step !== 0 || w! % step !== 0)
+      throw new RangeError(`UNet: height and width must be divisible by 2^depth = ${step}, got ${h}x${w}`);
     const skips: T.Tensor[] = [];
     let y = this.encoder.at(0).forward(x);
     for (let i = 1; i <= depth; i++) {

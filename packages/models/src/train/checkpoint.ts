@@ -14,7 +14,15 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as T from '@spine/tensor';
-import { isSerializationError, readSafetensorsFile, writeSafetensorsFile, type Module, type SGD, type SgdState, type TensorLike } from '@spine/nn/node';
+import {
+  isSerializationError,
+  readSafetensorsFile,
+  writeSafetensorsFile,
+  type Module,
+  type SGD,
+  type SgdState,
+  type TensorLike,
+} from '@spine/nn/node';
 import { syncDir, writeFileAtomic } from '@spine/imaging/node';
 import { TrainingError } from './errors.js';
 import type { EpochMetrics } from './history.js';
@@ -68,7 +76,8 @@ async function readMeta(path: string): Promise<CheckpointMeta | undefined> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-  const bad = (what: string, cause?: unknown) => new TrainingError('bad-checkpoint', `${path}: ${what}`, { file: path, ...(cause === undefined ? {} : { cause }) });
+  const bad = (what: string, cause?: unknown) =>
+    new TrainingError('bad-checkpoint', `${path}: ${what}`, { file: path, ...(cause === undefined ? {} : { cause }) });
   let meta: unknown;
   try {
     meta = JSON.parse(text);
@@ -77,7 +86,10 @@ async function readMeta(path: string): Promise<CheckpointMeta | undefined> {
   }
   const m = meta as Partial<CheckpointMeta> | null;
   if (typeof m !== 'object' || m === null || m.format !== CHECKPOINT_FORMAT || m.version !== CHECKPOINT_VERSION) {
-    const found = typeof m === 'object' && m !== null ? `format ${String(m.format)}, version ${String(m.version)}` : `a JSON ${m === null ? 'null' : typeof m}`;
+    const found =
+      typeof m === 'object' && m !== null
+        ? `format ${String(m.format)}, version ${String(m.version)}`
+        : `a JSON ${m === null ? 'null' : typeof m}`;
     throw bad(`not a spine checkpoint of version ${CHECKPOINT_VERSION} (found ${found})`);
   }
   const problem = metaProblem(m);
@@ -88,10 +100,13 @@ async function readMeta(path: string): Promise<CheckpointMeta | undefined> {
 /** The first field a reader relies on that is missing or of the wrong kind, or undefined. */
 function metaProblem(m: Partial<CheckpointMeta>): string | undefined {
   const count = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
-  if (typeof m.tensors !== 'string' || !/^[^/\\]+\.safetensors$/.test(m.tensors)) return `'tensors' is ${JSON.stringify(m.tensors)}, not the name of a .safetensors file beside it`;
-  for (const k of ['tensorsBytes', 'epoch', 'batch', 'step'] as const) if (!count(m[k])) return `'${k}' is ${JSON.stringify(m[k])}, not a count`;
+  if (typeof m.tensors !== 'string' || !/^[^/\\]+\.safetensors$/.test(m.tensors))
+    return `'tensors' is ${JSON.stringify(m.tensors)}, not the name of a .safetensors file beside it`;
+  for (const k of ['tensorsBytes', 'epoch', 'batch', 'step'] as const)
+    if (!count(m[k])) return `'${k}' is ${JSON.stringify(m[k])}, not a count`;
   if (!Array.isArray(m.optimizer?.paramGroups)) return "'optimizer.paramGroups' is missing";
-  if (typeof m.loaders !== 'object' || m.loaders === null || typeof m.loaders.train !== 'object') return "'loaders' is missing";
+  if (typeof m.loaders !== 'object' || m.loaders === null || typeof m.loaders.train !== 'object')
+    return "'loaders' is missing";
   if (!Array.isArray(m.history)) return "'history' is missing";
   if (typeof m.configHash !== 'string') return "'configHash' is missing";
   return undefined;
@@ -107,15 +122,20 @@ export function readCheckpointMeta(runDir: string, name: CheckpointName): Promis
  * model's entries are stateDictData's: a weight kept in row blocks (FC6) is saved joined, under
  * its PyTorch key; momentum buffers follow the optimizer's parameters, i.e. the blocks.
  */
-async function collectTensors(model: Module, optimizer: SGD): Promise<{ tensors: Map<string, TensorLike>; groups: SgdState['paramGroups'] }> {
+async function collectTensors(
+  model: Module,
+  optimizer: SGD,
+): Promise<{ tensors: Map<string, TensorLike>; groups: SgdState['paramGroups'] }> {
   const tensors = new Map<string, TensorLike>();
   for (const [key, e] of await model.stateDictData()) tensors.set(`model.${key}`, e);
   const state = optimizer.stateDict();
-  for (const [i, b] of [...state.momentumBuffers].sort((a, c) => a[0] - c[0])) tensors.set(`optimizer.momentum.${i}`, { shape: b.shape, data: await b.data() });
+  for (const [i, b] of [...state.momentumBuffers].sort((a, c) => a[0] - c[0]))
+    tensors.set(`optimizer.momentum.${i}`, { shape: b.shape, data: await b.data() });
   return { tensors, groups: state.paramGroups };
 }
 
-export interface SaveInput extends Omit<CheckpointMeta, 'format' | 'version' | 'tensors' | 'tensorsBytes' | 'optimizer' | 'savedAt'> {
+export interface SaveInput
+  extends Omit<CheckpointMeta, 'format' | 'version' | 'tensors' | 'tensorsBytes' | 'optimizer' | 'savedAt'> {
   model: Module;
   optimizer: SGD;
 }
@@ -124,7 +144,11 @@ export interface SaveInput extends Omit<CheckpointMeta, 'format' | 'version' | '
  * Write `last` and, when `alsoBest`, `best` (sharing one tensor file through a hard link where
  * the file system allows, a copy where not). Returns the sidecar written.
  */
-export async function saveCheckpoint(runDir: string, input: SaveInput, names: readonly CheckpointName[]): Promise<CheckpointMeta> {
+export async function saveCheckpoint(
+  runDir: string,
+  input: SaveInput,
+  names: readonly CheckpointName[],
+): Promise<CheckpointMeta> {
   const dir = checkpointDir(runDir);
   await mkdir(dir, { recursive: true });
   const { model, optimizer, ...rest } = input;
@@ -179,25 +203,36 @@ export async function readCheckpoint(runDir: string, name: CheckpointName): Prom
   const meta = await readCheckpointMeta(runDir, name);
   if (!meta) return undefined;
   const path = join(checkpointDir(runDir), meta.tensors);
-  const bad = (what: string, cause?: unknown) => new TrainingError('bad-checkpoint', `${path} (named by ${name}.json): ${what}`, { file: path, ...(cause === undefined ? {} : { cause }) });
+  const bad = (what: string, cause?: unknown) =>
+    new TrainingError('bad-checkpoint', `${path} (named by ${name}.json): ${what}`, {
+      file: path,
+      ...(cause === undefined ? {} : { cause }),
+    });
   const size = await stat(path).then(
     (s) => s.size,
     (e: NodeJS.ErrnoException) => {
       throw bad(e.code === 'ENOENT' ? 'the file is missing' : `cannot be read (${e.code ?? e.message})`, e);
     },
   );
-  if (size !== meta.tensorsBytes) throw bad(`the file is ${size} bytes, ${name}.json records ${meta.tensorsBytes}; it is ${size < meta.tensorsBytes ? 'truncated' : 'not the file the sidecar describes'}`);
+  if (size !== meta.tensorsBytes)
+    throw bad(
+      `the file is ${size} bytes, ${name}.json records ${meta.tensorsBytes}; it is ${size < meta.tensorsBytes ? 'truncated' : 'not the file the sidecar describes'}`,
+    );
   let file;
   try {
     file = await readSafetensorsFile(path);
   } catch (e) {
-    throw bad(isSerializationError(e) ? `${e.key === undefined ? '' : `tensor '${e.key}': `}${e.reason}` : (e as Error).message, e);
+    throw bad(
+      isSerializationError(e) ? `${e.key === undefined ? '' : `tensor '${e.key}': `}${e.reason}` : (e as Error).message,
+      e,
+    );
   }
   const model = new Map<string, { shape: number[]; data: Float32Array | Int32Array | BigInt64Array }>();
   const momentum = new Map<number, { shape: number[]; data: Float32Array | Int32Array | BigInt64Array }>();
   for (const [key, rec] of file.tensors) {
     if (key.startsWith('model.')) model.set(key.slice('model.'.length), { shape: rec.shape, data: rec.data });
-    else if (key.startsWith('optimizer.momentum.')) momentum.set(Number(key.slice('optimizer.momentum.'.length)), { shape: rec.shape, data: rec.data });
+    else if (key.startsWith('optimizer.momentum.'))
+      momentum.set(Number(key.slice('optimizer.momentum.'.length)), { shape: rec.shape, data: rec.data });
     else throw bad(`unexpected tensor '${key}'`);
   }
   return { meta, file: path, model, momentum };
@@ -208,7 +243,12 @@ export async function readCheckpoint(runDir: string, name: CheckpointName): Prom
  * of another network (keys or shapes that differ) is a TrainingError 'wrong-model' naming the file.
  */
 export function applyCheckpointTensors(ckpt: LoadedCheckpoint, model: Module, optimizer?: SGD): void {
-  const wrongModel = (e: unknown) => new TrainingError('wrong-model', `${ckpt.file}: does not fit this ${model.constructor.name} (${(e as Error).message})`, { file: ckpt.file, cause: e });
+  const wrongModel = (e: unknown) =>
+    new TrainingError(
+      'wrong-model',
+      `${ckpt.file}: does not fit this ${model.constructor.name} (${(e as Error).message})`,
+      { file: ckpt.file, cause: e },
+    );
   try {
     model.loadStateDict(ckpt.model);
   } catch (e) {

@@ -3,7 +3,13 @@
  * loss, a checkpoint that is damaged, belongs to another configuration or does not fit the model.
  * The message says what happened and where (epoch, step, file); `code` lets the CLI pick the advice.
  */
-export type TrainingErrorCode = 'non-finite-loss' | 'bad-checkpoint' | 'wrong-model' | 'config-mismatch' | 'no-checkpoint' | 'run-exists';
+export type TrainingErrorCode =
+  | 'non-finite-loss'
+  | 'bad-checkpoint'
+  | 'wrong-model'
+  | 'config-mismatch'
+  | 'no-checkpoint'
+  | 'run-exists';
 
 export class TrainingError extends Error {
   override readonly name = 'TrainingError';

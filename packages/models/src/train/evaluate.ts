@@ -40,7 +40,11 @@ export interface EvaluateOptions {
 }
 
 /** Run the model over one epoch of `loader` in eval mode without autograd. */
-export async function evaluate(model: Module, loader: DataLoader, options: EvaluateOptions = {}): Promise<EvaluationResult> {
+export async function evaluate(
+  model: Module,
+  loader: DataLoader,
+  options: EvaluateOptions = {},
+): Promise<EvaluationResult> {
   const threshold = options.threshold ?? 0.5;
   const wasTraining = model.training;
   model.eval();

@@ -4,7 +4,14 @@
  * evaluation (predictions, the paper's confusion matrix, binary metrics, a JSON report).
  */
 export { TrainingError, isTrainingError, type TrainingErrorCode } from './errors.js';
-export { train, type BatchProgress, type Scheduler, type TrainHooks, type TrainOptions, type TrainResult } from './trainer.js';
+export {
+  train,
+  type BatchProgress,
+  type Scheduler,
+  type TrainHooks,
+  type TrainOptions,
+  type TrainResult,
+} from './trainer.js';
 export { METRICS_FILE, writeMetricsHistory, type EpochMetrics } from './history.js';
 export {
   CHECKPOINT_FORMAT,
@@ -21,5 +28,13 @@ export {
   type SaveInput,
 } from './checkpoint.js';
 export { StopRequest, type StopSignal } from './interrupt.js';
-export { evaluate, formatEvaluation, toReport, type EvaluateOptions, type EvaluationReport, type EvaluationResult, type Prediction } from './evaluate.js';
+export {
+  evaluate,
+  formatEvaluation,
+  toReport,
+  type EvaluateOptions,
+  type EvaluationReport,
+  type EvaluationResult,
+  type Prediction,
+} from './evaluate.js';
 export { syncDir, writeFileAtomic } from '@spine/imaging/node';

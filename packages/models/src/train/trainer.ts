@@ -8,10 +8,26 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as T from '@spine/tensor';
-import { ReduceLROnPlateau, softmaxCrossEntropy, type CrossEntropyOptions, type LRScheduler, type Module, type SGD } from '@spine/nn';
+import {
+  ReduceLROnPlateau,
+  softmaxCrossEntropy,
+  type CrossEntropyOptions,
+  type LRScheduler,
+  type Module,
+  type SGD,
+} from '@spine/nn';
 import type { DataLoader } from '../data/loader.js';
 import { stableKey } from '../data/stable-key.js';
-import { applyCheckpointTensors, checkpointDir, readCheckpoint, readCheckpointMeta, saveCheckpoint, type CheckpointMeta, type CheckpointName, type PartialEpoch } from './checkpoint.js';
+import {
+  applyCheckpointTensors,
+  checkpointDir,
+  readCheckpoint,
+  readCheckpointMeta,
+  saveCheckpoint,
+  type CheckpointMeta,
+  type CheckpointName,
+  type PartialEpoch,
+} from './checkpoint.js';
 import { TrainingError } from './errors.js';
 import { writeMetricsHistory, type EpochMetrics } from './history.js';
 import { StopRequest, type StopSignal } from './interrupt.js';
@@ -97,8 +113,10 @@ interface RunState {
 /** Run (or resume) training; resolves when done or stopped, rejects with TrainingError on a non-finite loss. */
 export async function train(o: TrainOptions): Promise<TrainResult> {
   const lossEvery = o.lossEvery ?? 10;
-  if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new RangeError(`epochs must be a positive integer, got ${o.epochs}`);
-  if (!Number.isInteger(lossEvery) || lossEvery < 1) throw new RangeError(`lossEvery must be a positive integer, got ${lossEvery}`);
+  if (!Number.isInteger(o.epochs) || o.epochs < 1)
+    throw new RangeError(`epochs must be a positive integer, got ${o.epochs}`);
+  if (!Number.isInteger(lossEvery) || lossEvery < 1)
+    throw new RangeError(`lossEvery must be a positive integer, got ${lossEvery}`);
   const configHash = stableKey(o.config ?? null);
   await mkdir(o.runDir, { recursive: true });
   const st: RunState = { epoch: 0, batch: 0, step: 0, history: [], best: null, partial: null };
@@ -106,12 +124,20 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (o.resume) {
     resumedFrom = await restore(o, configHash, st);
   } else if (await readCheckpointMeta(o.runDir, 'last')) {
-    throw new TrainingError('run-exists', `${checkpointDir(o.runDir)} already holds a checkpoint; resume that run or choose another run directory`);
+    throw new TrainingError(
+      'run-exists',
+      `${checkpointDir(o.runDir)} already holds a checkpoint; resume that run or choose another run directory`,
+    );
   }
   const hooks = o.hooks ?? {};
-  const stop = new StopRequest(o.stopSignals ?? ['SIGINT', 'SIGTERM'], o.abortSignal, (r) => hooks.onStopRequested?.(r));
+  const stop = new StopRequest(o.stopSignals ?? ['SIGINT', 'SIGTERM'], o.abortSignal, (r) =>
+    hooks.onStopRequested?.(r),
+  );
   const weight = o.classWeights ? T.tensor(Float32Array.from(o.classWeights)).keep() : undefined;
-  const ce: CrossEntropyOptions = { ...(weight ? { weight } : {}), ...(o.labelSmoothing ? { labelSmoothing: o.labelSmoothing } : {}) };
+  const ce: CrossEntropyOptions = {
+    ...(weight ? { weight } : {}),
+    ...(o.labelSmoothing ? { labelSmoothing: o.labelSmoothing } : {}),
+  };
   const result = (status: TrainResult['status']): TrainResult => ({
     status,
     ...(status === 'interrupted' && stop.requested ? { stopReason: stop.requested } : {}),
@@ -137,24 +163,45 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 
 async function restore(o: TrainOptions, configHash: string, st: RunState): Promise<{ epoch: number; batch: number }> {
   const ckpt = await readCheckpoint(o.runDir, 'last');
-  if (!ckpt) throw new TrainingError('no-checkpoint', `nothing to resume: ${join(checkpointDir(o.runDir), 'last.json')} does not exist`);
+  if (!ckpt)
+    throw new TrainingError(
+      'no-checkpoint',
+      `nothing to resume: ${join(checkpointDir(o.runDir), 'last.json')} does not exist`,
+    );
   const m = ckpt.meta;
   if (m.configHash !== configHash && !o.allowConfigChange) {
-    throw new TrainingError('config-mismatch', `the checkpoint in ${checkpointDir(o.runDir)} was written with config ${m.configHash}, this run has ${configHash}; resume with the same settings (or allow the change explicitly)`);
+    throw new TrainingError(
+      'config-mismatch',
+      `the checkpoint in ${checkpointDir(o.runDir)} was written with config ${m.configHash}, this run has ${configHash}; resume with the same settings (or allow the change explicitly)`,
+    );
   }
   applyCheckpointTensors(ckpt, o.model, o.optimizer);
   if (o.scheduler && m.scheduler) o.scheduler.loadStateDict(m.scheduler);
   T.setRngState(m.rng);
   o.trainLoader.restore(m.loaders.train);
   if (o.valLoader && m.loaders.val) o.valLoader.restore(m.loaders.val);
-  Object.assign(st, { epoch: m.epoch, batch: m.batch, step: m.step, history: [...m.history], best: m.best, partial: m.partial });
+  Object.assign(st, {
+    epoch: m.epoch,
+    batch: m.batch,
+    step: m.step,
+    history: [...m.history],
+    best: m.best,
+    partial: m.partial,
+  });
   // metrics.jsonl may list epochs run after this checkpoint (a crash between the two writes).
   await writeMetricsHistory(o.runDir, st.history);
   return { epoch: m.epoch, batch: m.batch };
 }
 
 /** One epoch (or the rest of one); false when stopped inside it (after saving `last`). */
-async function runEpoch(o: TrainOptions, st: RunState, ce: CrossEntropyOptions, lossEvery: number, stop: StopRequest, configHash: string): Promise<boolean> {
+async function runEpoch(
+  o: TrainOptions,
+  st: RunState,
+  ce: CrossEntropyOptions,
+  lossEvery: number,
+  stop: StopRequest,
+  configHash: string,
+): Promise<boolean> {
   const { model, optimizer, trainLoader, hooks = {} } = o;
   const batches = trainLoader.batchesPerEpoch;
   const epochNo = st.epoch + 1;
@@ -191,11 +238,23 @@ async function runEpoch(o: TrainOptions, st: RunState, ce: CrossEntropyOptions, 
       if (st.step % lossEvery === 0) value = await loss.item();
       loss.dispose();
       if (value !== undefined && !Number.isFinite(value)) {
-        throw await nonFinite(o, `training loss is ${value} at epoch ${epochNo}, batch ${st.batch} of ${batches} (step ${st.step})`);
+        throw await nonFinite(
+          o,
+          `training loss is ${value} at epoch ${epochNo}, batch ${st.batch} of ${batches} (step ${st.step})`,
+        );
       }
       const seconds = (performance.now() - startedAt) / 1000;
       const rate = imagesNow / Math.max(seconds, 1e-9);
-      hooks.onBatch?.({ epoch: epochNo, epochs: o.epochs, batch: st.batch, batches, step: st.step, ...(value !== undefined ? { loss: value } : {}), imagesPerSecond: rate, etaSeconds: ((batches - st.batch) * seconds) / batchesNow });
+      hooks.onBatch?.({
+        epoch: epochNo,
+        epochs: o.epochs,
+        batch: st.batch,
+        batches,
+        step: st.step,
+        ...(value !== undefined ? { loss: value } : {}),
+        imagesPerSecond: rate,
+        etaSeconds: ((batches - st.batch) * seconds) / batchesNow,
+      });
       // Stopping after the epoch's last batch would save a checkpoint the epoch end saves anyway.
       if (stop.requested && st.batch < batches) {
         stopped = true;
@@ -205,14 +264,19 @@ async function runEpoch(o: TrainOptions, st: RunState, ce: CrossEntropyOptions, 
     const [lossSum, correct] = await sums.read();
     const images = before.images + imagesNow;
     const trainSeconds = before.seconds + (performance.now() - startedAt) / 1000;
-    if (!Number.isFinite(lossSum)) throw await nonFinite(o, `training loss is not finite (${lossSum}) in epoch ${epochNo} (read at batch ${st.batch} of ${batches}, step ${st.step})`);
+    if (!Number.isFinite(lossSum))
+      throw await nonFinite(
+        o,
+        `training loss is not finite (${lossSum}) in epoch ${epochNo} (read at batch ${st.batch} of ${batches}, step ${st.step})`,
+      );
     if (stopped) {
       st.partial = { lossSum, correct, images, seconds: trainSeconds };
       await save(o, st, ['last'], configHash);
       return false;
     }
     const val = o.valLoader ? await validate(model, o.valLoader, ce) : undefined;
-    if (val && !Number.isFinite(val.loss)) throw await nonFinite(o, `validation loss is not finite (${val.loss}) after epoch ${epochNo} (step ${st.step})`);
+    if (val && !Number.isFinite(val.loss))
+      throw await nonFinite(o, `validation loss is not finite (${val.loss}) after epoch ${epochNo} (step ${st.step})`);
     const metrics: EpochMetrics = {
       epoch: epochNo,
       lr: lrs[0]!,
@@ -270,7 +334,11 @@ class Accumulators {
 }
 
 /** Validation loss (same criterion as training) and accuracy, in eval mode without autograd. */
-async function validate(model: Module, loader: DataLoader, ce: CrossEntropyOptions): Promise<{ loss: number; accuracy: number; images: number; seconds: number }> {
+async function validate(
+  model: Module,
+  loader: DataLoader,
+  ce: CrossEntropyOptions,
+): Promise<{ loss: number; accuracy: number; images: number; seconds: number }> {
   const t0 = performance.now();
   model.eval();
   const sums = new Accumulators(0, 0);
@@ -326,5 +394,8 @@ async function nonFinite(o: TrainOptions, what: string): Promise<TrainingError> 
     ? `the last good checkpoint is kept: ${join(checkpointDir(o.runDir), 'last.json')} (epoch ${last.epoch}${last.batch ? `, batch ${last.batch}` : ''})`
     : 'no checkpoint had been written yet';
   const lr = o.optimizer.paramGroups.map((g) => g.lr).join(', ');
-  return new TrainingError('non-finite-loss', `${what}; training stopped and ${kept}. Lower the learning rate (now ${lr}) or check the inputs.`);
+  return new TrainingError(
+    'non-finite-loss',
+    `${what}; training stopped and ${kept}. Lower the learning rate (now ${lr}) or check the inputs.`,
+  );
 }

@@ -34,5 +34,10 @@ export function weightsPaths(cacheDir: string, entry: PretrainedWeights): Weight
   const folder = join(cacheDir, 'weights');
   const pthName = urlFileName(entry.url);
   const stem = pthName.replace(/\.pth$/, '');
-  return { folder, safetensors: join(folder, `${stem}.safetensors`), pth: join(folder, pthName), part: join(folder, `${pthName}.part`) };
+  return {
+    folder,
+    safetensors: join(folder, `${stem}.safetensors`),
+    pth: join(folder, pthName),
+    part: join(folder, `${pthName}.part`),
+  };
 }

@@ -35,7 +35,11 @@ export async function convertToSafetensors(
   const file = await readWeightsFile(src);
   const parameterCount = parameterCountOf(file.tensors);
   if (options.expectParameters !== undefined && parameterCount !== options.expectParameters) {
-    throw new WeightsError('incompatible', `${src} holds ${parameterCount.toLocaleString('en-US')} parameters, expected ${options.expectParameters.toLocaleString('en-US')}`, 'It is not the checkpoint these weights name; nothing was stored.');
+    throw new WeightsError(
+      'incompatible',
+      `${src} holds ${parameterCount.toLocaleString('en-US')} parameters, expected ${options.expectParameters.toLocaleString('en-US')}`,
+      'It is not the checkpoint these weights name; nothing was stored.',
+    );
   }
   if (file.tensors.size === 0) throw new WeightsError('bad-file', `${src}: the state dict is empty`);
   const metadata: Record<string, string> = {
@@ -49,5 +53,11 @@ export async function convertToSafetensors(
   };
   await mkdir(dirname(out), { recursive: true });
   await writeSafetensorsFile(out, file.tensors, metadata);
-  return { out, sourceFormat: file.format, tensorCount: file.tensors.size, parameterCount, renamedKeys: file.renamedKeys };
+  return {
+    out,
+    sourceFormat: file.format,
+    tensorCount: file.tensors.size,
+    parameterCount,
+    renamedKeys: file.renamedKeys,
+  };
 }

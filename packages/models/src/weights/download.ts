@@ -30,8 +30,15 @@ const MiB = 2 ** 20;
 const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
 
 /** Download `url` into `partPath`, continuing what is already there. */
-export async function downloadResumable(url: string, partPath: string, options: DownloadOptions = {}): Promise<DownloadResult> {
-  let start = await stat(partPath).then((s) => s.size, () => 0);
+export async function downloadResumable(
+  url: string,
+  partPath: string,
+  options: DownloadOptions = {},
+): Promise<DownloadResult> {
+  let start = await stat(partPath).then(
+    (s) => s.size,
+    () => 0,
+  );
   const headers: Record<string, string> = start > 0 ? { Range: `bytes=${start}-` } : {};
   let response: Response;
   try {
@@ -49,7 +56,11 @@ export async function downloadResumable(url: string, partPath: string, options: 
     if (!range || Number(range[1]) !== start) {
       await response.body?.cancel();
       await truncate(partPath, 0);
-      throw new WeightsError('http', `${url} answered a request for bytes ${start}- with the range '${response.headers.get('content-range') ?? '(none)'}'`, 'The partial download was discarded; run the command again to download from the start.');
+      throw new WeightsError(
+        'http',
+        `${url} answered a request for bytes ${start}- with the range '${response.headers.get('content-range') ?? '(none)'}'`,
+        'The partial download was discarded; run the command again to download from the start.',
+      );
     }
   } else if (response.status === 200) {
     start = 0; // the server ignored Range: the body is the whole file
@@ -81,7 +92,11 @@ export async function downloadResumable(url: string, partPath: string, options: 
     await fh.close();
   }
   if (total !== null && received !== total) {
-    throw new WeightsError('interrupted', `the download of ${url} ended after ${mib(received)} of ${mib(total)}`, `The bytes received are kept in ${partPath}; run the same command again to resume from there.`);
+    throw new WeightsError(
+      'interrupted',
+      `the download of ${url} ended after ${mib(received)} of ${mib(total)}`,
+      `The bytes received are kept in ${partPath}; run the same command again to resume from there.`,
+    );
   }
   return { bytes: received, resumedFrom };
 }
@@ -100,7 +115,9 @@ function networkReason(e: unknown): string {
   const parts: string[] = [];
   for (let c: unknown = e; c instanceof Error && parts.length < 4; c = c.cause) {
     const code = (c as { code?: unknown }).code;
-    parts.push(typeof code === 'string' ? `${code}${c.message && !c.message.includes(code) ? ` ${c.message}` : ''}` : c.message);
+    parts.push(
+      typeof code === 'string' ? `${code}${c.message && !c.message.includes(code) ? ` ${c.message}` : ''}` : c.message,
+    );
   }
   return parts.filter(Boolean).join(': ') || String(e);
 }

@@ -42,7 +42,10 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-export async function fetchPretrainedWeights(entry: PretrainedWeights, options: FetchWeightsOptions): Promise<FetchWeightsResult> {
+export async function fetchPretrainedWeights(
+  entry: PretrainedWeights,
+  options: FetchWeightsOptions,
+): Promise<FetchWeightsResult> {
   const paths = weightsPaths(options.cacheDir, entry);
   const status = options.onStatus ?? (() => undefined);
   if (existsSync(paths.safetensors)) return { path: paths.safetensors, source: 'cached', sha256: null, paths };
@@ -53,7 +56,11 @@ export async function fetchPretrainedWeights(entry: PretrainedWeights, options: 
     status(`found ${paths.pth}; checking its SHA-256`);
     const sha256 = await sha256File(paths.pth);
     if (!sha256.startsWith(entry.sha256Prefix)) {
-      throw new WeightsError('hash-mismatch', `${paths.pth} has SHA-256 ${sha256}, but ${entry.name} must start with ${entry.sha256Prefix}`, `Delete or replace it with the file from ${entry.url}.`);
+      throw new WeightsError(
+        'hash-mismatch',
+        `${paths.pth} has SHA-256 ${sha256}, but ${entry.name} must start with ${entry.sha256Prefix}`,
+        `Delete or replace it with the file from ${entry.url}.`,
+      );
     }
     await convert(entry, paths.pth, paths, sha256, url, status);
     return { path: paths.safetensors, source: 'local', sha256, paths };
@@ -63,7 +70,10 @@ export async function fetchPretrainedWeights(entry: PretrainedWeights, options: 
   for (let attempt = 1; ; attempt++) {
     try {
       if (existsSync(paths.part)) status(`resuming the partial download in ${paths.part}`);
-      await downloadResumable(url, paths.part, { ...(options.onProgress ? { onProgress: options.onProgress } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+      await downloadResumable(url, paths.part, {
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
       break;
     } catch (e) {
       if (!(isWeightsError(e) && e.code === 'interrupted') || attempt >= attempts || options.signal?.aborted) throw e;
@@ -86,7 +96,14 @@ export async function fetchPretrainedWeights(entry: PretrainedWeights, options: 
   return { path: paths.safetensors, source: 'downloaded', sha256, paths };
 }
 
-async function convert(entry: PretrainedWeights, src: string, paths: WeightsPaths, sha256: string, url: string, status: (m: string) => void): Promise<void> {
+async function convert(
+  entry: PretrainedWeights,
+  src: string,
+  paths: WeightsPaths,
+  sha256: string,
+  url: string,
+  status: (m: string) => void,
+): Promise<void> {
   status(`converting to ${paths.safetensors}`);
   await convertToSafetensors(src, paths.safetensors, {
     metadata: { name: entry.name, arch: entry.arch, source: url, source_sha256: sha256, dataset: entry.dataset },

@@ -31,7 +31,11 @@ export interface PretrainedLoad {
  * classifier. Every feature key of the model must be in the file and vice versa (weights for
  * another depth, say densenet169 into densenet121, are refused by name); shapes must match.
  */
-export function loadPretrainedFeatures(model: FineTunable, fileWeights: ReadonlyMap<string, TensorRecord>, file: string): PretrainedLoad {
+export function loadPretrainedFeatures(
+  model: FineTunable,
+  fileWeights: ReadonlyMap<string, TensorRecord>,
+  file: string,
+): PretrainedLoad {
   const weights = unwrapModelKeys(fileWeights);
   const own = [...model.stateDict().keys()].filter((k) => !HEAD.test(k));
   const missing = own.filter((k) => !weights.has(k) && !OPTIONAL.test(k));
@@ -39,14 +43,27 @@ export function loadPretrainedFeatures(model: FineTunable, fileWeights: Readonly
   const ownSet = new Set(own);
   const unexpected = [...source.keys()].filter((k) => !ownSet.has(k));
   if (missing.length || unexpected.length) {
-    const list = (keys: string[]) => `${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ` (+${keys.length - 5} more)` : ''}`;
-    const parts = [missing.length ? `the model's ${list(missing)} ${missing.length === 1 ? 'is' : 'are'} not in the file` : '', unexpected.length ? `the file's ${list(unexpected)} ${unexpected.length === 1 ? 'is' : 'are'} not in the model` : ''].filter(Boolean);
-    throw new WeightsError('incompatible', `${file} does not fit this network: ${parts.join('; ')}`, 'Use weights made for the same architecture (e.g. densenet121 weights for --model densenet121).');
+    const list = (keys: string[]) =>
+      `${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ` (+${keys.length - 5} more)` : ''}`;
+    const parts = [
+      missing.length ? `the model's ${list(missing)} ${missing.length === 1 ? 'is' : 'are'} not in the file` : '',
+      unexpected.length
+        ? `the file's ${list(unexpected)} ${unexpected.length === 1 ? 'is' : 'are'} not in the model`
+        : '',
+    ].filter(Boolean);
+    throw new WeightsError(
+      'incompatible',
+      `${file} does not fit this network: ${parts.join('; ')}`,
+      'Use weights made for the same architecture (e.g. densenet121 weights for --model densenet121).',
+    );
   }
   try {
     model.loadStateDict(source, false);
   } catch (e) {
-    if (e instanceof NnError) throw new WeightsError('incompatible', `${file}: ${e.message.replace(/^loadStateDict: /, '')}`, undefined, { cause: e });
+    if (e instanceof NnError)
+      throw new WeightsError('incompatible', `${file}: ${e.message.replace(/^loadStateDict: /, '')}`, undefined, {
+        cause: e,
+      });
     throw e;
   }
   resetClassifier(model);
@@ -61,7 +78,10 @@ export function loadPretrainedFeatures(model: FineTunable, fileWeights: Readonly
 export function unwrapModelKeys<T>(tensors: ReadonlyMap<string, T>): ReadonlyMap<string, T> {
   const keys = [...tensors.keys()];
   for (const prefix of ['model.', 'module.']) {
-    if (keys.some((k) => k.startsWith(prefix)) && keys.every((k) => k.startsWith(prefix) || k.startsWith('optimizer.'))) {
+    if (
+      keys.some((k) => k.startsWith(prefix)) &&
+      keys.every((k) => k.startsWith(prefix) || k.startsWith('optimizer.'))
+    ) {
       return new Map(keys.filter((k) => k.startsWith(prefix)).map((k) => [k.slice(prefix.length), tensors.get(k)!]));
     }
   }

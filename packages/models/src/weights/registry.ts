@@ -22,7 +22,12 @@ export interface PretrainedWeights {
 
 const BASE = 'https://download.pytorch.org/models';
 
-function entry(arch: PretrainedWeights['arch'], hash: string, parameterCount: number, name: string = arch): PretrainedWeights {
+function entry(
+  arch: PretrainedWeights['arch'],
+  hash: string,
+  parameterCount: number,
+  name: string = arch,
+): PretrainedWeights {
   return { name, arch, url: `${BASE}/${arch}-${hash}.pth`, sha256Prefix: hash, parameterCount, dataset: 'ImageNet-1k' };
 }
 

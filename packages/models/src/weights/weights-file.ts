@@ -6,7 +6,14 @@
  * on the way in, exactly as torchvision's loader does, so every consumer sees one naming.
  */
 import { open } from 'node:fs/promises';
-import { SafetensorsFileReader, isSerializationError, readSafetensorsFile, readTorchCheckpointFile, type DType, type TensorRecord } from '@spine/nn/node';
+import {
+  SafetensorsFileReader,
+  isSerializationError,
+  readSafetensorsFile,
+  readTorchCheckpointFile,
+  type DType,
+  type TensorRecord,
+} from '@spine/nn/node';
 import { remapLegacyDenseNetKeys } from '../models/densenet/legacy-keys.js';
 import { WeightsError } from './errors.js';
 
@@ -34,9 +41,11 @@ export async function detectWeightsFormat(path: string): Promise<WeightsFormat |
   try {
     const head = new Uint8Array(16);
     const { bytesRead } = await fh.read(head, 0, 16, 0);
-    if (bytesRead >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return 'torch-zip';
+    if (bytesRead >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04)
+      return 'torch-zip';
     // Legacy torch.save: a protocol-2 pickle (0x80 0x02) of the magic number 0x1950a86a20f9469cfc6c as a LONG1 (0x8a 0x0a).
-    if (bytesRead >= 4 && head[0] === 0x80 && head[1] === 0x02 && head[2] === 0x8a && head[3] === 0x0a) return 'torch-legacy';
+    if (bytesRead >= 4 && head[0] === 0x80 && head[1] === 0x02 && head[2] === 0x8a && head[3] === 0x0a)
+      return 'torch-legacy';
     if (bytesRead >= 9) {
       const n = Number(new DataView(head.buffer).getBigUint64(0, true));
       // A header length that runs past the end still says safetensors: the reader then reports
@@ -129,10 +138,19 @@ async function sniffOrThrow(path: string): Promise<WeightsFormat> {
     format = await detectWeightsFormat(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new WeightsError('bad-file', `${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, expected a weights file' : (e as Error).message}`, undefined, { cause: e });
+    throw new WeightsError(
+      'bad-file',
+      `${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, expected a weights file' : (e as Error).message}`,
+      undefined,
+      { cause: e },
+    );
   }
   if (!format) {
-    throw new WeightsError('bad-file', `${path}: not a weights file (neither a PyTorch checkpoint, zip or legacy, nor safetensors)`, 'Pass a .pth written by torch.save or a .safetensors file.');
+    throw new WeightsError(
+      'bad-file',
+      `${path}: not a weights file (neither a PyTorch checkpoint, zip or legacy, nor safetensors)`,
+      'Pass a .pth written by torch.save or a .safetensors file.',
+    );
   }
   return format;
 }

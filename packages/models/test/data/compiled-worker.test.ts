@@ -20,13 +20,26 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 describe('compiled layout', () => {
   it('runs workers from the sibling worker.js', async () => {
     const srcDir = join(pkg, 'src', 'data');
-    const entries = readdirSync(srcDir).filter((f) => f.endsWith('.ts')).map((f) => join(srcDir, f));
-    await build({ entryPoints: entries, outdir: out, format: 'esm', platform: 'node', target: 'node20', logLevel: 'silent' });
+    const entries = readdirSync(srcDir)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join(srcDir, f));
+    await build({
+      entryPoints: entries,
+      outdir: out,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      logLevel: 'silent',
+    });
     const data = (await import(join(out, 'index.js'))) as typeof Data;
     expect(await data.workerScript()).toBe(join(out, 'worker.js'));
     const d = tempDir();
     try {
-      const records: Data.DatasetRecord[] = [0, 1, 2].map((i) => ({ path: put(d.dir, `${i}.png`, pngBytes(12, 9, i)), file: `${i}.png`, label: (i % 2) as 0 | 1 }));
+      const records: Data.DatasetRecord[] = [0, 1, 2].map((i) => ({
+        path: put(d.dir, `${i}.png`, pngBytes(12, 9, i)),
+        file: `${i}.png`,
+        label: (i % 2) as 0 | 1,
+      }));
       const loader = new data.DataLoader(records, { batchSize: 3, transform: { width: 6, height: 6 }, workers: 1 });
       const batches: Data.Batch[] = [];
       for await (const b of loader.epoch()) batches.push(b);

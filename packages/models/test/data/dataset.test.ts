@@ -44,7 +44,14 @@ describe('loadCsvDataset', () => {
     expect(ds.records).toHaveLength(800);
     expect(ds.records.filter((r) => r.label === 0)).toHaveLength(400);
     const first = ds.records[0]!;
-    expect(first).toMatchObject({ file: 'cervical-0001-00000.png', label: 0, age: 68, subjectId: 'C0001-00000', region: 'cervical', line: 2 });
+    expect(first).toMatchObject({
+      file: 'cervical-0001-00000.png',
+      label: 0,
+      age: 68,
+      subjectId: 'C0001-00000',
+      region: 'cervical',
+      line: 2,
+    });
     expect(first.path).toBe(join(SAMPLE, 'cervical', 'cervical-0001-00000.png'));
   });
 
@@ -113,7 +120,9 @@ describe('loadCsvDataset', () => {
     expect(byLine.get(4)).toEqual(['duplicate row: the same file is listed on line 2']);
     expect(byLine.get(5)).toEqual(['file not found']);
     expect(byLine.get(6)).toEqual(['duplicate row: the same file is listed on line 3']);
-    expect(byLine.get(7)![0]).toBe('unknown sex "2" (accepted: F/M, female/male (any case), or 0/1 read as 0=female, 1=male)');
+    expect(byLine.get(7)![0]).toBe(
+      'unknown sex "2" (accepted: F/M, female/male (any case), or 0/1 read as 0=female, 1=male)',
+    );
     expect(byLine.get(7)![1]).toMatch(/^unreadable image: not a recognised image/);
     expect(byLine.get(8)![0]).toMatch(/^unreadable image:/);
     expect(byLine.get(9)).toEqual(['path leaves the data folder (..)']);
@@ -139,7 +148,10 @@ describe('loadCsvDataset', () => {
     put(d, 'labels.csv', 'file,sex\na.png,F\ntrunc.png,M\ntext.png,M\n');
     const problems = await problemsOf(loadCsvDataset(d, { imageCheck: 'header' }));
     expect(problems.map((p) => p.file)).toEqual(['text.png']);
-    expect((await problemsOf(loadCsvDataset(d, { imageCheck: 'decode' }))).map((p) => p.file)).toEqual(['trunc.png', 'text.png']);
+    expect((await problemsOf(loadCsvDataset(d, { imageCheck: 'decode' }))).map((p) => p.file)).toEqual([
+      'trunc.png',
+      'text.png',
+    ]);
   });
 
   it('reports an empty class, mixed-sex subjects, missing columns, a missing labels file and bad CSV', async () => {
@@ -149,12 +161,22 @@ describe('loadCsvDataset', () => {
     put(d, 'labels.csv', 'file,sex,subject_id\na.png,F,S1\nb.png,F,S1\n');
     expect((await problemsOf(loadCsvDataset(d))).map((p) => p.problem)).toEqual(['no male images (a class is empty)']);
     put(d, 'labels.csv', 'file,sex,subject_id\na.png,F,S1\nb.png,M,S1\n');
-    expect(await problemsOf(loadCsvDataset(d))).toEqual([{ file: 'b.png', line: 3, problem: 'subject S1 is male here but female at line 2' }]);
+    expect(await problemsOf(loadCsvDataset(d))).toEqual([
+      { file: 'b.png', line: 3, problem: 'subject S1 is male here but female at line 2' },
+    ]);
     put(d, 'labels.csv', 'name,gender\na.png,F\n');
-    expect((await problemsOf(loadCsvDataset(d)))[0]).toMatchObject({ line: 1, problem: 'missing column(s) file, sex; header is: name, gender' });
+    expect((await problemsOf(loadCsvDataset(d)))[0]).toMatchObject({
+      line: 1,
+      problem: 'missing column(s) file, sex; header is: name, gender',
+    });
     put(d, 'labels.csv', 'file,sex\n"a.png,F\n');
-    expect((await problemsOf(loadCsvDataset(d)))[0]).toMatchObject({ line: 2, problem: 'a quoted field is never closed (missing ")' });
-    expect((await problemsOf(loadCsvDataset(d, { labels: join(d, 'nope.csv') })))[0]!.problem).toMatch(/labels file not found/);
+    expect((await problemsOf(loadCsvDataset(d)))[0]).toMatchObject({
+      line: 2,
+      problem: 'a quoted field is never closed (missing ")',
+    });
+    expect((await problemsOf(loadCsvDataset(d, { labels: join(d, 'nope.csv') })))[0]!.problem).toMatch(
+      /labels file not found/,
+    );
     expect((await problemsOf(loadCsvDataset(join(d, 'nowhere'))))[0]!.problem).toBe('not a directory');
   });
 });
@@ -196,6 +218,8 @@ describe('loadFolderDataset', () => {
   it('explains what it expected when there are no class folders', async () => {
     const d = dir();
     put(d, 'a.png', pngBytes(4, 4));
-    expect((await problemsOf(loadFolderDataset(d)))[0]!.problem).toBe('expected subfolders female/ and male/ (or a labels CSV); found: a.png');
+    expect((await problemsOf(loadFolderDataset(d)))[0]!.problem).toBe(
+      'expected subfolders female/ and male/ (or a labels CSV); found: a.png',
+    );
   });
 });

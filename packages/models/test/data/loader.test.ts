@@ -46,7 +46,13 @@ describe('DataLoader', () => {
     try {
       const a = await collect(threaded);
       const b = await collect(inline);
-      expect(a.map((x) => x.shape)).toEqual([[5, 3, 28, 24], [5, 3, 28, 24], [5, 3, 28, 24], [5, 3, 28, 24], [2, 3, 28, 24]]);
+      expect(a.map((x) => x.shape)).toEqual([
+        [5, 3, 28, 24],
+        [5, 3, 28, 24],
+        [5, 3, 28, 24],
+        [5, 3, 28, 24],
+        [2, 3, 28, 24],
+      ]);
       expect(threaded.batchesPerEpoch).toBe(5);
       expect(a.flatMap((x) => x.files).sort()).toEqual(records.map((r) => r.file).sort());
       for (let k = 0; k < a.length; k++) {
@@ -112,7 +118,8 @@ describe('DataLoader', () => {
       const e1 = await collect(loader);
       expect(await loader.cacheStats()).toMatchObject({ decodes: records.length, hits: records.length });
       // Cached pixels give the same inputs as decoding (no augmentation here, so equal per file).
-      const byFile = (bs: Batch[]) => new Map(bs.flatMap((b) => b.files.map((f, i) => [f, b.images.slice(i * 2016, (i + 1) * 2016)] as const)));
+      const byFile = (bs: Batch[]) =>
+        new Map(bs.flatMap((b) => b.files.map((f, i) => [f, b.images.slice(i * 2016, (i + 1) * 2016)] as const)));
       const m0 = byFile(e0);
       for (const [f, x] of byFile(e1)) expect(x).toEqual(m0.get(f));
     } finally {
@@ -187,7 +194,12 @@ describe('DataLoader', () => {
         const err = await collect(refusing).catch((e: unknown) => e);
         await refusing.close();
         expect((err as { problems: unknown[] }).problems).toEqual([
-          { file: 'film.png', problem: expect.stringMatching(/^could not load image: image size 40x30 \(1,200 pixels\) is above the limit of 1,199 pixels/) },
+          {
+            file: 'film.png',
+            problem: expect.stringMatching(
+              /^could not load image: image size 40x30 \(1,200 pixels\) is above the limit of 1,199 pixels/,
+            ),
+          },
         ]);
         const accepting = new DataLoader(rs, { batchSize: 1, transform, workers, maxPixels: 1200 });
         expect((await collect(accepting))[0]!.images).toEqual(await loadNetworkInput(path, transform));

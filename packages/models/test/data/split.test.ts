@@ -78,11 +78,15 @@ describe('stratifiedSplit', () => {
   });
 
   it('leaves images beyond the counts unused and refuses counts a class cannot fill', () => {
-    const s = stratifiedSplit(records(10, 10), { counts: { train: { female: 5, male: 6 }, val: { female: 1, male: 1 }, test: { female: 1, male: 1 } } });
+    const s = stratifiedSplit(records(10, 10), {
+      counts: { train: { female: 5, male: 6 }, val: { female: 1, male: 1 }, test: { female: 1, male: 1 } },
+    });
     expect(countClasses(s.unused)).toEqual({ female: 3, male: 2 });
     const err = (() => {
       try {
-        stratifiedSplit(records(10, 10), { counts: { train: { female: 9, male: 12 }, val: { female: 1, male: 1 }, test: { female: 1, male: 1 } } });
+        stratifiedSplit(records(10, 10), {
+          counts: { train: { female: 9, male: 12 }, val: { female: 1, male: 1 }, test: { female: 1, male: 1 } },
+        });
       } catch (e) {
         return e as DatasetError;
       }
@@ -123,11 +127,15 @@ describe('stratifiedSplit', () => {
 
   it('meets exact counts with subjects when whole subjects can, and says so when they cannot', () => {
     const r = records(30, 30, 3); // subjects of 3 images
-    const ok = stratifiedSplit(r, { counts: { train: { female: 24, male: 21 }, val: { female: 3, male: 6 }, test: { female: 3, male: 3 } } });
+    const ok = stratifiedSplit(r, {
+      counts: { train: { female: 24, male: 21 }, val: { female: 3, male: 6 }, test: { female: 3, male: 3 } },
+    });
     expect(countClasses(ok.val)).toEqual({ female: 3, male: 6 });
-    expect(() => stratifiedSplit(r, { counts: { train: { female: 25, male: 21 }, val: { female: 2, male: 6 }, test: { female: 3, male: 3 } } })).toThrow(
-      /train needs exactly 25 female images but whole subjects give 24/,
-    );
+    expect(() =>
+      stratifiedSplit(r, {
+        counts: { train: { female: 25, male: 21 }, val: { female: 2, male: 6 }, test: { female: 3, male: 3 } },
+      }),
+    ).toThrow(/train needs exactly 25 female images but whole subjects give 24/);
   });
 });
 
@@ -140,7 +148,13 @@ describe('split.json', () => {
     const path = join(dir, 'run', 'split.json');
     await saveSplit(path, split);
     const json = JSON.parse(readFileSync(path, 'utf8'));
-    expect(json).toMatchObject({ version: 1, seed: 11, fractions: [0.8, 0.1, 0.1], groupedBySubject: true, classes: ['female', 'male'] });
+    expect(json).toMatchObject({
+      version: 1,
+      seed: 11,
+      fractions: [0.8, 0.1, 0.1],
+      groupedBySubject: true,
+      classes: ['female', 'male'],
+    });
     expect(json.splits.test.counts.female + json.splits.test.counts.male).toBe(json.splits.test.files.length);
     const back = await loadSplit(path, ds);
     expect(toSplitFile(back)).toEqual(toSplitFile(split));
@@ -162,8 +176,12 @@ describe('split.json', () => {
         [dropped, 'in the dataset but not in split.json'],
       ]);
     }
-    const relabelled = dataset(ds.records.map((r) => (r.file === file.splits.test.files[0] ? { ...r, label: (1 - r.label) as 0 | 1 } : r)));
-    expect(() => splitFromFile(file, relabelled)).toThrow(/test was saved with \d+ female \/ \d+ male but the dataset's labels now give/);
+    const relabelled = dataset(
+      ds.records.map((r) => (r.file === file.splits.test.files[0] ? { ...r, label: (1 - r.label) as 0 | 1 } : r)),
+    );
+    expect(() => splitFromFile(file, relabelled)).toThrow(
+      /test was saved with \d+ female \/ \d+ male but the dataset's labels now give/,
+    );
     expect(() => splitFromFile({ ...file, version: 9 }, ds)).toThrow(/unsupported version 9/);
   });
 });

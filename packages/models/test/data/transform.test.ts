@@ -44,7 +44,9 @@ describe('preprocess and toNetworkInput', () => {
     const rgb = imageFromData(1, 1, 3, Float32Array.from([1, 1, 1]));
     const grey = preprocess(rgb, { width: 1, height: 1 });
     const x = toNetworkInput(grey, { width: 1, height: 1 });
-    expect(Array.from(x)).toEqual([(1 - 0.485) / 0.229, (1 - 0.456) / 0.224, (1 - 0.406) / 0.225].map((v) => expect.closeTo(v, 5)));
+    expect(Array.from(x)).toEqual(
+      [(1 - 0.485) / 0.229, (1 - 0.456) / 0.224, (1 - 0.406) / 0.225].map((v) => expect.closeTo(v, 5)),
+    );
     const plain = toNetworkInput(grey, { width: 1, height: 1, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
     expect(Array.from(plain)).toEqual([1, 1, 1].map((v) => expect.closeTo(v, 5)));
   });

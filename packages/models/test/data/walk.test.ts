@@ -28,10 +28,12 @@ describe('walkFiles', () => {
     const r = await walkFiles(d, png);
     expect(r.files).toEqual([join(d, 'a-link.png'), join(d, 'b.png'), join(d, 'sub', 'linked', 'deep.png')]);
     expect(r.skipped).toEqual([join(d, 'notes.txt')]);
-    expect(r.problems).toEqual([{ path: join(d, 'sub', 'loop'), kind: 'folder', problem: expect.stringMatching(/a folder already walked/) }]);
+    expect(r.problems).toEqual([
+      { path: join(d, 'sub', 'loop'), kind: 'folder', problem: expect.stringMatching(/a folder already walked/) },
+    ]);
   });
 
-  it('lists only the folder\'s own files, links to files included, when not recursive', async () => {
+  it("lists only the folder's own files, links to files included, when not recursive", async () => {
     const d = dir();
     const elsewhere = dir();
     put(elsewhere, 'far.png', 'x');
@@ -57,7 +59,7 @@ describe('walkFiles', () => {
     ]);
   });
 
-  it('is the folder dataset\'s walk: a symlinked subfolder inside the data folder is followed, a loop is a problem', async () => {
+  it("is the folder dataset's walk: a symlinked subfolder inside the data folder is followed, a loop is a problem", async () => {
     const d = dir();
     put(d, 'female/a.png', pngBytes(4, 4));
     put(d, 'shared/b.png', pngBytes(4, 4, 1));

@@ -45,5 +45,8 @@ export async function expectNear(got: T.Tensor, want: GoldenArray, rel: number, 
       at = i;
     }
   }
-  expect(worst / scale, `${label}: relative error at flat index ${at} (got ${data[at]}, want ${want.data[at]})`).toBeLessThan(rel);
+  expect(
+    worst / scale,
+    `${label}: relative error at flat index ${at} (got ${data[at]}, want ${want.data[at]})`,
+  ).toBeLessThan(rel);
 }

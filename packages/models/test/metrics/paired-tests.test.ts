@@ -8,7 +8,17 @@ import { mcnemarFromCounts, mcnemarTest } from '../../src/metrics/mcnemar.js';
 // pairwise kernel over every positive-negative pair (not midranks) and math.erfc.
 interface Goldens {
   mcnemar: { b: number; c: number; exactP: number; midP: number }[];
-  delong: { labels: number[]; a: number[]; b: number[]; aucA: number; aucB: number; seA: number; se: number; z: number; p: number }[];
+  delong: {
+    labels: number[];
+    a: number[];
+    b: number[];
+    aucA: number;
+    aucB: number;
+    seA: number;
+    se: number;
+    z: number;
+    p: number;
+  }[];
 }
 const goldens = JSON.parse(readFileSync(new URL('./paired-tests-goldens.json', import.meta.url), 'utf8')) as Goldens;
 
@@ -63,7 +73,9 @@ describe('DeLong', () => {
     expect(erfc(0)).toBeCloseTo(1, 7);
     expect(erfc(1.959963984540054 / Math.SQRT2)).toBeCloseTo(0.05, 7);
     expect(erfc(-1)).toBeCloseTo(1.8427007929497148, 7);
-    expect(() => delongTest([1, 1, 1], [0.1, 0.2, 0.3], [0.3, 0.2, 0.1])).toThrow(/at least 2 cases of each class \(got 3 positive, 0 negative\)/);
+    expect(() => delongTest([1, 1, 1], [0.1, 0.2, 0.3], [0.3, 0.2, 0.1])).toThrow(
+      /at least 2 cases of each class \(got 3 positive, 0 negative\)/,
+    );
   });
 });
 
@@ -72,7 +84,9 @@ describe('bootstrap intervals', () => {
     // Values of bootstrapAccuracyCI as written before bootstrapCI took its loop.
     const correct = Array.from({ length: 137 }, (_, i) => (i * 7919) % 10 < 7);
     expect(bootstrapAccuracyCI(correct)).toEqual([0.6131386861313869, 0.7664233576642335]);
-    expect(bootstrapAccuracyCI(correct, { seed: 5, samples: 500, level: 0.9 })).toEqual([0.6204379562043796, 0.7518248175182481]);
+    expect(bootstrapAccuracyCI(correct, { seed: 5, samples: 500, level: 0.9 })).toEqual([
+      0.6204379562043796, 0.7518248175182481,
+    ]);
   });
 
   it('the AUC interval brackets the AUC and narrows with more cases', () => {

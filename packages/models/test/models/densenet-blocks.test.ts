@@ -27,7 +27,10 @@ beforeAll(async () => {
 });
 
 function build(memoryEfficient: boolean): Sequential {
-  return new Sequential(new DenseBlock({ numLayers: 2, numInputFeatures: 8, bnSize: 2, growthRate: 4, memoryEfficient }), new Transition(16, 8));
+  return new Sequential(
+    new DenseBlock({ numLayers: 2, numInputFeatures: 8, bnSize: 2, growthRate: 4, memoryEfficient }),
+    new Transition(16, 8),
+  );
 }
 
 describe('DenseBlock and Transition match torchvision', () => {
@@ -48,12 +51,18 @@ describe('DenseBlock and Transition match torchvision', () => {
       await expectNear(x.grad!, golden.dx, 1e-3, 'dx');
       const names = [...net.namedParameters()].map(([name]) => name);
       expect(names).toEqual(Object.keys(golden.grads));
-      for (const [name, p] of net.namedParameters()) await expectNear(p.grad!, golden.grads[name]!, 1e-3, `grad ${name}`);
+      for (const [name, p] of net.namedParameters())
+        await expectNear(p.grad!, golden.grads[name]!, 1e-3, `grad ${name}`);
       const sd = net.stateDict();
       for (const [k, v] of Object.entries(golden.running_after)) await expectNear(sd.get(k)!, v, 1e-4, k);
       expect(await sd.get('0.denselayer1.norm1.num_batches_tracked')!.item()).toBe(1);
       net.eval();
-      await expectNear(T.noGrad(() => net.forward(x)), golden.y_eval, 1e-4, 'y (eval)');
+      await expectNear(
+        T.noGrad(() => net.forward(x)),
+        golden.y_eval,
+        1e-4,
+        'y (eval)',
+      );
     });
   }
 });
@@ -71,7 +80,10 @@ describe('DenseBlock feature growth', () => {
       x.requiresGrad = true;
       const copies = async (run: () => T.Tensor) => {
         const p = await T.profileKernels(() => run().data());
-        return { data: Array.from(p.result), kernels: p.kernels.find((k) => k.name === 'elementwise')?.dispatches ?? 0 };
+        return {
+          data: Array.from(p.result),
+          kernels: p.kernels.find((k) => k.name === 'elementwise')?.dispatches ?? 0,
+        };
       };
       const recorded = await copies(() => block.forward(x));
       const unrecorded = await copies(() => T.noGrad(() => block.forward(x)));

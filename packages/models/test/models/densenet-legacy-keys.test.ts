@@ -13,7 +13,11 @@ describe('remapLegacyDenseNetKeys', () => {
       ['features.norm5.bias', bias],
     ]);
     const remapped = remapLegacyDenseNetKeys(sd);
-    expect([...remapped.keys()]).toEqual(['features.denseblock1.denselayer1.norm1.weight', 'features.denseblock1.denselayer1.conv2.weight', 'features.norm5.bias']);
+    expect([...remapped.keys()]).toEqual([
+      'features.denseblock1.denselayer1.norm1.weight',
+      'features.denseblock1.denselayer1.conv2.weight',
+      'features.norm5.bias',
+    ]);
     expect(remapped.get('features.denseblock1.denselayer1.conv2.weight')).toBe(conv);
     expect(remapped.get('features.norm5.bias')).toBe(bias);
   });

@@ -23,7 +23,12 @@ interface Golden {
   grads: Record<string, Summary>;
   running_after: Record<string, Summary>;
 }
-const GOLDEN = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'densenet', 'golden-densenet121.json'), 'utf8')) as Golden;
+const GOLDEN = JSON.parse(
+  readFileSync(
+    join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'densenet', 'golden-densenet121.json'),
+    'utf8',
+  ),
+) as Golden;
 
 beforeAll(async () => {
   await T.ready();

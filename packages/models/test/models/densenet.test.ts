@@ -7,7 +7,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { DenseNet, densenet121, densenet169, densenet201, type DenseNetConfig } from '../../src/models/densenet/densenet.js';
+import {
+  DenseNet,
+  densenet121,
+  densenet169,
+  densenet201,
+  type DenseNetConfig,
+} from '../../src/models/densenet/densenet.js';
 
 beforeAll(async () => {
   await T.ready();
@@ -16,7 +22,9 @@ beforeAll(async () => {
 interface KeyFixture {
   models: Record<string, { entries: number; parameters: number; sha256: string; lines?: string[] }>;
 }
-const KEYS = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'densenet', 'keys.json'), 'utf8')) as KeyFixture;
+const KEYS = JSON.parse(
+  readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'densenet', 'keys.json'), 'utf8'),
+) as KeyFixture;
 
 /** The fixture's "key shape" lines for a model's state dict (scalars have an empty shape). */
 function stateLines(m: DenseNet): string[] {
@@ -69,7 +77,15 @@ describe('DenseNet structure matches torchvision 0.14', () => {
   });
 
   it('rejects a bad config with a clear error', () => {
-    const base: DenseNetConfig = { growthRate: 4, blockConfig: [2], numInitFeatures: 8, bnSize: 2, dropRate: 0, numClasses: 2, memoryEfficient: false };
+    const base: DenseNetConfig = {
+      growthRate: 4,
+      blockConfig: [2],
+      numInitFeatures: 8,
+      bnSize: 2,
+      dropRate: 0,
+      numClasses: 2,
+      memoryEfficient: false,
+    };
     expect(() => new DenseNet({ ...base, blockConfig: [] })).toThrow(/blockConfig/);
     expect(() => new DenseNet({ ...base, dropRate: 1 })).toThrow(/dropRate/);
   });
@@ -83,7 +99,12 @@ describe('DenseNet initialisation (torchvision: kaiming_normal_ convs, BN 1/0, L
     const stats = async (key: string) => {
       const v = Array.from(await sd.get(key)!.data());
       const mean = v.reduce((s, x) => s + x, 0) / v.length;
-      return { mean, std: Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / v.length), min: Math.min(...v), max: Math.max(...v) };
+      return {
+        mean,
+        std: Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / v.length),
+        min: Math.min(...v),
+        max: Math.max(...v),
+      };
     };
     // kaiming_normal_(a=0, fan_in, leaky_relu): std = sqrt(2 / fan_in).
     for (const [key, fanIn] of [
@@ -111,7 +132,15 @@ describe('DenseNet initialisation (torchvision: kaiming_normal_ convs, BN 1/0, L
 
 /** A DenseNet small enough for lavapipe: 2 blocks, growth 4, 16 px. */
 function tiny(memoryEfficient: boolean, dropRate = 0): DenseNet {
-  return new DenseNet({ growthRate: 4, blockConfig: [3, 2], numInitFeatures: 8, bnSize: 2, dropRate, numClasses: 3, memoryEfficient });
+  return new DenseNet({
+    growthRate: 4,
+    blockConfig: [3, 2],
+    numInitFeatures: 8,
+    bnSize: 2,
+    dropRate,
+    numClasses: 3,
+    memoryEfficient,
+  });
 }
 
 describe('memory-efficient DenseNet (Pleiss et al.)', () => {
@@ -154,7 +183,15 @@ describe('memory-efficient DenseNet (Pleiss et al.)', () => {
     // Bytes alive after a training forward (what autograd saved for backward), by block depth.
     const saved = (memoryEfficient: boolean, numLayers: number) => {
       T.manualSeed(1);
-      const m = new DenseNet({ growthRate: 8, blockConfig: [numLayers], numInitFeatures: 16, bnSize: 4, dropRate: 0, numClasses: 2, memoryEfficient });
+      const m = new DenseNet({
+        growthRate: 8,
+        blockConfig: [numLayers],
+        numInitFeatures: 16,
+        bnSize: 4,
+        dropRate: 0,
+        numClasses: 2,
+        memoryEfficient,
+      });
       const x = T.randn([2, 3, 32, 32], { seed: 3 });
       x.requiresGrad = true;
       const before = T.memory().liveBytes;

@@ -69,23 +69,34 @@ export function formulaInput(batch: number, channels: number, size: number): T.T
   for (let n = 0; n < batch; n++)
     for (let c = 0; c < channels; c++)
       for (let h = 0; h < size; h++)
-        for (let w = 0; w < size; w++, i++) x[i] = Math.sin(0.05 * h * (c + 1) + 0.07 * w + 1.1 * n) + 0.3 * Math.sin(0.9 * i + 0.5);
+        for (let w = 0; w < size; w++, i++)
+          x[i] = Math.sin(0.05 * h * (c + 1) + 0.07 * w + 1.1 * n) + 0.3 * Math.sin(0.9 * i + 0.5);
   return T.tensor(x, [batch, channels, size, size]);
 }
 
 /** The upstream gradient cos(0.37 i + 0.2) of the generator's loss sum(out * upstream). */
 export function upstream(shape: readonly number[]): T.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return T.tensor(Float32Array.from({ length: n }, (_, i) => Math.cos(0.37 * i + 0.2)), shape);
+  return T.tensor(
+    Float32Array.from({ length: n }, (_, i) => Math.cos(0.37 * i + 0.2)),
+    shape,
+  );
 }
 
 /** SPINE_PARITY_REPORT=1 prints every measured error next to its bound (for docs and reports). */
 function report(label: string, err: number, bound: number): void {
-  if (process.env.SPINE_PARITY_REPORT) console.info(`${label.padEnd(58)} ${err.toExponential(2)}  (bound ${bound.toExponential(1)})`);
+  if (process.env.SPINE_PARITY_REPORT)
+    console.info(`${label.padEnd(58)} ${err.toExponential(2)}  (bound ${bound.toExponential(1)})`);
 }
 
 /** max |ours - torch| / max |torch| below `rel`. */
-export function expectOutputs(got: Float32Array | Int32Array, shape: readonly number[], want: Outputs, label: string, rel = 1e-4): void {
+export function expectOutputs(
+  got: Float32Array | Int32Array,
+  shape: readonly number[],
+  want: Outputs,
+  label: string,
+  rel = 1e-4,
+): void {
   expect([...shape], label).toEqual(want.shape);
   expect(got.length, label).toBe(want.data.length);
   let scale = 0;

@@ -13,7 +13,15 @@ import * as T from '@spine/tensor/node';
 import type { Module } from '@spine/nn';
 import { resnet18, resnet50 } from '../../src/models/resnet.js';
 import { unet, type UNetConfig } from '../../src/models/unet.js';
-import { expectOutputs, expectSummary, formulaInput, formulaState, upstream, type Outputs, type Summary } from './formula-golden.js';
+import {
+  expectOutputs,
+  expectSummary,
+  formulaInput,
+  formulaState,
+  upstream,
+  type Outputs,
+  type Summary,
+} from './formula-golden.js';
 
 interface Golden {
   batch: number;
@@ -24,7 +32,9 @@ interface Golden {
   grads: Record<string, Summary>;
   running_after: Record<string, Summary>;
 }
-const GOLDEN = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'resnet', 'golden.json'), 'utf8')) as {
+const GOLDEN = JSON.parse(
+  readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'resnet', 'golden.json'), 'utf8'),
+) as {
   resnet18: Golden;
   resnet50: Golden;
   unet: Golden & { config: UNetConfig };
@@ -44,11 +54,18 @@ async function checkAgainstTorch(m: Module, g: Golden, name: string): Promise<vo
   if (Object.keys(g.grads).length) {
     T.sum(T.mul(y, upstream(y.shape))).backward();
     const params = new Map(m.namedParameters());
-    for (const [key, want] of Object.entries(g.grads)) await expectSummary(params.get(key)!.grad!, want, Math.max(1e-3, 3 * want.f32Spread!.maxRel), `${name} grad ${key}`);
+    for (const [key, want] of Object.entries(g.grads))
+      await expectSummary(
+        params.get(key)!.grad!,
+        want,
+        Math.max(1e-3, 3 * want.f32Spread!.maxRel),
+        `${name} grad ${key}`,
+      );
   }
   y.dispose();
   const state = m.stateDict();
-  for (const [key, want] of Object.entries(g.running_after)) await expectSummary(state.get(key)!, want, 1e-4, `${name} ${key}`);
+  for (const [key, want] of Object.entries(g.running_after))
+    await expectSummary(state.get(key)!, want, 1e-4, `${name} ${key}`);
   m.eval();
   const e = T.noGrad(() => m.forward(x));
   expectOutputs(await e.data(), e.shape, g.out_eval, `${name} eval-mode output`);

@@ -15,12 +15,23 @@ import { readWeightsFile } from '../../src/weights/weights-file.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'resnet');
 interface KeyFixture {
-  models: Record<string, { entries: number; parameters: number; sha256: string; lines?: string[]; modules?: [string, string][] }>;
+  models: Record<
+    string,
+    { entries: number; parameters: number; sha256: string; lines?: string[]; modules?: [string, string][] }
+  >;
 }
 const KEYS = JSON.parse(readFileSync(join(FIXTURES, 'keys.json'), 'utf8')) as KeyFixture;
 interface TinyFixture {
   input: { shape: number[]; data: number[] };
-  files: Record<string, { config: Pick<ResNetConfig, 'block' | 'layers' | 'widths' | 'numClasses'>; parameterCount: number; keys: string[]; logits: { shape: number[]; data: number[] } }>;
+  files: Record<
+    string,
+    {
+      config: Pick<ResNetConfig, 'block' | 'layers' | 'widths' | 'numClasses'>;
+      parameterCount: number;
+      keys: string[];
+      logits: { shape: number[]; data: number[] };
+    }
+  >;
 }
 const TINY = JSON.parse(readFileSync(join(FIXTURES, 'tiny.json'), 'utf8')) as TinyFixture;
 
@@ -50,15 +61,18 @@ describe('ResNet structure matches torchvision 0.14', () => {
   it.each([
     ['resnet18', resnet18, 512],
     ['resnet50', resnet50, 2048],
-  ] as const)('%s: every state-dict key and shape in order, the module tree, the parameter count', (name, make, features) => {
-    const m = make();
-    const want = KEYS.models[name]!;
-    expect(stateLines(m)).toEqual(want.lines);
-    expect([...m.namedModules()].map(([path, mod]) => [path, mod.constructor.name])).toEqual(want.modules);
-    expect(m.parameterCount()).toBe(want.parameters);
-    expect(m.numFeatures).toBe(features);
-    m.dispose();
-  });
+  ] as const)(
+    '%s: every state-dict key and shape in order, the module tree, the parameter count',
+    (name, make, features) => {
+      const m = make();
+      const want = KEYS.models[name]!;
+      expect(stateLines(m)).toEqual(want.lines);
+      expect([...m.namedModules()].map(([path, mod]) => [path, mod.constructor.name])).toEqual(want.modules);
+      expect(m.parameterCount()).toBe(want.parameters);
+      expect(m.numFeatures).toBe(features);
+      m.dispose();
+    },
+  );
 
   it('resnet34: key/shape list hash, entry and parameter counts', () => {
     const m = resnet34();
@@ -78,7 +92,15 @@ describe('ResNet structure matches torchvision 0.14', () => {
   });
 
   it('rejects a bad config with a clear error', () => {
-    const base: ResNetConfig = { block: 'basic', layers: [1, 1, 1, 1], numClasses: 2, zeroInitResidual: false, groups: 1, widthPerGroup: 64, widths: [4, 4, 4, 4] };
+    const base: ResNetConfig = {
+      block: 'basic',
+      layers: [1, 1, 1, 1],
+      numClasses: 2,
+      zeroInitResidual: false,
+      groups: 1,
+      widthPerGroup: 64,
+      widths: [4, 4, 4, 4],
+    };
     expect(() => new ResNet({ ...base, layers: [1, 0, 1, 1] })).toThrow(/layers must be four positive integers/);
     expect(() => new ResNet({ ...base, widths: [4, 4, 4] as unknown as ResNetConfig['widths'] })).toThrow(/widths/);
     expect(() => new ResNet({ ...base, groups: 2 })).toThrow(/BasicBlock only supports groups=1/);
@@ -122,7 +144,8 @@ describe('ResNet initialisation (torchvision: kaiming_normal_ fan_out relu, BN 1
     ] as const) {
       const m = make({ zeroInitResidual: true });
       for (const [key, t] of m.stateDict()) {
-        if (!/^layer\d\.\d+\.bn\d\.weight$/.test(key) && !/^(bn1|layer\d\.0\.downsample\.1)\.weight$/.test(key)) continue;
+        if (!/^layer\d\.\d+\.bn\d\.weight$/.test(key) && !/^(bn1|layer\d\.0\.downsample\.1)\.weight$/.test(key))
+          continue;
         const s = await stats(t);
         const zero = key.endsWith(`.${last}.weight`);
         expect(s, key).toMatchObject(zero ? { min: 0, max: 0 } : { min: 1, max: 1 });
@@ -157,8 +180,21 @@ describe('U-Net', () => {
     const m = unet({ inChannels: 1, outChannels: 3, base: 4, depth: 2 });
     const keys = [...m.stateDict().keys()].filter((k) => !/running|num_batches/.test(k));
     expect(keys).toEqual([
-      ...['encoder.0', 'encoder.1', 'encoder.2'].flatMap((p) => [`${p}.conv1.weight`, `${p}.bn1.weight`, `${p}.bn1.bias`, `${p}.conv2.weight`, `${p}.bn2.weight`, `${p}.bn2.bias`]),
-      ...['decoder.0', 'decoder.1'].flatMap((p) => [`${p}.up.weight`, `${p}.up.bias`, ...['conv1.weight', 'bn1.weight', 'bn1.bias', 'conv2.weight', 'bn2.weight', 'bn2.bias'].map((k) => `${p}.conv.${k}`)]),
+      ...['encoder.0', 'encoder.1', 'encoder.2'].flatMap((p) => [
+        `${p}.conv1.weight`,
+        `${p}.bn1.weight`,
+        `${p}.bn1.bias`,
+        `${p}.conv2.weight`,
+        `${p}.bn2.weight`,
+        `${p}.bn2.bias`,
+      ]),
+      ...['decoder.0', 'decoder.1'].flatMap((p) => [
+        `${p}.up.weight`,
+        `${p}.up.bias`,
+        ...['conv1.weight', 'bn1.weight', 'bn1.bias', 'conv2.weight', 'bn2.weight', 'bn2.bias'].map(
+          (k) => `${p}.conv.${k}`,
+        ),
+      ]),
       'head.weight',
       'head.bias',
     ]);

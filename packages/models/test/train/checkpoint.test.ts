@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import { Linear, SGD, softmaxCrossEntropy } from '@spine/nn';
-import { applyCheckpointTensors, checkpointDir, readCheckpoint, saveCheckpoint, type SaveInput, type TrainingError } from '../../src/train/index.js';
+import {
+  applyCheckpointTensors,
+  checkpointDir,
+  readCheckpoint,
+  saveCheckpoint,
+  type SaveInput,
+  type TrainingError,
+} from '../../src/train/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'spine-ckpt-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -16,8 +23,13 @@ beforeAll(async () => {
 function trained(seed: number): { model: Linear; optimizer: SGD } {
   T.manualSeed(seed);
   const model = new Linear(3, 2);
-  const optimizer = new SGD([{ params: [model.param('weight')] }, { params: [model.param('bias')], lr: 0.5 }], { lr: 0.1, momentum: 0.9 });
-  const loss = T.scope(() => softmaxCrossEntropy(model.forward(T.randn([4, 3], { seed })), T.tensor(Int32Array.of(0, 1, 1, 0))));
+  const optimizer = new SGD([{ params: [model.param('weight')] }, { params: [model.param('bias')], lr: 0.5 }], {
+    lr: 0.1,
+    momentum: 0.9,
+  });
+  const loss = T.scope(() =>
+    softmaxCrossEntropy(model.forward(T.randn([4, 3], { seed })), T.tensor(Int32Array.of(0, 1, 1, 0))),
+  );
   loss.backward();
   optimizer.step();
   optimizer.zeroGrad();
@@ -57,7 +69,9 @@ describe('checkpoints', () => {
     expect([...mb.keys()]).toEqual([0, 1]);
     for (const [i, t] of ma) expect(await mb.get(i)!.toArray()).toEqual(await t.toArray());
     // One tensor file per checkpoint name; `best` shares `last`'s bytes.
-    expect(readdirSync(checkpointDir(dir)).sort()).toEqual(['best.json', 'last.json', ckpt.meta.tensors, (await readCheckpoint(dir, 'last'))!.meta.tensors].sort());
+    expect(readdirSync(checkpointDir(dir)).sort()).toEqual(
+      ['best.json', 'last.json', ckpt.meta.tensors, (await readCheckpoint(dir, 'last'))!.meta.tensors].sort(),
+    );
   });
 
   it('a save interrupted before its sidecar leaves the previous checkpoint whole; the next save removes the orphan', async () => {
@@ -84,7 +98,10 @@ describe('checkpoints', () => {
     const s = trained(4);
     const meta = await saveCheckpoint(dir, input(s, 1), ['last']);
     writeFileSync(join(checkpointDir(dir), meta.tensors), 'garbage');
-    await expect(readCheckpoint(dir, 'last')).rejects.toMatchObject({ code: 'bad-checkpoint', message: expect.stringContaining(meta.tensors) });
+    await expect(readCheckpoint(dir, 'last')).rejects.toMatchObject({
+      code: 'bad-checkpoint',
+      message: expect.stringContaining(meta.tensors),
+    });
     writeFileSync(join(checkpointDir(dir), 'last.json'), '{"format":"other"}');
     await expect(readCheckpoint(dir, 'last')).rejects.toMatchObject({ code: 'bad-checkpoint' });
   });
@@ -116,13 +133,21 @@ describe('checkpoints', () => {
     }
   });
 
-  it("a checkpoint of another network is a wrong-model error naming the file", async () => {
+  it('a checkpoint of another network is a wrong-model error naming the file', async () => {
     const dir = join(root, 'other-model');
     const meta = await saveCheckpoint(dir, input(trained(6), 1), ['best']);
     const ckpt = (await readCheckpoint(dir, 'best'))!;
     const other = new Linear(4, 2);
-    expect(() => applyCheckpointTensors(ckpt, other)).toThrow(expect.objectContaining({ name: 'TrainingError', code: 'wrong-model', file: join(checkpointDir(dir), meta.tensors) }));
-    expect(() => applyCheckpointTensors(ckpt, other)).toThrow(/'weight' has shape \[2, 3\] in the checkpoint but \[2, 4\] in the model/);
+    expect(() => applyCheckpointTensors(ckpt, other)).toThrow(
+      expect.objectContaining({
+        name: 'TrainingError',
+        code: 'wrong-model',
+        file: join(checkpointDir(dir), meta.tensors),
+      }),
+    );
+    expect(() => applyCheckpointTensors(ckpt, other)).toThrow(
+      /'weight' has shape \[2, 3\] in the checkpoint but \[2, 4\] in the model/,
+    );
     other.dispose();
   });
 });

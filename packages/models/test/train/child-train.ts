@@ -21,7 +21,9 @@ try {
     config: { test: 'child' },
     hooks: { onBatch: (p) => process.stdout.write(`batch ${p.epoch} ${p.batch}\n`) },
   });
-  process.stdout.write(`result ${JSON.stringify({ status: result.status, stopReason: result.stopReason, epochsCompleted: result.epochsCompleted, step: result.step })}\n`);
+  process.stdout.write(
+    `result ${JSON.stringify({ status: result.status, stopReason: result.stopReason, epochsCompleted: result.epochsCompleted, step: result.step })}\n`,
+  );
 } finally {
   await s.close();
 }

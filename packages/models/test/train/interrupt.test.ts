@@ -18,7 +18,16 @@ const root = mkdtempSync(join(cacheRoot, 'train-interrupt-'));
 const script = join(root, 'child.mjs');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 beforeAll(async () => {
-  await build({ entryPoints: [join(pkg, 'test/train/child-train.ts')], outfile: script, bundle: true, packages: 'external', format: 'esm', platform: 'node', target: 'node20', logLevel: 'silent' });
+  await build({
+    entryPoints: [join(pkg, 'test/train/child-train.ts')],
+    outfile: script,
+    bundle: true,
+    packages: 'external',
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'silent',
+  });
 });
 
 interface ChildRun {
@@ -29,9 +38,15 @@ interface ChildRun {
 }
 
 /** Run the child; `onLine` may signal it. Time-bounded: killed after 60 s. */
-function runChild(args: string[], onLine: (line: string, kill: (s: NodeJS.Signals) => void) => void = () => undefined): Promise<ChildRun> {
+function runChild(
+  args: string[],
+  onLine: (line: string, kill: (s: NodeJS.Signals) => void) => void = () => undefined,
+): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPINE_TEST_SAMPLE: SAMPLE } });
+    const child = spawn(process.execPath, [script, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SPINE_TEST_SAMPLE: SAMPLE },
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     let stderr = '';
     let result: ChildRun['result'];
@@ -51,7 +66,12 @@ function runChild(args: string[], onLine: (line: string, kill: (s: NodeJS.Signal
 async function weights(runDir: string): Promise<Map<string, string>> {
   const meta = (await readCheckpointMeta(runDir, 'last'))!;
   const { tensors } = await readSafetensorsFile(join(checkpointDir(runDir), meta.tensors));
-  return new Map([...tensors].map(([k, v]) => [k, Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength).toString('base64')]));
+  return new Map(
+    [...tensors].map(([k, v]) => [
+      k,
+      Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength).toString('base64'),
+    ]),
+  );
 }
 
 describe('stopping a training process', () => {

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import { DataLoader } from '../../src/data/loader.js';
-import { applyCheckpointTensors, evaluate, formatEvaluation, readCheckpoint, train, type EpochMetrics } from '../../src/train/index.js';
+import {
+  applyCheckpointTensors,
+  evaluate,
+  formatEvaluation,
+  readCheckpoint,
+  train,
+  type EpochMetrics,
+} from '../../src/train/index.js';
 import { sampleRecords, setup } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'spine-learns-'));
@@ -17,10 +24,22 @@ beforeAll(async () => {
 // SequentialCNN of helpers.ts without dropout. Measured on lavapipe: best validation accuracy
 // 0.81 (epoch 4), held-out test accuracy 0.80, ROC AUC 0.87; chance is 0.5.
 it('really learns: a tiny SequentialCNN beats chance clearly on held-out films', async () => {
-  const s = setup(sampleRecords(100), sampleRecords(40, 100), { lr: 0.02, batchSize: 16, stepSize: 4, config: { dropout: 0, initStd: 0.15 }, cacheDir: join(root, 'cache') });
+  const s = setup(sampleRecords(100), sampleRecords(40, 100), {
+    lr: 0.02,
+    batchSize: 16,
+    stepSize: 4,
+    config: { dropout: 0, initStd: 0.15 },
+    cacheDir: join(root, 'cache'),
+  });
   const history: EpochMetrics[] = [];
   const progress: number[] = [];
-  const testLoader = new DataLoader(sampleRecords(60, 140), { batchSize: 32, transform: { width: 32, height: 32 }, shuffle: false, workers: 0, cacheDir: join(root, 'cache') });
+  const testLoader = new DataLoader(sampleRecords(60, 140), {
+    batchSize: 32,
+    transform: { width: 32, height: 32 },
+    shuffle: false,
+    workers: 0,
+    cacheDir: join(root, 'cache'),
+  });
   try {
     const runDir = join(root, 'run');
     const result = await train({
@@ -53,7 +72,9 @@ it('really learns: a tiny SequentialCNN beats chance clearly on held-out films',
     expect(JSON.parse(JSON.stringify(ev.report))).toEqual(ev.report);
     expect(formatEvaluation(ev.report)).toMatch(/accuracy\s+\d+\.\d%/);
     // Kept as a record of what it reached (visible with --reporter=verbose or in CI logs).
-    console.info(`learns: best val ${result.best!.value.toFixed(3)} (epoch ${result.best!.epoch}), test ${ev.report.accuracy.toFixed(3)}, AUC ${ev.report.rocAuc!.toFixed(3)}`);
+    console.info(
+      `learns: best val ${result.best!.value.toFixed(3)} (epoch ${result.best!.epoch}), test ${ev.report.accuracy.toFixed(3)}, AUC ${ev.report.rocAuc!.toFixed(3)}`,
+    );
   } finally {
     await testLoader.close();
     await s.close();

@@ -39,7 +39,9 @@ it('a non-finite loss stops the run with a message naming epoch and step, and ke
   expect(e.code).toBe('non-finite-loss');
   // Caught either at a step's loss readback or, when the last update is what broke the weights,
   // by validation; both name the epoch and the step.
-  expect(e.message).toMatch(/(training loss is \S+ at epoch 2, batch \d+ of 4|validation loss is not finite \(\S+\) after epoch 2) \(step \d+\)/);
+  expect(e.message).toMatch(
+    /(training loss is \S+ at epoch 2, batch \d+ of 4|validation loss is not finite \(\S+\) after epoch 2) \(step \d+\)/,
+  );
   expect(e.message).toContain('last good checkpoint is kept');
   expect(e.message).toContain('Lower the learning rate');
   const last = (await readCheckpoint(runDir, 'last'))!;

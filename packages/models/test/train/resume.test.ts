@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import { readSafetensorsFile } from '@spine/nn/node';
-import { checkpointDir, readCheckpointMeta, train, type CheckpointMeta, type TrainOptions } from '../../src/train/index.js';
+import {
+  checkpointDir,
+  readCheckpointMeta,
+  train,
+  type CheckpointMeta,
+  type TrainOptions,
+} from '../../src/train/index.js';
 import { sampleRecords, setup, type Setup } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'spine-resume-'));
@@ -21,7 +27,19 @@ const CONFIG = { test: 'resume' };
 
 async function run(s: Setup, runDir: string, epochs: number, extra: Partial<TrainOptions> = {}) {
   try {
-    return await train({ model: s.model, optimizer: s.optimizer, scheduler: s.scheduler, trainLoader: s.trainLoader, valLoader: s.valLoader, epochs, runDir, lossEvery: 2, config: CONFIG, stopSignals: [], ...extra });
+    return await train({
+      model: s.model,
+      optimizer: s.optimizer,
+      scheduler: s.scheduler,
+      trainLoader: s.trainLoader,
+      valLoader: s.valLoader,
+      epochs,
+      runDir,
+      lossEvery: 2,
+      config: CONFIG,
+      stopSignals: [],
+      ...extra,
+    });
   } finally {
     await s.close();
   }
@@ -39,7 +57,15 @@ async function snapshot(runDir: string, name: 'last' | 'best' = 'last') {
     partial: m.partial ? { ...m.partial, seconds: undefined } : null,
     history: m.history.map((h) => ({ ...h, seconds: undefined, imagesPerSecond: undefined })),
   });
-  return { meta: timeless(meta), tensors: new Map([...tensors].map(([k, v]) => [k, { shape: v.shape, bytes: Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength).toString('base64') }])) };
+  return {
+    meta: timeless(meta),
+    tensors: new Map(
+      [...tensors].map(([k, v]) => [
+        k,
+        { shape: v.shape, bytes: Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength).toString('base64') },
+      ]),
+    ),
+  };
 }
 
 describe('exact resume', () => {
@@ -63,7 +89,10 @@ describe('exact resume', () => {
     for (const [k, v] of reference.tensors) expect(got.tensors.get(k), k).toEqual(v);
     expect(got.meta).toEqual(reference.meta);
     expect((await snapshot(split, 'best')).meta.best).toEqual(reference.meta.best);
-    const lines = readFileSync(join(split, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; lr: number });
+    const lines = readFileSync(join(split, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { epoch: number; lr: number });
     expect(lines.map((l) => l.epoch)).toEqual([1, 2, 3, 4]);
     expect(lines.map((l) => l.lr)).toEqual([0.01, 0.01, 0.005, 0.005]);
   });
@@ -71,7 +100,10 @@ describe('exact resume', () => {
   it('a run stopped inside an epoch resumes to the same result', async () => {
     const dir = join(root, 'mid');
     const abort = new AbortController();
-    const stopped = await run(fresh(), dir, 4, { abortSignal: abort.signal, hooks: { onBatch: (p) => p.epoch === 3 && p.batch === 1 && abort.abort() } });
+    const stopped = await run(fresh(), dir, 4, {
+      abortSignal: abort.signal,
+      hooks: { onBatch: (p) => p.epoch === 3 && p.batch === 1 && abort.abort() },
+    });
     expect(stopped).toMatchObject({ status: 'interrupted', stopReason: 'aborted', epochsCompleted: 2 });
     const meta = (await readCheckpointMeta(dir, 'last'))!;
     expect(meta).toMatchObject({ epoch: 2, batch: 1, loaders: { train: { epoch: 2, batch: 1 } } });
@@ -88,7 +120,10 @@ describe('exact resume', () => {
     const listeners = [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
     const s = fresh();
     let during: number[] = [];
-    await run(s, join(root, 'leak'), 1, { stopSignals: undefined, hooks: { onBatch: () => (during = [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]) } });
+    await run(s, join(root, 'leak'), 1, {
+      stopSignals: undefined,
+      hooks: { onBatch: () => (during = [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]) },
+    });
     expect(during).toEqual(listeners.map((n) => n + 1));
     expect([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]).toEqual(listeners);
     // The model is disposed by close(); the optimizer's momentum buffers are its own to free.
@@ -98,7 +133,11 @@ describe('exact resume', () => {
 
   it('refuses to overwrite a run, to resume nothing, and to resume with another config', async () => {
     await expect(run(fresh(), full, 4)).rejects.toMatchObject({ code: 'run-exists' });
-    await expect(run(fresh(), join(root, 'empty'), 4, { resume: true })).rejects.toMatchObject({ code: 'no-checkpoint' });
-    await expect(run(fresh(), full, 5, { resume: true, config: { test: 'other' } })).rejects.toMatchObject({ code: 'config-mismatch' });
+    await expect(run(fresh(), join(root, 'empty'), 4, { resume: true })).rejects.toMatchObject({
+      code: 'no-checkpoint',
+    });
+    await expect(run(fresh(), full, 5, { resume: true, config: { test: 'other' } })).rejects.toMatchObject({
+      code: 'config-mismatch',
+    });
   });
 });

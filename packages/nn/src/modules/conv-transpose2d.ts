@@ -27,6 +27,11 @@ export class ConvTranspose2d extends Module {
 
   forward(x: T.Tensor): T.Tensor {
     const { stride, padding, outputPadding, dilation } = this.options;
-    return convTranspose2d(x, this.param('weight'), this.optionalParam('bias'), { stride, padding, outputPadding, dilation });
+    return convTranspose2d(x, this.param('weight'), this.optionalParam('bias'), {
+      stride,
+      padding,
+      outputPadding,
+      dilation,
+    });
   }
 }

@@ -29,7 +29,10 @@ export class Conv2d extends Module {
     super();
     this.kernelSize = pair(kernelSize);
     const groups = options.groups ?? 1;
-    if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0 || outChannels % groups !== 0) throw new NnError(`Conv2d: ${inChannels} input and ${outChannels} output channels do not split into ${groups} groups`);
+    if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0 || outChannels % groups !== 0)
+      throw new NnError(
+        `Conv2d: ${inChannels} input and ${outChannels} output channels do not split into ${groups} groups`,
+      );
     const w = this.registerParameter('weight', T.empty([outChannels, inChannels / groups, ...this.kernelSize]))!;
     const b = this.registerParameter('bias', options.bias === false ? null : T.empty([outChannels]));
     defaultLayerInit_(w, b);
@@ -37,7 +40,12 @@ export class Conv2d extends Module {
 
   forward(x: T.Tensor): T.Tensor {
     const { stride, padding, dilation, groups } = this.options;
-    return conv2dGroups(x, this.param('weight'), this.optionalParam('bias'), { stride: stride ?? 1, padding: padding ?? 0, dilation: dilation ?? 1, groups: groups ?? 1 });
+    return conv2dGroups(x, this.param('weight'), this.optionalParam('bias'), {
+      stride: stride ?? 1,
+      padding: padding ?? 0,
+      dilation: dilation ?? 1,
+      groups: groups ?? 1,
+    });
   }
 
   protected override extraRepr(): string {

@@ -19,14 +19,20 @@ export class Embedding extends Module {
   ) {
     super();
     const pad = options.paddingIdx ?? null;
-    if (pad !== null && (!Number.isInteger(pad) || pad < -numEmbeddings || pad >= numEmbeddings)) throw new NnError(`Embedding: paddingIdx must be an integer in [-${numEmbeddings}, ${numEmbeddings}), got ${pad}`);
+    if (pad !== null && (!Number.isInteger(pad) || pad < -numEmbeddings || pad >= numEmbeddings))
+      throw new NnError(
+        `Embedding: paddingIdx must be an integer in [-${numEmbeddings}, ${numEmbeddings}), got ${pad}`,
+      );
     this.paddingIdx = pad === null ? null : pad < 0 ? pad + numEmbeddings : pad;
     const w = T.randn([numEmbeddings, embeddingDim]);
     if (this.paddingIdx !== null) {
       const keep = new Float32Array(numEmbeddings).fill(1);
       keep[this.paddingIdx] = 0;
       const mask = T.tensor(keep, [numEmbeddings, 1]);
-      this.registerParameter('weight', T.noGrad(() => T.where(mask, w, 0)));
+      this.registerParameter(
+        'weight',
+        T.noGrad(() => T.where(mask, w, 0)),
+      );
       w.dispose();
       mask.dispose();
     } else this.registerParameter('weight', w);

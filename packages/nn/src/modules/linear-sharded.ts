@@ -27,7 +27,10 @@ export interface ShardedLinearOptions {
 /** Rows per block for an [out, in] f32 weight: as even as possible, every block <= maxBytes. */
 export function shardRows(outFeatures: number, inFeatures: number, maxBytes: number): number[] {
   const rowBytes = 4 * inFeatures;
-  if (rowBytes > maxBytes) throw new NnError(`ShardedLinear: one weight row of ${inFeatures} floats (${rowBytes} bytes) exceeds the shard limit of ${maxBytes} bytes`);
+  if (rowBytes > maxBytes)
+    throw new NnError(
+      `ShardedLinear: one weight row of ${inFeatures} floats (${rowBytes} bytes) exceeds the shard limit of ${maxBytes} bytes`,
+    );
   const perShard = Math.floor(maxBytes / rowBytes);
   const count = Math.max(1, Math.ceil(outFeatures / perShard));
   const base = Math.floor(outFeatures / count);
@@ -53,7 +56,9 @@ export class ShardedLinear extends Module {
     const maxBytes = options.maxShardBytes ?? DEFAULT_SHARD_BYTES;
     this.shardRows = shardRows(outFeatures, inFeatures, maxBytes);
     this.shardNames = this.shardRows.length === 1 ? ['weight'] : this.shardRows.map((_, i) => `weight_shard${i}`);
-    const shards = this.shardRows.map((rows, i) => this.registerParameter(this.shardNames[i]!, T.empty([rows, inFeatures]))!);
+    const shards = this.shardRows.map(
+      (rows, i) => this.registerParameter(this.shardNames[i]!, T.empty([rows, inFeatures]))!,
+    );
     const b = this.registerParameter('bias', (options.bias ?? true) ? T.empty([outFeatures]) : null);
     // Linear's reset_parameters: W and b from U(-1/sqrt(in), 1/sqrt(in)). Each block has fan_in
     // `in` like the whole, and the blocks draw in row order, so the generator hands out the same

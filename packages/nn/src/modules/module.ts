@@ -155,7 +155,8 @@ export abstract class Module {
   async stateDictData(): Promise<Map<string, StateEntry>> {
     let out = new Map<string, StateEntry>();
     for (const [key, t] of this.stateDict()) out.set(key, { shape: t.shape, data: await t.data() });
-    for (const [path, m] of this.namedModules()) for (const g of m.stateGroups()) out = joinStateGroup(out, path ? `${path}.` : '', g);
+    for (const [path, m] of this.namedModules())
+      for (const g of m.stateGroups()) out = joinStateGroup(out, path ? `${path}.` : '', g);
     return out;
   }
 
@@ -166,7 +167,8 @@ export abstract class Module {
       for (const g of m.stateGroups()) {
         const shapes = g.parts.map((p) => {
           const t = m.params.get(p) ?? m.buffers.get(p)?.t;
-          if (!t) throw new NnError(`${m.constructor.name}: state group '${g.name}' names '${p}', which it does not hold`);
+          if (!t)
+            throw new NnError(`${m.constructor.name}: state group '${g.name}' names '${p}', which it does not hold`);
           return t.shape;
         });
         out = splitStateGroup(out, path ? `${path}.` : '', g, shapes);
@@ -224,8 +226,14 @@ export abstract class Module {
     const unexpectedKeys = [...source.keys()].filter((k) => !own.has(k));
     if (strict && (missingKeys.length || unexpectedKeys.length)) {
       const parts = [];
-      if (missingKeys.length) parts.push(`missing keys: ${missingKeys.slice(0, 10).join(', ')}${missingKeys.length > 10 ? ` (+${missingKeys.length - 10} more)` : ''}`);
-      if (unexpectedKeys.length) parts.push(`unexpected keys: ${unexpectedKeys.slice(0, 10).join(', ')}${unexpectedKeys.length > 10 ? ` (+${unexpectedKeys.length - 10} more)` : ''}`);
+      if (missingKeys.length)
+        parts.push(
+          `missing keys: ${missingKeys.slice(0, 10).join(', ')}${missingKeys.length > 10 ? ` (+${missingKeys.length - 10} more)` : ''}`,
+        );
+      if (unexpectedKeys.length)
+        parts.push(
+          `unexpected keys: ${unexpectedKeys.slice(0, 10).join(', ')}${unexpectedKeys.length > 10 ? ` (+${unexpectedKeys.length - 10} more)` : ''}`,
+        );
       throw new NnError(`loadStateDict (${this.constructor.name}): ${parts.join('; ')}`);
     }
     for (const [key, dst] of own) {
@@ -233,7 +241,9 @@ export abstract class Module {
       if (!src) continue;
       const shape = src instanceof T.Tensor ? src.shape : src.shape;
       if (shape.length !== dst.shape.length || shape.some((d, i) => d !== dst.shape[i])) {
-        throw new NnError(`loadStateDict: '${key}' has shape [${shape.join(', ')}] in the checkpoint but [${dst.shape.join(', ')}] in the model`);
+        throw new NnError(
+          `loadStateDict: '${key}' has shape [${shape.join(', ')}] in the checkpoint but [${dst.shape.join(', ')}] in the model`,
+        );
       }
       if (src instanceof T.Tensor) {
         const s = src.dtype === dst.dtype ? src : T.cast(src, dst.dtype);
@@ -304,13 +314,19 @@ export abstract class Module {
   }
 }
 
-function toDtype(data: Float32Array | Int32Array | BigInt64Array, dtype: T.DType, key: string): Float32Array | Int32Array {
-  if (dtype === 'f32') return data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number | bigint>, Number);
+function toDtype(
+  data: Float32Array | Int32Array | BigInt64Array,
+  dtype: T.DType,
+  key: string,
+): Float32Array | Int32Array {
+  if (dtype === 'f32')
+    return data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number | bigint>, Number);
   if (data instanceof Int32Array) return data;
   const out = new Int32Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const v = Number(data[i]!);
-    if (!Number.isInteger(v) || v > 2147483647 || v < -2147483648) throw new NnError(`loadStateDict: '${key}' value ${v} does not fit an i32 buffer`);
+    if (!Number.isInteger(v) || v > 2147483647 || v < -2147483648)
+      throw new NnError(`loadStateDict: '${key}' value ${v} does not fit an i32 buffer`);
     out[i] = v;
   }
   return out;

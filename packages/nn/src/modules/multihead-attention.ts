@@ -41,7 +41,8 @@ export class MultiheadAttention extends Module {
     readonly options: MultiheadAttentionOptions = {},
   ) {
     super();
-    if (!Number.isInteger(numHeads) || numHeads < 1 || embedDim % numHeads !== 0) throw new NnError(`MultiheadAttention: embedDim ${embedDim} is not divisible by numHeads ${numHeads}`);
+    if (!Number.isInteger(numHeads) || numHeads < 1 || embedDim % numHeads !== 0)
+      throw new NnError(`MultiheadAttention: embedDim ${embedDim} is not divisible by numHeads ${numHeads}`);
     this.headDim = embedDim / numHeads;
     const w = this.registerParameter('in_proj_weight', T.empty([3 * embedDim, embedDim]))!;
     const { fanIn, fanOut } = fans(w.shape);
@@ -59,19 +60,36 @@ export class MultiheadAttention extends Module {
   }
 
   /** PyTorch's (attn_output, attn_output_weights) pair; weights null with needWeights false. */
-  forwardWithWeights(query: T.Tensor, key: T.Tensor, value: T.Tensor, o: AttentionCallOptions = {}): { output: T.Tensor; weights: T.Tensor | null } {
+  forwardWithWeights(
+    query: T.Tensor,
+    key: T.Tensor,
+    value: T.Tensor,
+    o: AttentionCallOptions = {},
+  ): { output: T.Tensor; weights: T.Tensor | null } {
     const E = this.embedDim;
     const H = this.numHeads;
     const d = this.headDim;
-    for (const [name, t] of [['query', query], ['key', key], ['value', value]] as const) {
-      if (t.rank !== 3 || t.shape[2] !== E) throw new T.ShapeError(`MultiheadAttention: ${name} must be [${this.options.batchFirst ? 'N, L' : 'L, N'}, ${E}], got [${t.shape.join(', ')}]`);
+    for (const [name, t] of [
+      ['query', query],
+      ['key', key],
+      ['value', value],
+    ] as const) {
+      if (t.rank !== 3 || t.shape[2] !== E)
+        throw new T.ShapeError(
+          `MultiheadAttention: ${name} must be [${this.options.batchFirst ? 'N, L' : 'L, N'}, ${E}], got [${t.shape.join(', ')}]`,
+        );
     }
     return T.scope(() => {
       // Work in [N, L, E].
-      const [q0, k0, v0] = this.options.batchFirst ? [query, key, value] : [query, key, value].map((t) => T.transpose(t, 0, 1));
+      const [q0, k0, v0] = this.options.batchFirst
+        ? [query, key, value]
+        : [query, key, value].map((t) => T.transpose(t, 0, 1));
       const [N, L] = q0!.shape as [number, number];
       const S = k0!.shape[1]!;
-      if (k0!.shape[0] !== N || v0!.shape[0] !== N || v0!.shape[1] !== S) throw new T.ShapeError(`MultiheadAttention: query, key and value disagree on batch or key length: [${query.shape.join(', ')}], [${key.shape.join(', ')}], [${value.shape.join(', ')}]`);
+      if (k0!.shape[0] !== N || v0!.shape[0] !== N || v0!.shape[1] !== S)
+        throw new T.ShapeError(
+          `MultiheadAttention: query, key and value disagree on batch or key length: [${query.shape.join(', ')}], [${key.shape.join(', ')}], [${value.shape.join(', ')}]`,
+        );
       const w = this.param('in_proj_weight');
       const b = this.optionalParam('in_proj_bias');
       // Project, then split the heads: [N, len, E] -> [N, H, len, d].
@@ -85,20 +103,32 @@ export class MultiheadAttention extends Module {
       if (o.attnMask) {
         const m = o.attnMask;
         if (m.rank === 2 && m.shape[0] === L && m.shape[1] === S) mask = m;
-        else if (m.rank === 3 && m.shape[0] === N * H && m.shape[1] === L && m.shape[2] === S) mask = T.reshape(m, [N, H, L, S]);
-        else throw new T.ShapeError(`MultiheadAttention: attnMask must be [${L}, ${S}] or [${N * H}, ${L}, ${S}], got [${m.shape.join(', ')}]`);
+        else if (m.rank === 3 && m.shape[0] === N * H && m.shape[1] === L && m.shape[2] === S)
+          mask = T.reshape(m, [N, H, L, S]);
+        else
+          throw new T.ShapeError(
+            `MultiheadAttention: attnMask must be [${L}, ${S}] or [${N * H}, ${L}, ${S}], got [${m.shape.join(', ')}]`,
+          );
       }
       if (o.keyPaddingMask) {
         const p = o.keyPaddingMask;
-        if (p.rank !== 2 || p.shape[0] !== N || p.shape[1] !== S) throw new T.ShapeError(`MultiheadAttention: keyPaddingMask must be [${N}, ${S}], got [${p.shape.join(', ')}]`);
+        if (p.rank !== 2 || p.shape[0] !== N || p.shape[1] !== S)
+          throw new T.ShapeError(
+            `MultiheadAttention: keyPaddingMask must be [${N}, ${S}], got [${p.shape.join(', ')}]`,
+          );
         const additive = T.reshape(T.where(T.cast(p, 'f32'), -Infinity, 0), [N, 1, 1, S]);
         mask = mask ? T.add(mask, additive) : additive;
       }
       const dropoutP = this.options.dropout ?? 0;
       const fused = !(o.needWeights ?? true) && !(dropoutP > 0 && this.training);
       // The fused op takes a mask of [L, S] or the full [N, H, L, S].
-      const full = mask && mask.rank === 4 && !(mask.shape[0] === N && mask.shape[1] === H && mask.shape[2] === L) ? T.expand(mask, [N, H, L, S]) : mask;
-      const { output, weights } = fused ? { output: fusedAttention(q, k, v, { attnMask: full }), weights: null } : attention(q, k, v, { attnMask: mask, dropoutP, training: this.training });
+      const full =
+        mask && mask.rank === 4 && !(mask.shape[0] === N && mask.shape[1] === H && mask.shape[2] === L)
+          ? T.expand(mask, [N, H, L, S])
+          : mask;
+      const { output, weights } = fused
+        ? { output: fusedAttention(q, k, v, { attnMask: full }), weights: null }
+        : attention(q, k, v, { attnMask: mask, dropoutP, training: this.training });
       const merged = T.reshape(T.permute(output, [0, 2, 1, 3]), [N, L, E]);
       const out = this.outProj.forward(merged);
       return {

@@ -43,13 +43,27 @@ export class BatchNorm2d extends Module {
 
   forward(x: T.Tensor): T.Tensor {
     if (this.training) this.pendingBatches++;
-    return batchNorm2d(x, this.param('weight'), this.param('bias'), this.buffer('running_mean'), this.buffer('running_var'), this.opts());
+    return batchNorm2d(
+      x,
+      this.param('weight'),
+      this.param('bias'),
+      this.buffer('running_mean'),
+      this.buffer('running_var'),
+      this.opts(),
+    );
   }
 
   /** BatchNorm followed by ReLU in one kernel (DenseNet's norm-relu pairs). */
   forwardRelu(x: T.Tensor): T.Tensor {
     if (this.training) this.pendingBatches++;
-    return batchNormRelu(x, this.param('weight'), this.param('bias'), this.buffer('running_mean'), this.buffer('running_var'), this.opts());
+    return batchNormRelu(
+      x,
+      this.param('weight'),
+      this.param('bias'),
+      this.buffer('running_mean'),
+      this.buffer('running_var'),
+      this.opts(),
+    );
   }
 
   protected override beforeStateDict(): void {

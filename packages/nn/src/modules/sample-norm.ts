@@ -29,7 +29,11 @@ export class LayerNorm extends Module {
   }
 
   forward(x: T.Tensor): T.Tensor {
-    return layerNorm(x, this.normalizedShape, { weight: this.optionalParam('weight'), bias: this.optionalParam('bias'), eps: this.options.eps ?? 1e-5 });
+    return layerNorm(x, this.normalizedShape, {
+      weight: this.optionalParam('weight'),
+      bias: this.optionalParam('bias'),
+      eps: this.options.eps ?? 1e-5,
+    });
   }
 }
 
@@ -46,7 +50,8 @@ export class GroupNorm extends Module {
     readonly options: GroupNormLayerOptions = {},
   ) {
     super();
-    if (!Number.isInteger(numGroups) || numGroups < 1 || numChannels % numGroups !== 0) throw new NnError(`GroupNorm: ${numChannels} channels do not split into ${numGroups} groups`);
+    if (!Number.isInteger(numGroups) || numGroups < 1 || numChannels % numGroups !== 0)
+      throw new NnError(`GroupNorm: ${numChannels} channels do not split into ${numGroups} groups`);
     if (options.affine ?? true) {
       this.registerParameter('weight', T.ones([numChannels]));
       this.registerParameter('bias', T.zeros([numChannels]));
@@ -54,8 +59,13 @@ export class GroupNorm extends Module {
   }
 
   forward(x: T.Tensor): T.Tensor {
-    if (x.shape[1] !== this.numChannels) throw new T.ShapeError(`GroupNorm: expected ${this.numChannels} channels, got input [${x.shape.join(', ')}]`);
-    return groupNorm(x, this.numGroups, { weight: this.optionalParam('weight'), bias: this.optionalParam('bias'), eps: this.options.eps ?? 1e-5 });
+    if (x.shape[1] !== this.numChannels)
+      throw new T.ShapeError(`GroupNorm: expected ${this.numChannels} channels, got input [${x.shape.join(', ')}]`);
+    return groupNorm(x, this.numGroups, {
+      weight: this.optionalParam('weight'),
+      bias: this.optionalParam('bias'),
+      eps: this.options.eps ?? 1e-5,
+    });
   }
 }
 
@@ -79,7 +89,12 @@ export class InstanceNorm2d extends Module {
   }
 
   forward(x: T.Tensor): T.Tensor {
-    if (x.rank !== 4 || x.shape[1] !== this.numFeatures) throw new T.ShapeError(`InstanceNorm2d: expected [N, ${this.numFeatures}, H, W], got [${x.shape.join(', ')}]`);
-    return instanceNorm(x, { weight: this.optionalParam('weight'), bias: this.optionalParam('bias'), eps: this.options.eps ?? 1e-5 });
+    if (x.rank !== 4 || x.shape[1] !== this.numFeatures)
+      throw new T.ShapeError(`InstanceNorm2d: expected [N, ${this.numFeatures}, H, W], got [${x.shape.join(', ')}]`);
+    return instanceNorm(x, {
+      weight: this.optionalParam('weight'),
+      bias: this.optionalParam('bias'),
+      eps: this.options.eps ?? 1e-5,
+    });
   }
 }

@@ -24,7 +24,11 @@ function rowsOf(shape: readonly number[], key: string): number {
  * Replace the pieces of `group` in `entries` (CPU data, keys `prefix + name`) by the joined
  * entry, at the position of the first piece so the key order stays PyTorch's.
  */
-export function joinStateGroup(entries: Map<string, StateEntry>, prefix: string, group: StateGroup): Map<string, StateEntry> {
+export function joinStateGroup(
+  entries: Map<string, StateEntry>,
+  prefix: string,
+  group: StateGroup,
+): Map<string, StateEntry> {
   const keys = group.parts.map((p) => prefix + p);
   const parts = keys.map((k) => {
     const e = entries.get(k);
@@ -34,9 +38,12 @@ export function joinStateGroup(entries: Map<string, StateEntry>, prefix: string,
   const tail = parts[0]!.shape.slice(1);
   for (const [i, e] of parts.entries()) {
     if (e.shape.length !== tail.length + 1 || e.shape.slice(1).some((d, j) => d !== tail[j])) {
-      throw new NnError(`cannot join '${prefix + group.name}': piece '${keys[i]}' has shape [${e.shape.join(', ')}], the first [${parts[0]!.shape.join(', ')}]`);
+      throw new NnError(
+        `cannot join '${prefix + group.name}': piece '${keys[i]}' has shape [${e.shape.join(', ')}], the first [${parts[0]!.shape.join(', ')}]`,
+      );
     }
-    if (e.data.constructor !== parts[0]!.data.constructor) throw new NnError(`cannot join '${prefix + group.name}': pieces of different dtypes`);
+    if (e.data.constructor !== parts[0]!.data.constructor)
+      throw new NnError(`cannot join '${prefix + group.name}': pieces of different dtypes`);
   }
   const rows = parts.reduce((s, e) => s + rowsOf(e.shape, prefix + group.name), 0);
   const length = parts.reduce((s, e) => s + e.data.length, 0);
@@ -62,7 +69,12 @@ export function joinStateGroup(entries: Map<string, StateEntry>, prefix: string,
  * shape). A GPU tensor source is cut with narrow (new tensors: the caller disposes them); CPU
  * data with subarray views. A joined entry of another shape is an error naming the key.
  */
-export function splitStateGroup(source: Map<string, StateSource>, prefix: string, group: StateGroup, partShapes: readonly (readonly number[])[]): Map<string, StateSource> {
+export function splitStateGroup(
+  source: Map<string, StateSource>,
+  prefix: string,
+  group: StateGroup,
+  partShapes: readonly (readonly number[])[],
+): Map<string, StateSource> {
   const key = prefix + group.name;
   const whole = source.get(key);
   if (!whole || group.parts.some((p) => source.has(prefix + p))) return source;
@@ -70,16 +82,23 @@ export function splitStateGroup(source: Map<string, StateSource>, prefix: string
   const partTail = partShapes[0]!.slice(1);
   const partRows = partShapes.map((s) => s[0]!);
   const rows = partRows.reduce((s, r) => s + r, 0);
-  const fits = shape.length === partTail.length + 1 && shape[0] === rows && shape.slice(1).every((d, i) => d === partTail[i]);
+  const fits =
+    shape.length === partTail.length + 1 && shape[0] === rows && shape.slice(1).every((d, i) => d === partTail[i]);
   if (!fits) {
-    throw new NnError(`loadStateDict: '${key}' has shape [${shape.join(', ')}] in the checkpoint but [${[rows, ...partTail].join(', ')}] in the model`);
+    throw new NnError(
+      `loadStateDict: '${key}' has shape [${shape.join(', ')}] in the checkpoint but [${[rows, ...partTail].join(', ')}] in the model`,
+    );
   }
   const rowSize = partTail.reduce((p, d) => p * d, 1);
   const pieces: StateSource[] = [];
   let start = 0;
   for (const r of partRows) {
     if (whole instanceof T.Tensor) pieces.push(T.narrow(whole, 0, start, r));
-    else pieces.push({ shape: [r, ...partTail], data: whole.data.subarray(start * rowSize, (start + r) * rowSize) as Data });
+    else
+      pieces.push({
+        shape: [r, ...partTail],
+        data: whole.data.subarray(start * rowSize, (start + r) * rowSize) as Data,
+      });
     start += r;
   }
   const out = new Map<string, StateSource>();

@@ -5,15 +5,24 @@ import type { Tensor } from '@spine/tensor';
 import { TensorError } from '@spine/tensor';
 import { pointwiseOp } from './pointwise.js';
 
-const leaky = pointwiseOp({ name: 'leakyRelu', forward: 'select(T(b) * a, a, a > T(0.0))', grads: ['a * select(T(c), T(1.0), b > T(0.0))', null] });
+const leaky = pointwiseOp({
+  name: 'leakyRelu',
+  forward: 'select(T(b) * a, a, a > T(0.0))',
+  grads: ['a * select(T(c), T(1.0), b > T(0.0))', null],
+});
 
 /** x for x > 0, negativeSlope * x otherwise (PyTorch's default slope 0.01). */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
-  if (!Number.isFinite(negativeSlope)) throw new TensorError(`leakyRelu: negativeSlope must be a finite number, got ${negativeSlope}`);
+  if (!Number.isFinite(negativeSlope))
+    throw new TensorError(`leakyRelu: negativeSlope must be a finite number, got ${negativeSlope}`);
   return leaky(x, negativeSlope);
 }
 
-const eluOp = pointwiseOp({ name: 'elu', forward: 'select(T(b) * (exp(a) - T(1.0)), a, a > T(0.0))', grads: ['a * select(T(c) * exp(b), T(1.0), b > T(0.0))', null] });
+const eluOp = pointwiseOp({
+  name: 'elu',
+  forward: 'select(T(b) * (exp(a) - T(1.0)), a, a > T(0.0))',
+  grads: ['a * select(T(c) * exp(b), T(1.0), b > T(0.0))', null],
+});
 
 /** x for x > 0, alpha (e^x - 1) otherwise. */
 export function elu(x: Tensor, alpha = 1): Tensor {
@@ -40,8 +49,18 @@ fn gelu_tanh_grad(x: T) -> T {
   let t = gelu_inner(x);
   return T(0.5) * (T(1.0) + t) + T(0.5) * x * (T(1.0) - t * t) * T(0.79788456080286536) * (T(1.0) + T(0.134145) * x * x);
 }`;
-const geluExact = pointwiseOp({ name: 'gelu', helpers: ERF, forward: 'gelu_exact(a)', grads: ['a * gelu_exact_grad(b)'] });
-const geluTanh = pointwiseOp({ name: 'gelu', helpers: TANH_GELU, forward: 'gelu_tanh(a)', grads: ['a * gelu_tanh_grad(b)'] });
+const geluExact = pointwiseOp({
+  name: 'gelu',
+  helpers: ERF,
+  forward: 'gelu_exact(a)',
+  grads: ['a * gelu_exact_grad(b)'],
+});
+const geluTanh = pointwiseOp({
+  name: 'gelu',
+  helpers: TANH_GELU,
+  forward: 'gelu_tanh(a)',
+  grads: ['a * gelu_tanh_grad(b)'],
+});
 
 /** x Φ(x) (approximate 'none', the default) or PyTorch's tanh approximation ('tanh'). */
 export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
@@ -51,7 +70,12 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
 }
 
 const SIGMOID = 'fn sig(x: T) -> T { return T(1.0) / (T(1.0) + exp(-x)); }';
-const siluOp = pointwiseOp({ name: 'silu', helpers: SIGMOID, forward: 'a * sig(a)', grads: ['a * sig(b) * (T(1.0) + b * (T(1.0) - sig(b)))'] });
+const siluOp = pointwiseOp({
+  name: 'silu',
+  helpers: SIGMOID,
+  forward: 'a * sig(a)',
+  grads: ['a * sig(b) * (T(1.0) + b * (T(1.0) - sig(b)))'],
+});
 
 /** x sigmoid(x) (swish). */
 export function silu(x: Tensor): Tensor {

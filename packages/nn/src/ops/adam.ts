@@ -27,7 +27,10 @@ export function adamRule(o: AdamRuleOptions): UpdateRule {
   if (o.decay) lines.push(o.decoupled ? 'p = p * keep;' : 'd = d + wd * p;');
   lines.push('exp_avg = b1 * exp_avg + (1.0 - b1) * d;', 'exp_avg_sq = b2 * exp_avg_sq + (1.0 - b2) * d * d;');
   if (o.amsgrad) lines.push('max_exp_avg_sq = max(max_exp_avg_sq, exp_avg_sq);');
-  lines.push(`let denom = sqrt(${o.amsgrad ? 'max_exp_avg_sq' : 'exp_avg_sq'}) / bc2_sqrt + eps;`, 'p = p - step_size * exp_avg / denom;');
+  lines.push(
+    `let denom = sqrt(${o.amsgrad ? 'max_exp_avg_sq' : 'exp_avg_sq'}) / bc2_sqrt + eps;`,
+    'p = p - step_size * exp_avg / denom;',
+  );
   return {
     name: o.decoupled ? 'adamw_step' : 'adam_step',
     // keep = 1 - lr * wd (AdamW's decay factor, computed in float64 as PyTorch's Python does).

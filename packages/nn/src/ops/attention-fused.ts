@@ -10,7 +10,21 @@
 // order in one invocation: deterministic. The work per invocation is serial in the sequence
 // length, which suits software adapters and short sequences; long sequences on GPUs want
 // FlashAttention's tiling.
-import { defineKernel, defineOp, empty, grid1d, linearIndex, reshape, runKernel, ShapeError, TensorError, uniformPreamble, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
+import {
+  defineKernel,
+  defineOp,
+  empty,
+  grid1d,
+  linearIndex,
+  reshape,
+  runKernel,
+  ShapeError,
+  TensorError,
+  uniformPreamble,
+  Uniforms,
+  type OpContext,
+  type Tensor,
+} from '@spine/tensor';
 
 const WG = 64;
 
@@ -24,7 +38,12 @@ interface Variant {
 }
 
 const decl = (bindings: [string, string][], firstOut: number) =>
-  bindings.map(([name, type], k) => `@group(0) @binding(${k + 1}) var<storage, ${k + 1 >= firstOut ? 'read_write' : 'read'}> ${name}: ${type};`).join('\n');
+  bindings
+    .map(
+      ([name, type], k) =>
+        `@group(0) @binding(${k + 1}) var<storage, ${k + 1 >= firstOut ? 'read_write' : 'read'}> ${name}: ${type};`,
+    )
+    .join('\n');
 
 /** WGSL for score s(i, j) of batch b (q row at qo, k row at ko); -inf where masked out. */
 const scoreFn = (o: Variant) => `
@@ -43,7 +62,12 @@ const forwardKernel = defineKernel<Variant>({
   inputs: (o) => (o.mask ? 4 : 3),
   outputs: 2,
   source: (o) => {
-    const ins: [string, string][] = [['q', 'array<f32>'], ['k', 'array<f32>'], ['v', 'array<f32>'], ...(o.mask ? [['mask', 'array<f32>'] as [string, string]] : [])];
+    const ins: [string, string][] = [
+      ['q', 'array<f32>'],
+      ['k', 'array<f32>'],
+      ['v', 'array<f32>'],
+      ...(o.mask ? [['mask', 'array<f32>'] as [string, string]] : []),
+    ];
     return `${uniformPreamble()}
 ${decl([...ins, ['out', 'array<f32>'], ['lse', 'array<f32>']], ins.length + 1)}
 ${scoreFn(o)}
@@ -74,7 +98,15 @@ const dqKernel = defineKernel<Variant>({
   inputs: (o) => (o.mask ? 7 : 6),
   outputs: 2,
   source: (o) => {
-    const ins: [string, string][] = [['q', 'array<f32>'], ['k', 'array<f32>'], ['v', 'array<f32>'], ['o', 'array<f32>'], ['lse', 'array<f32>'], ['dO', 'array<f32>'], ...(o.mask ? [['mask', 'array<f32>'] as [string, string]] : [])];
+    const ins: [string, string][] = [
+      ['q', 'array<f32>'],
+      ['k', 'array<f32>'],
+      ['v', 'array<f32>'],
+      ['o', 'array<f32>'],
+      ['lse', 'array<f32>'],
+      ['dO', 'array<f32>'],
+      ...(o.mask ? [['mask', 'array<f32>'] as [string, string]] : []),
+    ];
     return `${uniformPreamble()}
 ${decl([...ins, ['dq', 'array<f32>'], ['dd', 'array<f32>']], ins.length + 1)}
 ${scoreFn(o)}
@@ -105,7 +137,15 @@ const dkvKernel = defineKernel<Variant>({
   inputs: (o) => (o.mask ? 7 : 6),
   outputs: 2,
   source: (o) => {
-    const ins: [string, string][] = [['q', 'array<f32>'], ['k', 'array<f32>'], ['v', 'array<f32>'], ['lse', 'array<f32>'], ['dd', 'array<f32>'], ['dO', 'array<f32>'], ...(o.mask ? [['mask', 'array<f32>'] as [string, string]] : [])];
+    const ins: [string, string][] = [
+      ['q', 'array<f32>'],
+      ['k', 'array<f32>'],
+      ['v', 'array<f32>'],
+      ['lse', 'array<f32>'],
+      ['dd', 'array<f32>'],
+      ['dO', 'array<f32>'],
+      ...(o.mask ? [['mask', 'array<f32>'] as [string, string]] : []),
+    ];
     return `${uniformPreamble()}
 ${decl([...ins, ['dk', 'array<f32>'], ['dv', 'array<f32>']], ins.length + 1)}
 ${scoreFn(o)}
@@ -142,7 +182,8 @@ interface Dims {
   maskStride: number;
 }
 
-const uniforms = (rows: number, d: Dims) => new Uniforms().u32(rows, d.L, d.S, d.E, d.Ev).f32(d.scale).u32(d.maskStride);
+const uniforms = (rows: number, d: Dims) =>
+  new Uniforms().u32(rows, d.L, d.S, d.E, d.Ev).f32(d.scale).u32(d.maskStride);
 
 const fusedOp = defineOp({
   name: 'scaledDotProductAttention',
@@ -150,7 +191,12 @@ const fusedOp = defineOp({
     const variant = { mask: mask !== null, causal };
     const out = empty([d.B, d.L, d.Ev]);
     const lse = empty([d.B, d.L]);
-    runKernel(forwardKernel, variant, { inputs: mask ? [q, k, v, mask] : [q, k, v], outputs: [out, lse], uniforms: uniforms(d.B * d.L, d), workgroups: grid1d(d.B * d.L, WG) });
+    runKernel(forwardKernel, variant, {
+      inputs: mask ? [q, k, v, mask] : [q, k, v],
+      outputs: [out, lse],
+      uniforms: uniforms(d.B * d.L, d),
+      workgroups: grid1d(d.B * d.L, WG),
+    });
     ctx.save(q, k, v, out, lse, ...(mask ? [mask] : []));
     lse.dispose();
     Object.assign(ctx, { d, variant });
@@ -163,10 +209,20 @@ const fusedOp = defineOp({
     const m = mask ? [mask] : [];
     const dq = empty(q.shape);
     const dd = empty([d.B, d.L]);
-    runKernel(dqKernel, variant, { inputs: [q, k, v, o, lse, dO, ...m], outputs: [dq, dd], uniforms: uniforms(d.B * d.L, d), workgroups: grid1d(d.B * d.L, WG) });
+    runKernel(dqKernel, variant, {
+      inputs: [q, k, v, o, lse, dO, ...m],
+      outputs: [dq, dd],
+      uniforms: uniforms(d.B * d.L, d),
+      workgroups: grid1d(d.B * d.L, WG),
+    });
     const dk = empty(k.shape);
     const dv = empty(v.shape);
-    runKernel(dkvKernel, variant, { inputs: [q, k, v, lse, dd, dO, ...m], outputs: [dk, dv], uniforms: uniforms(d.B * d.S, d), workgroups: grid1d(d.B * d.S, WG) });
+    runKernel(dkvKernel, variant, {
+      inputs: [q, k, v, lse, dd, dO, ...m],
+      outputs: [dk, dv],
+      uniforms: uniforms(d.B * d.S, d),
+      workgroups: grid1d(d.B * d.S, WG),
+    });
     dd.dispose();
     return [dq, dk, dv, null];
   },
@@ -185,13 +241,19 @@ export interface FusedAttentionOptions {
  * leading dims), without storing the probabilities. Differentiable in q, k and v.
  */
 export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, options: FusedAttentionOptions = {}): Tensor {
-  if (q.rank < 2 || k.rank !== q.rank || v.rank !== q.rank) throw new ShapeError(`fusedAttention: q, k and v must have one rank >= 2, got [${q.shape.join(', ')}], [${k.shape.join(', ')}], [${v.shape.join(', ')}]`);
+  if (q.rank < 2 || k.rank !== q.rank || v.rank !== q.rank)
+    throw new ShapeError(
+      `fusedAttention: q, k and v must have one rank >= 2, got [${q.shape.join(', ')}], [${k.shape.join(', ')}], [${v.shape.join(', ')}]`,
+    );
   const lead = q.shape.slice(0, -2);
   const [L, E] = q.shape.slice(-2) as [number, number];
   const [S, Ek] = k.shape.slice(-2) as [number, number];
   const Ev = v.shape.at(-1)!;
   const same = (t: Tensor) => t.shape.slice(0, -2).every((n, i) => n === lead[i]);
-  if (Ek !== E || v.shape.at(-2) !== S || !same(k) || !same(v)) throw new ShapeError(`fusedAttention: k must be [${[...lead, 'S', E].join(', ')}] and v [${[...lead, 'S', 'Ev'].join(', ')}] for q [${q.shape.join(', ')}], got k [${k.shape.join(', ')}], v [${v.shape.join(', ')}]`);
+  if (Ek !== E || v.shape.at(-2) !== S || !same(k) || !same(v))
+    throw new ShapeError(
+      `fusedAttention: k must be [${[...lead, 'S', E].join(', ')}] and v [${[...lead, 'S', 'Ev'].join(', ')}] for q [${q.shape.join(', ')}], got k [${k.shape.join(', ')}], v [${v.shape.join(', ')}]`,
+    );
   const B = lead.reduce((a, b) => a * b, 1);
   const { attnMask = null, isCausal = false, scale = 1 / Math.sqrt(E) } = options;
   if (!Number.isFinite(scale)) throw new TensorError(`fusedAttention: scale must be finite, got ${scale}`);
@@ -199,7 +261,10 @@ export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, options: FusedAt
   if (attnMask) {
     const ok2 = attnMask.rank === 2 && attnMask.shape[0] === L && attnMask.shape[1] === S;
     const okFull = attnMask.rank === q.rank && attnMask.shape.every((n, i) => n === [...lead, L, S][i]);
-    if (!ok2 && !okFull) throw new ShapeError(`fusedAttention: attnMask must be [${L}, ${S}] or [${[...lead, L, S].join(', ')}], got [${attnMask.shape.join(', ')}]`);
+    if (!ok2 && !okFull)
+      throw new ShapeError(
+        `fusedAttention: attnMask must be [${L}, ${S}] or [${[...lead, L, S].join(', ')}], got [${attnMask.shape.join(', ')}]`,
+      );
     maskStride = ok2 ? 0 : L * S;
   }
   const flat = (t: Tensor, rows: number) => reshape(t, [B, rows, t.shape.at(-1)!]);

@@ -24,11 +24,22 @@ function causalMask(L: number, S: number): T.Tensor {
 }
 
 /** Output and weights of attention of q [..., L, E] over k [..., S, E] and v [..., S, Ev]. */
-export function attention(q: T.Tensor, k: T.Tensor, v: T.Tensor, options: AttentionOptions = {}): { output: T.Tensor; weights: T.Tensor } {
-  if (q.rank < 2 || k.rank !== q.rank || v.rank !== q.rank) throw new T.ShapeError(`attention: q, k and v must have one rank >= 2, got [${q.shape.join(', ')}], [${k.shape.join(', ')}], [${v.shape.join(', ')}]`);
+export function attention(
+  q: T.Tensor,
+  k: T.Tensor,
+  v: T.Tensor,
+  options: AttentionOptions = {},
+): { output: T.Tensor; weights: T.Tensor } {
+  if (q.rank < 2 || k.rank !== q.rank || v.rank !== q.rank)
+    throw new T.ShapeError(
+      `attention: q, k and v must have one rank >= 2, got [${q.shape.join(', ')}], [${k.shape.join(', ')}], [${v.shape.join(', ')}]`,
+    );
   const [L, E] = q.shape.slice(-2) as [number, number];
   const [S, Ek] = k.shape.slice(-2) as [number, number];
-  if (Ek !== E || v.shape.at(-2) !== S) throw new T.ShapeError(`attention: k must be [..., S, ${E}] and v [..., S, Ev] for q [${q.shape.join(', ')}], got k [${k.shape.join(', ')}], v [${v.shape.join(', ')}]`);
+  if (Ek !== E || v.shape.at(-2) !== S)
+    throw new T.ShapeError(
+      `attention: k must be [..., S, ${E}] and v [..., S, Ev] for q [${q.shape.join(', ')}], got k [${k.shape.join(', ')}], v [${v.shape.join(', ')}]`,
+    );
   const { attnMask = null, isCausal = false, dropoutP = 0, training = false, scale = 1 / Math.sqrt(E) } = options;
   return T.scope(() => {
     let scores = T.mul(T.matmul(q, k, { transB: true }), scale);
@@ -41,7 +52,12 @@ export function attention(q: T.Tensor, k: T.Tensor, v: T.Tensor, options: Attent
 }
 
 /** softmax(q kᵀ / sqrt(E) + mask) v, as torch.nn.functional.scaled_dot_product_attention with an additive float mask. */
-export function scaledDotProductAttention(q: T.Tensor, k: T.Tensor, v: T.Tensor, options: AttentionOptions = {}): T.Tensor {
+export function scaledDotProductAttention(
+  q: T.Tensor,
+  k: T.Tensor,
+  v: T.Tensor,
+  options: AttentionOptions = {},
+): T.Tensor {
   const { output, weights } = attention(q, k, v, options);
   weights.dispose();
   return output;

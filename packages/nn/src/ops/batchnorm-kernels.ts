@@ -132,8 +132,12 @@ export const finalizeForwardKernel = defineKernel<FinalizeForwardOptions>({
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> stats: array<vec4<f32>>;
-${update ? `@group(0) @binding(5) var<storage, read_write> runMean: array<f32>;
-@group(0) @binding(6) var<storage, read_write> runVar: array<f32>;` : ''}`
+${
+  update
+    ? `@group(0) @binding(5) var<storage, read_write> runMean: array<f32>;
+@group(0) @binding(6) var<storage, read_write> runVar: array<f32>;`
+    : ''
+}`
       : `@group(0) @binding(1) var<storage, read> weight: array<f32>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read> runMean: array<f32>;
@@ -151,10 +155,14 @@ ${update ? `@group(0) @binding(5) var<storage, read_write> runMean: array<f32>;
   }
   let M = pf(2u);
   let variance = m2 / M;
-${update ? `  // PyTorch: running = (1 - momentum) * running + momentum * batch, with the unbiased variance.
+${
+  update
+    ? `  // PyTorch: running = (1 - momentum) * running + momentum * batch, with the unbiased variance.
   let mom = pf(3u);
   runMean[c] = (1.0 - mom) * runMean[c] + mom * mean;
-  runVar[c] = (1.0 - mom) * runVar[c] + mom * (m2 / (M - 1.0));` : ''}`
+  runVar[c] = (1.0 - mom) * runVar[c] + mom * (m2 / (M - 1.0));`
+    : ''
+}`
       : `  let mean = runMean[c];
   let variance = runVar[c];`;
     return `${uniformPreamble()}
@@ -307,8 +315,12 @@ alias V = ${vtype(vec)};
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> stats: array<vec4<f32>>;
-${update ? `@group(0) @binding(5) var<storage, read_write> runMean: array<f32>;
-@group(0) @binding(6) var<storage, read_write> runVar: array<f32>;` : ''}
+${
+  update
+    ? `@group(0) @binding(5) var<storage, read_write> runMean: array<f32>;
+@group(0) @binding(6) var<storage, read_write> runVar: array<f32>;`
+    : ''
+}
 var<workgroup> wc: array<f32, ${WG}>;
 var<workgroup> wm: array<f32, ${WG}>;
 var<workgroup> wq: array<f32, ${WG}>;
@@ -336,9 +348,13 @@ ${forLaneVectors('        let d = x[base + j] - shift; s1 += d; s2 += d * d;')}
   let mean = wm[0]; let m2 = wq[0];
   let M = pf(3u);
   let variance = m2 / M;
-${update ? `  let mom = pf(4u);
+${
+  update
+    ? `  let mom = pf(4u);
   runMean[c] = (1.0 - mom) * runMean[c] + mom * mean;
-  runVar[c] = (1.0 - mom) * runVar[c] + mom * (m2 / (M - 1.0));` : ''}
+  runVar[c] = (1.0 - mom) * runVar[c] + mom * (m2 / (M - 1.0));`
+    : ''
+}
   let invstd = 1.0 / sqrt(variance + pf(5u));
   let scale = weight[c] * invstd;
   stats[c] = vec4<f32>(mean, invstd, scale, bias[c] - mean * scale);`)}`,

@@ -3,7 +3,18 @@
 // the batch's with the unbiased variance; eval normalises with the running statistics.
 // `batchNormRelu` fuses the ReLU that DenseNet applies after every BN: the backward recomputes
 // the mask from x, so neither op keeps its output alive for the gradient.
-import { defineOp, empty, getEngine, runKernel, ShapeError, TensorError, Uniforms, grid1d, type OpContext, type Tensor } from '@spine/tensor';
+import {
+  defineOp,
+  empty,
+  getEngine,
+  runKernel,
+  ShapeError,
+  TensorError,
+  Uniforms,
+  grid1d,
+  type OpContext,
+  type Tensor,
+} from '@spine/tensor';
 import {
   applyBackwardKernel,
   applyForwardKernel,
@@ -37,16 +48,25 @@ interface Layout {
 }
 
 function layoutOf(name: string, x: Tensor, weight: Tensor, bias: Tensor, rm: Tensor | null, rv: Tensor | null): Layout {
-  if (x.dtype !== 'f32' || x.rank < 2) throw new ShapeError(`${name}: x must be an f32 tensor [N, C, ...], got ${x.dtype} [${x.shape.join(', ')}]`);
+  if (x.dtype !== 'f32' || x.rank < 2)
+    throw new ShapeError(`${name}: x must be an f32 tensor [N, C, ...], got ${x.dtype} [${x.shape.join(', ')}]`);
   const [N, C] = x.shape as [number, number];
   const S = x.shape.slice(2).reduce((a, b) => a * b, 1);
-  const named: [string, Tensor | null][] = [['weight', weight], ['bias', bias], ['runningMean', rm], ['runningVar', rv]];
+  const named: [string, Tensor | null][] = [
+    ['weight', weight],
+    ['bias', bias],
+    ['runningMean', rm],
+    ['runningVar', rv],
+  ];
   for (const [key, t] of named) {
     if (t && (t.dtype !== 'f32' || t.rank !== 1 || t.shape[0] !== C)) {
-      throw new ShapeError(`${name}: ${key} must be f32 [${C}] for x [${x.shape.join(', ')}], got ${t.dtype} [${t.shape.join(', ')}]`);
+      throw new ShapeError(
+        `${name}: ${key} must be f32 [${C}] for x [${x.shape.join(', ')}], got ${t.dtype} [${t.shape.join(', ')}]`,
+      );
     }
   }
-  if ((rm === null) !== (rv === null)) throw new TensorError(`${name}: pass both runningMean and runningVar, or neither`);
+  if ((rm === null) !== (rv === null))
+    throw new TensorError(`${name}: pass both runningMean and runningVar, or neither`);
   return { N, C, S, vec: S % 4 === 0 ? 4 : 1 };
 }
 
@@ -64,7 +84,9 @@ export function setBatchNormSinglePass(mode: boolean | 'auto'): void {
 }
 
 function singlePass(l: Layout): boolean {
-  return singlePassMode === 'auto' ? getEngine().info.kernels === 'gpu' && l.N * l.S <= SINGLE_PASS_MAX : singlePassMode;
+  return singlePassMode === 'auto'
+    ? getEngine().info.kernels === 'gpu' && l.N * l.S <= SINGLE_PASS_MAX
+    : singlePassMode;
 }
 
 function partialShape(l: Layout): { chunks: number; threads: number; interleaved: boolean } {
@@ -79,32 +101,65 @@ function partialShape(l: Layout): { chunks: number; threads: number; interleaved
  * scale, shift (and the ReLU) as they read x use it in place of the forward (the Winograd
  * transform behind batchNormReluConv2d).
  */
-export function batchNormStatsForward(name: string, ctx: OpContext, x: Tensor, weight: Tensor, bias: Tensor, rm: Tensor | null, rv: Tensor | null, options: BatchNormOptions): Tensor {
+export function batchNormStatsForward(
+  name: string,
+  ctx: OpContext,
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor,
+  rm: Tensor | null,
+  rv: Tensor | null,
+  options: BatchNormOptions,
+): Tensor {
   const l = layoutOf(name, x, weight, bias, rm, rv);
   const momentum = options.momentum ?? 0.1;
   const eps = options.eps ?? 1e-5;
   // PyTorch uses batch statistics whenever there are no running ones, even in eval.
   const useBatch = options.training || rm === null;
   const M = l.N * l.S;
-  if (useBatch && M <= 1) throw new TensorError(`${name}: expected more than 1 value per channel when training, got x [${x.shape.join(', ')}]`);
+  if (useBatch && M <= 1)
+    throw new TensorError(
+      `${name}: expected more than 1 value per channel when training, got x [${x.shape.join(', ')}]`,
+    );
   const stats = empty([l.C, 4]);
   if (useBatch && singlePass(l)) {
     const update = options.training && rm !== null;
     const u = new Uniforms().u32(l.C, l.S / l.vec, l.N).f32(M, momentum, eps);
-    runKernel(singlePassForwardKernel, { vec: l.vec, update }, { inputs: [x, weight, bias], outputs: update ? [stats, rm!, rv!] : [stats], uniforms: u, workgroups: planeGrid(l.C, 1) });
+    runKernel(
+      singlePassForwardKernel,
+      { vec: l.vec, update },
+      {
+        inputs: [x, weight, bias],
+        outputs: update ? [stats, rm!, rv!] : [stats],
+        uniforms: u,
+        workgroups: planeGrid(l.C, 1),
+      },
+    );
   } else if (useBatch) {
     const { chunks, threads, interleaved } = partialShape(l);
     const part = empty([l.C, l.N * chunks, 4]);
     const pu = new Uniforms().u32(l.C, l.S / l.vec, chunks, threads);
-    runKernel(partialForwardKernel, { vec: l.vec, interleaved }, { inputs: [x], outputs: [part], uniforms: pu, workgroups: grid1d(threads, WG) });
+    runKernel(
+      partialForwardKernel,
+      { vec: l.vec, interleaved },
+      { inputs: [x], outputs: [part], uniforms: pu, workgroups: grid1d(threads, WG) },
+    );
     const update = options.training && rm !== null;
     const fu = new Uniforms().u32(l.C, l.N * chunks).f32(M, momentum, eps);
     const outputs = update ? [stats, rm!, rv!] : [stats];
-    runKernel(finalizeForwardKernel, { source: 'batch', update }, { inputs: [part, weight, bias], outputs, uniforms: fu, workgroups: grid1d(l.C, WG) });
+    runKernel(
+      finalizeForwardKernel,
+      { source: 'batch', update },
+      { inputs: [part, weight, bias], outputs, uniforms: fu, workgroups: grid1d(l.C, WG) },
+    );
     part.dispose();
   } else {
     const fu = new Uniforms().u32(l.C, 0).f32(M, momentum, eps);
-    runKernel(finalizeForwardKernel, { source: 'running', update: false }, { inputs: [weight, bias, rm!, rv!], outputs: [stats], uniforms: fu, workgroups: grid1d(l.C, WG) });
+    runKernel(
+      finalizeForwardKernel,
+      { source: 'running', update: false },
+      { inputs: [weight, bias, rm!, rv!], outputs: [stats], uniforms: fu, workgroups: grid1d(l.C, WG) },
+    );
   }
   ctx.save(x, stats);
   Object.assign(ctx, { layout: l, useBatch, needDx: x.requiresGrad });
@@ -117,13 +172,25 @@ export function batchNormStatsForward(name: string, ctx: OpContext, x: Tensor, w
  */
 export function batchNormForward(relu: boolean) {
   const name = relu ? 'batchNormRelu' : 'batchNorm2d';
-  return (ctx: OpContext, x: Tensor, weight: Tensor, bias: Tensor, rm: Tensor | null, rv: Tensor | null, options: BatchNormOptions): Tensor => {
+  return (
+    ctx: OpContext,
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor,
+    rm: Tensor | null,
+    rv: Tensor | null,
+    options: BatchNormOptions,
+  ): Tensor => {
     const stats = batchNormStatsForward(name, ctx, x, weight, bias, rm, rv, options);
     const l = ctx.layout as Layout;
     const y = empty(x.shape);
     const planes = l.N * l.C;
     const au = new Uniforms().u32(l.C, l.S / l.vec, planes);
-    runKernel(applyForwardKernel, { vec: l.vec, relu }, { inputs: [x, stats], outputs: [y], uniforms: au, workgroups: planeGrid(planes, l.S / l.vec) });
+    runKernel(
+      applyForwardKernel,
+      { vec: l.vec, relu },
+      { inputs: [x, stats], outputs: [y], uniforms: au, workgroups: planeGrid(planes, l.S / l.vec) },
+    );
     stats.dispose();
     return y;
   };
@@ -139,14 +206,26 @@ export function batchNormBackward(relu: boolean) {
     const coef = empty([l.C, 4]);
     if (singlePass(l)) {
       const u = new Uniforms().u32(l.C, l.S / l.vec, l.N).f32(l.N * l.S);
-      runKernel(singlePassBackwardKernel, { vec: l.vec, relu, training: ctx.useBatch as boolean }, { inputs: [x, g, stats], outputs: [dweight, dbias, coef], uniforms: u, workgroups: planeGrid(l.C, 1) });
+      runKernel(
+        singlePassBackwardKernel,
+        { vec: l.vec, relu, training: ctx.useBatch as boolean },
+        { inputs: [x, g, stats], outputs: [dweight, dbias, coef], uniforms: u, workgroups: planeGrid(l.C, 1) },
+      );
     } else {
       const { chunks, threads, interleaved } = partialShape(l);
       const part = empty([l.C, l.N * chunks, 2]);
       const pu = new Uniforms().u32(l.C, l.S / l.vec, chunks, threads);
-      runKernel(partialBackwardKernel, { vec: l.vec, relu, interleaved }, { inputs: [x, g, stats], outputs: [part], uniforms: pu, workgroups: grid1d(threads, WG) });
+      runKernel(
+        partialBackwardKernel,
+        { vec: l.vec, relu, interleaved },
+        { inputs: [x, g, stats], outputs: [part], uniforms: pu, workgroups: grid1d(threads, WG) },
+      );
       const fu = new Uniforms().u32(l.C, l.N * chunks).f32(l.N * l.S);
-      runKernel(finalizeBackwardKernel, { training: ctx.useBatch as boolean }, { inputs: [part, stats], outputs: [dweight, dbias, coef], uniforms: fu, workgroups: grid1d(l.C, WG) });
+      runKernel(
+        finalizeBackwardKernel,
+        { training: ctx.useBatch as boolean },
+        { inputs: [part, stats], outputs: [dweight, dbias, coef], uniforms: fu, workgroups: grid1d(l.C, WG) },
+      );
       part.dispose();
     }
     let dx: Tensor | null = null;
@@ -154,15 +233,27 @@ export function batchNormBackward(relu: boolean) {
       dx = empty(x.shape);
       const planes = l.N * l.C;
       const au = new Uniforms().u32(l.C, l.S / l.vec, planes);
-      runKernel(applyBackwardKernel, { vec: l.vec, relu }, { inputs: [x, g, stats, coef], outputs: [dx], uniforms: au, workgroups: planeGrid(planes, l.S / l.vec) });
+      runKernel(
+        applyBackwardKernel,
+        { vec: l.vec, relu },
+        { inputs: [x, g, stats, coef], outputs: [dx], uniforms: au, workgroups: planeGrid(planes, l.S / l.vec) },
+      );
     }
     coef.dispose();
     return [dx, dweight, dbias, null, null];
   };
 }
 
-const batchNormOp = defineOp({ name: 'batchNorm2d', forward: batchNormForward(false), backward: batchNormBackward(false) });
-const batchNormReluOp = defineOp({ name: 'batchNormRelu', forward: batchNormForward(true), backward: batchNormBackward(true) });
+const batchNormOp = defineOp({
+  name: 'batchNorm2d',
+  forward: batchNormForward(false),
+  backward: batchNormBackward(false),
+});
+const batchNormReluOp = defineOp({
+  name: 'batchNormRelu',
+  forward: batchNormForward(true),
+  backward: batchNormBackward(true),
+});
 
 /**
  * Batch normalisation of x [N, C, ...] per channel, as torch.nn.functional.batch_norm.
@@ -172,11 +263,25 @@ const batchNormReluOp = defineOp({ name: 'batchNormRelu', forward: batchNormForw
  * Eval: normalise with the running statistics. Pass null for both running stats to always use
  * batch statistics (track_running_stats=False). Differentiable in x, weight and bias.
  */
-export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: BatchNormOptions): Tensor {
+export function batchNorm2d(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  options: BatchNormOptions,
+): Tensor {
   return batchNormOp(x, weight, bias, runningMean, runningVar, options);
 }
 
 /** relu(batchNorm2d(...)) in one pass forward and one backward (DenseNet's norm -> relu). */
-export function batchNormRelu(x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: BatchNormOptions): Tensor {
+export function batchNormRelu(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  options: BatchNormOptions,
+): Tensor {
   return batchNormReluOp(x, weight, bias, runningMean, runningVar, options);
 }

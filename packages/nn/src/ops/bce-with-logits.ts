@@ -33,16 +33,27 @@ export interface BceWithLogitsOptions {
   reduction?: Reduction;
 }
 
-const broadcastsTo = (t: Tensor, shape: readonly number[]) => t.rank <= shape.length && t.shape.every((d, i) => d === 1 || d === shape[shape.length - t.rank + i]);
+const broadcastsTo = (t: Tensor, shape: readonly number[]) =>
+  t.rank <= shape.length && t.shape.every((d, i) => d === 1 || d === shape[shape.length - t.rank + i]);
 
 /** Binary cross-entropy of sigmoid(input) against targets in [0, 1], from the logits (stable for any logit). */
-export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BceWithLogitsOptions = {}): Tensor {
+export function binaryCrossEntropyWithLogits(
+  input: Tensor,
+  target: Tensor,
+  options: BceWithLogitsOptions = {},
+): Tensor {
   const { posWeight, weight, reduction = 'mean' } = options;
   const name = 'binaryCrossEntropyWithLogits';
   checkReduction(name, reduction);
   checkSameShape(name, input, target);
-  for (const [key, t] of [['posWeight', posWeight], ['weight', weight]] as const) {
-    if (t && (t.dtype !== 'f32' || !broadcastsTo(t, input.shape))) throw new ShapeError(`${name}: ${key} [${t.shape.join(', ')}] does not broadcast to the input [${input.shape.join(', ')}]`);
+  for (const [key, t] of [
+    ['posWeight', posWeight],
+    ['weight', weight],
+  ] as const) {
+    if (t && (t.dtype !== 'f32' || !broadcastsTo(t, input.shape)))
+      throw new ShapeError(
+        `${name}: ${key} [${t.shape.join(', ')}] does not broadcast to the input [${input.shape.join(', ')}]`,
+      );
   }
   let loss = bce(input, target, posWeight ?? 1);
   if (weight) {

@@ -10,10 +10,26 @@
 // and each transition's norm -> relu -> conv): on the matmul's texture route the BN-ReLU is
 // applied as the matmul stages x (its BAffine), in the forward and again for the weight
 // gradient, so its output is never written either.
-import { defineOp, matmulRaw, OpContext, reshape, scope, ShapeError, stagesBAffine, sum, type Tensor } from '@spine/tensor';
+import {
+  defineOp,
+  matmulRaw,
+  OpContext,
+  reshape,
+  scope,
+  ShapeError,
+  stagesBAffine,
+  sum,
+  type Tensor,
+} from '@spine/tensor';
 import { batchNormBackward, batchNormRelu, batchNormStatsForward, type BatchNormOptions } from './batchnorm.js';
 import { conv2d, convDgrad, convGeometry, winogradApplies, type Conv2dOptions, type ConvGeometry } from './conv2d.js';
-import { winogradConvKeep, winogradTile, winogradWeights, winogradWgrad, type WinogradShape } from './conv2d-winograd.js';
+import {
+  winogradConvKeep,
+  winogradTile,
+  winogradWeights,
+  winogradWgrad,
+  type WinogradShape,
+} from './conv2d-winograd.js';
 
 const bnReluBackward = batchNormBackward(true);
 /** The fields batchNormStatsForward leaves on its context for the backward. */
@@ -23,12 +39,25 @@ const shapeOf = (g: ConvGeometry): WinogradShape => ({ ph: g.ph, pw: g.pw, oh: g
 
 const fusedOp = defineOp({
   name: 'batchNormReluConv2d',
-  forward: (ctx: OpContext, x: Tensor, weight: Tensor, bias: Tensor, rm: Tensor | null, rv: Tensor | null, w: Tensor, bn: BatchNormOptions, g: ConvGeometry, keepV: boolean) => {
+  forward: (
+    ctx: OpContext,
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor,
+    rm: Tensor | null,
+    rv: Tensor | null,
+    w: Tensor,
+    bn: BatchNormOptions,
+    g: ConvGeometry,
+    keepV: boolean,
+  ) => {
     // Statistics only (and the running-stat update); x and the stats are saved on ctx itself so
     // the graph node frees them with everything else it saved.
     const stats = batchNormStatsForward('batchNormReluConv2d', ctx, x, weight, bias, rm, rv, bn);
     const keep = keepV && w.requiresGrad && ctx.recording;
-    const { y, v } = scope(() => winogradConvKeep(x, winogradWeights(w, false, winogradTile(g.oh, g.ow)), null, shapeOf(g), stats, keep));
+    const { y, v } = scope(() =>
+      winogradConvKeep(x, winogradWeights(w, false, winogradTile(g.oh, g.ow)), null, shapeOf(g), stats, keep),
+    );
     stats.dispose();
     ctx.save(w);
     if (v) {
@@ -43,7 +72,9 @@ const fusedOp = defineOp({
     const g = ctx.geometry as ConvGeometry;
     return scope(() => {
       const da = convDgrad(gy, w, g); // the gradient at relu(BN(x)), by Winograd too
-      const dw = ctx.needW ? winogradWgrad(x, gy, shapeOf(g), winogradTile(g.oh, g.ow), stats, ctx.keptV ? v! : null) : null;
+      const dw = ctx.needW
+        ? winogradWgrad(x, gy, shapeOf(g), winogradTile(g.oh, g.ow), stats, ctx.keptV ? v! : null)
+        : null;
       return bnReluGrads(ctx, x, stats, da, dw);
     });
   },
@@ -62,9 +93,27 @@ function bnReluGrads(ctx: OpContext, x: Tensor, stats: Tensor, da: Tensor, dw: T
 
 const fused1x1Op = defineOp({
   name: 'batchNormReluConv1x1',
-  forward: (ctx: OpContext, x: Tensor, weight: Tensor, bias: Tensor, rm: Tensor | null, rv: Tensor | null, w: Tensor, bn: BatchNormOptions, g: ConvGeometry) => {
+  forward: (
+    ctx: OpContext,
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor,
+    rm: Tensor | null,
+    rv: Tensor | null,
+    w: Tensor,
+    bn: BatchNormOptions,
+    g: ConvGeometry,
+  ) => {
     const stats = batchNormStatsForward('batchNormReluConv1x1', ctx, x, weight, bias, rm, rv, bn);
-    const y = scope(() => reshape(matmulRaw(reshape(w, [g.oc, g.c]), reshape(x, [g.n, g.c, g.h * g.w]), false, false, { coef: stats, relu: true }), [g.n, g.oc, g.h, g.w]));
+    const y = scope(() =>
+      reshape(
+        matmulRaw(reshape(w, [g.oc, g.c]), reshape(x, [g.n, g.c, g.h * g.w]), false, false, {
+          coef: stats,
+          relu: true,
+        }),
+        [g.n, g.oc, g.h, g.w],
+      ),
+    );
     stats.dispose();
     ctx.save(w);
     Object.assign(ctx, { geometry: g, hasRunning: rm !== null, needW: w.requiresGrad });
@@ -88,7 +137,10 @@ const fused1x1Op = defineOp({
  */
 export function bnReluConv1x1Wgrad(gy: Tensor, x: Tensor, stats: Tensor, g: ConvGeometry): Tensor {
   return scope(() => {
-    const perImage = matmulRaw(reshape(gy, [g.n, g.oc, g.h * g.w]), reshape(x, [g.n, g.c, g.h * g.w]), false, true, { coef: stats, relu: true });
+    const perImage = matmulRaw(reshape(gy, [g.n, g.oc, g.h * g.w]), reshape(x, [g.n, g.c, g.h * g.w]), false, true, {
+      coef: stats,
+      relu: true,
+    });
     return reshape(g.n > 1 ? sum(perImage, 0) : perImage, [g.oc, g.c, 1, 1]);
   });
 }
@@ -105,9 +157,20 @@ export function fusesBnReluConv1x1(g: ConvGeometry): boolean {
  * two ops in turn. Values and gradients are the composition's; the running statistics are
  * updated once.
  */
-export function batchNormReluConv1x1(x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, bn: BatchNormOptions, convWeight: Tensor): Tensor {
+export function batchNormReluConv1x1(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  bn: BatchNormOptions,
+  convWeight: Tensor,
+): Tensor {
   const g = convGeometry(x, convWeight, null, {});
-  if (g.kh !== 1 || g.kw !== 1) throw new ShapeError(`batchNormReluConv1x1: the convolution must be 1x1, got a ${g.kh}x${g.kw} weight [${convWeight.shape.join(', ')}]`);
+  if (g.kh !== 1 || g.kw !== 1)
+    throw new ShapeError(
+      `batchNormReluConv1x1: the convolution must be 1x1, got a ${g.kh}x${g.kw} weight [${convWeight.shape.join(', ')}]`,
+    );
   if (fusesBnReluConv1x1(g)) return fused1x1Op(x, weight, bias, runningMean, runningVar, convWeight, bn, g);
   return scope(() => conv2d(batchNormRelu(x, weight, bias, runningMean, runningVar, bn), convWeight));
 }
@@ -128,8 +191,21 @@ export interface FusionOptions {
  * by Winograd (and has no bias); otherwise the two ops in turn. Values and gradients are the
  * composition's; the running statistics are updated once.
  */
-export function batchNormReluConv2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, bn: BatchNormOptions, convWeight: Tensor, convOptions: Conv2dOptions = {}, fusion: FusionOptions = {}): Tensor {
+export function batchNormReluConv2d(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  bn: BatchNormOptions,
+  convWeight: Tensor,
+  convOptions: Conv2dOptions = {},
+  fusion: FusionOptions = {},
+): Tensor {
   const g = convGeometry(x, convWeight, null, convOptions);
-  if (winogradApplies(g.kh, g.kw, [g.sh, g.sw], [g.dh, g.dw], g.c, g.oc)) return fusedOp(x, weight, bias, runningMean, runningVar, convWeight, bn, g, fusion.keepInputTransform ?? false);
-  return scope(() => conv2d(batchNormRelu(x, weight, bias, runningMean, runningVar, bn), convWeight, null, convOptions));
+  if (winogradApplies(g.kh, g.kw, [g.sh, g.sw], [g.dh, g.dw], g.c, g.oc))
+    return fusedOp(x, weight, bias, runningMean, runningVar, convWeight, bn, g, fusion.keepInputTransform ?? false);
+  return scope(() =>
+    conv2d(batchNormRelu(x, weight, bias, runningMean, runningVar, bn), convWeight, null, convOptions),
+  );
 }

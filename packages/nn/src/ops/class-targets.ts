@@ -2,7 +2,17 @@
 // kernel cannot raise: targets known on the host are checked at the call, the others by a
 // one-invocation kernel whose flag the next read of any tensor checks (@spine/tensor's
 // checkAtNextRead; one flag per op waits however many calls come before a read).
-import { checkAtNextRead, defineKernel, empty, pendingDeviceCheck, runKernel, TensorError, uniformPreamble, Uniforms, type Tensor } from '@spine/tensor';
+import {
+  checkAtNextRead,
+  defineKernel,
+  empty,
+  pendingDeviceCheck,
+  runKernel,
+  TensorError,
+  uniformPreamble,
+  Uniforms,
+  type Tensor,
+} from '@spine/tensor';
 
 // Words: n, C, ignoreIndex (i32). flag = (first bad index, its target, C), or (-1, 0, C) when
 // every target is fine; with `chained`, a problem the previous flag reports is kept instead.
@@ -30,8 +40,15 @@ fn main() {
  * Refuse (now, or at the next read) a target outside [0, C) that is not `ignoreIndex`, naming
  * the op, its position and value (`noun` says what the values are: 'target', 'index').
  */
-export function checkClassTargets(op: string, targets: Tensor, C: number, ignoreIndex: number | null, noun = 'target'): void {
-  const outside = (index: number, target: number, classes: number) => `${op}: ${noun} ${target} at position ${index} is outside [0, ${classes})${ignoreIndex === null ? '' : ` and is not the ignore index ${ignoreIndex}`}`;
+export function checkClassTargets(
+  op: string,
+  targets: Tensor,
+  C: number,
+  ignoreIndex: number | null,
+  noun = 'target',
+): void {
+  const outside = (index: number, target: number, classes: number) =>
+    `${op}: ${noun} ${target} at position ${index} is outside [0, ${classes})${ignoreIndex === null ? '' : ` and is not the ignore index ${ignoreIndex}`}`;
   const bad = (t: number) => t !== ignoreIndex && (t < 0 || t >= C);
   const known = targets.cachedData();
   if (known) {
@@ -43,11 +60,15 @@ export function checkClassTargets(op: string, targets: Tensor, C: number, ignore
   const key = `${op} targets`;
   const prev = pendingDeviceCheck(key);
   const flag = empty([3], 'i32');
-  runKernel(targetCheckKernel, { chained: prev !== null, ignore: ignoreIndex !== null }, {
-    inputs: prev ? [targets, prev] : [targets],
-    outputs: [flag],
-    uniforms: new Uniforms().u32(targets.size, C).i32(ignoreIndex ?? 0),
-    workgroups: [1],
-  });
+  runKernel(
+    targetCheckKernel,
+    { chained: prev !== null, ignore: ignoreIndex !== null },
+    {
+      inputs: prev ? [targets, prev] : [targets],
+      outputs: [flag],
+      uniforms: new Uniforms().u32(targets.size, C).i32(ignoreIndex ?? 0),
+      workgroups: [1],
+    },
+  );
   checkAtNextRead(key, flag, (f) => (f[0]! >= 0 ? outside(f[0]!, f[1]!, f[2]!) : null));
 }

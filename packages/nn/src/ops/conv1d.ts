@@ -16,7 +16,11 @@ export function conv1d(x: Tensor, w: Tensor, b: Tensor | null = null, options: C
   const { stride = 1, padding = 0, dilation = 1 } = options;
   const [N, C, L] = x.shape as [number, number, number];
   const [O, , K] = w.shape as [number, number, number];
-  const y = conv2d(reshape(x, [N, C, 1, L]), reshape(w, [O, w.shape[1]!, 1, K]), b, { stride: [1, stride], padding: [0, padding], dilation: [1, dilation] });
+  const y = conv2d(reshape(x, [N, C, 1, L]), reshape(w, [O, w.shape[1]!, 1, K]), b, {
+    stride: [1, stride],
+    padding: [0, padding],
+    dilation: [1, dilation],
+  });
   const out = reshape(y, [N, O, y.shape[3]!]);
   y.dispose();
   return out;

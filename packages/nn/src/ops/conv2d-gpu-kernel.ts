@@ -11,7 +11,16 @@
 // workgroup into a small table. B is read as vec4s (its columns padded to a multiple of 4). The
 // reduction range can be split over workgroup z (split-K): partial products go to their own
 // slices, summed afterwards.
-import { defineKernel, stagingLoad, stagingRegisters, stagingStore, tileAccumulators, tileInnerProduct, uniformPreamble, type TileStaging } from '@spine/tensor';
+import {
+  defineKernel,
+  stagingLoad,
+  stagingRegisters,
+  stagingStore,
+  tileAccumulators,
+  tileInnerProduct,
+  uniformPreamble,
+  type TileStaging,
+} from '@spine/tensor';
 import { GEMM_UNIFORM_LETS, range, type GemmTiles } from './conv2d-kernel.js';
 import { WGRAD_UNIFORM_LETS } from './conv2d-wgrad-kernel.js';
 
@@ -41,7 +50,8 @@ export const convTiledKernel = defineKernel<ConvTiledOptions>({
     const BM = wy * tm;
     const BN = wx * tn;
     const threads = wx * wy;
-    if (tm % 4 !== 0 || tn % 4 !== 0 || bk % 4 !== 0) throw new Error(`conv2d gpu tiles ${tm}x${tn}, k step ${bk}: need multiples of 4`);
+    if (tm % 4 !== 0 || tn % 4 !== 0 || bk % 4 !== 0)
+      throw new Error(`conv2d gpu tiles ${tm}x${tn}, k step ${bk}: need multiples of 4`);
     const fwd = o.mode === 'forward';
     // Consecutive threads read consecutive X addresses: along the rows (pixels) in the forward,
     // along the reduction (pixels) in the weight gradient; there the A tile's k-major rows get
@@ -56,12 +66,18 @@ export const convTiledKernel = defineKernel<ConvTiledOptions>({
     L.push(`var<workgroup> Bs: array<vec4<f32>, ${(bk * BN) / 4}>;`);
     L.push(`var<workgroup> rOff: array<u32, ${2 * bk}>;`);
     L.push(`@compute @workgroup_size(${wx}, ${wy})`);
-    L.push('fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {');
+    L.push(
+      'fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {',
+    );
     if (fwd) {
       L.push(...GEMM_UNIFORM_LETS);
       L.push('  let OHW = OH * OW; let plane = Hp * Wp; let KHW = KH * KW; let R = C * KHW; let rows = M;');
       L.push('  let fold = pu(14u);');
-      L.push(o.split ? '  let part = wid.z / fold; let redStart = part * pu(16u); let redEnd = min(R, redStart + pu(16u));' : '  let part = 0u; let redStart = 0u; let redEnd = R;');
+      L.push(
+        o.split
+          ? '  let part = wid.z / fold; let redStart = part * pu(16u); let redEnd = min(R, redStart + pu(16u));'
+          : '  let part = 0u; let redStart = 0u; let redEnd = R;',
+      );
       L.push(`  let tileRow = (wid.y + (wid.z % fold) * nwg.y) * ${BM}u;`);
     } else {
       L.push(...WGRAD_UNIFORM_LETS);
@@ -71,24 +87,39 @@ export const convTiledKernel = defineKernel<ConvTiledOptions>({
     L.push(`  let tileCol = wid.x * ${BN}u;`);
     L.push(`  let tid = lid.y * ${wx}u + lid.x;`);
     const rowBase = (m: string) =>
-      fwd ? `(${m} / OHW) * C * plane + ((${m} % OHW) / OW) * sh * Wp + (${m} % OW) * sw` : `(${m} / KHW) * plane + ((${m} % KHW) / KW) * dh * Wp + (${m} % KW) * dw`;
-    const redOff = (r: string) => (fwd ? `(${r} / KHW) * plane + ((${r} % KHW) / KW) * dh * Wp + (${r} % KW) * dw` : `(${r} / OHW) * image + ((${r} % OHW) / OW) * sh * Wp + (${r} % OW) * sw`);
+      fwd
+        ? `(${m} / OHW) * C * plane + ((${m} % OHW) / OW) * sh * Wp + (${m} % OW) * sw`
+        : `(${m} / KHW) * plane + ((${m} % KHW) / KW) * dh * Wp + (${m} % KW) * dw`;
+    const redOff = (r: string) =>
+      fwd
+        ? `(${r} / KHW) * plane + ((${r} % KHW) / KW) * dh * Wp + (${r} % KW) * dw`
+        : `(${r} / OHW) * image + ((${r} % OHW) / OW) * sh * Wp + (${r} % OW) * sw`;
     if (!fwd) L.push('  let KHW = KH * KW;');
     // This thread's A units: the same (row, kk) at every k step, so row bases are computed once.
     const units = BM * bk;
     const perThread = Math.ceil(units / threads);
     for (const j of range(perThread)) {
       const i = `(tid + ${j * threads}u)`;
-      L.push(fwd ? `  let ar${j} = ${i} % ${BM}u; let ak${j} = ${i} / ${BM}u;` : `  let ak${j} = ${i} % ${bk}u; let ar${j} = ${i} / ${bk}u;`);
+      L.push(
+        fwd
+          ? `  let ar${j} = ${i} % ${BM}u; let ak${j} = ${i} / ${BM}u;`
+          : `  let ak${j} = ${i} % ${bk}u; let ar${j} = ${i} / ${bk}u;`,
+      );
       const tail = (j + 1) * threads > units ? ` && ${i} < ${units}u` : '';
       L.push(`  let aok${j} = tileRow + ar${j} < rows${tail};`);
       L.push(`  let am${j} = min(tileRow + ar${j}, rows - 1u); let ab${j} = ${rowBase(`am${j}`)};`);
       L.push(`  var ra${j} = 0.0;`);
     }
     const loadA = (indent: string) =>
-      range(perThread).map((j) => `${indent}{ let off = rOff[half + min(ak${j}, ${bk - 1}u)]; ra${j} = 0.0; if (aok${j} && off != ${NONE}) { ra${j} = X[ab${j} + off]; } }`);
+      range(perThread).map(
+        (j) =>
+          `${indent}{ let off = rOff[half + min(ak${j}, ${bk - 1}u)]; ra${j} = 0.0; if (aok${j} && off != ${NONE}) { ra${j} = X[ab${j} + off]; } }`,
+      );
     const storeA = (indent: string) =>
-      range(perThread).map((j) => `${indent}${(j + 1) * threads > units ? `if (tid + ${j * threads}u < ${units}u) ` : ''}{ As[ak${j} * ${stride / 4}u + ar${j} / 4u][ar${j} % 4u] = ra${j}; }`);
+      range(perThread).map(
+        (j) =>
+          `${indent}${(j + 1) * threads > units ? `if (tid + ${j * threads}u < ${units}u) ` : ''}{ As[ak${j} * ${stride / 4}u + ar${j} / 4u][ar${j} % 4u] = ra${j}; }`,
+      );
     // Two tables, alternating by step: a step's table is written while threads that passed the
     // previous barrier may still be reading the previous step's (the prologue's reads).
     const table = (indent: string) => [
@@ -103,7 +134,11 @@ export const convTiledKernel = defineKernel<ConvTiledOptions>({
       along: 'mn',
       vec4: true,
       reg: 'rb',
-      read: (mn, kk) => ({ ok: `k0 + ${kk} < redEnd && tileCol + ${mn} < N4 * 4u`, at: `(k0 + ${kk}) * N4 + (tileCol + ${mn}) / 4u`, array: 'B' }),
+      read: (mn, kk) => ({
+        ok: `k0 + ${kk} < redEnd && tileCol + ${mn} < N4 * 4u`,
+        at: `(k0 + ${kk}) * N4 + (tileCol + ${mn}) / 4u`,
+        array: 'B',
+      }),
     };
     L.push(...tileAccumulators(tm, tn));
     L.push(...stagingRegisters(stagingB));

@@ -2,7 +2,19 @@
 // one invocation per output element (forward), input element (data gradient) and weight
 // element (weight gradient, summing over the batch and output pixels). A depthwise layer is
 // then three dispatches each way instead of a conv2d chain per channel.
-import { defineKernel, defineOp, empty, grid1d, linearIndex, runKernel, sum, uniformPreamble, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
+import {
+  defineKernel,
+  defineOp,
+  empty,
+  grid1d,
+  linearIndex,
+  runKernel,
+  sum,
+  uniformPreamble,
+  Uniforms,
+  type OpContext,
+  type Tensor,
+} from '@spine/tensor';
 import type { ConvGeometry } from './conv2d.js';
 
 const WG = 64;
@@ -111,13 +123,40 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 });
 
 const words = (total: number, g: ConvGeometry, groups: number) =>
-  new Uniforms().u32(total, g.n, g.c, g.h, g.w, g.oc, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, groups);
+  new Uniforms().u32(
+    total,
+    g.n,
+    g.c,
+    g.h,
+    g.w,
+    g.oc,
+    g.oh,
+    g.ow,
+    g.kh,
+    g.kw,
+    g.sh,
+    g.sw,
+    g.ph,
+    g.pw,
+    g.dh,
+    g.dw,
+    groups,
+  );
 
 const directOp = defineOp({
   name: 'conv2dGrouped',
   forward: (ctx: OpContext, x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry, groups: number) => {
     const y = empty([g.n, g.oc, g.oh, g.ow]);
-    runKernel(forwardKernel, { bias: b !== null }, { inputs: b ? [x, w, b] : [x, w], outputs: [y], uniforms: words(y.size, g, groups), workgroups: grid1d(y.size, WG) });
+    runKernel(
+      forwardKernel,
+      { bias: b !== null },
+      {
+        inputs: b ? [x, w, b] : [x, w],
+        outputs: [y],
+        uniforms: words(y.size, g, groups),
+        workgroups: grid1d(y.size, WG),
+      },
+    );
     ctx.save(x, w);
     Object.assign(ctx, { g, groups, hasBias: b !== null });
     return y;
@@ -127,9 +166,17 @@ const directOp = defineOp({
     const g = ctx.g as ConvGeometry;
     const groups = ctx.groups as number;
     const dx = empty(x.shape);
-    runKernel(dgradKernel, {}, { inputs: [gy, w], outputs: [dx], uniforms: words(dx.size, g, groups), workgroups: grid1d(dx.size, WG) });
+    runKernel(
+      dgradKernel,
+      {},
+      { inputs: [gy, w], outputs: [dx], uniforms: words(dx.size, g, groups), workgroups: grid1d(dx.size, WG) },
+    );
     const dw = empty(w.shape);
-    runKernel(wgradKernel, {}, { inputs: [x, gy], outputs: [dw], uniforms: words(dw.size, g, groups), workgroups: grid1d(dw.size, WG) });
+    runKernel(
+      wgradKernel,
+      {},
+      { inputs: [x, gy], outputs: [dw], uniforms: words(dw.size, g, groups), workgroups: grid1d(dw.size, WG) },
+    );
     return ctx.hasBias ? [dx, dw, sum(gy, [0, 2, 3])] : [dx, dw];
   },
 });

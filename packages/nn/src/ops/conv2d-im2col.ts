@@ -5,7 +5,23 @@
 // (conv2d-kernel.ts) reads its input one scalar at a time, which is what these short, wide
 // products spend their time on. K is padded to a multiple of 4 with zero rows (and the
 // weights with zero columns) so that the matmul can stage cols by a plain copy.
-import { add, defineKernel, empty, getEngine, matmulRaw, narrow, sum, matmulRoute, pad, reshape, runKernel, scope, uniformPreamble, Uniforms, type Tensor } from '@spine/tensor';
+import {
+  add,
+  defineKernel,
+  empty,
+  getEngine,
+  matmulRaw,
+  narrow,
+  sum,
+  matmulRoute,
+  pad,
+  reshape,
+  runKernel,
+  scope,
+  uniformPreamble,
+  Uniforms,
+  type Tensor,
+} from '@spine/tensor';
 import type { ConvGeometry } from './conv2d.js';
 
 const WG = 64;
@@ -77,8 +93,29 @@ function columns(x: Tensor, g: ConvGeometry): { cols: Tensor; K: number; Kp: num
   const P = g.oh * g.ow;
   const cols = empty([g.n, Kp, P]);
   const total = (g.n * Kp * P) / 4;
-  const u = new Uniforms().u32(total, Kp, K, P / 4, g.c, g.h, g.w, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw);
-  runKernel(im2colKernel, {}, { inputs: [x], outputs: [cols], uniforms: u, workgroups: [Math.ceil(P / 4 / WG), Kp, g.n] });
+  const u = new Uniforms().u32(
+    total,
+    Kp,
+    K,
+    P / 4,
+    g.c,
+    g.h,
+    g.w,
+    g.ow,
+    g.kh,
+    g.kw,
+    g.sh,
+    g.sw,
+    g.ph,
+    g.pw,
+    g.dh,
+    g.dw,
+  );
+  runKernel(
+    im2colKernel,
+    {},
+    { inputs: [x], outputs: [cols], uniforms: u, workgroups: [Math.ceil(P / 4 / WG), Kp, g.n] },
+  );
   return { cols, K, Kp };
 }
 
@@ -87,7 +124,13 @@ export function im2colConv(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeomet
   return scope(() => {
     const { cols, K, Kp } = columns(x, g);
     const wm = reshape(w, [g.oc, K]);
-    const wp = Kp === K ? wm : pad(wm, [[0, 0], [0, Kp - K]]);
+    const wp =
+      Kp === K
+        ? wm
+        : pad(wm, [
+            [0, 0],
+            [0, Kp - K],
+          ]);
     const y = reshape(matmulRaw(wp, cols), [g.n, g.oc, g.oh, g.ow]);
     return b ? add(y, reshape(b, [1, g.oc, 1, 1])) : y;
   });

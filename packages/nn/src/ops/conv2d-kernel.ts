@@ -34,7 +34,8 @@ export function rowBlockExpr(wy: number): string {
 /** acc_r_c += a_r * b_q.comp for the whole register block. */
 export function fmaBlock(tm: number, tn: number, indent: string): string[] {
   const L: string[] = [];
-  for (const r of range(tm)) for (const c of range(tn)) L.push(`${indent}acc_${r}_${c} += a${r} * b${Math.floor(c / 4)}.${COMP[c % 4]};`);
+  for (const r of range(tm))
+    for (const c of range(tn)) L.push(`${indent}acc_${r}_${c} += a${r} * b${Math.floor(c / 4)}.${COMP[c % 4]};`);
   return L;
 }
 
@@ -85,7 +86,9 @@ export const convGemmKernel = defineKernel<ConvKernelOptions>({
     if (o.bias) L.push('@group(0) @binding(3) var<storage, read> bias: array<f32>;');
     L.push(`@group(0) @binding(${o.bias ? 4 : 3}) var<storage, read_write> Y: array<f32>;`);
     L.push(`@compute @workgroup_size(${o.wx}, ${o.wy})`);
-    L.push('fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {');
+    L.push(
+      'fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {',
+    );
     L.push(...GEMM_UNIFORM_LETS);
     L.push('  let OHW = OH * OW; let plane = Hp * Wp;');
     L.push(`  let row0 = (${rowBlockExpr(o.wy)}) * ${tm}u; let col0 = gid.x * ${tn}u;`);

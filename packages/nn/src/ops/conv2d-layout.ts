@@ -1,7 +1,16 @@
 // Layout copies that let the conv GEMM kernels run without bounds tests in their inner loops.
 // Each is one cheap pass over a tensor the size of an activation or a weight; the GEMMs they
 // feed do C*KH*KW (or more) multiply-adds per element they read.
-import { defineKernel, empty, grid1d, linearIndex, runKernel, uniformPreamble, Uniforms, type Tensor } from '@spine/tensor';
+import {
+  defineKernel,
+  empty,
+  grid1d,
+  linearIndex,
+  runKernel,
+  uniformPreamble,
+  Uniforms,
+  type Tensor,
+} from '@spine/tensor';
 
 const WG = 64;
 

@@ -25,7 +25,6 @@ export interface PixelLaneOptions extends PixelLaneTiles {
 /** Lanes per workgroup: llvmpipe's 8-wide SIMD on AVX2. */
 export const PIXEL_LANES = 8;
 
-
 // Words: 0 M (= N*OH*OW), 1 OC, 2 C, 3 Hp, 4 Wp, 5 OH, 6 OW, 7 KH, 8 KW, 9 sh, 10 sw, 11 dh,
 // 12 dw, 13 OC padded / 4.
 export const convGemmPixelLanesKernel = defineKernel<PixelLaneOptions>({
@@ -41,7 +40,9 @@ export const convGemmPixelLanesKernel = defineKernel<PixelLaneOptions>({
     if (o.bias) L.push('@group(0) @binding(3) var<storage, read> bias: array<f32>;');
     L.push(`@group(0) @binding(${o.bias ? 4 : 3}) var<storage, read_write> Y: array<f32>;`);
     L.push(`@compute @workgroup_size(${PIXEL_LANES})`);
-    L.push('fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {');
+    L.push(
+      'fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {',
+    );
     L.push(...GEMM_UNIFORM_LETS);
     L.push('  let OHW = OH * OW; let plane = Hp * Wp;');
     // Pixel blocks fold over z past 65,535 workgroups; channel blocks run along y.
@@ -52,7 +53,10 @@ export const convGemmPixelLanesKernel = defineKernel<PixelLaneOptions>({
     L.push(
       ...flatKLoop([
         ...range(tp).map((t) => `    let a${t} = X[xb${t} + o];`),
-        ...range(q4).flatMap((j) => [`    let b${j} = B[k * N4 + bc${j}];`, ...range(tp).map((t) => `    acc${t}_${j} += a${t} * b${j};`)]),
+        ...range(q4).flatMap((j) => [
+          `    let b${j} = B[k * N4 + bc${j}];`,
+          ...range(tp).map((t) => `    acc${t}_${j} += a${t} * b${j};`),
+        ]),
       ]),
     );
     for (const t of range(tp)) {

@@ -20,7 +20,10 @@ export const WGRAD_UNIFORM_LETS: readonly string[] = [
 
 /** Row `k{r}` = (ic, kh, kw) (clamped to Kc - 1) and its offset `xo{r}` in a zero-padded input image. */
 export function kOrigin(r: number, expr: string): string[] {
-  return [`  let k${r} = min(${expr}, Kc - 1u);`, `  let xo${r} = (k${r} / (KW * KH)) * plane + ((k${r} / KW) % KH) * dh * Wp + (k${r} % KW) * dw;`];
+  return [
+    `  let k${r} = min(${expr}, Kc - 1u);`,
+    `  let xo${r} = (k${r} / (KW * KH)) * plane + ((k${r} / KW) % KH) * dh * Wp + (k${r} % KW) * dw;`,
+  ];
 }
 
 /**
@@ -68,7 +71,8 @@ export const convWgradKernel = defineKernel<GemmTiles>({
     L.push('  let db = wid.z * OC * Kc;');
     for (const r of range(tm)) {
       L.push(`  if (row0 + ${r}u < Kc) {`);
-      for (const c of range(tn)) L.push(`    if (col0 + ${c}u < OC) { D[db + (col0 + ${c}u) * Kc + row0 + ${r}u] = acc_${r}_${c}; }`);
+      for (const c of range(tn))
+        L.push(`    if (col0 + ${c}u < OC) { D[db + (col0 + ${c}u) * Kc + row0 + ${r}u] = acc_${r}_${c}; }`);
       L.push('  }');
     }
     L.push('}');

@@ -17,7 +17,6 @@ export interface KLaneTiles {
   tk: number;
 }
 
-
 // Words: 0 Kc (= C*KH*KW), 1 OC, 2 C, 3 Hp, 4 Wp, 5 OH, 6 OW, 7 KH, 8 KW, 9 sh, 10 sw, 11 dh,
 // 12 dw, 13 OC padded / 4, 14 P (= N*OH*OW), 15 pixels per chunk.
 export const convWgradKLanesKernel = defineKernel<KLaneTiles>({
@@ -41,7 +40,10 @@ export const convWgradKLanesKernel = defineKernel<KLaneTiles>({
     L.push(
       ...pixelChunkLoop([
         ...range(tk).map((t) => `    let a${t} = X[xo${t} + pix];`),
-        ...range(q4).flatMap((j) => [`    let g${j} = G[p * N4 + bc${j}];`, ...range(tk).map((t) => `    acc${t}_${j} += a${t} * g${j};`)]),
+        ...range(q4).flatMap((j) => [
+          `    let g${j} = G[p * N4 + bc${j}];`,
+          ...range(tk).map((t) => `    acc${t}_${j} += a${t} * g${j};`),
+        ]),
       ]),
     );
     L.push('  let db = wid.z * OC * Kc;');

@@ -12,7 +12,17 @@
 // by rounding: F(2x2) a few ulps of the partial sums, F(4x4) more (its transforms scale by up to
 // 8 and 1/24); test/ops/conv2d-winograd.test.ts checks both against float64.
 import { add, empty, grid1d, matmulRaw, runKernel, scope, Uniforms, type Tensor } from '@spine/tensor';
-import { alphaOf, gradOutputKernel, inputKernel, outputKernel, TILES_PER_LANE, WG, weightGradKernel, weightKernel, type WinogradTile } from './winograd-transforms.js';
+import {
+  alphaOf,
+  gradOutputKernel,
+  inputKernel,
+  outputKernel,
+  TILES_PER_LANE,
+  WG,
+  weightGradKernel,
+  weightKernel,
+  type WinogradTile,
+} from './winograd-transforms.js';
 
 export { TILES_PER_LANE, type WinogradTile } from './winograd-transforms.js';
 
@@ -50,7 +60,11 @@ export function winogradWeights(w: Tensor, flip: boolean, m: WinogradTile): Tens
   const [oc, ic] = w.shape as [number, number];
   const [R, K] = flip ? [ic, oc] : [oc, ic];
   const u = empty([alphaOf(m) ** 2, R, K]);
-  runKernel(weightKernel, { m, flip }, { inputs: [w], outputs: [u], uniforms: new Uniforms().u32(R * K, R, K), workgroups: grid1d(R * K, WG) });
+  runKernel(
+    weightKernel,
+    { m, flip },
+    { inputs: [w], outputs: [u], uniforms: new Uniforms().u32(R * K, R, K), workgroups: grid1d(R * K, WG) },
+  );
   return u;
 }
 
@@ -77,7 +91,13 @@ export interface WinogradShape {
  * intermediates (α² x channels x columns) stay under the chunk budget, one group of
  * TILES_PER_LANE tiles at the least; `words` are the tile words every transform shares.
  */
-function forChunks(m: WinogradTile, channels: number, s: WinogradShape, n: number, body: (gc: number, words: number[]) => void): void {
+function forChunks(
+  m: WinogradTile,
+  channels: number,
+  s: WinogradShape,
+  n: number,
+  body: (gc: number, words: number[]) => void,
+): void {
   const { tH, tW, txg } = tileGroups(m, s.oh, s.ow);
   const groups = n * tH * txg;
   const perChunk = Math.max(1, Math.floor(chunkFloats / (alphaOf(m) ** 2 * channels * TILES_PER_LANE)));
@@ -92,12 +112,23 @@ function forChunks(m: WinogradTile, channels: number, s: WinogradShape, n: numbe
  * V [α², C, gc · TILES_PER_LANE] of x's tile groups g0 .. g0 + gc - 1; of relu(BN(x)) when the
  * BN statistics are given (inputKernel's bnRelu).
  */
-function inputTransform(x: Tensor, m: WinogradTile, s: WinogradShape, gc: number, words: number[], bnStats: Tensor | null): Tensor {
+function inputTransform(
+  x: Tensor,
+  m: WinogradTile,
+  s: WinogradShape,
+  gc: number,
+  words: number[],
+  bnStats: Tensor | null,
+): Tensor {
   const [, c, h, w] = x.shape as [number, number, number, number];
   const v = empty([alphaOf(m) ** 2, c, gc * TILES_PER_LANE]);
   const u = new Uniforms().u32(c * gc, c, h, w, ...words, s.ph, s.pw);
   const inputs = bnStats ? [x, bnStats] : [x];
-  runKernel(inputKernel, { m, ...(bnStats ? { bnRelu: true } : {}) }, { inputs, outputs: [v], uniforms: u, workgroups: grid1d(c * gc, WG) });
+  runKernel(
+    inputKernel,
+    { m, ...(bnStats ? { bnRelu: true } : {}) },
+    { inputs, outputs: [v], uniforms: u, workgroups: grid1d(c * gc, WG) },
+  );
   return v;
 }
 
@@ -107,7 +138,13 @@ function inputTransform(x: Tensor, m: WinogradTile, s: WinogradShape, gc: number
  * [N, K, H, W]; the result [N, R, OH, OW]. With `bnStats` (batchnorm.ts's per-channel stats),
  * the convolution is of relu(BN(x)), applied as the input transform reads x.
  */
-export function winogradConv(x: Tensor, u: Tensor, bias: Tensor | null, s: WinogradShape, bnStats: Tensor | null = null): Tensor {
+export function winogradConv(
+  x: Tensor,
+  u: Tensor,
+  bias: Tensor | null,
+  s: WinogradShape,
+  bnStats: Tensor | null = null,
+): Tensor {
   const { y } = winogradConvKeep(x, u, bias, s, bnStats, false);
   return y;
 }
@@ -116,7 +153,14 @@ export function winogradConv(x: Tensor, u: Tensor, bias: Tensor | null, s: Winog
  * winogradConv that can also hand back V, the input transform, for winogradWgrad to reuse
  * instead of recomputing it (`keepV`, and only when V is one chunk; otherwise v is null).
  */
-export function winogradConvKeep(x: Tensor, u: Tensor, bias: Tensor | null, s: WinogradShape, bnStats: Tensor | null, keepV: boolean): { y: Tensor; v: Tensor | null } {
+export function winogradConvKeep(
+  x: Tensor,
+  u: Tensor,
+  bias: Tensor | null,
+  s: WinogradShape,
+  bnStats: Tensor | null,
+  keepV: boolean,
+): { y: Tensor; v: Tensor | null } {
   const m: WinogradTile = u.shape[0] === 16 ? 2 : 4;
   const [n, c] = x.shape as [number, number];
   const r = u.shape[1]!;
@@ -129,7 +173,11 @@ export function winogradConvKeep(x: Tensor, u: Tensor, bias: Tensor | null, s: W
       const vt = inputTransform(x, m, s, gc, words, bnStats);
       const prod = matmulRaw(u, vt);
       const uo = new Uniforms().u32(r * gc, r, s.oh, s.ow, ...words);
-      runKernel(outputKernel, { m, bias: bias !== null }, { inputs: bias ? [prod, bias] : [prod], outputs: [y], uniforms: uo, workgroups: grid1d(r * gc, WG) });
+      runKernel(
+        outputKernel,
+        { m, bias: bias !== null },
+        { inputs: bias ? [prod, bias] : [prod], outputs: [y], uniforms: uo, workgroups: grid1d(r * gc, WG) },
+      );
       return keepV ? vt : null;
     });
     kept?.dispose();
@@ -151,7 +199,14 @@ export function winogradConvKeep(x: Tensor, u: Tensor, bias: Tensor | null, s: W
  * dM the upstream gradient's (gradOutputKernel), then dw = G^T dU G. No padded copy of x: the
  * input transform pads as it reads. `bnStats`: of relu(BN(x)), as in winogradConv.
  */
-export function winogradWgrad(x: Tensor, gy: Tensor, s: WinogradShape, m: WinogradTile, bnStats: Tensor | null = null, keptV: Tensor | null = null): Tensor {
+export function winogradWgrad(
+  x: Tensor,
+  gy: Tensor,
+  s: WinogradShape,
+  m: WinogradTile,
+  bnStats: Tensor | null = null,
+  keptV: Tensor | null = null,
+): Tensor {
   const [n, c] = x.shape as [number, number];
   const r = gy.shape[1]!;
   let du: Tensor | null = null;
@@ -168,7 +223,11 @@ export function winogradWgrad(x: Tensor, gy: Tensor, s: WinogradShape, m: Winogr
     du = sum;
   });
   const dw = empty([r, c, 3, 3]);
-  runKernel(weightGradKernel, { m }, { inputs: [du!], outputs: [dw], uniforms: new Uniforms().u32(r * c, r, c), workgroups: grid1d(r * c, WG) });
+  runKernel(
+    weightGradKernel,
+    { m },
+    { inputs: [du!], outputs: [dw], uniforms: new Uniforms().u32(r * c, r, c), workgroups: grid1d(r * c, WG) },
+  );
   (du as Tensor | null)?.dispose();
   return dw;
 }

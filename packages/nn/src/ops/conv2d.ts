@@ -7,7 +7,25 @@
 // engine instead, on real GPUs always and on software adapters where its texture-operand kernel
 // applies (pointwiseOnMatmul): W[OC, IC] · X[n][IC, H*W] is already NCHW, so no layout copy is
 // needed.
-import { add, defineOp, getEngine, gpuMatmulPlan, matmul, matmulRaw, matmulRoute, reshape, runKernel, scope, ShapeError, sum, empty, Uniforms, type GpuMatmulPlan, type OpContext, type Tensor } from '@spine/tensor';
+import {
+  add,
+  defineOp,
+  getEngine,
+  gpuMatmulPlan,
+  matmul,
+  matmulRaw,
+  matmulRoute,
+  reshape,
+  runKernel,
+  scope,
+  ShapeError,
+  sum,
+  empty,
+  Uniforms,
+  type GpuMatmulPlan,
+  type OpContext,
+  type Tensor,
+} from '@spine/tensor';
 import { convTiledKernel } from './conv2d-gpu-kernel.js';
 import { convGemmKernel, type GemmTiles } from './conv2d-kernel.js';
 import { convGemmPixelLanesKernel, PIXEL_LANES, type PixelLaneTiles } from './conv2d-pixel-kernel.js';
@@ -46,24 +64,31 @@ export interface ConvGeometry {
 
 export function pairOf(v: IntPair | undefined, fallback: number, what: string, min: number): [number, number] {
   const p: [number, number] = v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  if (!p.every((x) => Number.isInteger(x) && x >= min)) throw new ShapeError(`${what} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+  if (!p.every((x) => Number.isInteger(x) && x >= min))
+    throw new ShapeError(`${what} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
   return p;
 }
 
 export function convGeometry(x: Tensor, w: Tensor, b: Tensor | null, o: Conv2dOptions): ConvGeometry {
   if (x.rank !== 4) throw new ShapeError(`conv2d: input must be NCHW (rank 4), got shape [${x.shape.join(', ')}]`);
   if (w.rank !== 4) throw new ShapeError(`conv2d: weight must be [out, in, kH, kW], got shape [${w.shape.join(', ')}]`);
-  if (x.dtype !== 'f32' || w.dtype !== 'f32' || (b && b.dtype !== 'f32')) throw new ShapeError('conv2d: input, weight and bias must be f32');
+  if (x.dtype !== 'f32' || w.dtype !== 'f32' || (b && b.dtype !== 'f32'))
+    throw new ShapeError('conv2d: input, weight and bias must be f32');
   const [n, c, h, wd] = x.shape as [number, number, number, number];
   const [oc, ic, kh, kw] = w.shape as [number, number, number, number];
-  if (ic !== c) throw new ShapeError(`conv2d: weight expects ${ic} input channels, input has ${c} (groups are not supported)`);
-  if (b && (b.rank !== 1 || b.shape[0] !== oc)) throw new ShapeError(`conv2d: bias must have shape [${oc}], got [${b.shape.join(', ')}]`);
+  if (ic !== c)
+    throw new ShapeError(`conv2d: weight expects ${ic} input channels, input has ${c} (groups are not supported)`);
+  if (b && (b.rank !== 1 || b.shape[0] !== oc))
+    throw new ShapeError(`conv2d: bias must have shape [${oc}], got [${b.shape.join(', ')}]`);
   const [sh, sw] = pairOf(o.stride, 1, 'conv2d: stride', 1);
   const [ph, pw] = pairOf(o.padding, 0, 'conv2d: padding', 0);
   const [dh, dw] = pairOf(o.dilation, 1, 'conv2d: dilation', 1);
   const oh = Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
   const ow = Math.floor((wd + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
-  if (oh < 1 || ow < 1) throw new ShapeError(`conv2d: the ${kh}x${kw} kernel (dilation ${dh}x${dw}) does not fit the padded ${h + 2 * ph}x${wd + 2 * pw} input`);
+  if (oh < 1 || ow < 1)
+    throw new ShapeError(
+      `conv2d: the ${kh}x${kw} kernel (dilation ${dh}x${dw}) does not fit the padded ${h + 2 * ph}x${wd + 2 * pw} input`,
+    );
   return { n, c, h, w: wd, oc, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow };
 }
 
@@ -111,7 +136,6 @@ export function gpuConvPlan(rows: number, cols: number, red: number): GpuMatmulP
 
 let pinnedTiles: GemmTiles | null = null;
 
-
 // On lavapipe F(2x2)'s forward runs 1.5-1.6x faster than the GEMM at 16 -> 32 and 32 -> 32
 // channels, 1.5-1.9x at 64 and 128 (`bench/winograd-probe.mjs`); not tried below 16, where the
 // transforms' share grows.
@@ -132,8 +156,16 @@ export function setConvAlgorithm(a: ConvAlgorithm): void {
  * multiply-adds and reads the input far less (docs/PERFORMANCE.md); with few channels the transforms
  * cost more than the GEMM saves. Real GPUs keep the tiled implicit GEMM (not measured there).
  */
-export function winogradApplies(kh: number, kw: number, stride: [number, number], dilation: [number, number], cin: number, cout: number): boolean {
-  if (kh !== 3 || kw !== 3 || stride[0] !== 1 || stride[1] !== 1 || dilation[0] !== 1 || dilation[1] !== 1) return false;
+export function winogradApplies(
+  kh: number,
+  kw: number,
+  stride: [number, number],
+  dilation: [number, number],
+  cin: number,
+  cout: number,
+): boolean {
+  if (kh !== 3 || kw !== 3 || stride[0] !== 1 || stride[1] !== 1 || dilation[0] !== 1 || dilation[1] !== 1)
+    return false;
   if (algorithm !== 'auto') return algorithm === 'winograd';
   if (pinnedTiles || getEngine().info.kernels === 'gpu') return false;
   return cin >= WINOGRAD_MIN_CHANNELS && cout >= WINOGRAD_MIN_CHANNELS;
@@ -176,10 +208,18 @@ function convGemm(xp: Tensor, packed: Tensor, bias: Tensor | null, d: GemmDims):
   if (px) {
     const blocks = Math.ceil(M / (PIXEL_LANES * px.tp));
     const gx = Math.min(blocks, 65535);
-    runKernel(convGemmPixelLanesKernel, { ...px, bias: bias !== null }, { inputs, outputs: [y], uniforms: u, workgroups: [gx, Math.ceil(cols / px.toc), Math.ceil(blocks / gx)] });
+    runKernel(
+      convGemmPixelLanesKernel,
+      { ...px, bias: bias !== null },
+      { inputs, outputs: [y], uniforms: u, workgroups: [gx, Math.ceil(cols / px.toc), Math.ceil(blocks / gx)] },
+    );
     return y;
   }
-  runKernel(convGemmKernel, { ...t, bias: bias !== null }, { inputs, outputs: [y], uniforms: u, workgroups: [Math.ceil(cols / (t.tn * t.wx)), gy, gz] });
+  runKernel(
+    convGemmKernel,
+    { ...t, bias: bias !== null },
+    { inputs, outputs: [y], uniforms: u, workgroups: [Math.ceil(cols / (t.tn * t.wx)), gy, gz] },
+  );
   return y;
 }
 
@@ -191,11 +231,33 @@ function convGemmGpu(xp: Tensor, packed: Tensor, bias: Tensor | null, d: GemmDim
   const rowBlocks = Math.ceil(M / (t.tm * t.wy));
   const gy = Math.min(rowBlocks, 65535);
   const fold = Math.ceil(rowBlocks / gy);
-  const u = new Uniforms().u32(M, d.oc, d.c, d.hp, d.wp, d.oh, d.ow, d.kh, d.kw, d.sh, d.sw, d.dh, d.dw, cols / 4, fold, splits, chunk);
+  const u = new Uniforms().u32(
+    M,
+    d.oc,
+    d.c,
+    d.hp,
+    d.wp,
+    d.oh,
+    d.ow,
+    d.kh,
+    d.kw,
+    d.sh,
+    d.sw,
+    d.dh,
+    d.dw,
+    cols / 4,
+    fold,
+    splits,
+    chunk,
+  );
   const split = splits > 1 && fold * splits <= 65535;
   const target = split ? empty([splits, ...y.shape]) : y;
   const workgroups: [number, number, number] = [Math.ceil(cols / (t.tn * t.wx)), gy, fold * (split ? splits : 1)];
-  runKernel(convTiledKernel, { mode: 'forward', ...t, bias: bias !== null, split }, { inputs: bias ? [xp, packed, bias] : [xp, packed], outputs: [target], uniforms: u, workgroups });
+  runKernel(
+    convTiledKernel,
+    { mode: 'forward', ...t, bias: bias !== null, split },
+    { inputs: bias ? [xp, packed, bias] : [xp, packed], outputs: [target], uniforms: u, workgroups },
+  );
   if (!split) return y;
   y.dispose();
   const out = sum(target, 0);
@@ -211,7 +273,21 @@ function padInput(x: Tensor, g: ConvGeometry): Tensor {
 /** Forward of the general (implicit GEMM) path; `xp` is the zero-padded input. */
 function convForward(xp: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry): Tensor {
   return scope(() =>
-    convGemm(xp, packWeights(w, false), b, { n: g.n, c: g.c, hp: g.h + 2 * g.ph, wp: g.w + 2 * g.pw, oc: g.oc, oh: g.oh, ow: g.ow, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, dh: g.dh, dw: g.dw }),
+    convGemm(xp, packWeights(w, false), b, {
+      n: g.n,
+      c: g.c,
+      hp: g.h + 2 * g.ph,
+      wp: g.w + 2 * g.pw,
+      oc: g.oc,
+      oh: g.oh,
+      ow: g.ow,
+      kh: g.kh,
+      kw: g.kw,
+      sh: g.sh,
+      sw: g.sw,
+      dh: g.dh,
+      dw: g.dw,
+    }),
   );
 }
 
@@ -225,11 +301,21 @@ export function convDgrad(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
   return scope(() => {
     // 1x1 on the matmul: dx[n] = Wᵀ · gy[n].
     if (isPointwise(g) && pointwiseOnMatmul(g)) {
-      return reshape(matmulRaw(reshape(w, [g.oc, g.c]), reshape(gy, [g.n, g.oc, g.h * g.w]), true, false), [g.n, g.c, g.h, g.w]);
+      return reshape(matmulRaw(reshape(w, [g.oc, g.c]), reshape(gy, [g.n, g.oc, g.h * g.w]), true, false), [
+        g.n,
+        g.c,
+        g.h,
+        g.w,
+      ]);
     }
     // Stride 1: the same 3x3 convolution shape (padding 2 - p), so Winograd serves it too.
     if (g.ph <= 2 && g.pw <= 2 && winogradApplies(g.kh, g.kw, [g.sh, g.sw], [g.dh, g.dw], g.oc, g.c)) {
-      return winogradConv(gy, winogradWeights(w, true, winogradTile(g.h, g.w)), null, { ph: 2 - g.ph, pw: 2 - g.pw, oh: g.h, ow: g.w });
+      return winogradConv(gy, winogradWeights(w, true, winogradTile(g.h, g.w)), null, {
+        ph: 2 - g.ph,
+        pw: 2 - g.pw,
+        oh: g.h,
+        ow: g.w,
+      });
     }
     const offH = (g.kh - 1) * g.dh - g.ph;
     const offW = (g.kw - 1) * g.dw - g.pw;
@@ -238,7 +324,21 @@ export function convDgrad(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
     // Stride 1 with padding (K - 1)·d (1x1 unpadded above all) needs no spread copy at all.
     const same = offH === 0 && offW === 0 && g.sh === 1 && g.sw === 1 && hp === g.oh && wp === g.ow;
     const gp = same ? gy : spread(gy, { hp, wp, offH, offW, sh: g.sh, sw: g.sw });
-    return convGemm(gp, packWeights(w, true), null, { n: g.n, c: g.oc, hp, wp, oc: g.c, oh: g.h, ow: g.w, kh: g.kh, kw: g.kw, sh: 1, sw: 1, dh: g.dh, dw: g.dw });
+    return convGemm(gp, packWeights(w, true), null, {
+      n: g.n,
+      c: g.oc,
+      hp,
+      wp,
+      oc: g.c,
+      oh: g.h,
+      ow: g.w,
+      kh: g.kh,
+      kw: g.kw,
+      sh: 1,
+      sw: 1,
+      dh: g.dh,
+      dw: g.dw,
+    });
   });
 }
 
@@ -255,13 +355,39 @@ export function convWgrad(xp: Tensor, gy: Tensor, g: ConvGeometry): Tensor {
     const Kc = g.c * g.kh * g.kw;
     const P = g.n * g.oh * g.ow;
     const shape = [g.oc, g.c, g.kh, g.kw];
-    const u = (chunk: number) => new Uniforms().u32(Kc, g.oc, g.c, g.h + 2 * g.ph, g.w + 2 * g.pw, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, cols / 4, P, chunk);
+    const u = (chunk: number) =>
+      new Uniforms().u32(
+        Kc,
+        g.oc,
+        g.c,
+        g.h + 2 * g.ph,
+        g.w + 2 * g.pw,
+        g.oh,
+        g.ow,
+        g.kh,
+        g.kw,
+        g.sh,
+        g.sw,
+        g.dh,
+        g.dw,
+        cols / 4,
+        P,
+        chunk,
+      );
     if (getEngine().info.kernels === 'gpu') {
       // Rows k, columns oc, the pixel sum split over workgroup z as the plan says.
       const { tiles: t, splits, chunk } = gpuConvPlan(Kc, cols, P);
       const partial = empty(splits > 1 ? [splits, ...shape] : shape);
-      const workgroups: [number, number, number] = [Math.ceil(cols / (t.tn * t.wx)), Math.ceil(Kc / (t.tm * t.wy)), splits];
-      runKernel(convTiledKernel, { mode: 'wgrad', ...t, bias: false, split: splits > 1 }, { inputs: [xp, G], outputs: [partial], uniforms: u(chunk), workgroups });
+      const workgroups: [number, number, number] = [
+        Math.ceil(cols / (t.tn * t.wx)),
+        Math.ceil(Kc / (t.tm * t.wy)),
+        splits,
+      ];
+      runKernel(
+        convTiledKernel,
+        { mode: 'wgrad', ...t, bias: false, split: splits > 1 },
+        { inputs: [xp, G], outputs: [partial], uniforms: u(chunk), workgroups },
+      );
       return splits > 1 ? sum(partial, 0) : partial;
     }
     const kl = wgradKLaneTiles(cols);
@@ -274,8 +400,20 @@ export function convWgrad(xp: Tensor, gy: Tensor, g: ConvGeometry): Tensor {
     const chunk = Math.ceil(P / Math.max(1, want));
     const splits = Math.ceil(P / chunk);
     const partial = empty(splits > 1 ? [splits, ...shape] : shape);
-    if (kl) runKernel(convWgradKLanesKernel, kl, { inputs: [xp, G], outputs: [partial], uniforms: u(chunk), workgroups: [wx, wy, splits] });
-    else runKernel(convWgradKernel, t, { inputs: [xp, G], outputs: [partial], uniforms: u(chunk), workgroups: [wx, wy, splits] });
+    if (kl)
+      runKernel(convWgradKLanesKernel, kl, {
+        inputs: [xp, G],
+        outputs: [partial],
+        uniforms: u(chunk),
+        workgroups: [wx, wy, splits],
+      });
+    else
+      runKernel(convWgradKernel, t, {
+        inputs: [xp, G],
+        outputs: [partial],
+        uniforms: u(chunk),
+        workgroups: [wx, wy, splits],
+      });
     return splits > 1 ? sum(partial, 0) : partial;
   });
 }
@@ -289,7 +427,14 @@ const convOp = defineOp({
     // padded copy is made only where the direct weight gradient needs it.
     const xp = winograd || im2col ? x : padInput(x, g);
     const y = winograd
-      ? scope(() => winogradConv(x, winogradWeights(w, false, winogradTile(g.oh, g.ow)), b, { ph: g.ph, pw: g.pw, oh: g.oh, ow: g.ow }))
+      ? scope(() =>
+          winogradConv(x, winogradWeights(w, false, winogradTile(g.oh, g.ow)), b, {
+            ph: g.ph,
+            pw: g.pw,
+            oh: g.oh,
+            ow: g.ow,
+          }),
+        )
       : im2col
         ? im2colConv(x, w, b, g)
         : convForward(xp, w, b, g);
@@ -314,7 +459,11 @@ const convOp = defineOp({
     const g = ctx.geometry as ConvGeometry;
     // Winograd and im2col forwards saved the unpadded input; their weight gradients take the same route.
     const wgrad = (x: Tensor) =>
-      ctx.winograd ? scope(() => winogradWgrad(x, gy, { ph: g.ph, pw: g.pw, oh: g.oh, ow: g.ow }, winogradTile(g.oh, g.ow))) : ctx.im2col ? im2colWgrad(x, gy, g) : convWgrad(x, gy, g);
+      ctx.winograd
+        ? scope(() => winogradWgrad(x, gy, { ph: g.ph, pw: g.pw, oh: g.oh, ow: g.ow }, winogradTile(g.oh, g.ow)))
+        : ctx.im2col
+          ? im2colWgrad(x, gy, g)
+          : convWgrad(x, gy, g);
     const out: (Tensor | null)[] = [w ? convDgrad(gy, w, g) : null, xp ? wgrad(xp) : null];
     if (ctx.hasBias) out.push(needB ? sum(gy, [0, 2, 3]) : null);
     return out;

@@ -11,14 +11,28 @@
 // Kernels: one invocation per row (three passes over the row), a one-invocation reduction
 // (batches are small), and a backward with one workgroup row per logits row so the row's
 // constants are uniform loads.
-import { defineKernel, defineOp, empty, grid1d, linearIndex, runKernel, ShapeError, TensorError, uniformPreamble, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
+import {
+  defineKernel,
+  defineOp,
+  empty,
+  grid1d,
+  linearIndex,
+  runKernel,
+  ShapeError,
+  TensorError,
+  uniformPreamble,
+  Uniforms,
+  type OpContext,
+  type Tensor,
+} from '@spine/tensor';
 import { checkClassTargets } from './class-targets.js';
 import { PLANE_INDEX, planeGrid } from './plane-grid.js';
 
 const WG = 64;
 export type Reduction = 'mean' | 'sum' | 'none';
 
-const weightDecl = (weighted: boolean, binding: number) => (weighted ? `@group(0) @binding(${binding}) var<storage, read> weight: array<f32>;` : '');
+const weightDecl = (weighted: boolean, binding: number) =>
+  weighted ? `@group(0) @binding(${binding}) var<storage, read> weight: array<f32>;` : '';
 const w = (weighted: boolean, i: string) => (weighted ? `weight[${i}]` : '1.0');
 
 // Words: N, C, eps (f32), NaN (f32, for out-of-range targets; WGSL has no NaN literal).
@@ -122,13 +136,26 @@ const crossEntropyOp = defineOp({
     const rows = empty([N]);
     const aux = empty([N, 4]);
     const inputs = weight ? [logits, targets, weight] : [logits, targets];
-    runKernel(rowsKernel, { weighted: weight !== null }, { inputs, outputs: [rows, aux], uniforms: new Uniforms().u32(N, C).f32(o.labelSmoothing, NaN), workgroups: grid1d(N, WG) });
+    runKernel(
+      rowsKernel,
+      { weighted: weight !== null },
+      {
+        inputs,
+        outputs: [rows, aux],
+        uniforms: new Uniforms().u32(N, C).f32(o.labelSmoothing, NaN),
+        workgroups: grid1d(N, WG),
+      },
+    );
     ctx.save(logits, targets, aux, ...(weight ? [weight] : []));
     let out = rows;
     if (o.reduction !== 'none') {
       out = empty([]);
       const norm = empty([1]);
-      runKernel(reduceKernel, { mean: o.reduction === 'mean' }, { inputs: [rows, aux], outputs: [out, norm], uniforms: new Uniforms().u32(N), workgroups: [1] });
+      runKernel(
+        reduceKernel,
+        { mean: o.reduction === 'mean' },
+        { inputs: [rows, aux], outputs: [out, norm], uniforms: new Uniforms().u32(N), workgroups: [1] },
+      );
       ctx.save(norm);
       norm.dispose();
       rows.dispose();
@@ -148,7 +175,16 @@ const crossEntropyOp = defineOp({
     const [N, C] = logits.shape as [number, number];
     const dx = empty(logits.shape);
     const inputs = [logits, targets, ...(weight ? [weight] : []), aux, g, norm];
-    runKernel(backwardKernel, { weighted, perRow }, { inputs, outputs: [dx], uniforms: new Uniforms().u32(N, C).f32(o.labelSmoothing), workgroups: planeGrid(N, C, WG) });
+    runKernel(
+      backwardKernel,
+      { weighted, perRow },
+      {
+        inputs,
+        outputs: [dx],
+        uniforms: new Uniforms().u32(N, C).f32(o.labelSmoothing),
+        workgroups: planeGrid(N, C, WG),
+      },
+    );
     return [dx, null, null];
   },
 });
@@ -171,12 +207,23 @@ export interface CrossEntropyOptions {
  */
 export function softmaxCrossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const { weight = null, labelSmoothing = 0, reduction = 'mean' } = options;
-  if (logits.dtype !== 'f32' || logits.rank !== 2) throw new ShapeError(`softmaxCrossEntropy: logits must be f32 [N, C], got ${logits.dtype} [${logits.shape.join(', ')}]`);
+  if (logits.dtype !== 'f32' || logits.rank !== 2)
+    throw new ShapeError(
+      `softmaxCrossEntropy: logits must be f32 [N, C], got ${logits.dtype} [${logits.shape.join(', ')}]`,
+    );
   const [N, C] = logits.shape as [number, number];
-  if (targets.dtype !== 'i32' || targets.rank !== 1 || targets.shape[0] !== N) throw new ShapeError(`softmaxCrossEntropy: targets must be i32 [${N}] (class indices), got ${targets.dtype} [${targets.shape.join(', ')}]`);
-  if (weight && (weight.dtype !== 'f32' || weight.rank !== 1 || weight.shape[0] !== C)) throw new ShapeError(`softmaxCrossEntropy: weight must be f32 [${C}], got ${weight.dtype} [${weight.shape.join(', ')}]`);
-  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new TensorError(`softmaxCrossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
-  if (!['mean', 'sum', 'none'].includes(reduction)) throw new TensorError(`softmaxCrossEntropy: reduction must be 'mean', 'sum' or 'none', got '${reduction}'`);
+  if (targets.dtype !== 'i32' || targets.rank !== 1 || targets.shape[0] !== N)
+    throw new ShapeError(
+      `softmaxCrossEntropy: targets must be i32 [${N}] (class indices), got ${targets.dtype} [${targets.shape.join(', ')}]`,
+    );
+  if (weight && (weight.dtype !== 'f32' || weight.rank !== 1 || weight.shape[0] !== C))
+    throw new ShapeError(
+      `softmaxCrossEntropy: weight must be f32 [${C}], got ${weight.dtype} [${weight.shape.join(', ')}]`,
+    );
+  if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
+    throw new TensorError(`softmaxCrossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
+  if (!['mean', 'sum', 'none'].includes(reduction))
+    throw new TensorError(`softmaxCrossEntropy: reduction must be 'mean', 'sum' or 'none', got '${reduction}'`);
   if (N > 0) checkClassTargets('softmaxCrossEntropy', targets, C, null);
   return crossEntropyOp(logits, targets, weight, { reduction, labelSmoothing });
 }

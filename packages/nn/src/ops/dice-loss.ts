@@ -21,8 +21,10 @@ export function diceLoss(input: T.Tensor, target: T.Tensor, options: DiceLossOpt
   const { smooth = 1e-5, reduction = 'mean' } = options;
   checkReduction('diceLoss', reduction);
   checkSameShape('diceLoss', input, target);
-  if (input.rank < 3) throw new T.ShapeError(`diceLoss: input must be [N, C, ...spatial], got [${input.shape.join(', ')}]`);
-  if (!(smooth >= 0) || !Number.isFinite(smooth)) throw new T.TensorError(`diceLoss: smooth must be a finite number >= 0, got ${smooth}`);
+  if (input.rank < 3)
+    throw new T.ShapeError(`diceLoss: input must be [N, C, ...spatial], got [${input.shape.join(', ')}]`);
+  if (!(smooth >= 0) || !Number.isFinite(smooth))
+    throw new T.TensorError(`diceLoss: smooth must be a finite number >= 0, got ${smooth}`);
   const spatial = Array.from({ length: input.rank - 2 }, (_, i) => i + 2);
   const loss = T.scope(() => {
     const intersection = T.sum(T.mul(input, target), spatial);

@@ -3,7 +3,22 @@
 // iff rng_uniform(keys, counter + i) >= p with the tensor engine's counter-based generator, so
 // the backward regenerates it bit for bit from (keys, counter) — the same kernel applied to the
 // gradient — and a run after manualSeed(s), or with an explicit seed, is reproducible.
-import { defineKernel, defineOp, empty, grid1d, linearIndex, nextRngBlock, RNG_WGSL, runKernel, seedKeys, TensorError, uniformPreamble, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
+import {
+  defineKernel,
+  defineOp,
+  empty,
+  grid1d,
+  linearIndex,
+  nextRngBlock,
+  RNG_WGSL,
+  runKernel,
+  seedKeys,
+  TensorError,
+  uniformPreamble,
+  Uniforms,
+  type OpContext,
+  type Tensor,
+} from '@spine/tensor';
 
 const WG = 64;
 
@@ -68,6 +83,7 @@ export function dropout(x: Tensor, p: number, options: DropoutOptions): Tensor {
   if (!(p >= 0 && p <= 1)) throw new TensorError(`dropout: p must be in [0, 1], got ${p}`);
   if (x.dtype !== 'f32') throw new TensorError(`dropout: x must be f32, got ${x.dtype}`);
   if (!options.training || p === 0) return x;
-  const { keys, counter } = options.seed !== undefined ? { keys: seedKeys(options.seed), counter: 0 } : nextRngBlock(x.size);
+  const { keys, counter } =
+    options.seed !== undefined ? { keys: seedKeys(options.seed), counter: 0 } : nextRngBlock(x.size);
   return dropoutOp(x, { keys, counter, p });
 }

@@ -6,7 +6,21 @@
 // indices only on the device one invocation per row scans them all and adds the matching rows
 // (V x M comparisons: fine for modest vocabularies and batches). Both sum in position order,
 // so the result does not depend on scheduling.
-import { defineKernel, defineOp, empty, grid1d, linearIndex, runKernel, ShapeError, tensor, TensorError, uniformPreamble, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
+import {
+  defineKernel,
+  defineOp,
+  empty,
+  grid1d,
+  linearIndex,
+  runKernel,
+  ShapeError,
+  tensor,
+  TensorError,
+  uniformPreamble,
+  Uniforms,
+  type OpContext,
+  type Tensor,
+} from '@spine/tensor';
 import { checkClassTargets } from './class-targets.js';
 
 const WG = 64;
@@ -94,7 +108,16 @@ const embeddingOp = defineOp({
   forward: (ctx: OpContext, weight: Tensor, indices: Tensor, paddingIdx: number) => {
     const [V, D] = weight.shape as [number, number];
     const out = empty([...indices.shape, D]);
-    runKernel(gatherKernel, {}, { inputs: [weight, indices], outputs: [out], uniforms: new Uniforms().u32(out.size, D).f32(NaN), workgroups: grid1d(out.size, WG) });
+    runKernel(
+      gatherKernel,
+      {},
+      {
+        inputs: [weight, indices],
+        outputs: [out],
+        uniforms: new Uniforms().u32(out.size, D).f32(NaN),
+        workgroups: grid1d(out.size, WG),
+      },
+    );
     const known = ctx.recording ? (indices.cachedData() as Int32Array | null) : null;
     const csr = known ? tensor(csrOf(known, V)) : null;
     ctx.save(csr ?? indices);
@@ -104,10 +127,36 @@ const embeddingOp = defineOp({
   },
   backward: (ctx, g) => {
     const [idx] = ctx.saved as [Tensor];
-    const { V, D, M, paddingIdx, csr } = ctx as unknown as { V: number; D: number; M: number; paddingIdx: number; csr: boolean };
+    const { V, D, M, paddingIdx, csr } = ctx as unknown as {
+      V: number;
+      D: number;
+      M: number;
+      paddingIdx: number;
+      csr: boolean;
+    };
     const dw = empty([V, D]);
-    if (csr) runKernel(csrSumKernel, {}, { inputs: [g, idx], outputs: [dw], uniforms: new Uniforms().u32(V * D, D, M).i32(paddingIdx), workgroups: grid1d(V * D, WG) });
-    else runKernel(scanSumKernel, {}, { inputs: [g, idx], outputs: [dw], uniforms: new Uniforms().u32(V, D, M).i32(paddingIdx), workgroups: grid1d(V, WG) });
+    if (csr)
+      runKernel(
+        csrSumKernel,
+        {},
+        {
+          inputs: [g, idx],
+          outputs: [dw],
+          uniforms: new Uniforms().u32(V * D, D, M).i32(paddingIdx),
+          workgroups: grid1d(V * D, WG),
+        },
+      );
+    else
+      runKernel(
+        scanSumKernel,
+        {},
+        {
+          inputs: [g, idx],
+          outputs: [dw],
+          uniforms: new Uniforms().u32(V, D, M).i32(paddingIdx),
+          workgroups: grid1d(V, WG),
+        },
+      );
     return [dw, null];
   },
 });
@@ -119,12 +168,14 @@ export interface EmbeddingOptions {
 
 /** The rows of `weight` [V, D] at `indices` (i32, any shape): [...indices.shape, D]. */
 export function embedding(indices: Tensor, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
-  if (weight.dtype !== 'f32' || weight.rank !== 2) throw new ShapeError(`embedding: weight must be f32 [V, D], got ${weight.dtype} [${weight.shape.join(', ')}]`);
+  if (weight.dtype !== 'f32' || weight.rank !== 2)
+    throw new ShapeError(`embedding: weight must be f32 [V, D], got ${weight.dtype} [${weight.shape.join(', ')}]`);
   if (indices.dtype !== 'i32') throw new ShapeError(`embedding: indices must be i32, got ${indices.dtype}`);
   const V = weight.shape[0]!;
   let pad = options.paddingIdx ?? null;
   if (pad !== null) {
-    if (!Number.isInteger(pad) || pad < -V || pad >= V) throw new TensorError(`embedding: paddingIdx must be an integer in [-${V}, ${V}), got ${pad}`);
+    if (!Number.isInteger(pad) || pad < -V || pad >= V)
+      throw new TensorError(`embedding: paddingIdx must be an integer in [-${V}, ${V}), got ${pad}`);
     if (pad < 0) pad += V;
   }
   checkClassTargets('embedding', indices, V, null, 'index');

@@ -23,10 +23,17 @@ function channelAffine(y: T.Tensor, weight: T.Tensor | null, bias: T.Tensor | nu
 }
 
 function check(name: string, x: T.Tensor, o: GroupNormOptions, minRank: number): void {
-  if (x.dtype !== 'f32' || x.rank < minRank) throw new T.ShapeError(`${name}: input must be f32 [N, C${minRank > 2 ? ', ...spatial' : ', ...'}], got ${x.dtype} [${x.shape.join(', ')}]`);
+  if (x.dtype !== 'f32' || x.rank < minRank)
+    throw new T.ShapeError(
+      `${name}: input must be f32 [N, C${minRank > 2 ? ', ...spatial' : ', ...'}], got ${x.dtype} [${x.shape.join(', ')}]`,
+    );
   const C = x.shape[1]!;
-  for (const [key, t] of [['weight', o.weight], ['bias', o.bias]] as const) {
-    if (t && (t.rank !== 1 || t.shape[0] !== C)) throw new T.ShapeError(`${name}: ${key} must be [${C}], got [${t.shape.join(', ')}]`);
+  for (const [key, t] of [
+    ['weight', o.weight],
+    ['bias', o.bias],
+  ] as const) {
+    if (t && (t.rank !== 1 || t.shape[0] !== C))
+      throw new T.ShapeError(`${name}: ${key} must be [${C}], got [${t.shape.join(', ')}]`);
   }
   if (!((o.eps ?? 1e-5) >= 0)) throw new T.TensorError(`${name}: eps must be >= 0, got ${o.eps}`);
 }
@@ -35,7 +42,8 @@ function check(name: string, x: T.Tensor, o: GroupNormOptions, minRank: number):
 export function groupNorm(x: T.Tensor, numGroups: number, options: GroupNormOptions = {}): T.Tensor {
   check('groupNorm', x, options, 2);
   const [N, C] = x.shape as [number, number];
-  if (!Number.isInteger(numGroups) || numGroups < 1 || C % numGroups !== 0) throw new T.ShapeError(`groupNorm: ${C} channels do not split into ${numGroups} groups`);
+  if (!Number.isInteger(numGroups) || numGroups < 1 || C % numGroups !== 0)
+    throw new T.ShapeError(`groupNorm: ${C} channels do not split into ${numGroups} groups`);
   return T.scope(() => {
     const grouped = T.reshape(x, [N, numGroups, x.size / Math.max(1, N * numGroups)]);
     const y = T.reshape(normalizeOver(grouped, [2], options.eps ?? 1e-5), x.shape);

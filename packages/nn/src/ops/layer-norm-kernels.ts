@@ -4,7 +4,18 @@
 //
 //   forward:  xhat = (x - mean) rstd,  y = xhat w + b,  rstd = 1 / sqrt(var + eps)
 //   backward: gw = g w;  dx = rstd (gw - mean(gw) - xhat mean(gw xhat));  dw = sum_rows g xhat;  db = sum_rows g
-import { defineKernel, defineOp, empty, grid1d, linearIndex, runKernel, uniformPreamble, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
+import {
+  defineKernel,
+  defineOp,
+  empty,
+  grid1d,
+  linearIndex,
+  runKernel,
+  uniformPreamble,
+  Uniforms,
+  type OpContext,
+  type Tensor,
+} from '@spine/tensor';
 
 const WG = 64;
 
@@ -23,7 +34,10 @@ const forwardKernel = defineKernel<Affine>({
     const decl = [`@group(0) @binding(${b++}) var<storage, read> x: array<f32>;`];
     if (o.weight) decl.push(`@group(0) @binding(${b++}) var<storage, read> w: array<f32>;`);
     if (o.bias) decl.push(`@group(0) @binding(${b++}) var<storage, read> bs: array<f32>;`);
-    decl.push(`@group(0) @binding(${b++}) var<storage, read_write> y: array<f32>;`, `@group(0) @binding(${b++}) var<storage, read_write> stats: array<vec2<f32>>;`);
+    decl.push(
+      `@group(0) @binding(${b++}) var<storage, read_write> y: array<f32>;`,
+      `@group(0) @binding(${b++}) var<storage, read_write> stats: array<vec2<f32>>;`,
+    );
     return `${uniformPreamble()}
 ${decl.join('\n')}
 @compute @workgroup_size(${WG})
@@ -108,13 +122,24 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 
 const layerNormOp = defineOp({
   name: 'layerNorm',
-  forward: (ctx: OpContext, x: Tensor, weight: Tensor | null, bias: Tensor | null, paramShape: readonly number[], eps: number) => {
+  forward: (
+    ctx: OpContext,
+    x: Tensor,
+    weight: Tensor | null,
+    bias: Tensor | null,
+    paramShape: readonly number[],
+    eps: number,
+  ) => {
     const D = paramShape.reduce((a, b) => a * b, 1);
     const rows = x.size / D;
     const y = empty(x.shape);
     const stats = empty([rows, 2]);
     const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
-    runKernel(forwardKernel, { weight: weight !== null, bias: bias !== null }, { inputs, outputs: [y, stats], uniforms: new Uniforms().u32(rows, D).f32(eps), workgroups: grid1d(rows, WG) });
+    runKernel(
+      forwardKernel,
+      { weight: weight !== null, bias: bias !== null },
+      { inputs, outputs: [y, stats], uniforms: new Uniforms().u32(rows, D).f32(eps), workgroups: grid1d(rows, WG) },
+    );
     ctx.save(x, stats, ...(weight ? [weight] : []));
     stats.dispose();
     Object.assign(ctx, { D, rows, paramShape, weighted: weight !== null, biased: bias !== null });
@@ -122,10 +147,24 @@ const layerNormOp = defineOp({
   },
   backward: (ctx, g) => {
     const [x, stats, weight] = ctx.saved as [Tensor, Tensor, Tensor | undefined];
-    const { D, rows, weighted, biased } = ctx as unknown as { D: number; rows: number; weighted: boolean; biased: boolean };
+    const { D, rows, weighted, biased } = ctx as unknown as {
+      D: number;
+      rows: number;
+      weighted: boolean;
+      biased: boolean;
+    };
     const u = new Uniforms().u32(rows, D);
     const dx = empty(x.shape);
-    runKernel(dxKernel, { weight: weighted }, { inputs: weight ? [x, g, stats, weight] : [x, g, stats], outputs: [dx], uniforms: u, workgroups: grid1d(rows, WG) });
+    runKernel(
+      dxKernel,
+      { weight: weighted },
+      {
+        inputs: weight ? [x, g, stats, weight] : [x, g, stats],
+        outputs: [dx],
+        uniforms: u,
+        workgroups: grid1d(rows, WG),
+      },
+    );
     const grads: (Tensor | null)[] = [dx];
     if (weighted || biased) {
       // The weight and bias have the normalised shape (D values).
@@ -142,6 +181,12 @@ const layerNormOp = defineOp({
 });
 
 /** The fused layer norm of x over its trailing dims `normalizedShape` (shapes checked by the caller). */
-export function layerNormFused(x: Tensor, weight: Tensor | null, bias: Tensor | null, normalizedShape: readonly number[], eps: number): Tensor {
+export function layerNormFused(
+  x: Tensor,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  normalizedShape: readonly number[],
+  eps: number,
+): Tensor {
   return layerNormOp(x, weight, bias, normalizedShape, eps);
 }

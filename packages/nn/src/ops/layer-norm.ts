@@ -31,10 +31,16 @@ export function layerNorm(x: T.Tensor, normalizedShape: readonly number[], optio
   const { weight = null, bias = null, eps = 1e-5 } = options;
   const k = normalizedShape.length;
   if (!k || k > x.rank || !same(x.shape.slice(x.rank - k), normalizedShape)) {
-    throw new T.ShapeError(`layerNorm: normalizedShape [${normalizedShape.join(', ')}] must be the trailing dims of the input [${x.shape.join(', ')}]`);
+    throw new T.ShapeError(
+      `layerNorm: normalizedShape [${normalizedShape.join(', ')}] must be the trailing dims of the input [${x.shape.join(', ')}]`,
+    );
   }
-  for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
-    if (t && !same(t.shape, normalizedShape)) throw new T.ShapeError(`layerNorm: ${name} must be [${normalizedShape.join(', ')}], got [${t.shape.join(', ')}]`);
+  for (const [name, t] of [
+    ['weight', weight],
+    ['bias', bias],
+  ] as const) {
+    if (t && !same(t.shape, normalizedShape))
+      throw new T.ShapeError(`layerNorm: ${name} must be [${normalizedShape.join(', ')}], got [${t.shape.join(', ')}]`);
   }
   if (!(eps >= 0)) throw new T.TensorError(`layerNorm: eps must be >= 0, got ${eps}`);
   if (x.dtype !== 'f32') throw new T.ShapeError(`layerNorm: input must be f32, got ${x.dtype}`);

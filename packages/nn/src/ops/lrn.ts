@@ -12,7 +12,21 @@
 // The backward streams the same way, n - 1 channels ahead of the gradient it writes:
 //   dx_i = g_i D_i^-beta - (2 alpha beta / n) x_i sum_{c: i in window(c)} g_c x_c D_c^(-beta-1)
 // where window(c) contains i for c in i - (n-1)//2 .. i + n//2 (mirrored for even n).
-import { defineKernel, defineOp, empty, getEngine, grid1d, linearIndex, runKernel, ShapeError, TensorError, uniformPreamble, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
+import {
+  defineKernel,
+  defineOp,
+  empty,
+  getEngine,
+  grid1d,
+  linearIndex,
+  runKernel,
+  ShapeError,
+  TensorError,
+  uniformPreamble,
+  Uniforms,
+  type OpContext,
+  type Tensor,
+} from '@spine/tensor';
 
 const WG = 64;
 
@@ -24,9 +38,18 @@ interface LrnKernelOptions {
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 /** WGSL that shifts register window `name` (length n) by one and appends `value`. */
-const push = (name: string, n: number, value: string) => range(n).map((i) => (i < n - 1 ? `${name}${i} = ${name}${i + 1};` : `${name}${i} = ${value};`)).join(' ');
-const decl = (name: string, n: number) => range(n).map((i) => `var ${name}${i} = V(0.0);`).join(' ');
-const sumSquares = (n: number) => range(n).map((i) => `w${i} * w${i}`).join(' + ');
+const push = (name: string, n: number, value: string) =>
+  range(n)
+    .map((i) => (i < n - 1 ? `${name}${i} = ${name}${i + 1};` : `${name}${i} = ${value};`))
+    .join(' ');
+const decl = (name: string, n: number) =>
+  range(n)
+    .map((i) => `var ${name}${i} = V(0.0);`)
+    .join(' ');
+const sumSquares = (n: number) =>
+  range(n)
+    .map((i) => `w${i} * w${i}`)
+    .join(' + ');
 
 // Words: positions (N * S / vec), C, S / vec, alpha / n, beta, k.
 const lrnKernel = defineKernel<LrnKernelOptions>({
@@ -82,7 +105,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     ${push('d', h + 1, 'dc')}
     let i = s - ${n - 1};
     if (i >= 0) {
-      out[base + u32(i) * S] = d0 - coef * w0 * (${range(n).map((i) => `t${i}`).join(' + ')});
+      out[base + u32(i) * S] = d0 - coef * w0 * (${range(n)
+        .map((i) => `t${i}`)
+        .join(' + ')});
     }
   }
 }`;
@@ -141,7 +166,11 @@ function launch(x: Tensor, g: Tensor | null, size: number, alpha: number, beta: 
   const positions = (N * S) / vec;
   const out = empty(x.shape);
   const u = new Uniforms().u32(positions, C, S / vec).f32(alpha / size, beta, k);
-  runKernel(lrnKernel, { size, vec, backward: g !== null }, { inputs: g ? [x, g] : [x], outputs: [out], uniforms: u, workgroups: grid1d(positions, WG) });
+  runKernel(
+    lrnKernel,
+    { size, vec, backward: g !== null },
+    { inputs: g ? [x, g] : [x], outputs: [out], uniforms: u, workgroups: grid1d(positions, WG) },
+  );
   return out;
 }
 
@@ -152,7 +181,9 @@ const lrnOp = defineOp({
     Object.assign(ctx, { size, alpha, beta, k });
     return launch(x, null, size, alpha, beta, k);
   },
-  backward: (ctx, g) => [launch(ctx.saved[0]!, g, ctx.size as number, ctx.alpha as number, ctx.beta as number, ctx.k as number)],
+  backward: (ctx, g) => [
+    launch(ctx.saved[0]!, g, ctx.size as number, ctx.alpha as number, ctx.beta as number, ctx.k as number),
+  ],
 });
 
 /**
@@ -163,8 +194,12 @@ const lrnOp = defineOp({
  */
 export function localResponseNorm(x: Tensor, options: LrnOptions): Tensor {
   const { size, alpha = 1e-4, beta = 0.75, k = 1 } = options;
-  if (x.dtype !== 'f32' || x.rank < 3) throw new ShapeError(`localResponseNorm: x must be an f32 tensor [N, C, ...] with spatial dims, got ${x.dtype} [${x.shape.join(', ')}]`);
+  if (x.dtype !== 'f32' || x.rank < 3)
+    throw new ShapeError(
+      `localResponseNorm: x must be an f32 tensor [N, C, ...] with spatial dims, got ${x.dtype} [${x.shape.join(', ')}]`,
+    );
   // Each window position is an unrolled register; past 64 the kernel would only spill.
-  if (!Number.isInteger(size) || size < 1 || size > 64) throw new TensorError(`localResponseNorm: size must be an integer in 1..64, got ${size}`);
+  if (!Number.isInteger(size) || size < 1 || size > 64)
+    throw new TensorError(`localResponseNorm: size must be an integer in 1..64, got ${size}`);
   return lrnOp(x, size, alpha, beta, k);
 }

@@ -5,7 +5,18 @@
 // unrolled). Slots per dispatch are bounded by the adapter's storage bindings per stage (16 on
 // lavapipe) and by the uniform block, so a model of hundreds of parameter tensors takes a
 // fraction as many dispatches, and one parameter never takes more than one.
-import { defineKernel, getEngine, grid1d, linearIndex, noGrad, runKernel, TensorError, uniformPreamble, Uniforms, type Tensor } from '@spine/tensor';
+import {
+  defineKernel,
+  getEngine,
+  grid1d,
+  linearIndex,
+  noGrad,
+  runKernel,
+  TensorError,
+  uniformPreamble,
+  Uniforms,
+  type Tensor,
+} from '@spine/tensor';
 
 const WG = 64;
 const UNIFORM_WORDS = 64;
@@ -42,7 +53,8 @@ const updateKernel = defineKernel<KernelOptions>({
     for (let s = 0; s < K; s++) decl.push(`@group(0) @binding(${1 + s}) var<storage, read> g${s}: array<f32>;`);
     const buffers = ['p', ...o.states];
     buffers.forEach((b, k) => {
-      for (let s = 0; s < K; s++) decl.push(`@group(0) @binding(${1 + K + k * K + s}) var<storage, read_write> ${b}${s}: array<f32>;`);
+      for (let s = 0; s < K; s++)
+        decl.push(`@group(0) @binding(${1 + K + k * K + s}) var<storage, read_write> ${b}${s}: array<f32>;`);
     });
     // Words: globals[G], total, end[K], perSlot[P][K].
     const endWord = (s: number) => G + 1 + s;
@@ -55,7 +67,10 @@ ${o.perSlot.map((n, k) => `    let ${n} = pf(${slotWord(k, s)}u);`).join('\n')}
     ${o.body}
 ${buffers.map((b) => `    ${b}${s}[j] = ${b};`).join('\n')}
   }`;
-    const chain = Array.from({ length: K }, (_, s) => `${s === 0 ? '' : ' else '}if (i < pu(${endWord(s)}u)) ${update(s)}`).join('');
+    const chain = Array.from(
+      { length: K },
+      (_, s) => `${s === 0 ? '' : ' else '}if (i < pu(${endWord(s)}u)) ${update(s)}`,
+    ).join('');
     return `${uniformPreamble()}
 ${decl.join('\n')}
 @compute @workgroup_size(${WG})
@@ -89,18 +104,28 @@ export function slotsPerDispatch(rule: UpdateRule): number {
  * dispatches only (no readback); runs under noGrad.
  */
 export function runUpdate(rule: UpdateRule, globals: readonly number[], slots: readonly UpdateSlot[]): void {
-  if (globals.length !== rule.globals.length) throw new TensorError(`${rule.name}: ${rule.globals.length} global values expected, got ${globals.length}`);
+  if (globals.length !== rule.globals.length)
+    throw new TensorError(`${rule.name}: ${rule.globals.length} global values expected, got ${globals.length}`);
   const seen = new Set<GPUBuffer>();
   for (const [i, s] of slots.entries()) {
     const { param: p, grad: g } = s;
     if (p.dtype !== 'f32' || g.dtype !== 'f32' || g.size !== p.size) {
-      throw new TensorError(`${rule.name}: parameter ${i} is ${p.dtype} [${p.shape.join(', ')}] but its grad is ${g.dtype} [${g.shape.join(', ')}]`);
+      throw new TensorError(
+        `${rule.name}: parameter ${i} is ${p.dtype} [${p.shape.join(', ')}] but its grad is ${g.dtype} [${g.shape.join(', ')}]`,
+      );
     }
-    if (s.states.length !== rule.states.length || s.values.length !== rule.perSlot.length) throw new TensorError(`${rule.name}: parameter ${i} has the wrong number of state buffers or values`);
+    if (s.states.length !== rule.states.length || s.values.length !== rule.perSlot.length)
+      throw new TensorError(`${rule.name}: parameter ${i} has the wrong number of state buffers or values`);
     s.states.forEach((t, k) => {
-      if (t.dtype !== 'f32' || t.size !== p.size) throw new TensorError(`${rule.name}: state '${rule.states[k]}' of parameter ${i} has ${t.size} values, its parameter ${p.size}`);
+      if (t.dtype !== 'f32' || t.size !== p.size)
+        throw new TensorError(
+          `${rule.name}: state '${rule.states[k]}' of parameter ${i} has ${t.size} values, its parameter ${p.size}`,
+        );
     });
-    if (seen.has(p.buffer)) throw new TensorError(`${rule.name}: parameter ${i} shares its storage with an earlier one; pass each parameter once`);
+    if (seen.has(p.buffer))
+      throw new TensorError(
+        `${rule.name}: parameter ${i} shares its storage with an earlier one; pass each parameter once`,
+      );
     seen.add(p.buffer);
   }
   const work = slots.filter((s) => s.param.size > 0);
@@ -114,7 +139,11 @@ export function runUpdate(rule: UpdateRule, globals: readonly number[], slots: r
       const u = new Uniforms().f32(...globals).u32(total, ...ends);
       rule.perSlot.forEach((_, k) => u.f32(...group.map((s) => s.values[k]!)));
       const outputs = [group.map((s) => s.param), ...rule.states.map((_, k) => group.map((s) => s.states[k]!))].flat();
-      runKernel(updateKernel, { ...rule, slots: group.length }, { inputs: group.map((s) => s.grad), outputs, uniforms: u, workgroups: grid1d(total, WG) });
+      runKernel(
+        updateKernel,
+        { ...rule, slots: group.length },
+        { inputs: group.map((s) => s.grad), outputs, uniforms: u, workgroups: grid1d(total, WG) },
+      );
     }
   });
 }

@@ -7,7 +7,22 @@
 // One kernel gathers l_i and w[y_i] per sample position; the backward scatters -w[y] g into a
 // zero gradient, one invocation per input element. A target outside [0, C) that is not
 // ignoreIndex is refused as PyTorch refuses it (class-targets.ts); the kernel writes NaN there.
-import { defineKernel, defineOp, div, empty, grid1d, linearIndex, runKernel, ShapeError, sum, TensorError, uniformPreamble, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
+import {
+  defineKernel,
+  defineOp,
+  div,
+  empty,
+  grid1d,
+  linearIndex,
+  runKernel,
+  ShapeError,
+  sum,
+  TensorError,
+  uniformPreamble,
+  Uniforms,
+  type OpContext,
+  type Tensor,
+} from '@spine/tensor';
 import type { Reduction } from './norm-loss.js';
 import { checkClassTargets } from './class-targets.js';
 import { checkReduction } from './loss-reduction.js';
@@ -75,12 +90,16 @@ const gatherOp = defineOp({
     const S = x.size / Math.max(1, N * C);
     const rows = empty(target.shape);
     const wy = empty(target.shape);
-    runKernel(gatherKernel, { weighted: weight !== null }, {
-      inputs: weight ? [x, target, weight] : [x, target],
-      outputs: [rows, wy],
-      uniforms: new Uniforms().u32(target.size, C, S).i32(o.ignoreIndex).f32(NaN),
-      workgroups: grid1d(target.size, WG),
-    });
+    runKernel(
+      gatherKernel,
+      { weighted: weight !== null },
+      {
+        inputs: weight ? [x, target, weight] : [x, target],
+        outputs: [rows, wy],
+        uniforms: new Uniforms().u32(target.size, C, S).i32(o.ignoreIndex).f32(NaN),
+        workgroups: grid1d(target.size, WG),
+      },
+    );
     o.weightsOut = wy;
     ctx.save(target, ...(weight ? [weight] : []));
     Object.assign(ctx, { xShape: x.shape, C, S, ignoreIndex: o.ignoreIndex });
@@ -90,12 +109,16 @@ const gatherOp = defineOp({
     const [target, weight] = ctx.saved as [Tensor, Tensor | undefined];
     const shape = ctx.xShape as number[];
     const dx = empty(shape);
-    runKernel(scatterKernel, { weighted: weight !== undefined }, {
-      inputs: weight ? [g, target, weight] : [g, target],
-      outputs: [dx],
-      uniforms: new Uniforms().u32(dx.size, ctx.C as number, ctx.S as number).i32(ctx.ignoreIndex as number),
-      workgroups: grid1d(dx.size, WG),
-    });
+    runKernel(
+      scatterKernel,
+      { weighted: weight !== undefined },
+      {
+        inputs: weight ? [g, target, weight] : [g, target],
+        outputs: [dx],
+        uniforms: new Uniforms().u32(dx.size, ctx.C as number, ctx.S as number).i32(ctx.ignoreIndex as number),
+        workgroups: grid1d(dx.size, WG),
+      },
+    );
     return [dx, null, null];
   },
 });
@@ -113,14 +136,21 @@ export interface NllLossOptions {
 export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor {
   const { weight = null, ignoreIndex = -100, reduction = 'mean' } = options;
   checkReduction('nllLoss', reduction);
-  if (input.dtype !== 'f32' || input.rank < 2) throw new ShapeError(`nllLoss: input must be f32 [N, C] or [N, C, d1, ...] (log-probabilities), got ${input.dtype} [${input.shape.join(', ')}]`);
+  if (input.dtype !== 'f32' || input.rank < 2)
+    throw new ShapeError(
+      `nllLoss: input must be f32 [N, C] or [N, C, d1, ...] (log-probabilities), got ${input.dtype} [${input.shape.join(', ')}]`,
+    );
   const C = input.shape[1]!;
   const want = [input.shape[0]!, ...input.shape.slice(2)];
   if (target.dtype !== 'i32' || target.rank !== want.length || target.shape.some((d, i) => d !== want[i])) {
-    throw new ShapeError(`nllLoss: target must be i32 [${want.join(', ')}] (class indices) for input [${input.shape.join(', ')}], got ${target.dtype} [${target.shape.join(', ')}]`);
+    throw new ShapeError(
+      `nllLoss: target must be i32 [${want.join(', ')}] (class indices) for input [${input.shape.join(', ')}], got ${target.dtype} [${target.shape.join(', ')}]`,
+    );
   }
-  if (weight && (weight.dtype !== 'f32' || weight.rank !== 1 || weight.shape[0] !== C)) throw new ShapeError(`nllLoss: weight must be f32 [${C}], got ${weight.dtype} [${weight.shape.join(', ')}]`);
-  if (!Number.isInteger(ignoreIndex)) throw new TensorError(`nllLoss: ignoreIndex must be an integer, got ${ignoreIndex}`);
+  if (weight && (weight.dtype !== 'f32' || weight.rank !== 1 || weight.shape[0] !== C))
+    throw new ShapeError(`nllLoss: weight must be f32 [${C}], got ${weight.dtype} [${weight.shape.join(', ')}]`);
+  if (!Number.isInteger(ignoreIndex))
+    throw new TensorError(`nllLoss: ignoreIndex must be an integer, got ${ignoreIndex}`);
   checkClassTargets('nllLoss', target, C, ignoreIndex);
   const o: GatherOptions = { ignoreIndex };
   const rows = gatherOp(input, target, weight, o);

@@ -25,7 +25,8 @@ export function pointwiseOp(spec: PointwiseSpec): (...inputs: Operand[]) => Tens
     name: spec.name,
     forward: (ctx: OpContext, ...inputs: Operand[]) => {
       const tensors = inputs.filter((x): x is Tensor => x instanceof Tensor);
-      for (const t of tensors) if (t.dtype !== 'f32') throw new TensorError(`${spec.name}: expects f32 tensors, got ${t.dtype}`);
+      for (const t of tensors)
+        if (t.dtype !== 'f32') throw new TensorError(`${spec.name}: expects f32 tensors, got ${t.dtype}`);
       ctx.save(...tensors);
       ctx.inputs = inputs.map((x) => (x instanceof Tensor ? null : x));
       return map(spec.forward, inputs, { helpers });
@@ -39,7 +40,8 @@ export function pointwiseOp(spec: PointwiseSpec): (...inputs: Operand[]) => Tens
         const expr = spec.grads[i];
         if (!expr) return grads.push(null);
         const full = map(expr, [g, ...inputs], { helpers });
-        if (full.shape.length === x.shape.length && full.shape.every((d, k) => d === x.shape[k])) return grads.push(full);
+        if (full.shape.length === x.shape.length && full.shape.every((d, k) => d === x.shape[k]))
+          return grads.push(full);
         grads.push(sumTo(full, x.shape));
         full.dispose();
       });
@@ -47,7 +49,8 @@ export function pointwiseOp(spec: PointwiseSpec): (...inputs: Operand[]) => Tens
     },
   });
   return (...inputs) => {
-    if (inputs.length !== spec.grads.length) throw new TensorError(`${spec.name}: expects ${spec.grads.length} operands, got ${inputs.length}`);
+    if (inputs.length !== spec.grads.length)
+      throw new TensorError(`${spec.name}: expects ${spec.grads.length} operands, got ${inputs.length}`);
     return op(...inputs);
   };
 }

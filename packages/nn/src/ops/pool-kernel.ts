@@ -51,8 +51,10 @@ function bindings(o: PoolKernelOptions): string {
   const outs = o.backward ? ['DX'] : o.kind === 'max' ? ['Y', 'I'] : ['Y'];
   const L: string[] = [];
   let b = 1;
-  for (const n of names) L.push(`@group(0) @binding(${b++}) var<storage, read> ${n}: array<${n === 'I' ? 'i32' : 'f32'}>;`);
-  for (const n of outs) L.push(`@group(0) @binding(${b++}) var<storage, read_write> ${n}: array<${n === 'I' ? 'i32' : 'f32'}>;`);
+  for (const n of names)
+    L.push(`@group(0) @binding(${b++}) var<storage, read> ${n}: array<${n === 'I' ? 'i32' : 'f32'}>;`);
+  for (const n of outs)
+    L.push(`@group(0) @binding(${b++}) var<storage, read_write> ${n}: array<${n === 'I' ? 'i32' : 'f32'}>;`);
   return L.join('\n');
 }
 

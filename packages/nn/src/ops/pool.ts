@@ -1,6 +1,16 @@
 // max_pool2d, avg_pool2d, adaptive_avg_pool2d and a global average pool (NCHW), forward and
 // backward, with PyTorch's output-size rules.
-import { defineOp, empty, grid1d, mean, runKernel, ShapeError, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
+import {
+  defineOp,
+  empty,
+  grid1d,
+  mean,
+  runKernel,
+  ShapeError,
+  Uniforms,
+  type OpContext,
+  type Tensor,
+} from '@spine/tensor';
 import { pairOf, type IntPair } from './conv2d.js';
 import { POOL_WG, poolKernel, type PoolKind } from './pool-kernel.js';
 
@@ -44,7 +54,8 @@ export function poolOutputSize(size: number, k: number, s: number, p: number, ce
 }
 
 function checkInput(x: Tensor, op: string): [number, number, number, number] {
-  if (x.rank !== 4 || x.dtype !== 'f32') throw new ShapeError(`${op}: input must be an f32 NCHW tensor (rank 4), got ${x.dtype} [${x.shape.join(', ')}]`);
+  if (x.rank !== 4 || x.dtype !== 'f32')
+    throw new ShapeError(`${op}: input must be an f32 NCHW tensor (rank 4), got ${x.dtype} [${x.shape.join(', ')}]`);
   return x.shape as [number, number, number, number];
 }
 
@@ -53,12 +64,27 @@ function poolGeometry(x: Tensor, o: AvgPool2dOptions, op: string): PoolGeometry 
   const [kh, kw] = pairOf(o.kernel, 1, `${op}: kernel`, 1);
   const stride = o.stride === undefined ? [kh, kw] : pairOf(o.stride, 1, `${op}: stride`, 1);
   const [ph, pw] = pairOf(o.padding, 0, `${op}: padding`, 0);
-  if (2 * ph > kh || 2 * pw > kw) throw new ShapeError(`${op}: padding (${ph}, ${pw}) must be at most half the kernel (${kh}, ${kw})`);
+  if (2 * ph > kh || 2 * pw > kw)
+    throw new ShapeError(`${op}: padding (${ph}, ${pw}) must be at most half the kernel (${kh}, ${kw})`);
   const ceil = o.ceilMode ?? false;
   const oh = poolOutputSize(h, kh, stride[0]!, ph, ceil);
   const ow = poolOutputSize(w, kw, stride[1]!, pw, ceil);
-  if (oh < 1 || ow < 1) throw new ShapeError(`${op}: the ${kh}x${kw} window does not fit the ${h}x${w} input (padding ${ph}, ${pw})`);
-  return { planes: n * c, h, w, oh, ow, kh, kw, sh: stride[0]!, sw: stride[1]!, ph, pw, countIncludePad: o.countIncludePad ?? true };
+  if (oh < 1 || ow < 1)
+    throw new ShapeError(`${op}: the ${kh}x${kw} window does not fit the ${h}x${w} input (padding ${ph}, ${pw})`);
+  return {
+    planes: n * c,
+    h,
+    w,
+    oh,
+    ow,
+    kh,
+    kw,
+    sh: stride[0]!,
+    sw: stride[1]!,
+    ph,
+    pw,
+    countIncludePad: o.countIncludePad ?? true,
+  };
 }
 
 function uniforms(total: number, g: PoolGeometry): Uniforms {
@@ -67,7 +93,11 @@ function uniforms(total: number, g: PoolGeometry): Uniforms {
 
 function launch(kind: PoolKind, backward: boolean, inputs: Tensor[], outputs: Tensor[], g: PoolGeometry): void {
   const total = outputs[0]!.size;
-  runKernel(poolKernel, { kind, backward }, { inputs, outputs, uniforms: uniforms(total, g), workgroups: grid1d(total, POOL_WG) });
+  runKernel(
+    poolKernel,
+    { kind, backward },
+    { inputs, outputs, uniforms: uniforms(total, g), workgroups: grid1d(total, POOL_WG) },
+  );
 }
 
 function inputShape(g: PoolGeometry, like: Tensor): number[] {
@@ -133,7 +163,20 @@ export function adaptiveAvgPool2d(x: Tensor, size: IntPair): Tensor {
   const [n, c, h, w] = checkInput(x, 'adaptiveAvgPool2d');
   const [oh, ow] = pairOf(size, 1, 'adaptiveAvgPool2d: output size', 1);
   if (oh === 1 && ow === 1) return globalAvgPool2d(x);
-  const g: PoolGeometry = { planes: n * c, h, w, oh, ow, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, countIncludePad: true };
+  const g: PoolGeometry = {
+    planes: n * c,
+    h,
+    w,
+    oh,
+    ow,
+    kh: 1,
+    kw: 1,
+    sh: 1,
+    sw: 1,
+    ph: 0,
+    pw: 0,
+    countIncludePad: true,
+  };
   return meanPoolOp(x, 'adaptive', g);
 }
 

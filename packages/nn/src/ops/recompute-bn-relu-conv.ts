@@ -31,7 +31,16 @@ const bnReluBackward = batchNormBackward(true);
 
 const recomputedOp = defineOp({
   name: 'concatBatchNormReluConv1x1Recomputed',
-  forward: (ctx: OpContext, normWeight: Tensor, normBias: Tensor, rm: Tensor | null, rv: Tensor | null, convWeight: Tensor, bn: BatchNormOptions, ...features: Tensor[]) => {
+  forward: (
+    ctx: OpContext,
+    normWeight: Tensor,
+    normBias: Tensor,
+    rm: Tensor | null,
+    rv: Tensor | null,
+    convWeight: Tensor,
+    bn: BatchNormOptions,
+    ...features: Tensor[]
+  ) => {
     const x = features.length === 1 ? features[0]! : concat(features, 1);
     const y = batchNormReluConv1x1(x, normWeight, normBias, rm, rv, bn, convWeight); // updates the running stats once
     if (x !== features[0]) x.dispose();
@@ -41,7 +50,11 @@ const recomputedOp = defineOp({
     return y;
   },
   backward: (ctx, gy) => {
-    const { bn, featureCount, hasRunning } = ctx as unknown as { bn: BatchNormOptions; featureCount: number; hasRunning: boolean };
+    const { bn, featureCount, hasRunning } = ctx as unknown as {
+      bn: BatchNormOptions;
+      featureCount: number;
+      hasRunning: boolean;
+    };
     const [normWeight, normBias, convWeight] = ctx.saved as [Tensor, Tensor, Tensor];
     const running = bn.training ? null : (ctx.saved.slice(3, 5) as [Tensor, Tensor]);
     const features = ctx.saved.slice(ctx.saved.length - featureCount);
@@ -55,7 +68,16 @@ const recomputedOp = defineOp({
       let dConv: Tensor;
       if (fusesBnReluConv1x1(g)) {
         // Statistics only; the weight gradient's matmul applies the BN-ReLU as it stages x.
-        const stats = batchNormStatsForward('concatBatchNormReluConv1x1Recomputed', bnCtx, x, normWeight, normBias, running?.[0] ?? null, running?.[1] ?? null, bn);
+        const stats = batchNormStatsForward(
+          'concatBatchNormReluConv1x1Recomputed',
+          bnCtx,
+          x,
+          normWeight,
+          normBias,
+          running?.[0] ?? null,
+          running?.[1] ?? null,
+          bn,
+        );
         dConv = bnReluConv1x1Wgrad(gy, x, stats, g);
         stats.dispose();
       } else {
@@ -85,11 +107,17 @@ const recomputedOp = defineOp({
  * gradients are those of the plain composition; running statistics are updated once (in the
  * forward), where torch.utils.checkpoint would update them again during the recompute.
  */
-export function concatBatchNormReluConv1x1Recomputed(features: readonly Tensor[], p: BatchNormReluConv1x1Params, bn: BatchNormOptions): Tensor {
+export function concatBatchNormReluConv1x1Recomputed(
+  features: readonly Tensor[],
+  p: BatchNormReluConv1x1Params,
+  bn: BatchNormOptions,
+): Tensor {
   if (!features.length) throw new NnError('concatBatchNormReluConv1x1Recomputed: needs at least one feature map');
   const { normWeight, normBias, runningMean, runningVar, convWeight } = p;
   if (convWeight.rank !== 4 || convWeight.shape[2] !== 1 || convWeight.shape[3] !== 1) {
-    throw new NnError(`concatBatchNormReluConv1x1Recomputed: the conv must be 1x1, got weight [${convWeight.shape.join(', ')}]`);
+    throw new NnError(
+      `concatBatchNormReluConv1x1Recomputed: the conv must be 1x1, got weight [${convWeight.shape.join(', ')}]`,
+    );
   }
   return recomputedOp(normWeight, normBias, runningMean, runningVar, convWeight, bn, ...features);
 }

@@ -5,8 +5,16 @@ import type { Reduction } from './norm-loss.js';
 import { checkReduction, checkSameShape, reduceLoss } from './loss-reduction.js';
 import { pointwiseOp } from './pointwise.js';
 
-const squaredError = pointwiseOp({ name: 'mseLoss', forward: '(a - b) * (a - b)', grads: ['T(2.0) * (b - c) * a', 'T(-2.0) * (b - c) * a'] });
-const absoluteError = pointwiseOp({ name: 'l1Loss', forward: 'abs(a - b)', grads: ['sign(b - c) * a', '-sign(b - c) * a'] });
+const squaredError = pointwiseOp({
+  name: 'mseLoss',
+  forward: '(a - b) * (a - b)',
+  grads: ['T(2.0) * (b - c) * a', 'T(-2.0) * (b - c) * a'],
+});
+const absoluteError = pointwiseOp({
+  name: 'l1Loss',
+  forward: 'abs(a - b)',
+  grads: ['sign(b - c) * a', '-sign(b - c) * a'],
+});
 // Quadratic below beta, linear above; beta 0 is L1 (PyTorch switches to l1_loss there too).
 const smoothL1 = pointwiseOp({
   name: 'smoothL1Loss',
@@ -48,6 +56,7 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1Opt
   const { reduction = 'mean', beta = 1 } = options;
   checkReduction('smoothL1Loss', reduction);
   checkSameShape('smoothL1Loss', input, target);
-  if (!(beta >= 0) || !Number.isFinite(beta)) throw new TensorError(`smoothL1Loss: beta must be a finite number >= 0, got ${beta}`);
+  if (!(beta >= 0) || !Number.isFinite(beta))
+    throw new TensorError(`smoothL1Loss: beta must be a finite number >= 0, got ${beta}`);
   return reduceLoss(smoothL1(input, target, beta), reduction);
 }

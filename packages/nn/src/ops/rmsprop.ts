@@ -25,9 +25,19 @@ export function rmspropRule(o: RmspropRuleOptions): UpdateRule {
   const lines = [`var d = ${o.maximize ? '-g' : 'g'};`];
   if (o.decay) lines.push('d = d + wd * p;');
   lines.push('square_avg = alpha * square_avg + (1.0 - alpha) * d * d;');
-  if (o.centered) lines.push('grad_avg = alpha * grad_avg + (1.0 - alpha) * d;', 'let avg = sqrt(square_avg - grad_avg * grad_avg) + eps;');
+  if (o.centered)
+    lines.push(
+      'grad_avg = alpha * grad_avg + (1.0 - alpha) * d;',
+      'let avg = sqrt(square_avg - grad_avg * grad_avg) + eps;',
+    );
   else lines.push('let avg = sqrt(square_avg) + eps;');
   if (o.momentum) lines.push('momentum_buffer = mu * momentum_buffer + d / avg;', 'p = p - lr * momentum_buffer;');
   else lines.push('p = p - lr * d / avg;');
-  return { name: 'rmsprop_step', globals: ['lr', 'alpha', 'eps', 'wd', 'mu'], perSlot: [], states: rmspropStates(o), body: lines.join('\n    ') };
+  return {
+    name: 'rmsprop_step',
+    globals: ['lr', 'alpha', 'eps', 'wd', 'mu'],
+    perSlot: [],
+    states: rmspropStates(o),
+    body: lines.join('\n    '),
+  };
 }

@@ -10,7 +10,19 @@
 // without), so DenseNet-121's 364 parameter tensors take 73 dispatches instead of hundreds of
 // small elementwise ops. Each invocation finds its parameter from the slots' end offsets,
 // which are uniforms; a WGSL binding cannot be indexed dynamically, so the slots are unrolled.
-import { defineKernel, empty, getEngine, grid1d, linearIndex, noGrad, runKernel, TensorError, uniformPreamble, Uniforms, type Tensor } from '@spine/tensor';
+import {
+  defineKernel,
+  empty,
+  getEngine,
+  grid1d,
+  linearIndex,
+  noGrad,
+  runKernel,
+  TensorError,
+  uniformPreamble,
+  Uniforms,
+  type Tensor,
+} from '@spine/tensor';
 
 const WG = 64;
 /** Slots per dispatch are also bounded by the uniform block (5 + 2K words of 64). */
@@ -30,8 +42,11 @@ const sgdKernel = defineKernel<SgdKernelOptions>({
   source: ({ slots: K, momentum, nesterov }) => {
     const lines: string[] = [];
     for (let s = 0; s < K; s++) lines.push(`@group(0) @binding(${1 + s}) var<storage, read> g${s}: array<f32>;`);
-    for (let s = 0; s < K; s++) lines.push(`@group(0) @binding(${1 + K + s}) var<storage, read_write> p${s}: array<f32>;`);
-    if (momentum) for (let s = 0; s < K; s++) lines.push(`@group(0) @binding(${1 + 2 * K + s}) var<storage, read_write> b${s}: array<f32>;`);
+    for (let s = 0; s < K; s++)
+      lines.push(`@group(0) @binding(${1 + K + s}) var<storage, read_write> p${s}: array<f32>;`);
+    if (momentum)
+      for (let s = 0; s < K; s++)
+        lines.push(`@group(0) @binding(${1 + 2 * K + s}) var<storage, read_write> b${s}: array<f32>;`);
     const update = (s: number) => `{
     let j = i - ${s === 0 ? '0u' : `pu(${4 + s}u)`};
     let p = p${s}[j];
@@ -45,7 +60,10 @@ ${
 }
     p${s}[j] = p - lr * d;
   }`;
-    const chain = Array.from({ length: K }, (_, s) => `${s === 0 ? '' : ' else '}if (i < pu(${5 + s}u)) ${update(s)}`).join('');
+    const chain = Array.from(
+      { length: K },
+      (_, s) => `${s === 0 ? '' : ' else '}if (i < pu(${5 + s}u)) ${update(s)}`,
+    ).join('');
     return `${uniformPreamble()}
 ${lines.join('\n')}
 @compute @workgroup_size(${WG})
@@ -85,10 +103,13 @@ export function sgdStep(
 ): (Tensor | null)[] {
   const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = options;
   for (const [key, v] of Object.entries({ lr, momentum, weightDecay })) {
-    if (!(v >= 0) || !Number.isFinite(v)) throw new TensorError(`sgdStep: ${key} must be a finite number >= 0, got ${v}`);
+    if (!(v >= 0) || !Number.isFinite(v))
+      throw new TensorError(`sgdStep: ${key} must be a finite number >= 0, got ${v}`);
   }
-  if (nesterov && (momentum <= 0 || dampening !== 0)) throw new TensorError('sgdStep: Nesterov momentum requires a momentum and zero dampening');
-  if (grads.length !== params.length) throw new TensorError(`sgdStep: ${params.length} params but ${grads.length} grads`);
+  if (nesterov && (momentum <= 0 || dampening !== 0))
+    throw new TensorError('sgdStep: Nesterov momentum requires a momentum and zero dampening');
+  if (grads.length !== params.length)
+    throw new TensorError(`sgdStep: ${params.length} params but ${grads.length} grads`);
   const useMomentum = momentum !== 0;
   const buffers: (Tensor | null)[] = params.map((_, i) => momentumBuffers?.[i] ?? null);
   const seen = new Set<GPUBuffer>();
@@ -97,27 +118,40 @@ export function sgdStep(
     const g = grads[i];
     if (!g) return;
     if (p.dtype !== 'f32' || g.dtype !== 'f32' || g.size !== p.size) {
-      throw new TensorError(`sgdStep: parameter ${i} is ${p.dtype} [${p.shape.join(', ')}] but its grad is ${g.dtype} [${g.shape.join(', ')}]`);
+      throw new TensorError(
+        `sgdStep: parameter ${i} is ${p.dtype} [${p.shape.join(', ')}] but its grad is ${g.dtype} [${g.shape.join(', ')}]`,
+      );
     }
-    if (seen.has(p.buffer)) throw new TensorError(`sgdStep: parameter ${i} shares its storage with an earlier one; pass each parameter once`);
+    if (seen.has(p.buffer))
+      throw new TensorError(`sgdStep: parameter ${i} shares its storage with an earlier one; pass each parameter once`);
     seen.add(p.buffer);
     let b = buffers[i] ?? null;
     const first = useMomentum && b === null;
     if (first) b = buffers[i] = empty(p.shape).keep();
-    if (b && b.size !== p.size) throw new TensorError(`sgdStep: momentum buffer ${i} has ${b.size} elements, its parameter ${p.size}`);
+    if (b && b.size !== p.size)
+      throw new TensorError(`sgdStep: momentum buffer ${i} has ${b.size} elements, its parameter ${p.size}`);
     if (p.size > 0) work.push({ p, g, b: useMomentum ? b : null, first });
   });
   const perSlot = useMomentum ? 3 : 2;
-  const maxSlots = Math.max(1, Math.min(MAX_SLOTS, Math.floor(getEngine().info.limits.maxStorageBuffersPerShaderStage / perSlot)));
+  const maxSlots = Math.max(
+    1,
+    Math.min(MAX_SLOTS, Math.floor(getEngine().info.limits.maxStorageBuffersPerShaderStage / perSlot)),
+  );
   noGrad(() => {
     for (let start = 0; start < work.length; start += maxSlots) {
       const group = work.slice(start, start + maxSlots);
       const ends: number[] = [];
       let total = 0;
       for (const w of group) ends.push((total += w.p.size));
-      const u = new Uniforms().f32(lr, momentum, dampening, weightDecay).u32(total, ...ends, ...group.map((w) => (w.first ? 1 : 0)));
+      const u = new Uniforms()
+        .f32(lr, momentum, dampening, weightDecay)
+        .u32(total, ...ends, ...group.map((w) => (w.first ? 1 : 0)));
       const outputs = [...group.map((w) => w.p), ...(useMomentum ? group.map((w) => w.b!) : [])];
-      runKernel(sgdKernel, { slots: group.length, momentum: useMomentum, nesterov }, { inputs: group.map((w) => w.g), outputs, uniforms: u, workgroups: grid1d(total, WG) });
+      runKernel(
+        sgdKernel,
+        { slots: group.length, momentum: useMomentum, nesterov },
+        { inputs: group.map((w) => w.g), outputs, uniforms: u, workgroups: grid1d(total, WG) },
+      );
     }
   });
   return buffers;

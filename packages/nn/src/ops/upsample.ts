@@ -5,7 +5,21 @@
 // nearest neighbour is the one PyTorch picks), uploaded, and read by the kernels. The backward
 // gathers instead of scattering (no float atomics): each source pixel sums the rectangle of
 // output pixels that read it, whose bounds are tables too.
-import { defineKernel, defineOp, empty, grid1d, linearIndex, runKernel, ShapeError, tensor, TensorError, uniformPreamble, Uniforms, type OpContext, type Tensor } from '@spine/tensor';
+import {
+  defineKernel,
+  defineOp,
+  empty,
+  grid1d,
+  linearIndex,
+  runKernel,
+  ShapeError,
+  tensor,
+  TensorError,
+  uniformPreamble,
+  Uniforms,
+  type OpContext,
+  type Tensor,
+} from '@spine/tensor';
 
 const WG = 64;
 const f32 = Math.fround;
@@ -23,12 +37,30 @@ interface AxisTable {
 }
 
 /** One axis of PyTorch's index rule (UpSample.h: nearest_idx, area_pixel_compute_source_index). */
-function axisTable(mode: UpsampleMode, inSize: number, outSize: number, scaleFactor: number | undefined, alignCorners: boolean): AxisTable {
-  const t: AxisTable = { i0: [], i1: [], l0: [], l1: [], from: new Array<number>(inSize).fill(outSize), to: new Array<number>(inSize).fill(0) };
+function axisTable(
+  mode: UpsampleMode,
+  inSize: number,
+  outSize: number,
+  scaleFactor: number | undefined,
+  alignCorners: boolean,
+): AxisTable {
+  const t: AxisTable = {
+    i0: [],
+    i1: [],
+    l0: [],
+    l1: [],
+    from: new Array<number>(inSize).fill(outSize),
+    to: new Array<number>(inSize).fill(0),
+  };
   const scaleValue = scaleFactor !== undefined ? f32(1 / scaleFactor) : f32(inSize / outSize);
   for (let o = 0; o < outSize; o++) {
     if (mode === 'nearest') {
-      const i = outSize === inSize ? o : outSize === 2 * inSize ? o >> 1 : Math.min(Math.floor(f32(o * scaleValue)), inSize - 1);
+      const i =
+        outSize === inSize
+          ? o
+          : outSize === 2 * inSize
+            ? o >> 1
+            : Math.min(Math.floor(f32(o * scaleValue)), inSize - 1);
       t.i0.push(i);
       t.i1.push(i);
       t.l0.push(1);
@@ -116,7 +148,16 @@ const upsampleOp = defineOp({
     const [N, C] = x.shape as [number, number];
     const [H, W, Ho, Wo] = sizes;
     const y = empty([N, C, Ho, Wo]);
-    runKernel(forwardKernel, {}, { inputs: [x, idx, lam], outputs: [y], uniforms: new Uniforms().u32(y.size, H, W, Ho, Wo), workgroups: grid1d(y.size, WG) });
+    runKernel(
+      forwardKernel,
+      {},
+      {
+        inputs: [x, idx, lam],
+        outputs: [y],
+        uniforms: new Uniforms().u32(y.size, H, W, Ho, Wo),
+        workgroups: grid1d(y.size, WG),
+      },
+    );
     ctx.save(idx, lam);
     Object.assign(ctx, { xShape: x.shape, sizes });
     return y;
@@ -125,7 +166,16 @@ const upsampleOp = defineOp({
     const [idx, lam] = ctx.saved as [Tensor, Tensor];
     const [H, W, Ho, Wo] = ctx.sizes as [number, number, number, number];
     const dx = empty(ctx.xShape as number[]);
-    runKernel(backwardKernel, {}, { inputs: [g, idx, lam], outputs: [dx], uniforms: new Uniforms().u32(dx.size, H, W, Ho, Wo), workgroups: grid1d(dx.size, WG) });
+    runKernel(
+      backwardKernel,
+      {},
+      {
+        inputs: [g, idx, lam],
+        outputs: [dx],
+        uniforms: new Uniforms().u32(dx.size, H, W, Ho, Wo),
+        workgroups: grid1d(dx.size, WG),
+      },
+    );
     return [dx, null, null];
   },
 });
@@ -143,19 +193,29 @@ export interface UpsampleOptions {
 /** Resize [N, C, H, W] as torch.nn.functional.interpolate (modes 'nearest', 'bilinear'). Differentiable in x. */
 export function interpolate(x: Tensor, options: UpsampleOptions): Tensor {
   const { size, scaleFactor, mode = 'nearest', alignCorners = false } = options;
-  if (x.dtype !== 'f32' || x.rank !== 4) throw new ShapeError(`interpolate: input must be f32 [N, C, H, W], got ${x.dtype} [${x.shape.join(', ')}]`);
-  if (mode !== 'nearest' && mode !== 'bilinear') throw new TensorError(`interpolate: mode must be 'nearest' or 'bilinear', got '${String(mode)}'`);
-  if (alignCorners && mode === 'nearest') throw new TensorError("interpolate: alignCorners applies to 'bilinear' only (as in PyTorch)");
-  if ((size === undefined) === (scaleFactor === undefined)) throw new TensorError('interpolate: give either size or scaleFactor');
+  if (x.dtype !== 'f32' || x.rank !== 4)
+    throw new ShapeError(`interpolate: input must be f32 [N, C, H, W], got ${x.dtype} [${x.shape.join(', ')}]`);
+  if (mode !== 'nearest' && mode !== 'bilinear')
+    throw new TensorError(`interpolate: mode must be 'nearest' or 'bilinear', got '${String(mode)}'`);
+  if (alignCorners && mode === 'nearest')
+    throw new TensorError("interpolate: alignCorners applies to 'bilinear' only (as in PyTorch)");
+  if ((size === undefined) === (scaleFactor === undefined))
+    throw new TensorError('interpolate: give either size or scaleFactor');
   const [H, W] = [x.shape[2]!, x.shape[3]!];
   const pair = (v: number | [number, number]) => (typeof v === 'number' ? [v, v] : v);
   const scales = scaleFactor === undefined ? undefined : pair(scaleFactor);
   const [Ho, Wo] = size !== undefined ? pair(size) : [Math.floor(H * scales![0]!), Math.floor(W * scales![1]!)];
-  if (scales && !scales.every((s) => s > 0 && Number.isFinite(s))) throw new TensorError(`interpolate: scaleFactor must be > 0, got ${String(scaleFactor)}`);
-  if (![Ho, Wo].every((d) => Number.isInteger(d) && d >= 1)) throw new ShapeError(`interpolate: output size [${Ho}, ${Wo}] for input [${x.shape.join(', ')}] must be whole and >= 1`);
+  if (scales && !scales.every((s) => s > 0 && Number.isFinite(s)))
+    throw new TensorError(`interpolate: scaleFactor must be > 0, got ${String(scaleFactor)}`);
+  if (![Ho, Wo].every((d) => Number.isInteger(d) && d >= 1))
+    throw new ShapeError(
+      `interpolate: output size [${Ho}, ${Wo}] for input [${x.shape.join(', ')}] must be whole and >= 1`,
+    );
   const th = axisTable(mode, H, Ho!, scales?.[0], alignCorners);
   const tw = axisTable(mode, W, Wo!, scales?.[1], alignCorners);
-  const idx = tensor(Int32Array.from([...th.i0, ...th.i1, ...tw.i0, ...tw.i1, ...th.from, ...th.to, ...tw.from, ...tw.to]));
+  const idx = tensor(
+    Int32Array.from([...th.i0, ...th.i1, ...tw.i0, ...tw.i1, ...th.from, ...th.to, ...tw.from, ...tw.to]),
+  );
   const lam = tensor(Float32Array.from([...th.l0, ...th.l1, ...tw.l0, ...tw.l1]));
   const y = upsampleOp(x, idx, lam, [H, W, Ho!, Wo!]);
   idx.dispose();

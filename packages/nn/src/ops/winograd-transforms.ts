@@ -98,7 +98,11 @@ export function lin(coeffs: readonly number[], terms: readonly string[]): string
 const column = (M: number[][], j: number): number[] => M.map((row) => row[j]!);
 
 /** The entry point of every transform: one invocation per linear index `i`. */
-const ENTRY = [`@compute @workgroup_size(${WG})`, 'fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {', `  let i = ${linearIndex(WG)};`];
+const ENTRY = [
+  `@compute @workgroup_size(${WG})`,
+  'fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {',
+  `  let i = ${linearIndex(WG)};`,
+];
 
 function head(): string {
   return `${uniformPreamble()}
@@ -134,10 +138,25 @@ export const weightKernel = defineKernel<{ m: WinogradTile; flip: boolean }>({
     L.push('  if (i >= pu(0u)) { return; }');
     L.push('  let k = i % K; let r = i / K;');
     L.push(flip ? '  let base = (k * R + r) * 9u;' : '  let base = (r * K + k) * 9u;');
-    for (const x of range(3)) for (const y of range(3)) L.push(`  let g${x}${y} = src[base + ${flip ? (2 - x) * 3 + (2 - y) : x * 3 + y}u];`);
+    for (const x of range(3))
+      for (const y of range(3)) L.push(`  let g${x}${y} = src[base + ${flip ? (2 - x) * 3 + (2 - y) : x * 3 + y}u];`);
     // G g (α x 3), then each row times G^T.
-    for (const p of range(a)) for (const y of range(3)) L.push(`  let t${p}_${y} = ${lin(G[p]!, range(3).map((x) => `g${x}${y}`))};`);
-    for (const p of range(a)) for (const q of range(a)) L.push(`  U[(${p * a + q}u * R + r) * K + k] = ${lin(G[q]!, range(3).map((y) => `t${p}_${y}`))};`);
+    for (const p of range(a))
+      for (const y of range(3))
+        L.push(
+          `  let t${p}_${y} = ${lin(
+            G[p]!,
+            range(3).map((x) => `g${x}${y}`),
+          )};`,
+        );
+    for (const p of range(a))
+      for (const q of range(a))
+        L.push(
+          `  U[(${p * a + q}u * R + r) * K + k] = ${lin(
+            G[q]!,
+            range(3).map((y) => `t${p}_${y}`),
+          )};`,
+        );
     L.push('}');
     return L.join('\n');
   },
@@ -169,16 +188,36 @@ export const inputKernel = defineKernel<{ m: WinogradTile; bnRelu?: boolean }>({
     const load = (addr: string) => (bnRelu ? `max(src[${addr}] * st.z + st.w, 0.0)` : `src[${addr}]`);
     L.push(`  let top = i32(${m}u * ty) - pi(9u); let left = i32(${m}u * tx0) - pi(10u);`);
     L.push('  let base = (n * C + c) * u32(H * W);');
-    for (const b of range(cols)) L.push(`  let iw${b} = left + ${b}; let okw${b} = iw${b} >= 0 && iw${b} < W; let cw${b} = u32(clamp(iw${b}, 0, W - 1));`);
+    for (const b of range(cols))
+      L.push(
+        `  let iw${b} = left + ${b}; let okw${b} = iw${b} >= 0 && iw${b} < W; let cw${b} = u32(clamp(iw${b}, 0, W - 1));`,
+      );
     for (const p of range(a)) {
-      L.push(`  let ih${p} = top + ${p}; let okh${p} = ih${p} >= 0 && ih${p} < H; let rb${p} = base + u32(clamp(ih${p}, 0, H - 1) * W);`);
-      for (const b of range(cols)) L.push(`  let d${p}_${b} = select(0.0, ${load(`rb${p} + cw${b}`)}, okh${p} && okw${b});`);
+      L.push(
+        `  let ih${p} = top + ${p}; let okh${p} = ih${p} >= 0 && ih${p} < H; let rb${p} = base + u32(clamp(ih${p}, 0, H - 1) * W);`,
+      );
+      for (const b of range(cols))
+        L.push(`  let d${p}_${b} = select(0.0, ${load(`rb${p} + cw${b}`)}, okh${p} && okw${b});`);
     }
     // B^T d for every loaded column, then (B^T d) B per tile over its α columns.
-    for (const p of range(a)) for (const b of range(cols)) L.push(`  let e${p}_${b} = ${lin(BT[p]!, range(a).map((x) => `d${x}_${b}`))};`);
+    for (const p of range(a))
+      for (const b of range(cols))
+        L.push(
+          `  let e${p}_${b} = ${lin(
+            BT[p]!,
+            range(a).map((x) => `d${x}_${b}`),
+          )};`,
+        );
     for (const t of range(T)) {
       L.push(`  let live${t} = tx0 + ${t}u < tW;`);
-      for (const p of range(a)) for (const q of range(a)) L.push(`  let v${t}_${p}_${q} = ${lin(BT[q]!, range(a).map((y) => `e${p}_${m * t + y}`))};`);
+      for (const p of range(a))
+        for (const q of range(a))
+          L.push(
+            `  let v${t}_${p}_${q} = ${lin(
+              BT[q]!,
+              range(a).map((y) => `e${p}_${m * t + y}`),
+            )};`,
+          );
     }
     L.push('  let plane = C * Gc;');
     for (const p of range(a))
@@ -210,9 +249,23 @@ export const outputKernel = defineKernel<{ m: WinogradTile; bias: boolean }>({
     L.push('  let plane = OC * Gc;');
     for (const x of range(a * a)) L.push(`  let m${x} = M[${x}u * plane + oc * Gc + gl];`);
     // A^T m: m rows of α, then times A: m values each.
-    for (const r of range(m)) for (const q of range(a)) L.push(`  let r${r}_${q} = ${lin(AT[r]!, range(a).map((p) => `m${p * a + q}`))};`);
+    for (const r of range(m))
+      for (const q of range(a))
+        L.push(
+          `  let r${r}_${q} = ${lin(
+            AT[r]!,
+            range(a).map((p) => `m${p * a + q}`),
+          )};`,
+        );
     L.push(bias ? '  let bv = vec4<f32>(bias[oc]);' : '  let bv = vec4<f32>(0.0);');
-    for (const r of range(m)) for (const s of range(m)) L.push(`  let y${r}${s} = ${lin(AT[s]!, range(a).map((q) => `r${r}_${q}`))} + bv;`);
+    for (const r of range(m))
+      for (const s of range(m))
+        L.push(
+          `  let y${r}${s} = ${lin(
+            AT[s]!,
+            range(a).map((q) => `r${r}_${q}`),
+          )} + bv;`,
+        );
     L.push(`  let oh0 = ${m}u * ty; let yb = ((n * OC + oc) * OH + oh0) * OW;`);
     for (const t of range(TILES_PER_LANE)) {
       const comp = 'xyzw'[t]!;
@@ -220,7 +273,8 @@ export const outputKernel = defineKernel<{ m: WinogradTile; bias: boolean }>({
       L.push(`    let ow = ${m}u * (tx0 + ${t}u);`);
       for (const r of range(m)) {
         L.push(`    if (oh0 + ${r}u < OH) {`);
-        for (const s of range(m)) L.push(`      if (ow + ${s}u < OW) { Y[yb + ${r}u * OW + ow + ${s}u] = y${r}${s}.${comp}; }`);
+        for (const s of range(m))
+          L.push(`      if (ow + ${s}u < OW) { Y[yb + ${r}u * OW + ow + ${s}u] = y${r}${s}.${comp}; }`);
         L.push('    }');
       }
       L.push('  }');
@@ -248,18 +302,34 @@ export const gradOutputKernel = defineKernel<{ m: WinogradTile }>({
     L.push('  let R = pu(1u); let OH = pu(2u); let OW = pu(3u); let tH = pu(4u); let tW = pu(5u);');
     L.push(...groupCoordinates('r'));
     L.push(`  let oh0 = ${m}u * ty; let base = (n * R + r) * OH * OW;`);
-    for (const x of range(m)) L.push(`  let okh${x} = oh0 + ${x}u < OH; let rb${x} = base + min(oh0 + ${x}u, OH - 1u) * OW;`);
+    for (const x of range(m))
+      L.push(`  let okh${x} = oh0 + ${x}u < OH; let rb${x} = base + min(oh0 + ${x}u, OH - 1u) * OW;`);
     for (const t of range(T)) {
       L.push(`  let live${t} = tx0 + ${t}u < tW; let ow${t} = ${m}u * (tx0 + ${t}u);`);
-      for (const y of range(m)) L.push(`  let okw${t}_${y} = live${t} && ow${t} + ${y}u < OW; let cw${t}_${y} = min(ow${t} + ${y}u, OW - 1u);`);
-      for (const x of range(m)) for (const y of range(m)) L.push(`  let dy${t}_${x}${y} = select(0.0, src[rb${x} + cw${t}_${y}], okh${x} && okw${t}_${y});`);
+      for (const y of range(m))
+        L.push(`  let okw${t}_${y} = live${t} && ow${t} + ${y}u < OW; let cw${t}_${y} = min(ow${t} + ${y}u, OW - 1u);`);
+      for (const x of range(m))
+        for (const y of range(m))
+          L.push(`  let dy${t}_${x}${y} = select(0.0, src[rb${x} + cw${t}_${y}], okh${x} && okw${t}_${y});`);
       // dy A^T per row (α values), then A (dy A^T): dM[p][q] = Σ_x AT[x][p] h[x][q].
-      for (const x of range(m)) for (const q of range(a)) L.push(`  let h${t}_${x}_${q} = ${lin(column(AT, q), range(m).map((y) => `dy${t}_${x}${y}`))};`);
+      for (const x of range(m))
+        for (const q of range(a))
+          L.push(
+            `  let h${t}_${x}_${q} = ${lin(
+              column(AT, q),
+              range(m).map((y) => `dy${t}_${x}${y}`),
+            )};`,
+          );
     }
     L.push('  let plane = R * Gc;');
     for (const p of range(a))
       for (const q of range(a)) {
-        const parts = range(T).map((t) => lin(column(AT, p), range(m).map((x) => `h${t}_${x}_${q}`)));
+        const parts = range(T).map((t) =>
+          lin(
+            column(AT, p),
+            range(m).map((x) => `h${t}_${x}_${q}`),
+          ),
+        );
         L.push(`  D[${p * a + q}u * plane + r * Gc + gl] = vec4<f32>(${parts.join(', ')});`);
       }
     L.push('}');
@@ -281,9 +351,23 @@ export const weightGradKernel = defineKernel<{ m: WinogradTile }>({
     L.push('  let k = i % K; let r = i / K;');
     for (const x of range(a * a)) L.push(`  let u${x} = src[(${x}u * R + r) * K + k];`);
     // G^T dU (3 x α), then times G.
-    for (const x of range(3)) for (const q of range(a)) L.push(`  let t${x}_${q} = ${lin(column(G, x), range(a).map((p) => `u${p * a + q}`))};`);
+    for (const x of range(3))
+      for (const q of range(a))
+        L.push(
+          `  let t${x}_${q} = ${lin(
+            column(G, x),
+            range(a).map((p) => `u${p * a + q}`),
+          )};`,
+        );
     L.push('  let base = i * 9u;');
-    for (const x of range(3)) for (const y of range(3)) L.push(`  dw[base + ${x * 3 + y}u] = ${lin(column(G, y), range(a).map((q) => `t${x}_${q}`))};`);
+    for (const x of range(3))
+      for (const y of range(3))
+        L.push(
+          `  dw[base + ${x * 3 + y}u] = ${lin(
+            column(G, y),
+            range(a).map((q) => `t${x}_${q}`),
+          )};`,
+        );
     L.push('}');
     return L.join('\n');
   },

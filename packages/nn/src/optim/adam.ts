@@ -23,7 +23,14 @@ export interface AdamOptions {
 
 export type AdamGroupSpec = GroupSpec<AdamOptions>;
 
-const ADAM_DEFAULTS: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false };
+const ADAM_DEFAULTS: AdamOptions = {
+  lr: 1e-3,
+  betas: [0.9, 0.999],
+  eps: 1e-8,
+  weightDecay: 0,
+  amsgrad: false,
+  maximize: false,
+};
 
 /** What Adam and AdamW share; they differ in where weight decay applies and its default. */
 abstract class AdamBase extends Optimizer<AdamOptions> {
@@ -33,13 +40,18 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     params: T.Tensor[] | AdamGroupSpec[],
     options: Partial<AdamOptions>,
   ) {
-    super(kind, params, { ...ADAM_DEFAULTS, ...options, betas: [...(options.betas ?? ADAM_DEFAULTS.betas)] as [number, number] });
+    super(kind, params, {
+      ...ADAM_DEFAULTS,
+      ...options,
+      betas: [...(options.betas ?? ADAM_DEFAULTS.betas)] as [number, number],
+    });
   }
 
   protected validate(g: AdamOptions): void {
     checkRange(this.kind, 'lr', g.lr, 0);
     checkRange(this.kind, 'eps', g.eps, 0);
-    if (!Array.isArray(g.betas) || g.betas.length !== 2) throw new NnError(`${this.kind}: betas must be a pair, got ${String(g.betas)}`);
+    if (!Array.isArray(g.betas) || g.betas.length !== 2)
+      throw new NnError(`${this.kind}: betas must be a pair, got ${String(g.betas)}`);
     checkRange(this.kind, 'betas[0]', g.betas[0], 0, 1, true);
     checkRange(this.kind, 'betas[1]', g.betas[1], 0, 1, true);
     checkRange(this.kind, 'weightDecay', g.weightDecay, 0);
@@ -53,7 +65,12 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     T.noGrad(() => {
       for (const g of this.paramGroups) {
         const [b1, b2] = g.betas;
-        const rule = adamRule({ decoupled: this.decoupled, amsgrad: g.amsgrad, maximize: g.maximize, decay: g.weightDecay !== 0 });
+        const rule = adamRule({
+          decoupled: this.decoupled,
+          amsgrad: g.amsgrad,
+          maximize: g.maximize,
+          decay: g.weightDecay !== 0,
+        });
         const slots = this.stepping(g).map(({ p, grad, s, step }) => ({
           param: p,
           grad,

@@ -8,7 +8,8 @@ export interface ClipGradNormOptions {
   normType?: number;
 }
 
-const gradsOf = (params: T.Tensor | readonly T.Tensor[]) => (params instanceof T.Tensor ? [params] : params).flatMap((p) => (p.grad ? [p.grad] : []));
+const gradsOf = (params: T.Tensor | readonly T.Tensor[]) =>
+  (params instanceof T.Tensor ? [params] : params).flatMap((p) => (p.grad ? [p.grad] : []));
 
 /** The p-norm of all of `x`'s values, as a 0-d tensor. */
 function pNorm(x: T.Tensor, p: number): T.Tensor {
@@ -26,10 +27,15 @@ function pNorm(x: T.Tensor, p: number): T.Tensor {
  * norm before clipping (a 0-d tensor; the caller owns it). Parameters without a gradient are
  * skipped; with none at all the norm is 0.
  */
-export function clipGradNorm_(params: T.Tensor | readonly T.Tensor[], maxNorm: number, options: ClipGradNormOptions = {}): T.Tensor {
+export function clipGradNorm_(
+  params: T.Tensor | readonly T.Tensor[],
+  maxNorm: number,
+  options: ClipGradNormOptions = {},
+): T.Tensor {
   const p = options.normType ?? 2;
   if (!(p > 0)) throw new NnError(`clipGradNorm_: normType must be > 0 or Infinity, got ${p}`);
-  if (!(maxNorm >= 0) || !Number.isFinite(maxNorm)) throw new NnError(`clipGradNorm_: maxNorm must be a finite number >= 0, got ${maxNorm}`);
+  if (!(maxNorm >= 0) || !Number.isFinite(maxNorm))
+    throw new NnError(`clipGradNorm_: maxNorm must be a finite number >= 0, got ${maxNorm}`);
   const grads = gradsOf(params);
   if (!grads.length) return T.zeros([]);
   return T.noGrad(() =>
@@ -45,7 +51,9 @@ export function clipGradNorm_(params: T.Tensor | readonly T.Tensor[], maxNorm: n
 /** Clamp every gradient of `params` to [-clipValue, clipValue] in place. */
 export function clipGradValue_(params: T.Tensor | readonly T.Tensor[], clipValue: number): void {
   if (!(clipValue >= 0)) throw new NnError(`clipGradValue_: clipValue must be >= 0, got ${clipValue}`);
-  T.noGrad(() => T.scope(() => {
-    for (const g of gradsOf(params)) T.assign(g, T.clamp(g, -clipValue, clipValue));
-  }));
+  T.noGrad(() =>
+    T.scope(() => {
+      for (const g of gradsOf(params)) T.assign(g, T.clamp(g, -clipValue, clipValue));
+    }),
+  );
 }

@@ -22,9 +22,12 @@ export class LinearLR extends LRScheduler {
     super(optimizer);
     const { startFactor = 1 / 3, endFactor = 1, totalIters = 5 } = options;
     // PyTorch accepts a start factor of 0, whose recursive form then gives NaN; the closed form here does not need that exclusion.
-    if (!(startFactor >= 0 && startFactor <= 1)) throw new NnError(`LinearLR: startFactor must be in [0, 1], got ${startFactor}`);
-    if (!(endFactor >= 0 && endFactor <= 1)) throw new NnError(`LinearLR: endFactor must be in [0, 1], got ${endFactor}`);
-    if (!Number.isInteger(totalIters) || totalIters < 1) throw new NnError(`LinearLR: totalIters must be a whole number >= 1, got ${totalIters}`);
+    if (!(startFactor >= 0 && startFactor <= 1))
+      throw new NnError(`LinearLR: startFactor must be in [0, 1], got ${startFactor}`);
+    if (!(endFactor >= 0 && endFactor <= 1))
+      throw new NnError(`LinearLR: endFactor must be in [0, 1], got ${endFactor}`);
+    if (!Number.isInteger(totalIters) || totalIters < 1)
+      throw new NnError(`LinearLR: totalIters must be a whole number >= 1, got ${totalIters}`);
     this.startFactor = startFactor;
     this.endFactor = endFactor;
     this.totalIters = totalIters;
@@ -32,6 +35,9 @@ export class LinearLR extends LRScheduler {
   }
 
   protected lrAt(epoch: number, base: number): number {
-    return base * (this.startFactor + ((this.endFactor - this.startFactor) * Math.min(this.totalIters, epoch)) / this.totalIters);
+    return (
+      base *
+      (this.startFactor + ((this.endFactor - this.startFactor) * Math.min(this.totalIters, epoch)) / this.totalIters)
+    );
   }
 }

@@ -47,7 +47,11 @@ export abstract class LRScheduler {
 
 /** lr = base * gamma^floor(epoch / stepSize) */
 export class StepLR extends LRScheduler {
-  constructor(optimizer: HasParamGroups, readonly stepSize: number, readonly gamma = 0.1) {
+  constructor(
+    optimizer: HasParamGroups,
+    readonly stepSize: number,
+    readonly gamma = 0.1,
+  ) {
     super(optimizer);
   }
   protected lrAt(epoch: number, base: number): number {
@@ -58,7 +62,11 @@ export class StepLR extends LRScheduler {
 /** lr = base * gamma^(number of milestones reached) */
 export class MultiStepLR extends LRScheduler {
   readonly milestones: number[];
-  constructor(optimizer: HasParamGroups, milestones: readonly number[], readonly gamma = 0.1) {
+  constructor(
+    optimizer: HasParamGroups,
+    milestones: readonly number[],
+    readonly gamma = 0.1,
+  ) {
     super(optimizer);
     this.milestones = [...milestones].sort((a, b) => a - b);
   }
@@ -69,7 +77,10 @@ export class MultiStepLR extends LRScheduler {
 
 /** lr = base * gamma^epoch */
 export class ExponentialLR extends LRScheduler {
-  constructor(optimizer: HasParamGroups, readonly gamma: number) {
+  constructor(
+    optimizer: HasParamGroups,
+    readonly gamma: number,
+  ) {
     super(optimizer);
   }
   protected lrAt(epoch: number, base: number): number {
@@ -79,7 +90,11 @@ export class ExponentialLR extends LRScheduler {
 
 /** lr = etaMin + (base - etaMin) (1 + cos(pi epoch / tMax)) / 2 */
 export class CosineAnnealingLR extends LRScheduler {
-  constructor(optimizer: HasParamGroups, readonly tMax: number, readonly etaMin = 0) {
+  constructor(
+    optimizer: HasParamGroups,
+    readonly tMax: number,
+    readonly etaMin = 0,
+  ) {
     super(optimizer);
   }
   protected lrAt(epoch: number, base: number): number {
@@ -106,7 +121,10 @@ export class ReduceLROnPlateau {
   lastEpoch = 0;
   private readonly o: Required<Omit<PlateauOptions, 'minLr'>> & { minLr: number[] };
 
-  constructor(private readonly optimizer: HasParamGroups, options: PlateauOptions = {}) {
+  constructor(
+    private readonly optimizer: HasParamGroups,
+    options: PlateauOptions = {},
+  ) {
     const minLr = options.minLr ?? 0;
     this.o = {
       mode: options.mode ?? 'min',
@@ -154,7 +172,13 @@ export class ReduceLROnPlateau {
   }
 
   stateDict(): Record<string, unknown> {
-    return { best: this.best, badEpochs: this.badEpochs, cooldownCounter: this.cooldownCounter, lastEpoch: this.lastEpoch, lrs: this.getLastLr() };
+    return {
+      best: this.best,
+      badEpochs: this.badEpochs,
+      cooldownCounter: this.cooldownCounter,
+      lastEpoch: this.lastEpoch,
+      lrs: this.getLastLr(),
+    };
   }
 
   loadStateDict(s: Record<string, unknown>): void {

@@ -48,16 +48,33 @@ export class OneCycleLR extends LRScheduler {
 
   constructor(optimizer: HasMomentumGroups, options: OneCycleOptions) {
     super(optimizer);
-    const o = { pctStart: 0.3, annealStrategy: 'cos' as const, cycleMomentum: true, baseMomentum: 0.85, maxMomentum: 0.95, divFactor: 25, finalDivFactor: 1e4, threePhase: false, ...options };
+    const o = {
+      pctStart: 0.3,
+      annealStrategy: 'cos' as const,
+      cycleMomentum: true,
+      baseMomentum: 0.85,
+      maxMomentum: 0.95,
+      divFactor: 25,
+      finalDivFactor: 1e4,
+      threePhase: false,
+      ...options,
+    };
     const groups = optimizer.paramGroups;
     const perGroup = (name: string, v: number | number[]) => {
-      if (Array.isArray(v) && v.length !== groups.length) throw new NnError(`OneCycleLR: ${name} has ${v.length} values for ${groups.length} parameter groups`);
+      if (Array.isArray(v) && v.length !== groups.length)
+        throw new NnError(`OneCycleLR: ${name} has ${v.length} values for ${groups.length} parameter groups`);
       return groups.map((_, i) => (Array.isArray(v) ? v[i]! : v));
     };
-    const total = o.totalSteps ?? (o.epochs !== undefined && o.stepsPerEpoch !== undefined ? o.epochs * o.stepsPerEpoch : NaN);
-    if (!Number.isInteger(total) || total < 1) throw new NnError(`OneCycleLR: give totalSteps, or epochs and stepsPerEpoch, as whole numbers >= 1 (got ${total})`);
-    if (!(o.pctStart >= 0 && o.pctStart <= 1)) throw new NnError(`OneCycleLR: pctStart must be in [0, 1], got ${o.pctStart}`);
-    if (o.annealStrategy !== 'cos' && o.annealStrategy !== 'linear') throw new NnError(`OneCycleLR: annealStrategy must be 'cos' or 'linear', got '${String(o.annealStrategy)}'`);
+    const total =
+      o.totalSteps ?? (o.epochs !== undefined && o.stepsPerEpoch !== undefined ? o.epochs * o.stepsPerEpoch : NaN);
+    if (!Number.isInteger(total) || total < 1)
+      throw new NnError(
+        `OneCycleLR: give totalSteps, or epochs and stepsPerEpoch, as whole numbers >= 1 (got ${total})`,
+      );
+    if (!(o.pctStart >= 0 && o.pctStart <= 1))
+      throw new NnError(`OneCycleLR: pctStart must be in [0, 1], got ${o.pctStart}`);
+    if (o.annealStrategy !== 'cos' && o.annealStrategy !== 'linear')
+      throw new NnError(`OneCycleLR: annealStrategy must be 'cos' or 'linear', got '${String(o.annealStrategy)}'`);
     this.totalSteps = total;
     const rise = o.pctStart * total - 1;
     this.phases = o.threePhase
@@ -70,7 +87,10 @@ export class OneCycleLR extends LRScheduler {
           { end: rise, lr: ['start', 'max'], momentum: ['max', 'base'] },
           { end: total - 1, lr: ['max', 'min'], momentum: ['base', 'max'] },
         ];
-    this.anneal = o.annealStrategy === 'cos' ? (a, b, pct) => b + ((a - b) / 2) * (Math.cos(Math.PI * pct) + 1) : (a, b, pct) => (b - a) * pct + a;
+    this.anneal =
+      o.annealStrategy === 'cos'
+        ? (a, b, pct) => b + ((a - b) / 2) * (Math.cos(Math.PI * pct) + 1)
+        : (a, b, pct) => (b - a) * pct + a;
     this.lrs = perGroup('maxLr', o.maxLr).map((max, i) => {
       const start = max / o.divFactor;
       groups[i]!.initialLr = start;
@@ -81,7 +101,10 @@ export class OneCycleLR extends LRScheduler {
     if (o.cycleMomentum) {
       const base = perGroup('baseMomentum', o.baseMomentum);
       const max = perGroup('maxMomentum', o.maxMomentum);
-      if (groups.some((g) => g.betas === undefined && g.momentum === undefined)) throw new NnError('OneCycleLR: cycleMomentum needs an optimizer with momentum or betas (pass cycleMomentum: false)');
+      if (groups.some((g) => g.betas === undefined && g.momentum === undefined))
+        throw new NnError(
+          'OneCycleLR: cycleMomentum needs an optimizer with momentum or betas (pass cycleMomentum: false)',
+        );
       this.momenta = groups.map((_, i) => ({ base: base[i]!, max: max[i]! }));
     }
     this.apply();
@@ -91,7 +114,8 @@ export class OneCycleLR extends LRScheduler {
   private where(step: number): { phase: Phase; pct: number } {
     let start = 0;
     for (const [i, phase] of this.phases.entries()) {
-      if (step <= phase.end || i === this.phases.length - 1) return { phase, pct: (step - start) / (phase.end - start) };
+      if (step <= phase.end || i === this.phases.length - 1)
+        return { phase, pct: (step - start) / (phase.end - start) };
       start = phase.end;
     }
     throw new Error('OneCycleLR: no phases; this looks like a bug');
@@ -104,7 +128,8 @@ export class OneCycleLR extends LRScheduler {
   }
 
   protected override apply(): void {
-    if (this.lastEpoch > this.totalSteps) throw new NnError(`OneCycleLR: stepped ${this.lastEpoch} times, the cycle has ${this.totalSteps} steps`);
+    if (this.lastEpoch > this.totalSteps)
+      throw new NnError(`OneCycleLR: stepped ${this.lastEpoch} times, the cycle has ${this.totalSteps} steps`);
     super.apply();
     if (!this.momenta) return;
     const { phase, pct } = this.where(this.lastEpoch);

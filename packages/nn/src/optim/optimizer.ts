@@ -32,7 +32,8 @@ export abstract class Optimizer<O extends { lr: number }> {
     defaults: O,
   ) {
     if (!params.length) throw new NnError(`${kind}: got an empty parameter list`);
-    const specs: GroupSpec<O>[] = params[0] instanceof T.Tensor ? [{ params: params as T.Tensor[] } as GroupSpec<O>] : (params as GroupSpec<O>[]);
+    const specs: GroupSpec<O>[] =
+      params[0] instanceof T.Tensor ? [{ params: params as T.Tensor[] } as GroupSpec<O>] : (params as GroupSpec<O>[]);
     const seen = new Set<T.Tensor>();
     this.paramGroups = specs.map((s) => {
       for (const p of s.params) {
@@ -100,7 +101,8 @@ export abstract class Optimizer<O extends { lr: number }> {
     const state = new Map<number, ParamState>();
     const param_groups = this.paramGroups.map((g) => {
       const out: Record<string, unknown> & { params: number[] } = { params: [] };
-      for (const [k, v] of Object.entries(g)) if (k !== 'params') out[snake(k)] = Array.isArray(v) ? [...(v as unknown[])] : v;
+      for (const [k, v] of Object.entries(g))
+        if (k !== 'params') out[snake(k)] = Array.isArray(v) ? [...(v as unknown[])] : v;
       out.params = g.params.map((p) => {
         const s = this.state.get(p);
         if (s) state.set(index, { ...s });
@@ -114,15 +116,20 @@ export abstract class Optimizer<O extends { lr: number }> {
   /** Restore options and state (tensors copied into new kept tensors), checking every entry against the parameters. */
   loadStateDict(sd: OptimizerStateDict): void {
     const where = `${this.kind} state dict`;
-    if (sd.param_groups.length !== this.paramGroups.length) throw new NnError(`${where} has ${sd.param_groups.length} parameter groups, the optimizer ${this.paramGroups.length}`);
+    if (sd.param_groups.length !== this.paramGroups.length)
+      throw new NnError(
+        `${where} has ${sd.param_groups.length} parameter groups, the optimizer ${this.paramGroups.length}`,
+      );
     sd.param_groups.forEach((s, i) => {
       const g = this.paramGroups[i]!;
-      if (s.params.length !== g.params.length) throw new NnError(`${where}: group ${i} has ${s.params.length} parameters, the optimizer ${g.params.length}`);
+      if (s.params.length !== g.params.length)
+        throw new NnError(`${where}: group ${i} has ${s.params.length} parameters, the optimizer ${g.params.length}`);
     });
     // The options as they will be after loading decide which state a parameter must have.
     const options = sd.param_groups.map((s, i) => {
       const o = { ...this.paramGroups[i]! } as Record<string, unknown>;
-      for (const [k, v] of Object.entries(s)) if (k !== 'params') o[camel(k)] = Array.isArray(v) ? [...(v as unknown[])] : v;
+      for (const [k, v] of Object.entries(s))
+        if (k !== 'params') o[camel(k)] = Array.isArray(v) ? [...(v as unknown[])] : v;
       delete o.params;
       this.validate(o as unknown as O);
       return o as unknown as O;
@@ -139,17 +146,23 @@ export abstract class Optimizer<O extends { lr: number }> {
         for (const [k, v] of Object.entries(entry)) {
           if (k === 'step') {
             const step = typeof v === 'number' ? v : NaN;
-            if (!Number.isInteger(step) || step < 0) throw new NnError(`${where}: parameter ${index} has step ${String(v)}, not a count`);
+            if (!Number.isInteger(step) || step < 0)
+              throw new NnError(`${where}: parameter ${index} has step ${String(v)}, not a count`);
             s.step = step;
             continue;
           }
-          if (!keys.includes(k)) throw new NnError(`${where}: parameter ${index} has state '${k}', which ${this.kind} with these options does not keep (it keeps ${keys.join(', ') || 'none'})`);
-          if (!(v instanceof T.Tensor) || v.size !== at.p.size) throw new NnError(`${where}: '${k}' of parameter ${index} must be a tensor of ${at.p.size} values`);
+          if (!keys.includes(k))
+            throw new NnError(
+              `${where}: parameter ${index} has state '${k}', which ${this.kind} with these options does not keep (it keeps ${keys.join(', ') || 'none'})`,
+            );
+          if (!(v instanceof T.Tensor) || v.size !== at.p.size)
+            throw new NnError(`${where}: '${k}' of parameter ${index} must be a tensor of ${at.p.size} values`);
           const copy = T.empty(at.p.shape).keep();
           s[k] = copy;
           T.assign(copy, v.shape.length === at.p.shape.length ? v : T.reshape(v, at.p.shape));
         }
-        for (const k of keys) if (!(s[k] instanceof T.Tensor)) throw new NnError(`${where}: parameter ${index} has no '${k}'`);
+        for (const k of keys)
+          if (!(s[k] instanceof T.Tensor)) throw new NnError(`${where}: parameter ${index} has no '${k}'`);
       }
     } catch (e) {
       for (const s of loaded.values()) for (const v of Object.values(s)) if (v instanceof T.Tensor) v.dispose();

@@ -23,7 +23,15 @@ export interface RmspropOptions {
 
 export type RmspropGroupSpec = GroupSpec<RmspropOptions>;
 
-const DEFAULTS: RmspropOptions = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false };
+const DEFAULTS: RmspropOptions = {
+  lr: 1e-2,
+  alpha: 0.99,
+  eps: 1e-8,
+  weightDecay: 0,
+  momentum: 0,
+  centered: false,
+  maximize: false,
+};
 
 export class RMSprop extends Optimizer<RmspropOptions> {
   constructor(params: T.Tensor[] | RmspropGroupSpec[], options: Partial<RmspropOptions> = {}) {
@@ -45,8 +53,18 @@ export class RMSprop extends Optimizer<RmspropOptions> {
   step(): void {
     T.noGrad(() => {
       for (const g of this.paramGroups) {
-        const rule = rmspropRule({ centered: g.centered, momentum: g.momentum > 0, maximize: g.maximize, decay: g.weightDecay !== 0 });
-        const slots = this.stepping(g).map(({ p, grad, s }) => ({ param: p, grad, states: rule.states.map((k) => s[k] as T.Tensor), values: [] }));
+        const rule = rmspropRule({
+          centered: g.centered,
+          momentum: g.momentum > 0,
+          maximize: g.maximize,
+          decay: g.weightDecay !== 0,
+        });
+        const slots = this.stepping(g).map(({ p, grad, s }) => ({
+          param: p,
+          grad,
+          states: rule.states.map((k) => s[k] as T.Tensor),
+          values: [],
+        }));
         runUpdate(rule, [g.lr, g.alpha, g.eps, g.weightDecay, g.momentum], slots);
       }
     });

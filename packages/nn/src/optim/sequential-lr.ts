@@ -10,10 +10,20 @@ export class SequentialLR {
   readonly milestones: number[];
 
   /** `schedulers` must drive `optimizer` and have been made just before (none stepped yet). */
-  constructor(private readonly optimizer: HasParamGroups, schedulers: readonly LRScheduler[], milestones: readonly number[]) {
+  constructor(
+    private readonly optimizer: HasParamGroups,
+    schedulers: readonly LRScheduler[],
+    milestones: readonly number[],
+  ) {
     if (!schedulers.length) throw new NnError('SequentialLR: needs at least one scheduler');
-    if (milestones.length !== schedulers.length - 1) throw new NnError(`SequentialLR: ${schedulers.length} schedulers need ${schedulers.length - 1} milestones, got ${milestones.length}`);
-    if (milestones.some((m, i) => !Number.isInteger(m) || m < 1 || (i > 0 && m <= milestones[i - 1]!))) throw new NnError(`SequentialLR: milestones must be increasing whole epochs >= 1, got [${milestones.join(', ')}]`);
+    if (milestones.length !== schedulers.length - 1)
+      throw new NnError(
+        `SequentialLR: ${schedulers.length} schedulers need ${schedulers.length - 1} milestones, got ${milestones.length}`,
+      );
+    if (milestones.some((m, i) => !Number.isInteger(m) || m < 1 || (i > 0 && m <= milestones[i - 1]!)))
+      throw new NnError(
+        `SequentialLR: milestones must be increasing whole epochs >= 1, got [${milestones.join(', ')}]`,
+      );
     schedulers.forEach((s, i) => {
       if (s.optimizer !== optimizer) throw new NnError(`SequentialLR: scheduler ${i} drives another optimizer`);
     });
@@ -43,7 +53,11 @@ export class SequentialLR {
   }
 
   stateDict(): Record<string, unknown> {
-    return { lastEpoch: this.lastEpoch, milestones: [...this.milestones], schedulers: this.schedulers.map((s) => s.stateDict()) };
+    return {
+      lastEpoch: this.lastEpoch,
+      milestones: [...this.milestones],
+      schedulers: this.schedulers.map((s) => s.stateDict()),
+    };
   }
 
   loadStateDict(state: Record<string, unknown>): void {

@@ -25,7 +25,10 @@ export class SGD {
   private readonly momentum = new Map<T.Tensor, T.Tensor>();
 
   constructor(params: T.Tensor[] | ParamGroupSpec[], defaults: SgdOptions) {
-    const specs: ParamGroupSpec[] = params.length && params[0] instanceof T.Tensor ? [{ params: params as T.Tensor[] }] : (params as ParamGroupSpec[]);
+    const specs: ParamGroupSpec[] =
+      params.length && params[0] instanceof T.Tensor
+        ? [{ params: params as T.Tensor[] }]
+        : (params as ParamGroupSpec[]);
     const seen = new Set<T.Tensor>();
     this.paramGroups = specs.map((s) => {
       for (const p of s.params) {
@@ -91,11 +94,15 @@ export class SGD {
 
   /** Restore options and momentum buffers (copied into new kept tensors). */
   loadStateDict(state: SgdState): void {
-    if (state.paramGroups.length !== this.paramGroups.length) throw new NnError(`SGD state has ${state.paramGroups.length} parameter groups, the optimizer ${this.paramGroups.length}`);
+    if (state.paramGroups.length !== this.paramGroups.length)
+      throw new NnError(
+        `SGD state has ${state.paramGroups.length} parameter groups, the optimizer ${this.paramGroups.length}`,
+      );
     const flat = this.paramGroups.flatMap((g) => g.params);
     state.paramGroups.forEach((s, i) => {
       const g = this.paramGroups[i]!;
-      if (s.params.length !== g.params.length) throw new NnError(`SGD state group ${i} has ${s.params.length} parameters, the optimizer ${g.params.length}`);
+      if (s.params.length !== g.params.length)
+        throw new NnError(`SGD state group ${i} has ${s.params.length} parameters, the optimizer ${g.params.length}`);
       const { params: _ids, ...options } = s;
       Object.assign(g, options);
     });
@@ -103,8 +110,10 @@ export class SGD {
     this.momentum.clear();
     for (const [index, buf] of state.momentumBuffers) {
       const p = flat[index];
-      if (!p) throw new NnError(`SGD state has a momentum buffer for parameter ${index}, the optimizer has ${flat.length}`);
-      if (buf.size !== p.size) throw new NnError(`SGD state: momentum buffer ${index} has ${buf.size} values, its parameter ${p.size}`);
+      if (!p)
+        throw new NnError(`SGD state has a momentum buffer for parameter ${index}, the optimizer has ${flat.length}`);
+      if (buf.size !== p.size)
+        throw new NnError(`SGD state: momentum buffer ${index} has ${buf.size} values, its parameter ${p.size}`);
       const copy = T.empty(p.shape).keep();
       T.assign(copy, buf.shape.length === p.shape.length ? buf : T.reshape(buf, p.shape));
       this.momentum.set(p, copy);

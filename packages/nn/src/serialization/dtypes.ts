@@ -78,7 +78,11 @@ export interface DecodeContext {
 export function decodeElements(bytes: Uint8Array, dtype: DType, count: number, ctx: DecodeContext): TensorData {
   const size = DTYPE_BYTES[dtype];
   if (bytes.byteLength !== count * size) {
-    throw new SerializationError(ctx.file, `expected ${count * size} bytes of ${dtype}, found ${bytes.byteLength}`, ctx.key);
+    throw new SerializationError(
+      ctx.file,
+      `expected ${count * size} bytes of ${dtype}, found ${bytes.byteLength}`,
+      ctx.key,
+    );
   }
   const le = !ctx.bigEndian;
   // Fast path: same byte order as the host, so one copy into an aligned buffer is the decode.

@@ -121,67 +121,143 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, start = 0): Un
       case 0x63: // GLOBAL "module\nname\n"
         global(line(), line());
         break;
-      case 0x93: { // STACK_GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const name = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
         global(module as string, name as string);
         break;
       }
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
+      case 0x71:
+        memo.set(u8(), top());
+        break; // BINPUT
+      case 0x72:
+        memo.set(u32(), top());
+        break; // LONG_BINPUT
+      case 0x94:
+        memo.set(memo.size, top());
+        break; // MEMOIZE
       case 0x68: // BINGET
-      case 0x6a: { // LONG_BINGET
+      case 0x6a: {
+        // LONG_BINGET
         const i = op === 0x68 ? u8() : u32();
         if (!memo.has(i)) fail(`memo entry ${i} was never stored`);
         stack.push(memo.get(i));
         break;
       }
-      case 0x28: marks.push(stack.length); break; // MARK
-      case 0x30: pop(); break; // POP
-      case 0x31: popMark(); break; // POP_MARK
-      case 0x32: stack.push(top()); break; // DUP
-      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x29: stack.push(tuple([])); break; // EMPTY_TUPLE
-      case 0x74: stack.push(tuple(popMark())); break; // TUPLE
-      case 0x85: stack.push(tuple([pop()])); break; // TUPLE1
-      case 0x86: { const b = pop(); const a = pop(); stack.push(tuple([a, b])); break; } // TUPLE2
-      case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push(tuple([a, b, c])); break; } // TUPLE3
-      case 0x64: { // DICT
+      case 0x28:
+        marks.push(stack.length);
+        break; // MARK
+      case 0x30:
+        pop();
+        break; // POP
+      case 0x31:
+        popMark();
+        break; // POP_MARK
+      case 0x32:
+        stack.push(top());
+        break; // DUP
+      case 0x7d:
+        stack.push(new Map());
+        break; // EMPTY_DICT
+      case 0x5d:
+        stack.push([]);
+        break; // EMPTY_LIST
+      case 0x29:
+        stack.push(tuple([]));
+        break; // EMPTY_TUPLE
+      case 0x74:
+        stack.push(tuple(popMark()));
+        break; // TUPLE
+      case 0x85:
+        stack.push(tuple([pop()]));
+        break; // TUPLE1
+      case 0x86: {
+        const b = pop();
+        const a = pop();
+        stack.push(tuple([a, b]));
+        break;
+      } // TUPLE2
+      case 0x87: {
+        const c = pop();
+        const b = pop();
+        const a = pop();
+        stack.push(tuple([a, b, c]));
+        break;
+      } // TUPLE3
+      case 0x64: {
+        // DICT
         const items = popMark();
         const d = new Map<unknown, unknown>();
         for (let i = 0; i + 1 < items.length; i += 2) d.set(items[i], items[i + 1]);
         stack.push(d);
         break;
       }
-      case 0x6c: stack.push(popMark()); break; // LIST
-      case 0x58: stack.push(utf8.decode(take(u32()))); break; // BINUNICODE
-      case 0x8c: stack.push(utf8.decode(take(u8()))); break; // SHORT_BINUNICODE
-      case 0x8d: stack.push(utf8.decode(take(u64()))); break; // BINUNICODE8
+      case 0x6c:
+        stack.push(popMark());
+        break; // LIST
+      case 0x58:
+        stack.push(utf8.decode(take(u32())));
+        break; // BINUNICODE
+      case 0x8c:
+        stack.push(utf8.decode(take(u8())));
+        break; // SHORT_BINUNICODE
+      case 0x8d:
+        stack.push(utf8.decode(take(u64())));
+        break; // BINUNICODE8
       // Python 2 str (old legacy checkpoints): torch.load decodes it as text too.
-      case 0x55: stack.push(utf8.decode(take(u8()))); break; // SHORT_BINSTRING
-      case 0x54: stack.push(utf8.decode(take(u32()))); break; // BINSTRING
-      case 0x43: stack.push(copyBytes(take(u8()))); break; // SHORT_BINBYTES
-      case 0x42: stack.push(copyBytes(take(u32()))); break; // BINBYTES
-      case 0x8e: stack.push(copyBytes(take(u64()))); break; // BINBYTES8
-      case 0x4a: stack.push(view.getInt32(need(4), true)); break; // BININT
-      case 0x4b: stack.push(u8()); break; // BININT1
-      case 0x4d: stack.push(view.getUint16(need(2), true)); break; // BININT2
-      case 0x8a: stack.push(decodeLong(take(u8()))); break; // LONG1
-      case 0x8b: stack.push(decodeLong(take(u32()))); break; // LONG4
-      case 0x47: stack.push(view.getFloat64(need(8), false)); break; // BINFLOAT (big-endian)
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x51: { // BINPERSID
+      case 0x55:
+        stack.push(utf8.decode(take(u8())));
+        break; // SHORT_BINSTRING
+      case 0x54:
+        stack.push(utf8.decode(take(u32())));
+        break; // BINSTRING
+      case 0x43:
+        stack.push(copyBytes(take(u8())));
+        break; // SHORT_BINBYTES
+      case 0x42:
+        stack.push(copyBytes(take(u32())));
+        break; // BINBYTES
+      case 0x8e:
+        stack.push(copyBytes(take(u64())));
+        break; // BINBYTES8
+      case 0x4a:
+        stack.push(view.getInt32(need(4), true));
+        break; // BININT
+      case 0x4b:
+        stack.push(u8());
+        break; // BININT1
+      case 0x4d:
+        stack.push(view.getUint16(need(2), true));
+        break; // BININT2
+      case 0x8a:
+        stack.push(decodeLong(take(u8())));
+        break; // LONG1
+      case 0x8b:
+        stack.push(decodeLong(take(u32())));
+        break; // LONG4
+      case 0x47:
+        stack.push(view.getFloat64(need(8), false));
+        break; // BINFLOAT (big-endian)
+      case 0x88:
+        stack.push(true);
+        break; // NEWTRUE
+      case 0x89:
+        stack.push(false);
+        break; // NEWFALSE
+      case 0x4e:
+        stack.push(null);
+        break; // NONE
+      case 0x51: {
+        // BINPERSID
         const pid = pop();
         if (!hooks.persistentLoad) fail('persistent id without a loader');
         stack.push(hooks.persistentLoad!(pid));
         break;
       }
-      case 0x52: { // REDUCE
+      case 0x52: {
+        // REDUCE
         const args = pop();
         const fn = pop();
         if (!isPickleGlobal(fn) || !fn.call) fail(`REDUCE calls ${describe(fn)}, which is not an allowed callable`);
@@ -189,31 +265,44 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, start = 0): Un
         stack.push((fn as PickleGlobal).call!(args as unknown[]));
         break;
       }
-      case 0x62: { // BUILD
+      case 0x62: {
+        // BUILD
         // Only dicts take state here: a state dict's OrderedDict carries `_metadata` (module
         // versions) as an attribute, which a reader of tensors does not need.
         pop();
         if (!(top() instanceof Map)) fail(`BUILD (set object state) on ${describe(top())}`);
         break;
       }
-      case 0x73: { // SETITEM
+      case 0x73: {
+        // SETITEM
         const v = pop();
         const k = pop();
         dictAt(top()).set(k, v);
         break;
       }
-      case 0x75: { // SETITEMS
+      case 0x75: {
+        // SETITEMS
         const items = popMark();
         const d = dictAt(top());
         if (items.length % 2) fail('SETITEMS with an odd number of items');
         for (let i = 0; i < items.length; i += 2) d.set(items[i], items[i + 1]);
         break;
       }
-      case 0x61: { const v = pop(); listAt(top()).push(v); break; } // APPEND
-      case 0x65: { const items = popMark(); listAt(top()).push(...items); break; } // APPENDS
+      case 0x61: {
+        const v = pop();
+        listAt(top()).push(v);
+        break;
+      } // APPEND
+      case 0x65: {
+        const items = popMark();
+        listAt(top()).push(...items);
+        break;
+      } // APPENDS
       default:
-        fail(`unsupported opcode 0x${op.toString(16).padStart(2, '0')}${OPCODE_NAMES[op] ? ` (${OPCODE_NAMES[op]})` : ''}; ` +
-          'only the opcodes of plain state dicts are implemented');
+        fail(
+          `unsupported opcode 0x${op.toString(16).padStart(2, '0')}${OPCODE_NAMES[op] ? ` (${OPCODE_NAMES[op]})` : ''}; ` +
+            'only the opcodes of plain state dicts are implemented',
+        );
     }
   }
 }
@@ -235,9 +324,26 @@ function describe(v: unknown): string {
 
 // Names for opcodes we refuse, so the error says what the file tried to do.
 const OPCODE_NAMES: Record<number, string> = {
-  0x81: 'NEWOBJ', 0x92: 'NEWOBJ_EX', 0x69: 'INST', 0x6f: 'OBJ', 0x50: 'PERSID', 0x49: 'INT', 0x4c: 'LONG',
-  0x46: 'FLOAT', 0x53: 'STRING', 0x56: 'UNICODE', 0x67: 'GET', 0x70: 'PUT', 0x8f: 'EMPTY_SET', 0x90: 'ADDITEMS',
-  0x91: 'FROZENSET', 0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4', 0x96: 'BYTEARRAY8', 0x97: 'NEXT_BUFFER',
+  0x81: 'NEWOBJ',
+  0x92: 'NEWOBJ_EX',
+  0x69: 'INST',
+  0x6f: 'OBJ',
+  0x50: 'PERSID',
+  0x49: 'INT',
+  0x4c: 'LONG',
+  0x46: 'FLOAT',
+  0x53: 'STRING',
+  0x56: 'UNICODE',
+  0x67: 'GET',
+  0x70: 'PUT',
+  0x8f: 'EMPTY_SET',
+  0x90: 'ADDITEMS',
+  0x91: 'FROZENSET',
+  0x82: 'EXT1',
+  0x83: 'EXT2',
+  0x84: 'EXT4',
+  0x96: 'BYTEARRAY8',
+  0x97: 'NEXT_BUFFER',
 };
 
 /** A copy that owns its memory (a Node buffer's own slice() would be a view). */

@@ -4,7 +4,14 @@
 // a 100 MB model costs its own arrays plus at most one tensor's bytes, not a second copy.
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { HOST_LITTLE_ENDIAN, littleEndianBytes, dtypeOfArray, type DType, type TensorData, type TensorRecord } from './dtypes.js';
+import {
+  HOST_LITTLE_ENDIAN,
+  littleEndianBytes,
+  dtypeOfArray,
+  type DType,
+  type TensorData,
+  type TensorRecord,
+} from './dtypes.js';
 import { SerializationError } from './errors.js';
 import {
   checkTensorLike,
@@ -23,7 +30,8 @@ async function readExactly(fh: FileHandle, target: Uint8Array, position: number,
   let done = 0;
   while (done < target.byteLength) {
     const { bytesRead } = await fh.read(target, done, target.byteLength - done, position + done);
-    if (bytesRead === 0) throw new SerializationError(file, `truncated: unexpected end of file at byte ${position + done}`);
+    if (bytesRead === 0)
+      throw new SerializationError(file, `truncated: unexpected end of file at byte ${position + done}`);
     done += bytesRead;
   }
 }
@@ -64,7 +72,10 @@ export class SafetensorsFileReader {
       const json = new Uint8Array(n);
       await readExactly(fh, json, 8, path);
       const header = parseSafetensorsHeader(json, size - 8 - n, path);
-      return new SafetensorsFileReader(fh, path, header.metadata, header.entries, header.dataStart, { ...options, file: path });
+      return new SafetensorsFileReader(fh, path, header.metadata, header.entries, header.dataStart, {
+        ...options,
+        file: path,
+      });
     } catch (e) {
       await fh.close();
       throw e;
@@ -87,8 +98,16 @@ export class SafetensorsFileReader {
     const raw = new Uint8Array(e.end - e.begin);
     await readExactly(this.fh, raw, this.dataStart + e.begin, this.path);
     // Same byte order and same array type: the bytes just read are the result (no second copy).
-    if (HOST_LITTLE_ENDIAN && (e.dtype === 'F32' || e.dtype === 'I32' || (e.dtype === 'I64' && this.options.int64 === 'bigint'))) {
-      const data = e.dtype === 'F32' ? new Float32Array(raw.buffer) : e.dtype === 'I32' ? new Int32Array(raw.buffer) : new BigInt64Array(raw.buffer);
+    if (
+      HOST_LITTLE_ENDIAN &&
+      (e.dtype === 'F32' || e.dtype === 'I32' || (e.dtype === 'I64' && this.options.int64 === 'bigint'))
+    ) {
+      const data =
+        e.dtype === 'F32'
+          ? new Float32Array(raw.buffer)
+          : e.dtype === 'I32'
+            ? new Int32Array(raw.buffer)
+            : new BigInt64Array(raw.buffer);
       return { dtype: e.dtype, shape: [...e.shape], data };
     }
     return decodeSafetensorsEntry(e, raw, this.options);
@@ -143,7 +162,11 @@ export class SafetensorsFileWriter {
     this.pending = new Map(entries.map((e) => [e.name, { entry: e, dtype: e.dtype }]));
   }
 
-  static async create(path: string, specs: readonly TensorSpec[], metadata: Readonly<Record<string, string>> = {}): Promise<SafetensorsFileWriter> {
+  static async create(
+    path: string,
+    specs: readonly TensorSpec[],
+    metadata: Readonly<Record<string, string>> = {},
+  ): Promise<SafetensorsFileWriter> {
     for (const s of specs) {
       if (s.dtype !== 'F32' && s.dtype !== 'I32' && s.dtype !== 'I64') {
         throw new SerializationError(path, `cannot write dtype ${String(s.dtype)} (writable: F32, I32, I64)`, s.name);
@@ -171,7 +194,8 @@ export class SafetensorsFileWriter {
     const p = this.pending.get(name);
     if (!p) throw new SerializationError(this.path, 'was not declared, or was already written', name);
     const dtype = dtypeOfArray(data);
-    if (dtype !== p.dtype) throw new SerializationError(this.path, `was declared ${p.dtype} but the data are ${dtype}`, name);
+    if (dtype !== p.dtype)
+      throw new SerializationError(this.path, `was declared ${p.dtype} but the data are ${dtype}`, name);
     checkTensorLike(name, { shape: p.entry.shape, data }, this.path);
     await writeFully(this.fh, littleEndianBytes(data), this.dataStart + p.entry.begin);
     this.pending.delete(name);
@@ -183,7 +207,11 @@ export class SafetensorsFileWriter {
     if (this.pending.size > 0) {
       const missing = [...this.pending.keys()];
       await this.abort();
-      throw new SerializationError(this.path, `closed before ${missing.length} declared tensor(s) were written`, missing[0]);
+      throw new SerializationError(
+        this.path,
+        `closed before ${missing.length} declared tensor(s) were written`,
+        missing[0],
+      );
     }
     this.finished = true;
     try {
@@ -206,9 +234,17 @@ export class SafetensorsFileWriter {
 }
 
 /** Write tensors (already in memory) to `path`, one at a time, without concatenating them. */
-export async function writeSafetensorsFile(path: string, tensors: TensorSource, metadata: Readonly<Record<string, string>> = {}): Promise<void> {
+export async function writeSafetensorsFile(
+  path: string,
+  tensors: TensorSource,
+  metadata: Readonly<Record<string, string>> = {},
+): Promise<void> {
   const list = tensorEntries(tensors);
-  const specs = list.map(([name, t]) => ({ name, dtype: checkTensorLike(name, t, path) as TensorSpec['dtype'], shape: t.shape }));
+  const specs = list.map(([name, t]) => ({
+    name,
+    dtype: checkTensorLike(name, t, path) as TensorSpec['dtype'],
+    shape: t.shape,
+  }));
   const writer = await SafetensorsFileWriter.create(path, specs, metadata);
   try {
     for (const [name, t] of list) await writer.write(name, t.data);
@@ -218,4 +254,3 @@ export async function writeSafetensorsFile(path: string, tensors: TensorSource, 
     throw e;
   }
 }
-

@@ -64,11 +64,17 @@ const MAX_HEADER_BYTES = 100_000_000;
 /** Validate the 8-byte length prefix against the file size; returns the header length N. */
 export function readHeaderLength(prefix: Uint8Array, fileSize: number, file: string): number {
   if (fileSize < 8 || prefix.byteLength < 8) {
-    throw new SerializationError(file, `truncated: ${fileSize} bytes is shorter than the 8-byte safetensors header length`);
+    throw new SerializationError(
+      file,
+      `truncated: ${fileSize} bytes is shorter than the 8-byte safetensors header length`,
+    );
   }
   const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(fileSize - 8)) {
-    throw new SerializationError(file, `header length ${n} runs past the end of the ${fileSize}-byte file (truncated or not a safetensors file)`);
+    throw new SerializationError(
+      file,
+      `header length ${n} runs past the end of the ${fileSize}-byte file (truncated or not a safetensors file)`,
+    );
   }
   if (n > BigInt(MAX_HEADER_BYTES)) {
     throw new SerializationError(file, `header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
@@ -86,7 +92,9 @@ export function parseSafetensorsHeader(json: Uint8Array, dataLength: number, fil
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(json));
   } catch (e) {
-    throw new SerializationError(file, `header is not valid UTF-8 JSON (${(e as Error).message})`, undefined, { cause: e });
+    throw new SerializationError(file, `header is not valid UTF-8 JSON (${(e as Error).message})`, undefined, {
+      cause: e,
+    });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new SerializationError(file, 'header is not a JSON object');
@@ -102,13 +110,26 @@ export function parseSafetensorsHeader(json: Uint8Array, dataLength: number, fil
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
   for (const e of entries) {
-    if (e.begin > cursor) throw new SerializationError(file, `data_offsets leave a gap of ${e.begin - cursor} bytes before this tensor`, e.name);
-    if (e.begin < cursor) throw new SerializationError(file, `data_offsets [${e.begin}, ${e.end}] overlap the previous tensor (which ends at ${cursor})`, e.name);
+    if (e.begin > cursor)
+      throw new SerializationError(
+        file,
+        `data_offsets leave a gap of ${e.begin - cursor} bytes before this tensor`,
+        e.name,
+      );
+    if (e.begin < cursor)
+      throw new SerializationError(
+        file,
+        `data_offsets [${e.begin}, ${e.end}] overlap the previous tensor (which ends at ${cursor})`,
+        e.name,
+      );
     cursor = e.end;
   }
   if (cursor !== dataLength) {
     const last = entries[entries.length - 1]?.name;
-    const what = cursor > dataLength ? `run ${cursor - dataLength} bytes past the end of the file (truncated?)` : `leave ${dataLength - cursor} unused bytes at the end`;
+    const what =
+      cursor > dataLength
+        ? `run ${cursor - dataLength} bytes past the end of the file (truncated?)`
+        : `leave ${dataLength - cursor} unused bytes at the end`;
     throw new SerializationError(file, `tensor data ${what}`, last);
   }
   return { metadata, entries, dataStart: 8 + json.byteLength };
@@ -128,26 +149,47 @@ function parseEntry(name: string, value: unknown, file: string): SafetensorsEntr
   const v = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
   if (typeof v !== 'object' || v === null) throw new SerializationError(file, 'header entry is not an object', name);
   if (!isDType(v.dtype)) {
-    throw new SerializationError(file, `unknown dtype ${JSON.stringify(v.dtype)} (supported: ${Object.keys(DTYPE_BYTES).join(', ')})`, name);
+    throw new SerializationError(
+      file,
+      `unknown dtype ${JSON.stringify(v.dtype)} (supported: ${Object.keys(DTYPE_BYTES).join(', ')})`,
+      name,
+    );
   }
   const shape = v.shape;
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new SerializationError(file, `shape ${JSON.stringify(shape)} is not a list of non-negative integers`, name);
   }
   const off = v.data_offsets;
-  if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isSafeInteger(o) && o >= 0) || off[0] > off[1]) {
-    throw new SerializationError(file, `data_offsets ${JSON.stringify(off)} is not [begin, end] with 0 <= begin <= end`, name);
+  if (
+    !Array.isArray(off) ||
+    off.length !== 2 ||
+    !off.every((o) => Number.isSafeInteger(o) && o >= 0) ||
+    off[0] > off[1]
+  ) {
+    throw new SerializationError(
+      file,
+      `data_offsets ${JSON.stringify(off)} is not [begin, end] with 0 <= begin <= end`,
+      name,
+    );
   }
   const [begin, end] = off as [number, number];
   const expected = shapeSize(shape) * DTYPE_BYTES[v.dtype];
   if (end - begin !== expected) {
-    throw new SerializationError(file, `data_offsets [${begin}, ${end}] hold ${end - begin} bytes but ${v.dtype} [${shape.join(', ')}] needs ${expected}`, name);
+    throw new SerializationError(
+      file,
+      `data_offsets [${begin}, ${end}] hold ${end - begin} bytes but ${v.dtype} [${shape.join(', ')}] needs ${expected}`,
+      name,
+    );
   }
   return { name, dtype: v.dtype, shape: [...(shape as number[])], begin, end };
 }
 
 /** Convert one entry's raw bytes (exactly end - begin of them) to a TensorRecord. */
-export function decodeSafetensorsEntry(entry: SafetensorsEntry, raw: Uint8Array, options: ReadOptions = {}): TensorRecord {
+export function decodeSafetensorsEntry(
+  entry: SafetensorsEntry,
+  raw: Uint8Array,
+  options: ReadOptions = {},
+): TensorRecord {
   const ctx = { file: options.file ?? '<memory>', key: entry.name };
   let data = decodeElements(raw, entry.dtype, shapeSize(entry.shape), ctx);
   if (data instanceof BigInt64Array && (options.int64 ?? 'int32') === 'int32') data = int64To32(data, ctx);
@@ -172,11 +214,16 @@ export function planSafetensors(
   const entries: SafetensorsEntry[] = [];
   let cursor = 0;
   for (const s of specs) {
-    if (s.name === METADATA_KEY || s.name === '') throw new SerializationError(file, 'is not a usable tensor name', s.name);
+    if (s.name === METADATA_KEY || s.name === '')
+      throw new SerializationError(file, 'is not a usable tensor name', s.name);
     if (seen.has(s.name)) throw new SerializationError(file, 'appears twice', s.name);
     seen.add(s.name);
     if (!s.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new SerializationError(file, `shape [${s.shape.join(', ')}] is not a list of non-negative integers`, s.name);
+      throw new SerializationError(
+        file,
+        `shape [${s.shape.join(', ')}] is not a list of non-negative integers`,
+        s.name,
+      );
     }
     const bytes = shapeSize(s.shape) * DTYPE_BYTES[s.dtype];
     entries.push({ name: s.name, dtype: s.dtype, shape: [...s.shape], begin: cursor, end: cursor + bytes });
@@ -190,7 +237,9 @@ export function planSafetensors(
   const parts: string[] = [];
   if (Object.keys(metadata).length > 0) parts.push(`${JSON.stringify(METADATA_KEY)}:${JSON.stringify(metadata)}`);
   for (const e of entries) {
-    parts.push(`${JSON.stringify(e.name)}:${JSON.stringify({ dtype: e.dtype, shape: e.shape, data_offsets: [e.begin, e.end] })}`);
+    parts.push(
+      `${JSON.stringify(e.name)}:${JSON.stringify({ dtype: e.dtype, shape: e.shape, data_offsets: [e.begin, e.end] })}`,
+    );
   }
   const json = new TextEncoder().encode(`{${parts.join(',')}}`);
   const padded = Math.ceil(json.byteLength / 8) * 8;
@@ -204,7 +253,11 @@ export function planSafetensors(
 export function checkTensorLike(name: string, t: TensorLike, file: string): DType {
   const n = shapeSize(t.shape);
   if (t.data.length !== n) {
-    throw new SerializationError(file, `has ${t.data.length} values but shape [${t.shape.join(', ')}] needs ${n}`, name);
+    throw new SerializationError(
+      file,
+      `has ${t.data.length} values but shape [${t.shape.join(', ')}] needs ${n}`,
+      name,
+    );
   }
   return dtypeOfArray(t.data);
 }

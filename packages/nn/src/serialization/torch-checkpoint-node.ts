@@ -5,7 +5,13 @@ import { readFile } from 'node:fs/promises';
 import type { TensorRecord } from './dtypes.js';
 import { readTorchCheckpoint, type TorchReadOptions } from './torch-checkpoint.js';
 
-export async function readTorchCheckpointFile(path: string, options: Omit<TorchReadOptions, 'file'> = {}): Promise<Map<string, TensorRecord>> {
+export async function readTorchCheckpointFile(
+  path: string,
+  options: Omit<TorchReadOptions, 'file'> = {},
+): Promise<Map<string, TensorRecord>> {
   const bytes = await readFile(path);
-  return readTorchCheckpoint(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { ...options, file: path });
+  return readTorchCheckpoint(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
+    ...options,
+    file: path,
+  });
 }

@@ -20,17 +20,25 @@ export function isLegacyTorch(bytes: Uint8Array): boolean {
 export function readTorchLegacy(bytes: Uint8Array, file: string): TorchArchive {
   // The header pickles hold only numbers, strings and dicts: no global is ever allowed there.
   const plain = (start: number) =>
-    unpickle(bytes, {
-      file,
-      findGlobal: (m, n) => {
-        throw new SerializationError(file, `refusing pickle global '${m}.${n}' in the checkpoint header`);
+    unpickle(
+      bytes,
+      {
+        file,
+        findGlobal: (m, n) => {
+          throw new SerializationError(file, `refusing pickle global '${m}.${n}' in the checkpoint header`);
+        },
       },
-    }, start);
+      start,
+    );
   const magic = plain(0);
-  if (magic.value !== MAGIC) throw new SerializationError(file, 'not a PyTorch checkpoint (legacy magic number missing)');
+  if (magic.value !== MAGIC)
+    throw new SerializationError(file, 'not a PyTorch checkpoint (legacy magic number missing)');
   const protocol = plain(magic.end);
   if (protocol.value !== PROTOCOL_VERSION) {
-    throw new SerializationError(file, `unsupported legacy checkpoint protocol ${String(protocol.value)} (expected ${PROTOCOL_VERSION})`);
+    throw new SerializationError(
+      file,
+      `unsupported legacy checkpoint protocol ${String(protocol.value)} (expected ${PROTOCOL_VERSION})`,
+    );
   }
   const sysInfo = plain(protocol.end);
   // Storage bytes are little-endian whatever sys_info says: torch's writer swaps on
@@ -38,7 +46,8 @@ export function readTorchLegacy(bytes: Uint8Array, file: string): TorchArchive {
   const dtypes = new Map<string, DType>();
   const obj = unpickleTorch(bytes, file, sysInfo.end, (s) => {
     const seen = dtypes.get(s.key);
-    if (seen !== undefined && seen !== s.dtype) throw new SerializationError(file, `storage ${s.key} is referenced as both ${seen} and ${s.dtype}`);
+    if (seen !== undefined && seen !== s.dtype)
+      throw new SerializationError(file, `storage ${s.key} is referenced as both ${seen} and ${s.dtype}`);
     dtypes.set(s.key, s.dtype);
   });
   const keys = plain(obj.end);
@@ -51,12 +60,17 @@ export function readTorchLegacy(bytes: Uint8Array, file: string): TorchArchive {
   let pos = keys.end;
   for (const key of keys.value as string[]) {
     const dtype = dtypes.get(key);
-    if (dtype === undefined) throw new SerializationError(file, `legacy checkpoint lists storage ${key}, which no tensor uses`);
-    if (pos + 8 > bytes.byteLength) throw new SerializationError(file, `truncated: storage ${key}'s element count is missing`);
+    if (dtype === undefined)
+      throw new SerializationError(file, `legacy checkpoint lists storage ${key}, which no tensor uses`);
+    if (pos + 8 > bytes.byteLength)
+      throw new SerializationError(file, `truncated: storage ${key}'s element count is missing`);
     const numel = view.getBigInt64(pos, true);
     const nbytes = numel * BigInt(DTYPE_BYTES[dtype]);
     if (numel < 0n || nbytes > BigInt(bytes.byteLength - pos - 8)) {
-      throw new SerializationError(file, `truncated: storage ${key} needs ${nbytes} bytes at offset ${pos + 8}, the file has ${bytes.byteLength - pos - 8} left`);
+      throw new SerializationError(
+        file,
+        `truncated: storage ${key} needs ${nbytes} bytes at offset ${pos + 8}, the file has ${bytes.byteLength - pos - 8} left`,
+      );
     }
     records.set(key, { start: pos + 8, numel: Number(numel) });
     pos += 8 + Number(nbytes);
@@ -68,7 +82,11 @@ export function readTorchLegacy(bytes: Uint8Array, file: string): TorchArchive {
       for (const ref of refs) {
         const r = records.get(ref.key);
         if (!r) throw new SerializationError(file, `storage ${ref.key} has no data record`);
-        if (r.numel < ref.rootNumel) throw new SerializationError(file, `storage ${ref.key} holds ${r.numel} elements, but ${ref.rootNumel} are referenced`);
+        if (r.numel < ref.rootNumel)
+          throw new SerializationError(
+            file,
+            `storage ${ref.key} holds ${r.numel} elements, but ${ref.rootNumel} are referenced`,
+          );
         visit(ref, bytes.subarray(r.start, r.start + ref.rootNumel * DTYPE_BYTES[ref.dtype]));
       }
     },

@@ -55,10 +55,22 @@ function rebuildTensor(file: string, fn: string) {
     if (!(typeof storage === 'object' && storage !== null && (storage as StorageRef).kind === 'storage')) {
       throw new SerializationError(file, `${fn}: first argument is not a storage`);
     }
-    if (!Number.isSafeInteger(offset) || (offset as number) < 0 || !isIntList(shape) || !isIntList(stride) || shape.length !== stride.length) {
+    if (
+      !Number.isSafeInteger(offset) ||
+      (offset as number) < 0 ||
+      !isIntList(shape) ||
+      !isIntList(stride) ||
+      shape.length !== stride.length
+    ) {
       throw new SerializationError(file, `${fn}: offset/size/stride are not non-negative integers of matching rank`);
     }
-    return { kind: 'tensor', storage: storage as StorageRef, offset: offset as number, shape: [...shape], stride: [...stride] };
+    return {
+      kind: 'tensor',
+      storage: storage as StorageRef,
+      offset: offset as number,
+      shape: [...shape],
+      stride: [...stride],
+    };
   };
 }
 
@@ -67,12 +79,28 @@ export function torchGlobals(file: string): (module: string, name: string) => Pi
   const passTensor = (args: readonly unknown[]) => args[0];
   const allowed = new Map<string, PickleGlobal>([
     // OrderedDict() or OrderedDict([(k, v), ...]); items usually follow through SETITEMS.
-    ['collections.OrderedDict', pickleGlobal('collections', 'OrderedDict', (args) => new Map(args.length ? (args[0] as Iterable<[unknown, unknown]>) : []))],
-    ['torch._utils._rebuild_tensor_v2', pickleGlobal('torch._utils', '_rebuild_tensor_v2', rebuildTensor(file, '_rebuild_tensor_v2'))],
-    ['torch._utils._rebuild_tensor', pickleGlobal('torch._utils', '_rebuild_tensor', rebuildTensor(file, '_rebuild_tensor'))],
+    [
+      'collections.OrderedDict',
+      pickleGlobal(
+        'collections',
+        'OrderedDict',
+        (args) => new Map(args.length ? (args[0] as Iterable<[unknown, unknown]>) : []),
+      ),
+    ],
+    [
+      'torch._utils._rebuild_tensor_v2',
+      pickleGlobal('torch._utils', '_rebuild_tensor_v2', rebuildTensor(file, '_rebuild_tensor_v2')),
+    ],
+    [
+      'torch._utils._rebuild_tensor',
+      pickleGlobal('torch._utils', '_rebuild_tensor', rebuildTensor(file, '_rebuild_tensor')),
+    ],
     // A Parameter in a state dict is just its data (requires_grad and hooks do not matter here).
     ['torch._utils._rebuild_parameter', pickleGlobal('torch._utils', '_rebuild_parameter', passTensor)],
-    ['torch._utils._rebuild_parameter_with_state', pickleGlobal('torch._utils', '_rebuild_parameter_with_state', passTensor)],
+    [
+      'torch._utils._rebuild_parameter_with_state',
+      pickleGlobal('torch._utils', '_rebuild_parameter_with_state', passTensor),
+    ],
   ]);
   for (const s of Object.keys(STORAGE_DTYPES)) allowed.set(`torch.${s}`, pickleGlobal('torch', s));
   return (module, name) => {
@@ -81,7 +109,7 @@ export function torchGlobals(file: string): (module: string, name: string) => Pi
     throw new SerializationError(
       file,
       `refusing pickle global '${module}.${name}': only state-dict contents (collections.OrderedDict, ` +
-        "torch._utils tensor/parameter rebuilders, torch.*Storage) are allowed, and nothing was executed. " +
+        'torch._utils tensor/parameter rebuilders, torch.*Storage) are allowed, and nothing was executed. ' +
         'If you trust the file, re-save just its state dict (torch.save(model.state_dict(), path)) or convert it to safetensors.',
     );
   };
@@ -106,19 +134,33 @@ export function storageFromPersistentId(pid: unknown, file: string): StorageRef 
   const root = { kind: 'storage' as const, key, dtype, rootNumel: numel as number };
   if (view === undefined || view === null) return { ...root, viewOffset: 0, numel: numel as number };
   const [, vOffset, vSize] = view as unknown[];
-  if (!Number.isSafeInteger(vOffset) || !Number.isSafeInteger(vSize) || (vOffset as number) < 0 || (vOffset as number) + (vSize as number) > (numel as number)) {
-    throw new SerializationError(file, `storage ${key}: view ${describePid(view)} lies outside its ${numel}-element root`);
+  if (
+    !Number.isSafeInteger(vOffset) ||
+    !Number.isSafeInteger(vSize) ||
+    (vOffset as number) < 0 ||
+    (vOffset as number) + (vSize as number) > (numel as number)
+  ) {
+    throw new SerializationError(
+      file,
+      `storage ${key}: view ${describePid(view)} lies outside its ${numel}-element root`,
+    );
   }
   return { ...root, viewOffset: vOffset as number, numel: vSize as number };
 }
 
 function describePid(v: unknown): string {
-  if (Array.isArray(v)) return `(${v.map((x) => (isPickleGlobal(x) ? `${x.module}.${x.name}` : typeof x === 'string' ? JSON.stringify(x) : String(x))).join(', ')})`;
+  if (Array.isArray(v))
+    return `(${v.map((x) => (isPickleGlobal(x) ? `${x.module}.${x.name}` : typeof x === 'string' ? JSON.stringify(x) : String(x))).join(', ')})`;
   return String(v);
 }
 
 /** Unpickle a torch pickle with the allow-list; every storage reference goes through onStorage. */
-export function unpickleTorch(bytes: Uint8Array, file: string, start = 0, onStorage?: (s: StorageRef) => void): { value: unknown; end: number } {
+export function unpickleTorch(
+  bytes: Uint8Array,
+  file: string,
+  start = 0,
+  onStorage?: (s: StorageRef) => void,
+): { value: unknown; end: number } {
   return unpickle(
     bytes,
     {

@@ -33,7 +33,12 @@ export function readTorchZip(bytes: Uint8Array, file: string): TorchArchive {
     try {
       return unzipSync(bytes, { filter: want });
     } catch (e) {
-      throw new SerializationError(file, `not a readable zip archive (${(e as Error).message}); the file may be truncated or corrupt`, undefined, { cause: e });
+      throw new SerializationError(
+        file,
+        `not a readable zip archive (${(e as Error).message}); the file may be truncated or corrupt`,
+        undefined,
+        { cause: e },
+      );
     }
   };
   const names: string[] = [];
@@ -41,7 +46,10 @@ export function readTorchZip(bytes: Uint8Array, file: string): TorchArchive {
   extract((f) => (names.push(f.name), sizes.set(f.name, f.originalSize), false));
   const root = names[0]?.split('/')[0];
   if (root === undefined || !names.includes(`${root}/data.pkl`)) {
-    throw new SerializationError(file, `zip archive has no ${root ?? '<root>'}/data.pkl, so it is not a PyTorch checkpoint (torch.save writes one)`);
+    throw new SerializationError(
+      file,
+      `zip archive has no ${root ?? '<root>'}/data.pkl, so it is not a PyTorch checkpoint (torch.save writes one)`,
+    );
   }
   const records = extract((f) => f.name === `${root}/data.pkl` || f.name === `${root}/byteorder`);
   const pkl = records[`${root}/data.pkl`]!;
@@ -64,11 +72,15 @@ export function readTorchZip(bytes: Uint8Array, file: string): TorchArchive {
         const entries = extract((f) => batch.has(f.name));
         for (const [name, ref] of batch) {
           const data = entries[name];
-          if (!data) throw new SerializationError(file, `storage ${ref.key} is missing from the archive (no entry ${name})`);
+          if (!data)
+            throw new SerializationError(file, `storage ${ref.key} is missing from the archive (no entry ${name})`);
           delete entries[name];
           const expected = ref.rootNumel * DTYPE_BYTES[ref.dtype];
           if (data.byteLength < expected) {
-            throw new SerializationError(file, `storage ${ref.key} holds ${data.byteLength} bytes, but ${ref.rootNumel} ${ref.dtype} elements need ${expected} (truncated?)`);
+            throw new SerializationError(
+              file,
+              `storage ${ref.key} holds ${data.byteLength} bytes, but ${ref.rootNumel} ${ref.dtype} elements need ${expected} (truncated?)`,
+            );
           }
           visit(ref, data.subarray(0, expected));
         }

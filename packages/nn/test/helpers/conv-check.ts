@@ -5,7 +5,13 @@ import { conv2d } from '../../src/ops/conv-pool.js';
 import { conv2dGradRef, conv2dRef, type Arr, type ConvRefOptions } from '../ops/conv-pool-reference.js';
 import { expectNear, randomArr } from './near.js';
 
-export async function checkConv2d(shape: [number, number, number, number], weight: [number, number, number, number], o: ConvRefOptions, bias: boolean, seed: number): Promise<void> {
+export async function checkConv2d(
+  shape: [number, number, number, number],
+  weight: [number, number, number, number],
+  o: ConvRefOptions,
+  bias: boolean,
+  seed: number,
+): Promise<void> {
   const oc = weight[0];
   const x = randomArr(shape, seed);
   const w = randomArr(weight, seed + 1);

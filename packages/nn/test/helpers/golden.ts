@@ -43,7 +43,13 @@ export function stateMap(state: Record<string, GoldenArray>): Map<string, { shap
  * `floor` is for quantities that are zero in exact arithmetic (e.g. the gradient of a conv
  * bias followed by train-mode BatchNorm): pass the scale of their neighbours.
  */
-export async function expectGolden(got: T.Tensor, want: GoldenArray, rel: number, label: string, floor = 1e-12): Promise<void> {
+export async function expectGolden(
+  got: T.Tensor,
+  want: GoldenArray,
+  rel: number,
+  label: string,
+  floor = 1e-12,
+): Promise<void> {
   expect(got.shape, `${label}: shape`).toEqual(want.shape);
   const data = await got.data();
   let scale = floor;
@@ -58,5 +64,8 @@ export async function expectGolden(got: T.Tensor, want: GoldenArray, rel: number
     }
   }
   const err = worst / scale;
-  expect(err, `${label}: relative error ${err.toExponential(2)} at flat index ${at} (got ${data[at]}, want ${want.data[at]})`).toBeLessThan(rel);
+  expect(
+    err,
+    `${label}: relative error ${err.toExponential(2)} at flat index ${at} (got ${data[at]}, want ${want.data[at]})`,
+  ).toBeLessThan(rel);
 }

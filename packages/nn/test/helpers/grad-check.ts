@@ -7,7 +7,6 @@ import { expectGolden } from './golden.js';
 import { randomArr } from './near.js';
 import type { Arr } from '../ops/conv-pool-reference.js';
 
-
 export interface GradCheck {
   label: string;
   inputs: Arr[];

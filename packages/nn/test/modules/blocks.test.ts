@@ -3,7 +3,17 @@
 // statistics after the step, and eval-mode forward.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Flatten, Linear, LocalResponseNorm, MaxPool2d, ReLU, Sequential } from '../../src/index.js';
+import {
+  AdaptiveAvgPool2d,
+  BatchNorm2d,
+  Conv2d,
+  Flatten,
+  Linear,
+  LocalResponseNorm,
+  MaxPool2d,
+  ReLU,
+  Sequential,
+} from '../../src/index.js';
 import { arrayOf, expectGolden, loadGolden, stateMap, toTensor, type GoldenArray } from '../helpers/golden.js';
 
 beforeAll(async () => {
@@ -45,11 +55,18 @@ describe('a network of the CNN layer types matches PyTorch', () => {
     // The conv bias in front of train-mode BatchNorm has a zero gradient in exact arithmetic:
     // measure every gradient against the largest gradient in the network.
     const largest = Math.max(...Object.values(grads).flatMap((g) => g.data.map(Math.abs)));
-    for (const [name, p] of net.namedParameters()) await expectGolden(p.grad!, grads[name]!, 1e-3, `grad ${name}`, name === '0.bias' ? largest : 1e-12);
+    for (const [name, p] of net.namedParameters())
+      await expectGolden(p.grad!, grads[name]!, 1e-3, `grad ${name}`, name === '0.bias' ? largest : 1e-12);
     const sd = net.stateDict();
-    for (const [k, v] of Object.entries(c.running_after as Record<string, GoldenArray>)) await expectGolden(sd.get(k)!, v, 1e-4, k);
+    for (const [k, v] of Object.entries(c.running_after as Record<string, GoldenArray>))
+      await expectGolden(sd.get(k)!, v, 1e-4, k);
     expect(await sd.get('1.num_batches_tracked')!.item()).toBe(1);
     net.eval();
-    await expectGolden(T.noGrad(() => net.forward(x)), arrayOf(c, 'y_eval'), 1e-4, 'y (eval)');
+    await expectGolden(
+      T.noGrad(() => net.forward(x)),
+      arrayOf(c, 'y_eval'),
+      1e-4,
+      'y (eval)',
+    );
   });
 });

@@ -31,7 +31,11 @@ describe('conv1d and embedding against PyTorch (float64 goldens)', () => {
         const x = toTensor(arrayOf(c, 'x'), true);
         const w = toTensor(arrayOf(c, 'w'), true);
         const b = c.b ? toTensor(arrayOf(c, 'b'), true) : null;
-        const y = conv1d(x, w, b, { stride: c.stride as number, padding: c.padding as number, dilation: c.dilation as number });
+        const y = conv1d(x, w, b, {
+          stride: c.stride as number,
+          padding: c.padding as number,
+          dilation: c.dilation as number,
+        });
         y.backward(toTensor(arrayOf(c, 'g')));
         await expectGolden(y, arrayOf(c, 'y'), 1e-4, 'y');
         await expectGolden(x.grad!, arrayOf(c, 'dx'), 1e-3, 'dx');
@@ -82,7 +86,14 @@ describe('conv1d against a float64 reference at an awkward shape', () => {
         return { shape: [N!, O!, Lo], data: out };
       };
       const inputs = [uniformArr([N!, C!, L], 1), uniformArr([O!, C!, K], 2), uniformArr([O!], 3)];
-      await gradCheck({ label: 'conv1d', inputs, wrt: [0, 1, 2], gpu: ([x, w, b]) => conv1d(x!, w!, b!, { stride: s, padding: p, dilation: d }), ref, fwd: 1e-5 });
+      await gradCheck({
+        label: 'conv1d',
+        inputs,
+        wrt: [0, 1, 2],
+        gpu: ([x, w, b]) => conv1d(x!, w!, b!, { stride: s, padding: p, dilation: d }),
+        ref,
+        fwd: 1e-5,
+      });
     });
   }
 });
@@ -90,7 +101,10 @@ describe('conv1d against a float64 reference at an awkward shape', () => {
 describe('Conv1d and Embedding modules', () => {
   it("have PyTorch's keys and shapes; the padding row starts at zero and learns nothing", async () => {
     const conv = new Conv1d(3, 4, 5, { padding: 2 });
-    expect([...conv.stateDict()].map(([k, t]) => [k, t.shape])).toEqual([['weight', [4, 3, 5]], ['bias', [4]]]);
+    expect([...conv.stateDict()].map(([k, t]) => [k, t.shape])).toEqual([
+      ['weight', [4, 3, 5]],
+      ['bias', [4]],
+    ]);
     expect(conv.forward(T.zeros([2, 3, 9])).shape).toEqual([2, 4, 9]);
     const emb = new Embedding(6, 3, { paddingIdx: -2 });
     expect(emb.paddingIdx).toBe(4);
@@ -106,9 +120,13 @@ describe('Conv1d and Embedding modules', () => {
 
   it('refuses indices out of range, at the call or at the next read', async () => {
     const w = T.zeros([4, 2]);
-    expect(() => embedding(T.tensor(Int32Array.of(0, 4)), w)).toThrow(/embedding: index 4 at position 1 is outside \[0, 4\)/);
+    expect(() => embedding(T.tensor(Int32Array.of(0, 4)), w)).toThrow(
+      /embedding: index 4 at position 1 is outside \[0, 4\)/,
+    );
     const y = embedding(onDevice([1, -1], [2]), w);
     await expect(y.data()).rejects.toThrow(/embedding: index -1 at position 1 is outside \[0, 4\)/);
-    expect(() => embedding(T.tensor(Int32Array.of(0)), w, { paddingIdx: 4 })).toThrow(/paddingIdx must be an integer in \[-4, 4\)/);
+    expect(() => embedding(T.tensor(Int32Array.of(0)), w, { paddingIdx: 4 })).toThrow(
+      /paddingIdx must be an integer in \[-4, 4\)/,
+    );
   });
 });

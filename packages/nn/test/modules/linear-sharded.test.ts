@@ -40,7 +40,9 @@ describe('shardRows', () => {
     expect(shardRows(OUT, IN, 4 * IN * OUT)).toEqual([OUT]);
     // The paper's FC6: 4096 x 9216 floats = 144 MiB -> two blocks of 72 MiB.
     expect(shardRows(4096, 9216, DEFAULT_SHARD_BYTES)).toEqual([2048, 2048]);
-    expect(() => shardRows(4, 100, 399)).toThrow(/one weight row of 100 floats \(400 bytes\) exceeds the shard limit of 399 bytes/);
+    expect(() => shardRows(4, 100, 399)).toThrow(
+      /one weight row of 100 floats \(400 bytes\) exceeds the shard limit of 399 bytes/,
+    );
   });
 });
 
@@ -61,17 +63,30 @@ describe('ShardedLinear', () => {
     T.manualSeed(5);
     const sharded = new ShardedLinear(IN, OUT, { maxShardBytes: SMALL });
     expect(sharded.shardRows).toEqual([3, 3, 2, 2]);
-    expect([...sharded.stateDict().keys()]).toEqual(['weight_shard0', 'weight_shard1', 'weight_shard2', 'weight_shard3', 'bias']);
+    expect([...sharded.stateDict().keys()]).toEqual([
+      'weight_shard0',
+      'weight_shard1',
+      'weight_shard2',
+      'weight_shard3',
+      'bias',
+    ]);
     const joined = await sharded.stateDictData();
     expect([...joined.keys()]).toEqual(['weight', 'bias']);
     expect(joined.get('weight')!.shape).toEqual([OUT, IN]);
-    expect(Array.from(joined.get('weight')!.data as Float32Array)).toEqual(Array.from(await plain.param('weight').data()));
+    expect(Array.from(joined.get('weight')!.data as Float32Array)).toEqual(
+      Array.from(await plain.param('weight').data()),
+    );
     expect(Array.from(joined.get('bias')!.data as Float32Array)).toEqual(Array.from(await plain.param('bias').data()));
   });
 
   it('forward and gradients equal the plain Linear with the same weights', async () => {
     const plain = new Linear(IN, OUT);
-    plain.loadStateDict(new Map([['weight', { shape: [OUT, IN], data: seededData(OUT * IN, 1) }], ['bias', { shape: [OUT], data: seededData(OUT, 2) }]]));
+    plain.loadStateDict(
+      new Map([
+        ['weight', { shape: [OUT, IN], data: seededData(OUT * IN, 1) }],
+        ['bias', { shape: [OUT], data: seededData(OUT, 2) }],
+      ]),
+    );
     const sharded = new ShardedLinear(IN, OUT, { maxShardBytes: SMALL });
     sharded.loadStateDict(plain.stateDict()); // a GPU `weight` cut into the blocks
     const run = async (m: Linear | ShardedLinear) => {
@@ -95,13 +110,21 @@ describe('ShardedLinear', () => {
 
   it('an SGD step with momentum and weight decay moves the blocks as the whole weight moves', async () => {
     const plain = new Sequential(new Linear(IN, OUT), new ReLU(), new Linear(OUT, 2));
-    const sharded = new Sequential(new ShardedLinear(IN, OUT, { maxShardBytes: SMALL }), new ReLU(), new ShardedLinear(OUT, 2));
+    const sharded = new Sequential(
+      new ShardedLinear(IN, OUT, { maxShardBytes: SMALL }),
+      new ReLU(),
+      new ShardedLinear(OUT, 2),
+    );
     sharded.loadStateDict(await plain.stateDictData());
     const step = (m: Sequential) => {
       const opt = new SGD(m.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
       for (let i = 0; i < 2; i++) {
         opt.zeroGrad();
-        const loss = T.scope(() => T.sum(T.mul(m.forward(T.tensor(seededData(4 * IN, 10 + i), [4, IN])), T.tensor(seededData(8, 20 + i), [4, 2]))));
+        const loss = T.scope(() =>
+          T.sum(
+            T.mul(m.forward(T.tensor(seededData(4 * IN, 10 + i), [4, IN])), T.tensor(seededData(8, 20 + i), [4, 2])),
+          ),
+        );
         loss.backward();
         opt.step();
         loss.dispose();
@@ -124,9 +147,15 @@ describe('ShardedLinear', () => {
     expect((other.at(0) as ShardedLinear).shardRows).toEqual([5, 5]);
     const plain = new Sequential(new Linear(IN, OUT));
     plain.loadStateDict(saved);
-    expect(Array.from((await other.stateDictData()).get('0.weight')!.data as Float32Array)).toEqual(Array.from(saved.get('0.weight')!.data as Float32Array));
-    expect(Array.from(await plain.at(0).param('weight').data())).toEqual(Array.from(saved.get('0.weight')!.data as Float32Array));
+    expect(Array.from((await other.stateDictData()).get('0.weight')!.data as Float32Array)).toEqual(
+      Array.from(saved.get('0.weight')!.data as Float32Array),
+    );
+    expect(Array.from(await plain.at(0).param('weight').data())).toEqual(
+      Array.from(saved.get('0.weight')!.data as Float32Array),
+    );
     const wrong = new Map(saved).set('0.weight', { shape: [OUT + 1, IN], data: new Float32Array((OUT + 1) * IN) });
-    expect(() => a.loadStateDict(wrong)).toThrow(/'0\.weight' has shape \[11, 13\] in the checkpoint but \[10, 13\] in the model/);
+    expect(() => a.loadStateDict(wrong)).toThrow(
+      /'0\.weight' has shape \[11, 13\] in the checkpoint but \[10, 13\] in the model/,
+    );
   });
 });

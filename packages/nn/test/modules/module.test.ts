@@ -1,7 +1,18 @@
 // Module bookkeeping (names, state dicts, loading, modes) and Linear against PyTorch.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { BatchNorm2d, Conv2d, Dropout, Flatten, Linear, Module, NnError, ReLU, Sequential, init } from '../../src/index.js';
+import {
+  BatchNorm2d,
+  Conv2d,
+  Dropout,
+  Flatten,
+  Linear,
+  Module,
+  NnError,
+  ReLU,
+  Sequential,
+  init,
+} from '../../src/index.js';
 import { arrayOf, expectGolden, loadGolden, toTensor } from '../helpers/golden.js';
 
 beforeAll(async () => {
@@ -12,7 +23,12 @@ beforeAll(async () => {
 const golden = loadGolden('modules');
 
 function torchLikeSeq(): Sequential {
-  return new Sequential(new Linear(4, 8), new ReLU(), new Sequential(new Linear(8, 8, false), new ReLU()), new Linear(8, 2));
+  return new Sequential(
+    new Linear(4, 8),
+    new ReLU(),
+    new Sequential(new Linear(8, 8, false), new ReLU()),
+    new Linear(8, 2),
+  );
 }
 
 describe('Linear', () => {
@@ -20,7 +36,16 @@ describe('Linear', () => {
     it(`matches torch.nn.Linear forward and backward (bias=${c.bias})`, async () => {
       const w = arrayOf(c, 'weight');
       const lin = new Linear(w.shape[1]!, w.shape[0]!, c.bias as boolean);
-      lin.loadStateDict(new Map(c.bias ? [['weight', toTensor(w)], ['bias', toTensor(arrayOf(c, 'b'))]] : [['weight', toTensor(w)]]));
+      lin.loadStateDict(
+        new Map(
+          c.bias
+            ? [
+                ['weight', toTensor(w)],
+                ['bias', toTensor(arrayOf(c, 'b'))],
+              ]
+            : [['weight', toTensor(w)]],
+        ),
+      );
       const x = toTensor(arrayOf(c, 'x'), true);
       const y = lin.forward(x);
       await expectGolden(y, arrayOf(c, 'y'), 1e-5, 'y');
@@ -79,7 +104,11 @@ describe('Module bookkeeping', () => {
   });
 
   it('strict loadStateDict accepts a state dict without num_batches_tracked at any depth, keeping each count (0 when new)', async () => {
-    const build = () => new Sequential(new BatchNorm2d(2), new Sequential(new Conv2d(2, 2, 1), new Sequential(new BatchNorm2d(2), new ReLU())));
+    const build = () =>
+      new Sequential(
+        new BatchNorm2d(2),
+        new Sequential(new Conv2d(2, 2, 1), new Sequential(new BatchNorm2d(2), new ReLU())),
+      );
     const source = build();
     const withoutCounters = new Map([...source.stateDict()].filter(([k]) => !k.endsWith('num_batches_tracked')));
     expect(withoutCounters.size).toBe(source.stateDict().size - 2);

@@ -3,7 +3,15 @@
 // finite-difference gradients at awkward shapes, on both kernel families.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { BatchNorm1d, GroupNorm, InstanceNorm2d, LayerNorm, groupNorm, layerNorm, type Module } from '../../src/index.js';
+import {
+  BatchNorm1d,
+  GroupNorm,
+  InstanceNorm2d,
+  LayerNorm,
+  groupNorm,
+  layerNorm,
+  type Module,
+} from '../../src/index.js';
 import { arrayOf, expectGolden, loadGolden, stateMap, toTensor, type GoldenArray } from '../helpers/golden.js';
 import { awkwardShape, gradCheck, uniformArr } from '../helpers/grad-check.js';
 import type { Arr } from '../ops/conv-pool-reference.js';
@@ -23,7 +31,10 @@ afterAll(() => {
 function build(kind: string, a: Record<string, unknown>): Module {
   switch (kind) {
     case 'LayerNorm':
-      return new LayerNorm(a.normalizedShape as number[], { eps: a.eps as number | undefined, elementwiseAffine: a.elementwiseAffine as boolean | undefined });
+      return new LayerNorm(a.normalizedShape as number[], {
+        eps: a.eps as number | undefined,
+        elementwiseAffine: a.elementwiseAffine as boolean | undefined,
+      });
     case 'GroupNorm':
       return new GroupNorm(a.numGroups as number, a.numChannels as number, { affine: a.affine as boolean | undefined });
     case 'InstanceNorm2d':
@@ -50,7 +61,8 @@ describe('normalisation layers against PyTorch (float64 goldens, training mode)'
         y.backward(toTensor(arrayOf(c, 'g')));
         await expectGolden(y, arrayOf(c, 'y'), 1e-4, 'y');
         await expectGolden(x.grad!, arrayOf(c, 'dx'), 1e-3, 'dx');
-        for (const [name, p] of m.namedParameters()) await expectGolden(p.grad!, arrayOf(c, `d${name}`), 1e-3, `d${name}`);
+        for (const [name, p] of m.namedParameters())
+          await expectGolden(p.grad!, arrayOf(c, `d${name}`), 1e-3, `d${name}`);
         if (c.kind === 'BatchNorm1d') {
           const sd = m.stateDict();
           await expectGolden(sd.get('running_mean')!, arrayOf(c, 'running_mean'), 1e-4, 'running_mean');
@@ -107,7 +119,13 @@ describe('layerNorm and groupNorm against float64 references at awkward shapes',
 
     it(`${family}: groupNorm of an odd plane`, async () => {
       T.setKernelFamily(family);
-      const [N, G, per, H, W] = [2, 3, 2, ...awkwardShape(family === 'cpu' ? 511 : 512, 2, 7)] as [number, number, number, number, number];
+      const [N, G, per, H, W] = [2, 3, 2, ...awkwardShape(family === 'cpu' ? 511 : 512, 2, 7)] as [
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
       const C = G * per;
       const shape = [N, C, H, W];
       const x = uniformArr(shape, 4, -2, 2);
@@ -119,15 +137,20 @@ describe('layerNorm and groupNorm against float64 references at awkward shapes',
         inputs: [x, w, b],
         wrt: [0, 1, 2],
         gpu: ([a, wt, bs]) => groupNorm(a!, G, { weight: wt!, bias: bs! }),
-        ref: ([a, wt, bs]) => normRef(a!, per * H * W, 1e-5, (k, n) => n * wt!.data[channel(k)]! + bs!.data[channel(k)]!),
+        ref: ([a, wt, bs]) =>
+          normRef(a!, per * H * W, 1e-5, (k, n) => n * wt!.data[channel(k)]! + bs!.data[channel(k)]!),
       });
     });
   }
 
   it('refuses shapes that do not fit, in words', () => {
-    expect(() => layerNorm(T.zeros([2, 3]), [2])).toThrow(/normalizedShape \[2\] must be the trailing dims of the input \[2, 3\]/);
+    expect(() => layerNorm(T.zeros([2, 3]), [2])).toThrow(
+      /normalizedShape \[2\] must be the trailing dims of the input \[2, 3\]/,
+    );
     expect(() => new GroupNorm(4, 6)).toThrow(/6 channels do not split into 4 groups/);
     expect(() => new InstanceNorm2d(3).forward(T.zeros([2, 3, 4]))).toThrow(/InstanceNorm2d: expected \[N, 3, H, W\]/);
-    expect(() => new BatchNorm1d(3).forward(T.zeros([2, 3, 4, 4]))).toThrow(/BatchNorm1d: expected \[N, 3\] or \[N, 3, L\]/);
+    expect(() => new BatchNorm1d(3).forward(T.zeros([2, 3, 4, 4]))).toThrow(
+      /BatchNorm1d: expected \[N, 3\] or \[N, 3, L\]/,
+    );
   });
 });

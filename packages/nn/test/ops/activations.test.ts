@@ -3,7 +3,23 @@
 // kernel families.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { ELU, GELU, Hardswish, LeakyReLU, LogSoftmax, Sigmoid, SiLU, Softmax, Tanh, elu, gelu, hardswish, leakyRelu, silu, type Module } from '../../src/index.js';
+import {
+  ELU,
+  GELU,
+  Hardswish,
+  LeakyReLU,
+  LogSoftmax,
+  Sigmoid,
+  SiLU,
+  Softmax,
+  Tanh,
+  elu,
+  gelu,
+  hardswish,
+  leakyRelu,
+  silu,
+  type Module,
+} from '../../src/index.js';
 import { arrayOf, expectGolden, loadGolden, toTensor } from '../helpers/golden.js';
 import { awkwardShape, gradCheck, uniformArr } from '../helpers/grad-check.js';
 import type { Arr } from './conv-pool-reference.js';
@@ -76,7 +92,11 @@ const REFS: [string, (x: T.Tensor) => T.Tensor, (v: number) => number][] = [
   ['leakyRelu 0.1', (x) => leakyRelu(x, 0.1), (v) => (v > 0 ? v : 0.1 * v)],
   ['elu 1.3', (x) => elu(x, 1.3), (v) => (v > 0 ? v : 1.3 * Math.expm1(v))],
   ['gelu', (x) => gelu(x), (v) => 0.5 * v * (1 + erf(v / Math.SQRT2))],
-  ['gelu tanh', (x) => gelu(x, 'tanh'), (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)))],
+  [
+    'gelu tanh',
+    (x) => gelu(x, 'tanh'),
+    (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))),
+  ],
   ['silu', (x) => silu(x), (v) => v * sig(v)],
   ['hardswish', (x) => hardswish(x), (v) => (v * Math.min(Math.max(v + 3, 0), 6)) / 6],
   ['sigmoid', (x) => T.sigmoid(x), sig],
@@ -90,7 +110,13 @@ describe('activations against float64 references at awkward shapes', () => {
       it(`${family}: ${name} at [${shape.join(', ')}]`, async () => {
         T.setKernelFamily(family);
         const x = uniformArr(shape, 200 + k, -5, 5);
-        await gradCheck({ label: name, inputs: [x], wrt: [0], gpu: ([a]) => gpu(a!), ref: ([a]) => ({ shape: a!.shape, data: a!.data.map(f) }) });
+        await gradCheck({
+          label: name,
+          inputs: [x],
+          wrt: [0],
+          gpu: ([a]) => gpu(a!),
+          ref: ([a]) => ({ shape: a!.shape, data: a!.data.map(f) }),
+        });
       });
     });
 
@@ -99,21 +125,35 @@ describe('activations against float64 references at awkward shapes', () => {
       const shape = awkwardShape(family === 'cpu' ? 300 : 301, 3);
       const x = uniformArr(shape, 302, -4, 4);
       const [A, B, C] = shape as [number, number, number];
-      const ref = (log: boolean) => ([a]: Arr[]): Arr => {
-        const out = new Float64Array(a!.data.length);
-        for (let i = 0; i < A; i++)
-          for (let k = 0; k < C; k++) {
-            let s = 0;
-            for (let j = 0; j < B; j++) s += Math.exp(a!.data[(i * B + j) * C + k]!);
-            for (let j = 0; j < B; j++) {
-              const v = a!.data[(i * B + j) * C + k]!;
-              out[(i * B + j) * C + k] = log ? v - Math.log(s) : Math.exp(v) / s;
+      const ref =
+        (log: boolean) =>
+        ([a]: Arr[]): Arr => {
+          const out = new Float64Array(a!.data.length);
+          for (let i = 0; i < A; i++)
+            for (let k = 0; k < C; k++) {
+              let s = 0;
+              for (let j = 0; j < B; j++) s += Math.exp(a!.data[(i * B + j) * C + k]!);
+              for (let j = 0; j < B; j++) {
+                const v = a!.data[(i * B + j) * C + k]!;
+                out[(i * B + j) * C + k] = log ? v - Math.log(s) : Math.exp(v) / s;
+              }
             }
-          }
-        return { shape, data: out };
-      };
-      await gradCheck({ label: 'softmax', inputs: [x], wrt: [0], gpu: ([a]) => new Softmax(1).forward(a!), ref: ref(false) });
-      await gradCheck({ label: 'logSoftmax', inputs: [x], wrt: [0], gpu: ([a]) => new LogSoftmax(1).forward(a!), ref: ref(true) });
+          return { shape, data: out };
+        };
+      await gradCheck({
+        label: 'softmax',
+        inputs: [x],
+        wrt: [0],
+        gpu: ([a]) => new Softmax(1).forward(a!),
+        ref: ref(false),
+      });
+      await gradCheck({
+        label: 'logSoftmax',
+        inputs: [x],
+        wrt: [0],
+        gpu: ([a]) => new LogSoftmax(1).forward(a!),
+        ref: ref(true),
+      });
     });
   }
 

@@ -33,21 +33,33 @@ describe('fusedAttention', () => {
       it(`${family}: against PyTorch, ${c.name as string}`, async () => {
         T.setKernelFamily(family);
         const [q, k, v] = ['q', 'k', 'v'].map((n) => toTensor(arrayOf(c, n), true)) as [T.Tensor, T.Tensor, T.Tensor];
-        const y = fusedAttention(q, k, v, { attnMask: c.mask ? toTensor(arrayOf(c, 'mask')) : null, isCausal: c.isCausal as boolean });
+        const y = fusedAttention(q, k, v, {
+          attnMask: c.mask ? toTensor(arrayOf(c, 'mask')) : null,
+          isCausal: c.isCausal as boolean,
+        });
         y.backward(toTensor(arrayOf(c, 'g')));
         await expectGolden(y, arrayOf(c, 'y'), 1e-4, 'y');
-        for (const [n, t] of [['dq', q], ['dk', k], ['dv', v]] as const) await expectGolden(t.grad!, arrayOf(c, n), 1e-3, n);
+        for (const [n, t] of [
+          ['dq', q],
+          ['dk', k],
+          ['dv', v],
+        ] as const)
+          await expectGolden(t.grad!, arrayOf(c, n), 1e-3, n);
       });
     }
 
     it(`${family}: equals the composed attention with a per-batch mask and a causal mask at awkward shapes`, async () => {
       T.setKernelFamily(family);
       const [A, B, L, S, E, Ev] = awkwardShape(family === 'cpu' ? 801 : 802, 6, 7);
-      for (const [causal, shape] of [[false, [A!, B!]], [true, [A!]]] as const) {
+      for (const [causal, shape] of [
+        [false, [A!, B!]],
+        [true, [A!]],
+      ] as const) {
         const Lc = causal ? Math.max(L!, S!) : L!;
         const Sc = causal ? Lc : S!;
         const mask = T.tensor(Float32Array.from(uniformArr([...shape, Lc, Sc], 5, -1, 1).data), [...shape, Lc, Sc]);
-        const make = () => [leaf([...shape, Lc, E!], 1), leaf([...shape, Sc, E!], 2), leaf([...shape, Sc, Ev!], 3)] as const;
+        const make = () =>
+          [leaf([...shape, Lc, E!], 1), leaf([...shape, Sc, E!], 2), leaf([...shape, Sc, Ev!], 3)] as const;
         const up = T.tensor(Float32Array.from(uniformArr([...shape, Lc, Ev!], 4).data), [...shape, Lc, Ev!]);
         const [q1, k1, v1] = make();
         const want = scaledDotProductAttention(q1, k1, v1, { attnMask: mask, isCausal: causal, scale: 0.7 });
@@ -56,13 +68,22 @@ describe('fusedAttention', () => {
         const got = fusedAttention(q2, k2, v2, { attnMask: mask, isCausal: causal, scale: 0.7 });
         got.backward(up);
         await expectGolden(got, await golden(want), 1e-5, `causal ${causal}: y`);
-        for (const [a, b, n] of [[q2, q1, 'dq'], [k2, k1, 'dk'], [v2, v1, 'dv']] as const) await expectGolden(a.grad!, await golden(b.grad!), 1e-4, `causal ${causal}: ${n}`);
+        for (const [a, b, n] of [
+          [q2, q1, 'dq'],
+          [k2, k1, 'dk'],
+          [v2, v1, 'dv'],
+        ] as const)
+          await expectGolden(a.grad!, await golden(b.grad!), 1e-4, `causal ${causal}: ${n}`);
       }
     });
   }
 
   it('refuses shapes that do not fit, in words', () => {
-    expect(() => fusedAttention(T.zeros([2, 3, 4]), T.zeros([2, 5, 3]), T.zeros([2, 5, 2]))).toThrow(/k must be \[2, S, 4\]/);
-    expect(() => fusedAttention(T.zeros([3, 4]), T.zeros([5, 4]), T.zeros([5, 2]), { attnMask: T.zeros([5, 3]) })).toThrow(/attnMask must be \[3, 5\]/);
+    expect(() => fusedAttention(T.zeros([2, 3, 4]), T.zeros([2, 5, 3]), T.zeros([2, 5, 2]))).toThrow(
+      /k must be \[2, S, 4\]/,
+    );
+    expect(() =>
+      fusedAttention(T.zeros([3, 4]), T.zeros([5, 4]), T.zeros([5, 2]), { attnMask: T.zeros([5, 3]) }),
+    ).toThrow(/attnMask must be \[3, 5\]/);
   });
 });

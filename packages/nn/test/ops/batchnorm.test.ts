@@ -12,7 +12,10 @@ beforeAll(async () => {
 afterAll(() => T.setPoisonOutputs(false));
 
 // The 'gpu' kernel family reads the statistics' chunks interleaved; check both orders here.
-describe.each([['adapter default', null], ["'gpu'", 'gpu']] as const)('batchNorm2d / batchNormRelu against PyTorch, %s kernel family', (_, family) => {
+describe.each([
+  ['adapter default', null],
+  ["'gpu'", 'gpu'],
+] as const)('batchNorm2d / batchNormRelu against PyTorch, %s kernel family', (_, family) => {
   beforeAll(() => T.setKernelFamily(family));
   afterAll(() => T.setKernelFamily(null));
   for (const c of cases) {
@@ -26,7 +29,11 @@ describe.each([['adapter default', null], ["'gpu'", 'gpu']] as const)('batchNorm
       for (const [k, s] of steps.entries()) {
         const label = `${c.name} step ${k + 1}`;
         const x = toTensor(arrayOf(s, 'x'), true);
-        const y = op(x, w, b, rm, rv, { training: c.training as boolean, momentum: c.momentum as number, eps: c.eps as number });
+        const y = op(x, w, b, rm, rv, {
+          training: c.training as boolean,
+          momentum: c.momentum as number,
+          eps: c.eps as number,
+        });
         y.backward(toTensor(arrayOf(s, 'g')));
         await expectGolden(y, arrayOf(s, 'y'), 1e-4, `${label} y`);
         await expectGolden(rm, arrayOf(s, 'running_mean'), 1e-4, `${label} running_mean`);
@@ -84,7 +91,9 @@ describe('batchNorm2d behaviour', () => {
     const x = T.randn([2, 3, 4, 4], { seed: 1 });
     const w = T.ones([4]);
     expect(() => batchNorm2d(x, w, T.zeros([3]), null, null, { training: true })).toThrow(/weight must be f32 \[3\]/);
-    expect(() => batchNorm2d(T.randn([1, 3, 1, 1], { seed: 2 }), T.ones([3]), T.zeros([3]), null, null, { training: true })).toThrow(/more than 1 value/);
+    expect(() =>
+      batchNorm2d(T.randn([1, 3, 1, 1], { seed: 2 }), T.ones([3]), T.zeros([3]), null, null, { training: true }),
+    ).toThrow(/more than 1 value/);
   });
 
   it('matches a float64 reference on a DenseNet-sized plane count', async () => {
@@ -102,7 +111,9 @@ describe('batchNorm2d behaviour', () => {
       let v = 0;
       for (let n = 0; n < 3; n++) for (let i = 0; i < S; i++) v += (xs[(n * 8 + c) * S + i]! - mean) ** 2;
       const inv = 1 / Math.sqrt(v / (3 * S) + 1e-5);
-      for (let n = 0; n < 3; n++) for (let i = 0; i < S; i++) want.data[(n * 8 + c) * S + i] = Math.max(0, (xs[(n * 8 + c) * S + i]! - mean) * inv * 0.7 + 0.2);
+      for (let n = 0; n < 3; n++)
+        for (let i = 0; i < S; i++)
+          want.data[(n * 8 + c) * S + i] = Math.max(0, (xs[(n * 8 + c) * S + i]! - mean) * inv * 0.7 + 0.2);
     }
     await expectGolden(y, want, 1e-4, 'y');
   });

@@ -49,7 +49,10 @@ interface Case {
   keep?: boolean;
 }
 
-async function compare({ shape, oc, training, running, tile, k = 3, family = 'cpu', textures = 'auto', keep = false }: Case, seed: number): Promise<void> {
+async function compare(
+  { shape, oc, training, running, tile, k = 3, family = 'cpu', textures = 'auto', keep = false }: Case,
+  seed: number,
+): Promise<void> {
   T.setKernelFamily(family);
   T.setMatmulTextures(textures);
   setWinogradTile(tile);
@@ -65,7 +68,8 @@ async function compare({ shape, oc, training, running, tile, k = 3, family = 'cp
     const w = leaf(T.mul(T.randn([oc, c, k, k], { seed: seed + 3 }), 0.2));
     const pad = k === 3 ? 1 : 0;
     const r = T.randn([shape[0], oc, shape[2], shape[3]], { seed: seed + 4 });
-    const stats = () => (running ? [T.randn([c], { seed: seed + 5 }), T.add(T.rand([c], { seed: seed + 6 }), 0.5)] : [null, null]);
+    const stats = () =>
+      running ? [T.randn([c], { seed: seed + 5 }), T.add(T.rand([c], { seed: seed + 6 }), 0.5)] : [null, null];
     const [rmA, rvA] = stats();
     const [rmB, rvB] = stats();
     const bn = { training, momentum: 0.1, eps: 1e-5 };
@@ -88,7 +92,8 @@ async function compare({ shape, oc, training, running, tile, k = 3, family = 'cp
     const label = `${shape} -> ${oc}, ${k === 3 ? `F(${tile})${keep ? ' keeping V' : ''}` : `1x1, ${family}, textures ${textures}`}, ${training ? 'training' : 'eval'}${running ? '' : ', no running stats'}`;
     expect(await rel(fused.y, plain.y), `${label}: y`).toBeLessThan(1e-5);
     const names = ['dx', 'dgamma', 'dbeta', 'dw'];
-    for (let i = 0; i < 4; i++) expect(await rel(fused.grads[i]!, plain.grads[i]!), `${label}: ${names[i]}`).toBeLessThan(2e-5);
+    for (let i = 0; i < 4; i++)
+      expect(await rel(fused.grads[i]!, plain.grads[i]!), `${label}: ${names[i]}`).toBeLessThan(2e-5);
     if (running) {
       expect(await rel(rmA!, rmB!), `${label}: running mean`).toBeLessThan(1e-6);
       expect(await rel(rvA!, rvB!), `${label}: running var`).toBeLessThan(1e-6);
@@ -101,7 +106,12 @@ async function compare({ shape, oc, training, running, tile, k = 3, family = 'cp
 }
 
 /** The forward's kernels on the cpu family: the BN statistics and `conv`, but no BN apply pass. */
-async function expectNoBnApply(c: number, shape: number[], forward: (x: T.Tensor, gamma: T.Tensor, beta: T.Tensor) => T.Tensor, conv: string): Promise<void> {
+async function expectNoBnApply(
+  c: number,
+  shape: number[],
+  forward: (x: T.Tensor, gamma: T.Tensor, beta: T.Tensor) => T.Tensor,
+  conv: string,
+): Promise<void> {
   T.setKernelFamily('cpu');
   try {
     const x = T.randn(shape, { seed: 9 });
@@ -125,7 +135,8 @@ describe('batchNormReluConv2d', () => {
     { shape: [2, 16, 10, 9], oc: 16, training: true, running: true, tile: 2, keep: true },
   ];
   cases.forEach((c, i) =>
-    it(`matches the composition: [${c.shape}] -> ${c.oc}, F(${c.tile}x${c.tile})${c.keep ? ', keeping its input transform' : ''}, ${c.training ? 'training' : 'eval'}${c.running ? '' : ', no running stats'}`, () => compare(c, 300 + 10 * i)),
+    it(`matches the composition: [${c.shape}] -> ${c.oc}, F(${c.tile}x${c.tile})${c.keep ? ', keeping its input transform' : ''}, ${c.training ? 'training' : 'eval'}${c.running ? '' : ', no running stats'}`, () =>
+      compare(c, 300 + 10 * i)),
   );
 
   it('with keepInputTransform, the backward transforms only the upstream gradient, not x again', async () => {
@@ -135,7 +146,17 @@ describe('batchNormReluConv2d', () => {
         const x = T.randn([2, 16, 12, 12], { seed: 21 });
         const w = T.randn([16, 16, 3, 3], { seed: 22 });
         w.requiresGrad = true;
-        const y = batchNormReluConv2d(x, T.ones([16]), T.zeros([16]), null, null, { training: true }, w, { padding: 1 }, { keepInputTransform: keep });
+        const y = batchNormReluConv2d(
+          x,
+          T.ones([16]),
+          T.zeros([16]),
+          null,
+          null,
+          { training: true },
+          w,
+          { padding: 1 },
+          { keepInputTransform: keep },
+        );
         const p = await T.profileKernels(async () => {
           T.scope(() => T.sum(y).backward());
           await w.grad!.data();
@@ -152,7 +173,12 @@ describe('batchNormReluConv2d', () => {
 
   it('never writes the BN-ReLU output on the cpu family (no BN apply kernel in the forward)', async () => {
     const w = T.randn([16, 16, 3, 3], { seed: 10 });
-    await expectNoBnApply(16, [2, 16, 12, 12], (x, gamma, beta) => batchNormReluConv2d(x, gamma, beta, null, null, { training: true }, w, { padding: 1 }), 'nn_winograd_input');
+    await expectNoBnApply(
+      16,
+      [2, 16, 12, 12],
+      (x, gamma, beta) => batchNormReluConv2d(x, gamma, beta, null, null, { training: true }, w, { padding: 1 }),
+      'nn_winograd_input',
+    );
   });
 });
 
@@ -166,17 +192,33 @@ describe('batchNormReluConv1x1', () => {
     { shape: [2, 40, 12, 11], oc: 72, training: true, running: true, tile: 2, k: 1, family: 'gpu' },
   ];
   cases.forEach((c, i) =>
-    it(`matches the composition: [${c.shape}] -> ${c.oc}, ${c.family ?? 'cpu'} kernels, textures ${c.textures ?? 'auto'}, ${c.training ? 'training' : 'eval'}${c.running ? '' : ', no running stats'}`, () => compare(c, 500 + 10 * i)),
+    it(`matches the composition: [${c.shape}] -> ${c.oc}, ${c.family ?? 'cpu'} kernels, textures ${c.textures ?? 'auto'}, ${c.training ? 'training' : 'eval'}${c.running ? '' : ', no running stats'}`, () =>
+      compare(c, 500 + 10 * i)),
   );
 
   it('stages x through the BN-ReLU on the texture route: no BN apply kernel in the forward', async () => {
     T.setKernelFamily('cpu');
     expect(T.stagesBAffine(72, 132, 40, 2, false, [1, 2])).toBe(true);
     const w = T.randn([72, 40, 1, 1], { seed: 12 });
-    await expectNoBnApply(40, [2, 40, 12, 11], (x, gamma, beta) => batchNormReluConv1x1(x, gamma, beta, null, null, { training: true }, w), 'matmul-texture');
+    await expectNoBnApply(
+      40,
+      [2, 40, 12, 11],
+      (x, gamma, beta) => batchNormReluConv1x1(x, gamma, beta, null, null, { training: true }, w),
+      'matmul-texture',
+    );
   });
 
   it('refuses a convolution that is not 1x1', () => {
-    expect(() => batchNormReluConv1x1(T.zeros([1, 4, 5, 5]), T.ones([4]), T.zeros([4]), null, null, { training: true }, T.zeros([8, 4, 3, 3]))).toThrow(/must be 1x1/);
+    expect(() =>
+      batchNormReluConv1x1(
+        T.zeros([1, 4, 5, 5]),
+        T.ones([4]),
+        T.zeros([4]),
+        null,
+        null,
+        { training: true },
+        T.zeros([8, 4, 3, 3]),
+      ),
+    ).toThrow(/must be 1x1/);
   });
 });

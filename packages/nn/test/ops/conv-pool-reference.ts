@@ -73,7 +73,15 @@ export function conv2dGradRef(x: Arr, w: Arr, r: Arr, o: ConvRefOptions): { dx: 
 type Window = (o: number, size: number, outSize: number) => [number, number, number];
 
 /** Apply `reduce` over per-axis windows [start, end) (clipped to the input), divisor per cell. */
-function poolRef(x: Arr, oh: number, ow: number, winH: Window, winW: Window, kind: 'max' | 'mean', divisor: (ah: number, aw: number, ch: number, cw: number) => number): Arr {
+function poolRef(
+  x: Arr,
+  oh: number,
+  ow: number,
+  winH: Window,
+  winW: Window,
+  kind: 'max' | 'mean',
+  divisor: (ah: number, aw: number, ch: number, cw: number) => number,
+): Arr {
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const y = new Float64Array(n * c * oh * ow);
   let at = 0;
@@ -106,8 +114,18 @@ export function maxPoolRef(x: Arr, k: number, s: number, p: number, oh: number, 
   return poolRef(x, oh, ow, strided(k, s, p), strided(k, s, p), 'max', () => 1);
 }
 
-export function avgPoolRef(x: Arr, k: number, s: number, p: number, oh: number, ow: number, countIncludePad: boolean): Arr {
-  return poolRef(x, oh, ow, strided(k, s, p), strided(k, s, p), 'mean', (ah, aw, ch, cw) => (countIncludePad ? ah * aw : ch * cw));
+export function avgPoolRef(
+  x: Arr,
+  k: number,
+  s: number,
+  p: number,
+  oh: number,
+  ow: number,
+  countIncludePad: boolean,
+): Arr {
+  return poolRef(x, oh, ow, strided(k, s, p), strided(k, s, p), 'mean', (ah, aw, ch, cw) =>
+    countIncludePad ? ah * aw : ch * cw,
+  );
 }
 
 export function adaptiveAvgPoolRef(x: Arr, oh: number, ow: number): Arr {

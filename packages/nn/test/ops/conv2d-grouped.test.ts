@@ -28,7 +28,13 @@ describe('Conv2d with groups against PyTorch (float64 goldens)', () => {
         const w = arrayOf(c, 'w');
         const x = toTensor(arrayOf(c, 'x'), true);
         const groups = c.groups as number;
-        const conv = new Conv2d(x.shape[1]!, w.shape[0]!, [w.shape[2]!, w.shape[3]!], { groups, stride: c.stride as number, padding: c.padding as number, dilation: c.dilation as number, bias: c.b !== undefined });
+        const conv = new Conv2d(x.shape[1]!, w.shape[0]!, [w.shape[2]!, w.shape[3]!], {
+          groups,
+          stride: c.stride as number,
+          padding: c.padding as number,
+          dilation: c.dilation as number,
+          bias: c.b !== undefined,
+        });
         const state: Record<string, GoldenArray> = { weight: w, ...(c.b ? { bias: arrayOf(c, 'b') } : {}) };
         expect(conv.loadStateDict(stateMap(state))).toEqual({ missingKeys: [], unexpectedKeys: [] });
         const y = conv.forward(x);
@@ -52,7 +58,12 @@ describe('Conv2d with groups against PyTorch (float64 goldens)', () => {
           T.setKernelFamily(family);
           const [x, w] = [toTensor(arrayOf(c, 'x'), true), toTensor(arrayOf(c, 'w'), true)];
           const b = c.b ? toTensor(arrayOf(c, 'b'), true) : null;
-          const y = run(x, w, b, { groups: c.groups as number, stride: c.stride as number, padding: c.padding as number, dilation: c.dilation as number });
+          const y = run(x, w, b, {
+            groups: c.groups as number,
+            stride: c.stride as number,
+            padding: c.padding as number,
+            dilation: c.dilation as number,
+          });
           y.backward(toTensor(arrayOf(c, 'g')));
           await expectGolden(y, arrayOf(c, 'y'), 1e-4, 'y');
           await expectGolden(x.grad!, arrayOf(c, 'dx'), 1e-3, 'dx');
@@ -81,6 +92,8 @@ describe('Conv2d with groups against PyTorch (float64 goldens)', () => {
   });
 
   it('refuses channel counts that do not split into the groups', () => {
-    expect(() => new Conv2d(4, 6, 3, { groups: 4 })).toThrow(/4 input and 6 output channels do not split into 4 groups/);
+    expect(() => new Conv2d(4, 6, 3, { groups: 4 })).toThrow(
+      /4 input and 6 output channels do not split into 4 groups/,
+    );
   });
 });

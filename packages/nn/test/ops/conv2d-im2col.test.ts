@@ -19,7 +19,8 @@ afterAll(() => {
   T.setPoisonOutputs(false);
 });
 
-const geometry = (x: number[], w: number[], stride: number, padding: number) => convGeometry(T.empty(x), T.empty(w), null, { stride, padding });
+const geometry = (x: number[], w: number[], stride: number, padding: number) =>
+  convGeometry(T.empty(x), T.empty(w), null, { stride, padding });
 
 describe('conv2d by im2col + matmul (cpu family)', () => {
   it('applies to short, wide products: K <= 160, 64+ output channels, pixels a multiple of 64, OW a multiple of 4', () => {
@@ -41,9 +42,21 @@ describe('conv2d by im2col + matmul (cpu family)', () => {
   it('matches float64 in y, dx, dw and db (7x7 stride 2, padding 3, 3 -> 64 channels)', async () => {
     T.setKernelFamily('cpu');
     try {
-      await checkConv2d([2, 3, 32, 32], [64, 3, 7, 7], { stride: [2, 2], padding: [3, 3], dilation: [1, 1] }, true, 147);
+      await checkConv2d(
+        [2, 3, 32, 32],
+        [64, 3, 7, 7],
+        { stride: [2, 2], padding: [3, 3], dilation: [1, 1] },
+        true,
+        147,
+      );
       // Padding 1 at stride 1 over 2 channels, 5x5 (16x16 outputs): K = 50 padded to 52.
-      await checkConv2d([1, 2, 18, 18], [64, 2, 5, 5], { stride: [1, 1], padding: [1, 1], dilation: [1, 1] }, false, 52);
+      await checkConv2d(
+        [1, 2, 18, 18],
+        [64, 2, 5, 5],
+        { stride: [1, 1], padding: [1, 1], dilation: [1, 1] },
+        false,
+        52,
+      );
     } finally {
       T.setKernelFamily(null);
     }
@@ -53,7 +66,8 @@ describe('conv2d by im2col + matmul (cpu family)', () => {
     T.setKernelFamily('cpu');
     const x = T.randn([1, 3, 32, 32], { seed: 1 });
     const w = T.randn([64, 3, 7, 7], { seed: 2 });
-    const kernels = async () => (await T.profileKernels(() => conv2d(x, w, null, { stride: 2, padding: 3 }).data())).kernels.map((k) => k.name);
+    const kernels = async () =>
+      (await T.profileKernels(() => conv2d(x, w, null, { stride: 2, padding: 3 }).data())).kernels.map((k) => k.name);
     try {
       expect(await kernels()).toContain('nn_conv_im2col');
       // The weight gradient takes it too: no direct weight-gradient kernel, no padded copy.

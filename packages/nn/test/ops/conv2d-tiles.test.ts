@@ -49,8 +49,16 @@ describe('conv2d register blocks', () => {
   // gradient (conv2d-wgrad-klane-kernel.ts). 5 and 12 leave part of a channel block empty.
   it('takes lanes over pixels / k rows for at most 16 output channels (cpu family only)', () => {
     T.setKernelFamily('cpu');
-    expect([pixelLaneTiles(4), pixelLaneTiles(16), pixelLaneTiles(20)]).toEqual([{ toc: 8, tp: 4 }, { toc: 8, tp: 4 }, null]);
-    expect([wgradKLaneTiles(8), wgradKLaneTiles(12), wgradKLaneTiles(20)]).toEqual([{ toc: 8, tk: 1 }, { toc: 16, tk: 1 }, null]);
+    expect([pixelLaneTiles(4), pixelLaneTiles(16), pixelLaneTiles(20)]).toEqual([
+      { toc: 8, tp: 4 },
+      { toc: 8, tp: 4 },
+      null,
+    ]);
+    expect([wgradKLaneTiles(8), wgradKLaneTiles(12), wgradKLaneTiles(20)]).toEqual([
+      { toc: 8, tk: 1 },
+      { toc: 16, tk: 1 },
+      null,
+    ]);
     T.setKernelFamily('gpu');
     expect([pixelLaneTiles(16), wgradKLaneTiles(16)]).toEqual([null, null]);
     T.setKernelFamily(null);
@@ -72,7 +80,8 @@ describe('conv2d register blocks', () => {
     const b = T.tensor(Float32Array.of(0.5, 0.25), [2]);
     const y = await conv2d(x, w, b).data();
     let worst = 0;
-    for (let i = 0; i < xs.length; i++) worst = Math.max(worst, Math.abs(y[i]! - (2 * xs[i]! + 0.5)), Math.abs(y[xs.length + i]! - (-3 * xs[i]! + 0.25)));
+    for (let i = 0; i < xs.length; i++)
+      worst = Math.max(worst, Math.abs(y[i]! - (2 * xs[i]! + 0.5)), Math.abs(y[xs.length + i]! - (-3 * xs[i]! + 0.25)));
     expect(worst).toBeLessThan(1e-6);
     for (const t of [x, w, b]) t.dispose();
     T.setKernelFamily(null);
@@ -92,7 +101,10 @@ describe('conv2d register blocks', () => {
   // Every tile shape of the table (and a k step of 8), pinned, on an input whose pixel count and
   // reduction divide none of them: forward, data and weight gradients against the reference.
   const table = T.getGpuTileTable();
-  const shapes: [string, T.GpuTiles][] = [...T.GPU_SIZE_CLASSES.map((c) => [`table row ${c}`, table[c].tiles] as [string, T.GpuTiles]), ['4x8 in 8x4, k steps of 8', { tm: 4, tn: 8, wx: 8, wy: 4, bk: 8 }]];
+  const shapes: [string, T.GpuTiles][] = [
+    ...T.GPU_SIZE_CLASSES.map((c) => [`table row ${c}`, table[c].tiles] as [string, T.GpuTiles]),
+    ['4x8 in 8x4, k steps of 8', { tm: 4, tn: 8, wx: 8, wy: 4, bk: 8 }],
+  ];
   for (const [label, tiles] of shapes)
     it(`gpu family in tiles ${label} (${tiles.tm}x${tiles.tn} per thread in ${tiles.wx}x${tiles.wy}, k step ${tiles.bk})`, async () => {
       T.setKernelFamily('gpu');

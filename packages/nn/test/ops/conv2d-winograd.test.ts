@@ -6,7 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import { conv2d } from '../../src/ops/conv-pool.js';
 import { setConvAlgorithm, setConvTiles, winogradApplies } from '../../src/ops/conv2d.js';
-import { setWinogradChunkFloats, setWinogradTile, winogradTile, type WinogradTile } from '../../src/ops/conv2d-winograd.js';
+import {
+  setWinogradChunkFloats,
+  setWinogradTile,
+  winogradTile,
+  type WinogradTile,
+} from '../../src/ops/conv2d-winograd.js';
 import { checkConv2d } from '../helpers/conv-check.js';
 
 beforeAll(async () => {
@@ -22,7 +27,12 @@ afterAll(() => {
 });
 
 /** Run `body` on one kernel family with one conv algorithm (and tile); settings restored even when it fails. */
-async function on(family: 'cpu' | 'gpu', algorithm: 'auto' | 'winograd', body: () => Promise<void>, tile: WinogradTile | null = null): Promise<void> {
+async function on(
+  family: 'cpu' | 'gpu',
+  algorithm: 'auto' | 'winograd',
+  body: () => Promise<void>,
+  tile: WinogradTile | null = null,
+): Promise<void> {
   T.setKernelFamily(family);
   setConvAlgorithm(algorithm);
   setWinogradTile(tile);
@@ -37,7 +47,13 @@ async function on(family: 'cpu' | 'gpu', algorithm: 'auto' | 'winograd', body: (
 }
 
 /** y, dx, dw (and db) of a 3x3 stride-1 conv against the float64 reference. */
-function check(shape: [number, number, number, number], oc: number, padding: [number, number], bias: boolean, seed: number): Promise<void> {
+function check(
+  shape: [number, number, number, number],
+  oc: number,
+  padding: [number, number],
+  bias: boolean,
+  seed: number,
+): Promise<void> {
   return checkConv2d(shape, [oc, shape[1], 3, 3], { stride: [1, 1], padding, dilation: [1, 1] }, bias, seed);
 }
 
@@ -69,7 +85,8 @@ describe('conv2d by Winograd F(2x2, 3x3)', () => {
   ];
   for (const m of [2, 4] as const) {
     for (const [shape, oc, pad, bias] of cases)
-      it(`F(${m}x${m}): [${shape}] -> ${oc}, padding ${pad}${bias ? ', bias' : ''}`, () => on('cpu', 'winograd', () => check(shape, oc, pad, bias, shape[1] * 31 + oc + m), m));
+      it(`F(${m}x${m}): [${shape}] -> ${oc}, padding ${pad}${bias ? ', bias' : ''}`, () =>
+        on('cpu', 'winograd', () => check(shape, oc, pad, bias, shape[1] * 31 + oc + m), m));
 
     it(`F(${m}x${m}): in chunks of one and of three tile groups (intermediates bounded)`, () =>
       on(
@@ -85,12 +102,14 @@ describe('conv2d by Winograd F(2x2, 3x3)', () => {
         m,
       ));
 
-    it(`F(${m}x${m}): on the gpu family (its tiled matmul under the transforms)`, () => on('gpu', 'winograd', () => check([2, 6, 9, 10], 7, [1, 1], true, 77), m));
+    it(`F(${m}x${m}): on the gpu family (its tiled matmul under the transforms)`, () =>
+      on('gpu', 'winograd', () => check([2, 6, 9, 10], 7, [1, 1], true, 77), m));
   }
 
-  it('F(4x4) at 128 input channels (DenseNet\'s 3x3 convs): within 1e-5 of float64', () => on('cpu', 'winograd', () => check([1, 128, 12, 12], 8, [1, 1], false, 128), 4));
+  it("F(4x4) at 128 input channels (DenseNet's 3x3 convs): within 1e-5 of float64", () =>
+    on('cpu', 'winograd', () => check([1, 128, 12, 12], 8, [1, 1], false, 128), 4));
 
-  it('picks the tile with fewer GEMM columns x products: F(4x4) at DenseNet\'s 56², 28², 14² (and 12²), F(2x2) at 8² and 7²', () => {
+  it("picks the tile with fewer GEMM columns x products: F(4x4) at DenseNet's 56², 28², 14² (and 12²), F(2x2) at 8² and 7²", () => {
     expect([56, 28, 14, 12].map((s) => winogradTile(s, s))).toEqual([4, 4, 4, 4]);
     expect([8, 7, 4, 1].map((s) => winogradTile(s, s))).toEqual([2, 2, 2, 2]);
     setWinogradTile(2);
@@ -98,7 +117,8 @@ describe('conv2d by Winograd F(2x2, 3x3)', () => {
     setWinogradTile(null);
   });
 
-  it('by the automatic choice at 16 channels, as the layers use it', () => on('cpu', 'auto', () => check([2, 16, 10, 9], 16, [1, 1], true, 1616)));
+  it('by the automatic choice at 16 channels, as the layers use it', () =>
+    on('cpu', 'auto', () => check([2, 16, 10, 9], 16, [1, 1], true, 1616)));
 
   it('takes the weight gradient by Winograd too, from the unpadded input', () =>
     on('cpu', 'auto', async () => {

@@ -17,7 +17,11 @@ describe('softmaxCrossEntropy against PyTorch', () => {
       const x = toTensor(arrayOf(c, 'logits'), true);
       const targets = T.tensor(Int32Array.from(c.targets as number[]));
       const weight = c.weight ? toTensor(arrayOf(c, 'weight')) : undefined;
-      const loss = softmaxCrossEntropy(x, targets, { weight, labelSmoothing: c.label_smoothing as number, reduction: c.reduction as Reduction });
+      const loss = softmaxCrossEntropy(x, targets, {
+        weight,
+        labelSmoothing: c.label_smoothing as number,
+        reduction: c.reduction as Reduction,
+      });
       loss.backward(toTensor(arrayOf(c, 'g')));
       await expectGolden(loss, arrayOf(c, 'loss'), 1e-4, `${c.name} loss`);
       await expectGolden(x.grad!, arrayOf(c, 'dlogits'), 1e-3, `${c.name} dlogits`);
@@ -29,8 +33,12 @@ describe('softmaxCrossEntropy against PyTorch', () => {
 describe('softmaxCrossEntropy behaviour', () => {
   it('refuses a target outside [0, C) known on the host at the call, naming its position and value', () => {
     const x = T.randn([4, 2], { seed: 1 });
-    expect(() => softmaxCrossEntropy(x, T.tensor(Int32Array.from([1, 0, 1, 7])))).toThrow('softmaxCrossEntropy: target 7 at position 3 is outside [0, 2)');
-    expect(() => softmaxCrossEntropy(x, T.tensor(Int32Array.from([1, -1, 1, 0])), { reduction: 'none' })).toThrow('softmaxCrossEntropy: target -1 at position 1 is outside [0, 2)');
+    expect(() => softmaxCrossEntropy(x, T.tensor(Int32Array.from([1, 0, 1, 7])))).toThrow(
+      'softmaxCrossEntropy: target 7 at position 3 is outside [0, 2)',
+    );
+    expect(() => softmaxCrossEntropy(x, T.tensor(Int32Array.from([1, -1, 1, 0])), { reduction: 'none' })).toThrow(
+      'softmaxCrossEntropy: target -1 at position 1 is outside [0, 2)',
+    );
   });
 
   it('refuses a target outside [0, C) computed on the device at the next read, without reading out of bounds', async () => {
@@ -65,8 +73,12 @@ describe('softmaxCrossEntropy behaviour', () => {
   it('rejects f32 targets, wrong weight sizes and unknown reductions', () => {
     const x = T.randn([2, 3], { seed: 3 });
     expect(() => softmaxCrossEntropy(x, T.tensor([0, 1]))).toThrow(/targets must be i32 \[2\]/);
-    expect(() => softmaxCrossEntropy(x, T.tensor(Int32Array.from([0, 1])), { weight: T.ones([2]) })).toThrow(/weight must be f32 \[3\]/);
-    expect(() => softmaxCrossEntropy(x, T.tensor(Int32Array.from([0, 1])), { reduction: 'avg' as Reduction })).toThrow(/reduction/);
+    expect(() => softmaxCrossEntropy(x, T.tensor(Int32Array.from([0, 1])), { weight: T.ones([2]) })).toThrow(
+      /weight must be f32 \[3\]/,
+    );
+    expect(() => softmaxCrossEntropy(x, T.tensor(Int32Array.from([0, 1])), { reduction: 'avg' as Reduction })).toThrow(
+      /reduction/,
+    );
   });
 });
 

@@ -11,7 +11,11 @@ afterAll(() => T.setPoisonOutputs(false));
 describe('dropout', () => {
   it('keeps about 1 - p of the elements, scaled by 1 / (1 - p), and preserves the mean', async () => {
     const n = 40_001; // not a multiple of 4: the scalar kernel
-    for (const [p, seed] of [[0.5, 1], [0.2, 2], [0.9, 3]] as const) {
+    for (const [p, seed] of [
+      [0.5, 1],
+      [0.2, 2],
+      [0.9, 3],
+    ] as const) {
       const y = await dropout(T.ones([n]), p, { training: true, seed }).data();
       let kept = 0;
       for (const v of y) {
@@ -52,7 +56,10 @@ describe('dropout', () => {
   });
 
   it('backward applies the forward mask to the gradient', async () => {
-    for (const shape of [[6, 7, 5], [8, 16]]) {
+    for (const shape of [
+      [6, 7, 5],
+      [8, 16],
+    ]) {
       const x = T.randn(shape, { seed: 5 });
       x.requiresGrad = true;
       const g = T.randn(shape, { seed: 6 });

@@ -24,7 +24,12 @@ describe('localResponseNorm against PyTorch', () => {
       it(`${family}: ${c.name as string}`, async () => {
         T.setKernelFamily(family);
         const x = toTensor(arrayOf(c, 'x'), true);
-        const y = localResponseNorm(x, { size: c.size as number, alpha: c.alpha as number, beta: c.beta as number, k: c.k as number });
+        const y = localResponseNorm(x, {
+          size: c.size as number,
+          alpha: c.alpha as number,
+          beta: c.beta as number,
+          k: c.k as number,
+        });
         y.backward(toTensor(arrayOf(c, 'g')));
         await expectGolden(y, arrayOf(c, 'y'), 1e-4, `${c.name} y`);
         await expectGolden(x.grad!, arrayOf(c, 'dx'), 1e-3, `${c.name} dx`);
@@ -35,13 +40,21 @@ describe('localResponseNorm against PyTorch', () => {
 });
 
 /** float64 reference of PyTorch's formula. */
-function reference(x: Float32Array, [N, C, S]: number[], size: number, alpha: number, beta: number, k: number): number[] {
+function reference(
+  x: Float32Array,
+  [N, C, S]: number[],
+  size: number,
+  alpha: number,
+  beta: number,
+  k: number,
+): number[] {
   const out = new Array<number>(x.length);
   for (let n = 0; n < N!; n++)
     for (let c = 0; c < C!; c++)
       for (let s = 0; s < S!; s++) {
         let sum = 0;
-        for (let j = c - Math.floor(size / 2); j <= c + Math.floor((size - 1) / 2); j++) if (j >= 0 && j < C!) sum += x[(n * C! + j) * S! + s]! ** 2;
+        for (let j = c - Math.floor(size / 2); j <= c + Math.floor((size - 1) / 2); j++)
+          if (j >= 0 && j < C!) sum += x[(n * C! + j) * S! + s]! ** 2;
         out[(n * C! + c) * S! + s] = x[(n * C! + c) * S! + s]! / (k + (alpha / size) * sum) ** beta;
       }
   return out;
@@ -54,7 +67,10 @@ describe('localResponseNorm at AlexNet shapes', () => {
       const shape = [2, 96, 13, 13];
       const x = T.randn(shape, { seed: 3, std: 4 });
       const y = localResponseNorm(x, { size: 5, alpha: 5e-4, k: 2 });
-      const want: GoldenArray = { shape, data: reference((await x.data()) as Float32Array, [2, 96, 169], 5, 5e-4, 0.75, 2) };
+      const want: GoldenArray = {
+        shape,
+        data: reference((await x.data()) as Float32Array, [2, 96, 169], 5, 5e-4, 0.75, 2),
+      };
       await expectGolden(y, want, 1e-4, 'y');
     });
   }

@@ -3,7 +3,14 @@
 // families; both still run so a family switch can never route around them unnoticed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { adaptiveAvgPool2d, avgPool2d, globalAvgPool2d, maxPool2d, poolOutputSize, type IntPair } from '../../src/ops/conv-pool.js';
+import {
+  adaptiveAvgPool2d,
+  avgPool2d,
+  globalAvgPool2d,
+  maxPool2d,
+  poolOutputSize,
+  type IntPair,
+} from '../../src/ops/conv-pool.js';
 import { arrayOf, expectGolden, loadGolden, toTensor, type GoldenCase } from '../helpers/golden.js';
 
 const cases = loadGolden('conv_pool').filter((c) => c.op !== 'conv2d');
@@ -18,7 +25,12 @@ afterAll(() => {
 });
 
 function run(c: GoldenCase, x: T.Tensor): T.Tensor {
-  const o = { kernel: c.kernel as IntPair, stride: c.stride as IntPair, padding: c.padding as IntPair, ceilMode: c.ceilMode as boolean };
+  const o = {
+    kernel: c.kernel as IntPair,
+    stride: c.stride as IntPair,
+    padding: c.padding as IntPair,
+    ceilMode: c.ceilMode as boolean,
+  };
   if (c.op === 'maxPool2d') return maxPool2d(x, o);
   if (c.op === 'avgPool2d') return avgPool2d(x, { ...o, countIncludePad: c.countIncludePad as boolean });
   return adaptiveAvgPool2d(x, c.size as IntPair);

@@ -27,7 +27,8 @@ describe('sgdStep against torch.optim.SGD (3 steps)', () => {
       for (const [k, s] of (c.steps as GoldenCase[]).entries()) {
         const grads = (s.grads as GoldenArray[]).map((a) => toTensor(a));
         buffers = T.scope(() => sgdStep(params, grads, buffers, optionsOf(c)));
-        for (const [i, p] of params.entries()) await expectGolden(p, (s.params as GoldenArray[])[i]!, 1e-4, `step ${k + 1} param ${i}`);
+        for (const [i, p] of params.entries())
+          await expectGolden(p, (s.params as GoldenArray[])[i]!, 1e-4, `step ${k + 1} param ${i}`);
       }
       expect(buffers!.every((b) => (c.momentum === 0 ? b === null : b !== null && !b.isDisposed))).toBe(true);
       for (const t of [...params, ...buffers!]) t?.dispose();
@@ -36,7 +37,12 @@ describe('sgdStep against torch.optim.SGD (3 steps)', () => {
 });
 
 /** PyTorch's rule in float64. */
-function reference(p: number[], g: number[], b: number[] | null, o: Required<SgdOptions>): { p: number[]; b: number[] | null } {
+function reference(
+  p: number[],
+  g: number[],
+  b: number[] | null,
+  o: Required<SgdOptions>,
+): { p: number[]; b: number[] | null } {
   const outP: number[] = [];
   const outB: number[] = [];
   for (let i = 0; i < p.length; i++) {
@@ -75,12 +81,15 @@ describe('sgdStep batching', () => {
       const before = T.getEngine().counters.dispatches;
       buffers = sgdStep(params, grads, buffers, o);
       // Step 2 only: on step 1 the poisoned new buffers add fill dispatches of their own.
-      if (step === 1) expect(T.getEngine().counters.dispatches - before).toBe(Math.ceil(12 / Math.min(16, Math.floor(limit / 3))));
+      if (step === 1)
+        expect(T.getEngine().counters.dispatches - before).toBe(Math.ceil(12 / Math.min(16, Math.floor(limit / 3))));
       for (const g of grads) g?.dispose();
     }
     expect(buffers[4]).toBeNull();
-    for (const [i, p] of params.entries()) await expectGolden(p, { shape: [sizes[i]!], data: wantP[i]! }, 1e-5, `param ${i}`);
-    for (const [i, b] of buffers.entries()) if (b) await expectGolden(b, { shape: [sizes[i]!], data: wantB[i]! }, 1e-5, `buffer ${i}`);
+    for (const [i, p] of params.entries())
+      await expectGolden(p, { shape: [sizes[i]!], data: wantP[i]! }, 1e-5, `param ${i}`);
+    for (const [i, b] of buffers.entries())
+      if (b) await expectGolden(b, { shape: [sizes[i]!], data: wantB[i]! }, 1e-5, `buffer ${i}`);
     for (const t of [...params, ...buffers]) t?.dispose();
   });
 

@@ -25,7 +25,12 @@ describe('Upsample against PyTorch', () => {
     for (const c of cases) {
       it(`${family}: ${c.name as string}`, async () => {
         T.setKernelFamily(family);
-        const a = c.args as { mode: 'nearest' | 'bilinear'; size?: [number, number]; scaleFactor?: number; alignCorners?: boolean };
+        const a = c.args as {
+          mode: 'nearest' | 'bilinear';
+          size?: [number, number];
+          scaleFactor?: number;
+          alignCorners?: boolean;
+        };
         const x = toTensor(arrayOf(c, 'x'), true);
         const y = new Upsample(a as UpsampleOptions).forward(x);
         y.backward(toTensor(arrayOf(c, 'g')));
@@ -56,7 +61,9 @@ function bilinearRef(x: Arr, Ho: number, Wo: number, alignCorners: boolean): Arr
       for (let ow = 0; ow < Wo; ow++) {
         const [r, s] = [ah[oh]!, aw[ow]!];
         const at = (h: number, w: number) => x.data[(p * H + h) * W + w]!;
-        out[(p * Ho + oh) * Wo + ow] = (1 - r.l1) * ((1 - s.l1) * at(r.i0, s.i0) + s.l1 * at(r.i0, s.i1)) + r.l1 * ((1 - s.l1) * at(r.i1, s.i0) + s.l1 * at(r.i1, s.i1));
+        out[(p * Ho + oh) * Wo + ow] =
+          (1 - r.l1) * ((1 - s.l1) * at(r.i0, s.i0) + s.l1 * at(r.i0, s.i1)) +
+          r.l1 * ((1 - s.l1) * at(r.i1, s.i0) + s.l1 * at(r.i1, s.i1));
       }
   return { shape: [N, C, Ho, Wo], data: out };
 }
@@ -69,7 +76,13 @@ describe('bilinear against a float64 reference at awkward sizes', () => {
         const [N, C, H, W] = awkwardShape(family === 'cpu' ? 701 : 702, 4, 6);
         const [Ho, Wo] = awkwardShape(alignCorners ? 703 : 704, 2, 13);
         const x = uniformArr([N!, C!, H!, W!], 9);
-        await gradCheck({ label: `bilinear [${N}, ${C}, ${H}, ${W}] -> [${Ho}, ${Wo}]`, inputs: [x], wrt: [0], gpu: ([t]) => interpolate(t!, { size: [Ho!, Wo!], mode: 'bilinear', alignCorners }), ref: ([a]) => bilinearRef(a!, Ho!, Wo!, alignCorners) });
+        await gradCheck({
+          label: `bilinear [${N}, ${C}, ${H}, ${W}] -> [${Ho}, ${Wo}]`,
+          inputs: [x],
+          wrt: [0],
+          gpu: ([t]) => interpolate(t!, { size: [Ho!, Wo!], mode: 'bilinear', alignCorners }),
+          ref: ([a]) => bilinearRef(a!, Ho!, Wo!, alignCorners),
+        });
       });
     }
   }

@@ -3,7 +3,18 @@
 // one bit for bit; state dicts have PyTorch's layout; one step takes few dispatches.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { Adam, AdamW, Conv2d, Flatten, Linear, ReLU, RMSprop, Sequential, softmaxCrossEntropy, type Optimizer } from '../../src/index.js';
+import {
+  Adam,
+  AdamW,
+  Conv2d,
+  Flatten,
+  Linear,
+  ReLU,
+  RMSprop,
+  Sequential,
+  softmaxCrossEntropy,
+  type Optimizer,
+} from '../../src/index.js';
 import { slotsPerDispatch } from '../../src/ops/multi-tensor.js';
 import { adamRule } from '../../src/ops/adam.js';
 import { expectGolden, loadGolden, stateMap, toTensor, type GoldenArray, type GoldenCase } from '../helpers/golden.js';
@@ -21,17 +32,25 @@ afterAll(() => T.setPoisonOutputs(false));
 const golden = all.find((c) => c.op === 'inputs')!;
 
 function build(): Sequential {
-  const net = new Sequential(new Conv2d(2, 4, 3, { stride: 2, padding: 1 }), new ReLU(), new Flatten(), new Linear(64, 3));
+  const net = new Sequential(
+    new Conv2d(2, 4, 3, { stride: 2, padding: 1 }),
+    new ReLU(),
+    new Flatten(),
+    new Linear(64, 3),
+  );
   net.loadStateDict(stateMap(golden.init as Record<string, GoldenArray>), true);
   return net;
 }
 
-const camel = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v]));
+const camel = (o: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v]));
 
 function optimizer(c: GoldenCase, net: Sequential): Optimizer<{ lr: number }> {
   const options = camel(c.options as Record<string, unknown>);
   const head = c.head as Record<string, unknown> | null;
-  const params = head ? [{ params: net.at(0).parameters() }, { params: net.at(3).parameters(), ...camel(head) }] : net.parameters();
+  const params = head
+    ? [{ params: net.at(0).parameters() }, { params: net.at(3).parameters(), ...camel(head) }]
+    : net.parameters();
   switch (c.optimizer) {
     case 'Adam':
       return new Adam(params, options);
@@ -66,15 +85,19 @@ describe('adaptive optimizers against torch.optim (20 steps of a conv net)', () 
         losses.push(await loss.item());
         loss.dispose();
       }
-      losses.forEach((l, i) => expect(Math.abs(l - (c.losses as number[])[i]!), `loss ${i + 1}`).toBeLessThan(1e-5 * Math.max(1, Math.abs(l))));
+      losses.forEach((l, i) =>
+        expect(Math.abs(l - (c.losses as number[])[i]!), `loss ${i + 1}`).toBeLessThan(1e-5 * Math.max(1, Math.abs(l))),
+      );
       const sd = net.stateDict();
-      for (const [k, v] of Object.entries(c.final as Record<string, GoldenArray>)) await expectGolden(sd.get(k)!, v, 1e-5, k);
+      for (const [k, v] of Object.entries(c.final as Record<string, GoldenArray>))
+        await expectGolden(sd.get(k)!, v, 1e-5, k);
       const state = opt.stateDict();
       for (const s of state.state.values()) {
         expect(Object.keys(s).sort(), 'state keys').toEqual(c.stateKeys);
         expect(s.step).toBe(20);
       }
-      for (const k of Object.keys(state.param_groups[0]!)) if (k !== 'initial_lr') expect(c.groupKeys as string[], `group key ${k}`).toContain(k);
+      for (const k of Object.keys(state.param_groups[0]!))
+        if (k !== 'initial_lr') expect(c.groupKeys as string[], `group key ${k}`).toContain(k);
     });
   }
 });
@@ -97,7 +120,8 @@ describe('resuming from a state dict', () => {
       step(b, ob, x, y).dispose();
       for (let i = 0; i < 12; i++) step(resumed, or, x, y).dispose();
       const want = a.stateDict();
-      for (const [k, t] of resumed.stateDict()) expect(Array.from(await t.data()), k).toEqual(Array.from(await want.get(k)!.data()));
+      for (const [k, t] of resumed.stateDict())
+        expect(Array.from(await t.data()), k).toEqual(Array.from(await want.get(k)!.data()));
       const [sa, sr] = [oa.stateDict(), or.stateDict()];
       for (const [i, s] of sa.state) {
         for (const [k, v] of Object.entries(s)) {
@@ -129,7 +153,9 @@ describe('optimizer state dicts and dispatches', () => {
   });
 
   it('gives each group its own options (betas are not shared)', () => {
-    const opt = new Adam([{ params: [T.zeros([1]).keep()] }, { params: [T.zeros([1]).keep()], lr: 0.5 }], { betas: [0.8, 0.9] });
+    const opt = new Adam([{ params: [T.zeros([1]).keep()] }, { params: [T.zeros([1]).keep()], lr: 0.5 }], {
+      betas: [0.8, 0.9],
+    });
     opt.paramGroups[0]!.betas[0] = 0.5;
     expect(opt.paramGroups[1]).toMatchObject({ lr: 0.5, betas: [0.8, 0.9] });
   });
@@ -143,7 +169,15 @@ describe('optimizer state dicts and dispatches', () => {
     const sd = opt.stateDict();
     expect([...sd.state.keys()]).toEqual([1]);
     expect(sd.state.get(1)!.step).toBe(1);
-    expect(sd.param_groups[0]).toMatchObject({ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 1e-2, amsgrad: false, maximize: false, params: [0, 1] });
+    expect(sd.param_groups[0]).toMatchObject({
+      lr: 1e-3,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      weight_decay: 1e-2,
+      amsgrad: false,
+      maximize: false,
+      params: [0, 1],
+    });
   });
 
   it('keeps the state buffers the options ask for when they change between steps', async () => {
@@ -154,7 +188,12 @@ describe('optimizer state dicts and dispatches', () => {
     opt.paramGroups[0]!.momentum = 0.9;
     opt.paramGroups[0]!.centered = true;
     opt.step();
-    expect(Object.keys(opt.stateDict().state.get(0)!).sort()).toEqual(['grad_avg', 'momentum_buffer', 'square_avg', 'step']);
+    expect(Object.keys(opt.stateDict().state.get(0)!).sort()).toEqual([
+      'grad_avg',
+      'momentum_buffer',
+      'square_avg',
+      'step',
+    ]);
     opt.paramGroups[0]!.momentum = 0;
     opt.step();
     const sd = opt.stateDict();
@@ -180,7 +219,9 @@ describe('optimizer state dicts and dispatches', () => {
     expect(() => dst().loadStateDict(small)).toThrow(/'exp_avg' of parameter 0 must be a tensor of 4 values/);
     const missing = { ...sd, state: new Map([[0, { step: 1, exp_avg: T.zeros([4]) }]]) };
     expect(() => dst().loadStateDict(missing)).toThrow(/parameter 0 has no 'exp_avg_sq'/);
-    expect(() => dst().loadStateDict({ ...sd, state: new Map([[3, sd.state.get(0)!]]) })).toThrow(/state for parameter 3, the optimizer has 1/);
+    expect(() => dst().loadStateDict({ ...sd, state: new Map([[3, sd.state.get(0)!]]) })).toThrow(
+      /state for parameter 3, the optimizer has 1/,
+    );
     expect(() => new Adam([p], { betas: [0.9, 1] })).toThrow(/betas\[1\] must be a number in \[0, 1\)/);
     expect(() => new RMSprop([p], { lr: -1 })).toThrow(/lr must be/);
     expect(() => new AdamW([])).toThrow(/AdamW: got an empty parameter list/);

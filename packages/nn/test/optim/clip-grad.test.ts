@@ -51,7 +51,8 @@ describe('clipGradValue_ against torch.nn.utils.clip_grad_value_', () => {
     it(c.name as string, async () => {
       const params = withGrads(c);
       clipGradValue_(params, c.clipValue as number);
-      for (const [i, p] of params.entries()) await expectGolden(p.grad!, (c.clipped as GoldenArray[])[i]!, 1e-7, `grad ${i}`);
+      for (const [i, p] of params.entries())
+        await expectGolden(p.grad!, (c.clipped as GoldenArray[])[i]!, 1e-7, `grad ${i}`);
     });
   }
 });

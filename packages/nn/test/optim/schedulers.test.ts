@@ -1,9 +1,21 @@
 // Learning-rate schedules against torch.optim.lr_scheduler (fixtures/golden/schedulers.json).
 import { describe, expect, it } from 'vitest';
-import { CosineAnnealingLR, ExponentialLR, MultiStepLR, ReduceLROnPlateau, StepLR, type HasParamGroups } from '../../src/index.js';
+import {
+  CosineAnnealingLR,
+  ExponentialLR,
+  MultiStepLR,
+  ReduceLROnPlateau,
+  StepLR,
+  type HasParamGroups,
+} from '../../src/index.js';
 import { loadGolden } from '../helpers/golden.js';
 
-const cases = loadGolden('schedulers') as { name: string; args: Record<string, number & number[]>; lrs: number[][]; metrics?: number[] }[];
+const cases = loadGolden('schedulers') as {
+  name: string;
+  args: Record<string, number & number[]>;
+  lrs: number[][];
+  metrics?: number[];
+}[];
 
 function groups(): HasParamGroups {
   return { paramGroups: [{ lr: 0.1 }, { lr: 0.5 }] };
@@ -30,7 +42,11 @@ describe('LR schedulers match PyTorch', () => {
       const o = groups();
       const got: number[][] = [];
       if (c.name === 'ReduceLROnPlateau') {
-        const s = new ReduceLROnPlateau(o, { patience: c.args.patience, factor: c.args.factor, cooldown: c.args.cooldown });
+        const s = new ReduceLROnPlateau(o, {
+          patience: c.args.patience,
+          factor: c.args.factor,
+          cooldown: c.args.cooldown,
+        });
         for (const m of c.metrics!) {
           s.step(m);
           got.push(s.getLastLr());
@@ -42,7 +58,9 @@ describe('LR schedulers match PyTorch', () => {
           got.push(s.getLastLr());
         }
       }
-      got.forEach((lrs, e) => lrs.forEach((lr, g) => expect(lr, `${c.name} epoch ${e + 1} group ${g}`).toBeCloseTo(c.lrs[e]![g]!, 12)));
+      got.forEach((lrs, e) =>
+        lrs.forEach((lr, g) => expect(lr, `${c.name} epoch ${e + 1} group ${g}`).toBeCloseTo(c.lrs[e]![g]!, 12)),
+      );
     });
   }
 

@@ -3,7 +3,17 @@
 // groups; and an optimizer state round trip that continues exactly.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU, SGD, Sequential, softmaxCrossEntropy } from '../../src/index.js';
+import {
+  BatchNorm2d,
+  Conv2d,
+  Flatten,
+  Linear,
+  MaxPool2d,
+  ReLU,
+  SGD,
+  Sequential,
+  softmaxCrossEntropy,
+} from '../../src/index.js';
 import { arrayOf, expectGolden, loadGolden, stateMap, toTensor, type GoldenArray } from '../helpers/golden.js';
 
 beforeAll(async () => {
@@ -13,7 +23,16 @@ beforeAll(async () => {
 const c = loadGolden('train_step')[0]!;
 
 function build(): Sequential {
-  const net = new Sequential(new Conv2d(3, 6, 3, { stride: 2, padding: 1 }), new BatchNorm2d(6), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(96, 5), new ReLU(), new Linear(5, 3));
+  const net = new Sequential(
+    new Conv2d(3, 6, 3, { stride: 2, padding: 1 }),
+    new BatchNorm2d(6),
+    new ReLU(),
+    new MaxPool2d(2),
+    new Flatten(),
+    new Linear(96, 5),
+    new ReLU(),
+    new Linear(5, 3),
+  );
   net.loadStateDict(stateMap(c.init as Record<string, GoldenArray>), false);
   return net;
 }
@@ -21,7 +40,11 @@ function build(): Sequential {
 function optimizer(net: Sequential): SGD {
   const head = [...net.at(5).parameters(), ...net.at(7).parameters()];
   const body = net.parameters().filter((p) => !head.includes(p));
-  return new SGD([{ params: body }, { params: head, lr: 0.05, weightDecay: 0 }], { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
+  return new SGD([{ params: body }, { params: head, lr: 0.05, weightDecay: 0 }], {
+    lr: 0.1,
+    momentum: 0.9,
+    weightDecay: 5e-4,
+  });
 }
 
 function step(net: Sequential, opt: SGD, x: T.Tensor, y: T.Tensor, w: T.Tensor): T.Tensor {
@@ -43,7 +66,8 @@ describe('training step parity with PyTorch', () => {
     for (let i = 0; i < 3; i++) losses.push(await step(net, opt, x, y, w).item());
     losses.forEach((l, i) => expect(Math.abs(l - (c.losses as number[])[i]!) / Math.abs(l)).toBeLessThan(1e-4));
     const sd = net.stateDict();
-    for (const [k, v] of Object.entries(c.final as Record<string, GoldenArray>)) await expectGolden(sd.get(k)!, v, 1e-3, k);
+    for (const [k, v] of Object.entries(c.final as Record<string, GoldenArray>))
+      await expectGolden(sd.get(k)!, v, 1e-3, k);
   });
 
   it('resuming from the optimizer state continues exactly', async () => {

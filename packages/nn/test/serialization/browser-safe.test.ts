@@ -14,7 +14,8 @@ test('browser-safe files use no Node APIs and import only each other and fflate'
     const src = readFileSync(join(SRC, f), 'utf8');
     const imports = [...src.matchAll(/from '([^']+)'/g)].map((m) => m[1]!);
     for (const i of imports) expect(i.startsWith('./') || i === 'fflate', `${f} imports ${i}`).toBe(true);
-    for (const i of imports.filter((x) => x.startsWith('./'))) expect(i.endsWith('-node.js') || i === './node.js', `${f} imports ${i}`).toBe(false);
+    for (const i of imports.filter((x) => x.startsWith('./')))
+      expect(i.endsWith('-node.js') || i === './node.js', `${f} imports ${i}`).toBe(false);
     expect(/\bBuffer\b|\bprocess\.|\brequire\(/.test(src), f).toBe(false);
   }
 });

@@ -28,30 +28,97 @@ describe('unpickle values', () => {
   test('ints, longs, floats, strings, bytes, bools, None', () => {
     const bytes = pkl(
       0x28, // MARK
-      0x4a, [0xff, 0xff, 0xff, 0xff], // BININT -1
-      0x4b, 200, // BININT1
-      0x4d, [0x34, 0x12], // BININT2 0x1234
-      0x8a, 1, [0xff], // LONG1 -1
-      0x8a, 9, [0, 0, 0, 0, 0, 0, 0, 0, 1], // LONG1 2^64 -> bigint
-      0x8a, 0, // LONG1 0 (empty payload)
-      0x47, f64be(-1.25e-3), // BINFLOAT
-      0x58, u32(3), 'abc', // BINUNICODE
-      0x8c, 2, [0xc3, 0xa9], // SHORT_BINUNICODE 'é'
-      0x55, 2, 'py', // SHORT_BINSTRING
-      0x43, 2, [1, 2], // SHORT_BINBYTES
-      0x88, 0x89, 0x4e, // True False None
+      0x4a,
+      [0xff, 0xff, 0xff, 0xff], // BININT -1
+      0x4b,
+      200, // BININT1
+      0x4d,
+      [0x34, 0x12], // BININT2 0x1234
+      0x8a,
+      1,
+      [0xff], // LONG1 -1
+      0x8a,
+      9,
+      [0, 0, 0, 0, 0, 0, 0, 0, 1], // LONG1 2^64 -> bigint
+      0x8a,
+      0, // LONG1 0 (empty payload)
+      0x47,
+      f64be(-1.25e-3), // BINFLOAT
+      0x58,
+      u32(3),
+      'abc', // BINUNICODE
+      0x8c,
+      2,
+      [0xc3, 0xa9], // SHORT_BINUNICODE 'é'
+      0x55,
+      2,
+      'py', // SHORT_BINSTRING
+      0x43,
+      2,
+      [1, 2], // SHORT_BINBYTES
+      0x88,
+      0x89,
+      0x4e, // True False None
       0x74, // TUPLE
       0x2e,
     );
-    expect(unpickle(bytes, noGlobals).value).toEqual([-1, 200, 0x1234, -1, 2n ** 64n, 0, -1.25e-3, 'abc', 'é', 'py', new Uint8Array([1, 2]), true, false, null]);
+    expect(unpickle(bytes, noGlobals).value).toEqual([
+      -1,
+      200,
+      0x1234,
+      -1,
+      2n ** 64n,
+      0,
+      -1.25e-3,
+      'abc',
+      'é',
+      'py',
+      new Uint8Array([1, 2]),
+      true,
+      false,
+      null,
+    ]);
   });
 
   test('dicts keep order; lists, tuples and memo references', () => {
     const bytes = pkl(
-      0x7d, 0x71, 0, // EMPTY_DICT, BINPUT 0
-      0x28, 0x8c, 1, 'z', 0x4b, 1, 0x8c, 1, 'a', 0x5d, 0x71, 1, 0x28, 0x4b, 2, 0x4b, 3, 0x65, 0x75, // {z: 1, a: [2, 3]}
-      0x8c, 1, 'b', 0x68, 1, 0x73, // SETITEM b = memo[1] (same list)
-      0x8c, 1, 't', 0x4b, 4, 0x4b, 5, 0x86, 0x73, // t = (4, 5)
+      0x7d,
+      0x71,
+      0, // EMPTY_DICT, BINPUT 0
+      0x28,
+      0x8c,
+      1,
+      'z',
+      0x4b,
+      1,
+      0x8c,
+      1,
+      'a',
+      0x5d,
+      0x71,
+      1,
+      0x28,
+      0x4b,
+      2,
+      0x4b,
+      3,
+      0x65,
+      0x75, // {z: 1, a: [2, 3]}
+      0x8c,
+      1,
+      'b',
+      0x68,
+      1,
+      0x73, // SETITEM b = memo[1] (same list)
+      0x8c,
+      1,
+      't',
+      0x4b,
+      4,
+      0x4b,
+      5,
+      0x86,
+      0x73, // t = (4, 5)
       0x2e,
     );
     const d = unpickle(bytes, noGlobals).value as Map<string, unknown>;
@@ -71,18 +138,29 @@ describe('unpickle values', () => {
   test('REDUCE calls only allow-listed stand-ins', () => {
     const hooks: UnpickleHooks = {
       file: 't.pkl',
-      findGlobal: (m, n) => (m === 'ok' && n === 'pair' ? pickleGlobal('ok', 'pair', (args) => ({ pair: [...args] })) : noGlobals.findGlobal(m, n)),
+      findGlobal: (m, n) =>
+        m === 'ok' && n === 'pair'
+          ? pickleGlobal('ok', 'pair', (args) => ({ pair: [...args] }))
+          : noGlobals.findGlobal(m, n),
     };
-    expect(unpickle(pkl(0x63, 'ok\npair\n', 0x4b, 1, 0x4b, 2, 0x86, 0x52, 0x2e), hooks).value).toEqual({ pair: [1, 2] });
+    expect(unpickle(pkl(0x63, 'ok\npair\n', 0x4b, 1, 0x4b, 2, 0x86, 0x52, 0x2e), hooks).value).toEqual({
+      pair: [1, 2],
+    });
     expect(() => unpickle(pkl(0x63, 'os\nsystem\n', 0x2e), hooks)).toThrow("refusing pickle global 'os.system'");
-    expect(() => unpickle(pkl(0x8c, 2, 'os', 0x8c, 5, 'popen', 0x93, 0x2e), hooks)).toThrow("refusing pickle global 'os.popen'");
+    expect(() => unpickle(pkl(0x8c, 2, 'os', 0x8c, 5, 'popen', 0x93, 0x2e), hooks)).toThrow(
+      "refusing pickle global 'os.popen'",
+    );
   });
 });
 
 describe('unpickle refusals', () => {
   const cases: Array<[string, Uint8Array, RegExp]> = [
     ['unknown opcode', pkl(0x81, 0x2e), /unsupported opcode 0x81 \(NEWOBJ\)/],
-    ['calling a non-callable', pkl(0x4b, 1, 0x29, 0x52, 0x2e), /REDUCE calls a number, which is not an allowed callable/],
+    [
+      'calling a non-callable',
+      pkl(0x4b, 1, 0x29, 0x52, 0x2e),
+      /REDUCE calls a number, which is not an allowed callable/,
+    ],
     ['BUILD on a list', pkl(0x5d, 0x7d, 0x62, 0x2e), /BUILD \(set object state\) on a list/],
     ['memo miss', pkl(0x68, 5, 0x2e), /memo entry 5 was never stored/],
     ['stack underflow', pkl(0x30, 0x2e), /stack underflow/],

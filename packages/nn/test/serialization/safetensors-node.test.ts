@@ -7,7 +7,12 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, test } from 'vitest';
 import { decodeSafetensors, encodeSafetensors, SerializationError } from '../../src/serialization/index.js';
-import { readSafetensorsFile, SafetensorsFileReader, SafetensorsFileWriter, writeSafetensorsFile } from '../../src/serialization/node.js';
+import {
+  readSafetensorsFile,
+  SafetensorsFileReader,
+  SafetensorsFileWriter,
+  writeSafetensorsFile,
+} from '../../src/serialization/node.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spine-safetensors-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,7 +41,9 @@ describe('files', () => {
     const pool = Buffer.alloc(encoded.byteLength + 24, 0x7f);
     pool.set(encoded, 16);
     const buffer = pool.subarray(16, 16 + encoded.byteLength);
-    expect(decodeSafetensors(buffer, { int64: 'bigint' })).toEqual(decodeSafetensors(new Uint8Array(encoded), { int64: 'bigint' }));
+    expect(decodeSafetensors(buffer, { int64: 'bigint' })).toEqual(
+      decodeSafetensors(new Uint8Array(encoded), { int64: 'bigint' }),
+    );
   });
 
   test('the reader reads tensors on demand, in any order', async () => {
@@ -74,10 +81,15 @@ describe('files', () => {
   test('a failed write leaves no partial file and keeps the existing one', async () => {
     const path = join(dir, 'keep.safetensors');
     writeFileSync(path, 'previous result');
-    const w = await SafetensorsFileWriter.create(path, [{ name: 'a', dtype: 'F32', shape: [2] }, { name: 'b', dtype: 'F32', shape: [1] }]);
+    const w = await SafetensorsFileWriter.create(path, [
+      { name: 'a', dtype: 'F32', shape: [2] },
+      { name: 'b', dtype: 'F32', shape: [1] },
+    ]);
     await w.write('a', new Float32Array(2));
     await expect(w.close()).rejects.toThrow(/tensor 'b': closed before 1 declared tensor\(s\) were written/);
-    await expect(writeSafetensorsFile(path, { x: { shape: [2], data: new Float32Array(1) } })).rejects.toThrow(SerializationError);
+    await expect(writeSafetensorsFile(path, { x: { shape: [2], data: new Float32Array(1) } })).rejects.toThrow(
+      SerializationError,
+    );
     expect(readFileSync(path, 'utf8')).toBe('previous result');
     expect(readdirSync(dir).filter((f) => f.startsWith('keep'))).toEqual(['keep.safetensors']);
   });
@@ -85,9 +97,13 @@ describe('files', () => {
   test('a truncated file is refused when opened, naming the last tensor', async () => {
     const path = join(dir, 'cut.safetensors');
     writeFileSync(path, encodeSafetensors(small).subarray(0, -3));
-    await expect(SafetensorsFileReader.open(path)).rejects.toThrow(`${path}: tensor 'idx': tensor data run 3 bytes past the end of the file`);
+    await expect(SafetensorsFileReader.open(path)).rejects.toThrow(
+      `${path}: tensor 'idx': tensor data run 3 bytes past the end of the file`,
+    );
     writeFileSync(path, new Uint8Array([200, 0, 0, 0, 0, 0, 0, 0, 123]));
-    await expect(SafetensorsFileReader.open(path)).rejects.toThrow(/header length 200 runs past the end of the 9-byte file/);
+    await expect(SafetensorsFileReader.open(path)).rejects.toThrow(
+      /header length 200 runs past the end of the 9-byte file/,
+    );
   });
 });
 
@@ -107,7 +123,11 @@ describe('streaming a file larger than 64 MB', () => {
 
   test('write and read hold about one tensor at a time, not the file', async () => {
     const path = join(dir, 'big.safetensors');
-    const specs = Array.from({ length: TENSORS }, (_, t) => ({ name: `layer${t}.weight`, dtype: 'F32' as const, shape: [1024, 1024] }));
+    const specs = Array.from({ length: TENSORS }, (_, t) => ({
+      name: `layer${t}.weight`,
+      dtype: 'F32' as const,
+      shape: [1024, 1024],
+    }));
     const base = liveBuffers();
     let peak = 0;
     const w = await SafetensorsFileWriter.create(path, specs, { purpose: 'streaming test' });

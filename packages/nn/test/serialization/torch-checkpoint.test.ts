@@ -30,7 +30,9 @@ describe('readTorchCheckpointFile matches torch.load', () => {
         const t = got.get(key)!;
         expect({ key, dtype: t.dtype, shape: t.shape }).toEqual({ key, dtype: dtypeOfTorch(e.dtype), shape: e.shape });
         const isI64 = e.dtype === 'int64';
-        expect(t.data).toBeInstanceOf(isI64 ? BigInt64Array : e.dtype.startsWith('float') || e.dtype === 'bfloat16' ? Float32Array : Int32Array);
+        expect(t.data).toBeInstanceOf(
+          isI64 ? BigInt64Array : e.dtype.startsWith('float') || e.dtype === 'bfloat16' ? Float32Array : Int32Array,
+        );
         // Exact: f32 values are stored in the JSON as the doubles they widen to.
         expect(valuesOf(t), key).toEqual(expectedValues(e, isI64));
       }
@@ -68,11 +70,15 @@ describe('checkpoint contents', () => {
   });
 
   test('a {state_dict: ...} wrapper is unwrapped; other entries are ignored', async () => {
-    expect(await readTorchCheckpointFile(fixturePath('wrapped.zip.pth'))).toEqual(await readTorchCheckpointFile(fixturePath('small.zip.pth')));
+    expect(await readTorchCheckpointFile(fixturePath('wrapped.zip.pth'))).toEqual(
+      await readTorchCheckpointFile(fixturePath('small.zip.pth')),
+    );
   });
 
   test("a {model: ..., optimizer: ...} checkpoint gives the dict under 'model'", async () => {
-    expect(await readTorchCheckpointFile(fixturePath('wrapped-model.legacy.pth'))).toEqual(await readTorchCheckpointFile(fixturePath('small.zip.pth')));
+    expect(await readTorchCheckpointFile(fixturePath('wrapped-model.legacy.pth'))).toEqual(
+      await readTorchCheckpointFile(fixturePath('small.zip.pth')),
+    );
   });
 
   test("old DenseNet names (norm.1) are read as stored; renaming them is the model's concern", () => {
@@ -134,19 +140,46 @@ describe('refusals', () => {
     const at = Buffer.from(bytes).indexOf(needle);
     expect(at).toBeGreaterThan(0);
     bytes.set(new Uint8Array(new BigInt64Array([2147483648n]).buffer), at + 16);
-    expect(() => readTorchCheckpoint(bytes, { file: 'x.pth' })).toThrow(/x\.pth: tensor 'i64': int64 value 2147483648 at index 2 does not fit in int32/);
+    expect(() => readTorchCheckpoint(bytes, { file: 'x.pth' })).toThrow(
+      /x\.pth: tensor 'i64': int64 value 2147483648 at index 2 does not fit in int32/,
+    );
   });
 });
 
 describe('truncated and corrupt files give a SerializationError', () => {
   const cases: Array<[string, string, (b: Uint8Array) => Uint8Array, RegExp]> = [
-    ['zip cut in half', 'small.zip.pth', (b) => b.subarray(0, b.length >> 1), /not a readable zip archive|missing|truncated/],
+    [
+      'zip cut in half',
+      'small.zip.pth',
+      (b) => b.subarray(0, b.length >> 1),
+      /not a readable zip archive|missing|truncated/,
+    ],
     ['zip without its end record', 'small.zip.pth', (b) => b.subarray(0, b.length - 30), /not a readable zip archive/],
-    ['legacy cut inside a storage', 'small.legacy.pth', (b) => b.subarray(0, b.length - 4), /truncated: storage \S+ needs/],
-    ['legacy cut inside the object pickle', 'small.legacy.pth', (b) => b.subarray(0, 300), /pickle at byte \d+: truncated/],
+    [
+      'legacy cut inside a storage',
+      'small.legacy.pth',
+      (b) => b.subarray(0, b.length - 4),
+      /truncated: storage \S+ needs/,
+    ],
+    [
+      'legacy cut inside the object pickle',
+      'small.legacy.pth',
+      (b) => b.subarray(0, 300),
+      /pickle at byte \d+: truncated/,
+    ],
     ['empty file', 'small.zip.pth', () => new Uint8Array(0), /not a PyTorch checkpoint/],
-    ['random bytes', 'small.zip.pth', () => new Uint8Array(64).map((_, i) => (i * 37) & 255), /not a PyTorch checkpoint/],
-    ['safetensors given as .pth', 'small.zip.pth', () => new Uint8Array([8, 0, 0, 0, 0, 0, 0, 0, 123, 125, 32, 32, 32, 32, 32, 32]), /not a PyTorch checkpoint/],
+    [
+      'random bytes',
+      'small.zip.pth',
+      () => new Uint8Array(64).map((_, i) => (i * 37) & 255),
+      /not a PyTorch checkpoint/,
+    ],
+    [
+      'safetensors given as .pth',
+      'small.zip.pth',
+      () => new Uint8Array([8, 0, 0, 0, 0, 0, 0, 0, 123, 125, 32, 32, 32, 32, 32, 32]),
+      /not a PyTorch checkpoint/,
+    ],
   ];
   for (const [what, name, mangle, message] of cases) {
     test(what, () => {
@@ -170,6 +203,8 @@ describe('truncated and corrupt files give a SerializationError', () => {
     const at = pkl.indexOf(Buffer.from([0x68, 0x07, 0x4b, 0x08, 0x74])); // BINGET 7 ('cpu'), BININT1 8, TUPLE
     expect(at).toBeGreaterThan(0);
     bytes[at + 3] = 4;
-    expect(() => readTorchCheckpoint(bytes)).toThrow(/tensor 'features\.denseblock1\.denselayer1\.conv\.2\.weight': view .* reaches past the end of its 4-element storage 1/);
+    expect(() => readTorchCheckpoint(bytes)).toThrow(
+      /tensor 'features\.denseblock1\.denselayer1\.conv\.2\.weight': view .* reaches past the end of its 4-element storage 1/,
+    );
   });
 });

@@ -8,7 +8,9 @@ import type { Tensor } from '../tensor.js';
 /** Copy `src`'s values into `dst` (same shape and dtype), recorded in order with other work. */
 export function assign(dst: Tensor, src: Tensor): void {
   if (!sameShape(dst.shape, src.shape) || dst.dtype !== src.dtype) {
-    throw new ShapeError(`assign: ${formatShape(src.shape)} ${src.dtype} does not fit ${formatShape(dst.shape)} ${dst.dtype}`);
+    throw new ShapeError(
+      `assign: ${formatShape(src.shape)} ${src.dtype} does not fit ${formatShape(dst.shape)} ${dst.dtype}`,
+    );
   }
   if (dst.size === 0 || dst.buffer === src.buffer) return;
   getEngine().copy(src.buffer, 0, dst.buffer, 0, dst.size * 4);
@@ -17,8 +19,10 @@ export function assign(dst: Tensor, src: Tensor): void {
 
 /** Overwrite `dst` with CPU values (length must equal dst.size). */
 export function writeData(dst: Tensor, data: Float32Array | Int32Array): void {
-  if (data.length !== dst.size) throw new ShapeError(`writeData: ${data.length} values for a tensor of ${dst.size} (${formatShape(dst.shape)})`);
-  if ((data instanceof Int32Array) !== (dst.dtype === 'i32')) throw new ShapeError(`writeData: ${data.constructor.name} into a ${dst.dtype} tensor`);
+  if (data.length !== dst.size)
+    throw new ShapeError(`writeData: ${data.length} values for a tensor of ${dst.size} (${formatShape(dst.shape)})`);
+  if (data instanceof Int32Array !== (dst.dtype === 'i32'))
+    throw new ShapeError(`writeData: ${data.constructor.name} into a ${dst.dtype} tensor`);
   const engine = getEngine();
   // queue.writeBuffer lands before any command still being recorded: submit those first so
   // commands that read the old values run before the new ones arrive.

@@ -31,7 +31,15 @@ function prod(s: Shape, from: number, to: number): number {
  * when it is `outer` whole blocks: all axes before the first that differs among the three shapes
  * agree, and so do all axes after it. Returns false (nothing recorded) otherwise.
  */
-export function tryBlockCopy(src: Tensor, srcShape: Shape, srcOffset: number, dst: Tensor, dstShape: Shape, dstOffset: number, shape: Shape): boolean {
+export function tryBlockCopy(
+  src: Tensor,
+  srcShape: Shape,
+  srcOffset: number,
+  dst: Tensor,
+  dstShape: Shape,
+  dstOffset: number,
+  shape: Shape,
+): boolean {
   if (enabled === false || (enabled === 'auto' && getEngine().info.kernels !== 'cpu')) return false;
   if (srcShape.length !== shape.length || dstShape.length !== shape.length) return false;
   let a = shape.findIndex((d, i) => d !== srcShape[i] || d !== dstShape[i]);
@@ -45,6 +53,7 @@ export function tryBlockCopy(src: Tensor, srcShape: Shape, srcOffset: number, ds
   const dstStride = prod(dstShape, a, dstShape.length);
   const engine = getEngine();
   dst.storage.written();
-  for (let o = 0; o < outer; o++) engine.copy(src.buffer, (srcOffset + o * srcStride) * 4, dst.buffer, (dstOffset + o * dstStride) * 4, block * 4);
+  for (let o = 0; o < outer; o++)
+    engine.copy(src.buffer, (srcOffset + o * srcStride) * 4, dst.buffer, (dstOffset + o * dstStride) * 4, block * 4);
   return true;
 }

@@ -23,7 +23,15 @@ export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
   const s = checkShape(shape, 'empty');
   const engine = getEngine();
   const bytes = numel(s) * 4;
-  const t = new Tensor(new Storage(engine, engine.allocate(Math.max(bytes, 4), () => `A ${dtype} tensor of shape ${formatShape(s)}`), bytes), s, dtype);
+  const t = new Tensor(
+    new Storage(
+      engine,
+      engine.allocate(Math.max(bytes, 4), () => `A ${dtype} tensor of shape ${formatShape(s)}`),
+      bytes,
+    ),
+    s,
+    dtype,
+  );
   if (poison) fillInto(t, dtype === 'f32' ? NaN : -123456789);
   return t;
 }
@@ -41,16 +49,28 @@ export function tensor(values: Float32Array | Int32Array | NestedNumbers, shape?
   if (values instanceof Float32Array || values instanceof Int32Array) {
     inferred = [values.length];
     const want = dtype ?? (values instanceof Int32Array ? 'i32' : 'f32');
-    flat = want === 'i32' ? (values instanceof Int32Array ? values : Int32Array.from(values)) : values instanceof Float32Array ? values : Float32Array.from(values);
+    flat =
+      want === 'i32'
+        ? values instanceof Int32Array
+          ? values
+          : Int32Array.from(values)
+        : values instanceof Float32Array
+          ? values
+          : Float32Array.from(values);
   } else {
     inferred = inferShape(values);
     const list = (Array.isArray(values) ? (values as unknown[]).flat(Infinity as 1) : [values]) as (number | boolean)[];
     flat = (dtype ?? 'f32') === 'i32' ? Int32Array.from(list, Number) : Float32Array.from(list, Number);
   }
   const s = shape ? checkShape(shape, 'tensor') : inferred;
-  if (numel(s) !== flat.length) throw new ShapeError(`tensor: ${flat.length} values do not fill shape ${formatShape(s)}`);
+  if (numel(s) !== flat.length)
+    throw new ShapeError(`tensor: ${flat.length} values do not fill shape ${formatShape(s)}`);
   const engine = getEngine();
-  const t = new Tensor(new Storage(engine, engine.allocate(Math.max(flat.byteLength, 4)), flat.byteLength), s, flat instanceof Int32Array ? 'i32' : 'f32');
+  const t = new Tensor(
+    new Storage(engine, engine.allocate(Math.max(flat.byteLength, 4)), flat.byteLength),
+    s,
+    flat instanceof Int32Array ? 'i32' : 'f32',
+  );
   if (flat.byteLength > 0) engine.upload(t.buffer, flat);
   t.storage.written(flat);
   return t;
@@ -142,7 +162,8 @@ function random(dist: Dist, shape: Shape, p1: number, p2: number, options: Rando
   const t = empty(shape, 'f32');
   const n = t.size;
   const counters = dist === 'normal' ? 2 * n : n;
-  const { keys, counter } = options.seed !== undefined ? { keys: seedKeys(options.seed), counter: 0 } : nextRngBlock(counters);
+  const { keys, counter } =
+    options.seed !== undefined ? { keys: seedKeys(options.seed), counter: 0 } : nextRngBlock(counters);
   const u = new Uniforms().u32(n, keys[0], keys[1], counter).f32(p1, p2);
   runKernel(randomKernel, { dist }, { inputs: [], outputs: [t], uniforms: u, workgroups: grid1d(n, WG) });
   return t;

@@ -1,7 +1,16 @@
 // One kernel template for every elementwise op: a WGSL expression over operands a, b, ..., h
 // (each a strided buffer view or a uniform scalar), written to a (possibly strided) output.
 // Copies, permutes, slices, broadcasts, fills and casts are the same kernel with expression `a`.
-import { defineKernel, FAST_DIV_LIMIT, FAST_DIV_WGSL, grid1d, linearIndex, runKernel, uniformPreamble, Uniforms } from '../kernel.js';
+import {
+  defineKernel,
+  FAST_DIV_LIMIT,
+  FAST_DIV_WGSL,
+  grid1d,
+  linearIndex,
+  runKernel,
+  uniformPreamble,
+  Uniforms,
+} from '../kernel.js';
 import { contiguousStrides, mergeDims, numel, sameShape, type Shape } from '../shape.js';
 import { Tensor, type DType } from '../tensor.js';
 import { TensorError } from '../errors.js';
@@ -45,10 +54,17 @@ const elementwiseKernel = defineKernel<EwOptions>({
   outputs: 1,
   source: (o) => {
     const vt = (d: DType) => (o.vec4 ? `vec4<${d}>` : d);
-    const lines: string[] = [uniformPreamble(), o.fastDiv ? FAST_DIV_WGSL : '', `alias T = ${vt(o.t)};`, `alias O = ${vt(o.out)};`, o.helpers];
+    const lines: string[] = [
+      uniformPreamble(),
+      o.fastDiv ? FAST_DIV_WGSL : '',
+      `alias T = ${vt(o.t)};`,
+      `alias O = ${vt(o.out)};`,
+      o.helpers,
+    ];
     let binding = 1;
     o.operands.forEach((k, i) => {
-      if (!k.startsWith('s:')) lines.push(`@group(0) @binding(${binding++}) var<storage, read> in${i}: array<${vt(k as DType)}>;`);
+      if (!k.startsWith('s:'))
+        lines.push(`@group(0) @binding(${binding++}) var<storage, read> in${i}: array<${vt(k as DType)}>;`);
     });
     lines.push(`@group(0) @binding(${binding}) var<storage, read_write> out: array<O>;`);
     lines.push(`@compute @workgroup_size(${WG})`);
@@ -80,7 +96,10 @@ const elementwiseKernel = defineKernel<EwOptions>({
       for (let d = o.ndim - 1; d >= 0; d--) {
         // The outermost coordinate is what is left: no division.
         if (d === 0) lines.push('  { let c = r;');
-        else if (o.fastDiv) lines.push(`  { let dim = pu(${1 + d}u); let q = fdiv(r, dim, pf(${recip + d}u)); let c = r - q * dim; r = q;`);
+        else if (o.fastDiv)
+          lines.push(
+            `  { let dim = pu(${1 + d}u); let q = fdiv(r, dim, pf(${recip + d}u)); let c = r - q * dim; r = q;`,
+          );
         else lines.push(`  { let dim = pu(${1 + d}u); let c = r % dim; r = r / dim;`);
         if (o.outStrided) lines.push(`    oo += c * pu(${outStrideBase + d}u);`);
         o.operands.forEach((k, j) => {
@@ -136,7 +155,8 @@ export function runElementwise(call: ElementwiseCall): void {
     ndim = merged.shape.length;
     shape = merged.shape;
     strideSets = merged.strides;
-    if (ndim > MAX_DIMS) throw new TensorError(`elementwise: ${ndim} non-mergeable dimensions exceed the limit of ${MAX_DIMS}`);
+    if (ndim > MAX_DIMS)
+      throw new TensorError(`elementwise: ${ndim} non-mergeable dimensions exceed the limit of ${MAX_DIMS}`);
     if (ndim === 0) {
       ndim = 1;
       shape = [1];
@@ -149,7 +169,10 @@ export function runElementwise(call: ElementwiseCall): void {
   // (e.g. [128, 1, 1024] + [1, 128, 1024]): a quarter of the invocations and index decodes.
   const last = ndim - 1;
   const stridedVec4 =
-    ndim > 0 && aligned && shape[last]! % 4 === 0 && strideSets.every((st) => st[last] === 1 && st.every((v, d) => d === last || v % 4 === 0));
+    ndim > 0 &&
+    aligned &&
+    shape[last]! % 4 === 0 &&
+    strideSets.every((st) => st[last] === 1 && st.every((v, d) => d === last || v % 4 === 0));
   const vec4 = (linear && aligned && n % 4 === 0) || stridedVec4;
   const div = vec4 ? 4 : 1;
   if (stridedVec4) {

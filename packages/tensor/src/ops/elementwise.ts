@@ -27,12 +27,25 @@ export function addSameMax(): number {
  */
 export function addSame(ts: readonly Tensor[]): Tensor {
   const [first] = ts;
-  if (!first || ts.length > addSameMax() || ts.some((t) => !sameShape(t.shape, first.shape) || t.dtype !== first.dtype)) {
-    throw new TensorError(`addSame: expected 1-${addSameMax()} tensors of one shape and dtype, got ${ts.map((t) => `${t.dtype} [${t.shape.join(', ')}]`).join(', ')}`);
+  if (
+    !first ||
+    ts.length > addSameMax() ||
+    ts.some((t) => !sameShape(t.shape, first.shape) || t.dtype !== first.dtype)
+  ) {
+    throw new TensorError(
+      `addSame: expected 1-${addSameMax()} tensors of one shape and dtype, got ${ts.map((t) => `${t.dtype} [${t.shape.join(', ')}]`).join(', ')}`,
+    );
   }
   const out = empty(first.shape, first.dtype);
   const expr = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].slice(0, ts.length).join(' + ');
-  runElementwise({ expr, operands: ts.map((t) => broadcastOperand(t, first.shape)), shape: first.shape, out, t: first.dtype, helpers: '' });
+  runElementwise({
+    expr,
+    operands: ts.map((t) => broadcastOperand(t, first.shape)),
+    shape: first.shape,
+    out,
+    t: first.dtype,
+    helpers: '',
+  });
   return out;
 }
 
@@ -45,13 +58,18 @@ export function applyElementwise(name: ElementwiseName, args: readonly TensorLik
   const valueTensors = name === 'where' ? args.slice(1).filter((a): a is Tensor => a instanceof Tensor) : tensors;
   const dtype: DType = valueTensors[0]?.dtype ?? 'f32';
   if (valueTensors.some((t) => t.dtype !== dtype)) {
-    throw new TensorError(`${name}: operands have dtypes ${valueTensors.map((t) => t.dtype).join(' and ')}; cast one with cast()`);
+    throw new TensorError(
+      `${name}: operands have dtypes ${valueTensors.map((t) => t.dtype).join(' and ')}; cast one with cast()`,
+    );
   }
   if (dtype === 'i32' && !def.ints) throw new TensorError(`${name}: not defined for i32 tensors; cast(x, 'f32') first`);
   const shape = broadcastShapes(name, ...tensors.map((t) => t.shape));
   const operands: Operand[] = args.map((a) => {
     if (!(a instanceof Tensor)) {
-      if (dtype === 'i32' && !Number.isInteger(a)) throw new TensorError(`${name}: ${a} is not an integer and the tensor is i32 (PyTorch would promote to float); cast(x, 'f32') first`);
+      if (dtype === 'i32' && !Number.isInteger(a))
+        throw new TensorError(
+          `${name}: ${a} is not an integer and the tensor is i32 (PyTorch would promote to float); cast(x, 'f32') first`,
+        );
       return { scalar: a, dtype };
     }
     const t = a.dtype === dtype ? a : cast(a, dtype);
@@ -68,13 +86,27 @@ export function applyElementwise(name: ElementwiseName, args: readonly TensorLik
  * A fused elementwise expression over same-shape tensors, for backward rules and other
  * packages (e.g. `map('a * select(T(0), T(1), b > T(0))', [g, y])`). Not differentiable.
  */
-export function map(expr: string, inputs: readonly TensorLike[], options: { out?: DType; scalarOnly?: boolean; helpers?: string } = {}): Tensor {
+export function map(
+  expr: string,
+  inputs: readonly TensorLike[],
+  options: { out?: DType; scalarOnly?: boolean; helpers?: string } = {},
+): Tensor {
   const tensors = inputs.filter((a): a is Tensor => a instanceof Tensor);
   const shape = broadcastShapes('map', ...tensors.map((t) => t.shape));
   const dtype = tensors[0]?.dtype ?? 'f32';
   const out = empty(shape, options.out ?? dtype);
-  const operands: Operand[] = inputs.map((a) => (a instanceof Tensor ? broadcastOperand(a, shape) : { scalar: a, dtype }));
-  runElementwise({ expr, operands, shape, out, t: dtype, helpers: options.helpers ?? '', scalarOnly: options.scalarOnly ?? false });
+  const operands: Operand[] = inputs.map((a) =>
+    a instanceof Tensor ? broadcastOperand(a, shape) : { scalar: a, dtype },
+  );
+  runElementwise({
+    expr,
+    operands,
+    shape,
+    out,
+    t: dtype,
+    helpers: options.helpers ?? '',
+    scalarOnly: options.scalarOnly ?? false,
+  });
   return out;
 }
 
@@ -100,19 +132,38 @@ const RULES: Partial<Record<ElementwiseName, { saveOut?: boolean; saveIn?: boole
   mul: { saveIn: true, rule: (g, [a, b]) => [mul(g, b!), mul(g, a!)] },
   // A number operand gets no gradient, and an expression of numbers alone is no tensor op:
   // div and pow compute each gradient only for tensor operands.
-  div: { saveIn: true, rule: (g, [a, b]) => [div(g, b!), b instanceof Tensor ? neg(div(mul(g, a!), mul(b, b))) : null] },
+  div: {
+    saveIn: true,
+    rule: (g, [a, b]) => [div(g, b!), b instanceof Tensor ? neg(div(mul(g, a!), mul(b, b))) : null],
+  },
   pow: {
     saveIn: true,
     saveOut: true,
     rule: (g, [a, b], y) => [
       a instanceof Tensor ? mul(g, mul(b!, pow(a, typeof b === 'number' ? b - 1 : sub(b!, 1)))) : null,
       // d/db a^b = a^b log a; PyTorch defines it as 0 where a == 0.
-      !(b instanceof Tensor) ? null : a instanceof Tensor ? where(eq(a, 0), 0, mul(g, mul(y, log(a)))) : mul(g, mul(y, a === 0 ? 0 : Math.log(a!))),
+      !(b instanceof Tensor)
+        ? null
+        : a instanceof Tensor
+          ? where(eq(a, 0), 0, mul(g, mul(y, log(a))))
+          : mul(g, mul(y, a === 0 ? 0 : Math.log(a!))),
     ],
   },
   // Ties split the gradient in half, as PyTorch does for maximum/minimum.
-  maximum: { saveIn: true, rule: (g, [a, b]) => [mul(g, map('select(T(0), T(1), a > b) + select(T(0), T(0.5), a == b)', [a!, b!])), mul(g, map('select(T(0), T(1), a < b) + select(T(0), T(0.5), a == b)', [a!, b!]))] },
-  minimum: { saveIn: true, rule: (g, [a, b]) => [mul(g, map('select(T(0), T(1), a < b) + select(T(0), T(0.5), a == b)', [a!, b!])), mul(g, map('select(T(0), T(1), a > b) + select(T(0), T(0.5), a == b)', [a!, b!]))] },
+  maximum: {
+    saveIn: true,
+    rule: (g, [a, b]) => [
+      mul(g, map('select(T(0), T(1), a > b) + select(T(0), T(0.5), a == b)', [a!, b!])),
+      mul(g, map('select(T(0), T(1), a < b) + select(T(0), T(0.5), a == b)', [a!, b!])),
+    ],
+  },
+  minimum: {
+    saveIn: true,
+    rule: (g, [a, b]) => [
+      mul(g, map('select(T(0), T(1), a < b) + select(T(0), T(0.5), a == b)', [a!, b!])),
+      mul(g, map('select(T(0), T(1), a > b) + select(T(0), T(0.5), a == b)', [a!, b!])),
+    ],
+  },
   where: { saveIn: true, rule: (g, [c]) => [null, where(c!, g, 0), where(c!, 0, g)] },
   clamp: { saveIn: true, rule: (g, [x, lo, hi]) => [mul(g, mul(ge(x!, lo!), le(x!, hi!))), null, null] },
 };

@@ -44,7 +44,9 @@ const DEFAULT_TABLE: Record<GpuSizeClass, GpuTileRow> = {
 
 /** A deep copy of table rows (the core has no DOM or Node globals such as structuredClone). */
 function copyRows<T extends Partial<Record<GpuSizeClass, GpuTileRow>>>(rows: T): T {
-  return Object.fromEntries(Object.entries(rows).map(([k, r]) => [k, { tiles: { ...r!.tiles }, splitBelow: r!.splitBelow }])) as T;
+  return Object.fromEntries(
+    Object.entries(rows).map(([k, r]) => [k, { tiles: { ...r!.tiles }, splitBelow: r!.splitBelow }]),
+  ) as T;
 }
 
 let table: Record<GpuSizeClass, GpuTileRow> = copyRows(DEFAULT_TABLE);
@@ -83,16 +85,29 @@ export function gpuWorkgroups(M: number, N: number, nb: number, t: GpuTiles): nu
  * How K is split for a product with `workgroups` output workgroups: enough chunks to reach
  * `splitBelow` workgroups, each at least SPLIT_MIN_CHUNK long, within the 65,535 z limit.
  */
-export function splitK(K: number, nb: number, workgroups: number, splitBelow: number, bk: number): { splits: number; chunk: number } {
+export function splitK(
+  K: number,
+  nb: number,
+  workgroups: number,
+  splitBelow: number,
+  bk: number,
+): { splits: number; chunk: number } {
   let splits = 1;
-  if (workgroups < splitBelow) splits = Math.min(Math.ceil(splitBelow / workgroups), Math.floor(K / SPLIT_MIN_CHUNK), Math.floor(65535 / nb));
+  if (workgroups < splitBelow)
+    splits = Math.min(Math.ceil(splitBelow / workgroups), Math.floor(K / SPLIT_MIN_CHUNK), Math.floor(65535 / nb));
   if (splits <= 1) return { splits: 1, chunk: K };
   const chunk = Math.ceil(K / splits / bk) * bk;
   return { splits: Math.ceil(K / chunk), chunk };
 }
 
 /** The tiles and split of a product (`pinned`: tiles fixed by setMatmulTiles, split as given there). */
-export function gpuMatmulPlan(M: number, N: number, K: number, nb: number, pinned: (Partial<GpuTiles> & { tm: number; tn: number; wx: number; wy: number; splits?: number }) | null = null): GpuMatmulPlan {
+export function gpuMatmulPlan(
+  M: number,
+  N: number,
+  K: number,
+  nb: number,
+  pinned: (Partial<GpuTiles> & { tm: number; tn: number; wx: number; wy: number; splits?: number }) | null = null,
+): GpuMatmulPlan {
   if (pinned) {
     const tiles: GpuTiles = { bk: 16, ...pinned };
     const want = Math.max(1, Math.min(pinned.splits ?? 1, Math.floor(65535 / nb)));
@@ -102,7 +117,11 @@ export function gpuMatmulPlan(M: number, N: number, K: number, nb: number, pinne
   }
   const sizeClass = gpuSizeClass(M, N, nb, K);
   const row = table[sizeClass];
-  return { sizeClass, tiles: { ...row.tiles }, ...splitK(K, nb, gpuWorkgroups(M, N, nb, row.tiles), row.splitBelow, row.tiles.bk) };
+  return {
+    sizeClass,
+    tiles: { ...row.tiles },
+    ...splitK(K, nb, gpuWorkgroups(M, N, nb, row.tiles), row.splitBelow, row.tiles.bk),
+  };
 }
 
 /** The table in use, one row per size class. */

@@ -52,7 +52,8 @@ function storeBlock(o: MatmulOptions): string {
   const lines: string[] = [];
   for (const r of range(o.tm)) {
     lines.push(`  if (row0 + ${r}u < M) {`);
-    for (const c of range(o.tn)) lines.push(`    if (col0 + ${c}u < N) { C[cBase + (row0 + ${r}u) * N + col0 + ${c}u] = acc_${r}_${c}; }`);
+    for (const c of range(o.tn))
+      lines.push(`    if (col0 + ${c}u < N) { C[cBase + (row0 + ${r}u) * N + col0 + ${c}u] = acc_${r}_${c}; }`);
     lines.push('  }');
   }
   return lines.join('\n');
@@ -63,7 +64,9 @@ function cpuVec4(o: MatmulOptions): string {
   const L: string[] = [HEAD('vec4<f32>')];
   L.push(`@compute @workgroup_size(${o.wx}, ${o.wy})`);
   const packed = o.packedB === true;
-  L.push(`fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>${packed ? ', @builtin(local_invocation_id) lid: vec3<u32>' : ''}) {`);
+  L.push(
+    `fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>${packed ? ', @builtin(local_invocation_id) lid: vec3<u32>' : ''}) {`,
+  );
   L.push('  let M = pu(0u); let N = pu(1u); let K = pu(2u); let K4 = K / 4u;');
   const w4 = (o.wx * tn) / 4;
   if (packed) {
@@ -84,16 +87,25 @@ function cpuVec4(o: MatmulOptions): string {
   for (const r of range(tm)) for (const c of range(tn)) L.push(`  var acc_${r}_${c} = 0.0;`);
   // Clamped row/column addresses, hoisted out of the k loop.
   if (!o.transA) for (const r of range(tm)) L.push(`  let ar${r} = aBase + min(row0 + ${r}u, M - 1u) * K4;`);
-  else L.push(`  let M4 = M / 4u;`, ...range(tm / 4).map((q) => `  let ac${q} = aBase + min(row0 / 4u + ${q}u, M4 - 1u);`));
+  else
+    L.push(
+      `  let M4 = M / 4u;`,
+      ...range(tm / 4).map((q) => `  let ac${q} = aBase + min(row0 / 4u + ${q}u, M4 - 1u);`),
+    );
   if (packed) {
     /* B addresses come from pb */
-  } else if (!o.transB) L.push('  let N4 = N / 4u;', ...range(tn / 4).map((q) => `  let bc${q} = bBase + min(col0 / 4u + ${q}u, N4 - 1u);`));
+  } else if (!o.transB)
+    L.push(
+      '  let N4 = N / 4u;',
+      ...range(tn / 4).map((q) => `  let bc${q} = bBase + min(col0 / 4u + ${q}u, N4 - 1u);`),
+    );
   else for (const c of range(tn)) L.push(`  let br${c} = bBase + min(col0 + ${c}u, N - 1u) * K4;`);
   L.push('  for (var k = 0u; k < K4; k++) {');
   // a_r: vec4 over kk for row r.
   if (!o.transA) for (const r of range(tm)) L.push(`    let a${r} = A[ar${r} + k];`);
   else {
-    for (const kk of range(4)) for (const q of range(tm / 4)) L.push(`    let at${kk}_${q} = A[ac${q} + (4u * k + ${kk}u) * M4];`);
+    for (const kk of range(4))
+      for (const q of range(tm / 4)) L.push(`    let at${kk}_${q} = A[ac${q} + (4u * k + ${kk}u) * M4];`);
     for (const r of range(tm)) {
       const q = Math.floor(r / 4);
       const comp = 'xyzw'[r % 4];
@@ -103,12 +115,18 @@ function cpuVec4(o: MatmulOptions): string {
   if (packed || !o.transB) {
     for (const kk of range(4))
       for (const q of range(tn / 4))
-        L.push(packed ? `    let b${kk}_${q} = B[pb + (4u * k + ${kk}u) * ${w4}u + ${q}u];` : `    let b${kk}_${q} = B[bc${q} + (4u * k + ${kk}u) * N4];`);
+        L.push(
+          packed
+            ? `    let b${kk}_${q} = B[pb + (4u * k + ${kk}u) * ${w4}u + ${q}u];`
+            : `    let b${kk}_${q} = B[bc${q} + (4u * k + ${kk}u) * N4];`,
+        );
     for (const r of range(tm))
       for (const c of range(tn)) {
         const q = Math.floor(c / 4);
         const comp = 'xyzw'[c % 4];
-        L.push(`    acc_${r}_${c} += a${r}.x * b0_${q}.${comp} + a${r}.y * b1_${q}.${comp} + a${r}.z * b2_${q}.${comp} + a${r}.w * b3_${q}.${comp};`);
+        L.push(
+          `    acc_${r}_${c} += a${r}.x * b0_${q}.${comp} + a${r}.y * b1_${q}.${comp} + a${r}.z * b2_${q}.${comp} + a${r}.w * b3_${q}.${comp};`,
+        );
       }
   } else {
     for (const c of range(tn)) L.push(`    let b${c} = B[br${c} + k];`);
@@ -165,9 +183,14 @@ function gpuTiled(o: MatmulOptions): string {
   L.push(`@group(0) @binding(1) var<storage, read> A: array<${vecA ? 'vec4<f32>' : 'f32'}>;`);
   L.push(`@group(0) @binding(2) var<storage, read> B: array<${vecB ? 'vec4<f32>' : 'f32'}>;`);
   L.push(`@group(0) @binding(3) var<storage, read_write> C: array<${o.vec4 ? 'vec4<f32>' : 'f32'}>;`);
-  L.push(`var<workgroup> As: array<vec4<f32>, ${(BM * bk) / 4}>;`, `var<workgroup> Bs: array<vec4<f32>, ${(bk * BN) / 4}>;`);
+  L.push(
+    `var<workgroup> As: array<vec4<f32>, ${(BM * bk) / 4}>;`,
+    `var<workgroup> Bs: array<vec4<f32>, ${(bk * BN) / 4}>;`,
+  );
   L.push(`@compute @workgroup_size(${wx}, ${wy})`);
-  L.push('fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {');
+  L.push(
+    'fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {',
+  );
   L.push('  let M = pu(0u); let N = pu(1u); let K = pu(2u);');
   if (o.split) {
     // Words 6 and 7: splits, k per chunk (a multiple of bk).
@@ -190,7 +213,14 @@ function gpuTiled(o: MatmulOptions): string {
     along: o.transA ? 'mn' : 'k',
     vec4: vecA,
     reg: 'ra',
-    read: (mn, kk) => ({ ok: `tileRow + ${mn} < M && k0 + ${kk} < kEnd`, at: q(vecA, o.transA ? `aBase + (k0 + ${kk}) * M + tileRow + ${mn}` : `aBase + (tileRow + ${mn}) * K + k0 + ${kk}`), array: 'A' }),
+    read: (mn, kk) => ({
+      ok: `tileRow + ${mn} < M && k0 + ${kk} < kEnd`,
+      at: q(
+        vecA,
+        o.transA ? `aBase + (k0 + ${kk}) * M + tileRow + ${mn}` : `aBase + (tileRow + ${mn}) * K + k0 + ${kk}`,
+      ),
+      array: 'A',
+    }),
   };
   const stagingB: TileStaging = {
     tile: 'Bs',
@@ -200,15 +230,30 @@ function gpuTiled(o: MatmulOptions): string {
     along: o.transB ? 'k' : 'mn',
     vec4: vecB,
     reg: 'rb',
-    read: (mn, kk) => ({ ok: `tileCol + ${mn} < N && k0 + ${kk} < kEnd`, at: q(vecB, o.transB ? `bBase + (tileCol + ${mn}) * K + k0 + ${kk}` : `bBase + (k0 + ${kk}) * N + tileCol + ${mn}`), array: 'B' }),
+    read: (mn, kk) => ({
+      ok: `tileCol + ${mn} < N && k0 + ${kk} < kEnd`,
+      at: q(
+        vecB,
+        o.transB ? `bBase + (tileCol + ${mn}) * K + k0 + ${kk}` : `bBase + (k0 + ${kk}) * N + tileCol + ${mn}`,
+      ),
+      array: 'B',
+    }),
   };
   L.push(...tiledKLoop([stagingA, stagingB], { tm, tn, bm: BM, bn: BN, bk }));
   L.push(`  let row0 = tileRow + lid.y * ${tm}u; let col0 = tileCol + lid.x * ${tn}u;`);
   for (const r of range(tm)) {
     L.push(`  if (row0 + ${r}u < M) {`);
     // vec4 stores: one 16-byte write per accumulator (N % 4 == 0, so a vec4 is all in or all out).
-    if (o.vec4) for (const c4 of range(tn / 4)) L.push(`    if (col0 + ${4 * c4}u < N) { C[(cBase + (row0 + ${r}u) * N + col0) / 4u + ${c4}u] = acc_${r}_${c4}; }`);
-    else for (const c of range(tn)) L.push(`    if (col0 + ${c}u < N) { C[cBase + (row0 + ${r}u) * N + col0 + ${c}u] = acc_${r}_${Math.floor(c / 4)}[${c % 4}]; }`);
+    if (o.vec4)
+      for (const c4 of range(tn / 4))
+        L.push(
+          `    if (col0 + ${4 * c4}u < N) { C[(cBase + (row0 + ${r}u) * N + col0) / 4u + ${c4}u] = acc_${r}_${c4}; }`,
+        );
+    else
+      for (const c of range(tn))
+        L.push(
+          `    if (col0 + ${c}u < N) { C[cBase + (row0 + ${r}u) * N + col0 + ${c}u] = acc_${r}_${Math.floor(c / 4)}[${c % 4}]; }`,
+        );
     L.push('  }');
   }
   L.push('}');
@@ -223,7 +268,15 @@ export const matmulKernel = defineKernel<MatmulOptions>({
 });
 
 /** vec4 loads need K and the contiguous non-K axes to be multiples of 4. */
-export function canVec4(M: number, N: number, K: number, transA: boolean, transB: boolean, tm: number, tn: number): boolean {
+export function canVec4(
+  M: number,
+  N: number,
+  K: number,
+  transA: boolean,
+  transB: boolean,
+  tm: number,
+  tn: number,
+): boolean {
   if (K % 4 !== 0) return false;
   if (transA && (M % 4 !== 0 || tm % 4 !== 0)) return false;
   if (!transB && (N % 4 !== 0 || tn % 4 !== 0)) return false;

@@ -54,8 +54,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var k = gid.y * ${PACK_K_CHUNK}u; k < k1; k++) {
 ${
   o.transB
-    ? '    P[dst + k * ' + o.w4 + 'u] = vec4<f32>(S[src + c0 * K + k], S[src + c1 * K + k], S[src + c2 * K + k], S[src + c3 * K + k]);'
-    : '    let r = src + k * N;\n    P[dst + k * ' + o.w4 + 'u] = vec4<f32>(S[r + c0], S[r + c1], S[r + c2], S[r + c3]);'
+    ? '    P[dst + k * ' +
+      o.w4 +
+      'u] = vec4<f32>(S[src + c0 * K + k], S[src + c1 * K + k], S[src + c2 * K + k], S[src + c3 * K + k]);'
+    : '    let r = src + k * N;\n    P[dst + k * ' +
+      o.w4 +
+      'u] = vec4<f32>(S[r + c0], S[r + c1], S[r + c2], S[r + c3]);'
 }
   }
 }

@@ -162,7 +162,9 @@ function stagePlain(o: StageOptions): string {
   // Stored rows: r (not transposed) or the texel's four columns (transposed).
   const q = [0, 1, 2, 3];
   const k = (j: number) => `coef[min(4u * x + ${j}u, C - 1u)]`;
-  const map = o.trans ? `affine4(v, vec4<f32>(${q.map((j) => `${k(j)}.z`).join(', ')}), vec4<f32>(${q.map((j) => `${k(j)}.w`).join(', ')}))` : 'affine(v, coef[r])';
+  const map = o.trans
+    ? `affine4(v, vec4<f32>(${q.map((j) => `${k(j)}.z`).join(', ')}), vec4<f32>(${q.map((j) => `${k(j)}.w`).join(', ')}))`
+    : 'affine(v, coef[r])';
   const affine = o.affine ? `\n    v = ${map};` : '';
   return `${stageHeader(o, o.trans ? `1, ${o.lanes}` : `${o.lanes / (o.rows ?? 1)}, ${o.rows ?? 1}`)}
   let x = gid.x; let r = gid.y;
@@ -234,20 +236,30 @@ export const matmulTextureKernel = defineKernel<TextureMatmulOptions>({
     const L: string[] = subgroupA ? ['enable subgroups;', uniformPreamble()] : [uniformPreamble()];
     const cType = vec4Out ? 'vec4<f32>' : 'f32';
     if (bBuffer) {
-      L.push('@group(0) @binding(1) var<storage, read> B: array<vec4<f32>>;', `@group(0) @binding(2) var<storage, read_write> C: array<${cType}>;`);
+      L.push(
+        '@group(0) @binding(1) var<storage, read> B: array<vec4<f32>>;',
+        `@group(0) @binding(2) var<storage, read_write> C: array<${cType}>;`,
+      );
       L.push('@group(0) @binding(3) var At: texture_2d<f32>;');
     } else {
       L.push(`@group(0) @binding(1) var<storage, read_write> C: array<${cType}>;`);
       L.push('@group(0) @binding(2) var At: texture_2d<f32>;', '@group(0) @binding(3) var Bt: texture_2d<f32>;');
     }
     L.push(`@compute @workgroup_size(${wx}, 1)`);
-    L.push(`fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>${subgroupA ? ', @builtin(subgroup_invocation_id) sid: u32' : ''}) {`);
+    L.push(
+      `fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>${subgroupA ? ', @builtin(subgroup_invocation_id) sid: u32' : ''}) {`,
+    );
     L.push('  let M = pu(0u); let N = pu(1u); let K4 = pu(2u);');
     L.push(`  let row0 = wid.x * ${tm}u; let col0 = (wid.y * ${wx}u + lid.x) * ${tn}u;`);
     L.push('  let ay = wid.z * pu(3u) + row0; let by = wid.z * pu(4u); let bx = col0 / 4u;');
     // In place, out-of-range columns read the last vec4 (finite data; their results are not stored).
-    if (bBuffer && bTrans) L.push('  let b4 = by / 4u;', ...R(tn).map((c) => `  let br${c} = b4 + min(col0 + ${c}u, N - 1u) * K4;`));
-    else if (bBuffer) L.push('  let N4 = N / 4u; let b4 = by / 4u;', ...R(tn / 4).map((q) => `  let bc${q} = b4 + min(bx + ${q}u, N4 - 1u);`));
+    if (bBuffer && bTrans)
+      L.push('  let b4 = by / 4u;', ...R(tn).map((c) => `  let br${c} = b4 + min(col0 + ${c}u, N - 1u) * K4;`));
+    else if (bBuffer)
+      L.push(
+        '  let N4 = N / 4u; let b4 = by / 4u;',
+        ...R(tn / 4).map((q) => `  let bc${q} = b4 + min(bx + ${q}u, N4 - 1u);`),
+      );
     for (const r of R(tm)) for (const c of R(tn)) L.push(`  var acc_${r}_${c} = 0.0;`);
     L.push('  for (var k = 0u; k < K4; k++) {');
     if (subgroupA) {
@@ -260,13 +272,20 @@ export const matmulTextureKernel = defineKernel<TextureMatmulOptions>({
       for (const r of R(tm)) for (const c of R(tn)) L.push(`    acc_${r}_${c} += dot(a${r}, b${c});`);
     } else {
       for (const kk of R(4))
-        for (const q of R(tn / 4)) L.push(bBuffer ? `    let b${kk}_${q} = B[bc${q} + (4u * k + ${kk}u) * N4];` : `    let b${kk}_${q} = textureLoad(Bt, vec2<u32>(bx + ${q}u, by + 4u * k + ${kk}u), 0);`);
+        for (const q of R(tn / 4))
+          L.push(
+            bBuffer
+              ? `    let b${kk}_${q} = B[bc${q} + (4u * k + ${kk}u) * N4];`
+              : `    let b${kk}_${q} = textureLoad(Bt, vec2<u32>(bx + ${q}u, by + 4u * k + ${kk}u), 0);`,
+          );
     }
     for (const r of R(bBuffer && bTrans ? 0 : tm))
       for (const c of R(tn)) {
         const q = Math.floor(c / 4);
         const s = 'xyzw'[c % 4];
-        L.push(`    acc_${r}_${c} += a${r}.x * b0_${q}.${s} + a${r}.y * b1_${q}.${s} + a${r}.z * b2_${q}.${s} + a${r}.w * b3_${q}.${s};`);
+        L.push(
+          `    acc_${r}_${c} += a${r}.x * b0_${q}.${s} + a${r}.y * b1_${q}.${s} + a${r}.z * b2_${q}.${s} + a${r}.w * b3_${q}.${s};`,
+        );
       }
     L.push('  }');
     L.push('  let cBase = wid.z * pu(5u);');
@@ -275,9 +294,13 @@ export const matmulTextureKernel = defineKernel<TextureMatmulOptions>({
       if (vec4Out) {
         for (const q of R(tn / 4)) {
           const acc = R(4).map((j) => `acc_${r}_${4 * q + j}`);
-          L.push(`    if (col0 + ${4 * q}u < N) { C[(cBase + (row0 + ${r}u) * N + col0) / 4u + ${q}u] = vec4<f32>(${acc.join(', ')}); }`);
+          L.push(
+            `    if (col0 + ${4 * q}u < N) { C[(cBase + (row0 + ${r}u) * N + col0) / 4u + ${q}u] = vec4<f32>(${acc.join(', ')}); }`,
+          );
         }
-      } else for (const c of R(tn)) L.push(`    if (col0 + ${c}u < N) { C[cBase + (row0 + ${r}u) * N + col0 + ${c}u] = acc_${r}_${c}; }`);
+      } else
+        for (const c of R(tn))
+          L.push(`    if (col0 + ${c}u < N) { C[cBase + (row0 + ${r}u) * N + col0 + ${c}u] = acc_${r}_${c}; }`);
       L.push('  }');
     }
     L.push('}');
@@ -313,8 +336,17 @@ export function textureTiles(M: number, N: number, K: number, transB: boolean, s
   const copied = copies && !transB && N % 64 === 0 && K % 4 === 0 && M >= 16;
   const bBuffer = !stageB && M < STAGE_B_MIN_ROWS && !copied && K % 4 === 0 && (transB || N % 4 === 0);
   const sgRows = subgroupsUsable() ? subgroupRows(M) : 0;
-  const shape = sgRows > 0 ? { tm: sgRows, tn: N > 32 ? 8 : 4, subgroupA: true } : { tm: M >= 16 ? 16 : M >= 8 ? 8 : 4, tn: N > 64 ? 16 : N > 32 ? 8 : 4 };
-  return { ...shape, wx: LANES, bBuffer, ...(bBuffer && transB ? { bTrans: true } : {}), ...(vec4Stores && N % 4 === 0 ? { vec4Out: true } : {}) };
+  const shape =
+    sgRows > 0
+      ? { tm: sgRows, tn: N > 32 ? 8 : 4, subgroupA: true }
+      : { tm: M >= 16 ? 16 : M >= 8 ? 8 : 4, tn: N > 64 ? 16 : N > 32 ? 8 : 4 };
+  return {
+    ...shape,
+    wx: LANES,
+    bBuffer,
+    ...(bBuffer && transB ? { bTrans: true } : {}),
+    ...(vec4Stores && N % 4 === 0 ? { vec4Out: true } : {}),
+  };
 }
 
 interface Geometry {
@@ -334,7 +366,15 @@ function geometry(M: number, N: number, K: number, transB: boolean, stageB = fal
  * Whether both staged operands fit the adapter's texture size (entries: batch entries staged;
  * stageB: B must be staged, as with a BAffine).
  */
-export function textureMatmulFits(M: number, N: number, K: number, entriesA: number, entriesB: number, transB: boolean, stageB = false): boolean {
+export function textureMatmulFits(
+  M: number,
+  N: number,
+  K: number,
+  entriesA: number,
+  entriesB: number,
+  transB: boolean,
+  stageB = false,
+): boolean {
   const max = getEngine().info.limits.maxTextureDimension2D;
   const { tiles, mp, kp, np } = geometry(M, N, K, transB, stageB);
   if (kp / 4 > max || entriesA * mp > max || entriesA * entriesB === 0) return false;
@@ -346,7 +386,20 @@ export function textureMatmulFits(M: number, N: number, K: number, entriesA: num
  * their buffers (0: one matrix shared by the batch, staged once). `out` is [nb, M, N]. With
  * `bAffine`, B is staged through its affine map (and ReLU).
  */
-export function textureMatmul(a: Tensor, sa: number, b: Tensor, sb: number, out: Tensor, M: number, N: number, K: number, nb: number, transA: boolean, transB: boolean, bAffine: BAffine | null = null): void {
+export function textureMatmul(
+  a: Tensor,
+  sa: number,
+  b: Tensor,
+  sb: number,
+  out: Tensor,
+  M: number,
+  N: number,
+  K: number,
+  nb: number,
+  transA: boolean,
+  transB: boolean,
+  bAffine: BAffine | null = null,
+): void {
   const { tiles, mp, kp, np } = geometry(M, N, K, transB, bAffine !== null);
   const ea = sa === 0 ? 1 : nb;
   const eb = sb === 0 ? 1 : nb;
@@ -355,12 +408,24 @@ export function textureMatmul(a: Tensor, sa: number, b: Tensor, sb: number, out:
   stage(a, at, M, K, sa, transA, kp / 4, mp, ea);
   const wg: [number, number, number] = [mp / tiles.tm, np / (tiles.wx * tiles.tn), nb];
   if (tiles.bBuffer) {
-    runKernel(matmulTextureKernel, tiles, { inputs: [b], outputs: [out], textures: [at.view], uniforms: new Uniforms().u32(M, N, kp / 4, sa === 0 ? 0 : mp, sb, M * N), workgroups: wg });
+    runKernel(matmulTextureKernel, tiles, {
+      inputs: [b],
+      outputs: [out],
+      textures: [at.view],
+      uniforms: new Uniforms().u32(M, N, kp / 4, sa === 0 ? 0 : mp, sb, M * N),
+      workgroups: wg,
+    });
     return;
   }
   const bt = scratch.get('matmul-b', np / 4, eb * kp);
   stage(b, bt, K, N, sb, transB, np / 4, kp, eb, bAffine);
-  runKernel(matmulTextureKernel, tiles, { inputs: [], outputs: [out], textures: [at.view, bt.view], uniforms: new Uniforms().u32(M, N, kp / 4, sa === 0 ? 0 : mp, sb === 0 ? 0 : kp, M * N), workgroups: wg });
+  runKernel(matmulTextureKernel, tiles, {
+    inputs: [],
+    outputs: [out],
+    textures: [at.view, bt.view],
+    uniforms: new Uniforms().u32(M, N, kp / 4, sa === 0 ? 0 : mp, sb === 0 ? 0 : kp, M * N),
+    workgroups: wg,
+  });
 }
 
 /**
@@ -371,11 +436,25 @@ export function textureMatmul(a: Tensor, sa: number, b: Tensor, sb: number, out:
  * are rows of C past M (A) and texels past C/4 are columns of C past N (B), while the padding
  * along K, which does reach stored outputs, does not exist when C (= K for A) is a multiple of 4.
  */
-function stage(src: Tensor, dst: ScratchTexture, R: number, C: number, stride: number, trans: boolean, texels: number, rowsPerEntry: number, entries: number, affine: BAffine | null = null): void {
+function stage(
+  src: Tensor,
+  dst: ScratchTexture,
+  R: number,
+  C: number,
+  stride: number,
+  trans: boolean,
+  texels: number,
+  rowsPerEntry: number,
+  entries: number,
+  affine: BAffine | null = null,
+): void {
   if (!affine && copies && !trans && C % 64 === 0 && stride % 4 === 0 && R % 4 === 0) {
     const engine = getEngine();
-    if (rowsPerEntry === R && (entries === 1 || stride === R * C)) engine.copyToTexture(src.buffer, 0, C * 4, dst.texture, 0, C / 4, entries * R);
-    else for (let e = 0; e < entries; e++) engine.copyToTexture(src.buffer, e * stride * 4, C * 4, dst.texture, e * rowsPerEntry, C / 4, R);
+    if (rowsPerEntry === R && (entries === 1 || stride === R * C))
+      engine.copyToTexture(src.buffer, 0, C * 4, dst.texture, 0, C / 4, entries * R);
+    else
+      for (let e = 0; e < entries; e++)
+        engine.copyToTexture(src.buffer, e * stride * 4, C * 4, dst.texture, e * rowsPerEntry, C / 4, R);
     return;
   }
   // rowsPerEntry (the padded M or K) is always a multiple of 4, so a lane's 4 rows stay in one entry.
@@ -384,7 +463,15 @@ function stage(src: Tensor, dst: ScratchTexture, R: number, C: number, stride: n
   // Narrow rows: a workgroup spans several rows, each at least as wide as the texels of a row.
   const rows = trans ? 1 : Math.max(1, lanes / Math.max(4, 2 ** Math.ceil(Math.log2(texels))));
   const opts: StageOptions = { trans, vec4, lanes, ...(rows > 1 ? { rows } : {}), ...(affine ? { affine: true } : {}) };
-  const workgroups: [number, number, number] = trans ? [texels, Math.ceil(rowsPerEntry / (vec4 ? 4 * lanes : lanes)), entries] : [Math.ceil(texels / (lanes / rows)), Math.ceil(rowsPerEntry / rows), entries];
+  const workgroups: [number, number, number] = trans
+    ? [texels, Math.ceil(rowsPerEntry / (vec4 ? 4 * lanes : lanes)), entries]
+    : [Math.ceil(texels / (lanes / rows)), Math.ceil(rowsPerEntry / rows), entries];
   const uniforms = new Uniforms().u32(R, C, stride, texels, rowsPerEntry, affine?.relu ? 1 : 0);
-  runKernel(matmulStageKernel, opts, { inputs: affine ? [src, affine.coef] : [src], outputs: [], textures: [dst.view], uniforms, workgroups });
+  runKernel(matmulStageKernel, opts, {
+    inputs: affine ? [src, affine.coef] : [src],
+    outputs: [],
+    textures: [dst.view],
+    uniforms,
+    workgroups,
+  });
 }

@@ -91,7 +91,14 @@ function warm(v: Variant, hold: boolean): Promise<void> {
   const warmer = getKernelWarmer();
   if (!warmer || v.state === 'ready') return Promise.resolve();
   if (v.pending && !hold) return v.pending;
-  const options: MatmulOptions = { family: 'cpu', transA: v.transA, transB: v.transB, vec4: true, packedB: true, ...settings.tiles };
+  const options: MatmulOptions = {
+    family: 'cpu',
+    transA: v.transA,
+    transB: v.transB,
+    vec4: true,
+    packedB: true,
+    ...settings.tiles,
+  };
   const t0 = Date.now();
   const tiles = settings.tiles;
   v.state = 'warming';
@@ -114,7 +121,14 @@ function warm(v: Variant, hold: boolean): Promise<void> {
  * The wide tiles if this product's variant is warm, else null (use the baseline); counts the
  * product's work toward warming its variant.
  */
-export function tieredTiles(M: number, N: number, K: number, batch: number, transA: boolean, transB: boolean): Tiles | null {
+export function tieredTiles(
+  M: number,
+  N: number,
+  K: number,
+  batch: number,
+  transA: boolean,
+  transB: boolean,
+): Tiles | null {
   if (!eligible(M, N, K, transA)) return null;
   const v = variant(transA, transB);
   if (v.state === 'ready') return settings.tiles;
@@ -137,7 +151,10 @@ const ALL = [
  * the warming and returns at once (each variant switches when it is ready; the process may exit
  * meanwhile).
  */
-export async function warmMatmul(which: { transA?: boolean; transB?: boolean }[] = ALL, { wait = true }: { wait?: boolean } = {}): Promise<boolean> {
+export async function warmMatmul(
+  which: { transA?: boolean; transB?: boolean }[] = ALL,
+  { wait = true }: { wait?: boolean } = {},
+): Promise<boolean> {
   if (!warmable()) return false;
   const vs = which.map((w) => variant(w.transA ?? false, w.transB ?? false));
   const all = Promise.all(vs.map((v) => warm(v, wait)));
@@ -146,7 +163,13 @@ export async function warmMatmul(which: { transA?: boolean; transB?: boolean }[]
 }
 
 /** The tier-up as it stands: one row per variant seen. */
-export function matmulTiers(): { variant: string; state: TierState; gflop: number; warmSeconds?: number; error?: string }[] {
+export function matmulTiers(): {
+  variant: string;
+  state: TierState;
+  gflop: number;
+  warmSeconds?: number;
+  error?: string;
+}[] {
   return [...variants.entries()].map(([k, v]) => ({
     variant: k,
     state: v.state,

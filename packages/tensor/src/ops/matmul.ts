@@ -60,14 +60,31 @@ function tilesFor(family: 'cpu' | 'gpu', M: number, N: number, K = 1024, nb = 1)
 export const TEXTURE_MIN_FLOPS = 1 << 20;
 
 /** Which kernel a cpu-family product of this shape takes (tests, probes). */
-export function matmulRoute(M: number, N: number, K: number, nb = 1, transA = false, transB = false, entries: [number, number] = [nb, nb]): 'texture' | 'packed' | 'vec4' | 'scalar' {
+export function matmulRoute(
+  M: number,
+  N: number,
+  K: number,
+  nb = 1,
+  transA = false,
+  transB = false,
+  entries: [number, number] = [nb, nb],
+): 'texture' | 'packed' | 'vec4' | 'scalar' {
   if (usesTextures(M, N, K, nb, entries[0], entries[1], transB)) return 'texture';
   const t = tilesFor('cpu', M, N);
   if ((t.packB ?? true) && canPackB(M, K, transA, t.tm, t.tn, t.wy)) return 'packed';
   return canVec4(M, N, K, transA, transB, t.tm, t.tn) ? 'vec4' : 'scalar';
 }
 
-function usesTextures(M: number, N: number, K: number, nb: number, entriesA: number, entriesB: number, transB: boolean, stageB = false): boolean {
+function usesTextures(
+  M: number,
+  N: number,
+  K: number,
+  nb: number,
+  entriesA: number,
+  entriesB: number,
+  transB: boolean,
+  stageB = false,
+): boolean {
   const mode = matmulTexturesMode();
   if (mode === false || pinned.cpu) return false;
   if (mode === 'auto' && 2 * M * N * K * nb < TEXTURE_MIN_FLOPS) return false;
@@ -78,7 +95,14 @@ function usesTextures(M: number, N: number, K: number, nb: number, entriesA: num
  * Whether matmulRaw with a BAffine applies it as it stages B (cpu family, texture route) rather
  * than through separate elementwise passes: callers fusing an op into B check this first.
  */
-export function stagesBAffine(M: number, N: number, K: number, nb = 1, transB = false, entries: [number, number] = [nb, nb]): boolean {
+export function stagesBAffine(
+  M: number,
+  N: number,
+  K: number,
+  nb = 1,
+  transB = false,
+  entries: [number, number] = [nb, nb],
+): boolean {
   return getEngine().info.kernels === 'cpu' && usesTextures(M, N, K, nb, entries[0], entries[1], transB, true);
 }
 
@@ -86,7 +110,14 @@ export function stagesBAffine(M: number, N: number, K: number, nb = 1, transB = 
 function applyBAffine(b: Tensor, { coef, relu: withRelu }: BAffine): Tensor {
   return noGrad(() => {
     const rows = b.shape.at(-2)!;
-    const column = (c: number) => reshape(slice(coef, [[0, rows], [c, c + 1]]), [rows, 1]);
+    const column = (c: number) =>
+      reshape(
+        slice(coef, [
+          [0, rows],
+          [c, c + 1],
+        ]),
+        [rows, 1],
+      );
     const y = add(mul(b, column(2)), column(3));
     return withRelu ? relu(y) : y;
   });
@@ -114,12 +145,16 @@ interface Plan {
 }
 
 function plan(a: Shape, b: Shape, transA: boolean, transB: boolean): Plan {
-  if (a.length < 2 || b.length < 2) throw new ShapeError(`matmul: operands need rank >= 2, got ${formatShape(a)} and ${formatShape(b)}`);
+  if (a.length < 2 || b.length < 2)
+    throw new ShapeError(`matmul: operands need rank >= 2, got ${formatShape(a)} and ${formatShape(b)}`);
   const [ar, ac] = a.slice(-2) as [number, number];
   const [br, bc] = b.slice(-2) as [number, number];
   const [M, K] = transA ? [ac, ar] : [ar, ac];
   const [K2, N] = transB ? [bc, br] : [br, bc];
-  if (K !== K2) throw new ShapeError(`matmul: inner dimensions differ: ${formatShape(a)}${transA ? 'ᵀ' : ''} · ${formatShape(b)}${transB ? 'ᵀ' : ''} (${K} vs ${K2})`);
+  if (K !== K2)
+    throw new ShapeError(
+      `matmul: inner dimensions differ: ${formatShape(a)}${transA ? 'ᵀ' : ''} · ${formatShape(b)}${transB ? 'ᵀ' : ''} (${K} vs ${K2})`,
+    );
   const batch = broadcastShapes('matmul (batch dims)', a.slice(0, -2), b.slice(0, -2));
   return { M, N, K, batch };
 }
@@ -129,12 +164,21 @@ function plan(a: Shape, b: Shape, transA: boolean, transB: boolean): Plan {
  * row by row (as stored) and ReLU'd: in the staging of the texture route where it applies
  * (stagesBAffine), by elementwise passes elsewhere.
  */
-export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, bAffine: BAffine | null = null): Tensor {
+export function matmulRaw(
+  a: Tensor,
+  b: Tensor,
+  transA = false,
+  transB = false,
+  bAffine: BAffine | null = null,
+): Tensor {
   if (a.dtype !== 'f32' || b.dtype !== 'f32') throw new TensorError('matmul: operands must be f32');
   if (bAffine) {
     const rows = b.shape.at(-2)!;
     const c = bAffine.coef;
-    if (c.dtype !== 'f32' || c.rank !== 2 || c.shape[0]! < rows || c.shape[1] !== 4) throw new ShapeError(`matmul: bAffine.coef must be f32 [${rows}, 4] for b ${formatShape(b.shape)}, got ${c.dtype} ${formatShape(c.shape)}`);
+    if (c.dtype !== 'f32' || c.rank !== 2 || c.shape[0]! < rows || c.shape[1] !== 4)
+      throw new ShapeError(
+        `matmul: bAffine.coef must be f32 [${rows}, 4] for b ${formatShape(b.shape)}, got ${c.dtype} ${formatShape(c.shape)}`,
+      );
   }
   const { M, N, K, batch } = plan(a.shape, b.shape, transA, transB);
   const nb = numel(batch);
@@ -180,19 +224,30 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
     if (freeB) tb.dispose();
     return result;
   }
-  const { packB: allowPack = true, ...t } = (!pinned.cpu ? tieredTiles(M, N, K, nb, transA, transB) : null) ?? tilesFor(family, M, N);
+  const { packB: allowPack = true, ...t } =
+    (!pinned.cpu ? tieredTiles(M, N, K, nb, transA, transB) : null) ?? tilesFor(family, M, N);
   if (allowPack && canPackB(M, K, transA, t.tm, t.tn, t.wy)) {
     const packed = packB(tb, sb, N, K, transB, t.wx * t.tn, nb);
     // transB is folded into the panels: one main kernel serves NN and NT (and TN and TT).
     const options: MatmulOptions = { family, transA, transB: false, vec4: true, packedB: true, ...t };
     const wg: [number, number, number] = [Math.ceil(M / t.tm), Math.ceil(N / (t.wx * t.tn)), nb];
-    runKernel(matmulKernel, options, { inputs: [ta, packed.tensor], outputs: [out], uniforms: new Uniforms().u32(M, N, K, sa, packed.stride, M * N), workgroups: wg });
+    runKernel(matmulKernel, options, {
+      inputs: [ta, packed.tensor],
+      outputs: [out],
+      uniforms: new Uniforms().u32(M, N, K, sa, packed.stride, M * N),
+      workgroups: wg,
+    });
     packed.tensor.dispose();
   } else {
     const vec4 = canVec4(M, N, K, transA, transB, t.tm, t.tn);
     const options: MatmulOptions = { family, transA, transB, vec4, ...t };
     const wg: [number, number, number] = [Math.ceil(N / (t.tn * t.wx)), Math.ceil(M / (t.tm * t.wy)), nb];
-    runKernel(matmulKernel, options, { inputs: [ta, tb], outputs: [out], uniforms: new Uniforms().u32(M, N, K, sa, sb, M * N), workgroups: wg });
+    runKernel(matmulKernel, options, {
+      inputs: [ta, tb],
+      outputs: [out],
+      uniforms: new Uniforms().u32(M, N, K, sa, sb, M * N),
+      workgroups: wg,
+    });
   }
   if (freeA) ta.dispose();
   if (freeB) tb.dispose();
@@ -204,7 +259,19 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false, 
  * global reads of an operand whose contiguous axis is a multiple of 4 long, vec4 stores of C
  * where N is. Split products write [splits, batch, M, N] partials and sum them.
  */
-function gpuMatmul(ta: Tensor, sa: number, tb: Tensor, sb: number, out: Tensor, M: number, N: number, K: number, nb: number, transA: boolean, transB: boolean): Tensor {
+function gpuMatmul(
+  ta: Tensor,
+  sa: number,
+  tb: Tensor,
+  sb: number,
+  out: Tensor,
+  M: number,
+  N: number,
+  K: number,
+  nb: number,
+  transA: boolean,
+  transB: boolean,
+): Tensor {
   const { tiles: t, splits, chunk } = gpuMatmulPlan(M, N, K, nb, pinned.gpu);
   const options: MatmulOptions = {
     family: 'gpu',
@@ -222,7 +289,12 @@ function gpuMatmul(ta: Tensor, sa: number, tb: Tensor, sb: number, out: Tensor, 
   };
   const wg: [number, number, number] = [Math.ceil(N / (t.tn * t.wx)), Math.ceil(M / (t.tm * t.wy)), nb * splits];
   const target = splits > 1 ? empty([splits, ...out.shape]) : out;
-  runKernel(matmulKernel, options, { inputs: [ta, tb], outputs: [target], uniforms: new Uniforms().u32(M, N, K, sa, sb, M * N, splits, chunk), workgroups: wg });
+  runKernel(matmulKernel, options, {
+    inputs: [ta, tb],
+    outputs: [target],
+    uniforms: new Uniforms().u32(M, N, K, sa, sb, M * N, splits, chunk),
+    workgroups: wg,
+  });
   if (splits === 1) return out;
   out.dispose();
   const result = sum(target, 0);
@@ -234,14 +306,26 @@ function gpuMatmul(ta: Tensor, sa: number, tb: Tensor, sb: number, out: Tensor, 
  * op(B) in k-major panels of `width` columns (matmul-pack.ts); `stride` is the packed size of
  * one batch entry, or 0 when B is shared by the whole batch (then it is packed once).
  */
-function packB(b: Tensor, sb: number, N: number, K: number, transB: boolean, width: number, nb: number): { tensor: Tensor; stride: number } {
+function packB(
+  b: Tensor,
+  sb: number,
+  N: number,
+  K: number,
+  transB: boolean,
+  width: number,
+  nb: number,
+): { tensor: Tensor; stride: number } {
   const panels = Math.ceil(N / width);
   const entries = sb === 0 ? 1 : nb;
   const size = panels * K * width;
   const tensor = empty([entries * size]);
   const w4 = width / 4;
   const wg: [number, number, number] = [Math.ceil((panels * w4) / 8), Math.ceil(K / PACK_K_CHUNK), entries];
-  runKernel(matmulPackKernel, { transB, w4 }, { inputs: [b], outputs: [tensor], uniforms: new Uniforms().u32(N, K, sb, panels), workgroups: wg });
+  runKernel(
+    matmulPackKernel,
+    { transB, w4 },
+    { inputs: [b], outputs: [tensor], uniforms: new Uniforms().u32(N, K, sb, panels), workgroups: wg },
+  );
   return { tensor, stride: sb === 0 ? 0 : size };
 }
 

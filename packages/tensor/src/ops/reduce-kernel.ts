@@ -2,7 +2,16 @@
 // reduced dimensions (merged where contiguous). Two variants: one invocation per output
 // (many outputs, or short reductions) and one workgroup per (output, chunk) with a tree in
 // workgroup memory (few outputs, long reductions); long single reductions go in two passes.
-import { defineKernel, FAST_DIV_LIMIT, FAST_DIV_WGSL, grid1d, linearIndex, runKernel, uniformPreamble, Uniforms } from '../kernel.js';
+import {
+  defineKernel,
+  FAST_DIV_LIMIT,
+  FAST_DIV_WGSL,
+  grid1d,
+  linearIndex,
+  runKernel,
+  uniformPreamble,
+  Uniforms,
+} from '../kernel.js';
 import { contiguousStrides, mergeDims, type Shape } from '../shape.js';
 import type { Tensor, DType } from '../tensor.js';
 import { getEngine } from '../device.js';
@@ -66,13 +75,15 @@ const reduceKernel = defineKernel<ReduceOptions>({
           ? `let q = fdiv(${v}, pu(${sizeWord}u), pf(${recWord}u)); let c = ${v} - q * pu(${sizeWord}u); ${v} = q;`
           : `let c = ${v} % pu(${sizeWord}u); ${v} = ${v} / pu(${sizeWord}u);`;
     const decodeKept: string[] = ['  var rem = o; var base = 0u;'];
-    for (let d = o.nk - 1; d >= 0; d--) decodeKept.push(`  { ${digit('rem', ks + d, krec + d, d)} base += c * pu(${kst + d}u); }`);
+    for (let d = o.nk - 1; d >= 0; d--)
+      decodeKept.push(`  { ${digit('rem', ks + d, krec + d, d)} base += c * pu(${kst + d}u); }`);
     const offsetOf = (r: string) => {
       if (o.nr === 1) return `base + ${r} * pu(${rst}u)`;
       return `red_offset(${r}) + base`;
     };
     const redFn: string[] = [`fn red_offset(r0: u32) -> u32 {`, '  var rem = r0; var off = 0u;'];
-    for (let d = o.nr - 1; d >= 0; d--) redFn.push(`  { ${digit('rem', rs + d, rrec + d, d)} off += c * pu(${rst + d}u); }`);
+    for (let d = o.nr - 1; d >= 0; d--)
+      redFn.push(`  { ${digit('rem', rs + d, rrec + d, d)} off += c * pu(${rst + d}u); }`);
     redFn.push('  return off;', '}');
     const head = `${uniformPreamble()}${FAST_DIV_WGSL}
 @group(0) @binding(1) var<storage, read> x: array<${o.dtype}>;
@@ -153,7 +164,14 @@ export interface ReducePlan {
  * Reduce `x` over `axes` (sorted, unique) into `out` (contiguous, kept dims in order).
  * `scale` multiplies a sum (mean = sum * 1/n). Returns after recording 1 or 2 dispatches.
  */
-export function runReduce(op: ReduceOp, x: Tensor, axes: readonly number[], out: Tensor, scale: number, allocate: (shape: Shape, dtype: DType) => Tensor): void {
+export function runReduce(
+  op: ReduceOp,
+  x: Tensor,
+  axes: readonly number[],
+  out: Tensor,
+  scale: number,
+  allocate: (shape: Shape, dtype: DType) => Tensor,
+): void {
   const classes = x.shape.map((_, i) => (axes.includes(i) ? 1 : 0));
   const merged = mergeDims(x.shape, [contiguousStrides(x.shape)], classes);
   const kept: [number, number][] = [];
@@ -163,7 +181,8 @@ export function runReduce(op: ReduceOp, x: Tensor, axes: readonly number[], out:
   const nRed = red.reduce((p, [d]) => p * d, 1);
   if (nOut === 0) return;
   if (red.length === 0) red.push([1, 0]);
-  if (kept.length > MAX_DIMS || red.length > MAX_DIMS) throw new TensorError(`reduce: too many non-mergeable dimensions (${kept.length} kept, ${red.length} reduced)`);
+  if (kept.length > MAX_DIMS || red.length > MAX_DIMS)
+    throw new TensorError(`reduce: too many non-mergeable dimensions (${kept.length} kept, ${red.length} reduced)`);
   const isArg = op === 'argmax' || op === 'argmin';
   if (nRed === 0 && op !== 'sum') throw new TensorError(`${op}: cannot reduce over an empty dimension`);
   // GPUs: few outputs with long reductions get a workgroup each (tree in workgroup memory).
@@ -174,12 +193,20 @@ export function runReduce(op: ReduceOp, x: Tensor, axes: readonly number[], out:
   const grouped = family === 'gpu' && nRed >= 256 && nOut < 2048;
   let chunkLen = Math.max(nRed, 1);
   if (!isArg && grouped && nOut < 64 && nRed > 8192) chunkLen = Math.max(4096, Math.ceil(nRed / 256));
-  if (!isArg && !grouped && nOut < 512 && nRed >= 2048) chunkLen = Math.max(256, Math.ceil(nRed / Math.ceil(512 / nOut)));
+  if (!isArg && !grouped && nOut < 512 && nRed >= 2048)
+    chunkLen = Math.max(256, Math.ceil(nRed / Math.ceil(512 / nOut)));
   const chunks = Math.ceil(Math.max(nRed, 1) / chunkLen);
   const u = new Uniforms().u32(nOut, nRed, chunkLen).f32(scale);
   u.u32(...kept.map(([d]) => d), ...kept.map(([, s]) => s), ...red.map(([d]) => d), ...red.map(([, s]) => s));
   u.f32(...kept.map(([d]) => 1 / d), ...red.map(([d]) => 1 / d));
-  const options: ReduceOptions = { op, dtype: x.dtype, nk: kept.length, nr: red.length, mode: grouped ? 'group' : 'thread', fastDiv: Math.max(nOut, nRed) < FAST_DIV_LIMIT };
+  const options: ReduceOptions = {
+    op,
+    dtype: x.dtype,
+    nk: kept.length,
+    nr: red.length,
+    mode: grouped ? 'group' : 'thread',
+    fastDiv: Math.max(nOut, nRed) < FAST_DIV_LIMIT,
+  };
   const target = chunks > 1 ? allocate([nOut, chunks], x.dtype) : out;
   const workgroups = grouped ? grid1d(nOut * chunks, 1) : grid1d(nOut * chunks, WG);
   runKernel(reduceKernel, options, { inputs: [x], outputs: [target], uniforms: u, workgroups });

@@ -122,7 +122,10 @@ function argReduce(op: 'argmax' | 'argmin', x: Tensor, axis: number | undefined,
     flat.dispose();
     if (!keepDims) return out;
     // torch.argmax(x, keepdim=True) without a dim keeps every axis as 1.
-    const kept = reshape(out, x.shape.map(() => 1));
+    const kept = reshape(
+      out,
+      x.shape.map(() => 1),
+    );
     out.dispose();
     return kept;
   }
@@ -157,4 +160,3 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
   s.dispose();
   return out;
 }
-

@@ -2,7 +2,15 @@
 // rest are one strided copy through the elementwise kernel (expression `a`).
 import { defineOp, type OpContext } from '../autograd.js';
 import { ShapeError } from '../errors.js';
-import { broadcastShapes, contiguousStrides, formatShape, normalizeAxis, numel, sameShape, type Shape } from '../shape.js';
+import {
+  broadcastShapes,
+  contiguousStrides,
+  formatShape,
+  normalizeAxis,
+  numel,
+  sameShape,
+  type Shape,
+} from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { empty, full } from './creation.js';
 import { tryBlockCopy } from './block-copy.js';
@@ -13,12 +21,15 @@ function resolveShape(shape: Shape, size: number, op: string): number[] {
   const s = [...shape];
   const infer = s.indexOf(-1);
   if (infer >= 0) {
-    if (s.indexOf(-1, infer + 1) >= 0) throw new ShapeError(`${op}: only one dimension can be -1 in ${formatShape(shape)}`);
+    if (s.indexOf(-1, infer + 1) >= 0)
+      throw new ShapeError(`${op}: only one dimension can be -1 in ${formatShape(shape)}`);
     const rest = numel(s.filter((_, i) => i !== infer));
-    if (rest === 0 || size % rest !== 0) throw new ShapeError(`${op}: cannot infer -1 in ${formatShape(shape)} for ${size} elements`);
+    if (rest === 0 || size % rest !== 0)
+      throw new ShapeError(`${op}: cannot infer -1 in ${formatShape(shape)} for ${size} elements`);
     s[infer] = size / rest;
   }
-  if (numel(s) !== size || s.some((d) => !Number.isInteger(d) || d < 0)) throw new ShapeError(`${op}: cannot view ${size} elements as ${formatShape(shape)}`);
+  if (numel(s) !== size || s.some((d) => !Number.isInteger(d) || d < 0))
+    throw new ShapeError(`${op}: cannot view ${size} elements as ${formatShape(shape)}`);
   return s;
 }
 
@@ -49,7 +60,11 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 }
 
 export function squeeze(x: Tensor, axis?: number): Tensor {
-  if (axis === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  if (axis === undefined)
+    return reshape(
+      x,
+      x.shape.filter((d) => d !== 1),
+    );
   const a = normalizeAxis(axis, x.rank, 'squeeze');
   return x.shape[a] === 1 ? reshape(x, [...x.shape.slice(0, a), ...x.shape.slice(a + 1)]) : reshape(x, x.shape);
 }
@@ -75,7 +90,8 @@ const permuteOp = defineOp({
 /** Reorder dimensions: out.shape[i] = x.shape[dims[i]]. */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const d = dims.map((a) => normalizeAxis(a, x.rank, 'permute'));
-  if (d.length !== x.rank || new Set(d).size !== d.length) throw new ShapeError(`permute: ${formatShape(dims)} is not a permutation of ${x.rank} dimensions`);
+  if (d.length !== x.rank || new Set(d).size !== d.length)
+    throw new ShapeError(`permute: ${formatShape(dims)} is not a permutation of ${x.rank} dimensions`);
   return permuteOp(x, d);
 }
 
@@ -90,8 +106,19 @@ export function transpose(x: Tensor, a = -2, b = -1): Tensor {
 
 /** Copy `src` into the region of `dst` at `offset` with `strides` (region shape = src shape). */
 function writeRegion(dst: Tensor, src: Tensor, offset: number, strides: readonly number[]): void {
-  if (sameShape(strides, contiguousStrides(dst.shape)) && tryBlockCopy(src, src.shape, 0, dst, dst.shape, offset, src.shape)) return;
-  runElementwise({ expr: 'a', operands: [broadcastOperand(src, src.shape)], shape: src.shape, out: dst, outOffset: offset, outStrides: strides });
+  if (
+    sameShape(strides, contiguousStrides(dst.shape)) &&
+    tryBlockCopy(src, src.shape, 0, dst, dst.shape, offset, src.shape)
+  )
+    return;
+  runElementwise({
+    expr: 'a',
+    operands: [broadcastOperand(src, src.shape)],
+    shape: src.shape,
+    out: dst,
+    outOffset: offset,
+    outStrides: strides,
+  });
 }
 
 export type SliceRange = readonly [number, number?, number?] | null | undefined;
@@ -103,7 +130,8 @@ interface SliceSpec {
 }
 
 function sliceSpec(shape: Shape, ranges: readonly SliceRange[]): SliceSpec {
-  if (ranges.length > shape.length) throw new ShapeError(`slice: ${ranges.length} ranges for a tensor of rank ${shape.length}`);
+  if (ranges.length > shape.length)
+    throw new ShapeError(`slice: ${ranges.length} ranges for a tensor of rank ${shape.length}`);
   const base = contiguousStrides(shape);
   let offset = 0;
   const strides: number[] = [];
@@ -111,7 +139,8 @@ function sliceSpec(shape: Shape, ranges: readonly SliceRange[]): SliceSpec {
   shape.forEach((dim, i) => {
     const r = ranges[i];
     const step = r?.[2] ?? 1;
-    if (!Number.isInteger(step) || step <= 0) throw new ShapeError(`slice: step must be a positive integer (axis ${i})`);
+    if (!Number.isInteger(step) || step <= 0)
+      throw new ShapeError(`slice: step must be a positive integer (axis ${i})`);
     const clampIdx = (v: number) => Math.min(Math.max(v < 0 ? v + dim : v, 0), dim);
     const start = r ? clampIdx(r[0]) : 0;
     const end = r && r[1] !== undefined ? clampIdx(r[1]) : dim;
@@ -130,8 +159,17 @@ const sliceOp = defineOp({
     ctx.spec = spec;
     ctx.inShape = x.shape;
     const out = empty(spec.shape, x.dtype);
-    if (sameShape(spec.strides, contiguousStrides(x.shape)) && tryBlockCopy(x, x.shape, spec.offset, out, out.shape, 0, spec.shape)) return out;
-    runElementwise({ expr: 'a', operands: [{ tensor: x, offset: spec.offset, strides: spec.strides }], shape: spec.shape, out });
+    if (
+      sameShape(spec.strides, contiguousStrides(x.shape)) &&
+      tryBlockCopy(x, x.shape, spec.offset, out, out.shape, 0, spec.shape)
+    )
+      return out;
+    runElementwise({
+      expr: 'a',
+      operands: [{ tensor: x, offset: spec.offset, strides: spec.strides }],
+      shape: spec.shape,
+      out,
+    });
     return out;
   },
   backward: (ctx, g) => {
@@ -191,8 +229,12 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   const first = xs[0]!;
   const a = normalizeAxis(axis, first.rank, 'concat');
   for (const t of xs) {
-    const ok = t.rank === first.rank && t.dtype === first.dtype && t.shape.every((d, i) => i === a || d === first.shape[i]);
-    if (!ok) throw new ShapeError(`concat: ${formatShape(t.shape)} (${t.dtype}) does not match ${formatShape(first.shape)} (${first.dtype}) outside axis ${a}`);
+    const ok =
+      t.rank === first.rank && t.dtype === first.dtype && t.shape.every((d, i) => i === a || d === first.shape[i]);
+    if (!ok)
+      throw new ShapeError(
+        `concat: ${formatShape(t.shape)} (${t.dtype}) does not match ${formatShape(first.shape)} (${first.dtype}) outside axis ${a}`,
+      );
   }
   return concatOp(a, ...xs);
 }
@@ -219,7 +261,12 @@ const padOp = defineOp({
   },
   backward: (ctx, g) => {
     const pads = ctx.pads as [number, number][];
-    return [slice(g, (ctx.inShape as Shape).map((d, i): SliceRange => [pads[i]![0], pads[i]![0] + d]))];
+    return [
+      slice(
+        g,
+        (ctx.inShape as Shape).map((d, i): SliceRange => [pads[i]![0], pads[i]![0] + d]),
+      ),
+    ];
   },
 });
 
@@ -230,7 +277,8 @@ const padOp = defineOp({
 export function pad(x: Tensor, pads: readonly (readonly [number, number])[], value = 0): Tensor {
   if (pads.length > x.rank) throw new ShapeError(`pad: ${pads.length} pad pairs for a tensor of rank ${x.rank}`);
   const full: [number, number][] = x.shape.map((_, i) => [pads[i]?.[0] ?? 0, pads[i]?.[1] ?? 0]);
-  if (full.some(([a, b]) => a < 0 || b < 0 || !Number.isInteger(a) || !Number.isInteger(b))) throw new ShapeError('pad: padding must be non-negative integers');
+  if (full.some(([a, b]) => a < 0 || b < 0 || !Number.isInteger(a) || !Number.isInteger(b)))
+    throw new ShapeError('pad: padding must be non-negative integers');
   return padOp(x, full, value);
 }
 
@@ -248,7 +296,8 @@ const expandOp = defineOp({
 /** Broadcast to `shape` (materialised: tensors are contiguous). */
 export function expand(x: Tensor, shape: Shape): Tensor {
   const target = broadcastShapes('expand', x.shape, shape);
-  if (!sameShape(target, shape)) throw new ShapeError(`expand: ${formatShape(x.shape)} cannot be expanded to ${formatShape(shape)}`);
+  if (!sameShape(target, shape))
+    throw new ShapeError(`expand: ${formatShape(x.shape)} cannot be expanded to ${formatShape(shape)}`);
   return expandOp(x, [...shape]);
 }
 

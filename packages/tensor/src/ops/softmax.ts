@@ -84,7 +84,8 @@ function rowsOp(log: boolean) {
       const rows = n === 0 ? 0 : x.size / n;
       const y = empty(x.shape);
       const uniforms = new Uniforms().u32(rows, n);
-      if (getEngine().info.kernels === 'gpu') runKernel(rowWorkgroupKernel, { log }, { inputs: [x], outputs: [y], uniforms, workgroups: grid1d(rows, 1) });
+      if (getEngine().info.kernels === 'gpu')
+        runKernel(rowWorkgroupKernel, { log }, { inputs: [x], outputs: [y], uniforms, workgroups: grid1d(rows, 1) });
       else runKernel(softmaxKernel, { log }, { inputs: [x], outputs: [y], uniforms, workgroups: grid1d(rows, WG) });
       ctx.save(y);
       return y;

@@ -37,7 +37,10 @@ export function expectClose(actual: Arr, expected: Arr, tol: Tolerance = {}, lab
     const ok = Number.isNaN(e) ? Number.isNaN(a) : Math.abs(a - e) <= limit || a === e;
     if (!ok) {
       count++;
-      if (bad.length < 5) bad.push(`[${unravel(i, expected.shape).join(', ')}]: got ${a}, expected ${e} (limit ${limit.toExponential(2)})`);
+      if (bad.length < 5)
+        bad.push(
+          `[${unravel(i, expected.shape).join(', ')}]: got ${a}, expected ${e} (limit ${limit.toExponential(2)})`,
+        );
     }
   }
   if (count) expect.fail(`${label}: ${count} of ${expected.data.length} elements differ\n  ${bad.join('\n  ')}`);

@@ -12,7 +12,11 @@ export function refMatmul(a: Arr, b: Arr, transA = false, transB = false): Arr {
   const bBatch = b.shape.slice(0, -2);
   const batch = broadcastShapes(aBatch, bBatch);
   // Which matrix of an operand a batch index reads (size-1 batch dims broadcast).
-  const pick = (own: number[], idx: number[]) => ravel(own.map((d, i) => (d === 1 ? 0 : idx[idx.length - own.length + i]!)), own);
+  const pick = (own: number[], idx: number[]) =>
+    ravel(
+      own.map((d, i) => (d === 1 ? 0 : idx[idx.length - own.length + i]!)),
+      own,
+    );
   const out = new Float64Array(numel(batch) * M * N);
   for (let bi = 0; bi < numel(batch); bi++) {
     const idx = unravel(bi, batch);

@@ -38,7 +38,12 @@ export function refReduce(op: RefReduceOp, x: Arr, axes?: number | readonly numb
 }
 
 /** Variance with `correction` (1: Bessel, as torch.var's default). */
-export function refVariance(x: Arr, axes: number | readonly number[] | undefined, correction = 1, keepDims = false): Arr {
+export function refVariance(
+  x: Arr,
+  axes: number | readonly number[] | undefined,
+  correction = 1,
+  keepDims = false,
+): Arr {
   const ax = normalizeAxes(axes, x.shape.length);
   const { outShape, nRed, inputIndex } = split(x, ax, keepDims);
   return build(outShape, (o) => {

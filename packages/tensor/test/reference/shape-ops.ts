@@ -43,7 +43,12 @@ export function refSlice(x: Arr, ranges: readonly (readonly [number, number?, nu
     steps.push(step);
     return Math.max(0, Math.ceil((end - start) / step));
   });
-  return build(shape, (idx) => get(x, idx.map((v, i) => starts[i]! + v * steps[i]!)));
+  return build(shape, (idx) =>
+    get(
+      x,
+      idx.map((v, i) => starts[i]! + v * steps[i]!),
+    ),
+  );
 }
 
 export function refConcat(xs: readonly Arr[], axis = 0): Arr {
@@ -53,7 +58,11 @@ export function refConcat(xs: readonly Arr[], axis = 0): Arr {
   return build(shape, (idx) => {
     let at = idx[a]!;
     for (const x of xs) {
-      if (at < x.shape[a]!) return get(x, idx.map((v, d) => (d === a ? at : v)));
+      if (at < x.shape[a]!)
+        return get(
+          x,
+          idx.map((v, d) => (d === a ? at : v)),
+        );
       at -= x.shape[a]!;
     }
     throw new Error('refConcat: index out of range');

@@ -5,7 +5,11 @@ export function refSoftmax(x: Arr, axis = -1, log = false): Arr {
   const a = axis < 0 ? axis + x.shape.length : axis;
   const n = x.shape[a]!;
   return build(x.shape, (idx) => {
-    const line = (j: number) => get(x, idx.map((v, d) => (d === a ? j : v)));
+    const line = (j: number) =>
+      get(
+        x,
+        idx.map((v, d) => (d === a ? j : v)),
+      );
     let m = -Infinity;
     for (let j = 0; j < n; j++) m = Math.max(m, line(j));
     let s = 0;

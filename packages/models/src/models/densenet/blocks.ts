@@ -5,7 +5,16 @@
 // norm2-relu2-conv2), which on software adapters never stores the BN-ReLU output; the
 // memory-efficient bottleneck recomputes instead (concatBatchNormReluConv1x1Recomputed).
 import * as T from '@spine/tensor';
-import { avgPool2d, BatchNorm2d, batchNormReluConv1x1, batchNormReluConv2d, concatBatchNormReluConv1x1Recomputed, Conv2d, dropout, Module } from '@spine/nn';
+import {
+  avgPool2d,
+  BatchNorm2d,
+  batchNormReluConv1x1,
+  batchNormReluConv2d,
+  concatBatchNormReluConv1x1Recomputed,
+  Conv2d,
+  dropout,
+  Module,
+} from '@spine/nn';
 
 export interface DenseLayerOptions {
   growthRate: number;
@@ -40,7 +49,10 @@ export class DenseLayer extends Module {
   /** Takes every earlier feature map of the block; returns only the new growth-rate channels. */
   forward(...features: T.Tensor[]): T.Tensor {
     // As torchvision: recompute only when a gradient will flow back into the features.
-    const b = this.memoryEfficient && T.isGradEnabled() && features.some((f) => f.requiresGrad) ? this.recomputedBottleneck(features) : this.bottleneck(features);
+    const b =
+      this.memoryEfficient && T.isGradEnabled() && features.some((f) => f.requiresGrad)
+        ? this.recomputedBottleneck(features)
+        : this.bottleneck(features);
     // norm2 -> relu2 -> conv2 as one op: on software adapters the BN-ReLU happens inside the
     // conv's Winograd input transform and its output is never stored (nn's bn-relu-conv.ts).
     const n = this.norm2;
@@ -48,7 +60,17 @@ export class DenseLayer extends Module {
     // The plain mode keeps the conv's Winograd input transform for its weight gradient; the
     // memory-efficient mode transforms the input again in backward.
     const convOptions = { padding: conv.options.padding, stride: conv.options.stride, dilation: conv.options.dilation };
-    const out = batchNormReluConv2d(b, n.param('weight'), n.param('bias'), n.buffer('running_mean'), n.buffer('running_var'), n.batchNormOptions(), conv.param('weight'), convOptions, { keepInputTransform: !this.memoryEfficient });
+    const out = batchNormReluConv2d(
+      b,
+      n.param('weight'),
+      n.param('bias'),
+      n.buffer('running_mean'),
+      n.buffer('running_var'),
+      n.batchNormOptions(),
+      conv.param('weight'),
+      convOptions,
+      { keepInputTransform: !this.memoryEfficient },
+    );
     b.dispose();
     const p = this.o.dropRate ?? 0;
     if (p <= 0) return out;
@@ -66,7 +88,15 @@ export class DenseLayer extends Module {
     // A single input is used as it is (a plain view would cut it from the autograd graph).
     const input = features.length === 1 ? features[0]! : T.concat(features, 1);
     const n = this.norm1;
-    const b = batchNormReluConv1x1(input, n.param('weight'), n.param('bias'), n.buffer('running_mean'), n.buffer('running_var'), n.batchNormOptions(), this.conv1.param('weight'));
+    const b = batchNormReluConv1x1(
+      input,
+      n.param('weight'),
+      n.param('bias'),
+      n.buffer('running_mean'),
+      n.buffer('running_var'),
+      n.batchNormOptions(),
+      this.conv1.param('weight'),
+    );
     if (input !== features[0]) input.dispose();
     return b;
   }
@@ -76,7 +106,13 @@ export class DenseLayer extends Module {
     const n = this.norm1;
     return concatBatchNormReluConv1x1Recomputed(
       features,
-      { normWeight: n.param('weight'), normBias: n.param('bias'), runningMean: n.buffer('running_mean'), runningVar: n.buffer('running_var'), convWeight: this.conv1.param('weight') },
+      {
+        normWeight: n.param('weight'),
+        normBias: n.param('bias'),
+        runningMean: n.buffer('running_mean'),
+        runningVar: n.buffer('running_var'),
+        convWeight: this.conv1.param('weight'),
+      },
       n.batchNormOptions(),
     );
   }
@@ -94,7 +130,9 @@ export class DenseBlock extends Module {
   constructor(readonly o: DenseBlockOptions) {
     super();
     for (let i = 0; i < o.numLayers; i++) {
-      this.layers.push(this.registerModule(`denselayer${i + 1}`, new DenseLayer(o.numInputFeatures + i * o.growthRate, o)));
+      this.layers.push(
+        this.registerModule(`denselayer${i + 1}`, new DenseLayer(o.numInputFeatures + i * o.growthRate, o)),
+      );
     }
   }
 
@@ -152,7 +190,15 @@ export class Transition extends Module {
 
   forward(x: T.Tensor): T.Tensor {
     const n = this.norm;
-    const b = batchNormReluConv1x1(x, n.param('weight'), n.param('bias'), n.buffer('running_mean'), n.buffer('running_var'), n.batchNormOptions(), this.conv.param('weight'));
+    const b = batchNormReluConv1x1(
+      x,
+      n.param('weight'),
+      n.param('bias'),
+      n.buffer('running_mean'),
+      n.buffer('running_var'),
+      n.batchNormOptions(),
+      this.conv.param('weight'),
+    );
     const out = avgPool2d(b, { kernel: 2, stride: 2 });
     b.dispose();
     return out;

@@ -29,7 +29,14 @@ export interface DenseNetConfig {
 export type DenseNetOptions = Partial<Pick<DenseNetConfig, 'numClasses' | 'memoryEfficient' | 'dropRate'>>;
 
 /** torchvision's defaults: 1000 ImageNet classes, no dropout, the plain (fast) mode. */
-const DEFAULTS = { numClasses: 1000, dropRate: 0, memoryEfficient: false, bnSize: 4, numInitFeatures: 64, growthRate: 32 } as const;
+const DEFAULTS = {
+  numClasses: 1000,
+  dropRate: 0,
+  memoryEfficient: false,
+  bnSize: 4,
+  numInitFeatures: 64,
+  growthRate: 32,
+} as const;
 
 export class DenseNet extends Module {
   readonly features: Sequential;
@@ -47,7 +54,8 @@ export class DenseNet extends Module {
     if (!c.blockConfig.length || !c.blockConfig.every((n) => Number.isInteger(n) && n > 0)) {
       throw new RangeError(`DenseNet: blockConfig must be positive integers, got [${c.blockConfig.join(', ')}]`);
     }
-    if (!(c.dropRate >= 0 && c.dropRate < 1)) throw new RangeError(`DenseNet: dropRate must be in [0, 1), got ${c.dropRate}`);
+    if (!(c.dropRate >= 0 && c.dropRate < 1))
+      throw new RangeError(`DenseNet: dropRate must be in [0, 1), got ${c.dropRate}`);
     const entries: [string, Module][] = [
       ['conv0', new Conv2d(3, c.numInitFeatures, 7, { stride: 2, padding: 3, bias: false })],
       ['norm0', new BatchNorm2d(c.numInitFeatures)],
@@ -56,7 +64,14 @@ export class DenseNet extends Module {
     ];
     let n = c.numInitFeatures;
     c.blockConfig.forEach((numLayers, i) => {
-      const block = new DenseBlock({ numLayers, numInputFeatures: n, bnSize: c.bnSize, growthRate: c.growthRate, dropRate: c.dropRate, memoryEfficient: c.memoryEfficient });
+      const block = new DenseBlock({
+        numLayers,
+        numInputFeatures: n,
+        bnSize: c.bnSize,
+        growthRate: c.growthRate,
+        dropRate: c.dropRate,
+        memoryEfficient: c.memoryEfficient,
+      });
       entries.push([`denseblock${i + 1}`, block]);
       n = block.numOutputFeatures;
       if (i !== c.blockConfig.length - 1) {
