@@ -77,14 +77,12 @@ export async function explainTestSet(
     layer = r.layer;
     averager.add(r.classIndex, r.map, r.height, r.width, r.grey, r.aspect);
   }
-  const averages = averager
-    .averages()
-    .map((a) => ({
-      sex: a.classIndex === 1 ? ('male' as const) : ('female' as const),
-      films: a.films,
-      of: test.predictions.filter((p) => p.label === a.classIndex).length,
-      png: encodePng(models.classAverageOverlay(a)),
-    }));
+  const averages = averager.averages().map((a) => ({
+    sex: a.classIndex === 1 ? ('male' as const) : ('female' as const),
+    films: a.films,
+    of: test.predictions.filter((p) => p.label === a.classIndex).length,
+    png: encodePng(models.classAverageOverlay(a)),
+  }));
 
   const picks = pickGallery(test.predictions, options.count, test.report.threshold);
   const chosen = [...picks.right, ...picks.wrong];
