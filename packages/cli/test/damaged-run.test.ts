@@ -1,5 +1,4 @@
 import {
-  copyFileSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -16,9 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAPER_SEQCNN } from '@spine/models';
 import { resolveConfig } from '../src/commands/train.js';
 import { PRESETS, runConfigProblem } from '../src/run/config.js';
-import { repoRoot, runCli } from './run-cli.js';
-
-const sample = join(repoRoot, 'test-data/sample/cervical');
+import { runCli } from './run-cli.js';
+import { copySampleFilms } from './sample-films.js';
 const dir = mkdtempSync(join(tmpdir(), 'spine-cli-damaged-'));
 const data = join(dir, 'data');
 const run = join(dir, 'run');
@@ -26,10 +24,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 beforeAll(async () => {
   mkdirSync(data);
-  const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
-  writeFileSync(join(data, 'labels.csv'), [lines[0], ...lines.slice(1, 41)].join('\n') + '\n');
-  for (const line of lines.slice(1, 41))
-    copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
+  copySampleFilms(data, 40);
   const r = await runCli([
     'train',
     '--data',

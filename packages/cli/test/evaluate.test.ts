@@ -2,9 +2,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, runCli } from './run-cli.js';
-
-const sample = join(repoRoot, 'test-data/sample/cervical');
+import { runCli } from './run-cli.js';
+import { copySampleFilms } from './sample-films.js';
 const dir = mkdtempSync(join(tmpdir(), 'spine-cli-evaluate-'));
 const data = join(dir, 'data');
 const run = join(dir, 'run');
@@ -12,10 +11,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 beforeAll(async () => {
   mkdirSync(data);
-  const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
-  writeFileSync(join(data, 'labels.csv'), [lines[0], ...lines.slice(1, 61)].join('\n') + '\n');
-  for (const line of lines.slice(1, 61))
-    copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
+  copySampleFilms(data, 60);
   const r = await runCli([
     'train',
     '--data',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng } from '@spine/imaging';
 import { repoRoot, runCli } from './run-cli.js';
+import { copySampleFilms } from './sample-films.js';
 
 const sample = join(repoRoot, 'test-data/sample/cervical');
 const dir = mkdtempSync(join(tmpdir(), 'spine-cli-explain-'));
@@ -14,10 +15,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 beforeAll(async () => {
   mkdirSync(data);
+  copySampleFilms(data, 40);
   const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
-  writeFileSync(join(data, 'labels.csv'), [lines[0], ...lines.slice(1, 41)].join('\n') + '\n');
-  for (const line of lines.slice(1, 41))
-    copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
   const r = await runCli([
     'train',
     '--data',

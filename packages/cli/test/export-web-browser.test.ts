@@ -21,6 +21,7 @@ import { basename, extname, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli } from './run-cli.js';
+import { copySampleFilms } from './sample-films.js';
 
 // The functions given to page.evaluate run in chromium; this tsconfig has no DOM lib, so the few
 // browser globals they use are declared here (module-scoped, types only).
@@ -72,10 +73,8 @@ beforeAll(async () => {
   const data = join(dir, 'data');
   mkdirSync(data);
   mkdirSync(filmsDir);
+  copySampleFilms(data, 40);
   const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
-  writeFileSync(join(data, 'labels.csv'), [lines[0], ...lines.slice(1, 41)].join('\n') + '\n');
-  for (const line of lines.slice(1, 41))
-    copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
   const trained = await runCli([
     'train',
     '--data',

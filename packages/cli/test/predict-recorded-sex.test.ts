@@ -5,6 +5,7 @@ import { bootstrapAccuracyCI } from '@spine/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDicomFilm } from './dicom-film.js';
 import { repoRoot, runCli } from './run-cli.js';
+import { copySampleFilms } from './sample-films.js';
 
 const sample = join(repoRoot, 'test-data/sample/cervical');
 const dir = mkdtempSync(join(tmpdir(), 'spine-cli-recorded-sex-'));
@@ -28,10 +29,8 @@ const FILMS: { file: string; sex?: string; age?: string; recorded: string; priva
 
 beforeAll(async () => {
   mkdirSync(data);
+  copySampleFilms(data, 40);
   const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
-  writeFileSync(join(data, 'labels.csv'), [lines[0], ...lines.slice(1, 41)].join('\n') + '\n');
-  for (const line of lines.slice(1, 41))
-    copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
   const r = await runCli([
     'train',
     '--data',

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli } from './run-cli.js';
+import { copySampleFilms } from './sample-films.js';
 
 const sample = join(repoRoot, 'test-data/sample/cervical');
 const fixtures = join(repoRoot, 'packages/imaging/test/fixtures');
@@ -35,10 +36,8 @@ const EXPECTED = [
 
 beforeAll(async () => {
   mkdirSync(data);
+  copySampleFilms(data, 40);
   const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
-  writeFileSync(join(data, 'labels.csv'), [lines[0], ...lines.slice(1, 41)].join('\n') + '\n');
-  for (const line of lines.slice(1, 41))
-    copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
   const r = await runCli([
     'train',
     '--data',

@@ -1,12 +1,13 @@
 // Runs are relocatable: config.json stores the data folder relative to the run directory when
 // both are in one repository, absolute otherwise; a run moved with its repository still
 // evaluates and resumes, and one copied out of it falls back to the absolute path it was made with.
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashedConfig, resolveStoredDataPaths, storedDataPaths } from '../src/run/config.js';
-import { repoRoot, runCli } from './run-cli.js';
+import { runCli } from './run-cli.js';
+import { copySampleFilms } from './sample-films.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spine-cli-paths-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,11 +17,7 @@ function fakeRepo(name: string, n: number): string {
   const repo = join(dir, name);
   mkdirSync(join(repo, '.git'), { recursive: true });
   mkdirSync(join(repo, 'data'));
-  const sample = join(repoRoot, 'test-data/sample/cervical');
-  const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
-  writeFileSync(join(repo, 'data', 'labels.csv'), [lines[0], ...lines.slice(1, n + 1)].join('\n') + '\n');
-  for (const line of lines.slice(1, n + 1))
-    copyFileSync(join(sample, line.split(',')[0]!), join(repo, 'data', line.split(',')[0]!));
+  copySampleFilms(join(repo, 'data'), n);
   return repo;
 }
 

@@ -1,21 +1,11 @@
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { decodeImage } from '@spine/imaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, runCli } from './run-cli.js';
-
-const sample = join(repoRoot, 'test-data/sample/cervical');
+import { runCli } from './run-cli.js';
+import { copySampleFilms } from './sample-films.js';
 const dir = mkdtempSync(join(tmpdir(), 'spine-cli-report-'));
 const data = join(dir, 'data');
 const run = join(dir, 'run');
@@ -29,10 +19,7 @@ const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 beforeAll(async () => {
   mkdirSync(data);
-  const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
-  writeFileSync(join(data, 'labels.csv'), [lines[0], ...lines.slice(1, 61)].join('\n') + '\n');
-  for (const line of lines.slice(1, 61))
-    copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
+  copySampleFilms(data, 60);
   const r = await runCli([
     'train',
     '--data',

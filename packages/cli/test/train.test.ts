@@ -1,20 +1,10 @@
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { cliBin, repoRoot, runCli } from './run-cli.js';
-
-const sample = join(repoRoot, 'test-data/sample/cervical');
+import { cliBin, runCli } from './run-cli.js';
+import { copySampleFilms } from './sample-films.js';
 const dir = mkdtempSync(join(tmpdir(), 'spine-cli-train-'));
 const data = join(dir, 'data');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,10 +12,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** 60 films (the first 60 rows of the sample, about half of each sex) with their labels. */
 beforeAll(() => {
   mkdirSync(data);
-  const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
-  writeFileSync(join(data, 'labels.csv'), [lines[0], ...lines.slice(1, 61)].join('\n') + '\n');
-  for (const line of lines.slice(1, 61))
-    copyFileSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
+  copySampleFilms(data, 60);
 });
 
 const tiny = ['--data', data, '--input-size', '32', '--workers', '0', '--cache', join(dir, 'cache')];
