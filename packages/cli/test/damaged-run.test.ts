@@ -16,7 +16,7 @@ import { PAPER_SEQCNN } from '@spine/models';
 import { resolveConfig } from '../src/commands/train.js';
 import { PRESETS, runConfigProblem } from '../src/run/config.js';
 import { runCli } from './run-cli.js';
-import { copySampleFilms } from './sample-films.js';
+import { copySampleFilms, trainTinyRun } from './sample-films.js';
 const dir = mkdtempSync(join(tmpdir(), 'spine-cli-damaged-'));
 const data = join(dir, 'data');
 const run = join(dir, 'run');
@@ -25,20 +25,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 beforeAll(async () => {
   mkdirSync(data);
   copySampleFilms(data, 40);
-  const r = await runCli([
-    'train',
-    '--data',
-    data,
-    '--input-size',
-    '32',
-    '--workers',
-    '0',
-    '--epochs',
-    '1',
-    '--out',
-    run,
-  ]);
-  if (r.code !== 0) throw new Error(`training failed: ${r.stderr}`);
+  await trainTinyRun(data, run);
 });
 
 const tensorFile = (r: string, name: 'best' | 'last') =>

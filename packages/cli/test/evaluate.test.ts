@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
-import { copySampleFilms } from './sample-films.js';
+import { copySampleFilms, trainTinyRun } from './sample-films.js';
 const dir = mkdtempSync(join(tmpdir(), 'spine-cli-evaluate-'));
 const data = join(dir, 'data');
 const run = join(dir, 'run');
@@ -12,20 +12,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 beforeAll(async () => {
   mkdirSync(data);
   copySampleFilms(data, 60);
-  const r = await runCli([
-    'train',
-    '--data',
-    data,
-    '--input-size',
-    '32',
-    '--workers',
-    '0',
-    '--epochs',
-    '1',
-    '--out',
-    run,
-  ]);
-  if (r.code !== 0) throw new Error(`training failed: ${r.stderr}`);
+  await trainTinyRun(data, run);
 });
 
 describe.sequential('evaluate', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng } from '@spine/imaging';
 import { repoRoot, runCli } from './run-cli.js';
-import { copySampleFilms } from './sample-films.js';
+import { copySampleFilms, trainTinyRun } from './sample-films.js';
 
 const sample = join(repoRoot, 'test-data/sample/cervical');
 const dir = mkdtempSync(join(tmpdir(), 'spine-cli-explain-'));
@@ -17,20 +17,7 @@ beforeAll(async () => {
   mkdirSync(data);
   copySampleFilms(data, 40);
   const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
-  const r = await runCli([
-    'train',
-    '--data',
-    data,
-    '--input-size',
-    '32',
-    '--workers',
-    '0',
-    '--epochs',
-    '1',
-    '--out',
-    run,
-  ]);
-  if (r.code !== 0) throw new Error(`training failed: ${r.stderr}`);
+  await trainTinyRun(data, run);
   mkdirSync(join(films, 'nested'), { recursive: true });
   copyFileSync(join(sample, lines[60]!.split(',')[0]!), join(films, 'a.png'));
   copyFileSync(join(sample, lines[61]!.split(',')[0]!), join(films, 'nested', 'b.png'));

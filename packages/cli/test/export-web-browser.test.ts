@@ -21,7 +21,7 @@ import { basename, extname, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli } from './run-cli.js';
-import { copySampleFilms } from './sample-films.js';
+import { copySampleFilms, trainTinyRun } from './sample-films.js';
 
 // The functions given to page.evaluate run in chromium; this tsconfig has no DOM lib, so the few
 // browser globals they use are declared here (module-scoped, types only).
@@ -75,20 +75,7 @@ beforeAll(async () => {
   mkdirSync(filmsDir);
   copySampleFilms(data, 40);
   const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
-  const trained = await runCli([
-    'train',
-    '--data',
-    data,
-    '--input-size',
-    '32',
-    '--workers',
-    '0',
-    '--epochs',
-    '2',
-    '--out',
-    run,
-  ]);
-  if (trained.code !== 0) throw new Error(`training failed: ${trained.stderr}`);
+  await trainTinyRun(data, run, 2);
   // Films the run has not seen, and one of each other format.
   for (const line of lines.slice(60, 65))
     copyFileSync(join(sample, line.split(',')[0]!), join(filmsDir, line.split(',')[0]!));

@@ -9,6 +9,7 @@ import { readCheckpoint } from '@spine/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inputTransform, type RunConfig } from '../src/run/config.js';
 import { repoRoot, runCli } from './run-cli.js';
+import { trainTinyRun } from './sample-films.js';
 
 const sample = join(repoRoot, 'test-data/sample/cervical');
 /** A file as a plain Uint8Array: decodeSafetensors copies with .slice(), which on a Node Buffer is a view. */
@@ -24,20 +25,7 @@ beforeAll(async () => {
   const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
   writeFileSync(join(data, 'labels.csv'), [lines[0], ...lines.slice(1, 31)].join('\n') + '\n');
   for (const line of lines.slice(1, 31)) cpSync(join(sample, line.split(',')[0]!), join(data, line.split(',')[0]!));
-  const r = await runCli([
-    'train',
-    '--data',
-    data,
-    '--input-size',
-    '32',
-    '--workers',
-    '0',
-    '--epochs',
-    '1',
-    '--out',
-    run,
-  ]);
-  if (r.code !== 0) throw new Error(`training failed: ${r.stderr}`);
+  await trainTinyRun(data, run);
   config = (JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as { config: RunConfig }).config;
 }, 300_000);
 

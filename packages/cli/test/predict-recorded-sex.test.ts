@@ -5,7 +5,7 @@ import { bootstrapAccuracyCI } from '@spine/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDicomFilm } from './dicom-film.js';
 import { repoRoot, runCli } from './run-cli.js';
-import { copySampleFilms } from './sample-films.js';
+import { copySampleFilms, trainTinyRun } from './sample-films.js';
 
 const sample = join(repoRoot, 'test-data/sample/cervical');
 const dir = mkdtempSync(join(tmpdir(), 'spine-cli-recorded-sex-'));
@@ -31,20 +31,7 @@ beforeAll(async () => {
   mkdirSync(data);
   copySampleFilms(data, 40);
   const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
-  const r = await runCli([
-    'train',
-    '--data',
-    data,
-    '--input-size',
-    '32',
-    '--workers',
-    '0',
-    '--epochs',
-    '1',
-    '--out',
-    run,
-  ]);
-  if (r.code !== 0) throw new Error(`training failed: ${r.stderr}`);
+  await trainTinyRun(data, run);
   mkdirSync(archive);
   FILMS.forEach((f, i) => {
     if (f.file.endsWith('.png')) copyFileSync(join(sample, lines[50]!.split(',')[0]!), join(archive, f.file));

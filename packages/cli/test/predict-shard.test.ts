@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliBin, repoRoot, runCli } from './run-cli.js';
-import { copySampleFilms } from './sample-films.js';
+import { copySampleFilms, trainTinyRun } from './sample-films.js';
 
 const sample = join(repoRoot, 'test-data/sample/cervical');
 const dir = mkdtempSync(join(tmpdir(), 'spine-cli-shard-'));
@@ -20,20 +20,7 @@ beforeAll(async () => {
   mkdirSync(data);
   copySampleFilms(data, 40);
   const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
-  const r = await runCli([
-    'train',
-    '--data',
-    data,
-    '--input-size',
-    '32',
-    '--workers',
-    '0',
-    '--epochs',
-    '1',
-    '--out',
-    run,
-  ]);
-  if (r.code !== 0) throw new Error(`training failed: ${r.stderr}`);
+  await trainTinyRun(data, run);
   for (const d of ['x', 'y/z']) mkdirSync(join(archive, d), { recursive: true });
   for (let i = 0; i < 15; i++)
     copyFileSync(

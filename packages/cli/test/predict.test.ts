@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli } from './run-cli.js';
-import { copySampleFilms } from './sample-films.js';
+import { copySampleFilms, trainTinyRun } from './sample-films.js';
 
 const sample = join(repoRoot, 'test-data/sample/cervical');
 const fixtures = join(repoRoot, 'packages/imaging/test/fixtures');
@@ -38,20 +38,7 @@ beforeAll(async () => {
   mkdirSync(data);
   copySampleFilms(data, 40);
   const lines = readFileSync(join(sample, 'labels.csv'), 'utf8').trim().split('\n');
-  const r = await runCli([
-    'train',
-    '--data',
-    data,
-    '--input-size',
-    '32',
-    '--workers',
-    '0',
-    '--epochs',
-    '1',
-    '--out',
-    run,
-  ]);
-  if (r.code !== 0) throw new Error(`training failed: ${r.stderr}`);
+  await trainTinyRun(data, run);
   for (const d of ['a/b', 'tiff', 'jpeg', 'dicom']) mkdirSync(join(archive, d), { recursive: true });
   const film = (i: number) => join(sample, lines[50 + i]!.split(',')[0]!);
   copyFileSync(film(1), join(archive, 'film-1.png'));

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { decodeImage } from '@spine/imaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
-import { copySampleFilms } from './sample-films.js';
+import { copySampleFilms, trainTinyRun } from './sample-films.js';
 const dir = mkdtempSync(join(tmpdir(), 'spine-cli-report-'));
 const data = join(dir, 'data');
 const run = join(dir, 'run');
@@ -20,21 +20,7 @@ const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 beforeAll(async () => {
   mkdirSync(data);
   copySampleFilms(data, 60);
-  const r = await runCli([
-    'train',
-    '--data',
-    data,
-    '--input-size',
-    '32',
-    '--workers',
-    '0',
-    '--epochs',
-    '2',
-    '--out',
-    run,
-  ]);
-  if (r.code !== 0) throw new Error(`training failed: ${r.stderr}`);
-  trainStderr = r.stderr;
+  trainStderr = (await trainTinyRun(data, run, 2)).stderr;
 });
 
 const isPng = (path: string) =>
