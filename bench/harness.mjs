@@ -202,13 +202,14 @@ export function slug(s) {
  */
 export async function warmMatmulForBench(T, info, variants) {
   if (info.kernels !== 'cpu') return [];
+  const tuning = await import('@spine/tensor/tuning');
   const t0 = performance.now();
-  const warmed = await T.warmMatmul(variants);
+  const warmed = await tuning.warmMatmul(variants);
   const s = ((performance.now() - t0) / 1000).toFixed(1);
-  const { tm, tn } = T.getMatmulTierUp().tiles;
+  const { tm, tn } = tuning.getMatmulTierUp().tiles;
   const line = warmed
     ? `- Matmul (${variants.map((v) => `${v.transA ? 'Aᵀ' : 'A'}·${v.transB ? 'Bᵀ' : 'B'}`).join(', ')}) ran the tiered ${tm}x${tn} block, warmed before timing by \`warmMatmul\` in ${s} s (a one-time compile per machine: minutes on a cold Mesa shader cache); until a variant is warm it runs the 16x8 baseline.`
-    : T.matmulTexturesMode?.() !== false
+    : tuning.matmulTexturesMode() !== false
       ? `- Matmul read its operands from textures (${info.subgroupMinSize >= 8 ? "the 32x8 texture-operand kernel, A broadcast across each workgroup's subgroup" : 'the 16x16 texture-operand kernel'}) wherever they fit; products under 1 MFLOP ran the 16x8 buffer baseline.`
       : `- Matmul ran the 16x8 baseline: no kernel warmer here (${T.warmerUnavailable?.() ?? 'not llvmpipe'}).`;
   console.log(line.slice(2));

@@ -6,6 +6,7 @@
 // interpolated. Not a results suite (no peer, nothing written): a guide for optimisation.
 // Run after `npm run build`: [WARM=1] node packages/models/bench/densenet-profile.mjs [size] [batch]
 import * as T from '@spine/tensor/node';
+import * as tuning from '@spine/tensor/tuning';
 import {
   avgPool2d,
   batchNormRelu,
@@ -17,7 +18,7 @@ import {
 
 await T.ready();
 // WARM=1: the tier-up's wide matmul block first, as a long training run (or the benchmark) has it.
-if (process.env.WARM) console.log('matmul tier-up warmed:', await T.warmMatmul());
+if (process.env.WARM) console.log('matmul tier-up warmed:', await tuning.warmMatmul());
 const SIZE = Number(process.argv[2] ?? 224);
 const N = Number(process.argv[3] ?? 4);
 const REPS = 2;

@@ -6,14 +6,15 @@
 // (TILES=64x32 pins the matmul's register block; the default is the automatic choice; WARM=1
 // warms the tier-up's wide block first.)
 import * as T from '@spine/tensor/node';
+import * as tuning from '@spine/tensor/tuning';
 import { conv2d } from '../dist/ops/conv-pool.js';
 import { convDgrad, convGeometry, convTiles, convWgrad, setConvTiles } from '../dist/ops/conv2d.js';
 
 await T.ready();
-if (process.env.WARM) console.log('tier-up warmed:', await T.warmMatmul()); // the wide block, as a long run would have
+if (process.env.WARM) console.log('tier-up warmed:', await tuning.warmMatmul()); // the wide block, as a long run would have
 if (process.env.TILES) {
   const [tm, tn] = process.env.TILES.split('x').map(Number);
-  T.setMatmulTiles('cpu', { tm, tn, wx: 8, wy: 1 });
+  tuning.setMatmulTiles('cpu', { tm, tn, wx: 8, wy: 1 });
 }
 // [N, C, H, W, OC]
 const shapes = [

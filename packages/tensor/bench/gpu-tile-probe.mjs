@@ -10,6 +10,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '../dist/node.js';
+import * as tuning from '../dist/tuning.js';
 import { finishSuite, loadTfjsWebgpu } from '../../../bench/harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -86,10 +87,10 @@ const rounds = software ? 2 : 7;
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const label = (x) => `${x.tm * x.wy}x${x.tn * x.wx} (${x.tm}x${x.tn} in ${x.wx}x${x.wy}, k ${x.bk})`;
 
-const table = T.getGpuTileTable();
+const table = tuning.getGpuTileTable();
 const cases = [];
 const notes = [];
-for (const cls of T.GPU_SIZE_CLASSES) {
+for (const cls of tuning.GPU_SIZE_CLASSES) {
   if (only && !only.includes(cls)) continue;
   const shapes = SHAPES[cls];
   const ops = shapes.map(([M, K, N]) => ({
@@ -106,12 +107,12 @@ for (const cls of T.GPU_SIZE_CLASSES) {
   const candidates = [];
   for (const tiles of TILES[cls])
     for (const splitBelow of SPLITS) {
-      T.setGpuTileTable({ [cls]: { tiles, splitBelow } });
-      const key = JSON.stringify(ops.map((o) => T.matmulGpuPlan(o.M, o.N, o.K)));
+      tuning.setGpuTileTable({ [cls]: { tiles, splitBelow } });
+      const key = JSON.stringify(ops.map((o) => tuning.matmulGpuPlan(o.M, o.N, o.K)));
       if (!seen.has(key)) seen.add(key), candidates.push({ tiles, splitBelow });
     }
   const runOurs = (c) => async () => {
-    T.setGpuTileTable({ [cls]: c });
+    tuning.setGpuTileTable({ [cls]: c });
     for (const o of ops) for (let i = 0; i < inner; i++) T.matmulRaw(o.a, o.b).dispose();
     await T.sync();
   };
@@ -126,7 +127,7 @@ for (const cls of T.GPU_SIZE_CLASSES) {
   for (const r of runs) await r(); // compile and warm every candidate first
   for (let k = 0; k < rounds; k++)
     for (const [ci, c] of candidates.entries()) {
-      T.setGpuTileTable({ [cls]: c });
+      tuning.setGpuTileTable({ [cls]: c });
       for (const [si, run] of shapeRuns((o) => T.matmulRaw(o.a, o.b).dispose()).entries()) {
         const t0 = performance.now();
         await run();
@@ -137,7 +138,7 @@ for (const cls of T.GPU_SIZE_CLASSES) {
   const total = times.map((per) => per.reduce((s, xs) => s + med(xs), 0));
   const best = total.indexOf(Math.min(...total));
   table[cls] = candidates[best];
-  T.setGpuTileTable({ [cls]: candidates[best] });
+  tuning.setGpuTileTable({ [cls]: candidates[best] });
   console.log(`${cls}: ${candidates.length} candidates`);
   for (const [ci, c] of candidates.entries())
     console.log(
@@ -158,7 +159,7 @@ for (const cls of T.GPU_SIZE_CLASSES) {
     }
     const work = 2 * o.M * o.N * o.K;
     const rate = (m) => (m === null ? null : work / (m / 1e3) / 1e9);
-    const plan = T.matmulGpuPlan(o.M, o.N, o.K);
+    const plan = tuning.matmulGpuPlan(o.M, o.N, o.K);
     cases.push({
       label: `${cls} ${o.M}x${o.K}x${o.N}: ${label(plan.tiles)}${plan.splits > 1 ? `, split ${plan.splits}` : ''}`,
       unit: 'GFLOP/s',
@@ -176,7 +177,7 @@ for (const cls of T.GPU_SIZE_CLASSES) {
   for (const o of ops) [o.a, o.b, o.ta, o.tb].forEach((x) => x?.dispose());
 }
 
-const rows = T.GPU_SIZE_CLASSES.map(
+const rows = tuning.GPU_SIZE_CLASSES.map(
   (c) =>
     `  ${c}: { tiles: { tm: ${table[c].tiles.tm}, tn: ${table[c].tiles.tn}, wx: ${table[c].tiles.wx}, wy: ${table[c].tiles.wy}, bk: ${table[c].tiles.bk} }, splitBelow: ${table[c].splitBelow} },`,
 );

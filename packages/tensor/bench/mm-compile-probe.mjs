@@ -4,12 +4,13 @@
 // pathological one can be cut off: timeout 60 node bench/mm-compile-probe.mjs 16x32 transA
 // Usage: node bench/mm-compile-probe.mjs TMxTN [transA] [transB]   (build first)
 import * as T from '../dist/node.js';
+import * as tuning from '../dist/tuning.js';
 
 await T.ready();
 const [tm, tn] = (process.argv[2] ?? '64x32').split('x').map(Number);
 const transA = process.argv.includes('transA');
 const transB = process.argv.includes('transB');
-T.setMatmulTiles('cpu', { tm, tn, wx: 8, wy: 1 });
+tuning.setMatmulTiles('cpu', { tm, tn, wx: 8, wy: 1 });
 const t0 = performance.now();
 await T.matmulRaw(T.randn([8, 8]), T.randn([8, 8]), transA, transB).data();
 console.log(

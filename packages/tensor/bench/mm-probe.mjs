@@ -3,6 +3,7 @@
 // of them alike; prints each variant's median GFLOP/s and median ratio to tfjs per round.
 import { create, globals } from 'webgpu';
 import * as T from '../dist/node.js';
+import * as tuning from '../dist/tuning.js';
 // QUIET=0: our waits busy-poll like tfjs's (DeviceOptions.quietWait false).
 await T.ready(process.env.QUIET === '0' ? { quietWait: false } : {});
 const family = T.deviceInfo().kernels;
@@ -36,8 +37,8 @@ const runs = [
 // A variant may set "packB": false (B read in place instead of packed; cpu family).
 for (const v of variants)
   runs.push(async () => {
-    T.setMatmulTiles(family, null);
-    T.setMatmulTiles(family, v);
+    tuning.setMatmulTiles(family, null);
+    tuning.setMatmulTiles(family, v);
     for (let i = 0; i < inner; i++) T.matmulRaw(a, b, v.ta ?? false, v.tb ?? false).dispose();
     await T.sync();
   });

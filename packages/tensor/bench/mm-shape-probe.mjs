@@ -6,17 +6,18 @@
 // Usage (build first): node bench/mm-shape-probe.mjs BxMxKxN ['["auto","buffers",{"tm":32,"tn":32}]'] [rounds]
 // e.g. Winograd's GEMM at DenseNet block 1: node bench/mm-shape-probe.mjs 16x32x128x3136
 import * as T from '../dist/node.js';
+import * as tuning from '../dist/tuning.js';
 
 await T.ready();
-if (process.env.WARM) console.log('tier-up warmed:', await T.warmMatmul());
+if (process.env.WARM) console.log('tier-up warmed:', await tuning.warmMatmul());
 const [B, M, K, N] = (process.argv[2] ?? '16x32x128x3136').split('x').map(Number);
 const variants = JSON.parse(process.argv[3] ?? '["auto","buffers",{"tm":16,"tn":8}]');
 const rounds = Number(process.argv[4] ?? 7);
 const a = T.rand([B, M, K], { seed: 1 }).keep();
 const b = T.rand([B, K, N], { seed: 2 }).keep();
 const run = async (v) => {
-  T.setMatmulTextures(v === 'buffers' ? false : 'auto');
-  T.setMatmulTiles('cpu', typeof v === 'string' ? null : { wx: 8, wy: 1, ...v });
+  tuning.setMatmulTextures(v === 'buffers' ? false : 'auto');
+  tuning.setMatmulTiles('cpu', typeof v === 'string' ? null : { wx: 8, wy: 1, ...v });
   T.matmulRaw(a, b).dispose();
   await T.sync();
 };
@@ -28,7 +29,7 @@ for (let r = 0; r < rounds; r++)
     await run(variants[i]);
     times[i].push(performance.now() - t0);
   }
-T.setMatmulTiles('cpu', null);
+tuning.setMatmulTiles('cpu', null);
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const flops = 2 * B * M * K * N;
 variants.forEach((v, i) =>

@@ -1,5 +1,5 @@
 // @spine/tensor — browser-safe core. Node users import '@spine/tensor/node' (Dawn) instead,
-// which re-exports everything here.
+// which re-exports everything here. Kernel tuning and routing diagnostics are '@spine/tensor/tuning'.
 // The declarations name WebGPU's types (GPUDevice, GPUBuffer): the reference below is kept in the
 // emitted index.d.ts so that a consumer type-checking its dependencies finds them.
 /// <reference types="@webgpu/types" preserve="true" />
@@ -144,38 +144,7 @@ export {
   clone,
   type SliceRange,
 } from './ops/shape-ops.js';
-export {
-  matmul,
-  matmulRaw,
-  setMatmulTiles,
-  getMatmulTiles,
-  matmulRoute,
-  matmulGpuPlan,
-  stagesBAffine,
-  TEXTURE_MIN_FLOPS,
-  type MatmulFlags,
-} from './ops/matmul.js';
-export {
-  getGpuTileTable,
-  setGpuTileTable,
-  gpuSizeClass,
-  gpuMatmulPlan,
-  GPU_SIZE_CLASSES,
-  type GpuTiles,
-  type GpuTileRow,
-  type GpuSizeClass,
-  type GpuMatmulPlan,
-} from './ops/matmul-gpu-tiles.js';
-export { setMatmulTextures, matmulTexturesMode, setTextureSubgroups, type BAffine } from './ops/matmul-texture.js';
-export {
-  warmMatmul,
-  matmulTiers,
-  matmulTierUpActive,
-  setMatmulTierUp,
-  getMatmulTierUp,
-  type TierState,
-  type TierUpSettings,
-} from './ops/matmul-tiers.js';
-export { setKernelWarmer, getKernelWarmer, type KernelWarmer, type WarmJob } from './kernel-warmer.js';
+export { matmul, matmulRaw, stagesBAffine, type MatmulFlags } from './ops/matmul.js';
+export type { BAffine } from './ops/matmul-texture.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { assign, writeData } from './ops/assign.js';

@@ -3,6 +3,7 @@
 // at the first dispatch, and Mesa caches the result on disk), answers `{"id"}` or `{"id","error"}`
 // per line, and exits when stdin closes and the queue is done.
 import * as T from './node.js';
+import { setMatmulTiles } from './tuning.js';
 import type { DeviceOptions } from './device.js';
 import type { WarmJob } from './kernel-warmer.js';
 
@@ -16,14 +17,14 @@ declare const process: { stdin: Stdio; stdout: Stdio };
 async function run(job: WarmJob, device: DeviceOptions): Promise<void> {
   await T.ready(device);
   const o = job.options;
-  T.setMatmulTiles(o.family, { tm: o.tm, tn: o.tn, wx: o.wx, wy: o.wy });
+  setMatmulTiles(o.family, { tm: o.tm, tn: o.tn, wx: o.wx, wy: o.wy });
   try {
     // 64 rows (at least PACK_MIN_ROWS) by 8 by 8 keeps every vec4 and packing condition true,
     // so the kernel is the one the job names.
     const a = o.transA ? T.zeros([8, 64]) : T.zeros([64, 8]);
     await T.matmulRaw(a, T.zeros([8, 8]), o.transA, o.transB).data();
   } finally {
-    T.setMatmulTiles(o.family, null);
+    setMatmulTiles(o.family, null);
   }
 }
 

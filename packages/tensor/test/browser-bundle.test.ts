@@ -1,4 +1,4 @@
-// The core is browser-safe: bundling src/index.ts for the browser succeeds and the bundle
+// The core and its tuning entry are browser-safe: bundling src/index.ts or src/tuning.ts for the browser succeeds and the bundle
 // refers to no Node built-in. The same scan run on the Node entry point must find Node
 // usage, which shows the scan can fail.
 import { dirname, join } from 'node:path';
@@ -36,8 +36,8 @@ async function bundle(entry: string, external: string[] = []) {
 }
 
 describe('browser bundle', () => {
-  it('bundles src/index.ts for the browser with no Node built-ins', async () => {
-    const result = await bundle('index.ts');
+  it.each(['index.ts', 'tuning.ts'])('bundles src/%s for the browser with no Node built-ins', async (entry) => {
+    const result = await bundle(entry);
     expect(result.errors).toEqual([]);
     const code = result.outputFiles[0]!.text;
     expect(code.length).toBeGreaterThan(10_000);

@@ -6,12 +6,13 @@
 // tier-up serves the buffer kernels, so texture operands are off here except where a test says.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '../src/node.js';
+import * as tuning from '../src/tuning.js';
 import { refMatmul, refMatmulAbs } from './reference/matmul.js';
 import { mapArr } from './reference/ndarray.js';
 import { download, expectClose, upload } from './helpers/gpu.js';
 import { randomArr, seedFor } from './helpers/random.js';
 
-const DEFAULTS = (() => T.getMatmulTierUp())();
+const DEFAULTS = (() => tuning.getMatmulTierUp())();
 let llvmpipe = false;
 
 beforeAll(async () => {
@@ -19,12 +20,12 @@ beforeAll(async () => {
   llvmpipe =
     T.deviceInfo().kernels === 'cpu' && /llvmpipe/i.test(`${T.deviceInfo().device} ${T.deviceInfo().description}`);
   T.setPoisonOutputs(true);
-  T.setMatmulTextures(false);
+  tuning.setMatmulTextures(false);
 });
-afterAll(() => T.setMatmulTextures('auto'));
+afterAll(() => tuning.setMatmulTextures('auto'));
 afterEach(() => {
-  T.setKernelWarmer(null);
-  T.setMatmulTierUp(DEFAULTS);
+  tuning.setKernelWarmer(null);
+  tuning.setMatmulTierUp(DEFAULTS);
 });
 
 // 68 x 136 x 36: eligible for a 16x16 block (M >= 16, N >= 8 lanes x 16, K % 4 == 0) and a
@@ -48,8 +49,8 @@ async function checkProduct(transA: boolean, transB: boolean): Promise<void> {
 }
 
 function fakeWarmer(result: () => Promise<void> = async () => undefined) {
-  const calls: { job: T.WarmJob; hold: boolean }[] = [];
-  T.setKernelWarmer({
+  const calls: { job: tuning.WarmJob; hold: boolean }[] = [];
+  tuning.setKernelWarmer({
     warm: (job, _device, hold) => {
       calls.push({ job, hold });
       return result();
@@ -58,15 +59,15 @@ function fakeWarmer(result: () => Promise<void> = async () => undefined) {
   return calls;
 }
 
-const state = (v: string) => T.matmulTiers().find((t) => t.variant === v)?.state;
+const state = (v: string) => tuning.matmulTiers().find((t) => t.variant === v)?.state;
 
 describe('matmul tier-up', () => {
   it('warms a variant once it has done the threshold of work, then runs the wide block', async (ctx) => {
     if (!llvmpipe) ctx.skip();
     const calls = fakeWarmer();
     const tiles = { tm: 16, tn: 16, wx: 8, wy: 1 };
-    T.setMatmulTierUp({ tiles, hotFlops: 3 * 2 * M * N * K });
-    expect(T.matmulTierUpActive()).toBe(true);
+    tuning.setMatmulTierUp({ tiles, hotFlops: 3 * 2 * M * N * K });
+    expect(tuning.matmulTierUpActive()).toBe(true);
     await checkProduct(false, false);
     await checkProduct(false, false);
     expect(calls).toHaveLength(0);
@@ -95,8 +96,8 @@ describe('matmul tier-up', () => {
   it('warmMatmul warms every transpose variant at once and each then matches the reference', async (ctx) => {
     if (!llvmpipe) ctx.skip();
     const calls = fakeWarmer();
-    T.setMatmulTierUp({ tiles: { tm: 8, tn: 8, wx: 8, wy: 1 } });
-    expect(await T.warmMatmul()).toBe(true);
+    tuning.setMatmulTierUp({ tiles: { tm: 8, tn: 8, wx: 8, wy: 1 } });
+    expect(await tuning.warmMatmul()).toBe(true);
     expect(calls.map((c) => [c.job.options.transA, c.job.options.transB, c.hold])).toEqual([
       [false, false, true],
       [true, false, true],
@@ -110,15 +111,15 @@ describe('matmul tier-up', () => {
       [true, true],
     ] as const)
       await checkProduct(ta, tb);
-    expect(T.matmulTiers().map((t) => t.state)).toEqual(['ready', 'ready', 'ready', 'ready']);
+    expect(tuning.matmulTiers().map((t) => t.state)).toEqual(['ready', 'ready', 'ready', 'ready']);
   });
 
   it('warmMatmul with wait: false returns at once and the variant switches when ready', async (ctx) => {
     if (!llvmpipe) ctx.skip();
     let finish!: () => void;
     const calls = fakeWarmer(() => new Promise<void>((r) => (finish = r)));
-    T.setMatmulTierUp({ tiles: { tm: 16, tn: 16, wx: 8, wy: 1 } });
-    expect(await T.warmMatmul([{ transA: true }], { wait: false })).toBe(false);
+    tuning.setMatmulTierUp({ tiles: { tm: 16, tn: 16, wx: 8, wy: 1 } });
+    expect(await tuning.warmMatmul([{ transA: true }], { wait: false })).toBe(false);
     expect(calls.map((c) => c.hold)).toEqual([false]);
     expect(state('TN')).toBe('warming');
     await checkProduct(true, false); // still the baseline
@@ -131,14 +132,14 @@ describe('matmul tier-up', () => {
   it('leaves products that cannot take the wide block out of the count', async (ctx) => {
     if (!llvmpipe) ctx.skip();
     const calls = fakeWarmer();
-    T.setMatmulTierUp({ tiles: { tm: 16, tn: 16, wx: 8, wy: 1 }, hotFlops: 1 });
+    tuning.setMatmulTierUp({ tiles: { tm: 16, tn: 16, wx: 8, wy: 1 }, hotFlops: 1 });
     const run = async (m: number, n: number, k: number) =>
       (await T.matmulRaw(T.ones([m, k]), T.ones([k, n])).data())[0];
     expect(await run(68, 136, 37)).toBe(37); // K % 4 != 0: no vec4 path
     expect(await run(12, 136, 36)).toBe(36); // fewer rows than the block
     expect(await run(68, 100, 36)).toBe(36); // fewer columns than one workgroup covers
     expect(calls).toHaveLength(0);
-    expect(T.matmulTiers()).toEqual([]);
+    expect(tuning.matmulTiers()).toEqual([]);
   });
 
   it('keeps the baseline when warming fails, and says why', async (ctx) => {
@@ -146,10 +147,10 @@ describe('matmul tier-up', () => {
     fakeWarmer(async () => {
       throw new Error('no adapter in the child');
     });
-    T.setMatmulTierUp({ tiles: { tm: 16, tn: 16, wx: 8, wy: 1 }, hotFlops: 1 });
+    tuning.setMatmulTierUp({ tiles: { tm: 16, tn: 16, wx: 8, wy: 1 }, hotFlops: 1 });
     await checkProduct(false, true);
     await new Promise((r) => setTimeout(r, 0));
-    expect(T.matmulTiers()).toEqual([
+    expect(tuning.matmulTiers()).toEqual([
       { variant: 'NT', state: 'failed', gflop: (2 * M * N * K) / 1e9, error: 'no adapter in the child' },
     ]);
     await checkProduct(false, true);
@@ -157,9 +158,9 @@ describe('matmul tier-up', () => {
 
   it('is off when turned off, even with a warmer', async () => {
     const calls = fakeWarmer();
-    T.setMatmulTierUp({ enabled: false, hotFlops: 1 });
-    expect(T.matmulTierUpActive()).toBe(false);
-    expect(await T.warmMatmul()).toBe(false);
+    tuning.setMatmulTierUp({ enabled: false, hotFlops: 1 });
+    expect(tuning.matmulTierUpActive()).toBe(false);
+    expect(await tuning.warmMatmul()).toBe(false);
     await checkProduct(false, false);
     expect(calls).toHaveLength(0);
   });
@@ -167,34 +168,34 @@ describe('matmul tier-up', () => {
   it('is inactive while texture operands are on: the products it would serve take the texture kernel', async (ctx) => {
     if (!llvmpipe) ctx.skip();
     const calls = fakeWarmer();
-    T.setMatmulTierUp({ hotFlops: 1 });
-    expect(T.matmulTierUpActive()).toBe(true);
-    T.setMatmulTextures('auto');
+    tuning.setMatmulTierUp({ hotFlops: 1 });
+    expect(tuning.matmulTierUpActive()).toBe(true);
+    tuning.setMatmulTextures('auto');
     try {
-      expect(T.matmulTierUpActive()).toBe(false);
-      expect(await T.warmMatmul()).toBe(false);
+      expect(tuning.matmulTierUpActive()).toBe(false);
+      expect(await tuning.warmMatmul()).toBe(false);
       await checkProduct(false, false);
       expect(calls).toHaveLength(0);
     } finally {
-      T.setMatmulTextures(false);
+      tuning.setMatmulTextures(false);
     }
   });
 
   it('does nothing without a warmer', async () => {
-    T.setMatmulTierUp({ hotFlops: 1 });
-    expect(T.matmulTierUpActive()).toBe(false);
-    expect(await T.warmMatmul()).toBe(false);
+    tuning.setMatmulTierUp({ hotFlops: 1 });
+    expect(tuning.matmulTierUpActive()).toBe(false);
+    expect(await tuning.warmMatmul()).toBe(false);
     await checkProduct(true, false);
-    expect(T.matmulTiers().every((t) => t.state === 'baseline')).toBe(true);
+    expect(tuning.matmulTiers().every((t) => t.state === 'baseline')).toBe(true);
   });
 
   it('the Node warmer compiles the block in a child process', async (ctx) => {
     if (!llvmpipe) ctx.skip();
     const script = new URL('../dist/kernel-warmer-child.js', import.meta.url).pathname;
-    T.setKernelWarmer(new T.NodeKernelWarmer(script));
-    T.setMatmulTierUp({ tiles: { tm: 8, tn: 8, wx: 8, wy: 1 } });
-    expect(await T.warmMatmul([{ transB: true }])).toBe(true);
-    const [row] = T.matmulTiers();
+    tuning.setKernelWarmer(new T.NodeKernelWarmer(script));
+    tuning.setMatmulTierUp({ tiles: { tm: 8, tn: 8, wx: 8, wy: 1 } });
+    expect(await tuning.warmMatmul([{ transB: true }])).toBe(true);
+    const [row] = tuning.matmulTiers();
     expect(row).toMatchObject({ variant: 'NT', state: 'ready' });
     expect(row!.warmSeconds).toBeGreaterThan(0);
     await checkProduct(false, true);

@@ -5,6 +5,7 @@
 // its automatic choice, every product through textures, and every product on buffers.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '../src/node.js';
+import * as tuning from '../src/tuning.js';
 import { canVec4 } from '../src/ops/matmul-kernel.js';
 import { canPackB } from '../src/ops/matmul-pack.js';
 import { textureTiles } from '../src/ops/matmul-texture.js';
@@ -20,8 +21,8 @@ beforeAll(async () => {
 afterAll(() => T.setPoisonOutputs(false));
 afterEach(() => {
   T.setKernelFamily(null);
-  T.setMatmulTextures('auto');
-  T.setTextureSubgroups('auto');
+  tuning.setMatmulTextures('auto');
+  tuning.setTextureSubgroups('auto');
 });
 
 // (M, N, K) drawn from {1, 3, 5, 17, 31, 33, 64, 127, 130}: every value in every position,
@@ -112,8 +113,8 @@ async function runCases(
   textures: boolean | 'auto' | 'no-subgroups' = 'auto',
 ): Promise<void> {
   T.setKernelFamily(family);
-  T.setMatmulTextures(textures === 'no-subgroups' ? true : textures);
-  T.setTextureSubgroups(textures === 'no-subgroups' ? false : 'auto');
+  tuning.setMatmulTextures(textures === 'no-subgroups' ? true : textures);
+  tuning.setTextureSubgroups(textures === 'no-subgroups' ? false : 'auto');
   // Record every product first, then read: one submit for the lot.
   const outs = cases.map((c) => T.matmul(upload(c.a), upload(c.b), { transA: c.transA, transB: c.transB }));
   for (let i = 0; i < cases.length; i++) {
@@ -132,13 +133,13 @@ describe('matmul against the reference', () => {
     T.setKernelFamily('cpu');
     for (const [ta, tb] of TRANS) {
       expect(
-        SIZES.map(([M, N, K]) => T.matmulRoute(M, N, K, 1, ta, tb)),
+        SIZES.map(([M, N, K]) => tuning.matmulRoute(M, N, K, 1, ta, tb)),
         `transA=${ta} transB=${tb}`,
       ).toContain('texture');
-      T.setMatmulTextures(false);
-      const route = SIZES.map(([M, N, K]) => T.matmulRoute(M, N, K, 1, ta, tb));
-      T.setMatmulTextures('auto');
-      const { tm, tn, wy } = T.getMatmulTiles('cpu', 64, 64);
+      tuning.setMatmulTextures(false);
+      const route = SIZES.map(([M, N, K]) => tuning.matmulRoute(M, N, K, 1, ta, tb));
+      tuning.setMatmulTextures('auto');
+      const { tm, tn, wy } = tuning.getMatmulTiles('cpu', 64, 64);
       expect(route.includes('packed')).toBe(SIZES.some(([M, , K]) => canPackB(M, K, ta, tm, tn, wy)));
       for (const r of ['packed', 'vec4', 'scalar']) expect(route, `transA=${ta} transB=${tb}`).toContain(r);
       expect(canVec4(64, 64, 64, ta, tb, 16, 8)).toBe(true);
@@ -147,8 +148,8 @@ describe('matmul against the reference', () => {
 
   it('texture products read B in place (transposed or not) when they have few rows, and stage it otherwise; C is stored as vec4s where N % 4 == 0', () => {
     T.setKernelFamily('cpu');
-    expect(T.matmulRoute(32, 3136, 128, 16)).toBe('texture');
-    expect(T.matmulRoute(1024, 1024, 1024)).toBe('texture');
+    expect(tuning.matmulRoute(32, 3136, 128, 16)).toBe('texture');
+    expect(tuning.matmulRoute(1024, 1024, 1024)).toBe('texture');
     expect(textureTiles(32, 784, 128, false).bBuffer).toBe(true);
     expect(textureTiles(32, 3136, 128, false).bBuffer).toBe(false); // rows of whole 256 bytes: copied
     expect(textureTiles(32, 3136, 128, true)).toMatchObject({ bBuffer: true, bTrans: true }); // read along k
@@ -180,7 +181,7 @@ describe('matmul against the reference', () => {
     expect(stores).toContain(true);
     expect(stores).toContain(false);
     // Too small to pay for staging: buffers.
-    expect(T.matmulRoute(8, 8, 8)).not.toBe('texture');
+    expect(tuning.matmulRoute(8, 8, 8)).not.toBe('texture');
   });
 
   it('texture products broadcast A across the lanes where subgroups hold the 8 lanes, in blocks of 32, 16 or 8 rows', () => {
@@ -198,7 +199,7 @@ describe('matmul against the reference', () => {
         .map((t) => t.tm),
     );
     expect([...rows].sort((a, b) => a - b)).toEqual([8, 16, 32]);
-    T.setTextureSubgroups(false);
+    tuning.setTextureSubgroups(false);
     expect(tiles(1024)).toMatchObject({ tm: 16, tn: 16 });
     expect(tiles(1024).subgroupA).toBeUndefined();
   });
@@ -271,8 +272,8 @@ describe('matmul against the reference', () => {
     const name = family === 'gpu' ? 'gpu kernels' : `cpu kernels (textures ${textures})`;
     it(`${name}: B mapped by a per-row affine map and ReLU (bAffine) as the texture route stages it, or by elementwise passes`, async () => {
       T.setKernelFamily(family);
-      T.setMatmulTextures(textures === 'no-subgroups' ? true : textures);
-      T.setTextureSubgroups(textures === 'no-subgroups' ? false : 'auto');
+      tuning.setMatmulTextures(textures === 'no-subgroups' ? true : textures);
+      tuning.setTextureSubgroups(textures === 'no-subgroups' ? false : 'auto');
       // Every size and transpose of B, plus batches; stored rows of B = its K (NN) or N (NT).
       const shapes: [number[], number[], boolean][] = [
         ...SIZES.flatMap(([M, N, K]) => [
@@ -349,33 +350,33 @@ describe('matmul against the reference', () => {
 
   it('odd register-block tiles and 2-D workgroups on the cpu family', async () => {
     try {
-      T.setMatmulTiles('cpu', { tm: 3, tn: 5, wx: 4, wy: 4 });
+      tuning.setMatmulTiles('cpu', { tm: 3, tn: 5, wx: 4, wy: 4 });
       await runCases(
         CASES.filter((_, i) => i % 3 === 0),
         'cpu',
         'tiles 3x5',
       );
-      T.setMatmulTiles('cpu', { tm: 4, tn: 8, wx: 8, wy: 8 });
+      tuning.setMatmulTiles('cpu', { tm: 4, tn: 8, wx: 8, wy: 8 });
       await runCases(
         CASES.filter((_, i) => i % 3 === 1),
         'cpu',
         'tiles 4x8 in 8x8 workgroups',
       );
-      T.setMatmulTiles('cpu', null);
-      T.setMatmulTiles('cpu', { tm: 16, tn: 8, wx: 8, wy: 1, packB: false });
+      tuning.setMatmulTiles('cpu', null);
+      tuning.setMatmulTiles('cpu', { tm: 16, tn: 8, wx: 8, wy: 1, packB: false });
       await runCases(
         CASES.filter((_, i) => i % 3 === 2),
         'cpu',
         '16x8 with B read in place',
       );
     } finally {
-      T.setMatmulTiles('cpu', null);
+      tuning.setMatmulTiles('cpu', null);
     }
   });
 
   it('the gpu family sorts products into size classes and splits K where too few output tiles would fill the device', () => {
     T.setKernelFamily('gpu');
-    const plan = (M: number, N: number, K: number, nb = 1) => T.matmulGpuPlan(M, N, K, nb);
+    const plan = (M: number, N: number, K: number, nb = 1) => tuning.matmulGpuPlan(M, N, K, nb);
     expect(
       [
         plan(256, 256, 256),
@@ -398,28 +399,30 @@ describe('matmul against the reference', () => {
     expect(plan(3136, 128, 1024).splits).toBeGreaterThan(1); // 98 tiles of 64x64
     // Pinned tiles and a custom table row take effect.
     try {
-      T.setGpuTileTable({ short: { tiles: { tm: 4, tn: 8, wx: 8, wy: 2, bk: 8 }, splitBelow: 0 } });
+      tuning.setGpuTileTable({ short: { tiles: { tm: 4, tn: 8, wx: 8, wy: 2, bk: 8 }, splitBelow: 0 } });
       expect(plan(10, 4096, 4096)).toMatchObject({
         sizeClass: 'short',
         tiles: { tm: 4, tn: 8, wx: 8, wy: 2, bk: 8 },
         splits: 1,
       });
-      T.setMatmulTiles('gpu', { tm: 4, tn: 4, wx: 4, wy: 4, splits: 3 });
+      tuning.setMatmulTiles('gpu', { tm: 4, tn: 4, wx: 4, wy: 4, splits: 3 });
       expect(plan(8, 8, 100)).toMatchObject({ sizeClass: 'pinned', splits: 3, chunk: 48 });
     } finally {
-      T.setGpuTileTable(null);
-      T.setMatmulTiles('gpu', null);
+      tuning.setGpuTileTable(null);
+      tuning.setMatmulTiles('gpu', null);
     }
-    expect(T.getGpuTileTable().short.tiles.bk).toBe(16);
+    expect(tuning.getGpuTileTable().short.tiles.bk).toBe(16);
   });
 
   // Every tile configuration of the gpu table (and odd ones: 8x8 per thread, a k step of 8 with
   // fewer staging units than threads), each on part of the size list in all four transposes.
-  const gpuConfigs: [string, Partial<T.GpuTiles> & { splits?: number }][] = [
+  const gpuConfigs: [string, Partial<tuning.GpuTiles> & { splits?: number }][] = [
     // Each distinct shape of the table once (the automatic choice runs the small row above).
-    ...T.GPU_SIZE_CLASSES.map((c) => [`table row ${c}`, T.getGpuTileTable()[c].tiles] as [string, T.GpuTiles]).filter(
+    ...tuning.GPU_SIZE_CLASSES.map(
+      (c) => [`table row ${c}`, tuning.getGpuTileTable()[c].tiles] as [string, tuning.GpuTiles],
+    ).filter(
       ([, t], i, all) =>
-        JSON.stringify(t) !== JSON.stringify(T.getGpuTileTable().small.tiles) &&
+        JSON.stringify(t) !== JSON.stringify(tuning.getGpuTileTable().small.tiles) &&
         all.findIndex(([, u]) => JSON.stringify(u) === JSON.stringify(t)) === i,
     ),
     ['8x8 in 16x16', { tm: 8, tn: 8, wx: 16, wy: 16, bk: 16 }],
@@ -428,14 +431,14 @@ describe('matmul against the reference', () => {
   for (const [i, [label, tiles]] of gpuConfigs.entries())
     it(`the gpu family in tiles ${label} (${tiles.tm}x${tiles.tn} per thread in ${tiles.wx}x${tiles.wy})`, async () => {
       try {
-        T.setMatmulTiles('gpu', tiles);
+        tuning.setMatmulTiles('gpu', tiles);
         await runCases(
           CASES.filter((_, j) => j % gpuConfigs.length === i),
           'gpu',
           label,
         );
       } finally {
-        T.setMatmulTiles('gpu', null);
+        tuning.setMatmulTiles('gpu', null);
       }
     });
 
@@ -461,18 +464,18 @@ describe('matmul against the reference', () => {
         return makeCase(swap(sa, ta), swap(sb, tb), ta, tb);
       }),
     );
-    expect(T.matmulGpuPlan(3, 67, 1000).splits).toBeGreaterThan(1);
-    expect(T.matmulGpuPlan(5, 9, 777, 2).splits).toBeGreaterThan(1);
+    expect(tuning.matmulGpuPlan(3, 67, 1000).splits).toBeGreaterThan(1);
+    expect(tuning.matmulGpuPlan(5, 9, 777, 2).splits).toBeGreaterThan(1);
     await runCases(cases, 'gpu', 'split-K');
     try {
-      T.setMatmulTiles('gpu', { tm: 4, tn: 4, wx: 8, wy: 8, bk: 16, splits: 5 });
+      tuning.setMatmulTiles('gpu', { tm: 4, tn: 4, wx: 8, wy: 8, bk: 16, splits: 5 });
       await runCases(
         cases.filter((_, j) => j % 2 === 0),
         'gpu',
         'split-K pinned',
       );
     } finally {
-      T.setMatmulTiles('gpu', null);
+      tuning.setMatmulTiles('gpu', null);
     }
   });
 
@@ -480,7 +483,7 @@ describe('matmul against the reference', () => {
     T.setKernelFamily('gpu');
     // Outputs past 2^18: shallow with K <= 256, mid above (large, past 2^22 outputs, runs its
     // tiles pinned above: at a long K its reference would be slow).
-    expect([T.matmulGpuPlan(513, 517, 6).sizeClass, T.matmulGpuPlan(513, 517, 260).sizeClass]).toEqual([
+    expect([tuning.matmulGpuPlan(513, 517, 6).sizeClass, tuning.matmulGpuPlan(513, 517, 260).sizeClass]).toEqual([
       'shallow',
       'mid',
     ]);

@@ -25,7 +25,11 @@ async function bundle(name: string, code: string, extra = ''): Promise<string> {
     external: ['webgpu'],
     outfile,
     logLevel: 'silent',
-    alias: { '@spine/tensor/node': join(pkg, 'src', 'node.ts'), '@spine/tensor': join(pkg, 'src', 'node.ts') },
+    alias: {
+      '@spine/tensor/node': join(pkg, 'src', 'node.ts'),
+      '@spine/tensor/tuning': join(pkg, 'src', 'tuning.ts'),
+      '@spine/tensor': join(pkg, 'src', 'node.ts'),
+    },
   });
   return outfile;
 }
@@ -53,5 +57,18 @@ describe('README examples', () => {
     const r = spawnSync(process.execPath, [file], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('[-1,3]');
+  });
+
+  it('the tuning example imports what the tuning entry exports', async () => {
+    const block = blocks.find((b) => b.includes("'@spine/tensor/tuning'"));
+    expect(block).toBeDefined();
+    const file = await bundle(
+      'tuning',
+      block!,
+      `\nconsole.log([matmulRoute, setMatmulTextures, warmMatmul].map((f) => typeof f).join(' '));\n`,
+    );
+    const r = spawnSync(process.execPath, [file], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('function function function');
   });
 });

@@ -65,9 +65,8 @@ export async function doctor({
 } = {}): Promise<DoctorReport> {
   // Loaded here, not at the top, so --help does not start the GPU stack.
   const { checkAdapter, checkNode, checkPytorch, kernelSelfTest } = await import('./doctor-checks.js');
-  const { releaseDevice, warmerUnavailable, matmulTierUpActive, getMatmulTierUp, matmulTexturesMode } = await import(
-    '@spine/tensor/node'
-  );
+  const { releaseDevice, warmerUnavailable } = await import('@spine/tensor/node');
+  const { matmulTierUpActive, getMatmulTierUp, matmulTexturesMode } = await import('@spine/tensor/tuning');
   const node = checkNode(MIN_NODE_MAJOR);
   const adapter = await checkAdapter(backend);
   let checks: KernelCheck[] = [];

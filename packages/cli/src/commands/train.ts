@@ -388,10 +388,11 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
   // DenseNet on lavapipe trains for hours: warm the wide matmul blocks from the start (in a
   // background process) instead of after the tier-up's work threshold. No-op elsewhere, and while
   // the matmul reads texture operands (the default), which need no wide blocks.
+  const tuning = await import('@spine/tensor/tuning');
   if (
     isDenseNetConfig(config.model) &&
-    !(await tensor.warmMatmul(undefined, { wait: false })) &&
-    tensor.matmulTiers().some((t) => t.state === 'warming')
+    !(await tuning.warmMatmul(undefined, { wait: false })) &&
+    tuning.matmulTiers().some((t) => t.state === 'warming')
   ) {
     log('matmul: compiling wider blocks in a background process; they take over when ready (once per machine)');
   }

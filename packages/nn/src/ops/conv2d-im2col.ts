@@ -13,7 +13,6 @@ import {
   matmulRaw,
   narrow,
   sum,
-  matmulRoute,
   pad,
   reshape,
   runKernel,
@@ -22,6 +21,7 @@ import {
   Uniforms,
   type Tensor,
 } from '@spine/tensor';
+import { matmulRoute } from '@spine/tensor/tuning';
 import type { ConvGeometry } from './conv2d.js';
 
 const WG = 64;

@@ -11,10 +11,8 @@ import {
   add,
   defineOp,
   getEngine,
-  gpuMatmulPlan,
   matmul,
   matmulRaw,
-  matmulRoute,
   reshape,
   runKernel,
   scope,
@@ -22,10 +20,10 @@ import {
   sum,
   empty,
   Uniforms,
-  type GpuMatmulPlan,
   type OpContext,
   type Tensor,
 } from '@spine/tensor';
+import { gpuMatmulPlan, matmulRoute, type GpuMatmulPlan } from '@spine/tensor/tuning';
 import { convTiledKernel } from './conv2d-gpu-kernel.js';
 import { convGemmKernel, type GemmTiles } from './conv2d-kernel.js';
 import { convGemmPixelLanesKernel, PIXEL_LANES, type PixelLaneTiles } from './conv2d-pixel-kernel.js';

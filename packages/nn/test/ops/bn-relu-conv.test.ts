@@ -7,6 +7,7 @@
 // output.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
+import * as tuning from '@spine/tensor/tuning';
 import { batchNormRelu } from '../../src/ops/batchnorm.js';
 import { batchNormReluConv1x1, batchNormReluConv2d } from '../../src/ops/bn-relu-conv.js';
 import { conv2d } from '../../src/ops/conv-pool.js';
@@ -18,7 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => {
   setWinogradTile(null);
-  T.setMatmulTextures('auto');
+  tuning.setMatmulTextures('auto');
   T.setKernelFamily(null);
   T.setPoisonOutputs(false);
 });
@@ -54,7 +55,7 @@ async function compare(
   seed: number,
 ): Promise<void> {
   T.setKernelFamily(family);
-  T.setMatmulTextures(textures);
+  tuning.setMatmulTextures(textures);
   setWinogradTile(tile);
   try {
     const c = shape[1];
@@ -100,7 +101,7 @@ async function compare(
     }
   } finally {
     setWinogradTile(null);
-    T.setMatmulTextures('auto');
+    tuning.setMatmulTextures('auto');
     T.setKernelFamily(null);
   }
 }

@@ -3,6 +3,7 @@
 // float64 reference, and the choice itself.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
+import * as tuning from '@spine/tensor/tuning';
 import { convDgrad, convGeometry, convWgrad, pointwiseOnMatmul, setConvTiles } from '../../src/ops/conv2d.js';
 import type { ConvRefOptions } from './conv-pool-reference.js';
 import { checkConv2d } from '../helpers/conv-check.js';
@@ -30,9 +31,9 @@ describe('1x1 convolutions on the matmul (cpu family)', () => {
     expect(pointwiseOnMatmul(geometry([4, 1024, 7, 7], 128))).toBe(true); // DenseNet's block 4
     expect(pointwiseOnMatmul(geometry([4, 128, 28, 28], 32))).toBe(true); // few output channels
     expect(pointwiseOnMatmul(geometry([2, 8, 7, 7], 8))).toBe(false); // too small for textures
-    T.setMatmulTextures(false);
+    tuning.setMatmulTextures(false);
     expect(pointwiseOnMatmul(geometry([2, 40, 12, 12], 72))).toBe(false);
-    T.setMatmulTextures('auto');
+    tuning.setMatmulTextures('auto');
     T.setKernelFamily('gpu');
     expect(pointwiseOnMatmul(geometry([2, 40, 7, 7], 8))).toBe(true); // real GPUs: always
     T.setKernelFamily(null);

@@ -3,6 +3,7 @@
 // narrowest blocks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
+import * as tuning from '@spine/tensor/tuning';
 import { conv2d } from '../../src/ops/conv-pool.js';
 import { convTiles, gpuConvPlan, pixelLaneTiles, setConvTiles, wgradKLaneTiles } from '../../src/ops/conv2d.js';
 import type { ConvRefOptions } from './conv-pool-reference.js';
@@ -100,9 +101,9 @@ describe('conv2d register blocks', () => {
 
   // Every tile shape of the table (and a k step of 8), pinned, on an input whose pixel count and
   // reduction divide none of them: forward, data and weight gradients against the reference.
-  const table = T.getGpuTileTable();
-  const shapes: [string, T.GpuTiles][] = [
-    ...T.GPU_SIZE_CLASSES.map((c) => [`table row ${c}`, table[c].tiles] as [string, T.GpuTiles]),
+  const table = tuning.getGpuTileTable();
+  const shapes: [string, tuning.GpuTiles][] = [
+    ...tuning.GPU_SIZE_CLASSES.map((c) => [`table row ${c}`, table[c].tiles] as [string, tuning.GpuTiles]),
     ['4x8 in 8x4, k steps of 8', { tm: 4, tn: 8, wx: 8, wy: 4, bk: 8 }],
   ];
   for (const [label, tiles] of shapes)

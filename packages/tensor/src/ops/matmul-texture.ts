@@ -107,11 +107,13 @@ export interface StageOptions {
 }
 
 /**
- * An affine map and ReLU applied to B as it is staged: row i of b as stored (its second-to-last
- * dim, whether or not the product reads it transposed) becomes max(b · coef[i].z + coef[i].w, 0)
- * (with relu; without, just the affine map). coef is [rows, 4] in the layout of @spine/nn's
- * batch-norm statistics (mean, invstd, scale, shift): a BN-ReLU in front of a 1x1 convolution
- * then costs no pass of its own, and its output is never stored.
+ * A per-row affine map, optionally followed by ReLU, applied to B as it is staged: row i of b as
+ * stored (its second-to-last dim, whether or not the product reads it transposed) becomes
+ * b · scale[i] + shift[i], then max(·, 0) with relu. coef is f32 [rows, 4] with each row's scale in
+ * column 2 and shift in column 3; columns 0 and 1 are not read, so a caller that keeps two more
+ * per-row values beside them (a normalisation's mean and inverse deviation) passes its buffer as it
+ * is. A per-channel normalisation and activation in front of a 1x1 convolution then costs no pass
+ * of its own, and its output is never stored.
  */
 export interface BAffine {
   coef: Tensor;
