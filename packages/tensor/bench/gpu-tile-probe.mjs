@@ -1,5 +1,5 @@
 // Tile probe for the gpu-family matmul: for every size class of the tile table
-// (src/ops/matmul-gpu-tiles.ts), times each candidate tile shape and split-K threshold on that
+// (src/ops/matmul/matmul-gpu-tiles.ts), times each candidate tile shape and split-K threshold on that
 // class's representative products, interleaved round-robin (slow drifts in load hit all alike),
 // beside tfjs-webgpu on the same adapter, and prints the winning table to paste into
 // DEFAULT_TABLE, with each winner's rate and ratio to tfjs. On a real GPU it also writes
@@ -182,11 +182,11 @@ const rows = tuning.GPU_SIZE_CLASSES.map(
     `  ${c}: { tiles: { tm: ${table[c].tiles.tm}, tn: ${table[c].tiles.tn}, wx: ${table[c].tiles.wx}, wy: ${table[c].tiles.wy}, bk: ${table[c].tiles.bk} }, splitBelow: ${table[c].splitBelow} },`,
 );
 console.log(
-  `\nTile table for ${info.device || info.description} (${software ? 'software adapter, gpu family forced: not a measurement' : 'paste into DEFAULT_TABLE in src/ops/matmul-gpu-tiles.ts'}):`,
+  `\nTile table for ${info.device || info.description} (${software ? 'software adapter, gpu family forced: not a measurement' : 'paste into DEFAULT_TABLE in src/ops/matmul/matmul-gpu-tiles.ts'}):`,
 );
 console.log(rows.join('\n'));
 notes.push(
-  'Winning tile table (`packages/tensor/bench/gpu-tile-probe.mjs`, for `DEFAULT_TABLE` in `src/ops/matmul-gpu-tiles.ts`):',
+  'Winning tile table (`packages/tensor/bench/gpu-tile-probe.mjs`, for `DEFAULT_TABLE` in `src/ops/matmul/matmul-gpu-tiles.ts`):',
   '',
   '```',
   ...rows,

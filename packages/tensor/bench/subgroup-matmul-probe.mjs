@@ -1,5 +1,5 @@
 // Raw WGSL on one Dawn device, outside the engine: what the texture matmul's time goes to on
-// llvmpipe, and the subgroup broadcast of A (src/ops/matmul-texture.ts). One product C = A·B of
+// llvmpipe, and the subgroup broadcast of A (src/ops/matmul/matmul-texture.ts). One product C = A·B of
 // M x N x K (env M, N, K; default 32 x 3136 x 128, a DenseNet 1x1 conv), both operands in
 // rgba32float textures, each variant a register block TMxTN per lane, 8 lanes (wW: W lanes, not sgA),
 // round-robin over ROUNDS rounds of REPS dispatches. Variants:

@@ -1,7 +1,7 @@
 // Raw WGSL on one Dawn device, outside the engine: the same register-blocked matmul reading its
 // operands from storage buffers or from textures (rgba32float, the matrices' own layout: texel
 // (c/4, r) holds row r, columns c..c+3), round-robin, 1024³. The experiment behind the texture
-// matmul (src/ops/matmul-texture.ts; docs/PERFORMANCE.md, "Texture operands"). A tuning aid, not part
+// matmul (src/ops/matmul/matmul-texture.ts; docs/PERFORMANCE.md, "Texture operands"). A tuning aid, not part
 // of `npm run bench`. Usage: node bench/texture-operand-probe.mjs [variant ...] (N=, ROUNDS=)
 // Variants: buf16x8 (A, B buffers), texA16x16 (A texture, B buffer), texB16x16 (A buffer, whose
 // loads are uniform across a workgroup's lanes, B texture), tex16x16, tex32x16 (both textures);

@@ -4,7 +4,7 @@
 //   node bench/texture-store-probe.mjs [BxMxNxK ...] [--rounds R]
 // e.g. DenseNet's Winograd GEMMs at block 2: node bench/texture-store-probe.mjs 36x128x224x32 36x32x224x128
 import * as T from '../dist/node.js';
-import { setTextureVec4Stores } from '../dist/ops/matmul-texture.js';
+import { setTextureVec4Stores } from '../dist/ops/matmul/matmul-texture.js';
 
 await T.ready();
 const args = process.argv.slice(2);

@@ -144,7 +144,7 @@ export {
   clone,
   type SliceRange,
 } from './ops/shape-ops.js';
-export { matmul, matmulRaw, stagesBAffine, type MatmulFlags } from './ops/matmul.js';
-export type { BAffine } from './ops/matmul-texture.js';
+export { matmul, matmulRaw, stagesBAffine, type MatmulFlags } from './ops/matmul/matmul.js';
+export type { BAffine } from './ops/matmul/matmul-texture.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { assign, writeData } from './ops/assign.js';

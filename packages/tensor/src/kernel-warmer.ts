@@ -7,7 +7,7 @@
 // (under a second) instead of a stall. The core only defines the hook; `@spine/tensor/node`
 // installs a warmer where it can (Node >= 20.16, Mesa's shader cache not disabled).
 import type { DeviceOptions } from './device.js';
-import type { MatmulOptions } from './ops/matmul-kernel.js';
+import type { MatmulOptions } from './ops/matmul/matmul-kernel.js';
 
 /** What to compile: the matmul kernel with these options (the only warmed kernel so far). */
 export interface WarmJob {

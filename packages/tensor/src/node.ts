@@ -38,7 +38,7 @@ setGpuProvider((options: DeviceOptions): GpuHandle => {
 });
 
 // Wide matmul blocks compile in another process where Mesa's disk cache lets that pay
-// (ops/matmul-tiers.ts); SPINE_TENSOR_WARMER=0 turns it off.
+// (ops/matmul/matmul-tiers.ts); SPINE_TENSOR_WARMER=0 turns it off.
 if (warmerUnavailable() === null) setKernelWarmer(new NodeKernelWarmer());
 
 export { NodeKernelWarmer, warmerUnavailable, quietly };

@@ -1,9 +1,9 @@
 // Scratch textures: rgba32float textures that hold a kernel's operands between two dispatches
-// of the same op (the cpu-family matmul stages A and B in them, ops/matmul-texture.ts).
+// of the same op (the cpu-family matmul stages A and B in them, ops/matmul/matmul-texture.ts).
 //
 // Why textures at all: on llvmpipe a storage-buffer load whose address differs per lane runs
 // as a loop over the lanes with a bounds check and a branch per element, while a texel fetch is
-// a vectorised gather (ops/matmul-texture.ts; docs/PERFORMANCE.md, "Texture operands").
+// a vectorised gather (ops/matmul/matmul-texture.ts; docs/PERFORMANCE.md, "Texture operands").
 //
 // Textures are kept per slot and size (a larger one serves smaller requests): a training loop
 // repeats the same shapes, so after the first step every request is a hit. Reuse needs no fence: WebGPU orders the dispatches of a

@@ -2,7 +2,7 @@
 // routing diagnostics. A user of tensors needs none of this: the defaults pick per adapter. Tests,
 // benchmarks and `doctor` use it to force a route, try tiles, or report what was chosen. Browser-safe,
 // like the core; it acts on the same engine as '@spine/tensor' and '@spine/tensor/node'.
-export { setMatmulTiles, getMatmulTiles, matmulRoute, matmulGpuPlan, TEXTURE_MIN_FLOPS } from './ops/matmul.js';
+export { setMatmulTiles, getMatmulTiles, matmulRoute, matmulGpuPlan, TEXTURE_MIN_FLOPS } from './ops/matmul/matmul.js';
 export {
   getGpuTileTable,
   setGpuTileTable,
@@ -13,8 +13,8 @@ export {
   type GpuTileRow,
   type GpuSizeClass,
   type GpuMatmulPlan,
-} from './ops/matmul-gpu-tiles.js';
-export { setMatmulTextures, matmulTexturesMode, setTextureSubgroups } from './ops/matmul-texture.js';
+} from './ops/matmul/matmul-gpu-tiles.js';
+export { setMatmulTextures, matmulTexturesMode, setTextureSubgroups } from './ops/matmul/matmul-texture.js';
 export {
   warmMatmul,
   matmulTiers,
@@ -23,6 +23,6 @@ export {
   getMatmulTierUp,
   type TierState,
   type TierUpSettings,
-} from './ops/matmul-tiers.js';
+} from './ops/matmul/matmul-tiers.js';
 export { setKernelWarmer, getKernelWarmer, type KernelWarmer, type WarmJob } from './kernel-warmer.js';
 export { setBlockCopies } from './ops/block-copy.js';

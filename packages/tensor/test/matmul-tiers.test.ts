@@ -1,4 +1,4 @@
-// The matmul tier-up on lavapipe (ops/matmul-tiers.ts): products start on the baseline block, a
+// The matmul tier-up on lavapipe (ops/matmul/matmul-tiers.ts): products start on the baseline block, a
 // variant is handed to the kernel warmer once it has done enough work, and then runs the wide
 // block, with results still matching the float64 reference. The blocks here are small (16x16,
 // 8x8) so that CI compiles them in seconds on a cold shader cache; the logic is the same for the

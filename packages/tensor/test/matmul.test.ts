@@ -6,9 +6,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '../src/node.js';
 import * as tuning from '../src/tuning.js';
-import { canVec4 } from '../src/ops/matmul-kernel.js';
-import { canPackB } from '../src/ops/matmul-pack.js';
-import { textureTiles } from '../src/ops/matmul-texture.js';
+import { canVec4 } from '../src/ops/matmul/matmul-kernel.js';
+import { canPackB } from '../src/ops/matmul/matmul-pack.js';
+import { textureTiles } from '../src/ops/matmul/matmul-texture.js';
 import { refMatmul, refMatmulAbs } from './reference/matmul.js';
 import { mapArr, type Arr } from './reference/ndarray.js';
 import { download, expectClose, upload } from './helpers/gpu.js';

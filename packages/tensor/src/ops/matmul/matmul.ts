@@ -1,21 +1,21 @@
 // Batched matmul with optional transposed operands, PyTorch's broadcasting of batch dims.
-import { defineOp, type OpContext } from '../autograd.js';
-import { getEngine } from '../device.js';
-import { ShapeError, TensorError } from '../errors.js';
-import { runKernel, Uniforms } from '../kernel.js';
-import { broadcastShapes, formatShape, numel, sameShape, type Shape } from '../shape.js';
-import type { Tensor } from '../tensor.js';
-import { empty, full } from './creation.js';
+import { defineOp, type OpContext } from '../../autograd.js';
+import { getEngine } from '../../device.js';
+import { ShapeError, TensorError } from '../../errors.js';
+import { runKernel, Uniforms } from '../../kernel.js';
+import { broadcastShapes, formatShape, numel, sameShape, type Shape } from '../../shape.js';
+import type { Tensor } from '../../tensor.js';
+import { empty, full } from '../creation.js';
 import { canVec4, matmulKernel, type MatmulOptions } from './matmul-kernel.js';
 import { canPackB, matmulPackKernel, PACK_K_CHUNK } from './matmul-pack.js';
 import { matmulTexturesMode, textureMatmul, textureMatmulFits, type BAffine } from './matmul-texture.js';
-import { add, mul, relu } from './elementwise.js';
-import { reshape, slice } from './shape-ops.js';
-import { noGrad } from '../autograd.js';
+import { add, mul, relu } from '../elementwise.js';
+import { reshape, slice } from '../shape-ops.js';
+import { noGrad } from '../../autograd.js';
 import { tieredTiles, type Tiles } from './matmul-tiers.js';
 import { gpuMatmulPlan, type GpuMatmulPlan } from './matmul-gpu-tiles.js';
-import { sum, sumTo } from './reduce.js';
-import { expand } from './shape-ops.js';
+import { sum, sumTo } from '../reduce.js';
+import { expand } from '../shape-ops.js';
 
 export interface MatmulFlags {
   transA?: boolean;

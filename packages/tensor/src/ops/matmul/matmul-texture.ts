@@ -24,10 +24,10 @@
 // fetches are most of this kernel's time on llvmpipe: with synthetic operands instead of both
 // fetches the 16x16 block ran 3.9x as fast (bench/subgroup-matmul-probe.mjs); the 32x8 block with
 // broadcast A ran 1.3-1.55x as fast as the 16x16 one from DenseNet's shapes to 1024³.
-import { getEngine } from '../device.js';
-import { defineKernel, runKernel, uniformPreamble, Uniforms } from '../kernel.js';
-import type { ScratchTexture } from '../scratch-textures.js';
-import type { Tensor } from '../tensor.js';
+import { getEngine } from '../../device.js';
+import { defineKernel, runKernel, uniformPreamble, Uniforms } from '../../kernel.js';
+import type { ScratchTexture } from '../../scratch-textures.js';
+import type { Tensor } from '../../tensor.js';
 
 let mode: boolean | 'auto' = 'auto';
 

@@ -7,7 +7,7 @@
 // workgroup's reads are one sequential stream. The pack is one pass over B (K·N), small beside
 // the product's M·N·K once M is a few row blocks, and it also turns transposed B into the same
 // layout, so all four transpose variants share one main kernel per block size.
-import { defineKernel, uniformPreamble } from '../kernel.js';
+import { defineKernel, uniformPreamble } from '../../kernel.js';
 
 export interface PackOptions {
   transB: boolean;

@@ -11,8 +11,8 @@
 // nothing changes. The texture-operand kernel (matmul-texture.ts) outruns even the 32x32 block
 // (1.2-1.75x at 1024³) and compiles in seconds, so the tier-up is active only with
 // `setMatmulTextures(false)`.
-import { getEngine } from '../device.js';
-import { getKernelWarmer } from '../kernel-warmer.js';
+import { getEngine } from '../../device.js';
+import { getKernelWarmer } from '../../kernel-warmer.js';
 import type { MatmulOptions } from './matmul-kernel.js';
 import { canPackB } from './matmul-pack.js';
 import { matmulTexturesMode } from './matmul-texture.js';

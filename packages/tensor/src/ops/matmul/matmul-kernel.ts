@@ -6,8 +6,8 @@
 // and columns are read clamped and never stored, so no branch sits in the inner loop.
 // 'gpu' family: workgroup-tiled kernels (workgroup-memory tiles, vec4 register blocks), in tile
 // shapes chosen per problem size (matmul-gpu-tiles.ts).
-import { defineKernel, uniformPreamble } from '../kernel.js';
-import { tileAccumulators, tiledKLoop, type TileStaging } from '../tile-codegen.js';
+import { defineKernel, uniformPreamble } from '../../kernel.js';
+import { tileAccumulators, tiledKLoop, type TileStaging } from '../../tile-codegen.js';
 
 export interface MatmulOptions {
   family: 'cpu' | 'gpu';
