@@ -6,8 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '@spine/tensor/node';
 import { conv2d } from '../dist/ops/conv-pool.js';
-import { convDgrad, convGeometry, convWgrad } from '../dist/ops/conv2d.js';
-import { spread } from '../dist/ops/conv2d-layout.js';
+import { convDgrad, convGeometry, convWgrad } from '../dist/ops/conv2d/conv2d.js';
+import { spread } from '../dist/ops/conv2d/conv2d-layout.js';
 import {
   finishSuite,
   loadTfjsWebgpu,

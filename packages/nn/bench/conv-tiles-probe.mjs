@@ -7,7 +7,7 @@
 import { create, globals } from 'webgpu';
 import * as T from '@spine/tensor/node';
 import { conv2d } from '../dist/index.js';
-import { setConvTiles } from '../dist/ops/conv2d.js';
+import { setConvTiles } from '../dist/ops/conv2d/conv2d.js';
 
 await T.ready();
 const family = T.deviceInfo().kernels;

@@ -8,7 +8,7 @@
 import * as T from '@spine/tensor/node';
 import * as tuning from '@spine/tensor/tuning';
 import { conv2d } from '../dist/ops/conv-pool.js';
-import { convDgrad, convGeometry, convTiles, convWgrad, setConvTiles } from '../dist/ops/conv2d.js';
+import { convDgrad, convGeometry, convTiles, convWgrad, setConvTiles } from '../dist/ops/conv2d/conv2d.js';
 
 await T.ready();
 if (process.env.WARM) console.log('tier-up warmed:', await tuning.warmMatmul()); // the wide block, as a long run would have

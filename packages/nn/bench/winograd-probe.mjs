@@ -3,7 +3,7 @@
 // Usage: node bench/winograd-probe.mjs [N C H W OC pad]...  (build first)
 import * as T from '@spine/tensor/node';
 import { conv2d } from '../dist/ops/conv-pool.js';
-import { convDgrad, convGeometry, setConvAlgorithm } from '../dist/ops/conv2d.js';
+import { convDgrad, convGeometry, setConvAlgorithm } from '../dist/ops/conv2d/conv2d.js';
 
 await T.ready();
 const args = process.argv.slice(2).map(Number);

@@ -87,7 +87,7 @@ export { conv1d, type Conv1dOptions } from './ops/conv1d.js';
 export { embedding, type EmbeddingOptions } from './ops/embedding.js';
 export { interpolate, type UpsampleOptions, type UpsampleMode } from './ops/upsample.js';
 export { convTranspose2d, type ConvTranspose2dOptions } from './ops/conv-transpose2d.js';
-export { conv2dGroups, type GroupedConv2dOptions } from './ops/conv2d-grouped.js';
+export { conv2dGroups, type GroupedConv2dOptions } from './ops/conv2d/conv2d-grouped.js';
 export { attention, scaledDotProductAttention, type AttentionOptions } from './ops/attention.js';
 export { fusedAttention, type FusedAttentionOptions } from './ops/attention-fused.js';
 export * from './serialization/index.js';

@@ -2,7 +2,7 @@ import * as T from '@spine/tensor';
 import { NnError } from '../errors.js';
 import { defaultLayerInit_ } from '../init.js';
 import { type IntPair } from '../ops/conv-pool.js';
-import { conv2dGroups } from '../ops/conv2d-grouped.js';
+import { conv2dGroups } from '../ops/conv2d/conv2d-grouped.js';
 import { Module } from './module.js';
 
 export interface Conv2dLayerOptions {

@@ -22,14 +22,21 @@ import {
   type Tensor,
 } from '@spine/tensor';
 import { batchNormBackward, batchNormRelu, batchNormStatsForward, type BatchNormOptions } from './batchnorm.js';
-import { conv2d, convDgrad, convGeometry, winogradApplies, type Conv2dOptions, type ConvGeometry } from './conv2d.js';
+import {
+  conv2d,
+  convDgrad,
+  convGeometry,
+  winogradApplies,
+  type Conv2dOptions,
+  type ConvGeometry,
+} from './conv2d/conv2d.js';
 import {
   winogradConvKeep,
   winogradTile,
   winogradWeights,
   winogradWgrad,
   type WinogradShape,
-} from './conv2d-winograd.js';
+} from './conv2d/conv2d-winograd.js';
 
 const bnReluBackward = batchNormBackward(true);
 /** The fields batchNormStatsForward leaves on its context for the backward. */

@@ -15,7 +15,7 @@ import {
   type OpContext,
   type Tensor,
 } from '@spine/tensor';
-import { conv2d, convDgrad, convWgrad, pairOf, type ConvGeometry, type IntPair } from './conv2d.js';
+import { conv2d, convDgrad, convWgrad, pairOf, type ConvGeometry, type IntPair } from './conv2d/conv2d.js';
 
 export interface ConvTranspose2dOptions {
   stride?: IntPair;

@@ -11,7 +11,7 @@ import {
   type OpContext,
   type Tensor,
 } from '@spine/tensor';
-import { pairOf, type IntPair } from './conv2d.js';
+import { pairOf, type IntPair } from './conv2d/conv2d.js';
 import { POOL_WG, poolKernel, type PoolKind } from './pool-kernel.js';
 
 export interface MaxPool2dOptions {

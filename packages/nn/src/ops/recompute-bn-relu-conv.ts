@@ -15,7 +15,7 @@ import { concat, defineOp, narrow, OpContext, scope, type Tensor } from '@spine/
 import { NnError } from '../errors.js';
 import { batchNormForward, batchNormBackward, batchNormStatsForward, type BatchNormOptions } from './batchnorm.js';
 import { batchNormReluConv1x1, bnReluConv1x1Wgrad, fusesBnReluConv1x1 } from './bn-relu-conv.js';
-import { convDgrad, convGeometry, convWgrad } from './conv2d.js';
+import { convDgrad, convGeometry, convWgrad } from './conv2d/conv2d.js';
 
 export interface BatchNormReluConv1x1Params {
   normWeight: Tensor;

@@ -11,7 +11,7 @@ import * as tuning from '@spine/tensor/tuning';
 import { batchNormRelu } from '../../src/ops/batchnorm.js';
 import { batchNormReluConv1x1, batchNormReluConv2d } from '../../src/ops/bn-relu-conv.js';
 import { conv2d } from '../../src/ops/conv-pool.js';
-import { setWinogradTile, type WinogradTile } from '../../src/ops/conv2d-winograd.js';
+import { setWinogradTile, type WinogradTile } from '../../src/ops/conv2d/conv2d-winograd.js';
 
 beforeAll(async () => {
   await T.ready();

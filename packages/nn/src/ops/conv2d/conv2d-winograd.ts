@@ -10,7 +10,7 @@
 //
 // Numerics: the transforms only add, subtract and scale, so results differ from the direct sum
 // by rounding: F(2x2) a few ulps of the partial sums, F(4x4) more (its transforms scale by up to
-// 8 and 1/24); test/ops/conv2d-winograd.test.ts checks both against float64.
+// 8 and 1/24); test/ops/conv2d/conv2d-winograd.test.ts checks both against float64.
 import { add, empty, grid1d, matmulRaw, runKernel, scope, Uniforms, type Tensor } from '@spine/tensor';
 import {
   alphaOf,

@@ -4,10 +4,10 @@
 // padding that clips patches on every side and K padded from 147 to 148.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { conv2d } from '../../src/ops/conv-pool.js';
-import { im2colApplies } from '../../src/ops/conv2d-im2col.js';
-import { convGeometry, setConvAlgorithm } from '../../src/ops/conv2d.js';
-import { checkConv2d } from '../helpers/conv-check.js';
+import { conv2d } from '../../../src/ops/conv-pool.js';
+import { im2colApplies } from '../../../src/ops/conv2d/conv2d-im2col.js';
+import { convGeometry, setConvAlgorithm } from '../../../src/ops/conv2d/conv2d.js';
+import { checkConv2d } from '../../helpers/conv-check.js';
 
 beforeAll(async () => {
   await T.ready();

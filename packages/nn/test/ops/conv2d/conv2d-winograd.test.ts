@@ -4,15 +4,15 @@
 // chunks of tile groups and whole, on both kernel families; outputs poisoned before each run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { conv2d } from '../../src/ops/conv-pool.js';
-import { setConvAlgorithm, setConvTiles, winogradApplies } from '../../src/ops/conv2d.js';
+import { conv2d } from '../../../src/ops/conv-pool.js';
+import { setConvAlgorithm, setConvTiles, winogradApplies } from '../../../src/ops/conv2d/conv2d.js';
 import {
   setWinogradChunkFloats,
   setWinogradTile,
   winogradTile,
   type WinogradTile,
-} from '../../src/ops/conv2d-winograd.js';
-import { checkConv2d } from '../helpers/conv-check.js';
+} from '../../../src/ops/conv2d/conv2d-winograd.js';
+import { checkConv2d } from '../../helpers/conv-check.js';
 
 beforeAll(async () => {
   await T.ready();

@@ -52,7 +52,7 @@ const F2: Matrices = {
 };
 
 // F(4x4, 3x3): points 0, 1, -1, 2, -2, ∞ (Lavin & Gray's matrices). The transforms scale by up
-// to 8 and 1/24, so it rounds more than F(2x2); test/ops/conv2d-winograd.test.ts holds it to
+// to 8 and 1/24, so it rounds more than F(2x2); test/ops/conv2d/conv2d-winograd.test.ts holds it to
 // 1e-5 of the largest output against float64 at 128 input channels.
 const F4: Matrices = {
   BT: [

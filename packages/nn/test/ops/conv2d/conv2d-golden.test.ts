@@ -2,8 +2,8 @@
 // forward, and the gradients of sum(y * r) for x, w and b, on both kernel families.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { conv2d, type IntPair } from '../../src/ops/conv-pool.js';
-import { arrayOf, expectGolden, loadGolden, toTensor } from '../helpers/golden.js';
+import { conv2d, type IntPair } from '../../../src/ops/conv-pool.js';
+import { arrayOf, expectGolden, loadGolden, toTensor } from '../../helpers/golden.js';
 
 const cases = loadGolden('conv_pool').filter((c) => c.op === 'conv2d');
 

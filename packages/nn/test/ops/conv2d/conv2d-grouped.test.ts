@@ -3,10 +3,10 @@
 // the route) and through each route, direct kernels and per-group conv2d, by itself.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { Conv2d } from '../../src/index.js';
-import { conv2dPerGroup, groupedGeometry, type GroupedConv2dOptions } from '../../src/ops/conv2d-grouped.js';
-import { conv2dGroupedDirect } from '../../src/ops/conv2d-grouped-direct.js';
-import { arrayOf, expectGolden, loadGolden, stateMap, toTensor, type GoldenArray } from '../helpers/golden.js';
+import { Conv2d } from '../../../src/index.js';
+import { conv2dPerGroup, groupedGeometry, type GroupedConv2dOptions } from '../../../src/ops/conv2d/conv2d-grouped.js';
+import { conv2dGroupedDirect } from '../../../src/ops/conv2d/conv2d-grouped-direct.js';
+import { arrayOf, expectGolden, loadGolden, stateMap, toTensor, type GoldenArray } from '../../helpers/golden.js';
 
 const cases = loadGolden('grouped_conv');
 const FAMILIES = ['cpu', 'gpu'] as const;

@@ -4,10 +4,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import * as tuning from '@spine/tensor/tuning';
-import { conv2d } from '../../src/ops/conv-pool.js';
-import { convTiles, gpuConvPlan, pixelLaneTiles, setConvTiles, wgradKLaneTiles } from '../../src/ops/conv2d.js';
-import type { ConvRefOptions } from './conv-pool-reference.js';
-import { checkConv2d } from '../helpers/conv-check.js';
+import { conv2d } from '../../../src/ops/conv-pool.js';
+import {
+  convTiles,
+  gpuConvPlan,
+  pixelLaneTiles,
+  setConvTiles,
+  wgradKLaneTiles,
+} from '../../../src/ops/conv2d/conv2d.js';
+import type { ConvRefOptions } from '../conv-pool-reference.js';
+import { checkConv2d } from '../../helpers/conv-check.js';
 
 beforeAll(async () => {
   await T.ready();
