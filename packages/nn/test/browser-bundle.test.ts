@@ -17,7 +17,10 @@ async function bundle(entry: string): Promise<string> {
     format: 'esm',
     write: false,
     logLevel: 'silent',
-    alias: { '@spine/tensor': join(pkg, '..', 'tensor', 'src', 'index.ts') },
+    alias: {
+      '@spine/tensor/tuning': join(pkg, '..', 'tensor', 'src', 'tuning.ts'),
+      '@spine/tensor': join(pkg, '..', 'tensor', 'src', 'index.ts'),
+    },
     external: ['node:*', 'fs', 'path', 'os', 'crypto'],
   });
   return r.outputFiles[0]!.text;

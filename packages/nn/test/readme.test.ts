@@ -27,6 +27,7 @@ async function runExample(index: number): Promise<string> {
     alias: {
       '@spine/nn': join(pkg, 'src', 'index.ts'),
       '@spine/tensor/node': join(pkg, '..', 'tensor', 'src', 'node.ts'),
+      '@spine/tensor/tuning': join(pkg, '..', 'tensor', 'src', 'tuning.ts'),
       '@spine/tensor': join(pkg, '..', 'tensor', 'src', 'node.ts'),
     },
   });
