@@ -1,13 +1,14 @@
 // spine-cli export-web: the folder it writes (the built page and a self-describing model file),
 // its flags, and the folders it refuses. That the page reads the file and predicts as predict does
 // is export-web-browser.test.ts.
+import { inputTransform } from '@spine/models/run';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeSafetensors } from '@spine/nn';
 import { readCheckpoint } from '@spine/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inputTransform, type RunConfig } from '../src/run/config.js';
+import { type RunConfig } from '../src/run/config.js';
 import { repoRoot, runCli } from './run-cli.js';
 import { trainTinyRun } from './sample-films.js';
 
@@ -46,7 +47,7 @@ describe.sequential('export-web', () => {
     const { metadata, tensors } = decodeSafetensors(bytesOf(join(site, 'model.safetensors')));
     expect(metadata.format).toBe('spine-web-model');
     expect(JSON.parse(metadata.model!)).toEqual(config.model);
-    expect(JSON.parse(metadata.transform!)).toEqual(inputTransform(config));
+    expect(JSON.parse(metadata.transform!)).toEqual(inputTransform(config.model));
     expect(JSON.parse(metadata.verdict!)).toEqual({ threshold: 0.4, uncertainBelow: 0.7 });
     expect(JSON.parse(metadata.source!)).toMatchObject({ run: 'run', checkpoint: 'best', epoch: 1 });
     // Exactly the checkpoint's network tensors, bit for bit; no optimizer state.

@@ -1,6 +1,7 @@
 // train with a DenseNet: a tiny run (DenseNet-121 at 32 px, random init, 1 epoch on 12 films), then
 // evaluate and predict from it; a second run fine-tuned from the first's weights with frozen
 // features; the paper-densenet presets; --weights errors.
+import { inputTransform } from '@spine/models/run';
 import {
   copyFileSync,
   existsSync,
@@ -15,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSafetensorsFile } from '@spine/nn/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PRESETS, inputTransform, presetConfig } from '../src/run/config.js';
+import { PRESETS, presetConfig } from '../src/run/config.js';
 import { repoRoot, runCli } from './run-cli.js';
 
 const sample = join(repoRoot, 'test-data/sample/cervical');
@@ -214,11 +215,11 @@ describe('paper-densenet presets', () => {
         numClasses: 2,
         weights: 'imagenet',
       });
-      expect(inputTransform(c)).toEqual({ width: 224, height: 224, resize: 'shorter-side-crop' });
+      expect(inputTransform(c.model)).toEqual({ width: 224, height: 224, resize: 'shorter-side-crop' });
     }
     // The sequential CNN's presets keep a config without `kind` (old config.json files look the same) and stretch.
     const quick = presetConfig('quick', { inputSize: 227 } as never);
     expect('kind' in quick.model).toBe(false);
-    expect(inputTransform(quick).resize).toBe('stretch');
+    expect(inputTransform(quick.model).resize).toBe('stretch');
   });
 });

@@ -2,7 +2,8 @@
  * @spine/models/browser: the parts of @spine/models a web page can run. The main entry also
  * exports the data loaders (fs, worker_threads), the trainer and the weight downloads; this one
  * re-exports only code that needs nothing but WebGPU and ECMAScript: the models, Grad-CAM and its
- * pictures, the metrics, the labels and the evaluation input transform. The names are the same
+ * pictures, the metrics, the labels, the evaluation input transform and a run's spec, verdict rule,
+ * prediction CSV and file formats (run/). The names are the same
  * objects as the main entry's, so a page and `spine-cli predict` run one implementation.
  *
  * Not here: `preprocessKey`/`transformKey`/`stableKey` (they hash with node:crypto), augmentation
@@ -62,3 +63,5 @@ export {
   type ClassAverage,
   type ClassAverageFigureOptions,
 } from './explain/class-average.js';
+export * from './run/index.js';
+export { buildModel, type RunModel } from './run/build-model.js';

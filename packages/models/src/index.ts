@@ -52,3 +52,5 @@ export * from './data/index.js';
 export * from './train/index.js';
 export * from './weights/index.js';
 export * from './explain/index.js';
+export * from './run/index.js';
+export { buildModel, type RunModel } from './run/build-model.js';

@@ -10,7 +10,7 @@ import * as T from '@spine/tensor/node';
 import { decodeImage } from '@spine/imaging';
 import { SequentialCNN, densenet121, loadNetworkInput, type SequentialCnnConfig } from '@spine/models';
 import { Classifier } from '../src/classifier.js';
-import type { ModelConfig, InputTransform } from '../src/model-file.js';
+import type { ModelConfig, InputTransform } from '@spine/models';
 
 await T.ready();
 console.log(JSON.stringify({ ...T.deviceInfo(), limits: undefined }));
@@ -51,6 +51,9 @@ const cases: {
       inputSize: 224,
       numClasses: 2,
       dropRate: 0,
+      memoryEfficient: false,
+      weights: 'none',
+      freezeFeaturesEpochs: 0,
       resize: 'shorter-side-crop',
     },
     transform: { width: 224, height: 224, resize: 'shorter-side-crop' },

@@ -10,19 +10,17 @@ import * as T from '@spine/tensor';
 import type { Module } from '@spine/nn';
 import type { Image } from '@spine/imaging';
 import {
-  DenseNet,
-  SequentialCNN,
+  buildModel,
   camOverlay,
-  densenet121,
-  densenet169,
-  densenet201,
   gradCam,
   preprocess,
   resolveTransform,
   toNetworkInput,
+  type ModelConfig,
   type ResolvedTransform,
+  type RunModel,
 } from '@spine/models/browser';
-import { ModelFileError, type ModelConfig, type WebModel } from './model-file.js';
+import { ModelFileError, type WebModel } from './model-file.js';
 
 export interface FilmCam {
   /** Softmax probability of class 1 (male). */
@@ -34,12 +32,9 @@ export interface FilmCam {
   layer: string;
 }
 
-const DENSENETS = { densenet121, densenet169, densenet201 } as const;
-
-function buildNetwork(m: ModelConfig): SequentialCNN | DenseNet {
-  if (m.kind === 'densenet')
-    return DENSENETS[m.arch]({ numClasses: m.numClasses, dropRate: m.dropRate, memoryEfficient: false });
-  return new SequentialCNN(m);
+/** The page runs inference only: DenseNet's memory-efficient bottleneck matters for training alone. */
+function buildNetwork(m: ModelConfig): RunModel {
+  return buildModel(m.kind === 'densenet' ? { ...m, memoryEfficient: false } : m);
 }
 
 export class Classifier {

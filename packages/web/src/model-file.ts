@@ -13,39 +13,19 @@
  * whose message names the file and says what to load instead.
  */
 import { decodeSafetensors } from '@spine/nn';
-import type { SequentialCnnConfig } from '@spine/models/browser';
-
-export const WEB_MODEL_FORMAT = 'spine-web-model';
-export const WEB_MODEL_VERSION = '1';
-const CHECKPOINT_FORMAT = 'spine-checkpoint';
-
-/** A run's network, as spine-cli's config.json records it (RunConfig.model). */
-export interface DenseNetModelConfig {
-  kind: 'densenet';
-  arch: 'densenet121' | 'densenet169' | 'densenet201';
-  inputSize: number;
-  numClasses: number;
-  dropRate: number;
-  resize: 'stretch' | 'shorter-side-crop';
-}
-export type ModelConfig = (SequentialCnnConfig & { kind?: 'seqcnn' }) | DenseNetModelConfig;
-
-/** The evaluation input transform (TransformConfig without augmentation). */
-export interface InputTransform {
-  width: number;
-  height: number;
-  resize: 'stretch' | 'shorter-side-crop';
-  mean?: [number, number, number];
-  std?: [number, number, number];
-}
-
-/** predict's verdict rule: M when P(male) >= threshold; uncertain when max(P) < uncertainBelow. */
-export interface Verdict {
-  threshold: number;
-  uncertainBelow: number;
-}
-
-export const DEFAULT_VERDICT: Verdict = { threshold: 0.5, uncertainBelow: 0.6 };
+import {
+  CHECKPOINT_FORMAT,
+  DEFAULT_VERDICT,
+  DENSENET_ARCHS,
+  WEB_MODEL_FORMAT,
+  WEB_MODEL_VERSION,
+  inputTransform,
+  type DenseNetModelConfig,
+  type InputTransform,
+  type ModelConfig,
+  type SequentialCnnConfig,
+  type Verdict,
+} from '@spine/models/browser';
 
 export interface WeightEntry {
   shape: readonly number[];
@@ -79,19 +59,6 @@ export class ModelFileError extends Error {
 
 export const MODEL_FILE_ADVICE =
   "Load the model.safetensors that 'spine-cli export-web RUN --out DIR' wrote, or a checkpoint .safetensors from a run's checkpoints/ folder together with the run's config.json.";
-
-/**
- * The input transform of a run's network, as spine-cli's `inputTransform` (packages/cli
- * src/run/config.ts) gives it: the sequential CNN stretches the film, DenseNet uses its recorded
- * resize. export-web's test checks the two agree.
- */
-export function transformForModel(model: ModelConfig): InputTransform {
-  return {
-    width: model.inputSize,
-    height: model.inputSize,
-    resize: model.kind === 'densenet' ? model.resize : 'stretch',
-  };
-}
 
 /** Reads the picked or fetched files (one safetensors, optionally config.json) into a WebModel. */
 export function readModelFiles(files: readonly NamedBytes[]): WebModel {
@@ -180,7 +147,7 @@ function fromCheckpoint(name: string, tensors: Map<string, WeightEntry>, config:
   return {
     label: `${name} + ${config.name}`,
     model,
-    transform: transformForModel(model),
+    transform: inputTransform(model),
     verdict: DEFAULT_VERDICT,
     weights,
   };
@@ -196,7 +163,7 @@ function parseJson(file: string, metadata: Record<string, string>, key: string):
   }
 }
 
-const ARCHS = ['densenet121', 'densenet169', 'densenet201'];
+const ARCHS: readonly string[] = DENSENET_ARCHS;
 const isInt = (v: unknown, lo: number, hi: number): v is number =>
   typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
 

@@ -5,8 +5,8 @@
  */
 import type { Image } from '@spine/imaging';
 import { drawImage } from './canvas.js';
-import { callFor, type FilmResult } from './results-csv.js';
-import type { Verdict } from './model-file.js';
+import { callFor, type Verdict } from '@spine/models/browser';
+import type { FilmResult } from './results-csv.js';
 
 function byId<E extends HTMLElement>(id: string): E {
   const e = document.getElementById(id);

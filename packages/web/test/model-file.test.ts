@@ -3,7 +3,7 @@
 // safetensors writer.
 import { encodeSafetensors } from '@spine/nn';
 import { describe, expect, it } from 'vitest';
-import { ModelFileError, readModelFiles, transformForModel, type ModelConfig } from '../src/model-file.js';
+import { ModelFileError, readModelFiles } from '../src/model-file.js';
 
 const SEQCNN = {
   numClasses: 2,
@@ -82,15 +82,6 @@ describe('readModelFiles', () => {
     expect(m.transform).toEqual({ width: 224, height: 224, resize: 'shorter-side-crop' });
     expect(m.verdict).toEqual({ threshold: 0.5, uncertainBelow: 0.6 });
     expect([...m.weights.keys()]).toEqual(['classifier.1.weight']);
-  });
-
-  it("transformForModel follows spine-cli's inputTransform: stretch for the sequential CNN, DenseNet's recorded resize", () => {
-    expect(transformForModel(SEQCNN as ModelConfig)).toEqual({ width: 32, height: 32, resize: 'stretch' });
-    expect(transformForModel({ ...DENSENET, resize: 'stretch' } as ModelConfig)).toEqual({
-      width: 224,
-      height: 224,
-      resize: 'stretch',
-    });
   });
 
   it.each([

@@ -1,23 +1,11 @@
-// The page's verdict and CSV follow spine-cli predict's: M at P(male) >= threshold, uncertain
-// when neither probability reaches uncertainBelow, six decimals, RFC 4180 quoting.
+// The page's CSV is spine-cli predict's: its columns, six decimals, RFC 4180 quoting.
+import { PREDICTION_HEADER as CSV_HEADER } from '@spine/models/browser';
 import { describe, expect, it } from 'vitest';
-import { callFor, CSV_HEADER, resultsCsv } from '../src/results-csv.js';
+import { resultsCsv } from '../src/results-csv.js';
 
 const v = { threshold: 0.5, uncertainBelow: 0.6 };
 
-describe('verdict and CSV', () => {
-  it('calls M at the threshold and F below it, with the confidence of the called sex', () => {
-    expect(callFor(0.5, v)).toEqual({ sex: 'M', confidence: 0.5, uncertain: true });
-    expect(callFor(0.25, v)).toEqual({ sex: 'F', confidence: 0.75, uncertain: false });
-    expect(callFor(0.6, v).uncertain).toBe(false);
-    expect(callFor(0.59, v).uncertain).toBe(true);
-    expect(callFor(0.3, { threshold: 0.2, uncertainBelow: 0.6 })).toMatchObject({
-      sex: 'M',
-      confidence: 0.3,
-      uncertain: false,
-    });
-  });
-
+describe('results CSV', () => {
   it("writes predict's columns, quoting names with commas and quotes, errors in the last column", () => {
     const csv = resultsCsv(
       [

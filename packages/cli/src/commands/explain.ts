@@ -1,11 +1,10 @@
 /** spine-cli explain: Grad-CAM overlays for films, and the mean map per sex over a run's test split. */
+import { inputTransform, csvField } from '@spine/models/run';
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { inputTransform } from '../run/config.js';
 import {
   applyRunCheckpoint,
   buildModel,
-  csvField,
   loadRunSplit,
   readRunCheckpoint,
   readRunRecord,
@@ -100,7 +99,7 @@ export const explainCommand: Command = {
     const tensor = await import('@spine/tensor/node');
     await readyDevice(tensor);
     const model = buildModel(models, tensor, record.config);
-    const transform = inputTransform(record.config);
+    const transform = inputTransform(record.config.model);
     let failures = 0;
     for (const p of inputs.problems.filter((q) => q.kind === 'folder'))
       process.stderr.write(`${p.path}: ${p.problem}\n`);

@@ -3,10 +3,10 @@
  * in one self-describing safetensors file, ready for any static host. The page runs the network
  * with WebGPU in the visitor's browser; films never leave their machine.
  */
+import { inputTransform } from '@spine/models/run';
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inputTransform } from '../run/config.js';
 import { readRunCheckpoint, readRunRecord } from '../run/run-dir.js';
 import { choiceFlag } from '../ui/args.js';
 import { CliError, EXIT_OK, UsageError } from '../ui/errors.js';
@@ -73,21 +73,14 @@ export const exportWebCommand: Command = {
     const models = await import('@spine/models');
     const { encodeSafetensors } = await import('@spine/nn');
     const ckpt = await readRunCheckpoint(models, run, which);
-    const metadata = {
-      format: 'spine-web-model',
-      version: '1',
-      model: JSON.stringify(record.config.model),
-      transform: JSON.stringify(inputTransform(record.config)),
-      verdict: JSON.stringify(verdict),
-      source: JSON.stringify({
-        run: basename(run),
-        checkpoint: which,
-        epoch: ckpt.meta.epoch,
-        savedAt: ckpt.meta.savedAt,
-        gitCommit: record.gitCommit,
-        spineCli: cliVersion(),
-      }),
-    };
+    const metadata = models.webModelMetadata(record.config.model, inputTransform(record.config.model), verdict, {
+      run: basename(run),
+      checkpoint: which,
+      epoch: ckpt.meta.epoch,
+      savedAt: ckpt.meta.savedAt,
+      gitCommit: record.gitCommit,
+      spineCli: cliVersion(),
+    });
     const model = encodeSafetensors(ckpt.model, metadata);
     await fs.mkdir(out, { recursive: true });
     await models.writeFileAtomic(join(out, WEB_MODEL_FILE), model);

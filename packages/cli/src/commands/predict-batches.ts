@@ -4,7 +4,8 @@
  * to load fails its whole batch in the loader; that batch is then loaded again here film by film
  * (unreadable films are rare), so each film gets either a prediction or its own reason.
  */
-import type { Models, RunModel } from '../run/run-dir.js';
+import type { RunModel } from '@spine/models';
+import type { Models } from '../run/run-dir.js';
 
 type TensorModule = typeof import('@spine/tensor/node');
 

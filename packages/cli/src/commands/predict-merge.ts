@@ -2,11 +2,11 @@
  * spine-cli predict merge: the shards' CSVs of one archive as one CSV, after checking that every
  * film of the archive is listed exactly once. Nothing is written unless the check passes.
  */
+import { PREDICTION_HEADER, csvField } from '@spine/models/run';
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { csvField } from '../run/run-dir.js';
 import { displayPath, walkImages } from '../report/image-files.js';
-import { parsePredictionCsv, PREDICTION_HEADER } from '../report/prediction-csv.js';
+import { parsePredictionCsv } from '../report/prediction-csv.js';
 import { readLabelSexes, readRecordedInfo } from '../report/recorded-sex.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, UsageError } from '../ui/errors.js';
 import type { Values } from './command.js';

@@ -2,10 +2,10 @@
  * spine-cli predict: a trained run's predicted sex for image files and folders, as CSV; or, with
  * --input DIR --out FILE, for a whole archive, batched and resumable.
  */
+import { PREDICTION_HEADER, formatPredictionRow, inputTransform, type Verdict } from '@spine/models/run';
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { inputTransform } from '../run/config.js';
 import { applyRunCheckpoint, buildModel, readRunCheckpoint, readRunRecord, readyDevice } from '../run/run-dir.js';
 import {
   collectImageFiles,
@@ -15,15 +15,7 @@ import {
   type ImageInputs,
 } from '../report/image-files.js';
 import { parseShardFlag, shardOfFile, type Shard } from '../report/archive-shard.js';
-import {
-  appendLines,
-  formatPredictionRow,
-  parsePredictionCsv,
-  readArchiveCsv,
-  readArchiveRows,
-  PREDICTION_HEADER,
-  type Verdict,
-} from '../report/prediction-csv.js';
+import { appendLines, parsePredictionCsv, readArchiveCsv, readArchiveRows } from '../report/prediction-csv.js';
 import { readLabelSexes, readRecordedInfo, type RecordedInfo } from '../report/recorded-sex.js';
 import { recordedSexSummary } from '../report/recorded-sex-summary.js';
 import { choiceFlag, integerFlag } from '../ui/args.js';
@@ -267,7 +259,7 @@ export const predictCommand: Command = {
     const ckpt = await readRunCheckpoint(models, run, which);
     await readyDevice(tensor);
     const model = buildModel(models, tensor, record.config);
-    const transform = inputTransform(record.config);
+    const transform = inputTransform(record.config.model);
     const rows: string[] = [];
     const failures: string[] = [];
     const unlisted = inputs.problems.map((p) => {

@@ -1,18 +1,10 @@
 /** spine-cli train: resolve a config (preset + flags), set up the run directory, train, evaluate the test split. */
+import { DENSENET_ARCHS, inputTransform, isDenseNetConfig } from '@spine/models/run';
 import { existsSync, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EpochMetrics, SequentialCnnConfig } from '@spine/models';
 import { ensureSyntheticSet, syntheticSetAt } from '../run/synthetic-sets.js';
-import {
-  DENSENET_ARCHS,
-  PRESETS,
-  denseNetModel,
-  inputTransform,
-  isDenseNetConfig,
-  largestWeight,
-  presetConfig,
-  type RunConfig,
-} from '../run/config.js';
+import { PRESETS, denseNetModel, largestWeight, presetConfig, type RunConfig } from '../run/config.js';
 import {
   CONFIG_FILE,
   SPLIT_FILE,
@@ -370,7 +362,7 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
   const scheduler = new MultiStepLR(optimizer, config.scheduler.milestones, config.scheduler.gamma);
   const trainLoader = new models.DataLoader(split.train, {
     batchSize: config.batchSize,
-    transform: { ...inputTransform(config), ...(config.augment ? { augment: true } : {}) },
+    transform: { ...inputTransform(config.model), ...(config.augment ? { augment: true } : {}) },
     seed: config.seed,
     ...loaderCommon,
   });

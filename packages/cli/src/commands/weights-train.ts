@@ -3,10 +3,11 @@
  * (the cache for 'imagenet', checked before the run directory is made), and loading them into the
  * new network (every key but the classifier; a fresh nn.Linear head).
  */
+import type { RunModel } from '@spine/models';
+import { isDenseNetConfig } from '@spine/models/run';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { isDenseNetConfig, type RunConfig } from '../run/config.js';
-import type { RunModel } from '../run/run-dir.js';
+import { type RunConfig } from '../run/config.js';
 import { choiceFlag, integerFlag } from '../ui/args.js';
 import { CliError, UsageError } from '../ui/errors.js';
 import type { Values } from './command.js';

@@ -1,48 +1,14 @@
 /**
- * predict's CSV: one row per film (file, predicted_sex, probability_male, uncertain, recorded_sex,
- * recorded_age, agrees, error; see recorded-sex.ts for the recorded columns). For an
- * archive (--input DIR --out FILE) the file grows by one append per batch, each a single write
+ * predict's CSV file (its header and rows are @spine/models' run/prediction-csv.ts; recorded-sex.ts
+ * reads the recorded columns). For an archive (--input DIR --out FILE) the file grows by one append per batch, each a single write
  * followed by fsync: rewriting the whole file per batch (temp + rename) would cost O(n^2) bytes
  * on a large archive. A crash can at worst leave the last line torn; resuming drops a torn tail
  * (rows are independent, so its films are simply predicted again) and skips every listed file.
  */
+import { PREDICTION_HEADER } from '@spine/models/run';
 import { existsSync, promises as fs } from 'node:fs';
-import { csvField } from '../run/run-dir.js';
 import { CliError } from '../ui/errors.js';
 import type { Models } from '../run/run-dir.js';
-import type { RecordedInfo } from './recorded-sex.js';
-
-export const PREDICTION_HEADER = 'file,predicted_sex,probability_male,uncertain,recorded_sex,recorded_age,agrees,error';
-
-/** Column positions in PREDICTION_HEADER. */
-export const COLUMN = { file: 0, predictedSex: 1, probabilityMale: 2, recordedSex: 4, agrees: 6, error: 7 } as const;
-
-export interface PredictionRow {
-  file: string;
-  /** Absent when the film could not be read. */
-  probMale?: number;
-  error?: string;
-  /** What the archive records for the film; none for a file that was never opened. */
-  recorded?: RecordedInfo;
-}
-
-export interface Verdict {
-  /** P(male) at or above which a film is called M. */
-  threshold: number;
-  /** A call is uncertain when the larger of P(male) and P(female) is below this. */
-  uncertainBelow: number;
-}
-
-export function formatPredictionRow(row: PredictionRow, v: Verdict): string {
-  const name = csvField(row.file);
-  const sex = row.recorded?.sex ?? '';
-  const recorded = `${sex},${csvField(row.recorded?.age ?? '')}`;
-  if (row.probMale === undefined) return `${name},,,,${recorded},,${csvField(row.error ?? 'unreadable')}`;
-  const pm = row.probMale;
-  const predicted = pm >= v.threshold ? 'M' : 'F';
-  const agrees = sex === 'M' || sex === 'F' ? (sex === predicted ? 'yes' : 'no') : '';
-  return `${name},${predicted},${pm.toFixed(6)},${Math.max(pm, 1 - pm) < v.uncertainBelow ? 'yes' : 'no'},${recorded},${agrees},`;
-}
 
 /**
  * The rows of a CSV predict wrote (a complete one: no torn tail), each its fields in

@@ -4,7 +4,7 @@
  * (@spine/models' bootstrapAccuracyCI, as evaluate reports accuracy).
  */
 import type { Models } from '../run/run-dir.js';
-import { COLUMN } from './prediction-csv.js';
+import { PREDICTION_COLUMN as COLUMN } from '@spine/models/run';
 
 /** Films named in full in a summary line; the rest are counted. */
 const NAMED = 10;

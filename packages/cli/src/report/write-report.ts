@@ -2,6 +2,7 @@
  * `spine-cli report RUN` and the end of `train`: RUN/report/report.html plus every chart as SVG
  * and PNG and the Grad-CAM pictures as PNG, each written atomically.
  */
+import { inputTransform, isDenseNetConfig } from '@spine/models/run';
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
@@ -12,7 +13,6 @@ import { renderReportHtml, type ReportFigure } from './html.js';
 import { renderChart } from './render.js';
 import { readRunData, type RunData } from './run-data.js';
 import * as specs from './specs.js';
-import { inputTransform, isDenseNetConfig } from '../run/config.js';
 import { loadRunSplit, type Models } from '../run/run-dir.js';
 
 export const REPORT_DIR = 'report';
@@ -64,7 +64,7 @@ export async function writeReport(models: Models, runDir: string, options: Repor
     explained = await explainTestSet(models, options.model, data.test, {
       count: options.galleryCount ?? 6,
       averageFilms: options.averageFilms ?? 100,
-      transform: inputTransform(data.record.config),
+      transform: inputTransform(data.record.config.model),
       pathOf: (file) => byFile.get(file) ?? join(data.record.config.data.root, file),
       onProgress: (d, t) => options.onProgress?.('Grad-CAM', d, t),
     });

@@ -1,11 +1,18 @@
 /**
- * The resolved configuration of a training run (what config.json records), the presets, and the
- * pieces every run command rebuilds from it: the model, the data loaders and the split.
+ * The resolved configuration of a training run (what config.json records), the presets and the
+ * portability of its data paths. The network spec itself is @spine/models' (run/spec.ts).
  */
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SequentialCnnConfig } from '@spine/models';
+import {
+  DENSENET_ARCHS,
+  isDenseNetConfig,
+  type DenseNetArch,
+  type DenseNetModelConfig,
+  type ModelConfig,
+} from '@spine/models/run';
 import { SAMPLE } from '@spine/test-data/sample-spec';
 import { quickStartDataDir, syntheticSetDir } from './synthetic-sets.js';
 
@@ -23,38 +30,6 @@ export interface SchedulerConfig {
   type: 'multistep';
   milestones: number[];
   gamma: number;
-}
-
-export const DENSENET_ARCHS = ['densenet121', 'densenet169', 'densenet201'] as const;
-export type DenseNetArch = (typeof DENSENET_ARCHS)[number];
-
-/**
- * A torchvision DenseNet with a 2-class head. `weights`: 'imagenet' (torchvision's checkpoint from the
- * weights cache, classifier replaced), 'none' (torchvision's random init), or a path to a .pth or
- * .safetensors file (every key but the classifier is loaded).
- */
-export interface DenseNetModelConfig {
-  kind: 'densenet';
-  arch: DenseNetArch;
-  inputSize: number;
-  numClasses: number;
-  dropRate: number;
-  memoryEfficient: boolean;
-  weights: string;
-  /** The features get no gradient in epochs 1..N (the new head warms up first). */
-  freezeFeaturesEpochs: number;
-  /** How a film becomes the square input: torchvision's ImageNet recipe for pretrained weights. */
-  resize: 'stretch' | 'shorter-side-crop';
-}
-
-/**
- * The network of a run. The sequential CNN's config carries no `kind` (or 'seqcnn'): config.json
- * files written before DenseNet existed load unchanged and hash the same, so those runs still resume.
- */
-export type ModelConfig = (SequentialCnnConfig & { kind?: 'seqcnn' }) | DenseNetModelConfig;
-
-export function isDenseNetConfig(m: ModelConfig): m is DenseNetModelConfig {
-  return m.kind === 'densenet';
 }
 
 /** Everything that defines a run; config.json holds it (plus provenance). */
@@ -338,14 +313,4 @@ export function runConfigProblem(c: RunConfig): string | undefined {
   }
   const bad = checks.find(([, ok]) => !ok);
   return bad ? `config.${bad[0]} is missing or not valid` : undefined;
-}
-
-/** The input pipeline of a run's network (what training, evaluation and predict all use). */
-export function inputTransform(c: RunConfig): {
-  width: number;
-  height: number;
-  resize: 'stretch' | 'shorter-side-crop';
-} {
-  const size = c.model.inputSize;
-  return { width: size, height: size, resize: isDenseNetConfig(c.model) ? c.model.resize : 'stretch' };
 }

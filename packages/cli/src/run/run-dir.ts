@@ -6,17 +6,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Dataset, DatasetRecord, DatasetSplit, DenseNet, EvaluationResult, SequentialCNN } from '@spine/models';
+import type { Dataset, DatasetRecord, DatasetSplit, EvaluationResult, RunModel } from '@spine/models';
+import { csvField, inputTransform } from '@spine/models/run';
 import { CliError } from '../ui/errors.js';
-import {
-  hashedConfig,
-  inputTransform,
-  isDenseNetConfig,
-  resolveStoredDataPaths,
-  runConfigProblem,
-  storedDataPaths,
-  type RunConfig,
-} from './config.js';
+import { hashedConfig, resolveStoredDataPaths, runConfigProblem, storedDataPaths, type RunConfig } from './config.js';
 
 export type Models = typeof import('@spine/models');
 
@@ -118,9 +111,6 @@ export function gitCommit(): string | null {
   }
 }
 
-/** The networks a run can have; both are a `features` body and a `classifier` head. */
-export type RunModel = SequentialCNN | DenseNet;
-
 /**
  * The model of a run, seeded so the same config and seed start from the same weights. A DenseNet
  * starts from torchvision's random init here; train loads its pretrained weights, and evaluate and
@@ -128,10 +118,7 @@ export type RunModel = SequentialCNN | DenseNet;
  */
 export function buildModel(models: Models, tensor: typeof import('@spine/tensor'), config: RunConfig): RunModel {
   tensor.manualSeed(config.seed);
-  const m = config.model;
-  if (isDenseNetConfig(m))
-    return models[m.arch]({ numClasses: m.numClasses, memoryEfficient: m.memoryEfficient, dropRate: m.dropRate });
-  return new models.SequentialCNN(m);
+  return models.buildModel(config.model);
 }
 
 type Checkpoint = NonNullable<Awaited<ReturnType<Models['readCheckpoint']>>>;
@@ -227,7 +214,7 @@ export function evaluationLoader(
 ): InstanceType<Models['DataLoader']> {
   return new models.DataLoader(records, {
     batchSize: Math.max(config.batchSize, 32),
-    transform: inputTransform(config),
+    transform: inputTransform(config.model),
     shuffle: false,
     ...(workers !== undefined ? { workers } : {}),
     ...(cacheDir !== undefined ? { cacheDir } : {}),
@@ -254,8 +241,4 @@ export async function writeEvaluation(
   await models.writeFileAtomic(csv, ['file,true_sex,predicted_sex,probability_male', ...rows].join('\n') + '\n');
   await models.writeFileAtomic(json, JSON.stringify({ ...extra, ...ev.report }, null, 2) + '\n');
   return { json, csv };
-}
-
-export function csvField(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

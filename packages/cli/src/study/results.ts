@@ -3,11 +3,11 @@
  * eval/ files that train and evaluate write; what `evaluate --json` prints), a bootstrap interval
  * of its AUC, and the paired tests between two approaches on the films both were tested on.
  */
+import { isDenseNetConfig } from '@spine/models/run';
 import { existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { DeLongComparison, EvaluationReport, McNemarResult } from '@spine/models';
 import { readTestEvaluation, type TestPrediction } from '../report/run-data.js';
-import { isDenseNetConfig } from '../run/config.js';
 import { readRunRecord } from '../run/run-dir.js';
 import type { Region } from './settings.js';
 

@@ -24,12 +24,12 @@ import {
   type TensorLike,
 } from '@spine/nn/node';
 import { syncDir, writeFileAtomic } from '@spine/imaging/node';
+import { CHECKPOINT_FORMAT } from '../run/formats.js';
 import { TrainingError } from './errors.js';
 import type { EpochMetrics } from './history.js';
 import type { LoaderState } from '../data/loader.js';
 
 export type CheckpointName = 'last' | 'best';
-export const CHECKPOINT_FORMAT = 'spine-checkpoint';
 export const CHECKPOINT_VERSION = 1;
 
 /** Sums of an epoch in progress, so a run stopped mid-epoch reports the same epoch metrics. */

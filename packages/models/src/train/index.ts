@@ -14,7 +14,6 @@ export {
 } from './trainer.js';
 export { METRICS_FILE, writeMetricsHistory, type EpochMetrics } from './history.js';
 export {
-  CHECKPOINT_FORMAT,
   CHECKPOINT_VERSION,
   applyCheckpointTensors,
   checkpointDir,
