@@ -10,7 +10,7 @@ import {
   readRunRecord,
   readyDevice,
 } from '../run/run-dir.js';
-import { collectImageFiles, displayPath } from '../report/image-files.js';
+import { collectImageFiles, displayPath } from '../predict/image-files.js';
 import { choiceFlag, integerFlag } from '../ui/args.js';
 import { MAX_PIXELS_OPTION, maxPixelsFlag } from '../ui/max-pixels.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, UsageError } from '../ui/errors.js';

@@ -5,9 +5,9 @@
 import { PREDICTION_HEADER, csvField } from '@spine/models/run';
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { displayPath, walkImages } from '../report/image-files.js';
-import { parsePredictionCsv } from '../report/prediction-csv.js';
-import { readLabelSexes, readRecordedInfo } from '../report/recorded-sex.js';
+import { displayPath, walkImages } from '../predict/image-files.js';
+import { parsePredictionCsv } from '../predict/prediction-csv.js';
+import { readLabelSexes, readRecordedInfo } from '../predict/recorded-sex.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, UsageError } from '../ui/errors.js';
 import type { Values } from './command.js';
 

@@ -13,11 +13,11 @@ import {
   IMAGE_EXTENSIONS,
   walkImages,
   type ImageInputs,
-} from '../report/image-files.js';
-import { parseShardFlag, shardOfFile, type Shard } from '../report/archive-shard.js';
-import { appendLines, parsePredictionCsv, readArchiveCsv, readArchiveRows } from '../report/prediction-csv.js';
-import { readLabelSexes, readRecordedInfo, type RecordedInfo } from '../report/recorded-sex.js';
-import { recordedSexSummary } from '../report/recorded-sex-summary.js';
+} from '../predict/image-files.js';
+import { parseShardFlag, shardOfFile, type Shard } from '../predict/archive-shard.js';
+import { appendLines, parsePredictionCsv, readArchiveCsv, readArchiveRows } from '../predict/prediction-csv.js';
+import { readLabelSexes, readRecordedInfo, type RecordedInfo } from '../predict/recorded-sex.js';
+import { recordedSexSummary } from '../predict/recorded-sex-summary.js';
 import { choiceFlag, integerFlag } from '../ui/args.js';
 import { MAX_PIXELS_OPTION, maxPixelsFlag } from '../ui/max-pixels.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, UsageError } from '../ui/errors.js';

@@ -2,7 +2,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { walkFiles } from '@spine/models/walk';
-import { IMAGE_EXTENSIONS } from '../report/image-files.js';
+import { IMAGE_EXTENSIONS } from '../predict/image-files.js';
 import { CliError } from '../ui/errors.js';
 
 type Box = { x: number; y: number; width: number; height: number };

@@ -26,7 +26,7 @@ import { Progress, formatDuration } from '../ui/progress.js';
 import { reportAfterTraining } from '../report/after-training.js';
 import { packageVersions } from '../version.js';
 import type { Command, Values } from './command.js';
-import { applyModelFlags, loadRunWeights, resolveRunWeights } from './weights-train.js';
+import { applyModelFlags, loadRunWeights, resolveRunWeights } from '../run/weights-train.js';
 
 const NAME = 'train';
 /** Flags that may change on --resume (they do not change what is computed). */

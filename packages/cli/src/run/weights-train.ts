@@ -7,11 +7,11 @@ import type { RunModel } from '@spine/models';
 import { isDenseNetConfig } from '@spine/models/run';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type RunConfig } from '../run/config.js';
+import { type RunConfig } from './config.js';
 import { choiceFlag, integerFlag } from '../ui/args.js';
 import { CliError, UsageError } from '../ui/errors.js';
-import type { Values } from './command.js';
-import { weightsCliError } from './weights-actions.js';
+import type { Values } from '../commands/command.js';
+import { weightsCliError } from '../commands/weights-actions.js';
 
 const NAME = 'train';
 type Models = typeof import('@spine/models');
