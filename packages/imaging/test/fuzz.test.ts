@@ -2,18 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeImage, ImagingError } from '../src/index.js';
-
-/** mulberry32: tiny seeded PRNG so a failing mutation can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './damage.js';
 
 const dir = join(import.meta.dirname, 'fixtures');
 const fixtures = readdirSync(dir).filter((f) => !f.endsWith('.py'));

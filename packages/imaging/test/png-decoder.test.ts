@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decodeImage, decodePng, ImagingError, toGrey, type Image } from '../src/index.js';
-import { chunk, concat, ihdr, SAMPLES, scanlines, SIGNATURE, writePng, type PngSpec } from './png-writer.js';
+import { SAMPLES, scanlines, writePng, type PngSpec } from './png-writer.js';
+import { damageChunks, pngWithImageData, rng } from './damage.js';
 
 const W = 29;
 const H = 19;
@@ -90,39 +91,6 @@ describe('decoding straight to grey', () => {
 });
 
 describe('PNG decoder: damaged image data behind valid CRCs', () => {
-  /** mulberry32, so a failing case can be replayed from its seed. */
-  function rng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-  /** Flips bytes inside chunk bodies (header included) and rewrites each CRC, so the damage reaches the header checks, the inflater and the row filters. */
-  function damage(png: Uint8Array, rand: () => number): Uint8Array {
-    const out = png.slice();
-    const view = new DataView(out.buffer);
-    for (let at = 8; at + 12 <= out.length; ) {
-      const length = view.getUint32(at);
-      for (let k = 0; k < length; k++) if (rand() < 0.01) out[at + 8 + k] = Math.floor(rand() * 256);
-      view.setUint32(at + 8 + length, crc32(out.subarray(at + 4, at + 8 + length)));
-      at += 12 + length;
-    }
-    return out;
-  }
-  function withRows(s: PngSpec, rows: Uint8Array): Uint8Array {
-    const palette = s.palette ? [chunk('PLTE', s.palette)] : [];
-    return concat([
-      SIGNATURE,
-      ihdr(s.width, s.height, s.bitDepth, s.colourType, s.interlaced ? 1 : 0),
-      ...palette,
-      chunk('IDAT', deflateSync(rows)),
-      chunk('IEND', new Uint8Array(0)),
-    ]);
-  }
   it.each(CASES.filter((_, i) => i % 2 === 0))(
     'colour type %i, %i-bit, plain and Adam7: decodes or throws an ImagingError',
     (colourType, bitDepth) => {
@@ -135,11 +103,8 @@ describe('PNG decoder: damaged image data behind valid CRCs', () => {
           // Odd iterations damage the scanlines before compression: bad filter types, palette indices out of range.
           const bytes =
             i % 2 === 0
-              ? damage(png, rand)
-              : withRows(
-                  s,
-                  rows.map((b) => (rand() < 0.02 ? Math.floor(rand() * 256) : b)),
-                );
+              ? damageChunks(png, rand)
+              : pngWithImageData(s, deflateSync(rows.map((b) => (rand() < 0.02 ? Math.floor(rand() * 256) : b))));
           try {
             const img = decodePng(bytes, 'x.png');
             expect(img.data.length).toBe(img.width * img.height * img.channels);

@@ -2,7 +2,7 @@
 // the same pixels, the same accepted files and the same error messages.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   decodeImage,
@@ -16,6 +16,7 @@ import {
   type ZlibBackend,
 } from '../src/index.js';
 import { chunk, concat, ihdr, scanlines, SIGNATURE, writePng, type PngSpec } from './png-writer.js';
+import { damageChunks, pngWithImageData, rng } from './damage.js';
 
 // Before the Node entry is imported the package root runs on fflate alone, as in a browser.
 const rootBackend = zlibBackend().name;
@@ -138,37 +139,6 @@ describe('PNG decoding: node:zlib and fflate give the same pixels', () => {
 });
 
 describe('damaged, truncated and over-long image data: the same result and wording under both', () => {
-  /** mulberry32, so a failing case can be replayed from its seed. */
-  function rng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-  function damage(png: Uint8Array, rand: () => number): Uint8Array {
-    const out = png.slice();
-    const view = new DataView(out.buffer);
-    for (let at = 8; at + 12 <= out.length; ) {
-      const length = view.getUint32(at);
-      for (let k = 0; k < length; k++) if (rand() < 0.01) out[at + 8 + k] = Math.floor(rand() * 256);
-      view.setUint32(at + 8 + length, crc32(out.subarray(at + 4, at + 8 + length)));
-      at += 12 + length;
-    }
-    return out;
-  }
-  const withData = (s: PngSpec, z: Uint8Array): Uint8Array =>
-    concat([
-      SIGNATURE,
-      ihdr(s.width, s.height, s.bitDepth, s.colourType, s.interlaced ? 1 : 0),
-      ...(s.palette ? [chunk('PLTE', s.palette)] : []),
-      chunk('IDAT', z),
-      chunk('IEND', new Uint8Array(0)),
-    ]);
-
   it.each(CASES.filter((_, i) => i % 3 === 0))(
     'colour type %i, %i-bit: randomly damaged files',
     (colourType, bitDepth) => {
@@ -176,7 +146,7 @@ describe('damaged, truncated and over-long image data: the same result and wordi
       const png = writePng({ ...s, idatSize: 1 << 20 });
       const rand = rng(colourType * 100 + bitDepth);
       for (let i = 0; i < 60; i++) {
-        const bytes = damage(png, rand);
+        const bytes = damageChunks(png, rand);
         expectSame(
           under(nodeZlibBackend, () => decodePng(bytes, 'x.png')),
           under(fflateBackend, () => decodePng(bytes, 'x.png')),
@@ -190,9 +160,9 @@ describe('damaged, truncated and over-long image data: the same result and wordi
     const png = writePng({ ...s, idatSize: 1 << 20 });
     const cases = [
       ...Array.from({ length: 40 }, (_, k) => png.subarray(0, 41 + k * 7)),
-      withData(s, deflateSync(rows.subarray(0, rows.length - 10))),
-      withData(s, deflateSync(concat([rows, new Uint8Array(5000)]))),
-      withData(s, deflateSync(rows).subarray(0, 60)),
+      pngWithImageData(s, deflateSync(rows.subarray(0, rows.length - 10))),
+      pngWithImageData(s, deflateSync(concat([rows, new Uint8Array(5000)]))),
+      pngWithImageData(s, deflateSync(rows).subarray(0, 60)),
     ];
     for (const bytes of cases)
       expectSame(
