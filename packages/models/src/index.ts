@@ -1,28 +1,6 @@
-// @spine/models — models, data and training for spine-cli.
-export {
-  SequentialCNN,
-  PAPER_SEQCNN,
-  ALEXNET_LRN,
-  sequentialCnnShapes,
-  type SequentialCnnConfig,
-  type LrnConfig,
-} from './models/sequential-cnn.js';
-export {
-  DenseNet,
-  densenet121,
-  densenet169,
-  densenet201,
-  type DenseNetConfig,
-  type DenseNetOptions,
-} from './models/densenet/densenet.js';
-export {
-  DenseLayer,
-  DenseBlock,
-  Transition,
-  type DenseLayerOptions,
-  type DenseBlockOptions,
-} from './models/densenet/blocks.js';
-export { remapLegacyDenseNetKeys } from './models/densenet/legacy-keys.js';
+// @spine/models — models, data and training for spine-cli: everything browser-safe (browser.ts),
+// and the data loaders, the trainer and the weight downloads, which need Node.
+export * from './browser.js';
 export {
   ResNet,
   BasicBlock,
@@ -35,17 +13,7 @@ export {
   type ResNetOptions,
 } from './models/resnet.js';
 export { UNet, DoubleConv, UpStage, unet, type UNetConfig } from './models/unet.js';
-export {
-  binaryMetrics,
-  confusionMatrix,
-  rocAuc,
-  rocCurve,
-  bootstrapCI,
-  bootstrapAccuracyCI,
-  bootstrapAucCI,
-  formatConfusion,
-  type BinaryMetrics,
-} from './metrics/classification.js';
+export { bootstrapCI, bootstrapAucCI } from './metrics/classification.js';
 export { mcnemarTest, mcnemarFromCounts, type McNemarResult } from './metrics/mcnemar.js';
 export { delongAuc, delongTest, midranks, erfc, type DeLongAuc, type DeLongComparison } from './metrics/delong.js';
 export * from './data/index.js';
@@ -53,4 +21,3 @@ export * from './train/index.js';
 export * from './weights/index.js';
 export * from './explain/index.js';
 export * from './run/index.js';
-export { buildModel, type RunModel } from './run/build-model.js';
