@@ -3,40 +3,14 @@
  * one place errors become a message and an exit code. `main` never throws and never exits the
  * process, so it can be called from tests and from bin.ts alike.
  */
-import type { Command } from './commands/command.js';
-import { doctorCommand } from './commands/doctor.js';
-import { evaluateCommand } from './commands/evaluate.js';
-import { explainCommand } from './commands/explain.js';
-import { exportWebCommand } from './commands/export-web.js';
-import { predictCommand } from './commands/predict.js';
-import { roiCommand } from './commands/roi.js';
-import { reportCommand } from './commands/report.js';
-import { splitCommand } from './commands/split.js';
-import { studyCommand } from './commands/study.js';
-import { cacheCommand } from './commands/cache.js';
-import { synthCommand } from './commands/synth.js';
-import { trainCommand } from './commands/train.js';
-import { weightsCommand } from './commands/weights.js';
+import type { RegisteredCommand } from './commands/command.js';
+import { COMMANDS } from './commands/registry.js';
 import { parseCommandArgs } from './ui/args.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, formatError } from './ui/errors.js';
 import { formatCommandHelp, formatMainHelp } from './ui/help.js';
 import { cliVersion } from './version.js';
 
-export const COMMANDS: readonly Command[] = [
-  trainCommand,
-  evaluateCommand,
-  predictCommand,
-  reportCommand,
-  explainCommand,
-  exportWebCommand,
-  weightsCommand,
-  roiCommand,
-  studyCommand,
-  doctorCommand,
-  synthCommand,
-  splitCommand,
-  cacheCommand,
-];
+export { COMMANDS } from './commands/registry.js';
 
 /** Commands --help lists as not in this build; they answer with a usage error (none: all are wired). */
 export const PLANNED_COMMANDS: readonly string[] = [];
@@ -78,10 +52,11 @@ async function dispatch(args: string[], debug: boolean): Promise<number> {
     process.stdout.write(`${formatCommandHelp(command)}\n`);
     return EXIT_OK;
   }
-  return command.run(values, { debug, positionals });
+  const { run } = await command.load();
+  return run(values, { debug, positionals });
 }
 
-function findCommand(name: string): Command {
+function findCommand(name: string): RegisteredCommand {
   const command = COMMANDS.find((c) => c.name === name);
   if (command) return command;
   if ((PLANNED_COMMANDS as readonly string[]).includes(name)) {

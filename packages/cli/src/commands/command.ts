@@ -1,4 +1,7 @@
-/** What every command declares: its flags (for parsing and for --help), examples, and `run`. */
+/**
+ * What every command declares for parsing and --help (CommandSpec), and what its module exports
+ * when the command runs (CommandModule).
+ */
 export interface OptionSpec {
   type: 'string' | 'boolean';
   short?: string;
@@ -19,7 +22,7 @@ export interface CommandContext {
 
 export type Values = Record<string, string | boolean | undefined>;
 
-export interface Command {
+export interface CommandSpec {
   name: string;
   /** One line, for the command list. */
   summary: string;
@@ -33,6 +36,17 @@ export interface Command {
   /** The positionals may be left out (the command checks what it needs, e.g. predict with --input). */
   positionalsOptional?: boolean;
   examples: string[];
+}
+
+export interface CommandModule {
   /** Returns the exit code (0 success, 1 failure); throws UsageError / CliError for errors. */
   run(values: Values, context: CommandContext): Promise<number>;
 }
+
+/** A command in the registry: its declaration, and its module, imported only when it runs. */
+export interface RegisteredCommand extends CommandSpec {
+  load(): Promise<CommandModule>;
+}
+
+/** A command whose declaration and code still share one module. */
+export interface Command extends CommandSpec, CommandModule {}

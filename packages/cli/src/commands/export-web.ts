@@ -3,102 +3,65 @@
  * in one self-describing safetensors file, ready for any static host. The page runs the network
  * with WebGPU in the visitor's browser; films never leave their machine.
  */
-import { inputTransform } from '@spine/models/run';
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readRunCheckpoint, readRunRecord } from '../run/run-dir.js';
+import { inputTransform, webModelMetadata, writeFileAtomic } from '@spine/models';
+import { encodeSafetensors } from '@spine/nn';
+import { readRunCheckpoint } from '../run/checkpoint.js';
+import { readRunRecord } from '../run/run-dir.js';
 import { choiceFlag } from '../ui/args.js';
 import { CliError, EXIT_OK, UsageError } from '../ui/errors.js';
 import { cliVersion } from '../version.js';
-import type { Command } from './command.js';
+import type { CommandContext, Values } from './command.js';
 
 const NAME = 'export-web';
 /** The page's index.html carries this; a folder holding it is a previous export, safe to refresh. */
 const PAGE_MARKER = '<meta name="generator" content="spine-web">';
 export const WEB_MODEL_FILE = 'model.safetensors';
 
-export const exportWebCommand: Command = {
-  name: NAME,
-  summary:
-    'Write a static web page that runs a trained run in the browser (WebGPU), plus its model, for any static host.',
-  usage: 'export-web RUN --out DIR [--checkpoint best|last] [--threshold P] [--uncertain-below P]',
-  positionals: 'RUN',
-  description: [
-    "DIR gets index.html, app.js, style.css and model.safetensors (the checkpoint's network weights, with the network",
-    'configuration, the input transform and the verdict rule in its metadata; no optimizer state). Serve DIR from any',
-    'static web server and open it: the page loads model.safetensors from beside itself, takes PNG, JPEG, TIFF and DICOM',
-    'films by drag and drop or file picker, and shows the predicted sex, its probability, the uncertainty flag and a',
-    "Grad-CAM overlay; many films at once give a table and a CSV in predict's columns. Everything runs in the browser",
-    'through WebGPU (Chrome/Edge 113+, Safari 26+, Firefox 141+), over https:// or http://localhost.',
-    "--threshold and --uncertain-below set the page's verdict rule exactly as for predict. DIR must be empty, new, or a",
-    'previous export (its files are replaced, each atomically).',
-  ].join('\n'),
-  options: {
-    out: { type: 'string', value: 'DIR', description: 'The folder to write the page into.', required: true },
-    checkpoint: { type: 'string', value: 'NAME', description: 'best or last.', defaultText: 'best' },
-    threshold: {
-      type: 'string',
-      value: 'P',
-      description: 'P(male) at or above which a film is called M.',
-      defaultText: '0.5',
-    },
-    'uncertain-below': {
-      type: 'string',
-      value: 'P',
-      description: 'A call is uncertain when the probability of the predicted sex is below P.',
-      defaultText: '0.6',
-    },
-  },
-  examples: [
-    'spine-cli export-web runs/q1 --out site/',
-    'spine-cli export-web runs/q1 --out site/ --checkpoint last --uncertain-below 0.7',
-  ],
-  async run(values, context) {
-    if (context.positionals.length !== 1)
-      throw new UsageError(`export-web takes one RUN folder, got ${context.positionals.length}`, NAME);
-    const run = resolve(context.positionals[0]!);
-    const out = resolve(values.out as string);
-    const which = choiceFlag(NAME, 'checkpoint', (values.checkpoint as string | undefined) ?? 'best', [
-      'best',
-      'last',
-    ] as const);
-    const verdict = {
-      threshold: probabilityFlag('threshold', (values.threshold as string | undefined) ?? '0.5'),
-      uncertainBelow: probabilityFlag('uncertain-below', (values['uncertain-below'] as string | undefined) ?? '0.6'),
-    };
-    const record = await readRunRecord(run);
-    const page = await pageFiles();
-    await checkOutDir(out);
-    const models = await import('@spine/models');
-    const { encodeSafetensors } = await import('@spine/nn');
-    const ckpt = await readRunCheckpoint(models, run, which);
-    const metadata = models.webModelMetadata(record.config.model, inputTransform(record.config.model), verdict, {
-      run: basename(run),
-      checkpoint: which,
-      epoch: ckpt.meta.epoch,
-      savedAt: ckpt.meta.savedAt,
-      gitCommit: record.gitCommit,
-      spineCli: cliVersion(),
-    });
-    const model = encodeSafetensors(ckpt.model, metadata);
-    await fs.mkdir(out, { recursive: true });
-    await models.writeFileAtomic(join(out, WEB_MODEL_FILE), model);
-    // index.html last: it is the marker that makes the folder a (complete) export.
-    for (const file of [...page].sort((a, b) => Number(a.endsWith('index.html')) - Number(b.endsWith('index.html')))) {
-      await models.writeFileAtomic(join(out, basename(file)), await fs.readFile(file));
-    }
-    const size =
-      model.byteLength >= 2 ** 20
-        ? `${(model.byteLength / 2 ** 20).toFixed(1)} MiB`
-        : `${Math.ceil(model.byteLength / 1024)} KiB`;
-    process.stderr.write(
-      `Wrote ${out}: ${page.map((f) => basename(f)).join(', ')}, ${WEB_MODEL_FILE} (${size}, ${which} checkpoint, epoch ${ckpt.meta.epoch}).\n` +
-        `Serve the folder with any static web server and open it over http://localhost or https://, e.g. 'npx http-server ${out}' or 'python3 -m http.server -d ${out}'.\n`,
-    );
-    return EXIT_OK;
-  },
-};
+export async function run(values: Values, context: CommandContext): Promise<number> {
+  if (context.positionals.length !== 1)
+    throw new UsageError(`export-web takes one RUN folder, got ${context.positionals.length}`, NAME);
+  const runDir = resolve(context.positionals[0]!);
+  const out = resolve(values.out as string);
+  const which = choiceFlag(NAME, 'checkpoint', (values.checkpoint as string | undefined) ?? 'best', [
+    'best',
+    'last',
+  ] as const);
+  const verdict = {
+    threshold: probabilityFlag('threshold', (values.threshold as string | undefined) ?? '0.5'),
+    uncertainBelow: probabilityFlag('uncertain-below', (values['uncertain-below'] as string | undefined) ?? '0.6'),
+  };
+  const record = await readRunRecord(runDir);
+  const page = await pageFiles();
+  await checkOutDir(out);
+  const ckpt = await readRunCheckpoint(runDir, which);
+  const metadata = webModelMetadata(record.config.model, inputTransform(record.config.model), verdict, {
+    run: basename(runDir),
+    checkpoint: which,
+    epoch: ckpt.meta.epoch,
+    savedAt: ckpt.meta.savedAt,
+    gitCommit: record.gitCommit,
+    spineCli: cliVersion(),
+  });
+  const model = encodeSafetensors(ckpt.model, metadata);
+  await fs.mkdir(out, { recursive: true });
+  await writeFileAtomic(join(out, WEB_MODEL_FILE), model);
+  // index.html last: it is the marker that makes the folder a (complete) export.
+  for (const file of [...page].sort((a, b) => Number(a.endsWith('index.html')) - Number(b.endsWith('index.html')))) {
+    await writeFileAtomic(join(out, basename(file)), await fs.readFile(file));
+  }
+  const size =
+    model.byteLength >= 2 ** 20
+      ? `${(model.byteLength / 2 ** 20).toFixed(1)} MiB`
+      : `${Math.ceil(model.byteLength / 1024)} KiB`;
+  process.stderr.write(
+    `Wrote ${out}: ${page.map((f) => basename(f)).join(', ')}, ${WEB_MODEL_FILE} (${size}, ${which} checkpoint, epoch ${ckpt.meta.epoch}).\n` +
+      `Serve the folder with any static web server and open it over http://localhost or https://, e.g. 'npx http-server ${out}' or 'python3 -m http.server -d ${out}'.\n`,
+  );
+  return EXIT_OK;
+}
 
 /** The built page (packages/web/dist), without source maps. */
 async function pageFiles(): Promise<string[]> {

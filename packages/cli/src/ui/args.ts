@@ -1,11 +1,11 @@
 /** Flag parsing on Node's util.parseArgs, with every mistake turned into a UsageError (exit 2). */
 import { parseArgs } from 'node:util';
-import type { Command, Values } from '../commands/command.js';
+import type { CommandSpec, Values } from '../commands/command.js';
 import { UsageError } from './errors.js';
 
 /** Parses a command's flags; `--help`/`-h` is added to every command. */
 export function parseCommandArgs(
-  command: Command,
+  command: CommandSpec,
   argv: readonly string[],
 ): { values: Values & { help?: boolean }; positionals: string[] } {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {

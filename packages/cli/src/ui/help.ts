@@ -1,5 +1,5 @@
 /** --help text for the program and for each command. */
-import type { Command } from '../commands/command.js';
+import type { CommandSpec } from '../commands/command.js';
 
 export const GLOBAL_FLAGS: [string, string][] = [
   ['--help, -h', 'Show help (for a command: spine-cli COMMAND --help).'],
@@ -7,7 +7,7 @@ export const GLOBAL_FLAGS: [string, string][] = [
   ['--debug', 'On an error, show the stack trace as well as the message.'],
 ];
 
-export function formatMainHelp(commands: readonly Command[], planned: readonly string[]): string {
+export function formatMainHelp(commands: readonly CommandSpec[], planned: readonly string[]): string {
   const w = Math.max(...commands.map((c) => c.name.length));
   return [
     'spine-cli: sex classification from lateral spine radiographs (Xue et al.), on a WebGPU tensor engine.',
@@ -26,7 +26,7 @@ export function formatMainHelp(commands: readonly Command[], planned: readonly s
   ].join('\n');
 }
 
-export function formatCommandHelp(c: Command): string {
+export function formatCommandHelp(c: CommandSpec): string {
   const flags: [string, string][] = Object.entries(c.options).map(([name, o]) => {
     const left = `--${name}${o.value ? ` ${o.value}` : ''}${o.short ? `, -${o.short}` : ''}`;
     const notes = [o.required ? 'required' : '', o.defaultText ? `default: ${o.defaultText}` : '']
