@@ -121,7 +121,8 @@ async function acquire(options: DeviceOptions): Promise<Engine> {
   for (const k of want) requiredLimits[k] = adapter.limits[k];
   // Timestamps cost nothing until a kernel profile asks for them (kernel-profiler.ts).
   // Subgroups let the texture matmul fetch A once per workgroup and broadcast it (matmul-texture.ts).
-  const requiredFeatures = (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) =>
+  // shader-f16 lets kernels read f16 tensors (half.ts).
+  const requiredFeatures = (['timestamp-query', 'subgroups', 'shader-f16'] as GPUFeatureName[]).filter((f) =>
     adapter.features.has(f),
   );
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });

@@ -20,11 +20,26 @@ function defaultBackend(): string {
   }
 }
 
+/**
+ * Dawn hides 'shader-f16' on NVIDIA's Vulkan driver unless the toggle vulkan_enable_f16_on_nvidia
+ * is on (other adapters ignore it). It joins the caller's enable-dawn-features list, if any:
+ * Dawn reads one such flag.
+ */
+export function withF16Toggle(flags: readonly string[]): string[] {
+  const toggle = 'vulkan_enable_f16_on_nvidia';
+  const at = flags.findIndex((f) => f.startsWith('enable-dawn-features='));
+  if (at < 0) return [...flags, `enable-dawn-features=${toggle}`];
+  const list = flags[at]!.slice('enable-dawn-features='.length).split(',').filter(Boolean);
+  const out = [...flags];
+  if (!list.includes(toggle)) out[at] = `enable-dawn-features=${[...list, toggle].join(',')}`;
+  return out;
+}
+
 setGpuProvider((options: DeviceOptions): GpuHandle => {
   const flags: string[] = [];
   if (options.backend) flags.push(`backend=${options.backend}`);
   if (options.adapterName) flags.push(`adapter=${options.adapterName}`);
-  flags.push(...(options.dawnFlags ?? []));
+  flags.push(...withF16Toggle(options.dawnFlags ?? []));
   let gpu: GPU | null = create(flags);
   return {
     gpu,

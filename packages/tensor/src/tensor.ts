@@ -5,11 +5,13 @@ import { runDeviceChecks } from './device-checks.js';
 import { getEngine } from './device.js';
 import { TensorError } from './errors.js';
 import { formatTensor, formatValues } from './format.js';
+import { f16ByteLength, unpackF16 } from './half.js';
 import { formatShape, numel, type Shape } from './shape.js';
 import { Storage } from './storage.js';
 import { track } from './scope.js';
 
-export type DType = 'f32' | 'i32';
+/** 'f16' tensors (half.ts) need the device feature 'shader-f16'; their values read back as f32. */
+export type DType = 'f32' | 'i32' | 'f16';
 export type TypedArrayFor<D extends DType> = D extends 'i32' ? Int32Array : Float32Array;
 
 // The core builds without DOM or Node types; print() is all that needs the console.
@@ -123,8 +125,10 @@ export class Tensor {
   async data(): Promise<Float32Array | Int32Array> {
     const storage = this.storage;
     const asOf = storage.writeCount;
-    const bytes = await getEngine().read(storage.buffer, this.size * 4);
-    const values = this.dtype === 'i32' ? new Int32Array(bytes) : new Float32Array(bytes);
+    const f16 = this.dtype === 'f16';
+    const bytes = await getEngine().read(storage.buffer, f16 ? f16ByteLength(this.size) : this.size * 4);
+    const values =
+      this.dtype === 'i32' ? new Int32Array(bytes) : f16 ? unpackF16(bytes, this.size) : new Float32Array(bytes);
     storage.keepRead(values, asOf);
     await runDeviceChecks();
     return values;

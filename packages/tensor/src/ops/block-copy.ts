@@ -41,6 +41,8 @@ export function tryBlockCopy(
   shape: Shape,
 ): boolean {
   if (enabled === false || (enabled === 'auto' && getEngine().info.kernels !== 'cpu')) return false;
+  // Buffer copies move whole words; f16 blocks may start mid-word (the elementwise copy serves them).
+  if (src.dtype === 'f16') return false;
   if (srcShape.length !== shape.length || dstShape.length !== shape.length) return false;
   let a = shape.findIndex((d, i) => d !== srcShape[i] || d !== dstShape[i]);
   if (a < 0) a = 0; // the whole tensor: one block

@@ -6,6 +6,7 @@ import { nextRngBlock, RNG_WGSL, seedKeys } from '../rng.js';
 import { checkShape, formatShape, numel, type Shape } from '../shape.js';
 import { Storage } from '../storage.js';
 import { Tensor, type DType } from '../tensor.js';
+import { f16ByteLength, packF16, requireF16, roundToF16 } from '../half.js';
 import { runElementwise } from './elementwise-kernel.js';
 
 let poison = false;
@@ -22,7 +23,8 @@ export function setPoisonOutputs(on: boolean): void {
 export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
   const s = checkShape(shape, 'empty');
   const engine = getEngine();
-  const bytes = numel(s) * 4;
+  if (dtype === 'f16') requireF16('empty');
+  const bytes = dtype === 'f16' ? f16ByteLength(numel(s)) : numel(s) * 4;
   const t = new Tensor(
     new Storage(
       engine,
@@ -32,12 +34,14 @@ export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
     s,
     dtype,
   );
-  if (poison) fillInto(t, dtype === 'f32' ? NaN : -123456789);
+  if (poison) fillInto(t, dtype === 'i32' ? -123456789 : NaN);
   return t;
 }
 
 function fillInto(t: Tensor, value: number): void {
-  runElementwise({ expr: 'a', operands: [{ scalar: value, dtype: t.dtype }], shape: t.shape, out: t });
+  // An f16 fill converts a value that f16 holds exactly, so the device's rounding never applies.
+  const v = t.dtype === 'f16' ? roundToF16(value) : value;
+  runElementwise({ expr: 'a', operands: [{ scalar: v, dtype: t.dtype }], shape: t.shape, out: t });
 }
 
 type NestedNumbers = number | boolean | readonly NestedNumbers[];
@@ -66,6 +70,7 @@ export function tensor(values: Float32Array | Int32Array | NestedNumbers, shape?
   if (numel(s) !== flat.length)
     throw new ShapeError(`tensor: ${flat.length} values do not fill shape ${formatShape(s)}`);
   const engine = getEngine();
+  if (dtype === 'f16') return f16Tensor(flat, s);
   const t = new Tensor(
     new Storage(engine, engine.allocate(Math.max(flat.byteLength, 4)), flat.byteLength),
     s,
@@ -73,6 +78,21 @@ export function tensor(values: Float32Array | Int32Array | NestedNumbers, shape?
   );
   if (flat.byteLength > 0) engine.upload(t.buffer, flat);
   t.storage.written(flat);
+  return t;
+}
+
+/** Host values rounded to f16 (ties to even, like `.half()`) and uploaded packed. */
+function f16Tensor(values: Float32Array | Int32Array, shape: Shape): Tensor {
+  requireF16('tensor');
+  const engine = getEngine();
+  const packed = packF16(values);
+  const t = new Tensor(
+    new Storage(engine, engine.allocate(Math.max(packed.byteLength, 4)), packed.byteLength),
+    shape,
+    'f16',
+  );
+  if (packed.byteLength > 0) engine.upload(t.buffer, packed);
+  t.storage.written(Float32Array.from(values, roundToF16));
   return t;
 }
 

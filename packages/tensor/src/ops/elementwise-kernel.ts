@@ -34,7 +34,7 @@ export type Operand = BufferOperand | ScalarOperand;
 
 interface EwOptions {
   expr: string;
-  /** 'f32' | 'i32' for buffers, 's:f32' | 's:i32' for uniform scalars. */
+  /** The dtype for buffers, 's:' and the dtype for uniform scalars (an f16 scalar travels as f32). */
   operands: string[];
   /** Compute type alias T (the operands' type) and output type O. */
   t: DType;
@@ -55,6 +55,7 @@ const elementwiseKernel = defineKernel<EwOptions>({
   source: (o) => {
     const vt = (d: DType) => (o.vec4 ? `vec4<${d}>` : d);
     const lines: string[] = [
+      [o.t, o.out, ...o.operands].some((k) => k.endsWith('f16')) ? 'enable f16;' : '',
       uniformPreamble(),
       o.fastDiv ? FAST_DIV_WGSL : '',
       `alias T = ${vt(o.t)};`,
@@ -111,6 +112,7 @@ const elementwiseKernel = defineKernel<EwOptions>({
     o.operands.forEach((k, j) => {
       const name = NAMES[j]!;
       if (k === 's:f32') lines.push(`  let ${name} = T(pf(${opWords[j]}u));`);
+      else if (k === 's:f16') lines.push(`  let ${name} = T(f16(pf(${opWords[j]}u)));`);
       else if (k === 's:i32') lines.push(`  let ${name} = T(pi(${opWords[j]}u));`);
       else lines.push(`  let ${name} = in${j}[o${j}];`);
     });

@@ -6,6 +6,7 @@ import { TensorError } from '../errors.js';
 import { broadcastShapes, sameShape, type Shape } from '../shape.js';
 import { Tensor, type DType } from '../tensor.js';
 import { empty } from './creation.js';
+import { toF16, toF32 } from './half-cast.js';
 import { ELEMENTWISE, type ElementwiseDef, type ElementwiseName } from './elementwise-table.js';
 import { broadcastOperand, MAX_OPERANDS, runElementwise, type Operand } from './elementwise-kernel.js';
 import { sumTo } from './reduce.js';
@@ -240,9 +241,19 @@ export function clamp(x: Tensor, lo = -Infinity, hi = Infinity): Tensor {
   return clampOp(x, Math.max(lo, -big), Math.min(hi, big));
 }
 
-/** Convert between f32 and i32 (toward zero, like PyTorch's .to(torch.int32)). */
+/**
+ * Convert between f32 and i32 (toward zero, like PyTorch's .to(torch.int32)) and f16 (to
+ * nearest even, like .half(); back exactly, like .float(); half-cast.ts).
+ */
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x.view();
+  if (dtype === 'f16' || x.dtype === 'f16') {
+    const f32 = x.dtype === 'f16' ? toF32(x) : x.dtype === 'i32' ? cast(x, 'f32') : x;
+    if (dtype === 'f32') return f32;
+    const out = dtype === 'f16' ? toF16(f32) : cast(f32, dtype);
+    if (f32 !== x) f32.dispose();
+    return out;
+  }
   const out = empty(x.shape, dtype);
   runElementwise({ expr: 'O(a)', operands: [broadcastOperand(x, x.shape)], shape: x.shape, out, t: x.dtype });
   return out;

@@ -23,6 +23,8 @@ function reduceRaw(op: ReduceOp, x: Tensor, axes: readonly number[], keepDims: b
   if ((op === 'max' || op === 'min' || op === 'argmax' || op === 'argmin') && axes.some((a) => x.shape[a] === 0)) {
     throw new TensorError(`${op}: cannot reduce over an empty dimension (shape [${x.shape.join(', ')}])`);
   }
+  // Reductions accumulate in their input's type; an f16 sum would lose what f32 keeps.
+  if (x.dtype === 'f16') throw new TensorError(`${op}: f16 tensors are not reduced; cast(x, 'f32') first`);
   const arg = op === 'argmax' || op === 'argmin';
   const out = empty(reducedShape(x.shape, axes, keepDims), arg ? 'i32' : x.dtype);
   runReduce(op, x, axes, out, scale, (s, d) => empty(s, d));
