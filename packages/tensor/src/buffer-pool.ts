@@ -27,6 +27,8 @@ export interface PoolStats {
   buffersCreated: number;
   /** Bytes in the engine's scratch textures (cpu-family matmul operands); 0 for a bare pool. */
   scratchTextureBytes: number;
+  /** Bytes taken out of the pool by step replays (replay.ts): a replayed step's own buffers. */
+  replayBytes: number;
 }
 
 /** With growWithPeak, the cap follows this multiple of the highest live bytes. */
@@ -53,7 +55,14 @@ export class BufferPool {
     pendingBytes: 0,
     peakLiveBytes: 0,
     buffersCreated: 0,
+    replayBytes: 0,
   };
+  /**
+   * Live buffers with the number of their acquisition: a replay checks that the weights it
+   * binds are still the tensors it captured (not freed, not freed and handed out again).
+   */
+  private readonly liveSince = new WeakMap<GPUBuffer, number>();
+  private acquisitions = 0;
 
   /** Highest liveBytes ever (resetPeak leaves it): the growing cap's measure of the working set. */
   private highestLive = 0;
@@ -95,6 +104,7 @@ export class BufferPool {
       this.serials.set(buffer, this.nextSerial++);
       this.stats.buffersCreated++;
     }
+    this.liveSince.set(buffer, ++this.acquisitions);
     this.stats.liveBytes += size;
     if (this.stats.liveBytes > this.stats.peakLiveBytes) this.stats.peakLiveBytes = this.stats.liveBytes;
     if (this.stats.liveBytes > this.highestLive) this.highestLive = this.stats.liveBytes;
@@ -122,6 +132,7 @@ export class BufferPool {
    */
   release(buffer: GPUBuffer, deferred: boolean): void {
     const size = this.sizeOf(buffer);
+    this.liveSince.delete(buffer);
     this.stats.liveBytes -= size;
     if (deferred) {
       this.pending.push(buffer);
@@ -129,6 +140,41 @@ export class BufferPool {
     } else {
       this.toFreeList(buffer, size);
     }
+  }
+
+  /** Nonzero while `buffer` is held by a tensor; a new number with every acquisition. */
+  liveEpoch(buffer: GPUBuffer): number {
+    return this.liveSince.get(buffer) ?? 0;
+  }
+
+  /**
+   * Take a released buffer (free or waiting for the submit) out of the pool for good, for a
+   * step replay that will write it every step; false when it is live or not in the pool.
+   */
+  claim(buffer: GPUBuffer): boolean {
+    const size = this.sizeOf(buffer);
+    const waiting = this.pending.indexOf(buffer);
+    if (waiting >= 0) {
+      this.pending.splice(waiting, 1);
+      this.stats.pendingBytes -= size;
+    } else if (this.order.has(buffer)) {
+      this.order.delete(buffer);
+      const list = this.free.get(size)!;
+      list.splice(list.indexOf(buffer), 1);
+      this.stats.pooledBytes -= size;
+    } else return false;
+    this.stats.replayBytes += size;
+    return true;
+  }
+
+  /** Return a claimed buffer; `deferred` as for release(). */
+  unclaim(buffer: GPUBuffer, deferred: boolean): void {
+    const size = this.sizeOf(buffer);
+    this.stats.replayBytes -= size;
+    if (deferred) {
+      this.pending.push(buffer);
+      this.stats.pendingBytes += size;
+    } else this.toFreeList(buffer, size);
   }
 
   /** Called after a submit: deferred releases become reusable. */

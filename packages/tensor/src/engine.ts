@@ -7,6 +7,7 @@ import type { DeviceInfo, DeviceOptions, GpuHandle } from './device.js';
 import { TensorError, WgslCompileError } from './errors.js';
 import { BufferUsage, MapMode, ShaderStage } from './gpu-constants.js';
 import { KernelProfiler, type KernelProfile } from './kernel-profiler.js';
+import type { CaptureLog } from './replay-log.js';
 import { ScratchTextures } from './scratch-textures.js';
 
 /** Words (u32) of uniform data one dispatch may pass; see `uniformPreamble`. */
@@ -59,8 +60,15 @@ export class Engine {
   private compileChecks: Promise<WgslCompileError | null>[] = [];
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
+  /** Dispatches in the open encoder that use a uniform ring slot. */
   private dispatches = 0;
+  /** Dispatches in the open encoder replayed with their own bind groups (no ring slot). */
+  private prepared = 0;
   private readonly maxDispatches: number;
+  /** The step capture in progress (replay.ts): told every command and buffer of the step. */
+  capture: CaptureLog | null = null;
+  /** Step replays, told when a resource they bind is destroyed. */
+  readonly replays = new Set<{ onDestroyed(resource: object): void }>();
   /** See DeviceOptions.maxPendingBytes; tests lower it. */
   maxPendingBytes: number;
   /**
@@ -142,7 +150,10 @@ export class Engine {
     this.storagePool.onDestroy = (buffer) => this.forgetBindings(buffer);
     this.readPool = new BufferPool(device, BufferUsage.MAP_READ | BufferUsage.COPY_DST, 'readback', 256 << 20);
     this.scratch = new ScratchTextures(device, options.scratchTextureCapBytes ?? 512 << 20, l.maxTextureDimension2D);
-    this.scratch.onDestroy = (view) => this.forgetBindings(view);
+    this.scratch.onDestroy = (view, texture) => {
+      this.forgetBindings(view);
+      for (const r of this.replays) r.onDestroyed(texture);
+    };
     this.maxDispatches = Math.max(1, options.maxDispatchesPerSubmit ?? 256);
     this.maxPendingBytes = Math.max(0, options.maxPendingBytes ?? 256 << 20);
     this.uniformStaging = new Uint32Array((this.maxDispatches * UNIFORM_SLOT_BYTES) / 4);
@@ -320,6 +331,8 @@ export class Engine {
    * through a destroyed resource, and those are forgotten here.
    */
   forgetBindings(resource: object): void {
+    for (const r of this.replays) r.onDestroyed(resource);
+    this.capture?.destroyed.add(resource);
     const id = this.resourceIds.get(resource);
     if (id === undefined) return;
     const keys = this.keysByResource.get(id);
@@ -373,6 +386,7 @@ export class Engine {
         ),
       );
     }
+    this.capture?.dispatch(kernel, buffers, uniforms, workgroups, views);
     const pass = this.ensurePass();
     const slot = this.dispatches;
     this.uniformStaging.set(uniforms, (slot * UNIFORM_SLOT_BYTES) / 4);
@@ -385,11 +399,42 @@ export class Engine {
     pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
     this.dispatches++;
     this.counters.dispatches++;
-    if (this.dispatches >= this.maxDispatches) this.flush();
+    if (this.dispatches + this.prepared >= this.maxDispatches) this.flush();
+  }
+
+  /**
+   * Record a dispatch prepared by a step replay: its bind group binds the replay's own uniform
+   * buffer, at `offsets[index]`.
+   */
+  dispatchPrepared(
+    pipeline: GPUComputePipeline,
+    group: GPUBindGroup,
+    offsets: Uint32Array,
+    index: number,
+    x: number,
+    y: number,
+    z: number,
+  ): void {
+    const pass = this.ensurePass();
+    if (this.passPipeline !== pipeline) {
+      pass.setPipeline(pipeline);
+      this.passPipeline = pipeline;
+    }
+    pass.setBindGroup(0, group, offsets, index, 1);
+    pass.dispatchWorkgroups(x, y, z);
+    this.prepared++;
+    this.counters.dispatches++;
+    if (this.dispatches + this.prepared >= this.maxDispatches) this.flush();
+  }
+
+  /** Whether a kernel profile is running (a step replay then records the step as usual). */
+  get profiling(): boolean {
+    return this.profiler !== null;
   }
 
   /** Record a buffer-to-buffer copy (outside any compute pass). */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.capture?.commands.push({ kind: 'copy', src, srcOffset, dst, dstOffset, bytes });
     this.assertAlive();
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     this.endPass();
@@ -409,6 +454,16 @@ export class Engine {
     texelsPerRow: number,
     rows: number,
   ): void {
+    this.capture?.commands.push({
+      kind: 'copyToTexture',
+      src,
+      srcOffset,
+      bytesPerRow,
+      dst,
+      originY,
+      texelsPerRow,
+      rows,
+    });
     this.assertAlive();
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     this.endPass();
@@ -436,6 +491,7 @@ export class Engine {
     this.profiler?.afterSubmit();
     this.encoder = null;
     this.dispatches = 0;
+    this.prepared = 0;
     this.counters.submits++;
     this.storagePool.commit();
     this.scratch.afterSubmit();
@@ -482,11 +538,14 @@ export class Engine {
         `${typeof what === 'function' ? what() : what} of ${bytes} bytes exceeds this adapter's largest storage binding (maxStorageBufferBindingSize ${limit} bytes); make it smaller (batch, input size or layer width) or split it.`,
       );
     }
-    return this.storagePool.acquire(bytes);
+    const buffer = this.storagePool.acquire(bytes);
+    this.capture?.onAcquire(buffer);
+    return buffer;
   }
 
   release(buffer: GPUBuffer): void {
     if (this.lost === 'destroyed') return;
+    this.capture?.onRelease(buffer);
     this.storagePool.release(buffer, this.encoder !== null);
     // Released buffers wait for the submit before they can be reused; when many bytes wait, a
     // loop of large ops would otherwise create fresh buffers (and on a GPU, fresh memory) each
@@ -501,11 +560,17 @@ export class Engine {
   }
 
   upload(buffer: GPUBuffer, data: ArrayBufferView): void {
+    this.capture?.commands.push({
+      kind: 'upload',
+      dst: buffer,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice(),
+    });
     this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
   }
 
   /** Copy `bytes` from `buffer` to the CPU. Submits pending work. */
   async read(buffer: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+    this.capture?.fail('the step reads a tensor back to the CPU');
     const staging = this.readPool.acquire(Math.max(4, bytes));
     if (bytes > 0) this.copy(buffer, 0, staging, 0, alignUp(bytes, 4));
     this.flush();

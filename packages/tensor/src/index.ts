@@ -40,6 +40,7 @@ export {
   type BackwardRule,
 } from './autograd.js';
 export { backward } from './backward.js';
+export { replayable, hostEffect, ReplayableStep, type ReplayOptions, type ReplayStatus } from './replay.js';
 export {
   defineKernel,
   runKernel,

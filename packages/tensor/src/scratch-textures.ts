@@ -39,8 +39,8 @@ export class ScratchTextures {
   private retired: Entry[] = [];
   private clock = 0;
   bytes = 0;
-  /** Told about the view of every texture destroyed (the engine forgets bind groups that bind it). */
-  onDestroy: ((view: GPUTextureView) => void) | null = null;
+  /** Told about every texture destroyed, with its view (the engine forgets bind groups that bind it). */
+  onDestroy: ((view: GPUTextureView, texture: GPUTexture) => void) | null = null;
 
   constructor(
     private readonly device: GPUDevice,
@@ -107,7 +107,7 @@ export class ScratchTextures {
   }
 
   private destroy(e: Entry): void {
-    this.onDestroy?.(e.view);
+    this.onDestroy?.(e.view, e.texture);
     e.texture.destroy();
   }
 

@@ -1,0 +1,175 @@
+// What a captured step recorded: every command the engine was asked for between the start and
+// the end of the capture, with the buffers it acquired and released meanwhile. Two captures of
+// the same step are compared with the buffers the step made for itself renamed by first use
+// (a replay runs on the buffers of one capture, so only the pattern of their use must agree);
+// buffers from before the step must be the same objects, and everything else equal.
+import type { CompiledKernel } from './engine.js';
+
+export type LoggedCommand =
+  | {
+      kind: 'dispatch';
+      kernel: CompiledKernel;
+      buffers: GPUBuffer[];
+      views: GPUTextureView[];
+      uniforms: Uint32Array;
+      workgroups: [number, number, number];
+    }
+  | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number }
+  | {
+      kind: 'copyToTexture';
+      src: GPUBuffer;
+      srcOffset: number;
+      bytesPerRow: number;
+      dst: GPUTexture;
+      originY: number;
+      texelsPerRow: number;
+      rows: number;
+    }
+  | { kind: 'upload'; dst: GPUBuffer; data: Uint8Array };
+
+export class CaptureLog {
+  readonly commands: LoggedCommand[] = [];
+  /** Buffers acquired during the capture (the step's own). */
+  readonly acquired = new Set<GPUBuffer>();
+  /** Buffers made before the capture that the step released (a step that frees its inputs). */
+  readonly releasedOutside = new Set<GPUBuffer>();
+  /** Resources destroyed during the capture. */
+  readonly destroyed = new Set<object>();
+  /** Set when the step did something a replay cannot repeat (a read to the CPU). */
+  failure: string | null = null;
+  /** Host-side effects to repeat on every replay (see `hostEffect`). */
+  readonly effects: (() => void)[] = [];
+
+  constructor(
+    /** The buffers of the step's inputs, in argument order. */
+    readonly inputs: readonly GPUBuffer[],
+  ) {}
+
+  onAcquire(buffer: GPUBuffer): void {
+    this.acquired.add(buffer);
+  }
+
+  onRelease(buffer: GPUBuffer): void {
+    if (!this.acquired.has(buffer)) this.releasedOutside.add(buffer);
+  }
+
+  fail(why: string): void {
+    this.failure ??= why;
+  }
+
+  dispatch(
+    kernel: CompiledKernel,
+    buffers: readonly GPUBuffer[],
+    uniforms: Uint32Array | readonly number[],
+    workgroups: readonly [number, number?, number?],
+    views: readonly GPUTextureView[],
+  ): void {
+    this.commands.push({
+      kind: 'dispatch',
+      kernel,
+      buffers: [...buffers],
+      views: [...views],
+      uniforms: Uint32Array.from(uniforms),
+      workgroups: [workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1],
+    });
+  }
+
+  /** Buffers bound or copied that the step neither made nor took as inputs (weights, state). */
+  externals(): Set<GPUBuffer> {
+    const out = new Set<GPUBuffer>();
+    const inputs = new Set(this.inputs);
+    const note = (b: GPUBuffer) => {
+      if (!this.acquired.has(b) && !inputs.has(b)) out.add(b);
+    };
+    for (const c of this.commands) {
+      if (c.kind === 'dispatch') c.buffers.forEach(note);
+      else if (c.kind === 'copy') {
+        note(c.src);
+        note(c.dst);
+      } else if (c.kind === 'copyToTexture') note(c.src);
+      else note(c.dst);
+    }
+    return out;
+  }
+}
+
+/**
+ * The first difference between two captures of a step, or null when a replay of `b` does what
+ * recording `a` again would do: the same commands on the same weights and state, with the step's
+ * own buffers used in the same pattern.
+ */
+export function firstDifference(a: CaptureLog, b: CaptureLog): string | null {
+  if (a.commands.length !== b.commands.length)
+    return `the step recorded ${a.commands.length} commands once and ${b.commands.length} the next time`;
+  if (a.inputs.length !== b.inputs.length) return 'the number of inputs changed';
+  const names = [new Map<GPUBuffer, string>(), new Map<GPUBuffer, string>()];
+  const logs = [a, b];
+  for (let side = 0; side < 2; side++) logs[side]!.inputs.forEach((buf, i) => names[side]!.set(buf, `input ${i}`));
+  const name = (side: number, buf: GPUBuffer): string => {
+    const m = names[side]!;
+    let n = m.get(buf);
+    if (n === undefined) {
+      // The step's own buffers by order of first use; the rest by identity.
+      n = logs[side]!.acquired.has(buf) ? `own ${m.size}` : '';
+      if (n) m.set(buf, n);
+    }
+    return n;
+  };
+  const same = (x: GPUBuffer, y: GPUBuffer): boolean => {
+    const nx = name(0, x);
+    const ny = name(1, y);
+    return nx || ny ? nx === ny : x === y;
+  };
+  for (let i = 0; i < a.commands.length; i++) {
+    const x = a.commands[i]!;
+    const y = b.commands[i]!;
+    const where = `command ${i + 1} of ${a.commands.length}`;
+    if (x.kind !== y.kind) return `${where} is a ${x.kind} once and a ${y.kind} the next time`;
+    if (x.kind === 'dispatch' && y.kind === 'dispatch') {
+      const k = x.kernel.name;
+      if (x.kernel !== y.kernel) return `${where} runs ${k} once and ${y.kernel.name} the next time`;
+      if (!x.buffers.every((buf, j) => same(buf, y.buffers[j]!)))
+        return `${where} (${k}) binds other buffers the next time (a tensor made before the step was replaced, not updated in place)`;
+      if (!x.views.every((v, j) => v === y.views[j])) return `${where} (${k}) binds other textures the next time`;
+      if (!equalWords(x.uniforms, y.uniforms))
+        return `${where} (${k}) passes other parameters the next time (random numbers, or a value that changes every step)`;
+      if (!x.workgroups.every((w, j) => w === y.workgroups[j])) return `${where} (${k}) has other workgroup counts`;
+    } else if (x.kind === 'copy' && y.kind === 'copy') {
+      if (
+        !same(x.src, y.src) ||
+        !same(x.dst, y.dst) ||
+        x.srcOffset !== y.srcOffset ||
+        x.dstOffset !== y.dstOffset ||
+        x.bytes !== y.bytes
+      )
+        return `${where} copies between other buffers or ranges the next time`;
+    } else if (x.kind === 'copyToTexture' && y.kind === 'copyToTexture') {
+      if (
+        !same(x.src, y.src) ||
+        x.dst !== y.dst ||
+        x.srcOffset !== y.srcOffset ||
+        x.bytesPerRow !== y.bytesPerRow ||
+        x.originY !== y.originY ||
+        x.texelsPerRow !== y.texelsPerRow ||
+        x.rows !== y.rows
+      )
+        return `${where} copies into a texture differently the next time`;
+    } else if (x.kind === 'upload' && y.kind === 'upload') {
+      if (!same(x.dst, y.dst) || !equalBytes(x.data, y.data))
+        return `${where} uploads other data the next time (values computed on the CPU every step)`;
+    }
+  }
+  return null;
+}
+
+function equalWords(a: Uint32Array, b: Uint32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,414 @@
+// Step replay: record a training step's dispatches once and submit the same commands again
+// every step, without running the step's JavaScript (ONNX Runtime's graph capture and CUDA
+// graphs do the same). A step of fixed shapes issues the same dispatches every time: the same
+// kernels, the same uniforms, the same weights, and (the pool hands out the oldest free buffer
+// of a size) the same pattern of scratch buffers. Recording them costs tens of microseconds of
+// JavaScript each (shape checks, autograd, planning, bind groups); replaying costs a few.
+//
+// `replayable(fn)` runs `fn` as usual for `warmup` calls (optimizer state is made then), then
+// captures two calls and compares them (replay-log.ts). When they agree, the step's own buffers
+// leave the pool for good, its uniforms go into one buffer written once, its uploads become
+// copies from one constant buffer, and later calls copy their inputs into the captured input
+// buffers, replay the commands and copy the outputs into new tensors. When they differ (the step
+// draws random numbers, replaces a state tensor instead of updating it in place, computes values
+// on the CPU), `fn` keeps running as usual and `status.reason` says why.
+//
+// What a replay cannot see: host-side effects of `fn` (counters, JavaScript state) do not happen
+// unless `fn` registers them with `hostEffect`, and a value outside the tensors that the step
+// depends on (a learning rate the caller changes) must be part of `run`'s `key`.
+import { BufferUsage } from './gpu-constants.js';
+import { getEngine } from './device.js';
+import { type CompiledKernel, type Engine, UNIFORM_WORDS } from './engine.js';
+import { TensorError } from './errors.js';
+import { CaptureLog, firstDifference } from './replay-log.js';
+import { Storage } from './storage.js';
+import { Tensor } from './tensor.js';
+
+const SLOT_BYTES = 256; // a dynamic uniform offset's alignment
+
+export interface ReplayStatus {
+  /** 'recording': `fn` runs as usual (warming up or capturing); 'off': no more captures. */
+  state: 'recording' | 'replaying' | 'off';
+  /** Why the last capture or replay could not be used, or null. */
+  reason: string | null;
+  captures: number;
+  replays: number;
+}
+
+export interface ReplayOptions {
+  /** Calls run as usual before the first capture (default 1: optimizers make their state then). */
+  warmup?: number;
+  /** Captures to try before giving up (default 4). */
+  maxCaptures?: number;
+}
+
+/** Run `fn` now and again on every replay of the step being captured (a host-side counter). */
+export function hostEffect(fn: () => void): void {
+  fn();
+  getEngine().capture?.effects.push(fn);
+}
+
+/** A step (`fn` from input tensors to output tensors) that replays its dispatches once they repeat. */
+export function replayable(fn: (...inputs: Tensor[]) => Tensor[], options: ReplayOptions = {}): ReplayableStep {
+  return new ReplayableStep(fn, options);
+}
+
+export class ReplayableStep {
+  private warmupLeft: number;
+  private readonly maxCaptures: number;
+  private key: string | null = null;
+  private previous: CaptureLog | null = null;
+  private replay: Replay | null = null;
+  private readonly st: ReplayStatus = { state: 'recording', reason: null, captures: 0, replays: 0 };
+
+  constructor(
+    private readonly fn: (...inputs: Tensor[]) => Tensor[],
+    options: ReplayOptions,
+  ) {
+    this.warmupLeft = options.warmup ?? 1;
+    this.maxCaptures = options.maxCaptures ?? 4;
+  }
+
+  get status(): Readonly<ReplayStatus> {
+    return { ...this.st, state: this.replay ? 'replaying' : this.st.state };
+  }
+
+  /**
+   * One step. `key` names everything outside the tensors the step depends on (learning rates,
+   * mode flags): a new key drops the replay and captures again.
+   */
+  run(inputs: Tensor[], key = ''): Tensor[] {
+    const engine = getEngine();
+    const fullKey = `${key}|${inputs.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(';')}`;
+    if (fullKey !== this.key || (this.replay && this.replay.engine !== engine)) {
+      this.drop();
+      this.key = fullKey;
+      if (this.st.state === 'off' && this.st.reason?.startsWith('key:')) this.st.state = 'recording';
+    }
+    if (this.replay && !engine.profiling) {
+      const why = this.replay.problem();
+      if (why === null) {
+        this.st.replays++;
+        return this.replay.run(inputs);
+      }
+      this.st.reason = why;
+      this.drop();
+    }
+    if (this.st.state === 'off' || engine.profiling || engine.capture || this.warmupLeft > 0) {
+      if (this.warmupLeft > 0) this.warmupLeft--;
+      return this.fn(...inputs);
+    }
+    return this.capture(engine, inputs);
+  }
+
+  /** Give the replay's buffers back to the pool. */
+  dispose(): void {
+    this.drop();
+    this.key = null;
+  }
+
+  private drop(): void {
+    this.replay?.dispose();
+    this.replay = null;
+    this.previous = null;
+  }
+
+  private capture(engine: Engine, inputs: Tensor[]): Tensor[] {
+    const log = new CaptureLog(inputs.map((t) => t.buffer));
+    engine.capture = log;
+    let raw: Tensor[];
+    try {
+      raw = this.fn(...inputs);
+    } finally {
+      engine.capture = null;
+    }
+    this.st.captures++;
+    // The outputs leave in new tensors, so that every buffer the step made goes back now.
+    const outputs = raw.map((t) => ({ buffer: t.buffer, bytes: t.storage.byteLength, shape: t.shape, dtype: t.dtype }));
+    const result = outputs.map((o) => copyOut(engine, o.buffer, o.bytes, o.shape, o.dtype));
+    for (const t of new Set(raw)) t.dispose();
+    const why = log.failure ?? this.compare(log);
+    if (why === null) {
+      const replay = Replay.build(engine, log, inputs, outputs);
+      if (typeof replay === 'string') this.giveUp(replay);
+      else this.replay = replay;
+      this.previous = null;
+    } else if (why !== 'first') this.giveUp(why);
+    return result;
+  }
+
+  /** 'first' for the first capture, else null when `log` repeats the previous one, else why not. */
+  private compare(log: CaptureLog): string | null {
+    const previous = this.previous;
+    this.previous = log;
+    if (log.releasedOutside.size)
+      return `the step frees ${log.releasedOutside.size} tensor(s) made before it (state replaced instead of updated in place)`;
+    if (!previous) return 'first';
+    return firstDifference(previous, log);
+  }
+
+  private giveUp(why: string): void {
+    this.st.reason = why;
+    if (this.st.captures >= this.maxCaptures) this.st.state = 'off';
+  }
+}
+
+/** A captured step ready to replay: its own buffers, uniforms, constants and bind groups. */
+class Replay {
+  private valid: string | null = null;
+  private readonly resources = new Set<object>();
+
+  private constructor(
+    readonly engine: Engine,
+    private readonly steps: ReplayStep[],
+    private readonly offsets: Uint32Array,
+    private readonly inputs: { buffer: GPUBuffer; bytes: number }[],
+    private readonly outputs: { buffer: GPUBuffer; bytes: number; shape: readonly number[]; dtype: Tensor['dtype'] }[],
+    private readonly externals: GPUBuffer[],
+    private readonly epochs: number[],
+    private readonly claimed: GPUBuffer[],
+    private readonly owned: GPUBuffer[],
+    private readonly effects: (() => void)[],
+  ) {}
+
+  /** A replay of `log`, or why there is none. */
+  static build(
+    engine: Engine,
+    log: CaptureLog,
+    inputs: Tensor[],
+    outputs: { buffer: GPUBuffer; bytes: number; shape: readonly number[]; dtype: Tensor['dtype'] }[],
+  ): Replay | string {
+    const pool = engine.storagePool;
+    const externals = [...log.externals()];
+    const epochs = externals.map((b) => pool.liveEpoch(b));
+    if (epochs.some((e) => e === 0)) return 'the step reads a tensor that is freed by the time it ends';
+    if (log.destroyed.size)
+      return "the pool destroyed buffers the step used (the step's working set is over the pool's cap)";
+    const claimed: GPUBuffer[] = [];
+    for (const b of log.acquired) {
+      if (pool.claim(b)) claimed.push(b);
+      else {
+        for (const c of claimed) pool.unclaim(c, engine.hasPendingCommands);
+        return 'the step leaves a tensor alive that it made and did not return (state replaced instead of updated in place)';
+      }
+    }
+    const device = engine.device;
+    const owned: GPUBuffer[] = [];
+    // The inputs' buffers belong to the caller: the replay copies each call's inputs into its own.
+    const inputMap = new Map<GPUBuffer, GPUBuffer>();
+    const inputSlots = inputs.map((t, i) => {
+      const bytes = t.storage.byteLength;
+      const own = device.createBuffer({
+        size: Math.max(4, align4(bytes)),
+        usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
+        label: `replay input ${i}`,
+      });
+      owned.push(own);
+      inputMap.set(log.inputs[i]!, own);
+      return { buffer: own, bytes };
+    });
+    const sub = (b: GPUBuffer) => inputMap.get(b) ?? b;
+    // Uploads become copies from one constant buffer, in their place among the commands.
+    let constantBytes = 0;
+    for (const c of log.commands) if (c.kind === 'upload') constantBytes += align4(c.data.byteLength);
+    const constants =
+      constantBytes > 0
+        ? device.createBuffer({
+            size: constantBytes,
+            usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
+            label: 'replay constants',
+          })
+        : null;
+    if (constants) owned.push(constants);
+    const dispatches = log.commands.filter((c) => c.kind === 'dispatch').length;
+    const uniformWords = new Uint32Array(Math.max(1, dispatches) * (SLOT_BYTES / 4));
+    const uniformBuffer = device.createBuffer({
+      size: uniformWords.byteLength,
+      usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
+      label: 'replay uniforms',
+    });
+    owned.push(uniformBuffer);
+    const offsets = new Uint32Array(Math.max(1, dispatches));
+    const groups = new Map<string, GPUBindGroup>();
+    const ids = new Map<object, number>();
+    const id = (o: object) => {
+      let n = ids.get(o);
+      if (n === undefined) ids.set(o, (n = ids.size + 1));
+      return n;
+    };
+    const steps: ReplayStep[] = [];
+    let slot = 0;
+    let constantAt = 0;
+    for (const c of log.commands) {
+      if (c.kind === 'dispatch') {
+        const buffers = c.buffers.map(sub);
+        const group = bindGroup(device, c.kernel, buffers, c.views, uniformBuffer, groups, id);
+        uniformWords.set(c.uniforms, (slot * SLOT_BYTES) / 4);
+        offsets[slot] = slot * SLOT_BYTES;
+        steps.push({
+          kind: 0,
+          pipeline: c.kernel.pipeline,
+          group,
+          slot,
+          x: c.workgroups[0],
+          y: c.workgroups[1],
+          z: c.workgroups[2],
+        });
+        slot++;
+      } else if (c.kind === 'copy') {
+        steps.push({
+          kind: 1,
+          src: sub(c.src),
+          srcOffset: c.srcOffset,
+          dst: sub(c.dst),
+          dstOffset: c.dstOffset,
+          bytes: c.bytes,
+        });
+      } else if (c.kind === 'copyToTexture') {
+        steps.push({
+          kind: 2,
+          src: sub(c.src),
+          srcOffset: c.srcOffset,
+          bytesPerRow: c.bytesPerRow,
+          dst: c.dst,
+          originY: c.originY,
+          texelsPerRow: c.texelsPerRow,
+          rows: c.rows,
+        });
+      } else {
+        const bytes = align4(c.data.byteLength);
+        const padded = new Uint8Array(bytes);
+        padded.set(c.data);
+        device.queue.writeBuffer(constants!, constantAt, padded);
+        steps.push({ kind: 1, src: constants!, srcOffset: constantAt, dst: sub(c.dst), dstOffset: 0, bytes });
+        constantAt += bytes;
+      }
+    }
+    device.queue.writeBuffer(uniformBuffer, 0, uniformWords);
+    const replay = new Replay(
+      engine,
+      steps,
+      offsets,
+      inputSlots,
+      outputs.map((o) => ({ ...o, buffer: sub(o.buffer) })),
+      externals,
+      epochs,
+      claimed,
+      owned,
+      [...log.effects],
+    );
+    for (const b of externals) replay.resources.add(b);
+    for (const c of log.commands) {
+      if (c.kind === 'dispatch') for (const v of c.views) replay.resources.add(v);
+      if (c.kind === 'copyToTexture') replay.resources.add(c.dst);
+    }
+    engine.replays.add(replay);
+    return replay;
+  }
+
+  /** Null while the replay may run: every weight and state tensor it binds is the one captured. */
+  problem(): string | null {
+    if (this.valid !== null) return this.valid;
+    const pool = this.engine.storagePool;
+    for (let i = 0; i < this.externals.length; i++)
+      if (pool.liveEpoch(this.externals[i]!) !== this.epochs[i])
+        return 'a weight or state tensor the step reads was freed or replaced since the capture';
+    return null;
+  }
+
+  onDestroyed(resource: object): void {
+    if (this.resources.has(resource)) this.valid = 'a buffer or texture the step binds was destroyed';
+  }
+
+  run(inputs: Tensor[]): Tensor[] {
+    const e = this.engine;
+    if (inputs.length !== this.inputs.length) throw new TensorError('step replay: the number of inputs changed');
+    for (let i = 0; i < inputs.length; i++) {
+      const slot = this.inputs[i]!;
+      if (inputs[i]!.storage.byteLength !== slot.bytes) throw new TensorError('step replay: an input changed size');
+      if (slot.bytes > 0) e.copy(inputs[i]!.buffer, 0, slot.buffer, 0, align4(slot.bytes));
+    }
+    const offsets = this.offsets;
+    for (const s of this.steps) {
+      if (s.kind === 0) e.dispatchPrepared(s.pipeline, s.group, offsets, s.slot, s.x, s.y, s.z);
+      else if (s.kind === 1) e.copy(s.src, s.srcOffset, s.dst, s.dstOffset, s.bytes);
+      else e.copyToTexture(s.src, s.srcOffset, s.bytesPerRow, s.dst, s.originY, s.texelsPerRow, s.rows);
+    }
+    for (const fx of this.effects) fx();
+    return this.outputs.map((o) => copyOut(e, o.buffer, o.bytes, o.shape, o.dtype));
+  }
+
+  dispose(): void {
+    this.engine.replays.delete(this);
+    const pending = this.engine.hasPendingCommands;
+    for (const b of this.claimed) this.engine.storagePool.unclaim(b, pending);
+    this.engine.flush(); // buffers used by recorded commands must be submitted before destroy
+    for (const b of this.owned) b.destroy();
+  }
+}
+
+type ReplayStep =
+  | {
+      kind: 0;
+      pipeline: GPUComputePipeline;
+      group: GPUBindGroup;
+      slot: number;
+      x: number;
+      y: number;
+      z: number;
+    }
+  | { kind: 1; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number }
+  | {
+      kind: 2;
+      src: GPUBuffer;
+      srcOffset: number;
+      bytesPerRow: number;
+      dst: GPUTexture;
+      originY: number;
+      texelsPerRow: number;
+      rows: number;
+    };
+
+function bindGroup(
+  device: GPUDevice,
+  kernel: CompiledKernel,
+  buffers: GPUBuffer[],
+  views: GPUTextureView[],
+  uniforms: GPUBuffer,
+  cache: Map<string, GPUBindGroup>,
+  id: (o: object) => number,
+): GPUBindGroup {
+  let key = `${kernel.layoutId}`;
+  for (const b of buffers) key += `,${id(b)}`;
+  for (const v of views) key += `,${id(v)}`;
+  let group = cache.get(key);
+  if (!group) {
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: uniforms, offset: 0, size: UNIFORM_WORDS * 4 } },
+    ];
+    buffers.forEach((b, i) => entries.push({ binding: 1 + i, resource: { buffer: b } }));
+    views.forEach((v, i) => entries.push({ binding: 1 + buffers.length + i, resource: v }));
+    group = device.createBindGroup({ layout: kernel.layout, entries, label: `replay ${kernel.name}` });
+    cache.set(key, group);
+  }
+  return group;
+}
+
+/** A new tensor holding a copy of `bytes` of `buffer`. */
+function copyOut(
+  engine: Engine,
+  buffer: GPUBuffer,
+  bytes: number,
+  shape: readonly number[],
+  dtype: Tensor['dtype'],
+): Tensor {
+  const out = engine.allocate(Math.max(4, bytes), 'A replayed step output');
+  if (bytes > 0) engine.copy(buffer, 0, out, 0, align4(bytes));
+  const storage = new Storage(engine, out, bytes);
+  storage.written();
+  return new Tensor(storage, shape, dtype);
+}
+
+function align4(n: number): number {
+  return Math.ceil(n / 4) * 4;
+}
