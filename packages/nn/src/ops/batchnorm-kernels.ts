@@ -42,12 +42,12 @@ export interface ApplyOptions extends VecOptions {
   relu: boolean;
 }
 
-const vtype = (vec: 1 | 4) => (vec === 4 ? 'vec4<f32>' : 'f32');
-const hsum = (vec: 1 | 4, e: string) => (vec === 4 ? `dot(${e}, vec4<f32>(1.0))` : e);
+export const vtype = (vec: 1 | 4) => (vec === 4 ? 'vec4<f32>' : 'f32');
+export const hsum = (vec: 1 | 4, e: string) => (vec === 4 ? `dot(${e}, vec4<f32>(1.0))` : e);
 
 // Both passes of the fused BN-ReLU recompute the pre-activation with this one expression, so
 // the backward's ReLU mask is bit-identical to the forward's (no saved output needed).
-const PRE = 'fn pre(v: V, s: vec4<f32>) -> V { return v * V(s.z) + V(s.w); }';
+export const PRE = 'fn pre(v: V, s: vec4<f32>) -> V { return v * V(s.z) + V(s.w); }';
 
 /** Words: C, S (vectors per plane), chunks per plane, total invocations. */
 export const partialForwardKernel = defineKernel<PartialOptions>({

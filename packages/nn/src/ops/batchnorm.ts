@@ -28,6 +28,7 @@ import {
   singlePassForwardKernel,
   WG,
 } from './batchnorm-kernels.js';
+import { LANE_WG, laneBackwardKernel, laneForwardKernel } from './batchnorm-lane-kernels.js';
 import { planeGrid } from './plane-grid.js';
 
 export interface BatchNormOptions {
@@ -73,20 +74,25 @@ function layoutOf(name: string, x: Tensor, weight: Tensor, bias: Tensor, rm: Ten
 let singlePassMode: boolean | 'auto' = 'auto';
 
 /**
- * 'auto': on the 'gpu' kernel family, one workgroup per channel (statistics, and the backward's
- * sums, one dispatch each) where a channel holds at most SINGLE_PASS_MAX values; on the 'cpu'
- * family the partial/finalize pairs, which lavapipe runs faster (a workgroup per channel and its
- * barriers cost 1.3-2.5x the pair's device time at DenseNet-121's shapes). true/false force
- * either (tests, probes).
+ * 'auto': where a channel holds at most SINGLE_PASS_MAX values, the statistics and the
+ * backward's sums take one dispatch each: on the 'gpu' kernel family one workgroup per channel,
+ * on the 'cpu' family one invocation per channel (batchnorm-lane-kernels.ts; a workgroup per
+ * channel and its barriers cost lavapipe 1.3-2.5x the pairs' device time). Larger channels take
+ * the partial/finalize pairs. true/false force either (tests, probes).
  */
 export function setBatchNormSinglePass(mode: boolean | 'auto'): void {
   singlePassMode = mode;
 }
 
 function singlePass(l: Layout): boolean {
-  return singlePassMode === 'auto'
-    ? getEngine().info.kernels === 'gpu' && l.N * l.S <= SINGLE_PASS_MAX
-    : singlePassMode;
+  return singlePassMode === 'auto' ? l.N * l.S <= SINGLE_PASS_MAX : singlePassMode;
+}
+
+/** The single-pass kernel of the adapter's family and its workgroups. */
+function singlePassRoute<K>(l: Layout, gpu: K, lane: K): { kernel: K; workgroups: [number, number?, number?] } {
+  return getEngine().info.kernels === 'gpu'
+    ? { kernel: gpu, workgroups: planeGrid(l.C, 1) }
+    : { kernel: lane, workgroups: grid1d(l.C, LANE_WG) };
 }
 
 function partialShape(l: Layout): { chunks: number; threads: number; interleaved: boolean } {
@@ -125,15 +131,11 @@ export function batchNormStatsForward(
   if (useBatch && singlePass(l)) {
     const update = options.training && rm !== null;
     const u = new Uniforms().u32(l.C, l.S / l.vec, l.N).f32(M, momentum, eps);
+    const { kernel, workgroups } = singlePassRoute(l, singlePassForwardKernel, laneForwardKernel);
     runKernel(
-      singlePassForwardKernel,
+      kernel,
       { vec: l.vec, update },
-      {
-        inputs: [x, weight, bias],
-        outputs: update ? [stats, rm!, rv!] : [stats],
-        uniforms: u,
-        workgroups: planeGrid(l.C, 1),
-      },
+      { inputs: [x, weight, bias], outputs: update ? [stats, rm!, rv!] : [stats], uniforms: u, workgroups },
     );
   } else if (useBatch) {
     const { chunks, threads, interleaved } = partialShape(l);
@@ -206,10 +208,11 @@ export function batchNormBackward(relu: boolean) {
     const coef = empty([l.C, 4]);
     if (singlePass(l)) {
       const u = new Uniforms().u32(l.C, l.S / l.vec, l.N).f32(l.N * l.S);
+      const { kernel, workgroups } = singlePassRoute(l, singlePassBackwardKernel, laneBackwardKernel);
       runKernel(
-        singlePassBackwardKernel,
+        kernel,
         { vec: l.vec, relu, training: ctx.useBatch as boolean },
-        { inputs: [x, g, stats], outputs: [dweight, dbias, coef], uniforms: u, workgroups: planeGrid(l.C, 1) },
+        { inputs: [x, g, stats], outputs: [dweight, dbias, coef], uniforms: u, workgroups },
       );
     } else {
       const { chunks, threads, interleaved } = partialShape(l);

@@ -166,8 +166,8 @@ function bnReluReference(xs: ArrayLike<number>, gs: ArrayLike<number>, shape: nu
 // The single-pass kernels (one workgroup per channel: the statistics, and the backward's sums and
 // coefficients, one dispatch each) and the partial/finalize pairs, forced on both families.
 describe.each([
-  ['adapter default', null, true],
-  ['adapter default', null, false],
+  ["'cpu'", 'cpu', true],
+  ["'cpu'", 'cpu', false],
   ["'gpu'", 'gpu', true],
   ["'gpu'", 'gpu', false],
 ] as const)('batchNormRelu against float64, %s kernel family, single pass %s', (_, family, single) => {
@@ -183,6 +183,7 @@ describe.each([
     ['vec4 planes', [3, 5, 28, 28]],
     ['odd planes', [4, 6, 7, 7]],
     ['90x90 planes, many vectors per lane', [2, 3, 90, 90]],
+    ['odd planes of many chunks, channels not a multiple of a workgroup', [3, 9, 33, 35]],
   ];
   for (const [label, shape] of shapes) {
     it(`${label}: [${shape.join(', ')}]`, async () => {
@@ -201,4 +202,34 @@ describe.each([
       await expectGolden(b.grad!, { shape: [C], data: ref.db }, 1e-3, 'dbias');
     });
   }
+});
+
+describe.each(['cpu', 'gpu'] as const)('batchNormRelu dispatches, %s kernel family', (family) => {
+  // Poisoned outputs are filled by a dispatch of their own.
+  beforeAll(() => {
+    T.setKernelFamily(family);
+    T.setPoisonOutputs(false);
+  });
+  afterAll(() => {
+    T.setKernelFamily(null);
+    T.setPoisonOutputs(true);
+  });
+
+  it('training records the statistics and the backward sums in one dispatch each', async () => {
+    const shape = [4, 6, 14, 14];
+    const x = T.randn(shape, { seed: 3 }).keep();
+    const g = T.randn(shape, { seed: 4 }).keep();
+    const w = T.full([6], 0.5).keep();
+    const b = T.full([6], 0.1).keep();
+    const rm = T.zeros([6]).keep();
+    const rv = T.ones([6]).keep();
+    for (const t of [x, w, b]) t.requiresGrad = true;
+    const e = T.getEngine();
+    const before = e.counters.dispatches;
+    const y = batchNormRelu(x, w, b, rm, rv, { training: true });
+    expect(e.counters.dispatches - before).toBe(2); // statistics, then y
+    y.backward(g);
+    expect(e.counters.dispatches - before).toBe(4); // sums and coefficients, then dx
+    for (const t of [x, g, w, b, rm, rv, y, x.grad!, w.grad!, b.grad!]) t.dispose();
+  });
 });

@@ -119,7 +119,8 @@ async function expectNoBnApply(
     const p = await T.profileKernels(() => forward(x, T.ones([c]), T.zeros([c])).data());
     const names = p.kernels.map((k) => k.name);
     expect(names).toContain(conv);
-    expect(names.filter((n) => n === 'bn_partial_forward' || n === 'bn_stats_forward')).not.toHaveLength(0);
+    const statistics = ['bn_partial_forward', 'bn_stats_forward', 'bn_lane_forward'];
+    expect(names.filter((n) => statistics.includes(n))).not.toHaveLength(0);
     expect(names).not.toContain('bn_apply_forward');
   } finally {
     T.setKernelFamily(null);
