@@ -65,3 +65,14 @@ export {
 } from './explain/class-average.js';
 export * from './run/index.js';
 export { buildModel, type RunModel } from './run/build-model.js';
+export * from './train/browser.js';
+export { parseCsv, CsvSyntaxError, type CsvTable } from './data/csv.js';
+export { DEFAULT_NUMERIC_SEX, describeSexValues, parseSex } from './data/labels.js';
+export { DatasetError, formatProblem, isDatasetError, type DatasetProblem } from './data/errors.js';
+export { classCounts, sortRecords, type Dataset, type DatasetRecord } from './data/dataset.js';
+export { stratifiedSplit, countClasses, type DatasetSplit, type SplitOptions } from './data/split.js';
+export { toSplitFile, type SplitFile } from './data/split-file.js';
+export { deriveSeed, permutation } from './data/random.js';
+export { augmentImage, DEFAULT_AUGMENT, type AugmentConfig } from './data/augment.js';
+export { stableStringify } from './data/stable-key.js';
+export type { Batch, LoaderState } from './data/loader.js';

@@ -3,7 +3,7 @@
 // that survives JSON (NaN, e.g. the AUC of a one-class set, becomes null).
 import * as T from '@spine/tensor';
 import type { Module } from '@spine/nn';
-import type { DataLoader } from '../data/loader.js';
+import type { BatchSource } from './trainer.js';
 import { binaryMetrics, formatConfusion, type BinaryMetrics } from '../metrics/classification.js';
 
 export interface Prediction {
@@ -42,7 +42,7 @@ export interface EvaluateOptions {
 /** Run the model over one epoch of `loader` in eval mode without autograd. */
 export async function evaluate(
   model: Module,
-  loader: DataLoader,
+  loader: BatchSource,
   options: EvaluateOptions = {},
 ): Promise<EvaluationResult> {
   const threshold = options.threshold ?? 0.5;

@@ -2,8 +2,6 @@
 // checkpoint sidecar carries the same list, and the file is rewritten atomically from it after
 // every epoch, so after a crash or a resume metrics.jsonl never lists an epoch the weights on
 // disk have not seen, and never lists one twice.
-import { join } from 'node:path';
-import { writeFileAtomic } from '@spine/imaging/node';
 
 export interface EpochMetrics {
   /** 1-based epoch number. */
@@ -27,6 +25,7 @@ export interface EpochMetrics {
 
 export const METRICS_FILE = 'metrics.jsonl';
 
-export async function writeMetricsHistory(runDir: string, history: readonly EpochMetrics[]): Promise<void> {
-  await writeFileAtomic(join(runDir, METRICS_FILE), history.map((m) => JSON.stringify(m) + '\n').join(''));
+/** metrics.jsonl's text: one line per epoch. */
+export function metricsJsonl(history: readonly EpochMetrics[]): string {
+  return history.map((m) => JSON.stringify(m) + '\n').join('');
 }

@@ -1,40 +1,34 @@
-// Graceful stop: while training, SIGINT (Ctrl-C) and SIGTERM only *request* a stop; the trainer
-// finishes the step it is in, writes the `last` checkpoint and returns. A second signal means
-// "now": our listener is removed and the signal re-raised, so the default action (exit) happens.
-// Listeners exist only while train() runs, so a library user's process keeps its own handling.
+// Graceful stop: while training, a stop is only *requested*; the trainer finishes the step it is
+// in, writes the `last` checkpoint and returns. Requests come from an AbortSignal (a page's Stop
+// button, a library caller) and from stop sources such as Node's SIGINT/SIGTERM
+// (interrupt-signals.ts). Sources are attached only while train() runs.
 
-export type StopSignal = 'SIGINT' | 'SIGTERM';
+/**
+ * Attaches a source of stop requests; returns its detach. `request(reason)` is false when a stop
+ * was already requested (a second Ctrl-C means "now").
+ */
+export type StopSource = (request: (reason: string) => boolean) => () => void;
 
 export class StopRequest {
   private reason: string | undefined;
-  private readonly listeners = new Map<StopSignal, () => void>();
+  private readonly detach: (() => void)[];
   private readonly onAbort = () => this.request('aborted');
 
   constructor(
-    signals: readonly StopSignal[],
+    sources: readonly StopSource[],
     private readonly abort: AbortSignal | undefined,
     private readonly notify: (reason: string) => void,
   ) {
-    for (const sig of signals) {
-      const listener = () => {
-        if (this.reason !== undefined) {
-          this.dispose();
-          process.kill(process.pid, sig);
-          return;
-        }
-        this.request(sig);
-      };
-      this.listeners.set(sig, listener);
-      process.on(sig, listener);
-    }
+    this.detach = sources.map((source) => source((reason) => this.request(reason)));
     if (abort?.aborted) this.request('aborted');
     abort?.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  private request(reason: string): void {
-    if (this.reason !== undefined) return;
+  private request(reason: string): boolean {
+    if (this.reason !== undefined) return false;
     this.reason = reason;
     this.notify(reason);
+    return true;
   }
 
   /** Why a stop was requested ('SIGINT', 'SIGTERM', 'aborted'), or undefined. */
@@ -43,8 +37,7 @@ export class StopRequest {
   }
 
   dispose(): void {
-    for (const [sig, l] of this.listeners) process.off(sig, l);
-    this.listeners.clear();
+    for (const d of this.detach.splice(0)) d();
     this.abort?.removeEventListener('abort', this.onAbort);
   }
 }

@@ -4,9 +4,9 @@
 // read once at epoch end. After each epoch: validation in eval mode without autograd, the
 // scheduler step, metrics.jsonl, and the `last` (and, on a new best validation accuracy, `best`)
 // checkpoint. Everything a resumed run needs is in that checkpoint (see checkpoint.ts), so
-// 4 epochs equal 2 + resume 2 bit for bit.
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+// 4 epochs equal 2 + resume 2 bit for bit. Browser-safe: checkpoints and metrics.jsonl go through
+// a RunStore and stop requests come from StopSources, so Node (train-node.ts: a run directory,
+// SIGINT/SIGTERM) and a web page (memory and browser storage, a Stop button) run this same loop.
 import * as T from '@spine/tensor';
 import {
   ReduceLROnPlateau,
@@ -16,21 +16,29 @@ import {
   type Module,
   type SGD,
 } from '@spine/nn';
-import type { DataLoader } from '../data/loader.js';
-import { stableKey } from '../data/stable-key.js';
+import type { Batch, LoaderState } from '../data/loader.js';
 import {
   applyCheckpointTensors,
-  checkpointDir,
-  readCheckpoint,
-  readCheckpointMeta,
-  saveCheckpoint,
   type CheckpointMeta,
   type CheckpointName,
   type PartialEpoch,
-} from './checkpoint.js';
+  type RunStore,
+} from './checkpoint-format.js';
 import { TrainingError } from './errors.js';
-import { writeMetricsHistory, type EpochMetrics } from './history.js';
-import { StopRequest, type StopSignal } from './interrupt.js';
+import type { EpochMetrics } from './history.js';
+import { StopRequest, type StopSource } from './interrupt.js';
+import type { StopSignal } from './interrupt-signals.js';
+
+/**
+ * What the trainer needs of a loader: @spine/models' DataLoader (worker threads over files) or a
+ * page's loader over films in memory. Batches depend only on (seed, epoch, index).
+ */
+export interface BatchSource {
+  readonly batchesPerEpoch: number;
+  epoch(): AsyncGenerator<Batch>;
+  state(): LoaderState;
+  restore(state: LoaderState): void;
+}
 
 export type Scheduler = LRScheduler | ReduceLROnPlateau;
 
@@ -57,35 +65,47 @@ export interface TrainHooks {
   onStopRequested?(reason: string): void;
 }
 
-export interface TrainOptions {
+/** What train() (Node, a run directory) and trainInStore() (any RunStore) share. */
+export interface TrainCommonOptions {
   model: Module;
   optimizer: SGD;
   /** Stepped once per epoch; ReduceLROnPlateau gets the validation loss (training loss without validation). */
   scheduler?: Scheduler;
-  trainLoader: DataLoader;
-  valLoader?: DataLoader;
+  trainLoader: BatchSource;
+  valLoader?: BatchSource;
   /** Total epochs of the run (a resumed run continues up to this number). */
   epochs: number;
-  /** Run directory: metrics.jsonl and checkpoints/ go here. */
-  runDir: string;
   /** Read the loss back every this many steps (default 10); the epoch's sums are always read at its end. */
   lossEvery?: number;
   /** Per-class loss weights [female, male], as CrossEntropyLoss(weight=...). */
   classWeights?: readonly number[];
   labelSmoothing?: number;
+  /** Continue from the `last` checkpoint (an error if there is none). */
+  resume?: boolean;
+  /** Resume even when the config hash differs. */
+  allowConfigChange?: boolean;
+  hooks?: TrainHooks;
+  abortSignal?: AbortSignal;
+}
+
+export interface TrainOptions extends TrainCommonOptions {
+  /** Run directory: metrics.jsonl and checkpoints/ go here. */
+  runDir: string;
   /**
    * What defines the run, hashed into every checkpoint; resuming with a different hash is refused.
    * Leave out what may change on resume (the number of epochs).
    */
   config?: unknown;
-  /** Continue from RUN/checkpoints/last (an error if there is none). */
-  resume?: boolean;
-  /** Resume even when the config hash differs. */
-  allowConfigChange?: boolean;
-  hooks?: TrainHooks;
   /** Signals that request a graceful stop while training; default SIGINT and SIGTERM; [] for none. */
   stopSignals?: readonly StopSignal[];
-  abortSignal?: AbortSignal;
+}
+
+export interface StoreTrainOptions extends TrainCommonOptions {
+  store: RunStore;
+  /** The run's config hash (stableKey of what defines the run), recorded in every checkpoint. */
+  configHash: string;
+  /** Where stop requests come from besides abortSignal. */
+  stopSources?: readonly StopSource[];
 }
 
 export interface TrainResult {
@@ -110,29 +130,30 @@ interface RunState {
   partial: PartialEpoch | null;
 }
 
-/** Run (or resume) training; resolves when done or stopped, rejects with TrainingError on a non-finite loss. */
-export async function train(o: TrainOptions): Promise<TrainResult> {
+/**
+ * Run (or resume) training into a store; resolves when done or stopped, rejects with
+ * TrainingError on a non-finite loss.
+ */
+export async function trainInStore(o: StoreTrainOptions): Promise<TrainResult> {
   const lossEvery = o.lossEvery ?? 10;
   if (!Number.isInteger(o.epochs) || o.epochs < 1)
     throw new RangeError(`epochs must be a positive integer, got ${o.epochs}`);
   if (!Number.isInteger(lossEvery) || lossEvery < 1)
     throw new RangeError(`lossEvery must be a positive integer, got ${lossEvery}`);
-  const configHash = stableKey(o.config ?? null);
-  await mkdir(o.runDir, { recursive: true });
+  const configHash = o.configHash;
+  await o.store.open();
   const st: RunState = { epoch: 0, batch: 0, step: 0, history: [], best: null, partial: null };
   let resumedFrom: TrainResult['resumedFrom'];
   if (o.resume) {
     resumedFrom = await restore(o, configHash, st);
-  } else if (await readCheckpointMeta(o.runDir, 'last')) {
+  } else if (await o.store.readMeta('last')) {
     throw new TrainingError(
       'run-exists',
-      `${checkpointDir(o.runDir)} already holds a checkpoint; resume that run or choose another run directory`,
+      `${o.store.checkpoints} already holds a checkpoint; resume that run or choose another run directory`,
     );
   }
   const hooks = o.hooks ?? {};
-  const stop = new StopRequest(o.stopSignals ?? ['SIGINT', 'SIGTERM'], o.abortSignal, (r) =>
-    hooks.onStopRequested?.(r),
-  );
+  const stop = new StopRequest(o.stopSources ?? [], o.abortSignal, (r) => hooks.onStopRequested?.(r));
   const weight = o.classWeights ? T.tensor(Float32Array.from(o.classWeights)).keep() : undefined;
   const ce: CrossEntropyOptions = {
     ...(weight ? { weight } : {}),
@@ -146,7 +167,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     history: st.history,
     best: st.best,
     ...(resumedFrom ? { resumedFrom } : {}),
-    checkpointDir: checkpointDir(o.runDir),
+    checkpointDir: o.store.checkpoints,
   });
   try {
     while (st.epoch < o.epochs) {
@@ -161,18 +182,22 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
 }
 
-async function restore(o: TrainOptions, configHash: string, st: RunState): Promise<{ epoch: number; batch: number }> {
-  const ckpt = await readCheckpoint(o.runDir, 'last');
+async function restore(
+  o: StoreTrainOptions,
+  configHash: string,
+  st: RunState,
+): Promise<{ epoch: number; batch: number }> {
+  const ckpt = await o.store.read('last');
   if (!ckpt)
     throw new TrainingError(
       'no-checkpoint',
-      `nothing to resume: ${join(checkpointDir(o.runDir), 'last.json')} does not exist`,
+      `nothing to resume: ${o.store.checkpointFile('last.json')} does not exist`,
     );
   const m = ckpt.meta;
   if (m.configHash !== configHash && !o.allowConfigChange) {
     throw new TrainingError(
       'config-mismatch',
-      `the checkpoint in ${checkpointDir(o.runDir)} was written with config ${m.configHash}, this run has ${configHash}; resume with the same settings (or allow the change explicitly)`,
+      `the checkpoint in ${o.store.checkpoints} was written with config ${m.configHash}, this run has ${configHash}; resume with the same settings (or allow the change explicitly)`,
     );
   }
   applyCheckpointTensors(ckpt, o.model, o.optimizer);
@@ -189,13 +214,13 @@ async function restore(o: TrainOptions, configHash: string, st: RunState): Promi
     partial: m.partial,
   });
   // metrics.jsonl may list epochs run after this checkpoint (a crash between the two writes).
-  await writeMetricsHistory(o.runDir, st.history);
+  await o.store.writeMetrics(st.history);
   return { epoch: m.epoch, batch: m.batch };
 }
 
 /** One epoch (or the rest of one); false when stopped inside it (after saving `last`). */
 async function runEpoch(
-  o: TrainOptions,
+  o: StoreTrainOptions,
   st: RunState,
   ce: CrossEntropyOptions,
   lossEvery: number,
@@ -297,7 +322,7 @@ async function runEpoch(
     st.epoch = epochNo;
     st.batch = 0;
     st.partial = null;
-    await writeMetricsHistory(o.runDir, st.history);
+    await o.store.writeMetrics(st.history);
     await save(o, st, isBest ? ['last', 'best'] : ['last'], configHash);
     hooks.onEpochEnd?.(metrics, { isBest });
     return true;
@@ -336,7 +361,7 @@ class Accumulators {
 /** Validation loss (same criterion as training) and accuracy, in eval mode without autograd. */
 async function validate(
   model: Module,
-  loader: DataLoader,
+  loader: BatchSource,
   ce: CrossEntropyOptions,
 ): Promise<{ loss: number; accuracy: number; images: number; seconds: number }> {
   const t0 = performance.now();
@@ -365,9 +390,8 @@ async function validate(
   }
 }
 
-async function save(o: TrainOptions, st: RunState, names: CheckpointName[], configHash: string): Promise<void> {
-  await saveCheckpoint(
-    o.runDir,
+async function save(o: StoreTrainOptions, st: RunState, names: CheckpointName[], configHash: string): Promise<void> {
+  await o.store.save(
     {
       model: o.model,
       optimizer: o.optimizer,
@@ -388,10 +412,10 @@ async function save(o: TrainOptions, st: RunState, names: CheckpointName[], conf
 }
 
 /** The error for a non-finite loss; nothing is saved, so `last` stays the last good state. */
-async function nonFinite(o: TrainOptions, what: string): Promise<TrainingError> {
-  const last = await readCheckpointMeta(o.runDir, 'last').catch(() => undefined);
+async function nonFinite(o: StoreTrainOptions, what: string): Promise<TrainingError> {
+  const last = await o.store.readMeta('last').catch(() => undefined);
   const kept = last
-    ? `the last good checkpoint is kept: ${join(checkpointDir(o.runDir), 'last.json')} (epoch ${last.epoch}${last.batch ? `, batch ${last.batch}` : ''})`
+    ? `the last good checkpoint is kept: ${o.store.checkpointFile('last.json')} (epoch ${last.epoch}${last.batch ? `, batch ${last.batch}` : ''})`
     : 'no checkpoint had been written yet';
   const lr = o.optimizer.paramGroups.map((g) => g.lr).join(', ');
   return new TrainingError(
