@@ -76,3 +76,8 @@ export { deriveSeed, permutation } from './data/random.js';
 export { augmentImage, DEFAULT_AUGMENT, type AugmentConfig } from './data/augment.js';
 export { stableStringify } from './data/stable-key.js';
 export type { Batch, LoaderState } from './data/loader.js';
+export { quickTrainingSettings, type TrainingSettings } from './run/quick-preset.js';
+export { EVALUATION_CSV_HEADER, evaluationFiles } from './run/evaluation-files.js';
+export { splitFromFile } from './data/split-file.js';
+export { recordsFromLabels } from './data/csv-dataset.js';
+export { datasetFromChecks, unreadableImage, type FileToCheck } from './data/validate.js';

@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Dataset, DatasetRecord } from './dataset.js';
 import { CsvSyntaxError, parseCsv } from './csv.js';
 import { DatasetError, type DatasetProblem } from './errors.js';
@@ -45,6 +45,31 @@ export async function loadCsvDataset(root: string, options: CsvDatasetOptions = 
         : (e as Error).message,
     );
   }
+  const { records, problems, alsoCheck } = recordsFromLabels(
+    text,
+    labelsPath,
+    (name) => resolveInside(absRoot, name),
+    coding,
+  );
+  return validateDataset(absRoot, labelsPath, records, problems, [], { ...options, alsoCheck });
+}
+
+/**
+ * The rows of a labels CSV's text as records, with every problem of a row (duplicates, unknown
+ * sex, bad age, a file outside the folder); `locate` places a row's file name inside the data
+ * folder. A CSV that cannot be read as a table is a DatasetError. Files on disk are not touched,
+ * so a web page checks a chosen folder with the same rules and messages.
+ */
+export function recordsFromLabels(
+  text: string,
+  labelsPath: string,
+  locate: (name: string) => { path: string; file: string } | { problem: string },
+  coding: NumericSexCoding = DEFAULT_NUMERIC_SEX,
+): { records: DatasetRecord[]; problems: DatasetProblem[]; alsoCheck: FileToCheck[] } {
+  const fail = (problem: string, line?: number): never => {
+    const p: DatasetProblem = line === undefined ? { file: labelsPath, problem } : { file: labelsPath, line, problem };
+    throw new DatasetError(`cannot read labels ${labelsPath}`, [p]);
+  };
   let table: ReturnType<typeof parseCsv> = { header: [], headerLine: 1, rows: [] };
   try {
     table = parseCsv(text);
@@ -81,7 +106,7 @@ export async function loadCsvDataset(root: string, options: CsvDatasetOptions = 
       report(`has ${f.length} fields but the header has ${table.header.length}`);
       continue;
     }
-    const where = resolveInside(absRoot, name);
+    const where = locate(name);
     if ('problem' in where) {
       report(where.problem);
       continue;
@@ -122,7 +147,7 @@ export async function loadCsvDataset(root: string, options: CsvDatasetOptions = 
     });
   }
   if (records.length + alsoCheck.length === 0 && problems.length === 0) {
-    fail(`no data rows (only a header) in ${basename(labelsPath)}`);
+    fail(`no data rows (only a header) in ${labelsPath.split(/[\\/]/).pop()}`);
   }
-  return validateDataset(absRoot, labelsPath, records, problems, [], { ...options, alsoCheck });
+  return { records, problems, alsoCheck };
 }

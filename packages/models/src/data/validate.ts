@@ -54,6 +54,22 @@ export async function validateDataset(
     const problem = results[i];
     if (problem) problems.push(withLine({ file: r.file, problem }, r.line));
   });
+  return datasetFromChecks(root, source, records, problems, skipped);
+}
+
+/**
+ * The end of validation once every file was checked (`problems` holds what the loader and the file
+ * checks found): subjects of two sexes and empty classes are added, then either one DatasetError
+ * lists everything or the dataset comes back sorted by file.
+ */
+export function datasetFromChecks(
+  root: string,
+  source: string,
+  records: readonly DatasetRecord[],
+  found: readonly DatasetProblem[],
+  skipped: readonly string[],
+): Dataset {
+  const problems = [...found];
   problems.push(...subjectProblems(records));
   for (const label of [0, 1] as const) {
     if (!records.some((r) => r.label === label)) {
@@ -70,6 +86,11 @@ export async function validateDataset(
 function resolveCheck(check: ImageCheck, n: number): 'decode' | 'header' {
   if (check === 'auto') return n <= AUTO_DECODE_LIMIT ? 'decode' : 'header';
   return check;
+}
+
+/** The problem sentence for a film that failed to decode. */
+export function unreadableImage(e: unknown): string {
+  return isImagingError(e) ? `unreadable image: ${e.reason}` : `unreadable image: ${(e as Error).message}`;
 }
 
 async function checkImage(
@@ -95,8 +116,7 @@ async function checkImage(
       await handle.close();
     }
   } catch (e) {
-    if (isImagingError(e)) return `unreadable image: ${e.reason}`;
-    return `unreadable image: ${(e as Error).message}`;
+    return unreadableImage(e);
   }
 }
 
