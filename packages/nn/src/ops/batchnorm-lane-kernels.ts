@@ -1,8 +1,10 @@
-// Batch norm's statistics and backward sums in one dispatch for the 'cpu' kernel family: one
-// invocation per channel walks the channel's planes chunk by chunk, with the partial kernels'
-// chunking (CHUNK vectors of a plane) and the finalize kernels' combination in the same order,
-// so it computes what the partial/finalize pair computes without the partials' round trip or a
-// second dispatch. No workgroup memory and no barriers: on llvmpipe a workgroup barrier splits
+// Batch norm's statistics, and its whole backward, in one dispatch each for the 'cpu' kernel
+// family: one invocation per channel walks the channel's planes chunk by chunk, with the partial
+// kernels' chunking (CHUNK vectors of a plane) and the finalize kernels' combination in the same
+// order, so it computes what the partial/finalize pair computes without the partials' round trip
+// or a second dispatch; the backward then walks the channel again to write dx (on lavapipe as
+// fast as or faster than the plane-parallel apply kernel at DenseNet-121's shapes, without its
+// dispatch). No workgroup memory and no barriers: on llvmpipe a workgroup barrier splits
 // the shader into resumable pieces, which made the workgroup-per-channel kernels (the 'gpu'
 // family's) 1.3-2.5x slower than the pairs there. The workgroup is one llvmpipe SIMD row, so
 // even 64 channels give every core workgroups to run.
@@ -83,29 +85,43 @@ ${
   stats[c] = vec4<f32>(mean, invstd, scale, bias[c] - mean * scale);`)}`,
 });
 
+export interface LaneBackwardOptions extends ApplyOptions {
+  training: boolean;
+  /**
+   * Write dx too, in a second walk over the channel, instead of the coefficients for
+   * applyBackwardKernel: the whole backward in one dispatch.
+   */
+  dx: boolean;
+}
+
 /**
  * Words: C, S (vectors per plane), N, M (f32), as singlePassBackwardKernel. x, g, stats ->
- * dweight, dbias, coef; applyBackwardKernel then writes dx from coef.
+ * dweight, dbias, then coef (applyBackwardKernel writes dx from it) or dx itself.
  */
-export const laneBackwardKernel = defineKernel<ApplyOptions & { training: boolean }>({
+export const laneBackwardKernel = defineKernel<LaneBackwardOptions>({
   name: 'bn_lane_backward',
   inputs: 3,
   outputs: 3,
-  source: ({ vec, relu, training }) => `${uniformPreamble()}
+  source: ({ vec, relu, training, dx }) => `${uniformPreamble()}
 alias V = ${vtype(vec)};
 @group(0) @binding(1) var<storage, read> x: array<V>;
 @group(0) @binding(2) var<storage, read> g: array<V>;
 @group(0) @binding(3) var<storage, read> stats: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> dweight: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dbias: array<f32>;
-@group(0) @binding(6) var<storage, read_write> coef: array<vec4<f32>>;
+${
+  dx
+    ? '@group(0) @binding(6) var<storage, read_write> dx: array<V>;'
+    : '@group(0) @binding(6) var<storage, read_write> coef: array<vec4<f32>>;'
+}
 ${PRE}
+fn masked(v: V, i: u32, st: vec4<f32>) -> V { return ${relu ? 'select(V(0.0), g[i], pre(v, st) > V(0.0))' : 'g[i]'}; }
 ${laneMain(`  let st = stats[c];
   var tg = 0.0; var tgx = 0.0;
 ${forChunks(`      var sg = V(0.0); var sgx = V(0.0);
       for (var i = start; i < end; i++) {
         let v = x[i];
-        let dy = ${relu ? 'select(V(0.0), g[i], pre(v, st) > V(0.0))' : 'g[i]'};
+        let dy = masked(v, i, st);
         sg += dy; sgx += dy * (v - V(st.x));
       }
       tg += ${hsum(vec, 'sg')}; tgx += ${hsum(vec, 'sgx')};`)}
@@ -116,7 +132,18 @@ ${
   training
     ? `  // dx = scale * (dy - mean(dy) - xhat * mean(dy * xhat))
   let M = pf(3u);
-  coef[c] = vec4<f32>(st.z, -st.z * st.y * dw / M, -st.z * tg / M, st.x);`
-    : '  coef[c] = vec4<f32>(st.z, 0.0, 0.0, st.x);'
+  let k = vec4<f32>(st.z, -st.z * st.y * dw / M, -st.z * tg / M, st.x);`
+    : '  let k = vec4<f32>(st.z, 0.0, 0.0, st.x);'
+}
+${
+  dx
+    ? `  for (var n = 0u; n < N; n++) {
+    let base = (n * C + c) * Sv;
+    for (var i = base; i < base + Sv; i++) {
+      let v = x[i];
+      dx[i] = V(k.x) * masked(v, i, st) + V(k.y) * (v - V(k.w)) + V(k.z);
+    }
+  }`
+    : '  coef[c] = k;'
 }`)}`,
 });

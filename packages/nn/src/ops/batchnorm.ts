@@ -198,6 +198,11 @@ export function batchNormForward(relu: boolean) {
   };
 }
 
+/** Words of the single-pass backward kernels: C, S (vectors per plane), N, M (f32). */
+function sumsUniforms(l: Layout): Uniforms {
+  return new Uniforms().u32(l.C, l.S / l.vec, l.N).f32(l.N * l.S);
+}
+
 /** The op's backward rule; `ctx` must come from batchNormForward of the same variant. */
 export function batchNormBackward(relu: boolean) {
   return (ctx: OpContext, g: Tensor): (Tensor | null)[] => {
@@ -205,14 +210,37 @@ export function batchNormBackward(relu: boolean) {
     const l = ctx.layout as Layout;
     const dweight = empty([l.C]);
     const dbias = empty([l.C]);
+    const training = ctx.useBatch as boolean;
+    const lanes = singlePass(l) && getEngine().info.kernels !== 'gpu';
+    if (lanes) {
+      // One walk over the channel for the sums, a second for dx: the whole backward in one
+      // dispatch (the coefficients go to a scratch tensor when x needs no gradient).
+      const dx = ctx.needDx ? empty(x.shape) : null;
+      const coef = dx ? null : empty([l.C, 4]);
+      runKernel(
+        laneBackwardKernel,
+        { vec: l.vec, relu, training, dx: dx !== null },
+        {
+          inputs: [x, g, stats],
+          outputs: [dweight, dbias, dx ?? coef!],
+          uniforms: sumsUniforms(l),
+          workgroups: grid1d(l.C, LANE_WG),
+        },
+      );
+      coef?.dispose();
+      return [dx, dweight, dbias, null, null];
+    }
     const coef = empty([l.C, 4]);
     if (singlePass(l)) {
-      const u = new Uniforms().u32(l.C, l.S / l.vec, l.N).f32(l.N * l.S);
-      const { kernel, workgroups } = singlePassRoute(l, singlePassBackwardKernel, laneBackwardKernel);
       runKernel(
-        kernel,
-        { vec: l.vec, relu, training: ctx.useBatch as boolean },
-        { inputs: [x, g, stats], outputs: [dweight, dbias, coef], uniforms: u, workgroups },
+        singlePassBackwardKernel,
+        { vec: l.vec, relu, training },
+        {
+          inputs: [x, g, stats],
+          outputs: [dweight, dbias, coef],
+          uniforms: sumsUniforms(l),
+          workgroups: planeGrid(l.C, 1),
+        },
       );
     } else {
       const { chunks, threads, interleaved } = partialShape(l);
@@ -226,7 +254,7 @@ export function batchNormBackward(relu: boolean) {
       const fu = new Uniforms().u32(l.C, l.N * chunks).f32(l.N * l.S);
       runKernel(
         finalizeBackwardKernel,
-        { training: ctx.useBatch as boolean },
+        { training },
         { inputs: [part, stats], outputs: [dweight, dbias, coef], uniforms: fu, workgroups: grid1d(l.C, WG) },
       );
       part.dispose();
