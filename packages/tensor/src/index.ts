@@ -146,6 +146,7 @@ export {
   type SliceRange,
 } from './ops/shape-ops.js';
 export { matmul, matmulRaw, stagesBAffine, type MatmulFlags } from './ops/matmul/matmul.js';
+export { matmulAutocast } from './ops/matmul/matmul-autocast.js';
 export type { BAffine } from './ops/matmul/matmul-texture.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { assign, writeData } from './ops/assign.js';

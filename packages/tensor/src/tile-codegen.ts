@@ -54,6 +54,14 @@ export interface TileStaging {
    * is in bounds, and `at`, the index into the global array (vec4 units when vec4).
    */
   read: (mn: string, kk: string) => { ok: string; at: string; array: string };
+  /** The global array holds f16 (f16 or vec4<f16>): reads widen to f32, the tile stays f32. */
+  half?: boolean;
+}
+
+/** The global read of a staging unit, widened to f32 for f16 operands. */
+function globalRead(s: TileStaging, r: { at: string; array: string }): string {
+  const v = `${r.array}[${r.at}]`;
+  return s.half ? `${s.vec4 ? 'vec4<f32>' : 'f32'}(${v})` : v;
 }
 
 function stagingUnits(s: TileStaging): { count: number; perThread: number } {
@@ -87,7 +95,7 @@ export function stagingLoad(s: TileStaging, indent: string): string[] {
     const tail = (j + 1) * s.threads > count ? ` && ${i} < ${count}u` : '';
     L.push(`${indent}{`, `${indent}  ${unitCoords(s, `(${i})`)}`);
     L.push(`${indent}  ${s.reg}${j} = ${s.vec4 ? 'vec4<f32>(0.0)' : '0.0'};`);
-    L.push(`${indent}  if (${r.ok}${tail}) { ${s.reg}${j} = ${r.array}[${r.at}]; }`);
+    L.push(`${indent}  if (${r.ok}${tail}) { ${s.reg}${j} = ${globalRead(s, r)}; }`);
     L.push(`${indent}}`);
   }
   return L;
@@ -123,7 +131,7 @@ export function stagingDirect(s: TileStaging, indent: string): string[] {
     `${indent}for (var i = tid; i < ${count}u; i += ${s.threads}u) {`,
     `${indent}  ${unitCoords(s, 'i')}`,
     `${indent}  var v = 0.0;`,
-    `${indent}  if (${r.ok}) { v = ${r.array}[${r.at}]; }`,
+    `${indent}  if (${r.ok}) { v = ${globalRead(s, r)}; }`,
     `${indent}  ${s.tile}[kk * ${s.width / 4}u + mn / 4u][mn % 4u] = v;`,
     `${indent}}`,
   ];

@@ -34,14 +34,29 @@ export interface MatmulOptions {
   vecB?: boolean;
   /** gpu family: K split over workgroup z into partial products (split-K). */
   split?: boolean;
+  /**
+   * A and B hold f16 (needs 'shader-f16'): every read widens to f32, so products and sums stay
+   * f32 and C is f32. Not with packedB.
+   */
+  half?: boolean;
 }
 
 // Uniform words: M, N, K, strideA, strideB, strideC (per batch entry, in elements); gpu split-K: splits, k per chunk.
-const HEAD = (t: string, c = 'f32') => `${uniformPreamble()}
-@group(0) @binding(1) var<storage, read> A: array<${t}>;
-@group(0) @binding(2) var<storage, read> B: array<${t}>;
-@group(0) @binding(3) var<storage, read_write> C: array<${c}>;
+const HEAD = (o: MatmulOptions, t: 'f32' | 'vec4<f32>') => `${o.half ? 'enable f16;\n' : ''}${uniformPreamble()}
+@group(0) @binding(1) var<storage, read> A: array<${half(o, t)}>;
+@group(0) @binding(2) var<storage, read> B: array<${o.packedB ? t : half(o, t)}>;
+@group(0) @binding(3) var<storage, read_write> C: array<f32>;
 `;
+
+/** The element type of an operand array: `t`, or its f16 form for half operands. */
+function half(o: MatmulOptions, t: string): string {
+  return o.half ? t.replace('f32', 'f16') : t;
+}
+
+/** A read of an operand array, widened to f32 (`t`) for half operands. */
+function load(o: MatmulOptions, t: 'f32' | 'vec4<f32>', read: string): string {
+  return o.half ? `${t}(${read})` : read;
+}
 
 function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
@@ -61,7 +76,7 @@ function storeBlock(o: MatmulOptions): string {
 
 function cpuVec4(o: MatmulOptions): string {
   const { tm, tn } = o;
-  const L: string[] = [HEAD('vec4<f32>')];
+  const L: string[] = [HEAD(o, 'vec4<f32>')];
   L.push(`@compute @workgroup_size(${o.wx}, ${o.wy})`);
   const packed = o.packedB === true;
   L.push(
@@ -102,10 +117,11 @@ function cpuVec4(o: MatmulOptions): string {
   else for (const c of range(tn)) L.push(`  let br${c} = bBase + min(col0 + ${c}u, N - 1u) * K4;`);
   L.push('  for (var k = 0u; k < K4; k++) {');
   // a_r: vec4 over kk for row r.
-  if (!o.transA) for (const r of range(tm)) L.push(`    let a${r} = A[ar${r} + k];`);
+  if (!o.transA) for (const r of range(tm)) L.push(`    let a${r} = ${load(o, 'vec4<f32>', `A[ar${r} + k]`)};`);
   else {
     for (const kk of range(4))
-      for (const q of range(tm / 4)) L.push(`    let at${kk}_${q} = A[ac${q} + (4u * k + ${kk}u) * M4];`);
+      for (const q of range(tm / 4))
+        L.push(`    let at${kk}_${q} = ${load(o, 'vec4<f32>', `A[ac${q} + (4u * k + ${kk}u) * M4]`)};`);
     for (const r of range(tm)) {
       const q = Math.floor(r / 4);
       const comp = 'xyzw'[r % 4];
@@ -118,7 +134,7 @@ function cpuVec4(o: MatmulOptions): string {
         L.push(
           packed
             ? `    let b${kk}_${q} = B[pb + (4u * k + ${kk}u) * ${w4}u + ${q}u];`
-            : `    let b${kk}_${q} = B[bc${q} + (4u * k + ${kk}u) * N4];`,
+            : `    let b${kk}_${q} = ${load(o, 'vec4<f32>', `B[bc${q} + (4u * k + ${kk}u) * N4]`)};`,
         );
     for (const r of range(tm))
       for (const c of range(tn)) {
@@ -129,7 +145,7 @@ function cpuVec4(o: MatmulOptions): string {
         );
       }
   } else {
-    for (const c of range(tn)) L.push(`    let b${c} = B[br${c} + k];`);
+    for (const c of range(tn)) L.push(`    let b${c} = ${load(o, 'vec4<f32>', `B[br${c} + k]`)};`);
     for (const r of range(tm)) for (const c of range(tn)) L.push(`    acc_${r}_${c} += dot(a${r}, b${c});`);
   }
   L.push('  }');
@@ -140,7 +156,7 @@ function cpuVec4(o: MatmulOptions): string {
 
 function cpuScalar(o: MatmulOptions): string {
   const { tm, tn } = o;
-  const L: string[] = [HEAD('f32')];
+  const L: string[] = [HEAD(o, 'f32')];
   L.push(`@compute @workgroup_size(${o.wx}, ${o.wy})`);
   L.push('fn main(@builtin(global_invocation_id) gid: vec3<u32>) {');
   L.push('  let M = pu(0u); let N = pu(1u); let K = pu(2u);');
@@ -151,8 +167,10 @@ function cpuScalar(o: MatmulOptions): string {
   for (const r of range(tm)) L.push(`  let ri${r} = min(row0 + ${r}u, M - 1u);`);
   for (const c of range(tn)) L.push(`  let ci${c} = min(col0 + ${c}u, N - 1u);`);
   L.push('  for (var k = 0u; k < K; k++) {');
-  for (const r of range(tm)) L.push(`    let a${r} = A[aBase + ${o.transA ? `k * M + ri${r}` : `ri${r} * K + k`}];`);
-  for (const c of range(tn)) L.push(`    let b${c} = B[bBase + ${o.transB ? `ci${c} * K + k` : `k * N + ci${c}`}];`);
+  for (const r of range(tm))
+    L.push(`    let a${r} = ${load(o, 'f32', `A[aBase + ${o.transA ? `k * M + ri${r}` : `ri${r} * K + k`}]`)};`);
+  for (const c of range(tn))
+    L.push(`    let b${c} = ${load(o, 'f32', `B[bBase + ${o.transB ? `ci${c} * K + k` : `k * N + ci${c}`}]`)};`);
   for (const r of range(tm)) for (const c of range(tn)) L.push(`    acc_${r}_${c} += a${r} * b${c};`);
   L.push('  }');
   L.push(storeBlock(o));
@@ -179,9 +197,9 @@ function gpuTiled(o: MatmulOptions): string {
   const threads = wx * wy;
   const vecA = o.vecA === true;
   const vecB = o.vecB === true;
-  const L: string[] = [uniformPreamble()];
-  L.push(`@group(0) @binding(1) var<storage, read> A: array<${vecA ? 'vec4<f32>' : 'f32'}>;`);
-  L.push(`@group(0) @binding(2) var<storage, read> B: array<${vecB ? 'vec4<f32>' : 'f32'}>;`);
+  const L: string[] = [o.half ? 'enable f16;' : '', uniformPreamble()];
+  L.push(`@group(0) @binding(1) var<storage, read> A: array<${half(o, vecA ? 'vec4<f32>' : 'f32')}>;`);
+  L.push(`@group(0) @binding(2) var<storage, read> B: array<${half(o, vecB ? 'vec4<f32>' : 'f32')}>;`);
   L.push(`@group(0) @binding(3) var<storage, read_write> C: array<${o.vec4 ? 'vec4<f32>' : 'f32'}>;`);
   L.push(
     `var<workgroup> As: array<vec4<f32>, ${(BM * bk) / 4}>;`,
@@ -212,6 +230,7 @@ function gpuTiled(o: MatmulOptions): string {
     threads,
     along: o.transA ? 'mn' : 'k',
     vec4: vecA,
+    half: o.half,
     reg: 'ra',
     read: (mn, kk) => ({
       ok: `tileRow + ${mn} < M && k0 + ${kk} < kEnd`,
@@ -229,6 +248,7 @@ function gpuTiled(o: MatmulOptions): string {
     threads,
     along: o.transB ? 'k' : 'mn',
     vec4: vecB,
+    half: o.half,
     reg: 'rb',
     read: (mn, kk) => ({
       ok: `tileCol + ${mn} < N && k0 + ${kk} < kEnd`,

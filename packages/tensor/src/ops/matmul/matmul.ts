@@ -15,11 +15,18 @@ import { noGrad } from '../../autograd.js';
 import { tieredTiles, type Tiles } from './matmul-tiers.js';
 import { gpuMatmulPlan, type GpuMatmulPlan } from './matmul-gpu-tiles.js';
 import { sum, sumTo } from '../reduce.js';
+import { toF16 } from '../half-cast.js';
+import { requireF16 } from '../../half.js';
 import { expand } from '../shape-ops.js';
 
 export interface MatmulFlags {
   transA?: boolean;
   transB?: boolean;
+  /**
+   * The result's dtype for f16 operands: 'f16' (the default, like torch.matmul on halves) or
+   * 'f32'. Either way the products are summed in f32; 'f16' rounds the sums to nearest even.
+   */
+  out?: 'f32' | 'f16';
 }
 
 /**
@@ -170,8 +177,21 @@ export function matmulRaw(
   transA = false,
   transB = false,
   bAffine: BAffine | null = null,
+  outDtype: 'f32' | 'f16' = a.dtype === 'f16' ? 'f16' : 'f32',
 ): Tensor {
-  if (a.dtype !== 'f32' || b.dtype !== 'f32') throw new TensorError('matmul: operands must be f32');
+  const half = a.dtype === 'f16';
+  if (a.dtype !== b.dtype || (a.dtype !== 'f32' && !half))
+    throw new TensorError(`matmul: operands must be both f32 or both f16, got ${a.dtype} and ${b.dtype}`);
+  if (half && bAffine) throw new TensorError('matmul: bAffine applies to f32 operands only');
+  if (!half && outDtype === 'f16') throw new TensorError('matmul: an f16 result needs f16 operands');
+  if (half) {
+    // The kernels sum in f32 and write f32; the f16 result is that sum rounded to nearest even.
+    const wide = halfMatmul(a, b, transA, transB);
+    if (outDtype === 'f32') return wide;
+    const narrow = toF16(wide);
+    wide.dispose();
+    return narrow;
+  }
   if (bAffine) {
     const rows = b.shape.at(-2)!;
     const c = bAffine.coef;
@@ -199,17 +219,8 @@ export function matmulRaw(
     out.dispose();
     return z;
   }
-  // A batch operand either matches the output batch (stride = matrix size) or is shared
-  // (stride 0); partial broadcasts are materialised first.
-  const operand = (t: Tensor, rows: number, cols: number): [Tensor, number, boolean] => {
-    const own = t.shape.slice(0, -2);
-    if (numel(own) === 1) return [t, 0, false];
-    const padded = [...new Array<number>(batch.length - own.length).fill(1), ...own];
-    if (sameShape(padded, batch)) return [t, rows * cols, false];
-    return [expand(t, [...batch, rows, cols]), rows * cols, true];
-  };
-  const [ta, sa, freeA] = operand(a, a.shape.at(-2)!, a.shape.at(-1)!);
-  const [tb, sb, freeB] = operand(b, b.shape.at(-2)!, b.shape.at(-1)!);
+  const [ta, sa, freeA] = batchOperand(a, batch);
+  const [tb, sb, freeB] = batchOperand(b, batch);
   const family = getEngine().info.kernels;
   if (nb > 65535) throw new TensorError(`matmul: ${nb} batch entries exceed the 65,535 dispatch limit`);
   if (family === 'cpu' && usesTextures(M, N, K, nb, sa === 0 ? 1 : nb, sb === 0 ? 1 : nb, transB, bAffine !== null)) {
@@ -255,6 +266,57 @@ export function matmulRaw(
 }
 
 /**
+ * A product of f16 operands into a new f32 tensor. The cpu family reads them from buffers (the
+ * texture route stages f32 and the B panels are f32), with vec4<f16> loads where aligned; the
+ * gpu family widens them as it stages its tiles.
+ */
+function halfMatmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+  requireF16('matmul');
+  const { M, N, K, batch } = plan(a.shape, b.shape, transA, transB);
+  const nb = numel(batch);
+  const out = empty([...batch, M, N]);
+  if (M * N * nb === 0) return out;
+  if (K === 0) {
+    const z = full(out.shape, 0);
+    out.dispose();
+    return z;
+  }
+  if (nb > 65535) throw new TensorError(`matmul: ${nb} batch entries exceed the 65,535 dispatch limit`);
+  const [ta, sa, freeA] = batchOperand(a, batch);
+  const [tb, sb, freeB] = batchOperand(b, batch);
+  const family = getEngine().info.kernels;
+  if (family === 'gpu') gpuMatmul(ta, sa, tb, sb, out, M, N, K, nb, transA, transB, true);
+  else {
+    const t = tilesFor('cpu', M, N);
+    const vec4 = canVec4(M, N, K, transA, transB, t.tm, t.tn);
+    const options: MatmulOptions = { family, transA, transB, vec4, half: true, tm: t.tm, tn: t.tn, wx: t.wx, wy: t.wy };
+    runKernel(matmulKernel, options, {
+      inputs: [ta, tb],
+      outputs: [out],
+      uniforms: new Uniforms().u32(M, N, K, sa, sb, M * N),
+      workgroups: [Math.ceil(N / (t.tn * t.wx)), Math.ceil(M / (t.tm * t.wy)), nb],
+    });
+  }
+  if (freeA) ta.dispose();
+  if (freeB) tb.dispose();
+  return out;
+}
+
+/**
+ * A batch operand either matches the output batch (stride = matrix size) or is shared (stride
+ * 0); partial broadcasts are materialised (the third value: the caller disposes it).
+ */
+function batchOperand(t: Tensor, batch: readonly number[]): [Tensor, number, boolean] {
+  const rows = t.shape.at(-2)!;
+  const cols = t.shape.at(-1)!;
+  const own = t.shape.slice(0, -2);
+  if (numel(own) === 1) return [t, 0, false];
+  const padded = [...new Array<number>(batch.length - own.length).fill(1), ...own];
+  if (sameShape(padded, batch)) return [t, rows * cols, false];
+  return [expand(t, [...batch, rows, cols]), rows * cols, true];
+}
+
+/**
  * The gpu family's product: tiles and split-K from the size table (matmul-gpu-tiles.ts); vec4
  * global reads of an operand whose contiguous axis is a multiple of 4 long, vec4 stores of C
  * where N is. Split products write [splits, batch, M, N] partials and sum them.
@@ -271,6 +333,7 @@ function gpuMatmul(
   nb: number,
   transA: boolean,
   transB: boolean,
+  half = false,
 ): Tensor {
   const { tiles: t, splits, chunk } = gpuMatmulPlan(M, N, K, nb, pinned.gpu);
   const options: MatmulOptions = {
@@ -286,6 +349,7 @@ function gpuMatmul(
     vecA: (transA ? M : K) % 4 === 0,
     vecB: (transB ? K : N) % 4 === 0,
     split: splits > 1,
+    ...(half ? { half } : {}),
   };
   const wg: [number, number, number] = [Math.ceil(N / (t.tn * t.wx)), Math.ceil(M / (t.tm * t.wy)), nb * splits];
   const target = splits > 1 ? empty([splits, ...out.shape]) : out;
@@ -331,11 +395,11 @@ function packB(
 
 const matmulOp = defineOp({
   name: 'matmul',
-  forward: (ctx: OpContext, a: Tensor, b: Tensor, transA: boolean, transB: boolean) => {
+  forward: (ctx: OpContext, a: Tensor, b: Tensor, transA: boolean, transB: boolean, out?: 'f32' | 'f16') => {
     ctx.save(a, b);
     ctx.transA = transA;
     ctx.transB = transB;
-    return matmulRaw(a, b, transA, transB);
+    return matmulRaw(a, b, transA, transB, null, out);
   },
   backward: (ctx, g) => {
     const [a, b] = ctx.saved as [Tensor, Tensor];
@@ -356,5 +420,5 @@ function reduceBatch(g: Tensor, shape: Shape): Tensor {
 
 /** op(a) · op(b) over the last two dims; leading dims broadcast like torch.matmul. */
 export function matmul(a: Tensor, b: Tensor, flags: MatmulFlags = {}): Tensor {
-  return matmulOp(a, b, flags.transA ?? false, flags.transB ?? false);
+  return matmulOp(a, b, flags.transA ?? false, flags.transB ?? false, flags.out);
 }
