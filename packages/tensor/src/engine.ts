@@ -362,6 +362,8 @@ export class Engine {
     uniforms: Uint32Array | readonly number[],
     workgroups: readonly [number, number?, number?],
     views: readonly GPUTextureView[] = [],
+    /** Which uniform words are random generator counters (see Uniforms.rngCounter). */
+    counterWords?: readonly number[],
   ): void {
     if (uniforms.length > UNIFORM_WORDS)
       throw new TensorError(
@@ -386,7 +388,7 @@ export class Engine {
         ),
       );
     }
-    this.capture?.dispatch(kernel, buffers, uniforms, workgroups, views);
+    this.capture?.dispatch(kernel, buffers, uniforms, workgroups, views, counterWords);
     const pass = this.ensurePass();
     const slot = this.dispatches;
     this.uniformStaging.set(uniforms, (slot * UNIFORM_SLOT_BYTES) / 4);

@@ -36,10 +36,18 @@ const f32Bits = new DataView(new ArrayBuffer(4));
 export class Uniforms {
   /** The packed words (i32 words may be negative: the engine stores them modulo 2^32). */
   readonly words: number[] = [];
+  /** Indices of the words that hold a random generator's counter (a step replay advances them). */
+  readonly counterWords: number[] = [];
 
   u32(...values: number[]): this {
     for (const v of values) this.words.push(v >>> 0);
     return this;
+  }
+
+  /** A counter of the counter-based generator (rng.ts): a u32 word a step replay may advance. */
+  rngCounter(value: number): this {
+    this.counterWords.push(this.words.length);
+    return this.u32(value);
   }
 
   i32(...values: number[]): this {
@@ -140,6 +148,7 @@ export function runKernel<O>(kernel: Kernel<O>, options: O, args: RunArgs): void
   const buffers: GPUBuffer[] = [];
   for (const t of args.inputs) buffers.push(t.buffer);
   for (const t of args.outputs) buffers.push(t.buffer);
-  engine.dispatch(compiled, buffers, u, args.workgroups, args.textures ?? NO_VIEWS);
+  const counters = args.uniforms instanceof Uniforms ? args.uniforms.counterWords : undefined;
+  engine.dispatch(compiled, buffers, u, args.workgroups, args.textures ?? NO_VIEWS, counters);
   for (const t of args.outputs) t.storage.written(); // host copies of what it writes are stale
 }

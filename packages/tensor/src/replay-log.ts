@@ -4,6 +4,7 @@
 // (a replay runs on the buffers of one capture, so only the pattern of their use must agree);
 // buffers from before the step must be the same objects, and everything else equal.
 import type { CompiledKernel } from './engine.js';
+import { getRngState, type RngState } from './rng.js';
 
 export type LoggedCommand =
   | {
@@ -13,6 +14,8 @@ export type LoggedCommand =
       views: GPUTextureView[];
       uniforms: Uint32Array;
       workgroups: [number, number, number];
+      /** Uniform words that are random generator counters. */
+      counters: readonly number[];
     }
   | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number }
   | {
@@ -39,6 +42,14 @@ export class CaptureLog {
   failure: string | null = null;
   /** Host-side effects to repeat on every replay (see `hostEffect`). */
   readonly effects: (() => void)[] = [];
+  /** The default random generator when the step began, and when it ended. */
+  readonly rngStart: RngState = getRngState();
+  rngEnd: RngState = this.rngStart;
+  /**
+   * Counter words (command index, word index) that moved with the generator since the capture
+   * before (filled by firstDifference): a replay advances them by what the generator moved since.
+   */
+  readonly advancing: [number, number][] = [];
 
   constructor(
     /** The buffers of the step's inputs, in argument order. */
@@ -63,6 +74,7 @@ export class CaptureLog {
     uniforms: Uint32Array | readonly number[],
     workgroups: readonly [number, number?, number?],
     views: readonly GPUTextureView[],
+    counters: readonly number[] = [],
   ): void {
     this.commands.push({
       kind: 'dispatch',
@@ -71,6 +83,7 @@ export class CaptureLog {
       views: [...views],
       uniforms: Uint32Array.from(uniforms),
       workgroups: [workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1],
+      counters: [...counters],
     });
   }
 
@@ -102,6 +115,13 @@ export function firstDifference(a: CaptureLog, b: CaptureLog): string | null {
   if (a.commands.length !== b.commands.length)
     return `the step recorded ${a.commands.length} commands once and ${b.commands.length} the next time`;
   if (a.inputs.length !== b.inputs.length) return 'the number of inputs changed';
+  if (a.rngStart.seed !== b.rngStart.seed || a.rngEnd.seed !== b.rngEnd.seed)
+    return 'the random generator moved to a new key during the steps';
+  const drawn = a.rngEnd.counter - a.rngStart.counter;
+  if (b.rngEnd.counter - b.rngStart.counter !== drawn)
+    return `the step drew ${drawn} random numbers once and ${b.rngEnd.counter - b.rngStart.counter} the next time`;
+  const moved = b.rngStart.counter - a.rngStart.counter;
+  b.advancing.length = 0;
   const names = [new Map<GPUBuffer, string>(), new Map<GPUBuffer, string>()];
   const logs = [a, b];
   for (let side = 0; side < 2; side++) logs[side]!.inputs.forEach((buf, i) => names[side]!.set(buf, `input ${i}`));
@@ -131,8 +151,17 @@ export function firstDifference(a: CaptureLog, b: CaptureLog): string | null {
       if (!x.buffers.every((buf, j) => same(buf, y.buffers[j]!)))
         return `${where} (${k}) binds other buffers the next time (a tensor made before the step was replaced, not updated in place)`;
       if (!x.views.every((v, j) => v === y.views[j])) return `${where} (${k}) binds other textures the next time`;
-      if (!equalWords(x.uniforms, y.uniforms))
-        return `${where} (${k}) passes other parameters the next time (random numbers, or a value that changes every step)`;
+      if (!equalWords(x.counters, y.counters)) return `${where} (${k}) marks other words as random counters`;
+      for (const w of y.counters) {
+        // A counter from the generator moved as it did; one from a fixed seed stays.
+        if (y.uniforms[w] !== x.uniforms[w]) {
+          if (y.uniforms[w] !== (x.uniforms[w]! + moved) >>> 0)
+            return `${where} (${k}) draws random numbers away from the generator's sequence`;
+          b.advancing.push([i, w]);
+        }
+      }
+      if (!equalWords(x.uniforms, y.uniforms, y.counters))
+        return `${where} (${k}) passes other parameters the next time (a value that changes every step)`;
       if (!x.workgroups.every((w, j) => w === y.workgroups[j])) return `${where} (${k}) has other workgroup counts`;
     } else if (x.kind === 'copy' && y.kind === 'copy') {
       if (
@@ -162,9 +191,9 @@ export function firstDifference(a: CaptureLog, b: CaptureLog): string | null {
   return null;
 }
 
-function equalWords(a: Uint32Array, b: Uint32Array): boolean {
+function equalWords(a: ArrayLike<number>, b: ArrayLike<number>, except: readonly number[] = []): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !except.includes(i)) return false;
   return true;
 }
 

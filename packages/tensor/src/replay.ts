@@ -21,10 +21,13 @@ import { getEngine } from './device.js';
 import { type CompiledKernel, type Engine, UNIFORM_WORDS } from './engine.js';
 import { TensorError } from './errors.js';
 import { CaptureLog, firstDifference } from './replay-log.js';
+import { getRngState, type RngState, setRngState } from './rng.js';
 import { Storage } from './storage.js';
 import { Tensor } from './tensor.js';
 
 const SLOT_BYTES = 256; // a dynamic uniform offset's alignment
+const ESCAPED =
+  'the step leaves a tensor alive that it made and did not return (state replaced instead of updated in place)';
 
 export interface ReplayStatus {
   /** 'recording': `fn` runs as usual (warming up or capturing); 'off': no more captures. */
@@ -122,18 +125,28 @@ export class ReplayableStep {
     } finally {
       engine.capture = null;
     }
+    log.rngEnd = getRngState();
     this.st.captures++;
-    // The outputs leave in new tensors, so that every buffer the step made goes back now.
     const outputs = raw.map((t) => ({ buffer: t.buffer, bytes: t.storage.byteLength, shape: t.shape, dtype: t.dtype }));
-    const result = outputs.map((o) => copyOut(engine, o.buffer, o.bytes, o.shape, o.dtype));
-    for (const t of new Set(raw)) t.dispose();
     const why = log.failure ?? this.compare(log);
+    let replay: Replay | string | null = null;
     if (why === null) {
-      const replay = Replay.build(engine, log, inputs, outputs);
-      if (typeof replay === 'string') this.giveUp(replay);
-      else this.replay = replay;
+      // Claimed before the outputs are copied: the copies must not take the step's own buffers.
+      replay = Replay.build(engine, log, inputs, outputs);
       this.previous = null;
     } else if (why !== 'first') this.giveUp(why);
+    // The outputs leave in new tensors, so that every buffer the step made goes back now.
+    const result = outputs.map((o) => copyOut(engine, o.buffer, o.bytes, o.shape, o.dtype));
+    for (const t of new Set(raw)) t.dispose();
+    if (typeof replay === 'string') this.giveUp(replay);
+    else if (replay) {
+      const escaped = replay.claimOutputs(log);
+      if (escaped === null) this.replay = replay;
+      else {
+        replay.dispose();
+        this.giveUp(escaped);
+      }
+    }
     return result;
   }
 
@@ -169,6 +182,11 @@ class Replay {
     private readonly claimed: GPUBuffer[],
     private readonly owned: GPUBuffer[],
     private readonly effects: (() => void)[],
+    /** Counter words to advance with the generator: uniform slot, word, value at the capture. */
+    private readonly counters: { slot: number; word: number; base: number }[],
+    private readonly uniformBuffer: GPUBuffer,
+    private readonly rngStart: RngState,
+    private readonly drawn: number,
   ) {}
 
   /** A replay of `log`, or why there is none. */
@@ -185,11 +203,13 @@ class Replay {
     if (log.destroyed.size)
       return "the pool destroyed buffers the step used (the step's working set is over the pool's cap)";
     const claimed: GPUBuffer[] = [];
+    const outputBuffers = new Set(outputs.map((o) => o.buffer));
     for (const b of log.acquired) {
+      if (outputBuffers.has(b)) continue; // claimed once the caller has its copies
       if (pool.claim(b)) claimed.push(b);
       else {
         for (const c of claimed) pool.unclaim(c, engine.hasPendingCommands);
-        return 'the step leaves a tensor alive that it made and did not return (state replaced instead of updated in place)';
+        return ESCAPED;
       }
     }
     const device = engine.device;
@@ -239,8 +259,12 @@ class Replay {
     const steps: ReplayStep[] = [];
     let slot = 0;
     let constantAt = 0;
-    for (const c of log.commands) {
+    const counters: { slot: number; word: number; base: number }[] = [];
+    const advancing = new Map<number, number[]>();
+    for (const [command, word] of log.advancing) advancing.set(command, [...(advancing.get(command) ?? []), word]);
+    for (const [index, c] of log.commands.entries()) {
       if (c.kind === 'dispatch') {
+        for (const word of advancing.get(index) ?? []) counters.push({ slot, word, base: c.uniforms[word]! });
         const buffers = c.buffers.map(sub);
         const group = bindGroup(device, c.kernel, buffers, c.views, uniformBuffer, groups, id);
         uniformWords.set(c.uniforms, (slot * SLOT_BYTES) / 4);
@@ -296,6 +320,10 @@ class Replay {
       claimed,
       owned,
       [...log.effects],
+      counters,
+      uniformBuffer,
+      log.rngStart,
+      log.rngEnd.counter - log.rngStart.counter,
     );
     for (const b of externals) replay.resources.add(b);
     for (const c of log.commands) {
@@ -306,9 +334,25 @@ class Replay {
     return replay;
   }
 
+  /** Take the step's output buffers (released by now) out of the pool; else why not. */
+  claimOutputs(log: CaptureLog): string | null {
+    const pool = this.engine.storagePool;
+    for (const o of new Set(this.outputs.map((x) => x.buffer))) {
+      if (!log.acquired.has(o)) continue; // an output that is a view of an input or a weight
+      if (!pool.claim(o)) return ESCAPED;
+      this.claimed.push(o);
+    }
+    return null;
+  }
+
   /** Null while the replay may run: every weight and state tensor it binds is the one captured. */
   problem(): string | null {
     if (this.valid !== null) return this.valid;
+    if (this.drawn > 0) {
+      const rng = getRngState();
+      if (rng.seed !== this.rngStart.seed || rng.counter + this.drawn > 0xffffffff)
+        return 'the random generator moved to a new key since the capture';
+    }
     const pool = this.engine.storagePool;
     for (let i = 0; i < this.externals.length; i++)
       if (pool.liveEpoch(this.externals[i]!) !== this.epochs[i])
@@ -322,6 +366,7 @@ class Replay {
 
   run(inputs: Tensor[]): Tensor[] {
     const e = this.engine;
+    if (this.drawn > 0) this.advanceCounters();
     if (inputs.length !== this.inputs.length) throw new TensorError('step replay: the number of inputs changed');
     for (let i = 0; i < inputs.length; i++) {
       const slot = this.inputs[i]!;
@@ -336,6 +381,23 @@ class Replay {
     }
     for (const fx of this.effects) fx();
     return this.outputs.map((o) => copyOut(e, o.buffer, o.bytes, o.shape, o.dtype));
+  }
+
+  /**
+   * Draw this step's random numbers where recording it now would: its counters moved by what the
+   * generator moved since the capture, and the generator moved past them.
+   */
+  private advanceCounters(): void {
+    const rng = getRngState();
+    const shift = rng.counter - this.rngStart.counter;
+    // The previous replay's commands read the old counters: submit them before the write.
+    if (this.counters.length && this.engine.hasPendingCommands) this.engine.flush();
+    const word = new Uint32Array(1);
+    for (const c of this.counters) {
+      word[0] = (c.base + shift) >>> 0;
+      this.engine.device.queue.writeBuffer(this.uniformBuffer, c.slot * SLOT_BYTES + c.word * 4, word);
+    }
+    setRngState({ seed: rng.seed, counter: rng.counter + this.drawn });
   }
 
   dispose(): void {

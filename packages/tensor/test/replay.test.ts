@@ -114,10 +114,39 @@ describe.each(FAMILIES)('step replay, %s kernels', (family) => {
 });
 
 describe('steps a replay cannot repeat', () => {
-  it('a step that draws random numbers is never replayed, and says why', async () => {
+  it('a step that draws random numbers replays the draws the recording would make', async () => {
+    const w = T.rand([13, 7], { seed: 3 }).keep();
+    // Draws from the default generator move every step; a fixed seed's stay.
+    const fn = (x: T.Tensor) =>
+      T.scope(() => [T.noGrad(() => T.add(T.mul(T.matmul(x, w), T.rand([5, 7])), T.rand([5, 7], { seed: 5 })))]);
+    const outputs = async (replay: boolean) => {
+      T.manualSeed(42);
+      const step = T.replayable((x) => fn(x!));
+      const out: Float32Array[] = [];
+      for (let i = 0; i < 7; i++) {
+        const [x] = batch(i);
+        const [y] = replay ? step.run([x!]) : fn(x!);
+        out.push((await y!.data()) as Float32Array);
+        for (const t of [x!, y!]) t.dispose();
+      }
+      const status = step.status;
+      step.dispose();
+      return { out, status, rng: T.getRngState() };
+    };
+    const recorded = await outputs(false);
+    const replayed = await outputs(true);
+    expect(replayed.status.reason).toBeNull();
+    expect(replayed.status).toMatchObject({ state: 'replaying', replays: 4 });
+    expect(replayed.rng).toEqual(recorded.rng);
+    replayed.out.forEach((o, i) => expect(o).toEqual(recorded.out[i]));
+    w.dispose();
+  });
+
+  it('a step that passes a new value every step is never replayed, and says why', async () => {
     const net = makeNet();
-    const step = T.replayable((x) => [T.noGrad(() => T.mul(T.matmul(x!, net.w1), T.rand([5, 7])))]);
-    for (let i = 0; i < 5; i++) {
+    let i = 0;
+    const step = T.replayable((x) => T.scope(() => [T.noGrad(() => T.mul(T.matmul(x!, net.w1), i))]));
+    for (; i < 6; i++) {
       const [x] = batch(i);
       const [out] = step.run([x!]);
       for (const t of [x!, out!]) t.dispose();

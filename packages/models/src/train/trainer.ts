@@ -77,6 +77,13 @@ export interface TrainCommonOptions {
   epochs: number;
   /** Read the loss back every this many steps (default 10); the epoch's sums are always read at its end. */
   lossEvery?: number;
+  /**
+   * Replay each training step's recorded dispatches once two steps have recorded the same ones
+   * (`T.replayable`): the same results bit for bit, with a fraction of the step's JavaScript.
+   * Default true; steps that cannot be replayed (random numbers, an optimizer whose parameters
+   * change every step) keep recording.
+   */
+  replaySteps?: boolean;
   /** Per-class loss weights [female, male], as CrossEntropyLoss(weight=...). */
   classWeights?: readonly number[];
   labelSmoothing?: number;
@@ -169,14 +176,16 @@ export async function trainInStore(o: StoreTrainOptions): Promise<TrainResult> {
     ...(resumedFrom ? { resumedFrom } : {}),
     checkpointDir: o.store.checkpoints,
   });
+  const step = trainingStep(o.model, o.optimizer, ce, o.replaySteps ?? true);
   try {
     while (st.epoch < o.epochs) {
       if (stop.requested) return result('interrupted');
-      const finished = await runEpoch(o, st, ce, lossEvery, stop, configHash);
+      const finished = await runEpoch(o, st, ce, step, lossEvery, stop, configHash);
       if (!finished) return result('interrupted');
     }
     return result('completed');
   } finally {
+    step.dispose();
     stop.dispose();
     weight?.dispose();
   }
@@ -223,6 +232,7 @@ async function runEpoch(
   o: StoreTrainOptions,
   st: RunState,
   ce: CrossEntropyOptions,
+  step: TrainingStep,
   lossEvery: number,
   stop: StopRequest,
   configHash: string,
@@ -245,15 +255,9 @@ async function runEpoch(
       st.step++;
       const x = T.tensor(b.images, [...b.shape]);
       const y = T.tensor(b.labels);
-      const loss = T.scope(() => {
-        const logits = model.forward(x);
-        const l = softmaxCrossEntropy(logits, y, ce);
-        sums.add(l, logits, y, n);
-        return l;
-      });
-      loss.backward();
-      optimizer.step();
-      optimizer.zeroGrad();
+      const [loss, hits] = step.run(x, y);
+      sums.add(loss, hits, n);
+      hits.dispose();
       x.dispose();
       y.dispose();
       imagesNow += n;
@@ -331,6 +335,45 @@ async function runEpoch(
   }
 }
 
+interface TrainingStep {
+  /** One step on a batch: the mean loss and the number of correct predictions (new tensors). */
+  run(x: T.Tensor, y: T.Tensor): [T.Tensor, T.Tensor];
+  dispose(): void;
+}
+
+/**
+ * Forward, loss, backward, optimizer update; replayed (T.replayable) when `replay` is on. The
+ * replay's key holds what the step depends on outside the tensors: the optimizer's options
+ * (schedulers change the learning rate) and the model's mode.
+ */
+function trainingStep(model: Module, optimizer: SGD, ce: CrossEntropyOptions, replay: boolean): TrainingStep {
+  const record = (x: T.Tensor, y: T.Tensor): [T.Tensor, T.Tensor] => {
+    const out = T.scope(() => {
+      const logits = model.forward(x);
+      const loss = softmaxCrossEntropy(logits, y, ce);
+      loss.backward();
+      return [T.detach(loss), T.noGrad(() => correctCount(logits, y))] as [T.Tensor, T.Tensor];
+    });
+    optimizer.step();
+    optimizer.zeroGrad();
+    return out;
+  };
+  if (!replay) return { run: record, dispose: () => {} };
+  const replayable = T.replayable((x, y) => record(x!, y!));
+  return {
+    run: (x, y) => {
+      const key = `${model.training}|${JSON.stringify(optimizer.paramGroups.map(({ params: _, ...options }) => options))}`;
+      return replayable.run([x, y], key) as [T.Tensor, T.Tensor];
+    },
+    dispose: () => replayable.dispose(),
+  };
+}
+
+/** How many rows of `logits` have their largest value at the label (an i32 scalar). */
+function correctCount(logits: T.Tensor, labels: T.Tensor): T.Tensor {
+  return T.sum(T.eq(T.argmax(T.detach(logits), 1), labels));
+}
+
 /** Sum of loss x images and of correct predictions, kept on the GPU between readbacks. */
 class Accumulators {
   private loss: T.Tensor;
@@ -339,10 +382,9 @@ class Accumulators {
     this.loss = T.tensor([loss0]).keep();
     this.correct = T.tensor([correct0]).keep();
   }
-  add(meanLoss: T.Tensor, logits: T.Tensor, labels: T.Tensor, n: number): void {
+  add(meanLoss: T.Tensor, hits: T.Tensor, n: number): void {
     T.noGrad(() => {
       const loss = T.add(this.loss, T.mul(T.detach(meanLoss), n)).keep();
-      const hits = T.sum(T.eq(T.argmax(T.detach(logits), 1), labels));
       const correct = T.add(this.correct, hits).keep();
       this.dispose();
       this.loss = loss;
@@ -375,7 +417,7 @@ async function validate(
       T.noGrad(() =>
         T.scope(() => {
           const logits = model.forward(x);
-          sums.add(softmaxCrossEntropy(logits, y, ce), logits, y, b.labels.length);
+          sums.add(softmaxCrossEntropy(logits, y, ce), correctCount(logits, y), b.labels.length);
         }),
       );
       x.dispose();

@@ -37,12 +37,12 @@ export class BatchNorm2d extends Module {
    * runs this module's tensors through a fused op (DenseNet's fused BN-ReLU-conv layers).
    */
   batchNormOptions(): { training: boolean; momentum: number; eps: number } {
-    if (this.training) this.pendingBatches++;
+    if (this.training) this.countBatch();
     return this.opts();
   }
 
   forward(x: T.Tensor): T.Tensor {
-    if (this.training) this.pendingBatches++;
+    if (this.training) this.countBatch();
     return batchNorm2d(
       x,
       this.param('weight'),
@@ -55,7 +55,7 @@ export class BatchNorm2d extends Module {
 
   /** BatchNorm followed by ReLU in one kernel (DenseNet's norm-relu pairs). */
   forwardRelu(x: T.Tensor): T.Tensor {
-    if (this.training) this.pendingBatches++;
+    if (this.training) this.countBatch();
     return batchNormRelu(
       x,
       this.param('weight'),
@@ -64,6 +64,11 @@ export class BatchNorm2d extends Module {
       this.buffer('running_var'),
       this.opts(),
     );
+  }
+
+  /** Count a training batch; a replayed step (T.replayable) counts it again on every replay. */
+  private countBatch(): void {
+    T.hostEffect(() => this.pendingBatches++);
   }
 
   protected override beforeStateDict(): void {

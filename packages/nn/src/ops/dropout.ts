@@ -53,7 +53,7 @@ function applyMask(x: Tensor, m: Mask): Tensor {
   const y = empty(x.shape);
   // p = 1 drops everything; a scale of 0 keeps 0 * x finite where 1/(1-p) would be infinite.
   const scale = m.p >= 1 ? 0 : 1 / (1 - m.p);
-  const u = new Uniforms().u32(n, m.keys[0], m.keys[1], m.counter).f32(m.p, scale);
+  const u = new Uniforms().u32(n, m.keys[0], m.keys[1]).rngCounter(m.counter).f32(m.p, scale);
   runKernel(dropoutKernel, { vec }, { inputs: [x], outputs: [y], uniforms: u, workgroups: grid1d(n, WG) });
   return y;
 }

@@ -184,7 +184,7 @@ function random(dist: Dist, shape: Shape, p1: number, p2: number, options: Rando
   const counters = dist === 'normal' ? 2 * n : n;
   const { keys, counter } =
     options.seed !== undefined ? { keys: seedKeys(options.seed), counter: 0 } : nextRngBlock(counters);
-  const u = new Uniforms().u32(n, keys[0], keys[1], counter).f32(p1, p2);
+  const u = new Uniforms().u32(n, keys[0], keys[1]).rngCounter(counter).f32(p1, p2);
   runKernel(randomKernel, { dist }, { inputs: [], outputs: [t], uniforms: u, workgroups: grid1d(n, WG) });
   return t;
 }
