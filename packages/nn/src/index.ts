@@ -91,3 +91,10 @@ export { conv2dGroups, type GroupedConv2dOptions } from './ops/conv2d/conv2d-gro
 export { attention, scaledDotProductAttention, type AttentionOptions } from './ops/attention.js';
 export { fusedAttention, type FusedAttentionOptions } from './ops/attention-fused.js';
 export * from './serialization/index.js';
+export { autocast, isAutocastEnabled, halfOperand, halfGrad } from './amp/autocast.js';
+export {
+  GradScaler,
+  type GradScalerOptions,
+  type GradScalerState,
+  type ScaledOptimizer,
+} from './amp/grad-scaler.js';

@@ -147,6 +147,7 @@ export {
 } from './ops/shape-ops.js';
 export { matmul, matmulRaw, stagesBAffine, type MatmulFlags } from './ops/matmul/matmul.js';
 export { matmulAutocast } from './ops/matmul/matmul-autocast.js';
+export { roundToF16 } from './half.js';
 export type { BAffine } from './ops/matmul/matmul-texture.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { assign, writeData } from './ops/assign.js';

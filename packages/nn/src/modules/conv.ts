@@ -4,6 +4,7 @@ import { defaultLayerInit_ } from '../init.js';
 import { type IntPair } from '../ops/conv-pool.js';
 import { conv2dGroups } from '../ops/conv2d/conv2d-grouped.js';
 import { Module } from './module.js';
+import { halfGrad, halfOperand, isAutocastEnabled, maybe } from '../amp/autocast.js';
 
 export interface Conv2dLayerOptions {
   stride?: IntPair;
@@ -40,12 +41,17 @@ export class Conv2d extends Module {
 
   forward(x: T.Tensor): T.Tensor {
     const { stride, padding, dilation, groups } = this.options;
-    return conv2dGroups(x, this.param('weight'), this.optionalParam('bias'), {
-      stride: stride ?? 1,
-      padding: padding ?? 0,
-      dilation: dilation ?? 1,
-      groups: groups ?? 1,
-    });
+    const o = { stride: stride ?? 1, padding: padding ?? 0, dilation: dilation ?? 1, groups: groups ?? 1 };
+    if (isAutocastEnabled())
+      return halfGrad(
+        conv2dGroups(
+          halfOperand(x),
+          halfOperand(this.param('weight')),
+          maybe(this.optionalParam('bias'), halfOperand),
+          o,
+        ),
+      );
+    return conv2dGroups(x, this.param('weight'), this.optionalParam('bias'), o);
   }
 
   protected override extraRepr(): string {

@@ -1,6 +1,7 @@
 import * as T from '@spine/tensor';
 import { defaultLayerInit_ } from '../init.js';
 import { Module } from './module.js';
+import { halfGrad, halfOperand, isAutocastEnabled, maybe } from '../amp/autocast.js';
 
 /** y = x Wᵀ + b with W [out, in] (PyTorch's layout and default init). */
 export class Linear extends Module {
@@ -16,15 +17,24 @@ export class Linear extends Module {
   }
 
   forward(x: T.Tensor): T.Tensor {
-    const y = T.matmul(x, this.param('weight'), { transB: true });
-    const b = this.optionalParam('bias');
-    if (!b) return y;
-    const out = T.add(y, b);
-    y.dispose();
-    return out;
+    if (isAutocastEnabled())
+      return halfGrad(
+        withBias(
+          T.matmulAutocast(x, this.param('weight'), { transB: true }),
+          maybe(this.optionalParam('bias'), halfOperand),
+        ),
+      );
+    return withBias(T.matmul(x, this.param('weight'), { transB: true }), this.optionalParam('bias'));
   }
 
   protected override extraRepr(): string {
     return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.optionalParam('bias') !== null}`;
   }
+}
+
+function withBias(y: T.Tensor, b: T.Tensor | null): T.Tensor {
+  if (!b) return y;
+  const out = T.add(y, b);
+  y.dispose();
+  return out;
 }

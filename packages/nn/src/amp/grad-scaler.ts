@@ -1,0 +1,186 @@
+// Dynamic loss scaling, torch.amp.GradScaler's semantics: the loss is multiplied by the scale
+// before backward, so that small f16 gradients do not flush to zero; before the optimizer step
+// the gradients are divided by it again and checked, and a step whose gradients hold an
+// infinity or NaN is skipped and the scale halved (backoff); after `growthInterval` steps in a
+// row without one, the scale doubles (growth).
+//
+// Skipping needs the check's result on the host: step() reads one flag per step (PyTorch reads
+// it too, unless its optimizers are fused).
+import * as T from '@spine/tensor';
+import { NnError } from '../errors.js';
+
+export interface GradScalerOptions {
+  /** Default 65536 (2^16). */
+  initScale?: number;
+  /** Default 2. */
+  growthFactor?: number;
+  /** Default 0.5. */
+  backoffFactor?: number;
+  /** Steps without an overflow before the scale grows; default 2000. */
+  growthInterval?: number;
+  /** Off: scale() returns the loss, step() steps, update() does nothing (default on). */
+  enabled?: boolean;
+}
+
+/** What a GradScaler needs of an optimizer: its parameters (with `.grad`) and its update. */
+export interface ScaledOptimizer {
+  readonly paramGroups: readonly { params: readonly T.Tensor[] }[];
+  step(): void;
+}
+
+/** PyTorch's GradScaler state dict keys. */
+export interface GradScalerState {
+  scale: number;
+  growth_factor: number;
+  backoff_factor: number;
+  growth_interval: number;
+  _growth_tracker: number;
+}
+
+const WG = 64;
+
+// Outputs: the gradient (scaled in place) and the overflow flag (set to 1 by any non-finite
+// element). Words: n, 1 / scale. The gradient is read as bits, so that no fast-math assumption
+// about infinities and NaNs can hide one.
+const unscaleKernel = T.defineKernel({
+  name: 'grad-unscale-check',
+  inputs: 0,
+  outputs: 2,
+  source: () => `${T.uniformPreamble()}
+@group(0) @binding(1) var<storage, read_write> g: array<u32>;
+@group(0) @binding(2) var<storage, read_write> flag: array<atomic<u32>>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = ${T.linearIndex(WG)};
+  if (i >= pu(0u)) { return; }
+  let b = g[i];
+  if ((b & 0x7f800000u) == 0x7f800000u) {
+    atomicMax(&flag[0], 1u);
+    return;
+  }
+  g[i] = bitcast<u32>(bitcast<f32>(b) * pf(1u));
+}`,
+});
+
+export class GradScaler {
+  private scaleValue: number;
+  private readonly growthFactor: number;
+  private readonly backoffFactor: number;
+  private readonly growthInterval: number;
+  readonly enabled: boolean;
+  private growthTracker = 0;
+  /** Per optimizer: the overflow flag of its unscaled gradients this step. */
+  private readonly found = new Map<ScaledOptimizer, T.Tensor>();
+  /** Whether any optimizer's gradients overflowed this step (known after step()). */
+  private overflowed: boolean | null = null;
+  private skipped: boolean | null = null;
+
+  constructor(o: GradScalerOptions = {}) {
+    this.scaleValue = o.initScale ?? 65536;
+    this.growthFactor = o.growthFactor ?? 2;
+    this.backoffFactor = o.backoffFactor ?? 0.5;
+    this.growthInterval = o.growthInterval ?? 2000;
+    this.enabled = o.enabled ?? true;
+    if (!(this.scaleValue > 0) || !Number.isFinite(this.scaleValue))
+      throw new NnError(`GradScaler: initScale must be a positive number, got ${this.scaleValue}`);
+    if (!(this.growthFactor > 1)) throw new NnError(`GradScaler: growthFactor must be > 1, got ${this.growthFactor}`);
+    if (!(this.backoffFactor > 0 && this.backoffFactor < 1))
+      throw new NnError(`GradScaler: backoffFactor must be in (0, 1), got ${this.backoffFactor}`);
+    if (!Number.isInteger(this.growthInterval) || this.growthInterval < 1)
+      throw new NnError(`GradScaler: growthInterval must be a positive integer, got ${this.growthInterval}`);
+  }
+
+  /** The current scale (1 when disabled). */
+  getScale(): number {
+    return this.enabled ? this.scaleValue : 1;
+  }
+
+  /** loss · scale (differentiable; the loss itself when disabled): backward() of it gives scaled gradients. */
+  scale(loss: T.Tensor): T.Tensor {
+    return this.enabled ? T.mul(loss, this.scaleValue) : loss;
+  }
+
+  /**
+   * Divide the optimizer's gradients by the scale, in place, and record whether any is not
+   * finite. At most once per optimizer between updates (call it before clipping gradients).
+   */
+  unscale_(optimizer: ScaledOptimizer): void {
+    if (!this.enabled) return;
+    if (this.found.has(optimizer))
+      throw new NnError('GradScaler.unscale_: already called for this optimizer since the last update()');
+    const flag = T.zeros([1], 'i32').keep();
+    const inv = 1 / this.scaleValue;
+    for (const group of optimizer.paramGroups)
+      for (const p of group.params) {
+        const g = p.grad;
+        if (!g || g.size === 0) continue;
+        T.runKernel(
+          unscaleKernel,
+          {},
+          {
+            inputs: [],
+            outputs: [g, flag],
+            uniforms: new T.Uniforms().u32(g.size).f32(inv),
+            workgroups: T.grid1d(g.size, WG),
+          },
+        );
+      }
+    this.found.set(optimizer, flag);
+  }
+
+  /**
+   * Unscale (unless unscale_ ran) and step the optimizer unless a gradient is not finite.
+   * Resolves to whether it stepped.
+   */
+  async step(optimizer: ScaledOptimizer): Promise<boolean> {
+    if (!this.enabled) {
+      optimizer.step();
+      return true;
+    }
+    if (!this.found.has(optimizer)) this.unscale_(optimizer);
+    const overflow = (await this.found.get(optimizer)!.item()) !== 0;
+    this.overflowed = (this.overflowed ?? false) || overflow;
+    if (!overflow) optimizer.step();
+    return !overflow;
+  }
+
+  /** Adjust the scale after this step's step() calls: back off on an overflow, grow after a run without. */
+  update(): void {
+    if (!this.enabled) return;
+    if (this.overflowed === null)
+      throw new NnError('GradScaler.update: no step() since the last update(); call step(optimizer) first');
+    if (this.overflowed) {
+      this.scaleValue *= this.backoffFactor;
+      this.growthTracker = 0;
+    } else if (++this.growthTracker === this.growthInterval) {
+      this.scaleValue *= this.growthFactor;
+      this.growthTracker = 0;
+    }
+    this.skipped = this.overflowed;
+    this.overflowed = null;
+    for (const flag of this.found.values()) flag.dispose();
+    this.found.clear();
+  }
+
+  /** Whether the step that the last update() closed was skipped for an overflow (null before one). */
+  get lastStepSkipped(): boolean | null {
+    return this.skipped;
+  }
+
+  stateDict(): GradScalerState {
+    return {
+      scale: this.scaleValue,
+      growth_factor: this.growthFactor,
+      backoff_factor: this.backoffFactor,
+      growth_interval: this.growthInterval,
+      _growth_tracker: this.growthTracker,
+    };
+  }
+
+  /** Restore the scale and the count of steps since the last overflow (the factors are this scaler's own). */
+  loadStateDict(state: Pick<GradScalerState, 'scale' | '_growth_tracker'>): void {
+    if (!(state.scale > 0)) throw new NnError(`GradScaler.loadStateDict: scale must be positive, got ${state.scale}`);
+    this.scaleValue = state.scale;
+    this.growthTracker = state._growth_tracker;
+  }
+}
