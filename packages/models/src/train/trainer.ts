@@ -25,6 +25,7 @@ import {
   type RunStore,
 } from './checkpoint-format.js';
 import { TrainingError } from './errors.js';
+import { mixedPrecisionStep } from './mixed-step.js';
 import type { EpochMetrics } from './history.js';
 import { StopRequest, type StopSource } from './interrupt.js';
 import type { StopSignal } from './interrupt-signals.js';
@@ -84,6 +85,12 @@ export interface TrainCommonOptions {
    * change every step) keep recording.
    */
   replaySteps?: boolean;
+  /**
+   * 'mixed': the forward pass under autocast (Conv2d and Linear with f16 operands and f32 sums;
+   * batch norm, the loss, parameters and optimizer state f32) with dynamic loss scaling, steps
+   * skipped on overflow (mixed-step.ts); needs the device feature 'shader-f16'. Default 'f32'.
+   */
+  precision?: 'f32' | 'mixed';
   /** Per-class loss weights [female, male], as CrossEntropyLoss(weight=...). */
   classWeights?: readonly number[];
   labelSmoothing?: number;
@@ -126,6 +133,8 @@ export interface TrainResult {
   best: CheckpointMeta['best'];
   resumedFrom?: { epoch: number; batch: number };
   checkpointDir: string;
+  /** Steps replayed, steps captured, and why the last capture could not be replayed (or null). */
+  stepReplay: { replays: number; captures: number; reason: string | null };
 }
 
 interface RunState {
@@ -175,8 +184,12 @@ export async function trainInStore(o: StoreTrainOptions): Promise<TrainResult> {
     best: st.best,
     ...(resumedFrom ? { resumedFrom } : {}),
     checkpointDir: o.store.checkpoints,
+    stepReplay: step.status(),
   });
-  const step = trainingStep(o.model, o.optimizer, ce, o.replaySteps ?? true);
+  const step =
+    o.precision === 'mixed'
+      ? mixedPrecisionStep(o.model, o.optimizer, ce, correctCount)
+      : trainingStep(o.model, o.optimizer, ce, o.replaySteps ?? true);
   try {
     while (st.epoch < o.epochs) {
       if (stop.requested) return result('interrupted');
@@ -255,7 +268,7 @@ async function runEpoch(
       st.step++;
       const x = T.tensor(b.images, [...b.shape]);
       const y = T.tensor(b.labels);
-      const [loss, hits] = step.run(x, y);
+      const [loss, hits] = await step.run(x, y);
       sums.add(loss, hits, n);
       hits.dispose();
       x.dispose();
@@ -337,7 +350,8 @@ async function runEpoch(
 
 interface TrainingStep {
   /** One step on a batch: the mean loss and the number of correct predictions (new tensors). */
-  run(x: T.Tensor, y: T.Tensor): [T.Tensor, T.Tensor];
+  run(x: T.Tensor, y: T.Tensor): [T.Tensor, T.Tensor] | Promise<[T.Tensor, T.Tensor]>;
+  status(): TrainResult['stepReplay'];
   dispose(): void;
 }
 
@@ -358,12 +372,21 @@ function trainingStep(model: Module, optimizer: SGD, ce: CrossEntropyOptions, re
     optimizer.zeroGrad();
     return out;
   };
-  if (!replay) return { run: record, dispose: () => {} };
+  if (!replay)
+    return {
+      run: record,
+      status: () => ({ replays: 0, captures: 0, reason: 'replaySteps is off' }),
+      dispose: () => {},
+    };
   const replayable = T.replayable((x, y) => record(x!, y!));
   return {
     run: (x, y) => {
       const key = `${model.training}|${JSON.stringify(optimizer.paramGroups.map(({ params: _, ...options }) => options))}`;
       return replayable.run([x, y], key) as [T.Tensor, T.Tensor];
+    },
+    status: () => {
+      const { replays, captures, reason } = replayable.status;
+      return { replays, captures, reason };
     },
     dispose: () => replayable.dispose(),
   };
@@ -383,13 +406,12 @@ class Accumulators {
     this.correct = T.tensor([correct0]).keep();
   }
   add(meanLoss: T.Tensor, hits: T.Tensor, n: number): void {
-    T.noGrad(() => {
-      const loss = T.add(this.loss, T.mul(T.detach(meanLoss), n)).keep();
-      const correct = T.add(this.correct, hits).keep();
-      this.dispose();
-      this.loss = loss;
-      this.correct = correct;
-    });
+    const [loss, correct] = T.noGrad(() =>
+      T.scope(() => [T.add(this.loss, T.mul(T.detach(meanLoss), n)).keep(), T.add(this.correct, hits).keep()]),
+    );
+    this.dispose();
+    this.loss = loss!;
+    this.correct = correct!;
   }
   async read(): Promise<[number, number]> {
     return [(await this.loss.data())[0]!, (await this.correct.data())[0]!];

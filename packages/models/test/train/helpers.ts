@@ -5,8 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import * as T from '@spine/tensor';
 import { SGD, StepLR } from '@spine/nn';
+import { readSafetensorsFile } from '@spine/nn/node';
 import type { DatasetRecord } from '../../src/data/dataset.js';
 import { DataLoader } from '../../src/data/loader.js';
+import { checkpointDir, readCheckpointMeta, type CheckpointMeta } from '../../src/train/index.js';
 import { PAPER_SEQCNN, SequentialCNN, type SequentialCnnConfig } from '../../src/models/sequential-cnn.js';
 
 // The bundled child process of interrupt.test.ts lives elsewhere, so it is told the path.
@@ -103,5 +105,27 @@ export function setup(
       await valLoader.close();
       model.dispose();
     },
+  };
+}
+
+/** Every tensor of a checkpoint, and its sidecar without the wall-clock fields. */
+export async function snapshot(runDir: string, name: 'last' | 'best' = 'last') {
+  const meta = (await readCheckpointMeta(runDir, name))!;
+  const { tensors } = await readSafetensorsFile(join(checkpointDir(runDir), meta.tensors));
+  const timeless = (m: CheckpointMeta) => ({
+    ...m,
+    tensors: undefined,
+    savedAt: undefined,
+    partial: m.partial ? { ...m.partial, seconds: undefined } : null,
+    history: m.history.map((h) => ({ ...h, seconds: undefined, imagesPerSecond: undefined })),
+  });
+  return {
+    meta: timeless(meta),
+    tensors: new Map(
+      [...tensors].map(([k, v]) => [
+        k,
+        { shape: v.shape, bytes: Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength).toString('base64') },
+      ]),
+    ),
   };
 }

@@ -3,15 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { readSafetensorsFile } from '@spine/nn/node';
 import {
-  checkpointDir,
   readCheckpointMeta,
   train,
-  type CheckpointMeta,
   type TrainOptions,
 } from '../../src/train/index.js';
-import { sampleRecords, setup, type Setup } from './helpers.js';
+import { sampleRecords, setup, snapshot, type Setup } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'spine-resume-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -45,28 +42,6 @@ async function run(s: Setup, runDir: string, epochs: number, extra: Partial<Trai
   }
 }
 const fresh = (initSeed = 7) => setup(trainSet, valSet, { initSeed, augment: true });
-
-/** Every tensor of a checkpoint, and its sidecar without the wall-clock fields. */
-async function snapshot(runDir: string, name: 'last' | 'best' = 'last') {
-  const meta = (await readCheckpointMeta(runDir, name))!;
-  const { tensors } = await readSafetensorsFile(join(checkpointDir(runDir), meta.tensors));
-  const timeless = (m: CheckpointMeta) => ({
-    ...m,
-    tensors: undefined,
-    savedAt: undefined,
-    partial: m.partial ? { ...m.partial, seconds: undefined } : null,
-    history: m.history.map((h) => ({ ...h, seconds: undefined, imagesPerSecond: undefined })),
-  });
-  return {
-    meta: timeless(meta),
-    tensors: new Map(
-      [...tensors].map(([k, v]) => [
-        k,
-        { shape: v.shape, bytes: Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength).toString('base64') },
-      ]),
-    ),
-  };
-}
 
 describe('exact resume', () => {
   const full = join(root, 'full');

@@ -1,0 +1,58 @@
+// The trainer replays its steps (T.replayable): a run with replay must end bit for bit where a
+// run that records every step ends (weights, momentum, batch norm statistics and counts,
+// metrics), through dropout, batch norm, two parameter groups and a learning rate that changes.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as T from '@spine/tensor/node';
+import { train, type TrainResult } from '../../src/train/index.js';
+import { sampleRecords, setup, snapshot } from './helpers.js';
+
+const root = mkdtempSync(join(tmpdir(), 'spine-replay-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+beforeAll(async () => {
+  await T.ready();
+});
+
+// 24 films in 6 batches of 4: a replay is ready after the third step and serves the rest.
+const trainSet = sampleRecords(12);
+const valSet = sampleRecords(4, 12);
+
+async function run(runDir: string, replaySteps: boolean): Promise<TrainResult> {
+  const s = setup(trainSet, valSet, { batchSize: 4, augment: true, stepSize: 1, config: { batchNorm: true } });
+  try {
+    return await train({
+      model: s.model,
+      optimizer: s.optimizer,
+      scheduler: s.scheduler,
+      trainLoader: s.trainLoader,
+      valLoader: s.valLoader,
+      epochs: 3,
+      runDir,
+      lossEvery: 2,
+      config: { test: 'replay' },
+      stopSignals: [],
+      replaySteps,
+    });
+  } finally {
+    for (const b of s.optimizer.stateDict().momentumBuffers.values()) b.dispose();
+    await s.close();
+  }
+}
+
+describe('trainer step replay', () => {
+  it('a replayed run ends bit for bit where a recorded run ends', async () => {
+    const recorded = await run(join(root, 'recorded'), false);
+    const replayed = await run(join(root, 'replayed'), true);
+    expect(recorded.stepReplay.replays).toBe(0);
+    // Each epoch has a new learning rate (StepLR every epoch): two captures, then replays.
+    expect(replayed.stepReplay).toMatchObject({ reason: null, captures: 6 });
+    expect(replayed.stepReplay.replays).toBe(18 - 6 - 1);
+    const [a, b] = [await snapshot(join(root, 'recorded')), await snapshot(join(root, 'replayed'))];
+    expect([...b.tensors.keys()]).toEqual([...a.tensors.keys()]);
+    expect([...a.tensors.keys()].some((k) => k.endsWith('num_batches_tracked'))).toBe(true);
+    for (const [k, v] of a.tensors) expect(b.tensors.get(k), k).toEqual(v);
+    expect(b.meta).toEqual(a.meta);
+  });
+});
