@@ -32,8 +32,8 @@ import {
 } from './conv2d/conv2d.js';
 import {
   winogradConvKeep,
+  winogradGrads,
   winogradTile,
-  winogradWeights,
   winogradWgrad,
   type WinogradShape,
 } from './conv2d/conv2d-winograd.js';
@@ -62,9 +62,7 @@ const fusedOp = defineOp({
     // the graph node frees them with everything else it saved.
     const stats = batchNormStatsForward('batchNormReluConv2d', ctx, x, weight, bias, rm, rv, bn);
     const keep = keepV && w.requiresGrad && ctx.recording;
-    const { y, v } = scope(() =>
-      winogradConvKeep(x, winogradWeights(w, false, winogradTile(g.oh, g.ow)), null, shapeOf(g), stats, keep),
-    );
+    const { y, v } = scope(() => winogradConvKeep(x, w, false, null, shapeOf(g), stats, keep));
     stats.dispose();
     ctx.save(w);
     if (v) {
@@ -78,10 +76,14 @@ const fusedOp = defineOp({
     const [x, stats, w, v] = ctx.saved as [Tensor, Tensor, Tensor, Tensor | undefined];
     const g = ctx.geometry as ConvGeometry;
     return scope(() => {
-      const da = convDgrad(gy, w, g); // the gradient at relu(BN(x)), by Winograd too
-      const dw = ctx.needW
-        ? winogradWgrad(x, gy, shapeOf(g), winogradTile(g.oh, g.ow), stats, ctx.keptV ? v! : null)
-        : null;
+      // da: the gradient at relu(BN(x)), by Winograd too.
+      const keptV = ctx.keptV ? v! : null;
+      if (ctx.needW && g.ph === 1 && g.pw === 1) {
+        const { da, dw } = winogradGrads(x, gy, w, shapeOf(g), stats, keptV);
+        return bnReluGrads(ctx, x, stats, da, dw);
+      }
+      const da = convDgrad(gy, w, g);
+      const dw = ctx.needW ? winogradWgrad(x, gy, shapeOf(g), winogradTile(g.oh, g.ow), stats, keptV) : null;
       return bnReluGrads(ctx, x, stats, da, dw);
     });
   },

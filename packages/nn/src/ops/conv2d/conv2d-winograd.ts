@@ -11,16 +11,17 @@
 // Numerics: the transforms only add, subtract and scale, so results differ from the direct sum
 // by rounding: F(2x2) a few ulps of the partial sums, F(4x4) more (its transforms scale by up to
 // 8 and 1/24); test/ops/conv2d/conv2d-winograd.test.ts checks both against float64.
-import { add, empty, grid1d, matmulRaw, runKernel, scope, Uniforms, type Tensor } from '@spine/tensor';
+import { add, empty, grid1d, matmulRaw, runKernel, scope, TensorError, Uniforms, type Tensor } from '@spine/tensor';
 import {
   alphaOf,
+  backwardTransformsKernel,
   gradOutputKernel,
   inputKernel,
+  inputWeightsKernel,
   outputKernel,
   TILES_PER_LANE,
   WG,
   weightGradKernel,
-  weightKernel,
   type WinogradTile,
 } from './winograd-transforms.js';
 
@@ -55,19 +56,6 @@ export function winogradTile(oh: number, ow: number): WinogradTile {
   return cost(4) < cost(2) ? 4 : 2;
 }
 
-/** The α² transformed 3x3 kernels, [α², R, K]; `flip` for the data gradient (see weightKernel). */
-export function winogradWeights(w: Tensor, flip: boolean, m: WinogradTile): Tensor {
-  const [oc, ic] = w.shape as [number, number];
-  const [R, K] = flip ? [ic, oc] : [oc, ic];
-  const u = empty([alphaOf(m) ** 2, R, K]);
-  runKernel(
-    weightKernel,
-    { m, flip },
-    { inputs: [w], outputs: [u], uniforms: new Uniforms().u32(R * K, R, K), workgroups: grid1d(R * K, WG) },
-  );
-  return u;
-}
-
 /** Floats each of the V and M intermediates may take per chunk (32 MiB), well under binding limits. */
 const CHUNK_FLOATS = 8 * 1024 * 1024;
 let chunkFloats = CHUNK_FLOATS;
@@ -86,6 +74,11 @@ export interface WinogradShape {
   ow: number;
 }
 
+/** Tile groups per chunk whose intermediates of `channels` stay under the chunk budget (one at the least). */
+function groupsPerChunk(m: WinogradTile, channels: number): number {
+  return Math.max(1, Math.floor(chunkFloats / (alphaOf(m) ** 2 * channels * TILES_PER_LANE)));
+}
+
 /**
  * Run `body(gc, words)` over the tile groups of an output in chunks of gc groups whose
  * intermediates (α² x channels x columns) stay under the chunk budget, one group of
@@ -100,7 +93,7 @@ function forChunks(
 ): void {
   const { tH, tW, txg } = tileGroups(m, s.oh, s.ow);
   const groups = n * tH * txg;
-  const perChunk = Math.max(1, Math.floor(chunkFloats / (alphaOf(m) ** 2 * channels * TILES_PER_LANE)));
+  const perChunk = groupsPerChunk(m, channels);
   for (let g0 = 0; g0 < groups; g0 += perChunk) {
     const gc = Math.min(perChunk, groups - g0);
     // tH, tW, groups per row, g0, Gc.
@@ -108,9 +101,17 @@ function forChunks(
   }
 }
 
+/** A convolution's 3x3 weights [OC, IC, 3, 3] and their transform U [α², R, K] to write. */
+interface WeightsToTransform {
+  w: Tensor;
+  flip: boolean;
+  u: Tensor;
+}
+
 /**
  * V [α², C, gc · TILES_PER_LANE] of x's tile groups g0 .. g0 + gc - 1; of relu(BN(x)) when the
- * BN statistics are given (inputKernel's bnRelu).
+ * BN statistics are given (inputKernel's bnRelu). With `weights`, the weights' transform runs
+ * in the same dispatch (inputWeightsKernel).
  */
 function inputTransform(
   x: Tensor,
@@ -119,33 +120,88 @@ function inputTransform(
   gc: number,
   words: number[],
   bnStats: Tensor | null,
+  weights: WeightsToTransform | null = null,
 ): Tensor {
   const [, c, h, w] = x.shape as [number, number, number, number];
   const v = empty([alphaOf(m) ** 2, c, gc * TILES_PER_LANE]);
   const u = new Uniforms().u32(c * gc, c, h, w, ...words, s.ph, s.pw);
   const inputs = bnStats ? [x, bnStats] : [x];
+  if (!weights) {
+    runKernel(
+      inputKernel,
+      { m, ...(bnStats ? { bnRelu: true } : {}) },
+      { inputs, outputs: [v], uniforms: u, workgroups: grid1d(c * gc, WG) },
+    );
+    return v;
+  }
+  const [, R, K] = weights.u.shape as [number, number, number];
+  u.u32(R * K, R, K);
   runKernel(
-    inputKernel,
-    { m, ...(bnStats ? { bnRelu: true } : {}) },
-    { inputs, outputs: [v], uniforms: u, workgroups: grid1d(c * gc, WG) },
+    inputWeightsKernel,
+    { m, bnRelu: bnStats !== null, flip: weights.flip },
+    {
+      inputs: [...inputs, weights.w],
+      outputs: [v, weights.u],
+      uniforms: u,
+      workgroups: grid1d(c * gc + R * K, WG),
+    },
   );
   return v;
 }
 
+/** The α² transformed kernels' tensor for w [OC, IC, 3, 3]: [α², R, K], R and K swapped by `flip`. */
+function transformedWeights(w: Tensor, flip: boolean, m: WinogradTile): Tensor {
+  const [oc, ic] = w.shape as [number, number];
+  return empty(flip ? [alphaOf(m) ** 2, ic, oc] : [alphaOf(m) ** 2, oc, ic]);
+}
+
+/** Y [N, R, OH, OW] tiles of the chunk from the products prod [α², R, gc · TILES_PER_LANE] (+ bias). */
+function outputTransform(
+  prod: Tensor,
+  y: Tensor,
+  bias: Tensor | null,
+  m: WinogradTile,
+  s: WinogradShape,
+  gc: number,
+  words: number[],
+): void {
+  const r = y.shape[1]!;
+  const uo = new Uniforms().u32(r * gc, r, s.oh, s.ow, ...words);
+  runKernel(
+    outputKernel,
+    { m, bias: bias !== null },
+    { inputs: bias ? [prod, bias] : [prod], outputs: [y], uniforms: uo, workgroups: grid1d(r * gc, WG) },
+  );
+}
+
+/** dw [R, K, 3, 3] from the α² weight-gradient products du [α², R, K]. */
+function weightGradTransform(du: Tensor, m: WinogradTile): Tensor {
+  const [, r, c] = du.shape as [number, number, number];
+  const dw = empty([r, c, 3, 3]);
+  runKernel(
+    weightGradKernel,
+    { m },
+    { inputs: [du], outputs: [dw], uniforms: new Uniforms().u32(r * c, r, c), workgroups: grid1d(r * c, WG) },
+  );
+  return dw;
+}
+
 /**
- * y[n, r] = Σ_k conv3x3(x[n, k], kernel(r, k)) + bias[r] at stride 1, the kernels given
- * transformed (`winogradWeights`, [α², R, K]; α² = 16 for F(2x2), 36 for F(4x4)). x is
- * [N, K, H, W]; the result [N, R, OH, OW]. With `bnStats` (batchnorm.ts's per-channel stats),
- * the convolution is of relu(BN(x)), applied as the input transform reads x.
+ * y[n, r] = Σ_k conv3x3(x[n, k], w[r, k]) + bias[r] at stride 1, or with `flip` the data
+ * gradient's convolution, of w[k, r] turned by 180°. x is [N, K, H, W]; the result
+ * [N, R, OH, OW]. The weights are transformed (F(winogradTile(OH, OW))) in the dispatch of the
+ * first chunk's input transform. With `bnStats` (batchnorm.ts's per-channel stats), the
+ * convolution is of relu(BN(x)), applied as the input transform reads x.
  */
 export function winogradConv(
   x: Tensor,
-  u: Tensor,
+  w: Tensor,
+  flip: boolean,
   bias: Tensor | null,
   s: WinogradShape,
   bnStats: Tensor | null = null,
 ): Tensor {
-  const { y } = winogradConvKeep(x, u, bias, s, bnStats, false);
+  const { y } = winogradConvKeep(x, w, flip, bias, s, bnStats, false);
   return y;
 }
 
@@ -155,34 +211,31 @@ export function winogradConv(
  */
 export function winogradConvKeep(
   x: Tensor,
-  u: Tensor,
+  w: Tensor,
+  flip: boolean,
   bias: Tensor | null,
   s: WinogradShape,
   bnStats: Tensor | null,
   keepV: boolean,
 ): { y: Tensor; v: Tensor | null } {
-  const m: WinogradTile = u.shape[0] === 16 ? 2 : 4;
+  const m = winogradTile(s.oh, s.ow);
+  const u = transformedWeights(w, flip, m);
   const [n, c] = x.shape as [number, number];
   const r = u.shape[1]!;
   const y = empty([n, r, s.oh, s.ow]);
   let chunks = 0;
   let kept: Tensor | null = null;
   forChunks(m, Math.max(c, r), s, n, (gc, words) => {
-    chunks++;
+    const weights = chunks++ === 0 ? { w, flip, u } : null;
     const v = scope(() => {
-      const vt = inputTransform(x, m, s, gc, words, bnStats);
-      const prod = matmulRaw(u, vt);
-      const uo = new Uniforms().u32(r * gc, r, s.oh, s.ow, ...words);
-      runKernel(
-        outputKernel,
-        { m, bias: bias !== null },
-        { inputs: bias ? [prod, bias] : [prod], outputs: [y], uniforms: uo, workgroups: grid1d(r * gc, WG) },
-      );
+      const vt = inputTransform(x, m, s, gc, words, bnStats, weights);
+      outputTransform(matmulRaw(u, vt), y, bias, m, s, gc, words);
       return keepV ? vt : null;
     });
     kept?.dispose();
     kept = v;
   });
+  u.dispose();
   if (chunks > 1) {
     (kept as Tensor | null)?.dispose();
     kept = null;
@@ -191,7 +244,61 @@ export function winogradConvKeep(
 }
 
 /**
- * The weight gradient of y = winogradConv(x, winogradWeights(w, false, m), ·, s) (keptV: the
+ * Both gradients of y = winogradConv(x, w, false, null, s, bnStats) at padding 1 (s.ph = s.pw
+ * = 1), where the data gradient's output tiles are the weight gradient's: the upstream
+ * gradient's two transforms and the flipped weights' in one dispatch, then each gradient's
+ * product and inverse transform. `da` is the gradient at the convolution's input (at
+ * relu(BN(x)) with bnStats); keptV as in winogradWgrad. Intermediates of more than one chunk
+ * take winogradConv (flipped) and winogradWgrad.
+ */
+export function winogradGrads(
+  x: Tensor,
+  gy: Tensor,
+  w: Tensor,
+  s: WinogradShape,
+  bnStats: Tensor | null = null,
+  keptV: Tensor | null = null,
+): { da: Tensor; dw: Tensor } {
+  const [n, c, h, wd] = x.shape as [number, number, number, number];
+  const r = gy.shape[1]!;
+  const m = winogradTile(s.oh, s.ow);
+  const { tH, tW, txg } = tileGroups(m, s.oh, s.ow);
+  const gc = n * tH * txg;
+  if (s.ph !== 1 || s.pw !== 1)
+    throw new TensorError(
+      `winogradGrads: padding ${s.ph}x${s.pw}; this looks like a bug (only padding 1 shares tiles)`,
+    );
+  if (gc > groupsPerChunk(m, Math.max(c, r))) {
+    return {
+      da: winogradConv(gy, w, true, null, { ph: 1, pw: 1, oh: h, ow: wd }),
+      dw: winogradWgrad(x, gy, s, m, bnStats, keptV),
+    };
+  }
+  return scope(() => {
+    const words = [tH, tW, txg, 0, gc];
+    const a2 = alphaOf(m) ** 2;
+    const vg = empty([a2, r, gc * TILES_PER_LANE]);
+    const dm = empty([a2, r, gc * TILES_PER_LANE]);
+    const uf = transformedWeights(w, true, m);
+    // Words: the input transform's of gy (padding 1), the grad-output transform's, the weights'.
+    const u = new Uniforms()
+      .u32(r * gc, r, s.oh, s.ow, ...words, 1, 1)
+      .u32(r * gc, r, s.oh, s.ow, ...words)
+      .u32(c * r, c, r);
+    runKernel(
+      backwardTransformsKernel,
+      { m },
+      { inputs: [gy, w], outputs: [vg, dm, uf], uniforms: u, workgroups: grid1d(2 * r * gc + c * r, WG) },
+    );
+    const da = empty([n, c, h, wd]);
+    outputTransform(matmulRaw(uf, vg), da, null, m, { ph: 1, pw: 1, oh: h, ow: wd }, gc, words);
+    const du = matmulRaw(dm, keptV ?? inputTransform(x, m, s, gc, words, bnStats), false, true);
+    return { da, dw: weightGradTransform(du, m) };
+  });
+}
+
+/**
+ * The weight gradient of y = winogradConv(x, w, false, ·, s) (keptV: the
  * forward's V from winogradConvKeep, used instead of transforming x again):
  * dw [R, K, 3, 3] from x [N, K, H, W] and the upstream gradient gy [N, R, OH, OW]. The
  * adjoint of the forward, step by step: dU[ξ] = Σ over tiles dM[ξ] · V[ξ]^T (α² GEMMs of
@@ -222,12 +329,7 @@ export function winogradWgrad(
     du?.dispose();
     du = sum;
   });
-  const dw = empty([r, c, 3, 3]);
-  runKernel(
-    weightGradKernel,
-    { m },
-    { inputs: [du!], outputs: [dw], uniforms: new Uniforms().u32(r * c, r, c), workgroups: grid1d(r * c, WG) },
-  );
+  const dw = weightGradTransform(du!, m);
   (du as Tensor | null)?.dispose();
   return dw;
 }

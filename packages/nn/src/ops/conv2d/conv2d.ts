@@ -31,7 +31,7 @@ import { packWeights, pixelMajor, spread } from './conv2d-layout.js';
 import { convWgradKernel } from './conv2d-wgrad-kernel.js';
 import { convWgradKLanesKernel, type KLaneTiles } from './conv2d-wgrad-klane-kernel.js';
 import { im2colApplies, im2colConv, im2colWgrad } from './conv2d-im2col.js';
-import { winogradConv, winogradTile, winogradWeights, winogradWgrad } from './conv2d-winograd.js';
+import { winogradConv, winogradGrads, winogradTile, winogradWgrad } from './conv2d-winograd.js';
 
 export type IntPair = number | readonly [number, number];
 
@@ -308,7 +308,7 @@ export function convDgrad(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
     }
     // Stride 1: the same 3x3 convolution shape (padding 2 - p), so Winograd serves it too.
     if (g.ph <= 2 && g.pw <= 2 && winogradApplies(g.kh, g.kw, [g.sh, g.sw], [g.dh, g.dw], g.oc, g.c)) {
-      return winogradConv(gy, winogradWeights(w, true, winogradTile(g.h, g.w)), null, {
+      return winogradConv(gy, w, true, null, {
         ph: 2 - g.ph,
         pw: 2 - g.pw,
         oh: g.h,
@@ -426,7 +426,7 @@ const convOp = defineOp({
     const xp = winograd || im2col ? x : padInput(x, g);
     const y = winograd
       ? scope(() =>
-          winogradConv(x, winogradWeights(w, false, winogradTile(g.oh, g.ow)), b, {
+          winogradConv(x, w, false, b, {
             ph: g.ph,
             pw: g.pw,
             oh: g.oh,
@@ -462,7 +462,12 @@ const convOp = defineOp({
         : ctx.im2col
           ? im2colWgrad(x, gy, g)
           : convWgrad(x, gy, g);
-    const out: (Tensor | null)[] = [w ? convDgrad(gy, w, g) : null, xp ? wgrad(xp) : null];
+    // Both gradients of a padding-1 Winograd convolution share their transforms' dispatch.
+    const both = ctx.winograd && w && xp && g.ph === 1 && g.pw === 1;
+    const grads = both ? winogradGrads(xp, gy, w, { ph: 1, pw: 1, oh: g.oh, ow: g.ow }) : null;
+    const out: (Tensor | null)[] = grads
+      ? [grads.da, grads.dw]
+      : [w ? convDgrad(gy, w, g) : null, xp ? wgrad(xp) : null];
     if (ctx.hasBias) out.push(needB ? sum(gy, [0, 2, 3]) : null);
     return out;
   },

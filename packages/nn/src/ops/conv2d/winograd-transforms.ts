@@ -9,6 +9,12 @@
 //   grad-output  dM = A dY A^T, the adjoint of output (weight gradient)
 //   weight-grad  dw = G^T dU G, the adjoint of weights
 //
+// The weights, input and grad-output transforms are generated as parts that one kernel runs
+// in turn over one invocation range (partsSource): a convolution's input and weight transforms
+// take one dispatch (inputWeightsKernel), and a padding-1 convolution's backward transforms
+// (the upstream gradient's input and grad-output transforms, the flipped weights') one more
+// (backwardTransformsKernel).
+//
 // Tiles are grouped TILES_PER_LANE along a row: one invocation transforms a group and writes
 // one vec4 per ξ (the GEMM's 4-column loads line up with it); neighbouring patches share the
 // columns they overlap. Out-of-image reads are the zero padding; tiles past the row end are
@@ -104,10 +110,50 @@ const ENTRY = [
   `  let i = ${linearIndex(WG)};`,
 ];
 
-function head(): string {
-  return `${uniformPreamble()}
-@group(0) @binding(1) var<storage, read> src: array<f32>;
-`;
+/** A transform as a part of a kernel: its storage bindings, uniform words and statements. */
+interface TransformPart {
+  /** Read-only storage bindings, [name, element type]; parts that name the same one share it. */
+  reads: [string, string][];
+  /** Written storage bindings, bound after every part's reads. */
+  writes: [string, string][];
+  /** Uniform words the part reads, word 0 its invocation count. */
+  words: number;
+  /** Statements for invocation `i`, its words read as pu(k)/pi(k) from its own word 0. */
+  body: string[];
+}
+
+/** WGSL of a kernel made of `parts` in turn over one invocation range, words in that order. */
+function partsSource(parts: readonly TransformPart[]): string {
+  const reads = new Map<string, string>();
+  for (const p of parts) for (const [name, type] of p.reads) reads.set(name, type);
+  const decls = [...reads, ...parts.flatMap((p) => p.writes)].map(
+    ([name, type], b) =>
+      `@group(0) @binding(${b + 1}) var<storage, ${b < reads.size ? 'read' : 'read_write'}> ${name}: array<${type}>;`,
+  );
+  const L = [uniformPreamble(), ...decls];
+  if (parts.length === 1) {
+    L.push(...ENTRY, ...parts[0]!.body, '}');
+    return L.join('\n');
+  }
+  // Each part in a function of its own, its word k read from the part's offset + k; invocation
+  // i of the kernel is the first part's i, or the next part's i less the first's count, ...
+  let offset = 0;
+  const starts: number[] = [];
+  parts.forEach((p, k) => {
+    starts.push(offset);
+    const body = p.body.map((line) =>
+      line.replace(/\bp([uif])\((\d+)u\)/g, (_, t: string, w: string) => `p${t}(${Number(w) + offset}u)`),
+    );
+    L.push(`fn part${k}(i: u32) {`, ...body, '}');
+    offset += p.words;
+  });
+  L.push(...ENTRY.slice(0, 2), `  var i = ${linearIndex(WG)};`);
+  parts.forEach((_, k) => {
+    if (k === parts.length - 1) L.push(`  part${k}(i);`);
+    else L.push(`  if (i < pu(${starts[k]}u)) { part${k}(i); return; }`, `  i -= pu(${starts[k]}u);`);
+  });
+  L.push('}');
+  return L.join('\n');
 }
 
 /** Tile-group coordinates from the linear index; words 6-8 are groups per row, g0, Gc. */
@@ -126,41 +172,35 @@ function groupCoordinates(channel: string): string[] {
  * `flip` (the data gradient, a convolution of the upstream gradient): g[i][j] = w[k, r, 2-i, 2-j].
  * Words: total (R*K), R, K.
  */
-export const weightKernel = defineKernel<{ m: WinogradTile; flip: boolean }>({
-  name: 'nn_winograd_weights',
-  inputs: 1,
-  outputs: 1,
-  source: ({ m, flip }) => {
-    const { G } = matricesOf(m);
-    const a = alphaOf(m);
-    const L = [head(), '@group(0) @binding(2) var<storage, read_write> U: array<f32>;', ...ENTRY];
-    L.push('  let R = pu(1u); let K = pu(2u);');
-    L.push('  if (i >= pu(0u)) { return; }');
-    L.push('  let k = i % K; let r = i / K;');
-    L.push(flip ? '  let base = (k * R + r) * 9u;' : '  let base = (r * K + k) * 9u;');
-    for (const x of range(3))
-      for (const y of range(3)) L.push(`  let g${x}${y} = src[base + ${flip ? (2 - x) * 3 + (2 - y) : x * 3 + y}u];`);
-    // G g (α x 3), then each row times G^T.
-    for (const p of range(a))
-      for (const y of range(3))
-        L.push(
-          `  let t${p}_${y} = ${lin(
-            G[p]!,
-            range(3).map((x) => `g${x}${y}`),
-          )};`,
-        );
-    for (const p of range(a))
-      for (const q of range(a))
-        L.push(
-          `  U[(${p * a + q}u * R + r) * K + k] = ${lin(
-            G[q]!,
-            range(3).map((y) => `t${p}_${y}`),
-          )};`,
-        );
-    L.push('}');
-    return L.join('\n');
-  },
-});
+function weightPart(m: WinogradTile, flip: boolean): TransformPart {
+  const { G } = matricesOf(m);
+  const a = alphaOf(m);
+  const L: string[] = [];
+  L.push('  let R = pu(1u); let K = pu(2u);');
+  L.push('  if (i >= pu(0u)) { return; }');
+  L.push('  let k = i % K; let r = i / K;');
+  L.push(flip ? '  let base = (k * R + r) * 9u;' : '  let base = (r * K + k) * 9u;');
+  for (const x of range(3))
+    for (const y of range(3)) L.push(`  let g${x}${y} = wts[base + ${flip ? (2 - x) * 3 + (2 - y) : x * 3 + y}u];`);
+  // G g (α x 3), then each row times G^T.
+  for (const p of range(a))
+    for (const y of range(3))
+      L.push(
+        `  let t${p}_${y} = ${lin(
+          G[p]!,
+          range(3).map((x) => `g${x}${y}`),
+        )};`,
+      );
+  for (const p of range(a))
+    for (const q of range(a))
+      L.push(
+        `  U[(${p * a + q}u * R + r) * K + k] = ${lin(
+          G[q]!,
+          range(3).map((y) => `t${p}_${y}`),
+        )};`,
+      );
+  return { reads: [['wts', 'f32']], writes: [['U', 'f32']], words: 3, body: L };
+}
 
 /**
  * V[ξ, c, col] = (B^T d B)[ξ] for the α x α patch d of input channel c under one tile; column
@@ -170,64 +210,65 @@ export const weightKernel = defineKernel<{ m: WinogradTile; flip: boolean }>({
  * scale, shift) of a second input (batchnorm.ts's stats, the same expression as its apply
  * kernel), so a BN-ReLU before the convolution is never written out; the padding stays zero.
  */
+function inputPart(m: WinogradTile, bnRelu: boolean): TransformPart {
+  const { BT } = matricesOf(m);
+  const a = alphaOf(m);
+  const T = TILES_PER_LANE;
+  const cols = m * T + 2;
+  const L: string[] = [];
+  L.push('  let C = pu(1u); let H = pi(2u); let W = pi(3u); let tH = pu(4u); let tW = pu(5u);');
+  L.push(...groupCoordinates('c'));
+  if (bnRelu) L.push('  let st = stats[c];');
+  const load = (addr: string) => (bnRelu ? `max(src[${addr}] * st.z + st.w, 0.0)` : `src[${addr}]`);
+  L.push(`  let top = i32(${m}u * ty) - pi(9u); let left = i32(${m}u * tx0) - pi(10u);`);
+  L.push('  let base = (n * C + c) * u32(H * W);');
+  for (const b of range(cols))
+    L.push(
+      `  let iw${b} = left + ${b}; let okw${b} = iw${b} >= 0 && iw${b} < W; let cw${b} = u32(clamp(iw${b}, 0, W - 1));`,
+    );
+  for (const p of range(a)) {
+    L.push(
+      `  let ih${p} = top + ${p}; let okh${p} = ih${p} >= 0 && ih${p} < H; let rb${p} = base + u32(clamp(ih${p}, 0, H - 1) * W);`,
+    );
+    for (const b of range(cols))
+      L.push(`  let d${p}_${b} = select(0.0, ${load(`rb${p} + cw${b}`)}, okh${p} && okw${b});`);
+  }
+  // B^T d for every loaded column, then (B^T d) B per tile over its α columns.
+  for (const p of range(a))
+    for (const b of range(cols))
+      L.push(
+        `  let e${p}_${b} = ${lin(
+          BT[p]!,
+          range(a).map((x) => `d${x}_${b}`),
+        )};`,
+      );
+  for (const t of range(T)) {
+    L.push(`  let live${t} = tx0 + ${t}u < tW;`);
+    for (const p of range(a))
+      for (const q of range(a))
+        L.push(
+          `  let v${t}_${p}_${q} = ${lin(
+            BT[q]!,
+            range(a).map((y) => `e${p}_${m * t + y}`),
+          )};`,
+        );
+  }
+  L.push('  let plane = C * Gc;');
+  for (const p of range(a))
+    for (const q of range(a)) {
+      const parts = range(T).map((t) => `select(0.0, v${t}_${p}_${q}, live${t})`);
+      L.push(`  V[${p * a + q}u * plane + c * Gc + gl] = vec4<f32>(${parts.join(', ')});`);
+    }
+  const reads: [string, string][] = [['src', 'f32']];
+  if (bnRelu) reads.push(['stats', 'vec4<f32>']);
+  return { reads, writes: [['V', 'vec4<f32>']], words: 11, body: L };
+}
+
 export const inputKernel = defineKernel<{ m: WinogradTile; bnRelu?: boolean }>({
   name: 'nn_winograd_input',
   inputs: (o) => (o.bnRelu ? 2 : 1),
   outputs: 1,
-  source: ({ m, bnRelu }) => {
-    const { BT } = matricesOf(m);
-    const a = alphaOf(m);
-    const T = TILES_PER_LANE;
-    const cols = m * T + 2;
-    const L = [head()];
-    if (bnRelu) L.push('@group(0) @binding(2) var<storage, read> stats: array<vec4<f32>>;');
-    L.push(`@group(0) @binding(${bnRelu ? 3 : 2}) var<storage, read_write> V: array<vec4<f32>>;`, ...ENTRY);
-    L.push('  let C = pu(1u); let H = pi(2u); let W = pi(3u); let tH = pu(4u); let tW = pu(5u);');
-    L.push(...groupCoordinates('c'));
-    if (bnRelu) L.push('  let st = stats[c];');
-    const load = (addr: string) => (bnRelu ? `max(src[${addr}] * st.z + st.w, 0.0)` : `src[${addr}]`);
-    L.push(`  let top = i32(${m}u * ty) - pi(9u); let left = i32(${m}u * tx0) - pi(10u);`);
-    L.push('  let base = (n * C + c) * u32(H * W);');
-    for (const b of range(cols))
-      L.push(
-        `  let iw${b} = left + ${b}; let okw${b} = iw${b} >= 0 && iw${b} < W; let cw${b} = u32(clamp(iw${b}, 0, W - 1));`,
-      );
-    for (const p of range(a)) {
-      L.push(
-        `  let ih${p} = top + ${p}; let okh${p} = ih${p} >= 0 && ih${p} < H; let rb${p} = base + u32(clamp(ih${p}, 0, H - 1) * W);`,
-      );
-      for (const b of range(cols))
-        L.push(`  let d${p}_${b} = select(0.0, ${load(`rb${p} + cw${b}`)}, okh${p} && okw${b});`);
-    }
-    // B^T d for every loaded column, then (B^T d) B per tile over its α columns.
-    for (const p of range(a))
-      for (const b of range(cols))
-        L.push(
-          `  let e${p}_${b} = ${lin(
-            BT[p]!,
-            range(a).map((x) => `d${x}_${b}`),
-          )};`,
-        );
-    for (const t of range(T)) {
-      L.push(`  let live${t} = tx0 + ${t}u < tW;`);
-      for (const p of range(a))
-        for (const q of range(a))
-          L.push(
-            `  let v${t}_${p}_${q} = ${lin(
-              BT[q]!,
-              range(a).map((y) => `e${p}_${m * t + y}`),
-            )};`,
-          );
-    }
-    L.push('  let plane = C * Gc;');
-    for (const p of range(a))
-      for (const q of range(a)) {
-        const parts = range(T).map((t) => `select(0.0, v${t}_${p}_${q}, live${t})`);
-        L.push(`  V[${p * a + q}u * plane + c * Gc + gl] = vec4<f32>(${parts.join(', ')});`);
-      }
-    L.push('}');
-    return L.join('\n');
-  },
+  source: ({ m, bnRelu }) => partsSource([inputPart(m, bnRelu ?? false)]),
 });
 
 /**
@@ -290,51 +331,77 @@ export const outputKernel = defineKernel<{ m: WinogradTile; bias: boolean }>({
  * image edge, and tiles past the row end, contribute zeros, as the forward never wrote them.
  * Words: total (R*Gc), R, OH, OW, tH, tW, groups per row, g0, Gc.
  */
+function gradOutputPart(m: WinogradTile): TransformPart {
+  const { AT } = matricesOf(m);
+  const a = alphaOf(m);
+  const T = TILES_PER_LANE;
+  const L: string[] = [];
+  L.push('  let R = pu(1u); let OH = pu(2u); let OW = pu(3u); let tH = pu(4u); let tW = pu(5u);');
+  L.push(...groupCoordinates('r'));
+  L.push(`  let oh0 = ${m}u * ty; let base = (n * R + r) * OH * OW;`);
+  for (const x of range(m))
+    L.push(`  let okh${x} = oh0 + ${x}u < OH; let rb${x} = base + min(oh0 + ${x}u, OH - 1u) * OW;`);
+  for (const t of range(T)) {
+    L.push(`  let live${t} = tx0 + ${t}u < tW; let ow${t} = ${m}u * (tx0 + ${t}u);`);
+    for (const y of range(m))
+      L.push(`  let okw${t}_${y} = live${t} && ow${t} + ${y}u < OW; let cw${t}_${y} = min(ow${t} + ${y}u, OW - 1u);`);
+    for (const x of range(m))
+      for (const y of range(m))
+        L.push(`  let dy${t}_${x}${y} = select(0.0, src[rb${x} + cw${t}_${y}], okh${x} && okw${t}_${y});`);
+    // dy A^T per row (α values), then A (dy A^T): dM[p][q] = Σ_x AT[x][p] h[x][q].
+    for (const x of range(m))
+      for (const q of range(a))
+        L.push(
+          `  let h${t}_${x}_${q} = ${lin(
+            column(AT, q),
+            range(m).map((y) => `dy${t}_${x}${y}`),
+          )};`,
+        );
+  }
+  L.push('  let plane = R * Gc;');
+  for (const p of range(a))
+    for (const q of range(a)) {
+      const parts = range(T).map((t) =>
+        lin(
+          column(AT, p),
+          range(m).map((x) => `h${t}_${x}_${q}`),
+        ),
+      );
+      L.push(`  D[${p * a + q}u * plane + r * Gc + gl] = vec4<f32>(${parts.join(', ')});`);
+    }
+  return { reads: [['src', 'f32']], writes: [['D', 'vec4<f32>']], words: 9, body: L };
+}
+
 export const gradOutputKernel = defineKernel<{ m: WinogradTile }>({
   name: 'nn_winograd_grad_output',
   inputs: 1,
   outputs: 1,
-  source: ({ m }) => {
-    const { AT } = matricesOf(m);
-    const a = alphaOf(m);
-    const T = TILES_PER_LANE;
-    const L = [head(), '@group(0) @binding(2) var<storage, read_write> D: array<vec4<f32>>;', ...ENTRY];
-    L.push('  let R = pu(1u); let OH = pu(2u); let OW = pu(3u); let tH = pu(4u); let tW = pu(5u);');
-    L.push(...groupCoordinates('r'));
-    L.push(`  let oh0 = ${m}u * ty; let base = (n * R + r) * OH * OW;`);
-    for (const x of range(m))
-      L.push(`  let okh${x} = oh0 + ${x}u < OH; let rb${x} = base + min(oh0 + ${x}u, OH - 1u) * OW;`);
-    for (const t of range(T)) {
-      L.push(`  let live${t} = tx0 + ${t}u < tW; let ow${t} = ${m}u * (tx0 + ${t}u);`);
-      for (const y of range(m))
-        L.push(`  let okw${t}_${y} = live${t} && ow${t} + ${y}u < OW; let cw${t}_${y} = min(ow${t} + ${y}u, OW - 1u);`);
-      for (const x of range(m))
-        for (const y of range(m))
-          L.push(`  let dy${t}_${x}${y} = select(0.0, src[rb${x} + cw${t}_${y}], okh${x} && okw${t}_${y});`);
-      // dy A^T per row (α values), then A (dy A^T): dM[p][q] = Σ_x AT[x][p] h[x][q].
-      for (const x of range(m))
-        for (const q of range(a))
-          L.push(
-            `  let h${t}_${x}_${q} = ${lin(
-              column(AT, q),
-              range(m).map((y) => `dy${t}_${x}${y}`),
-            )};`,
-          );
-    }
-    L.push('  let plane = R * Gc;');
-    for (const p of range(a))
-      for (const q of range(a)) {
-        const parts = range(T).map((t) =>
-          lin(
-            column(AT, p),
-            range(m).map((x) => `h${t}_${x}_${q}`),
-          ),
-        );
-        L.push(`  D[${p * a + q}u * plane + r * Gc + gl] = vec4<f32>(${parts.join(', ')});`);
-      }
-    L.push('}');
-    return L.join('\n');
-  },
+  source: ({ m }) => partsSource([gradOutputPart(m)]),
+});
+
+/**
+ * A convolution's input and weight transforms in one dispatch: the input's (inputPart, words
+ * 0-10) and the weights' (weightPart, words 11-13). Bindings: x[, stats], w -> V, U.
+ */
+export const inputWeightsKernel = defineKernel<{ m: WinogradTile; bnRelu: boolean; flip: boolean }>({
+  name: 'nn_winograd_input_weights',
+  inputs: (o) => (o.bnRelu ? 3 : 2),
+  outputs: 2,
+  source: ({ m, bnRelu, flip }) => partsSource([inputPart(m, bnRelu), weightPart(m, flip)]),
+});
+
+/**
+ * A 3x3 convolution's backward transforms in one dispatch where the data gradient's tiles are
+ * the weight gradient's (padding 1): the upstream gradient's input transform for the data
+ * gradient (inputPart, words 0-10), its grad-output transform for the weight gradient
+ * (gradOutputPart, words 11-19) and the flipped weights' (weightPart, words 20-22).
+ * Bindings: gy, w -> V, D, U.
+ */
+export const backwardTransformsKernel = defineKernel<{ m: WinogradTile }>({
+  name: 'nn_winograd_backward_transforms',
+  inputs: 2,
+  outputs: 3,
+  source: ({ m }) => partsSource([inputPart(m, false), gradOutputPart(m), weightPart(m, true)]),
 });
 
 /** dw[r, k] (3x3) = G^T dU[·, r, k] G from the α² products dU [α², R, K]. Words: total (R*K), R, K. */
@@ -345,7 +412,7 @@ export const weightGradKernel = defineKernel<{ m: WinogradTile }>({
   source: ({ m }) => {
     const { G } = matricesOf(m);
     const a = alphaOf(m);
-    const L = [head(), '@group(0) @binding(2) var<storage, read_write> dw: array<f32>;', ...ENTRY];
+    const L: string[] = [];
     L.push('  let R = pu(1u); let K = pu(2u);');
     L.push('  if (i >= pu(0u)) { return; }');
     L.push('  let k = i % K; let r = i / K;');
@@ -368,7 +435,6 @@ export const weightGradKernel = defineKernel<{ m: WinogradTile }>({
             range(a).map((q) => `t${x}_${q}`),
           )};`,
         );
-    L.push('}');
-    return L.join('\n');
+    return partsSource([{ reads: [['src', 'f32']], writes: [['dw', 'f32']], words: 3, body: L }]);
   },
 });
