@@ -71,13 +71,15 @@ export { DEFAULT_NUMERIC_SEX, describeSexValues, parseSex } from './data/labels.
 export { DatasetError, formatProblem, isDatasetError, type DatasetProblem } from './data/errors.js';
 export { classCounts, sortRecords, type Dataset, type DatasetRecord } from './data/dataset.js';
 export { stratifiedSplit, countClasses, type DatasetSplit, type SplitOptions } from './data/split.js';
-export { toSplitFile, type SplitFile } from './data/split-file.js';
+export { toSplitFile, type SplitFile } from './data/split-json.js';
 export { deriveSeed, permutation } from './data/random.js';
 export { augmentImage, DEFAULT_AUGMENT, type AugmentConfig } from './data/augment.js';
 export { stableStringify } from './data/stable-key.js';
 export type { Batch, LoaderState } from './data/loader.js';
 export { quickTrainingSettings, type TrainingSettings } from './run/quick-preset.js';
 export { EVALUATION_CSV_HEADER, evaluationFiles } from './run/evaluation-files.js';
-export { splitFromFile } from './data/split-file.js';
+export { splitFromFile } from './data/split-json.js';
 export { recordsFromLabels } from './data/csv-dataset.js';
 export { datasetFromChecks, unreadableImage, type FileToCheck } from './data/validate.js';
+export { IMAGE_EXTENSIONS as DATASET_IMAGE_EXTENSIONS } from './data/folder-dataset.js';
+export { filmDecodeOptions } from './data/pipeline.js';
