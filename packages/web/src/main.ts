@@ -9,8 +9,9 @@ import { decodeImage, type Image } from '@spine/imaging';
 import { Classifier, type FilmCam } from './classifier.js';
 import { filmsFromDrop, filmsFromInput, type FilmFile } from './film-files.js';
 import { filmAlert, filmProblem, modelProblem, NO_WEBGPU, noAdapter, notSecureContext, firstLine } from './messages.js';
-import { readModelFiles, type NamedBytes } from './model-file.js';
+import { readModelFiles, type NamedBytes, type WebModel } from './model-file.js';
 import { resultsCsv, type FilmResult } from './results-csv.js';
+import { TrainPanel, type TrainingStatus } from './train/panel.js';
 import { View } from './view.js';
 
 /** Films per GPU batch: large enough to amortise a submit, small enough to show progress often. */
@@ -33,6 +34,7 @@ let films: FilmFile[] = [];
 let results: FilmResult[] = [];
 let cams: (FilmCam | undefined)[] = [];
 let busy = false;
+const trainPanel = new TrainPanel(useModel, (text) => view.showAlert(text));
 
 declare global {
   interface Window {
@@ -42,6 +44,7 @@ declare global {
       csv: () => string;
       timings: Timings;
       model: () => string | undefined;
+      training: () => TrainingStatus;
     };
   }
 }
@@ -51,6 +54,7 @@ window.spineWeb = {
   csv: () => (classifier ? resultsCsv(results, classifier.spec.verdict) : ''),
   timings,
   model: () => classifier?.spec.label,
+  training: () => trainPanel.status,
 };
 
 async function start(): Promise<void> {
@@ -68,6 +72,7 @@ async function start(): Promise<void> {
     return;
   }
   timings.deviceReadyMs = performance.now();
+  void trainPanel.enable();
   const info = T.deviceInfo();
   view.setDevice(
     `WebGPU adapter: ${[info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unnamed'} (${info.kernels} kernels)`,
@@ -88,10 +93,23 @@ async function start(): Promise<void> {
 }
 
 async function loadModel(files: NamedBytes[]): Promise<void> {
-  view.setState('busy', 'Loading the model…');
   view.showAlert(null);
   try {
-    const next = Classifier.create(readModelFiles(files));
+    useModel(readModelFiles(files));
+  } catch (e) {
+    view.showAlert(modelProblem(e));
+    view.setState(
+      classifier ? 'ready' : 'no-model',
+      classifier ? 'The previous model is still loaded.' : 'Load a model to start.',
+    );
+  }
+}
+
+/** The classifier runs `webModel` from now on (a loaded file, or a model trained on this page). */
+function useModel(webModel: WebModel): void {
+  view.setState('busy', 'Loading the model…');
+  try {
+    const next = Classifier.create(webModel);
     classifier?.dispose();
     classifier = next;
     const t = next.spec.transform;
@@ -100,11 +118,8 @@ async function loadModel(files: NamedBytes[]): Promise<void> {
     timings.modelReadyMs = performance.now();
     view.setState('ready', 'Ready: drop films or choose them.');
   } catch (e) {
-    view.showAlert(modelProblem(e));
-    view.setState(
-      classifier ? 'ready' : 'no-model',
-      classifier ? 'The previous model is still loaded.' : 'Load a model to start.',
-    );
+    view.setState(classifier ? 'ready' : 'no-model', '');
+    throw e;
   }
 }
 
