@@ -38,5 +38,6 @@ export {
   type EvaluationResult,
   type Prediction,
 } from './evaluate.js';
+export { probabilitiesStep, type ProbabilitiesStep } from './probabilities.js';
 export { CHECKPOINTS_FOLDER, MemoryRunStore, type MemoryRunStoreOptions } from './memory-store.js';
 export { MemoryLoader, type MemoryLoaderOptions } from './memory-loader.js';

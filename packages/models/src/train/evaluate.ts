@@ -3,6 +3,7 @@
 // that survives JSON (NaN, e.g. the AUC of a one-class set, becomes null).
 import * as T from '@spine/tensor';
 import type { Module } from '@spine/nn';
+import { probabilitiesStep } from './probabilities.js';
 import type { BatchSource } from './trainer.js';
 import { binaryMetrics, formatConfusion, type BinaryMetrics } from '../metrics/classification.js';
 
@@ -50,12 +51,13 @@ export async function evaluate(
   model.eval();
   const predictions: Prediction[] = [];
   const total = loader.batchesPerEpoch;
+  const step = probabilitiesStep(model);
   try {
     let done = 0;
     for await (const b of loader.epoch()) {
       const x = T.tensor(b.images, [...b.shape]);
       // A readback per batch is what evaluation is for; the probabilities are the output.
-      const p = T.noGrad(() => T.scope(() => T.softmax(model.forward(x), 1)));
+      const p = step.run(x);
       x.dispose();
       const probs = await p.data();
       p.dispose();
@@ -63,6 +65,7 @@ export async function evaluate(
       options.onBatch?.(++done, total);
     }
   } finally {
+    step.dispose();
     model.train(wasTraining);
   }
   const metrics = binaryMetrics(

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { train, type TrainResult } from '../../src/train/index.js';
+import { probabilitiesStep, train, type TrainResult } from '../../src/train/index.js';
 import { sampleRecords, setup, snapshot } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'spine-replay-'));
@@ -54,5 +54,29 @@ describe('trainer step replay', () => {
     expect([...a.tensors.keys()].some((k) => k.endsWith('num_batches_tracked'))).toBe(true);
     for (const [k, v] of a.tensors) expect(b.tensors.get(k), k).toEqual(v);
     expect(b.meta).toEqual(a.meta);
+  });
+
+  it('replayed probabilities equal recorded ones bit for bit', async () => {
+    const s = setup(trainSet, valSet, { config: { batchNorm: true } });
+    s.model.eval();
+    const batches = [0, 1, 2, 3, 4, 5].map((i) => T.rand([3, 3, 32, 32], { seed: 40 + i }).keep());
+    const probabilities = async (replay: boolean) => {
+      const step = probabilitiesStep(s.model, { replay });
+      const out: Float32Array[] = [];
+      for (const x of batches) {
+        const p = step.run(x);
+        out.push((await p.data()) as Float32Array);
+        p.dispose();
+      }
+      const replays = step.replays;
+      step.dispose();
+      return { out, replays };
+    };
+    const recorded = await probabilities(false);
+    const replayed = await probabilities(true);
+    expect(replayed.replays).toBe(4);
+    replayed.out.forEach((p, i) => expect(p).toEqual(recorded.out[i]));
+    for (const x of batches) x.dispose();
+    await s.close();
   });
 });
