@@ -3,7 +3,7 @@
  * one place errors become a message and an exit code. `main` never throws and never exits the
  * process, so it can be called from tests and from bin.ts alike.
  */
-import type { RegisteredCommand } from './commands/command.js';
+import type { Command } from './commands/command.js';
 import { COMMANDS } from './commands/registry.js';
 import { parseCommandArgs } from './ui/args.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, formatError } from './ui/errors.js';
@@ -56,7 +56,7 @@ async function dispatch(args: string[], debug: boolean): Promise<number> {
   return run(values, { debug, positionals });
 }
 
-function findCommand(name: string): RegisteredCommand {
+function findCommand(name: string): Command {
   const command = COMMANDS.find((c) => c.name === name);
   if (command) return command;
   if ((PLANNED_COMMANDS as readonly string[]).includes(name)) {

@@ -1,12 +1,14 @@
-// --help answers without the GPU stack: every command's declaration is loaded for the command list,
-// so a command module that imported @spine/tensor (Dawn's webgpu) or @spine/models' main entry at
-// the top would make every --help start the GPU engine. A module hook in the child records every
-// URL it resolves.
+// --help answers without the GPU stack: it reads the command registry's declarations, and a command's
+// module, which imports @spine/tensor (Dawn's webgpu) and @spine/models' main entry at its top, is
+// loaded only when the command runs. A registry that imported a command module (or a package's GPU
+// entry) would make every --help start the GPU engine. A module hook in the child records every URL
+// it resolves.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { COMMANDS } from '../src/commands/registry.js';
 import { runCli } from './run-cli.js';
 
 function hookedEnv(): { env: NodeJS.ProcessEnv; loaded: () => string[] } {
@@ -38,7 +40,7 @@ export async function resolve(specifier, context, next) {
 const GPU_STACK = [/\/packages\/tensor\/dist\//, /\/node_modules\/webgpu\//, /\/packages\/models\/dist\/index\.js$/];
 
 describe('--help loads no GPU code', () => {
-  it.each([[['--help']], [['train', '--help']], [['predict', '--help']], [['export-web', '--help']]])(
+  it.each([['--help'], ['help', 'train'], ...COMMANDS.map((c) => [c.name, '--help'])].map((args) => [args]))(
     'spine-cli %j',
     async (args) => {
       const { env, loaded } = hookedEnv();

@@ -15,13 +15,13 @@ function dataset(female: number, male: number): Dataset {
 
 describe('study splits', () => {
   it("take the paper's counts when the data has them (NHANES II has exactly them), else its fractions", () => {
-    expect(planSplit(models, 'cervical', dataset(5053, 4614))).toEqual({
+    expect(planSplit('cervical', dataset(5053, 4614))).toEqual({
       how: 'paper counts',
       counts: models.PAPER_SPLITS.cervical,
     });
-    expect(planSplit(models, 'lumbar', dataset(2833, 4595)).how).toBe('paper counts');
+    expect(planSplit('lumbar', dataset(2833, 4595)).how).toBe('paper counts');
     // One female short of Table 5.
-    const lumbar = planSplit(models, 'lumbar', dataset(2832, 4595));
+    const lumbar = planSplit('lumbar', dataset(2832, 4595));
     expect(lumbar.how).toBe('paper fractions');
     expect(lumbar.fractions![0]).toBeCloseTo(5930 / 7428, 12);
     expect(lumbar.fractions![1]).toBeCloseTo(730 / 7428, 12);
@@ -98,7 +98,7 @@ describe('paired results', () => {
       ['0.png', '1.png', '2.png', '3.png', '4.png', '5.png', '6.png'],
       [0.6, 0.4, 0.2, 0.8, 0.1, 0.9, 0.1],
     );
-    const p = pairedResult(models, a, b);
+    const p = pairedResult(a, b);
     expect(p).toMatchObject({
       films: 6,
       accuracyA: 4 / 6,

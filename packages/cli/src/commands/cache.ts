@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { resolveCacheDir } from '@spine/models/cache-dir';
 import { EXIT_OK, UsageError } from '../ui/errors.js';
 import { formatTable } from '../ui/table.js';
-import type { Command } from './command.js';
+import type { CommandContext, Values } from './command.js';
 
 const NAME = 'cache';
 const PARTS = ['weights', 'synthetic'] as const;
@@ -43,76 +43,46 @@ function entries(cacheDir: string): Entry[] {
   });
 }
 
-export const cacheCommand: Command = {
-  name: NAME,
-  summary: "Show or clear spine-cli's cache (downloaded weights, the quick start's synthetic films).",
-  usage: ['cache [list] [--cache-dir DIR] [--json]', 'cache clear weights|synthetic|all [--cache-dir DIR]'].join(
-    '\n       spine-cli ',
-  ),
-  positionals: '[ACTION] [WHAT]',
-  positionalsOptional: true,
-  description: [
-    'list (the default) prints the cache folder and each item in it with its size: weights/ holds the',
-    'ImageNet DenseNets and ResNets of `spine-cli weights fetch` (and a partial download, resumed by the next fetch),',
-    "synthetic/ the quick start's films, generated again on the next `spine-cli train` without flags.",
-    'clear removes weights/, synthetic/ or both, and nothing else in the folder.',
-    'The folder is --cache-dir, else $SPINE_CLI_CACHE_DIR, else $XDG_CACHE_HOME/spine-cli, else ~/.cache/spine-cli.',
-  ].join('\n'),
-  options: {
-    'cache-dir': {
-      type: 'string',
-      value: 'DIR',
-      description: 'The cache folder.',
-      defaultText: '$SPINE_CLI_CACHE_DIR, $XDG_CACHE_HOME/spine-cli or ~/.cache/spine-cli',
-    },
-    json: { type: 'boolean', description: 'list: print JSON on stdout.' },
-  },
-  examples: [
-    'spine-cli cache',
-    'spine-cli cache clear synthetic',
-    'spine-cli cache clear all --cache-dir /tmp/spine-cache',
-  ],
-  async run(values, context) {
-    const [action = 'list', what, ...extra] = context.positionals;
-    if (action !== 'list' && action !== 'clear')
-      throw new UsageError(`the first argument must be list or clear, got '${action}'`, NAME);
-    const cacheDir = resolveCacheDir(values['cache-dir'] ? { dir: values['cache-dir'] as string } : {});
-    if (action === 'list') {
-      if (what !== undefined) throw new UsageError(`unexpected argument '${what}'`, NAME);
-      const list = entries(cacheDir);
-      const total = list.reduce((s, e) => s + e.bytes, 0);
-      if (values.json === true) {
-        process.stdout.write(`${JSON.stringify({ cacheDir, totalBytes: total, entries: list }, null, 2)}\n`);
-        return EXIT_OK;
-      }
-      const body = list.length
-        ? formatTable(
-            ['part', 'item', 'size'],
-            list.map((e) => [e.part, e.name, mib(e.bytes)]),
-          )
-        : '(empty)';
-      process.stdout.write(`Cache: ${cacheDir}\n\n${body}\n\n${mib(total)} in all\n`);
+export async function run(values: Values, context: CommandContext): Promise<number> {
+  const [action = 'list', what, ...extra] = context.positionals;
+  if (action !== 'list' && action !== 'clear')
+    throw new UsageError(`the first argument must be list or clear, got '${action}'`, NAME);
+  const cacheDir = resolveCacheDir(values['cache-dir'] ? { dir: values['cache-dir'] as string } : {});
+  if (action === 'list') {
+    if (what !== undefined) throw new UsageError(`unexpected argument '${what}'`, NAME);
+    const list = entries(cacheDir);
+    const total = list.reduce((s, e) => s + e.bytes, 0);
+    if (values.json === true) {
+      process.stdout.write(`${JSON.stringify({ cacheDir, totalBytes: total, entries: list }, null, 2)}\n`);
       return EXIT_OK;
     }
-    if (values.json !== undefined) throw new UsageError('cache clear does not take --json', NAME);
-    const choices = [...PARTS, 'all'];
-    if (what === undefined || !choices.includes(what))
-      throw new UsageError(
-        `cache clear needs what to remove: ${choices.join(', ')}${what === undefined ? '' : `, got '${what}'`}`,
-        NAME,
-      );
-    if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`, NAME);
-    const parts = what === 'all' ? PARTS : [what as Part];
-    for (const part of parts) {
-      const folder = join(cacheDir, part);
-      if (!existsSync(folder)) {
-        process.stdout.write(`${folder}: not there, nothing to remove\n`);
-        continue;
-      }
-      const bytes = sizeOf(folder);
-      rmSync(folder, { recursive: true, force: true });
-      process.stdout.write(`Removed ${folder} (${mib(bytes)})\n`);
-    }
+    const body = list.length
+      ? formatTable(
+          ['part', 'item', 'size'],
+          list.map((e) => [e.part, e.name, mib(e.bytes)]),
+        )
+      : '(empty)';
+    process.stdout.write(`Cache: ${cacheDir}\n\n${body}\n\n${mib(total)} in all\n`);
     return EXIT_OK;
-  },
-};
+  }
+  if (values.json !== undefined) throw new UsageError('cache clear does not take --json', NAME);
+  const choices = [...PARTS, 'all'];
+  if (what === undefined || !choices.includes(what))
+    throw new UsageError(
+      `cache clear needs what to remove: ${choices.join(', ')}${what === undefined ? '' : `, got '${what}'`}`,
+      NAME,
+    );
+  if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`, NAME);
+  const parts = what === 'all' ? PARTS : [what as Part];
+  for (const part of parts) {
+    const folder = join(cacheDir, part);
+    if (!existsSync(folder)) {
+      process.stdout.write(`${folder}: not there, nothing to remove\n`);
+      continue;
+    }
+    const bytes = sizeOf(folder);
+    rmSync(folder, { recursive: true, force: true });
+    process.stdout.write(`Removed ${folder} (${mib(bytes)})\n`);
+  }
+  return EXIT_OK;
+}

@@ -44,9 +44,6 @@ export interface CommandModule {
 }
 
 /** A command in the registry: its declaration, and its module, imported only when it runs. */
-export interface RegisteredCommand extends CommandSpec {
+export interface Command extends CommandSpec {
   load(): Promise<CommandModule>;
 }
-
-/** A command whose declaration and code still share one module. */
-export interface Command extends CommandSpec, CommandModule {}

@@ -1,8 +1,19 @@
 /** spine-cli doctor: is this machine ready to run spine-cli, and if not, what to install. */
+import { releaseDevice, warmerUnavailable } from '@spine/tensor/node';
+import { getMatmulTierUp, matmulTexturesMode, matmulTierUpActive } from '@spine/tensor/tuning';
 import { EXIT_FAILURE, EXIT_OK } from '../ui/errors.js';
 import { packageVersions } from '../version.js';
-import type { Command } from './command.js';
-import type { AdapterCheck, KernelCheck, NodeCheck, PytorchCheck } from './doctor-checks.js';
+import type { Values } from './command.js';
+import {
+  checkAdapter,
+  checkNode,
+  checkPytorch,
+  kernelSelfTest,
+  type AdapterCheck,
+  type KernelCheck,
+  type NodeCheck,
+  type PytorchCheck,
+} from '../doctor/checks.js';
 
 const MIN_NODE_MAJOR = 20;
 
@@ -18,43 +29,14 @@ export interface DoctorReport {
   matmulTierUp: { active: boolean; detail: string };
 }
 
-export const doctorCommand: Command = {
-  name: 'doctor',
-  summary: 'Check Node, the WebGPU adapter and its kernels, and optional PyTorch; say what to install.',
-  usage: 'doctor [--json] [--skip-pytorch] [--backend NAME]',
-  description: [
-    'Reports the Node version, the WebGPU adapter Dawn finds (vendor, architecture, backend, the',
-    'kernel family chosen for it, key limits, its optional features and subgroup-matrix',
-    'configurations), a self-test of a matmul and a conv2d against float64',
-    'references, whether hot matmuls get wider blocks compiled in the background (lavapipe), and',
-    'whether PyTorch (used only by benchmarks and fixture generators) is installed.',
-    'Exits 1 when Node is too old, no adapter is found or the self-test fails.',
-  ].join('\n'),
-  options: {
-    json: { type: 'boolean', description: 'Print one JSON object instead of the report.' },
-    'skip-pytorch': { type: 'boolean', description: 'Do not look for PyTorch (importing it takes seconds).' },
-    backend: {
-      type: 'string',
-      value: 'NAME',
-      description: 'Dawn backend to ask for: vulkan, metal, d3d12, opengl...',
-      defaultText: "the platform's",
-    },
-  },
-  examples: [
-    'spine-cli doctor',
-    'spine-cli doctor --json > doctor.json',
-    "spine-cli doctor --json | jq '.adapter.info.description'",
-    'spine-cli doctor --backend vulkan --skip-pytorch',
-  ],
-  async run(values) {
-    const report = await doctor({
-      skipPytorch: values['skip-pytorch'] === true,
-      backend: values.backend as string | undefined,
-    });
-    process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
-    return report.ok ? EXIT_OK : EXIT_FAILURE;
-  },
-};
+export async function run(values: Values): Promise<number> {
+  const report = await doctor({
+    skipPytorch: values['skip-pytorch'] === true,
+    backend: values.backend as string | undefined,
+  });
+  process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+  return report.ok ? EXIT_OK : EXIT_FAILURE;
+}
 
 export async function doctor({
   skipPytorch = false,
@@ -63,10 +45,6 @@ export async function doctor({
   skipPytorch?: boolean;
   backend?: string;
 } = {}): Promise<DoctorReport> {
-  // Loaded here, not at the top, so --help does not start the GPU stack.
-  const { checkAdapter, checkNode, checkPytorch, kernelSelfTest } = await import('./doctor-checks.js');
-  const { releaseDevice, warmerUnavailable } = await import('@spine/tensor/node');
-  const { matmulTierUpActive, getMatmulTierUp, matmulTexturesMode } = await import('@spine/tensor/tuning');
   const node = checkNode(MIN_NODE_MAJOR);
   const adapter = await checkAdapter(backend);
   let checks: KernelCheck[] = [];

@@ -1,86 +1,42 @@
 /** spine-cli split: a stratified, seeded train/val/test split of a dataset, saved as split.json. */
 import { existsSync, promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
-import type { ClassCounts, Dataset, DatasetSplit, NumericSexCoding, SplitCounts, SplitOptions } from '@spine/models';
+import {
+  countClasses,
+  loadCsvDataset,
+  loadFolderDataset,
+  PAPER_SPLITS,
+  SPLIT_NAMES,
+  saveSplit,
+  stratifiedSplit,
+  toSplitFile,
+  type ClassCounts,
+  type Dataset,
+  type DatasetSplit,
+  type NumericSexCoding,
+  type SplitCounts,
+  type SplitOptions,
+} from '@spine/models';
 import { choiceFlag, integerFlag } from '../ui/args.js';
 import { CliError, EXIT_OK, UsageError } from '../ui/errors.js';
 import { formatTable } from '../ui/table.js';
-import type { Command, Values } from './command.js';
+import type { Values } from './command.js';
 
 const NAME = 'split';
-/** @spine/models, loaded on first use: --help and usage errors should not pay for the GPU stack behind it. */
-type Models = typeof import('@spine/models');
 
 const NUMERIC_SEX: readonly NumericSexCoding[] = ['0=female,1=male', '0=male,1=female'];
 
-export const splitCommand: Command = {
-  name: NAME,
-  summary: 'Validate a dataset and split it into train/val/test by class (and subject), saved as split.json.',
-  usage: 'split --data DIR [--labels FILE] [--seed S] [--fractions T,V,E | --counts PRESET|SPEC] [--out FILE]',
-  description: [
-    'The dataset is DIR with a labels CSV (columns file, sex; optional subject_id, age, region) or,',
-    'without one, class folders DIR/female and DIR/male. Every row and image is checked first; any',
-    'problem (missing or unreadable file, duplicate, unknown sex, empty class...) is listed with its',
-    'file and CSV line, and nothing is written. Each class is split on its own, so every split keeps',
-    "the class ratio; a subject's films never straddle two splits. The same data and seed always give",
-    'the same split. --counts takes exact images per class: paper-cervical (Table 1), paper-lumbar',
-    "(Table 5), or 'train=F:M,val=F:M,test=F:M'; images left over are listed as unused.",
-  ].join('\n'),
-  options: {
-    data: { type: 'string', value: 'DIR', description: 'The data folder.', required: true },
-    labels: {
-      type: 'string',
-      value: 'FILE',
-      description: 'Labels CSV.',
-      defaultText: 'DIR/labels.csv if present, else class folders',
-    },
-    seed: { type: 'string', value: 'S', description: 'Seed of the shuffle.', defaultText: '0' },
-    fractions: {
-      type: 'string',
-      value: 'T,V,E',
-      description: 'Fractions of each class for train, val, test.',
-      defaultText: '0.8,0.1,0.1',
-    },
-    counts: {
-      type: 'string',
-      value: 'PRESET|SPEC',
-      description: "Exact counts: paper-cervical, paper-lumbar, or 'train=F:M,val=F:M,test=F:M'.",
-    },
-    out: { type: 'string', value: 'FILE', description: 'Where to write the split.', defaultText: 'split.json' },
-    force: { type: 'boolean', description: 'Replace an existing, different split file.' },
-    'numeric-sex': {
-      type: 'string',
-      value: 'CODING',
-      description: 'Meaning of 0/1 in the sex column: 0=female,1=male or 0=male,1=female.',
-      defaultText: '0=female,1=male',
-    },
-    'ignore-subjects': { type: 'boolean', description: 'Split images independently even when subject ids exist.' },
-    'image-check': {
-      type: 'string',
-      value: 'MODE',
-      description: 'decode (every image), header (format only) or auto (decode up to 2000 images).',
-      defaultText: 'auto',
-    },
-  },
-  examples: [
-    'spine-cli split --data test-data/sample/cervical --out runs/cervical-split.json',
-    'spine-cli split --data films/ --labels films/nhanes.csv --numeric-sex 0=male,1=female --seed 7',
-    'spine-cli split --data nhanes/cervical --counts paper-cervical --out split.json',
-    "spine-cli split --data films/ --counts 'train=40:40,val=5:5,test=5:5'",
-  ],
-  async run(values) {
-    const models = await import('@spine/models');
-    const options = splitOptions(models, values);
-    const out = resolve((values.out as string | undefined) ?? 'split.json');
-    const dataset = await loadDataset(models, values);
-    const split = models.stratifiedSplit(dataset, options);
-    const status = await writeSplit(models, out, split, values.force === true);
-    process.stdout.write(`${describe(models, dataset, split)}\n\n${status}\n`);
-    return EXIT_OK;
-  },
-};
+export async function run(values: Values): Promise<number> {
+  const options = splitOptions(values);
+  const out = resolve((values.out as string | undefined) ?? 'split.json');
+  const dataset = await loadDataset(values);
+  const split = stratifiedSplit(dataset, options);
+  const status = await writeSplit(out, split, values.force === true);
+  process.stdout.write(`${describe(dataset, split)}\n\n${status}\n`);
+  return EXIT_OK;
+}
 
-function splitOptions(models: Models, values: Values): SplitOptions {
+function splitOptions(values: Values): SplitOptions {
   const seed = integerFlag(NAME, 'seed', (values.seed as string | undefined) ?? '0', 0, 0xffffffff);
   const options: SplitOptions = { seed };
   if (values['ignore-subjects']) options.groupBySubject = false;
@@ -88,7 +44,7 @@ function splitOptions(models: Models, values: Values): SplitOptions {
     throw new UsageError('--fractions and --counts cannot be used together (choose one way to size the splits)', NAME);
   }
   if (values.fractions !== undefined) options.fractions = parseFractions(values.fractions as string);
-  if (values.counts !== undefined) options.counts = parseCounts(models, values.counts as string);
+  if (values.counts !== undefined) options.counts = parseCounts(values.counts as string);
   return options;
 }
 
@@ -105,7 +61,7 @@ function parseFractions(text: string): [number, number, number] {
   return nums as [number, number, number];
 }
 
-function parseCounts({ PAPER_SPLITS, SPLIT_NAMES }: Models, text: string): SplitCounts {
+function parseCounts(text: string): SplitCounts {
   if (text === 'paper-cervical') return PAPER_SPLITS.cervical;
   if (text === 'paper-lumbar') return PAPER_SPLITS.lumbar;
   const bad = (why: string): never => {
@@ -128,7 +84,7 @@ function parseCounts({ PAPER_SPLITS, SPLIT_NAMES }: Models, text: string): Split
   return counts as SplitCounts;
 }
 
-async function loadDataset({ loadCsvDataset, loadFolderDataset }: Models, values: Values): Promise<Dataset> {
+async function loadDataset(values: Values): Promise<Dataset> {
   const root = resolve(values.data as string);
   const imageCheck = choiceFlag(NAME, 'image-check', (values['image-check'] as string | undefined) ?? 'auto', [
     'decode',
@@ -167,12 +123,7 @@ async function loadDataset({ loadCsvDataset, loadFolderDataset }: Models, values
  * Writes split.json atomically. An existing file with the same split is left as is; a different one
  * is replaced only with --force, since runs may already depend on it.
  */
-async function writeSplit(
-  { saveSplit, toSplitFile }: Models,
-  path: string,
-  split: DatasetSplit,
-  force: boolean,
-): Promise<string> {
+async function writeSplit(path: string, split: DatasetSplit, force: boolean): Promise<string> {
   const existing = await fs.readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return undefined;
     // Node's EISDIR from a read names no path.
@@ -199,7 +150,7 @@ async function writeSplit(
   return `Wrote ${path}`;
 }
 
-function describe({ SPLIT_NAMES, countClasses }: Models, dataset: Dataset, split: DatasetSplit): string {
+function describe(dataset: Dataset, split: DatasetSplit): string {
   const rows: (string | number)[][] = [...SPLIT_NAMES, ...(split.unused.length > 0 ? (['unused'] as const) : [])].map(
     (name) => {
       const c = countClasses(split[name]);

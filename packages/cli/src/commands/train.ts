@@ -1,8 +1,32 @@
 /** spine-cli train: resolve a config (preset + flags), set up the run directory, train, evaluate the test split. */
-import { DENSENET_ARCHS, inputTransform, isDenseNetConfig } from '@spine/models/run';
 import { existsSync, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { EpochMetrics, SequentialCnnConfig } from '@spine/models';
+import {
+  applyCheckpointTensors,
+  applyFeatureFreeze,
+  DataLoader,
+  DenseNet,
+  DENSENET_ARCHS,
+  type EpochMetrics,
+  evaluate,
+  formatEvaluation,
+  inputTransform,
+  isDenseNetConfig,
+  isTrainingError,
+  loadSplit,
+  PAPER_SEQCNN,
+  readCheckpoint,
+  readCheckpointMeta,
+  saveSplit,
+  type SequentialCnnConfig,
+  sequentialCnnShapes,
+  stratifiedSplit,
+  train,
+  writeFileAtomic,
+} from '@spine/models';
+import { MultiStepLR, SGD } from '@spine/nn';
+import { deviceInfo, releaseDevice } from '@spine/tensor/node';
+import { matmulTiers, warmMatmul } from '@spine/tensor/tuning';
 import { ensureSyntheticSet, syntheticSetAt } from '../run/synthetic-sets.js';
 import { PRESETS, denseNetModel, largestWeight, presetConfig, type RunConfig } from '../run/config.js';
 import {
@@ -20,162 +44,27 @@ import {
   type RunRecord,
 } from '../run/run-dir.js';
 import { choiceFlag, integerFlag } from '../ui/args.js';
-import { MAX_PIXELS_OPTION, maxPixelsFlag } from '../ui/max-pixels.js';
+import { maxPixelsFlag } from '../ui/max-pixels.js';
 import { CliError, EXIT_OK, UsageError } from '../ui/errors.js';
 import { Progress, formatDuration } from '../ui/progress.js';
 import { reportAfterTraining } from '../report/after-training.js';
 import { packageVersions } from '../version.js';
-import type { Command, Values } from './command.js';
+import type { Values } from './command.js';
 import { applyModelFlags, loadRunWeights, resolveRunWeights } from '../run/weights-train.js';
 
 const NAME = 'train';
 /** Flags that may change on --resume (they do not change what is computed). */
 const RESUMABLE = new Set(['out', 'resume', 'epochs', 'workers', 'cache', 'json', 'max-pixels']);
 
-export const trainCommand: Command = {
-  name: NAME,
-  summary:
-    'Train the sequential CNN or a DenseNet on a dataset into a run directory, then evaluate it on the test split.',
-  usage:
-    'train [--preset NAME] [--model seqcnn|densenet121|...] [--weights imagenet|none|PATH] [--data DIR] [--split FILE] [--epochs N] [--lr X] ... [--out RUN] [--resume]',
-  description: [
-    'With no flags this is the quick start: the quick preset on 2000 synthetic cervical films from the bundled',
-    'phantom (generated once into the cache folder; the first 800 are the committed sample), a small SequentialCNN',
-    "with batch norm at 64 px; a few minutes on a CPU. --preset paper-seqcnn uses the paper's",
-    'settings: 227 px, batch 10, 60 epochs, SGD momentum 0.9, weight decay 5e-4, lr 0.001 reduced 10x',
-    'at epochs 15, 30 and 45 (the paper says "three times" without saying when). --preset paper-densenet-cervical',
-    "(or -lumbar, on the bundled lumbar sample) is the paper's Approach II: ImageNet DenseNet-121 with a new",
-    'Linear(1024, 2) head, 224 px with ImageNet preprocessing (shorter side 256, centre crop 224, ImageNet mean/std),',
-    'batch 4, 60 epochs, SGD momentum 0.9, weight decay 1e-4, lr 0.001 reduced 10x at epochs 20 and 40 (the paper',
-    'says only "decaying"). --weights imagenet takes torchvision\'s checkpoint from the weights cache (get it',
-    "once with 'spine-cli weights fetch densenet121'); none trains from torchvision's random init; a PATH",
-    '(.pth or .safetensors) loads every weight but the classifier. --model densenet121 alone implies that preset.',
-    'Flags override the preset.',
-    'The run directory holds config.json (resolved config, seed, versions, git commit, adapter), split.json',
-    '(made with --seed unless --split is given), metrics.jsonl, checkpoints/ (last, best) and eval/ (the test',
-    "set's metrics and predictions). Ctrl-C stops after the current batch and saves; --resume continues",
-    'exactly (only --epochs, --workers, --cache and --max-pixels may change); a run killed before its first checkpoint starts',
-    'again from epoch 1 with its saved settings.',
-  ].join('\n'),
-  options: {
-    preset: {
-      type: 'string',
-      value: 'NAME',
-      description: `${PRESETS.join(', ')}.`,
-      defaultText: 'quick; paper-densenet-cervical with --model densenet*',
-    },
-    model: {
-      type: 'string',
-      value: 'NAME',
-      description: `The network: seqcnn or ${DENSENET_ARCHS.join(', ')}.`,
-      defaultText: "the preset's",
-    },
-    weights: {
-      type: 'string',
-      value: 'imagenet|none|PATH',
-      description:
-        'DenseNet starting weights: the cached ImageNet checkpoint, random init, or a .pth/.safetensors file.',
-      defaultText: 'imagenet',
-    },
-    'weights-cache': {
-      type: 'string',
-      value: 'DIR',
-      description: 'Where --weights imagenet is looked for (the cache of spine-cli weights fetch).',
-      defaultText: '$SPINE_CLI_CACHE_DIR, $XDG_CACHE_HOME/spine-cli or ~/.cache/spine-cli',
-    },
-    'freeze-features': {
-      type: 'string',
-      value: 'N',
-      description: 'DenseNet: train only the classifier for the first N epochs.',
-      defaultText: '0',
-    },
-    'classifier-lr-factor': {
-      type: 'string',
-      value: 'X',
-      description: "The classifier's learning rate as a multiple of --lr.",
-      defaultText: "the preset's (1 for the paper presets)",
-    },
-    'memory-efficient': {
-      type: 'string',
-      value: 'on|off',
-      description: 'DenseNet: recompute concatenations in backward (less memory, more time).',
-      defaultText: 'off',
-    },
-    data: {
-      type: 'string',
-      value: 'DIR',
-      description: 'Data folder (labels.csv or female/ and male/ folders).',
-      defaultText:
-        'quick: 2000 synthetic cervical films generated once into the cache folder; other presets: the bundled cervical sample',
-    },
-    labels: { type: 'string', value: 'CSV', description: 'Labels CSV.', defaultText: 'DIR/labels.csv' },
-    split: {
-      type: 'string',
-      value: 'FILE',
-      description: 'A split.json from spine-cli split.',
-      defaultText: 'a stratified split made with --seed',
-    },
-    epochs: { type: 'string', value: 'N', description: 'Epochs in all (with --resume: extend the run to N).' },
-    'batch-size': { type: 'string', value: 'N', description: 'Images per batch.' },
-    lr: {
-      type: 'string',
-      value: 'X',
-      description: "Learning rate (the classifier group gets the preset's multiple of it).",
-    },
-    momentum: { type: 'string', value: 'X', description: 'SGD momentum.' },
-    'weight-decay': { type: 'string', value: 'X', description: 'SGD weight decay.' },
-    'input-size': { type: 'string', value: 'N', description: 'Square network input in pixels.' },
-    hidden: { type: 'string', value: 'N[,N]', description: 'FC6 and FC7 widths.' },
-    augment: {
-      type: 'string',
-      value: 'on|off',
-      description: 'Random rotation/scale/shift/exposure of training films.',
-    },
-    seed: {
-      type: 'string',
-      value: 'S',
-      description: 'Seed of the split, the weight init and the shuffles.',
-      defaultText: '0',
-    },
-    out: { type: 'string', value: 'RUN', description: 'Run directory.', defaultText: 'runs/<timestamp>' },
-    resume: {
-      type: 'boolean',
-      description: 'Continue the run in --out from its last checkpoint (from epoch 1 if it has none yet).',
-    },
-    cache: {
-      type: 'string',
-      value: 'DIR',
-      description: 'Cache of decoded, resized films.',
-      defaultText: '.spine-cache beside RUN',
-    },
-    workers: {
-      type: 'string',
-      value: 'N',
-      description: 'Image loading threads (0: on the main thread).',
-      defaultText: 'min(2, CPUs)',
-    },
-    'max-pixels': MAX_PIXELS_OPTION,
-    json: { type: 'boolean', description: 'Print the final summary as JSON on stdout (progress still on stderr).' },
-  },
-  examples: [
-    'spine-cli train',
-    'spine-cli train --out runs/q1 --epochs 20',
-    'spine-cli train --data films/ --split split.json --preset paper-seqcnn --out runs/paper',
-    'spine-cli weights fetch densenet121 && spine-cli train --preset paper-densenet-cervical --out runs/densenet',
-    'spine-cli train --model densenet121 --weights none --data films/ --out runs/densenet-scratch',
-    'spine-cli train --out runs/q1 --resume --epochs 30',
-  ],
-  async run(values) {
-    const out = resolve(
-      (values.out as string | undefined) ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')),
-    );
-    const resume = values.resume === true;
-    if (resume && values.out === undefined)
-      throw new UsageError('--resume needs --out RUN (the run to continue)', NAME);
-    const record = resume ? await resumeRecord(out, values) : await newRecord(out, values);
-    return trainRun(out, record, values, resume);
-  },
-};
+export async function run(values: Values): Promise<number> {
+  const out = resolve(
+    (values.out as string | undefined) ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')),
+  );
+  const resume = values.resume === true;
+  if (resume && values.out === undefined) throw new UsageError('--resume needs --out RUN (the run to continue)', NAME);
+  const record = resume ? await resumeRecord(out, values) : await newRecord(out, values);
+  return trainRun(out, record, values, resume);
+}
 
 function numberFlag(flag: string, text: string, min: number, max: number): number {
   const n = /^[+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text.trim()) ? Number(text) : NaN;
@@ -236,7 +125,7 @@ export function resolveConfig(values: Values, paperModel: SequentialCnnConfig): 
 }
 
 async function newRecord(out: string, values: Values): Promise<RunRecord> {
-  const config = resolveConfig(values, (await import('@spine/models')).PAPER_SEQCNN);
+  const config = resolveConfig(values, PAPER_SEQCNN);
   if (existsSync(join(out, CONFIG_FILE))) {
     const started = existsSync(join(out, 'checkpoints', 'last.json'));
     throw new CliError(
@@ -278,27 +167,25 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
   const config = record.config;
   const workers =
     values.workers === undefined ? undefined : integerFlag(NAME, 'workers', values.workers as string, 0, 64);
-  const maxPixels = await maxPixelsFlag(NAME, values);
+  const maxPixels = maxPixelsFlag(NAME, values);
   const cacheDir = resolve((values.cache as string | undefined) ?? join(out, '..', '.spine-cache'));
-  const models = await import('@spine/models');
-  const tensor = await import('@spine/tensor/node');
   const log = (s: string) => process.stderr.write(`${s}\n`);
   // A run killed before its first checkpoint has its config.json and split.json and nothing to
   // continue from: --resume starts it again at epoch 1 with its recorded settings.
-  const fromCheckpoint = resume && (await lastCheckpointExists(models, out));
+  const fromCheckpoint = resume && (await lastCheckpointExists(out));
   if (resume && !fromCheckpoint)
     log(`${out} stopped before its first checkpoint: starting it again from epoch 1 with its saved settings`);
 
   // The adapter first: a network that cannot fit the binding limit fails here, not in a kernel.
-  await readyDevice(tensor);
-  const info = tensor.deviceInfo();
+  await readyDevice();
+  const info = deviceInfo();
   // A DenseNet's largest weight is a few MB at most (its classifier is 1024 x 2), so only the
   // sequential CNN's FC6 can exceed the binding limit.
   const seq = isDenseNetConfig(config.model) ? null : config.model;
   const shapes = (() => {
     if (!seq) return null;
     try {
-      return models.sequentialCnnShapes(seq);
+      return sequentialCnnShapes(seq);
     } catch (e) {
       throw new CliError(
         `--input-size ${seq.inputSize}: ${(e as Error).message}`,
@@ -321,37 +208,36 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
   // generated on first use, and again if the cache was cleared.
   const synthetic = syntheticSetAt(config.data.root);
   if (synthetic) await ensureSyntheticSet(synthetic, config.data.root, log);
-  const dataset = await loadData(models, config, resume ? 'header' : 'auto', maxPixels);
+  const dataset = await loadData(config, resume ? 'header' : 'auto', maxPixels);
   let split;
   if (resume) {
-    split = await models.loadSplit(join(out, SPLIT_FILE), dataset);
+    split = await loadSplit(join(out, SPLIT_FILE), dataset);
   } else if (values.split !== undefined) {
-    split = await models.loadSplit(resolve(values.split as string), dataset);
+    split = await loadSplit(resolve(values.split as string), dataset);
   } else {
-    split = models.stratifiedSplit(dataset, { seed: config.seed, fractions: config.splitFractions });
+    split = stratifiedSplit(dataset, { seed: config.seed, fractions: config.splitFractions });
   }
   if (split.train.length === 0)
     throw new CliError('the split has no training films', 'Use more data or other --fractions in spine-cli split.');
-  const model = buildModel(models, tensor, config);
+  const model = buildModel(config);
   // A resumed run takes every weight from its checkpoint; a new (or restarted) one loads pretrained
   // weights, a new one before the run directory exists, so weights that do not fit leave nothing behind.
   const weightsLine =
     !fromCheckpoint && record.pretrained
-      ? await loadRunWeights(models, model, record.pretrained).catch((e: unknown) => {
+      ? await loadRunWeights(model, record.pretrained).catch((e: unknown) => {
           model.dispose();
           throw e;
         })
       : undefined;
   if (!resume) {
     await fs.mkdir(out, { recursive: true });
-    await models.saveSplit(join(out, SPLIT_FILE), split);
-    await models.writeFileAtomic(join(out, CONFIG_FILE), runRecordJson(record, out));
+    await saveSplit(join(out, SPLIT_FILE), split);
+    await writeFileAtomic(join(out, CONFIG_FILE), runRecordJson(record, out));
   }
 
   const size = config.model.inputSize;
   const loaderCommon = { ...(workers !== undefined ? { workers } : {}), cacheDir, maxPixels };
   const freezeEpochs = isDenseNetConfig(config.model) ? config.model.freezeFeaturesEpochs : 0;
-  const { SGD, MultiStepLR } = await import('@spine/nn');
   const optimizer = new SGD(
     [
       { params: model.features.parameters(), name: 'features' },
@@ -360,16 +246,16 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
     { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay },
   );
   const scheduler = new MultiStepLR(optimizer, config.scheduler.milestones, config.scheduler.gamma);
-  const trainLoader = new models.DataLoader(split.train, {
+  const trainLoader = new DataLoader(split.train, {
     batchSize: config.batchSize,
     transform: { ...inputTransform(config.model), ...(config.augment ? { augment: true } : {}) },
     seed: config.seed,
     ...loaderCommon,
   });
   const valLoader =
-    split.val.length > 0 ? evaluationLoader(models, split.val, config, workers, cacheDir, maxPixels) : undefined;
+    split.val.length > 0 ? evaluationLoader(split.val, config, workers, cacheDir, maxPixels) : undefined;
   const testLoader =
-    split.test.length > 0 ? evaluationLoader(models, split.test, config, workers, cacheDir, maxPixels) : undefined;
+    split.test.length > 0 ? evaluationLoader(split.test, config, workers, cacheDir, maxPixels) : undefined;
 
   log(
     `${fromCheckpoint ? 'Resuming' : 'Training'} ${out}: preset ${config.preset}, ${split.train.length} train / ${split.val.length} val / ${split.test.length} test films at ${size} px, ${config.epochs} epochs, batch ${config.batchSize}, lr ${config.lr}, seed ${config.seed}`,
@@ -380,11 +266,10 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
   // DenseNet on lavapipe trains for hours: warm the wide matmul blocks from the start (in a
   // background process) instead of after the tier-up's work threshold. No-op elsewhere, and while
   // the matmul reads texture operands (the default), which need no wide blocks.
-  const tuning = await import('@spine/tensor/tuning');
   if (
     isDenseNetConfig(config.model) &&
-    !(await tuning.warmMatmul(undefined, { wait: false })) &&
-    tuning.matmulTiers().some((t) => t.state === 'warming')
+    !(await warmMatmul(undefined, { wait: false })) &&
+    matmulTiers().some((t) => t.state === 'warming')
   ) {
     log('matmul: compiling wider blocks in a background process; they take over when ready (once per machine)');
   }
@@ -392,7 +277,7 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
   let lastLoss: number | undefined;
   const started = performance.now();
   try {
-    const result = await models.train({
+    const result = await train({
       model,
       optimizer,
       scheduler,
@@ -404,8 +289,8 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
       resume: fromCheckpoint,
       hooks: {
         onEpochStart: (i) => {
-          if (freezeEpochs > 0 && model instanceof models.DenseNet) {
-            models.applyFeatureFreeze(model, i.epoch, freezeEpochs);
+          if (freezeEpochs > 0 && model instanceof DenseNet) {
+            applyFeatureFreeze(model, i.epoch, freezeEpochs);
             if (i.epoch === 1 || i.epoch === freezeEpochs + 1)
               log(
                 i.epoch <= freezeEpochs
@@ -446,7 +331,7 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
       `Trained ${result.epochsCompleted} epochs in ${formatDuration((performance.now() - started) / 1000)}${result.best ? `; best validation accuracy ${result.best.value.toFixed(3)} at epoch ${result.best.epoch}` : ''}`,
     );
     if (!testLoader) {
-      await reportAfterTraining(models, out, model, log);
+      await reportAfterTraining(out, model, log);
       if (values.json)
         process.stdout.write(
           `${JSON.stringify({ run: out, status: result.status, epochs: result.epochsCompleted, best: result.best, test: null })}\n`,
@@ -455,10 +340,10 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
     }
     // The test set is evaluated with the best checkpoint (highest validation accuracy).
     const which = result.best ? 'best' : 'last';
-    const ckpt = await models.readCheckpoint(out, which);
-    if (ckpt) models.applyCheckpointTensors(ckpt, model);
-    const ev = await models.evaluate(model, testLoader, { bootstrapSeed: config.seed });
-    const files = await writeEvaluation(models, out, `test-${which}`, ev, {
+    const ckpt = await readCheckpoint(out, which);
+    if (ckpt) applyCheckpointTensors(ckpt, model);
+    const ev = await evaluate(model, testLoader, { bootstrapSeed: config.seed });
+    const files = await writeEvaluation(out, `test-${which}`, ev, {
       split: 'test',
       checkpoint: which,
       run: out,
@@ -469,13 +354,13 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
       );
     } else {
       process.stdout.write(
-        `\nTest set (${ev.report.n} films, ${which} checkpoint):\n${models.formatEvaluation(ev.report)}\n\nRun directory: ${out}\n  ${files.json}\n`,
+        `\nTest set (${ev.report.n} films, ${which} checkpoint):\n${formatEvaluation(ev.report)}\n\nRun directory: ${out}\n  ${files.json}\n`,
       );
     }
-    await reportAfterTraining(models, out, model, log);
+    await reportAfterTraining(out, model, log);
     return EXIT_OK;
   } catch (e) {
-    if (models.isTrainingError(e)) {
+    if (isTrainingError(e)) {
       const code = (e as { code?: string }).code;
       if (code === 'run-exists') throw new CliError(e.message, 'Continue it with --resume, or choose another --out.');
       if (code === 'config-mismatch')
@@ -489,17 +374,17 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
     await valLoader?.close();
     await testLoader?.close();
     model.dispose();
-    await tensor.releaseDevice();
+    await releaseDevice();
   }
 }
 
 const DAMAGED_LAST = "The run's last checkpoint is damaged and cannot be continued; train again into a new --out.";
 
-async function lastCheckpointExists(models: typeof import('@spine/models'), out: string): Promise<boolean> {
+async function lastCheckpointExists(out: string): Promise<boolean> {
   try {
-    return (await models.readCheckpointMeta(out, 'last')) !== undefined;
+    return (await readCheckpointMeta(out, 'last')) !== undefined;
   } catch (e) {
-    if (models.isTrainingError(e)) throw new CliError(e.message, DAMAGED_LAST, { cause: e });
+    if (isTrainingError(e)) throw new CliError(e.message, DAMAGED_LAST, { cause: e });
     throw e;
   }
 }

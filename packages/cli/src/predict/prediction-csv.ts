@@ -5,24 +5,22 @@
  * on a large archive. A crash can at worst leave the last line torn; resuming drops a torn tail
  * (rows are independent, so its films are simply predicted again) and skips every listed file.
  */
-import { PREDICTION_HEADER } from '@spine/models/run';
 import { existsSync, promises as fs } from 'node:fs';
+import { parseCsv, PREDICTION_HEADER } from '@spine/models';
 import { CliError } from '../ui/errors.js';
-import type { Models } from '../run/run-dir.js';
 
 /**
  * The rows of a CSV predict wrote (a complete one: no torn tail), each its fields in
  * PREDICTION_HEADER's order; a CSV with other columns is refused, with `hint` as the way out.
  */
 export function parsePredictionCsv(
-  models: Models,
   path: string,
   text: string,
   hint: string,
 ): { line: number; fields: readonly string[] }[] {
   let table;
   try {
-    table = models.parseCsv(text);
+    table = parseCsv(text);
   } catch (e) {
     throw new CliError(`${path} is not a readable CSV (${(e as Error).message})`, hint);
   }
@@ -40,15 +38,12 @@ export function parsePredictionCsv(
  * none when there is no file yet: it is created by the first append, so a run that fails before
  * predicting anything leaves no CSV behind. A CSV with another header is refused.
  */
-export async function readArchiveCsv(models: Models, path: string): Promise<Set<string>> {
-  return new Set((await readArchiveRows(models, path)).map((r) => r.fields[0]!));
+export async function readArchiveCsv(path: string): Promise<Set<string>> {
+  return new Set((await readArchiveRows(path)).map((r) => r.fields[0]!));
 }
 
 /** The complete rows of an archive CSV (see readArchiveCsv), torn tail cut off. */
-export async function readArchiveRows(
-  models: Models,
-  path: string,
-): Promise<{ line: number; fields: readonly string[] }[]> {
+export async function readArchiveRows(path: string): Promise<{ line: number; fields: readonly string[] }[]> {
   if (!existsSync(path)) return [];
   let text = await fs.readFile(path, 'utf8');
   if (text.length > 0 && !text.endsWith('\n')) {
@@ -62,7 +57,6 @@ export async function readArchiveRows(
     return [];
   }
   return parsePredictionCsv(
-    models,
     path,
     text,
     'Move it away or choose another --out; a rerun continues only a CSV that predict wrote.',

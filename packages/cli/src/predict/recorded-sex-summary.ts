@@ -3,8 +3,7 @@
  * and how often the prediction agrees where M or F is recorded, with a 95% bootstrap CI
  * (@spine/models' bootstrapAccuracyCI, as evaluate reports accuracy).
  */
-import type { Models } from '../run/run-dir.js';
-import { PREDICTION_COLUMN as COLUMN } from '@spine/models/run';
+import { bootstrapAccuracyCI, PREDICTION_COLUMN as COLUMN } from '@spine/models';
 
 /** Films named in full in a summary line; the rest are counted. */
 const NAMED = 10;
@@ -20,7 +19,7 @@ export interface RecordedSexTally {
   source: string;
 }
 
-export function recordedSexSummary(models: Models, t: RecordedSexTally): string {
+export function recordedSexSummary(t: RecordedSexTally): string {
   const count = { M: 0, F: 0, O: 0, none: 0 };
   const agree: number[] = [];
   let notCompared = 0;
@@ -40,7 +39,7 @@ export function recordedSexSummary(models: Models, t: RecordedSexTally): string 
   let agreement = '';
   if (agree.length > 0) {
     const hits = agree.reduce((a, b) => a + b, 0);
-    const [lo, hi] = models.bootstrapAccuracyCI(agree, { seed: 12345 });
+    const [lo, hi] = bootstrapAccuracyCI(agree, { seed: 12345 });
     agreement = `; the prediction agrees for ${hits} of ${agree.length} (${pct(hits / agree.length)}, 95% CI ${pct(lo)} to ${pct(hi)})`;
   }
   const unread = notCompared > 0 ? `; ${notCompared} unreadable, not compared` : '';

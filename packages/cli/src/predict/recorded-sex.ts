@@ -12,7 +12,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { readDicomPatientTags, sniffFormat } from '@spine/imaging';
-import type { Models } from '../run/run-dir.js';
+import { DEFAULT_NUMERIC_SEX, describeSexValues, MALE, parseCsv, parseSex } from '@spine/models';
 import { CliError } from '../ui/errors.js';
 
 export type RecordedSex = 'M' | 'F' | 'O' | '';
@@ -81,7 +81,7 @@ export async function readRecordedInfo(path: string): Promise<RecordedInfo> {
  * `sex` (names case-insensitive), `file` relative to `base`, sex in any spelling train accepts
  * (F/M, female/male, 0/1 as 0 = female). A row train would refuse is refused here, with its line.
  */
-export async function readLabelSexes(models: Models, csvPath: string, base: string): Promise<Map<string, 'M' | 'F'>> {
+export async function readLabelSexes(csvPath: string, base: string): Promise<Map<string, 'M' | 'F'>> {
   let text: string;
   try {
     text = await readFile(csvPath, 'utf8');
@@ -93,7 +93,7 @@ export async function readLabelSexes(models: Models, csvPath: string, base: stri
   }
   let table;
   try {
-    table = models.parseCsv(text);
+    table = parseCsv(text);
   } catch (e) {
     throw new CliError(
       `--labels ${csvPath} is not a readable CSV (${(e as Error).message})`,
@@ -121,13 +121,13 @@ export async function readLabelSexes(models: Models, csvPath: string, base: stri
         'A labels CSV lists each film once, as train requires.',
       );
     firstLine.set(path, row.line);
-    const label = models.parseSex(f[iSex] ?? '');
+    const label = parseSex(f[iSex] ?? '');
     if (label === undefined)
       throw new CliError(
         `${csvPath} line ${row.line}: unknown sex ${JSON.stringify((f[iSex] ?? '').trim())} for ${name}`,
-        `Accepted: ${models.describeSexValues(models.DEFAULT_NUMERIC_SEX)}.`,
+        `Accepted: ${describeSexValues(DEFAULT_NUMERIC_SEX)}.`,
       );
-    out.set(path, label === models.MALE ? 'M' : 'F');
+    out.set(path, label === MALE ? 'M' : 'F');
   }
   return out;
 }

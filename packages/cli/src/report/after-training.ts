@@ -4,19 +4,14 @@
  * says how to retry.
  */
 import type { Module } from '@spine/nn';
-import type { Models } from '../run/run-dir.js';
 
-export async function reportAfterTraining(
-  models: Models,
-  runDir: string,
-  model: Module,
-  log: (line: string) => void,
-): Promise<void> {
+export async function reportAfterTraining(runDir: string, model: Module, log: (line: string) => void): Promise<void> {
   try {
+    // Imported here so that a report stack that cannot load (resvg's native binary) is a warning too.
     const { writeReport } = await import('./write-report.js');
     model.eval();
     log('Writing the report (charts; Grad-CAM over the test films)...');
-    const result = await writeReport(models, runDir, { model });
+    const result = await writeReport(runDir, { model });
     log(`Report: ${result.html}`);
   } catch (e) {
     const reason = (e instanceof Error ? e.message : String(e)).split('\n')[0];

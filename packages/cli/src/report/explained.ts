@@ -3,10 +3,12 @@
  * wrong) with the map of the predicted class over the film, and the class-averaged maps over the
  * whole test split (each film explained for its true sex: where the evidence for that sex lies).
  */
+import { encodePng } from '@spine/imaging';
+import { readImage } from '@spine/imaging/node';
+import { CamAverager, camOverlay, classAverageOverlay, explainFiles } from '@spine/models';
 import type { Module } from '@spine/nn';
 import { pickGallery } from './curves.js';
 import type { TestEvaluation, TestPrediction } from './run-data.js';
-import type { Models } from '../run/run-dir.js';
 
 export interface GalleryFilm {
   /** Path relative to the data root. */
@@ -53,20 +55,17 @@ export interface ExplainOptions {
 }
 
 export async function explainTestSet(
-  models: Models,
   model: Module,
   test: TestEvaluation,
   options: ExplainOptions,
 ): Promise<ExplainedTestSet> {
-  const { encodePng } = await import('@spine/imaging');
-  const { readImage } = await import('@spine/imaging/node');
   const predictions = averageSubset(test.predictions, options.averageFilms);
   const paths = predictions.map((p) => options.pathOf(p.file));
-  const averager = new models.CamAverager(options.transform.width, options.transform.height);
+  const averager = new CamAverager(options.transform.width, options.transform.height);
   const unreadable: string[] = [];
   let layer = '';
   let done = 0;
-  for await (const r of models.explainFiles(model, paths, options.transform, {
+  for await (const r of explainFiles(model, paths, options.transform, {
     classFor: (i) => predictions[i]!.label,
   })) {
     options.onProgress?.(++done, paths.length);
@@ -81,14 +80,14 @@ export async function explainTestSet(
     sex: a.classIndex === 1 ? ('male' as const) : ('female' as const),
     films: a.films,
     of: test.predictions.filter((p) => p.label === a.classIndex).length,
-    png: encodePng(models.classAverageOverlay(a)),
+    png: encodePng(classAverageOverlay(a)),
   }));
 
   const picks = pickGallery(test.predictions, options.count, test.report.threshold);
   const chosen = [...picks.right, ...picks.wrong];
   const films: GalleryFilm[] = [];
   let k = 0;
-  for await (const r of models.explainFiles(
+  for await (const r of explainFiles(
     model,
     chosen.map((c) => options.pathOf(c.item.file)),
     options.transform,
@@ -96,7 +95,7 @@ export async function explainTestSet(
     const pick = chosen[k++]!;
     if ('error' in r) continue; // already listed as unreadable above
     const film = await readImage(r.file);
-    const overlay = models.camOverlay(film, r.map, r.height, r.width, options.transform, { maxSide: 320 });
+    const overlay = camOverlay(film, r.map, r.height, r.width, options.transform, { maxSide: 320 });
     films.push(galleryFilm(pick.item, pick.correct, pick.confidence, encodePng(overlay)));
   }
   return { layer, right: films.filter((f) => f.correct), wrong: films.filter((f) => !f.correct), averages, unreadable };

@@ -5,9 +5,9 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { EpochMetrics, EvaluationReport } from '@spine/models';
+import { parseCsv, type EpochMetrics, type EvaluationReport } from '@spine/models';
 import { CliError } from '../ui/errors.js';
-import { readRunRecord, SPLIT_FILE, type Models, type RunRecord } from '../run/run-dir.js';
+import { readRunRecord, SPLIT_FILE, type RunRecord } from '../run/run-dir.js';
 
 export interface SplitRow {
   split: 'train' | 'val' | 'test';
@@ -37,14 +37,14 @@ export interface RunData {
   test: TestEvaluation | null;
 }
 
-export async function readRunData(models: Models, runDir: string): Promise<RunData> {
+export async function readRunData(runDir: string): Promise<RunData> {
   const record = await readRunRecord(runDir);
   return {
     runDir,
     record,
     splits: await readSplitCounts(runDir),
     epochs: await readEpochs(runDir),
-    test: await readTestEvaluation(models, runDir),
+    test: await readTestEvaluation(runDir),
   };
 }
 
@@ -78,7 +78,7 @@ async function readEpochs(runDir: string): Promise<EpochMetrics[]> {
 }
 
 /** The test evaluation of the best checkpoint, else of the last; null when neither was written. */
-export async function readTestEvaluation(models: Models, runDir: string): Promise<TestEvaluation | null> {
+export async function readTestEvaluation(runDir: string): Promise<TestEvaluation | null> {
   for (const checkpoint of ['best', 'last'] as const) {
     const json = join(runDir, 'eval', `test-${checkpoint}.json`);
     const csv = join(runDir, 'eval', `test-${checkpoint}-predictions.csv`);
@@ -86,7 +86,7 @@ export async function readTestEvaluation(models: Models, runDir: string): Promis
     const report = parseJson(json, await fs.readFile(json, 'utf8')) as EvaluationReport;
     let table;
     try {
-      table = models.parseCsv(await fs.readFile(csv, 'utf8'));
+      table = parseCsv(await fs.readFile(csv, 'utf8'));
     } catch (e) {
       throw new CliError(
         `${csv} ${(e as Error).message} (not a readable CSV)`,

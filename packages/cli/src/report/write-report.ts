@@ -2,18 +2,18 @@
  * `spine-cli report RUN` and the end of `train`: RUN/report/report.html plus every chart as SVG
  * and PNG and the Grad-CAM pictures as PNG, each written atomically.
  */
-import { inputTransform, isDenseNetConfig } from '@spine/models/run';
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { TopLevelSpec } from 'vega-lite';
+import { inputTransform, isDenseNetConfig, rocCurve, writeFileAtomic } from '@spine/models';
 import type { Module } from '@spine/nn';
+import type { TopLevelSpec } from 'vega-lite';
 import { calibrationBins, expectedCalibrationError } from './curves.js';
 import { explainTestSet, type ExplainedTestSet } from './explained.js';
 import { renderReportHtml, type ReportFigure } from './html.js';
 import { renderChart } from './render.js';
 import { readRunData, type RunData } from './run-data.js';
 import * as specs from './specs.js';
-import { loadRunSplit, type Models } from '../run/run-dir.js';
+import { loadRunSplit } from '../run/run-dir.js';
 
 export const REPORT_DIR = 'report';
 
@@ -35,19 +35,19 @@ export interface ReportResult {
   files: string[];
 }
 
-export async function writeReport(models: Models, runDir: string, options: ReportOptions = {}): Promise<ReportResult> {
-  const data = await readRunData(models, runDir);
+export async function writeReport(runDir: string, options: ReportOptions = {}): Promise<ReportResult> {
+  const data = await readRunData(runDir);
   const out = join(runDir, REPORT_DIR);
   const files: string[] = [];
   const write = async (name: string, bytes: Uint8Array | string) => {
     const path = join(out, name);
     await fs.mkdir(dirname(path), { recursive: true });
-    await models.writeFileAtomic(path, bytes);
+    await writeFileAtomic(path, bytes);
     files.push(path);
   };
 
   const figures: ReportFigure[] = [];
-  for (const f of chartList(models, data)) {
+  for (const f of chartList(data)) {
     const { svg, png } = await renderChart(f.spec);
     await write(`${f.name}.svg`, svg);
     await write(`${f.name}.png`, png);
@@ -59,9 +59,9 @@ export async function writeReport(models: Models, runDir: string, options: Repor
   if (!data.test) explainedMissing = 'No Grad-CAM pictures: the run has no test evaluation.';
   else if (!options.model) explainedMissing = 'No Grad-CAM pictures: the network was not available (no checkpoint).';
   else {
-    const split = await loadRunSplit(models, runDir, data.record.config);
+    const split = await loadRunSplit(runDir, data.record.config);
     const byFile = new Map(split.test.map((r) => [r.file, r.path]));
-    explained = await explainTestSet(models, options.model, data.test, {
+    explained = await explainTestSet(options.model, data.test, {
       count: options.galleryCount ?? 6,
       averageFilms: options.averageFilms ?? 100,
       transform: inputTransform(data.record.config.model),
@@ -101,7 +101,7 @@ interface Chart {
   spec: TopLevelSpec;
 }
 
-function chartList(models: Models, data: RunData): Chart[] {
+function chartList(data: RunData): Chart[] {
   const charts: Chart[] = [];
   if (data.splits.length)
     charts.push({
@@ -137,7 +137,7 @@ function chartList(models: Models, data: RunData): Chart[] {
   if (t) {
     const labels = t.predictions.map((p) => p.label);
     const probs = t.predictions.map((p) => p.probMale);
-    const roc = models.rocCurve(labels, probs);
+    const roc = rocCurve(labels, probs);
     const bins = calibrationBins(labels, probs);
     charts.push(
       {

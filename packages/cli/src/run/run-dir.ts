@@ -1,17 +1,29 @@
 /**
  * A run directory: config.json, split.json, metrics.jsonl, checkpoints/, eval/. Helpers shared by
  * train, evaluate and predict: read the recorded config, rebuild the model, load the split,
- * evaluate a split and write eval/ atomically.
+ * evaluate a split and write eval/ atomically. Checkpoints: checkpoint.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Dataset, DatasetRecord, DatasetSplit, EvaluationResult, RunModel } from '@spine/models';
-import { csvField, inputTransform } from '@spine/models/run';
+import {
+  buildModel as buildNetwork,
+  csvField,
+  DataLoader,
+  inputTransform,
+  loadCsvDataset,
+  loadFolderDataset,
+  loadSplit,
+  writeFileAtomic,
+  type Dataset,
+  type DatasetRecord,
+  type DatasetSplit,
+  type EvaluationResult,
+  type RunModel,
+} from '@spine/models';
+import { manualSeed, ready } from '@spine/tensor/node';
 import { CliError } from '../ui/errors.js';
 import { hashedConfig, resolveStoredDataPaths, runConfigProblem, storedDataPaths, type RunConfig } from './config.js';
-
-export type Models = typeof import('@spine/models');
 
 export const CONFIG_FILE = 'config.json';
 export const SPLIT_FILE = 'split.json';
@@ -86,9 +98,9 @@ export function runConfigHashInput(record: RunRecord, runDir: string): unknown {
  * Acquires the device; no adapter becomes a CliError carrying @spine/tensor's install advice
  * (its message), so the user sees what to install rather than a "bug" line.
  */
-export async function readyDevice(tensor: typeof import('@spine/tensor/node')): Promise<void> {
+export async function readyDevice(): Promise<void> {
   try {
-    await tensor.ready();
+    await ready();
   } catch (e) {
     if (e instanceof Error && e.name === 'NoAdapterError')
       throw new CliError(e.message, "Run 'spine-cli doctor' for details.", { cause: e });
@@ -116,103 +128,42 @@ export function gitCommit(): string | null {
  * starts from torchvision's random init here; train loads its pretrained weights, and evaluate and
  * predict replace everything with a checkpoint.
  */
-export function buildModel(models: Models, tensor: typeof import('@spine/tensor'), config: RunConfig): RunModel {
-  tensor.manualSeed(config.seed);
-  return models.buildModel(config.model);
-}
-
-type Checkpoint = NonNullable<Awaited<ReturnType<Models['readCheckpoint']>>>;
-
-/**
- * A run's checkpoint `which`, or undefined when it has none. A damaged one (sidecar or tensor
- * file) is a CliError naming the file and what is wrong, with `advice` (default: use the other
- * checkpoint, or train again).
- */
-export async function tryReadRunCheckpoint(
-  models: Models,
-  run: string,
-  which: 'best' | 'last',
-  advice = otherCheckpointAdvice(which),
-): Promise<Checkpoint | undefined> {
-  try {
-    return await models.readCheckpoint(run, which);
-  } catch (e) {
-    throw models.isTrainingError(e) && e.code === 'bad-checkpoint' ? new CliError(e.message, advice, { cause: e }) : e;
-  }
-}
-
-/** tryReadRunCheckpoint for commands that need the checkpoint: a missing one is a CliError too. */
-export async function readRunCheckpoint(
-  models: Models,
-  run: string,
-  which: 'best' | 'last',
-  advice?: string,
-): Promise<Checkpoint> {
-  const ckpt = await tryReadRunCheckpoint(models, run, which, advice);
-  if (!ckpt)
-    throw new CliError(
-      `${run} has no '${which}' checkpoint`,
-      `Train it first (spine-cli train --out RUN), or finish it with 'spine-cli train --out ${run} --resume'.`,
-    );
-  return ckpt;
-}
-
-/** Loads a checkpoint into the run's model; one of another network is a CliError saying so. */
-export function applyRunCheckpoint(models: Models, run: string, ckpt: Checkpoint, model: RunModel): void {
-  try {
-    models.applyCheckpointTensors(ckpt, model);
-  } catch (e) {
-    if (!models.isTrainingError(e) || e.code !== 'wrong-model') throw e;
-    throw new CliError(
-      e.message,
-      `The checkpoint belongs to another network than ${join(run, CONFIG_FILE)} describes (copied from another run, or config.json edited); use the run's own checkpoints, or train again into a new --out.`,
-      { cause: e },
-    );
-  }
-}
-
-function otherCheckpointAdvice(which: 'best' | 'last'): string {
-  const other = which === 'best' ? 'last' : 'best';
-  return `Use the run's other checkpoint (--checkpoint ${other}); if that is damaged too, train the run again into a new --out.`;
+export function buildModel(config: RunConfig): RunModel {
+  manualSeed(config.seed);
+  return buildNetwork(config.model);
 }
 
 /** The run's dataset (checked by header only: the run already validated it) and its split.json. */
-export async function loadRunSplit(models: Models, runDir: string, config: RunConfig): Promise<DatasetSplit> {
+export async function loadRunSplit(runDir: string, config: RunConfig): Promise<DatasetSplit> {
   const path = join(runDir, SPLIT_FILE);
   if (!existsSync(path))
     throw new CliError(`${path} is missing`, 'The run directory is incomplete; train again into a new --out.');
-  const dataset = await loadData(models, config, 'header');
-  return models.loadSplit(path, dataset);
+  const dataset = await loadData(config, 'header');
+  return loadSplit(path, dataset);
 }
 
-export async function loadData(
-  models: Models,
-  config: RunConfig,
-  imageCheck: 'header' | 'auto',
-  maxPixels?: number,
-): Promise<Dataset> {
+export async function loadData(config: RunConfig, imageCheck: 'header' | 'auto', maxPixels?: number): Promise<Dataset> {
   const root = config.data.root;
   if (!existsSync(root))
     throw new CliError(`data folder ${root} does not exist`, 'Pass the folder that holds the images with --data.');
   if (config.data.labels !== null || existsSync(join(root, 'labels.csv'))) {
-    return models.loadCsvDataset(root, {
+    return loadCsvDataset(root, {
       ...(config.data.labels !== null ? { labels: config.data.labels } : {}),
       imageCheck,
       maxPixels,
     });
   }
-  return models.loadFolderDataset(root, { imageCheck, maxPixels });
+  return loadFolderDataset(root, { imageCheck, maxPixels });
 }
 
 export function evaluationLoader(
-  models: Models,
   records: readonly DatasetRecord[],
   config: RunConfig,
   workers: number | undefined,
   cacheDir: string | undefined,
   maxPixels?: number,
-): InstanceType<Models['DataLoader']> {
-  return new models.DataLoader(records, {
+): DataLoader {
+  return new DataLoader(records, {
     batchSize: Math.max(config.batchSize, 32),
     transform: inputTransform(config.model),
     shuffle: false,
@@ -224,7 +175,6 @@ export function evaluationLoader(
 
 /** Writes eval/<split>-<checkpoint>.json and .csv (predictions) atomically; returns the paths. */
 export async function writeEvaluation(
-  models: Models,
   runDir: string,
   name: string,
   ev: EvaluationResult,
@@ -238,7 +188,7 @@ export async function writeEvaluation(
     (p) =>
       `${csvField(p.file)},${p.label === 1 ? 'M' : 'F'},${p.probMale >= ev.report.threshold ? 'M' : 'F'},${p.probMale.toFixed(6)}`,
   );
-  await models.writeFileAtomic(csv, ['file,true_sex,predicted_sex,probability_male', ...rows].join('\n') + '\n');
-  await models.writeFileAtomic(json, JSON.stringify({ ...extra, ...ev.report }, null, 2) + '\n');
+  await writeFileAtomic(csv, ['file,true_sex,predicted_sex,probability_male', ...rows].join('\n') + '\n');
+  await writeFileAtomic(json, JSON.stringify({ ...extra, ...ev.report }, null, 2) + '\n');
   return { json, csv };
 }

@@ -52,6 +52,7 @@ export function syntheticSetReady(dir: string): boolean {
 export async function ensureSyntheticSet(q: SyntheticSet, dir: string, log: (line: string) => void): Promise<void> {
   removeAbandoned(dir);
   if (syntheticSetReady(dir)) return;
+  // The renderer is imported here: config.ts imports this module, and --help reads config.ts's presets.
   const { generateDataset } = await import('@spine/test-data');
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });

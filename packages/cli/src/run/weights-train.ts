@@ -3,18 +3,25 @@
  * (the cache for 'imagenet', checked before the run directory is made), and loading them into the
  * new network (every key but the classifier; a fresh nn.Linear head).
  */
-import type { RunModel } from '@spine/models';
-import { isDenseNetConfig } from '@spine/models/run';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type RunConfig } from './config.js';
+import {
+  DenseNet,
+  findPretrained,
+  isDenseNetConfig,
+  loadPretrainedFeatures,
+  readWeightsFile,
+  resolveCacheDir,
+  weightsPaths,
+  type RunModel,
+} from '@spine/models';
+import type { Values } from '../commands/command.js';
 import { choiceFlag, integerFlag } from '../ui/args.js';
 import { CliError, UsageError } from '../ui/errors.js';
-import type { Values } from '../commands/command.js';
-import { weightsCliError } from '../commands/weights-actions.js';
+import { weightsCliError } from '../weights/errors.js';
+import { type RunConfig } from './config.js';
 
 const NAME = 'train';
-type Models = typeof import('@spine/models');
 
 /** --weights, --freeze-features, --memory-efficient: DenseNet only. */
 export function applyModelFlags(c: RunConfig, values: Values): void {
@@ -54,10 +61,9 @@ export async function resolveRunWeights(
       );
     return { file: m.weights, label: m.weights };
   }
-  const models: Models = await import('@spine/models');
-  const entry = models.findPretrained(m.arch)!;
-  const dir = models.resolveCacheDir(cacheDir ? { dir: cacheDir } : {});
-  const file = models.weightsPaths(dir, entry).safetensors;
+  const entry = findPretrained(m.arch)!;
+  const dir = resolveCacheDir(cacheDir ? { dir: cacheDir } : {});
+  const file = weightsPaths(dir, entry).safetensors;
   if (!existsSync(file)) {
     throw new CliError(
       `the ImageNet weights of ${m.arch} are not in the weights cache (${file})`,
@@ -68,17 +74,13 @@ export async function resolveRunWeights(
 }
 
 /** Load the run's starting weights into a freshly built DenseNet; returns a line for the log. */
-export async function loadRunWeights(
-  models: Models,
-  model: RunModel,
-  weights: { file: string; label: string },
-): Promise<string> {
-  if (!(model instanceof models.DenseNet)) throw new Error('pretrained weights are only loaded into a DenseNet');
+export async function loadRunWeights(model: RunModel, weights: { file: string; label: string }): Promise<string> {
+  if (!(model instanceof DenseNet)) throw new Error('pretrained weights are only loaded into a DenseNet');
   try {
-    const file = await models.readWeightsFile(weights.file);
-    const r = models.loadPretrainedFeatures(model, file.tensors, weights.file);
+    const file = await readWeightsFile(weights.file);
+    const r = loadPretrainedFeatures(model, file.tensors, weights.file);
     return `weights: ${weights.label}: ${r.loaded} tensors loaded${r.skipped.length ? `, ${r.skipped.join(' and ')} replaced by a new Linear(${model.numFeatures}, ${model.config.numClasses})` : ''}`;
   } catch (e) {
-    throw weightsCliError(models, e);
+    throw weightsCliError(e);
   }
 }

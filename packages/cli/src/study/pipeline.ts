@@ -8,6 +8,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@spine/imaging/node';
+import { findPretrained, PAPER_SPLITS, resolveCacheDir, weightsPaths } from '@spine/models';
 import { ensureSyntheticSet } from '../run/synthetic-sets.js';
 import { CliError, EXIT_OK } from '../ui/errors.js';
 import { formatDuration } from '../ui/progress.js';
@@ -19,8 +20,6 @@ import { SCALE_SPECS, settingsChanges, type DataSource, type Region, type StudyS
 import { writeCropSplit, writeRegionSplit } from './split-step.js';
 import { LOCK_FILE, STATE_FILE, StudyLock, readStudyState, writeStudyState, type StudyState } from './state.js';
 import { fmt3, fmtCI, PAPER_RESULTS, studyBlocks, type RegionSection } from './tables.js';
-
-type Models = typeof import('@spine/models');
 
 export interface StudyOptions {
   out: string;
@@ -86,8 +85,7 @@ async function runLocked(o: StudyOptions, lock: StudyLock): Promise<number> {
     steps: {},
   };
   await writeStudyState(o.out, state);
-  const models = await import('@spine/models');
-  const steps = o.settings.regions.flatMap((region) => regionSteps(models, o, region, (pid) => lock.child(pid)));
+  const steps = o.settings.regions.flatMap((region) => regionSteps(o, region, (pid) => lock.child(pid)));
   const started = performance.now();
   let kept = 0;
   for (const [i, step] of steps.entries()) {
@@ -130,7 +128,7 @@ async function runLocked(o: StudyOptions, lock: StudyLock): Promise<number> {
       `Study steps finished in ${formatDuration((performance.now() - started) / 1000)}${skipped ? ` (${skipped} skipped, see the page)` : ''}.`,
     );
 
-  const sections = await Promise.all(o.settings.regions.map((region) => regionSection(models, o, state, region)));
+  const sections = await Promise.all(o.settings.regions.map((region) => regionSection(o, state, region)));
   const page = {
     studyDir: o.out,
     command: o.argv,
@@ -148,12 +146,7 @@ async function runLocked(o: StudyOptions, lock: StudyLock): Promise<number> {
   return EXIT_OK;
 }
 
-function regionSteps(
-  models: Models,
-  o: StudyOptions,
-  region: Region,
-  onSpawn: (pid: number | undefined) => Promise<void>,
-): Step[] {
+function regionSteps(o: StudyOptions, region: Region, onSpawn: (pid: number | undefined) => Promise<void>): Step[] {
   const spec = SCALE_SPECS[o.settings.scale];
   const data = o.settings.data[region]!;
   const reference = o.settings.roiReference[region] ?? null;
@@ -216,7 +209,7 @@ function regionSteps(
     async execute() {
       await ensure(data);
       await fs.mkdir(dir, { recursive: true });
-      const { split, plan: how } = await writeRegionSplit(models, region, data, splitPath, SEED);
+      const { split, plan: how } = await writeRegionSplit(region, data, splitPath, SEED);
       const sized = how.counts
         ? `the paper's counts (--counts paper-${region})`
         : `the paper's fractions ${how.fractions!.map((f) => f.toFixed(4)).join('/')}`;
@@ -268,7 +261,6 @@ function regionSteps(
           );
         }
         const split = await writeCropSplit(
-          models,
           splitPath,
           data,
           { root: crops, labels: null, synthetic: null },
@@ -282,7 +274,7 @@ function regionSteps(
     });
     steps.push(trainStep('seqcnn-roi', ['--data', crops, '--split', cropSplitPath, ...spec.seqcnnRoi]));
   }
-  const imagenet = models.weightsPaths(models.resolveCacheDir(), models.findPretrained('densenet121')!).safetensors;
+  const imagenet = weightsPaths(resolveCacheDir(), findPretrained('densenet121')!).safetensors;
   const weights = existsSync(imagenet) ? 'imagenet' : 'none';
   steps.push(
     trainStep(
@@ -302,12 +294,7 @@ function regionSteps(
   return steps;
 }
 
-async function regionSection(
-  models: Models,
-  o: StudyOptions,
-  state: StudyState,
-  region: Region,
-): Promise<RegionSection> {
+async function regionSection(o: StudyOptions, state: StudyState, region: Region): Promise<RegionSection> {
   const splitPath = join(o.out, region, 'split.json');
   let split = null;
   if (existsSync(splitPath)) {
@@ -319,7 +306,7 @@ async function regionSection(
   const runs: RegionSection['runs'] = {};
   const approaches: Approach[] = ['seqcnn-full', 'seqcnn-roi', 'densenet121'];
   for (const approach of approaches) {
-    const result = await readRunResult(models, o.out, region, approach, SEED);
+    const result = await readRunResult(o.out, region, approach, SEED);
     const st = state.steps[`${region}/${approach}`];
     if (result && st?.status === 'done') runs[approach] = result;
     else if (approach === 'seqcnn-roi' && !o.settings.roiReference[region]) {
@@ -343,9 +330,9 @@ async function regionSection(
     region,
     split,
     splitHow: splitNote ? splitNote.split(':')[0]! : null,
-    paperSplit: models.PAPER_SPLITS[region],
+    paperSplit: PAPER_SPLITS[region],
     runs,
-    pairs: regionPairs(models, done),
+    pairs: regionPairs(done),
   };
 }
 

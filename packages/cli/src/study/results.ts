@@ -3,15 +3,13 @@
  * eval/ files that train and evaluate write; what `evaluate --json` prints), a bootstrap interval
  * of its AUC, and the paired tests between two approaches on the films both were tested on.
  */
-import { isDenseNetConfig } from '@spine/models/run';
 import { existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import { bootstrapAucCI, delongTest, isDenseNetConfig, mcnemarTest } from '@spine/models';
 import type { DeLongComparison, EvaluationReport, McNemarResult } from '@spine/models';
 import { readTestEvaluation, type TestPrediction } from '../report/run-data.js';
 import { readRunRecord } from '../run/run-dir.js';
 import type { Region } from './settings.js';
-
-type Models = typeof import('@spine/models');
 
 export const APPROACHES = ['seqcnn-full', 'seqcnn-roi', 'densenet121'] as const;
 export type Approach = (typeof APPROACHES)[number];
@@ -52,7 +50,6 @@ export interface PairedResult {
 }
 
 export async function readRunResult(
-  models: Models,
   studyDir: string,
   region: Region,
   approach: Approach,
@@ -61,7 +58,7 @@ export async function readRunResult(
   const run = `${region}/${approach}`;
   const dir = join(studyDir, run);
   if (!existsSync(dir)) return null;
-  const test = await readTestEvaluation(models, dir);
+  const test = await readTestEvaluation(dir);
   if (!test) return null;
   const record = await readRunRecord(dir);
   const labels = test.predictions.map((p) => p.label);
@@ -79,7 +76,7 @@ export async function readRunResult(
     run,
     checkpoint: test.checkpoint,
     report: test.report,
-    aucCI95: models.bootstrapAucCI(labels, probs, { seed }),
+    aucCI95: bootstrapAucCI(labels, probs, { seed }),
     predictions: test.predictions,
     startedFrom,
     inputSize: m.inputSize,
@@ -89,7 +86,7 @@ export async function readRunResult(
 
 const stem = (file: string) => (extname(file) ? file.slice(0, -extname(file).length) : file);
 
-export function pairedResult(models: Models, a: RunResult, b: RunResult): PairedResult {
+export function pairedResult(a: RunResult, b: RunResult): PairedResult {
   const inB = new Map(b.predictions.map((p) => [stem(p.file), p]));
   const pairs = a.predictions.flatMap((p) => {
     const q = inB.get(stem(p.file));
@@ -102,7 +99,7 @@ export function pairedResult(models: Models, a: RunResult, b: RunResult): Paired
   const males = labels.filter((l) => l === 1).length;
   const delong =
     males >= 2 && labels.length - males >= 2
-      ? models.delongTest(
+      ? delongTest(
           labels,
           pairs.map(([p]) => p.probMale),
           pairs.map(([, q]) => q.probMale),
@@ -116,15 +113,15 @@ export function pairedResult(models: Models, a: RunResult, b: RunResult): Paired
     films: pairs.length,
     accuracyA: share(ca),
     accuracyB: share(cb),
-    mcnemar: models.mcnemarTest(ca, cb),
+    mcnemar: mcnemarTest(ca, cb),
     delong,
   };
 }
 
 /** Every pair of a region's approaches that both have results, in APPROACHES order. */
-export function regionPairs(models: Models, results: readonly RunResult[]): PairedResult[] {
+export function regionPairs(results: readonly RunResult[]): PairedResult[] {
   const out: PairedResult[] = [];
   for (let i = 0; i < results.length; i++)
-    for (let j = i + 1; j < results.length; j++) out.push(pairedResult(models, results[i]!, results[j]!));
+    for (let j = i + 1; j < results.length; j++) out.push(pairedResult(results[i]!, results[j]!));
   return out;
 }

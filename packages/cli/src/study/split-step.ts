@@ -8,10 +8,17 @@
 import { existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { Dataset, DatasetRecord, DatasetSplit, SplitCounts } from '@spine/models';
+import {
+  classCounts,
+  loadCsvDataset,
+  loadFolderDataset,
+  loadSplit,
+  PAPER_SPLITS,
+  saveSplit,
+  stratifiedSplit,
+} from '@spine/models';
 import { CliError } from '../ui/errors.js';
 import type { DataSource, Region } from './settings.js';
-
-type Models = typeof import('@spine/models');
 
 export interface PlannedSplit {
   how: 'paper counts' | 'paper fractions';
@@ -26,44 +33,43 @@ export function paperFractions(counts: SplitCounts): [number, number, number] {
   return [sizes[0]! / total, sizes[1]! / total, 1 - sizes[0]! / total - sizes[1]! / total];
 }
 
-export function planSplit(models: Models, region: Region, dataset: Dataset): PlannedSplit {
-  const paper = models.PAPER_SPLITS[region];
-  const [female, male] = models.classCounts(dataset.records);
+export function planSplit(region: Region, dataset: Dataset): PlannedSplit {
+  const paper = PAPER_SPLITS[region];
+  const [female, male] = classCounts(dataset.records);
   const need = (sex: 'female' | 'male') => paper.train[sex] + paper.val[sex] + paper.test[sex];
   if (female >= need('female') && male >= need('male')) return { how: 'paper counts', counts: paper };
   return { how: 'paper fractions', fractions: paperFractions(paper) };
 }
 
-export async function loadSource(models: Models, source: DataSource): Promise<Dataset> {
+export async function loadSource(source: DataSource): Promise<Dataset> {
   if (!existsSync(source.root))
     throw new CliError(
       `data folder ${source.root} does not exist`,
       'Pass the folder that holds the films (--cervical, --lumbar).',
     );
   if (source.labels !== null || existsSync(join(source.root, 'labels.csv'))) {
-    return models.loadCsvDataset(source.root, {
+    return loadCsvDataset(source.root, {
       ...(source.labels !== null ? { labels: source.labels } : {}),
       imageCheck: 'header',
     });
   }
-  return models.loadFolderDataset(source.root, { imageCheck: 'header' });
+  return loadFolderDataset(source.root, { imageCheck: 'header' });
 }
 
 /** Makes (or keeps, when it is already there) the region's split.json; returns the split. */
 export async function writeRegionSplit(
-  models: Models,
   region: Region,
   source: DataSource,
   path: string,
   seed: number,
 ): Promise<{ split: DatasetSplit; plan: PlannedSplit }> {
-  const dataset = await loadSource(models, source);
-  const plan = planSplit(models, region, dataset);
-  const split = models.stratifiedSplit(dataset, {
+  const dataset = await loadSource(source);
+  const plan = planSplit(region, dataset);
+  const split = stratifiedSplit(dataset, {
     seed,
     ...(plan.counts ? { counts: plan.counts } : { fractions: plan.fractions! }),
   });
-  await models.saveSplit(path, split);
+  await saveSplit(path, split);
   return { split, plan };
 }
 
@@ -75,14 +81,13 @@ export function cropFileName(file: string): string {
 
 /** The region's split carried over to the crops: each film's crop in its film's part. */
 export async function writeCropSplit(
-  models: Models,
   filmSplitPath: string,
   films: DataSource,
   crops: DataSource,
   path: string,
 ): Promise<DatasetSplit> {
-  const filmSplit = await models.loadSplit(filmSplitPath, await loadSource(models, films));
-  const cropData = await loadSource(models, crops);
+  const filmSplit = await loadSplit(filmSplitPath, await loadSource(films));
+  const cropData = await loadSource(crops);
   const byName = new Map(cropData.records.map((r) => [r.file, r]));
   const placed = new Set<string>();
   const carry = (records: readonly DatasetRecord[]) =>
@@ -102,6 +107,6 @@ export async function writeCropSplit(
     test: carry(filmSplit.test),
     unused: [...carry(filmSplit.unused), ...cropData.records.filter((r) => !placed.has(r.file))],
   };
-  await models.saveSplit(path, split);
+  await saveSplit(path, split);
   return split;
 }

@@ -1,11 +1,12 @@
 /** spine-cli roi index: PHOG descriptors of ROI-marked reference films, saved as an index file. */
 import { resolve } from 'node:path';
+import { buildIndexFromFolder, CropPool, writeIndex } from '@spine/cbir/node';
 import { choiceFlag, integerFlag } from '../ui/args.js';
 import { maxPixelsFlag } from '../ui/max-pixels.js';
 import { EXIT_OK } from '../ui/errors.js';
 import { Progress, formatDuration } from '../ui/progress.js';
-import type { Values } from './command.js';
-import { ROI, required } from './roi-flags.js';
+import type { Values } from '../commands/command.js';
+import { ROI, required } from './flags.js';
 
 export async function runRoiIndex(values: Values, workers: number): Promise<number> {
   const db = resolve(required(values, 'db', 'index', 'the folder of reference films and rois.json'));
@@ -19,13 +20,12 @@ export async function runRoiIndex(values: Values, workers: number): Promise<numb
     settings.angle = Number(choiceFlag(ROI, 'angle', values.angle as string, ['180', '360']));
   if (values.levels !== undefined) settings.levels = integerFlag(ROI, 'levels', values.levels as string, 0, 6);
 
-  const maxPixels = await maxPixelsFlag(ROI, values);
-  const cbir = await import('@spine/cbir/node');
-  const pool = workers > 0 ? await cbir.CropPool.create(null, { maxPixels }, workers) : undefined;
+  const maxPixels = maxPixelsFlag(ROI, values);
+  const pool = workers > 0 ? await CropPool.create(null, { maxPixels }, workers) : undefined;
   let progress: Progress | undefined;
   let index;
   try {
-    index = await cbir.buildIndexFromFolder(db, {
+    index = await buildIndexFromFolder(db, {
       settings,
       maxPixels,
       ...(pool ? { pool } : {}),
@@ -38,7 +38,7 @@ export async function runRoiIndex(values: Values, workers: number): Promise<numb
     await pool?.close();
   }
   progress?.finish();
-  await cbir.writeIndex(out, index);
+  await writeIndex(out, index);
   const s = index.settings;
   process.stdout.write(
     [

@@ -4,10 +4,16 @@
  * to load fails its whole batch in the loader; that batch is then loaded again here film by film
  * (unreadable films are rare), so each film gets either a prediction or its own reason.
  */
-import type { RunModel } from '@spine/models';
-import type { Models } from '../run/run-dir.js';
-
-type TensorModule = typeof import('@spine/tensor/node');
+import {
+  DataLoader,
+  FEMALE,
+  fileErrorReason,
+  isDatasetError,
+  loadNetworkInput,
+  sortRecords,
+  type RunModel,
+} from '@spine/models';
+import { noGrad, scope, softmax, tensor } from '@spine/tensor/node';
 
 export interface BatchResult {
   /** The films of the batch, in the order they were loaded. */
@@ -27,8 +33,6 @@ export interface PredictBatchesOptions {
 
 /** Runs `model` over `files` in batches, calling `onBatch` for each (in file order, awaited). */
 export async function predictBatches(
-  models: Models,
-  tensor: TensorModule,
   model: RunModel,
   files: readonly string[],
   options: PredictBatchesOptions,
@@ -38,8 +42,8 @@ export async function predictBatches(
   const { width: w, height: h } = options.transform;
   const plane = 3 * w * h;
   // The loader orders records by `file`; keeping that the path lets a failed batch be found again.
-  const records = models.sortRecords(files.map((path) => ({ path, file: path, label: models.FEMALE })));
-  const loader = new models.DataLoader(records, {
+  const records = sortRecords(files.map((path) => ({ path, file: path, label: FEMALE })));
+  const loader = new DataLoader(records, {
     batchSize: options.batchSize,
     transform: options.transform,
     shuffle: false,
@@ -47,8 +51,8 @@ export async function predictBatches(
     ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}),
   });
   const forward = async (images: Float32Array, count: number): Promise<Float32Array> => {
-    const x = tensor.tensor(images.subarray(0, count * plane), [count, 3, h, w]);
-    const p = tensor.noGrad(() => tensor.scope(() => tensor.softmax(model.forward(x), 1)));
+    const x = tensor(images.subarray(0, count * plane), [count, 3, h, w]);
+    const p = noGrad(() => scope(() => softmax(model.forward(x), 1)));
     x.dispose();
     const probs = await p.data();
     p.dispose();
@@ -62,10 +66,10 @@ export async function predictBatches(
           await onBatch({ files: [...b.files], probMale: b.files.map((_, k) => probs[2 * k + 1]!), errors: new Map() });
         }
       } catch (e) {
-        if (!models.isDatasetError(e)) throw e;
+        if (!isDatasetError(e)) throw e;
         const { batch } = loader.state();
         const chunk = records.slice(batch * options.batchSize, (batch + 1) * options.batchSize).map((r) => r.path);
-        await onBatch(await filmByFilm(models, chunk, options, forward));
+        await onBatch(await filmByFilm(chunk, options, forward));
         loader.restore({ ...loader.state(), batch: batch + 1 });
       }
     }
@@ -75,7 +79,6 @@ export async function predictBatches(
 }
 
 async function filmByFilm(
-  models: Models,
   chunk: string[],
   options: PredictBatchesOptions,
   forward: (images: Float32Array, count: number) => Promise<Float32Array>,
@@ -86,14 +89,14 @@ async function filmByFilm(
   const ok: number[] = [];
   for (let i = 0; i < chunk.length; i++) {
     try {
-      await models.loadNetworkInput(chunk[i]!, options.transform, {
+      await loadNetworkInput(chunk[i]!, options.transform, {
         out: images,
         offset: ok.length * plane,
         maxPixels: options.maxPixels,
       });
       ok.push(i);
     } catch (e) {
-      errors.set(i, models.fileErrorReason(e));
+      errors.set(i, fileErrorReason(e));
     }
   }
   const probMale: (number | undefined)[] = chunk.map(() => undefined);

@@ -4,13 +4,17 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
+import { CropPool, readIndex } from '@spine/cbir/node';
+import { isCbirError, paddingFraction } from '@spine/cbir';
+import { writeFileAtomic } from '@spine/imaging/node';
+import { isImagingError } from '@spine/imaging';
 import { CliError, EXIT_FAILURE, EXIT_OK, UsageError } from '../ui/errors.js';
 import { integerFlag } from '../ui/args.js';
 import { maxPixelsFlag } from '../ui/max-pixels.js';
 import { Progress, formatDuration } from '../ui/progress.js';
 import { formatTable } from '../ui/table.js';
-import type { Values } from './command.js';
-import { ROI, required } from './roi-flags.js';
+import type { Values } from '../commands/command.js';
+import { ROI, required } from './flags.js';
 import {
   accuracyReport,
   croppedLabels,
@@ -18,7 +22,7 @@ import {
   readFilmList,
   type Journal,
   type JournalEntry,
-} from './roi-outputs.js';
+} from './outputs.js';
 
 const JOURNAL = 'manifest.jsonl';
 const SETTINGS = 'roi-crop.json';
@@ -32,14 +36,10 @@ export async function runRoiCrop(values: Values, workers: number): Promise<numbe
   const size = values.size === undefined ? undefined : integerFlag(ROI, 'size', values.size as string, 8, 8192);
   const preview = values.preview === true;
   const keepInside = values['keep-inside'] === true;
-  const maxPixels = await maxPixelsFlag(ROI, values);
+  const maxPixels = maxPixelsFlag(ROI, values);
   if (resolve(data) === out) throw new UsageError("--out must differ from --data (crops keep the films' names)", ROI);
 
-  const cbir = await import('@spine/cbir/node');
-  const { writeFileAtomic } = await import('@spine/imaging/node');
-  const { isImagingError } = await import('@spine/imaging');
-  const { isCbirError } = await import('@spine/cbir');
-  const index = await cbir.readIndex(indexPath);
+  const index = await readIndex(indexPath);
   const referenceDir = values.db !== undefined ? resolve(values.db as string) : index.root;
   if (preview && (referenceDir === undefined || !existsSync(referenceDir))) {
     throw new CliError(
@@ -92,7 +92,7 @@ export async function runRoiCrop(values: Values, workers: number): Promise<numbe
   if (skipped > 0)
     process.stderr.write(`Resuming: ${skipped} of ${films.files.length} films already cropped in ${out}\n`);
 
-  const pool = await cbir.CropPool.create(
+  const pool = await CropPool.create(
     index,
     { crop: { side, atWidth, keepInside }, maxPixels, ...(size !== undefined ? { outputSize: size } : {}) },
     workers,
@@ -159,8 +159,7 @@ export async function runRoiCrop(values: Values, workers: number): Promise<numbe
   lines.push(
     `Square: ${side} px at width ${atWidth} (scaled per film)${keepInside ? ', kept inside the film' : ''}${size !== undefined ? `, written at ${size}x${size}` : ''}; manifest: ${join(out, 'manifest.csv')}`,
   );
-  const cbirRoot = await import('@spine/cbir');
-  const padded = cropped.map((e) => cbirRoot.paddingFraction(e.box!, { width: e.width!, height: e.height! }));
+  const padded = cropped.map((e) => paddingFraction(e.box!, { width: e.width!, height: e.height! }));
   const overhanging = padded.filter((p) => p > 0).length;
   if (overhanging > 0)
     lines.push(
@@ -170,7 +169,7 @@ export async function runRoiCrop(values: Values, workers: number): Promise<numbe
   if (films.labels) {
     await writeFileAtomic(join(out, 'labels.csv'), croppedLabels(films.labels, journal, size));
     lines.push(`Labels for the crops: ${join(out, 'labels.csv')}`);
-    const accuracy = accuracyReport(films.labels, journal, cbirRoot);
+    const accuracy = accuracyReport(films.labels, journal);
     if (accuracy) {
       await writeFileAtomic(join(out, 'roi-accuracy.json'), `${JSON.stringify(accuracy, null, 2)}\n`);
       const row = (

@@ -2,14 +2,14 @@
  * spine-cli predict merge: the shards' CSVs of one archive as one CSV, after checking that every
  * film of the archive is listed exactly once. Nothing is written unless the check passes.
  */
-import { PREDICTION_HEADER, csvField } from '@spine/models/run';
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { displayPath, walkImages } from '../predict/image-files.js';
-import { parsePredictionCsv } from '../predict/prediction-csv.js';
-import { readLabelSexes, readRecordedInfo } from '../predict/recorded-sex.js';
+import { csvField, PREDICTION_HEADER, writeFileAtomic } from '@spine/models';
+import { displayPath, walkImages } from './image-files.js';
+import { parsePredictionCsv } from './prediction-csv.js';
+import { readLabelSexes, readRecordedInfo } from './recorded-sex.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, UsageError } from '../ui/errors.js';
-import type { Values } from './command.js';
+import type { Values } from '../commands/command.js';
 
 const NAME = 'predict';
 
@@ -38,7 +38,6 @@ export async function runPredictMerge(values: Values, shards: readonly string[])
     if (values[flag] !== undefined)
       throw new UsageError(`--${flag} does not apply to predict merge (it only joins CSVs)`, NAME);
   }
-  const models = await import('@spine/models');
   const root = resolve(values.input as string);
   if (!(await stat(root).catch(() => undefined))?.isDirectory())
     throw new CliError(`--input ${root} is not a folder`, 'Pass the archive folder the shards predicted.');
@@ -64,7 +63,7 @@ export async function runPredictMerge(values: Values, shards: readonly string[])
         `${path} ends in a cut-off line: that shard stopped while writing`,
         'Run its predict command again (it continues where it stopped), then merge.',
       );
-    for (const r of parsePredictionCsv(models, path, text, 'Name the CSVs that predict --shard wrote.')) {
+    for (const r of parsePredictionCsv(path, text, 'Name the CSVs that predict --shard wrote.')) {
       const file = r.fields[0]!;
       const list = seen.get(file) ?? [];
       list.push({ shard: displayPath(path), line: r.line, row: r.fields });
@@ -82,7 +81,7 @@ export async function runPredictMerge(values: Values, shards: readonly string[])
   if (values['only-missing'] === true && missing.length > 0) {
     // Films --only-missing skipped are absent by design: those whose sex is recorded as M or F.
     const labels =
-      values.labels === undefined ? undefined : await readLabelSexes(models, resolve(values.labels as string), root);
+      values.labels === undefined ? undefined : await readLabelSexes(resolve(values.labels as string), root);
     const skippedByDesign = await Promise.all(
       missing.map(async (f) => (labels ? labels.get(f.path) : (await readRecordedInfo(f.path)).sex)),
     );
@@ -107,7 +106,7 @@ export async function runPredictMerge(values: Values, shards: readonly string[])
     return EXIT_FAILURE;
   }
   const rows = [...seen.keys()].sort().map((f) => seen.get(f)![0]!.row.map(csvField).join(','));
-  await models.writeFileAtomic(out, [PREDICTION_HEADER, ...rows].join('\n') + '\n');
+  await writeFileAtomic(out, [PREDICTION_HEADER, ...rows].join('\n') + '\n');
   process.stderr.write(`Wrote ${out}: ${rows.length} film(s) from ${shards.length} shard CSV(s)\n`);
   return EXIT_OK;
 }

@@ -1,17 +1,23 @@
-/** The actions of spine-cli weights (fetch, import, inspect, list); weights.ts parses the command line. */
+/** The actions of spine-cli weights (fetch, import, inspect, list); commands/weights.ts parses the command line. */
 import { existsSync } from 'node:fs';
+import {
+  convertToSafetensors,
+  fetchPretrainedWeights,
+  findPretrained,
+  inspectWeightsFile,
+  isWeightsError,
+  PRETRAINED_NAMES,
+  PRETRAINED_WEIGHTS,
+  resolveCacheDir,
+  weightsPaths,
+} from '@spine/models';
 import { CliError, EXIT_OK, UsageError } from '../ui/errors.js';
 import { Progress } from '../ui/progress.js';
 import { formatTable } from '../ui/table.js';
+import { weightsCliError } from './errors.js';
 
-type Models = typeof import('@spine/models');
 const MiB = 2 ** 20;
 const log = (s: string) => process.stderr.write(`${s}\n`);
-
-/** A WeightsError as the one message the user sees (its hint on the next line); other errors pass. */
-export function weightsCliError(models: Models, e: unknown): unknown {
-  return models.isWeightsError(e) ? new CliError(e.message, e.hint, { cause: e }) : e;
-}
 
 /** How to get the weights without `weights fetch` reaching the network. */
 export function manualDownloadHint(name: string, url: string, pth: string, safetensors: string): string {
@@ -24,16 +30,14 @@ export function manualDownloadHint(name: string, url: string, pth: string, safet
 }
 
 export async function weightsFetch(name: string, o: { cacheDir?: string; url?: string }): Promise<number> {
-  const models = await import('@spine/models');
-  const entry = models.findPretrained(name);
-  if (!entry)
-    throw new UsageError(`unknown weights '${name}'; available: ${models.PRETRAINED_NAMES.join(', ')}`, 'weights');
-  const cacheDir = models.resolveCacheDir(o.cacheDir ? { dir: o.cacheDir } : {});
-  const paths = models.weightsPaths(cacheDir, entry);
+  const entry = findPretrained(name);
+  if (!entry) throw new UsageError(`unknown weights '${name}'; available: ${PRETRAINED_NAMES.join(', ')}`, 'weights');
+  const cacheDir = resolveCacheDir(o.cacheDir ? { dir: o.cacheDir } : {});
+  const paths = weightsPaths(cacheDir, entry);
   const url = o.url ?? entry.url;
   let bar: Progress | undefined;
   try {
-    const r = await models.fetchPretrainedWeights(entry, {
+    const r = await fetchPretrainedWeights(entry, {
       cacheDir,
       ...(o.url ? { url: o.url } : {}),
       onStatus: (s) => {
@@ -61,40 +65,38 @@ export async function weightsFetch(name: string, o: { cacheDir?: string; url?: s
     return EXIT_OK;
   } catch (e) {
     bar?.finish();
-    if (models.isWeightsError(e) && (e.code === 'offline' || e.code === 'http')) {
+    if (isWeightsError(e) && (e.code === 'offline' || e.code === 'http')) {
       throw new CliError(e.message, manualDownloadHint(entry.name, entry.url, paths.pth, paths.safetensors), {
         cause: e,
       });
     }
-    throw weightsCliError(models, e);
+    throw weightsCliError(e);
   }
 }
 
 export async function weightsImport(file: string, o: { out?: string; force: boolean }): Promise<number> {
-  const models = await import('@spine/models');
   const out = o.out ?? file.replace(/\.(pth|pt|bin|ckpt|tar)$/i, '') + '.safetensors';
   if (out === file) throw new UsageError(`--out must differ from the input file (${file})`, 'weights');
   if (existsSync(out) && !o.force)
     throw new CliError(`${out} already exists`, 'Pass --force to replace it, or choose another --out.');
   try {
-    const r = await models.convertToSafetensors(file, out);
+    const r = await convertToSafetensors(file, out);
     const renamed = r.renamedKeys ? `; ${r.renamedKeys} legacy DenseNet keys renamed (norm.1 -> norm1)` : '';
     process.stdout.write(
       `${file} (${r.sourceFormat}): ${r.tensorCount} tensors, ${r.parameterCount.toLocaleString('en-US')} parameters${renamed}\nWrote ${out}\n`,
     );
     return EXIT_OK;
   } catch (e) {
-    throw weightsCliError(models, e);
+    throw weightsCliError(e);
   }
 }
 
 export async function weightsInspect(file: string, json: boolean): Promise<number> {
-  const models = await import('@spine/models');
   let s;
   try {
-    s = await models.inspectWeightsFile(file);
+    s = await inspectWeightsFile(file);
   } catch (e) {
-    throw weightsCliError(models, e);
+    throw weightsCliError(e);
   }
   if (json) {
     process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
@@ -117,10 +119,9 @@ export async function weightsInspect(file: string, json: boolean): Promise<numbe
 }
 
 export async function weightsList(o: { cacheDir?: string; json: boolean }): Promise<number> {
-  const models = await import('@spine/models');
-  const cacheDir = models.resolveCacheDir(o.cacheDir ? { dir: o.cacheDir } : {});
-  const list = models.PRETRAINED_WEIGHTS.map((w) => {
-    const p = models.weightsPaths(cacheDir, w);
+  const cacheDir = resolveCacheDir(o.cacheDir ? { dir: o.cacheDir } : {});
+  const list = PRETRAINED_WEIGHTS.map((w) => {
+    const p = weightsPaths(cacheDir, w);
     return {
       name: w.name,
       url: w.url,

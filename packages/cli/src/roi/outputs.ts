@@ -1,12 +1,12 @@
 /** What roi crop reads and writes besides the crops: the film list, manifest.csv, labels.csv for the crops, accuracy against true ROIs. */
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, extname, join } from 'node:path';
+import { centreDistance, containment, distribution, iou, paddingFraction } from '@spine/cbir';
 import { walkFiles } from '@spine/models/walk';
 import { IMAGE_EXTENSIONS } from '../predict/image-files.js';
 import { CliError } from '../ui/errors.js';
 
 type Box = { x: number; y: number; width: number; height: number };
-type Cbir = typeof import('@spine/cbir');
 
 /** One line of manifest.jsonl: a cropped film, or one that failed (error). */
 export interface JournalEntry {
@@ -151,18 +151,18 @@ export function croppedLabels(labels: LabelsTable, journal: Journal, size: numbe
 
 export interface AccuracyReport {
   films: number;
-  centreErrorFullSizePx: ReturnType<Cbir['distribution']>;
-  centreErrorPercentWidth: ReturnType<Cbir['distribution']>;
-  iou: ReturnType<Cbir['distribution']>;
-  containment: ReturnType<Cbir['distribution']>;
+  centreErrorFullSizePx: ReturnType<typeof distribution>;
+  centreErrorPercentWidth: ReturnType<typeof distribution>;
+  iou: ReturnType<typeof distribution>;
+  containment: ReturnType<typeof distribution>;
   /** The share of each crop outside its film (black padding). */
-  padding: ReturnType<Cbir['distribution']>;
+  padding: ReturnType<typeof distribution>;
   fullyContained: number;
   perFilm: { file: string; centreErrorPx: number; iou: number; containment: number; padding: number }[];
 }
 
 /** Transferred ROI against the true ROI of every cropped film whose labels carry one; null without roi_* columns. */
-export function accuracyReport(labels: LabelsTable, journal: Journal, cbir: Cbir): AccuracyReport | null {
+export function accuracyReport(labels: LabelsTable, journal: Journal): AccuracyReport | null {
   const fileCol = labels.header.indexOf('file');
   const roiCols = ROI_COLUMNS.map((c) => labels.header.indexOf(c));
   if (!roiCols.every((c) => c >= 0)) return null;
@@ -182,13 +182,13 @@ export function accuracyReport(labels: LabelsTable, journal: Journal, cbir: Cbir
     const [x, y, width, height] = roiCols.map((c) => Number(row[c]));
     if (![x, y, width, height].every((v) => Number.isFinite(v))) continue;
     const truth = { x: x!, y: y!, width: width!, height: height! };
-    const err = cbir.centreDistance(e.roi, truth);
+    const err = centreDistance(e.roi, truth);
     perFilm.push({
       file: e.file,
       centreErrorPx: err,
-      iou: cbir.iou(e.roi, truth),
-      containment: cbir.containment(e.box, truth),
-      padding: cbir.paddingFraction(e.box, { width: e.width, height: e.height }),
+      iou: iou(e.roi, truth),
+      containment: containment(e.box, truth),
+      padding: paddingFraction(e.box, { width: e.width, height: e.height }),
     });
     fullSize.push((err * 1462) / e.width);
     percent.push((100 * err) / e.width);
@@ -196,11 +196,11 @@ export function accuracyReport(labels: LabelsTable, journal: Journal, cbir: Cbir
   if (perFilm.length === 0) return null;
   return {
     films: perFilm.length,
-    centreErrorFullSizePx: cbir.distribution(fullSize),
-    centreErrorPercentWidth: cbir.distribution(percent),
-    iou: cbir.distribution(perFilm.map((p) => p.iou)),
-    containment: cbir.distribution(perFilm.map((p) => p.containment)),
-    padding: cbir.distribution(perFilm.map((p) => p.padding)),
+    centreErrorFullSizePx: distribution(fullSize),
+    centreErrorPercentWidth: distribution(percent),
+    iou: distribution(perFilm.map((p) => p.iou)),
+    containment: distribution(perFilm.map((p) => p.containment)),
+    padding: distribution(perFilm.map((p) => p.padding)),
     fullyContained: perFilm.filter((p) => p.containment >= 1 - 1e-9).length,
     perFilm,
   };
