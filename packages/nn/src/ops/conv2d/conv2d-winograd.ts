@@ -16,6 +16,7 @@ import {
   alphaOf,
   backwardTransformsKernel,
   gradOutputKernel,
+  gradsOutputKernel,
   inputKernel,
   inputWeightsKernel,
   outputKernel,
@@ -246,8 +247,8 @@ export function winogradConvKeep(
 /**
  * Both gradients of y = winogradConv(x, w, false, null, s, bnStats) at padding 1 (s.ph = s.pw
  * = 1), where the data gradient's output tiles are the weight gradient's: the upstream
- * gradient's two transforms and the flipped weights' in one dispatch, then each gradient's
- * product and inverse transform. `da` is the gradient at the convolution's input (at
+ * gradient's two transforms and the flipped weights' in one dispatch, each gradient's product,
+ * then both inverse transforms in one dispatch. `da` is the gradient at the convolution's input (at
  * relu(BN(x)) with bnStats); keptV as in winogradWgrad. Intermediates of more than one chunk
  * take winogradConv (flipped) and winogradWgrad.
  */
@@ -290,10 +291,18 @@ export function winogradGrads(
       { m },
       { inputs: [gy, w], outputs: [vg, dm, uf], uniforms: u, workgroups: grid1d(2 * r * gc + c * r, WG) },
     );
-    const da = empty([n, c, h, wd]);
-    outputTransform(matmulRaw(uf, vg), da, null, m, { ph: 1, pw: 1, oh: h, ow: wd }, gc, words);
+    const prod = matmulRaw(uf, vg);
     const du = matmulRaw(dm, keptV ?? inputTransform(x, m, s, gc, words, bnStats), false, true);
-    return { da, dw: weightGradTransform(du, m) };
+    // The data gradient's output transform and the weight gradient's in one dispatch.
+    const da = empty([n, c, h, wd]);
+    const dw = empty([r, c, 3, 3]);
+    const uo = new Uniforms().u32(c * gc, c, h, wd, ...words).u32(r * c, r, c);
+    runKernel(
+      gradsOutputKernel,
+      { m },
+      { inputs: [prod, du], outputs: [da, dw], uniforms: uo, workgroups: grid1d(c * gc + r * c, WG) },
+    );
+    return { da, dw };
   });
 }
 

@@ -275,54 +275,55 @@ export const inputKernel = defineKernel<{ m: WinogradTile; bnRelu?: boolean }>({
  * Y tiles from the GEMM products M[ξ, oc, col]: Y = A^T m A, plus the bias; outputs past the
  * image edge are not written. Words: total (OC*Gc), OC, OH, OW, tH, tW, groups per row, g0, Gc.
  */
+function outputPart(m: WinogradTile, bias: boolean): TransformPart {
+  const { AT } = matricesOf(m);
+  const a = alphaOf(m);
+  const L: string[] = [];
+  L.push('  let OC = pu(1u); let OH = pu(2u); let OW = pu(3u); let tH = pu(4u); let tW = pu(5u);');
+  L.push(...groupCoordinates('oc'));
+  L.push('  let plane = OC * Gc;');
+  for (const x of range(a * a)) L.push(`  let m${x} = M[${x}u * plane + oc * Gc + gl];`);
+  // A^T m: m rows of α, then times A: m values each.
+  for (const r of range(m))
+    for (const q of range(a))
+      L.push(
+        `  let r${r}_${q} = ${lin(
+          AT[r]!,
+          range(a).map((p) => `m${p * a + q}`),
+        )};`,
+      );
+  L.push(bias ? '  let bv = vec4<f32>(bias[oc]);' : '  let bv = vec4<f32>(0.0);');
+  for (const r of range(m))
+    for (const s of range(m))
+      L.push(
+        `  let y${r}${s} = ${lin(
+          AT[s]!,
+          range(a).map((q) => `r${r}_${q}`),
+        )} + bv;`,
+      );
+  L.push(`  let oh0 = ${m}u * ty; let yb = ((n * OC + oc) * OH + oh0) * OW;`);
+  for (const t of range(TILES_PER_LANE)) {
+    const comp = 'xyzw'[t]!;
+    L.push(`  if (tx0 + ${t}u < tW) {`);
+    L.push(`    let ow = ${m}u * (tx0 + ${t}u);`);
+    for (const r of range(m)) {
+      L.push(`    if (oh0 + ${r}u < OH) {`);
+      for (const s of range(m))
+        L.push(`      if (ow + ${s}u < OW) { Y[yb + ${r}u * OW + ow + ${s}u] = y${r}${s}.${comp}; }`);
+      L.push('    }');
+    }
+    L.push('  }');
+  }
+  const reads: [string, string][] = [['M', 'vec4<f32>']];
+  if (bias) reads.push(['bias', 'f32']);
+  return { reads, writes: [['Y', 'f32']], words: 9, body: L };
+}
+
 export const outputKernel = defineKernel<{ m: WinogradTile; bias: boolean }>({
   name: 'nn_winograd_output',
   inputs: (o) => (o.bias ? 2 : 1),
   outputs: 1,
-  source: ({ m, bias }) => {
-    const { AT } = matricesOf(m);
-    const a = alphaOf(m);
-    const L = [uniformPreamble(), '@group(0) @binding(1) var<storage, read> M: array<vec4<f32>>;'];
-    if (bias) L.push('@group(0) @binding(2) var<storage, read> bias: array<f32>;');
-    L.push(`@group(0) @binding(${bias ? 3 : 2}) var<storage, read_write> Y: array<f32>;`, ...ENTRY);
-    L.push('  let OC = pu(1u); let OH = pu(2u); let OW = pu(3u); let tH = pu(4u); let tW = pu(5u);');
-    L.push(...groupCoordinates('oc'));
-    L.push('  let plane = OC * Gc;');
-    for (const x of range(a * a)) L.push(`  let m${x} = M[${x}u * plane + oc * Gc + gl];`);
-    // A^T m: m rows of α, then times A: m values each.
-    for (const r of range(m))
-      for (const q of range(a))
-        L.push(
-          `  let r${r}_${q} = ${lin(
-            AT[r]!,
-            range(a).map((p) => `m${p * a + q}`),
-          )};`,
-        );
-    L.push(bias ? '  let bv = vec4<f32>(bias[oc]);' : '  let bv = vec4<f32>(0.0);');
-    for (const r of range(m))
-      for (const s of range(m))
-        L.push(
-          `  let y${r}${s} = ${lin(
-            AT[s]!,
-            range(a).map((q) => `r${r}_${q}`),
-          )} + bv;`,
-        );
-    L.push(`  let oh0 = ${m}u * ty; let yb = ((n * OC + oc) * OH + oh0) * OW;`);
-    for (const t of range(TILES_PER_LANE)) {
-      const comp = 'xyzw'[t]!;
-      L.push(`  if (tx0 + ${t}u < tW) {`);
-      L.push(`    let ow = ${m}u * (tx0 + ${t}u);`);
-      for (const r of range(m)) {
-        L.push(`    if (oh0 + ${r}u < OH) {`);
-        for (const s of range(m))
-          L.push(`      if (ow + ${s}u < OW) { Y[yb + ${r}u * OW + ow + ${s}u] = y${r}${s}.${comp}; }`);
-        L.push('    }');
-      }
-      L.push('  }');
-    }
-    L.push('}');
-    return L.join('\n');
-  },
+  source: ({ m, bias }) => partsSource([outputPart(m, bias)]),
 });
 
 /**
@@ -405,36 +406,50 @@ export const backwardTransformsKernel = defineKernel<{ m: WinogradTile }>({
 });
 
 /** dw[r, k] (3x3) = G^T dU[·, r, k] G from the α² products dU [α², R, K]. Words: total (R*K), R, K. */
+function weightGradPart(m: WinogradTile): TransformPart {
+  const { G } = matricesOf(m);
+  const a = alphaOf(m);
+  const L: string[] = [];
+  L.push('  let R = pu(1u); let K = pu(2u);');
+  L.push('  if (i >= pu(0u)) { return; }');
+  L.push('  let k = i % K; let r = i / K;');
+  for (const x of range(a * a)) L.push(`  let u${x} = dU[(${x}u * R + r) * K + k];`);
+  // G^T dU (3 x α), then times G.
+  for (const x of range(3))
+    for (const q of range(a))
+      L.push(
+        `  let t${x}_${q} = ${lin(
+          column(G, x),
+          range(a).map((p) => `u${p * a + q}`),
+        )};`,
+      );
+  L.push('  let base = i * 9u;');
+  for (const x of range(3))
+    for (const y of range(3))
+      L.push(
+        `  dw[base + ${x * 3 + y}u] = ${lin(
+          column(G, y),
+          range(a).map((q) => `t${x}_${q}`),
+        )};`,
+      );
+  return { reads: [['dU', 'f32']], writes: [['dw', 'f32']], words: 3, body: L };
+}
+
 export const weightGradKernel = defineKernel<{ m: WinogradTile }>({
   name: 'nn_winograd_weight_grad',
   inputs: 1,
   outputs: 1,
-  source: ({ m }) => {
-    const { G } = matricesOf(m);
-    const a = alphaOf(m);
-    const L: string[] = [];
-    L.push('  let R = pu(1u); let K = pu(2u);');
-    L.push('  if (i >= pu(0u)) { return; }');
-    L.push('  let k = i % K; let r = i / K;');
-    for (const x of range(a * a)) L.push(`  let u${x} = src[(${x}u * R + r) * K + k];`);
-    // G^T dU (3 x α), then times G.
-    for (const x of range(3))
-      for (const q of range(a))
-        L.push(
-          `  let t${x}_${q} = ${lin(
-            column(G, x),
-            range(a).map((p) => `u${p * a + q}`),
-          )};`,
-        );
-    L.push('  let base = i * 9u;');
-    for (const x of range(3))
-      for (const y of range(3))
-        L.push(
-          `  dw[base + ${x * 3 + y}u] = ${lin(
-            column(G, y),
-            range(a).map((q) => `t${x}_${q}`),
-          )};`,
-        );
-    return partsSource([{ reads: [['src', 'f32']], writes: [['dw', 'f32']], words: 3, body: L }]);
-  },
+  source: ({ m }) => partsSource([weightGradPart(m)]),
+});
+
+/**
+ * The inverse transforms of a convolution's two gradients in one dispatch: the data gradient's
+ * output transform (outputPart, no bias, words 0-8) and the weight gradient's (weightGradPart,
+ * words 9-11). Bindings: the data gradient's products, dU -> dx, dw.
+ */
+export const gradsOutputKernel = defineKernel<{ m: WinogradTile }>({
+  name: 'nn_winograd_grads_output',
+  inputs: 2,
+  outputs: 2,
+  source: ({ m }) => partsSource([outputPart(m, false), weightGradPart(m)]),
 });

@@ -131,13 +131,13 @@ describe('conv2d by Winograd F(2x2, 3x3)', () => {
       });
       const names = p.kernels.map((k) => k.name);
       expect(names).toContain('nn_winograd_backward_transforms');
-      expect(names).toContain('nn_winograd_weight_grad');
+      expect(names).toContain('nn_winograd_grads_output');
       expect(names, 'no direct weight gradient').not.toContain('nn_conv2d_wgrad');
       expect(names).not.toContain('nn_conv_spread');
       for (const t of [x, w, x.grad, w.grad]) t?.dispose();
     }));
 
-  it("transforms in one dispatch what shares it: the forward's input and weights, padding 1's backward for gy and w", () =>
+  it("transforms in one dispatch what shares it: the forward's input and weights, padding 1's backward for gy and w, and its two gradients' inverse transforms", () =>
     on('cpu', 'auto', async () => {
       const transforms = async (padding: number) => {
         const x = T.randn([2, 16, 10, 9], { seed: 7 });
@@ -154,10 +154,10 @@ describe('conv2d by Winograd F(2x2, 3x3)', () => {
       };
       expect(await transforms(1)).toEqual({
         nn_winograd_input_weights: 1, // forward
-        nn_winograd_output: 2, // forward, data gradient
+        nn_winograd_output: 1, // forward
         nn_winograd_backward_transforms: 1, // gy for both gradients, the flipped weights
         nn_winograd_input: 1, // x for the weight gradient
-        nn_winograd_weight_grad: 1,
+        nn_winograd_grads_output: 1, // dx and dw from their products
       });
       // Padding 0: the data gradient's tiles (padding 2) are not the weight gradient's.
       expect(await transforms(0)).toEqual({
