@@ -101,7 +101,7 @@ describe.sequential('export-web', () => {
     expect(help.stdout).toMatch(/^  export-web\s+Write a static web page/m);
     const own = await runCli(['export-web', '--help']);
     expect(own.code).toBe(0);
-    expect(own.stdout).toContain('Usage: spine-cli export-web RUN --out DIR');
+    expect(own.stdout).toContain('Usage: spine-cli export-web [RUN] --out DIR');
     expect(own.stdout).toMatch(/Examples:\n  spine-cli export-web runs\/q1 --out site\//);
   });
 });

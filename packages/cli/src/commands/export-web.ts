@@ -1,7 +1,8 @@
 /**
  * spine-cli export-web: a trained run as a static web page (packages/web's build) plus the model
  * in one self-describing safetensors file, ready for any static host. The page runs the network
- * with WebGPU in the visitor's browser; films never leave their machine.
+ * with WebGPU in the visitor's browser; films never leave their machine. Without a RUN only the
+ * page is written: it trains a model in the browser, or loads one the user picks.
  */
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -21,10 +22,11 @@ const PAGE_MARKER = '<meta name="generator" content="spine-web">';
 export const WEB_MODEL_FILE = 'model.safetensors';
 
 export async function run(values: Values, context: CommandContext): Promise<number> {
-  if (context.positionals.length !== 1)
-    throw new UsageError(`export-web takes one RUN folder, got ${context.positionals.length}`, NAME);
-  const runDir = resolve(context.positionals[0]!);
+  if (context.positionals.length > 1)
+    throw new UsageError(`export-web takes at most one RUN folder, got ${context.positionals.length}`, NAME);
   const out = resolve(values.out as string);
+  if (context.positionals.length === 0) return pageOnly(values, out);
+  const runDir = resolve(context.positionals[0]!);
   const which = choiceFlag(NAME, 'checkpoint', (values.checkpoint as string | undefined) ?? 'best', [
     'best',
     'last',
@@ -48,10 +50,7 @@ export async function run(values: Values, context: CommandContext): Promise<numb
   const model = encodeSafetensors(ckpt.model, metadata);
   await fs.mkdir(out, { recursive: true });
   await writeFileAtomic(join(out, WEB_MODEL_FILE), model);
-  // index.html last: it is the marker that makes the folder a (complete) export.
-  for (const file of [...page].sort((a, b) => Number(a.endsWith('index.html')) - Number(b.endsWith('index.html')))) {
-    await writeFileAtomic(join(out, basename(file)), await fs.readFile(file));
-  }
+  await writePage(page, out);
   const size =
     model.byteLength >= 2 ** 20
       ? `${(model.byteLength / 2 ** 20).toFixed(1)} MiB`
@@ -61,6 +60,30 @@ export async function run(values: Values, context: CommandContext): Promise<numb
       `Serve the folder with any static web server and open it over http://localhost or https://, e.g. 'npx http-server ${out}' or 'python3 -m http.server -d ${out}'.\n`,
   );
   return EXIT_OK;
+}
+
+/** The page without a model: it trains one in the browser or loads a file the user picks. */
+async function pageOnly(values: Values, out: string): Promise<number> {
+  const runFlags = ['checkpoint', 'threshold', 'uncertain-below'].filter((f) => values[f] !== undefined);
+  if (runFlags.length > 0)
+    throw new UsageError(`--${runFlags.join(', --')} need${runFlags.length === 1 ? 's' : ''} a RUN to export`, NAME);
+  const page = await pageFiles();
+  await checkOutDir(out);
+  await fs.mkdir(out, { recursive: true });
+  // A previous export's model would be loaded by the page; this export has none.
+  await fs.rm(join(out, WEB_MODEL_FILE), { force: true });
+  await writePage(page, out);
+  process.stderr.write(
+    `Wrote ${out}: ${page.map((f) => basename(f)).join(', ')} (no model: the page trains one from a folder of films, or loads a model file).\n` +
+      `Serve the folder with any static web server and open it over http://localhost or https://, e.g. 'npx http-server ${out}' or 'python3 -m http.server -d ${out}'.\n`,
+  );
+  return EXIT_OK;
+}
+
+/** Copies the page's files, index.html last: it is the marker that makes the folder a (complete) export. */
+async function writePage(page: readonly string[], out: string): Promise<void> {
+  for (const file of [...page].sort((a, b) => Number(a.endsWith('index.html')) - Number(b.endsWith('index.html'))))
+    await writeFileAtomic(join(out, basename(file)), await fs.readFile(file));
 }
 
 /** The built page (packages/web/dist), without source maps. */

@@ -389,8 +389,9 @@ const exportWeb: Command = {
   name: 'export-web',
   summary:
     'Write a static web page that runs a trained run in the browser (WebGPU), plus its model, for any static host.',
-  usage: 'export-web RUN --out DIR [--checkpoint best|last] [--threshold P] [--uncertain-below P]',
+  usage: 'export-web [RUN] --out DIR [--checkpoint best|last] [--threshold P] [--uncertain-below P]',
   positionals: 'RUN',
+  positionalsOptional: true,
   description: [
     "DIR gets index.html, app.js, style.css and model.safetensors (the checkpoint's network weights, with the network",
     'configuration, the input transform and the verdict rule in its metadata; no optimizer state). Serve DIR from any',
@@ -399,7 +400,9 @@ const exportWeb: Command = {
     "Grad-CAM overlay; many films at once give a table and a CSV in predict's columns. Everything runs in the browser",
     'through WebGPU (Chrome/Edge 113+, Safari 26+, Firefox 141+), over https:// or http://localhost.',
     "--threshold and --uncertain-below set the page's verdict rule exactly as for predict. DIR must be empty, new, or a",
-    'previous export (its files are replaced, each atomically).',
+    'previous export (its files are replaced, each atomically). Without RUN, DIR gets the page alone: it trains the quick',
+    "start's network in the browser on a folder of films (and hands the run out as a zip that evaluate, predict and",
+    'report read), or loads a model file the user picks.',
   ].join('\n'),
   options: {
     out: { type: 'string', value: 'DIR', description: 'The folder to write the page into.', required: true },
@@ -420,6 +423,7 @@ const exportWeb: Command = {
   examples: [
     'spine-cli export-web runs/q1 --out site/',
     'spine-cli export-web runs/q1 --out site/ --checkpoint last --uncertain-below 0.7',
+    'spine-cli export-web --out site/',
   ],
   load: () => import('./export-web.js'),
 };
