@@ -1,7 +1,8 @@
 // Host cost of recording a step: the JavaScript milliseconds one call of a training step (or an
 // inference forward) takes to record its dispatches, the dispatches per step and the
 // microseconds of JavaScript per dispatch, for DenseNet-121 (224 px, batch 4: plain,
-// memory-efficient, inference) and the quick start's SequentialCNN (64 px, batch 32). On a real
+// memory-efficient, inference) and the quick start's SequentialCNN (64 px, batch 32), each also
+// replayed (T.replayable: the step's dispatches submitted again without its JavaScript). On a real
 // GPU this is the step's floor when the device is fast; on a software adapter the device's
 // threads compete with the recording for the cores (the recording submits every 256 dispatches),
 // and so does any other load on the machine: the recording is therefore also measured as the CPU
@@ -21,6 +22,7 @@ import * as T from '@spine/tensor/node';
 import { SGD, softmaxCrossEntropy } from '@spine/nn';
 import { densenet121 } from '../dist/models/densenet/densenet.js'; // not the package index: it loads the image codecs
 import { PAPER_SEQCNN, SequentialCNN } from '../dist/models/sequential-cnn.js';
+import { probabilitiesStep } from '../dist/train/probabilities.js';
 import { finishSuite, quick, warmMatmulForBench } from '../../../bench/harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -51,10 +53,11 @@ function threadCpuMs() {
 
 /**
  * Median recording ms (the synchronous call alone, started on an idle device), median wall ms
- * (recording plus waiting for the device) and dispatches of `run`, after one warm-up call.
+ * (recording plus waiting for the device) and dispatches of `run`, after `warm` warm-up calls
+ * (a replayed step needs three: the optimizer's first step and two captures).
  */
-async function recordAndRun(run) {
-  run();
+async function recordAndRun(run, warm = 1) {
+  for (let i = 0; i < warm; i++) run();
   await T.sync();
   const rec = [];
   const cpu = [];
@@ -173,6 +176,24 @@ async function densenet(memoryEfficient) {
     });
   const shape = `${SIZE} px batch ${BATCH}`;
   addRows(`densenet121 train step ${shape}${memoryEfficient ? ', memory-efficient' : ''}`, await recordAndRun(step));
+  // The same step through T.replayable, as the trainer runs it: its dispatches are recorded
+  // twice, then replayed without the step's JavaScript.
+  const replayed = T.replayable((xi, yi) => {
+    const loss = T.scope(() => {
+      model.train();
+      const l = softmaxCrossEntropy(model.forward(xi), yi);
+      l.backward();
+      return T.detach(l);
+    });
+    opt.step();
+    model.zeroGrad();
+    return [loss];
+  });
+  const replayStep = () => replayed.run([x, labels])[0].dispose();
+  const replayRun = await recordAndRun(replayStep, 3);
+  if (replayed.status.state !== 'replaying') throw new Error(`the step did not replay: ${replayed.status.reason}`);
+  addRows(`densenet121 train step ${shape}${memoryEfficient ? ', memory-efficient' : ''}, replayed`, replayRun);
+  replayed.dispose();
   if (!memoryEfficient) {
     // Peak live bytes of one step and what the pool holds once it is over.
     await T.sync();
@@ -183,7 +204,17 @@ async function densenet(memoryEfficient) {
     row(`densenet121 train step ${shape}: peak live tensor bytes`, 'MiB', m.peakLiveBytes / MiB);
     row(`densenet121 train step ${shape}: pooled bytes after the step`, 'MiB', m.pooledBytes / MiB);
   }
-  if (!memoryEfficient) addRows(`densenet121 inference ${shape}`, await recordAndRun(infer));
+  if (!memoryEfficient) {
+    addRows(`densenet121 inference ${shape}`, await recordAndRun(infer));
+    model.eval();
+    const probs = probabilitiesStep(model);
+    addRows(
+      `densenet121 inference ${shape}, replayed`,
+      await recordAndRun(() => probs.run(x).dispose(), 2),
+    );
+    if (probs.replays === 0) throw new Error('the inference did not replay');
+    probs.dispose();
+  }
   model.dispose();
   for (const b of opt.stateDict().momentumBuffers.values()) b.dispose();
   x.dispose();
@@ -225,13 +256,16 @@ function quickNet() {
     opt.zeroGrad();
     return loss;
   };
+  const replayed = T.replayable(() => [step()]); // x and y are its inputs: the same tensors every call
+  const replayStep = () => replayed.run([x, y])[0];
   const dispose = () => {
+    replayed.dispose();
     model.dispose();
     for (const b of opt.stateDict().momentumBuffers.values()) b.dispose();
     x.dispose();
     y.dispose();
   };
-  return { step, dispose };
+  return { step, replayStep, dispose };
 }
 
 {
@@ -240,11 +274,15 @@ function quickNet() {
     `quick-start SequentialCNN train step 64 px batch ${QUICK_BATCH}`,
     await recordAndRun(() => q.step().dispose()),
   );
+  addRows(
+    `quick-start SequentialCNN train step 64 px batch ${QUICK_BATCH}, replayed`,
+    await recordAndRun(() => q.replayStep().dispose(), 3),
+  );
   const epochs = [];
   for (let e = 0; e < (quick ? 1 : 3); e++) {
     const t0 = performance.now();
     for (let i = 0; i < QUICK_STEPS_PER_EPOCH; i++) {
-      const loss = q.step();
+      const loss = q.replayStep(); // as the trainer steps
       await loss.item(); // the trainer reads every step's loss
       loss.dispose();
     }

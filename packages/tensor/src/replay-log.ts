@@ -1,8 +1,11 @@
 // What a captured step recorded: every command the engine was asked for between the start and
 // the end of the capture, with the buffers it acquired and released meanwhile. Two captures of
-// the same step are compared with the buffers the step made for itself renamed by first use
-// (a replay runs on the buffers of one capture, so only the pattern of their use must agree);
-// buffers from before the step must be the same objects, and everything else equal.
+// the same step must agree command by command: the same kernels, parameters and workgroups, the
+// same buffers from before the step (weights, state: the same objects), inputs in the same
+// places, and the step's own buffers where the other capture has its own. Which own buffer sits
+// where may differ (the pool's free buffers differ from call to call, and a step with another
+// aliasing of its scratch buffers computes the same): a replay runs one capture's commands on
+// that capture's buffers, and every own buffer is written before the step reads it.
 import type { CompiledKernel } from './engine.js';
 import { getRngState, type RngState } from './rng.js';
 
@@ -108,8 +111,7 @@ export class CaptureLog {
 
 /**
  * The first difference between two captures of a step, or null when a replay of `b` does what
- * recording `a` again would do: the same commands on the same weights and state, with the step's
- * own buffers used in the same pattern.
+ * recording the step again would do: the same commands on the same weights and state.
  */
 export function firstDifference(a: CaptureLog, b: CaptureLog): string | null {
   if (a.commands.length !== b.commands.length)
@@ -122,24 +124,21 @@ export function firstDifference(a: CaptureLog, b: CaptureLog): string | null {
     return `the step drew ${drawn} random numbers once and ${b.rngEnd.counter - b.rngStart.counter} the next time`;
   const moved = b.rngStart.counter - a.rngStart.counter;
   b.advancing.length = 0;
-  const names = [new Map<GPUBuffer, string>(), new Map<GPUBuffer, string>()];
   const logs = [a, b];
-  for (let side = 0; side < 2; side++) logs[side]!.inputs.forEach((buf, i) => names[side]!.set(buf, `input ${i}`));
-  const name = (side: number, buf: GPUBuffer): string => {
-    const m = names[side]!;
-    let n = m.get(buf);
-    if (n === undefined) {
-      // The step's own buffers by order of first use; the rest by identity.
-      n = logs[side]!.acquired.has(buf) ? `own ${m.size}` : '';
-      if (n) m.set(buf, n);
-    }
-    return n;
-  };
+  const inputs = logs.map((log) => new Map(log.inputs.map((buf, i) => [buf, `input ${i}`])));
+  /** 'input i', 'own', or '' for a buffer from before the step (compared by identity). */
+  const name = (side: number, buf: GPUBuffer): string =>
+    inputs[side]!.get(buf) ?? (logs[side]!.acquired.has(buf) ? 'own' : '');
   const same = (x: GPUBuffer, y: GPUBuffer): boolean => {
     const nx = name(0, x);
     const ny = name(1, y);
     return nx || ny ? nx === ny : x === y;
   };
+  const describe = (
+    c: { src: GPUBuffer; dst: GPUBuffer; srcOffset: number; dstOffset: number; bytes: number },
+    side: number,
+  ) =>
+    `${name(side, c.src) || 'weight'}@${c.srcOffset} -> ${name(side, c.dst) || 'weight'}@${c.dstOffset}, ${c.bytes} bytes`;
   for (let i = 0; i < a.commands.length; i++) {
     const x = a.commands[i]!;
     const y = b.commands[i]!;
@@ -171,7 +170,7 @@ export function firstDifference(a: CaptureLog, b: CaptureLog): string | null {
         x.dstOffset !== y.dstOffset ||
         x.bytes !== y.bytes
       )
-        return `${where} copies between other buffers or ranges the next time`;
+        return `${where} copies between other buffers or ranges the next time (${describe(x, 0)} / ${describe(y, 1)})`;
     } else if (x.kind === 'copyToTexture' && y.kind === 'copyToTexture') {
       if (
         !same(x.src, y.src) ||

@@ -141,8 +141,10 @@ export class ReplayableStep {
     if (typeof replay === 'string') this.giveUp(replay);
     else if (replay) {
       const escaped = replay.claimOutputs(log);
-      if (escaped === null) this.replay = replay;
-      else {
+      if (escaped === null) {
+        this.replay = replay;
+        this.st.reason = null;
+      } else {
         replay.dispose();
         this.giveUp(escaped);
       }
