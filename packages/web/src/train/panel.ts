@@ -9,7 +9,6 @@
  */
 import {
   formatEvaluation,
-  formatProblem,
   isDatasetError,
   isTrainingError,
   quickTrainingSettings,
@@ -290,10 +289,9 @@ export class TrainPanel {
   }
 }
 
-function datasetMessage(e: { message: string; problems: readonly Parameters<typeof formatProblem>[0][] }): string {
-  const shown = e.problems.slice(0, 20).map(formatProblem);
-  const more = e.problems.length > 20 ? `\n… and ${e.problems.length - 20} more` : '';
-  return `${e.message}:\n${shown.join('\n')}${more}`;
+/** spine-cli's message for a dataset: the summary and every problem (up to its limit), one per line. */
+function datasetMessage(e: Error): string {
+  return e.message;
 }
 
 function trainingMessage(e: unknown): string {
