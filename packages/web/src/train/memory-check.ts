@@ -8,7 +8,8 @@ import type { Module } from '@spine/nn';
 /** Films are kept as float32 grey planes at the input size; beyond this the tab risks being killed. */
 export const FILM_MEMORY_BUDGET = 1.5 * 2 ** 30;
 
-const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const mib = (bytes: number) =>
+  bytes < 2 ** 20 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 /** A problem sentence when `films` films at `size` px do not fit in memory, else undefined. */
 export function filmsProblem(films: number, size: number, budget = FILM_MEMORY_BUDGET): string | undefined {
