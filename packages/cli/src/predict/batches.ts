@@ -10,10 +10,11 @@ import {
   fileErrorReason,
   isDatasetError,
   loadNetworkInput,
+  probabilitiesStep,
   sortRecords,
   type RunModel,
 } from '@spine/models';
-import { noGrad, scope, softmax, tensor } from '@spine/tensor/node';
+import { tensor } from '@spine/tensor/node';
 
 export interface BatchResult {
   /** The films of the batch, in the order they were loaded. */
@@ -50,9 +51,11 @@ export async function predictBatches(
     workers: options.workers,
     ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}),
   });
+  // Full batches replay their forward once two of them have recorded the same dispatches.
+  const step = probabilitiesStep(model);
   const forward = async (images: Float32Array, count: number): Promise<Float32Array> => {
     const x = tensor(images.subarray(0, count * plane), [count, 3, h, w]);
-    const p = noGrad(() => scope(() => softmax(model.forward(x), 1)));
+    const p = step.run(x);
     x.dispose();
     const probs = await p.data();
     p.dispose();
@@ -74,6 +77,7 @@ export async function predictBatches(
       }
     }
   } finally {
+    step.dispose();
     await loader.close();
   }
 }
