@@ -193,6 +193,8 @@ async function densenet(memoryEfficient) {
   const replayRun = await recordAndRun(replayStep, 3);
   if (replayed.status.state !== 'replaying') throw new Error(`the step did not replay: ${replayed.status.reason}`);
   addRows(`densenet121 train step ${shape}${memoryEfficient ? ', memory-efficient' : ''}, replayed`, replayRun);
+  if (!memoryEfficient)
+    row(`densenet121 train step ${shape}, replayed: bytes the replay holds`, 'MiB', T.memory().replayBytes / MiB);
   replayed.dispose();
   if (!memoryEfficient) {
     // Peak live bytes of one step and what the pool holds once it is over.
@@ -208,10 +210,7 @@ async function densenet(memoryEfficient) {
     addRows(`densenet121 inference ${shape}`, await recordAndRun(infer));
     model.eval();
     const probs = probabilitiesStep(model);
-    addRows(
-      `densenet121 inference ${shape}, replayed`,
-      await recordAndRun(() => probs.run(x).dispose(), 2),
-    );
+    addRows(`densenet121 inference ${shape}, replayed`, await recordAndRun(() => probs.run(x).dispose(), 2));
     if (probs.replays === 0) throw new Error('the inference did not replay');
     probs.dispose();
   }
