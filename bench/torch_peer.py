@@ -47,8 +47,11 @@ def make(case):
     op = case['op']
     back = case.get('backward', False)
     if op == 'matmul':
-        a = torch.rand(case['M'], case['K'], device=DEVICE)
-        b = torch.rand(case['N'], case['K'], device=DEVICE) if case.get('transB') else torch.rand(case['K'], case['N'], device=DEVICE)
+        dt = torch.float16 if case.get('dtype') == 'f16' else torch.float32
+        if dt == torch.float16 and DEVICE.type == 'cpu':
+            return None  # CPU builds of torch have no half matmul (addmm) to compare with
+        a = torch.rand(case['M'], case['K'], device=DEVICE, dtype=dt)
+        b = torch.rand(case['N'], case['K'], device=DEVICE, dtype=dt) if case.get('transB') else torch.rand(case['K'], case['N'], device=DEVICE, dtype=dt)
         return lambda: a @ (b.t() if case.get('transB') else b)
     if op == 'conv2d':
         x = torch.randn(*case['x'], device=DEVICE, requires_grad=back)

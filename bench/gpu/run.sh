@@ -3,7 +3,9 @@
 # notes in docs/BENCHMARKS.md) and .gpu/bundle.tar.xz from bench/gpu/pack.sh, then run the
 # benchmark suites named as arguments (default: tensor nn tile-probe) with PyTorch on the same GPU
 # as the second peer, and copy the results to $OUT (or bench/results). A suite is a package (all of
-# its benchmarks: tensor's matmul cases beside tfjs, nn's conv forward and gradients beside tfjs),
+# its benchmarks: tensor's matmul cases beside tfjs, with f16-operand products beside PyTorch's
+# f16 ones where the device has shader-f16 (@spine/tensor/node sets Dawn's NVIDIA f16 toggle;
+# the deviceInfo line below lists the feature), nn's conv forward and gradients beside tfjs),
 # tile-probe (the gpu matmul's tile table timed per size class on this card,
 # packages/tensor/bench/gpu-tile-probe.mjs: it prints the table to record), or package:name for
 # one benchmark, e.g. models:densenet-peers for

@@ -115,6 +115,30 @@ for (const [M, K, N] of [...squares.map((n) => [n, n, n]), ...skinny]) {
   p.free();
 }
 
+// f16 operands (f32 sums, f32 result) where the device has shader-f16, beside the f32 rows of
+// the same shapes above. tfjs has no f16 matmul: its column is its f32 product. PyTorch's is
+// its f16 product (cuBLAS on tensor cores on CUDA).
+if (info.features.includes('shader-f16')) {
+  const halves = quick ? [512] : info.kernels === 'gpu' ? [1024, 2048, 4096] : [512, 1024];
+  for (const [M, K, N] of [...halves.map((n) => [n, n, n]), ...(quick ? [] : [[10, 4096, 4096]])]) {
+    const p = pair([M, K], [K, N], 3 * (M + K + N));
+    const a16 = T.cast(p.a, 'f16').keep();
+    const b16 = T.cast(p.b, 'f16').keep();
+    await measure(
+      `matmul ${M}x${K}x${N} f16`,
+      'GFLOP/s',
+      2 * M * K * N,
+      () => T.matmul(a16, b16, { out: 'f32' }),
+      (tf) => tf.matMul(p.ta, p.tb),
+      1,
+      { op: 'matmul', M, K, N, dtype: 'f16' },
+    );
+    a16.dispose();
+    b16.dispose();
+    p.free();
+  }
+}
+
 // Elementwise: GB/s counts bytes read + written.
 const n = quick ? 1 << 20 : 1 << 22;
 {
