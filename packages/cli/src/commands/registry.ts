@@ -117,6 +117,13 @@ const train: Command = {
       value: 'on|off',
       description: 'Random rotation/scale/shift/exposure of training films.',
     },
+    precision: {
+      type: 'string',
+      value: 'f32|mixed',
+      description:
+        "mixed: Conv2d and Linear layers take f16 operands and sum in f32 (weights, batch norm, loss f32), with dynamic loss scaling; needs the adapter feature shader-f16. DenseNet's fused norm-ReLU-conv blocks stay f32.",
+      defaultText: 'f32',
+    },
     seed: {
       type: 'string',
       value: 'S',

@@ -106,6 +106,10 @@ export function resolveConfig(values: Values, paperModel: SequentialCnnConfig): 
     };
   if (v('classifier-lr-factor') !== undefined)
     c.classifierLrFactor = numberFlag('classifier-lr-factor', v('classifier-lr-factor')!, 0, 1000);
+  if (v('precision') !== undefined) {
+    if (choiceFlag(NAME, 'precision', v('precision')!, ['f32', 'mixed'] as const) === 'mixed') c.precision = 'mixed';
+    else delete c.precision;
+  }
   if (v('augment') !== undefined)
     c.augment = choiceFlag(NAME, 'augment', v('augment')!, ['on', 'off'] as const) === 'on';
   if (v('hidden') !== undefined) {
@@ -262,6 +266,8 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
   );
   log(`adapter: ${info.description || info.device || info.vendor} (${info.backend})`);
   log(`model: ${describeModel(config)}`);
+  if (config.precision === 'mixed')
+    log('precision: mixed (Conv2d and Linear with f16 operands and f32 sums, dynamic loss scaling)');
   if (weightsLine) log(weightsLine);
   // DenseNet on lavapipe trains for hours: warm the wide matmul blocks from the start (in a
   // background process) instead of after the tier-up's work threshold. No-op elsewhere, and while
@@ -284,6 +290,7 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
       trainLoader,
       ...(valLoader ? { valLoader } : {}),
       epochs: config.epochs,
+      ...(config.precision ? { precision: config.precision } : {}),
       runDir: out,
       config: runConfigHashInput(record, out),
       resume: fromCheckpoint,

@@ -49,6 +49,11 @@ export interface RunConfig {
   weightDecay: number;
   scheduler: SchedulerConfig;
   augment: boolean;
+  /**
+   * 'mixed': trained under autocast with dynamic loss scaling (@spine/models' precision option).
+   * Absent for f32, so that f32 runs keep the config hash they had before the option existed.
+   */
+  precision?: 'mixed';
 }
 
 /**
