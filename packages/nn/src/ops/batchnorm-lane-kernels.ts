@@ -27,12 +27,21 @@ ${body}
   }`;
 }
 
-function laneMain(body: string): string {
+/** `past`: WGSL for the invocations past the channels (their index past C in `j`). */
+function laneMain(body: string, past = ''): string {
   return `@compute @workgroup_size(${LANE_WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let c = ${linearIndex(LANE_WG)};
   let C = pu(0u); let Sv = pu(1u); let N = pu(2u);
-  if (c >= C) { return; }
+  if (c >= C) {
+${
+  past
+    ? `    let j = c - C;
+${past}
+`
+    : ''
+}    return;
+  }
 ${body}
 }`;
 }
@@ -92,31 +101,49 @@ export interface LaneBackwardOptions extends ApplyOptions {
    * applyBackwardKernel: the whole backward in one dispatch.
    */
   dx: boolean;
+  /**
+   * Also sum a [B, L] input over B into an [L] output, one invocation per element past the
+   * channels': an independent reduction (a following 1x1 conv's per-image weight gradients)
+   * that takes no dispatch of its own.
+   */
+  batchSum: boolean;
 }
 
 /**
- * Words: C, S (vectors per plane), N, M (f32), as singlePassBackwardKernel. x, g, stats ->
- * dweight, dbias, then coef (applyBackwardKernel writes dx from it) or dx itself.
+ * Words: C, S (vectors per plane), N, M (f32), as singlePassBackwardKernel, then with batchSum
+ * L, B. x, g, stats[, perImage] -> dweight, dbias, then coef (applyBackwardKernel writes dx
+ * from it) or dx itself[, summed].
  */
 export const laneBackwardKernel = defineKernel<LaneBackwardOptions>({
   name: 'bn_lane_backward',
-  inputs: 3,
-  outputs: 3,
-  source: ({ vec, relu, training, dx }) => `${uniformPreamble()}
+  inputs: (o) => (o.batchSum ? 4 : 3),
+  outputs: (o) => (o.batchSum ? 4 : 3),
+  source: ({ vec, relu, training, dx, batchSum }) => {
+    const bindings = [
+      'read> x: array<V>',
+      'read> g: array<V>',
+      'read> stats: array<vec4<f32>>',
+      ...(batchSum ? ['read> perImage: array<f32>'] : []),
+      'read_write> dweight: array<f32>',
+      'read_write> dbias: array<f32>',
+      dx ? 'read_write> dx: array<V>' : 'read_write> coef: array<vec4<f32>>',
+      ...(batchSum ? ['read_write> summed: array<f32>'] : []),
+    ].map((b, i) => `@group(0) @binding(${i + 1}) var<storage, ${b};`);
+    const past = batchSum
+      ? `    let L = pu(4u);
+    if (j < L) {
+      var s = 0.0;
+      for (var b = 0u; b < pu(5u); b++) { s += perImage[b * L + j]; }
+      summed[j] = s;
+    }`
+      : '';
+    return `${uniformPreamble()}
 alias V = ${vtype(vec)};
-@group(0) @binding(1) var<storage, read> x: array<V>;
-@group(0) @binding(2) var<storage, read> g: array<V>;
-@group(0) @binding(3) var<storage, read> stats: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> dweight: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dbias: array<f32>;
-${
-  dx
-    ? '@group(0) @binding(6) var<storage, read_write> dx: array<V>;'
-    : '@group(0) @binding(6) var<storage, read_write> coef: array<vec4<f32>>;'
-}
+${bindings.join('\n')}
 ${PRE}
 fn masked(v: V, i: u32, st: vec4<f32>) -> V { return ${relu ? 'select(V(0.0), g[i], pre(v, st) > V(0.0))' : 'g[i]'}; }
-${laneMain(`  let st = stats[c];
+${laneMain(
+  `  let st = stats[c];
   var tg = 0.0; var tgx = 0.0;
 ${forChunks(`      var sg = V(0.0); var sgx = V(0.0);
       for (var i = start; i < end; i++) {
@@ -145,5 +172,8 @@ ${
     }
   }`
     : '  coef[c] = k;'
-}`)}`,
+}`,
+  past,
+)}`;
+  },
 });

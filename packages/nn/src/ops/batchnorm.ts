@@ -9,6 +9,7 @@ import {
   getEngine,
   runKernel,
   ShapeError,
+  sum,
   TensorError,
   Uniforms,
   grid1d,
@@ -205,74 +206,102 @@ function sumsUniforms(l: Layout): Uniforms {
 
 /** The op's backward rule; `ctx` must come from batchNormForward of the same variant. */
 export function batchNormBackward(relu: boolean) {
-  return (ctx: OpContext, g: Tensor): (Tensor | null)[] => {
-    const [x, stats] = ctx.saved as [Tensor, Tensor];
-    const l = ctx.layout as Layout;
-    const dweight = empty([l.C]);
-    const dbias = empty([l.C]);
-    const training = ctx.useBatch as boolean;
-    const lanes = singlePass(l) && getEngine().info.kernels !== 'gpu';
-    if (lanes) {
-      // One walk over the channel for the sums, a second for dx: the whole backward in one
-      // dispatch (the coefficients go to a scratch tensor when x needs no gradient).
-      const dx = ctx.needDx ? empty(x.shape) : null;
-      const coef = dx ? null : empty([l.C, 4]);
-      runKernel(
-        laneBackwardKernel,
-        { vec: l.vec, relu, training, dx: dx !== null },
-        {
-          inputs: [x, g, stats],
-          outputs: [dweight, dbias, dx ?? coef!],
-          uniforms: sumsUniforms(l),
-          workgroups: grid1d(l.C, LANE_WG),
-        },
-      );
-      coef?.dispose();
-      return [dx, dweight, dbias, null, null];
-    }
-    const coef = empty([l.C, 4]);
-    if (singlePass(l)) {
-      runKernel(
-        singlePassBackwardKernel,
-        { vec: l.vec, relu, training },
-        {
-          inputs: [x, g, stats],
-          outputs: [dweight, dbias, coef],
-          uniforms: sumsUniforms(l),
-          workgroups: planeGrid(l.C, 1),
-        },
-      );
-    } else {
-      const { chunks, threads, interleaved } = partialShape(l);
-      const part = empty([l.C, l.N * chunks, 2]);
-      const pu = new Uniforms().u32(l.C, l.S / l.vec, chunks, threads);
-      runKernel(
-        partialBackwardKernel,
-        { vec: l.vec, relu, interleaved },
-        { inputs: [x, g, stats], outputs: [part], uniforms: pu, workgroups: grid1d(threads, WG) },
-      );
-      const fu = new Uniforms().u32(l.C, l.N * chunks).f32(l.N * l.S);
-      runKernel(
-        finalizeBackwardKernel,
-        { training },
-        { inputs: [part, stats], outputs: [dweight, dbias, coef], uniforms: fu, workgroups: grid1d(l.C, WG) },
-      );
-      part.dispose();
-    }
-    let dx: Tensor | null = null;
-    if (ctx.needDx) {
-      dx = empty(x.shape);
-      const planes = l.N * l.C;
-      const au = new Uniforms().u32(l.C, l.S / l.vec, planes);
-      runKernel(
-        applyBackwardKernel,
-        { vec: l.vec, relu },
-        { inputs: [x, g, stats, coef], outputs: [dx], uniforms: au, workgroups: planeGrid(planes, l.S / l.vec) },
-      );
-    }
-    coef.dispose();
-    return [dx, dweight, dbias, null, null];
-  };
+  return (ctx: OpContext, g: Tensor): (Tensor | null)[] => backward(relu, ctx, g, null).grads;
+}
+
+/**
+ * The backward of batchNormBackward(relu) for `ctx` and upstream g, and Σ_b perImage[b] of a
+ * [B, ...] tensor that the caller needs summed over its first dim: in the backward's dispatch
+ * where that is one dispatch (the 'cpu' family's per-channel kernel, which then also runs the
+ * sum's invocations), by sum() otherwise. bn-relu-conv.ts passes a following 1x1 conv's
+ * per-image weight gradients, so their batch sum takes no dispatch of its own.
+ */
+export function batchNormBackwardWithBatchSum(
+  relu: boolean,
+  ctx: OpContext,
+  g: Tensor,
+  perImage: Tensor,
+): { grads: (Tensor | null)[]; summed: Tensor } {
+  const { grads, summed } = backward(relu, ctx, g, perImage);
+  return { grads, summed: summed ?? sum(perImage, 0) };
+}
+
+function backward(
+  relu: boolean,
+  ctx: OpContext,
+  g: Tensor,
+  perImage: Tensor | null,
+): { grads: (Tensor | null)[]; summed: Tensor | null } {
+  const [x, stats] = ctx.saved as [Tensor, Tensor];
+  const l = ctx.layout as Layout;
+  const dweight = empty([l.C]);
+  const dbias = empty([l.C]);
+  const training = ctx.useBatch as boolean;
+  const lanes = singlePass(l) && getEngine().info.kernels !== 'gpu';
+  if (lanes) {
+    // One walk over the channel for the sums, a second for dx: the whole backward in one
+    // dispatch (the coefficients go to a scratch tensor when x needs no gradient).
+    const dx = ctx.needDx ? empty(x.shape) : null;
+    const coef = dx ? null : empty([l.C, 4]);
+    const u = sumsUniforms(l);
+    const sumLength = perImage ? perImage.size / perImage.shape[0]! : 0;
+    const summed = perImage ? empty(perImage.shape.slice(1)) : null;
+    if (perImage) u.u32(sumLength, perImage.shape[0]!);
+    runKernel(
+      laneBackwardKernel,
+      { vec: l.vec, relu, training, dx: dx !== null, batchSum: perImage !== null },
+      {
+        inputs: perImage ? [x, g, stats, perImage] : [x, g, stats],
+        outputs: [dweight, dbias, dx ?? coef!, ...(summed ? [summed] : [])],
+        uniforms: u,
+        workgroups: grid1d(l.C + sumLength, LANE_WG),
+      },
+    );
+    coef?.dispose();
+    return { grads: [dx, dweight, dbias, null, null], summed };
+  }
+  const coef = empty([l.C, 4]);
+  if (singlePass(l)) {
+    runKernel(
+      singlePassBackwardKernel,
+      { vec: l.vec, relu, training },
+      {
+        inputs: [x, g, stats],
+        outputs: [dweight, dbias, coef],
+        uniforms: sumsUniforms(l),
+        workgroups: planeGrid(l.C, 1),
+      },
+    );
+  } else {
+    const { chunks, threads, interleaved } = partialShape(l);
+    const part = empty([l.C, l.N * chunks, 2]);
+    const pu = new Uniforms().u32(l.C, l.S / l.vec, chunks, threads);
+    runKernel(
+      partialBackwardKernel,
+      { vec: l.vec, relu, interleaved },
+      { inputs: [x, g, stats], outputs: [part], uniforms: pu, workgroups: grid1d(threads, WG) },
+    );
+    const fu = new Uniforms().u32(l.C, l.N * chunks).f32(l.N * l.S);
+    runKernel(
+      finalizeBackwardKernel,
+      { training },
+      { inputs: [part, stats], outputs: [dweight, dbias, coef], uniforms: fu, workgroups: grid1d(l.C, WG) },
+    );
+    part.dispose();
+  }
+  let dx: Tensor | null = null;
+  if (ctx.needDx) {
+    dx = empty(x.shape);
+    const planes = l.N * l.C;
+    const au = new Uniforms().u32(l.C, l.S / l.vec, planes);
+    runKernel(
+      applyBackwardKernel,
+      { vec: l.vec, relu },
+      { inputs: [x, g, stats, coef], outputs: [dx], uniforms: au, workgroups: planeGrid(planes, l.S / l.vec) },
+    );
+  }
+  coef.dispose();
+  return { grads: [dx, dweight, dbias, null, null], summed: null };
 }
 
 const batchNormOp = defineOp({

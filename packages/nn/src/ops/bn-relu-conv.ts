@@ -21,7 +21,13 @@ import {
   sum,
   type Tensor,
 } from '@spine/tensor';
-import { batchNormBackward, batchNormRelu, batchNormStatsForward, type BatchNormOptions } from './batchnorm.js';
+import {
+  batchNormBackward,
+  batchNormBackwardWithBatchSum,
+  batchNormRelu,
+  batchNormStatsForward,
+  type BatchNormOptions,
+} from './batchnorm.js';
 import {
   conv2d,
   convDgrad,
@@ -89,15 +95,24 @@ const fusedOp = defineOp({
   },
 });
 
-/** The BN-ReLU backward from the forward's statistics, then the op's gradient slots. */
-function bnReluGrads(ctx: OpContext, x: Tensor, stats: Tensor, da: Tensor, dw: Tensor | null): (Tensor | null)[] {
-  // A context shaped as the BN forward leaves it.
+/** A context shaped as the BN forward leaves it, from the fused op's. */
+function bnContext(ctx: OpContext, x: Tensor, stats: Tensor): OpContext {
   const bnCtx = new OpContext(false);
   bnCtx.saved.push(x, stats);
   for (const k of BN_FIELDS) bnCtx[k] = ctx[k];
-  const [dx, dWeight, dBias] = bnReluBackward(bnCtx, da) as [Tensor | null, Tensor, Tensor];
+  return bnCtx;
+}
+
+/** The fused op's gradient slots from the BN-ReLU's gradients and the conv weight's. */
+function slots(ctx: OpContext, bnGrads: (Tensor | null)[], dw: Tensor | null): (Tensor | null)[] {
+  const [dx, dWeight, dBias] = bnGrads;
   // One slot per Tensor argument: the running stats have (null) slots only when given.
   return [dx, dWeight, dBias, ...(ctx.hasRunning ? [null, null] : []), dw];
+}
+
+/** The BN-ReLU backward from the forward's statistics, then the op's gradient slots. */
+function bnReluGrads(ctx: OpContext, x: Tensor, stats: Tensor, da: Tensor, dw: Tensor | null): (Tensor | null)[] {
+  return slots(ctx, bnReluBackward(bnContext(ctx, x, stats), da), dw);
 }
 
 const fused1x1Op = defineOp({
@@ -134,6 +149,12 @@ const fused1x1Op = defineOp({
     return scope(() => {
       const gm = reshape(gy, [g.n, g.oc, g.h * g.w]);
       const da = reshape(matmulRaw(reshape(w, [g.oc, g.c]), gm, true, false), [g.n, g.c, g.h, g.w]);
+      if (ctx.needW && g.n > 1) {
+        // The per-image weight gradients' batch sum rides in the BN-ReLU backward's dispatch.
+        const perImage = bnReluConv1x1PerImage(gy, x, stats, g);
+        const { grads, summed } = batchNormBackwardWithBatchSum(true, bnContext(ctx, x, stats), da, perImage);
+        return slots(ctx, grads, reshape(summed, [g.oc, g.c, 1, 1]));
+      }
       const dw = ctx.needW ? bnReluConv1x1Wgrad(gy, x, stats, g) : null;
       return bnReluGrads(ctx, x, stats, da, dw);
     });
@@ -146,11 +167,16 @@ const fused1x1Op = defineOp({
  */
 export function bnReluConv1x1Wgrad(gy: Tensor, x: Tensor, stats: Tensor, g: ConvGeometry): Tensor {
   return scope(() => {
-    const perImage = matmulRaw(reshape(gy, [g.n, g.oc, g.h * g.w]), reshape(x, [g.n, g.c, g.h * g.w]), false, true, {
-      coef: stats,
-      relu: true,
-    });
+    const perImage = bnReluConv1x1PerImage(gy, x, stats, g);
     return reshape(g.n > 1 ? sum(perImage, 0) : perImage, [g.oc, g.c, 1, 1]);
+  });
+}
+
+/** gy[n] · relu(BN(x[n]))ᵀ per image, [N, OC, C]: bnReluConv1x1Wgrad before the batch sum. */
+function bnReluConv1x1PerImage(gy: Tensor, x: Tensor, stats: Tensor, g: ConvGeometry): Tensor {
+  return matmulRaw(reshape(gy, [g.n, g.oc, g.h * g.w]), reshape(x, [g.n, g.c, g.h * g.w]), false, true, {
+    coef: stats,
+    relu: true,
   });
 }
 

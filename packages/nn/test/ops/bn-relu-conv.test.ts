@@ -212,6 +212,31 @@ describe('batchNormReluConv1x1', () => {
     );
   });
 
+  it("sums the per-image weight gradients in the BN-ReLU backward's dispatch on the cpu family", async () => {
+    const kernels = async (family: 'cpu' | 'gpu') => {
+      T.setKernelFamily(family);
+      try {
+        const x = T.randn([2, 40, 12, 11], { seed: 31 });
+        const w = T.randn([72, 40, 1, 1], { seed: 32 });
+        const gamma = T.ones([40]);
+        for (const t of [x, w, gamma]) t.requiresGrad = true;
+        const loss = T.sum(batchNormReluConv1x1(x, gamma, T.zeros([40]), null, null, { training: true }, w));
+        const p = await T.profileKernels(async () => {
+          loss.backward();
+          await w.grad!.data();
+        });
+        return p.kernels.map((k) => k.name);
+      } finally {
+        T.setKernelFamily(null);
+      }
+    };
+    const cpu = await kernels('cpu');
+    expect(T.stagesBAffine(72, 132, 40, 2, false, [1, 2])).toBe(true); // the fused route
+    expect(cpu).toContain('bn_lane_backward');
+    expect(cpu, 'no batch-sum dispatch').not.toContain('reduce');
+    expect(await kernels('gpu')).toContain('reduce');
+  });
+
   it('refuses a convolution that is not 1x1', () => {
     expect(() =>
       batchNormReluConv1x1(
