@@ -1,7 +1,8 @@
 /**
- * spine-cli's dispatcher: global flags (--help, --version, --debug), the command table, and the
- * one place errors become a message and an exit code. `main` never throws and never exits the
- * process, so it can be called from tests and from bin.ts alike.
+ * spine-cli's dispatcher: global flags (--help, --version, --debug), help and dispatch from the
+ * command registry (commands/registry.ts), and the one place errors become a message and an exit
+ * code. `main` never throws and never exits the process, so it can be called from tests and from
+ * bin.ts alike.
  */
 import type { Command } from './commands/command.js';
 import { COMMANDS } from './commands/registry.js';

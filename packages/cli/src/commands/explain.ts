@@ -26,11 +26,11 @@ const NAME = 'explain';
 const SEX = ['F', 'M'] as const;
 
 export async function run(values: Values, context: CommandContext): Promise<number> {
-  const run = resolve(values.run as string);
+  const runDir = resolve(values.run as string);
   const average = values.average === true;
   if (!average && context.positionals.length === 0)
     throw new UsageError('missing FILES_OR_DIRS... (or --average)', NAME);
-  const out = resolve((values.out as string | undefined) ?? join(run, 'explain'));
+  const out = resolve((values.out as string | undefined) ?? join(runDir, 'explain'));
   const classChoice = choiceFlag(NAME, 'class', (values.class as string | undefined) ?? 'predicted', [
     'predicted',
     'F',
@@ -42,7 +42,7 @@ export async function run(values: Values, context: CommandContext): Promise<numb
     'last',
   ] as const);
   const maxPixels = maxPixelsFlag(NAME, values);
-  const record = await readRunRecord(run);
+  const record = await readRunRecord(runDir);
   const inputs =
     context.positionals.length > 0 ? await collectImageFiles(context.positionals) : { files: [], problems: [] };
   const files = inputs.files;
@@ -52,17 +52,17 @@ export async function run(values: Values, context: CommandContext): Promise<numb
       `no image files found in ${context.positionals.join(', ')}`,
       'Name image files, or folders that hold some.',
     );
-  const split = average ? await loadRunSplit(run, record.config) : undefined;
+  const split = average ? await loadRunSplit(runDir, record.config) : undefined;
   if (split && split.test.length === 0)
-    throw new CliError(`the test split of ${run} is empty`, '--average needs test films.');
-  const ckpt = await readRunCheckpoint(run, which);
+    throw new CliError(`the test split of ${runDir} is empty`, '--average needs test films.');
+  const ckpt = await readRunCheckpoint(runDir, which);
   await readyDevice();
   const model = buildModel(record.config);
   const transform = inputTransform(record.config.model);
   let failures = 0;
   for (const p of inputs.problems.filter((q) => q.kind === 'folder')) process.stderr.write(`${p.path}: ${p.problem}\n`);
   try {
-    applyRunCheckpoint(run, ckpt, model);
+    applyRunCheckpoint(runDir, ckpt, model);
     model.eval();
     await fs.mkdir(out, { recursive: true });
     if (files.length + unlisted.length > 0) {
@@ -137,7 +137,7 @@ export async function run(values: Values, context: CommandContext): Promise<numb
       await writeFileAtomic(
         join(out, 'average.json'),
         JSON.stringify(
-          { run, checkpoint: which, layer, split: 'test', explainedClass: 'true sex', classes: summary },
+          { run: runDir, checkpoint: which, layer, split: 'test', explainedClass: 'true sex', classes: summary },
           null,
           2,
         ) + '\n',

@@ -33,7 +33,7 @@ const NAME = 'predict';
 export async function run(values: Values, context: CommandContext): Promise<number> {
   if (context.positionals[0] === 'merge') return runPredictMerge(values, context.positionals.slice(1));
   if (values.run === undefined) throw new UsageError('missing --run RUN (the run directory train wrote)', NAME);
-  const run = resolve(values.run as string);
+  const runDir = resolve(values.run as string);
   const verdict: Verdict = {
     threshold: probabilityFlag('threshold', (values.threshold as string | undefined) ?? '0.5'),
     uncertainBelow: probabilityFlag('uncertain-below', (values['uncertain-below'] as string | undefined) ?? '0.6'),
@@ -67,7 +67,7 @@ export async function run(values: Values, context: CommandContext): Promise<numb
     throw new UsageError('missing FILES_OR_DIRS... (or --input DIR)', NAME);
   if (input !== undefined && values.out === undefined)
     throw new UsageError('--input needs --out FILE (the CSV that a rerun continues)', NAME);
-  const record = await readRunRecord(run);
+  const record = await readRunRecord(runDir);
 
   // What to predict, and how each file is named in the CSV.
   // Files the walk could not list (a broken link) get a row with the reason, like unreadable ones.
@@ -156,7 +156,7 @@ export async function run(values: Values, context: CommandContext): Promise<numb
     return EXIT_OK;
   }
 
-  const ckpt = await readRunCheckpoint(run, which);
+  const ckpt = await readRunCheckpoint(runDir, which);
   await readyDevice();
   const model = buildModel(record.config);
   const transform = inputTransform(record.config.model);
@@ -171,7 +171,7 @@ export async function run(values: Values, context: CommandContext): Promise<numb
   // Files named on the command line keep their order in the CSV (the loader goes in path order).
   const lineOf = new Map<string, string>();
   try {
-    applyRunCheckpoint(run, ckpt, model);
+    applyRunCheckpoint(runDir, ckpt, model);
     model.eval();
     if (input !== undefined) await appendLines(out!, unlisted);
     else rows.push(...unlisted);

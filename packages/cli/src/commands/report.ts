@@ -23,7 +23,7 @@ const NAME = 'report';
 export async function run(values: Values, context: CommandContext): Promise<number> {
   if (context.positionals.length !== 1)
     throw new UsageError(`report takes one run directory, got ${context.positionals.length}`, NAME);
-  const run = resolve(context.positionals[0]!);
+  const runDir = resolve(context.positionals[0]!);
   const gallery = integerFlag(NAME, 'gallery', (values.gallery as string | undefined) ?? '6', 0, 100);
   const averageFilms = integerFlag(
     NAME,
@@ -34,41 +34,41 @@ export async function run(values: Values, context: CommandContext): Promise<numb
   );
   const workers =
     values.workers === undefined ? undefined : integerFlag(NAME, 'workers', values.workers as string, 0, 64);
-  const cacheDir = resolve((values.cache as string | undefined) ?? join(run, '..', '.spine-cache'));
-  const record = await readRunRecord(run);
-  const existing = await readTestEvaluation(run);
+  const cacheDir = resolve((values.cache as string | undefined) ?? join(runDir, '..', '.spine-cache'));
+  const record = await readRunRecord(runDir);
+  const existing = await readTestEvaluation(runDir);
   // The checkpoint the test evaluation used, else best (highest validation accuracy), else last;
   // none is needed when the evaluation exists and no Grad-CAM pictures are wanted.
   const needsModel = !(gallery === 0 && existing !== null);
   let which: 'best' | 'last' = existing?.checkpoint ?? 'best';
   const advice =
     existing === null
-      ? `Evaluate the run with its other checkpoint ('spine-cli evaluate --run ${run} --checkpoint last'; the report then uses it), or train the run again into a new --out.`
-      : `'spine-cli report ${run} --gallery 0' writes the report from the test evaluation, without Grad-CAM pictures; or train the run again into a new --out.`;
-  let ckpt = needsModel ? await tryReadRunCheckpoint(run, which, advice) : undefined;
+      ? `Evaluate the run with its other checkpoint ('spine-cli evaluate --run ${runDir} --checkpoint last'; the report then uses it), or train the run again into a new --out.`
+      : `'spine-cli report ${runDir} --gallery 0' writes the report from the test evaluation, without Grad-CAM pictures; or train the run again into a new --out.`;
+  let ckpt = needsModel ? await tryReadRunCheckpoint(runDir, which, advice) : undefined;
   if (needsModel && !ckpt && existing === null)
-    ckpt = await tryReadRunCheckpoint(run, (which = 'last'), 'Train the run again into a new --out.');
+    ckpt = await tryReadRunCheckpoint(runDir, (which = 'last'), 'Train the run again into a new --out.');
   if (!ckpt) {
-    const result = await writeReport(run, { galleryCount: gallery, averageFilms });
+    const result = await writeReport(runDir, { galleryCount: gallery, averageFilms });
     process.stderr.write(`Wrote ${result.html} (${result.files.length} files)\n`);
     return EXIT_OK;
   }
   await readyDevice();
   const model = buildModel(record.config);
   try {
-    applyRunCheckpoint(run, ckpt, model);
+    applyRunCheckpoint(runDir, ckpt, model);
     model.eval();
     if (existing === null) {
-      const split = await loadRunSplit(run, record.config);
+      const split = await loadRunSplit(runDir, record.config);
       if (split.test.length > 0) {
         const loader = evaluationLoader(split.test, record.config, workers, cacheDir);
         try {
           const ev = await evaluate(model, loader, { bootstrapSeed: record.config.seed });
-          await writeEvaluation(run, `test-${which}`, ev, {
+          await writeEvaluation(runDir, `test-${which}`, ev, {
             split: 'test',
             checkpoint: which,
             epoch: ckpt.meta.epoch,
-            run,
+            run: runDir,
           });
         } finally {
           await loader.close();
@@ -76,7 +76,7 @@ export async function run(values: Values, context: CommandContext): Promise<numb
       }
     }
     let bar: Progress | undefined;
-    const result = await writeReport(run, {
+    const result = await writeReport(runDir, {
       ...(gallery > 0 ? { model } : {}),
       galleryCount: gallery,
       averageFilms,
