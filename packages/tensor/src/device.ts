@@ -121,10 +121,11 @@ async function acquire(options: DeviceOptions): Promise<Engine> {
   for (const k of want) requiredLimits[k] = adapter.limits[k];
   // Timestamps cost nothing until a kernel profile asks for them (kernel-profiler.ts).
   // Subgroups let the texture matmul fetch A once per workgroup and broadcast it (matmul-texture.ts).
-  // shader-f16 lets kernels read f16 tensors (half.ts).
-  const requiredFeatures = (['timestamp-query', 'subgroups', 'shader-f16'] as GPUFeatureName[]).filter((f) =>
-    adapter.features.has(f),
-  );
+  // shader-f16 lets kernels read f16 tensors (half.ts); subgroup matrices (listed only with Dawn's
+  // allow_unsafe_apis) run f16 products on tensor cores (matmul-subgroup-matrix.ts).
+  const requiredFeatures = (
+    ['timestamp-query', 'subgroups', 'shader-f16', 'chromium-experimental-subgroup-matrix'] as GPUFeatureName[]
+  ).filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   return new Engine(device, adapter, handle, options);
 }

@@ -2,7 +2,15 @@
 // routing diagnostics. A user of tensors needs none of this: the defaults pick per adapter. Tests,
 // benchmarks and `doctor` use it to force a route, try tiles, or report what was chosen. Browser-safe,
 // like the core; it acts on the same engine as '@spine/tensor' and '@spine/tensor/node'.
-export { setMatmulTiles, getMatmulTiles, matmulRoute, matmulGpuPlan, TEXTURE_MIN_FLOPS } from './ops/matmul/matmul.js';
+export {
+  setMatmulTiles,
+  getMatmulTiles,
+  matmulRoute,
+  matmulGpuPlan,
+  TEXTURE_MIN_FLOPS,
+  setSubgroupMatrices,
+  matmulSubgroupMatrixRoute,
+} from './ops/matmul/matmul.js';
 export {
   getGpuTileTable,
   setGpuTileTable,

@@ -111,10 +111,8 @@ describe.runIf(hasF16)('f16 matmul', () => {
         expect(got.dtype).toBe('f16');
         const exact = refMatmul(a, b);
         // f16 rounding of a sum that f32 summation moved by at most `scale`: within one f16 ulp.
-        const scale = mapArr(
-          f32Sums(a, b, false, false, sa.at(-1)!),
-          (v, i) => v + 2 * Math.abs(exact.data[i]!) * 2 ** -11,
-        );
+        const sums = f32Sums(a, b, false, false, sa.at(-1)!);
+        const scale = { shape: sums.shape, data: sums.data.map((v, i) => v + 2 * Math.abs(exact.data[i]!) * 2 ** -11) };
         expectClose(
           await download(got),
           mapArr(exact, refRoundF16),

@@ -16,6 +16,13 @@ import { tieredTiles, type Tiles } from './matmul-tiers.js';
 import { gpuMatmulPlan, type GpuMatmulPlan } from './matmul-gpu-tiles.js';
 import { sum, sumTo } from '../reduce.js';
 import { toF16 } from '../half-cast.js';
+import {
+  chooseSubgroupMatrixConfig,
+  matmulSubgroupMatrixFits,
+  matmulSubgroupMatrixKernel,
+  subgroupMatrixGrid,
+  type SubgroupMatrixOptions,
+} from './matmul-subgroup-matrix.js';
 import { requireF16 } from '../../half.js';
 import { expand } from '../shape-ops.js';
 
@@ -266,6 +273,59 @@ export function matmulRaw(
 }
 
 /**
+ * Subgroup-matrix products (matmul-subgroup-matrix.ts) are off until switched on: they have not
+ * yet been checked on an adapter that has the feature.
+ */
+let subgroupMatrices = false;
+
+/** Route whole-tile products of the gpu family to subgroup matrices where the device has them. */
+export function setSubgroupMatrices(on: boolean): void {
+  subgroupMatrices = on;
+}
+
+/**
+ * The subgroup-matrix kernel's options for a product, or null where it does not apply: switched
+ * off, the cpu family, no 'chromium-experimental-subgroup-matrix' on the device, no configuration
+ * of `component` with f32 results, or a product that is not whole tiles.
+ */
+export function matmulSubgroupMatrixRoute(
+  M: number,
+  N: number,
+  K: number,
+  component: 'f16' | 'f32',
+  transA = false,
+  transB = false,
+): SubgroupMatrixOptions | null {
+  const engine = getEngine();
+  if (!subgroupMatrices || engine.info.kernels !== 'gpu') return null;
+  if (!engine.device.features.has('chromium-experimental-subgroup-matrix' as GPUFeatureName)) return null;
+  const config = chooseSubgroupMatrixConfig(engine.info.subgroupMatrixConfigs, component);
+  if (!config || engine.info.subgroupMinSize === 0) return null;
+  // The largest block of result matrices per subgroup (2x2 down to 1x1) that the product fills.
+  for (const [tm, tn] of [
+    [2, 2],
+    [2, 1],
+    [1, 2],
+    [1, 1],
+  ] as const) {
+    const o: SubgroupMatrixOptions = {
+      component,
+      result: 'f32',
+      m: config.M,
+      n: config.N,
+      k: config.K,
+      tm,
+      tn,
+      transA,
+      transB,
+      subgroupSize: engine.info.subgroupMinSize,
+    };
+    if (matmulSubgroupMatrixFits(M, N, K, o)) return o;
+  }
+  return null;
+}
+
+/**
  * A product of f16 operands into a new f32 tensor. The cpu family reads them from buffers (the
  * texture route stages f32 and the B panels are f32), with vec4<f16> loads where aligned; the
  * gpu family widens them as it stages its tiles.
@@ -285,7 +345,15 @@ function halfMatmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Ten
   const [ta, sa, freeA] = batchOperand(a, batch);
   const [tb, sb, freeB] = batchOperand(b, batch);
   const family = getEngine().info.kernels;
-  if (family === 'gpu') gpuMatmul(ta, sa, tb, sb, out, M, N, K, nb, transA, transB, true);
+  const sgm = matmulSubgroupMatrixRoute(M, N, K, 'f16', transA, transB);
+  if (sgm)
+    runKernel(matmulSubgroupMatrixKernel, sgm, {
+      inputs: [ta, tb],
+      outputs: [out],
+      uniforms: new Uniforms().u32(M, N, K, sa, sb, M * N),
+      workgroups: subgroupMatrixGrid(M, N, nb, sgm),
+    });
+  else if (family === 'gpu') gpuMatmul(ta, sa, tb, sb, out, M, N, K, nb, transA, transB, true);
   else {
     const t = tilesFor('cpu', M, N);
     const vec4 = canVec4(M, N, K, transA, transB, t.tm, t.tn);
