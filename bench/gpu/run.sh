@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # On a lent GPU machine (root, no registry): unpack the Vulkan loader (.gl/*.deb, see the device
 # notes in docs/BENCHMARKS.md) and .gpu/bundle.tar.xz from bench/gpu/pack.sh, then run the
-# benchmark suites named as arguments (default: tensor nn tile-probe) with PyTorch on the same GPU
+# benchmark suites named as arguments (default: tensor nn tile-probe sgm-check) with PyTorch on the same GPU
 # as the second peer, and copy the results to $OUT (or bench/results). A suite is a package (all of
 # its benchmarks: tensor's matmul cases beside tfjs, with f16-operand products beside PyTorch's
 # f16 ones where the device has shader-f16 (@spine/tensor/node sets Dawn's NVIDIA f16 toggle;
 # the deviceInfo line below lists the feature), nn's conv forward and gradients beside tfjs),
 # tile-probe (the gpu matmul's tile table timed per size class on this card,
-# packages/tensor/bench/gpu-tile-probe.mjs: it prints the table to record), or package:name for
+# packages/tensor/bench/gpu-tile-probe.mjs: it prints the table to record), sgm-check (the
+# subgroup-matrix matmul against the tiled f16 kernel and both timed at 4096³,
+# packages/tensor/bench/subgroup-matrix-check.mjs; a failure is printed, the run goes on), or package:name for
 # one benchmark, e.g. models:densenet-peers for
 # packages/models/bench/densenet-peers-bench.mjs (DenseNet-121 inference beside ONNX Runtime's
 # WebGPU and CPU providers; it exports the ONNX file with this machine's PyTorch first).
@@ -20,10 +22,14 @@ node -e "import('@spine/tensor/node').then(async T => { await T.ready(); console
 # The same adapter with Dawn's experimental features listed (subgroup matrices, f16 on NVIDIA):
 # its features and subgroup-matrix configurations, for the record.
 node -e "import('@spine/tensor/node').then(async T => { await T.ready({ dawnFlags: ['enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia'] }); const i = T.deviceInfo(); console.log(JSON.stringify({ unsafeApis: true, features: i.features, subgroupMatrixConfigs: i.subgroupMatrixConfigs })); process.exit(0); })" || true
-suites=("${@:-tensor nn tile-probe}")
+suites=("${@:-tensor nn tile-probe sgm-check}")
 for suite in ${suites[@]}; do
   if [[ $suite == tile-probe ]]; then
     node packages/tensor/bench/gpu-tile-probe.mjs
+    continue
+  fi
+  if [[ $suite == sgm-check ]]; then
+    node packages/tensor/bench/subgroup-matrix-check.mjs || echo "sgm-check failed (exit $?)"
     continue
   fi
   if [[ $suite == *:* ]]; then
