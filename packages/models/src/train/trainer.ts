@@ -316,7 +316,7 @@ async function runEpoch(
       await save(o, st, ['last'], configHash);
       return false;
     }
-    const val = o.valLoader ? await validate(model, o.valLoader, ce) : undefined;
+    const val = o.valLoader ? await validate(model, o.valLoader, ce, o.replaySteps ?? true) : undefined;
     if (val && !Number.isFinite(val.loss))
       throw await nonFinite(o, `validation loss is not finite (${val.loss}) after epoch ${epochNo} (step ${st.step})`);
     const metrics: EpochMetrics = {
@@ -427,28 +427,34 @@ async function validate(
   model: Module,
   loader: BatchSource,
   ce: CrossEntropyOptions,
+  replay: boolean,
 ): Promise<{ loss: number; accuracy: number; images: number; seconds: number }> {
   const t0 = performance.now();
   model.eval();
   const sums = new Accumulators(0, 0);
+  const record = (x: T.Tensor, y: T.Tensor) =>
+    T.noGrad(() =>
+      T.scope(() => {
+        const logits = model.forward(x);
+        return [softmaxCrossEntropy(logits, y, ce), correctCount(logits, y)];
+      }),
+    );
+  // Full batches replay once two have recorded the same dispatches (T.replayable).
+  const step = replay ? T.replayable((x, y) => record(x!, y!), { warmup: 0 }) : null;
   let images = 0;
   try {
     for await (const b of loader.epoch()) {
       const x = T.tensor(b.images, [...b.shape]);
       const y = T.tensor(b.labels);
-      T.noGrad(() =>
-        T.scope(() => {
-          const logits = model.forward(x);
-          sums.add(softmaxCrossEntropy(logits, y, ce), correctCount(logits, y), b.labels.length);
-        }),
-      );
-      x.dispose();
-      y.dispose();
+      const [loss, hits] = step ? step.run([x, y]) : record(x, y);
+      sums.add(loss!, hits!, b.labels.length);
+      for (const t of [x, y, loss!, hits!]) t.dispose();
       images += b.labels.length;
     }
     const [lossSum, correct] = await sums.read();
     return { loss: lossSum / images, accuracy: correct / images, images, seconds: (performance.now() - t0) / 1000 };
   } finally {
+    step?.dispose();
     sums.dispose();
     model.train();
   }

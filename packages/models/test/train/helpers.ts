@@ -58,6 +58,7 @@ export function setup(
     initSeed?: number;
     lr?: number;
     batchSize?: number;
+    valBatchSize?: number;
     config?: Partial<SequentialCnnConfig>;
     augment?: boolean;
     cacheDir?: string;
@@ -88,7 +89,7 @@ export function setup(
     ...cache,
   });
   const valLoader = new DataLoader(val, {
-    batchSize: 16,
+    batchSize: opts.valBatchSize ?? 16,
     transform: { width: size, height: size },
     shuffle: false,
     workers: 0,

@@ -3,11 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import {
-  readCheckpointMeta,
-  train,
-  type TrainOptions,
-} from '../../src/train/index.js';
+import { readCheckpointMeta, train, type TrainOptions } from '../../src/train/index.js';
 import { sampleRecords, setup, snapshot, type Setup } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'spine-resume-'));

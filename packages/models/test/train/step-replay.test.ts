@@ -1,6 +1,7 @@
 // The trainer replays its steps (T.replayable): a run with replay must end bit for bit where a
 // run that records every step ends (weights, momentum, batch norm statistics and counts,
-// metrics), through dropout, batch norm, two parameter groups and a learning rate that changes.
+// metrics, validation loss and accuracy), through dropout, batch norm, two parameter groups and a
+// learning rate that changes.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,14 @@ const trainSet = sampleRecords(12);
 const valSet = sampleRecords(4, 12);
 
 async function run(runDir: string, replaySteps: boolean): Promise<TrainResult> {
-  const s = setup(trainSet, valSet, { batchSize: 4, augment: true, stepSize: 1, config: { batchNorm: true } });
+  // Validation in 4 batches of 2: it replays too.
+  const s = setup(trainSet, valSet, {
+    batchSize: 4,
+    valBatchSize: 2,
+    augment: true,
+    stepSize: 1,
+    config: { batchNorm: true },
+  });
   try {
     return await train({
       model: s.model,
