@@ -2,6 +2,8 @@
  * What every command declares for parsing and --help (CommandSpec), and what its module exports
  * when the command runs (CommandModule).
  */
+import type { Values } from '../ui/args.js';
+
 export interface OptionSpec {
   type: 'string' | 'boolean';
   short?: string;
@@ -20,7 +22,7 @@ export interface CommandContext {
   positionals: readonly string[];
 }
 
-export type Values = Record<string, string | boolean | undefined>;
+export type { Values };
 
 export interface CommandSpec {
   name: string;

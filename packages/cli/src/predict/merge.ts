@@ -9,7 +9,7 @@ import { displayPath, walkImages } from './image-files.js';
 import { parsePredictionCsv } from './prediction-csv.js';
 import { readLabelSexes, readRecordedInfo } from './recorded-sex.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, UsageError } from '../ui/errors.js';
-import type { Values } from '../commands/command.js';
+import type { Values } from '../ui/args.js';
 
 const NAME = 'predict';
 

@@ -13,7 +13,7 @@ import { integerFlag } from '../ui/args.js';
 import { maxPixelsFlag } from '../ui/max-pixels.js';
 import { Progress, formatDuration } from '../ui/progress.js';
 import { formatTable } from '../ui/table.js';
-import type { Values } from '../commands/command.js';
+import type { Values } from '../ui/args.js';
 import { ROI, required } from './flags.js';
 import {
   accuracyReport,

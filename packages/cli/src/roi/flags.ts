@@ -1,6 +1,6 @@
 /** Flag helpers shared by the roi subcommands. */
 import { UsageError } from '../ui/errors.js';
-import type { Values } from '../commands/command.js';
+import type { Values } from '../ui/args.js';
 
 export const ROI = 'roi';
 

@@ -5,7 +5,7 @@ import { choiceFlag, integerFlag } from '../ui/args.js';
 import { maxPixelsFlag } from '../ui/max-pixels.js';
 import { EXIT_OK } from '../ui/errors.js';
 import { Progress, formatDuration } from '../ui/progress.js';
-import type { Values } from '../commands/command.js';
+import type { Values } from '../ui/args.js';
 import { ROI, required } from './flags.js';
 
 export async function runRoiIndex(values: Values, workers: number): Promise<number> {

@@ -15,7 +15,7 @@ import {
   weightsPaths,
   type RunModel,
 } from '@spine/models';
-import type { Values } from '../commands/command.js';
+import type { Values } from '../ui/args.js';
 import { choiceFlag, integerFlag } from '../ui/args.js';
 import { CliError, UsageError } from '../ui/errors.js';
 import { weightsCliError } from '../weights/errors.js';

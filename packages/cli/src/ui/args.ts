@@ -1,7 +1,10 @@
 /** Flag parsing on Node's util.parseArgs, with every mistake turned into a UsageError (exit 2). */
 import { parseArgs } from 'node:util';
-import type { CommandSpec, Values } from '../commands/command.js';
+import type { CommandSpec } from '../commands/command.js';
 import { UsageError } from './errors.js';
+
+/** A command's parsed flags, by name (without the dashes). */
+export type Values = Record<string, string | boolean | undefined>;
 
 /** Parses a command's flags; `--help`/`-h` is added to every command. */
 export function parseCommandArgs(

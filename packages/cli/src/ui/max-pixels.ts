@@ -1,7 +1,6 @@
 /** --max-pixels, for every command that decodes films; its declaration is MAX_PIXELS_OPTION in commands/registry.ts. */
 import { MAX_PIXELS } from '@spine/imaging';
-import type { Values } from '../commands/command.js';
-import { integerFlag } from './args.js';
+import { integerFlag, type Values } from './args.js';
 
 /** The flag's value, or undefined for the library default. */
 export function maxPixelsFlag(command: string, values: Values): number | undefined {
