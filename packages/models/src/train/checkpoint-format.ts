@@ -42,6 +42,8 @@ export interface CheckpointMeta {
   history: EpochMetrics[];
   configHash: string;
   savedAt: string;
+  /** A mixed-precision run's loss scale and its finite steps since the scale last changed. */
+  gradScaler?: { scale: number; growthTracker: number };
 }
 
 export interface SaveInput
@@ -96,6 +98,8 @@ function metaProblem(m: Partial<CheckpointMeta>): string | undefined {
     return "'loaders' is missing";
   if (!Array.isArray(m.history)) return "'history' is missing";
   if (typeof m.configHash !== 'string') return "'configHash' is missing";
+  if (m.gradScaler !== undefined && !(m.gradScaler.scale > 0 && count(m.gradScaler.growthTracker)))
+    return `'gradScaler' is ${JSON.stringify(m.gradScaler)}, not a positive scale and a count`;
   return undefined;
 }
 

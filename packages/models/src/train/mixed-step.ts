@@ -24,13 +24,14 @@ export function mixedPrecisionStep(
   optimizer: SGD,
   ce: CrossEntropyOptions,
   hits: (logits: T.Tensor, labels: T.Tensor) => T.Tensor,
+  /** The run's scaler (a resumed run's, restored from its checkpoint). */
+  scaler: GradScaler = new GradScaler(),
 ): MixedPrecisionStep {
   const info = T.deviceInfo();
   if (!info.features.includes('shader-f16'))
     throw new RangeError(
       `precision 'mixed' needs the WebGPU feature 'shader-f16', which this device (${info.vendor} ${info.device}) does not offer; train in f32`,
     );
-  const scaler = new GradScaler();
   let skipped = 0;
   return {
     scaler,

@@ -9,6 +9,7 @@
 // SIGINT/SIGTERM) and a web page (memory and browser storage, a Stop button) run this same loop.
 import * as T from '@spine/tensor';
 import {
+  GradScaler,
   ReduceLROnPlateau,
   softmaxCrossEntropy,
   type CrossEntropyOptions,
@@ -144,6 +145,8 @@ interface RunState {
   history: EpochMetrics[];
   best: CheckpointMeta['best'];
   partial: PartialEpoch | null;
+  /** The loss scaler of a mixed-precision run (its state is checkpointed), else null. */
+  scaler: GradScaler | null;
 }
 
 /**
@@ -158,7 +161,15 @@ export async function trainInStore(o: StoreTrainOptions): Promise<TrainResult> {
     throw new RangeError(`lossEvery must be a positive integer, got ${lossEvery}`);
   const configHash = o.configHash;
   await o.store.open();
-  const st: RunState = { epoch: 0, batch: 0, step: 0, history: [], best: null, partial: null };
+  const st: RunState = {
+    epoch: 0,
+    batch: 0,
+    step: 0,
+    history: [],
+    best: null,
+    partial: null,
+    scaler: o.precision === 'mixed' ? new GradScaler() : null,
+  };
   let resumedFrom: TrainResult['resumedFrom'];
   if (o.resume) {
     resumedFrom = await restore(o, configHash, st);
@@ -188,7 +199,7 @@ export async function trainInStore(o: StoreTrainOptions): Promise<TrainResult> {
   });
   const step =
     o.precision === 'mixed'
-      ? mixedPrecisionStep(o.model, o.optimizer, ce, correctCount)
+      ? mixedPrecisionStep(o.model, o.optimizer, ce, correctCount, st.scaler!)
       : trainingStep(o.model, o.optimizer, ce, o.replaySteps ?? true);
   try {
     while (st.epoch < o.epochs) {
@@ -225,6 +236,8 @@ async function restore(
   applyCheckpointTensors(ckpt, o.model, o.optimizer);
   if (o.scheduler && m.scheduler) o.scheduler.loadStateDict(m.scheduler);
   T.setRngState(m.rng);
+  if (st.scaler && m.gradScaler)
+    st.scaler.loadStateDict({ scale: m.gradScaler.scale, _growth_tracker: m.gradScaler.growthTracker });
   o.trainLoader.restore(m.loaders.train);
   if (o.valLoader && m.loaders.val) o.valLoader.restore(m.loaders.val);
   Object.assign(st, {
@@ -475,6 +488,9 @@ async function save(o: StoreTrainOptions, st: RunState, names: CheckpointName[],
       partial: st.partial,
       history: st.history,
       configHash,
+      ...(st.scaler
+        ? { gradScaler: { scale: st.scaler.getScale(), growthTracker: st.scaler.stateDict()._growth_tracker } }
+        : {}),
     },
     names,
   );

@@ -7,8 +7,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import { stableKey } from '../../src/data/stable-key.js';
-import { MemoryRunStore, trainInStore, type EpochMetrics } from '../../src/train/index.js';
-import { sampleRecords, setup } from './helpers.js';
+import {
+  MemoryRunStore,
+  readCheckpointMeta,
+  train,
+  trainInStore,
+  type EpochMetrics,
+  type TrainOptions,
+} from '../../src/train/index.js';
+import { sampleRecords, setup, snapshot, type Setup } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'spine-mixed-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -72,5 +79,49 @@ it.runIf(() => T.getEngine().device.features.has('shader-f16'))(
     const distance = Math.sqrt(diff / norm);
     expect(distance).toBeGreaterThan(0);
     expect(distance).toBeLessThan(0.25);
+  },
+);
+
+// Resume: the checkpoint carries the loss scale and its count of finite steps since the scale
+// last changed, so 2 epochs + resume for 2 end where 4 epochs end: the same weights bit for bit
+// and the same scaler state (here 65536 after 12 finite steps: a restarted count would say 6).
+async function resumable(s: Setup, runDir: string, epochs: number, extra: Partial<TrainOptions> = {}) {
+  try {
+    return await train({
+      model: s.model,
+      optimizer: s.optimizer,
+      scheduler: s.scheduler,
+      trainLoader: s.trainLoader,
+      valLoader: s.valLoader,
+      epochs,
+      runDir,
+      lossEvery: 2,
+      precision: 'mixed',
+      config: { test: 'mixed-resume' },
+      stopSignals: [],
+      ...extra,
+    });
+  } finally {
+    await s.close();
+  }
+}
+
+it.runIf(() => T.getEngine().device.features.has('shader-f16'))(
+  'a mixed-precision run of 4 epochs equals 2 epochs + resume for 2, loss scale included',
+  { timeout: 600_000 },
+  async () => {
+    const fresh = (initSeed = 7) => setup(sampleRecords(12), sampleRecords(6, 12), { initSeed, augment: true });
+    const full = join(root, 'mixed-full');
+    await resumable(fresh(), full, 4);
+    const split = join(root, 'mixed-split');
+    await resumable(fresh(), split, 2);
+    const half = (await readCheckpointMeta(split, 'last'))!;
+    expect(half.gradScaler).toEqual({ scale: 65536, growthTracker: 6 });
+    await resumable(fresh(99), split, 4, { resume: true });
+    const [want, got] = [await snapshot(full), await snapshot(split)];
+    for (const [k, v] of want.tensors) expect(got.tensors.get(k), k).toEqual(v);
+    expect((await readCheckpointMeta(split, 'last'))!.gradScaler).toEqual(
+      (await readCheckpointMeta(full, 'last'))!.gradScaler,
+    );
   },
 );
