@@ -7,6 +7,7 @@ import type { DeviceInfo, DeviceOptions, GpuHandle } from './device.js';
 import { TensorError, WgslCompileError } from './errors.js';
 import { BufferUsage, MapMode, ShaderStage } from './gpu-constants.js';
 import { KernelProfiler, type KernelProfile } from './kernel-profiler.js';
+import type { LiveWord } from './kernel.js';
 import type { CaptureLog } from './replay-log.js';
 import { ScratchTextures } from './scratch-textures.js';
 
@@ -364,6 +365,8 @@ export class Engine {
     views: readonly GPUTextureView[] = [],
     /** Which uniform words are random generator counters (see Uniforms.rngCounter). */
     counterWords?: readonly number[],
+    /** Uniform words the host computes at every step (see Uniforms.liveF32). */
+    liveWords?: readonly LiveWord[],
   ): void {
     if (uniforms.length > UNIFORM_WORDS)
       throw new TensorError(
@@ -388,7 +391,7 @@ export class Engine {
         ),
       );
     }
-    this.capture?.dispatch(kernel, buffers, uniforms, workgroups, views, counterWords);
+    this.capture?.dispatch(kernel, buffers, uniforms, workgroups, views, counterWords, liveWords);
     const pass = this.ensurePass();
     const slot = this.dispatches;
     this.uniformStaging.set(uniforms, (slot * UNIFORM_SLOT_BYTES) / 4);

@@ -32,12 +32,20 @@ export function defineKernel<O = Record<string, never>>(spec: KernelSpec<O>): Ke
 /** One float's bits, shared by every Uniforms (packing is synchronous). */
 const f32Bits = new DataView(new ArrayBuffer(4));
 
+/** A uniform word whose f32 value the host computes at every step (Uniforms.liveF32). */
+export interface LiveWord {
+  word: number;
+  value: () => number;
+}
+
 /** Packs the u32/i32/f32 words a dispatch passes to its kernel as uniforms. */
 export class Uniforms {
   /** The packed words (i32 words may be negative: the engine stores them modulo 2^32). */
   readonly words: number[] = [];
   /** Indices of the words that hold a random generator's counter (a step replay advances them). */
   readonly counterWords: number[] = [];
+  /** Words computed on the host at every step (a step replay computes them again). */
+  readonly liveWords: LiveWord[] = [];
 
   u32(...values: number[]): this {
     for (const v of values) this.words.push(v >>> 0);
@@ -48,6 +56,15 @@ export class Uniforms {
   rngCounter(value: number): this {
     this.counterWords.push(this.words.length);
     return this.u32(value);
+  }
+
+  /**
+   * An f32 word computed by `value()` now and again at every replay of a step (T.replayable):
+   * host state that changes every step, such as Adam's bias corrections from its step count.
+   */
+  liveF32(value: () => number): this {
+    this.liveWords.push({ word: this.words.length, value });
+    return this.f32(value());
   }
 
   i32(...values: number[]): this {
@@ -148,7 +165,15 @@ export function runKernel<O>(kernel: Kernel<O>, options: O, args: RunArgs): void
   const buffers: GPUBuffer[] = [];
   for (const t of args.inputs) buffers.push(t.buffer);
   for (const t of args.outputs) buffers.push(t.buffer);
-  const counters = args.uniforms instanceof Uniforms ? args.uniforms.counterWords : undefined;
-  engine.dispatch(compiled, buffers, u, args.workgroups, args.textures ?? NO_VIEWS, counters);
+  const marked = args.uniforms instanceof Uniforms ? args.uniforms : undefined;
+  engine.dispatch(
+    compiled,
+    buffers,
+    u,
+    args.workgroups,
+    args.textures ?? NO_VIEWS,
+    marked?.counterWords,
+    marked?.liveWords,
+  );
   for (const t of args.outputs) t.storage.written(); // host copies of what it writes are stale
 }

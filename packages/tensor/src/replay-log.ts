@@ -7,6 +7,7 @@
 // aliasing of its scratch buffers computes the same): a replay runs one capture's commands on
 // that capture's buffers, and every own buffer is written before the step reads it.
 import type { CompiledKernel } from './engine.js';
+import type { LiveWord } from './kernel.js';
 import { getRngState, type RngState } from './rng.js';
 
 export type LoggedCommand =
@@ -19,6 +20,8 @@ export type LoggedCommand =
       workgroups: [number, number, number];
       /** Uniform words that are random generator counters. */
       counters: readonly number[];
+      /** Uniform words the host computes at every step. */
+      live: readonly LiveWord[];
     }
   | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number }
   | {
@@ -78,6 +81,7 @@ export class CaptureLog {
     workgroups: readonly [number, number?, number?],
     views: readonly GPUTextureView[],
     counters: readonly number[] = [],
+    live: readonly LiveWord[] = [],
   ): void {
     this.commands.push({
       kind: 'dispatch',
@@ -87,6 +91,7 @@ export class CaptureLog {
       uniforms: Uint32Array.from(uniforms),
       workgroups: [workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1],
       counters: [...counters],
+      live: [...live],
     });
   }
 
@@ -159,7 +164,15 @@ export function firstDifference(a: CaptureLog, b: CaptureLog): string | null {
           b.advancing.push([i, w]);
         }
       }
-      if (!equalWords(x.uniforms, y.uniforms, y.counters))
+      const liveX = x.live.map((l) => l.word);
+      if (
+        !equalWords(
+          liveX,
+          y.live.map((l) => l.word),
+        )
+      )
+        return `${where} (${k}) computes other words on the host`;
+      if (!equalWords(x.uniforms, y.uniforms, [...y.counters, ...liveX]))
         return `${where} (${k}) passes other parameters the next time (a value that changes every step)`;
       if (!x.workgroups.every((w, j) => w === y.workgroups[j])) return `${where} (${k}) has other workgroup counts`;
     } else if (x.kind === 'copy' && y.kind === 'copy') {

@@ -26,6 +26,7 @@ import { Storage } from './storage.js';
 import { Tensor } from './tensor.js';
 
 const SLOT_BYTES = 256; // a dynamic uniform offset's alignment
+const WORDS_PER_SLOT = SLOT_BYTES / 4;
 const ESCAPED =
   'the step leaves a tensor alive that it made and did not return (state replaced instead of updated in place)';
 
@@ -186,6 +187,11 @@ class Replay {
     private readonly effects: (() => void)[],
     /** Counter words to advance with the generator: uniform slot, word, value at the capture. */
     private readonly counters: { slot: number; word: number; base: number }[],
+    /** Words the host computes at every step: uniform slot, word, how. */
+    private readonly live: { slot: number; word: number; value: () => number }[],
+    /** The uniforms as written, and the slots that change every step (counters and live words). */
+    private readonly uniformWords: Uint32Array,
+    private readonly changingSlots: number[],
     private readonly uniformBuffer: GPUBuffer,
     private readonly rngStart: RngState,
     private readonly drawn: number,
@@ -262,11 +268,13 @@ class Replay {
     let slot = 0;
     let constantAt = 0;
     const counters: { slot: number; word: number; base: number }[] = [];
+    const live: { slot: number; word: number; value: () => number }[] = [];
     const advancing = new Map<number, number[]>();
     for (const [command, word] of log.advancing) advancing.set(command, [...(advancing.get(command) ?? []), word]);
     for (const [index, c] of log.commands.entries()) {
       if (c.kind === 'dispatch') {
         for (const word of advancing.get(index) ?? []) counters.push({ slot, word, base: c.uniforms[word]! });
+        for (const l of c.live) live.push({ slot, word: l.word, value: l.value });
         const buffers = c.buffers.map(sub);
         const group = bindGroup(device, c.kernel, buffers, c.views, uniformBuffer, groups, id);
         uniformWords.set(c.uniforms, (slot * SLOT_BYTES) / 4);
@@ -323,6 +331,9 @@ class Replay {
       owned,
       [...log.effects],
       counters,
+      live,
+      uniformWords,
+      [...new Set([...counters, ...live].map((c) => c.slot))],
       uniformBuffer,
       log.rngStart,
       log.rngEnd.counter - log.rngStart.counter,
@@ -368,7 +379,8 @@ class Replay {
 
   run(inputs: Tensor[]): Tensor[] {
     const e = this.engine;
-    if (this.drawn > 0) this.advanceCounters();
+    for (const fx of this.effects) fx(); // first: live words read the host state they update
+    this.updateUniforms();
     if (inputs.length !== this.inputs.length) throw new TensorError('step replay: the number of inputs changed');
     for (let i = 0; i < inputs.length; i++) {
       const slot = this.inputs[i]!;
@@ -381,25 +393,35 @@ class Replay {
       else if (s.kind === 1) e.copy(s.src, s.srcOffset, s.dst, s.dstOffset, s.bytes);
       else e.copyToTexture(s.src, s.srcOffset, s.bytesPerRow, s.dst, s.originY, s.texelsPerRow, s.rows);
     }
-    for (const fx of this.effects) fx();
     return this.outputs.map((o) => copyOut(e, o.buffer, o.bytes, o.shape, o.dtype));
   }
 
   /**
-   * Draw this step's random numbers where recording it now would: its counters moved by what the
-   * generator moved since the capture, and the generator moved past them.
+   * The uniforms that change every step: random counters where recording the step now would draw
+   * (moved by what the generator moved since the capture, and the generator moved past them), and
+   * the words the host computes.
    */
-  private advanceCounters(): void {
-    const rng = getRngState();
-    const shift = rng.counter - this.rngStart.counter;
-    // The previous replay's commands read the old counters: submit them before the write.
-    if (this.counters.length && this.engine.hasPendingCommands) this.engine.flush();
-    const word = new Uint32Array(1);
-    for (const c of this.counters) {
-      word[0] = (c.base + shift) >>> 0;
-      this.engine.device.queue.writeBuffer(this.uniformBuffer, c.slot * SLOT_BYTES + c.word * 4, word);
+  private updateUniforms(): void {
+    if (this.drawn > 0) {
+      const rng = getRngState();
+      const shift = rng.counter - this.rngStart.counter;
+      for (const c of this.counters) this.uniformWords[c.slot * WORDS_PER_SLOT + c.word] = (c.base + shift) >>> 0;
+      setRngState({ seed: rng.seed, counter: rng.counter + this.drawn });
     }
-    setRngState({ seed: rng.seed, counter: rng.counter + this.drawn });
+    if (!this.changingSlots.length) return;
+    const floats = new Float32Array(this.uniformWords.buffer);
+    for (const l of this.live) floats[l.slot * WORDS_PER_SLOT + l.word] = l.value();
+    // The previous replay's commands read the old words: submit them before the writes.
+    if (this.engine.hasPendingCommands) this.engine.flush();
+    const queue = this.engine.device.queue;
+    for (const slot of this.changingSlots)
+      queue.writeBuffer(
+        this.uniformBuffer,
+        slot * SLOT_BYTES,
+        this.uniformWords,
+        slot * WORDS_PER_SLOT,
+        WORDS_PER_SLOT,
+      );
   }
 
   dispose(): void {

@@ -88,8 +88,11 @@ export interface UpdateSlot {
   grad: Tensor;
   /** One tensor per rule state, each the parameter's size. */
   states: readonly Tensor[];
-  /** One value per rule perSlot uniform. */
-  values: readonly number[];
+  /**
+   * One value per rule perSlot uniform; a function is computed now and again at every replay of
+   * the step (T.replayable), for values that follow host state such as a step count.
+   */
+  values: readonly (number | (() => number))[];
 }
 
 /** How many parameters one dispatch of `rule` updates on this adapter. */
@@ -137,7 +140,13 @@ export function runUpdate(rule: UpdateRule, globals: readonly number[], slots: r
       let total = 0;
       for (const s of group) ends.push((total += s.param.size));
       const u = new Uniforms().f32(...globals).u32(total, ...ends);
-      rule.perSlot.forEach((_, k) => u.f32(...group.map((s) => s.values[k]!)));
+      rule.perSlot.forEach((_, k) => {
+        for (const s of group) {
+          const v = s.values[k]!;
+          if (typeof v === 'number') u.f32(v);
+          else u.liveF32(v);
+        }
+      });
       const outputs = [group.map((s) => s.param), ...rule.states.map((_, k) => group.map((s) => s.states[k]!))].flat();
       runKernel(
         updateKernel,

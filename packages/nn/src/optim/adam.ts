@@ -71,11 +71,12 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
           maximize: g.maximize,
           decay: g.weightDecay !== 0,
         });
-        const slots = this.stepping(g).map(({ p, grad, s, step }) => ({
+        // Computed from the parameter's step when the update runs (and again when it replays).
+        const slots = this.stepping(g).map(({ p, grad, s }) => ({
           param: p,
           grad,
           states: rule.states.map((k) => s[k] as T.Tensor),
-          values: [g.lr / (1 - b1 ** step), Math.sqrt(1 - b2 ** step)],
+          values: [() => g.lr / (1 - b1 ** (s.step as number)), () => Math.sqrt(1 - b2 ** (s.step as number))],
         }));
         runUpdate(rule, [b1, b2, g.eps, g.weightDecay, 1 - g.lr * g.weightDecay], slots);
       }

@@ -179,8 +179,9 @@ export abstract class Optimizer<O extends { lr: number }> {
     return group.params.flatMap((p) => {
       if (!p.grad) return [];
       const s = this.stateOf(p, group);
-      s.step = (s.step as number) + 1;
-      return [{ p, grad: p.grad, s, step: s.step }];
+      // A replayed step (T.replayable) counts its steps too.
+      T.hostEffect(() => (s.step = (s.step as number) + 1));
+      return [{ p, grad: p.grad, s, step: s.step as number }];
     });
   }
 }

@@ -134,6 +134,40 @@ describe('resuming from a state dict', () => {
   }
 });
 
+describe('replayed steps (T.replayable)', () => {
+  for (const c of cases) {
+    it(`${c.name as string}: 20 replayed steps equal 20 recorded ones bit for bit, step counts included`, async () => {
+      const { x, y } = inputs();
+      const a = build();
+      const oa = optimizer(c, a);
+      for (let i = 0; i < 20; i++) step(a, oa, x, y).dispose();
+      const b = build();
+      const ob = optimizer(c, b);
+      // The bias corrections follow each parameter's step count, computed again at every replay.
+      // The gradients go at the end of the replayed step (a step must not leave tensors it made).
+      const replayed = T.replayable((xi, yi) => {
+        const loss = step(b, ob, xi!, yi!);
+        ob.zeroGrad();
+        return [loss];
+      });
+      for (let i = 0; i < 20; i++) replayed.run([x, y])[0]!.dispose();
+      expect(replayed.status).toMatchObject({ state: 'replaying', replays: 17 });
+      const want = a.stateDict();
+      for (const [k, t] of b.stateDict())
+        expect(Array.from(await t.data()), k).toEqual(Array.from(await want.get(k)!.data()));
+      const [sa, sb] = [oa.stateDict(), ob.stateDict()];
+      for (const [i, s] of sa.state) {
+        for (const [k, v] of Object.entries(s)) {
+          const r = sb.state.get(i)![k]!;
+          if (typeof v === 'number') expect(r, `${i}.${k}`).toBe(v);
+          else expect(Array.from(await (r as T.Tensor).data()), `${i}.${k}`).toEqual(Array.from(await v.data()));
+        }
+      }
+      replayed.dispose();
+    });
+  }
+});
+
 describe('optimizer state dicts and dispatches', () => {
   it('one Adam step updates every parameter in ceil(n / slots) dispatches', async () => {
     const params = [5, 300, 1, 64, 17, 9, 1000].map((n, i) => {
