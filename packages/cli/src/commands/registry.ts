@@ -121,7 +121,7 @@ const train: Command = {
       type: 'string',
       value: 'f32|mixed',
       description:
-        "mixed: Conv2d and Linear layers take f16 operands and sum in f32 (weights, batch norm, loss f32), with dynamic loss scaling; needs the adapter feature shader-f16. DenseNet's fused norm-ReLU-conv blocks stay f32.",
+        "mixed: Conv2d and Linear layers take f16 operands and sum in f32 (weights, batch norm, loss f32), with dynamic loss scaling; needs the adapter feature shader-f16. DenseNet's norm-ReLU-conv steps then run unfused.",
       defaultText: 'f32',
     },
     seed: {
