@@ -149,8 +149,10 @@ const fused1x1Op = defineOp({
     return scope(() => {
       const gm = reshape(gy, [g.n, g.oc, g.h * g.w]);
       const da = reshape(matmulRaw(reshape(w, [g.oc, g.c]), gm, true, false), [g.n, g.c, g.h, g.w]);
-      if (ctx.needW && g.n > 1) {
+      if (ctx.needW && g.n > 1 && g.oc <= g.h * g.w) {
         // The per-image weight gradients' batch sum rides in the BN-ReLU backward's dispatch.
+        // They then live while it runs: only where they are no larger than x ([N, OC, C]
+        // against [N, C, H, W]), which keeps a DenseNet step's peak memory where it was.
         const perImage = bnReluConv1x1PerImage(gy, x, stats, g);
         const { grads, summed } = batchNormBackwardWithBatchSum(true, bnContext(ctx, x, stats), da, perImage);
         return slots(ctx, grads, reshape(summed, [g.oc, g.c, 1, 1]));
