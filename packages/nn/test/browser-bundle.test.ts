@@ -30,6 +30,10 @@ it('the package root bundles for the browser without Node built-ins', async () =
   expect(await bundle('index.ts')).not.toMatch(NODE);
 });
 
+it('the tuning entry bundles for the browser without Node built-ins', async () => {
+  expect(await bundle('tuning.ts')).not.toMatch(NODE);
+});
+
 it('the check can fail: the Node entry does reference Node built-ins', async () => {
   expect(await bundle('node.ts')).toMatch(NODE);
 });

@@ -1,6 +1,6 @@
 // Public surface of the convolution and pooling ops (re-exported by the package index).
-export { conv2d, setConvAlgorithm, type Conv2dOptions, type ConvAlgorithm, type IntPair } from './conv2d/conv2d.js';
-export { setWinogradTile, type WinogradTile } from './conv2d/conv2d-winograd.js';
+// Route switches (setConvAlgorithm, setWinogradTile) are @spine/nn/tuning's.
+export { conv2d, type Conv2dOptions, type IntPair } from './conv2d/conv2d.js';
 export {
   maxPool2d,
   avgPool2d,

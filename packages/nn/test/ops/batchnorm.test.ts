@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
-import { batchNorm2d, batchNormRelu, setBatchNormSinglePass } from '../../src/ops/norm-loss.js';
+import { batchNorm2d, batchNormRelu } from '../../src/ops/norm-loss.js';
+import { setBatchNormSinglePass } from '../../src/tuning.js';
 import { arrayOf, expectGolden, loadGolden, toTensor, type GoldenArray, type GoldenCase } from '../helpers/golden.js';
 
 const cases = loadGolden('norm_loss_sgd').filter((c) => c.op === 'batchnorm');
