@@ -11,7 +11,7 @@ import { inputTransform, webModelMetadata, writeFileAtomic } from '@spine/models
 import { encodeSafetensors } from '@spine/nn';
 import { readRunCheckpoint } from '../run/checkpoint.js';
 import { readRunRecord } from '../run/run-dir.js';
-import { choiceFlag } from '../ui/args.js';
+import { choiceFlag, probabilityFlag } from '../ui/args.js';
 import { CliError, EXIT_OK, UsageError } from '../ui/errors.js';
 import { cliVersion } from '../version.js';
 import type { CommandContext, Values } from './command.js';
@@ -32,8 +32,12 @@ export async function run(values: Values, context: CommandContext): Promise<numb
     'last',
   ] as const);
   const verdict = {
-    threshold: probabilityFlag('threshold', (values.threshold as string | undefined) ?? '0.5'),
-    uncertainBelow: probabilityFlag('uncertain-below', (values['uncertain-below'] as string | undefined) ?? '0.6'),
+    threshold: probabilityFlag(NAME, 'threshold', (values.threshold as string | undefined) ?? '0.5'),
+    uncertainBelow: probabilityFlag(
+      NAME,
+      'uncertain-below',
+      (values['uncertain-below'] as string | undefined) ?? '0.6',
+    ),
   };
   const record = await readRunRecord(runDir);
   const page = await pageFiles();
@@ -120,10 +124,4 @@ async function checkOutDir(out: string): Promise<void> {
       `--out ${out} is not empty and holds no page from export-web`,
       'Choose a new or empty folder (nothing there was changed).',
     );
-}
-
-function probabilityFlag(flag: string, text: string): number {
-  const n = /^(0|1|0?\.\d+|1\.0*)$/.test(text.trim()) ? Number(text) : NaN;
-  if (!(n >= 0 && n <= 1)) throw new UsageError(`--${flag} must be a probability from 0 to 1, got '${text}'`, NAME);
-  return n;
 }

@@ -20,7 +20,7 @@ import { parseShardFlag, shardOfFile, type Shard } from '../predict/archive-shar
 import { appendLines, parsePredictionCsv, readArchiveCsv, readArchiveRows } from '../predict/prediction-csv.js';
 import { readLabelSexes, readRecordedInfo, type RecordedInfo } from '../predict/recorded-sex.js';
 import { recordedSexSummary } from '../predict/recorded-sex-summary.js';
-import { choiceFlag, integerFlag } from '../ui/args.js';
+import { choiceFlag, integerFlag, probabilityFlag } from '../ui/args.js';
 import { maxPixelsFlag } from '../ui/max-pixels.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, UsageError } from '../ui/errors.js';
 import { Progress } from '../ui/progress.js';
@@ -35,8 +35,12 @@ export async function run(values: Values, context: CommandContext): Promise<numb
   if (values.run === undefined) throw new UsageError('missing --run RUN (the run directory train wrote)', NAME);
   const runDir = resolve(values.run as string);
   const verdict: Verdict = {
-    threshold: probabilityFlag('threshold', (values.threshold as string | undefined) ?? '0.5'),
-    uncertainBelow: probabilityFlag('uncertain-below', (values['uncertain-below'] as string | undefined) ?? '0.6'),
+    threshold: probabilityFlag(NAME, 'threshold', (values.threshold as string | undefined) ?? '0.5'),
+    uncertainBelow: probabilityFlag(
+      NAME,
+      'uncertain-below',
+      (values['uncertain-below'] as string | undefined) ?? '0.6',
+    ),
   };
   const batchSize = integerFlag(NAME, 'batch-size', (values['batch-size'] as string | undefined) ?? '16', 1, 4096);
   const which = choiceFlag(NAME, 'checkpoint', (values.checkpoint as string | undefined) ?? 'best', [
@@ -230,12 +234,6 @@ export async function run(values: Values, context: CommandContext): Promise<numb
     );
   }
   return failures.length === total ? EXIT_FAILURE : EXIT_OK;
-}
-
-function probabilityFlag(flag: string, text: string): number {
-  const n = /^(0|1|0?\.\d+|1\.0*)$/.test(text.trim()) ? Number(text) : NaN;
-  if (!(n >= 0 && n <= 1)) throw new UsageError(`--${flag} must be a probability from 0 to 1, got '${text}'`, NAME);
-  return n;
 }
 
 function fileProblems(inputs: ImageInputs): ImageInputs['problems'] {

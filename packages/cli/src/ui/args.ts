@@ -85,6 +85,13 @@ export function integerFlag(
   return n;
 }
 
+/** A probability flag: a number from 0 to 1. */
+export function probabilityFlag(command: string, flag: string, text: string): number {
+  const n = /^(0|1|0?\.\d+|1\.0*)$/.test(text.trim()) ? Number(text) : NaN;
+  if (!(n >= 0 && n <= 1)) throw new UsageError(`--${flag} must be a probability from 0 to 1, got '${text}'`, command);
+  return n;
+}
+
 /** A flag whose value is one of a fixed set. */
 export function choiceFlag<T extends string>(command: string, flag: string, text: string, choices: readonly T[]): T {
   if (!(choices as readonly string[]).includes(text)) {
