@@ -329,6 +329,9 @@ async function runEpoch(
       await save(o, st, ['last'], configHash);
       return false;
     }
+    // The step's replay holds its working set out of the pool: give it back so validation and the
+    // epoch's checkpoints fit where they fit without replay (the next epoch captures again).
+    step.release?.();
     const val = o.valLoader ? await validate(model, o.valLoader, ce, o.replaySteps ?? true) : undefined;
     if (val && !Number.isFinite(val.loss))
       throw await nonFinite(o, `validation loss is not finite (${val.loss}) after epoch ${epochNo} (step ${st.step})`);
@@ -365,6 +368,8 @@ interface TrainingStep {
   /** One step on a batch: the mean loss and the number of correct predictions (new tensors). */
   run(x: T.Tensor, y: T.Tensor): [T.Tensor, T.Tensor] | Promise<[T.Tensor, T.Tensor]>;
   status(): TrainResult['stepReplay'];
+  /** Give a replay's buffers back to the pool (later steps capture again). */
+  release?(): void;
   dispose(): void;
 }
 
@@ -401,6 +406,7 @@ function trainingStep(model: Module, optimizer: SGD, ce: CrossEntropyOptions, re
       const { replays, captures, reason } = replayable.status;
       return { replays, captures, reason };
     },
+    release: () => replayable.dispose(),
     dispose: () => replayable.dispose(),
   };
 }
