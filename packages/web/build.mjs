@@ -1,5 +1,5 @@
-// Builds the static page into dist/: index.html, style.css, app.js (+ source map). One esbuild
-// bundle of src/main.ts with @spine/* unchanged. Any Node built-in that is still imported
+// Builds the static page into dist/: index.html, style.css, app.js and decode-worker.js (+ source
+// maps). esbuild bundles of src/main.ts and of the page's film-decoding worker with @spine/* unchanged. Any Node built-in that is still imported
 // resolves to a module that throws when evaluated and has no side effects, so it disappears when
 // nothing uses it (node:crypto in @spine/models' stable-key, which the page never calls) and
 // fails loudly if something does. test/bundle.test.ts checks that none survives.
@@ -51,11 +51,12 @@ export async function buildPage({
   outdir = join(root, 'dist'),
   minify = true,
   entry = join(root, 'src/main.ts'),
+  worker = join(root, 'src/train/decode-worker.ts'),
 } = {}) {
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
   const result = await build({
-    entryPoints: { app: entry },
+    entryPoints: { app: entry, 'decode-worker': worker },
     outdir,
     bundle: true,
     format: 'esm',

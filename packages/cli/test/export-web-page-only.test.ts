@@ -16,7 +16,14 @@ describe('export-web without a run', () => {
     const first = await runCli(['export-web', '--out', site]);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toMatch(/Wrote .*site: .*index\.html.* \(no model: the page trains one/);
-    expect(readdirSync(site).sort()).toEqual(['app.js', 'app.js.LEGAL.txt', 'index.html', 'style.css']);
+    expect(readdirSync(site).sort()).toEqual([
+      'app.js',
+      'app.js.LEGAL.txt',
+      'decode-worker.js',
+      'decode-worker.js.LEGAL.txt',
+      'index.html',
+      'style.css',
+    ]);
     writeFileSync(join(site, 'model.safetensors'), 'a previous export');
     const again = await runCli(['export-web', '--out', site]);
     expect(again.code, again.stderr).toBe(0);

@@ -12,7 +12,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
+import { repoRoot, runCli } from './run-cli.js';
 import { copySampleFilms } from './sample-films.js';
 
 interface TrainingStatus {
@@ -26,12 +26,17 @@ interface PageResult {
   probMale?: number;
   error?: string;
 }
-declare const document: { body: { dataset: Record<string, string | undefined> } };
+declare const document: {
+  body: { dataset: Record<string, string | undefined> };
+  documentElement: { scrollWidth: number };
+};
 declare const window: { spineWeb: { training(): TrainingStatus; results(): PageResult[] } };
 declare const DataTransfer: new () => { items: { add(file: unknown): void } };
 declare const File: new (parts: unknown[], name: string) => unknown;
 
 const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+/** SPINE_WEB_SCREENSHOTS=1 writes docs/web-train.png and docs/web-train-phone.png. */
+const screenshots = process.env.SPINE_WEB_SCREENSHOTS === '1' ? join(repoRoot, 'docs') : undefined;
 const FILMS = 240;
 const EPOCHS = 10;
 const SIZE = 64;
@@ -136,7 +141,8 @@ describe.sequential('training on the page in chromium', () => {
     expect(report).toMatch(/ROC AUC +\d\.\d{3}/);
     expect(await page.textContent('#model-info')).toMatch(/^trained here on films \(best checkpoint, epoch \d+\)/);
     expect(await page.evaluate(() => document.body.dataset.state)).toBe('ready');
-  });
+    if (screenshots) await page.locator('#train').screenshot({ path: join(screenshots, 'web-train.png') });
+  }, 600_000);
 
   it('downloads the run as a zip that spine-cli predict and report accept; predict gives the page its probabilities', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#train-download')]);
@@ -190,14 +196,14 @@ describe.sequential('training on the page in chromium', () => {
     expect(existsSync(join(runDir, 'report', 'index.html')) || /Wrote .*\.html/.test(reported.stderr)).toBe(true);
     const evaluated = await runCli(['evaluate', '--run', runDir]);
     expect(evaluated.code, evaluated.stderr).toBe(0);
-  });
+  }, 600_000);
 
-  it('resumes a run after the page is reloaded, from the last checkpoint kept in the browser', async () => {
+  it('resumes a run after the page is reloaded, from the last checkpoint kept in the browser; Stop keeps the best', async () => {
     const other = await browser.newPage({ viewport: { width: 390, height: 844 } });
     other.on('pageerror', (e) => errors.push(e.message));
     await other.goto(`${origin}/`);
     await other.waitForFunction(() => document.body.dataset.state === 'no-model', null, { timeout: 120_000 });
-    await other.fill('#train-epochs', '2');
+    await other.fill('#train-epochs', '6');
     await other.setInputFiles('#train-folder', films);
     expect(await waitForTrainState(other, ['ready', 'failed'], 300_000)).toBe('ready');
     await other.click('#train-start');
@@ -211,19 +217,41 @@ describe.sequential('training on the page in chromium', () => {
     await other.setInputFiles('#train-folder', films);
     expect(await waitForTrainState(other, ['ready', 'failed'], 300_000)).toBe('ready');
     expect(await other.textContent('#train-start')).toBe('Resume training');
+    expect(await other.inputValue('#train-epochs')).toBe('6');
     await other.click('#train-start');
+    // Pause once epoch 2 is done, then stop: the paused batch runs, `last` is saved, the best is evaluated.
+    await other.waitForFunction(() => window.spineWeb.training().history.length >= 2, null, { timeout: 600_000 });
+    await other.click('#train-pause');
+    expect(await waitForTrainState(other, ['paused'])).toBe('paused');
+    await other.click('#train-stop');
     expect(await waitForTrainState(other, ['done', 'failed'])).toBe('done');
     const status = await training(other);
-    // The epochs run before the reload come from the checkpoint's history.
-    expect(status.history.map((m) => m.epoch)).toEqual([1, 2]);
+    // The epoch run before the reload comes from the checkpoint's history.
+    const done = status.history.length;
+    expect(done).toBeLessThan(6);
+    expect(status.history.map((m) => m.epoch)).toEqual(Array.from({ length: done }, (_, i) => i + 1));
+    expect(status.message).toMatch(
+      new RegExp(
+        `^Stopped after ${done} epochs; the classifier now uses the best checkpoint \\(epoch [1-${done}]\\)\\.$`,
+      ),
+    );
     expect(status.test).not.toBeNull();
+    // Nothing sticks out sideways on a phone.
+    expect(await other.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    if (screenshots) await other.locator('#train').screenshot({ path: join(screenshots, 'web-train-phone.png') });
     await other.close();
-  });
+  }, 600_000);
 
   it('requested nothing but its own files and logged no error', async () => {
     // The one console line allowed: chromium's note on the 404 of model.safetensors (there is none beside this page).
     expect(errors.filter((e) => !/^Failed to load resource: .* 404/.test(e))).toEqual([]);
-    expect([...new Set(requests)].sort()).toEqual(['/', '/app.js', '/model.safetensors', '/style.css']);
+    expect([...new Set(requests)].sort()).toEqual([
+      '/',
+      '/app.js',
+      '/decode-worker.js',
+      '/model.safetensors',
+      '/style.css',
+    ]);
     await page.close();
-  });
+  }, 600_000);
 });

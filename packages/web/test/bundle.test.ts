@@ -17,12 +17,15 @@ interface Metafile {
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = mkdtempSync(join(tmpdir(), 'spine-web-bundle-'));
 let bundled: string[] = [];
+let workerBundled: string[] = [];
 let code = '';
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 beforeAll(async () => {
   const meta = (await buildPage({ outdir: join(out, 'page') })) as Metafile;
-  bundled = Object.keys(Object.values(meta.outputs).find((o) => o.entryPoint)!.inputs);
+  const app = (entry: string) => Object.values(meta.outputs).find((o) => o.entryPoint?.endsWith(entry))!;
+  bundled = Object.keys(app('src/main.ts').inputs);
+  workerBundled = Object.keys(app('src/train/decode-worker.ts').inputs);
   code = readFileSync(join(out, 'page', 'app.js'), 'utf8');
 });
 
@@ -55,6 +58,10 @@ describe('the page bundle', () => {
     ).toEqual([]);
     expect(code).not.toMatch(/["']node:[a-z_/]+["']/);
     expect(code).not.toMatch(/was reached in the browser/);
+    // The decoding worker: the imaging decoders and the models' preprocessing, no GPU engine.
+    expect(workerBundled.filter((f) => f.startsWith(`${NODE_STUB_NAMESPACE}:`))).toEqual([]);
+    expect(workerBundled.some((f) => f.includes('../imaging/dist/'))).toBe(true);
+    expect(readFileSync(join(out, 'page', 'decode-worker.js'), 'utf8')).not.toMatch(/was reached in the browser/);
   });
 
   it('has no WGSL of its own: every kernel comes from @spine/tensor and @spine/nn', () => {
@@ -68,7 +75,7 @@ describe('the page bundle', () => {
     const entry = join(out, 'uses-fs.js');
     writeFileSync(entry, "import { readFileSync } from 'node:fs';\nconsole.log(readFileSync);\n");
     const meta = (await buildPage({ outdir: join(out, 'bad'), entry })) as Metafile;
-    const inputs = Object.keys(Object.values(meta.outputs).find((o) => o.entryPoint)!.inputs);
+    const inputs = Object.keys(Object.values(meta.outputs).find((o) => o.entryPoint?.endsWith('uses-fs.js'))!.inputs);
     expect(inputs).toContain(`${NODE_STUB_NAMESPACE}:node:fs`);
   });
 

@@ -2,26 +2,24 @@
  * A dataset from a folder the user chose: a labels CSV (the folder's labels.csv, or one chosen
  * beside it) or class folders female/ and male/, as `spine-cli train --data` takes them, checked
  * with @spine/models' rules and messages (recordsFromLabels, datasetFromChecks). Every film is
- * decoded once here, as the CLI's validation does for sets of up to AUTO_DECODE_LIMIT films, and
- * kept resized to the network input (grey, `preprocess`): that is what training reads.
+ * decoded once here (in Web Workers, decode-pool.ts), as the CLI's validation does for sets of up
+ * to AUTO_DECODE_LIMIT films, and kept resized to the network input (grey, `preprocess`): that is
+ * what training reads.
  */
-import { decodeImage, type Image } from '@spine/imaging';
+import type { Image } from '@spine/imaging';
 import {
   DATASET_IMAGE_EXTENSIONS,
   DatasetError,
   CLASS_NAMES,
   datasetFromChecks,
-  filmDecodeOptions,
-  preprocess,
   recordsFromLabels,
-  resolveTransform,
-  unreadableImage,
   type Dataset,
   type DatasetProblem,
   type DatasetRecord,
   type FileToCheck,
   type TransformConfig,
 } from '@spine/models/browser';
+import { DecodePool } from './decode-pool.js';
 
 /** A file of the chosen folder: its path inside the folder ('male/a.png') and the file. */
 export interface FolderFile {
@@ -97,34 +95,38 @@ export async function loadFolderDataset(
     candidates = classFolderRecords(folder, skipped);
   }
   const { records, problems, alsoCheck } = candidates;
-  const resolved = resolveTransform({ ...transform, augment: null });
   const films = new Map<string, Image>();
   const toCheck: FileToCheck[] = [...records, ...alsoCheck];
+  const found: (string | undefined)[] = new Array(toCheck.length);
+  const pool = new DecodePool({ ...transform, augment: null });
   let done = 0;
-  for (const r of toCheck) {
-    const problem = await checkFilm(byPath.get(r.path), r.file, (film) => {
-      if (records.includes(r as DatasetRecord)) films.set(r.file, preprocess(film, resolved));
-    });
+  let next = 0;
+  // A few films in flight per worker; problems keep the rows' order.
+  const lane = async (): Promise<void> => {
+    while (next < toCheck.length) {
+      const i = next++;
+      const r = toCheck[i]!;
+      const file = byPath.get(r.path);
+      const got = file ? await pool.decode(file, r.file) : { problem: 'file not found' };
+      if ('image' in got) films.set(r.file, got.image);
+      else found[i] = got.problem;
+      onFilm(++done, toCheck.length);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: 8 }, lane));
+  } finally {
+    pool.close();
+  }
+  toCheck.forEach((r, i) => {
+    const problem = found[i];
     if (problem)
       problems.push(r.line === undefined ? { file: r.file, problem } : { file: r.file, line: r.line, problem });
-    onFilm(++done, toCheck.length);
-  }
+  });
+  // Rows already rejected were decoded only to report their films too.
+  for (const r of alsoCheck) films.delete(r.file);
   const dataset = datasetFromChecks(folder.name, source, records, problems, skipped);
   return { folder: folder.name, dataset, films };
-}
-
-async function checkFilm(
-  file: File | undefined,
-  name: string,
-  keep: (film: Image) => void,
-): Promise<string | undefined> {
-  if (!file) return 'file not found';
-  try {
-    keep(decodeImage(new Uint8Array(await file.arrayBuffer()), name, filmDecodeOptions(undefined)));
-    return undefined;
-  } catch (e) {
-    return unreadableImage(e);
-  }
 }
 
 /** Records from class folders female/ and male/ (any depth below them; hidden files skipped). */

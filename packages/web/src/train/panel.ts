@@ -21,7 +21,7 @@ import { drawCurves } from './curves.js';
 import { chosenFolder, loadFolderDataset, type ChosenFolder, type PageDataset } from './dataset.js';
 import { filmsProblem } from './memory-check.js';
 import { runZip } from './run-zip.js';
-import { SessionError, TrainingSession, type SessionResult } from './session.js';
+import { CONFIG_FILE, SessionError, TrainingSession, type SessionResult } from './session.js';
 import { clearRun, loadRun, type SavedRun } from './storage.js';
 
 function byId<E extends HTMLElement>(id: string): E {
@@ -119,6 +119,13 @@ export class TrainPanel {
       this.info.textContent = `This browser's storage cannot be read (${firstLine(e)}), so an interrupted run cannot be resumed here.`;
     }
     if (this.saved) {
+      // The saved run's settings: its films must be prepared at its input size to resume.
+      const saved = savedSettings(this.saved);
+      if (saved) {
+        this.size.value = String(saved.model.inputSize);
+        this.epochs.value = String(saved.epochs);
+        this.seed.value = String(saved.seed);
+      }
       const last = this.saved.files.get('checkpoints/last.json');
       const epoch = last ? (JSON.parse(new TextDecoder().decode(last)) as { epoch: number }).epoch : 0;
       byId('train-saved-text').textContent =
@@ -208,6 +215,13 @@ export class TrainPanel {
     if (!data) return;
     const settings = this.settings();
     const resume = this.saved !== undefined && this.saved.folder === data.folder ? this.saved : undefined;
+    const savedSize = resume && savedSettings(resume)?.model.inputSize;
+    if (savedSize && savedSize !== settings.model.inputSize) {
+      this.fail(
+        `The saved run trains at ${savedSize} px: set the input size to ${savedSize} to resume it, or discard the saved run.`,
+      );
+      return;
+    }
     this.alert(null);
     this.report.hidden = true;
     this.result = undefined;
@@ -224,6 +238,8 @@ export class TrainPanel {
     }
     this.saved = undefined;
     byId('train-saved').hidden = true;
+    this.start.textContent = 'Train';
+    this.history = await this.session.history();
     const started = performance.now();
     this.setState('training', resume ? 'Resuming from the last checkpoint…' : 'Starting…');
     const redraw = () => {
@@ -302,6 +318,16 @@ function trainingMessage(e: unknown): string {
   if (/out of memory|OutOfMemory|allocation/i.test(text))
     return `The graphics adapter ran out of memory while training (${text}). Choose a smaller input size, or close other tabs that use the GPU.`;
   return `Training stopped with an unexpected error: ${text}`;
+}
+
+/** The training settings in a saved run's config.json, or undefined when it cannot be read. */
+function savedSettings(run: SavedRun): TrainingSettings | undefined {
+  const bytes = run.files.get(CONFIG_FILE);
+  try {
+    return bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as { config: TrainingSettings }).config : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function duration(seconds: number): string {

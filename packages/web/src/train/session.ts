@@ -128,6 +128,11 @@ export class TrainingSession {
     return session;
   }
 
+  /** The epochs already done (a resumed run's, from its last checkpoint). */
+  async history(): Promise<EpochMetrics[]> {
+    return [...((await this.store.readMeta('last'))?.history ?? [])];
+  }
+
   get resuming(): boolean {
     return this.store.files.has('checkpoints/last.json');
   }
