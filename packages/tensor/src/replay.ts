@@ -9,9 +9,10 @@
 // captures two calls and compares them (replay-log.ts). When they agree, the step's own buffers
 // leave the pool for good, its uniforms go into one buffer written once, its uploads become
 // copies from one constant buffer, and later calls copy their inputs into the captured input
-// buffers, replay the commands and copy the outputs into new tensors. When they differ (the step
-// draws random numbers, replaces a state tensor instead of updating it in place, computes values
-// on the CPU), `fn` keeps running as usual and `status.reason` says why.
+// buffers, replay the commands and copy the outputs into new tensors. Random counters and values
+// the host computes every step (marked in their uniforms) are rewritten before each replay. When
+// the captures differ (another value every call, a state tensor replaced instead of updated in
+// place, a read back to the CPU), `fn` keeps running as usual and `status.reason` says why.
 //
 // What a replay cannot see: host-side effects of `fn` (counters, JavaScript state) do not happen
 // unless `fn` registers them with `hostEffect`, and a value outside the tensors that the step
@@ -31,7 +32,7 @@ const ESCAPED =
   'the step leaves a tensor alive that it made and did not return (state replaced instead of updated in place)';
 
 export interface ReplayStatus {
-  /** 'recording': `fn` runs as usual (warming up or capturing); 'off': no more captures. */
+  /** 'recording': `fn` runs as usual (warming up or capturing); 'off': no more captures under this key. */
   state: 'recording' | 'replaying' | 'off';
   /** Why the last capture or replay could not be used, or null. */
   reason: string | null;
@@ -42,7 +43,7 @@ export interface ReplayStatus {
 export interface ReplayOptions {
   /** Calls run as usual before the first capture (default 1: optimizers make their state then). */
   warmup?: number;
-  /** Captures to try before giving up (default 4). */
+  /** Captures to try under one key before giving up on it (default 4). */
   maxCaptures?: number;
 }
 
@@ -61,6 +62,8 @@ export class ReplayableStep {
   private warmupLeft: number;
   private readonly maxCaptures: number;
   private key: string | null = null;
+  /** Captures under the current key. */
+  private attempts = 0;
   private previous: CaptureLog | null = null;
   private replay: Replay | null = null;
   private readonly st: ReplayStatus = { state: 'recording', reason: null, captures: 0, replays: 0 };
@@ -87,7 +90,8 @@ export class ReplayableStep {
     if (fullKey !== this.key || (this.replay && this.replay.engine !== engine)) {
       this.drop();
       this.key = fullKey;
-      if (this.st.state === 'off' && this.st.reason?.startsWith('key:')) this.st.state = 'recording';
+      this.attempts = 0;
+      if (this.st.state === 'off') this.st.state = 'recording';
     }
     if (this.replay && !engine.profiling) {
       const why = this.replay.problem();
@@ -128,6 +132,7 @@ export class ReplayableStep {
     }
     log.rngEnd = getRngState();
     this.st.captures++;
+    this.attempts++;
     const outputs = raw.map((t) => ({ buffer: t.buffer, bytes: t.storage.byteLength, shape: t.shape, dtype: t.dtype }));
     const why = log.failure ?? this.compare(log);
     let replay: Replay | string | null = null;
@@ -165,7 +170,7 @@ export class ReplayableStep {
 
   private giveUp(why: string): void {
     this.st.reason = why;
-    if (this.st.captures >= this.maxCaptures) this.st.state = 'off';
+    if (this.attempts >= this.maxCaptures) this.st.state = 'off';
   }
 }
 
