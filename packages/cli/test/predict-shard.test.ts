@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,11 +39,29 @@ const sorted = (text: string) => {
   const [header, ...rows] = text.trim().split('\n');
   return [header, ...rows.sort()].join('\n') + '\n';
 };
-const predictShard = (shard: string, out: string, env?: NodeJS.ProcessEnv) =>
+const predictShard = (shard: string, out: string, env?: NodeJS.ProcessEnv, runDir = run) =>
   runCli(
-    ['predict', '--run', run, '--input', archive, '--out', out, '--shard', shard, '--batch-size', '2'],
+    ['predict', '--run', runDir, '--input', archive, '--out', out, '--shard', shard, '--batch-size', '2'],
     env ? { env } : {},
   );
+
+/** A copy of the run whose best checkpoint has one weight changed (same size, same file names). */
+function retouchedRun(to: string): string {
+  cpSync(run, to, { recursive: true });
+  const meta = JSON.parse(readFileSync(join(to, 'checkpoints', 'best.json'), 'utf8')) as { tensors: string };
+  const file = join(to, 'checkpoints', meta.tensors);
+  const bytes = readFileSync(file);
+  const headerBytes = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerBytes).toString('utf8')) as Record<
+    string,
+    { dtype: string; data_offsets: [number, number] }
+  >;
+  const key = Object.keys(header).find((k) => k.startsWith('model.') && header[k]!.dtype === 'F32')!;
+  const at = 8 + headerBytes + header[key]!.data_offsets[0];
+  bytes.writeFloatLE(bytes.readFloatLE(at) + 0.25, at);
+  writeFileSync(file, bytes);
+  return to;
+}
 const merge = (shards: string[], out: string) =>
   runCli(['predict', 'merge', ...shards, '--input', archive, '--out', out]);
 
@@ -128,6 +146,45 @@ describe.sequential('predict --shard and predict merge', () => {
       /film\(s\) are listed more than once:\n {2}\S+: \S*shard-1\.csv line 2, \S*slurm-1\.csv line 2\n/,
     );
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('merge refuses shards of another checkpoint, and predict refuses to continue a CSV another checkpoint began', async () => {
+    const other = retouchedRun(join(dir, 'run-retouched'));
+    const odd = join(dir, 'retouched-1.csv');
+    expect((await predictShard(`1/${N}`, odd, undefined, other)).code).toBe(0);
+    const out = join(dir, 'mixed-merge.csv');
+    const mixed = await merge([join(dir, 'shard-0.csv'), odd, join(dir, 'shard-2.csv')], out);
+    expect(mixed.code).toBe(1);
+    expect(mixed.stderr).toContain(`${join(dir, 'shard-0.csv')} and ${odd} were predicted differently`);
+    expect(mixed.stderr).toContain('the checkpoint weights differ');
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(`${out}.predicted-by.json`)).toBe(false);
+
+    // A shard begun by the run and continued with the retouched copy would mix the two in one CSV.
+    const begun = join(dir, 'begun-1.csv');
+    const firstRows = readFileSync(join(dir, 'shard-1.csv'), 'utf8').split('\n').slice(0, 2).join('\n') + '\n';
+    writeFileSync(begun, firstRows);
+    copyFileSync(join(dir, 'shard-1.csv.predicted-by.json'), `${begun}.predicted-by.json`);
+    const continued = await predictShard(`1/${N}`, begun, undefined, other);
+    expect(continued.code).toBe(1);
+    expect(continued.stderr).toContain(`${begun} was begun with another model or verdict than this command's`);
+    expect(readFileSync(begun, 'utf8')).toBe(firstRows);
+  });
+
+  it('merge takes shards that do not record their model, with a warning naming them', async () => {
+    const legacy = join(dir, 'legacy-1.csv');
+    copyFileSync(join(dir, 'shard-1.csv'), legacy);
+    const out = join(dir, 'merged-legacy.csv');
+    const m = await merge([join(dir, 'shard-0.csv'), legacy, join(dir, 'shard-2.csv')], out);
+    expect(m.code, m.stderr).toBe(0);
+    expect(m.stderr).toContain(`1 shard CSV(s) do not record which model predicted them`);
+    expect(m.stderr).toContain(`  ${legacy}\n`);
+    expect(readFileSync(out, 'utf8')).toBe(whole);
+    expect(existsSync(`${out}.predicted-by.json`)).toBe(false);
+    const recorded = join(dir, 'merged.csv.predicted-by.json');
+    expect(JSON.parse(readFileSync(recorded, 'utf8'))).toEqual(
+      JSON.parse(readFileSync(join(dir, 'shard-0.csv.predicted-by.json'), 'utf8')),
+    );
   });
 
   it('a shard killed mid-run continues when started again, and the merge is still the unsharded run', async () => {

@@ -26,6 +26,7 @@ import { CliError, EXIT_FAILURE, EXIT_OK, UsageError } from '../ui/errors.js';
 import { Progress } from '../ui/progress.js';
 import type { CommandContext, Values } from './command.js';
 import { predictBatches } from '../predict/batches.js';
+import { checkContinuedCsv, predictedBy, writePredictedBy } from '../predict/predicted-by.js';
 import { runPredictMerge } from '../predict/merge.js';
 
 const NAME = 'predict';
@@ -161,6 +162,8 @@ export async function run(values: Values, context: CommandContext): Promise<numb
   }
 
   const ckpt = await readRunCheckpoint(runDir, which);
+  const by = predictedBy(ckpt, verdict);
+  if (input !== undefined && done.size > 0) await checkContinuedCsv(out!, by);
   await readyDevice();
   const model = buildModel(record.config);
   const transform = inputTransform(record.config.model);
@@ -177,6 +180,8 @@ export async function run(values: Values, context: CommandContext): Promise<numb
   try {
     applyRunCheckpoint(runDir, ckpt, model);
     model.eval();
+    // The sidecar comes before the rows it describes: a CSV never has rows of an unrecorded model.
+    if (input !== undefined && done.size === 0) await writePredictedBy(out!, by);
     if (input !== undefined) await appendLines(out!, unlisted);
     else rows.push(...unlisted);
     await predictBatches(
@@ -215,8 +220,10 @@ export async function run(values: Values, context: CommandContext): Promise<numb
   }
   const csv = input === undefined ? [PREDICTION_HEADER, ...rows].join('\n') + '\n' : undefined;
   if (csv !== undefined) {
-    if (out !== undefined) await writeFileAtomic(out, csv);
-    else process.stdout.write(csv);
+    if (out !== undefined) {
+      await writePredictedBy(out, by);
+      await writeFileAtomic(out, csv);
+    } else process.stdout.write(csv);
   }
   if (out !== undefined)
     process.stderr.write(

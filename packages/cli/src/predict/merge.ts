@@ -1,12 +1,20 @@
 /**
  * spine-cli predict merge: the shards' CSVs of one archive as one CSV, after checking that every
- * film of the archive is listed exactly once. Nothing is written unless the check passes.
+ * shard was predicted by the same model and verdict (predicted-by.ts) and every film of the
+ * archive is listed exactly once. Nothing is written unless the checks pass.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { csvField, PREDICTION_HEADER, writeFileAtomic } from '@spine/models';
 import { displayPath, walkImages } from './image-files.js';
 import { parsePredictionCsv } from './prediction-csv.js';
+import {
+  predictedByDifference,
+  predictedByPath,
+  readPredictedBy,
+  writePredictedBy,
+  type PredictedBy,
+} from './predicted-by.js';
 import { readLabelSexes, readRecordedInfo } from './recorded-sex.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, UsageError } from '../ui/errors.js';
 import type { Values } from '../ui/args.js';
@@ -45,6 +53,8 @@ export async function runPredictMerge(values: Values, shards: readonly string[])
 
   // Where each film is listed: shard CSV and line.
   const seen = new Map<string, { shard: string; line: number; row: readonly string[] }[]>();
+  let first: { path: string; by: PredictedBy } | undefined;
+  const unrecorded: string[] = [];
   for (const shard of shards) {
     const path = resolve(shard);
     if (path === out)
@@ -63,6 +73,17 @@ export async function runPredictMerge(values: Values, shards: readonly string[])
         `${path} ends in a cut-off line: that shard stopped while writing`,
         'Run its predict command again (it continues where it stopped), then merge.',
       );
+    const by = await readPredictedBy(path);
+    if (by === undefined) unrecorded.push(path);
+    else if (first === undefined) first = { path, by };
+    else {
+      const difference = predictedByDifference(first.by, by);
+      if (difference !== undefined)
+        throw new CliError(
+          `${first.path} and ${path} were predicted differently, ${difference}; nothing written`,
+          'Predict every shard with the same --run, --checkpoint, --threshold and --uncertain-below (rerun the odd ones into new CSVs), then merge.',
+        );
+    }
     for (const r of parsePredictionCsv(path, text, 'Name the CSVs that predict --shard wrote.')) {
       const file = r.fields[0]!;
       const list = seen.get(file) ?? [];
@@ -105,6 +126,13 @@ export async function runPredictMerge(values: Values, shards: readonly string[])
     );
     return EXIT_FAILURE;
   }
+  if (unrecorded.length > 0)
+    process.stderr.write(
+      `Warning: ${unrecorded.length} shard CSV(s) do not record which model predicted them (no ${predictedByPath('<csv>')} beside them), so they cannot be checked against the others:\n${unrecorded.map((p) => `  ${p}`).join('\n')}\n`,
+    );
+  // The merged CSV says what predicted it only when every shard did.
+  if (unrecorded.length === 0 && first !== undefined) await writePredictedBy(out, first.by);
+  else await rm(predictedByPath(out), { force: true });
   const rows = [...seen.keys()].sort().map((f) => seen.get(f)![0]!.row.map(csvField).join(','));
   await writeFileAtomic(out, [PREDICTION_HEADER, ...rows].join('\n') + '\n');
   process.stderr.write(`Wrote ${out}: ${rows.length} film(s) from ${shards.length} shard CSV(s)\n`);
