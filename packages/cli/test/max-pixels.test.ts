@@ -11,7 +11,7 @@ describe('--max-pixels', () => {
     expect(MAX_PIXELS_OPTION.defaultText).toBe(String(DEFAULT_MAX_PIXELS));
   });
 
-  it.each(['predict', 'explain', 'train', 'evaluate', 'roi'])('%s declares it', (name) => {
+  it.each(['predict', 'explain', 'train', 'evaluate', 'roi', 'report'])('%s declares it', (name) => {
     expect(COMMANDS.find((c) => c.name === name)!.options['max-pixels']).toBe(MAX_PIXELS_OPTION);
   });
 

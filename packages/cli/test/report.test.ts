@@ -167,4 +167,23 @@ describe.sequential('report', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--gallery must be an integer');
   });
+
+  it('--max-pixels bounds the films the Grad-CAM pictures decode', async () => {
+    const r = await runCli([
+      'report',
+      run,
+      '--workers',
+      '0',
+      '--gallery',
+      '2',
+      '--average-films',
+      '2',
+      '--max-pixels',
+      '100',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const html = readFileSync(join(report, 'report.html'), 'utf8');
+    expect(html).toMatch(/\d+ test film\(s\) could not be read: [^<]*is above the limit of 100 pixels/);
+    expect(existsSync(join(report, 'gallery')) ? readdirSync(join(report, 'gallery')) : []).toEqual([]);
+  });
 });

@@ -305,7 +305,7 @@ const predict: Command = {
 const report: Command = {
   name: 'report',
   summary: "Write a run's report: RUN/report/report.html (self-contained) and every figure as SVG and PNG.",
-  usage: 'report RUN [--gallery N] [--average-films N] [--workers N] [--cache DIR]',
+  usage: 'report RUN [--gallery N] [--average-films N] [--workers N] [--cache DIR] [--max-pixels N]',
   positionals: 'RUN',
   description: [
     "The page holds the configuration, the split table (films per sex per split, like the paper's Tables 1",
@@ -342,6 +342,7 @@ const report: Command = {
       description: 'Cache of decoded, resized films.',
       defaultText: '.spine-cache beside RUN',
     },
+    'max-pixels': MAX_PIXELS_OPTION,
   },
   examples: ['spine-cli report runs/q1', 'spine-cli report runs/q1 --gallery 0'],
   load: () => import('./report.js'),

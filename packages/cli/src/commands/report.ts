@@ -14,6 +14,7 @@ import {
   writeEvaluation,
 } from '../run/run-dir.js';
 import { integerFlag } from '../ui/args.js';
+import { maxPixelsFlag } from '../ui/max-pixels.js';
 import { EXIT_OK, UsageError } from '../ui/errors.js';
 import { Progress } from '../ui/progress.js';
 import type { CommandContext, Values } from './command.js';
@@ -34,6 +35,7 @@ export async function run(values: Values, context: CommandContext): Promise<numb
   );
   const workers =
     values.workers === undefined ? undefined : integerFlag(NAME, 'workers', values.workers as string, 0, 64);
+  const maxPixels = maxPixelsFlag(NAME, values);
   const cacheDir = resolve((values.cache as string | undefined) ?? join(runDir, '..', '.spine-cache'));
   const record = await readRunRecord(runDir);
   const existing = await readTestEvaluation(runDir);
@@ -61,7 +63,7 @@ export async function run(values: Values, context: CommandContext): Promise<numb
     if (existing === null) {
       const split = await loadRunSplit(runDir, record.config);
       if (split.test.length > 0) {
-        const loader = evaluationLoader(split.test, record.config, workers, cacheDir);
+        const loader = evaluationLoader(split.test, record.config, workers, cacheDir, maxPixels);
         try {
           const ev = await evaluate(model, loader, { bootstrapSeed: record.config.seed });
           await writeEvaluation(runDir, `test-${which}`, ev, {
@@ -80,6 +82,7 @@ export async function run(values: Values, context: CommandContext): Promise<numb
       ...(gallery > 0 ? { model } : {}),
       galleryCount: gallery,
       averageFilms,
+      ...(maxPixels !== undefined ? { maxPixels } : {}),
       onProgress: (what, done, total) => {
         bar ??= new Progress(total, { unit: 'films', label: what });
         bar.update(done);

@@ -338,7 +338,7 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
       `Trained ${result.epochsCompleted} epochs in ${formatDuration((performance.now() - started) / 1000)}${result.best ? `; best validation accuracy ${result.best.value.toFixed(3)} at epoch ${result.best.epoch}` : ''}`,
     );
     if (!testLoader) {
-      await reportAfterTraining(out, model, log);
+      await reportAfterTraining(out, model, log, maxPixels);
       if (values.json)
         process.stdout.write(
           `${JSON.stringify({ run: out, status: result.status, epochs: result.epochsCompleted, best: result.best, test: null })}\n`,
@@ -364,7 +364,7 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
         `\nTest set (${ev.report.n} films, ${which} checkpoint):\n${formatEvaluation(ev.report)}\n\nRun directory: ${out}\n  ${files.json}\n`,
       );
     }
-    await reportAfterTraining(out, model, log);
+    await reportAfterTraining(out, model, log, maxPixels);
     return EXIT_OK;
   } catch (e) {
     if (isTrainingError(e)) {

@@ -5,13 +5,19 @@
  */
 import type { Module } from '@spine/nn';
 
-export async function reportAfterTraining(runDir: string, model: Module, log: (line: string) => void): Promise<void> {
+export async function reportAfterTraining(
+  runDir: string,
+  model: Module,
+  log: (line: string) => void,
+  /** train's --max-pixels: the report decodes the films training accepted. */
+  maxPixels?: number,
+): Promise<void> {
   try {
     // Imported here so that a report stack that cannot load (resvg's native binary) is a warning too.
     const { writeReport } = await import('./write-report.js');
     model.eval();
     log('Writing the report (charts; Grad-CAM over the test films)...');
-    const result = await writeReport(runDir, { model });
+    const result = await writeReport(runDir, { model, ...(maxPixels !== undefined ? { maxPixels } : {}) });
     log(`Report: ${result.html}`);
   } catch (e) {
     const reason = (e instanceof Error ? e.message : String(e)).split('\n')[0];

@@ -51,6 +51,8 @@ export interface ExplainOptions {
   transform: { width: number; height: number; resize?: 'stretch' | 'shorter-side-crop' };
   /** Absolute path of each test film, by its data-relative name. */
   pathOf: (file: string) => string;
+  /** Largest film (width x height) to decode; default @spine/imaging's DEFAULT_MAX_PIXELS. */
+  maxPixels?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -67,6 +69,7 @@ export async function explainTestSet(
   let done = 0;
   for await (const r of explainFiles(model, paths, options.transform, {
     classFor: (i) => predictions[i]!.label,
+    maxPixels: options.maxPixels,
   })) {
     options.onProgress?.(++done, paths.length);
     if ('error' in r) {
@@ -91,10 +94,11 @@ export async function explainTestSet(
     model,
     chosen.map((c) => options.pathOf(c.item.file)),
     options.transform,
+    { maxPixels: options.maxPixels },
   )) {
     const pick = chosen[k++]!;
     if ('error' in r) continue; // already listed as unreadable above
-    const film = await readImage(r.file);
+    const film = await readImage(r.file, options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels });
     const overlay = camOverlay(film, r.map, r.height, r.width, options.transform, { maxSide: 320 });
     films.push(galleryFilm(pick.item, pick.correct, pick.confidence, encodePng(overlay)));
   }

@@ -27,6 +27,8 @@ export interface ReportOptions {
   galleryCount?: number;
   /** Test films per sex in the Grad-CAM class averages (default 100; 0: all). */
   averageFilms?: number;
+  /** Largest film (width x height) the Grad-CAM pictures decode; default @spine/imaging's DEFAULT_MAX_PIXELS. */
+  maxPixels?: number;
   onProgress?: (what: string, done: number, total: number) => void;
 }
 
@@ -66,6 +68,7 @@ export async function writeReport(runDir: string, options: ReportOptions = {}): 
       averageFilms: options.averageFilms ?? 100,
       transform: inputTransform(data.record.config.model),
       pathOf: (file) => byFile.get(file) ?? join(data.record.config.data.root, file),
+      ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}),
       onProgress: (d, t) => options.onProgress?.('Grad-CAM', d, t),
     });
     // The gallery is regenerated whole: films of an earlier report must not linger beside the new ones.
