@@ -140,6 +140,9 @@ describe.sequential('training on the page in chromium', () => {
     expect(report).toMatch(/accuracy +\d+\.\d% \(95% CI \d+\.\d%-\d+\.\d%, n = \d+\)/);
     expect(report).toMatch(/ROC AUC +\d\.\d{3}/);
     expect(await page.textContent('#model-info')).toMatch(/^trained here on films \(best checkpoint, epoch \d+\)/);
+    expect(await page.textContent('#train-data')).toMatch(
+      new RegExp(`The checkpoint of epoch ${EPOCHS} is kept in this browser: a reload can resume from it\\.$`),
+    );
     expect(await page.evaluate(() => document.body.dataset.state)).toBe('ready');
     if (screenshots) await page.locator('#train').screenshot({ path: join(screenshots, 'web-train.png') });
   }, 600_000);

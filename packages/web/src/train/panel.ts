@@ -61,6 +61,8 @@ export class TrainPanel {
   private saved: SavedRun | undefined;
   private history: EpochMetrics[] = [];
   private result: SessionResult | undefined;
+  /** What the chosen folder holds, as the page last described it. */
+  private dataText = '';
 
   constructor(
     private readonly useModel: (model: WebModel) => void,
@@ -187,7 +189,8 @@ export class TrainPanel {
     const records = this.data.dataset.records;
     const male = records.filter((r) => r.label === 1).length;
     const resumable = this.saved !== undefined && this.saved.folder === folder.name;
-    this.info.textContent = `${folder.name}: ${records.length} films (${records.length - male} female, ${male} male), labels from ${this.data.dataset.source}${this.data.dataset.skipped.length ? `; ${this.data.dataset.skipped.length} other files skipped` : ''}. Kept in memory at ${size} px.`;
+    this.dataText = `${folder.name}: ${records.length} films (${records.length - male} female, ${male} male), labels from ${this.data.dataset.source}${this.data.dataset.skipped.length ? `; ${this.data.dataset.skipped.length} other files skipped` : ''}. Kept in memory at ${size} px.`;
+    this.info.textContent = this.dataText;
     this.start.textContent = resumable ? 'Resume training' : 'Train';
     this.setState('ready', '');
   }
@@ -261,6 +264,12 @@ export class TrainPanel {
         onEpochEnd: (m) => {
           this.history.push(m);
           redraw();
+          const notKept = this.session?.notKept;
+          this.info.textContent = `${this.dataText} ${
+            notKept
+              ? `This browser did not keep the run's checkpoint (${notKept}): if the page is closed or reloaded, training cannot resume and starts again. Download the run to keep it.`
+              : `The checkpoint of epoch ${m.epoch} is kept in this browser: a reload can resume from it.`
+          }`;
         },
         onEvaluating: () => this.setState('evaluating', 'Evaluating the best checkpoint on the test films…'),
       });

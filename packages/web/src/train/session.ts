@@ -74,6 +74,8 @@ export class TrainingSession {
   private pausedAt = 0;
   private pausedSeconds = 0;
   private readonly abort = new AbortController();
+  /** Why the browser's storage refused the run's files (the last save), or undefined when they are kept. */
+  notKept: string | undefined;
   readonly store: MemoryRunStore;
 
   private constructor(
@@ -87,7 +89,13 @@ export class TrainingSession {
     this.store = new MemoryRunStore({
       name: run,
       ...(saved ? { files: saved.files } : {}),
-      persist: (files) => saveRun({ folder: data.folder, run, labels, files: new Map(files) }).catch(() => undefined),
+      // Training goes on when the browser keeps nothing (private window, storage full); the
+      // page says that a reload will not resume it.
+      persist: (files) =>
+        saveRun({ folder: data.folder, run, labels, files: new Map(files) }).then(
+          () => (this.notKept = undefined),
+          (e: unknown) => void (this.notKept ??= e instanceof Error ? e.message : String(e)),
+        ),
     });
   }
 
