@@ -8,6 +8,7 @@
 // two f16 roundings, 2·2^-11 relative: 2^-10·Σ|a||b| (+1%) bounds the difference.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '../src/node.js';
+import * as tuning from '../src/tuning.js';
 import { roundToF16 } from '../src/half.js';
 import { refMatmul, refMatmulAbs } from './reference/matmul.js';
 import { mapArr, type Arr } from './reference/ndarray.js';
@@ -23,7 +24,10 @@ beforeAll(async () => {
   T.setPoisonOutputs(true);
 });
 afterAll(() => T.setPoisonOutputs(false));
-afterEach(() => T.setKernelFamily(null));
+afterEach(() => {
+  T.setKernelFamily(null);
+  tuning.setMatmulTextures('auto');
+});
 
 const SIZES: [number, number, number][] = [
   [1, 1, 1],
@@ -57,31 +61,35 @@ describe.runIf(hasF16)('f16 matmul', () => {
       timeout: 600_000,
     }, async () => {
       T.setKernelFamily(family);
-      const cases = SIZES.flatMap(([M, N, K]) =>
-        TRANS.map(([ta, tb]) => {
-          const [sa, sb] = shapesFor(M, N, K, ta, tb);
-          const a = half(randomArr(sa, seedFor('mm16-a', sa, sb, ta, tb)));
-          const b = half(randomArr(sb, seedFor('mm16-b', sa, sb, ta, tb)));
-          const got = T.matmul(
-            T.tensor(Float32Array.from(a.data), sa, 'f16'),
-            T.tensor(Float32Array.from(b.data), sb, 'f16'),
-            {
-              transA: ta,
-              transB: tb,
-              out: 'f32',
-            },
-          );
-          return {
-            got,
-            want: refMatmul(a, b, ta, tb),
-            scale: f32Sums(a, b, ta, tb, K),
-            label: `${family} [${sa}]${ta ? 'ᵀ' : ''}·[${sb}]${tb ? 'ᵀ' : ''}`,
-          };
-        }),
-      );
-      for (const c of cases) {
-        expect(c.got.dtype).toBe('f32');
-        expectClose(await download(c.got), c.want, { rtol: 0, atol: 1e-6, scale: c.scale }, c.label);
+      // The cpu family both ways: every product staged into textures, every product on buffers.
+      for (const textures of family === 'cpu' ? [true, false] : ['auto' as const]) {
+        tuning.setMatmulTextures(textures);
+        const cases = SIZES.flatMap(([M, N, K]) =>
+          TRANS.map(([ta, tb]) => {
+            const [sa, sb] = shapesFor(M, N, K, ta, tb);
+            const a = half(randomArr(sa, seedFor('mm16-a', sa, sb, ta, tb)));
+            const b = half(randomArr(sb, seedFor('mm16-b', sa, sb, ta, tb)));
+            const got = T.matmul(
+              T.tensor(Float32Array.from(a.data), sa, 'f16'),
+              T.tensor(Float32Array.from(b.data), sb, 'f16'),
+              {
+                transA: ta,
+                transB: tb,
+                out: 'f32',
+              },
+            );
+            return {
+              got,
+              want: refMatmul(a, b, ta, tb),
+              scale: f32Sums(a, b, ta, tb, K),
+              label: `${family} (textures ${textures}) [${sa}]${ta ? 'ᵀ' : ''}·[${sb}]${tb ? 'ᵀ' : ''}`,
+            };
+          }),
+        );
+        for (const c of cases) {
+          expect(c.got.dtype).toBe('f32');
+          expectClose(await download(c.got), c.want, { rtol: 0, atol: 1e-6, scale: c.scale }, c.label);
+        }
       }
     });
 

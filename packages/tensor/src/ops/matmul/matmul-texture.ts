@@ -104,6 +104,8 @@ export interface StageOptions {
   rows?: number;
   /** Stage v · scale + shift per stored row of the source, then ReLU if uniform word 5 says so (BAffine). */
   affine?: boolean;
+  /** The source holds f16 (needs 'shader-f16'): loads widen to f32, the texture is f32 as ever. */
+  half?: boolean;
 }
 
 /**
@@ -141,8 +143,10 @@ function stageHeader(o: StageOptions, workgroup: string): string {
   const affine = `@group(0) @binding(2) var<storage, read> coef: array<vec4<f32>>;
 fn affine(v: vec4<f32>, k: vec4<f32>) -> vec4<f32> { let y = v * vec4<f32>(k.z) + vec4<f32>(k.w); return select(y, max(y, vec4<f32>(0.0)), pu(5u) != 0u); }
 fn affine4(v: vec4<f32>, s: vec4<f32>, t: vec4<f32>) -> vec4<f32> { let y = v * s + t; return select(y, max(y, vec4<f32>(0.0)), pu(5u) != 0u); }`;
-  return `${uniformPreamble()}
-@group(0) @binding(1) var<storage, read> S: array<${o.vec4 ? 'vec4<f32>' : 'f32'}>;
+  const element = o.vec4 ? 'vec4<f32>' : 'f32';
+  return `${o.half ? 'enable f16;\n' : ''}${uniformPreamble()}
+@group(0) @binding(1) var<storage, read> S: array<${o.half ? element.replace('f32', 'f16') : element}>;
+fn load(i: u32) -> ${element} { return ${element}(S[i]); }
 ${o.affine ? affine : ''}
 @group(0) @binding(${o.affine ? 3 : 2}) var T: texture_storage_2d<rgba32float, write>;
 @compute @workgroup_size(${workgroup})
@@ -155,12 +159,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 function stagePlain(o: StageOptions): string {
   const at = (c: string) => (o.trans ? `${c} * R + r` : `r * C + ${c}`);
   const load = o.vec4
-    ? '    if (4u * x < C) { v = S[(src + r * C) / 4u + x]; }'
+    ? '    if (4u * x < C) { v = load((src + r * C) / 4u + x); }'
     : `    let c0 = 4u * x;
-    if (c0 < C) { v.x = S[src + ${at('c0')}]; }
-    if (c0 + 1u < C) { v.y = S[src + ${at('(c0 + 1u)')}]; }
-    if (c0 + 2u < C) { v.z = S[src + ${at('(c0 + 2u)')}]; }
-    if (c0 + 3u < C) { v.w = S[src + ${at('(c0 + 3u)')}]; }`;
+    if (c0 < C) { v.x = load(src + ${at('c0')}); }
+    if (c0 + 1u < C) { v.y = load(src + ${at('(c0 + 1u)')}); }
+    if (c0 + 2u < C) { v.z = load(src + ${at('(c0 + 2u)')}); }
+    if (c0 + 3u < C) { v.w = load(src + ${at('(c0 + 3u)')}); }`;
   // Stored rows: r (not transposed) or the texel's four columns (transposed).
   const q = [0, 1, 2, 3];
   const k = (j: number) => `coef[min(4u * x + ${j}u, C - 1u)]`;
@@ -190,7 +194,7 @@ function stageTransVec4(o: StageOptions): string {
   if (x >= pu(3u) || r0 >= pu(4u)) { return; }
 ${q.map((j) => `  var v${j} = vec4<f32>(0.0);`).join('\n')}
   if (r0 < R) {
-${q.map((j) => `    if (4u * x + ${j}u < C) { v${j} = S[(src + (4u * x + ${j}u) * R + r0) / 4u];${affine(j)} }`).join('\n')}
+${q.map((j) => `    if (4u * x + ${j}u < C) { v${j} = load((src + (4u * x + ${j}u) * R + r0) / 4u);${affine(j)} }`).join('\n')}
   }
   let row = gid.z * pu(4u) + r0;
 ${q.map((i) => `  textureStore(T, vec2<u32>(x, row + ${i}u), vec4<f32>(v0[${i}], v1[${i}], v2[${i}], v3[${i}]));`).join('\n')}
@@ -402,7 +406,9 @@ export function textureMatmul(
   transB: boolean,
   bAffine: BAffine | null = null,
 ): void {
-  const { tiles, mp, kp, np } = geometry(M, N, K, transB, bAffine !== null);
+  // f16 operands are staged (the kernel's in-place B reads f32).
+  const half = a.dtype === 'f16';
+  const { tiles, mp, kp, np } = geometry(M, N, K, transB, bAffine !== null || half);
   const ea = sa === 0 ? 1 : nb;
   const eb = sb === 0 ? 1 : nb;
   const scratch = getEngine().scratch;
@@ -450,7 +456,9 @@ function stage(
   entries: number,
   affine: BAffine | null = null,
 ): void {
-  if (!affine && copies && !trans && C % 64 === 0 && stride % 4 === 0 && R % 4 === 0) {
+  const half = src.dtype === 'f16';
+  // Texture copies move bytes: f16 values must go through the stage kernel to become f32.
+  if (!affine && !half && copies && !trans && C % 64 === 0 && stride % 4 === 0 && R % 4 === 0) {
     const engine = getEngine();
     if (rowsPerEntry === R && (entries === 1 || stride === R * C))
       engine.copyToTexture(src.buffer, 0, C * 4, dst.texture, 0, C / 4, entries * R);
@@ -464,7 +472,14 @@ function stage(
   const lanes = stageLanes;
   // Narrow rows: a workgroup spans several rows, each at least as wide as the texels of a row.
   const rows = trans ? 1 : Math.max(1, lanes / Math.max(4, 2 ** Math.ceil(Math.log2(texels))));
-  const opts: StageOptions = { trans, vec4, lanes, ...(rows > 1 ? { rows } : {}), ...(affine ? { affine: true } : {}) };
+  const opts: StageOptions = {
+    trans,
+    vec4,
+    lanes,
+    ...(rows > 1 ? { rows } : {}),
+    ...(affine ? { affine: true } : {}),
+    ...(half ? { half } : {}),
+  };
   const workgroups: [number, number, number] = trans
     ? [texels, Math.ceil(rowsPerEntry / (vec4 ? 4 * lanes : lanes)), entries]
     : [Math.ceil(texels / (lanes / rows)), Math.ceil(rowsPerEntry / rows), entries];

@@ -326,9 +326,10 @@ export function matmulSubgroupMatrixRoute(
 }
 
 /**
- * A product of f16 operands into a new f32 tensor. The cpu family reads them from buffers (the
- * texture route stages f32 and the B panels are f32), with vec4<f16> loads where aligned; the
- * gpu family widens them as it stages its tiles.
+ * A product of f16 operands into a new f32 tensor. The cpu family stages them into its f32
+ * textures where products take that route (both operands staged), and otherwise reads them from
+ * buffers (the B panels are f32) with vec4<f16> loads where aligned; the gpu family widens them
+ * as it stages its tiles.
  */
 function halfMatmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
   requireF16('matmul');
@@ -346,7 +347,11 @@ function halfMatmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Ten
   const [tb, sb, freeB] = batchOperand(b, batch);
   const family = getEngine().info.kernels;
   const sgm = matmulSubgroupMatrixRoute(M, N, K, 'f16', transA, transB);
-  if (sgm)
+  const entries = (s: number) => (s === 0 ? 1 : nb);
+  if (!sgm && family === 'cpu' && usesTextures(M, N, K, nb, entries(sa), entries(sb), transB, true))
+    // Staged into f32 textures by the stage kernel, which widens f16 as it reads.
+    textureMatmul(ta, sa, tb, sb, out, M, N, K, nb, transA, transB);
+  else if (sgm)
     runKernel(matmulSubgroupMatrixKernel, sgm, {
       inputs: [ta, tb],
       outputs: [out],
