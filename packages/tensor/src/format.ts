@@ -161,7 +161,7 @@ export function formatValues(values: Values, shape: Shape, dtype: DType, indent:
   const size = values.length;
   if (size === 0) return '[]';
   const summarise = size > THRESHOLD;
-  const formatter = new Formatter(dtype === 'f32', summarised(values, shape, summarise));
+  const formatter = new Formatter(dtype !== 'i32', summarised(values, shape, summarise));
   const strides = contiguousStrides(shape);
   const vector = (offset: number, n: number, stride: number, ind: number): string => {
     const perLine = Math.max(1, Math.floor((LINEWIDTH - ind) / (formatter.columnWidth + 2)));
@@ -206,15 +206,17 @@ export interface FormatNotes {
 /**
  * `tensor([...])` as PyTorch prints it. The notes after the values use this library's names:
  * `requiresGrad=true`, `gradFn=<op>`, and `dtype=i32`/`size=[...]` for empty tensors, whose
- * values cannot show their type and shape (f32 and i32 play PyTorch's default float and int).
+ * values cannot show their type and shape (f32 and i32 play PyTorch's default float and int);
+ * `dtype=f16` always, as PyTorch names a half tensor's dtype.
  */
 export function formatTensor(values: Values, shape: Shape, dtype: DType, notes: FormatNotes = {}): string {
   const prefix = 'tensor(';
   const suffixes: string[] = [];
   if (values.length === 0) {
     if (shape.length !== 1) suffixes.push(`size=[${shape.join(', ')}]`);
-    if (dtype !== 'f32') suffixes.push(`dtype=${dtype}`);
+    if (dtype === 'i32') suffixes.push(`dtype=${dtype}`);
   }
+  if (dtype === 'f16') suffixes.push('dtype=f16');
   if (notes.gradFn) suffixes.push(`gradFn=<${notes.gradFn}>`);
   else if (notes.requiresGrad) suffixes.push('requiresGrad=true');
   let out = prefix + formatValues(values, shape, dtype, prefix.length);

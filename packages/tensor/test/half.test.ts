@@ -112,6 +112,9 @@ describe.runIf(hasF16)('f16 tensors on the device', () => {
     for (let c = 0; c < 5; c++) for (let r = 0; r < 3; r++) want.push(roundToF16(v[r * 5 + c]!));
     expect(Array.from(await tt.data())).toEqual(want);
     expect(t.toString()).toMatch(/^Tensor\(f16, \[3, 5\]/);
+    // PyTorch: tensor([0.1000, 2.0000], dtype=torch.float16).
+    expect(await T.tensor([0.1, 2], [2], 'f16').format()).toBe('tensor([0.1000, 2.0000], dtype=f16)');
+    expect(await T.zeros([0], 'f16').format()).toBe('tensor([], dtype=f16)');
   });
 
   it('f16 tensors concatenate, assign and take host values exactly at odd offsets', async () => {
