@@ -1,13 +1,17 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { decodeImage, type DecodeOptions, type Image } from '@spine/imaging';
+import { checkDimensions, decodeImage, decodeLimit, type DecodeOptions, type Image } from '@spine/imaging';
 import { writeFileAtomic } from '@spine/imaging/node';
 import { preprocess, preprocessKey, resolveTransform, type TransformConfig } from './transform.js';
 
-/** Cache file layout: 'SPC1', then u32 little-endian width, height, channels, dtype (1 = float32), then samples. */
-const MAGIC = 0x31435053; // 'SPC1' read as little-endian u32
-const HEADER_BYTES = 20;
+/**
+ * Cache file layout: 'SPC2', then u32 little-endian width, height, channels, dtype (1 = float32),
+ * the source film's width and height, then samples. An entry of another layout ('SPC1', before the
+ * source size was recorded) counts as corrupt and is rewritten.
+ */
+const MAGIC = 0x32435053; // 'SPC2' read as little-endian u32
+const HEADER_BYTES = 28;
 const DTYPE_F32 = 1;
 
 export interface CacheStats {
@@ -36,7 +40,8 @@ export class PreprocessCache {
   /**
    * The preprocessed grey image for `path` under `config`, from cache or by decoding with
    * `decodeOptions` (then cached). The options only decide whether a film is accepted, not its
-   * pixels, so they are not part of the key.
+   * pixels, so they are not part of the key; a hit is held to their pixel limit through the source
+   * size the entry records, so a film cached under a higher limit is refused as its decode would be.
    */
   async load(path: string, config: TransformConfig, decodeOptions: DecodeOptions = { grey: true }): Promise<Image> {
     const key = preprocessKey(config);
@@ -55,19 +60,21 @@ export class PreprocessCache {
     const cached = await readEntry(entry);
     const r = resolveTransform(config);
     if (cached === 'corrupt') this.stats.corrupt++;
-    else if (cached && cached.width === r.width && cached.height === r.height) {
+    else if (cached && cached.image.width === r.width && cached.image.height === r.height) {
+      checkDimensions(cached.source.width, cached.source.height, path, decodeLimit(decodeOptions));
       this.stats.hits++;
-      return cached;
+      return cached.image;
     }
     bytes ??= await fs.readFile(path);
     this.stats.decodes++;
-    const image = preprocess(decodeImage(bytes, path, decodeOptions), r);
-    await writeFileAtomic(entry, encodeEntry(image));
+    const film = decodeImage(bytes, path, decodeOptions);
+    const image = preprocess(film, r);
+    await writeFileAtomic(entry, encodeEntry(image, film));
     return image;
   }
 }
 
-function encodeEntry(image: Image): Uint8Array {
+function encodeEntry(image: Image, source: { width: number; height: number }): Uint8Array {
   const out = new Uint8Array(HEADER_BYTES + image.data.byteLength);
   const v = new DataView(out.buffer);
   v.setUint32(0, MAGIC, true);
@@ -75,12 +82,19 @@ function encodeEntry(image: Image): Uint8Array {
   v.setUint32(8, image.height, true);
   v.setUint32(12, image.channels, true);
   v.setUint32(16, DTYPE_F32, true);
+  v.setUint32(20, source.width, true);
+  v.setUint32(24, source.height, true);
   out.set(new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength), HEADER_BYTES);
   return out;
 }
 
-/** The cached image, undefined when absent, or 'corrupt' when present but unusable (then it is rewritten). */
-async function readEntry(path: string): Promise<Image | undefined | 'corrupt'> {
+/**
+ * The cached image and its source film's size; undefined when absent, or 'corrupt' when present
+ * but unusable (then it is rewritten).
+ */
+async function readEntry(
+  path: string,
+): Promise<{ image: Image; source: { width: number; height: number } } | undefined | 'corrupt'> {
   let buf: Buffer;
   try {
     buf = await fs.readFile(path);
@@ -99,5 +113,7 @@ async function readEntry(path: string): Promise<Image | undefined | 'corrupt'> {
   const data = new Float32Array(width * height * channels);
   new Uint8Array(data.buffer).set(buf.subarray(HEADER_BYTES));
   if (data.some((x) => !Number.isFinite(x))) return 'corrupt';
-  return { width, height, channels: channels as Image['channels'], data, bitDepth: 32 };
+  const source = { width: v.getUint32(20, true), height: v.getUint32(24, true) };
+  if (source.width === 0 || source.height === 0) return 'corrupt';
+  return { image: { width, height, channels: channels as Image['channels'], data, bitDepth: 32 }, source };
 }

@@ -152,4 +152,20 @@ describe('PreprocessCache', () => {
     expect(cache.stats.decodes).toBe(1);
     expect(readdirSync(cacheDir)).toHaveLength(2);
   });
+
+  it('holds a hit to the pixel limit in force: a film cached under a higher limit is refused under a lower one', async () => {
+    const d = dir();
+    const film = put(d, 'a.png', pngBytes(40, 30, 1));
+    const cacheDir = join(d, 'cache');
+    const config = { width: 8, height: 6 };
+    const cached = await new PreprocessCache(cacheDir).load(film, config, { grey: true, maxPixels: 1200 });
+    const lower = new PreprocessCache(cacheDir);
+    await expect(lower.load(film, config, { grey: true, maxPixels: 1199 })).rejects.toThrow(
+      /image size 40x30 \(1,200 pixels\) is above the limit of 1,199 pixels/,
+    );
+    expect(lower.stats).toEqual({ hits: 0, decodes: 0, corrupt: 0 });
+    // The entry stays, and serves the film again wherever the limit allows it.
+    expect((await lower.load(film, config, { grey: true, maxPixels: 1200 })).data).toEqual(cached.data);
+    expect(lower.stats).toEqual({ hits: 1, decodes: 0, corrupt: 0 });
+  });
 });
