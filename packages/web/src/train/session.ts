@@ -107,10 +107,19 @@ export class TrainingSession {
     saved?: SavedRun,
   ): Promise<TrainingSession> {
     if (saved) {
-      const record = JSON.parse(new TextDecoder().decode(saved.files.get(CONFIG_FILE))) as {
-        config: TrainingSettings;
+      const read = (name: string): unknown => {
+        const bytes = saved.files.get(name);
+        try {
+          if (!bytes) throw new Error('it is missing');
+          return JSON.parse(new TextDecoder().decode(bytes));
+        } catch (e) {
+          throw new SessionError(
+            `the run saved in this browser is damaged (${saved.run}/${name}: ${(e as Error).message}); discard it and train anew`,
+          );
+        }
       };
-      const json = JSON.parse(new TextDecoder().decode(saved.files.get(SPLIT_FILE))) as unknown;
+      const record = read(CONFIG_FILE) as { config: TrainingSettings };
+      const json = read(SPLIT_FILE);
       const split = splitFromFile(json, data.dataset, `${saved.run}/${SPLIT_FILE}`);
       return new TrainingSession(saved.run, data, { ...record.config, epochs: settings.epochs }, labels, split, saved);
     }
