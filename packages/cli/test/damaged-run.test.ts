@@ -96,11 +96,19 @@ describe.sequential('damaged checkpoints are bad input, named with what to do', 
     });
   }
 
-  it('export-web and train --resume name a damaged checkpoint too; report --gallery 0 needs none', async () => {
+  it('export-web and train --resume name a damaged checkpoint too, export-web one of another network; report --gallery 0 needs none', async () => {
     const side = damaged('sidecar');
     const web = await runCli(['export-web', side.run, '--out', join(side.run, 'web')]);
     expectInputError(web, side.file, /not valid JSON/, /--checkpoint last/);
     expect(existsSync(join(side.run, 'web'))).toBe(false);
+    const wrong = damaged('wrong-model');
+    expectInputError(
+      await runCli(['export-web', wrong.run, '--out', join(wrong.run, 'web')]),
+      wrong.file,
+      /does not fit .*'classifier\.1\.weight' has shape \[64, 32\] in the checkpoint but \[8, 32\]/,
+      /another network than .*config\.json/,
+    );
+    expect(existsSync(join(wrong.run, 'web'))).toBe(false);
     const cut = damaged('truncated');
     const last = tensorFile(cut.run, 'last');
     truncateSync(last, 100);

@@ -9,8 +9,9 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inputTransform, webModelMetadata, writeFileAtomic } from '@spine/models';
 import { encodeSafetensors } from '@spine/nn';
-import { readRunCheckpoint } from '../run/checkpoint.js';
-import { readRunRecord } from '../run/run-dir.js';
+import { releaseDevice } from '@spine/tensor/node';
+import { applyRunCheckpoint, readRunCheckpoint } from '../run/checkpoint.js';
+import { buildModel, readRunRecord, readyDevice } from '../run/run-dir.js';
 import { choiceFlag, probabilityFlag } from '../ui/args.js';
 import { CliError, EXIT_OK, UsageError } from '../ui/errors.js';
 import { cliVersion } from '../version.js';
@@ -43,6 +44,16 @@ export async function run(values: Values, context: CommandContext): Promise<numb
   const page = await pageFiles();
   await checkOutDir(out);
   const ckpt = await readRunCheckpoint(runDir, which);
+  // Loading it into the network config.json describes finds a checkpoint of another network here,
+  // as in the other commands, instead of in the visitor's browser.
+  await readyDevice();
+  const network = buildModel(record.config);
+  try {
+    applyRunCheckpoint(runDir, ckpt, network);
+  } finally {
+    network.dispose();
+    await releaseDevice();
+  }
   const metadata = webModelMetadata(record.config.model, inputTransform(record.config.model), verdict, {
     run: basename(runDir),
     checkpoint: which,
