@@ -134,6 +134,35 @@ describe.runIf(hasF16)('f16 tensors on the device', () => {
     expect(Array.from(await a.data())).toEqual([roundToF16(0.1), Infinity, -0]);
   });
 
+  it('elementwise ops on f16 compute in f32 and round once to nearest even, as PyTorch computes halves', async () => {
+    const r = rng(seedFor('f16 elementwise'));
+    // Odd length (scalar stores) and a multiple of 4 (vec4 stores); values over several binades.
+    for (const n of [1001, 1024]) {
+      const a = Float32Array.from({ length: n }, () => roundToF16((r() - 0.5) * 2 ** Math.floor(r() * 20 - 8)));
+      const b = Float32Array.from({ length: n }, () => roundToF16((r() - 0.5) * 2 ** Math.floor(r() * 20 - 8)));
+      const ta = T.tensor(a, [n], 'f16');
+      const tb = T.tensor(b, [n], 'f16');
+      const f32 = (x: number) => Math.fround(x);
+      // add and mul: WGSL rounds f32 sums and products correctly, so the f16 result is exact.
+      const cases: [string, T.Tensor, (i: number) => number][] = [
+        ['add', T.add(ta, tb), (i) => refRoundF16(f32(a[i]! + b[i]!))],
+        ['mul', T.mul(ta, tb), (i) => refRoundF16(f32(a[i]! * b[i]!))],
+        // A Python-float scalar is not rounded to f16 first: 0.1 enters the sum as f32.
+        ['add 0.1', T.add(ta, 0.1), (i) => refRoundF16(f32(a[i]! + f32(0.1)))],
+        ['relu', T.relu(ta), (i) => Math.max(a[i]!, 0)],
+      ];
+      for (const [label, t, want] of cases) {
+        expect(t.dtype, label).toBe('f16');
+        const got = await t.data();
+        const bad: string[] = [];
+        for (let i = 0; i < n; i++)
+          if (!same(got[i]!, want(i)) && !(got[i] === 0 && want(i) === 0) && bad.length < 3)
+            bad.push(`${a[i]}, ${b[i]}: ${got[i]} vs ${want(i)}`);
+        expect(bad, `${label} (${n})`).toEqual([]);
+      }
+    }
+  });
+
   it('f16 tensors cannot require gradients or be reduced', () => {
     const t = T.zeros([2], 'f16');
     expect(() => T.sum(t)).toThrow(/sum: f16 tensors are not reduced; cast\(x, 'f32'\) first/);

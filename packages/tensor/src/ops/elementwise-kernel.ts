@@ -14,8 +14,16 @@ import {
 import { contiguousStrides, mergeDims, numel, sameShape, type Shape } from '../shape.js';
 import { Tensor, type DType } from '../tensor.js';
 import { TensorError } from '../errors.js';
+import { F16_BITS_WGSL } from '../half.js';
 
 const WG = 64;
+
+/** WGSL `to_f16(f32 or vec4<f32>)`: rounded to nearest even by half.ts's integer rounding. */
+const F16_STORE_WGSL = `${F16_BITS_WGSL}
+fn f16_of(v: f32) -> f16 { return bitcast<vec2<f16>>(f16_bits(bitcast<u32>(v))).x; }
+fn to_f16(v: f32) -> f16 { return f16_of(v); }
+fn to_f16x4(v: vec4<f32>) -> vec4<f16> { return vec4<f16>(f16_of(v.x), f16_of(v.y), f16_of(v.z), f16_of(v.w)); }
+`;
 const NAMES = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'] as const;
 /** The most operands one elementwise expression may name. */
 export const MAX_OPERANDS = NAMES.length;
@@ -54,11 +62,16 @@ const elementwiseKernel = defineKernel<EwOptions>({
   outputs: 1,
   source: (o) => {
     const vt = (d: DType) => (o.vec4 ? `vec4<${d}>` : d);
+    // f16 values are computed in f32 and the result rounded to nearest even once, with the
+    // integer rounding of half.ts (no device rounding mode applies), as PyTorch computes halves.
+    const compute: DType = o.t === 'f16' ? 'f32' : o.t;
+    const roundOut = o.out === 'f16' && compute !== 'f16';
     const lines: string[] = [
-      [o.t, o.out, ...o.operands].some((k) => k.endsWith('f16')) ? 'enable f16;' : '',
+      ...([o.t, o.out, ...o.operands].some((k) => k.endsWith('f16')) ? ['enable f16;'] : []),
       uniformPreamble(),
       o.fastDiv ? FAST_DIV_WGSL : '',
-      `alias T = ${vt(o.t)};`,
+      ...(roundOut ? [F16_STORE_WGSL] : []),
+      `alias T = ${vt(compute)};`,
       `alias O = ${vt(o.out)};`,
       o.helpers,
     ];
@@ -111,12 +124,14 @@ const elementwiseKernel = defineKernel<EwOptions>({
     }
     o.operands.forEach((k, j) => {
       const name = NAMES[j]!;
-      if (k === 's:f32') lines.push(`  let ${name} = T(pf(${opWords[j]}u));`);
-      else if (k === 's:f16') lines.push(`  let ${name} = T(f16(pf(${opWords[j]}u)));`);
+      // A number operand of an f16 op enters the f32 arithmetic as it is (not rounded to f16 first).
+      if (k === 's:f32' || k === 's:f16') lines.push(`  let ${name} = T(pf(${opWords[j]}u));`);
       else if (k === 's:i32') lines.push(`  let ${name} = T(pi(${opWords[j]}u));`);
+      else if (k === 'f16' && compute !== 'f16') lines.push(`  let ${name} = T(in${j}[o${j}]);`);
       else lines.push(`  let ${name} = in${j}[o${j}];`);
     });
-    lines.push(`  out[oo] = ${o.expr};`, '}');
+    const store = roundOut ? `${o.vec4 ? 'to_f16x4' : 'to_f16'}(${vt('f32')}(${o.expr}))` : o.expr;
+    lines.push(`  out[oo] = ${store};`, '}');
     return lines.join('\n');
   },
 });
