@@ -64,8 +64,8 @@ const elementwiseKernel = defineKernel<EwOptions>({
     const vt = (d: DType) => (o.vec4 ? `vec4<${d}>` : d);
     // f16 values are computed in f32 and the result rounded to nearest even once, with the
     // integer rounding of half.ts (no device rounding mode applies), as PyTorch computes halves.
-    const compute: DType = o.t === 'f16' ? 'f32' : o.t;
-    const roundOut = o.out === 'f16' && compute !== 'f16';
+    const compute = o.t === 'f16' ? 'f32' : o.t;
+    const roundOut = o.out === 'f16';
     const lines: string[] = [
       ...([o.t, o.out, ...o.operands].some((k) => k.endsWith('f16')) ? ['enable f16;'] : []),
       uniformPreamble(),
@@ -127,7 +127,7 @@ const elementwiseKernel = defineKernel<EwOptions>({
       // A number operand of an f16 op enters the f32 arithmetic as it is (not rounded to f16 first).
       if (k === 's:f32' || k === 's:f16') lines.push(`  let ${name} = T(pf(${opWords[j]}u));`);
       else if (k === 's:i32') lines.push(`  let ${name} = T(pi(${opWords[j]}u));`);
-      else if (k === 'f16' && compute !== 'f16') lines.push(`  let ${name} = T(in${j}[o${j}]);`);
+      else if (k === 'f16') lines.push(`  let ${name} = T(in${j}[o${j}]);`);
       else lines.push(`  let ${name} = in${j}[o${j}];`);
     });
     const store = roundOut ? `${o.vec4 ? 'to_f16x4' : 'to_f16'}(${vt('f32')}(${o.expr}))` : o.expr;
