@@ -66,7 +66,9 @@ export class MemoryRunStore implements RunStore {
     const bytes = this.map.get(`${CHECKPOINTS_FOLDER}/${meta.tensors}`);
     if (!bytes) throw bad('the file is missing');
     if (bytes.byteLength !== meta.tensorsBytes)
-      throw bad(`the file is ${bytes.byteLength} bytes, ${name}.json records ${meta.tensorsBytes}`);
+      throw bad(
+        `the file is ${bytes.byteLength} bytes, ${name}.json records ${meta.tensorsBytes}; it is ${bytes.byteLength < meta.tensorsBytes ? 'truncated' : 'not the file the sidecar describes'}`,
+      );
     let decoded;
     try {
       decoded = decodeSafetensors(bytes, { file: path });

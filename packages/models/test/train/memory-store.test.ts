@@ -101,4 +101,28 @@ describe('MemoryRunStore', () => {
       trainInStore({ ...common(s, 3), store: reloaded, configHash: 'other', resume: true }).finally(() => s.close()),
     ).rejects.toThrow(/the checkpoint in reloaded\/checkpoints was written with config h, this run has other/);
   });
+
+  it('names a damaged or missing tensor file, and a damaged sidecar, as bad-checkpoint errors', async () => {
+    const s = fresh();
+    const store = new MemoryRunStore({ name: 'run' });
+    await trainInStore({ ...common(s, 1), store, configHash: 'h' }).finally(() => s.close());
+    const meta = (await store.readMeta('last'))!;
+    const files = new Map(store.files);
+    const tensors = `checkpoints/${meta.tensors}`;
+    files.set(tensors, files.get(tensors)!.subarray(0, 100));
+    await expect(new MemoryRunStore({ name: 'run', files }).read('last')).rejects.toThrow(
+      new RegExp(
+        `^run/checkpoints/${meta.tensors} \\(named by last\\.json\\): the file is 100 bytes, last\\.json records \\d+; it is truncated$`,
+      ),
+    );
+    files.delete(tensors);
+    await expect(new MemoryRunStore({ name: 'run', files }).read('last')).rejects.toThrow(/: the file is missing$/);
+    files.set('checkpoints/last.json', new TextEncoder().encode('{"format": "spine-checkpoint"'));
+    await expect(new MemoryRunStore({ name: 'run', files }).readMeta('last')).rejects.toMatchObject({
+      code: 'bad-checkpoint',
+      message: expect.stringMatching(
+        /^run\/checkpoints\/last\.json: not valid JSON .*; the checkpoint sidecar is damaged$/,
+      ),
+    });
+  });
 });
