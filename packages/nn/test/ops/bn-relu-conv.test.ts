@@ -135,6 +135,7 @@ describe('batchNormReluConv2d', () => {
     { shape: [1, 16, 9, 9], oc: 32, training: true, running: false, tile: 2 },
     { shape: [2, 16, 13, 14], oc: 20, training: true, running: true, tile: 4, keep: true },
     { shape: [2, 16, 10, 9], oc: 16, training: true, running: true, tile: 2, keep: true },
+    { shape: [2, 16, 10, 9], oc: 16, training: true, running: true, tile: 2, keep: true },
   ];
   cases.forEach((c, i) =>
     it(`matches the composition: [${c.shape}] -> ${c.oc}, F(${c.tile}x${c.tile})${c.keep ? ', keeping its input transform' : ''}, ${c.training ? 'training' : 'eval'}${c.running ? '' : ', no running stats'}`, () =>
@@ -163,8 +164,6 @@ describe('batchNormReluConv2d', () => {
           T.scope(() => T.sum(y).backward());
           await w.grad!.data();
         });
-        const names = p.kernels.map((k) => k.name);
-        expect(names).toContain('nn_winograd_backward_transforms'); // gy's transforms, both gradients'
         return p.kernels.find((k) => k.name === 'nn_winograd_input')?.dispatches ?? 0;
       };
       // Backward: the weight gradient's transform of x, unless kept.

@@ -269,7 +269,10 @@ export function winogradGrads(
     throw new TensorError(
       `winogradGrads: padding ${s.ph}x${s.pw}; this looks like a bug (only padding 1 shares tiles)`,
     );
-  if (gc > groupsPerChunk(m, Math.max(c, r))) {
+  if (
+    gc > groupsPerChunk(m, Math.max(c, r)) ||
+    !sharingFits(alphaOf(m) ** 2 * gc * TILES_PER_LANE, n * h * wd, c, r, keptV !== null)
+  ) {
     return {
       da: winogradConv(gy, w, true, null, { ph: 1, pw: 1, oh: h, ow: wd }),
       dw: winogradWgrad(x, gy, s, m, bnStats, keptV),
@@ -291,8 +294,14 @@ export function winogradGrads(
       { m },
       { inputs: [gy, w], outputs: [vg, dm, uf], uniforms: u, workgroups: grid1d(2 * r * gc + c * r, WG) },
     );
+    // Each transform freed after its product, the weight gradient's first: see sharingFits.
+    const v = keptV ?? inputTransform(x, m, s, gc, words, bnStats);
+    const du = matmulRaw(dm, v, false, true);
+    dm.dispose();
+    if (v !== keptV) v.dispose();
     const prod = matmulRaw(uf, vg);
-    const du = matmulRaw(dm, keptV ?? inputTransform(x, m, s, gc, words, bnStats), false, true);
+    uf.dispose();
+    vg.dispose();
     // The data gradient's output transform and the weight gradient's in one dispatch.
     const da = empty([n, c, h, wd]);
     const dw = empty([r, c, 3, 3]);
@@ -304,6 +313,22 @@ export function winogradGrads(
     );
     return { da, dw };
   });
+}
+
+/**
+ * Whether winogradGrads' shared dispatch holds no more floats at once than the two gradients
+ * in turn. Shared: both of gy's transforms (S = α² · cols · R each; `perChannel` = α² · cols)
+ * live together, then beside x's transform (V = P = α² · cols · C, unless kept), then one of
+ * them beside the data gradient's product (P), which then meets dx (D = N · C · H · W). In
+ * turn: the data gradient's transform, product and dx together, then the weight gradient's
+ * transforms beside dx.
+ */
+function sharingFits(perChannel: number, planeValues: number, c: number, r: number, keptV: boolean): boolean {
+  const S = perChannel * r;
+  const P = perChannel * c;
+  const D = planeValues * c;
+  const V = keptV ? 0 : P;
+  return Math.max(2 * S + V, S + P, P + D) <= Math.max(S + P + D, D + S + V);
 }
 
 /**

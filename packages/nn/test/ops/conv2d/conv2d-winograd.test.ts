@@ -75,9 +75,11 @@ describe('conv2d by Winograd F(2x2, 3x3)', () => {
   });
 
   // [N, C, H, W], out channels, padding, bias. Output widths 7, 9, 13, 12 and 1: tile rows of 4
-  // cut short; odd heights: the last tile row half outside.
+  // cut short; odd heights: the last tile row half outside. 48 -> 12 channels at padding 1: the
+  // backward's transforms share dispatches (winogradGrads).
   const cases: [[number, number, number, number], number, [number, number], boolean][] = [
     [[2, 5, 7, 7], 6, [1, 1], true],
+    [[2, 48, 11, 13], 12, [1, 1], false],
     [[1, 17, 9, 11], 20, [0, 0], false],
     [[3, 4, 5, 13], 3, [2, 1], true],
     [[1, 8, 12, 24], 12, [1, 1], false],
@@ -103,7 +105,15 @@ describe('conv2d by Winograd F(2x2, 3x3)', () => {
       ));
 
     it(`F(${m}x${m}): on the gpu family (its tiled matmul under the transforms)`, () =>
-      on('gpu', 'winograd', () => check([2, 6, 9, 10], 7, [1, 1], true, 77), m));
+      on(
+        'gpu',
+        'winograd',
+        async () => {
+          await check([2, 6, 9, 10], 7, [1, 1], true, 77);
+          await check([2, 48, 11, 13], 12, [1, 1], false, 78);
+        },
+        m,
+      ));
   }
 
   it("F(4x4) at 128 input channels (DenseNet's 3x3 convs): within 1e-5 of float64", () =>
@@ -130,8 +140,8 @@ describe('conv2d by Winograd F(2x2, 3x3)', () => {
         await T.sync();
       });
       const names = p.kernels.map((k) => k.name);
-      expect(names).toContain('nn_winograd_backward_transforms');
-      expect(names).toContain('nn_winograd_grads_output');
+      expect(names).toContain('nn_winograd_grad_output');
+      expect(names).toContain('nn_winograd_weight_grad');
       expect(names, 'no direct weight gradient').not.toContain('nn_conv2d_wgrad');
       expect(names).not.toContain('nn_conv_spread');
       for (const t of [x, w, x.grad, w.grad]) t?.dispose();
@@ -139,9 +149,9 @@ describe('conv2d by Winograd F(2x2, 3x3)', () => {
 
   it("transforms in one dispatch what shares it: the forward's input and weights, padding 1's backward for gy and w, and its two gradients' inverse transforms", () =>
     on('cpu', 'auto', async () => {
-      const transforms = async (padding: number) => {
-        const x = T.randn([2, 16, 10, 9], { seed: 7 });
-        const w = T.randn([16, 16, 3, 3], { seed: 8 });
+      const transforms = async (c: number, oc: number, padding: number) => {
+        const x = T.randn([2, c, 12, 16], { seed: 7 });
+        const w = T.randn([oc, c, 3, 3], { seed: 8 });
         for (const t of [x, w]) t.requiresGrad = true;
         const p = await T.profileKernels(async () => {
           T.scope(() => T.sum(conv2d(x, w, null, { padding })).backward());
@@ -152,20 +162,24 @@ describe('conv2d by Winograd F(2x2, 3x3)', () => {
           p.kernels.filter((k) => k.name.startsWith('nn_winograd')).map((k) => [k.name, k.dispatches]),
         );
       };
-      expect(await transforms(1)).toEqual({
+      // 64 -> 16 channels: gy's two transforms together take less than dx and x's transform.
+      expect(await transforms(64, 16, 1)).toEqual({
         nn_winograd_input_weights: 1, // forward
         nn_winograd_output: 1, // forward
         nn_winograd_backward_transforms: 1, // gy for both gradients, the flipped weights
         nn_winograd_input: 1, // x for the weight gradient
         nn_winograd_grads_output: 1, // dx and dw from their products
       });
-      // Padding 0: the data gradient's tiles (padding 2) are not the weight gradient's.
-      expect(await transforms(0)).toEqual({
+      const separate = {
         nn_winograd_input_weights: 2, // forward; gy with the flipped weights
         nn_winograd_output: 2,
         nn_winograd_grad_output: 1,
         nn_winograd_input: 1,
         nn_winograd_weight_grad: 1,
-      });
+      };
+      // Padding 0: the data gradient's tiles (padding 2) are not the weight gradient's.
+      expect(await transforms(64, 16, 0)).toEqual(separate);
+      // 16 -> 16 channels: both of gy's transforms at once would outweigh dx; in turn they do not.
+      expect(await transforms(16, 16, 1)).toEqual(separate);
     }));
 });
