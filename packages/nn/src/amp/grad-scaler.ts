@@ -38,28 +38,34 @@ export interface GradScalerState {
 }
 
 const WG = 64;
+/** Gradients per dispatch at most (the uniform block holds their end offsets). */
+const MAX_SLOTS = 32;
 
-// Outputs: the gradient (scaled in place) and the overflow flag (set to 1 by any non-finite
-// element). Words: n, 1 / scale. The gradient is read as bits, so that no fast-math assumption
-// about infinities and NaNs can hide one.
-const unscaleKernel = T.defineKernel({
+// Outputs: `slots` gradients (scaled in place) and the overflow flag (set to 1 by any non-finite
+// element). Words: 1 / scale, total elements, then each slot's end offset. An invocation finds
+// its slot by walking the ends (a binding cannot be indexed dynamically), so a model's hundreds
+// of gradients take a few dispatches. Gradients are read as bits, so that no fast-math
+// assumption about infinities and NaNs can hide one.
+const unscaleKernel = T.defineKernel<{ slots: number }>({
   name: 'grad-unscale-check',
   inputs: 0,
-  outputs: 2,
-  source: () => `${T.uniformPreamble()}
-@group(0) @binding(1) var<storage, read_write> g: array<u32>;
-@group(0) @binding(2) var<storage, read_write> flag: array<atomic<u32>>;
+  outputs: (o) => o.slots + 1,
+  source: ({ slots }) => {
+    const slot = (s: number) => `{
+    let j = i - ${s === 0 ? '0u' : `pu(${1 + s}u)`};
+    let b = g${s}[j];
+    if ((b & 0x7f800000u) == 0x7f800000u) { atomicMax(&flag[0], 1u); } else { g${s}[j] = bitcast<u32>(bitcast<f32>(b) * pf(0u)); }
+  }`;
+    return `${T.uniformPreamble()}
+${Array.from({ length: slots }, (_, s) => `@group(0) @binding(${1 + s}) var<storage, read_write> g${s}: array<u32>;`).join('\n')}
+@group(0) @binding(${1 + slots}) var<storage, read_write> flag: array<atomic<u32>>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = ${T.linearIndex(WG)};
-  if (i >= pu(0u)) { return; }
-  let b = g[i];
-  if ((b & 0x7f800000u) == 0x7f800000u) {
-    atomicMax(&flag[0], 1u);
-    return;
-  }
-  g[i] = bitcast<u32>(bitcast<f32>(b) * pf(1u));
-}`,
+  if (i >= pu(1u)) { return; }
+  ${Array.from({ length: slots }, (_, s) => `${s === 0 ? '' : ' else '}if (i < pu(${2 + s}u)) ${slot(s)}`).join('')}
+}`;
+  },
 });
 
 export class GradScaler {
@@ -110,21 +116,35 @@ export class GradScaler {
       throw new NnError('GradScaler.unscale_: already called for this optimizer since the last update()');
     const flag = T.zeros([1], 'i32').keep();
     const inv = 1 / this.scaleValue;
+    // Gradients that share storage (autograd hands y = a + b's one gradient to both a and b)
+    // are scaled once.
+    const grads: T.Tensor[] = [];
+    const seen = new Set<GPUBuffer>();
     for (const group of optimizer.paramGroups)
       for (const p of group.params) {
         const g = p.grad;
-        if (!g || g.size === 0) continue;
-        T.runKernel(
-          unscaleKernel,
-          {},
-          {
-            inputs: [],
-            outputs: [g, flag],
-            uniforms: new T.Uniforms().u32(g.size).f32(inv),
-            workgroups: T.grid1d(g.size, WG),
-          },
-        );
+        if (!g || g.size === 0 || seen.has(g.buffer)) continue;
+        seen.add(g.buffer);
+        grads.push(g);
       }
+    // The flag takes one storage binding; the gradients share the rest.
+    const perDispatch = Math.max(1, Math.min(MAX_SLOTS, T.getEngine().info.limits.maxStorageBuffersPerShaderStage - 1));
+    for (let at = 0; at < grads.length; at += perDispatch) {
+      const batch = grads.slice(at, at + perDispatch);
+      const ends: number[] = [];
+      let total = 0;
+      for (const g of batch) ends.push((total += g.size));
+      T.runKernel(
+        unscaleKernel,
+        { slots: batch.length },
+        {
+          inputs: [],
+          outputs: [...batch, flag],
+          uniforms: new T.Uniforms().f32(inv).u32(total, ...ends),
+          workgroups: T.grid1d(total, WG),
+        },
+      );
+    }
     this.found.set(optimizer, flag);
   }
 

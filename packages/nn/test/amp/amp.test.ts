@@ -226,6 +226,35 @@ describe('GradScaler', () => {
     expect(Array.from(await p.data())).toEqual([1 - 1, 2 - 1.5, 3, 4]);
   });
 
+  it('unscales many gradients in few dispatches, each exactly once, shared storage included', async () => {
+    // 40 parameters of odd sizes; a and b get one gradient tensor between them (y = a + b).
+    const params = Array.from({ length: 40 }, (_, i) => {
+      const p = T.tensor(Float32Array.from({ length: 3 + i }, (_, k) => k - i)).keep();
+      p.requiresGrad = true;
+      return p;
+    });
+    const [a, b] = [T.tensor([1, 2, 3]).keep(), T.tensor([4, 5, 6]).keep()];
+    a.requiresGrad = true;
+    b.requiresGrad = true;
+    const opt = new SGD([...params, a, b], { lr: 1 });
+    const scaler = new GradScaler({ initScale: 1024 });
+    const coef = (n: number, i: number) => Float32Array.from({ length: n }, (_, k) => (k + 1) * 0.25 - i);
+    const terms = params.map((p, i) => T.sum(T.mul(p, T.tensor(coef(p.size, i)))));
+    const loss = terms.reduce((x, y) => T.add(x, y), T.sum(T.mul(T.add(a, b), T.tensor([0.5, -1, 2]))));
+    scaler.scale(loss).backward();
+    const before = T.getEngine().counters.dispatches;
+    scaler.unscale_(opt);
+    T.flush();
+    expect(T.getEngine().counters.dispatches - before).toBeLessThan(10);
+    for (const [i, p] of params.entries())
+      expect(Array.from(await p.grad!.data()), `param ${i}`).toEqual(Array.from(coef(p.size, i)));
+    expect(a.grad!.buffer).toBe(b.grad!.buffer);
+    expect(Array.from(await a.grad!.data())).toEqual([0.5, -1, 2]);
+    expect(Array.from(await b.grad!.data())).toEqual([0.5, -1, 2]);
+    expect(await scaler.step(opt)).toBe(true);
+    expect(Array.from(await b.data())).toEqual([3.5, 6, 4]);
+  });
+
   it('a disabled scaler passes the loss through and always steps', async () => {
     const { p, opt, lossOf } = setup([2, 2, 2, 2]);
     const scaler = new GradScaler({ enabled: false });
