@@ -84,6 +84,13 @@ describe.runIf(hasF16)('f16 tensors on the device', () => {
     expectAllSame(await h.data(), Array.from(x, refRoundF16), x);
   });
 
+  it('roundToHalfValues gives what the two casts give, bit for bit, as f32', async () => {
+    const x = awkwardF32(4001, seedFor('round f16 values'));
+    const t = T.roundToHalfValues(T.tensor(x));
+    expect(t.dtype).toBe('f32');
+    expectAllSame(await t.data(), Array.from(x, refRoundF16), x);
+  });
+
   it('every f16 value widens exactly and narrows back to itself', async () => {
     const values = Float32Array.from({ length: 0x10000 }, (_, h) => f16Value(h));
     const h = T.tensor(values, [0x10000], 'f16');

@@ -42,11 +42,9 @@ export function autocast<R>(fn: () => R, on = true): R {
   return result;
 }
 
+/** x's values rounded to f16 (one pass; mixed precision needs 'shader-f16' for its matmuls). */
 function roundHalf(x: T.Tensor): T.Tensor {
-  const h = T.cast(x, 'f16');
-  const y = T.cast(h, 'f32');
-  h.dispose();
-  return y;
+  return T.roundToHalfValues(x);
 }
 
 const halfOperandOp = T.defineOp({
