@@ -97,7 +97,7 @@ describe('quiet waits', () => {
           // machine (Node runs timers first in a loop turn once their time has come), so only
           // the immediates' own order is fixed.
           expect(ran.filter((r) => r !== 'dawn-like')).toEqual(['bound', 'js', 'with-arg']);
-          await new Promise((r) => realTimeout(r, 5));
+          await new Promise<void>((r) => realTimeout(() => r(), 5));
           expect(ran).toContain('bound');
           expect(ran.filter((r) => r === 'dawn-like')).toHaveLength(2);
         }),
