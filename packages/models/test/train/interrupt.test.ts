@@ -95,11 +95,16 @@ describe('stopping a training process', () => {
       }
     });
     expect(r.code).toBe(0);
-    expect(r.result).toMatchObject({ status: 'interrupted', stopReason: 'SIGINT', epochsCompleted: 1 });
+    expect(r.result).toMatchObject({ status: 'interrupted', stopReason: 'SIGINT' });
+    // Sent during epoch 2; on a busy machine the signal may reach the child only after that
+    // epoch's last step (it then stops after the epoch): either way the completed epochs are
+    // kept, and nothing after the stop.
+    const done = r.result!.epochsCompleted;
+    expect([1, 2]).toContain(done);
     const meta = (await readCheckpointMeta(dir, 'last'))!;
-    expect(meta.epoch).toBe(1);
-    expect(meta.batch).toBeGreaterThanOrEqual(1);
-    expect(readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(meta.epoch).toBe(done);
+    if (done === 1) expect(meta.batch).toBeGreaterThanOrEqual(1); // stopped inside epoch 2
+    expect(readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(done);
     const resumed = await runChild([dir, '3', 'resume']);
     expect(resumed.result).toMatchObject({ status: 'completed', epochsCompleted: 3 });
     expect(await weights(dir)).toEqual(reference);
