@@ -12,7 +12,6 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PAPER_SEQCNN } from '@spine/models';
 import { resolveConfig } from '../src/commands/train.js';
 import { PRESETS, runConfigProblem } from '../src/run/config.js';
 import { runCli } from './run-cli.js';
@@ -133,7 +132,7 @@ describe.sequential('damaged checkpoints are bad input, named with what to do', 
     }
     for (const preset of PRESETS) {
       for (const model of ['seqcnn', 'densenet121']) {
-        const c = resolveConfig({ preset, model }, PAPER_SEQCNN);
+        const c = resolveConfig({ preset, model });
         expect(runConfigProblem(c), `${preset} ${model}`).toBeUndefined();
       }
     }

@@ -65,7 +65,7 @@ describe('quick start', () => {
 
     // Written: the run directory with the preset's configuration and the test evaluation.
     const record = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
-    const preset = presetConfig('quick', record.config.model);
+    const preset = presetConfig('quick');
     expect(record.config).toMatchObject({
       preset: 'quick',
       seed: 0,

@@ -1,4 +1,3 @@
-import { PAPER_SEQCNN } from '@spine/models';
 import { describe, expect, it } from 'vitest';
 import { calibrationBins } from '../src/report/curves.js';
 import { renderChart } from '../src/report/render.js';
@@ -104,7 +103,7 @@ describe('report configuration table', () => {
     }) as RunData;
 
   it('leaves out unset entries and the LRN settings of a batch-norm network', () => {
-    const quick = presetConfig('quick', PAPER_SEQCNN);
+    const quick = presetConfig('quick');
     expect(quick.model).toMatchObject({ batchNorm: true });
     expect(quick.data.labels).toBeNull();
     const keys = configRows(data(quick)).map(([k]) => k);
@@ -116,7 +115,7 @@ describe('report configuration table', () => {
   });
 
   it('keeps the LRN settings of the paper network, and labels when they are set', () => {
-    const paper = presetConfig('paper-seqcnn', PAPER_SEQCNN);
+    const paper = presetConfig('paper-seqcnn');
     const keys = configRows(data({ ...paper, data: { ...paper.data, labels: '/d/labels.csv' } })).map(([k]) => k);
     expect(keys).toEqual(
       expect.arrayContaining(['model.lrn.size', 'model.lrn.alpha', 'model.lrn.beta', 'model.lrn.k', 'data.labels']),

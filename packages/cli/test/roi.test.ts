@@ -368,10 +368,9 @@ describe('roi crop', () => {
 
 describe('preset paper-seqcnn-roi', () => {
   it("is paper-seqcnn's recipe on the crops folder roi crop's help suggests", () => {
-    const model = { inChannels: 3 } as unknown as Parameters<typeof presetConfig>[1];
     expect(PRESETS).toContain('paper-seqcnn-roi');
-    const roi = presetConfig('paper-seqcnn-roi', model);
-    const paper = presetConfig('paper-seqcnn', model);
+    const roi = presetConfig('paper-seqcnn-roi');
+    const paper = presetConfig('paper-seqcnn');
     expect({ ...roi, preset: 'paper-seqcnn', data: paper.data }).toEqual(paper);
     expect(roi.data.root).toBe(join(process.cwd(), 'data', 'cervical-roi-crops'));
   });

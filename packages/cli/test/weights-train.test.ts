@@ -196,7 +196,7 @@ describe('paper-densenet presets', () => {
   it("are the paper's Approach II on the bundled sample of their region, with ImageNet preprocessing", () => {
     expect(PRESETS).toEqual(expect.arrayContaining(['paper-densenet-cervical', 'paper-densenet-lumbar']));
     for (const region of ['cervical', 'lumbar'] as const) {
-      const c = presetConfig(`paper-densenet-${region}`, { inputSize: 227 } as never);
+      const c = presetConfig(`paper-densenet-${region}`);
       expect(c.data.root.endsWith(join('sample', region))).toBe(true);
       expect(existsSync(join(c.data.root, 'labels.csv'))).toBe(true);
       expect(c).toMatchObject({
@@ -218,7 +218,7 @@ describe('paper-densenet presets', () => {
       expect(inputTransform(c.model)).toEqual({ width: 224, height: 224, resize: 'shorter-side-crop' });
     }
     // The sequential CNN's presets keep a config without `kind` (old config.json files look the same) and stretch.
-    const quick = presetConfig('quick', { inputSize: 227 } as never);
+    const quick = presetConfig('quick');
     expect('kind' in quick.model).toBe(false);
     expect(inputTransform(quick.model).resize).toBe('stretch');
   });

@@ -18,7 +18,6 @@ import {
   readCheckpoint,
   readCheckpointMeta,
   saveSplit,
-  type SequentialCnnConfig,
   sequentialCnnShapes,
   stratifiedSplit,
   train,
@@ -74,7 +73,7 @@ function numberFlag(flag: string, text: string, min: number, max: number): numbe
 }
 
 /** The preset with the flags applied. */
-export function resolveConfig(values: Values, paperModel: SequentialCnnConfig): RunConfig {
+export function resolveConfig(values: Values): RunConfig {
   const v = (k: string) => values[k] as string | undefined;
   const modelName =
     v('model') === undefined
@@ -86,8 +85,8 @@ export function resolveConfig(values: Values, paperModel: SequentialCnnConfig): 
     v('preset') ?? (modelName && modelName !== 'seqcnn' ? 'paper-densenet-cervical' : 'quick'),
     PRESETS,
   );
-  const c = presetConfig(preset, paperModel);
-  if (modelName === 'seqcnn' && isDenseNetConfig(c.model)) c.model = { ...paperModel };
+  const c = presetConfig(preset);
+  if (modelName === 'seqcnn' && isDenseNetConfig(c.model)) c.model = { ...PAPER_SEQCNN };
   if (modelName && modelName !== 'seqcnn')
     c.model = isDenseNetConfig(c.model) ? { ...c.model, arch: modelName } : denseNetModel(modelName);
   applyModelFlags(c, values);
@@ -129,7 +128,7 @@ export function resolveConfig(values: Values, paperModel: SequentialCnnConfig): 
 }
 
 async function newRecord(out: string, values: Values): Promise<RunRecord> {
-  const config = resolveConfig(values, PAPER_SEQCNN);
+  const config = resolveConfig(values);
   if (existsSync(join(out, CONFIG_FILE))) {
     const started = existsSync(join(out, 'checkpoints', 'last.json'));
     throw new CliError(

@@ -5,10 +5,12 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SequentialCnnConfig } from '@spine/models';
 import {
   DENSENET_ARCHS,
   isDenseNetConfig,
+  PAPER_SEQCNN,
+  quickTrainingSettings,
+  type SequentialCnnConfig,
   type DenseNetArch,
   type DenseNetModelConfig,
   type ModelConfig,
@@ -74,11 +76,10 @@ export function bundledSample(region: 'cervical' | 'lumbar' = 'cervical'): strin
  * weight decay 5e-4, lr 0.001 "reduced three times"); the paper does not say when, so the lr drops
  * by 10x at epochs 15, 30 and 45 (MultiStepLR), evenly over the 60 epochs. quick: a narrow
  * SequentialCNN with batch norm at 64 px on 2000 generated synthetic films (synthetic-sets.ts), sized
- * to learn them within a few minutes on a CPU (packages/cli/README.md#quick-start).
+ * to learn them within a few minutes on a CPU (packages/cli/README.md#quick-start): @spine/models'
+ * quickTrainingSettings, which the web page trains with too.
  */
-// `paperModel` is @spine/models' PAPER_SEQCNN, passed in because this module is loaded eagerly
-// (for --help) and @spine/models brings the GPU engine with it.
-export function presetConfig(name: PresetName, paperModel: SequentialCnnConfig): RunConfig {
+export function presetConfig(name: PresetName): RunConfig {
   if (name === 'paper-densenet-cervical' || name === 'paper-densenet-lumbar') return paperDenseNetPreset(name);
   // paper-seqcnn-roi: the same settings on ROI crops (Table 3); the crops are made by
   // `spine-cli roi crop ... --out data/cervical-roi-crops`, where this preset looks by default.
@@ -88,7 +89,7 @@ export function presetConfig(name: PresetName, paperModel: SequentialCnnConfig):
       seed: 0,
       data: { root: name === 'paper-seqcnn-roi' ? resolve('data/cervical-roi-crops') : bundledSample(), labels: null },
       splitFractions: [0.8, 0.1, 0.1],
-      model: paperModel,
+      model: PAPER_SEQCNN,
       epochs: 60,
       batchSize: 10,
       lr: 0.001,
@@ -99,31 +100,9 @@ export function presetConfig(name: PresetName, paperModel: SequentialCnnConfig):
       augment: false,
     };
   }
-  return {
-    preset: name,
-    seed: 0,
-    data: { root: quickStartDataDir(), labels: null },
-    splitFractions: [0.7, 0.1, 0.2],
-    model: {
-      ...paperModel,
-      inputSize: 64,
-      channels: [16, 32, 32, 32, 32],
-      hidden: [64, 64],
-      conv1: { kernel: 5, stride: 2, padding: 2 },
-      conv2: { stride: 1, padding: 1 },
-      dropout: 0,
-      initStd: 0.1,
-      batchNorm: true,
-    },
-    epochs: 16,
-    batchSize: 32,
-    lr: 0.04,
-    classifierLrFactor: 1,
-    momentum: 0.9,
-    weightDecay: 5e-4,
-    scheduler: { type: 'multistep', milestones: [10, 13], gamma: 0.2 },
-    augment: true,
-  };
+  // Key order as config.json has always had it (the run's config hash depends on it).
+  const { seed, ...settings } = quickTrainingSettings();
+  return { preset: name, seed, data: { root: quickStartDataDir(), labels: null }, ...settings };
 }
 
 /**

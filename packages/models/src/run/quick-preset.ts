@@ -1,10 +1,10 @@
 /**
  * The quick start's training settings (spine-cli's `quick` preset): a narrow SequentialCNN with
  * batch norm at 64 px, 16 epochs of SGD with momentum, lr 0.04 cut at epochs 10 and 13,
- * augmentation on, a 70/10/20 split. The web page trains with these by default; a test in
- * packages/web checks them against spine-cli's preset.
+ * augmentation on, a 70/10/20 split. spine-cli's preset is these settings; the web page trains
+ * with them by default. No GPU code: @spine/models/run exports them.
  */
-import { PAPER_SEQCNN } from '../models/sequential-cnn.js';
+import { PAPER_SEQCNN } from '../models/sequential-cnn-config.js';
 import type { ModelConfig } from './spec.js';
 
 /** The fields of spine-cli's run config that say how a network is trained (all but preset and data). */

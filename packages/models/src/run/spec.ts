@@ -5,7 +5,7 @@
  */
 // Types only: the CLI reads specs while printing --help, before the GPU engine is loaded
 // (@spine/models/run); buildModel is in build-model.ts.
-import type { SequentialCnnConfig } from '../models/sequential-cnn.js';
+import type { SequentialCnnConfig } from '../models/sequential-cnn-config.js';
 
 export const DENSENET_ARCHS = ['densenet121', 'densenet169', 'densenet201'] as const;
 export type DenseNetArch = (typeof DENSENET_ARCHS)[number];
