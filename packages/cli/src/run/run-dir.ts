@@ -8,7 +8,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   buildModel as buildNetwork,
-  csvField,
+  evaluationFiles,
   DataLoader,
   inputTransform,
   loadCsvDataset,
@@ -180,15 +180,12 @@ export async function writeEvaluation(
   ev: EvaluationResult,
   extra: Record<string, unknown>,
 ): Promise<{ json: string; csv: string }> {
-  const dir = join(runDir, 'eval');
-  await fs.mkdir(dir, { recursive: true });
-  const json = join(dir, `${name}.json`);
-  const csv = join(dir, `${name}-predictions.csv`);
-  const rows = ev.predictions.map(
-    (p) =>
-      `${csvField(p.file)},${p.label === 1 ? 'M' : 'F'},${p.probMale >= ev.report.threshold ? 'M' : 'F'},${p.probMale.toFixed(6)}`,
-  );
-  await writeFileAtomic(csv, ['file,true_sex,predicted_sex,probability_male', ...rows].join('\n') + '\n');
-  await writeFileAtomic(json, JSON.stringify({ ...extra, ...ev.report }, null, 2) + '\n');
+  await fs.mkdir(join(runDir, 'eval'), { recursive: true });
+  const files = evaluationFiles(name, ev, extra);
+  const json = join(runDir, files.json.path);
+  const csv = join(runDir, files.csv.path);
+  // The CSV first: the report is what says the evaluation is complete.
+  await writeFileAtomic(csv, files.csv.text);
+  await writeFileAtomic(json, files.json.text);
   return { json, csv };
 }
