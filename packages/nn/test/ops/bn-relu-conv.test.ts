@@ -48,10 +48,12 @@ interface Case {
   textures?: boolean | 'auto';
   /** batchNormReluConv2d keeps its Winograd input transform for the weight gradient. */
   keep?: boolean;
+  /** x needs a gradient (default true). */
+  xGrad?: boolean;
 }
 
 async function compare(
-  { shape, oc, training, running, tile, k = 3, family = 'cpu', textures = 'auto', keep = false }: Case,
+  { shape, oc, training, running, tile, k = 3, family = 'cpu', textures = 'auto', keep = false, xGrad = true }: Case,
   seed: number,
 ): Promise<void> {
   T.setKernelFamily(family);
@@ -63,7 +65,8 @@ async function compare(
       t.requiresGrad = true;
       return t;
     };
-    const x = leaf(T.randn(shape, { seed }));
+    const x = T.randn(shape, { seed });
+    if (xGrad) leaf(x);
     const gamma = leaf(T.add(T.rand([c], { seed: seed + 1 }), 0.5));
     const beta = leaf(T.randn([c], { seed: seed + 2 }));
     const w = leaf(T.mul(T.randn([oc, c, k, k], { seed: seed + 3 }), 0.2));
@@ -82,7 +85,7 @@ async function compare(
           : batchNormReluConv1x1(x, gamma, beta, rm, rv, bn, w);
       T.scope(() => T.sum(T.mul(y, r)).backward());
       const grads = [x, gamma, beta, w].map((t) => {
-        const g = t.grad!;
+        const g = t.grad;
         t.grad = null;
         return g;
       });
@@ -93,7 +96,8 @@ async function compare(
     const label = `${shape} -> ${oc}, ${k === 3 ? `F(${tile})${keep ? ' keeping V' : ''}` : `1x1, ${family}, textures ${textures}`}, ${training ? 'training' : 'eval'}${running ? '' : ', no running stats'}`;
     expect(await rel(fused.y, plain.y), `${label}: y`).toBeLessThan(1e-5);
     const names = ['dx', 'dgamma', 'dbeta', 'dw'];
-    for (let i = 0; i < 4; i++)
+    expect(fused.grads[0] === null, `${label}: dx only when x needs it`).toBe(!xGrad);
+    for (let i = xGrad ? 0 : 1; i < 4; i++)
       expect(await rel(fused.grads[i]!, plain.grads[i]!), `${label}: ${names[i]}`).toBeLessThan(2e-5);
     if (running) {
       expect(await rel(rmA!, rmB!), `${label}: running mean`).toBeLessThan(1e-6);
@@ -193,9 +197,10 @@ describe('batchNormReluConv1x1', () => {
     { shape: [2, 24, 8, 8], oc: 12, training: true, running: false, tile: 2, k: 1, textures: true },
     { shape: [2, 40, 12, 11], oc: 72, training: true, running: true, tile: 2, k: 1, textures: false },
     { shape: [2, 40, 12, 11], oc: 72, training: true, running: true, tile: 2, k: 1, family: 'gpu' },
+    { shape: [3, 40, 12, 11], oc: 72, training: true, running: true, tile: 2, k: 1, xGrad: false },
   ];
   cases.forEach((c, i) =>
-    it(`matches the composition: [${c.shape}] -> ${c.oc}, ${c.family ?? 'cpu'} kernels, textures ${c.textures ?? 'auto'}, ${c.training ? 'training' : 'eval'}${c.running ? '' : ', no running stats'}`, () =>
+    it(`matches the composition: [${c.shape}] -> ${c.oc}, ${c.family ?? 'cpu'} kernels, textures ${c.textures ?? 'auto'}, ${c.training ? 'training' : 'eval'}${c.running ? '' : ', no running stats'}${c.xGrad === false ? ', x needs no gradient' : ''}`, () =>
       compare(c, 500 + 10 * i)),
   );
 
