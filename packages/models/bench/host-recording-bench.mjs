@@ -21,7 +21,8 @@ import { fileURLToPath } from 'node:url';
 import * as T from '@spine/tensor/node';
 import { SGD, softmaxCrossEntropy } from '@spine/nn';
 import { densenet121 } from '../dist/models/densenet/densenet.js'; // not the package index: it loads the image codecs
-import { PAPER_SEQCNN, SequentialCNN } from '../dist/models/sequential-cnn.js';
+import { SequentialCNN } from '../dist/models/sequential-cnn.js';
+import { quickTrainingSettings } from '../dist/run/quick-preset.js';
 import { probabilitiesStep } from '../dist/train/probabilities.js';
 import { finishSuite, quick, warmMatmulForBench } from '../../../bench/harness.mjs';
 
@@ -225,25 +226,15 @@ await densenet(true);
 
 // ---- the quick start's network ------------------------------------------------------------
 
-// The quick preset's model (packages/cli/src/run/config.ts) at its batch of 32.
-const QUICK_MODEL = {
-  ...PAPER_SEQCNN,
-  inputSize: 64,
-  channels: [16, 32, 32, 32, 32],
-  hidden: [64, 64],
-  conv1: { kernel: 5, stride: 2, padding: 2 },
-  conv2: { stride: 1, padding: 1 },
-  dropout: 0,
-  initStd: 0.1,
-  batchNorm: true,
-};
-const QUICK_BATCH = 32;
+// The quick preset's network and batch (quickTrainingSettings, spine-cli's quick preset).
+const QUICK = quickTrainingSettings();
+const { model: QUICK_MODEL, batchSize: QUICK_BATCH } = QUICK;
 const QUICK_STEPS_PER_EPOCH = Math.ceil(1400 / QUICK_BATCH);
 
 function quickNet() {
   T.manualSeed(0);
   const model = new SequentialCNN(QUICK_MODEL);
-  const opt = new SGD(model.parameters(), { lr: 0.04, momentum: 0.9, weightDecay: 5e-4 });
+  const opt = new SGD(model.parameters(), { lr: QUICK.lr, momentum: QUICK.momentum, weightDecay: QUICK.weightDecay });
   const x = T.randn([QUICK_BATCH, 3, 64, 64], { seed: 1 }).keep();
   const y = T.tensor(Int32Array.from({ length: QUICK_BATCH }, (_, i) => i % 2)).keep();
   model.train();

@@ -23,18 +23,31 @@ export type LoggedCommand =
       /** Uniform words the host computes at every step. */
       live: readonly LiveWord[];
     }
-  | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number }
-  | {
-      kind: 'copyToTexture';
-      src: GPUBuffer;
-      srcOffset: number;
-      bytesPerRow: number;
-      dst: GPUTexture;
-      originY: number;
-      texelsPerRow: number;
-      rows: number;
-    }
+  | LoggedCopy
+  | LoggedTextureCopy
   | { kind: 'upload'; dst: GPUBuffer; data: Uint8Array };
+
+/** A buffer-to-buffer copy (Engine.copy). */
+export interface LoggedCopy {
+  kind: 'copy';
+  src: GPUBuffer;
+  srcOffset: number;
+  dst: GPUBuffer;
+  dstOffset: number;
+  bytes: number;
+}
+
+/** A buffer-to-texture copy (Engine.copyToTexture). */
+export interface LoggedTextureCopy {
+  kind: 'copyToTexture';
+  src: GPUBuffer;
+  srcOffset: number;
+  bytesPerRow: number;
+  dst: GPUTexture;
+  originY: number;
+  texelsPerRow: number;
+  rows: number;
+}
 
 export class CaptureLog {
   readonly commands: LoggedCommand[] = [];

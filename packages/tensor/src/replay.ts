@@ -21,7 +21,7 @@ import { BufferUsage } from './gpu-constants.js';
 import { getEngine } from './device.js';
 import { type CompiledKernel, type Engine, UNIFORM_WORDS } from './engine.js';
 import { TensorError } from './errors.js';
-import { CaptureLog, firstDifference } from './replay-log.js';
+import { CaptureLog, firstDifference, type LoggedCopy, type LoggedTextureCopy } from './replay-log.js';
 import { getRngState, type RngState, setRngState } from './rng.js';
 import { Storage } from './storage.js';
 import { Tensor } from './tensor.js';
@@ -285,7 +285,7 @@ class Replay {
         uniformWords.set(c.uniforms, (slot * SLOT_BYTES) / 4);
         offsets[slot] = slot * SLOT_BYTES;
         steps.push({
-          kind: 0,
+          kind: 'dispatch',
           pipeline: c.kernel.pipeline,
           group,
           slot,
@@ -295,31 +295,15 @@ class Replay {
         });
         slot++;
       } else if (c.kind === 'copy') {
-        steps.push({
-          kind: 1,
-          src: sub(c.src),
-          srcOffset: c.srcOffset,
-          dst: sub(c.dst),
-          dstOffset: c.dstOffset,
-          bytes: c.bytes,
-        });
+        steps.push({ ...c, src: sub(c.src), dst: sub(c.dst) });
       } else if (c.kind === 'copyToTexture') {
-        steps.push({
-          kind: 2,
-          src: sub(c.src),
-          srcOffset: c.srcOffset,
-          bytesPerRow: c.bytesPerRow,
-          dst: c.dst,
-          originY: c.originY,
-          texelsPerRow: c.texelsPerRow,
-          rows: c.rows,
-        });
+        steps.push({ ...c, src: sub(c.src) });
       } else {
         const bytes = align4(c.data.byteLength);
         const padded = new Uint8Array(bytes);
         padded.set(c.data);
         device.queue.writeBuffer(constants!, constantAt, padded);
-        steps.push({ kind: 1, src: constants!, srcOffset: constantAt, dst: sub(c.dst), dstOffset: 0, bytes });
+        steps.push({ kind: 'copy', src: constants!, srcOffset: constantAt, dst: sub(c.dst), dstOffset: 0, bytes });
         constantAt += bytes;
       }
     }
@@ -394,8 +378,8 @@ class Replay {
     }
     const offsets = this.offsets;
     for (const s of this.steps) {
-      if (s.kind === 0) e.dispatchPrepared(s.pipeline, s.group, offsets, s.slot, s.x, s.y, s.z);
-      else if (s.kind === 1) e.copy(s.src, s.srcOffset, s.dst, s.dstOffset, s.bytes);
+      if (s.kind === 'dispatch') e.dispatchPrepared(s.pipeline, s.group, offsets, s.slot, s.x, s.y, s.z);
+      else if (s.kind === 'copy') e.copy(s.src, s.srcOffset, s.dst, s.dstOffset, s.bytes);
       else e.copyToTexture(s.src, s.srcOffset, s.bytesPerRow, s.dst, s.originY, s.texelsPerRow, s.rows);
     }
     return this.outputs.map((o) => copyOut(e, o.buffer, o.bytes, o.shape, o.dtype));
@@ -438,9 +422,10 @@ class Replay {
   }
 }
 
+/** A replayed command: a dispatch with its prepared bind group and uniform slot, or a copy. */
 type ReplayStep =
   | {
-      kind: 0;
+      kind: 'dispatch';
       pipeline: GPUComputePipeline;
       group: GPUBindGroup;
       slot: number;
@@ -448,17 +433,8 @@ type ReplayStep =
       y: number;
       z: number;
     }
-  | { kind: 1; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number }
-  | {
-      kind: 2;
-      src: GPUBuffer;
-      srcOffset: number;
-      bytesPerRow: number;
-      dst: GPUTexture;
-      originY: number;
-      texelsPerRow: number;
-      rows: number;
-    };
+  | LoggedCopy
+  | LoggedTextureCopy;
 
 function bindGroup(
   device: GPUDevice,

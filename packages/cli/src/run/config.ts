@@ -11,9 +11,9 @@ import {
   PAPER_SEQCNN,
   quickTrainingSettings,
   type SequentialCnnConfig,
+  type TrainingSettings,
   type DenseNetArch,
   type DenseNetModelConfig,
-  type ModelConfig,
 } from '@spine/models/run';
 import { SAMPLE } from '@spine/test-data/sample-spec';
 import { quickStartDataDir, syntheticSetDir } from './synthetic-sets.js';
@@ -27,30 +27,14 @@ export const PRESETS = [
 ] as const;
 export type PresetName = (typeof PRESETS)[number];
 
-export interface SchedulerConfig {
-  /** MultiStepLR: the lr is multiplied by gamma at each milestone epoch. */
-  type: 'multistep';
-  milestones: number[];
-  gamma: number;
-}
-
-/** Everything that defines a run; config.json holds it (plus provenance). */
-export interface RunConfig {
+/**
+ * Everything that defines a run; config.json holds it (plus provenance): how the network is
+ * trained (@spine/models' TrainingSettings, what the quick preset and the web page share), the
+ * preset it came from and the data.
+ */
+export interface RunConfig extends TrainingSettings {
   preset: PresetName;
-  seed: number;
   data: { root: string; labels: string | null };
-  /** Fractions used when the split is made here (no --split given). */
-  splitFractions: [number, number, number];
-  model: ModelConfig;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  /** The classifier (FC) group's lr is lr x this. */
-  classifierLrFactor: number;
-  momentum: number;
-  weightDecay: number;
-  scheduler: SchedulerConfig;
-  augment: boolean;
   /**
    * 'mixed': trained under autocast with dynamic loss scaling (@spine/models' precision option).
    * Absent for f32, so that f32 runs keep the config hash they had before the option existed.

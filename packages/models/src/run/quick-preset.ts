@@ -10,6 +10,7 @@ import type { ModelConfig } from './spec.js';
 /** The fields of spine-cli's run config that say how a network is trained (all but preset and data). */
 export interface TrainingSettings {
   seed: number;
+  /** Fractions of the films for training, validation and test, when the split is made. */
   splitFractions: [number, number, number];
   model: ModelConfig;
   epochs: number;
@@ -19,6 +20,7 @@ export interface TrainingSettings {
   classifierLrFactor: number;
   momentum: number;
   weightDecay: number;
+  /** MultiStepLR: the lr is multiplied by gamma at each milestone epoch. */
   scheduler: { type: 'multistep'; milestones: number[]; gamma: number };
   augment: boolean;
 }
