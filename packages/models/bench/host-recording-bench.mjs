@@ -55,9 +55,11 @@ function threadCpuMs() {
 /**
  * Median recording ms (the synchronous call alone, started on an idle device), median wall ms
  * (recording plus waiting for the device) and dispatches of `run`, after `warm` warm-up calls
- * (a replayed step needs three: the optimizer's first step and two captures).
+ * (a replayed step needs three: the optimizer's first step and two captures). With `inner`, each
+ * measurement records that many calls back to back and reports one call's share: the thread's
+ * CPU clock in schedstat advances at scheduler ticks, too coarse for a call of a millisecond.
  */
-async function recordAndRun(run, warm = 1) {
+async function recordAndRun(run, warm = 1, inner = 1) {
   for (let i = 0; i < warm; i++) run();
   await T.sync();
   const rec = [];
@@ -68,12 +70,12 @@ async function recordAndRun(run, warm = 1) {
     const d0 = engine.counters.dispatches;
     const c0 = threadCpuMs();
     const t0 = performance.now();
-    run();
-    rec.push(performance.now() - t0);
-    if (c0 !== null) cpu.push(threadCpuMs() - c0);
+    for (let j = 0; j < inner; j++) run();
+    rec.push((performance.now() - t0) / inner);
+    if (c0 !== null) cpu.push((threadCpuMs() - c0) / inner);
     await T.sync();
-    wall.push(performance.now() - t0);
-    dispatches = engine.counters.dispatches - d0;
+    wall.push((performance.now() - t0) / inner);
+    dispatches = (engine.counters.dispatches - d0) / inner;
   }
   return { recordMs: median(rec), cpuMs: cpu.length ? median(cpu) : null, wallMs: median(wall), dispatches };
 }
@@ -262,11 +264,11 @@ function quickNet() {
   const q = quickNet();
   addRows(
     `quick-start SequentialCNN train step 64 px batch ${QUICK_BATCH}`,
-    await recordAndRun(() => q.step().dispose()),
+    await recordAndRun(() => q.step().dispose(), 1, 10),
   );
   addRows(
     `quick-start SequentialCNN train step 64 px batch ${QUICK_BATCH}, replayed`,
-    await recordAndRun(() => q.replayStep().dispose(), 3),
+    await recordAndRun(() => q.replayStep().dispose(), 3, 10),
   );
   const epochs = [];
   for (let e = 0; e < (quick ? 1 : 3); e++) {

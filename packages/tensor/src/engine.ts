@@ -61,10 +61,8 @@ export class Engine {
   private compileChecks: Promise<WgslCompileError | null>[] = [];
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
-  /** Dispatches in the open encoder that use a uniform ring slot. */
+  /** Dispatches in the open encoder that use a uniform ring slot (replayed ones use none). */
   private dispatches = 0;
-  /** Dispatches in the open encoder replayed with their own bind groups (no ring slot). */
-  private prepared = 0;
   private readonly maxDispatches: number;
   /** The step capture in progress (replay.ts): told every command and buffer of the step. */
   capture: CaptureLog | null = null;
@@ -404,7 +402,7 @@ export class Engine {
     pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
     this.dispatches++;
     this.counters.dispatches++;
-    if (this.dispatches + this.prepared >= this.maxDispatches) this.flush();
+    if (this.dispatches >= this.maxDispatches) this.flush();
   }
 
   /**
@@ -427,9 +425,8 @@ export class Engine {
     }
     pass.setBindGroup(0, group, offsets, index, 1);
     pass.dispatchWorkgroups(x, y, z);
-    this.prepared++;
     this.counters.dispatches++;
-    if (this.dispatches + this.prepared >= this.maxDispatches) this.flush();
+    // No submit in the middle: a replay submits its step once, at its end (replay.ts).
   }
 
   /** Whether a kernel profile is running (a step replay then records the step as usual). */
@@ -496,7 +493,6 @@ export class Engine {
     this.profiler?.afterSubmit();
     this.encoder = null;
     this.dispatches = 0;
-    this.prepared = 0;
     this.counters.submits++;
     this.storagePool.commit();
     this.scratch.afterSubmit();

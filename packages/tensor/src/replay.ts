@@ -382,7 +382,11 @@ class Replay {
       else if (s.kind === 'copy') e.copy(s.src, s.srcOffset, s.dst, s.dstOffset, s.bytes);
       else e.copyToTexture(s.src, s.srcOffset, s.bytesPerRow, s.dst, s.originY, s.texelsPerRow, s.rows);
     }
-    return this.outputs.map((o) => copyOut(e, o.buffer, o.bytes, o.shape, o.dtype));
+    const outputs = this.outputs.map((o) => copyOut(e, o.buffer, o.bytes, o.shape, o.dtype));
+    // One submit for the step: the device starts now, and the recording was too short for
+    // submits in the middle to let it start much earlier (each costs host time on the way).
+    e.flush();
+    return outputs;
   }
 
   /**
