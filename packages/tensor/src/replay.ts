@@ -368,12 +368,13 @@ class Replay {
 
   run(inputs: Tensor[]): Tensor[] {
     const e = this.engine;
+    if (inputs.length !== this.inputs.length) throw new TensorError('step replay: the number of inputs changed');
+    if (inputs.some((t, i) => t.storage.byteLength !== this.inputs[i]!.bytes))
+      throw new TensorError('step replay: an input changed size');
     for (const fx of this.effects) fx(); // first: live words read the host state they update
     this.updateUniforms();
-    if (inputs.length !== this.inputs.length) throw new TensorError('step replay: the number of inputs changed');
     for (let i = 0; i < inputs.length; i++) {
       const slot = this.inputs[i]!;
-      if (inputs[i]!.storage.byteLength !== slot.bytes) throw new TensorError('step replay: an input changed size');
       if (slot.bytes > 0) e.copy(inputs[i]!.buffer, 0, slot.buffer, 0, align4(slot.bytes));
     }
     const offsets = this.offsets;
