@@ -73,6 +73,26 @@ function step(net: Sequential, opt: Optimizer<{ lr: number }>, x: T.Tensor, y: T
 
 const inputs = () => ({ x: toTensor(golden.x as GoldenArray), y: T.tensor(Int32Array.from(golden.y as number[])) });
 
+/** `net` and `opt` hold bit for bit the weights and optimizer state of `want` and `wantOpt`. */
+async function expectSameRun(
+  net: Sequential,
+  opt: Optimizer<{ lr: number }>,
+  want: Sequential,
+  wantOpt: Optimizer<{ lr: number }>,
+): Promise<void> {
+  const weights = want.stateDict();
+  for (const [k, t] of net.stateDict())
+    expect(Array.from(await t.data()), k).toEqual(Array.from(await weights.get(k)!.data()));
+  const [sa, sb] = [wantOpt.stateDict(), opt.stateDict()];
+  for (const [i, s] of sa.state) {
+    for (const [k, v] of Object.entries(s)) {
+      const r = sb.state.get(i)![k]!;
+      if (typeof v === 'number') expect(r, `${i}.${k}`).toBe(v);
+      else expect(Array.from(await (r as T.Tensor).data()), `${i}.${k}`).toEqual(Array.from(await v.data()));
+    }
+  }
+}
+
 describe('adaptive optimizers against torch.optim (20 steps of a conv net)', () => {
   for (const c of cases) {
     it(`${c.name as string}: losses and final weights within 1e-5`, async () => {
@@ -119,17 +139,7 @@ describe('resuming from a state dict', () => {
       // The loaded state is a copy: stepping the original further must not move the resumed run.
       step(b, ob, x, y).dispose();
       for (let i = 0; i < 12; i++) step(resumed, or, x, y).dispose();
-      const want = a.stateDict();
-      for (const [k, t] of resumed.stateDict())
-        expect(Array.from(await t.data()), k).toEqual(Array.from(await want.get(k)!.data()));
-      const [sa, sr] = [oa.stateDict(), or.stateDict()];
-      for (const [i, s] of sa.state) {
-        for (const [k, v] of Object.entries(s)) {
-          const r = sr.state.get(i)![k]!;
-          if (typeof v === 'number') expect(r, `${i}.${k}`).toBe(v);
-          else expect(Array.from(await (r as T.Tensor).data()), `${i}.${k}`).toEqual(Array.from(await v.data()));
-        }
-      }
+      await expectSameRun(resumed, or, a, oa);
     });
   }
 });
@@ -152,17 +162,7 @@ describe('replayed steps (T.replayable)', () => {
       });
       for (let i = 0; i < 20; i++) replayed.run([x, y])[0]!.dispose();
       expect(replayed.status).toMatchObject({ state: 'replaying', replays: 17 });
-      const want = a.stateDict();
-      for (const [k, t] of b.stateDict())
-        expect(Array.from(await t.data()), k).toEqual(Array.from(await want.get(k)!.data()));
-      const [sa, sb] = [oa.stateDict(), ob.stateDict()];
-      for (const [i, s] of sa.state) {
-        for (const [k, v] of Object.entries(s)) {
-          const r = sb.state.get(i)![k]!;
-          if (typeof v === 'number') expect(r, `${i}.${k}`).toBe(v);
-          else expect(Array.from(await (r as T.Tensor).data()), `${i}.${k}`).toEqual(Array.from(await v.data()));
-        }
-      }
+      await expectSameRun(b, ob, a, oa);
       replayed.dispose();
     });
   }
