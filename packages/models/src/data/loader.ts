@@ -4,6 +4,7 @@ import { PreprocessCache, type CacheStats } from './cache.js';
 import { sortRecords, type DatasetRecord } from './dataset.js';
 import { DatasetError } from './errors.js';
 import { fileErrorReason } from './file-error.js';
+import { batchesPerEpoch, checkedLoaderState } from './loader-position.js';
 import { loadNetworkInput } from './pipeline.js';
 import { deriveSeed, permutation } from './random.js';
 import { resolveTransform, type ResolvedTransform, type TransformConfig } from './transform.js';
@@ -95,8 +96,7 @@ export class DataLoader {
 
   /** Batches in one epoch. */
   get batchesPerEpoch(): number {
-    const n = this.records.length / this.opts.batchSize;
-    return this.opts.dropLast ? Math.floor(n) : Math.ceil(n);
+    return batchesPerEpoch(this.records.length, this.opts.batchSize, this.opts.dropLast);
   }
 
   state(): LoaderState {
@@ -105,10 +105,7 @@ export class DataLoader {
 
   /** Continue from a saved state: the next batch is batch `state.batch` of epoch `state.epoch`. */
   restore(state: LoaderState): void {
-    const ok = [state.seed, state.epoch, state.batch].every((v) => Number.isInteger(v) && v >= 0);
-    if (!ok || state.batch > this.batchesPerEpoch)
-      throw new RangeError(`invalid loader state ${JSON.stringify(state)}`);
-    this.position = { ...state };
+    this.position = checkedLoaderState(state, this.batchesPerEpoch);
   }
 
   /** Cache counters (decodes, hits, corrupt entries) over all workers so far. */

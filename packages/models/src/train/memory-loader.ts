@@ -8,6 +8,7 @@ import type { Image } from '@spine/imaging';
 import { augmentImage } from '../data/augment.js';
 import { sortRecords, type DatasetRecord } from '../data/dataset.js';
 import type { Batch, LoaderState } from '../data/loader.js';
+import { batchesPerEpoch, checkedLoaderState } from '../data/loader-position.js';
 import { deriveSeed, permutation } from '../data/random.js';
 import { resolveTransform, toNetworkInput, type ResolvedTransform, type TransformConfig } from '../data/transform.js';
 import type { BatchSource } from './trainer.js';
@@ -45,8 +46,7 @@ export class MemoryLoader implements BatchSource {
   }
 
   get batchesPerEpoch(): number {
-    const n = this.records.length / this.options.batchSize;
-    return this.options.dropLast ? Math.floor(n) : Math.ceil(n);
+    return batchesPerEpoch(this.records.length, this.options.batchSize, this.options.dropLast);
   }
 
   state(): LoaderState {
@@ -54,10 +54,7 @@ export class MemoryLoader implements BatchSource {
   }
 
   restore(state: LoaderState): void {
-    const ok = [state.seed, state.epoch, state.batch].every((v) => Number.isInteger(v) && v >= 0);
-    if (!ok || state.batch > this.batchesPerEpoch)
-      throw new RangeError(`invalid loader state ${JSON.stringify(state)}`);
-    this.position = { ...state };
+    this.position = checkedLoaderState(state, this.batchesPerEpoch);
   }
 
   async *epoch(): AsyncGenerator<Batch> {
