@@ -4,7 +4,7 @@ import { PreprocessCache, type CacheStats } from './cache.js';
 import { sortRecords, type DatasetRecord } from './dataset.js';
 import { DatasetError } from './errors.js';
 import { fileErrorReason } from './file-error.js';
-import { batchesPerEpoch, checkedLoaderState } from './loader-position.js';
+import { batchesPerEpoch, checkedLoaderState } from './epoch-position.js';
 import { loadNetworkInput } from './pipeline.js';
 import { deriveSeed, permutation } from './random.js';
 import { resolveTransform, type ResolvedTransform, type TransformConfig } from './transform.js';

@@ -8,7 +8,7 @@ import type { Image } from '@spine/imaging';
 import { augmentImage } from '../data/augment.js';
 import { sortRecords, type DatasetRecord } from '../data/dataset.js';
 import type { Batch, LoaderState } from '../data/loader.js';
-import { batchesPerEpoch, checkedLoaderState } from '../data/loader-position.js';
+import { batchesPerEpoch, checkedLoaderState } from '../data/epoch-position.js';
 import { deriveSeed, permutation } from '../data/random.js';
 import { resolveTransform, toNetworkInput, type ResolvedTransform, type TransformConfig } from '../data/transform.js';
 import type { BatchSource } from './trainer.js';
