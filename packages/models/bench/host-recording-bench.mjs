@@ -165,13 +165,19 @@ async function densenet(memoryEfficient) {
     [BATCH],
     'i32',
   ).keep();
-  const step = () =>
-    T.scope(() => {
+  // One training step; returns the (detached) loss, as the trainer's step does.
+  const trainStep = (xi, yi) => {
+    const loss = T.scope(() => {
       model.train();
-      softmaxCrossEntropy(model.forward(x), labels).backward();
-      opt.step();
-      model.zeroGrad();
+      const l = softmaxCrossEntropy(model.forward(xi), yi);
+      l.backward();
+      return T.detach(l);
     });
+    opt.step();
+    model.zeroGrad();
+    return loss;
+  };
+  const step = () => trainStep(x, labels).dispose();
   const infer = () =>
     T.scope(() => {
       model.eval();
@@ -181,17 +187,7 @@ async function densenet(memoryEfficient) {
   addRows(`densenet121 train step ${shape}${memoryEfficient ? ', memory-efficient' : ''}`, await recordAndRun(step));
   // The same step through T.replayable, as the trainer runs it: its dispatches are recorded
   // twice, then replayed without the step's JavaScript.
-  const replayed = T.replayable((xi, yi) => {
-    const loss = T.scope(() => {
-      model.train();
-      const l = softmaxCrossEntropy(model.forward(xi), yi);
-      l.backward();
-      return T.detach(l);
-    });
-    opt.step();
-    model.zeroGrad();
-    return [loss];
-  });
+  const replayed = T.replayable((xi, yi) => [trainStep(xi, yi)]);
   const replayStep = () => replayed.run([x, labels])[0].dispose();
   const replayRun = await recordAndRun(replayStep, 3);
   if (replayed.status.state !== 'replaying') throw new Error(`the step did not replay: ${replayed.status.reason}`);
