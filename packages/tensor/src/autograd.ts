@@ -41,7 +41,28 @@ export class OpContext {
   }
 }
 
-export type BackwardRule = (ctx: OpContext, grad: Tensor) => readonly (Tensor | null | undefined)[];
+/**
+ * Gradients already waiting for a node's inputs when its rule runs. A rule whose kernel can add
+ * a tensor as it stores an input's gradient takes the waiting one and returns the sum in that
+ * input's slot: the sum backward() would otherwise take a dispatch for (a DenseNet feature map's
+ * gradient from the next concat, folded into the bottleneck's BN backward).
+ */
+export interface PendingGradients {
+  /**
+   * The one gradient waiting for input k (the input's shape and dtype), now the rule's: it must
+   * return it added into its gradient for input k, and dispose it. null when none or several wait.
+   */
+  take(k: number): Tensor | null;
+}
+
+export type BackwardRule = (
+  ctx: OpContext,
+  grad: Tensor,
+  pending: PendingGradients,
+) => readonly (Tensor | null | undefined)[];
+
+/** For rules run outside backward(): nothing waits. */
+const NOTHING_PENDING: PendingGradients = { take: () => null };
 
 export class GraphNode {
   readonly id = nextNodeId++;
@@ -74,12 +95,12 @@ export class GraphNode {
   }
 
   /** Apply the backward rule once; saved tensors are released right after. */
-  run(grad: Tensor): readonly (Tensor | null | undefined)[] {
+  run(grad: Tensor, pending: PendingGradients = NOTHING_PENDING): readonly (Tensor | null | undefined)[] {
     if (this.ran)
       throw new TensorError(`backward through '${this.name}' a second time: its saved tensors were already released`);
     this.ran = true;
     try {
-      return noGrad(() => this.rule(this.ctx, grad));
+      return noGrad(() => this.rule(this.ctx, grad, pending));
     } finally {
       this.releaseSaved();
     }

@@ -88,7 +88,23 @@ export function backward(root: Tensor, grad?: Tensor): void {
       continue;
     }
     const g = sumPending(pending);
-    const raw = scope(() => node.run(g));
+    const taken = new Set<number>();
+    const offer = {
+      take: (k: number): Tensor | null => {
+        const target = node.inputs[k]?.node;
+        const waiting = target && grads.get(target);
+        if (!waiting || waiting.length !== 1) return null;
+        grads.delete(target);
+        taken.add(k);
+        return waiting[0]!;
+      },
+    };
+    const raw = scope(() => node.run(g, offer));
+    for (const k of taken)
+      if (!raw[k])
+        throw new TensorError(
+          `backward through '${node.name}': its rule took the gradient waiting for input ${k} and returned none (a bug in the rule)`,
+        );
     // A rule may hand back its incoming gradient, or one tensor for two inputs (add: [g, g]);
     // give each slot its own handle so disposing one never frees another.
     const inputGrads = raw.map((gi, k) => (gi && (gi === g || raw.indexOf(gi) < k) ? gi.view(gi.shape, false) : gi));

@@ -38,6 +38,7 @@ export {
   GraphNode,
   type OpSpec,
   type BackwardRule,
+  type PendingGradients,
 } from './autograd.js';
 export { backward } from './backward.js';
 export { replayable, hostEffect, ReplayableStep, type ReplayOptions, type ReplayStatus } from './replay.js';

@@ -1,5 +1,6 @@
-// Autograd behaviour: accumulation, shared and diamond-shaped graphs, noGrad/detach, the
-// errors backward() raises, and saved tensors released once their node has run.
+// Autograd behaviour: accumulation, shared and diamond-shaped graphs, gradients a rule folds in
+// (PendingGradients), noGrad/detach, the errors backward() raises, and saved tensors released
+// once their node has run.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as T from '../src/node.js';
 import { download, expectClose, upload } from './helpers/gpu.js';
@@ -132,6 +133,68 @@ describe('gradient flow', () => {
       {},
       'seeded',
     );
+  });
+});
+
+describe('pending gradients', () => {
+  // scale(x) = 2x, whose rule folds a gradient already waiting for x into its own (2g + waiting);
+  // `takes` records what each call of the rule was offered.
+  const takes: (number[] | null)[] = [];
+  const scale = T.defineOp({
+    name: 'scale2',
+    forward: (_ctx, t: T.Tensor) => T.mul(t, 2),
+    backward: (_ctx, g, pending) => {
+      const waiting = pending.take(0);
+      takes.push(waiting ? [...waiting.shape] : null);
+      if (!waiting) return [T.mul(g, 2)];
+      const sum = T.add(waiting, T.mul(g, 2));
+      waiting.dispose();
+      return [sum];
+    },
+  });
+
+  it("a rule folds the gradient waiting for its input into its own: x's second consumer's sum", async () => {
+    takes.length = 0;
+    const { a, x } = leaf('pending');
+    const h = T.exp(x);
+    // concat's rule runs first (it consumes scale's output) and leaves a gradient waiting for h.
+    T.sum(T.mul(T.concat([h, scale(h)], 1), 3)).backward();
+    expect(takes).toEqual([[3, 5]]);
+    // d/dx of 3·exp(x) + 6·exp(x)
+    expectClose(
+      await download(x.grad!),
+      mapArr(a, (v) => 9 * Math.exp(v)),
+      {},
+      'folded',
+    );
+  });
+
+  it('nothing is offered where no gradient waits yet (the other consumer runs later)', async () => {
+    takes.length = 0;
+    const { a, x } = leaf('nothing-pending');
+    T.sum(scale(x)).backward();
+    expect(takes).toEqual([null]);
+    expectClose(
+      await download(x.grad!),
+      mapArr(a, () => 2),
+      {},
+      'unfolded',
+    );
+  });
+
+  it('a rule that takes the waiting gradient and returns none is a bug backward() names', () => {
+    const lossy = T.defineOp({
+      name: 'lossy',
+      forward: (_ctx, t: T.Tensor) => T.mul(t, 2),
+      backward: (_ctx, _g, pending) => {
+        pending.take(0)?.dispose();
+        return [null];
+      },
+    });
+    const { x } = leaf('lossy');
+    const h = T.exp(x);
+    const loss = T.sum(T.concat([h, lossy(h)], 1));
+    expect(() => loss.backward()).toThrow(/'lossy': its rule took the gradient waiting for input 0 and returned none/);
   });
 });
 

@@ -243,22 +243,27 @@ ${planeMain(`  let st = stats[c];
   y[i] = ${relu ? 'max(v, V(0.0))' : 'v'};`)}`,
 });
 
-export const applyBackwardKernel = defineKernel<ApplyOptions>({
+export interface DxOptions extends ApplyOptions {
+  /** dx is stored plus a gradient already waiting for x (autograd's PendingGradients). */
+  addend: boolean;
+}
+
+export const applyBackwardKernel = defineKernel<DxOptions>({
   name: 'bn_apply_backward',
-  inputs: 4,
+  inputs: (o) => (o.addend ? 5 : 4),
   outputs: 1,
-  source: ({ vec, relu }) => `${uniformPreamble()}
+  source: ({ vec, relu, addend }) => `${uniformPreamble()}
 alias V = ${vtype(vec)};
 @group(0) @binding(1) var<storage, read> x: array<V>;
 @group(0) @binding(2) var<storage, read> g: array<V>;
 @group(0) @binding(3) var<storage, read> stats: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> coef: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> dx: array<V>;
+${addend ? '@group(0) @binding(5) var<storage, read> waiting: array<V>;\n' : ''}@group(0) @binding(${addend ? 6 : 5}) var<storage, read_write> dx: array<V>;
 ${PRE}
 ${planeMain(`  let k = coef[c];
   let v = x[i];
   let dy = ${relu ? 'select(V(0.0), g[i], pre(v, stats[c]) > V(0.0))' : 'g[i]'};
-  dx[i] = V(k.x) * dy + V(k.y) * (v - V(k.w)) + V(k.z);`)}`,
+  dx[i] = ${addend ? 'waiting[i] + ' : ''}(V(k.x) * dy + V(k.y) * (v - V(k.w)) + V(k.z));`)}`,
 });
 
 // ---- Single-pass variants: one workgroup per channel --------------------------------------

@@ -9,7 +9,7 @@
 // family's) 1.3-2.5x slower than the pairs there. The workgroup is one llvmpipe SIMD row, so
 // even 64 channels give every core workgroups to run.
 import { defineKernel, linearIndex, uniformPreamble } from '@spine/tensor';
-import { CHUNK, hsum, PRE, vtype, type ApplyOptions, type SinglePassForwardOptions } from './batchnorm-kernels.js';
+import { CHUNK, hsum, PRE, vtype, type DxOptions, type SinglePassForwardOptions } from './batchnorm-kernels.js';
 
 /** Invocations per workgroup of the lane-per-channel kernels. */
 export const LANE_WG = 8;
@@ -94,11 +94,12 @@ ${
   stats[c] = vec4<f32>(mean, invstd, scale, bias[c] - mean * scale);`)}`,
 });
 
-export interface LaneBackwardOptions extends ApplyOptions {
+export interface LaneBackwardOptions extends DxOptions {
   training: boolean;
   /**
    * Write dx too, in a second walk over the channel, instead of the coefficients for
-   * applyBackwardKernel: the whole backward in one dispatch.
+   * applyBackwardKernel: the whole backward in one dispatch (with addend, dx plus the gradient
+   * waiting for x).
    */
   dx: boolean;
   /**
@@ -111,19 +112,20 @@ export interface LaneBackwardOptions extends ApplyOptions {
 
 /**
  * Words: C, S (vectors per plane), N, M (f32), as singlePassBackwardKernel, then with batchSum
- * L, B. x, g, stats[, perImage] -> dweight, dbias, then coef (applyBackwardKernel writes dx
- * from it) or dx itself[, summed].
+ * L, B. x, g, stats[, perImage][, waiting] -> dweight, dbias, then coef (applyBackwardKernel
+ * writes dx from it) or dx itself[, summed].
  */
 export const laneBackwardKernel = defineKernel<LaneBackwardOptions>({
   name: 'bn_lane_backward',
-  inputs: (o) => (o.batchSum ? 4 : 3),
+  inputs: (o) => 3 + (o.batchSum ? 1 : 0) + (o.addend ? 1 : 0),
   outputs: (o) => (o.batchSum ? 4 : 3),
-  source: ({ vec, relu, training, dx, batchSum }) => {
+  source: ({ vec, relu, training, dx, batchSum, addend }) => {
     const bindings = [
       'read> x: array<V>',
       'read> g: array<V>',
       'read> stats: array<vec4<f32>>',
       ...(batchSum ? ['read> perImage: array<f32>'] : []),
+      ...(addend ? ['read> waiting: array<V>'] : []),
       'read_write> dweight: array<f32>',
       'read_write> dbias: array<f32>',
       dx ? 'read_write> dx: array<V>' : 'read_write> coef: array<vec4<f32>>',
@@ -168,7 +170,7 @@ ${
     let base = (n * C + c) * Sv;
     for (var i = base; i < base + Sv; i++) {
       let v = x[i];
-      dx[i] = V(k.x) * masked(v, i, st) + V(k.y) * (v - V(k.w)) + V(k.z);
+      dx[i] = ${addend ? 'waiting[i] + ' : ''}(V(k.x) * masked(v, i, st) + V(k.y) * (v - V(k.w)) + V(k.z));
     }
   }`
     : '  coef[c] = k;'

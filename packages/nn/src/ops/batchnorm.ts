@@ -14,6 +14,7 @@ import {
   Uniforms,
   grid1d,
   type OpContext,
+  type PendingGradients,
   type Tensor,
 } from '@spine/tensor';
 import {
@@ -206,7 +207,8 @@ function sumsUniforms(l: Layout): Uniforms {
 
 /** The op's backward rule; `ctx` must come from batchNormForward of the same variant. */
 export function batchNormBackward(relu: boolean) {
-  return (ctx: OpContext, g: Tensor): (Tensor | null)[] => backward(relu, ctx, g, null).grads;
+  return (ctx: OpContext, g: Tensor, pending?: PendingGradients): (Tensor | null)[] =>
+    backward(relu, ctx, g, null, pending).grads;
 }
 
 /**
@@ -221,8 +223,9 @@ export function batchNormBackwardWithBatchSum(
   ctx: OpContext,
   g: Tensor,
   perImage: Tensor,
+  pending?: PendingGradients,
 ): { grads: (Tensor | null)[]; summed: Tensor } {
-  const { grads, summed } = backward(relu, ctx, g, perImage);
+  const { grads, summed } = backward(relu, ctx, g, perImage, pending);
   return { grads, summed: summed ?? sum(perImage, 0) };
 }
 
@@ -231,6 +234,7 @@ function backward(
   ctx: OpContext,
   g: Tensor,
   perImage: Tensor | null,
+  pending?: PendingGradients,
 ): { grads: (Tensor | null)[]; summed: Tensor | null } {
   const [x, stats] = ctx.saved as [Tensor, Tensor];
   const l = ctx.layout as Layout;
@@ -238,6 +242,12 @@ function backward(
   const dbias = empty([l.C]);
   const training = ctx.useBatch as boolean;
   const lanes = singlePass(l) && getEngine().info.kernels !== 'gpu';
+  // A gradient already waiting for x (autograd's PendingGradients) is added as dx is stored,
+  // where the kernel's storage bindings allow one more.
+  const storage = lanes ? 6 + (perImage ? 2 : 0) : 5;
+  const waiting =
+    ctx.needDx && pending && storage < getEngine().info.limits.maxStorageBuffersPerShaderStage ? pending.take(0) : null;
+  const addend = waiting !== null;
   if (lanes) {
     // One walk over the channel for the sums, a second for dx: the whole backward in one
     // dispatch (the coefficients go to a scratch tensor when x needs no gradient).
@@ -249,15 +259,16 @@ function backward(
     if (perImage) u.u32(sumLength, perImage.shape[0]!);
     runKernel(
       laneBackwardKernel,
-      { vec: l.vec, relu, training, dx: dx !== null, batchSum: perImage !== null },
+      { vec: l.vec, relu, training, dx: dx !== null, batchSum: perImage !== null, addend },
       {
-        inputs: perImage ? [x, g, stats, perImage] : [x, g, stats],
+        inputs: [x, g, stats, ...(perImage ? [perImage] : []), ...(waiting ? [waiting] : [])],
         outputs: [dweight, dbias, dx ?? coef!, ...(summed ? [summed] : [])],
         uniforms: u,
         workgroups: grid1d(l.C + sumLength, LANE_WG),
       },
     );
     coef?.dispose();
+    waiting?.dispose();
     return { grads: [dx, dweight, dbias, null, null], summed };
   }
   const coef = empty([l.C, 4]);
@@ -296,11 +307,17 @@ function backward(
     const au = new Uniforms().u32(l.C, l.S / l.vec, planes);
     runKernel(
       applyBackwardKernel,
-      { vec: l.vec, relu },
-      { inputs: [x, g, stats, coef], outputs: [dx], uniforms: au, workgroups: planeGrid(planes, l.S / l.vec) },
+      { vec: l.vec, relu, addend },
+      {
+        inputs: [x, g, stats, coef, ...(waiting ? [waiting] : [])],
+        outputs: [dx],
+        uniforms: au,
+        workgroups: planeGrid(planes, l.S / l.vec),
+      },
     );
   }
   coef.dispose();
+  waiting?.dispose();
   return { grads: [dx, dweight, dbias, null, null], summed: null };
 }
 

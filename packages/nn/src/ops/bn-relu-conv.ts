@@ -19,6 +19,7 @@ import {
   ShapeError,
   stagesBAffine,
   sum,
+  type PendingGradients,
   type Tensor,
 } from '@spine/tensor';
 import {
@@ -78,7 +79,7 @@ const fusedOp = defineOp({
     Object.assign(ctx, { geometry: g, hasRunning: rm !== null, needW: w.requiresGrad, keptV: v !== null });
     return y;
   },
-  backward: (ctx, gy) => {
+  backward: (ctx, gy, pending) => {
     const [x, stats, w, v] = ctx.saved as [Tensor, Tensor, Tensor, Tensor | undefined];
     const g = ctx.geometry as ConvGeometry;
     return scope(() => {
@@ -86,11 +87,11 @@ const fusedOp = defineOp({
       const keptV = ctx.keptV ? v! : null;
       if (ctx.needW && g.ph === 1 && g.pw === 1) {
         const { da, dw } = winogradGrads(x, gy, w, shapeOf(g), stats, keptV);
-        return bnReluGrads(ctx, x, stats, da, dw);
+        return bnReluGrads(ctx, x, stats, da, dw, pending);
       }
       const da = convDgrad(gy, w, g);
       const dw = ctx.needW ? winogradWgrad(x, gy, shapeOf(g), winogradTile(g.oh, g.ow), stats, keptV) : null;
-      return bnReluGrads(ctx, x, stats, da, dw);
+      return bnReluGrads(ctx, x, stats, da, dw, pending);
     });
   },
 });
@@ -110,9 +111,19 @@ function slots(ctx: OpContext, bnGrads: (Tensor | null)[], dw: Tensor | null): (
   return [dx, dWeight, dBias, ...(ctx.hasRunning ? [null, null] : []), dw];
 }
 
-/** The BN-ReLU backward from the forward's statistics, then the op's gradient slots. */
-function bnReluGrads(ctx: OpContext, x: Tensor, stats: Tensor, da: Tensor, dw: Tensor | null): (Tensor | null)[] {
-  return slots(ctx, bnReluBackward(bnContext(ctx, x, stats), da), dw);
+/**
+ * The BN-ReLU backward from the forward's statistics, then the op's gradient slots. A gradient
+ * waiting for x (a DenseNet feature map's, from the next concat) is added as dx is stored.
+ */
+function bnReluGrads(
+  ctx: OpContext,
+  x: Tensor,
+  stats: Tensor,
+  da: Tensor,
+  dw: Tensor | null,
+  pending: PendingGradients,
+): (Tensor | null)[] {
+  return slots(ctx, bnReluBackward(bnContext(ctx, x, stats), da, pending), dw);
 }
 
 const fused1x1Op = defineOp({
@@ -143,7 +154,7 @@ const fused1x1Op = defineOp({
     Object.assign(ctx, { geometry: g, hasRunning: rm !== null, needW: w.requiresGrad });
     return y;
   },
-  backward: (ctx, gy) => {
+  backward: (ctx, gy, pending) => {
     const [x, stats, w] = ctx.saved as [Tensor, Tensor, Tensor];
     const g = ctx.geometry as ConvGeometry;
     return scope(() => {
@@ -154,11 +165,11 @@ const fused1x1Op = defineOp({
         // They then live while it runs: only where they are no larger than x ([N, OC, C]
         // against [N, C, H, W]), which keeps a DenseNet step's peak memory where it was.
         const perImage = bnReluConv1x1PerImage(gy, x, stats, g);
-        const { grads, summed } = batchNormBackwardWithBatchSum(true, bnContext(ctx, x, stats), da, perImage);
+        const { grads, summed } = batchNormBackwardWithBatchSum(true, bnContext(ctx, x, stats), da, perImage, pending);
         return slots(ctx, grads, reshape(summed, [g.oc, g.c, 1, 1]));
       }
       const dw = ctx.needW ? bnReluConv1x1Wgrad(gy, x, stats, g) : null;
-      return bnReluGrads(ctx, x, stats, da, dw);
+      return bnReluGrads(ctx, x, stats, da, dw, pending);
     });
   },
 });

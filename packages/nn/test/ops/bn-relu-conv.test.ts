@@ -3,8 +3,8 @@
 // composition conv2d(batchNormRelu(x)) on fresh random inputs at sizes that divide no tile: the
 // output, the gradients of x, the BN weight and bias and the conv weight, and the running
 // statistics, in training and eval, with both Winograd tiles, with textures forced or automatic,
-// on both kernel families and without running statistics; and the fused forwards write no BN
-// output.
+// on both kernel families and without running statistics; the fused forwards write no BN
+// output; and a gradient already waiting for x (a concat's) is added as dx is stored.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import * as tuning from '@spine/tensor/tuning';
@@ -241,6 +241,56 @@ describe('batchNormReluConv1x1', () => {
     expect(await kernels('gpu')).toContain('reduce');
     // 128 output channels > 10x10 values per plane: the per-image gradients outsize x.
     expect(await kernels('cpu', 10, 10, 128)).toContain('reduce');
+  });
+
+  it("adds the gradient waiting for x (DenseNet's concat) as dx is stored, on both kernel families, with and without the batch sum", async () => {
+    const cases = [
+      { family: 'cpu', h: 12, wd: 11, oc: 72 }, // the lane kernel, per-image gradients summed in it
+      { family: 'cpu', h: 5, wd: 5, oc: 40 }, // the lane kernel, the batch sum its own reduce
+      { family: 'gpu', h: 12, wd: 11, oc: 72 }, // the apply kernel
+    ] as const;
+    for (const [i, { family, h, wd, oc }] of cases.entries()) {
+      T.setKernelFamily(family);
+      try {
+        const seed = 700 + 10 * i;
+        const x0 = T.randn([2 * 40 * h * wd], { seed });
+        const w = T.mul(T.randn([oc, 40, 1, 1], { seed: seed + 1 }), 0.2);
+        const gamma = T.add(T.rand([40], { seed: seed + 2 }), 0.5);
+        const beta = T.randn([40], { seed: seed + 3 });
+        for (const t of [x0, w, gamma, beta]) t.requiresGrad = true;
+        const r = T.randn([2, 40 + oc, h, wd], { seed: seed + 4 });
+        const bn = { training: true };
+        const dx = async (concat: boolean) => {
+          // x comes from a node, as a feature map does (a leaf's gradients are summed into .grad).
+          const x = T.reshape(x0, [2, 40, h, wd]);
+          const y = batchNormReluConv1x1(x, gamma, beta, null, null, bn, w);
+          let last = '';
+          if (concat) {
+            // x feeds the op and the concat; the concat's gradient for x waits when the op's rule runs.
+            const z = T.concat([x, y], 1);
+            const p = await T.profileKernels(
+              async () => {
+                z.backward(r);
+                await x0.grad!.data();
+              },
+              { perDispatch: true },
+            );
+            last = p.dispatches!.at(-1)!.name;
+          } else y.backward(T.narrow(r, 1, 40, oc));
+          const g = x0.grad!;
+          for (const t of [x0, w, gamma, beta]) t.grad = null;
+          return { g, last };
+        };
+        const alone = await dx(false);
+        const expected = T.add(alone.g, T.flatten(T.narrow(r, 1, 0, 40)));
+        const folded = await dx(true);
+        expect(await rel(folded.g, expected), `${family} ${h}x${wd} -> ${oc}: dx`).toBeLessThan(1e-6);
+        // x's gradient is complete when the BN backward has written it: no dispatch sums after it.
+        expect(folded.last, `${family}: the backward's last dispatch`).toMatch(/^bn_(lane|apply)_backward$/);
+      } finally {
+        T.setKernelFamily(null);
+      }
+    }
   });
 
   it('refuses a convolution that is not 1x1', () => {
