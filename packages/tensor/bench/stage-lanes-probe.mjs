@@ -4,7 +4,7 @@
 // three products. A tuning aid, not part of `npm run bench`. Build first:
 //   node bench/stage-lanes-probe.mjs
 import * as T from '../dist/node.js';
-import { setStageLanes } from '../dist/ops/matmul/matmul-texture.js';
+import { setStageLanes } from '../dist/ops/matmul/matmul-stage.js';
 
 await T.ready();
 // [label, A shape, B shape, transA, transB]

@@ -4,7 +4,7 @@
 // A tuning aid, not part of `npm run bench`. Build first.
 // Usage: node bench/texture-staging-probe.mjs [BxMxKxN ...] (default: 1024³ and two 1x1-conv shapes)
 import * as T from '../dist/node.js';
-import { setTextureCopies } from '../dist/ops/matmul/matmul-texture.js';
+import { setTextureCopies } from '../dist/ops/matmul/matmul-stage.js';
 
 await T.ready();
 const shapes =

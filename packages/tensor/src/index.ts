@@ -146,10 +146,10 @@ export {
   clone,
   type SliceRange,
 } from './ops/shape-ops.js';
-export { matmul, matmulRaw, stagesBAffine, type MatmulFlags } from './ops/matmul/matmul.js';
+export { matmul, matmulRaw, matmulSumBatch, stagesBAffine, type MatmulFlags } from './ops/matmul/matmul.js';
 export { matmulAutocast } from './ops/matmul/matmul-autocast.js';
 export { roundToF16 } from './half.js';
 export { roundToHalfValues } from './ops/half-cast.js';
-export type { BAffine } from './ops/matmul/matmul-texture.js';
+export type { BAffine } from './ops/matmul/matmul-stage.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { assign, writeData } from './ops/assign.js';

@@ -8,6 +8,7 @@ import * as T from '../src/node.js';
 import * as tuning from '../src/tuning.js';
 import { canVec4 } from '../src/ops/matmul/matmul-kernel.js';
 import { canPackB } from '../src/ops/matmul/matmul-pack.js';
+import { setStageLanes } from '../src/ops/matmul/matmul-stage.js';
 import { textureTiles } from '../src/ops/matmul/matmul-texture.js';
 import { refMatmul, refMatmulAbs } from './reference/matmul.js';
 import { mapArr, type Arr } from './reference/ndarray.js';
@@ -202,6 +203,106 @@ describe('matmul against the reference', () => {
     tuning.setTextureSubgroups(false);
     expect(tiles(1024)).toMatchObject({ tm: 16, tn: 16 });
     expect(tiles(1024).subgroupA).toBeUndefined();
+  });
+
+  it('a product whose operands both take the stage kernel stages them in one dispatch, bit for bit as each alone: transposes, batches, a shared A, an affine B, a grid past 65,535 workgroups', async () => {
+    T.setKernelFamily('cpu');
+    tuning.setMatmulTextures(true);
+    // M >= 128 or K % 4 != 0 (B staged, not read in place), neither K nor N a multiple of 64 (no copies).
+    const shapes: [number[], number[], boolean, boolean, boolean][] = [
+      [[130, 37], [37, 150], false, false, false],
+      [[37, 130], [150, 37], true, true, false],
+      [[3, 68, 21], [3, 21, 132], false, false, false],
+      [[68, 21], [3, 132, 21], false, true, false],
+      [[130, 36], [36, 150], false, false, true],
+      // In workgroups of 8 lanes A's stage alone takes 33 x 2,048: the pair's range folds into 2-D.
+      [[2048, 1025], [1025, 20], false, false, false],
+    ];
+    try {
+      for (const [sa, sb, ta, tb, affine] of shapes) {
+        setStageLanes(sa[0] === 2048 ? 8 : 64);
+        const a = upload(randomArr(sa, seedFor('pair-a', sa, sb)));
+        const b = upload(randomArr(sb, seedFor('pair-b', sa, sb)));
+        const coef = upload(randomArr([sb.at(-2)!, 4], seedFor('pair-c', sa, sb)));
+        const product = () => T.matmulRaw(a, b, ta, tb, affine ? { coef, relu: true } : undefined);
+        const label = `[${sa}]${ta ? 'ᵀ' : ''} · [${sb}]${tb ? 'ᵀ' : ''}${affine ? ', affine B' : ''}`;
+        tuning.setStagePairs(true);
+        const paired = await T.profileKernels(() => product().data());
+        const names = paired.kernels.map((k) => k.name);
+        expect(names, label).toContain('matmul-stage-pair');
+        expect(names, label).not.toContain('matmul-stage');
+        tuning.setStagePairs(false);
+        const alone = await T.profileKernels(() => product().data());
+        expect(alone.kernels.find((k) => k.name === 'matmul-stage')?.dispatches, label).toBe(2);
+        expect(paired.result, label).toEqual(alone.result);
+      }
+    } finally {
+      tuning.setStagePairs(true);
+      setStageLanes(64);
+    }
+  });
+
+  it('matmulSumBatch: Σ over the batch of the products, on the texture route as one product along K (no reduce, no per-entry results), elsewhere summed; transposes, awkward and vec4 sizes, an affine B', async () => {
+    // [nb, M, N, K, transA, transB, affine]: K % 4 == 0 stages vec4s without straddling two entries.
+    const shapes: [number, number, number, number, boolean, boolean, boolean][] = [
+      [4, 130, 37, 49, false, true, true], // DenseNet block 4's 1x1 weight gradient, BN-ReLU in B
+      [3, 33, 70, 196, false, true, false],
+      [2, 20, 150, 17, false, false, false],
+      [3, 68, 36, 21, true, false, false],
+      [2, 40, 41, 36, true, true, true],
+      [5, 64, 148, 12, false, true, false],
+    ];
+    for (const [family, textures] of [
+      ['cpu', true],
+      ['cpu', false],
+      ['gpu', 'auto'],
+    ] as const) {
+      T.setKernelFamily(family);
+      tuning.setMatmulTextures(textures);
+      for (const [nb, M, N, K, ta, tb, affine] of shapes) {
+        const sa = ta ? [nb, K, M] : [nb, M, K];
+        const sb = tb ? [nb, N, K] : [nb, K, N];
+        const a = randomArr(sa, seedFor('sumb-a', sa, sb));
+        const b = randomArr(sb, seedFor('sumb-b', sa, sb));
+        const rows = sb[1]!;
+        const coef = randomArr([rows, 4], seedFor('sumb-c', sa, sb));
+        const cols = sb[2]!;
+        const mapped = !affine
+          ? b
+          : {
+              ...b,
+              data: b.data.map((v, j) => {
+                const r = Math.floor(j / cols) % rows;
+                return Math.max(v * coef.data[4 * r + 2]! + coef.data[4 * r + 3]!, 0);
+              }),
+            };
+        const per = refMatmul(a, mapped, ta, tb);
+        const absPer = refMatmulAbs(a, mapped, ta, tb);
+        const want = { shape: [M, N], data: new Float64Array(M * N) } as Arr;
+        const scale = { shape: [M, N], data: new Float64Array(M * N) } as Arr;
+        for (let e = 0; e < nb; e++)
+          for (let i = 0; i < M * N; i++) {
+            want.data[i] += per.data[e * M * N + i]!;
+            scale.data[i] += 1e-6 * Math.sqrt(nb * K) * absPer.data[e * M * N + i]! + 1e-7;
+          }
+        const label = `${family} textures ${textures}: ${nb} x [${sa.slice(1)}]${ta ? 'ᵀ' : ''} · [${sb.slice(1)}]${tb ? 'ᵀ' : ''}${affine ? ', affine B' : ''}`;
+        const p = await T.profileKernels(() =>
+          T.matmulSumBatch(upload(a), upload(b), ta, tb, affine ? { coef: upload(coef), relu: true } : null).data(),
+        );
+        expectClose(
+          { shape: [M, N], data: Float64Array.from(p.result) } as Arr,
+          want,
+          { rtol: 0, atol: 1e-6, scale },
+          label,
+        );
+        const dispatches = (name: string) => p.kernels.find((k) => k.name === name)?.dispatches ?? 0;
+        if (textures === true) {
+          expect(dispatches('matmul-texture'), label).toBe(1);
+          expect(dispatches('reduce'), label).toBe(0);
+        } else expect(dispatches('reduce'), label).toBe(1);
+      }
+    }
+    expect(() => T.matmulSumBatch(T.zeros([2, 3, 4]), T.zeros([3, 4, 5]))).toThrow(/same nb/);
   });
 
   for (const [family, textures] of CPU_MODES) {

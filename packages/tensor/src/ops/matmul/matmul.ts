@@ -8,7 +8,8 @@ import type { Tensor } from '../../tensor.js';
 import { empty, full } from '../creation.js';
 import { canVec4, matmulKernel, type MatmulOptions } from './matmul-kernel.js';
 import { canPackB, matmulPackKernel, PACK_K_CHUNK } from './matmul-pack.js';
-import { matmulTexturesMode, textureMatmul, textureMatmulFits, type BAffine } from './matmul-texture.js';
+import type { BAffine } from './matmul-stage.js';
+import { matmulTexturesMode, textureMatmul, textureMatmulFits, textureMatmulSumBatch } from './matmul-texture.js';
 import { add, mul, relu } from '../elementwise.js';
 import { reshape, slice } from '../shape-ops.js';
 import { noGrad } from '../../autograd.js';
@@ -120,6 +121,14 @@ export function stagesBAffine(
   return getEngine().info.kernels === 'cpu' && usesTextures(M, N, K, nb, entries[0], entries[1], transB, true);
 }
 
+function checkBAffine(b: Tensor, { coef: c }: BAffine): void {
+  const rows = b.shape.at(-2)!;
+  if (c.dtype !== 'f32' || c.rank !== 2 || c.shape[0]! < rows || c.shape[1] !== 4)
+    throw new ShapeError(
+      `matmul: bAffine.coef must be f32 [${rows}, 4] for b ${formatShape(b.shape)}, got ${c.dtype} ${formatShape(c.shape)}`,
+    );
+}
+
 /** b with its BAffine applied, by elementwise ops (the routes that cannot stage it). */
 function applyBAffine(b: Tensor, { coef, relu: withRelu }: BAffine): Tensor {
   return noGrad(() => {
@@ -199,14 +208,7 @@ export function matmulRaw(
     wide.dispose();
     return narrow;
   }
-  if (bAffine) {
-    const rows = b.shape.at(-2)!;
-    const c = bAffine.coef;
-    if (c.dtype !== 'f32' || c.rank !== 2 || c.shape[0]! < rows || c.shape[1] !== 4)
-      throw new ShapeError(
-        `matmul: bAffine.coef must be f32 [${rows}, 4] for b ${formatShape(b.shape)}, got ${c.dtype} ${formatShape(c.shape)}`,
-      );
-  }
+  if (bAffine) checkBAffine(b, bAffine);
   const { M, N, K, batch } = plan(a.shape, b.shape, transA, transB);
   const nb = numel(batch);
   if (bAffine) {
@@ -269,6 +271,39 @@ export function matmulRaw(
   }
   if (freeA) ta.dispose();
   if (freeB) tb.dispose();
+  return out;
+}
+
+/**
+ * Σ_b op(A[b]) · op(B[b]) for a [nb, ., .] and b [nb, ., .] into a new [M, N] tensor (no
+ * autograd): the weight gradient of a layer applied per image, summed over the batch. On the
+ * texture route the entries run along K, one product with no per-image results to keep or
+ * reduce; elsewhere matmulRaw's per-entry products and their sum. `bAffine` as matmulRaw's.
+ */
+export function matmulSumBatch(
+  a: Tensor,
+  b: Tensor,
+  transA = false,
+  transB = false,
+  bAffine: BAffine | null = null,
+): Tensor {
+  if (a.rank !== 3 || b.rank !== 3 || a.shape[0] !== b.shape[0] || a.dtype !== 'f32' || b.dtype !== 'f32')
+    throw new ShapeError(
+      `matmulSumBatch: needs f32 operands [nb, ., .] with the same nb, got ${a.dtype} ${formatShape(a.shape)} and ${b.dtype} ${formatShape(b.shape)}`,
+    );
+  const { M, N, K } = plan(a.shape, b.shape, transA, transB);
+  const nb = a.shape[0]!;
+  const texture =
+    getEngine().info.kernels === 'cpu' && M * N * K * nb > 0 && usesTextures(M, N, nb * K, 1, 1, 1, transB, true);
+  if (!texture) {
+    const perEntry = matmulRaw(a, b, transA, transB, bAffine);
+    const summed = sum(perEntry, 0);
+    perEntry.dispose();
+    return summed;
+  }
+  if (bAffine) checkBAffine(b, bAffine);
+  const out = empty([M, N]);
+  textureMatmulSumBatch(a, b, out, M, N, K, nb, transA, transB, bAffine);
   return out;
 }
 
