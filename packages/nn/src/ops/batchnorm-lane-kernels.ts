@@ -27,21 +27,12 @@ ${body}
   }`;
 }
 
-/** `past`: WGSL for the invocations past the channels (their index past C in `j`). */
-function laneMain(body: string, past = ''): string {
+function laneMain(body: string): string {
   return `@compute @workgroup_size(${LANE_WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let c = ${linearIndex(LANE_WG)};
   let C = pu(0u); let Sv = pu(1u); let N = pu(2u);
-  if (c >= C) {
-${
-  past
-    ? `    let j = c - C;
-${past}
-`
-    : ''
-}    return;
-  }
+  if (c >= C) { return; }
 ${body}
 }`;
 }
@@ -102,43 +93,26 @@ export interface LaneBackwardOptions extends DxOptions {
    * waiting for x).
    */
   dx: boolean;
-  /**
-   * Also sum a [B, L] input over B into an [L] output, one invocation per element past the
-   * channels': an independent reduction (a following 1x1 conv's per-image weight gradients)
-   * that takes no dispatch of its own.
-   */
-  batchSum: boolean;
 }
 
 /**
- * Words: C, S (vectors per plane), N, M (f32), as singlePassBackwardKernel, then with batchSum
- * L, B. x, g, stats[, perImage][, waiting] -> dweight, dbias, then coef (applyBackwardKernel
- * writes dx from it) or dx itself[, summed].
+ * Words: C, S (vectors per plane), N, M (f32), as singlePassBackwardKernel. x, g, stats[, waiting]
+ * -> dweight, dbias, then coef (applyBackwardKernel writes dx from it) or dx itself.
  */
 export const laneBackwardKernel = defineKernel<LaneBackwardOptions>({
   name: 'bn_lane_backward',
-  inputs: (o) => 3 + (o.batchSum ? 1 : 0) + (o.addend ? 1 : 0),
-  outputs: (o) => (o.batchSum ? 4 : 3),
-  source: ({ vec, relu, training, dx, batchSum, addend }) => {
+  inputs: (o) => (o.addend ? 4 : 3),
+  outputs: 3,
+  source: ({ vec, relu, training, dx, addend }) => {
     const bindings = [
       'read> x: array<V>',
       'read> g: array<V>',
       'read> stats: array<vec4<f32>>',
-      ...(batchSum ? ['read> perImage: array<f32>'] : []),
       ...(addend ? ['read> waiting: array<V>'] : []),
       'read_write> dweight: array<f32>',
       'read_write> dbias: array<f32>',
       dx ? 'read_write> dx: array<V>' : 'read_write> coef: array<vec4<f32>>',
-      ...(batchSum ? ['read_write> summed: array<f32>'] : []),
     ].map((b, i) => `@group(0) @binding(${i + 1}) var<storage, ${b};`);
-    const past = batchSum
-      ? `    let L = pu(4u);
-    if (j < L) {
-      var s = 0.0;
-      for (var b = 0u; b < pu(5u); b++) { s += perImage[b * L + j]; }
-      summed[j] = s;
-    }`
-      : '';
     return `${uniformPreamble()}
 alias V = ${vtype(vec)};
 ${bindings.join('\n')}
@@ -175,7 +149,6 @@ ${
   }`
     : '  coef[c] = k;'
 }`,
-  past,
 )}`;
   },
 });

@@ -9,7 +9,6 @@ import {
   getEngine,
   runKernel,
   ShapeError,
-  sum,
   TensorError,
   Uniforms,
   grid1d,
@@ -207,35 +206,10 @@ function sumsUniforms(l: Layout): Uniforms {
 
 /** The op's backward rule; `ctx` must come from batchNormForward of the same variant. */
 export function batchNormBackward(relu: boolean) {
-  return (ctx: OpContext, g: Tensor, pending?: PendingGradients): (Tensor | null)[] =>
-    backward(relu, ctx, g, null, pending).grads;
+  return (ctx: OpContext, g: Tensor, pending?: PendingGradients): (Tensor | null)[] => backward(relu, ctx, g, pending);
 }
 
-/**
- * The backward of batchNormBackward(relu) for `ctx` and upstream g, and Σ_b perImage[b] of a
- * [B, ...] tensor that the caller needs summed over its first dim: in the backward's dispatch
- * where that is one dispatch (the 'cpu' family's per-channel kernel, which then also runs the
- * sum's invocations), by sum() otherwise. bn-relu-conv.ts passes a following 1x1 conv's
- * per-image weight gradients, so their batch sum takes no dispatch of its own.
- */
-export function batchNormBackwardWithBatchSum(
-  relu: boolean,
-  ctx: OpContext,
-  g: Tensor,
-  perImage: Tensor,
-  pending?: PendingGradients,
-): { grads: (Tensor | null)[]; summed: Tensor } {
-  const { grads, summed } = backward(relu, ctx, g, perImage, pending);
-  return { grads, summed: summed ?? sum(perImage, 0) };
-}
-
-function backward(
-  relu: boolean,
-  ctx: OpContext,
-  g: Tensor,
-  perImage: Tensor | null,
-  pending?: PendingGradients,
-): { grads: (Tensor | null)[]; summed: Tensor | null } {
+function backward(relu: boolean, ctx: OpContext, g: Tensor, pending?: PendingGradients): (Tensor | null)[] {
   const [x, stats] = ctx.saved as [Tensor, Tensor];
   const l = ctx.layout as Layout;
   const dweight = empty([l.C]);
@@ -244,7 +218,7 @@ function backward(
   const lanes = singlePass(l) && getEngine().info.kernels !== 'gpu';
   // A gradient already waiting for x (autograd's PendingGradients) is added as dx is stored,
   // where the kernel's storage bindings allow one more.
-  const storage = lanes ? 6 + (perImage ? 2 : 0) : 5;
+  const storage = lanes ? 6 : 5;
   const waiting =
     ctx.needDx && pending && storage < getEngine().info.limits.maxStorageBuffersPerShaderStage ? pending.take(0) : null;
   const addend = waiting !== null;
@@ -253,23 +227,19 @@ function backward(
     // dispatch (the coefficients go to a scratch tensor when x needs no gradient).
     const dx = ctx.needDx ? empty(x.shape) : null;
     const coef = dx ? null : empty([l.C, 4]);
-    const u = sumsUniforms(l);
-    const sumLength = perImage ? perImage.size / perImage.shape[0]! : 0;
-    const summed = perImage ? empty(perImage.shape.slice(1)) : null;
-    if (perImage) u.u32(sumLength, perImage.shape[0]!);
     runKernel(
       laneBackwardKernel,
-      { vec: l.vec, relu, training, dx: dx !== null, batchSum: perImage !== null, addend },
+      { vec: l.vec, relu, training, dx: dx !== null, addend },
       {
-        inputs: [x, g, stats, ...(perImage ? [perImage] : []), ...(waiting ? [waiting] : [])],
-        outputs: [dweight, dbias, dx ?? coef!, ...(summed ? [summed] : [])],
-        uniforms: u,
-        workgroups: grid1d(l.C + sumLength, LANE_WG),
+        inputs: [x, g, stats, ...(waiting ? [waiting] : [])],
+        outputs: [dweight, dbias, dx ?? coef!],
+        uniforms: sumsUniforms(l),
+        workgroups: grid1d(l.C, LANE_WG),
       },
     );
     coef?.dispose();
     waiting?.dispose();
-    return { grads: [dx, dweight, dbias, null, null], summed };
+    return [dx, dweight, dbias, null, null];
   }
   const coef = empty([l.C, 4]);
   if (singlePass(l)) {
@@ -318,7 +288,7 @@ function backward(
   }
   coef.dispose();
   waiting?.dispose();
-  return { grads: [dx, dweight, dbias, null, null], summed: null };
+  return [dx, dweight, dbias, null, null];
 }
 
 const batchNormOp = defineOp({

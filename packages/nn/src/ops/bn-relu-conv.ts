@@ -13,22 +13,16 @@
 import {
   defineOp,
   matmulRaw,
+  matmulSumBatch,
   OpContext,
   reshape,
   scope,
   ShapeError,
   stagesBAffine,
-  sum,
   type PendingGradients,
   type Tensor,
 } from '@spine/tensor';
-import {
-  batchNormBackward,
-  batchNormBackwardWithBatchSum,
-  batchNormRelu,
-  batchNormStatsForward,
-  type BatchNormOptions,
-} from './batchnorm.js';
+import { batchNormBackward, batchNormRelu, batchNormStatsForward, type BatchNormOptions } from './batchnorm.js';
 import {
   conv2d,
   convDgrad,
@@ -160,14 +154,6 @@ const fused1x1Op = defineOp({
     return scope(() => {
       const gm = reshape(gy, [g.n, g.oc, g.h * g.w]);
       const da = reshape(matmulRaw(reshape(w, [g.oc, g.c]), gm, true, false), [g.n, g.c, g.h, g.w]);
-      if (ctx.needW && g.n > 1 && g.oc <= g.h * g.w) {
-        // The per-image weight gradients' batch sum rides in the BN-ReLU backward's dispatch.
-        // They then live while it runs: only where they are no larger than x ([N, OC, C]
-        // against [N, C, H, W]), which keeps a DenseNet step's peak memory where it was.
-        const perImage = bnReluConv1x1PerImage(gy, x, stats, g);
-        const { grads, summed } = batchNormBackwardWithBatchSum(true, bnContext(ctx, x, stats), da, perImage, pending);
-        return slots(ctx, grads, reshape(summed, [g.oc, g.c, 1, 1]));
-      }
       const dw = ctx.needW ? bnReluConv1x1Wgrad(gy, x, stats, g) : null;
       return bnReluGrads(ctx, x, stats, da, dw, pending);
     });
@@ -176,21 +162,19 @@ const fused1x1Op = defineOp({
 
 /**
  * The weight gradient of a 1x1 conv of relu(BN(x)) from x and the BN statistics:
- * dW = Σ_n gy[n] · relu(BN(x[n]))ᵀ, the BN-ReLU applied as the matmul stages x.
+ * dW = Σ_n gy[n] · relu(BN(x[n]))ᵀ, the BN-ReLU applied as the matmul stages x and, on the texture
+ * route, the batch summed along the product's K (matmulSumBatch): no per-image gradients.
  */
 export function bnReluConv1x1Wgrad(gy: Tensor, x: Tensor, stats: Tensor, g: ConvGeometry): Tensor {
-  return scope(() => {
-    const perImage = bnReluConv1x1PerImage(gy, x, stats, g);
-    return reshape(g.n > 1 ? sum(perImage, 0) : perImage, [g.oc, g.c, 1, 1]);
-  });
-}
-
-/** gy[n] · relu(BN(x[n]))ᵀ per image, [N, OC, C]: bnReluConv1x1Wgrad before the batch sum. */
-function bnReluConv1x1PerImage(gy: Tensor, x: Tensor, stats: Tensor, g: ConvGeometry): Tensor {
-  return matmulRaw(reshape(gy, [g.n, g.oc, g.h * g.w]), reshape(x, [g.n, g.c, g.h * g.w]), false, true, {
-    coef: stats,
-    relu: true,
-  });
+  return scope(() =>
+    reshape(
+      matmulSumBatch(reshape(gy, [g.n, g.oc, g.h * g.w]), reshape(x, [g.n, g.c, g.h * g.w]), false, true, {
+        coef: stats,
+        relu: true,
+      }),
+      [g.oc, g.c, 1, 1],
+    ),
+  );
 }
 
 /** Whether batchNormReluConv1x1 fuses for this geometry (software adapters, texture route). */

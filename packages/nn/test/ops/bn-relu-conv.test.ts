@@ -216,8 +216,8 @@ describe('batchNormReluConv1x1', () => {
     );
   });
 
-  it("sums the per-image weight gradients in the BN-ReLU backward's dispatch on the cpu family, where they are no larger than x", async () => {
-    const kernels = async (family: 'cpu' | 'gpu', h = 12, wd = 11, oc = 72) => {
+  it("sums the weight gradient over the batch along the product's K on the texture route (one product, no reduce, no per-image gradients); the gpu family reduces per-image products", async () => {
+    const kernels = async (family: 'cpu' | 'gpu', h: number, wd: number, oc: number) => {
       T.setKernelFamily(family);
       try {
         if (family === 'cpu') expect(T.stagesBAffine(oc, h * wd, 40, 2, false, [1, 2])).toBe(true); // the fused route
@@ -230,23 +230,28 @@ describe('batchNormReluConv1x1', () => {
           loss.backward();
           await w.grad!.data();
         });
-        return p.kernels.map((k) => k.name);
+        return Object.fromEntries(p.kernels.map((k) => [k.name, k.dispatches]));
       } finally {
         T.setKernelFamily(null);
       }
     };
-    const cpu = await kernels('cpu');
-    expect(cpu).toContain('bn_lane_backward');
-    expect(cpu, 'no batch-sum dispatch').not.toContain('reduce');
-    expect(await kernels('gpu')).toContain('reduce');
-    // 128 output channels > 10x10 values per plane: the per-image gradients outsize x.
-    expect(await kernels('cpu', 10, 10, 128)).toContain('reduce');
+    // Output channels below and above the values per plane (DenseNet's 7x7 layers: 128 > 49).
+    for (const [h, wd, oc] of [
+      [12, 11, 72],
+      [10, 10, 128],
+    ] as const) {
+      const cpu = await kernels('cpu', h, wd, oc);
+      // dx's product and dW's: both on the texture route, neither followed by a reduce.
+      expect(cpu['matmul-texture'], `${h}x${wd} -> ${oc}`).toBe(2);
+      expect(cpu.reduce, `${h}x${wd} -> ${oc}`).toBeUndefined();
+    }
+    expect((await kernels('gpu', 12, 11, 72)).reduce).toBe(1);
   });
 
-  it("adds the gradient waiting for x (DenseNet's concat) as dx is stored, on both kernel families, with and without the batch sum", async () => {
+  it("adds the gradient waiting for x (DenseNet's concat) as dx is stored, on both kernel families", async () => {
     const cases = [
-      { family: 'cpu', h: 12, wd: 11, oc: 72 }, // the lane kernel, per-image gradients summed in it
-      { family: 'cpu', h: 5, wd: 5, oc: 40 }, // the lane kernel, the batch sum its own reduce
+      { family: 'cpu', h: 12, wd: 11, oc: 72 }, // the lane kernel after the texture route
+      { family: 'cpu', h: 5, wd: 5, oc: 40 }, // the lane kernel after the conv kernels (too few flops for textures)
       { family: 'gpu', h: 12, wd: 11, oc: 72 }, // the apply kernel
     ] as const;
     for (const [i, { family, h, wd, oc }] of cases.entries()) {

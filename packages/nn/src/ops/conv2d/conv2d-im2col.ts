@@ -12,7 +12,7 @@ import {
   getEngine,
   matmulRaw,
   narrow,
-  sum,
+  matmulSumBatch,
   pad,
   reshape,
   runKernel,
@@ -138,14 +138,13 @@ export function im2colConv(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeomet
 
 /**
  * The weight gradient of im2colConv: dW = Σ_n gy[n] · cols[n]ᵀ with the columns written again
- * (x unpadded), on the tensor matmul, instead of the direct weight-gradient kernel, which reads
+ * (x unpadded), on the tensor matmul (the batch summed along K: matmulSumBatch), instead of the direct weight-gradient kernel, which reads
  * its operands one scalar at a time and needs a padded copy of x.
  */
 export function im2colWgrad(x: Tensor, gy: Tensor, g: ConvGeometry): Tensor {
   return scope(() => {
     const { cols, K, Kp } = columns(x, g);
-    const perImage = matmulRaw(reshape(gy, [g.n, g.oc, g.oh * g.ow]), cols, false, true);
-    const dw = g.n > 1 ? sum(perImage, 0) : reshape(perImage, [g.oc, Kp]);
+    const dw = matmulSumBatch(reshape(gy, [g.n, g.oc, g.oh * g.ow]), cols, false, true);
     return reshape(Kp === K ? dw : narrow(dw, 1, 0, K), [g.oc, g.c, g.kh, g.kw]);
   });
 }
