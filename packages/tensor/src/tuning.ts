@@ -23,7 +23,6 @@ export {
   type GpuMatmulPlan,
 } from './ops/matmul/matmul-gpu-tiles.js';
 export { setMatmulTextures, matmulTexturesMode, setTextureSubgroups } from './ops/matmul/matmul-texture.js';
-export { setStagePairs } from './ops/matmul/matmul-stage.js';
 export {
   warmMatmul,
   matmulTiers,

@@ -8,7 +8,6 @@ import * as T from '../src/node.js';
 import * as tuning from '../src/tuning.js';
 import { canVec4 } from '../src/ops/matmul/matmul-kernel.js';
 import { canPackB } from '../src/ops/matmul/matmul-pack.js';
-import { setStageLanes } from '../src/ops/matmul/matmul-stage.js';
 import { textureTiles } from '../src/ops/matmul/matmul-texture.js';
 import { refMatmul, refMatmulAbs } from './reference/matmul.js';
 import { mapArr, type Arr } from './reference/ndarray.js';
@@ -203,43 +202,6 @@ describe('matmul against the reference', () => {
     tuning.setTextureSubgroups(false);
     expect(tiles(1024)).toMatchObject({ tm: 16, tn: 16 });
     expect(tiles(1024).subgroupA).toBeUndefined();
-  });
-
-  it('a product whose operands both take the stage kernel stages them in one dispatch, bit for bit as each alone: transposes, batches, a shared A, an affine B, a grid past 65,535 workgroups', async () => {
-    T.setKernelFamily('cpu');
-    tuning.setMatmulTextures(true);
-    // M >= 128 or K % 4 != 0 (B staged, not read in place), neither K nor N a multiple of 64 (no copies).
-    const shapes: [number[], number[], boolean, boolean, boolean][] = [
-      [[130, 37], [37, 150], false, false, false],
-      [[37, 130], [150, 37], true, true, false],
-      [[3, 68, 21], [3, 21, 132], false, false, false],
-      [[68, 21], [3, 132, 21], false, true, false],
-      [[130, 36], [36, 150], false, false, true],
-      // In workgroups of 8 lanes A's stage alone takes 33 x 2,048: the pair's range folds into 2-D.
-      [[2048, 1025], [1025, 20], false, false, false],
-    ];
-    try {
-      for (const [sa, sb, ta, tb, affine] of shapes) {
-        setStageLanes(sa[0] === 2048 ? 8 : 64);
-        const a = upload(randomArr(sa, seedFor('pair-a', sa, sb)));
-        const b = upload(randomArr(sb, seedFor('pair-b', sa, sb)));
-        const coef = upload(randomArr([sb.at(-2)!, 4], seedFor('pair-c', sa, sb)));
-        const product = () => T.matmulRaw(a, b, ta, tb, affine ? { coef, relu: true } : undefined);
-        const label = `[${sa}]${ta ? 'ᵀ' : ''} · [${sb}]${tb ? 'ᵀ' : ''}${affine ? ', affine B' : ''}`;
-        tuning.setStagePairs(true);
-        const paired = await T.profileKernels(() => product().data());
-        const names = paired.kernels.map((k) => k.name);
-        expect(names, label).toContain('matmul-stage-pair');
-        expect(names, label).not.toContain('matmul-stage');
-        tuning.setStagePairs(false);
-        const alone = await T.profileKernels(() => product().data());
-        expect(alone.kernels.find((k) => k.name === 'matmul-stage')?.dispatches, label).toBe(2);
-        expect(paired.result, label).toEqual(alone.result);
-      }
-    } finally {
-      tuning.setStagePairs(true);
-      setStageLanes(64);
-    }
   });
 
   it('matmulSumBatch: Σ over the batch of the products, on the texture route as one product along K (no reduce, no per-entry results), elsewhere summed; transposes, awkward and vec4 sizes, an affine B', async () => {

@@ -3,9 +3,7 @@
 //   A texture: texel (k4, b·Mp + r) = op(A)[b][r][4·k4 .. 4·k4 + 3]   (Mp = M rounded up to tm)
 //   B texture: texel (c4, b·Kp + k) = op(B)[b][k][4·c4 .. 4·c4 + 3]   (Kp = K rounded up to 4)
 // Rows of whole 256-byte multiples are copied (copyBufferToTexture); the rest go through the
-// stage kernel. Where a product stages both operands with the kernel, one dispatch stages both
-// (the pair kernel runs the two stages as parts of one workgroup range): a DenseNet-121 training
-// step stages 149 operand pairs, each a dispatch fewer.
+// stage kernel.
 import { getEngine } from '../../device.js';
 import { defineKernel, runKernel, uniformPreamble, Uniforms } from '../../kernel.js';
 import type { ScratchTexture } from '../../scratch-textures.js';
@@ -84,183 +82,89 @@ export function textureCopies(): boolean {
   return copies;
 }
 
-let pairs = true;
-
-/** Tests and probes: false stages each operand in a dispatch of its own. */
-export function setStagePairs(on: boolean): void {
-  pairs = on;
-}
-
-/**
- * Uniform words of one stage: R, C, source stride per batch entry, texels per row, rows per entry
- * (padded), relu, S (split).
- */
-const STAGE_WORDS = 7;
-
-/** Where one stage's bindings and uniform words sit in its module. */
-interface Part {
-  /** Suffix of its WGSL names (A, B), empty for the single stage kernel. */
-  id: string;
-  /** Its first uniform word. */
-  word: number;
-  /** Bindings of its source, its coef (affine) and its texture. */
-  source: number;
-  coef: number;
-  texture: number;
-}
-
-/** The stage kernel's module-scope declarations for one part. */
-function partDecls(o: StageOptions, p: Part): string {
-  const u = (k: number) => `pu(${p.word + k}u)`;
-  const element = o.vec4 ? 'vec4<f32>' : 'f32';
-  const stored = o.half ? element.replace('f32', 'f16') : element;
-  const affine = `@group(0) @binding(${p.coef}) var<storage, read> coef${p.id}: array<vec4<f32>>;
-fn affine${p.id}(v: vec4<f32>, k: vec4<f32>) -> vec4<f32> { let y = v * vec4<f32>(k.z) + vec4<f32>(k.w); return select(y, max(y, vec4<f32>(0.0)), ${u(5)} != 0u); }
-fn affine4${p.id}(v: vec4<f32>, s: vec4<f32>, t: vec4<f32>) -> vec4<f32> { let y = v * s + t; return select(y, max(y, vec4<f32>(0.0)), ${u(5)} != 0u); }`;
-  return `@group(0) @binding(${p.source}) var<storage, read> S${p.id}: array<${stored}>;
-fn load${p.id}(i: u32) -> ${element} { return ${element}(S${p.id}[i]); }
-${o.affine ? affine : ''}
-@group(0) @binding(${p.texture}) var T${p.id}: texture_storage_2d<rgba32float, write>;`;
-}
-
-/** The stage of one part as `fn stage<id>(gid)`, gid as the single kernel's global invocation id. */
-function partFn(o: StageOptions, p: Part): string {
-  const u = (k: number) => `pu(${p.word + k}u)`;
-  const head = `fn stage${p.id}(gid: vec3<u32>) {
-  let R = ${u(0)}; let C = ${u(1)};
-  let src = gid.z * ${u(2)};${o.split ? ` let S = ${u(6)};` : ''}`;
-  const { id } = p;
-  // The source element of logical (r, c): in entry gid.z, or split along r or c over the entries
-  // (then gid.z is 0 and the stride separates the entries along the split axis).
-  const at = (r: string, c: string): string => {
-    const st = u(2);
-    if (o.split === 'c')
-      return o.trans ? `(${c} / S) * ${st} + (${c} % S) * R + ${r}` : `(${c} / S) * ${st} + ${r} * S + ${c} % S`;
-    if (o.split === 'r')
-      return o.trans ? `(${r} / S) * ${st} + ${c} * S + ${r} % S` : `(${r} / S) * ${st} + (${r} % S) * C + ${c}`;
-    return o.trans ? `src + ${c} * R + ${r}` : `src + ${r} * C + ${c}`;
-  };
-  if (o.trans && o.vec4) {
-    // A lane writes texels (x, r0 .. r0 + 3). Each vec4 holds 4 rows r0.. of one stored row
-    // (channel) 4x + j: one affine map for all 4.
-    const q = [0, 1, 2, 3];
-    const affine = (j: number) => (o.affine ? ` v${j} = affine${id}(v${j}, coef${id}[4u * x + ${j}u]);` : '');
-    return `${head}
-  let x = gid.x; let r0 = 4u * gid.y;
-  if (x >= ${u(3)} || r0 >= ${u(4)}) { return; }
-${q.map((j) => `  var v${j} = vec4<f32>(0.0);`).join('\n')}
-  if (r0 < R) {
-${q.map((j) => `    if (4u * x + ${j}u < C) { v${j} = load${id}((${at('r0', `(4u * x + ${j}u)`)}) / 4u);${affine(j)} }`).join('\n')}
-  }
-  let row = gid.z * ${u(4)} + r0;
-${q.map((i) => `  textureStore(T${id}, vec2<u32>(x, row + ${i}u), vec4<f32>(v0[${i}], v1[${i}], v2[${i}], v3[${i}]));`).join('\n')}
-}`;
-  }
-  // One texel per lane: (x, r) from 4 loads (or one vec4 load), zero past the matrix.
-  const load = o.vec4
-    ? `    if (4u * x < C) { v = load${id}((${at('r', '4u * x')}) / 4u); }`
-    : `    let c0 = 4u * x;
-    if (c0 < C) { v.x = load${id}(${at('r', 'c0')}); }
-    if (c0 + 1u < C) { v.y = load${id}(${at('r', '(c0 + 1u)')}); }
-    if (c0 + 2u < C) { v.z = load${id}(${at('r', '(c0 + 2u)')}); }
-    if (c0 + 3u < C) { v.w = load${id}(${at('r', '(c0 + 3u)')}); }`;
-  // Stored rows: r (not transposed) or the texel's four columns (transposed).
-  const q = [0, 1, 2, 3];
-  const k = (j: number) => `coef${id}[min(4u * x + ${j}u, C - 1u)]`;
-  const map = o.trans
-    ? `affine4${id}(v, vec4<f32>(${q.map((j) => `${k(j)}.z`).join(', ')}), vec4<f32>(${q.map((j) => `${k(j)}.w`).join(', ')}))`
-    : `affine${id}(v, coef${id}[${o.split === 'r' ? 'r % S' : 'r'}])`;
-  const affine = o.affine ? `\n    v = ${map};` : '';
-  return `${head}
-  let x = gid.x; let r = gid.y;
-  if (x >= ${u(3)} || r >= ${u(4)}) { return; }
-  var v = vec4<f32>(0.0);
-  if (r < R) {
-${load}${affine}
-  }
-  textureStore(T${id}, vec2<u32>(x, gid.z * ${u(4)} + r), v);
-}`;
-}
-
-/** A stage's workgroup shape: (x, y) invocations. */
+/** The stage kernel's workgroup: (x, y) invocations. */
 function workgroupShape(o: StageOptions): [number, number] {
   return o.trans ? [1, o.lanes] : [o.lanes / (o.rows ?? 1), o.rows ?? 1];
 }
 
+// Uniform words: R, C, source stride per batch entry, texels per row, rows per entry (padded),
+// relu (with affine), S (with split).
 export const matmulStageKernel = defineKernel<StageOptions>({
   name: 'matmul-stage',
   inputs: (o) => (o.affine ? 2 : 1),
   outputs: 0,
   textures: ['storage'],
   source: (o) => {
-    const part: Part = { id: '', word: 0, source: 1, coef: 2, texture: o.affine ? 3 : 2 };
     const [wx, wy] = workgroupShape(o);
     return `${o.half ? 'enable f16;\n' : ''}${uniformPreamble()}
-${partDecls(o, part)}
-${partFn(o, part)}
+${stageDecls(o)}
 @compute @workgroup_size(${wx}, ${wy})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) { stage(gid); }
-`;
-  },
-});
-
-interface PairOptions {
-  a: StageOptions;
-  b: StageOptions;
-}
-
-// Uniform words: A's 7, B's 7, then A's workgroups along x and y and in all, the same for B.
-const GRID = 2 * STAGE_WORDS;
-
-/**
- * Both stages of a product in one dispatch: the workgroup range is A's grid, then B's, each
- * unfolded from a linear workgroup index, and each part's invocations see the global ids its
- * own dispatch would have given them (both parts have `lanes` invocations per workgroup).
- */
-export const matmulStagePairKernel = defineKernel<PairOptions>({
-  name: 'matmul-stage-pair',
-  inputs: ({ a, b }) => (a.affine ? 2 : 1) + (b.affine ? 2 : 1),
-  outputs: 0,
-  textures: ['storage', 'storage'],
-  source: ({ a, b }) => {
-    const nb = b.affine ? 2 : 1;
-    const na = a.affine ? 2 : 1;
-    const pa: Part = { id: 'A', word: 0, source: 1, coef: 2, texture: 1 + na + nb };
-    const pb: Part = { id: 'B', word: STAGE_WORDS, source: 1 + na, coef: 2 + na, texture: 2 + na + nb };
-    const gid = (o: StageOptions, w: string, grid: number) => {
-      const [wx, wy] = workgroupShape(o);
-      return `partGid(${w}, pu(${grid}u), pu(${grid + 1}u), vec2<u32>(li % ${wx}u, li / ${wx}u), vec2<u32>(${wx}u, ${wy}u))`;
-    };
-    return `${a.half || b.half ? 'enable f16;\n' : ''}${uniformPreamble()}
-${partDecls(a, pa)}
-${partDecls(b, pb)}
-${partFn(a, pa)}
-${partFn(b, pb)}
-/** The global id of local invocation l of workgroup w in a part's grid of gx x gy x (any) workgroups of size. */
-fn partGid(w: u32, gx: u32, gy: u32, l: vec2<u32>, size: vec2<u32>) -> vec3<u32> {
-  let plane = gx * gy;
-  let z = w / plane; let rest = w - z * plane;
-  let y = rest / gx; let x = rest - y * gx;
-  return vec3<u32>(x * size.x + l.x, y * size.y + l.y, z);
-}
-@compute @workgroup_size(${a.lanes})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let w = wid.x + wid.y * nwg.x;
-  let inA = pu(${GRID + 2}u);
-  if (w < inA) { stageA(${gid(a, 'w', GRID)}); }
-  else if (w - inA < pu(${GRID + 5}u)) { stageB(${gid(b, 'w - inA', GRID + 3)}); }
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+${stageBody(o)}
 }
 `;
   },
 });
 
-/** One operand's stage-kernel dispatch, ready to run alone or beside the other operand's. */
-interface StageDispatch {
-  opts: StageOptions;
-  inputs: Tensor[];
-  view: GPUTextureView;
-  words: number[];
-  workgroups: [number, number, number];
+function stageDecls(o: StageOptions): string {
+  const element = o.vec4 ? 'vec4<f32>' : 'f32';
+  const stored = o.half ? element.replace('f32', 'f16') : element;
+  const affine = `@group(0) @binding(2) var<storage, read> coef: array<vec4<f32>>;
+fn affine(v: vec4<f32>, k: vec4<f32>) -> vec4<f32> { let y = v * vec4<f32>(k.z) + vec4<f32>(k.w); return select(y, max(y, vec4<f32>(0.0)), pu(5u) != 0u); }
+fn affine4(v: vec4<f32>, s: vec4<f32>, t: vec4<f32>) -> vec4<f32> { let y = v * s + t; return select(y, max(y, vec4<f32>(0.0)), pu(5u) != 0u); }`;
+  return `@group(0) @binding(1) var<storage, read> S: array<${stored}>;
+fn load(i: u32) -> ${element} { return ${element}(S[i]); }
+${o.affine ? affine : ''}
+@group(0) @binding(${o.affine ? 3 : 2}) var T: texture_storage_2d<rgba32float, write>;`;
+}
+
+/** The stage of invocation gid. */
+function stageBody(o: StageOptions): string {
+  const head = `  let R = pu(0u); let C = pu(1u);
+  let src = gid.z * pu(2u);${o.split ? ' let S = pu(6u);' : ''}`;
+  // The source element of logical (r, c): in entry gid.z, or split along r or c over the entries
+  // (then gid.z is 0 and the stride separates the entries along the split axis).
+  const at = (r: string, c: string): string => {
+    if (o.split === 'c')
+      return o.trans ? `(${c} / S) * pu(2u) + (${c} % S) * R + ${r}` : `(${c} / S) * pu(2u) + ${r} * S + ${c} % S`;
+    if (o.split === 'r')
+      return o.trans ? `(${r} / S) * pu(2u) + ${c} * S + ${r} % S` : `(${r} / S) * pu(2u) + (${r} % S) * C + ${c}`;
+    return o.trans ? `src + ${c} * R + ${r}` : `src + ${r} * C + ${c}`;
+  };
+  const q = [0, 1, 2, 3];
+  if (o.trans && o.vec4) {
+    // A lane writes texels (x, r0 .. r0 + 3). Each vec4 holds 4 rows r0.. of one stored row
+    // (channel) 4x + j: one affine map for all 4.
+    const affine = (j: number) => (o.affine ? ` v${j} = affine(v${j}, coef[4u * x + ${j}u]);` : '');
+    return `${head}
+  let x = gid.x; let r0 = 4u * gid.y;
+  if (x >= pu(3u) || r0 >= pu(4u)) { return; }
+${q.map((j) => `  var v${j} = vec4<f32>(0.0);`).join('\n')}
+  if (r0 < R) {
+${q.map((j) => `    if (4u * x + ${j}u < C) { v${j} = load((${at('r0', `(4u * x + ${j}u)`)}) / 4u);${affine(j)} }`).join('\n')}
+  }
+  let row = gid.z * pu(4u) + r0;
+${q.map((i) => `  textureStore(T, vec2<u32>(x, row + ${i}u), vec4<f32>(v0[${i}], v1[${i}], v2[${i}], v3[${i}]));`).join('\n')}`;
+  }
+  // One texel per lane: (x, r) from 4 loads (or one vec4 load), zero past the matrix.
+  const load = o.vec4
+    ? `    if (4u * x < C) { v = load((${at('r', '4u * x')}) / 4u); }`
+    : `    let c0 = 4u * x;
+${q.map((j) => `    if (c0 + ${j}u < C) { v.${'xyzw'[j]} = load(${at('r', `(c0 + ${j}u)`)}); }`).join('\n')}`;
+  // Stored rows: r (not transposed) or the texel's four columns (transposed).
+  const k = (j: number) => `coef[min(4u * x + ${j}u, C - 1u)]`;
+  const map = o.trans
+    ? `affine4(v, vec4<f32>(${q.map((j) => `${k(j)}.z`).join(', ')}), vec4<f32>(${q.map((j) => `${k(j)}.w`).join(', ')}))`
+    : `affine(v, coef[${o.split === 'r' ? 'r % S' : 'r'}])`;
+  const affine = o.affine ? `\n    v = ${map};` : '';
+  return `${head}
+  let x = gid.x; let r = gid.y;
+  if (x >= pu(3u) || r >= pu(4u)) { return; }
+  var v = vec4<f32>(0.0);
+  if (r < R) {
+${load}${affine}
+  }
+  textureStore(T, vec2<u32>(x, gid.z * pu(4u) + r), v);`;
 }
 
 /** What stages one operand: its matrix, the texture and its layout there. */
@@ -282,26 +186,14 @@ export interface StageJob {
 }
 
 /**
- * Write the logical [R, C] matrices of each job's `src` into its texture, zero-padded: A's and
- * B's (B may be null) in one dispatch where both need the stage kernel. Rows of whole 256-byte
- * multiples (C % 64 == 0, not transposed) are copied instead, about 2-3x faster than the stage
- * kernel on lavapipe; the copy leaves the padding (rows past R, texels past C/4) as earlier
+ * Write the logical [R, C] matrices of the job's `src` into its texture, zero-padded. Rows of whole
+ * 256-byte multiples (C % 64 == 0, not transposed) are copied instead, about 2-3x faster than the
+ * stage kernel on lavapipe; the copy leaves the padding (rows past R, texels past C/4) as earlier
  * products left it, which only ever reaches outputs that are not stored: rows past R are rows of
  * C past M (A) and texels past C/4 are columns of C past N (B), while the padding along K, which
  * does reach stored outputs, does not exist when C (= K for A) is a multiple of 4.
  */
-export function stageOperands(a: StageJob, b: StageJob | null): void {
-  const da = planStage(a);
-  const db = b && planStage(b);
-  if (da && db && pairs && da.opts.lanes === db.opts.lanes) {
-    runPair(da, db);
-    return;
-  }
-  for (const d of [da, db]) if (d) runStage(d);
-}
-
-/** The stage-kernel dispatch for a job, or null once a copy has staged it. */
-function planStage(job: StageJob): StageDispatch | null {
+export function stage(job: StageJob): void {
   const { src, dst, R, C, stride, trans, texels, rowsPerEntry, entries } = job;
   const affine = job.affine ?? null;
   const split = job.split ?? null;
@@ -314,7 +206,7 @@ function planStage(job: StageJob): StageDispatch | null {
     else
       for (let e = 0; e < entries; e++)
         engine.copyToTexture(src.buffer, e * stride * 4, C * 4, dst.texture, e * rowsPerEntry, C / 4, R);
-    return null;
+    return;
   }
   // rowsPerEntry (the padded M or K) is always a multiple of 4, so a lane's 4 rows stay in one entry.
   // Split, a vec4 must not straddle two entries.
@@ -337,49 +229,11 @@ function planStage(job: StageJob): StageDispatch | null {
   const workgroups: [number, number, number] = trans
     ? [texels, Math.ceil(rowsPerEntry / (vec4 ? 4 * lanes : lanes)), entries]
     : [Math.ceil(texels / (lanes / rows)), Math.ceil(rowsPerEntry / rows), entries];
-  return {
-    opts,
+  runKernel(matmulStageKernel, opts, {
     inputs: affine ? [src, affine.coef] : [src],
-    view: dst.view,
-    words: [R, C, stride, texels, rowsPerEntry, affine?.relu ? 1 : 0, split?.length ?? 0],
-    workgroups,
-  };
-}
-
-function runStage(d: StageDispatch): void {
-  runKernel(matmulStageKernel, d.opts, {
-    inputs: d.inputs,
     outputs: [],
-    textures: [d.view],
-    uniforms: new Uniforms().u32(...d.words),
-    workgroups: d.workgroups,
+    textures: [dst.view],
+    uniforms: new Uniforms().u32(R, C, stride, texels, rowsPerEntry, affine?.relu ? 1 : 0, split?.length ?? 0),
+    workgroups,
   });
-}
-
-function runPair(a: StageDispatch, b: StageDispatch): void {
-  const count = (d: StageDispatch) => d.workgroups[0] * d.workgroups[1] * d.workgroups[2];
-  const total = count(a) + count(b);
-  // One linear range of workgroups, folded into 2-D past the 65,535 limit of a dimension.
-  const max = getEngine().info.limits.maxComputeWorkgroupsPerDimension;
-  const y = Math.ceil(total / max);
-  runKernel(
-    matmulStagePairKernel,
-    { a: a.opts, b: b.opts },
-    {
-      inputs: [...a.inputs, ...b.inputs],
-      outputs: [],
-      textures: [a.view, b.view],
-      uniforms: new Uniforms().u32(
-        ...a.words,
-        ...b.words,
-        a.workgroups[0],
-        a.workgroups[1],
-        count(a),
-        b.workgroups[0],
-        b.workgroups[1],
-        count(b),
-      ),
-      workgroups: [Math.ceil(total / y), y, 1],
-    },
-  );
 }

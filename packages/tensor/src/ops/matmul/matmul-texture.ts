@@ -25,7 +25,7 @@
 import { getEngine } from '../../device.js';
 import { defineKernel, runKernel, uniformPreamble, Uniforms } from '../../kernel.js';
 import type { Tensor } from '../../tensor.js';
-import { stageOperands, textureCopies, type BAffine } from './matmul-stage.js';
+import { stage, textureCopies, type BAffine } from './matmul-stage.js';
 
 let mode: boolean | 'auto' = 'auto';
 
@@ -276,7 +276,7 @@ export function textureMatmul(
   const eb = sb === 0 ? 1 : nb;
   const scratch = getEngine().scratch;
   const at = scratch.get('matmul-a', kp / 4, ea * mp);
-  const stageA = {
+  stage({
     src: a,
     dst: at,
     R: M,
@@ -286,10 +286,9 @@ export function textureMatmul(
     texels: kp / 4,
     rowsPerEntry: mp,
     entries: ea,
-  };
+  });
   const wg: [number, number, number] = [mp / tiles.tm, np / (tiles.wx * tiles.tn), nb];
   if (tiles.bBuffer) {
-    stageOperands(stageA, null);
     runKernel(matmulTextureKernel, tiles, {
       inputs: [b],
       outputs: [out],
@@ -300,7 +299,7 @@ export function textureMatmul(
     return;
   }
   const bt = scratch.get('matmul-b', np / 4, eb * kp);
-  stageOperands(stageA, {
+  stage({
     src: b,
     dst: bt,
     R: K,
@@ -343,33 +342,31 @@ export function textureMatmulSumBatch(
   const scratch = getEngine().scratch;
   const at = scratch.get('matmul-a', kp / 4, mp);
   const bt = scratch.get('matmul-b', np / 4, kp);
-  stageOperands(
-    {
-      src: a,
-      dst: at,
-      R: M,
-      C: nb * K,
-      stride: M * K,
-      trans: transA,
-      texels: kp / 4,
-      rowsPerEntry: mp,
-      entries: 1,
-      split: { axis: 'c', length: K },
-    },
-    {
-      src: b,
-      dst: bt,
-      R: nb * K,
-      C: N,
-      stride: K * N,
-      trans: transB,
-      texels: np / 4,
-      rowsPerEntry: kp,
-      entries: 1,
-      split: { axis: 'r', length: K },
-      affine: bAffine,
-    },
-  );
+  stage({
+    src: a,
+    dst: at,
+    R: M,
+    C: nb * K,
+    stride: M * K,
+    trans: transA,
+    texels: kp / 4,
+    rowsPerEntry: mp,
+    entries: 1,
+    split: { axis: 'c', length: K },
+  });
+  stage({
+    src: b,
+    dst: bt,
+    R: nb * K,
+    C: N,
+    stride: K * N,
+    trans: transB,
+    texels: np / 4,
+    rowsPerEntry: kp,
+    entries: 1,
+    split: { axis: 'r', length: K },
+    affine: bAffine,
+  });
   runKernel(matmulTextureKernel, tiles, {
     inputs: [],
     outputs: [out],
