@@ -35,6 +35,11 @@ export interface MatmulOptions {
   /** gpu family: K split over workgroup z into partial products (split-K). */
   split?: boolean;
   /**
+   * gpu family: C = Σ_b op(A[b]) · op(B[b]), one [M, N] result; each workgroup runs its K loop
+   * once per batch entry (uniform word 6: the entries) into the same accumulators.
+   */
+  sumBatch?: boolean;
+  /**
    * A and B hold f16 (needs 'shader-f16'): every read widens to f32, so products and sums stay
    * f32 and C is f32. Not with packedB.
    */
@@ -187,7 +192,8 @@ function cpuScalar(o: MatmulOptions): string {
  * k step's reads are issued before this step's arithmetic. With `split`, workgroup z also
  * splits K into chunks (split-K for products with too few output tiles to fill the device):
  * each chunk writes its partial product to its own slice of C, [splits, batch, M, N], summed
- * afterwards. tm and tn are multiples of 4.
+ * afterwards. With `sumBatch`, the K loop runs once per batch entry into the same accumulators.
+ * tm and tn are multiples of 4.
  */
 function gpuTiled(o: MatmulOptions): string {
   const { tm, tn, wx, wy } = o;
@@ -210,7 +216,9 @@ function gpuTiled(o: MatmulOptions): string {
     'fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {',
   );
   L.push('  let M = pu(0u); let N = pu(1u); let K = pu(2u);');
-  if (o.split) {
+  if (o.sumBatch) {
+    L.push('  let kStart = 0u; let kEnd = K; let cBase = 0u;');
+  } else if (o.split) {
     // Words 6 and 7: splits, k per chunk (a multiple of bk).
     L.push('  let splits = pu(6u); let entry = wid.z / splits; let part = wid.z % splits;');
     L.push('  let kStart = part * pu(7u); let kEnd = min(K, kStart + pu(7u));');
@@ -218,7 +226,7 @@ function gpuTiled(o: MatmulOptions): string {
   } else {
     L.push('  let entry = wid.z; let kStart = 0u; let kEnd = K; let cBase = entry * pu(5u);');
   }
-  L.push('  let aBase = entry * pu(3u); let bBase = entry * pu(4u);');
+  if (!o.sumBatch) L.push('  let aBase = entry * pu(3u); let bBase = entry * pu(4u);');
   L.push(`  let tileRow = wid.y * ${BM}u; let tileCol = wid.x * ${BN}u;`);
   L.push(`  let tid = lid.y * ${wx}u + lid.x;`);
   L.push(...tileAccumulators(tm, tn));
@@ -259,7 +267,16 @@ function gpuTiled(o: MatmulOptions): string {
       array: 'B',
     }),
   };
-  L.push(...tiledKLoop([stagingA, stagingB], { tm, tn, bm: BM, bn: BN, bk }));
+  const kLoop = tiledKLoop([stagingA, stagingB], { tm, tn, bm: BM, bn: BN, bk });
+  if (o.sumBatch)
+    // The loop bound is a uniform word: the barriers inside stay in uniform control flow.
+    L.push(
+      '  for (var entry = 0u; entry < pu(6u); entry++) {',
+      '  let aBase = entry * pu(3u); let bBase = entry * pu(4u);',
+      ...kLoop,
+      '  }',
+    );
+  else L.push(...kLoop);
   L.push(`  let row0 = tileRow + lid.y * ${tm}u; let col0 = tileCol + lid.x * ${tn}u;`);
   for (const r of range(tm)) {
     L.push(`  if (row0 + ${r}u < M) {`);

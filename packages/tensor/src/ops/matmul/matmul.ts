@@ -278,7 +278,8 @@ export function matmulRaw(
  * Σ_b op(A[b]) · op(B[b]) for a [nb, ., .] and b [nb, ., .] into a new [M, N] tensor (no
  * autograd): the weight gradient of a layer applied per image, summed over the batch. On the
  * texture route the entries run along K, one product with no per-image results to keep or
- * reduce; elsewhere matmulRaw's per-entry products and their sum. `bAffine` as matmulRaw's.
+ * reduce; on the gpu family the tiled kernel runs its K loop once per entry into the same
+ * accumulators; elsewhere matmulRaw's per-entry products and their sum. `bAffine` as matmulRaw's.
  */
 export function matmulSumBatch(
   a: Tensor,
@@ -293,8 +294,36 @@ export function matmulSumBatch(
     );
   const { M, N, K } = plan(a.shape, b.shape, transA, transB);
   const nb = a.shape[0]!;
-  const texture =
-    getEngine().info.kernels === 'cpu' && M * N * K * nb > 0 && usesTextures(M, N, nb * K, 1, 1, 1, transB, true);
+  const family = getEngine().info.kernels;
+  if (family === 'gpu' && M * N * K * nb > 0) {
+    // The tiled kernel runs its K loop once per entry into the same accumulators.
+    const mapped = bAffine ? applyBAffine(b, bAffine) : b;
+    const out = empty([M, N]);
+    const { tiles: t } = gpuMatmulPlan(M, N, nb * K, 1, pinned.gpu);
+    const options: MatmulOptions = {
+      family: 'gpu',
+      transA,
+      transB,
+      tm: t.tm,
+      tn: t.tn,
+      wx: t.wx,
+      wy: t.wy,
+      bk: t.bk,
+      vec4: N % 4 === 0,
+      vecA: (transA ? M : K) % 4 === 0,
+      vecB: (transB ? K : N) % 4 === 0,
+      sumBatch: true,
+    };
+    runKernel(matmulKernel, options, {
+      inputs: [a, mapped],
+      outputs: [out],
+      uniforms: new Uniforms().u32(M, N, K, M * K, K * N, 0, nb),
+      workgroups: [Math.ceil(N / (t.tn * t.wx)), Math.ceil(M / (t.tm * t.wy)), 1],
+    });
+    if (mapped !== b) mapped.dispose();
+    return out;
+  }
+  const texture = family === 'cpu' && M * N * K * nb > 0 && usesTextures(M, N, nb * K, 1, 1, 1, transB, true);
   if (!texture) {
     const perEntry = matmulRaw(a, b, transA, transB, bAffine);
     const summed = sum(perEntry, 0);
@@ -513,13 +542,27 @@ const matmulOp = defineOp({
     const [a, b] = ctx.saved as [Tensor, Tensor];
     const tA = ctx.transA as boolean;
     const tB = ctx.transB as boolean;
-    const da = tA ? matmulRaw(b, g, tB, true) : matmulRaw(g, b, false, !tB);
-    const db = tB ? matmulRaw(g, a, true, tA) : matmulRaw(a, g, !tA, false);
-    return [reduceBatch(da, a.shape), reduceBatch(db, b.shape)];
+    const da = tA ? gradProduct(b, g, tB, true, a.shape) : gradProduct(g, b, false, !tB, a.shape);
+    const db = tB ? gradProduct(g, a, true, tA, b.shape) : gradProduct(a, g, !tA, false, b.shape);
+    return [da, db];
   },
 });
 
-function reduceBatch(g: Tensor, shape: Shape): Tensor {
+/**
+ * op(x) · op(y) as the gradient of an operand of `shape`. Where that operand is one matrix shared
+ * by a batch (a weight applied to every image), its gradient sums the batch's products:
+ * matmulSumBatch's one product instead of a product per entry and their sum.
+ */
+function gradProduct(x: Tensor, y: Tensor, tx: boolean, ty: boolean, shape: Shape): Tensor {
+  const batch = x.shape.slice(0, -2);
+  const nb = numel(batch);
+  const shared =
+    shape.length === 2 && nb > 1 && sameShape(batch, y.shape.slice(0, -2)) && x.dtype === 'f32' && y.dtype === 'f32';
+  if (shared) {
+    const flat = (t: Tensor) => reshape(t, [nb, ...t.shape.slice(-2)]);
+    return matmulSumBatch(flat(x), flat(y), tx, ty);
+  }
+  const g = matmulRaw(x, y, tx, ty);
   if (sameShape(g.shape, shape)) return g;
   const out = sumTo(g, shape);
   g.dispose();
