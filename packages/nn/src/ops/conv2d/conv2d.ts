@@ -13,6 +13,7 @@ import {
   getEngine,
   matmul,
   matmulRaw,
+  matmulSumBatch,
   reshape,
   runKernel,
   scope,
@@ -343,10 +344,10 @@ export function convDgrad(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
 /** Weight gradient from the padded input and the upstream gradient. */
 export function convWgrad(xp: Tensor, gy: Tensor, g: ConvGeometry): Tensor {
   return scope(() => {
-    // 1x1 on the matmul: dW = Σ_n gy[n] · x[n]ᵀ (x is its own padded input).
+    // 1x1 on the matmul: dW = Σ_n gy[n] · x[n]ᵀ (x is its own padded input), one product.
     if (isPointwise(g) && pointwiseOnMatmul(g)) {
-      const perImage = matmulRaw(reshape(gy, [g.n, g.oc, g.h * g.w]), reshape(xp, [g.n, g.c, g.h * g.w]), false, true);
-      return reshape(g.n > 1 ? sum(perImage, 0) : perImage, [g.oc, g.c, 1, 1]);
+      const dw = matmulSumBatch(reshape(gy, [g.n, g.oc, g.h * g.w]), reshape(xp, [g.n, g.c, g.h * g.w]), false, true);
+      return reshape(dw, [g.oc, g.c, 1, 1]);
     }
     const G = pixelMajor(gy);
     const cols = G.shape[1]!;
