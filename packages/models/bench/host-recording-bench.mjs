@@ -9,7 +9,8 @@
 // time of the JavaScript thread alone (Linux's per-thread schedstat), which neither changes.
 // Beside them, from the same process: the whole step's wall time (recording and device, median),
 // a quick-start epoch (44 steps of batch 32, the preset's 1,400 training films) on random inputs,
-// `memory()`'s peak live bytes of a DenseNet step and what the pool holds afterwards, and the
+// `memory()`'s peak live bytes of a DenseNet step and what the pool holds afterwards, on a software
+// adapter the plain step's dispatch count on the gpu kernel family (what a GPU records), and the
 // pool of a quick-start network trained without reading the loss (the bytes that wait for a
 // submit, relative to the live ones).
 // Results: bench/results/models-host-<adapter>.json -> docs/BENCHMARKS.md.
@@ -221,6 +222,44 @@ async function densenet(memoryEfficient) {
 
 await densenet(false);
 await densenet(true);
+
+if (info.kernels === 'cpu') {
+  // What a GPU records: the same plain step on the gpu kernel family (its dispatch count does
+  // not depend on the adapter; its time here does not mean anything).
+  T.setKernelFamily('gpu');
+  T.manualSeed(1);
+  const model = densenet121({ numClasses: 2 });
+  const opt = new SGD(model.parameters(), { lr: 1e-3, momentum: 0.9 });
+  const x = T.randn([BATCH, 3, SIZE, SIZE], { seed: 2 });
+  const labels = T.tensor(
+    Int32Array.from({ length: BATCH }, (_, i) => i % 2),
+    [BATCH],
+    'i32',
+  );
+  const step = () => {
+    T.scope(() => {
+      model.train();
+      softmaxCrossEntropy(model.forward(x), labels).backward();
+    });
+    opt.step();
+    model.zeroGrad();
+  };
+  step();
+  await T.sync();
+  const d0 = engine.counters.dispatches;
+  step();
+  row(
+    `densenet121 train step ${SIZE} px batch ${BATCH}: dispatches on the gpu kernel family`,
+    'dispatches',
+    engine.counters.dispatches - d0,
+  );
+  await T.sync();
+  model.dispose();
+  for (const b of opt.stateDict().momentumBuffers.values()) b.dispose();
+  x.dispose();
+  labels.dispose();
+  T.setKernelFamily(null);
+}
 
 // ---- the quick start's network ------------------------------------------------------------
 
