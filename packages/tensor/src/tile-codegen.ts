@@ -56,12 +56,18 @@ export interface TileStaging {
   read: (mn: string, kk: string) => { ok: string; at: string; array: string };
   /** The global array holds f16 (f16 or vec4<f16>): reads widen to f32, the tile stays f32. */
   half?: boolean;
+  /**
+   * A map applied to each unit read in bounds (WGSL of the value read, of type f32 or vec4<f32>,
+   * and the unit's mn and kk): out-of-bounds units stay zero.
+   */
+  map?: (value: string, mn: string, kk: string) => string;
 }
 
-/** The global read of a staging unit, widened to f32 for f16 operands. */
+/** The global read of a staging unit, widened to f32 for f16 operands, then `map`ped. */
 function globalRead(s: TileStaging, r: { at: string; array: string }): string {
-  const v = `${r.array}[${r.at}]`;
-  return s.half ? `${s.vec4 ? 'vec4<f32>' : 'f32'}(${v})` : v;
+  const raw = `${r.array}[${r.at}]`;
+  const v = s.half ? `${s.vec4 ? 'vec4<f32>' : 'f32'}(${raw})` : raw;
+  return s.map ? s.map(v, 'mn', 'kk') : v;
 }
 
 function stagingUnits(s: TileStaging): { count: number; perThread: number } {

@@ -332,7 +332,7 @@ describe('matmul against the reference', () => {
 
   for (const [family, textures] of CPU_MODES) {
     const name = family === 'gpu' ? 'gpu kernels' : `cpu kernels (textures ${textures})`;
-    it(`${name}: B mapped by a per-row affine map and ReLU (bAffine) as the texture route stages it, or by elementwise passes`, async () => {
+    it(`${name}: B mapped by a per-row affine map and ReLU (bAffine) as the texture route stages it or the gpu kernel reads its tiles, or by elementwise passes`, async () => {
       T.setKernelFamily(family);
       tuning.setMatmulTextures(textures === 'no-subgroups' ? true : textures);
       tuning.setTextureSubgroups(textures === 'no-subgroups' ? false : 'auto');
@@ -367,8 +367,7 @@ describe('matmul against the reference', () => {
         const M = sa.at(-2)!;
         const N = tb ? sb.at(-2)! : sb.at(-1)!;
         const nb = Math.max(sa.length > 2 ? sa[0]! : 1, sb.length > 2 ? sb[0]! : 1);
-        if (family === 'cpu')
-          routes.add(T.stagesBAffine(M, N, K, nb, tb, [sa.length > 2 ? nb : 1, sb.length > 2 ? nb : 1]));
+        routes.add(T.stagesBAffine(M, N, K, nb, tb, [sa.length > 2 ? nb : 1, sb.length > 2 ? nb : 1]));
         const got = T.matmulRaw(upload(a), upload(b), false, tb, { coef: upload(coef), relu });
         const scale = mapArr(refMatmulAbs(a, mapped, false, tb), (v) => 1e-6 * Math.sqrt(K) * v + 1e-7);
         outs.push({
@@ -385,9 +384,10 @@ describe('matmul against the reference', () => {
           { rtol: 0, atol: 1e-6, scale: o.scale },
           `${name} bAffine ${o.label}`,
         );
-      // Staged with the map: every product when textures are forced, some automatically, none without.
-      if (family === 'cpu')
-        expect([...routes].sort()).toEqual(textures === false ? [false] : textures === 'auto' ? [false, true] : [true]);
+      // Mapped as B is read: every gpu product; on the cpu family every product when textures are
+      // forced, some automatically, none without.
+      const mapped = family === 'gpu' || textures === true || textures === 'no-subgroups';
+      expect([...routes].sort()).toEqual(textures === false ? [false] : mapped ? [true] : [false, true]);
     });
   }
 

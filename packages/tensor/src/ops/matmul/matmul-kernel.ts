@@ -40,13 +40,19 @@ export interface MatmulOptions {
    */
   sumBatch?: boolean;
   /**
+   * gpu family: B's stored rows mapped as the tiles are read (BAffine: v · coef[row].z +
+   * coef[row].w, then ReLU where uniform word 8 is nonzero); coef binds after B.
+   */
+  bAffine?: boolean;
+  /**
    * A and B hold f16 (needs 'shader-f16'): every read widens to f32, so products and sums stay
    * f32 and C is f32. Not with packedB.
    */
   half?: boolean;
 }
 
-// Uniform words: M, N, K, strideA, strideB, strideC (per batch entry, in elements); gpu split-K: splits, k per chunk.
+// Uniform words: M, N, K, strideA, strideB, strideC (per batch entry, in elements); gpu split-K: splits, k per chunk
+// (sumBatch: word 6, the entries); gpu bAffine: word 8, ReLU.
 const HEAD = (o: MatmulOptions, t: 'f32' | 'vec4<f32>') => `${o.half ? 'enable f16;\n' : ''}${uniformPreamble()}
 @group(0) @binding(1) var<storage, read> A: array<${half(o, t)}>;
 @group(0) @binding(2) var<storage, read> B: array<${o.packedB ? t : half(o, t)}>;
@@ -206,7 +212,15 @@ function gpuTiled(o: MatmulOptions): string {
   const L: string[] = [o.half ? 'enable f16;' : '', uniformPreamble()];
   L.push(`@group(0) @binding(1) var<storage, read> A: array<${half(o, vecA ? 'vec4<f32>' : 'f32')}>;`);
   L.push(`@group(0) @binding(2) var<storage, read> B: array<${half(o, vecB ? 'vec4<f32>' : 'f32')}>;`);
-  L.push(`@group(0) @binding(3) var<storage, read_write> C: array<${o.vec4 ? 'vec4<f32>' : 'f32'}>;`);
+  if (o.bAffine)
+    L.push(
+      '@group(0) @binding(3) var<storage, read> coef: array<vec4<f32>>;',
+      'fn mapB(v: f32, k: vec4<f32>) -> f32 { let y = v * k.z + k.w; return select(y, max(y, 0.0), pu(8u) != 0u); }',
+      'fn mapB4(v: vec4<f32>, k: vec4<f32>) -> vec4<f32> { let y = v * k.z + vec4<f32>(k.w); return select(y, max(y, vec4<f32>(0.0)), pu(8u) != 0u); }',
+    );
+  L.push(
+    `@group(0) @binding(${o.bAffine ? 4 : 3}) var<storage, read_write> C: array<${o.vec4 ? 'vec4<f32>' : 'f32'}>;`,
+  );
   L.push(
     `var<workgroup> As: array<vec4<f32>, ${(BM * bk) / 4}>;`,
     `var<workgroup> Bs: array<vec4<f32>, ${(bk * BN) / 4}>;`,
@@ -266,6 +280,13 @@ function gpuTiled(o: MatmulOptions): string {
       ),
       array: 'B',
     }),
+    // A unit lies within one stored row of B: row n of a transposed B (units along k), else row k.
+    ...(o.bAffine
+      ? {
+          map: (v: string, mn: string, kk: string) =>
+            `${vecB ? 'mapB4' : 'mapB'}(${v}, coef[${o.transB ? `tileCol + ${mn}` : `k0 + ${kk}`}])`,
+        }
+      : {}),
   };
   const kLoop = tiledKLoop([stagingA, stagingB], { tm, tn, bm: BM, bn: BN, bk });
   if (o.sumBatch)
@@ -299,7 +320,7 @@ function gpuTiled(o: MatmulOptions): string {
 
 export const matmulKernel = defineKernel<MatmulOptions>({
   name: 'matmul',
-  inputs: 2,
+  inputs: (o) => (o.bAffine ? 3 : 2),
   outputs: 1,
   source: (o) => (o.family === 'gpu' ? gpuTiled(o) : o.vec4 ? cpuVec4(o) : cpuScalar(o)),
 });

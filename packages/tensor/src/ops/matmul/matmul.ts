@@ -107,8 +107,9 @@ function usesTextures(
 }
 
 /**
- * Whether matmulRaw with a BAffine applies it as it stages B (cpu family, texture route) rather
- * than through separate elementwise passes: callers fusing an op into B check this first.
+ * Whether matmulRaw with a BAffine applies it as it reads B (cpu family: the texture route's
+ * staging; gpu family: the tiled kernel's B tiles) rather than through separate elementwise
+ * passes: callers fusing an op into B check this first.
  */
 export function stagesBAffine(
   M: number,
@@ -118,7 +119,9 @@ export function stagesBAffine(
   transB = false,
   entries: [number, number] = [nb, nb],
 ): boolean {
-  return getEngine().info.kernels === 'cpu' && usesTextures(M, N, K, nb, entries[0], entries[1], transB, true);
+  // The gpu family's tiled kernel maps B as it reads its tiles, whatever the shape.
+  const family = getEngine().info.kernels;
+  return family === 'gpu' || usesTextures(M, N, K, nb, entries[0], entries[1], transB, true);
 }
 
 function checkBAffine(b: Tensor, { coef: c }: BAffine): void {
@@ -239,7 +242,7 @@ export function matmulRaw(
     return out;
   }
   if (family === 'gpu') {
-    const result = gpuMatmul(ta, sa, tb, sb, out, M, N, K, nb, transA, transB);
+    const result = gpuMatmul(ta, sa, tb, sb, out, M, N, K, nb, transA, transB, false, bAffine);
     if (freeA) ta.dispose();
     if (freeB) tb.dispose();
     return result;
@@ -297,7 +300,7 @@ export function matmulSumBatch(
   const family = getEngine().info.kernels;
   if (family === 'gpu' && M * N * K * nb > 0) {
     // The tiled kernel runs its K loop once per entry into the same accumulators.
-    const mapped = bAffine ? applyBAffine(b, bAffine) : b;
+    if (bAffine) checkBAffine(b, bAffine);
     const out = empty([M, N]);
     const { tiles: t } = gpuMatmulPlan(M, N, nb * K, 1, pinned.gpu);
     const options: MatmulOptions = {
@@ -313,14 +316,14 @@ export function matmulSumBatch(
       vecA: (transA ? M : K) % 4 === 0,
       vecB: (transB ? K : N) % 4 === 0,
       sumBatch: true,
+      ...(bAffine ? { bAffine: true } : {}),
     };
     runKernel(matmulKernel, options, {
-      inputs: [a, mapped],
+      inputs: bAffine ? [a, b, bAffine.coef] : [a, b],
       outputs: [out],
-      uniforms: new Uniforms().u32(M, N, K, M * K, K * N, 0, nb),
+      uniforms: new Uniforms().u32(M, N, K, M * K, K * N, 0, nb, 0, bAffine?.relu ? 1 : 0),
       workgroups: [Math.ceil(N / (t.tn * t.wx)), Math.ceil(M / (t.tm * t.wy)), 1],
     });
-    if (mapped !== b) mapped.dispose();
     return out;
   }
   const texture = family === 'cpu' && M * N * K * nb > 0 && usesTextures(M, N, nb * K, 1, 1, 1, transB, true);
@@ -471,6 +474,7 @@ function gpuMatmul(
   transA: boolean,
   transB: boolean,
   half = false,
+  bAffine: BAffine | null = null,
 ): Tensor {
   const { tiles: t, splits, chunk } = gpuMatmulPlan(M, N, K, nb, pinned.gpu);
   const options: MatmulOptions = {
@@ -487,13 +491,14 @@ function gpuMatmul(
     vecB: (transB ? K : N) % 4 === 0,
     split: splits > 1,
     ...(half ? { half } : {}),
+    ...(bAffine ? { bAffine: true } : {}),
   };
   const wg: [number, number, number] = [Math.ceil(N / (t.tn * t.wx)), Math.ceil(M / (t.tm * t.wy)), nb * splits];
   const target = splits > 1 ? empty([splits, ...out.shape]) : out;
   runKernel(matmulKernel, options, {
-    inputs: [ta, tb],
+    inputs: bAffine ? [ta, tb, bAffine.coef] : [ta, tb],
     outputs: [target],
-    uniforms: new Uniforms().u32(M, N, K, sa, sb, M * N, splits, chunk),
+    uniforms: new Uniforms().u32(M, N, K, sa, sb, M * N, splits, chunk, bAffine?.relu ? 1 : 0),
     workgroups: wg,
   });
   if (splits === 1) return out;
