@@ -7,9 +7,9 @@
 // Elsewhere (GPUs, other convolutions) it is the plain composition of the two ops.
 //
 // batchNormReluConv1x1 does the same for a 1x1 convolution (DenseNet's norm1 -> relu1 -> conv1
-// and each transition's norm -> relu -> conv): on the matmul's texture route the BN-ReLU is
-// applied as the matmul stages x (its BAffine), in the forward and again for the weight
-// gradient, so its output is never written either.
+// and each transition's norm -> relu -> conv): the BN-ReLU is applied as the matmul reads x (its
+// BAffine: the texture route's staging, the gpu family's B tiles), in the forward and again for
+// the weight gradient, so its output is never written either.
 import {
   defineOp,
   matmulRaw,
@@ -177,16 +177,16 @@ export function bnReluConv1x1Wgrad(gy: Tensor, x: Tensor, stats: Tensor, g: Conv
   );
 }
 
-/** Whether batchNormReluConv1x1 fuses for this geometry (software adapters, texture route). */
+/** Whether batchNormReluConv1x1 fuses for this geometry (the gpu family; the texture route). */
 export function fusesBnReluConv1x1(g: ConvGeometry): boolean {
   return stagesBAffine(g.oc, g.h * g.w, g.c, g.n, false, [1, g.n]);
 }
 
 /**
  * conv2d(relu(batchNorm2d(x, weight, bias, runningMean, runningVar, bn)), convWeight) for a 1x1
- * convolution (stride 1, no padding, no bias). On software adapters, where the matmul's texture
- * route stages x through the BN-ReLU (stagesBAffine), its output is never stored; otherwise the
- * two ops in turn. Values and gradients are the composition's; the running statistics are
+ * convolution (stride 1, no padding, no bias). Where the matmul maps x through the BN-ReLU as
+ * it reads it (stagesBAffine: the gpu family, and the texture route on software adapters), its
+ * output is never stored; otherwise the two ops in turn. Values and gradients are the composition's; the running statistics are
  * updated once.
  */
 export function batchNormReluConv1x1(

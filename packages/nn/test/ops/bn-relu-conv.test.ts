@@ -110,14 +110,15 @@ async function compare(
   }
 }
 
-/** The forward's kernels on the cpu family: the BN statistics and `conv`, but no BN apply pass. */
+/** The forward's kernels on a family: the BN statistics and `conv`, but no BN apply pass. */
 async function expectNoBnApply(
   c: number,
   shape: number[],
   forward: (x: T.Tensor, gamma: T.Tensor, beta: T.Tensor) => T.Tensor,
   conv: string,
+  family: 'cpu' | 'gpu' = 'cpu',
 ): Promise<void> {
-  T.setKernelFamily('cpu');
+  T.setKernelFamily(family);
   try {
     const x = T.randn(shape, { seed: 9 });
     const p = await T.profileKernels(() => forward(x, T.ones([c]), T.zeros([c])).data());
@@ -204,16 +205,15 @@ describe('batchNormReluConv1x1', () => {
       compare(c, 500 + 10 * i)),
   );
 
-  it('stages x through the BN-ReLU on the texture route: no BN apply kernel in the forward', async () => {
+  it('maps x through the BN-ReLU as the matmul reads it (texture route, gpu tiles): no BN apply kernel in the forward', async () => {
     T.setKernelFamily('cpu');
     expect(T.stagesBAffine(72, 132, 40, 2, false, [1, 2])).toBe(true);
+    T.setKernelFamily(null);
     const w = T.randn([72, 40, 1, 1], { seed: 12 });
-    await expectNoBnApply(
-      40,
-      [2, 40, 12, 11],
-      (x, gamma, beta) => batchNormReluConv1x1(x, gamma, beta, null, null, { training: true }, w),
-      'matmul-texture',
-    );
+    const forward = (x: T.Tensor, gamma: T.Tensor, beta: T.Tensor) =>
+      batchNormReluConv1x1(x, gamma, beta, null, null, { training: true }, w);
+    await expectNoBnApply(40, [2, 40, 12, 11], forward, 'matmul-texture');
+    await expectNoBnApply(40, [2, 40, 12, 11], forward, 'matmul', 'gpu');
   });
 
   it('sums the weight gradient over the batch in its product (along K on the texture route, entry by entry in the gpu kernel): no reduce, no per-image gradients', async () => {

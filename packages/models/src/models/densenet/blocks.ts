@@ -91,9 +91,9 @@ export class DenseLayer extends Module {
   }
 
   /**
-   * concat -> norm1 -> relu1 -> conv1, the concat kept by autograd for backward. On software
-   * adapters the BN-ReLU is applied as the 1x1 conv's matmul stages its input, so its output
-   * is never stored (nn's bn-relu-conv.ts).
+   * concat -> norm1 -> relu1 -> conv1, the concat kept by autograd for backward. The BN-ReLU is
+   * applied as the 1x1 conv's matmul reads its input, so its output is never stored (nn's
+   * bn-relu-conv.ts).
    */
   private bottleneck(features: T.Tensor[], mixed: boolean): T.Tensor {
     // A single input is used as it is (a plain view would cut it from the autograd graph).
