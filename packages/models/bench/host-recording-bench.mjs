@@ -156,7 +156,8 @@ function row(label, unit, value) {
 
 // ---- DenseNet-121 -----------------------------------------------------------------------
 
-async function densenet(memoryEfficient) {
+/** A seeded DenseNet-121, its SGD step and one batch; `dispose` frees them all. */
+function denseNetSetup(memoryEfficient) {
   T.manualSeed(1);
   const model = densenet121({ numClasses: 2, memoryEfficient });
   const opt = new SGD(model.parameters(), { lr: 1e-3, momentum: 0.9 });
@@ -178,6 +179,17 @@ async function densenet(memoryEfficient) {
     model.zeroGrad();
     return loss;
   };
+  const dispose = () => {
+    model.dispose();
+    for (const b of opt.stateDict().momentumBuffers.values()) b.dispose();
+    x.dispose();
+    labels.dispose();
+  };
+  return { model, x, labels, trainStep, dispose };
+}
+
+async function densenet(memoryEfficient) {
+  const { model, x, labels, trainStep, dispose } = denseNetSetup(memoryEfficient);
   const step = () => trainStep(x, labels).dispose();
   const infer = () =>
     T.scope(() => {
@@ -214,10 +226,7 @@ async function densenet(memoryEfficient) {
     if (probs.replays === 0) throw new Error('the inference did not replay');
     probs.dispose();
   }
-  model.dispose();
-  for (const b of opt.stateDict().momentumBuffers.values()) b.dispose();
-  x.dispose();
-  labels.dispose();
+  dispose();
 }
 
 await densenet(false);
@@ -227,23 +236,8 @@ if (info.kernels === 'cpu') {
   // What a GPU records: the same plain step on the gpu kernel family (its dispatch count does
   // not depend on the adapter; its time here does not mean anything).
   T.setKernelFamily('gpu');
-  T.manualSeed(1);
-  const model = densenet121({ numClasses: 2 });
-  const opt = new SGD(model.parameters(), { lr: 1e-3, momentum: 0.9 });
-  const x = T.randn([BATCH, 3, SIZE, SIZE], { seed: 2 });
-  const labels = T.tensor(
-    Int32Array.from({ length: BATCH }, (_, i) => i % 2),
-    [BATCH],
-    'i32',
-  );
-  const step = () => {
-    T.scope(() => {
-      model.train();
-      softmaxCrossEntropy(model.forward(x), labels).backward();
-    });
-    opt.step();
-    model.zeroGrad();
-  };
+  const { x, labels, trainStep, dispose } = denseNetSetup(false);
+  const step = () => trainStep(x, labels).dispose();
   step();
   await T.sync();
   const d0 = engine.counters.dispatches;
@@ -254,10 +248,7 @@ if (info.kernels === 'cpu') {
     engine.counters.dispatches - d0,
   );
   await T.sync();
-  model.dispose();
-  for (const b of opt.stateDict().momentumBuffers.values()) b.dispose();
-  x.dispose();
-  labels.dispose();
+  dispose();
   T.setKernelFamily(null);
 }
 

@@ -304,17 +304,7 @@ export function matmulSumBatch(
     const out = empty([M, N]);
     const { tiles: t } = gpuMatmulPlan(M, N, nb * K, 1, pinned.gpu);
     const options: MatmulOptions = {
-      family: 'gpu',
-      transA,
-      transB,
-      tm: t.tm,
-      tn: t.tn,
-      wx: t.wx,
-      wy: t.wy,
-      bk: t.bk,
-      vec4: N % 4 === 0,
-      vecA: (transA ? M : K) % 4 === 0,
-      vecB: (transB ? K : N) % 4 === 0,
+      ...gpuKernelOptions(t, M, N, K, transA, transB),
       sumBatch: true,
       ...(bAffine ? { bAffine: true } : {}),
     };
@@ -478,17 +468,7 @@ function gpuMatmul(
 ): Tensor {
   const { tiles: t, splits, chunk } = gpuMatmulPlan(M, N, K, nb, pinned.gpu);
   const options: MatmulOptions = {
-    family: 'gpu',
-    transA,
-    transB,
-    tm: t.tm,
-    tn: t.tn,
-    wx: t.wx,
-    wy: t.wy,
-    bk: t.bk,
-    vec4: N % 4 === 0,
-    vecA: (transA ? M : K) % 4 === 0,
-    vecB: (transB ? K : N) % 4 === 0,
+    ...gpuKernelOptions(t, M, N, K, transA, transB),
     split: splits > 1,
     ...(half ? { half } : {}),
     ...(bAffine ? { bAffine: true } : {}),
@@ -506,6 +486,30 @@ function gpuMatmul(
   const result = sum(target, 0);
   target.dispose();
   return result;
+}
+
+/** The gpu family's kernel options for a product in tiles t: vec4 reads and stores where aligned. */
+function gpuKernelOptions(
+  t: GpuMatmulPlan['tiles'],
+  M: number,
+  N: number,
+  K: number,
+  transA: boolean,
+  transB: boolean,
+): MatmulOptions {
+  return {
+    family: 'gpu',
+    transA,
+    transB,
+    tm: t.tm,
+    tn: t.tn,
+    wx: t.wx,
+    wy: t.wy,
+    bk: t.bk,
+    vec4: N % 4 === 0,
+    vecA: (transA ? M : K) % 4 === 0,
+    vecB: (transB ? K : N) % 4 === 0,
+  };
 }
 
 /**
