@@ -40,9 +40,9 @@ export interface StageOptions {
   half?: boolean;
   /**
    * The batch entries run along the logical rows ('r') or columns ('c') instead of along the
-   * texture's entries: element k of that axis is element k % S of entry k / S (S: uniform word 6).
-   * A product over K = entries · S then sums the entries' products (matmulSumBatch): K runs along
-   * A's columns and B's rows.
+   * texture's entries: element k of that axis is element k % span of entry k / span (span: uniform
+   * word 6). A product over K = entries · span then sums the entries' products (matmulSumBatch):
+   * K runs along A's columns and B's rows.
    */
   split?: 'r' | 'c';
 }
@@ -121,14 +121,18 @@ ${o.affine ? affine : ''}
 /** The stage of invocation gid. */
 function stageBody(o: StageOptions): string {
   const head = `  let R = pu(0u); let C = pu(1u);
-  let src = gid.z * pu(2u);${o.split ? ' let S = pu(6u);' : ''}`;
+  let src = gid.z * pu(2u);${o.split ? ' let span = pu(6u);' : ''}`;
   // The source element of logical (r, c): in entry gid.z, or split along r or c over the entries
   // (then gid.z is 0 and the stride separates the entries along the split axis).
   const at = (r: string, c: string): string => {
     if (o.split === 'c')
-      return o.trans ? `(${c} / S) * pu(2u) + (${c} % S) * R + ${r}` : `(${c} / S) * pu(2u) + ${r} * S + ${c} % S`;
+      return o.trans
+        ? `(${c} / span) * pu(2u) + (${c} % span) * R + ${r}`
+        : `(${c} / span) * pu(2u) + ${r} * span + ${c} % span`;
     if (o.split === 'r')
-      return o.trans ? `(${r} / S) * pu(2u) + ${c} * S + ${r} % S` : `(${r} / S) * pu(2u) + (${r} % S) * C + ${c}`;
+      return o.trans
+        ? `(${r} / span) * pu(2u) + ${c} * span + ${r} % span`
+        : `(${r} / span) * pu(2u) + (${r} % span) * C + ${c}`;
     return o.trans ? `src + ${c} * R + ${r}` : `src + ${r} * C + ${c}`;
   };
   const q = [0, 1, 2, 3];
@@ -155,7 +159,7 @@ ${q.map((j) => `    if (c0 + ${j}u < C) { v.${'xyzw'[j]} = load(${at('r', `(c0 +
   const k = (j: number) => `coef[min(4u * x + ${j}u, C - 1u)]`;
   const map = o.trans
     ? `affine4(v, vec4<f32>(${q.map((j) => `${k(j)}.z`).join(', ')}), vec4<f32>(${q.map((j) => `${k(j)}.w`).join(', ')}))`
-    : `affine(v, coef[${o.split === 'r' ? 'r % S' : 'r'}])`;
+    : `affine(v, coef[${o.split === 'r' ? 'r % span' : 'r'}])`;
   const affine = o.affine ? `\n    v = ${map};` : '';
   return `${head}
   let x = gid.x; let r = gid.y;
