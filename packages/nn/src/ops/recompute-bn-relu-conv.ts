@@ -67,7 +67,7 @@ const recomputedOp = defineOp({
       const g = convGeometry(x, convWeight, null, {});
       let dConv: Tensor;
       if (fusesBnReluConv1x1(g)) {
-        // Statistics only; the weight gradient's matmul applies the BN-ReLU as it stages x.
+        // Statistics only; the weight gradient's matmul applies the BN-ReLU as it reads x.
         const stats = batchNormStatsForward(
           'concatBatchNormReluConv1x1Recomputed',
           bnCtx,

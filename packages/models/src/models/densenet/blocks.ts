@@ -2,7 +2,7 @@
 // torchvision state dict loads with no key mapping: denselayer{i}.{norm1, conv1, norm2, conv2},
 // transition.{norm, conv}. Each BN-ReLU-conv is one of @spine/nn's fused ops
 // (batchNormReluConv1x1 for norm1-relu1-conv1 and the transitions, batchNormReluConv2d for
-// norm2-relu2-conv2), which on software adapters never stores the BN-ReLU output; the
+// norm2-relu2-conv2), which never store the BN-ReLU output (the 3x3 one on software adapters); the
 // memory-efficient bottleneck recomputes instead (concatBatchNormReluConv1x1Recomputed). Under
 // autocast (mixed precision) they run as BatchNorm2d, ReLU and Conv2d modules, whose Conv2d takes
 // f16 operands; the fused ops have no f16 path.
