@@ -146,7 +146,16 @@ export {
   clone,
   type SliceRange,
 } from './ops/shape-ops.js';
-export { matmul, matmulRaw, matmulSumBatch, stagesBAffine, type MatmulFlags } from './ops/matmul/matmul.js';
+export {
+  matmul,
+  matmulRaw,
+  matmulSharedWeightGrads,
+  matmulSumBatch,
+  prepareTextureProduct,
+  stagesBAffine,
+  type MatmulFlags,
+} from './ops/matmul/matmul.js';
+export { runTextureProduct, type ProductOperand, type TextureProduct } from './ops/matmul/matmul-texture.js';
 export { matmulAutocast } from './ops/matmul/matmul-autocast.js';
 export { roundToF16 } from './half.js';
 export { roundToHalfValues } from './ops/half-cast.js';

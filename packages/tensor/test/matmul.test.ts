@@ -266,6 +266,100 @@ describe('matmul against the reference', () => {
     expect(() => T.matmulSumBatch(T.zeros([2, 3, 4]), T.zeros([3, 4, 5]))).toThrow(/same nb/);
   });
 
+  it('matmulSharedWeightGrads: wᵀ · gy and Σ gy · map(x)ᵀ, gy staged once on the texture route; shapes it takes and shapes that fall back', async () => {
+    // [nb, M, K, N, affine]: w [M, K] shared, x [nb, K, N], gy [nb, M, N].
+    const shapes: [number, number, number, number, boolean][] = [
+      [4, 128, 130, 49, true], // DenseNet block 4's 1x1 conv, BN-ReLU in x
+      [2, 32, 40, 196, true],
+      [2, 64, 64, 64, false], // gy's rows of whole 256-byte multiples: copied, not staged
+      [3, 20, 33, 17, false], // the two products pad M differently: two products apart
+      [2, 3, 5, 7, true], // too small for textures
+    ];
+    for (const [family, textures] of [
+      ['cpu', true],
+      ['cpu', 'auto'],
+      ['cpu', false],
+      ['gpu', 'auto'],
+    ] as const) {
+      T.setKernelFamily(family);
+      tuning.setMatmulTextures(textures);
+      for (const [nb, M, K, N, affine] of shapes) {
+        const seed = (what: string) => seedFor(`shared-${what}`, [nb, M], [K, N]);
+        const w = randomArr([M, K], seed('w'));
+        const x = randomArr([nb, K, N], seed('x'));
+        const gy = randomArr([nb, M, N], seed('gy'));
+        const coef = randomArr([K, 4], seed('c'));
+        const mapped = !affine
+          ? x
+          : {
+              ...x,
+              data: x.data.map((v, j) => {
+                const r = Math.floor(j / N) % K;
+                return Math.max(v * coef.data[4 * r + 2]! + coef.data[4 * r + 3]!, 0);
+              }),
+            };
+        const wRep = {
+          shape: [nb, M, K],
+          data: Float64Array.from({ length: nb * M * K }, (_, j) => w.data[j % (M * K)]!),
+        } as Arr;
+        const wantDx = refMatmul(wRep, gy, true, false);
+        const dxScale = mapArr(refMatmulAbs(wRep, gy, true, false), (v) => 1e-6 * Math.sqrt(M) * v + 1e-7);
+        const per = refMatmul(gy, mapped, false, true);
+        const perAbs = refMatmulAbs(gy, mapped, false, true);
+        const wantDw = { shape: [M, K], data: new Float64Array(M * K) } as Arr;
+        const dwScale = { shape: [M, K], data: new Float64Array(M * K) } as Arr;
+        for (let e = 0; e < nb; e++)
+          for (let i = 0; i < M * K; i++) {
+            wantDw.data[i] += per.data[e * M * K + i]!;
+            dwScale.data[i] += 1e-6 * Math.sqrt(nb * N) * perAbs.data[e * M * K + i]! + 1e-7;
+          }
+        const label = `${family} textures ${textures}: ${nb} x [${M}, ${K}] · [${K}, ${N}]${affine ? ', affine x' : ''}`;
+        const p = await T.profileKernels(async () => {
+          const { dx, dw } = T.matmulSharedWeightGrads(
+            upload(w),
+            upload(x),
+            upload(gy),
+            affine ? { coef: upload(coef), relu: true } : null,
+          );
+          return [await dx.data(), await dw!.data()];
+        });
+        const [dx, dw] = p.result;
+        expectClose(
+          { shape: [nb, K, N], data: Float64Array.from(dx!) } as Arr,
+          wantDx,
+          { rtol: 0, atol: 1e-6, scale: dxScale },
+          `${label}: dx`,
+        );
+        expectClose(
+          { shape: [M, K], data: Float64Array.from(dw!) } as Arr,
+          wantDw,
+          { rtol: 0, atol: 1e-6, scale: dwScale },
+          `${label}: dw`,
+        );
+        // Where gy is staged once: two products, and at most three stage dispatches (gy, map(x)ᵀ, wᵀ).
+        const dispatches = (name: string) => p.kernels.find((k) => k.name === name)?.dispatches ?? 0;
+        if (textures === true && M % 32 === 0) {
+          expect(dispatches('matmul-texture'), label).toBe(2);
+          expect(dispatches('matmul-stage'), label).toBe(N % 64 === 0 ? 2 : 3);
+        }
+      }
+      // Without the weight's gradient: the data gradient alone.
+      const w = T.randn([32, 40], { seed: 5 });
+      const { dx, dw } = T.matmulSharedWeightGrads(
+        w,
+        T.randn([2, 40, 9], { seed: 6 }),
+        T.randn([2, 32, 9], { seed: 7 }),
+        null,
+        false,
+      );
+      expect(dw).toBeNull();
+      expect(dx.shape).toEqual([2, 40, 9]);
+    }
+    expect(() => T.matmulSharedWeightGrads(T.zeros([3, 4]), T.zeros([2, 5, 6]), T.zeros([2, 3, 6]), null)).toThrow(
+      /w \[M, K\]/,
+    );
+  });
+
   for (const [family, textures] of CPU_MODES) {
     const name = family === 'gpu' ? 'gpu kernels' : `cpu kernels (textures ${textures})`;
     // The gpu family compiles a kernel per size class, transpose and alignment: minutes on

@@ -38,13 +38,6 @@ export interface StageOptions {
   affine?: boolean;
   /** The source holds f16 (needs 'shader-f16'): loads widen to f32, the texture is f32 as ever. */
   half?: boolean;
-  /**
-   * The batch entries run along the logical rows ('r') or columns ('c') instead of along the
-   * texture's entries: element k of that axis is element k % span of entry k / span (span: uniform
-   * word 6). A product over K = entries · span then sums the entries' products (matmulSumBatch):
-   * K runs along A's columns and B's rows.
-   */
-  split?: 'r' | 'c';
 }
 
 /**
@@ -88,7 +81,7 @@ function workgroupShape(o: StageOptions): [number, number] {
 }
 
 // Uniform words: R, C, source stride per batch entry, texels per row, rows per entry (padded),
-// relu (with affine), S (with split).
+// relu (with affine).
 export const matmulStageKernel = defineKernel<StageOptions>({
   name: 'matmul-stage',
   inputs: (o) => (o.affine ? 2 : 1),
@@ -121,20 +114,9 @@ ${o.affine ? affine : ''}
 /** The stage of invocation gid. */
 function stageBody(o: StageOptions): string {
   const head = `  let R = pu(0u); let C = pu(1u);
-  let src = gid.z * pu(2u);${o.split ? ' let span = pu(6u);' : ''}`;
-  // The source element of logical (r, c): in entry gid.z, or split along r or c over the entries
-  // (then gid.z is 0 and the stride separates the entries along the split axis).
-  const at = (r: string, c: string): string => {
-    if (o.split === 'c')
-      return o.trans
-        ? `(${c} / span) * pu(2u) + (${c} % span) * R + ${r}`
-        : `(${c} / span) * pu(2u) + ${r} * span + ${c} % span`;
-    if (o.split === 'r')
-      return o.trans
-        ? `(${r} / span) * pu(2u) + ${c} * span + ${r} % span`
-        : `(${r} / span) * pu(2u) + (${r} % span) * C + ${c}`;
-    return o.trans ? `src + ${c} * R + ${r}` : `src + ${r} * C + ${c}`;
-  };
+  let src = gid.z * pu(2u);`;
+  // The source element of logical (r, c) in entry gid.z.
+  const at = (r: string, c: string): string => (o.trans ? `src + ${c} * R + ${r}` : `src + ${r} * C + ${c}`);
   const q = [0, 1, 2, 3];
   if (o.trans && o.vec4) {
     // A lane writes texels (x, r0 .. r0 + 3). Each vec4 holds 4 rows r0.. of one stored row
@@ -159,7 +141,7 @@ ${q.map((j) => `    if (c0 + ${j}u < C) { v.${'xyzw'[j]} = load(${at('r', `(c0 +
   const k = (j: number) => `coef[min(4u * x + ${j}u, C - 1u)]`;
   const map = o.trans
     ? `affine4(v, vec4<f32>(${q.map((j) => `${k(j)}.z`).join(', ')}), vec4<f32>(${q.map((j) => `${k(j)}.w`).join(', ')}))`
-    : `affine(v, coef[${o.split === 'r' ? 'r % span' : 'r'}])`;
+    : 'affine(v, coef[r])';
   const affine = o.affine ? `\n    v = ${map};` : '';
   return `${head}
   let x = gid.x; let r = gid.y;
@@ -185,8 +167,6 @@ export interface StageJob {
   rowsPerEntry: number;
   entries: number;
   affine?: BAffine | null;
-  /** The entries run along the rows or columns, `length` elements each (StageOptions.split). */
-  split?: { axis: 'r' | 'c'; length: number };
 }
 
 /**
@@ -200,10 +180,9 @@ export interface StageJob {
 export function stage(job: StageJob): void {
   const { src, dst, R, C, stride, trans, texels, rowsPerEntry, entries } = job;
   const affine = job.affine ?? null;
-  const split = job.split ?? null;
   const half = src.dtype === 'f16';
   // Texture copies move bytes: f16 values must go through the stage kernel to become f32.
-  if (!affine && !half && !split && copies && !trans && C % 64 === 0 && stride % 4 === 0 && R % 4 === 0) {
+  if (!affine && !half && copies && !trans && C % 64 === 0 && stride % 4 === 0 && R % 4 === 0) {
     const engine = getEngine();
     if (rowsPerEntry === R && (entries === 1 || stride === R * C))
       engine.copyToTexture(src.buffer, 0, C * 4, dst.texture, 0, C / 4, entries * R);
@@ -213,11 +192,7 @@ export function stage(job: StageJob): void {
     return;
   }
   // rowsPerEntry (the padded M or K) is always a multiple of 4, so a lane's 4 rows stay in one entry.
-  // Split, a vec4 must not straddle two entries.
-  const vec4 =
-    (trans ? R % 4 === 0 && rowsPerEntry % 4 === 0 : C % 4 === 0) &&
-    stride % 4 === 0 &&
-    (!split || split.length % 4 === 0);
+  const vec4 = (trans ? R % 4 === 0 && rowsPerEntry % 4 === 0 : C % 4 === 0) && stride % 4 === 0;
   const lanes = stageLanes;
   // Narrow rows: a workgroup spans several rows, each at least as wide as the texels of a row.
   const rows = trans ? 1 : Math.max(1, lanes / Math.max(4, 2 ** Math.ceil(Math.log2(texels))));
@@ -228,7 +203,6 @@ export function stage(job: StageJob): void {
     ...(rows > 1 ? { rows } : {}),
     ...(affine ? { affine: true } : {}),
     ...(half ? { half } : {}),
-    ...(split ? { split: split.axis } : {}),
   };
   const workgroups: [number, number, number] = trans
     ? [texels, Math.ceil(rowsPerEntry / (vec4 ? 4 * lanes : lanes)), entries]
@@ -237,7 +211,7 @@ export function stage(job: StageJob): void {
     inputs: affine ? [src, affine.coef] : [src],
     outputs: [],
     textures: [dst.view],
-    uniforms: new Uniforms().u32(R, C, stride, texels, rowsPerEntry, affine?.relu ? 1 : 0, split?.length ?? 0),
+    uniforms: new Uniforms().u32(R, C, stride, texels, rowsPerEntry, affine?.relu ? 1 : 0),
     workgroups,
   });
 }

@@ -24,7 +24,9 @@
 // broadcast A ran 1.3-1.55x as fast as the 16x16 one from DenseNet's shapes to 1024³.
 import { getEngine } from '../../device.js';
 import { defineKernel, runKernel, uniformPreamble, Uniforms } from '../../kernel.js';
+import type { ScratchTexture } from '../../scratch-textures.js';
 import type { Tensor } from '../../tensor.js';
+import { TensorError } from '../../errors.js';
 import { stage, textureCopies, type BAffine } from './matmul-stage.js';
 
 let mode: boolean | 'auto' = 'auto';
@@ -91,16 +93,22 @@ export interface TextureMatmulOptions {
    * shares it (tm a multiple of wx, wx lanes within one subgroup).
    */
   subgroupA?: boolean;
+  /**
+   * C = Σ_e A[e] · B[e] over the entries (uniform word 6) of both staged operands, one K loop
+   * per entry into the same accumulators (matmulSumBatch: a weight gradient summed over the
+   * batch without per-image products). The grid's z is 1; B is staged.
+   */
+  sumEntries?: boolean;
 }
 
 // Uniform words: M, N, K/4 (rounded up), A rows per batch entry (0: shared), B rows (texture) or
-// elements (buffer) per entry (0: shared), C stride per entry.
+// elements (buffer) per entry (0: shared), C stride per entry; with sumEntries, the entries.
 export const matmulTextureKernel = defineKernel<TextureMatmulOptions>({
   name: 'matmul-texture',
   inputs: (o) => (o.bBuffer ? 1 : 0),
   outputs: 1,
   textures: (o) => (o.bBuffer ? ['sampled'] : ['sampled', 'sampled']),
-  source: ({ tm, tn, wx, bBuffer, bTrans, vec4Out, subgroupA }) => {
+  source: ({ tm, tn, wx, bBuffer, bTrans, vec4Out, subgroupA, sumEntries }) => {
     const R = (n: number) => Array.from({ length: n }, (_, i) => i);
     const L: string[] = subgroupA ? ['enable subgroups;', uniformPreamble()] : [uniformPreamble()];
     const cType = vec4Out ? 'vec4<f32>' : 'f32';
@@ -120,7 +128,12 @@ export const matmulTextureKernel = defineKernel<TextureMatmulOptions>({
     );
     L.push('  let M = pu(0u); let N = pu(1u); let K4 = pu(2u);');
     L.push(`  let row0 = wid.x * ${tm}u; let col0 = (wid.y * ${wx}u + lid.x) * ${tn}u;`);
-    L.push('  let ay = wid.z * pu(3u) + row0; let by = wid.z * pu(4u); let bx = col0 / 4u;');
+    for (const r of R(tm)) for (const c of R(tn)) L.push(`  var acc_${r}_${c} = 0.0;`);
+    // Summing entries, each entry's K loop runs in turn (the loop is uniform: the broadcasts below
+    // stay in uniform control flow).
+    const entry = sumEntries ? 'e' : 'wid.z';
+    if (sumEntries) L.push('  for (var e = 0u; e < pu(6u); e++) {');
+    L.push(`  let ay = ${entry} * pu(3u) + row0; let by = ${entry} * pu(4u); let bx = col0 / 4u;`);
     // In place, out-of-range columns read the last vec4 (finite data; their results are not stored).
     if (bBuffer && bTrans)
       L.push('  let b4 = by / 4u;', ...R(tn).map((c) => `  let br${c} = b4 + min(col0 + ${c}u, N - 1u) * K4;`));
@@ -129,7 +142,6 @@ export const matmulTextureKernel = defineKernel<TextureMatmulOptions>({
         '  let N4 = N / 4u; let b4 = by / 4u;',
         ...R(tn / 4).map((q) => `  let bc${q} = b4 + min(bx + ${q}u, N4 - 1u);`),
       );
-    for (const r of R(tm)) for (const c of R(tn)) L.push(`  var acc_${r}_${c} = 0.0;`);
     L.push('  for (var k = 0u; k < K4; k++) {');
     if (subgroupA) {
       // The loop is uniform (K4 is), so every lane reaches the broadcasts.
@@ -157,6 +169,7 @@ export const matmulTextureKernel = defineKernel<TextureMatmulOptions>({
         );
       }
     L.push('  }');
+    if (sumEntries) L.push('  }');
     L.push('  let cBase = wid.z * pu(5u);');
     for (const r of R(tm)) {
       L.push(`  if (row0 + ${r}u < M) {`);
@@ -250,6 +263,158 @@ export function textureMatmulFits(
   return tiles.bBuffer || (np / 4 <= max && entriesB * kp <= max);
 }
 
+/** A staged operand's texture and its rows per batch entry (0: one entry shared by the batch). */
+interface Staged {
+  texture: ScratchTexture;
+  rows: number;
+}
+
+/** Stage op(A) [M, K] of each of `entries` entries (sa elements apart) into `slot`. */
+function stageA(
+  g: Geometry,
+  a: Tensor,
+  sa: number,
+  M: number,
+  K: number,
+  entries: number,
+  transA: boolean,
+  slot = 'matmul-a',
+): ScratchTexture {
+  const texture = getEngine().scratch.get(slot, g.kp / 4, entries * g.mp);
+  stage({ src: a, dst: texture, R: M, C: K, stride: sa, trans: transA, texels: g.kp / 4, rowsPerEntry: g.mp, entries });
+  return texture;
+}
+
+/** Stage op(B) [K, N] of each of `entries` entries (sb elements apart) into `slot`, through `affine`. */
+function stageB(
+  g: Geometry,
+  b: Tensor,
+  sb: number,
+  K: number,
+  N: number,
+  entries: number,
+  transB: boolean,
+  affine: BAffine | null,
+  slot = 'matmul-b',
+): ScratchTexture {
+  const texture = getEngine().scratch.get(slot, g.np / 4, entries * g.kp);
+  stage({
+    src: b,
+    dst: texture,
+    R: K,
+    C: N,
+    stride: sb,
+    trans: transB,
+    texels: g.np / 4,
+    rowsPerEntry: g.kp,
+    entries,
+    affine,
+  });
+  return texture;
+}
+
+/**
+ * The block kernel over staged A and B (or B read in place: `buffer`, `stride` elements per
+ * entry), C [nb, M, N]; with `sumEntries`, C [M, N] sums that many entries' products.
+ */
+function runProduct(
+  g: Geometry,
+  M: number,
+  N: number,
+  nb: number,
+  a: Staged,
+  b: Staged | { buffer: Tensor; stride: number },
+  out: Tensor,
+  sumEntries = 0,
+): void {
+  const { tiles, mp, kp, np } = g;
+  const inPlace = 'buffer' in b;
+  runKernel(matmulTextureKernel, sumEntries ? { ...tiles, sumEntries: true } : tiles, {
+    inputs: inPlace ? [b.buffer] : [],
+    outputs: [out],
+    textures: inPlace ? [a.texture.view] : [a.texture.view, b.texture.view],
+    uniforms: new Uniforms().u32(M, N, kp / 4, a.rows, inPlace ? b.stride : b.rows, M * N, sumEntries),
+    workgroups: [mp / tiles.tm, np / (tiles.wx * tiles.tn), sumEntries ? 1 : nb],
+  });
+}
+
+/**
+ * A texture product some of whose operands a producer kernel writes straight into the textures the
+ * product reads, instead of buffers that a stage then copies: A as texel (k / 4, e · a.rows + m)
+ * of its storage view, B as texel (n / 4, e · b.rows + k), for entry e; zero along K past K
+ * within the last texel. Past M and N anything may stay (those outputs are not stored).
+ */
+export interface TextureProduct {
+  readonly M: number;
+  readonly N: number;
+  readonly K: number;
+  readonly nb: number;
+  /** The textures to write (null: that operand is staged from a buffer when the product runs). */
+  readonly a: { readonly view: GPUTextureView; readonly rows: number } | null;
+  readonly b: { readonly view: GPUTextureView; readonly rows: number } | null;
+  readonly geometry: Geometry;
+  readonly staged: { a: Staged | null; b: Staged | null };
+}
+
+/** An operand a TextureProduct stages itself: its buffer, elements per entry (0: shared), transposed. */
+export interface ProductOperand {
+  src: Tensor;
+  stride: number;
+  trans: boolean;
+}
+
+/**
+ * The textures for a product of nb entries whose A and/or B (`slots`: the scratch slots they take,
+ * distinct from 'matmul-a' and 'matmul-b' and from each other) a producer writes.
+ */
+export function textureProduct(
+  M: number,
+  N: number,
+  K: number,
+  nb: number,
+  slots: { a?: string; b?: string },
+  transB = false,
+): TextureProduct {
+  const g = geometry(M, N, K, transB, slots.b !== undefined);
+  const scratch = getEngine().scratch;
+  const a = slots.a ? { texture: scratch.get(slots.a, g.kp / 4, nb * g.mp), rows: g.mp } : null;
+  const b = slots.b ? { texture: scratch.get(slots.b, g.np / 4, nb * g.kp), rows: g.kp } : null;
+  const view = (t: Staged | null) => (t ? { view: t.texture.view, rows: t.rows } : null);
+  return { M, N, K, nb, a: view(a), b: view(b), geometry: g, staged: { a, b } };
+}
+
+/** Run a TextureProduct into `out` [nb, M, N], staging (or reading in place) the operands not written. */
+export function runTextureProduct(
+  p: TextureProduct,
+  out: Tensor,
+  operands: { a?: ProductOperand; b?: ProductOperand },
+): void {
+  const { M, N, K, nb, geometry: g } = p;
+  const given = (o: ProductOperand | undefined, which: string): ProductOperand => {
+    if (!o) throw new TensorError(`runTextureProduct: operand ${which} is neither written nor given`);
+    return o;
+  };
+  let A = p.staged.a;
+  if (!A) {
+    const a = given(operands.a, 'A');
+    A = {
+      texture: stageA(g, a.src, a.stride, M, K, a.stride === 0 ? 1 : nb, a.trans),
+      rows: a.stride === 0 ? 0 : g.mp,
+    };
+  }
+  let B: Staged | { buffer: Tensor; stride: number } | null = p.staged.b;
+  if (!B) {
+    const b = given(operands.b, 'B');
+    B = g.tiles.bBuffer
+      ? { buffer: b.src, stride: b.stride }
+      : {
+          texture: stageB(g, b.src, b.stride, K, N, b.stride === 0 ? 1 : nb, b.trans, null),
+          rows: b.stride === 0 ? 0 : g.kp,
+        };
+  }
+  runProduct(g, M, N, nb, A, B, out);
+}
+
 /**
  * C[b] = op(A[b]) · op(B[b]) through textures. sa / sb: elements per batch entry of A and B in
  * their buffers (0: one matrix shared by the batch, staged once). `out` is [nb, M, N]. With
@@ -271,60 +436,21 @@ export function textureMatmul(
 ): void {
   // f16 operands are staged (the kernel's in-place B reads f32).
   const half = a.dtype === 'f16';
-  const { tiles, mp, kp, np } = geometry(M, N, K, transB, bAffine !== null || half);
-  const ea = sa === 0 ? 1 : nb;
-  const eb = sb === 0 ? 1 : nb;
-  const scratch = getEngine().scratch;
-  const at = scratch.get('matmul-a', kp / 4, ea * mp);
-  stage({
-    src: a,
-    dst: at,
-    R: M,
-    C: K,
-    stride: sa,
-    trans: transA,
-    texels: kp / 4,
-    rowsPerEntry: mp,
-    entries: ea,
-  });
-  const wg: [number, number, number] = [mp / tiles.tm, np / (tiles.wx * tiles.tn), nb];
-  if (tiles.bBuffer) {
-    runKernel(matmulTextureKernel, tiles, {
-      inputs: [b],
-      outputs: [out],
-      textures: [at.view],
-      uniforms: new Uniforms().u32(M, N, kp / 4, sa === 0 ? 0 : mp, sb, M * N),
-      workgroups: wg,
-    });
+  const g = geometry(M, N, K, transB, bAffine !== null || half);
+  const A = { texture: stageA(g, a, sa, M, K, sa === 0 ? 1 : nb, transA), rows: sa === 0 ? 0 : g.mp };
+  if (g.tiles.bBuffer) {
+    runProduct(g, M, N, nb, A, { buffer: b, stride: sb }, out);
     return;
   }
-  const bt = scratch.get('matmul-b', np / 4, eb * kp);
-  stage({
-    src: b,
-    dst: bt,
-    R: K,
-    C: N,
-    stride: sb,
-    trans: transB,
-    texels: np / 4,
-    rowsPerEntry: kp,
-    entries: eb,
-    affine: bAffine,
-  });
-  runKernel(matmulTextureKernel, tiles, {
-    inputs: [],
-    outputs: [out],
-    textures: [at.view, bt.view],
-    uniforms: new Uniforms().u32(M, N, kp / 4, sa === 0 ? 0 : mp, sb === 0 ? 0 : kp, M * N),
-    workgroups: wg,
-  });
+  const B = { texture: stageB(g, b, sb, K, N, sb === 0 ? 1 : nb, transB, bAffine), rows: sb === 0 ? 0 : g.kp };
+  runProduct(g, M, N, nb, A, B, out);
 }
 
 /**
- * C = Σ_b op(A[b]) · op(B[b]) through textures, `out` [M, N]: the nb entries run along K, so one
- * product over nb · K columns of A and rows of B sums them (StageOptions.split) and no per-entry
- * products are written or reduced. Both operands hold nb entries; B is always staged, through
- * `bAffine` where given. Fits where textureMatmulFits(M, N, nb · K, 1, 1, transB, true).
+ * C = Σ_b op(A[b]) · op(B[b]) through textures, `out` [M, N]: both operands staged entry by entry,
+ * the kernel's K loop run once per entry into the same accumulators (sumEntries), so no per-entry
+ * products are written or reduced. B is always staged, through `bAffine` where given. Fits where
+ * textureMatmulFits(M, N, K, nb, nb, transB, true).
  */
 export function textureMatmulSumBatch(
   a: Tensor,
@@ -338,40 +464,65 @@ export function textureMatmulSumBatch(
   transB: boolean,
   bAffine: BAffine | null = null,
 ): void {
-  const { tiles, mp, kp, np } = geometry(M, N, nb * K, transB, true);
-  const scratch = getEngine().scratch;
-  const at = scratch.get('matmul-a', kp / 4, mp);
-  const bt = scratch.get('matmul-b', np / 4, kp);
-  stage({
-    src: a,
-    dst: at,
-    R: M,
-    C: nb * K,
-    stride: M * K,
-    trans: transA,
-    texels: kp / 4,
-    rowsPerEntry: mp,
-    entries: 1,
-    split: { axis: 'c', length: K },
-  });
-  stage({
-    src: b,
-    dst: bt,
-    R: nb * K,
-    C: N,
-    stride: K * N,
-    trans: transB,
-    texels: np / 4,
-    rowsPerEntry: kp,
-    entries: 1,
-    split: { axis: 'r', length: K },
-    affine: bAffine,
-  });
-  runKernel(matmulTextureKernel, tiles, {
-    inputs: [],
-    outputs: [out],
-    textures: [at.view, bt.view],
-    uniforms: new Uniforms().u32(M, N, kp / 4, 0, 0, M * N),
-    workgroups: [mp / tiles.tm, np / (tiles.wx * tiles.tn), 1],
-  });
+  const g = geometry(M, N, K, transB, true);
+  const A = { texture: stageA(g, a, M * K, M, K, nb, transA), rows: g.mp };
+  const B = { texture: stageB(g, b, K * N, K, N, nb, transB, bAffine), rows: g.kp };
+  runProduct(g, M, N, 1, A, B, out, nb);
+}
+
+/**
+ * Both gradients of out[e] = W · map(X[e]) (W [M, K] shared by the batch of X [nb, K, N]; map: the
+ * BAffine, or none) from G = dOut [nb, M, N]: dx[e] = Wᵀ · G[e] (the gradient at map(X)) and
+ * dw = Σ_e G[e] · map(X[e])ᵀ, G staged once: its texture is the data gradient's B (rows k of an
+ * entry: G's rows) and the weight gradient's A (rows r: G's rows again, texels along its columns).
+ * That needs both products to pad G's rows alike (sharedWeightGradsFit); the caller checks.
+ */
+export function textureSharedWeightGrads(
+  w: Tensor,
+  x: Tensor,
+  gy: Tensor,
+  dx: Tensor,
+  dw: Tensor,
+  M: number,
+  K: number,
+  N: number,
+  nb: number,
+  bAffine: BAffine | null,
+): void {
+  const { data, weight, rows, texels } = sharedGeometry(M, K, N);
+  const gt = getEngine().scratch.get('matmul-a', texels, nb * rows);
+  stage({ src: gy, dst: gt, R: M, C: N, stride: M * N, trans: false, texels, rowsPerEntry: rows, entries: nb });
+  const G = { texture: gt, rows };
+  // The weight gradient first: then map(X)ᵀ's slot takes Wᵀ (the queue orders the two).
+  const xt = stageB(weight, x, K * N, N, K, nb, true, bAffine);
+  runProduct(weight, M, K, 1, G, { texture: xt, rows: weight.kp }, dw, nb);
+  const wt = stageA(data, w, 0, K, M, 1, true, 'matmul-b');
+  runProduct(data, K, N, nb, { texture: wt, rows: 0 }, G, dx);
+}
+
+/** The two products of textureSharedWeightGrads and G's staged rows per entry and texels per row. */
+function sharedGeometry(
+  M: number,
+  K: number,
+  N: number,
+): { data: Geometry; weight: Geometry; rows: number; texels: number } {
+  const data = geometry(K, N, M, false, true);
+  const weight = geometry(M, K, N, true, true);
+  return { data, weight, rows: data.kp, texels: Math.max(data.np, weight.kp) / 4 };
+}
+
+/**
+ * Whether textureSharedWeightGrads applies: both products fit the textures and pad G's rows alike
+ * (M rounded up to 4 for the data gradient's K, to the block's rows for the weight gradient's M).
+ */
+export function sharedWeightGradsFit(M: number, K: number, N: number, nb: number): boolean {
+  const { weight, rows, texels } = sharedGeometry(M, K, N);
+  const max = getEngine().info.limits.maxTextureDimension2D;
+  return (
+    weight.mp === rows &&
+    texels <= max &&
+    nb * rows <= max &&
+    textureMatmulFits(K, N, M, 1, nb, false, true) &&
+    textureMatmulFits(M, K, N, nb, nb, true, true)
+  );
 }

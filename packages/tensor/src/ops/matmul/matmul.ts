@@ -9,7 +9,16 @@ import { empty, full } from '../creation.js';
 import { canVec4, matmulKernel, type MatmulOptions } from './matmul-kernel.js';
 import { canPackB, matmulPackKernel, PACK_K_CHUNK } from './matmul-pack.js';
 import type { BAffine } from './matmul-stage.js';
-import { matmulTexturesMode, textureMatmul, textureMatmulFits, textureMatmulSumBatch } from './matmul-texture.js';
+import {
+  matmulTexturesMode,
+  sharedWeightGradsFit,
+  textureMatmul,
+  textureMatmulFits,
+  textureMatmulSumBatch,
+  textureProduct,
+  textureSharedWeightGrads,
+  type TextureProduct,
+} from './matmul-texture.js';
 import { add, mul, relu } from '../elementwise.js';
 import { reshape, slice } from '../shape-ops.js';
 import { noGrad } from '../../autograd.js';
@@ -280,9 +289,9 @@ export function matmulRaw(
 /**
  * Σ_b op(A[b]) · op(B[b]) for a [nb, ., .] and b [nb, ., .] into a new [M, N] tensor (no
  * autograd): the weight gradient of a layer applied per image, summed over the batch. On the
- * texture route the entries run along K, one product with no per-image results to keep or
- * reduce; on the gpu family the tiled kernel runs its K loop once per entry into the same
- * accumulators; elsewhere matmulRaw's per-entry products and their sum. `bAffine` as matmulRaw's.
+ * texture route and on the gpu family the kernel runs its K loop once per entry into the same
+ * accumulators, one product with no per-image results to keep or reduce; elsewhere matmulRaw's
+ * per-entry products and their sum. `bAffine` as matmulRaw's.
  */
 export function matmulSumBatch(
   a: Tensor,
@@ -316,7 +325,7 @@ export function matmulSumBatch(
     });
     return out;
   }
-  const texture = family === 'cpu' && M * N * K * nb > 0 && usesTextures(M, N, nb * K, 1, 1, 1, transB, true);
+  const texture = family === 'cpu' && M * N * K * nb > 0 && usesTextures(M, N, K, nb, nb, nb, transB, true);
   if (!texture) {
     const perEntry = matmulRaw(a, b, transA, transB, bAffine);
     const summed = sum(perEntry, 0);
@@ -327,6 +336,64 @@ export function matmulSumBatch(
   const out = empty([M, N]);
   textureMatmulSumBatch(a, b, out, M, N, K, nb, transA, transB, bAffine);
   return out;
+}
+
+/**
+ * A product C[e] = op(A[e]) · op(B[e]) of nb entries whose A and/or B the caller's kernel writes
+ * straight into the texture route's operand textures (TextureProduct: layouts, slots), then
+ * runTextureProduct: no stage pass, no copy. Null where this product does not take the texture
+ * route; the caller then writes buffers and calls matmulRaw.
+ */
+export function prepareTextureProduct(
+  M: number,
+  N: number,
+  K: number,
+  nb: number,
+  slots: { a?: string; b?: string },
+  transB = false,
+): TextureProduct | null {
+  if (getEngine().info.kernels !== 'cpu' || M * N * K * nb === 0) return null;
+  if (!usesTextures(M, N, K, nb, nb, nb, transB, slots.b !== undefined)) return null;
+  return textureProduct(M, N, K, nb, slots, transB);
+}
+
+/**
+ * Both gradients of matmulRaw(w, x, false, false, bAffine) for a weight w [M, K] shared by the
+ * batch of x [nb, K, N], from gy [nb, M, N] (no autograd): dx [nb, K, N] = wᵀ · gy[e] (the gradient
+ * at the mapped x) and, with `needW`, dw [M, K] = Σ_e gy[e] · map(x[e])ᵀ. On the texture route gy
+ * is staged once for both products (textureSharedWeightGrads); elsewhere matmulRaw and
+ * matmulSumBatch in turn.
+ */
+export function matmulSharedWeightGrads(
+  w: Tensor,
+  x: Tensor,
+  gy: Tensor,
+  bAffine: BAffine | null,
+  needW = true,
+): { dx: Tensor; dw: Tensor | null } {
+  const [nb, K, N] = x.shape as [number, number, number];
+  const M = w.shape[0]!;
+  if (w.rank !== 2 || x.rank !== 3 || w.shape[1] !== K || !sameShape(gy.shape, [nb, M, N]))
+    throw new ShapeError(
+      `matmulSharedWeightGrads: needs w [M, K], x [nb, K, N] and gy [nb, M, N], got ${formatShape(w.shape)}, ${formatShape(x.shape)} and ${formatShape(gy.shape)}`,
+    );
+  const shared =
+    needW &&
+    getEngine().info.kernels === 'cpu' &&
+    [w, x, gy].every((t) => t.dtype === 'f32') &&
+    M * K * N * nb > 0 &&
+    usesTextures(K, N, M, nb, 1, nb, false, true) &&
+    usesTextures(M, K, N, nb, nb, nb, true, true) &&
+    sharedWeightGradsFit(M, K, N, nb);
+  if (!shared) {
+    const dx = matmulRaw(w, gy, true, false);
+    return { dx, dw: needW ? matmulSumBatch(gy, x, false, true, bAffine) : null };
+  }
+  if (bAffine) checkBAffine(x, bAffine);
+  const dx = empty([nb, K, N]);
+  const dw = empty([M, K]);
+  textureSharedWeightGrads(w, x, gy, dx, dw, M, K, N, nb, bAffine);
+  return { dx, dw };
 }
 
 /**
