@@ -13,7 +13,7 @@
 import {
   defineOp,
   matmulRaw,
-  matmulSumBatch,
+  matmulSharedWeightGrads,
   OpContext,
   reshape,
   scope,
@@ -152,29 +152,36 @@ const fused1x1Op = defineOp({
     const [x, stats, w] = ctx.saved as [Tensor, Tensor, Tensor];
     const g = ctx.geometry as ConvGeometry;
     return scope(() => {
-      const gm = reshape(gy, [g.n, g.oc, g.h * g.w]);
-      const da = reshape(matmulRaw(reshape(w, [g.oc, g.c]), gm, true, false), [g.n, g.c, g.h, g.w]);
-      const dw = ctx.needW ? bnReluConv1x1Wgrad(gy, x, stats, g) : null;
+      const { da, dw } = bnReluConv1x1Grads(gy, x, stats, w, g, ctx.needW as boolean);
       return bnReluGrads(ctx, x, stats, da, dw, pending);
     });
   },
 });
 
 /**
- * The weight gradient of a 1x1 conv of relu(BN(x)) from x and the BN statistics:
- * dW = Σ_n gy[n] · relu(BN(x[n]))ᵀ, the BN-ReLU applied as the matmul stages x and, on the texture
- * route, the batch summed along the product's K (matmulSumBatch): no per-image gradients.
+ * The gradients of a 1x1 conv of relu(BN(x)) (weight w) from x and the BN statistics: da at
+ * relu(BN(x)) and, with needW, dW = Σ_n gy[n] · relu(BN(x[n]))ᵀ, the BN-ReLU applied as the
+ * matmul stages x (its BAffine) and the batch summed in the product: no per-image gradients. On
+ * the texture route gy is staged once for both products (matmulSharedWeightGrads).
  */
-export function bnReluConv1x1Wgrad(gy: Tensor, x: Tensor, stats: Tensor, g: ConvGeometry): Tensor {
-  return scope(() =>
-    reshape(
-      matmulSumBatch(reshape(gy, [g.n, g.oc, g.h * g.w]), reshape(x, [g.n, g.c, g.h * g.w]), false, true, {
-        coef: stats,
-        relu: true,
-      }),
-      [g.oc, g.c, 1, 1],
-    ),
-  );
+export function bnReluConv1x1Grads(
+  gy: Tensor,
+  x: Tensor,
+  stats: Tensor,
+  w: Tensor,
+  g: ConvGeometry,
+  needW: boolean,
+): { da: Tensor; dw: Tensor | null } {
+  return scope(() => {
+    const { dx, dw } = matmulSharedWeightGrads(
+      reshape(w, [g.oc, g.c]),
+      reshape(x, [g.n, g.c, g.h * g.w]),
+      reshape(gy, [g.n, g.oc, g.h * g.w]),
+      { coef: stats, relu: true },
+      needW,
+    );
+    return { da: reshape(dx, [g.n, g.c, g.h, g.w]), dw: dw && reshape(dw, [g.oc, g.c, 1, 1]) };
+  });
 }
 
 /** Whether batchNormReluConv1x1 fuses for this geometry (the gpu family; the texture route). */

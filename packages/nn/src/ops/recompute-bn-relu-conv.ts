@@ -14,7 +14,7 @@
 import { concat, defineOp, narrow, OpContext, scope, type Tensor } from '@spine/tensor';
 import { NnError } from '../errors.js';
 import { batchNormForward, batchNormBackward, batchNormStatsForward, type BatchNormOptions } from './batchnorm.js';
-import { batchNormReluConv1x1, bnReluConv1x1Wgrad, fusesBnReluConv1x1 } from './bn-relu-conv.js';
+import { batchNormReluConv1x1, bnReluConv1x1Grads, fusesBnReluConv1x1 } from './bn-relu-conv.js';
 import { convDgrad, convGeometry, convWgrad } from './conv2d/conv2d.js';
 
 export interface BatchNormReluConv1x1Params {
@@ -66,6 +66,7 @@ const recomputedOp = defineOp({
       const bnCtx = new OpContext(true);
       const g = convGeometry(x, convWeight, null, {});
       let dConv: Tensor;
+      let da: Tensor;
       if (fusesBnReluConv1x1(g)) {
         // Statistics only; the weight gradient's matmul applies the BN-ReLU as it reads x.
         const stats = batchNormStatsForward(
@@ -78,14 +79,14 @@ const recomputedOp = defineOp({
           running?.[1] ?? null,
           bn,
         );
-        dConv = bnReluConv1x1Wgrad(gy, x, stats, g);
+        ({ da, dw: dConv } = bnReluConv1x1Grads(gy, x, stats, convWeight, g, true) as { da: Tensor; dw: Tensor });
         stats.dispose();
       } else {
         const a = bnReluForward(bnCtx, x, normWeight, normBias, running?.[0] ?? null, running?.[1] ?? null, bn);
         dConv = convWgrad(a, gy, g); // 1x1, unpadded: a is its own padded input
         a.dispose();
+        da = convDgrad(gy, convWeight, g);
       }
-      const da = convDgrad(gy, convWeight, g);
       const [dx, dNormWeight, dNormBias] = bnReluBackward(bnCtx, da) as [Tensor, Tensor, Tensor];
       for (const t of bnCtx.saved) t.dispose();
       let at = 0;

@@ -11,7 +11,20 @@
 // Numerics: the transforms only add, subtract and scale, so results differ from the direct sum
 // by rounding: F(2x2) a few ulps of the partial sums, F(4x4) more (its transforms scale by up to
 // 8 and 1/24); test/ops/conv2d/conv2d-winograd.test.ts checks both against float64.
-import { add, empty, grid1d, matmulRaw, runKernel, scope, TensorError, Uniforms, type Tensor } from '@spine/tensor';
+import {
+  add,
+  empty,
+  grid1d,
+  matmulRaw,
+  prepareTextureProduct,
+  runKernel,
+  runTextureProduct,
+  scope,
+  TensorError,
+  Uniforms,
+  type Tensor,
+  type TextureProduct,
+} from '@spine/tensor';
 import {
   alphaOf,
   backwardTransformsKernel,
@@ -278,9 +291,16 @@ export function winogradGrads(
       dw: winogradWgrad(x, gy, s, m, bnStats, keptV),
     };
   }
+  const words = [tH, tW, txg, 0, gc];
+  const a2 = alphaOf(m) ** 2;
+  const cols = gc * TILES_PER_LANE;
+  // On the texture route the transforms write the products' operands straight into their
+  // textures: the data gradient's A (flipped weights, K = r: whole texels of 4) and B, the
+  // weight gradient's A.
+  const data = r % 4 === 0 ? prepareTextureProduct(c, cols, r, a2, { a: 'winograd-u', b: 'winograd-v' }) : null;
+  const weight = data ? prepareTextureProduct(r, c, cols, a2, { a: 'winograd-dm' }, true) : null;
+  if (data && weight) return winogradGradsOnTextures(x, gy, w, s, m, words, bnStats, keptV, data, weight);
   return scope(() => {
-    const words = [tH, tW, txg, 0, gc];
-    const a2 = alphaOf(m) ** 2;
     const vg = empty([a2, r, gc * TILES_PER_LANE]);
     const dm = empty([a2, r, gc * TILES_PER_LANE]);
     const uf = transformedWeights(w, true, m);
@@ -302,6 +322,62 @@ export function winogradGrads(
     const prod = matmulRaw(uf, vg);
     uf.dispose();
     vg.dispose();
+    // The data gradient's output transform and the weight gradient's in one dispatch.
+    const da = empty([n, c, h, wd]);
+    const dw = empty([r, c, 3, 3]);
+    const uo = new Uniforms().u32(c * gc, c, h, wd, ...words).u32(r * c, r, c);
+    runKernel(
+      gradsOutputKernel,
+      { m },
+      { inputs: [prod, du], outputs: [da, dw], uniforms: uo, workgroups: grid1d(c * gc + r * c, WG) },
+    );
+    return { da, dw };
+  });
+}
+
+/**
+ * winogradGrads' shared-tile path with the backward transforms written into the two products'
+ * textures (TextureProduct): no stage pass between a transform and its product.
+ */
+function winogradGradsOnTextures(
+  x: Tensor,
+  gy: Tensor,
+  w: Tensor,
+  s: WinogradShape,
+  m: WinogradTile,
+  words: number[],
+  bnStats: Tensor | null,
+  keptV: Tensor | null,
+  data: TextureProduct,
+  weight: TextureProduct,
+): { da: Tensor; dw: Tensor } {
+  const [n, c, h, wd] = x.shape as [number, number, number, number];
+  const r = gy.shape[1]!;
+  const gc = words[4]!;
+  const a2 = alphaOf(m) ** 2;
+  return scope(() => {
+    // Words as the buffer path's, each part's texture rows per ξ after its own.
+    const u = new Uniforms()
+      .u32(r * gc, r, s.oh, s.ow, ...words, 1, 1, data.b!.rows)
+      .u32(r * gc, r, s.oh, s.ow, ...words, weight.a!.rows)
+      .u32((c * r) / 4, c, r, data.a!.rows);
+    runKernel(
+      backwardTransformsKernel,
+      { m, textures: true },
+      {
+        inputs: [gy, w],
+        outputs: [],
+        textures: [data.b!.view, weight.a!.view, data.a!.view],
+        uniforms: u,
+        workgroups: grid1d(2 * r * gc + (c * r) / 4, WG),
+      },
+    );
+    const prod = empty([a2, c, gc * TILES_PER_LANE]);
+    runTextureProduct(data, prod, {});
+    const v = keptV ?? inputTransform(x, m, s, gc, words, bnStats);
+    const du = empty([a2, r, c]);
+    runTextureProduct(weight, du, { b: { src: v, stride: c * gc * TILES_PER_LANE, trans: true } });
+    if (v !== keptV) v.dispose();
     // The data gradient's output transform and the weight gradient's in one dispatch.
     const da = empty([n, c, h, wd]);
     const dw = empty([r, c, 3, 3]);

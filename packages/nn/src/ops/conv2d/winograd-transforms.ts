@@ -28,6 +28,9 @@ export const TILES_PER_LANE = 4;
 
 export type WinogradTile = 2 | 4;
 
+/** A part's written binding type for a storage texture (TransformPart.writes). */
+const TEXTURE = 'texture';
+
 interface Matrices {
   /** α x α. */
   BT: number[][];
@@ -114,7 +117,10 @@ const ENTRY = [
 interface TransformPart {
   /** Read-only storage bindings, [name, element type]; parts that name the same one share it. */
   reads: [string, string][];
-  /** Written storage bindings, bound after every part's reads. */
+  /**
+   * Written bindings, bound after every part's reads: storage buffers, then (type TEXTURE) rgba32f
+   * storage textures in a texture matmul's operand layout (conv2d-winograd.ts, prepareTextureProduct).
+   */
   writes: [string, string][];
   /** Uniform words the part reads, word 0 its invocation count. */
   words: number;
@@ -126,9 +132,13 @@ interface TransformPart {
 function partsSource(parts: readonly TransformPart[]): string {
   const reads = new Map<string, string>();
   for (const p of parts) for (const [name, type] of p.reads) reads.set(name, type);
-  const decls = [...reads, ...parts.flatMap((p) => p.writes)].map(
-    ([name, type], b) =>
-      `@group(0) @binding(${b + 1}) var<storage, ${b < reads.size ? 'read' : 'read_write'}> ${name}: array<${type}>;`,
+  // Bindings: reads, buffer writes, then texture writes (the engine binds textures last).
+  const writes = parts.flatMap((p) => p.writes);
+  const ordered = [...reads, ...writes.filter(([, t]) => t !== TEXTURE), ...writes.filter(([, t]) => t === TEXTURE)];
+  const decls = ordered.map(([name, type], b) =>
+    type === TEXTURE
+      ? `@group(0) @binding(${b + 1}) var ${name}: texture_storage_2d<rgba32float, write>;`
+      : `@group(0) @binding(${b + 1}) var<storage, ${b < reads.size ? 'read' : 'read_write'}> ${name}: array<${type}>;`,
   );
   const L = [uniformPreamble(), ...decls];
   if (parts.length === 1) {
@@ -170,36 +180,58 @@ function groupCoordinates(channel: string): string[] {
 /**
  * U[ξ, r, k] = (G g G^T)[ξ] for the 3x3 kernel g from input channel k to output channel r.
  * `flip` (the data gradient, a convolution of the upstream gradient): g[i][j] = w[k, r, 2-i, 2-j].
- * Words: total (R*K), R, K.
+ * Words: total (R*K), R, K. `texture`: U is the A operand of a texture product, texel
+ * (k / 4, ξ · rows + r) with rows word 3; an invocation transforms the 4 kernels of one texel and
+ * the total is R*K/4 (K a multiple of 4).
  */
-function weightPart(m: WinogradTile, flip: boolean): TransformPart {
-  const { G } = matricesOf(m);
+function weightPart(m: WinogradTile, flip: boolean, texture = false): TransformPart {
   const a = alphaOf(m);
   const L: string[] = [];
   L.push('  let R = pu(1u); let K = pu(2u);');
   L.push('  if (i >= pu(0u)) { return; }');
-  L.push('  let k = i % K; let r = i / K;');
-  L.push(flip ? '  let base = (k * R + r) * 9u;' : '  let base = (r * K + k) * 9u;');
+  if (!texture) {
+    L.push('  let k = i % K; let r = i / K;');
+    L.push(...weightValues(m, flip, 'k', ''));
+    for (const p of range(a)) for (const q of range(a)) L.push(`  U[(${p * a + q}u * R + r) * K + k] = u${p}_${q};`);
+    return { reads: [['wts', 'f32']], writes: [['U', 'f32']], words: 3, body: L };
+  }
+  L.push('  let K4 = K / 4u; let k0 = 4u * (i % K4); let r = i / K4;');
+  for (const j of range(4)) L.push(...weightValues(m, flip, `k0 + ${j}u`, `_${j}`));
+  for (const p of range(a))
+    for (const q of range(a)) {
+      const v = range(4).map((j) => `u${p}_${q}_${j}`);
+      L.push(`  textureStore(U, vec2<u32>(k0 / 4u, ${p * a + q}u * pu(3u) + r), vec4<f32>(${v.join(', ')}));`);
+    }
+  return { reads: [['wts', 'f32']], writes: [['U', TEXTURE]], words: 4, body: L };
+}
+
+/** Statements defining u{p}_{q}{suffix} = (G g G^T)[p·α + q] for input channel `k` and output channel r. */
+function weightValues(m: WinogradTile, flip: boolean, k: string, suffix: string): string[] {
+  const { G } = matricesOf(m);
+  const a = alphaOf(m);
+  const L: string[] = [];
+  L.push(flip ? `  let base${suffix} = ((${k}) * R + r) * 9u;` : `  let base${suffix} = (r * K + ${k}) * 9u;`);
   for (const x of range(3))
-    for (const y of range(3)) L.push(`  let g${x}${y} = wts[base + ${flip ? (2 - x) * 3 + (2 - y) : x * 3 + y}u];`);
+    for (const y of range(3))
+      L.push(`  let g${x}${y}${suffix} = wts[base${suffix} + ${flip ? (2 - x) * 3 + (2 - y) : x * 3 + y}u];`);
   // G g (α x 3), then each row times G^T.
   for (const p of range(a))
     for (const y of range(3))
       L.push(
-        `  let t${p}_${y} = ${lin(
+        `  let t${p}_${y}${suffix} = ${lin(
           G[p]!,
-          range(3).map((x) => `g${x}${y}`),
+          range(3).map((x) => `g${x}${y}${suffix}`),
         )};`,
       );
   for (const p of range(a))
     for (const q of range(a))
       L.push(
-        `  U[(${p * a + q}u * R + r) * K + k] = ${lin(
+        `  let u${p}_${q}${suffix} = ${lin(
           G[q]!,
-          range(3).map((y) => `t${p}_${y}`),
+          range(3).map((y) => `t${p}_${y}${suffix}`),
         )};`,
       );
-  return { reads: [['wts', 'f32']], writes: [['U', 'f32']], words: 3, body: L };
+  return L;
 }
 
 /**
@@ -210,7 +242,7 @@ function weightPart(m: WinogradTile, flip: boolean): TransformPart {
  * scale, shift) of a second input (batchnorm.ts's stats, the same expression as its apply
  * kernel), so a BN-ReLU before the convolution is never written out; the padding stays zero.
  */
-function inputPart(m: WinogradTile, bnRelu: boolean): TransformPart {
+function inputPart(m: WinogradTile, bnRelu: boolean, texture = false): TransformPart {
   const { BT } = matricesOf(m);
   const a = alphaOf(m);
   const T = TILES_PER_LANE;
@@ -257,11 +289,16 @@ function inputPart(m: WinogradTile, bnRelu: boolean): TransformPart {
   for (const p of range(a))
     for (const q of range(a)) {
       const parts = range(T).map((t) => `select(0.0, v${t}_${p}_${q}, live${t})`);
-      L.push(`  V[${p * a + q}u * plane + c * Gc + gl] = vec4<f32>(${parts.join(', ')});`);
+      const value = `vec4<f32>(${parts.join(', ')})`;
+      L.push(
+        texture
+          ? `  textureStore(V, vec2<u32>(gl, ${p * a + q}u * pu(11u) + c), ${value});`
+          : `  V[${p * a + q}u * plane + c * Gc + gl] = ${value};`,
+      );
     }
   const reads: [string, string][] = [['src', 'f32']];
   if (bnRelu) reads.push(['stats', 'vec4<f32>']);
-  return { reads, writes: [['V', 'vec4<f32>']], words: 11, body: L };
+  return { reads, writes: [['V', texture ? TEXTURE : 'vec4<f32>']], words: texture ? 12 : 11, body: L };
 }
 
 export const inputKernel = defineKernel<{ m: WinogradTile; bnRelu?: boolean }>({
@@ -332,7 +369,7 @@ export const outputKernel = defineKernel<{ m: WinogradTile; bias: boolean }>({
  * image edge, and tiles past the row end, contribute zeros, as the forward never wrote them.
  * Words: total (R*Gc), R, OH, OW, tH, tW, groups per row, g0, Gc.
  */
-function gradOutputPart(m: WinogradTile): TransformPart {
+function gradOutputPart(m: WinogradTile, texture = false): TransformPart {
   const { AT } = matricesOf(m);
   const a = alphaOf(m);
   const T = TILES_PER_LANE;
@@ -368,9 +405,19 @@ function gradOutputPart(m: WinogradTile): TransformPart {
           range(m).map((x) => `h${t}_${x}_${q}`),
         ),
       );
-      L.push(`  D[${p * a + q}u * plane + r * Gc + gl] = vec4<f32>(${parts.join(', ')});`);
+      const value = `vec4<f32>(${parts.join(', ')})`;
+      L.push(
+        texture
+          ? `  textureStore(D, vec2<u32>(gl, ${p * a + q}u * pu(9u) + r), ${value});`
+          : `  D[${p * a + q}u * plane + r * Gc + gl] = ${value};`,
+      );
     }
-  return { reads: [['src', 'f32']], writes: [['D', 'vec4<f32>']], words: 9, body: L };
+  return {
+    reads: [['src', 'f32']],
+    writes: [['D', texture ? TEXTURE : 'vec4<f32>']],
+    words: texture ? 10 : 9,
+    body: L,
+  };
 }
 
 export const gradOutputKernel = defineKernel<{ m: WinogradTile }>({
@@ -396,13 +443,18 @@ export const inputWeightsKernel = defineKernel<{ m: WinogradTile; bnRelu: boolea
  * the weight gradient's (padding 1): the upstream gradient's input transform for the data
  * gradient (inputPart, words 0-10), its grad-output transform for the weight gradient
  * (gradOutputPart, words 11-19) and the flipped weights' (weightPart, words 20-22).
- * Bindings: gy, w -> V, D, U.
+ * Bindings: gy, w -> V, D, U. With `textures`, V, D and U are written straight into the two
+ * gradients' texture products as their operands (V the data gradient's B, U its A, D the weight
+ * gradient's A), and each part takes one more word, its texture rows per ξ: words 0-11, 12-21,
+ * 22-25.
  */
-export const backwardTransformsKernel = defineKernel<{ m: WinogradTile }>({
+export const backwardTransformsKernel = defineKernel<{ m: WinogradTile; textures?: boolean }>({
   name: 'nn_winograd_backward_transforms',
   inputs: 2,
-  outputs: 3,
-  source: ({ m }) => partsSource([inputPart(m, false), gradOutputPart(m), weightPart(m, true)]),
+  outputs: (o) => (o.textures ? 0 : 3),
+  textures: (o) => (o.textures ? ['storage', 'storage', 'storage'] : []),
+  source: ({ m, textures = false }) =>
+    partsSource([inputPart(m, false, textures), gradOutputPart(m, textures), weightPart(m, true, textures)]),
 });
 
 /** dw[r, k] (3x3) = G^T dU[·, r, k] G from the α² products dU [α², R, K]. Words: total (R*K), R, K. */

@@ -182,4 +182,24 @@ describe('conv2d by Winograd F(2x2, 3x3)', () => {
       // 16 -> 16 channels: both of gy's transforms at once would outweigh dx; in turn they do not.
       expect(await transforms(16, 16, 1)).toEqual(separate);
     }));
+
+  it("padding 1's backward transforms write its products' textures: no stage pass, gradients as the reference's", () =>
+    on('cpu', 'auto', async () => {
+      const x = T.randn([2, 64, 12, 16], { seed: 7 });
+      const w = T.randn([16, 64, 3, 3], { seed: 8 });
+      for (const t of [x, w]) t.requiresGrad = true;
+      const loss = T.sum(conv2d(x, w, null, { padding: 1 }));
+      const p = await T.profileKernels(async () => {
+        loss.backward();
+        await T.sync();
+      });
+      const dispatches = (name: string) => p.kernels.find((k) => k.name === name)?.dispatches ?? 0;
+      expect(dispatches('nn_winograd_backward_transforms')).toBe(1);
+      expect(dispatches('matmul-texture')).toBe(2);
+      expect(dispatches('matmul-stage')).toBe(0);
+      for (const t of [x, w, x.grad, w.grad, loss]) t?.dispose();
+      // The same path's values, at this shape and at one whose products pad every block.
+      await check([2, 64, 12, 16], 16, [1, 1], false, 41);
+      await check([3, 36, 9, 11], 20, [1, 1], false, 42);
+    }));
 });
