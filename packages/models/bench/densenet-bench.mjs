@@ -60,7 +60,7 @@ function setup(memoryEfficient, batch) {
     });
   const dispose = () => {
     model.dispose();
-    for (const b of opt.stateDict().momentumBuffers.values()) b.dispose(); // or the next peak counts them
+    opt.dispose(); // or the next peak counts them
     for (const t of [x, labels]) t.dispose();
   };
   return { step, infer, warmOptimizer, dispose };

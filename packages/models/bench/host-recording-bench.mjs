@@ -181,7 +181,7 @@ function denseNetSetup(memoryEfficient) {
   };
   const dispose = () => {
     model.dispose();
-    for (const b of opt.stateDict().momentumBuffers.values()) b.dispose();
+    opt.dispose();
     x.dispose();
     labels.dispose();
   };
@@ -279,7 +279,7 @@ function quickNet() {
   const dispose = () => {
     replayed.dispose();
     model.dispose();
-    for (const b of opt.stateDict().momentumBuffers.values()) b.dispose();
+    opt.dispose();
     x.dispose();
     y.dispose();
   };

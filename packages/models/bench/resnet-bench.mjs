@@ -58,7 +58,7 @@ function setup() {
     });
   const dispose = () => {
     model.dispose();
-    for (const b of opt.stateDict().momentumBuffers.values()) b.dispose();
+    opt.dispose();
     for (const t of [x, labels]) t.dispose();
   };
   return { step, infer, dispose };

@@ -115,8 +115,12 @@ export async function collectCheckpointTensors(
   const tensors = new Map<string, TensorLike>();
   for (const [key, e] of await model.stateDictData()) tensors.set(`model.${key}`, e);
   const state = optimizer.stateDict();
-  for (const [i, b] of [...state.momentumBuffers].sort((a, c) => a[0] - c[0]))
-    tensors.set(`optimizer.momentum.${i}`, { shape: b.shape, data: await b.data() });
+  try {
+    for (const [i, b] of [...state.momentumBuffers].sort((a, c) => a[0] - c[0]))
+      tensors.set(`optimizer.momentum.${i}`, { shape: b.shape, data: await b.data() });
+  } finally {
+    for (const b of state.momentumBuffers.values()) b.dispose(); // copies (SGD.stateDict)
+  }
   return { tensors, groups: state.paramGroups };
 }
 

@@ -44,7 +44,7 @@ async function run(runDir: string, replaySteps: boolean): Promise<TrainResult> {
       replaySteps,
     });
   } finally {
-    for (const b of s.optimizer.stateDict().momentumBuffers.values()) b.dispose();
+    s.optimizer.dispose();
     await s.close();
   }
 }

@@ -4,4 +4,4 @@ export { batchNormReluConv1x1, batchNormReluConv2d, type FusionOptions } from '.
 export { localResponseNorm, type LrnOptions } from './lrn.js';
 export { dropout, type DropoutOptions } from './dropout.js';
 export { softmaxCrossEntropy, type CrossEntropyOptions, type Reduction } from './cross-entropy.js';
-export { sgdStep, type SgdOptions } from './sgd.js';
+export { MomentumArena, sgdStep, type SgdOptions } from './sgd.js';

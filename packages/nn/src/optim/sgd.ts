@@ -1,8 +1,9 @@
-// torch.optim.SGD: parameter groups with their own options, momentum buffers per parameter,
-// the update itself in one fused kernel per group (ops/sgd.ts), state dicts for exact resume.
+// torch.optim.SGD: parameter groups with their own options, each group's momentum buffers in one
+// arena, the update itself in a few fused kernels per group (ops/sgd.ts), state dicts for exact
+// resume.
 import * as T from '@spine/tensor';
 import { NnError } from '../errors.js';
-import { sgdStep, type SgdOptions } from '../ops/norm-loss.js';
+import { MomentumArena, sgdStep, type SgdOptions } from '../ops/sgd.js';
 
 export interface ParamGroup extends Required<SgdOptions> {
   params: T.Tensor[];
@@ -16,13 +17,17 @@ export type ParamGroupSpec = { params: T.Tensor[]; name?: string } & Partial<Sgd
 
 export interface SgdState {
   paramGroups: (Omit<ParamGroup, 'params'> & { params: number[] })[];
-  /** Momentum buffer per parameter index (flattened over groups), as tensors. */
+  /**
+   * Momentum buffer per parameter index (flattened over groups), only for parameters that have
+   * one. From stateDict() these are copies the caller disposes.
+   */
   momentumBuffers: Map<number, T.Tensor>;
 }
 
 export class SGD {
   readonly paramGroups: ParamGroup[];
-  private readonly momentum = new Map<T.Tensor, T.Tensor>();
+  /** Per group: its parameters' momentum buffers, allocated on the group's first step with momentum. */
+  private arenas: (MomentumArena | null)[];
 
   constructor(params: T.Tensor[] | ParamGroupSpec[], defaults: SgdOptions) {
     const specs: ParamGroupSpec[] =
@@ -46,23 +51,20 @@ export class SGD {
       if (s.name !== undefined) group.name = s.name;
       return group;
     });
+    this.arenas = this.paramGroups.map(() => null);
   }
 
   /** One update of every parameter that has a gradient (PyTorch's order of operations). */
   step(): void {
     T.noGrad(() => {
-      for (const g of this.paramGroups) {
-        const bufs = g.params.map((p) => this.momentum.get(p) ?? null);
-        const next = sgdStep(
+      this.paramGroups.forEach((g, i) => {
+        this.arenas[i] = sgdStep(
           g.params,
           g.params.map((p) => p.grad),
-          bufs,
+          this.arenas[i],
           { lr: g.lr, momentum: g.momentum, dampening: g.dampening, weightDecay: g.weightDecay, nesterov: g.nesterov },
         );
-        next.forEach((b, i) => {
-          if (b && b !== bufs[i]) this.momentum.set(g.params[i]!, b.keep());
-        });
-      }
+      });
     });
   }
 
@@ -76,14 +78,17 @@ export class SGD {
     }
   }
 
-  /** Group options and momentum buffers keyed by parameter position (like torch's). */
+  /**
+   * Group options and momentum buffers keyed by parameter position (like torch's). The buffers
+   * are copies of the arenas' ranges, new tensors the caller disposes (or a scope does).
+   */
   stateDict(): SgdState {
     let index = 0;
     const momentumBuffers = new Map<number, T.Tensor>();
-    const paramGroups = this.paramGroups.map((g) => {
+    const paramGroups = this.paramGroups.map((g, gi) => {
       const { params, ...rest } = g;
-      const ids = params.map((p) => {
-        const b = this.momentum.get(p);
+      const ids = params.map((_, i) => {
+        const b = this.arenas[gi]?.read(i);
         if (b) momentumBuffers.set(index, b);
         return index++;
       });
@@ -92,7 +97,7 @@ export class SGD {
     return { paramGroups, momentumBuffers };
   }
 
-  /** Restore options and momentum buffers (copied into new kept tensors). */
+  /** Restore options and momentum buffers (copied into new arenas; the given tensors stay the caller's). */
   loadStateDict(state: SgdState): void {
     if (state.paramGroups.length !== this.paramGroups.length)
       throw new NnError(
@@ -106,17 +111,28 @@ export class SGD {
       const { params: _ids, ...options } = s;
       Object.assign(g, options);
     });
-    for (const b of this.momentum.values()) b.dispose();
-    this.momentum.clear();
+    // Where each flat index lives: its group and its position there.
+    const at = this.paramGroups.flatMap((g, gi) => g.params.map((_, i) => [gi, i] as const));
     for (const [index, buf] of state.momentumBuffers) {
       const p = flat[index];
       if (!p)
         throw new NnError(`SGD state has a momentum buffer for parameter ${index}, the optimizer has ${flat.length}`);
-      if (buf.size !== p.size)
-        throw new NnError(`SGD state: momentum buffer ${index} has ${buf.size} values, its parameter ${p.size}`);
-      const copy = T.empty(p.shape).keep();
-      T.assign(copy, buf.shape.length === p.shape.length ? buf : T.reshape(buf, p.shape));
-      this.momentum.set(p, copy);
+      if (buf.size !== p.size || buf.dtype !== 'f32')
+        throw new NnError(
+          `SGD state: momentum buffer ${index} has ${buf.size} ${buf.dtype} values, its parameter ${p.size} f32`,
+        );
     }
+    this.dispose();
+    for (const [index, buf] of state.momentumBuffers) {
+      const [gi, i] = at[index]!;
+      const arena = (this.arenas[gi] ??= new MomentumArena(this.paramGroups[gi]!.params.map((q) => q.shape)));
+      arena.write(i, buf);
+    }
+  }
+
+  /** Free the momentum buffers (the next step with momentum starts them again, as a fresh optimizer would). */
+  dispose(): void {
+    for (const a of this.arenas) a?.dispose();
+    this.arenas = this.paramGroups.map(() => null);
   }
 }

@@ -92,3 +92,86 @@ describe('training step parity with PyTorch', () => {
     }
   });
 });
+
+describe('SGD momentum state', () => {
+  const shapes = [[3, 5], [1], [7], [65], [2, 2, 250], [4], [3]];
+  // Parameter 2 has no grad on step 1 (its buffer starts on step 2), 3 skips step 2, 5 never has one.
+  const hasGrad = (step: number, i: number) => !((i === 2 && step === 0) || (i === 3 && step === 1) || i === 5);
+  const make = () => shapes.map((s, i) => T.randn(s, { seed: i }).keep());
+  const optimizerFor = (params: T.Tensor[]) =>
+    new SGD(
+      [
+        { params: params.slice(0, 4) },
+        { params: params.slice(4, 6), lr: 0.02, momentum: 0.5, nesterov: true },
+        { params: params.slice(6), momentum: 0 },
+      ],
+      { lr: 0.1, momentum: 0.9, weightDecay: 1e-3, dampening: 0 },
+    );
+  const run = (params: T.Tensor[], opt: SGD, from: number, to: number) => {
+    for (let step = from; step < to; step++) {
+      opt.zeroGrad();
+      for (const [i, p] of params.entries()) if (hasGrad(step, i)) p.grad = T.randn(p.shape, { seed: 100 * step + i });
+      opt.step();
+    }
+  };
+
+  it('stateDict copies each buffer out of the arena; loadStateDict writes them back and the run continues exactly', async () => {
+    const a = make();
+    const oa = optimizerFor(a);
+    run(a, oa, 0, 4);
+    const b = make();
+    const ob = optimizerFor(b);
+    run(b, ob, 0, 1);
+    // Parameter 2 gets its buffer after the resume, on its first step with a gradient.
+    const sd = ob.stateDict();
+    expect([...sd.momentumBuffers.keys()]).toEqual([0, 1, 3, 4]);
+    for (const [i, t] of sd.momentumBuffers) expect(t.shape).toEqual(shapes[i]);
+    const c = await Promise.all(b.map(async (p) => T.tensor(Float32Array.from(await p.data()), p.shape).keep()));
+    const oc = optimizerFor(c);
+    // A checkpoint may hold a buffer in any shape of its parameter's size (as saved flat).
+    const saved = new Map([...sd.momentumBuffers].map(([i, t]) => [i, i === 4 ? T.reshape(t, [t.size]) : t]));
+    oc.loadStateDict({ paramGroups: sd.paramGroups, momentumBuffers: saved });
+    for (const t of [...sd.momentumBuffers.values(), ...saved.values()]) t.dispose();
+    // The copies are the caller's: disposing them leaves the optimizers' buffers intact.
+    run(b, ob, 1, 4);
+    run(c, oc, 1, 4);
+    for (const [i, p] of a.entries()) {
+      expect(Array.from(await c[i]!.data()), `param ${i}`).toEqual(Array.from(await p.data()));
+      expect(Array.from(await b[i]!.data()), `param ${i}`).toEqual(Array.from(await p.data()));
+    }
+    const [wa, wc] = [oa.stateDict().momentumBuffers, oc.stateDict().momentumBuffers];
+    expect([...wc.keys()]).toEqual([0, 1, 2, 3, 4]);
+    for (const [i, t] of wa)
+      expect(Array.from(await wc.get(i)!.data()), `buffer ${i}`).toEqual(Array.from(await t.data()));
+    for (const t of [...wa.values(), ...wc.values()]) t.dispose();
+    for (const o of [oa, ob, oc]) {
+      o.zeroGrad();
+      o.dispose();
+    }
+    for (const p of [...a, ...b, ...c]) p.dispose();
+  });
+
+  it('owns one arena per group with momentum, freed by dispose() and replaced by loadStateDict', async () => {
+    const before = T.memory().liveBytes;
+    const params = make();
+    const opt = optimizerFor(params);
+    const paramBytes = T.memory().liveBytes - before;
+    run(params, opt, 0, 1);
+    opt.zeroGrad();
+    // The two groups with momentum hold a buffer for each of their parameters (0-5) in two arenas.
+    const values = shapes.slice(0, 6).reduce((s, shape) => s + shape.reduce((x, y) => x * y, 1), 0);
+    const arenaBytes = T.memory().liveBytes - before - paramBytes;
+    expect(arenaBytes).toBeGreaterThanOrEqual(4 * values);
+    expect(arenaBytes).toBeLessThanOrEqual(4 * values * 1.25 + 2 * 256);
+    run(params, opt, 1, 3);
+    opt.zeroGrad();
+    expect(T.memory().liveBytes - before - paramBytes).toBe(arenaBytes);
+    const sd = opt.stateDict();
+    opt.loadStateDict(sd);
+    for (const t of sd.momentumBuffers.values()) t.dispose();
+    expect(T.memory().liveBytes - before - paramBytes).toBe(arenaBytes);
+    opt.dispose();
+    expect(T.memory().liveBytes - before).toBe(paramBytes);
+    for (const p of params) p.dispose();
+  });
+});
