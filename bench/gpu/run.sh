@@ -18,7 +18,10 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 source bench/gpu/setup.sh
 export SPINE_TORCH_PYTHON=${SPINE_TORCH_PYTHON:-python3} SPINE_TORCH_DEVICE=${SPINE_TORCH_DEVICE:-cuda}
-node -e "import('@spine/tensor/node').then(async T => { await T.ready(); console.log(JSON.stringify(T.deviceInfo())); process.exit(0); })"
+# Dawn lists subgroup matrices (tensor cores) only with allow_unsafe_apis: ask for them; each
+# process's ready() checks one product against the tiled f16 kernel before routing f16 products there.
+export SPINE_SUBGROUP_MATRICES=${SPINE_SUBGROUP_MATRICES:-1}
+node -e "import('@spine/tensor/node').then(async T => { await T.ready(); console.log(JSON.stringify({ ...T.deviceInfo(), subgroupMatrices: T.subgroupMatrixStatus() })); process.exit(0); })"
 # The same adapter with Dawn's experimental features listed (subgroup matrices, f16 on NVIDIA):
 # its features and subgroup-matrix configurations, for the record.
 node -e "import('@spine/tensor/node').then(async T => { await T.ready({ dawnFlags: ['enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia'] }); const i = T.deviceInfo(); console.log(JSON.stringify({ unsafeApis: true, features: i.features, subgroupMatrixConfigs: i.subgroupMatrixConfigs })); process.exit(0); })" || true

@@ -43,6 +43,14 @@ export interface DeviceOptions {
    * run on the same CPU cores that the busy loop would take from them.
    */
   quietWait?: 'auto' | boolean;
+  /**
+   * f16 products on subgroup matrices (tensor cores, 'chromium-experimental-subgroup-matrix'):
+   * 'auto' (the default) where the device lists the feature with an f16 configuration and a
+   * check product at ready() agrees with the tiled f16 kernel; true also asks Dawn (Node) for
+   * the feature, which it lists only with allow_unsafe_apis; false never.
+   * `subgroupMatrixStatus()` says what was decided.
+   */
+  subgroupMatrices?: 'auto' | boolean;
 }
 
 export interface GpuHandle {
@@ -81,7 +89,11 @@ export function ready(options: DeviceOptions = {}): Promise<Engine> {
   if (engine) return Promise.resolve(engine);
   if (!pending) {
     pending = acquire(options).then(
-      (e) => (engine = e),
+      async (e) => {
+        engine = e;
+        for (const check of readyChecks) await check(e, options);
+        return e;
+      },
       (err: unknown) => {
         pending = null;
         throw err;
@@ -89,6 +101,17 @@ export function ready(options: DeviceOptions = {}): Promise<Engine> {
     );
   }
   return pending;
+}
+
+type ReadyCheck = (engine: Engine, options: DeviceOptions) => Promise<void>;
+const readyChecks: ReadyCheck[] = [];
+
+/**
+ * Run `check` on the new engine before ready() resolves (after getEngine() works). Ops register
+ * their own checks when their module loads, so this module imports none of them.
+ */
+export function addReadyCheck(check: ReadyCheck): void {
+  readyChecks.push(check);
 }
 
 async function acquire(options: DeviceOptions): Promise<Engine> {

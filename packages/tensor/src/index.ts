@@ -153,8 +153,11 @@ export {
   matmulSumBatch,
   prepareTextureProduct,
   stagesBAffine,
+  subgroupMatrixStatus,
   type MatmulFlags,
 } from './ops/matmul/matmul.js';
+// Registers the ready() check that decides whether f16 products run on subgroup matrices.
+import './ops/matmul/subgroup-matrix-check.js';
 export { runTextureProduct, type ProductOperand, type TextureProduct } from './ops/matmul/matmul-texture.js';
 export { matmulAutocast } from './ops/matmul/matmul-autocast.js';
 export { roundToF16 } from './half.js';

@@ -7,7 +7,7 @@ import { NodeKernelWarmer, warmerUnavailable } from './kernel-warmer-node.js';
 import { quietly } from './dawn-quiet-wait.js';
 
 // The core builds without Node's types (so Node APIs cannot creep in); this is all we use.
-declare const process: { platform: string };
+declare const process: { platform: string; env: Record<string, string | undefined> };
 
 function defaultBackend(): string {
   switch (process.platform) {
@@ -26,12 +26,17 @@ function defaultBackend(): string {
  * Dawn reads one such flag.
  */
 export function withF16Toggle(flags: readonly string[]): string[] {
-  const toggle = 'vulkan_enable_f16_on_nvidia';
+  return withDawnFeatures(flags, ['vulkan_enable_f16_on_nvidia']);
+}
+
+/** `flags` with `toggles` in its enable-dawn-features list (one is added if absent). */
+function withDawnFeatures(flags: readonly string[], toggles: readonly string[]): string[] {
   const at = flags.findIndex((f) => f.startsWith('enable-dawn-features='));
-  if (at < 0) return [...flags, `enable-dawn-features=${toggle}`];
+  if (at < 0) return [...flags, `enable-dawn-features=${toggles.join(',')}`];
   const list = flags[at]!.slice('enable-dawn-features='.length).split(',').filter(Boolean);
   const out = [...flags];
-  if (!list.includes(toggle)) out[at] = `enable-dawn-features=${[...list, toggle].join(',')}`;
+  const missing = toggles.filter((t) => !list.includes(t));
+  if (missing.length) out[at] = `enable-dawn-features=${[...list, ...missing].join(',')}`;
   return out;
 }
 
@@ -39,7 +44,13 @@ setGpuProvider((options: DeviceOptions): GpuHandle => {
   const flags: string[] = [];
   if (options.backend) flags.push(`backend=${options.backend}`);
   if (options.adapterName) flags.push(`adapter=${options.adapterName}`);
-  flags.push(...withF16Toggle(options.dawnFlags ?? []));
+  const dawn = withF16Toggle(options.dawnFlags ?? []);
+  // Dawn lists subgroup matrices only with allow_unsafe_apis: asked for by the option, or by
+  // SPINE_SUBGROUP_MATRICES=1 for a whole run (bench/gpu/run.sh); ready() then checks them.
+  const asked =
+    options.subgroupMatrices === true ||
+    (options.subgroupMatrices === undefined && process.env.SPINE_SUBGROUP_MATRICES === '1');
+  flags.push(...(asked ? withDawnFeatures(dawn, ['allow_unsafe_apis']) : dawn));
   let gpu: GPU | null = create(flags);
   return {
     gpu,

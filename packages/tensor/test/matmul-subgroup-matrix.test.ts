@@ -14,6 +14,12 @@ import {
   type SubgroupMatrixOptions,
 } from '../src/ops/matmul/matmul-subgroup-matrix.js';
 import { matmulSubgroupMatrixRoute } from '../src/ops/matmul/matmul.js';
+import {
+  CHECK_SIZE,
+  CHECK_TOLERANCE,
+  decideSubgroupMatrices,
+  type SubgroupMatrixFacts,
+} from '../src/ops/matmul/subgroup-matrix-check.js';
 import { refMatmul } from './reference/matmul.js';
 import { randomArr, seedFor } from './helpers/random.js';
 import { expectClose } from './helpers/gpu.js';
@@ -167,5 +173,39 @@ describe('subgroup-matrix matmul on this device', () => {
     const info = T.deviceInfo();
     const route = matmulSubgroupMatrixRoute(64, 64, 64, 'f16');
     if (!info.features.includes('chromium-experimental-subgroup-matrix')) expect(route).toBeNull();
+  });
+});
+
+describe('subgroup matrices decided at ready()', () => {
+  const gpu = { family: 'gpu', hasFeature: true, hasF16Config: true } as const;
+  const agree = async () => 3e-7;
+
+  it('open only on the gpu family with the feature, an f16 configuration and a check product that agrees', async () => {
+    expect(await decideSubgroupMatrices('auto', gpu, agree)).toMatchObject({ enabled: true });
+    expect(await decideSubgroupMatrices(true, gpu, agree)).toMatchObject({ enabled: true });
+    const off = async (setting: 'auto' | boolean, facts: SubgroupMatrixFacts, check = agree) => {
+      const d = await decideSubgroupMatrices(setting, facts, check);
+      expect(d.enabled).toBe(false);
+      return d.detail;
+    };
+    expect(await off(false, gpu)).toMatch(/subgroupMatrices false/);
+    expect(await off('auto', { ...gpu, hasFeature: false })).toMatch(/allow_unsafe_apis/);
+    expect(await off('auto', { ...gpu, hasF16Config: false })).toMatch(/no f16 configuration/);
+    expect(await off('auto', { ...gpu, family: 'cpu' })).toMatch(/'cpu' kernel family/);
+    expect(await off('auto', gpu, async () => 10 * CHECK_TOLERANCE)).toMatch(/differs/);
+    expect(
+      await off('auto', gpu, async () => {
+        throw new Error('pipeline creation failed\nmore');
+      }),
+    ).toMatch(/failed \(pipeline creation failed\)$/);
+  });
+
+  it("this device's decision, and routes closed where it is off", () => {
+    const status = T.subgroupMatrixStatus();
+    if (!T.deviceInfo().features.includes('chromium-experimental-subgroup-matrix')) {
+      expect(status.enabled).toBe(false);
+      expect(status.detail).toMatch(/^off: /);
+    }
+    if (!status.enabled) expect(matmulSubgroupMatrixRoute(CHECK_SIZE, CHECK_SIZE, CHECK_SIZE, 'f16')).toBeNull();
   });
 });

@@ -114,6 +114,7 @@ function formatReport(r: DoctorReport): string {
     lines.push(
       `        subgroup matrices: ${sm.length ? sm.map((c) => `${c.componentType}->${c.resultComponentType} ${c.M}x${c.N}x${c.K}`).join(', ') : `none${hidden}`}`,
     );
+    if (a.subgroupMatrices) lines.push(`        f16 products on subgroup matrices: ${a.subgroupMatrices.detail}`);
   } else {
     lines.push(`FAIL  WebGPU adapter: ${a.error ?? 'not found'}`);
     if (a.advice) lines.push(...a.advice.split('\n').map((s) => `        ${s}`));

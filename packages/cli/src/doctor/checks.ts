@@ -11,6 +11,7 @@ import {
   matmul,
   ready,
   scope,
+  subgroupMatrixStatus,
   tensor,
   type DeviceInfo,
   type Tensor,
@@ -29,6 +30,8 @@ export interface AdapterCheck {
   info?: DeviceInfo;
   /** Seconds to acquire the device (Dawn start-up and adapter query). */
   seconds?: number;
+  /** Whether f16 products run on subgroup matrices (tensor cores), and why: decided at ready(). */
+  subgroupMatrices?: { enabled: boolean; detail: string };
   error?: string;
   /** What to install; from @spine/tensor's NoAdapterError, which carries the setup advice. */
   advice?: string;
@@ -62,7 +65,12 @@ export async function checkAdapter(backend?: string): Promise<AdapterCheck> {
   const t0 = performance.now();
   try {
     await ready(backend ? { backend } : {});
-    return { ok: true, info: deviceInfo(), seconds: (performance.now() - t0) / 1000 };
+    return {
+      ok: true,
+      info: deviceInfo(),
+      seconds: (performance.now() - t0) / 1000,
+      subgroupMatrices: subgroupMatrixStatus(),
+    };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     if (e instanceof NoAdapterError || (e instanceof Error && e.name === 'NoAdapterError')) {

@@ -397,14 +397,27 @@ export function matmulSharedWeightGrads(
 }
 
 /**
- * Subgroup-matrix products (matmul-subgroup-matrix.ts) are off until switched on: they have not
- * yet been checked on an adapter that has the feature.
+ * Subgroup-matrix products (matmul-subgroup-matrix.ts): decided when the device is acquired
+ * (subgroup-matrix-check.ts: on where a check product agrees with the tiled f16 kernel).
  */
 let subgroupMatrices = false;
+let subgroupMatrixDetail = 'off: no device yet';
 
-/** Route whole-tile products of the gpu family to subgroup matrices where the device has them. */
-export function setSubgroupMatrices(on: boolean): void {
+/**
+ * Route whole-tile products of the gpu family to subgroup matrices where the device has them (or
+ * not), overriding what ready() decided; `detail` says why (subgroupMatrixStatus).
+ */
+export function setSubgroupMatrices(
+  on: boolean,
+  detail = on ? 'on (setSubgroupMatrices)' : 'off (setSubgroupMatrices)',
+): void {
   subgroupMatrices = on;
+  subgroupMatrixDetail = detail;
+}
+
+/** Whether f16 products run on subgroup matrices (tensor cores), and why. */
+export function subgroupMatrixStatus(): { enabled: boolean; detail: string } {
+  return { enabled: subgroupMatrices, detail: subgroupMatrixDetail };
 }
 
 /**
