@@ -27,8 +27,9 @@ const x = randomArr([3, 4, 5, 2], seedFor('shape-x'));
 
 // Block copies (ops/block-copy.ts) take concat, one-axis slices and pads on software adapters
 // from 256 elements per block; the cases below are smaller, so they run once as the engine
-// chooses (the copy kernel) and once with block copies forced wherever the region allows.
-for (const blockCopies of ['auto', true] as const)
+// chooses (the copy kernel), once with block copies forced wherever the region allows, and once
+// with them off, as on GPUs (a concat and its backward then take one dispatch, concat-kernel.ts).
+for (const blockCopies of ['auto', true, false] as const)
   describe(`views and copies (block copies ${blockCopies})`, () => {
     beforeAll(() => setBlockCopies(blockCopies));
     afterAll(() => setBlockCopies('auto'));
@@ -100,6 +101,40 @@ for (const blockCopies of ['auto', true] as const)
           refConcat(parts, axis),
           `concat axis ${axis}`,
         );
+        // Each piece's gradient is its part of the upstream gradient.
+        const leaves = parts.map((p) => {
+          const t = upload(p);
+          t.requiresGrad = true;
+          return t;
+        });
+        const joined = T.concat(leaves, axis);
+        const weight = randomArr(joined.shape, seedFor('concat-grad', axis));
+        T.sum(T.mul(joined, upload(weight))).backward();
+        let at = 0;
+        const a = axis < 0 ? axis + x.shape.length : axis;
+        for (const [k, leaf] of leaves.entries()) {
+          const n = parts[k]!.shape[a]!;
+          const ranges = x.shape.map((_, i) => (i === a ? ([at, at + n] as const) : null));
+          expectEqual(await download(leaf.grad!), refSlice(weight, ranges), `concat axis ${axis}: grad of piece ${k}`);
+          at += n;
+        }
+      }
+      const ints = [2, 5].map((n, k) => randomInts([3, n, 4], seedFor('concat-i32', k), -1000, 1000));
+      const ci = T.concat(
+        ints.map((p) => upload(p, 'i32')),
+        1,
+      );
+      expect(ci.dtype).toBe('i32');
+      expectEqual(await download(ci), refConcat(ints, 1), 'concat i32');
+      if (blockCopies === false) {
+        // One dispatch for the pieces, forward and backward.
+        const pieces = [T.randn([2, 3, 8]), T.randn([2, 5, 8]), T.randn([2, 1, 8])];
+        for (const t of pieces) t.requiresGrad = true;
+        const p = await T.profileKernels(async () => {
+          T.sum(T.concat(pieces, 1)).backward();
+          await T.sync();
+        });
+        expect(p.kernels.find((k) => k.name === 'concat_regions')?.dispatches).toBe(2);
       }
       const items = [0, 1, 2].map((k) => randomArr([4, 3], seedFor('stack', k)));
       for (const axis of [0, 1, 2, -1, -3])

@@ -18,6 +18,11 @@ export function setBlockCopies(mode: boolean | 'auto'): void {
   enabled = mode;
 }
 
+/** Whether region copies may become buffer copies on this device (tryBlockCopy's first test). */
+export function blockCopiesOn(): boolean {
+  return enabled === true || (enabled === 'auto' && getEngine().info.kernels === 'cpu');
+}
+
 /** The product of s[from..to) (no slice: a step records thousands of region copies). */
 function prod(s: Shape, from: number, to: number): number {
   let p = 1;
@@ -40,7 +45,7 @@ export function tryBlockCopy(
   dstOffset: number,
   shape: Shape,
 ): boolean {
-  if (enabled === false || (enabled === 'auto' && getEngine().info.kernels !== 'cpu')) return false;
+  if (!blockCopiesOn()) return false;
   // Buffer copies move whole words; f16 blocks may start mid-word (the elementwise copy serves them).
   if (src.dtype === 'f16') return false;
   if (srcShape.length !== shape.length || dstShape.length !== shape.length) return false;

@@ -13,7 +13,8 @@ import {
 } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { empty, full } from './creation.js';
-import { tryBlockCopy } from './block-copy.js';
+import { blockCopiesOn, tryBlockCopy } from './block-copy.js';
+import { concatRegions, regionsApply, splitRegions } from './concat-kernel.js';
 import { broadcastOperand, runElementwise } from './elementwise-kernel.js';
 import { sumTo } from './reduce.js';
 
@@ -196,12 +197,23 @@ export function narrow(x: Tensor, axis: number, start: number, length: number): 
   return slice(x, ranges);
 }
 
+/**
+ * Where region copies are not buffer copies (GPUs), a concat of several tensors, and its
+ * backward, take one dispatch (concat-kernel.ts) instead of one per piece.
+ */
+function oneDispatch(dtype: Tensor['dtype'], pieces: number): boolean {
+  return pieces > 1 && !blockCopiesOn() && regionsApply(dtype, pieces);
+}
+
 const concatOp = defineOp({
   name: 'concat',
   forward: (ctx: OpContext, axis: number, ...xs: Tensor[]) => {
     const first = xs[0]!;
     const shape = [...first.shape];
     shape[axis] = xs.reduce((s, t) => s + t.shape[axis]!, 0);
+    ctx.axis = axis;
+    ctx.sizes = xs.map((t) => t.shape[axis]!);
+    if (oneDispatch(first.dtype, xs.length)) return concatRegions(xs, axis, shape);
     const out = empty(shape, first.dtype);
     const strides = contiguousStrides(shape);
     let at = 0;
@@ -209,13 +221,13 @@ const concatOp = defineOp({
       writeRegion(out, t, at * strides[axis]!, strides);
       at += t.shape[axis]!;
     }
-    ctx.axis = axis;
-    ctx.sizes = xs.map((t) => t.shape[axis]!);
     return out;
   },
   backward: (ctx, g) => {
+    const sizes = ctx.sizes as number[];
+    if (oneDispatch(g.dtype, sizes.length)) return splitRegions(g, ctx.axis as number, sizes);
     let at = 0;
-    return (ctx.sizes as number[]).map((n) => {
+    return sizes.map((n) => {
       const piece = narrow(g, ctx.axis as number, at, n);
       at += n;
       return piece;
