@@ -3,8 +3,10 @@
 // is applied inside Winograd's input transform as it reads x: its output, the width of the
 // layer's bottleneck, is never written, read back or kept for backward. Only the BN statistics
 // are computed first. Backward: the conv's data gradient (Winograd), its weight gradient from x
-// through the same fused transform, then the BN-ReLU backward with the saved statistics.
-// Elsewhere (GPUs, other convolutions) it is the plain composition of the two ops.
+// through the same fused transform, then the BN-ReLU backward with the saved statistics. On the
+// gpu family the tiled implicit-GEMM kernels read x through the BN-ReLU the same way (forward and
+// weight gradient). Elsewhere (1x1 convolutions here, the cpu family's other convolutions) it is
+// the plain composition of the two ops.
 //
 // batchNormReluConv1x1 does the same for a 1x1 convolution (DenseNet's norm1 -> relu1 -> conv1
 // and each transition's norm -> relu -> conv): the BN-ReLU is applied as the matmul reads x (its
@@ -12,6 +14,7 @@
 // the weight gradient, so its output is never written either.
 import {
   defineOp,
+  getEngine,
   matmulRaw,
   matmulSharedWeightGrads,
   OpContext,
@@ -26,7 +29,10 @@ import { batchNormBackward, batchNormRelu, batchNormStatsForward, type BatchNorm
 import {
   conv2d,
   convDgrad,
+  convForward,
   convGeometry,
+  convWgrad,
+  isPointwise,
   winogradApplies,
   type Conv2dOptions,
   type ConvGeometry,
@@ -85,6 +91,42 @@ const fusedOp = defineOp({
       }
       const da = convDgrad(gy, w, g);
       const dw = ctx.needW ? winogradWgrad(x, gy, shapeOf(g), winogradTile(g.oh, g.ow), stats, keptV) : null;
+      return bnReluGrads(ctx, x, stats, da, dw, pending);
+    });
+  },
+});
+
+/**
+ * The gpu family's batchNormReluConv2d: the tiled implicit-GEMM kernels read x through the BN-ReLU
+ * (ConvTiledOptions.bnRelu) in the forward and in the weight gradient, so its output is neither
+ * stored nor kept; the data gradient does not read x at all.
+ */
+const tiledFusedOp = defineOp({
+  name: 'batchNormReluConv2d',
+  forward: (
+    ctx: OpContext,
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor,
+    rm: Tensor | null,
+    rv: Tensor | null,
+    w: Tensor,
+    bn: BatchNormOptions,
+    g: ConvGeometry,
+  ) => {
+    const stats = batchNormStatsForward('batchNormReluConv2d', ctx, x, weight, bias, rm, rv, bn);
+    const y = convForward(x, w, null, g, stats);
+    stats.dispose();
+    ctx.save(w);
+    Object.assign(ctx, { geometry: g, hasRunning: rm !== null, needW: w.requiresGrad });
+    return y;
+  },
+  backward: (ctx, gy, pending) => {
+    const [x, stats, w] = ctx.saved as [Tensor, Tensor, Tensor];
+    const g = ctx.geometry as ConvGeometry;
+    return scope(() => {
+      const da = convDgrad(gy, w, g);
+      const dw = ctx.needW ? convWgrad(x, gy, g, stats) : null;
       return bnReluGrads(ctx, x, stats, da, dw, pending);
     });
   },
@@ -244,6 +286,8 @@ export function batchNormReluConv2d(
   const g = convGeometry(x, convWeight, null, convOptions);
   if (winogradApplies(g.kh, g.kw, [g.sh, g.sw], [g.dh, g.dw], g.c, g.oc))
     return fusedOp(x, weight, bias, runningMean, runningVar, convWeight, bn, g, fusion.keepInputTransform ?? false);
+  if (getEngine().info.kernels === 'gpu' && !isPointwise(g))
+    return tiledFusedOp(x, weight, bias, runningMean, runningVar, convWeight, bn, g);
   return scope(() =>
     conv2d(batchNormRelu(x, weight, bias, runningMean, runningVar, bn), convWeight, null, convOptions),
   );

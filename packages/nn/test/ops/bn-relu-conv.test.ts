@@ -141,9 +141,13 @@ describe('batchNormReluConv2d', () => {
     { shape: [2, 16, 13, 14], oc: 20, training: true, running: true, tile: 4, keep: true },
     { shape: [2, 16, 10, 9], oc: 16, training: true, running: true, tile: 2, keep: true },
     { shape: [2, 16, 10, 9], oc: 16, training: true, running: true, tile: 2, keep: true },
+    // The gpu family's tiled kernels read x through the BN-ReLU, padding implied (no Winograd).
+    { shape: [2, 16, 10, 9], oc: 16, training: true, running: true, tile: 2, family: 'gpu' },
+    { shape: [3, 13, 7, 12], oc: 20, training: false, running: true, tile: 2, family: 'gpu' },
+    { shape: [2, 24, 9, 9], oc: 12, training: true, running: false, tile: 2, family: 'gpu', xGrad: false },
   ];
   cases.forEach((c, i) =>
-    it(`matches the composition: [${c.shape}] -> ${c.oc}, F(${c.tile}x${c.tile})${c.keep ? ', keeping its input transform' : ''}, ${c.training ? 'training' : 'eval'}${c.running ? '' : ', no running stats'}`, () =>
+    it(`matches the composition: [${c.shape}] -> ${c.oc}, ${c.family === 'gpu' ? 'gpu kernels' : `F(${c.tile}x${c.tile})`}${c.keep ? ', keeping its input transform' : ''}, ${c.training ? 'training' : 'eval'}${c.running ? '' : ', no running stats'}${c.xGrad === false ? ', x needs no gradient' : ''}`, () =>
       compare(c, 300 + 10 * i)),
   );
 
@@ -186,6 +190,17 @@ describe('batchNormReluConv2d', () => {
       [2, 16, 12, 12],
       (x, gamma, beta) => batchNormReluConv2d(x, gamma, beta, null, null, { training: true }, w, { padding: 1 }),
       'nn_winograd_input_weights',
+    );
+  });
+
+  it('never writes the BN-ReLU output on the gpu family either: the tiled kernels read x through it', async () => {
+    const w = T.randn([16, 16, 3, 3], { seed: 10 });
+    await expectNoBnApply(
+      16,
+      [2, 16, 12, 12],
+      (x, gamma, beta) => batchNormReluConv2d(x, gamma, beta, null, null, { training: true }, w, { padding: 1 }),
+      'nn_conv2d_tiled',
+      'gpu',
     );
   });
 });

@@ -1,6 +1,8 @@
-// Layout copies that let the conv GEMM kernels run without bounds tests in their inner loops.
-// Each is one cheap pass over a tensor the size of an activation or a weight; the GEMMs they
-// feed do C*KH*KW (or more) multiply-adds per element they read.
+// Layout copies that let the conv GEMM kernels run without bounds tests in their inner loops
+// (the cpu family's; the gpu family's tiled kernels imply the zero padding as they read, and
+// spread only a strided data gradient's upstream gradient). Each is one cheap pass over a
+// tensor the size of an activation or a weight; the GEMMs they feed do C*KH*KW (or more)
+// multiply-adds per element they read.
 import {
   defineKernel,
   empty,

@@ -178,8 +178,12 @@ export function setConvTiles(t: GemmTiles | null): void {
 interface GemmDims {
   n: number;
   c: number;
+  /** The input's stored rows and columns (the cpu kernels need them padded: offsets 0). */
   hp: number;
   wp: number;
+  /** Zero rows and columns implied in front of the stored input (gpu family only). */
+  offH: number;
+  offW: number;
   oc: number;
   oh: number;
   ow: number;
@@ -191,10 +195,26 @@ interface GemmDims {
   dw: number;
 }
 
-/** Y[n, oc, oh, ow] from a padded input and packed weights B[(c, kh, kw), ocPadded]. */
-function convGemm(xp: Tensor, packed: Tensor, bias: Tensor | null, d: GemmDims): Tensor {
+/**
+ * Y[n, oc, oh, ow] from an input (padded, or on the gpu family with its padding implied by
+ * d.offH and d.offW) and the weights w (`flip`: the data gradient's, turned by 180° with in and
+ * out channels swapped). The cpu family's kernels read them packed, B[(c, kh, kw), ocPadded]
+ * (packWeights); the gpu family's read w as it is stored.
+ */
+function convGemm(
+  xp: Tensor,
+  w: Tensor,
+  flip: boolean,
+  bias: Tensor | null,
+  d: GemmDims,
+  bnStats: Tensor | null = null,
+): Tensor {
   const y = empty([d.n, d.oc, d.oh, d.ow]);
-  if (getEngine().info.kernels === 'gpu') return convGemmGpu(xp, packed, bias, d, y);
+  if (getEngine().info.kernels === 'gpu') return convGemmGpu(xp, w, flip, bias, d, y, bnStats);
+  if (bnStats) throw new Error('convGemm: a BN-ReLU read on the cpu family; this looks like a bug');
+  if (d.offH !== 0 || d.offW !== 0)
+    throw new Error('convGemm: implied padding on the cpu family; this looks like a bug');
+  const packed = packWeights(w, flip);
   const M = d.n * d.oh * d.ow;
   const cols = packed.shape[1]!;
   const t = convTiles(cols);
@@ -212,50 +232,56 @@ function convGemm(xp: Tensor, packed: Tensor, bias: Tensor | null, d: GemmDims):
       { ...px, bias: bias !== null },
       { inputs, outputs: [y], uniforms: u, workgroups: [gx, Math.ceil(cols / px.toc), Math.ceil(blocks / gx)] },
     );
-    return y;
-  }
-  runKernel(
-    convGemmKernel,
-    { ...t, bias: bias !== null },
-    { inputs, outputs: [y], uniforms: u, workgroups: [Math.ceil(cols / (t.tn * t.wx)), gy, gz] },
-  );
+  } else
+    runKernel(
+      convGemmKernel,
+      { ...t, bias: bias !== null },
+      { inputs, outputs: [y], uniforms: u, workgroups: [Math.ceil(cols / (t.tn * t.wx)), gy, gz] },
+    );
+  packed.dispose();
   return y;
 }
 
 /** convGemm on the gpu family: the tiled kernel, K split over workgroup z where its plan says. */
-function convGemmGpu(xp: Tensor, packed: Tensor, bias: Tensor | null, d: GemmDims, y: Tensor): Tensor {
+function convGemmGpu(
+  xp: Tensor,
+  w: Tensor,
+  flip: boolean,
+  bias: Tensor | null,
+  d: GemmDims,
+  y: Tensor,
+  bnStats: Tensor | null,
+): Tensor {
   const M = d.n * d.oh * d.ow;
-  const cols = packed.shape[1]!;
-  const { tiles: t, splits, chunk } = gpuConvPlan(M, cols, d.c * d.kh * d.kw);
+  const cols = Math.ceil(d.oc / 4) * 4;
+  const R = d.c * d.kh * d.kw;
+  const { tiles: t, splits, chunk } = gpuConvPlan(M, cols, R);
   const rowBlocks = Math.ceil(M / (t.tm * t.wy));
   const gy = Math.min(rowBlocks, 65535);
   const fold = Math.ceil(rowBlocks / gy);
-  const u = new Uniforms().u32(
-    M,
-    d.oc,
-    d.c,
-    d.hp,
-    d.wp,
-    d.oh,
-    d.ow,
-    d.kh,
-    d.kw,
-    d.sh,
-    d.sw,
-    d.dh,
-    d.dw,
-    cols / 4,
-    fold,
-    splits,
-    chunk,
-  );
+  const u = new Uniforms()
+    .u32(M, d.oc, d.c, d.hp, d.wp, d.oh, d.ow, d.kh, d.kw, d.sh, d.sw, d.dh, d.dw, cols / 4, fold, splits, chunk)
+    .i32(d.offH, d.offW);
   const split = splits > 1 && fold * splits <= 65535;
   const target = split ? empty([splits, ...y.shape]) : y;
   const workgroups: [number, number, number] = [Math.ceil(cols / (t.tn * t.wx)), gy, fold * (split ? splits : 1)];
   runKernel(
     convTiledKernel,
-    { mode: 'forward', ...t, bias: bias !== null, split },
-    { inputs: bias ? [xp, packed, bias] : [xp, packed], outputs: [target], uniforms: u, workgroups },
+    {
+      mode: 'forward',
+      ...t,
+      bias: bias !== null,
+      split,
+      ...(bnStats ? { bnRelu: true } : {}),
+      // Whole vec4s along k: R and every chunk (a multiple of the k step) multiples of 4.
+      ...(flip ? { flip: true } : R % 4 === 0 ? { vecB: true } : {}),
+    },
+    {
+      inputs: [xp, w, ...(bnStats ? [bnStats] : []), ...(bias ? [bias] : [])],
+      outputs: [target],
+      uniforms: u,
+      workgroups,
+    },
   );
   if (!split) return y;
   y.dispose();
@@ -269,25 +295,60 @@ function padInput(x: Tensor, g: ConvGeometry): Tensor {
   return spread(x, { hp: g.h + 2 * g.ph, wp: g.w + 2 * g.pw, offH: g.ph, offW: g.pw, sh: 1, sw: 1 });
 }
 
-/** Forward of the general (implicit GEMM) path; `xp` is the zero-padded input. */
-function convForward(xp: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry): Tensor {
-  return scope(() =>
-    convGemm(xp, packWeights(w, false), b, {
-      n: g.n,
-      c: g.c,
-      hp: g.h + 2 * g.ph,
-      wp: g.w + 2 * g.pw,
-      oc: g.oc,
-      oh: g.oh,
-      ow: g.ow,
-      kh: g.kh,
-      kw: g.kw,
-      sh: g.sh,
-      sw: g.sw,
-      dh: g.dh,
-      dw: g.dw,
-    }),
-  );
+/** Whether the general path's kernels read x unpadded, its padding implied (the gpu family's). */
+function padsAsItReads(): boolean {
+  return getEngine().info.kernels === 'gpu';
+}
+
+/**
+ * The stored input of the general path and its implied padding: x as it is where the kernels
+ * pad as they read or x already holds its padding (a saved padded copy), else x padded.
+ */
+function storedInput(x: Tensor, g: ConvGeometry): { xs: Tensor; offH: number; offW: number } {
+  const padded = x.shape[2] === g.h + 2 * g.ph && x.shape[3] === g.w + 2 * g.pw;
+  if (padded) return { xs: x, offH: 0, offW: 0 };
+  if (padsAsItReads()) return { xs: x, offH: g.ph, offW: g.pw };
+  return { xs: padInput(x, g), offH: 0, offW: 0 };
+}
+
+/**
+ * Forward of the general (implicit GEMM) path; `x` as storedInput takes it. With `bnStats` (gpu
+ * family), of relu(BN(x)), applied as the kernel reads x (batchnorm.ts's per-channel stats).
+ */
+export function convForward(
+  x: Tensor,
+  w: Tensor,
+  b: Tensor | null,
+  g: ConvGeometry,
+  bnStats: Tensor | null = null,
+): Tensor {
+  return scope(() => {
+    const { xs, offH, offW } = storedInput(x, g);
+    return convGemm(
+      xs,
+      w,
+      false,
+      b,
+      {
+        n: g.n,
+        c: g.c,
+        hp: xs.shape[2]!,
+        wp: xs.shape[3]!,
+        offH,
+        offW,
+        oc: g.oc,
+        oh: g.oh,
+        ow: g.ow,
+        kh: g.kh,
+        kw: g.kw,
+        sh: g.sh,
+        sw: g.sw,
+        dh: g.dh,
+        dw: g.dw,
+      },
+      bnStats,
+    );
+  });
 }
 
 /**
@@ -320,14 +381,18 @@ export function convDgrad(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
     const offW = (g.kw - 1) * g.dw - g.pw;
     const hp = g.h + (g.kh - 1) * g.dh;
     const wp = g.w + (g.kw - 1) * g.dw;
-    // Stride 1 with padding (K - 1)·d (1x1 unpadded above all) needs no spread copy at all.
+    // Stride 1 with padding (K - 1)·d (1x1 unpadded above all) needs no spread copy at all, nor
+    // does any stride-1 gradient where the kernels pad as they read.
     const same = offH === 0 && offW === 0 && g.sh === 1 && g.sw === 1 && hp === g.oh && wp === g.ow;
-    const gp = same ? gy : spread(gy, { hp, wp, offH, offW, sh: g.sh, sw: g.sw });
-    return convGemm(gp, packWeights(w, true), null, {
+    const implied = !same && g.sh === 1 && g.sw === 1 && padsAsItReads();
+    const gp = same || implied ? gy : spread(gy, { hp, wp, offH, offW, sh: g.sh, sw: g.sw });
+    return convGemm(gp, w, true, null, {
       n: g.n,
       c: g.oc,
-      hp,
-      wp,
+      hp: implied ? g.oh : hp,
+      wp: implied ? g.ow : wp,
+      offH: implied ? offH : 0,
+      offW: implied ? offW : 0,
       oc: g.c,
       oh: g.h,
       ow: g.w,
@@ -341,39 +406,49 @@ export function convDgrad(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
   });
 }
 
-/** Weight gradient from the padded input and the upstream gradient. */
-export function convWgrad(xp: Tensor, gy: Tensor, g: ConvGeometry): Tensor {
+/**
+ * Weight gradient from the input (padded or not: storedInput) and the upstream gradient; with
+ * `bnStats` (gpu family), of a convolution of relu(BN(x)), applied as the kernel reads x.
+ */
+export function convWgrad(x: Tensor, gy: Tensor, g: ConvGeometry, bnStats: Tensor | null = null): Tensor {
   return scope(() => {
+    if (bnStats && getEngine().info.kernels !== 'gpu')
+      throw new Error('convWgrad: a BN-ReLU read on the cpu family; this looks like a bug');
     // 1x1 on the matmul: dW = Σ_n gy[n] · x[n]ᵀ (x is its own padded input), one product.
-    if (isPointwise(g) && pointwiseOnMatmul(g)) {
-      const dw = matmulSumBatch(reshape(gy, [g.n, g.oc, g.h * g.w]), reshape(xp, [g.n, g.c, g.h * g.w]), false, true);
+    if (!bnStats && isPointwise(g) && pointwiseOnMatmul(g)) {
+      const dw = matmulSumBatch(reshape(gy, [g.n, g.oc, g.h * g.w]), reshape(x, [g.n, g.c, g.h * g.w]), false, true);
       return reshape(dw, [g.oc, g.c, 1, 1]);
     }
-    const G = pixelMajor(gy);
-    const cols = G.shape[1]!;
+    const { xs: xp, offH, offW } = storedInput(x, g);
+    const gpu = getEngine().info.kernels === 'gpu';
+    // The gpu family's kernel reads gy as it is stored; the cpu family's pixel-major.
+    const G = gpu ? gy : pixelMajor(gy);
+    const cols = Math.ceil(g.oc / 4) * 4;
     const Kc = g.c * g.kh * g.kw;
     const P = g.n * g.oh * g.ow;
     const shape = [g.oc, g.c, g.kh, g.kw];
     const u = (chunk: number) =>
-      new Uniforms().u32(
-        Kc,
-        g.oc,
-        g.c,
-        g.h + 2 * g.ph,
-        g.w + 2 * g.pw,
-        g.oh,
-        g.ow,
-        g.kh,
-        g.kw,
-        g.sh,
-        g.sw,
-        g.dh,
-        g.dw,
-        cols / 4,
-        P,
-        chunk,
-      );
-    if (getEngine().info.kernels === 'gpu') {
+      new Uniforms()
+        .u32(
+          Kc,
+          g.oc,
+          g.c,
+          xp.shape[2]!,
+          xp.shape[3]!,
+          g.oh,
+          g.ow,
+          g.kh,
+          g.kw,
+          g.sh,
+          g.sw,
+          g.dh,
+          g.dw,
+          cols / 4,
+          P,
+          chunk,
+        )
+        .i32(offH, offW);
+    if (gpu) {
       // Rows k, columns oc, the pixel sum split over workgroup z as the plan says.
       const { tiles: t, splits, chunk } = gpuConvPlan(Kc, cols, P);
       const partial = empty(splits > 1 ? [splits, ...shape] : shape);
@@ -384,8 +459,8 @@ export function convWgrad(xp: Tensor, gy: Tensor, g: ConvGeometry): Tensor {
       ];
       runKernel(
         convTiledKernel,
-        { mode: 'wgrad', ...t, bias: false, split: splits > 1 },
-        { inputs: [xp, G], outputs: [partial], uniforms: u(chunk), workgroups },
+        { mode: 'wgrad', ...t, bias: false, split: splits > 1, ...(bnStats ? { bnRelu: true } : {}) },
+        { inputs: bnStats ? [xp, G, bnStats] : [xp, G], outputs: [partial], uniforms: u(chunk), workgroups },
       );
       return splits > 1 ? sum(partial, 0) : partial;
     }
@@ -422,9 +497,10 @@ const convOp = defineOp({
   forward: (ctx: OpContext, x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry) => {
     const winograd = winogradApplies(g.kh, g.kw, [g.sh, g.sw], [g.dh, g.dw], g.c, g.oc);
     const im2col = !winograd && algorithm === 'auto' && !pinnedTiles && im2colApplies(g);
-    // Winograd and im2col pad as they read, in the forward and in their weight gradients: the
-    // padded copy is made only where the direct weight gradient needs it.
-    const xp = winograd || im2col ? x : padInput(x, g);
+    // Winograd, im2col and the gpu family's kernels pad as they read, in the forward and in
+    // their weight gradients: the padded copy is made only where the cpu family's direct weight
+    // gradient needs it.
+    const xp = winograd || im2col || padsAsItReads() ? x : padInput(x, g);
     const y = winograd
       ? scope(() =>
           winogradConv(x, w, false, b, {
@@ -437,8 +513,9 @@ const convOp = defineOp({
       : im2col
         ? im2colConv(x, w, b, g)
         : convForward(xp, w, b, g);
-    // Keep only what backward will use: the padded input for the weight gradient (so backward
-    // needs no second padding pass), the weights for the data gradient.
+    // Keep only what backward will use: the input as the weight gradient reads it (the cpu
+    // family's direct path: padded, so backward needs no second padding pass), the weights for
+    // the data gradient.
     const needs = [x.requiresGrad, w.requiresGrad, b?.requiresGrad ?? false];
     if (needs[1]) ctx.save(xp);
     if (needs[0]) ctx.save(w);
@@ -456,7 +533,7 @@ const convOp = defineOp({
     const xp = needW ? ctx.saved[0]! : null;
     const w = needX ? ctx.saved[needW ? 1 : 0]! : null;
     const g = ctx.geometry as ConvGeometry;
-    // Winograd and im2col forwards saved the unpadded input; their weight gradients take the same route.
+    // Winograd, im2col and the gpu family saved the unpadded input; their weight gradients pad as they read.
     const wgrad = (x: Tensor) =>
       ctx.winograd
         ? scope(() => winogradWgrad(x, gy, { ph: g.ph, pw: g.pw, oh: g.oh, ow: g.ow }, winogradTile(g.oh, g.ow)))
@@ -486,7 +563,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, options: C
 }
 
 /** 1x1, stride 1, unpadded (dilation is then irrelevant). */
-function isPointwise(g: ConvGeometry): boolean {
+export function isPointwise(g: ConvGeometry): boolean {
   return g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0;
 }
 
