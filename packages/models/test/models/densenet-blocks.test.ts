@@ -69,8 +69,8 @@ describe('DenseBlock and Transition match torchvision', () => {
 
 describe('DenseBlock feature growth', () => {
   it('grows its features by one two-part concat per layer, with or without autograd; the memory-efficient mode keeps per-layer concats', async () => {
-    // On the 'gpu' kernel family each concatenated part is one copy kernel, so the count shows
-    // how many regions the block's concats copy.
+    // On the 'gpu' kernel family a concat is one dispatch whose uniform words end with one word
+    // per part (concat-kernel.ts), so they show how many regions the block's concats copy.
     T.setKernelFamily('gpu');
     try {
       T.manualSeed(3);
@@ -79,10 +79,13 @@ describe('DenseBlock feature growth', () => {
       const x = T.randn([2, 6, 5, 5], { seed: 4 });
       x.requiresGrad = true;
       const copies = async (run: () => T.Tensor) => {
-        const p = await T.profileKernels(() => run().data());
+        const p = await T.profileKernels(() => run().data(), { perDispatch: true });
+        const concats = p.dispatches!.filter((d) => d.name === 'concat_regions');
         return {
           data: Array.from(p.result),
-          kernels: p.kernels.find((k) => k.name === 'elementwise')?.dispatches ?? 0,
+          // Words: total, inner, the axis length, then each part's end.
+          kernels: concats.reduce((n, d) => n + d.words.length - 3, 0),
+          elementwise: p.kernels.find((k) => k.name === 'elementwise')?.dispatches ?? 0,
         };
       };
       const recorded = await copies(() => block.forward(x));
@@ -94,6 +97,8 @@ describe('DenseBlock feature growth', () => {
       // Per layer: the last three layers' concats of 2, 3 and 4 parts (the first reads x itself)
       // and the block's of 5. Growing: a concat of 2 parts after each of the four layers.
       expect(perLayer.kernels - recorded.kernels).toBe(2 + 3 + 4 + 5 - 4 * 2);
+      expect(recorded.kernels).toBe(4 * 2);
+      expect([recorded.elementwise, perLayer.elementwise]).toEqual([0, 0]);
     } finally {
       T.setKernelFamily(null);
     }
