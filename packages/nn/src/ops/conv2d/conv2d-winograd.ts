@@ -322,17 +322,34 @@ export function winogradGrads(
     const prod = matmulRaw(uf, vg);
     uf.dispose();
     vg.dispose();
-    // The data gradient's output transform and the weight gradient's in one dispatch.
-    const da = empty([n, c, h, wd]);
-    const dw = empty([r, c, 3, 3]);
-    const uo = new Uniforms().u32(c * gc, c, h, wd, ...words).u32(r * c, r, c);
-    runKernel(
-      gradsOutputKernel,
-      { m },
-      { inputs: [prod, du], outputs: [da, dw], uniforms: uo, workgroups: grid1d(c * gc + r * c, WG) },
-    );
-    return { da, dw };
+    return inverseTransforms(prod, du, x.shape as Shape4, r, m, words);
   });
+}
+
+type Shape4 = [number, number, number, number];
+
+/**
+ * The data gradient's output transform (of its products `prod`, into dx shaped as x) and the
+ * weight gradient's (of `du`, into dw [r, c, 3, 3]) in one dispatch.
+ */
+function inverseTransforms(
+  prod: Tensor,
+  du: Tensor,
+  [n, c, h, wd]: Shape4,
+  r: number,
+  m: WinogradTile,
+  words: number[],
+): { da: Tensor; dw: Tensor } {
+  const gc = words[4]!;
+  const da = empty([n, c, h, wd]);
+  const dw = empty([r, c, 3, 3]);
+  const uo = new Uniforms().u32(c * gc, c, h, wd, ...words).u32(r * c, r, c);
+  runKernel(
+    gradsOutputKernel,
+    { m },
+    { inputs: [prod, du], outputs: [da, dw], uniforms: uo, workgroups: grid1d(c * gc + r * c, WG) },
+  );
+  return { da, dw };
 }
 
 /**
@@ -351,7 +368,7 @@ function winogradGradsOnTextures(
   data: TextureProduct,
   weight: TextureProduct,
 ): { da: Tensor; dw: Tensor } {
-  const [n, c, h, wd] = x.shape as [number, number, number, number];
+  const c = x.shape[1]!;
   const r = gy.shape[1]!;
   const gc = words[4]!;
   const a2 = alphaOf(m) ** 2;
@@ -378,16 +395,7 @@ function winogradGradsOnTextures(
     const du = empty([a2, r, c]);
     runTextureProduct(weight, du, { b: { src: v, stride: c * gc * TILES_PER_LANE, trans: true } });
     if (v !== keptV) v.dispose();
-    // The data gradient's output transform and the weight gradient's in one dispatch.
-    const da = empty([n, c, h, wd]);
-    const dw = empty([r, c, 3, 3]);
-    const uo = new Uniforms().u32(c * gc, c, h, wd, ...words).u32(r * c, r, c);
-    runKernel(
-      gradsOutputKernel,
-      { m },
-      { inputs: [prod, du], outputs: [da, dw], uniforms: uo, workgroups: grid1d(c * gc + r * c, WG) },
-    );
-    return { da, dw };
+    return inverseTransforms(prod, du, x.shape as Shape4, r, m, words);
   });
 }
 
