@@ -3,6 +3,7 @@ milliseconds (null for a case it cannot run). Run by bench/harness.mjs with Debi
 /usr/bin/python3 when torch is installed; the same shapes as our cases, on the same machine.
 CPU by default; SPINE_TORCH_DEVICE=cuda runs it on the machine's GPU (each timed run then ends
 with a synchronize, as ours ends waiting for the queue)."""
+import contextlib
 import json
 import os
 import statistics
@@ -94,7 +95,9 @@ def densenet121_step(case):
     import torchvision
     m = torchvision.models.densenet121(num_classes=case.get('classes', 2), memory_efficient=case.get('memoryEfficient', False)).to(DEVICE)
     x = torch.randn(case['batch'], 3, case['size'], case['size'], device=DEVICE)
-    return model_runner(m, x, case.get('train', False))
+    if case.get('amp') and DEVICE.type != 'cuda':
+        return None  # torch.autocast with f16 and GradScaler: CUDA only
+    return model_runner(m, x, case.get('train', False), amp=case.get('amp', False))
 
 
 def resnet50_step(case):
@@ -106,21 +109,31 @@ def resnet50_step(case):
     return model_runner(m, x, case.get('train', False))
 
 
-def model_runner(m, x, train, weight_decay=0.0):
+def half_autocast(on):
+    """torch.autocast to f16 when on (CUDA), else no context (CPU autocast refuses f16 even disabled)."""
+    return torch.autocast(DEVICE.type, dtype=torch.float16) if on else contextlib.nullcontext()
+
+
+def model_runner(m, x, train, weight_decay=0.0, amp=False):
     """A timed call for a whole network: an eval-mode forward without grad, or a training step
-    (cross-entropy on alternating labels, backward, SGD momentum 0.9)."""
+    (cross-entropy on alternating labels, backward, SGD momentum 0.9); with amp, the forward under
+    torch.autocast (f16) and the step through a GradScaler, as PyTorch's mixed-precision recipe."""
     if not train:
         m.eval()
         def infer():
-            with torch.no_grad():
+            with torch.no_grad(), half_autocast(amp):
                 m(x)
         return infer
     labels = (torch.arange(x.shape[0]) % 2).to(DEVICE)
     opt = torch.optim.SGD(m.parameters(), lr=1e-3, momentum=0.9, weight_decay=weight_decay)
+    scaler = torch.cuda.amp.GradScaler(enabled=amp)
     def step():
         opt.zero_grad()
-        F.cross_entropy(m(x), labels).backward()
-        opt.step()
+        with half_autocast(amp):
+            loss = F.cross_entropy(m(x), labels)
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
     return step
 
 

@@ -10,7 +10,8 @@
 # packages/tensor/bench/gpu-tile-probe.mjs: it prints the table to record), sgm-check (the
 # subgroup-matrix matmul against the tiled f16 kernel and both timed at 4096³,
 # packages/tensor/bench/subgroup-matrix-check.mjs; a failure is printed, the run goes on), or package:name for
-# one benchmark, e.g. models:densenet-peers for
+# one benchmark, e.g. models:densenet-gpu (DenseNet-121 at batch 4 and 32: f32 replayed, mixed,
+# inference, the device's share of the step, beside PyTorch CUDA) or models:densenet-peers for
 # packages/models/bench/densenet-peers-bench.mjs (DenseNet-121 inference beside ONNX Runtime's
 # WebGPU and CPU providers; it exports the ONNX file with this machine's PyTorch first).
 set -euo pipefail

@@ -1,0 +1,157 @@
+// DenseNet-121 on a real GPU: the numbers the GPU targets are set in, beside PyTorch CUDA on the
+// same card (SPINE_TORCH_DEVICE=cuda, as bench/gpu/run.sh sets it). Per batch (4 and 32, 224 px):
+// the f32 training step (SGD momentum 0.9) replayed as the trainer runs it (T.replayable), the
+// mixed-precision step (autocast + GradScaler, recorded: it reads the overflow check back every
+// step) against PyTorch's torch.autocast + GradScaler, and eval inference replayed, in images/s;
+// and for the f32 step the device's share of its wall time: the kernel time of one profiled step
+// over the unprofiled replayed step's median wall time (host-bound below 1).
+// Software adapters skip it (minutes per step at batch 32); --force runs it there at 64 px and
+// batch 2 to check the script itself, without the peer and without writing results.
+// Results: bench/results/models-densenet-gpu-<adapter>.json -> docs/BENCHMARKS.md.
+// Run after `npm run build`: node packages/models/bench/densenet-gpu-bench.mjs [--force]
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as T from '@spine/tensor/node';
+import { SGD, softmaxCrossEntropy } from '@spine/nn';
+import { densenet121 } from '../dist/models/densenet/densenet.js'; // not the package index: it loads the image codecs
+import { mixedPrecisionStep } from '../dist/train/mixed-step.js';
+import { finishSuite, timeMedian } from '../../../bench/harness.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+await T.ready();
+const info = T.deviceInfo();
+const force = process.argv.includes('--force');
+if (info.kernels !== 'gpu' && !force) {
+  console.log(
+    `densenet-gpu: skipped on a software adapter (${info.description || info.device}); --force checks the script`,
+  );
+  process.exit(0);
+}
+const SIZE = force ? 64 : 224;
+const BATCHES = force ? [2] : [4, 32];
+const STEPS = force ? 3 : 10; // per timed sample: the device queue stays full, as in training
+const half = info.features.includes('shader-f16');
+const cases = [];
+const notes = [`- Subgroup matrices (f16 products on tensor cores): ${T.subgroupMatrixStatus().detail}.`];
+
+function setup(batch) {
+  T.manualSeed(1);
+  const model = densenet121({ numClasses: 2 });
+  const opt = new SGD(model.parameters(), { lr: 1e-3, momentum: 0.9 });
+  const x = T.randn([batch, 3, SIZE, SIZE], { seed: 2 }).keep();
+  const labels = T.tensor(
+    Int32Array.from({ length: batch }, (_, i) => i % 2),
+    [batch],
+    'i32',
+  ).keep();
+  const trainStep = (xi, yi) => {
+    const loss = T.scope(() => {
+      model.train();
+      const l = softmaxCrossEntropy(model.forward(xi), yi);
+      l.backward();
+      return T.detach(l);
+    });
+    opt.step();
+    model.zeroGrad();
+    return loss;
+  };
+  const dispose = () => {
+    model.dispose();
+    opt.dispose();
+    x.dispose();
+    labels.dispose();
+  };
+  return { model, opt, x, labels, trainStep, dispose };
+}
+
+function push(label, batch, ms, torchCase) {
+  const rate = batch / (ms / 1e3);
+  cases.push({
+    label,
+    unit: 'img/s',
+    ms,
+    rate,
+    peerMs: null,
+    peerRate: null,
+    ratio: null,
+    work: batch,
+    workScale: 1,
+    torchCase,
+  });
+  console.log(`${label.padEnd(60)} ${rate.toFixed(2)} img/s (${ms.toFixed(1)} ms per batch)`);
+}
+
+for (const batch of BATCHES) {
+  const shape = `${SIZE} px batch ${batch}`;
+  const torchCase = (train, extra = {}) => ({ op: 'densenet121', batch, size: SIZE, train, ...extra });
+
+  // f32, replayed.
+  let s = setup(batch);
+  const replayed = T.replayable((xi, yi) => [s.trainStep(xi, yi)]);
+  const steps = async () => {
+    for (let i = 0; i < STEPS; i++) replayed.run([s.x, s.labels])[0].dispose();
+    await T.sync();
+  };
+  const f32Ms = (await timeMedian(steps, { warmup: 1 })) / STEPS;
+  if (replayed.status.state !== 'replaying')
+    notes.push(`- batch ${batch}: the f32 step did not replay (${replayed.status.reason}).`);
+  push(`densenet121 train step ${shape}, f32, replayed`, batch, f32Ms, torchCase(true));
+  // The device's share: one profiled step's kernel time over the replayed step's wall time.
+  const profile = await T.profileKernels(async () => {
+    replayed.run([s.x, s.labels])[0].dispose();
+    await T.sync();
+  });
+  const busy = profile.kernelMs / f32Ms;
+  cases.push({
+    label: `densenet121 train step ${shape}, f32: device busy / wall`,
+    unit: 'ratio',
+    ms: null,
+    rate: busy,
+    peerMs: null,
+    peerRate: null,
+    ratio: null,
+  });
+  console.log(
+    `densenet121 train step ${shape}, f32: kernels ${profile.kernelMs.toFixed(1)} ms of ${f32Ms.toFixed(1)} ms wall (${busy.toFixed(2)})`,
+  );
+  replayed.dispose();
+
+  // Inference, replayed.
+  const probs = T.replayable((xi) => [T.noGrad(() => T.scope(() => T.softmax(s.model.forward(xi), 1)))], { warmup: 0 });
+  s.model.eval();
+  const infer = async () => {
+    for (let i = 0; i < STEPS; i++) probs.run([s.x])[0].dispose();
+    await T.sync();
+  };
+  push(
+    `densenet121 inference ${shape}, replayed`,
+    batch,
+    (await timeMedian(infer, { warmup: 2 })) / STEPS,
+    torchCase(false),
+  );
+  probs.dispose();
+  s.dispose();
+
+  // Mixed precision (needs shader-f16), recorded.
+  if (half) {
+    s = setup(batch);
+    const mixed = mixedPrecisionStep(s.model, s.opt, {}, (logits) => T.argmax(logits, 1));
+    const run = async () => {
+      for (let i = 0; i < STEPS; i++) for (const t of await mixed.run(s.x, s.labels)) t.dispose();
+      await T.sync();
+    };
+    push(
+      `densenet121 train step ${shape}, mixed`,
+      batch,
+      (await timeMedian(run, { warmup: 1 })) / STEPS,
+      torchCase(true, { amp: true }),
+    );
+    if (mixed.skippedSteps > 0)
+      notes.push(`- batch ${batch}: ${mixed.skippedSteps} mixed-precision steps skipped for an overflow.`);
+    mixed.dispose();
+    s.dispose();
+  } else notes.push("- Mixed precision not run: the device has no 'shader-f16'.");
+}
+
+for (const n of notes) console.log(n.slice(2));
+if (!force) finishSuite(root, 'models-densenet-gpu', info, null, cases, { notes });
