@@ -6,7 +6,8 @@
 // even), and the gradient arriving at its output (the gradient of an f16 result is f16; a loss
 // scaler keeps it from underflowing and catches its overflow). Where PyTorch would round a
 // layer's result (and the gradients it passes back) to f16 as well, the f32 sums are kept: one
-// rounding fewer. Linear runs on the f16 matmul kernels (matmulAutocast); Conv2d rounds its
+// rounding fewer. Linear runs on the f16 matmul kernels (matmulAutocast); Conv2d, on the gpu
+// family, on the tiled conv kernels reading f16 tensors (conv2dAutocast), and elsewhere rounds its
 // operands and runs the f32 convolution kernels, which then compute exactly what f16 operands
 // with f32 sums give.
 import * as T from '@spine/tensor';

@@ -2,6 +2,7 @@ import * as T from '@spine/tensor';
 import { NnError } from '../errors.js';
 import { defaultLayerInit_ } from '../init.js';
 import { type IntPair } from '../ops/conv-pool.js';
+import { conv2dAutocast } from '../ops/conv2d/conv2d-autocast.js';
 import { conv2dGroups } from '../ops/conv2d/conv2d-grouped.js';
 import { Module } from './module.js';
 import { halfGrad, halfOperand, isAutocastEnabled, maybe } from '../amp/autocast.js';
@@ -42,7 +43,17 @@ export class Conv2d extends Module {
   forward(x: T.Tensor): T.Tensor {
     const { stride, padding, dilation, groups } = this.options;
     const o = { stride: stride ?? 1, padding: padding ?? 0, dilation: dilation ?? 1, groups: groups ?? 1 };
-    if (isAutocastEnabled())
+    if (isAutocastEnabled()) {
+      // The gpu family's kernels read f16 operands themselves; elsewhere they are rounded in f32.
+      const half =
+        o.groups === 1
+          ? conv2dAutocast(x, this.param('weight'), this.optionalParam('bias'), {
+              stride: o.stride,
+              padding: o.padding,
+              dilation: o.dilation,
+            })
+          : null;
+      if (half) return half;
       return halfGrad(
         conv2dGroups(
           halfOperand(x),
@@ -51,6 +62,7 @@ export class Conv2d extends Module {
           o,
         ),
       );
+    }
     return conv2dGroups(x, this.param('weight'), this.optionalParam('bias'), o);
   }
 

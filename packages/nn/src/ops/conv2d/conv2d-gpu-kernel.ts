@@ -43,6 +43,9 @@ export interface ConvTiledOptions extends GemmTiles {
   flip?: boolean;
   /** forward, not flipped: R (= C·KH·KW) and each chunk a multiple of 4, so B is read as vec4s along k. */
   vecB?: boolean;
+  /** X (the gathered operand) and B hold f16 (needs 'shader-f16'): read widened to f32, summed in f32. */
+  halfX?: boolean;
+  halfB?: boolean;
   /**
    * X read as relu(X · scale + shift) per input channel, from batchnorm.ts's stats (vec4s: scale
    * z, shift w), a binding after B: a BN-ReLU in front of the convolution is never stored. The
@@ -76,10 +79,11 @@ export const convTiledKernel = defineKernel<ConvTiledOptions>({
     // along the reduction (pixels) in the weight gradient; there the A tile's k-major rows get
     // 4 words of padding so that those threads' stores do not all hit one bank.
     const stride = fwd ? BM : BM + 4;
-    const L: string[] = [uniformPreamble()];
+    const L: string[] = [o.halfX || o.halfB ? 'enable f16;' : '', uniformPreamble()];
+    const bType = o.halfB ? 'f16' : 'f32';
     let binding = 1;
-    L.push(`@group(0) @binding(${binding++}) var<storage, read> X: array<f32>;`);
-    L.push(`@group(0) @binding(${binding++}) var<storage, read> B: array<${o.vecB ? 'vec4<f32>' : 'f32'}>;`);
+    L.push(`@group(0) @binding(${binding++}) var<storage, read> X: array<${o.halfX ? 'f16' : 'f32'}>;`);
+    L.push(`@group(0) @binding(${binding++}) var<storage, read> B: array<${o.vecB ? `vec4<${bType}>` : bType}>;`);
     if (o.bnRelu) L.push(`@group(0) @binding(${binding++}) var<storage, read> stats: array<vec4<f32>>;`);
     if (o.bias) L.push(`@group(0) @binding(${binding++}) var<storage, read> bias: array<f32>;`);
     L.push(`@group(0) @binding(${binding}) var<storage, read_write> Y: array<f32>;`);
@@ -151,8 +155,9 @@ export const convTiledKernel = defineKernel<ConvTiledOptions>({
     }
     // In the stored plane or a zero (negative rows and columns wrap past Hp and Wp).
     const value = (j: number) => {
-      if (!o.bnRelu) return `X[ab${j} + rOff[t]]`;
-      return `max(X[ab${j} + rOff[t]] * stats[${fwd ? 'rC[t]' : `ac${j}`}].z + stats[${fwd ? 'rC[t]' : `ac${j}`}].w, 0.0)`;
+      const x = o.halfX ? `f32(X[ab${j} + rOff[t]])` : `X[ab${j} + rOff[t]]`;
+      if (!o.bnRelu) return x;
+      return `max(${x} * stats[${fwd ? 'rC[t]' : `ac${j}`}].z + stats[${fwd ? 'rC[t]' : `ac${j}`}].w, 0.0)`;
     };
     const loadA = (indent: string) =>
       range(perThread).map(
@@ -192,6 +197,7 @@ export const convTiledKernel = defineKernel<ConvTiledOptions>({
       threads,
       along: 'k',
       vec4: o.vecB === true,
+      ...(o.halfB ? { half: true } : {}),
       reg: 'rb',
       read: (mn, kk) => ({
         ok: `k0 + ${kk} < redEnd && tileCol + ${mn} < OC`,

@@ -242,6 +242,11 @@ function convGemm(
   return y;
 }
 
+/** The tiled kernel's options for f16 operands (conv2dAutocast's). */
+function halfReads(x: Tensor, b: Tensor): { halfX?: true; halfB?: true } {
+  return { ...(x.dtype === 'f16' ? { halfX: true } : {}), ...(b.dtype === 'f16' ? { halfB: true } : {}) };
+}
+
 /** convGemm on the gpu family: the tiled kernel, K split over workgroup z where its plan says. */
 function convGemmGpu(
   xp: Tensor,
@@ -275,6 +280,7 @@ function convGemmGpu(
       ...(bnStats ? { bnRelu: true } : {}),
       // Whole vec4s along k: R and every chunk (a multiple of the k step) multiples of 4.
       ...(flip ? { flip: true } : R % 4 === 0 ? { vecB: true } : {}),
+      ...halfReads(xp, w),
     },
     {
       inputs: [xp, w, ...(bnStats ? [bnStats] : []), ...(bias ? [bias] : [])],
@@ -459,7 +465,14 @@ export function convWgrad(x: Tensor, gy: Tensor, g: ConvGeometry, bnStats: Tenso
       ];
       runKernel(
         convTiledKernel,
-        { mode: 'wgrad', ...t, bias: false, split: splits > 1, ...(bnStats ? { bnRelu: true } : {}) },
+        {
+          mode: 'wgrad',
+          ...t,
+          bias: false,
+          split: splits > 1,
+          ...(bnStats ? { bnRelu: true } : {}),
+          ...halfReads(xp, G),
+        },
         { inputs: bnStats ? [xp, G, bnStats] : [xp, G], outputs: [partial], uniforms: u(chunk), workgroups },
       );
       return splits > 1 ? sum(partial, 0) : partial;
