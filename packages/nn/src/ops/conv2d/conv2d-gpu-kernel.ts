@@ -15,7 +15,7 @@
 // or column falls outside the stored plane is a zero, so no padded copy is ever written. Each
 // thread's row bases (address, row and column within the padded plane) are computed once, and
 // each k step's reduction offsets (two divisions each) once per workgroup into small tables,
-// the padding folded in. B is read as vec4s (its columns padded to a multiple of 4). The
+// the padding folded in. B is read along k, as vec4s where the weights' rows allow. The
 // reduction range can be split over workgroup z (split-K): partial products go to their own
 // slices, summed afterwards.
 import {
