@@ -61,6 +61,8 @@ export interface GpuHandle {
   release?: () => void;
   /** Runs `fn`, which awaits GPU promises, without the provider busy-polling (Dawn in Node). */
   quietly?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Dawn's instance was made with allow_unsafe_apis (it then lists experimental features). */
+  unsafeApis?: boolean;
 }
 
 export type GpuProvider = (options: DeviceOptions) => GpuHandle | Promise<GpuHandle>;

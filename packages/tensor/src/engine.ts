@@ -601,6 +601,11 @@ export class Engine {
     });
   }
 
+  /** Whether the instance lists Dawn's experimental features (allow_unsafe_apis). */
+  get unsafeApis(): boolean {
+    return this.handle.unsafeApis === true;
+  }
+
   /** Await GPU promises without the provider busy-polling where that takes CPU from the kernels. */
   private settle<T>(fn: () => Promise<T>): Promise<T> {
     return this.quiet && this.handle.quietly ? this.handle.quietly(fn) : fn();

@@ -54,6 +54,7 @@ setGpuProvider((options: DeviceOptions): GpuHandle => {
   let gpu: GPU | null = create(flags);
   return {
     gpu,
+    unsafeApis: flags.some((f) => f.startsWith('enable-dawn-features=') && f.includes('allow_unsafe_apis')),
     backend: options.backend ?? defaultBackend(),
     // Dawn keeps the process alive while its instance is referenced: drop it on release.
     release: () => {

@@ -177,7 +177,7 @@ describe('subgroup-matrix matmul on this device', () => {
 });
 
 describe('subgroup matrices decided at ready()', () => {
-  const gpu = { family: 'gpu', hasFeature: true, hasF16Config: true } as const;
+  const gpu = { family: 'gpu', hasFeature: true, hasF16Config: true, unsafeApis: true } as const;
   const agree = async () => 3e-7;
 
   it('open only on the gpu family with the feature, an f16 configuration and a check product that agrees', async () => {
@@ -189,7 +189,8 @@ describe('subgroup matrices decided at ready()', () => {
       return d.detail;
     };
     expect(await off(false, gpu)).toMatch(/subgroupMatrices false/);
-    expect(await off('auto', { ...gpu, hasFeature: false })).toMatch(/allow_unsafe_apis/);
+    expect(await off('auto', { ...gpu, hasFeature: false, unsafeApis: false })).toMatch(/allow_unsafe_apis/);
+    expect(await off('auto', { ...gpu, hasFeature: false })).toMatch(/does not list [^(]*$/);
     expect(await off('auto', { ...gpu, hasF16Config: false })).toMatch(/no f16 configuration/);
     expect(await off('auto', { ...gpu, family: 'cpu' })).toMatch(/'cpu' kernel family/);
     expect(await off('auto', gpu, async () => 10 * CHECK_TOLERANCE)).toMatch(/differs/);

@@ -21,6 +21,8 @@ export interface SubgroupMatrixFacts {
   family: 'cpu' | 'gpu';
   hasFeature: boolean;
   hasF16Config: boolean;
+  /** Dawn was asked for its experimental features (allow_unsafe_apis), which list the feature. */
+  unsafeApis: boolean;
 }
 
 /**
@@ -36,10 +38,9 @@ export async function decideSubgroupMatrices(
   if (!facts.hasFeature)
     return {
       enabled: false,
-      detail:
-        setting === true
-          ? "off: the device does not list 'chromium-experimental-subgroup-matrix'"
-          : "off: the device does not list 'chromium-experimental-subgroup-matrix' (Dawn lists it only with allow_unsafe_apis: ready({ subgroupMatrices: true }) or SPINE_SUBGROUP_MATRICES=1)",
+      detail: facts.unsafeApis
+        ? "off: the device does not list 'chromium-experimental-subgroup-matrix'"
+        : "off: the device does not list 'chromium-experimental-subgroup-matrix' (Dawn lists it only with allow_unsafe_apis: ready({ subgroupMatrices: true }) or SPINE_SUBGROUP_MATRICES=1)",
     };
   if (!facts.hasF16Config) return { enabled: false, detail: 'off: no f16 configuration with f32 results' };
   if (facts.family !== 'gpu') return { enabled: false, detail: "off: the 'cpu' kernel family has no such route" };
@@ -92,6 +93,7 @@ addReadyCheck(async (engine: Engine, options: DeviceOptions) => {
     family: engine.info.kernels,
     hasFeature: engine.device.features.has('chromium-experimental-subgroup-matrix' as GPUFeatureName),
     hasF16Config: chooseSubgroupMatrixConfig(engine.info.subgroupMatrixConfigs, 'f16') !== null,
+    unsafeApis: engine.unsafeApis,
   };
   const { enabled, detail } = await decideSubgroupMatrices(options.subgroupMatrices ?? 'auto', facts, checkProduct);
   setSubgroupMatrices(enabled, detail);
