@@ -2,7 +2,7 @@
 # On a lent GPU machine (root, no registry): unpack the Vulkan loader (.gl/*.deb, see the device
 # notes in docs/BENCHMARKS.md) and .gpu/bundle.tar.xz from bench/gpu/pack.sh, then run the
 # benchmark suites named as arguments (default: tensor nn tile-probe sgm-check) with PyTorch on the same GPU
-# as the second peer, and copy the results to $OUT (or bench/results). A suite is a package (all of
+# as the second peer, and copy the results from bench/results to $OUT where it is set. A suite is a package (all of
 # its benchmarks: tensor's matmul cases beside tfjs, with f16-operand products beside PyTorch's
 # f16 ones where the device has shader-f16 (@spine/tensor/node sets Dawn's NVIDIA f16 toggle;
 # the deviceInfo line below lists the feature), nn's conv forward and gradients beside tfjs),
@@ -44,7 +44,10 @@ for suite in ${suites[@]}; do
   script=$(node -p "require('./packages/$suite/package.json').scripts.bench")
   (cd "packages/$suite" && eval "$script")
 done
-dest=${OUT:-bench/results}
-for f in bench/results/*.json; do
-  case $f in *llvmpipe*|*-quick.json) ;; *) cp "$f" "$dest/" ;; esac
-done
+# The results stay in bench/results; with $OUT (the device machine's folder that comes back)
+# they are copied there too.
+if [[ -n ${OUT:-} ]]; then
+  for f in bench/results/*.json; do
+    case $f in *llvmpipe*|*-quick.json) ;; *) cp "$f" "$OUT/" ;; esac
+  done
+fi
