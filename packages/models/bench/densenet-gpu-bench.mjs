@@ -12,10 +12,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '@spine/tensor/node';
-import { SGD, softmaxCrossEntropy } from '@spine/nn';
-import { densenet121 } from '../dist/models/densenet/densenet.js'; // not the package index: it loads the image codecs
 import { mixedPrecisionStep } from '../dist/train/mixed-step.js';
 import { finishSuite, timeMedian } from '../../../bench/harness.mjs';
+import { denseNetTraining } from './densenet-setup.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 await T.ready();
@@ -35,33 +34,7 @@ const cases = [];
 const notes = [`- Subgroup matrices (f16 products on tensor cores): ${T.subgroupMatrixStatus().detail}.`];
 
 function setup(batch) {
-  T.manualSeed(1);
-  const model = densenet121({ numClasses: 2 });
-  const opt = new SGD(model.parameters(), { lr: 1e-3, momentum: 0.9 });
-  const x = T.randn([batch, 3, SIZE, SIZE], { seed: 2 }).keep();
-  const labels = T.tensor(
-    Int32Array.from({ length: batch }, (_, i) => i % 2),
-    [batch],
-    'i32',
-  ).keep();
-  const trainStep = (xi, yi) => {
-    const loss = T.scope(() => {
-      model.train();
-      const l = softmaxCrossEntropy(model.forward(xi), yi);
-      l.backward();
-      return T.detach(l);
-    });
-    opt.step();
-    model.zeroGrad();
-    return loss;
-  };
-  const dispose = () => {
-    model.dispose();
-    opt.dispose();
-    x.dispose();
-    labels.dispose();
-  };
-  return { model, opt, x, labels, trainStep, dispose };
+  return denseNetTraining({ batch, size: SIZE });
 }
 
 function push(label, batch, ms, torchCase) {

@@ -21,11 +21,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '@spine/tensor/node';
 import { SGD, softmaxCrossEntropy } from '@spine/nn';
-import { densenet121 } from '../dist/models/densenet/densenet.js'; // not the package index: it loads the image codecs
 import { SequentialCNN } from '../dist/models/sequential-cnn.js';
 import { quickTrainingSettings } from '../dist/run/quick-preset.js';
 import { probabilitiesStep } from '../dist/train/probabilities.js';
 import { finishSuite, quick, warmMatmulForBench } from '../../../bench/harness.mjs';
+import { denseNetTraining } from './densenet-setup.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 await T.ready();
@@ -158,34 +158,7 @@ function row(label, unit, value) {
 
 /** A seeded DenseNet-121, its SGD step and one batch; `dispose` frees them all. */
 function denseNetSetup(memoryEfficient) {
-  T.manualSeed(1);
-  const model = densenet121({ numClasses: 2, memoryEfficient });
-  const opt = new SGD(model.parameters(), { lr: 1e-3, momentum: 0.9 });
-  const x = T.randn([BATCH, 3, SIZE, SIZE], { seed: 2 }).keep();
-  const labels = T.tensor(
-    Int32Array.from({ length: BATCH }, (_, i) => i % 2),
-    [BATCH],
-    'i32',
-  ).keep();
-  // One training step; returns the (detached) loss, as the trainer's step does.
-  const trainStep = (xi, yi) => {
-    const loss = T.scope(() => {
-      model.train();
-      const l = softmaxCrossEntropy(model.forward(xi), yi);
-      l.backward();
-      return T.detach(l);
-    });
-    opt.step();
-    model.zeroGrad();
-    return loss;
-  };
-  const dispose = () => {
-    model.dispose();
-    opt.dispose();
-    x.dispose();
-    labels.dispose();
-  };
-  return { model, x, labels, trainStep, dispose };
+  return denseNetTraining({ batch: BATCH, size: SIZE, memoryEfficient });
 }
 
 async function densenet(memoryEfficient) {
