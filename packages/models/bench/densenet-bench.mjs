@@ -11,9 +11,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '@spine/tensor/node';
-import { SGD, softmaxCrossEntropy } from '@spine/nn';
-import { densenet121 } from '../dist/models/densenet/densenet.js'; // not the package index: it loads the image codecs
 import { finishSuite, quick, timeMedian, warmMatmulForBench } from '../../../bench/harness.mjs';
+import { denseNetTraining } from './densenet-setup.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 await T.ready();
@@ -32,37 +31,19 @@ const cases = [];
 
 /** A model, its optimizer and one fixed batch; `step()` is one training step, `infer()` one eval forward. */
 function setup(memoryEfficient, batch) {
-  T.manualSeed(1);
-  const model = densenet121({ numClasses: 2, memoryEfficient });
-  const opt = new SGD(model.parameters(), { lr: 1e-3, momentum: 0.9 });
-  const x = T.randn([batch, 3, SIZE, SIZE], { seed: 2 }).keep();
-  const labels = T.tensor(
-    Int32Array.from({ length: batch }, (_, i) => i % 2),
-    [batch],
-    'i32',
-  ).keep();
-  const trainOn = (input, targets) =>
-    T.scope(() => {
-      model.train();
-      softmaxCrossEntropy(model.forward(input), targets).backward();
-      opt.step();
-      model.zeroGrad();
-    });
-  const step = () => trainOn(x, labels);
+  const { model, trainStep, x, labels, dispose } = denseNetTraining({ batch, size: SIZE, memoryEfficient });
+  const step = () => trainStep(x, labels).dispose();
   // The optimizer's momentum buffers appear in the first step; a step on two 32 px images
   // (the network is fully convolutional) creates them cheaply before a memory measurement.
   const warmOptimizer = () =>
-    T.scope(() => trainOn(T.randn([2, 3, 32, 32], { seed: 3 }), T.tensor(Int32Array.from([0, 1]), [2], 'i32')));
+    T.scope(() =>
+      trainStep(T.randn([2, 3, 32, 32], { seed: 3 }), T.tensor(Int32Array.from([0, 1]), [2], 'i32')).dispose(),
+    );
   const infer = () =>
     T.scope(() => {
       model.eval();
       T.noGrad(() => model.forward(x));
     });
-  const dispose = () => {
-    model.dispose();
-    opt.dispose(); // or the next peak counts them
-    for (const t of [x, labels]) t.dispose();
-  };
   return { step, infer, warmOptimizer, dispose };
 }
 
