@@ -204,7 +204,7 @@ describe('matmul against the reference', () => {
     expect(tiles(1024).subgroupA).toBeUndefined();
   });
 
-  it('matmulSumBatch: Σ over the batch of the products, one product (along K on the texture route, entry by entry in the gpu kernel), elsewhere summed; transposes, awkward and vec4 sizes, an affine B', async () => {
+  it('matmulSumBatch: Σ over the batch of the products, one product (entry by entry in the texture and gpu kernels), elsewhere summed; transposes, awkward and vec4 sizes, an affine B', async () => {
     // [nb, M, N, K, transA, transB, affine]: K % 4 == 0 stages vec4s without straddling two entries.
     const shapes: [number, number, number, number, boolean, boolean, boolean][] = [
       [4, 130, 37, 49, false, true, true], // DenseNet block 4's 1x1 weight gradient, BN-ReLU in B

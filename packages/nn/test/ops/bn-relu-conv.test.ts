@@ -231,7 +231,7 @@ describe('batchNormReluConv1x1', () => {
     await expectNoBnApply(40, [2, 40, 12, 11], forward, 'matmul', 'gpu');
   });
 
-  it('sums the weight gradient over the batch in its product (along K on the texture route, entry by entry in the gpu kernel): no reduce, no per-image gradients', async () => {
+  it('sums the weight gradient over the batch in its product (entry by entry in the texture and gpu kernels): no reduce, no per-image gradients', async () => {
     const kernels = async (family: 'cpu' | 'gpu', h: number, wd: number, oc: number) => {
       T.setKernelFamily(family);
       try {

@@ -138,7 +138,7 @@ export function im2colConv(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeomet
 
 /**
  * The weight gradient of im2colConv: dW = Σ_n gy[n] · cols[n]ᵀ with the columns written again
- * (x unpadded), on the tensor matmul (the batch summed along K: matmulSumBatch), instead of the direct weight-gradient kernel, which reads
+ * (x unpadded), on the tensor matmul (the batch summed in the product: matmulSumBatch), instead of the direct weight-gradient kernel, which reads
  * its operands one scalar at a time and needs a padded copy of x.
  */
 export function im2colWgrad(x: Tensor, gy: Tensor, g: ConvGeometry): Tensor {
