@@ -6,8 +6,7 @@
 // longest first, with their rate.
 // Run after `npm run build`: node packages/models/bench/densenet-kernel-profile.mjs [size] [batch] [--efficient] [--top N] [--shapes]
 import * as T from '@spine/tensor/node';
-import { SGD, softmaxCrossEntropy } from '@spine/nn';
-import { densenet121 } from '../dist/models/densenet/densenet.js'; // not the package index: it loads the image codecs
+import { denseNetTraining } from './densenet-setup.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
@@ -18,22 +17,8 @@ const BATCH = Number(positional[1] ?? 4);
 const TOP = value('--top', 25);
 
 await T.ready();
-T.manualSeed(1);
-const model = densenet121({ numClasses: 2, memoryEfficient: flag('--efficient') });
-const opt = new SGD(model.parameters(), { lr: 1e-3, momentum: 0.9 });
-const x = T.randn([BATCH, 3, SIZE, SIZE], { seed: 2 }).keep();
-const labels = T.tensor(
-  Int32Array.from({ length: BATCH }, (_, i) => i % 2),
-  [BATCH],
-  'i32',
-).keep();
-const step = () =>
-  T.scope(() => {
-    model.train();
-    softmaxCrossEntropy(model.forward(x), labels).backward();
-    opt.step();
-    model.zeroGrad();
-  });
+const { trainStep, x, labels } = denseNetTraining({ batch: BATCH, size: SIZE, memoryEfficient: flag('--efficient') });
+const step = () => trainStep(x, labels).dispose();
 
 step();
 await T.sync();

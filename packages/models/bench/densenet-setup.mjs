@@ -1,6 +1,6 @@
 // One DenseNet-121 training setup for the benchmarks that time its steps (densenet-bench,
-// host-recording-bench, densenet-gpu-bench): the model (2 classes), SGD momentum 0.9, one fixed
-// batch, and the step as the trainer runs it.
+// host-recording-bench, densenet-gpu-bench, densenet-kernel-profile): the model (2 classes), SGD
+// momentum 0.9, one fixed batch, and the step as the trainer runs it.
 import * as T from '@spine/tensor/node';
 import { SGD, softmaxCrossEntropy } from '@spine/nn';
 import { densenet121 } from '../dist/models/densenet/densenet.js'; // not the package index: it loads the image codecs
