@@ -512,17 +512,12 @@ function sharedGeometry(
 }
 
 /**
- * Whether textureSharedWeightGrads applies: both products fit the textures and pad G's rows alike
- * (M rounded up to 4 for the data gradient's K, to the block's rows for the weight gradient's M).
+ * Whether textureSharedWeightGrads can share G between two products that each take the texture
+ * route (the caller checks that): both pad G's rows alike (M rounded up to 4 for the data
+ * gradient's K, to the block's rows for the weight gradient's M) and G's texture fits.
  */
 export function sharedWeightGradsFit(M: number, K: number, N: number, nb: number): boolean {
   const { weight, rows, texels } = sharedGeometry(M, K, N);
   const max = getEngine().info.limits.maxTextureDimension2D;
-  return (
-    weight.mp === rows &&
-    texels <= max &&
-    nb * rows <= max &&
-    textureMatmulFits(K, N, M, 1, nb, false, true) &&
-    textureMatmulFits(M, K, N, nb, nb, true, true)
-  );
+  return weight.mp === rows && texels <= max && nb * rows <= max;
 }
