@@ -186,6 +186,8 @@ export interface DeviceInfo {
   quietWait: boolean;
   /** The smallest subgroup the device may run, 0 without the 'subgroups' feature. */
   subgroupMinSize: number;
+  /** The largest, 0 without 'subgroups' (equal to the smallest where subgroups have one size). */
+  subgroupMaxSize: number;
   /** The adapter's optional features, sorted (the device asks for the few it uses). */
   features: string[];
   /** Subgroup-matrix shapes the adapter reports (empty without 'chromium-experimental-subgroup-matrix'). */

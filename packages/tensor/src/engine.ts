@@ -124,6 +124,9 @@ export class Engine {
       subgroupMinSize: device.features.has('subgroups')
         ? ((ai as { subgroupMinSize?: number }).subgroupMinSize ?? 0)
         : 0,
+      subgroupMaxSize: device.features.has('subgroups')
+        ? ((ai as { subgroupMaxSize?: number }).subgroupMaxSize ?? 0)
+        : 0,
       features: [...adapter.features].sort(),
       subgroupMatrixConfigs: subgroupMatrixConfigs(ai),
       limits: {

@@ -16,12 +16,14 @@ export {
   setGpuTileTable,
   gpuSizeClass,
   gpuMatmulPlan,
+  splitK,
   GPU_SIZE_CLASSES,
   type GpuTiles,
   type GpuTileRow,
   type GpuSizeClass,
   type GpuMatmulPlan,
 } from './ops/matmul/matmul-gpu-tiles.js';
+export { chooseSubgroupMatrixConfig } from './ops/matmul/matmul-subgroup-matrix.js';
 export { setMatmulTextures, matmulTexturesMode, setTextureSubgroups } from './ops/matmul/matmul-texture.js';
 export {
   warmMatmul,

@@ -1,10 +1,12 @@
 // conv2d under autocast on the gpu family, like matmulAutocast: f32 in and out, with the input,
 // the weight and the incoming gradient rounded to f16 and kept as f16 tensors, which the tiled
-// kernels read (half the bytes of f32) and sum in f32. The bias is rounded to f16 values. The
-// backward keeps the f16 copies, not f32 ones, for the weight and data gradients. Where PyTorch
-// would round the result and the gradients passed back to f16 too, the f32 sums are kept (as
-// Conv2d's other autocast path does, amp/autocast.ts). Elsewhere (the cpu family's kernels, 1x1
-// convolutions on the matmul, groups) Conv2d rounds the operands and runs the f32 kernels.
+// kernels read (half the bytes of f32) and sum in f32, or, where the device has them, the
+// subgroup-matrix kernels (tensor cores; 1x1 convolutions too). The bias is rounded to f16
+// values. The backward keeps the f16 copies, not f32 ones, for the weight and data gradients.
+// Where PyTorch would round the result and the gradients passed back to f16 too, the f32 sums
+// are kept (as Conv2d's other autocast path does, amp/autocast.ts). Elsewhere (the cpu family's
+// kernels, 1x1 convolutions on the matmul, groups) Conv2d rounds the operands and runs the f32
+// kernels.
 import { cast, defineOp, getEngine, roundToHalfValues, scope, sum, type OpContext, type Tensor } from '@spine/tensor';
 import {
   convDgrad,
@@ -15,6 +17,7 @@ import {
   type Conv2dOptions,
   type ConvGeometry,
 } from './conv2d.js';
+import { convSubgroupMatrixTiles } from './conv2d-subgroup-matrix.js';
 
 const autocastOp = defineOp({
   name: 'conv2dAutocast',
@@ -51,10 +54,14 @@ const autocastOp = defineOp({
   },
 });
 
-/** Whether conv2dAutocast serves this convolution (the gpu family's tiled kernels, 'shader-f16'). */
+/**
+ * Whether conv2dAutocast serves this convolution: the gpu family with 'shader-f16', 1x1 ones
+ * only where they run on subgroup matrices (elsewhere they round onto the f32 matmul).
+ */
 export function conv2dAutocastApplies(g: ConvGeometry): boolean {
   const engine = getEngine();
-  return engine.info.kernels === 'gpu' && engine.device.features.has('shader-f16') && !isPointwise(g);
+  if (engine.info.kernels !== 'gpu' || !engine.device.features.has('shader-f16')) return false;
+  return !isPointwise(g) || convSubgroupMatrixTiles(g.oc) !== null;
 }
 
 /**

@@ -26,6 +26,8 @@ import {
 } from '@spine/tensor';
 import { gpuMatmulPlan, matmulRoute, type GpuMatmulPlan } from '@spine/tensor/tuning';
 import { convTiledKernel } from './conv2d-gpu-kernel.js';
+import { convSubgroupMatrixKernel, type ConvSubgroupMatrixTiles } from './conv2d-subgroup-matrix-kernel.js';
+import { convSubgroupMatrixTiles, subgroupMatrixPlan } from './conv2d-subgroup-matrix.js';
 import { convGemmKernel, type GemmTiles } from './conv2d-kernel.js';
 import { convGemmPixelLanesKernel, PIXEL_LANES, type PixelLaneTiles } from './conv2d-pixel-kernel.js';
 import { packWeights, pixelMajor, spread } from './conv2d-layout.js';
@@ -242,6 +244,14 @@ function convGemm(
   return y;
 }
 
+/**
+ * The subgroup-matrix tiles (tensor cores) for a conv GEMM of f16 operands (conv2dAutocast's)
+ * with `cols` output columns, where the device runs them; else null.
+ */
+function halfOnSubgroupMatrices(a: Tensor, b: Tensor, cols: number): ConvSubgroupMatrixTiles | null {
+  return a.dtype === 'f16' && b.dtype === 'f16' ? convSubgroupMatrixTiles(cols) : null;
+}
+
 /** The tiled kernel's options for f16 operands (conv2dAutocast's). */
 function halfReads(x: Tensor, b: Tensor): { halfX?: true; halfB?: true } {
   return { ...(x.dtype === 'f16' ? { halfX: true } : {}), ...(b.dtype === 'f16' ? { halfB: true } : {}) };
@@ -260,13 +270,39 @@ function convGemmGpu(
   const M = d.n * d.oh * d.ow;
   const cols = Math.ceil(d.oc / 4) * 4;
   const R = d.c * d.kh * d.kw;
+  const uniforms = (fold: number, splits: number, chunk: number) =>
+    new Uniforms()
+      .u32(M, d.oc, d.c, d.hp, d.wp, d.oh, d.ow, d.kh, d.kw, d.sh, d.sw, d.dh, d.dw, cols / 4, fold, splits, chunk)
+      .i32(d.offH, d.offW);
+  // The partial products of a split reduction, summed into the result.
+  const summed = (target: Tensor): Tensor => {
+    if (target === y) return y;
+    y.dispose();
+    const out = sum(target, 0);
+    target.dispose();
+    return out;
+  };
+  const sgm = bnStats ? null : halfOnSubgroupMatrices(xp, w, d.oc);
+  const sgmPlan = sgm && subgroupMatrixPlan(M, d.oc, R, sgm);
+  if (sgm && sgmPlan) {
+    const target = sgmPlan.splits > 1 ? empty([sgmPlan.splits, ...y.shape]) : y;
+    runKernel(
+      convSubgroupMatrixKernel,
+      { mode: 'forward', ...sgm, bias: bias !== null, split: target !== y, ...(flip ? { flip: true } : {}) },
+      {
+        inputs: [xp, w, ...(bias ? [bias] : [])],
+        outputs: [target],
+        uniforms: uniforms(1, sgmPlan.splits, sgmPlan.chunk),
+        workgroups: sgmPlan.workgroups,
+      },
+    );
+    return summed(target);
+  }
   const { tiles: t, splits, chunk } = gpuConvPlan(M, cols, R);
   const rowBlocks = Math.ceil(M / (t.tm * t.wy));
   const gy = Math.min(rowBlocks, 65535);
   const fold = Math.ceil(rowBlocks / gy);
-  const u = new Uniforms()
-    .u32(M, d.oc, d.c, d.hp, d.wp, d.oh, d.ow, d.kh, d.kw, d.sh, d.sw, d.dh, d.dw, cols / 4, fold, splits, chunk)
-    .i32(d.offH, d.offW);
+  const u = uniforms(fold, splits, chunk);
   const split = splits > 1 && fold * splits <= 65535;
   const target = split ? empty([splits, ...y.shape]) : y;
   const workgroups: [number, number, number] = [Math.ceil(cols / (t.tn * t.wx)), gy, fold * (split ? splits : 1)];
@@ -289,11 +325,7 @@ function convGemmGpu(
       workgroups,
     },
   );
-  if (!split) return y;
-  y.dispose();
-  const out = sum(target, 0);
-  target.dispose();
-  return out;
+  return summed(target);
 }
 
 function padInput(x: Tensor, g: ConvGeometry): Tensor {
@@ -365,8 +397,8 @@ export function convForward(
  */
 export function convDgrad(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
   return scope(() => {
-    // 1x1 on the matmul: dx[n] = Wᵀ · gy[n].
-    if (isPointwise(g) && pointwiseOnMatmul(g)) {
+    // 1x1 on the matmul: dx[n] = Wᵀ · gy[n] (f16 operands on subgroup matrices: the GEMM below).
+    if (isPointwise(g) && pointwiseOnMatmul(g) && !halfOnSubgroupMatrices(gy, w, g.c)) {
       return reshape(matmulRaw(reshape(w, [g.oc, g.c]), reshape(gy, [g.n, g.oc, g.h * g.w]), true, false), [
         g.n,
         g.c,
@@ -420,8 +452,9 @@ export function convWgrad(x: Tensor, gy: Tensor, g: ConvGeometry, bnStats: Tenso
   return scope(() => {
     if (bnStats && getEngine().info.kernels !== 'gpu')
       throw new Error('convWgrad: a BN-ReLU read on the cpu family; this looks like a bug');
-    // 1x1 on the matmul: dW = Σ_n gy[n] · x[n]ᵀ (x is its own padded input), one product.
-    if (!bnStats && isPointwise(g) && pointwiseOnMatmul(g)) {
+    // 1x1 on the matmul: dW = Σ_n gy[n] · x[n]ᵀ (x is its own padded input), one product
+    // (f16 operands on subgroup matrices: the GEMM below).
+    if (!bnStats && isPointwise(g) && pointwiseOnMatmul(g) && !halfOnSubgroupMatrices(x, gy, g.oc)) {
       const dw = matmulSumBatch(reshape(gy, [g.n, g.oc, g.h * g.w]), reshape(x, [g.n, g.c, g.h * g.w]), false, true);
       return reshape(dw, [g.oc, g.c, 1, 1]);
     }
@@ -454,6 +487,17 @@ export function convWgrad(x: Tensor, gy: Tensor, g: ConvGeometry, bnStats: Tenso
           chunk,
         )
         .i32(offH, offW);
+    const sgm = gpu && !bnStats ? halfOnSubgroupMatrices(xp, G, g.oc) : null;
+    const sgmPlan = sgm && subgroupMatrixPlan(Kc, g.oc, P, sgm);
+    if (sgm && sgmPlan) {
+      const partial = empty(sgmPlan.splits > 1 ? [sgmPlan.splits, ...shape] : shape);
+      runKernel(
+        convSubgroupMatrixKernel,
+        { mode: 'wgrad', ...sgm, bias: false, split: sgmPlan.splits > 1 },
+        { inputs: [xp, G], outputs: [partial], uniforms: u(sgmPlan.chunk), workgroups: sgmPlan.workgroups },
+      );
+      return sgmPlan.splits > 1 ? sum(partial, 0) : partial;
+    }
     if (gpu) {
       // Rows k, columns oc, the pixel sum split over workgroup z as the plan says.
       const { tiles: t, splits, chunk } = gpuConvPlan(Kc, cols, P);

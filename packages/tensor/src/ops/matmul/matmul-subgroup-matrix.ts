@@ -25,7 +25,10 @@ export interface SubgroupMatrixOptions {
   tn: number;
   transA: boolean;
   transB: boolean;
-  /** The device's subgroup size (the workgroup is one subgroup). */
+  /**
+   * The device's largest subgroup size: the workgroup is one subgroup (where subgroups come
+   * smaller, each computes the same block and stores the same values).
+   */
   subgroupSize: number;
 }
 

@@ -437,7 +437,7 @@ export function matmulSubgroupMatrixRoute(
   if (!subgroupMatrices || engine.info.kernels !== 'gpu') return null;
   if (!engine.device.features.has('chromium-experimental-subgroup-matrix' as GPUFeatureName)) return null;
   const config = chooseSubgroupMatrixConfig(engine.info.subgroupMatrixConfigs, component);
-  if (!config || engine.info.subgroupMinSize === 0) return null;
+  if (!config || engine.info.subgroupMaxSize === 0) return null;
   // The largest block of result matrices per subgroup (2x2 down to 1x1) that the product fills.
   for (const [tm, tn] of [
     [2, 2],
@@ -455,7 +455,8 @@ export function matmulSubgroupMatrixRoute(
       tn,
       transA,
       transB,
-      subgroupSize: engine.info.subgroupMinSize,
+      // Dawn wants the workgroup's x a multiple of the largest subgroup size.
+      subgroupSize: engine.info.subgroupMaxSize,
     };
     if (matmulSubgroupMatrixFits(M, N, K, o)) return o;
   }

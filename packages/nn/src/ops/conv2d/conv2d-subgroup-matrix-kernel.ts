@@ -1,0 +1,274 @@
+// conv2d's implicit GEMMs on subgroup matrices (tensor cores through Dawn's experimental
+// 'chromium-experimental-subgroup-matrix'), for f16 operands with f32 sums: the forward (and the
+// stride-1 data gradient, `flip`) and the weight gradient, the same GEMMs as conv2d-gpu-kernel.ts:
+//   forward:  Y[pixel, oc] = Σ_r im2col(X)[pixel, r] · B[r, oc], B = w[oc, r] (flipped: dgrad);
+//   wgrad:    dWᵀ[r, oc]   = Σ_p im2col(X)[p, r] · G[p, oc],   G = g[n, oc, q].
+// A gathered operand cannot be loaded as a strided matrix, so each k step stages a BM x bk tile
+// of A and a bk x BN tile of B in workgroup memory (f16, zero outside the product and in the
+// implied padding), and the subgroups load their matrices from there. A workgroup is
+// sgRows x sgCols subgroups, each computing tm x tn result matrices of the configuration's
+// m x n; a subgroup's matrices leave through a per-subgroup f32 scratch, whose elements its
+// lanes copy to Y within bounds (NCHW, or the weight gradient's [oc, r]).
+//
+// The offsets of a subgroup's loads differ between subgroups (they come from
+// local_invocation_index), so Dawn's subgroup-matrix uniformity diagnostic is switched off: each
+// subgroup still runs the builtins in subgroup-uniform control flow. That needs subgroups made
+// of consecutive invocations of a known size (subgroupMinSize == subgroupMaxSize).
+//
+// `emulate` replaces the three builtins (load, multiply-accumulate, store) with plain WGSL over
+// the same tiles and scratch, lane e of a matrix holding elements e, e + SG, ...: the staging,
+// addressing, bounds and stores, everything but the builtins, then run on adapters without
+// subgroup matrices (lavapipe), where the tests check them against float64.
+import { defineKernel, uniformPreamble } from '@spine/tensor';
+import { GEMM_UNIFORM_LETS, range } from './conv2d-kernel.js';
+import { WGRAD_UNIFORM_LETS } from './conv2d-wgrad-kernel.js';
+
+export interface ConvSubgroupMatrixTiles {
+  /** The configuration: left m x k, right k x n (f16), result m x n (f32). */
+  m: number;
+  n: number;
+  k: number;
+  /** Result matrices per subgroup along rows and columns. */
+  tm: number;
+  tn: number;
+  /** Subgroups per workgroup along rows and columns. */
+  sgRows: number;
+  sgCols: number;
+  /** Configuration k steps per staged tile (the tile's k is ks·k). */
+  ks: number;
+  /** Invocations per subgroup (the device's one subgroup size). */
+  subgroupSize: number;
+  /** Plain WGSL in place of the builtins (see the header). */
+  emulate: boolean;
+}
+
+export interface ConvSubgroupMatrixOptions extends ConvSubgroupMatrixTiles {
+  mode: 'forward' | 'wgrad';
+  /** forward: B is the data gradient's flipped weights (w[r, oc, KH-1-kh, KW-1-kw]). */
+  flip?: boolean;
+  /** forward: bias added (by the first K chunk only when split). */
+  bias: boolean;
+  /** Reduction split over workgroup z (partial products to their own slices, summed after). */
+  split: boolean;
+}
+
+/** The workgroup's output block: rows x columns. */
+export function subgroupMatrixBlock(t: ConvSubgroupMatrixTiles): { BM: number; BN: number; bk: number } {
+  return { BM: t.sgRows * t.tm * t.m, BN: t.sgCols * t.tn * t.n, bk: t.ks * t.k };
+}
+
+/** A row offset that no plane row reaches: the table's mark for a reduction index past the range. */
+const PAST = '-0x40000000';
+
+/**
+ * Uniform words as convTiledKernel's (conv2d-gpu-kernel.ts). forward: GEMM_UNIFORM_LETS, then 14
+ * (unused: no row-block fold), 15 splits, 16 k per chunk, 17 offH, 18 offW. wgrad:
+ * WGRAD_UNIFORM_LETS, then 16 offH, 17 offW. Workgroups: column blocks, row blocks, splits.
+ */
+export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>({
+  name: 'nn_conv2d_subgroup_matrix',
+  inputs: (o) => 2 + (o.bias ? 1 : 0),
+  outputs: 1,
+  source: (o) => {
+    const { m, n, tm, tn, sgCols, subgroupSize: SG } = o;
+    const { BM, BN, bk } = subgroupMatrixBlock(o);
+    const threads = o.sgRows * sgCols * SG;
+    const E = (m * n) / SG;
+    if (!Number.isInteger(E))
+      throw new Error(`conv2d subgroup matrices: ${m}x${n} is not a whole number per lane of ${SG}`);
+    const fwd = o.mode === 'forward';
+    const L: string[] = ['enable f16;'];
+    if (!o.emulate)
+      L.push(
+        'enable subgroups;',
+        'enable chromium_experimental_subgroup_matrix;',
+        'diagnostic(off, chromium.subgroup_matrix_uniformity);',
+      );
+    L.push(uniformPreamble());
+    let binding = 1;
+    L.push(`@group(0) @binding(${binding++}) var<storage, read> X: array<f16>;`);
+    L.push(`@group(0) @binding(${binding++}) var<storage, read> B: array<f16>;`);
+    if (o.bias) L.push(`@group(0) @binding(${binding++}) var<storage, read> bias: array<f32>;`);
+    L.push(`@group(0) @binding(${binding}) var<storage, read_write> Y: array<f32>;`);
+    // A tile row-major [BM][bk], B tile row-major [bk][BN]: the layouts the matrices load from.
+    L.push(`var<workgroup> tA: array<f16, ${BM * bk}>;`);
+    L.push(`var<workgroup> tB: array<f16, ${bk * BN}>;`);
+    L.push(`var<workgroup> rOff: array<u32, ${bk}>;`);
+    L.push(`var<workgroup> rH: array<i32, ${bk}>;`);
+    L.push(`var<workgroup> rW: array<i32, ${bk}>;`);
+    L.push(`var<workgroup> scr: array<f32, ${o.sgRows * sgCols * m * n}>;`);
+    L.push(`@compute @workgroup_size(${threads})`);
+    L.push('fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {');
+    if (fwd) {
+      L.push(...GEMM_UNIFORM_LETS);
+      L.push('  let OHW = OH * OW; let plane = Hp * Wp; let KHW = KH * KW; let R = C * KHW; let rows = M;');
+      L.push(
+        o.split
+          ? '  let part = wid.z; let redStart = part * pu(16u); let redEnd = min(R, redStart + pu(16u));'
+          : '  let part = 0u; let redStart = 0u; let redEnd = R;',
+      );
+      L.push('  let offH = pi(17u); let offW = pi(18u);');
+    } else {
+      L.push(...WGRAD_UNIFORM_LETS);
+      L.push('  let rows = Kc; let KHW = KH * KW;');
+      L.push('  let part = wid.z; let redStart = part * chunk; let redEnd = min(P, redStart + chunk);');
+      L.push('  let offH = pi(16u); let offW = pi(17u);');
+    }
+    L.push(`  let tileRow = wid.y * ${BM}u; let tileCol = wid.x * ${BN}u;`);
+    L.push('  let shift = u32(offH) * Wp + u32(offW);');
+    L.push(`  let sg = tid / ${SG}u; let lane = tid % ${SG}u;`);
+    L.push(`  let sm = (sg / ${sgCols}u) * ${tm * m}u; let sn = (sg % ${sgCols}u) * ${tn * n}u;`);
+    // A row's share of the address and of the row and column within the padded plane, and a
+    // reduction index's (conv2d-gpu-kernel.ts's split: the forward's rows are pixels, the
+    // weight gradient's are (c, kh, kw)).
+    const rowBase = (r: string) =>
+      fwd
+        ? `(${r} / OHW) * C * plane + ((${r} % OHW) / OW) * sh * Wp + (${r} % OW) * sw`
+        : `(${r} / KHW) * plane + ((${r} % KHW) / KW) * dh * Wp + (${r} % KW) * dw`;
+    const rowHW = (r: string): [string, string] =>
+      fwd ? [`((${r} % OHW) / OW) * sh`, `(${r} % OW) * sw`] : [`((${r} % KHW) / KW) * dh`, `(${r} % KW) * dw`];
+    const redOff = (r: string) =>
+      fwd
+        ? `(${r} / KHW) * plane + ((${r} % KHW) / KW) * dh * Wp + (${r} % KW) * dw`
+        : `(${r} / OHW) * image + ((${r} % OHW) / OW) * sh * Wp + (${r} % OW) * sw`;
+    const redHW = (r: string): [string, string] =>
+      fwd ? [`((${r} % KHW) / KW) * dh`, `(${r} % KW) * dw`] : [`((${r} % OHW) / OW) * sh`, `(${r} % OW) * sw`];
+    // This thread's A units, the same (row, kk) at every k step: consecutive threads along the
+    // pixels (forward) or along the reduction (weight gradient), where X's addresses run.
+    const unitsA = BM * bk;
+    for (const j of range(Math.ceil(unitsA / threads))) {
+      const i = `(tid + ${j * threads}u)`;
+      L.push(
+        fwd
+          ? `  let ar${j} = ${i} % ${BM}u; let ak${j} = ${i} / ${BM}u;`
+          : `  let ak${j} = ${i} % ${bk}u; let ar${j} = ${i} / ${bk}u;`,
+      );
+      const tail = (j + 1) * threads > unitsA ? ` && ${i} < ${unitsA}u` : '';
+      const [h, w] = rowHW(`am${j}`);
+      L.push(`  let aok${j} = tileRow + ar${j} < rows${tail};`);
+      L.push(`  let am${j} = min(tileRow + ar${j}, rows - 1u); let ab${j} = ${rowBase(`am${j}`)};`);
+      L.push(`  let ah${j} = i32(${h}); let aw${j} = i32(${w});`);
+    }
+    // B's element (r, column) where it is stored, read along r.
+    const bAt = (r: string, col: string): string => {
+      if (!fwd) return `((${r} / OHW) * OC + ${col}) * OHW + ${r} % OHW`;
+      if (o.flip) return `((${r} / KHW) * OC + ${col}) * KHW + KHW - 1u - ${r} % KHW`;
+      return `${col} * R + ${r}`;
+    };
+    const stage = (indent: string): string[] => {
+      const S: string[] = [];
+      for (const j of range(Math.ceil(unitsA / threads))) {
+        const guard = (j + 1) * threads > unitsA ? `if (tid + ${j * threads}u < ${unitsA}u) ` : '';
+        S.push(
+          `${indent}${guard}{ let t = ak${j}; var v = 0.0h; if (aok${j} && u32(ah${j} + rH[t]) < Hp && u32(aw${j} + rW[t]) < Wp) { v = X[ab${j} + rOff[t]]; } tA[ar${j} * ${bk}u + ak${j}] = v; }`,
+        );
+      }
+      const unitsB = bk * BN;
+      for (const j of range(Math.ceil(unitsB / threads))) {
+        const i = `(tid + ${j * threads}u)`;
+        const guard = (j + 1) * threads > unitsB ? `if (${i} < ${unitsB}u) ` : '';
+        S.push(
+          `${indent}${guard}{ let kk = ${i} % ${bk}u; let c = ${i} / ${bk}u; let r = k0 + kk; let col = tileCol + c; var v = 0.0h; if (r < redEnd && col < OC) { v = B[${bAt('r', 'col')}]; } tB[kk * ${BN}u + c] = v; }`,
+        );
+      }
+      return S;
+    };
+    const [th, tw] = redHW('r');
+    // Accumulators: result matrices, or (emulated) each lane's E elements of each.
+    for (const i of range(tm))
+      for (const j of range(tn))
+        L.push(
+          o.emulate
+            ? `  var acc_${i}_${j} = array<f32, ${E}>();`
+            : `  var acc_${i}_${j} = subgroup_matrix_result<f32, ${n}, ${m}>();`,
+        );
+    L.push('  var k0 = redStart;');
+    L.push('  loop {');
+    L.push('    if (k0 >= redEnd) { break; }');
+    // The step's reduction offsets, the implied padding folded in (wrapping u32 arithmetic:
+    // in-plane reads sum back to their address).
+    L.push(`    if (tid < ${bk}u) {`);
+    L.push('      let r = k0 + tid;');
+    L.push(`      rOff[tid] = ${redOff('r')} - shift;`);
+    L.push(`      rH[tid] = select(${PAST}, i32(${th}) - offH, r < redEnd);`);
+    L.push(`      rW[tid] = i32(${tw}) - offW;`);
+    L.push('    }');
+    L.push('    workgroupBarrier();');
+    L.push(...stage('    '));
+    L.push('    workgroupBarrier();');
+    L.push(...(o.emulate ? emulatedProducts(o, bk, BN) : matrixProducts(o, bk, BN)));
+    L.push(`    k0 += ${bk}u;`);
+    L.push('  }');
+    // Each result matrix through the subgroup's scratch to Y, within bounds.
+    L.push(`  let scrBase = sg * ${m * n}u;`);
+    if (fwd) L.push(o.split ? '  let yPart = part * M * OC;' : '  let yPart = 0u;');
+    else L.push('  let db = part * OC * Kc;');
+    for (const i of range(tm))
+      for (const j of range(tn)) {
+        L.push(
+          o.emulate
+            ? `  for (var q = 0u; q < ${E}u; q++) { scr[scrBase + lane + q * ${SG}u] = acc_${i}_${j}[q]; }`
+            : `  subgroupMatrixStore<row_major>(&scr, scrBase, acc_${i}_${j}, ${n}u);`,
+        );
+        L.push('  workgroupBarrier();');
+        L.push(`  for (var q = 0u; q < ${E}u; q++) {`);
+        L.push(`    let e = lane + q * ${SG}u;`);
+        L.push(`    let row = tileRow + sm + ${i * m}u + e / ${n}u; let col = tileCol + sn + ${j * n}u + e % ${n}u;`);
+        const v = 'scr[scrBase + e]';
+        const b = o.bias ? (o.split ? ' + select(0.0, bias[col], part == 0u)' : ' + bias[col]') : '';
+        L.push(
+          fwd
+            ? `    if (row < rows && col < OC) { Y[yPart + (row / OHW) * OC * OHW + col * OHW + row % OHW] = ${v}${b}; }`
+            : `    if (row < rows && col < OC) { Y[db + col * Kc + row] = ${v}; }`,
+        );
+        L.push('  }');
+        L.push('  workgroupBarrier();');
+      }
+    L.push('}');
+    return L.join('\n');
+  },
+});
+
+/** One staged step on the builtins: per configuration k step, load and multiply-accumulate. */
+function matrixProducts(o: ConvSubgroupMatrixOptions, bk: number, BN: number): string[] {
+  const { m, n, k, tm, tn } = o;
+  const S: string[] = [];
+  for (const s of range(o.ks)) {
+    S.push('    {');
+    for (const i of range(tm))
+      S.push(
+        `      let a${i} = subgroupMatrixLoad<subgroup_matrix_left<f16, ${k}, ${m}>, row_major>(&tA, (sm + ${i * m}u) * ${bk}u + ${s * k}u, ${bk}u);`,
+      );
+    for (const j of range(tn))
+      S.push(
+        `      let b${j} = subgroupMatrixLoad<subgroup_matrix_right<f16, ${n}, ${k}>, row_major>(&tB, ${s * k * BN}u + sn + ${j * n}u, ${BN}u);`,
+      );
+    for (const i of range(tm))
+      for (const j of range(tn))
+        S.push(`      acc_${i}_${j} = subgroupMatrixMultiplyAccumulate(a${i}, b${j}, acc_${i}_${j});`);
+    S.push('    }');
+  }
+  S.push('    workgroupBarrier();');
+  return S;
+}
+
+/** The same step in plain WGSL: lane e of each result matrix sums its elements over the tile's k. */
+function emulatedProducts(o: ConvSubgroupMatrixOptions, bk: number, BN: number): string[] {
+  const { m, n, tm, tn, subgroupSize: SG } = o;
+  const E = (m * n) / SG;
+  // The tile's k as a bound the compiler cannot fold: unrolled, these loops take llvmpipe most
+  // of a minute to compile.
+  const S: string[] = [`    let kTile = select(${bk}u, 0u, k0 == 0xffffffffu);`];
+  for (const i of range(tm))
+    for (const j of range(tn)) {
+      S.push(`    for (var q = 0u; q < ${E}u; q++) {`);
+      S.push(`      let e = lane + q * ${SG}u;`);
+      S.push(`      let ra = (sm + ${i * m}u + e / ${n}u) * ${bk}u; let cb = sn + ${j * n}u + e % ${n}u;`);
+      S.push(`      var s = acc_${i}_${j}[q];`);
+      S.push(`      for (var kk = 0u; kk < kTile; kk++) { s += f32(tA[ra + kk]) * f32(tB[kk * ${BN}u + cb]); }`);
+      S.push(`      acc_${i}_${j}[q] = s;`);
+      S.push('    }');
+    }
+  S.push('    workgroupBarrier();');
+  return S;
+}

@@ -1,0 +1,74 @@
+// Which conv GEMMs run on subgroup matrices (conv2d-subgroup-matrix-kernel.ts), in what tiles,
+// and with how much split-K: f16 operands (conv2dAutocast's) on the gpu family where ready()
+// switched subgroup matrices on (@spine/tensor's subgroup-matrix check), the device has an f16
+// configuration with f32 results and subgroups of one size. Tests switch on the emulated kernel
+// instead (setConvSubgroupMatrixEmulation), which runs anywhere.
+import { getEngine, subgroupMatrixStatus } from '@spine/tensor';
+import { chooseSubgroupMatrixConfig, splitK } from '@spine/tensor/tuning';
+import { subgroupMatrixBlock, type ConvSubgroupMatrixTiles } from './conv2d-subgroup-matrix-kernel.js';
+
+type Configuration = Pick<ConvSubgroupMatrixTiles, 'm' | 'n' | 'k' | 'subgroupSize'>;
+
+let emulation: Configuration | null = null;
+
+/**
+ * Route f16 conv GEMMs of the gpu family to the emulated subgroup-matrix kernel in this
+ * configuration (tests, on adapters without subgroup matrices); null: back to the device's own.
+ */
+export function setConvSubgroupMatrixEmulation(c: Configuration | null): void {
+  emulation = c;
+}
+
+/** Split the reduction while a GEMM has fewer output workgroups than this (two per SM on an H100). */
+const SPLIT_BELOW = 264;
+
+/**
+ * The tiles for a conv GEMM with `cols` output columns on subgroup matrices, or null where they
+ * do not run it. 2x2 subgroups of 32 rows each (64 a workgroup), 32 or 64 columns (32 where the
+ * GEMM has at most 32: DenseNet's growth-rate convolutions), a k tile of 32.
+ */
+export function convSubgroupMatrixTiles(cols: number): ConvSubgroupMatrixTiles | null {
+  const engine = getEngine();
+  if (engine.info.kernels !== 'gpu') return null;
+  let c: Configuration;
+  if (emulation) c = emulation;
+  else {
+    if (!subgroupMatrixStatus().enabled) return null;
+    const config = chooseSubgroupMatrixConfig(engine.info.subgroupMatrixConfigs, 'f16');
+    const sg = engine.info.subgroupMinSize;
+    if (!config || sg === 0 || sg !== engine.info.subgroupMaxSize) return null;
+    c = { m: config.M, n: config.N, k: config.K, subgroupSize: sg };
+  }
+  if ((c.m * c.n) % c.subgroupSize !== 0) return null;
+  const sgRows = 2;
+  const sgCols = 2;
+  const t: ConvSubgroupMatrixTiles = {
+    ...c,
+    tm: Math.max(1, Math.round(32 / c.m)),
+    tn: Math.max(1, Math.round((cols <= 32 ? 32 : 64) / (sgCols * c.n))),
+    sgRows,
+    sgCols,
+    ks: Math.max(1, Math.round(32 / c.k)),
+    emulate: emulation !== null,
+  };
+  const { BM, BN, bk } = subgroupMatrixBlock(t);
+  const bytes = 2 * (BM * bk + bk * BN) + 12 * bk + 4 * sgRows * sgCols * c.m * c.n;
+  const limits = engine.info.limits;
+  if (bytes > limits.maxComputeWorkgroupStorageSize) return null;
+  if (sgRows * sgCols * c.subgroupSize > limits.maxComputeInvocationsPerWorkgroup) return null;
+  return t;
+}
+
+/** Workgroups and reduction split of a GEMM of rows x cols over `red` in tiles `t`. */
+export function subgroupMatrixPlan(
+  rows: number,
+  cols: number,
+  red: number,
+  t: ConvSubgroupMatrixTiles,
+): { workgroups: [number, number, number]; splits: number; chunk: number } | null {
+  const { BM, BN, bk } = subgroupMatrixBlock(t);
+  const [gx, gy] = [Math.ceil(cols / BN), Math.ceil(rows / BM)];
+  if (gy > 65535) return null;
+  const { splits, chunk } = splitK(red, 1, gx * gy, SPLIT_BELOW, bk);
+  return { workgroups: [gx, gy, splits], splits, chunk };
+}
