@@ -1,0 +1,89 @@
+// Autocast convolutions on subgroup matrices (tensor cores) on a lent GPU (bench/gpu/run.sh's
+// sgm-check runs it): DenseNet-121's convolution shapes, forward and both gradients with f16
+// operands, on the subgroup-matrix kernel against the tiled f16 kernels (the same f16 products
+// summed in f32, in another order), then both timed (forward + backward, ms and TFLOP/s).
+// Without subgroup matrices on the device it says so and stops; `--emulate` runs the emulated
+// kernel instead at a small size (checks this script on lavapipe; its times mean nothing).
+import * as T from '@spine/tensor/node';
+import * as tensorTuning from '@spine/tensor/tuning';
+import { setConvSubgroupMatrixEmulation } from '../dist/tuning.js';
+import { conv2dAutocast } from '../dist/ops/conv2d/conv2d-autocast.js';
+import { convSubgroupMatrixTiles } from '../dist/ops/conv2d/conv2d-subgroup-matrix.js';
+
+const emulate = process.argv.includes('--emulate');
+await T.ready({ kernels: 'gpu', ...(emulate ? {} : { subgroupMatrices: true }) });
+if (emulate) setConvSubgroupMatrixEmulation({ m: 16, n: 16, k: 16, subgroupSize: 32 });
+if (!T.getEngine().device.features.has('shader-f16') || !convSubgroupMatrixTiles(32)) {
+  console.log(`convolutions on subgroup matrices: not on this device (${T.subgroupMatrixStatus().detail})`);
+  await T.releaseDevice();
+  process.exit(0);
+}
+
+// [label, batch, in channels, size, out channels, kernel, stride, padding] of DenseNet-121.
+const SHAPES = emulate
+  ? [['3x3 growth', 2, 16, 12, 32, 3, 1, 1]]
+  : [
+      ['stem 7x7/2', 4, 3, 224, 64, 7, 2, 3],
+      ['3x3 growth 56²', 4, 128, 56, 32, 3, 1, 1],
+      ['1x1 bottleneck 56² 256->128', 4, 256, 56, 128, 1, 1, 0],
+      ['1x1 bottleneck 7² 1024->128', 4, 1024, 7, 128, 1, 1, 0],
+      ['3x3 growth 56², batch 32', 32, 128, 56, 32, 3, 1, 1],
+      ['1x1 bottleneck 28² 512->128, batch 32', 32, 512, 28, 128, 1, 1, 0],
+    ];
+
+/** Forward and both gradients, routed to subgroup matrices or not. */
+function step(x, w, r, o, sgm) {
+  if (emulate) setConvSubgroupMatrixEmulation(sgm ? { m: 16, n: 16, k: 16, subgroupSize: 32 } : null);
+  else tensorTuning.setSubgroupMatrices(sgm);
+  return T.scope(() => {
+    x.grad = null;
+    w.grad = null;
+    const y = conv2dAutocast(x, w, null, o);
+    T.sum(T.mul(y, r)).backward();
+    return [y.keep(), x.grad.keep(), w.grad.keep()];
+  });
+}
+
+let failed = 0;
+for (const [label, n, c, s, oc, k, stride, padding] of SHAPES) {
+  const o = { stride, padding };
+  const x = T.randn([n, c, s, s], { seed: 1 }).keep();
+  x.requiresGrad = true;
+  const w = T.mul(T.randn([oc, c, k, k], { seed: 2 }), 1 / Math.sqrt(c * k * k)).keep();
+  w.requiresGrad = true;
+  const os = Math.floor((s + 2 * padding - k) / stride) + 1;
+  const r = T.randn([n, oc, os, os], { seed: 3 }).keep();
+  const got = step(x, w, r, o, true);
+  const want = step(x, w, r, o, false);
+  const worst = [];
+  for (let i = 0; i < 3; i++) {
+    const [g, v] = [await got[i].data(), await want[i].data()];
+    const scale = v.reduce((m, e) => Math.max(m, Math.abs(e)), 1e-12);
+    let d = 0;
+    for (let j = 0; j < v.length; j++) d = Math.max(d, Math.abs(g[j] - v[j]) / scale);
+    worst.push(d);
+  }
+  for (const t of [...got, ...want]) t.dispose();
+  const ok = worst.every((d) => d < 1e-4);
+  if (!ok) failed++;
+  const flops = 3 * 2 * n * oc * os * os * c * k * k;
+  const times = {};
+  for (const sgm of [false, true]) {
+    const run = async (reps) => {
+      for (let i = 0; i < reps; i++) for (const t of step(x, w, r, o, sgm)) t.dispose();
+      await T.sync();
+    };
+    await run(2);
+    const reps = emulate ? 2 : 10;
+    const t0 = performance.now();
+    await run(reps);
+    times[sgm ? 'sgm' : 'tiled'] = (performance.now() - t0) / reps;
+  }
+  const tf = (ms) => (flops / (ms / 1e3) / 1e12).toFixed(1);
+  console.log(
+    `${ok ? 'ok  ' : 'FAIL'} ${label}: worst relative difference y ${worst[0].toExponential(1)}, dx ${worst[1].toExponential(1)}, dW ${worst[2].toExponential(1)}; forward + backward ${times.tiled.toFixed(2)} ms tiled (${tf(times.tiled)} TFLOP/s), ${times.sgm.toFixed(2)} ms subgroup matrices (${tf(times.sgm)} TFLOP/s), ${(times.tiled / times.sgm).toFixed(2)}x`,
+  );
+  for (const t of [x, w, r]) t.dispose();
+}
+await T.releaseDevice();
+process.exit(failed ? 1 : 0);
