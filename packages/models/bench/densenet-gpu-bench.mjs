@@ -1,8 +1,8 @@
 // DenseNet-121 on a real GPU: the numbers the GPU targets are set in, beside PyTorch CUDA on the
 // same card (SPINE_TORCH_DEVICE=cuda, as bench/gpu/run.sh sets it). Per batch (4 and 32, 224 px):
 // the f32 training step (SGD momentum 0.9) replayed as the trainer runs it (T.replayable), the
-// mixed-precision step (autocast + GradScaler, recorded: it reads the overflow check back every
-// step) against PyTorch's torch.autocast + GradScaler, and eval inference replayed, in images/s;
+// mixed-precision step (autocast + GradScaler with its overflow check on the device, replayed
+// too) against PyTorch's torch.autocast + GradScaler, and eval inference replayed, in images/s;
 // and for the f32 step the device's share of its wall time: the kernel time of one profiled step
 // over the unprofiled replayed step's median wall time (host-bound below 1).
 // Software adapters skip it (minutes per step at batch 32); --force runs it there at 64 px and
@@ -105,10 +105,10 @@ for (const batch of BATCHES) {
   probs.dispose();
   s.dispose();
 
-  // Mixed precision (needs shader-f16), recorded.
+  // Mixed precision (needs shader-f16), replayed.
   if (half) {
     s = setup(batch);
-    const mixed = mixedPrecisionStep(s.model, s.opt, {}, (logits) => T.argmax(logits, 1));
+    const mixed = mixedPrecisionStep(s.model, s.opt, {});
     const run = async () => {
       for (let i = 0; i < STEPS; i++) for (const t of await mixed.run(s.x, s.labels)) t.dispose();
       await T.sync();
@@ -119,9 +119,13 @@ for (const batch of BATCHES) {
       (await timeMedian(run, { warmup: 1 })) / STEPS,
       torchCase(true, { amp: true }),
     );
-    if (mixed.skippedSteps > 0)
-      notes.push(`- batch ${batch}: ${mixed.skippedSteps} mixed-precision steps skipped for an overflow.`);
+    await mixed.scaler.syncFromDevice();
+    if (mixed.scaler.skippedSteps > 0)
+      notes.push(`- batch ${batch}: ${mixed.scaler.skippedSteps} mixed-precision steps skipped for an overflow.`);
+    const { replays, reason } = mixed.status();
+    if (!replays) notes.push(`- batch ${batch}: the mixed-precision step was not replayed (${reason}).`);
     mixed.dispose();
+    mixed.scaler.dispose();
     s.dispose();
   } else notes.push("- Mixed precision not run: the device has no 'shader-f16'.");
 }

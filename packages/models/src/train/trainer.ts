@@ -27,6 +27,7 @@ import {
 } from './checkpoint-format.js';
 import { TrainingError } from './errors.js';
 import { mixedPrecisionStep } from './mixed-step.js';
+import { correctCount, trainingStep, type TrainingStep } from './training-step.js';
 import type { EpochMetrics } from './history.js';
 import { StopRequest, type StopSource } from './interrupt.js';
 import type { StopSignal } from './interrupt-signals.js';
@@ -199,7 +200,7 @@ export async function trainInStore(o: StoreTrainOptions): Promise<TrainResult> {
   });
   const step =
     o.precision === 'mixed'
-      ? mixedPrecisionStep(o.model, o.optimizer, ce, correctCount, st.scaler!)
+      ? mixedPrecisionStep(o.model, o.optimizer, ce, st.scaler!, o.replaySteps ?? true)
       : trainingStep(o.model, o.optimizer, ce, o.replaySteps ?? true);
   try {
     while (st.epoch < o.epochs) {
@@ -210,6 +211,7 @@ export async function trainInStore(o: StoreTrainOptions): Promise<TrainResult> {
     return result('completed');
   } finally {
     step.dispose();
+    st.scaler?.dispose();
     stop.dispose();
     weight?.dispose();
   }
@@ -364,58 +366,6 @@ async function runEpoch(
   }
 }
 
-interface TrainingStep {
-  /** One step on a batch: the mean loss and the number of correct predictions (new tensors). */
-  run(x: T.Tensor, y: T.Tensor): [T.Tensor, T.Tensor] | Promise<[T.Tensor, T.Tensor]>;
-  status(): TrainResult['stepReplay'];
-  /** Give a replay's buffers back to the pool (later steps capture again). */
-  release?(): void;
-  dispose(): void;
-}
-
-/**
- * Forward, loss, backward, optimizer update; replayed (T.replayable) when `replay` is on. The
- * replay's key holds what the step depends on outside the tensors: the optimizer's options
- * (schedulers change the learning rate) and the model's mode.
- */
-function trainingStep(model: Module, optimizer: SGD, ce: CrossEntropyOptions, replay: boolean): TrainingStep {
-  const record = (x: T.Tensor, y: T.Tensor): [T.Tensor, T.Tensor] => {
-    const out = T.scope(() => {
-      const logits = model.forward(x);
-      const loss = softmaxCrossEntropy(logits, y, ce);
-      loss.backward();
-      return [T.detach(loss), T.noGrad(() => correctCount(logits, y))] as [T.Tensor, T.Tensor];
-    });
-    optimizer.step();
-    optimizer.zeroGrad();
-    return out;
-  };
-  if (!replay)
-    return {
-      run: record,
-      status: () => ({ replays: 0, captures: 0, reason: 'replaySteps is off' }),
-      dispose: () => {},
-    };
-  const replayable = T.replayable((x, y) => record(x!, y!));
-  return {
-    run: (x, y) => {
-      const key = `${model.training}|${JSON.stringify(optimizer.paramGroups.map(({ params: _, ...options }) => options))}`;
-      return replayable.run([x, y], key) as [T.Tensor, T.Tensor];
-    },
-    status: () => {
-      const { replays, captures, reason } = replayable.status;
-      return { replays, captures, reason };
-    },
-    release: () => replayable.dispose(),
-    dispose: () => replayable.dispose(),
-  };
-}
-
-/** How many rows of `logits` have their largest value at the label (an i32 scalar). */
-function correctCount(logits: T.Tensor, labels: T.Tensor): T.Tensor {
-  return T.sum(T.eq(T.argmax(T.detach(logits), 1), labels));
-}
-
 /** Sum of loss x images and of correct predictions, kept on the GPU between readbacks. */
 class Accumulators {
   private loss: T.Tensor;
@@ -480,6 +430,8 @@ async function validate(
 }
 
 async function save(o: StoreTrainOptions, st: RunState, names: CheckpointName[], configHash: string): Promise<void> {
+  // The mixed step's scaler keeps its scale on the device.
+  await st.scaler?.syncFromDevice();
   await o.store.save(
     {
       model: o.model,

@@ -1,7 +1,8 @@
 // The trainer replays its steps (T.replayable): a run with replay must end bit for bit where a
 // run that records every step ends (weights, momentum, batch norm statistics and counts,
 // metrics, validation loss and accuracy), through dropout, batch norm, two parameter groups and a
-// learning rate that changes.
+// learning rate that changes; in f32 and in mixed precision (the loss scale and its growth
+// count, kept on the device, included).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ beforeAll(async () => {
 const trainSet = sampleRecords(12);
 const valSet = sampleRecords(4, 12);
 
-async function run(runDir: string, replaySteps: boolean): Promise<TrainResult> {
+async function run(runDir: string, replaySteps: boolean, precision: 'f32' | 'mixed' = 'f32'): Promise<TrainResult> {
   // Validation in 4 batches of 2: it replays too.
   const s = setup(trainSet, valSet, {
     batchSize: 4,
@@ -42,6 +43,7 @@ async function run(runDir: string, replaySteps: boolean): Promise<TrainResult> {
       config: { test: 'replay' },
       stopSignals: [],
       replaySteps,
+      precision,
     });
   } finally {
     s.optimizer.dispose();
@@ -62,6 +64,20 @@ describe('trainer step replay', () => {
     expect([...a.tensors.keys()].some((k) => k.endsWith('num_batches_tracked'))).toBe(true);
     for (const [k, v] of a.tensors) expect(b.tensors.get(k), k).toEqual(v);
     expect(b.meta).toEqual(a.meta);
+  });
+
+  it('mixed precision: a replayed run ends bit for bit where a recorded run ends', async (ctx) => {
+    if (!T.getEngine().device.features.has('shader-f16')) ctx.skip();
+    const recorded = await run(join(root, 'mixed-recorded'), false, 'mixed');
+    const replayed = await run(join(root, 'mixed-replayed'), true, 'mixed');
+    expect(recorded.stepReplay.replays).toBe(0);
+    expect(replayed.stepReplay).toMatchObject({ reason: null, captures: 6 });
+    expect(replayed.stepReplay.replays).toBe(18 - 6 - 1);
+    const [a, b] = [await snapshot(join(root, 'mixed-recorded')), await snapshot(join(root, 'mixed-replayed'))];
+    for (const [k, v] of a.tensors) expect(b.tensors.get(k), k).toEqual(v);
+    expect(b.meta).toEqual(a.meta);
+    // 18 steps without an overflow: the scale as it started, counted up on the device.
+    expect(a.meta.gradScaler).toEqual({ scale: 65536, growthTracker: 18 });
   });
 
   it('replayed probabilities equal recorded ones bit for bit', async () => {

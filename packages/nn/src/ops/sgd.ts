@@ -25,6 +25,7 @@ import {
   TensorError,
   uniformPreamble,
   Uniforms,
+  zeros,
   type Shape,
   type Tensor,
 } from '@spine/tensor';
@@ -37,20 +38,24 @@ interface SgdKernelOptions {
   slots: number;
   momentum: boolean;
   nesterov: boolean;
+  /** A flag tensor (i32 [1], an input after the gradients): nothing is updated where it is not 0. */
+  skip: boolean;
 }
 
 // Words: lr, mu, dampening, wd (f32), total, end[K], then with momentum first[K], at[K] (where
-// slot s's buffer starts in the arena). Bindings: g[K], p[K], then with momentum the arena m.
+// slot s's buffer starts in the arena). Bindings: g[K], the skip flag, p[K], then with momentum
+// the arena m.
 const sgdKernel = defineKernel<SgdKernelOptions>({
   name: 'sgd_step',
-  inputs: (o) => o.slots,
+  inputs: (o) => o.slots + (o.skip ? 1 : 0),
   outputs: (o) => o.slots + (o.momentum ? 1 : 0),
-  source: ({ slots: K, momentum, nesterov }) => {
+  source: ({ slots: K, momentum, nesterov, skip }) => {
     const lines: string[] = [];
     for (let s = 0; s < K; s++) lines.push(`@group(0) @binding(${1 + s}) var<storage, read> g${s}: array<f32>;`);
-    for (let s = 0; s < K; s++)
-      lines.push(`@group(0) @binding(${1 + K + s}) var<storage, read_write> p${s}: array<f32>;`);
-    if (momentum) lines.push(`@group(0) @binding(${1 + 2 * K}) var<storage, read_write> m: array<f32>;`);
+    const p0 = 1 + K + (skip ? 1 : 0);
+    if (skip) lines.push(`@group(0) @binding(${1 + K}) var<storage, read> skipFlag: array<i32>;`);
+    for (let s = 0; s < K; s++) lines.push(`@group(0) @binding(${p0 + s}) var<storage, read_write> p${s}: array<f32>;`);
+    if (momentum) lines.push(`@group(0) @binding(${p0 + K}) var<storage, read_write> m: array<f32>;`);
     const update = (s: number) => `{
     let j = i - ${s === 0 ? '0u' : `pu(${4 + s}u)`};
     let p = p${s}[j];
@@ -74,7 +79,7 @@ ${lines.join('\n')}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = ${linearIndex(WG)};
-  if (i >= pu(4u)) { return; }
+  if (i >= pu(4u)${skip ? ' || skipFlag[0] != 0' : ''}) { return; }
   let lr = pf(0u); let mu = pf(1u); let damp = pf(2u); let wd = pf(3u);
   ${chain}
 }`;
@@ -113,7 +118,8 @@ export class MomentumArena {
     this.chunkOf = chunkOf;
     this.offsets = offsets;
     this.has = shapes.map(() => false);
-    this.chunks = lengths.map((n) => empty([n]).keep());
+    // Zeros: a buffer whose first step the device skipped (sgdStep's skipIf) starts from b = 0.
+    this.chunks = lengths.map((n) => zeros([n]).keep());
   }
 
   get length(): number {
@@ -171,12 +177,17 @@ export interface SgdOptions {
  * null the first time. Returns the arena to pass next time: the given one, updated in place, or
  * with momentum and none given a new one for all `params`, which the caller owns (null when
  * momentum is 0 and none was given). Runs under noGrad; records dispatches, reads nothing back.
+ * `skipIf` (an i32 [1] tensor, GradScaler's overflow flag): the device leaves everything as it
+ * is where it is not 0. A buffer whose first step is skipped so stays zero and is marked
+ * started, which is what PyTorch's first step would leave only with dampening 0: with a
+ * dampening, skipIf is refused until every buffer has started.
  */
 export function sgdStep(
   params: readonly Tensor[],
   grads: readonly (Tensor | null | undefined)[],
   momentum: MomentumArena | null | undefined,
   options: SgdOptions,
+  skipIf: Tensor | null = null,
 ): MomentumArena | null {
   const { lr, momentum: mu = 0, dampening = 0, weightDecay = 0, nesterov = false } = options;
   for (const [key, v] of Object.entries({ lr, momentum: mu, weightDecay })) {
@@ -212,9 +223,17 @@ export function sgdStep(
         throw new TensorError(`sgdStep: momentum buffer ${i} has ${n} elements, its parameter ${p.size}`);
     });
   }
+  if (skipIf && (skipIf.dtype !== 'i32' || skipIf.size !== 1))
+    throw new TensorError(
+      `sgdStep: skipIf must be an i32 tensor of one value, got ${skipIf.dtype} [${skipIf.shape.join(', ')}]`,
+    );
+  if (skipIf && mu !== 0 && dampening !== 0 && work.some((w) => !momentum?.has[w.i]))
+    throw new TensorError(
+      'sgdStep: a step the device may skip cannot start momentum buffers with a dampening (PyTorch starts them from the gradient); take the first step without skipIf',
+    );
   const arena = mu === 0 ? null : (momentum ?? new MomentumArena(params.map((p) => p.shape)));
-  // Each slot binds a (grad, param) pair; the arena takes one binding of its own.
-  const bindings = getEngine().info.limits.maxStorageBuffersPerShaderStage - (arena ? 1 : 0);
+  // Each slot binds a (grad, param) pair; the arena and the skip flag take one binding each.
+  const bindings = getEngine().info.limits.maxStorageBuffersPerShaderStage - (arena ? 1 : 0) - (skipIf ? 1 : 0);
   const maxSlots = Math.max(1, Math.min(MAX_SLOTS, Math.floor(bindings / 2)));
   const run = work.filter((w) => w.p.size > 0);
   noGrad(() => {
@@ -237,9 +256,9 @@ export function sgdStep(
       if (arena) u.u32(...group.map((w) => (arena.has[w.i] ? 0 : 1)), ...group.map((w) => arena.offsets[w.i]!));
       runKernel(
         sgdKernel,
-        { slots: group.length, momentum: arena !== null, nesterov },
+        { slots: group.length, momentum: arena !== null, nesterov, skip: skipIf !== null },
         {
-          inputs: group.map((w) => w.g),
+          inputs: [...group.map((w) => w.g), ...(skipIf ? [skipIf] : [])],
           outputs: [...group.map((w) => w.p), ...(arena ? [arena.chunks[arena.chunkOf[group[0]!.i]!]!] : [])],
           uniforms: u,
           workgroups: grid1d(total, WG),

@@ -54,8 +54,12 @@ export class SGD {
     this.arenas = this.paramGroups.map(() => null);
   }
 
-  /** One update of every parameter that has a gradient (PyTorch's order of operations). */
-  step(): void {
+  /**
+   * One update of every parameter that has a gradient (PyTorch's order of operations). `skipIf`
+   * (an i32 [1] tensor, GradScaler.stepOnDevice's overflow flag): the device skips the update
+   * where it is not 0 (sgdStep).
+   */
+  step(options: { skipIf?: T.Tensor } = {}): void {
     T.noGrad(() => {
       this.paramGroups.forEach((g, i) => {
         this.arenas[i] = sgdStep(
@@ -63,6 +67,7 @@ export class SGD {
           g.params.map((p) => p.grad),
           this.arenas[i],
           { lr: g.lr, momentum: g.momentum, dampening: g.dampening, weightDecay: g.weightDecay, nesterov: g.nesterov },
+          options.skipIf ?? null,
         );
       });
     });

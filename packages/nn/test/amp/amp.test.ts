@@ -257,6 +257,78 @@ describe('GradScaler', () => {
     expect(Array.from(await b.data())).toEqual([3.5, 6, 4]);
   });
 
+  it('on the device: the same steps, skips, backoffs and growths, with nothing read back', async () => {
+    // The host test's sequence through stepOnDevice, with momentum (a skipped step leaves the
+    // buffers too), against the host-stepped scaler on a twin parameter.
+    const run = async (device: boolean) => {
+      const p = T.tensor([1, 2, 3, 4]).keep();
+      p.requiresGrad = true;
+      const opt = new SGD([p], { lr: 0.5, momentum: 0.9 });
+      const scaler = new GradScaler({ growthInterval: 3 });
+      const scales: number[] = [];
+      const skipped: boolean[] = [];
+      for (const grad of [
+        [1, Infinity, 0, 0],
+        [NaN, 0, 0, 0],
+        [1, 0, 0, 0],
+        [1, 0, 0, 0],
+        [-Infinity, 0, 0, 0],
+        [0, 1, 0, 0],
+        [0, 1, 0, 0],
+        [0, 1, 0, 0],
+        [0, 0, 2, 0],
+      ]) {
+        p.grad?.dispose();
+        p.grad = T.tensor(grad.map((g) => g * scaler.getScale())).keep();
+        if (device) {
+          scaler.stepOnDevice(opt);
+          await scaler.syncFromDevice();
+        } else {
+          await scaler.step(opt);
+          scaler.update();
+        }
+        scales.push(scaler.getScale());
+        skipped.push(scaler.lastStepSkipped!);
+      }
+      const out = {
+        p: Array.from(await p.data()),
+        scales,
+        skipped,
+        count: scaler.skippedSteps,
+        state: scaler.stateDict(),
+      };
+      scaler.dispose();
+      opt.dispose();
+      return out;
+    };
+    const host = await run(false);
+    expect(host.skipped).toEqual([true, true, false, false, true, false, false, false, false]);
+    expect(host.scales).toEqual([32768, 16384, 16384, 16384, 8192, 8192, 8192, 16384, 16384]);
+    expect(host.count).toBe(3);
+    expect(await run(true)).toEqual(host);
+  });
+
+  it('on the device, a scaled backward reads the scale where it lives', async () => {
+    const { p, opt, lossOf } = setup([0.1, -3, 1e-6, 7]);
+    const scaler = new GradScaler({ initScale: 512 });
+    scaler.scaleOnDevice(lossOf()).backward();
+    expect(Array.from(await p.grad!.data())[1]).toBe(-3 * 512);
+    scaler.stepOnDevice(opt);
+    expect(() => scaler.update()).toThrow(/steps on the device/);
+    // A restored state reaches the device.
+    scaler.loadStateDict({ scale: 64, _growth_tracker: 5 });
+    await scaler.syncFromDevice();
+    expect(scaler.stateDict()).toMatchObject({ scale: 64, _growth_tracker: 5 });
+    scaler.dispose();
+  });
+
+  it('an optimizer that would start momentum buffers with a dampening is not skipped on the device', () => {
+    const { opt } = setup([1, 1, 1, 1]);
+    const damped = new SGD(opt.paramGroups[0]!.params, { lr: 0.1, momentum: 0.9, dampening: 0.5 });
+    for (const p of damped.paramGroups[0]!.params) p.grad = T.ones(p.shape).keep();
+    expect(() => new GradScaler().stepOnDevice(damped)).toThrow(/cannot start momentum buffers with a dampening/);
+  });
+
   it('a disabled scaler passes the loss through and always steps', async () => {
     const { p, opt, lossOf } = setup([2, 2, 2, 2]);
     const scaler = new GradScaler({ enabled: false });
