@@ -473,7 +473,7 @@ function halfMatmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Ten
   requireF16('matmul');
   const { M, N, K, batch } = plan(a.shape, b.shape, transA, transB);
   const nb = numel(batch);
-  const out = empty([...batch, M, N]);
+  let out = empty([...batch, M, N]);
   if (M * N * nb === 0) return out;
   if (K === 0) {
     const z = full(out.shape, 0);
@@ -496,7 +496,8 @@ function halfMatmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Ten
       uniforms: new Uniforms().u32(M, N, K, sa, sb, M * N),
       workgroups: subgroupMatrixGrid(M, N, nb, sgm),
     });
-  else if (family === 'gpu') gpuMatmul(ta, sa, tb, sb, out, M, N, K, nb, transA, transB, true);
+  // A split product comes back summed into a new tensor (`out` disposed).
+  else if (family === 'gpu') out = gpuMatmul(ta, sa, tb, sb, out, M, N, K, nb, transA, transB, true);
   else {
     const t = tilesFor('cpu', M, N);
     const vec4 = canVec4(M, N, K, transA, transB, t.tm, t.tn);
