@@ -64,8 +64,7 @@ describe('doctor', () => {
     // What ready() decided for f16 products, and why (off on lavapipe: no such feature).
     expect(r.stdout).toMatch(/^ {8}subgroups: (none|\d+(-\d+)? invocations)$/m);
     expect(r.stdout).toMatch(/^ {8}f16 products and autocast convolutions on subgroup matrices: (on|off): /m);
-    if (/llvmpipe/.test(r.stdout))
-      expect(r.stdout).toMatch(/on subgroup matrices: off: the device does not list/);
+    if (/llvmpipe/.test(r.stdout)) expect(r.stdout).toMatch(/on subgroup matrices: off: the device does not list/);
     expect(r.stdout).toContain('PyTorch not available (optional): not checked (--skip-pytorch)');
     expect(r.stdout).toMatch(/spine-cli (is ready|cannot run here yet)/);
   });

@@ -2,10 +2,10 @@ import * as T from '@spine/tensor';
 import { NnError } from '../errors.js';
 import { defaultLayerInit_ } from '../init.js';
 import { type IntPair } from '../ops/conv-pool.js';
-import { conv2dAutocast } from '../ops/conv2d/conv2d-autocast.js';
+import { autocastConv2d } from '../ops/conv2d/conv2d-autocast.js';
 import { conv2dGroups } from '../ops/conv2d/conv2d-grouped.js';
 import { Module } from './module.js';
-import { halfGrad, halfOperand, isAutocastEnabled, maybe } from '../amp/autocast.js';
+import { isAutocastEnabled } from '../amp/autocast.js';
 
 export interface Conv2dLayerOptions {
   stride?: IntPair;
@@ -43,26 +43,8 @@ export class Conv2d extends Module {
   forward(x: T.Tensor): T.Tensor {
     const { stride, padding, dilation, groups } = this.options;
     const o = { stride: stride ?? 1, padding: padding ?? 0, dilation: dilation ?? 1, groups: groups ?? 1 };
-    if (isAutocastEnabled()) {
-      // The gpu family's kernels read f16 operands themselves; elsewhere they are rounded in f32.
-      const half =
-        o.groups === 1
-          ? conv2dAutocast(x, this.param('weight'), this.optionalParam('bias'), {
-              stride: o.stride,
-              padding: o.padding,
-              dilation: o.dilation,
-            })
-          : null;
-      if (half) return half;
-      return halfGrad(
-        conv2dGroups(
-          halfOperand(x),
-          halfOperand(this.param('weight')),
-          maybe(this.optionalParam('bias'), halfOperand),
-          o,
-        ),
-      );
-    }
+    // Under autocast the gpu family's kernels read f16 operands themselves; elsewhere they are rounded in f32.
+    if (isAutocastEnabled()) return autocastConv2d(x, this.param('weight'), this.optionalParam('bias'), o);
     return conv2dGroups(x, this.param('weight'), this.optionalParam('bias'), o);
   }
 

@@ -12,6 +12,12 @@
 // and each transition's norm -> relu -> conv): the BN-ReLU is applied as the matmul reads x (its
 // BAffine: the texture route's staging, the gpu family's B tiles), in the forward and again for
 // the weight gradient, so its output is never written either.
+//
+// Under autocast both compute what BatchNorm2d, ReLU and Conv2d compute there (the conv's input,
+// weight and incoming gradient rounded to f16, f32 sums). Where convolutions run on subgroup
+// matrices, fused: those kernels read x through the BN-ReLU and round it as they stage it
+// (forward and weight gradient), for 1x1 and larger kernels alike; elsewhere the BN-ReLU, then
+// the convolution as Conv2d runs it under autocast.
 import {
   defineOp,
   getEngine,
@@ -22,10 +28,14 @@ import {
   scope,
   ShapeError,
   stagesBAffine,
+  cast,
   type PendingGradients,
   type Tensor,
 } from '@spine/tensor';
 import { batchNormBackward, batchNormRelu, batchNormStatsForward, type BatchNormOptions } from './batchnorm.js';
+import { isAutocastEnabled } from '../amp/autocast.js';
+import { autocastConv2d } from './conv2d/conv2d-autocast.js';
+import { convSubgroupMatrixTiles } from './conv2d/conv2d-subgroup-matrix.js';
 import {
   conv2d,
   convDgrad,
@@ -131,6 +141,72 @@ const tiledFusedOp = defineOp({
     });
   },
 });
+
+/**
+ * Under autocast, on subgroup matrices (stride 1): conv(f16(relu(BN(x))), f16(w)) with f32
+ * sums, the kernels reading x through the BN-ReLU and rounding it as they stage it, in the
+ * forward and the weight gradient; the data gradient reads the f16 weights and incoming
+ * gradient. The BN-ReLU output is neither stored nor kept; the weights' f16 copy is kept.
+ */
+const autocastFusedOp = defineOp({
+  name: 'batchNormReluConv2dAutocast',
+  forward: (
+    ctx: OpContext,
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor,
+    rm: Tensor | null,
+    rv: Tensor | null,
+    w: Tensor,
+    bn: BatchNormOptions,
+    g: ConvGeometry,
+  ) => {
+    const stats = batchNormStatsForward('batchNormReluConv2d', ctx, x, weight, bias, rm, rv, bn);
+    const w16 = cast(w, 'f16');
+    const y = convForward(x, w16, null, g, stats);
+    stats.dispose();
+    ctx.save(w16);
+    w16.dispose();
+    Object.assign(ctx, { geometry: g, hasRunning: rm !== null, needW: w.requiresGrad });
+    return y;
+  },
+  backward: (ctx, gy, pending) => {
+    const [x, stats, w16] = ctx.saved as [Tensor, Tensor, Tensor];
+    const g = ctx.geometry as ConvGeometry;
+    return scope(() => {
+      // The gradient of an f16 result is f16.
+      const g16 = cast(gy, 'f16');
+      const da = convDgrad(g16, w16, g);
+      const dw = ctx.needW ? convWgrad(x, g16, g, stats) : null;
+      return bnReluGrads(ctx, x, stats, da, dw, pending);
+    });
+  },
+});
+
+/** Whether autocastFusedOp serves this convolution: stride 1, on subgroup matrices in all three directions. */
+function fusesUnderAutocast(g: ConvGeometry): boolean {
+  const engine = getEngine();
+  if (engine.info.kernels !== 'gpu' || !engine.device.features.has('shader-f16')) return false;
+  return g.sh === 1 && g.sw === 1 && convSubgroupMatrixTiles(g.oc) !== null && convSubgroupMatrixTiles(g.c) !== null;
+}
+
+/** Under autocast: fused on subgroup matrices, else the BN-ReLU and then Conv2d's autocast convolution. */
+function autocastBnReluConv(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  bn: BatchNormOptions,
+  convWeight: Tensor,
+  g: ConvGeometry,
+  convOptions: Conv2dOptions,
+): Tensor {
+  if (fusesUnderAutocast(g)) return autocastFusedOp(x, weight, bias, runningMean, runningVar, convWeight, bn, g);
+  return scope(() =>
+    autocastConv2d(batchNormRelu(x, weight, bias, runningMean, runningVar, bn), convWeight, null, convOptions),
+  );
+}
 
 /** A context shaped as the BN forward leaves it, from the fused op's. */
 function bnContext(ctx: OpContext, x: Tensor, stats: Tensor): OpContext {
@@ -252,6 +328,7 @@ export function batchNormReluConv1x1(
     throw new ShapeError(
       `batchNormReluConv1x1: the convolution must be 1x1, got a ${g.kh}x${g.kw} weight [${convWeight.shape.join(', ')}]`,
     );
+  if (isAutocastEnabled()) return autocastBnReluConv(x, weight, bias, runningMean, runningVar, bn, convWeight, g, {});
   if (fusesBnReluConv1x1(g)) return fused1x1Op(x, weight, bias, runningMean, runningVar, convWeight, bn, g);
   return scope(() => conv2d(batchNormRelu(x, weight, bias, runningMean, runningVar, bn), convWeight));
 }
@@ -284,6 +361,8 @@ export function batchNormReluConv2d(
   fusion: FusionOptions = {},
 ): Tensor {
   const g = convGeometry(x, convWeight, null, convOptions);
+  if (isAutocastEnabled())
+    return autocastBnReluConv(x, weight, bias, runningMean, runningVar, bn, convWeight, g, convOptions);
   if (winogradApplies(g.kh, g.kw, [g.sh, g.sw], [g.dh, g.dw], g.c, g.oc))
     return fusedOp(x, weight, bias, runningMean, runningVar, convWeight, bn, g, fusion.keepInputTransform ?? false);
   if (getEngine().info.kernels === 'gpu' && !isPointwise(g))

@@ -4,8 +4,9 @@
 // (batchNormReluConv1x1 for norm1-relu1-conv1 and the transitions, batchNormReluConv2d for
 // norm2-relu2-conv2), which never store the BN-ReLU output (the 3x3 one on software adapters); the
 // memory-efficient bottleneck recomputes instead (concatBatchNormReluConv1x1Recomputed). Under
-// autocast (mixed precision) they run as BatchNorm2d, ReLU and Conv2d modules, whose Conv2d takes
-// f16 operands; the fused ops have no f16 path.
+// autocast (mixed precision) the fused ops compute what BatchNorm2d, ReLU and Conv2d compute
+// there (f16 operands for the conv), fused where convolutions run on subgroup matrices; the
+// memory-efficient bottleneck has no such path, so mixed precision takes the plain one.
 import * as T from '@spine/tensor';
 import {
   avgPool2d,
@@ -18,11 +19,6 @@ import {
   isAutocastEnabled,
   Module,
 } from '@spine/nn';
-
-/** norm -> ReLU -> conv as modules: what the fused ops compute, with Conv2d's autocast. */
-function bnReluConvModules(norm: BatchNorm2d, conv: Conv2d, x: T.Tensor): T.Tensor {
-  return T.scope(() => conv.forward(T.relu(norm.forward(x))));
-}
 
 export interface DenseLayerOptions {
   growthRate: number;
@@ -61,7 +57,7 @@ export class DenseLayer extends Module {
     const b =
       !mixed && this.memoryEfficient && T.isGradEnabled() && features.some((f) => f.requiresGrad)
         ? this.recomputedBottleneck(features)
-        : this.bottleneck(features, mixed);
+        : this.bottleneck(features);
     // norm2 -> relu2 -> conv2 as one op: on software adapters the BN-ReLU happens inside the
     // conv's Winograd input transform and its output is never stored (nn's bn-relu-conv.ts).
     const n = this.norm2;
@@ -69,19 +65,17 @@ export class DenseLayer extends Module {
     // The plain mode keeps the conv's Winograd input transform for its weight gradient; the
     // memory-efficient mode transforms the input again in backward.
     const convOptions = { padding: conv.options.padding, stride: conv.options.stride, dilation: conv.options.dilation };
-    const out = mixed
-      ? bnReluConvModules(n, conv, b)
-      : batchNormReluConv2d(
-          b,
-          n.param('weight'),
-          n.param('bias'),
-          n.buffer('running_mean'),
-          n.buffer('running_var'),
-          n.batchNormOptions(),
-          conv.param('weight'),
-          convOptions,
-          { keepInputTransform: !this.memoryEfficient },
-        );
+    const out = batchNormReluConv2d(
+      b,
+      n.param('weight'),
+      n.param('bias'),
+      n.buffer('running_mean'),
+      n.buffer('running_var'),
+      n.batchNormOptions(),
+      conv.param('weight'),
+      convOptions,
+      { keepInputTransform: !this.memoryEfficient },
+    );
     b.dispose();
     const p = this.o.dropRate ?? 0;
     if (p <= 0) return out;
@@ -95,21 +89,19 @@ export class DenseLayer extends Module {
    * applied as the 1x1 conv's matmul reads its input, so its output is never stored (nn's
    * bn-relu-conv.ts).
    */
-  private bottleneck(features: T.Tensor[], mixed: boolean): T.Tensor {
+  private bottleneck(features: T.Tensor[]): T.Tensor {
     // A single input is used as it is (a plain view would cut it from the autograd graph).
     const input = features.length === 1 ? features[0]! : T.concat(features, 1);
     const n = this.norm1;
-    const b = mixed
-      ? bnReluConvModules(n, this.conv1, input)
-      : batchNormReluConv1x1(
-          input,
-          n.param('weight'),
-          n.param('bias'),
-          n.buffer('running_mean'),
-          n.buffer('running_var'),
-          n.batchNormOptions(),
-          this.conv1.param('weight'),
-        );
+    const b = batchNormReluConv1x1(
+      input,
+      n.param('weight'),
+      n.param('bias'),
+      n.buffer('running_mean'),
+      n.buffer('running_var'),
+      n.batchNormOptions(),
+      this.conv1.param('weight'),
+    );
     if (input !== features[0]) input.dispose();
     return b;
   }
@@ -203,17 +195,15 @@ export class Transition extends Module {
 
   forward(x: T.Tensor): T.Tensor {
     const n = this.norm;
-    const b = isAutocastEnabled()
-      ? bnReluConvModules(n, this.conv, x)
-      : batchNormReluConv1x1(
-          x,
-          n.param('weight'),
-          n.param('bias'),
-          n.buffer('running_mean'),
-          n.buffer('running_var'),
-          n.batchNormOptions(),
-          this.conv.param('weight'),
-        );
+    const b = batchNormReluConv1x1(
+      x,
+      n.param('weight'),
+      n.param('bias'),
+      n.buffer('running_mean'),
+      n.buffer('running_var'),
+      n.batchNormOptions(),
+      this.conv.param('weight'),
+    );
     const out = avgPool2d(b, { kernel: 2, stride: 2 });
     b.dispose();
     return out;

@@ -6,7 +6,7 @@
 // Where PyTorch would round the result and the gradients passed back to f16 too, the f32 sums
 // are kept (as Conv2d's other autocast path does, amp/autocast.ts). Elsewhere (the cpu family's
 // kernels, 1x1 convolutions on the matmul, groups) Conv2d rounds the operands and runs the f32
-// kernels.
+// kernels; autocastConv2d is that choice, as Conv2d and the fused BN-ReLU-conv ops make it.
 import { cast, defineOp, getEngine, roundToHalfValues, scope, sum, type OpContext, type Tensor } from '@spine/tensor';
 import {
   convDgrad,
@@ -18,6 +18,8 @@ import {
   type ConvGeometry,
 } from './conv2d.js';
 import { convSubgroupMatrixTiles } from './conv2d-subgroup-matrix.js';
+import { conv2dGroups, type GroupedConv2dOptions } from './conv2d-grouped.js';
+import { halfGrad, halfOperand, maybe } from '../../amp/autocast.js';
 
 const autocastOp = defineOp({
   name: 'conv2dAutocast',
@@ -71,4 +73,15 @@ export function conv2dAutocastApplies(g: ConvGeometry): boolean {
 export function conv2dAutocast(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2dOptions = {}): Tensor | null {
   const g = convGeometry(x, w, b, options);
   return conv2dAutocastApplies(g) ? autocastOp(x, w, b, g) : null;
+}
+
+/**
+ * A convolution under autocast, as Conv2d runs it: conv2dAutocast where it applies (groups 1),
+ * else the f32 kernels with the operands rounded to f16 and the gradient at the output too.
+ */
+export function autocastConv2d(x: Tensor, w: Tensor, b: Tensor | null, options: GroupedConv2dOptions = {}): Tensor {
+  const { groups = 1, ...conv } = options;
+  const half = groups === 1 ? conv2dAutocast(x, w, b, conv) : null;
+  if (half) return half;
+  return halfGrad(conv2dGroups(halfOperand(x), halfOperand(w), maybe(b, halfOperand), options));
 }

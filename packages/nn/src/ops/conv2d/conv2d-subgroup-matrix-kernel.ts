@@ -5,7 +5,8 @@
 //   wgrad:    dWᵀ[r, oc]   = Σ_p im2col(X)[p, r] · G[p, oc],   G = g[n, oc, q].
 // A gathered operand cannot be loaded as a strided matrix, so each k step stages a BM x bk tile
 // of A and a bk x BN tile of B in workgroup memory (f16, zero outside the product and in the
-// implied padding), and the subgroups load their matrices from there. A workgroup is
+// implied padding; an f32 X, optionally read through a BN-ReLU, is rounded to f16 there), and
+// the subgroups load their matrices from there. A workgroup is
 // sgRows x sgCols subgroups, each computing tm x tn result matrices of the configuration's
 // m x n; a subgroup's matrices leave through a per-subgroup f32 scratch, whose elements its
 // lanes copy to Y within bounds (NCHW, or the weight gradient's [oc, r]).
@@ -50,6 +51,14 @@ export interface ConvSubgroupMatrixOptions extends ConvSubgroupMatrixTiles {
   bias: boolean;
   /** Reduction split over workgroup z (partial products to their own slices, summed after). */
   split: boolean;
+  /** X holds f32 (rounded to f16 as it is staged) instead of f16. */
+  floatX?: boolean;
+  /**
+   * X read as relu(X · scale + shift) per input channel, from batchnorm.ts's stats (vec4s: scale
+   * z, shift w), a binding after B, then rounded to f16: a BN-ReLU in front of the convolution
+   * under autocast is never stored. The implied padding stays zero.
+   */
+  bnRelu?: boolean;
 }
 
 /** The workgroup's output block: rows x columns. */
@@ -67,7 +76,7 @@ const PAST = '-0x40000000';
  */
 export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>({
   name: 'nn_conv2d_subgroup_matrix',
-  inputs: (o) => 2 + (o.bias ? 1 : 0),
+  inputs: (o) => 2 + (o.bnRelu ? 1 : 0) + (o.bias ? 1 : 0),
   outputs: 1,
   source: (o) => {
     const { m, n, tm, tn, sgCols, subgroupSize: SG } = o;
@@ -86,8 +95,9 @@ export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>(
       );
     L.push(uniformPreamble());
     let binding = 1;
-    L.push(`@group(0) @binding(${binding++}) var<storage, read> X: array<f16>;`);
+    L.push(`@group(0) @binding(${binding++}) var<storage, read> X: array<${o.floatX ? 'f32' : 'f16'}>;`);
     L.push(`@group(0) @binding(${binding++}) var<storage, read> B: array<f16>;`);
+    if (o.bnRelu) L.push(`@group(0) @binding(${binding++}) var<storage, read> stats: array<vec4<f32>>;`);
     if (o.bias) L.push(`@group(0) @binding(${binding++}) var<storage, read> bias: array<f32>;`);
     L.push(`@group(0) @binding(${binding}) var<storage, read_write> Y: array<f32>;`);
     // A tile row-major [BM][bk], B tile row-major [bk][BN]: the layouts the matrices load from.
@@ -96,6 +106,8 @@ export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>(
     L.push(`var<workgroup> rOff: array<u32, ${bk}>;`);
     L.push(`var<workgroup> rH: array<i32, ${bk}>;`);
     L.push(`var<workgroup> rW: array<i32, ${bk}>;`);
+    // The forward's input channel comes with the reduction index (the weight gradient's with the row).
+    if (o.bnRelu && fwd) L.push(`var<workgroup> rC: array<u32, ${bk}>;`);
     L.push(`var<workgroup> scr: array<f32, ${o.sgRows * sgCols * m * n}>;`);
     L.push(`@compute @workgroup_size(${threads})`);
     L.push('fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {');
@@ -148,7 +160,15 @@ export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>(
       L.push(`  let aok${j} = tileRow + ar${j} < rows${tail};`);
       L.push(`  let am${j} = min(tileRow + ar${j}, rows - 1u); let ab${j} = ${rowBase(`am${j}`)};`);
       L.push(`  let ah${j} = i32(${h}); let aw${j} = i32(${w});`);
+      if (o.bnRelu && !fwd) L.push(`  let ac${j} = am${j} / KHW;`);
     }
+    // The staged value: f16 as stored, or f32 (through the BN-ReLU) rounded to f16.
+    const value = (j: number) => {
+      const x = `X[ab${j} + rOff[t]]`;
+      if (!o.bnRelu) return o.floatX ? `f16(${x})` : x;
+      const c = fwd ? 'rC[t]' : `ac${j}`;
+      return `f16(max(${o.floatX ? x : `f32(${x})`} * stats[${c}].z + stats[${c}].w, 0.0))`;
+    };
     // B's element (r, column) where it is stored, read along r.
     const bAt = (r: string, col: string): string => {
       if (!fwd) return `((${r} / OHW) * OC + ${col}) * OHW + ${r} % OHW`;
@@ -160,7 +180,7 @@ export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>(
       for (const j of range(Math.ceil(unitsA / threads))) {
         const guard = (j + 1) * threads > unitsA ? `if (tid + ${j * threads}u < ${unitsA}u) ` : '';
         S.push(
-          `${indent}${guard}{ let t = ak${j}; var v = 0.0h; if (aok${j} && u32(ah${j} + rH[t]) < Hp && u32(aw${j} + rW[t]) < Wp) { v = X[ab${j} + rOff[t]]; } tA[ar${j} * ${bk}u + ak${j}] = v; }`,
+          `${indent}${guard}{ let t = ak${j}; var v = 0.0h; if (aok${j} && u32(ah${j} + rH[t]) < Hp && u32(aw${j} + rW[t]) < Wp) { v = ${value(j)}; } tA[ar${j} * ${bk}u + ak${j}] = v; }`,
         );
       }
       const unitsB = bk * BN;
@@ -192,6 +212,7 @@ export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>(
     L.push(`      rOff[tid] = ${redOff('r')} - shift;`);
     L.push(`      rH[tid] = select(${PAST}, i32(${th}) - offH, r < redEnd);`);
     L.push(`      rW[tid] = i32(${tw}) - offW;`);
+    if (o.bnRelu && fwd) L.push('      rC[tid] = min(r / KHW, C - 1u);');
     L.push('    }');
     L.push('    workgroupBarrier();');
     L.push(...stage('    '));

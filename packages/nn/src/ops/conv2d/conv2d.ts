@@ -245,11 +245,13 @@ function convGemm(
 }
 
 /**
- * The subgroup-matrix tiles (tensor cores) for a conv GEMM of f16 operands (conv2dAutocast's)
- * with `cols` output columns, where the device runs them; else null.
+ * The subgroup-matrix tiles (tensor cores) for a conv GEMM with `cols` output columns of f16
+ * operands (conv2dAutocast's), or of f32 x read through a BN-ReLU (`bnRelu`: the fused ops
+ * under autocast) with an f16 `b`, where the device runs them; else null.
  */
-function halfOnSubgroupMatrices(a: Tensor, b: Tensor, cols: number): ConvSubgroupMatrixTiles | null {
-  return a.dtype === 'f16' && b.dtype === 'f16' ? convSubgroupMatrixTiles(cols) : null;
+function halfOnSubgroupMatrices(x: Tensor, b: Tensor, cols: number, bnRelu = false): ConvSubgroupMatrixTiles | null {
+  if (b.dtype !== 'f16' || (x.dtype !== 'f16' && !(bnRelu && x.dtype === 'f32'))) return null;
+  return convSubgroupMatrixTiles(cols);
 }
 
 /** The tiled kernel's options for f16 operands (conv2dAutocast's). */
@@ -282,15 +284,23 @@ function convGemmGpu(
     target.dispose();
     return out;
   };
-  const sgm = bnStats ? null : halfOnSubgroupMatrices(xp, w, d.oc);
+  const sgm = halfOnSubgroupMatrices(xp, w, d.oc, bnStats !== null);
   const sgmPlan = sgm && subgroupMatrixPlan(M, d.oc, R, sgm);
   if (sgm && sgmPlan) {
     const target = sgmPlan.splits > 1 ? empty([sgmPlan.splits, ...y.shape]) : y;
     runKernel(
       convSubgroupMatrixKernel,
-      { mode: 'forward', ...sgm, bias: bias !== null, split: target !== y, ...(flip ? { flip: true } : {}) },
       {
-        inputs: [xp, w, ...(bias ? [bias] : [])],
+        mode: 'forward',
+        ...sgm,
+        bias: bias !== null,
+        split: target !== y,
+        ...(flip ? { flip: true } : {}),
+        ...(xp.dtype === 'f32' ? { floatX: true } : {}),
+        ...(bnStats ? { bnRelu: true } : {}),
+      },
+      {
+        inputs: [xp, w, ...(bnStats ? [bnStats] : []), ...(bias ? [bias] : [])],
         outputs: [target],
         uniforms: uniforms(1, sgmPlan.splits, sgmPlan.chunk),
         workgroups: sgmPlan.workgroups,
@@ -487,14 +497,26 @@ export function convWgrad(x: Tensor, gy: Tensor, g: ConvGeometry, bnStats: Tenso
           chunk,
         )
         .i32(offH, offW);
-    const sgm = gpu && !bnStats ? halfOnSubgroupMatrices(xp, G, g.oc) : null;
+    const sgm = gpu ? halfOnSubgroupMatrices(xp, G, g.oc, bnStats !== null) : null;
     const sgmPlan = sgm && subgroupMatrixPlan(Kc, g.oc, P, sgm);
     if (sgm && sgmPlan) {
       const partial = empty(sgmPlan.splits > 1 ? [sgmPlan.splits, ...shape] : shape);
       runKernel(
         convSubgroupMatrixKernel,
-        { mode: 'wgrad', ...sgm, bias: false, split: sgmPlan.splits > 1 },
-        { inputs: [xp, G], outputs: [partial], uniforms: u(sgmPlan.chunk), workgroups: sgmPlan.workgroups },
+        {
+          mode: 'wgrad',
+          ...sgm,
+          bias: false,
+          split: sgmPlan.splits > 1,
+          ...(xp.dtype === 'f32' ? { floatX: true } : {}),
+          ...(bnStats ? { bnRelu: true } : {}),
+        },
+        {
+          inputs: bnStats ? [xp, G, bnStats] : [xp, G],
+          outputs: [partial],
+          uniforms: u(sgmPlan.chunk),
+          workgroups: sgmPlan.workgroups,
+        },
       );
       return sgmPlan.splits > 1 ? sum(partial, 0) : partial;
     }
