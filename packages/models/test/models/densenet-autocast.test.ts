@@ -1,12 +1,14 @@
 // DenseBlock and Transition under autocast (mixed precision) against torchvision's f32 golden
-// (fixtures/densenet/golden-blocks.json): the fused BN-ReLU-conv ops give way to the modules, so
-// every conv takes f16 operands. f16 tolerance: each conv's operands and output gradient carry a
+// (fixtures/densenet/golden-blocks.json): the fused BN-ReLU-conv ops follow autocast, so every
+// conv takes f16 operands; on this adapter's kernels, and on the gpu family with subgroup
+// matrices (emulated), where those ops stay fused. f16 tolerance: each conv's operands and output gradient carry a
 // relative rounding of 2^-11, and batch norm renormalises between the five convs; 1e-2 of the
 // largest value bounds what that leaves (the f32 path meets 1e-4 and 1e-3 on the same golden),
 // while the f16 path must differ from the f32 one (else the convs did not round).
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import { autocast, Sequential } from '@spine/nn';
+import { setConvSubgroupMatrixEmulation } from '@spine/nn/tuning';
 import { DenseBlock, Transition } from '../../src/models/densenet/blocks.js';
 import { expectNear, loadFixture, stateOf, toTensor, type GoldenArray } from '../helpers/golden.js';
 
@@ -24,6 +26,10 @@ const golden = loadFixture<Golden>('densenet/golden-blocks.json');
 beforeAll(async () => {
   await T.ready();
 });
+afterEach(() => {
+  setConvSubgroupMatrixEmulation(null);
+  T.setKernelFamily(null);
+});
 
 function build(memoryEfficient: boolean): Sequential {
   const net = new Sequential(
@@ -36,8 +42,17 @@ function build(memoryEfficient: boolean): Sequential {
 }
 
 describe.runIf(() => T.getEngine().device.features.has('shader-f16'))('DenseNet blocks under autocast', () => {
-  for (const memoryEfficient of [false, true]) {
-    it(`forward, gradients and running statistics within the f16 bound of torchvision's f32 (${memoryEfficient ? 'memory-efficient' : 'plain'})`, async () => {
+  for (const [memoryEfficient, sgm] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const) {
+    it(`forward, gradients and running statistics within the f16 bound of torchvision's f32 (${memoryEfficient ? 'memory-efficient' : 'plain'}${sgm ? ', subgroup matrices (emulated)' : ''})`, async () => {
+      if (sgm) {
+        T.setKernelFamily('gpu');
+        setConvSubgroupMatrixEmulation({ m: 16, n: 16, k: 16, subgroupSize: 32 });
+      }
       const net = build(memoryEfficient);
       const x = toTensor(golden.x, true);
       const y = autocast(() => net.forward(x));

@@ -184,7 +184,7 @@ const autocastFusedOp = defineOp({
 });
 
 /** Whether autocastFusedOp serves this convolution: stride 1, on subgroup matrices in all three directions. */
-function fusesUnderAutocast(g: ConvGeometry): boolean {
+export function fusesUnderAutocast(g: ConvGeometry): boolean {
   const engine = getEngine();
   if (engine.info.kernels !== 'gpu' || !engine.device.features.has('shader-f16')) return false;
   return g.sh === 1 && g.sw === 1 && convSubgroupMatrixTiles(g.oc) !== null && convSubgroupMatrixTiles(g.c) !== null;
@@ -206,6 +206,25 @@ function autocastBnReluConv(
   return scope(() =>
     autocastConv2d(batchNormRelu(x, weight, bias, runningMean, runningVar, bn), convWeight, null, convOptions),
   );
+}
+
+/**
+ * The gradients of a 1x1 conv of relu(BN(x)) as autocast computes them (the f16 operands and
+ * incoming gradient), from x and the BN statistics, where fusesUnderAutocast: da at relu(BN(x))
+ * and, with needW, dW, the subgroup-matrix kernels reading x through the BN-ReLU.
+ */
+export function autocastBnReluConv1x1Grads(
+  gy: Tensor,
+  x: Tensor,
+  stats: Tensor,
+  w: Tensor,
+  g: ConvGeometry,
+  needW: boolean,
+): { da: Tensor; dw: Tensor | null } {
+  return scope(() => {
+    const g16 = cast(gy, 'f16');
+    return { da: convDgrad(g16, cast(w, 'f16'), g), dw: needW ? convWgrad(x, g16, g, stats) : null };
+  });
 }
 
 /** A context shaped as the BN forward leaves it, from the fused op's. */

@@ -11,10 +11,21 @@
 // gradient kernels directly, which also records nothing it does not need. On software adapters
 // the BN-ReLU output is not even recomputed: the 1x1 conv's matmul applies the BN-ReLU as it
 // stages x (bn-relu-conv.ts), in the forward and for the weight gradient.
-import { concat, defineOp, narrow, OpContext, scope, type Tensor } from '@spine/tensor';
+//
+// Under autocast (at the forward) the backward computes autocast's gradients too: the conv's
+// weight and incoming gradient rounded to f16 (and its input: on subgroup matrices the kernel
+// rounds relu(BN(x)) as it stages it, elsewhere the recomputed output is rounded).
+import { concat, defineOp, narrow, OpContext, roundToHalfValues, scope, type Tensor } from '@spine/tensor';
+import { isAutocastEnabled } from '../amp/autocast.js';
 import { NnError } from '../errors.js';
 import { batchNormForward, batchNormBackward, batchNormStatsForward, type BatchNormOptions } from './batchnorm.js';
-import { batchNormReluConv1x1, bnReluConv1x1Grads, fusesBnReluConv1x1 } from './bn-relu-conv.js';
+import {
+  autocastBnReluConv1x1Grads,
+  batchNormReluConv1x1,
+  bnReluConv1x1Grads,
+  fusesBnReluConv1x1,
+  fusesUnderAutocast,
+} from './bn-relu-conv.js';
 import { convDgrad, convGeometry, convWgrad } from './conv2d/conv2d.js';
 
 export interface BatchNormReluConv1x1Params {
@@ -46,14 +57,15 @@ const recomputedOp = defineOp({
     if (x !== features[0]) x.dispose();
     // Eval-mode recompute normalises with the running stats; training recomputes batch stats.
     ctx.save(normWeight, normBias, convWeight, ...(bn.training ? [] : [rm!, rv!]), ...features);
-    Object.assign(ctx, { bn, featureCount: features.length, hasRunning: rm !== null });
+    Object.assign(ctx, { bn, featureCount: features.length, hasRunning: rm !== null, mixed: isAutocastEnabled() });
     return y;
   },
   backward: (ctx, gy) => {
-    const { bn, featureCount, hasRunning } = ctx as unknown as {
+    const { bn, featureCount, hasRunning, mixed } = ctx as unknown as {
       bn: BatchNormOptions;
       featureCount: number;
       hasRunning: boolean;
+      mixed: boolean;
     };
     const [normWeight, normBias, convWeight] = ctx.saved as [Tensor, Tensor, Tensor];
     const running = bn.training ? null : (ctx.saved.slice(3, 5) as [Tensor, Tensor]);
@@ -67,8 +79,9 @@ const recomputedOp = defineOp({
       const g = convGeometry(x, convWeight, null, {});
       let dConv: Tensor;
       let da: Tensor;
-      if (fusesBnReluConv1x1(g)) {
-        // Statistics only; the weight gradient's matmul applies the BN-ReLU as it reads x.
+      if (mixed ? fusesUnderAutocast(g) : fusesBnReluConv1x1(g)) {
+        // Statistics only; the weight gradient's matmul (or subgroup-matrix kernel) applies the
+        // BN-ReLU as it reads x.
         const stats = batchNormStatsForward(
           'concatBatchNormReluConv1x1Recomputed',
           bnCtx,
@@ -79,13 +92,17 @@ const recomputedOp = defineOp({
           running?.[1] ?? null,
           bn,
         );
-        ({ da, dw: dConv } = bnReluConv1x1Grads(gy, x, stats, convWeight, g, true) as { da: Tensor; dw: Tensor });
+        const grads = mixed ? autocastBnReluConv1x1Grads : bnReluConv1x1Grads;
+        ({ da, dw: dConv } = grads(gy, x, stats, convWeight, g, true) as { da: Tensor; dw: Tensor });
         stats.dispose();
       } else {
         const a = bnReluForward(bnCtx, x, normWeight, normBias, running?.[0] ?? null, running?.[1] ?? null, bn);
-        dConv = convWgrad(a, gy, g); // 1x1, unpadded: a is its own padded input
+        // Under autocast the conv's input, weight and incoming gradient as f16 values.
+        const [ca, cg, cw] = mixed ? [a, gy, convWeight].map(roundToHalfValues) : [a, gy, convWeight];
+        dConv = convWgrad(ca!, cg!, g); // 1x1, unpadded: a is its own padded input
+        da = convDgrad(cg!, cw!, g);
+        if (mixed) for (const t of [ca, cg, cw]) t!.dispose();
         a.dispose();
-        da = convDgrad(gy, convWeight, g);
       }
       const [dx, dNormWeight, dNormBias] = bnReluBackward(bnCtx, da) as [Tensor, Tensor, Tensor];
       for (const t of bnCtx.saved) t.dispose();

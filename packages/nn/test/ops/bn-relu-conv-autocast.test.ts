@@ -4,13 +4,15 @@
 // family with subgroup matrices (emulated here: conv2d-subgroup-matrix-kernel.ts) the fused op
 // reads x through the BN-ReLU and rounds it to f16 as the kernel stages it, in all three
 // directions on that kernel; elsewhere (the cpu family) the ops compose the BN-ReLU with Conv2d's
-// autocast convolution.
+// autocast convolution. concatBatchNormReluConv1x1Recomputed (its backward recomputes) against
+// batchNormReluConv1x1 of the concat, under autocast on both.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import { autocast } from '../../src/amp/autocast.js';
 import { BatchNorm2d } from '../../src/modules/norm.js';
 import { Conv2d } from '../../src/modules/conv.js';
 import { batchNormReluConv1x1, batchNormReluConv2d } from '../../src/ops/bn-relu-conv.js';
+import { concatBatchNormReluConv1x1Recomputed } from '../../src/ops/recompute-bn-relu-conv.js';
 import { setConvSubgroupMatrixEmulation } from '../../src/tuning.js';
 
 beforeAll(async () => {
@@ -100,5 +102,53 @@ describe.runIf(hasF16)('BN-ReLU-conv under autocast, against the modules', () =>
           expect(await rel(fused![key], modules[key]), key).toBeLessThan(2e-5);
       });
     }
+  }
+});
+
+describe.runIf(hasF16)('the recomputed bottleneck under autocast', () => {
+  for (const [family, emulated] of [
+    ['gpu', true],
+    ['cpu', false],
+  ] as const) {
+    it(`${family} family${emulated ? ', subgroup matrices (emulated)' : ''}: equals the plain op on the concat`, async () => {
+      T.setKernelFamily(family);
+      if (emulated) setConvSubgroupMatrixEmulation({ m: 16, n: 16, k: 16, subgroupSize: 32 });
+      const run = async (recomputed: boolean) => {
+        const features = [T.randn([2, 6, 5, 7], { seed: 11 }), T.randn([2, 10, 5, 7], { seed: 12 })].map((f) => {
+          const t = T.add(T.mul(f, 1.5), 0.25).keep();
+          t.requiresGrad = true;
+          return t;
+        });
+        const norm = new BatchNorm2d(16);
+        T.assign(norm.param('weight'), T.add(T.mul(T.rand([16], { seed: 13 }), 0.5), 0.75));
+        const w = T.mul(T.randn([12, 16, 1, 1], { seed: 14 }), 0.3).keep();
+        w.requiresGrad = true;
+        const p = {
+          normWeight: norm.param('weight'),
+          normBias: norm.param('bias'),
+          runningMean: norm.buffer('running_mean'),
+          runningVar: norm.buffer('running_var'),
+          convWeight: w,
+        };
+        const y = autocast(() =>
+          recomputed
+            ? concatBatchNormReluConv1x1Recomputed(features, p, norm.batchNormOptions())
+            : batchNormReluConv1x1(
+                T.concat(features, 1),
+                p.normWeight,
+                p.normBias,
+                p.runningMean,
+                p.runningVar,
+                norm.batchNormOptions(),
+                w,
+              ),
+        );
+        T.sum(T.mul(y, T.randn(y.shape, { seed: 15 }))).backward();
+        return { y, d0: features[0]!.grad!, d1: features[1]!.grad!, dW: w.grad!, dGamma: p.normWeight.grad! };
+      };
+      const [a, b] = [await run(true), await run(false)];
+      for (const key of ['y', 'd0', 'd1', 'dW', 'dGamma'] as const)
+        expect(await rel(a[key], b[key]), key).toBeLessThan(2e-5);
+    });
   }
 });

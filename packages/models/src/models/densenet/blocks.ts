@@ -4,9 +4,8 @@
 // (batchNormReluConv1x1 for norm1-relu1-conv1 and the transitions, batchNormReluConv2d for
 // norm2-relu2-conv2), which never store the BN-ReLU output (the 3x3 one on software adapters); the
 // memory-efficient bottleneck recomputes instead (concatBatchNormReluConv1x1Recomputed). Under
-// autocast (mixed precision) the fused ops compute what BatchNorm2d, ReLU and Conv2d compute
-// there (f16 operands for the conv), fused where convolutions run on subgroup matrices; the
-// memory-efficient bottleneck has no such path, so mixed precision takes the plain one.
+// autocast (mixed precision) these ops compute what BatchNorm2d, ReLU and Conv2d compute there
+// (f16 operands for the conv), fused where convolutions run on subgroup matrices.
 import * as T from '@spine/tensor';
 import {
   avgPool2d,
@@ -16,7 +15,6 @@ import {
   concatBatchNormReluConv1x1Recomputed,
   Conv2d,
   dropout,
-  isAutocastEnabled,
   Module,
 } from '@spine/nn';
 
@@ -53,9 +51,8 @@ export class DenseLayer extends Module {
   /** Takes every earlier feature map of the block; returns only the new growth-rate channels. */
   forward(...features: T.Tensor[]): T.Tensor {
     // As torchvision: recompute only when a gradient will flow back into the features.
-    const mixed = isAutocastEnabled();
     const b =
-      !mixed && this.memoryEfficient && T.isGradEnabled() && features.some((f) => f.requiresGrad)
+      this.memoryEfficient && T.isGradEnabled() && features.some((f) => f.requiresGrad)
         ? this.recomputedBottleneck(features)
         : this.bottleneck(features);
     // norm2 -> relu2 -> conv2 as one op: on software adapters the BN-ReLU happens inside the
