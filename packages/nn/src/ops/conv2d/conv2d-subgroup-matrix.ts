@@ -1,11 +1,16 @@
 // Which conv GEMMs run on subgroup matrices (conv2d-subgroup-matrix-kernel.ts), in what tiles,
-// and with how much split-K: f16 operands (conv2dAutocast's) on the gpu family where ready()
-// switched subgroup matrices on (@spine/tensor's subgroup-matrix check), the device has an f16
+// with how much split-K, and running them: f16 operands (conv2dAutocast's, or an f32 input read
+// through a BN-ReLU: the fused ops under autocast) on the gpu family where ready() switched
+// subgroup matrices on (@spine/tensor's subgroup-matrix check), the device has an f16
 // configuration with f32 results and subgroups of one size. Tests switch on the emulated kernel
 // instead (setConvSubgroupMatrixEmulation), which runs anywhere.
-import { getEngine, subgroupMatrixStatus } from '@spine/tensor';
+import { empty, getEngine, runKernel, subgroupMatrixStatus, sum, type Tensor, type Uniforms } from '@spine/tensor';
 import { chooseSubgroupMatrixConfig, splitK } from '@spine/tensor/tuning';
-import { subgroupMatrixBlock, type ConvSubgroupMatrixTiles } from './conv2d-subgroup-matrix-kernel.js';
+import {
+  convSubgroupMatrixKernel,
+  subgroupMatrixBlock,
+  type ConvSubgroupMatrixTiles,
+} from './conv2d-subgroup-matrix-kernel.js';
 
 type Configuration = Pick<ConvSubgroupMatrixTiles, 'm' | 'n' | 'k' | 'subgroupSize'>;
 
@@ -71,4 +76,50 @@ export function subgroupMatrixPlan(
   if (gy > 65535) return null;
   const { splits, chunk } = splitK(red, 1, gx * gy, SPLIT_BELOW, bk);
   return { workgroups: [gx, gy, splits], splits, chunk };
+}
+
+export interface SubgroupMatrixGemm {
+  mode: 'forward' | 'wgrad';
+  tiles: ConvSubgroupMatrixTiles;
+  plan: NonNullable<ReturnType<typeof subgroupMatrixPlan>>;
+  /** The gathered operand: f16, or f32 read through the BN-ReLU of `stats`. */
+  x: Tensor;
+  /** The f16 weights (forward; `flip`: the data gradient's) or incoming gradient (wgrad). */
+  b: Tensor;
+  stats: Tensor | null;
+  bias: Tensor | null;
+  flip: boolean;
+  /** The kernel's uniform words for a reduction chunk (conv2d.ts builds them as for the tiled kernel). */
+  uniforms: (chunk: number) => Uniforms;
+  /** The result, written in place where the reduction is not split. */
+  out: Tensor;
+}
+
+/** One conv GEMM on subgroup matrices: `out`, or (split) the sum of the partial products (`out` disposed). */
+export function runSubgroupMatrixGemm(g: SubgroupMatrixGemm): Tensor {
+  const split = g.plan.splits > 1;
+  const target = split ? empty([g.plan.splits, ...g.out.shape]) : g.out;
+  runKernel(
+    convSubgroupMatrixKernel,
+    {
+      mode: g.mode,
+      ...g.tiles,
+      bias: g.bias !== null,
+      split,
+      ...(g.flip ? { flip: true } : {}),
+      ...(g.x.dtype === 'f32' ? { floatX: true } : {}),
+      ...(g.stats ? { bnRelu: true } : {}),
+    },
+    {
+      inputs: [g.x, g.b, ...(g.stats ? [g.stats] : []), ...(g.bias ? [g.bias] : [])],
+      outputs: [target],
+      uniforms: g.uniforms(g.plan.chunk),
+      workgroups: g.plan.workgroups,
+    },
+  );
+  if (!split) return g.out;
+  g.out.dispose();
+  const out = sum(target, 0);
+  target.dispose();
+  return out;
 }

@@ -26,8 +26,8 @@ import {
 } from '@spine/tensor';
 import { gpuMatmulPlan, matmulRoute, type GpuMatmulPlan } from '@spine/tensor/tuning';
 import { convTiledKernel } from './conv2d-gpu-kernel.js';
-import { convSubgroupMatrixKernel, type ConvSubgroupMatrixTiles } from './conv2d-subgroup-matrix-kernel.js';
-import { convSubgroupMatrixTiles, subgroupMatrixPlan } from './conv2d-subgroup-matrix.js';
+import type { ConvSubgroupMatrixTiles } from './conv2d-subgroup-matrix-kernel.js';
+import { convSubgroupMatrixTiles, runSubgroupMatrixGemm, subgroupMatrixPlan } from './conv2d-subgroup-matrix.js';
 import { convGemmKernel, type GemmTiles } from './conv2d-kernel.js';
 import { convGemmPixelLanesKernel, PIXEL_LANES, type PixelLaneTiles } from './conv2d-pixel-kernel.js';
 import { packWeights, pixelMajor, spread } from './conv2d-layout.js';
@@ -286,28 +286,19 @@ function convGemmGpu(
   };
   const sgm = halfOnSubgroupMatrices(xp, w, d.oc, bnStats !== null);
   const sgmPlan = sgm && subgroupMatrixPlan(M, d.oc, R, sgm);
-  if (sgm && sgmPlan) {
-    const target = sgmPlan.splits > 1 ? empty([sgmPlan.splits, ...y.shape]) : y;
-    runKernel(
-      convSubgroupMatrixKernel,
-      {
-        mode: 'forward',
-        ...sgm,
-        bias: bias !== null,
-        split: target !== y,
-        ...(flip ? { flip: true } : {}),
-        ...(xp.dtype === 'f32' ? { floatX: true } : {}),
-        ...(bnStats ? { bnRelu: true } : {}),
-      },
-      {
-        inputs: [xp, w, ...(bnStats ? [bnStats] : []), ...(bias ? [bias] : [])],
-        outputs: [target],
-        uniforms: uniforms(1, sgmPlan.splits, sgmPlan.chunk),
-        workgroups: sgmPlan.workgroups,
-      },
-    );
-    return summed(target);
-  }
+  if (sgm && sgmPlan)
+    return runSubgroupMatrixGemm({
+      mode: 'forward',
+      tiles: sgm,
+      plan: sgmPlan,
+      x: xp,
+      b: w,
+      stats: bnStats,
+      bias,
+      flip,
+      uniforms: (chunk) => uniforms(1, sgmPlan.splits, chunk),
+      out: y,
+    });
   const { tiles: t, splits, chunk } = gpuConvPlan(M, cols, R);
   const rowBlocks = Math.ceil(M / (t.tm * t.wy));
   const gy = Math.min(rowBlocks, 65535);
@@ -499,27 +490,19 @@ export function convWgrad(x: Tensor, gy: Tensor, g: ConvGeometry, bnStats: Tenso
         .i32(offH, offW);
     const sgm = gpu ? halfOnSubgroupMatrices(xp, G, g.oc, bnStats !== null) : null;
     const sgmPlan = sgm && subgroupMatrixPlan(Kc, g.oc, P, sgm);
-    if (sgm && sgmPlan) {
-      const partial = empty(sgmPlan.splits > 1 ? [sgmPlan.splits, ...shape] : shape);
-      runKernel(
-        convSubgroupMatrixKernel,
-        {
-          mode: 'wgrad',
-          ...sgm,
-          bias: false,
-          split: sgmPlan.splits > 1,
-          ...(xp.dtype === 'f32' ? { floatX: true } : {}),
-          ...(bnStats ? { bnRelu: true } : {}),
-        },
-        {
-          inputs: bnStats ? [xp, G, bnStats] : [xp, G],
-          outputs: [partial],
-          uniforms: u(sgmPlan.chunk),
-          workgroups: sgmPlan.workgroups,
-        },
-      );
-      return sgmPlan.splits > 1 ? sum(partial, 0) : partial;
-    }
+    if (sgm && sgmPlan)
+      return runSubgroupMatrixGemm({
+        mode: 'wgrad',
+        tiles: sgm,
+        plan: sgmPlan,
+        x: xp,
+        b: G,
+        stats: bnStats,
+        bias: null,
+        flip: false,
+        uniforms: u,
+        out: empty(shape),
+      });
     if (gpu) {
       // Rows k, columns oc, the pixel sum split over workgroup z as the plan says.
       const { tiles: t, splits, chunk } = gpuConvPlan(Kc, cols, P);
