@@ -109,7 +109,10 @@ const fusedOp = defineOp({
 /**
  * The gpu family's batchNormReluConv2d: the tiled implicit-GEMM kernels read x through the BN-ReLU
  * (ConvTiledOptions.bnRelu) in the forward and in the weight gradient, so its output is neither
- * stored nor kept; the data gradient does not read x at all.
+ * stored nor kept; the data gradient does not read x at all. `half` (under autocast, on subgroup
+ * matrices, stride 1): conv(f16(relu(BN(x))), f16(w)) with f32 sums, the subgroup-matrix kernels
+ * rounding x as they stage it; the weights' f16 copy is kept, and the incoming gradient is
+ * rounded to f16 (the gradient of an f16 result).
  */
 const tiledFusedOp = defineOp({
   name: 'batchNormReluConv2d',
@@ -123,67 +126,30 @@ const tiledFusedOp = defineOp({
     w: Tensor,
     bn: BatchNormOptions,
     g: ConvGeometry,
+    half: boolean,
   ) => {
     const stats = batchNormStatsForward('batchNormReluConv2d', ctx, x, weight, bias, rm, rv, bn);
-    const y = convForward(x, w, null, g, stats);
+    const wk = half ? cast(w, 'f16') : w;
+    const y = convForward(x, wk, null, g, stats);
     stats.dispose();
-    ctx.save(w);
-    Object.assign(ctx, { geometry: g, hasRunning: rm !== null, needW: w.requiresGrad });
+    ctx.save(wk);
+    if (half) wk.dispose();
+    Object.assign(ctx, { geometry: g, hasRunning: rm !== null, needW: w.requiresGrad, half });
     return y;
   },
   backward: (ctx, gy, pending) => {
     const [x, stats, w] = ctx.saved as [Tensor, Tensor, Tensor];
     const g = ctx.geometry as ConvGeometry;
     return scope(() => {
-      const da = convDgrad(gy, w, g);
-      const dw = ctx.needW ? convWgrad(x, gy, g, stats) : null;
+      const gk = ctx.half ? cast(gy, 'f16') : gy;
+      const da = convDgrad(gk, w, g);
+      const dw = ctx.needW ? convWgrad(x, gk, g, stats) : null;
       return bnReluGrads(ctx, x, stats, da, dw, pending);
     });
   },
 });
 
-/**
- * Under autocast, on subgroup matrices (stride 1): conv(f16(relu(BN(x))), f16(w)) with f32
- * sums, the kernels reading x through the BN-ReLU and rounding it as they stage it, in the
- * forward and the weight gradient; the data gradient reads the f16 weights and incoming
- * gradient. The BN-ReLU output is neither stored nor kept; the weights' f16 copy is kept.
- */
-const autocastFusedOp = defineOp({
-  name: 'batchNormReluConv2dAutocast',
-  forward: (
-    ctx: OpContext,
-    x: Tensor,
-    weight: Tensor,
-    bias: Tensor,
-    rm: Tensor | null,
-    rv: Tensor | null,
-    w: Tensor,
-    bn: BatchNormOptions,
-    g: ConvGeometry,
-  ) => {
-    const stats = batchNormStatsForward('batchNormReluConv2d', ctx, x, weight, bias, rm, rv, bn);
-    const w16 = cast(w, 'f16');
-    const y = convForward(x, w16, null, g, stats);
-    stats.dispose();
-    ctx.save(w16);
-    w16.dispose();
-    Object.assign(ctx, { geometry: g, hasRunning: rm !== null, needW: w.requiresGrad });
-    return y;
-  },
-  backward: (ctx, gy, pending) => {
-    const [x, stats, w16] = ctx.saved as [Tensor, Tensor, Tensor];
-    const g = ctx.geometry as ConvGeometry;
-    return scope(() => {
-      // The gradient of an f16 result is f16.
-      const g16 = cast(gy, 'f16');
-      const da = convDgrad(g16, w16, g);
-      const dw = ctx.needW ? convWgrad(x, g16, g, stats) : null;
-      return bnReluGrads(ctx, x, stats, da, dw, pending);
-    });
-  },
-});
-
-/** Whether autocastFusedOp serves this convolution: stride 1, on subgroup matrices in all three directions. */
+/** Whether tiledFusedOp's `half` serves this convolution: stride 1, on subgroup matrices in all three directions. */
 export function fusesUnderAutocast(g: ConvGeometry): boolean {
   const engine = getEngine();
   if (engine.info.kernels !== 'gpu' || !engine.device.features.has('shader-f16')) return false;
@@ -202,7 +168,7 @@ function autocastBnReluConv(
   g: ConvGeometry,
   convOptions: Conv2dOptions,
 ): Tensor {
-  if (fusesUnderAutocast(g)) return autocastFusedOp(x, weight, bias, runningMean, runningVar, convWeight, bn, g);
+  if (fusesUnderAutocast(g)) return tiledFusedOp(x, weight, bias, runningMean, runningVar, convWeight, bn, g, true);
   return scope(() =>
     autocastConv2d(batchNormRelu(x, weight, bias, runningMean, runningVar, bn), convWeight, null, convOptions),
   );
@@ -385,7 +351,7 @@ export function batchNormReluConv2d(
   if (winogradApplies(g.kh, g.kw, [g.sh, g.sw], [g.dh, g.dw], g.c, g.oc))
     return fusedOp(x, weight, bias, runningMean, runningVar, convWeight, bn, g, fusion.keepInputTransform ?? false);
   if (getEngine().info.kernels === 'gpu' && !isPointwise(g))
-    return tiledFusedOp(x, weight, bias, runningMean, runningVar, convWeight, bn, g);
+    return tiledFusedOp(x, weight, bias, runningMean, runningVar, convWeight, bn, g, false);
   return scope(() =>
     conv2d(batchNormRelu(x, weight, bias, runningMean, runningVar, bn), convWeight, null, convOptions),
   );

@@ -28,6 +28,7 @@ import {
   uniformPreamble,
   type TileStaging,
 } from '@spine/tensor';
+import { gemmGather, PAST } from './conv2d-gather.js';
 import { GEMM_UNIFORM_LETS, range, type GemmTiles } from './conv2d-kernel.js';
 import { WGRAD_UNIFORM_LETS } from './conv2d-wgrad-kernel.js';
 
@@ -53,9 +54,6 @@ export interface ConvTiledOptions extends GemmTiles {
    */
   bnRelu?: boolean;
 }
-
-/** A row offset that no plane row reaches: the table's mark for a reduction index past the range. */
-const PAST = '-0x40000000';
 
 /**
  * Uniform words. forward: GEMM_UNIFORM_LETS (conv2d-kernel.ts), then 14 row-block fold (z
@@ -122,18 +120,7 @@ export const convTiledKernel = defineKernel<ConvTiledOptions>({
     L.push(`  let tid = lid.y * ${wx}u + lid.x;`);
     // A row's (and a reduction index's) share of the address, and of the row and column within
     // the padded plane.
-    const rowBase = (m: string) =>
-      fwd
-        ? `(${m} / OHW) * C * plane + ((${m} % OHW) / OW) * sh * Wp + (${m} % OW) * sw`
-        : `(${m} / KHW) * plane + ((${m} % KHW) / KW) * dh * Wp + (${m} % KW) * dw`;
-    const rowHW = (m: string): [string, string] =>
-      fwd ? [`((${m} % OHW) / OW) * sh`, `(${m} % OW) * sw`] : [`((${m} % KHW) / KW) * dh`, `(${m} % KW) * dw`];
-    const redOff = (r: string) =>
-      fwd
-        ? `(${r} / KHW) * plane + ((${r} % KHW) / KW) * dh * Wp + (${r} % KW) * dw`
-        : `(${r} / OHW) * image + ((${r} % OHW) / OW) * sh * Wp + (${r} % OW) * sw`;
-    const redHW = (r: string): [string, string] =>
-      fwd ? [`((${r} % KHW) / KW) * dh`, `(${r} % KW) * dw`] : [`((${r} % OHW) / OW) * sh`, `(${r} % OW) * sw`];
+    const { rowBase, rowHW, redOff, redHW } = gemmGather(fwd);
     if (!fwd) L.push('  let KHW = KH * KW;');
     // This thread's A units: the same (row, kk) at every k step, so row bases are computed once.
     const units = BM * bk;

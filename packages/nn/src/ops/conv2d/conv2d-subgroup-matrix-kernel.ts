@@ -21,6 +21,7 @@
 // addressing, bounds and stores, everything but the builtins, then run on adapters without
 // subgroup matrices (lavapipe), where the tests check them against float64.
 import { defineKernel, uniformPreamble } from '@spine/tensor';
+import { gemmGather, PAST } from './conv2d-gather.js';
 import { GEMM_UNIFORM_LETS, range } from './conv2d-kernel.js';
 import { WGRAD_UNIFORM_LETS } from './conv2d-wgrad-kernel.js';
 
@@ -65,9 +66,6 @@ export interface ConvSubgroupMatrixOptions extends ConvSubgroupMatrixTiles {
 export function subgroupMatrixBlock(t: ConvSubgroupMatrixTiles): { BM: number; BN: number; bk: number } {
   return { BM: t.sgRows * t.tm * t.m, BN: t.sgCols * t.tn * t.n, bk: t.ks * t.k };
 }
-
-/** A row offset that no plane row reaches: the table's mark for a reduction index past the range. */
-const PAST = '-0x40000000';
 
 /**
  * Uniform words as convTiledKernel's (conv2d-gpu-kernel.ts). forward: GEMM_UNIFORM_LETS, then 14
@@ -131,20 +129,8 @@ export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>(
     L.push(`  let sg = tid / ${SG}u; let lane = tid % ${SG}u;`);
     L.push(`  let sm = (sg / ${sgCols}u) * ${tm * m}u; let sn = (sg % ${sgCols}u) * ${tn * n}u;`);
     // A row's share of the address and of the row and column within the padded plane, and a
-    // reduction index's (conv2d-gpu-kernel.ts's split: the forward's rows are pixels, the
-    // weight gradient's are (c, kh, kw)).
-    const rowBase = (r: string) =>
-      fwd
-        ? `(${r} / OHW) * C * plane + ((${r} % OHW) / OW) * sh * Wp + (${r} % OW) * sw`
-        : `(${r} / KHW) * plane + ((${r} % KHW) / KW) * dh * Wp + (${r} % KW) * dw`;
-    const rowHW = (r: string): [string, string] =>
-      fwd ? [`((${r} % OHW) / OW) * sh`, `(${r} % OW) * sw`] : [`((${r} % KHW) / KW) * dh`, `(${r} % KW) * dw`];
-    const redOff = (r: string) =>
-      fwd
-        ? `(${r} / KHW) * plane + ((${r} % KHW) / KW) * dh * Wp + (${r} % KW) * dw`
-        : `(${r} / OHW) * image + ((${r} % OHW) / OW) * sh * Wp + (${r} % OW) * sw`;
-    const redHW = (r: string): [string, string] =>
-      fwd ? [`((${r} % KHW) / KW) * dh`, `(${r} % KW) * dw`] : [`((${r} % OHW) / OW) * sh`, `(${r} % OW) * sw`];
+    // reduction index's.
+    const { rowBase, rowHW, redOff, redHW } = gemmGather(fwd);
     // This thread's A units, the same (row, kk) at every k step: consecutive threads along the
     // pixels (forward) or along the reduction (weight gradient), where X's addresses run.
     const unitsA = BM * bk;
