@@ -10,8 +10,9 @@
 # packages/tensor/bench/gpu-tile-probe.mjs: it prints the table to record), sgm-check (the
 # subgroup-matrix matmul against the tiled f16 kernel and both timed at 4096³,
 # packages/tensor/bench/subgroup-matrix-check.mjs, then autocast convolutions of DenseNet-121's
-# shapes on subgroup matrices against the tiled f16 kernels, both timed,
-# packages/nn/bench/subgroup-matrix-conv-check.mjs; a failure is printed, the run goes on), or package:name for
+# shapes on subgroup matrices against the tiled f16 kernels, both timed, and their workgroup blocks
+# probed, packages/nn/bench/subgroup-matrix-conv-check.mjs --tiles; a failure is printed, the run
+# goes on), or package:name for
 # one benchmark, e.g. models:densenet-gpu (DenseNet-121 at batch 4 and 32: f32 replayed, mixed,
 # inference, the device's share of the step, beside PyTorch CUDA) or models:densenet-peers for
 # packages/models/bench/densenet-peers-bench.mjs (DenseNet-121 inference beside ONNX Runtime's
@@ -36,7 +37,7 @@ for suite in ${suites[@]}; do
   fi
   if [[ $suite == sgm-check ]]; then
     node packages/tensor/bench/subgroup-matrix-check.mjs || echo "sgm-check (matmul) failed (exit $?)"
-    node packages/nn/bench/subgroup-matrix-conv-check.mjs || echo "sgm-check (convolutions) failed (exit $?)"
+    node packages/nn/bench/subgroup-matrix-conv-check.mjs --tiles || echo "sgm-check (convolutions) failed (exit $?)"
     continue
   fi
   if [[ $suite == *:* ]]; then

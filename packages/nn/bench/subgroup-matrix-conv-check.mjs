@@ -2,15 +2,31 @@
 // sgm-check runs it): DenseNet-121's convolution shapes, forward and both gradients with f16
 // operands, on the subgroup-matrix kernel against the tiled f16 kernels (the same f16 products
 // summed in f32, in another order), then both timed (forward + backward, ms and TFLOP/s).
-// Without subgroup matrices on the device it says so and stops; `--emulate` runs the emulated
-// kernel instead at a small size (checks this script on lavapipe; its times mean nothing).
+// `--tiles` then times the subgroup-matrix step per shape in other workgroup blocks (result
+// matrices and subgroups per workgroup, k steps per staged tile) and prints the fastest, for
+// convSubgroupMatrixTiles (conv2d-subgroup-matrix.ts). Without subgroup matrices on the device it
+// says so and stops; `--emulate` runs the emulated kernel instead at a small size (checks this
+// script on lavapipe; its times mean nothing).
 import * as T from '@spine/tensor/node';
 import * as tensorTuning from '@spine/tensor/tuning';
-import { setConvSubgroupMatrixEmulation } from '../dist/tuning.js';
+import { setConvSubgroupMatrixEmulation, setConvSubgroupMatrixShape } from '../dist/tuning.js';
 import { conv2dAutocast } from '../dist/ops/conv2d/conv2d-autocast.js';
 import { convSubgroupMatrixTiles } from '../dist/ops/conv2d/conv2d-subgroup-matrix.js';
 
 const emulate = process.argv.includes('--emulate');
+const probeTiles = process.argv.includes('--tiles');
+// Blocks to try with --tiles (the configuration's m x n matrices; 16x16 gives the sizes named).
+const SHAPES_TRIED = [
+  { label: '32x32', tm: 1, tn: 1, sgRows: 2, sgCols: 2, ks: 2 },
+  { label: '64x32', tm: 2, tn: 1, sgRows: 2, sgCols: 2, ks: 2 },
+  { label: '64x64', tm: 2, tn: 2, sgRows: 2, sgCols: 2, ks: 2 },
+  { label: '64x64 k16', tm: 2, tn: 2, sgRows: 2, sgCols: 2, ks: 1 },
+  { label: '64x64 k64', tm: 2, tn: 2, sgRows: 2, sgCols: 2, ks: 4 },
+  { label: '128x32', tm: 4, tn: 1, sgRows: 2, sgCols: 2, ks: 2 },
+  { label: '128x64', tm: 4, tn: 2, sgRows: 2, sgCols: 2, ks: 2 },
+  { label: '128x64, 8 subgroups', tm: 2, tn: 2, sgRows: 4, sgCols: 2, ks: 2 },
+  { label: '128x128', tm: 4, tn: 4, sgRows: 2, sgCols: 2, ks: 2 },
+];
 await T.ready({ kernels: 'gpu', ...(emulate ? {} : { subgroupMatrices: true }) });
 if (emulate) setConvSubgroupMatrixEmulation({ m: 16, n: 16, k: 16, subgroupSize: 32 });
 if (!T.getEngine().device.features.has('shader-f16') || !convSubgroupMatrixTiles(32)) {
@@ -67,8 +83,8 @@ for (const [label, n, c, s, oc, k, stride, padding] of SHAPES) {
   const ok = worst.every((d) => d < 1e-4);
   if (!ok) failed++;
   const flops = 3 * 2 * n * oc * os * os * c * k * k;
-  const times = {};
-  for (const sgm of [false, true]) {
+  /** ms of one forward + backward. */
+  const time = async (sgm) => {
     const run = async (reps) => {
       for (let i = 0; i < reps; i++) for (const t of step(x, w, r, o, sgm)) t.dispose();
       await T.sync();
@@ -77,12 +93,24 @@ for (const [label, n, c, s, oc, k, stride, padding] of SHAPES) {
     const reps = emulate ? 2 : 10;
     const t0 = performance.now();
     await run(reps);
-    times[sgm ? 'sgm' : 'tiled'] = (performance.now() - t0) / reps;
-  }
+    return (performance.now() - t0) / reps;
+  };
+  const times = { tiled: await time(false), sgm: await time(true) };
   const tf = (ms) => (flops / (ms / 1e3) / 1e12).toFixed(1);
   console.log(
     `${ok ? 'ok  ' : 'FAIL'} ${label}: worst relative difference y ${worst[0].toExponential(1)}, dx ${worst[1].toExponential(1)}, dW ${worst[2].toExponential(1)}; forward + backward ${times.tiled.toFixed(2)} ms tiled (${tf(times.tiled)} TFLOP/s), ${times.sgm.toFixed(2)} ms subgroup matrices (${tf(times.sgm)} TFLOP/s), ${(times.tiled / times.sgm).toFixed(2)}x`,
   );
+  if (probeTiles) {
+    const rows = [];
+    for (const { label: block, ...shape } of SHAPES_TRIED) {
+      setConvSubgroupMatrixShape(shape);
+      // A block the device cannot hold (workgroup memory, invocations) has no route: skipped.
+      if (convSubgroupMatrixTiles(oc)) rows.push({ block, ms: await time(true) });
+    }
+    setConvSubgroupMatrixShape(null);
+    rows.sort((a, b) => a.ms - b.ms);
+    console.log(`     blocks, fastest first: ${rows.map((b) => `${b.block} ${b.ms.toFixed(2)} ms`).join(', ')}`);
+  }
   for (const t of [x, w, r]) t.dispose();
 }
 await T.releaseDevice();

@@ -24,13 +24,24 @@ export function setConvSubgroupMatrixEmulation(c: Configuration | null): void {
   emulation = c;
 }
 
+/** The shape of a workgroup's block, in result matrices and subgroups (the configuration fixes the rest). */
+export type SubgroupMatrixShape = Pick<ConvSubgroupMatrixTiles, 'tm' | 'tn' | 'sgRows' | 'sgCols' | 'ks'>;
+
+let pinned: SubgroupMatrixShape | null = null;
+
+/** Pin the block shape of every subgroup-matrix conv GEMM (the tile probe; null: automatic). */
+export function setConvSubgroupMatrixShape(s: SubgroupMatrixShape | null): void {
+  pinned = s;
+}
+
 /** Split the reduction while a GEMM has fewer output workgroups than this (two per SM on an H100). */
 const SPLIT_BELOW = 264;
 
 /**
  * The tiles for a conv GEMM with `cols` output columns on subgroup matrices, or null where they
  * do not run it. 2x2 subgroups of 32 rows each (64 a workgroup), 32 or 64 columns (32 where the
- * GEMM has at most 32: DenseNet's growth-rate convolutions), a k tile of 32.
+ * GEMM has at most 32: DenseNet's growth-rate convolutions), a k tile of 32: a first guess, not
+ * measured on a GPU (packages/nn/bench/subgroup-matrix-conv-check.mjs --tiles times others).
  */
 export function convSubgroupMatrixTiles(cols: number): ConvSubgroupMatrixTiles | null {
   const engine = getEngine();
@@ -45,22 +56,20 @@ export function convSubgroupMatrixTiles(cols: number): ConvSubgroupMatrixTiles |
     c = { m: config.M, n: config.N, k: config.K, subgroupSize: sg };
   }
   if ((c.m * c.n) % c.subgroupSize !== 0) return null;
-  const sgRows = 2;
-  const sgCols = 2;
-  const t: ConvSubgroupMatrixTiles = {
-    ...c,
+  const shape: SubgroupMatrixShape = pinned ?? {
     tm: Math.max(1, Math.round(32 / c.m)),
-    tn: Math.max(1, Math.round((cols <= 32 ? 32 : 64) / (sgCols * c.n))),
-    sgRows,
-    sgCols,
+    tn: Math.max(1, Math.round((cols <= 32 ? 32 : 64) / (2 * c.n))),
+    sgRows: 2,
+    sgCols: 2,
     ks: Math.max(1, Math.round(32 / c.k)),
-    emulate: emulation !== null,
   };
+  const t: ConvSubgroupMatrixTiles = { ...c, ...shape, emulate: emulation !== null };
   const { BM, BN, bk } = subgroupMatrixBlock(t);
-  const bytes = 2 * (BM * bk + bk * BN) + 12 * bk + 4 * sgRows * sgCols * c.m * c.n;
+  // The tiles (f16), four tables of the step's reduction indices, the subgroups' scratch (f32).
+  const bytes = 2 * (BM * bk + bk * BN) + 16 * bk + 4 * t.sgRows * t.sgCols * c.m * c.n;
   const limits = engine.info.limits;
   if (bytes > limits.maxComputeWorkgroupStorageSize) return null;
-  if (sgRows * sgCols * c.subgroupSize > limits.maxComputeInvocationsPerWorkgroup) return null;
+  if (t.sgRows * t.sgCols * c.subgroupSize > limits.maxComputeInvocationsPerWorkgroup) return null;
   return t;
 }
 
