@@ -98,7 +98,10 @@ export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>(
     if (o.bnRelu) L.push(`@group(0) @binding(${binding++}) var<storage, read> stats: array<vec4<f32>>;`);
     if (o.bias) L.push(`@group(0) @binding(${binding++}) var<storage, read> bias: array<f32>;`);
     L.push(`@group(0) @binding(${binding}) var<storage, read_write> Y: array<f32>;`);
-    // A tile row-major [BM][bk], B tile row-major [bk][BN]: the layouts the matrices load from.
+    // Each tile laid out so that consecutive threads' staging stores land on consecutive
+    // addresses: A k-major [bk][BM] in the forward (threads run along the pixels: its matrices
+    // load column-major), row-major [BM][bk] in the weight gradient (threads run along the
+    // reduction); B column by column [BN][bk] (threads run along the reduction; column-major).
     L.push(`var<workgroup> tA: array<f16, ${BM * bk}>;`);
     L.push(`var<workgroup> tB: array<f16, ${bk * BN}>;`);
     L.push(`var<workgroup> rOff: array<u32, ${bk}>;`);
@@ -166,7 +169,7 @@ export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>(
       for (const j of range(Math.ceil(unitsA / threads))) {
         const guard = (j + 1) * threads > unitsA ? `if (tid + ${j * threads}u < ${unitsA}u) ` : '';
         S.push(
-          `${indent}${guard}{ let t = ak${j}; var v = 0.0h; if (aok${j} && u32(ah${j} + rH[t]) < Hp && u32(aw${j} + rW[t]) < Wp) { v = ${value(j)}; } tA[ar${j} * ${bk}u + ak${j}] = v; }`,
+          `${indent}${guard}{ let t = ak${j}; var v = 0.0h; if (aok${j} && u32(ah${j} + rH[t]) < Hp && u32(aw${j} + rW[t]) < Wp) { v = ${value(j)}; } tA[${fwd ? `ak${j} * ${BM}u + ar${j}` : `ar${j} * ${bk}u + ak${j}`}] = v; }`,
         );
       }
       const unitsB = bk * BN;
@@ -174,7 +177,7 @@ export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>(
         const i = `(tid + ${j * threads}u)`;
         const guard = (j + 1) * threads > unitsB ? `if (${i} < ${unitsB}u) ` : '';
         S.push(
-          `${indent}${guard}{ let kk = ${i} % ${bk}u; let c = ${i} / ${bk}u; let r = k0 + kk; let col = tileCol + c; var v = 0.0h; if (r < redEnd && col < OC) { v = B[${bAt('r', 'col')}]; } tB[kk * ${BN}u + c] = v; }`,
+          `${indent}${guard}{ let kk = ${i} % ${bk}u; let c = ${i} / ${bk}u; let r = k0 + kk; let col = tileCol + c; var v = 0.0h; if (r < redEnd && col < OC) { v = B[${bAt('r', 'col')}]; } tB[c * ${bk}u + kk] = v; }`,
         );
       }
       return S;
@@ -203,7 +206,7 @@ export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>(
     L.push('    workgroupBarrier();');
     L.push(...stage('    '));
     L.push('    workgroupBarrier();');
-    L.push(...(o.emulate ? emulatedProducts(o, bk, BN) : matrixProducts(o, bk, BN)));
+    L.push(...(o.emulate ? emulatedProducts(o, BM, bk) : matrixProducts(o, BM, bk)));
     L.push(`    k0 += ${bk}u;`);
     L.push('  }');
     // Each result matrix through the subgroup's scratch to Y, within bounds.
@@ -236,19 +239,27 @@ export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>(
   },
 });
 
-/** One staged step on the builtins: per configuration k step, load and multiply-accumulate. */
-function matrixProducts(o: ConvSubgroupMatrixOptions, bk: number, BN: number): string[] {
+/**
+ * One staged step on the builtins: per configuration k step, load and multiply-accumulate.
+ * col_major puts a matrix's element (r, c) at offset + c·stride + r, row_major at
+ * offset + r·stride + c.
+ */
+function matrixProducts(o: ConvSubgroupMatrixOptions, BM: number, bk: number): string[] {
   const { m, n, k, tm, tn } = o;
   const S: string[] = [];
   for (const s of range(o.ks)) {
     S.push('    {');
-    for (const i of range(tm))
+    for (const i of range(tm)) {
+      const left = `subgroup_matrix_left<f16, ${k}, ${m}>`;
       S.push(
-        `      let a${i} = subgroupMatrixLoad<subgroup_matrix_left<f16, ${k}, ${m}>, row_major>(&tA, (sm + ${i * m}u) * ${bk}u + ${s * k}u, ${bk}u);`,
+        o.mode === 'forward'
+          ? `      let a${i} = subgroupMatrixLoad<${left}, col_major>(&tA, ${s * k * BM}u + sm + ${i * m}u, ${BM}u);`
+          : `      let a${i} = subgroupMatrixLoad<${left}, row_major>(&tA, (sm + ${i * m}u) * ${bk}u + ${s * k}u, ${bk}u);`,
       );
+    }
     for (const j of range(tn))
       S.push(
-        `      let b${j} = subgroupMatrixLoad<subgroup_matrix_right<f16, ${n}, ${k}>, row_major>(&tB, ${s * k * BN}u + sn + ${j * n}u, ${BN}u);`,
+        `      let b${j} = subgroupMatrixLoad<subgroup_matrix_right<f16, ${n}, ${k}>, col_major>(&tB, (sn + ${j * n}u) * ${bk}u + ${s * k}u, ${bk}u);`,
       );
     for (const i of range(tm))
       for (const j of range(tn))
@@ -260,7 +271,7 @@ function matrixProducts(o: ConvSubgroupMatrixOptions, bk: number, BN: number): s
 }
 
 /** The same step in plain WGSL: lane e of each result matrix sums its elements over the tile's k. */
-function emulatedProducts(o: ConvSubgroupMatrixOptions, bk: number, BN: number): string[] {
+function emulatedProducts(o: ConvSubgroupMatrixOptions, BM: number, bk: number): string[] {
   const { m, n, tm, tn, subgroupSize: SG } = o;
   const E = (m * n) / SG;
   // The tile's k as a bound the compiler cannot fold: unrolled, these loops take llvmpipe most
@@ -270,9 +281,14 @@ function emulatedProducts(o: ConvSubgroupMatrixOptions, bk: number, BN: number):
     for (const j of range(tn)) {
       S.push(`    for (var q = 0u; q < ${E}u; q++) {`);
       S.push(`      let e = lane + q * ${SG}u;`);
-      S.push(`      let ra = (sm + ${i * m}u + e / ${n}u) * ${bk}u; let cb = sn + ${j * n}u + e % ${n}u;`);
+      // Element e's row of A and column of B: where k = 0 is, and the step to the next k.
+      const [ra, step] =
+        o.mode === 'forward'
+          ? [`sm + ${i * m}u + e / ${n}u`, `${BM}u`]
+          : [`(sm + ${i * m}u + e / ${n}u) * ${bk}u`, '1u'];
+      S.push(`      let ra = ${ra}; let cb = (sn + ${j * n}u + e % ${n}u) * ${bk}u;`);
       S.push(`      var s = acc_${i}_${j}[q];`);
-      S.push(`      for (var kk = 0u; kk < kTile; kk++) { s += f32(tA[ra + kk]) * f32(tB[kk * ${BN}u + cb]); }`);
+      S.push(`      for (var kk = 0u; kk < kTile; kk++) { s += f32(tA[ra + kk * ${step}]) * f32(tB[cb + kk]); }`);
       S.push(`      acc_${i}_${j}[q] = s;`);
       S.push('    }');
     }

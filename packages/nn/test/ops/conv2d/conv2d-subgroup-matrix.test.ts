@@ -3,8 +3,10 @@
 // scratch: conv2d-subgroup-matrix-kernel.ts), routed as a GPU routes f16 convolutions, on the gpu
 // kernel family: the staging, implied padding, flipped weights, split reductions, bias and
 // bounded stores are checked against float64 at awkward sizes, in configurations of several
-// shapes. The builtins' own lines are checked as text: their offsets and strides against the
-// emulation's. On a GPU with subgroup matrices, the same convolutions run on the real kernel.
+// shapes. The builtins' own lines are run by a small interpreter of their documented semantics
+// (loads row- or column-major at an offset and stride, multiply-accumulates, the store) on random
+// tiles, against the emulation's sums. On a GPU with subgroup matrices, the same convolutions run
+// on the real kernel.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@spine/tensor/node';
 import { conv2d } from '../../../src/ops/conv2d/conv2d.js';
@@ -158,70 +160,116 @@ describe("conv2d on this device's subgroup matrices, f16 operands against float6
     });
 });
 
-describe("the builtins' lines", () => {
-  const o = {
-    mode: 'forward' as const,
-    bias: false,
-    split: false,
-    m: 16,
-    n: 8,
-    k: 16,
-    tm: 2,
-    tn: 3,
-    sgRows: 2,
-    sgCols: 2,
-    ks: 2,
-    subgroupSize: 32,
-  };
-  const real = convSubgroupMatrixKernel.source({ ...o, emulate: false });
-  const emulated = convSubgroupMatrixKernel.source({ ...o, emulate: true });
-  const BN = o.sgCols * o.tn * o.n;
-  const bk = o.ks * o.k;
+/** A WGSL u32 expression of the kernels' products as a number, given the names in scope (u32 division). */
+function evaluate(expr: string, env: Record<string, number>): number {
+  const js = expr.replace(/(\d+)u\b/g, '$1').replace(/(\w+) \/ (\w+)/g, 'Math.floor($1 / $2)');
+  const names = Object.keys(env);
+  return Function(...names, `return (${js});`)(...names.map((k) => env[k]));
+}
 
-  it('are the only difference from the emulated kernel, besides the enables and the accumulators', () => {
-    // Without the step's products (after the staging's barrier, up to the k step) and the lines
-    // that declare, fill or store the accumulators.
-    const shared = (src: string) => {
-      const lines = src.split('\n');
-      const start = lines.indexOf('    workgroupBarrier();', lines.indexOf('    workgroupBarrier();') + 1) + 1;
-      const end = lines.findIndex((l) => l.startsWith('    k0 += '));
-      expect(start > 0 && end > start).toBe(true);
-      return [...lines.slice(0, start), ...lines.slice(end)].filter((l) => !/subgroup|acc_/.test(l));
+for (const mode of ['forward', 'wgrad'] as const)
+  describe(`the builtins' lines (${mode})`, () => {
+    const o = {
+      mode,
+      bias: false,
+      split: false,
+      m: 16,
+      n: 8,
+      k: 16,
+      tm: 2,
+      tn: 3,
+      sgRows: 2,
+      sgCols: 2,
+      ks: 2,
+      subgroupSize: 32,
     };
-    expect(shared(real)).toEqual(shared(emulated));
-    expect(real).toMatch(/^enable f16;\nenable subgroups;\nenable chromium_experimental_subgroup_matrix;\n/);
-    expect(real).toContain('diagnostic(off, chromium.subgroup_matrix_uniformity);');
-    expect(emulated).not.toContain('subgroup');
-    expect(real).toContain(`@compute @workgroup_size(${o.sgRows * o.sgCols * o.subgroupSize})`);
-  });
+    const real = convSubgroupMatrixKernel.source({ ...o, emulate: false });
+    const emulated = convSubgroupMatrixKernel.source({ ...o, emulate: true });
+    const [BM, BN, bk] = [o.sgRows * o.tm * o.m, o.sgCols * o.tn * o.n, o.ks * o.k];
 
-  it('load the tiles the emulation reads and store the elements it writes', () => {
-    // Left matrix i of k step s: rows sm + i·m.., columns s·k.. of tA (row-major, stride bk).
-    for (let s = 0; s < o.ks; s++) {
-      for (let i = 0; i < o.tm; i++)
-        expect(real).toContain(
-          `let a${i} = subgroupMatrixLoad<subgroup_matrix_left<f16, ${o.k}, ${o.m}>, row_major>(&tA, (sm + ${i * o.m}u) * ${bk}u + ${s * o.k}u, ${bk}u);`,
-        );
-      // Right matrix j: rows s·k.., columns sn + j·n.. of tB (row-major, stride BN).
-      for (let j = 0; j < o.tn; j++)
-        expect(real).toContain(
-          `let b${j} = subgroupMatrixLoad<subgroup_matrix_right<f16, ${o.n}, ${o.k}>, row_major>(&tB, ${s * o.k * BN}u + sn + ${j * o.n}u, ${BN}u);`,
-        );
-    }
-    expect(emulated).toContain(`let kTile = select(${bk}u, 0u, k0 == 0xffffffffu);`);
-    for (let i = 0; i < o.tm; i++)
-      for (let j = 0; j < o.tn; j++) {
-        expect(real).toContain(`acc_${i}_${j} = subgroupMatrixMultiplyAccumulate(a${i}, b${j}, acc_${i}_${j});`);
-        expect(real).toContain(`var acc_${i}_${j} = subgroup_matrix_result<f32, ${o.n}, ${o.m}>();`);
-        // Row-major m x n at the subgroup's scratch, stride n: element e at scrBase + e.
-        expect(real).toContain(`subgroupMatrixStore<row_major>(&scr, scrBase, acc_${i}_${j}, ${o.n}u);`);
-        // The emulation: element e = (e / n, e % n) of matrix (i, j) from the same tile rows and columns.
-        expect(emulated).toContain(
-          `let ra = (sm + ${i * o.m}u + e / ${o.n}u) * ${bk}u; let cb = sn + ${j * o.n}u + e % ${o.n}u;`,
-        );
-        expect(emulated).toContain(
-          `for (var kk = 0u; kk < kTile; kk++) { s += f32(tA[ra + kk]) * f32(tB[kk * ${BN}u + cb]); }`,
-        );
+    it('are the only difference from the emulated kernel, besides the enables and the accumulators', () => {
+      // Without the step's products (after the staging's barrier, up to the k step) and the lines
+      // that declare, fill or store the accumulators.
+      const shared = (src: string) => {
+        const lines = src.split('\n');
+        const start = lines.indexOf('    workgroupBarrier();', lines.indexOf('    workgroupBarrier();') + 1) + 1;
+        const end = lines.findIndex((l) => l.startsWith('    k0 += '));
+        expect(start > 0 && end > start).toBe(true);
+        return [...lines.slice(0, start), ...lines.slice(end)].filter((l) => !/subgroup|acc_/.test(l));
+      };
+      expect(shared(real)).toEqual(shared(emulated));
+      expect(real).toMatch(/^enable f16;\nenable subgroups;\nenable chromium_experimental_subgroup_matrix;\n/);
+      expect(real).toContain('diagnostic(off, chromium.subgroup_matrix_uniformity);');
+      expect(emulated).not.toContain('subgroup');
+      expect(real).toContain(`@compute @workgroup_size(${o.sgRows * o.sgCols * o.subgroupSize})`);
+    });
+
+    it('multiply the tiles as the emulation does, and store the elements where it does', () => {
+      // Random tiles; the last subgroup's block (sm, sn not 0).
+      const tA = randomArr([BM * bk], 61).data;
+      const tB = randomArr([BN * bk], 62).data;
+      const env = { sm: (o.sgRows - 1) * o.tm * o.m, sn: (o.sgCols - 1) * o.tn * o.n };
+      type Matrix = { rows: number; cols: number; v: Float64Array };
+      // The builtins: each k step's loads (col_major: element (r, c) at offset + c·stride + r;
+      // row_major: offset + r·stride + c; the types list columns before rows), then the
+      // multiply-accumulates, in the order of the text.
+      const acc = new Map<string, Matrix>();
+      let tiles = new Map<string, Matrix>();
+      let loads = 0;
+      for (const line of real.split('\n').map((l) => l.trim())) {
+        const load =
+          /let (\w+) = subgroupMatrixLoad<subgroup_matrix_(?:left|right)<f16, (\d+), (\d+)>, (row_major|col_major)>\(&(tA|tB), (.+), (.+)\);/.exec(
+            line,
+          );
+        if (load) {
+          const [, name, cols, rows, major, tile, off, stride] = load;
+          const [at, st] = [evaluate(off!, env), evaluate(stride!, env)];
+          const src = tile === 'tA' ? tA : tB;
+          const mat: Matrix = {
+            rows: Number(rows),
+            cols: Number(cols),
+            v: new Float64Array(Number(rows) * Number(cols)),
+          };
+          for (let r = 0; r < mat.rows; r++)
+            for (let c = 0; c < mat.cols; c++)
+              mat.v[r * mat.cols + c] = src[major === 'row_major' ? at + r * st + c : at + c * st + r]!;
+          tiles.set(name!, mat);
+          loads++;
+          continue;
+        }
+        const mma = /(acc_\d+_\d+) = subgroupMatrixMultiplyAccumulate\((\w+), (\w+), acc_\d+_\d+\);/.exec(line);
+        if (mma) {
+          const [l, r] = [tiles.get(mma[2]!)!, tiles.get(mma[3]!)!];
+          expect(l.cols).toBe(r.rows);
+          const d = acc.get(mma[1]!) ?? { rows: l.rows, cols: r.cols, v: new Float64Array(l.rows * r.cols) };
+          for (let i = 0; i < d.rows; i++)
+            for (let j = 0; j < d.cols; j++)
+              for (let q = 0; q < l.cols; q++) d.v[i * d.cols + j] += l.v[i * l.cols + q]! * r.v[q * r.cols + j]!;
+          acc.set(mma[1]!, d);
+        }
+        if (line === '}') tiles = new Map();
       }
+      expect(loads).toBe(o.ks * (o.tm + o.tn));
+      // The emulation: element e of matrix (i, j) sums tA[ra + kk·step] · tB[cb + kk] over the tile's k.
+      for (let i = 0; i < o.tm; i++)
+        for (let j = 0; j < o.tn; j++) {
+          const d = acc.get(`acc_${i}_${j}`)!;
+          expect([d.rows, d.cols]).toEqual([o.m, o.n]);
+          // From this matrix's `let ra` (the last one before its sum) through its k loop.
+          const sum = emulated.indexOf(`var s = acc_${i}_${j}[q];`);
+          const block = emulated.slice(emulated.lastIndexOf('let ra = ', sum));
+          const [, ra, cb] = /let ra = (.+); let cb = (.+);/.exec(block)!;
+          const [, step] = /s \+= f32\(tA\[ra \+ kk \* (\d+)u\]\) \* f32\(tB\[cb \+ kk\]\)/.exec(block)!;
+          for (let e = 0; e < o.m * o.n; e++) {
+            const [a0, b0] = [evaluate(ra!, { ...env, e }), evaluate(cb!, { ...env, e })];
+            let want = 0;
+            for (let kk = 0; kk < bk; kk++) want += tA[a0 + kk * Number(step)]! * tB[b0 + kk]!;
+            expect(d.v[e]!, `matrix ${i},${j} element ${e}`).toBeCloseTo(want, 12);
+          }
+          // Row-major m x n at the subgroup's scratch, stride n, as the lanes' element e = (e / n, e % n).
+          expect(real).toContain(`subgroupMatrixStore<row_major>(&scr, scrBase, acc_${i}_${j}, ${o.n}u);`);
+          expect(emulated).toContain(`scr[scrBase + lane + q * ${o.subgroupSize}u] = acc_${i}_${j}[q];`);
+          expect(real).toContain(`var acc_${i}_${j} = subgroup_matrix_result<f32, ${o.n}, ${o.m}>();`);
+        }
+    });
   });
-});
