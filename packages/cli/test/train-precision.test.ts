@@ -24,6 +24,7 @@ describe('train --precision', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/precision: mixed \(Conv2d and Linear with f16 operands/);
     expect(r.stderr).toMatch(/epoch 1: lr 0\.0400, train loss \d\.\d+ acc/);
+    expect(r.stderr).toMatch(/Mixed precision: loss scale \d+ at the end; \d+ steps? skipped for an overflow/);
     const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
     expect(config.config.precision).toBe('mixed');
   });

@@ -121,7 +121,7 @@ const train: Command = {
       type: 'string',
       value: 'f32|mixed',
       description:
-        "mixed: Conv2d and Linear layers take f16 operands and sum in f32 (weights, batch norm, loss f32), with dynamic loss scaling; needs the adapter feature shader-f16. DenseNet's norm-ReLU-conv steps then run unfused.",
+        'mixed: Conv2d and Linear layers take f16 operands and sum in f32 (weights, batch norm, loss f32), with dynamic loss scaling; needs the adapter feature shader-f16. Steps whose gradients overflow are skipped on the device, so steps still replay; on GPUs with subgroup matrices (tensor cores) the convolutions run on them.',
       defaultText: 'f32',
     },
     seed: {

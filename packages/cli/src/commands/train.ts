@@ -336,6 +336,10 @@ async function trainRun(out: string, record: RunRecord, values: Values, resume: 
     log(
       `Trained ${result.epochsCompleted} epochs in ${formatDuration((performance.now() - started) / 1000)}${result.best ? `; best validation accuracy ${result.best.value.toFixed(3)} at epoch ${result.best.epoch}` : ''}`,
     );
+    if (result.lossScale)
+      log(
+        `Mixed precision: loss scale ${result.lossScale.scale} at the end; ${result.lossScale.skippedSteps} step${result.lossScale.skippedSteps === 1 ? '' : 's'} skipped for an overflow`,
+      );
     if (!testLoader) {
       await reportAfterTraining(out, model, log, maxPixels);
       if (values.json)

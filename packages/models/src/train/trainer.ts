@@ -137,6 +137,8 @@ export interface TrainResult {
   checkpointDir: string;
   /** Steps replayed, steps captured, and why the last capture could not be replayed (or null). */
   stepReplay: { replays: number; captures: number; reason: string | null };
+  /** Precision 'mixed': the loss scale at the end and the steps this session skipped for an overflow. */
+  lossScale?: { scale: number; skippedSteps: number };
 }
 
 interface RunState {
@@ -187,28 +189,32 @@ export async function trainInStore(o: StoreTrainOptions): Promise<TrainResult> {
     ...(weight ? { weight } : {}),
     ...(o.labelSmoothing ? { labelSmoothing: o.labelSmoothing } : {}),
   };
-  const result = (status: TrainResult['status']): TrainResult => ({
-    status,
-    ...(status === 'interrupted' && stop.requested ? { stopReason: stop.requested } : {}),
-    epochsCompleted: st.epoch,
-    step: st.step,
-    history: st.history,
-    best: st.best,
-    ...(resumedFrom ? { resumedFrom } : {}),
-    checkpointDir: o.store.checkpoints,
-    stepReplay: step.status(),
-  });
+  const result = async (status: TrainResult['status']): Promise<TrainResult> => {
+    await st.scaler?.syncFromDevice();
+    return {
+      status,
+      ...(status === 'interrupted' && stop.requested ? { stopReason: stop.requested } : {}),
+      epochsCompleted: st.epoch,
+      step: st.step,
+      history: st.history,
+      best: st.best,
+      ...(resumedFrom ? { resumedFrom } : {}),
+      checkpointDir: o.store.checkpoints,
+      stepReplay: step.status(),
+      ...(st.scaler ? { lossScale: { scale: st.scaler.getScale(), skippedSteps: st.scaler.skippedSteps } } : {}),
+    };
+  };
   const step =
     o.precision === 'mixed'
       ? mixedPrecisionStep(o.model, o.optimizer, ce, st.scaler!, o.replaySteps ?? true)
       : trainingStep(o.model, o.optimizer, ce, o.replaySteps ?? true);
   try {
     while (st.epoch < o.epochs) {
-      if (stop.requested) return result('interrupted');
+      if (stop.requested) return await result('interrupted');
       const finished = await runEpoch(o, st, ce, step, lossEvery, stop, configHash);
-      if (!finished) return result('interrupted');
+      if (!finished) return await result('interrupted');
     }
-    return result('completed');
+    return await result('completed');
   } finally {
     step.dispose();
     st.scaler?.dispose();
