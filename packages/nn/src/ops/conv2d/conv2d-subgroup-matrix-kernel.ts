@@ -159,11 +159,17 @@ export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>(
       return `f16(max(${o.floatX ? x : `f32(${x})`} * stats[${c}].z + stats[${c}].w, 0.0))`;
     };
     // B's element (r, column) where it is stored, read along r.
-    const bAt = (r: string, col: string): string => {
-      if (!fwd) return `((${r} / OHW) * OC + ${col}) * OHW + ${r} % OHW`;
-      if (o.flip) return `((${r} / KHW) * OC + ${col}) * KHW + KHW - 1u - ${r} % KHW`;
-      return `${col} * R + ${r}`;
-    };
+    // B's element (r, col) is at base(r) + col · stride: the weights w[col, r] (forward), flipped
+    // (the data gradient: r = (o, kh, kw) over this convolution's input channels o), or the
+    // upstream gradient g[n, col, q] (the weight gradient: r = n·OHW + q).
+    const [bBase, bStride] = !fwd
+      ? [(r: string) => `(${r} / OHW) * OC * OHW + ${r} % OHW`, 'OHW']
+      : o.flip
+        ? [(r: string) => `(${r} / KHW) * OC * KHW + KHW - 1u - ${r} % KHW`, 'KHW']
+        : [(r: string) => r, 'R'];
+    // Each thread stages one reduction index of B per step (the threads are a multiple of the
+    // tile's k), its share of the address computed once.
+    if (threads % bk !== 0) throw new Error(`conv2d subgroup matrices: ${threads} threads for a k tile of ${bk}`);
     const stage = (indent: string): string[] => {
       const S: string[] = [];
       for (const j of range(Math.ceil(unitsA / threads))) {
@@ -173,11 +179,12 @@ export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>(
         );
       }
       const unitsB = bk * BN;
+      S.push(`${indent}let kB = tid % ${bk}u; let rB = k0 + kB; let bAt = ${bBase('rB')};`);
       for (const j of range(Math.ceil(unitsB / threads))) {
         const i = `(tid + ${j * threads}u)`;
         const guard = (j + 1) * threads > unitsB ? `if (${i} < ${unitsB}u) ` : '';
         S.push(
-          `${indent}${guard}{ let kk = ${i} % ${bk}u; let c = ${i} / ${bk}u; let r = k0 + kk; let col = tileCol + c; var v = 0.0h; if (r < redEnd && col < OC) { v = B[${bAt('r', 'col')}]; } tB[c * ${bk}u + kk] = v; }`,
+          `${indent}${guard}{ let c = ${i} / ${bk}u; let col = tileCol + c; var v = 0.0h; if (rB < redEnd && col < OC) { v = B[bAt + col * ${bStride}]; } tB[c * ${bk}u + kB] = v; }`,
         );
       }
       return S;

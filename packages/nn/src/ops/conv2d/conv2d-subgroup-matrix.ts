@@ -69,7 +69,9 @@ export function convSubgroupMatrixTiles(cols: number): ConvSubgroupMatrixTiles |
   const bytes = 2 * (BM * bk + bk * BN) + 16 * bk + 4 * t.sgRows * t.sgCols * c.m * c.n;
   const limits = engine.info.limits;
   if (bytes > limits.maxComputeWorkgroupStorageSize) return null;
-  if (t.sgRows * t.sgCols * c.subgroupSize > limits.maxComputeInvocationsPerWorkgroup) return null;
+  const threads = t.sgRows * t.sgCols * c.subgroupSize;
+  // The kernel stages one reduction index of B per thread and step.
+  if (threads > limits.maxComputeInvocationsPerWorkgroup || threads % bk !== 0) return null;
   return t;
 }
 
