@@ -137,7 +137,7 @@ export interface TrainResult {
   checkpointDir: string;
   /** Steps replayed, steps captured, and why the last capture could not be replayed (or null). */
   stepReplay: { replays: number; captures: number; reason: string | null };
-  /** Precision 'mixed': the loss scale at the end and the steps this session skipped for an overflow. */
+  /** Precision 'mixed': the loss scale at the end, and the steps skipped for an overflow since this process started or resumed the run. */
   lossScale?: { scale: number; skippedSteps: number };
 }
 
