@@ -158,7 +158,6 @@ export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>(
       const c = fwd ? 'rC[t]' : `ac${j}`;
       return `f16(max(${o.floatX ? x : `f32(${x})`} * stats[${c}].z + stats[${c}].w, 0.0))`;
     };
-    // B's element (r, column) where it is stored, read along r.
     // B's element (r, col) is at base(r) + col · stride: the weights w[col, r] (forward), flipped
     // (the data gradient: r = (o, kh, kw) over this convolution's input channels o), or the
     // upstream gradient g[n, col, q] (the weight gradient: r = n·OHW + q).
