@@ -125,3 +125,21 @@ it.runIf(() => T.getEngine().device.features.has('shader-f16'))(
     );
   },
 );
+
+// Momentum with a dampening: a step skipped on the device could not start the buffers as PyTorch
+// does, so the scaler reads its overflow check on the host and the steps are recorded, not
+// replayed; the run still trains and reports its loss scale.
+it.runIf(() => T.getEngine().device.features.has('shader-f16'))(
+  'with a dampening, mixed steps check on the host and are recorded',
+  { timeout: 600_000 },
+  async () => {
+    const s = setup(sampleRecords(12), sampleRecords(6, 12), { augment: true });
+    for (const g of s.optimizer.paramGroups) g.dampening = 0.1;
+    const result = await resumable(s, join(root, 'mixed-damped'), 2);
+    expect(result.status).toBe('completed');
+    expect(result.step).toBe(6);
+    expect(result.stepReplay).toMatchObject({ replays: 0, captures: 0 });
+    expect(result.stepReplay.reason).toMatch(/dampening/);
+    expect(result.lossScale).toEqual({ scale: 65536, skippedSteps: 0 });
+  },
+);
