@@ -141,9 +141,7 @@ const tiledFusedOp = defineOp({
     const [x, stats, w] = ctx.saved as [Tensor, Tensor, Tensor];
     const g = ctx.geometry as ConvGeometry;
     return scope(() => {
-      const gk = ctx.half ? cast(gy, 'f16') : gy;
-      const da = convDgrad(gk, w, g);
-      const dw = ctx.needW ? convWgrad(x, gk, g, stats) : null;
+      const { da, dw } = tiledBnReluConvGrads(gy, x, stats, w, g, ctx.needW as boolean, ctx.half as boolean);
       return bnReluGrads(ctx, x, stats, da, dw, pending);
     });
   },
@@ -175,21 +173,24 @@ function autocastBnReluConv(
 }
 
 /**
- * The gradients of a 1x1 conv of relu(BN(x)) as autocast computes them (the f16 operands and
- * incoming gradient), from x and the BN statistics, where fusesUnderAutocast: da at relu(BN(x))
- * and, with needW, dW, the subgroup-matrix kernels reading x through the BN-ReLU.
+ * The gradients of a conv of relu(BN(x)) (weight w) on the gpu family's conv kernels, which read
+ * x through the BN-ReLU of `stats`: da at relu(BN(x)) and, with needW, dW. `half`: autocast's,
+ * on subgroup matrices (the f16 incoming gradient, the weights as f16; the kernels round
+ * relu(BN(x)) as they stage it).
  */
-export function autocastBnReluConv1x1Grads(
+export function tiledBnReluConvGrads(
   gy: Tensor,
   x: Tensor,
   stats: Tensor,
   w: Tensor,
   g: ConvGeometry,
   needW: boolean,
+  half: boolean,
 ): { da: Tensor; dw: Tensor | null } {
   return scope(() => {
-    const g16 = cast(gy, 'f16');
-    return { da: convDgrad(g16, cast(w, 'f16'), g), dw: needW ? convWgrad(x, g16, g, stats) : null };
+    const gk = half ? cast(gy, 'f16') : gy;
+    const wk = half && w.dtype !== 'f16' ? cast(w, 'f16') : w;
+    return { da: convDgrad(gk, wk, g), dw: needW ? convWgrad(x, gk, g, stats) : null };
   });
 }
 

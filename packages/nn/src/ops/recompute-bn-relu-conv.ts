@@ -20,11 +20,11 @@ import { isAutocastEnabled } from '../amp/autocast.js';
 import { NnError } from '../errors.js';
 import { batchNormForward, batchNormBackward, batchNormStatsForward, type BatchNormOptions } from './batchnorm.js';
 import {
-  autocastBnReluConv1x1Grads,
   batchNormReluConv1x1,
   bnReluConv1x1Grads,
   fusesBnReluConv1x1,
   fusesUnderAutocast,
+  tiledBnReluConvGrads,
 } from './bn-relu-conv.js';
 import { convDgrad, convGeometry, convWgrad } from './conv2d/conv2d.js';
 
@@ -92,8 +92,11 @@ const recomputedOp = defineOp({
           running?.[1] ?? null,
           bn,
         );
-        const grads = mixed ? autocastBnReluConv1x1Grads : bnReluConv1x1Grads;
-        ({ da, dw: dConv } = grads(gy, x, stats, convWeight, g, true) as { da: Tensor; dw: Tensor });
+        ({ da, dw: dConv } = (
+          mixed
+            ? tiledBnReluConvGrads(gy, x, stats, convWeight, g, true, true)
+            : bnReluConv1x1Grads(gy, x, stats, convWeight, g, true)
+        ) as { da: Tensor; dw: Tensor });
         stats.dispose();
       } else {
         const a = bnReluForward(bnCtx, x, normWeight, normBias, running?.[0] ?? null, running?.[1] ?? null, bn);
