@@ -1,6 +1,6 @@
 # Sourced by the scripts that run on a lent GPU machine (root, no registry): unpacks the Vulkan
-# loader (.gl/*.deb, see the device notes in docs/BENCHMARKS.md) and .gpu/bundle.tar.xz from
-# bench/gpu/pack.sh over this checkout, points Vulkan at NVIDIA's ICD when it is not in the
+# loader (.gl/*.deb: those machines have none) and .gpu/bundle.tar.xz, both from
+# bench/gpu/pack.sh, over this checkout, points Vulkan at NVIDIA's ICD when it is not in the
 # standard folders, and puts the bundled Node first on PATH. Expects to run in the repository root.
 if compgen -G ".gl/*.deb" >/dev/null; then
   for f in .gl/*.deb; do dpkg -x "$f" /; done
