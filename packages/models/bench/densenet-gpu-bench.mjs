@@ -12,6 +12,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '@spine/tensor/node';
+import { convSubgroupMatrixStatus } from '@spine/nn';
 import { mixedPrecisionStep } from '../dist/train/mixed-step.js';
 import { finishSuite, timeMedian } from '../../../bench/harness.mjs';
 import { denseNetTraining } from './densenet-setup.mjs';
@@ -31,7 +32,20 @@ const BATCHES = force ? [2] : [4, 32];
 const STEPS = force ? 3 : 10; // per timed sample: the device queue stays full, as in training
 const half = info.features.includes('shader-f16');
 const cases = [];
-const notes = [`- Subgroup matrices (f16 products on tensor cores): ${T.subgroupMatrixStatus().detail}.`];
+const notes = [
+  `- Subgroup matrices (tensor cores): f16 products ${T.subgroupMatrixStatus().detail}; autocast convolutions ${convSubgroupMatrixStatus().detail}.`,
+];
+for (const n of notes) console.log(n.slice(2));
+
+/** Run one case; a failure is noted and the other cases still run. */
+async function attempt(what, run) {
+  try {
+    await run();
+  } catch (err) {
+    console.error(err);
+    notes.push(`- ${what} failed: ${T.errorSummary(err)}`);
+  }
+}
 
 function setup(batch) {
   return denseNetTraining({ batch, size: SIZE });
@@ -59,76 +73,97 @@ for (const batch of BATCHES) {
   const torchCase = (train, extra = {}) => ({ op: 'densenet121', batch, size: SIZE, train, ...extra });
 
   // f32, replayed.
-  let s = setup(batch);
-  const replayed = T.replayable((xi, yi) => [s.trainStep(xi, yi)]);
-  const steps = async () => {
-    for (let i = 0; i < STEPS; i++) replayed.run([s.x, s.labels])[0].dispose();
-    await T.sync();
-  };
-  const f32Ms = (await timeMedian(steps, { warmup: 1 })) / STEPS;
-  if (replayed.status.state !== 'replaying')
-    notes.push(`- batch ${batch}: the f32 step did not replay (${replayed.status.reason}).`);
-  push(`densenet121 train step ${shape}, f32, replayed`, batch, f32Ms, torchCase(true));
-  // The device's share: one profiled step's kernel time over the replayed step's wall time.
-  const profile = await T.profileKernels(async () => {
-    replayed.run([s.x, s.labels])[0].dispose();
-    await T.sync();
+  await attempt(`batch ${batch}: the f32 step`, async () => {
+    const s = setup(batch);
+    const replayed = T.replayable((xi, yi) => [s.trainStep(xi, yi)]);
+    try {
+      const steps = async () => {
+        for (let i = 0; i < STEPS; i++) replayed.run([s.x, s.labels])[0].dispose();
+        await T.sync();
+      };
+      const f32Ms = (await timeMedian(steps, { warmup: 1 })) / STEPS;
+      if (replayed.status.state !== 'replaying')
+        notes.push(`- batch ${batch}: the f32 step did not replay (${replayed.status.reason}).`);
+      push(`densenet121 train step ${shape}, f32, replayed`, batch, f32Ms, torchCase(true));
+      // The device's share: one profiled step's kernel time over the replayed step's wall time.
+      const profile = await T.profileKernels(async () => {
+        replayed.run([s.x, s.labels])[0].dispose();
+        await T.sync();
+      });
+      const busy = profile.kernelMs / f32Ms;
+      cases.push({
+        label: `densenet121 train step ${shape}, f32: device busy / wall`,
+        unit: 'ratio',
+        ms: null,
+        rate: busy,
+        peerMs: null,
+        peerRate: null,
+        ratio: null,
+      });
+      console.log(
+        `densenet121 train step ${shape}, f32: kernels ${profile.kernelMs.toFixed(1)} ms of ${f32Ms.toFixed(1)} ms wall (${busy.toFixed(2)})`,
+      );
+    } finally {
+      replayed.dispose();
+      s.dispose();
+    }
   });
-  const busy = profile.kernelMs / f32Ms;
-  cases.push({
-    label: `densenet121 train step ${shape}, f32: device busy / wall`,
-    unit: 'ratio',
-    ms: null,
-    rate: busy,
-    peerMs: null,
-    peerRate: null,
-    ratio: null,
-  });
-  console.log(
-    `densenet121 train step ${shape}, f32: kernels ${profile.kernelMs.toFixed(1)} ms of ${f32Ms.toFixed(1)} ms wall (${busy.toFixed(2)})`,
-  );
-  replayed.dispose();
 
   // Inference, replayed.
-  const probs = T.replayable((xi) => [T.noGrad(() => T.scope(() => T.softmax(s.model.forward(xi), 1)))], { warmup: 0 });
-  s.model.eval();
-  const infer = async () => {
-    for (let i = 0; i < STEPS; i++) probs.run([s.x])[0].dispose();
-    await T.sync();
-  };
-  push(
-    `densenet121 inference ${shape}, replayed`,
-    batch,
-    (await timeMedian(infer, { warmup: 2 })) / STEPS,
-    torchCase(false),
-  );
-  probs.dispose();
-  s.dispose();
+  await attempt(`batch ${batch}: inference`, async () => {
+    const s = setup(batch);
+    const probs = T.replayable((xi) => [T.noGrad(() => T.scope(() => T.softmax(s.model.forward(xi), 1)))], {
+      warmup: 0,
+    });
+    try {
+      s.model.eval();
+      const infer = async () => {
+        for (let i = 0; i < STEPS; i++) probs.run([s.x])[0].dispose();
+        await T.sync();
+      };
+      push(
+        `densenet121 inference ${shape}, replayed`,
+        batch,
+        (await timeMedian(infer, { warmup: 2 })) / STEPS,
+        torchCase(false),
+      );
+    } finally {
+      probs.dispose();
+      s.dispose();
+    }
+  });
 
   // Mixed precision (needs shader-f16), replayed.
-  if (half) {
-    s = setup(batch);
+  if (!half) {
+    notes.push("- Mixed precision not run: the device has no 'shader-f16'.");
+    continue;
+  }
+  await attempt(`batch ${batch}: the mixed-precision step`, async () => {
+    const s = setup(batch);
     const mixed = mixedPrecisionStep(s.model, s.opt, {});
-    const run = async () => {
-      for (let i = 0; i < STEPS; i++) for (const t of await mixed.run(s.x, s.labels)) t.dispose();
-      await T.sync();
-    };
-    push(
-      `densenet121 train step ${shape}, mixed`,
-      batch,
-      (await timeMedian(run, { warmup: 1 })) / STEPS,
-      torchCase(true, { amp: true }),
-    );
-    await mixed.scaler.syncFromDevice();
-    if (mixed.scaler.skippedSteps > 0)
-      notes.push(`- batch ${batch}: ${mixed.scaler.skippedSteps} mixed-precision steps skipped for an overflow.`);
-    const { replays, reason } = mixed.status();
-    if (!replays) notes.push(`- batch ${batch}: the mixed-precision step was not replayed (${reason}).`);
-    mixed.dispose();
-    mixed.scaler.dispose();
-    s.dispose();
-  } else notes.push("- Mixed precision not run: the device has no 'shader-f16'.");
+    try {
+      const run = async () => {
+        for (let i = 0; i < STEPS; i++) for (const t of await mixed.run(s.x, s.labels)) t.dispose();
+        await T.sync();
+      };
+      push(
+        `densenet121 train step ${shape}, mixed`,
+        batch,
+        (await timeMedian(run, { warmup: 1 })) / STEPS,
+        torchCase(true, { amp: true }),
+      );
+      await mixed.scaler.syncFromDevice();
+      if (mixed.scaler.skippedSteps > 0)
+        notes.push(`- batch ${batch}: ${mixed.scaler.skippedSteps} mixed-precision steps skipped for an overflow.`);
+      const { replays, reason } = mixed.status();
+      if (!replays) notes.push(`- batch ${batch}: the mixed-precision step was not replayed (${reason}).`);
+    } finally {
+      mixed.dispose();
+      mixed.scaler.dispose();
+      s.dispose();
+    }
+  });
 }
 
-for (const n of notes) console.log(n.slice(2));
+for (const n of notes.slice(1)) console.log(n.slice(2));
 if (!force) finishSuite(root, 'models-densenet-gpu', info, null, cases, { notes });

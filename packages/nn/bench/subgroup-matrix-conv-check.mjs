@@ -6,12 +6,19 @@
 // matrices and subgroups per workgroup, k steps per staged tile) and prints the fastest, for
 // convSubgroupMatrixTiles (conv2d-subgroup-matrix.ts). Without subgroup matrices on the device it
 // says so and stops; `--emulate` runs the emulated kernel instead at a small size (checks this
-// script on lavapipe; its times mean nothing).
+// script on lavapipe; its times mean nothing). It prints what ready()'s checks decided, then
+// checks and times the kernel where the f16 products run on subgroup matrices, whatever the
+// convolutions' own check decided (a failure is printed with its shape).
 import * as T from '@spine/tensor/node';
-import * as tensorTuning from '@spine/tensor/tuning';
 import { setConvSubgroupMatrixEmulation, setConvSubgroupMatrixShape } from '../dist/tuning.js';
 import { conv2dAutocast } from '../dist/ops/conv2d/conv2d-autocast.js';
-import { convSubgroupMatrixTiles } from '../dist/ops/conv2d/conv2d-subgroup-matrix.js';
+import {
+  convSubgroupMatrixStatus,
+  convSubgroupMatrixTiles,
+  setConvSubgroupMatrices,
+} from '../dist/ops/conv2d/conv2d-subgroup-matrix.js';
+// Registers the convolutions' check, which ready() runs.
+import '../dist/ops/conv2d/conv2d-subgroup-matrix-check.js';
 
 const emulate = process.argv.includes('--emulate');
 const probeTiles = process.argv.includes('--tiles');
@@ -28,9 +35,12 @@ const SHAPES_TRIED = [
   { label: '128x128', tm: 4, tn: 4, sgRows: 2, sgCols: 2, ks: 2 },
 ];
 await T.ready({ kernels: 'gpu', ...(emulate ? {} : { subgroupMatrices: true }) });
+console.log(`f16 products on subgroup matrices: ${T.subgroupMatrixStatus().detail}`);
+console.log(`autocast convolutions on subgroup matrices: ${convSubgroupMatrixStatus().detail}`);
 if (emulate) setConvSubgroupMatrixEmulation({ m: 16, n: 16, k: 16, subgroupSize: 32 });
+else setConvSubgroupMatrices(T.subgroupMatrixStatus().enabled, 'this script');
 if (!T.getEngine().device.features.has('shader-f16') || !convSubgroupMatrixTiles(32)) {
-  console.log(`convolutions on subgroup matrices: not on this device (${T.subgroupMatrixStatus().detail})`);
+  console.log('convolutions on subgroup matrices: not on this device');
   await T.releaseDevice();
   process.exit(0);
 }
@@ -50,7 +60,7 @@ const SHAPES = emulate
 /** Forward and both gradients, routed to subgroup matrices or not. */
 function step(x, w, r, o, sgm) {
   if (emulate) setConvSubgroupMatrixEmulation(sgm ? { m: 16, n: 16, k: 16, subgroupSize: 32 } : null);
-  else tensorTuning.setSubgroupMatrices(sgm);
+  else setConvSubgroupMatrices(sgm, 'this script');
   return T.scope(() => {
     x.grad = null;
     w.grad = null;
@@ -62,6 +72,18 @@ function step(x, w, r, o, sgm) {
 
 let failed = 0;
 for (const [label, n, c, s, oc, k, stride, padding] of SHAPES) {
+  try {
+    await checkShape(label, n, c, s, oc, k, stride, padding);
+  } catch (err) {
+    failed++;
+    console.log(`FAIL ${label}: ${T.errorSummary(err)}`);
+  }
+}
+await T.releaseDevice();
+process.exit(failed ? 1 : 0);
+
+/** Checks and times one shape (and its blocks with --tiles); throws where the kernels disagree. */
+async function checkShape(label, n, c, s, oc, k, stride, padding) {
   const o = { stride, padding };
   const x = T.randn([n, c, s, s], { seed: 1 }).keep();
   x.requiresGrad = true;
@@ -80,8 +102,8 @@ for (const [label, n, c, s, oc, k, stride, padding] of SHAPES) {
     worst.push(d);
   }
   for (const t of [...got, ...want]) t.dispose();
-  const ok = worst.every((d) => d < 1e-4);
-  if (!ok) failed++;
+  if (!worst.every((d) => d < 1e-4))
+    throw new Error(`worst relative difference ${Math.max(...worst).toExponential(1)} (tolerance 1e-4)`);
   const flops = 3 * 2 * n * oc * os * os * c * k * k;
   /** ms of one forward + backward. */
   const time = async (sgm) => {
@@ -98,7 +120,7 @@ for (const [label, n, c, s, oc, k, stride, padding] of SHAPES) {
   const times = { tiled: await time(false), sgm: await time(true) };
   const tf = (ms) => (flops / (ms / 1e3) / 1e12).toFixed(1);
   console.log(
-    `${ok ? 'ok  ' : 'FAIL'} ${label}: worst relative difference y ${worst[0].toExponential(1)}, dx ${worst[1].toExponential(1)}, dW ${worst[2].toExponential(1)}; forward + backward ${times.tiled.toFixed(2)} ms tiled (${tf(times.tiled)} TFLOP/s), ${times.sgm.toFixed(2)} ms subgroup matrices (${tf(times.sgm)} TFLOP/s), ${(times.tiled / times.sgm).toFixed(2)}x`,
+    `ok   ${label}: worst relative difference y ${worst[0].toExponential(1)}, dx ${worst[1].toExponential(1)}, dW ${worst[2].toExponential(1)}; forward + backward ${times.tiled.toFixed(2)} ms tiled (${tf(times.tiled)} TFLOP/s), ${times.sgm.toFixed(2)} ms subgroup matrices (${tf(times.sgm)} TFLOP/s), ${(times.tiled / times.sgm).toFixed(2)}x`,
   );
   if (probeTiles) {
     const rows = [];
@@ -113,5 +135,3 @@ for (const [label, n, c, s, oc, k, stride, padding] of SHAPES) {
   }
   for (const t of [x, w, r]) t.dispose();
 }
-await T.releaseDevice();
-process.exit(failed ? 1 : 0);

@@ -88,6 +88,9 @@ export { embedding, type EmbeddingOptions } from './ops/embedding.js';
 export { interpolate, type UpsampleOptions, type UpsampleMode } from './ops/upsample.js';
 export { convTranspose2d, type ConvTranspose2dOptions } from './ops/conv-transpose2d.js';
 export { conv2dGroups, type GroupedConv2dOptions } from './ops/conv2d/conv2d-grouped.js';
+export { convSubgroupMatrixStatus } from './ops/conv2d/conv2d-subgroup-matrix.js';
+// Registers the ready() check that routes autocast convolutions to subgroup matrices.
+import './ops/conv2d/conv2d-subgroup-matrix-check.js';
 export { attention, scaledDotProductAttention, type AttentionOptions } from './ops/attention.js';
 export { fusedAttention, type FusedAttentionOptions } from './ops/attention-fused.js';
 export * from './serialization/index.js';

@@ -105,12 +105,15 @@ export function ready(options: DeviceOptions = {}): Promise<Engine> {
   return pending;
 }
 
-type ReadyCheck = (engine: Engine, options: DeviceOptions) => Promise<void>;
+/** A check that ready() awaits on each new engine (a kernel route deciding whether it runs there). */
+export type ReadyCheck = (engine: Engine, options: DeviceOptions) => Promise<void>;
 const readyChecks: ReadyCheck[] = [];
 
 /**
- * Run `check` on the new engine before ready() resolves (after getEngine() works). Ops register
- * their own checks when their module loads, so this module imports none of them.
+ * Run `check` on every new engine before ready() resolves (after getEngine() works), in the order
+ * registered. Ops register their own checks when their module loads, so this module imports none
+ * of them; other packages' kernels register theirs the same way (a module loaded after ready()
+ * misses the engine already made).
  */
 export function addReadyCheck(check: ReadyCheck): void {
   readyChecks.push(check);

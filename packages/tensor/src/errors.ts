@@ -33,3 +33,10 @@ export const NO_ADAPTER_HELP = [
   '    On Ubuntu 24.04 or newer: apt-get install mesa-vulkan-drivers libvulkan1;',
   '  - in a browser: a WebGPU-enabled browser (Chrome/Edge 113+, or --enable-unsafe-webgpu).',
 ].join('\n');
+
+/** One line for a status message: an error's first line; for a WGSL compile error, its first problem. */
+export function errorSummary(err: unknown): string {
+  if (err instanceof WgslCompileError)
+    return `WGSL compile error in kernel '${err.kernel}', ${err.details.split('\n')[0]}`;
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+}

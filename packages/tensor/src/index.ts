@@ -16,13 +16,15 @@ export {
   setGpuProvider,
   getEngine,
   setKernelFamily,
+  addReadyCheck,
+  type ReadyCheck,
   type DeviceOptions,
   type DeviceInfo,
   type GpuProvider,
   type GpuHandle,
 } from './device.js';
 export type { SubgroupMatrixConfig } from './adapter-facts.js';
-export { TensorError, ShapeError, NoAdapterError, WgslCompileError } from './errors.js';
+export { TensorError, ShapeError, NoAdapterError, WgslCompileError, errorSummary } from './errors.js';
 export { scope } from './scope.js';
 export { format, formatTensor, formatValues, type FormatNotes } from './format.js';
 export { checkAtNextRead, pendingDeviceCheck, type ExplainFlag } from './device-checks.js';

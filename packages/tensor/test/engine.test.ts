@@ -33,6 +33,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     expect(e.kernel).toBe('broken_scale');
     expect(e.message).toContain(`line ${line}`);
     expect(e.message).toContain('y[i] = x[i] * undefinedFactor;');
+    // A status line names the kernel and the first problem, without the source.
+    const summary = T.errorSummary(e);
+    expect(summary).toMatch(
+      new RegExp(`^WGSL compile error in kernel 'broken_scale', line ${line}:\\d+: .*undefinedFactor`),
+    );
+    expect(summary).not.toContain('\n');
     // The engine keeps working afterwards.
     expect(Array.from(await T.add(T.ones([3]), 1).data())).toEqual([2, 2, 2]);
   });

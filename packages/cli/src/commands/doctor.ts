@@ -121,16 +121,9 @@ function formatReport(r: DoctorReport): string {
           ? `${i.subgroupMinSize} invocations`
           : `${i.subgroupMinSize}-${i.subgroupMaxSize} invocations`;
     lines.push(`        subgroups: ${sizes}`);
-    if (a.subgroupMatrices) {
-      // The convolutions' kernel finds its subgroups by invocation index: one subgroup size only.
-      const convs =
-        a.subgroupMatrices.enabled && i.subgroupMinSize !== i.subgroupMaxSize
-          ? '; autocast convolutions stay on the tiled kernels (subgroups of more than one size)'
-          : '';
-      lines.push(
-        `        f16 products and autocast convolutions on subgroup matrices: ${a.subgroupMatrices.detail}${convs}`,
-      );
-    }
+    if (a.subgroupMatrices) lines.push(`        f16 products on subgroup matrices: ${a.subgroupMatrices.detail}`);
+    if (a.convSubgroupMatrices)
+      lines.push(`        autocast convolutions on subgroup matrices: ${a.convSubgroupMatrices.detail}`);
   } else {
     lines.push(`FAIL  WebGPU adapter: ${a.error ?? 'not found'}`);
     if (a.advice) lines.push(...a.advice.split('\n').map((s) => `        ${s}`));

@@ -4,7 +4,7 @@
  * here on purpose: an independent reference that shares no code with the engine under test.
  */
 import { spawnSync } from 'node:child_process';
-import { conv2d } from '@spine/nn';
+import { conv2d, convSubgroupMatrixStatus } from '@spine/nn';
 import {
   NoAdapterError,
   deviceInfo,
@@ -32,6 +32,8 @@ export interface AdapterCheck {
   seconds?: number;
   /** Whether f16 products run on subgroup matrices (tensor cores), and why: decided at ready(). */
   subgroupMatrices?: { enabled: boolean; detail: string };
+  /** The same for autocast convolutions (@spine/nn's check, after the products'). */
+  convSubgroupMatrices?: { enabled: boolean; detail: string };
   error?: string;
   /** What to install; from @spine/tensor's NoAdapterError, which carries the setup advice. */
   advice?: string;
@@ -70,6 +72,7 @@ export async function checkAdapter(backend?: string): Promise<AdapterCheck> {
       info: deviceInfo(),
       seconds: (performance.now() - t0) / 1000,
       subgroupMatrices: subgroupMatrixStatus(),
+      convSubgroupMatrices: convSubgroupMatrixStatus(),
     };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);

@@ -1,10 +1,10 @@
 // Which conv GEMMs run on subgroup matrices (conv2d-subgroup-matrix-kernel.ts), in what tiles,
 // with how much split-K, and running them: f16 operands (conv2dAutocast's, or an f32 input read
-// through a BN-ReLU: the fused ops under autocast) on the gpu family where ready() switched
-// subgroup matrices on (@spine/tensor's subgroup-matrix check), the device has an f16
-// configuration with f32 results and subgroups of one size. Tests switch on the emulated kernel
-// instead (setConvSubgroupMatrixEmulation), which runs anywhere.
-import { empty, getEngine, runKernel, subgroupMatrixStatus, sum, type Tensor, type Uniforms } from '@spine/tensor';
+// through a BN-ReLU: the fused ops under autocast) on the gpu family where ready() switched them
+// on (conv2d-subgroup-matrix-check.ts: after @spine/tensor's product check, where the device has
+// subgroups of one size and check convolutions agree with the tiled kernels). Tests switch on the
+// emulated kernel instead (setConvSubgroupMatrixEmulation), which runs anywhere.
+import { empty, getEngine, runKernel, sum, type Tensor, type Uniforms } from '@spine/tensor';
 import { chooseSubgroupMatrixConfig, splitK } from '@spine/tensor/tuning';
 import {
   convSubgroupMatrixKernel,
@@ -15,6 +15,29 @@ import {
 type Configuration = Pick<ConvSubgroupMatrixTiles, 'm' | 'n' | 'k' | 'subgroupSize'>;
 
 let emulation: Configuration | null = null;
+
+/** Whether the device's own subgroup matrices run conv GEMMs, and why (decided at ready()). */
+let route = {
+  enabled: false,
+  detail: 'off: not checked (ready() checks it where @spine/nn is loaded before it)',
+};
+/** The check's reference run: every conv GEMM on the tiled kernels, emulation included. */
+let suspended = false;
+
+/** Route autocast convolutions to the device's subgroup matrices (or not); `detail` says why. */
+export function setConvSubgroupMatrices(enabled: boolean, detail: string): void {
+  route = { enabled, detail };
+}
+
+/** Whether autocast convolutions run on the device's subgroup matrices (tensor cores), and why. */
+export function convSubgroupMatrixStatus(): { enabled: boolean; detail: string } {
+  return { ...route };
+}
+
+/** Keep every conv GEMM off subgroup matrices while `suspend` holds (the check's reference). */
+export function suspendConvSubgroupMatrices(suspend: boolean): void {
+  suspended = suspend;
+}
 
 /**
  * Route f16 conv GEMMs of the gpu family to the emulated subgroup-matrix kernel in this
@@ -45,11 +68,11 @@ const SPLIT_BELOW = 264;
  */
 export function convSubgroupMatrixTiles(cols: number): ConvSubgroupMatrixTiles | null {
   const engine = getEngine();
-  if (engine.info.kernels !== 'gpu') return null;
+  if (engine.info.kernels !== 'gpu' || suspended) return null;
   let c: Configuration;
   if (emulation) c = emulation;
   else {
-    if (!subgroupMatrixStatus().enabled) return null;
+    if (!route.enabled) return null;
     const config = chooseSubgroupMatrixConfig(engine.info.subgroupMatrixConfigs, 'f16');
     const sg = engine.info.subgroupMinSize;
     if (!config || sg === 0 || sg !== engine.info.subgroupMaxSize) return null;

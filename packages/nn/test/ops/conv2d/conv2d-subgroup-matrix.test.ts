@@ -12,7 +12,9 @@ import * as T from '@spine/tensor/node';
 import { conv2d } from '../../../src/ops/conv2d/conv2d.js';
 import { conv2dAutocast } from '../../../src/ops/conv2d/conv2d-autocast.js';
 import { convSubgroupMatrixKernel } from '../../../src/ops/conv2d/conv2d-subgroup-matrix-kernel.js';
-import { convSubgroupMatrixTiles } from '../../../src/ops/conv2d/conv2d-subgroup-matrix.js';
+import { convSubgroupMatrixStatus, convSubgroupMatrixTiles } from '../../../src/ops/conv2d/conv2d-subgroup-matrix.js';
+// ready() routes the device's own subgroup matrices only after this check (where they exist).
+import '../../../src/ops/conv2d/conv2d-subgroup-matrix-check.js';
 import { setConvSubgroupMatrixEmulation } from '../../../src/tuning.js';
 import { conv2dGradRef, conv2dRef, type Arr, type ConvRefOptions } from '../conv-pool-reference.js';
 import { expectNear, randomArr } from '../../helpers/near.js';
@@ -144,9 +146,9 @@ describe.runIf(hasF16)('conv2d on subgroup matrices (emulated), f16 operands aga
     T.setKernelFamily('gpu');
     expect(convSubgroupMatrixTiles(32)).toMatchObject({ tm: 2, tn: 1, sgRows: 2, sgCols: 2, ks: 2, emulate: true });
     expect(convSubgroupMatrixTiles(33)).toMatchObject({ tn: 2 });
-    // Without the emulation, only a device that switched subgroup matrices on.
+    // Without the emulation, only a device whose check switched them on.
     setConvSubgroupMatrixEmulation(null);
-    if (!T.subgroupMatrixStatus().enabled) expect(convSubgroupMatrixTiles(32)).toBeNull();
+    if (!convSubgroupMatrixStatus().enabled) expect(convSubgroupMatrixTiles(32)).toBeNull();
   });
 });
 

@@ -5,6 +5,7 @@
 // route opens only where the two agree. A driver that compiles the builtins but computes
 // something else (or fails to compile them) then costs one check at start-up, not wrong results.
 import { addReadyCheck, type DeviceOptions } from '../../device.js';
+import { errorSummary } from '../../errors.js';
 import type { Engine } from '../../engine.js';
 import { cast } from '../elementwise.js';
 import { rand } from '../creation.js';
@@ -56,7 +57,7 @@ export async function decideSubgroupMatrices(
           detail: `off: the check product differs from the tiled kernel (worst relative ${worst.toExponential(1)}, tolerance ${CHECK_TOLERANCE})`,
         };
   } catch (err) {
-    return { enabled: false, detail: `off: the check product failed (${(err as Error).message.split('\n')[0]})` };
+    return { enabled: false, detail: `off: the check product failed (${errorSummary(err)})` };
   }
 }
 
