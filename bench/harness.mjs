@@ -118,7 +118,16 @@ export function attachTorchRates(cases, script) {
   // The peer's process CPU time per run, kept where the case records its own (cpuMs).
   if (torch?.cpuMs) withTorch.forEach((c, i) => c.cpuMs !== undefined && (c.torchCpuMs = torch.cpuMs[i] ?? null));
   for (const c of cases) delete c.torchCase;
-  return torch ? { version: torch.torch, threads: torch.threads, device: torch.device ?? 'CPU' } : null;
+  // convTf32: the peer's f32 convolutions ran on TF32 tensor cores (PyTorch's default on CUDA),
+  // except in cases that ask for full f32 (torchCase.tf32 false).
+  return torch
+    ? {
+        version: torch.torch,
+        threads: torch.threads,
+        device: torch.device ?? 'CPU',
+        ...(torch.convTf32 ? { convTf32: true } : {}),
+      }
+    : null;
 }
 
 export function machineFacts() {

@@ -37,7 +37,7 @@ for (const f of files) {
   const torchDevice = r.torch?.device ?? 'CPU';
   if (r.torch)
     out.push(
-      `- Second peer: PyTorch ${r.torch.version} on ${torchDevice === 'CPU' ? `the CPU, ${r.torch.threads} threads` : torchDevice}, same machine (where a case has a torch column)`,
+      `- Second peer: PyTorch ${r.torch.version} on ${torchDevice === 'CPU' ? `the CPU, ${r.torch.threads} threads` : torchDevice}, same machine (where a case has a torch column)${r.torch.convTf32 ? "; its f32 convolutions on TF32 tensor cores (cuDNN's default) except in rows marked 'without TF32'" : ''}`,
     );
   // The run's date and commit stay in the raw data; the page describes the numbers, not their history.
   out.push(`- Raw data: \`bench/results/${f}\`${m.quick ? ' (--quick)' : ''}`, '');

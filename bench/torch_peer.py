@@ -137,6 +137,16 @@ def model_runner(m, x, train, weight_decay=0.0, amp=False):
     return step
 
 
+def set_conv_tf32(on):
+    """cuDNN convolutions of f32 tensors on TF32 tensor cores (PyTorch's default on CUDA) or in
+    full f32 (case['tf32'] false). Newer PyTorch spells it fp32_precision; older, allow_tf32."""
+    conv = getattr(torch.backends.cudnn, 'conv', None)
+    if conv is not None and hasattr(conv, 'fp32_precision'):
+        conv.fp32_precision = 'tf32' if on else 'ieee'
+    else:
+        torch.backends.cudnn.allow_tf32 = on
+
+
 def run_peer(make_case):
     """Read the cases (JSON on stdin), time each (None where make_case returns None), print the result."""
     # Use every core, as our engine (lavapipe's worker threads) does; torch may default to 1 here.
@@ -145,13 +155,15 @@ def run_peer(make_case):
     cases = json.load(sys.stdin)
     out = []
     cpu = []
+    tf32_default = torch.backends.cudnn.allow_tf32
     for case in cases:
+        set_conv_tf32(case.get('tf32', tf32_default))
         fn = make_case(case)
         if fn is None:
             cpu.append(None)
         out.append(None if fn is None else timed(fn, 3 if QUICK else 5, cpu))
     device = torch.cuda.get_device_name(DEVICE) if DEVICE.type == 'cuda' else 'CPU'
-    json.dump({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'device': device, 'ms': out, 'cpuMs': cpu}, sys.stdout)
+    json.dump({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'device': device, 'convTf32': bool(tf32_default) and DEVICE.type == 'cuda', 'ms': out, 'cpuMs': cpu}, sys.stdout)
 
 
 def main():

@@ -2,8 +2,9 @@
 // same card (SPINE_TORCH_DEVICE=cuda, as bench/gpu/run.sh sets it). Per batch (4 and 32, 224 px):
 // the f32 training step (SGD momentum 0.9) replayed as the trainer runs it (T.replayable), the
 // mixed-precision step (autocast + GradScaler with its overflow check on the device, replayed
-// too) against PyTorch's torch.autocast + GradScaler, and eval inference replayed, in images/s;
-// and for the f32 step the device's share of its wall time: the kernel time of one profiled step
+// too) against PyTorch's torch.autocast + GradScaler, and eval inference replayed, in images/s
+// (the f32 step and inference twice: against PyTorch's default, whose cuDNN convolutions of f32
+// tensors run on TF32 tensor cores, and against its full-f32 convolutions); and for the f32 step the device's share of its wall time: the kernel time of one profiled step
 // over the unprofiled replayed step's median wall time (host-bound below 1).
 // Software adapters skip it (minutes per step at batch 32); --force runs it there at 64 px and
 // batch 2 to check the script itself, without the peer and without writing results.
@@ -31,6 +32,8 @@ const SIZE = force ? 64 : 224;
 const BATCHES = force ? [2] : [4, 32];
 const STEPS = force ? 3 : 10; // per timed sample: the device queue stays full, as in training
 const half = info.features.includes('shader-f16');
+/** A PyTorch case with cuDNN's f32 convolutions in full f32 (bench/torch_peer.py). */
+const NO_TF32 = { tf32: false };
 const cases = [];
 const notes = [
   `- Subgroup matrices (tensor cores): f16 products ${T.subgroupMatrixStatus().detail}; autocast convolutions ${convSubgroupMatrixStatus().detail}.`,
@@ -85,6 +88,14 @@ for (const batch of BATCHES) {
       if (replayed.status.state !== 'replaying')
         notes.push(`- batch ${batch}: the f32 step did not replay (${replayed.status.reason}).`);
       push(`densenet121 train step ${shape}, f32, replayed`, batch, f32Ms, torchCase(true));
+      // PyTorch's f32 convolutions run on TF32 tensor cores by default (10-bit mantissas):
+      // the same step against its full-f32 convolutions too.
+      push(
+        `densenet121 train step ${shape}, f32, replayed (PyTorch without TF32)`,
+        batch,
+        f32Ms,
+        torchCase(true, NO_TF32),
+      );
       // The device's share: one profiled step's kernel time over the replayed step's wall time.
       const profile = await T.profileKernels(async () => {
         replayed.run([s.x, s.labels])[0].dispose();
@@ -121,12 +132,9 @@ for (const batch of BATCHES) {
         for (let i = 0; i < STEPS; i++) probs.run([s.x])[0].dispose();
         await T.sync();
       };
-      push(
-        `densenet121 inference ${shape}, replayed`,
-        batch,
-        (await timeMedian(infer, { warmup: 2 })) / STEPS,
-        torchCase(false),
-      );
+      const ms = (await timeMedian(infer, { warmup: 2 })) / STEPS;
+      push(`densenet121 inference ${shape}, replayed`, batch, ms, torchCase(false));
+      push(`densenet121 inference ${shape}, replayed (PyTorch without TF32)`, batch, ms, torchCase(false, NO_TF32));
     } finally {
       probs.dispose();
       s.dispose();
