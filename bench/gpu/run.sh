@@ -8,8 +8,8 @@
 # the deviceInfo line below lists the feature), nn's conv forward and gradients beside tfjs),
 # tile-probe (the gpu matmul's tile table timed per size class on this card,
 # packages/tensor/bench/gpu-tile-probe.mjs: it prints the table to record), sgm-check (the
-# subgroup-matrix matmul against the tiled f16 kernel and both timed at 4096³,
-# packages/tensor/bench/subgroup-matrix-check.mjs, then autocast convolutions of DenseNet-121's
+# subgroup-matrix matmul against the tiled f16 kernel, both timed at 4096³ and its workgroup
+# blocks probed, packages/tensor/bench/subgroup-matrix-check.mjs --tiles, then autocast convolutions of DenseNet-121's
 # shapes on subgroup matrices against the tiled f16 kernels, both timed, and their workgroup blocks
 # probed, packages/nn/bench/subgroup-matrix-conv-check.mjs --tiles; a failure is printed, the run
 # goes on), or package:name for
@@ -78,7 +78,7 @@ for suite in ${suites[@]}; do
   if [[ $suite == tile-probe ]]; then
     run_suite "$suite" node packages/tensor/bench/gpu-tile-probe.mjs
   elif [[ $suite == sgm-check ]]; then
-    run_suite "$suite (matmul)" node packages/tensor/bench/subgroup-matrix-check.mjs
+    run_suite "$suite (matmul)" node packages/tensor/bench/subgroup-matrix-check.mjs --tiles
     run_suite "$suite (convolutions)" node packages/nn/bench/subgroup-matrix-conv-check.mjs --tiles
   elif [[ $suite == *:* ]]; then
     run_suite "$suite" node "packages/${suite%%:*}/bench/${suite#*:}-bench.mjs"

@@ -55,6 +55,17 @@ export {
   type KernelSpec,
   type RunArgs,
 } from './kernel.js';
+// The shared core of GEMM kernels on subgroup matrices (tensor cores): @spine/nn's convolutions build on it.
+export {
+  subgroupMatrixBlock,
+  subgroupMatrixLaneElements,
+  subgroupMatrixEnables,
+  subgroupMatrixAccumulators,
+  subgroupMatrixProducts,
+  subgroupMatrixToScratch,
+  type SubgroupMatrixTiles,
+  type TileLayout,
+} from './ops/matmul/subgroup-matrix-tiles.js';
 export type { TextureBinding } from './engine.js';
 export {
   tileAccumulators,

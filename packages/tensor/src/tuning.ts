@@ -10,6 +10,10 @@ export {
   TEXTURE_MIN_FLOPS,
   setSubgroupMatrices,
   matmulSubgroupMatrixRoute,
+  setMatmulSubgroupMatrixEmulation,
+  setMatmulSubgroupMatrixShape,
+  type SubgroupMatrixConfiguration,
+  type SubgroupMatrixShape,
 } from './ops/matmul/matmul.js';
 export {
   getGpuTileTable,

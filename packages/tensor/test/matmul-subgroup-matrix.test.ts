@@ -1,104 +1,46 @@
-// The subgroup-matrix matmul's WGSL, checked as text: this machine's adapter has no subgroup
-// matrices, so the generated kernel is run by a small interpreter of its lets, loop, loads,
-// multiply-accumulates and stores (the builtins' documented semantics: row_major puts element
-// (r, c) at offset + r·stride + c, col_major at offset + c·stride + r; the matrix types list
-// columns before rows), over every workgroup, against a float64 matmul. On a GPU with the
-// feature, the kernel itself runs (skipped here).
-import { beforeAll, describe, expect, it } from 'vitest';
+// Matmul on subgroup matrices. This machine's adapter has none, so: the shared core's builtin
+// lines (subgroup-matrix-tiles.ts: loads from the staged tiles in each layout, the
+// multiply-accumulates, the store to the scratch) are run by a small interpreter of the
+// builtins' documented semantics (row_major puts element (r, c) at offset + r·stride + c,
+// col_major at offset + c·stride + r; the matrix types list columns before rows) on random tiles,
+// against the product the tiles hold; the matmul kernel's real text is the emulated one's but for
+// those lines; and the emulated kernel (the builtins replaced by plain WGSL) runs on this device
+// at awkward sizes, in every transpose and configuration shape, against float64. On a GPU with
+// the feature, the same products run on the real kernel (skipped here).
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '../src/node.js';
+import * as tuning from '../src/tuning.js';
+import { chooseSubgroupMatrixConfig, subgroupMatrixSource } from '../src/ops/matmul/matmul-subgroup-matrix.js';
 import {
-  chooseSubgroupMatrixConfig,
-  matmulSubgroupMatrixFits,
-  subgroupMatrixGrid,
-  subgroupMatrixSource,
-  type SubgroupMatrixOptions,
-} from '../src/ops/matmul/matmul-subgroup-matrix.js';
-import { matmulSubgroupMatrixRoute } from '../src/ops/matmul/matmul.js';
+  subgroupMatrixBlock,
+  subgroupMatrixProducts,
+  subgroupMatrixToScratch,
+  type SubgroupMatrixTiles,
+  type TileLayout,
+} from '../src/ops/matmul/subgroup-matrix-tiles.js';
 import {
   CHECK_SIZE,
   CHECK_TOLERANCE,
   decideSubgroupMatrices,
   type SubgroupMatrixFacts,
 } from '../src/ops/matmul/subgroup-matrix-check.js';
-import { refMatmul } from './reference/matmul.js';
-import { randomArr, seedFor } from './helpers/random.js';
-import { expectClose } from './helpers/gpu.js';
+import { refMatmul, refMatmulAbs } from './reference/matmul.js';
+import { mapArr, type Arr } from './reference/ndarray.js';
+import { refRoundF16 } from './reference/half.js';
+import { download, expectClose } from './helpers/gpu.js';
+import { randomArr, rng, seedFor } from './helpers/random.js';
 
-type Env = Record<string, number>;
-type Matrix = { rows: number; cols: number; v: Float64Array };
+beforeAll(async () => {
+  await T.ready();
+});
+afterEach(() => {
+  tuning.setMatmulSubgroupMatrixEmulation(null);
+  tuning.setMatmulSubgroupMatrixShape(null);
+  T.setKernelFamily(null);
+});
 
-/** A WGSL u32 expression of the generated kernel as a JS function of the variables in scope. */
-function evaluate(expr: string, env: Env, uniforms: number[], wid: number[]): number {
-  const js = expr
-    .replace(/pu\((\d+)u\)/g, (_, i) => `U[${i}]`)
-    .replace(/wid\.([xyz])/g, (_, c) => `W[${'xyz'.indexOf(c)}]`)
-    .replace(/(\d+)u\b/g, '$1');
-  const names = Object.keys(env);
-  return Function('U', 'W', ...names, `return (${js});`)(uniforms, wid, ...names.map((k) => env[k]));
-}
-
-/** Run the kernel text for one workgroup. */
-function runWorkgroup(src: string, uniforms: number[], wid: number[], buffers: Record<string, Float64Array>): void {
-  const body = src.slice(src.indexOf('fn main'));
-  const env: Env = {};
-  const header = /\n\s*for \(var k0 = 0u; k0 < K; k0 \+= (\d+)u\) \{\n/.exec(body)!;
-  const step = Number(header[1]);
-  const head = body.slice(0, header.index);
-  const afterHeader = body.slice(header.index + header[0].length);
-  const end = afterHeader.indexOf('\n  }\n');
-  const loopBody = afterHeader.slice(0, end);
-  const tail = afterHeader.slice(end + 4);
-  const acc: Record<string, Matrix> = {};
-  for (const stmt of head.split(/;\s*/)) {
-    const let_ = /let (\w+) = (.+)$/.exec(stmt.trim());
-    if (let_) env[let_[1]!] = evaluate(let_[2]!, env, uniforms, wid);
-    const v = /var (acc_\d+_\d+) = subgroup_matrix_result<\w+, (\d+), (\d+)>\(\)/.exec(stmt.trim());
-    if (v) acc[v[1]!] = { cols: Number(v[2]), rows: Number(v[3]), v: new Float64Array(Number(v[2]) * Number(v[3])) };
-  }
-  const tiles: Record<string, Matrix> = {};
-  for (let k0 = 0; k0 < env.K!; k0 += step) {
-    const scope = { ...env, k0 };
-    for (const line of loopBody.split('\n').map((l) => l.trim())) {
-      const load =
-        /let (\w+) = subgroupMatrixLoad<subgroup_matrix_(?:left|right)<\w+, (\d+), (\d+)>, (row_major|col_major)>\(&(\w), (.+), (.+)\);/.exec(
-          line,
-        );
-      if (load) {
-        const [, name, cols, rows, major, buf, off, stride] = load;
-        const o = evaluate(off!, scope, uniforms, wid);
-        const s = evaluate(stride!, scope, uniforms, wid);
-        const m: Matrix = { rows: Number(rows), cols: Number(cols), v: new Float64Array(Number(rows) * Number(cols)) };
-        for (let r = 0; r < m.rows; r++)
-          for (let c = 0; c < m.cols; c++)
-            m.v[r * m.cols + c] = buffers[buf!]![major === 'row_major' ? o + r * s + c : o + c * s + r]!;
-        tiles[name!] = m;
-        continue;
-      }
-      const mma = /(acc_\d+_\d+) = subgroupMatrixMultiplyAccumulate\((\w+), (\w+), (acc_\d+_\d+)\);/.exec(line);
-      if (mma) {
-        const [, out, a, b] = mma;
-        const [l, r, d] = [tiles[a!]!, tiles[b!]!, acc[out!]!];
-        expect([l.cols, l.rows, r.cols, d.rows, d.cols]).toEqual([r.rows, d.rows, d.cols, l.rows, r.cols]);
-        for (let i = 0; i < d.rows; i++)
-          for (let j = 0; j < d.cols; j++)
-            for (let q = 0; q < l.cols; q++) d.v[i * d.cols + j] += l.v[i * l.cols + q]! * r.v[q * r.cols + j]!;
-        continue;
-      }
-      if (line) throw new Error(`unknown loop statement: ${line}`);
-    }
-  }
-  for (const line of tail.split('\n').map((l) => l.trim())) {
-    const store = /subgroupMatrixStore<row_major>\(&C, (.+), (acc_\d+_\d+), (.+)\);/.exec(line);
-    if (!store) continue;
-    const o = evaluate(store[1]!, env, uniforms, wid);
-    const s = evaluate(store[3]!, env, uniforms, wid);
-    const m = acc[store[2]!]!;
-    for (let r = 0; r < m.rows; r++) for (let c = 0; c < m.cols; c++) buffers.C![o + r * s + c] = m.v[r * m.cols + c]!;
-  }
-}
-
-describe('subgroup-matrix matmul', () => {
-  it('takes the largest f16 -> f32 configuration, never an f16 -> f16 one, and none on lavapipe', () => {
+describe('the configuration', () => {
+  it('is the largest f16 -> f32 one, never an f16 -> f16 one', () => {
     const configs = [
       { componentType: 'f16', resultComponentType: 'f16', M: 16, N: 16, K: 32 },
       { componentType: 'f16', resultComponentType: 'f32', M: 8, N: 8, K: 8 },
@@ -111,68 +53,247 @@ describe('subgroup-matrix matmul', () => {
     expect(chooseSubgroupMatrixConfig(configs.slice(0, 1), 'f16')).toBeNull();
     expect(chooseSubgroupMatrixConfig([], 'f16')).toBeNull();
   });
-
-  for (const [m, n, k] of [
-    [16, 16, 16],
-    [8, 16, 16],
-    [8, 8, 8],
-  ] as const) {
-    for (const [transA, transB] of [
-      [false, false],
-      [false, true],
-      [true, false],
-      [true, true],
-    ] as const) {
-      it(`${m}x${n}x${k} tiles, 2x3 per subgroup, A${transA ? 'ᵀ' : ''}·B${transB ? 'ᵀ' : ''}, a batch of 2: the text computes the product`, () => {
-        const o: SubgroupMatrixOptions = {
-          component: 'f16',
-          result: 'f32',
-          m,
-          n,
-          k,
-          tm: 2,
-          tn: 3,
-          transA,
-          transB,
-          subgroupSize: 32,
-        };
-        const src = subgroupMatrixSource(o);
-        expect(src.startsWith('enable f16;\nenable subgroups;\nenable chromium_experimental_subgroup_matrix;')).toBe(
-          true,
-        );
-        expect(src).toContain('@compute @workgroup_size(32)');
-        const [M, N, K, nb] = [4 * m, 2 * 3 * n, 3 * k, 2];
-        expect(matmulSubgroupMatrixFits(M, N, K, o)).toBe(true);
-        expect(matmulSubgroupMatrixFits(M + 1, N, K, o)).toBe(false);
-        const aShape = transA ? [nb, K, M] : [nb, M, K];
-        const bShape = transB ? [nb, N, K] : [nb, K, N];
-        const a = randomArr(aShape, seedFor('sgm-a', m, n, k, transA, transB));
-        const b = randomArr(bShape, seedFor('sgm-b', m, n, k, transA, transB));
-        const buffers = { A: a.data, B: b.data, C: new Float64Array(nb * M * N).fill(NaN) };
-        const uniforms = [M, N, K, M * K, K * N, M * N];
-        const [gx, gy, gz] = subgroupMatrixGrid(M, N, nb, o);
-        for (let z = 0; z < gz; z++)
-          for (let y = 0; y < gy; y++) for (let x = 0; x < gx; x++) runWorkgroup(src, uniforms, [x, y, z], buffers);
-        expectClose(
-          { shape: [nb, M, N], data: buffers.C },
-          refMatmul(a, b, transA, transB),
-          { rtol: 1e-12, atol: 1e-12 },
-          'C',
-        );
-      });
-    }
-  }
 });
 
-describe('subgroup-matrix matmul on this device', () => {
-  beforeAll(async () => {
-    await T.ready();
+/** A WGSL u32 expression of the generated lines as a number, given the names in scope. */
+function evaluate(expr: string, env: Record<string, number>): number {
+  const js = expr.replace(/(\d+)u\b/g, '$1');
+  const names = Object.keys(env);
+  return Function(...names, `return (${js});`)(...names.map((k) => env[k]));
+}
+
+type Matrix = { rows: number; cols: number; v: Float64Array };
+
+/** Runs the real (builtin) lines of one staged step for the subgroup at (sm, sn); returns its accumulators. */
+function runProducts(
+  lines: string[],
+  t: SubgroupMatrixTiles,
+  tiles: Record<string, Float64Array>,
+  env: Record<string, number>,
+) {
+  const acc: Record<string, Matrix> = {};
+  for (let i = 0; i < t.tm; i++)
+    for (let j = 0; j < t.tn; j++) acc[`acc_${i}_${j}`] = { rows: t.m, cols: t.n, v: new Float64Array(t.m * t.n) };
+  const loaded: Record<string, Matrix> = {};
+  for (const line of lines.map((l) => l.trim())) {
+    if (line === '{' || line === '}' || line === 'workgroupBarrier();') continue;
+    const load =
+      /^let (\w+) = subgroupMatrixLoad<subgroup_matrix_(left|right)<f16, (\d+), (\d+)>, (row_major|col_major)>\(&(tA|tB), (.+), (.+)\);$/.exec(
+        line,
+      );
+    if (load) {
+      const [, name, side, cols, rows, major, tile, off, stride] = load;
+      // left<T, K, M>: M rows of K; right<T, N, K>: K rows of N.
+      expect([Number(cols), Number(rows)]).toEqual(side === 'left' ? [t.k, t.m] : [t.n, t.k]);
+      const o = evaluate(off!, env);
+      const s = evaluate(stride!, env);
+      const m: Matrix = { rows: Number(rows), cols: Number(cols), v: new Float64Array(Number(rows) * Number(cols)) };
+      for (let r = 0; r < m.rows; r++)
+        for (let c = 0; c < m.cols; c++)
+          m.v[r * m.cols + c] = tiles[tile!]![major === 'row_major' ? o + r * s + c : o + c * s + r]!;
+      loaded[name!] = m;
+      continue;
+    }
+    const mma = /^(acc_\d+_\d+) = subgroupMatrixMultiplyAccumulate\((\w+), (\w+), (acc_\d+_\d+)\);$/.exec(line);
+    if (mma) {
+      const [, out, a, b, add] = mma;
+      expect(add).toBe(out);
+      const [l, r, d] = [loaded[a!]!, loaded[b!]!, acc[out!]!];
+      for (let i = 0; i < d.rows; i++)
+        for (let j = 0; j < d.cols; j++)
+          for (let q = 0; q < l.cols; q++) d.v[i * d.cols + j] += l.v[i * l.cols + q]! * r.v[q * r.cols + j]!;
+      continue;
+    }
+    throw new Error(`unknown statement: ${line}`);
+  }
+  return acc;
+}
+
+describe("the shared core's builtin lines", () => {
+  const shapes: SubgroupMatrixTiles[] = [
+    { m: 16, n: 16, k: 16, tm: 2, tn: 3, sgRows: 2, sgCols: 2, ks: 2, subgroupSize: 32 },
+    { m: 8, n: 16, k: 8, tm: 3, tn: 1, sgRows: 2, sgCols: 3, ks: 3, subgroupSize: 32 },
+  ];
+  const layouts: [TileLayout, TileLayout][] = [
+    ['k-major', 'k-major'],
+    ['k-major', 'k-minor'],
+    ['k-minor', 'k-major'],
+    ['k-minor', 'k-minor'],
+  ];
+  for (const t of shapes)
+    for (const [a, b] of layouts)
+      it(`${t.m}x${t.n}x${t.k}, ${t.tm}x${t.tn} matrices per subgroup, A ${a}, B ${b}: every subgroup's sums over the tiles`, () => {
+        const { BM, BN, bk } = subgroupMatrixBlock(t);
+        const next = rng(seedFor('sgm-core', t.m, t.tm, a, b));
+        const tA = Float64Array.from({ length: BM * bk }, () => Math.round(next() * 16 - 8));
+        const tB = Float64Array.from({ length: bk * BN }, () => Math.round(next() * 16 - 8));
+        // The tiles' elements A(r, kk) and B(kk, c) in their layouts.
+        const A = (r: number, kk: number) => tA[a === 'k-major' ? kk * BM + r : r * bk + kk]!;
+        const B = (kk: number, c: number) => tB[b === 'k-major' ? kk * BN + c : c * bk + kk]!;
+        const lines = subgroupMatrixProducts(t, a, b);
+        for (let sr = 0; sr < t.sgRows; sr++)
+          for (let sc = 0; sc < t.sgCols; sc++) {
+            const env = { sm: sr * t.tm * t.m, sn: sc * t.tn * t.n, k0: 0 };
+            const acc = runProducts(lines, t, { tA, tB }, env);
+            for (let i = 0; i < t.tm; i++)
+              for (let j = 0; j < t.tn; j++)
+                for (let r = 0; r < t.m; r++)
+                  for (let c = 0; c < t.n; c++) {
+                    let want = 0;
+                    for (let kk = 0; kk < bk; kk++) want += A(env.sm + i * t.m + r, kk) * B(kk, env.sn + j * t.n + c);
+                    expect(
+                      acc[`acc_${i}_${j}`]!.v[r * t.n + c],
+                      `subgroup (${sr}, ${sc}) matrix (${i}, ${j}) [${r}, ${c}]`,
+                    ).toBe(want);
+                  }
+          }
+      });
+
+  it('store each result matrix row-major at scrBase, where the emulation puts element e at scrBase + e', () => {
+    const t = shapes[0]!;
+    expect(subgroupMatrixToScratch(t, 1, 2)).toBe('  subgroupMatrixStore<row_major>(&scr, scrBase, acc_1_2, 16u);');
+    // Emulated: lane l holds elements l, l + 32, ... of each matrix, element e at (e / n, e % n),
+    // which row-major is scrBase + e.
+    expect(subgroupMatrixToScratch({ ...t, emulate: true }, 1, 2)).toBe(
+      '  for (var q = 0u; q < 8u; q++) { scr[scrBase + lane + q * 32u] = acc_1_2[q]; }',
+    );
+  });
+});
+
+describe('the matmul kernel', () => {
+  const o = { m: 16, n: 8, k: 16, tm: 2, tn: 3, sgRows: 2, sgCols: 2, ks: 2, subgroupSize: 32 };
+  for (const [transA, transB] of [
+    [false, false],
+    [true, true],
+  ])
+    it(`differs from its emulation only in the builtins' lines (A${transA ? 'ᵀ' : ''}·B${transB ? 'ᵀ' : ''})`, () => {
+      // Without the step's products (after the staging's barrier, up to the k step) and the lines
+      // that enable the builtins, declare the accumulators or store them.
+      const shared = (src: string) => {
+        const lines = src.split('\n');
+        const start = lines.indexOf('    workgroupBarrier();') + 1;
+        const end = lines.findIndex((l) => l.startsWith('    k0 += '));
+        expect(start > 0 && end > start).toBe(true);
+        return [...lines.slice(0, start), ...lines.slice(end)].filter((l) => !/subgroup|acc_/.test(l));
+      };
+      const real = subgroupMatrixSource({ ...o, transA, transB, emulate: false });
+      const emulated = subgroupMatrixSource({ ...o, transA, transB, emulate: true });
+      expect(real).toContain('enable chromium_experimental_subgroup_matrix;');
+      expect(emulated).not.toContain('subgroupMatrix');
+      expect(shared(real)).toEqual(shared(emulated));
+    });
+});
+
+const hasF16 = () => T.getEngine().device.features.has('shader-f16');
+const half = (a: Arr): Arr => mapArr(a, refRoundF16);
+
+/** f16 products through the route against float64 (operands f16); the kernel must have run. */
+async function checkProducts(sizes: [number, number, number, number][], trans: [boolean, boolean][]): Promise<void> {
+  for (const [nb, M, N, K] of sizes)
+    for (const [ta, tb] of trans) {
+      const sa = ta ? [nb, K, M] : [nb, M, K];
+      const sb = tb ? [nb, N, K] : [nb, K, N];
+      const a = half(randomArr(sa, seedFor('sgm-mm-a', sa, sb, ta, tb)));
+      const b = half(randomArr(sb, seedFor('sgm-mm-b', sa, sb, ta, tb)));
+      const label = `[${sa}]${ta ? 'ᵀ' : ''}·[${sb}]${tb ? 'ᵀ' : ''}`;
+      let got: T.Tensor | null = null;
+      const profile = await T.profileKernels(async () => {
+        got = T.matmul(T.tensor(Float32Array.from(a.data), sa, 'f16'), T.tensor(Float32Array.from(b.data), sb, 'f16'), {
+          transA: ta,
+          transB: tb,
+          out: 'f32',
+        });
+        await got.data();
+      });
+      expect(
+        profile.kernels.map((k) => k.name),
+        label,
+      ).toContain('matmul-subgroup-matrix');
+      // f32 sums of exact f16 products: within a few f32 roundings of |A|·|B|.
+      const scale = mapArr(refMatmulAbs(a, b, ta, tb), (v) => v * K * 2 ** -22);
+      expectClose(await download(got!), refMatmul(a, b, ta, tb), { rtol: 0, atol: 1e-6, scale }, label);
+    }
+}
+
+const ALL: [boolean, boolean][] = [
+  [false, false],
+  [false, true],
+  [true, false],
+  [true, true],
+];
+
+describe.runIf(hasF16)('the emulated kernel on this device, f16 operands against float64', () => {
+  // Partial blocks on both sides and in k, several blocks, a batch; a whole 64³ block.
+  const SIZES: [number, number, number, number][] = [
+    [2, 37, 45, 70],
+    [1, 130, 66, 33],
+    [1, 64, 64, 64],
+  ];
+  it('16x16x16, subgroups of 32 (NVIDIA): every transpose', async () => {
+    T.setKernelFamily('gpu');
+    tuning.setMatmulSubgroupMatrixEmulation({ m: 16, n: 16, k: 16, subgroupSize: 32 });
+    expect(tuning.matmulSubgroupMatrixRoute(64, 64, 64)).toMatchObject({ tm: 2, tn: 2, sgRows: 2, sgCols: 2, ks: 2 });
+    await checkProducts(SIZES, ALL);
   });
 
-  it('is routed only where the device has subgroup matrices and it is switched on', () => {
-    const info = T.deviceInfo();
-    const route = matmulSubgroupMatrixRoute(64, 64, 64, 'f16');
-    if (!info.features.includes('chromium-experimental-subgroup-matrix')) expect(route).toBeNull();
+  it('8x8x8 in subgroups of 32 and 8x16x16 in subgroups of 64, other block shapes', async () => {
+    T.setKernelFamily('gpu');
+    tuning.setMatmulSubgroupMatrixEmulation({ m: 8, n: 8, k: 8, subgroupSize: 32 });
+    await checkProducts(SIZES.slice(0, 2), [ALL[1]!, ALL[2]!]);
+    tuning.setMatmulSubgroupMatrixEmulation({ m: 8, n: 16, k: 16, subgroupSize: 64 });
+    tuning.setMatmulSubgroupMatrixShape({ tm: 3, tn: 1, sgRows: 1, sgCols: 2, ks: 1 });
+    await checkProducts(SIZES.slice(0, 2), [ALL[0]!, ALL[3]!]);
+  });
+
+  it('a shared (broadcast) operand, and autocast products (matmulAutocast) take the kernel too', async () => {
+    T.setKernelFamily('gpu');
+    tuning.setMatmulSubgroupMatrixEmulation({ m: 16, n: 16, k: 16, subgroupSize: 32 });
+    const a = half(randomArr([3, 20, 24], 71));
+    const b = half(randomArr([24, 19], 72));
+    const got = T.matmul(
+      T.tensor(Float32Array.from(a.data), a.shape, 'f16'),
+      T.tensor(Float32Array.from(b.data), b.shape, 'f16'),
+      {
+        out: 'f32',
+      },
+    );
+    const bBatched: Arr = {
+      shape: [3, 24, 19],
+      data: Float64Array.from({ length: 3 * 24 * 19 }, (_, i) => b.data[i % (24 * 19)]!),
+    };
+    expectClose(await download(got), refMatmul(a, bBatched), { rtol: 1e-5, atol: 1e-6 }, 'broadcast B');
+    const x = T.tensor(Float32Array.from(randomArr([5, 40], 73).data), [5, 40]);
+    const w = T.tensor(Float32Array.from(randomArr([40, 3], 74).data), [40, 3]);
+    const profile = await T.profileKernels(async () => {
+      await T.matmulAutocast(x, w).data();
+    });
+    expect(profile.kernels.map((k) => k.name)).toContain('matmul-subgroup-matrix');
+  });
+
+  it('leaves products with few blocks over a long reduction to the tiled kernel, which splits it', () => {
+    T.setKernelFamily('gpu');
+    tuning.setMatmulSubgroupMatrixEmulation({ m: 16, n: 16, k: 16, subgroupSize: 32 });
+    expect(tuning.matmulSubgroupMatrixRoute(10, 4096, 4096)).toBeNull();
+    expect(tuning.matmulSubgroupMatrixRoute(10, 4096, 256)).not.toBeNull();
+    expect(tuning.matmulSubgroupMatrixRoute(4096, 4096, 4096)).not.toBeNull();
+    T.setKernelFamily('cpu');
+    expect(tuning.matmulSubgroupMatrixRoute(4096, 4096, 4096)).toBeNull();
+  });
+});
+
+// Where ready() switched subgroup matrices on (a GPU with the feature), the real kernel.
+describe("matmul on this device's subgroup matrices, f16 operands against float64", () => {
+  it('awkward sizes, every transpose', async (ctx) => {
+    T.setKernelFamily('gpu');
+    if (!hasF16() || !tuning.matmulSubgroupMatrixRoute(64, 64, 64)) ctx.skip();
+    await checkProducts(
+      [
+        [2, 37, 45, 70],
+        [1, 130, 66, 33],
+        [1, 256, 256, 256],
+      ],
+      ALL,
+    );
   });
 });
 
@@ -207,6 +328,6 @@ describe('subgroup matrices decided at ready()', () => {
       expect(status.enabled).toBe(false);
       expect(status.detail).toMatch(/^off: /);
     }
-    if (!status.enabled) expect(matmulSubgroupMatrixRoute(CHECK_SIZE, CHECK_SIZE, CHECK_SIZE, 'f16')).toBeNull();
+    if (!status.enabled) expect(tuning.matmulSubgroupMatrixRoute(CHECK_SIZE, CHECK_SIZE, CHECK_SIZE)).toBeNull();
   });
 });

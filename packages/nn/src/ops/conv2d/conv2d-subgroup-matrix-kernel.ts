@@ -16,33 +16,28 @@
 // subgroup still runs the builtins in subgroup-uniform control flow. That needs subgroups made
 // of consecutive invocations of a known size (subgroupMinSize == subgroupMaxSize).
 //
-// `emulate` replaces the three builtins (load, multiply-accumulate, store) with plain WGSL over
-// the same tiles and scratch, lane e of a matrix holding elements e, e + SG, ...: the staging,
-// addressing, bounds and stores, everything but the builtins, then run on adapters without
-// subgroup matrices (lavapipe), where the tests check them against float64.
-import { defineKernel, uniformPreamble } from '@spine/tensor';
+// The products, accumulators and scratch come from @spine/tensor's subgroup-matrix core
+// (subgroup-matrix-tiles.ts), which the matmul shares; its `emulate` replaces the builtins with
+// plain WGSL over the same tiles and scratch: the staging, addressing, bounds and stores,
+// everything but the builtins, then run on adapters without subgroup matrices (lavapipe), where
+// the tests check them against float64.
+import {
+  defineKernel,
+  subgroupMatrixAccumulators,
+  subgroupMatrixBlock,
+  subgroupMatrixEnables,
+  subgroupMatrixLaneElements,
+  subgroupMatrixProducts,
+  subgroupMatrixToScratch,
+  uniformPreamble,
+  type SubgroupMatrixTiles,
+} from '@spine/tensor';
 import { gemmGather, PAST } from './conv2d-gather.js';
 import { GEMM_UNIFORM_LETS, range } from './conv2d-kernel.js';
 import { WGRAD_UNIFORM_LETS } from './conv2d-wgrad-kernel.js';
 
-export interface ConvSubgroupMatrixTiles {
-  /** The configuration: left m x k, right k x n (f16), result m x n (f32). */
-  m: number;
-  n: number;
-  k: number;
-  /** Result matrices per subgroup along rows and columns. */
-  tm: number;
-  tn: number;
-  /** Subgroups per workgroup along rows and columns. */
-  sgRows: number;
-  sgCols: number;
-  /** Configuration k steps per staged tile (the tile's k is ks·k). */
-  ks: number;
-  /** Invocations per subgroup (the device's one subgroup size). */
-  subgroupSize: number;
-  /** Plain WGSL in place of the builtins (see the header). */
-  emulate: boolean;
-}
+/** The block on subgroup matrices (emulated or not: `emulate` always set here). */
+export type ConvSubgroupMatrixTiles = SubgroupMatrixTiles & { emulate: boolean };
 
 export interface ConvSubgroupMatrixOptions extends ConvSubgroupMatrixTiles {
   mode: 'forward' | 'wgrad';
@@ -62,11 +57,6 @@ export interface ConvSubgroupMatrixOptions extends ConvSubgroupMatrixTiles {
   bnRelu?: boolean;
 }
 
-/** The workgroup's output block: rows x columns. */
-export function subgroupMatrixBlock(t: ConvSubgroupMatrixTiles): { BM: number; BN: number; bk: number } {
-  return { BM: t.sgRows * t.tm * t.m, BN: t.sgCols * t.tn * t.n, bk: t.ks * t.k };
-}
-
 /**
  * Uniform words as convTiledKernel's (conv2d-gpu-kernel.ts). forward: GEMM_UNIFORM_LETS, then 14
  * (unused: no row-block fold), 15 splits, 16 k per chunk, 17 offH, 18 offW. wgrad:
@@ -80,17 +70,9 @@ export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>(
     const { m, n, tm, tn, sgCols, subgroupSize: SG } = o;
     const { BM, BN, bk } = subgroupMatrixBlock(o);
     const threads = o.sgRows * sgCols * SG;
-    const E = (m * n) / SG;
-    if (!Number.isInteger(E))
-      throw new Error(`conv2d subgroup matrices: ${m}x${n} is not a whole number per lane of ${SG}`);
+    const E = subgroupMatrixLaneElements(o);
     const fwd = o.mode === 'forward';
-    const L: string[] = ['enable f16;'];
-    if (!o.emulate)
-      L.push(
-        'enable subgroups;',
-        'enable chromium_experimental_subgroup_matrix;',
-        'diagnostic(off, chromium.subgroup_matrix_uniformity);',
-      );
+    const L: string[] = subgroupMatrixEnables(o);
     L.push(uniformPreamble());
     let binding = 1;
     L.push(`@group(0) @binding(${binding++}) var<storage, read> X: array<${o.floatX ? 'f32' : 'f16'}>;`);
@@ -189,14 +171,7 @@ export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>(
       return S;
     };
     const [th, tw] = redHW('r');
-    // Accumulators: result matrices, or (emulated) each lane's E elements of each.
-    for (const i of range(tm))
-      for (const j of range(tn))
-        L.push(
-          o.emulate
-            ? `  var acc_${i}_${j} = array<f32, ${E}>();`
-            : `  var acc_${i}_${j} = subgroup_matrix_result<f32, ${n}, ${m}>();`,
-        );
+    L.push(...subgroupMatrixAccumulators(o));
     L.push('  var k0 = redStart;');
     L.push('  loop {');
     L.push('    if (k0 >= redEnd) { break; }');
@@ -212,7 +187,9 @@ export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>(
     L.push('    workgroupBarrier();');
     L.push(...stage('    '));
     L.push('    workgroupBarrier();');
-    L.push(...(o.emulate ? emulatedProducts(o, BM, bk) : matrixProducts(o, BM, bk)));
+    // A k-major in the forward (threads run along the pixels), k-minor in the weight gradient
+    // (along the reduction); B k-minor (column by column).
+    L.push(...subgroupMatrixProducts(o, fwd ? 'k-major' : 'k-minor', 'k-minor'));
     L.push(`    k0 += ${bk}u;`);
     L.push('  }');
     // Each result matrix through the subgroup's scratch to Y, within bounds.
@@ -221,11 +198,7 @@ export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>(
     else L.push('  let db = part * OC * Kc;');
     for (const i of range(tm))
       for (const j of range(tn)) {
-        L.push(
-          o.emulate
-            ? `  for (var q = 0u; q < ${E}u; q++) { scr[scrBase + lane + q * ${SG}u] = acc_${i}_${j}[q]; }`
-            : `  subgroupMatrixStore<row_major>(&scr, scrBase, acc_${i}_${j}, ${n}u);`,
-        );
+        L.push(subgroupMatrixToScratch(o, i, j));
         L.push('  workgroupBarrier();');
         L.push(`  for (var q = 0u; q < ${E}u; q++) {`);
         L.push(`    let e = lane + q * ${SG}u;`);
@@ -244,60 +217,3 @@ export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>(
     return L.join('\n');
   },
 });
-
-/**
- * One staged step on the builtins: per configuration k step, load and multiply-accumulate.
- * col_major puts a matrix's element (r, c) at offset + c·stride + r, row_major at
- * offset + r·stride + c.
- */
-function matrixProducts(o: ConvSubgroupMatrixOptions, BM: number, bk: number): string[] {
-  const { m, n, k, tm, tn } = o;
-  const S: string[] = [];
-  for (const s of range(o.ks)) {
-    S.push('    {');
-    for (const i of range(tm)) {
-      const left = `subgroup_matrix_left<f16, ${k}, ${m}>`;
-      S.push(
-        o.mode === 'forward'
-          ? `      let a${i} = subgroupMatrixLoad<${left}, col_major>(&tA, ${s * k * BM}u + sm + ${i * m}u, ${BM}u);`
-          : `      let a${i} = subgroupMatrixLoad<${left}, row_major>(&tA, (sm + ${i * m}u) * ${bk}u + ${s * k}u, ${bk}u);`,
-      );
-    }
-    for (const j of range(tn))
-      S.push(
-        `      let b${j} = subgroupMatrixLoad<subgroup_matrix_right<f16, ${n}, ${k}>, col_major>(&tB, (sn + ${j * n}u) * ${bk}u + ${s * k}u, ${bk}u);`,
-      );
-    for (const i of range(tm))
-      for (const j of range(tn))
-        S.push(`      acc_${i}_${j} = subgroupMatrixMultiplyAccumulate(a${i}, b${j}, acc_${i}_${j});`);
-    S.push('    }');
-  }
-  S.push('    workgroupBarrier();');
-  return S;
-}
-
-/** The same step in plain WGSL: lane e of each result matrix sums its elements over the tile's k. */
-function emulatedProducts(o: ConvSubgroupMatrixOptions, BM: number, bk: number): string[] {
-  const { m, n, tm, tn, subgroupSize: SG } = o;
-  const E = (m * n) / SG;
-  // The tile's k as a bound the compiler cannot fold: unrolled, these loops take llvmpipe most
-  // of a minute to compile.
-  const S: string[] = [`    let kTile = select(${bk}u, 0u, k0 == 0xffffffffu);`];
-  for (const i of range(tm))
-    for (const j of range(tn)) {
-      S.push(`    for (var q = 0u; q < ${E}u; q++) {`);
-      S.push(`      let e = lane + q * ${SG}u;`);
-      // Element e's row of A and column of B: where k = 0 is, and the step to the next k.
-      const [ra, step] =
-        o.mode === 'forward'
-          ? [`sm + ${i * m}u + e / ${n}u`, `${BM}u`]
-          : [`(sm + ${i * m}u + e / ${n}u) * ${bk}u`, '1u'];
-      S.push(`      let ra = ${ra}; let cb = (sn + ${j * n}u + e % ${n}u) * ${bk}u;`);
-      S.push(`      var s = acc_${i}_${j}[q];`);
-      S.push(`      for (var kk = 0u; kk < kTile; kk++) { s += f32(tA[ra + kk * ${step}]) * f32(tB[cb + kk]); }`);
-      S.push(`      acc_${i}_${j}[q] = s;`);
-      S.push('    }');
-    }
-  S.push('    workgroupBarrier();');
-  return S;
-}

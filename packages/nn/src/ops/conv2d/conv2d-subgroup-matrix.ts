@@ -4,13 +4,9 @@
 // on (conv2d-subgroup-matrix-check.ts: after @spine/tensor's product check, where the device has
 // subgroups of one size and check convolutions agree with the tiled kernels). Tests switch on the
 // emulated kernel instead (setConvSubgroupMatrixEmulation), which runs anywhere.
-import { empty, getEngine, runKernel, sum, type Tensor, type Uniforms } from '@spine/tensor';
+import { empty, getEngine, runKernel, subgroupMatrixBlock, sum, type Tensor, type Uniforms } from '@spine/tensor';
 import { chooseSubgroupMatrixConfig, splitK } from '@spine/tensor/tuning';
-import {
-  convSubgroupMatrixKernel,
-  subgroupMatrixBlock,
-  type ConvSubgroupMatrixTiles,
-} from './conv2d-subgroup-matrix-kernel.js';
+import { convSubgroupMatrixKernel, type ConvSubgroupMatrixTiles } from './conv2d-subgroup-matrix-kernel.js';
 
 type Configuration = Pick<ConvSubgroupMatrixTiles, 'm' | 'n' | 'k' | 'subgroupSize'>;
 

@@ -1,35 +1,28 @@
-// Matmul on subgroup matrices (tensor cores through Dawn's experimental
-// 'chromium-experimental-subgroup-matrix': VK_KHR_cooperative_matrix, Metal simdgroup matrices).
-// One subgroup per workgroup computes a (tm·M) x (tn·N) block of C as tm·tn result matrices,
-// stepping K by the configuration's K; operands load straight from storage, row- or
-// column-major (a transposed operand is the other majorness of the same buffer), and sums stay
-// in the configuration's result type (f32 for training). Every offset depends on workgroup_id
-// only, so the builtins run in subgroup-uniform control flow with uniform arguments.
-//
-// It needs whole tiles: M % (tm·M), N % (tn·N), K % K (matmulSubgroupMatrixFits). The builtins'
-// spelling follows current Dawn: subgroupMatrixLoad<T, row_major>(p, offset, stride), the matrix
-// types with columns before rows (left<T, K, M>, right<T, N, K>, result<T, N, M>).
+// Matmul of f16 operands with f32 sums on subgroup matrices (tensor cores through Dawn's
+// experimental 'chromium-experimental-subgroup-matrix': VK_KHR_cooperative_matrix, Metal
+// simdgroup matrices), on the shared core in subgroup-matrix-tiles.ts: a workgroup of
+// sgRows x sgCols subgroups computes a BM x BN block of C; each step stages a bk-deep tile of A
+// and of B in workgroup memory (zero past the product's edges, so any size runs: Linear's
+// batches too), laid out so that consecutive threads read consecutive addresses (A k-minor, or
+// k-major where it is transposed; B k-major, or k-minor where it is transposed), and each
+// subgroup multiplies its tm x tn result matrices from there; results leave through a
+// per-subgroup scratch into C within bounds. Batched over workgroup z.
 import type { SubgroupMatrixConfig } from '../../adapter-facts.js';
 import { defineKernel, uniformPreamble } from '../../kernel.js';
+import {
+  subgroupMatrixAccumulators,
+  subgroupMatrixBlock,
+  subgroupMatrixEnables,
+  subgroupMatrixLaneElements,
+  subgroupMatrixProducts,
+  subgroupMatrixToScratch,
+  type SubgroupMatrixTiles,
+} from './subgroup-matrix-tiles.js';
 
-export interface SubgroupMatrixOptions {
-  /** Operand component type ('f16' or 'f32') and result type, from the chosen configuration. */
-  component: 'f16' | 'f32';
-  result: 'f32';
-  /** The configuration's shape: left M x K, right K x N, result M x N. */
-  m: number;
-  n: number;
-  k: number;
-  /** Result matrices per subgroup along rows and columns. */
-  tm: number;
-  tn: number;
+export interface SubgroupMatrixOptions extends SubgroupMatrixTiles {
   transA: boolean;
   transB: boolean;
-  /**
-   * The device's largest subgroup size: the workgroup is one subgroup (where subgroups come
-   * smaller, each computes the same block and stores the same values).
-   */
-  subgroupSize: number;
+  emulate: boolean;
 }
 
 /**
@@ -45,24 +38,15 @@ export function chooseSubgroupMatrixConfig(
   return usable[0] ?? null;
 }
 
-/** Whether a product is made of whole tiles of `o` (the kernel has no bounds checks). */
-export function matmulSubgroupMatrixFits(
-  M: number,
-  N: number,
-  K: number,
-  o: Pick<SubgroupMatrixOptions, 'm' | 'n' | 'k' | 'tm' | 'tn'>,
-): boolean {
-  return M > 0 && N > 0 && K > 0 && M % (o.tm * o.m) === 0 && N % (o.tn * o.n) === 0 && K % o.k === 0;
-}
-
-/** Workgroups for a product of whole tiles: column blocks, row blocks, batch entries. */
+/** Workgroups: column blocks, row blocks, batch entries. */
 export function subgroupMatrixGrid(
   M: number,
   N: number,
   nb: number,
   o: SubgroupMatrixOptions,
 ): [number, number, number] {
-  return [N / (o.tn * o.n), M / (o.tm * o.m), nb];
+  const { BM, BN } = subgroupMatrixBlock(o);
+  return [Math.ceil(N / BN), Math.ceil(M / BM), nb];
 }
 
 function range(n: number): number[] {
@@ -71,46 +55,70 @@ function range(n: number): number[] {
 
 // Uniform words: M, N, K, strideA, strideB, strideC (per batch entry, in elements).
 export function subgroupMatrixSource(o: SubgroupMatrixOptions): string {
-  const { m, n, k, tm, tn } = o;
-  const left = `subgroup_matrix_left<${o.component}, ${k}, ${m}>`;
-  const right = `subgroup_matrix_right<${o.component}, ${n}, ${k}>`;
-  const result = `subgroup_matrix_result<${o.result}, ${n}, ${m}>`;
+  const { m, n, tm, tn, sgCols, subgroupSize: SG } = o;
+  const { BM, BN, bk } = subgroupMatrixBlock(o);
+  const threads = o.sgRows * sgCols * SG;
+  const E = subgroupMatrixLaneElements(o);
   const L: string[] = [
-    o.component === 'f16' ? 'enable f16;' : '',
-    'enable subgroups;',
-    'enable chromium_experimental_subgroup_matrix;',
+    ...subgroupMatrixEnables(o),
     uniformPreamble(),
-    `@group(0) @binding(1) var<storage, read> A: array<${o.component}>;`,
-    `@group(0) @binding(2) var<storage, read> B: array<${o.component}>;`,
-    `@group(0) @binding(3) var<storage, read_write> C: array<${o.result}>;`,
-    `@compute @workgroup_size(${o.subgroupSize})`,
-    'fn main(@builtin(workgroup_id) wid: vec3<u32>) {',
+    '@group(0) @binding(1) var<storage, read> A: array<f16>;',
+    '@group(0) @binding(2) var<storage, read> B: array<f16>;',
+    '@group(0) @binding(3) var<storage, read_write> C: array<f32>;',
+    `var<workgroup> tA: array<f16, ${BM * bk}>;`,
+    `var<workgroup> tB: array<f16, ${bk * BN}>;`,
+    `var<workgroup> scr: array<f32, ${o.sgRows * sgCols * m * n}>;`,
+    `@compute @workgroup_size(${threads})`,
+    'fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {',
     '  let M = pu(0u); let N = pu(1u); let K = pu(2u);',
     '  let aBase = wid.z * pu(3u); let bBase = wid.z * pu(4u); let cBase = wid.z * pu(5u);',
-    `  let row0 = wid.y * ${tm * m}u; let col0 = wid.x * ${tn * n}u;`,
+    `  let tileRow = wid.y * ${BM}u; let tileCol = wid.x * ${BN}u;`,
+    `  let sg = tid / ${SG}u; let lane = tid % ${SG}u;`,
+    `  let sm = (sg / ${sgCols}u) * ${tm * m}u; let sn = (sg % ${sgCols}u) * ${tn * n}u;`,
+    ...subgroupMatrixAccumulators(o),
+    '  var k0 = 0u;',
+    '  loop {',
+    '    if (k0 >= K) { break; }',
   ];
-  for (const i of range(tm)) for (const j of range(tn)) L.push(`  var acc_${i}_${j} = ${result}();`);
-  L.push(`  for (var k0 = 0u; k0 < K; k0 += ${k}u) {`);
-  // A is [M, K] row-major, or transposed: [K, M] row-major, the same tile read column-major.
-  for (const i of range(tm)) {
-    const at = o.transA ? `aBase + k0 * M + row0 + ${i * m}u, M` : `aBase + (row0 + ${i * m}u) * K + k0, K`;
-    L.push(`    let a${i} = subgroupMatrixLoad<${left}, ${o.transA ? 'col_major' : 'row_major'}>(&A, ${at});`);
-  }
-  for (const j of range(tn)) {
-    const at = o.transB ? `bBase + (col0 + ${j * n}u) * K + k0, K` : `bBase + k0 * N + col0 + ${j * n}u, N`;
-    L.push(`    let b${j} = subgroupMatrixLoad<${right}, ${o.transB ? 'col_major' : 'row_major'}>(&B, ${at});`);
-  }
-  for (const i of range(tm))
-    for (const j of range(tn))
-      L.push(`    acc_${i}_${j} = subgroupMatrixMultiplyAccumulate(a${i}, b${j}, acc_${i}_${j});`);
+  // Staging: thread tid takes units tid, tid + threads, ... of each tile, unit u at tA[u] / tB[u].
+  // A [M, K] (k-minor tile: units run along k, as A's rows do) or transposed [K, M] (k-major:
+  // along m); B [K, N] (k-major: along n) or transposed [N, K] (k-minor: along k).
+  const stage = (units: number, at: (u: string) => string) => {
+    for (const j of range(Math.ceil(units / threads))) {
+      const u = `tid + ${j * threads}u`;
+      const guard = (j + 1) * threads > units ? `if (${u} < ${units}u) ` : '';
+      L.push(`    ${guard}{ let u = ${u}; ${at('u')} }`);
+    }
+  };
+  stage(BM * bk, (u) =>
+    o.transA
+      ? `let r = tileRow + ${u} % ${BM}u; let k = k0 + ${u} / ${BM}u; var v = 0.0h; if (r < M && k < K) { v = A[aBase + k * M + r]; } tA[${u}] = v;`
+      : `let r = tileRow + ${u} / ${bk}u; let k = k0 + ${u} % ${bk}u; var v = 0.0h; if (r < M && k < K) { v = A[aBase + r * K + k]; } tA[${u}] = v;`,
+  );
+  stage(bk * BN, (u) =>
+    o.transB
+      ? `let c = tileCol + ${u} / ${bk}u; let k = k0 + ${u} % ${bk}u; var v = 0.0h; if (c < N && k < K) { v = B[bBase + c * K + k]; } tB[${u}] = v;`
+      : `let c = tileCol + ${u} % ${BN}u; let k = k0 + ${u} / ${BN}u; var v = 0.0h; if (c < N && k < K) { v = B[bBase + k * N + c]; } tB[${u}] = v;`,
+  );
+  L.push('    workgroupBarrier();');
+  L.push(...subgroupMatrixProducts(o, o.transA ? 'k-major' : 'k-minor', o.transB ? 'k-minor' : 'k-major'));
+  L.push(`    k0 += ${bk}u;`);
   L.push('  }');
+  // Each result matrix through the subgroup's scratch to C, within bounds.
+  L.push(`  let scrBase = sg * ${m * n}u;`);
   for (const i of range(tm))
-    for (const j of range(tn))
-      L.push(
-        `  subgroupMatrixStore<row_major>(&C, cBase + (row0 + ${i * m}u) * N + col0 + ${j * n}u, acc_${i}_${j}, N);`,
-      );
+    for (const j of range(tn)) {
+      L.push(subgroupMatrixToScratch(o, i, j));
+      L.push('  workgroupBarrier();');
+      L.push(`  for (var q = 0u; q < ${E}u; q++) {`);
+      L.push(`    let e = lane + q * ${SG}u;`);
+      L.push(`    let row = tileRow + sm + ${i * m}u + e / ${n}u; let col = tileCol + sn + ${j * n}u + e % ${n}u;`);
+      L.push(`    if (row < M && col < N) { C[cBase + row * N + col] = scr[scrBase + e]; }`);
+      L.push('  }');
+      L.push('  workgroupBarrier();');
+    }
   L.push('}');
-  return L.filter((l) => l !== '').join('\n');
+  return L.join('\n');
 }
 
 export const matmulSubgroupMatrixKernel = defineKernel<SubgroupMatrixOptions>({

@@ -28,11 +28,11 @@ import { sum, sumTo } from '../reduce.js';
 import { toF16 } from '../half-cast.js';
 import {
   chooseSubgroupMatrixConfig,
-  matmulSubgroupMatrixFits,
   matmulSubgroupMatrixKernel,
   subgroupMatrixGrid,
   type SubgroupMatrixOptions,
 } from './matmul-subgroup-matrix.js';
+import { subgroupMatrixBlock, type SubgroupMatrixTiles } from './subgroup-matrix-tiles.js';
 import { requireF16 } from '../../half.js';
 import { expand } from '../shape-ops.js';
 
@@ -404,8 +404,8 @@ let subgroupMatrices = false;
 let subgroupMatrixDetail = 'off: no device yet';
 
 /**
- * Route whole-tile products of the gpu family to subgroup matrices where the device has them (or
- * not), overriding what ready() decided; `detail` says why (subgroupMatrixStatus).
+ * Route f16 products of the gpu family to subgroup matrices where the device has them (or not),
+ * overriding what ready() decided; `detail` says why (subgroupMatrixStatus).
  */
 export function setSubgroupMatrices(
   on: boolean,
@@ -420,47 +420,80 @@ export function subgroupMatrixStatus(): { enabled: boolean; detail: string } {
   return { enabled: subgroupMatrices, detail: subgroupMatrixDetail };
 }
 
+/** A subgroup-matrix configuration and the subgroup size (the emulation's, or the device's). */
+export type SubgroupMatrixConfiguration = Pick<SubgroupMatrixTiles, 'm' | 'n' | 'k' | 'subgroupSize'>;
+/** The shape of a workgroup's block in result matrices and subgroups (the configuration fixes the rest). */
+export type SubgroupMatrixShape = Pick<SubgroupMatrixTiles, 'tm' | 'tn' | 'sgRows' | 'sgCols' | 'ks'>;
+
+let matmulEmulation: SubgroupMatrixConfiguration | null = null;
+let matmulShape: SubgroupMatrixShape | null = null;
+
+/**
+ * Route f16 products of the gpu family to the emulated subgroup-matrix kernel in this
+ * configuration (tests, on adapters without subgroup matrices); null: back to the device's own.
+ */
+export function setMatmulSubgroupMatrixEmulation(c: SubgroupMatrixConfiguration | null): void {
+  matmulEmulation = c;
+}
+
+/** Pin the block shape of every subgroup-matrix product (the GPU probe; null: automatic). */
+export function setMatmulSubgroupMatrixShape(s: SubgroupMatrixShape | null): void {
+  matmulShape = s;
+}
+
+/**
+ * Products that fill fewer workgroups than this over a reduction of SKINNY_K or more keep the
+ * tiled f16 kernel, which splits the reduction (10x4096x4096 would have 64 workgroups here).
+ */
+const FEW_WORKGROUPS = 128;
+const SKINNY_K = 512;
+
 /**
  * The subgroup-matrix kernel's options for a product, or null where it does not apply: switched
- * off, the cpu family, no 'chromium-experimental-subgroup-matrix' on the device, no configuration
- * of `component` with f32 results, or a product that is not whole tiles.
+ * off, the cpu family, no 'chromium-experimental-subgroup-matrix' on the device, no f16
+ * configuration with f32 results, subgroups of more than one size, a block the device cannot
+ * hold, or a product with too few blocks for its reduction.
  */
 export function matmulSubgroupMatrixRoute(
   M: number,
   N: number,
   K: number,
-  component: 'f16' | 'f32',
   transA = false,
   transB = false,
+  nb = 1,
 ): SubgroupMatrixOptions | null {
   const engine = getEngine();
-  if (!subgroupMatrices || engine.info.kernels !== 'gpu') return null;
-  if (!engine.device.features.has('chromium-experimental-subgroup-matrix' as GPUFeatureName)) return null;
-  const config = chooseSubgroupMatrixConfig(engine.info.subgroupMatrixConfigs, component);
-  if (!config || engine.info.subgroupMaxSize === 0) return null;
-  // The largest block of result matrices per subgroup (2x2 down to 1x1) that the product fills.
-  for (const [tm, tn] of [
-    [2, 2],
-    [2, 1],
-    [1, 2],
-    [1, 1],
-  ] as const) {
-    const o: SubgroupMatrixOptions = {
-      component,
-      result: 'f32',
-      m: config.M,
-      n: config.N,
-      k: config.K,
-      tm,
-      tn,
-      transA,
-      transB,
-      // Dawn wants the workgroup's x a multiple of the largest subgroup size.
-      subgroupSize: engine.info.subgroupMaxSize,
-    };
-    if (matmulSubgroupMatrixFits(M, N, K, o)) return o;
+  if (engine.info.kernels !== 'gpu') return null;
+  let c: SubgroupMatrixConfiguration;
+  if (matmulEmulation) c = matmulEmulation;
+  else {
+    if (!subgroupMatrices) return null;
+    if (!engine.device.features.has('chromium-experimental-subgroup-matrix' as GPUFeatureName)) return null;
+    const config = chooseSubgroupMatrixConfig(engine.info.subgroupMatrixConfigs, 'f16');
+    const sg = engine.info.subgroupMinSize;
+    if (!config || sg === 0 || sg !== engine.info.subgroupMaxSize) return null;
+    c = { m: config.M, n: config.N, k: config.K, subgroupSize: sg };
   }
-  return null;
+  // 2x2 subgroups of about 32x32 results each, a k tile of about 32: a first guess, not
+  // measured on a GPU (packages/tensor/bench/subgroup-matrix-check.mjs --tiles times others).
+  const shape: SubgroupMatrixShape = matmulShape ?? {
+    tm: Math.max(1, Math.round(32 / c.m)),
+    tn: Math.max(1, Math.round(32 / c.n)),
+    sgRows: 2,
+    sgCols: 2,
+    ks: Math.max(1, Math.round(32 / c.k)),
+  };
+  const o: SubgroupMatrixOptions = { ...c, ...shape, transA, transB, emulate: matmulEmulation !== null };
+  if ((c.m * c.n) % c.subgroupSize !== 0) return null;
+  const { BM, BN, bk } = subgroupMatrixBlock(o);
+  const limits = engine.info.limits;
+  const bytes = 2 * (BM * bk + bk * BN) + 4 * o.sgRows * o.sgCols * c.m * c.n;
+  const threads = o.sgRows * o.sgCols * c.subgroupSize;
+  if (bytes > limits.maxComputeWorkgroupStorageSize || threads > limits.maxComputeInvocationsPerWorkgroup) return null;
+  const [gx, gy] = [Math.ceil(N / BN), Math.ceil(M / BM)];
+  if (gx > 65535 || gy > 65535) return null;
+  if (gx * gy * nb < FEW_WORKGROUPS && K >= SKINNY_K) return null;
+  return o;
 }
 
 /**
@@ -484,7 +517,7 @@ function halfMatmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Ten
   const [ta, sa, freeA] = batchOperand(a, batch);
   const [tb, sb, freeB] = batchOperand(b, batch);
   const family = getEngine().info.kernels;
-  const sgm = matmulSubgroupMatrixRoute(M, N, K, 'f16', transA, transB);
+  const sgm = matmulSubgroupMatrixRoute(M, N, K, transA, transB, nb);
   const entries = (s: number) => (s === 0 ? 1 : nb);
   if (!sgm && family === 'cpu' && usesTextures(M, N, K, nb, entries(sa), entries(sb), transB, true))
     // Staged into f32 textures by the stage kernel, which widens f16 as it reads.

@@ -1,6 +1,6 @@
 // Subgroup matrices switch themselves on: when ready() acquires a device that lists
 // 'chromium-experimental-subgroup-matrix' with an f16 configuration (Dawn lists it only with
-// allow_unsafe_apis: DeviceOptions.subgroupMatrices true asks for that), one whole-tile f16
+// allow_unsafe_apis: DeviceOptions.subgroupMatrices true asks for that), one f16
 // product runs through the subgroup-matrix kernel and through the tiled f16 kernel, and the
 // route opens only where the two agree. A driver that compiles the builtins but computes
 // something else (or fails to compile them) then costs one check at start-up, not wrong results.
@@ -13,7 +13,7 @@ import { scope } from '../../scope.js';
 import { chooseSubgroupMatrixConfig } from './matmul-subgroup-matrix.js';
 import { matmulRaw, matmulSubgroupMatrixRoute, setSubgroupMatrices } from './matmul.js';
 
-/** The check product's size: whole tiles of every configuration the adapters list (8, 16 or 32). */
+/** The check product's size: whole blocks of the default shape in every configuration the adapters list (8, 16 or 32). */
 export const CHECK_SIZE = 128;
 /** Largest relative difference from the tiled kernel (f32 sums of the same f16 products, another order). */
 export const CHECK_TOLERANCE = 1e-4;
@@ -69,7 +69,7 @@ async function checkProduct(): Promise<number> {
     return matmulRaw(a, b, false, false, null, 'f32');
   };
   setSubgroupMatrices(true, 'checking');
-  if (!matmulSubgroupMatrixRoute(n, n, n, 'f16')) throw new Error(`no whole-tile route for ${n}³`);
+  if (!matmulSubgroupMatrixRoute(n, n, n)) throw new Error(`no block of the kernel fits ${n}³ on this device`);
   const [a, b] = scope(() => [
     cast(rand([n, n], { seed: 11 }), 'f16').keep(),
     cast(rand([n, n], { seed: 12 }), 'f16').keep(),
