@@ -64,6 +64,8 @@ export {
   subgroupMatrixProducts,
   subgroupMatrixToScratch,
   type SubgroupMatrixTiles,
+  type SubgroupMatrixConfiguration,
+  type SubgroupMatrixShape,
   type TileLayout,
 } from './ops/matmul/subgroup-matrix-tiles.js';
 export type { TextureBinding } from './engine.js';

@@ -12,8 +12,6 @@ export {
   matmulSubgroupMatrixRoute,
   setMatmulSubgroupMatrixEmulation,
   setMatmulSubgroupMatrixShape,
-  type SubgroupMatrixConfiguration,
-  type SubgroupMatrixShape,
 } from './ops/matmul/matmul.js';
 export {
   getGpuTileTable,

@@ -4,13 +4,21 @@
 // on (conv2d-subgroup-matrix-check.ts: after @spine/tensor's product check, where the device has
 // subgroups of one size and check convolutions agree with the tiled kernels). Tests switch on the
 // emulated kernel instead (setConvSubgroupMatrixEmulation), which runs anywhere.
-import { empty, getEngine, runKernel, subgroupMatrixBlock, sum, type Tensor, type Uniforms } from '@spine/tensor';
+import {
+  empty,
+  getEngine,
+  runKernel,
+  subgroupMatrixBlock,
+  sum,
+  type SubgroupMatrixConfiguration,
+  type SubgroupMatrixShape,
+  type Tensor,
+  type Uniforms,
+} from '@spine/tensor';
 import { chooseSubgroupMatrixConfig, splitK } from '@spine/tensor/tuning';
 import { convSubgroupMatrixKernel, type ConvSubgroupMatrixTiles } from './conv2d-subgroup-matrix-kernel.js';
 
-type Configuration = Pick<ConvSubgroupMatrixTiles, 'm' | 'n' | 'k' | 'subgroupSize'>;
-
-let emulation: Configuration | null = null;
+let emulation: SubgroupMatrixConfiguration | null = null;
 
 /** Whether the device's own subgroup matrices run conv GEMMs, and why (decided at ready()). */
 let route = {
@@ -39,12 +47,9 @@ export function suspendConvSubgroupMatrices(suspend: boolean): void {
  * Route f16 conv GEMMs of the gpu family to the emulated subgroup-matrix kernel in this
  * configuration (tests, on adapters without subgroup matrices); null: back to the device's own.
  */
-export function setConvSubgroupMatrixEmulation(c: Configuration | null): void {
+export function setConvSubgroupMatrixEmulation(c: SubgroupMatrixConfiguration | null): void {
   emulation = c;
 }
-
-/** The shape of a workgroup's block, in result matrices and subgroups (the configuration fixes the rest). */
-export type SubgroupMatrixShape = Pick<ConvSubgroupMatrixTiles, 'tm' | 'tn' | 'sgRows' | 'sgCols' | 'ks'>;
 
 let pinned: SubgroupMatrixShape | null = null;
 
@@ -65,7 +70,7 @@ const SPLIT_BELOW = 264;
 export function convSubgroupMatrixTiles(cols: number): ConvSubgroupMatrixTiles | null {
   const engine = getEngine();
   if (engine.info.kernels !== 'gpu' || suspended) return null;
-  let c: Configuration;
+  let c: SubgroupMatrixConfiguration;
   if (emulation) c = emulation;
   else {
     if (!route.enabled) return null;

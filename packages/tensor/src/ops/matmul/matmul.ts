@@ -32,7 +32,11 @@ import {
   subgroupMatrixGrid,
   type SubgroupMatrixOptions,
 } from './matmul-subgroup-matrix.js';
-import { subgroupMatrixBlock, type SubgroupMatrixTiles } from './subgroup-matrix-tiles.js';
+import {
+  subgroupMatrixBlock,
+  type SubgroupMatrixConfiguration,
+  type SubgroupMatrixShape,
+} from './subgroup-matrix-tiles.js';
 import { requireF16 } from '../../half.js';
 import { expand } from '../shape-ops.js';
 
@@ -419,11 +423,6 @@ export function setSubgroupMatrices(
 export function subgroupMatrixStatus(): { enabled: boolean; detail: string } {
   return { enabled: subgroupMatrices, detail: subgroupMatrixDetail };
 }
-
-/** A subgroup-matrix configuration and the subgroup size (the emulation's, or the device's). */
-export type SubgroupMatrixConfiguration = Pick<SubgroupMatrixTiles, 'm' | 'n' | 'k' | 'subgroupSize'>;
-/** The shape of a workgroup's block in result matrices and subgroups (the configuration fixes the rest). */
-export type SubgroupMatrixShape = Pick<SubgroupMatrixTiles, 'tm' | 'tn' | 'sgRows' | 'sgCols' | 'ks'>;
 
 let matmulEmulation: SubgroupMatrixConfiguration | null = null;
 let matmulShape: SubgroupMatrixShape | null = null;

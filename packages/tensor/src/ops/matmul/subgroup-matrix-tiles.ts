@@ -34,6 +34,11 @@ export interface SubgroupMatrixTiles {
   emulate?: boolean;
 }
 
+/** A subgroup-matrix configuration and the subgroup size (the device's, or an emulation's). */
+export type SubgroupMatrixConfiguration = Pick<SubgroupMatrixTiles, 'm' | 'n' | 'k' | 'subgroupSize'>;
+/** The shape of a workgroup's block in result matrices and subgroups (the configuration fixes the rest). */
+export type SubgroupMatrixShape = Pick<SubgroupMatrixTiles, 'tm' | 'tn' | 'sgRows' | 'sgCols' | 'ks'>;
+
 /**
  * How a staged tile is laid out: 'k-major' puts the reduction index outermost ([bk][rows or
  * columns]), 'k-minor' innermost ([rows or columns][bk]). Kernels choose the one in which
