@@ -63,6 +63,7 @@ export {
   subgroupMatrixAccumulators,
   subgroupMatrixProducts,
   subgroupMatrixToScratch,
+  subgroupMatrixStores,
   type SubgroupMatrixTiles,
   type SubgroupMatrixConfiguration,
   type SubgroupMatrixShape,

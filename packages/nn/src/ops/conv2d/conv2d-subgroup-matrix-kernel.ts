@@ -26,9 +26,8 @@ import {
   subgroupMatrixAccumulators,
   subgroupMatrixBlock,
   subgroupMatrixEnables,
-  subgroupMatrixLaneElements,
   subgroupMatrixProducts,
-  subgroupMatrixToScratch,
+  subgroupMatrixStores,
   uniformPreamble,
   type SubgroupMatrixTiles,
 } from '@spine/tensor';
@@ -70,7 +69,6 @@ export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>(
     const { m, n, tm, tn, sgCols, subgroupSize: SG } = o;
     const { BM, BN, bk } = subgroupMatrixBlock(o);
     const threads = o.sgRows * sgCols * SG;
-    const E = subgroupMatrixLaneElements(o);
     const fwd = o.mode === 'forward';
     const L: string[] = subgroupMatrixEnables(o);
     L.push(uniformPreamble());
@@ -193,26 +191,16 @@ export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>(
     L.push(`    k0 += ${bk}u;`);
     L.push('  }');
     // Each result matrix through the subgroup's scratch to Y, within bounds.
-    L.push(`  let scrBase = sg * ${m * n}u;`);
     if (fwd) L.push(o.split ? '  let yPart = part * M * OC;' : '  let yPart = 0u;');
     else L.push('  let db = part * OC * Kc;');
-    for (const i of range(tm))
-      for (const j of range(tn)) {
-        L.push(subgroupMatrixToScratch(o, i, j));
-        L.push('  workgroupBarrier();');
-        L.push(`  for (var q = 0u; q < ${E}u; q++) {`);
-        L.push(`    let e = lane + q * ${SG}u;`);
-        L.push(`    let row = tileRow + sm + ${i * m}u + e / ${n}u; let col = tileCol + sn + ${j * n}u + e % ${n}u;`);
-        const v = 'scr[scrBase + e]';
-        const b = o.bias ? (o.split ? ' + select(0.0, bias[col], part == 0u)' : ' + bias[col]') : '';
-        L.push(
-          fwd
-            ? `    if (row < rows && col < OC) { Y[yPart + (row / OHW) * OC * OHW + col * OHW + row % OHW] = ${v}${b}; }`
-            : `    if (row < rows && col < OC) { Y[db + col * Kc + row] = ${v}; }`,
-        );
-        L.push('  }');
-        L.push('  workgroupBarrier();');
-      }
+    const b = o.bias ? (o.split ? ' + select(0.0, bias[col], part == 0u)' : ' + bias[col]') : '';
+    L.push(
+      ...subgroupMatrixStores(o, (v) =>
+        fwd
+          ? `    if (row < rows && col < OC) { Y[yPart + (row / OHW) * OC * OHW + col * OHW + row % OHW] = ${v}${b}; }`
+          : `    if (row < rows && col < OC) { Y[db + col * Kc + row] = ${v}; }`,
+      ),
+    );
     L.push('}');
     return L.join('\n');
   },

@@ -13,9 +13,8 @@ import {
   subgroupMatrixAccumulators,
   subgroupMatrixBlock,
   subgroupMatrixEnables,
-  subgroupMatrixLaneElements,
   subgroupMatrixProducts,
-  subgroupMatrixToScratch,
+  subgroupMatrixStores,
   type SubgroupMatrixTiles,
 } from './subgroup-matrix-tiles.js';
 
@@ -58,7 +57,6 @@ export function subgroupMatrixSource(o: SubgroupMatrixOptions): string {
   const { m, n, tm, tn, sgCols, subgroupSize: SG } = o;
   const { BM, BN, bk } = subgroupMatrixBlock(o);
   const threads = o.sgRows * sgCols * SG;
-  const E = subgroupMatrixLaneElements(o);
   const L: string[] = [
     ...subgroupMatrixEnables(o),
     uniformPreamble(),
@@ -105,18 +103,7 @@ export function subgroupMatrixSource(o: SubgroupMatrixOptions): string {
   L.push(`    k0 += ${bk}u;`);
   L.push('  }');
   // Each result matrix through the subgroup's scratch to C, within bounds.
-  L.push(`  let scrBase = sg * ${m * n}u;`);
-  for (const i of range(tm))
-    for (const j of range(tn)) {
-      L.push(subgroupMatrixToScratch(o, i, j));
-      L.push('  workgroupBarrier();');
-      L.push(`  for (var q = 0u; q < ${E}u; q++) {`);
-      L.push(`    let e = lane + q * ${SG}u;`);
-      L.push(`    let row = tileRow + sm + ${i * m}u + e / ${n}u; let col = tileCol + sn + ${j * n}u + e % ${n}u;`);
-      L.push(`    if (row < M && col < N) { C[cBase + row * N + col] = scr[scrBase + e]; }`);
-      L.push('  }');
-      L.push('  workgroupBarrier();');
-    }
+  L.push(...subgroupMatrixStores(o, (v) => `    if (row < M && col < N) { C[cBase + row * N + col] = ${v}; }`));
   L.push('}');
   return L.join('\n');
 }

@@ -7,8 +7,9 @@
 // kernel can store it within bounds in its own layout. The lines here are that middle part.
 //
 // The WGSL they generate expects in scope: `tA`, `tB` (workgroup arrays of the operand type),
-// `scr` (workgroup array<f32>, m·n per subgroup), `sm`, `sn` (the subgroup's first row and column
-// in the block), `lane`, `k0` (the step's first reduction index) and `scrBase`. The builtins'
+// `scr` (workgroup array<f32>, m·n per subgroup), `sg` (the subgroup's index in the workgroup),
+// `sm`, `sn` (its first row and column in the block), `lane`, `k0` (the step's first reduction
+// index), and for the stores `tileRow`, `tileCol` (the block's first row and column). The builtins'
 // spelling follows current Dawn: subgroupMatrixLoad<T, row_major | col_major>(p, offset, stride)
 // (row_major: element (r, c) at offset + r·stride + c; col_major: at offset + c·stride + r), the
 // matrix types with columns before rows (left<T, K, M>, right<T, N, K>, result<T, N, M>).
@@ -165,4 +166,28 @@ export function subgroupMatrixToScratch(t: SubgroupMatrixTiles, i: number, j: nu
   return t.emulate
     ? `  for (var q = 0u; q < ${E}u; q++) { scr[scrBase + lane + q * ${t.subgroupSize}u] = acc_${i}_${j}[q]; }`
     : `  subgroupMatrixStore<row_major>(&scr, scrBase, acc_${i}_${j}, ${t.n}u);`;
+}
+
+/**
+ * The kernel's end: each result matrix through the subgroup's scratch, then its elements copied
+ * out by the lanes, `store(value)` being the statement that writes one, with `row` and `col` (the
+ * element's place in the whole result: tileRow and tileCol must be in scope) for it to check
+ * against the bounds and place in its layout.
+ */
+export function subgroupMatrixStores(t: SubgroupMatrixTiles, store: (value: string) => string): string[] {
+  const { m, n, subgroupSize: SG } = t;
+  const E = subgroupMatrixLaneElements(t);
+  const L = [`  let scrBase = sg * ${m * n}u;`];
+  for (const i of range(t.tm))
+    for (const j of range(t.tn)) {
+      L.push(subgroupMatrixToScratch(t, i, j));
+      L.push('  workgroupBarrier();');
+      L.push(`  for (var q = 0u; q < ${E}u; q++) {`);
+      L.push(`    let e = lane + q * ${SG}u;`);
+      L.push(`    let row = tileRow + sm + ${i * m}u + e / ${n}u; let col = tileCol + sn + ${j * n}u + e % ${n}u;`);
+      L.push(store('scr[scrBase + e]'));
+      L.push('  }');
+      L.push('  workgroupBarrier();');
+    }
+  return L;
 }
