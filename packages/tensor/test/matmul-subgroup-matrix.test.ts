@@ -176,8 +176,9 @@ describe('the matmul kernel', () => {
         expect(start > 0 && end > start).toBe(true);
         return [...lines.slice(0, start), ...lines.slice(end)].filter((l) => !/subgroup|acc_/.test(l));
       };
-      const real = subgroupMatrixSource({ ...o, transA, transB, emulate: false });
-      const emulated = subgroupMatrixSource({ ...o, transA, transB, emulate: true });
+      const vec = { vecA: transA, vecB: transA };
+      const real = subgroupMatrixSource({ ...o, ...vec, transA, transB, emulate: false });
+      const emulated = subgroupMatrixSource({ ...o, ...vec, transA, transB, emulate: true });
       expect(real).toContain('enable chromium_experimental_subgroup_matrix;');
       expect(emulated).not.toContain('subgroupMatrix');
       expect(shared(real)).toEqual(shared(emulated));
@@ -223,9 +224,11 @@ const ALL: [boolean, boolean][] = [
 ];
 
 describe.runIf(hasF16)('the emulated kernel on this device, f16 operands against float64', () => {
-  // Partial blocks on both sides and in k, several blocks, a batch; a whole 64³ block.
+  // Partial blocks on both sides and in k, several blocks, a batch (with M, N and K multiples of
+  // 4, every operand staged by vec4 loads; otherwise by elements); a whole 64³ block.
   const SIZES: [number, number, number, number][] = [
     [2, 37, 45, 70],
+    [2, 36, 44, 72],
     [1, 130, 66, 33],
     [1, 64, 64, 64],
   ];
@@ -233,16 +236,20 @@ describe.runIf(hasF16)('the emulated kernel on this device, f16 operands against
     T.setKernelFamily('gpu');
     tuning.setMatmulSubgroupMatrixEmulation({ m: 16, n: 16, k: 16, subgroupSize: 32 });
     expect(tuning.matmulSubgroupMatrixRoute(64, 64, 64)).toMatchObject({ tm: 2, tn: 2, sgRows: 2, sgCols: 2, ks: 2 });
+    // vec4 loads along each operand's contiguous axis where it is a multiple of 4 long.
+    expect(tuning.matmulSubgroupMatrixRoute(37, 45, 72)).toMatchObject({ vecA: true, vecB: false });
+    expect(tuning.matmulSubgroupMatrixRoute(37, 45, 72, true, true)).toMatchObject({ vecA: false, vecB: true });
+    expect(tuning.matmulSubgroupMatrixRoute(36, 44, 70, true, false)).toMatchObject({ vecA: true, vecB: true });
     await checkProducts(SIZES, ALL);
   });
 
   it('8x8x8 in subgroups of 32 and 8x16x16 in subgroups of 64, other block shapes', async () => {
     T.setKernelFamily('gpu');
     tuning.setMatmulSubgroupMatrixEmulation({ m: 8, n: 8, k: 8, subgroupSize: 32 });
-    await checkProducts(SIZES.slice(0, 2), [ALL[1]!, ALL[2]!]);
+    await checkProducts(SIZES.slice(0, 3), [ALL[1]!, ALL[2]!]);
     tuning.setMatmulSubgroupMatrixEmulation({ m: 8, n: 16, k: 16, subgroupSize: 64 });
     tuning.setMatmulSubgroupMatrixShape({ tm: 3, tn: 1, sgRows: 1, sgCols: 2, ks: 1 });
-    await checkProducts(SIZES.slice(0, 2), [ALL[0]!, ALL[3]!]);
+    await checkProducts(SIZES.slice(0, 3), [ALL[0]!, ALL[3]!]);
   });
 
   it('a shared (broadcast) operand, and autocast products (matmulAutocast) take the kernel too', async () => {

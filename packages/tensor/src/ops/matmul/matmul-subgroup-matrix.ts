@@ -16,12 +16,21 @@ import {
   subgroupMatrixProducts,
   subgroupMatrixStores,
   type SubgroupMatrixTiles,
+  type TileLayout,
 } from './subgroup-matrix-tiles.js';
 
 export interface SubgroupMatrixOptions extends SubgroupMatrixTiles {
   transA: boolean;
   transB: boolean;
   emulate: boolean;
+  /** Stage A (B) as vec4<f16> loads: its contiguous axis is a multiple of 4 long (vecLoads). */
+  vecA?: boolean;
+  vecB?: boolean;
+}
+
+/** Which operands the kernel can read as vec4<f16>: those whose contiguous axis is a multiple of 4. */
+export function vecLoads(M: number, N: number, K: number, transA: boolean, transB: boolean) {
+  return { vecA: (transA ? M : K) % 4 === 0, vecB: (transB ? K : N) % 4 === 0 };
 }
 
 /**
@@ -60,8 +69,8 @@ export function subgroupMatrixSource(o: SubgroupMatrixOptions): string {
   const L: string[] = [
     ...subgroupMatrixEnables(o),
     uniformPreamble(),
-    '@group(0) @binding(1) var<storage, read> A: array<f16>;',
-    '@group(0) @binding(2) var<storage, read> B: array<f16>;',
+    `@group(0) @binding(1) var<storage, read> A: array<${o.vecA ? 'vec4<f16>' : 'f16'}>;`,
+    `@group(0) @binding(2) var<storage, read> B: array<${o.vecB ? 'vec4<f16>' : 'f16'}>;`,
     '@group(0) @binding(3) var<storage, read_write> C: array<f32>;',
     `var<workgroup> tA: array<f16, ${BM * bk}>;`,
     `var<workgroup> tB: array<f16, ${bk * BN}>;`,
@@ -78,26 +87,32 @@ export function subgroupMatrixSource(o: SubgroupMatrixOptions): string {
     '  loop {',
     '    if (k0 >= K) { break; }',
   ];
-  // Staging: thread tid takes units tid, tid + threads, ... of each tile, unit u at tA[u] / tB[u].
-  // A [M, K] (k-minor tile: units run along k, as A's rows do) or transposed [K, M] (k-major:
-  // along m); B [K, N] (k-major: along n) or transposed [N, K] (k-minor: along k).
-  const stage = (units: number, at: (u: string) => string) => {
+  // Staging: thread tid takes units tid, tid + threads, ... of each tile, a unit being one
+  // element or (vec4 loads) four along the operand's contiguous axis, unit u at tile elements
+  // w·u .. w·u + w - 1. A [M, K] (k-minor tile: units run along k, as A's rows do) or transposed
+  // [K, M] (k-major: along m); B [K, N] (k-major: along n) or transposed [N, K] (k-minor: along k).
+  const stage = (op: 'A' | 'B', layout: TileLayout, vec: boolean) => {
+    const [span, first, limit, base] = op === 'A' ? [BM, 'tileRow', 'M', 'aBase'] : [BN, 'tileCol', 'N', 'bBase'];
+    const w = vec ? 4 : 1;
+    const times = (e: string) => (w === 1 ? e : `(${e}) * 4u`);
+    // The unit's row (of A) or column (of B) within the block, and its reduction index in the tile.
+    const [p, kk] =
+      layout === 'k-minor'
+        ? [`u / ${bk / w}u`, times(`u % ${bk / w}u`)]
+        : [times(`u % ${span / w}u`), `u / ${span / w}u`];
+    const at = layout === 'k-minor' ? `${base} + r * K + k` : `${base} + k * ${limit} + r`;
+    const load = vec
+      ? `var v = vec4<f16>(); if (r < ${limit} && k < K) { v = ${op}[(${at}) / 4u]; } let t = 4u * u; t${op}[t] = v.x; t${op}[t + 1u] = v.y; t${op}[t + 2u] = v.z; t${op}[t + 3u] = v.w;`
+      : `var v = 0.0h; if (r < ${limit} && k < K) { v = ${op}[${at}]; } t${op}[u] = v;`;
+    const units = (span * bk) / w;
     for (const j of range(Math.ceil(units / threads))) {
       const u = `tid + ${j * threads}u`;
       const guard = (j + 1) * threads > units ? `if (${u} < ${units}u) ` : '';
-      L.push(`    ${guard}{ let u = ${u}; ${at('u')} }`);
+      L.push(`    ${guard}{ let u = ${u}; let r = ${first} + ${p}; let k = k0 + ${kk}; ${load} }`);
     }
   };
-  stage(BM * bk, (u) =>
-    o.transA
-      ? `let r = tileRow + ${u} % ${BM}u; let k = k0 + ${u} / ${BM}u; var v = 0.0h; if (r < M && k < K) { v = A[aBase + k * M + r]; } tA[${u}] = v;`
-      : `let r = tileRow + ${u} / ${bk}u; let k = k0 + ${u} % ${bk}u; var v = 0.0h; if (r < M && k < K) { v = A[aBase + r * K + k]; } tA[${u}] = v;`,
-  );
-  stage(bk * BN, (u) =>
-    o.transB
-      ? `let c = tileCol + ${u} / ${bk}u; let k = k0 + ${u} % ${bk}u; var v = 0.0h; if (c < N && k < K) { v = B[bBase + c * K + k]; } tB[${u}] = v;`
-      : `let c = tileCol + ${u} % ${BN}u; let k = k0 + ${u} / ${BN}u; var v = 0.0h; if (c < N && k < K) { v = B[bBase + k * N + c]; } tB[${u}] = v;`,
-  );
+  stage('A', o.transA ? 'k-major' : 'k-minor', o.vecA === true);
+  stage('B', o.transB ? 'k-minor' : 'k-major', o.vecB === true);
   L.push('    workgroupBarrier();');
   L.push(...subgroupMatrixProducts(o, o.transA ? 'k-major' : 'k-minor', o.transB ? 'k-minor' : 'k-major'));
   L.push(`    k0 += ${bk}u;`);

@@ -30,6 +30,7 @@ import {
   chooseSubgroupMatrixConfig,
   matmulSubgroupMatrixKernel,
   subgroupMatrixGrid,
+  vecLoads,
   type SubgroupMatrixOptions,
 } from './matmul-subgroup-matrix.js';
 import {
@@ -485,6 +486,8 @@ export function matmulSubgroupMatrixRoute(
   const o: SubgroupMatrixOptions = { ...c, ...shape, transA, transB, emulate: matmulEmulation !== null };
   if ((c.m * c.n) % c.subgroupSize !== 0) return null;
   const { BM, BN, bk } = subgroupMatrixBlock(o);
+  // vec4 units need whole vectors along the tile too.
+  if (BM % 4 === 0 && BN % 4 === 0 && bk % 4 === 0) Object.assign(o, vecLoads(M, N, K, transA, transB));
   const limits = engine.info.limits;
   const bytes = 2 * (BM * bk + bk * BN) + 4 * o.sgRows * o.sgCols * c.m * c.n;
   const threads = o.sgRows * o.sgCols * c.subgroupSize;
