@@ -58,8 +58,10 @@ export interface ConvSubgroupMatrixOptions extends ConvSubgroupMatrixTiles {
 
 /**
  * Uniform words as convTiledKernel's (conv2d-gpu-kernel.ts). forward: GEMM_UNIFORM_LETS, then 14
- * (unused: no row-block fold), 15 splits, 16 k per chunk, 17 offH, 18 offW. wgrad:
- * WGRAD_UNIFORM_LETS, then 16 offH, 17 offW. Workgroups: column blocks, row blocks, splits.
+ * row-block fold (workgroup z is fold x splits: rows past 65,535 workgroups), 15 splits, 16 k per
+ * chunk, 17 offH, 18 offW. wgrad:
+ * WGRAD_UNIFORM_LETS, then 16 offH, 17 offW. Workgroups: column blocks, row blocks, splits (in
+ * the forward, fold x splits).
  */
 export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>({
   name: 'nn_conv2d_subgroup_matrix',
@@ -91,23 +93,28 @@ export const convSubgroupMatrixKernel = defineKernel<ConvSubgroupMatrixOptions>(
     if (o.bnRelu && fwd) L.push(`var<workgroup> rC: array<u32, ${bk}>;`);
     L.push(`var<workgroup> scr: array<f32, ${o.sgRows * sgCols * m * n}>;`);
     L.push(`@compute @workgroup_size(${threads})`);
-    L.push('fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {');
+    L.push(
+      'fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {',
+    );
     if (fwd) {
       L.push(...GEMM_UNIFORM_LETS);
       L.push('  let OHW = OH * OW; let plane = Hp * Wp; let KHW = KH * KW; let R = C * KHW; let rows = M;');
+      L.push('  let fold = pu(14u);');
       L.push(
         o.split
-          ? '  let part = wid.z; let redStart = part * pu(16u); let redEnd = min(R, redStart + pu(16u));'
+          ? '  let part = wid.z / fold; let redStart = part * pu(16u); let redEnd = min(R, redStart + pu(16u));'
           : '  let part = 0u; let redStart = 0u; let redEnd = R;',
       );
+      L.push(`  let tileRow = (wid.y + (wid.z % fold) * nwg.y) * ${BM}u;`);
       L.push('  let offH = pi(17u); let offW = pi(18u);');
     } else {
       L.push(...WGRAD_UNIFORM_LETS);
       L.push('  let rows = Kc; let KHW = KH * KW;');
       L.push('  let part = wid.z; let redStart = part * chunk; let redEnd = min(P, redStart + chunk);');
+      L.push(`  let tileRow = wid.y * ${BM}u;`);
       L.push('  let offH = pi(16u); let offW = pi(17u);');
     }
-    L.push(`  let tileRow = wid.y * ${BM}u; let tileCol = wid.x * ${BN}u;`);
+    L.push(`  let tileCol = wid.x * ${BN}u;`);
     L.push('  let shift = u32(offH) * Wp + u32(offW);');
     L.push(`  let sg = tid / ${SG}u; let lane = tid % ${SG}u;`);
     L.push(`  let sm = (sg / ${sgCols}u) * ${tm * m}u; let sn = (sg % ${sgCols}u) * ${tn * n}u;`);

@@ -99,18 +99,27 @@ export function convSubgroupMatrixTiles(cols: number): ConvSubgroupMatrixTiles |
   return t;
 }
 
-/** Workgroups and reduction split of a GEMM of rows x cols over `red` in tiles `t`. */
+/**
+ * Workgroups and reduction split of a GEMM of rows x cols over `red` in tiles `t`: row blocks
+ * past 65,535 fold over workgroup z (`fold` of them per split) where `foldRows` (the forward's
+ * kernel reads the fold); null where the grid does not fit.
+ */
 export function subgroupMatrixPlan(
   rows: number,
   cols: number,
   red: number,
   t: ConvSubgroupMatrixTiles,
-): { workgroups: [number, number, number]; splits: number; chunk: number } | null {
+  foldRows = false,
+): { workgroups: [number, number, number]; splits: number; chunk: number; fold: number } | null {
   const { BM, BN, bk } = subgroupMatrixBlock(t);
-  const [gx, gy] = [Math.ceil(cols / BN), Math.ceil(rows / BM)];
-  if (gy > 65535) return null;
-  const { splits, chunk } = splitK(red, 1, gx * gy, SPLIT_BELOW, bk);
-  return { workgroups: [gx, gy, splits], splits, chunk };
+  const blocks = Math.ceil(rows / BM);
+  const gx = Math.ceil(cols / BN);
+  const gy = Math.min(blocks, 65535);
+  const fold = Math.ceil(blocks / gy);
+  if (gx > 65535 || (fold > 1 && !foldRows)) return null;
+  const { splits, chunk } = splitK(red, 1, gx * blocks, SPLIT_BELOW, bk);
+  if (fold * splits > 65535) return null;
+  return { workgroups: [gx, gy, fold * splits], splits, chunk, fold };
 }
 
 export interface SubgroupMatrixGemm {

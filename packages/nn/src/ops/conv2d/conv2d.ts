@@ -285,7 +285,7 @@ function convGemmGpu(
     return out;
   };
   const sgm = halfOnSubgroupMatrices(xp, w, d.oc, bnStats !== null);
-  const sgmPlan = sgm && subgroupMatrixPlan(M, d.oc, R, sgm);
+  const sgmPlan = sgm && subgroupMatrixPlan(M, d.oc, R, sgm, true);
   if (sgm && sgmPlan)
     return runSubgroupMatrixGemm({
       mode: 'forward',
@@ -296,7 +296,7 @@ function convGemmGpu(
       stats: bnStats,
       bias,
       flip,
-      uniforms: (chunk) => uniforms(1, sgmPlan.splits, chunk),
+      uniforms: (chunk) => uniforms(sgmPlan.fold, sgmPlan.splits, chunk),
       out: y,
     });
   const { tiles: t, splits, chunk } = gpuConvPlan(M, cols, R);

@@ -15,7 +15,7 @@ import { convSubgroupMatrixKernel } from '../../../src/ops/conv2d/conv2d-subgrou
 import { convSubgroupMatrixStatus, convSubgroupMatrixTiles } from '../../../src/ops/conv2d/conv2d-subgroup-matrix.js';
 // ready() routes the device's own subgroup matrices only after this check (where they exist).
 import '../../../src/ops/conv2d/conv2d-subgroup-matrix-check.js';
-import { setConvSubgroupMatrixEmulation } from '../../../src/tuning.js';
+import { setConvSubgroupMatrixEmulation, setConvSubgroupMatrixShape } from '../../../src/tuning.js';
 import { conv2dGradRef, conv2dRef, type Arr, type ConvRefOptions } from '../conv-pool-reference.js';
 import { expectNear, randomArr } from '../../helpers/near.js';
 
@@ -24,6 +24,7 @@ beforeAll(async () => {
 });
 afterEach(() => {
   setConvSubgroupMatrixEmulation(null);
+  setConvSubgroupMatrixShape(null);
   T.setKernelFamily(null);
 });
 
@@ -149,6 +150,40 @@ describe.runIf(hasF16)('conv2d on subgroup matrices (emulated), f16 operands aga
     // Without the emulation, only a device whose check switched them on.
     setConvSubgroupMatrixEmulation(null);
     if (!convSubgroupMatrixStatus().enabled) expect(convSubgroupMatrixTiles(32)).toBeNull();
+  });
+});
+
+describe.runIf(hasF16)('conv2d on subgroup matrices (emulated), past 65,535 workgroups of rows', () => {
+  it('folds the row blocks over workgroup z (a 1x1 convolution of 2.1 M pixels, bias)', async () => {
+    T.setKernelFamily('gpu');
+    setConvSubgroupMatrixEmulation(CONFIGS[0]!.config);
+    // Blocks of 32 rows and a k tile of 16, the smallest of this configuration (the emulation's
+    // cost): 2,102,500 pixels are 65,704 blocks.
+    setConvSubgroupMatrixShape({ tm: 1, tn: 1, sgRows: 2, sgCols: 2, ks: 1 });
+    const side = 1450;
+    const px = side * side;
+    const xs = Float32Array.from({ length: 2 * px }, (_, i) => T.roundToF16(((i * 7919) % 1000) / 500 - 1));
+    const ws = [0.5, -1.25, 2, 0.75, -0.5, 1.5];
+    const bs = [0.25, -0.125, 0.5];
+    const x = T.tensor(xs, [1, 2, side, side]);
+    const w = T.tensor(Float32Array.from(ws), [3, 2, 1, 1]);
+    const b = T.tensor(Float32Array.from(bs), [3]);
+    let y: T.Tensor | null = null;
+    const profile = await T.profileKernels(async () => {
+      y = conv2dAutocast(x, w, b)!;
+      await y.data();
+    });
+    expect(profile.kernels.find((k) => k.name === 'nn_conv2d_subgroup_matrix')?.dispatches).toBe(1);
+    const got = await y!.data();
+    let worst = 0;
+    for (let o = 0; o < 3; o++)
+      for (let p = 0; p < px; p += 1)
+        worst = Math.max(
+          worst,
+          Math.abs(got[o * px + p]! - (ws[2 * o]! * xs[p]! + ws[2 * o + 1]! * xs[px + p]! + bs[o]!)),
+        );
+    expect(worst).toBeLessThan(1e-6);
+    for (const t of [x, w, b, y!]) t.dispose();
   });
 });
 
