@@ -119,6 +119,7 @@ for (const [M, K, N] of [...squares.map((n) => [n, n, n]), ...skinny]) {
 // the same shapes above. tfjs has no f16 matmul: its column is its f32 product. PyTorch's is
 // its f16 product (cuBLAS on tensor cores on CUDA).
 if (info.features.includes('shader-f16')) {
+  notes.push(`- f16 products on subgroup matrices (tensor cores): ${T.subgroupMatrixStatus().detail}.`);
   const halves = quick ? [512] : info.kernels === 'gpu' ? [1024, 2048, 4096] : [512, 1024];
   for (const [M, K, N] of [...halves.map((n) => [n, n, n]), ...(quick ? [] : [[10, 4096, 4096]])]) {
     const p = pair([M, K], [K, N], 3 * (M + K + N));
