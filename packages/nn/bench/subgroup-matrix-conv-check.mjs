@@ -7,8 +7,8 @@
 // convSubgroupMatrixTiles (conv2d-subgroup-matrix.ts). Without subgroup matrices on the device it
 // says so and stops; `--emulate` runs the emulated kernel instead at a small size (checks this
 // script on lavapipe; its times mean nothing). It prints what ready()'s checks decided, then
-// checks and times the kernel where the f16 products run on subgroup matrices, whatever the
-// convolutions' own check decided (a failure is printed with its shape).
+// checks and times the kernel wherever the device lists subgroup matrices, whatever those checks
+// decided (a failure is printed with its shape).
 import * as T from '@spine/tensor/node';
 import { setConvSubgroupMatrixEmulation, setConvSubgroupMatrixShape } from '../dist/tuning.js';
 import { conv2dAutocast } from '../dist/ops/conv2d/conv2d-autocast.js';
@@ -38,7 +38,7 @@ await T.ready({ kernels: 'gpu', ...(emulate ? {} : { subgroupMatrices: true }) }
 console.log(`f16 products on subgroup matrices: ${T.subgroupMatrixStatus().detail}`);
 console.log(`autocast convolutions on subgroup matrices: ${convSubgroupMatrixStatus().detail}`);
 if (emulate) setConvSubgroupMatrixEmulation({ m: 16, n: 16, k: 16, subgroupSize: 32 });
-else setConvSubgroupMatrices(T.subgroupMatrixStatus().enabled, 'this script');
+else setConvSubgroupMatrices(T.getEngine().device.features.has('chromium-experimental-subgroup-matrix'), 'this script');
 if (!T.getEngine().device.features.has('shader-f16') || !convSubgroupMatrixTiles(32)) {
   console.log('convolutions on subgroup matrices: not on this device');
   await T.releaseDevice();

@@ -32,7 +32,7 @@ export interface AdapterCheck {
   seconds?: number;
   /** Whether f16 products run on subgroup matrices (tensor cores), and why: decided at ready(). */
   subgroupMatrices?: { enabled: boolean; detail: string };
-  /** The same for autocast convolutions (@spine/nn's check, after the products'). */
+  /** The same for autocast convolutions (@spine/nn's own check). */
   convSubgroupMatrices?: { enabled: boolean; detail: string };
   error?: string;
   /** What to install; from @spine/tensor's NoAdapterError, which carries the setup advice. */

@@ -1,22 +1,14 @@
 // Autocast convolutions switch themselves onto subgroup matrices at ready(), as f16 products do
-// (@spine/tensor's subgroup-matrix check, which runs first): where the products passed theirs,
-// the device has subgroups of one size (the kernel finds its subgroups by invocation index), and
-// check convolutions through the kernel's variants agree with the tiled f16 kernels: a 3x3
-// convolution with a bias (forward, data and weight gradients) and a BN-ReLU-conv under autocast
-// (its input read through the BN-ReLU, as DenseNet's layers run). A driver that does not compile
-// the kernel, or computes something else, then costs one check at start-up, not a failed or wrong
-// training step.
-import {
-  addReadyCheck,
-  errorSummary,
-  mul,
-  rand,
-  randn,
-  scope,
-  subgroupMatrixStatus,
-  sum,
-  type Tensor,
-} from '@spine/tensor';
+// (@spine/tensor's subgroup-matrix check) but on a check of their own, since their kernel is
+// another: where the device offers what the products need (the gpu kernel family, the feature,
+// an f16 configuration, DeviceOptions.subgroupMatrices not false), has subgroups of one size (the
+// kernel finds its subgroups by invocation index), and check convolutions through the kernel's
+// variants agree with the tiled f16 kernels: a 3x3 convolution with a bias (forward, data and
+// weight gradients) and a BN-ReLU-conv under autocast (its input read through the BN-ReLU, as
+// DenseNet's layers run). A driver that does not compile the kernel, or computes something else,
+// then costs one check at start-up, not a failed or wrong training step.
+import { addReadyCheck, errorSummary, mul, rand, randn, scope, sum, type Tensor } from '@spine/tensor';
+import { chooseSubgroupMatrixConfig } from '@spine/tensor/tuning';
 import { autocast } from '../../amp/autocast.js';
 import { batchNormReluConv2d } from '../bn-relu-conv.js';
 import { conv2dAutocast } from './conv2d-autocast.js';
@@ -35,8 +27,8 @@ import {
 export const CONV_CHECK_TOLERANCE = 1e-3;
 
 export interface ConvSubgroupMatrixFacts {
-  /** What @spine/tensor's check decided for f16 products (subgroupMatrixStatus()). */
-  products: { enabled: boolean; detail: string };
+  /** The device offers what f16 products on subgroup matrices need (their check aside). */
+  eligible: boolean;
   subgroupMinSize: number;
   subgroupMaxSize: number;
 }
@@ -49,8 +41,7 @@ export async function decideConvSubgroupMatrices(
   facts: ConvSubgroupMatrixFacts,
   check: () => Promise<number>,
 ): Promise<{ enabled: boolean; detail: string }> {
-  if (!facts.products.enabled)
-    return { enabled: false, detail: 'off: f16 products do not run on them (subgroupMatrixStatus() says why)' };
+  if (!facts.eligible) return { enabled: false, detail: 'off, as for f16 products (subgroupMatrixStatus() says why)' };
   if (facts.subgroupMinSize !== facts.subgroupMaxSize)
     return {
       enabled: false,
@@ -131,14 +122,18 @@ export async function checkConvolutions(): Promise<number> {
   return worst;
 }
 
-addReadyCheck(async (engine) => {
+addReadyCheck(async (engine, options) => {
   const facts: ConvSubgroupMatrixFacts = {
-    products: subgroupMatrixStatus(),
+    eligible:
+      options.subgroupMatrices !== false &&
+      engine.info.kernels === 'gpu' &&
+      engine.device.features.has('chromium-experimental-subgroup-matrix' as GPUFeatureName) &&
+      chooseSubgroupMatrixConfig(engine.info.subgroupMatrixConfigs, 'f16') !== null,
     subgroupMinSize: engine.info.subgroupMinSize,
     subgroupMaxSize: engine.info.subgroupMaxSize,
   };
   // The check's convolutions route to the device's subgroup matrices while it runs.
-  setConvSubgroupMatrices(facts.products.enabled, 'checking');
+  setConvSubgroupMatrices(facts.eligible, 'checking');
   const { enabled, detail } = await decideConvSubgroupMatrices(facts, checkConvolutions);
   setConvSubgroupMatrices(enabled, detail);
 });

@@ -1,8 +1,8 @@
 // Which conv GEMMs run on subgroup matrices (conv2d-subgroup-matrix-kernel.ts), in what tiles,
 // with how much split-K, and running them: f16 operands (conv2dAutocast's, or an f32 input read
 // through a BN-ReLU: the fused ops under autocast) on the gpu family where ready() switched them
-// on (conv2d-subgroup-matrix-check.ts: after @spine/tensor's product check, where the device has
-// subgroups of one size and check convolutions agree with the tiled kernels). Tests switch on the
+// on (conv2d-subgroup-matrix-check.ts: where the device offers what f16 products on them need,
+// has subgroups of one size, and check convolutions agree with the tiled kernels). Tests switch on the
 // emulated kernel instead (setConvSubgroupMatrixEmulation), which runs anywhere.
 import {
   empty,
