@@ -9,10 +9,11 @@
 # tile-probe (the gpu matmul's tile table timed per size class on this card,
 # packages/tensor/bench/gpu-tile-probe.mjs: it prints the table to record), sgm-check (the
 # subgroup-matrix matmul against the tiled f16 kernel, both timed at 4096³ and its workgroup
-# blocks probed, packages/tensor/bench/subgroup-matrix-check.mjs --tiles, then autocast convolutions of DenseNet-121's
-# shapes on subgroup matrices against the tiled f16 kernels, both timed, and their workgroup blocks
-# probed, packages/nn/bench/subgroup-matrix-conv-check.mjs --tiles; a failure is printed, the run
-# goes on), or package:name for
+# blocks probed, packages/tensor/bench/subgroup-matrix-check.mjs --tiles, then autocast
+# convolutions of DenseNet-121's shapes, plain and as its fused BN-ReLU-convs, on subgroup
+# matrices against the tiled f16 kernels, both timed, and their workgroup blocks probed,
+# packages/nn/bench/subgroup-matrix-conv-check.mjs --tiles; a failure is printed, the run goes
+# on), or package:name for
 # one benchmark, e.g. models:densenet-gpu (DenseNet-121 at batch 4 and 32: f32 replayed, mixed,
 # inference, the device's share of the step, beside PyTorch CUDA) or models:densenet-peers for
 # packages/models/bench/densenet-peers-bench.mjs (DenseNet-121 inference beside ONNX Runtime's

@@ -12,6 +12,8 @@
 import * as T from '@spine/tensor/node';
 import { setConvSubgroupMatrixEmulation, setConvSubgroupMatrixShape } from '../dist/tuning.js';
 import { conv2dAutocast } from '../dist/ops/conv2d/conv2d-autocast.js';
+import { batchNormReluConv1x1, batchNormReluConv2d } from '../dist/ops/bn-relu-conv.js';
+import { autocast } from '../dist/amp/autocast.js';
 import {
   convSubgroupMatrixStatus,
   convSubgroupMatrixTiles,
@@ -45,9 +47,15 @@ if (!T.getEngine().device.features.has('shader-f16') || !convSubgroupMatrixTiles
   process.exit(0);
 }
 
-// [label, batch, in channels, size, out channels, kernel, stride, padding] of DenseNet-121.
+// [label, batch, in channels, size, out channels, kernel, stride, padding, fused] of DenseNet-121;
+// fused: its BN-ReLU-conv under autocast (batchNormReluConv1x1 or batchNormReluConv2d, batch
+// statistics), which on subgroup matrices reads the f32 input through the BN-ReLU and rounds it
+// as the kernel stages it, against the BN-ReLU and then the tiled f16 convolution.
 const SHAPES = emulate
-  ? [['3x3 growth', 2, 16, 12, 32, 3, 1, 1]]
+  ? [
+      ['3x3 growth', 2, 16, 12, 32, 3, 1, 1],
+      ['BN-ReLU-3x3 growth', 2, 16, 12, 32, 3, 1, 1, true],
+    ]
   : [
       ['stem 7x7/2', 4, 3, 224, 64, 7, 2, 3],
       ['3x3 growth 56²', 4, 128, 56, 32, 3, 1, 1],
@@ -55,25 +63,36 @@ const SHAPES = emulate
       ['1x1 bottleneck 7² 1024->128', 4, 1024, 7, 128, 1, 1, 0],
       ['3x3 growth 56², batch 32', 32, 128, 56, 32, 3, 1, 1],
       ['1x1 bottleneck 28² 512->128, batch 32', 32, 512, 28, 128, 1, 1, 0],
+      ['BN-ReLU-3x3 growth 56²', 4, 128, 56, 32, 3, 1, 1, true],
+      ['BN-ReLU-1x1 bottleneck 56² 256->128', 4, 256, 56, 128, 1, 1, 0, true],
+      ['BN-ReLU-3x3 growth 56², batch 32', 32, 128, 56, 32, 3, 1, 1, true],
+      ['BN-ReLU-1x1 bottleneck 28² 512->128, batch 32', 32, 512, 28, 128, 1, 1, 0, true],
     ];
 
 /** Forward and both gradients, routed to subgroup matrices or not. */
-function step(x, w, r, o, sgm) {
+function step(x, w, r, o, sgm, fused, gamma) {
   if (emulate) setConvSubgroupMatrixEmulation(sgm ? { m: 16, n: 16, k: 16, subgroupSize: 32 } : null);
   else setConvSubgroupMatrices(sgm, 'this script');
   return T.scope(() => {
     x.grad = null;
     w.grad = null;
-    const y = conv2dAutocast(x, w, null, o);
+    const beta = T.zeros(gamma.shape);
+    const y = fused
+      ? autocast(() =>
+          o.padding
+            ? batchNormReluConv2d(x, gamma, beta, null, null, { training: true }, w, o)
+            : batchNormReluConv1x1(x, gamma, beta, null, null, { training: true }, w),
+        )
+      : conv2dAutocast(x, w, null, o);
     T.sum(T.mul(y, r)).backward();
     return [y.keep(), x.grad.keep(), w.grad.keep()];
   });
 }
 
 let failed = 0;
-for (const [label, n, c, s, oc, k, stride, padding] of SHAPES) {
+for (const [label, n, c, s, oc, k, stride, padding, fused = false] of SHAPES) {
   try {
-    await checkShape(label, n, c, s, oc, k, stride, padding);
+    await checkShape(label, n, c, s, oc, k, stride, padding, fused);
   } catch (err) {
     failed++;
     console.log(`FAIL ${label}: ${T.errorSummary(err)}`);
@@ -83,16 +102,17 @@ await T.releaseDevice();
 process.exit(failed ? 1 : 0);
 
 /** Checks and times one shape (and its blocks with --tiles); throws where the kernels disagree. */
-async function checkShape(label, n, c, s, oc, k, stride, padding) {
+async function checkShape(label, n, c, s, oc, k, stride, padding, fused) {
   const o = { stride, padding };
+  const gamma = T.add(T.rand([c], { seed: 4 }), 0.5).keep();
   const x = T.randn([n, c, s, s], { seed: 1 }).keep();
   x.requiresGrad = true;
   const w = T.mul(T.randn([oc, c, k, k], { seed: 2 }), 1 / Math.sqrt(c * k * k)).keep();
   w.requiresGrad = true;
   const os = Math.floor((s + 2 * padding - k) / stride) + 1;
   const r = T.randn([n, oc, os, os], { seed: 3 }).keep();
-  const got = step(x, w, r, o, true);
-  const want = step(x, w, r, o, false);
+  const got = step(x, w, r, o, true, fused, gamma);
+  const want = step(x, w, r, o, false, fused, gamma);
   const worst = [];
   for (let i = 0; i < 3; i++) {
     const [g, v] = [await got[i].data(), await want[i].data()];
@@ -103,12 +123,12 @@ async function checkShape(label, n, c, s, oc, k, stride, padding) {
   }
   for (const t of [...got, ...want]) t.dispose();
   if (!worst.every((d) => d < 1e-4))
-    throw new Error(`worst relative difference ${Math.max(...worst).toExponential(1)} (tolerance 1e-4)`);
+    throw new Error(`worst relative difference ${Math.max(...worst).toExponential(1)} (tolerance ${tolerance})`);
   const flops = 3 * 2 * n * oc * os * os * c * k * k;
   /** ms of one forward + backward. */
   const time = async (sgm) => {
     const run = async (reps) => {
-      for (let i = 0; i < reps; i++) for (const t of step(x, w, r, o, sgm)) t.dispose();
+      for (let i = 0; i < reps; i++) for (const t of step(x, w, r, o, sgm, fused, gamma)) t.dispose();
       await T.sync();
     };
     await run(2);
@@ -133,5 +153,5 @@ async function checkShape(label, n, c, s, oc, k, stride, padding) {
     rows.sort((a, b) => a.ms - b.ms);
     console.log(`     blocks, fastest first: ${rows.map((b) => `${b.block} ${b.ms.toFixed(2)} ms`).join(', ')}`);
   }
-  for (const t of [x, w, r]) t.dispose();
+  for (const t of [x, w, r, gamma]) t.dispose();
 }
