@@ -42,6 +42,12 @@ const product = (a, b, tA, tB, sgm) => {
   else tuning.setSubgroupMatrices(sgm);
   return T.matmul(a, b, { transA: tA, transB: tB, out: 'f32' });
 };
+/** A route in a few words: the block (rows x columns, k tile) and which operands load as vec4. */
+function describeRoute(r) {
+  if (!r) return 'no subgroup-matrix route';
+  const vec = [r.vecA ? 'A' : '', r.vecB ? 'B' : ''].filter(Boolean).join('+');
+  return `block ${r.sgRows * r.tm * r.m}x${r.sgCols * r.tn * r.n} k${r.ks * r.k}${vec ? `, vec4 ${vec}` : ''}`;
+}
 let failed = 0;
 for (const [M, N, K] of [
   [64, 64, 64],
@@ -68,7 +74,7 @@ for (const [M, N, K] of [
       const ok = route !== null && worst < 1e-4;
       if (!ok) failed++;
       console.log(
-        `${ok ? 'ok  ' : 'FAIL'} ${M}x${N}x${K} ${tA ? 'Aᵀ' : 'A'}·${tB ? 'Bᵀ' : 'B'} route ${JSON.stringify(route)} worst relative difference ${worst.toExponential(2)}`,
+        `${ok ? 'ok  ' : 'FAIL'} ${M}x${N}x${K} ${tA ? 'Aᵀ' : 'A'}·${tB ? 'Bᵀ' : 'B'} ${describeRoute(route)}, worst relative difference ${worst.toExponential(2)}`,
       );
     } catch (err) {
       failed++;
