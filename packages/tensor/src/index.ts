@@ -58,11 +58,9 @@ export {
 // The shared core of GEMM kernels on subgroup matrices (tensor cores): @spine/nn's convolutions build on it.
 export {
   subgroupMatrixBlock,
-  subgroupMatrixLaneElements,
   subgroupMatrixEnables,
   subgroupMatrixAccumulators,
   subgroupMatrixProducts,
-  subgroupMatrixToScratch,
   subgroupMatrixStores,
   type SubgroupMatrixTiles,
   type SubgroupMatrixConfiguration,
